@@ -1,0 +1,119 @@
+import { P2PError } from './errors.ts';
+
+/** Settings of a PeerCDN instance; pass any subset to `new PeerCDN({...})`. */
+export interface PeerCDNConfig {
+  /** WebSocket tracker URLs (`ws://` or `wss://`); empty disables P2P (HTTP only). */
+  readonly trackerUrls: readonly string[];
+  /** ICE servers for WebRTC (STUN/TURN). */
+  readonly iceServers: readonly RTCIceServer[];
+  /** Stream identity shared by all viewers of one stream; default: derived from the playlist URL without its query. */
+  readonly swarmId: string | null;
+  /** Upper bound on bytes of segments kept in memory for playback and for peers. */
+  readonly cacheMaxBytes: number;
+  /** Upper bound on connected peers per swarm (per rendition). */
+  readonly maxPeersPerSwarm: number;
+  /** How many offers each tracker announce carries (bittorrent-tracker's client caps this at 5). */
+  readonly offersPerAnnounce: number;
+  /** A peer must deliver the first bytes of a segment within this time or the request goes to HTTP. */
+  readonly peerFirstByteTimeoutMs: number;
+  /** A peer must deliver the whole segment within this time or the request goes to HTTP. */
+  readonly peerLoadTimeoutMs: number;
+  /** Longest wait for a peer that is fetching (or is designated to fetch) a segment, before using HTTP. */
+  readonly seederWaitMs: number;
+  /** Whether this viewer serves segments to other peers. */
+  readonly uploadEnabled: boolean;
+}
+
+/** The defaults every setting falls back to. */
+export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
+  trackerUrls: Object.freeze([]) as readonly string[],
+  iceServers: Object.freeze([{ urls: 'stun:stun.l.google.com:19302' }]) as readonly RTCIceServer[],
+  swarmId: null,
+  cacheMaxBytes: 64 * 1024 * 1024,
+  maxPeersPerSwarm: 12,
+  offersPerAnnounce: 5,
+  peerFirstByteTimeoutMs: 1500,
+  peerLoadTimeoutMs: 4000,
+  seederWaitMs: 1500,
+  uploadEnabled: true,
+});
+
+type Check = (value: unknown) => string | null;
+
+const positiveInteger =
+  (max: number): Check =>
+  (value) =>
+    typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= max
+      ? null
+      : `must be an integer from 1 to ${max}`;
+
+const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
+  trackerUrls: (value) => {
+    if (!Array.isArray(value)) return 'must be an array of ws:// or wss:// URLs';
+    for (const url of value) {
+      if (typeof url !== 'string' || !/^wss?:\/\/[^\s/]+/.test(url)) {
+        return `must contain only ws:// or wss:// URLs, got ${JSON.stringify(url)}`;
+      }
+    }
+    return null;
+  },
+  iceServers: (value) =>
+    Array.isArray(value) &&
+    value.every(
+      (server) =>
+        typeof server === 'object' &&
+        server !== null &&
+        (typeof (server as { urls?: unknown }).urls === 'string' ||
+          Array.isArray((server as { urls?: unknown }).urls)),
+    )
+      ? null
+      : 'must be an array of RTCIceServer objects with `urls`',
+  swarmId: (value) =>
+    value === null || (typeof value === 'string' && value.length > 0 && value.length <= 1024)
+      ? null
+      : 'must be null or a non-empty string of at most 1024 characters',
+  cacheMaxBytes: (value) =>
+    typeof value === 'number' && Number.isInteger(value) && value >= 1024 * 1024
+      ? null
+      : 'must be an integer of at least 1048576 (1 MiB)',
+  maxPeersPerSwarm: positiveInteger(100),
+  offersPerAnnounce: positiveInteger(5),
+  peerFirstByteTimeoutMs: positiveInteger(60_000),
+  peerLoadTimeoutMs: positiveInteger(120_000),
+  seederWaitMs: (value) =>
+    typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 30_000
+      ? null
+      : 'must be an integer from 0 to 30000',
+  uploadEnabled: (value) => (typeof value === 'boolean' ? null : 'must be a boolean'),
+};
+
+/**
+ * Merge a partial config over the defaults; throws `P2PError('config-invalid')` naming the bad key.
+ */
+export function resolveConfig(partial: unknown = {}): PeerCDNConfig {
+  if (typeof partial !== 'object' || partial === null || Array.isArray(partial)) {
+    throw new P2PError('config-invalid', 'peercdn config must be an object');
+  }
+  const merged: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  for (const [key, value] of Object.entries(partial)) {
+    if (!Object.hasOwn(CHECKS, key)) {
+      throw new P2PError(
+        'config-invalid',
+        `peercdn config: unknown key "${key}" (known keys: ${Object.keys(CHECKS).join(', ')})`,
+      );
+    }
+    if (value === undefined) continue;
+    const problem = CHECKS[key as keyof PeerCDNConfig](value);
+    if (problem !== null) {
+      throw new P2PError('config-invalid', `peercdn config: "${key}" ${problem}`);
+    }
+    merged[key] = value;
+  }
+  if ((merged['peerLoadTimeoutMs'] as number) < (merged['peerFirstByteTimeoutMs'] as number)) {
+    throw new P2PError(
+      'config-invalid',
+      'peercdn config: "peerLoadTimeoutMs" must not be smaller than "peerFirstByteTimeoutMs"',
+    );
+  }
+  return Object.freeze(merged) as unknown as PeerCDNConfig;
+}

@@ -1,0 +1,226 @@
+import type { PeerCDNConfig } from './config.ts';
+import { P2PError } from './errors.ts';
+import type { PeerCDNEvents, PeerCDNStats, SegmentSource } from './events.ts';
+import type { PeerDownloadProgress } from './peer-link.ts';
+import { SegmentCache, type CachedSegment } from './segment-cache.ts';
+import { createPeerId } from './shared/swarm-id.ts';
+import { decideSource, type SourceDecision } from './source-decision.ts';
+import { Swarm } from './swarm.ts';
+import type { TrackerClientFactory } from './tracker-client.ts';
+import { TypedEmitter } from './typed-emitter.ts';
+
+/** Injected dependencies of the engine (tests replace them). */
+export interface EngineDependencies {
+  readonly createTrackerClient: TrackerClientFactory;
+  readonly random: () => number;
+  readonly nowMs: () => number;
+}
+
+/** A running download of one segment from one peer. */
+export interface PeerDownload {
+  readonly peerId: string;
+  readonly promise: Promise<ArrayBuffer>;
+  cancel(): void;
+}
+
+// A signalled peer that does not connect within this time is dropped.
+const CONNECT_TIMEOUT_MS = 20_000;
+
+/** The state shared by all fragment loaders of one PeerCDN instance: cache, swarms, counters. */
+export class Engine {
+  readonly config: PeerCDNConfig;
+  readonly events: TypedEmitter<PeerCDNEvents>;
+  readonly peerId: string;
+  readonly #dependencies: EngineDependencies;
+  readonly #cache: SegmentCache;
+  readonly #swarms = new Map<string, Swarm>();
+  readonly #availabilityWaiters = new Map<string, Set<() => void>>();
+  #counters = {
+    httpBytes: 0,
+    p2pBytes: 0,
+    uploadedBytes: 0,
+    cacheHitBytes: 0,
+    segmentsFromHttp: 0,
+    segmentsFromPeers: 0,
+    segmentsFromCache: 0,
+    peerFallbacks: 0,
+  };
+  #destroyed = false;
+
+  constructor(config: PeerCDNConfig, dependencies: EngineDependencies) {
+    this.config = config;
+    this.#dependencies = dependencies;
+    this.peerId = createPeerId(dependencies.random);
+    this.events = new TypedEmitter<PeerCDNEvents>((error) =>
+      // A throwing listener is reported once through `error`; if that listener throws too, drop it.
+      queueMicrotask(() =>
+        this.events.emit('error', new P2PError('listener-error', 'an event listener threw', { cause: error })),
+      ),
+    );
+    this.#cache = new SegmentCache(config.cacheMaxBytes, (segment) => this.#onEvicted(segment));
+  }
+
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  get p2pEnabled(): boolean {
+    return !this.#destroyed && this.config.trackerUrls.length > 0;
+  }
+
+  cached(swarmId: string, sequenceNumber: number): CachedSegment | undefined {
+    return this.#cache.get(swarmId, sequenceNumber);
+  }
+
+  /** Where to get a segment that is not cached (see `decideSource`). */
+  decide(swarmId: string, sequenceNumber: number): SourceDecision {
+    if (!this.p2pEnabled) return { kind: 'http' };
+    return decideSource(this.peerId, sequenceNumber, this.#swarm(swarmId).views(sequenceNumber));
+  }
+
+  /** Start a download from one connected peer; null when that peer is gone. */
+  downloadFromPeer(
+    swarmId: string,
+    peerId: string,
+    sequenceNumber: number,
+    onProgress: (progress: PeerDownloadProgress) => void,
+  ): PeerDownload | null {
+    if (!this.p2pEnabled) return null;
+    const link = this.#swarms.get(swarmId)?.link(peerId);
+    if (link === undefined || link.closed) return null;
+    const { promise, cancel } = link.download(sequenceNumber, onProgress);
+    return { peerId: link.remotePeerId, promise, cancel };
+  }
+
+  /** Call `listener` on the next availability change in the swarm; returns a function that unsubscribes. */
+  onNextAvailabilityChange(swarmId: string, listener: () => void): () => void {
+    let waiters = this.#availabilityWaiters.get(swarmId);
+    if (waiters === undefined) {
+      waiters = new Set();
+      this.#availabilityWaiters.set(swarmId, waiters);
+    }
+    waiters.add(listener);
+    const set = waiters;
+    return () => {
+      set.delete(listener);
+    };
+  }
+
+  /** Tell the swarm we are fetching this segment over HTTP, so peers wait for us instead. */
+  announceLoading(swarmId: string, sequenceNumber: number): void {
+    if (this.config.uploadEnabled) this.#swarms.get(swarmId)?.announceLoading(sequenceNumber);
+  }
+
+  /** Make sure the swarm exists so peers are found before the first segment is needed. */
+  joinSwarm(swarmId: string): void {
+    if (this.p2pEnabled) this.#swarm(swarmId);
+  }
+
+  /** Record a segment handed to hls.js, keep it for peers and tell them. */
+  segmentLoaded(
+    source: SegmentSource,
+    swarmId: string,
+    sequenceNumber: number,
+    data: ArrayBuffer,
+    durationMs: number,
+    peerId: string | null,
+  ): void {
+    if (this.#destroyed) return;
+    const bytes = data.byteLength;
+    if (source === 'http') {
+      this.#counters.httpBytes += bytes;
+      this.#counters.segmentsFromHttp += 1;
+    } else if (source === 'peer') {
+      this.#counters.p2pBytes += bytes;
+      this.#counters.segmentsFromPeers += 1;
+    } else {
+      this.#counters.cacheHitBytes += bytes;
+      this.#counters.segmentsFromCache += 1;
+    }
+    if (source !== 'cache') {
+      const isNew = !this.#cache.has(swarmId, sequenceNumber);
+      // Keep a copy: hls.js transfers the buffer it receives to its transmux worker, detaching it.
+      const copy = data.slice(0);
+      const stored = this.#cache.put({ swarmId, sequenceNumber, data: copy, downloadMs: durationMs });
+      if (stored && isNew && this.config.uploadEnabled) this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
+    }
+    this.events.emit('segment-loaded', { source, swarmId, sequenceNumber, byteLength: bytes, durationMs, peerId });
+  }
+
+  /** Count bytes that came over HTTP without a cacheable segment (byte ranges, init segments). */
+  httpBytesLoaded(bytes: number): void {
+    this.#counters.httpBytes += bytes;
+  }
+
+  peerFallback(error: P2PError): void {
+    this.#counters.peerFallbacks += 1;
+    this.events.emit('error', error);
+  }
+
+  stats(): PeerCDNStats {
+    let connectedPeers = 0;
+    for (const swarm of this.#swarms.values()) connectedPeers += swarm.peerCount;
+    return {
+      ...this.#counters,
+      connectedPeers,
+      swarms: this.#swarms.size,
+      cacheBytes: this.#cache.byteLength,
+    };
+  }
+
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    for (const swarm of this.#swarms.values()) swarm.destroy();
+    this.#swarms.clear();
+    this.#cache.clear();
+    this.#availabilityWaiters.clear();
+    this.events.removeAllListeners();
+  }
+
+  #swarm(swarmId: string): Swarm {
+    const existing = this.#swarms.get(swarmId);
+    if (existing !== undefined) return existing;
+    const { config } = this;
+    const swarm = new Swarm({
+      swarmId,
+      peerId: this.peerId,
+      trackerUrls: config.trackerUrls,
+      iceServers: config.iceServers,
+      maxPeers: config.maxPeersPerSwarm,
+      offersPerAnnounce: config.offersPerAnnounce,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      createTrackerClient: this.#dependencies.createTrackerClient,
+      heldSequenceNumbers: () => (config.uploadEnabled ? this.#cache.sequenceNumbers(swarmId) : []),
+      getSegment: (sequenceNumber) =>
+        config.uploadEnabled ? this.#cache.get(swarmId, sequenceNumber)?.data : undefined,
+      transferredBytes: () => ({
+        uploaded: this.#counters.uploadedBytes,
+        downloaded: this.#counters.p2pBytes + this.#counters.httpBytes,
+      }),
+      onUploaded: (bytes) => {
+        this.#counters.uploadedBytes += bytes;
+      },
+      nowMs: this.#dependencies.nowMs,
+      onAvailabilityChanged: (id) => this.#notifyAvailability(id),
+      onPeerConnected: (id, peerId) => this.events.emit('peer-connected', { swarmId: id, peerId }),
+      onPeerClosed: (id, peerId, error) => {
+        if (!this.#destroyed) this.events.emit('peer-closed', { swarmId: id, peerId, error });
+      },
+      onError: (error) => this.events.emit('error', error),
+    });
+    this.#swarms.set(swarmId, swarm);
+    return swarm;
+  }
+
+  #notifyAvailability(swarmId: string): void {
+    const waiters = this.#availabilityWaiters.get(swarmId);
+    if (waiters === undefined) return;
+    this.#availabilityWaiters.delete(swarmId);
+    for (const waiter of waiters) waiter();
+  }
+
+  #onEvicted(segment: CachedSegment): void {
+    if (this.config.uploadEnabled) this.#swarms.get(segment.swarmId)?.announceLost(segment.sequenceNumber);
+  }
+}

@@ -1,0 +1,22 @@
+/** What went wrong, as a machine-readable code. */
+export type P2PErrorCode =
+  | 'config-invalid'
+  | 'tracker-error'
+  | 'tracker-warning'
+  | 'peer-error'
+  | 'peer-timeout'
+  | 'peer-protocol'
+  | 'segment-corrupt'
+  | 'listener-error'
+  | 'destroyed';
+
+/** The one error class of peercdn: a code, a message and the cause. */
+export class P2PError extends Error {
+  readonly code: P2PErrorCode;
+
+  constructor(code: P2PErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'P2PError';
+    this.code = code;
+  }
+}

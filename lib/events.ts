@@ -1,0 +1,49 @@
+import type { P2PError } from './errors.ts';
+
+/** Where a segment's bytes came from. */
+export type SegmentSource = 'http' | 'peer' | 'cache';
+
+/** A segment handed to hls.js. */
+export interface SegmentLoadedEvent {
+  readonly source: SegmentSource;
+  readonly swarmId: string;
+  readonly sequenceNumber: number;
+  readonly byteLength: number;
+  readonly durationMs: number;
+  /** The peer that served it, when `source` is `'peer'`. */
+  readonly peerId: string | null;
+}
+
+export interface PeerEvent {
+  readonly swarmId: string;
+  readonly peerId: string;
+}
+
+export interface PeerClosedEvent extends PeerEvent {
+  readonly error: P2PError | null;
+}
+
+/** Every event a PeerCDN instance emits, by name. */
+export interface PeerCDNEvents {
+  'segment-loaded': SegmentLoadedEvent;
+  'peer-connected': PeerEvent;
+  'peer-closed': PeerClosedEvent;
+  /** A peer or tracker failure; playback continues over HTTP. */
+  error: P2PError;
+}
+
+/** Counters since the instance was created. */
+export interface PeerCDNStats {
+  readonly httpBytes: number;
+  readonly p2pBytes: number;
+  readonly uploadedBytes: number;
+  readonly cacheHitBytes: number;
+  readonly segmentsFromHttp: number;
+  readonly segmentsFromPeers: number;
+  readonly segmentsFromCache: number;
+  /** Peer downloads that failed or timed out and were retried over HTTP. */
+  readonly peerFallbacks: number;
+  readonly connectedPeers: number;
+  readonly swarms: number;
+  readonly cacheBytes: number;
+}

@@ -1,0 +1,277 @@
+import type {
+  FragmentLoaderConstructor,
+  FragmentLoaderContext,
+  HlsConfig,
+  Loader,
+  LoaderCallbacks,
+  LoaderConfiguration,
+  LoaderStats,
+} from 'hls.js';
+import type { Engine, PeerDownload } from './engine.ts';
+import { P2PError } from './errors.ts';
+import { deriveSwarmId, stripUrlQuery } from './shared/swarm-id.ts';
+
+type FragmentCallbacks = LoaderCallbacks<FragmentLoaderContext>;
+
+function newStats(): LoaderStats {
+  return {
+    aborted: false,
+    loaded: 0,
+    retry: 0,
+    total: 0,
+    chunkCount: 0,
+    bwEstimate: 0,
+    loading: { start: 0, first: 0, end: 0 },
+    parsing: { start: 0, end: 0 },
+    buffering: { start: 0, first: 0, end: 0 },
+  };
+}
+
+function resetStats(stats: LoaderStats): void {
+  Object.assign(stats, newStats(), { retry: stats.retry });
+}
+
+/** The swarm a fragment belongs to, or null when it cannot be shared (init segments, byte ranges). */
+export function swarmIdOf(context: FragmentLoaderContext, configuredSwarmId: string | null): string | null {
+  const { frag } = context;
+  if (typeof frag.sn !== 'number' || context.rangeStart !== undefined || context.rangeEnd !== undefined) {
+    return null;
+  }
+  // One swarm per rendition: the media playlist URL names it, or the configured stream id + level.
+  return configuredSwarmId === null
+    ? deriveSwarmId(stripUrlQuery(frag.baseurl), frag.type)
+    : deriveSwarmId(configuredSwarmId, `${frag.type}/${frag.level}`);
+}
+
+/**
+ * Build the `fLoader` class for hls.js. Each fragment: local cache, then a connected peer that
+ * has it, then HTTP through hls.js's own default loader (`config.loader`).
+ *
+ * Stats reported to hls.js (its ABR reads them):
+ * - HTTP: measured by hls.js's own loader, untouched.
+ * - peer: real request start, first chunk and end times, bytes received.
+ * - cache hit: the timings of the segment's original download, so a hit never looks like infinite bandwidth.
+ */
+export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstructor {
+  return class PeerCDNFragmentLoader implements Loader<FragmentLoaderContext> {
+    context: FragmentLoaderContext | null = null;
+    stats: LoaderStats = newStats();
+    readonly #hlsConfig: HlsConfig;
+    #http: Loader<FragmentLoaderContext> | null = null;
+    #peerDownload: PeerDownload | null = null;
+    #timers: ReturnType<typeof setTimeout>[] = [];
+    #callbacks: FragmentCallbacks | null = null;
+    #finished = false;
+    #waitDeadlineMs = 0;
+    #unsubscribe: (() => void) | null = null;
+
+    constructor(hlsConfig: HlsConfig) {
+      this.#hlsConfig = hlsConfig;
+    }
+
+    load(context: FragmentLoaderContext, config: LoaderConfiguration, callbacks: FragmentCallbacks): void {
+      this.context = context;
+      this.#callbacks = callbacks;
+      const swarmId = engine.p2pEnabled ? swarmIdOf(context, engine.config.swarmId) : null;
+      const sequenceNumber = context.frag.sn;
+      if (swarmId === null || typeof sequenceNumber !== 'number') {
+        this.#loadHttp(context, config, callbacks, null);
+        return;
+      }
+      engine.joinSwarm(swarmId);
+      const cached = engine.cached(swarmId, sequenceNumber);
+      if (cached !== undefined) {
+        const now = performance.now();
+        // hls.js transfers the buffer to its transmux worker (detaching it): hand it a copy.
+        this.#succeed(cached.data.slice(0), now - cached.downloadMs, now - cached.downloadMs, now);
+        engine.segmentLoaded('cache', swarmId, sequenceNumber, cached.data, cached.downloadMs, null);
+        return;
+      }
+      this.#waitDeadlineMs = performance.now() + engine.config.seederWaitMs;
+      this.#choose(context, config, callbacks, swarmId, sequenceNumber);
+    }
+
+    // Decide between peer, waiting for a peer, and HTTP; called again whenever peers' availability
+    // changes while we wait, and HTTP is used once the wait deadline passes.
+    #choose(
+      context: FragmentLoaderContext,
+      config: LoaderConfiguration,
+      callbacks: FragmentCallbacks,
+      swarmId: string,
+      sequenceNumber: number,
+    ): void {
+      if (this.#finished) return;
+      this.#stopWaiting();
+      const decision = engine.decide(swarmId, sequenceNumber);
+      if (decision.kind === 'peer' && this.#loadFromPeer(context, config, callbacks, swarmId, sequenceNumber, decision.peerId)) {
+        return;
+      }
+      const remainingMs = this.#waitDeadlineMs - performance.now();
+      if (decision.kind === 'wait' && remainingMs > 0) {
+        const retry = (): void => this.#choose(context, config, callbacks, swarmId, sequenceNumber);
+        this.#unsubscribe = engine.onNextAvailabilityChange(swarmId, retry);
+        this.#timers.push(setTimeout(retry, remainingMs));
+        return;
+      }
+      engine.announceLoading(swarmId, sequenceNumber);
+      this.#loadHttp(context, config, callbacks, swarmId);
+    }
+
+    #stopWaiting(): void {
+      this.#unsubscribe?.();
+      this.#unsubscribe = null;
+      this.#clearTimers();
+    }
+
+    abort(): void {
+      if (this.#finished) return;
+      this.#finished = true;
+      this.#stopWaiting();
+      this.#peerDownload?.cancel();
+      this.#peerDownload = null;
+      if (this.#http !== null) {
+        // hls.js's own loader reports its abort through the callbacks it holds.
+        this.#http.abort();
+        return;
+      }
+      this.stats.aborted = true;
+      const { context } = this;
+      if (context !== null) this.#callbacks?.onAbort?.(this.stats, context, null);
+    }
+
+    destroy(): void {
+      this.#finished = true;
+      this.#stopWaiting();
+      this.#peerDownload?.cancel();
+      this.#peerDownload = null;
+      this.#http?.destroy();
+      this.#http = null;
+      this.#callbacks = null;
+      this.context = null;
+    }
+
+    getResponseHeader(name: string): string | null {
+      return this.#http?.getResponseHeader?.(name) ?? null;
+    }
+
+    getCacheAge(): number | null {
+      return this.#http?.getCacheAge?.() ?? null;
+    }
+
+    #loadFromPeer(
+      context: FragmentLoaderContext,
+      config: LoaderConfiguration,
+      callbacks: FragmentCallbacks,
+      swarmId: string,
+      sequenceNumber: number,
+      peerId: string,
+    ): boolean {
+      const stats = this.stats;
+      const download = engine.downloadFromPeer(swarmId, peerId, sequenceNumber, (progress) => {
+        if (stats.loading.first === 0) stats.loading.first = performance.now();
+        stats.loaded = progress.loadedBytes;
+        stats.total = progress.totalBytes;
+        stats.chunkCount += 1;
+      });
+      if (download === null) return false;
+      this.#peerDownload = download;
+      stats.loading.start = performance.now();
+      const policy = config.loadPolicy;
+      const firstByteMs = Math.min(engine.config.peerFirstByteTimeoutMs, policy.maxTimeToFirstByteMs);
+      const loadMs = Math.min(engine.config.peerLoadTimeoutMs, policy.maxLoadTimeMs);
+      const fallBack = (error: P2PError): void => {
+        if (this.#finished || this.#peerDownload !== download) return;
+        this.#peerDownload = null;
+        this.#clearTimers();
+        download.cancel();
+        engine.peerFallback(error);
+        resetStats(stats);
+        engine.announceLoading(swarmId, sequenceNumber);
+        this.#loadHttp(context, config, callbacks, swarmId);
+      };
+      this.#timers.push(
+        setTimeout(() => {
+          if (stats.loading.first === 0) {
+            fallBack(new P2PError('peer-timeout', `peer ${download.peerId} sent no bytes of ${sequenceNumber} in ${firstByteMs} ms`));
+          }
+        }, firstByteMs),
+        setTimeout(
+          () => fallBack(new P2PError('peer-timeout', `peer ${download.peerId} did not deliver ${sequenceNumber} in ${loadMs} ms`)),
+          loadMs,
+        ),
+      );
+      download.promise.then(
+        (data) => {
+          if (this.#finished || this.#peerDownload !== download) return;
+          this.#peerDownload = null;
+          this.#clearTimers();
+          const end = performance.now();
+          this.#succeed(data, stats.loading.start, stats.loading.first || end, end);
+          engine.segmentLoaded('peer', swarmId, sequenceNumber, data, end - stats.loading.start, download.peerId);
+        },
+        (error: unknown) =>
+          fallBack(
+            error instanceof P2PError
+              ? error
+              : new P2PError('peer-error', `peer download of ${sequenceNumber} failed`, { cause: error }),
+          ),
+      );
+      return true;
+    }
+
+    #loadHttp(
+      context: FragmentLoaderContext,
+      config: LoaderConfiguration,
+      callbacks: FragmentCallbacks,
+      swarmId: string | null,
+    ): void {
+      const HttpLoader = this.#hlsConfig.loader;
+      const http = new HttpLoader(this.#hlsConfig) as Loader<FragmentLoaderContext>;
+      // hls.js holds a reference to our stats object (frag.stats); let its loader fill that one.
+      http.stats = this.stats;
+      this.#http = http;
+      const startMs = performance.now();
+      http.load(context, config, {
+        ...callbacks,
+        onSuccess: (response, stats, ctx, networkDetails) => {
+          this.#finished = true;
+          const { data } = response;
+          if (data instanceof ArrayBuffer) {
+            const sequenceNumber = ctx.frag.sn;
+            if (swarmId !== null && typeof sequenceNumber === 'number' && !engine.destroyed) {
+              engine.segmentLoaded('http', swarmId, sequenceNumber, data, performance.now() - startMs, null);
+            } else {
+              engine.httpBytesLoaded(data.byteLength);
+            }
+          }
+          callbacks.onSuccess(response, stats, ctx, networkDetails);
+        },
+      });
+    }
+
+    #succeed(data: ArrayBuffer, startMs: number, firstMs: number, endMs: number): void {
+      const { context } = this;
+      const callbacks = this.#callbacks;
+      if (context === null || callbacks === null) return;
+      this.#finished = true;
+      const stats = this.stats;
+      stats.loading.start = startMs;
+      stats.loading.first = firstMs;
+      stats.loading.end = endMs;
+      stats.loaded = data.byteLength;
+      stats.total = data.byteLength;
+      stats.chunkCount = Math.max(stats.chunkCount, 1);
+      // hls.js expects callbacks asynchronously, as a network loader would call them.
+      queueMicrotask(() => {
+        if (this.#callbacks === callbacks && this.context === context) {
+          callbacks.onSuccess({ url: context.url, data }, stats, context, null);
+        }
+      });
+    }
+
+    #clearTimers(): void {
+      for (const timer of this.#timers) clearTimeout(timer);
+      this.#timers = [];
+    }
+  };
+}

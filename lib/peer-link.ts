@@ -1,0 +1,321 @@
+import { P2PError } from './errors.ts';
+import type { PeerView } from './source-decision.ts';
+import {
+  encodeControl,
+  encodeData,
+  MAX_CHUNK_BYTES,
+  parseFrame,
+  PROTOCOL_VERSION,
+  type DataFrame,
+  type PeerMessage,
+} from './peer-protocol.ts';
+
+/** The part of a simple-peer instance a link uses. */
+export interface DataChannelPeer {
+  readonly connected: boolean;
+  readonly bufferedAmount: number;
+  send(data: Uint8Array): void;
+  destroy(): void;
+  on(event: 'data', listener: (data: Uint8Array | string) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  removeAllListeners(event?: string): unknown;
+}
+
+/** What a link needs from its owner. */
+export interface PeerLinkOptions {
+  readonly remotePeerId: string;
+  readonly peer: DataChannelPeer;
+  /** Segments this viewer can serve, for the initial `hello`. */
+  readonly initialHave: readonly number[];
+  /** Look up a segment to upload; undefined when it is not held (or upload is off). */
+  readonly getSegment: (sequenceNumber: number) => ArrayBuffer | undefined;
+  readonly onUploaded: (bytes: number) => void;
+  readonly nowMs: () => number;
+  readonly onAvailabilityChanged: (link: PeerLink) => void;
+  readonly onClosed: (link: PeerLink, error: P2PError | null) => void;
+}
+
+/** Progress of one download from a peer. */
+export interface PeerDownloadProgress {
+  readonly loadedBytes: number;
+  readonly totalBytes: number;
+}
+
+interface PendingDownload {
+  readonly sequenceNumber: number;
+  buffer: Uint8Array | null;
+  loadedBytes: number;
+  readonly onProgress: (progress: PeerDownloadProgress) => void;
+  readonly resolve: (data: ArrayBuffer) => void;
+  readonly reject: (error: P2PError) => void;
+}
+
+// A peer's "loading" claim is trusted this long; then we stop waiting for it.
+const LOADING_CLAIM_MS = 10_000;
+// A peer whose latest announced segment is within this many of ours is at our part of the stream.
+const NEARBY_SEGMENTS = 3;
+const NEARBY_FRESH_MS = 30_000;
+
+// Above this many queued bytes on the data channel we wait before sending more: Chrome closes
+// a channel whose send queue overflows (simple-peer's send() ignores backpressure).
+const HIGH_WATER_BYTES = 1024 * 1024;
+const BACKPRESSURE_POLL_MS = 5;
+// Bounds memory a misbehaving peer can make us spend on its claims.
+const MAX_LOADING_CLAIMS = 256;
+
+/** One connected peer in one swarm: availability, downloads from it, uploads to it. */
+export class PeerLink {
+  readonly remotePeerId: string;
+  readonly #options: PeerLinkOptions;
+  readonly #remoteHave = new Set<number>();
+  readonly #remoteLoading = new Map<number, number>();
+  #latestSequenceNumber: number | null = null;
+  #latestAtMs = 0;
+  readonly #downloads = new Map<number, PendingDownload>();
+  readonly #activeUploads = new Set<number>();
+  readonly #uploadsCancelled = new Set<number>();
+  #nextRequestId = 1;
+  #closed = false;
+
+  constructor(options: PeerLinkOptions) {
+    this.#options = options;
+    this.remotePeerId = options.remotePeerId;
+    const { peer } = options;
+    peer.on('data', (data) => this.#onData(data));
+    peer.on('close', () => this.#close(null));
+    peer.on('error', (error) =>
+      this.#close(new P2PError('peer-error', `peer ${this.remotePeerId}: ${error.message}`, { cause: error })),
+    );
+    this.#send({ type: 'hello', version: PROTOCOL_VERSION, have: options.initialHave });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get activeDownloads(): number {
+    return this.#downloads.size;
+  }
+
+  has(sequenceNumber: number): boolean {
+    return this.#remoteHave.has(sequenceNumber);
+  }
+
+  /** What this peer offers for one segment, for the source decision. */
+  view(sequenceNumber: number): PeerView {
+    const nowMs = this.#options.nowMs();
+    const loadingSinceMs = this.#remoteLoading.get(sequenceNumber);
+    const latest = this.#latestSequenceNumber;
+    return {
+      peerId: this.remotePeerId,
+      has: this.#remoteHave.has(sequenceNumber),
+      loading: loadingSinceMs !== undefined && nowMs - loadingSinceMs < LOADING_CLAIM_MS,
+      nearby:
+        latest !== null &&
+        Math.abs(latest - sequenceNumber) <= NEARBY_SEGMENTS &&
+        nowMs - this.#latestAtMs < NEARBY_FRESH_MS,
+      activeDownloads: this.#downloads.size,
+    };
+  }
+
+  announceLoading(sequenceNumber: number): void {
+    this.#send({ type: 'loading', sequenceNumbers: [sequenceNumber] });
+  }
+
+  announceHave(sequenceNumber: number): void {
+    this.#send({ type: 'have', sequenceNumbers: [sequenceNumber] });
+  }
+
+  announceLost(sequenceNumber: number): void {
+    this.#send({ type: 'lost', sequenceNumbers: [sequenceNumber] });
+  }
+
+  /** Download a segment; `cancel()` on the returned handle stops it and rejects the promise. */
+  download(
+    sequenceNumber: number,
+    onProgress: (progress: PeerDownloadProgress) => void,
+  ): { readonly promise: Promise<ArrayBuffer>; cancel(): void } {
+    const requestId = this.#nextRequestId;
+    this.#nextRequestId = requestId >= 0xffff_fffe ? 1 : requestId + 1;
+    const promise = new Promise<ArrayBuffer>((resolve, reject) => {
+      if (this.#closed) {
+        reject(new P2PError('peer-error', `peer ${this.remotePeerId} is closed`));
+        return;
+      }
+      this.#downloads.set(requestId, { sequenceNumber, buffer: null, loadedBytes: 0, onProgress, resolve, reject });
+      this.#send({ type: 'request', requestId, sequenceNumber });
+    });
+    const cancel = (): void => {
+      const pending = this.#downloads.get(requestId);
+      if (pending === undefined) return;
+      this.#downloads.delete(requestId);
+      this.#send({ type: 'cancel', requestId });
+      pending.reject(new P2PError('peer-timeout', `download of ${sequenceNumber} cancelled`));
+    };
+    return { promise, cancel };
+  }
+
+  destroy(): void {
+    this.#close(null);
+  }
+
+  #close(error: P2PError | null): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const pending of this.#downloads.values()) {
+      pending.reject(error ?? new P2PError('peer-error', `peer ${this.remotePeerId} closed`));
+    }
+    this.#downloads.clear();
+    this.#options.peer.removeAllListeners('data');
+    this.#options.peer.removeAllListeners('close');
+    this.#options.peer.removeAllListeners('error');
+    // simple-peer emits 'error' asynchronously during teardown; keep one listener so it is not thrown.
+    this.#options.peer.on('error', () => undefined);
+    this.#options.peer.destroy();
+    this.#options.onClosed(this, error);
+  }
+
+  #send(message: PeerMessage): void {
+    this.#sendBytes(encodeControl(message));
+  }
+
+  #sendBytes(bytes: Uint8Array): void {
+    if (this.#closed || !this.#options.peer.connected) return;
+    try {
+      this.#options.peer.send(bytes);
+    } catch (error) {
+      this.#close(new P2PError('peer-error', `send to ${this.remotePeerId} failed`, { cause: error }));
+    }
+  }
+
+  #onData(data: Uint8Array | string): void {
+    if (typeof data === 'string') {
+      this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId} sent a text frame`));
+      return;
+    }
+    const parsed = parseFrame(data);
+    if (parsed.kind === 'invalid') {
+      this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId}: ${parsed.reason}`));
+    } else if (parsed.kind === 'data') {
+      this.#onDataFrame(parsed.frame);
+    } else {
+      this.#onMessage(parsed.message);
+    }
+  }
+
+  #onMessage(message: PeerMessage): void {
+    switch (message.type) {
+      case 'hello':
+        if (message.version !== PROTOCOL_VERSION) {
+          this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId} speaks version ${message.version}`));
+          return;
+        }
+        for (const sn of message.have) this.#remoteHave.add(sn);
+        this.#options.onAvailabilityChanged(this);
+        return;
+      case 'have':
+        for (const sn of message.sequenceNumbers) {
+          this.#remoteHave.add(sn);
+          this.#remoteLoading.delete(sn);
+          this.#noteActivity(sn);
+        }
+        this.#options.onAvailabilityChanged(this);
+        return;
+      case 'loading':
+        for (const sn of message.sequenceNumbers) {
+          if (this.#remoteLoading.size >= MAX_LOADING_CLAIMS) this.#remoteLoading.clear();
+          this.#remoteLoading.set(sn, this.#options.nowMs());
+          this.#noteActivity(sn);
+        }
+        this.#options.onAvailabilityChanged(this);
+        return;
+      case 'lost':
+        for (const sn of message.sequenceNumbers) this.#remoteHave.delete(sn);
+        this.#options.onAvailabilityChanged(this);
+        return;
+      case 'request':
+        this.#noteActivity(message.sequenceNumber);
+        void this.#upload(message.requestId, message.sequenceNumber);
+        return;
+      case 'cancel':
+        if (this.#activeUploads.has(message.requestId)) this.#uploadsCancelled.add(message.requestId);
+        return;
+      case 'absent': {
+        const pending = this.#downloads.get(message.requestId);
+        this.#remoteHave.delete(message.sequenceNumber);
+        if (pending === undefined) return;
+        this.#downloads.delete(message.requestId);
+        pending.reject(new P2PError('peer-error', `peer ${this.remotePeerId} does not have ${message.sequenceNumber}`));
+        return;
+      }
+      case 'response': {
+        const pending = this.#downloads.get(message.requestId);
+        if (pending === undefined) return; // cancelled by us; its data frames are ignored too
+        if (pending.buffer !== null || pending.sequenceNumber !== message.sequenceNumber) {
+          this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId} sent a mismatched response`));
+          return;
+        }
+        pending.buffer = new Uint8Array(message.byteLength);
+        this.#maybeFinish(message.requestId, pending);
+        return;
+      }
+    }
+  }
+
+  #noteActivity(sequenceNumber: number): void {
+    this.#latestSequenceNumber = sequenceNumber;
+    this.#latestAtMs = this.#options.nowMs();
+  }
+
+  #onDataFrame(frame: DataFrame): void {
+    const pending = this.#downloads.get(frame.requestId);
+    if (pending === undefined) return; // a download we cancelled: late frames are expected
+    const { buffer } = pending;
+    // Data channels are reliable and ordered, so chunks must arrive back to back.
+    if (buffer === null || frame.byteOffset !== pending.loadedBytes || frame.byteOffset + frame.payload.byteLength > buffer.byteLength) {
+      this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId} sent an out-of-order or oversized chunk`));
+      return;
+    }
+    buffer.set(frame.payload, frame.byteOffset);
+    pending.loadedBytes += frame.payload.byteLength;
+    pending.onProgress({ loadedBytes: pending.loadedBytes, totalBytes: buffer.byteLength });
+    this.#maybeFinish(frame.requestId, pending);
+  }
+
+  #maybeFinish(requestId: number, pending: PendingDownload): void {
+    if (pending.buffer === null || pending.loadedBytes !== pending.buffer.byteLength) return;
+    this.#downloads.delete(requestId);
+    this.#remoteHave.add(pending.sequenceNumber);
+    pending.resolve(pending.buffer.buffer as ArrayBuffer);
+  }
+
+  async #upload(requestId: number, sequenceNumber: number): Promise<void> {
+    const data = this.#options.getSegment(sequenceNumber);
+    if (data === undefined) {
+      this.#send({ type: 'absent', requestId, sequenceNumber });
+      return;
+    }
+    const bytes = new Uint8Array(data);
+    this.#activeUploads.add(requestId);
+    try {
+      await this.#sendChunks(requestId, sequenceNumber, bytes);
+    } finally {
+      this.#activeUploads.delete(requestId);
+      this.#uploadsCancelled.delete(requestId);
+    }
+  }
+
+  async #sendChunks(requestId: number, sequenceNumber: number, bytes: Uint8Array): Promise<void> {
+    this.#send({ type: 'response', requestId, sequenceNumber, byteLength: bytes.byteLength });
+    for (let offset = 0; offset < bytes.byteLength; offset += MAX_CHUNK_BYTES) {
+      while (!this.#closed && this.#options.peer.bufferedAmount > HIGH_WATER_BYTES) {
+        await new Promise((resolve) => setTimeout(resolve, BACKPRESSURE_POLL_MS));
+      }
+      if (this.#closed || this.#uploadsCancelled.has(requestId)) return;
+      const chunk = bytes.subarray(offset, Math.min(offset + MAX_CHUNK_BYTES, bytes.byteLength));
+      this.#sendBytes(encodeData(requestId, offset, chunk));
+      this.#options.onUploaded(chunk.byteLength);
+    }
+  }
+}

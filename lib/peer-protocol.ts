@@ -1,0 +1,149 @@
+// The peer wire protocol. Every data-channel message is binary; its first byte says what it is,
+// so segment bytes can never be read as control and vice versa.
+//   0x01 CONTROL: UTF-8 JSON of a PeerMessage
+//   0x02 DATA:    requestId (u32 BE) · byteOffset (u32 BE) · payload bytes
+
+/** Protocol version carried in `hello`; peers with another version are dropped. */
+export const PROTOCOL_VERSION = 1;
+/** Largest data-channel message we send or accept (interoperable across browsers). */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+const DATA_HEADER_BYTES = 9;
+/** Largest payload of one data frame. */
+export const MAX_CHUNK_BYTES = MAX_MESSAGE_BYTES - DATA_HEADER_BYTES;
+/** Largest segment a peer may announce in a response. */
+export const MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
+const MAX_LIST_LENGTH = 4096;
+const MAX_UINT32 = 0xffff_ffff;
+const KIND_CONTROL = 0x01;
+const KIND_DATA = 0x02;
+
+export type PeerMessage =
+  | { readonly type: 'hello'; readonly version: number; readonly have: readonly number[] }
+  | { readonly type: 'have'; readonly sequenceNumbers: readonly number[] }
+  | { readonly type: 'lost'; readonly sequenceNumbers: readonly number[] }
+  /** The sender started fetching these from HTTP; others may wait for its `have` instead. */
+  | { readonly type: 'loading'; readonly sequenceNumbers: readonly number[] }
+  | { readonly type: 'request'; readonly requestId: number; readonly sequenceNumber: number }
+  | {
+      readonly type: 'response';
+      readonly requestId: number;
+      readonly sequenceNumber: number;
+      readonly byteLength: number;
+    }
+  | { readonly type: 'absent'; readonly requestId: number; readonly sequenceNumber: number }
+  | { readonly type: 'cancel'; readonly requestId: number };
+
+export interface DataFrame {
+  readonly requestId: number;
+  readonly byteOffset: number;
+  readonly payload: Uint8Array;
+}
+
+export type ParsedFrame =
+  | { readonly kind: 'control'; readonly message: PeerMessage }
+  | { readonly kind: 'data'; readonly frame: DataFrame }
+  | { readonly kind: 'invalid'; readonly reason: string };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeControl(message: PeerMessage): Uint8Array {
+  const json = encoder.encode(JSON.stringify(message));
+  const out = new Uint8Array(json.byteLength + 1);
+  out[0] = KIND_CONTROL;
+  out.set(json, 1);
+  return out;
+}
+
+export function encodeData(requestId: number, byteOffset: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(DATA_HEADER_BYTES + payload.byteLength);
+  const view = new DataView(out.buffer);
+  view.setUint8(0, KIND_DATA);
+  view.setUint32(1, requestId);
+  view.setUint32(5, byteOffset);
+  out.set(payload, DATA_HEADER_BYTES);
+  return out;
+}
+
+const isUint32 = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_UINT32;
+
+const isSequenceList = (value: unknown): value is number[] =>
+  Array.isArray(value) && value.length <= MAX_LIST_LENGTH && value.every(isSequenceNumber);
+
+function isSequenceNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** Parse one untrusted data-channel message. Never throws. */
+export function parseFrame(bytes: Uint8Array): ParsedFrame {
+  if (bytes.byteLength === 0) return invalid('empty message');
+  if (bytes.byteLength > MAX_MESSAGE_BYTES) {
+    return invalid(`message of ${bytes.byteLength} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+  }
+  const kind = bytes[0];
+  if (kind === KIND_DATA) {
+    if (bytes.byteLength < DATA_HEADER_BYTES) return invalid('data frame shorter than its header');
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return {
+      kind: 'data',
+      frame: {
+        requestId: view.getUint32(1),
+        byteOffset: view.getUint32(5),
+        payload: bytes.subarray(DATA_HEADER_BYTES),
+      },
+    };
+  }
+  if (kind !== KIND_CONTROL) return invalid(`unknown frame kind ${String(kind)}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(decoder.decode(bytes.subarray(1)));
+  } catch {
+    return invalid('control frame is not UTF-8 JSON');
+  }
+  return parseControl(json);
+}
+
+function parseControl(json: unknown): ParsedFrame {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return invalid('control message is not an object');
+  }
+  const record = json as Record<string, unknown>;
+  switch (record['type']) {
+    case 'hello':
+      if (!isUint32(record['version'])) return invalid('hello.version is not a number');
+      if (!isSequenceList(record['have'])) return invalid('hello.have is not a list of sequence numbers');
+      return control({ type: 'hello', version: record['version'], have: record['have'] });
+    case 'have':
+    case 'lost':
+    case 'loading': {
+      const list = record['sequenceNumbers'];
+      if (!isSequenceList(list)) return invalid(`${record['type']}.sequenceNumbers is not a list`);
+      return control({ type: record['type'], sequenceNumbers: list });
+    }
+    case 'request':
+    case 'absent': {
+      const { requestId, sequenceNumber } = record;
+      if (!isUint32(requestId)) return invalid(`${record['type']}.requestId is not a uint32`);
+      if (!isSequenceNumber(sequenceNumber)) return invalid(`${record['type']}.sequenceNumber is invalid`);
+      return control({ type: record['type'], requestId, sequenceNumber });
+    }
+    case 'response': {
+      const { requestId, sequenceNumber, byteLength } = record;
+      if (!isUint32(requestId)) return invalid('response.requestId is not a uint32');
+      if (!isSequenceNumber(sequenceNumber)) return invalid('response.sequenceNumber is invalid');
+      if (!isUint32(byteLength) || byteLength > MAX_SEGMENT_BYTES) {
+        return invalid('response.byteLength is out of range');
+      }
+      return control({ type: 'response', requestId, sequenceNumber, byteLength });
+    }
+    case 'cancel':
+      if (!isUint32(record['requestId'])) return invalid('cancel.requestId is not a uint32');
+      return control({ type: 'cancel', requestId: record['requestId'] });
+    default:
+      return invalid(`unknown control type ${JSON.stringify(record['type'])}`);
+  }
+}
+
+const control = (message: PeerMessage): ParsedFrame => ({ kind: 'control', message });
+const invalid = (reason: string): ParsedFrame => ({ kind: 'invalid', reason });

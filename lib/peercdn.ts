@@ -1,0 +1,72 @@
+import type { FragmentLoaderConstructor } from 'hls.js';
+import { createBittorrentTrackerClientFactory } from './bittorrent-tracker-client.ts';
+import { resolveConfig, type PeerCDNConfig } from './config.ts';
+import { Engine } from './engine.ts';
+import type { PeerCDNEvents, PeerCDNStats } from './events.ts';
+import { createFragmentLoaderClass } from './fragment-loader.ts';
+import type { TrackerClientFactory } from './tracker-client.ts';
+
+/** Options that are not settings: injected implementations (a WebRTC stack for Node, randomness). */
+export interface PeerCDNDependencies {
+  /** WebRTC implementation for Node (e.g. node-datachannel's polyfill); browsers need none. */
+  readonly wrtc?: unknown;
+  readonly createTrackerClient?: TrackerClientFactory;
+  readonly random?: () => number;
+}
+
+/**
+ * Peer-assisted segment delivery for hls.js: segments come from other viewers over WebRTC
+ * when they have them, and from the HTTP origin otherwise.
+ *
+ * @example
+ * const peercdn = new PeerCDN({ trackerUrls: ['wss://tracker.example.com'] });
+ * const hls = new Hls({ ...peercdn.hlsConfig() });
+ * peercdn.on('segment-loaded', (event) => console.log(event.source, event.byteLength));
+ * // later: hls.destroy(); peercdn.destroy();
+ */
+export class PeerCDN {
+  /** The resolved settings (defaults merged with what was passed). */
+  readonly config: PeerCDNConfig;
+  readonly #engine: Engine;
+  readonly #fragmentLoader: FragmentLoaderConstructor;
+
+  constructor(config: Partial<PeerCDNConfig> = {}, dependencies: PeerCDNDependencies = {}) {
+    this.config = resolveConfig(config);
+    this.#engine = new Engine(this.config, {
+      createTrackerClient: dependencies.createTrackerClient ?? createBittorrentTrackerClientFactory(dependencies.wrtc),
+      random: dependencies.random ?? Math.random,
+      nowMs: () => performance.now(),
+    });
+    this.#fragmentLoader = createFragmentLoaderClass(this.#engine);
+  }
+
+  /** The hls.js config to spread into `new Hls({...})`: a fragment loader that uses peers. */
+  hlsConfig(): { fLoader: FragmentLoaderConstructor } {
+    return { fLoader: this.#fragmentLoader };
+  }
+
+  /** This viewer's peer id in every swarm. */
+  get peerId(): string {
+    return this.#engine.peerId;
+  }
+
+  /** A snapshot of the byte and segment counters. */
+  stats(): PeerCDNStats {
+    return this.#engine.stats();
+  }
+
+  on<K extends keyof PeerCDNEvents>(event: K, listener: (payload: PeerCDNEvents[K]) => void): this {
+    this.#engine.events.on(event, listener);
+    return this;
+  }
+
+  off<K extends keyof PeerCDNEvents>(event: K, listener: (payload: PeerCDNEvents[K]) => void): this {
+    this.#engine.events.off(event, listener);
+    return this;
+  }
+
+  /** Close every peer connection and tracker socket, drop the cache; loaders fall back to HTTP. */
+  destroy(): void {
+    this.#engine.destroy();
+  }
+}

@@ -1,0 +1,89 @@
+/** One stored segment and how it was first obtained. */
+export interface CachedSegment {
+  readonly swarmId: string;
+  readonly sequenceNumber: number;
+  readonly data: ArrayBuffer;
+  /** How long the original download took; cache hits report it so hls.js's ABR stays truthful. */
+  readonly downloadMs: number;
+}
+
+/**
+ * Segments in memory, bounded by total bytes; evicts the least recently used first and
+ * tells the owner (so peers learn the segment is gone).
+ */
+export class SegmentCache {
+  readonly #maxBytes: number;
+  readonly #onEvict: (segment: CachedSegment) => void;
+  // Map iteration order is insertion order: re-inserting on use makes the first entry the LRU.
+  readonly #entries = new Map<string, CachedSegment>();
+  #bytes = 0;
+
+  constructor(maxBytes: number, onEvict: (segment: CachedSegment) => void) {
+    this.#maxBytes = maxBytes;
+    this.#onEvict = onEvict;
+  }
+
+  get byteLength(): number {
+    return this.#bytes;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  has(swarmId: string, sequenceNumber: number): boolean {
+    return this.#entries.has(cacheKey(swarmId, sequenceNumber));
+  }
+
+  /** The segment, marked as recently used; undefined when absent. */
+  get(swarmId: string, sequenceNumber: number): CachedSegment | undefined {
+    const key = cacheKey(swarmId, sequenceNumber);
+    const entry = this.#entries.get(key);
+    if (entry !== undefined) {
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** Sequence numbers held for one swarm. */
+  sequenceNumbers(swarmId: string): number[] {
+    const out: number[] = [];
+    for (const entry of this.#entries.values()) {
+      if (entry.swarmId === swarmId) out.push(entry.sequenceNumber);
+    }
+    return out;
+  }
+
+  /** Store a segment; returns false when it alone exceeds the bound (it is then not stored). */
+  put(segment: CachedSegment): boolean {
+    const size = segment.data.byteLength;
+    if (size > this.#maxBytes) return false;
+    const key = cacheKey(segment.swarmId, segment.sequenceNumber);
+    const previous = this.#entries.get(key);
+    if (previous !== undefined) {
+      this.#entries.delete(key);
+      this.#bytes -= previous.data.byteLength;
+    }
+    this.#entries.set(key, segment);
+    this.#bytes += size;
+    while (this.#bytes > this.#maxBytes) {
+      const oldest = this.#entries.entries().next();
+      if (oldest.done === true) break;
+      const [oldestKey, oldestSegment] = oldest.value;
+      this.#entries.delete(oldestKey);
+      this.#bytes -= oldestSegment.data.byteLength;
+      this.#onEvict(oldestSegment);
+    }
+    return true;
+  }
+
+  clear(): void {
+    this.#entries.clear();
+    this.#bytes = 0;
+  }
+}
+
+function cacheKey(swarmId: string, sequenceNumber: number): string {
+  return `${swarmId}/${sequenceNumber}`;
+}

@@ -1,0 +1,159 @@
+import { P2PError } from './errors.ts';
+import { PeerLink } from './peer-link.ts';
+import { wireIdToHex } from './shared/swarm-id.ts';
+import type { PeerView } from './source-decision.ts';
+import type { SignalledPeer, TrackerClient, TrackerClientFactory } from './tracker-client.ts';
+
+/** What a swarm needs from the engine. */
+export interface SwarmOptions {
+  readonly swarmId: string;
+  readonly peerId: string;
+  readonly trackerUrls: readonly string[];
+  readonly iceServers: readonly RTCIceServer[];
+  readonly maxPeers: number;
+  readonly offersPerAnnounce: number;
+  readonly connectTimeoutMs: number;
+  readonly createTrackerClient: TrackerClientFactory;
+  /** Segments of this swarm held locally and allowed to be uploaded. */
+  readonly heldSequenceNumbers: () => readonly number[];
+  readonly getSegment: (sequenceNumber: number) => ArrayBuffer | undefined;
+  readonly transferredBytes: () => { readonly uploaded: number; readonly downloaded: number };
+  readonly onUploaded: (bytes: number) => void;
+  readonly nowMs: () => number;
+  /** A peer's availability changed (have, lost, loading): waiting loaders decide again. */
+  readonly onAvailabilityChanged: (swarmId: string) => void;
+  readonly onPeerConnected: (swarmId: string, remotePeerId: string) => void;
+  readonly onPeerClosed: (swarmId: string, remotePeerId: string, error: P2PError | null) => void;
+  readonly onError: (error: P2PError) => void;
+}
+
+/** One swarm (one rendition of one stream): its tracker client and its connected peers. */
+export class Swarm {
+  readonly swarmId: string;
+  readonly #options: SwarmOptions;
+  readonly #client: TrackerClient;
+  readonly #links = new Map<string, PeerLink>();
+  readonly #connecting = new Set<SignalledPeer>();
+  #destroyed = false;
+
+  constructor(options: SwarmOptions) {
+    this.#options = options;
+    this.swarmId = options.swarmId;
+    this.#client = options.createTrackerClient({
+      infoHashHex: wireIdToHex(options.swarmId),
+      peerIdHex: wireIdToHex(options.peerId),
+      announceUrls: options.trackerUrls,
+      rtcConfig: { iceServers: [...options.iceServers] },
+      getAnnounceParameters: () => {
+        const { uploaded, downloaded } = options.transferredBytes();
+        const free = options.maxPeers - this.#links.size - this.#connecting.size;
+        // bittorrent-tracker's client never sends an announce with zero offers, so ask for one.
+        return { numwant: Math.max(1, Math.min(options.offersPerAnnounce, free)), uploaded, downloaded, left: 1 };
+      },
+    });
+    this.#client.on('peer', (peer) => this.#onSignalledPeer(peer));
+    this.#client.on('warning', (error) =>
+      options.onError(new P2PError('tracker-warning', `tracker: ${error.message}`, { cause: error })),
+    );
+    this.#client.on('error', (error) =>
+      options.onError(new P2PError('tracker-error', `tracker: ${error.message}`, { cause: error })),
+    );
+    this.#client.start();
+  }
+
+  get peerCount(): number {
+    return this.#links.size;
+  }
+
+  /** What every connected peer offers for this segment. */
+  views(sequenceNumber: number): PeerView[] {
+    return [...this.#links.values()].map((link) => link.view(sequenceNumber));
+  }
+
+  link(peerId: string): PeerLink | undefined {
+    return this.#links.get(peerId);
+  }
+
+  announceLoading(sequenceNumber: number): void {
+    for (const link of this.#links.values()) link.announceLoading(sequenceNumber);
+  }
+
+  announceHave(sequenceNumber: number): void {
+    for (const link of this.#links.values()) link.announceHave(sequenceNumber);
+  }
+
+  announceLost(sequenceNumber: number): void {
+    for (const link of this.#links.values()) link.announceLost(sequenceNumber);
+  }
+
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    for (const peer of this.#connecting) destroyQuietly(peer);
+    this.#connecting.clear();
+    for (const link of [...this.#links.values()]) link.destroy();
+    this.#links.clear();
+    this.#client.destroy();
+  }
+
+  #onSignalledPeer(peer: SignalledPeer): void {
+    if (this.#destroyed || this.#links.size + this.#connecting.size >= this.#options.maxPeers) {
+      destroyQuietly(peer);
+      return;
+    }
+    this.#connecting.add(peer);
+    const settle = (): void => {
+      clearTimeout(timer);
+      this.#connecting.delete(peer);
+    };
+    const timer = setTimeout(() => {
+      settle();
+      destroyQuietly(peer);
+    }, this.#options.connectTimeoutMs);
+    peer.once('error', () => {
+      settle();
+      destroyQuietly(peer);
+    });
+    peer.once('close', settle);
+    peer.once('connect', () => {
+      settle();
+      this.#onConnected(peer);
+    });
+  }
+
+  #onConnected(peer: SignalledPeer): void {
+    const remotePeerId = hexToText(peer.id ?? '');
+    if (this.#destroyed || remotePeerId === '' || this.#links.has(remotePeerId)) {
+      // Both viewers may offer to each other at once; one connection per pair is enough.
+      destroyQuietly(peer);
+      return;
+    }
+    const link = new PeerLink({
+      remotePeerId,
+      peer,
+      initialHave: this.#options.heldSequenceNumbers(),
+      getSegment: this.#options.getSegment,
+      onUploaded: this.#options.onUploaded,
+      nowMs: this.#options.nowMs,
+      onAvailabilityChanged: () => this.#options.onAvailabilityChanged(this.swarmId),
+      onClosed: (closed, error) => {
+        if (this.#links.get(closed.remotePeerId) === closed) this.#links.delete(closed.remotePeerId);
+        this.#options.onPeerClosed(this.swarmId, closed.remotePeerId, error);
+      },
+    });
+    this.#links.set(remotePeerId, link);
+    this.#options.onPeerConnected(this.swarmId, remotePeerId);
+  }
+}
+
+function destroyQuietly(peer: SignalledPeer): void {
+  peer.removeAllListeners('error');
+  peer.on('error', () => undefined);
+  if (!peer.destroyed) peer.destroy();
+}
+
+function hexToText(hex: string): string {
+  let out = '';
+  for (let i = 0; i + 1 < hex.length; i += 2) out += String.fromCharCode(parseInt(hex.slice(i, i + 2), 16));
+  return out;
+}

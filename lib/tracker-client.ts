@@ -1,0 +1,38 @@
+import type { DataChannelPeer } from './peer-link.ts';
+
+/** A data-channel peer as bittorrent-tracker's client emits it (connected later, or never). */
+export interface SignalledPeer extends DataChannelPeer {
+  /** Remote peer id in hex, set by bittorrent-tracker's client. */
+  id?: string;
+  readonly destroyed: boolean;
+  once(event: 'connect', listener: () => void): unknown;
+  once(event: 'close', listener: () => void): unknown;
+  once(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/** Announce parameters bittorrent-tracker's client asks for before every announce. */
+export interface AnnounceParameters {
+  readonly numwant: number;
+  readonly uploaded: number;
+  readonly downloaded: number;
+  readonly left: number;
+}
+
+export interface TrackerClientOptions {
+  readonly infoHashHex: string;
+  readonly peerIdHex: string;
+  readonly announceUrls: readonly string[];
+  readonly rtcConfig: RTCConfiguration;
+  readonly getAnnounceParameters: () => AnnounceParameters;
+}
+
+/** The part of bittorrent-tracker's client a swarm uses. */
+export interface TrackerClient {
+  on(event: 'peer', listener: (peer: SignalledPeer) => void): unknown;
+  on(event: 'warning' | 'error', listener: (error: Error) => void): unknown;
+  start(): void;
+  destroy(): void;
+}
+
+/** Builds a tracker client; the default one wraps bittorrent-tracker, tests may pass a Node WebRTC one. */
+export type TrackerClientFactory = (options: TrackerClientOptions) => TrackerClient;

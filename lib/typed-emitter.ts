@@ -1,0 +1,45 @@
+type Listener<A> = (payload: A) => void;
+
+/**
+ * A minimal typed event emitter: event names are the keys of `EventMap`.
+ * A listener that throws is reported through `onListenerError` and never breaks the emitter.
+ */
+export class TypedEmitter<EventMap extends object> {
+  readonly #listeners = new Map<keyof EventMap, Set<Listener<never>>>();
+  readonly #onListenerError: (error: unknown) => void;
+
+  constructor(onListenerError: (error: unknown) => void) {
+    this.#onListenerError = onListenerError;
+  }
+
+  on<K extends keyof EventMap>(event: K, listener: Listener<EventMap[K]>): this {
+    let set = this.#listeners.get(event);
+    if (set === undefined) {
+      set = new Set();
+      this.#listeners.set(event, set);
+    }
+    set.add(listener as Listener<never>);
+    return this;
+  }
+
+  off<K extends keyof EventMap>(event: K, listener: Listener<EventMap[K]>): this {
+    this.#listeners.get(event)?.delete(listener as Listener<never>);
+    return this;
+  }
+
+  emit<K extends keyof EventMap>(event: K, payload: EventMap[K]): void {
+    const set = this.#listeners.get(event);
+    if (set === undefined) return;
+    for (const listener of [...set]) {
+      try {
+        (listener as Listener<EventMap[K]>)(payload);
+      } catch (error) {
+        this.#onListenerError(error);
+      }
+    }
+  }
+
+  removeAllListeners(): void {
+    this.#listeners.clear();
+  }
+}

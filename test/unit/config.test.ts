@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { DEFAULT_CONFIG, resolveConfig } from '../../lib/config.ts';
+import { P2PError } from '../../lib/errors.ts';
+
+function rejects(partial: unknown, key: string): void {
+  assert.throws(
+    () => resolveConfig(partial),
+    (error: unknown) => error instanceof P2PError && error.code === 'config-invalid' && error.message.includes(key),
+  );
+}
+
+describe('resolveConfig', () => {
+  it('returns the frozen defaults when nothing is passed', () => {
+    const config = resolveConfig();
+    assert.deepEqual(config, DEFAULT_CONFIG);
+    assert.ok(Object.isFrozen(config));
+  });
+
+  it('overrides only the keys that are passed', () => {
+    const config = resolveConfig({ trackerUrls: ['wss://tracker.example/'], cacheMaxBytes: 2 * 1024 * 1024 });
+    assert.deepEqual(config.trackerUrls, ['wss://tracker.example/']);
+    assert.equal(config.cacheMaxBytes, 2 * 1024 * 1024);
+    assert.equal(config.maxPeersPerSwarm, DEFAULT_CONFIG.maxPeersPerSwarm);
+  });
+
+  it('rejects an unknown key and names it', () => {
+    rejects({ trackerUrl: 'ws://x' }, 'trackerUrl');
+  });
+
+  it('rejects wrong types and ranges, naming the key', () => {
+    rejects({ trackerUrls: 'ws://x' }, 'trackerUrls');
+    rejects({ trackerUrls: ['http://x'] }, 'trackerUrls');
+    rejects({ iceServers: [{ url: 'stun:x' }] }, 'iceServers');
+    rejects({ cacheMaxBytes: 10 }, 'cacheMaxBytes');
+    rejects({ maxPeersPerSwarm: 0 }, 'maxPeersPerSwarm');
+    rejects({ offersPerAnnounce: 6 }, 'offersPerAnnounce');
+    rejects({ peerFirstByteTimeoutMs: 1.5 }, 'peerFirstByteTimeoutMs');
+    rejects({ seederWaitMs: -1 }, 'seederWaitMs');
+    rejects({ uploadEnabled: 'yes' }, 'uploadEnabled');
+    rejects({ swarmId: '' }, 'swarmId');
+  });
+
+  it('rejects a load timeout shorter than the first-byte timeout', () => {
+    rejects({ peerFirstByteTimeoutMs: 3000, peerLoadTimeoutMs: 2000 }, 'peerLoadTimeoutMs');
+  });
+
+  it('rejects a config that is not an object', () => {
+    rejects(null, 'object');
+    rejects([1], 'object');
+  });
+});

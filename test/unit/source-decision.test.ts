@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { decideSource, seederRank, type PeerView } from '../../lib/source-decision.ts';
+
+const peer = (peerId: string, overrides: Partial<PeerView> = {}): PeerView => ({
+  peerId,
+  has: false,
+  loading: false,
+  nearby: false,
+  activeDownloads: 0,
+  ...overrides,
+});
+
+// Find a sequence number for which `winner` ranks lowest among the ids given.
+function sequenceWhereLowest(winner: string, ids: string[]): number {
+  for (let sn = 0; sn < 10_000; sn++) {
+    if (ids.every((id) => id === winner || seederRank(winner, sn) < seederRank(id, sn))) return sn;
+  }
+  throw new Error('no such sequence number');
+}
+
+describe('decideSource', () => {
+  const cases: { name: string; peers: PeerView[]; sn?: number; expected: ReturnType<typeof decideSource> }[] = [
+    { name: 'goes to HTTP with no peers', peers: [], expected: { kind: 'http' } },
+    {
+      name: 'picks the least busy peer that has the segment',
+      peers: [peer('a', { has: true, activeDownloads: 2 }), peer('b', { has: true }), peer('c')],
+      expected: { kind: 'peer', peerId: 'b' },
+    },
+    {
+      name: 'waits for a peer that is fetching the segment over HTTP',
+      peers: [peer('a', { loading: true }), peer('b')],
+      expected: { kind: 'wait' },
+    },
+    {
+      name: 'goes to HTTP when no peer is at this part of the stream',
+      peers: [peer('a'), peer('b')],
+      expected: { kind: 'http' },
+    },
+  ];
+  for (const { name, peers, expected } of cases) {
+    it(name, () => assert.deepEqual(decideSource('self', 10, peers), expected));
+  }
+
+  it('fetches over HTTP when this viewer is the designated seeder among nearby peers', () => {
+    const sn = sequenceWhereLowest('self', ['self', 'a', 'b']);
+    assert.deepEqual(decideSource('self', sn, [peer('a', { nearby: true }), peer('b', { nearby: true })]), {
+      kind: 'http',
+    });
+  });
+
+  it('waits when a nearby peer is the designated seeder', () => {
+    const sn = sequenceWhereLowest('a', ['self', 'a', 'b']);
+    assert.deepEqual(decideSource('self', sn, [peer('a', { nearby: true }), peer('b', { nearby: true })]), {
+      kind: 'wait',
+    });
+  });
+
+  it('ignores a better-ranked peer that is elsewhere in the stream', () => {
+    const sn = sequenceWhereLowest('a', ['self', 'a']);
+    assert.deepEqual(decideSource('self', sn, [peer('a', { nearby: false })]), { kind: 'http' });
+  });
+
+  it('spreads seeding across viewers: every viewer is designated for some segments', () => {
+    const ids = ['-PC0001-aaaaaaaaaaaa', '-PC0001-bbbbbbbbbbbb', '-PC0001-cccccccccccc', '-PC0001-dddddddddddd'];
+    const wins = new Map(ids.map((id) => [id, 0]));
+    for (let sn = 0; sn < 400; sn++) {
+      const winner = ids.reduce((best, id) => (seederRank(id, sn) < seederRank(best, sn) ? id : best));
+      wins.set(winner, (wins.get(winner) ?? 0) + 1);
+    }
+    for (const count of wins.values()) assert.ok(count > 50, `uneven: ${[...wins.values()].join(',')}`);
+  });
+});
