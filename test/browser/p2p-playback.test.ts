@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import type { Page } from 'puppeteer-core';
+import { launchChromium, type LaunchedChromium } from '../helpers/chromium.ts';
+import { startStack, type Stack } from '../helpers/stack.ts';
+
+interface ViewerSnapshot {
+  readonly firstPlayingMs: number | null;
+  readonly stalls: number;
+  readonly fatalErrors: string[];
+  readonly playedSeconds: number;
+  readonly segments: { source: string; sequenceNumber: number; byteLength: number }[];
+  readonly stats: { httpBytes: number; p2pBytes: number; uploadedBytes: number; connectedPeers: number } | null;
+}
+
+// Liveness guard for waits (not a speed assertion): a broken build fails here instead of hanging.
+const WAIT_GUARD_MS = 120_000;
+
+describe('viewers sharing segments in headless Chromium', function () {
+  this.timeout(240_000);
+  let stack: Stack | undefined;
+  let chromium: LaunchedChromium | undefined;
+  const pages: Page[] = [];
+
+  before(async () => {
+    stack = await startStack();
+    chromium = await launchChromium();
+    await chromium.allowWebRtc(stack.origin.url);
+  });
+
+  afterEach(async () => {
+    for (const page of pages.splice(0)) await page.close().catch(() => undefined);
+  });
+
+  after(async () => {
+    await chromium?.close();
+    await stack?.close();
+  });
+
+  async function openViewer(mode: 'vod' | 'live', viewerId: string): Promise<Page> {
+    assert.ok(stack !== undefined && chromium !== undefined);
+    const page = await chromium.browser.newPage();
+    pages.push(page);
+    const query = new URLSearchParams({ src: `/${mode}/master.m3u8`, tracker: stack.trackerUrl, viewer: viewerId, level: '0' });
+    await page.goto(`${stack.origin.url}/pages/viewer.html?${query.toString()}`);
+    return page;
+  }
+
+  async function waitPlayed(page: Page, seconds: number): Promise<void> {
+    await page.waitForFunction(
+      (target: number) => {
+        const viewer = (window as unknown as { viewer?: { snapshot(): ViewerSnapshot } }).viewer;
+        if (viewer === undefined) return false;
+        const snapshot = viewer.snapshot();
+        return snapshot.playedSeconds >= target || snapshot.fatalErrors.length > 0;
+      },
+      { timeout: WAIT_GUARD_MS, polling: 250 },
+      seconds,
+    );
+  }
+
+  async function stopViewer(page: Page): Promise<ViewerSnapshot> {
+    return page.evaluate(() => {
+      const viewer = (window as unknown as { viewer: { snapshot(): ViewerSnapshot; destroy(): void } }).viewer;
+      const snapshot = viewer.snapshot();
+      viewer.destroy();
+      return snapshot;
+    });
+  }
+
+  for (const mode of ['vod', 'live'] as const) {
+    it(`gives a late ${mode} viewer segments from the first viewer over WebRTC, with less origin traffic and no stalls`, async () => {
+      assert.ok(stack !== undefined);
+      const idA = `${mode}-A`;
+      const idB = `${mode}-B`;
+      const pageA = await openViewer(mode, idA);
+      await waitPlayed(pageA, 4);
+      const pageB = await openViewer(mode, idB);
+      await waitPlayed(pageB, 16);
+      await waitPlayed(pageA, 16);
+      const a = await stopViewer(pageA);
+      const b = await stopViewer(pageB);
+      const counts = stack.origin.counts();
+      const originA = counts.byViewer[idA]?.segmentBytes ?? 0;
+      const originB = counts.byViewer[idB]?.segmentBytes ?? 0;
+      console.log(
+        `      ${mode}: origin bytes A=${originA} B=${originB}; B p2p=${b.stats?.p2pBytes} http=${b.stats?.httpBytes}; ` +
+          `A uploaded=${a.stats?.uploadedBytes}; startup A=${Math.round(a.firstPlayingMs ?? -1)} ms B=${Math.round(b.firstPlayingMs ?? -1)} ms`,
+      );
+
+      for (const [name, snapshot] of [['A', a], ['B', b]] as const) {
+        assert.deepEqual(snapshot.fatalErrors, [], `viewer ${name} had fatal errors`);
+        assert.equal(snapshot.stalls, 0, `viewer ${name} stalled`);
+        assert.ok(snapshot.playedSeconds >= 16, `viewer ${name} played ${snapshot.playedSeconds} s`);
+      }
+      assert.ok(b.segments.some((segment) => segment.source === 'peer'), 'viewer B got no segment from a peer');
+      assert.ok((b.stats?.p2pBytes ?? 0) > 0);
+      assert.ok((a.stats?.uploadedBytes ?? 0) > 0, 'viewer A uploaded nothing');
+      assert.ok(originA > 0, 'the origin served viewer A nothing');
+      assert.ok(originB < originA, `origin served B ${originB} bytes, A ${originA}`);
+    });
+  }
+
+  it('plays through P2P from a plain page with two script tags and the PeerCDN global', async () => {
+    assert.ok(stack !== undefined && chromium !== undefined);
+    const open = async (): Promise<Page> => {
+      const page = await chromium!.browser.newPage();
+      pages.push(page);
+      await page.goto(`${stack!.origin.url}/pages/plain.html?tracker=${encodeURIComponent(stack!.trackerUrl)}`);
+      return page;
+    };
+    const played = (page: Page, seconds: number) =>
+      page.waitForFunction(
+        (target: number) => (window as unknown as { peerStats(): { currentTimeSeconds: number } }).peerStats().currentTimeSeconds >= target,
+        { timeout: WAIT_GUARD_MS, polling: 250 },
+        seconds,
+      );
+    const first = await open();
+    await played(first, 3);
+    const second = await open();
+    await played(second, 6);
+    const stats = await second.evaluate(() => (window as unknown as { peerStats(): { p2pBytes: number; connectedPeers: number } }).peerStats());
+    assert.ok(stats.connectedPeers >= 1, 'the second page connected to no peer');
+    assert.ok(stats.p2pBytes > 0, 'the second page got no bytes from a peer');
+  });
+});

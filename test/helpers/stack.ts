@@ -1,0 +1,31 @@
+import { fileURLToPath } from 'node:url';
+import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
+import { startTracker } from '../../tracker/server.ts';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Static routes a test page needs: the built bundles, hls.js and the test pages. */
+export const PAGE_ROUTES: Record<string, string> = {
+  '/dist/': `${REPO}dist`,
+  '/vendor/hls.js/': `${REPO}node_modules/hls.js/dist`,
+  '/pages/': `${REPO}test/browser/pages`,
+};
+
+export interface Stack {
+  readonly origin: OriginServer;
+  readonly trackerUrl: string;
+  close(): Promise<void>;
+}
+
+/** A local origin (with the sample stream and the test pages) and a tracker, both on 127.0.0.1 port 0. */
+export async function startStack(): Promise<Stack> {
+  const origin = await startOriginServer({ staticRoutes: PAGE_ROUTES });
+  const tracker = await startTracker({ host: '127.0.0.1', port: 0 });
+  return {
+    origin,
+    trackerUrl: tracker.url,
+    close: async () => {
+      await Promise.all([origin.close(), tracker.close()]);
+    },
+  };
+}
