@@ -70,6 +70,13 @@ const config: RollupOptions[] = [
     ],
     output: { file: 'dist/peercdn.umd.js', format: 'umd', name: 'PeerCDN', exports: 'named', sourcemap: true },
   },
+  // The tracker service for `npx peercdn-tracker`: Node ESM, dependencies stay imports.
+  {
+    input: 'tracker/cli.ts',
+    external: isDependency,
+    plugins: [esbuild({ target: 'node20' })],
+    output: { file: 'dist/tracker/cli.js', format: 'es', banner: '#!/usr/bin/env node' },
+  },
   // One bundled declaration file.
   {
     input: 'lib/index.ts',
