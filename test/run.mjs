@@ -4,7 +4,26 @@
 import { spawnSync } from 'node:child_process';
 import process from 'node:process';
 
+import { existsSync } from 'node:fs';
+
 const mochaArgs = process.argv.slice(2);
+const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+
+// Browser tests need Chromium; puppeteer's own download does not work everywhere, so use the system's.
+function ensureChromium() {
+  const fromEnv = process.env.PUPPETEER_EXECUTABLE_PATH ?? process.env.CHROME_PATH;
+  if ((fromEnv && existsSync(fromEnv)) || CHROMIUM_PATHS.some((path) => existsSync(path))) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot && existsSync('/usr/bin/apt-get')) {
+    console.log('peercdn tests: installing Chromium (apt-get install -y chromium)');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+    const result = spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env });
+    if (result.status === 0) return;
+  }
+  console.error('peercdn tests: no Chromium found. Install it (apt-get install -y chromium) or set PUPPETEER_EXECUTABLE_PATH.');
+  process.exit(2);
+}
 const INSIDE = 'PEERCDN_IN_LOOPBACK_NAMESPACE';
 
 function runMocha() {
@@ -14,6 +33,8 @@ function runMocha() {
   });
   process.exit(result.status ?? 1);
 }
+
+if (process.env[INSIDE] !== '1') ensureChromium();
 
 if (process.env[INSIDE] === '1' || process.env.PEERCDN_NO_NAMESPACE === '1') {
   if (process.env.PEERCDN_NO_NAMESPACE === '1') {
