@@ -1,3 +1,5 @@
+import { hash32 } from './shared/hash.ts';
+
 /** What the engine knows of one connected peer, for one segment. */
 export interface PeerView {
   readonly peerId: string;
@@ -39,19 +41,7 @@ export function decideSource(selfPeerId: string, sequenceNumber: number, peers: 
   return someoneBetter ? { kind: 'wait' } : { kind: 'http' };
 }
 
-/** FNV-1a (with a final mix) over "peerId/sequenceNumber": a stable pseudo-random rank every viewer computes alike. */
+/** A stable pseudo-random rank of a peer for a segment that every viewer computes alike. */
 export function seederRank(peerId: string, sequenceNumber: number): number {
-  const key = `${peerId}/${sequenceNumber}`;
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  // MurmurHash3's finaliser: FNV alone ranks ids that differ in one character unevenly.
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
-  hash ^= hash >>> 16;
-  return hash >>> 0;
+  return hash32(`${peerId}/${sequenceNumber}`);
 }

@@ -1,6 +1,6 @@
-// Swarm identity shared by the browser library and the tracker. Dependency-free apart from a
-// hash function; imports nothing from lib/ or tracker/.
-import { sha256 } from '@noble/hashes/sha2.js';
+// Swarm identity shared by the browser library and the tracker. Dependency-free; imports
+// nothing from lib/ or tracker/.
+import { hash32 } from './hash.ts';
 
 /** Length of a swarm id and a peer id on the wire (the WebTorrent protocol's 20-character ids). */
 export const WIRE_ID_LENGTH = 20;
@@ -9,19 +9,25 @@ const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 const PROTOCOL_TAG = 'peercdn/v1';
 const PEER_ID_PREFIX = '-PC0001-';
 
-function printable(bytes: Uint8Array, length: number): string {
-  let out = '';
-  for (let i = 0; i < length; i++) out += ALPHABET[(bytes[i] ?? 0) % ALPHABET.length];
-  return out;
-}
 
 /**
  * The 20 printable characters naming the swarm of one rendition of one stream.
  * Printable ids survive every tracker's text handling (raw binary SHA-1 strings do not).
+ * Each character takes 5 bits of one of five independently seeded 32-bit hashes (~119 bits in
+ * all): ample against accidental collisions. Swarm ids are not secrets and not an integrity
+ * check; access control and segment integrity do not rely on them.
  */
 export function deriveSwarmId(streamId: string, renditionKey: string): string {
-  const input = new TextEncoder().encode(`${PROTOCOL_TAG}\n${streamId}\n${renditionKey}`);
-  return printable(sha256(input), WIRE_ID_LENGTH);
+  const input = `${PROTOCOL_TAG}\n${streamId}\n${renditionKey}`;
+  let out = '';
+  for (let seed = 0; out.length < WIRE_ID_LENGTH; seed++) {
+    let hash = hash32(input, Math.imul(seed + 1, 0x9e3779b9));
+    for (let i = 0; i < 4 && out.length < WIRE_ID_LENGTH; i++) {
+      out += ALPHABET[hash % ALPHABET.length];
+      hash = Math.floor(hash / ALPHABET.length);
+    }
+  }
+  return out;
 }
 
 /** A new random peer id: a client prefix and printable random characters. */
