@@ -1,0 +1,50 @@
+// `npm run bench -- <benchmark> [options]`: the benchmarks, run inside a loopback-only network namespace.
+import { fileURLToPath } from 'node:url';
+import { inLoopbackNamespace, reexecInLoopbackNamespace } from '../test/loopback-namespace.mjs';
+import { parseSwarmArgs, runSwarmBenchmark, SWARM_HELP } from './swarm.ts';
+
+const HELP = `Usage: npm run bench -- <benchmark> [options]
+
+Benchmarks:
+  swarm      N headless-Chromium viewers, HTTP-only vs peercdn, offload counted at the origin
+  size       browser bundle sizes against bench/size-budget.json (same as npm run size)
+
+Run \`npm run bench -- <benchmark> --help\` for a benchmark's options. Results go to bench/results/.
+Everything runs on 127.0.0.1 inside a loopback-only network namespace (see README).`;
+
+async function main(): Promise<void> {
+  const [benchmark, ...args] = process.argv.slice(2);
+  if (benchmark === undefined || benchmark === '--help' || benchmark === '-h') {
+    console.log(HELP);
+    return;
+  }
+  if (benchmark === 'swarm') {
+    const options = parseSwarmArgs(args);
+    if (options === 'help') {
+      console.log(SWARM_HELP);
+      return;
+    }
+    if (!inLoopbackNamespace()) reexecInLoopbackNamespace(fileURLToPath(import.meta.url), process.argv.slice(2));
+    const controller = new AbortController();
+    // Ctrl-C: stop at the next step; the run's finally blocks stop every browser and server.
+    const onSignal = (): void => {
+      console.error('bench: interrupted, stopping browsers and servers');
+      controller.abort();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    await runSwarmBenchmark(options, controller.signal);
+    return;
+  }
+  if (benchmark === 'size') {
+    await import('./bundle-size.ts');
+    return;
+  }
+  console.error(`bench: unknown benchmark "${benchmark}"\n\n${HELP}`);
+  process.exitCode = 2;
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});

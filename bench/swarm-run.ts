@@ -1,0 +1,135 @@
+// One swarm run: N headless-Chromium viewers of the sample stream against a fresh origin (and a
+// tracker when P2P is on), joins staggered, optional churn; returns what was measured.
+import type { Browser, Page } from 'puppeteer-core';
+import { startOriginServer, type OriginByteCounts } from '../demo/origin-server.ts';
+import { launchChromium } from '../test/helpers/chromium.ts';
+import { PAGE_ROUTES } from '../test/helpers/stack.ts';
+import { startTracker } from '../tracker/server.ts';
+import { processTreeUsage, type ProcessUsage } from './process-usage.ts';
+
+export interface SwarmRunOptions {
+  readonly p2p: boolean;
+  readonly viewers: number;
+  readonly mode: 'vod' | 'live';
+  readonly staggerSeconds: number;
+  readonly durationSeconds: number;
+  /** Fixed rendition index, or -1 for hls.js ABR. */
+  readonly level: number;
+  readonly churnEvents: number;
+  readonly random: () => number;
+  readonly browsers: number;
+}
+
+/** What one viewer page reported (see test/browser/pages/viewer.html). */
+export interface ViewerSnapshot {
+  readonly firstPlayingMs: number | null;
+  readonly stalls: number;
+  readonly stallMs: number;
+  readonly fatalErrors: string[];
+  readonly playedSeconds: number;
+  readonly droppedFrames: number;
+  readonly peerEvents: { type: string }[];
+  readonly stats: {
+    readonly httpBytes: number;
+    readonly p2pBytes: number;
+    readonly uploadedBytes: number;
+    readonly connectedPeers: number;
+    readonly peerFallbacks: number;
+  } | null;
+}
+
+export interface ViewerResult extends ViewerSnapshot {
+  readonly viewerId: string;
+  readonly joinedAtSeconds: number;
+  readonly leftEarly: boolean;
+  readonly originSegmentBytes: number;
+}
+
+export interface SwarmRunResult {
+  readonly viewers: ViewerResult[];
+  readonly origin: OriginByteCounts;
+  readonly wallSeconds: number;
+  readonly browserUsage: ProcessUsage[];
+}
+
+const SETTLE_MS = 2000;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Run one configuration; every server and browser it starts is stopped before it returns or throws. */
+export async function runSwarm(options: SwarmRunOptions, signal: AbortSignal): Promise<SwarmRunResult> {
+  const origin = await startOriginServer({ staticRoutes: PAGE_ROUTES });
+  const tracker = options.p2p ? await startTracker({ host: '127.0.0.1', port: 0 }) : null;
+  const chromiums = await Promise.all(Array.from({ length: options.browsers }, () => launchChromium()));
+  const usageAtStart = chromiums.map((c) => processTreeUsage(c.browser.process()?.pid ?? -1));
+  try {
+    for (const chromium of chromiums) await chromium.allowWebRtc(origin.url);
+    const pages = new Map<string, { page: Page; joinedAtSeconds: number; leftEarly: boolean; final?: ViewerSnapshot }>();
+    const startedMs = Date.now();
+    let nextViewer = 0;
+    const open = async (): Promise<void> => {
+      const index = nextViewer++;
+      const viewerId = `viewer-${index}`;
+      const browser = (chromiums[index % chromiums.length] as { browser: Browser }).browser;
+      const page = await browser.newPage();
+      pages.set(viewerId, { page, joinedAtSeconds: (Date.now() - startedMs) / 1000, leftEarly: false });
+      const query = new URLSearchParams({
+        src: `/${options.mode}/master.m3u8`,
+        tracker: tracker?.url ?? '',
+        viewer: viewerId,
+        level: String(options.level),
+      });
+      await page.goto(`${origin.url}/pages/viewer.html?${query.toString()}`);
+    };
+    const totalSeconds = (options.viewers - 1) * options.staggerSeconds + options.durationSeconds;
+    // Churn: viewers leave (and a new one joins at once) at seeded times after everyone joined.
+    const churnAtSeconds = Array.from({ length: options.churnEvents }, () =>
+      (options.viewers - 1) * options.staggerSeconds + options.random() * options.durationSeconds * 0.6,
+    ).sort((a, b) => a - b);
+    for (let i = 0; i < options.viewers; i++) {
+      if (signal.aborted) throw new Error('aborted');
+      await open();
+      if (i < options.viewers - 1) await sleep(options.staggerSeconds * 1000);
+    }
+    for (const atSeconds of churnAtSeconds) {
+      const waitMs = startedMs + atSeconds * 1000 - Date.now();
+      if (waitMs > 0) await sleep(waitMs);
+      if (signal.aborted) throw new Error('aborted');
+      const active = [...pages.entries()].filter(([, v]) => !v.leftEarly);
+      const [, leaving] = active[Math.floor(options.random() * active.length)] as (typeof active)[number];
+      leaving.final = await stopPage(leaving.page);
+      leaving.leftEarly = true;
+      await leaving.page.close();
+      await open();
+    }
+    const remainingMs = startedMs + totalSeconds * 1000 - Date.now();
+    if (remainingMs > 0) await sleep(remainingMs);
+    for (const entry of pages.values()) if (entry.final === undefined) entry.final = await stopPage(entry.page);
+    await sleep(SETTLE_MS);
+    const counts = origin.counts();
+    const browserUsage = chromiums.map((c, i) => {
+      const now = processTreeUsage(c.browser.process()?.pid ?? -1);
+      const before = usageAtStart[i] as ProcessUsage;
+      return { cpuSeconds: now.cpuSeconds - before.cpuSeconds, rssBytes: now.rssBytes, processes: now.processes };
+    });
+    const viewers = [...pages.entries()].map(([viewerId, entry]) => ({
+      ...(entry.final as ViewerSnapshot),
+      viewerId,
+      joinedAtSeconds: entry.joinedAtSeconds,
+      leftEarly: entry.leftEarly,
+      originSegmentBytes: counts.byViewer[viewerId]?.segmentBytes ?? 0,
+    }));
+    return { viewers, origin: counts, wallSeconds: (Date.now() - startedMs) / 1000, browserUsage };
+  } finally {
+    await Promise.all(chromiums.map((c) => c.close()));
+    await Promise.all([origin.close(), tracker?.close()]);
+  }
+}
+
+async function stopPage(page: Page): Promise<ViewerSnapshot> {
+  return page.evaluate(() => {
+    const viewer = (window as unknown as { viewer: { snapshot(): ViewerSnapshot; destroy(): void } }).viewer;
+    const snapshot = viewer.snapshot();
+    viewer.destroy();
+    return snapshot;
+  });
+}
