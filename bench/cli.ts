@@ -1,12 +1,12 @@
 // `npm run bench -- <benchmark> [options]`: the benchmarks, run inside a loopback-only network namespace.
 import { fileURLToPath } from 'node:url';
 import { inLoopbackNamespace, reexecInLoopbackNamespace } from '../test/loopback-namespace.mjs';
-import { parseSwarmArgs, runSwarmBenchmark, SWARM_HELP } from './swarm.ts';
 
 const HELP = `Usage: npm run bench -- <benchmark> [options]
 
 Benchmarks:
   swarm      N headless-Chromium viewers, HTTP-only vs peercdn, offload counted at the origin
+  transfer   one segment between two Node WebRTC peers: peercdn's protocol vs the raw data channel
   size       browser bundle sizes against bench/size-budget.json (same as npm run size)
 
 Run \`npm run bench -- <benchmark> --help\` for a benchmark's options. Results go to bench/results/.
@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     return;
   }
   if (benchmark === 'swarm') {
+    const { parseSwarmArgs, runSwarmBenchmark, SWARM_HELP } = await import('./swarm.ts');
     const options = parseSwarmArgs(args);
     if (options === 'help') {
       console.log(SWARM_HELP);
@@ -34,6 +35,19 @@ async function main(): Promise<void> {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     await runSwarmBenchmark(options, controller.signal);
+    return;
+  }
+  if (benchmark === 'transfer') {
+    const { runTransferBenchmark, TRANSFER_HELP } = await import('./transfer.ts');
+    if (args.includes('--help')) {
+      console.log(TRANSFER_HELP);
+      return;
+    }
+    const repeatIndex = args.indexOf('--repeat');
+    const repeat = repeatIndex === -1 ? 5 : Number(args[repeatIndex + 1]);
+    if (!Number.isInteger(repeat) || repeat < 1 || repeat > 50) throw new Error('--repeat must be an integer from 1 to 50');
+    if (!inLoopbackNamespace()) reexecInLoopbackNamespace(fileURLToPath(import.meta.url), process.argv.slice(2));
+    await runTransferBenchmark(repeat);
     return;
   }
   if (benchmark === 'size') {

@@ -1,0 +1,24 @@
+import Peer from '@thaunknown/simple-peer/lite.js';
+
+/**
+ * node-datachannel (behind webrtc-polyfill) passes unknown RTCConfiguration keys to libdatachannel:
+ * `bindAddress` keeps ICE on 127.0.0.1, the only interface of the tests' network namespace.
+ */
+export const LOOPBACK_CONFIG = { iceServers: [], bindAddress: '127.0.0.1' } as RTCConfiguration;
+
+export type SimplePeer = InstanceType<typeof Peer>;
+
+/** Two connected simple-peer instances (Node WebRTC via webrtc-polyfill), signalled in-process. */
+export async function connectedPeerPair(): Promise<[SimplePeer, SimplePeer]> {
+  const a = new Peer({ initiator: true, trickle: true, config: LOOPBACK_CONFIG });
+  const b = new Peer({ trickle: true, config: LOOPBACK_CONFIG });
+  a.on('signal', ((data: unknown) => b.signal(data)) as never);
+  b.on('signal', ((data: unknown) => a.signal(data)) as never);
+  const connected = (peer: SimplePeer): Promise<void> =>
+    new Promise((resolve, reject) => {
+      peer.once('connect', resolve as never);
+      peer.once('error', reject as never);
+    });
+  await Promise.all([connected(a), connected(b)]);
+  return [a, b];
+}
