@@ -2,7 +2,7 @@
 // tracker when P2P is on), joins staggered, optional churn; returns what was measured.
 import type { Browser, Page } from 'puppeteer-core';
 import { startOriginServer, type OriginByteCounts } from '../demo/origin-server.ts';
-import { launchChromium } from '../test/helpers/chromium.ts';
+import { launchChromium, newViewerPage } from '../test/helpers/chromium.ts';
 import { PAGE_ROUTES } from '../test/helpers/stack.ts';
 import { startTracker } from '../tracker/server.ts';
 import { processTreeUsage, type ProcessUsage } from './process-usage.ts';
@@ -70,7 +70,7 @@ export async function runSwarm(options: SwarmRunOptions, signal: AbortSignal): P
       const index = nextViewer++;
       const viewerId = `viewer-${index}`;
       const browser = (chromiums[index % chromiums.length] as { browser: Browser }).browser;
-      const page = await browser.newPage();
+      const page = await newViewerPage(browser);
       pages.set(viewerId, { page, joinedAtSeconds: (Date.now() - startedMs) / 1000, leftEarly: false });
       const query = new URLSearchParams({
         src: `/${options.mode}/master.m3u8`,

@@ -31,12 +31,12 @@ function resetStats(stats: LoaderStats): void {
   Object.assign(stats, newStats(), { retry: stats.retry });
 }
 
-/** The swarm a fragment belongs to, or null when it cannot be shared (init segments, byte ranges). */
+/** The swarm a fragment belongs to, or null when it is not shared (init segments, byte ranges, LL-HLS parts). */
 export function swarmIdOf(context: FragmentLoaderContext, configuredSwarmId: string | null): string | null {
   const { frag } = context;
-  if (typeof frag.sn !== 'number' || context.rangeStart !== undefined || context.rangeEnd !== undefined) {
-    return null;
-  }
+  // hls.js sends rangeStart = rangeEnd = 0 for a whole segment; anything else is a byte range.
+  const byteRange = (context.rangeStart ?? 0) !== 0 || (context.rangeEnd ?? 0) !== 0;
+  if (typeof frag.sn !== 'number' || byteRange || context.part !== null) return null;
   // One swarm per rendition: the media playlist URL names it, or the configured stream id + level.
   return configuredSwarmId === null
     ? deriveSwarmId(stripUrlQuery(frag.baseurl), frag.type)

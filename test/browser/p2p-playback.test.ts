@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Page } from 'puppeteer-core';
-import { launchChromium, type LaunchedChromium } from '../helpers/chromium.ts';
+import { launchChromium, newViewerPage, type LaunchedChromium } from '../helpers/chromium.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
 interface ViewerSnapshot {
@@ -38,7 +38,7 @@ describe('viewers sharing segments in headless Chromium', function () {
 
   async function openViewer(mode: 'vod' | 'live', viewerId: string): Promise<Page> {
     assert.ok(stack !== undefined && chromium !== undefined);
-    const page = await chromium.browser.newPage();
+    const page = await newViewerPage(chromium.browser);
     pages.push(page);
     const query = new URLSearchParams({ src: `/${mode}/master.m3u8`, tracker: stack.trackerUrl, viewer: viewerId, level: '0' });
     await page.goto(`${stack.origin.url}/pages/viewer.html?${query.toString()}`);
@@ -103,7 +103,7 @@ describe('viewers sharing segments in headless Chromium', function () {
   it('plays through P2P from a plain page with two script tags and the PeerCDN global', async () => {
     assert.ok(stack !== undefined && chromium !== undefined);
     const open = async (): Promise<Page> => {
-      const page = await chromium!.browser.newPage();
+      const page = await newViewerPage(chromium!.browser);
       pages.push(page);
       await page.goto(`${stack!.origin.url}/pages/plain.html?tracker=${encodeURIComponent(stack!.trackerUrl)}`);
       return page;

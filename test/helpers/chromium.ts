@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 
@@ -58,4 +58,12 @@ export async function launchChromium(): Promise<LaunchedChromium> {
       rmSync(userDataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A page in its own window: Chromium pauses media of background tabs, so every viewer of a
+ * swarm gets a window of its own and keeps playing.
+ */
+export function newViewerPage(browser: Browser): Promise<Page> {
+  return browser.newPage({ type: 'window', windowBounds: { width: 480, height: 320 } });
 }
