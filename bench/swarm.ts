@@ -4,6 +4,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { countersAgree, fractionOfLimit, median, offload, offloadLimit, originCopiesPerSegment } from './figures.ts';
+import { writeReport } from './report.ts';
 import { seededRandom } from './seeded-random.ts';
 import { runSwarm, type SwarmRunResult } from './swarm-run.ts';
 
@@ -163,6 +164,7 @@ export async function runSwarmBenchmark(options: SwarmOptions, signal: AbortSign
   const name = `swarm-${options.mode}-n${options.viewers}-${result.date.replace(/[:.]/g, '-')}.json`;
   const file = `${options.outDir}/${name}`;
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  writeReport(options.outDir);
   const percent = (x: number): string => `${(100 * x).toFixed(1)}%`;
   console.log(
     [
