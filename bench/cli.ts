@@ -6,6 +6,7 @@ const HELP = `Usage: npm run bench -- <benchmark> [options]
 
 Benchmarks:
   swarm      N headless-Chromium viewers, HTTP-only vs peercdn, offload counted at the origin
+  tracker    K WebSocket peers announcing at rising rates against a tracker process
   transfer   one segment between two Node WebRTC peers: peercdn's protocol vs the raw data channel
   size       browser bundle sizes against bench/size-budget.json (same as npm run size)
 
@@ -48,6 +49,12 @@ async function main(): Promise<void> {
     if (!Number.isInteger(repeat) || repeat < 1 || repeat > 50) throw new Error('--repeat must be an integer from 1 to 50');
     if (!inLoopbackNamespace()) reexecInLoopbackNamespace(fileURLToPath(import.meta.url), process.argv.slice(2));
     await runTransferBenchmark(repeat);
+    return;
+  }
+  if (benchmark === 'tracker') {
+    const { runTrackerLoad } = await import('./tracker-load.ts');
+    if (!args.includes('--help') && !inLoopbackNamespace()) reexecInLoopbackNamespace(fileURLToPath(import.meta.url), process.argv.slice(2));
+    await runTrackerLoad(args);
     return;
   }
   if (benchmark === 'size') {

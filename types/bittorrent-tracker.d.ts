@@ -1,0 +1,10 @@
+// bittorrent-tracker ships no types; this declares the part of its server the benchmark uses.
+declare module 'bittorrent-tracker' {
+  export class Server {
+    constructor(options: { udp?: boolean; http?: boolean; ws?: boolean; stats?: boolean; trustProxy?: boolean });
+    readonly http: { address(): unknown };
+    on(event: string, listener: (...args: never[]) => void): this;
+    listen(port: number, host: string): void;
+    close(callback?: () => void): void;
+  }
+}
