@@ -20,8 +20,12 @@ export interface PeerCDNConfig {
   readonly peerLoadTimeoutMs: number;
   /** Longest wait for a peer that is fetching (or is designated to fetch) a segment, before using HTTP. */
   readonly seederWaitMs: number;
-  /** Whether this viewer serves segments to other peers. */
-  readonly uploadEnabled: boolean;
+  /** Segments further ahead of the playhead than this come only from peers (needs `attach(hls)`). */
+  readonly httpWindowSeconds: number;
+  /** Serve segments to other peers: `'auto'` = yes, except on cellular or data-saver connections. */
+  readonly uploadEnabled: boolean | 'auto';
+  /** Upper bound on upload bandwidth to peers, or null for none. */
+  readonly uploadMaxBytesPerSecond: number | null;
 }
 
 /** The defaults every setting falls back to. */
@@ -35,7 +39,9 @@ export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
   peerFirstByteTimeoutMs: 1500,
   peerLoadTimeoutMs: 4000,
   seederWaitMs: 1500,
-  uploadEnabled: true,
+  httpWindowSeconds: 12,
+  uploadEnabled: 'auto',
+  uploadMaxBytesPerSecond: null,
 });
 
 type Check = (value: unknown) => string | null;
@@ -84,7 +90,13 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
     typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 30_000
       ? null
       : 'must be an integer from 0 to 30000',
-  uploadEnabled: (value) => (typeof value === 'boolean' ? null : 'must be a boolean'),
+  httpWindowSeconds: (value) =>
+    typeof value === 'number' && value >= 4 && value <= 600 ? null : 'must be a number of seconds from 4 to 600',
+  uploadEnabled: (value) => (typeof value === 'boolean' || value === 'auto' ? null : "must be true, false or 'auto'"),
+  uploadMaxBytesPerSecond: (value) =>
+    value === null || (typeof value === 'number' && Number.isInteger(value) && value >= 16 * 1024)
+      ? null
+      : 'must be null or an integer of at least 16384 (bytes per second)',
 };
 
 /**

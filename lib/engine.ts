@@ -1,13 +1,14 @@
 import type { PeerCDNConfig } from './config.ts';
 import { P2PError } from './errors.ts';
 import type { PeerCDNEvents, PeerCDNStats, SegmentSource } from './events.ts';
-import type { PeerDownloadProgress } from './peer-link.ts';
+import type { PartialSegment, PeerDownloadProgress } from './peer-link.ts';
 import { SegmentCache, type CachedSegment } from './segment-cache.ts';
 import { createPeerId } from './shared/swarm-id.ts';
 import { decideSource, type SourceDecision } from './source-decision.ts';
 import { Swarm } from './swarm.ts';
 import type { TrackerClientFactory } from './tracker-client.ts';
 import { TypedEmitter } from './typed-emitter.ts';
+import { onCellularOrSaveData, UploadLimiter } from './upload-limiter.ts';
 
 /** Injected dependencies of the engine (tests replace them). */
 export interface EngineDependencies {
@@ -16,13 +17,22 @@ export interface EngineDependencies {
   readonly nowMs: () => number;
 }
 
+/** Where the playhead is: hls.js's instance (its `media` element), read when needed. */
+export interface Playhead {
+  readonly media: HTMLMediaElement | null;
+}
+
 /** A running download of one segment from one peer. */
 export interface PeerDownload {
   readonly peerId: string;
   readonly promise: Promise<ArrayBuffer>;
   cancel(): void;
+  /** Bytes received before a failure or cancel, for an HTTP Range resume. */
+  partial(): PartialSegment | null;
 }
 
+// For this long after joining a swarm, segments not needed soon wait for the first peers.
+const SWARM_WARMUP_MS = 3000;
 // A signalled peer that does not connect within this time is dropped.
 const CONNECT_TIMEOUT_MS = 20_000;
 
@@ -31,10 +41,14 @@ export class Engine {
   readonly config: PeerCDNConfig;
   readonly events: TypedEmitter<PeerCDNEvents>;
   readonly peerId: string;
+  /** Whether this viewer serves peers (config, or 'auto': not on cellular / data saver). */
+  readonly uploading: boolean;
+  readonly #uploadLimiter: UploadLimiter | null;
   readonly #dependencies: EngineDependencies;
   readonly #cache: SegmentCache;
   readonly #swarms = new Map<string, Swarm>();
   readonly #availabilityWaiters = new Map<string, Set<() => void>>();
+  #playhead: Playhead | null = null;
   #counters = {
     httpBytes: 0,
     p2pBytes: 0,
@@ -51,6 +65,10 @@ export class Engine {
     this.config = config;
     this.#dependencies = dependencies;
     this.peerId = createPeerId(dependencies.random);
+    this.uploading =
+      config.uploadEnabled === 'auto' ? !onCellularOrSaveData(globalThis.navigator) : config.uploadEnabled;
+    this.#uploadLimiter =
+      config.uploadMaxBytesPerSecond === null ? null : new UploadLimiter(config.uploadMaxBytesPerSecond, dependencies.nowMs());
     this.events = new TypedEmitter<PeerCDNEvents>((error) =>
       // A throwing listener is reported once through `error`; if that listener throws too, drop it.
       queueMicrotask(() =>
@@ -73,9 +91,26 @@ export class Engine {
   }
 
   /** Where to get a segment that is not cached (see `decideSource`). */
-  decide(swarmId: string, sequenceNumber: number): SourceDecision {
+  decide(swarmId: string, sequenceNumber: number, secondsUntilNeeded: number | null): SourceDecision {
     if (!this.p2pEnabled) return { kind: 'http' };
-    return decideSource(this.peerId, sequenceNumber, this.#swarm(swarmId).views(sequenceNumber));
+    const swarm = this.#swarm(swarmId);
+    return decideSource(this.peerId, sequenceNumber, swarm.views(sequenceNumber), {
+      secondsUntilNeeded,
+      httpWindowSeconds: this.config.httpWindowSeconds,
+      warmingUp: this.#dependencies.nowMs() - swarm.createdAtMs < SWARM_WARMUP_MS,
+    });
+  }
+
+  /** Tell the engine where playback is, so segments far ahead are not fetched from the origin. */
+  setPlayhead(playhead: Playhead | null): void {
+    this.#playhead = playhead;
+  }
+
+  /** Seconds of playback until media time `startSeconds` is reached; null when unknown. */
+  secondsUntil(startSeconds: number): number | null {
+    const media = this.#playhead?.media ?? null;
+    if (media === null || media.readyState === 0) return null;
+    return (startSeconds - media.currentTime) / (media.playbackRate > 0 ? media.playbackRate : 1);
   }
 
   /** Start a download from one connected peer; null when that peer is gone. */
@@ -88,8 +123,8 @@ export class Engine {
     if (!this.p2pEnabled) return null;
     const link = this.#swarms.get(swarmId)?.link(peerId);
     if (link === undefined || link.closed) return null;
-    const { promise, cancel } = link.download(sequenceNumber, onProgress);
-    return { peerId: link.remotePeerId, promise, cancel };
+    const { promise, cancel, partial } = link.download(sequenceNumber, onProgress);
+    return { peerId: link.remotePeerId, promise, cancel, partial };
   }
 
   /** Call `listener` on the next availability change in the swarm; returns a function that unsubscribes. */
@@ -108,7 +143,7 @@ export class Engine {
 
   /** Tell the swarm we are fetching this segment over HTTP, so peers wait for us instead. */
   announceLoading(swarmId: string, sequenceNumber: number): void {
-    if (this.config.uploadEnabled) this.#swarms.get(swarmId)?.announceLoading(sequenceNumber);
+    if (this.uploading) this.#swarms.get(swarmId)?.announceLoading(sequenceNumber);
   }
 
   /** Make sure the swarm exists so peers are found before the first segment is needed. */
@@ -124,11 +159,14 @@ export class Engine {
     data: ArrayBuffer,
     durationMs: number,
     peerId: string | null,
+    peerBytes = 0,
   ): void {
     if (this.#destroyed) return;
     const bytes = data.byteLength;
     if (source === 'http') {
-      this.#counters.httpBytes += bytes;
+      // A segment resumed over HTTP after a peer failed: its first `peerBytes` came from the peer.
+      this.#counters.httpBytes += bytes - peerBytes;
+      this.#counters.p2pBytes += peerBytes;
       this.#counters.segmentsFromHttp += 1;
     } else if (source === 'peer') {
       this.#counters.p2pBytes += bytes;
@@ -142,7 +180,7 @@ export class Engine {
       // Keep a copy: hls.js transfers the buffer it receives to its transmux worker, detaching it.
       const copy = data.slice(0);
       const stored = this.#cache.put({ swarmId, sequenceNumber, data: copy, downloadMs: durationMs });
-      if (stored && isNew && this.config.uploadEnabled) this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
+      if (stored && isNew && this.uploading) this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
     }
     this.events.emit('segment-loaded', { source, swarmId, sequenceNumber, byteLength: bytes, durationMs, peerId });
   }
@@ -175,6 +213,7 @@ export class Engine {
     this.#swarms.clear();
     this.#cache.clear();
     this.#availabilityWaiters.clear();
+    this.#playhead = null;
     this.events.removeAllListeners();
   }
 
@@ -191,9 +230,9 @@ export class Engine {
       offersPerAnnounce: config.offersPerAnnounce,
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       createTrackerClient: this.#dependencies.createTrackerClient,
-      heldSequenceNumbers: () => (config.uploadEnabled ? this.#cache.sequenceNumbers(swarmId) : []),
+      heldSequenceNumbers: () => (this.uploading ? this.#cache.sequenceNumbers(swarmId) : []),
       getSegment: (sequenceNumber) =>
-        config.uploadEnabled ? this.#cache.get(swarmId, sequenceNumber)?.data : undefined,
+        this.uploading ? this.#cache.get(swarmId, sequenceNumber)?.data : undefined,
       transferredBytes: () => ({
         uploaded: this.#counters.uploadedBytes,
         downloaded: this.#counters.p2pBytes + this.#counters.httpBytes,
@@ -202,6 +241,7 @@ export class Engine {
         this.#counters.uploadedBytes += bytes;
       },
       nowMs: this.#dependencies.nowMs,
+      uploadDelayMs: (bytes) => this.#uploadLimiter?.reserve(bytes, this.#dependencies.nowMs()) ?? 0,
       onAvailabilityChanged: (id) => this.#notifyAvailability(id),
       onPeerConnected: (id, peerId) => this.events.emit('peer-connected', { swarmId: id, peerId }),
       onPeerClosed: (id, peerId, error) => {
@@ -221,6 +261,6 @@ export class Engine {
   }
 
   #onEvicted(segment: CachedSegment): void {
-    if (this.config.uploadEnabled) this.#swarms.get(segment.swarmId)?.announceLost(segment.sequenceNumber);
+    if (this.uploading) this.#swarms.get(segment.swarmId)?.announceLost(segment.sequenceNumber);
   }
 }

@@ -8,10 +8,16 @@ import type {
   LoaderStats,
 } from 'hls.js';
 import type { Engine, PeerDownload } from './engine.ts';
+import type { PartialSegment } from './peer-link.ts';
 import { P2PError } from './errors.ts';
 import { deriveSwarmId, stripUrlQuery } from './shared/swarm-id.ts';
 
 type FragmentCallbacks = LoaderCallbacks<FragmentLoaderContext>;
+
+// A prefetch that waits for peers re-checks the playhead at least this often (seeks, rate changes).
+const PREFETCH_RECHECK_MS = 1000;
+// Stop waiting for a seeding peer this long before the segment plays, leaving time for HTTP.
+const WAIT_MARGIN_SECONDS = 4;
 
 function newStats(): LoaderStats {
   return {
@@ -62,7 +68,7 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
     #timers: ReturnType<typeof setTimeout>[] = [];
     #callbacks: FragmentCallbacks | null = null;
     #finished = false;
-    #waitDeadlineMs = 0;
+    #loadStartedMs = 0;
     #unsubscribe: (() => void) | null = null;
 
     constructor(hlsConfig: HlsConfig) {
@@ -87,7 +93,7 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
         engine.segmentLoaded('cache', swarmId, sequenceNumber, cached.data, cached.downloadMs, null);
         return;
       }
-      this.#waitDeadlineMs = performance.now() + engine.config.seederWaitMs;
+      this.#loadStartedMs = performance.now();
       this.#choose(context, config, callbacks, swarmId, sequenceNumber);
     }
 
@@ -102,13 +108,24 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
     ): void {
       if (this.#finished) return;
       this.#stopWaiting();
-      const decision = engine.decide(swarmId, sequenceNumber);
+      const secondsUntilNeeded = engine.secondsUntil(context.frag.start);
+      const decision = engine.decide(swarmId, sequenceNumber, secondsUntilNeeded);
       if (decision.kind === 'peer' && this.#loadFromPeer(context, config, callbacks, swarmId, sequenceNumber, decision.peerId)) {
         return;
       }
-      const remainingMs = this.#waitDeadlineMs - performance.now();
+      const retry = (): void => this.#choose(context, config, callbacks, swarmId, sequenceNumber);
+      if (decision.kind === 'prefetch-wait' && secondsUntilNeeded !== null) {
+        // Decide again when a peer's availability changes or when the segment enters the HTTP window.
+        const untilWindowMs = (secondsUntilNeeded - engine.config.httpWindowSeconds) * 1000;
+        this.#unsubscribe = engine.onNextAvailabilityChange(swarmId, retry);
+        this.#timers.push(setTimeout(retry, Math.max(50, Math.min(untilWindowMs, PREFETCH_RECHECK_MS))));
+        return;
+      }
+      // Waiting for a seeding peer may last while the segment is not needed soon (keep a margin for
+      // the transfer itself), and at least `seederWaitMs`.
+      const slackMs = secondsUntilNeeded === null ? 0 : (secondsUntilNeeded - WAIT_MARGIN_SECONDS) * 1000;
+      const remainingMs = Math.max(this.#loadStartedMs + engine.config.seederWaitMs - performance.now(), slackMs);
       if (decision.kind === 'wait' && remainingMs > 0) {
-        const retry = (): void => this.#choose(context, config, callbacks, swarmId, sequenceNumber);
         this.#unsubscribe = engine.onNextAvailabilityChange(swarmId, retry);
         this.#timers.push(setTimeout(retry, remainingMs));
         return;
@@ -184,10 +201,14 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
         this.#peerDownload = null;
         this.#clearTimers();
         download.cancel();
+        const partial = download.partial();
         engine.peerFallback(error);
-        resetStats(stats);
         engine.announceLoading(swarmId, sequenceNumber);
-        this.#loadHttp(context, config, callbacks, swarmId);
+        if (partial !== null && partial.bytes.byteLength < partial.totalBytes) {
+          this.#resumeOverHttp(context, config, callbacks, swarmId, partial);
+        } else {
+          this.#loadHttp(context, config, callbacks, swarmId);
+        }
       };
       this.#timers.push(
         setTimeout(() => {
@@ -225,6 +246,7 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
       callbacks: FragmentCallbacks,
       swarmId: string | null,
     ): void {
+      resetStats(this.stats);
       const HttpLoader = this.#hlsConfig.loader;
       const http = new HttpLoader(this.#hlsConfig) as Loader<FragmentLoaderContext>;
       // hls.js holds a reference to our stats object (frag.stats); let its loader fill that one.
@@ -246,6 +268,46 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
           }
           callbacks.onSuccess(response, stats, ctx, networkDetails);
         },
+      });
+    }
+
+    // The peer delivered the first bytes, then failed or was too slow: fetch only the rest with an
+    // HTTP Range request. If the origin does not honour the range, load the whole segment.
+    #resumeOverHttp(
+      context: FragmentLoaderContext,
+      config: LoaderConfiguration,
+      callbacks: FragmentCallbacks,
+      swarmId: string,
+      partial: PartialSegment,
+    ): void {
+      resetStats(this.stats);
+      const HttpLoader = this.#hlsConfig.loader;
+      const http = new HttpLoader(this.#hlsConfig) as Loader<FragmentLoaderContext>;
+      http.stats = this.stats;
+      this.#http = http;
+      const startMs = performance.now();
+      const received = partial.bytes.byteLength;
+      const rangeContext: FragmentLoaderContext = { ...context, rangeStart: received, rangeEnd: partial.totalBytes };
+      http.load(rangeContext, config, {
+        onSuccess: (response, stats, _ctx, networkDetails) => {
+          const rest = response.data;
+          if (!(rest instanceof ArrayBuffer) || rest.byteLength !== partial.totalBytes - received) {
+            http.destroy();
+            this.#loadHttp(context, config, callbacks, swarmId);
+            return;
+          }
+          this.#finished = true;
+          const whole = new Uint8Array(partial.totalBytes);
+          whole.set(partial.bytes, 0);
+          whole.set(new Uint8Array(rest), received);
+          // ABR sees the HTTP transfer of the rest: its own timing and byte count.
+          const sequenceNumber = context.frag.sn as number;
+          engine.segmentLoaded('http', swarmId, sequenceNumber, whole.buffer, performance.now() - startMs, null, received);
+          callbacks.onSuccess({ url: context.url, data: whole.buffer }, stats, context, networkDetails);
+        },
+        onError: (error, _ctx, networkDetails, stats) => callbacks.onError(error, context, networkDetails, stats),
+        onTimeout: (stats, _ctx, networkDetails) => callbacks.onTimeout(stats, context, networkDetails),
+        onAbort: (stats, _ctx, networkDetails) => callbacks.onAbort?.(stats, context, networkDetails),
       });
     }
 

@@ -32,8 +32,16 @@ export interface PeerLinkOptions {
   readonly getSegment: (sequenceNumber: number) => ArrayBuffer | undefined;
   readonly onUploaded: (bytes: number) => void;
   readonly nowMs: () => number;
+  /** Books an upload chunk against the bandwidth cap; returns how long to wait before sending it. */
+  readonly uploadDelayMs?: (bytes: number) => number;
   readonly onAvailabilityChanged: (link: PeerLink) => void;
   readonly onClosed: (link: PeerLink, error: P2PError | null) => void;
+}
+
+/** The first bytes of a segment a peer delivered before it failed. */
+export interface PartialSegment {
+  readonly bytes: Uint8Array;
+  readonly totalBytes: number;
 }
 
 /** Progress of one download from a peer. */
@@ -61,6 +69,7 @@ const NEARBY_FRESH_MS = 30_000;
 // a channel whose send queue overflows (simple-peer's send() ignores backpressure).
 const HIGH_WATER_BYTES = 1024 * 1024;
 const BACKPRESSURE_POLL_MS = 5;
+const MAX_FAILED_KEPT = 4;
 // Bounds memory a misbehaving peer can make us spend on its claims.
 const MAX_LOADING_CLAIMS = 256;
 
@@ -73,6 +82,8 @@ export class PeerLink {
   #latestSequenceNumber: number | null = null;
   #latestAtMs = 0;
   readonly #downloads = new Map<number, PendingDownload>();
+  // Downloads that failed with bytes received, so the loader can resume them over HTTP (bounded).
+  readonly #failed = new Map<number, PendingDownload>();
   readonly #activeUploads = new Set<number>();
   readonly #uploadsCancelled = new Set<number>();
   #nextRequestId = 1;
@@ -135,7 +146,7 @@ export class PeerLink {
   download(
     sequenceNumber: number,
     onProgress: (progress: PeerDownloadProgress) => void,
-  ): { readonly promise: Promise<ArrayBuffer>; cancel(): void } {
+  ): { readonly promise: Promise<ArrayBuffer>; cancel(): void; partial(): PartialSegment | null } {
     const requestId = this.#nextRequestId;
     this.#nextRequestId = requestId >= 0xffff_fffe ? 1 : requestId + 1;
     const promise = new Promise<ArrayBuffer>((resolve, reject) => {
@@ -150,10 +161,16 @@ export class PeerLink {
       const pending = this.#downloads.get(requestId);
       if (pending === undefined) return;
       this.#downloads.delete(requestId);
+      this.#keepFailed(requestId, pending);
       this.#send({ type: 'cancel', requestId });
       pending.reject(new P2PError('peer-timeout', `download of ${sequenceNumber} cancelled`));
     };
-    return { promise, cancel };
+    const partial = (): PartialSegment | null => {
+      const pending = this.#downloads.get(requestId) ?? this.#failed.get(requestId);
+      if (pending === undefined || pending.buffer === null || pending.loadedBytes === 0) return null;
+      return { bytes: pending.buffer.subarray(0, pending.loadedBytes), totalBytes: pending.buffer.byteLength };
+    };
+    return { promise, cancel, partial };
   }
 
   destroy(): void {
@@ -163,7 +180,8 @@ export class PeerLink {
   #close(error: P2PError | null): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const pending of this.#downloads.values()) {
+    for (const [requestId, pending] of this.#downloads) {
+      this.#keepFailed(requestId, pending);
       pending.reject(error ?? new P2PError('peer-error', `peer ${this.remotePeerId} closed`));
     }
     this.#downloads.clear();
@@ -263,6 +281,12 @@ export class PeerLink {
     }
   }
 
+  #keepFailed(requestId: number, pending: PendingDownload): void {
+    if (pending.loadedBytes === 0) return;
+    this.#failed.set(requestId, pending);
+    if (this.#failed.size > MAX_FAILED_KEPT) this.#failed.delete(this.#failed.keys().next().value as number);
+  }
+
   #noteActivity(sequenceNumber: number): void {
     this.#latestSequenceNumber = sequenceNumber;
     this.#latestAtMs = this.#options.nowMs();
@@ -314,6 +338,9 @@ export class PeerLink {
       }
       if (this.#closed || this.#uploadsCancelled.has(requestId)) return;
       const chunk = bytes.subarray(offset, Math.min(offset + MAX_CHUNK_BYTES, bytes.byteLength));
+      const delayMs = this.#options.uploadDelayMs?.(chunk.byteLength) ?? 0;
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (this.#closed || this.#uploadsCancelled.has(requestId)) return;
       this.#sendBytes(encodeData(requestId, offset, chunk));
       this.#options.onUploaded(chunk.byteLength);
     }

@@ -1,7 +1,7 @@
 import type { FragmentLoaderConstructor } from 'hls.js';
 import { createBittorrentTrackerClientFactory } from './bittorrent-tracker-client.ts';
 import { resolveConfig, type PeerCDNConfig } from './config.ts';
-import { Engine } from './engine.ts';
+import { Engine, type Playhead } from './engine.ts';
 import type { PeerCDNEvents, PeerCDNStats } from './events.ts';
 import { createFragmentLoaderClass } from './fragment-loader.ts';
 import type { TrackerClientFactory } from './tracker-client.ts';
@@ -21,6 +21,7 @@ export interface PeerCDNDependencies {
  * @example
  * const peercdn = new PeerCDN({ trackerUrls: ['wss://tracker.example.com'] });
  * const hls = new Hls({ ...peercdn.hlsConfig() });
+ * peercdn.attach(hls);
  * peercdn.on('segment-loaded', (event) => console.log(event.source, event.byteLength));
  * // later: hls.destroy(); peercdn.destroy();
  */
@@ -43,6 +44,15 @@ export class PeerCDN {
   /** The hls.js config to spread into `new Hls({...})`: a fragment loader that uses peers. */
   hlsConfig(): { fLoader: FragmentLoaderConstructor } {
     return { fLoader: this.#fragmentLoader };
+  }
+
+  /**
+   * Let peercdn follow playback of this hls.js instance (it reads `hls.media`), so it never asks
+   * the origin for segments far ahead of the playhead: those come from peers or wait until near.
+   */
+  attach(hls: Playhead): this {
+    this.#engine.setPlayhead(hls);
+    return this;
   }
 
   /** This viewer's peer id in every swarm. */

@@ -13,27 +13,54 @@ export interface PeerView {
 
 export type SourceDecision =
   | { readonly kind: 'peer'; readonly peerId: string }
+  /** Wait for a peer's `have`, bounded by the caller; then HTTP. */
   | { readonly kind: 'wait' }
+  /** Too far ahead of the playhead for the origin: only a peer may deliver it, until it is near. */
+  | { readonly kind: 'prefetch-wait' }
   | { readonly kind: 'http' };
+
+/** When the segment is needed, as far as the engine knows. */
+export interface Urgency {
+  /** Seconds of playback before the segment starts playing; null when the playhead is unknown. */
+  readonly secondsUntilNeeded: number | null;
+  /** Beyond this many seconds ahead, the origin is not asked for a segment. */
+  readonly httpWindowSeconds: number;
+  /** The swarm was joined moments ago and no peer is connected yet: peers may be about to arrive. */
+  readonly warmingUp?: boolean;
+}
 
 /**
  * Where to get a segment that is not cached, so that normally one viewer of a swarm fetches it
  * from the origin and the others get it from peers:
  * 1. a connected peer has it → that peer (the least busy);
- * 2. a peer is fetching it over HTTP → wait for it;
+ * 2. a peer is fetching it over HTTP, or the swarm is still warming up (just joined, no peers
+ *    yet) → wait for it;
  * 3. among this viewer and the peers that are at this part of the stream, one is the designated
  *    seeder of this segment (lowest hash of peer id and sequence number, so the origin load
  *    spreads evenly and everyone agrees without talking): if it is us → HTTP now, else wait for
  *    it (the caller bounds the wait and then uses HTTP);
  * 4. nobody near → HTTP.
+ * Before 2–4: a segment further ahead of the playhead than the HTTP window is only taken from
+ * peers (no origin prefetch of what the viewer is not about to play).
  */
-export function decideSource(selfPeerId: string, sequenceNumber: number, peers: readonly PeerView[]): SourceDecision {
+export function decideSource(
+  selfPeerId: string,
+  sequenceNumber: number,
+  peers: readonly PeerView[],
+  urgency: Urgency = { secondsUntilNeeded: null, httpWindowSeconds: Infinity },
+): SourceDecision {
   let best: PeerView | undefined;
   for (const peer of peers) {
     if (peer.has && (best === undefined || peer.activeDownloads < best.activeDownloads)) best = peer;
   }
   if (best !== undefined) return { kind: 'peer', peerId: best.peerId };
+  if (urgency.secondsUntilNeeded !== null && urgency.secondsUntilNeeded > urgency.httpWindowSeconds) {
+    return { kind: 'prefetch-wait' };
+  }
   if (peers.some((peer) => peer.loading)) return { kind: 'wait' };
+  // A new viewer usually connects to peers within a second or two: do not fetch from the origin
+  // what they may well have, unless it is needed soon (the caller bounds the wait by the deadline).
+  if (urgency.warmingUp === true && peers.length === 0) return { kind: 'wait' };
   const nearby = peers.filter((peer) => peer.nearby);
   if (nearby.length === 0) return { kind: 'http' };
   const selfRank = seederRank(selfPeerId, sequenceNumber);

@@ -20,6 +20,7 @@ export interface SwarmOptions {
   readonly transferredBytes: () => { readonly uploaded: number; readonly downloaded: number };
   readonly onUploaded: (bytes: number) => void;
   readonly nowMs: () => number;
+  readonly uploadDelayMs: (bytes: number) => number;
   /** A peer's availability changed (have, lost, loading): waiting loaders decide again. */
   readonly onAvailabilityChanged: (swarmId: string) => void;
   readonly onPeerConnected: (swarmId: string, remotePeerId: string) => void;
@@ -30,6 +31,7 @@ export interface SwarmOptions {
 /** One swarm (one rendition of one stream): its tracker client and its connected peers. */
 export class Swarm {
   readonly swarmId: string;
+  readonly createdAtMs: number;
   readonly #options: SwarmOptions;
   readonly #client: TrackerClient;
   readonly #links = new Map<string, PeerLink>();
@@ -39,6 +41,7 @@ export class Swarm {
   constructor(options: SwarmOptions) {
     this.#options = options;
     this.swarmId = options.swarmId;
+    this.createdAtMs = options.nowMs();
     this.#client = options.createTrackerClient({
       infoHashHex: wireIdToHex(options.swarmId),
       peerIdHex: wireIdToHex(options.peerId),
@@ -135,6 +138,7 @@ export class Swarm {
       getSegment: this.#options.getSegment,
       onUploaded: this.#options.onUploaded,
       nowMs: this.#options.nowMs,
+      uploadDelayMs: this.#options.uploadDelayMs,
       onAvailabilityChanged: () => this.#options.onAvailabilityChanged(this.swarmId),
       onClosed: (closed, error) => {
         if (this.#links.get(closed.remotePeerId) === closed) this.#links.delete(closed.remotePeerId);

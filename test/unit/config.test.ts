@@ -37,6 +37,8 @@ describe('resolveConfig', () => {
     rejects({ peerFirstByteTimeoutMs: 1.5 }, 'peerFirstByteTimeoutMs');
     rejects({ seederWaitMs: -1 }, 'seederWaitMs');
     rejects({ uploadEnabled: 'yes' }, 'uploadEnabled');
+    rejects({ uploadMaxBytesPerSecond: 100 }, 'uploadMaxBytesPerSecond');
+    rejects({ httpWindowSeconds: 1 }, 'httpWindowSeconds');
     rejects({ swarmId: '' }, 'swarmId');
   });
 

@@ -70,3 +70,31 @@ describe('decideSource', () => {
     for (const count of wins.values()) assert.ok(count > 50, `uneven: ${[...wins.values()].join(',')}`);
   });
 });
+
+describe('decideSource with a known playhead', () => {
+  const window = (secondsUntilNeeded: number | null) => ({ secondsUntilNeeded, httpWindowSeconds: 12 });
+
+  it('takes a far-ahead segment from a peer that has it', () => {
+    assert.deepEqual(decideSource('self', 5, [peer('a', { has: true })], window(40)), { kind: 'peer', peerId: 'a' });
+  });
+
+  it('never sends a far-ahead segment to the origin, even alone', () => {
+    assert.deepEqual(decideSource('self', 5, [], window(12.5)), { kind: 'prefetch-wait' });
+    assert.deepEqual(decideSource('self', 5, [peer('a', { nearby: true })], window(30)), { kind: 'prefetch-wait' });
+  });
+
+  it('uses HTTP for a segment inside the window when nobody can seed it', () => {
+    assert.deepEqual(decideSource('self', 5, [], window(11.9)), { kind: 'http' });
+    assert.deepEqual(decideSource('self', 5, [], window(null)), { kind: 'http' });
+  });
+});
+
+describe('decideSource while the swarm warms up', () => {
+  it('waits for the first peers instead of going to the origin', () => {
+    assert.deepEqual(decideSource('self', 3, [], { secondsUntilNeeded: 6, httpWindowSeconds: 12, warmingUp: true }), { kind: 'wait' });
+  });
+
+  it('stops waiting once a peer is connected and nobody near can seed', () => {
+    assert.deepEqual(decideSource('self', 3, [peer('a')], { secondsUntilNeeded: 6, httpWindowSeconds: 12, warmingUp: true }), { kind: 'http' });
+  });
+});

@@ -1,0 +1,30 @@
+/**
+ * A token bucket for upload bandwidth shared by all peers of one instance: one second of burst,
+ * then `bytesPerSecond` on average. `reserve` books bytes and says how long to wait before sending.
+ */
+export class UploadLimiter {
+  readonly #bytesPerSecond: number;
+  #tokens: number;
+  #lastMs: number;
+
+  constructor(bytesPerSecond: number, nowMs: number) {
+    this.#bytesPerSecond = bytesPerSecond;
+    this.#tokens = bytesPerSecond;
+    this.#lastMs = nowMs;
+  }
+
+  /** Book `bytes` at `nowMs`; returns the milliseconds to wait before sending them (0 = now). */
+  reserve(bytes: number, nowMs: number): number {
+    const elapsedMs = Math.max(0, nowMs - this.#lastMs);
+    this.#lastMs = nowMs;
+    this.#tokens = Math.min(this.#bytesPerSecond, this.#tokens + (elapsedMs / 1000) * this.#bytesPerSecond);
+    this.#tokens -= bytes;
+    return this.#tokens >= 0 ? 0 : (-this.#tokens / this.#bytesPerSecond) * 1000;
+  }
+}
+
+/** Whether the browser reports a metered or cellular connection (Network Information API). */
+export function onCellularOrSaveData(navigatorLike: unknown): boolean {
+  const connection = (navigatorLike as { connection?: { type?: unknown; saveData?: unknown } } | undefined)?.connection;
+  return connection?.type === 'cellular' || connection?.saveData === true;
+}
