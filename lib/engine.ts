@@ -17,9 +17,11 @@ export interface EngineDependencies {
   readonly nowMs: () => number;
 }
 
-/** Where the playhead is: hls.js's instance (its `media` element), read when needed. */
+/** What peercdn reads from hls.js's instance: its `media` element, and events to join swarms early. */
 export interface Playhead {
   readonly media: HTMLMediaElement | null;
+  on?(event: 'hlsLevelLoading', listener: (event: string, data: { url: string; level: number }) => void): void;
+  off?(event: 'hlsLevelLoading', listener: (event: string, data: { url: string; level: number }) => void): void;
 }
 
 /** A running download of one segment from one peer. */

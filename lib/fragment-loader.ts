@@ -43,10 +43,14 @@ export function swarmIdOf(context: FragmentLoaderContext, configuredSwarmId: str
   // hls.js sends rangeStart = rangeEnd = 0 for a whole segment; anything else is a byte range.
   const byteRange = (context.rangeStart ?? 0) !== 0 || (context.rangeEnd ?? 0) !== 0;
   if (typeof frag.sn !== 'number' || byteRange || context.part !== null) return null;
-  // One swarm per rendition: the media playlist URL names it, or the configured stream id + level.
+  return swarmIdOfPlaylist(frag.baseurl, frag.type, frag.level, configuredSwarmId);
+}
+
+/** One swarm per rendition: the media playlist URL names it, or the configured stream id + level. */
+export function swarmIdOfPlaylist(playlistUrl: string, type: string, level: number, configuredSwarmId: string | null): string {
   return configuredSwarmId === null
-    ? deriveSwarmId(stripUrlQuery(frag.baseurl), frag.type)
-    : deriveSwarmId(configuredSwarmId, `${frag.type}/${frag.level}`);
+    ? deriveSwarmId(stripUrlQuery(playlistUrl), type)
+    : deriveSwarmId(configuredSwarmId, `${type}/${level}`);
 }
 
 /**
@@ -124,8 +128,10 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
       // Waiting for a seeding peer may last while the segment is not needed soon (keep a margin for
       // the transfer itself), and at least `seederWaitMs`.
       const slackMs = secondsUntilNeeded === null ? 0 : (secondsUntilNeeded - WAIT_MARGIN_SECONDS) * 1000;
-      const remainingMs = Math.max(this.#loadStartedMs + engine.config.seederWaitMs - performance.now(), slackMs);
-      if (decision.kind === 'wait' && remainingMs > 0) {
+      // A known seeder is waited for at least `seederWaitMs`; peers that may connect, only the slack.
+      const remainingMs =
+        decision.kind === 'wait' ? Math.max(this.#loadStartedMs + engine.config.seederWaitMs - performance.now(), slackMs) : slackMs;
+      if ((decision.kind === 'wait' || decision.kind === 'wait-for-peers') && remainingMs > 0) {
         this.#unsubscribe = engine.onNextAvailabilityChange(swarmId, retry);
         this.#timers.push(setTimeout(retry, remainingMs));
         return;

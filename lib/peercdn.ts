@@ -3,7 +3,7 @@ import { createBittorrentTrackerClientFactory } from './bittorrent-tracker-clien
 import { resolveConfig, type PeerCDNConfig } from './config.ts';
 import { Engine, type Playhead } from './engine.ts';
 import type { PeerCDNEvents, PeerCDNStats } from './events.ts';
-import { createFragmentLoaderClass } from './fragment-loader.ts';
+import { createFragmentLoaderClass, swarmIdOfPlaylist } from './fragment-loader.ts';
 import type { TrackerClientFactory } from './tracker-client.ts';
 
 /** Options that are not settings: injected implementations (a WebRTC stack for Node, randomness). */
@@ -30,6 +30,7 @@ export class PeerCDN {
   readonly config: PeerCDNConfig;
   readonly #engine: Engine;
   readonly #fragmentLoader: FragmentLoaderConstructor;
+  #detach: (() => void) | null = null;
 
   constructor(config: Partial<PeerCDNConfig> = {}, dependencies: PeerCDNDependencies = {}) {
     this.config = resolveConfig(config);
@@ -51,7 +52,16 @@ export class PeerCDN {
    * the origin for segments far ahead of the playhead: those come from peers or wait until near.
    */
   attach(hls: Playhead): this {
+    this.#detach?.();
     this.#engine.setPlayhead(hls);
+    // Join a rendition's swarm as soon as hls.js asks for its playlist, so peers are connected
+    // by the time the first segments are wanted.
+    const onLevelLoading = (_event: string, data: { url: string; level: number }): void => {
+      const swarmId = swarmIdOfPlaylist(data.url, 'main', data.level, this.config.swarmId);
+      this.#engine.joinSwarm(swarmId);
+    };
+    hls.on?.('hlsLevelLoading', onLevelLoading);
+    this.#detach = () => hls.off?.('hlsLevelLoading', onLevelLoading);
     return this;
   }
 
@@ -77,6 +87,8 @@ export class PeerCDN {
 
   /** Close every peer connection and tracker socket, drop the cache; loaders fall back to HTTP. */
   destroy(): void {
+    this.#detach?.();
+    this.#detach = null;
     this.#engine.destroy();
   }
 }

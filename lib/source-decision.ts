@@ -13,8 +13,10 @@ export interface PeerView {
 
 export type SourceDecision =
   | { readonly kind: 'peer'; readonly peerId: string }
-  /** Wait for a peer's `have`, bounded by the caller; then HTTP. */
+  /** Wait for a seeding peer's `have` (at least a short while), bounded by the caller; then HTTP. */
   | { readonly kind: 'wait' }
+  /** Wait for peers to connect, only while the segment is not needed soon; then HTTP. */
+  | { readonly kind: 'wait-for-peers' }
   /** Too far ahead of the playhead for the origin: only a peer may deliver it, until it is near. */
   | { readonly kind: 'prefetch-wait' }
   | { readonly kind: 'http' };
@@ -60,7 +62,7 @@ export function decideSource(
   if (peers.some((peer) => peer.loading)) return { kind: 'wait' };
   // A new viewer usually connects to peers within a second or two: do not fetch from the origin
   // what they may well have, unless it is needed soon (the caller bounds the wait by the deadline).
-  if (urgency.warmingUp === true && peers.length === 0) return { kind: 'wait' };
+  if (urgency.warmingUp === true && peers.length === 0) return { kind: 'wait-for-peers' };
   const nearby = peers.filter((peer) => peer.nearby);
   if (nearby.length === 0) return { kind: 'http' };
   const selfRank = seederRank(selfPeerId, sequenceNumber);

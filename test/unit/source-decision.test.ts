@@ -91,7 +91,7 @@ describe('decideSource with a known playhead', () => {
 
 describe('decideSource while the swarm warms up', () => {
   it('waits for the first peers instead of going to the origin', () => {
-    assert.deepEqual(decideSource('self', 3, [], { secondsUntilNeeded: 6, httpWindowSeconds: 12, warmingUp: true }), { kind: 'wait' });
+    assert.deepEqual(decideSource('self', 3, [], { secondsUntilNeeded: 6, httpWindowSeconds: 12, warmingUp: true }), { kind: 'wait-for-peers' });
   });
 
   it('stops waiting once a peer is connected and nobody near can seed', () => {
