@@ -1,7 +1,9 @@
-// `peercdn-tracker`: the WebSocket tracker as a process.
+#!/usr/bin/env node
+// `peercdn-tracker`: the WebSocket tracker as a process. Logs one JSON object per line
+// (bench/tracker-load.ts reads the `url` of the first).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_TRACKER_CONFIG, TrackerConfigError } from './config.ts';
+import { DEFAULT_TRACKER_CONFIG, TrackerConfigError, resolveTrackerConfig } from './config.ts';
 import { startTracker } from './server.ts';
 
 const HELP = `Usage: peercdn-tracker [options]
@@ -19,7 +21,7 @@ Options (flag > environment variable > --config file > default):
 function numberOrUndefined(text: string | undefined, name: string): number | undefined {
   if (text === undefined || text === '') return undefined;
   const value = Number(text);
-  if (!Number.isFinite(value)) throw new TrackerConfigError(`${name} must be a number, got ${JSON.stringify(text)}`);
+  if (!Number.isFinite(value)) throw new TrackerConfigError(name, `${name} must be a number, got ${JSON.stringify(text)}`);
   return value;
 }
 
@@ -42,26 +44,32 @@ async function main(): Promise<void> {
   let fromFile: Record<string, unknown> = {};
   if (values.config !== undefined) {
     const parsed: unknown = JSON.parse(readFileSync(values.config, 'utf8'));
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TrackerConfigError(`${values.config} must hold a JSON object`);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TrackerConfigError('config', `${values.config} must hold a JSON object`);
     fromFile = parsed as Record<string, unknown>;
   }
   const settings = {
     ...fromFile,
     ...defined({
-      host: values.host ?? env['PEERCDN_TRACKER_HOST'],
+      host: values.host ?? nonEmpty(env['PEERCDN_TRACKER_HOST']),
       port: numberOrUndefined(values.port ?? env['PEERCDN_TRACKER_PORT'], 'port'),
-      announceIntervalSeconds: numberOrUndefined(values['announce-interval'] ?? env['PEERCDN_TRACKER_ANNOUNCE_INTERVAL'], 'announce interval'),
-      peerTimeoutMs: numberOrUndefined(values['peer-timeout'] ?? env['PEERCDN_TRACKER_PEER_TIMEOUT_MS'], 'peer timeout'),
+      announceIntervalSeconds: numberOrUndefined(values['announce-interval'] ?? env['PEERCDN_TRACKER_ANNOUNCE_INTERVAL'], 'announceIntervalSeconds'),
+      peerTimeoutMs: numberOrUndefined(values['peer-timeout'] ?? env['PEERCDN_TRACKER_PEER_TIMEOUT_MS'], 'peerTimeoutMs'),
     }),
   };
-  const tracker = await startTracker(settings);
-  console.log(JSON.stringify({ level: 'info', message: 'listening', url: tracker.url, time: new Date().toISOString() }));
+  const tracker = await startTracker(resolveTrackerConfig(settings));
   const stop = (signal: string): void => {
     console.log(JSON.stringify({ level: 'info', message: 'stopping', signal, time: new Date().toISOString() }));
     void tracker.close().then(() => process.exit(0));
   };
+  // Handlers first: whoever reads the URL below may signal at once. A second signal kills.
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  console.log(JSON.stringify({ level: 'info', message: 'listening', url: tracker.url, time: new Date().toISOString() }));
+}
+
+/** An empty environment variable counts as unset (`PEERCDN_TRACKER_HOST= peercdn-tracker`). */
+function nonEmpty(text: string | undefined): string | undefined {
+  return text === '' ? undefined : text;
 }
 
 function defined(record: Record<string, unknown>): Record<string, unknown> {

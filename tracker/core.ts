@@ -1,32 +1,60 @@
 // The tracker's state machine: no sockets, no timers. The socket adapter feeds it frames and
-// disconnects; tests drive it with fake connections and a fake clock.
-import { encodeFailure, parseRequest, type TrackerRequest } from './protocol.ts';
-import { TrackerSwarm, type TrackerConnection } from './swarm.ts';
+// disconnects and calls sweep() on a timer; tests drive it with fake connections and a fake clock.
+import { ExpiryQueue } from './expiry-queue.ts';
+import {
+  encodeAnnounceReply,
+  encodeFailure,
+  encodeRelayedAnswer,
+  encodeRelayedOffer,
+  encodeScrapeReply,
+  parseRequest,
+  type AnnounceRequest,
+  type AnswerRequest,
+  type ParseLimits,
+  type SwarmCounts,
+  type TrackerRequest,
+} from './protocol.ts';
+import { TrackerSwarm, type SwarmPeer, type TrackerConnection } from './swarm.ts';
 
-export interface TrackerCoreOptions {
+export interface TrackerCoreOptions extends ParseLimits {
+  /** Told to clients: seconds between their announces. */
   readonly announceIntervalSeconds: number;
+  /** A peer that has not announced for this long is dropped by sweep(). */
   readonly peerTimeoutMs: number;
-  readonly maxOffersPerAnnounce: number;
+  /** Most peer ids one connection may hold over all swarms. */
+  readonly maxPeersPerConnection: number;
   readonly nowMs: () => number;
   readonly random: () => number;
 }
 
 export interface TrackerCounters {
+  /** Announces accepted, whatever their event (answers not included). */
   announces: number;
+  announcesStarted: number;
+  announcesCompleted: number;
+  announcesStopped: number;
   answers: number;
   scrapes: number;
   offersRelayed: number;
   answersRelayed: number;
+  /** Answers whose sender or target is not a member of the swarm on that connection. */
   answersUndeliverable: number;
   rejectedMessages: number;
   expiredPeers: number;
 }
 
+export interface SwarmSummary {
+  readonly infoHash: string;
+  readonly peers: number;
+  readonly seeders: number;
+}
+
 export interface TrackerStats extends Readonly<TrackerCounters> {
   readonly swarms: number;
   readonly peers: number;
+  /** Connections that hold at least one peer. */
   readonly connections: number;
-  readonly topSwarms: readonly { readonly infoHash: string; readonly peers: number; readonly seeders: number }[];
+  readonly topSwarms: readonly SwarmSummary[];
 }
 
 const TOP_SWARMS = 10;
@@ -34,11 +62,14 @@ const TOP_SWARMS = 10;
 export class TrackerCore {
   readonly #options: TrackerCoreOptions;
   readonly #swarms = new Map<string, TrackerSwarm>();
-  /** For each connection, the swarms it joined and its peer id in each. */
-  readonly #memberships = new Map<TrackerConnection, Map<string, string>>();
-  #peers = 0;
+  /** The peers each connection holds, so a disconnect leaves every swarm in O(its peers). */
+  readonly #peersByConnection = new Map<TrackerConnection, Set<SwarmPeer>>();
+  readonly #expiry = new ExpiryQueue<SwarmPeer>();
   readonly #counters: TrackerCounters = {
     announces: 0,
+    announcesStarted: 0,
+    announcesCompleted: 0,
+    announcesStopped: 0,
     answers: 0,
     scrapes: 0,
     offersRelayed: 0,
@@ -52,19 +83,19 @@ export class TrackerCore {
     this.#options = options;
   }
 
-  /** Handle one untrusted text frame from a connection. */
+  /** Handle one untrusted text frame from a connection. Never throws on bad input. */
   handle(text: string, connection: TrackerConnection): void {
-    const parsed = parseRequest(text, this.#options.maxOffersPerAnnounce);
+    const parsed = parseRequest(text, this.#options);
     if (!parsed.ok) {
-      this.#counters.rejectedMessages += 1;
-      connection.send(encodeFailure(parsed.reason, parsed.action, parsed.infoHash));
+      this.#reject(connection, parsed.error);
       return;
     }
     this.handleRequest(parsed.request, connection);
   }
 
+  /** Handle a request that is already parsed (e.g. relayed by another tracker node). */
   handleRequest(request: TrackerRequest, connection: TrackerConnection): void {
-    switch (request.action) {
+    switch (request.type) {
       case 'announce':
         this.#announce(request, connection);
         return;
@@ -77,119 +108,156 @@ export class TrackerCore {
     }
   }
 
-  /** The connection is gone: it leaves every swarm it joined. */
+  /** The connection is gone: every peer it held leaves its swarm. Idempotent. */
   disconnect(connection: TrackerConnection): void {
-    const joined = this.#memberships.get(connection);
-    if (joined === undefined) return;
-    this.#memberships.delete(connection);
-    for (const [infoHash, peerId] of joined) this.#leave(infoHash, peerId, connection);
+    const peers = this.#peersByConnection.get(connection);
+    if (peers === undefined) return;
+    for (const peer of [...peers]) this.#leave(peer);
   }
 
-  /** Drop peers that stopped announcing; returns how many left. */
+  /** Drop peers that have not announced for `peerTimeoutMs`; returns how many. */
   sweep(): number {
-    const beforeMs = this.#options.nowMs() - this.#options.peerTimeoutMs;
-    let expired = 0;
-    for (const [infoHash, swarm] of [...this.#swarms]) {
-      for (const peer of swarm.stale(beforeMs)) {
-        this.#forget(peer.connection, infoHash);
-        this.#leave(infoHash, peer.peerId, peer.connection);
-        expired += 1;
-      }
-    }
-    this.#counters.expiredPeers += expired;
-    return expired;
+    const expired = this.#expiry.expired(this.#options.nowMs() - this.#options.peerTimeoutMs);
+    for (const peer of expired) this.#leave(peer);
+    this.#counters.expiredPeers += expired.length;
+    return expired.length;
   }
 
   stats(): TrackerStats {
-    const top = [...this.#swarms]
-      .sort(([, a], [, b]) => b.size - a.size)
-      .slice(0, TOP_SWARMS)
-      .map(([infoHash, swarm]) => ({ infoHash, peers: swarm.size, seeders: swarm.seeders }));
-    return { ...this.#counters, swarms: this.#swarms.size, peers: this.#peers, connections: this.#memberships.size, topSwarms: top };
+    return {
+      ...this.#counters,
+      swarms: this.#swarms.size,
+      peers: this.#expiry.size,
+      connections: this.#peersByConnection.size,
+      topSwarms: this.#topSwarms(),
+    };
   }
 
-  #announce(request: Extract<TrackerRequest, { action: 'announce' }>, connection: TrackerConnection): void {
-    this.#counters.announces += 1;
-    const { infoHash, peerId } = request;
-    if (request.event === 'stopped') {
-      this.#forget(connection, infoHash);
-      this.#leave(infoHash, peerId, connection);
+  #announce(request: AnnounceRequest, connection: TrackerConnection): void {
+    const { infoHash, peerId, event } = request;
+    const existing = this.#swarms.get(infoHash)?.get(peerId);
+    if (event === 'stopped') {
+      this.#count(event);
+      // Only the connection holding a peer id may stop it.
+      if (existing !== undefined && existing.connection === connection) this.#leave(existing);
+      connection.send(encodeAnnounceReply(infoHash, this.#options.announceIntervalSeconds, this.#counts(infoHash)));
       return;
     }
-    let swarm = this.#swarms.get(infoHash);
-    if (swarm === undefined) {
-      swarm = new TrackerSwarm();
-      this.#swarms.set(infoHash, swarm);
+    const held = this.#peersByConnection.get(connection);
+    if (existing?.connection !== connection && (held?.size ?? 0) >= this.#options.maxPeersPerConnection) {
+      this.#reject(connection, { message: `at most ${this.#options.maxPeersPerConnection} peers per connection`, action: 'announce', infoHash });
+      return;
     }
-    const sizeBefore = swarm.size;
-    const previous = swarm.upsert(peerId, connection, this.#options.nowMs(), request.left === 0 || request.event === 'completed');
-    if (swarm.size > sizeBefore) this.#peers += 1;
-    if (previous !== null) this.#forget(previous, infoHash);
-    let joined = this.#memberships.get(connection);
-    if (joined === undefined) {
-      joined = new Map();
-      this.#memberships.set(connection, joined);
+    this.#count(event);
+    const swarm = this.#swarms.get(infoHash) ?? this.#createSwarm(infoHash);
+    let peer = existing;
+    if (peer === undefined) {
+      peer = { infoHash, peerId, connection, lastAnnounceMs: 0, seeder: false };
+      swarm.add(peer);
+      this.#hold(connection, peer);
+    } else if (peer.connection !== connection) {
+      // The same peer id on a new socket (a client that reconnected): it moves there.
+      this.#release(peer);
+      peer.connection = connection;
+      this.#hold(connection, peer);
     }
-    joined.set(infoHash, peerId);
-    connection.send(
-      JSON.stringify({
-        action: 'announce',
-        interval: this.#options.announceIntervalSeconds,
-        info_hash: infoHash,
-        complete: swarm.seeders,
-        incomplete: swarm.leechers,
-      }),
-    );
-    const wanted = Math.min(request.offers.length, request.numwant > 0 ? request.numwant : request.offers.length);
-    const targets = swarm.randomOthers(wanted, peerId, this.#options.random);
+    const nowMs = this.#options.nowMs();
+    peer.lastAnnounceMs = nowMs;
+    this.#expiry.touch(peer, nowMs);
+    if (event === 'completed' && !peer.seeder) swarm.downloaded += 1;
+    // Like bittorrent-tracker: `completed` or left=0 makes a seeder; no `left` keeps the state.
+    swarm.setSeeder(peer, event === 'completed' || (request.left === null ? peer.seeder : request.left === 0));
+
+    connection.send(encodeAnnounceReply(infoHash, this.#options.announceIntervalSeconds, this.#counts(infoHash)));
+    const wanted = Math.min(request.offers.length, request.numwant ?? request.offers.length);
+    const targets = swarm.randomOthers(wanted, peer, this.#options.random);
     targets.forEach((target, i) => {
-      const { offerId, offer } = request.offers[i] as (typeof request.offers)[number];
-      target.connection.send(JSON.stringify({ action: 'announce', offer, offer_id: offerId, peer_id: peerId, info_hash: infoHash }));
+      target.connection.send(encodeRelayedOffer(infoHash, peerId, request.offers[i] as AnnounceRequest['offers'][number]));
     });
     this.#counters.offersRelayed += targets.length;
   }
 
-  #answer(request: Extract<TrackerRequest, { action: 'answer' }>, connection: TrackerConnection): void {
+  #answer(request: AnswerRequest, connection: TrackerConnection): void {
     this.#counters.answers += 1;
     const swarm = this.#swarms.get(request.infoHash);
-    // Only a member of the swarm may answer, and only to a member.
+    // Only a member answers, from the connection that holds its peer id, and only to a member.
     const sender = swarm?.get(request.peerId);
     const target = swarm?.get(request.toPeerId);
-    if (sender === undefined || sender.connection !== connection || target === undefined) {
+    if (sender === undefined || sender.connection !== connection || target === undefined || target === sender) {
       this.#counters.answersUndeliverable += 1;
       return;
     }
-    target.connection.send(
-      JSON.stringify({ action: 'announce', answer: request.answer, offer_id: request.offerId, peer_id: request.peerId, info_hash: request.infoHash }),
-    );
+    target.connection.send(encodeRelayedAnswer(request));
     this.#counters.answersRelayed += 1;
   }
 
   #scrape(infoHashes: readonly string[], connection: TrackerConnection): void {
     this.#counters.scrapes += 1;
-    const hashes = infoHashes.length > 0 ? infoHashes : [...this.#swarms.keys()].slice(0, 100);
-    const files: Record<string, { complete: number; incomplete: number; downloaded: number }> = {};
-    for (const infoHash of hashes) {
-      const swarm = this.#swarms.get(infoHash);
-      files[infoHash] = { complete: swarm?.seeders ?? 0, incomplete: swarm?.leechers ?? 0, downloaded: swarm?.seeders ?? 0 };
-    }
-    connection.send(JSON.stringify({ action: 'scrape', files }));
+    const files = new Map<string, SwarmCounts>();
+    for (const infoHash of infoHashes) files.set(infoHash, this.#counts(infoHash));
+    connection.send(encodeScrapeReply(files, this.#options.announceIntervalSeconds));
   }
 
-  #forget(connection: TrackerConnection, infoHash: string): void {
-    const joined = this.#memberships.get(connection);
-    if (joined === undefined) return;
-    joined.delete(infoHash);
-    if (joined.size === 0) this.#memberships.delete(connection);
+  #reject(connection: TrackerConnection, error: Parameters<typeof encodeFailure>[0]): void {
+    this.#counters.rejectedMessages += 1;
+    connection.send(encodeFailure(error));
   }
 
-  #leave(infoHash: string, peerId: string, connection: TrackerConnection): void {
+  #count(event: AnnounceRequest['event']): void {
+    this.#counters.announces += 1;
+    if (event === 'started') this.#counters.announcesStarted += 1;
+    else if (event === 'completed') this.#counters.announcesCompleted += 1;
+    else if (event === 'stopped') this.#counters.announcesStopped += 1;
+  }
+
+  #counts(infoHash: string): SwarmCounts {
     const swarm = this.#swarms.get(infoHash);
-    const peer = swarm?.get(peerId);
-    // A peer id that moved to another connection stays with the new one.
-    if (swarm === undefined || peer === undefined || peer.connection !== connection) return;
-    swarm.remove(peerId);
-    this.#peers -= 1;
-    if (swarm.size === 0) this.#swarms.delete(infoHash);
+    return { complete: swarm?.seeders ?? 0, incomplete: swarm?.leechers ?? 0, downloaded: swarm?.downloaded ?? 0 };
+  }
+
+  #createSwarm(infoHash: string): TrackerSwarm {
+    const swarm = new TrackerSwarm(infoHash);
+    this.#swarms.set(infoHash, swarm);
+    return swarm;
+  }
+
+  #hold(connection: TrackerConnection, peer: SwarmPeer): void {
+    let held = this.#peersByConnection.get(connection);
+    if (held === undefined) {
+      held = new Set();
+      this.#peersByConnection.set(connection, held);
+    }
+    held.add(peer);
+  }
+
+  #release(peer: SwarmPeer): void {
+    const held = this.#peersByConnection.get(peer.connection);
+    if (held === undefined) return;
+    held.delete(peer);
+    if (held.size === 0) this.#peersByConnection.delete(peer.connection);
+  }
+
+  /** The one way out of a swarm: stopped, disconnect and expiry all end here. */
+  #leave(peer: SwarmPeer): void {
+    this.#release(peer);
+    this.#expiry.delete(peer);
+    const swarm = this.#swarms.get(peer.infoHash);
+    if (swarm === undefined) return;
+    swarm.remove(peer);
+    // Empty swarms go at once (bittorrent-tracker keeps them until a slow cleanup).
+    if (swarm.size === 0) this.#swarms.delete(peer.infoHash);
+  }
+
+  /** The largest swarms in O(swarms × TOP_SWARMS), without sorting them all. */
+  #topSwarms(): SwarmSummary[] {
+    const top: TrackerSwarm[] = [];
+    for (const swarm of this.#swarms.values()) {
+      if (top.length === TOP_SWARMS && (top[TOP_SWARMS - 1] as TrackerSwarm).size >= swarm.size) continue;
+      let at = Math.min(top.length, TOP_SWARMS - 1);
+      while (at > 0 && (top[at - 1] as TrackerSwarm).size < swarm.size) at -= 1;
+      top.splice(at, 0, swarm);
+      if (top.length > TOP_SWARMS) top.pop();
+    }
+    return top.map((swarm) => ({ infoHash: swarm.infoHash, peers: swarm.size, seeders: swarm.seeders }));
   }
 }

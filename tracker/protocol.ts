@@ -1,113 +1,216 @@
-// The WebTorrent WebSocket tracker protocol: untrusted text frames parsed once into typed requests.
+// The WebTorrent WebSocket tracker protocol as bittorrent-tracker 11's client speaks it:
+// untrusted text frames parsed once into typed requests, and the encoders of every reply.
 import { WIRE_ID_LENGTH } from '../lib/shared/swarm-id.ts';
 
-/** Largest frame accepted (the socket adapter also enforces it before parsing). */
+/** Largest frame accepted by default, in UTF-8 bytes (the socket adapter also enforces it). */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
-/** Largest SDP accepted in one offer or answer. */
+/** Most offers accepted in one announce by default (bittorrent-tracker's client sends at most 5). */
+export const MAX_OFFERS_PER_ANNOUNCE = 10;
+/** Largest SDP accepted in one offer or answer, in characters. */
 export const MAX_SDP_CHARS = 16 * 1024;
 /** Most info hashes in one scrape. */
 export const MAX_SCRAPE_HASHES = 100;
 
 export type AnnounceEvent = 'started' | 'stopped' | 'completed' | 'update';
 
-export interface Offer {
-  readonly offerId: string;
-  readonly offer: { readonly type: 'offer'; readonly sdp: string };
+export interface SessionDescription<T extends 'offer' | 'answer'> {
+  readonly type: T;
+  readonly sdp: string;
 }
 
-export type TrackerRequest =
-  | {
-      readonly action: 'announce';
-      readonly infoHash: string;
-      readonly peerId: string;
-      readonly event: AnnounceEvent;
-      readonly numwant: number;
-      /** Bytes left to download; 0 means a seeder. Null when not sent. */
-      readonly left: number | null;
-      readonly offers: readonly Offer[];
-    }
-  | {
-      readonly action: 'answer';
-      readonly infoHash: string;
-      readonly peerId: string;
-      readonly toPeerId: string;
-      readonly offerId: string;
-      readonly answer: { readonly type: 'answer'; readonly sdp: string };
-    }
-  | { readonly action: 'scrape'; readonly infoHashes: readonly string[] };
+export interface Offer {
+  readonly offerId: string;
+  readonly offer: SessionDescription<'offer'>;
+}
 
-export type ParseResult =
-  | { readonly ok: true; readonly request: TrackerRequest }
-  | { readonly ok: false; readonly reason: string; readonly action: string | null; readonly infoHash: string | null };
+export interface AnnounceRequest {
+  readonly type: 'announce';
+  readonly infoHash: string;
+  readonly peerId: string;
+  readonly event: AnnounceEvent;
+  /** Most offers to forward; null when not sent (then every offer is forwarded). */
+  readonly numwant: number | null;
+  /** Bytes left to download; 0 means a seeder. Null when not sent (bittorrent-tracker's default). */
+  readonly left: number | null;
+  readonly offers: readonly Offer[];
+}
 
+export interface AnswerRequest {
+  readonly type: 'answer';
+  readonly infoHash: string;
+  readonly peerId: string;
+  readonly toPeerId: string;
+  readonly offerId: string;
+  readonly answer: SessionDescription<'answer'>;
+}
+
+export interface ScrapeRequest {
+  readonly type: 'scrape';
+  readonly infoHashes: readonly string[];
+}
+
+export type TrackerRequest = AnnounceRequest | AnswerRequest | ScrapeRequest;
+
+export type ProtocolErrorCode = 'message-too-large' | 'not-json' | 'not-an-object' | 'unknown-action' | 'invalid-field' | 'too-many-offers';
+
+/** Why a frame was rejected, and what the failure reply must carry for the client to match it. */
+export interface ProtocolError {
+  readonly code: ProtocolErrorCode;
+  /** The offending wire field (`info_hash`, `offers[2].offer_id`), or null for the whole frame. */
+  readonly field: string | null;
+  readonly message: string;
+  readonly action: 'announce' | 'scrape';
+  readonly infoHash: string | null;
+}
+
+export type ParseResult = { readonly ok: true; readonly request: TrackerRequest } | { readonly ok: false; readonly error: ProtocolError };
+
+export interface ParseLimits {
+  readonly maxMessageBytes: number;
+  readonly maxOffersPerAnnounce: number;
+}
+
+export const DEFAULT_PARSE_LIMITS: ParseLimits = Object.freeze({ maxMessageBytes: MAX_MESSAGE_BYTES, maxOffersPerAnnounce: MAX_OFFERS_PER_ANNOUNCE });
+
+// bittorrent-tracker's client sends ids as 20-character binary (latin-1) strings, ours as 20
+// printable characters: both are 20 JS characters, whatever their UTF-8 length.
 const isWireId = (value: unknown): value is string => typeof value === 'string' && value.length === WIRE_ID_LENGTH;
 const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+const ID_RULE = `a string of ${WIRE_ID_LENGTH} characters`;
 
-function parseDescription<T extends 'offer' | 'answer'>(value: unknown, type: T): { type: T; sdp: string } | null {
+// Events bittorrent-tracker's server accepts; `paused` and `empty` mean a plain update there too.
+// A Map, not an object literal, so that event "toString" or "__proto__" finds nothing.
+const EVENTS: ReadonlyMap<unknown, AnnounceEvent> = new Map<unknown, AnnounceEvent>([
+  ['started', 'started'],
+  ['stopped', 'stopped'],
+  ['completed', 'completed'],
+  ['update', 'update'],
+  ['paused', 'update'],
+  ['empty', 'update'],
+]);
+
+/** UTF-8 length without encoding, when the character count alone cannot decide. */
+function exceedsBytes(text: string, maxBytes: number): boolean {
+  if (text.length > maxBytes) return true;
+  if (text.length * 3 <= maxBytes) return false;
+  return Buffer.byteLength(text, 'utf8') > maxBytes;
+}
+
+function parseDescription<T extends 'offer' | 'answer'>(value: unknown, type: T): SessionDescription<T> | null {
   if (typeof value !== 'object' || value === null) return null;
   const { type: actual, sdp } = value as { type?: unknown; sdp?: unknown };
   if (actual !== type || typeof sdp !== 'string' || sdp.length === 0 || sdp.length > MAX_SDP_CHARS) return null;
   return { type, sdp };
 }
 
-/** Parse one text frame. Never throws. */
-export function parseRequest(text: string, maxOffers: number): ParseResult {
-  if (text.length > MAX_MESSAGE_BYTES) return fail(`message longer than ${MAX_MESSAGE_BYTES} characters`, null, null);
+/** Parse one untrusted text frame into a typed request or a typed error. Never throws. */
+export function parseRequest(text: string, limits: ParseLimits = DEFAULT_PARSE_LIMITS): ParseResult {
+  if (exceedsBytes(text, limits.maxMessageBytes)) {
+    return fail('message-too-large', null, `message longer than ${limits.maxMessageBytes} bytes`, 'announce', null);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return fail('message is not JSON', null, null);
+    return fail('not-json', null, 'message is not JSON', 'announce', null);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return fail('message is not a JSON object', null, null);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return fail('not-an-object', null, 'message is not a JSON object', 'announce', null);
   const m = json as Record<string, unknown>;
-  const action = typeof m['action'] === 'string' ? m['action'] : null;
-  if (action === 'scrape') return parseScrape(m);
-  if (action !== 'announce') return fail(`unknown action ${JSON.stringify(m['action'])}`, action, null);
+  if (m['action'] === 'scrape') return parseScrape(m);
+  if (m['action'] !== 'announce') return fail('unknown-action', 'action', `unknown action ${String(JSON.stringify(m['action']))}`, 'announce', null);
+  return parseAnnounce(m, limits);
+}
+
+function parseAnnounce(m: Record<string, unknown>, limits: ParseLimits): ParseResult {
   const infoHash = m['info_hash'];
-  if (!isWireId(infoHash)) return fail(`info_hash must be ${WIRE_ID_LENGTH} characters`, action, null);
+  if (!isWireId(infoHash)) return fail('invalid-field', 'info_hash', `info_hash must be ${ID_RULE}`, 'announce', null);
+  const invalid = (field: string, rule: string): ParseResult => fail('invalid-field', field, `${field} must be ${rule}`, 'announce', infoHash);
   const peerId = m['peer_id'];
-  if (!isWireId(peerId)) return fail(`peer_id must be ${WIRE_ID_LENGTH} characters`, action, infoHash);
+  if (!isWireId(peerId)) return invalid('peer_id', ID_RULE);
+
+  // bittorrent-tracker's client answers an offer with an announce carrying `answer`.
   if (m['answer'] !== undefined) {
     const answer = parseDescription(m['answer'], 'answer');
-    if (answer === null) return fail('answer must be {type: "answer", sdp}', action, infoHash);
-    if (!isWireId(m['to_peer_id'])) return fail(`to_peer_id must be ${WIRE_ID_LENGTH} characters`, action, infoHash);
-    if (!isWireId(m['offer_id'])) return fail(`offer_id must be ${WIRE_ID_LENGTH} characters`, action, infoHash);
-    return { ok: true, request: { action: 'answer', infoHash, peerId, toPeerId: m['to_peer_id'], offerId: m['offer_id'], answer } };
+    if (answer === null) return invalid('answer', `{type: "answer", sdp} with 1 to ${MAX_SDP_CHARS} characters of SDP`);
+    const toPeerId = m['to_peer_id'];
+    if (!isWireId(toPeerId)) return invalid('to_peer_id', ID_RULE);
+    const offerId = m['offer_id'];
+    if (!isWireId(offerId)) return invalid('offer_id', ID_RULE);
+    return { ok: true, request: { type: 'answer', infoHash, peerId, toPeerId, offerId, answer } };
   }
-  const event = m['event'] ?? 'update';
-  if (event !== 'started' && event !== 'stopped' && event !== 'completed' && event !== 'update') {
-    return fail(`unknown event ${JSON.stringify(event)}`, action, infoHash);
-  }
-  const numwant = m['numwant'] ?? 0;
-  if (!isCount(numwant)) return fail('numwant must be a non-negative number', action, infoHash);
+
+  const event = m['event'] === undefined ? 'update' : EVENTS.get(m['event']);
+  if (event === undefined) return invalid('event', 'started, stopped, completed or update');
+  const numwant = m['numwant'] ?? null;
+  if (numwant !== null && !isCount(numwant)) return invalid('numwant', 'a non-negative number');
+  // JSON has no Infinity: bittorrent-tracker's "left: Infinity" arrives as null.
   const left = m['left'] ?? null;
-  if (left !== null && !isCount(left)) return fail('left must be a non-negative number', action, infoHash);
+  if (left !== null && !isCount(left)) return invalid('left', 'a non-negative number');
   const rawOffers = m['offers'] ?? [];
-  if (!Array.isArray(rawOffers)) return fail('offers must be an array', action, infoHash);
-  if (rawOffers.length > maxOffers) return fail(`at most ${maxOffers} offers per announce`, action, infoHash);
-  const offers: Offer[] = [];
-  for (const raw of rawOffers) {
-    const entry = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-    const offer = parseDescription(entry['offer'], 'offer');
-    if (!isWireId(entry['offer_id']) || offer === null) return fail('each offer must be {offer_id, offer: {type: "offer", sdp}}', action, infoHash);
-    offers.push({ offerId: entry['offer_id'], offer });
+  if (!Array.isArray(rawOffers)) return invalid('offers', 'an array');
+  if (rawOffers.length > limits.maxOffersPerAnnounce) {
+    return fail('too-many-offers', 'offers', `at most ${limits.maxOffersPerAnnounce} offers per announce, got ${rawOffers.length}`, 'announce', infoHash);
   }
-  return { ok: true, request: { action: 'announce', infoHash, peerId, event, numwant: Math.floor(numwant), left, offers } };
+  const offers: Offer[] = [];
+  for (const [i, raw] of rawOffers.entries()) {
+    const entry = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+    const offerId = entry['offer_id'];
+    if (!isWireId(offerId)) return invalid(`offers[${i}].offer_id`, ID_RULE);
+    const offer = parseDescription(entry['offer'], 'offer');
+    if (offer === null) return invalid(`offers[${i}].offer`, `{type: "offer", sdp} with 1 to ${MAX_SDP_CHARS} characters of SDP`);
+    offers.push({ offerId, offer });
+  }
+  return { ok: true, request: { type: 'announce', infoHash, peerId, event, numwant: numwant === null ? null : Math.floor(numwant), left, offers } };
 }
 
 function parseScrape(m: Record<string, unknown>): ParseResult {
-  const raw = m['info_hash'] ?? [];
+  const raw = m['info_hash'];
   const list = typeof raw === 'string' ? [raw] : raw;
-  if (!Array.isArray(list) || list.length > MAX_SCRAPE_HASHES || !list.every(isWireId)) {
-    return fail(`scrape info_hash must be up to ${MAX_SCRAPE_HASHES} ids of ${WIRE_ID_LENGTH} characters`, 'scrape', null);
+  // No "scrape everything": listing every swarm costs O(swarms) and tells strangers what is watched.
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_SCRAPE_HASHES || !list.every(isWireId)) {
+    return fail('invalid-field', 'info_hash', `scrape info_hash must be 1 to ${MAX_SCRAPE_HASHES} strings of ${WIRE_ID_LENGTH} characters`, 'scrape', null);
   }
-  return { ok: true, request: { action: 'scrape', infoHashes: list } };
+  return { ok: true, request: { type: 'scrape', infoHashes: list } };
 }
 
-const fail = (reason: string, action: string | null, infoHash: string | null): ParseResult => ({ ok: false, reason, action, infoHash });
+const fail = (code: ProtocolErrorCode, field: string | null, message: string, action: 'announce' | 'scrape', infoHash: string | null): ParseResult => ({
+  ok: false,
+  error: { code, field, message, action, infoHash },
+});
 
-/** The failure reply bittorrent-tracker's client understands (it matches replies by info_hash). */
-export function encodeFailure(reason: string, action: string | null, infoHash: string | null): string {
-  return JSON.stringify({ action: action === 'scrape' ? 'scrape' : 'announce', 'failure reason': reason, ...(infoHash === null ? {} : { info_hash: infoHash }) });
+// Encoders. bittorrent-tracker's client drops an announce reply whose info_hash is not its own,
+// emits 'update' only when `complete` is present, and treats any action other than announce or
+// scrape as a broken socket: every reply below keeps to that.
+
+export interface SwarmCounts {
+  /** Seeders. */
+  readonly complete: number;
+  /** Leechers. */
+  readonly incomplete: number;
+  /** `completed` events seen. */
+  readonly downloaded: number;
+}
+
+export function encodeAnnounceReply(infoHash: string, intervalSeconds: number, counts: SwarmCounts): string {
+  return JSON.stringify({ action: 'announce', interval: intervalSeconds, info_hash: infoHash, complete: counts.complete, incomplete: counts.incomplete });
+}
+
+export function encodeRelayedOffer(infoHash: string, fromPeerId: string, offer: Offer): string {
+  return JSON.stringify({ action: 'announce', offer: offer.offer, offer_id: offer.offerId, peer_id: fromPeerId, info_hash: infoHash });
+}
+
+export function encodeRelayedAnswer(request: AnswerRequest): string {
+  return JSON.stringify({ action: 'announce', answer: request.answer, offer_id: request.offerId, peer_id: request.peerId, info_hash: request.infoHash });
+}
+
+/** Scrape reply; the client reads `files`, keyed by the info hashes exactly as it sent them. */
+export function encodeScrapeReply(files: ReadonlyMap<string, SwarmCounts>, intervalSeconds: number): string {
+  const out: Record<string, SwarmCounts> = {};
+  for (const [infoHash, counts] of files) out[infoHash] = { complete: counts.complete, incomplete: counts.incomplete, downloaded: counts.downloaded };
+  return JSON.stringify({ action: 'scrape', files: out, flags: { min_request_interval: intervalSeconds } });
+}
+
+/** Failure reply; the client shows it as a 'warning' only when info_hash is one of its own. */
+export function encodeFailure(error: Pick<ProtocolError, 'message' | 'action' | 'infoHash'>): string {
+  return JSON.stringify({ action: error.action, 'failure reason': error.message, ...(error.infoHash === null ? {} : { info_hash: error.infoHash }) });
 }

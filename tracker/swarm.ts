@@ -1,25 +1,35 @@
-/** A connection as the core sees it: an id and a way to send a text frame. */
+// The peers of one info hash, stored for O(1) join/leave and O(k) random picks at any swarm size.
+
+/** A connection as the core sees it: the socket adapter (or a test) implements it. */
 export interface TrackerConnection {
   readonly id: number;
+  /** Remote address, for logs and (later) per-address limits. */
+  readonly address?: string;
   send(frame: string): void;
   close(code: number, reason: string): void;
 }
 
+/** One peer id in one swarm. A connection may hold several (bittorrent-tracker's client shares one socket per tracker URL). */
 export interface SwarmPeer {
+  readonly infoHash: string;
   readonly peerId: string;
   connection: TrackerConnection;
   lastAnnounceMs: number;
   seeder: boolean;
 }
 
-/**
- * The peers of one info hash. An array plus an index map: join, leave (swap-remove) and
- * picking k random peers all cost O(1) / O(k), whatever the swarm's size.
- */
 export class TrackerSwarm {
+  readonly infoHash: string;
+  /** Dense array of members; `#slotByPeerId` maps a peer id to its index (swap-remove keeps it dense). */
   readonly #peers: SwarmPeer[] = [];
-  readonly #indexByPeerId = new Map<string, number>();
+  readonly #slotByPeerId = new Map<string, number>();
   #seeders = 0;
+  /** `completed` events seen while this swarm existed (the scrape's `downloaded`). */
+  downloaded = 0;
+
+  constructor(infoHash: string) {
+    this.infoHash = infoHash;
+  }
 
   get size(): number {
     return this.#peers.length;
@@ -34,68 +44,69 @@ export class TrackerSwarm {
   }
 
   get(peerId: string): SwarmPeer | undefined {
-    const index = this.#indexByPeerId.get(peerId);
-    return index === undefined ? undefined : this.#peers[index];
+    const slot = this.#slotByPeerId.get(peerId);
+    return slot === undefined ? undefined : this.#peers[slot];
   }
 
-  /** Add a peer or update its record; returns the peer's previous connection if it moved. */
-  upsert(peerId: string, connection: TrackerConnection, nowMs: number, seeder: boolean): TrackerConnection | null {
-    const existing = this.get(peerId);
-    if (existing !== undefined) {
-      const previous = existing.connection === connection ? null : existing.connection;
-      existing.connection = connection;
-      existing.lastAnnounceMs = nowMs;
-      if (existing.seeder !== seeder) this.#seeders += seeder ? 1 : -1;
-      existing.seeder = seeder;
-      return previous;
-    }
-    this.#indexByPeerId.set(peerId, this.#peers.length);
-    this.#peers.push({ peerId, connection, lastAnnounceMs: nowMs, seeder });
-    if (seeder) this.#seeders += 1;
-    return null;
+  /** Add a peer whose id is not yet a member. */
+  add(peer: SwarmPeer): void {
+    if (this.#slotByPeerId.has(peer.peerId)) throw new Error(`peer ${JSON.stringify(peer.peerId)} is already in the swarm`);
+    this.#slotByPeerId.set(peer.peerId, this.#peers.length);
+    this.#peers.push(peer);
+    if (peer.seeder) this.#seeders += 1;
   }
 
-  remove(peerId: string): boolean {
-    const index = this.#indexByPeerId.get(peerId);
-    if (index === undefined) return false;
-    const removed = this.#peers[index] as SwarmPeer;
-    const last = this.#peers.pop() as SwarmPeer;
-    if (last !== removed) {
-      this.#peers[index] = last;
-      this.#indexByPeerId.set(last.peerId, index);
-    }
-    this.#indexByPeerId.delete(peerId);
-    if (removed.seeder) this.#seeders -= 1;
+  setSeeder(peer: SwarmPeer, seeder: boolean): void {
+    if (peer.seeder === seeder || this.get(peer.peerId) !== peer) return;
+    peer.seeder = seeder;
+    this.#seeders += seeder ? 1 : -1;
+  }
+
+  /** Remove this exact record; false if it is not (or no longer) the member with its id. */
+  remove(peer: SwarmPeer): boolean {
+    const slot = this.#slotByPeerId.get(peer.peerId);
+    if (slot === undefined || this.#peers[slot] !== peer) return false;
+    this.#moveToEnd(slot);
+    this.#peers.pop();
+    this.#slotByPeerId.delete(peer.peerId);
+    if (peer.seeder) this.#seeders -= 1;
     return true;
   }
 
-  /** Up to `count` distinct random peers other than `excludePeerId`, in O(count) expected time. */
-  randomOthers(count: number, excludePeerId: string, random: () => number): SwarmPeer[] {
-    const others = this.#peers.length - (this.#indexByPeerId.has(excludePeerId) ? 1 : 0);
-    const want = Math.min(count, others);
-    if (want <= 0) return [];
-    const picked = new Set<number>();
-    const out: SwarmPeer[] = [];
-    // Rejection sampling; when most of a small swarm is wanted, a bounded number of tries can
-    // miss, so finish with a linear pass (then the swarm is at most a few times `count`).
-    for (let tries = 0; out.length < want && tries < want * 4; tries++) {
-      const index = Math.floor(random() * this.#peers.length);
-      const peer = this.#peers[index] as SwarmPeer;
-      if (picked.has(index) || peer.peerId === excludePeerId) continue;
-      picked.add(index);
-      out.push(peer);
+  /**
+   * Up to `count` distinct random members other than `exclude`, in O(count) whatever the swarm's
+   * size: a partial Fisher–Yates shuffle over the member array (member order carries no meaning).
+   */
+  randomOthers(count: number, exclude: SwarmPeer | null, random: () => number): SwarmPeer[] {
+    let pool = this.#peers.length;
+    const excludedSlot = exclude === null ? undefined : this.#slotByPeerId.get(exclude.peerId);
+    if (excludedSlot !== undefined && this.#peers[excludedSlot] === exclude) {
+      // Park the excluded peer at the end and draw from the slots before it.
+      this.#moveToEnd(excludedSlot);
+      pool -= 1;
     }
-    for (let index = 0; out.length < want && index < this.#peers.length; index++) {
-      const peer = this.#peers[index] as SwarmPeer;
-      if (picked.has(index) || peer.peerId === excludePeerId) continue;
-      picked.add(index);
-      out.push(peer);
+    const picked: SwarmPeer[] = [];
+    while (picked.length < count && pool > 0) {
+      // Clamp: a random() that returns 1 (a bad injected source) must not index past the pool.
+      const slot = Math.min(pool - 1, Math.floor(random() * pool));
+      this.#swap(slot, pool - 1);
+      pool -= 1;
+      picked.push(this.#peers[pool] as SwarmPeer);
     }
-    return out;
+    return picked;
   }
 
-  /** Peers whose last announce is older than `beforeMs`. */
-  *stale(beforeMs: number): Generator<SwarmPeer> {
-    for (const peer of [...this.#peers]) if (peer.lastAnnounceMs < beforeMs) yield peer;
+  #moveToEnd(slot: number): void {
+    this.#swap(slot, this.#peers.length - 1);
+  }
+
+  #swap(a: number, b: number): void {
+    if (a === b) return;
+    const first = this.#peers[a] as SwarmPeer;
+    const second = this.#peers[b] as SwarmPeer;
+    this.#peers[a] = second;
+    this.#peers[b] = first;
+    this.#slotByPeerId.set(second.peerId, a);
+    this.#slotByPeerId.set(first.peerId, b);
   }
 }

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { FragmentLoaderContext, HlsConfig, LoaderConfiguration, LoaderStats } from 'hls.js';
+import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
+import { createBittorrentTrackerClientFactory } from '../../lib/bittorrent-tracker-client.ts';
+import type { PeerCDNConfig } from '../../lib/config.ts';
+import { PeerCDN } from '../../lib/peercdn.ts';
+import type { TrackerClientFactory } from '../../lib/tracker-client.ts';
+import { startTracker, type RunningTracker } from '../../tracker/server.ts';
+import { httpRequests, NodeHttpLoader } from '../helpers/node-http-loader.ts';
+import { LOOPBACK_CONFIG } from '../helpers/peer-pair.ts';
+
+const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
+const base = createBittorrentTrackerClientFactory();
+// Node WebRTC (node-datachannel) bound to 127.0.0.1, the only interface of the test namespace.
+// bittorrent-tracker's client shares one socket per tracker URL within a process; a distinct URL
+// per viewer keeps each on its own socket, as separate browsers would be.
+let socketCount = 0;
+const loopbackClients: TrackerClientFactory = (options) =>
+  base({
+    ...options,
+    announceUrls: options.announceUrls.map((url) => `${url}/viewer-${++socketCount}`),
+    rtcConfig: { ...options.rtcConfig, ...LOOPBACK_CONFIG },
+  });
+
+const LOADER_CONFIG = {
+  loadPolicy: { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 30_000, timeoutRetry: null, errorRetry: null },
+  maxRetry: 0,
+  timeout: 0,
+  retryDelay: 0,
+  maxRetryDelay: 0,
+} as LoaderConfiguration;
+
+interface Viewer {
+  readonly peercdn: PeerCDN;
+  load(sequenceNumber: number): Promise<{ data: ArrayBuffer; stats: LoaderStats }>;
+}
+
+describe('engines sharing segments over Node WebRTC through the real tracker', function () {
+  this.timeout(90_000);
+  let origin: OriginServer;
+  let tracker: RunningTracker;
+  const viewers: Viewer[] = [];
+
+  before(async () => {
+    origin = await startOriginServer();
+    tracker = await startTracker({ host: '127.0.0.1', port: 0 });
+  });
+  after(async () => {
+    for (const viewer of viewers.splice(0)) viewer.peercdn.destroy();
+    await Promise.all([origin.close(), tracker.close()]);
+  });
+
+  const playlistUrl = (): string => `${origin.url}/vod/180p/index.m3u8`;
+
+  function makeViewer(config: Partial<PeerCDNConfig> = {}, media: HTMLMediaElement | null = null): Viewer {
+    const peercdn = new PeerCDN({ trackerUrls: [tracker.url], iceServers: [], ...config }, { createTrackerClient: loopbackClients });
+    // Join the rendition's swarm the way `attach(hls)` does when hls.js loads the playlist.
+    peercdn.attach({ media, on: (_event, listener) => listener('hlsLevelLoading', { url: playlistUrl(), level: 0 }) });
+    const Loader = peercdn.hlsConfig().fLoader;
+    const load = (sequenceNumber: number) =>
+      new Promise<{ data: ArrayBuffer; stats: LoaderStats }>((resolve, reject) => {
+        const loader = new Loader({ loader: NodeHttpLoader } as unknown as HlsConfig);
+        const context = {
+          type: 'media-fragment',
+          url: `${origin.url}/vod/180p/seg_${String(sequenceNumber).padStart(3, '0')}.ts`,
+          responseType: 'arraybuffer',
+          rangeStart: 0,
+          rangeEnd: 0,
+          part: null,
+          frag: { sn: sequenceNumber, level: 0, type: 'main', baseurl: playlistUrl(), start: sequenceNumber * 2, duration: 2 },
+        } as unknown as FragmentLoaderContext;
+        loader.load(context, LOADER_CONFIG, {
+          onSuccess: (response, stats) => resolve({ data: response.data as ArrayBuffer, stats }),
+          onError: (error) => reject(new Error(`load failed: ${error.code} ${error.text}`)),
+          onTimeout: () => reject(new Error('load timed out')),
+        });
+      });
+    const viewer = { peercdn, load };
+    viewers.push(viewer);
+    return viewer;
+  }
+
+  const connectedTo = (viewer: Viewer, count: number): Promise<void> =>
+    new Promise((resolve) => {
+      const check = (): void => {
+        if (viewer.peercdn.stats().connectedPeers >= count) {
+          viewer.peercdn.off('peer-connected', check);
+          resolve();
+        }
+      };
+      viewer.peercdn.on('peer-connected', check);
+      check();
+    });
+
+  const fixture = (sequenceNumber: number): Buffer => readFileSync(`${SAMPLE}180p/seg_${String(sequenceNumber).padStart(3, '0')}.ts`);
+
+  it('serves a segment that three viewers want from the origin once', async () => {
+    const [a, b, c] = [makeViewer(), makeViewer(), makeViewer()] as [Viewer, Viewer, Viewer];
+    await Promise.all([connectedTo(a, 2), connectedTo(b, 2), connectedTo(c, 2)]);
+    // Everyone announces activity at segment 4 (one origin fetch, two peer transfers)...
+    await a.load(4);
+    await Promise.all([b.load(4), c.load(4)]);
+    // ...then all three want segment 5 at the same moment.
+    const results = await Promise.all([a.load(5), b.load(5), c.load(5)]);
+    for (const { data } of results) assert.deepEqual(Buffer.from(data), fixture(5));
+    const counts = origin.counts();
+    assert.equal(counts.byPath['/vod/180p/seg_004.ts'], fixture(4).byteLength, 'segment 4 left the origin once');
+    assert.equal(counts.byPath['/vod/180p/seg_005.ts'], fixture(5).byteLength, 'segment 5 left the origin once');
+    const p2pBytes = [a, b, c].reduce((sum, v) => sum + v.peercdn.stats().p2pBytes, 0);
+    assert.equal(p2pBytes, 2 * (fixture(4).byteLength + fixture(5).byteLength));
+  });
+
+  it('finishes a transfer over HTTP with a Range request when the peer drops midway, with identical bytes', async () => {
+    // The seeder uploads slowly, so the transfer is still running when it leaves.
+    const seeder = makeViewer({ uploadMaxBytesPerSecond: 16 * 1024 });
+    // A dropped data channel may only show as silence: the load deadline then triggers the resume.
+    // Its playhead is at 0 s, so segment 9 (18 s) is beyond the HTTP window: it waits for a peer.
+    const playhead = { readyState: 4, currentTime: 0, playbackRate: 1 } as HTMLMediaElement;
+    const receiver = makeViewer({ peerLoadTimeoutMs: 8000, peerFirstByteTimeoutMs: 6000 }, playhead);
+    await Promise.all([connectedTo(seeder, 1), connectedTo(receiver, 1)]);
+    await seeder.load(9);
+    const loading = receiver.load(9);
+    while (seeder.peercdn.stats().uploadedBytes === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    seeder.peercdn.destroy();
+    const { data } = await loading;
+    const expected = fixture(9);
+    assert.deepEqual(Buffer.from(data), expected);
+    const stats = receiver.peercdn.stats();
+    assert.ok(stats.p2pBytes > 0, 'some bytes came from the peer');
+    assert.equal(stats.p2pBytes + stats.httpBytes, expected.byteLength);
+    const resume = httpRequests.find((r) => r.url.endsWith('/seg_009.ts') && r.range !== null);
+    assert.deepEqual(resume?.range, `bytes=${stats.p2pBytes}-${expected.byteLength - 1}`);
+    assert.equal(stats.peerFallbacks, 1);
+  });
+});

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+interface Run {
+  readonly child: ChildProcess;
+  readonly lines: AsyncIterator<string>;
+}
+
+/** Run `peercdn-tracker` from source, as `npx tsx tracker/cli.ts` does. */
+function runCli(args: string[], env: Record<string, string> = {}): Run {
+  const { PEERCDN_TRACKER_HOST: _host, PEERCDN_TRACKER_PORT: _port, ...inherited } = process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'tracker/cli.ts', ...args], {
+    cwd: REPO,
+    env: { ...inherited, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return { child, lines: createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]() };
+}
+
+async function output(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+describe('peercdn-tracker command', function () {
+  this.timeout(30_000);
+  const children: ChildProcess[] = [];
+  afterEach(() => {
+    for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+
+  it('prints its URL, serves, and exits 0 on SIGTERM', async () => {
+    const { child, lines } = runCli(['--host', '127.0.0.1', '--port', '0']);
+    children.push(child);
+    const listening = JSON.parse(String((await lines.next()).value)) as { message: string; url: string };
+    assert.equal(listening.message, 'listening');
+    assert.match(listening.url, /^ws:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal((await fetch(`${listening.url.replace('ws://', 'http://')}/health`)).status, 200);
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    assert.match(String((await lines.next()).value), /"signal":"SIGTERM"/);
+    assert.deepEqual(await exited, [0, null]);
+  });
+
+  it('takes host and port from the environment when no flag is given', async () => {
+    const { child, lines } = runCli([], { PEERCDN_TRACKER_HOST: '127.0.0.1', PEERCDN_TRACKER_PORT: '0' });
+    children.push(child);
+    const listening = JSON.parse(String((await lines.next()).value)) as { url: string };
+    assert.match(listening.url, /^ws:\/\/127\.0\.0\.1:\d+$/);
+    const exited = once(child, 'exit');
+    child.kill('SIGINT');
+    assert.deepEqual(await exited, [0, null]);
+  });
+
+  it('prints help and exits 0', async () => {
+    const { child } = runCli(['--help']);
+    children.push(child);
+    const { code, stdout } = await output(child);
+    assert.equal(code, 0);
+    assert.match(stdout, /^Usage: peercdn-tracker/);
+    assert.match(stdout, /PEERCDN_TRACKER_PORT/);
+  });
+
+  it('exits 2 with a message naming a bad setting', async () => {
+    const { child } = runCli(['--port', '99999']);
+    children.push(child);
+    const { code, stderr } = await output(child);
+    assert.equal(code, 2);
+    assert.match(stderr, /"port"/);
+  });
+
+  it('exits 2 on an unknown flag', async () => {
+    const { child } = runCli(['--colour', 'blue']);
+    children.push(child);
+    const { code, stderr } = await output(child);
+    assert.equal(code, 2);
+    assert.match(stderr, /colour/);
+  });
+});
