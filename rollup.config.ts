@@ -90,7 +90,8 @@ const config: RollupOptions[] = [
     input: 'tracker/cli.ts',
     external: isDependency,
     plugins: [esbuild({ target: 'node20' })],
-    output: { file: 'dist/tracker/cli.js', format: 'es', banner: '#!/usr/bin/env node' },
+    // tracker/cli.ts starts with its own #! line, which Rollup keeps.
+    output: { file: 'dist/tracker/cli.js', format: 'es' },
   },
   // One bundled declaration file.
   {

@@ -1,9 +1,12 @@
+// Pure parser of an HTTP `Range` request header (RFC 9110 §14), single ranges only.
+
 /** A satisfiable byte range, end inclusive (as in Content-Range). */
 export interface ByteRange {
   readonly start: number;
   readonly end: number;
 }
 
+/** No usable Range header (send the whole body), a range to send with 206, or 416. */
 export type RangeResult =
   | { readonly kind: 'none' }
   | { readonly kind: 'range'; readonly range: ByteRange }
@@ -16,7 +19,8 @@ export type RangeResult =
  */
 export function parseRange(header: string | undefined, sizeBytes: number): RangeResult {
   if (header === undefined) return { kind: 'none' };
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  // The range unit is case-insensitive (RFC 9110 §14.1).
+  const match = /^bytes=(\d*)-(\d*)$/i.exec(header.trim());
   if (match === null) return { kind: 'none' };
   const [, startText = '', endText = ''] = match;
   if (startText === '' && endText === '') return { kind: 'none' };
@@ -27,6 +31,7 @@ export function parseRange(header: string | undefined, sizeBytes: number): Range
   }
   const start = Number(startText);
   const end = endText === '' ? sizeBytes - 1 : Math.min(Number(endText), sizeBytes - 1);
+  // last-pos < first-pos makes the range invalid, and an invalid header is ignored (§14.1.1).
   if (endText !== '' && Number(endText) < start) return { kind: 'none' };
   if (start >= sizeBytes) return { kind: 'unsatisfiable' };
   return { kind: 'range', range: { start, end } };

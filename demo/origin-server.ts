@@ -1,31 +1,38 @@
 // The HTTP origin for demo, tests and benchmarks: the sample stream as VOD and as simulated live,
 // static files, CORS, Range, and byte counters that are the ground truth for offload.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseRange } from './http-range.ts';
 import { liveSegmentAvailable, livePlaylist, parseVodPlaylist, type VodPlaylist } from './live-playlist.ts';
-import { OriginCounters, type OriginByteCounts } from './origin-counters.ts';
+import { countKeyOf, OriginCounters, writeBody, type CountKey, type OriginByteCounts } from './origin-counters.ts';
 
 export type { OriginByteCounts } from './origin-counters.ts';
 
+/** Where the origin listens, what it serves, and its clock. */
 export interface OriginServerOptions {
   readonly host?: string;
   readonly port?: number;
+  /** Directory holding master.m3u8 and one sub-directory per rendition; default fixtures/sample. */
   readonly sampleDir?: string;
+  /** Segments in the simulated live window; default 6. */
   readonly liveWindowSegments?: number;
-  /** URL prefix (ending in '/') → directory served below it. */
+  /** URL prefix (starting and ending in '/') → directory served below it. */
   readonly staticRoutes?: Readonly<Record<string, string>>;
+  /** Wall clock in ms; the live window advances with it. Default `Date.now`. */
   readonly nowMs?: () => number;
 }
 
+/** A running origin. */
 export interface OriginServer {
+  /** `http://host:port`, without a trailing slash. */
   readonly url: string;
   readonly port: number;
   counts(): OriginByteCounts;
   resetCounts(): void;
+  /** Stops listening, closes idle and active connections, resolves when done. */
   close(): Promise<void>;
 }
 
@@ -33,9 +40,10 @@ interface Rendition {
   readonly playlistText: string;
   readonly playlist: VodPlaylist;
   readonly segments: readonly Buffer[];
+  readonly segmentsByName: ReadonlyMap<string, Buffer>;
 }
 
-const CONTENT_TYPES: Record<string, string> = {
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.m3u8': 'application/vnd.apple.mpegurl',
   '.ts': 'video/mp2t',
   '.html': 'text/html; charset=utf-8',
@@ -47,39 +55,67 @@ const CONTENT_TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
 };
+const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
+const SEGMENT_TYPE = 'video/mp2t';
 
 function loadSample(sampleDir: string): { master: string; renditions: Map<string, Rendition> } {
   const master = readFileSync(join(sampleDir, 'master.m3u8'), 'utf8');
   const renditions = new Map<string, Rendition>();
   for (const name of readdirSync(sampleDir)) {
     const dir = join(sampleDir, name);
-    if (!statSync(dir).isDirectory()) continue;
+    if (!statSync(dir).isDirectory() || !existsSync(join(dir, 'index.m3u8'))) continue;
     const playlistText = readFileSync(join(dir, 'index.m3u8'), 'utf8');
     const files = [...playlistText.matchAll(/^(seg_\d+\.ts)$/gm)].map((m) => m[1] as string);
-    renditions.set(name, { playlistText, playlist: parseVodPlaylist(playlistText), segments: files.map((f) => readFileSync(join(dir, f))) });
+    const segments = files.map((file) => readFileSync(join(dir, file)));
+    const segmentsByName = new Map(files.map((file, i) => [file, segments[i] as Buffer]));
+    renditions.set(name, { playlistText, playlist: parseVodPlaylist(playlistText), segments, segmentsByName });
   }
   return { master, renditions };
 }
 
-/** Start the origin; `close()` stops it and every connection. */
+function validate(options: OriginServerOptions): void {
+  const window = options.liveWindowSegments;
+  if (window !== undefined && (!Number.isInteger(window) || window < 1)) {
+    throw new RangeError(`origin: liveWindowSegments must be a positive integer, got ${window}`);
+  }
+  for (const prefix of Object.keys(options.staticRoutes ?? {})) {
+    if (!prefix.startsWith('/') || !prefix.endsWith('/')) throw new RangeError(`origin: staticRoutes key ${prefix} must start and end with '/'`);
+  }
+}
+
+/**
+ * Start the origin; `close()` stops it and every connection.
+ * @example
+ * const origin = await startOriginServer({ staticRoutes: { '/pages/': 'test/browser/pages' } });
+ * const hls = new Hls(); hls.loadSource(`${origin.url}/live/master.m3u8`);
+ * console.log(origin.counts().segmentBytes); await origin.close();
+ */
 export async function startOriginServer(options: OriginServerOptions = {}): Promise<OriginServer> {
+  validate(options);
+  const host = options.host ?? '127.0.0.1';
   const sampleDir = options.sampleDir ?? fileURLToPath(new URL('../fixtures/sample/', import.meta.url));
   const windowSegments = options.liveWindowSegments ?? 6;
   const nowMs = options.nowMs ?? Date.now;
   const startedMs = nowMs();
   const { master, renditions } = loadSample(sampleDir);
-  const staticRoutes = Object.entries(options.staticRoutes ?? {}).map(([prefix, dir]) => [prefix, resolve(dir)] as const);
+  // Real paths, so that a symlink inside a route cannot lead out of it either. A directory that
+  // does not exist yet (dist/ before a build) simply serves nothing until it does.
+  const realDir = (dir: string): string => (existsSync(dir) ? realpathSync(dir) : resolve(dir));
+  const staticRoutes = Object.entries(options.staticRoutes ?? {}).map(([prefix, dir]) => [prefix, realDir(dir)] as const);
   const counters = new OriginCounters();
 
-  const send = (req: IncomingMessage, res: ServerResponse, body: Buffer | string, type: string, isSegment: boolean): void => {
+  // Counted: each 200/206 answer to a GET on media and static routes, and its body bytes (headers
+  // excluded) as origin-counters describes. Not counted: HEAD, errors (400, 404, 405, 416),
+  // preflights, /counts and /health: they carry no content a viewer could have had from a peer.
+  const send = (req: IncomingMessage, res: ServerResponse, body: Buffer | string, type: string, kind: CountKey['kind']): void => {
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
     let status = 200;
     let payload = bytes;
-    if (isSegment) {
+    if (kind === 'segment') {
       res.setHeader('Accept-Ranges', 'bytes');
       const range = parseRange(req.headers.range, bytes.byteLength);
       if (range.kind === 'unsatisfiable') {
-        res.writeHead(416, { 'Content-Range': `bytes */${bytes.byteLength}` }).end();
+        res.writeHead(416, { 'Content-Range': `bytes */${bytes.byteLength}`, 'Cache-Control': 'no-store' }).end();
         return;
       }
       if (range.kind === 'range') {
@@ -93,8 +129,7 @@ export async function startOriginServer(options: OriginServerOptions = {}): Prom
       res.end();
       return;
     }
-    counters.count(req, payload.byteLength, isSegment ? 'segment' : type === CONTENT_TYPES['.m3u8'] ? 'playlist' : 'other');
-    res.end(payload);
+    writeBody(res, payload, counters.count(countKeyOf(req, kind), payload.byteLength));
   };
 
   const serveMedia = (req: IncomingMessage, res: ServerResponse, path: string): boolean => {
@@ -102,36 +137,47 @@ export async function startOriginServer(options: OriginServerOptions = {}): Prom
     if (match === null) return false;
     const [, mode, name, file, sequenceText] = match;
     if (name === undefined) {
-      send(req, res, master, CONTENT_TYPES['.m3u8'] as string, false);
+      send(req, res, master, PLAYLIST_TYPE, 'playlist');
       return true;
     }
     const rendition = renditions.get(name);
-    if (rendition === undefined) return false;
+    if (rendition === undefined || file === undefined) return false;
     const elapsedMs = nowMs() - startedMs;
     if (file === 'index.m3u8') {
       const text = mode === 'vod' ? rendition.playlistText : livePlaylist(rendition.playlist, elapsedMs, windowSegments);
-      send(req, res, text, CONTENT_TYPES['.m3u8'] as string, false);
+      send(req, res, text, PLAYLIST_TYPE, 'playlist');
       return true;
     }
-    const sequence = Number(sequenceText);
-    const count = rendition.segments.length;
-    if (mode === 'vod' ? sequence >= count : !liveSegmentAvailable(rendition.playlist, elapsedMs, windowSegments, sequence)) return false;
-    send(req, res, rendition.segments[sequence % count] as Buffer, CONTENT_TYPES['.ts'] as string, true);
+    let segment: Buffer | undefined;
+    if (mode === 'vod') {
+      segment = rendition.segmentsByName.get(file);
+    } else {
+      // Live names are exactly seg_<media sequence number>.ts, without leading zeros.
+      const sequence = Number(sequenceText);
+      const canonical = String(sequence) === sequenceText && Number.isSafeInteger(sequence);
+      if (canonical && liveSegmentAvailable(rendition.playlist, elapsedMs, windowSegments, sequence)) {
+        segment = rendition.segments[sequence % rendition.segments.length];
+      }
+    }
+    if (segment === undefined) return false;
+    send(req, res, segment, SEGMENT_TYPE, 'segment');
     return true;
   };
 
   const serveStatic = (req: IncomingMessage, res: ServerResponse, path: string): boolean => {
     for (const [prefix, dir] of staticRoutes) {
       if (!path.startsWith(prefix)) continue;
+      // The decoded path may not leave the route's directory ('..', percent-encoded or not, or a
+      // symlink): checked on the lexical path, then on the real one.
+      const inside = (file: string): boolean => file.startsWith(dir + sep);
       const file = resolve(dir, `.${sep}${path.slice(prefix.length)}`);
-      // The decoded path may not leave the route's directory ('..', encoded or not).
-      if (file !== dir && !file.startsWith(dir + sep)) return false;
+      if (!inside(file)) return false;
       try {
-        if (!statSync(file).isFile()) return false;
-        send(req, res, readFileSync(file), CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', false);
+        if (!inside(realpathSync(file)) || !statSync(file).isFile()) return false;
+        send(req, res, readFileSync(file), CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'other');
         return true;
       } catch {
-        return false;
+        return false; // missing, unreadable, or a NUL in the name
       }
     }
     return false;
@@ -152,24 +198,25 @@ export async function startOriginServer(options: OriginServerOptions = {}): Prom
     try {
       path = decodeURIComponent(new URL(req.url ?? '/', 'http://origin').pathname);
     } catch {
-      res.writeHead(400).end('bad path');
+      res.writeHead(400, { 'Content-Type': 'text/plain' }).end('bad path');
       return;
     }
-    if (path === '/counts' && req.method === 'GET') {
+    const allowed = path === '/counts/reset' ? 'POST' : 'GET, HEAD';
+    if (!allowed.split(', ').includes(req.method ?? '')) {
+      res.writeHead(405, { Allow: `${allowed}, OPTIONS`, 'Content-Type': 'text/plain' }).end('method not allowed');
+      return;
+    }
+    if (path === '/counts') {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(counters.snapshot()));
       return;
     }
-    if (path === '/counts/reset' && req.method === 'POST') {
+    if (path === '/counts/reset') {
       counters.reset();
       res.writeHead(204).end();
       return;
     }
     if (path === '/health') {
-      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD, OPTIONS' }).end();
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' }).end('ok');
       return;
     }
     if (serveMedia(req, res, path) || serveStatic(req, res, path)) return;
@@ -178,19 +225,22 @@ export async function startOriginServer(options: OriginServerOptions = {}): Prom
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolveListen());
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
   });
   const { port } = server.address() as AddressInfo;
-  const host = options.host ?? '127.0.0.1';
+  let closing: Promise<void> | undefined;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     counts: () => counters.snapshot(),
     resetCounts: () => counters.reset(),
     close: () =>
-      new Promise<void>((resolveClose) => {
+      (closing ??= new Promise<void>((resolveClose) => {
         server.close(() => resolveClose());
         server.closeAllConnections();
-      }),
+      })),
   };
 }
