@@ -3,6 +3,7 @@
 import type { Browser, Page } from 'puppeteer-core';
 import { startOriginServer, type OriginByteCounts } from '../demo/origin-server.ts';
 import { launchChromium, newViewerPage } from '../test/helpers/chromium.ts';
+import { stopViewerPage } from '../test/helpers/viewer-page.ts';
 import { PAGE_ROUTES } from '../test/helpers/stack.ts';
 import { startTracker } from '../tracker/server.ts';
 import { processTreeUsage, type ProcessUsage } from './process-usage.ts';
@@ -96,14 +97,14 @@ export async function runSwarm(options: SwarmRunOptions, signal: AbortSignal): P
       if (signal.aborted) throw new Error('aborted');
       const active = [...pages.entries()].filter(([, v]) => !v.leftEarly);
       const [, leaving] = active[Math.floor(options.random() * active.length)] as (typeof active)[number];
-      leaving.final = await stopPage(leaving.page);
+      leaving.final = await stopViewerPage<ViewerSnapshot>(leaving.page);
       leaving.leftEarly = true;
       await leaving.page.close();
       await open();
     }
     const remainingMs = startedMs + totalSeconds * 1000 - Date.now();
     if (remainingMs > 0) await sleep(remainingMs);
-    for (const entry of pages.values()) if (entry.final === undefined) entry.final = await stopPage(entry.page);
+    for (const entry of pages.values()) if (entry.final === undefined) entry.final = await stopViewerPage<ViewerSnapshot>(entry.page);
     await sleep(SETTLE_MS);
     const counts = origin.counts();
     const browserUsage = chromiums.map((c, i) => {
@@ -123,13 +124,4 @@ export async function runSwarm(options: SwarmRunOptions, signal: AbortSignal): P
     await Promise.all(chromiums.map((c) => c.close()));
     await Promise.all([origin.close(), tracker?.close()]);
   }
-}
-
-async function stopPage(page: Page): Promise<ViewerSnapshot> {
-  return page.evaluate(() => {
-    const viewer = (window as unknown as { viewer: { snapshot(): ViewerSnapshot; destroy(): void } }).viewer;
-    const snapshot = viewer.snapshot();
-    viewer.destroy();
-    return snapshot;
-  });
 }

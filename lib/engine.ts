@@ -1,6 +1,6 @@
 import type { PeerCDNConfig } from './config.ts';
 import { P2PError } from './errors.ts';
-import type { PeerCDNEvents, PeerCDNStats, SegmentSource } from './events.ts';
+import type { PeerCDNEvents, PeerCDNStats, PeerInfo, SegmentSource } from './events.ts';
 import type { PartialSegment, PeerDownloadProgress } from './peer-link.ts';
 import { SegmentCache, type CachedSegment } from './segment-cache.ts';
 import { createPeerId } from './shared/swarm-id.ts';
@@ -195,6 +195,10 @@ export class Engine {
   peerFallback(error: P2PError): void {
     this.#counters.peerFallbacks += 1;
     this.events.emit('error', error);
+  }
+
+  peers(): PeerInfo[] {
+    return [...this.#swarms.values()].flatMap((swarm) => swarm.peerInfos());
   }
 
   stats(): PeerCDNStats {

@@ -47,3 +47,14 @@ export interface PeerCDNStats {
   readonly swarms: number;
   readonly cacheBytes: number;
 }
+
+/** One connected peer, as `PeerCDN.peers()` reports it. */
+export interface PeerInfo {
+  readonly swarmId: string;
+  readonly peerId: string;
+  /** Segments the peer announced it can serve. */
+  readonly segmentsAvailable: number;
+  /** The sequence number the peer most recently announced or requested; null before any. */
+  readonly latestSequenceNumber: number | null;
+  readonly activeDownloads: number;
+}

@@ -246,18 +246,23 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
       return true;
     }
 
+    // hls.js's own default loader; it fills our stats object, which hls.js holds (frag.stats).
+    #newHttpLoader(): Loader<FragmentLoaderContext> {
+      resetStats(this.stats);
+      const HttpLoader = this.#hlsConfig.loader;
+      const http = new HttpLoader(this.#hlsConfig) as Loader<FragmentLoaderContext>;
+      http.stats = this.stats;
+      this.#http = http;
+      return http;
+    }
+
     #loadHttp(
       context: FragmentLoaderContext,
       config: LoaderConfiguration,
       callbacks: FragmentCallbacks,
       swarmId: string | null,
     ): void {
-      resetStats(this.stats);
-      const HttpLoader = this.#hlsConfig.loader;
-      const http = new HttpLoader(this.#hlsConfig) as Loader<FragmentLoaderContext>;
-      // hls.js holds a reference to our stats object (frag.stats); let its loader fill that one.
-      http.stats = this.stats;
-      this.#http = http;
+      const http = this.#newHttpLoader();
       const startMs = performance.now();
       http.load(context, config, {
         ...callbacks,
@@ -286,11 +291,7 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
       swarmId: string,
       partial: PartialSegment,
     ): void {
-      resetStats(this.stats);
-      const HttpLoader = this.#hlsConfig.loader;
-      const http = new HttpLoader(this.#hlsConfig) as Loader<FragmentLoaderContext>;
-      http.stats = this.stats;
-      this.#http = http;
+      const http = this.#newHttpLoader();
       const startMs = performance.now();
       const received = partial.bytes.byteLength;
       const rangeContext: FragmentLoaderContext = { ...context, rangeStart: received, rangeEnd: partial.totalBytes };

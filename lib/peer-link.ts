@@ -1,4 +1,5 @@
 import { P2PError } from './errors.ts';
+import type { PeerInfo } from './events.ts';
 import type { PeerView } from './source-decision.ts';
 import {
   encodeControl,
@@ -126,6 +127,16 @@ export class PeerLink {
         latest !== null &&
         Math.abs(latest - sequenceNumber) <= NEARBY_SEGMENTS &&
         nowMs - this.#latestAtMs < NEARBY_FRESH_MS,
+      activeDownloads: this.#downloads.size,
+    };
+  }
+
+  info(swarmId: string): PeerInfo {
+    return {
+      swarmId,
+      peerId: this.remotePeerId,
+      segmentsAvailable: this.#remoteHave.size,
+      latestSequenceNumber: this.#latestSequenceNumber,
       activeDownloads: this.#downloads.size,
     };
   }

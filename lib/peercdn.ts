@@ -2,7 +2,7 @@ import type { FragmentLoaderConstructor } from 'hls.js';
 import { createBittorrentTrackerClientFactory } from './bittorrent-tracker-client.ts';
 import { resolveConfig, type PeerCDNConfig } from './config.ts';
 import { Engine, type Playhead } from './engine.ts';
-import type { PeerCDNEvents, PeerCDNStats } from './events.ts';
+import type { PeerCDNEvents, PeerCDNStats, PeerInfo } from './events.ts';
 import { createFragmentLoaderClass, swarmIdOfPlaylist } from './fragment-loader.ts';
 import type { TrackerClientFactory } from './tracker-client.ts';
 
@@ -73,6 +73,11 @@ export class PeerCDN {
   /** A snapshot of the byte and segment counters. */
   stats(): PeerCDNStats {
     return this.#engine.stats();
+  }
+
+  /** The connected peers of every swarm and what they announced. */
+  peers(): PeerInfo[] {
+    return this.#engine.peers();
   }
 
   on<K extends keyof PeerCDNEvents>(event: K, listener: (payload: PeerCDNEvents[K]) => void): this {

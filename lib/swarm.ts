@@ -1,6 +1,7 @@
 import { P2PError } from './errors.ts';
 import { PeerLink } from './peer-link.ts';
 import { wireIdToHex } from './shared/swarm-id.ts';
+import type { PeerInfo } from './events.ts';
 import type { PeerView } from './source-decision.ts';
 import type { SignalledPeer, TrackerClient, TrackerClientFactory } from './tracker-client.ts';
 
@@ -71,6 +72,10 @@ export class Swarm {
   /** What every connected peer offers for this segment. */
   views(sequenceNumber: number): PeerView[] {
     return [...this.#links.values()].map((link) => link.view(sequenceNumber));
+  }
+
+  peerInfos(): PeerInfo[] {
+    return [...this.#links.values()].map((link) => link.info(this.swarmId));
   }
 
   link(peerId: string): PeerLink | undefined {

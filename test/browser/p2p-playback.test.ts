@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { Page } from 'puppeteer-core';
 import { launchChromium, newViewerPage, type LaunchedChromium } from '../helpers/chromium.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
+import { stopViewerPage } from '../helpers/viewer-page.ts';
 
 interface ViewerSnapshot {
   readonly firstPlayingMs: number | null;
@@ -58,15 +59,6 @@ describe('viewers sharing segments in headless Chromium', function () {
     );
   }
 
-  async function stopViewer(page: Page): Promise<ViewerSnapshot> {
-    return page.evaluate(() => {
-      const viewer = (window as unknown as { viewer: { snapshot(): ViewerSnapshot; destroy(): void } }).viewer;
-      const snapshot = viewer.snapshot();
-      viewer.destroy();
-      return snapshot;
-    });
-  }
-
   for (const mode of ['vod', 'live'] as const) {
     it(`gives a late ${mode} viewer segments from the first viewer over WebRTC, with less origin traffic and no stalls`, async () => {
       assert.ok(stack !== undefined);
@@ -77,8 +69,8 @@ describe('viewers sharing segments in headless Chromium', function () {
       const pageB = await openViewer(mode, idB);
       await waitPlayed(pageB, 16);
       await waitPlayed(pageA, 16);
-      const a = await stopViewer(pageA);
-      const b = await stopViewer(pageB);
+      const a = await stopViewerPage<ViewerSnapshot>(pageA);
+      const b = await stopViewerPage<ViewerSnapshot>(pageB);
       const counts = stack.origin.counts();
       const originA = counts.byViewer[idA]?.segmentBytes ?? 0;
       const originB = counts.byViewer[idB]?.segmentBytes ?? 0;

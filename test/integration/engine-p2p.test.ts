@@ -102,6 +102,10 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     // Everyone announces activity at segment 4 (one origin fetch, two peer transfers)...
     await a.load(4);
     await Promise.all([b.load(4), c.load(4)]);
+    // Bounded wait until every viewer has heard that both others are at segment 4.
+    for (let i = 0; i < 500 && ![a, b, c].every((v) => v.peercdn.peers().filter((p) => p.latestSequenceNumber === 4).length === 2); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     // ...then all three want segment 5 at the same moment.
     const results = await Promise.all([a.load(5), b.load(5), c.load(5)]);
     for (const { data } of results) assert.deepEqual(Buffer.from(data), fixture(5));
