@@ -51,6 +51,7 @@ export class Engine {
   readonly #swarms = new Map<string, Swarm>();
   readonly #availabilityWaiters = new Map<string, Set<() => void>>();
   #playhead: Playhead | null = null;
+  #startupStartSeconds: number | null = null;
   #counters = {
     httpBytes: 0,
     p2pBytes: 0,
@@ -111,7 +112,13 @@ export class Engine {
   /** Seconds of playback until media time `startSeconds` is reached; null when unknown. */
   secondsUntil(startSeconds: number): number | null {
     const media = this.#playhead?.media ?? null;
-    if (media === null || media.readyState === 0) return null;
+    if (media === null) return null;
+    if (media.readyState === 0) {
+      // Before the first segment is buffered, playback will start at the first segment asked for.
+      this.#startupStartSeconds ??= startSeconds;
+      return startSeconds - this.#startupStartSeconds;
+    }
+    this.#startupStartSeconds = null;
     return (startSeconds - media.currentTime) / (media.playbackRate > 0 ? media.playbackRate : 1);
   }
 

@@ -18,6 +18,8 @@ type FragmentCallbacks = LoaderCallbacks<FragmentLoaderContext>;
 const PREFETCH_RECHECK_MS = 1000;
 // Stop waiting for a seeding peer this long before the segment plays, leaving time for HTTP.
 const WAIT_MARGIN_SECONDS = 4;
+// Stop waiting for the first peers to connect this long before the segment plays.
+const WARMUP_MARGIN_SECONDS = 1.5;
 
 function newStats(): LoaderStats {
   return {
@@ -128,9 +130,15 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
       // Waiting for a seeding peer may last while the segment is not needed soon (keep a margin for
       // the transfer itself), and at least `seederWaitMs`.
       const slackMs = secondsUntilNeeded === null ? 0 : (secondsUntilNeeded - WAIT_MARGIN_SECONDS) * 1000;
-      // A known seeder is waited for at least `seederWaitMs`; peers that may connect, only the slack.
+      // A known seeder is waited for at least `seederWaitMs`. Peers that are still connecting are
+      // waited for only while the segment is not needed soon; once connected they deliver in a
+      // fraction of a segment's duration, so a smaller margin keeps startup segments off the origin.
       const remainingMs =
-        decision.kind === 'wait' ? Math.max(this.#loadStartedMs + engine.config.seederWaitMs - performance.now(), slackMs) : slackMs;
+        decision.kind === 'wait'
+          ? Math.max(this.#loadStartedMs + engine.config.seederWaitMs - performance.now(), slackMs)
+          : secondsUntilNeeded === null
+            ? 0
+            : (secondsUntilNeeded - WARMUP_MARGIN_SECONDS) * 1000;
       if ((decision.kind === 'wait' || decision.kind === 'wait-for-peers') && remainingMs > 0) {
         this.#unsubscribe = engine.onNextAvailabilityChange(swarmId, retry);
         this.#timers.push(setTimeout(retry, remainingMs));
