@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { countersAgree, fractionOfLimit, median, offload, offloadLimit, originCopiesPerSegment } from './figures.ts';
 import { writeReport } from './report.ts';
 import { seededRandom } from './seeded-random.ts';
-import { runSwarm, type SwarmRunResult } from './swarm-run.ts';
+import { runSwarm, type SwarmRunOptions, type SwarmRunResult } from './swarm-run.ts';
 
 export const SWARM_HELP = `Usage: npm run bench -- swarm [options]
 
@@ -27,14 +27,7 @@ plain hls.js (HTTP only), once through peercdn; reports origin-counted offload a
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const CPU_STARVED_FRACTION = 0.85;
 
-export interface SwarmOptions {
-  readonly viewers: number;
-  readonly mode: 'vod' | 'live';
-  readonly staggerSeconds: number;
-  readonly durationSeconds: number;
-  readonly level: number;
-  readonly churnEvents: number;
-  readonly browsers: number;
+export interface SwarmOptions extends Omit<SwarmRunOptions, 'p2p' | 'random'> {
   readonly seed: number;
   readonly outDir: string;
 }
