@@ -57,4 +57,6 @@ export interface PeerInfo {
   /** The sequence number the peer most recently announced or requested; null before any. */
   readonly latestSequenceNumber: number | null;
   readonly activeDownloads: number;
+  /** Segment bytes received from this peer so far, transfers in progress included. */
+  readonly receivedBytes: number;
 }

@@ -81,6 +81,7 @@ export class PeerLink {
   readonly #remoteHave = new Set<number>();
   readonly #remoteLoading = new Map<number, number>();
   #latestSequenceNumber: number | null = null;
+  #receivedBytes = 0;
   #latestAtMs = 0;
   readonly #downloads = new Map<number, PendingDownload>();
   // Downloads that failed with bytes received, so the loader can resume them over HTTP (bounded).
@@ -138,6 +139,7 @@ export class PeerLink {
       segmentsAvailable: this.#remoteHave.size,
       latestSequenceNumber: this.#latestSequenceNumber,
       activeDownloads: this.#downloads.size,
+      receivedBytes: this.#receivedBytes,
     };
   }
 
@@ -314,6 +316,7 @@ export class PeerLink {
     }
     buffer.set(frame.payload, frame.byteOffset);
     pending.loadedBytes += frame.payload.byteLength;
+    this.#receivedBytes += frame.payload.byteLength;
     pending.onProgress({ loadedBytes: pending.loadedBytes, totalBytes: buffer.byteLength });
     this.#maybeFinish(frame.requestId, pending);
   }

@@ -126,7 +126,10 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     await Promise.all([connectedTo(seeder, 1), connectedTo(receiver, 1)]);
     await seeder.load(9);
     const loading = receiver.load(9);
-    while (seeder.peercdn.stats().uploadedBytes === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    // Bounded wait until the receiver holds the first bytes from the seeder, then the seeder leaves.
+    const fromSeeder = () => receiver.peercdn.peers().find((p) => p.peerId === seeder.peercdn.peerId)?.receivedBytes ?? 0;
+    for (let i = 0; i < 1000 && fromSeeder() === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok(fromSeeder() > 0, 'the seeder never started sending');
     seeder.peercdn.destroy();
     const { data } = await loading;
     const expected = fixture(9);
