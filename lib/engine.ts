@@ -24,6 +24,20 @@ export interface Playhead {
   off?(event: 'hlsLevelLoading', listener: (event: string, data: { url: string; level: number }) => void): void;
 }
 
+/** A segment handed to hls.js, as the loader reports it to the engine. */
+export interface SegmentLoad {
+  readonly source: SegmentSource;
+  readonly swarmId: string;
+  readonly sequenceNumber: number;
+  readonly data: ArrayBuffer;
+  readonly durationMs: number;
+  readonly peerId: string | null;
+  /** Bytes of an HTTP-resumed segment that came from a peer first. */
+  readonly peerBytes?: number;
+  /** Media time at which the segment starts playing. */
+  readonly startSeconds: number;
+}
+
 /** A running download of one segment from one peer. */
 export interface PeerDownload {
   readonly peerId: string;
@@ -33,6 +47,8 @@ export interface PeerDownload {
   partial(): PartialSegment | null;
 }
 
+// Segments that started at least this long before the playhead are evicted first.
+const BEHIND_PLAYHEAD_KEEP_SECONDS = 10;
 // For this long after joining a swarm, segments not needed soon wait for the first peers.
 const SWARM_WARMUP_MS = 3000;
 // A signalled peer that does not connect within this time is dropped.
@@ -78,7 +94,11 @@ export class Engine {
         this.events.emit('error', new P2PError('listener-error', 'an event listener threw', { cause: error })),
       ),
     );
-    this.#cache = new SegmentCache(config.cacheMaxBytes, (segment) => this.#onEvicted(segment));
+    this.#cache = new SegmentCache(
+      config.cacheMaxBytes,
+      (segment) => this.#onEvicted(segment),
+      (segment) => this.#isBehindPlayhead(segment),
+    );
   }
 
   get destroyed(): boolean {
@@ -161,15 +181,8 @@ export class Engine {
   }
 
   /** Record a segment handed to hls.js, keep it for peers and tell them. */
-  segmentLoaded(
-    source: SegmentSource,
-    swarmId: string,
-    sequenceNumber: number,
-    data: ArrayBuffer,
-    durationMs: number,
-    peerId: string | null,
-    peerBytes = 0,
-  ): void {
+  segmentLoaded(load: SegmentLoad): void {
+    const { source, swarmId, sequenceNumber, data, durationMs, peerId, peerBytes = 0, startSeconds } = load;
     if (this.#destroyed) return;
     const bytes = data.byteLength;
     if (source === 'http') {
@@ -188,7 +201,7 @@ export class Engine {
       const isNew = !this.#cache.has(swarmId, sequenceNumber);
       // Keep a copy: hls.js transfers the buffer it receives to its transmux worker, detaching it.
       const copy = data.slice(0);
-      const stored = this.#cache.put({ swarmId, sequenceNumber, data: copy, downloadMs: durationMs });
+      const stored = this.#cache.put({ swarmId, sequenceNumber, data: copy, downloadMs: durationMs, startSeconds });
       if (stored && isNew && this.uploading) this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
     }
     this.events.emit('segment-loaded', { source, swarmId, sequenceNumber, byteLength: bytes, durationMs, peerId });
@@ -264,6 +277,14 @@ export class Engine {
     });
     this.#swarms.set(swarmId, swarm);
     return swarm;
+  }
+
+  // Segments well behind the playhead go first when memory is short: this viewer will not play
+  // them again (live: they are leaving the window), while what lies ahead is about to play.
+  #isBehindPlayhead(segment: CachedSegment): boolean {
+    const media = this.#playhead?.media ?? null;
+    if (media === null || media.readyState === 0) return false;
+    return segment.startSeconds + BEHIND_PLAYHEAD_KEEP_SECONDS < media.currentTime;
   }
 
   #notifyAvailability(swarmId: string): void {

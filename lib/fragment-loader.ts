@@ -96,7 +96,7 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
         const now = performance.now();
         // hls.js transfers the buffer to its transmux worker (detaching it): hand it a copy.
         this.#succeed(cached.data.slice(0), now - cached.downloadMs, now - cached.downloadMs, now);
-        engine.segmentLoaded('cache', swarmId, sequenceNumber, cached.data, cached.downloadMs, null);
+        engine.segmentLoaded({ source: 'cache', swarmId, sequenceNumber, data: cached.data, durationMs: cached.downloadMs, peerId: null, startSeconds: context.frag.start });
         return;
       }
       this.#loadStartedMs = performance.now();
@@ -242,7 +242,7 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
           this.#clearTimers();
           const end = performance.now();
           this.#succeed(data, stats.loading.start, stats.loading.first || end, end);
-          engine.segmentLoaded('peer', swarmId, sequenceNumber, data, end - stats.loading.start, download.peerId);
+          engine.segmentLoaded({ source: 'peer', swarmId, sequenceNumber, data, durationMs: end - stats.loading.start, peerId: download.peerId, startSeconds: context.frag.start });
         },
         (error: unknown) =>
           fallBack(
@@ -280,7 +280,7 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
           if (data instanceof ArrayBuffer) {
             const sequenceNumber = ctx.frag.sn;
             if (swarmId !== null && typeof sequenceNumber === 'number' && !engine.destroyed) {
-              engine.segmentLoaded('http', swarmId, sequenceNumber, data, performance.now() - startMs, null);
+              engine.segmentLoaded({ source: 'http', swarmId, sequenceNumber, data, durationMs: performance.now() - startMs, peerId: null, startSeconds: ctx.frag.start });
             } else {
               engine.httpBytesLoaded(data.byteLength);
             }
@@ -317,7 +317,16 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
           whole.set(new Uint8Array(rest), received);
           // ABR sees the HTTP transfer of the rest: its own timing and byte count.
           const sequenceNumber = context.frag.sn as number;
-          engine.segmentLoaded('http', swarmId, sequenceNumber, whole.buffer, performance.now() - startMs, null, received);
+          engine.segmentLoaded({
+            source: 'http',
+            swarmId,
+            sequenceNumber,
+            data: whole.buffer,
+            durationMs: performance.now() - startMs,
+            peerId: null,
+            peerBytes: received,
+            startSeconds: context.frag.start,
+          });
           callbacks.onSuccess({ url: context.url, data: whole.buffer }, stats, context, networkDetails);
         },
         onError: (error, _ctx, networkDetails, stats) => callbacks.onError(error, context, networkDetails, stats),

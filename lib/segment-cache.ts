@@ -5,22 +5,31 @@ export interface CachedSegment {
   readonly data: ArrayBuffer;
   /** How long the original download took; cache hits report it so hls.js's ABR stays truthful. */
   readonly downloadMs: number;
+  /** Media time at which the segment starts playing. */
+  readonly startSeconds: number;
 }
 
 /**
- * Segments in memory, bounded by total bytes; evicts the least recently used first and
- * tells the owner (so peers learn the segment is gone).
+ * Segments in memory, bounded by total bytes. When full it evicts, least recently used first,
+ * the segments the owner marks as done with (behind the playhead), then the least recently used
+ * of the rest; it tells the owner of each eviction (so peers learn the segment is gone).
  */
 export class SegmentCache {
   readonly #maxBytes: number;
   readonly #onEvict: (segment: CachedSegment) => void;
+  readonly #evictFirst: (segment: CachedSegment) => boolean;
   // Map iteration order is insertion order: re-inserting on use makes the first entry the LRU.
   readonly #entries = new Map<string, CachedSegment>();
   #bytes = 0;
 
-  constructor(maxBytes: number, onEvict: (segment: CachedSegment) => void) {
+  constructor(
+    maxBytes: number,
+    onEvict: (segment: CachedSegment) => void,
+    evictFirst: (segment: CachedSegment) => boolean = () => false,
+  ) {
     this.#maxBytes = maxBytes;
     this.#onEvict = onEvict;
+    this.#evictFirst = evictFirst;
   }
 
   get byteLength(): number {
@@ -68,14 +77,25 @@ export class SegmentCache {
     this.#entries.set(key, segment);
     this.#bytes += size;
     while (this.#bytes > this.#maxBytes) {
-      const oldest = this.#entries.entries().next();
-      if (oldest.done === true) break;
-      const [oldestKey, oldestSegment] = oldest.value;
-      this.#entries.delete(oldestKey);
-      this.#bytes -= oldestSegment.data.byteLength;
-      this.#onEvict(oldestSegment);
+      const victim = this.#victim(key);
+      if (victim === undefined) break;
+      this.#entries.delete(cacheKey(victim.swarmId, victim.sequenceNumber));
+      this.#bytes -= victim.data.byteLength;
+      this.#onEvict(victim);
     }
     return true;
+  }
+
+  // The least recently used segment marked as done with, else the least recently used one;
+  // never the segment just stored.
+  #victim(keepKey: string): CachedSegment | undefined {
+    let fallback: CachedSegment | undefined;
+    for (const [key, segment] of this.#entries) {
+      if (key === keepKey) continue;
+      if (this.#evictFirst(segment)) return segment;
+      fallback ??= segment;
+    }
+    return fallback;
   }
 
   clear(): void {

@@ -7,6 +7,7 @@ const segment = (sequenceNumber: number, bytes: number, swarmId = 'swarm-a'): Ca
   sequenceNumber,
   data: new ArrayBuffer(bytes),
   downloadMs: 100,
+  startSeconds: sequenceNumber * 2,
 });
 
 describe('SegmentCache', () => {
@@ -54,5 +55,28 @@ describe('SegmentCache', () => {
     assert.deepEqual(cache.sequenceNumbers('a'), [1]);
     assert.deepEqual(cache.sequenceNumbers('b'), [1, 2]);
     assert.equal(cache.get('a', 2), undefined);
+  });
+
+  it('evicts segments the owner is done with (behind the playhead) before less recently used ones', () => {
+    const evicted: number[] = [];
+    const playheadSeconds = 9;
+    const cache = new SegmentCache(3 * MiB, (s) => evicted.push(s.sequenceNumber), (s) => s.startSeconds + 2 <= playheadSeconds);
+    cache.put(segment(6, MiB)); // starts at 12 s: ahead
+    cache.put(segment(1, MiB)); // starts at 2 s: behind
+    cache.put(segment(7, MiB)); // ahead
+    cache.put(segment(8, MiB)); // full: the behind one goes, although 6 is older
+    assert.deepEqual(evicted, [1]);
+    cache.put(segment(9, MiB)); // nothing behind: least recently used
+    assert.deepEqual(evicted, [1, 6]);
+  });
+
+  it('never evicts the segment it is storing', () => {
+    const evicted: number[] = [];
+    const cache = new SegmentCache(2 * MiB, (s) => evicted.push(s.sequenceNumber), () => true);
+    cache.put(segment(1, MiB));
+    cache.put(segment(2, MiB));
+    cache.put(segment(3, MiB));
+    assert.deepEqual(evicted, [1]);
+    assert.ok(cache.has('swarm-a', 3));
   });
 });
