@@ -2,19 +2,15 @@ import assert from 'node:assert/strict';
 import type { Page } from 'puppeteer-core';
 import { launchChromium, newViewerPage, type LaunchedChromium } from '../helpers/chromium.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
-import { stopViewerPage } from '../helpers/viewer-page.ts';
-
-interface ViewerSnapshot {
-  readonly firstPlayingMs: number | null;
-  readonly stalls: number;
-  readonly fatalErrors: string[];
-  readonly playedSeconds: number;
-  readonly segments: { source: string; sequenceNumber: number; byteLength: number }[];
-  readonly stats: { httpBytes: number; p2pBytes: number; uploadedBytes: number; connectedPeers: number } | null;
-}
+import { openViewerPage, sourceLine, stopViewerPage, waitPlayed } from '../helpers/viewer-page.ts';
 
 // Liveness guard for waits (not a speed assertion): a broken build fails here instead of hanging.
 const WAIT_GUARD_MS = 120_000;
+// Seconds A plays alone before B joins. Live: both then sit at the live edge and split each new
+// segment's origin fetch between them (designated seeder by hash, see source-decision.ts), so B's
+// saving over A is what A fetched alone; 8 s (≥ 4 segments) keeps that margin well above the
+// spread of an even split. VOD: B is behind A and gets nearly everything from A.
+const HEAD_START_SECONDS = { vod: 4, live: 8 } as const;
 
 describe('viewers sharing segments in headless Chromium', function () {
   this.timeout(240_000);
@@ -39,24 +35,9 @@ describe('viewers sharing segments in headless Chromium', function () {
 
   async function openViewer(mode: 'vod' | 'live', viewerId: string): Promise<Page> {
     assert.ok(stack !== undefined && chromium !== undefined);
-    const page = await newViewerPage(chromium.browser);
+    const page = await openViewerPage(chromium.browser, { originUrl: stack.origin.url, trackerUrl: stack.trackerUrl, mode, viewerId });
     pages.push(page);
-    const query = new URLSearchParams({ src: `/${mode}/master.m3u8`, tracker: stack.trackerUrl, viewer: viewerId, level: '0' });
-    await page.goto(`${stack.origin.url}/pages/viewer.html?${query.toString()}`);
     return page;
-  }
-
-  async function waitPlayed(page: Page, seconds: number): Promise<void> {
-    await page.waitForFunction(
-      (target: number) => {
-        const viewer = (window as unknown as { viewer?: { snapshot(): ViewerSnapshot } }).viewer;
-        if (viewer === undefined) return false;
-        const snapshot = viewer.snapshot();
-        return snapshot.playedSeconds >= target || snapshot.fatalErrors.length > 0;
-      },
-      { timeout: WAIT_GUARD_MS, polling: 250 },
-      seconds,
-    );
   }
 
   for (const mode of ['vod', 'live'] as const) {
@@ -65,18 +46,19 @@ describe('viewers sharing segments in headless Chromium', function () {
       const idA = `${mode}-A`;
       const idB = `${mode}-B`;
       const pageA = await openViewer(mode, idA);
-      await waitPlayed(pageA, 4);
+      await waitPlayed(pageA, HEAD_START_SECONDS[mode]);
       const pageB = await openViewer(mode, idB);
       await waitPlayed(pageB, 16);
       await waitPlayed(pageA, 16);
-      const a = await stopViewerPage<ViewerSnapshot>(pageA);
-      const b = await stopViewerPage<ViewerSnapshot>(pageB);
+      const a = await stopViewerPage(pageA);
+      const b = await stopViewerPage(pageB);
       const counts = stack.origin.counts();
       const originA = counts.byViewer[idA]?.segmentBytes ?? 0;
       const originB = counts.byViewer[idB]?.segmentBytes ?? 0;
       console.log(
         `      ${mode}: origin bytes A=${originA} B=${originB}; B p2p=${b.stats?.p2pBytes} http=${b.stats?.httpBytes}; ` +
-          `A uploaded=${a.stats?.uploadedBytes}; startup A=${Math.round(a.firstPlayingMs ?? -1)} ms B=${Math.round(b.firstPlayingMs ?? -1)} ms`,
+          `A uploaded=${a.stats?.uploadedBytes}; startup A=${Math.round(a.firstPlayingMs ?? -1)} ms B=${Math.round(b.firstPlayingMs ?? -1)} ms\n` +
+          `      sources (H http, p peer, c cache): A ${sourceLine(a)} B ${sourceLine(b)}`,
       );
 
       for (const [name, snapshot] of [['A', a], ['B', b]] as const) {

@@ -1,10 +1,71 @@
-import type { Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
+import { newViewerPage } from './chromium.ts';
+
+/** What test/browser/pages/viewer.html reports about its player (the fields tests read). */
+export interface ViewerSnapshot {
+  readonly firstPlayingMs: number | null;
+  readonly stalls: number;
+  readonly fatalErrors: string[];
+  readonly playedSeconds: number;
+  readonly segments: { source: string; sequenceNumber: number; byteLength: number }[];
+  readonly stats: { httpBytes: number; p2pBytes: number; uploadedBytes: number; connectedPeers: number } | null;
+}
+
+// Liveness guard for waits (not a speed assertion): a broken build fails here instead of hanging.
+const WAIT_GUARD_MS = 120_000;
+
+export interface ViewerOptions {
+  readonly originUrl: string;
+  readonly trackerUrl: string;
+  readonly mode: 'vod' | 'live';
+  /** Sent to the origin as X-Viewer-Id, so its counter knows whose bytes these are. */
+  readonly viewerId: string;
+  /** Fixed rendition index, or -1 for hls.js's ABR. */
+  readonly level?: number;
+}
+
+/** Open test/browser/pages/viewer.html in a window of its own, playing through peercdn. */
+export async function openViewerPage(browser: Browser, options: ViewerOptions): Promise<Page> {
+  const page = await newViewerPage(browser);
+  const query = new URLSearchParams({
+    src: `/${options.mode}/master.m3u8`,
+    tracker: options.trackerUrl,
+    viewer: options.viewerId,
+    level: String(options.level ?? 0),
+  });
+  await page.goto(`${options.originUrl}/pages/viewer.html?${query.toString()}`);
+  return page;
+}
+
+/** The page's current snapshot, without stopping it. */
+export function viewerSnapshot(page: Page): Promise<ViewerSnapshot> {
+  return page.evaluate(() => (window as unknown as { viewer: { snapshot(): ViewerSnapshot } }).viewer.snapshot());
+}
+
+/** Resolve once the viewer played `seconds` (or hit a fatal error, which the caller asserts on). */
+export async function waitPlayed(page: Page, seconds: number): Promise<void> {
+  await page.waitForFunction(
+    (target: number) => {
+      const viewer = (window as unknown as { viewer?: { snapshot(): ViewerSnapshot } }).viewer;
+      if (viewer === undefined) return false;
+      const snapshot = viewer.snapshot();
+      return snapshot.playedSeconds >= target || snapshot.fatalErrors.length > 0;
+    },
+    { timeout: WAIT_GUARD_MS, polling: 250 },
+    seconds,
+  );
+}
+
+/** One line of segment sources for a log: sequence number, then H (http), p (peer) or c (cache). */
+export function sourceLine(snapshot: ViewerSnapshot): string {
+  return snapshot.segments.map((segment) => `${segment.sequenceNumber}${segment.source === 'http' ? 'H' : segment.source[0]}`).join(' ');
+}
 
 /**
  * Read the final snapshot of a test/browser/pages/viewer.html page and stop its player and
  * peercdn instance. `T` is the part of the snapshot the caller reads.
  */
-export function stopViewerPage<T>(page: Page): Promise<T> {
+export function stopViewerPage<T = ViewerSnapshot>(page: Page): Promise<T> {
   return page.evaluate(() => {
     const viewer = (window as unknown as { viewer: { snapshot(): unknown; destroy(): void } }).viewer;
     const snapshot = viewer.snapshot();

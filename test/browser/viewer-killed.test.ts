@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import type { Page } from 'puppeteer-core';
+import { launchChromium, type LaunchedChromium } from '../helpers/chromium.ts';
+import { startStack, type Stack } from '../helpers/stack.ts';
+import { openViewerPage, sourceLine, stopViewerPage, viewerSnapshot, waitPlayed, type ViewerSnapshot } from '../helpers/viewer-page.ts';
+
+const VIEWERS = 4;
+// Each viewer joins once the previous one has played this long.
+const JOIN_AFTER_SECONDS = 2;
+// The last viewer plays this long before the first (the swarm's main seeder) is killed ...
+const KILL_AFTER_SECONDS = 4;
+// ... and the survivors then play this much further.
+const PLAY_ON_SECONDS = 10;
+
+function loadedBytes(snapshot: ViewerSnapshot): number {
+  return (snapshot.stats?.httpBytes ?? 0) + (snapshot.stats?.p2pBytes ?? 0);
+}
+
+describe('a swarm of four headless Chromium viewers losing one', function () {
+  this.timeout(300_000);
+  let stack: Stack | undefined;
+  let chromium: LaunchedChromium | undefined;
+  const pages: Page[] = [];
+
+  before(async () => {
+    stack = await startStack();
+    chromium = await launchChromium();
+    await chromium.allowWebRtc(stack.origin.url);
+  });
+
+  afterEach(async () => {
+    for (const page of pages.splice(0)) await page.close().catch(() => undefined);
+  });
+
+  after(async () => {
+    await chromium?.close();
+    await stack?.close();
+  });
+
+  for (const mode of ['vod', 'live'] as const) {
+    it(`keeps the other ${mode} viewers playing without a stall when the first viewer's page is killed`, async () => {
+      assert.ok(stack !== undefined && chromium !== undefined);
+      stack.origin.resetCounts();
+      const ids = Array.from({ length: VIEWERS }, (_, index) => `${mode}-kill-${index}`);
+      const viewers: Page[] = [];
+      for (const viewerId of ids) {
+        const page = await openViewerPage(chromium.browser, { originUrl: stack.origin.url, trackerUrl: stack.trackerUrl, mode, viewerId });
+        pages.push(page);
+        viewers.push(page);
+        await waitPlayed(page, JOIN_AFTER_SECONDS);
+      }
+      const [killed, ...survivors] = viewers as [Page, ...Page[]];
+      await waitPlayed(survivors[survivors.length - 1]!, KILL_AFTER_SECONDS);
+
+      // The killed viewer's last counters, then its page goes away without a goodbye: no
+      // destroy(), no tracker "stopped", its data channels just die (mid-transfer or not).
+      const killedLast = await viewerSnapshot(killed);
+      const survivorsBefore = await Promise.all(survivors.map(viewerSnapshot));
+      await killed.close({ runBeforeUnload: false });
+      pages.splice(pages.indexOf(killed), 1);
+
+      const targets = survivorsBefore.map((snapshot) => snapshot.playedSeconds + PLAY_ON_SECONDS);
+      await Promise.all(survivors.map((page, index) => waitPlayed(page, targets[index]!)));
+      const finals = [];
+      for (const page of survivors) finals.push(await stopViewerPage(page));
+
+      const counts = stack.origin.counts();
+      const originBytes = ids.reduce((sum, id) => sum + (counts.byViewer[id]?.segmentBytes ?? 0), 0);
+      const deliveredBytes = loadedBytes(killedLast) + finals.reduce((sum, snapshot) => sum + loadedBytes(snapshot), 0);
+      const p2pAfterKill =
+        finals.reduce((sum, snapshot) => sum + (snapshot.stats?.p2pBytes ?? 0), 0) -
+        survivorsBefore.reduce((sum, snapshot) => sum + (snapshot.stats?.p2pBytes ?? 0), 0);
+      const offload = 1 - originBytes / deliveredBytes;
+      console.log(
+        `      ${mode}: origin ${originBytes} B for ${deliveredBytes} B delivered (offload ${(offload * 100).toFixed(1)}%), ` +
+          `peer bytes among survivors after the kill ${p2pAfterKill}`,
+      );
+      finals.forEach((snapshot, index) => console.log(`      survivor ${index + 1}: ${sourceLine(snapshot)}`));
+
+      finals.forEach((snapshot, index) => {
+        const name = `survivor ${index + 1}`;
+        assert.deepEqual(snapshot.fatalErrors, [], `${name} had fatal errors`);
+        assert.equal(snapshot.stalls, 0, `${name} stalled`);
+        assert.ok(snapshot.playedSeconds >= targets[index]!, `${name} played ${snapshot.playedSeconds} s`);
+      });
+      assert.ok(originBytes > 0, 'the origin counted nothing');
+      assert.ok(offload > 0, `offload ${offload}: the origin served ${originBytes} of ${deliveredBytes} bytes`);
+      assert.ok(p2pAfterKill > 0, 'the survivors exchanged no segment after the kill');
+    });
+  }
+});
