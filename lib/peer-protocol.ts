@@ -12,7 +12,12 @@ const DATA_HEADER_BYTES = 9;
 export const MAX_CHUNK_BYTES = MAX_MESSAGE_BYTES - DATA_HEADER_BYTES;
 /** Largest segment a peer may announce in a response. */
 export const MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
-const MAX_LIST_LENGTH = 4096;
+/**
+ * Most sequence numbers in one availability message. At 17 characters per number (the largest
+ * safe integer and a comma) a full list still fits in one message; longer initial maps are sent
+ * as `hello` plus `have` messages (see `availabilityMessages`).
+ */
+export const MAX_LIST_LENGTH = 2048;
 const MAX_UINT32 = 0xffff_ffff;
 const KIND_CONTROL = 0x01;
 const KIND_DATA = 0x02;
@@ -47,6 +52,7 @@ export type ParsedFrame =
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** Encode a control message; the caller passes a well-formed message (the parser checks peers'). */
 export function encodeControl(message: PeerMessage): Uint8Array {
   const json = encoder.encode(JSON.stringify(message));
   const out = new Uint8Array(json.byteLength + 1);
@@ -55,7 +61,13 @@ export function encodeControl(message: PeerMessage): Uint8Array {
   return out;
 }
 
+/** Encode one chunk of a response; throws on a programmer mistake (empty or oversized chunk, bad ids). */
 export function encodeData(requestId: number, byteOffset: number, payload: Uint8Array): Uint8Array {
+  // DataView.setUint32 silently wraps out-of-range numbers, which would send a different frame.
+  if (!isUint32(requestId) || !isUint32(byteOffset)) throw new RangeError('requestId and byteOffset must be uint32');
+  if (payload.byteLength === 0 || payload.byteLength > MAX_CHUNK_BYTES) {
+    throw new RangeError(`a chunk holds 1 to ${MAX_CHUNK_BYTES} bytes, got ${payload.byteLength}`);
+  }
   const out = new Uint8Array(DATA_HEADER_BYTES + payload.byteLength);
   const view = new DataView(out.buffer);
   view.setUint8(0, KIND_DATA);
@@ -65,14 +77,24 @@ export function encodeData(requestId: number, byteOffset: number, payload: Uint8
   return out;
 }
 
+/** The initial availability map as `hello` plus as many `have` messages as its length needs. */
+export function availabilityMessages(version: number, have: readonly number[]): PeerMessage[] {
+  const messages: PeerMessage[] = [{ type: 'hello', version, have: have.slice(0, MAX_LIST_LENGTH) }];
+  for (let start = MAX_LIST_LENGTH; start < have.length; start += MAX_LIST_LENGTH) {
+    messages.push({ type: 'have', sequenceNumbers: have.slice(start, start + MAX_LIST_LENGTH) });
+  }
+  return messages;
+}
+
+// -0 is refused: JSON.stringify never writes it, and a parsed message must be one we could have sent.
 const isUint32 = (value: unknown): value is number =>
-  typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_UINT32;
+  typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_UINT32 && !Object.is(value, -0);
 
 const isSequenceList = (value: unknown): value is number[] =>
   Array.isArray(value) && value.length <= MAX_LIST_LENGTH && value.every(isSequenceNumber);
 
 function isSequenceNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && !Object.is(value, -0);
 }
 
 /** Parse one untrusted data-channel message. Never throws. */
@@ -83,7 +105,7 @@ export function parseFrame(bytes: Uint8Array): ParsedFrame {
   }
   const kind = bytes[0];
   if (kind === KIND_DATA) {
-    if (bytes.byteLength < DATA_HEADER_BYTES) return invalid('data frame shorter than its header');
+    if (bytes.byteLength <= DATA_HEADER_BYTES) return invalid('data frame without payload');
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     return {
       kind: 'data',

@@ -1,53 +1,157 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
+  availabilityMessages,
   encodeControl,
   encodeData,
   MAX_CHUNK_BYTES,
+  MAX_LIST_LENGTH,
   MAX_MESSAGE_BYTES,
+  MAX_SEGMENT_BYTES,
   parseFrame,
+  PROTOCOL_VERSION,
+  type ParsedFrame,
   type PeerMessage,
 } from '../../lib/peer-protocol.ts';
+
+const KIND_CONTROL = 0x01;
+const KIND_DATA = 0x02;
+const MESSAGE_TYPES = ['hello', 'have', 'lost', 'loading', 'request', 'response', 'absent', 'cancel'] as const;
 
 const sequenceNumber = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 const uint32 = fc.integer({ min: 0, max: 0xffff_ffff });
 const sequenceList = fc.array(sequenceNumber, { maxLength: 50 });
 
-const message: fc.Arbitrary<PeerMessage> = fc.oneof(
-  fc.record({ type: fc.constant('hello' as const), version: uint32, have: sequenceList }),
-  fc.record({ type: fc.constant('have' as const), sequenceNumbers: sequenceList }),
-  fc.record({ type: fc.constant('lost' as const), sequenceNumbers: sequenceList }),
-  fc.record({ type: fc.constant('loading' as const), sequenceNumbers: sequenceList }),
-  fc.record({ type: fc.constant('request' as const), requestId: uint32, sequenceNumber }),
-  fc.record({ type: fc.constant('absent' as const), requestId: uint32, sequenceNumber }),
-  fc.record({
-    type: fc.constant('response' as const),
-    requestId: uint32,
-    sequenceNumber,
-    byteLength: fc.integer({ min: 0, max: 64 * 1024 * 1024 }),
-  }),
-  fc.record({ type: fc.constant('cancel' as const), requestId: uint32 }),
-);
+// fast-check records have a null prototype; the parser returns plain objects.
+const plain = <T extends object>(arbitrary: fc.Arbitrary<T>): fc.Arbitrary<T> => arbitrary.map((value) => ({ ...value }));
 
-const encodeJson = (value: unknown): Uint8Array => {
+const messageOf: { [K in PeerMessage['type']]: fc.Arbitrary<Extract<PeerMessage, { type: K }>> } = {
+  hello: plain(fc.record({ type: fc.constant('hello' as const), version: uint32, have: sequenceList })),
+  have: plain(fc.record({ type: fc.constant('have' as const), sequenceNumbers: sequenceList })),
+  lost: plain(fc.record({ type: fc.constant('lost' as const), sequenceNumbers: sequenceList })),
+  loading: plain(fc.record({ type: fc.constant('loading' as const), sequenceNumbers: sequenceList })),
+  request: plain(fc.record({ type: fc.constant('request' as const), requestId: uint32, sequenceNumber })),
+  absent: plain(fc.record({ type: fc.constant('absent' as const), requestId: uint32, sequenceNumber })),
+  response: plain(
+    fc.record({
+      type: fc.constant('response' as const),
+      requestId: uint32,
+      sequenceNumber,
+      byteLength: fc.integer({ min: 0, max: MAX_SEGMENT_BYTES }),
+    }),
+  ),
+  cancel: plain(fc.record({ type: fc.constant('cancel' as const), requestId: uint32 })),
+};
+const message: fc.Arbitrary<PeerMessage> = fc.oneof(...MESSAGE_TYPES.map((type) => messageOf[type] as fc.Arbitrary<PeerMessage>));
+const chunk = fc.uint8Array({ minLength: 1, maxLength: 2048 });
+const dataFrame = fc.tuple(uint32, uint32, chunk).map(([requestId, byteOffset, payload]) => encodeData(requestId, byteOffset, payload));
+const validFrame = fc.oneof(message.map(encodeControl), dataFrame);
+
+const isUint32 = (value: number): boolean => Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff;
+const isSequenceNumber = (value: number): boolean => Number.isSafeInteger(value) && value >= 0;
+
+/** An oracle written apart from the parser: what a well-formed message is. */
+function assertWellFormed(parsed: ParsedFrame): void {
+  if (parsed.kind === 'invalid') {
+    assert.equal(typeof parsed.reason, 'string');
+    assert.ok(parsed.reason.length > 0);
+    return;
+  }
+  if (parsed.kind === 'data') {
+    const { requestId, byteOffset, payload } = parsed.frame;
+    assert.ok(isUint32(requestId) && isUint32(byteOffset));
+    assert.ok(payload.byteLength >= 1 && payload.byteLength <= MAX_CHUNK_BYTES);
+    return;
+  }
+  const m = parsed.message;
+  assert.ok((MESSAGE_TYPES as readonly string[]).includes(m.type));
+  switch (m.type) {
+    case 'hello':
+      assert.ok(isUint32(m.version));
+      assert.ok(m.have.length <= MAX_LIST_LENGTH && m.have.every(isSequenceNumber));
+      break;
+    case 'have':
+    case 'lost':
+    case 'loading':
+      assert.ok(m.sequenceNumbers.length <= MAX_LIST_LENGTH && m.sequenceNumbers.every(isSequenceNumber));
+      break;
+    case 'request':
+    case 'absent':
+      assert.ok(isUint32(m.requestId) && isSequenceNumber(m.sequenceNumber));
+      break;
+    case 'response':
+      assert.ok(isUint32(m.requestId) && isSequenceNumber(m.sequenceNumber));
+      assert.ok(isUint32(m.byteLength) && m.byteLength <= MAX_SEGMENT_BYTES);
+      break;
+    case 'cancel':
+      assert.ok(isUint32(m.requestId));
+      break;
+  }
+  // What the parser hands on is also exactly what its encoder would send.
+  assert.deepEqual(parseFrame(encodeControl(m)), parsed);
+}
+
+const controlFrame = (value: unknown): Uint8Array => {
   const json = new TextEncoder().encode(JSON.stringify(value));
-  return Uint8Array.of(1, ...json);
+  return Uint8Array.of(KIND_CONTROL, ...json);
 };
 
 describe('peer protocol', () => {
-  it('parses back every control message it encodes', () => {
+  for (const type of MESSAGE_TYPES) {
+    it(`parses back every ${type} message it encodes, within the message size limit`, () => {
+      fc.assert(
+        fc.property(messageOf[type], (m) => {
+          const bytes = encodeControl(m);
+          assert.ok(bytes.byteLength <= MAX_MESSAGE_BYTES);
+          assert.equal(bytes[0], KIND_CONTROL);
+          assert.deepEqual(parseFrame(bytes), { kind: 'control', message: m });
+        }),
+        { numRuns: 300, seed: 42 },
+      );
+    });
+  }
+
+  it('fits the longest availability lists of the largest sequence numbers in one message', () => {
+    const longest = Array.from({ length: MAX_LIST_LENGTH }, () => Number.MAX_SAFE_INTEGER);
+    const messages: PeerMessage[] = [
+      { type: 'hello', version: 0xffff_ffff, have: longest },
+      { type: 'have', sequenceNumbers: longest },
+      { type: 'lost', sequenceNumbers: longest },
+      { type: 'loading', sequenceNumbers: longest },
+    ];
+    for (const m of messages) {
+      const bytes = encodeControl(m);
+      assert.ok(bytes.byteLength <= MAX_MESSAGE_BYTES, `${m.type}: ${bytes.byteLength} bytes`);
+      assert.deepEqual(parseFrame(bytes), { kind: 'control', message: m });
+    }
+  });
+
+  it('sends an initial map of any length as hello plus have messages that each parse', () => {
     fc.assert(
-      fc.property(message, (m) => {
-        // fast-check records have a null prototype; compare as plain objects.
-        assert.deepEqual(parseFrame(encodeControl(m)), { kind: 'control', message: { ...m } });
+      fc.property(fc.array(sequenceNumber, { maxLength: 3 * MAX_LIST_LENGTH + 5 }), (have) => {
+        const messages = availabilityMessages(PROTOCOL_VERSION, have);
+        assert.equal(messages[0]?.type, 'hello');
+        const announced: number[] = [];
+        for (const [index, m] of messages.entries()) {
+          const parsed = parseFrame(encodeControl(m));
+          assert.deepEqual(parsed, { kind: 'control', message: m });
+          if (m.type === 'hello') {
+            assert.equal(index, 0);
+            announced.push(...m.have);
+          } else {
+            assert.equal(m.type, 'have');
+            if (m.type === 'have') announced.push(...m.sequenceNumbers);
+          }
+        }
+        assert.deepEqual(announced, have);
       }),
-      { numRuns: 2000, seed: 42 },
+      { numRuns: 40, seed: 3 },
     );
   });
 
   it('parses back every data frame it encodes', () => {
     fc.assert(
-      fc.property(uint32, uint32, fc.uint8Array({ maxLength: 2048 }), (requestId, byteOffset, payload) => {
+      fc.property(uint32, uint32, chunk, (requestId, byteOffset, payload) => {
         const parsed = parseFrame(encodeData(requestId, byteOffset, payload));
         assert.equal(parsed.kind, 'data');
         if (parsed.kind !== 'data') return;
@@ -59,17 +163,107 @@ describe('peer protocol', () => {
     );
   });
 
-  it('keeps a full chunk within the message size limit', () => {
-    assert.equal(encodeData(1, 0, new Uint8Array(MAX_CHUNK_BYTES)).byteLength, MAX_MESSAGE_BYTES);
+  it('never reads a data chunk as control, even one whose payload is a control message', () => {
+    fc.assert(
+      fc.property(uint32, uint32, message, (requestId, byteOffset, m) => {
+        const payload = encodeControl(m).subarray(0, MAX_CHUNK_BYTES);
+        const bytes = encodeData(requestId, byteOffset, payload);
+        assert.equal(bytes[0], KIND_DATA);
+        assert.equal(parseFrame(bytes).kind, 'data');
+      }),
+      { numRuns: 300, seed: 8 },
+    );
   });
 
-  it('never throws and never accepts arbitrary bytes as a control message of unknown shape', () => {
+  it('never reads a control message as data', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 256 }), (bytes) => {
+      fc.property(message, (m) => assert.equal(parseFrame(encodeControl(m)).kind, 'control')),
+      { numRuns: 300, seed: 9 },
+    );
+  });
+
+  it('tells control from data by the first byte alone, for any bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 256 }), (bytes) => {
         const parsed = parseFrame(bytes);
-        assert.ok(['control', 'data', 'invalid'].includes(parsed.kind));
+        if (bytes[0] === KIND_CONTROL) assert.notEqual(parsed.kind, 'data');
+        else if (bytes[0] === KIND_DATA) assert.notEqual(parsed.kind, 'control');
+        else assert.equal(parsed.kind, 'invalid');
       }),
+      { numRuns: 3000, seed: 10 },
+    );
+  });
+
+  it('keeps every chunk within the message size limit, and a full chunk exactly at it', () => {
+    assert.equal(encodeData(1, 0, new Uint8Array(MAX_CHUNK_BYTES)).byteLength, MAX_MESSAGE_BYTES);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: MAX_CHUNK_BYTES }), (length) => {
+        const bytes = encodeData(0xffff_ffff, 0xffff_ffff, new Uint8Array(length));
+        assert.ok(bytes.byteLength <= MAX_MESSAGE_BYTES);
+        const parsed = parseFrame(bytes);
+        assert.ok(parsed.kind === 'data' && parsed.frame.payload.byteLength === length);
+      }),
+      { numRuns: 50, seed: 11 },
+    );
+  });
+
+  it('refuses to encode empty or oversized chunks and ids that are not uint32', () => {
+    assert.throws(() => encodeData(1, 0, new Uint8Array(MAX_CHUNK_BYTES + 1)), RangeError);
+    assert.throws(() => encodeData(1, 0, new Uint8Array(0)), RangeError);
+    assert.throws(() => encodeData(2 ** 32, 0, new Uint8Array(1)), RangeError);
+    assert.throws(() => encodeData(1, -1, new Uint8Array(1)), RangeError);
+    assert.throws(() => encodeData(1.5, 0, new Uint8Array(1)), RangeError);
+  });
+
+  it('never throws on arbitrary bytes: each is a well-formed message or a rejection with a reason', () => {
+    const bytes = fc.oneof(
+      fc.uint8Array({ maxLength: 256 }),
+      fc.uint8Array({ maxLength: 256 }).map((tail) => Uint8Array.of(KIND_CONTROL, ...tail)),
+      fc.uint8Array({ maxLength: 256 }).map((tail) => Uint8Array.of(KIND_DATA, ...tail)),
+      fc.string({ unit: 'binary', maxLength: 200 }).map((text) => Uint8Array.of(KIND_CONTROL, ...new TextEncoder().encode(text))),
+    );
+    fc.assert(
+      fc.property(bytes, (b) => assertWellFormed(parseFrame(b))),
       { numRuns: 5000, seed: 1 },
+    );
+  });
+
+  it('never throws on mutated valid frames: each is a well-formed message or a rejection', () => {
+    const mutation = fc.oneof(
+      fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
+      fc.record({ kind: fc.constant('set' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+      fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+      fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+    );
+    type Mutation = { readonly kind: string; readonly at: number; readonly bit?: number; readonly byte?: number };
+    const mutate = (frame: Uint8Array, mutations: readonly Mutation[]): Uint8Array => {
+      let bytes = Uint8Array.from(frame);
+      for (const m of mutations) {
+        const at = bytes.byteLength === 0 ? 0 : m.at % (bytes.byteLength + 1);
+        if (m.kind === 'flip' && at < bytes.byteLength) bytes[at] = (bytes[at] as number) ^ (1 << (m.bit ?? 0));
+        else if (m.kind === 'set' && at < bytes.byteLength) bytes[at] = m.byte ?? 0;
+        else if (m.kind === 'truncate') bytes = bytes.slice(0, at);
+        else if (m.kind === 'insert') bytes = Uint8Array.of(...bytes.subarray(0, at), m.byte ?? 0, ...bytes.subarray(at));
+      }
+      return bytes;
+    };
+    fc.assert(
+      fc.property(validFrame, fc.array(mutation, { minLength: 1, maxLength: 4 }), (frame, mutations) => {
+        assertWellFormed(parseFrame(mutate(frame, mutations)));
+      }),
+      { numRuns: 5000, seed: 2 },
+    );
+  });
+
+  it('never throws when a field of a valid message holds any JSON value: a well-formed message or a rejection', () => {
+    fc.assert(
+      fc.property(message, fc.string({ maxLength: 20 }), fc.jsonValue({ maxDepth: 3 }), (m, extraKey, value) => {
+        const keys = Object.keys(m);
+        const key = keys[extraKey.length % keys.length] as string;
+        assertWellFormed(parseFrame(controlFrame({ ...m, [key]: value })));
+        assertWellFormed(parseFrame(controlFrame({ ...m, [extraKey]: value })));
+      }),
+      { numRuns: 3000, seed: 5 },
     );
   });
 
@@ -77,30 +271,40 @@ describe('peer protocol', () => {
     const cases: unknown[] = [
       [],
       'hello',
+      null,
       { type: 'nope' },
       { type: 'hello', version: 1 },
       { type: 'hello', version: '1', have: [] },
       { type: 'have', sequenceNumbers: [-1] },
       { type: 'have', sequenceNumbers: [1.5] },
+      { type: 'have', sequenceNumbers: [2 ** 53] },
       { type: 'lost', sequenceNumbers: 'x' },
       { type: 'request', requestId: -1, sequenceNumber: 1 },
       { type: 'request', requestId: 2 ** 32, sequenceNumber: 1 },
-      { type: 'response', requestId: 1, sequenceNumber: 1, byteLength: 64 * 1024 * 1024 + 1 },
+      { type: 'response', requestId: 1, sequenceNumber: 1, byteLength: MAX_SEGMENT_BYTES + 1 },
       { type: 'cancel' },
-      { type: 'have', sequenceNumbers: Array.from({ length: 5000 }, (_, i) => i) },
+      { type: 'have', sequenceNumbers: Array.from({ length: MAX_LIST_LENGTH + 1 }, (_, i) => i) },
     ];
     for (const value of cases) {
-      const parsed = parseFrame(encodeJson(value));
+      const parsed = parseFrame(controlFrame(value));
       assert.equal(parsed.kind, 'invalid', JSON.stringify(value).slice(0, 80));
     }
   });
 
-  it('rejects empty, oversized, short, unknown-kind and non-UTF-8 frames', () => {
+  it('rejects -0, which its encoder never writes, so a parsed message is one it could have sent', () => {
+    const encode = (json: string): Uint8Array => Uint8Array.of(KIND_CONTROL, ...new TextEncoder().encode(json));
+    assert.equal(parseFrame(encode('{"type":"have","sequenceNumbers":[-0]}')).kind, 'invalid');
+    assert.equal(parseFrame(encode('{"type":"cancel","requestId":-0}')).kind, 'invalid');
+    assert.equal(parseFrame(encode('{"type":"cancel","requestId":0}')).kind, 'control');
+  });
+
+  it('rejects empty, oversized, payload-less, unknown-kind and non-UTF-8 frames', () => {
     assert.equal(parseFrame(new Uint8Array(0)).kind, 'invalid');
-    assert.equal(parseFrame(new Uint8Array(MAX_MESSAGE_BYTES + 1).fill(2)).kind, 'invalid');
-    assert.equal(parseFrame(Uint8Array.of(2, 0, 0)).kind, 'invalid');
+    assert.equal(parseFrame(new Uint8Array(MAX_MESSAGE_BYTES + 1).fill(KIND_DATA)).kind, 'invalid');
+    assert.equal(parseFrame(Uint8Array.of(KIND_DATA, 0, 0)).kind, 'invalid');
+    assert.equal(parseFrame(encodeData(1, 0, Uint8Array.of(1)).subarray(0, 9)).kind, 'invalid');
     assert.equal(parseFrame(Uint8Array.of(9, 1, 2)).kind, 'invalid');
-    assert.equal(parseFrame(Uint8Array.of(1, 0xff, 0xfe)).kind, 'invalid');
-    assert.equal(parseFrame(Uint8Array.of(1, 0x7b)).kind, 'invalid');
+    assert.equal(parseFrame(Uint8Array.of(KIND_CONTROL, 0xff, 0xfe)).kind, 'invalid');
+    assert.equal(parseFrame(Uint8Array.of(KIND_CONTROL, 0x7b)).kind, 'invalid');
   });
 });
