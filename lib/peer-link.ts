@@ -1,7 +1,10 @@
 import { P2PError } from './errors.ts';
 import type { PeerInfo } from './events.ts';
+import type { PeerUsefulness } from './peer-choice.ts';
 import type { PeerView } from './source-decision.ts';
+import { ewma } from './peer-choice.ts';
 import {
+  availabilityMessages,
   encodeControl,
   encodeData,
   MAX_CHUNK_BYTES,
@@ -53,6 +56,9 @@ export interface PeerDownloadProgress {
 
 interface PendingDownload {
   readonly sequenceNumber: number;
+  readonly requestedAtMs: number;
+  /** When the response header (or `absent`) arrived; null before. */
+  respondedAtMs: number | null;
   buffer: Uint8Array | null;
   loadedBytes: number;
   readonly onProgress: (progress: PeerDownloadProgress) => void;
@@ -73,6 +79,9 @@ const BACKPRESSURE_POLL_MS = 5;
 const MAX_FAILED_KEPT = 4;
 // Bounds memory a misbehaving peer can make us spend on its claims.
 const MAX_LOADING_CLAIMS = 256;
+// Below this, a download's duration says more about timer resolution than about the peer.
+const MIN_THROUGHPUT_SAMPLE_MS = 10;
+const MAX_REQUEST_ID = 0xffff_ffff;
 
 /** One connected peer in one swarm: availability, downloads from it, uploads to it. */
 export class PeerLink {
@@ -90,17 +99,23 @@ export class PeerLink {
   readonly #uploadsCancelled = new Set<number>();
   #nextRequestId = 1;
   #closed = false;
+  readonly #connectedAtMs: number;
+  #sentBytes = 0;
+  // Request → response header time and response throughput, smoothed; null until measured.
+  #rttMs: number | null = null;
+  #throughputBytesPerSecond: number | null = null;
 
   constructor(options: PeerLinkOptions) {
     this.#options = options;
     this.remotePeerId = options.remotePeerId;
+    this.#connectedAtMs = options.nowMs();
     const { peer } = options;
     peer.on('data', (data) => this.#onData(data));
     peer.on('close', () => this.#close(null));
     peer.on('error', (error) =>
       this.#close(new P2PError('peer-error', `peer ${this.remotePeerId}: ${error.message}`, { cause: error })),
     );
-    this.#send({ type: 'hello', version: PROTOCOL_VERSION, have: options.initialHave });
+    for (const message of availabilityMessages(PROTOCOL_VERSION, options.initialHave)) this.#send(message);
   }
 
   get closed(): boolean {
@@ -129,6 +144,23 @@ export class PeerLink {
         Math.abs(latest - sequenceNumber) <= NEARBY_SEGMENTS &&
         nowMs - this.#latestAtMs < NEARBY_FRESH_MS,
       activeDownloads: this.#downloads.size,
+      rttMs: this.#rttMs,
+      throughputBytesPerSecond: this.#throughputBytesPerSecond,
+    };
+  }
+
+  /** What the swarm weighs when it looks for a peer to replace. */
+  usefulness(held: ReadonlySet<number>): PeerUsefulness {
+    let offersWanted = false;
+    for (const sn of this.#remoteHave) if (!held.has(sn)) offersWanted = true;
+    for (const sn of this.#remoteLoading.keys()) if (!held.has(sn)) offersWanted = true;
+    return {
+      peerId: this.remotePeerId,
+      connectedForMs: this.#options.nowMs() - this.#connectedAtMs,
+      receivedBytes: this.#receivedBytes,
+      sentBytes: this.#sentBytes,
+      activeDownloads: this.#downloads.size,
+      offersWanted,
     };
   }
 
@@ -160,14 +192,23 @@ export class PeerLink {
     sequenceNumber: number,
     onProgress: (progress: PeerDownloadProgress) => void,
   ): { readonly promise: Promise<ArrayBuffer>; cancel(): void; partial(): PartialSegment | null } {
-    const requestId = this.#nextRequestId;
-    this.#nextRequestId = requestId >= 0xffff_fffe ? 1 : requestId + 1;
+    const requestId = this.#takeRequestId();
     const promise = new Promise<ArrayBuffer>((resolve, reject) => {
       if (this.#closed) {
         reject(new P2PError('peer-error', `peer ${this.remotePeerId} is closed`));
         return;
       }
-      this.#downloads.set(requestId, { sequenceNumber, buffer: null, loadedBytes: 0, onProgress, resolve, reject });
+      const requestedAtMs = this.#options.nowMs();
+      this.#downloads.set(requestId, {
+        sequenceNumber,
+        requestedAtMs,
+        respondedAtMs: null,
+        buffer: null,
+        loadedBytes: 0,
+        onProgress,
+        resolve,
+        reject,
+      });
       this.#send({ type: 'request', requestId, sequenceNumber });
     });
     const cancel = (): void => {
@@ -188,6 +229,14 @@ export class PeerLink {
 
   destroy(): void {
     this.#close(null);
+  }
+
+  // Ids are unique per connection: after wrapping around, skip any still in flight.
+  #takeRequestId(): number {
+    let requestId = this.#nextRequestId;
+    while (this.#downloads.has(requestId)) requestId = requestId >= MAX_REQUEST_ID ? 1 : requestId + 1;
+    this.#nextRequestId = requestId >= MAX_REQUEST_ID ? 1 : requestId + 1;
+    return requestId;
   }
 
   #close(error: P2PError | null): void {
@@ -266,6 +315,10 @@ export class PeerLink {
         this.#options.onAvailabilityChanged(this);
         return;
       case 'request':
+        if (this.#activeUploads.has(message.requestId)) {
+          this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId} reused request id ${message.requestId}`));
+          return;
+        }
         this.#noteActivity(message.sequenceNumber);
         void this.#upload(message.requestId, message.sequenceNumber);
         return;
@@ -276,6 +329,7 @@ export class PeerLink {
         const pending = this.#downloads.get(message.requestId);
         this.#remoteHave.delete(message.sequenceNumber);
         if (pending === undefined) return;
+        this.#noteResponse(pending);
         this.#downloads.delete(message.requestId);
         pending.reject(new P2PError('peer-error', `peer ${this.remotePeerId} does not have ${message.sequenceNumber}`));
         return;
@@ -288,6 +342,7 @@ export class PeerLink {
           return;
         }
         pending.buffer = new Uint8Array(message.byteLength);
+        this.#noteResponse(pending);
         this.#maybeFinish(message.requestId, pending);
         return;
       }
@@ -298,6 +353,12 @@ export class PeerLink {
     if (pending.loadedBytes === 0) return;
     this.#failed.set(requestId, pending);
     if (this.#failed.size > MAX_FAILED_KEPT) this.#failed.delete(this.#failed.keys().next().value as number);
+  }
+
+  #noteResponse(pending: PendingDownload): void {
+    const nowMs = this.#options.nowMs();
+    pending.respondedAtMs = nowMs;
+    this.#rttMs = ewma(this.#rttMs, nowMs - pending.requestedAtMs);
   }
 
   #noteActivity(sequenceNumber: number): void {
@@ -325,6 +386,11 @@ export class PeerLink {
     if (pending.buffer === null || pending.loadedBytes !== pending.buffer.byteLength) return;
     this.#downloads.delete(requestId);
     this.#remoteHave.add(pending.sequenceNumber);
+    const startMs = pending.respondedAtMs ?? pending.requestedAtMs;
+    const elapsedMs = Math.max(this.#options.nowMs() - startMs, MIN_THROUGHPUT_SAMPLE_MS);
+    if (pending.loadedBytes > 0) {
+      this.#throughputBytesPerSecond = ewma(this.#throughputBytesPerSecond, (pending.loadedBytes * 1000) / elapsedMs);
+    }
     pending.resolve(pending.buffer.buffer as ArrayBuffer);
   }
 
@@ -356,6 +422,7 @@ export class PeerLink {
       if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
       if (this.#closed || this.#uploadsCancelled.has(requestId)) return;
       this.#sendBytes(encodeData(requestId, offset, chunk));
+      this.#sentBytes += chunk.byteLength;
       this.#options.onUploaded(chunk.byteLength);
     }
   }

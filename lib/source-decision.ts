@@ -1,3 +1,4 @@
+import { choosePeer } from './peer-choice.ts';
 import { hash32 } from './shared/hash.ts';
 
 /** What the engine knows of one connected peer, for one segment. */
@@ -9,6 +10,10 @@ export interface PeerView {
   /** The peer recently announced segments close to this one (it is at this part of the stream). */
   readonly nearby: boolean;
   readonly activeDownloads: number;
+  /** Smoothed request → response time of this peer; null or absent until measured. */
+  readonly rttMs?: number | null;
+  /** Smoothed bytes per second of past downloads from this peer; null or absent until measured. */
+  readonly throughputBytesPerSecond?: number | null;
 }
 
 export type SourceDecision =
@@ -34,7 +39,8 @@ export interface Urgency {
 /**
  * Where to get a segment that is not cached, so that normally one viewer of a swarm fetches it
  * from the origin and the others get it from peers:
- * 1. a connected peer has it → that peer (the least busy);
+ * 1. a connected peer has it → the one expected to deliver soonest (`choosePeer`: measured
+ *    throughput and RTT, slowed by its running downloads; unmeasured peers get a neutral prior);
  * 2. a peer is fetching it over HTTP, or the swarm is still warming up (just joined, no peers
  *    yet) → wait for it;
  * 3. among this viewer and the peers that are at this part of the stream, one is the designated
@@ -51,10 +57,7 @@ export function decideSource(
   peers: readonly PeerView[],
   urgency: Urgency = { secondsUntilNeeded: null, httpWindowSeconds: Infinity },
 ): SourceDecision {
-  let best: PeerView | undefined;
-  for (const peer of peers) {
-    if (peer.has && (best === undefined || peer.activeDownloads < best.activeDownloads)) best = peer;
-  }
+  const best = choosePeer(peers.filter((peer) => peer.has));
   if (best !== undefined) return { kind: 'peer', peerId: best.peerId };
   if (urgency.secondsUntilNeeded !== null && urgency.secondsUntilNeeded > urgency.httpWindowSeconds) {
     return { kind: 'prefetch-wait' };

@@ -1,0 +1,130 @@
+// Which peer to download a segment from, and which connected peer to give up for a new one.
+// Pure functions of what the links measured, so the rules are tested directly.
+
+/** What peer choice knows of one peer that has the segment. */
+export interface PeerCandidate {
+  readonly peerId: string;
+  readonly activeDownloads: number;
+  /** Smoothed time from our request to the peer's response header; null until measured. */
+  readonly rttMs?: number | null;
+  /** Smoothed bytes per second of past downloads from this peer; null until measured. */
+  readonly throughputBytesPerSecond?: number | null;
+}
+
+/** Segment size peers are compared at when the real size is not known yet (2 s at ~2 Mb/s). */
+export const EXPECTED_SEGMENT_BYTES = 512 * 1024;
+// Priors used only when no candidate has been measured: then all unmeasured peers score alike
+// and active downloads decide, so these values only need to be plausible.
+const DEFAULT_RTT_MS = 50;
+const DEFAULT_THROUGHPUT_BYTES_PER_SECOND = 1_000_000;
+const MIN_THROUGHPUT_BYTES_PER_SECOND = 1;
+/** Weight of a new sample in the smoothed RTT and throughput of a peer. */
+export const EWMA_WEIGHT = 0.3;
+
+/** Exponentially weighted moving average: the first sample is taken as is; non-finite samples are ignored. */
+export function ewma(previous: number | null, sample: number, weight = EWMA_WEIGHT): number | null {
+  if (!Number.isFinite(sample) || sample < 0) return previous;
+  return previous === null ? sample : previous + weight * (sample - previous);
+}
+
+/** What an unmeasured peer is assumed to offer: the median of the measured candidates (neutral). */
+export interface PeerPrior {
+  readonly rttMs: number;
+  readonly throughputBytesPerSecond: number;
+}
+
+export function neutralPrior(candidates: readonly PeerCandidate[]): PeerPrior {
+  return {
+    rttMs: median(candidates.map((peer) => peer.rttMs)) ?? DEFAULT_RTT_MS,
+    throughputBytesPerSecond:
+      median(candidates.map((peer) => peer.throughputBytesPerSecond)) ?? DEFAULT_THROUGHPUT_BYTES_PER_SECOND,
+  };
+}
+
+/**
+ * How long a peer is expected to take to deliver `expectedBytes`: its RTT plus the transfer at its
+ * measured throughput, shared with the downloads already running from it (they split its uplink).
+ */
+export function expectedDeliveryMs(
+  peer: PeerCandidate,
+  prior: PeerPrior,
+  expectedBytes: number = EXPECTED_SEGMENT_BYTES,
+): number {
+  const rttMs = peer.rttMs ?? prior.rttMs;
+  const throughput = Math.max(peer.throughputBytesPerSecond ?? prior.throughputBytesPerSecond, MIN_THROUGHPUT_BYTES_PER_SECOND);
+  return rttMs + (expectedBytes * (peer.activeDownloads + 1) * 1000) / throughput;
+}
+
+/**
+ * The peer expected to deliver the segment soonest, among peers that have it. Unmeasured peers
+ * get the candidates' median as a prior, so a new peer is tried as soon as a measured one is
+ * slower or busier. Ties go to the earlier candidate.
+ * @example choosePeer(views.filter((view) => view.has))?.peerId
+ */
+export function choosePeer<T extends PeerCandidate>(
+  candidates: readonly T[],
+  expectedBytes: number = EXPECTED_SEGMENT_BYTES,
+): T | undefined {
+  const prior = neutralPrior(candidates);
+  let best: T | undefined;
+  let bestMs = Infinity;
+  for (const peer of candidates) {
+    const deliveryMs = expectedDeliveryMs(peer, prior, expectedBytes);
+    if (best === undefined || deliveryMs < bestMs) {
+      best = peer;
+      bestMs = deliveryMs;
+    }
+  }
+  return best;
+}
+
+/** What the swarm knows of a connected peer when it looks for one to replace. */
+export interface PeerUsefulness {
+  readonly peerId: string;
+  readonly connectedForMs: number;
+  /** Segment bytes this peer has delivered to us. */
+  readonly receivedBytes: number;
+  /** Segment bytes we have sent to this peer. */
+  readonly sentBytes: number;
+  readonly activeDownloads: number;
+  /** The peer has, or is fetching, a segment we do not hold. */
+  readonly offersWanted: boolean;
+}
+
+/** A peer gets this long to prove useful before it may be replaced. */
+export const USELESS_AFTER_MS = 30_000;
+
+/**
+ * A peer that has been connected a while, never delivered anything, is not delivering now and
+ * has nothing we lack. A peer we upload to is kept: it is useful to the swarm, which would
+ * otherwise send it to the origin.
+ */
+export function isUseless(peer: PeerUsefulness, uselessAfterMs: number = USELESS_AFTER_MS): boolean {
+  return (
+    peer.connectedForMs >= uselessAfterMs &&
+    peer.receivedBytes === 0 &&
+    peer.sentBytes === 0 &&
+    peer.activeDownloads === 0 &&
+    !peer.offersWanted
+  );
+}
+
+/** The peer to drop for a new one when the connection cap is reached: the longest-useless, or null. */
+export function choosePeerToReplace(
+  peers: readonly PeerUsefulness[],
+  uselessAfterMs: number = USELESS_AFTER_MS,
+): string | null {
+  let chosen: PeerUsefulness | null = null;
+  for (const peer of peers) {
+    if (isUseless(peer, uselessAfterMs) && (chosen === null || peer.connectedForMs > chosen.connectedForMs)) chosen = peer;
+  }
+  return chosen?.peerId ?? null;
+}
+
+function median(values: readonly (number | null | undefined)[]): number | null {
+  const known = values.filter((value): value is number => typeof value === 'number' && Number.isFinite(value));
+  if (known.length === 0) return null;
+  known.sort((a, b) => a - b);
+  const middle = known.length >> 1;
+  return known.length % 2 === 1 ? (known[middle] as number) : ((known[middle - 1] as number) + (known[middle] as number)) / 2;
+}

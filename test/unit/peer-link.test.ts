@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import type { P2PError } from '../../lib/errors.ts';
+import { PeerLink } from '../../lib/peer-link.ts';
+import { encodeControl, MAX_CHUNK_BYTES, MAX_LIST_LENGTH } from '../../lib/peer-protocol.ts';
+import { FakeDataChannel } from '../helpers/fake-data-channel.ts';
+
+interface Side {
+  readonly link: PeerLink;
+  readonly channel: FakeDataChannel;
+  closedWith: P2PError | null | undefined;
+}
+
+function linkedPair(
+  clock: { nowMs: number },
+  segments: ReadonlyMap<number, ArrayBuffer> = new Map(),
+  initialHave: readonly number[] = [...segments.keys()],
+): [Side, Side] {
+  const [channelA, channelB] = FakeDataChannel.pair();
+  const side = (name: string, channel: FakeDataChannel, have: readonly number[]): Side => {
+    const result: { closedWith: P2PError | null | undefined } = { closedWith: undefined };
+    const link = new PeerLink({
+      remotePeerId: name,
+      peer: channel,
+      initialHave: have,
+      getSegment: (sn) => segments.get(sn),
+      onUploaded: () => undefined,
+      nowMs: () => clock.nowMs,
+      onAvailabilityChanged: () => undefined,
+      onClosed: (_link, error) => {
+        result.closedWith = error;
+      },
+    });
+    return Object.assign(result, { link, channel });
+  };
+  // `a` downloads from `b`, which holds the segments.
+  return [side('b', channelA, []), side('a', channelB, initialHave)];
+}
+
+describe('PeerLink', () => {
+  it('measures RTT from request to response header and throughput from header to last byte, on its clock', async () => {
+    const clock = { nowMs: 1_000 };
+    const segment = new Uint8Array(3 * MAX_CHUNK_BYTES).fill(7).buffer;
+    const [a, b] = linkedPair(clock, new Map([[5, segment]]));
+    a.channel.deliverAll();
+    assert.deepEqual([a.link.view(5).rttMs, a.link.view(5).throughputBytesPerSecond], [null, null]);
+
+    const download = a.link.download(5, () => undefined);
+    b.channel.deliverOne(); // b reads the request and queues the response header and chunks
+    clock.nowMs += 40;
+    assert.ok(a.channel.deliverOne()); // the response header
+    assert.equal(a.link.view(5).rttMs, 40);
+    clock.nowMs += 100;
+    a.channel.deliverAll();
+    const data = await download.promise;
+    assert.equal(data.byteLength, segment.byteLength);
+    assert.equal(a.link.view(5).throughputBytesPerSecond, (segment.byteLength * 1000) / 100);
+    assert.equal(a.link.usefulness(new Set()).receivedBytes, segment.byteLength);
+    assert.equal(b.link.usefulness(new Set()).sentBytes, segment.byteLength);
+
+    // A second download smooths both figures.
+    const second = a.link.download(5, () => undefined);
+    b.channel.deliverOne();
+    clock.nowMs += 20;
+    a.channel.deliverOne();
+    clock.nowMs += 50;
+    a.channel.deliverAll();
+    await second.promise;
+    assert.equal(a.link.view(5).rttMs, 40 + 0.3 * (20 - 40));
+    const first = (segment.byteLength * 1000) / 100;
+    assert.equal(a.link.view(5).throughputBytesPerSecond, first + 0.3 * ((segment.byteLength * 1000) / 50 - first));
+    a.link.destroy();
+    b.link.destroy();
+  });
+
+  it('gives each request in flight its own id', () => {
+    const clock = { nowMs: 0 };
+    const [a, b] = linkedPair(clock, new Map([[1, new ArrayBuffer(10)]]));
+    a.channel.deliverAll();
+    b.channel.inbox.length = 0;
+    const downloads = [1, 1, 1].map(() => a.link.download(1, () => undefined));
+    const ids = b.channel.inbox.map((bytes) => JSON.parse(new TextDecoder().decode(bytes.subarray(1))).requestId as number);
+    assert.equal(new Set(ids).size, 3);
+    for (const download of downloads) {
+      download.cancel();
+      download.promise.catch(() => undefined);
+    }
+    a.link.destroy();
+    b.link.destroy();
+  });
+
+  it('drops a peer that reuses the id of a request it is still being served', () => {
+    const clock = { nowMs: 0 };
+    const [a, b] = linkedPair(clock, new Map([[1, new ArrayBuffer(10)]]));
+    a.channel.deliverAll();
+    const request = encodeControl({ type: 'request', requestId: 9, sequenceNumber: 1 });
+    b.channel.inbox.push(request, request);
+    b.channel.deliverOne();
+    b.channel.deliverOne();
+    assert.equal(b.link.closed, true);
+    assert.equal(b.closedWith?.code, 'peer-protocol');
+    a.link.destroy();
+  });
+
+  it('announces an initial map longer than one message as hello plus have, and the remote learns all of it', () => {
+    const clock = { nowMs: 0 };
+    const have = Array.from({ length: 2 * MAX_LIST_LENGTH + 3 }, (_, i) => 1_000_000_000 + i);
+    const [a, b] = linkedPair(clock, new Map(), have);
+    assert.equal(a.channel.inbox.length, 3);
+    a.channel.deliverAll();
+    assert.equal(a.closedWith, undefined);
+    assert.ok(have.every((sn) => a.link.has(sn)));
+    a.link.destroy();
+    b.link.destroy();
+  });
+
+  it('reports whether a peer has or fetches a segment we do not hold', () => {
+    const clock = { nowMs: 0 };
+    const [a, b] = linkedPair(clock, new Map(), [1, 2]);
+    a.channel.deliverAll();
+    assert.equal(a.link.usefulness(new Set([1, 2])).offersWanted, false);
+    assert.equal(a.link.usefulness(new Set([1])).offersWanted, true);
+    b.link.announceLoading(3);
+    a.channel.deliverAll();
+    assert.equal(a.link.usefulness(new Set([1, 2])).offersWanted, true);
+    clock.nowMs += 45_000;
+    assert.equal(a.link.usefulness(new Set([1, 2, 3])).connectedForMs, 45_000);
+    a.link.destroy();
+    b.link.destroy();
+  });
+});
