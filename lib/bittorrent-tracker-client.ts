@@ -2,12 +2,65 @@ import Client from 'bittorrent-tracker/client';
 import type { TrackerClient, TrackerClientFactory, TrackerClientOptions } from './tracker-client.ts';
 
 /**
+ * Unanswered offers are destroyed after this long. bittorrent-tracker's client keeps each one (an
+ * RTCPeerConnection, which Chrome frees slowly) for 50 s; an answer normally arrives within the
+ * two sides' ICE gathering (simple-peer gives up gathering after 5 s each), so 20 s is ample.
+ */
+export const UNANSWERED_OFFER_MS = 20_000;
+const OFFER_SWEEP_MS = 5_000;
+
+/** An offer in bittorrent-tracker's WebSocket tracker table (`WebSocketTracker.peers`: offer id → peer). */
+interface PendingOffer {
+  trackerTimeout?: unknown;
+  destroy(): void;
+}
+
+/**
+ * Destroy the offers that have waited `timeoutMs` for an answer, in the offer tables of
+ * bittorrent-tracker's trackers (`client._trackers[i].peers`, deleted there once answered).
+ * `firstSeenMs` remembers when a sweep first saw each offer. Anything not shaped as expected is
+ * left alone, so a changed client falls back to its own 50-s timeout. Returns how many it destroyed.
+ */
+export function sweepUnansweredOffers(
+  trackers: unknown,
+  firstSeenMs: WeakMap<object, number>,
+  nowMs: number,
+  timeoutMs: number = UNANSWERED_OFFER_MS,
+): number {
+  if (!Array.isArray(trackers)) return 0;
+  let destroyed = 0;
+  for (const tracker of trackers as unknown[]) {
+    const offers = typeof tracker === 'object' && tracker !== null ? (tracker as { peers?: unknown }).peers : null;
+    if (typeof offers !== 'object' || offers === null) continue;
+    const table = offers as Record<string, unknown>;
+    for (const [offerId, offer] of Object.entries(table)) {
+      if (!isPendingOffer(offer)) continue;
+      const seenMs = firstSeenMs.get(offer);
+      if (seenMs === undefined) {
+        firstSeenMs.set(offer, nowMs);
+      } else if (nowMs - seenMs >= timeoutMs) {
+        clearTimeout(offer.trackerTimeout as ReturnType<typeof setTimeout>);
+        offer.trackerTimeout = null;
+        // Deleted before destroy, as the client's own timeout does, so a late answer finds nothing.
+        delete table[offerId];
+        offer.destroy();
+        destroyed++;
+      }
+    }
+  }
+  return destroyed;
+}
+
+const isPendingOffer = (value: unknown): value is PendingOffer =>
+  typeof value === 'object' && value !== null && typeof (value as { destroy?: unknown }).destroy === 'function';
+
+/**
  * The tracker client of the WebTorrent family: WebSocket signalling, WebRTC peers
  * (@thaunknown/simple-peer). `wrtc` is a WebRTC implementation for Node; browsers need none.
  */
 export function createBittorrentTrackerClientFactory(wrtc?: unknown): TrackerClientFactory {
-  return (options: TrackerClientOptions): TrackerClient =>
-    new Client({
+  return (options: TrackerClientOptions): TrackerClient => {
+    const client = new Client({
       infoHash: options.infoHashHex,
       peerId: options.peerIdHex,
       announce: [...options.announceUrls],
@@ -16,5 +69,25 @@ export function createBittorrentTrackerClientFactory(wrtc?: unknown): TrackerCli
       rtcConfig: options.rtcConfig,
       getAnnounceOpts: options.getAnnounceParameters,
       ...(wrtc === undefined ? {} : { wrtc }),
-    }) as unknown as TrackerClient;
+    });
+    const firstSeenMs = new WeakMap<object, number>();
+    let sweepTimer: ReturnType<typeof setInterval> | null = null;
+    return {
+      on(event: string, listener: (...args: never[]) => void) {
+        client.on(event, listener);
+        return this;
+      },
+      start() {
+        client.start();
+        sweepTimer ??= setInterval(() => {
+          sweepUnansweredOffers((client as unknown as { _trackers?: unknown })._trackers, firstSeenMs, Date.now());
+        }, OFFER_SWEEP_MS);
+      },
+      destroy() {
+        if (sweepTimer !== null) clearInterval(sweepTimer);
+        sweepTimer = null;
+        client.destroy();
+      },
+    };
+  };
 }

@@ -1,4 +1,5 @@
 import { P2PError } from './errors.ts';
+import { choosePeerToReplace } from './peer-choice.ts';
 import { PeerLink } from './peer-link.ts';
 import { wireIdToHex } from './shared/swarm-id.ts';
 import type { PeerInfo } from './events.ts';
@@ -51,8 +52,11 @@ export class Swarm {
       getAnnounceParameters: () => {
         const { uploaded, downloaded } = options.transferredBytes();
         const free = options.maxPeers - this.#links.size - this.#connecting.size;
-        // bittorrent-tracker's client never sends an announce with zero offers, so ask for one.
-        return { numwant: Math.max(1, Math.min(options.offersPerAnnounce, free)), uploaded, downloaded, left: 1 };
+        // Every offer is an RTCPeerConnection until answered or timed out: at the cap, offer one
+        // only when a useless peer could make room for it (bittorrent-tracker's WebSocket client
+        // sends an announce with no offers when numwant is 0).
+        const wanted = free > 0 ? free : this.#replaceablePeer() === null ? 0 : 1;
+        return { numwant: Math.min(options.offersPerAnnounce, wanted), uploaded, downloaded, left: 1 };
       },
     });
     this.#client.on('peer', (peer) => this.#onSignalledPeer(peer));
@@ -104,10 +108,26 @@ export class Swarm {
     this.#client.destroy();
   }
 
+  // A connected peer that stayed useless (see `isUseless`), if any.
+  #replaceablePeer(): PeerLink | null {
+    const held = new Set(this.#options.heldSequenceNumbers());
+    const peerId = choosePeerToReplace([...this.#links.values()].map((link) => link.usefulness(held)));
+    return peerId === null ? null : (this.#links.get(peerId) ?? null);
+  }
+
   #onSignalledPeer(peer: SignalledPeer): void {
-    if (this.#destroyed || this.#links.size + this.#connecting.size >= this.#options.maxPeers) {
+    if (this.#destroyed) {
       destroyQuietly(peer);
       return;
+    }
+    if (this.#links.size + this.#connecting.size >= this.#options.maxPeers) {
+      // At the cap a new peer on offer replaces one that stayed useless; otherwise it is refused.
+      const replaced = this.#replaceablePeer();
+      if (replaced === null) {
+        destroyQuietly(peer);
+        return;
+      }
+      replaced.destroy();
     }
     this.#connecting.add(peer);
     const settle = (): void => {

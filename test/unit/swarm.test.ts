@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { USELESS_AFTER_MS } from '../../lib/peer-choice.ts';
+import { encodeControl, PROTOCOL_VERSION } from '../../lib/peer-protocol.ts';
+import { Swarm } from '../../lib/swarm.ts';
+import type { AnnounceParameters, SignalledPeer, TrackerClient, TrackerClientOptions } from '../../lib/tracker-client.ts';
+import { FakeDataChannel } from '../helpers/fake-data-channel.ts';
+
+const SWARM_ID = 'swarm-id-of-20-chars';
+const hex = (text: string): string => Buffer.from(text, 'latin1').toString('hex');
+
+class FakeTrackerClient implements TrackerClient {
+  readonly #peerListeners: ((peer: SignalledPeer) => void)[] = [];
+  destroyed = false;
+  on(event: string, listener: (...args: never[]) => void): this {
+    if (event === 'peer') this.#peerListeners.push(listener as (peer: SignalledPeer) => void);
+    return this;
+  }
+  start(): void {}
+  destroy(): void {
+    this.destroyed = true;
+  }
+  /** A remote peer on offer; returns the local end of its (already connected) channel. */
+  offer(remotePeerId: string, connect = true): FakeDataChannel {
+    const [local] = FakeDataChannel.pair();
+    local.id = hex(remotePeerId);
+    for (const listener of this.#peerListeners) listener(local);
+    if (connect && !local.destroyed) local.emit('connect');
+    return local;
+  }
+}
+
+function makeSwarm(maxPeers: number, held: readonly number[] = []) {
+  const clock = { nowMs: 0 };
+  const client = new FakeTrackerClient();
+  let announce: (() => AnnounceParameters) | null = null;
+  const closed: string[] = [];
+  const swarm = new Swarm({
+    swarmId: SWARM_ID,
+    peerId: 'local-peer-id-20-chr',
+    trackerUrls: ['ws://tracker.invalid'],
+    iceServers: [],
+    maxPeers,
+    offersPerAnnounce: 5,
+    connectTimeoutMs: 1_000,
+    createTrackerClient: (options: TrackerClientOptions) => {
+      announce = options.getAnnounceParameters;
+      return client;
+    },
+    heldSequenceNumbers: () => held,
+    getSegment: () => undefined,
+    transferredBytes: () => ({ uploaded: 0, downloaded: 0 }),
+    onUploaded: () => undefined,
+    nowMs: () => clock.nowMs,
+    uploadDelayMs: () => 0,
+    onAvailabilityChanged: () => undefined,
+    onPeerConnected: () => undefined,
+    onPeerClosed: (_swarmId, remotePeerId) => closed.push(remotePeerId),
+    onError: (error) => assert.fail(error),
+  });
+  const numwant = (): number => (announce as unknown as () => AnnounceParameters)().numwant;
+  return { swarm, client, clock, closed, numwant };
+}
+
+/** The remote end of a link announces segments (as its hello). */
+function remoteAnnounces(local: FakeDataChannel, have: number[]): void {
+  local.remote?.send(encodeControl({ type: 'hello', version: PROTOCOL_VERSION, have }));
+  local.deliverOne();
+}
+
+describe('Swarm: connection cap and useless peers', () => {
+  it('offers connections for free slots only, and one more at the cap only when a peer could be replaced', () => {
+    const { swarm, client, clock, numwant } = makeSwarm(2);
+    assert.equal(numwant(), 2);
+    client.offer('peer-1');
+    assert.equal(numwant(), 1);
+    client.offer('peer-2');
+    assert.equal(numwant(), 0);
+    clock.nowMs += USELESS_AFTER_MS;
+    assert.equal(numwant(), 1);
+    swarm.destroy();
+    assert.equal(client.destroyed, true);
+  });
+
+  it('replaces the peer that stayed useless longest when a new peer is on offer at the cap', () => {
+    const { swarm, client, clock, closed } = makeSwarm(2);
+    const first = client.offer('peer-1');
+    clock.nowMs += 10_000;
+    client.offer('peer-2');
+    clock.nowMs += USELESS_AFTER_MS;
+    const third = client.offer('peer-3');
+    assert.equal(first.destroyed, true);
+    assert.equal(third.destroyed, false);
+    assert.deepEqual(closed, ['peer-1']);
+    assert.deepEqual(
+      swarm.peerInfos().map((info) => info.peerId),
+      ['peer-2', 'peer-3'],
+    );
+    swarm.destroy();
+  });
+
+  it('refuses a new peer at the cap while every connected peer is new or has what we lack', () => {
+    const { swarm, client, clock, closed } = makeSwarm(2, [1, 2]);
+    const useful = client.offer('peer-1');
+    remoteAnnounces(useful, [1, 2, 3]);
+    const caughtUp = client.offer('peer-2');
+    remoteAnnounces(caughtUp, [1, 2]);
+    clock.nowMs += USELESS_AFTER_MS - 1;
+    assert.equal(client.offer('peer-3').destroyed, true, 'peer-2 has had too little time to prove useful');
+    clock.nowMs += 1;
+    assert.equal(client.offer('peer-4').destroyed, false, 'peer-2 has nothing we lack');
+    assert.deepEqual(closed, ['peer-2']);
+    assert.equal(client.offer('peer-5').destroyed, true, 'peer-1 has segment 3, which we lack; peer-4 is new');
+    assert.equal(swarm.peerCount, 2);
+    swarm.destroy();
+  });
+
+  it('shows measured RTT and throughput in its peer views (null until measured)', () => {
+    const { swarm, client } = makeSwarm(2);
+    const local = client.offer('peer-1');
+    remoteAnnounces(local, [4]);
+    const [view] = swarm.views(4);
+    assert.equal(view?.has, true);
+    assert.equal(view?.rttMs, null);
+    assert.equal(view?.throughputBytesPerSecond, null);
+    swarm.destroy();
+  });
+});
