@@ -27,18 +27,15 @@ export function sweepUnansweredOffers(
   nowMs: number,
   timeoutMs: number = UNANSWERED_OFFER_MS,
 ): number {
-  if (!Array.isArray(trackers)) return 0;
   let destroyed = 0;
-  for (const tracker of trackers as unknown[]) {
-    const offers = typeof tracker === 'object' && tracker !== null ? (tracker as { peers?: unknown }).peers : null;
-    if (typeof offers !== 'object' || offers === null) continue;
-    const table = offers as Record<string, unknown>;
-    for (const [offerId, offer] of Object.entries(table)) {
-      if (!isPendingOffer(offer)) continue;
+  for (const tracker of Array.isArray(trackers) ? (trackers as unknown[]) : []) {
+    const table = (tracker as { peers?: Record<string, unknown> } | null)?.peers ?? {};
+    for (const offerId in table) {
+      const offer = table[offerId] as Partial<PendingOffer> | null;
+      if (typeof offer?.destroy !== 'function') continue;
       const seenMs = firstSeenMs.get(offer);
-      if (seenMs === undefined) {
-        firstSeenMs.set(offer, nowMs);
-      } else if (nowMs - seenMs >= timeoutMs) {
+      if (seenMs === undefined) firstSeenMs.set(offer, nowMs);
+      else if (nowMs - seenMs >= timeoutMs) {
         clearTimeout(offer.trackerTimeout as ReturnType<typeof setTimeout>);
         offer.trackerTimeout = null;
         // Deleted before destroy, as the client's own timeout does, so a late answer finds nothing.
@@ -50,9 +47,6 @@ export function sweepUnansweredOffers(
   }
   return destroyed;
 }
-
-const isPendingOffer = (value: unknown): value is PendingOffer =>
-  typeof value === 'object' && value !== null && typeof (value as { destroy?: unknown }).destroy === 'function';
 
 /**
  * The tracker client of the WebTorrent family: WebSocket signalling, WebRTC peers
