@@ -2,6 +2,7 @@ import type { PeerCDNConfig } from './config.ts';
 import { P2PError } from './errors.ts';
 import type { PeerCDNEvents, PeerCDNStats, PeerInfo, SegmentSource } from './events.ts';
 import type { PartialSegment, PeerDownloadProgress } from './peer-link.ts';
+import { updateHttpThroughput, type HttpThroughput, type TransferTimings } from './loader-stats.ts';
 import { SegmentCache, type CachedSegment } from './segment-cache.ts';
 import { createPeerId } from './shared/swarm-id.ts';
 import { decideSource, type SourceDecision } from './source-decision.ts';
@@ -68,6 +69,7 @@ export class Engine {
   readonly #availabilityWaiters = new Map<string, Set<() => void>>();
   #playhead: Playhead | null = null;
   #startupStartSeconds: number | null = null;
+  #httpThroughput: HttpThroughput | null = null;
   #counters = {
     httpBytes: 0,
     p2pBytes: 0,
@@ -205,6 +207,15 @@ export class Engine {
       if (stored && isNew && this.uploading) this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
     }
     this.events.emit('segment-loaded', { source, swarmId, sequenceNumber, byteLength: bytes, durationMs, peerId });
+  }
+
+  /** What this viewer's HTTP segment loads achieved lately (for the stats reported to ABR). */
+  get httpThroughput(): HttpThroughput | null {
+    return this.#httpThroughput;
+  }
+
+  httpTransferMeasured(timings: TransferTimings): void {
+    this.#httpThroughput = updateHttpThroughput(this.#httpThroughput, timings);
   }
 
   /** Count bytes that came over HTTP without a cacheable segment (byte ranges, init segments). */

@@ -10,6 +10,7 @@ import type {
 import type { Engine, PeerDownload } from './engine.ts';
 import type { PartialSegment } from './peer-link.ts';
 import { P2PError } from './errors.ts';
+import { reportCacheHit, reportPeerTransfer, type ReportedTimings } from './loader-stats.ts';
 import { deriveSwarmId, stripUrlQuery } from './shared/swarm-id.ts';
 
 type FragmentCallbacks = LoaderCallbacks<FragmentLoaderContext>;
@@ -59,10 +60,9 @@ export function swarmIdOfPlaylist(playlistUrl: string, type: string, level: numb
  * Build the `fLoader` class for hls.js. Each fragment: local cache, then a connected peer that
  * has it, then HTTP through hls.js's own default loader (`config.loader`).
  *
- * Stats reported to hls.js (its ABR reads them):
- * - HTTP: measured by hls.js's own loader, untouched.
- * - peer: real request start, first chunk and end times, bytes received.
- * - cache hit: the timings of the segment's original download, so a hit never looks like infinite bandwidth.
+ * Stats reported to hls.js (its ABR reads them) follow the rule in loader-stats.ts: HTTP as
+ * hls.js measured it; a peer transfer at its real pace, or at HTTP's measured pace when that is
+ * faster; a cache hit as its original transfer.
  */
 export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstructor {
   return class PeerCDNFragmentLoader implements Loader<FragmentLoaderContext> {
@@ -93,9 +93,8 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
       engine.joinSwarm(swarmId);
       const cached = engine.cached(swarmId, sequenceNumber);
       if (cached !== undefined) {
-        const now = performance.now();
         // hls.js transfers the buffer to its transmux worker (detaching it): hand it a copy.
-        this.#succeed(cached.data.slice(0), now - cached.downloadMs, now - cached.downloadMs, now);
+        this.#succeed(cached.data.slice(0), reportCacheHit(cached.downloadMs, performance.now()));
         engine.segmentLoaded({ source: 'cache', swarmId, sequenceNumber, data: cached.data, durationMs: cached.downloadMs, peerId: null, startSeconds: context.frag.start });
         return;
       }
@@ -198,18 +197,19 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
       peerId: string,
     ): boolean {
       const stats = this.stats;
-      const download = engine.downloadFromPeer(swarmId, peerId, sequenceNumber, (progress) => {
-        if (stats.loading.first === 0) stats.loading.first = performance.now();
-        stats.loaded = progress.loadedBytes;
-        stats.total = progress.totalBytes;
+      // Progress stays out of hls.js's stats until the end (see loader-stats.ts): our own
+      // deadlines below move a slow peer transfer to HTTP.
+      let firstByteMs = 0;
+      const download = engine.downloadFromPeer(swarmId, peerId, sequenceNumber, () => {
+        if (firstByteMs === 0) firstByteMs = performance.now();
         stats.chunkCount += 1;
       });
       if (download === null) return false;
       this.#peerDownload = download;
-      stats.loading.start = performance.now();
+      const startMs = performance.now();
       const policy = config.loadPolicy;
-      const firstByteMs = Math.min(engine.config.peerFirstByteTimeoutMs, policy.maxTimeToFirstByteMs);
-      const loadMs = Math.min(engine.config.peerLoadTimeoutMs, policy.maxLoadTimeMs);
+      const firstByteTimeoutMs = Math.min(engine.config.peerFirstByteTimeoutMs, policy.maxTimeToFirstByteMs);
+      const loadTimeoutMs = Math.min(engine.config.peerLoadTimeoutMs, policy.maxLoadTimeMs);
       const fallBack = (error: P2PError): void => {
         if (this.#finished || this.#peerDownload !== download) return;
         this.#peerDownload = null;
@@ -226,13 +226,13 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
       };
       this.#timers.push(
         setTimeout(() => {
-          if (stats.loading.first === 0) {
-            fallBack(new P2PError('peer-timeout', `peer ${download.peerId} sent no bytes of ${sequenceNumber} in ${firstByteMs} ms`));
+          if (firstByteMs === 0) {
+            fallBack(new P2PError('peer-timeout', `peer ${download.peerId} sent no bytes of ${sequenceNumber} in ${firstByteTimeoutMs} ms`));
           }
-        }, firstByteMs),
+        }, firstByteTimeoutMs),
         setTimeout(
-          () => fallBack(new P2PError('peer-timeout', `peer ${download.peerId} did not deliver ${sequenceNumber} in ${loadMs} ms`)),
-          loadMs,
+          () => fallBack(new P2PError('peer-timeout', `peer ${download.peerId} did not deliver ${sequenceNumber} in ${loadTimeoutMs} ms`)),
+          loadTimeoutMs,
         ),
       );
       download.promise.then(
@@ -240,9 +240,10 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
           if (this.#finished || this.#peerDownload !== download) return;
           this.#peerDownload = null;
           this.#clearTimers();
-          const end = performance.now();
-          this.#succeed(data, stats.loading.start, stats.loading.first || end, end);
-          engine.segmentLoaded({ source: 'peer', swarmId, sequenceNumber, data, durationMs: end - stats.loading.start, peerId: download.peerId, startSeconds: context.frag.start });
+          const endMs = performance.now();
+          const measured = { startMs, firstByteMs: firstByteMs || endMs, endMs, bytes: data.byteLength };
+          this.#succeed(data, reportPeerTransfer(measured, engine.httpThroughput));
+          engine.segmentLoaded({ source: 'peer', swarmId, sequenceNumber, data, durationMs: endMs - startMs, peerId: download.peerId, startSeconds: context.frag.start });
         },
         (error: unknown) =>
           fallBack(
@@ -277,6 +278,8 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
         onSuccess: (response, stats, ctx, networkDetails) => {
           this.#finished = true;
           const { data } = response;
+          const { loading } = stats;
+          engine.httpTransferMeasured({ startMs: loading.start, firstByteMs: loading.first, endMs: loading.end, bytes: stats.loaded });
           if (data instanceof ArrayBuffer) {
             const sequenceNumber = ctx.frag.sn;
             if (swarmId !== null && typeof sequenceNumber === 'number' && !engine.destroyed) {
@@ -335,7 +338,7 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
       });
     }
 
-    #succeed(data: ArrayBuffer, startMs: number, firstMs: number, endMs: number): void {
+    #succeed(data: ArrayBuffer, { startMs, firstMs, endMs }: ReportedTimings): void {
       const { context } = this;
       const callbacks = this.#callbacks;
       if (context === null || callbacks === null) return;

@@ -7,7 +7,11 @@ export interface ViewerSnapshot {
   readonly stalls: number;
   readonly fatalErrors: string[];
   readonly playedSeconds: number;
-  readonly segments: { source: string; sequenceNumber: number; byteLength: number }[];
+  readonly segments: { source: string; sequenceNumber: number; byteLength: number; swarmId: string; durationMs: number }[];
+  /** Renditions hls.js switched to, in order. */
+  readonly levelsSwitched: number[];
+  /** hls.js's bandwidth estimate, bits per second. */
+  readonly bandwidthEstimate: number;
   readonly stats: { httpBytes: number; p2pBytes: number; uploadedBytes: number; connectedPeers: number } | null;
 }
 
@@ -22,6 +26,8 @@ export interface ViewerOptions {
   readonly viewerId: string;
   /** Fixed rendition index, or -1 for hls.js's ABR. */
   readonly level?: number;
+  /** Page query parameters beyond these (see the page's header comment). */
+  readonly extraQuery?: Readonly<Record<string, string>>;
 }
 
 /** Open test/browser/pages/viewer.html in a window of its own, playing through peercdn. */
@@ -32,6 +38,7 @@ export async function openViewerPage(browser: Browser, options: ViewerOptions): 
     tracker: options.trackerUrl,
     viewer: options.viewerId,
     level: String(options.level ?? 0),
+    ...options.extraQuery,
   });
   await page.goto(`${options.originUrl}/pages/viewer.html?${query.toString()}`);
   return page;

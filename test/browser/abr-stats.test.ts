@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import type { Page } from 'puppeteer-core';
+import { launchChromium, type LaunchedChromium } from '../helpers/chromium.ts';
+import { startStack, type Stack } from '../helpers/stack.ts';
+import { openViewerPage, sourceLine, stopViewerPage, waitPlayed } from '../helpers/viewer-page.ts';
+
+// The sample's top rendition (240p) as its master playlist declares it, bits per second.
+const TOP_LEVEL = 1;
+const TOP_LEVEL_BITRATE = 565_400;
+// B's ABR keeps a rendition while estimate × this factor covers its bitrate (hls.js's
+// abrBandWidthFactor; 0.3 asks for 3.3 times the bitrate, so a peer well above real time is still "slow").
+const ABR_FACTOR = 0.3;
+// A serves peers at 100 KB/s: faster than the rendition plays (~70 KB/s) but below what B's ABR
+// needs to keep it (565 kb/s / 0.3 ≈ 236 KB/s). HTTP on loopback is far faster.
+const UPLOAD_CAP_BYTES_PER_SECOND = 100_000;
+
+describe('hls.js ABR fed by peercdn\'s loader stats, on the two-rendition sample', function () {
+  this.timeout(240_000);
+  let stack: Stack | undefined;
+  let chromium: LaunchedChromium | undefined;
+  const pages: Page[] = [];
+
+  before(async () => {
+    stack = await startStack();
+    chromium = await launchChromium();
+    await chromium.allowWebRtc(stack.origin.url);
+  });
+
+  after(async () => {
+    for (const page of pages.splice(0)) await page.close().catch(() => undefined);
+    await chromium?.close();
+    await stack?.close();
+  });
+
+  it('keeps the top rendition while a slow peer delivers it and HTTP is fast', async () => {
+    assert.ok(stack !== undefined && chromium !== undefined);
+    const common = { originUrl: stack.origin.url, trackerUrl: stack.trackerUrl, mode: 'vod' as const };
+    const seeder = await openViewerPage(chromium.browser, {
+      ...common,
+      viewerId: 'abr-seeder',
+      level: TOP_LEVEL,
+      extraQuery: { uploadCap: String(UPLOAD_CAP_BYTES_PER_SECOND) },
+    });
+    pages.push(seeder);
+    await waitPlayed(seeder, 4);
+    const viewer = await openViewerPage(chromium.browser, {
+      ...common,
+      viewerId: 'abr-viewer',
+      level: -1,
+      extraQuery: { startLevel: String(TOP_LEVEL), abrFactor: String(ABR_FACTOR) },
+    });
+    pages.push(viewer);
+    await waitPlayed(viewer, 14);
+    const b = await stopViewerPage(viewer);
+    await stopViewerPage(seeder);
+
+    const fromPeer = b.segments.filter((segment) => segment.source === 'peer');
+    const peerBytes = fromPeer.reduce((sum, segment) => sum + segment.byteLength, 0);
+    const peerMs = fromPeer.reduce((sum, segment) => sum + segment.durationMs, 0);
+    const peerBitsPerSecond = peerMs > 0 ? (peerBytes * 8000) / peerMs : 0;
+    console.log(
+      `      peer pace ${Math.round(peerBitsPerSecond / 1000)} kb/s over ${fromPeer.length} segments; ` +
+        `levels switched ${JSON.stringify(b.levelsSwitched)}; estimate ${Math.round(b.bandwidthEstimate / 1000)} kb/s; ${sourceLine(b)}`,
+    );
+
+    assert.deepEqual(b.fatalErrors, []);
+    assert.equal(b.stalls, 0, 'the viewer stalled');
+    assert.ok(fromPeer.length >= 3, `only ${fromPeer.length} segments came from the peer`);
+    // The peer really was too slow for this rendition by B's own ABR rule, so the test would fail
+    // if peercdn reported the peer's pace as the network's.
+    assert.ok(peerBitsPerSecond * ABR_FACTOR < TOP_LEVEL_BITRATE, `the peer was not slow: ${peerBitsPerSecond} b/s`);
+    assert.ok(b.levelsSwitched.length > 0, 'hls.js reported no rendition');
+    assert.ok(b.levelsSwitched.every((level) => level === TOP_LEVEL), `ABR left the top rendition: ${JSON.stringify(b.levelsSwitched)}`);
+    assert.ok(b.bandwidthEstimate * ABR_FACTOR >= TOP_LEVEL_BITRATE, `estimate ${b.bandwidthEstimate} b/s`);
+  });
+});
