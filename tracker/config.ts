@@ -1,5 +1,8 @@
 // Settings of a tracker process: frozen defaults, partial overrides, validation naming the key.
+import { checkOriginPattern } from './access.ts';
+import { LOG_LEVELS, type LogLevel } from './log.ts';
 import { MAX_MESSAGE_BYTES, MAX_OFFERS_PER_ANNOUNCE } from './protocol.ts';
+import { MIN_SWARM_TOKEN_SECRET_CHARS, infoHashToWireId } from './token.ts';
 
 /** Settings of a tracker; each can come from a flag, the environment or a JSON file (see cli.ts). */
 export interface TrackerConfig {
@@ -19,6 +22,22 @@ export interface TrackerConfig {
   readonly maxOffersPerAnnounce: number;
   /** Most peer ids one socket may hold over all swarms (a page with many players shares one socket). */
   readonly maxPeersPerConnection: number;
+  /** Most offers relayed per announce, whatever numwant asks for (the client's offers beyond it are dropped). */
+  readonly maxNumwant: number;
+  /** Browser origins allowed to connect (`https://example.com`, `https://*.example.com`); empty allows all. */
+  readonly allowedOrigins: readonly string[];
+  /** Info hashes anyone may join (40 hex characters or 20-character wire ids); with no secret either, all are open. */
+  readonly allowedInfoHashes: readonly string[];
+  /** HMAC-SHA256 secret of swarm tokens (see token.ts); empty turns tokens off. */
+  readonly swarmTokenSecret: string;
+  /** Open WebSockets per remote address (IPv6: per /64); 0 means no cap. */
+  readonly maxConnectionsPerAddress: number;
+  /** Sustained announces (and scrapes) per second one connection may send. */
+  readonly announceRatePerSecond: number;
+  /** Announces one connection may send back to back before the rate applies. */
+  readonly announceBurst: number;
+  /** Structured log lines at or above this level go to stdout; `off` silences them. */
+  readonly logLevel: LogLevel;
 }
 
 export const DEFAULT_TRACKER_CONFIG: TrackerConfig = Object.freeze({
@@ -31,12 +50,39 @@ export const DEFAULT_TRACKER_CONFIG: TrackerConfig = Object.freeze({
   maxMessageBytes: MAX_MESSAGE_BYTES,
   maxOffersPerAnnounce: MAX_OFFERS_PER_ANNOUNCE,
   maxPeersPerConnection: 100,
+  maxNumwant: MAX_OFFERS_PER_ANNOUNCE,
+  allowedOrigins: Object.freeze([]),
+  allowedInfoHashes: Object.freeze([]),
+  swarmTokenSecret: '',
+  // Off by default: behind a reverse proxy every connection comes from the proxy's address.
+  maxConnectionsPerAddress: 0,
+  // A client announces every announceIntervalSeconds per swarm; a burst covers a page joining several swarms at once.
+  announceRatePerSecond: 1,
+  announceBurst: 20,
+  logLevel: 'info',
 });
 
 const integerIn =
   (min: number, max: number) =>
   (value: unknown): string | null =>
     typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? null : `must be an integer from ${min} to ${max}`;
+
+const numberIn =
+  (min: number, max: number) =>
+  (value: unknown): string | null =>
+    typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max ? null : `must be a number from ${min} to ${max}`;
+
+/** An array whose entries all pass `check`; the problem names the first bad entry's index. */
+const listOf =
+  (check: (entry: string) => string | null) =>
+  (value: unknown): string | null => {
+    if (!Array.isArray(value)) return 'must be an array of strings';
+    for (const [i, entry] of value.entries()) {
+      const problem = typeof entry === 'string' ? check(entry) : 'must be a string';
+      if (problem !== null) return `entry ${i} (${JSON.stringify(entry)}) ${problem}`;
+    }
+    return null;
+  };
 
 const CHECKS: { readonly [K in keyof TrackerConfig]: (value: unknown) => string | null } = {
   host: (value) => (typeof value === 'string' && value.length > 0 ? null : 'must be a non-empty host name or address'),
@@ -48,6 +94,15 @@ const CHECKS: { readonly [K in keyof TrackerConfig]: (value: unknown) => string 
   maxMessageBytes: integerIn(1024, 1024 * 1024),
   maxOffersPerAnnounce: integerIn(1, 50),
   maxPeersPerConnection: integerIn(1, 10_000),
+  maxNumwant: integerIn(0, 50),
+  allowedOrigins: listOf(checkOriginPattern),
+  allowedInfoHashes: listOf((entry) => (infoHashToWireId(entry) === null ? 'must be 40 hex characters or a 20-character wire id' : null)),
+  swarmTokenSecret: (value) =>
+    value === '' || (typeof value === 'string' && value.length >= MIN_SWARM_TOKEN_SECRET_CHARS) ? null : `must be empty (tokens off) or a string of at least ${MIN_SWARM_TOKEN_SECRET_CHARS} characters`,
+  maxConnectionsPerAddress: integerIn(0, 1_000_000),
+  announceRatePerSecond: numberIn(0.001, 10_000),
+  announceBurst: integerIn(1, 10_000),
+  logLevel: (value) => (LOG_LEVELS.includes(value as LogLevel) ? null : `must be one of ${LOG_LEVELS.join(', ')}`),
 };
 
 /** Thrown for a bad setting; the message names the key. */
@@ -70,8 +125,10 @@ export function resolveTrackerConfig(partial: Readonly<Record<string, unknown>> 
       throw new TrackerConfigError(key, `unknown setting "${key}" (known: ${Object.keys(CHECKS).join(', ')})`);
     }
     const problem = CHECKS[key as keyof TrackerConfig](value);
-    if (problem !== null) throw new TrackerConfigError(key, `setting "${key}" ${problem}, got ${JSON.stringify(value)}`);
-    merged[key] = value;
+    // The secret is never echoed into logs or error output.
+    const shown = key === 'swarmTokenSecret' ? `${typeof value === 'string' ? `${value.length} characters` : typeof value}` : JSON.stringify(value);
+    if (problem !== null) throw new TrackerConfigError(key, `setting "${key}" ${problem}, got ${shown}`);
+    merged[key] = Array.isArray(value) ? Object.freeze([...(value as unknown[])]) : value;
   }
   const config = merged as unknown as TrackerConfig;
   // A peer announcing on time must never look silent.

@@ -1,6 +1,8 @@
 // The tracker's state machine: no sockets, no timers. The socket adapter feeds it frames and
 // disconnects and calls sweep() on a timer; tests drive it with fake connections and a fake clock.
+import type { SwarmGate, SwarmRefusalReason } from './access.ts';
 import { ExpiryQueue } from './expiry-queue.ts';
+import { SILENT_LOGGER, type Logger } from './log.ts';
 import {
   encodeAnnounceReply,
   encodeFailure,
@@ -11,6 +13,7 @@ import {
   type AnnounceRequest,
   type AnswerRequest,
   type ParseLimits,
+  type ProtocolErrorCode,
   type SwarmCounts,
   type TrackerRequest,
 } from './protocol.ts';
@@ -23,9 +26,20 @@ export interface TrackerCoreOptions extends ParseLimits {
   readonly peerTimeoutMs: number;
   /** Most peer ids one connection may hold over all swarms. */
   readonly maxPeersPerConnection: number;
+  /** Most offers relayed per announce, whatever numwant asks for. */
+  readonly maxNumwant: number;
   readonly nowMs: () => number;
   readonly random: () => number;
+  /** Which swarms a connection may join; none means all. */
+  readonly swarmGate?: SwarmGate;
+  /** Per-connection budget of announces and scrapes; none means unlimited. */
+  readonly rateLimiter?: { take(connection: TrackerConnection): boolean };
+  /** Rejections are logged at debug only (they are per message). */
+  readonly logger?: Logger;
 }
+
+/** Why a message was answered with a failure instead of being served. */
+export type RejectReason = ProtocolErrorCode | SwarmRefusalReason | 'peers-per-connection' | 'rate-limited';
 
 export interface TrackerCounters {
   /** Announces accepted, whatever their event (answers not included). */
@@ -40,6 +54,8 @@ export interface TrackerCounters {
   /** Answers whose sender or target is not a member of the swarm on that connection. */
   answersUndeliverable: number;
   rejectedMessages: number;
+  /** rejectedMessages by reason; a reason appears once it has happened. */
+  rejectedByReason: Partial<Record<RejectReason, number>>;
   expiredPeers: number;
 }
 
@@ -49,11 +65,16 @@ export interface SwarmSummary {
   readonly seeders: number;
 }
 
-export interface TrackerStats extends Readonly<TrackerCounters> {
+/** Counters and sizes, cheap to take (what /metrics reads on each scrape). */
+export interface TrackerSnapshot extends Readonly<Omit<TrackerCounters, 'rejectedByReason'>> {
+  readonly rejectedByReason: Readonly<Partial<Record<RejectReason, number>>>;
   readonly swarms: number;
   readonly peers: number;
   /** Connections that hold at least one peer. */
   readonly connections: number;
+}
+
+export interface TrackerStats extends TrackerSnapshot {
   readonly topSwarms: readonly SwarmSummary[];
 }
 
@@ -76,18 +97,24 @@ export class TrackerCore {
     answersRelayed: 0,
     answersUndeliverable: 0,
     rejectedMessages: 0,
+    rejectedByReason: {},
     expiredPeers: 0,
   };
+  readonly #logger: Logger;
+  /** Null when every swarm is open (pass no gate then: the announce path skips the check). */
+  readonly #swarmGate: SwarmGate | null;
 
   constructor(options: TrackerCoreOptions) {
     this.#options = options;
+    this.#logger = options.logger ?? SILENT_LOGGER;
+    this.#swarmGate = options.swarmGate ?? null;
   }
 
   /** Handle one untrusted text frame from a connection. Never throws on bad input. */
   handle(text: string, connection: TrackerConnection): void {
     const parsed = parseRequest(text, this.#options);
     if (!parsed.ok) {
-      this.#reject(connection, parsed.error);
+      this.#reject(connection, parsed.error, parsed.error.code);
       return;
     }
     this.handleRequest(parsed.request, connection);
@@ -123,18 +150,27 @@ export class TrackerCore {
     return expired.length;
   }
 
-  stats(): TrackerStats {
+  /** Counters and sizes in O(1): no per-swarm work. */
+  snapshot(): TrackerSnapshot {
     return {
       ...this.#counters,
+      rejectedByReason: { ...this.#counters.rejectedByReason },
       swarms: this.#swarms.size,
       peers: this.#expiry.size,
       connections: this.#peersByConnection.size,
-      topSwarms: this.#topSwarms(),
     };
+  }
+
+  stats(): TrackerStats {
+    return { ...this.snapshot(), topSwarms: this.#topSwarms() };
   }
 
   #announce(request: AnnounceRequest, connection: TrackerConnection): void {
     const { infoHash, peerId, event } = request;
+    if (this.#options.rateLimiter?.take(connection) === false) {
+      this.#rejectRateLimited(connection, 'announce', infoHash);
+      return;
+    }
     const existing = this.#swarms.get(infoHash)?.get(peerId);
     if (event === 'stopped') {
       this.#count(event);
@@ -144,8 +180,15 @@ export class TrackerCore {
       return;
     }
     const held = this.#peersByConnection.get(connection);
-    if (existing?.connection !== connection && (held?.size ?? 0) >= this.#options.maxPeersPerConnection) {
-      this.#reject(connection, { message: `at most ${this.#options.maxPeersPerConnection} peers per connection`, action: 'announce', infoHash });
+    const joining = existing?.connection !== connection;
+    if (joining && (held?.size ?? 0) >= this.#options.maxPeersPerConnection) {
+      this.#reject(connection, { message: `at most ${this.#options.maxPeersPerConnection} peers per connection`, action: 'announce', infoHash }, 'peers-per-connection');
+      return;
+    }
+    // Checked when a peer joins on this connection, not on every re-announce (see SwarmAccess).
+    const refusal = joining ? (this.#swarmGate?.admit(infoHash, connection) ?? null) : null;
+    if (refusal !== null) {
+      this.#reject(connection, { message: refusal.message, action: 'announce', infoHash }, refusal.reason);
       return;
     }
     this.#count(event);
@@ -169,7 +212,7 @@ export class TrackerCore {
     swarm.setSeeder(peer, event === 'completed' || (request.left === null ? peer.seeder : request.left === 0));
 
     connection.send(encodeAnnounceReply(infoHash, this.#options.announceIntervalSeconds, this.#counts(infoHash)));
-    const wanted = Math.min(request.offers.length, request.numwant ?? request.offers.length);
+    const wanted = Math.min(request.offers.length, request.numwant ?? request.offers.length, this.#options.maxNumwant);
     const targets = swarm.randomOthers(wanted, peer, this.#options.random);
     targets.forEach((target, i) => {
       target.connection.send(encodeRelayedOffer(infoHash, peerId, request.offers[i] as AnnounceRequest['offers'][number]));
@@ -192,15 +235,36 @@ export class TrackerCore {
   }
 
   #scrape(infoHashes: readonly string[], connection: TrackerConnection): void {
+    if (this.#options.rateLimiter?.take(connection) === false) {
+      this.#rejectRateLimited(connection, 'scrape', null);
+      return;
+    }
+    // Counts of a swarm tell who watches what: only for swarms this connection may join.
+    const gate = this.#swarmGate;
+    if (gate !== null) {
+      for (const infoHash of infoHashes) {
+        const refusal = gate.admit(infoHash, connection);
+        if (refusal === null) continue;
+        this.#reject(connection, { message: refusal.message, action: 'scrape', infoHash }, refusal.reason);
+        return;
+      }
+    }
     this.#counters.scrapes += 1;
     const files = new Map<string, SwarmCounts>();
     for (const infoHash of infoHashes) files.set(infoHash, this.#counts(infoHash));
     connection.send(encodeScrapeReply(files, this.#options.announceIntervalSeconds));
   }
 
-  #reject(connection: TrackerConnection, error: Parameters<typeof encodeFailure>[0]): void {
+  #reject(connection: TrackerConnection, error: Parameters<typeof encodeFailure>[0], reason: RejectReason): void {
     this.#counters.rejectedMessages += 1;
+    const byReason = this.#counters.rejectedByReason;
+    byReason[reason] = (byReason[reason] ?? 0) + 1;
+    if (this.#logger.enabled('debug')) this.#logger.debug('message rejected', { reason, failure: error.message, connection: connection.id, address: connection.address });
     connection.send(encodeFailure(error));
+  }
+
+  #rejectRateLimited(connection: TrackerConnection, action: 'announce' | 'scrape', infoHash: string | null): void {
+    this.#reject(connection, { message: 'too many announces: slow down', action, infoHash }, 'rate-limited');
   }
 
   #count(event: AnnounceRequest['event']): void {

@@ -51,7 +51,9 @@ export interface ScrapeRequest {
 
 export type TrackerRequest = AnnounceRequest | AnswerRequest | ScrapeRequest;
 
-export type ProtocolErrorCode = 'message-too-large' | 'not-json' | 'not-an-object' | 'unknown-action' | 'invalid-field' | 'too-many-offers';
+/** Every reason a frame can fail to parse (metrics list them all, including those still at 0). */
+export const PROTOCOL_ERROR_CODES = ['message-too-large', 'not-json', 'not-an-object', 'unknown-action', 'invalid-field', 'too-many-offers'] as const;
+export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
 
 /** Why a frame was rejected, and what the failure reply must carry for the client to match it. */
 export interface ProtocolError {

@@ -22,6 +22,17 @@ describe('tracker config', () => {
       [{ maxMessageBytes: 10 }, 'maxMessageBytes'],
       [{ maxOffersPerAnnounce: Number.NaN }, 'maxOffersPerAnnounce'],
       [{ peerTimeoutMs: 60_000, announceIntervalSeconds: 60 }, 'peerTimeoutMs'],
+      [{ maxNumwant: -1 }, 'maxNumwant'],
+      [{ allowedOrigins: 'https://example.com' }, 'allowedOrigins'],
+      [{ allowedOrigins: ['https://example.com', 'https://example.com/'] }, 'allowedOrigins'],
+      [{ allowedOrigins: [42] }, 'allowedOrigins'],
+      [{ allowedInfoHashes: ['not-a-hash'] }, 'allowedInfoHashes'],
+      [{ swarmTokenSecret: 'too-short' }, 'swarmTokenSecret'],
+      [{ swarmTokenSecret: 12_345_678_901_234_567 }, 'swarmTokenSecret'],
+      [{ maxConnectionsPerAddress: -1 }, 'maxConnectionsPerAddress'],
+      [{ announceRatePerSecond: 0 }, 'announceRatePerSecond'],
+      [{ announceBurst: 0.5 }, 'announceBurst'],
+      [{ logLevel: 'verbose' }, 'logLevel'],
     ];
     for (const [settings, key] of cases) {
       assert.throws(
@@ -30,5 +41,30 @@ describe('tracker config', () => {
         JSON.stringify(settings),
       );
     }
+  });
+
+  it('accepts the access and limit settings, keeping lists frozen copies', () => {
+    const origins = ['https://video.example.com', 'https://*.example.org'];
+    const config = resolveTrackerConfig({
+      allowedOrigins: origins,
+      allowedInfoHashes: ['0123456789abcdef0123456789ABCDEF01234567', 'twenty-character-id!'],
+      swarmTokenSecret: 'sixteen-chars-ok',
+      maxConnectionsPerAddress: 50,
+      announceRatePerSecond: 0.5,
+      announceBurst: 5,
+      maxNumwant: 0,
+      logLevel: 'off',
+    });
+    assert.deepEqual(config.allowedOrigins, origins);
+    assert.notEqual(config.allowedOrigins, origins);
+    assert.ok(Object.isFrozen(config.allowedOrigins));
+    assert.deepEqual([config.announceRatePerSecond, config.logLevel], [0.5, 'off']);
+  });
+
+  it('never repeats the token secret in its error message', () => {
+    assert.throws(
+      () => resolveTrackerConfig({ swarmTokenSecret: 'hunter2' }),
+      (error: unknown) => error instanceof TrackerConfigError && !error.message.includes('hunter2') && error.message.includes('7 characters'),
+    );
   });
 });
