@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { WebSocket } from 'ws';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -84,5 +88,37 @@ describe('peercdn-tracker command', function () {
     const { code, stderr } = await output(child);
     assert.equal(code, 2);
     assert.match(stderr, /colour/);
+  });
+
+  it('takes access settings from a JSON file and the environment, logging JSON lines with level and time', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'peercdn-tracker-cli-'));
+    try {
+      const file = join(directory, 'tracker.json');
+      writeFileSync(file, JSON.stringify({ swarmTokenSecret: 'from-a-file-0123456789', allowedOrigins: ['http://ignored.test'] }));
+      const { child, lines } = runCli(['--host', '127.0.0.1', '--port', '0', '--config', file], { PEERCDN_TRACKER_ALLOWED_ORIGINS: 'http://video.test' });
+      children.push(child);
+      const listening = JSON.parse(String((await lines.next()).value)) as Record<string, unknown>;
+      assert.deepEqual([listening['level'], listening['message'], listening['swarmTokens'], listening['allowedOrigins']], ['info', 'listening', true, 1]);
+      assert.match(String(listening['time']), /^\d{4}-\d\d-\d\dT/);
+      assert.ok(!JSON.stringify(listening).includes('from-a-file'), 'the secret is never logged');
+      const refused = new WebSocket(String(listening['url']), { origin: 'http://ignored.test' });
+      refused.on('error', () => undefined);
+      const [, response] = (await once(refused, 'unexpected-response')) as [unknown, { statusCode: number }];
+      assert.equal(response.statusCode, 403, 'the environment overrides the file');
+      refused.terminate();
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      assert.deepEqual(await exited, [0, null]);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 2 naming allowedOrigins when an entry is not an origin', async () => {
+    const { child } = runCli(['--allowed-origins', 'https://ok.test,https://bad.test/path']);
+    children.push(child);
+    const { code, stderr } = await output(child);
+    assert.equal(code, 2);
+    assert.match(stderr, /"allowedOrigins" entry 1 \("https:\/\/bad.test\/path"\) must be an origin/);
   });
 });

@@ -115,6 +115,7 @@ describe('tracker server', function () {
     const [code] = (await once(a.socket, 'close')) as [number];
     assert.equal(code, 1009);
     await until(() => tracker.stats().peers === 0 && tracker.stats().sockets === 0, 'the tracker to drop the socket');
+    assert.equal(tracker.stats().droppedConnections['message-too-large'], 1);
   });
 
   it('closes a socket that sends a binary frame with 1003', async () => {
@@ -122,6 +123,7 @@ describe('tracker server', function () {
     a.socket.send(Buffer.from(JSON.stringify({ action: 'announce', info_hash: HASH, peer_id: wireId('a') })));
     const [code] = (await once(a.socket, 'close')) as [number];
     assert.equal(code, 1003);
+    assert.equal(tracker.stats().droppedConnections['binary-frame'], 1);
   });
 
   it('removes every peer of a socket that closes', async () => {
