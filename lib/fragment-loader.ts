@@ -10,6 +10,7 @@ import type {
 import type { Engine, PeerDownload } from './engine.ts';
 import type { PartialSegment } from './peer-link.ts';
 import { P2PError } from './errors.ts';
+import { peerMissesDeadline } from './peer-deadline.ts';
 import { reportCacheHit, reportPeerTransfer, type ReportedTimings } from './loader-stats.ts';
 import { deriveSwarmId, stripUrlQuery } from './shared/swarm-id.ts';
 
@@ -19,6 +20,8 @@ type FragmentCallbacks = LoaderCallbacks<FragmentLoaderContext>;
 const PREFETCH_RECHECK_MS = 1000;
 // Stop waiting for a seeding peer this long before the segment plays, leaving time for HTTP.
 const WAIT_MARGIN_SECONDS = 4;
+// A running peer transfer's pace is compared with the playhead at least this often.
+const DEADLINE_CHECK_MS = 250;
 // Stop waiting for the first peers to connect this long before the segment plays.
 const WARMUP_MARGIN_SECONDS = 1.5;
 
@@ -200,9 +203,18 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
       // Progress stays out of hls.js's stats until the end (see loader-stats.ts): our own
       // deadlines below move a slow peer transfer to HTTP.
       let firstByteMs = 0;
-      const download = engine.downloadFromPeer(swarmId, peerId, sequenceNumber, () => {
+      let checkDeadline = (): void => undefined;
+      const download = engine.downloadFromPeer(swarmId, peerId, sequenceNumber, (progress) => {
         if (firstByteMs === 0) firstByteMs = performance.now();
         stats.chunkCount += 1;
+        checkDeadline = () => {
+          const secondsUntilNeeded = engine.secondsUntil(context.frag.start);
+          const transfer = { elapsedMs: performance.now() - startMs, ...progress };
+          if (peerMissesDeadline(transfer, secondsUntilNeeded === null ? null : secondsUntilNeeded * 1000, engine.httpThroughput)) {
+            fallBack(new P2PError('peer-timeout', `peer ${peerId} would deliver ${sequenceNumber} too late; the rest comes over HTTP`));
+          }
+        };
+        checkDeadline();
       });
       if (download === null) return false;
       this.#peerDownload = download;
@@ -230,6 +242,8 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
             fallBack(new P2PError('peer-timeout', `peer ${download.peerId} sent no bytes of ${sequenceNumber} in ${firstByteTimeoutMs} ms`));
           }
         }, firstByteTimeoutMs),
+        // Chunks of a slow peer are far apart: look at its pace between them too.
+        setInterval(() => checkDeadline(), DEADLINE_CHECK_MS),
         setTimeout(
           () => fallBack(new P2PError('peer-timeout', `peer ${download.peerId} did not deliver ${sequenceNumber} in ${loadTimeoutMs} ms`)),
           loadTimeoutMs,

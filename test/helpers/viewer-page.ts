@@ -12,7 +12,9 @@ export interface ViewerSnapshot {
   readonly levelsSwitched: number[];
   /** hls.js's bandwidth estimate, bits per second. */
   readonly bandwidthEstimate: number;
-  readonly stats: { httpBytes: number; p2pBytes: number; uploadedBytes: number; connectedPeers: number } | null;
+  readonly stats: { httpBytes: number; p2pBytes: number; uploadedBytes: number; connectedPeers: number; peerFallbacks: number } | null;
+  /** peercdn `error` events, as "code: message". */
+  readonly errors: string[];
 }
 
 // Liveness guard for waits (not a speed assertion): a broken build fails here instead of hanging.

@@ -13,8 +13,10 @@ const ABR_FACTOR = 0.3;
 // A serves peers at 100 KB/s: faster than the rendition plays (~70 KB/s) but below what B's ABR
 // needs to keep it (565 kb/s / 0.3 ≈ 236 KB/s). HTTP on loopback is far faster.
 const UPLOAD_CAP_BYTES_PER_SECOND = 100_000;
+// Slower than the rendition plays (~70 KB/s): a viewer fed only by this peer would drain its buffer.
+const BELOW_REAL_TIME_BYTES_PER_SECOND = 30_000;
 
-describe('hls.js ABR fed by peercdn\'s loader stats, on the two-rendition sample', function () {
+describe('a slow peer, on the two-rendition sample', function () {
   this.timeout(240_000);
   let stack: Stack | undefined;
   let chromium: LaunchedChromium | undefined;
@@ -32,7 +34,7 @@ describe('hls.js ABR fed by peercdn\'s loader stats, on the two-rendition sample
     await stack?.close();
   });
 
-  it('keeps the top rendition while a slow peer delivers it and HTTP is fast', async () => {
+  it('leaves hls.js ABR on the top rendition while a slow peer delivers it and HTTP is fast', async () => {
     assert.ok(stack !== undefined && chromium !== undefined);
     const common = { originUrl: stack.origin.url, trackerUrl: stack.trackerUrl, mode: 'vod' as const };
     const seeder = await openViewerPage(chromium.browser, {
@@ -72,5 +74,33 @@ describe('hls.js ABR fed by peercdn\'s loader stats, on the two-rendition sample
     assert.ok(b.levelsSwitched.length > 0, 'hls.js reported no rendition');
     assert.ok(b.levelsSwitched.every((level) => level === TOP_LEVEL), `ABR left the top rendition: ${JSON.stringify(b.levelsSwitched)}`);
     assert.ok(b.bandwidthEstimate * ABR_FACTOR >= TOP_LEVEL_BITRATE, `estimate ${b.bandwidthEstimate} b/s`);
+  });
+
+  it('finishes segments over HTTP when a peer slower than playback would deliver them late, without a stall', async () => {
+    assert.ok(stack !== undefined && chromium !== undefined);
+    const common = { originUrl: stack.origin.url, trackerUrl: stack.trackerUrl, mode: 'vod' as const, level: TOP_LEVEL };
+    const seeder = await openViewerPage(chromium.browser, {
+      ...common,
+      viewerId: 'slow-seeder',
+      extraQuery: { uploadCap: String(BELOW_REAL_TIME_BYTES_PER_SECOND) },
+    });
+    pages.push(seeder);
+    await waitPlayed(seeder, 4);
+    const viewer = await openViewerPage(chromium.browser, { ...common, viewerId: 'slow-viewer' });
+    pages.push(viewer);
+    await waitPlayed(viewer, 14);
+    const b = await stopViewerPage(viewer);
+    await stopViewerPage(seeder);
+    const lateErrors = b.errors.filter((error) => error.includes('too late'));
+    console.log(
+      `      p2p ${b.stats?.p2pBytes} B, http ${b.stats?.httpBytes} B, fallbacks ${b.stats?.peerFallbacks}, ` +
+        `late-peer fallbacks ${lateErrors.length}; ${sourceLine(b)}\n      ${b.errors.slice(0, 4).join("\n      ")}`,
+    );
+
+    assert.deepEqual(b.fatalErrors, []);
+    assert.equal(b.stalls, 0, 'the viewer stalled');
+    assert.ok(b.playedSeconds >= 14);
+    assert.ok(lateErrors.length >= 1, 'no peer transfer was moved to HTTP for its deadline');
+    assert.ok((b.stats?.p2pBytes ?? 0) > 0, 'the peer\'s first bytes were not kept');
   });
 });

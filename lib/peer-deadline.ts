@@ -1,0 +1,36 @@
+import type { HttpThroughput } from './loader-stats.ts';
+
+/** A running peer transfer, as the loader sees it. */
+export interface PeerTransferProgress {
+  /** Milliseconds since the request was sent (the pace so far, round trip included). */
+  readonly elapsedMs: number;
+  readonly loadedBytes: number;
+  readonly totalBytes: number;
+}
+
+// The segment should be whole this long before it plays (parsing, appending, a little slack).
+const DEADLINE_MARGIN_MS = 1000;
+// A pace measured over less than this is noise (one chunk, a scheduler hiccup).
+const MIN_MEASURED_MS = 200;
+
+/**
+ * Whether to stop a peer transfer and fetch the rest over HTTP: the peer's pace so far would
+ * finish the segment after the playhead needs it, and HTTP (at this viewer's measured pace, or
+ * unmeasured) would finish the rest sooner. A peer slower than playback otherwise drains the
+ * buffer one segment at a time until playback stalls.
+ */
+export function peerMissesDeadline(
+  progress: PeerTransferProgress,
+  msUntilNeeded: number | null,
+  http: HttpThroughput | null,
+): boolean {
+  const { elapsedMs, loadedBytes, totalBytes } = progress;
+  if (msUntilNeeded === null || loadedBytes <= 0 || loadedBytes >= totalBytes || elapsedMs < MIN_MEASURED_MS) {
+    return false;
+  }
+  const remainingBytes = totalBytes - loadedBytes;
+  const peerRemainingMs = remainingBytes / (loadedBytes / elapsedMs);
+  if (peerRemainingMs <= msUntilNeeded - DEADLINE_MARGIN_MS) return false;
+  if (http === null) return true;
+  return http.firstByteMs + remainingBytes / http.bytesPerMs < peerRemainingMs;
+}
