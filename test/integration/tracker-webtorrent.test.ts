@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import Client from 'bittorrent-tracker/client';
+import MemoryChunkStore from 'memory-chunk-store';
+import WebTorrent, { type Torrent } from 'webtorrent';
+import { startTracker, type RunningTracker } from '../../tracker/server.ts';
+import { LOOPBACK_CONFIG } from '../helpers/peer-pair.ts';
+
+const CONTENT_BYTES = 256 * 1024;
+const FILE_NAME = 'pseudo-random.bin';
+
+/** Seeded pseudo-random bytes (mulberry32), so every run transfers the same torrent. */
+function pseudoRandomBytes(length: number, seed: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  let state = seed >>> 0;
+  for (let i = 0; i < length; i += 4) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    new DataView(bytes.buffer).setUint32(i, (t ^ (t >>> 14)) >>> 0);
+  }
+  return bytes;
+}
+
+interface SignalledPeer {
+  destroy(): void;
+}
+type TrackerClient = InstanceType<typeof Client>;
+
+/** The parts of webtorrent's private state the test closes: it has no option to skip its TCP listener. */
+interface ClientInternals {
+  _connPool?: { tcpServer?: { close(): void } | null } | null;
+}
+
+/**
+ * Every way webtorrent finds peers other than a tracker is off, so the clients can only meet through
+ * ours; its trackers get the loopback-only ICE configuration (bittorrent-tracker passes `rtcConfig` to
+ * simple-peer, and node-datachannel reads `bindAddress` from it).
+ */
+const WEBRTC_VIA_TRACKER_ONLY = {
+  dht: false,
+  lsd: false,
+  utPex: false,
+  utp: false,
+  natUpnp: false,
+  natPmp: false,
+  webSeeds: false,
+  tracker: { rtcConfig: LOOPBACK_CONFIG },
+} as const;
+
+/** Wait for something an event elsewhere (a tracker message, a peer's announce) will make true. */
+async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Destroy a client whose TCP listener the test closed (webtorrent then reports that it was not running). */
+const destroyWebTorrent = (client: WebTorrent): Promise<void> =>
+  new Promise((resolve, reject) =>
+    client.destroy((error) => {
+      if (error === undefined || error === null || (error as NodeJS.ErrnoException).code === 'ERR_SERVER_NOT_RUNNING') resolve();
+      else reject(error);
+    }),
+  );
+
+const nextEvent = (emitter: Torrent, name: string): Promise<void> => new Promise((resolve) => emitter.once(name, (() => resolve()) as never));
+
+/** 40 hex digits: webtorrent's and bittorrent-tracker's peer id format. */
+const peerIdHex = (name: string): string => Buffer.from(`-PC0001-${name}`.padEnd(20, '.').slice(0, 20), 'latin1').toString('hex');
+
+/** The tracker keys swarms by the wire form of info_hash: 20 bytes as a latin1 string. */
+const wireInfoHash = (hex: string): string => Buffer.from(hex, 'hex').toString('latin1');
+
+describe('tracker with webtorrent clients in Node', function () {
+  // Liveness guard only: bittorrent-tracker's client signals without trickle, and node-datachannel never
+  // reports the end of ICE gathering, so each side of each connection waits simple-peer's 5 s ICE timer.
+  this.timeout(120_000);
+
+  const content = pseudoRandomBytes(CONTENT_BYTES, 0x5eed);
+  let tracker: RunningTracker;
+  const webtorrents: WebTorrent[] = [];
+  const trackerClients: TrackerClient[] = [];
+  const signalledPeers: SignalledPeer[] = [];
+
+  const makeWebTorrent = async (options: { tracker?: false; peerId?: string } = {}): Promise<WebTorrent> => {
+    const client = new WebTorrent({ ...WEBRTC_VIA_TRACKER_ONLY, ...options });
+    webtorrents.push(client);
+    client.on('error', ((error: Error) => assert.fail(error)) as never);
+    if (!client.listening) await new Promise((resolve) => client.once('listening', resolve as never));
+    // webtorrent always listens for TCP in Node. Nothing advertises that port (no DHT, LSD or PEX,
+    // and a WebSocket tracker carries no ports), and closing it leaves WebRTC as the only way in.
+    (client as unknown as ClientInternals)._connPool?.tcpServer?.close();
+    return client;
+  };
+
+  const seed = async (client: WebTorrent): Promise<Torrent> => {
+    const torrent = await new Promise<Torrent>((resolve) => client.seed(content, { name: FILE_NAME, announce: [tracker.url], store: MemoryChunkStore }, resolve));
+    // Only our tracker: with no `announce`, create-torrent would add its list of public trackers.
+    assert.deepEqual(torrent.announce, [tracker.url]);
+    return torrent;
+  };
+
+  const swarmOf = (torrent: Torrent): { peers: number; seeders: number } | undefined =>
+    tracker.stats().topSwarms.find((swarm) => swarm.infoHash === wireInfoHash(torrent.infoHash));
+
+  const assertSameBytes = async (torrent: Torrent): Promise<void> => {
+    const [file] = torrent.files;
+    assert.ok(file !== undefined, 'the torrent has its file');
+    assert.equal(file.name, FILE_NAME);
+    assert.ok(Buffer.from(await file.arrayBuffer()).equals(content), 'the downloaded bytes are the seeded bytes');
+  };
+
+  const assertOnlyLoopbackWebRtcWires = (...torrents: Torrent[]): void => {
+    for (const torrent of torrents) {
+      assert.ok(torrent.wires.length >= 1, 'connected to a peer');
+      assert.deepEqual(
+        torrent.wires.map((wire) => [wire.type, wire.remoteAddress]),
+        torrent.wires.map(() => ['webrtc', '127.0.0.1']),
+      );
+    }
+  };
+
+  beforeEach(async () => {
+    tracker = await startTracker({ host: '127.0.0.1', port: 0 });
+  });
+
+  afterEach(async () => {
+    for (const peer of signalledPeers.splice(0)) peer.destroy();
+    for (const client of trackerClients.splice(0)) client.destroy();
+    await Promise.all(webtorrents.splice(0).map(destroyWebTorrent));
+    await tracker.close();
+  });
+
+  it('a webtorrent seeder and a webtorrent downloader meet only through our tracker and transfer the torrent', async () => {
+    const seeder = await makeWebTorrent();
+    const seeded = await seed(seeder);
+    await until(() => swarmOf(seeded)?.peers === 1, 'the seeder to announce');
+    assert.equal(swarmOf(seeded)?.seeders, 1);
+
+    const downloader = await makeWebTorrent();
+    const downloading = downloader.add(seeded.magnetURI, { announce: [tracker.url], store: MemoryChunkStore });
+    await nextEvent(downloading, 'done');
+
+    assert.deepEqual(downloading.announce, [tracker.url]);
+    await assertSameBytes(downloading);
+    assertOnlyLoopbackWebRtcWires(seeded, downloading);
+    // The downloader's 'completed' announce makes it a seeder too.
+    await until(() => swarmOf(seeded)?.seeders === 2, 'the downloader to announce completion');
+    // (Not `sockets`: bittorrent-tracker's client shares one WebSocket per tracker URL within a process.)
+    const stats = tracker.stats();
+    assert.deepEqual([stats.swarms, stats.peers], [1, 2]);
+    assert.ok(stats.offersRelayed >= 1 && stats.answersRelayed >= 1, 'the connection was signalled through the tracker');
+  });
+
+  it("bittorrent-tracker's client meets a webtorrent seeder through our tracker, and that connection carries the torrent", async () => {
+    const seeder = await makeWebTorrent();
+    const seeded = await seed(seeder);
+    await until(() => swarmOf(seeded)?.peers === 1, 'the seeder to announce');
+
+    // The oracle finds peers and signals them; a webtorrent with no trackers of its own speaks
+    // BitTorrent over the connections it hands over. They share a peer id: the seeder learns the
+    // oracle's from the tracker and then receives the downloader's in the BitTorrent handshake.
+    const peerId = peerIdHex('oracle');
+    const downloader = await makeWebTorrent({ tracker: false, peerId });
+    const downloading = downloader.add(seeded.infoHash, { store: MemoryChunkStore });
+    await nextEvent(downloading, 'infoHash');
+
+    const oracle = new Client({ infoHash: seeded.infoHash, peerId, announce: [tracker.url], port: 6881, rtcConfig: LOOPBACK_CONFIG });
+    trackerClients.push(oracle);
+    oracle.on('error', ((error: Error) => assert.fail(error)) as never);
+    oracle.on('peer', ((peer: SignalledPeer) => {
+      signalledPeers.push(peer);
+      downloading.addPeer(peer);
+    }) as never);
+    oracle.start();
+    await nextEvent(downloading, 'done');
+
+    await assertSameBytes(downloading);
+    assertOnlyLoopbackWebRtcWires(seeded, downloading);
+    assert.equal(downloading.wires[0]?.peerId, seeder.peerId);
+    const stats = tracker.stats();
+    assert.deepEqual([stats.swarms, stats.peers], [1, 2]);
+    assert.ok(stats.offersRelayed >= 1 && stats.answersRelayed >= 1, 'the connection was signalled through the tracker');
+  });
+});
