@@ -83,8 +83,12 @@ const TOP_SWARMS = 10;
 export class TrackerCore {
   readonly #options: TrackerCoreOptions;
   readonly #swarms = new Map<string, TrackerSwarm>();
-  /** The peers each connection holds, so a disconnect leaves every swarm in O(its peers). */
-  readonly #peersByConnection = new Map<TrackerConnection, Set<SwarmPeer>>();
+  /**
+   * The peers each connection holds, so a disconnect leaves every swarm in O(its peers). Nearly
+   * every connection holds one peer: it is stored as itself, and a Set only from the second on
+   * (a Set per connection would cost ~200 bytes × 20,000 sockets).
+   */
+  readonly #peersByConnection = new Map<TrackerConnection, SwarmPeer | Set<SwarmPeer>>();
   readonly #expiry = new ExpiryQueue<SwarmPeer>();
   readonly #counters: TrackerCounters = {
     announces: 0,
@@ -137,9 +141,10 @@ export class TrackerCore {
 
   /** The connection is gone: every peer it held leaves its swarm. Idempotent. */
   disconnect(connection: TrackerConnection): void {
-    const peers = this.#peersByConnection.get(connection);
-    if (peers === undefined) return;
-    for (const peer of [...peers]) this.#leave(peer);
+    const held = this.#peersByConnection.get(connection);
+    if (held === undefined) return;
+    if (held instanceof Set) for (const peer of [...held]) this.#leave(peer);
+    else this.#leave(held);
   }
 
   /** Drop peers that have not announced for `peerTimeoutMs`; returns how many. */
@@ -181,7 +186,8 @@ export class TrackerCore {
     }
     const held = this.#peersByConnection.get(connection);
     const joining = existing?.connection !== connection;
-    if (joining && (held?.size ?? 0) >= this.#options.maxPeersPerConnection) {
+    const heldCount = held === undefined ? 0 : held instanceof Set ? held.size : 1;
+    if (joining && heldCount >= this.#options.maxPeersPerConnection) {
       this.#reject(connection, { message: `at most ${this.#options.maxPeersPerConnection} peers per connection`, action: 'announce', infoHash }, 'peers-per-connection');
       return;
     }
@@ -286,19 +292,20 @@ export class TrackerCore {
   }
 
   #hold(connection: TrackerConnection, peer: SwarmPeer): void {
-    let held = this.#peersByConnection.get(connection);
-    if (held === undefined) {
-      held = new Set();
-      this.#peersByConnection.set(connection, held);
-    }
-    held.add(peer);
+    const held = this.#peersByConnection.get(connection);
+    if (held === undefined) this.#peersByConnection.set(connection, peer);
+    else if (held instanceof Set) held.add(peer);
+    else if (held !== peer) this.#peersByConnection.set(connection, new Set([held, peer]));
   }
 
   #release(peer: SwarmPeer): void {
     const held = this.#peersByConnection.get(peer.connection);
-    if (held === undefined) return;
-    held.delete(peer);
-    if (held.size === 0) this.#peersByConnection.delete(peer.connection);
+    if (held === peer) {
+      this.#peersByConnection.delete(peer.connection);
+    } else if (held instanceof Set) {
+      held.delete(peer);
+      if (held.size === 1) this.#peersByConnection.set(peer.connection, held.values().next().value as SwarmPeer);
+    }
   }
 
   /** The one way out of a swarm: stopped, disconnect and expiry all end here. */

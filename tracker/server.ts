@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { OriginAllowlist, SwarmAccess } from './access.ts';
 import { AddressConnectionCap } from './address-cap.ts';
@@ -11,7 +12,7 @@ import { TrackerCore, type TrackerStats } from './core.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createTrackerMetrics, type TrackerMetrics, type TrackerMetricsSnapshot } from './metrics.ts';
 import { ConnectionRateLimiter } from './rate-limit.ts';
-import type { TrackerConnection } from './swarm.ts';
+import { SocketConnection, TurnWriteBatcher, type ConnectionHub } from './socket-connection.ts';
 
 export interface TrackerServerStats extends TrackerStats, ConnectionCounters {
   /** Open WebSockets, including those that never announced. */
@@ -40,8 +41,15 @@ export interface TrackerDependencies {
 }
 
 const CLOSE_UNSUPPORTED_DATA = 1003;
-/** Unsent bytes one socket may hold before it is dropped as not reading. */
-const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/**
+ * Pings go out in slices, one every this many ms, so that each socket is pinged about once per
+ * heartbeatMs without a burst of 20,000 pings stalling every announce behind it.
+ */
+const HEARTBEAT_SLICE_MS = 250;
+/** Each socket's connection, as a property: the shared listeners below find it from `this`. */
+const CONNECTION = Symbol('connection');
+type TrackedSocket = WebSocket & { [CONNECTION]: SocketConnection };
+const connectionOf = (socket: WebSocket): SocketConnection => (socket as TrackedSocket)[CONNECTION];
 
 /**
  * Start a tracker: WebSocket signalling plus `GET /health`, `GET /stats.json` and `GET /metrics` on one port.
@@ -90,14 +98,40 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
   const stats = (): TrackerServerStats => ({ ...core.stats(), ...copyCounters(counters), sockets: wss.clients.size });
   const metrics = createTrackerMetrics(snapshot);
   http.on('request', (request: IncomingMessage, response: ServerResponse) => serveHttp(request, response, stats, metrics, logger));
-  const answeredPing = new WeakMap<WebSocket, boolean>();
   const drop = (reason: ConnectionDropReason, connectionId: number): void => {
     counters.droppedConnections[reason] += 1;
     if (logger.enabled('debug')) logger.debug('connection dropped', { reason, connection: connectionId });
   };
+  const hub: ConnectionHub = { batcher: new TurnWriteBatcher(), drop };
   let nextConnectionId = 1;
 
-  http.on('upgrade', (request: IncomingMessage, tcp, head: Buffer) => {
+  // One set of listeners for all sockets (`this` is the socket): no closures per connection.
+  function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    const connection = connectionOf(this);
+    if (isBinary) {
+      drop('binary-frame', connection.id);
+      this.close(CLOSE_UNSUPPORTED_DATA, 'text frames only');
+      return;
+    }
+    core.handle(rawDataToText(data), connection);
+  }
+  function onPong(this: WebSocket): void {
+    connectionOf(this).answeredPing = true;
+  }
+  // Oversized frames and protocol errors (bad UTF-8, bad opcodes) surface here as WS_ERR_*;
+  // ws then closes the socket and 'close' cleans up.
+  function onError(this: WebSocket, error: Error & { code?: string }): void {
+    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') drop('message-too-large', connectionOf(this).id);
+    else if (error.code?.startsWith('WS_ERR_') === true) drop('invalid-frame', connectionOf(this).id);
+  }
+  function onClose(this: WebSocket): void {
+    const connection = connectionOf(this);
+    addressCap.release(connection.address);
+    core.disconnect(connection);
+    if (logger.enabled('debug')) logger.debug('connection closed', { connection: connection.id });
+  }
+
+  http.on('upgrade', (request: IncomingMessage, tcp: Duplex, head: Buffer) => {
     const address = request.socket.remoteAddress ?? '';
     const refusal = checkUpgrade(request, address, origins, addressCap);
     if (refusal !== null) {
@@ -107,66 +141,43 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
       return;
     }
     // ws answers a malformed handshake itself and then never calls back.
-    wss.handleUpgrade(request, tcp, head, (socket) => wss.emit('connection', socket, request));
-  });
-
-  wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-    answeredPing.set(socket, true);
-    const address = request.socket.remoteAddress ?? '';
-    addressCap.acquire(address);
-    const id = nextConnectionId++;
-    const connection: TrackerConnection = {
-      id,
-      address,
-      send: (frame) => {
-        if (socket.readyState !== socket.OPEN) return;
-        // A client that stops reading would otherwise make the tracker buffer its offers forever.
-        if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-          drop('slow-reader', id);
-          socket.terminate();
-          return;
-        }
-        socket.send(frame);
-      },
-      close: (code, reason) => socket.close(code, reason),
-    };
-    swarmAccess.register(connection, request.url ?? '/');
-    if (logger.enabled('debug')) logger.debug('connection opened', { connection: id, address, origin: request.headers.origin });
-    socket.on('pong', () => answeredPing.set(socket, true));
-    socket.on('message', (data, isBinary) => {
-      if (isBinary) {
-        drop('binary-frame', id);
-        socket.close(CLOSE_UNSUPPORTED_DATA, 'text frames only');
-        return;
-      }
-      core.handle(rawDataToText(data), connection);
-    });
-    // Oversized frames and protocol errors (bad UTF-8, bad opcodes) surface here as WS_ERR_*;
-    // ws then closes the socket and 'close' cleans up.
-    socket.on('error', (error: Error & { code?: string }) => {
-      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') drop('message-too-large', id);
-      else if (error.code?.startsWith('WS_ERR_') === true) drop('invalid-frame', id);
-    });
-    socket.on('close', () => {
-      addressCap.release(address);
-      core.disconnect(connection);
-      if (logger.enabled('debug')) logger.debug('connection closed', { connection: id });
+    wss.handleUpgrade(request, tcp, head, (socket) => {
+      addressCap.acquire(address);
+      const connection = new SocketConnection(nextConnectionId++, address, socket, tcp, hub);
+      (socket as TrackedSocket)[CONNECTION] = connection;
+      swarmAccess.register(connection, request.url ?? '/');
+      if (logger.enabled('debug')) logger.debug('connection opened', { connection: connection.id, address, origin: request.headers.origin });
+      socket.on('pong', onPong);
+      socket.on('message', onMessage);
+      socket.on('error', onError);
+      socket.on('close', onClose);
     });
   });
 
   // A client that vanished without a close frame is only noticed by a missed pong.
+  let heartbeatCursor: Iterator<WebSocket> | null = null;
+  const heartbeatSliceMs = Math.min(config.heartbeatMs, HEARTBEAT_SLICE_MS);
   const heartbeat = setInterval(() => {
-    for (const socket of wss.clients) {
-      if (answeredPing.get(socket) === false) {
-        counters.droppedConnections['heartbeat-timeout'] += 1;
-        if (logger.enabled('debug')) logger.debug('connection dropped', { reason: 'heartbeat-timeout' });
-        socket.terminate();
+    const budget = Math.ceil((wss.clients.size * heartbeatSliceMs) / config.heartbeatMs);
+    // A parked iterator keeps the Set's old table, and every socket in it, alive: drop it when idle.
+    if (budget === 0) heartbeatCursor = null;
+    for (let visited = 0; visited < budget; visited++) {
+      heartbeatCursor ??= wss.clients.values();
+      const next = heartbeatCursor.next();
+      if (next.done === true) {
+        heartbeatCursor = null; // this round is over; the next slice starts the next one
+        return;
+      }
+      const connection = connectionOf(next.value);
+      if (!connection.answeredPing) {
+        drop('heartbeat-timeout', connection.id);
+        next.value.terminate();
         continue;
       }
-      answeredPing.set(socket, false);
-      socket.ping();
+      connection.answeredPing = false;
+      connection.ping();
     }
-  }, config.heartbeatMs);
+  }, heartbeatSliceMs);
   const sweeper = setInterval(() => {
     const expired = core.sweep();
     if (expired > 0 && logger.enabled('debug')) logger.debug('silent peers expired', { expired });
