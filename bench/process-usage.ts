@@ -5,6 +5,7 @@ const CLOCK_TICKS_PER_SECOND = 100;
 const PAGE_BYTES = 4096;
 
 export interface ProcessUsage {
+  /** User plus system. */
   readonly cpuSeconds: number;
   readonly rssBytes: number;
   readonly processes: number;
@@ -27,10 +28,16 @@ function childrenOf(): Map<number, number[]> {
   return children;
 }
 
+export interface ProcessUsageDetail extends ProcessUsage {
+  /** Of cpuSeconds, time in the kernel (system calls; on loopback also the receiving side's TCP work). */
+  readonly systemCpuSeconds: number;
+}
+
 /** Sum of user+system CPU seconds and resident memory of `rootPid` and all its descendants. */
-export function processTreeUsage(rootPid: number): ProcessUsage {
+export function processTreeUsage(rootPid: number): ProcessUsageDetail {
   const children = childrenOf();
   let cpuTicks = 0;
+  let systemTicks = 0;
   let rssPages = 0;
   let processes = 0;
   const stack = [rootPid];
@@ -41,6 +48,7 @@ export function processTreeUsage(rootPid: number): ProcessUsage {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       // Fields after the command: state is index 0, utime 11, stime 12, rss 21.
       cpuTicks += Number(fields[11]) + Number(fields[12]);
+      systemTicks += Number(fields[12]);
       rssPages += Number(fields[21]);
       processes += 1;
     } catch {
@@ -48,5 +56,5 @@ export function processTreeUsage(rootPid: number): ProcessUsage {
     }
     stack.push(...(children.get(pid) ?? []));
   }
-  return { cpuSeconds: cpuTicks / CLOCK_TICKS_PER_SECOND, rssBytes: rssPages * PAGE_BYTES, processes };
+  return { cpuSeconds: cpuTicks / CLOCK_TICKS_PER_SECOND, systemCpuSeconds: systemTicks / CLOCK_TICKS_PER_SECOND, rssBytes: rssPages * PAGE_BYTES, processes };
 }

@@ -1,87 +1,329 @@
-// `npm run bench -- tracker`: a WebTorrent-protocol load generator against a tracker process.
-import { spawn, type ChildProcess } from 'node:child_process';
+// `npm run bench -- tracker`: WebTorrent-protocol load against peercdn-tracker and bittorrent-tracker's
+// server, side by side. The tracker runs as one process; the peers live in worker processes
+// (tracker-load-worker.ts); this file only coordinates, measures the tracker process and writes results.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { WebSocket } from 'ws';
 import { percentile } from './figures.ts';
 import { processTreeUsage } from './process-usage.ts';
 import { seededRandom } from './seeded-random.ts';
+import { measureCore } from './tracker-core-bench.ts';
+import { wireId } from './tracker-load-frames.ts';
+import type { WorkerCommand, WorkerPeerSpec, WorkerReply } from './tracker-load-worker.ts';
 
 export const TRACKER_LOAD_HELP = `Usage: npm run bench -- tracker [options]
 
-Starts a tracker process on 127.0.0.1, connects K WebSocket peers over M swarms (the first swarm
-holds --huge-fraction of them: a live event), then drives announces (5 offers each, every relayed
-offer answered) at rising rates. Reports join rate, announces/s achieved, p50/p99 announce latency,
-tracker CPU per announce, RSS per peer and RSS after everyone left.
+Three modes, each run for both trackers (or --tracker) in the same invocation:
 
-  --tracker peercdn|reference   peercdn-tracker (dist/tracker/cli.js) or bittorrent-tracker's server
-  --peers K          connected peers (default 2000; the open-file limit bounds it)
-  --swarms M         swarms (default 10)
+load (default)  K WebSocket peers over M swarms (the first holds --huge-fraction of them: a live
+                event), each announcing with 5 offers, every relayed offer answered; then announces
+                at each of --rates. Join rate, p50/p99 announce→reply, tracker CPU per announce
+                (sockets included), RSS per peer (after GC), heap after everyone left vs idle.
+--sweep LIST    one swarm grown through the sizes in LIST (e.g. 100,1000,10000); at each size
+                announces at the first of --rates: tracker CPU per announce against swarm size.
+--core          no sockets: the protocol core driven with fake connections, one swarm per size
+                of --sweep (default 100,1000,10000): core time per announce.
+
+  --tracker peercdn|reference|both   (default both)
+  --peers K          connected peers in load mode (default 2000; at most 19,900: the open-file limit)
+  --swarms M         swarms in load mode (default 10)
   --huge-fraction F  share of peers in the first swarm (default 0.5)
   --rates LIST       announces per second, comma separated (default 250,500,1000)
-  --phase-seconds S  seconds per rate (default 10)
+  --phase-seconds S  seconds per rate (default 10, at most 120)
+  --workers W        load-generator processes (default 2)
+  --core-announces N announces timed per size in --core mode (default 20000)
   --seed X           (default 1)`;
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
-const OFFERS_PER_ANNOUNCE = 5;
-const SDP = `v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:abcd\r\na=ice-pwd:${'x'.repeat(24)}\r\na=fingerprint:sha-256 ${'AB:'.repeat(31)}AB\r\na=setup:actpass\r\na=mid:0\r\na=sctp-port:5000\r\n`;
-
-interface LoadPeer {
-  readonly socket: WebSocket;
-  readonly peerId: string;
-  readonly infoHash: string;
-  sentAtMs: number | null;
-}
-
-const wireId = (prefix: string, n: number): string => `${prefix}${n.toString(36)}`.padEnd(20, '.').slice(0, 20);
+const MAX_PEERS = 19_900;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+type TrackerKind = 'peercdn' | 'reference';
 
-async function startTrackerProcess(kind: 'peercdn' | 'reference'): Promise<{ child: ChildProcess; url: string }> {
-  const args = kind === 'peercdn' ? [`${REPO}dist/tracker/cli.js`, '--port', '0', '--host', '127.0.0.1'] : ['--import', 'tsx', `${REPO}bench/reference-tracker.ts`, '0'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: REPO });
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`tracker exited with ${code}`)));
-    lines.on('line', (line) => {
-      try {
-        const message = JSON.parse(line) as { url?: string };
-        if (message.url !== undefined) resolve(message.url);
-      } catch {
-        // not a log line
-      }
+interface Memory {
+  readonly heapUsedBytes: number;
+  readonly rssBytes: number;
+  /** WebSockets the tracker still holds. */
+  readonly openSockets: number;
+}
+
+/** Child processes this run started; all are stopped on exit, error and Ctrl-C. */
+const children = new Set<ChildProcess>();
+function stopChildren(): void {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+}
+
+class TrackerProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  private constructor(child: ChildProcess, url: string) {
+    this.child = child;
+    this.url = url;
+  }
+
+  static async start(kind: TrackerKind, cpuProfileDir: string | null): Promise<TrackerProcess> {
+    const profile = cpuProfileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`];
+    const child = spawn(process.execPath, ['--expose-gc', ...profile, '--import', 'tsx', `${REPO}bench/tracker-process.ts`, kind], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], cwd: REPO });
+    children.add(child);
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    const url = await new Promise<string>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`${kind} tracker exited with ${code}`)));
+      lines.on('line', (line) => {
+        try {
+          const message = JSON.parse(line) as { url?: string };
+          if (message.url !== undefined) resolve(message.url);
+        } catch {
+          // a log line
+        }
+      });
     });
-  });
-  return { child, url };
+    return new TrackerProcess(child, url);
+  }
+
+  cpu(): { total: number; system: number } {
+    const usage = processTreeUsage(this.child.pid ?? -1);
+    return { total: usage.cpuSeconds, system: usage.systemCpuSeconds };
+  }
+
+  /** Memory once the tracker has closed every socket (polled, bounded). */
+  async memoryWhenEmpty(): Promise<Memory> {
+    const started = performance.now();
+    for (;;) {
+      const memory = await this.memory();
+      if (memory.openSockets === 0 || performance.now() - started > 60_000) return memory;
+      await sleep(1000);
+    }
+  }
+
+  /** Heap and RSS after two full GCs inside the tracker process. */
+  memory(): Promise<Memory> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('tracker did not report memory')), 30_000);
+      this.child.once('message', (message: { memory: Memory }) => {
+        clearTimeout(timer);
+        resolve(message.memory);
+      });
+      this.child.send('memory');
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await Promise.race([exited, sleep(5000)]);
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+    children.delete(this.child);
+  }
 }
 
-function announce(peer: LoadPeer, now: number): void {
-  peer.sentAtMs = now;
-  peer.socket.send(
-    JSON.stringify({
-      action: 'announce',
-      info_hash: peer.infoHash,
-      peer_id: peer.peerId,
-      numwant: OFFERS_PER_ANNOUNCE,
-      uploaded: 0,
-      downloaded: 0,
-      left: 1,
-      offers: Array.from({ length: OFFERS_PER_ANNOUNCE }, (_, i) => ({ offer_id: wireId(`o${i}`, now % 1e9), offer: { type: 'offer', sdp: SDP } })),
-    }),
-  );
+class Worker {
+  readonly child: ChildProcess;
+  #pending: ((reply: WorkerReply) => void) | null = null;
+  constructor() {
+    this.child = fork(`${REPO}bench/tracker-load-worker.ts`, [], { execArgv: ['--import', 'tsx'], cwd: REPO, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    children.add(this.child);
+    this.child.on('message', (reply: WorkerReply) => this.#pending?.(reply));
+  }
+
+  run(command: WorkerCommand, timeoutMs: number): Promise<WorkerReply> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`load worker did not finish ${command.type}`)), timeoutMs);
+      this.#pending = (reply) => {
+        clearTimeout(timer);
+        this.#pending = null;
+        resolve(reply);
+      };
+      this.child.send(command);
+    });
+  }
+
+  stop(): void {
+    this.child.disconnect();
+    children.delete(this.child);
+  }
 }
+
+interface Phase {
+  readonly targetAnnouncesPerSecond: number;
+  readonly achievedAnnouncesPerSecond: number;
+  readonly skippedBecauseBehind: number;
+  readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number } | null;
+  readonly trackerCpuMsPerAnnounce: number | null;
+  /** Share of that CPU spent in the kernel. */
+  readonly trackerSystemCpuShare: number | null;
+  /** CPU per announce after subtracting the CPU the tracker spends with no announces (heartbeat, timers). */
+  readonly trackerCpuMsPerAnnounceAboveIdle: number | null;
+}
+
+/** Join specs, dealt round-robin to the workers. */
+async function joinAll(workers: Worker[], url: string, specs: WorkerPeerSpec[]): Promise<{ connected: number; failed: number; answered: number }> {
+  const shares = workers.map((_, w) => specs.filter((__, i) => i % workers.length === w));
+  const replies = await Promise.all(workers.map((worker, w) => worker.run({ type: 'join', url, peers: shares[w] ?? [] }, 180_000)));
+  const total = { connected: 0, failed: 0, answered: 0 };
+  for (const reply of replies) {
+    if (reply.type !== 'joined') continue;
+    total.connected += reply.connected;
+    total.failed += reply.failed;
+    total.answered += reply.answered;
+  }
+  return total;
+}
+
+/** Tracker CPU per second with peers connected and no announces. */
+async function idleCpuMsPerSecond(tracker: TrackerProcess, seconds: number): Promise<number> {
+  const before = tracker.cpu().total;
+  await sleep(seconds * 1000);
+  return ((tracker.cpu().total - before) * 1000) / seconds;
+}
+
+async function runPhase(workers: Worker[], tracker: TrackerProcess, rate: number, seconds: number, seed: number, idleMsPerSecond: number): Promise<Phase> {
+  const started = performance.now();
+  const before = tracker.cpu();
+  const replies = await Promise.all(workers.map((worker, w) => worker.run({ type: 'phase', ratePerSecond: rate / workers.length, seconds, seed: seed * 100 + w }, (seconds + 30) * 1000)));
+  const after = tracker.cpu();
+  const cpu = after.total - before.total;
+  const elapsedSeconds = (performance.now() - started) / 1000;
+  const latencies: number[] = [];
+  let skipped = 0;
+  for (const reply of replies) {
+    if (reply.type !== 'phase-done') continue;
+    for (const latency of reply.latenciesMs) latencies.push(latency);
+    skipped += reply.skipped;
+  }
+  const answered = latencies.length;
+  const phase: Phase = {
+    targetAnnouncesPerSecond: rate,
+    achievedAnnouncesPerSecond: answered / seconds,
+    skippedBecauseBehind: skipped,
+    latencyMs: answered === 0 ? null : { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies) },
+    trackerCpuMsPerAnnounce: answered === 0 ? null : (cpu * 1000) / answered,
+    trackerSystemCpuShare: cpu === 0 ? null : (after.system - before.system) / cpu,
+    trackerCpuMsPerAnnounceAboveIdle: answered === 0 ? null : Math.max(0, cpu * 1000 - idleMsPerSecond * elapsedSeconds) / answered,
+  };
+  console.log(
+    `  ${rate}/s: achieved ${phase.achievedAnnouncesPerSecond.toFixed(0)}/s, p50 ${phase.latencyMs?.p50.toFixed(1)} ms, p99 ${phase.latencyMs?.p99.toFixed(1)} ms, CPU ${phase.trackerCpuMsPerAnnounce?.toFixed(3)} ms/announce (${((phase.trackerSystemCpuShare ?? 0) * 100).toFixed(0)}% kernel; ${phase.trackerCpuMsPerAnnounceAboveIdle?.toFixed(3)} above idle)`,
+  );
+  return phase;
+}
+
+interface LoadOptions {
+  readonly peers: number;
+  readonly swarms: number;
+  readonly hugeFraction: number;
+  readonly rates: readonly number[];
+  readonly phaseSeconds: number;
+  readonly workers: number;
+  readonly seed: number;
+  readonly cpuProfileDir: string | null;
+}
+
+async function loadRun(kind: TrackerKind, options: LoadOptions): Promise<Record<string, unknown>> {
+  console.log(`${kind}: load, ${options.peers} peers in ${options.swarms} swarms`);
+  const random = seededRandom(options.seed);
+  const specs: WorkerPeerSpec[] = Array.from({ length: options.peers }, (_, n) => {
+    const swarm = random() < options.hugeFraction ? 0 : 1 + Math.floor(random() * Math.max(1, options.swarms - 1));
+    return { peerId: wireId('p', n), infoHash: wireId('swarm', swarm) };
+  });
+  const tracker = await TrackerProcess.start(kind, options.cpuProfileDir);
+  const workers = Array.from({ length: options.workers }, () => new Worker());
+  try {
+    // Warm-up: 200 peers join, announce and leave, so the idle baseline already holds the code the
+    // JIT compiles under load; what the heap holds after everyone left beyond it is then state.
+    await joinAll(workers, tracker.url, Array.from({ length: 200 }, (_, n) => ({ peerId: wireId('warm', n), infoHash: wireId('warmup', n % 2) })));
+    await Promise.all(workers.map((worker) => worker.run({ type: 'leave' }, 30_000)));
+    const idle = await tracker.memoryWhenEmpty();
+    const joinStarted = performance.now();
+    const joined = await joinAll(workers, tracker.url, specs);
+    const joinSeconds = (performance.now() - joinStarted) / 1000;
+    await sleep(1000);
+    const afterJoin = await tracker.memory();
+    const largestSwarm = specs.filter((spec) => spec.infoHash === wireId('swarm', 0)).length;
+    console.log(`  joined ${joined.connected} (failed ${joined.failed}, largest swarm ~${largestSwarm}) at ${(joined.connected / joinSeconds).toFixed(0)}/s; RSS ${((afterJoin.rssBytes - idle.rssBytes) / joined.connected / 1024).toFixed(1)} KiB/peer`);
+    const idleCpu = await idleCpuMsPerSecond(tracker, 5);
+    console.log(`  tracker CPU with ${joined.connected} idle peers: ${idleCpu.toFixed(0)} ms/s`);
+    const phases: Phase[] = [];
+    for (const [i, rate] of options.rates.entries()) phases.push(await runPhase(workers, tracker, rate, options.phaseSeconds, options.seed + i, idleCpu));
+    await Promise.all(workers.map((worker) => worker.run({ type: 'leave' }, 30_000)));
+    const left = await tracker.memoryWhenEmpty();
+    console.log(`  heap ${(idle.heapUsedBytes / 1e6).toFixed(1)} MB idle → ${(afterJoin.heapUsedBytes / 1e6).toFixed(1)} MB joined → ${(left.heapUsedBytes / 1e6).toFixed(1)} MB after all left`);
+    return {
+      tracker: kind,
+      peersConnected: joined.connected,
+      peersFailed: joined.failed,
+      joinAnswered: joined.answered,
+      largestSwarmPeers: largestSwarm,
+      joinPerSecond: joined.connected / joinSeconds,
+      idleCpuMsPerSecond: idleCpu,
+      idle,
+      joined: afterJoin,
+      afterLeave: left,
+      rssPerPeerBytes: (afterJoin.rssBytes - idle.rssBytes) / joined.connected,
+      heapPerPeerBytes: (afterJoin.heapUsedBytes - idle.heapUsedBytes) / joined.connected,
+      heapAfterLeaveVsIdle: left.heapUsedBytes / idle.heapUsedBytes - 1,
+      phases,
+    };
+  } finally {
+    for (const worker of workers) worker.stop();
+    await tracker.stop();
+  }
+}
+
+async function sweepRun(kind: TrackerKind, sizes: readonly number[], rate: number, phaseSeconds: number, workerCount: number, seed: number): Promise<Record<string, unknown>> {
+  console.log(`${kind}: sweep, one swarm of ${sizes.join(' → ')} peers at ${rate} announces/s`);
+  const tracker = await TrackerProcess.start(kind, null);
+  const workers = Array.from({ length: workerCount }, () => new Worker());
+  const points = [];
+  try {
+    let joinedSoFar = 0;
+    for (const size of sizes) {
+      const specs = Array.from({ length: size - joinedSoFar }, (_, i) => ({ peerId: wireId('p', joinedSoFar + i), infoHash: wireId('swarm', 0) }));
+      const joined = await joinAll(workers, tracker.url, specs);
+      joinedSoFar += joined.connected;
+      const idleCpu = await idleCpuMsPerSecond(tracker, 3);
+      console.log(` swarm of ${joinedSoFar} (idle CPU ${idleCpu.toFixed(0)} ms/s):`);
+      const phase = await runPhase(workers, tracker, rate, phaseSeconds, seed, idleCpu);
+      points.push({ swarmPeers: joinedSoFar, idleCpuMsPerSecond: idleCpu, ...phase });
+    }
+    await Promise.all(workers.map((worker) => worker.run({ type: 'leave' }, 30_000)));
+  } finally {
+    for (const worker of workers) worker.stop();
+    await tracker.stop();
+  }
+  return { tracker: kind, ratePerSecond: rate, phaseSeconds, points };
+}
+
+async function coreRun(kind: TrackerKind, sizes: readonly number[], announces: number, seed: number): Promise<Record<string, unknown>> {
+  console.log(`${kind}: core only`);
+  // Warm the JIT first, or the first size pays for compilation.
+  await measureCore(kind, sizes[0] ?? 100, Math.min(announces, 10_000), seed + 1);
+  const points = [];
+  for (const size of sizes) {
+    const point = await measureCore(kind, size, announces, seed);
+    console.log(`  swarm of ${size}: ${point.coreMsPerAnnounce.toFixed(4)} ms/announce (${point.offersRelayedPerAnnounce.toFixed(1)} offers relayed)`);
+    points.push(point);
+  }
+  return { tracker: kind, points };
+}
+
+const numberList = (text: string): number[] => text.split(',').map(Number).filter((n) => Number.isFinite(n) && n > 0);
 
 export async function runTrackerLoad(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
-      tracker: { type: 'string', default: 'peercdn' },
+      tracker: { type: 'string', default: 'both' },
       peers: { type: 'string', default: '2000' },
       swarms: { type: 'string', default: '10' },
       'huge-fraction': { type: 'string', default: '0.5' },
       rates: { type: 'string', default: '250,500,1000' },
       'phase-seconds': { type: 'string', default: '10' },
+      workers: { type: 'string', default: '2' },
+      sweep: { type: 'string' },
+      core: { type: 'boolean', default: false },
+      'core-announces': { type: 'string', default: '20000' },
+      'cpu-prof-dir': { type: 'string' },
       seed: { type: 'string', default: '1' },
       help: { type: 'boolean', default: false },
     },
@@ -90,107 +332,55 @@ export async function runTrackerLoad(args: string[]): Promise<void> {
     console.log(TRACKER_LOAD_HELP);
     return;
   }
-  const kind = values.tracker === 'reference' ? 'reference' : 'peercdn';
-  const peerCount = Math.min(19_000, Math.max(2, Number(values.peers)));
-  const swarmCount = Math.max(1, Number(values.swarms));
-  const hugeFraction = Math.min(1, Math.max(0, Number(values['huge-fraction'])));
-  const rates = values.rates.split(',').map(Number).filter((r) => r > 0 && r <= 20_000);
+  const kinds: TrackerKind[] = values.tracker === 'both' ? ['peercdn', 'reference'] : values.tracker === 'reference' ? ['reference'] : ['peercdn'];
+  const rates = numberList(values.rates).filter((rate) => rate <= 20_000);
   const phaseSeconds = Math.min(120, Math.max(1, Number(values['phase-seconds'])));
-  const random = seededRandom(Number(values.seed));
-  const { child, url } = await startTrackerProcess(kind);
-  const pid = child.pid ?? -1;
-  const peers: LoadPeer[] = [];
+  const workers = Math.min(8, Math.max(1, Math.floor(Number(values.workers))));
+  const seed = Number(values.seed);
+  const sizes = numberList(values.sweep ?? '100,1000,10000')
+    .map((size) => Math.min(MAX_PEERS, Math.floor(size)))
+    .sort((a, b) => a - b);
+  const mode = values.core ? 'core' : values.sweep !== undefined ? 'sweep' : 'load';
+  const onSignal = (): void => {
+    console.error('bench: interrupted, stopping the tracker and load workers');
+    stopChildren();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const results: Record<string, unknown>[] = [];
+  const options: Record<string, unknown> = { mode, rates, phaseSeconds, workers, seed };
   try {
-    await sleep(500);
-    const idle = processTreeUsage(pid);
-    const latencies: number[] = [];
-    const onMessage = (peer: LoadPeer) => (data: unknown) => {
-      const message = JSON.parse(String(data)) as Record<string, unknown>;
-      if (message['offer'] !== undefined) {
-        peer.socket.send(JSON.stringify({ action: 'announce', info_hash: peer.infoHash, peer_id: peer.peerId, to_peer_id: message['peer_id'], offer_id: message['offer_id'], answer: { type: 'answer', sdp: SDP } }));
-      } else if (message['interval'] !== undefined && peer.sentAtMs !== null) {
-        latencies.push(performance.now() - peer.sentAtMs);
-        peer.sentAtMs = null;
+    for (const kind of kinds) {
+      if (mode === 'core') {
+        const announces = Math.min(200_000, Math.max(100, Number(values['core-announces'])));
+        Object.assign(options, { sizes, announces });
+        results.push(await coreRun(kind, sizes, announces, seed));
+      } else if (mode === 'sweep') {
+        Object.assign(options, { sizes });
+        results.push(await sweepRun(kind, sizes, rates[0] ?? 500, phaseSeconds, workers, seed));
+      } else {
+        const load: LoadOptions = {
+          peers: Math.min(MAX_PEERS, Math.max(2, Math.floor(Number(values.peers)))),
+          swarms: Math.max(1, Math.floor(Number(values.swarms))),
+          hugeFraction: Math.min(1, Math.max(0, Number(values['huge-fraction']))),
+          rates,
+          phaseSeconds,
+          workers,
+          seed,
+          cpuProfileDir: values['cpu-prof-dir'] ?? null,
+        };
+        Object.assign(options, load);
+        results.push(await loadRun(kind, load));
       }
-    };
-    // Join phase: connect and announce once each, 200 at a time.
-    const joinStarted = performance.now();
-    for (let start = 0; start < peerCount; start += 200) {
-      await Promise.all(
-        Array.from({ length: Math.min(200, peerCount - start) }, async (_, j) => {
-          const n = start + j;
-          const swarm = random() < hugeFraction ? 0 : 1 + Math.floor(random() * Math.max(1, swarmCount - 1));
-          const socket = new WebSocket(url, { perMessageDeflate: false });
-          const peer: LoadPeer = { socket, peerId: wireId('p', n), infoHash: wireId('swarm', swarm), sentAtMs: null };
-          socket.on('message', onMessage(peer));
-          socket.on('error', () => undefined);
-          await new Promise<void>((resolve, reject) => {
-            socket.once('open', () => resolve());
-            socket.once('error', reject);
-          });
-          peers.push(peer);
-          announce(peer, performance.now());
-        }),
-      );
     }
-    while (latencies.length < peerCount && performance.now() - joinStarted < 120_000) await sleep(50);
-    const joinSeconds = (performance.now() - joinStarted) / 1000;
-    await sleep(1000);
-    const joined = processTreeUsage(pid);
-    const phases = [];
-    for (const rate of rates) {
-      latencies.length = 0;
-      const before = processTreeUsage(pid);
-      const started = performance.now();
-      let sent = 0;
-      let skipped = 0;
-      while (performance.now() - started < phaseSeconds * 1000) {
-        const due = Math.floor(((performance.now() - started) / 1000) * rate) - sent;
-        for (let i = 0; i < due; i++) {
-          const peer = peers[Math.floor(random() * peers.length)] as LoadPeer;
-          sent += 1;
-          if (peer.sentAtMs !== null) {
-            skipped += 1; // still waiting for its previous reply: the tracker is behind
-            continue;
-          }
-          announce(peer, performance.now());
-        }
-        await sleep(5);
-      }
-      await sleep(1000);
-      const after = processTreeUsage(pid);
-      const answered = latencies.length;
-      phases.push({
-        targetAnnouncesPerSecond: rate,
-        achievedAnnouncesPerSecond: answered / phaseSeconds,
-        skippedBecauseBehind: skipped,
-        latencyMs: answered === 0 ? null : { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
-        trackerCpuMsPerAnnounce: answered === 0 ? null : ((after.cpuSeconds - before.cpuSeconds) * 1000) / answered,
-      });
-      console.log(`rate ${rate}/s: achieved ${(answered / phaseSeconds).toFixed(0)}/s, p50 ${phases.at(-1)?.latencyMs?.p50.toFixed(1)} ms, p99 ${phases.at(-1)?.latencyMs?.p99.toFixed(1)} ms, CPU ${phases.at(-1)?.trackerCpuMsPerAnnounce?.toFixed(3)} ms/announce`);
-    }
-    for (const peer of peers) peer.socket.terminate();
-    await sleep(3000);
-    const left = processTreeUsage(pid);
-    const result = {
-      kind: 'tracker-load',
-      tracker: kind,
-      date: new Date().toISOString(),
-      options: { peers: peerCount, swarms: swarmCount, hugeFraction, rates, phaseSeconds },
-      joinPerSecond: peerCount / joinSeconds,
-      rssIdleBytes: idle.rssBytes,
-      rssJoinedBytes: joined.rssBytes,
-      rssPerPeerBytes: (joined.rssBytes - idle.rssBytes) / peerCount,
-      rssAfterLeaveBytes: left.rssBytes,
-      phases,
-    };
-    console.log(`${kind}: ${peerCount} peers joined at ${result.joinPerSecond.toFixed(0)}/s; RSS ${(idle.rssBytes / 1e6).toFixed(1)} MB idle → ${(joined.rssBytes / 1e6).toFixed(1)} MB joined (${(result.rssPerPeerBytes / 1024).toFixed(1)} KiB/peer) → ${(left.rssBytes / 1e6).toFixed(1)} MB after all left`);
-    mkdirSync(`${REPO}bench/results`, { recursive: true });
-    const file = `${REPO}bench/results/tracker-${kind}-k${peerCount}-${result.date.replace(/[:.]/g, '-')}.json`;
-    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-    console.log(`written: ${file}`);
   } finally {
-    for (const peer of peers) peer.socket.terminate();
-    child.kill('SIGTERM');
+    stopChildren();
   }
+  const date = new Date().toISOString();
+  mkdirSync(`${REPO}bench/results`, { recursive: true });
+  const peers = mode === 'load' ? `-k${String(options['peers'])}` : mode === 'sweep' ? `-max${String(sizes.at(-1))}` : '';
+  const file = `${REPO}bench/results/tracker-${mode}${peers}-${date.replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, `${JSON.stringify({ kind: `tracker-${mode}`, date, options, results }, null, 2)}\n`);
+  console.log(`written: ${file}`);
 }

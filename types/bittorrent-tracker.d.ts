@@ -6,5 +6,7 @@ declare module 'bittorrent-tracker' {
     on(event: string, listener: (...args: never[]) => void): this;
     listen(port: number, host: string): void;
     close(callback?: () => void): void;
+    /** Adopt an open WebSocket (or any EventEmitter with `send(data, callback)`): the bench drives the core through it. */
+    onWebSocketConnection(socket: NodeJS.EventEmitter & { send(data: string, callback?: () => void): void }): void;
   }
 }

@@ -1,0 +1,52 @@
+// The tracker under load as its own process, peercdn's or bittorrent-tracker's, started the same
+// way for both: `node --expose-gc --import tsx bench/tracker-process.ts peercdn|reference`.
+// Prints `{"url": ...}` once listening; on the IPC message `memory` it collects garbage and
+// replies with heap and RSS, so "heap after everyone left" is measured alike for both.
+
+const kind = process.argv[2];
+
+export {};
+
+async function listen(): Promise<{ url: string; sockets: () => number; close: () => Promise<void> }> {
+  // Imported on demand, so neither tracker's code counts in the other's idle heap.
+  if (kind === 'peercdn') {
+    const { startTracker } = await import('../tracker/server.ts');
+    // The bench drives each peer far above a browser's announce rate (one per 2 minutes).
+    const tracker = await startTracker({ host: '127.0.0.1', port: 0, logLevel: 'warn', announceRatePerSecond: 1000, announceBurst: 1000 });
+    return { url: tracker.url, sockets: () => tracker.stats().sockets, close: () => tracker.close() };
+  }
+  if (kind !== 'reference') throw new Error(`unknown tracker ${String(kind)}`);
+  const { Server } = await import('bittorrent-tracker');
+  const server = new Server({ udp: false, http: false, ws: true, stats: false, trustProxy: false });
+  server.on('error', (error: Error) => console.error(`reference tracker: ${error.message}`));
+  server.on('warning', () => undefined);
+  await new Promise<void>((resolve) => {
+    server.on('listening', () => resolve());
+    server.listen(0, '127.0.0.1');
+  });
+  const address = server.http.address() as { port: number };
+  const wss = (server as unknown as { ws: { clients: Set<unknown> } }).ws;
+  return { url: `ws://127.0.0.1:${address.port}`, sockets: () => wss.clients.size, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+function memory(): { heapUsedBytes: number; rssBytes: number; openSockets: number } {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  collect?.();
+  collect?.();
+  const usage = process.memoryUsage();
+  return { heapUsedBytes: usage.heapUsed, rssBytes: usage.rss, openSockets: sockets() };
+}
+
+const { url, sockets, close } = await listen();
+const stop = (): void => {
+  void close().finally(() => process.exit(0));
+  setTimeout(() => process.exit(0), 2000).unref();
+};
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
+// The coordinator is gone (crashed or killed): do not outlive it.
+process.once('disconnect', stop);
+process.on('message', (message) => {
+  if (message === 'memory') process.send?.({ memory: memory() });
+});
+console.log(JSON.stringify({ url }));
