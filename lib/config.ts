@@ -20,6 +20,12 @@ export interface PeerCDNConfig {
   readonly peerLoadTimeoutMs: number;
   /** Longest wait for a peer that is fetching (or is designated to fetch) a segment, before using HTTP. */
   readonly seederWaitMs: number;
+  /**
+   * Before playback starts, how long its first segments may wait for peers that are connecting
+   * (needs `attach(hls)`). 0 keeps startup at HTTP speed; a second or two takes startup segments
+   * off the origin when other viewers are around (never waits when the tracker says nobody is).
+   */
+  readonly startupPeerWaitMs: number;
   /** Segments further ahead of the playhead than this come only from peers (needs `attach(hls)`). */
   readonly httpWindowSeconds: number;
   /** Serve segments to other peers: `'auto'` = yes, except on cellular or data-saver connections. */
@@ -39,6 +45,7 @@ export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
   peerFirstByteTimeoutMs: 1500,
   peerLoadTimeoutMs: 4000,
   seederWaitMs: 1500,
+  startupPeerWaitMs: 0,
   httpWindowSeconds: 12,
   uploadEnabled: 'auto',
   uploadMaxBytesPerSecond: null,
@@ -90,6 +97,10 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
     typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 30_000
       ? null
       : 'must be an integer from 0 to 30000',
+  startupPeerWaitMs: (value) =>
+    typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 10_000
+      ? null
+      : 'must be an integer from 0 to 10000',
   httpWindowSeconds: (value) =>
     typeof value === 'number' && value >= 4 && value <= 600 ? null : 'must be a number of seconds from 4 to 600',
   uploadEnabled: (value) => (typeof value === 'boolean' || value === 'auto' ? null : "must be true, false or 'auto'"),

@@ -122,13 +122,20 @@ export class Engine {
     return decideSource(this.peerId, sequenceNumber, swarm.views(sequenceNumber), {
       secondsUntilNeeded,
       httpWindowSeconds: this.config.httpWindowSeconds,
-      warmingUp: this.#dependencies.nowMs() - swarm.createdAtMs < SWARM_WARMUP_MS,
+      // Warming up: just joined, and the tracker has not said that nobody else is here.
+      warmingUp: this.#dependencies.nowMs() - swarm.createdAtMs < SWARM_WARMUP_MS && swarm.othersAtTracker !== 0,
     });
   }
 
   /** Tell the engine where playback is, so segments far ahead are not fetched from the origin. */
   setPlayhead(playhead: Playhead | null): void {
     this.#playhead = playhead;
+  }
+
+  /** Whether playback has yet to start (known only after `attach(hls)`). */
+  get startingUp(): boolean {
+    const media = this.#playhead?.media ?? null;
+    return media !== null && media.readyState === 0;
   }
 
   /** Seconds of playback until media time `startSeconds` is reached; null when unknown. */
@@ -279,6 +286,7 @@ export class Engine {
       },
       nowMs: this.#dependencies.nowMs,
       uploadDelayMs: (bytes) => this.#uploadLimiter?.reserve(bytes, this.#dependencies.nowMs()) ?? 0,
+      uploadRefund: (bytes) => this.#uploadLimiter?.refund(bytes),
       onAvailabilityChanged: (id) => this.#notifyAvailability(id),
       onPeerConnected: (id, peerId) => this.events.emit('peer-connected', { swarmId: id, peerId }),
       onPeerClosed: (id, peerId, error) => {

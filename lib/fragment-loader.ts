@@ -135,12 +135,16 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
       // A known seeder is waited for at least `seederWaitMs`. Peers that are still connecting are
       // waited for only while the segment is not needed soon; once connected they deliver in a
       // fraction of a segment's duration, so a smaller margin keeps startup segments off the origin.
-      const remainingMs =
+      // Before playback starts, the user may trade startup time for peers (`startupPeerWaitMs`).
+      const startupMs = engine.startingUp ? this.#loadStartedMs + engine.config.startupPeerWaitMs - performance.now() : 0;
+      const remainingMs = Math.max(
+        startupMs,
         decision.kind === 'wait'
           ? Math.max(this.#loadStartedMs + engine.config.seederWaitMs - performance.now(), slackMs)
           : secondsUntilNeeded === null
             ? 0
-            : (secondsUntilNeeded - WARMUP_MARGIN_SECONDS) * 1000;
+            : (secondsUntilNeeded - WARMUP_MARGIN_SECONDS) * 1000,
+      );
       if ((decision.kind === 'wait' || decision.kind === 'wait-for-peers') && remainingMs > 0) {
         this.#unsubscribe = engine.onNextAvailabilityChange(swarmId, retry);
         this.#timers.push(setTimeout(retry, remainingMs));

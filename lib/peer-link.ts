@@ -38,6 +38,8 @@ export interface PeerLinkOptions {
   readonly nowMs: () => number;
   /** Books an upload chunk against the bandwidth cap; returns how long to wait before sending it. */
   readonly uploadDelayMs?: (bytes: number) => number;
+  /** Bytes booked through `uploadDelayMs` but not sent after all. */
+  readonly uploadRefund?: (bytes: number) => void;
   readonly onAvailabilityChanged: (link: PeerLink) => void;
   readonly onClosed: (link: PeerLink, error: P2PError | null) => void;
 }
@@ -97,6 +99,7 @@ export class PeerLink {
   readonly #failed = new Map<number, PendingDownload>();
   readonly #activeUploads = new Set<number>();
   readonly #uploadsCancelled = new Set<number>();
+  #introduced = false;
   #nextRequestId = 1;
   #closed = false;
   readonly #connectedAtMs: number;
@@ -124,6 +127,11 @@ export class PeerLink {
 
   get activeDownloads(): number {
     return this.#downloads.size;
+  }
+
+  /** Whether the peer's `hello` (its initial availability) has arrived. */
+  get introduced(): boolean {
+    return this.#introduced;
   }
 
   has(sequenceNumber: number): boolean {
@@ -292,6 +300,7 @@ export class PeerLink {
           return;
         }
         for (const sn of message.have) this.#remoteHave.add(sn);
+        this.#introduced = true;
         this.#options.onAvailabilityChanged(this);
         return;
       case 'have':
@@ -420,7 +429,12 @@ export class PeerLink {
       const chunk = bytes.subarray(offset, Math.min(offset + MAX_CHUNK_BYTES, bytes.byteLength));
       const delayMs = this.#options.uploadDelayMs?.(chunk.byteLength) ?? 0;
       if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
-      if (this.#closed || this.#uploadsCancelled.has(requestId)) return;
+      if (this.#closed || this.#uploadsCancelled.has(requestId)) {
+        // Unsent bytes must not delay the next upload (a cancelled slow transfer would otherwise
+        // make this peer miss the next request's first-byte deadline too).
+        this.#options.uploadRefund?.(chunk.byteLength);
+        return;
+      }
       this.#sendBytes(encodeData(requestId, offset, chunk));
       this.#sentBytes += chunk.byteLength;
       this.#options.onUploaded(chunk.byteLength);

@@ -4,7 +4,7 @@ import { PeerLink } from './peer-link.ts';
 import { wireIdToHex } from './shared/swarm-id.ts';
 import type { PeerInfo } from './events.ts';
 import type { PeerView } from './source-decision.ts';
-import type { SignalledPeer, TrackerClient, TrackerClientFactory } from './tracker-client.ts';
+import type { SignalledPeer, TrackerClient, TrackerClientFactory, TrackerUpdate } from './tracker-client.ts';
 
 /** What a swarm needs from the engine. */
 export interface SwarmOptions {
@@ -23,6 +23,7 @@ export interface SwarmOptions {
   readonly onUploaded: (bytes: number) => void;
   readonly nowMs: () => number;
   readonly uploadDelayMs: (bytes: number) => number;
+  readonly uploadRefund: (bytes: number) => void;
   /** A peer's availability changed (have, lost, loading): waiting loaders decide again. */
   readonly onAvailabilityChanged: (swarmId: string) => void;
   readonly onPeerConnected: (swarmId: string, remotePeerId: string) => void;
@@ -38,6 +39,8 @@ export class Swarm {
   readonly #client: TrackerClient;
   readonly #links = new Map<string, PeerLink>();
   readonly #connecting = new Set<SignalledPeer>();
+  // Other viewers by each tracker's latest answer, by tracker URL.
+  readonly #othersByTracker = new Map<string, number>();
   #destroyed = false;
 
   constructor(options: SwarmOptions) {
@@ -60,6 +63,7 @@ export class Swarm {
       },
     });
     this.#client.on('peer', (peer) => this.#onSignalledPeer(peer));
+    this.#client.on('update', (update) => this.#onTrackerUpdate(update));
     this.#client.on('warning', (error) =>
       options.onError(new P2PError('tracker-warning', `tracker: ${error.message}`, { cause: error })),
     );
@@ -73,9 +77,27 @@ export class Swarm {
     return this.#links.size;
   }
 
-  /** What every connected peer offers for this segment. */
+  /**
+   * Other viewers in this swarm by the trackers' last answers (the most any tracker counted);
+   * null before any tracker answered. 0 means nobody else is watching: nothing to wait for.
+   */
+  get othersAtTracker(): number | null {
+    if (this.#othersByTracker.size === 0) return null;
+    return Math.max(...this.#othersByTracker.values());
+  }
+
+  /** Peers connected or being connected (offers answered, ICE under way). */
+  get connectingCount(): number {
+    return this.#connecting.size;
+  }
+
+  /** What every connected peer that has told its availability offers for this segment. */
   views(sequenceNumber: number): PeerView[] {
-    return [...this.#links.values()].map((link) => link.view(sequenceNumber));
+    // A peer whose `hello` has not arrived yet is not a peer without segments: leave it out
+    // until it speaks (its hello triggers a new decision).
+    const views: PeerView[] = [];
+    for (const link of this.#links.values()) if (link.introduced) views.push(link.view(sequenceNumber));
+    return views;
   }
 
   peerInfos(): PeerInfo[] {
@@ -113,6 +135,14 @@ export class Swarm {
     const held = new Set(this.#options.heldSequenceNumbers());
     const peerId = choosePeerToReplace([...this.#links.values()].map((link) => link.usefulness(held)));
     return peerId === null ? null : (this.#links.get(peerId) ?? null);
+  }
+
+  #onTrackerUpdate(update: TrackerUpdate): void {
+    const { complete, incomplete } = update;
+    if (!Number.isFinite(complete) || !Number.isFinite(incomplete)) return;
+    this.#othersByTracker.set(update.announce ?? '', Math.max(0, complete + incomplete - 1));
+    // Someone may be waiting for peers that, by this answer, do not exist.
+    this.#options.onAvailabilityChanged(this.swarmId);
   }
 
   #onSignalledPeer(peer: SignalledPeer): void {
@@ -164,6 +194,7 @@ export class Swarm {
       onUploaded: this.#options.onUploaded,
       nowMs: this.#options.nowMs,
       uploadDelayMs: this.#options.uploadDelayMs,
+      uploadRefund: this.#options.uploadRefund,
       onAvailabilityChanged: () => this.#options.onAvailabilityChanged(this.swarmId),
       onClosed: (closed, error) => {
         if (this.#links.get(closed.remotePeerId) === closed) this.#links.delete(closed.remotePeerId);

@@ -26,9 +26,18 @@ export interface TrackerClientOptions {
   readonly getAnnounceParameters: () => AnnounceParameters;
 }
 
+/** A tracker's answer to an announce: swarm members, this viewer included. */
+export interface TrackerUpdate {
+  /** The tracker that answered. */
+  readonly announce?: string;
+  readonly complete: number;
+  readonly incomplete: number;
+}
+
 /** The part of bittorrent-tracker's client a swarm uses. */
 export interface TrackerClient {
   on(event: 'peer', listener: (peer: SignalledPeer) => void): unknown;
+  on(event: 'update', listener: (update: TrackerUpdate) => void): unknown;
   on(event: 'warning' | 'error', listener: (error: Error) => void): unknown;
   start(): void;
   destroy(): void;

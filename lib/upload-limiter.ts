@@ -21,6 +21,11 @@ export class UploadLimiter {
     this.#tokens -= bytes;
     return this.#tokens >= 0 ? 0 : (-this.#tokens / this.#bytesPerSecond) * 1000;
   }
+
+  /** Give back bytes booked but never sent (the upload was cancelled while waiting). */
+  refund(bytes: number): void {
+    this.#tokens = Math.min(this.#bytesPerSecond, this.#tokens + bytes);
+  }
 }
 
 /** Whether the browser reports a metered or cellular connection (Network Information API). */

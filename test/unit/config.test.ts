@@ -36,6 +36,8 @@ describe('resolveConfig', () => {
     rejects({ offersPerAnnounce: 6 }, 'offersPerAnnounce');
     rejects({ peerFirstByteTimeoutMs: 1.5 }, 'peerFirstByteTimeoutMs');
     rejects({ seederWaitMs: -1 }, 'seederWaitMs');
+    rejects({ startupPeerWaitMs: 10_001 }, 'startupPeerWaitMs');
+    rejects({ startupPeerWaitMs: 1.5 }, 'startupPeerWaitMs');
     rejects({ uploadEnabled: 'yes' }, 'uploadEnabled');
     rejects({ uploadMaxBytesPerSecond: 100 }, 'uploadMaxBytesPerSecond');
     rejects({ httpWindowSeconds: 1 }, 'httpWindowSeconds');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { USELESS_AFTER_MS } from '../../lib/peer-choice.ts';
 import { encodeControl, PROTOCOL_VERSION } from '../../lib/peer-protocol.ts';
 import { Swarm } from '../../lib/swarm.ts';
-import type { AnnounceParameters, SignalledPeer, TrackerClient, TrackerClientOptions } from '../../lib/tracker-client.ts';
+import type { AnnounceParameters, SignalledPeer, TrackerClient, TrackerClientOptions, TrackerUpdate } from '../../lib/tracker-client.ts';
 import { FakeDataChannel } from '../helpers/fake-data-channel.ts';
 
 const SWARM_ID = 'swarm-id-of-20-chars';
@@ -10,10 +10,16 @@ const hex = (text: string): string => Buffer.from(text, 'latin1').toString('hex'
 
 class FakeTrackerClient implements TrackerClient {
   readonly #peerListeners: ((peer: SignalledPeer) => void)[] = [];
+  readonly #updateListeners: ((update: TrackerUpdate) => void)[] = [];
   destroyed = false;
   on(event: string, listener: (...args: never[]) => void): this {
     if (event === 'peer') this.#peerListeners.push(listener as (peer: SignalledPeer) => void);
+    if (event === 'update') this.#updateListeners.push(listener as (update: TrackerUpdate) => void);
     return this;
+  }
+  /** A tracker answers an announce with its swarm counts. */
+  update(update: TrackerUpdate): void {
+    for (const listener of this.#updateListeners) listener(update);
   }
   start(): void {}
   destroy(): void {
@@ -34,6 +40,7 @@ function makeSwarm(maxPeers: number, held: readonly number[] = []) {
   const client = new FakeTrackerClient();
   let announce: (() => AnnounceParameters) | null = null;
   const closed: string[] = [];
+  const availabilityChanges = { count: 0 };
   const swarm = new Swarm({
     swarmId: SWARM_ID,
     peerId: 'local-peer-id-20-chr',
@@ -52,13 +59,16 @@ function makeSwarm(maxPeers: number, held: readonly number[] = []) {
     onUploaded: () => undefined,
     nowMs: () => clock.nowMs,
     uploadDelayMs: () => 0,
-    onAvailabilityChanged: () => undefined,
+    uploadRefund: () => undefined,
+    onAvailabilityChanged: () => {
+      availabilityChanges.count += 1;
+    },
     onPeerConnected: () => undefined,
     onPeerClosed: (_swarmId, remotePeerId) => closed.push(remotePeerId),
     onError: (error) => assert.fail(error),
   });
   const numwant = (): number => (announce as unknown as () => AnnounceParameters)().numwant;
-  return { swarm, client, clock, closed, numwant };
+  return { swarm, client, clock, closed, numwant, availabilityChanges };
 }
 
 /** The remote end of a link announces segments (as its hello). */
@@ -123,5 +133,43 @@ describe('Swarm: connection cap and useless peers', () => {
     assert.equal(view?.rttMs, null);
     assert.equal(view?.throughputBytesPerSecond, null);
     swarm.destroy();
+  });
+});
+
+describe('Swarm: what the tracker and peers have said', () => {
+  it('knows nobody else is watching only once a tracker says so, and tells waiting loaders', () => {
+    const { swarm, client, availabilityChanges } = makeSwarm(4);
+    assert.equal(swarm.othersAtTracker, null);
+    client.update({ announce: 'ws://tracker.invalid', complete: 0, incomplete: 1 });
+    assert.equal(swarm.othersAtTracker, 0);
+    assert.equal(availabilityChanges.count, 1);
+    client.update({ announce: 'ws://tracker.invalid', complete: 1, incomplete: 3 });
+    assert.equal(swarm.othersAtTracker, 3);
+  });
+
+  it('takes the latest answer of each tracker and the largest over trackers', () => {
+    const { swarm, client } = makeSwarm(4);
+    client.update({ announce: 'ws://a.invalid', complete: 0, incomplete: 5 });
+    client.update({ announce: 'ws://b.invalid', complete: 0, incomplete: 2 });
+    assert.equal(swarm.othersAtTracker, 4);
+    client.update({ announce: 'ws://a.invalid', complete: 0, incomplete: 1 });
+    assert.equal(swarm.othersAtTracker, 1);
+  });
+
+  it('ignores an answer without numeric counts', () => {
+    const { swarm, client } = makeSwarm(4);
+    client.update({ complete: Number.NaN, incomplete: 1 });
+    assert.equal(swarm.othersAtTracker, null);
+  });
+
+  it('leaves a connected peer out of decisions until its hello arrives', () => {
+    const { swarm, client } = makeSwarm(4);
+    const local = client.offer('remote-peer-id-20ch');
+    assert.equal(swarm.peerCount, 1);
+    assert.deepEqual(swarm.views(7), []);
+    remoteAnnounces(local, [7]);
+    const views = swarm.views(7);
+    assert.equal(views.length, 1);
+    assert.equal(views[0]?.has, true);
   });
 });

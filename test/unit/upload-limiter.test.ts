@@ -17,6 +17,20 @@ describe('UploadLimiter', () => {
     assert.equal(limiter.reserve(10_000, 60_000), 100);
   });
 
+  it('takes back bytes booked but not sent, so they delay nothing after', () => {
+    const limiter = new UploadLimiter(100_000, 0);
+    limiter.reserve(100_000, 0);
+    assert.equal(limiter.reserve(50_000, 0), 500);
+    limiter.refund(50_000);
+    assert.equal(limiter.reserve(10_000, 100), 0);
+  });
+
+  it('never refunds beyond one second of burst', () => {
+    const limiter = new UploadLimiter(100_000, 0);
+    limiter.refund(500_000);
+    assert.equal(limiter.reserve(150_000, 0), 500);
+  });
+
   it('averages to the configured rate over many chunks', () => {
     const limiter = new UploadLimiter(64 * 1024, 0);
     let nowMs = 0;
