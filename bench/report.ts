@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 interface SwarmResultFile {
   readonly date: string;
-  readonly options: { viewers: number; mode: string; staggerSeconds: number; durationSeconds: number; level: number; churnEvents: number };
+  readonly options: { viewers: number; mode: string; staggerSeconds: number; durationSeconds: number; level: number; churnEvents: number; startupPeerWaitMs?: number };
   readonly offload: number;
   readonly offloadLimit: number;
   readonly fractionOfLimit: number;
@@ -26,7 +26,7 @@ const percent = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
 function label(r: SwarmResultFile): string {
   const o = r.options;
-  return `${o.mode} N=${o.viewers} stagger ${o.staggerSeconds}s ${o.level < 0 ? 'abr' : `r${o.level}`}${o.churnEvents > 0 ? ` churn ${o.churnEvents}` : ''}`;
+  return `${o.mode} N=${o.viewers} stagger ${o.staggerSeconds}s ${o.level < 0 ? 'abr' : `r${o.level}`}${o.churnEvents > 0 ? ` churn ${o.churnEvents}` : ''}${(o.startupPeerWaitMs ?? 0) > 0 ? ` startup-wait ${o.startupPeerWaitMs}ms` : ''}`;
 }
 
 /** The newest result per configuration, oldest configuration first. */

@@ -17,6 +17,8 @@ export interface SwarmRunOptions {
   /** Fixed rendition index, or -1 for hls.js ABR. */
   readonly level: number;
   readonly churnEvents: number;
+  /** peercdn's `startupPeerWaitMs` (0 = its default: startup at HTTP speed). */
+  readonly startupPeerWaitMs: number;
   readonly random: () => number;
   readonly browsers: number;
 }
@@ -78,6 +80,7 @@ export async function runSwarm(options: SwarmRunOptions, signal: AbortSignal): P
         tracker: tracker?.url ?? '',
         viewer: viewerId,
         level: String(options.level),
+        ...(options.startupPeerWaitMs > 0 ? { startupWait: String(options.startupPeerWaitMs) } : {}),
       });
       await page.goto(`${origin.url}/pages/viewer.html?${query.toString()}`);
     };

@@ -19,6 +19,7 @@ plain hls.js (HTTP only), once through peercdn; reports origin-counted offload a
   --duration D         seconds everyone watches after the last join (default 30)
   --rendition R        fixed rendition index, or "abr" (default 0)
   --churn K            K times a random viewer leaves and a new one joins (default 0)
+  --startup-wait-ms W  peercdn startupPeerWaitMs: startup segments wait up to W ms for peers (default 0)
   --browsers B         Chromium processes to spread viewers over (default 1)
   --seed X             seed for churn choices (default 1)
   --out DIR            results folder (default bench/results)
@@ -42,6 +43,7 @@ export function parseSwarmArgs(args: string[]): SwarmOptions | 'help' {
       duration: { type: 'string', default: '30' },
       rendition: { type: 'string', default: '0' },
       churn: { type: 'string', default: '0' },
+      'startup-wait-ms': { type: 'string', default: '0' },
       browsers: { type: 'string', default: '1' },
       seed: { type: 'string', default: '1' },
       out: { type: 'string', default: `${REPO}bench/results` },
@@ -62,6 +64,7 @@ export function parseSwarmArgs(args: string[]): SwarmOptions | 'help' {
     durationSeconds: integer('duration', values.duration, 2, 600),
     level: values.rendition === 'abr' ? -1 : integer('rendition', values.rendition, 0, 1),
     churnEvents: integer('churn', values.churn, 0, 50),
+    startupPeerWaitMs: integer('startup-wait-ms', values['startup-wait-ms'], 0, 10_000),
     browsers: integer('browsers', values.browsers, 1, 4),
     seed: integer('seed', values.seed, 0, 2 ** 31),
     outDir: values.out,
@@ -127,6 +130,7 @@ export async function runSwarmBenchmark(options: SwarmOptions, signal: AbortSign
     durationSeconds: options.durationSeconds,
     level: options.level,
     churnEvents: options.churnEvents,
+    startupPeerWaitMs: options.startupPeerWaitMs,
     browsers: options.browsers,
   };
   console.log(`swarm: ${options.viewers} viewers, ${options.mode}, stagger ${options.staggerSeconds} s, duration ${options.durationSeconds} s`);

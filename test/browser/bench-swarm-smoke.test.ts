@@ -14,7 +14,7 @@ describe('swarm benchmark (smoke)', function () {
 
   it('runs two viewers for a few seconds and writes a result with every figure', async () => {
     const file = await runSwarmBenchmark(
-      { viewers: 2, mode: 'vod', staggerSeconds: 1, durationSeconds: 4, level: 0, churnEvents: 0, browsers: 1, seed: 1, outDir },
+      { viewers: 2, mode: 'vod', staggerSeconds: 1, durationSeconds: 4, level: 0, churnEvents: 0, startupPeerWaitMs: 0, browsers: 1, seed: 1, outDir },
       new AbortController().signal,
     );
     const result = JSON.parse(readFileSync(file, 'utf8')) as Record<string, any>;

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Page } from 'puppeteer-core';
-import { launchChromium, newViewerPage, type LaunchedChromium } from '../helpers/chromium.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
-import { openViewerPage, sourceLine, stopViewerPage, waitPlayed } from '../helpers/viewer-page.ts';
+import { useBrowserFixture } from '../helpers/browser-fixture.ts';
+import { sourceLine, stopViewerPage, waitPlayed } from '../helpers/viewer-page.ts';
 
 // Liveness guard for waits (not a speed assertion): a broken build fails here instead of hanging.
 const WAIT_GUARD_MS = 120_000;
@@ -14,40 +13,16 @@ const HEAD_START_SECONDS = { vod: 4, live: 8 } as const;
 
 describe('viewers sharing segments in headless Chromium', function () {
   this.timeout(240_000);
-  let stack: Stack | undefined;
-  let chromium: LaunchedChromium | undefined;
-  const pages: Page[] = [];
-
-  before(async () => {
-    stack = await startStack();
-    chromium = await launchChromium();
-    await chromium.allowWebRtc(stack.origin.url);
-  });
-
-  afterEach(async () => {
-    for (const page of pages.splice(0)) await page.close().catch(() => undefined);
-  });
-
-  after(async () => {
-    await chromium?.close();
-    await stack?.close();
-  });
-
-  async function openViewer(mode: 'vod' | 'live', viewerId: string): Promise<Page> {
-    assert.ok(stack !== undefined && chromium !== undefined);
-    const page = await openViewerPage(chromium.browser, { originUrl: stack.origin.url, trackerUrl: stack.trackerUrl, mode, viewerId });
-    pages.push(page);
-    return page;
-  }
+  const fixture = useBrowserFixture();
 
   for (const mode of ['vod', 'live'] as const) {
     it(`gives a late ${mode} viewer segments from the first viewer over WebRTC, with less origin traffic and no stalls`, async () => {
-      assert.ok(stack !== undefined);
+      const { stack } = fixture();
       const idA = `${mode}-A`;
       const idB = `${mode}-B`;
-      const pageA = await openViewer(mode, idA);
+      const pageA = await fixture().openViewer({ mode, viewerId: idA });
       await waitPlayed(pageA, HEAD_START_SECONDS[mode]);
-      const pageB = await openViewer(mode, idB);
+      const pageB = await fixture().openViewer({ mode, viewerId: idB });
       await waitPlayed(pageB, 16);
       await waitPlayed(pageA, 16);
       const a = await stopViewerPage(pageA);
@@ -75,11 +50,10 @@ describe('viewers sharing segments in headless Chromium', function () {
   }
 
   it('plays through P2P from a plain page with two script tags and the PeerCDN global', async () => {
-    assert.ok(stack !== undefined && chromium !== undefined);
+    const { stack } = fixture();
     const open = async (): Promise<Page> => {
-      const page = await newViewerPage(chromium!.browser);
-      pages.push(page);
-      await page.goto(`${stack!.origin.url}/pages/plain.html?tracker=${encodeURIComponent(stack!.trackerUrl)}`);
+      const page = await fixture().newPage();
+      await page.goto(`${stack.origin.url}/pages/plain.html?tracker=${encodeURIComponent(stack.trackerUrl)}`);
       return page;
     };
     const played = (page: Page, seconds: number) =>

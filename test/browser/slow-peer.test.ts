@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import type { Page } from 'puppeteer-core';
-import { launchChromium, type LaunchedChromium } from '../helpers/chromium.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
-import { openViewerPage, sourceLine, stopViewerPage, waitPlayed } from '../helpers/viewer-page.ts';
+import { useBrowserFixture } from '../helpers/browser-fixture.ts';
+import { sourceLine, stopViewerPage, waitPlayed } from '../helpers/viewer-page.ts';
 
 // The sample's top rendition (240p) as its master playlist declares it, bits per second.
 const TOP_LEVEL = 1;
@@ -18,40 +16,23 @@ const BELOW_REAL_TIME_BYTES_PER_SECOND = 30_000;
 
 describe('a slow peer, on the two-rendition sample', function () {
   this.timeout(240_000);
-  let stack: Stack | undefined;
-  let chromium: LaunchedChromium | undefined;
-  const pages: Page[] = [];
-
-  before(async () => {
-    stack = await startStack();
-    chromium = await launchChromium();
-    await chromium.allowWebRtc(stack.origin.url);
-  });
-
-  after(async () => {
-    for (const page of pages.splice(0)) await page.close().catch(() => undefined);
-    await chromium?.close();
-    await stack?.close();
-  });
+  const fixture = useBrowserFixture();
 
   it('leaves hls.js ABR on the top rendition while a slow peer delivers it and HTTP is fast', async () => {
-    assert.ok(stack !== undefined && chromium !== undefined);
-    const common = { originUrl: stack.origin.url, trackerUrl: stack.trackerUrl, mode: 'vod' as const };
-    const seeder = await openViewerPage(chromium.browser, {
+    const common = { mode: 'vod' as const };
+    const seeder = await fixture().openViewer({
       ...common,
       viewerId: 'abr-seeder',
       level: TOP_LEVEL,
       extraQuery: { uploadCap: String(UPLOAD_CAP_BYTES_PER_SECOND) },
     });
-    pages.push(seeder);
     await waitPlayed(seeder, 4);
-    const viewer = await openViewerPage(chromium.browser, {
+    const viewer = await fixture().openViewer({
       ...common,
       viewerId: 'abr-viewer',
       level: -1,
       extraQuery: { startLevel: String(TOP_LEVEL), abrFactor: String(ABR_FACTOR) },
     });
-    pages.push(viewer);
     await waitPlayed(viewer, 14);
     const b = await stopViewerPage(viewer);
     await stopViewerPage(seeder);
@@ -77,17 +58,14 @@ describe('a slow peer, on the two-rendition sample', function () {
   });
 
   it('finishes segments over HTTP when a peer slower than playback would deliver them late, without a stall', async () => {
-    assert.ok(stack !== undefined && chromium !== undefined);
-    const common = { originUrl: stack.origin.url, trackerUrl: stack.trackerUrl, mode: 'vod' as const, level: TOP_LEVEL };
-    const seeder = await openViewerPage(chromium.browser, {
+    const common = { mode: 'vod' as const, level: TOP_LEVEL };
+    const seeder = await fixture().openViewer({
       ...common,
       viewerId: 'slow-seeder',
       extraQuery: { uploadCap: String(BELOW_REAL_TIME_BYTES_PER_SECOND) },
     });
-    pages.push(seeder);
     await waitPlayed(seeder, 4);
-    const viewer = await openViewerPage(chromium.browser, { ...common, viewerId: 'slow-viewer' });
-    pages.push(viewer);
+    const viewer = await fixture().openViewer({ ...common, viewerId: 'slow-viewer' });
     await waitPlayed(viewer, 14);
     const b = await stopViewerPage(viewer);
     await stopViewerPage(seeder);

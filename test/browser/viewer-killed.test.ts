@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Page } from 'puppeteer-core';
-import { launchChromium, type LaunchedChromium } from '../helpers/chromium.ts';
-import { startStack, type Stack } from '../helpers/stack.ts';
-import { openViewerPage, sourceLine, stopViewerPage, viewerSnapshot, waitPlayed, type ViewerSnapshot } from '../helpers/viewer-page.ts';
+import { useBrowserFixture } from '../helpers/browser-fixture.ts';
+import { sourceLine, stopViewerPage, viewerSnapshot, waitPlayed, type ViewerSnapshot } from '../helpers/viewer-page.ts';
 
 const VIEWERS = 4;
 // Each viewer joins once the previous one has played this long.
@@ -18,34 +17,16 @@ function loadedBytes(snapshot: ViewerSnapshot): number {
 
 describe('a swarm of four headless Chromium viewers losing one', function () {
   this.timeout(300_000);
-  let stack: Stack | undefined;
-  let chromium: LaunchedChromium | undefined;
-  const pages: Page[] = [];
-
-  before(async () => {
-    stack = await startStack();
-    chromium = await launchChromium();
-    await chromium.allowWebRtc(stack.origin.url);
-  });
-
-  afterEach(async () => {
-    for (const page of pages.splice(0)) await page.close().catch(() => undefined);
-  });
-
-  after(async () => {
-    await chromium?.close();
-    await stack?.close();
-  });
+  const fixture = useBrowserFixture();
 
   for (const mode of ['vod', 'live'] as const) {
     it(`keeps the other ${mode} viewers playing without a stall when the first viewer's page is killed`, async () => {
-      assert.ok(stack !== undefined && chromium !== undefined);
+      const { stack } = fixture();
       stack.origin.resetCounts();
       const ids = Array.from({ length: VIEWERS }, (_, index) => `${mode}-kill-${index}`);
       const viewers: Page[] = [];
       for (const viewerId of ids) {
-        const page = await openViewerPage(chromium.browser, { originUrl: stack.origin.url, trackerUrl: stack.trackerUrl, mode, viewerId });
-        pages.push(page);
+        const page = await fixture().openViewer({ mode, viewerId });
         viewers.push(page);
         await waitPlayed(page, JOIN_AFTER_SECONDS);
       }
@@ -57,7 +38,7 @@ describe('a swarm of four headless Chromium viewers losing one', function () {
       const killedLast = await viewerSnapshot(killed);
       const survivorsBefore = await Promise.all(survivors.map(viewerSnapshot));
       await killed.close({ runBeforeUnload: false });
-      pages.splice(pages.indexOf(killed), 1);
+      fixture().forget(killed);
 
       const targets = survivorsBefore.map((snapshot) => snapshot.playedSeconds + PLAY_ON_SECONDS);
       await Promise.all(survivors.map((page, index) => waitPlayed(page, targets[index]!)));
