@@ -201,7 +201,7 @@ export class TrackerCore {
     const swarm = this.#swarms.get(infoHash) ?? this.#createSwarm(infoHash);
     let peer = existing;
     if (peer === undefined) {
-      peer = { infoHash, peerId, connection, lastAnnounceMs: 0, seeder: false };
+      peer = { infoHash, peerId, connection, lastAnnounceMs: 0, seeder: false, slot: -1 };
       swarm.add(peer);
       this.#hold(connection, peer);
     } else if (peer.connection !== connection) {

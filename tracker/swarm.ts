@@ -16,13 +16,18 @@ export interface SwarmPeer {
   connection: TrackerConnection;
   lastAnnounceMs: number;
   seeder: boolean;
+  /** Index in its swarm's member array, kept by TrackerSwarm (-1 before it joins). */
+  slot: number;
 }
 
 export class TrackerSwarm {
   readonly infoHash: string;
-  /** Dense array of members; `#slotByPeerId` maps a peer id to its index (swap-remove keeps it dense). */
+  /**
+   * Dense array of members (swap-remove keeps it dense); each member knows its index (`slot`), so
+   * the shuffles of randomOthers write two objects, not a Map, and the Map is only for lookups.
+   */
   readonly #peers: SwarmPeer[] = [];
-  readonly #slotByPeerId = new Map<string, number>();
+  readonly #byPeerId = new Map<string, SwarmPeer>();
   #seeders = 0;
   /** `completed` events seen while this swarm existed (the scrape's `downloaded`). */
   downloaded = 0;
@@ -44,31 +49,31 @@ export class TrackerSwarm {
   }
 
   get(peerId: string): SwarmPeer | undefined {
-    const slot = this.#slotByPeerId.get(peerId);
-    return slot === undefined ? undefined : this.#peers[slot];
+    return this.#byPeerId.get(peerId);
   }
 
   /** Add a peer whose id is not yet a member. */
   add(peer: SwarmPeer): void {
-    if (this.#slotByPeerId.has(peer.peerId)) throw new Error(`peer ${JSON.stringify(peer.peerId)} is already in the swarm`);
-    this.#slotByPeerId.set(peer.peerId, this.#peers.length);
+    if (this.#byPeerId.has(peer.peerId)) throw new Error(`peer ${JSON.stringify(peer.peerId)} is already in the swarm`);
+    this.#byPeerId.set(peer.peerId, peer);
+    peer.slot = this.#peers.length;
     this.#peers.push(peer);
     if (peer.seeder) this.#seeders += 1;
   }
 
   setSeeder(peer: SwarmPeer, seeder: boolean): void {
-    if (peer.seeder === seeder || this.get(peer.peerId) !== peer) return;
+    if (peer.seeder === seeder || !this.#holds(peer)) return;
     peer.seeder = seeder;
     this.#seeders += seeder ? 1 : -1;
   }
 
   /** Remove this exact record; false if it is not (or no longer) the member with its id. */
   remove(peer: SwarmPeer): boolean {
-    const slot = this.#slotByPeerId.get(peer.peerId);
-    if (slot === undefined || this.#peers[slot] !== peer) return false;
-    this.#moveToEnd(slot);
+    if (!this.#holds(peer)) return false;
+    this.#moveToEnd(peer.slot);
     this.#peers.pop();
-    this.#slotByPeerId.delete(peer.peerId);
+    this.#byPeerId.delete(peer.peerId);
+    peer.slot = -1;
     if (peer.seeder) this.#seeders -= 1;
     return true;
   }
@@ -79,10 +84,9 @@ export class TrackerSwarm {
    */
   randomOthers(count: number, exclude: SwarmPeer | null, random: () => number): SwarmPeer[] {
     let pool = this.#peers.length;
-    const excludedSlot = exclude === null ? undefined : this.#slotByPeerId.get(exclude.peerId);
-    if (excludedSlot !== undefined && this.#peers[excludedSlot] === exclude) {
+    if (exclude !== null && this.#holds(exclude)) {
       // Park the excluded peer at the end and draw from the slots before it.
-      this.#moveToEnd(excludedSlot);
+      this.#moveToEnd(exclude.slot);
       pool -= 1;
     }
     const picked: SwarmPeer[] = [];
@@ -96,6 +100,10 @@ export class TrackerSwarm {
     return picked;
   }
 
+  #holds(peer: SwarmPeer): boolean {
+    return peer.slot >= 0 && this.#peers[peer.slot] === peer;
+  }
+
   #moveToEnd(slot: number): void {
     this.#swap(slot, this.#peers.length - 1);
   }
@@ -106,7 +114,7 @@ export class TrackerSwarm {
     const second = this.#peers[b] as SwarmPeer;
     this.#peers[a] = second;
     this.#peers[b] = first;
-    this.#slotByPeerId.set(second.peerId, a);
-    this.#slotByPeerId.set(first.peerId, b);
+    second.slot = a;
+    first.slot = b;
   }
 }
