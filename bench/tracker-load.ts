@@ -155,6 +155,9 @@ interface Phase {
   readonly trackerSystemCpuShare: number | null;
   /** CPU per announce after subtracting the CPU the tracker spends with no announces (heartbeat, timers). */
   readonly trackerCpuMsPerAnnounceAboveIdle: number | null;
+  /** CPU cores busy in the tracker and in the load workers during the phase (the machine has 2). */
+  readonly trackerCores: number;
+  readonly generatorCores: number;
 }
 
 /** Join specs, dealt round-robin to the workers. */
@@ -180,11 +183,14 @@ async function idleCpuMsPerSecond(tracker: TrackerProcess, seconds: number): Pro
 
 async function runPhase(workers: Worker[], tracker: TrackerProcess, rate: number, seconds: number, seed: number, idleMsPerSecond: number): Promise<Phase> {
   const started = performance.now();
+  const generatorCpu = (): number => workers.reduce((sum, worker) => sum + processTreeUsage(worker.child.pid ?? -1).cpuSeconds, 0);
+  const generatorBefore = generatorCpu();
   const before = tracker.cpu();
   const replies = await Promise.all(workers.map((worker, w) => worker.run({ type: 'phase', ratePerSecond: rate / workers.length, seconds, seed: seed * 100 + w }, (seconds + 30) * 1000)));
   const after = tracker.cpu();
   const cpu = after.total - before.total;
   const elapsedSeconds = (performance.now() - started) / 1000;
+  const generatorCores = (generatorCpu() - generatorBefore) / elapsedSeconds;
   const latencies: number[] = [];
   let skipped = 0;
   for (const reply of replies) {
@@ -201,9 +207,11 @@ async function runPhase(workers: Worker[], tracker: TrackerProcess, rate: number
     trackerCpuMsPerAnnounce: answered === 0 ? null : (cpu * 1000) / answered,
     trackerSystemCpuShare: cpu === 0 ? null : (after.system - before.system) / cpu,
     trackerCpuMsPerAnnounceAboveIdle: answered === 0 ? null : Math.max(0, cpu * 1000 - idleMsPerSecond * elapsedSeconds) / answered,
+    trackerCores: cpu / elapsedSeconds,
+    generatorCores,
   };
   console.log(
-    `  ${rate}/s: achieved ${phase.achievedAnnouncesPerSecond.toFixed(0)}/s, p50 ${phase.latencyMs?.p50.toFixed(1)} ms, p99 ${phase.latencyMs?.p99.toFixed(1)} ms, CPU ${phase.trackerCpuMsPerAnnounce?.toFixed(3)} ms/announce (${((phase.trackerSystemCpuShare ?? 0) * 100).toFixed(0)}% kernel; ${phase.trackerCpuMsPerAnnounceAboveIdle?.toFixed(3)} above idle)`,
+    `  ${rate}/s: achieved ${phase.achievedAnnouncesPerSecond.toFixed(0)}/s, p50 ${phase.latencyMs?.p50.toFixed(1)} ms, p99 ${phase.latencyMs?.p99.toFixed(1)} ms, CPU ${phase.trackerCpuMsPerAnnounce?.toFixed(3)} ms/announce (${((phase.trackerSystemCpuShare ?? 0) * 100).toFixed(0)}% kernel; ${phase.trackerCpuMsPerAnnounceAboveIdle?.toFixed(3)} above idle); cores: tracker ${phase.trackerCores.toFixed(2)}, generator ${phase.generatorCores.toFixed(2)}`,
   );
   return phase;
 }

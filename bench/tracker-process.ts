@@ -25,8 +25,10 @@ async function listen(): Promise<{ url: string; sockets: () => number; close: ()
     server.listen(0, '127.0.0.1');
   });
   const address = server.http.address() as { port: number };
-  const wss = (server as unknown as { ws: { clients: Set<unknown> } }).ws;
-  return { url: `ws://127.0.0.1:${address.port}`, sockets: () => wss.clients.size, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  // Its WebSocketServer keeps no client list; the HTTP server counts every open TCP socket (a
+  // private field, read here to add no per-socket listener to the process being measured).
+  const http = server.http as unknown as { _connections: number };
+  return { url: `ws://127.0.0.1:${address.port}`, sockets: () => http._connections, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 function memory(): { heapUsedBytes: number; rssBytes: number; openSockets: number } {
