@@ -2,6 +2,7 @@
 // every offer they receive and drives its share of the announce rate. Separate processes keep the
 // generator from being the bottleneck, and its sockets off the tracker process's open-file limit.
 // Commands arrive over IPC from tracker-load.ts; every loop is bounded in count and time.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { seededRandom } from './seeded-random.ts';
 import { announceFrame, answerFrame } from './tracker-load-frames.ts';
@@ -18,7 +19,7 @@ export type WorkerCommand =
 
 export type WorkerReply =
   | { readonly type: 'joined'; readonly connected: number; readonly failed: number; readonly answered: number }
-  | { readonly type: 'phase-done'; readonly latenciesMs: number[]; readonly sent: number; readonly skipped: number }
+  | { readonly type: 'phase-done'; readonly latenciesMs: number[]; readonly sent: number; readonly skipped: number; readonly loopDelayMs: { readonly p99: number; readonly max: number } }
   | { readonly type: 'left' };
 
 interface LoadPeer {
@@ -90,6 +91,8 @@ async function join(url: string, specs: readonly WorkerPeerSpec[]): Promise<Work
 
 async function phase(ratePerSecond: number, seconds: number, seed: number): Promise<WorkerReply> {
   const random = seededRandom(seed);
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   latencies = [];
   const started = performance.now();
   let sent = 0;
@@ -109,7 +112,8 @@ async function phase(ratePerSecond: number, seconds: number, seed: number): Prom
   }
   await sleep(1000); // replies still in flight
   for (const peer of peers) peer.sentAtMs = null;
-  return { type: 'phase-done', latenciesMs: latencies, sent, skipped };
+  loopDelay.disable();
+  return { type: 'phase-done', latenciesMs: latencies, sent, skipped, loopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 } };
 }
 
 function leave(): void {

@@ -2,7 +2,7 @@
 // server, side by side. The tracker runs as one process; the peers live in worker processes
 // (tracker-load-worker.ts); this file only coordinates, measures the tracker process and writes results.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -96,6 +96,21 @@ class TrackerProcess {
     }
   }
 
+  /** The tracker's event-loop delay since the last call. */
+  loopDelay(): Promise<{ p99: number; max: number }> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('tracker did not report its loop delay')), 30_000);
+      const onMessage = (message: { loopDelayMs?: { p99: number; max: number } }): void => {
+        if (message.loopDelayMs === undefined) return;
+        clearTimeout(timer);
+        this.child.off('message', onMessage);
+        resolve(message.loopDelayMs);
+      };
+      this.child.on('message', onMessage);
+      this.child.send('loop-delay');
+    });
+  }
+
   /** Heap and RSS after two full GCs inside the tracker process. */
   memory(): Promise<Memory> {
     return new Promise((resolve, reject) => {
@@ -158,6 +173,10 @@ interface Phase {
   /** CPU cores busy in the tracker and in the load workers during the phase (the machine has 2). */
   readonly trackerCores: number;
   readonly generatorCores: number;
+  readonly otherCores: number;
+  /** Event-loop delay: how long the tracker, or the slowest load worker, stalled at worst. */
+  readonly trackerLoopDelayMs: { readonly p99: number; readonly max: number };
+  readonly generatorLoopDelayMaxMs: number;
 }
 
 /** Join specs, dealt round-robin to the workers. */
@@ -174,6 +193,14 @@ async function joinAll(workers: Worker[], url: string, specs: WorkerPeerSpec[]):
   return total;
 }
 
+/** CPU seconds the whole machine (all cores) has spent busy, from /proc/stat. */
+function machineBusySeconds(): number {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+  const busyTicks = fields.reduce((sum, ticks, i) => (i === 3 || i === 4 || i > 7 ? sum : sum + ticks), 0);
+  return busyTicks / 100;
+}
+
 /** Tracker CPU per second with peers connected and no announces. */
 async function idleCpuMsPerSecond(tracker: TrackerProcess, seconds: number): Promise<number> {
   const before = tracker.cpu().total;
@@ -185,12 +212,18 @@ async function runPhase(workers: Worker[], tracker: TrackerProcess, rate: number
   const started = performance.now();
   const generatorCpu = (): number => workers.reduce((sum, worker) => sum + processTreeUsage(worker.child.pid ?? -1).cpuSeconds, 0);
   const generatorBefore = generatorCpu();
+  const machineBefore = machineBusySeconds();
+  await tracker.loopDelay(); // resets it
   const before = tracker.cpu();
   const replies = await Promise.all(workers.map((worker, w) => worker.run({ type: 'phase', ratePerSecond: rate / workers.length, seconds, seed: seed * 100 + w }, (seconds + 30) * 1000)));
   const after = tracker.cpu();
   const cpu = after.total - before.total;
   const elapsedSeconds = (performance.now() - started) / 1000;
   const generatorCores = (generatorCpu() - generatorBefore) / elapsedSeconds;
+  // Cores busy outside this benchmark (another job on the machine makes every figure worse).
+  const otherCores = Math.max(0, (machineBusySeconds() - machineBefore) / elapsedSeconds - generatorCores - cpu / elapsedSeconds);
+  const trackerLoopDelay = await tracker.loopDelay();
+  const generatorLoopDelayMaxMs = Math.max(...replies.map((reply) => (reply.type === 'phase-done' ? reply.loopDelayMs.max : 0)));
   const latencies: number[] = [];
   let skipped = 0;
   for (const reply of replies) {
@@ -209,9 +242,12 @@ async function runPhase(workers: Worker[], tracker: TrackerProcess, rate: number
     trackerCpuMsPerAnnounceAboveIdle: answered === 0 ? null : Math.max(0, cpu * 1000 - idleMsPerSecond * elapsedSeconds) / answered,
     trackerCores: cpu / elapsedSeconds,
     generatorCores,
+    otherCores,
+    trackerLoopDelayMs: trackerLoopDelay,
+    generatorLoopDelayMaxMs,
   };
   console.log(
-    `  ${rate}/s: achieved ${phase.achievedAnnouncesPerSecond.toFixed(0)}/s, p50 ${phase.latencyMs?.p50.toFixed(1)} ms, p99 ${phase.latencyMs?.p99.toFixed(1)} ms, CPU ${phase.trackerCpuMsPerAnnounce?.toFixed(3)} ms/announce (${((phase.trackerSystemCpuShare ?? 0) * 100).toFixed(0)}% kernel; ${phase.trackerCpuMsPerAnnounceAboveIdle?.toFixed(3)} above idle); cores: tracker ${phase.trackerCores.toFixed(2)}, generator ${phase.generatorCores.toFixed(2)}`,
+    `  ${rate}/s: achieved ${phase.achievedAnnouncesPerSecond.toFixed(0)}/s, p50 ${phase.latencyMs?.p50.toFixed(1)} ms, p99 ${phase.latencyMs?.p99.toFixed(1)} ms, CPU ${phase.trackerCpuMsPerAnnounce?.toFixed(3)} ms/announce (${((phase.trackerSystemCpuShare ?? 0) * 100).toFixed(0)}% kernel; ${phase.trackerCpuMsPerAnnounceAboveIdle?.toFixed(3)} above idle); cores: tracker ${phase.trackerCores.toFixed(2)}, generator ${phase.generatorCores.toFixed(2)}, other ${phase.otherCores.toFixed(2)}; loop delay max: tracker ${phase.trackerLoopDelayMs.max.toFixed(0)} ms, generator ${phase.generatorLoopDelayMaxMs.toFixed(0)} ms`,
   );
   return phase;
 }

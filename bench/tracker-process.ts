@@ -5,7 +5,7 @@
 
 const kind = process.argv[2];
 
-export {};
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 async function listen(): Promise<{ url: string; sockets: () => number; close: () => Promise<void> }> {
   // Imported on demand, so neither tracker's code counts in the other's idle heap.
@@ -48,7 +48,14 @@ process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
 // The coordinator is gone (crashed or killed): do not outlive it.
 process.once('disconnect', stop);
+// Event-loop delay of the tracker, so a phase can tell a stalled tracker from a stalled generator.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 process.on('message', (message) => {
   if (message === 'memory') process.send?.({ memory: memory() });
+  else if (message === 'loop-delay') {
+    process.send?.({ loopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 } });
+    loopDelay.reset();
+  }
 });
 console.log(JSON.stringify({ url }));
