@@ -273,9 +273,11 @@ async function loadRun(kind: TrackerKind, options: LoadOptions): Promise<Record<
   const tracker = await TrackerProcess.start(kind, options.cpuProfileDir);
   const workers = Array.from({ length: options.workers }, () => new Worker());
   try {
-    // Warm-up: 200 peers join, announce and leave, so the idle baseline already holds the code the
-    // JIT compiles under load; what the heap holds after everyone left beyond it is then state.
-    await joinAll(workers, tracker.url, Array.from({ length: 200 }, (_, n) => ({ peerId: wireId('warm', n), infoHash: wireId('warmup', n % 2) })));
+    // Warm-up: 1,000 peers join, announce at 500/s for 3 s and leave, so the idle baseline already
+    // holds the code the JIT optimises under load; what the heap holds after everyone left beyond
+    // it is then state (leaked peers or swarms), not compiled code.
+    await joinAll(workers, tracker.url, Array.from({ length: 1000 }, (_, n) => ({ peerId: wireId('warm', n), infoHash: wireId('warmup', n % 2) })));
+    await Promise.all(workers.map((worker, w) => worker.run({ type: 'phase', ratePerSecond: 500 / workers.length, seconds: 3, seed: w }, 60_000)));
     await Promise.all(workers.map((worker) => worker.run({ type: 'leave' }, 30_000)));
     const idle = await tracker.memoryWhenEmpty();
     const joinStarted = performance.now();
