@@ -162,6 +162,7 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
 
     abort(): void {
       if (this.#finished) return;
+      this.#countUnfinishedHttp();
       this.#finished = true;
       this.#stopWaiting();
       this.#peerDownload?.cancel();
@@ -177,6 +178,7 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
     }
 
     destroy(): void {
+      this.#countUnfinishedHttp();
       this.#finished = true;
       this.#stopWaiting();
       this.#peerDownload?.cancel();
@@ -185,6 +187,12 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
       this.#http = null;
       this.#callbacks = null;
       this.context = null;
+    }
+
+    // An HTTP load stopped midway (seek, switch, teardown) still cost the origin what arrived:
+    // count it, so the library's HTTP bytes match what the origin served.
+    #countUnfinishedHttp(): void {
+      if (!this.#finished && this.#http !== null && this.stats.loaded > 0) engine.httpBytesLoaded(this.stats.loaded);
     }
 
     getResponseHeader(name: string): string | null {

@@ -75,10 +75,5 @@ export function sourceLine(snapshot: ViewerSnapshot): string {
  * peercdn instance. `T` is the part of the snapshot the caller reads.
  */
 export function stopViewerPage<T = ViewerSnapshot>(page: Page): Promise<T> {
-  return page.evaluate(() => {
-    const viewer = (window as unknown as { viewer: { snapshot(): unknown; destroy(): void } }).viewer;
-    const snapshot = viewer.snapshot();
-    viewer.destroy();
-    return snapshot;
-  }) as Promise<T>;
+  return page.evaluate(() => (window as unknown as { viewer: { stop(): unknown } }).viewer.stop()) as Promise<T>;
 }
