@@ -82,7 +82,9 @@ const config: RollupOptions[] = [
       silentDebug(),
       nodeResolve({ browser: true, preferBuiltins: false }),
       commonjs(),
-      esbuild({ target: 'es2020', minify: true, legalComments: 'none' }),
+      // ES2022 keeps class fields and #private members native (es2020 turned each into a WeakMap
+      // and helper calls: 1.8 KiB gzip). The library already needs Object.hasOwn (ES2022).
+      esbuild({ target: 'es2022', minify: true, legalComments: 'none' }),
       // A second, slower minifier over the whole file: about 2 KiB gzip less than esbuild alone,
       // which matters against the script-tag budget (bench/size-budget.json).
       terser({ ecma: 2020, compress: { passes: 3, pure_getters: true }, format: { comments: false } }),

@@ -2,6 +2,7 @@ import type { PeerCDNConfig } from './config.ts';
 import { P2PError } from './errors.ts';
 import type { PeerCDNEvents, PeerCDNStats, PeerInfo, SegmentSource } from './events.ts';
 import type { PartialSegment, PeerDownloadProgress } from './peer-link.ts';
+import { ewma } from './peer-choice.ts';
 import { updateHttpThroughput, type HttpThroughput, type TransferTimings } from './loader-stats.ts';
 import { SegmentCache, type CachedSegment } from './segment-cache.ts';
 import { createPeerId } from './shared/swarm-id.ts';
@@ -16,6 +17,8 @@ export interface EngineDependencies {
   readonly createTrackerClient: TrackerClientFactory;
   readonly random: () => number;
   readonly nowMs: () => number;
+  /** False where the browser has no WebRTC: then everything comes over HTTP. Default true. */
+  readonly webRtcAvailable?: boolean;
 }
 
 /** What peercdn reads from hls.js's instance: its `media` element, and events to join swarms early. */
@@ -43,7 +46,8 @@ export interface SegmentLoad {
 export interface PeerDownload {
   readonly peerId: string;
   readonly promise: Promise<ArrayBuffer>;
-  cancel(): void;
+  /** Stop the download; `tooSlow` records its pace so far as the peer's measured throughput. */
+  cancel(tooSlow?: boolean): void;
   /** Bytes received before a failure or cancel, for an HTTP Range resume. */
   partial(): PartialSegment | null;
 }
@@ -52,6 +56,8 @@ export interface PeerDownload {
 const BEHIND_PLAYHEAD_KEEP_SECONDS = 10;
 // For this long after joining a swarm, segments not needed soon wait for the first peers.
 const SWARM_WARMUP_MS = 3000;
+// Smallest data chunk under an upload cap (framing overhead stays under 0.5%).
+const MIN_CAPPED_CHUNK_BYTES = 4096;
 // A signalled peer that does not connect within this time is dropped.
 const CONNECT_TIMEOUT_MS = 20_000;
 
@@ -70,6 +76,8 @@ export class Engine {
   #playhead: Playhead | null = null;
   #startupStartSeconds: number | null = null;
   #httpThroughput: HttpThroughput | null = null;
+  // Smoothed size of segments loaded, for comparing a peer's pace with HTTP's.
+  #segmentBytesEstimate: number | null = null;
   #counters = {
     httpBytes: 0,
     p2pBytes: 0,
@@ -108,7 +116,7 @@ export class Engine {
   }
 
   get p2pEnabled(): boolean {
-    return !this.#destroyed && this.config.trackerUrls.length > 0;
+    return !this.#destroyed && this.config.trackerUrls.length > 0 && this.#dependencies.webRtcAvailable !== false;
   }
 
   cached(swarmId: string, sequenceNumber: number): CachedSegment | undefined {
@@ -124,6 +132,8 @@ export class Engine {
       httpWindowSeconds: this.config.httpWindowSeconds,
       // Warming up: just joined, and the tracker has not said that nobody else is here.
       warmingUp: this.#dependencies.nowMs() - swarm.createdAtMs < SWARM_WARMUP_MS && swarm.othersAtTracker !== 0,
+      httpDeliveryMs: this.#httpDeliveryMs(),
+      expectedSegmentBytes: this.#segmentBytesEstimate,
     });
   }
 
@@ -194,6 +204,7 @@ export class Engine {
     const { source, swarmId, sequenceNumber, data, durationMs, peerId, peerBytes = 0, startSeconds } = load;
     if (this.#destroyed) return;
     const bytes = data.byteLength;
+    this.#segmentBytesEstimate = ewma(this.#segmentBytesEstimate, bytes);
     if (source === 'http') {
       // A segment resumed over HTTP after a peer failed: its first `peerBytes` came from the peer.
       this.#counters.httpBytes += bytes - peerBytes;
@@ -287,6 +298,11 @@ export class Engine {
       nowMs: this.#dependencies.nowMs,
       uploadDelayMs: (bytes) => this.#uploadLimiter?.reserve(bytes, this.#dependencies.nowMs()) ?? 0,
       uploadRefund: (bytes) => this.#uploadLimiter?.refund(bytes),
+      // Under a cap, a full 64-KiB chunk could take longer than a peer's first-byte timeout to
+      // be allowed out: send eighth-of-a-second chunks so the first bytes leave at once.
+      ...(config.uploadMaxBytesPerSecond === null
+        ? {}
+        : { uploadChunkBytes: Math.max(MIN_CAPPED_CHUNK_BYTES, Math.floor(config.uploadMaxBytesPerSecond / 8)) }),
       onAvailabilityChanged: (id) => this.#notifyAvailability(id),
       onPeerConnected: (id, peerId) => this.events.emit('peer-connected', { swarmId: id, peerId }),
       onPeerClosed: (id, peerId, error) => {
@@ -296,6 +312,12 @@ export class Engine {
     });
     this.#swarms.set(swarmId, swarm);
     return swarm;
+  }
+
+  #httpDeliveryMs(): number | null {
+    const http = this.#httpThroughput;
+    const bytes = this.#segmentBytesEstimate;
+    return http === null || bytes === null ? null : http.firstByteMs + bytes / http.bytesPerMs;
   }
 
   // Segments well behind the playhead go first when memory is short: this viewer will not play

@@ -223,7 +223,7 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
           const secondsUntilNeeded = engine.secondsUntil(context.frag.start);
           const transfer = { elapsedMs: performance.now() - startMs, ...progress };
           if (peerMissesDeadline(transfer, secondsUntilNeeded === null ? null : secondsUntilNeeded * 1000, engine.httpThroughput)) {
-            fallBack(new P2PError('peer-timeout', `peer ${peerId} would deliver ${sequenceNumber} too late; the rest comes over HTTP`));
+            fallBack(new P2PError('peer-timeout', `peer ${peerId} would deliver ${sequenceNumber} too late; the rest comes over HTTP`), true);
           }
         };
         checkDeadline();
@@ -234,11 +234,11 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
       const policy = config.loadPolicy;
       const firstByteTimeoutMs = Math.min(engine.config.peerFirstByteTimeoutMs, policy.maxTimeToFirstByteMs);
       const loadTimeoutMs = Math.min(engine.config.peerLoadTimeoutMs, policy.maxLoadTimeMs);
-      const fallBack = (error: P2PError): void => {
+      const fallBack = (error: P2PError, tooSlow = false): void => {
         if (this.#finished || this.#peerDownload !== download) return;
         this.#peerDownload = null;
         this.#clearTimers();
-        download.cancel();
+        download.cancel(tooSlow);
         const partial = download.partial();
         engine.peerFallback(error);
         engine.announceLoading(swarmId, sequenceNumber);

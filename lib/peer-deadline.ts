@@ -8,8 +8,8 @@ export interface PeerTransferProgress {
   readonly totalBytes: number;
 }
 
-// The segment should be whole this long before it plays (parsing, appending, a little slack).
-const DEADLINE_MARGIN_MS = 1000;
+/** A segment should be whole this long before it plays (parsing, appending, a little slack). */
+export const DEADLINE_MARGIN_MS = 1000;
 // A pace measured over less than this is noise (one chunk, a scheduler hiccup).
 const MIN_MEASURED_MS = 200;
 

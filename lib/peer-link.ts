@@ -38,6 +38,8 @@ export interface PeerLinkOptions {
   readonly nowMs: () => number;
   /** Books an upload chunk against the bandwidth cap; returns how long to wait before sending it. */
   readonly uploadDelayMs?: (bytes: number) => number;
+  /** Largest data chunk to send (default and most: MAX_CHUNK_BYTES); smaller under an upload cap. */
+  readonly uploadChunkBytes?: number;
   /** Bytes booked through `uploadDelayMs` but not sent after all. */
   readonly uploadRefund?: (bytes: number) => void;
   readonly onAvailabilityChanged: (link: PeerLink) => void;
@@ -199,7 +201,7 @@ export class PeerLink {
   download(
     sequenceNumber: number,
     onProgress: (progress: PeerDownloadProgress) => void,
-  ): { readonly promise: Promise<ArrayBuffer>; cancel(): void; partial(): PartialSegment | null } {
+  ): { readonly promise: Promise<ArrayBuffer>; cancel(tooSlow?: boolean): void; partial(): PartialSegment | null } {
     const requestId = this.#takeRequestId();
     const promise = new Promise<ArrayBuffer>((resolve, reject) => {
       if (this.#closed) {
@@ -219,10 +221,12 @@ export class PeerLink {
       });
       this.#send({ type: 'request', requestId, sequenceNumber });
     });
-    const cancel = (): void => {
+    const cancel = (tooSlow = false): void => {
       const pending = this.#downloads.get(requestId);
       if (pending === undefined) return;
       this.#downloads.delete(requestId);
+      // A transfer given up for its pace says how fast this peer is; one cancelled for a seek does not.
+      if (tooSlow) this.#sampleThroughput(pending);
       this.#keepFailed(requestId, pending);
       this.#send({ type: 'cancel', requestId });
       pending.reject(new P2PError('peer-timeout', `download of ${sequenceNumber} cancelled`));
@@ -395,12 +399,16 @@ export class PeerLink {
     if (pending.buffer === null || pending.loadedBytes !== pending.buffer.byteLength) return;
     this.#downloads.delete(requestId);
     this.#remoteHave.add(pending.sequenceNumber);
+    this.#sampleThroughput(pending);
+    pending.resolve(pending.buffer.buffer as ArrayBuffer);
+  }
+
+  #sampleThroughput(pending: PendingDownload): void {
     const startMs = pending.respondedAtMs ?? pending.requestedAtMs;
     const elapsedMs = Math.max(this.#options.nowMs() - startMs, MIN_THROUGHPUT_SAMPLE_MS);
     if (pending.loadedBytes > 0) {
       this.#throughputBytesPerSecond = ewma(this.#throughputBytesPerSecond, (pending.loadedBytes * 1000) / elapsedMs);
     }
-    pending.resolve(pending.buffer.buffer as ArrayBuffer);
   }
 
   async #upload(requestId: number, sequenceNumber: number): Promise<void> {
@@ -421,12 +429,13 @@ export class PeerLink {
 
   async #sendChunks(requestId: number, sequenceNumber: number, bytes: Uint8Array): Promise<void> {
     this.#send({ type: 'response', requestId, sequenceNumber, byteLength: bytes.byteLength });
-    for (let offset = 0; offset < bytes.byteLength; offset += MAX_CHUNK_BYTES) {
+    const chunkBytes = Math.min(MAX_CHUNK_BYTES, Math.max(1, this.#options.uploadChunkBytes ?? MAX_CHUNK_BYTES));
+    for (let offset = 0; offset < bytes.byteLength; offset += chunkBytes) {
       while (!this.#closed && this.#options.peer.bufferedAmount > HIGH_WATER_BYTES) {
         await new Promise((resolve) => setTimeout(resolve, BACKPRESSURE_POLL_MS));
       }
       if (this.#closed || this.#uploadsCancelled.has(requestId)) return;
-      const chunk = bytes.subarray(offset, Math.min(offset + MAX_CHUNK_BYTES, bytes.byteLength));
+      const chunk = bytes.subarray(offset, Math.min(offset + chunkBytes, bytes.byteLength));
       const delayMs = this.#options.uploadDelayMs?.(chunk.byteLength) ?? 0;
       if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
       if (this.#closed || this.#uploadsCancelled.has(requestId)) {

@@ -38,6 +38,10 @@ export class PeerCDN {
       createTrackerClient: dependencies.createTrackerClient ?? createBittorrentTrackerClientFactory(dependencies.wrtc),
       random: dependencies.random ?? Math.random,
       nowMs: () => performance.now(),
+      webRtcAvailable:
+        dependencies.wrtc !== undefined ||
+        dependencies.createTrackerClient !== undefined ||
+        typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection === 'function',
     });
     this.#fragmentLoader = createFragmentLoaderClass(this.#engine);
   }

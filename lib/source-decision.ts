@@ -1,4 +1,5 @@
-import { choosePeer } from './peer-choice.ts';
+import { choosePeer, EXPECTED_SEGMENT_BYTES, expectedDeliveryMs, neutralPrior } from './peer-choice.ts';
+import { DEADLINE_MARGIN_MS } from './peer-deadline.ts';
 import { hash32 } from './shared/hash.ts';
 
 /** What the engine knows of one connected peer, for one segment. */
@@ -34,6 +35,10 @@ export interface Urgency {
   readonly httpWindowSeconds: number;
   /** The swarm was joined moments ago and no peer is connected yet: peers may be about to arrive. */
   readonly warmingUp?: boolean;
+  /** How long HTTP would take for a segment, at this viewer's measured HTTP pace; null when unmeasured. */
+  readonly httpDeliveryMs?: number | null;
+  /** Typical segment size of this swarm, for comparing peers with HTTP. */
+  readonly expectedSegmentBytes?: number | null;
 }
 
 /**
@@ -41,6 +46,8 @@ export interface Urgency {
  * from the origin and the others get it from peers:
  * 1. a connected peer has it → the one expected to deliver soonest (`choosePeer`: measured
  *    throughput and RTT, slowed by its running downloads; unmeasured peers get a neutral prior);
+ *    but a segment needed soon goes to HTTP when that peer, at its measured pace, would deliver
+ *    it late and HTTP, at its measured pace, sooner (urgent → fastest source in time);
  * 2. a peer is fetching it over HTTP, or the swarm is still warming up (just joined, no peers
  *    yet) → wait for it;
  * 3. among this viewer and the peers that are at this part of the stream, one is the designated
@@ -57,8 +64,9 @@ export function decideSource(
   peers: readonly PeerView[],
   urgency: Urgency = { secondsUntilNeeded: null, httpWindowSeconds: Infinity },
 ): SourceDecision {
-  const best = choosePeer(peers.filter((peer) => peer.has));
-  if (best !== undefined) return { kind: 'peer', peerId: best.peerId };
+  const expectedBytes = urgency.expectedSegmentBytes ?? EXPECTED_SEGMENT_BYTES;
+  const best = choosePeer(peers.filter((peer) => peer.has), expectedBytes);
+  if (best !== undefined) return peerTooLate(best, urgency, expectedBytes) ? { kind: 'http' } : { kind: 'peer', peerId: best.peerId };
   if (urgency.secondsUntilNeeded !== null && urgency.secondsUntilNeeded > urgency.httpWindowSeconds) {
     return { kind: 'prefetch-wait' };
   }
@@ -71,6 +79,16 @@ export function decideSource(
   const selfRank = seederRank(selfPeerId, sequenceNumber);
   const someoneBetter = nearby.some((peer) => seederRank(peer.peerId, sequenceNumber) < selfRank);
   return someoneBetter ? { kind: 'wait' } : { kind: 'http' };
+}
+
+// Only a peer whose pace was measured is judged; an unmeasured one gets its chance (the loader
+// still moves a transfer that turns out late to HTTP).
+function peerTooLate(peer: PeerView, urgency: Urgency, expectedBytes: number): boolean {
+  const { secondsUntilNeeded, httpDeliveryMs } = urgency;
+  if (secondsUntilNeeded === null || httpDeliveryMs === undefined || httpDeliveryMs === null) return false;
+  if (peer.throughputBytesPerSecond === undefined || peer.throughputBytesPerSecond === null) return false;
+  const peerMs = expectedDeliveryMs(peer, neutralPrior([peer]), expectedBytes);
+  return peerMs > secondsUntilNeeded * 1000 - DEADLINE_MARGIN_MS && httpDeliveryMs < peerMs;
 }
 
 /** A stable pseudo-random rank of a peer for a segment that every viewer computes alike. */

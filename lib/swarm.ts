@@ -24,6 +24,7 @@ export interface SwarmOptions {
   readonly nowMs: () => number;
   readonly uploadDelayMs: (bytes: number) => number;
   readonly uploadRefund: (bytes: number) => void;
+  readonly uploadChunkBytes?: number;
   /** A peer's availability changed (have, lost, loading): waiting loaders decide again. */
   readonly onAvailabilityChanged: (swarmId: string) => void;
   readonly onPeerConnected: (swarmId: string, remotePeerId: string) => void;
@@ -195,6 +196,7 @@ export class Swarm {
       nowMs: this.#options.nowMs,
       uploadDelayMs: this.#options.uploadDelayMs,
       uploadRefund: this.#options.uploadRefund,
+      ...(this.#options.uploadChunkBytes === undefined ? {} : { uploadChunkBytes: this.#options.uploadChunkBytes }),
       onAvailabilityChanged: () => this.#options.onAvailabilityChanged(this.swarmId),
       onClosed: (closed, error) => {
         if (this.#links.get(closed.remotePeerId) === closed) this.#links.delete(closed.remotePeerId);

@@ -14,6 +14,7 @@ function linkedPair(
   clock: { nowMs: number },
   segments: ReadonlyMap<number, ArrayBuffer> = new Map(),
   initialHave: readonly number[] = [...segments.keys()],
+  extra: { readonly uploadChunkBytes?: number } = {},
 ): [Side, Side] {
   const [channelA, channelB] = FakeDataChannel.pair();
   const side = (name: string, channel: FakeDataChannel, have: readonly number[]): Side => {
@@ -29,6 +30,7 @@ function linkedPair(
       onClosed: (_link, error) => {
         result.closedWith = error;
       },
+      ...extra,
     });
     return Object.assign(result, { link, channel });
   };
@@ -68,6 +70,53 @@ describe('PeerLink', () => {
     assert.equal(a.link.view(5).rttMs, 40 + 0.3 * (20 - 40));
     const first = (segment.byteLength * 1000) / 100;
     assert.equal(a.link.view(5).throughputBytesPerSecond, first + 0.3 * ((segment.byteLength * 1000) / 50 - first));
+    a.link.destroy();
+    b.link.destroy();
+  });
+
+  it('takes the pace of a transfer given up as too slow as the peer\'s throughput, but not of one cancelled otherwise', async () => {
+    const clock = { nowMs: 1_000 };
+    const segment = new Uint8Array(3 * MAX_CHUNK_BYTES).fill(7).buffer;
+    const [a, b] = linkedPair(clock, new Map([[5, segment]]));
+    a.channel.deliverAll();
+    const receiveHeaderAndOneChunk = (): void => {
+      b.channel.deliverOne(); // b reads the request and queues the response
+      assert.ok(a.channel.deliverOne()); // the response header
+      clock.nowMs += 500;
+      assert.ok(a.channel.deliverOne()); // one chunk, half a second later
+    };
+
+    const seek = a.link.download(5, () => undefined);
+    receiveHeaderAndOneChunk();
+    seek.cancel();
+    await assert.rejects(seek.promise);
+    assert.equal(a.link.view(5).throughputBytesPerSecond, null, 'a cancel for a seek says nothing of the pace');
+
+    a.channel.deliverAll(); // late frames of the cancelled transfer
+    const slow = a.link.download(5, () => undefined);
+    receiveHeaderAndOneChunk();
+    slow.cancel(true);
+    await assert.rejects(slow.promise);
+    assert.equal(a.link.view(5).throughputBytesPerSecond, (MAX_CHUNK_BYTES * 1000) / 500);
+    a.link.destroy();
+    b.link.destroy();
+  });
+
+  it('sends data in chunks of the configured size, all of it arriving intact', async () => {
+    const clock = { nowMs: 0 };
+    const segment = new Uint8Array(10_000).map((_, i) => i % 251).buffer;
+    const [a, b] = linkedPair(clock, new Map([[5, segment]]), [5], { uploadChunkBytes: 4096 });
+    a.channel.deliverAll();
+    const chunks: number[] = [];
+    let previous = 0;
+    const download = a.link.download(5, ({ loadedBytes }) => {
+      chunks.push(loadedBytes - previous);
+      previous = loadedBytes;
+    });
+    b.channel.deliverAll();
+    a.channel.deliverAll();
+    assert.deepEqual(new Uint8Array(await download.promise), new Uint8Array(segment));
+    assert.deepEqual(chunks, [4096, 4096, 1808]);
     a.link.destroy();
     b.link.destroy();
   });

@@ -98,3 +98,42 @@ describe('decideSource while the swarm warms up', () => {
     assert.deepEqual(decideSource('self', 3, [peer('a')], { secondsUntilNeeded: 6, httpWindowSeconds: 12, warmingUp: true }), { kind: 'http' });
   });
 });
+
+describe('decideSource for a segment needed soon', () => {
+  // HTTP measured at 100 ms for a segment of 100 000 bytes; the segment plays in 2 s.
+  const soon = { secondsUntilNeeded: 2, httpWindowSeconds: 12, httpDeliveryMs: 100, expectedSegmentBytes: 100_000 };
+  // 20 000 bytes/s: 5 s for the segment, after it plays.
+  const slow = peer('slow', { has: true, rttMs: 20, throughputBytesPerSecond: 20_000 });
+  // 1 000 000 bytes/s: 120 ms for the segment.
+  const fast = peer('fast', { has: true, rttMs: 20, throughputBytesPerSecond: 1_000_000 });
+
+  it('uses HTTP when the only peer that has it would deliver it late and HTTP in time', () => {
+    assert.deepEqual(decideSource('self', 3, [slow], soon), { kind: 'http' });
+  });
+
+  it('uses a peer that delivers in time even when HTTP would be faster still', () => {
+    assert.deepEqual(decideSource('self', 3, [fast], { ...soon, httpDeliveryMs: 10 }), { kind: 'peer', peerId: 'fast' });
+  });
+
+  it('prefers the peer in time over the late one', () => {
+    assert.deepEqual(decideSource('self', 3, [slow, fast], soon), { kind: 'peer', peerId: 'fast' });
+  });
+
+  it('keeps a late peer when HTTP, as measured, would be later still', () => {
+    assert.deepEqual(decideSource('self', 3, [slow], { ...soon, httpDeliveryMs: 60_000 }), { kind: 'peer', peerId: 'slow' });
+  });
+
+  it('gives a peer whose pace is not measured its chance', () => {
+    const unmeasured = peer('new', { has: true });
+    assert.deepEqual(decideSource('self', 3, [unmeasured], soon), { kind: 'peer', peerId: 'new' });
+  });
+
+  it('takes a slow peer for a segment not needed soon', () => {
+    assert.deepEqual(decideSource('self', 3, [slow], { ...soon, secondsUntilNeeded: 10 }), { kind: 'peer', peerId: 'slow' });
+  });
+
+  it('takes the peer when HTTP was never measured', () => {
+    assert.deepEqual(decideSource('self', 3, [slow], { ...soon, httpDeliveryMs: null }), { kind: 'peer', peerId: 'slow' });
+  });
+});
+

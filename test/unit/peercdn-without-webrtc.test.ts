@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { PeerCDN } from '../../lib/peercdn.ts';
+
+describe('PeerCDN where the runtime has no WebRTC', () => {
+  it('joins no swarm and opens no tracker connection, so every segment goes to HTTP', () => {
+    assert.equal(typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection, 'undefined');
+    const peercdn = new PeerCDN({ trackerUrls: ['ws://127.0.0.1:9'] });
+    peercdn.attach({
+      media: null,
+      on: (_event, listener) => listener('hlsLevelLoading', { url: 'http://127.0.0.1:9/vod/180p/index.m3u8', level: 0 }),
+    });
+    assert.equal(peercdn.stats().swarms, 0);
+    assert.deepEqual(peercdn.peers(), []);
+    peercdn.destroy();
+  });
+
+  it('uses peers when a WebRTC implementation is passed in (as Node tests do)', () => {
+    let clients = 0;
+    const peercdn = new PeerCDN(
+      { trackerUrls: ['ws://127.0.0.1:9'] },
+      {
+        createTrackerClient: () => {
+          clients += 1;
+          return { on: () => undefined, start: () => undefined, destroy: () => undefined };
+        },
+      },
+    );
+    peercdn.attach({
+      media: null,
+      on: (_event, listener) => listener('hlsLevelLoading', { url: 'http://127.0.0.1:9/vod/180p/index.m3u8', level: 0 }),
+    });
+    assert.equal(peercdn.stats().swarms, 1);
+    assert.equal(clients, 1);
+    peercdn.destroy();
+  });
+});
