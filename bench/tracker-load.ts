@@ -34,6 +34,9 @@ load (default)  K WebSocket peers over M swarms (the first holds --huge-fraction
   --phase-seconds S  seconds per rate (default 10, at most 120)
   --workers W        load-generator processes (default 2)
   --core-announces N announces timed per size in --core mode (default 20000)
+  --tracker-flags=F  Node/V8 flags for the tracker process, space separated, after "=" (e.g.
+                     --tracker-flags="--max-semi-space-size=32 --trace-gc"; default none)
+  --cpu-prof-dir D   write a CPU profile of the tracker process to D
   --seed X           (default 1)`;
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
@@ -62,9 +65,9 @@ class TrackerProcess {
     this.url = url;
   }
 
-  static async start(kind: TrackerKind, cpuProfileDir: string | null): Promise<TrackerProcess> {
+  static async start(kind: TrackerKind, cpuProfileDir: string | null, nodeFlags: readonly string[]): Promise<TrackerProcess> {
     const profile = cpuProfileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`];
-    const child = spawn(process.execPath, ['--expose-gc', ...profile, '--import', 'tsx', `${REPO}bench/tracker-process.ts`, kind], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], cwd: REPO });
+    const child = spawn(process.execPath, ['--expose-gc', ...profile, ...nodeFlags, '--import', 'tsx', `${REPO}bench/tracker-process.ts`, kind], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], cwd: REPO });
     children.add(child);
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     const url = await new Promise<string>((resolve, reject) => {
@@ -74,7 +77,8 @@ class TrackerProcess {
           const message = JSON.parse(line) as { url?: string };
           if (message.url !== undefined) resolve(message.url);
         } catch {
-          // a log line
+          // a log line (or --trace-gc output): pass it on
+          process.stderr.write(`${kind} tracker: ${line}\n`);
         }
       });
     });
@@ -261,6 +265,7 @@ interface LoadOptions {
   readonly workers: number;
   readonly seed: number;
   readonly cpuProfileDir: string | null;
+  readonly trackerFlags: readonly string[];
 }
 
 async function loadRun(kind: TrackerKind, options: LoadOptions): Promise<Record<string, unknown>> {
@@ -270,7 +275,7 @@ async function loadRun(kind: TrackerKind, options: LoadOptions): Promise<Record<
     const swarm = random() < options.hugeFraction ? 0 : 1 + Math.floor(random() * Math.max(1, options.swarms - 1));
     return { peerId: wireId('p', n), infoHash: wireId('swarm', swarm) };
   });
-  const tracker = await TrackerProcess.start(kind, options.cpuProfileDir);
+  const tracker = await TrackerProcess.start(kind, options.cpuProfileDir, options.trackerFlags);
   const workers = Array.from({ length: options.workers }, () => new Worker());
   try {
     // Warm-up: 1,000 peers join, announce at 500/s for 3 s and leave, so the idle baseline already
@@ -316,9 +321,9 @@ async function loadRun(kind: TrackerKind, options: LoadOptions): Promise<Record<
   }
 }
 
-async function sweepRun(kind: TrackerKind, sizes: readonly number[], rate: number, phaseSeconds: number, workerCount: number, seed: number): Promise<Record<string, unknown>> {
+async function sweepRun(kind: TrackerKind, sizes: readonly number[], rate: number, phaseSeconds: number, workerCount: number, seed: number, trackerFlags: readonly string[]): Promise<Record<string, unknown>> {
   console.log(`${kind}: sweep, one swarm of ${sizes.join(' → ')} peers at ${rate} announces/s`);
-  const tracker = await TrackerProcess.start(kind, null);
+  const tracker = await TrackerProcess.start(kind, null, trackerFlags);
   const workers = Array.from({ length: workerCount }, () => new Worker());
   const points = [];
   try {
@@ -370,6 +375,7 @@ export async function runTrackerLoad(args: string[]): Promise<void> {
       core: { type: 'boolean', default: false },
       'core-announces': { type: 'string', default: '20000' },
       'cpu-prof-dir': { type: 'string' },
+      'tracker-flags': { type: 'string', default: '' },
       seed: { type: 'string', default: '1' },
       help: { type: 'boolean', default: false },
     },
@@ -383,6 +389,7 @@ export async function runTrackerLoad(args: string[]): Promise<void> {
   const phaseSeconds = Math.min(120, Math.max(1, Number(values['phase-seconds'])));
   const workers = Math.min(8, Math.max(1, Math.floor(Number(values.workers))));
   const seed = Number(values.seed);
+  const trackerFlags = values['tracker-flags'].split(' ').filter((flag) => flag.length > 0);
   const sizes = numberList(values.sweep ?? '100,1000,10000')
     .map((size) => Math.min(MAX_PEERS, Math.floor(size)))
     .sort((a, b) => a - b);
@@ -395,7 +402,7 @@ export async function runTrackerLoad(args: string[]): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const results: Record<string, unknown>[] = [];
-  const options: Record<string, unknown> = { mode, rates, phaseSeconds, workers, seed };
+  const options: Record<string, unknown> = { mode, rates, phaseSeconds, workers, seed, trackerFlags };
   try {
     for (const kind of kinds) {
       if (mode === 'core') {
@@ -404,7 +411,7 @@ export async function runTrackerLoad(args: string[]): Promise<void> {
         results.push(await coreRun(kind, sizes, announces, seed));
       } else if (mode === 'sweep') {
         Object.assign(options, { sizes });
-        results.push(await sweepRun(kind, sizes, rates[0] ?? 500, phaseSeconds, workers, seed));
+        results.push(await sweepRun(kind, sizes, rates[0] ?? 500, phaseSeconds, workers, seed, trackerFlags));
       } else {
         const load: LoadOptions = {
           peers: Math.min(MAX_PEERS, Math.max(2, Math.floor(Number(values.peers)))),
@@ -415,6 +422,7 @@ export async function runTrackerLoad(args: string[]): Promise<void> {
           workers,
           seed,
           cpuProfileDir: values['cpu-prof-dir'] ?? null,
+          trackerFlags,
         };
         Object.assign(options, load);
         results.push(await loadRun(kind, load));
