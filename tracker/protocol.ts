@@ -16,6 +16,12 @@ export type AnnounceEvent = 'started' | 'stopped' | 'completed' | 'update';
 export interface SessionDescription<T extends 'offer' | 'answer'> {
   readonly type: T;
   readonly sdp: string;
+  /**
+   * `sdp` as a JSON string literal, quotes included, exactly as JSON.stringify(sdp) writes it:
+   * usually a slice of the received frame (no copy), so relaying an offer or answer re-encodes
+   * nothing.
+   */
+  readonly sdpJson: string;
 }
 
 export interface Offer {
@@ -98,11 +104,82 @@ function exceedsBytes(text: string, maxBytes: number): boolean {
   return Buffer.byteLength(text, 'utf8') > maxBytes;
 }
 
-function parseDescription<T extends 'offer' | 'answer'>(value: unknown, type: T): SessionDescription<T> | null {
+/**
+ * Reads a description from an already parsed frame. `text` is that frame and `scan` the frame
+ * position to look for the sdp's literal from (see sdpLiteral).
+ */
+function parseDescription<T extends 'offer' | 'answer'>(value: unknown, type: T, text: string, scan: ScanPosition): SessionDescription<T> | null {
   if (typeof value !== 'object' || value === null) return null;
   const { type: actual, sdp } = value as { type?: unknown; sdp?: unknown };
   if (actual !== type || typeof sdp !== 'string' || sdp.length === 0 || sdp.length > MAX_SDP_CHARS) return null;
-  return { type, sdp };
+  return { type, sdp, sdpJson: sdpLiteral(text, sdp, scan) };
+}
+
+interface ScanPosition {
+  at: number;
+}
+
+const SDP_KEY = '"sdp":"';
+
+/**
+ * The JSON literal of `sdp` as a slice of the frame it was parsed from, found from `scan.at`
+ * on; JSON.stringify(sdp) when the frame does not hold it in that exact form. JSON.parse has
+ * already validated the frame and produced `sdp`: the slice is only used when it decodes,
+ * character by character, to that very value and is written the way JSON.stringify would write
+ * it, so relayed frames stay byte for byte what they were when they were re-encoded.
+ */
+function sdpLiteral(text: string, sdp: string, scan: ScanPosition): string {
+  for (let key = text.indexOf(SDP_KEY, scan.at); key !== -1; key = text.indexOf(SDP_KEY, key + 1)) {
+    const open = key + SDP_KEY.length - 1;
+    const close = canonicalLiteralEnd(text, open + 1, sdp);
+    if (close !== -1) {
+      scan.at = close + 1;
+      return text.slice(open, close + 1);
+    }
+  }
+  return JSON.stringify(sdp);
+}
+
+// JSON.stringify's short escapes: the letter after the backslash, by the character it stands for.
+const SHORT_ESCAPES: ReadonlyMap<number, number> = new Map([
+  [0x08, 0x62], // \b
+  [0x09, 0x74], // \t
+  [0x0a, 0x6e], // \n
+  [0x0c, 0x66], // \f
+  [0x0d, 0x72], // \r
+]);
+const HEX_DIGITS = '0123456789abcdef';
+
+/**
+ * Index of the closing quote when text[from…] is `value`'s JSON string body as JSON.stringify
+ * writes it (raw characters except `"`, `\`, controls and surrogates; short escapes where JSON
+ * has them; `\u00xx` in lowercase for the other controls); -1 otherwise.
+ */
+function canonicalLiteralEnd(text: string, from: number, value: string): number {
+  let at = from;
+  for (let k = 0; k < value.length; k++) {
+    const expected = value.charCodeAt(k);
+    const c = text.charCodeAt(at);
+    if (c !== 0x5c) {
+      // A raw quote ends the literal early; controls and surrogates JSON.stringify would escape.
+      if (c !== expected || c === 0x22 || c < 0x20 || (c >= 0xd800 && c <= 0xdfff)) return -1;
+      at += 1;
+      continue;
+    }
+    const escaped = text.charCodeAt(at + 1);
+    if (escaped === 0x22 || escaped === 0x5c) {
+      if (expected !== escaped) return -1;
+      at += 2;
+    } else if (escaped === 0x75) {
+      // \u00xx, only for a control without a short escape (JSON.stringify writes the rest raw).
+      if (expected >= 0x20 || SHORT_ESCAPES.has(expected) || text.slice(at + 2, at + 6) !== `00${HEX_DIGITS[expected >> 4]}${HEX_DIGITS[expected & 15]}`) return -1;
+      at += 6;
+    } else {
+      if (SHORT_ESCAPES.get(expected) !== escaped) return -1;
+      at += 2;
+    }
+  }
+  return text.charCodeAt(at) === 0x22 ? at : -1;
 }
 
 /** Parse one untrusted text frame into a typed request or a typed error. Never throws. */
@@ -120,10 +197,10 @@ export function parseRequest(text: string, limits: ParseLimits = DEFAULT_PARSE_L
   const m = json as Record<string, unknown>;
   if (m['action'] === 'scrape') return parseScrape(m);
   if (m['action'] !== 'announce') return fail('unknown-action', 'action', `unknown action ${String(JSON.stringify(m['action']))}`, 'announce', null);
-  return parseAnnounce(m, limits);
+  return parseAnnounce(m, limits, text);
 }
 
-function parseAnnounce(m: Record<string, unknown>, limits: ParseLimits): ParseResult {
+function parseAnnounce(m: Record<string, unknown>, limits: ParseLimits, text: string): ParseResult {
   const infoHash = m['info_hash'];
   if (!isWireId(infoHash)) return fail('invalid-field', 'info_hash', `info_hash must be ${ID_RULE}`, 'announce', null);
   const invalid = (field: string, rule: string): ParseResult => fail('invalid-field', field, `${field} must be ${rule}`, 'announce', infoHash);
@@ -131,8 +208,9 @@ function parseAnnounce(m: Record<string, unknown>, limits: ParseLimits): ParseRe
   if (!isWireId(peerId)) return invalid('peer_id', ID_RULE);
 
   // bittorrent-tracker's client answers an offer with an announce carrying `answer`.
+  const scan: ScanPosition = { at: 0 };
   if (m['answer'] !== undefined) {
-    const answer = parseDescription(m['answer'], 'answer');
+    const answer = parseDescription(m['answer'], 'answer', text, scan);
     if (answer === null) return invalid('answer', `{type: "answer", sdp} with 1 to ${MAX_SDP_CHARS} characters of SDP`);
     const toPeerId = m['to_peer_id'];
     if (!isWireId(toPeerId)) return invalid('to_peer_id', ID_RULE);
@@ -154,11 +232,12 @@ function parseAnnounce(m: Record<string, unknown>, limits: ParseLimits): ParseRe
     return fail('too-many-offers', 'offers', `at most ${limits.maxOffersPerAnnounce} offers per announce, got ${rawOffers.length}`, 'announce', infoHash);
   }
   const offers: Offer[] = [];
-  for (const [i, raw] of rawOffers.entries()) {
+  for (let i = 0; i < rawOffers.length; i++) {
+    const raw: unknown = rawOffers[i];
     const entry = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
     const offerId = entry['offer_id'];
     if (!isWireId(offerId)) return invalid(`offers[${i}].offer_id`, ID_RULE);
-    const offer = parseDescription(entry['offer'], 'offer');
+    const offer = parseDescription(entry['offer'], 'offer', text, scan);
     if (offer === null) return invalid(`offers[${i}].offer`, `{type: "offer", sdp} with 1 to ${MAX_SDP_CHARS} characters of SDP`);
     offers.push({ offerId, offer });
   }
@@ -193,16 +272,22 @@ export interface SwarmCounts {
   readonly downloaded: number;
 }
 
+// The three per-announce frames are spelled out as JSON.stringify would write them (same keys,
+// order and escapes; the tests compare both): no object to build and stringify, and the SDP,
+// most of a frame, goes in as the literal it arrived as.
+const json = JSON.stringify;
+const jsonNumber = (value: number): string => (Number.isFinite(value) ? String(value) : 'null');
+
 export function encodeAnnounceReply(infoHash: string, intervalSeconds: number, counts: SwarmCounts): string {
-  return JSON.stringify({ action: 'announce', interval: intervalSeconds, info_hash: infoHash, complete: counts.complete, incomplete: counts.incomplete });
+  return `{"action":"announce","interval":${jsonNumber(intervalSeconds)},"info_hash":${json(infoHash)},"complete":${jsonNumber(counts.complete)},"incomplete":${jsonNumber(counts.incomplete)}}`;
 }
 
 export function encodeRelayedOffer(infoHash: string, fromPeerId: string, offer: Offer): string {
-  return JSON.stringify({ action: 'announce', offer: offer.offer, offer_id: offer.offerId, peer_id: fromPeerId, info_hash: infoHash });
+  return `{"action":"announce","offer":{"type":"offer","sdp":${offer.offer.sdpJson}},"offer_id":${json(offer.offerId)},"peer_id":${json(fromPeerId)},"info_hash":${json(infoHash)}}`;
 }
 
 export function encodeRelayedAnswer(request: AnswerRequest): string {
-  return JSON.stringify({ action: 'announce', answer: request.answer, offer_id: request.offerId, peer_id: request.peerId, info_hash: request.infoHash });
+  return `{"action":"announce","answer":{"type":"answer","sdp":${request.answer.sdpJson}},"offer_id":${json(request.offerId)},"peer_id":${json(request.peerId)},"info_hash":${json(request.infoHash)}}`;
 }
 
 /** Scrape reply; the client reads `files`, keyed by the info hashes exactly as it sent them. */

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { seededRandom } from '../../bench/seeded-random.ts';
 import { DEFAULT_TRACKER_CONFIG } from '../../tracker/config.ts';
 import { TrackerCore } from '../../tracker/core.ts';
-import { MAX_MESSAGE_BYTES, encodeFailure, parseRequest, type ProtocolErrorCode } from '../../tracker/protocol.ts';
+import { MAX_MESSAGE_BYTES, encodeAnnounceReply, encodeFailure, encodeRelayedAnswer, encodeRelayedOffer, parseRequest, type ProtocolErrorCode } from '../../tracker/protocol.ts';
 import { FakeConnection, offer, wireId } from '../helpers/fake-connection.ts';
 
 const HASH = wireId('swarm');
@@ -15,7 +15,7 @@ describe('tracker protocol parsing', () => {
     const result = parse({ action: 'announce', info_hash: HASH, peer_id: wireId('p'), numwant: 5, uploaded: 0, downloaded: 0, event: 'started', offers: [offer(1)] });
     assert.deepEqual(result, {
       ok: true,
-      request: { type: 'announce', infoHash: HASH, peerId: wireId('p'), event: 'started', numwant: 5, left: null, offers: [{ offerId: wireId('offer1'), offer: { type: 'offer', sdp: 'v=0 offer 1' } }] },
+      request: { type: 'announce', infoHash: HASH, peerId: wireId('p'), event: 'started', numwant: 5, left: null, offers: [{ offerId: wireId('offer1'), offer: { type: 'offer', sdp: 'v=0 offer 1', sdpJson: '"v=0 offer 1"' } }] },
     });
   });
 
@@ -40,7 +40,7 @@ describe('tracker protocol parsing', () => {
     const answer = parse({ action: 'announce', info_hash: HASH, peer_id: wireId('b'), to_peer_id: wireId('a'), offer_id: wireId('o'), answer: { type: 'answer', sdp: 'x' } });
     assert.deepEqual(answer, {
       ok: true,
-      request: { type: 'answer', infoHash: HASH, peerId: wireId('b'), toPeerId: wireId('a'), offerId: wireId('o'), answer: { type: 'answer', sdp: 'x' } },
+      request: { type: 'answer', infoHash: HASH, peerId: wireId('b'), toPeerId: wireId('a'), offerId: wireId('o'), answer: { type: 'answer', sdp: 'x', sdpJson: '"x"' } },
     });
   });
 
@@ -107,6 +107,60 @@ describe('tracker protocol parsing', () => {
   it('encodes a failure the way bittorrent-tracker replies, with the info hash when known', () => {
     assert.deepEqual(JSON.parse(encodeFailure({ message: 'no', action: 'announce', infoHash: HASH })), { action: 'announce', 'failure reason': 'no', info_hash: HASH });
     assert.deepEqual(JSON.parse(encodeFailure({ message: 'no', action: 'scrape', infoHash: null })), { action: 'scrape', 'failure reason': 'no' });
+  });
+});
+
+describe('tracker frame encoding', () => {
+  // What the encoders wrote before they spliced the received SDP literal in: every relayed frame
+  // must stay byte for byte the same, however the sender wrote its JSON.
+  const reference = {
+    offer: (infoHash: string, peerId: string, offerId: string, sdp: string) => JSON.stringify({ action: 'announce', offer: { type: 'offer', sdp }, offer_id: offerId, peer_id: peerId, info_hash: infoHash }),
+    answer: (infoHash: string, peerId: string, offerId: string, sdp: string) => JSON.stringify({ action: 'announce', answer: { type: 'answer', sdp }, offer_id: offerId, peer_id: peerId, info_hash: infoHash }),
+  };
+  // Strings rich in what JSON escapes: quotes, backslashes, controls, lone and paired surrogates.
+  const tricky = fc.array(fc.oneof(fc.constantFrom('"', '\\', '\r\n', '\u0000', '\u001f', '\u007f', '\u2028', '\ud800', '\udc00', '\ud83d\ude00', '/', 'é', '"sdp":"'), fc.string({ maxLength: 4 })), { minLength: 1, maxLength: 12 })
+    .map((parts) => parts.join(''))
+    .filter((text) => text.length > 0);
+  // How a sender may write a string: as JSON.stringify does, or with every character or only
+  // some escaped as \uXXXX (upper or lower case), or with \/ for a slash.
+  const writeString = (text: string, style: number): string => {
+    if (style === 0) return JSON.stringify(text);
+    let out = '"';
+    for (const [i, char] of [...text].entries()) {
+      const escapeIt = style === 1 || (style === 2 && i % 2 === 0) || char === '"' || char === '\\' || char < ' ';
+      if (char === '/' && style === 3) out += '\\/';
+      else if (!escapeIt) out += char;
+      else
+        for (let k = 0; k < char.length; k++) {
+          const hex = char.charCodeAt(k).toString(16).padStart(4, '0');
+          out += `\\u${style === 2 ? hex.toUpperCase() : hex}`;
+        }
+    }
+    return `${out}"`;
+  };
+  const ids = fc.string({ minLength: 20, maxLength: 20 });
+
+  it('relays offers and answers exactly as JSON.stringify of the parsed values would, over 2,000 generated frames', () => {
+    fc.assert(
+      fc.property(ids, ids, ids, fc.array(fc.tuple(tricky, fc.nat(3)), { minLength: 1, maxLength: 3 }), fc.nat(3), fc.boolean(), (infoHash, peerId, offerId, sdps, answerStyle, decoy) => {
+        // A decoy "sdp" key earlier in the frame, with another value, must not be picked.
+        const offers = sdps.map(([sdp, style]) => `{"offer_id":${JSON.stringify(offerId)},"offer":{"type":"offer","sdp":${writeString(sdp, style)}}}`);
+        const head = `{"action":"announce",${decoy ? '"x":{"sdp":"decoy"},' : ''}"info_hash":${JSON.stringify(infoHash)},"peer_id":${JSON.stringify(peerId)}`;
+        const announce = parseRequest(`${head},"offers":[${offers.join(',')}]}`);
+        assert.ok(announce.ok && announce.request.type === 'announce');
+        announce.request.offers.forEach((offer, i) => assert.equal(encodeRelayedOffer(infoHash, peerId, offer), reference.offer(infoHash, peerId, offerId, (sdps[i] as [string, number])[0])));
+        const [sdp] = sdps[0] as [string, number];
+        const answer = parseRequest(`${head},"to_peer_id":${JSON.stringify(offerId)},"offer_id":${JSON.stringify(offerId)},"answer":{"sdp":${writeString(sdp, answerStyle)},"type":"answer"}}`);
+        assert.ok(answer.ok && answer.request.type === 'answer');
+        assert.equal(encodeRelayedAnswer(answer.request), reference.answer(infoHash, peerId, offerId, sdp));
+      }),
+      { numRuns: 2000, seed: 2026 },
+    );
+  });
+
+  it('writes the announce reply as JSON.stringify would', () => {
+    const counts = { complete: 3, incomplete: 10_000, downloaded: 1 };
+    assert.equal(encodeAnnounceReply(HASH, 120, counts), JSON.stringify({ action: 'announce', interval: 120, info_hash: HASH, complete: 3, incomplete: 10_000 }));
   });
 });
 
