@@ -105,6 +105,8 @@ export class TrackerCore {
     expiredPeers: 0,
   };
   readonly #logger: Logger;
+  /** Offer targets of the announce being handled, reused: no array per announce. */
+  readonly #targets: SwarmPeer[] = [];
   /** Null when every swarm is open (pass no gate then: the announce path skips the check). */
   readonly #swarmGate: SwarmGate | null;
 
@@ -219,11 +221,12 @@ export class TrackerCore {
 
     connection.send(encodeAnnounceReply(infoHash, this.#options.announceIntervalSeconds, this.#counts(infoHash)));
     const wanted = Math.min(request.offers.length, request.numwant ?? request.offers.length, this.#options.maxNumwant);
-    const targets = swarm.randomOthers(wanted, peer, this.#options.random);
-    targets.forEach((target, i) => {
-      target.connection.send(encodeRelayedOffer(infoHash, peerId, request.offers[i] as AnnounceRequest['offers'][number]));
-    });
+    const targets = swarm.randomOthers(wanted, peer, this.#options.random, this.#targets);
+    for (let i = 0; i < targets.length; i++) {
+      (targets[i] as SwarmPeer).connection.send(encodeRelayedOffer(infoHash, peerId, request.offers[i] as AnnounceRequest['offers'][number]));
+    }
     this.#counters.offersRelayed += targets.length;
+    targets.length = 0;
   }
 
   #answer(request: AnswerRequest, connection: TrackerConnection): void {

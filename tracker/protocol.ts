@@ -57,6 +57,12 @@ export interface ScrapeRequest {
 
 export type TrackerRequest = AnnounceRequest | AnswerRequest | ScrapeRequest;
 
+/**
+ * A frame to send: its JSON text, or that text in pieces to be written one after the other. A
+ * relayed offer or answer goes out as pieces, so its SDP slice is never copied into a joined string.
+ */
+export type OutgoingFrame = string | readonly string[];
+
 /** Every reason a frame can fail to parse (metrics list them all, including those still at 0). */
 export const PROTOCOL_ERROR_CODES = ['message-too-large', 'not-json', 'not-an-object', 'unknown-action', 'invalid-field', 'too-many-offers'] as const;
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
@@ -282,12 +288,15 @@ export function encodeAnnounceReply(infoHash: string, intervalSeconds: number, c
   return `{"action":"announce","interval":${jsonNumber(intervalSeconds)},"info_hash":${json(infoHash)},"complete":${jsonNumber(counts.complete)},"incomplete":${jsonNumber(counts.incomplete)}}`;
 }
 
-export function encodeRelayedOffer(infoHash: string, fromPeerId: string, offer: Offer): string {
-  return `{"action":"announce","offer":{"type":"offer","sdp":${offer.offer.sdpJson}},"offer_id":${json(offer.offerId)},"peer_id":${json(fromPeerId)},"info_hash":${json(infoHash)}}`;
+const RELAYED_OFFER_HEAD = '{"action":"announce","offer":{"type":"offer","sdp":';
+const RELAYED_ANSWER_HEAD = '{"action":"announce","answer":{"type":"answer","sdp":';
+
+export function encodeRelayedOffer(infoHash: string, fromPeerId: string, offer: Offer): readonly string[] {
+  return [RELAYED_OFFER_HEAD, offer.offer.sdpJson, `},"offer_id":${json(offer.offerId)},"peer_id":${json(fromPeerId)},"info_hash":${json(infoHash)}}`];
 }
 
-export function encodeRelayedAnswer(request: AnswerRequest): string {
-  return `{"action":"announce","answer":{"type":"answer","sdp":${request.answer.sdpJson}},"offer_id":${json(request.offerId)},"peer_id":${json(request.peerId)},"info_hash":${json(request.infoHash)}}`;
+export function encodeRelayedAnswer(request: AnswerRequest): readonly string[] {
+  return [RELAYED_ANSWER_HEAD, request.answer.sdpJson, `},"offer_id":${json(request.offerId)},"peer_id":${json(request.peerId)},"info_hash":${json(request.infoHash)}}`];
 }
 
 /** Scrape reply; the client reads `files`, keyed by the info hashes exactly as it sent them. */

@@ -4,6 +4,7 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { ConnectionDropReason } from './connection-gate.ts';
+import type { OutgoingFrame } from './protocol.ts';
 import type { TrackerConnection } from './swarm.ts';
 
 /** Unsent bytes one socket may hold before it is dropped as not reading. */
@@ -27,6 +28,17 @@ export class TurnWriteBatcher {
     if (this.#corked.length === 0) setImmediate(this.#flush);
     this.#corked.push(connection);
   }
+}
+
+/**
+ * The header of an unmasked, final text frame (RFC 6455 section 5.2) carrying `payloadBytes`, as
+ * a latin-1 string: one small string instead of a Buffer view.
+ */
+export function textFrameHeader(payloadBytes: number): string {
+  if (payloadBytes < 126) return String.fromCharCode(0x81, payloadBytes);
+  if (payloadBytes < 0x10000) return String.fromCharCode(0x81, 126, payloadBytes >>> 8, payloadBytes & 0xff);
+  // 64-bit length; frames are far below 2^32 bytes (maxMessageBytes and the SDP limit bound them).
+  return String.fromCharCode(0x81, 127, 0, 0, 0, 0, payloadBytes >>> 24, (payloadBytes >>> 16) & 0xff, (payloadBytes >>> 8) & 0xff, payloadBytes & 0xff);
 }
 
 /** What every connection of one server shares: one object, referenced by each connection. */
@@ -54,7 +66,14 @@ export class SocketConnection implements TrackerConnection {
     this.#hub = hub;
   }
 
-  send(frame: string): void {
+  /**
+   * Writes the frame's header and text straight to the corked TCP socket rather than through
+   * ws's send, which builds two option objects, a header Buffer and a list per frame and, for a
+   * frame in pieces, would need them joined. Safe beside ws's own writes (pings, pongs, close):
+   * without permessage-deflate ws writes every frame synchronously in call order too, and its
+   * bufferedAmount counts these bytes.
+   */
+  send(frame: OutgoingFrame): void {
     const socket = this.socket;
     if (socket.readyState !== socket.OPEN) return;
     // A client that stops reading would otherwise make the tracker buffer its offers forever.
@@ -64,7 +83,16 @@ export class SocketConnection implements TrackerConnection {
       return;
     }
     this.#cork();
-    socket.send(frame);
+    const tcp = this.#tcp;
+    if (typeof frame === 'string') {
+      tcp.write(textFrameHeader(Buffer.byteLength(frame)), 'latin1');
+      tcp.write(frame);
+      return;
+    }
+    let payloadBytes = 0;
+    for (const piece of frame) payloadBytes += Buffer.byteLength(piece);
+    tcp.write(textFrameHeader(payloadBytes), 'latin1');
+    for (const piece of frame) tcp.write(piece);
   }
 
   ping(): void {

@@ -1,11 +1,12 @@
 // The peers of one info hash, stored for O(1) join/leave and O(k) random picks at any swarm size.
+import type { OutgoingFrame } from './protocol.ts';
 
 /** A connection as the core sees it: the socket adapter (or a test) implements it. */
 export interface TrackerConnection {
   readonly id: number;
   /** Remote address, for logs and (later) per-address limits. */
   readonly address?: string;
-  send(frame: string): void;
+  send(frame: OutgoingFrame): void;
   close(code: number, reason: string): void;
 }
 
@@ -81,15 +82,17 @@ export class TrackerSwarm {
   /**
    * Up to `count` distinct random members other than `exclude`, in O(count) whatever the swarm's
    * size: a partial Fisher–Yates shuffle over the member array (member order carries no meaning).
+   * Written into `into` (emptied first) when given, so a caller can reuse one array.
    */
-  randomOthers(count: number, exclude: SwarmPeer | null, random: () => number): SwarmPeer[] {
+  randomOthers(count: number, exclude: SwarmPeer | null, random: () => number, into: SwarmPeer[] = []): SwarmPeer[] {
     let pool = this.#peers.length;
     if (exclude !== null && this.#holds(exclude)) {
       // Park the excluded peer at the end and draw from the slots before it.
       this.#moveToEnd(exclude.slot);
       pool -= 1;
     }
-    const picked: SwarmPeer[] = [];
+    const picked = into;
+    picked.length = 0;
     while (picked.length < count && pool > 0) {
       // Clamp: a random() that returns 1 (a bad injected source) must not index past the pool.
       const slot = Math.min(pool - 1, Math.floor(random() * pool));

@@ -1,3 +1,4 @@
+import type { OutgoingFrame } from '../../tracker/protocol.ts';
 import type { TrackerConnection } from '../../tracker/swarm.ts';
 
 /** A tracker connection that records what the core sends to it. */
@@ -7,8 +8,8 @@ export class FakeConnection implements TrackerConnection {
   readonly sent: Record<string, unknown>[] = [];
   closed: { code: number; reason: string } | null = null;
 
-  send(frame: string): void {
-    this.sent.push(JSON.parse(frame) as Record<string, unknown>);
+  send(frame: OutgoingFrame): void {
+    this.sent.push(JSON.parse(typeof frame === 'string' ? frame : frame.join('')) as Record<string, unknown>);
   }
 
   close(code: number, reason: string): void {

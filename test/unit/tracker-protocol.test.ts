@@ -4,6 +4,7 @@ import { seededRandom } from '../../bench/seeded-random.ts';
 import { DEFAULT_TRACKER_CONFIG } from '../../tracker/config.ts';
 import { TrackerCore } from '../../tracker/core.ts';
 import { MAX_MESSAGE_BYTES, encodeAnnounceReply, encodeFailure, encodeRelayedAnswer, encodeRelayedOffer, parseRequest, type ProtocolErrorCode } from '../../tracker/protocol.ts';
+import { textFrameHeader } from '../../tracker/socket-connection.ts';
 import { FakeConnection, offer, wireId } from '../helpers/fake-connection.ts';
 
 const HASH = wireId('swarm');
@@ -148,11 +149,11 @@ describe('tracker frame encoding', () => {
         const head = `{"action":"announce",${decoy ? '"x":{"sdp":"decoy"},' : ''}"info_hash":${JSON.stringify(infoHash)},"peer_id":${JSON.stringify(peerId)}`;
         const announce = parseRequest(`${head},"offers":[${offers.join(',')}]}`);
         assert.ok(announce.ok && announce.request.type === 'announce');
-        announce.request.offers.forEach((offer, i) => assert.equal(encodeRelayedOffer(infoHash, peerId, offer), reference.offer(infoHash, peerId, offerId, (sdps[i] as [string, number])[0])));
+        announce.request.offers.forEach((offer, i) => assert.equal(encodeRelayedOffer(infoHash, peerId, offer).join(''), reference.offer(infoHash, peerId, offerId, (sdps[i] as [string, number])[0])));
         const [sdp] = sdps[0] as [string, number];
         const answer = parseRequest(`${head},"to_peer_id":${JSON.stringify(offerId)},"offer_id":${JSON.stringify(offerId)},"answer":{"sdp":${writeString(sdp, answerStyle)},"type":"answer"}}`);
         assert.ok(answer.ok && answer.request.type === 'answer');
-        assert.equal(encodeRelayedAnswer(answer.request), reference.answer(infoHash, peerId, offerId, sdp));
+        assert.equal(encodeRelayedAnswer(answer.request).join(''), reference.answer(infoHash, peerId, offerId, sdp));
       }),
       { numRuns: 2000, seed: 2026 },
     );
@@ -250,5 +251,15 @@ describe('tracker core under generated input', () => {
     // The generated frames really exercise the core, not only its parser.
     assert.ok(seen.peers > frames, 'peers joined swarms');
     for (const key of ['offersRelayed', 'answersRelayed', 'expiredPeers', 'rejectedMessages'] as const) assert.ok(seen[key] > 50, key);
+  });
+});
+
+describe('tracker text frame header', () => {
+  it('writes the same header bytes as ws does for a server text frame, at every length class', async () => {
+    const { Sender } = (await import('ws')) as unknown as { Sender: { frame(data: Buffer, options: object): Buffer[] } };
+    for (const length of [0, 1, 125, 126, 127, 65_535, 65_536, 200_000]) {
+      const [header] = Sender.frame(Buffer.alloc(length), { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false });
+      assert.deepEqual(Buffer.from(textFrameHeader(length), 'latin1'), header, `${length} bytes`);
+    }
   });
 });
