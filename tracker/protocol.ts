@@ -209,31 +209,30 @@ export function parseRequest(text: string, limits: ParseLimits = DEFAULT_PARSE_L
 function parseAnnounce(m: Record<string, unknown>, limits: ParseLimits, text: string): ParseResult {
   const infoHash = m['info_hash'];
   if (!isWireId(infoHash)) return fail('invalid-field', 'info_hash', `info_hash must be ${ID_RULE}`, 'announce', null);
-  const invalid = (field: string, rule: string): ParseResult => fail('invalid-field', field, `${field} must be ${rule}`, 'announce', infoHash);
   const peerId = m['peer_id'];
-  if (!isWireId(peerId)) return invalid('peer_id', ID_RULE);
+  if (!isWireId(peerId)) return invalid(infoHash, 'peer_id', ID_RULE);
 
   // bittorrent-tracker's client answers an offer with an announce carrying `answer`.
   const scan: ScanPosition = { at: 0 };
   if (m['answer'] !== undefined) {
     const answer = parseDescription(m['answer'], 'answer', text, scan);
-    if (answer === null) return invalid('answer', `{type: "answer", sdp} with 1 to ${MAX_SDP_CHARS} characters of SDP`);
+    if (answer === null) return invalid(infoHash, 'answer', `{type: "answer", sdp} with 1 to ${MAX_SDP_CHARS} characters of SDP`);
     const toPeerId = m['to_peer_id'];
-    if (!isWireId(toPeerId)) return invalid('to_peer_id', ID_RULE);
+    if (!isWireId(toPeerId)) return invalid(infoHash, 'to_peer_id', ID_RULE);
     const offerId = m['offer_id'];
-    if (!isWireId(offerId)) return invalid('offer_id', ID_RULE);
+    if (!isWireId(offerId)) return invalid(infoHash, 'offer_id', ID_RULE);
     return { ok: true, request: { type: 'answer', infoHash, peerId, toPeerId, offerId, answer } };
   }
 
   const event = m['event'] === undefined ? 'update' : EVENTS.get(m['event']);
-  if (event === undefined) return invalid('event', 'started, stopped, completed or update');
+  if (event === undefined) return invalid(infoHash, 'event', 'started, stopped, completed or update');
   const numwant = m['numwant'] ?? null;
-  if (numwant !== null && !isCount(numwant)) return invalid('numwant', 'a non-negative number');
+  if (numwant !== null && !isCount(numwant)) return invalid(infoHash, 'numwant', 'a non-negative number');
   // JSON has no Infinity: bittorrent-tracker's "left: Infinity" arrives as null.
   const left = m['left'] ?? null;
-  if (left !== null && !isCount(left)) return invalid('left', 'a non-negative number');
+  if (left !== null && !isCount(left)) return invalid(infoHash, 'left', 'a non-negative number');
   const rawOffers = m['offers'] ?? [];
-  if (!Array.isArray(rawOffers)) return invalid('offers', 'an array');
+  if (!Array.isArray(rawOffers)) return invalid(infoHash, 'offers', 'an array');
   if (rawOffers.length > limits.maxOffersPerAnnounce) {
     return fail('too-many-offers', 'offers', `at most ${limits.maxOffersPerAnnounce} offers per announce, got ${rawOffers.length}`, 'announce', infoHash);
   }
@@ -242,9 +241,9 @@ function parseAnnounce(m: Record<string, unknown>, limits: ParseLimits, text: st
     const raw: unknown = rawOffers[i];
     const entry = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
     const offerId = entry['offer_id'];
-    if (!isWireId(offerId)) return invalid(`offers[${i}].offer_id`, ID_RULE);
+    if (!isWireId(offerId)) return invalid(infoHash, `offers[${i}].offer_id`, ID_RULE);
     const offer = parseDescription(entry['offer'], 'offer', text, scan);
-    if (offer === null) return invalid(`offers[${i}].offer`, `{type: "offer", sdp} with 1 to ${MAX_SDP_CHARS} characters of SDP`);
+    if (offer === null) return invalid(infoHash, `offers[${i}].offer`, `{type: "offer", sdp} with 1 to ${MAX_SDP_CHARS} characters of SDP`);
     offers.push({ offerId, offer });
   }
   return { ok: true, request: { type: 'announce', infoHash, peerId, event, numwant: numwant === null ? null : Math.floor(numwant), left, offers } };
@@ -259,6 +258,9 @@ function parseScrape(m: Record<string, unknown>): ParseResult {
   }
   return { ok: true, request: { type: 'scrape', infoHashes: list } };
 }
+
+// Module functions, not closures made per frame: a frame should allocate only what it carries.
+const invalid = (infoHash: string, field: string, rule: string): ParseResult => fail('invalid-field', field, `${field} must be ${rule}`, 'announce', infoHash);
 
 const fail = (code: ProtocolErrorCode, field: string | null, message: string, action: 'announce' | 'scrape', infoHash: string | null): ParseResult => ({
   ok: false,

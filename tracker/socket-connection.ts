@@ -77,13 +77,14 @@ export class SocketConnection implements TrackerConnection {
     const socket = this.socket;
     if (socket.readyState !== socket.OPEN) return;
     // A client that stops reading would otherwise make the tracker buffer its offers forever.
-    if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+    // (ws's bufferedAmount is this plus its sender's queue, which stays empty without compression.)
+    const tcp = this.#tcp;
+    if (tcp.writableLength > MAX_BUFFERED_BYTES) {
       this.#hub.drop('slow-reader', this.id);
       socket.terminate();
       return;
     }
     this.#cork();
-    const tcp = this.#tcp;
     if (typeof frame === 'string') {
       tcp.write(textFrameHeader(Buffer.byteLength(frame)), 'latin1');
       tcp.write(frame);
