@@ -6,6 +6,7 @@ import { WebSocket } from 'ws';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { mintSwarmToken } from '../../tracker/token.ts';
 import { wireId } from '../helpers/fake-connection.ts';
+import { jsonInbox } from '../helpers/json-inbox.ts';
 
 const SWARM = wireId('access-swarm');
 const OTHER = wireId('access-other');
@@ -31,18 +32,7 @@ describe('tracker access control and limits', function () {
   const connect = (url: string, origin?: string): Promise<Opened | { status: number; body: string }> => {
     const socket = new WebSocket(url, { perMessageDeflate: false, ...(origin === undefined ? {} : { origin }) });
     sockets.push(socket);
-    const inbox: Record<string, unknown>[] = [];
-    const waiters: ((m: Record<string, unknown>) => void)[] = [];
-    socket.on('message', (data) => {
-      const message = JSON.parse(String(data)) as Record<string, unknown>;
-      const waiter = waiters.shift();
-      if (waiter === undefined) inbox.push(message);
-      else waiter(message);
-    });
-    const next = (): Promise<Record<string, unknown>> => {
-      const queued = inbox.shift();
-      return queued !== undefined ? Promise.resolve(queued) : new Promise((resolve) => waiters.push(resolve));
-    };
+    const next = jsonInbox(socket);
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve({ socket, next }));
       socket.once('unexpected-response', (_request, response: IncomingMessage) => {

@@ -5,6 +5,7 @@ import { WebSocket } from 'ws';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { LOOPBACK_CONFIG } from '../helpers/peer-pair.ts';
 import { offer, wireId } from '../helpers/fake-connection.ts';
+import { jsonInbox } from '../helpers/json-inbox.ts';
 
 const HASH = wireId('integration-swarm');
 const hex = (id: string): string => Buffer.from(id, 'latin1').toString('hex');
@@ -25,22 +26,9 @@ interface RawClient {
 
 async function openSocket(url: string, options: { autoPong?: boolean } = {}): Promise<RawClient> {
   const socket = new WebSocket(url, { perMessageDeflate: false, ...options });
-  const inbox: Record<string, unknown>[] = [];
-  const waiters: ((m: Record<string, unknown>) => void)[] = [];
-  socket.on('message', (data) => {
-    const message = JSON.parse(String(data)) as Record<string, unknown>;
-    const waiter = waiters.shift();
-    if (waiter === undefined) inbox.push(message);
-    else waiter(message);
-  });
+  const next = jsonInbox(socket);
   await once(socket, 'open');
-  return {
-    socket,
-    next: () => {
-      const queued = inbox.shift();
-      return queued !== undefined ? Promise.resolve(queued) : new Promise((resolve) => waiters.push(resolve));
-    },
-  };
+  return { socket, next };
 }
 
 /** Wait for the tracker to notice something a socket event already told the client. */

@@ -66,36 +66,22 @@ describe('fragment loader: what a seek or rendition switch cancels', () => {
     engine.destroy();
   });
 
-  it('never asks the origin for a segment whose wait for peers was aborted, and reports only the abort', () => {
-    const { engine, media, loader, calls, httpLoads, load } = setup(2);
-    load();
-    loader.abort();
-    media.currentTime = 1;
-    mock.timers.tick(10_000);
-    assert.deepEqual(httpLoads, []);
-    assert.deepEqual(calls, ['abort']);
-    engine.destroy();
-  });
-
-  it('never asks the origin for a far-ahead prefetch that was aborted, even once its time comes', () => {
-    const { engine, media, loader, calls, httpLoads, load } = setup(30);
-    load();
-    loader.abort();
-    media.currentTime = 29;
-    mock.timers.tick(60_000);
-    assert.deepEqual(httpLoads, []);
-    assert.deepEqual(calls, ['abort']);
-    engine.destroy();
-  });
-
-  it('stops waiting when hls.js destroys the loader, with no callback at all', () => {
-    const { engine, media, loader, calls, httpLoads, load } = setup(2);
-    load();
-    loader.destroy();
-    media.currentTime = 1;
-    mock.timers.tick(10_000);
-    assert.deepEqual(httpLoads, []);
-    assert.deepEqual(calls, []);
-    engine.destroy();
-  });
+  const cases = [
+    { name: 'never asks the origin for a segment whose wait for peers was aborted, and reports only the abort', startSeconds: 2, stop: 'abort', playheadSeconds: 1, expectedCalls: ['abort'] },
+    { name: 'never asks the origin for a far-ahead prefetch that was aborted, even once its time comes', startSeconds: 30, stop: 'abort', playheadSeconds: 29, expectedCalls: ['abort'] },
+    { name: 'stops waiting when hls.js destroys the loader, with no callback at all', startSeconds: 2, stop: 'destroy', playheadSeconds: 1, expectedCalls: [] },
+  ] as const;
+  for (const { name, startSeconds, stop, playheadSeconds, expectedCalls } of cases) {
+    it(name, () => {
+      const { engine, media, loader, calls, httpLoads, load } = setup(startSeconds);
+      load();
+      if (stop === 'abort') loader.abort();
+      else loader.destroy();
+      media.currentTime = playheadSeconds;
+      mock.timers.tick(60_000);
+      assert.deepEqual(httpLoads, []);
+      assert.deepEqual(calls, expectedCalls);
+      engine.destroy();
+    });
+  }
 });
