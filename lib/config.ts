@@ -1,5 +1,18 @@
 import { P2PError } from './errors.ts';
 
+/** What a segment validator is told about a segment that came from a peer. */
+export interface SegmentInfo {
+  readonly url: string;
+  readonly swarmId: string;
+  readonly sequenceNumber: number;
+}
+
+/**
+ * Decides whether a segment from a peer is intact (e.g. against a hash list the site publishes);
+ * false or a rejection drops the peer and loads the segment over HTTP.
+ */
+export type SegmentValidator = (data: ArrayBuffer, segment: SegmentInfo) => boolean | Promise<boolean>;
+
 /** Settings of a PeerCDN instance; pass any subset to `new PeerCDN({...})`. */
 export interface PeerCDNConfig {
   /** WebSocket tracker URLs (`ws://` or `wss://`); empty disables P2P (HTTP only). */
@@ -32,6 +45,11 @@ export interface PeerCDNConfig {
   readonly uploadEnabled: boolean | 'auto';
   /** Upper bound on upload bandwidth to peers, or null for none. */
   readonly uploadMaxBytesPerSecond: number | null;
+  /**
+   * Check of every segment a peer delivers, beyond the built-in one (MPEG-TS packet structure
+   * when the stream's HTTP segments are MPEG-TS); null for none.
+   */
+  readonly validateSegment: SegmentValidator | null;
 }
 
 /** The defaults every setting falls back to. */
@@ -49,6 +67,7 @@ export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
   httpWindowSeconds: 12,
   uploadEnabled: 'auto',
   uploadMaxBytesPerSecond: null,
+  validateSegment: null,
 });
 
 type Check = (value: unknown) => string | null;
@@ -104,6 +123,7 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
   httpWindowSeconds: (value) =>
     typeof value === 'number' && value >= 4 && value <= 600 ? null : 'must be a number of seconds from 4 to 600',
   uploadEnabled: (value) => (typeof value === 'boolean' || value === 'auto' ? null : "must be true, false or 'auto'"),
+  validateSegment: (value) => (value === null || typeof value === 'function' ? null : 'must be null or a function'),
   uploadMaxBytesPerSecond: (value) =>
     value === null || (typeof value === 'number' && Number.isInteger(value) && value >= 16 * 1024)
       ? null

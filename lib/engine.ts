@@ -4,6 +4,7 @@ import type { PeerCDNEvents, PeerCDNStats, PeerInfo, SegmentSource } from './eve
 import type { PartialSegment, PeerDownloadProgress } from './peer-link.ts';
 import { ewma } from './peer-choice.ts';
 import { updateHttpThroughput, type HttpThroughput, type TransferTimings } from './loader-stats.ts';
+import { looksLikeMpegTs, mpegTsProblem } from './segment-check.ts';
 import { SegmentCache, type CachedSegment } from './segment-cache.ts';
 import { createPeerId } from './shared/swarm-id.ts';
 import { decideSource, type SourceDecision } from './source-decision.ts';
@@ -76,6 +77,8 @@ export class Engine {
   #playhead: Playhead | null = null;
   #startupStartSeconds: number | null = null;
   #httpThroughput: HttpThroughput | null = null;
+  // Swarms whose HTTP segments are MPEG-TS: segments from their peers must be too.
+  readonly #mpegTsSwarms = new Set<string>();
   // Smoothed size of segments loaded, for comparing a peer's pace with HTTP's.
   #segmentBytesEstimate: number | null = null;
   #counters = {
@@ -205,6 +208,7 @@ export class Engine {
     if (this.#destroyed) return;
     const bytes = data.byteLength;
     this.#segmentBytesEstimate = ewma(this.#segmentBytesEstimate, bytes);
+    if (source === 'http' && peerBytes === 0 && looksLikeMpegTs(new Uint8Array(data))) this.#mpegTsSwarms.add(swarmId);
     if (source === 'http') {
       // A segment resumed over HTTP after a peer failed: its first `peerBytes` came from the peer.
       this.#counters.httpBytes += bytes - peerBytes;
@@ -239,6 +243,26 @@ export class Engine {
   /** Count bytes that came over HTTP without a cacheable segment (byte ranges, init segments). */
   httpBytesLoaded(bytes: number): void {
     this.#counters.httpBytes += bytes;
+  }
+
+  /** What is wrong with a segment that (partly) came from a peer, or null when it passes every check. */
+  async segmentProblem(swarmId: string, sequenceNumber: number, data: ArrayBuffer, url: string): Promise<string | null> {
+    if (this.#mpegTsSwarms.has(swarmId)) {
+      const problem = mpegTsProblem(new Uint8Array(data));
+      if (problem !== null) return problem;
+    }
+    const validate = this.config.validateSegment;
+    if (validate === null) return null;
+    try {
+      return (await validate(data, { url, swarmId, sequenceNumber })) ? null : 'rejected by validateSegment';
+    } catch (error) {
+      return `validateSegment failed: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+
+  /** Disconnect a peer that misbehaved (it sent a corrupt segment). */
+  dropPeer(swarmId: string, peerId: string, error: P2PError): void {
+    this.#swarms.get(swarmId)?.link(peerId)?.fail(error);
   }
 
   peerFallback(error: P2PError): void {

@@ -6,13 +6,14 @@ import type {
   LoaderCallbacks,
   LoaderConfiguration,
   LoaderStats,
+  NullableNetworkDetails,
 } from 'hls.js';
 import type { Engine, PeerDownload } from './engine.ts';
 import type { PartialSegment } from './peer-link.ts';
 import { P2PError } from './errors.ts';
 import { peerMissesDeadline } from './peer-deadline.ts';
-import { reportCacheHit, reportPeerTransfer, type ReportedTimings } from './loader-stats.ts';
-import { deriveSwarmId, stripUrlQuery } from './shared/swarm-id.ts';
+import { newStats, reportCacheHit, reportPeerTransfer, resetStats, type ReportedTimings } from './loader-stats.ts';
+import { swarmIdOf } from './fragment-swarm.ts';
 
 type FragmentCallbacks = LoaderCallbacks<FragmentLoaderContext>;
 
@@ -24,40 +25,6 @@ const WAIT_MARGIN_SECONDS = 4;
 const DEADLINE_CHECK_MS = 250;
 // Stop waiting for the first peers to connect this long before the segment plays.
 const WARMUP_MARGIN_SECONDS = 1.5;
-
-function newStats(): LoaderStats {
-  return {
-    aborted: false,
-    loaded: 0,
-    retry: 0,
-    total: 0,
-    chunkCount: 0,
-    bwEstimate: 0,
-    loading: { start: 0, first: 0, end: 0 },
-    parsing: { start: 0, end: 0 },
-    buffering: { start: 0, first: 0, end: 0 },
-  };
-}
-
-function resetStats(stats: LoaderStats): void {
-  Object.assign(stats, newStats(), { retry: stats.retry });
-}
-
-/** The swarm a fragment belongs to, or null when it is not shared (init segments, byte ranges, LL-HLS parts). */
-export function swarmIdOf(context: FragmentLoaderContext, configuredSwarmId: string | null): string | null {
-  const { frag } = context;
-  // hls.js sends rangeStart = rangeEnd = 0 for a whole segment; anything else is a byte range.
-  const byteRange = (context.rangeStart ?? 0) !== 0 || (context.rangeEnd ?? 0) !== 0;
-  if (typeof frag.sn !== 'number' || byteRange || context.part !== null) return null;
-  return swarmIdOfPlaylist(frag.baseurl, frag.type, frag.level, configuredSwarmId);
-}
-
-/** One swarm per rendition: the media playlist URL names it, or the configured stream id + level. */
-export function swarmIdOfPlaylist(playlistUrl: string, type: string, level: number, configuredSwarmId: string | null): string {
-  return configuredSwarmId === null
-    ? deriveSwarmId(stripUrlQuery(playlistUrl), type)
-    : deriveSwarmId(configuredSwarmId, `${type}/${level}`);
-}
 
 /**
  * Build the `fLoader` class for hls.js. Each fragment: local cache, then a connected peer that
@@ -243,7 +210,7 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
         engine.peerFallback(error);
         engine.announceLoading(swarmId, sequenceNumber);
         if (partial !== null && partial.bytes.byteLength < partial.totalBytes) {
-          this.#resumeOverHttp(context, config, callbacks, swarmId, partial);
+          this.#resumeOverHttp(context, config, callbacks, swarmId, download.peerId, partial);
         } else {
           this.#loadHttp(context, config, callbacks, swarmId);
         }
@@ -262,11 +229,18 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
         ),
       );
       download.promise.then(
-        (data) => {
+        async (data) => {
+          if (this.#finished || this.#peerDownload !== download) return;
+          const endMs = performance.now();
+          // Peers are untrusted: a corrupt segment must never reach the player.
+          const problem = await engine.segmentProblem(swarmId, sequenceNumber, data, context.url);
           if (this.#finished || this.#peerDownload !== download) return;
           this.#peerDownload = null;
           this.#clearTimers();
-          const endMs = performance.now();
+          if (problem !== null) {
+            this.#rejectPeerSegment(context, config, callbacks, swarmId, download.peerId, problem);
+            return;
+          }
           const measured = { startMs, firstByteMs: firstByteMs || endMs, endMs, bytes: data.byteLength };
           this.#succeed(data, reportPeerTransfer(measured, engine.httpThroughput));
           engine.segmentLoaded({ source: 'peer', swarmId, sequenceNumber, data, durationMs: endMs - startMs, peerId: download.peerId, startSeconds: context.frag.start });
@@ -279,6 +253,23 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
           ),
       );
       return true;
+    }
+
+    // Drop the peer that sent a corrupt segment and load the whole segment over HTTP.
+    #rejectPeerSegment(
+      context: FragmentLoaderContext,
+      config: LoaderConfiguration,
+      callbacks: FragmentCallbacks,
+      swarmId: string,
+      peerId: string,
+      problem: string,
+    ): void {
+      const sequenceNumber = context.frag.sn as number;
+      const error = new P2PError('segment-corrupt', `peer ${peerId} sent segment ${sequenceNumber} corrupt (${problem}); it is dropped and the segment comes over HTTP`);
+      engine.dropPeer(swarmId, peerId, error);
+      engine.peerFallback(error);
+      engine.announceLoading(swarmId, sequenceNumber);
+      this.#loadHttp(context, config, callbacks, swarmId);
     }
 
     // hls.js's own default loader; it fills our stats object, which hls.js holds (frag.stats).
@@ -326,6 +317,7 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
       config: LoaderConfiguration,
       callbacks: FragmentCallbacks,
       swarmId: string,
+      peerId: string,
       partial: PartialSegment,
     ): void {
       const http = this.#newHttpLoader();
@@ -336,32 +328,56 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
         onSuccess: (response, stats, _ctx, networkDetails) => {
           const rest = response.data;
           if (!(rest instanceof ArrayBuffer) || rest.byteLength !== partial.totalBytes - received) {
+            // The origin ignored the range: what it sent still counts, then the whole segment.
+            if (rest instanceof ArrayBuffer) engine.httpBytesLoaded(rest.byteLength);
             http.destroy();
             this.#loadHttp(context, config, callbacks, swarmId);
             return;
           }
-          this.#finished = true;
           const whole = new Uint8Array(partial.totalBytes);
           whole.set(partial.bytes, 0);
           whole.set(new Uint8Array(rest), received);
-          // ABR sees the HTTP transfer of the rest: its own timing and byte count.
           const sequenceNumber = context.frag.sn as number;
-          engine.segmentLoaded({
-            source: 'http',
-            swarmId,
-            sequenceNumber,
-            data: whole.buffer,
-            durationMs: performance.now() - startMs,
-            peerId: null,
-            peerBytes: received,
-            startSeconds: context.frag.start,
+          void engine.segmentProblem(swarmId, sequenceNumber, whole.buffer, context.url).then((problem) => {
+            if (this.#finished || this.#http !== http) return;
+            if (problem !== null) {
+              engine.httpBytesLoaded(rest.byteLength);
+              this.#rejectPeerSegment(context, config, callbacks, swarmId, peerId, problem);
+              return;
+            }
+            this.#finishResumed(context, callbacks, swarmId, whole.buffer, received, startMs, stats, networkDetails);
           });
-          callbacks.onSuccess({ url: context.url, data: whole.buffer }, stats, context, networkDetails);
         },
         onError: (error, _ctx, networkDetails, stats) => callbacks.onError(error, context, networkDetails, stats),
         onTimeout: (stats, _ctx, networkDetails) => callbacks.onTimeout(stats, context, networkDetails),
         onAbort: (stats, _ctx, networkDetails) => callbacks.onAbort?.(stats, context, networkDetails),
       });
+    }
+
+    #finishResumed(
+      context: FragmentLoaderContext,
+      callbacks: FragmentCallbacks,
+      swarmId: string,
+      data: ArrayBuffer,
+      peerBytes: number,
+      startMs: number,
+      stats: LoaderStats,
+      networkDetails: NullableNetworkDetails,
+    ): void {
+      this.#finished = true;
+      // ABR sees the HTTP transfer of the rest: its own timing and byte count.
+      const sequenceNumber = context.frag.sn as number;
+      engine.segmentLoaded({
+        source: 'http',
+        swarmId,
+        sequenceNumber,
+        data,
+        durationMs: performance.now() - startMs,
+        peerId: null,
+        peerBytes,
+        startSeconds: context.frag.start,
+      });
+      callbacks.onSuccess({ url: context.url, data }, stats, context, networkDetails);
     }
 
     #succeed(data: ArrayBuffer, { startMs, firstMs, endMs }: ReportedTimings): void {

@@ -251,6 +251,11 @@ export class PeerLink {
     return requestId;
   }
 
+  /** Close the link for a fault of the peer's (reported with the peer's close). */
+  fail(error: P2PError): void {
+    this.#close(error);
+  }
+
   #close(error: P2PError | null): void {
     if (this.#closed) return;
     this.#closed = true;

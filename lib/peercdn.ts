@@ -3,7 +3,8 @@ import { createBittorrentTrackerClientFactory } from './bittorrent-tracker-clien
 import { resolveConfig, type PeerCDNConfig } from './config.ts';
 import { Engine, type Playhead } from './engine.ts';
 import type { PeerCDNEvents, PeerCDNStats, PeerInfo } from './events.ts';
-import { createFragmentLoaderClass, swarmIdOfPlaylist } from './fragment-loader.ts';
+import { createFragmentLoaderClass } from './fragment-loader.ts';
+import { swarmIdOfPlaylist } from './fragment-swarm.ts';
 import type { TrackerClientFactory } from './tracker-client.ts';
 
 /** Options that are not settings: injected implementations (a WebRTC stack for Node, randomness). */

@@ -58,3 +58,17 @@ export class NodeHttpLoader implements Loader<FragmentLoaderContext> {
     this.abort();
   }
 }
+
+/** NodeHttpLoader whose segments arrive damaged: one packet's MPEG-TS sync byte overwritten. */
+export class CorruptingHttpLoader extends NodeHttpLoader {
+  override load(context: FragmentLoaderContext, config: LoaderConfiguration, callbacks: LoaderCallbacks<FragmentLoaderContext>): void {
+    super.load(context, config, {
+      ...callbacks,
+      onSuccess: (response, stats, ctx, details) => {
+        if (response.data instanceof ArrayBuffer && response.data.byteLength > 188 * 4) new Uint8Array(response.data)[188 * 3] = 0;
+        callbacks.onSuccess(response, stats, ctx, details);
+      },
+    });
+  }
+}
+

@@ -8,7 +8,7 @@ import type { PeerCDNConfig } from '../../lib/config.ts';
 import { PeerCDN } from '../../lib/peercdn.ts';
 import type { TrackerClientFactory } from '../../lib/tracker-client.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
-import { httpRequests, NodeHttpLoader } from '../helpers/node-http-loader.ts';
+import { CorruptingHttpLoader, httpRequests, NodeHttpLoader } from '../helpers/node-http-loader.ts';
 import { LOOPBACK_CONFIG } from '../helpers/peer-pair.ts';
 
 const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
@@ -54,14 +54,18 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
 
   const playlistUrl = (): string => `${origin.url}/vod/180p/index.m3u8`;
 
-  function makeViewer(config: Partial<PeerCDNConfig> = {}, media: HTMLMediaElement | null = null): Viewer {
+  function makeViewer(
+    config: Partial<PeerCDNConfig> = {},
+    media: HTMLMediaElement | null = null,
+    httpLoader: typeof NodeHttpLoader = NodeHttpLoader,
+  ): Viewer {
     const peercdn = new PeerCDN({ trackerUrls: [tracker.url], iceServers: [], ...config }, { createTrackerClient: loopbackClients });
     // Join the rendition's swarm the way `attach(hls)` does when hls.js loads the playlist.
     peercdn.attach({ media, on: (_event, listener) => listener('hlsLevelLoading', { url: playlistUrl(), level: 0 }) });
     const Loader = peercdn.hlsConfig().fLoader;
     const load = (sequenceNumber: number) =>
       new Promise<{ data: ArrayBuffer; stats: LoaderStats }>((resolve, reject) => {
-        const loader = new Loader({ loader: NodeHttpLoader } as unknown as HlsConfig);
+        const loader = new Loader({ loader: httpLoader } as unknown as HlsConfig);
         const context = {
           type: 'media-fragment',
           url: `${origin.url}/vod/180p/seg_${String(sequenceNumber).padStart(3, '0')}.ts`,
@@ -140,5 +144,28 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     const resume = httpRequests.find((r) => r.url.endsWith('/seg_009.ts') && r.range !== null);
     assert.deepEqual(resume?.range, `bytes=${stats.p2pBytes}-${expected.byteLength - 1}`);
     assert.equal(stats.peerFallbacks, 1);
+  });
+
+  it('drops a peer that sends a corrupt segment and plays the segment from HTTP, intact', async () => {
+    // The seeder's copy was damaged on its way in (its HTTP loader overwrites a packet's sync byte).
+    const seeder = makeViewer({}, null, CorruptingHttpLoader);
+    const receiver = makeViewer();
+    const errors: string[] = [];
+    receiver.peercdn.on('error', (error) => errors.push(error.code));
+    await Promise.all([connectedTo(seeder, 1), connectedTo(receiver, 1)]);
+    // The receiver learns from the origin that this stream is MPEG-TS.
+    await receiver.load(2);
+    await seeder.load(7);
+    const seederAt7 = () => receiver.peercdn.peers().some((p) => p.peerId === seeder.peercdn.peerId && p.latestSequenceNumber === 7);
+    for (let i = 0; i < 500 && !seederAt7(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok(seederAt7(), 'the receiver never heard that the seeder has segment 7');
+
+    const { data } = await receiver.load(7);
+    assert.deepEqual(Buffer.from(data), fixture(7));
+    assert.deepEqual(errors, ['segment-corrupt']);
+    assert.equal(receiver.peercdn.stats().p2pBytes, 0, 'no corrupt byte is counted as delivered');
+    assert.equal(receiver.peercdn.stats().peerFallbacks, 1);
+    assert.ok(!receiver.peercdn.peers().some((p) => p.peerId === seeder.peercdn.peerId), 'the corrupt peer is still connected');
+    assert.equal(origin.counts().byPath['/vod/180p/seg_007.ts'], 2 * fixture(7).byteLength, 'once for the seeder, once for the receiver');
   });
 });

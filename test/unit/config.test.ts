@@ -38,6 +38,7 @@ describe('resolveConfig', () => {
     rejects({ seederWaitMs: -1 }, 'seederWaitMs');
     rejects({ startupPeerWaitMs: 10_001 }, 'startupPeerWaitMs');
     rejects({ startupPeerWaitMs: 1.5 }, 'startupPeerWaitMs');
+    rejects({ validateSegment: 'sha256' }, 'validateSegment');
     rejects({ uploadEnabled: 'yes' }, 'uploadEnabled');
     rejects({ uploadMaxBytesPerSecond: 100 }, 'uploadMaxBytesPerSecond');
     rejects({ httpWindowSeconds: 1 }, 'httpWindowSeconds');
