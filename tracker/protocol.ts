@@ -128,22 +128,22 @@ interface ScanPosition {
 const SDP_KEY = '"sdp":"';
 
 /**
- * The JSON literal of `sdp` as a slice of the frame it was parsed from, found from `scan.at`
- * on; JSON.stringify(sdp) when the frame does not hold it in that exact form. JSON.parse has
- * already validated the frame and produced `sdp`: the slice is only used when it decodes,
- * character by character, to that very value and is written the way JSON.stringify would write
- * it, so relayed frames stay byte for byte what they were when they were re-encoded.
+ * The JSON literal of `sdp` as a slice of the frame it was parsed from: the first `"sdp":"` at or
+ * after `scan.at`; JSON.stringify(sdp) when that is not it. JSON.parse has already validated the
+ * frame and produced `sdp`: the slice is only used when it decodes, character by character, to
+ * that very value and is written the way JSON.stringify would write it, so relayed frames stay
+ * byte for byte what they were when they were re-encoded. One candidate only, so the work per
+ * description is one indexOf and at most one SDP's length of comparisons, whatever decoy "sdp"
+ * keys an untrusted frame holds.
  */
 function sdpLiteral(text: string, sdp: string, scan: ScanPosition): string {
-  for (let key = text.indexOf(SDP_KEY, scan.at); key !== -1; key = text.indexOf(SDP_KEY, key + 1)) {
-    const open = key + SDP_KEY.length - 1;
-    const close = canonicalLiteralEnd(text, open + 1, sdp);
-    if (close !== -1) {
-      scan.at = close + 1;
-      return text.slice(open, close + 1);
-    }
-  }
-  return JSON.stringify(sdp);
+  const key = text.indexOf(SDP_KEY, scan.at);
+  if (key === -1) return JSON.stringify(sdp);
+  const open = key + SDP_KEY.length - 1;
+  const close = canonicalLiteralEnd(text, open + 1, sdp);
+  if (close === -1) return JSON.stringify(sdp);
+  scan.at = close + 1;
+  return text.slice(open, close + 1);
 }
 
 // JSON.stringify's short escapes: the letter after the backslash, by the character it stands for.
