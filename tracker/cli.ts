@@ -28,7 +28,7 @@ An expired token no longer lets a peer join; peers already in the swarm stay.
 
 Node flags: for a live event (hundreds of announces per second) give V8 a larger young
 generation, NODE_OPTIONS=--max-semi-space-size=32 peercdn-tracker: about half as many
-scavenges and shorter worst pauses, for 10-20 MB more RSS (measured: bench/README.md).`;
+scavenges and fewer slow replies, for 10-30 MB more RSS (measured: bench/README.md).`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
