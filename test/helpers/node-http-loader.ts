@@ -1,4 +1,5 @@
 import type { FragmentLoaderContext, Loader, LoaderCallbacks, LoaderConfiguration, LoaderStats } from 'hls.js';
+import { newStats } from '../../lib/loader-stats.ts';
 
 /** Requests this loader class made, for assertions (url and Range). */
 export const httpRequests: { url: string; range: string | null }[] = [];
@@ -9,17 +10,7 @@ export const httpRequests: { url: string; range: string | null }[] = [];
  */
 export class NodeHttpLoader implements Loader<FragmentLoaderContext> {
   context: FragmentLoaderContext | null = null;
-  stats: LoaderStats = {
-    aborted: false,
-    loaded: 0,
-    retry: 0,
-    total: 0,
-    chunkCount: 0,
-    bwEstimate: 0,
-    loading: { start: 0, first: 0, end: 0 },
-    parsing: { start: 0, end: 0 },
-    buffering: { start: 0, first: 0, end: 0 },
-  };
+  stats: LoaderStats = newStats();
   #controller = new AbortController();
 
   constructor(_config: unknown) {}
