@@ -9,7 +9,7 @@ import type {
   NullableNetworkDetails,
 } from 'hls.js';
 import type { Engine, PeerDownload } from './engine.ts';
-import type { PartialSegment } from './peer-link.ts';
+import type { PartialSegment, PeerDownloadProgress } from './peer-link.ts';
 import { P2PError } from './errors.ts';
 import { peerMissesDeadline } from './peer-deadline.ts';
 import { newStats, reportCacheHit, reportPeerTransfer, resetStats, type ReportedTimings } from './loader-stats.ts';
@@ -182,17 +182,20 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
       // Progress stays out of hls.js's stats until the end (see loader-stats.ts): our own
       // deadlines below move a slow peer transfer to HTTP.
       let firstByteMs = 0;
-      let checkDeadline = (): void => undefined;
+      let latest: PeerDownloadProgress | null = null;
+      // Called on every chunk and on a timer (a slow peer's chunks are far apart).
+      const checkDeadline = (): void => {
+        if (latest === null) return;
+        const secondsUntilNeeded = engine.secondsUntil(context.frag.start);
+        const transfer = { elapsedMs: performance.now() - startMs, ...latest };
+        if (peerMissesDeadline(transfer, secondsUntilNeeded === null ? null : secondsUntilNeeded * 1000, engine.httpThroughput)) {
+          fallBack(new P2PError('peer-timeout', `peer ${peerId} would deliver ${sequenceNumber} too late; the rest comes over HTTP`), true);
+        }
+      };
       const download = engine.downloadFromPeer(swarmId, peerId, sequenceNumber, (progress) => {
         if (firstByteMs === 0) firstByteMs = performance.now();
         stats.chunkCount += 1;
-        checkDeadline = () => {
-          const secondsUntilNeeded = engine.secondsUntil(context.frag.start);
-          const transfer = { elapsedMs: performance.now() - startMs, ...progress };
-          if (peerMissesDeadline(transfer, secondsUntilNeeded === null ? null : secondsUntilNeeded * 1000, engine.httpThroughput)) {
-            fallBack(new P2PError('peer-timeout', `peer ${peerId} would deliver ${sequenceNumber} too late; the rest comes over HTTP`), true);
-          }
-        };
+        latest = progress;
         checkDeadline();
       });
       if (download === null) return false;
@@ -221,8 +224,7 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
             fallBack(new P2PError('peer-timeout', `peer ${download.peerId} sent no bytes of ${sequenceNumber} in ${firstByteTimeoutMs} ms`));
           }
         }, firstByteTimeoutMs),
-        // Chunks of a slow peer are far apart: look at its pace between them too.
-        setInterval(() => checkDeadline(), DEADLINE_CHECK_MS),
+        setInterval(checkDeadline, DEADLINE_CHECK_MS),
         setTimeout(
           () => fallBack(new P2PError('peer-timeout', `peer ${download.peerId} did not deliver ${sequenceNumber} in ${loadTimeoutMs} ms`)),
           loadTimeoutMs,

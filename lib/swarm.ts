@@ -87,11 +87,6 @@ export class Swarm {
     return Math.max(...this.#othersByTracker.values());
   }
 
-  /** Peers connected or being connected (offers answered, ICE under way). */
-  get connectingCount(): number {
-    return this.#connecting.size;
-  }
-
   /** What every connected peer that has told its availability offers for this segment. */
   views(sequenceNumber: number): PeerView[] {
     // A peer whose `hello` has not arrived yet is not a peer without segments: leave it out
