@@ -2,6 +2,7 @@ import type { PeerCDNConfig } from './config.ts';
 import { P2PError } from './errors.ts';
 import type { PeerCDNEvents, PeerCDNStats, PeerInfo, SegmentSource } from './events.ts';
 import type { PartialSegment, PeerDownloadProgress } from './peer-link.ts';
+import type { UploadPacer } from './peer-uploads.ts';
 import { ewma } from './peer-choice.ts';
 import { updateHttpThroughput, type HttpThroughput, type TransferTimings } from './loader-stats.ts';
 import { looksLikeMpegTs, mpegTsProblem } from './segment-check.ts';
@@ -57,8 +58,6 @@ export interface PeerDownload {
 const BEHIND_PLAYHEAD_KEEP_SECONDS = 10;
 // For this long after joining a swarm, segments not needed soon wait for the first peers.
 const SWARM_WARMUP_MS = 3000;
-// Smallest data chunk under an upload cap (framing overhead stays under 0.5%).
-const MIN_CAPPED_CHUNK_BYTES = 4096;
 // A signalled peer that does not connect within this time is dropped.
 const CONNECT_TIMEOUT_MS = 20_000;
 
@@ -69,7 +68,7 @@ export class Engine {
   readonly peerId: string;
   /** Whether this viewer serves peers (config, or 'auto': not on cellular / data saver). */
   readonly uploading: boolean;
-  readonly #uploadLimiter: UploadLimiter | null;
+  readonly #uploadPacer: UploadPacer | null;
   readonly #dependencies: EngineDependencies;
   readonly #cache: SegmentCache;
   readonly #swarms = new Map<string, Swarm>();
@@ -99,8 +98,10 @@ export class Engine {
     this.peerId = createPeerId(dependencies.random);
     this.uploading =
       config.uploadEnabled === 'auto' ? !onCellularOrSaveData(globalThis.navigator) : config.uploadEnabled;
-    this.#uploadLimiter =
-      config.uploadMaxBytesPerSecond === null ? null : new UploadLimiter(config.uploadMaxBytesPerSecond, dependencies.nowMs());
+    this.#uploadPacer =
+      config.uploadMaxBytesPerSecond === null
+        ? null
+        : new UploadLimiter(config.uploadMaxBytesPerSecond, dependencies.nowMs()).pacer(dependencies.nowMs);
     this.events = new TypedEmitter<PeerCDNEvents>((error) =>
       // A throwing listener is reported once through `error`; if that listener throws too, drop it.
       queueMicrotask(() =>
@@ -320,13 +321,7 @@ export class Engine {
         this.#counters.uploadedBytes += bytes;
       },
       nowMs: this.#dependencies.nowMs,
-      uploadDelayMs: (bytes) => this.#uploadLimiter?.reserve(bytes, this.#dependencies.nowMs()) ?? 0,
-      uploadRefund: (bytes) => this.#uploadLimiter?.refund(bytes),
-      // Under a cap, a full 64-KiB chunk could take longer than a peer's first-byte timeout to
-      // be allowed out: send eighth-of-a-second chunks so the first bytes leave at once.
-      ...(config.uploadMaxBytesPerSecond === null
-        ? {}
-        : { uploadChunkBytes: Math.max(MIN_CAPPED_CHUNK_BYTES, Math.floor(config.uploadMaxBytesPerSecond / 8)) }),
+      uploadPacer: this.#uploadPacer,
       onAvailabilityChanged: (id) => this.#notifyAvailability(id),
       onPeerConnected: (id, peerId) => this.events.emit('peer-connected', { swarmId: id, peerId }),
       onPeerClosed: (id, peerId, error) => {

@@ -3,11 +3,10 @@ import type { PeerInfo } from './events.ts';
 import type { PeerUsefulness } from './peer-choice.ts';
 import type { PeerView } from './source-decision.ts';
 import { ewma } from './peer-choice.ts';
+import { PeerUploads, type UploadPacer } from './peer-uploads.ts';
 import {
   availabilityMessages,
   encodeControl,
-  encodeData,
-  MAX_CHUNK_BYTES,
   parseFrame,
   PROTOCOL_VERSION,
   type DataFrame,
@@ -36,12 +35,8 @@ export interface PeerLinkOptions {
   readonly getSegment: (sequenceNumber: number) => ArrayBuffer | undefined;
   readonly onUploaded: (bytes: number) => void;
   readonly nowMs: () => number;
-  /** Books an upload chunk against the bandwidth cap; returns how long to wait before sending it. */
-  readonly uploadDelayMs?: (bytes: number) => number;
-  /** Largest data chunk to send (default and most: MAX_CHUNK_BYTES); smaller under an upload cap. */
-  readonly uploadChunkBytes?: number;
-  /** Bytes booked through `uploadDelayMs` but not sent after all. */
-  readonly uploadRefund?: (bytes: number) => void;
+  /** Paces uploads under a bandwidth cap; none means as fast as the channel takes them. */
+  readonly uploadPacer?: UploadPacer | undefined;
   readonly onAvailabilityChanged: (link: PeerLink) => void;
   readonly onClosed: (link: PeerLink, error: P2PError | null) => void;
 }
@@ -76,10 +71,6 @@ const LOADING_CLAIM_MS = 10_000;
 const NEARBY_SEGMENTS = 3;
 const NEARBY_FRESH_MS = 30_000;
 
-// Above this many queued bytes on the data channel we wait before sending more: Chrome closes
-// a channel whose send queue overflows (simple-peer's send() ignores backpressure).
-const HIGH_WATER_BYTES = 1024 * 1024;
-const BACKPRESSURE_POLL_MS = 5;
 const MAX_FAILED_KEPT = 4;
 // Bounds memory a misbehaving peer can make us spend on its claims.
 const MAX_LOADING_CLAIMS = 256;
@@ -99,13 +90,11 @@ export class PeerLink {
   readonly #downloads = new Map<number, PendingDownload>();
   // Downloads that failed with bytes received, so the loader can resume them over HTTP (bounded).
   readonly #failed = new Map<number, PendingDownload>();
-  readonly #activeUploads = new Set<number>();
-  readonly #uploadsCancelled = new Set<number>();
+  readonly #uploads: PeerUploads;
   #introduced = false;
   #nextRequestId = 1;
   #closed = false;
   readonly #connectedAtMs: number;
-  #sentBytes = 0;
   // Request → response header time and response throughput, smoothed; null until measured.
   #rttMs: number | null = null;
   #throughputBytesPerSecond: number | null = null;
@@ -115,6 +104,15 @@ export class PeerLink {
     this.remotePeerId = options.remotePeerId;
     this.#connectedAtMs = options.nowMs();
     const { peer } = options;
+    this.#uploads = new PeerUploads({
+      getSegment: options.getSegment,
+      onUploaded: options.onUploaded,
+      pacer: options.uploadPacer,
+      send: (message) => this.#send(message),
+      sendBytes: (bytes) => this.#sendBytes(bytes),
+      bufferedAmount: () => peer.bufferedAmount,
+      closed: () => this.#closed,
+    });
     peer.on('data', (data) => this.#onData(data));
     peer.on('close', () => this.#close(null));
     peer.on('error', (error) =>
@@ -168,7 +166,7 @@ export class PeerLink {
       peerId: this.remotePeerId,
       connectedForMs: this.#options.nowMs() - this.#connectedAtMs,
       receivedBytes: this.#receivedBytes,
-      sentBytes: this.#sentBytes,
+      sentBytes: this.#uploads.sentBytes,
       activeDownloads: this.#downloads.size,
       offersWanted,
     };
@@ -333,15 +331,15 @@ export class PeerLink {
         this.#options.onAvailabilityChanged(this);
         return;
       case 'request':
-        if (this.#activeUploads.has(message.requestId)) {
+        if (this.#uploads.serving(message.requestId)) {
           this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId} reused request id ${message.requestId}`));
           return;
         }
         this.#noteActivity(message.sequenceNumber);
-        void this.#upload(message.requestId, message.sequenceNumber);
+        void this.#uploads.serve(message.requestId, message.sequenceNumber);
         return;
       case 'cancel':
-        if (this.#activeUploads.has(message.requestId)) this.#uploadsCancelled.add(message.requestId);
+        this.#uploads.cancel(message.requestId);
         return;
       case 'absent': {
         const pending = this.#downloads.get(message.requestId);
@@ -413,45 +411,6 @@ export class PeerLink {
     const elapsedMs = Math.max(this.#options.nowMs() - startMs, MIN_THROUGHPUT_SAMPLE_MS);
     if (pending.loadedBytes > 0) {
       this.#throughputBytesPerSecond = ewma(this.#throughputBytesPerSecond, (pending.loadedBytes * 1000) / elapsedMs);
-    }
-  }
-
-  async #upload(requestId: number, sequenceNumber: number): Promise<void> {
-    const data = this.#options.getSegment(sequenceNumber);
-    if (data === undefined) {
-      this.#send({ type: 'absent', requestId, sequenceNumber });
-      return;
-    }
-    const bytes = new Uint8Array(data);
-    this.#activeUploads.add(requestId);
-    try {
-      await this.#sendChunks(requestId, sequenceNumber, bytes);
-    } finally {
-      this.#activeUploads.delete(requestId);
-      this.#uploadsCancelled.delete(requestId);
-    }
-  }
-
-  async #sendChunks(requestId: number, sequenceNumber: number, bytes: Uint8Array): Promise<void> {
-    this.#send({ type: 'response', requestId, sequenceNumber, byteLength: bytes.byteLength });
-    const chunkBytes = Math.min(MAX_CHUNK_BYTES, Math.max(1, this.#options.uploadChunkBytes ?? MAX_CHUNK_BYTES));
-    for (let offset = 0; offset < bytes.byteLength; offset += chunkBytes) {
-      while (!this.#closed && this.#options.peer.bufferedAmount > HIGH_WATER_BYTES) {
-        await new Promise((resolve) => setTimeout(resolve, BACKPRESSURE_POLL_MS));
-      }
-      if (this.#closed || this.#uploadsCancelled.has(requestId)) return;
-      const chunk = bytes.subarray(offset, Math.min(offset + chunkBytes, bytes.byteLength));
-      const delayMs = this.#options.uploadDelayMs?.(chunk.byteLength) ?? 0;
-      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
-      if (this.#closed || this.#uploadsCancelled.has(requestId)) {
-        // Unsent bytes must not delay the next upload (a cancelled slow transfer would otherwise
-        // make this peer miss the next request's first-byte deadline too).
-        this.#options.uploadRefund?.(chunk.byteLength);
-        return;
-      }
-      this.#sendBytes(encodeData(requestId, offset, chunk));
-      this.#sentBytes += chunk.byteLength;
-      this.#options.onUploaded(chunk.byteLength);
     }
   }
 }

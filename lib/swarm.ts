@@ -1,6 +1,7 @@
 import { P2PError } from './errors.ts';
 import { choosePeerToReplace } from './peer-choice.ts';
 import { PeerLink } from './peer-link.ts';
+import type { UploadPacer } from './peer-uploads.ts';
 import { wireIdToHex } from './shared/swarm-id.ts';
 import type { PeerInfo } from './events.ts';
 import type { PeerView } from './source-decision.ts';
@@ -22,9 +23,8 @@ export interface SwarmOptions {
   readonly transferredBytes: () => { readonly uploaded: number; readonly downloaded: number };
   readonly onUploaded: (bytes: number) => void;
   readonly nowMs: () => number;
-  readonly uploadDelayMs: (bytes: number) => number;
-  readonly uploadRefund: (bytes: number) => void;
-  readonly uploadChunkBytes?: number;
+  /** Paces uploads under the upload cap; null without one. */
+  readonly uploadPacer: UploadPacer | null;
   /** A peer's availability changed (have, lost, loading): waiting loaders decide again. */
   readonly onAvailabilityChanged: (swarmId: string) => void;
   readonly onPeerConnected: (swarmId: string, remotePeerId: string) => void;
@@ -189,9 +189,7 @@ export class Swarm {
       getSegment: this.#options.getSegment,
       onUploaded: this.#options.onUploaded,
       nowMs: this.#options.nowMs,
-      uploadDelayMs: this.#options.uploadDelayMs,
-      uploadRefund: this.#options.uploadRefund,
-      ...(this.#options.uploadChunkBytes === undefined ? {} : { uploadChunkBytes: this.#options.uploadChunkBytes }),
+      uploadPacer: this.#options.uploadPacer ?? undefined,
       onAvailabilityChanged: () => this.#options.onAvailabilityChanged(this.swarmId),
       onClosed: (closed, error) => {
         if (this.#links.get(closed.remotePeerId) === closed) this.#links.delete(closed.remotePeerId);

@@ -1,3 +1,8 @@
+import type { UploadPacer } from './peer-uploads.ts';
+
+// Smallest chunk under a cap (framing overhead stays under 0.5%).
+const MIN_PACED_CHUNK_BYTES = 4096;
+
 /**
  * A token bucket for upload bandwidth shared by all peers of one instance: one second of burst,
  * then `bytesPerSecond` on average. `reserve` books bytes and says how long to wait before sending.
@@ -20,6 +25,18 @@ export class UploadLimiter {
     this.#tokens = Math.min(this.#bytesPerSecond, this.#tokens + (elapsedMs / 1000) * this.#bytesPerSecond);
     this.#tokens -= bytes;
     return this.#tokens >= 0 ? 0 : (-this.#tokens / this.#bytesPerSecond) * 1000;
+  }
+
+  /**
+   * The limiter as uploads use it. A full 64-KiB chunk under a low cap could wait longer than a
+   * peer's first-byte timeout: chunks of an eighth of a second's bytes let the first ones out at once.
+   */
+  pacer(nowMs: () => number): UploadPacer {
+    return {
+      chunkBytes: Math.max(MIN_PACED_CHUNK_BYTES, Math.floor(this.#bytesPerSecond / 8)),
+      delayMs: (bytes) => this.reserve(bytes, nowMs()),
+      refund: (bytes) => this.refund(bytes),
+    };
   }
 
   /** Give back bytes booked but never sent (the upload was cancelled while waiting). */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { P2PError } from '../../lib/errors.ts';
 import { PeerLink } from '../../lib/peer-link.ts';
+import type { UploadPacer } from '../../lib/peer-uploads.ts';
 import { encodeControl, MAX_CHUNK_BYTES, MAX_LIST_LENGTH } from '../../lib/peer-protocol.ts';
 import { FakeDataChannel } from '../helpers/fake-data-channel.ts';
 
@@ -14,7 +15,7 @@ function linkedPair(
   clock: { nowMs: number },
   segments: ReadonlyMap<number, ArrayBuffer> = new Map(),
   initialHave: readonly number[] = [...segments.keys()],
-  extra: { readonly uploadChunkBytes?: number } = {},
+  extra: { readonly uploadPacer?: UploadPacer } = {},
 ): [Side, Side] {
   const [channelA, channelB] = FakeDataChannel.pair();
   const side = (name: string, channel: FakeDataChannel, have: readonly number[]): Side => {
@@ -105,7 +106,7 @@ describe('PeerLink', () => {
   it('sends data in chunks of the configured size, all of it arriving intact', async () => {
     const clock = { nowMs: 0 };
     const segment = new Uint8Array(10_000).map((_, i) => i % 251).buffer;
-    const [a, b] = linkedPair(clock, new Map([[5, segment]]), [5], { uploadChunkBytes: 4096 });
+    const [a, b] = linkedPair(clock, new Map([[5, segment]]), [5], { uploadPacer: { chunkBytes: 4096, delayMs: () => 0, refund: () => undefined } });
     a.channel.deliverAll();
     const chunks: number[] = [];
     let previous = 0;

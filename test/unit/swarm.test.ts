@@ -58,8 +58,7 @@ function makeSwarm(maxPeers: number, held: readonly number[] = []) {
     transferredBytes: () => ({ uploaded: 0, downloaded: 0 }),
     onUploaded: () => undefined,
     nowMs: () => clock.nowMs,
-    uploadDelayMs: () => 0,
-    uploadRefund: () => undefined,
+    uploadPacer: null,
     onAvailabilityChanged: () => {
       availabilityChanges.count += 1;
     },

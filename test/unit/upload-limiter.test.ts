@@ -31,6 +31,11 @@ describe('UploadLimiter', () => {
     assert.equal(limiter.reserve(150_000, 0), 500);
   });
 
+  it('paces uploads in chunks of an eighth of a second, never under 4 KiB', () => {
+    assert.equal(new UploadLimiter(800_000, 0).pacer(() => 0).chunkBytes, 100_000);
+    assert.equal(new UploadLimiter(16_384, 0).pacer(() => 0).chunkBytes, 4096);
+  });
+
   it('averages to the configured rate over many chunks', () => {
     const limiter = new UploadLimiter(64 * 1024, 0);
     let nowMs = 0;
