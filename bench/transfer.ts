@@ -2,8 +2,8 @@
 // protocol (PeerLink), against the raw data channel's throughput measured in the same run.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PeerLink } from '../lib/peer-link.ts';
-import { MAX_CHUNK_BYTES } from '../lib/peer-protocol.ts';
+import { PeerLink } from '../lib/peer/peer-link.ts';
+import { MAX_CHUNK_BYTES } from '../lib/peer/peer-protocol.ts';
 import { connectedPeerPair, type SimplePeer } from '../test/helpers/peer-pair.ts';
 import { median } from './figures.ts';
 

@@ -1,11 +1,11 @@
 import type { FragmentLoaderConstructor } from 'hls.js';
-import { createBittorrentTrackerClientFactory } from './bittorrent-tracker-client.ts';
-import { resolveConfig, type PeerCDNConfig } from './config.ts';
-import { Engine, type Playhead } from './engine.ts';
-import type { PeerCDNEvents, PeerCDNStats, PeerInfo } from './events.ts';
-import { createFragmentLoaderClass } from './fragment-loader.ts';
-import { swarmIdOfPlaylist } from './fragment-swarm.ts';
-import type { TrackerClientFactory } from './tracker-client.ts';
+import { createBittorrentTrackerClientFactory } from './swarm/bittorrent-tracker-client.ts';
+import { resolveConfig, type PeerCDNConfig } from './api/config.ts';
+import { Engine, type Playhead } from './engine/engine.ts';
+import type { PeerCDNEvents, PeerCDNStats, PeerInfo } from './api/events.ts';
+import { createFragmentLoaderClass } from './hls/fragment-loader.ts';
+import { swarmIdOfPlaylist } from './hls/fragment-swarm.ts';
+import type { TrackerClientFactory } from './swarm/tracker-client.ts';
 
 /** Options that are not settings: injected implementations (a WebRTC stack for Node, randomness). */
 export interface PeerCDNDependencies {

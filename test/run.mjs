@@ -6,7 +6,9 @@ import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { inLoopbackNamespace, reexecInLoopbackNamespace } from './loopback-namespace.mjs';
 
-const mochaArgs = process.argv.slice(2);
+// No arguments: every test layer. Otherwise the given files (mocha's positional specs).
+const ALL_TESTS = ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/browser/**/*.test.ts'];
+const mochaArgs = process.argv.length > 2 ? process.argv.slice(2) : ALL_TESTS;
 const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 
 // Browser tests need Chromium; puppeteer's own download does not work everywhere, so use the system's.

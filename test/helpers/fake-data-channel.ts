@@ -1,4 +1,4 @@
-import type { SignalledPeer } from '../../lib/tracker-client.ts';
+import type { SignalledPeer } from '../../lib/swarm/tracker-client.ts';
 
 type Listener = (...args: never[]) => void;
 

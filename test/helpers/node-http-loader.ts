@@ -1,5 +1,5 @@
 import type { FragmentLoaderContext, Loader, LoaderCallbacks, LoaderConfiguration, LoaderStats } from 'hls.js';
-import { newStats } from '../../lib/loader-stats.ts';
+import { newStats } from '../../lib/hls/loader-stats.ts';
 
 /** Requests this loader class made, for assertions (url and Range). */
 export const httpRequests: { url: string; range: string | null }[] = [];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { DEFAULT_CONFIG, resolveConfig } from '../../lib/config.ts';
-import { P2PError } from '../../lib/errors.ts';
+import { DEFAULT_CONFIG, resolveConfig } from '../../lib/api/config.ts';
+import { P2PError } from '../../lib/api/errors.ts';
 
 function rejects(partial: unknown, key: string): void {
   assert.throws(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { resolveConfig } from '../../lib/config.ts';
-import { Engine } from '../../lib/engine.ts';
+import { resolveConfig } from '../../lib/api/config.ts';
+import { Engine } from '../../lib/engine/engine.ts';
 
 function engineWith(media: Partial<HTMLMediaElement> | null): Engine {
   const engine = new Engine(resolveConfig({}), {

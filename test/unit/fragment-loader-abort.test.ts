@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { mock } from 'node:test';
 import type { FragmentLoaderContext, HlsConfig, Loader, LoaderCallbacks, LoaderConfiguration, LoaderContext } from 'hls.js';
-import { resolveConfig } from '../../lib/config.ts';
-import { Engine } from '../../lib/engine.ts';
-import { createFragmentLoaderClass } from '../../lib/fragment-loader.ts';
-import type { TrackerClient } from '../../lib/tracker-client.ts';
+import { resolveConfig } from '../../lib/api/config.ts';
+import { Engine } from '../../lib/engine/engine.ts';
+import { createFragmentLoaderClass } from '../../lib/hls/fragment-loader.ts';
+import type { TrackerClient } from '../../lib/swarm/tracker-client.ts';
 
 // A tracker client that never introduces anyone: the swarm stays warming up, with no peers.
 const silentTracker = (): TrackerClient => ({ on: () => undefined, start: () => undefined, destroy: () => undefined });

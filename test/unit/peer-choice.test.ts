@@ -10,7 +10,7 @@ import {
   USELESS_AFTER_MS,
   type PeerCandidate,
   type PeerUsefulness,
-} from '../../lib/peer-choice.ts';
+} from '../../lib/policy/peer-choice.ts';
 
 const MB = 1_000_000;
 const candidate = (peerId: string, overrides: Partial<PeerCandidate> = {}): PeerCandidate => ({

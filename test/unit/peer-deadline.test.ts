@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import type { HttpThroughput } from '../../lib/loader-stats.ts';
-import { peerMissesDeadline } from '../../lib/peer-deadline.ts';
+import type { HttpThroughput } from '../../lib/policy/transfer-timing.ts';
+import { peerMissesDeadline } from '../../lib/policy/peer-deadline.ts';
 
 // HTTP measured at 1000 bytes/ms after a 50 ms first byte.
 const FAST_HTTP: HttpThroughput = { bytesPerMs: 1000, firstByteMs: 50 };

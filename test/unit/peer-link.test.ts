@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import type { P2PError } from '../../lib/errors.ts';
-import { PeerLink } from '../../lib/peer-link.ts';
-import type { UploadPacer } from '../../lib/peer-uploads.ts';
-import { encodeControl, MAX_CHUNK_BYTES, MAX_LIST_LENGTH } from '../../lib/peer-protocol.ts';
+import type { P2PError } from '../../lib/api/errors.ts';
+import { PeerLink } from '../../lib/peer/peer-link.ts';
+import type { UploadPacer } from '../../lib/peer/peer-uploads.ts';
+import { encodeControl, MAX_CHUNK_BYTES, MAX_LIST_LENGTH } from '../../lib/peer/peer-protocol.ts';
 import { FakeDataChannel } from '../helpers/fake-data-channel.ts';
 
 interface Side {

@@ -12,7 +12,7 @@ import {
   PROTOCOL_VERSION,
   type ParsedFrame,
   type PeerMessage,
-} from '../../lib/peer-protocol.ts';
+} from '../../lib/peer/peer-protocol.ts';
 
 const KIND_CONTROL = 0x01;
 const KIND_DATA = 0x02;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { SegmentCache, type CachedSegment } from '../../lib/segment-cache.ts';
+import { SegmentCache, type CachedSegment } from '../../lib/engine/segment-cache.ts';
 
 const MiB = 1024 * 1024;
 const segment = (sequenceNumber: number, bytes: number, swarmId = 'swarm-a'): CachedSegment => ({

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { looksLikeMpegTs, mpegTsProblem, TS_PACKET_BYTES } from '../../lib/segment-check.ts';
+import { looksLikeMpegTs, mpegTsProblem, TS_PACKET_BYTES } from '../../lib/policy/segment-check.ts';
 
 const segment = (): Uint8Array =>
   new Uint8Array(readFileSync(fileURLToPath(new URL('../../fixtures/sample/180p/seg_000.ts', import.meta.url))));

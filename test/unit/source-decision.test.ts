@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { decideSource, seederRank, type PeerView } from '../../lib/source-decision.ts';
+import { decideSource, seederRank, type PeerView } from '../../lib/policy/source-decision.ts';
 
 const peer = (peerId: string, overrides: Partial<PeerView> = {}): PeerView => ({
   peerId,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { USELESS_AFTER_MS } from '../../lib/peer-choice.ts';
-import { encodeControl, PROTOCOL_VERSION } from '../../lib/peer-protocol.ts';
-import { Swarm } from '../../lib/swarm.ts';
-import type { AnnounceParameters, SignalledPeer, TrackerClient, TrackerClientOptions, TrackerUpdate } from '../../lib/tracker-client.ts';
+import { USELESS_AFTER_MS } from '../../lib/policy/peer-choice.ts';
+import { encodeControl, PROTOCOL_VERSION } from '../../lib/peer/peer-protocol.ts';
+import { Swarm } from '../../lib/swarm/swarm.ts';
+import type { AnnounceParameters, SignalledPeer, TrackerClient, TrackerClientOptions, TrackerUpdate } from '../../lib/swarm/tracker-client.ts';
 import { FakeDataChannel } from '../helpers/fake-data-channel.ts';
 
 const SWARM_ID = 'swarm-id-of-20-chars';

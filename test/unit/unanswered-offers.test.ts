@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { sweepUnansweredOffers, UNANSWERED_OFFER_MS } from '../../lib/bittorrent-tracker-client.ts';
+import { sweepUnansweredOffers, UNANSWERED_OFFER_MS } from '../../lib/swarm/bittorrent-tracker-client.ts';
 
 /** An offer as bittorrent-tracker's WebSocket tracker keeps it, with its own 50-s timer. */
 function offer(): { trackerTimeout: ReturnType<typeof setTimeout> | null; destroyed: boolean; destroy(): void } {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { onCellularOrSaveData, UploadLimiter } from '../../lib/upload-limiter.ts';
+import { onCellularOrSaveData, UploadLimiter } from '../../lib/engine/upload-limiter.ts';
 
 describe('UploadLimiter', () => {
   it('lets one second of bytes through at once, then paces to the rate', () => {

@@ -1,4 +1,4 @@
-import type { HttpThroughput } from './loader-stats.ts';
+import type { HttpThroughput } from './transfer-timing.ts';
 
 /** A running peer transfer, as the loader sees it. */
 export interface PeerTransferProgress {

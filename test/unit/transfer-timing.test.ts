@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { reportCacheHit, reportPeerTransfer, updateHttpThroughput, type HttpThroughput } from '../../lib/loader-stats.ts';
+import { reportCacheHit, reportPeerTransfer, updateHttpThroughput, type HttpThroughput } from '../../lib/policy/transfer-timing.ts';
 
 // 100 KB in 100 ms after a 20 ms first byte: 1000 bytes/ms.
 const HTTP: HttpThroughput = { bytesPerMs: 1000, firstByteMs: 20 };

@@ -1,17 +1,17 @@
-import type { PeerCDNConfig } from './config.ts';
-import { P2PError } from './errors.ts';
-import type { PeerCDNEvents, PeerCDNStats, PeerInfo, SegmentSource } from './events.ts';
-import type { PartialSegment, PeerDownloadProgress } from './peer-link.ts';
-import type { UploadPacer } from './peer-uploads.ts';
-import { ewma } from './peer-choice.ts';
-import { updateHttpThroughput, type HttpThroughput, type TransferTimings } from './loader-stats.ts';
-import { looksLikeMpegTs, mpegTsProblem } from './segment-check.ts';
+import type { PeerCDNConfig } from '../api/config.ts';
+import { P2PError } from '../api/errors.ts';
+import type { PeerCDNEvents, PeerCDNStats, PeerInfo, SegmentSource } from '../api/events.ts';
+import type { PartialSegment, PeerDownloadProgress } from '../peer/peer-link.ts';
+import type { UploadPacer } from '../peer/peer-uploads.ts';
+import { ewma } from '../policy/peer-choice.ts';
+import { updateHttpThroughput, type HttpThroughput, type TransferTimings } from '../policy/transfer-timing.ts';
+import { looksLikeMpegTs, mpegTsProblem } from '../policy/segment-check.ts';
 import { SegmentCache, type CachedSegment } from './segment-cache.ts';
-import { createPeerId } from './shared/swarm-id.ts';
-import { decideSource, type SourceDecision } from './source-decision.ts';
-import { Swarm } from './swarm.ts';
-import type { TrackerClientFactory } from './tracker-client.ts';
-import { TypedEmitter } from './typed-emitter.ts';
+import { createPeerId } from '../shared/swarm-id.ts';
+import { decideSource, type SourceDecision } from '../policy/source-decision.ts';
+import { Swarm } from '../swarm/swarm.ts';
+import type { TrackerClientFactory } from '../swarm/tracker-client.ts';
+import { TypedEmitter } from '../api/typed-emitter.ts';
 import { onCellularOrSaveData, UploadLimiter } from './upload-limiter.ts';
 
 /** Injected dependencies of the engine (tests replace them). */

@@ -1,6 +1,6 @@
 import { choosePeer, EXPECTED_SEGMENT_BYTES, expectedDeliveryMs, neutralPrior } from './peer-choice.ts';
 import { DEADLINE_MARGIN_MS } from './peer-deadline.ts';
-import { hash32 } from './shared/hash.ts';
+import { hash32 } from '../shared/hash.ts';
 
 /** What the engine knows of one connected peer, for one segment. */
 export interface PeerView {

@@ -1,4 +1,4 @@
-import type { DataChannelPeer } from './peer-link.ts';
+import type { DataChannelPeer } from '../peer/peer-link.ts';
 
 /** A data-channel peer as bittorrent-tracker's client emits it (connected later, or never). */
 export interface SignalledPeer extends DataChannelPeer {

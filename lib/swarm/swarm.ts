@@ -1,10 +1,10 @@
-import { P2PError } from './errors.ts';
-import { choosePeerToReplace } from './peer-choice.ts';
-import { PeerLink } from './peer-link.ts';
-import type { UploadPacer } from './peer-uploads.ts';
-import { wireIdToHex } from './shared/swarm-id.ts';
-import type { PeerInfo } from './events.ts';
-import type { PeerView } from './source-decision.ts';
+import { P2PError } from '../api/errors.ts';
+import { choosePeerToReplace } from '../policy/peer-choice.ts';
+import { PeerLink } from '../peer/peer-link.ts';
+import type { UploadPacer } from '../peer/peer-uploads.ts';
+import { wireIdToHex } from '../shared/swarm-id.ts';
+import type { PeerInfo } from '../api/events.ts';
+import type { PeerView } from '../policy/source-decision.ts';
 import type { SignalledPeer, TrackerClient, TrackerClientFactory, TrackerUpdate } from './tracker-client.ts';
 
 /** What a swarm needs from the engine. */

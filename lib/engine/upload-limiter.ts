@@ -1,4 +1,4 @@
-import type { UploadPacer } from './peer-uploads.ts';
+import type { UploadPacer } from '../peer/peer-uploads.ts';
 
 // Smallest chunk under a cap (framing overhead stays under 0.5%).
 const MIN_PACED_CHUNK_BYTES = 4096;

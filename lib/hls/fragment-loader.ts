@@ -8,11 +8,12 @@ import type {
   LoaderStats,
   NullableNetworkDetails,
 } from 'hls.js';
-import type { Engine, PeerDownload } from './engine.ts';
-import type { PartialSegment, PeerDownloadProgress } from './peer-link.ts';
-import { P2PError } from './errors.ts';
-import { peerMissesDeadline } from './peer-deadline.ts';
-import { newStats, reportCacheHit, reportPeerTransfer, resetStats, type ReportedTimings } from './loader-stats.ts';
+import type { Engine, PeerDownload } from '../engine/engine.ts';
+import type { PartialSegment, PeerDownloadProgress } from '../peer/peer-link.ts';
+import { P2PError } from '../api/errors.ts';
+import { peerMissesDeadline } from '../policy/peer-deadline.ts';
+import { newStats, resetStats } from './loader-stats.ts';
+import { reportCacheHit, reportPeerTransfer, type ReportedTimings } from '../policy/transfer-timing.ts';
 import { swarmIdOf } from './fragment-swarm.ts';
 
 type FragmentCallbacks = LoaderCallbacks<FragmentLoaderContext>;

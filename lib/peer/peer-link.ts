@@ -1,8 +1,8 @@
-import { P2PError } from './errors.ts';
-import type { PeerInfo } from './events.ts';
-import type { PeerUsefulness } from './peer-choice.ts';
-import type { PeerView } from './source-decision.ts';
-import { ewma } from './peer-choice.ts';
+import { P2PError } from '../api/errors.ts';
+import type { PeerInfo } from '../api/events.ts';
+import type { PeerUsefulness } from '../policy/peer-choice.ts';
+import type { PeerView } from '../policy/source-decision.ts';
+import { ewma } from '../policy/peer-choice.ts';
 import { PeerUploads, type UploadPacer } from './peer-uploads.ts';
 import {
   availabilityMessages,

@@ -1,5 +1,5 @@
 import type { FragmentLoaderContext } from 'hls.js';
-import { deriveSwarmId, stripUrlQuery } from './shared/swarm-id.ts';
+import { deriveSwarmId, stripUrlQuery } from '../shared/swarm-id.ts';
 
 /** The swarm a fragment belongs to, or null when it is not shared (init segments, byte ranges, LL-HLS parts). */
 export function swarmIdOf(context: FragmentLoaderContext, configuredSwarmId: string | null): string | null {

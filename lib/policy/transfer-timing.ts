@@ -13,8 +13,6 @@
 // - peer progress is not reported while a peer transfer runs: peercdn's own deadlines move a slow
 //   transfer to HTTP, so hls.js's abandon rules judge it by the estimate, not a peer's pace.
 
-import type { LoaderStats } from 'hls.js';
-
 /** Smoothed throughput of this viewer's recent HTTP segment loads. */
 export interface HttpThroughput {
   readonly bytesPerMs: number;
@@ -70,24 +68,4 @@ export function updateHttpThroughput(previous: HttpThroughput | null, sample: Tr
     bytesPerMs: previous.bytesPerMs + EWMA_WEIGHT * (bytesPerMs - previous.bytesPerMs),
     firstByteMs: previous.firstByteMs + EWMA_WEIGHT * (firstByteMs - previous.firstByteMs),
   };
-}
-
-/** Empty hls.js loader stats. */
-export function newStats(): LoaderStats {
-  return {
-    aborted: false,
-    loaded: 0,
-    retry: 0,
-    total: 0,
-    chunkCount: 0,
-    bwEstimate: 0,
-    loading: { start: 0, first: 0, end: 0 },
-    parsing: { start: 0, end: 0 },
-    buffering: { start: 0, first: 0, end: 0 },
-  };
-}
-
-/** Empty the stats for a new transfer, keeping the retry count hls.js keeps in them. */
-export function resetStats(stats: LoaderStats): void {
-  Object.assign(stats, newStats(), { retry: stats.retry });
 }
