@@ -6,6 +6,7 @@ import type { PeerLink } from '../peer/peer-link.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
 import { decideSource, type SourceDecision } from '../policy/source-decision.ts';
 import { createPeerId } from '../shared/swarm-id.ts';
+import { PeerRecords } from '../swarm/peer-records.ts';
 import { Swarm } from '../swarm/swarm.ts';
 import type { TrackerClientFactory } from '../swarm/tracker-client.ts';
 import { AvailabilityWaiters } from './availability-waiters.ts';
@@ -67,6 +68,8 @@ export class Engine {
   readonly #uploadPacer: UploadPacer | null;
   readonly #dependencies: EngineDependencies;
   readonly #swarms = new Map<string, Swarm>();
+  // Per-session records of remote peers (bans, strikes), shared by every swarm.
+  readonly #peerRecords: PeerRecords;
   #counters = {
     httpBytes: 0,
     p2pBytes: 0,
@@ -83,6 +86,7 @@ export class Engine {
     this.config = config;
     this.#dependencies = dependencies;
     this.peerId = createPeerId(dependencies.random);
+    this.#peerRecords = new PeerRecords(dependencies.nowMs);
     this.uploading =
       config.uploadEnabled === 'auto' ? !onCellularOrSaveData(globalThis.navigator) : config.uploadEnabled;
     this.#uploadPacer =
@@ -185,6 +189,22 @@ export class Engine {
     this.#counters.httpBytes += bytes;
   }
 
+  /**
+   * Ban a peer that sent a bad segment for the rest of the session: its connections in every
+   * swarm close, and the swarms refuse the id when it comes back.
+   */
+  banPeer(swarmId: string, peerId: string, error: P2PError): void {
+    if (this.#destroyed) return;
+    const isNew = this.#peerRecords.ban(peerId, error.message);
+    for (const swarm of this.#swarms.values()) swarm.ban(peerId, error);
+    if (isNew) this.events.emit('peer-banned', { swarmId, peerId, reason: error.message });
+  }
+
+  /** Whether a peer id is banned for this session. */
+  isBanned(peerId: string): boolean {
+    return this.#peerRecords.isBanned(peerId);
+  }
+
   /** A peer transfer failed or was too slow and the segment comes over HTTP: count it, report it. */
   peerFallback(error: P2PError): void {
     this.#counters.peerFallbacks += 1;
@@ -211,6 +231,7 @@ export class Engine {
     this.#destroyed = true;
     for (const swarm of this.#swarms.values()) swarm.destroy();
     this.#swarms.clear();
+    this.#peerRecords.clear();
     this.cache.clear();
     this.availability.clear();
     this.playback.follow(null);
@@ -230,6 +251,7 @@ export class Engine {
       offersPerAnnounce: config.offersPerAnnounce,
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       createTrackerClient: this.#dependencies.createTrackerClient,
+      peerRecords: this.#peerRecords,
       heldSequenceNumbers: () => (this.uploading ? this.cache.sequenceNumbers(swarmId) : []),
       getSegment: (sequenceNumber) => (this.uploading ? this.cache.get(swarmId, sequenceNumber)?.data : undefined),
       transferredBytes: () => ({

@@ -204,12 +204,12 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     }
   }
 
-  // Drop the peer that sent a corrupt segment and load the whole segment over HTTP.
+  // Ban the peer that sent a corrupt segment and load the whole segment over HTTP.
   #rejectPeerSegment(request: PeerLoadRequest, peerId: string, problem: string): void {
     const engine = this.#engine;
     const { swarmId, sequenceNumber } = request.segment;
     const error = new P2PError('segment-corrupt', `peer ${peerId} sent segment ${sequenceNumber} corrupt (${problem}); it is dropped and the segment comes over HTTP`);
-    engine.peerLink(swarmId, peerId)?.fail(error);
+    engine.banPeer(swarmId, peerId, error);
     engine.peerFallback(error);
     engine.announceLoading(swarmId, sequenceNumber);
     this.#loadHttp(request);
