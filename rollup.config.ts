@@ -109,6 +109,14 @@ const config: RollupOptions[] = [
     // tracker/cli.ts starts with its own #! line, which Rollup keeps.
     output: { dir: 'tracker/dist', format: 'es', chunkFileNames: '[name].js' },
   },
+  // The `peercdn` command (hash manifests, packaging) for `npx peercdn`: Node ESM, no runtime dependencies.
+  {
+    input: 'tracker/packaging/cli.ts',
+    external: (id: string) => id.startsWith('node:'),
+    plugins: [esbuild({ target: 'node20' })],
+    // tracker/packaging/cli.ts starts with its own #! line, which Rollup keeps.
+    output: { file: 'dist/cli/peercdn.js', format: 'es' },
+  },
   // Bundled declaration files.
   {
     input: 'lib/index.ts',
