@@ -99,6 +99,14 @@ const config: RollupOptions[] = [
     // tracker/cli.ts starts with its own #! line, which Rollup keeps.
     output: { file: 'dist/tracker/cli.js', format: 'es' },
   },
+  // The `peercdn` command (hash manifests, packaging) for `npx peercdn`: Node ESM, no runtime dependencies.
+  {
+    input: 'tracker/packaging/cli.ts',
+    external: isDependency,
+    plugins: [esbuild({ target: 'node20' })],
+    // tracker/packaging/cli.ts starts with its own #! line, which Rollup keeps.
+    output: { file: 'dist/cli/peercdn.js', format: 'es' },
+  },
   // One bundled declaration file.
   {
     input: 'lib/index.ts',

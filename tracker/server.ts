@@ -8,6 +8,7 @@ import { AddressConnectionCap } from './address-cap.ts';
 import { resolveTrackerConfig, type TrackerConfig } from './config.ts';
 import { checkUpgrade, createConnectionCounters, writeRefusal, type ConnectionCounters, type ConnectionDropReason } from './connection-gate.ts';
 import { TrackerCore, type TrackerStats } from './core.ts';
+import { createFleet, type FleetStats } from './fleet.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createTrackerMetrics, type TrackerMetrics, type TrackerMetricsSnapshot } from './metrics.ts';
 import { ConnectionRateLimiter } from './rate-limit.ts';
@@ -17,6 +18,8 @@ import { checkHandshake, handshakeResponse, writeHandshakeFailure } from './ws-h
 export interface TrackerServerStats extends TrackerStats, ConnectionCounters {
   /** Open WebSockets, including those that never announced. */
   readonly sockets: number;
+  /** What viewers' beacons report (fleet telemetry). */
+  readonly fleet: FleetStats;
 }
 
 export interface RunningTracker {
@@ -93,9 +96,10 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
   // Open WebSockets, in the order they opened (the heartbeat walks them in slices).
   const connections = new Set<SocketConnection>();
   const snapshot = (): TrackerMetricsSnapshot => ({ ...core.snapshot(), ...copyCounters(counters), sockets: connections.size });
-  const stats = (): TrackerServerStats => ({ ...core.stats(), ...copyCounters(counters), sockets: connections.size });
-  const metrics = createTrackerMetrics(snapshot);
-  http.on('request', (request: IncomingMessage, response: ServerResponse) => serveHttp(request, response, stats, metrics, logger));
+  const fleet = createFleet(config, { nowMs, nowUnixMs: dependencies.nowUnixMs ?? Date.now, logger });
+  const stats = (): TrackerServerStats => ({ ...core.stats(), ...copyCounters(counters), sockets: connections.size, fleet: fleet.stats() });
+  const metrics = createTrackerMetrics(snapshot, fleet.metricsText);
+  http.on('request', (request: IncomingMessage, response: ServerResponse) => (fleet.handles(request) ? fleet.serve(request, response) : serveHttp(request, response, stats, metrics, logger)));
   const drop = (reason: ConnectionDropReason, connectionId: number): void => {
     counters.droppedConnections[reason] += 1;
     if (logger.enabled('debug')) logger.debug('connection dropped', { reason, connection: connectionId });
@@ -225,7 +229,8 @@ function serveHttp(request: IncomingMessage, response: ServerResponse, stats: ()
   } else if (path === '/health') {
     response.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' }).end('ok');
   } else if (path === '/stats.json') {
-    response.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(stats()));
+    // Readable from any page (the demo's fleet page, a status page): it holds no secrets.
+    response.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Access-Control-Allow-Origin': '*' }).end(JSON.stringify(stats()));
   } else if (path === '/metrics') {
     metrics.render().then(
       (text) => response.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }).end(text),

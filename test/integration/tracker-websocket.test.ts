@@ -92,7 +92,7 @@ function upgradeRequest(port: number, headers: Record<string, string> = {}): str
 }
 
 /** The tracker notices a close a moment after the client does: poll its stats (bounded). */
-async function until(condition: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
+async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
