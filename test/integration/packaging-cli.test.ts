@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { segmentStructureProblem } from '../../lib/policy/segment-check.ts';
 import { parseHashManifest, type HashManifest } from '../../lib/shared/hash-manifest.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -146,6 +147,9 @@ describe('peercdn package', function () {
         assert.deepEqual([...playlist.matchAll(/^#EXTINF:([\d.]+),/gm)].map((m) => Number(m[1])), [2, 2, 2]);
         assert.equal(/^seg_000\.(\w+)$/m.exec(playlist)?.[1], fmp4 ? 'm4s' : 'ts');
         assert.equal(assertHashesMatchFiles(join(out, name, 'index.hashes.json'), fmp4), fmp4 ? 4 : 3);
+        // What ffmpeg made passes the structural check peers' segments must pass.
+        const first = new Uint8Array(readFileSync(join(out, name, `seg_000.${fmp4 ? 'm4s' : 'ts'}`)));
+        assert.equal(segmentStructureProblem(first, fmp4 ? 'fmp4' : 'mpegts'), null);
       }
     });
   }
