@@ -64,15 +64,23 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     }
     const request: PeerLoadRequest = { context, config, callbacks, segment, startedAtMs };
     this.#request = request;
-    engine.joinSwarm(segment.swarmId);
-    const cached = engine.cache.get(segment.swarmId, segment.sequenceNumber);
+    // Anything that throws in the peer path (a missing or broken runtime API) ends as an `error`
+    // event and this segment over HTTP, never as an exception hls.js sees.
+    let cached: ReturnType<typeof engine.cache.get>;
+    try {
+      engine.joinSwarm(segment.swarmId);
+      cached = engine.cache.get(segment.swarmId, segment.sequenceNumber);
+    } catch (error) {
+      this.#peerPathFailed(request, error);
+      return;
+    }
     if (cached !== undefined) {
       // hls.js transfers the buffer to its transmux worker (detaching it): hand it a copy.
       this.#succeed(request, cached.data.slice(0), reportCacheHit(cached.downloadMs, performance.now()));
       engine.segmentLoaded({ ...segment, source: 'cache', data: cached.data, durationMs: cached.downloadMs, peerId: null, startSeconds: context.frag.start });
       return;
     }
-    this.#choose(request);
+    this.#chooseOrFallBack(request);
   }
 
   abort(): void {
@@ -108,6 +116,24 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     return this.#http?.getCacheAge?.() ?? null;
   }
 
+  #chooseOrFallBack(request: PeerLoadRequest): void {
+    try {
+      this.#choose(request);
+    } catch (error) {
+      this.#peerPathFailed(request, error);
+    }
+  }
+
+  // The peer path threw: P2P is off for this instance, and this segment comes over HTTP. Once
+  // the HTTP load has started, an exception is hls.js's own loader's and goes on to hls.js.
+  #peerPathFailed(request: LoadRequest, error: unknown): void {
+    if (this.#http !== null) throw error;
+    this.#engine.disableP2P(error);
+    if (this.#finished) return;
+    this.#stopStep();
+    this.#loadHttp({ ...request, segment: null });
+  }
+
   // Decide between peer, waiting, and HTTP; called again when a wait ends (its time ran out, or a
   // peer's availability changed).
   #choose(request: PeerLoadRequest): void {
@@ -118,7 +144,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     const waitedMs = performance.now() - request.startedAtMs;
     const decision = engine.decide(swarmId, sequenceNumber, request.context.frag.start, waitedMs);
     if (decision.kind === 'wait') {
-      const retry = (): void => this.#choose(request);
+      const retry = (): void => this.#chooseOrFallBack(request);
       const unsubscribe = engine.availability.onNextChange(swarmId, retry);
       const timer = setTimeout(retry, decision.waitMs);
       this.#step = {
