@@ -131,19 +131,16 @@ export class Engine {
     const secondsUntilNeeded = this.playback.secondsUntil(startSeconds);
     const swarm = this.p2pEnabled ? this.#swarm(swarmId) : null;
     if (swarm === null) return { kind: 'http' };
-    const { config } = this;
-    return decideSource(this.peerId, sequenceNumber, swarm.views(sequenceNumber), {
+    const situation = {
       secondsUntilNeeded,
-      httpWindowSeconds: config.httpWindowSeconds,
       waitedMs,
-      seederWaitMs: config.seederWaitMs,
-      startupPeerWaitMs: config.startupPeerWaitMs,
       startingUp: this.playback.startingUp,
       // Warming up: just joined, and the tracker has not said that nobody else is here.
       warmingUp: this.#dependencies.nowMs() - swarm.createdAtMs < SWARM_WARMUP_MS && swarm.othersAtTracker !== 0,
       httpDeliveryMs: this.httpPace.deliveryMs(),
       expectedSegmentBytes: this.httpPace.segmentBytes,
-    });
+    };
+    return decideSource(this.peerId, sequenceNumber, swarm.views(sequenceNumber), situation, this.config);
   }
 
   /** A connected peer's link, to download from it or drop it; null when it is gone (or P2P is off). */

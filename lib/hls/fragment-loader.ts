@@ -55,15 +55,14 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     this.context = context;
     const swarmId = engine.p2pEnabled ? swarmIdOf(context, engine.config.swarmId) : null;
     const sequenceNumber = context.frag.sn;
-    const segment = swarmId === null || typeof sequenceNumber !== 'number' ? null : { swarmId, sequenceNumber };
-    const startedAtMs = performance.now();
-    if (segment === null) {
-      this.#request = { context, config, callbacks, segment, startedAtMs };
-      this.#loadHttp(this.#request);
+    const id = swarmId === null || typeof sequenceNumber !== 'number' ? null : { swarmId, sequenceNumber };
+    const request: LoadRequest = { context, config, callbacks, segment: id, startedAtMs: performance.now() };
+    this.#request = request;
+    if (request.segment === null) {
+      this.#loadHttp(request);
       return;
     }
-    const request: PeerLoadRequest = { context, config, callbacks, segment, startedAtMs };
-    this.#request = request;
+    const { segment } = request;
     // Anything that throws in the peer path (a missing or broken runtime API) ends as an `error`
     // event and this segment over HTTP, never as an exception hls.js sees.
     let cached: ReturnType<typeof engine.cache.get>;
@@ -195,7 +194,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   #resumeOverHttp(request: PeerLoadRequest, peerId: string, partial: PartialSegment): void {
     const http = this.#newHttpLoader();
     const resume: RangeResume = new RangeResume(this.#engine, request, http, partial, (outcome) =>
-      this.#onResumeOutcome(request, peerId, partial, http, resume, outcome),
+      this.#onResumeOutcome(request, peerId, resume, outcome),
     );
     this.#step = resume;
   }
@@ -203,8 +202,6 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   #onResumeOutcome(
     request: PeerLoadRequest,
     peerId: string,
-    partial: PartialSegment,
-    http: Loader<FragmentLoaderContext>,
     resume: RangeResume,
     outcome: RangeResumeOutcome,
   ): void {
@@ -214,7 +211,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     if (outcome.kind === 'range-ignored') {
       // What the origin sent still counts, then the whole segment.
       if (outcome.receivedBytes > 0) engine.httpBytesLoaded(outcome.receivedBytes);
-      http.destroy();
+      this.#http?.destroy();
       this.#loadHttp(request);
     } else if (outcome.kind === 'corrupt') {
       engine.httpBytesLoaded(outcome.restBytes);
@@ -222,9 +219,8 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     } else {
       this.#finished = true;
       const { context, callbacks } = request;
-      const { data, durationMs, stats, networkDetails } = outcome;
+      const { data, peerBytes, durationMs, stats, networkDetails } = outcome;
       // ABR sees the HTTP transfer of the rest: its own timing and byte count.
-      const peerBytes = partial.bytes.byteLength;
       engine.segmentLoaded({ ...request.segment, source: 'http', data, durationMs, peerId: null, peerBytes, startSeconds: context.frag.start });
       callbacks.onSuccess({ url: context.url, data }, stats, context, networkDetails);
     }

@@ -9,6 +9,8 @@ export type RangeResumeOutcome =
   | {
       readonly kind: 'resumed';
       readonly data: ArrayBuffer;
+      /** Bytes of `data` that came from the peer. */
+      readonly peerBytes: number;
       readonly durationMs: number;
       readonly stats: LoaderStats;
       readonly networkDetails: NullableNetworkDetails;
@@ -45,7 +47,7 @@ export class RangeResume {
       const problem = await engine.segmentChecks.problem(segment.swarmId, segment.sequenceNumber, whole.buffer, context.url);
       if (this.#stopped) return;
       if (problem !== null) onOutcome({ kind: 'corrupt', problem, restBytes: rest.byteLength });
-      else onOutcome({ kind: 'resumed', data: whole.buffer, durationMs: performance.now() - startMs, stats, networkDetails });
+      else onOutcome({ kind: 'resumed', data: whole.buffer, peerBytes: received, durationMs: performance.now() - startMs, stats, networkDetails });
     };
     // hls.js hears of its own context, not of the range asked for.
     http.load({ ...context, rangeStart: received, rangeEnd: partial.totalBytes }, config, {
