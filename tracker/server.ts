@@ -8,10 +8,11 @@ import { OriginAllowlist, SwarmAccess } from './access.ts';
 import { AddressConnectionCap } from './address-cap.ts';
 import { resolveTrackerConfig, type TrackerConfig } from './config.ts';
 import { checkUpgrade, createConnectionCounters, writeRefusal, type ConnectionCounters, type ConnectionDropReason } from './connection-gate.ts';
-import { TrackerCore, type TrackerStats } from './core.ts';
+import type { TrackerStats } from './core.ts';
+import { createTrackerCore } from './core-from-config.ts';
+import { Heartbeat } from './heartbeat.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createTrackerMetrics, type TrackerMetrics, type TrackerMetricsSnapshot } from './metrics.ts';
-import { ConnectionRateLimiter } from './rate-limit.ts';
 import { SocketConnection, TurnWriteBatcher, type ConnectionHub } from './socket-connection.ts';
 
 export interface TrackerServerStats extends TrackerStats, ConnectionCounters {
@@ -42,8 +43,8 @@ export interface TrackerDependencies {
 
 const CLOSE_UNSUPPORTED_DATA = 1003;
 /**
- * Pings go out in slices, one every this many ms, so that each socket is pinged about once per
- * heartbeatMs without a burst of 20,000 pings stalling every announce behind it.
+ * Pings go out in slices, one every this many ms, so that each socket is pinged once per
+ * heartbeatMs without a burst of 20,000 pings stalling every announce behind it (heartbeat.ts).
  */
 const HEARTBEAT_SLICE_MS = 250;
 /** Each socket's connection, as a property: the shared listeners below find it from `this`. */
@@ -67,17 +68,10 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
   const origins = new OriginAllowlist(config.allowedOrigins);
   const addressCap = new AddressConnectionCap(config.maxConnectionsPerAddress);
   const counters = createConnectionCounters();
-  const core = new TrackerCore({
-    announceIntervalSeconds: config.announceIntervalSeconds,
-    peerTimeoutMs: config.peerTimeoutMs,
-    maxMessageBytes: config.maxMessageBytes,
-    maxOffersPerAnnounce: config.maxOffersPerAnnounce,
-    maxPeersPerConnection: config.maxPeersPerConnection,
-    maxNumwant: config.maxNumwant,
+  const core = createTrackerCore(config, {
     nowMs,
     random: dependencies.random ?? Math.random,
     ...(swarmAccess.open ? {} : { swarmGate: swarmAccess }),
-    rateLimiter: new ConnectionRateLimiter({ ratePerSecond: config.announceRatePerSecond, burst: config.announceBurst, nowMs }),
     logger,
   });
   const http = createServer();
@@ -116,7 +110,7 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
     core.handle(rawDataToText(data), connection);
   }
   function onPong(this: WebSocket): void {
-    connectionOf(this).answeredPing = true;
+    Heartbeat.pong(connectionOf(this));
   }
   // Oversized frames and protocol errors (bad UTF-8, bad opcodes) surface here as WS_ERR_*;
   // ws then closes the socket and 'close' cleans up.
@@ -126,6 +120,7 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
   }
   function onClose(this: WebSocket): void {
     const connection = connectionOf(this);
+    heartbeat.delete(connection);
     addressCap.release(connection.address);
     core.disconnect(connection);
     if (logger.enabled('debug')) logger.debug('connection closed', { connection: connection.id });
@@ -146,6 +141,7 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
       const connection = new SocketConnection(nextConnectionId++, address, socket, tcp, hub);
       (socket as TrackedSocket)[CONNECTION] = connection;
       swarmAccess.register(connection, request.url ?? '/');
+      heartbeat.add(connection);
       if (logger.enabled('debug')) logger.debug('connection opened', { connection: connection.id, address, origin: request.headers.origin });
       socket.on('pong', onPong);
       socket.on('message', onMessage);
@@ -155,29 +151,15 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
   });
 
   // A client that vanished without a close frame is only noticed by a missed pong.
-  let heartbeatCursor: Iterator<WebSocket> | null = null;
-  const heartbeatSliceMs = Math.min(config.heartbeatMs, HEARTBEAT_SLICE_MS);
-  const heartbeat = setInterval(() => {
-    const budget = Math.ceil((wss.clients.size * heartbeatSliceMs) / config.heartbeatMs);
-    // A parked iterator keeps the Set's old table, and every socket in it, alive: drop it when idle.
-    if (budget === 0) heartbeatCursor = null;
-    for (let visited = 0; visited < budget; visited++) {
-      heartbeatCursor ??= wss.clients.values();
-      const next = heartbeatCursor.next();
-      if (next.done === true) {
-        heartbeatCursor = null; // this round is over; the next slice starts the next one
-        return;
-      }
-      const connection = connectionOf(next.value);
-      if (!connection.answeredPing) {
-        drop('heartbeat-timeout', connection.id);
-        next.value.terminate();
-        continue;
-      }
-      connection.answeredPing = false;
-      connection.ping();
-    }
-  }, heartbeatSliceMs);
+  const heartbeat = new Heartbeat<SocketConnection>({
+    periodMs: config.heartbeatMs,
+    sliceMs: Math.min(config.heartbeatMs, HEARTBEAT_SLICE_MS),
+    onDead: (connection) => {
+      drop('heartbeat-timeout', connection.id);
+      connection.socket.terminate();
+    },
+  });
+  const heartbeatTimer = setInterval(() => heartbeat.tick(nowMs()), Math.min(config.heartbeatMs, HEARTBEAT_SLICE_MS));
   const sweeper = setInterval(() => {
     const expired = core.sweep();
     if (expired > 0 && logger.enabled('debug')) logger.debug('silent peers expired', { expired });
@@ -193,7 +175,8 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
     stats,
     close: () => {
       closing ??= new Promise<void>((resolve) => {
-        clearInterval(heartbeat);
+        clearInterval(heartbeatTimer);
+        heartbeat.destroy();
         clearInterval(sweeper);
         for (const socket of wss.clients) socket.terminate();
         wss.close(() => {

@@ -4,6 +4,7 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { ConnectionDropReason } from './connection-gate.ts';
+import type { HeartbeatTarget } from './heartbeat.ts';
 import type { OutgoingFrame } from './protocol.ts';
 import type { TrackerConnection } from './swarm.ts';
 
@@ -47,7 +48,7 @@ export interface ConnectionHub {
   drop(reason: ConnectionDropReason, connectionId: number): void;
 }
 
-export class SocketConnection implements TrackerConnection {
+export class SocketConnection implements TrackerConnection, HeartbeatTarget {
   readonly id: number;
   readonly address: string;
   readonly socket: WebSocket;
@@ -55,8 +56,8 @@ export class SocketConnection implements TrackerConnection {
   readonly #tcp: Duplex;
   readonly #hub: ConnectionHub;
   #corked = false;
-  /** Cleared when a ping is sent, set by the pong: a socket still false at the next ping is dead. */
-  answeredPing = true;
+  /** When the outstanding ping was sent, -1 when none is (kept by heartbeat.ts). */
+  pingSentMs = -1;
 
   constructor(id: number, address: string, socket: WebSocket, tcp: Duplex, hub: ConnectionHub) {
     this.id = id;
