@@ -33,6 +33,9 @@ export const SETTING_SOURCES: { readonly [K in keyof TrackerConfig]: SettingSour
   newPeerProbationMs: { flag: 'new-peer-probation', env: 'PEERCDN_TRACKER_NEW_PEER_PROBATION_MS', kind: 'number', help: 'ms a new peer gets no offers while enough others can take them; 0 = off' },
   rateBenchMs: { flag: 'rate-bench', env: 'PEERCDN_TRACKER_RATE_BENCH_MS', kind: 'number', help: 'ms a socket over the announce rate is neither offered nor relayed after its last refusal; 0 = off' },
   logLevel: { flag: 'log-level', env: 'PEERCDN_TRACKER_LOG_LEVEL', kind: 'string', help: 'off, error, warn, info or debug (JSON lines on stdout)' },
+  beaconRatePerSecond: { flag: 'beacon-rate', env: 'PEERCDN_TRACKER_BEACON_RATE_PER_SECOND', kind: 'number', help: 'sustained POST /beacon per second per address (IPv6: /64); more get 429; 0 = no limit' },
+  beaconBurst: { flag: 'beacon-burst', env: 'PEERCDN_TRACKER_BEACON_BURST', kind: 'number', help: 'beacons per address allowed back to back' },
+  fleetTopSwarms: { flag: 'fleet-top-swarms', env: 'PEERCDN_TRACKER_FLEET_TOP_SWARMS', kind: 'number', help: 'swarms with fleet metrics of their own (most viewers); the rest as swarm="other"' },
 };
 
 /** The `parseArgs` options of every setting's flag (all read as strings). */
