@@ -1,6 +1,7 @@
 // The tracker's state machine: no sockets, no timers. The socket adapter feeds it frames and
 // disconnects and calls sweep() on a timer; tests drive it with fake connections and a fake clock.
 import type { SwarmGate, SwarmRefusalReason } from './access.ts';
+import type { ClusterDelivery, SwarmCluster } from './cluster/swarm-cluster.ts';
 import { ExpiryQueue } from './expiry-queue.ts';
 import { SILENT_LOGGER, type Logger } from './log.ts';
 import {
@@ -12,6 +13,7 @@ import {
   parseRequest,
   type AnnounceRequest,
   type AnswerRequest,
+  type Offer,
   type ParseLimits,
   type ProtocolErrorCode,
   type SwarmCounts,
@@ -36,6 +38,8 @@ export interface TrackerCoreOptions extends ParseLimits {
   readonly rateLimiter?: { take(connection: TrackerConnection): boolean };
   /** Rejections are logged at debug only (they are per message). */
   readonly logger?: Logger;
+  /** Swarms shared with other tracker nodes; none means this process holds every swarm alone. */
+  readonly cluster?: SwarmCluster;
 }
 
 /** Why a message was answered with a failure instead of being served. */
@@ -80,7 +84,7 @@ export interface TrackerStats extends TrackerSnapshot {
 
 const TOP_SWARMS = 10;
 
-export class TrackerCore {
+export class TrackerCore implements ClusterDelivery {
   readonly #options: TrackerCoreOptions;
   readonly #swarms = new Map<string, TrackerSwarm>();
   /**
@@ -109,11 +113,13 @@ export class TrackerCore {
   readonly #targets: SwarmPeer[] = [];
   /** Null when every swarm is open (pass no gate then: the announce path skips the check). */
   readonly #swarmGate: SwarmGate | null;
+  readonly #cluster: SwarmCluster | null;
 
   constructor(options: TrackerCoreOptions) {
     this.#options = options;
     this.#logger = options.logger ?? SILENT_LOGGER;
     this.#swarmGate = options.swarmGate ?? null;
+    this.#cluster = options.cluster ?? null;
   }
 
   /** Handle one untrusted text frame from a connection. Never throws on bad input. */
@@ -147,6 +153,26 @@ export class TrackerCore {
     if (held === undefined) return;
     if (held instanceof Set) for (const peer of [...held]) this.#leave(peer);
     else this.#leave(held);
+  }
+
+  deliverOffer(infoHash: string, toPeerId: string, fromPeerId: string, offer: Offer): boolean {
+    const target = this.#swarms.get(infoHash)?.get(toPeerId);
+    if (target === undefined) return false;
+    target.connection.send(encodeRelayedOffer(infoHash, fromPeerId, offer));
+    this.#counters.offersRelayed += 1;
+    return true;
+  }
+
+  deliverAnswer(request: AnswerRequest): boolean {
+    const target = this.#swarms.get(request.infoHash)?.get(request.toPeerId);
+    if (target === undefined) return false;
+    target.connection.send(encodeRelayedAnswer(request));
+    this.#counters.answersRelayed += 1;
+    return true;
+  }
+
+  *localPeers(): Iterable<{ readonly infoHash: string; readonly peerId: string; readonly seeder: boolean }> {
+    for (const swarm of this.#swarms.values()) yield* swarm.members();
   }
 
   /** Drop peers that have not announced for `peerTimeoutMs`; returns how many. */
@@ -221,11 +247,16 @@ export class TrackerCore {
 
     connection.send(encodeAnnounceReply(infoHash, this.#options.announceIntervalSeconds, this.#counts(infoHash)));
     const wanted = Math.min(request.offers.length, request.numwant ?? request.offers.length, this.#options.maxNumwant);
-    const targets = swarm.randomOthers(wanted, peer, this.#options.random, this.#targets);
+    const cluster = this.#cluster;
+    // In a cluster, a share of the offers goes to peers on other nodes (none while the swarm is only here).
+    const remote = cluster === null ? 0 : cluster.remoteShare(infoHash, swarm.size - 1, wanted, this.#options.random);
+    const targets = swarm.randomOthers(wanted - remote, peer, this.#options.random, this.#targets);
     for (let i = 0; i < targets.length; i++) {
       (targets[i] as SwarmPeer).connection.send(encodeRelayedOffer(infoHash, peerId, request.offers[i] as AnnounceRequest['offers'][number]));
     }
     this.#counters.offersRelayed += targets.length;
+    // Offers no local peer took (too few here) go to other nodes too.
+    if (cluster !== null) cluster.announced(infoHash, peerId, peer.seeder, targets.length < wanted ? request.offers.slice(targets.length, wanted) : []);
     targets.length = 0;
   }
 
@@ -235,6 +266,10 @@ export class TrackerCore {
     // Only a member answers, from the connection that holds its peer id, and only to a member.
     const sender = swarm?.get(request.peerId);
     const target = swarm?.get(request.toPeerId);
+    if (sender !== undefined && sender.connection === connection && target === undefined && this.#cluster?.relayAnswer(request) === true) {
+      this.#counters.answersRelayed += 1;
+      return;
+    }
     if (sender === undefined || sender.connection !== connection || target === undefined || target === sender) {
       this.#counters.answersUndeliverable += 1;
       return;
@@ -285,7 +320,8 @@ export class TrackerCore {
 
   #counts(infoHash: string): SwarmCounts {
     const swarm = this.#swarms.get(infoHash);
-    return { complete: swarm?.seeders ?? 0, incomplete: swarm?.leechers ?? 0, downloaded: swarm?.downloaded ?? 0 };
+    const local = { complete: swarm?.seeders ?? 0, incomplete: swarm?.leechers ?? 0, downloaded: swarm?.downloaded ?? 0 };
+    return this.#cluster === null ? local : this.#cluster.counts(infoHash, local);
   }
 
   #createSwarm(infoHash: string): TrackerSwarm {
@@ -320,6 +356,7 @@ export class TrackerCore {
     swarm.remove(peer);
     // Empty swarms go at once (bittorrent-tracker keeps them until a slow cleanup).
     if (swarm.size === 0) this.#swarms.delete(peer.infoHash);
+    this.#cluster?.left(peer.infoHash, peer.peerId, swarm.size === 0);
   }
 
   /** The largest swarms in O(swarms × TOP_SWARMS), without sorting them all. */

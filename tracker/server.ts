@@ -7,6 +7,7 @@ import { OriginAllowlist, SwarmAccess } from './access.ts';
 import { AddressConnectionCap } from './address-cap.ts';
 import { resolveTrackerConfig, type TrackerConfig } from './config.ts';
 import { checkUpgrade, createConnectionCounters, writeRefusal, type ConnectionCounters, type ConnectionDropReason } from './connection-gate.ts';
+import { RedisSwarmCluster, type ClusterStats } from './cluster/redis-swarm-cluster.ts';
 import { TrackerCore, type TrackerStats } from './core.ts';
 import { createFleet, type FleetStats } from './fleet.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -20,6 +21,8 @@ export interface TrackerServerStats extends TrackerStats, ConnectionCounters {
   readonly sockets: number;
   /** What viewers' beacons report (fleet telemetry). */
   readonly fleet: FleetStats;
+  /** Cluster mode only: this node, its Redis link and cluster-wide swarm sizes. */
+  readonly cluster?: ClusterStats;
 }
 
 export interface RunningTracker {
@@ -69,6 +72,18 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
   const origins = new OriginAllowlist(config.allowedOrigins);
   const addressCap = new AddressConnectionCap(config.maxConnectionsPerAddress);
   const counters = createConnectionCounters();
+  // Cluster mode: swarms shared with other nodes through Redis (startup fails if Redis is not there).
+  const cluster =
+    config.redisUrl === ''
+      ? null
+      : await RedisSwarmCluster.start({
+          url: config.redisUrl,
+          peerTimeoutMs: config.peerTimeoutMs,
+          maxSdpChars: config.maxMessageBytes,
+          nodeHeartbeatMs: config.clusterHeartbeatMs,
+          nowUnixMs: dependencies.nowUnixMs ?? Date.now,
+          logger,
+        });
   const core = new TrackerCore({
     announceIntervalSeconds: config.announceIntervalSeconds,
     peerTimeoutMs: config.peerTimeoutMs,
@@ -81,7 +96,9 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
     ...(swarmAccess.open ? {} : { swarmGate: swarmAccess }),
     rateLimiter: new ConnectionRateLimiter({ ratePerSecond: config.announceRatePerSecond, burst: config.announceBurst, nowMs }),
     logger,
+    ...(cluster === null ? {} : { cluster }),
   });
+  cluster?.bind(core);
   const http = createServer();
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -97,7 +114,13 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
   const connections = new Set<SocketConnection>();
   const snapshot = (): TrackerMetricsSnapshot => ({ ...core.snapshot(), ...copyCounters(counters), sockets: connections.size });
   const fleet = createFleet(config, { nowMs, nowUnixMs: dependencies.nowUnixMs ?? Date.now, logger });
-  const stats = (): TrackerServerStats => ({ ...core.stats(), ...copyCounters(counters), sockets: connections.size, fleet: fleet.stats() });
+  const stats = (): TrackerServerStats => ({
+    ...core.stats(),
+    ...copyCounters(counters),
+    sockets: connections.size,
+    fleet: fleet.stats(),
+    ...(cluster === null ? {} : { cluster: cluster.stats() }),
+  });
   const metrics = createTrackerMetrics(snapshot, fleet.metricsText);
   http.on('request', (request: IncomingMessage, response: ServerResponse) => (fleet.handles(request) ? fleet.serve(request, response) : serveHttp(request, response, stats, metrics, logger)));
   const drop = (reason: ConnectionDropReason, connectionId: number): void => {
@@ -210,7 +233,8 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
         clearInterval(heartbeat);
         clearInterval(sweeper);
         for (const connection of connections) connection.terminate();
-        http.close(() => resolve());
+        const stopCluster = cluster === null ? Promise.resolve() : cluster.close();
+        http.close(() => void stopCluster.then(resolve));
         http.closeAllConnections();
       });
       return closing;

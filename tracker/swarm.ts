@@ -49,6 +49,11 @@ export class TrackerSwarm {
     return this.#peers.length - this.#seeders;
   }
 
+  /** Every member, as the live array: read it, never change it. */
+  members(): readonly SwarmPeer[] {
+    return this.#peers;
+  }
+
   get(peerId: string): SwarmPeer | undefined {
     return this.#byPeerId.get(peerId);
   }
