@@ -37,6 +37,8 @@ export const SETTING_SOURCES: { readonly [K in keyof TrackerConfig]: SettingSour
   beaconRatePerSecond: { flag: 'beacon-rate', env: 'PEERCDN_TRACKER_BEACON_RATE_PER_SECOND', kind: 'number', help: 'sustained POST /beacon per second per address (IPv6: /64); more get 429; 0 = no limit' },
   beaconBurst: { flag: 'beacon-burst', env: 'PEERCDN_TRACKER_BEACON_BURST', kind: 'number', help: 'beacons per address allowed back to back' },
   fleetTopSwarms: { flag: 'fleet-top-swarms', env: 'PEERCDN_TRACKER_FLEET_TOP_SWARMS', kind: 'number', help: 'swarms with fleet metrics of their own (most viewers); the rest as swarm="other"' },
+  redisUrl: { flag: 'redis', env: 'PEERCDN_TRACKER_REDIS_URL', kind: 'string', help: 'cluster mode: redis:// URL of the Redis 7 shared by all tracker nodes; unset = one process' },
+  clusterHeartbeatMs: { flag: 'cluster-heartbeat', env: 'PEERCDN_TRACKER_CLUSTER_HEARTBEAT_MS', kind: 'number', help: 'cluster mode: ms between node lease renewals; 3 missed = node dead, its peers leave' },
 };
 
 /** The `parseArgs` options of every setting's flag (all read as strings). */

@@ -53,6 +53,10 @@ export interface TrackerConfig {
   readonly beaconBurst: number;
   /** Swarms with fleet series of their own (most viewers first); the rest are summed as `other`. */
   readonly fleetTopSwarms: number;
+  /** Cluster mode: `redis://` or `rediss://` URL of the Redis 7 that nodes share swarms through; empty keeps one process with swarms in memory. */
+  readonly redisUrl: string;
+  /** Cluster mode: how often a node renews its lease; a node silent for 3 of these is dead and its peers leave. */
+  readonly clusterHeartbeatMs: number;
 }
 
 export const DEFAULT_TRACKER_CONFIG: TrackerConfig = Object.freeze({
@@ -84,6 +88,8 @@ export const DEFAULT_TRACKER_CONFIG: TrackerConfig = Object.freeze({
   beaconRatePerSecond: 20,
   beaconBurst: 100,
   fleetTopSwarms: 20,
+  redisUrl: '',
+  clusterHeartbeatMs: 1000,
 });
 
 const integerIn =
@@ -133,7 +139,18 @@ const CHECKS: { readonly [K in keyof TrackerConfig]: (value: unknown) => string 
   beaconRatePerSecond: numberIn(0, 100_000),
   beaconBurst: integerIn(1, 100_000),
   fleetTopSwarms: integerIn(1, 1000),
+  redisUrl: (value) => (value === '' || (typeof value === 'string' && isRedisUrl(value)) ? null : 'must be empty (no cluster) or a redis:// or rediss:// URL'),
+  clusterHeartbeatMs: integerIn(100, 60_000),
 };
+
+function isRedisUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
 
 /** Thrown for a bad setting; the message names the key. */
 export class TrackerConfigError extends Error {
@@ -156,7 +173,7 @@ export function resolveTrackerConfig(partial: Readonly<Record<string, unknown>> 
     }
     const problem = CHECKS[key as keyof TrackerConfig](value);
     // The secret is never echoed into logs or error output.
-    const shown = key === 'swarmTokenSecret' ? `${typeof value === 'string' ? `${value.length} characters` : typeof value}` : JSON.stringify(value);
+    const shown = key === 'swarmTokenSecret' || key === 'redisUrl' ? `${typeof value === 'string' ? `${value.length} characters` : typeof value}` : JSON.stringify(value);
     if (problem !== null) throw new TrackerConfigError(key, `setting "${key}" ${problem}, got ${shown}`);
     merged[key] = Array.isArray(value) ? Object.freeze([...(value as unknown[])]) : value;
   }

@@ -1,6 +1,7 @@
 // The tracker core as a running tracker builds it from its settings: one place, so the server,
 // the flood test and the benchmark all run the same defences with the same defaults.
 import type { SwarmGate } from './access.ts';
+import type { SwarmCluster } from './cluster/swarm-cluster.ts';
 import type { TrackerConfig } from './config.ts';
 import { TrackerCore } from './core.ts';
 import type { Logger } from './log.ts';
@@ -12,6 +13,8 @@ export interface CoreDependencies {
   /** Omit when every swarm is open. */
   readonly swarmGate?: SwarmGate;
   readonly logger?: Logger;
+  /** Cluster mode: swarms shared with other nodes. */
+  readonly cluster?: SwarmCluster;
 }
 
 export function createTrackerCore(config: TrackerConfig, dependencies: CoreDependencies): TrackerCore {
@@ -30,5 +33,6 @@ export function createTrackerCore(config: TrackerConfig, dependencies: CoreDepen
     newPeerProbationMs: config.newPeerProbationMs,
     rateBenchMs: config.rateBenchMs,
     ...(dependencies.logger === undefined ? {} : { logger: dependencies.logger }),
+    ...(dependencies.cluster === undefined ? {} : { cluster: dependencies.cluster }),
   });
 }

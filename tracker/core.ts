@@ -1,6 +1,7 @@
 // The tracker's state machine: no sockets, no timers. The socket adapter feeds it frames and
 // disconnects and calls sweep() on a timer; tests drive it with fake connections and a fake clock.
 import type { SwarmGate, SwarmRefusalReason } from './access.ts';
+import type { ClusterDelivery, SwarmCluster } from './cluster/swarm-cluster.ts';
 import { ExpiryQueue } from './expiry-queue.ts';
 import { SILENT_LOGGER, type Logger } from './log.ts';
 import {
@@ -12,6 +13,7 @@ import {
   parseRequest,
   type AnnounceRequest,
   type AnswerRequest,
+  type Offer,
   type ParseLimits,
   type ProtocolErrorCode,
   type SwarmCounts,
@@ -48,6 +50,8 @@ export interface TrackerCoreOptions extends ParseLimits {
   readonly rateBenchMs?: number;
   /** Rejections are logged at debug only (they are per message). */
   readonly logger?: Logger;
+  /** Swarms shared with other tracker nodes; none means this process holds every swarm alone. */
+  readonly cluster?: SwarmCluster;
 }
 
 /** Why a message was answered with a failure instead of being served. */
@@ -106,7 +110,7 @@ export interface TrackerStats extends TrackerSnapshot {
 
 const TOP_SWARMS = 10;
 
-export class TrackerCore {
+export class TrackerCore implements ClusterDelivery {
   readonly #options: TrackerCoreOptions;
   readonly #swarms = new Map<string, TrackerSwarm>();
   /**
@@ -138,6 +142,7 @@ export class TrackerCore {
   readonly #targets: SwarmPeer[] = [];
   /** Null when every swarm is open (pass no gate then: the announce path skips the check). */
   readonly #swarmGate: SwarmGate | null;
+  readonly #cluster: SwarmCluster | null;
   readonly #relayedOffers = new RelayedOffers();
   readonly #bench: RateBench;
   readonly #probationMs: number;
@@ -147,6 +152,7 @@ export class TrackerCore {
     this.#options = options;
     this.#logger = options.logger ?? SILENT_LOGGER;
     this.#swarmGate = options.swarmGate ?? null;
+    this.#cluster = options.cluster ?? null;
     this.#probationMs = options.newPeerProbationMs ?? NEW_PEER_PROBATION_MS;
     this.#bench = new RateBench(options.rateBenchMs);
   }
@@ -184,6 +190,28 @@ export class TrackerCore {
     if (held === undefined) return;
     if (held instanceof Set) for (const peer of [...held]) this.#leave(peer);
     else this.#leave(held);
+  }
+
+  deliverOffer(infoHash: string, toPeerId: string, fromPeerId: string, offer: Offer): boolean {
+    const target = this.#swarms.get(infoHash)?.get(toPeerId);
+    if (target === undefined) return false;
+    // The answer to it is relayed back like one to a local offer: once, within the offer's life.
+    this.#relayedOffers.record(target.connection, relayedOfferKey(infoHash, fromPeerId, offer.offerId), this.#options.nowMs());
+    target.connection.send(encodeRelayedOffer(infoHash, fromPeerId, offer));
+    this.#counters.offersRelayed += 1;
+    return true;
+  }
+
+  deliverAnswer(request: AnswerRequest): boolean {
+    const target = this.#swarms.get(request.infoHash)?.get(request.toPeerId);
+    if (target === undefined) return false;
+    target.connection.send(encodeRelayedAnswer(request));
+    this.#counters.answersRelayed += 1;
+    return true;
+  }
+
+  *localPeers(): Iterable<{ readonly infoHash: string; readonly peerId: string; readonly seeder: boolean }> {
+    for (const swarm of this.#swarms.values()) yield* swarm.members();
   }
 
   /** Drop peers that have not announced for `peerTimeoutMs`; returns how many. */
@@ -269,10 +297,14 @@ export class TrackerCore {
     const wanted = Math.min(request.offers.length, request.numwant ?? request.offers.length, this.#options.maxNumwant);
     if (bench === 'benched') {
       this.#counters.offersWithheld += wanted;
+      this.#cluster?.announced(infoHash, peerId, peer.seeder, []);
       return;
     }
     swarm.promote(nowMs);
-    const targets = swarm.randomOthers(wanted, peer, this.#options.random, this.#targets);
+    const cluster = this.#cluster;
+    // In a cluster, a share of the offers goes to peers on other nodes (none while the swarm is only here).
+    const remote = cluster === null ? 0 : cluster.remoteShare(infoHash, swarm.size - 1, wanted, this.#options.random);
+    const targets = swarm.randomOthers(wanted - remote, peer, this.#options.random, this.#targets);
     for (let i = 0; i < targets.length; i++) {
       const offer = request.offers[i] as AnnounceRequest['offers'][number];
       const target = targets[i] as SwarmPeer;
@@ -280,6 +312,8 @@ export class TrackerCore {
       target.connection.send(encodeRelayedOffer(infoHash, peerId, offer));
     }
     this.#counters.offersRelayed += targets.length;
+    // Offers no local peer took (too few here) go to other nodes too.
+    if (cluster !== null) cluster.announced(infoHash, peerId, peer.seeder, targets.length < wanted ? request.offers.slice(targets.length, wanted) : []);
     targets.length = 0;
   }
 
@@ -297,7 +331,8 @@ export class TrackerCore {
     // Only a member answers, from the connection that holds its peer id, and only to a member.
     const sender = swarm?.get(request.peerId);
     const target = swarm?.get(request.toPeerId);
-    if (sender === undefined || sender.connection !== connection || target === undefined || target === sender) {
+    // In a cluster the target may be on another node (the offer came from there).
+    if (sender === undefined || sender.connection !== connection || target === sender || (target === undefined && this.#cluster === null)) {
       this.#counters.answersUndeliverable += 1;
       return;
     }
@@ -306,6 +341,11 @@ export class TrackerCore {
     if (unrelayed !== null) {
       if (unrelayed === 'expired') this.#counters.answersExpired += 1;
       else this.#counters.answersUnrelayed += 1;
+      return;
+    }
+    if (target === undefined) {
+      if (this.#cluster?.relayAnswer(request) === true) this.#counters.answersRelayed += 1;
+      else this.#counters.answersUndeliverable += 1;
       return;
     }
     target.connection.send(encodeRelayedAnswer(request));
@@ -355,7 +395,8 @@ export class TrackerCore {
 
   #counts(infoHash: string): SwarmCounts {
     const swarm = this.#swarms.get(infoHash);
-    return { complete: swarm?.seeders ?? 0, incomplete: swarm?.leechers ?? 0, downloaded: swarm?.downloaded ?? 0 };
+    const local = { complete: swarm?.seeders ?? 0, incomplete: swarm?.leechers ?? 0, downloaded: swarm?.downloaded ?? 0 };
+    return this.#cluster === null ? local : this.#cluster.counts(infoHash, local);
   }
 
   #createSwarm(infoHash: string): TrackerSwarm {
@@ -390,6 +431,7 @@ export class TrackerCore {
     swarm.remove(peer);
     // Empty swarms go at once (bittorrent-tracker keeps them until a slow cleanup).
     if (swarm.size === 0) this.#swarms.delete(peer.infoHash);
+    this.#cluster?.left(peer.infoHash, peer.peerId, swarm.size === 0);
   }
 
   /** The largest swarms in O(swarms × TOP_SWARMS), without sorting them all. */

@@ -8,6 +8,7 @@ import { AddressConnectionCap } from './address-cap.ts';
 import { ClientAddresses, type ClientAddressCounters } from './client-address.ts';
 import { resolveTrackerConfig, type TrackerConfig } from './config.ts';
 import { checkUpgrade, createConnectionCounters, writeRefusal, type ConnectionCounters, type ConnectionDropReason } from './connection-gate.ts';
+import { RedisSwarmCluster, type ClusterStats } from './cluster/redis-swarm-cluster.ts';
 import type { TrackerStats } from './core.ts';
 import { createTrackerCore } from './core-from-config.ts';
 import { createFleet, type FleetStats } from './fleet.ts';
@@ -24,6 +25,8 @@ export interface TrackerServerStats extends TrackerStats, ConnectionCounters {
   readonly proxied: ClientAddressCounters;
   /** What viewers' beacons report (fleet telemetry). */
   readonly fleet: FleetStats;
+  /** Cluster mode only: this node, its Redis link and cluster-wide swarm sizes. */
+  readonly cluster?: ClusterStats;
 }
 
 export interface RunningTracker {
@@ -74,12 +77,26 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
   const addressCap = new AddressConnectionCap(config.maxConnectionsPerAddress);
   const clientAddresses = new ClientAddresses(config.trustedProxies);
   const counters = createConnectionCounters();
+  // Cluster mode: swarms shared with other nodes through Redis (startup fails if Redis is not there).
+  const cluster =
+    config.redisUrl === ''
+      ? null
+      : await RedisSwarmCluster.start({
+          url: config.redisUrl,
+          peerTimeoutMs: config.peerTimeoutMs,
+          maxSdpChars: config.maxMessageBytes,
+          nodeHeartbeatMs: config.clusterHeartbeatMs,
+          nowUnixMs: dependencies.nowUnixMs ?? Date.now,
+          logger,
+        });
   const core = createTrackerCore(config, {
     nowMs,
     random: dependencies.random ?? Math.random,
     ...(swarmAccess.open ? {} : { swarmGate: swarmAccess }),
     logger,
+    ...(cluster === null ? {} : { cluster }),
   });
+  cluster?.bind(core);
   const http = createServer();
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -95,7 +112,14 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
   const connections = new Set<SocketConnection>();
   const snapshot = (): TrackerMetricsSnapshot => ({ ...core.snapshot(), ...copyCounters(counters), sockets: connections.size, proxied: { ...clientAddresses.counters } });
   const fleet = createFleet(config, { nowMs, nowUnixMs: dependencies.nowUnixMs ?? Date.now, logger });
-  const stats = (): TrackerServerStats => ({ ...core.stats(), ...copyCounters(counters), sockets: connections.size, proxied: { ...clientAddresses.counters }, fleet: fleet.stats() });
+  const stats = (): TrackerServerStats => ({
+    ...core.stats(),
+    ...copyCounters(counters),
+    sockets: connections.size,
+    proxied: { ...clientAddresses.counters },
+    fleet: fleet.stats(),
+    ...(cluster === null ? {} : { cluster: cluster.stats() }),
+  });
   const metrics = createTrackerMetrics(snapshot, fleet.metricsText);
   http.on('request', (request: IncomingMessage, response: ServerResponse) => (fleet.handles(request) ? fleet.serve(request, response) : serveHttp(request, response, stats, metrics, logger)));
   const drop = (reason: ConnectionDropReason, connectionId: number): void => {
@@ -198,7 +222,8 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
         heartbeat.destroy();
         clearInterval(sweeper);
         for (const connection of connections) connection.terminate();
-        http.close(() => resolve());
+        const stopCluster = cluster === null ? Promise.resolve() : cluster.close();
+        http.close(() => void stopCluster.then(resolve));
         http.closeAllConnections();
       });
       return closing;

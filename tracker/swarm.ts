@@ -72,6 +72,11 @@ export class TrackerSwarm {
     return this.#peers.length - this.#seeders;
   }
 
+  /** Every member, as the live array: read it, never change it. */
+  members(): readonly SwarmPeer[] {
+    return this.#peers;
+  }
+
   /** Members on probation or benched: not handed offers while enough others are (benched ones never). */
   get heldBack(): number {
     return this.#peers.length - this.#introduced;
