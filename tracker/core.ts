@@ -25,6 +25,8 @@ import { TrackerSwarm, type SwarmPeer, type SwarmTotals, type TrackerConnection 
 
 /** Default of `newPeerProbationMs`: long enough that a flooding connection is benched before it is introduced. */
 export const NEW_PEER_PROBATION_MS = 10_000;
+/** A new peer announcing again sooner than this after its last announce starts its probation again, not offered meanwhile. */
+export const RESTLESS_REANNOUNCE_MS = 1000;
 
 export interface TrackerCoreOptions extends ParseLimits {
   /** Told to clients: seconds between their announces. */
@@ -75,6 +77,8 @@ export interface TrackerCounters {
   answersExpired: number;
   /** Offers of benched connections, not relayed. */
   offersWithheld: number;
+  /** Re-announces during probation, which start it again with the peer not offered. */
+  probationRestarts: number;
   rejectedMessages: number;
   /** rejectedMessages by reason; a reason appears once it has happened. */
   rejectedByReason: Partial<Record<RejectReason, number>>;
@@ -133,6 +137,7 @@ export class TrackerCore implements ClusterDelivery {
     answersUnrelayed: 0,
     answersExpired: 0,
     offersWithheld: 0,
+    probationRestarts: 0,
     rejectedMessages: 0,
     rejectedByReason: {},
     expiredPeers: 0,
@@ -283,9 +288,13 @@ export class TrackerCore implements ClusterDelivery {
     const swarm = this.#swarms.get(infoHash) ?? this.#createSwarm(infoHash);
     let peer = existing;
     if (peer === undefined) {
-      peer = { infoHash, peerId, connection, lastAnnounceMs: 0, seeder: false, slot: -1, probationEndsMs: nowMs + this.#probationMs, benched: bench === 'benched' };
+      peer = { infoHash, peerId, connection, lastAnnounceMs: 0, seeder: false, slot: -1, probationEndsMs: nowMs + this.#probationMs, benched: bench === 'benched', restless: false };
       swarm.add(peer, nowMs);
       this.#hold(connection, peer);
+    } else if (nowMs < peer.probationEndsMs && nowMs - peer.lastAnnounceMs < RESTLESS_REANNOUNCE_MS && event !== 'completed') {
+      // Announcing again within a second while still new is what floods do, not browsers (one per interval).
+      swarm.restartProbation(peer, nowMs + this.#probationMs, nowMs);
+      this.#counters.probationRestarts += 1;
     }
     peer.lastAnnounceMs = nowMs;
     this.#expiry.touch(peer, nowMs);
