@@ -23,7 +23,7 @@ export interface UploadLimits {
 }
 
 export const DEFAULT_UPLOAD_LIMITS: UploadLimits = {
-  // An honest downloader has at most MAX_DOWNLOADS_PER_PEER (peer-link) requests out to one peer.
+  // An honest downloader has one request out per fragment loader, and hls.js runs a few loaders at once.
   maxQueuedRequests: 8,
   // Segments last seconds: an honest viewer asks one peer for a few per second at most (seeks, ABR).
   requestsPerSecond: 10,
