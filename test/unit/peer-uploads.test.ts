@@ -59,7 +59,7 @@ describe('PeerUploads: what one peer may ask of our uplink', () => {
     assert.deepEqual(side.violations, []);
     side.upload.request(100, 100);
     assert.equal(side.violations.length, 1);
-    assert.match(side.violations[0] as string, /requests in flight/);
+    assert.match(side.violations[0] ?? '', /requests in flight/);
     side.upload.destroy();
   });
 
