@@ -6,6 +6,7 @@ import type { PeerCDNEvents, PeerCDNStats, PeerInfo } from './api/events.ts';
 import { createFragmentLoaderClass } from './hls/fragment-loader.ts';
 import { swarmIdOfPlaylist } from './hls/fragment-swarm.ts';
 import type { TrackerClientFactory } from './swarm/tracker-client.ts';
+import { startBeacons, type BeaconReporter, type BeaconTransport } from './engine/beacon-reporter.ts';
 
 /** Options that are not settings: injected implementations (a WebRTC stack for Node, randomness). */
 export interface PeerCDNDependencies {
@@ -13,6 +14,8 @@ export interface PeerCDNDependencies {
   readonly wrtc?: unknown;
   readonly createTrackerClient?: TrackerClientFactory;
   readonly random?: () => number;
+  /** How beacons are sent (default: navigator.sendBeacon, else fetch keepalive). */
+  readonly sendBeacon?: BeaconTransport;
 }
 
 /**
@@ -31,6 +34,7 @@ export class PeerCDN {
   readonly config: PeerCDNConfig;
   readonly #engine: Engine;
   readonly #fragmentLoader: FragmentLoaderConstructor;
+  readonly #beacons: BeaconReporter | null;
   #detach: (() => void) | null = null;
 
   constructor(config: Partial<PeerCDNConfig> = {}, dependencies: PeerCDNDependencies = {}) {
@@ -45,6 +49,11 @@ export class PeerCDN {
         typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection === 'function',
     });
     this.#fragmentLoader = createFragmentLoaderClass(this.#engine);
+    this.#beacons = startBeacons(this.config, this.#engine.events, () => this.#engine.stats(), {
+      random: dependencies.random ?? Math.random,
+      nowMs: () => performance.now(),
+      ...(dependencies.sendBeacon === undefined ? {} : { transport: dependencies.sendBeacon }),
+    });
   }
 
   /** The hls.js config to spread into `new Hls({...})`: a fragment loader that uses peers. */
@@ -59,11 +68,13 @@ export class PeerCDN {
   attach(hls: Playhead): this {
     this.#detach?.();
     this.#engine.setPlayhead(hls);
+    this.#beacons?.watch(hls);
     // Join a rendition's swarm as soon as hls.js asks for its playlist, so peers are connected
     // by the time the first segments are wanted.
     const onLevelLoading = (_event: string, data: { url: string; level: number }): void => {
       const swarmId = swarmIdOfPlaylist(data.url, 'main', data.level, this.config.swarmId);
       this.#engine.joinSwarm(swarmId);
+      this.#beacons?.watch(hls); // the media element is usually attached by now
     };
     hls.on?.('hlsLevelLoading', onLevelLoading);
     this.#detach = () => hls.off?.('hlsLevelLoading', onLevelLoading);
@@ -99,6 +110,7 @@ export class PeerCDN {
   destroy(): void {
     this.#detach?.();
     this.#detach = null;
+    this.#beacons?.destroy(); // the final beacon, while the engine's counters are still there
     this.#engine.destroy();
   }
 }
