@@ -9,6 +9,7 @@ import { looksLikeMpegTs, mpegTsProblem } from '../policy/segment-check.ts';
 import { SegmentCache, type CachedSegment } from './segment-cache.ts';
 import { createPeerId } from '../shared/swarm-id.ts';
 import { decideSource, type SourceDecision } from '../policy/source-decision.ts';
+import { PeerRecords } from '../swarm/peer-records.ts';
 import { Swarm } from '../swarm/swarm.ts';
 import type { TrackerClientFactory } from '../swarm/tracker-client.ts';
 import { TypedEmitter } from '../api/typed-emitter.ts';
@@ -72,6 +73,8 @@ export class Engine {
   readonly #dependencies: EngineDependencies;
   readonly #cache: SegmentCache;
   readonly #swarms = new Map<string, Swarm>();
+  // Per-session records of remote peers (bans, strikes), shared by every swarm.
+  readonly #peerRecords: PeerRecords;
   readonly #availabilityWaiters = new Map<string, Set<() => void>>();
   #playhead: Playhead | null = null;
   #startupStartSeconds: number | null = null;
@@ -96,6 +99,7 @@ export class Engine {
     this.config = config;
     this.#dependencies = dependencies;
     this.peerId = createPeerId(dependencies.random);
+    this.#peerRecords = new PeerRecords(dependencies.nowMs);
     this.uploading =
       config.uploadEnabled === 'auto' ? !onCellularOrSaveData(globalThis.navigator) : config.uploadEnabled;
     this.#uploadPacer =
@@ -261,9 +265,20 @@ export class Engine {
     }
   }
 
-  /** Disconnect a peer that misbehaved (it sent a corrupt segment). */
-  dropPeer(swarmId: string, peerId: string, error: P2PError): void {
-    this.#swarms.get(swarmId)?.link(peerId)?.fail(error);
+  /**
+   * Ban a peer that sent a bad segment for the rest of the session: its connections in every
+   * swarm close, and the swarms refuse the id when it comes back.
+   */
+  banPeer(swarmId: string, peerId: string, error: P2PError): void {
+    if (this.#destroyed) return;
+    const isNew = this.#peerRecords.ban(peerId, error.message);
+    for (const swarm of this.#swarms.values()) swarm.ban(peerId, error);
+    if (isNew) this.events.emit('peer-banned', { swarmId, peerId, reason: error.message });
+  }
+
+  /** Whether a peer id is banned for this session. */
+  isBanned(peerId: string): boolean {
+    return this.#peerRecords.isBanned(peerId);
   }
 
   peerFallback(error: P2PError): void {
@@ -291,6 +306,7 @@ export class Engine {
     this.#destroyed = true;
     for (const swarm of this.#swarms.values()) swarm.destroy();
     this.#swarms.clear();
+    this.#peerRecords.clear();
     this.#cache.clear();
     this.#availabilityWaiters.clear();
     this.#playhead = null;
@@ -310,6 +326,7 @@ export class Engine {
       offersPerAnnounce: config.offersPerAnnounce,
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       createTrackerClient: this.#dependencies.createTrackerClient,
+      peerRecords: this.#peerRecords,
       heldSequenceNumbers: () => (this.uploading ? this.#cache.sequenceNumbers(swarmId) : []),
       getSegment: (sequenceNumber) =>
         this.uploading ? this.#cache.get(swarmId, sequenceNumber)?.data : undefined,

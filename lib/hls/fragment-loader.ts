@@ -258,7 +258,7 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
       return true;
     }
 
-    // Drop the peer that sent a corrupt segment and load the whole segment over HTTP.
+    // Ban the peer that sent a corrupt segment and load the whole segment over HTTP.
     #rejectPeerSegment(
       context: FragmentLoaderContext,
       config: LoaderConfiguration,
@@ -269,7 +269,7 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
     ): void {
       const sequenceNumber = context.frag.sn as number;
       const error = new P2PError('segment-corrupt', `peer ${peerId} sent segment ${sequenceNumber} corrupt (${problem}); it is dropped and the segment comes over HTTP`);
-      engine.dropPeer(swarmId, peerId, error);
+      engine.banPeer(swarmId, peerId, error);
       engine.peerFallback(error);
       engine.announceLoading(swarmId, sequenceNumber);
       this.#loadHttp(context, config, callbacks, swarmId);

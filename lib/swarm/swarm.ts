@@ -5,6 +5,7 @@ import type { UploadPacer } from '../peer/peer-uploads.ts';
 import { wireIdToHex } from '../shared/swarm-id.ts';
 import type { PeerInfo } from '../api/events.ts';
 import type { PeerView } from '../policy/source-decision.ts';
+import type { PeerRecords } from './peer-records.ts';
 import type { SignalledPeer, TrackerClient, TrackerClientFactory, TrackerUpdate } from './tracker-client.ts';
 
 /** What a swarm needs from the engine. */
@@ -17,6 +18,8 @@ export interface SwarmOptions {
   readonly offersPerAnnounce: number;
   readonly connectTimeoutMs: number;
   readonly createTrackerClient: TrackerClientFactory;
+  /** The session's records of remote peers: a banned peer id is refused whenever it connects. */
+  readonly peerRecords: PeerRecords;
   /** Segments of this swarm held locally and allowed to be uploaded. */
   readonly heldSequenceNumbers: () => readonly number[];
   readonly getSegment: (sequenceNumber: number) => ArrayBuffer | undefined;
@@ -104,6 +107,12 @@ export class Swarm {
     return this.#links.get(peerId);
   }
 
+  /** Ban a peer for the session and close its connection; it is refused if it comes back. */
+  ban(peerId: string, error: P2PError): void {
+    this.#options.peerRecords.ban(peerId, error.message);
+    this.#links.get(peerId)?.fail(error);
+  }
+
   announceLoading(sequenceNumber: number): void {
     for (const link of this.#links.values()) link.announceLoading(sequenceNumber);
   }
@@ -142,7 +151,8 @@ export class Swarm {
   }
 
   #onSignalledPeer(peer: SignalledPeer): void {
-    if (this.#destroyed) {
+    // The tracker tells the remote id before the connection exists: refuse a banned one at once.
+    if (this.#destroyed || this.#options.peerRecords.isBanned(hexToText(peer.id ?? ''))) {
       destroyQuietly(peer);
       return;
     }
@@ -177,7 +187,8 @@ export class Swarm {
 
   #onConnected(peer: SignalledPeer): void {
     const remotePeerId = hexToText(peer.id ?? '');
-    if (this.#destroyed || remotePeerId === '' || this.#links.has(remotePeerId)) {
+    const banned = this.#options.peerRecords.isBanned(remotePeerId);
+    if (this.#destroyed || remotePeerId === '' || banned || this.#links.has(remotePeerId)) {
       // Both viewers may offer to each other at once; one connection per pair is enough.
       destroyQuietly(peer);
       return;
