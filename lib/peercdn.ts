@@ -52,7 +52,7 @@ export class PeerCDN {
     this.#beacons = startBeacons(this.config, this.#engine.events, () => this.#engine.stats(), {
       random: dependencies.random ?? Math.random,
       nowMs: () => performance.now(),
-      ...(dependencies.sendBeacon === undefined ? {} : { transport: dependencies.sendBeacon }),
+      transport: dependencies.sendBeacon,
     });
   }
 

@@ -141,7 +141,7 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
   uploadEnabled: (value) => (typeof value === 'boolean' || value === 'auto' ? null : "must be true, false or 'auto'"),
   validateSegment: (value) => (value === null || typeof value === 'function' ? null : 'must be null or a function'),
   beaconUrl: (value) => (value === null || (typeof value === 'string' && /^https?:\/\/[^\s/]+/.test(value)) ? null : 'must be null or an http(s) URL'),
-  beaconIntervalSeconds: (value) => (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 3600 ? null : 'must be an integer from 1 to 3600'),
+  beaconIntervalSeconds: positiveInteger(3600),
   beaconSampleRate: (value) => (typeof value === 'number' && value >= 0 && value <= 1 ? null : 'must be a number from 0 to 1'),
   beaconRegion: (value) => (value === null || (typeof value === 'string' && /^[\w.-]{1,32}$/.test(value)) ? null : 'must be null or 1-32 of [\\w.-]'),
   uploadMaxBytesPerSecond: (value) =>

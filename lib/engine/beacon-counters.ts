@@ -1,8 +1,8 @@
-// What a viewer's beacon says: per-swarm byte deltas by source, stalls and startup from the media
-// element, fallbacks and integrity failures, all counted since the previous beacon.
+// What a viewer's beacon says: byte deltas by source, stalls and startup from the media element,
+// fallbacks and integrity failures, all counted since the previous beacon.
 import type { PeerCDNEvents, PeerCDNStats } from '../api/events.ts';
 import type { TypedEmitter } from '../api/typed-emitter.ts';
-import { MAX_BEACON_STALLS, MAX_BEACON_SWARMS, type BeaconSwarm } from '../shared/beacon.ts';
+import { MAX_BEACON_STALLS, type BeaconSwarm } from '../shared/beacon.ts';
 
 /** The interval's part of a beacon (the reporter adds identity, sequence and settings). */
 export interface BeaconCounts {
@@ -15,26 +15,22 @@ export interface BeaconCounts {
   readonly swarms: BeaconSwarm[];
 }
 
-type Bytes = { httpBytes: number; peerBytes: number; cacheBytes: number };
-const SOURCE_KEY = { http: 'httpBytes', peer: 'peerBytes', cache: 'cacheBytes' } as const;
-const BYTE_KEYS = ['httpBytes', 'peerBytes', 'cacheBytes'] as const;
-const STATS_KEY = { httpBytes: 'httpBytes', peerBytes: 'p2pBytes', cacheBytes: 'cacheHitBytes' } as const;
-
 /** Counts between beacons; `take()` returns the deltas and starts the next interval. */
 export class BeaconCounters {
   readonly #events: TypedEmitter<PeerCDNEvents>;
   readonly #stats: () => PeerCDNStats;
   readonly #nowMs: () => number;
-  // When attach(hls) first gave a media source: startup is counted from there.
-  #startedAtMs: number | null = null;
-  // Bytes per swarm from segment-loaded events; the engine's totals correct them at take().
-  readonly #swarms = new Map<string, Bytes>();
-  #lastSwarm: string | null = null;
-  // What earlier beacons reported of the engine's cumulative counters.
-  readonly #reported = { httpBytes: 0, peerBytes: 0, cacheBytes: 0, uploadedBytes: 0, peerFallbacks: 0 };
+  // The swarm (rendition) of the latest segment: an interval's bytes are reported under it. The
+  // engine's totals are what counts (they include aborted HTTP loads and the peer part of
+  // HTTP-resumed segments); splitting them by segment events cost bytes no operator needs.
+  #swarm: string | null = null;
+  // The engine's cumulative counters as of the previous beacon.
+  #reported = { httpBytes: 0, p2pBytes: 0, cacheHitBytes: 0, uploadedBytes: 0, peerFallbacks: 0 };
   #integrityFailures = 0;
   #stallsMs: number[] = [];
   #stallStartMs: number | null = null;
+  // When attach(hls) first gave a media source: startup is counted from there.
+  #startedAtMs: number | null = null;
   #startupMs: number | null = null;
   #media: HTMLMediaElement | null = null;
 
@@ -59,52 +55,31 @@ export class BeaconCounters {
   take(final: boolean): BeaconCounts {
     if (final) this.#endStall();
     const stats = this.#stats();
-    // The engine's totals are the truth (they include aborted HTTP loads and peer bytes of
-    // HTTP-resumed segments, which events do not split): the difference goes to the current swarm.
-    const last = this.#lastSwarm;
-    if (last !== null) {
-      const bytes = this.#bytesOf(last);
-      for (const key of BYTE_KEYS) {
-        let events = 0;
-        for (const entry of this.#swarms.values()) events += entry[key];
-        bytes[key] = Math.max(0, bytes[key] + stats[STATS_KEY[key]] - this.#reported[key] - events);
-      }
-    }
-    // The busiest swarms (and the current one) go in this beacon; any others wait for the next.
-    const ranked = [...this.#swarms].sort(([a, x], [b, y]) => Number(b === last) - Number(a === last) || y.httpBytes + y.peerBytes + y.cacheBytes - x.httpBytes - x.peerBytes - x.cacheBytes);
-    const swarms = ranked.slice(0, MAX_BEACON_SWARMS).map(([swarm, bytes]): BeaconSwarm => {
-      this.#swarms.delete(swarm);
-      for (const key of BYTE_KEYS) this.#reported[key] += bytes[key];
-      return { swarm, ...bytes };
-    });
-    if (last !== null && !final) this.#bytesOf(last);
+    // Before the first segment there is no swarm to report under: everything waits (all zeros).
+    const was = this.#swarm === null ? stats : this.#reported;
+    this.#reported = was === stats ? this.#reported : stats;
     const stallsMs = this.#stallsMs;
     this.#stallsMs = [];
-    const counts: BeaconCounts = {
+    const integrityFailures = this.#integrityFailures;
+    this.#integrityFailures = 0;
+    return {
       startupMs: this.#startupMs,
       stallsMs,
-      peerFallbacks: stats.peerFallbacks - this.#reported.peerFallbacks,
-      integrityFailures: this.#integrityFailures,
-      uploadedBytes: stats.uploadedBytes - this.#reported.uploadedBytes,
+      peerFallbacks: stats.peerFallbacks - was.peerFallbacks,
+      integrityFailures,
+      uploadedBytes: stats.uploadedBytes - was.uploadedBytes,
       connectedPeers: stats.connectedPeers,
-      swarms,
+      swarms:
+        this.#swarm === null
+          ? []
+          : [{ swarm: this.#swarm, httpBytes: stats.httpBytes - was.httpBytes, peerBytes: stats.p2pBytes - was.p2pBytes, cacheBytes: stats.cacheHitBytes - was.cacheHitBytes }],
     };
-    this.#reported.peerFallbacks = stats.peerFallbacks;
-    this.#reported.uploadedBytes = stats.uploadedBytes;
-    this.#integrityFailures = 0;
-    return counts;
   }
 
   destroy(): void {
     this.#events.off('segment-loaded', this.#onSegment);
     this.#events.off('error', this.#onError);
     this.#unwatch();
-  }
-
-  #bytesOf(swarm: string): Bytes {
-    let bytes = this.#swarms.get(swarm);
-    if (bytes === undefined) this.#swarms.set(swarm, (bytes = { httpBytes: 0, peerBytes: 0, cacheBytes: 0 }));
-    return bytes;
   }
 
   #unwatch(): void {
@@ -114,8 +89,7 @@ export class BeaconCounters {
   }
 
   readonly #onSegment = (event: PeerCDNEvents['segment-loaded']): void => {
-    this.#bytesOf(event.swarmId)[SOURCE_KEY[event.source]] += event.byteLength;
-    this.#lastSwarm = event.swarmId;
+    this.#swarm = event.swarmId;
   };
 
   readonly #onError = (error: PeerCDNEvents['error']): void => {
@@ -143,4 +117,3 @@ export class BeaconCounters {
     if (this.#startupMs !== null && this.#media?.seeking === false) this.#stallStartMs ??= this.#nowMs();
   };
 }
-

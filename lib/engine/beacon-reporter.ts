@@ -45,8 +45,8 @@ export class BeaconReporter {
     // Random per instance, unrelated to the peer id: beacons cannot be joined to swarm traffic.
     this.#session = (random().toString(36).slice(2, 14) + random().toString(36).slice(2, 14)).padEnd(8, '0');
     this.#timer = setInterval(() => this.send(false), config.beaconIntervalSeconds * 1000);
-    globalThis.addEventListener?.('pagehide', this.#onPageHide);
-    globalThis.document?.addEventListener('visibilitychange', this.#onVisibility);
+    globalThis.addEventListener?.('pagehide', this.#onHide);
+    globalThis.document?.addEventListener('visibilitychange', this.#onHide);
   }
 
   /** Follow this hls.js instance (again when its media element may have changed). */
@@ -58,9 +58,10 @@ export class BeaconReporter {
   /** Send the counts since the previous beacon now; `final` marks the viewer's departure. */
   send(final: boolean): void {
     if (this.#done) return;
-    if (this.#playhead !== null) this.#counters.watch(this.#playhead.media);
+    this.#counters.watch(this.#playhead?.media ?? null);
     const counts = this.#counters.take(final);
-    const level = this.#playhead?.currentLevel ?? null;
+    // hls.js says -1 before a level is chosen.
+    const level = this.#playhead?.currentLevel ?? -1;
     this.#transport(
       this.#url,
       encodeBeacon({
@@ -70,7 +71,7 @@ export class BeaconReporter {
         intervalSeconds: this.#config.beaconIntervalSeconds,
         library: LIBRARY_VERSION,
         region: this.#config.beaconRegion,
-        level: level !== null && level >= 0 && level < 256 ? level : null, // hls.js says -1 before a level is chosen
+        level: level >= 0 ? level : null,
         ...counts,
         final,
       }),
@@ -81,25 +82,23 @@ export class BeaconReporter {
     this.send(true);
     this.#done = true;
     clearInterval(this.#timer);
-    globalThis.removeEventListener?.('pagehide', this.#onPageHide);
-    globalThis.document?.removeEventListener('visibilitychange', this.#onVisibility);
+    globalThis.removeEventListener?.('pagehide', this.#onHide);
+    globalThis.document?.removeEventListener('visibilitychange', this.#onHide);
     this.#counters.destroy();
   }
 
-  // A page that is hidden may never run again (mobile browsers discard it): report now.
-  readonly #onVisibility = (): void => {
-    if (globalThis.document?.visibilityState === 'hidden') this.send(false);
+  // A page that is hidden may never run again (mobile browsers discard it): report now. Leaving
+  // it (pagehide, also into the back/forward cache) ends the viewer unless it comes back.
+  readonly #onHide = (event: Event): void => {
+    if (globalThis.document?.visibilityState === 'hidden') this.send(event.type === 'pagehide');
   };
-
-  // Leaving the page (or entering the back/forward cache): the viewer is gone unless it returns.
-  readonly #onPageHide = (): void => this.send(true);
 }
 
 /** Injected for tests; defaults are the page's clock and navigator.sendBeacon. */
 export interface BeaconDependencies {
   readonly random: () => number;
   readonly nowMs: () => number;
-  readonly transport?: BeaconTransport;
+  readonly transport?: BeaconTransport | undefined;
 }
 
 /** The reporter of one instance, or null when beacons are off (no URL) or this viewer is not sampled. */

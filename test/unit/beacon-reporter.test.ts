@@ -37,8 +37,10 @@ describe('viewer beacons (library side)', () => {
   });
   afterEach(() => engine.destroy());
 
-  it('reports per-swarm byte deltas by source that add up to the engine counters, including bytes no segment event carries', () => {
+  it('reports byte deltas by source under the current swarm that add up to the engine counters, aborted loads and resumed segments included', () => {
     const beacons = reporter();
+    engine.httpBytesLoaded(50); // an aborted load before any segment: waits for a swarm to go to
+    beacons.send(false);
     loaded('http', S1, 1, 1000);
     loaded('peer', S1, 2, 800);
     loaded('cache', S1, 1, 1000);
@@ -48,28 +50,27 @@ describe('viewer beacons (library side)', () => {
     loaded('peer', S2, 4, 300);
     beacons.send(false);
     beacons.destroy();
-    assert.equal(sent.length, 3);
+    assert.equal(sent.length, 4);
     const sum = (key: 'httpBytes' | 'peerBytes' | 'cacheBytes'): number => sent.flatMap((b) => b.swarms).reduce((total, swarm) => total + swarm[key], 0);
     const stats = engine.stats();
     assert.deepEqual([sum('httpBytes'), sum('peerBytes'), sum('cacheBytes')], [stats.httpBytes, stats.p2pBytes, stats.cacheHitBytes]);
-    assert.deepEqual(sent[0]?.swarms, [
-      { swarm: S2, httpBytes: 500 + 77 - 200, peerBytes: 200, cacheBytes: 0 },
-      { swarm: S1, httpBytes: 1000, peerBytes: 800, cacheBytes: 1000 },
-    ]);
-    assert.deepEqual(sent[1]?.swarms, [{ swarm: S2, httpBytes: 0, peerBytes: 300, cacheBytes: 0 }]);
-    assert.deepEqual(sent[2]?.swarms, [{ swarm: S2, httpBytes: 0, peerBytes: 0, cacheBytes: 0 }], 'the current swarm is always listed');
-    assert.deepEqual(sent.map((b) => [b.sequence, b.final]), [[0, false], [1, false], [2, true]]);
+    assert.deepEqual(sent[0]?.swarms, []);
+    assert.deepEqual(sent[1]?.swarms, [{ swarm: S2, httpBytes: 50 + 1000 + 300 + 77, peerBytes: 800 + 200, cacheBytes: 1000 }]);
+    assert.deepEqual(sent[2]?.swarms, [{ swarm: S2, httpBytes: 0, peerBytes: 300, cacheBytes: 0 }]);
+    assert.deepEqual(sent[3]?.swarms, [{ swarm: S2, httpBytes: 0, peerBytes: 0, cacheBytes: 0 }], 'the current swarm is listed while nothing moves');
+    assert.deepEqual(sent.map((b) => [b.sequence, b.final]), [[0, false], [1, false], [2, false], [3, true]]);
     assert.deepEqual(new Set(sent.map((b) => b.session)).size, 1);
     assert.equal(sent[0]?.region, 'eu-1');
     assert.equal(sent[0]?.library, LIBRARY_VERSION);
     beacons.destroy();
-    assert.equal(sent.length, 3, 'nothing is sent after destroy()');
+    assert.equal(sent.length, 4, 'nothing is sent after destroy()');
   });
 
   it('counts startup once from attach, stalls that follow playback (not seeks), fallbacks and integrity failures per interval', () => {
     const beacons = reporter();
     const media = new FakeMedia();
     beacons.watch({ media: media as unknown as HTMLMediaElement, currentLevel: 1 });
+    loaded('http', S1, 1, 1000);
     nowMs += 850;
     media.dispatchEvent(new Event('playing'));
     nowMs += 5000;
