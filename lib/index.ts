@@ -3,3 +3,4 @@ export { DEFAULT_CONFIG, resolveConfig, type PeerCDNConfig } from './api/config.
 export { P2PError, type P2PErrorCode } from './api/errors.ts';
 export type { PeerCDNEvents, PeerCDNStats, SegmentLoadedEvent, SegmentSource, PeerEvent, PeerClosedEvent, PeerInfo } from './api/events.ts';
 export { deriveSwarmId } from './shared/swarm-id.ts';
+export { startBeacons, type BeaconTransport } from './engine/beacon-reporter.ts';

@@ -6,7 +6,8 @@ import type { PeerCDNEvents, PeerCDNStats, PeerInfo } from './api/events.ts';
 import { createFragmentLoaderClass } from './hls/fragment-loader.ts';
 import { swarmIdOfPlaylist } from './hls/fragment-swarm.ts';
 import type { TrackerClientFactory } from './swarm/tracker-client.ts';
-import { startBeacons, type BeaconReporter, type BeaconTransport } from './engine/beacon-reporter.ts';
+import type { BeaconReporter, BeaconTransport, startBeacons } from './engine/beacon-reporter.ts';
+import { P2PError } from './api/errors.ts';
 
 /** Options that are not settings: injected implementations (a WebRTC stack for Node, randomness). */
 export interface PeerCDNDependencies {
@@ -14,6 +15,11 @@ export interface PeerCDNDependencies {
   readonly wrtc?: unknown;
   readonly createTrackerClient?: TrackerClientFactory;
   readonly random?: () => number;
+  /**
+   * Fleet telemetry: pass `startBeacons` (exported by peercdn) to send beacons to `beaconUrl`.
+   * Bundles that do not import it carry none of its code.
+   */
+  readonly startBeacons?: typeof startBeacons;
   /** How beacons are sent (default: navigator.sendBeacon, else fetch keepalive). */
   readonly sendBeacon?: BeaconTransport;
 }
@@ -49,11 +55,14 @@ export class PeerCDN {
         typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection === 'function',
     });
     this.#fragmentLoader = createFragmentLoaderClass(this.#engine);
-    this.#beacons = startBeacons(this.config, this.#engine.events, () => this.#engine.stats(), {
+    if (this.config.beaconUrl !== null && dependencies.startBeacons === undefined) {
+      throw new P2PError('config-invalid', 'peercdn config: "beaconUrl" needs startBeacons');
+    }
+    this.#beacons = dependencies.startBeacons?.(this.config, this.#engine.events, () => this.#engine.stats(), {
       random: dependencies.random ?? Math.random,
       nowMs: () => performance.now(),
       transport: dependencies.sendBeacon,
-    });
+    }) ?? null;
   }
 
   /** The hls.js config to spread into `new Hls({...})`: a fragment loader that uses peers. */

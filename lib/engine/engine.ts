@@ -94,6 +94,9 @@ export class Engine {
     peerFallbacks: 0,
   };
   #destroyed = false;
+  // Set when something in the peer-to-peer path threw (a missing or broken runtime API): from
+  // then on everything comes over HTTP.
+  #p2pFailure: P2PError | null = null;
 
   constructor(config: PeerCDNConfig, dependencies: EngineDependencies) {
     this.config = config;
@@ -124,7 +127,12 @@ export class Engine {
   }
 
   get p2pEnabled(): boolean {
-    return !this.#destroyed && this.config.trackerUrls.length > 0 && this.#dependencies.webRtcAvailable !== false;
+    return (
+      !this.#destroyed &&
+      this.#p2pFailure === null &&
+      this.config.trackerUrls.length > 0 &&
+      this.#dependencies.webRtcAvailable !== false
+    );
   }
 
   cached(swarmId: string, sequenceNumber: number): CachedSegment | undefined {
@@ -133,8 +141,8 @@ export class Engine {
 
   /** Where to get a segment that is not cached (see `decideSource`). */
   decide(swarmId: string, sequenceNumber: number, secondsUntilNeeded: number | null): SourceDecision {
-    if (!this.p2pEnabled) return { kind: 'http' };
-    const swarm = this.#swarm(swarmId);
+    const swarm = this.p2pEnabled ? this.#swarm(swarmId) : null;
+    if (swarm === null) return { kind: 'http' };
     return decideSource(this.peerId, sequenceNumber, swarm.views(sequenceNumber), {
       secondsUntilNeeded,
       httpWindowSeconds: this.config.httpWindowSeconds,
@@ -205,6 +213,25 @@ export class Engine {
   /** Make sure the swarm exists so peers are found before the first segment is needed. */
   joinSwarm(swarmId: string): void {
     if (this.p2pEnabled) this.#swarm(swarmId);
+  }
+
+  /**
+   * Something in the peer-to-peer path threw: report it once as an `error` event (code
+   * `p2p-unavailable`), close every swarm and serve everything over HTTP from now on.
+   */
+  disableP2P(cause: unknown): void {
+    if (this.#destroyed || this.#p2pFailure !== null) return;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    this.#p2pFailure = new P2PError('p2p-unavailable', `peer-to-peer disabled, HTTP only: ${message}`, { cause });
+    for (const swarm of this.#swarms.values()) {
+      try {
+        swarm.destroy();
+      } catch {
+        // Already failing: what matters is that nothing of it is used again.
+      }
+    }
+    this.#swarms.clear();
+    this.events.emit('error', this.#p2pFailure);
   }
 
   /** Record a segment handed to hls.js, keep it for peers and tell them. */
@@ -313,11 +340,23 @@ export class Engine {
     this.events.removeAllListeners();
   }
 
-  #swarm(swarmId: string): Swarm {
+  // The swarm of `swarmId`, joined on first use; null when joining threw (P2P is then disabled).
+  #swarm(swarmId: string): Swarm | null {
     const existing = this.#swarms.get(swarmId);
     if (existing !== undefined) return existing;
+    try {
+      const swarm = this.#newSwarm(swarmId);
+      this.#swarms.set(swarmId, swarm);
+      return swarm;
+    } catch (error) {
+      this.disableP2P(error);
+      return null;
+    }
+  }
+
+  #newSwarm(swarmId: string): Swarm {
     const { config } = this;
-    const swarm = new Swarm({
+    return new Swarm({
       swarmId,
       peerId: this.peerId,
       trackerUrls: config.trackerUrls,
@@ -346,8 +385,6 @@ export class Engine {
       },
       onError: (error) => this.events.emit('error', error),
     });
-    this.#swarms.set(swarmId, swarm);
-    return swarm;
   }
 
   #httpDeliveryMs(): number | null {

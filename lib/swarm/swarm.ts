@@ -66,15 +66,26 @@ export class Swarm {
         return { numwant: Math.min(options.offersPerAnnounce, wanted), uploaded, downloaded, left: 1 };
       },
     });
-    this.#client.on('peer', (peer) => this.#onSignalledPeer(peer));
-    this.#client.on('update', (update) => this.#onTrackerUpdate(update));
-    this.#client.on('warning', (error) =>
-      options.onError(new P2PError('tracker-warning', `tracker: ${error.message}`, { cause: error })),
-    );
-    this.#client.on('error', (error) =>
-      options.onError(new P2PError('tracker-error', `tracker: ${error.message}`, { cause: error })),
-    );
-    this.#client.start();
+    // A client that throws while starting (a broken runtime) is closed before the error goes on
+    // to the engine, which then stays on HTTP.
+    try {
+      this.#client.on('peer', (peer) => this.#onSignalledPeer(peer));
+      this.#client.on('update', (update) => this.#onTrackerUpdate(update));
+      this.#client.on('warning', (error) =>
+        options.onError(new P2PError('tracker-warning', `tracker: ${error.message}`, { cause: error })),
+      );
+      this.#client.on('error', (error) =>
+        options.onError(new P2PError('tracker-error', `tracker: ${error.message}`, { cause: error })),
+      );
+      this.#client.start();
+    } catch (error) {
+      try {
+        this.#client.destroy();
+      } catch {
+        // Closing what failed to start may fail too; the first error is the one reported.
+      }
+      throw error;
+    }
   }
 
   get peerCount(): number {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolveConfig } from '../../lib/api/config.ts';
 import { P2PError } from '../../lib/api/errors.ts';
-import { BeaconCounters } from '../../lib/engine/beacon-counters.ts';
 import { BeaconReporter, LIBRARY_VERSION, startBeacons } from '../../lib/engine/beacon-reporter.ts';
 import { Engine } from '../../lib/engine/engine.ts';
 import { PeerCDN } from '../../lib/peercdn.ts';
@@ -24,10 +23,15 @@ describe('viewer beacons (library side)', () => {
     engine.segmentLoaded({ source, swarmId, sequenceNumber, data: new ArrayBuffer(bytes), durationMs: 100, peerId: source === 'peer' ? 'p' : null, startSeconds: sequenceNumber * 2, peerBytes });
   const reporter = (settings: Record<string, unknown> = {}): BeaconReporter => {
     const config = resolveConfig({ beaconUrl: 'http://127.0.0.1:9/beacon', beaconIntervalSeconds: 3600, beaconRegion: 'eu-1', ...settings });
-    return new BeaconReporter('http://127.0.0.1:9/beacon', config, new BeaconCounters(engine.events, () => engine.stats(), () => nowMs), () => 0.123456789, (_url, body) => {
-      const beacon = parseBeacon(body);
-      assert.ok(!isBeaconProblem(beacon), `the tracker's validator refuses the library's beacon: ${JSON.stringify(beacon)} ${body}`);
-      sent.push(beacon);
+    return new BeaconReporter(config, engine.events, () => engine.stats(), {
+      random: () => 0.123456789,
+      nowMs: () => nowMs,
+      transport: (url, body) => {
+        assert.equal(url, 'http://127.0.0.1:9/beacon');
+        const beacon = parseBeacon(body);
+        assert.ok(!isBeaconProblem(beacon), `the tracker's validator refuses the library's beacon: ${JSON.stringify(beacon)} ${body}`);
+        sent.push(beacon);
+      },
     });
   };
   beforeEach(() => {
@@ -105,9 +109,10 @@ describe('viewer beacons (library side)', () => {
     chosen.destroy();
   });
 
-  it('sends the final beacon when a PeerCDN instance is destroyed, and validates the beacon settings', () => {
+  it('sends the final beacon when a PeerCDN instance is destroyed, needs startBeacons passed in, and validates the beacon settings', () => {
     const bodies: string[] = [];
-    const peercdn = new PeerCDN({ beaconUrl: 'http://127.0.0.1:9/beacon' }, { sendBeacon: (_url, body) => bodies.push(body) });
+    assert.throws(() => new PeerCDN({ beaconUrl: 'http://127.0.0.1:9/beacon' }), /"beaconUrl" needs startBeacons/);
+    const peercdn = new PeerCDN({ beaconUrl: 'http://127.0.0.1:9/beacon' }, { startBeacons, sendBeacon: (_url, body) => bodies.push(body) });
     peercdn.destroy();
     assert.equal(bodies.length, 1);
     assert.equal((parseBeacon(bodies[0] as string) as Beacon).final, true);
