@@ -2,8 +2,11 @@ import { P2PError } from './errors.ts';
 
 /** What a segment validator is told about a segment that came from a peer. */
 export interface SegmentInfo {
+  /** The segment's URL (what hls.js would have fetched). */
   readonly url: string;
+  /** The swarm (rendition) it belongs to. */
   readonly swarmId: string;
+  /** Its media sequence number. */
   readonly sequenceNumber: number;
 }
 

@@ -28,10 +28,9 @@ export interface BeaconDependencies {
 }
 
 const sendBeacon: BeaconTransport = (url, body) => {
-  // sendBeacon survives page unload; a text body is text/plain, so no CORS preflight either way.
-  if (globalThis.navigator?.sendBeacon?.(url, body) !== true) {
-    fetch(url, { method: 'POST', body, keepalive: true, mode: 'no-cors' }).catch(() => undefined);
-  }
+  // sendBeacon survives page unload; a text body is text/plain, so no CORS preflight either way
+  // (the tracker sends no CORS headers: the fetch resolves as an error after delivering, ignored).
+  if (globalThis.navigator?.sendBeacon?.(url, body) !== true) fetch(url, { method: 'POST', body, keepalive: true }).catch(() => undefined);
 };
 
 type Listen = 'addEventListener' | 'removeEventListener';
