@@ -1,8 +1,6 @@
-/** What peercdn reads from hls.js's instance: its `media` element, and events to join swarms early. */
+/** What the engine reads of the player: its media element (hls.js's `hls.media`), for the playhead. */
 export interface Playhead {
   readonly media: HTMLMediaElement | null;
-  on?(event: 'hlsLevelLoading', listener: (event: string, data: { url: string; level: number }) => void): void;
-  off?(event: 'hlsLevelLoading', listener: (event: string, data: { url: string; level: number }) => void): void;
 }
 
 /** Where playback is (known only after `attach(hls)`): how soon a segment plays, whether it started. */
