@@ -46,7 +46,9 @@ async function main(): Promise<void> {
   const tracker = await startTracker({ host: values.host, port: trackerPort });
   const page = new URL('/demo/index.html', origin.url);
   page.searchParams.set('tracker', tracker.url);
-  console.log(`peercdn demo\n  page:    ${page.href}\n  origin:  ${origin.url} (byte counts at ${origin.url}/counts)\n  tracker: ${tracker.url}\nOpen the page in several tabs; Ctrl-C stops.`);
+  const fleet = new URL('/demo/fleet.html', origin.url);
+  fleet.searchParams.set('stats', `${tracker.url.replace(/^ws/, 'http')}/stats.json`);
+  console.log(`peercdn demo\n  page:    ${page.href}\n  fleet:   ${fleet.href}\n  origin:  ${origin.url} (byte counts at ${origin.url}/counts)\n  tracker: ${tracker.url}\nOpen the page in several tabs; Ctrl-C stops.`);
   const stop = (): void => {
     void Promise.all([origin.close(), tracker.close()]).then(() => process.exit(0));
   };
