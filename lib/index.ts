@@ -8,3 +8,4 @@ export { DEFAULT_CONFIG, resolveConfig, type PeerCDNConfig, type SegmentInfo, ty
 export { P2PError, type P2PErrorCode } from './api/errors.ts';
 export type { PeerCDNEvents, PeerCDNStats, SegmentLoadedEvent, SegmentSource, PeerEvent, PeerClosedEvent, PeerBannedEvent, PeerInfo } from './api/events.ts';
 export { deriveSwarmId, wireIdToHex } from './shared/swarm-id.ts';
+export { startBeacons, type BeaconPlayhead, type BeaconTransport } from './engine/beacon-reporter.ts';

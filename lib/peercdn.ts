@@ -6,6 +6,8 @@ import type { PeerCDNEvents, PeerCDNStats, PeerInfo } from './api/events.ts';
 import { createFragmentLoaderClass } from './hls/fragment-loader.ts';
 import { swarmIdOfPlaylist } from './hls/fragment-swarm.ts';
 import type { TrackerClientFactory } from './swarm/tracker-client.ts';
+import type { BeaconReporter, BeaconTransport, startBeacons } from './engine/beacon-reporter.ts';
+import { P2PError } from './api/errors.ts';
 
 // hls.js's `Events.LEVEL_LOADING` by value: hls.js is only a type import here (a peer dependency
 // that the bundles do not contain).
@@ -41,6 +43,13 @@ export interface PeerCDNDependencies {
   readonly createTrackerClient?: TrackerClientFactory;
   /** Randomness in [0, 1) (the peer id); default Math.random. */
   readonly random?: () => number;
+  /**
+   * Fleet telemetry: pass `startBeacons` (exported by peercdn) to send beacons to `beaconUrl`.
+   * Bundles that do not import it carry none of its code.
+   */
+  readonly startBeacons?: typeof startBeacons;
+  /** How beacons are sent (default: navigator.sendBeacon, else fetch keepalive). */
+  readonly sendBeacon?: BeaconTransport;
 }
 
 /**
@@ -59,6 +68,7 @@ export class PeerCDN {
   readonly config: PeerCDNConfig;
   readonly #engine: Engine;
   readonly #fragmentLoader: FragmentLoaderConstructor;
+  readonly #beacons: BeaconReporter | null;
   #detach: (() => void) | null = null;
 
   constructor(config: Partial<PeerCDNConfig> = {}, dependencies: PeerCDNDependencies = {}) {
@@ -73,6 +83,14 @@ export class PeerCDN {
         typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection === 'function',
     });
     this.#fragmentLoader = createFragmentLoaderClass(this.#engine);
+    if (this.config.beaconUrl !== null && dependencies.startBeacons === undefined) {
+      throw new P2PError('config-invalid', 'peercdn config: "beaconUrl" needs startBeacons');
+    }
+    this.#beacons = dependencies.startBeacons?.(this.config, this.#engine.events, () => this.#engine.stats(), {
+      random: dependencies.random ?? Math.random,
+      nowMs: () => performance.now(),
+      transport: dependencies.sendBeacon,
+    }) ?? null;
   }
 
   /** The hls.js config to spread into `new Hls({...})`: a fragment loader that uses peers. */
@@ -87,11 +105,13 @@ export class PeerCDN {
   attach(hls: AttachableHls): this {
     this.#detach?.();
     this.#engine.setPlayhead(hls);
+    this.#beacons?.watch(hls);
     // Join a rendition's swarm as soon as hls.js asks for its playlist, so peers are connected
     // by the time the first segments are wanted.
     const onLevelLoading: LevelLoadingListener = (_event, data) => {
       const swarmId = swarmIdOfPlaylist(data.url, 'main', data.level, this.config.swarmId);
       this.#engine.joinSwarm(swarmId);
+      this.#beacons?.watch(hls); // the media element is usually attached by now
     };
     hls.on?.(LEVEL_LOADING, onLevelLoading);
     this.#detach = () => hls.off?.(LEVEL_LOADING, onLevelLoading);
@@ -129,6 +149,7 @@ export class PeerCDN {
   destroy(): void {
     this.#detach?.();
     this.#detach = null;
+    this.#beacons?.destroy(); // the final beacon, while the engine's counters are still there
     this.#engine.destroy();
   }
 }

@@ -28,6 +28,7 @@ export const SETTING_SOURCES: { readonly [K in keyof TrackerConfig]: SettingSour
   allowedInfoHashes: { flag: 'allowed-info-hashes', env: 'PEERCDN_TRACKER_ALLOWED_INFO_HASHES', kind: 'list', help: 'comma-separated info hashes (40 hex or 20-char ids) anyone may join' },
   swarmTokenSecret: { flag: null, env: 'PEERCDN_TRACKER_SWARM_TOKEN_SECRET', kind: 'string', help: 'HMAC secret (>= 16 chars): swarms not allowlisted need a signed token (environment or file only)' },
   maxConnectionsPerAddress: { flag: 'max-connections-per-address', env: 'PEERCDN_TRACKER_MAX_CONNECTIONS_PER_ADDRESS', kind: 'number', help: 'WebSockets per IP (IPv6: per /64), more get HTTP 429; 0 = no cap' },
+  trustedProxies: { flag: 'trusted-proxies', env: 'PEERCDN_TRACKER_TRUSTED_PROXIES', kind: 'list', help: 'comma-separated proxy addresses or CIDR blocks whose X-Forwarded-For names the client' },
   announceRatePerSecond: { flag: 'announce-rate', env: 'PEERCDN_TRACKER_ANNOUNCE_RATE_PER_SECOND', kind: 'number', help: 'sustained announces per second per socket; more get a failure' },
   announceBurst: { flag: 'announce-burst', env: 'PEERCDN_TRACKER_ANNOUNCE_BURST', kind: 'number', help: 'announces per socket allowed back to back' },
   newPeerProbationMs: { flag: 'new-peer-probation', env: 'PEERCDN_TRACKER_NEW_PEER_PROBATION_MS', kind: 'number', help: 'ms a new peer gets no offers while enough others can take them; 0 = off' },

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { OriginAllowlist, SwarmAccess } from './access.ts';
 import { AddressConnectionCap } from './address-cap.ts';
+import { ClientAddresses, type ClientAddressCounters } from './client-address.ts';
 import { resolveTrackerConfig, type TrackerConfig } from './config.ts';
 import { checkUpgrade, createConnectionCounters, writeRefusal, type ConnectionCounters, type ConnectionDropReason } from './connection-gate.ts';
 import { RedisSwarmCluster, type ClusterStats } from './cluster/redis-swarm-cluster.ts';
@@ -20,6 +21,8 @@ import { checkHandshake, handshakeResponse, writeHandshakeFailure } from './ws-h
 export interface TrackerServerStats extends TrackerStats, ConnectionCounters {
   /** Open WebSockets, including those that never announced. */
   readonly sockets: number;
+  /** Client addresses taken from X-Forwarded-For (trustedProxies). */
+  readonly proxied: ClientAddressCounters;
   /** What viewers' beacons report (fleet telemetry). */
   readonly fleet: FleetStats;
   /** Cluster mode only: this node, its Redis link and cluster-wide swarm sizes. */
@@ -72,6 +75,7 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
   const swarmAccess = new SwarmAccess({ ...config, nowUnixMs: dependencies.nowUnixMs ?? Date.now });
   const origins = new OriginAllowlist(config.allowedOrigins);
   const addressCap = new AddressConnectionCap(config.maxConnectionsPerAddress);
+  const clientAddresses = new ClientAddresses(config.trustedProxies);
   const counters = createConnectionCounters();
   // Cluster mode: swarms shared with other nodes through Redis (startup fails if Redis is not there).
   const cluster =
@@ -106,12 +110,13 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
   http.on('error', dependencies.onServerError ?? ((error) => logger.error('server error', { error })));
   // Open WebSockets (the heartbeat keeps its own set, in the order they opened).
   const connections = new Set<SocketConnection>();
-  const snapshot = (): TrackerMetricsSnapshot => ({ ...core.snapshot(), ...copyCounters(counters), sockets: connections.size });
+  const snapshot = (): TrackerMetricsSnapshot => ({ ...core.snapshot(), ...copyCounters(counters), sockets: connections.size, proxied: { ...clientAddresses.counters } });
   const fleet = createFleet(config, { nowMs, nowUnixMs: dependencies.nowUnixMs ?? Date.now, logger });
   const stats = (): TrackerServerStats => ({
     ...core.stats(),
     ...copyCounters(counters),
     sockets: connections.size,
+    proxied: { ...clientAddresses.counters },
     fleet: fleet.stats(),
     ...(cluster === null ? {} : { cluster: cluster.stats() }),
   });
@@ -151,7 +156,8 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
   }
 
   http.on('upgrade', (request: IncomingMessage, tcp: Duplex, head: Buffer) => {
-    const address = request.socket.remoteAddress ?? '';
+    // Behind a trusted proxy, the client's own address (per-address caps, logs).
+    const address = clientAddresses.resolve(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for']);
     const refusal = checkUpgrade(request, address, origins, addressCap);
     if (refusal !== null) {
       counters.rejectedConnections[refusal.reason] += 1;
