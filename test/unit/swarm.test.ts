@@ -101,7 +101,7 @@ describe('Swarm: connection cap and useless peers', () => {
     assert.equal(third.destroyed, false);
     assert.deepEqual(closed, ['peer-1']);
     assert.deepEqual(
-      swarm.peerInfos().map((info) => info.peerId),
+      swarm.peerInfos().map(([peerId]) => peerId),
       ['peer-2', 'peer-3'],
     );
     swarm.destroy();
