@@ -7,18 +7,18 @@ import { dts } from 'rollup-plugin-dts';
 import esbuild from 'rollup-plugin-esbuild';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const packageJson = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
-  dependencies: Record<string, string>;
-  peerDependencies: Record<string, string>;
-};
-const dependencies = [
-  ...Object.keys(packageJson.dependencies),
-  ...Object.keys(packageJson.peerDependencies),
-];
-// A dependency and its subpaths (e.g. `bittorrent-tracker/client`) stay imports in npm builds.
-const isDependency = (id: string): boolean =>
-  id.startsWith('node:') || dependencies.some((name) => id === name || id.startsWith(`${name}/`));
+const REPO = fileURLToPath(new URL('./', import.meta.url));
+// hls.js is the one import left in the browser bundles (a peer dependency); the tracker package
+// keeps its own runtime dependencies (and Node built-ins) as imports.
+const isHls = (id: string): boolean => id === 'hls.js' || id.startsWith('hls.js/');
+const TRACKER_DEPENDENCIES = Object.keys(
+  (JSON.parse(readFileSync(new URL('./tracker/package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> })
+    .dependencies,
+);
+const isTrackerDependency = (id: string): boolean =>
+  id.startsWith('node:') || TRACKER_DEPENDENCIES.some((name) => id === name || id.startsWith(`${name}/`));
 
 // node-resolve skips a package's `"browser": {"./file.js": false}` entries when the package
 // also has an `exports` map (bittorrent-tracker does): honour them here, or Node-only trackers
@@ -48,62 +48,88 @@ function browserFalseMappings(): Plugin {
   };
 }
 
-// The script-tag bundle drops the `debug` package (bittorrent-tracker's and simple-peer's
-// logging, off unless enabled) for a no-op: about 2 KB gzip of a 30 KB budget. npm users keep it.
-function silentDebug(): Plugin {
-  const ID = '\0silent-debug';
+// The browser dependencies' own dependencies that the bundles replace with small shims of
+// exactly what they use (lib/shims/: measured bytes and behaviour in bench/README.md and
+// test/unit/stream-shims.test.ts). bittorrent-tracker's and simple-peer's code stays as it is.
+const SHIMS: Record<string, string> = {
+  streamx: 'lib/shims/duplex.ts',
+  events: 'lib/shims/event-emitter.ts',
+  debug: 'lib/shims/debug.ts',
+  once: 'lib/shims/once.ts',
+  'queue-microtask': 'lib/shims/queue-microtask.ts',
+  'webrtc-polyfill': 'lib/shims/webrtc-globals.ts',
+  ws: 'lib/shims/websocket.ts',
+  'uint8-util': 'lib/shims/uint8.ts',
+};
+
+function shimAliases(): Plugin {
   return {
-    name: 'silent-debug',
-    resolveId: (source) => (source === 'debug' ? ID : null),
-    load: (id) =>
-      id === ID
-        ? 'const noop = () => {}; const debug = () => Object.assign(noop, { enabled: false, extend: debug }); export default debug;'
-        : null,
+    name: 'shim-aliases',
+    resolveId: (source) => (Object.hasOwn(SHIMS, source) ? join(REPO, SHIMS[source] as string) : null),
   };
 }
 
+// Everything the browser needs in one file, hls.js excepted: no polyfills or `define` needed in
+// the consumer's bundler (bittorrent-tracker reads `process.browser`).
+const minifiedBrowserPlugins = (): Plugin[] => [
+  replace({
+    preventAssignment: true,
+    values: { 'process.browser': 'true', 'process.env.NODE_ENV': '"production"' },
+  }),
+  browserFalseMappings(),
+  shimAliases(),
+  nodeResolve({ browser: true, preferBuiltins: false }),
+  commonjs(),
+  // ES2022 keeps class fields and #private members native (es2020 turned each into a WeakMap
+  // and helper calls: 1.8 KiB gzip). The library already needs Object.hasOwn (ES2022).
+  esbuild({ target: 'es2022', minify: true, legalComments: 'none' }),
+  // A second, slower minifier over the whole file: about 2 KiB gzip less than esbuild alone,
+  // which matters against the size budgets (bench/size-budget.json).
+  terser({ ecma: 2020, compress: { passes: 3, pure_getters: true, pure_funcs: ['debug', 'Debug', 'this._debug', 'self._debug'] }, format: { comments: false } }),
+];
+
 const config: RollupOptions[] = [
-  // ESM for `npm install` users: their bundler resolves our dependencies.
+  // The browser library, bundled once into two files with everything but hls.js:
+  // - dist/peercdn.mjs, ESM for `npm install` users, minified like the script tag (a consumer's
+  //   bundler gains little from re-minifying; the source map leads back to lib/);
+  // - dist/peercdn.umd.js for a plain <script> tag after hls.js's: global `PeerCDN`.
   {
     input: 'lib/index.ts',
-    external: isDependency,
-    plugins: [esbuild({ target: 'es2022' })],
-    output: { file: 'dist/peercdn.mjs', format: 'es', sourcemap: true },
-  },
-  // One file for a plain <script> tag after hls.js's: everything but hls.js, global `PeerCDN`.
-  {
-    input: 'lib/index.ts',
-    plugins: [
-      replace({
-        preventAssignment: true,
-        values: { 'process.browser': 'true', 'process.env.NODE_ENV': '"production"' },
-      }),
-      browserFalseMappings(),
-      silentDebug(),
-      nodeResolve({ browser: true, preferBuiltins: false }),
-      commonjs(),
-      // ES2022 keeps class fields and #private members native (es2020 turned each into a WeakMap
-      // and helper calls: 1.8 KiB gzip). The library already needs Object.hasOwn (ES2022).
-      esbuild({ target: 'es2022', minify: true, legalComments: 'none' }),
-      // A second, slower minifier over the whole file: about 2 KiB gzip less than esbuild alone,
-      // which matters against the script-tag budget (bench/size-budget.json).
-      terser({ ecma: 2020, compress: { passes: 3, pure_getters: true }, format: { comments: false } }),
+    external: isHls,
+    plugins: minifiedBrowserPlugins(),
+    output: [
+      { file: 'dist/peercdn.mjs', format: 'es', sourcemap: true },
+      { file: 'dist/peercdn.umd.js', format: 'umd', name: 'PeerCDN', exports: 'named', sourcemap: true, globals: { 'hls.js': 'Hls' } },
     ],
-    output: { file: 'dist/peercdn.umd.js', format: 'umd', name: 'PeerCDN', exports: 'named', sourcemap: true },
   },
-  // The tracker service for `npx peercdn-tracker`: Node ESM, dependencies stay imports.
+  // The tracker package (tracker/): `npx peercdn-tracker` and the site backend's imports.
   {
-    input: 'tracker/cli.ts',
-    external: isDependency,
+    input: { cli: 'tracker/cli.ts', index: 'tracker/index.ts' },
+    external: isTrackerDependency,
     plugins: [esbuild({ target: 'node20' })],
     // tracker/cli.ts starts with its own #! line, which Rollup keeps.
-    output: { file: 'dist/tracker/cli.js', format: 'es' },
+    output: { dir: 'tracker/dist', format: 'es', chunkFileNames: '[name].js' },
   },
-  // One bundled declaration file.
+  // The `peercdn` command (hash manifests, packaging) for `npx peercdn`: Node ESM, no runtime dependencies.
+  {
+    input: 'tracker/packaging/cli.ts',
+    external: (id: string) => id.startsWith('node:'),
+    plugins: [esbuild({ target: 'node20' })],
+    // tracker/packaging/cli.ts starts with its own #! line, which Rollup keeps.
+    output: { file: 'dist/cli/peercdn.js', format: 'es' },
+  },
+  // Bundled declaration files.
   {
     input: 'lib/index.ts',
+    external: isHls,
     plugins: [dts()],
     output: { file: 'dist/peercdn.d.ts', format: 'es' },
+  },
+  {
+    input: 'tracker/index.ts',
+    external: isTrackerDependency,
+    plugins: [dts()],
+    output: { file: 'tracker/dist/index.d.ts', format: 'es' },
   },
 ];
 

@@ -7,6 +7,7 @@ import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseRange } from './http-range.ts';
 import { liveSegmentAvailable, livePlaylist, parseVodPlaylist, type VodPlaylist } from './live-playlist.ts';
+import { liveHashManifest, segmentHashes, vodHashManifest } from './origin-hashes.ts';
 import { countKeyOf, OriginCounters, writeBody, type CountKey, type OriginByteCounts } from './origin-counters.ts';
 
 export type { OriginByteCounts } from './origin-counters.ts';
@@ -23,6 +24,10 @@ export interface OriginServerOptions {
   readonly staticRoutes?: Readonly<Record<string, string>>;
   /** Wall clock in ms; the live window advances with it. Default `Date.now`. */
   readonly nowMs?: () => number;
+  /** Serve `index.hashes.json` beside each media playlist (VOD and live); default true. */
+  readonly hashManifests?: boolean;
+  /** Live manifests leave out the newest this many segments (a manifest lagging the playlist); default 0. */
+  readonly hashManifestLagSegments?: number;
 }
 
 /** A running origin. */
@@ -41,6 +46,8 @@ interface Rendition {
   readonly playlist: VodPlaylist;
   readonly segments: readonly Buffer[];
   readonly segmentsByName: ReadonlyMap<string, Buffer>;
+  readonly fileNames: readonly string[];
+  readonly hashes: readonly string[];
 }
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
@@ -68,7 +75,8 @@ function loadSample(sampleDir: string): { master: string; renditions: Map<string
     const files = [...playlistText.matchAll(/^(seg_\d+\.ts)$/gm)].map((m) => m[1] as string);
     const segments = files.map((file) => readFileSync(join(dir, file)));
     const segmentsByName = new Map(files.map((file, i) => [file, segments[i] as Buffer]));
-    renditions.set(name, { playlistText, playlist: parseVodPlaylist(playlistText), segments, segmentsByName });
+    const hashes = segmentHashes(segments);
+    renditions.set(name, { playlistText, playlist: parseVodPlaylist(playlistText), segments, segmentsByName, fileNames: files, hashes });
   }
   return { master, renditions };
 }
@@ -133,7 +141,7 @@ export async function startOriginServer(options: OriginServerOptions = {}): Prom
   };
 
   const serveMedia = (req: IncomingMessage, res: ServerResponse, path: string): boolean => {
-    const match = /^\/(vod|live)\/(?:master\.m3u8|([^/]+)\/(index\.m3u8|seg_(\d+)\.ts))$/.exec(path);
+    const match = /^\/(vod|live)\/(?:master\.m3u8|([^/]+)\/(index\.m3u8|index\.hashes\.json|seg_(\d+)\.ts))$/.exec(path);
     if (match === null) return false;
     const [, mode, name, file, sequenceText] = match;
     if (name === undefined) {
@@ -146,6 +154,15 @@ export async function startOriginServer(options: OriginServerOptions = {}): Prom
     if (file === 'index.m3u8') {
       const text = mode === 'vod' ? rendition.playlistText : livePlaylist(rendition.playlist, elapsedMs, windowSegments);
       send(req, res, text, PLAYLIST_TYPE, 'playlist');
+      return true;
+    }
+    if (file === 'index.hashes.json') {
+      if (options.hashManifests === false) return false;
+      const text =
+        mode === 'vod'
+          ? vodHashManifest(rendition.fileNames, rendition.hashes)
+          : liveHashManifest(rendition.playlist, rendition.hashes, elapsedMs, windowSegments, options.hashManifestLagSegments ?? 0);
+      send(req, res, text, 'application/json', 'playlist');
       return true;
     }
     let segment: Buffer | undefined;

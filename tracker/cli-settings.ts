@@ -31,6 +31,9 @@ export const SETTING_SOURCES: { readonly [K in keyof TrackerConfig]: SettingSour
   announceRatePerSecond: { flag: 'announce-rate', env: 'PEERCDN_TRACKER_ANNOUNCE_RATE_PER_SECOND', kind: 'number', help: 'sustained announces per second per socket; more get a failure' },
   announceBurst: { flag: 'announce-burst', env: 'PEERCDN_TRACKER_ANNOUNCE_BURST', kind: 'number', help: 'announces per socket allowed back to back' },
   logLevel: { flag: 'log-level', env: 'PEERCDN_TRACKER_LOG_LEVEL', kind: 'string', help: 'off, error, warn, info or debug (JSON lines on stdout)' },
+  beaconRatePerSecond: { flag: 'beacon-rate', env: 'PEERCDN_TRACKER_BEACON_RATE_PER_SECOND', kind: 'number', help: 'sustained POST /beacon per second per address (IPv6: /64); more get 429; 0 = no limit' },
+  beaconBurst: { flag: 'beacon-burst', env: 'PEERCDN_TRACKER_BEACON_BURST', kind: 'number', help: 'beacons per address allowed back to back' },
+  fleetTopSwarms: { flag: 'fleet-top-swarms', env: 'PEERCDN_TRACKER_FLEET_TOP_SWARMS', kind: 'number', help: 'swarms with fleet metrics of their own (most viewers); the rest as swarm="other"' },
 };
 
 /** The `parseArgs` options of every setting's flag (all read as strings). */

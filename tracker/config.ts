@@ -38,6 +38,12 @@ export interface TrackerConfig {
   readonly announceBurst: number;
   /** Structured log lines at or above this level go to stdout; `off` silences them. */
   readonly logLevel: LogLevel;
+  /** Sustained beacons (`POST /beacon`) per second from one address (IPv6: per /64); 0 means no limit. */
+  readonly beaconRatePerSecond: number;
+  /** Beacons one address may send back to back before the rate applies. */
+  readonly beaconBurst: number;
+  /** Swarms with fleet series of their own (most viewers first); the rest are summed as `other`. */
+  readonly fleetTopSwarms: number;
 }
 
 export const DEFAULT_TRACKER_CONFIG: TrackerConfig = Object.freeze({
@@ -60,6 +66,10 @@ export const DEFAULT_TRACKER_CONFIG: TrackerConfig = Object.freeze({
   announceRatePerSecond: 1,
   announceBurst: 20,
   logLevel: 'info',
+  // Viewers behind one NAT share an address: 20/s is 600 viewers beaconing every 30 s.
+  beaconRatePerSecond: 20,
+  beaconBurst: 100,
+  fleetTopSwarms: 20,
 });
 
 const integerIn =
@@ -103,6 +113,9 @@ const CHECKS: { readonly [K in keyof TrackerConfig]: (value: unknown) => string 
   announceRatePerSecond: numberIn(0.001, 10_000),
   announceBurst: integerIn(1, 10_000),
   logLevel: (value) => (LOG_LEVELS.includes(value as LogLevel) ? null : `must be one of ${LOG_LEVELS.join(', ')}`),
+  beaconRatePerSecond: numberIn(0, 100_000),
+  beaconBurst: integerIn(1, 100_000),
+  fleetTopSwarms: integerIn(1, 1000),
 };
 
 /** Thrown for a bad setting; the message names the key. */

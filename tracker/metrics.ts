@@ -33,8 +33,11 @@ function getProcessRegistry(): Registry {
   return processRegistry;
 }
 
-/** A private registry (never prom-client's global one) whose series read `read()` once per scrape. */
-export function createTrackerMetrics(read: () => TrackerMetricsSnapshot): TrackerMetrics {
+/**
+ * A private registry (never prom-client's global one) whose series read `read()` once per scrape;
+ * `extraText` adds series written elsewhere (the fleet's) in exposition format.
+ */
+export function createTrackerMetrics(read: () => TrackerMetricsSnapshot, extraText: () => string = () => ''): TrackerMetrics {
   const registry = new Registry();
   let current: TrackerMetricsSnapshot = read();
   const gauge = (name: string, help: string, value: (s: TrackerMetricsSnapshot) => number): void => {
@@ -95,7 +98,7 @@ export function createTrackerMetrics(read: () => TrackerMetricsSnapshot): Tracke
     contentType: registry.contentType,
     render: async () => {
       current = read();
-      return (await registry.metrics()) + (await processMetrics.metrics());
+      return (await registry.metrics()) + extraText() + (await processMetrics.metrics());
     },
   };
 }

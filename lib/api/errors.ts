@@ -8,6 +8,7 @@ export type P2PErrorCode =
   | 'peer-protocol'
   | 'segment-corrupt'
   | 'listener-error'
+  | 'p2p-unavailable'
   | 'destroyed';
 
 /** The one error class of peercdn: a code, a message and the cause. */

@@ -23,11 +23,17 @@ export interface PeerClosedEvent extends PeerEvent {
   readonly error: P2PError | null;
 }
 
+/** A peer banned for the rest of the session (it sent a bad segment); its id is refused from then on. */
+export interface PeerBannedEvent extends PeerEvent {
+  readonly reason: string;
+}
+
 /** Every event a PeerCDN instance emits, by name. */
 export interface PeerCDNEvents {
   'segment-loaded': SegmentLoadedEvent;
   'peer-connected': PeerEvent;
   'peer-closed': PeerClosedEvent;
+  'peer-banned': PeerBannedEvent;
   /** A peer or tracker failure; playback continues over HTTP. */
   error: P2PError;
 }

@@ -10,6 +10,7 @@ import { summarizePeers } from './peer-summary.ts';
 import { SegmentCache, type CachedSegment } from './segment-cache.ts';
 import { createPeerId } from '../shared/swarm-id.ts';
 import { decideSource, type SourceDecision } from '../policy/source-decision.ts';
+import { PeerRecords } from '../swarm/peer-records.ts';
 import { Swarm } from '../swarm/swarm.ts';
 import type { TrackerClientFactory } from '../swarm/tracker-client.ts';
 import { TypedEmitter } from '../api/typed-emitter.ts';
@@ -73,6 +74,8 @@ export class Engine {
   readonly #dependencies: EngineDependencies;
   readonly #cache: SegmentCache;
   readonly #swarms = new Map<string, Swarm>();
+  // Per-session records of remote peers (bans, strikes), shared by every swarm.
+  readonly #peerRecords: PeerRecords;
   readonly #availabilityWaiters = new Map<string, Set<() => void>>();
   #playhead: Playhead | null = null;
   #startupStartSeconds: number | null = null;
@@ -92,11 +95,15 @@ export class Engine {
     peerFallbacks: 0,
   };
   #destroyed = false;
+  // Set when something in the peer-to-peer path threw (a missing or broken runtime API): from
+  // then on everything comes over HTTP.
+  #p2pFailure: P2PError | null = null;
 
   constructor(config: PeerCDNConfig, dependencies: EngineDependencies) {
     this.config = config;
     this.#dependencies = dependencies;
     this.peerId = createPeerId(dependencies.random);
+    this.#peerRecords = new PeerRecords(dependencies.nowMs);
     this.uploading =
       config.uploadEnabled === 'auto' ? !onCellularOrSaveData(globalThis.navigator) : config.uploadEnabled;
     this.#uploadPacer =
@@ -121,7 +128,12 @@ export class Engine {
   }
 
   get p2pEnabled(): boolean {
-    return !this.#destroyed && this.config.trackerUrls.length > 0 && this.#dependencies.webRtcAvailable !== false;
+    return (
+      !this.#destroyed &&
+      this.#p2pFailure === null &&
+      this.config.trackerUrls.length > 0 &&
+      this.#dependencies.webRtcAvailable !== false
+    );
   }
 
   cached(swarmId: string, sequenceNumber: number): CachedSegment | undefined {
@@ -130,8 +142,8 @@ export class Engine {
 
   /** Where to get a segment that is not cached (see `decideSource`). */
   decide(swarmId: string, sequenceNumber: number, secondsUntilNeeded: number | null): SourceDecision {
-    if (!this.p2pEnabled) return { kind: 'http' };
-    const swarm = this.#swarm(swarmId);
+    const swarm = this.p2pEnabled ? this.#swarm(swarmId) : null;
+    if (swarm === null) return { kind: 'http' };
     return decideSource(this.peerId, sequenceNumber, swarm.views(sequenceNumber), {
       secondsUntilNeeded,
       httpWindowSeconds: this.config.httpWindowSeconds,
@@ -204,6 +216,25 @@ export class Engine {
     if (this.p2pEnabled) this.#swarm(swarmId);
   }
 
+  /**
+   * Something in the peer-to-peer path threw: report it once as an `error` event (code
+   * `p2p-unavailable`), close every swarm and serve everything over HTTP from now on.
+   */
+  disableP2P(cause: unknown): void {
+    if (this.#destroyed || this.#p2pFailure !== null) return;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    this.#p2pFailure = new P2PError('p2p-unavailable', `peer-to-peer disabled, HTTP only: ${message}`, { cause });
+    for (const swarm of this.#swarms.values()) {
+      try {
+        swarm.destroy();
+      } catch {
+        // Already failing: what matters is that nothing of it is used again.
+      }
+    }
+    this.#swarms.clear();
+    this.events.emit('error', this.#p2pFailure);
+  }
+
   /** Record a segment handed to hls.js, keep it for peers and tell them. */
   segmentLoaded(load: SegmentLoad): void {
     const { source, swarmId, sequenceNumber, data, durationMs, peerId, peerBytes = 0, startSeconds } = load;
@@ -262,9 +293,20 @@ export class Engine {
     }
   }
 
-  /** Disconnect a peer that misbehaved (it sent a corrupt segment). */
-  dropPeer(swarmId: string, peerId: string, error: P2PError): void {
-    this.#swarms.get(swarmId)?.link(peerId)?.fail(error);
+  /**
+   * Ban a peer that sent a bad segment for the rest of the session: its connections in every
+   * swarm close, and the swarms refuse the id when it comes back.
+   */
+  banPeer(swarmId: string, peerId: string, error: P2PError): void {
+    if (this.#destroyed) return;
+    const isNew = this.#peerRecords.ban(peerId, error.message);
+    for (const swarm of this.#swarms.values()) swarm.ban(peerId, error);
+    if (isNew) this.events.emit('peer-banned', { swarmId, peerId, reason: error.message });
+  }
+
+  /** Whether a peer id is banned for this session. */
+  isBanned(peerId: string): boolean {
+    return this.#peerRecords.isBanned(peerId);
   }
 
   peerFallback(error: P2PError): void {
@@ -293,17 +335,30 @@ export class Engine {
     this.#destroyed = true;
     for (const swarm of this.#swarms.values()) swarm.destroy();
     this.#swarms.clear();
+    this.#peerRecords.clear();
     this.#cache.clear();
     this.#availabilityWaiters.clear();
     this.#playhead = null;
     this.events.removeAllListeners();
   }
 
-  #swarm(swarmId: string): Swarm {
+  // The swarm of `swarmId`, joined on first use; null when joining threw (P2P is then disabled).
+  #swarm(swarmId: string): Swarm | null {
     const existing = this.#swarms.get(swarmId);
     if (existing !== undefined) return existing;
+    try {
+      const swarm = this.#newSwarm(swarmId);
+      this.#swarms.set(swarmId, swarm);
+      return swarm;
+    } catch (error) {
+      this.disableP2P(error);
+      return null;
+    }
+  }
+
+  #newSwarm(swarmId: string): Swarm {
     const { config } = this;
-    const swarm = new Swarm({
+    return new Swarm({
       swarmId,
       peerId: this.peerId,
       trackerUrls: config.trackerUrls,
@@ -312,6 +367,7 @@ export class Engine {
       offersPerAnnounce: config.offersPerAnnounce,
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       createTrackerClient: this.#dependencies.createTrackerClient,
+      peerRecords: this.#peerRecords,
       heldSequenceNumbers: () => (this.uploading ? this.#cache.sequenceNumbers(swarmId) : []),
       getSegment: (sequenceNumber) =>
         this.uploading ? this.#cache.get(swarmId, sequenceNumber)?.data : undefined,
@@ -331,8 +387,6 @@ export class Engine {
       },
       onError: (error) => this.events.emit('error', error),
     });
-    this.#swarms.set(swarmId, swarm);
-    return swarm;
   }
 
   #httpDeliveryMs(): number | null {

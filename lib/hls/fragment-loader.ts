@@ -61,8 +61,16 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
         this.#loadHttp(context, config, callbacks, null);
         return;
       }
-      engine.joinSwarm(swarmId);
-      const cached = engine.cached(swarmId, sequenceNumber);
+      // Anything that throws in the peer path (a missing or broken runtime API) ends as an `error`
+      // event and this segment over HTTP, never as an exception hls.js sees.
+      let cached: ReturnType<typeof engine.cached>;
+      try {
+        engine.joinSwarm(swarmId);
+        cached = engine.cached(swarmId, sequenceNumber);
+      } catch (error) {
+        this.#peerPathFailed(error, context, config, callbacks);
+        return;
+      }
       if (cached !== undefined) {
         // hls.js transfers the buffer to its transmux worker (detaching it): hand it a copy.
         this.#succeed(cached.data.slice(0), reportCacheHit(cached.downloadMs, performance.now()));
@@ -70,7 +78,21 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
         return;
       }
       this.#loadStartedMs = performance.now();
-      this.#choose(context, config, callbacks, swarmId, sequenceNumber);
+      this.#chooseOrFallBack(context, config, callbacks, swarmId, sequenceNumber);
+    }
+
+    #chooseOrFallBack(
+      context: FragmentLoaderContext,
+      config: LoaderConfiguration,
+      callbacks: FragmentCallbacks,
+      swarmId: string,
+      sequenceNumber: number,
+    ): void {
+      try {
+        this.#choose(context, config, callbacks, swarmId, sequenceNumber);
+      } catch (error) {
+        this.#peerPathFailed(error, context, config, callbacks);
+      }
     }
 
     // Decide between peer, waiting for a peer, and HTTP; called again whenever peers' availability
@@ -89,7 +111,7 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
       if (decision.kind === 'peer' && this.#loadFromPeer(context, config, callbacks, swarmId, sequenceNumber, decision.peerId)) {
         return;
       }
-      const retry = (): void => this.#choose(context, config, callbacks, swarmId, sequenceNumber);
+      const retry = (): void => this.#chooseOrFallBack(context, config, callbacks, swarmId, sequenceNumber);
       if (decision.kind === 'prefetch-wait' && secondsUntilNeeded !== null) {
         // Decide again when a peer's availability changes or when the segment enters the HTTP window.
         const untilWindowMs = (secondsUntilNeeded - engine.config.httpWindowSeconds) * 1000;
@@ -120,6 +142,18 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
       }
       engine.announceLoading(swarmId, sequenceNumber);
       this.#loadHttp(context, config, callbacks, swarmId);
+    }
+
+    // The peer path threw: P2P is off for this instance, and this segment comes over HTTP. Once
+    // the HTTP load has started, an exception is hls.js's own loader's and goes on to hls.js.
+    #peerPathFailed(error: unknown, context: FragmentLoaderContext, config: LoaderConfiguration, callbacks: FragmentCallbacks): void {
+      if (this.#http !== null) throw error;
+      engine.disableP2P(error);
+      if (this.#finished) return;
+      this.#stopWaiting();
+      this.#peerDownload?.cancel();
+      this.#peerDownload = null;
+      this.#loadHttp(context, config, callbacks, null);
     }
 
     #stopWaiting(): void {
@@ -258,7 +292,7 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
       return true;
     }
 
-    // Drop the peer that sent a corrupt segment and load the whole segment over HTTP.
+    // Ban the peer that sent a corrupt segment and load the whole segment over HTTP.
     #rejectPeerSegment(
       context: FragmentLoaderContext,
       config: LoaderConfiguration,
@@ -269,7 +303,7 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
     ): void {
       const sequenceNumber = context.frag.sn as number;
       const error = new P2PError('segment-corrupt', `peer ${peerId} sent segment ${sequenceNumber} corrupt (${problem}); it is dropped and the segment comes over HTTP`);
-      engine.dropPeer(swarmId, peerId, error);
+      engine.banPeer(swarmId, peerId, error);
       engine.peerFallback(error);
       engine.announceLoading(swarmId, sequenceNumber);
       this.#loadHttp(context, config, callbacks, swarmId);

@@ -1,4 +1,5 @@
-// Cheap structural checks of a segment received from a peer (the origin is trusted; peers are not).
+// Cheap structural checks of a segment received from a peer (the origin is trusted; peers are not):
+// MPEG-TS packets and fMP4 boxes. Pure functions of the bytes.
 
 /** MPEG-TS: fixed 188-byte packets, each starting with the sync byte 0x47 (ISO/IEC 13818-1). */
 export const TS_PACKET_BYTES = 188;
@@ -19,6 +20,77 @@ export function mpegTsProblem(bytes: Uint8Array): string | null {
   }
   for (let offset = 0; offset < bytes.byteLength; offset += TS_PACKET_BYTES) {
     if (bytes[offset] !== TS_SYNC_BYTE) return `packet at byte ${offset} has no sync byte`;
+  }
+  return null;
+}
+
+// The transport_error_indicator bit (ISO/IEC 13818-1 §2.4.3.2): set only by a demodulator that
+// found an uncorrectable error; a packager never sets it, so a set bit means damaged bytes.
+const TS_TRANSPORT_ERROR_BIT = 0x80;
+
+/** Whether bytes start like an ISO BMFF (fMP4/CMAF) media segment: a known first box. */
+export function looksLikeFmp4(bytes: Uint8Array): boolean {
+  return bytes.byteLength >= 8 && FMP4_FIRST_BOXES.has(boxType(bytes, 0));
+}
+
+const FMP4_FIRST_BOXES = new Set(['styp', 'sidx', 'moof', 'emsg', 'prft', 'ftyp']);
+
+const boxType = (bytes: Uint8Array, offset: number): string =>
+  String.fromCharCode(bytes[offset + 4] ?? 0, bytes[offset + 5] ?? 0, bytes[offset + 6] ?? 0, bytes[offset + 7] ?? 0);
+
+/**
+ * What is wrong with an fMP4 media segment (ISO/IEC 14496-12), or null: top-level boxes whose
+ * sizes do not add up to the length exactly, a type that is not four printable characters, or no
+ * `moof` followed by an `mdat` (truncation, bytes from another file, random bytes).
+ */
+export function fmp4Problem(bytes: Uint8Array): string | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = 0;
+  let sawMoof = false;
+  let sawMdatAfterMoof = false;
+  while (offset < bytes.byteLength) {
+    if (bytes.byteLength - offset < 8) return `${bytes.byteLength - offset} stray bytes at ${offset}`;
+    let size = view.getUint32(offset);
+    const type = boxType(bytes, offset);
+    if (!/^[\x20-\x7e]{4}$/.test(type)) return `box at byte ${offset} has no printable type`;
+    if (size === 1) {
+      if (bytes.byteLength - offset < 16) return `box ${type} at byte ${offset} is cut short`;
+      size = Number(view.getBigUint64(offset + 8));
+    } else if (size === 0) {
+      size = bytes.byteLength - offset;
+    }
+    if (size < 8 || offset + size > bytes.byteLength) return `box ${type} at byte ${offset} claims ${size} bytes`;
+    if (type === 'moof') sawMoof = true;
+    if (type === 'mdat' && sawMoof) sawMdatAfterMoof = true;
+    offset += size;
+  }
+  return sawMdatAfterMoof ? null : 'no moof box followed by an mdat box';
+}
+
+/** The container formats the structural check knows. */
+export type SegmentFormat = 'mpegts' | 'fmp4';
+
+/** The format a segment's first bytes claim, or null for neither. */
+export function formatOf(bytes: Uint8Array): SegmentFormat | null {
+  if (bytes.byteLength > 0 && bytes[0] === TS_SYNC_BYTE) return 'mpegts';
+  return looksLikeFmp4(bytes) ? 'fmp4' : null;
+}
+
+/**
+ * Structural check of a segment from a peer, from the very first segment: it must be a
+ * well-formed MPEG-TS or fMP4 segment, and of the stream's format when that is known (learnt from
+ * HTTP segments). Catches random bytes, truncation and damage to the container; not a damaged
+ * payload inside well-formed packets (hash manifests, or hls.js's own parsing, catch that).
+ */
+export function segmentStructureProblem(bytes: Uint8Array, knownFormat: SegmentFormat | null): string | null {
+  const format = formatOf(bytes);
+  if (format === null) return 'neither an MPEG-TS nor an fMP4 segment';
+  if (knownFormat !== null && format !== knownFormat) return `an ${format} segment in an ${knownFormat} stream`;
+  if (format === 'fmp4') return fmp4Problem(bytes);
+  const problem = mpegTsProblem(bytes);
+  if (problem !== null) return problem;
+  for (let offset = 0; offset < bytes.byteLength; offset += TS_PACKET_BYTES) {
+    if (((bytes[offset + 1] ?? 0) & TS_TRANSPORT_ERROR_BIT) !== 0) return `packet at byte ${offset} is marked as damaged`;
   }
   return null;
 }

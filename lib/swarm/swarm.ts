@@ -5,6 +5,7 @@ import type { UploadPacer } from '../peer/peer-uploads.ts';
 import { wireIdToHex } from '../shared/swarm-id.ts';
 import type { PeerSwarmInfo } from '../api/events.ts';
 import type { PeerView } from '../policy/source-decision.ts';
+import type { PeerRecords } from './peer-records.ts';
 import type { SignalledPeer, TrackerClient, TrackerClientFactory, TrackerUpdate } from './tracker-client.ts';
 
 /** What a swarm needs from the engine. */
@@ -17,6 +18,8 @@ export interface SwarmOptions {
   readonly offersPerAnnounce: number;
   readonly connectTimeoutMs: number;
   readonly createTrackerClient: TrackerClientFactory;
+  /** The session's records of remote peers: a banned peer id is refused whenever it connects. */
+  readonly peerRecords: PeerRecords;
   /** Segments of this swarm held locally and allowed to be uploaded. */
   readonly heldSequenceNumbers: () => readonly number[];
   readonly getSegment: (sequenceNumber: number) => ArrayBuffer | undefined;
@@ -63,15 +66,26 @@ export class Swarm {
         return { numwant: Math.min(options.offersPerAnnounce, wanted), uploaded, downloaded, left: 1 };
       },
     });
-    this.#client.on('peer', (peer) => this.#onSignalledPeer(peer));
-    this.#client.on('update', (update) => this.#onTrackerUpdate(update));
-    this.#client.on('warning', (error) =>
-      options.onError(new P2PError('tracker-warning', `tracker: ${error.message}`, { cause: error })),
-    );
-    this.#client.on('error', (error) =>
-      options.onError(new P2PError('tracker-error', `tracker: ${error.message}`, { cause: error })),
-    );
-    this.#client.start();
+    // A client that throws while starting (a broken runtime) is closed before the error goes on
+    // to the engine, which then stays on HTTP.
+    try {
+      this.#client.on('peer', (peer) => this.#onSignalledPeer(peer));
+      this.#client.on('update', (update) => this.#onTrackerUpdate(update));
+      this.#client.on('warning', (error) =>
+        options.onError(new P2PError('tracker-warning', `tracker: ${error.message}`, { cause: error })),
+      );
+      this.#client.on('error', (error) =>
+        options.onError(new P2PError('tracker-error', `tracker: ${error.message}`, { cause: error })),
+      );
+      this.#client.start();
+    } catch (error) {
+      try {
+        this.#client.destroy();
+      } catch {
+        // Closing what failed to start may fail too; the first error is the one reported.
+      }
+      throw error;
+    }
   }
 
   get peerCount(): number {
@@ -103,6 +117,12 @@ export class Swarm {
 
   link(peerId: string): PeerLink | undefined {
     return this.#links.get(peerId);
+  }
+
+  /** Ban a peer for the session and close its connection; it is refused if it comes back. */
+  ban(peerId: string, error: P2PError): void {
+    this.#options.peerRecords.ban(peerId, error.message);
+    this.#links.get(peerId)?.fail(error);
   }
 
   announceLoading(sequenceNumber: number): void {
@@ -143,7 +163,8 @@ export class Swarm {
   }
 
   #onSignalledPeer(peer: SignalledPeer): void {
-    if (this.#destroyed) {
+    // The tracker tells the remote id before the connection exists: refuse a banned one at once.
+    if (this.#destroyed || this.#options.peerRecords.isBanned(hexToText(peer.id ?? ''))) {
       destroyQuietly(peer);
       return;
     }
@@ -178,7 +199,8 @@ export class Swarm {
 
   #onConnected(peer: SignalledPeer): void {
     const remotePeerId = hexToText(peer.id ?? '');
-    if (this.#destroyed || remotePeerId === '' || this.#links.has(remotePeerId)) {
+    const banned = this.#options.peerRecords.isBanned(remotePeerId);
+    if (this.#destroyed || remotePeerId === '' || banned || this.#links.has(remotePeerId)) {
       // Both viewers may offer to each other at once; one connection per pair is enough.
       destroyQuietly(peer);
       return;

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
+import { parseHashManifest } from '../../lib/shared/hash-manifest.ts';
+import { createHash } from 'node:crypto';
 
 const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
 const PAGES = fileURLToPath(new URL('../browser/pages/', import.meta.url));
@@ -222,6 +224,39 @@ describe('origin server', () => {
       await response.arrayBuffer();
     }
     assert.equal((await get('/live/180p/seg_20.ts')).status, 200);
+  });
+
+  it('serves hash manifests beside the VOD and live playlists, matching the bytes it serves', async () => {
+    const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+    const manifestOf = async (path: string) => {
+      const response = await get(path);
+      assert.equal(response.status, 200, path);
+      const parsed = parseHashManifest(await response.text());
+      assert.ok(parsed.ok, parsed.ok ? '' : parsed.reason);
+      return parsed.manifest.renditions[0]!;
+    };
+    const vod = await manifestOf('/vod/240p/index.hashes.json');
+    assert.equal(vod.live, false);
+    assert.equal(vod.segments.length, 30);
+    assert.deepEqual(vod.segments[7], { uri: 'seg_007.ts', sha256: sha256(fixture('240p/seg_007.ts')) });
+    clockMs += 64_000; // the window is [32, 38); the origin serves from 20
+    const live = await manifestOf('/live/180p/index.hashes.json');
+    assert.equal(live.live, true);
+    assert.deepEqual(live.segments.map((s) => s.uri), Array.from({ length: 18 }, (_, i) => `seg_${20 + i}.ts`));
+    for (const entry of live.segments) assert.equal(entry.sha256, sha256(await bytesOf(`/live/180p/${entry.uri}`)), entry.uri);
+  });
+
+  it('serves no manifests when told not to, and live manifests that lag when told to', async () => {
+    const without = await startOriginServer({ hashManifests: false });
+    const lagging = await startOriginServer({ hashManifestLagSegments: 2, nowMs: () => clockMs });
+    try {
+      assert.equal((await fetch(`${without.url}/vod/180p/index.hashes.json`)).status, 404);
+      const text = await (await fetch(`${lagging.url}/live/180p/index.hashes.json`)).text();
+      const parsed = parseHashManifest(text);
+      assert.deepEqual(parsed.ok && parsed.manifest.renditions[0]!.segments.map((s) => s.uri), ['seg_0.ts', 'seg_1.ts', 'seg_2.ts', 'seg_3.ts']);
+    } finally {
+      await Promise.all([without.close(), lagging.close()]);
+    }
   });
 
   it('closes with keep-alive connections open, and close() can be called twice', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { looksLikeMpegTs, mpegTsProblem, TS_PACKET_BYTES } from '../../lib/policy/segment-check.ts';
+import { fmp4Problem, formatOf, looksLikeMpegTs, mpegTsProblem, segmentStructureProblem, TS_PACKET_BYTES } from '../../lib/policy/segment-check.ts';
 
 const segment = (): Uint8Array =>
   new Uint8Array(readFileSync(fileURLToPath(new URL('../../fixtures/sample/180p/seg_000.ts', import.meta.url))));
@@ -29,5 +29,56 @@ describe('segment checks for what peers send', () => {
     assert.equal(looksLikeMpegTs(new TextEncoder().encode('....ftypisom'.padEnd(188 * 2, ' '))), false);
     assert.equal(looksLikeMpegTs(new Uint8Array(0)), false);
     assert.equal(looksLikeMpegTs(segment().subarray(0, 100)), false);
+  });
+});
+
+/** An ISO BMFF box: 32-bit size, four-character type, payload. */
+function box(type: string, payload: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const out = new Uint8Array(8 + payload.byteLength);
+  new DataView(out.buffer).setUint32(0, out.byteLength);
+  out.set(new TextEncoder().encode(type), 4);
+  out.set(payload, 8);
+  return out;
+}
+const concat = (...parts: Uint8Array[]): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
+  return out;
+};
+const fmp4Segment = (): Uint8Array => concat(box('styp', new Uint8Array(8)), box('moof', box('mfhd', new Uint8Array(8))), box('mdat', new Uint8Array(1000).fill(7)));
+
+describe('structural checks from the first segment (no HTTP segment needed)', () => {
+  it('passes well-formed MPEG-TS and fMP4 segments and tells their formats apart', () => {
+    assert.equal(segmentStructureProblem(segment(), null), null);
+    assert.equal(segmentStructureProblem(fmp4Segment(), null), null);
+    assert.equal(formatOf(segment()), 'mpegts');
+    assert.equal(formatOf(fmp4Segment()), 'fmp4');
+  });
+
+  it('rejects random bytes, a segment of the other format, and damage flagged in a TS packet header', () => {
+    const random = new Uint8Array(188 * 20).map((_, i) => (i * 7919 + 13) % 251);
+    random[0] = 0x12;
+    assert.equal(segmentStructureProblem(random, null), 'neither an MPEG-TS nor an fMP4 segment');
+    assert.equal(segmentStructureProblem(fmp4Segment(), 'mpegts'), 'an fmp4 segment in an mpegts stream');
+    const damaged = segment();
+    damaged[188 * 3 + 1] = (damaged[188 * 3 + 1] ?? 0) | 0x80;
+    assert.equal(segmentStructureProblem(damaged, 'mpegts'), `packet at byte ${188 * 3} is marked as damaged`);
+  });
+
+  it('rejects an fMP4 segment cut short, with a box size that lies, or without moof then mdat', () => {
+    const whole = fmp4Segment();
+    assert.match(fmp4Problem(whole.subarray(0, whole.byteLength - 10)) ?? '', /box mdat at byte \d+ claims 1008 bytes/);
+    const lying = whole.slice(0);
+    new DataView(lying.buffer).setUint32(0, 4);
+    assert.match(fmp4Problem(lying) ?? '', /box styp at byte 0 claims 4 bytes/);
+    assert.equal(fmp4Problem(concat(box('styp'), box('mdat', new Uint8Array(10)))), 'no moof box followed by an mdat box');
+    assert.match(fmp4Problem(concat(whole, new Uint8Array(5))) ?? '', /5 stray bytes/);
+    const unprintable = whole.slice(0);
+    unprintable[4] = 0x01;
+    assert.match(fmp4Problem(unprintable) ?? '', /no printable type/);
   });
 });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { P2PError } from '../../lib/api/errors.ts';
 import { USELESS_AFTER_MS } from '../../lib/policy/peer-choice.ts';
 import { encodeControl, PROTOCOL_VERSION } from '../../lib/peer/peer-protocol.ts';
+import { PeerRecords } from '../../lib/swarm/peer-records.ts';
 import { Swarm } from '../../lib/swarm/swarm.ts';
 import type { AnnounceParameters, SignalledPeer, TrackerClient, TrackerClientOptions, TrackerUpdate } from '../../lib/swarm/tracker-client.ts';
 import { FakeDataChannel } from '../helpers/fake-data-channel.ts';
@@ -35,7 +37,7 @@ class FakeTrackerClient implements TrackerClient {
   }
 }
 
-function makeSwarm(maxPeers: number, held: readonly number[] = []) {
+function makeSwarm(maxPeers: number, held: readonly number[] = [], peerRecords = new PeerRecords(() => 0)) {
   const clock = { nowMs: 0 };
   const client = new FakeTrackerClient();
   let announce: (() => AnnounceParameters) | null = null;
@@ -53,6 +55,7 @@ function makeSwarm(maxPeers: number, held: readonly number[] = []) {
       announce = options.getAnnounceParameters;
       return client;
     },
+    peerRecords,
     heldSequenceNumbers: () => held,
     getSegment: () => undefined,
     transferredBytes: () => ({ uploaded: 0, downloaded: 0 }),
@@ -67,7 +70,7 @@ function makeSwarm(maxPeers: number, held: readonly number[] = []) {
     onError: (error) => assert.fail(error),
   });
   const numwant = (): number => (announce as unknown as () => AnnounceParameters)().numwant;
-  return { swarm, client, clock, closed, numwant, availabilityChanges };
+  return { swarm, client, clock, closed, numwant, availabilityChanges, peerRecords };
 }
 
 /** The remote end of a link announces segments (as its hello). */
@@ -170,5 +173,25 @@ describe('Swarm: what the tracker and peers have said', () => {
     const views = swarm.views(7);
     assert.equal(views.length, 1);
     assert.equal(views[0]?.has, true);
+  });
+});
+
+describe('Swarm: banned peers', () => {
+  it('closes a banned peer and refuses its id when it connects again, in this and in a later swarm', () => {
+    const records = new PeerRecords(() => 0);
+    const { swarm, client, closed } = makeSwarm(4, [], records);
+    const hostile = client.offer('hostile-peer');
+    client.offer('honest-peer');
+    swarm.ban('hostile-peer', new P2PError('segment-corrupt', 'bad bytes'));
+    assert.equal(hostile.destroyed, true);
+    assert.deepEqual(closed, ['hostile-peer']);
+    assert.equal(client.offer('hostile-peer').destroyed, true, 'the same id reconnecting is refused');
+    assert.deepEqual(swarm.peerInfos().map((info) => info.peerId), ['honest-peer']);
+    // Another swarm of the same session (another rendition) shares the records.
+    const other = makeSwarm(4, [], records);
+    assert.equal(other.client.offer('hostile-peer').destroyed, true);
+    assert.equal(other.client.offer('honest-peer').destroyed, false);
+    swarm.destroy();
+    other.swarm.destroy();
   });
 });

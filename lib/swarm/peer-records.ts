@@ -1,0 +1,84 @@
+// What this session remembers about each remote peer, by peer id, across its connections and
+// swarms: a peer banned for a bad segment stays banned when it reconnects with the same id, and
+// strikes (protocol or bounds violations) add up over reconnects instead of starting clean.
+
+/** Why a peer was banned, for events and logs. */
+export interface PeerBan {
+  readonly reason: string;
+  readonly atMs: number;
+}
+
+/** One remote peer's record for this session. */
+export interface PeerRecord {
+  readonly peerId: string;
+  ban: PeerBan | null;
+  /** Misbehaviours counted so far (see `strike`). */
+  strikes: number;
+}
+
+// Records are small, but peer ids are chosen by strangers: bound how many we keep. A record that
+// falls out is never a banned one while unbanned ones remain.
+const MAX_RECORDS = 4096;
+
+/** The per-session peer records shared by every swarm of one PeerCDN instance. */
+export class PeerRecords {
+  readonly #records = new Map<string, PeerRecord>();
+  readonly #nowMs: () => number;
+
+  constructor(nowMs: () => number) {
+    this.#nowMs = nowMs;
+  }
+
+  /** The record of a peer, created on first use. */
+  get(peerId: string): PeerRecord {
+    let record = this.#records.get(peerId);
+    if (record === undefined) {
+      record = { peerId, ban: null, strikes: 0 };
+      this.#records.set(peerId, record);
+      this.#trim();
+    }
+    return record;
+  }
+
+  isBanned(peerId: string): boolean {
+    return this.#records.get(peerId)?.ban != null;
+  }
+
+  /** Ban a peer for the rest of the session; returns false when it already was. */
+  ban(peerId: string, reason: string): boolean {
+    const record = this.get(peerId);
+    if (record.ban !== null) return false;
+    record.ban = { reason, atMs: this.#nowMs() };
+    return true;
+  }
+
+  /** Count one misbehaviour; returns the peer's strikes so far. */
+  strike(peerId: string): number {
+    const record = this.get(peerId);
+    record.strikes += 1;
+    return record.strikes;
+  }
+
+  get bannedCount(): number {
+    let count = 0;
+    for (const record of this.#records.values()) if (record.ban !== null) count++;
+    return count;
+  }
+
+  clear(): void {
+    this.#records.clear();
+  }
+
+  // Drop the oldest records without a ban first (Map keeps insertion order).
+  #trim(): void {
+    if (this.#records.size <= MAX_RECORDS) return;
+    for (const [peerId, record] of this.#records) {
+      if (record.ban === null) {
+        this.#records.delete(peerId);
+        return;
+      }
+    }
+    const oldest = this.#records.keys().next();
+    if (oldest.done !== true) this.#records.delete(oldest.value);
+  }
+}
