@@ -1,18 +1,55 @@
-import type { FragmentLoaderConstructor } from 'hls.js';
+import type { Events, FragmentLoaderConstructor, LevelLoadingData } from 'hls.js';
 import { createBittorrentTrackerClientFactory } from './swarm/bittorrent-tracker-client.ts';
 import { resolveConfig, type PeerCDNConfig } from './api/config.ts';
-import { Engine, type Playhead } from './engine/engine.ts';
+import { Engine } from './engine/engine.ts';
 import type { PeerCDNEvents, PeerCDNStats, PeerInfo } from './api/events.ts';
 import { createFragmentLoaderClass } from './hls/fragment-loader.ts';
 import { swarmIdOfPlaylist } from './hls/fragment-swarm.ts';
 import type { TrackerClientFactory } from './swarm/tracker-client.ts';
+import type { BeaconReporter, BeaconTransport, startBeacons } from './engine/beacon-reporter.ts';
+import { P2PError } from './api/errors.ts';
+
+// hls.js's `Events.LEVEL_LOADING` by value: hls.js is only a type import here (a peer dependency
+// that the bundles do not contain).
+const LEVEL_LOADING = 'hlsLevelLoading' as Events.LEVEL_LOADING;
+
+/** What `attach()` is told when hls.js starts loading a rendition's playlist. */
+export type LevelLoadingListener = (event: string, data: Pick<LevelLoadingData, 'url' | 'level'>) => void;
+
+/** The part of an hls.js instance that `attach()` uses: an `Hls` from hls.js fits as it is. */
+export interface AttachableHls {
+  /** The media element hls.js plays into (`hls.media`); null before `attachMedia()`. */
+  readonly media: HTMLMediaElement | null;
+  /** Subscribe to `Hls.Events.LEVEL_LOADING`. */
+  on?(event: Events.LEVEL_LOADING, listener: LevelLoadingListener): void;
+  /** Unsubscribe from `Hls.Events.LEVEL_LOADING`. */
+  off?(event: Events.LEVEL_LOADING, listener: LevelLoadingListener): void;
+}
+
+/** The part of hls.js's config that peercdn provides: spread it into `new Hls({...})`. */
+export interface PeerCDNHlsConfig {
+  /** hls.js's fragment loader slot: peers first, then hls.js's own loader over HTTP. */
+  readonly fLoader: FragmentLoaderConstructor;
+}
 
 /** Options that are not settings: injected implementations (a WebRTC stack for Node, randomness). */
 export interface PeerCDNDependencies {
   /** WebRTC implementation for Node (e.g. node-datachannel's polyfill); browsers need none. */
   readonly wrtc?: unknown;
+  /**
+   * Tracker client for tests (a fake, or one over a Node WebRTC stack).
+   * @internal
+   */
   readonly createTrackerClient?: TrackerClientFactory;
+  /** Randomness in [0, 1) (the peer id); default Math.random. */
   readonly random?: () => number;
+  /**
+   * Fleet telemetry: pass `startBeacons` (exported by peercdn) to send beacons to `beaconUrl`.
+   * Bundles that do not import it carry none of its code.
+   */
+  readonly startBeacons?: typeof startBeacons;
+  /** How beacons are sent (default: navigator.sendBeacon, else fetch keepalive). */
+  readonly sendBeacon?: BeaconTransport;
 }
 
 /**
@@ -31,6 +68,7 @@ export class PeerCDN {
   readonly config: PeerCDNConfig;
   readonly #engine: Engine;
   readonly #fragmentLoader: FragmentLoaderConstructor;
+  readonly #beacons: BeaconReporter | null;
   #detach: (() => void) | null = null;
 
   constructor(config: Partial<PeerCDNConfig> = {}, dependencies: PeerCDNDependencies = {}) {
@@ -45,10 +83,18 @@ export class PeerCDN {
         typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection === 'function',
     });
     this.#fragmentLoader = createFragmentLoaderClass(this.#engine);
+    if (this.config.beaconUrl !== null && dependencies.startBeacons === undefined) {
+      throw new P2PError('config-invalid', 'peercdn config: "beaconUrl" needs startBeacons');
+    }
+    this.#beacons = dependencies.startBeacons?.(this.config, this.#engine.events, () => this.#engine.stats(), {
+      random: dependencies.random ?? Math.random,
+      nowMs: () => performance.now(),
+      transport: dependencies.sendBeacon,
+    }) ?? null;
   }
 
   /** The hls.js config to spread into `new Hls({...})`: a fragment loader that uses peers. */
-  hlsConfig(): { fLoader: FragmentLoaderConstructor } {
+  hlsConfig(): PeerCDNHlsConfig {
     return { fLoader: this.#fragmentLoader };
   }
 
@@ -56,17 +102,19 @@ export class PeerCDN {
    * Let peercdn follow playback of this hls.js instance (it reads `hls.media`), so it never asks
    * the origin for segments far ahead of the playhead: those come from peers or wait until near.
    */
-  attach(hls: Playhead): this {
+  attach(hls: AttachableHls): this {
     this.#detach?.();
     this.#engine.setPlayhead(hls);
+    this.#beacons?.watch(hls);
     // Join a rendition's swarm as soon as hls.js asks for its playlist, so peers are connected
     // by the time the first segments are wanted.
-    const onLevelLoading = (_event: string, data: { url: string; level: number }): void => {
+    const onLevelLoading: LevelLoadingListener = (_event, data) => {
       const swarmId = swarmIdOfPlaylist(data.url, 'main', data.level, this.config.swarmId);
       this.#engine.joinSwarm(swarmId);
+      this.#beacons?.watch(hls); // the media element is usually attached by now
     };
-    hls.on?.('hlsLevelLoading', onLevelLoading);
-    this.#detach = () => hls.off?.('hlsLevelLoading', onLevelLoading);
+    hls.on?.(LEVEL_LOADING, onLevelLoading);
+    this.#detach = () => hls.off?.(LEVEL_LOADING, onLevelLoading);
     return this;
   }
 
@@ -85,11 +133,13 @@ export class PeerCDN {
     return this.#engine.peers();
   }
 
+  /** Listen to an event (see {@link PeerCDNEvents}); a listener that throws is reported as `error`. */
   on<K extends keyof PeerCDNEvents>(event: K, listener: (payload: PeerCDNEvents[K]) => void): this {
     this.#engine.events.on(event, listener);
     return this;
   }
 
+  /** Stop listening. */
   off<K extends keyof PeerCDNEvents>(event: K, listener: (payload: PeerCDNEvents[K]) => void): this {
     this.#engine.events.off(event, listener);
     return this;
@@ -99,6 +149,7 @@ export class PeerCDN {
   destroy(): void {
     this.#detach?.();
     this.#detach = null;
+    this.#beacons?.destroy(); // the final beacon, while the engine's counters are still there
     this.#engine.destroy();
   }
 }

@@ -29,8 +29,7 @@ export class Viewer {
     // No STUN: the demo's viewers are on this machine (and tests run without a network).
     this.p2p = new PeerCDN.PeerCDN({ trackerUrls: [options.trackerUrl], iceServers: [] });
     this.#hls = new Hls({ ...this.p2p.hlsConfig() });
-    // The cast goes once attach() is typed to take hls.js's own Hls (issue 9, the types part).
-    this.p2p.attach(this.#hls as unknown as Parameters<PeerCDNInstance['attach']>[0]);
+    this.p2p.attach(this.#hls);
     this.p2p.on('segment-loaded', options.onSegment);
     this.p2p.on('error', (error) => console.warn('peercdn:', error.code, error.message));
     this.#hls.on(Hls.Events.ERROR, (_event, data) => {

@@ -2,8 +2,11 @@ import { P2PError } from './errors.ts';
 
 /** What a segment validator is told about a segment that came from a peer. */
 export interface SegmentInfo {
+  /** The segment's URL (what hls.js would have fetched). */
   readonly url: string;
+  /** The swarm (rendition) it belongs to. */
   readonly swarmId: string;
+  /** Its media sequence number. */
   readonly sequenceNumber: number;
 }
 
@@ -50,6 +53,18 @@ export interface PeerCDNConfig {
    * when the stream's HTTP segments are MPEG-TS); null for none.
    */
   readonly validateSegment: SegmentValidator | null;
+  /**
+   * Where to send fleet telemetry beacons (e.g. the tracker's `https://tracker.example.com/beacon`,
+   * with `?token=` swarm tokens if it requires them); null sends none. Byte counts, stalls and
+   * startup only: no personal data.
+   */
+  readonly beaconUrl: string | null;
+  /** Seconds between beacons (one more goes out when the page is hidden). */
+  readonly beaconIntervalSeconds: number;
+  /** Share of viewers (0 to 1) that send beacons, decided once per instance. */
+  readonly beaconSampleRate: number;
+  /** A region hint reported in beacons (1-32 of `[0-9A-Za-z_.-]`), or null. */
+  readonly beaconRegion: string | null;
 }
 
 /** The defaults every setting falls back to. */
@@ -68,6 +83,10 @@ export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
   uploadEnabled: 'auto',
   uploadMaxBytesPerSecond: null,
   validateSegment: null,
+  beaconUrl: null,
+  beaconIntervalSeconds: 30,
+  beaconSampleRate: 1,
+  beaconRegion: null,
 });
 
 type Check = (value: unknown) => string | null;
@@ -124,6 +143,10 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
     typeof value === 'number' && value >= 4 && value <= 600 ? null : 'must be a number of seconds from 4 to 600',
   uploadEnabled: (value) => (typeof value === 'boolean' || value === 'auto' ? null : "must be true, false or 'auto'"),
   validateSegment: (value) => (value === null || typeof value === 'function' ? null : 'must be null or a function'),
+  beaconUrl: (value) => (value === null || (typeof value === 'string' && /^https?:\/\/[^\s/]+/.test(value)) ? null : 'must be null or an http(s) URL'),
+  beaconIntervalSeconds: positiveInteger(3600),
+  beaconSampleRate: (value) => (typeof value === 'number' && value >= 0 && value <= 1 ? null : 'must be a number from 0 to 1'),
+  beaconRegion: (value) => (value === null || (typeof value === 'string' && /^[\w.-]{1,32}$/.test(value)) ? null : 'must be null or 1-32 of [\\w.-]'),
   uploadMaxBytesPerSecond: (value) =>
     value === null || (typeof value === 'number' && Number.isInteger(value) && value >= 16 * 1024)
       ? null

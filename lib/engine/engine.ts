@@ -25,11 +25,9 @@ export interface EngineDependencies {
   readonly webRtcAvailable?: boolean;
 }
 
-/** What peercdn reads from hls.js's instance: its `media` element, and events to join swarms early. */
+/** What the engine reads of the player: its media element (hls.js's `hls.media`), for the playhead. */
 export interface Playhead {
   readonly media: HTMLMediaElement | null;
-  on?(event: 'hlsLevelLoading', listener: (event: string, data: { url: string; level: number }) => void): void;
-  off?(event: 'hlsLevelLoading', listener: (event: string, data: { url: string; level: number }) => void): void;
 }
 
 /** A segment handed to hls.js, as the loader reports it to the engine. */
