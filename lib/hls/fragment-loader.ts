@@ -363,6 +363,10 @@ export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstru
       const rangeContext: FragmentLoaderContext = { ...context, rangeStart: received, rangeEnd: partial.totalBytes };
       http.load(rangeContext, config, {
         onSuccess: (response, stats, _ctx, networkDetails) => {
+          // Every HTTP load measures HTTP's pace: a viewer whose HTTP loads are all Range resumes
+          // would otherwise never know it, and "peer too late" could never fire.
+          const { loading } = stats;
+          engine.httpTransferMeasured({ startMs: loading.start, firstByteMs: loading.first, endMs: loading.end, bytes: stats.loaded });
           const rest = response.data;
           if (!(rest instanceof ArrayBuffer) || rest.byteLength !== partial.totalBytes - received) {
             // The origin ignored the range: what it sent still counts, then the whole segment.

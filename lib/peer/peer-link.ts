@@ -16,7 +16,8 @@ import {
 /** The part of a simple-peer instance a link uses. */
 export interface DataChannelPeer {
   readonly connected: boolean;
-  readonly bufferedAmount: number;
+  /** Bytes queued on the data channel (simple-peer's name for the channel's `bufferedAmount`). */
+  readonly bufferSize: number;
   send(data: Uint8Array): void;
   destroy(): void;
   on(event: 'data', listener: (data: Uint8Array | string) => void): unknown;
@@ -110,8 +111,10 @@ export class PeerLink {
       pacer: options.uploadPacer,
       send: (message) => this.#send(message),
       sendBytes: (bytes) => this.#sendBytes(bytes),
-      bufferedAmount: () => peer.bufferedAmount,
+      bufferedBytes: () => peer.bufferSize,
       closed: () => this.#closed,
+      nowMs: options.nowMs,
+      onViolation: (reason) => this.#violation(reason),
     });
     peer.on('data', (data) => this.#onData(data));
     peer.on('close', () => this.#close(null));
@@ -255,6 +258,11 @@ export class PeerLink {
     this.#close(error);
   }
 
+  // The peer broke the protocol or a limit: disconnect, with the reason in the close event.
+  #violation(reason: string): void {
+    this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId}: ${reason}`));
+  }
+
   #close(error: P2PError | null): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -263,6 +271,7 @@ export class PeerLink {
       pending.reject(error ?? new P2PError('peer-error', `peer ${this.remotePeerId} closed`));
     }
     this.#downloads.clear();
+    this.#uploads.destroy();
     this.#options.peer.removeAllListeners('data');
     this.#options.peer.removeAllListeners('close');
     this.#options.peer.removeAllListeners('error');
@@ -332,12 +341,8 @@ export class PeerLink {
         this.#options.onAvailabilityChanged(this);
         return;
       case 'request':
-        if (this.#uploads.serving(message.requestId)) {
-          this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId} reused request id ${message.requestId}`));
-          return;
-        }
         this.#noteActivity(message.sequenceNumber);
-        void this.#uploads.serve(message.requestId, message.sequenceNumber);
+        this.#uploads.request(message.requestId, message.sequenceNumber);
         return;
       case 'cancel':
         this.#uploads.cancel(message.requestId);

@@ -1,0 +1,115 @@
+import { encodeControl, encodeData, parseFrame, PROTOCOL_VERSION, type PeerMessage } from '../../lib/peer/peer-protocol.ts';
+import { createPeerId, wireIdToHex } from '../../lib/shared/swarm-id.ts';
+import type { SignalledPeer, TrackerClient } from '../../lib/swarm/tracker-client.ts';
+import { loopbackTrackerClients } from './node-viewer.ts';
+
+/** One connected data channel of the hostile peer, speaking our wire protocol. */
+export interface WireChannel {
+  send(message: PeerMessage): void;
+  sendData(requestId: number, byteOffset: number, payload: Uint8Array): void;
+  /** Bytes queued on the channel (simple-peer's `bufferSize`). */
+  readonly bufferedBytes: number;
+  readonly open: boolean;
+}
+
+/** What a hostile peer does: on connecting, and on each message it is sent. */
+export interface HostileBehaviour {
+  onConnect?(channel: WireChannel): void;
+  onMessage?(message: PeerMessage, channel: WireChannel): void;
+  /** Called for every data frame received (uploads from the honest side). */
+  onData?(requestId: number, bytes: number, channel: WireChannel): void;
+}
+
+/**
+ * A modified viewer that joins a swarm through the real tracker over real WebRTC (node-datachannel)
+ * and then does what its behaviour says. Every timer it starts is cleared on destroy().
+ */
+export class HostilePeer {
+  readonly peerId = createPeerId(Math.random);
+  readonly #client: TrackerClient;
+  readonly #peers = new Set<SignalledPeer>();
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  readonly #behaviour: HostileBehaviour;
+  #destroyed = false;
+
+  constructor(trackerUrl: string, swarmId: string, behaviour: HostileBehaviour) {
+    this.#behaviour = behaviour;
+    this.#client = loopbackTrackerClients({
+      infoHashHex: wireIdToHex(swarmId),
+      peerIdHex: wireIdToHex(this.peerId),
+      announceUrls: [trackerUrl],
+      rtcConfig: {},
+      getAnnounceParameters: () => ({ numwant: 5, uploaded: 0, downloaded: 0, left: 1 }),
+    });
+    this.#client.on('peer', (peer) => this.#onPeer(peer));
+    this.#client.on('warning', () => undefined);
+    this.#client.on('error', () => undefined);
+    this.#client.start();
+  }
+
+  /** A timer that destroy() clears. */
+  every(intervalMs: number, tick: () => void): void {
+    const timer = setInterval(() => {
+      if (!this.#destroyed) tick();
+    }, intervalMs);
+    this.#timers.add(timer);
+  }
+
+  after(delayMs: number, run: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      if (!this.#destroyed) run();
+    }, delayMs);
+    this.#timers.add(timer);
+  }
+
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    for (const peer of this.#peers) {
+      peer.removeAllListeners('error');
+      peer.on('error', () => undefined);
+      peer.destroy();
+    }
+    this.#peers.clear();
+    this.#client.destroy();
+  }
+
+  #onPeer(peer: SignalledPeer): void {
+    if (this.#destroyed) {
+      peer.destroy();
+      return;
+    }
+    this.#peers.add(peer);
+    peer.on('error', () => undefined);
+    peer.on('close', () => this.#peers.delete(peer));
+    peer.once('connect', () => {
+      const channel: WireChannel = {
+        send: (message) => {
+          if (peer.connected) peer.send(encodeControl(message));
+        },
+        sendData: (requestId, byteOffset, payload) => {
+          if (peer.connected) peer.send(encodeData(requestId, byteOffset, payload));
+        },
+        get bufferedBytes() {
+          return peer.bufferSize;
+        },
+        get open() {
+          return peer.connected;
+        },
+      };
+      peer.on('data', (data: Uint8Array | string) => {
+        if (typeof data === 'string') return;
+        const parsed = parseFrame(data);
+        if (parsed.kind === 'control') this.#behaviour.onMessage?.(parsed.message, channel);
+        else if (parsed.kind === 'data') this.#behaviour.onData?.(parsed.frame.requestId, parsed.frame.payload.byteLength, channel);
+      });
+      this.#behaviour.onConnect?.(channel);
+    });
+  }
+}
+
+/** The hello a hostile peer opens with: our protocol version and the segments it claims. */
+export const hello = (have: readonly number[]): PeerMessage => ({ type: 'hello', version: PROTOCOL_VERSION, have });
