@@ -200,4 +200,27 @@ describe('tracker cluster on a real Redis', function () {
     assert.ok(Buffer.from(await file.arrayBuffer()).equals(Buffer.from(content)), 'the bytes crossed nodes intact');
     assert.ok((a.stats().cluster?.relayedIn ?? 0) >= 1 && (b.stats().cluster?.relayedIn ?? 0) >= 1, 'offers and answers crossed nodes both ways');
   });
+  it('--workers 2 runs two tracker processes on one port that share swarms, and SIGTERM stops them all', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tracker/cli.ts', '--host', '127.0.0.1', '--port', '0', '--workers', '2', '--redis', redis.url, '--announce-rate', '1000', '--announce-burst', '1000'], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
+    const listening = JSON.parse(String((await lines.next()).value)) as { url: string; workers: number };
+    assert.equal(listening.workers, 2);
+    const statsUrl = `${listening.url.replace('ws://', 'http://')}/stats.json`;
+    const nodeIds = new Set<string>();
+    for (let i = 0; i < 6; i++) nodeIds.add(String(((await (await fetch(statsUrl)).json()) as { cluster: { nodeId: string } }).cluster.nodeId));
+    assert.equal(nodeIds.size, 2, 'connections are spread over two processes');
+    // Whichever worker each socket lands on, the swarm is one.
+    const alice = await peer(listening.url, 'alice');
+    const bob = await peer(listening.url, 'bob');
+    alice.announce();
+    await alice.next();
+    await announceUntilCount(bob, 2);
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    assert.deepEqual(await exited, [0, null]);
+  });
 });
