@@ -94,6 +94,7 @@ export function createTrackerMetrics(read: () => TrackerMetricsSnapshot, extraTe
   counter('answers_expired_total', 'Answers dropped: the offer was relayed too long ago.', (s) => s.answersExpired);
   counter('relayed_offers_evicted_total', 'Relayed offers forgotten because one connection held too many.', (s) => s.relayedOffersEvicted);
   counter('offers_withheld_total', 'Offers of benched connections (over the announce rate), not relayed.', (s) => s.offersWithheld);
+  counter('probation_restarts_total', 'Re-announces during a new peer\'s probation: it starts again and the peer is not offered meanwhile.', (s) => s.probationRestarts);
   counter('benchings_total', 'Times a connection was benched for its announce rate.', (s) => s.benchings);
   gauge('connections_benched', 'Connections benched for their announce rate: no offers to them, none relayed from them.', (s) => s.connectionsBenched);
   gauge('peers_held_back', 'Peers on probation or benched: offered only when too few others are.', (s) => s.peersHeldBack);

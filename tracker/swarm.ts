@@ -24,6 +24,11 @@ export interface SwarmPeer {
   probationEndsMs: number;
   /** Its connection went over the announce rate: never handed offers until it calms down. */
   benched: boolean;
+  /**
+   * It announced again within a second during its probation (an honest client announces once per
+   * interval, a flooding one many times a second): not offered until a quiet probation has passed.
+   */
+  restless: boolean;
 }
 
 /** Sizes kept across all swarms of a tracker. */
@@ -37,7 +42,7 @@ export class TrackerSwarm {
    * Dense array of members (swap-remove keeps it dense); each member knows its index (`slot`), so
    * the shuffles of randomOthers write two objects, not a Map, and the Map is only for lookups.
    * Three regions: introduced peers in [0, #introduced), peers on probation in
-   * [#introduced, #drawable), benched peers after; moving a peer to the next region is one swap
+   * [#introduced, #drawable), benched and restless peers after; moving a peer to the next region is one swap
    * at a boundary.
    */
   readonly #peers: SwarmPeer[] = [];
@@ -111,13 +116,26 @@ export class TrackerSwarm {
         return;
       }
       this.#onProbation.delete(peer);
+      peer.restless = false;
       this.#place(peer, nowMs);
     }
   }
 
+  /** A re-announce during probation: probation starts again, until `endsMs`, and the peer is not offered meanwhile. */
+  restartProbation(peer: SwarmPeer, endsMs: number, nowMs: number): void {
+    if (!this.#holds(peer)) return;
+    peer.restless = true;
+    peer.probationEndsMs = endsMs;
+    // To the end of the queue: every probation lasts the same, so it ends last.
+    this.#onProbation.delete(peer);
+    this.#onProbation.add(peer);
+    if (this.#nextPromotionMs === Infinity) this.#nextPromotionMs = endsMs;
+    this.#place(peer, nowMs);
+  }
+
   /** Move a member to the region its `benched` and `probationEndsMs` say it belongs to. */
   #place(peer: SwarmPeer, nowMs: number): void {
-    if (this.#holds(peer)) this.#moveTo(peer, peer.benched ? 2 : peer.probationEndsMs > nowMs ? 1 : 0);
+    if (this.#holds(peer)) this.#moveTo(peer, peer.benched || peer.restless ? 2 : peer.probationEndsMs > nowMs ? 1 : 0);
   }
 
   #moveTo(peer: SwarmPeer, target: 0 | 1 | 2): void {

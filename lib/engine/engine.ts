@@ -7,6 +7,7 @@ import { ReceiveBudget, segmentSizeBoundBytes } from '../peer/peer-limits.ts';
 import { ewma } from '../policy/peer-choice.ts';
 import { updateHttpThroughput, type HttpThroughput, type TransferTimings } from '../policy/transfer-timing.ts';
 import { looksLikeMpegTs, mpegTsProblem } from '../policy/segment-check.ts';
+import { summarizePeers } from './peer-summary.ts';
 import { SegmentCache, type CachedSegment } from './segment-cache.ts';
 import { createPeerId } from '../shared/swarm-id.ts';
 import { decideSource, type SourceDecision } from '../policy/source-decision.ts';
@@ -318,16 +319,17 @@ export class Engine {
     this.events.emit('error', error);
   }
 
+  /** One entry per distinct remote viewer, however many swarms (renditions) we share with it. */
   peers(): PeerInfo[] {
-    return [...this.#swarms.values()].flatMap((swarm) => swarm.peerInfos());
+    return summarizePeers([...this.#swarms.values()].flatMap((swarm) => swarm.peerInfos()));
   }
 
   stats(): PeerCDNStats {
-    let connectedPeers = 0;
-    for (const swarm of this.#swarms.values()) connectedPeers += swarm.peerCount;
+    const peerIds = new Set<string>();
+    for (const swarm of this.#swarms.values()) for (const [peerId] of swarm.peerInfos()) peerIds.add(peerId);
     return {
       ...this.#counters,
-      connectedPeers,
+      connectedPeers: peerIds.size,
       swarms: this.#swarms.size,
       cacheBytes: this.#cache.byteLength,
     };

@@ -1,5 +1,5 @@
 import { P2PError } from '../api/errors.ts';
-import type { PeerInfo } from '../api/events.ts';
+import type { PeerSwarmInfo } from '../api/events.ts';
 import type { PeerUsefulness } from '../policy/peer-choice.ts';
 import type { PeerView } from '../policy/source-decision.ts';
 import { ewma } from '../policy/peer-choice.ts';
@@ -197,14 +197,15 @@ export class PeerLink {
     };
   }
 
-  info(swarmId: string): PeerInfo {
+  info(swarmId: string): PeerSwarmInfo {
     return {
       swarmId,
-      peerId: this.remotePeerId,
       segmentsAvailable: this.#remoteHave.size,
       latestSequenceNumber: this.#latestSequenceNumber,
       activeDownloads: this.#downloads.size,
       receivedBytes: this.#receivedBytes,
+      sentBytes: this.#uploads.sentBytes,
+      connectedForMs: this.#options.nowMs() - this.#connectedAtMs,
     };
   }
 

@@ -19,4 +19,10 @@ describe('tracker under an announce flood (real frames, fake clock)', () => {
     const result = await simulateFlood(ISSUE_FLOOD, { ...DEFAULT_TRACKER_CONFIG, newPeerProbationMs: 0, rateBenchMs: 0 });
     assert.ok(result.honestShare < 0.3, `honest share ${result.honestShare}`);
   });
+
+  it('also holds when the flood starts together with the swarm (a flooding socket announces again during its probation)', async () => {
+    const result = await simulateFlood({ ...ISSUE_FLOOD, swarmAgeMs: 0, seed: 2 });
+    assert.ok(result.honestShare >= 0.9, `honest share ${result.honestShare}`);
+    assert.ok((result.snapshot?.probationRestarts ?? 0) >= 200);
+  });
 });

@@ -191,4 +191,26 @@ describe('tracker trust: introductions', () => {
     assert.equal(honest.flatMap((c) => offersIn(c.take())).length, 1, 'released after a bench period without refusals');
     assert.deepEqual([core.stats().connectionsBenched, core.stats().peersHeldBack], [0, 0]);
   });
+
+  it('offers no peer that announced again within a second while on probation, even as a fallback, until a quiet probation passed', () => {
+    const clock = { nowMs: 0 };
+    const core = makeCore(clock);
+    const calm = new FakeConnection();
+    const restless = new FakeConnection();
+    announce(core, calm, 'calm');
+    announce(core, restless, 'restless');
+    clock.nowMs = 500;
+    announce(core, restless, 'restless');
+    clock.nowMs = 2500;
+    announce(core, calm, 'calm'); // two seconds later: an ordinary re-announce
+    for (const connection of [calm, restless]) connection.take();
+    const offerer = new FakeConnection();
+    announce(core, offerer, 'offerer', { offers: [offer(1), offer(2)] });
+    assert.equal(offersIn(calm.take()).length, 1, 'the calm newcomer is offered as a fallback');
+    assert.deepEqual(offersIn(restless.take()), []);
+    assert.equal(core.stats().probationRestarts, 1);
+    clock.nowMs = 500 + NEW_PEER_PROBATION_MS;
+    announce(core, offerer, 'offerer', { offers: [offer(3), offer(4)] });
+    assert.equal(offersIn(restless.take()).length, 1, 'offered again once its restarted probation ended');
+  });
 });
