@@ -3,6 +3,7 @@ import { P2PError } from '../api/errors.ts';
 import type { PeerCDNEvents, PeerCDNStats, PeerInfo, SegmentSource } from '../api/events.ts';
 import { TypedEmitter } from '../api/typed-emitter.ts';
 import type { PeerLink } from '../peer/peer-link.ts';
+import { ReceiveBudget, segmentSizeBoundBytes } from '../peer/peer-limits.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
 import { decideSource, type SourceDecision } from '../policy/source-decision.ts';
 import { createPeerId } from '../shared/swarm-id.ts';
@@ -11,6 +12,7 @@ import { Swarm } from '../swarm/swarm.ts';
 import type { TrackerClientFactory } from '../swarm/tracker-client.ts';
 import { AvailabilityWaiters } from './availability-waiters.ts';
 import { HttpPace } from './http-pace.ts';
+import { summarizePeers } from './peer-summary.ts';
 import { Playback } from './playback.ts';
 import { SegmentCache, type CachedSegment } from './segment-cache.ts';
 import { SegmentChecks } from './segment-checks.ts';
@@ -66,6 +68,9 @@ export class Engine {
   /** Loaders waiting for a swarm's availability to change. */
   readonly availability = new AvailabilityWaiters();
   readonly #uploadPacer: UploadPacer | null;
+  // Bounds on what peers may make us hold (peer-limits): declared sizes, partial downloads.
+  #largestSegmentBytes: number | null = null;
+  readonly #receiveBudget = new ReceiveBudget();
   readonly #dependencies: EngineDependencies;
   readonly #swarms = new Map<string, Swarm>();
   // Per-session records of remote peers (bans, strikes), shared by every swarm.
@@ -187,6 +192,7 @@ export class Engine {
     if (this.#destroyed) return;
     const bytes = data.byteLength;
     this.httpPace.segmentSeen(bytes);
+    this.#largestSegmentBytes = Math.max(this.#largestSegmentBytes ?? 0, bytes);
     if (source === 'http' && peerBytes === 0) this.segmentChecks.learnFromHttp(swarmId, data);
     if (source === 'http') {
       // A segment resumed over HTTP after a peer failed: its first `peerBytes` came from the peer.
@@ -237,16 +243,17 @@ export class Engine {
     this.events.emit('error', error);
   }
 
+  /** One entry per distinct remote viewer, however many swarms (renditions) we share with it. */
   peers(): PeerInfo[] {
-    return [...this.#swarms.values()].flatMap((swarm) => swarm.peerInfos());
+    return summarizePeers([...this.#swarms.values()].flatMap((swarm) => swarm.peerInfos()));
   }
 
   stats(): PeerCDNStats {
-    let connectedPeers = 0;
-    for (const swarm of this.#swarms.values()) connectedPeers += swarm.peerCount;
+    const peerIds = new Set<string>();
+    for (const swarm of this.#swarms.values()) for (const [peerId] of swarm.peerInfos()) peerIds.add(peerId);
     return {
       ...this.#counters,
-      connectedPeers,
+      connectedPeers: peerIds.size,
       swarms: this.#swarms.size,
       cacheBytes: this.cache.byteLength,
     };
@@ -301,6 +308,8 @@ export class Engine {
       },
       nowMs: this.#dependencies.nowMs,
       uploadPacer: this.#uploadPacer,
+      segmentSizeBoundBytes: () => segmentSizeBoundBytes(this.#largestSegmentBytes),
+      receiveBudget: this.#receiveBudget,
       onAvailabilityChanged: (id) => this.availability.notify(id),
       onPeerConnected: (id, peerId) => this.events.emit('peer-connected', { swarmId: id, peerId }),
       onPeerClosed: (id, peerId, error) => {
