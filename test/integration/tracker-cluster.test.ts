@@ -100,6 +100,10 @@ describe('tracker cluster on a real Redis', function () {
     assert.ok(cluster !== undefined && cluster.redisConnected);
     assert.deepEqual(cluster.topSwarms.find((swarm) => swarm.infoHash === HASH), { infoHash: HASH, peers: 2, seeders: 0 });
     assert.equal(a.stats().cluster?.relayedOut, 1, 'the answer went back over Redis');
+    const metrics = await (await fetch(`${b.url.replace('ws://', 'http://')}/metrics`)).text();
+    assert.match(metrics, /^peercdn_tracker_cluster_redis_connected 1$/m);
+    assert.match(metrics, new RegExp(`^peercdn_tracker_cluster_swarm_peers\\{info_hash="${Buffer.from(HASH).toString('hex')}"\\} 2$`, 'm'));
+    assert.match(metrics, /^peercdn_tracker_cluster_relayed_in_total 1$/m);
   });
 
   it('keeps offers on the node when the whole swarm is there: nothing is published', async () => {
