@@ -3,9 +3,11 @@ import { P2PError } from '../api/errors.ts';
 import type { PeerCDNEvents, PeerCDNStats, PeerInfo, SegmentSource } from '../api/events.ts';
 import type { PartialSegment, PeerDownloadProgress } from '../peer/peer-link.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
+import { ReceiveBudget, segmentSizeBoundBytes } from '../peer/peer-limits.ts';
 import { ewma } from '../policy/peer-choice.ts';
 import { updateHttpThroughput, type HttpThroughput, type TransferTimings } from '../policy/transfer-timing.ts';
 import { looksLikeMpegTs, mpegTsProblem } from '../policy/segment-check.ts';
+import { summarizePeers } from './peer-summary.ts';
 import { SegmentCache, type CachedSegment } from './segment-cache.ts';
 import { createPeerId } from '../shared/swarm-id.ts';
 import { decideSource, type SourceDecision } from '../policy/source-decision.ts';
@@ -68,6 +70,9 @@ export class Engine {
   /** Whether this viewer serves peers (config, or 'auto': not on cellular / data saver). */
   readonly uploading: boolean;
   readonly #uploadPacer: UploadPacer | null;
+  // Bounds on what peers may make us hold (peer-limits): declared sizes, partial downloads.
+  #largestSegmentBytes: number | null = null;
+  readonly #receiveBudget = new ReceiveBudget();
   readonly #dependencies: EngineDependencies;
   readonly #cache: SegmentCache;
   readonly #swarms = new Map<string, Swarm>();
@@ -240,6 +245,7 @@ export class Engine {
     if (this.#destroyed) return;
     const bytes = data.byteLength;
     this.#segmentBytesEstimate = ewma(this.#segmentBytesEstimate, bytes);
+    this.#largestSegmentBytes = Math.max(this.#largestSegmentBytes ?? 0, bytes);
     if (source === 'http' && peerBytes === 0 && looksLikeMpegTs(new Uint8Array(data))) this.#mpegTsSwarms.add(swarmId);
     if (source === 'http') {
       // A segment resumed over HTTP after a peer failed: its first `peerBytes` came from the peer.
@@ -313,16 +319,17 @@ export class Engine {
     this.events.emit('error', error);
   }
 
+  /** One entry per distinct remote viewer, however many swarms (renditions) we share with it. */
   peers(): PeerInfo[] {
-    return [...this.#swarms.values()].flatMap((swarm) => swarm.peerInfos());
+    return summarizePeers([...this.#swarms.values()].flatMap((swarm) => swarm.peerInfos()));
   }
 
   stats(): PeerCDNStats {
-    let connectedPeers = 0;
-    for (const swarm of this.#swarms.values()) connectedPeers += swarm.peerCount;
+    const peerIds = new Set<string>();
+    for (const swarm of this.#swarms.values()) for (const [peerId] of swarm.peerInfos()) peerIds.add(peerId);
     return {
       ...this.#counters,
-      connectedPeers,
+      connectedPeers: peerIds.size,
       swarms: this.#swarms.size,
       cacheBytes: this.#cache.byteLength,
     };
@@ -378,6 +385,8 @@ export class Engine {
       },
       nowMs: this.#dependencies.nowMs,
       uploadPacer: this.#uploadPacer,
+      segmentSizeBoundBytes: () => segmentSizeBoundBytes(this.#largestSegmentBytes),
+      receiveBudget: this.#receiveBudget,
       onAvailabilityChanged: (id) => this.#notifyAvailability(id),
       onPeerConnected: (id, peerId) => this.events.emit('peer-connected', { swarmId: id, peerId }),
       onPeerClosed: (id, peerId, error) => {

@@ -4,6 +4,7 @@ import { USELESS_AFTER_MS } from '../../lib/policy/peer-choice.ts';
 import { encodeControl, PROTOCOL_VERSION } from '../../lib/peer/peer-protocol.ts';
 import { PeerRecords } from '../../lib/swarm/peer-records.ts';
 import { Swarm } from '../../lib/swarm/swarm.ts';
+import { MIN_SEGMENT_SIZE_BOUND_BYTES, ReceiveBudget } from '../../lib/peer/peer-limits.ts';
 import type { AnnounceParameters, SignalledPeer, TrackerClient, TrackerClientOptions, TrackerUpdate } from '../../lib/swarm/tracker-client.ts';
 import { FakeDataChannel } from '../helpers/fake-data-channel.ts';
 
@@ -62,6 +63,8 @@ function makeSwarm(maxPeers: number, held: readonly number[] = [], peerRecords =
     onUploaded: () => undefined,
     nowMs: () => clock.nowMs,
     uploadPacer: null,
+    segmentSizeBoundBytes: () => MIN_SEGMENT_SIZE_BOUND_BYTES,
+    receiveBudget: new ReceiveBudget(),
     onAvailabilityChanged: () => {
       availabilityChanges.count += 1;
     },
@@ -104,7 +107,7 @@ describe('Swarm: connection cap and useless peers', () => {
     assert.equal(third.destroyed, false);
     assert.deepEqual(closed, ['peer-1']);
     assert.deepEqual(
-      swarm.peerInfos().map((info) => info.peerId),
+      swarm.peerInfos().map(([peerId]) => peerId),
       ['peer-2', 'peer-3'],
     );
     swarm.destroy();
@@ -186,7 +189,7 @@ describe('Swarm: banned peers', () => {
     assert.equal(hostile.destroyed, true);
     assert.deepEqual(closed, ['hostile-peer']);
     assert.equal(client.offer('hostile-peer').destroyed, true, 'the same id reconnecting is refused');
-    assert.deepEqual(swarm.peerInfos().map((info) => info.peerId), ['honest-peer']);
+    assert.deepEqual(swarm.peerInfos().map(([peerId]) => peerId), ['honest-peer']);
     // Another swarm of the same session (another rendition) shares the records.
     const other = makeSwarm(4, [], records);
     assert.equal(other.client.offer('hostile-peer').destroyed, true);
