@@ -3,6 +3,7 @@ import { P2PError } from '../api/errors.ts';
 import type { PeerCDNEvents, PeerCDNStats, PeerInfo, SegmentSource } from '../api/events.ts';
 import type { PartialSegment, PeerDownloadProgress } from '../peer/peer-link.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
+import { ReceiveBudget, segmentSizeBoundBytes } from '../peer/peer-limits.ts';
 import { ewma } from '../policy/peer-choice.ts';
 import { updateHttpThroughput, type HttpThroughput, type TransferTimings } from '../policy/transfer-timing.ts';
 import { looksLikeMpegTs, mpegTsProblem } from '../policy/segment-check.ts';
@@ -69,6 +70,9 @@ export class Engine {
   /** Whether this viewer serves peers (config, or 'auto': not on cellular / data saver). */
   readonly uploading: boolean;
   readonly #uploadPacer: UploadPacer | null;
+  // Bounds on what peers may make us hold (peer-limits): declared sizes, partial downloads.
+  #largestSegmentBytes: number | null = null;
+  readonly #receiveBudget = new ReceiveBudget();
   readonly #dependencies: EngineDependencies;
   readonly #cache: SegmentCache;
   readonly #swarms = new Map<string, Swarm>();
@@ -241,6 +245,7 @@ export class Engine {
     if (this.#destroyed) return;
     const bytes = data.byteLength;
     this.#segmentBytesEstimate = ewma(this.#segmentBytesEstimate, bytes);
+    this.#largestSegmentBytes = Math.max(this.#largestSegmentBytes ?? 0, bytes);
     if (source === 'http' && peerBytes === 0 && looksLikeMpegTs(new Uint8Array(data))) this.#mpegTsSwarms.add(swarmId);
     if (source === 'http') {
       // A segment resumed over HTTP after a peer failed: its first `peerBytes` came from the peer.
@@ -380,6 +385,8 @@ export class Engine {
       },
       nowMs: this.#dependencies.nowMs,
       uploadPacer: this.#uploadPacer,
+      segmentSizeBoundBytes: () => segmentSizeBoundBytes(this.#largestSegmentBytes),
+      receiveBudget: this.#receiveBudget,
       onAvailabilityChanged: (id) => this.#notifyAvailability(id),
       onPeerConnected: (id, peerId) => this.events.emit('peer-connected', { swarmId: id, peerId }),
       onPeerClosed: (id, peerId, error) => {

@@ -4,6 +4,16 @@ import type { PeerUsefulness } from '../policy/peer-choice.ts';
 import type { PeerView } from '../policy/source-decision.ts';
 import { ewma } from '../policy/peer-choice.ts';
 import { PeerUploads, type UploadPacer } from './peer-uploads.ts';
+import { TokenBucket } from './token-bucket.ts';
+import {
+  CONTROL_MESSAGE_BURST,
+  CONTROL_MESSAGES_PER_SECOND,
+  MAX_DOWNLOADS_PER_PEER,
+  MAX_REMOTE_AVAILABILITY_ENTRIES,
+  MIN_SEGMENT_SIZE_BOUND_BYTES,
+  ReceiveBudget,
+  ReceiveBuffer,
+} from './peer-limits.ts';
 import {
   availabilityMessages,
   encodeControl,
@@ -40,6 +50,10 @@ export interface PeerLinkOptions {
   readonly uploadPacer?: UploadPacer | undefined;
   readonly onAvailabilityChanged: (link: PeerLink) => void;
   readonly onClosed: (link: PeerLink, error: P2PError | null) => void;
+  /** Largest segment size the peer may declare (peer-limits: from measured sizes, capped). */
+  readonly segmentSizeBoundBytes?: () => number;
+  /** The instance's byte budget for partial downloads; a link of its own when absent. */
+  readonly receiveBudget?: ReceiveBudget;
 }
 
 /** The first bytes of a segment a peer delivered before it failed. */
@@ -59,7 +73,9 @@ interface PendingDownload {
   readonly requestedAtMs: number;
   /** When the response header (or `absent`) arrived; null before. */
   respondedAtMs: number | null;
-  buffer: Uint8Array | null;
+  /** Received bytes (null before the response header) and the size the header declared. */
+  received: ReceiveBuffer | null;
+  totalBytes: number;
   loadedBytes: number;
   readonly onProgress: (progress: PeerDownloadProgress) => void;
   readonly resolve: (data: ArrayBuffer) => void;
@@ -99,11 +115,15 @@ export class PeerLink {
   // Request → response header time and response throughput, smoothed; null until measured.
   #rttMs: number | null = null;
   #throughputBytesPerSecond: number | null = null;
+  readonly #controlRate: TokenBucket;
+  readonly #receiveBudget: ReceiveBudget;
 
   constructor(options: PeerLinkOptions) {
     this.#options = options;
     this.remotePeerId = options.remotePeerId;
     this.#connectedAtMs = options.nowMs();
+    this.#controlRate = new TokenBucket(CONTROL_MESSAGES_PER_SECOND, CONTROL_MESSAGE_BURST, this.#connectedAtMs);
+    this.#receiveBudget = options.receiveBudget ?? new ReceiveBudget();
     const { peer } = options;
     this.#uploads = new PeerUploads({
       getSegment: options.getSegment,
@@ -121,7 +141,9 @@ export class PeerLink {
     peer.on('error', (error) =>
       this.#close(new P2PError('peer-error', `peer ${this.remotePeerId}: ${error.message}`, { cause: error })),
     );
-    for (const message of availabilityMessages(PROTOCOL_VERSION, options.initialHave)) this.#send(message);
+    // The newest segments first, and no more than a peer keeps of ours.
+    const initialHave = options.initialHave.slice(-MAX_REMOTE_AVAILABILITY_ENTRIES).reverse();
+    for (const message of availabilityMessages(PROTOCOL_VERSION, initialHave)) this.#send(message);
   }
 
   get closed(): boolean {
@@ -210,12 +232,17 @@ export class PeerLink {
         reject(new P2PError('peer-error', `peer ${this.remotePeerId} is closed`));
         return;
       }
+      if (this.#downloads.size >= MAX_DOWNLOADS_PER_PEER) {
+        reject(new P2PError('peer-error', `already ${MAX_DOWNLOADS_PER_PEER} downloads from peer ${this.remotePeerId}`));
+        return;
+      }
       const requestedAtMs = this.#options.nowMs();
       this.#downloads.set(requestId, {
         sequenceNumber,
         requestedAtMs,
         respondedAtMs: null,
-        buffer: null,
+        received: null,
+        totalBytes: 0,
         loadedBytes: 0,
         onProgress,
         resolve,
@@ -235,8 +262,8 @@ export class PeerLink {
     };
     const partial = (): PartialSegment | null => {
       const pending = this.#downloads.get(requestId) ?? this.#failed.get(requestId);
-      if (pending === undefined || pending.buffer === null || pending.loadedBytes === 0) return null;
-      return { bytes: pending.buffer.subarray(0, pending.loadedBytes), totalBytes: pending.buffer.byteLength };
+      if (pending === undefined || pending.received === null || pending.loadedBytes === 0) return null;
+      return { bytes: pending.received.bytes(), totalBytes: pending.totalBytes };
     };
     return { promise, cancel, partial };
   }
@@ -271,6 +298,8 @@ export class PeerLink {
       pending.reject(error ?? new P2PError('peer-error', `peer ${this.remotePeerId} closed`));
     }
     this.#downloads.clear();
+    // Partials stay readable for an HTTP resume, but no longer count against the shared budget.
+    for (const failed of this.#failed.values()) this.#receiveBudget.release(failed.loadedBytes);
     this.#uploads.destroy();
     this.#options.peer.removeAllListeners('data');
     this.#options.peer.removeAllListeners('close');
@@ -300,6 +329,10 @@ export class PeerLink {
       return;
     }
     const parsed = parseFrame(data);
+    if (parsed.kind === 'control' && !this.#controlRate.take(1, this.#options.nowMs())) {
+      this.#violation(`more than ${CONTROL_MESSAGES_PER_SECOND} control messages/s (burst ${CONTROL_MESSAGE_BURST})`);
+      return;
+    }
     if (parsed.kind === 'invalid') {
       this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId}: ${parsed.reason}`));
     } else if (parsed.kind === 'data') {
@@ -316,16 +349,14 @@ export class PeerLink {
           this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId} speaks version ${message.version}`));
           return;
         }
-        for (const sn of message.have) this.#remoteHave.add(sn);
+        this.#addAvailable(message.have);
         this.#introduced = true;
         this.#options.onAvailabilityChanged(this);
         return;
       case 'have':
-        for (const sn of message.sequenceNumbers) {
-          this.#remoteHave.add(sn);
-          this.#remoteLoading.delete(sn);
-          this.#noteActivity(sn);
-        }
+        this.#addAvailable(message.sequenceNumbers);
+        for (const sn of message.sequenceNumbers) this.#remoteLoading.delete(sn);
+        if (message.sequenceNumbers.length > 0) this.#noteActivity(message.sequenceNumbers[message.sequenceNumbers.length - 1] as number);
         this.#options.onAvailabilityChanged(this);
         return;
       case 'loading':
@@ -353,17 +384,24 @@ export class PeerLink {
         if (pending === undefined) return;
         this.#noteResponse(pending);
         this.#downloads.delete(message.requestId);
+        this.#receiveBudget.release(pending.loadedBytes);
         pending.reject(new P2PError('peer-error', `peer ${this.remotePeerId} does not have ${message.sequenceNumber}`));
         return;
       }
       case 'response': {
         const pending = this.#downloads.get(message.requestId);
         if (pending === undefined) return; // cancelled by us; its data frames are ignored too
-        if (pending.buffer !== null || pending.sequenceNumber !== message.sequenceNumber) {
+        if (pending.received !== null || pending.sequenceNumber !== message.sequenceNumber) {
           this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId} sent a mismatched response`));
           return;
         }
-        pending.buffer = new Uint8Array(message.byteLength);
+        const boundBytes = this.#options.segmentSizeBoundBytes?.() ?? MIN_SEGMENT_SIZE_BOUND_BYTES;
+        if (message.byteLength > boundBytes) {
+          this.#violation(`declared a segment of ${message.byteLength} bytes (bound ${boundBytes})`);
+          return;
+        }
+        pending.received = new ReceiveBuffer();
+        pending.totalBytes = message.byteLength;
         this.#noteResponse(pending);
         this.#maybeFinish(message.requestId, pending);
         return;
@@ -374,7 +412,20 @@ export class PeerLink {
   #keepFailed(requestId: number, pending: PendingDownload): void {
     if (pending.loadedBytes === 0) return;
     this.#failed.set(requestId, pending);
-    if (this.#failed.size > MAX_FAILED_KEPT) this.#failed.delete(this.#failed.keys().next().value as number);
+    if (this.#failed.size > MAX_FAILED_KEPT) {
+      const oldest = this.#failed.keys().next().value as number;
+      this.#receiveBudget.release((this.#failed.get(oldest) as PendingDownload).loadedBytes);
+      this.#failed.delete(oldest);
+    }
+  }
+
+  // Add announced segments up to the per-peer bound; beyond it they are ignored (an honest peer
+  // with a larger cache announces its newest first; a flood is cut off by the message rate limit).
+  #addAvailable(sequenceNumbers: readonly number[]): void {
+    for (const sn of sequenceNumbers) {
+      if (this.#remoteHave.size >= MAX_REMOTE_AVAILABILITY_ENTRIES) return;
+      this.#remoteHave.add(sn);
+    }
   }
 
   #noteResponse(pending: PendingDownload): void {
@@ -391,25 +442,37 @@ export class PeerLink {
   #onDataFrame(frame: DataFrame): void {
     const pending = this.#downloads.get(frame.requestId);
     if (pending === undefined) return; // a download we cancelled: late frames are expected
-    const { buffer } = pending;
+    const { received } = pending;
     // Data channels are reliable and ordered, so chunks must arrive back to back.
-    if (buffer === null || frame.byteOffset !== pending.loadedBytes || frame.byteOffset + frame.payload.byteLength > buffer.byteLength) {
+    if (received === null || frame.byteOffset !== pending.loadedBytes || frame.byteOffset + frame.payload.byteLength > pending.totalBytes) {
       this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId} sent an out-of-order or oversized chunk`));
       return;
     }
-    buffer.set(frame.payload, frame.byteOffset);
+    if (!this.#receiveBudget.reserve(frame.payload.byteLength)) {
+      // Every partial download together has used the instance's budget: this one ends (HTTP takes over).
+      this.#downloads.delete(frame.requestId);
+      this.#receiveBudget.release(pending.loadedBytes);
+      this.#send({ type: 'cancel', requestId: frame.requestId });
+      pending.reject(new P2PError('peer-error', `partial downloads hold the whole receive budget; ${pending.sequenceNumber} comes over HTTP`));
+      return;
+    }
+    received.append(frame.payload);
     pending.loadedBytes += frame.payload.byteLength;
     this.#receivedBytes += frame.payload.byteLength;
-    pending.onProgress({ loadedBytes: pending.loadedBytes, totalBytes: buffer.byteLength });
+    pending.onProgress({ loadedBytes: pending.loadedBytes, totalBytes: pending.totalBytes });
     this.#maybeFinish(frame.requestId, pending);
   }
 
   #maybeFinish(requestId: number, pending: PendingDownload): void {
-    if (pending.buffer === null || pending.loadedBytes !== pending.buffer.byteLength) return;
+    if (pending.received === null || pending.loadedBytes !== pending.totalBytes) return;
     this.#downloads.delete(requestId);
-    this.#remoteHave.add(pending.sequenceNumber);
+    this.#receiveBudget.release(pending.loadedBytes);
+    if (this.#remoteHave.size < MAX_REMOTE_AVAILABILITY_ENTRIES) this.#remoteHave.add(pending.sequenceNumber);
     this.#sampleThroughput(pending);
-    pending.resolve(pending.buffer.buffer as ArrayBuffer);
+    const bytes = pending.received.bytes();
+    pending.resolve(
+      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer),
+    );
   }
 
   #sampleThroughput(pending: PendingDownload): void {
