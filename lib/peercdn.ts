@@ -104,7 +104,7 @@ export class PeerCDN {
    */
   attach(hls: AttachableHls): this {
     this.#detach?.();
-    this.#engine.setPlayhead(hls);
+    this.#engine.playback.follow(hls);
     this.#beacons?.watch(hls);
     // Join a rendition's swarm as soon as hls.js asks for its playlist, so peers are connected
     // by the time the first segments are wanted.

@@ -64,7 +64,7 @@ export function startNodeViewer(
     nowMs: () => performance.now(),
   });
   const media: SimulatedMedia = { readyState: 4, currentTime: 0, playbackRate: 1 };
-  engine.setPlayhead({ media: media as unknown as HTMLMediaElement });
+  engine.playback.follow({ media: media as unknown as HTMLMediaElement });
   const playlistUrl = `${originUrl}/vod/180p/index.m3u8`;
   const swarmId = swarmIdOfPlaylist(playlistUrl, 'main', 0, null);
   engine.joinSwarm(swarmId);
@@ -112,7 +112,7 @@ export function whenAvailability(viewer: NodeViewer, ready: () => boolean, timeo
       if (ready()) {
         clearTimeout(timer);
         resolve();
-      } else viewer.engine.onNextAvailabilityChange(viewer.swarmId, check);
+      } else viewer.engine.availability.onNextChange(viewer.swarmId, check);
     };
     check();
   });

@@ -69,12 +69,12 @@ describe('an honest viewer among hostile peers (Node WebRTC, real tracker and or
       },
     });
     await connectedPeers(honest.engine, 1);
-    await whenAvailability(honest, () => honest.engine.decide(honest.swarmId, 3, 6).kind === 'peer');
-    assert.equal(honest.engine.httpThroughput, null);
+    await whenAvailability(honest, () => honest.engine.decide(honest.swarmId, 3, 6, 0).kind === 'peer');
+    assert.equal(honest.engine.httpPace.throughput, null);
     const { data } = await honest.load(3);
     assert.deepEqual(Buffer.from(data), whole);
     assert.equal(honest.engine.stats().p2pBytes, 1000, 'the first 1,000 bytes came from the peer');
-    assert.notEqual(honest.engine.httpThroughput, null, 'the Range resume was measured');
+    assert.notEqual(honest.engine.httpPace.throughput, null, 'the Range resume was measured');
   });
 
   it('plays every segment before its deadline, with bounded memory, while peers declare 64 MiB segments and flood availability', async () => {

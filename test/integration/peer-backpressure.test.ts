@@ -37,7 +37,7 @@ describe('upload backpressure on a real simple-peer data channel (node-datachann
     const uploader = new PeerLink({ ...common, remotePeerId: 'downloader', peer: uploaderPeer, initialHave: [1], getSegment: (sn) => (sn === 1 ? segment : undefined) });
     const downloader = new PeerLink({ ...common, remotePeerId: 'uploader', peer: downloaderPeer, initialHave: [], getSegment: () => undefined });
     try {
-      const data = await downloader.download(1, () => undefined).promise;
+      const data = await downloader.downloads.start(1, () => undefined).promise;
       assert.equal(data.byteLength, segment.byteLength);
       assert.ok(maxQueuedBytes > 0, 'the queue was measured');
       assert.ok(

@@ -64,8 +64,9 @@ describe('engine peers: one per remote viewer, not per rendition', () => {
     local.clock.nowMs += 1_000;
     remote.clock.nowMs += 1_000;
 
-    const download = local.engine.downloadFromPeer(SWARM_240P, remote.engine.peerId, 3, () => undefined);
-    assert.ok(download !== null, 'no link to the remote viewer in the 240p swarm');
+    const link = local.engine.peerLink(SWARM_240P, remote.engine.peerId);
+    assert.ok(link !== null, 'no link to the remote viewer in the 240p swarm');
+    const download = link.downloads.start(3, () => undefined);
     channel240.deliverAll();
     assert.equal((await download.promise).byteLength, segment.byteLength);
 

@@ -48,7 +48,7 @@ describe('PeerLink', () => {
     a.channel.deliverAll();
     assert.deepEqual([a.link.view(5).rttMs, a.link.view(5).throughputBytesPerSecond], [null, null]);
 
-    const download = a.link.download(5, () => undefined);
+    const download = a.link.downloads.start(5, () => undefined);
     b.channel.deliverOne(); // b reads the request and queues the response header and chunks
     clock.nowMs += 40;
     assert.ok(a.channel.deliverOne()); // the response header
@@ -62,7 +62,7 @@ describe('PeerLink', () => {
     assert.equal(b.link.usefulness(new Set()).sentBytes, segment.byteLength);
 
     // A second download smooths both figures.
-    const second = a.link.download(5, () => undefined);
+    const second = a.link.downloads.start(5, () => undefined);
     b.channel.deliverOne();
     clock.nowMs += 20;
     a.channel.deliverOne();
@@ -88,14 +88,14 @@ describe('PeerLink', () => {
       assert.ok(a.channel.deliverOne()); // one chunk, half a second later
     };
 
-    const seek = a.link.download(5, () => undefined);
+    const seek = a.link.downloads.start(5, () => undefined);
     receiveHeaderAndOneChunk();
     seek.cancel();
     await assert.rejects(seek.promise);
     assert.equal(a.link.view(5).throughputBytesPerSecond, null, 'a cancel for a seek says nothing of the pace');
 
     a.channel.deliverAll(); // late frames of the cancelled transfer
-    const slow = a.link.download(5, () => undefined);
+    const slow = a.link.downloads.start(5, () => undefined);
     receiveHeaderAndOneChunk();
     slow.cancel(true);
     await assert.rejects(slow.promise);
@@ -111,7 +111,7 @@ describe('PeerLink', () => {
     a.channel.deliverAll();
     const chunks: number[] = [];
     let previous = 0;
-    const download = a.link.download(5, ({ loadedBytes }) => {
+    const download = a.link.downloads.start(5, ({ loadedBytes }) => {
       chunks.push(loadedBytes - previous);
       previous = loadedBytes;
     });
@@ -128,7 +128,7 @@ describe('PeerLink', () => {
     const [a, b] = linkedPair(clock, new Map([[1, new ArrayBuffer(10)]]));
     a.channel.deliverAll();
     b.channel.inbox.length = 0;
-    const downloads = [1, 1, 1].map(() => a.link.download(1, () => undefined));
+    const downloads = [1, 1, 1].map(() => a.link.downloads.start(1, () => undefined));
     const ids = b.channel.inbox.map((bytes) => JSON.parse(new TextDecoder().decode(bytes.subarray(1))).requestId as number);
     assert.equal(new Set(ids).size, 3);
     for (const download of downloads) {
@@ -202,7 +202,7 @@ describe('PeerLink', () => {
     const clock = { nowMs: 0 };
     const [a, b] = linkedPair(clock);
     a.channel.deliverAll();
-    const download = a.link.download(1, () => undefined);
+    const download = a.link.downloads.start(1, () => undefined);
     a.channel.inbox.push(encodeControl({ type: 'response', requestId: 1, sequenceNumber: 1, byteLength: MIN_SEGMENT_SIZE_BOUND_BYTES + 1 }));
     a.channel.deliverOne();
     await assert.rejects(download.promise);
@@ -216,7 +216,7 @@ describe('PeerLink', () => {
     const budget = new ReceiveBudget(3 * MAX_CHUNK_BYTES);
     const [a, b] = linkedPair(clock, new Map(), [], { receiveBudget: budget });
     a.channel.deliverAll();
-    const download = a.link.download(1, () => undefined);
+    const download = a.link.downloads.start(1, () => undefined);
     a.channel.inbox.push(encodeControl({ type: 'response', requestId: 1, sequenceNumber: 1, byteLength: 8 * MAX_CHUNK_BYTES }));
     for (let i = 0; i < 4; i++) a.channel.inbox.push(encodeData(1, i * MAX_CHUNK_BYTES, new Uint8Array(MAX_CHUNK_BYTES)));
     a.channel.deliverAll();
