@@ -101,7 +101,7 @@ describe('an honest viewer among hostile peers (Node WebRTC, real tracker and or
     // The flooder is gone as soon as it floods; the liar stays until it is asked for a segment.
     await Promise.all([
       new Promise<void>((resolve) => honest.engine.events.on('peer-closed', (event) => event.peerId === flooder.peerId && resolve())),
-      whenAvailability(honest, () => honest.engine.decide(honest.swarmId, 0, 0).kind === 'peer' && liar.peerId !== ''),
+      whenAvailability(honest, () => honest.engine.decide(honest.swarmId, 0, 0, 0).kind === 'peer' && liar.peerId !== ''),
     ]);
     const before = heldBytes();
     // A simulated player: starts once segment 0 is in, then plays in real time.
