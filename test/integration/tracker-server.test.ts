@@ -154,10 +154,10 @@ describe('tracker server', function () {
     try {
       const silent = new WebSocket(quick.url, { autoPong: false });
       cleanups.push(() => silent.terminate());
-      const started = Date.now();
+      // No wall-clock bound: the close event is the heartbeat's doing (a socket that answers pings
+      // is never closed, see above); mocha's timeout bounds the wait.
       const [code] = (await once(silent, 'close')) as [number];
       assert.equal(code, 1006, 'terminated, not closed politely');
-      assert.ok(Date.now() - started < 1000);
     } finally {
       await quick.close();
     }
