@@ -46,7 +46,7 @@ async function protocolTransferMs(sender: SimplePeer, receiver: SimplePeer, byte
   const server = new PeerLink({ ...common, remotePeerId: 'receiver', peer: sender, getSegment: () => segment });
   const client = new PeerLink({ ...common, remotePeerId: 'sender', peer: receiver, getSegment: () => undefined });
   const started = performance.now();
-  const data = await client.download(1, () => undefined).promise;
+  const data = await client.downloads.start(1, () => undefined).promise;
   const elapsed = performance.now() - started;
   if (data.byteLength !== bytes) throw new Error(`received ${data.byteLength} of ${bytes} bytes`);
   // Detach the links without closing the peers (the next measurement reuses them).

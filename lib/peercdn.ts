@@ -1,7 +1,8 @@
 import type { FragmentLoaderConstructor } from 'hls.js';
 import { createBittorrentTrackerClientFactory } from './swarm/bittorrent-tracker-client.ts';
 import { resolveConfig, type PeerCDNConfig } from './api/config.ts';
-import { Engine, type Playhead } from './engine/engine.ts';
+import { Engine } from './engine/engine.ts';
+import type { Playhead } from './engine/playback.ts';
 import type { PeerCDNEvents, PeerCDNStats, PeerInfo } from './api/events.ts';
 import { createFragmentLoaderClass } from './hls/fragment-loader.ts';
 import { swarmIdOfPlaylist } from './hls/fragment-swarm.ts';
@@ -58,7 +59,7 @@ export class PeerCDN {
    */
   attach(hls: Playhead): this {
     this.#detach?.();
-    this.#engine.setPlayhead(hls);
+    this.#engine.playback.follow(hls);
     // Join a rendition's swarm as soon as hls.js asks for its playlist, so peers are connected
     // by the time the first segments are wanted.
     const onLevelLoading = (_event: string, data: { url: string; level: number }): void => {

@@ -1,18 +1,19 @@
 import type { PeerCDNConfig } from '../api/config.ts';
 import { P2PError } from '../api/errors.ts';
 import type { PeerCDNEvents, PeerCDNStats, PeerInfo, SegmentSource } from '../api/events.ts';
-import type { PartialSegment, PeerDownloadProgress } from '../peer/peer-link.ts';
+import { TypedEmitter } from '../api/typed-emitter.ts';
+import type { PeerLink } from '../peer/peer-link.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
-import { ewma } from '../policy/peer-choice.ts';
-import { updateHttpThroughput, type HttpThroughput, type TransferTimings } from '../policy/transfer-timing.ts';
-import { looksLikeMpegTs, mpegTsProblem } from '../policy/segment-check.ts';
-import { SegmentCache, type CachedSegment } from './segment-cache.ts';
-import { createPeerId } from '../shared/swarm-id.ts';
 import { decideSource, type SourceDecision } from '../policy/source-decision.ts';
+import { createPeerId } from '../shared/swarm-id.ts';
 import { PeerRecords } from '../swarm/peer-records.ts';
 import { Swarm } from '../swarm/swarm.ts';
 import type { TrackerClientFactory } from '../swarm/tracker-client.ts';
-import { TypedEmitter } from '../api/typed-emitter.ts';
+import { AvailabilityWaiters } from './availability-waiters.ts';
+import { HttpPace } from './http-pace.ts';
+import { Playback } from './playback.ts';
+import { SegmentCache, type CachedSegment } from './segment-cache.ts';
+import { SegmentChecks } from './segment-checks.ts';
 import { onCellularOrSaveData, UploadLimiter } from './upload-limiter.ts';
 
 /** Injected dependencies of the engine (tests replace them). */
@@ -22,13 +23,6 @@ export interface EngineDependencies {
   readonly nowMs: () => number;
   /** False where the browser has no WebRTC: then everything comes over HTTP. Default true. */
   readonly webRtcAvailable?: boolean;
-}
-
-/** What peercdn reads from hls.js's instance: its `media` element, and events to join swarms early. */
-export interface Playhead {
-  readonly media: HTMLMediaElement | null;
-  on?(event: 'hlsLevelLoading', listener: (event: string, data: { url: string; level: number }) => void): void;
-  off?(event: 'hlsLevelLoading', listener: (event: string, data: { url: string; level: number }) => void): void;
 }
 
 /** A segment handed to hls.js, as the loader reports it to the engine. */
@@ -45,16 +39,6 @@ export interface SegmentLoad {
   readonly startSeconds: number;
 }
 
-/** A running download of one segment from one peer. */
-export interface PeerDownload {
-  readonly peerId: string;
-  readonly promise: Promise<ArrayBuffer>;
-  /** Stop the download; `tooSlow` records its pace so far as the peer's measured throughput. */
-  cancel(tooSlow?: boolean): void;
-  /** Bytes received before a failure or cancel, for an HTTP Range resume. */
-  partial(): PartialSegment | null;
-}
-
 // Segments that started at least this long before the playhead are evicted first.
 const BEHIND_PLAYHEAD_KEEP_SECONDS = 10;
 // For this long after joining a swarm, segments not needed soon wait for the first peers.
@@ -62,27 +46,30 @@ const SWARM_WARMUP_MS = 3000;
 // A signalled peer that does not connect within this time is dropped.
 const CONNECT_TIMEOUT_MS = 20_000;
 
-/** The state shared by all fragment loaders of one PeerCDN instance: cache, swarms, counters. */
+/**
+ * The state shared by all fragment loaders of one PeerCDN instance. Its parts are public and
+ * used directly (cache, playback, HTTP pace, segment checks, availability waiters); the engine
+ * itself owns the swarms, the counters and the events, and gathers what the source decision weighs.
+ */
 export class Engine {
   readonly config: PeerCDNConfig;
   readonly events: TypedEmitter<PeerCDNEvents>;
   readonly peerId: string;
   /** Whether this viewer serves peers (config, or 'auto': not on cellular / data saver). */
   readonly uploading: boolean;
+  readonly cache: SegmentCache;
+  /** Where playback is; `attach(hls)` makes it follow the player. */
+  readonly playback = new Playback();
+  readonly httpPace = new HttpPace();
+  /** Checks of every segment that (partly) came from a peer. */
+  readonly segmentChecks: SegmentChecks;
+  /** Loaders waiting for a swarm's availability to change. */
+  readonly availability = new AvailabilityWaiters();
   readonly #uploadPacer: UploadPacer | null;
   readonly #dependencies: EngineDependencies;
-  readonly #cache: SegmentCache;
   readonly #swarms = new Map<string, Swarm>();
   // Per-session records of remote peers (bans, strikes), shared by every swarm.
   readonly #peerRecords: PeerRecords;
-  readonly #availabilityWaiters = new Map<string, Set<() => void>>();
-  #playhead: Playhead | null = null;
-  #startupStartSeconds: number | null = null;
-  #httpThroughput: HttpThroughput | null = null;
-  // Swarms whose HTTP segments are MPEG-TS: segments from their peers must be too.
-  readonly #mpegTsSwarms = new Set<string>();
-  // Smoothed size of segments loaded, for comparing a peer's pace with HTTP's.
-  #segmentBytesEstimate: number | null = null;
   #counters = {
     httpBytes: 0,
     p2pBytes: 0,
@@ -112,10 +99,11 @@ export class Engine {
         this.events.emit('error', new P2PError('listener-error', 'an event listener threw', { cause: error })),
       ),
     );
-    this.#cache = new SegmentCache(
+    this.segmentChecks = new SegmentChecks(config.validateSegment);
+    this.cache = new SegmentCache(
       config.cacheMaxBytes,
       (segment) => this.#onEvicted(segment),
-      (segment) => this.#isBehindPlayhead(segment),
+      (segment) => this.playback.isBehind(segment.startSeconds, BEHIND_PLAYHEAD_KEEP_SECONDS),
     );
   }
 
@@ -127,74 +115,34 @@ export class Engine {
     return !this.#destroyed && this.config.trackerUrls.length > 0 && this.#dependencies.webRtcAvailable !== false;
   }
 
-  cached(swarmId: string, sequenceNumber: number): CachedSegment | undefined {
-    return this.#cache.get(swarmId, sequenceNumber);
-  }
-
-  /** Where to get a segment that is not cached (see `decideSource`). */
-  decide(swarmId: string, sequenceNumber: number, secondsUntilNeeded: number | null): SourceDecision {
+  /**
+   * Where to get a segment that is not cached and how long to wait (see `decideSource`), from the
+   * swarm's peers, the playhead, this viewer's HTTP pace and how long this load has waited.
+   */
+  decide(swarmId: string, sequenceNumber: number, startSeconds: number, waitedMs: number): SourceDecision {
+    const secondsUntilNeeded = this.playback.secondsUntil(startSeconds);
     if (!this.p2pEnabled) return { kind: 'http' };
     const swarm = this.#swarm(swarmId);
+    const { config } = this;
     return decideSource(this.peerId, sequenceNumber, swarm.views(sequenceNumber), {
       secondsUntilNeeded,
-      httpWindowSeconds: this.config.httpWindowSeconds,
+      httpWindowSeconds: config.httpWindowSeconds,
+      waitedMs,
+      seederWaitMs: config.seederWaitMs,
+      startupPeerWaitMs: config.startupPeerWaitMs,
+      startingUp: this.playback.startingUp,
       // Warming up: just joined, and the tracker has not said that nobody else is here.
       warmingUp: this.#dependencies.nowMs() - swarm.createdAtMs < SWARM_WARMUP_MS && swarm.othersAtTracker !== 0,
-      httpDeliveryMs: this.#httpDeliveryMs(),
-      expectedSegmentBytes: this.#segmentBytesEstimate,
+      httpDeliveryMs: this.httpPace.deliveryMs(),
+      expectedSegmentBytes: this.httpPace.segmentBytes,
     });
   }
 
-  /** Tell the engine where playback is, so segments far ahead are not fetched from the origin. */
-  setPlayhead(playhead: Playhead | null): void {
-    this.#playhead = playhead;
-  }
-
-  /** Whether playback has yet to start (known only after `attach(hls)`). */
-  get startingUp(): boolean {
-    const media = this.#playhead?.media ?? null;
-    return media !== null && media.readyState === 0;
-  }
-
-  /** Seconds of playback until media time `startSeconds` is reached; null when unknown. */
-  secondsUntil(startSeconds: number): number | null {
-    const media = this.#playhead?.media ?? null;
-    if (media === null) return null;
-    if (media.readyState === 0) {
-      // Before the first segment is buffered, playback will start at the first segment asked for.
-      this.#startupStartSeconds ??= startSeconds;
-      return startSeconds - this.#startupStartSeconds;
-    }
-    this.#startupStartSeconds = null;
-    return (startSeconds - media.currentTime) / (media.playbackRate > 0 ? media.playbackRate : 1);
-  }
-
-  /** Start a download from one connected peer; null when that peer is gone. */
-  downloadFromPeer(
-    swarmId: string,
-    peerId: string,
-    sequenceNumber: number,
-    onProgress: (progress: PeerDownloadProgress) => void,
-  ): PeerDownload | null {
+  /** A connected peer's link, to download from it or drop it; null when it is gone (or P2P is off). */
+  peerLink(swarmId: string, peerId: string): PeerLink | null {
     if (!this.p2pEnabled) return null;
     const link = this.#swarms.get(swarmId)?.link(peerId);
-    if (link === undefined || link.closed) return null;
-    const { promise, cancel, partial } = link.download(sequenceNumber, onProgress);
-    return { peerId: link.remotePeerId, promise, cancel, partial };
-  }
-
-  /** Call `listener` on the next availability change in the swarm; returns a function that unsubscribes. */
-  onNextAvailabilityChange(swarmId: string, listener: () => void): () => void {
-    let waiters = this.#availabilityWaiters.get(swarmId);
-    if (waiters === undefined) {
-      waiters = new Set();
-      this.#availabilityWaiters.set(swarmId, waiters);
-    }
-    waiters.add(listener);
-    const set = waiters;
-    return () => {
-      set.delete(listener);
-    };
+    return link === undefined || link.closed ? null : link;
   }
 
   /** Tell the swarm we are fetching this segment over HTTP, so peers wait for us instead. */
@@ -212,8 +160,8 @@ export class Engine {
     const { source, swarmId, sequenceNumber, data, durationMs, peerId, peerBytes = 0, startSeconds } = load;
     if (this.#destroyed) return;
     const bytes = data.byteLength;
-    this.#segmentBytesEstimate = ewma(this.#segmentBytesEstimate, bytes);
-    if (source === 'http' && peerBytes === 0 && looksLikeMpegTs(new Uint8Array(data))) this.#mpegTsSwarms.add(swarmId);
+    this.httpPace.segmentSeen(bytes);
+    if (source === 'http' && peerBytes === 0) this.segmentChecks.learnFromHttp(swarmId, data);
     if (source === 'http') {
       // A segment resumed over HTTP after a peer failed: its first `peerBytes` came from the peer.
       this.#counters.httpBytes += bytes - peerBytes;
@@ -227,42 +175,18 @@ export class Engine {
       this.#counters.segmentsFromCache += 1;
     }
     if (source !== 'cache') {
-      const isNew = !this.#cache.has(swarmId, sequenceNumber);
+      const isNew = !this.cache.has(swarmId, sequenceNumber);
       // Keep a copy: hls.js transfers the buffer it receives to its transmux worker, detaching it.
       const copy = data.slice(0);
-      const stored = this.#cache.put({ swarmId, sequenceNumber, data: copy, downloadMs: durationMs, startSeconds });
+      const stored = this.cache.put({ swarmId, sequenceNumber, data: copy, downloadMs: durationMs, startSeconds });
       if (stored && isNew && this.uploading) this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
     }
     this.events.emit('segment-loaded', { source, swarmId, sequenceNumber, byteLength: bytes, durationMs, peerId });
   }
 
-  /** What this viewer's HTTP segment loads achieved lately (for the stats reported to ABR). */
-  get httpThroughput(): HttpThroughput | null {
-    return this.#httpThroughput;
-  }
-
-  httpTransferMeasured(timings: TransferTimings): void {
-    this.#httpThroughput = updateHttpThroughput(this.#httpThroughput, timings);
-  }
-
-  /** Count bytes that came over HTTP without a cacheable segment (byte ranges, init segments). */
+  /** Count bytes that came over HTTP without a cacheable segment (byte ranges, init segments, loads cut short). */
   httpBytesLoaded(bytes: number): void {
     this.#counters.httpBytes += bytes;
-  }
-
-  /** What is wrong with a segment that (partly) came from a peer, or null when it passes every check. */
-  async segmentProblem(swarmId: string, sequenceNumber: number, data: ArrayBuffer, url: string): Promise<string | null> {
-    if (this.#mpegTsSwarms.has(swarmId)) {
-      const problem = mpegTsProblem(new Uint8Array(data));
-      if (problem !== null) return problem;
-    }
-    const validate = this.config.validateSegment;
-    if (validate === null) return null;
-    try {
-      return (await validate(data, { url, swarmId, sequenceNumber })) ? null : 'rejected by validateSegment';
-    } catch (error) {
-      return `validateSegment failed: ${error instanceof Error ? error.message : String(error)}`;
-    }
   }
 
   /**
@@ -281,6 +205,7 @@ export class Engine {
     return this.#peerRecords.isBanned(peerId);
   }
 
+  /** A peer transfer failed or was too slow and the segment comes over HTTP: count it, report it. */
   peerFallback(error: P2PError): void {
     this.#counters.peerFallbacks += 1;
     this.events.emit('error', error);
@@ -297,7 +222,7 @@ export class Engine {
       ...this.#counters,
       connectedPeers,
       swarms: this.#swarms.size,
-      cacheBytes: this.#cache.byteLength,
+      cacheBytes: this.cache.byteLength,
     };
   }
 
@@ -307,9 +232,9 @@ export class Engine {
     for (const swarm of this.#swarms.values()) swarm.destroy();
     this.#swarms.clear();
     this.#peerRecords.clear();
-    this.#cache.clear();
-    this.#availabilityWaiters.clear();
-    this.#playhead = null;
+    this.cache.clear();
+    this.availability.clear();
+    this.playback.follow(null);
     this.events.removeAllListeners();
   }
 
@@ -327,9 +252,8 @@ export class Engine {
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       createTrackerClient: this.#dependencies.createTrackerClient,
       peerRecords: this.#peerRecords,
-      heldSequenceNumbers: () => (this.uploading ? this.#cache.sequenceNumbers(swarmId) : []),
-      getSegment: (sequenceNumber) =>
-        this.uploading ? this.#cache.get(swarmId, sequenceNumber)?.data : undefined,
+      heldSequenceNumbers: () => (this.uploading ? this.cache.sequenceNumbers(swarmId) : []),
+      getSegment: (sequenceNumber) => (this.uploading ? this.cache.get(swarmId, sequenceNumber)?.data : undefined),
       transferredBytes: () => ({
         uploaded: this.#counters.uploadedBytes,
         downloaded: this.#counters.p2pBytes + this.#counters.httpBytes,
@@ -339,7 +263,7 @@ export class Engine {
       },
       nowMs: this.#dependencies.nowMs,
       uploadPacer: this.#uploadPacer,
-      onAvailabilityChanged: (id) => this.#notifyAvailability(id),
+      onAvailabilityChanged: (id) => this.availability.notify(id),
       onPeerConnected: (id, peerId) => this.events.emit('peer-connected', { swarmId: id, peerId }),
       onPeerClosed: (id, peerId, error) => {
         if (!this.#destroyed) this.events.emit('peer-closed', { swarmId: id, peerId, error });
@@ -348,27 +272,6 @@ export class Engine {
     });
     this.#swarms.set(swarmId, swarm);
     return swarm;
-  }
-
-  #httpDeliveryMs(): number | null {
-    const http = this.#httpThroughput;
-    const bytes = this.#segmentBytesEstimate;
-    return http === null || bytes === null ? null : http.firstByteMs + bytes / http.bytesPerMs;
-  }
-
-  // Segments well behind the playhead go first when memory is short: this viewer will not play
-  // them again (live: they are leaving the window), while what lies ahead is about to play.
-  #isBehindPlayhead(segment: CachedSegment): boolean {
-    const media = this.#playhead?.media ?? null;
-    if (media === null || media.readyState === 0) return false;
-    return segment.startSeconds + BEHIND_PLAYHEAD_KEEP_SECONDS < media.currentTime;
-  }
-
-  #notifyAvailability(swarmId: string): void {
-    const waiters = this.#availabilityWaiters.get(swarmId);
-    if (waiters === undefined) return;
-    this.#availabilityWaiters.delete(swarmId);
-    for (const waiter of waiters) waiter();
   }
 
   #onEvicted(segment: CachedSegment): void {

@@ -2,14 +2,14 @@ import { P2PError } from '../api/errors.ts';
 import type { PeerInfo } from '../api/events.ts';
 import type { PeerUsefulness } from '../policy/peer-choice.ts';
 import type { PeerView } from '../policy/source-decision.ts';
-import { ewma } from '../policy/peer-choice.ts';
+import { PeerAvailability } from './peer-availability.ts';
+import { PeerDownloads } from './peer-downloads.ts';
 import { PeerUploads, type UploadPacer } from './peer-uploads.ts';
 import {
   availabilityMessages,
   encodeControl,
   parseFrame,
   PROTOCOL_VERSION,
-  type DataFrame,
   type PeerMessage,
 } from './peer-protocol.ts';
 
@@ -41,69 +41,33 @@ export interface PeerLinkOptions {
   readonly onClosed: (link: PeerLink, error: P2PError | null) => void;
 }
 
-/** The first bytes of a segment a peer delivered before it failed. */
-export interface PartialSegment {
-  readonly bytes: Uint8Array;
-  readonly totalBytes: number;
-}
-
-/** Progress of one download from a peer. */
-export interface PeerDownloadProgress {
-  readonly loadedBytes: number;
-  readonly totalBytes: number;
-}
-
-interface PendingDownload {
-  readonly sequenceNumber: number;
-  readonly requestedAtMs: number;
-  /** When the response header (or `absent`) arrived; null before. */
-  respondedAtMs: number | null;
-  buffer: Uint8Array | null;
-  loadedBytes: number;
-  readonly onProgress: (progress: PeerDownloadProgress) => void;
-  readonly resolve: (data: ArrayBuffer) => void;
-  readonly reject: (error: P2PError) => void;
-}
-
-// A peer's "loading" claim is trusted this long; then we stop waiting for it.
-const LOADING_CLAIM_MS = 10_000;
-// A peer whose latest announced segment is within this many of ours is at our part of the stream.
-const NEARBY_SEGMENTS = 3;
-const NEARBY_FRESH_MS = 30_000;
-
-const MAX_FAILED_KEPT = 4;
-// Bounds memory a misbehaving peer can make us spend on its claims.
-const MAX_LOADING_CLAIMS = 256;
-// Below this, a download's duration says more about timer resolution than about the peer.
-const MIN_THROUGHPUT_SAMPLE_MS = 10;
-const MAX_REQUEST_ID = 0xffff_ffff;
-
-/** One connected peer in one swarm: availability, downloads from it, uploads to it. */
+/**
+ * One connected peer in one swarm: the data channel and the wire protocol, dispatching each
+ * parsed message to the peer's availability, our downloads from it, or our uploads to it.
+ */
 export class PeerLink {
   readonly remotePeerId: string;
+  /** What the peer announced (have, loading, where it is in the stream). */
+  readonly availability: PeerAvailability;
+  /** Segments we are downloading from the peer: `downloads.start(sequenceNumber, onProgress)`. */
+  readonly downloads: PeerDownloads;
   readonly #options: PeerLinkOptions;
-  readonly #remoteHave = new Set<number>();
-  readonly #remoteLoading = new Map<number, number>();
-  #latestSequenceNumber: number | null = null;
-  #receivedBytes = 0;
-  #latestAtMs = 0;
-  readonly #downloads = new Map<number, PendingDownload>();
-  // Downloads that failed with bytes received, so the loader can resume them over HTTP (bounded).
-  readonly #failed = new Map<number, PendingDownload>();
   readonly #uploads: PeerUploads;
-  #introduced = false;
-  #nextRequestId = 1;
-  #closed = false;
   readonly #connectedAtMs: number;
-  // Request → response header time and response throughput, smoothed; null until measured.
-  #rttMs: number | null = null;
-  #throughputBytesPerSecond: number | null = null;
+  #closed = false;
 
   constructor(options: PeerLinkOptions) {
     this.#options = options;
     this.remotePeerId = options.remotePeerId;
     this.#connectedAtMs = options.nowMs();
     const { peer } = options;
+    this.availability = new PeerAvailability(options.nowMs);
+    this.downloads = new PeerDownloads({
+      remotePeerId: options.remotePeerId,
+      nowMs: options.nowMs,
+      send: (message) => this.#send(message),
+      onDelivered: (sequenceNumber) => this.availability.setHas(sequenceNumber, true),
+    });
     this.#uploads = new PeerUploads({
       getSegment: options.getSegment,
       onUploaded: options.onUploaded,
@@ -125,50 +89,20 @@ export class PeerLink {
     return this.#closed;
   }
 
-  get activeDownloads(): number {
-    return this.#downloads.size;
-  }
-
-  /** Whether the peer's `hello` (its initial availability) has arrived. */
-  get introduced(): boolean {
-    return this.#introduced;
-  }
-
-  has(sequenceNumber: number): boolean {
-    return this.#remoteHave.has(sequenceNumber);
-  }
-
   /** What this peer offers for one segment, for the source decision. */
   view(sequenceNumber: number): PeerView {
-    const nowMs = this.#options.nowMs();
-    const loadingSinceMs = this.#remoteLoading.get(sequenceNumber);
-    const latest = this.#latestSequenceNumber;
-    return {
-      peerId: this.remotePeerId,
-      has: this.#remoteHave.has(sequenceNumber),
-      loading: loadingSinceMs !== undefined && nowMs - loadingSinceMs < LOADING_CLAIM_MS,
-      nearby:
-        latest !== null &&
-        Math.abs(latest - sequenceNumber) <= NEARBY_SEGMENTS &&
-        nowMs - this.#latestAtMs < NEARBY_FRESH_MS,
-      activeDownloads: this.#downloads.size,
-      rttMs: this.#rttMs,
-      throughputBytesPerSecond: this.#throughputBytesPerSecond,
-    };
+    return { peerId: this.remotePeerId, ...this.availability.view(sequenceNumber), ...this.downloads.pace() };
   }
 
   /** What the swarm weighs when it looks for a peer to replace. */
   usefulness(held: ReadonlySet<number>): PeerUsefulness {
-    let offersWanted = false;
-    for (const sn of this.#remoteHave) if (!held.has(sn)) offersWanted = true;
-    for (const sn of this.#remoteLoading.keys()) if (!held.has(sn)) offersWanted = true;
     return {
       peerId: this.remotePeerId,
       connectedForMs: this.#options.nowMs() - this.#connectedAtMs,
-      receivedBytes: this.#receivedBytes,
+      receivedBytes: this.downloads.receivedBytes,
       sentBytes: this.#uploads.sentBytes,
-      activeDownloads: this.#downloads.size,
-      offersWanted,
+      activeDownloads: this.downloads.pace().activeDownloads,
+      offersWanted: this.availability.offersAnyBut(held),
     };
   }
 
@@ -176,10 +110,10 @@ export class PeerLink {
     return {
       swarmId,
       peerId: this.remotePeerId,
-      segmentsAvailable: this.#remoteHave.size,
-      latestSequenceNumber: this.#latestSequenceNumber,
-      activeDownloads: this.#downloads.size,
-      receivedBytes: this.#receivedBytes,
+      segmentsAvailable: this.availability.size,
+      latestSequenceNumber: this.availability.latestSequenceNumber,
+      activeDownloads: this.downloads.pace().activeDownloads,
+      receivedBytes: this.downloads.receivedBytes,
     };
   }
 
@@ -195,79 +129,26 @@ export class PeerLink {
     this.#send({ type: 'lost', sequenceNumbers: [sequenceNumber] });
   }
 
-  /** Download a segment; `cancel()` on the returned handle stops it and rejects the promise. */
-  download(
-    sequenceNumber: number,
-    onProgress: (progress: PeerDownloadProgress) => void,
-  ): { readonly promise: Promise<ArrayBuffer>; cancel(tooSlow?: boolean): void; partial(): PartialSegment | null } {
-    const requestId = this.#takeRequestId();
-    const promise = new Promise<ArrayBuffer>((resolve, reject) => {
-      if (this.#closed) {
-        reject(new P2PError('peer-error', `peer ${this.remotePeerId} is closed`));
-        return;
-      }
-      const requestedAtMs = this.#options.nowMs();
-      this.#downloads.set(requestId, {
-        sequenceNumber,
-        requestedAtMs,
-        respondedAtMs: null,
-        buffer: null,
-        loadedBytes: 0,
-        onProgress,
-        resolve,
-        reject,
-      });
-      this.#send({ type: 'request', requestId, sequenceNumber });
-    });
-    const cancel = (tooSlow = false): void => {
-      const pending = this.#downloads.get(requestId);
-      if (pending === undefined) return;
-      this.#downloads.delete(requestId);
-      // A transfer given up for its pace says how fast this peer is; one cancelled for a seek does not.
-      if (tooSlow) this.#sampleThroughput(pending);
-      this.#keepFailed(requestId, pending);
-      this.#send({ type: 'cancel', requestId });
-      pending.reject(new P2PError('peer-timeout', `download of ${sequenceNumber} cancelled`));
-    };
-    const partial = (): PartialSegment | null => {
-      const pending = this.#downloads.get(requestId) ?? this.#failed.get(requestId);
-      if (pending === undefined || pending.buffer === null || pending.loadedBytes === 0) return null;
-      return { bytes: pending.buffer.subarray(0, pending.loadedBytes), totalBytes: pending.buffer.byteLength };
-    };
-    return { promise, cancel, partial };
+  /** Close the link for a fault of the peer's (reported with the peer's close). */
+  fail(error: P2PError): void {
+    this.#close(error);
   }
 
   destroy(): void {
     this.#close(null);
   }
 
-  // Ids are unique per connection: after wrapping around, skip any still in flight.
-  #takeRequestId(): number {
-    let requestId = this.#nextRequestId;
-    while (this.#downloads.has(requestId)) requestId = requestId >= MAX_REQUEST_ID ? 1 : requestId + 1;
-    this.#nextRequestId = requestId >= MAX_REQUEST_ID ? 1 : requestId + 1;
-    return requestId;
-  }
-
-  /** Close the link for a fault of the peer's (reported with the peer's close). */
-  fail(error: P2PError): void {
-    this.#close(error);
-  }
-
   #close(error: P2PError | null): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const [requestId, pending] of this.#downloads) {
-      this.#keepFailed(requestId, pending);
-      pending.reject(error ?? new P2PError('peer-error', `peer ${this.remotePeerId} closed`));
-    }
-    this.#downloads.clear();
-    this.#options.peer.removeAllListeners('data');
-    this.#options.peer.removeAllListeners('close');
-    this.#options.peer.removeAllListeners('error');
+    this.downloads.close(error ?? new P2PError('peer-error', `peer ${this.remotePeerId} closed`));
+    const { peer } = this.#options;
+    peer.removeAllListeners('data');
+    peer.removeAllListeners('close');
+    peer.removeAllListeners('error');
     // simple-peer emits 'error' asynchronously during teardown; keep one listener so it is not thrown.
-    this.#options.peer.on('error', () => undefined);
-    this.#options.peer.destroy();
+    peer.on('error', () => undefined);
+    peer.destroy();
     this.#options.onClosed(this, error);
   }
 
@@ -293,41 +174,27 @@ export class PeerLink {
     if (parsed.kind === 'invalid') {
       this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId}: ${parsed.reason}`));
     } else if (parsed.kind === 'data') {
-      this.#onDataFrame(parsed.frame);
+      this.#closeOnFault(this.downloads.onData(parsed.frame));
     } else {
       this.#onMessage(parsed.message);
     }
   }
 
   #onMessage(message: PeerMessage): void {
+    const { availability } = this;
     switch (message.type) {
       case 'hello':
         if (message.version !== PROTOCOL_VERSION) {
           this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId} speaks version ${message.version}`));
           return;
         }
-        for (const sn of message.have) this.#remoteHave.add(sn);
-        this.#introduced = true;
+        availability.apply(message);
         this.#options.onAvailabilityChanged(this);
         return;
       case 'have':
-        for (const sn of message.sequenceNumbers) {
-          this.#remoteHave.add(sn);
-          this.#remoteLoading.delete(sn);
-          this.#noteActivity(sn);
-        }
-        this.#options.onAvailabilityChanged(this);
-        return;
       case 'loading':
-        for (const sn of message.sequenceNumbers) {
-          if (this.#remoteLoading.size >= MAX_LOADING_CLAIMS) this.#remoteLoading.clear();
-          this.#remoteLoading.set(sn, this.#options.nowMs());
-          this.#noteActivity(sn);
-        }
-        this.#options.onAvailabilityChanged(this);
-        return;
       case 'lost':
-        for (const sn of message.sequenceNumbers) this.#remoteHave.delete(sn);
+        availability.apply(message);
         this.#options.onAvailabilityChanged(this);
         return;
       case 'request':
@@ -335,82 +202,23 @@ export class PeerLink {
           this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId} reused request id ${message.requestId}`));
           return;
         }
-        this.#noteActivity(message.sequenceNumber);
+        availability.noteActivity(message.sequenceNumber);
         void this.#uploads.serve(message.requestId, message.sequenceNumber);
         return;
       case 'cancel':
         this.#uploads.cancel(message.requestId);
         return;
-      case 'absent': {
-        const pending = this.#downloads.get(message.requestId);
-        this.#remoteHave.delete(message.sequenceNumber);
-        if (pending === undefined) return;
-        this.#noteResponse(pending);
-        this.#downloads.delete(message.requestId);
-        pending.reject(new P2PError('peer-error', `peer ${this.remotePeerId} does not have ${message.sequenceNumber}`));
+      case 'absent':
+        availability.setHas(message.sequenceNumber, false);
+        this.downloads.onAbsent(message.requestId, message.sequenceNumber);
         return;
-      }
-      case 'response': {
-        const pending = this.#downloads.get(message.requestId);
-        if (pending === undefined) return; // cancelled by us; its data frames are ignored too
-        if (pending.buffer !== null || pending.sequenceNumber !== message.sequenceNumber) {
-          this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId} sent a mismatched response`));
-          return;
-        }
-        pending.buffer = new Uint8Array(message.byteLength);
-        this.#noteResponse(pending);
-        this.#maybeFinish(message.requestId, pending);
+      case 'response':
+        this.#closeOnFault(this.downloads.onResponse(message.requestId, message.sequenceNumber, message.byteLength));
         return;
-      }
     }
   }
 
-  #keepFailed(requestId: number, pending: PendingDownload): void {
-    if (pending.loadedBytes === 0) return;
-    this.#failed.set(requestId, pending);
-    if (this.#failed.size > MAX_FAILED_KEPT) this.#failed.delete(this.#failed.keys().next().value as number);
-  }
-
-  #noteResponse(pending: PendingDownload): void {
-    const nowMs = this.#options.nowMs();
-    pending.respondedAtMs = nowMs;
-    this.#rttMs = ewma(this.#rttMs, nowMs - pending.requestedAtMs);
-  }
-
-  #noteActivity(sequenceNumber: number): void {
-    this.#latestSequenceNumber = sequenceNumber;
-    this.#latestAtMs = this.#options.nowMs();
-  }
-
-  #onDataFrame(frame: DataFrame): void {
-    const pending = this.#downloads.get(frame.requestId);
-    if (pending === undefined) return; // a download we cancelled: late frames are expected
-    const { buffer } = pending;
-    // Data channels are reliable and ordered, so chunks must arrive back to back.
-    if (buffer === null || frame.byteOffset !== pending.loadedBytes || frame.byteOffset + frame.payload.byteLength > buffer.byteLength) {
-      this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId} sent an out-of-order or oversized chunk`));
-      return;
-    }
-    buffer.set(frame.payload, frame.byteOffset);
-    pending.loadedBytes += frame.payload.byteLength;
-    this.#receivedBytes += frame.payload.byteLength;
-    pending.onProgress({ loadedBytes: pending.loadedBytes, totalBytes: buffer.byteLength });
-    this.#maybeFinish(frame.requestId, pending);
-  }
-
-  #maybeFinish(requestId: number, pending: PendingDownload): void {
-    if (pending.buffer === null || pending.loadedBytes !== pending.buffer.byteLength) return;
-    this.#downloads.delete(requestId);
-    this.#remoteHave.add(pending.sequenceNumber);
-    this.#sampleThroughput(pending);
-    pending.resolve(pending.buffer.buffer as ArrayBuffer);
-  }
-
-  #sampleThroughput(pending: PendingDownload): void {
-    const startMs = pending.respondedAtMs ?? pending.requestedAtMs;
-    const elapsedMs = Math.max(this.#options.nowMs() - startMs, MIN_THROUGHPUT_SAMPLE_MS);
-    if (pending.loadedBytes > 0) {
-      this.#throughputBytesPerSecond = ewma(this.#throughputBytesPerSecond, (pending.loadedBytes * 1000) / elapsedMs);
-    }
+  #closeOnFault(fault: P2PError | null): void {
+    if (fault !== null) this.#close(fault);
   }
 }

@@ -17,75 +17,134 @@ export interface PeerView {
   readonly throughputBytesPerSecond?: number | null;
 }
 
+/** Why a load waits instead of going to HTTP now. */
+export type WaitReason =
+  /** A peer is fetching it, or a peer at this part of the stream is its designated seeder. */
+  | 'seeder'
+  /** The swarm was joined moments ago and no peer is connected yet. */
+  | 'first-peers'
+  /** Too far ahead of the playhead for the origin: only a peer may deliver it, until it is near. */
+  | 'prefetch';
+
 export type SourceDecision =
   | { readonly kind: 'peer'; readonly peerId: string }
-  /** Wait for a seeding peer's `have` (at least a short while), bounded by the caller; then HTTP. */
-  | { readonly kind: 'wait' }
-  /** Wait for peers to connect, only while the segment is not needed soon; then HTTP. */
-  | { readonly kind: 'wait-for-peers' }
-  /** Too far ahead of the playhead for the origin: only a peer may deliver it, until it is near. */
-  | { readonly kind: 'prefetch-wait' }
+  /** Wait `waitMs` (or until a peer's availability changes), then decide again. */
+  | { readonly kind: 'wait'; readonly reason: WaitReason; readonly waitMs: number }
   | { readonly kind: 'http' };
 
-/** When the segment is needed, as far as the engine knows. */
-export interface Urgency {
+/** Everything besides the peers that the decision weighs: when the segment is needed, how long this load waited. */
+export interface Situation {
   /** Seconds of playback before the segment starts playing; null when the playhead is unknown. */
   readonly secondsUntilNeeded: number | null;
   /** Beyond this many seconds ahead, the origin is not asked for a segment. */
   readonly httpWindowSeconds: number;
-  /** The swarm was joined moments ago and no peer is connected yet: peers may be about to arrive. */
-  readonly warmingUp?: boolean;
+  /** Milliseconds since the loader started on this segment (the waits are bounded from then). */
+  readonly waitedMs: number;
+  /** The shortest wait for a seeding peer (config `seederWaitMs`). */
+  readonly seederWaitMs: number;
+  /** Playback has yet to start: startup segments may wait this long for peers (config `startupPeerWaitMs`). */
+  readonly startupPeerWaitMs: number;
+  readonly startingUp: boolean;
+  /** The swarm was joined moments ago and the tracker has not said that nobody else is here. */
+  readonly warmingUp: boolean;
   /** How long HTTP would take for a segment, at this viewer's measured HTTP pace; null when unmeasured. */
-  readonly httpDeliveryMs?: number | null;
-  /** Typical segment size of this swarm, for comparing peers with HTTP. */
-  readonly expectedSegmentBytes?: number | null;
+  readonly httpDeliveryMs: number | null;
+  /** Typical segment size of this swarm, for comparing peers with HTTP; null when none was loaded yet. */
+  readonly expectedSegmentBytes: number | null;
 }
 
+// A prefetch that waits for peers re-checks the playhead at least this often (seeks, rate changes)...
+const PREFETCH_RECHECK_MS = 1000;
+// ...and at most this often (the timer of a segment about to enter the HTTP window).
+const PREFETCH_MIN_RECHECK_MS = 50;
+// Stop waiting for a seeding peer this long before the segment plays, leaving time for HTTP.
+const SEEDER_MARGIN_SECONDS = 4;
+// Stop waiting for the first peers to connect this long before the segment plays: once connected
+// they deliver in a fraction of a segment's duration, so a smaller margin keeps startup segments
+// off the origin.
+const FIRST_PEERS_MARGIN_SECONDS = 1.5;
+
 /**
- * Where to get a segment that is not cached, so that normally one viewer of a swarm fetches it
- * from the origin and the others get it from peers:
+ * Where to get a segment that is not cached, and how long to wait before HTTP, so that normally
+ * one viewer of a swarm fetches it from the origin and the others get it from peers:
  * 1. a connected peer has it → the one expected to deliver soonest (`choosePeer`: measured
  *    throughput and RTT, slowed by its running downloads; unmeasured peers get a neutral prior);
  *    but a segment needed soon goes to HTTP when that peer, at its measured pace, would deliver
  *    it late and HTTP, at its measured pace, sooner (urgent → fastest source in time);
- * 2. a peer is fetching it over HTTP, or the swarm is still warming up (just joined, no peers
+ * 2. a segment further ahead of the playhead than the HTTP window is only taken from peers: wait
+ *    (re-checking the playhead) until it is near;
+ * 3. a peer is fetching it over HTTP, or the swarm is still warming up (just joined, no peers
  *    yet) → wait for it;
- * 3. among this viewer and the peers that are at this part of the stream, one is the designated
+ * 4. among this viewer and the peers that are at this part of the stream, one is the designated
  *    seeder of this segment (lowest hash of peer id and sequence number, so the origin load
- *    spreads evenly and everyone agrees without talking): if it is us → HTTP now, else wait for
- *    it (the caller bounds the wait and then uses HTTP);
- * 4. nobody near → HTTP.
- * Before 2–4: a segment further ahead of the playhead than the HTTP window is only taken from
- * peers (no origin prefetch of what the viewer is not about to play).
+ *    spreads evenly and everyone agrees without talking): if it is us → HTTP now, else wait;
+ * 5. nobody near → HTTP.
+ * A wait whose length (`waitLengthMs`) has run out is HTTP.
  */
 export function decideSource(
   selfPeerId: string,
   sequenceNumber: number,
   peers: readonly PeerView[],
-  urgency: Urgency = { secondsUntilNeeded: null, httpWindowSeconds: Infinity },
+  situation: Situation,
 ): SourceDecision {
-  const expectedBytes = urgency.expectedSegmentBytes ?? EXPECTED_SEGMENT_BYTES;
-  const best = choosePeer(peers.filter((peer) => peer.has), expectedBytes);
-  if (best !== undefined) return peerTooLate(best, urgency, expectedBytes) ? { kind: 'http' } : { kind: 'peer', peerId: best.peerId };
-  if (urgency.secondsUntilNeeded !== null && urgency.secondsUntilNeeded > urgency.httpWindowSeconds) {
-    return { kind: 'prefetch-wait' };
+  const where = whereFrom(selfPeerId, sequenceNumber, peers, situation);
+  if (where === 'http') return { kind: 'http' };
+  if (typeof where === 'object') return where;
+  const waitMs = waitLengthMs(where, situation);
+  return waitMs > 0 ? { kind: 'wait', reason: where, waitMs } : { kind: 'http' };
+}
+
+/**
+ * How long a load may still wait, by reason. A seeder is waited for at least `seederWaitMs`, and
+ * longer while the segment is not needed soon (keeping a margin for the transfer itself); the first
+ * peers only while the segment is not needed soon; before playback starts, either wait lasts at
+ * least `startupPeerWaitMs` (the user trades startup time for peers). A prefetch re-checks the
+ * playhead every second, or when the segment enters the HTTP window if that is sooner.
+ */
+export function waitLengthMs(reason: WaitReason, situation: Situation): number {
+  const { secondsUntilNeeded, waitedMs } = situation;
+  if (reason === 'prefetch') {
+    const untilWindowMs = ((secondsUntilNeeded ?? 0) - situation.httpWindowSeconds) * 1000;
+    return Math.max(PREFETCH_MIN_RECHECK_MS, Math.min(untilWindowMs, PREFETCH_RECHECK_MS));
   }
-  if (peers.some((peer) => peer.loading)) return { kind: 'wait' };
+  const msBefore = (marginSeconds: number): number =>
+    secondsUntilNeeded === null ? 0 : (secondsUntilNeeded - marginSeconds) * 1000;
+  const forReasonMs =
+    reason === 'seeder'
+      ? Math.max(situation.seederWaitMs - waitedMs, msBefore(SEEDER_MARGIN_SECONDS))
+      : msBefore(FIRST_PEERS_MARGIN_SECONDS);
+  const startupMs = situation.startingUp ? situation.startupPeerWaitMs - waitedMs : 0;
+  return Math.max(startupMs, forReasonMs);
+}
+
+function whereFrom(
+  selfPeerId: string,
+  sequenceNumber: number,
+  peers: readonly PeerView[],
+  situation: Situation,
+): { readonly kind: 'peer'; readonly peerId: string } | WaitReason | 'http' {
+  const expectedBytes = situation.expectedSegmentBytes ?? EXPECTED_SEGMENT_BYTES;
+  const best = choosePeer(peers.filter((peer) => peer.has), expectedBytes);
+  if (best !== undefined) return peerTooLate(best, situation, expectedBytes) ? 'http' : { kind: 'peer', peerId: best.peerId };
+  if (situation.secondsUntilNeeded !== null && situation.secondsUntilNeeded > situation.httpWindowSeconds) {
+    return 'prefetch';
+  }
+  if (peers.some((peer) => peer.loading)) return 'seeder';
   // A new viewer usually connects to peers within a second or two: do not fetch from the origin
-  // what they may well have, unless it is needed soon (the caller bounds the wait by the deadline).
-  if (urgency.warmingUp === true && peers.length === 0) return { kind: 'wait-for-peers' };
+  // what they may well have, unless it is needed soon (the wait is bounded by the deadline).
+  if (situation.warmingUp && peers.length === 0) return 'first-peers';
   const nearby = peers.filter((peer) => peer.nearby);
-  if (nearby.length === 0) return { kind: 'http' };
+  if (nearby.length === 0) return 'http';
   const selfRank = seederRank(selfPeerId, sequenceNumber);
   const someoneBetter = nearby.some((peer) => seederRank(peer.peerId, sequenceNumber) < selfRank);
-  return someoneBetter ? { kind: 'wait' } : { kind: 'http' };
+  return someoneBetter ? 'seeder' : 'http';
 }
 
 // Only a peer whose pace was measured is judged; an unmeasured one gets its chance (the loader
 // still moves a transfer that turns out late to HTTP).
-function peerTooLate(peer: PeerView, urgency: Urgency, expectedBytes: number): boolean {
-  const { secondsUntilNeeded, httpDeliveryMs } = urgency;
-  if (secondsUntilNeeded === null || httpDeliveryMs === undefined || httpDeliveryMs === null) return false;
+function peerTooLate(peer: PeerView, situation: Situation, expectedBytes: number): boolean {
+  const { secondsUntilNeeded, httpDeliveryMs } = situation;
+  if (secondsUntilNeeded === null || httpDeliveryMs === null) return false;
   if (peer.throughputBytesPerSecond === undefined || peer.throughputBytesPerSecond === null) return false;
   const peerMs = expectedDeliveryMs(peer, neutralPrior([peer]), expectedBytes);
   return peerMs > secondsUntilNeeded * 1000 - DEADLINE_MARGIN_MS && httpDeliveryMs < peerMs;

@@ -95,7 +95,7 @@ export class Swarm {
     // A peer whose `hello` has not arrived yet is not a peer without segments: leave it out
     // until it speaks (its hello triggers a new decision).
     const views: PeerView[] = [];
-    for (const link of this.#links.values()) if (link.introduced) views.push(link.view(sequenceNumber));
+    for (const link of this.#links.values()) if (link.availability.introduced) views.push(link.view(sequenceNumber));
     return views;
   }
 

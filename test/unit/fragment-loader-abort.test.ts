@@ -30,7 +30,7 @@ function setup(startSeconds: number) {
     nowMs: () => 0,
   });
   const media = { readyState: 4, currentTime: 0, playbackRate: 1 };
-  engine.setPlayhead({ media: media as unknown as HTMLMediaElement });
+  engine.playback.follow({ media: media as unknown as HTMLMediaElement });
   const FragmentLoader = createFragmentLoaderClass(engine);
   const loader = new FragmentLoader({ loader: RecordingHttpLoader } as unknown as HlsConfig) as Loader<FragmentLoaderContext>;
   const calls: string[] = [];

@@ -47,7 +47,7 @@ describe('PeerLink', () => {
     a.channel.deliverAll();
     assert.deepEqual([a.link.view(5).rttMs, a.link.view(5).throughputBytesPerSecond], [null, null]);
 
-    const download = a.link.download(5, () => undefined);
+    const download = a.link.downloads.start(5, () => undefined);
     b.channel.deliverOne(); // b reads the request and queues the response header and chunks
     clock.nowMs += 40;
     assert.ok(a.channel.deliverOne()); // the response header
@@ -61,7 +61,7 @@ describe('PeerLink', () => {
     assert.equal(b.link.usefulness(new Set()).sentBytes, segment.byteLength);
 
     // A second download smooths both figures.
-    const second = a.link.download(5, () => undefined);
+    const second = a.link.downloads.start(5, () => undefined);
     b.channel.deliverOne();
     clock.nowMs += 20;
     a.channel.deliverOne();
@@ -87,14 +87,14 @@ describe('PeerLink', () => {
       assert.ok(a.channel.deliverOne()); // one chunk, half a second later
     };
 
-    const seek = a.link.download(5, () => undefined);
+    const seek = a.link.downloads.start(5, () => undefined);
     receiveHeaderAndOneChunk();
     seek.cancel();
     await assert.rejects(seek.promise);
     assert.equal(a.link.view(5).throughputBytesPerSecond, null, 'a cancel for a seek says nothing of the pace');
 
     a.channel.deliverAll(); // late frames of the cancelled transfer
-    const slow = a.link.download(5, () => undefined);
+    const slow = a.link.downloads.start(5, () => undefined);
     receiveHeaderAndOneChunk();
     slow.cancel(true);
     await assert.rejects(slow.promise);
@@ -110,7 +110,7 @@ describe('PeerLink', () => {
     a.channel.deliverAll();
     const chunks: number[] = [];
     let previous = 0;
-    const download = a.link.download(5, ({ loadedBytes }) => {
+    const download = a.link.downloads.start(5, ({ loadedBytes }) => {
       chunks.push(loadedBytes - previous);
       previous = loadedBytes;
     });
@@ -127,7 +127,7 @@ describe('PeerLink', () => {
     const [a, b] = linkedPair(clock, new Map([[1, new ArrayBuffer(10)]]));
     a.channel.deliverAll();
     b.channel.inbox.length = 0;
-    const downloads = [1, 1, 1].map(() => a.link.download(1, () => undefined));
+    const downloads = [1, 1, 1].map(() => a.link.downloads.start(1, () => undefined));
     const ids = b.channel.inbox.map((bytes) => JSON.parse(new TextDecoder().decode(bytes.subarray(1))).requestId as number);
     assert.equal(new Set(ids).size, 3);
     for (const download of downloads) {
@@ -158,7 +158,7 @@ describe('PeerLink', () => {
     assert.equal(a.channel.inbox.length, 3);
     a.channel.deliverAll();
     assert.equal(a.closedWith, undefined);
-    assert.ok(have.every((sn) => a.link.has(sn)));
+    assert.ok(have.every((sn) => a.link.availability.has(sn)));
     a.link.destroy();
     b.link.destroy();
   });

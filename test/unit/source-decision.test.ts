@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { decideSource, seederRank, type PeerView } from '../../lib/policy/source-decision.ts';
+import { decideSource, seederRank, type PeerView, type Situation, type SourceDecision } from '../../lib/policy/source-decision.ts';
 
 const peer = (peerId: string, overrides: Partial<PeerView> = {}): PeerView => ({
   peerId,
@@ -10,6 +10,20 @@ const peer = (peerId: string, overrides: Partial<PeerView> = {}): PeerView => ({
   ...overrides,
 });
 
+// The defaults of the settings; the playhead unknown; nothing measured; nothing waited yet.
+const BASE: Situation = {
+  secondsUntilNeeded: null,
+  httpWindowSeconds: 12,
+  waitedMs: 0,
+  seederWaitMs: 1500,
+  startupPeerWaitMs: 0,
+  startingUp: false,
+  warmingUp: false,
+  httpDeliveryMs: null,
+  expectedSegmentBytes: null,
+};
+const situation = (overrides: Partial<Situation> = {}): Situation => ({ ...BASE, ...overrides });
+
 // Find a sequence number for which `winner` ranks lowest among the ids given.
 function sequenceWhereLowest(winner: string, ids: string[]): number {
   for (let sn = 0; sn < 10_000; sn++) {
@@ -18,47 +32,54 @@ function sequenceWhereLowest(winner: string, ids: string[]): number {
   throw new Error('no such sequence number');
 }
 
-describe('decideSource', () => {
-  const cases: { name: string; peers: PeerView[]; sn?: number; expected: ReturnType<typeof decideSource> }[] = [
-    { name: 'goes to HTTP with no peers', peers: [], expected: { kind: 'http' } },
+interface Case {
+  readonly name: string;
+  readonly peers: readonly PeerView[];
+  readonly sn?: number;
+  readonly situation?: Partial<Situation>;
+  readonly expected: SourceDecision;
+}
+
+function runTable(cases: readonly Case[]): void {
+  for (const { name, peers, sn = 10, situation: overrides, expected } of cases) {
+    it(name, () => assert.deepEqual(decideSource('self', sn, peers, situation(overrides)), expected));
+  }
+}
+
+const seederWait = (waitMs: number): SourceDecision => ({ kind: 'wait', reason: 'seeder', waitMs });
+const firstPeersWait = (waitMs: number): SourceDecision => ({ kind: 'wait', reason: 'first-peers', waitMs });
+const prefetchWait = (waitMs: number): SourceDecision => ({ kind: 'wait', reason: 'prefetch', waitMs });
+const HTTP: SourceDecision = { kind: 'http' };
+
+describe('decideSource: where from', () => {
+  runTable([
+    { name: 'goes to HTTP with no peers', peers: [], expected: HTTP },
     {
       name: 'picks the least busy peer that has the segment',
       peers: [peer('a', { has: true, activeDownloads: 2 }), peer('b', { has: true }), peer('c')],
       expected: { kind: 'peer', peerId: 'b' },
     },
+    { name: 'waits for a peer that is fetching the segment over HTTP', peers: [peer('a', { loading: true }), peer('b')], expected: seederWait(1500) },
+    { name: 'goes to HTTP when no peer is at this part of the stream', peers: [peer('a'), peer('b')], expected: HTTP },
     {
-      name: 'waits for a peer that is fetching the segment over HTTP',
-      peers: [peer('a', { loading: true }), peer('b')],
-      expected: { kind: 'wait' },
+      name: 'fetches over HTTP when this viewer is the designated seeder among nearby peers',
+      peers: [peer('a', { nearby: true }), peer('b', { nearby: true })],
+      sn: sequenceWhereLowest('self', ['self', 'a', 'b']),
+      expected: HTTP,
     },
     {
-      name: 'goes to HTTP when no peer is at this part of the stream',
-      peers: [peer('a'), peer('b')],
-      expected: { kind: 'http' },
+      name: 'waits when a nearby peer is the designated seeder',
+      peers: [peer('a', { nearby: true }), peer('b', { nearby: true })],
+      sn: sequenceWhereLowest('a', ['self', 'a', 'b']),
+      expected: seederWait(1500),
     },
-  ];
-  for (const { name, peers, expected } of cases) {
-    it(name, () => assert.deepEqual(decideSource('self', 10, peers), expected));
-  }
-
-  it('fetches over HTTP when this viewer is the designated seeder among nearby peers', () => {
-    const sn = sequenceWhereLowest('self', ['self', 'a', 'b']);
-    assert.deepEqual(decideSource('self', sn, [peer('a', { nearby: true }), peer('b', { nearby: true })]), {
-      kind: 'http',
-    });
-  });
-
-  it('waits when a nearby peer is the designated seeder', () => {
-    const sn = sequenceWhereLowest('a', ['self', 'a', 'b']);
-    assert.deepEqual(decideSource('self', sn, [peer('a', { nearby: true }), peer('b', { nearby: true })]), {
-      kind: 'wait',
-    });
-  });
-
-  it('ignores a better-ranked peer that is elsewhere in the stream', () => {
-    const sn = sequenceWhereLowest('a', ['self', 'a']);
-    assert.deepEqual(decideSource('self', sn, [peer('a', { nearby: false })]), { kind: 'http' });
-  });
+    {
+      name: 'ignores a better-ranked peer that is elsewhere in the stream',
+      peers: [peer('a', { nearby: false })],
+      sn: sequenceWhereLowest('a', ['self', 'a']),
+      expected: HTTP,
+    },
+  ]);
 
   it('spreads seeding across viewers: every viewer is designated for some segments', () => {
     const ids = ['-PC0001-aaaaaaaaaaaa', '-PC0001-bbbbbbbbbbbb', '-PC0001-cccccccccccc', '-PC0001-dddddddddddd'];
@@ -71,69 +92,61 @@ describe('decideSource', () => {
   });
 });
 
-describe('decideSource with a known playhead', () => {
-  const window = (secondsUntilNeeded: number | null) => ({ secondsUntilNeeded, httpWindowSeconds: 12 });
-
-  it('takes a far-ahead segment from a peer that has it', () => {
-    assert.deepEqual(decideSource('self', 5, [peer('a', { has: true })], window(40)), { kind: 'peer', peerId: 'a' });
-  });
-
-  it('never sends a far-ahead segment to the origin, even alone', () => {
-    assert.deepEqual(decideSource('self', 5, [], window(12.5)), { kind: 'prefetch-wait' });
-    assert.deepEqual(decideSource('self', 5, [peer('a', { nearby: true })], window(30)), { kind: 'prefetch-wait' });
-  });
-
-  it('uses HTTP for a segment inside the window when nobody can seed it', () => {
-    assert.deepEqual(decideSource('self', 5, [], window(11.9)), { kind: 'http' });
-    assert.deepEqual(decideSource('self', 5, [], window(null)), { kind: 'http' });
-  });
+describe('decideSource with a known playhead (HTTP window 12 s)', () => {
+  runTable([
+    { name: 'takes a far-ahead segment from a peer that has it', peers: [peer('a', { has: true })], situation: { secondsUntilNeeded: 40 }, expected: { kind: 'peer', peerId: 'a' } },
+    { name: 'never sends a far-ahead segment to the origin, even alone', peers: [], situation: { secondsUntilNeeded: 12.5 }, expected: prefetchWait(500) },
+    { name: 'never sends a far-ahead segment to the origin while a nearby peer could seed it', peers: [peer('a', { nearby: true })], situation: { secondsUntilNeeded: 30 }, expected: prefetchWait(1000) },
+    { name: 'uses HTTP for a segment inside the window when nobody can seed it', peers: [], situation: { secondsUntilNeeded: 11.9 }, expected: HTTP },
+  ]);
 });
 
 describe('decideSource while the swarm warms up', () => {
-  it('waits for the first peers instead of going to the origin', () => {
-    assert.deepEqual(decideSource('self', 3, [], { secondsUntilNeeded: 6, httpWindowSeconds: 12, warmingUp: true }), { kind: 'wait-for-peers' });
-  });
+  runTable([
+    { name: 'waits for the first peers instead of going to the origin', peers: [], situation: { secondsUntilNeeded: 6, warmingUp: true }, expected: firstPeersWait(4500) },
+    { name: 'stops waiting once a peer is connected and nobody near can seed', peers: [peer('a')], situation: { secondsUntilNeeded: 6, warmingUp: true }, expected: HTTP },
+  ]);
+});
 
-  it('stops waiting once a peer is connected and nobody near can seed', () => {
-    assert.deepEqual(decideSource('self', 3, [peer('a')], { secondsUntilNeeded: 6, httpWindowSeconds: 12, warmingUp: true }), { kind: 'http' });
-  });
+// The wait length, by reason: a seeder at least `seederWaitMs` and until 4 s before the segment
+// plays; the first peers until 1.5 s before; before playback starts, at least `startupPeerWaitMs`;
+// a prefetch re-checks every second or when the segment enters the HTTP window (at least 50 ms).
+describe('decideSource: how long to wait', () => {
+  const loadingPeer = [peer('a', { loading: true })];
+  runTable([
+    { name: 'a seeder: seederWaitMs when the playhead is unknown', peers: loadingPeer, expected: seederWait(1500) },
+    { name: 'a seeder: what is left of seederWaitMs', peers: loadingPeer, situation: { waitedMs: 1000 }, expected: seederWait(500) },
+    { name: 'a seeder: HTTP once seederWaitMs is used up', peers: loadingPeer, situation: { waitedMs: 1500 }, expected: HTTP },
+    { name: 'a seeder: until 4 s before the segment plays, when that is longer', peers: loadingPeer, situation: { secondsUntilNeeded: 10, waitedMs: 5000 }, expected: seederWait(6000) },
+    { name: 'a seeder: seederWaitMs when that is longer than the time to 4 s before it plays', peers: loadingPeer, situation: { secondsUntilNeeded: 4.5 }, expected: seederWait(1500) },
+    { name: 'a seeder: HTTP when both bounds have passed', peers: loadingPeer, situation: { secondsUntilNeeded: 2, waitedMs: 2000 }, expected: HTTP },
+    { name: 'a seeder before playback starts: at least what is left of startupPeerWaitMs', peers: loadingPeer, situation: { secondsUntilNeeded: 2, waitedMs: 2000, startingUp: true, startupPeerWaitMs: 3000 }, expected: seederWait(1000) },
+    { name: 'a seeder once playback runs: startupPeerWaitMs no longer counts', peers: loadingPeer, situation: { secondsUntilNeeded: 2, waitedMs: 2000, startupPeerWaitMs: 3000 }, expected: HTTP },
+    { name: 'the first peers: until 1.5 s before the segment plays', peers: [], situation: { warmingUp: true, secondsUntilNeeded: 6, waitedMs: 3000 }, expected: firstPeersWait(4500) },
+    { name: 'the first peers: seederWaitMs does not apply', peers: [], situation: { warmingUp: true, secondsUntilNeeded: 2 }, expected: firstPeersWait(500) },
+    { name: 'the first peers: HTTP when the segment is needed within 1.5 s', peers: [], situation: { warmingUp: true, secondsUntilNeeded: 1.5 }, expected: HTTP },
+    { name: 'the first peers: HTTP when the playhead is unknown', peers: [], situation: { warmingUp: true }, expected: HTTP },
+    { name: 'the first peers before playback starts: what is left of startupPeerWaitMs', peers: [], situation: { warmingUp: true, secondsUntilNeeded: 0, startingUp: true, startupPeerWaitMs: 2000, waitedMs: 500 }, expected: firstPeersWait(1500) },
+    { name: 'a prefetch: re-checks the playhead every second', peers: [], situation: { secondsUntilNeeded: 30, waitedMs: 60_000 }, expected: prefetchWait(1000) },
+    { name: 'a prefetch: wakes when the segment enters the HTTP window', peers: [], situation: { secondsUntilNeeded: 12.25 }, expected: prefetchWait(250) },
+    { name: 'a prefetch: waits at least 50 ms', peers: [], situation: { secondsUntilNeeded: 12.01 }, expected: prefetchWait(50) },
+  ]);
 });
 
 describe('decideSource for a segment needed soon', () => {
   // HTTP measured at 100 ms for a segment of 100 000 bytes; the segment plays in 2 s.
-  const soon = { secondsUntilNeeded: 2, httpWindowSeconds: 12, httpDeliveryMs: 100, expectedSegmentBytes: 100_000 };
+  const soon = { secondsUntilNeeded: 2, httpDeliveryMs: 100, expectedSegmentBytes: 100_000 };
   // 20 000 bytes/s: 5 s for the segment, after it plays.
   const slow = peer('slow', { has: true, rttMs: 20, throughputBytesPerSecond: 20_000 });
   // 1 000 000 bytes/s: 120 ms for the segment.
   const fast = peer('fast', { has: true, rttMs: 20, throughputBytesPerSecond: 1_000_000 });
-
-  it('uses HTTP when the only peer that has it would deliver it late and HTTP in time', () => {
-    assert.deepEqual(decideSource('self', 3, [slow], soon), { kind: 'http' });
-  });
-
-  it('uses a peer that delivers in time even when HTTP would be faster still', () => {
-    assert.deepEqual(decideSource('self', 3, [fast], { ...soon, httpDeliveryMs: 10 }), { kind: 'peer', peerId: 'fast' });
-  });
-
-  it('prefers the peer in time over the late one', () => {
-    assert.deepEqual(decideSource('self', 3, [slow, fast], soon), { kind: 'peer', peerId: 'fast' });
-  });
-
-  it('keeps a late peer when HTTP, as measured, would be later still', () => {
-    assert.deepEqual(decideSource('self', 3, [slow], { ...soon, httpDeliveryMs: 60_000 }), { kind: 'peer', peerId: 'slow' });
-  });
-
-  it('gives a peer whose pace is not measured its chance', () => {
-    const unmeasured = peer('new', { has: true });
-    assert.deepEqual(decideSource('self', 3, [unmeasured], soon), { kind: 'peer', peerId: 'new' });
-  });
-
-  it('takes a slow peer for a segment not needed soon', () => {
-    assert.deepEqual(decideSource('self', 3, [slow], { ...soon, secondsUntilNeeded: 10 }), { kind: 'peer', peerId: 'slow' });
-  });
-
-  it('takes the peer when HTTP was never measured', () => {
-    assert.deepEqual(decideSource('self', 3, [slow], { ...soon, httpDeliveryMs: null }), { kind: 'peer', peerId: 'slow' });
-  });
+  runTable([
+    { name: 'uses HTTP when the only peer that has it would deliver it late and HTTP in time', peers: [slow], situation: soon, expected: HTTP },
+    { name: 'uses a peer that delivers in time even when HTTP would be faster still', peers: [fast], situation: { ...soon, httpDeliveryMs: 10 }, expected: { kind: 'peer', peerId: 'fast' } },
+    { name: 'prefers the peer in time over the late one', peers: [slow, fast], situation: soon, expected: { kind: 'peer', peerId: 'fast' } },
+    { name: 'keeps a late peer when HTTP, as measured, would be later still', peers: [slow], situation: { ...soon, httpDeliveryMs: 60_000 }, expected: { kind: 'peer', peerId: 'slow' } },
+    { name: 'gives a peer whose pace is not measured its chance', peers: [peer('new', { has: true })], situation: soon, expected: { kind: 'peer', peerId: 'new' } },
+    { name: 'takes a slow peer for a segment not needed soon', peers: [slow], situation: { ...soon, secondsUntilNeeded: 10 }, expected: { kind: 'peer', peerId: 'slow' } },
+    { name: 'takes the peer when HTTP was never measured', peers: [slow], situation: { ...soon, httpDeliveryMs: null }, expected: { kind: 'peer', peerId: 'slow' } },
+  ]);
 });
-

@@ -1,0 +1,35 @@
+import { ewma } from '../policy/peer-choice.ts';
+import { updateHttpThroughput, type HttpThroughput, type TransferTimings } from '../policy/transfer-timing.ts';
+
+/** This viewer's HTTP pace and typical segment size, for comparing peers with HTTP and for ABR's stats. */
+export class HttpPace {
+  #throughput: HttpThroughput | null = null;
+  #segmentBytes: number | null = null;
+
+  /** What this viewer's HTTP segment loads achieved lately; null before the first one. */
+  get throughput(): HttpThroughput | null {
+    return this.#throughput;
+  }
+
+  /** Smoothed size of the segments loaded (any source); null before the first one. */
+  get segmentBytes(): number | null {
+    return this.#segmentBytes;
+  }
+
+  /** An HTTP transfer finished with these timings. */
+  measured(timings: TransferTimings): void {
+    this.#throughput = updateHttpThroughput(this.#throughput, timings);
+  }
+
+  /** A segment of this size was loaded. */
+  segmentSeen(bytes: number): void {
+    this.#segmentBytes = ewma(this.#segmentBytes, bytes);
+  }
+
+  /** How long HTTP would take for a typical segment; null until both are measured. */
+  deliveryMs(): number | null {
+    const http = this.#throughput;
+    const bytes = this.#segmentBytes;
+    return http === null || bytes === null ? null : http.firstByteMs + bytes / http.bytesPerMs;
+  }
+}

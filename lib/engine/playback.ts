@@ -1,0 +1,47 @@
+/** What peercdn reads from hls.js's instance: its `media` element, and events to join swarms early. */
+export interface Playhead {
+  readonly media: HTMLMediaElement | null;
+  on?(event: 'hlsLevelLoading', listener: (event: string, data: { url: string; level: number }) => void): void;
+  off?(event: 'hlsLevelLoading', listener: (event: string, data: { url: string; level: number }) => void): void;
+}
+
+/** Where playback is (known only after `attach(hls)`): how soon a segment plays, whether it started. */
+export class Playback {
+  #playhead: Playhead | null = null;
+  #startupStartSeconds: number | null = null;
+
+  /** Follow this player's media element; null forgets it (then nothing is known). */
+  follow(playhead: Playhead | null): void {
+    this.#playhead = playhead;
+  }
+
+  /** Whether playback has yet to start (false when the playhead is unknown). */
+  get startingUp(): boolean {
+    const media = this.#media();
+    return media !== null && media.readyState === 0;
+  }
+
+  /** Seconds of playback until media time `startSeconds` is reached; null when unknown. */
+  secondsUntil(startSeconds: number): number | null {
+    const media = this.#media();
+    if (media === null) return null;
+    if (media.readyState === 0) {
+      // Before the first segment is buffered, playback will start at the first segment asked for.
+      this.#startupStartSeconds ??= startSeconds;
+      return startSeconds - this.#startupStartSeconds;
+    }
+    this.#startupStartSeconds = null;
+    return (startSeconds - media.currentTime) / (media.playbackRate > 0 ? media.playbackRate : 1);
+  }
+
+  /** Whether media time `startSeconds` lies more than `keepSeconds` behind the playhead. */
+  isBehind(startSeconds: number, keepSeconds: number): boolean {
+    const media = this.#media();
+    if (media === null || media.readyState === 0) return false;
+    return startSeconds + keepSeconds < media.currentTime;
+  }
+
+  #media(): HTMLMediaElement | null {
+    return this.#playhead?.media ?? null;
+  }
+}

@@ -1,0 +1,21 @@
+import type { FragmentLoaderContext, LoaderCallbacks, LoaderConfiguration } from 'hls.js';
+
+/** A segment's identity among peers: its swarm (rendition) and media sequence number. */
+export interface SegmentId {
+  readonly swarmId: string;
+  readonly sequenceNumber: number;
+}
+
+/** One `load()` call of the fragment loader: what hls.js asked for, built once and shared by its steps. */
+export interface LoadRequest {
+  readonly context: FragmentLoaderContext;
+  readonly config: LoaderConfiguration;
+  readonly callbacks: LoaderCallbacks<FragmentLoaderContext>;
+  /** Null for what peers never carry (P2P off, byte ranges, init segments, parts): HTTP only. */
+  readonly segment: SegmentId | null;
+  /** When the load started (`performance.now()`); the waits for peers are bounded from then. */
+  readonly startedAtMs: number;
+}
+
+/** A load that peers can serve (its segment is known). */
+export type PeerLoadRequest = LoadRequest & { readonly segment: SegmentId };

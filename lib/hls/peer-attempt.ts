@@ -1,0 +1,134 @@
+import type { LoaderStats } from 'hls.js';
+import { P2PError } from '../api/errors.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { PartialSegment, PeerDownload, PeerDownloadProgress } from '../peer/peer-downloads.ts';
+import type { PeerLink } from '../peer/peer-link.ts';
+import { peerMissesDeadline } from '../policy/peer-deadline.ts';
+import type { TransferTimings } from '../policy/transfer-timing.ts';
+import type { PeerLoadRequest } from './load-request.ts';
+
+/** How a peer attempt ended (reported once, never after `stop()`). */
+export type PeerAttemptOutcome =
+  /** The whole segment arrived and passed the checks; `timings` as measured here. */
+  | { readonly kind: 'delivered'; readonly data: ArrayBuffer; readonly timings: TransferTimings }
+  /** The peer failed, was too slow or timed out; `resumeFrom` holds its first bytes when a Range request can fetch the rest. */
+  | { readonly kind: 'fell-back'; readonly error: P2PError; readonly resumeFrom: PartialSegment | null }
+  /** The peer delivered a segment that failed a check (`problem` says which). */
+  | { readonly kind: 'corrupt'; readonly problem: string };
+
+// A running peer transfer's pace is compared with the playhead at least this often.
+const DEADLINE_CHECK_MS = 250;
+
+/**
+ * One download of one segment from one peer, owning its timers: first-byte and load timeouts
+ * (the smaller of peercdn's and hls.js's load policy), and the deadline check (a transfer that
+ * would arrive after the playhead needs it, while HTTP would be sooner, moves to HTTP); then the
+ * segment checks (peers are untrusted). Counts chunks in hls.js's `stats`; the timings stay out of
+ * them until the end (see transfer-timing.ts). Starts in the constructor; `stop()` cancels it
+ * with no outcome.
+ */
+export class PeerAttempt {
+  readonly peerId: string;
+  readonly #engine: Engine;
+  readonly #request: PeerLoadRequest;
+  readonly #onOutcome: (outcome: PeerAttemptOutcome) => void;
+  readonly #download: PeerDownload;
+  readonly #startMs: number;
+  readonly #timers: ReturnType<typeof setTimeout>[];
+  #firstByteMs = 0;
+  #latest: PeerDownloadProgress | null = null;
+  #settled = false;
+
+  constructor(
+    engine: Engine,
+    request: PeerLoadRequest,
+    link: PeerLink,
+    stats: LoaderStats,
+    onOutcome: (outcome: PeerAttemptOutcome) => void,
+  ) {
+    this.#engine = engine;
+    this.#request = request;
+    this.#onOutcome = onOutcome;
+    const { sequenceNumber } = request.segment;
+    const peerId = (this.peerId = link.remotePeerId);
+    this.#download = link.downloads.start(sequenceNumber, (progress) => {
+      if (this.#firstByteMs === 0) this.#firstByteMs = performance.now();
+      stats.chunkCount += 1;
+      this.#latest = progress;
+      this.#checkDeadline();
+    });
+    this.#startMs = performance.now();
+    const { loadPolicy } = request.config;
+    const firstByteTimeoutMs = Math.min(engine.config.peerFirstByteTimeoutMs, loadPolicy.maxTimeToFirstByteMs);
+    const loadTimeoutMs = Math.min(engine.config.peerLoadTimeoutMs, loadPolicy.maxLoadTimeMs);
+    this.#timers = [
+      setTimeout(() => {
+        if (this.#firstByteMs === 0) {
+          this.#fallBack(new P2PError('peer-timeout', `peer ${peerId} sent no bytes of ${sequenceNumber} in ${firstByteTimeoutMs} ms`));
+        }
+      }, firstByteTimeoutMs),
+      setTimeout(
+        () => this.#fallBack(new P2PError('peer-timeout', `peer ${peerId} did not deliver ${sequenceNumber} in ${loadTimeoutMs} ms`)),
+        loadTimeoutMs,
+      ),
+      // A slow peer's chunks are far apart: check on a timer as well as on every chunk.
+      setInterval(() => this.#checkDeadline(), DEADLINE_CHECK_MS),
+    ];
+    this.#download.promise.then(
+      (data) => this.#onDelivered(data),
+      (error: unknown) =>
+        this.#fallBack(
+          error instanceof P2PError ? error : new P2PError('peer-error', `peer download of ${sequenceNumber} failed`, { cause: error }),
+        ),
+    );
+  }
+
+  /** Cancel the download and its timers (abort, destroy); no outcome is reported. */
+  stop(): void {
+    if (this.#settled) return;
+    this.#settle();
+    this.#download.cancel();
+  }
+
+  #checkDeadline(): void {
+    const latest = this.#latest;
+    if (latest === null) return;
+    const secondsUntilNeeded = this.#engine.playback.secondsUntil(this.#request.context.frag.start);
+    const transfer = { elapsedMs: performance.now() - this.#startMs, ...latest };
+    if (peerMissesDeadline(transfer, secondsUntilNeeded === null ? null : secondsUntilNeeded * 1000, this.#engine.httpPace.throughput)) {
+      const message = `peer ${this.peerId} would deliver ${this.#request.segment.sequenceNumber} too late; the rest comes over HTTP`;
+      this.#fallBack(new P2PError('peer-timeout', message), true);
+    }
+  }
+
+  async #onDelivered(data: ArrayBuffer): Promise<void> {
+    if (this.#settled) return;
+    const endMs = performance.now();
+    const { swarmId, sequenceNumber } = this.#request.segment;
+    const problem = await this.#engine.segmentChecks.problem(swarmId, sequenceNumber, data, this.#request.context.url);
+    // A timeout may have moved the segment to HTTP while the check ran.
+    if (this.#settled) return;
+    this.#settle();
+    if (problem !== null) {
+      this.#onOutcome({ kind: 'corrupt', problem });
+      return;
+    }
+    const timings = { startMs: this.#startMs, firstByteMs: this.#firstByteMs || endMs, endMs, bytes: data.byteLength };
+    this.#onOutcome({ kind: 'delivered', data, timings });
+  }
+
+  #fallBack(error: P2PError, tooSlow = false): void {
+    if (this.#settled) return;
+    this.#settle();
+    this.#download.cancel(tooSlow);
+    const partial = this.#download.partial();
+    const resumeFrom = partial !== null && partial.bytes.byteLength < partial.totalBytes ? partial : null;
+    this.#onOutcome({ kind: 'fell-back', error, resumeFrom });
+  }
+
+  #settle(): void {
+    this.#settled = true;
+    // clearTimeout clears intervals too (one list of timer ids in browsers and Node).
+    for (const timer of this.#timers) clearTimeout(timer);
+  }
+}

@@ -1,0 +1,70 @@
+import type { FragmentLoaderContext, Loader, LoaderStats, NullableNetworkDetails } from 'hls.js';
+import type { Engine } from '../engine/engine.ts';
+import type { PartialSegment } from '../peer/peer-downloads.ts';
+import type { PeerLoadRequest } from './load-request.ts';
+
+/** How a Range resume ended (reported once, never after `stop()`); errors, timeouts and aborts go straight to hls.js. */
+export type RangeResumeOutcome =
+  /** The rest arrived and the whole segment passed the checks; `stats` are the range request's. */
+  | {
+      readonly kind: 'resumed';
+      readonly data: ArrayBuffer;
+      readonly durationMs: number;
+      readonly stats: LoaderStats;
+      readonly networkDetails: NullableNetworkDetails;
+    }
+  /** The origin did not honour the range; it still sent `receivedBytes`. Load the whole segment. */
+  | { readonly kind: 'range-ignored'; readonly receivedBytes: number }
+  /** The peer's bytes plus the origin's rest failed a check (`problem`); the rest cost `restBytes`. */
+  | { readonly kind: 'corrupt'; readonly problem: string; readonly restBytes: number };
+
+/**
+ * The peer delivered the first bytes (`partial`), then failed or was too slow: fetch only the rest
+ * with an HTTP Range request through hls.js's own loader (`http`, already filling the fragment
+ * loader's stats), join it to the peer's bytes and check the whole (part of it came from an
+ * untrusted peer). Starts in the constructor; `stop()` drops the outcome (the fragment loader
+ * stops the HTTP loader itself).
+ */
+export class RangeResume {
+  #stopped = false;
+
+  constructor(
+    engine: Engine,
+    request: PeerLoadRequest,
+    http: Loader<FragmentLoaderContext>,
+    partial: PartialSegment,
+    onOutcome: (outcome: RangeResumeOutcome) => void,
+  ) {
+    const { context, config, callbacks, segment } = request;
+    const startMs = performance.now();
+    const received = partial.bytes.byteLength;
+    const join = async (rest: ArrayBuffer, stats: LoaderStats, networkDetails: NullableNetworkDetails): Promise<void> => {
+      const whole = new Uint8Array(partial.totalBytes);
+      whole.set(partial.bytes, 0);
+      whole.set(new Uint8Array(rest), received);
+      const problem = await engine.segmentChecks.problem(segment.swarmId, segment.sequenceNumber, whole.buffer, context.url);
+      if (this.#stopped) return;
+      if (problem !== null) onOutcome({ kind: 'corrupt', problem, restBytes: rest.byteLength });
+      else onOutcome({ kind: 'resumed', data: whole.buffer, durationMs: performance.now() - startMs, stats, networkDetails });
+    };
+    // hls.js hears of its own context, not of the range asked for.
+    http.load({ ...context, rangeStart: received, rangeEnd: partial.totalBytes }, config, {
+      onSuccess: (response, stats, _context, networkDetails) => {
+        const rest = response.data;
+        if (rest instanceof ArrayBuffer && rest.byteLength === partial.totalBytes - received) {
+          void join(rest, stats, networkDetails);
+        } else {
+          onOutcome({ kind: 'range-ignored', receivedBytes: rest instanceof ArrayBuffer ? rest.byteLength : 0 });
+        }
+      },
+      onError: (error, _context, networkDetails, stats) => callbacks.onError(error, context, networkDetails, stats),
+      onTimeout: (stats, _context, networkDetails) => callbacks.onTimeout(stats, context, networkDetails),
+      onAbort: (stats, _context, networkDetails) => callbacks.onAbort?.(stats, context, networkDetails),
+    });
+  }
+
+  /** Drop the outcome (abort, destroy). */
+  stop(): void {
+    this.#stopped = true;
+  }
+}
