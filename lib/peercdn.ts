@@ -2,11 +2,14 @@ import type { FragmentLoaderConstructor } from 'hls.js';
 import { createBittorrentTrackerClientFactory } from './swarm/bittorrent-tracker-client.ts';
 import { resolveConfig, type PeerCDNConfig } from './api/config.ts';
 import { Engine } from './engine/engine.ts';
-import type { Playhead } from './engine/playback.ts';
+import type { Playhead, PlayerEvents, PlayerFragment } from './engine/playback.ts';
 import type { PeerCDNEvents, PeerCDNStats, PeerInfo } from './api/events.ts';
 import { createFragmentLoaderClass } from './hls/fragment-loader.ts';
 import { swarmIdOfPlaylist } from './hls/fragment-swarm.ts';
 import type { TrackerClientFactory } from './swarm/tracker-client.ts';
+
+// hls.js error details (ErrorDetails) meaning it could not parse or append a fragment's bytes.
+const PLAYER_SEGMENT_ERRORS = new Set(['fragParsingError', 'bufferAppendError', 'fragDecryptError']);
 
 /** Options that are not settings: injected implementations (a WebRTC stack for Node, randomness). */
 export interface PeerCDNDependencies {
@@ -62,12 +65,31 @@ export class PeerCDN {
     this.#engine.playback.follow(hls);
     // Join a rendition's swarm as soon as hls.js asks for its playlist, so peers are connected
     // by the time the first segments are wanted.
-    const onLevelLoading = (_event: string, data: { url: string; level: number }): void => {
-      const swarmId = swarmIdOfPlaylist(data.url, 'main', data.level, this.config.swarmId);
-      this.#engine.joinSwarm(swarmId);
+    const engine = this.#engine;
+    const onLevelLoading = (_event: string, data: PlayerEvents['hlsLevelLoading']): void => {
+      engine.joinSwarm(swarmIdOfPlaylist(data.url, 'main', data.level, this.config.swarmId));
+      engine.segmentChecks.prefetch(data.url);
+    };
+    const segmentOf = (frag: PlayerFragment) =>
+      typeof frag.sn === 'number' ? { swarmId: swarmIdOfPlaylist(frag.baseurl, frag.type, frag.level, this.config.swarmId), sn: frag.sn } : null;
+    const onFragBuffered = (_event: string, data: PlayerEvents['hlsFragBuffered']): void => {
+      const segment = segmentOf(data.frag);
+      if (segment !== null) engine.segmentBuffered(segment.swarmId, segment.sn);
+    };
+    // hls.js's parse (transmux/demux) and append errors of one fragment.
+    const onError = (_event: string, data: PlayerEvents['hlsError']): void => {
+      if (!PLAYER_SEGMENT_ERRORS.has(data.details) || data.frag === undefined) return;
+      const segment = segmentOf(data.frag);
+      if (segment !== null) engine.segmentFailedInPlayer(segment.swarmId, segment.sn, data.details);
     };
     hls.on?.('hlsLevelLoading', onLevelLoading);
-    this.#detach = () => hls.off?.('hlsLevelLoading', onLevelLoading);
+    hls.on?.('hlsFragBuffered', onFragBuffered);
+    hls.on?.('hlsError', onError);
+    this.#detach = () => {
+      hls.off?.('hlsLevelLoading', onLevelLoading);
+      hls.off?.('hlsFragBuffered', onFragBuffered);
+      hls.off?.('hlsError', onError);
+    };
     return this;
   }
 

@@ -65,6 +65,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     const request: PeerLoadRequest = { context, config, callbacks, segment, startedAtMs };
     this.#request = request;
     engine.joinSwarm(segment.swarmId);
+    engine.segmentChecks.prefetch(context.frag.baseurl);
     const cached = engine.cache.get(segment.swarmId, segment.sequenceNumber);
     if (cached !== undefined) {
       // hls.js transfers the buffer to its transmux worker (detaching it): hand it a copy.
@@ -115,6 +116,12 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     this.#stopStep();
     const engine = this.#engine;
     const { swarmId, sequenceNumber } = request.segment;
+    // hls.js failed on this segment from a peer, or hashes are required and not (yet) at hand: HTTP.
+    if (engine.unconfirmed.takeHttpOnly(swarmId, sequenceNumber) || !engine.segmentChecks.peersMayServe(request.context.frag.baseurl)) {
+      engine.announceLoading(swarmId, sequenceNumber);
+      this.#loadHttp(request);
+      return;
+    }
     const waitedMs = performance.now() - request.startedAtMs;
     const decision = engine.decide(swarmId, sequenceNumber, request.context.frag.start, waitedMs);
     if (decision.kind === 'wait') {
@@ -151,12 +158,15 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     const engine = this.#engine;
     const { segment } = request;
     if (outcome.kind === 'delivered') {
-      const { data, timings } = outcome;
+      const { data, timings, verified } = outcome;
       this.#succeed(request, data, reportPeerTransfer(timings, engine.httpPace.throughput));
       const durationMs = timings.endMs - timings.startMs;
-      engine.segmentLoaded({ ...segment, source: 'peer', data, durationMs, peerId: attempt.peerId, startSeconds: request.context.frag.start });
+      const { peerId } = attempt;
+      engine.segmentLoaded({ ...segment, source: 'peer', data, durationMs, peerId, verified, startSeconds: request.context.frag.start });
     } else if (outcome.kind === 'corrupt') {
       this.#rejectPeerSegment(request, attempt.peerId, outcome.problem);
+    } else if (outcome.kind === 'unverifiable') {
+      this.#refuseUnverifiable(request, attempt.peerId, outcome.reason);
     } else {
       engine.peerFallback(outcome.error);
       engine.announceLoading(segment.swarmId, segment.sequenceNumber);
@@ -193,13 +203,17 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     } else if (outcome.kind === 'corrupt') {
       engine.httpBytesLoaded(outcome.restBytes);
       this.#rejectPeerSegment(request, peerId, outcome.problem);
+    } else if (outcome.kind === 'unverifiable') {
+      engine.httpBytesLoaded(outcome.restBytes);
+      this.#refuseUnverifiable(request, peerId, outcome.reason);
     } else {
       this.#finished = true;
       const { context, callbacks } = request;
-      const { data, durationMs, stats, networkDetails } = outcome;
-      // ABR sees the HTTP transfer of the rest: its own timing and byte count.
+      const { data, durationMs, stats, networkDetails, verified } = outcome;
+      // ABR sees the HTTP transfer of the rest: its own timing and byte count. The segment's
+      // first bytes came from `peerId`: it answers for them until verified or appended.
       const peerBytes = partial.bytes.byteLength;
-      engine.segmentLoaded({ ...request.segment, source: 'http', data, durationMs, peerId: null, peerBytes, startSeconds: context.frag.start });
+      engine.segmentLoaded({ ...request.segment, source: 'http', data, durationMs, peerId, verified, peerBytes, startSeconds: context.frag.start });
       callbacks.onSuccess({ url: context.url, data }, stats, context, networkDetails);
     }
   }
@@ -211,6 +225,16 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     const error = new P2PError('segment-corrupt', `peer ${peerId} sent segment ${sequenceNumber} corrupt (${problem}); it is dropped and the segment comes over HTTP`);
     engine.banPeer(swarmId, peerId, error);
     engine.peerFallback(error);
+    engine.announceLoading(swarmId, sequenceNumber);
+    this.#loadHttp(request);
+  }
+
+  // Nothing could vouch for a peer's segment (a lagging or unreadable manifest, or hashes required
+  // and missing): its bytes are dropped and it comes over HTTP; the peer is not to blame.
+  #refuseUnverifiable(request: PeerLoadRequest, peerId: string, reason: string): void {
+    const engine = this.#engine;
+    const { swarmId, sequenceNumber } = request.segment;
+    engine.peerFallback(new P2PError('segment-unverifiable', `segment ${sequenceNumber} from peer ${peerId} cannot be verified (${reason}); it comes over HTTP`));
     engine.announceLoading(swarmId, sequenceNumber);
     this.#loadHttp(request);
   }
