@@ -59,6 +59,7 @@ const SHIMS: Record<string, string> = {
   'queue-microtask': 'lib/shims/queue-microtask.ts',
   'webrtc-polyfill': 'lib/shims/webrtc-globals.ts',
   ws: 'lib/shims/websocket.ts',
+  'uint8-util': 'lib/shims/uint8.ts',
 };
 
 function shimAliases(): Plugin {

@@ -82,13 +82,24 @@ export class PeerCDN {
       const segment = segmentOf(data.frag);
       if (segment !== null) engine.segmentFailedInPlayer(segment.swarmId, segment.sn, data.details);
     };
-    hls.on?.('hlsLevelLoading', onLevelLoading);
-    hls.on?.('hlsFragBuffered', onFragBuffered);
-    hls.on?.('hlsError', onError);
+    // A throw in the peer path (a broken runtime) must never reach hls.js: P2P goes off instead.
+    const guard =
+      <D>(handler: (event: string, data: D) => void) =>
+      (event: string, data: D): void => {
+        try {
+          handler(event, data);
+        } catch (error) {
+          engine.disableP2P(error);
+        }
+      };
+    const listeners = { levelLoading: guard(onLevelLoading), fragBuffered: guard(onFragBuffered), error: guard(onError) };
+    hls.on?.('hlsLevelLoading', listeners.levelLoading);
+    hls.on?.('hlsFragBuffered', listeners.fragBuffered);
+    hls.on?.('hlsError', listeners.error);
     this.#detach = () => {
-      hls.off?.('hlsLevelLoading', onLevelLoading);
-      hls.off?.('hlsFragBuffered', onFragBuffered);
-      hls.off?.('hlsError', onError);
+      hls.off?.('hlsLevelLoading', listeners.levelLoading);
+      hls.off?.('hlsFragBuffered', listeners.fragBuffered);
+      hls.off?.('hlsError', listeners.error);
     };
     return this;
   }

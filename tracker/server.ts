@@ -1,9 +1,8 @@
 // The one adapter between sockets and the tracker core: WebSockets and HTTP endpoints on one port.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { OriginAllowlist, SwarmAccess } from './access.ts';
 import { AddressConnectionCap } from './address-cap.ts';
 import { resolveTrackerConfig, type TrackerConfig } from './config.ts';
@@ -14,6 +13,7 @@ import { createLogger, type Logger } from './log.ts';
 import { createTrackerMetrics, type TrackerMetrics, type TrackerMetricsSnapshot } from './metrics.ts';
 import { ConnectionRateLimiter } from './rate-limit.ts';
 import { SocketConnection, TurnWriteBatcher, type ConnectionHub } from './socket-connection.ts';
+import { checkHandshake, handshakeResponse, writeHandshakeFailure } from './ws-handshake.ts';
 
 export interface TrackerServerStats extends TrackerStats, ConnectionCounters {
   /** Open WebSockets, including those that never announced. */
@@ -43,16 +43,15 @@ export interface TrackerDependencies {
   readonly onServerError?: (error: Error) => void;
 }
 
-const CLOSE_UNSUPPORTED_DATA = 1003;
 /**
  * Pings go out in slices, one every this many ms, so that each socket is pinged about once per
  * heartbeatMs without a burst of 20,000 pings stalling every announce behind it.
  */
 const HEARTBEAT_SLICE_MS = 250;
-/** Each socket's connection, as a property: the shared listeners below find it from `this`. */
+/** Each TCP socket's connection, as a property: the shared listeners below find it from `this`. */
 const CONNECTION = Symbol('connection');
-type TrackedSocket = WebSocket & { [CONNECTION]: SocketConnection };
-const connectionOf = (socket: WebSocket): SocketConnection => (socket as TrackedSocket)[CONNECTION];
+type TrackedSocket = Socket & { [CONNECTION]: SocketConnection };
+const connectionOf = (socket: Socket): SocketConnection => (socket as TrackedSocket)[CONNECTION];
 
 /**
  * Start a tracker: WebSocket signalling plus `GET /health`, `GET /stats.json` and `GET /metrics` on one port.
@@ -94,42 +93,40 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
   // Errors after startup (an accept failing with EMFILE under load): with no listener they would
   // throw and take down every swarm.
   http.on('error', dependencies.onServerError ?? ((error) => logger.error('server error', { error })));
-  // noServer: upgrades pass the Origin and per-address checks below first.
-  // maxPayload makes ws close an oversized frame with 1009 before it is buffered whole.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxMessageBytes, perMessageDeflate: false });
-  const snapshot = (): TrackerMetricsSnapshot => ({ ...core.snapshot(), ...copyCounters(counters), sockets: wss.clients.size });
+  // Open WebSockets, in the order they opened (the heartbeat walks them in slices).
+  const connections = new Set<SocketConnection>();
+  const snapshot = (): TrackerMetricsSnapshot => ({ ...core.snapshot(), ...copyCounters(counters), sockets: connections.size });
   const fleet = createFleet(config, { nowMs, nowUnixMs: dependencies.nowUnixMs ?? Date.now, logger });
-  const stats = (): TrackerServerStats => ({ ...core.stats(), ...copyCounters(counters), sockets: wss.clients.size, fleet: fleet.stats() });
+  const stats = (): TrackerServerStats => ({ ...core.stats(), ...copyCounters(counters), sockets: connections.size, fleet: fleet.stats() });
   const metrics = createTrackerMetrics(snapshot, fleet.metricsText);
   http.on('request', (request: IncomingMessage, response: ServerResponse) => (fleet.handles(request) ? fleet.serve(request, response) : serveHttp(request, response, stats, metrics, logger)));
   const drop = (reason: ConnectionDropReason, connectionId: number): void => {
     counters.droppedConnections[reason] += 1;
     if (logger.enabled('debug')) logger.debug('connection dropped', { reason, connection: connectionId });
   };
-  const hub: ConnectionHub = { batcher: new TurnWriteBatcher(), drop };
+  const hub: ConnectionHub = {
+    batcher: new TurnWriteBatcher(),
+    maxMessageBytes: config.maxMessageBytes,
+    message: (connection, text) => core.handle(text, connection),
+    drop,
+  };
   let nextConnectionId = 1;
+  let closing: Promise<void> | null = null;
 
-  // One set of listeners for all sockets (`this` is the socket): no closures per connection.
-  function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  // One set of listeners for all TCP sockets (`this` is the socket): no closures per connection.
+  function onData(this: Socket, chunk: Buffer): void {
+    connectionOf(this).receive(chunk);
+  }
+  // Resets and write errors: 'close' follows and cleans up.
+  function onError(): void {}
+  // Only armed once a close handshake started: the peer did not finish it.
+  function onTimeout(this: Socket): void {
+    this.destroy();
+  }
+  function onClose(this: Socket): void {
     const connection = connectionOf(this);
-    if (isBinary) {
-      drop('binary-frame', connection.id);
-      this.close(CLOSE_UNSUPPORTED_DATA, 'text frames only');
-      return;
-    }
-    core.handle(rawDataToText(data), connection);
-  }
-  function onPong(this: WebSocket): void {
-    connectionOf(this).answeredPing = true;
-  }
-  // Oversized frames and protocol errors (bad UTF-8, bad opcodes) surface here as WS_ERR_*;
-  // ws then closes the socket and 'close' cleans up.
-  function onError(this: WebSocket, error: Error & { code?: string }): void {
-    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') drop('message-too-large', connectionOf(this).id);
-    else if (error.code?.startsWith('WS_ERR_') === true) drop('invalid-frame', connectionOf(this).id);
-  }
-  function onClose(this: WebSocket): void {
-    const connection = connectionOf(this);
+    connection.socketClosed();
+    connections.delete(connection);
     addressCap.release(connection.address);
     core.disconnect(connection);
     if (logger.enabled('debug')) logger.debug('connection closed', { connection: connection.id });
@@ -144,38 +141,52 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
       writeRefusal(tcp, refusal);
       return;
     }
-    // ws answers a malformed handshake itself and then never calls back.
-    wss.handleUpgrade(request, tcp, head, (socket) => {
-      addressCap.acquire(address);
-      const connection = new SocketConnection(nextConnectionId++, address, socket, tcp, hub);
-      (socket as TrackedSocket)[CONNECTION] = connection;
-      swarmAccess.register(connection, request.url ?? '/');
-      if (logger.enabled('debug')) logger.debug('connection opened', { connection: connection.id, address, origin: request.headers.origin });
-      socket.on('pong', onPong);
-      socket.on('message', onMessage);
-      socket.on('error', onError);
-      socket.on('close', onClose);
-    });
+    const handshake = checkHandshake(request);
+    if (!handshake.ok) {
+      writeHandshakeFailure(tcp, handshake);
+      return;
+    }
+    // A client that already sent FIN or reset gets nothing.
+    if (!tcp.readable || !tcp.writable || closing !== null) {
+      tcp.destroy();
+      return;
+    }
+    const socket = tcp as Socket;
+    socket.setTimeout(0);
+    socket.setNoDelay(true);
+    socket.write(handshakeResponse(handshake.key, handshake.protocol));
+    addressCap.acquire(address);
+    const connection = new SocketConnection(nextConnectionId++, address, socket, hub);
+    (socket as TrackedSocket)[CONNECTION] = connection;
+    connections.add(connection);
+    swarmAccess.register(connection, request.url ?? '/');
+    if (logger.enabled('debug')) logger.debug('connection opened', { connection: connection.id, address, origin: request.headers.origin });
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('timeout', onTimeout);
+    socket.on('close', onClose);
+    if (head.length > 0) connection.receive(head);
+    socket.resume();
   });
 
   // A client that vanished without a close frame is only noticed by a missed pong.
-  let heartbeatCursor: Iterator<WebSocket> | null = null;
+  let heartbeatCursor: Iterator<SocketConnection> | null = null;
   const heartbeatSliceMs = Math.min(config.heartbeatMs, HEARTBEAT_SLICE_MS);
   const heartbeat = setInterval(() => {
-    const budget = Math.ceil((wss.clients.size * heartbeatSliceMs) / config.heartbeatMs);
+    const budget = Math.ceil((connections.size * heartbeatSliceMs) / config.heartbeatMs);
     // A parked iterator keeps the Set's old table, and every socket in it, alive: drop it when idle.
     if (budget === 0) heartbeatCursor = null;
     for (let visited = 0; visited < budget; visited++) {
-      heartbeatCursor ??= wss.clients.values();
+      heartbeatCursor ??= connections.values();
       const next = heartbeatCursor.next();
       if (next.done === true) {
         heartbeatCursor = null; // this round is over; the next slice starts the next one
         return;
       }
-      const connection = connectionOf(next.value);
+      const connection = next.value;
       if (!connection.answeredPing) {
         drop('heartbeat-timeout', connection.id);
-        next.value.terminate();
+        connection.terminate();
         continue;
       }
       connection.answeredPing = false;
@@ -189,7 +200,6 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
 
   const { port } = http.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  let closing: Promise<void> | null = null;
   return {
     url: `ws://${host}:${port}`,
     port,
@@ -199,11 +209,9 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
       closing ??= new Promise<void>((resolve) => {
         clearInterval(heartbeat);
         clearInterval(sweeper);
-        for (const socket of wss.clients) socket.terminate();
-        wss.close(() => {
-          http.close(() => resolve());
-          http.closeAllConnections();
-        });
+        for (const connection of connections) connection.terminate();
+        http.close(() => resolve());
+        http.closeAllConnections();
       });
       return closing;
     },
@@ -234,10 +242,4 @@ function serveHttp(request: IncomingMessage, response: ServerResponse, stats: ()
   } else {
     response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
   }
-}
-
-function rawDataToText(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
 }

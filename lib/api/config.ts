@@ -83,12 +83,13 @@ export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
 
 type Check = (value: unknown) => string | null;
 
-const positiveInteger =
-  (max: number): Check =>
+const isInteger = (value: unknown, min: number, max = Infinity): boolean =>
+  typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+
+const integerIn =
+  (min: number, max: number): Check =>
   (value) =>
-    typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= max
-      ? null
-      : `must be an integer from 1 to ${max}`;
+    isInteger(value, min, max) ? null : `must be an integer from ${min} to ${max}`;
 
 const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
   trackerUrls: (value) => {
@@ -115,22 +116,13 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
     value === null || (typeof value === 'string' && value.length > 0 && value.length <= 1024)
       ? null
       : 'must be null or a non-empty string of at most 1024 characters',
-  cacheMaxBytes: (value) =>
-    typeof value === 'number' && Number.isInteger(value) && value >= 1024 * 1024
-      ? null
-      : 'must be an integer of at least 1048576 (1 MiB)',
-  maxPeersPerSwarm: positiveInteger(100),
-  offersPerAnnounce: positiveInteger(5),
-  peerFirstByteTimeoutMs: positiveInteger(60_000),
-  peerLoadTimeoutMs: positiveInteger(120_000),
-  seederWaitMs: (value) =>
-    typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 30_000
-      ? null
-      : 'must be an integer from 0 to 30000',
-  startupPeerWaitMs: (value) =>
-    typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 10_000
-      ? null
-      : 'must be an integer from 0 to 10000',
+  cacheMaxBytes: (value) => (isInteger(value, 1024 * 1024) ? null : 'must be an integer of at least 1048576 (1 MiB)'),
+  maxPeersPerSwarm: integerIn(1, 100),
+  offersPerAnnounce: integerIn(1, 5),
+  peerFirstByteTimeoutMs: integerIn(1, 60_000),
+  peerLoadTimeoutMs: integerIn(1, 120_000),
+  seederWaitMs: integerIn(0, 30_000),
+  startupPeerWaitMs: integerIn(0, 10_000),
   httpWindowSeconds: (value) =>
     typeof value === 'number' && value >= 4 && value <= 600 ? null : 'must be a number of seconds from 4 to 600',
   uploadEnabled: (value) => (typeof value === 'boolean' || value === 'auto' ? null : "must be true, false or 'auto'"),
@@ -141,7 +133,7 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
       : 'must be null or a URL of at most 2048 characters',
   requireSegmentHashes: (value) => (typeof value === 'boolean' ? null : 'must be true or false'),
   uploadMaxBytesPerSecond: (value) =>
-    value === null || (typeof value === 'number' && Number.isInteger(value) && value >= 16 * 1024)
+    value === null || isInteger(value, 16 * 1024)
       ? null
       : 'must be null or an integer of at least 16384 (bytes per second)',
 };

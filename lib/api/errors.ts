@@ -9,6 +9,7 @@ export type P2PErrorCode =
   | 'segment-corrupt'
   | 'segment-unverifiable'
   | 'listener-error'
+  | 'p2p-unavailable'
   | 'destroyed';
 
 /** The one error class of peercdn: a code, a message and the cause. */

@@ -96,6 +96,9 @@ export class Engine {
     segmentsRejected: 0,
   };
   #destroyed = false;
+  // Set when something in the peer-to-peer path threw (a missing or broken runtime API): from
+  // then on everything comes over HTTP.
+  #p2pFailure: P2PError | null = null;
 
   constructor(config: PeerCDNConfig, dependencies: EngineDependencies) {
     this.config = config;
@@ -134,7 +137,12 @@ export class Engine {
   }
 
   get p2pEnabled(): boolean {
-    return !this.#destroyed && this.config.trackerUrls.length > 0 && this.#dependencies.webRtcAvailable !== false;
+    return (
+      !this.#destroyed &&
+      this.#p2pFailure === null &&
+      this.config.trackerUrls.length > 0 &&
+      this.#dependencies.webRtcAvailable !== false
+    );
   }
 
   /**
@@ -143,21 +151,18 @@ export class Engine {
    */
   decide(swarmId: string, sequenceNumber: number, startSeconds: number, waitedMs: number): SourceDecision {
     const secondsUntilNeeded = this.playback.secondsUntil(startSeconds);
-    if (!this.p2pEnabled) return { kind: 'http' };
-    const swarm = this.#swarm(swarmId);
-    const { config } = this;
-    return decideSource(this.peerId, sequenceNumber, swarm.views(sequenceNumber), {
+    const swarm = this.p2pEnabled ? this.#swarm(swarmId) : null;
+    if (swarm === null) return { kind: 'http' };
+    const situation = {
       secondsUntilNeeded,
-      httpWindowSeconds: config.httpWindowSeconds,
       waitedMs,
-      seederWaitMs: config.seederWaitMs,
-      startupPeerWaitMs: config.startupPeerWaitMs,
       startingUp: this.playback.startingUp,
       // Warming up: just joined, and the tracker has not said that nobody else is here.
       warmingUp: this.#dependencies.nowMs() - swarm.createdAtMs < SWARM_WARMUP_MS && swarm.othersAtTracker !== 0,
       httpDeliveryMs: this.httpPace.deliveryMs(),
       expectedSegmentBytes: this.httpPace.segmentBytes,
-    });
+    };
+    return decideSource(this.peerId, sequenceNumber, swarm.views(sequenceNumber), situation, this.config);
   }
 
   /** A connected peer's link, to download from it or drop it; null when it is gone (or P2P is off). */
@@ -175,6 +180,25 @@ export class Engine {
   /** Make sure the swarm exists so peers are found before the first segment is needed. */
   joinSwarm(swarmId: string): void {
     if (this.p2pEnabled) this.#swarm(swarmId);
+  }
+
+  /**
+   * Something in the peer-to-peer path threw: report it once as an `error` event (code
+   * `p2p-unavailable`), close every swarm and serve everything over HTTP from now on.
+   */
+  disableP2P(cause: unknown): void {
+    if (this.#destroyed || this.#p2pFailure !== null) return;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    this.#p2pFailure = new P2PError('p2p-unavailable', `peer-to-peer disabled, HTTP only: ${message}`, { cause });
+    for (const swarm of this.#swarms.values()) {
+      try {
+        swarm.destroy();
+      } catch {
+        // Already failing: what matters is that nothing of it is used again.
+      }
+    }
+    this.#swarms.clear();
+    this.events.emit('error', this.#p2pFailure);
   }
 
   /** Record a segment handed to hls.js, keep it for peers and tell them. */
@@ -294,11 +318,23 @@ export class Engine {
     this.events.removeAllListeners();
   }
 
-  #swarm(swarmId: string): Swarm {
+  // The swarm of `swarmId`, joined on first use; null when joining threw (P2P is then disabled).
+  #swarm(swarmId: string): Swarm | null {
     const existing = this.#swarms.get(swarmId);
     if (existing !== undefined) return existing;
+    try {
+      const swarm = this.#newSwarm(swarmId);
+      this.#swarms.set(swarmId, swarm);
+      return swarm;
+    } catch (error) {
+      this.disableP2P(error);
+      return null;
+    }
+  }
+
+  #newSwarm(swarmId: string): Swarm {
     const { config } = this;
-    const swarm = new Swarm({
+    return new Swarm({
       swarmId,
       peerId: this.peerId,
       trackerUrls: config.trackerUrls,
@@ -329,8 +365,6 @@ export class Engine {
       },
       onError: (error) => this.events.emit('error', error),
     });
-    this.#swarms.set(swarmId, swarm);
-    return swarm;
   }
 
   #onEvicted(segment: CachedSegment): void {

@@ -55,25 +55,31 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     this.context = context;
     const swarmId = engine.p2pEnabled ? swarmIdOf(context, engine.config.swarmId) : null;
     const sequenceNumber = context.frag.sn;
-    const segment = swarmId === null || typeof sequenceNumber !== 'number' ? null : { swarmId, sequenceNumber };
-    const startedAtMs = performance.now();
-    if (segment === null) {
-      this.#request = { context, config, callbacks, segment, startedAtMs };
-      this.#loadHttp(this.#request);
+    const id = swarmId === null || typeof sequenceNumber !== 'number' ? null : { swarmId, sequenceNumber };
+    const request: LoadRequest = { context, config, callbacks, segment: id, startedAtMs: performance.now() };
+    this.#request = request;
+    if (request.segment === null) {
+      this.#loadHttp(request);
       return;
     }
-    const request: PeerLoadRequest = { context, config, callbacks, segment, startedAtMs };
-    this.#request = request;
-    engine.joinSwarm(segment.swarmId);
-    engine.segmentChecks.prefetch(context.frag.baseurl);
-    const cached = engine.cache.get(segment.swarmId, segment.sequenceNumber);
+    const { segment } = request;
+    // Anything that throws in the peer path (a missing or broken runtime API) ends as an `error`
+    // event and this segment over HTTP, never as an exception hls.js sees.
+    let cached: ReturnType<typeof engine.cache.get>;
+    try {
+      engine.joinSwarm(segment.swarmId);
+      cached = engine.cache.get(segment.swarmId, segment.sequenceNumber);
+    } catch (error) {
+      this.#peerPathFailed(request, error);
+      return;
+    }
     if (cached !== undefined) {
       // hls.js transfers the buffer to its transmux worker (detaching it): hand it a copy.
       this.#succeed(request, cached.data.slice(0), reportCacheHit(cached.downloadMs, performance.now()));
       engine.segmentLoaded({ ...segment, source: 'cache', data: cached.data, durationMs: cached.downloadMs, peerId: null, startSeconds: context.frag.start });
       return;
     }
-    this.#choose(request);
+    this.#chooseOrFallBack(request);
   }
 
   abort(): void {
@@ -109,6 +115,24 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     return this.#http?.getCacheAge?.() ?? null;
   }
 
+  #chooseOrFallBack(request: PeerLoadRequest): void {
+    try {
+      this.#choose(request);
+    } catch (error) {
+      this.#peerPathFailed(request, error);
+    }
+  }
+
+  // The peer path threw: P2P is off for this instance, and this segment comes over HTTP. Once
+  // the HTTP load has started, an exception is hls.js's own loader's and goes on to hls.js.
+  #peerPathFailed(request: LoadRequest, error: unknown): void {
+    if (this.#http !== null) throw error;
+    this.#engine.disableP2P(error);
+    if (this.#finished) return;
+    this.#stopStep();
+    this.#loadHttp({ ...request, segment: null });
+  }
+
   // Decide between peer, waiting, and HTTP; called again when a wait ends (its time ran out, or a
   // peer's availability changed).
   #choose(request: PeerLoadRequest): void {
@@ -125,7 +149,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     const waitedMs = performance.now() - request.startedAtMs;
     const decision = engine.decide(swarmId, sequenceNumber, request.context.frag.start, waitedMs);
     if (decision.kind === 'wait') {
-      const retry = (): void => this.#choose(request);
+      const retry = (): void => this.#chooseOrFallBack(request);
       const unsubscribe = engine.availability.onNextChange(swarmId, retry);
       const timer = setTimeout(retry, decision.waitMs);
       this.#step = {
@@ -179,7 +203,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   #resumeOverHttp(request: PeerLoadRequest, peerId: string, partial: PartialSegment): void {
     const http = this.#newHttpLoader();
     const resume: RangeResume = new RangeResume(this.#engine, request, http, partial, (outcome) =>
-      this.#onResumeOutcome(request, peerId, partial, http, resume, outcome),
+      this.#onResumeOutcome(request, peerId, resume, outcome),
     );
     this.#step = resume;
   }
@@ -187,8 +211,6 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   #onResumeOutcome(
     request: PeerLoadRequest,
     peerId: string,
-    partial: PartialSegment,
-    http: Loader<FragmentLoaderContext>,
     resume: RangeResume,
     outcome: RangeResumeOutcome,
   ): void {
@@ -198,7 +220,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     if (outcome.kind === 'range-ignored') {
       // What the origin sent still counts, then the whole segment.
       if (outcome.receivedBytes > 0) engine.httpBytesLoaded(outcome.receivedBytes);
-      http.destroy();
+      this.#http?.destroy();
       this.#loadHttp(request);
     } else if (outcome.kind === 'corrupt') {
       engine.httpBytesLoaded(outcome.restBytes);
@@ -209,10 +231,9 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     } else {
       this.#finished = true;
       const { context, callbacks } = request;
-      const { data, durationMs, stats, networkDetails, verified } = outcome;
+      const { data, peerBytes, durationMs, stats, networkDetails, verified } = outcome;
       // ABR sees the HTTP transfer of the rest: its own timing and byte count. The segment's
       // first bytes came from `peerId`: it answers for them until verified or appended.
-      const peerBytes = partial.bytes.byteLength;
       engine.segmentLoaded({ ...request.segment, source: 'http', data, durationMs, peerId, verified, peerBytes, startSeconds: context.frag.start });
       callbacks.onSuccess({ url: context.url, data }, stats, context, networkDetails);
     }

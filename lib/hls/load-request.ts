@@ -6,16 +6,18 @@ export interface SegmentId {
   readonly sequenceNumber: number;
 }
 
-/** One `load()` call of the fragment loader: what hls.js asked for, built once and shared by its steps. */
-export interface LoadRequest {
+interface Request<Segment extends SegmentId | null> {
   readonly context: FragmentLoaderContext;
   readonly config: LoaderConfiguration;
   readonly callbacks: LoaderCallbacks<FragmentLoaderContext>;
   /** Null for what peers never carry (P2P off, byte ranges, init segments, parts): HTTP only. */
-  readonly segment: SegmentId | null;
+  readonly segment: Segment;
   /** When the load started (`performance.now()`); the waits for peers are bounded from then. */
   readonly startedAtMs: number;
 }
 
 /** A load that peers can serve (its segment is known). */
-export type PeerLoadRequest = LoadRequest & { readonly segment: SegmentId };
+export type PeerLoadRequest = Request<SegmentId>;
+
+/** One `load()` call of the fragment loader: what hls.js asked for, built once and shared by its steps. */
+export type LoadRequest = PeerLoadRequest | Request<null>;

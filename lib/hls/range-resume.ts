@@ -10,6 +10,8 @@ export type RangeResumeOutcome =
       readonly kind: 'resumed';
       readonly data: ArrayBuffer;
       readonly verified: boolean;
+      /** Bytes of `data` that came from the peer. */
+      readonly peerBytes: number;
       readonly durationMs: number;
       readonly stats: LoaderStats;
       readonly networkDetails: NullableNetworkDetails;
@@ -48,7 +50,7 @@ export class RangeResume {
       const verdict = await engine.segmentChecks.check({ ...segment, url: context.url, playlistUrl: context.frag.baseurl }, whole.buffer);
       if (this.#stopped) return;
       if (verdict.kind !== 'pass') onOutcome({ ...verdict, restBytes: rest.byteLength });
-      else onOutcome({ kind: 'resumed', data: whole.buffer, verified: verdict.verified, durationMs: performance.now() - startMs, stats, networkDetails });
+      else onOutcome({ kind: 'resumed', data: whole.buffer, verified: verdict.verified, peerBytes: received, durationMs: performance.now() - startMs, stats, networkDetails });
     };
     // hls.js hears of its own context, not of the range asked for.
     http.load({ ...context, rangeStart: received, rangeEnd: partial.totalBytes }, config, {

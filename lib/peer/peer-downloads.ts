@@ -24,15 +24,6 @@ export interface PeerDownload {
   partial(): PartialSegment | null;
 }
 
-/** What the downloads of one link need from it. */
-export interface PeerDownloadsOptions {
-  readonly remotePeerId: string;
-  readonly nowMs: () => number;
-  readonly send: (message: PeerMessage) => void;
-  /** The peer delivered a whole segment (so it has it). */
-  readonly onDelivered: (sequenceNumber: number) => void;
-}
-
 interface PendingDownload {
   readonly sequenceNumber: number;
   readonly requestedAtMs: number;
@@ -56,7 +47,13 @@ const MAX_REQUEST_ID = 0xffff_ffff;
  * peer's smoothed RTT and throughput.
  */
 export class PeerDownloads {
-  readonly #options: PeerDownloadsOptions;
+  readonly #remotePeerId: string;
+  readonly #nowMs: () => number;
+  readonly #send: (message: PeerMessage) => void;
+  // The peer delivered a whole segment (so it has it).
+  readonly #onDelivered: (sequenceNumber: number) => void;
+  // The peer broke the protocol: the link closes.
+  readonly #fail: (error: P2PError) => void;
   readonly #pending = new Map<number, PendingDownload>();
   // Downloads that failed with bytes received, so the loader can resume them over HTTP (bounded).
   readonly #failed = new Map<number, PendingDownload>();
@@ -67,8 +64,16 @@ export class PeerDownloads {
   #rttMs: number | null = null;
   #throughputBytesPerSecond: number | null = null;
 
-  constructor(options: PeerDownloadsOptions) {
-    this.#options = options;
+  constructor(
+    remotePeerId: string, nowMs: () => number, send: (message: PeerMessage) => void,
+    onDelivered: (sequenceNumber: number) => void,
+    fail: (error: P2PError) => void,
+  ) {
+    this.#remotePeerId = remotePeerId;
+    this.#nowMs = nowMs;
+    this.#send = send;
+    this.#onDelivered = onDelivered;
+    this.#fail = fail;
   }
 
   get receivedBytes(): number {
@@ -85,10 +90,10 @@ export class PeerDownloads {
     const requestId = this.#takeRequestId();
     const promise = new Promise<ArrayBuffer>((resolve, reject) => {
       if (this.#closed) {
-        reject(new P2PError('peer-error', `peer ${this.#options.remotePeerId} is closed`));
+        reject(new P2PError('peer-error', `peer ${this.#remotePeerId} is closed`));
         return;
       }
-      const requestedAtMs = this.#options.nowMs();
+      const requestedAtMs = this.#nowMs();
       this.#pending.set(requestId, {
         sequenceNumber,
         requestedAtMs,
@@ -99,7 +104,7 @@ export class PeerDownloads {
         resolve,
         reject,
       });
-      this.#options.send({ type: 'request', requestId, sequenceNumber });
+      this.#send({ type: 'request', requestId, sequenceNumber });
     });
     const cancel = (tooSlow = false): void => {
       const pending = this.#pending.get(requestId);
@@ -108,7 +113,7 @@ export class PeerDownloads {
       // A transfer given up for its pace says how fast this peer is; one cancelled for a seek does not.
       if (tooSlow) this.#sampleThroughput(pending);
       this.#keepFailed(requestId, pending);
-      this.#options.send({ type: 'cancel', requestId });
+      this.#send({ type: 'cancel', requestId });
       pending.reject(new P2PError('peer-timeout', `download of ${sequenceNumber} cancelled`));
     };
     const partial = (): PartialSegment | null => {
@@ -119,17 +124,17 @@ export class PeerDownloads {
     return { promise, cancel, partial };
   }
 
-  /** The peer's response header; returns the protocol fault that must close the link, if any. */
-  onResponse(requestId: number, sequenceNumber: number, byteLength: number): P2PError | null {
+  /** The peer's response header (a mismatched one fails the link). */
+  onResponse(requestId: number, sequenceNumber: number, byteLength: number): void {
     const pending = this.#pending.get(requestId);
-    if (pending === undefined) return null; // cancelled by us; its data frames are ignored too
+    if (pending === undefined) return; // cancelled by us; its data frames are ignored too
     if (pending.buffer !== null || pending.sequenceNumber !== sequenceNumber) {
-      return new P2PError('peer-protocol', `peer ${this.#options.remotePeerId} sent a mismatched response`);
+      this.#fail(new P2PError('peer-protocol', `peer ${this.#remotePeerId} sent a mismatched response`));
+      return;
     }
     pending.buffer = new Uint8Array(byteLength);
     this.#noteResponse(pending);
     this.#maybeFinish(requestId, pending);
-    return null;
   }
 
   /** The peer does not have what we asked for. */
@@ -138,24 +143,24 @@ export class PeerDownloads {
     if (pending === undefined) return;
     this.#noteResponse(pending);
     this.#pending.delete(requestId);
-    pending.reject(new P2PError('peer-error', `peer ${this.#options.remotePeerId} does not have ${sequenceNumber}`));
+    pending.reject(new P2PError('peer-error', `peer ${this.#remotePeerId} does not have ${sequenceNumber}`));
   }
 
-  /** One chunk of a response; returns the protocol fault that must close the link, if any. */
-  onData(frame: DataFrame): P2PError | null {
+  /** One chunk of a response (one out of order or beyond the announced length fails the link). */
+  onData(frame: DataFrame): void {
     const pending = this.#pending.get(frame.requestId);
-    if (pending === undefined) return null; // a download we cancelled: late frames are expected
+    if (pending === undefined) return; // a download we cancelled: late frames are expected
     const { buffer } = pending;
     // Data channels are reliable and ordered, so chunks must arrive back to back.
     if (buffer === null || frame.byteOffset !== pending.loadedBytes || frame.byteOffset + frame.payload.byteLength > buffer.byteLength) {
-      return new P2PError('peer-protocol', `peer ${this.#options.remotePeerId} sent an out-of-order or oversized chunk`);
+      this.#fail(new P2PError('peer-protocol', `peer ${this.#remotePeerId} sent an out-of-order or oversized chunk`));
+      return;
     }
     buffer.set(frame.payload, frame.byteOffset);
     pending.loadedBytes += frame.payload.byteLength;
     this.#receivedBytes += frame.payload.byteLength;
     pending.onProgress({ loadedBytes: pending.loadedBytes, totalBytes: buffer.byteLength });
     this.#maybeFinish(frame.requestId, pending);
-    return null;
   }
 
   /** The link closed: every running download fails with `error` (keeping its bytes for a resume). */
@@ -184,7 +189,7 @@ export class PeerDownloads {
   }
 
   #noteResponse(pending: PendingDownload): void {
-    const nowMs = this.#options.nowMs();
+    const nowMs = this.#nowMs();
     pending.respondedAtMs = nowMs;
     this.#rttMs = ewma(this.#rttMs, nowMs - pending.requestedAtMs);
   }
@@ -192,14 +197,14 @@ export class PeerDownloads {
   #maybeFinish(requestId: number, pending: PendingDownload): void {
     if (pending.buffer === null || pending.loadedBytes !== pending.buffer.byteLength) return;
     this.#pending.delete(requestId);
-    this.#options.onDelivered(pending.sequenceNumber);
+    this.#onDelivered(pending.sequenceNumber);
     this.#sampleThroughput(pending);
     pending.resolve(pending.buffer.buffer as ArrayBuffer);
   }
 
   #sampleThroughput(pending: PendingDownload): void {
     const startMs = pending.respondedAtMs ?? pending.requestedAtMs;
-    const elapsedMs = Math.max(this.#options.nowMs() - startMs, MIN_THROUGHPUT_SAMPLE_MS);
+    const elapsedMs = Math.max(this.#nowMs() - startMs, MIN_THROUGHPUT_SAMPLE_MS);
     if (pending.loadedBytes > 0) {
       this.#throughputBytesPerSecond = ewma(this.#throughputBytesPerSecond, (pending.loadedBytes * 1000) / elapsedMs);
     }

@@ -2,7 +2,6 @@ import { P2PError } from '../api/errors.ts';
 import type { PeerInfo } from '../api/events.ts';
 import type { PeerUsefulness } from '../policy/peer-choice.ts';
 import type { PeerView } from '../policy/source-decision.ts';
-import { PeerAvailability } from './peer-availability.ts';
 import { PeerDownloads } from './peer-downloads.ts';
 import { PeerUploads, type UploadPacer } from './peer-uploads.ts';
 import {
@@ -41,33 +40,45 @@ export interface PeerLinkOptions {
   readonly onClosed: (link: PeerLink, error: P2PError | null) => void;
 }
 
+// A peer's "loading" claim is trusted this long; then we stop waiting for it.
+const LOADING_CLAIM_MS = 10_000;
+// A peer whose latest announced segment is within this many of ours is at our part of the stream.
+const NEARBY_SEGMENTS = 3;
+const NEARBY_FRESH_MS = 30_000;
+// Bounds memory a misbehaving peer can make us spend on its claims.
+const MAX_LOADING_CLAIMS = 256;
+
 /**
  * One connected peer in one swarm: the data channel and the wire protocol, dispatching each
  * parsed message to the peer's availability, our downloads from it, or our uploads to it.
  */
 export class PeerLink {
   readonly remotePeerId: string;
-  /** What the peer announced (have, loading, where it is in the stream). */
-  readonly availability: PeerAvailability;
   /** Segments we are downloading from the peer: `downloads.start(sequenceNumber, onProgress)`. */
   readonly downloads: PeerDownloads;
   readonly #options: PeerLinkOptions;
   readonly #uploads: PeerUploads;
   readonly #connectedAtMs: number;
   #closed = false;
+  readonly #have = new Set<number>();
+  // Sequence number → when the peer said it is loading it.
+  readonly #loading = new Map<number, number>();
+  #latestSequenceNumber: number | null = null;
+  #latestAtMs = 0;
+  #introduced = false;
 
   constructor(options: PeerLinkOptions) {
     this.#options = options;
     this.remotePeerId = options.remotePeerId;
     this.#connectedAtMs = options.nowMs();
     const { peer } = options;
-    this.availability = new PeerAvailability(options.nowMs);
-    this.downloads = new PeerDownloads({
-      remotePeerId: options.remotePeerId,
-      nowMs: options.nowMs,
-      send: (message) => this.#send(message),
-      onDelivered: (sequenceNumber) => this.availability.setHas(sequenceNumber, true),
-    });
+    this.downloads = new PeerDownloads(
+      options.remotePeerId,
+      options.nowMs,
+      (message) => this.#send(message),
+      (sequenceNumber) => this.#have.add(sequenceNumber),
+      (error) => this.#close(error),
+    );
     this.#uploads = new PeerUploads({
       getSegment: options.getSegment,
       onUploaded: options.onUploaded,
@@ -89,9 +100,31 @@ export class PeerLink {
     return this.#closed;
   }
 
-  /** What this peer offers for one segment, for the source decision. */
+  /** Whether the peer's `hello` (its initial availability) has arrived. */
+  get introduced(): boolean {
+    return this.#introduced;
+  }
+
+  has(sequenceNumber: number): boolean {
+    return this.#have.has(sequenceNumber);
+  }
+
+  /**
+   * What this peer offers for one segment, for the source decision: whether it has it, whether it
+   * is fetching it over HTTP (a claim trusted for 10 s), whether it was lately at this part of the
+   * stream (a candidate seeder), and the pace of our downloads from it.
+   */
   view(sequenceNumber: number): PeerView {
-    return { peerId: this.remotePeerId, ...this.availability.view(sequenceNumber), ...this.downloads.pace() };
+    const nowMs = this.#options.nowMs();
+    const loadingSinceMs = this.#loading.get(sequenceNumber);
+    const latest = this.#latestSequenceNumber;
+    return {
+      peerId: this.remotePeerId,
+      has: this.#have.has(sequenceNumber),
+      loading: loadingSinceMs !== undefined && nowMs - loadingSinceMs < LOADING_CLAIM_MS,
+      nearby: latest !== null && Math.abs(latest - sequenceNumber) <= NEARBY_SEGMENTS && nowMs - this.#latestAtMs < NEARBY_FRESH_MS,
+      ...this.downloads.pace(),
+    };
   }
 
   /** What the swarm weighs when it looks for a peer to replace. */
@@ -102,7 +135,7 @@ export class PeerLink {
       receivedBytes: this.downloads.receivedBytes,
       sentBytes: this.#uploads.sentBytes,
       activeDownloads: this.downloads.pace().activeDownloads,
-      offersWanted: this.availability.offersAnyBut(held),
+      offersWanted: this.#offersAnyBut(held),
     };
   }
 
@@ -110,8 +143,8 @@ export class PeerLink {
     return {
       swarmId,
       peerId: this.remotePeerId,
-      segmentsAvailable: this.availability.size,
-      latestSequenceNumber: this.availability.latestSequenceNumber,
+      segmentsAvailable: this.#have.size,
+      latestSequenceNumber: this.#latestSequenceNumber,
       activeDownloads: this.downloads.pace().activeDownloads,
       receivedBytes: this.downloads.receivedBytes,
     };
@@ -174,27 +207,41 @@ export class PeerLink {
     if (parsed.kind === 'invalid') {
       this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId}: ${parsed.reason}`));
     } else if (parsed.kind === 'data') {
-      this.#closeOnFault(this.downloads.onData(parsed.frame));
+      this.downloads.onData(parsed.frame);
     } else {
       this.#onMessage(parsed.message);
     }
   }
 
   #onMessage(message: PeerMessage): void {
-    const { availability } = this;
     switch (message.type) {
       case 'hello':
         if (message.version !== PROTOCOL_VERSION) {
           this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId} speaks version ${message.version}`));
           return;
         }
-        availability.apply(message);
+        for (const sn of message.have) this.#have.add(sn);
+        this.#introduced = true;
         this.#options.onAvailabilityChanged(this);
         return;
       case 'have':
+        for (const sn of message.sequenceNumbers) {
+          this.#have.add(sn);
+          this.#loading.delete(sn);
+          this.#noteActivity(sn);
+        }
+        this.#options.onAvailabilityChanged(this);
+        return;
       case 'loading':
+        for (const sn of message.sequenceNumbers) {
+          if (this.#loading.size >= MAX_LOADING_CLAIMS) this.#loading.clear();
+          this.#loading.set(sn, this.#options.nowMs());
+          this.#noteActivity(sn);
+        }
+        this.#options.onAvailabilityChanged(this);
+        return;
       case 'lost':
-        availability.apply(message);
+        for (const sn of message.sequenceNumbers) this.#have.delete(sn);
         this.#options.onAvailabilityChanged(this);
         return;
       case 'request':
@@ -202,23 +249,33 @@ export class PeerLink {
           this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId} reused request id ${message.requestId}`));
           return;
         }
-        availability.noteActivity(message.sequenceNumber);
+        this.#noteActivity(message.sequenceNumber);
         void this.#uploads.serve(message.requestId, message.sequenceNumber);
         return;
       case 'cancel':
         this.#uploads.cancel(message.requestId);
         return;
       case 'absent':
-        availability.setHas(message.sequenceNumber, false);
+        this.#have.delete(message.sequenceNumber);
         this.downloads.onAbsent(message.requestId, message.sequenceNumber);
         return;
       case 'response':
-        this.#closeOnFault(this.downloads.onResponse(message.requestId, message.sequenceNumber, message.byteLength));
+        this.downloads.onResponse(message.requestId, message.sequenceNumber, message.byteLength);
         return;
     }
   }
 
-  #closeOnFault(fault: P2PError | null): void {
-    if (fault !== null) this.#close(fault);
+  // Whether the peer has or is loading a segment that is not in `held`.
+  #offersAnyBut(held: ReadonlySet<number>): boolean {
+    for (const sn of this.#have) if (!held.has(sn)) return true;
+    for (const sn of this.#loading.keys()) if (!held.has(sn)) return true;
+    return false;
   }
+
+  // The peer announced or asked for this segment: it is at that part of the stream.
+  #noteActivity(sequenceNumber: number): void {
+    this.#latestSequenceNumber = sequenceNumber;
+    this.#latestAtMs = this.#options.nowMs();
+  }
+
 }

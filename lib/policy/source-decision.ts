@@ -32,18 +32,23 @@ export type SourceDecision =
   | { readonly kind: 'wait'; readonly reason: WaitReason; readonly waitMs: number }
   | { readonly kind: 'http' };
 
+/** The settings the decision follows (the engine passes its config). */
+export interface DecisionSettings {
+  /** Beyond this many seconds ahead, the origin is not asked for a segment. */
+  readonly httpWindowSeconds: number;
+  /** The shortest wait for a seeding peer. */
+  readonly seederWaitMs: number;
+  /** Before playback starts, how long startup segments may wait for peers. */
+  readonly startupPeerWaitMs: number;
+}
+
 /** Everything besides the peers that the decision weighs: when the segment is needed, how long this load waited. */
 export interface Situation {
   /** Seconds of playback before the segment starts playing; null when the playhead is unknown. */
   readonly secondsUntilNeeded: number | null;
-  /** Beyond this many seconds ahead, the origin is not asked for a segment. */
-  readonly httpWindowSeconds: number;
   /** Milliseconds since the loader started on this segment (the waits are bounded from then). */
   readonly waitedMs: number;
-  /** The shortest wait for a seeding peer (config `seederWaitMs`). */
-  readonly seederWaitMs: number;
-  /** Playback has yet to start: startup segments may wait this long for peers (config `startupPeerWaitMs`). */
-  readonly startupPeerWaitMs: number;
+  /** Playback has yet to start (then `startupPeerWaitMs` applies). */
   readonly startingUp: boolean;
   /** The swarm was joined moments ago and the tracker has not said that nobody else is here. */
   readonly warmingUp: boolean;
@@ -86,11 +91,12 @@ export function decideSource(
   sequenceNumber: number,
   peers: readonly PeerView[],
   situation: Situation,
+  settings: DecisionSettings,
 ): SourceDecision {
-  const where = whereFrom(selfPeerId, sequenceNumber, peers, situation);
+  const where = whereFrom(selfPeerId, sequenceNumber, peers, situation, settings.httpWindowSeconds);
   if (where === 'http') return { kind: 'http' };
   if (typeof where === 'object') return where;
-  const waitMs = waitLengthMs(where, situation);
+  const waitMs = waitLengthMs(where, situation, settings);
   return waitMs > 0 ? { kind: 'wait', reason: where, waitMs } : { kind: 'http' };
 }
 
@@ -101,19 +107,19 @@ export function decideSource(
  * least `startupPeerWaitMs` (the user trades startup time for peers). A prefetch re-checks the
  * playhead every second, or when the segment enters the HTTP window if that is sooner.
  */
-export function waitLengthMs(reason: WaitReason, situation: Situation): number {
+export function waitLengthMs(reason: WaitReason, situation: Situation, settings: DecisionSettings): number {
   const { secondsUntilNeeded, waitedMs } = situation;
   if (reason === 'prefetch') {
-    const untilWindowMs = ((secondsUntilNeeded ?? 0) - situation.httpWindowSeconds) * 1000;
+    const untilWindowMs = ((secondsUntilNeeded ?? 0) - settings.httpWindowSeconds) * 1000;
     return Math.max(PREFETCH_MIN_RECHECK_MS, Math.min(untilWindowMs, PREFETCH_RECHECK_MS));
   }
   const msBefore = (marginSeconds: number): number =>
     secondsUntilNeeded === null ? 0 : (secondsUntilNeeded - marginSeconds) * 1000;
   const forReasonMs =
     reason === 'seeder'
-      ? Math.max(situation.seederWaitMs - waitedMs, msBefore(SEEDER_MARGIN_SECONDS))
+      ? Math.max(settings.seederWaitMs - waitedMs, msBefore(SEEDER_MARGIN_SECONDS))
       : msBefore(FIRST_PEERS_MARGIN_SECONDS);
-  const startupMs = situation.startingUp ? situation.startupPeerWaitMs - waitedMs : 0;
+  const startupMs = situation.startingUp ? settings.startupPeerWaitMs - waitedMs : 0;
   return Math.max(startupMs, forReasonMs);
 }
 
@@ -122,11 +128,12 @@ function whereFrom(
   sequenceNumber: number,
   peers: readonly PeerView[],
   situation: Situation,
+  httpWindowSeconds: number,
 ): { readonly kind: 'peer'; readonly peerId: string } | WaitReason | 'http' {
   const expectedBytes = situation.expectedSegmentBytes ?? EXPECTED_SEGMENT_BYTES;
   const best = choosePeer(peers.filter((peer) => peer.has), expectedBytes);
   if (best !== undefined) return peerTooLate(best, situation, expectedBytes) ? 'http' : { kind: 'peer', peerId: best.peerId };
-  if (situation.secondsUntilNeeded !== null && situation.secondsUntilNeeded > situation.httpWindowSeconds) {
+  if (situation.secondsUntilNeeded !== null && situation.secondsUntilNeeded > httpWindowSeconds) {
     return 'prefetch';
   }
   if (peers.some((peer) => peer.loading)) return 'seeder';

@@ -66,15 +66,26 @@ export class Swarm {
         return { numwant: Math.min(options.offersPerAnnounce, wanted), uploaded, downloaded, left: 1 };
       },
     });
-    this.#client.on('peer', (peer) => this.#onSignalledPeer(peer));
-    this.#client.on('update', (update) => this.#onTrackerUpdate(update));
-    this.#client.on('warning', (error) =>
-      options.onError(new P2PError('tracker-warning', `tracker: ${error.message}`, { cause: error })),
-    );
-    this.#client.on('error', (error) =>
-      options.onError(new P2PError('tracker-error', `tracker: ${error.message}`, { cause: error })),
-    );
-    this.#client.start();
+    // A client that throws while starting (a broken runtime) is closed before the error goes on
+    // to the engine, which then stays on HTTP.
+    try {
+      this.#client.on('peer', (peer) => this.#onSignalledPeer(peer));
+      this.#client.on('update', (update) => this.#onTrackerUpdate(update));
+      this.#client.on('warning', (error) =>
+        options.onError(new P2PError('tracker-warning', `tracker: ${error.message}`, { cause: error })),
+      );
+      this.#client.on('error', (error) =>
+        options.onError(new P2PError('tracker-error', `tracker: ${error.message}`, { cause: error })),
+      );
+      this.#client.start();
+    } catch (error) {
+      try {
+        this.#client.destroy();
+      } catch {
+        // Closing what failed to start may fail too; the first error is the one reported.
+      }
+      throw error;
+    }
   }
 
   get peerCount(): number {
@@ -95,7 +106,7 @@ export class Swarm {
     // A peer whose `hello` has not arrived yet is not a peer without segments: leave it out
     // until it speaks (its hello triggers a new decision).
     const views: PeerView[] = [];
-    for (const link of this.#links.values()) if (link.availability.introduced) views.push(link.view(sequenceNumber));
+    for (const link of this.#links.values()) if (link.introduced) views.push(link.view(sequenceNumber));
     return views;
   }
 

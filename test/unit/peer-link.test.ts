@@ -158,7 +158,7 @@ describe('PeerLink', () => {
     assert.equal(a.channel.inbox.length, 3);
     a.channel.deliverAll();
     assert.equal(a.closedWith, undefined);
-    assert.ok(have.every((sn) => a.link.availability.has(sn)));
+    assert.ok(have.every((sn) => a.link.has(sn)));
     a.link.destroy();
     b.link.destroy();
   });

@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict';
-import { decideSource, seederRank, type PeerView, type Situation, type SourceDecision } from '../../lib/policy/source-decision.ts';
+import {
+  decideSource,
+  seederRank,
+  type DecisionSettings,
+  type PeerView,
+  type Situation,
+  type SourceDecision,
+} from '../../lib/policy/source-decision.ts';
 
 const peer = (peerId: string, overrides: Partial<PeerView> = {}): PeerView => ({
   peerId,
@@ -10,19 +17,18 @@ const peer = (peerId: string, overrides: Partial<PeerView> = {}): PeerView => ({
   ...overrides,
 });
 
-// The defaults of the settings; the playhead unknown; nothing measured; nothing waited yet.
+// The playhead unknown; nothing measured; nothing waited yet.
 const BASE: Situation = {
   secondsUntilNeeded: null,
-  httpWindowSeconds: 12,
   waitedMs: 0,
-  seederWaitMs: 1500,
-  startupPeerWaitMs: 0,
   startingUp: false,
   warmingUp: false,
   httpDeliveryMs: null,
   expectedSegmentBytes: null,
 };
 const situation = (overrides: Partial<Situation> = {}): Situation => ({ ...BASE, ...overrides });
+// The defaults of the settings, unless a case says otherwise.
+const SETTINGS: DecisionSettings = { httpWindowSeconds: 12, seederWaitMs: 1500, startupPeerWaitMs: 0 };
 
 // Find a sequence number for which `winner` ranks lowest among the ids given.
 function sequenceWhereLowest(winner: string, ids: string[]): number {
@@ -37,12 +43,13 @@ interface Case {
   readonly peers: readonly PeerView[];
   readonly sn?: number;
   readonly situation?: Partial<Situation>;
+  readonly settings?: Partial<DecisionSettings>;
   readonly expected: SourceDecision;
 }
 
 function runTable(cases: readonly Case[]): void {
-  for (const { name, peers, sn = 10, situation: overrides, expected } of cases) {
-    it(name, () => assert.deepEqual(decideSource('self', sn, peers, situation(overrides)), expected));
+  for (const { name, peers, sn = 10, situation: overrides, settings, expected } of cases) {
+    it(name, () => assert.deepEqual(decideSource('self', sn, peers, situation(overrides), { ...SETTINGS, ...settings }), expected));
   }
 }
 
@@ -120,13 +127,13 @@ describe('decideSource: how long to wait', () => {
     { name: 'a seeder: until 4 s before the segment plays, when that is longer', peers: loadingPeer, situation: { secondsUntilNeeded: 10, waitedMs: 5000 }, expected: seederWait(6000) },
     { name: 'a seeder: seederWaitMs when that is longer than the time to 4 s before it plays', peers: loadingPeer, situation: { secondsUntilNeeded: 4.5 }, expected: seederWait(1500) },
     { name: 'a seeder: HTTP when both bounds have passed', peers: loadingPeer, situation: { secondsUntilNeeded: 2, waitedMs: 2000 }, expected: HTTP },
-    { name: 'a seeder before playback starts: at least what is left of startupPeerWaitMs', peers: loadingPeer, situation: { secondsUntilNeeded: 2, waitedMs: 2000, startingUp: true, startupPeerWaitMs: 3000 }, expected: seederWait(1000) },
-    { name: 'a seeder once playback runs: startupPeerWaitMs no longer counts', peers: loadingPeer, situation: { secondsUntilNeeded: 2, waitedMs: 2000, startupPeerWaitMs: 3000 }, expected: HTTP },
+    { name: 'a seeder before playback starts: at least what is left of startupPeerWaitMs', peers: loadingPeer, situation: { secondsUntilNeeded: 2, waitedMs: 2000, startingUp: true }, settings: { startupPeerWaitMs: 3000 }, expected: seederWait(1000) },
+    { name: 'a seeder once playback runs: startupPeerWaitMs no longer counts', peers: loadingPeer, situation: { secondsUntilNeeded: 2, waitedMs: 2000 }, settings: { startupPeerWaitMs: 3000 }, expected: HTTP },
     { name: 'the first peers: until 1.5 s before the segment plays', peers: [], situation: { warmingUp: true, secondsUntilNeeded: 6, waitedMs: 3000 }, expected: firstPeersWait(4500) },
     { name: 'the first peers: seederWaitMs does not apply', peers: [], situation: { warmingUp: true, secondsUntilNeeded: 2 }, expected: firstPeersWait(500) },
     { name: 'the first peers: HTTP when the segment is needed within 1.5 s', peers: [], situation: { warmingUp: true, secondsUntilNeeded: 1.5 }, expected: HTTP },
     { name: 'the first peers: HTTP when the playhead is unknown', peers: [], situation: { warmingUp: true }, expected: HTTP },
-    { name: 'the first peers before playback starts: what is left of startupPeerWaitMs', peers: [], situation: { warmingUp: true, secondsUntilNeeded: 0, startingUp: true, startupPeerWaitMs: 2000, waitedMs: 500 }, expected: firstPeersWait(1500) },
+    { name: 'the first peers before playback starts: what is left of startupPeerWaitMs', peers: [], situation: { warmingUp: true, secondsUntilNeeded: 0, startingUp: true, waitedMs: 500 }, settings: { startupPeerWaitMs: 2000 }, expected: firstPeersWait(1500) },
     { name: 'a prefetch: re-checks the playhead every second', peers: [], situation: { secondsUntilNeeded: 30, waitedMs: 60_000 }, expected: prefetchWait(1000) },
     { name: 'a prefetch: wakes when the segment enters the HTTP window', peers: [], situation: { secondsUntilNeeded: 12.25 }, expected: prefetchWait(250) },
     { name: 'a prefetch: waits at least 50 ms', peers: [], situation: { secondsUntilNeeded: 12.01 }, expected: prefetchWait(50) },

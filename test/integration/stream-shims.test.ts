@@ -1,0 +1,260 @@
+// The small shims the browser bundles put in place of streamx, events and uint8-util
+// (lib/shims/, aliased in rollup.config.ts) against the packages they replace: the same contract
+// on the same inputs, then simple-peer and simple-websocket themselves rebuilt on the shims,
+// over real WebRTC (node-datachannel) and a real WebSocket server on 127.0.0.1.
+import assert from 'node:assert/strict';
+import { EventEmitter as NodeEventEmitter } from 'node:events';
+import { mkdirSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { Duplex as StreamxDuplex } from 'streamx';
+import * as uint8Util from 'uint8-util';
+import { WebSocketServer } from 'ws';
+import OriginalPeer from '@thaunknown/simple-peer/lite.js';
+import OriginalSocket from '@thaunknown/simple-websocket';
+import { Duplex as ShimDuplex } from '../../lib/shims/duplex.ts';
+import { EventEmitter as ShimEventEmitter } from '../../lib/shims/event-emitter.ts';
+import * as uint8Shim from '../../lib/shims/uint8.ts';
+import { LOOPBACK_CONFIG } from '../helpers/peer-pair.ts';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+type AnyDuplex = new (options?: { allowHalfOpen?: boolean }) => NodeEventEmitter & {
+  push(chunk: unknown): boolean;
+  write(chunk: unknown): boolean;
+  end(): unknown;
+  destroy(error?: Error): void;
+  readonly destroyed: boolean;
+};
+const DUPLEXES: [string, AnyDuplex][] = [
+  ['streamx', StreamxDuplex as unknown as AnyDuplex],
+  ['shim', ShimDuplex as unknown as AnyDuplex],
+];
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- every emitter shape of the libraries under test
+const once = (emitter: { once(event: string, listener: (...args: any[]) => void): unknown }, event: string): Promise<unknown[]> =>
+  new Promise((resolve) => emitter.once(event, ((...args: unknown[]) => resolve(args)) as never));
+
+describe('stream shims against the packages they replace', () => {
+  for (const [name, Duplex] of DUPLEXES) {
+    describe(`Duplex contract (${name})`, () => {
+      it('keeps data pushed before anyone listens and delivers it in order once a data listener is added', async () => {
+        const stream = new Duplex();
+        stream.push(new Uint8Array([1]));
+        stream.push(new Uint8Array([2]));
+        const received: number[] = [];
+        stream.on('data', (chunk: Uint8Array) => received.push(chunk[0] ?? -1));
+        stream.push(new Uint8Array([3]));
+        await new Promise((resolve) => setImmediate(resolve));
+        assert.deepEqual(received, [1, 2, 3]);
+      });
+
+      it('hands _write one chunk at a time, in order, and emits drain once the backlog is written', async () => {
+        const written: number[] = [];
+        const pending: (() => void)[] = [];
+        class Sink extends Duplex {
+          _write(chunk: Uint8Array, callback: () => void): void {
+            written.push(chunk.byteLength);
+            pending.push(callback);
+          }
+        }
+        const sink = new Sink();
+        // 64 KiB chunks: above streamx's high-water mark too, so both report backpressure.
+        assert.equal(sink.write(new Uint8Array(65_536)), false);
+        assert.equal(sink.write(new Uint8Array(65_537)), false);
+        const drained = once(sink, 'drain');
+        while (written.length < 2 || pending.length > 0) {
+          await new Promise((resolve) => setImmediate(resolve));
+          assert.ok(pending.length <= 1, 'never two writes in flight');
+          pending.shift()?.();
+        }
+        await drained;
+        assert.deepEqual(written, [65_536, 65_537]);
+      });
+
+      it('destroy(error) runs _destroy once, then emits error and close, and no data after it', async () => {
+        let destroyCalls = 0;
+        class Closable extends Duplex {
+          _destroy(callback: () => void): void {
+            destroyCalls += 1;
+            callback();
+          }
+        }
+        const stream = new Closable();
+        const events: string[] = [];
+        stream.on('data', () => events.push('data'));
+        stream.on('error', (error: Error) => events.push(`error:${error.message}`));
+        const closed = once(stream, 'close');
+        stream.destroy(new Error('boom'));
+        stream.destroy(new Error('again'));
+        stream.push(new Uint8Array([1]));
+        await closed;
+        events.push('close');
+        assert.deepEqual(events, ['error:boom', 'close']);
+        assert.equal(destroyCalls, 1);
+        assert.equal(stream.destroyed, true);
+      });
+
+      it('without half-open: end() and push(null) run _final, emit finish and end, then close', async () => {
+        const events: string[] = [];
+        class Ending extends Duplex {
+          _final(callback: (error: null) => void): void {
+            events.push('_final');
+            this.push(null);
+            callback(null);
+          }
+        }
+        const stream = new Ending({ allowHalfOpen: false });
+        stream.on('data', () => undefined);
+        stream.on('finish', () => events.push('finish'));
+        stream.on('end', () => events.push('end'));
+        const closed = once(stream, 'close');
+        stream.end();
+        await closed;
+        assert.deepEqual([...events].sort(), ['_final', 'end', 'finish']);
+        assert.equal(stream.destroyed, true);
+      });
+    });
+  }
+
+  describe('EventEmitter shim against node:events', () => {
+    for (const [name, Emitter] of [
+      ['node:events', NodeEventEmitter],
+      ['shim', ShimEventEmitter],
+    ] as const) {
+      it(`${name}: once listeners run once and can be removed by the original function; listenerCount follows`, () => {
+        const emitter = new Emitter();
+        const calls: string[] = [];
+        const listener = (value: string): void => void calls.push(value);
+        emitter.once('x', listener as never);
+        emitter.on('x', ((value: string) => calls.push(`on:${value}`)) as never);
+        assert.equal(emitter.listenerCount('x'), 2);
+        emitter.emit('x', 'a');
+        emitter.emit('x', 'b');
+        assert.deepEqual(calls, ['a', 'on:a', 'on:b']);
+        const removable = (): void => void calls.push('never');
+        emitter.once('y', removable);
+        emitter.removeListener('y', removable);
+        assert.equal(emitter.emit('y'), false);
+        assert.equal(emitter.listenerCount('y'), 0);
+      });
+
+      it(`${name}: an error event nobody listens to throws the error`, () => {
+        const emitter = new Emitter();
+        assert.throws(() => emitter.emit('error', new Error('unheard')), /unheard/);
+      });
+    }
+  });
+
+  it('uint8 shim gives the same results as uint8-util for every function the bundled libraries use', () => {
+    for (let length = 0; length < 64; length += 7) {
+      const bytes = uint8Shim.randomBytes(length);
+      assert.equal(bytes.byteLength, length);
+      const hex = uint8Util.arr2hex(bytes);
+      assert.equal(uint8Shim.arr2hex(bytes), hex);
+      assert.deepEqual(uint8Shim.hex2arr(hex), new Uint8Array(uint8Util.hex2arr(hex)));
+      assert.equal(uint8Shim.hex2bin(hex), uint8Util.hex2bin(hex));
+      assert.equal(uint8Shim.bin2hex(uint8Util.hex2bin(hex)), uint8Util.bin2hex(uint8Util.hex2bin(hex)));
+    }
+    const text = 'peercdn ✓ 20-character';
+    assert.deepEqual(uint8Shim.text2arr(text), new Uint8Array(uint8Util.text2arr(text)));
+    assert.equal(uint8Shim.arr2text(uint8Util.text2arr(text)), uint8Util.arr2text(uint8Util.text2arr(text)));
+  });
+
+  describe('simple-peer and simple-websocket rebuilt on the shims', () => {
+    const buildDir = `${REPO}.tmp/stream-shims-${process.pid}`;
+    let ShimPeer: typeof OriginalPeer;
+    let ShimSocket: typeof OriginalSocket;
+
+    before(async () => {
+      mkdirSync(buildDir, { recursive: true });
+      // Same aliases as rollup.config.ts; webrtc-polyfill and ws stay Node's (a browser has its own).
+      await esbuild.build({
+        stdin: {
+          contents: "export { default as Peer } from '@thaunknown/simple-peer/lite.js'; export { default as Socket } from '@thaunknown/simple-websocket';",
+          resolveDir: REPO,
+        },
+        bundle: true,
+        format: 'esm',
+        platform: 'node',
+        outfile: `${buildDir}/libraries.mjs`,
+        external: ['webrtc-polyfill', 'ws', 'err-code'],
+        alias: {
+          streamx: `${REPO}lib/shims/duplex.ts`,
+          events: `${REPO}lib/shims/event-emitter.ts`,
+          debug: `${REPO}lib/shims/debug.ts`,
+          'queue-microtask': `${REPO}lib/shims/queue-microtask.ts`,
+          'uint8-util': `${REPO}lib/shims/uint8.ts`,
+        },
+        logLevel: 'error',
+      });
+      const built = (await import(`${buildDir}/libraries.mjs`)) as { Peer: typeof OriginalPeer; Socket: typeof OriginalSocket };
+      ShimPeer = built.Peer;
+      ShimSocket = built.Socket;
+    });
+    after(() => rmSync(buildDir, { recursive: true, force: true }));
+
+    async function peerPair(Peer: typeof OriginalPeer): Promise<[OriginalPeer, OriginalPeer]> {
+      const a = new Peer({ initiator: true, trickle: true, config: LOOPBACK_CONFIG });
+      const b = new Peer({ trickle: true, config: LOOPBACK_CONFIG });
+      a.on('signal', ((data: unknown) => b.signal(data)) as never);
+      b.on('signal', ((data: unknown) => a.signal(data)) as never);
+      await Promise.all([once(a, 'connect'), once(b, 'connect')]);
+      return [a, b];
+    }
+
+    for (const variant of ['original', 'shim'] as const) {
+      it(`${variant}: peers exchange bytes in order, and a destroyed peer closes while its partner notices`, async () => {
+        const [a, b] = await peerPair(variant === 'shim' ? ShimPeer : OriginalPeer);
+        const received: number[] = [];
+        const threeArrived = new Promise<void>((resolve) =>
+          b.on('data', ((chunk: Uint8Array) => {
+            assert.ok(chunk instanceof Uint8Array);
+            received.push(chunk[0] ?? -1);
+            if (received.length === 3) resolve();
+          }) as never),
+        );
+        for (const value of [7, 8, 9]) a.send(new Uint8Array([value, 0, 0]));
+        await threeArrived;
+        assert.deepEqual(received, [7, 8, 9]);
+
+        // The partner learns of it through close (shim) or, in streamx's case, error or close.
+        const partnerClosed = once(b, 'close');
+        const partnerNoticed = new Promise<string>((resolve) => {
+          b.once('close', (() => resolve('close')) as never);
+          b.once('error', (() => resolve('error')) as never);
+        });
+        const closed = once(a, 'close');
+        a.destroy();
+        await closed;
+        assert.equal(a.destroyed, true);
+        assert.match(await partnerNoticed, /^(close|error)$/);
+        if (variant === 'shim') {
+          // The shim's one deliberate difference: the partner's own teardown ends in close too.
+          await partnerClosed;
+          assert.equal(b.destroyed, true);
+        }
+        b.destroy();
+      });
+    }
+
+    for (const variant of ['original', 'shim'] as const) {
+      it(`${variant}: a WebSocket client connects, sends and receives text, and closes when the server goes away`, async () => {
+        const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+        await once(server, 'listening');
+        server.on('connection', (socket) => socket.on('message', (message) => socket.send(`echo:${message.toString()}`)));
+        const Socket = variant === 'shim' ? ShimSocket : OriginalSocket;
+        const socket = new Socket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+        await once(socket, 'connect');
+        socket.send('hello');
+        const [data] = (await once(socket, 'data')) as [Uint8Array | string];
+        assert.equal(typeof data === 'string' ? data : new TextDecoder().decode(data), 'echo:hello');
+        const closed = once(socket, 'close');
+        for (const client of server.clients) client.terminate();
+        await closed;
+        assert.equal(socket.destroyed, true);
+        await new Promise((resolve) => server.close(resolve));
+      });
+    }
+  });
+});

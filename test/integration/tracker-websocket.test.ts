@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { startTracker, type RunningTracker } from '../../tracker/server.ts';
+import { acceptKey } from '../../tracker/ws-handshake.ts';
+import { OPCODE } from '../../tracker/ws-frames.ts';
+import { wireId } from '../helpers/fake-connection.ts';
+import { clientFrame } from '../helpers/ws-client-frames.ts';
+
+const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+
+interface ServerFrame {
+  readonly opcode: number;
+  readonly payload: Buffer;
+}
+
+/** A TCP client speaking WebSocket by hand: the raw HTTP response, then the server's (unmasked) frames. */
+class RawSocket {
+  readonly socket: Socket;
+  #bytes = Buffer.alloc(0);
+  #waiters: (() => void)[] = [];
+  ended = false;
+
+  constructor(socket: Socket) {
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => this.#add(chunk));
+    socket.on('end', () => {
+      this.ended = true;
+      this.#wake();
+    });
+    socket.on('close', () => {
+      this.ended = true;
+      this.#wake();
+    });
+  }
+
+  #add(chunk: Buffer): void {
+    this.#bytes = Buffer.concat([this.#bytes, chunk]);
+    this.#wake();
+  }
+
+  #wake(): void {
+    for (const waiter of this.#waiters.splice(0)) waiter();
+  }
+
+  async #until(ready: () => boolean): Promise<void> {
+    while (!ready()) {
+      if (this.ended) assert.fail('socket ended first');
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  async response(): Promise<string> {
+    await this.#until(() => this.#bytes.includes('\r\n\r\n'));
+    const end = this.#bytes.indexOf('\r\n\r\n') + 4;
+    const head = this.#bytes.subarray(0, end).toString('latin1');
+    this.#bytes = this.#bytes.subarray(end);
+    return head;
+  }
+
+  async frame(): Promise<ServerFrame> {
+    const length = (): number => {
+      if (this.#bytes.length < 2) return -1;
+      const short = (this.#bytes[1] as number) & 0x7f;
+      if (short < 126) return this.#bytes.length >= 2 + short ? 2 + short : -1;
+      if (this.#bytes.length < 4) return -1;
+      const long = this.#bytes.readUInt16BE(2);
+      return this.#bytes.length >= 4 + long ? 4 + long : -1;
+    };
+    await this.#until(() => length() !== -1);
+    const total = length();
+    const headerBytes = ((this.#bytes[1] as number) & 0x7f) < 126 ? 2 : 4;
+    const frame = { opcode: (this.#bytes[0] as number) & 0x0f, payload: Buffer.from(this.#bytes.subarray(headerBytes, total)) };
+    this.#bytes = this.#bytes.subarray(total);
+    return frame;
+  }
+
+  async closed(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      if (this.socket.closed) resolve();
+      else this.socket.once('close', () => resolve());
+    });
+  }
+}
+
+function upgradeRequest(port: number, headers: Record<string, string> = {}): string {
+  const all = { Host: `127.0.0.1:${port}`, Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Key': KEY, 'Sec-WebSocket-Version': '13', ...headers };
+  return `GET /announce HTTP/1.1\r\n${Object.entries(all)
+    .filter(([, value]) => value !== '')
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('')}\r\n`;
+}
+
+/** The tracker notices a close a moment after the client does: poll its stats (bounded). */
+async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe('tracker WebSocket layer over raw TCP (RFC 6455)', function () {
+  this.timeout(20_000);
+  let tracker: RunningTracker;
+  const sockets: Socket[] = [];
+  const open = async (request: string | Buffer): Promise<RawSocket> => {
+    const socket = connect(tracker.port, '127.0.0.1');
+    sockets.push(socket);
+    await once(socket, 'connect');
+    const raw = new RawSocket(socket);
+    socket.write(request);
+    return raw;
+  };
+
+  beforeEach(async () => {
+    tracker = await startTracker({ host: '127.0.0.1', port: 0, maxMessageBytes: 2048 });
+  });
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.destroy();
+    await tracker.close();
+  });
+
+  it('answers the handshake with the Sec-WebSocket-Accept of RFC 6455 section 1.3, and reads a frame sent in the same packet', async () => {
+    assert.equal(acceptKey(KEY), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+    const announce = JSON.stringify({ action: 'announce', info_hash: wireId('raw'), peer_id: wireId('raw-peer') });
+    const client = await open(Buffer.concat([Buffer.from(upgradeRequest(tracker.port)), clientFrame({ opcode: OPCODE.text, payload: announce })]));
+    const head = await client.response();
+    assert.match(head, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    assert.match(head, /\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n/);
+    const reply = await client.frame();
+    assert.equal(reply.opcode, OPCODE.text);
+    assert.equal(JSON.parse(reply.payload.toString('utf8')).info_hash, wireId('raw'));
+  });
+
+  it('refuses handshakes without a valid key, version or Upgrade header with HTTP 400, and other methods with 405', async () => {
+    const badHeaders: Record<string, string>[] = [{ 'Sec-WebSocket-Key': '' }, { 'Sec-WebSocket-Key': 'short' }, { 'Sec-WebSocket-Version': '12' }, { Upgrade: 'h2c' }];
+    for (const headers of badHeaders) {
+      const client = await open(upgradeRequest(tracker.port, headers));
+      assert.match(await client.response(), /^HTTP\/1\.1 400 /, JSON.stringify(headers));
+    }
+    const post = await open(upgradeRequest(tracker.port).replace('GET', 'POST'));
+    assert.match(await post.response(), /^HTTP\/1\.1 405 /);
+    assert.equal(tracker.stats().sockets, 0);
+  });
+
+  it('echoes the first offered subprotocol, as ws did', async () => {
+    const client = await open(upgradeRequest(tracker.port, { 'Sec-WebSocket-Protocol': 'one, two' }));
+    assert.match(await client.response(), /\r\nSec-WebSocket-Protocol: one\r\n/);
+  });
+
+  it('answers a ping with a pong carrying the same payload, and a close with the same code, then closes TCP', async () => {
+    const client = await open(upgradeRequest(tracker.port));
+    await client.response();
+    client.socket.write(clientFrame({ opcode: OPCODE.ping, payload: 'are you there' }));
+    const pong = await client.frame();
+    assert.deepEqual([pong.opcode, pong.payload.toString()], [OPCODE.pong, 'are you there']);
+    client.socket.write(clientFrame({ opcode: OPCODE.close, payload: Buffer.from([0x0f, 0xa0]) }));
+    const close = await client.frame();
+    assert.deepEqual([close.opcode, close.payload.readUInt16BE(0)], [OPCODE.close, 4000]);
+    await client.closed();
+    await until(() => tracker.stats().sockets === 0, 'the tracker to forget the socket');
+  });
+
+  for (const [name, frame, code, reason] of [
+    ['an unmasked frame', clientFrame({ opcode: OPCODE.text, payload: '{}', mask: null }), 1002, 'invalid-frame'],
+    ['invalid UTF-8', clientFrame({ opcode: OPCODE.text, payload: Buffer.from([0x7b, 0xff, 0x7d]) }), 1007, 'invalid-frame'],
+    ['a fragmented ping', clientFrame({ opcode: OPCODE.ping, fin: false }), 1002, 'invalid-frame'],
+    ['a message over maxMessageBytes in fragments', Buffer.concat([clientFrame({ opcode: OPCODE.text, payload: 'a'.repeat(1500), fin: false }), clientFrame({ opcode: OPCODE.continuation, payload: 'a'.repeat(600) })]), 1009, 'message-too-large'],
+  ] as const) {
+    it(`closes on ${name} with ${code}, counted as ${reason}, and forgets the socket`, async () => {
+      const client = await open(upgradeRequest(tracker.port));
+      await client.response();
+      client.socket.write(frame);
+      const close = await client.frame();
+      assert.deepEqual([close.opcode, close.payload.readUInt16BE(0)], [OPCODE.close, code]);
+      await client.closed();
+      assert.equal(tracker.stats().droppedConnections[reason], 1);
+      await until(() => tracker.stats().sockets === 0, 'the tracker to forget the socket');
+    });
+  }
+
+  it('closes on a binary frame with 1003 and ends its side of TCP; the connection is gone once the client ends too', async () => {
+    const client = await open(upgradeRequest(tracker.port));
+    await client.response();
+    client.socket.write(clientFrame({ opcode: OPCODE.binary, payload: Buffer.from([1]) }));
+    const close = await client.frame();
+    assert.equal(close.payload.readUInt16BE(0), 1003);
+    await client.closed();
+    assert.equal(tracker.stats().droppedConnections['binary-frame'], 1);
+    await until(() => tracker.stats().sockets === 0, 'the tracker to forget the socket');
+  });
+});
