@@ -4,10 +4,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULT_TRACKER_CONFIG } from '../tracker/config.ts';
 import { percentile } from './figures.ts';
 import { processTreeUsage } from './process-usage.ts';
 import { seededRandom } from './seeded-random.ts';
 import { measureCore } from './tracker-core-bench.ts';
+import { ISSUE_FLOOD, simulateFlood } from './tracker-flood.ts';
 import { wireId } from './tracker-load-frames.ts';
 import { sleep, stopChildren, TrackerProcess, Worker, type TrackerKind } from './tracker-load-processes.ts';
 import type { WorkerPeerSpec } from './tracker-load-worker.ts';
@@ -24,6 +26,10 @@ load (default)  K WebSocket peers over M swarms (the first holds --huge-fraction
                 announces at the first of --rates: tracker CPU per announce against swarm size.
 --core          no sockets: the protocol core driven with fake connections, one swarm per size
                 of --sweep (default 100,1000,10000): core time per announce.
+--flood         issue 11's flood against the protocol core with real frames (no sockets; peercdn
+                with its default settings on a fake clock): 200 sockets from one address
+                announcing 2,000 times/s for 10 s into a swarm of 20 honest peers that announce
+                every 2 s; the share of honest offers that reach honest peers.
 
   --tracker peercdn|reference|both   (default both)
   --peers K          connected peers in load mode (default 2000; at most 19,900: the open-file limit)
@@ -234,6 +240,13 @@ async function coreRun(kind: TrackerKind, sizes: readonly number[], announces: n
   return { tracker: kind, points };
 }
 
+async function floodRun(kind: TrackerKind, seed: number): Promise<Record<string, unknown>> {
+  const result = await simulateFlood({ ...ISSUE_FLOOD, seed }, kind === 'peercdn' ? DEFAULT_TRACKER_CONFIG : null);
+  const started = await simulateFlood({ ...ISSUE_FLOOD, seed, swarmAgeMs: 0 }, kind === 'peercdn' ? DEFAULT_TRACKER_CONFIG : null);
+  console.log(`${kind}: flood, honest offers reaching honest peers ${(result.honestShare * 100).toFixed(1)}% (${result.honestOffersToHonest} of ${result.honestOffersSent}; ${result.honestOffersToFlood} to the flood); flood starting with the swarm: ${(started.honestShare * 100).toFixed(1)}%`);
+  return { tracker: kind, ...result, floodStartingWithSwarm: started };
+}
+
 const numberList = (text: string): number[] => text.split(',').map(Number).filter((n) => Number.isFinite(n) && n > 0);
 
 export async function runTrackerLoad(args: string[]): Promise<void> {
@@ -249,6 +262,7 @@ export async function runTrackerLoad(args: string[]): Promise<void> {
       workers: { type: 'string', default: '2' },
       sweep: { type: 'string' },
       core: { type: 'boolean', default: false },
+      flood: { type: 'boolean', default: false },
       'core-announces': { type: 'string', default: '20000' },
       'cpu-prof-dir': { type: 'string' },
       'tracker-flags': { type: 'string', default: '' },
@@ -269,7 +283,7 @@ export async function runTrackerLoad(args: string[]): Promise<void> {
   const sizes = numberList(values.sweep ?? '100,1000,10000')
     .map((size) => Math.min(MAX_PEERS, Math.floor(size)))
     .sort((a, b) => a - b);
-  const mode = values.core ? 'core' : values.sweep !== undefined ? 'sweep' : 'load';
+  const mode = values.flood ? 'flood' : values.core ? 'core' : values.sweep !== undefined ? 'sweep' : 'load';
   const onSignal = (): void => {
     console.error('bench: interrupted, stopping the tracker and load workers');
     stopChildren();
@@ -281,7 +295,10 @@ export async function runTrackerLoad(args: string[]): Promise<void> {
   const options: Record<string, unknown> = { mode, rates, phaseSeconds, workers, seed, trackerFlags };
   try {
     for (const kind of kinds) {
-      if (mode === 'core') {
+      if (mode === 'flood') {
+        Object.assign(options, { flood: ISSUE_FLOOD });
+        results.push(await floodRun(kind, seed));
+      } else if (mode === 'core') {
         const announces = Math.min(200_000, Math.max(100, Number(values['core-announces'])));
         Object.assign(options, { sizes, announces });
         results.push(await coreRun(kind, sizes, announces, seed));

@@ -33,7 +33,7 @@ async function rawTransferMs(sender: SimplePeer, receiver: SimplePeer, bytes: nu
   });
   const chunk = new Uint8Array(MAX_CHUNK_BYTES);
   for (let sent = 0; sent < bytes; sent += chunk.byteLength) {
-    while (sender.bufferedAmount > HIGH_WATER_BYTES) await new Promise((r) => setTimeout(r, 1));
+    while (sender.bufferSize > HIGH_WATER_BYTES) await new Promise((r) => setTimeout(r, 1));
     sender.send(chunk.subarray(0, Math.min(chunk.byteLength, bytes - sent)));
   }
   await done;

@@ -1,12 +1,55 @@
-import type { FragmentLoaderConstructor } from 'hls.js';
+import type { Events, FragmentLoaderConstructor, LevelLoadingData } from 'hls.js';
 import { createBittorrentTrackerClientFactory } from './swarm/bittorrent-tracker-client.ts';
 import { resolveConfig, type PeerCDNConfig } from './api/config.ts';
 import { Engine } from './engine/engine.ts';
-import type { Playhead, PlayerEvents, PlayerFragment } from './engine/playback.ts';
 import type { PeerCDNEvents, PeerCDNStats, PeerInfo } from './api/events.ts';
 import { createFragmentLoaderClass } from './hls/fragment-loader.ts';
 import { swarmIdOfPlaylist } from './hls/fragment-swarm.ts';
 import type { TrackerClientFactory } from './swarm/tracker-client.ts';
+import type { BeaconReporter, BeaconTransport, startBeacons } from './engine/beacon-reporter.ts';
+import { P2PError } from './api/errors.ts';
+
+// hls.js's `Events.LEVEL_LOADING` by value: hls.js is only a type import here (a peer dependency
+// that the bundles do not contain).
+const LEVEL_LOADING = 'hlsLevelLoading' as Events.LEVEL_LOADING;
+const FRAG_BUFFERED = 'hlsFragBuffered' as Events.FRAG_BUFFERED;
+const ERROR = 'hlsError' as Events.ERROR;
+
+/** What `attach()` is told when hls.js starts loading a rendition's playlist. */
+export type LevelLoadingListener = (event: string, data: Pick<LevelLoadingData, 'url' | 'level'>) => void;
+
+/** The fields of an hls.js fragment (`Fragment`) that name its segment. */
+export interface PlayerFragment {
+  readonly sn: number | 'initSegment';
+  readonly level: number;
+  readonly type: string;
+  readonly baseurl: string;
+}
+
+/** What `attach()` is told when hls.js appended a fragment (an unverified peer segment may be shared now). */
+export type FragBufferedListener = (event: string, data: { readonly frag: PlayerFragment }) => void;
+/** What `attach()` reads of hls.js's errors: parse and append errors blame an unverified peer segment's sender. */
+export type PlayerErrorListener = (event: string, data: { readonly details: string; readonly frag?: PlayerFragment | undefined }) => void;
+
+/** The part of an hls.js instance that `attach()` uses: an `Hls` from hls.js fits as it is. */
+export interface AttachableHls {
+  /** The media element hls.js plays into (`hls.media`); null before `attachMedia()`. */
+  readonly media: HTMLMediaElement | null;
+  /** Subscribe to `Hls.Events.LEVEL_LOADING`, `FRAG_BUFFERED` and `ERROR`. */
+  on?(event: Events.LEVEL_LOADING, listener: LevelLoadingListener): void;
+  on?(event: Events.FRAG_BUFFERED, listener: FragBufferedListener): void;
+  on?(event: Events.ERROR, listener: PlayerErrorListener): void;
+  /** Unsubscribe from them. */
+  off?(event: Events.LEVEL_LOADING, listener: LevelLoadingListener): void;
+  off?(event: Events.FRAG_BUFFERED, listener: FragBufferedListener): void;
+  off?(event: Events.ERROR, listener: PlayerErrorListener): void;
+}
+
+/** The part of hls.js's config that peercdn provides: spread it into `new Hls({...})`. */
+export interface PeerCDNHlsConfig {
+  /** hls.js's fragment loader slot: peers first, then hls.js's own loader over HTTP. */
+  readonly fLoader: FragmentLoaderConstructor;
+}
 
 // hls.js error details (ErrorDetails) meaning it could not parse or append a fragment's bytes.
 const PLAYER_SEGMENT_ERRORS = new Set(['fragParsingError', 'bufferAppendError', 'fragDecryptError']);
@@ -15,8 +58,20 @@ const PLAYER_SEGMENT_ERRORS = new Set(['fragParsingError', 'bufferAppendError', 
 export interface PeerCDNDependencies {
   /** WebRTC implementation for Node (e.g. node-datachannel's polyfill); browsers need none. */
   readonly wrtc?: unknown;
+  /**
+   * Tracker client for tests (a fake, or one over a Node WebRTC stack).
+   * @internal
+   */
   readonly createTrackerClient?: TrackerClientFactory;
+  /** Randomness in [0, 1) (the peer id); default Math.random. */
   readonly random?: () => number;
+  /**
+   * Fleet telemetry: pass `startBeacons` (exported by peercdn) to send beacons to `beaconUrl`.
+   * Bundles that do not import it carry none of its code.
+   */
+  readonly startBeacons?: typeof startBeacons;
+  /** How beacons are sent (default: navigator.sendBeacon, else fetch keepalive). */
+  readonly sendBeacon?: BeaconTransport;
 }
 
 /**
@@ -35,6 +90,7 @@ export class PeerCDN {
   readonly config: PeerCDNConfig;
   readonly #engine: Engine;
   readonly #fragmentLoader: FragmentLoaderConstructor;
+  readonly #beacons: BeaconReporter | null;
   #detach: (() => void) | null = null;
 
   constructor(config: Partial<PeerCDNConfig> = {}, dependencies: PeerCDNDependencies = {}) {
@@ -49,10 +105,18 @@ export class PeerCDN {
         typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection === 'function',
     });
     this.#fragmentLoader = createFragmentLoaderClass(this.#engine);
+    if (this.config.beaconUrl !== null && dependencies.startBeacons === undefined) {
+      throw new P2PError('config-invalid', 'peercdn config: "beaconUrl" needs startBeacons');
+    }
+    this.#beacons = dependencies.startBeacons?.(this.config, this.#engine.events, () => this.#engine.stats(), {
+      random: dependencies.random ?? Math.random,
+      nowMs: () => performance.now(),
+      transport: dependencies.sendBeacon,
+    }) ?? null;
   }
 
   /** The hls.js config to spread into `new Hls({...})`: a fragment loader that uses peers. */
-  hlsConfig(): { fLoader: FragmentLoaderConstructor } {
+  hlsConfig(): PeerCDNHlsConfig {
     return { fLoader: this.#fragmentLoader };
   }
 
@@ -60,24 +124,26 @@ export class PeerCDN {
    * Let peercdn follow playback of this hls.js instance (it reads `hls.media`), so it never asks
    * the origin for segments far ahead of the playhead: those come from peers or wait until near.
    */
-  attach(hls: Playhead): this {
+  attach(hls: AttachableHls): this {
     this.#detach?.();
     this.#engine.playback.follow(hls);
+    this.#beacons?.watch(hls);
     // Join a rendition's swarm as soon as hls.js asks for its playlist, so peers are connected
     // by the time the first segments are wanted.
     const engine = this.#engine;
-    const onLevelLoading = (_event: string, data: PlayerEvents['hlsLevelLoading']): void => {
+    const onLevelLoading: LevelLoadingListener = (_event, data) => {
       engine.joinSwarm(swarmIdOfPlaylist(data.url, 'main', data.level, this.config.swarmId));
       engine.segmentChecks.prefetch(data.url);
+      this.#beacons?.watch(hls); // the media element is usually attached by now
     };
     const segmentOf = (frag: PlayerFragment) =>
       typeof frag.sn === 'number' ? { swarmId: swarmIdOfPlaylist(frag.baseurl, frag.type, frag.level, this.config.swarmId), sn: frag.sn } : null;
-    const onFragBuffered = (_event: string, data: PlayerEvents['hlsFragBuffered']): void => {
+    const onFragBuffered: FragBufferedListener = (_event, data) => {
       const segment = segmentOf(data.frag);
       if (segment !== null) engine.segmentBuffered(segment.swarmId, segment.sn);
     };
     // hls.js's parse (transmux/demux) and append errors of one fragment.
-    const onError = (_event: string, data: PlayerEvents['hlsError']): void => {
+    const onError: PlayerErrorListener = (_event, data) => {
       if (!PLAYER_SEGMENT_ERRORS.has(data.details) || data.frag === undefined) return;
       const segment = segmentOf(data.frag);
       if (segment !== null) engine.segmentFailedInPlayer(segment.swarmId, segment.sn, data.details);
@@ -92,14 +158,16 @@ export class PeerCDN {
           engine.disableP2P(error);
         }
       };
-    const listeners = { levelLoading: guard(onLevelLoading), fragBuffered: guard(onFragBuffered), error: guard(onError) };
-    hls.on?.('hlsLevelLoading', listeners.levelLoading);
-    hls.on?.('hlsFragBuffered', listeners.fragBuffered);
-    hls.on?.('hlsError', listeners.error);
+    const levelLoading = guard(onLevelLoading);
+    const fragBuffered = guard(onFragBuffered);
+    const error = guard(onError);
+    hls.on?.(LEVEL_LOADING, levelLoading);
+    hls.on?.(FRAG_BUFFERED, fragBuffered);
+    hls.on?.(ERROR, error);
     this.#detach = () => {
-      hls.off?.('hlsLevelLoading', listeners.levelLoading);
-      hls.off?.('hlsFragBuffered', listeners.fragBuffered);
-      hls.off?.('hlsError', listeners.error);
+      hls.off?.(LEVEL_LOADING, levelLoading);
+      hls.off?.(FRAG_BUFFERED, fragBuffered);
+      hls.off?.(ERROR, error);
     };
     return this;
   }
@@ -119,11 +187,13 @@ export class PeerCDN {
     return this.#engine.peers();
   }
 
+  /** Listen to an event (see {@link PeerCDNEvents}); a listener that throws is reported as `error`. */
   on<K extends keyof PeerCDNEvents>(event: K, listener: (payload: PeerCDNEvents[K]) => void): this {
     this.#engine.events.on(event, listener);
     return this;
   }
 
+  /** Stop listening. */
   off<K extends keyof PeerCDNEvents>(event: K, listener: (payload: PeerCDNEvents[K]) => void): this {
     this.#engine.events.off(event, listener);
     return this;
@@ -133,6 +203,7 @@ export class PeerCDN {
   destroy(): void {
     this.#detach?.();
     this.#detach = null;
+    this.#beacons?.destroy(); // the final beacon, while the engine's counters are still there
     this.#engine.destroy();
   }
 }

@@ -28,12 +28,17 @@ export const SETTING_SOURCES: { readonly [K in keyof TrackerConfig]: SettingSour
   allowedInfoHashes: { flag: 'allowed-info-hashes', env: 'PEERCDN_TRACKER_ALLOWED_INFO_HASHES', kind: 'list', help: 'comma-separated info hashes (40 hex or 20-char ids) anyone may join' },
   swarmTokenSecret: { flag: null, env: 'PEERCDN_TRACKER_SWARM_TOKEN_SECRET', kind: 'string', help: 'HMAC secret (>= 16 chars): swarms not allowlisted need a signed token (environment or file only)' },
   maxConnectionsPerAddress: { flag: 'max-connections-per-address', env: 'PEERCDN_TRACKER_MAX_CONNECTIONS_PER_ADDRESS', kind: 'number', help: 'WebSockets per IP (IPv6: per /64), more get HTTP 429; 0 = no cap' },
+  trustedProxies: { flag: 'trusted-proxies', env: 'PEERCDN_TRACKER_TRUSTED_PROXIES', kind: 'list', help: 'comma-separated proxy addresses or CIDR blocks whose X-Forwarded-For names the client' },
   announceRatePerSecond: { flag: 'announce-rate', env: 'PEERCDN_TRACKER_ANNOUNCE_RATE_PER_SECOND', kind: 'number', help: 'sustained announces per second per socket; more get a failure' },
   announceBurst: { flag: 'announce-burst', env: 'PEERCDN_TRACKER_ANNOUNCE_BURST', kind: 'number', help: 'announces per socket allowed back to back' },
+  newPeerProbationMs: { flag: 'new-peer-probation', env: 'PEERCDN_TRACKER_NEW_PEER_PROBATION_MS', kind: 'number', help: 'ms a new peer gets no offers while enough others can take them; 0 = off' },
+  rateBenchMs: { flag: 'rate-bench', env: 'PEERCDN_TRACKER_RATE_BENCH_MS', kind: 'number', help: 'ms a socket over the announce rate is neither offered nor relayed after its last refusal; 0 = off' },
   logLevel: { flag: 'log-level', env: 'PEERCDN_TRACKER_LOG_LEVEL', kind: 'string', help: 'off, error, warn, info or debug (JSON lines on stdout)' },
   beaconRatePerSecond: { flag: 'beacon-rate', env: 'PEERCDN_TRACKER_BEACON_RATE_PER_SECOND', kind: 'number', help: 'sustained POST /beacon per second per address (IPv6: /64); more get 429; 0 = no limit' },
   beaconBurst: { flag: 'beacon-burst', env: 'PEERCDN_TRACKER_BEACON_BURST', kind: 'number', help: 'beacons per address allowed back to back' },
   fleetTopSwarms: { flag: 'fleet-top-swarms', env: 'PEERCDN_TRACKER_FLEET_TOP_SWARMS', kind: 'number', help: 'swarms with fleet metrics of their own (most viewers); the rest as swarm="other"' },
+  redisUrl: { flag: 'redis', env: 'PEERCDN_TRACKER_REDIS_URL', kind: 'string', help: 'cluster mode: redis:// URL of the Redis 7 shared by all tracker nodes; unset = one process' },
+  clusterHeartbeatMs: { flag: 'cluster-heartbeat', env: 'PEERCDN_TRACKER_CLUSTER_HEARTBEAT_MS', kind: 'number', help: 'cluster mode: ms between node lease renewals; 3 missed = node dead, its peers leave' },
 };
 
 /** The `parseArgs` options of every setting's flag (all read as strings). */

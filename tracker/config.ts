@@ -1,6 +1,9 @@
 // Settings of a tracker process: frozen defaults, partial overrides, validation naming the key.
 import { checkOriginPattern } from './access.ts';
+import { checkProxyEntry } from './client-address.ts';
+import { NEW_PEER_PROBATION_MS } from './core.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
+import { RATE_BENCH_MS } from './rate-bench.ts';
 import { MAX_MESSAGE_BYTES, MAX_OFFERS_PER_ANNOUNCE } from './protocol.ts';
 import { MIN_SWARM_TOKEN_SECRET_CHARS, infoHashToWireId } from './token.ts';
 
@@ -32,10 +35,16 @@ export interface TrackerConfig {
   readonly swarmTokenSecret: string;
   /** Open WebSockets per remote address (IPv6: per /64); 0 means no cap. */
   readonly maxConnectionsPerAddress: number;
+  /** Load balancers / reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For gives the client's address; empty: never read. */
+  readonly trustedProxies: readonly string[];
   /** Sustained announces (and scrapes) per second one connection may send. */
   readonly announceRatePerSecond: number;
   /** Announces one connection may send back to back before the rate applies. */
   readonly announceBurst: number;
+  /** A new peer is handed no offers for this long while enough others can take them (it sends its own at once); 0 = off. */
+  readonly newPeerProbationMs: number;
+  /** A connection refused for its announce rate gets no offers, and its offers are not relayed, until this long after its last refusal; 0 = off. */
+  readonly rateBenchMs: number;
   /** Structured log lines at or above this level go to stdout; `off` silences them. */
   readonly logLevel: LogLevel;
   /** Sustained beacons (`POST /beacon`) per second from one address (IPv6: per /64); 0 means no limit. */
@@ -44,6 +53,10 @@ export interface TrackerConfig {
   readonly beaconBurst: number;
   /** Swarms with fleet series of their own (most viewers first); the rest are summed as `other`. */
   readonly fleetTopSwarms: number;
+  /** Cluster mode: `redis://` or `rediss://` URL of the Redis 7 that nodes share swarms through; empty keeps one process with swarms in memory. */
+  readonly redisUrl: string;
+  /** Cluster mode: how often a node renews its lease; a node silent for 3 of these is dead and its peers leave. */
+  readonly clusterHeartbeatMs: number;
 }
 
 export const DEFAULT_TRACKER_CONFIG: TrackerConfig = Object.freeze({
@@ -62,14 +75,21 @@ export const DEFAULT_TRACKER_CONFIG: TrackerConfig = Object.freeze({
   swarmTokenSecret: '',
   // Off by default: behind a reverse proxy every connection comes from the proxy's address.
   maxConnectionsPerAddress: 0,
+  trustedProxies: Object.freeze([]),
   // A client announces every announceIntervalSeconds per swarm; a burst covers a page joining several swarms at once.
   announceRatePerSecond: 1,
   announceBurst: 20,
+  // Together these keep a flood of new sockets away from honest viewers' offers (issue 11):
+  // probation covers the seconds before a flooding socket exhausts its burst and is benched.
+  newPeerProbationMs: NEW_PEER_PROBATION_MS,
+  rateBenchMs: RATE_BENCH_MS,
   logLevel: 'info',
   // Viewers behind one NAT share an address: 20/s is 600 viewers beaconing every 30 s.
   beaconRatePerSecond: 20,
   beaconBurst: 100,
   fleetTopSwarms: 20,
+  redisUrl: '',
+  clusterHeartbeatMs: 1000,
 });
 
 const integerIn =
@@ -110,13 +130,27 @@ const CHECKS: { readonly [K in keyof TrackerConfig]: (value: unknown) => string 
   swarmTokenSecret: (value) =>
     value === '' || (typeof value === 'string' && value.length >= MIN_SWARM_TOKEN_SECRET_CHARS) ? null : `must be empty (tokens off) or a string of at least ${MIN_SWARM_TOKEN_SECRET_CHARS} characters`,
   maxConnectionsPerAddress: integerIn(0, 1_000_000),
+  trustedProxies: listOf(checkProxyEntry),
   announceRatePerSecond: numberIn(0.001, 10_000),
   announceBurst: integerIn(1, 10_000),
+  newPeerProbationMs: integerIn(0, 600_000),
+  rateBenchMs: integerIn(0, 3_600_000),
   logLevel: (value) => (LOG_LEVELS.includes(value as LogLevel) ? null : `must be one of ${LOG_LEVELS.join(', ')}`),
   beaconRatePerSecond: numberIn(0, 100_000),
   beaconBurst: integerIn(1, 100_000),
   fleetTopSwarms: integerIn(1, 1000),
+  redisUrl: (value) => (value === '' || (typeof value === 'string' && isRedisUrl(value)) ? null : 'must be empty (no cluster) or a redis:// or rediss:// URL'),
+  clusterHeartbeatMs: integerIn(100, 60_000),
 };
+
+function isRedisUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
 
 /** Thrown for a bad setting; the message names the key. */
 export class TrackerConfigError extends Error {
@@ -139,7 +173,7 @@ export function resolveTrackerConfig(partial: Readonly<Record<string, unknown>> 
     }
     const problem = CHECKS[key as keyof TrackerConfig](value);
     // The secret is never echoed into logs or error output.
-    const shown = key === 'swarmTokenSecret' ? `${typeof value === 'string' ? `${value.length} characters` : typeof value}` : JSON.stringify(value);
+    const shown = key === 'swarmTokenSecret' || key === 'redisUrl' ? `${typeof value === 'string' ? `${value.length} characters` : typeof value}` : JSON.stringify(value);
     if (problem !== null) throw new TrackerConfigError(key, `setting "${key}" ${problem}, got ${shown}`);
     merged[key] = Array.isArray(value) ? Object.freeze([...(value as unknown[])]) : value;
   }

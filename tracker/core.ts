@@ -1,6 +1,7 @@
 // The tracker's state machine: no sockets, no timers. The socket adapter feeds it frames and
 // disconnects and calls sweep() on a timer; tests drive it with fake connections and a fake clock.
 import type { SwarmGate, SwarmRefusalReason } from './access.ts';
+import type { ClusterDelivery, SwarmCluster } from './cluster/swarm-cluster.ts';
 import { ExpiryQueue } from './expiry-queue.ts';
 import { SILENT_LOGGER, type Logger } from './log.ts';
 import {
@@ -12,12 +13,20 @@ import {
   parseRequest,
   type AnnounceRequest,
   type AnswerRequest,
+  type Offer,
   type ParseLimits,
   type ProtocolErrorCode,
   type SwarmCounts,
   type TrackerRequest,
 } from './protocol.ts';
-import { TrackerSwarm, type SwarmPeer, type TrackerConnection } from './swarm.ts';
+import { RateBench } from './rate-bench.ts';
+import { RelayedOffers, relayedOfferKey } from './relayed-offers.ts';
+import { TrackerSwarm, type SwarmPeer, type SwarmTotals, type TrackerConnection } from './swarm.ts';
+
+/** Default of `newPeerProbationMs`: long enough that a flooding connection is benched before it is introduced. */
+export const NEW_PEER_PROBATION_MS = 10_000;
+/** A new peer announcing again sooner than this after its last announce starts its probation again, not offered meanwhile. */
+export const RESTLESS_REANNOUNCE_MS = 1000;
 
 export interface TrackerCoreOptions extends ParseLimits {
   /** Told to clients: seconds between their announces. */
@@ -34,12 +43,21 @@ export interface TrackerCoreOptions extends ParseLimits {
   readonly swarmGate?: SwarmGate;
   /** Per-connection budget of announces and scrapes; none means unlimited. */
   readonly rateLimiter?: { take(connection: TrackerConnection): boolean };
+  /**
+   * A new peer gets no offers for this long unless too few others can take them (it makes its own
+   * offers at once); default NEW_PEER_PROBATION_MS, 0 turns it off.
+   */
+  readonly newPeerProbationMs?: number;
+  /** A connection refused for its announce rate is benched this long after its last refusal; default RATE_BENCH_MS, 0 turns it off. */
+  readonly rateBenchMs?: number;
   /** Rejections are logged at debug only (they are per message). */
   readonly logger?: Logger;
+  /** Swarms shared with other tracker nodes; none means this process holds every swarm alone. */
+  readonly cluster?: SwarmCluster;
 }
 
 /** Why a message was answered with a failure instead of being served. */
-export type RejectReason = ProtocolErrorCode | SwarmRefusalReason | 'peers-per-connection' | 'rate-limited';
+export type RejectReason = ProtocolErrorCode | SwarmRefusalReason | 'peers-per-connection' | 'rate-limited' | 'peer-id-taken';
 
 export interface TrackerCounters {
   /** Announces accepted, whatever their event (answers not included). */
@@ -53,6 +71,14 @@ export interface TrackerCounters {
   answersRelayed: number;
   /** Answers whose sender or target is not a member of the swarm on that connection. */
   answersUndeliverable: number;
+  /** Answers for an offer never relayed to their sender, or already answered (forged or replayed). */
+  answersUnrelayed: number;
+  /** Answers for an offer relayed longer ago than RELAYED_OFFER_TTL_MS. */
+  answersExpired: number;
+  /** Offers of benched connections, not relayed. */
+  offersWithheld: number;
+  /** Re-announces during probation, which start it again with the peer not offered. */
+  probationRestarts: number;
   rejectedMessages: number;
   /** rejectedMessages by reason; a reason appears once it has happened. */
   rejectedByReason: Partial<Record<RejectReason, number>>;
@@ -72,6 +98,14 @@ export interface TrackerSnapshot extends Readonly<Omit<TrackerCounters, 'rejecte
   readonly peers: number;
   /** Connections that hold at least one peer. */
   readonly connections: number;
+  /** Peers on probation or benched, offered only when too few others are. */
+  readonly peersHeldBack: number;
+  /** Connections on the bench for their announce rate. */
+  readonly connectionsBenched: number;
+  /** Times a connection was benched. */
+  readonly benchings: number;
+  /** Relayed offers forgotten because one connection held too many. */
+  readonly relayedOffersEvicted: number;
 }
 
 export interface TrackerStats extends TrackerSnapshot {
@@ -80,7 +114,7 @@ export interface TrackerStats extends TrackerSnapshot {
 
 const TOP_SWARMS = 10;
 
-export class TrackerCore {
+export class TrackerCore implements ClusterDelivery {
   readonly #options: TrackerCoreOptions;
   readonly #swarms = new Map<string, TrackerSwarm>();
   /**
@@ -100,6 +134,10 @@ export class TrackerCore {
     offersRelayed: 0,
     answersRelayed: 0,
     answersUndeliverable: 0,
+    answersUnrelayed: 0,
+    answersExpired: 0,
+    offersWithheld: 0,
+    probationRestarts: 0,
     rejectedMessages: 0,
     rejectedByReason: {},
     expiredPeers: 0,
@@ -109,11 +147,19 @@ export class TrackerCore {
   readonly #targets: SwarmPeer[] = [];
   /** Null when every swarm is open (pass no gate then: the announce path skips the check). */
   readonly #swarmGate: SwarmGate | null;
+  readonly #cluster: SwarmCluster | null;
+  readonly #relayedOffers = new RelayedOffers();
+  readonly #bench: RateBench;
+  readonly #probationMs: number;
+  readonly #swarmTotals: SwarmTotals = { heldBack: 0 };
 
   constructor(options: TrackerCoreOptions) {
     this.#options = options;
     this.#logger = options.logger ?? SILENT_LOGGER;
     this.#swarmGate = options.swarmGate ?? null;
+    this.#cluster = options.cluster ?? null;
+    this.#probationMs = options.newPeerProbationMs ?? NEW_PEER_PROBATION_MS;
+    this.#bench = new RateBench(options.rateBenchMs);
   }
 
   /** Handle one untrusted text frame from a connection. Never throws on bad input. */
@@ -143,10 +189,34 @@ export class TrackerCore {
 
   /** The connection is gone: every peer it held leaves its swarm. Idempotent. */
   disconnect(connection: TrackerConnection): void {
+    this.#relayedOffers.forget(connection);
+    this.#bench.forget(connection);
     const held = this.#peersByConnection.get(connection);
     if (held === undefined) return;
     if (held instanceof Set) for (const peer of [...held]) this.#leave(peer);
     else this.#leave(held);
+  }
+
+  deliverOffer(infoHash: string, toPeerId: string, fromPeerId: string, offer: Offer): boolean {
+    const target = this.#swarms.get(infoHash)?.get(toPeerId);
+    if (target === undefined) return false;
+    // The answer to it is relayed back like one to a local offer: once, within the offer's life.
+    this.#relayedOffers.record(target.connection, relayedOfferKey(infoHash, fromPeerId, offer.offerId), this.#options.nowMs());
+    target.connection.send(encodeRelayedOffer(infoHash, fromPeerId, offer));
+    this.#counters.offersRelayed += 1;
+    return true;
+  }
+
+  deliverAnswer(request: AnswerRequest): boolean {
+    const target = this.#swarms.get(request.infoHash)?.get(request.toPeerId);
+    if (target === undefined) return false;
+    target.connection.send(encodeRelayedAnswer(request));
+    this.#counters.answersRelayed += 1;
+    return true;
+  }
+
+  *localPeers(): Iterable<{ readonly infoHash: string; readonly peerId: string; readonly seeder: boolean }> {
+    for (const swarm of this.#swarms.values()) yield* swarm.members();
   }
 
   /** Drop peers that have not announced for `peerTimeoutMs`; returns how many. */
@@ -165,6 +235,10 @@ export class TrackerCore {
       swarms: this.#swarms.size,
       peers: this.#expiry.size,
       connections: this.#peersByConnection.size,
+      peersHeldBack: this.#swarmTotals.heldBack,
+      connectionsBenched: this.#bench.size,
+      benchings: this.#bench.benchings,
+      relayedOffersEvicted: this.#relayedOffers.evicted,
     };
   }
 
@@ -175,6 +249,7 @@ export class TrackerCore {
   #announce(request: AnnounceRequest, connection: TrackerConnection): void {
     const { infoHash, peerId, event } = request;
     if (this.#options.rateLimiter?.take(connection) === false) {
+      if (this.#bench.bench(connection, this.#options.nowMs())) this.#setBenched(connection, true);
       this.#rejectRateLimited(connection, 'announce', infoHash);
       return;
     }
@@ -186,8 +261,15 @@ export class TrackerCore {
       connection.send(encodeAnnounceReply(infoHash, this.#options.announceIntervalSeconds, this.#counts(infoHash)));
       return;
     }
+    // A peer id belongs to the connection that announced it first, for as long as that connection
+    // holds it (until it closes, sends "stopped", or the peer expires): moving it to the newcomer
+    // would hand the victim's offers to whoever copied its id from a relayed offer.
+    if (existing !== undefined && existing.connection !== connection) {
+      this.#reject(connection, { message: 'peer_id is in use by another connection', action: 'announce', infoHash }, 'peer-id-taken');
+      return;
+    }
     const held = this.#peersByConnection.get(connection);
-    const joining = existing?.connection !== connection;
+    const joining = existing === undefined;
     const heldCount = held === undefined ? 0 : held instanceof Set ? held.size : 1;
     if (joining && heldCount >= this.#options.maxPeersPerConnection) {
       this.#reject(connection, { message: `at most ${this.#options.maxPeersPerConnection} peers per connection`, action: 'announce', infoHash }, 'peers-per-connection');
@@ -200,19 +282,20 @@ export class TrackerCore {
       return;
     }
     this.#count(event);
+    const nowMs = this.#options.nowMs();
+    const bench = this.#bench.status(connection, nowMs);
+    if (bench === 'released') this.#setBenched(connection, false);
     const swarm = this.#swarms.get(infoHash) ?? this.#createSwarm(infoHash);
     let peer = existing;
     if (peer === undefined) {
-      peer = { infoHash, peerId, connection, lastAnnounceMs: 0, seeder: false, slot: -1 };
-      swarm.add(peer);
+      peer = { infoHash, peerId, connection, lastAnnounceMs: 0, seeder: false, slot: -1, probationEndsMs: nowMs + this.#probationMs, benched: bench === 'benched', restless: false };
+      swarm.add(peer, nowMs);
       this.#hold(connection, peer);
-    } else if (peer.connection !== connection) {
-      // The same peer id on a new socket (a client that reconnected): it moves there.
-      this.#release(peer);
-      peer.connection = connection;
-      this.#hold(connection, peer);
+    } else if (nowMs < peer.probationEndsMs && nowMs - peer.lastAnnounceMs < RESTLESS_REANNOUNCE_MS && event !== 'completed') {
+      // Announcing again within a second while still new is what floods do, not browsers (one per interval).
+      swarm.restartProbation(peer, nowMs + this.#probationMs, nowMs);
+      this.#counters.probationRestarts += 1;
     }
-    const nowMs = this.#options.nowMs();
     peer.lastAnnounceMs = nowMs;
     this.#expiry.touch(peer, nowMs);
     if (event === 'completed' && !peer.seeder) swarm.downloaded += 1;
@@ -221,12 +304,34 @@ export class TrackerCore {
 
     connection.send(encodeAnnounceReply(infoHash, this.#options.announceIntervalSeconds, this.#counts(infoHash)));
     const wanted = Math.min(request.offers.length, request.numwant ?? request.offers.length, this.#options.maxNumwant);
-    const targets = swarm.randomOthers(wanted, peer, this.#options.random, this.#targets);
+    if (bench === 'benched') {
+      this.#counters.offersWithheld += wanted;
+      this.#cluster?.announced(infoHash, peerId, peer.seeder, []);
+      return;
+    }
+    swarm.promote(nowMs);
+    const cluster = this.#cluster;
+    // In a cluster, a share of the offers goes to peers on other nodes (none while the swarm is only here).
+    const remote = cluster === null ? 0 : cluster.remoteShare(infoHash, swarm.size - 1, wanted, this.#options.random);
+    const targets = swarm.randomOthers(wanted - remote, peer, this.#options.random, this.#targets);
     for (let i = 0; i < targets.length; i++) {
-      (targets[i] as SwarmPeer).connection.send(encodeRelayedOffer(infoHash, peerId, request.offers[i] as AnnounceRequest['offers'][number]));
+      const offer = request.offers[i] as AnnounceRequest['offers'][number];
+      const target = targets[i] as SwarmPeer;
+      this.#relayedOffers.record(target.connection, relayedOfferKey(infoHash, peerId, offer.offerId), nowMs);
+      target.connection.send(encodeRelayedOffer(infoHash, peerId, offer));
     }
     this.#counters.offersRelayed += targets.length;
+    // Offers no local peer took (too few here) go to other nodes too.
+    if (cluster !== null) cluster.announced(infoHash, peerId, peer.seeder, targets.length < wanted ? request.offers.slice(targets.length, wanted) : []);
     targets.length = 0;
+  }
+
+  /** Bench or release every peer a connection holds. */
+  #setBenched(connection: TrackerConnection, benched: boolean): void {
+    const held = this.#peersByConnection.get(connection);
+    if (held === undefined) return;
+    const nowMs = this.#options.nowMs();
+    for (const peer of held instanceof Set ? held : [held]) this.#swarms.get(peer.infoHash)?.setBenched(peer, benched, nowMs);
   }
 
   #answer(request: AnswerRequest, connection: TrackerConnection): void {
@@ -235,8 +340,21 @@ export class TrackerCore {
     // Only a member answers, from the connection that holds its peer id, and only to a member.
     const sender = swarm?.get(request.peerId);
     const target = swarm?.get(request.toPeerId);
-    if (sender === undefined || sender.connection !== connection || target === undefined || target === sender) {
+    // In a cluster the target may be on another node (the offer came from there).
+    if (sender === undefined || sender.connection !== connection || target === sender || (target === undefined && this.#cluster === null)) {
       this.#counters.answersUndeliverable += 1;
+      return;
+    }
+    // Only for an offer of `target` this connection was sent, and only once.
+    const unrelayed = this.#relayedOffers.take(connection, relayedOfferKey(request.infoHash, request.toPeerId, request.offerId), this.#options.nowMs());
+    if (unrelayed !== null) {
+      if (unrelayed === 'expired') this.#counters.answersExpired += 1;
+      else this.#counters.answersUnrelayed += 1;
+      return;
+    }
+    if (target === undefined) {
+      if (this.#cluster?.relayAnswer(request) === true) this.#counters.answersRelayed += 1;
+      else this.#counters.answersUndeliverable += 1;
       return;
     }
     target.connection.send(encodeRelayedAnswer(request));
@@ -245,6 +363,7 @@ export class TrackerCore {
 
   #scrape(infoHashes: readonly string[], connection: TrackerConnection): void {
     if (this.#options.rateLimiter?.take(connection) === false) {
+      if (this.#bench.bench(connection, this.#options.nowMs())) this.#setBenched(connection, true);
       this.#rejectRateLimited(connection, 'scrape', null);
       return;
     }
@@ -285,11 +404,12 @@ export class TrackerCore {
 
   #counts(infoHash: string): SwarmCounts {
     const swarm = this.#swarms.get(infoHash);
-    return { complete: swarm?.seeders ?? 0, incomplete: swarm?.leechers ?? 0, downloaded: swarm?.downloaded ?? 0 };
+    const local = { complete: swarm?.seeders ?? 0, incomplete: swarm?.leechers ?? 0, downloaded: swarm?.downloaded ?? 0 };
+    return this.#cluster === null ? local : this.#cluster.counts(infoHash, local);
   }
 
   #createSwarm(infoHash: string): TrackerSwarm {
-    const swarm = new TrackerSwarm(infoHash);
+    const swarm = new TrackerSwarm(infoHash, this.#swarmTotals);
     this.#swarms.set(infoHash, swarm);
     return swarm;
   }
@@ -320,6 +440,7 @@ export class TrackerCore {
     swarm.remove(peer);
     // Empty swarms go at once (bittorrent-tracker keeps them until a slow cleanup).
     if (swarm.size === 0) this.#swarms.delete(peer.infoHash);
+    this.#cluster?.left(peer.infoHash, peer.peerId, swarm.size === 0);
   }
 
   /** The largest swarms in O(swarms × TOP_SWARMS), without sorting them all. */

@@ -1,5 +1,9 @@
-// The `peercdn-tracker` package's import entry, for site backends and programmatic use:
-// swarm tokens, the swarm ids the browser library announces, and the tracker server itself.
+/**
+ * `peercdn-tracker`: for site backends, swarm tokens ({@link mintSwarmToken}) and the swarm ids
+ * the browser library announces ({@link deriveSwarmId}, {@link wireIdToHex}); and the tracker
+ * server itself ({@link startTracker}), which the `peercdn-tracker` command runs.
+ * @module peercdn-tracker
+ */
 export { mintSwarmToken, verifySwarmToken, type MintSwarmTokenOptions, type SwarmTokenCheck, type SwarmTokenClaims } from './token.ts';
 export { deriveSwarmId, wireIdToHex, WIRE_ID_LENGTH } from '../lib/shared/swarm-id.ts';
 export { startTracker, type RunningTracker, type TrackerDependencies, type TrackerServerStats } from './server.ts';

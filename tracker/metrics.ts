@@ -3,16 +3,19 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { SWARM_REFUSAL_REASONS } from './access.ts';
 import { CONNECTION_DROP_REASONS, CONNECTION_REJECT_REASONS, type ConnectionCounters } from './connection-gate.ts';
+import type { ClientAddressCounters } from './client-address.ts';
 import type { TrackerSnapshot } from './core.ts';
 import { PROTOCOL_ERROR_CODES } from './protocol.ts';
 
 const PREFIX = 'peercdn_tracker_';
 /** Every message rejection reason, so each series exists (at 0) before it first happens. */
-const MESSAGE_REJECT_REASONS = [...PROTOCOL_ERROR_CODES, ...SWARM_REFUSAL_REASONS, 'peers-per-connection', 'rate-limited'] as const;
+const MESSAGE_REJECT_REASONS = [...PROTOCOL_ERROR_CODES, ...SWARM_REFUSAL_REASONS, 'peers-per-connection', 'rate-limited', 'peer-id-taken'] as const;
 
 export interface TrackerMetricsSnapshot extends TrackerSnapshot, ConnectionCounters {
   /** Open WebSockets, including those that never announced. */
   readonly sockets: number;
+  /** Client addresses taken from X-Forwarded-For (trustedProxies); absent counts as 0. */
+  readonly proxied?: Readonly<ClientAddressCounters>;
 }
 
 export interface TrackerMetrics {
@@ -87,6 +90,16 @@ export function createTrackerMetrics(read: () => TrackerMetricsSnapshot, extraTe
   counter('offers_relayed_total', 'Offers relayed to other peers.', (s) => s.offersRelayed);
   counter('answers_relayed_total', 'Answers relayed back to offering peers.', (s) => s.answersRelayed);
   counter('answers_undeliverable_total', 'Answers whose sender or target was not in the swarm.', (s) => s.answersUndeliverable);
+  counter('answers_unrelayed_total', 'Answers dropped: no offer of their target was relayed to their sender, or it was already answered (forged or replayed).', (s) => s.answersUnrelayed);
+  counter('answers_expired_total', 'Answers dropped: the offer was relayed too long ago.', (s) => s.answersExpired);
+  counter('relayed_offers_evicted_total', 'Relayed offers forgotten because one connection held too many.', (s) => s.relayedOffersEvicted);
+  counter('offers_withheld_total', 'Offers of benched connections (over the announce rate), not relayed.', (s) => s.offersWithheld);
+  counter('probation_restarts_total', 'Re-announces during a new peer\'s probation: it starts again and the peer is not offered meanwhile.', (s) => s.probationRestarts);
+  counter('benchings_total', 'Times a connection was benched for its announce rate.', (s) => s.benchings);
+  gauge('connections_benched', 'Connections benched for their announce rate: no offers to them, none relayed from them.', (s) => s.connectionsBenched);
+  gauge('peers_held_back', 'Peers on probation or benched: offered only when too few others are.', (s) => s.peersHeldBack);
+  counter('forwarded_connections_total', 'Connections from a trusted proxy whose client address came from X-Forwarded-For.', (s) => s.proxied?.forwarded ?? 0);
+  counter('forwarded_invalid_total', 'Requests from a trusted proxy without a usable X-Forwarded-For (the proxy address was used).', (s) => s.proxied?.forwardedInvalid ?? 0);
   counter('scrapes_total', 'Scrapes answered.', (s) => s.scrapes);
   counter('expired_peers_total', 'Peers dropped for not announcing within the peer timeout.', (s) => s.expiredPeers);
   labelled('rejected_messages_total', 'Messages answered with a failure reason, by reason.', 'reason', MESSAGE_REJECT_REASONS, (s, reason) => s.rejectedByReason[reason] ?? 0);

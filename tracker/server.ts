@@ -5,21 +5,28 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { OriginAllowlist, SwarmAccess } from './access.ts';
 import { AddressConnectionCap } from './address-cap.ts';
+import { ClientAddresses, type ClientAddressCounters } from './client-address.ts';
 import { resolveTrackerConfig, type TrackerConfig } from './config.ts';
 import { checkUpgrade, createConnectionCounters, writeRefusal, type ConnectionCounters, type ConnectionDropReason } from './connection-gate.ts';
-import { TrackerCore, type TrackerStats } from './core.ts';
+import { RedisSwarmCluster, type ClusterStats } from './cluster/redis-swarm-cluster.ts';
+import type { TrackerStats } from './core.ts';
+import { createTrackerCore } from './core-from-config.ts';
 import { createFleet, type FleetStats } from './fleet.ts';
+import { Heartbeat } from './heartbeat.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createTrackerMetrics, type TrackerMetrics, type TrackerMetricsSnapshot } from './metrics.ts';
-import { ConnectionRateLimiter } from './rate-limit.ts';
 import { SocketConnection, TurnWriteBatcher, type ConnectionHub } from './socket-connection.ts';
 import { checkHandshake, handshakeResponse, writeHandshakeFailure } from './ws-handshake.ts';
 
 export interface TrackerServerStats extends TrackerStats, ConnectionCounters {
   /** Open WebSockets, including those that never announced. */
   readonly sockets: number;
+  /** Client addresses taken from X-Forwarded-For (trustedProxies). */
+  readonly proxied: ClientAddressCounters;
   /** What viewers' beacons report (fleet telemetry). */
   readonly fleet: FleetStats;
+  /** Cluster mode only: this node, its Redis link and cluster-wide swarm sizes. */
+  readonly cluster?: ClusterStats;
 }
 
 export interface RunningTracker {
@@ -44,8 +51,8 @@ export interface TrackerDependencies {
 }
 
 /**
- * Pings go out in slices, one every this many ms, so that each socket is pinged about once per
- * heartbeatMs without a burst of 20,000 pings stalling every announce behind it.
+ * Pings go out in slices, one every this many ms, so that each socket is pinged once per
+ * heartbeatMs without a burst of 20,000 pings stalling every announce behind it (heartbeat.ts).
  */
 const HEARTBEAT_SLICE_MS = 250;
 /** Each TCP socket's connection, as a property: the shared listeners below find it from `this`. */
@@ -68,20 +75,28 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
   const swarmAccess = new SwarmAccess({ ...config, nowUnixMs: dependencies.nowUnixMs ?? Date.now });
   const origins = new OriginAllowlist(config.allowedOrigins);
   const addressCap = new AddressConnectionCap(config.maxConnectionsPerAddress);
+  const clientAddresses = new ClientAddresses(config.trustedProxies);
   const counters = createConnectionCounters();
-  const core = new TrackerCore({
-    announceIntervalSeconds: config.announceIntervalSeconds,
-    peerTimeoutMs: config.peerTimeoutMs,
-    maxMessageBytes: config.maxMessageBytes,
-    maxOffersPerAnnounce: config.maxOffersPerAnnounce,
-    maxPeersPerConnection: config.maxPeersPerConnection,
-    maxNumwant: config.maxNumwant,
+  // Cluster mode: swarms shared with other nodes through Redis (startup fails if Redis is not there).
+  const cluster =
+    config.redisUrl === ''
+      ? null
+      : await RedisSwarmCluster.start({
+          url: config.redisUrl,
+          peerTimeoutMs: config.peerTimeoutMs,
+          maxSdpChars: config.maxMessageBytes,
+          nodeHeartbeatMs: config.clusterHeartbeatMs,
+          nowUnixMs: dependencies.nowUnixMs ?? Date.now,
+          logger,
+        });
+  const core = createTrackerCore(config, {
     nowMs,
     random: dependencies.random ?? Math.random,
     ...(swarmAccess.open ? {} : { swarmGate: swarmAccess }),
-    rateLimiter: new ConnectionRateLimiter({ ratePerSecond: config.announceRatePerSecond, burst: config.announceBurst, nowMs }),
     logger,
+    ...(cluster === null ? {} : { cluster }),
   });
+  cluster?.bind(core);
   const http = createServer();
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -93,11 +108,18 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
   // Errors after startup (an accept failing with EMFILE under load): with no listener they would
   // throw and take down every swarm.
   http.on('error', dependencies.onServerError ?? ((error) => logger.error('server error', { error })));
-  // Open WebSockets, in the order they opened (the heartbeat walks them in slices).
+  // Open WebSockets (the heartbeat keeps its own set, in the order they opened).
   const connections = new Set<SocketConnection>();
-  const snapshot = (): TrackerMetricsSnapshot => ({ ...core.snapshot(), ...copyCounters(counters), sockets: connections.size });
+  const snapshot = (): TrackerMetricsSnapshot => ({ ...core.snapshot(), ...copyCounters(counters), sockets: connections.size, proxied: { ...clientAddresses.counters } });
   const fleet = createFleet(config, { nowMs, nowUnixMs: dependencies.nowUnixMs ?? Date.now, logger });
-  const stats = (): TrackerServerStats => ({ ...core.stats(), ...copyCounters(counters), sockets: connections.size, fleet: fleet.stats() });
+  const stats = (): TrackerServerStats => ({
+    ...core.stats(),
+    ...copyCounters(counters),
+    sockets: connections.size,
+    proxied: { ...clientAddresses.counters },
+    fleet: fleet.stats(),
+    ...(cluster === null ? {} : { cluster: cluster.stats() }),
+  });
   const metrics = createTrackerMetrics(snapshot, fleet.metricsText);
   http.on('request', (request: IncomingMessage, response: ServerResponse) => (fleet.handles(request) ? fleet.serve(request, response) : serveHttp(request, response, stats, metrics, logger)));
   const drop = (reason: ConnectionDropReason, connectionId: number): void => {
@@ -127,13 +149,15 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
     const connection = connectionOf(this);
     connection.socketClosed();
     connections.delete(connection);
+    heartbeat.delete(connection);
     addressCap.release(connection.address);
     core.disconnect(connection);
     if (logger.enabled('debug')) logger.debug('connection closed', { connection: connection.id });
   }
 
   http.on('upgrade', (request: IncomingMessage, tcp: Duplex, head: Buffer) => {
-    const address = request.socket.remoteAddress ?? '';
+    // Behind a trusted proxy, the client's own address (per-address caps, logs).
+    const address = clientAddresses.resolve(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for']);
     const refusal = checkUpgrade(request, address, origins, addressCap);
     if (refusal !== null) {
       counters.rejectedConnections[refusal.reason] += 1;
@@ -159,6 +183,7 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
     const connection = new SocketConnection(nextConnectionId++, address, socket, hub);
     (socket as TrackedSocket)[CONNECTION] = connection;
     connections.add(connection);
+    heartbeat.add(connection);
     swarmAccess.register(connection, request.url ?? '/');
     if (logger.enabled('debug')) logger.debug('connection opened', { connection: connection.id, address, origin: request.headers.origin });
     socket.on('data', onData);
@@ -170,29 +195,15 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
   });
 
   // A client that vanished without a close frame is only noticed by a missed pong.
-  let heartbeatCursor: Iterator<SocketConnection> | null = null;
-  const heartbeatSliceMs = Math.min(config.heartbeatMs, HEARTBEAT_SLICE_MS);
-  const heartbeat = setInterval(() => {
-    const budget = Math.ceil((connections.size * heartbeatSliceMs) / config.heartbeatMs);
-    // A parked iterator keeps the Set's old table, and every socket in it, alive: drop it when idle.
-    if (budget === 0) heartbeatCursor = null;
-    for (let visited = 0; visited < budget; visited++) {
-      heartbeatCursor ??= connections.values();
-      const next = heartbeatCursor.next();
-      if (next.done === true) {
-        heartbeatCursor = null; // this round is over; the next slice starts the next one
-        return;
-      }
-      const connection = next.value;
-      if (!connection.answeredPing) {
-        drop('heartbeat-timeout', connection.id);
-        connection.terminate();
-        continue;
-      }
-      connection.answeredPing = false;
-      connection.ping();
-    }
-  }, heartbeatSliceMs);
+  const heartbeat = new Heartbeat<SocketConnection>({
+    periodMs: config.heartbeatMs,
+    sliceMs: Math.min(config.heartbeatMs, HEARTBEAT_SLICE_MS),
+    onDead: (connection) => {
+      drop('heartbeat-timeout', connection.id);
+      connection.terminate();
+    },
+  });
+  const heartbeatTimer = setInterval(() => heartbeat.tick(nowMs()), Math.min(config.heartbeatMs, HEARTBEAT_SLICE_MS));
   const sweeper = setInterval(() => {
     const expired = core.sweep();
     if (expired > 0 && logger.enabled('debug')) logger.debug('silent peers expired', { expired });
@@ -207,10 +218,12 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
     stats,
     close: () => {
       closing ??= new Promise<void>((resolve) => {
-        clearInterval(heartbeat);
+        clearInterval(heartbeatTimer);
+        heartbeat.destroy();
         clearInterval(sweeper);
         for (const connection of connections) connection.terminate();
-        http.close(() => resolve());
+        const stopCluster = cluster === null ? Promise.resolve() : cluster.close();
+        http.close(() => void stopCluster.then(resolve));
         http.closeAllConnections();
       });
       return closing;

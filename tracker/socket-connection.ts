@@ -3,6 +3,7 @@
 // per-socket closures), and frames for one socket within one event-loop turn leave in one write.
 import type { Socket } from 'node:net';
 import type { ConnectionDropReason } from './connection-gate.ts';
+import type { HeartbeatTarget } from './heartbeat.ts';
 import type { OutgoingFrame } from './protocol.ts';
 import type { TrackerConnection } from './swarm.ts';
 import { WebSocketFrameReader, type FrameError, type FrameHandler } from './ws-frame-reader.ts';
@@ -57,7 +58,7 @@ export const CLOSE_TIMEOUT_MS = 10_000;
 
 type State = 'open' | 'closing' | 'closed';
 
-export class SocketConnection implements TrackerConnection, FrameHandler {
+export class SocketConnection implements TrackerConnection, FrameHandler, HeartbeatTarget {
   readonly id: number;
   readonly address: string;
   /** The TCP socket from the HTTP upgrade, corked while frames are batched. */
@@ -66,8 +67,8 @@ export class SocketConnection implements TrackerConnection, FrameHandler {
   readonly #reader: WebSocketFrameReader;
   #state: State = 'open';
   #corked = false;
-  /** Cleared when a ping is sent, set by the pong: a socket still false at the next ping is dead. */
-  answeredPing = true;
+  /** When the outstanding ping was sent, -1 when none is (kept by heartbeat.ts). */
+  pingSentMs = -1;
 
   constructor(id: number, address: string, tcp: Socket, hub: ConnectionHub) {
     this.id = id;
@@ -153,7 +154,7 @@ export class SocketConnection implements TrackerConnection, FrameHandler {
   }
 
   onPong(): void {
-    this.answeredPing = true;
+    this.pingSentMs = -1;
   }
 
   /** The peer's close frame: echo its code (RFC 6455 section 5.5.1) unless we sent ours, then end the TCP connection. */

@@ -10,7 +10,7 @@ declare module '@thaunknown/simple-peer/lite.js' {
     constructor(options?: PeerOptions);
     readonly connected: boolean;
     readonly destroyed: boolean;
-    readonly bufferedAmount: number;
+    readonly bufferSize: number;
     signal(data: unknown): void;
     send(data: Uint8Array | string): void;
     destroy(error?: Error): void;

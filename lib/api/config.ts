@@ -2,8 +2,11 @@ import { P2PError } from './errors.ts';
 
 /** What a segment validator is told about a segment that came from a peer. */
 export interface SegmentInfo {
+  /** The segment's URL (what hls.js would have fetched). */
   readonly url: string;
+  /** The swarm (rendition) it belongs to. */
   readonly swarmId: string;
+  /** Its media sequence number. */
   readonly sequenceNumber: number;
 }
 
@@ -59,6 +62,18 @@ export interface PeerCDNConfig {
   readonly segmentHashesUrl: string | null;
   /** Take segments from peers only when a hash manifest can vouch for them (otherwise HTTP only). */
   readonly requireSegmentHashes: boolean;
+  /**
+   * Where to send fleet telemetry beacons (e.g. the tracker's `https://tracker.example.com/beacon`,
+   * with `?token=` swarm tokens if it requires them); null sends none. Byte counts, stalls and
+   * startup only: no personal data.
+   */
+  readonly beaconUrl: string | null;
+  /** Seconds between beacons (one more goes out when the page is hidden). */
+  readonly beaconIntervalSeconds: number;
+  /** Share of viewers (0 to 1) that send beacons, decided once per instance. */
+  readonly beaconSampleRate: number;
+  /** A region hint reported in beacons (1-32 of `[0-9A-Za-z_.-]`), or null. */
+  readonly beaconRegion: string | null;
 }
 
 /** The defaults every setting falls back to. */
@@ -79,6 +94,10 @@ export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
   validateSegment: null,
   segmentHashesUrl: null,
   requireSegmentHashes: false,
+  beaconUrl: null,
+  beaconIntervalSeconds: 30,
+  beaconSampleRate: 1,
+  beaconRegion: null,
 });
 
 type Check = (value: unknown) => string | null;
@@ -132,6 +151,10 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
       ? null
       : 'must be null or a URL of at most 2048 characters',
   requireSegmentHashes: (value) => (typeof value === 'boolean' ? null : 'must be true or false'),
+  beaconUrl: (value) => (value === null || (typeof value === 'string' && /^https?:\/\/[^\s/]+/.test(value)) ? null : 'must be null or an http(s) URL'),
+  beaconIntervalSeconds: integerIn(1, 3600),
+  beaconSampleRate: (value) => (typeof value === 'number' && value >= 0 && value <= 1 ? null : 'must be a number from 0 to 1'),
+  beaconRegion: (value) => (value === null || (typeof value === 'string' && /^[\w.-]{1,32}$/.test(value)) ? null : 'must be null or 1-32 of [\\w.-]'),
   uploadMaxBytesPerSecond: (value) =>
     value === null || isInteger(value, 16 * 1024)
       ? null

@@ -14,6 +14,7 @@ export type P2PErrorCode =
 
 /** The one error class of peercdn: a code, a message and the cause. */
 export class P2PError extends Error {
+  /** What went wrong. */
   readonly code: P2PErrorCode;
 
   constructor(code: P2PErrorCode, message: string, options?: { cause?: unknown }) {

@@ -5,34 +5,49 @@ export type SegmentSource = 'http' | 'peer' | 'cache';
 
 /** A segment handed to hls.js. */
 export interface SegmentLoadedEvent {
+  /** Where its bytes came from. */
   readonly source: SegmentSource;
+  /** The swarm (one per rendition) it belongs to. */
   readonly swarmId: string;
+  /** Its media sequence number. */
   readonly sequenceNumber: number;
+  /** Its size in bytes. */
   readonly byteLength: number;
+  /** How long its transfer took (for a cache hit: its original transfer). */
   readonly durationMs: number;
   /** The peer that served it, when `source` is `'peer'`. */
   readonly peerId: string | null;
 }
 
+/** A peer connected in one swarm. */
 export interface PeerEvent {
+  /** The swarm (rendition) the connection belongs to. */
   readonly swarmId: string;
+  /** The remote viewer's peer id. */
   readonly peerId: string;
 }
 
+/** A peer connection closed. */
 export interface PeerClosedEvent extends PeerEvent {
+  /** Why, when it failed; null when it closed normally. */
   readonly error: P2PError | null;
 }
 
 /** A peer banned for the rest of the session (it sent a bad segment); its id is refused from then on. */
 export interface PeerBannedEvent extends PeerEvent {
+  /** What the peer did. */
   readonly reason: string;
 }
 
 /** Every event a PeerCDN instance emits, by name. */
 export interface PeerCDNEvents {
+  /** A segment was handed to hls.js. */
   'segment-loaded': SegmentLoadedEvent;
+  /** A data channel to another viewer opened. */
   'peer-connected': PeerEvent;
+  /** A data channel to another viewer closed. */
   'peer-closed': PeerClosedEvent;
+  /** A peer was banned for the session. */
   'peer-banned': PeerBannedEvent;
   /** A peer or tracker failure; playback continues over HTTP. */
   error: P2PError;
@@ -40,12 +55,19 @@ export interface PeerCDNEvents {
 
 /** Counters since the instance was created. */
 export interface PeerCDNStats {
+  /** Segment bytes loaded from the origin. */
   readonly httpBytes: number;
+  /** Segment bytes received from peers. */
   readonly p2pBytes: number;
+  /** Segment bytes sent to peers. */
   readonly uploadedBytes: number;
+  /** Segment bytes handed to hls.js again from memory. */
   readonly cacheHitBytes: number;
+  /** Segments loaded from the origin. */
   readonly segmentsFromHttp: number;
+  /** Segments received from peers. */
   readonly segmentsFromPeers: number;
+  /** Segments handed to hls.js again from memory. */
   readonly segmentsFromCache: number;
   /** Peer downloads that failed or timed out and were retried over HTTP. */
   readonly peerFallbacks: number;
@@ -57,19 +79,25 @@ export interface PeerCDNStats {
   readonly bannedPeers: number;
   /** Connections refused because the peer was banned (it came back under the same id). */
   readonly bannedPeerRefusals: number;
+  /** Open peer connections, all swarms together. */
   readonly connectedPeers: number;
+  /** Swarms joined (one per rendition played). */
   readonly swarms: number;
+  /** Bytes of segments held in memory now. */
   readonly cacheBytes: number;
 }
 
 /** One connected peer, as `PeerCDN.peers()` reports it. */
 export interface PeerInfo {
+  /** The swarm (rendition) of this connection. */
   readonly swarmId: string;
+  /** The remote viewer's peer id. */
   readonly peerId: string;
   /** Segments the peer announced it can serve. */
   readonly segmentsAvailable: number;
   /** The sequence number the peer most recently announced or requested; null before any. */
   readonly latestSequenceNumber: number | null;
+  /** Downloads from this peer in progress. */
   readonly activeDownloads: number;
   /** Segment bytes received from this peer so far, transfers in progress included. */
   readonly receivedBytes: number;

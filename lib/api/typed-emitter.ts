@@ -1,14 +1,17 @@
 type Listener<A> = (payload: A) => void;
 
+/** Told of a listener that threw: the error and the event it was handling. */
+export type ListenerErrorHandler<EventMap> = (error: unknown, event: keyof EventMap) => void;
+
 /**
  * A minimal typed event emitter: event names are the keys of `EventMap`.
  * A listener that throws is reported through `onListenerError` and never breaks the emitter.
  */
 export class TypedEmitter<EventMap extends object> {
   readonly #listeners = new Map<keyof EventMap, Set<Listener<never>>>();
-  readonly #onListenerError: (error: unknown) => void;
+  readonly #onListenerError: ListenerErrorHandler<EventMap>;
 
-  constructor(onListenerError: (error: unknown) => void) {
+  constructor(onListenerError: ListenerErrorHandler<EventMap>) {
     this.#onListenerError = onListenerError;
   }
 
@@ -34,7 +37,7 @@ export class TypedEmitter<EventMap extends object> {
       try {
         (listener as Listener<EventMap[K]>)(payload);
       } catch (error) {
-        this.#onListenerError(error);
+        this.#onListenerError(error, event);
       }
     }
   }

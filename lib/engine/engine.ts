@@ -111,12 +111,14 @@ export class Engine {
       config.uploadMaxBytesPerSecond === null
         ? null
         : new UploadLimiter(config.uploadMaxBytesPerSecond, dependencies.nowMs()).pacer(dependencies.nowMs);
-    this.events = new TypedEmitter<PeerCDNEvents>((error) =>
-      // A throwing listener is reported once through `error`; if that listener throws too, drop it.
+    this.events = new TypedEmitter<PeerCDNEvents>((error, event) => {
+      // A listener that throws is reported once through `error`, except an `error` listener:
+      // re-emitting `error` to it would throw again and again (a frozen tab), so that is dropped.
+      if (event === 'error') return;
       queueMicrotask(() =>
-        this.events.emit('error', new P2PError('listener-error', 'an event listener threw', { cause: error })),
-      ),
-    );
+        this.events.emit('error', new P2PError('listener-error', `a '${String(event)}' listener threw`, { cause: error })),
+      );
+    });
     this.#verifier = new SegmentVerifier({
       manifestUrl: config.segmentHashesUrl,
       fetchBytes: dependencies.fetchBytes ?? fetchManifestBytes,

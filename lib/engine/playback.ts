@@ -1,26 +1,6 @@
-/** The fields of an hls.js fragment that name its segment. */
-export interface PlayerFragment {
-  readonly sn: number | 'initSegment';
-  readonly level: number;
-  readonly type: string;
-  readonly baseurl: string;
-}
-
-/** The hls.js events peercdn follows, with the fields it reads. */
-export interface PlayerEvents {
-  /** A rendition's playlist is requested: join its swarm, fetch its hash manifest. */
-  hlsLevelLoading: { readonly url: string; readonly level: number };
-  /** A segment was parsed and appended: an unverified peer segment may be shared now. */
-  hlsFragBuffered: { readonly frag: PlayerFragment };
-  /** Parse and append errors blame the peer that sent an unverified segment. */
-  hlsError: { readonly details: string; readonly frag?: PlayerFragment | undefined };
-}
-
-/** What peercdn reads from hls.js's instance: its `media` element, and events it follows. */
+/** What the engine reads of the player: its media element (hls.js's `hls.media`), for the playhead. */
 export interface Playhead {
   readonly media: HTMLMediaElement | null;
-  on?<E extends keyof PlayerEvents>(event: E, listener: (event: E, data: PlayerEvents[E]) => void): void;
-  off?<E extends keyof PlayerEvents>(event: E, listener: (event: E, data: PlayerEvents[E]) => void): void;
 }
 
 /** Where playback is (known only after `attach(hls)`): how soon a segment plays, whether it started. */

@@ -55,6 +55,10 @@ export class RangeResume {
     // hls.js hears of its own context, not of the range asked for.
     http.load({ ...context, rangeStart: received, rangeEnd: partial.totalBytes }, config, {
       onSuccess: (response, stats, _context, networkDetails) => {
+        // Every HTTP load measures HTTP's pace: a viewer whose HTTP loads are all Range resumes
+        // would otherwise never know it, and "peer too late" could never fire.
+        const { loading } = stats;
+        engine.httpPace.measured({ startMs: loading.start, firstByteMs: loading.first, endMs: loading.end, bytes: stats.loaded });
         const rest = response.data;
         if (rest instanceof ArrayBuffer && rest.byteLength === partial.totalBytes - received) {
           void join(rest, stats, networkDetails);

@@ -15,7 +15,8 @@ import {
 /** The part of a simple-peer instance a link uses. */
 export interface DataChannelPeer {
   readonly connected: boolean;
-  readonly bufferedAmount: number;
+  /** Bytes queued on the data channel (simple-peer's name for the channel's `bufferedAmount`). */
+  readonly bufferSize: number;
   send(data: Uint8Array): void;
   destroy(): void;
   on(event: 'data', listener: (data: Uint8Array | string) => void): unknown;
@@ -85,8 +86,10 @@ export class PeerLink {
       pacer: options.uploadPacer,
       send: (message) => this.#send(message),
       sendBytes: (bytes) => this.#sendBytes(bytes),
-      bufferedAmount: () => peer.bufferedAmount,
+      bufferedBytes: () => peer.bufferSize,
       closed: () => this.#closed,
+      nowMs: options.nowMs,
+      onViolation: (reason) => this.#violation(reason),
     });
     peer.on('data', (data) => this.#onData(data));
     peer.on('close', () => this.#close(null));
@@ -171,10 +174,16 @@ export class PeerLink {
     this.#close(null);
   }
 
+  // The peer broke the protocol or a limit: disconnect, with the reason in the close event.
+  #violation(reason: string): void {
+    this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId}: ${reason}`));
+  }
+
   #close(error: P2PError | null): void {
     if (this.#closed) return;
     this.#closed = true;
     this.downloads.close(error ?? new P2PError('peer-error', `peer ${this.remotePeerId} closed`));
+    this.#uploads.destroy();
     const { peer } = this.#options;
     peer.removeAllListeners('data');
     peer.removeAllListeners('close');
@@ -245,12 +254,8 @@ export class PeerLink {
         this.#options.onAvailabilityChanged(this);
         return;
       case 'request':
-        if (this.#uploads.serving(message.requestId)) {
-          this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId} reused request id ${message.requestId}`));
-          return;
-        }
         this.#noteActivity(message.sequenceNumber);
-        void this.#uploads.serve(message.requestId, message.sequenceNumber);
+        this.#uploads.request(message.requestId, message.sequenceNumber);
         return;
       case 'cancel':
         this.#uploads.cancel(message.requestId);

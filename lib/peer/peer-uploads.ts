@@ -1,4 +1,5 @@
 import { encodeData, MAX_CHUNK_BYTES, type PeerMessage } from './peer-protocol.ts';
+import { TokenBucket } from './token-bucket.ts';
 
 /** Paces uploads under a bandwidth cap (the engine's UploadLimiter behind it). */
 export interface UploadPacer {
@@ -10,6 +11,27 @@ export interface UploadPacer {
   refund(bytes: number): void;
 }
 
+/** What one peer may ask of our uploads (see ARCHITECTURE.md, "Limits on peers"). */
+export interface UploadLimits {
+  /** Requests of one peer queued or being served at once; one more is a violation. */
+  readonly maxQueuedRequests: number;
+  /** Sustained requests per second from one peer, and the burst above it; more is a violation. */
+  readonly requestsPerSecond: number;
+  readonly requestBurst: number;
+  /** Times one segment is served to one peer; later requests for it are answered `absent`. */
+  readonly maxServesPerSegment: number;
+}
+
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = {
+  // An honest downloader has one request out per fragment loader, and hls.js runs a few loaders at once.
+  maxQueuedRequests: 8,
+  // Segments last seconds: an honest viewer asks one peer for a few per second at most (seeks, ABR).
+  requestsPerSecond: 10,
+  requestBurst: 30,
+  // A retry after a cancel, a seek back after eviction: a few; thousands are a drain on our uplink.
+  maxServesPerSegment: 3,
+};
+
 /** What the uploads of one link need from it. */
 export interface PeerUploadsOptions {
   readonly getSegment: (sequenceNumber: number) => ArrayBuffer | undefined;
@@ -17,76 +39,184 @@ export interface PeerUploadsOptions {
   readonly pacer?: UploadPacer | undefined;
   readonly send: (message: PeerMessage) => void;
   readonly sendBytes: (bytes: Uint8Array) => void;
-  readonly bufferedAmount: () => number;
+  /** Bytes queued on the data channel and not yet sent (simple-peer's `bufferSize`). */
+  readonly bufferedBytes: () => number;
   readonly closed: () => boolean;
+  readonly nowMs: () => number;
+  /** The peer broke a limit: the link closes with this reason. */
+  readonly onViolation: (reason: string) => void;
+  readonly limits?: UploadLimits | undefined;
 }
 
-// Above this many queued bytes on the data channel we wait before sending more: Chrome closes
-// a channel whose send queue overflows (simple-peer's send() ignores backpressure).
-const HIGH_WATER_BYTES = 1024 * 1024;
+/**
+ * Above this many queued bytes on the data channel we wait before sending more: Chrome closes a
+ * channel whose send queue overflows (simple-peer's send() ignores backpressure).
+ */
+export const UPLOAD_HIGH_WATER_BYTES = 1024 * 1024;
 const BACKPRESSURE_POLL_MS = 5;
+// Segments whose serve count is remembered per link (oldest forgotten first).
+const MAX_TRACKED_SEGMENTS = 256;
 
-/** The segments one link is sending to its peer: response header, framed chunks, backpressure, cancel. */
+interface UploadRequest {
+  readonly requestId: number;
+  readonly sequenceNumber: number;
+  cancelled: boolean;
+}
+
+/** The upload being sent: its bytes, how far it got, and bytes booked with the pacer but not sent. */
+interface CurrentUpload {
+  readonly request: UploadRequest;
+  readonly bytes: Uint8Array;
+  offsetBytes: number;
+  bookedBytes: number;
+}
+
+/**
+ * The segments one link sends to its peer. Requests queue (bounded, rate-limited) and one drain
+ * loop per link serves them one at a time: header, framed chunks, data-channel backpressure,
+ * pacing under the shared upload cap. It runs synchronously while nothing holds it back and
+ * otherwise waits on a single timer. One chunk booked at a time per link makes the cap's waits
+ * interleave between links, so every requesting peer gets an equal share of it.
+ */
 export class PeerUploads {
   readonly #options: PeerUploadsOptions;
-  readonly #active = new Set<number>();
-  readonly #cancelled = new Set<number>();
+  readonly #limits: UploadLimits;
+  readonly #queue: UploadRequest[] = [];
+  readonly #requestRate: TokenBucket;
+  readonly #serveCounts = new Map<number, number>();
+  #current: CurrentUpload | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
   #sentBytes = 0;
+  #destroyed = false;
 
   constructor(options: PeerUploadsOptions) {
     this.#options = options;
+    this.#limits = options.limits ?? DEFAULT_UPLOAD_LIMITS;
+    this.#requestRate = new TokenBucket(this.#limits.requestsPerSecond, this.#limits.requestBurst, options.nowMs());
   }
 
   get sentBytes(): number {
     return this.#sentBytes;
   }
 
-  /** Whether a request id is being served (a peer must not reuse it before it ends). */
-  serving(requestId: number): boolean {
-    return this.#active.has(requestId);
+  /** Requests queued or being served. */
+  get queuedRequests(): number {
+    return this.#queue.length;
   }
 
   cancel(requestId: number): void {
-    if (this.#active.has(requestId)) this.#cancelled.add(requestId);
+    const index = this.#queue.findIndex((request) => request.requestId === requestId);
+    if (index < 0) return;
+    const request = this.#queue[index] as UploadRequest;
+    // The upload being sent stops at its next step (and gives back what it booked); others just leave.
+    if (this.#current?.request === request) request.cancelled = true;
+    else this.#queue.splice(index, 1);
   }
 
-  async serve(requestId: number, sequenceNumber: number): Promise<void> {
-    const data = this.#options.getSegment(sequenceNumber);
-    if (data === undefined) {
+  /** A request from the peer: queued, answered `absent`, or a violation that closes the link. */
+  request(requestId: number, sequenceNumber: number): void {
+    const limits = this.#limits;
+    if (this.#destroyed) return;
+    if (!this.#requestRate.take(1, this.#options.nowMs())) {
+      this.#options.onViolation(`more than ${limits.requestsPerSecond} requests/s (burst ${limits.requestBurst})`);
+      return;
+    }
+    if (this.#queue.some((queued) => queued.requestId === requestId)) {
+      this.#options.onViolation(`reused request id ${requestId}`);
+      return;
+    }
+    if (this.#queue.length >= limits.maxQueuedRequests) {
+      this.#options.onViolation(`more than ${limits.maxQueuedRequests} requests in flight`);
+      return;
+    }
+    const served = this.#serveCounts.get(sequenceNumber) ?? 0;
+    if (served >= limits.maxServesPerSegment || this.#options.getSegment(sequenceNumber) === undefined) {
       this.#options.send({ type: 'absent', requestId, sequenceNumber });
       return;
     }
-    this.#active.add(requestId);
-    try {
-      await this.#sendChunks(requestId, sequenceNumber, new Uint8Array(data));
-    } finally {
-      this.#active.delete(requestId);
-      this.#cancelled.delete(requestId);
+    this.#queue.push({ requestId, sequenceNumber, cancelled: false });
+    if (this.#timer === null) this.#drain();
+  }
+
+  /** Stop: clear the timer, give back booked bytes, forget the queue. Idempotent. */
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#current !== null) this.#options.pacer?.refund(this.#current.bookedBytes);
+    this.#current = null;
+    this.#queue.length = 0;
+  }
+
+  // The one drain loop of this link: sends until the queue is empty or something holds it back
+  // (the channel's send queue above the high-water mark, or the upload cap), then waits on one timer.
+  #drain(): void {
+    this.#timer = null;
+    const { sendBytes, bufferedBytes, closed, pacer } = this.#options;
+    while (!this.#destroyed && !closed()) {
+      const current = this.#current ?? this.#start();
+      if (current === null) return;
+      const { request, bytes } = current;
+      if (request.cancelled || current.offsetBytes >= bytes.byteLength) {
+        // Unsent bytes must not delay the next upload (a cancelled slow transfer would otherwise
+        // make this peer miss the next request's first-byte deadline too).
+        pacer?.refund(current.bookedBytes);
+        this.#current = null;
+        this.#queue.shift();
+        continue;
+      }
+      if (bufferedBytes() > UPLOAD_HIGH_WATER_BYTES) {
+        this.#wait(BACKPRESSURE_POLL_MS);
+        return;
+      }
+      const chunkBytes = Math.min(MAX_CHUNK_BYTES, Math.max(1, pacer?.chunkBytes ?? MAX_CHUNK_BYTES));
+      const chunk = bytes.subarray(current.offsetBytes, Math.min(current.offsetBytes + chunkBytes, bytes.byteLength));
+      if (current.bookedBytes === 0 && pacer !== undefined) {
+        current.bookedBytes = chunk.byteLength;
+        const delayMs = pacer.delayMs(chunk.byteLength);
+        if (delayMs > 0) {
+          this.#wait(delayMs);
+          return;
+        }
+      }
+      sendBytes(encodeData(request.requestId, current.offsetBytes, chunk));
+      current.bookedBytes = 0;
+      current.offsetBytes += chunk.byteLength;
+      this.#sentBytes += chunk.byteLength;
+      this.#options.onUploaded(chunk.byteLength);
     }
   }
 
-  async #sendChunks(requestId: number, sequenceNumber: number, bytes: Uint8Array): Promise<void> {
-    const { send, sendBytes, bufferedAmount, closed, pacer } = this.#options;
-    const stopped = (): boolean => closed() || this.#cancelled.has(requestId);
-    send({ type: 'response', requestId, sequenceNumber, byteLength: bytes.byteLength });
-    const chunkBytes = Math.min(MAX_CHUNK_BYTES, Math.max(1, pacer?.chunkBytes ?? MAX_CHUNK_BYTES));
-    for (let offset = 0; offset < bytes.byteLength; offset += chunkBytes) {
-      while (!closed() && bufferedAmount() > HIGH_WATER_BYTES) {
-        await new Promise((resolve) => setTimeout(resolve, BACKPRESSURE_POLL_MS));
+  // The next queued request as the current upload (its header sent), or null when none is left.
+  #start(): CurrentUpload | null {
+    for (let request = this.#queue[0]; request !== undefined; request = this.#queue[0]) {
+      const { requestId, sequenceNumber } = request;
+      // Looked up when its turn comes: it may have been evicted while queued.
+      const data = this.#options.getSegment(sequenceNumber);
+      if (data === undefined) {
+        this.#options.send({ type: 'absent', requestId, sequenceNumber });
+        this.#queue.shift();
+        continue;
       }
-      if (stopped()) return;
-      const chunk = bytes.subarray(offset, Math.min(offset + chunkBytes, bytes.byteLength));
-      const delayMs = pacer?.delayMs(chunk.byteLength) ?? 0;
-      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
-      if (stopped()) {
-        // Unsent bytes must not delay the next upload (a cancelled slow transfer would otherwise
-        // make this peer miss the next request's first-byte deadline too).
-        pacer?.refund(chunk.byteLength);
-        return;
-      }
-      sendBytes(encodeData(requestId, offset, chunk));
-      this.#sentBytes += chunk.byteLength;
-      this.#options.onUploaded(chunk.byteLength);
+      this.#countServe(sequenceNumber);
+      this.#options.send({ type: 'response', requestId, sequenceNumber, byteLength: data.byteLength });
+      this.#current = { request, bytes: new Uint8Array(data), offsetBytes: 0, bookedBytes: 0 };
+      return this.#current;
+    }
+    return null;
+  }
+
+  #wait(delayMs: number): void {
+    this.#timer = setTimeout(() => this.#drain(), delayMs);
+  }
+
+  #countServe(sequenceNumber: number): void {
+    const count = (this.#serveCounts.get(sequenceNumber) ?? 0) + 1;
+    this.#serveCounts.delete(sequenceNumber);
+    this.#serveCounts.set(sequenceNumber, count);
+    if (this.#serveCounts.size > MAX_TRACKED_SEGMENTS) {
+      this.#serveCounts.delete(this.#serveCounts.keys().next().value as number);
     }
   }
 }

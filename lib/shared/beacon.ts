@@ -59,7 +59,7 @@ export interface Beacon {
   readonly swarms: readonly BeaconSwarm[];
 }
 
-/** The beacon's JSON body (keys in the declared order; callers build the object in that order). */
+/** The beacon's body: compact JSON (sent as text/plain, so no CORS preflight). */
 export const encodeBeacon = (beacon: Beacon): string => JSON.stringify(beacon);
 
 /** Why a beacon was refused. */

@@ -10,7 +10,7 @@ export class FakeDataChannel implements SignalledPeer {
   id?: string;
   connected = true;
   destroyed = false;
-  bufferedAmount = 0;
+  bufferSize = 0;
   remote: FakeDataChannel | null = null;
   readonly inbox: Uint8Array[] = [];
   readonly #listeners = new Map<string, { listener: Listener; once: boolean }[]>();

@@ -1,30 +1,28 @@
-// A library viewer in Node for integration tests: a PeerCDN on the real tracker over Node WebRTC
-// (node-datachannel on 127.0.0.1), a fake player to emit hls.js's events, and `load(n)` that
-// drives the fragment loader as hls.js would for segment n of the fixture's 180p rendition.
 import type { FragmentLoaderContext, HlsConfig, LoaderConfiguration, LoaderStats } from 'hls.js';
-import type { PeerCDNConfig } from '../../lib/api/config.ts';
-import { PeerCDN } from '../../lib/peercdn.ts';
+import { resolveConfig, type PeerCDNConfig } from '../../lib/api/config.ts';
+import { Engine } from '../../lib/engine/engine.ts';
+import { createFragmentLoaderClass } from '../../lib/hls/fragment-loader.ts';
+import { swarmIdOfPlaylist } from '../../lib/hls/fragment-swarm.ts';
 import { createBittorrentTrackerClientFactory } from '../../lib/swarm/bittorrent-tracker-client.ts';
 import type { TrackerClientFactory } from '../../lib/swarm/tracker-client.ts';
-import { fakePlayer, type FakePlayer } from './fake-player.ts';
 import { NodeHttpLoader } from './node-http-loader.ts';
 import { LOOPBACK_CONFIG } from './peer-pair.ts';
 
 const base = createBittorrentTrackerClientFactory();
 let socketCount = 0;
 /**
- * Tracker clients bound to 127.0.0.1. bittorrent-tracker's client shares one socket per tracker
- * URL within a process; a distinct URL per client keeps each on its own socket, as separate
- * browsers would be.
+ * Tracker clients on Node WebRTC bound to 127.0.0.1. bittorrent-tracker's client shares one socket
+ * per tracker URL within a process; a distinct URL per client keeps each on its own socket, as
+ * separate browsers would be.
  */
-export const loopbackClients: TrackerClientFactory = (options) =>
+export const loopbackTrackerClients: TrackerClientFactory = (options) =>
   base({
     ...options,
     announceUrls: options.announceUrls.map((url) => `${url}/client-${++socketCount}`),
     rtcConfig: { ...options.rtcConfig, ...LOOPBACK_CONFIG },
   });
 
-const LOADER_CONFIG = {
+export const LOADER_CONFIG = {
   loadPolicy: { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 30_000, timeoutRetry: null, errorRetry: null },
   maxRetry: 0,
   timeout: 0,
@@ -32,33 +30,56 @@ const LOADER_CONFIG = {
   maxRetryDelay: 0,
 } as LoaderConfiguration;
 
-export interface NodeViewer {
-  readonly peercdn: PeerCDN;
-  readonly player: FakePlayer;
-  /** The fragment hls.js would describe for segment n (for FRAG_BUFFERED / ERROR events). */
-  fragment(sequenceNumber: number): { sn: number; level: number; type: string; baseurl: string };
-  load(sequenceNumber: number): Promise<{ data: ArrayBuffer; stats: LoaderStats }>;
+/** A stand-in for the media element hls.js plays into: the playhead a test moves. */
+export interface SimulatedMedia {
+  readyState: number;
+  currentTime: number;
+  playbackRate: number;
 }
 
-/** A viewer of `${originUrl}/vod/180p/` on `trackerUrl`; the caller destroys `peercdn`. */
-export function startNodeViewer(originUrl: string, trackerUrl: string, config: Partial<PeerCDNConfig> = {}): NodeViewer {
+/** An engine with its fragment loader in Node, loading the fixture's 180p rendition (2-s segments). */
+export interface NodeViewer {
+  readonly engine: Engine;
+  readonly swarmId: string;
+  readonly media: SimulatedMedia;
+  load(sequenceNumber: number): Promise<{ data: ArrayBuffer; stats: LoaderStats }>;
+  destroy(): void;
+}
+
+export const SEGMENT_SECONDS = 2;
+
+export function segmentUrl(originUrl: string, sequenceNumber: number): string {
+  return `${originUrl}/vod/180p/seg_${String(sequenceNumber).padStart(3, '0')}.ts`;
+}
+
+export function startNodeViewer(
+  trackerUrl: string,
+  originUrl: string,
+  config: Partial<PeerCDNConfig> = {},
+  httpLoader: typeof NodeHttpLoader = NodeHttpLoader,
+): NodeViewer {
+  const engine = new Engine(resolveConfig({ trackerUrls: [trackerUrl], iceServers: [], ...config }), {
+    createTrackerClient: loopbackTrackerClients,
+    random: Math.random,
+    nowMs: () => performance.now(),
+  });
+  const media: SimulatedMedia = { readyState: 4, currentTime: 0, playbackRate: 1 };
+  engine.playback.follow({ media: media as unknown as HTMLMediaElement });
   const playlistUrl = `${originUrl}/vod/180p/index.m3u8`;
-  const peercdn = new PeerCDN({ trackerUrls: [trackerUrl], iceServers: [], ...config }, { createTrackerClient: loopbackClients });
-  const player = fakePlayer(null, playlistUrl);
-  peercdn.attach(player);
-  const Loader = peercdn.hlsConfig().fLoader;
-  const fragment = (sn: number) => ({ sn, level: 0, type: 'main', baseurl: playlistUrl });
-  const load = (sequenceNumber: number) =>
-    new Promise<{ data: ArrayBuffer; stats: LoaderStats }>((resolve, reject) => {
-      const loader = new Loader({ loader: NodeHttpLoader } as unknown as HlsConfig);
+  const swarmId = swarmIdOfPlaylist(playlistUrl, 'main', 0, null);
+  engine.joinSwarm(swarmId);
+  const Loader = createFragmentLoaderClass(engine);
+  const load = (sequenceNumber: number): Promise<{ data: ArrayBuffer; stats: LoaderStats }> =>
+    new Promise((resolve, reject) => {
+      const loader = new Loader({ loader: httpLoader } as unknown as HlsConfig);
       const context = {
         type: 'media-fragment',
-        url: `${originUrl}/vod/180p/seg_${String(sequenceNumber).padStart(3, '0')}.ts`,
+        url: segmentUrl(originUrl, sequenceNumber),
         responseType: 'arraybuffer',
         rangeStart: 0,
         rangeEnd: 0,
         part: null,
-        frag: { ...fragment(sequenceNumber), start: sequenceNumber * 2, duration: 2 },
+        frag: { sn: sequenceNumber, level: 0, type: 'main', baseurl: playlistUrl, start: sequenceNumber * SEGMENT_SECONDS, duration: SEGMENT_SECONDS },
       } as unknown as FragmentLoaderContext;
       loader.load(context, LOADER_CONFIG, {
         onSuccess: (response, stats) => resolve({ data: response.data as ArrayBuffer, stats }),
@@ -66,14 +87,33 @@ export function startNodeViewer(originUrl: string, trackerUrl: string, config: P
         onTimeout: () => reject(new Error('load timed out')),
       });
     });
-  return { peercdn, player, fragment, load };
+  return { engine, swarmId, media, load, destroy: () => engine.destroy() };
 }
 
-/** Resolve when `check()` holds, re-checked every 20 ms, at most `attempts` times. */
-export async function until(check: () => boolean, what: string, attempts = 3000): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`gave up waiting: ${what}`);
+/** Resolves once `engine` has `count` connected peers (event-driven, no polling). */
+export function connectedPeers(engine: Engine, count: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (engine.stats().connectedPeers >= count) {
+        engine.events.off('peer-connected', check);
+        resolve();
+      }
+    };
+    engine.events.on('peer-connected', check);
+    check();
+  });
+}
+
+/** Resolves once `ready()` holds, re-checked on every availability change of the swarm (bounded). */
+export function whenAvailability(viewer: NodeViewer, ready: () => boolean, timeoutMs = 20_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('availability never reached the expected state')), timeoutMs);
+    const check = (): void => {
+      if (ready()) {
+        clearTimeout(timer);
+        resolve();
+      } else viewer.engine.availability.onNextChange(viewer.swarmId, check);
+    };
+    check();
+  });
 }

@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { corruptSegment, type CorruptionMode } from '../helpers/corrupt-segment.ts';
-import { startHostilePeer, type HostilePeer } from '../helpers/hostile-peer.ts';
+import { startHostilePeer, type HostilePeer } from '../helpers/poisoning-peer.ts';
 import { httpRequests } from '../helpers/node-http-loader.ts';
-import { loopbackClients, startNodeViewer, until, type NodeViewer } from '../helpers/node-viewer.ts';
+import { loopbackClients, startNodeViewer, until, type NodeViewer } from '../helpers/library-viewer.ts';
 
 const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
 const fixture = (n: number): Buffer => readFileSync(`${SAMPLE}180p/seg_${String(n).padStart(3, '0')}.ts`);

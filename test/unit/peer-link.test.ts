@@ -142,6 +142,8 @@ describe('PeerLink', () => {
     const clock = { nowMs: 0 };
     const [a, b] = linkedPair(clock, new Map([[1, new ArrayBuffer(10)]]));
     a.channel.deliverAll();
+    // The uploader's send queue is full, so the first request is still being served.
+    b.channel.bufferSize = 4 * 1024 * 1024;
     const request = encodeControl({ type: 'request', requestId: 9, sequenceNumber: 1 });
     b.channel.inbox.push(request, request);
     b.channel.deliverOne();

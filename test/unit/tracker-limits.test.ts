@@ -53,11 +53,21 @@ describe('tracker core limits', () => {
   });
 
   it('does not rate-limit answers, which follow other peers\' offers', () => {
-    const core = makeCore(clocks, { rateLimiter: new ConnectionRateLimiter({ ratePerSecond: 0.001, burst: 1, nowMs: () => clocks.nowMs }) });
-    const offerers = Array.from({ length: 3 }, () => new FakeConnection());
     const a = new FakeConnection();
+    // Only a's budget is tight: one announce, then nothing for 1,000 s.
+    const limiter = new ConnectionRateLimiter({ ratePerSecond: 0.001, burst: 1, nowMs: () => clocks.nowMs });
+    const core = makeCore(clocks, { rateLimiter: { take: (connection) => connection !== a || limiter.take(connection) } });
     announce(core, a, 'a');
-    offerers.forEach((connection, i) => announce(core, connection, `o${i}`, { numwant: 1, offers: [offer(i)] }));
+    const offerers = Array.from({ length: 3 }, () => new FakeConnection());
+    // Each offerer joins and sends its offer while a is the only other member, then leaves.
+    offerers.forEach((connection, i) => {
+      announce(core, connection, `o${i}`, { numwant: 1, offers: [offer(i)] });
+      announce(core, connection, `o${i}`, { event: 'stopped' });
+    });
+    assert.equal(a.take().filter((m) => m['offer'] !== undefined).length, 3);
+    offerers.forEach((connection, i) => announce(core, connection, `o${i}`));
+    announce(core, a, 'a');
+    assert.equal(a.take()[0]?.['failure reason'], 'too many announces: slow down', 'a is over its rate');
     for (const [i] of offerers.entries()) {
       core.handle(JSON.stringify({ action: 'announce', info_hash: SWARM, peer_id: wireId('a'), to_peer_id: wireId(`o${i}`), offer_id: wireId(`offer${i}`), answer: { type: 'answer', sdp: 'v=0' } }), a);
     }

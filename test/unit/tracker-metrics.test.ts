@@ -26,6 +26,8 @@ describe('tracker metrics', () => {
     core.handle(JSON.stringify({ action: 'announce', info_hash: SWARM, peer_id: wireId('a'), event: 'started' }), a);
     core.handle(JSON.stringify({ action: 'announce', info_hash: SWARM, peer_id: wireId('b'), offers: [offer(1)] }), b);
     core.handle(JSON.stringify({ action: 'announce', info_hash: SWARM, peer_id: wireId('a'), to_peer_id: wireId('b'), offer_id: wireId('offer1'), answer: { type: 'answer', sdp: 'v=0' } }), a);
+    core.handle(JSON.stringify({ action: 'announce', info_hash: SWARM, peer_id: wireId('a'), to_peer_id: wireId('b'), offer_id: wireId('offer1'), answer: { type: 'answer', sdp: 'v=0' } }), a);
+    core.handle(JSON.stringify({ action: 'announce', info_hash: SWARM, peer_id: wireId('a') }), b);
     core.handle('not json', a);
     counters.rejectedConnections['origin-not-allowed'] += 2;
     counters.droppedConnections['slow-reader'] += 1;
@@ -43,6 +45,14 @@ describe('tracker metrics', () => {
       peercdn_tracker_offers_relayed_total: 1,
       peercdn_tracker_answers_relayed_total: 1,
       'peercdn_tracker_rejected_messages_total{reason="not-json"}': 1,
+      'peercdn_tracker_rejected_messages_total{reason="peer-id-taken"}': 1,
+      peercdn_tracker_answers_unrelayed_total: 1,
+      peercdn_tracker_answers_expired_total: 0,
+      peercdn_tracker_offers_withheld_total: 0,
+      peercdn_tracker_benchings_total: 0,
+      peercdn_tracker_connections_benched: 0,
+      peercdn_tracker_relayed_offers_evicted_total: 0,
+      peercdn_tracker_peers_held_back: 2,
       'peercdn_tracker_rejected_messages_total{reason="token-expired"}': 0,
       'peercdn_tracker_rejected_connections_total{reason="origin-not-allowed"}': 2,
       'peercdn_tracker_rejected_connections_total{reason="too-many-connections"}': 0,

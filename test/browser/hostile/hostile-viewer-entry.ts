@@ -2,7 +2,7 @@
 // own Swarm in a page, claiming every segment and serving corrupted bytes over real WebRTC.
 import { createBittorrentTrackerClientFactory } from '../../../lib/swarm/bittorrent-tracker-client.ts';
 import type { CorruptionMode } from '../../helpers/corrupt-segment.ts';
-import { startHostilePeer, type HostilePeer } from '../../helpers/hostile-peer.ts';
+import { startHostilePeer, type HostilePeer } from '../../helpers/poisoning-peer.ts';
 
 interface StartOptions {
   readonly peerId: string;

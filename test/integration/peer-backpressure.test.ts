@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { PeerLink } from '../../lib/peer/peer-link.ts';
+import { MAX_MESSAGE_BYTES } from '../../lib/peer/peer-protocol.ts';
+import { UPLOAD_HIGH_WATER_BYTES } from '../../lib/peer/peer-uploads.ts';
+import { connectedPeerPair, type SimplePeer } from '../helpers/peer-pair.ts';
+
+// The link's backpressure must read the property the real @thaunknown/simple-peer object has
+// (`bufferSize`); a fake with a made-up property name let the uploads queue without bound.
+describe('upload backpressure on a real simple-peer data channel (node-datachannel)', function () {
+  this.timeout(60_000);
+  const peers: SimplePeer[] = [];
+  afterEach(() => {
+    for (const peer of peers.splice(0)) peer.destroy();
+  });
+
+  it('the real peer object reports queued bytes as `bufferSize` (and has no `bufferedAmount`)', async () => {
+    const [a, b] = await connectedPeerPair();
+    peers.push(a, b);
+    const real = a as unknown as Record<string, unknown>;
+    assert.equal(typeof real['bufferSize'], 'number');
+    assert.equal(real['bufferedAmount'], undefined);
+    for (let i = 0; i < 100; i++) a.send(new Uint8Array(60_000));
+    assert.ok((real['bufferSize'] as number) > 0, 'bufferSize grows with what is queued');
+  });
+
+  it('never lets more than the high-water mark plus one message wait in the send queue while uploading 8 MiB', async () => {
+    const [uploaderPeer, downloaderPeer] = await connectedPeerPair();
+    peers.push(uploaderPeer, downloaderPeer);
+    const segment = new Uint8Array(8 * 1024 * 1024).fill(3).buffer;
+    let maxQueuedBytes = 0;
+    const send = uploaderPeer.send.bind(uploaderPeer);
+    uploaderPeer.send = (data: Uint8Array | string): void => {
+      maxQueuedBytes = Math.max(maxQueuedBytes, uploaderPeer.bufferSize);
+      send(data);
+    };
+    const common = { nowMs: () => performance.now(), onUploaded: () => undefined, onAvailabilityChanged: () => undefined, onClosed: () => undefined };
+    const uploader = new PeerLink({ ...common, remotePeerId: 'downloader', peer: uploaderPeer, initialHave: [1], getSegment: (sn) => (sn === 1 ? segment : undefined) });
+    const downloader = new PeerLink({ ...common, remotePeerId: 'uploader', peer: downloaderPeer, initialHave: [], getSegment: () => undefined });
+    try {
+      const data = await downloader.downloads.start(1, () => undefined).promise;
+      assert.equal(data.byteLength, segment.byteLength);
+      assert.ok(maxQueuedBytes > 0, 'the queue was measured');
+      assert.ok(
+        maxQueuedBytes <= UPLOAD_HIGH_WATER_BYTES + MAX_MESSAGE_BYTES,
+        `at most ${UPLOAD_HIGH_WATER_BYTES + MAX_MESSAGE_BYTES} bytes queued, saw ${maxQueuedBytes}`,
+      );
+    } finally {
+      uploader.destroy();
+      downloader.destroy();
+    }
+  });
+});

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { mock } from 'node:test';
+import { UploadLimiter } from '../../lib/engine/upload-limiter.ts';
+import { parseFrame, type PeerMessage } from '../../lib/peer/peer-protocol.ts';
+import { DEFAULT_UPLOAD_LIMITS, PeerUploads, UPLOAD_HIGH_WATER_BYTES, type UploadPacer } from '../../lib/peer/peer-uploads.ts';
+
+const SEGMENT_BYTES = 256 * 1024;
+
+function uploads(clock: { nowMs: number }, pacer?: UploadPacer) {
+  const messages: PeerMessage[] = [];
+  const dataBytes = new Map<number, number>();
+  const violations: string[] = [];
+  const channel = { bufferedBytes: 0, closed: false };
+  const segment = new Uint8Array(SEGMENT_BYTES).buffer;
+  const upload = new PeerUploads({
+    getSegment: (sn) => (sn < 1000 ? segment : undefined),
+    onUploaded: () => undefined,
+    pacer,
+    send: (message) => messages.push(message),
+    sendBytes: (bytes) => {
+      const parsed = parseFrame(bytes);
+      assert.equal(parsed.kind, 'data');
+      if (parsed.kind === 'data') dataBytes.set(parsed.frame.requestId, (dataBytes.get(parsed.frame.requestId) ?? 0) + parsed.frame.payload.byteLength);
+    },
+    bufferedBytes: () => channel.bufferedBytes,
+    closed: () => channel.closed,
+    nowMs: () => clock.nowMs,
+    onViolation: (reason) => violations.push(reason),
+  });
+  const headers = (): number[] => messages.filter((m) => m.type === 'response').map((m) => (m as { requestId: number }).requestId);
+  const absent = (): number[] => messages.filter((m) => m.type === 'absent').map((m) => (m as { requestId: number }).requestId);
+  return { upload, messages, dataBytes, violations, channel, headers, absent };
+}
+
+describe('PeerUploads: what one peer may ask of our uplink', () => {
+  beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
+  afterEach(() => mock.timers.reset());
+
+  it('serves one request at a time: the next header goes out only when the previous upload is whole', () => {
+    const clock = { nowMs: 0 };
+    const side = uploads(clock);
+    side.channel.bufferedBytes = UPLOAD_HIGH_WATER_BYTES + 1; // the channel is congested
+    side.upload.request(1, 10);
+    side.upload.request(2, 11);
+    side.upload.request(3, 12);
+    assert.deepEqual(side.headers(), [1]);
+    assert.equal(side.dataBytes.size, 0, 'nothing is sent while the send queue is above the high-water mark');
+    side.channel.bufferedBytes = 0;
+    mock.timers.tick(10);
+    assert.deepEqual(side.headers(), [1, 2, 3]);
+    assert.deepEqual([...side.dataBytes.values()], [SEGMENT_BYTES, SEGMENT_BYTES, SEGMENT_BYTES]);
+    side.upload.destroy();
+  });
+
+  it('disconnects a peer with more requests in flight than the limit', () => {
+    const side = uploads({ nowMs: 0 });
+    side.channel.bufferedBytes = UPLOAD_HIGH_WATER_BYTES + 1;
+    for (let id = 1; id <= DEFAULT_UPLOAD_LIMITS.maxQueuedRequests; id++) side.upload.request(id, id);
+    assert.deepEqual(side.violations, []);
+    side.upload.request(100, 100);
+    assert.equal(side.violations.length, 1);
+    assert.match(side.violations[0] ?? '', /requests in flight/);
+    side.upload.destroy();
+  });
+
+  it('disconnects a peer that requests faster than the rate limit, and allows the sustained rate', () => {
+    const clock = { nowMs: 0 };
+    const side = uploads(clock);
+    const { requestBurst, requestsPerSecond } = DEFAULT_UPLOAD_LIMITS;
+    for (let id = 1; id <= requestBurst; id++) side.upload.request(id, id % 5);
+    for (let second = 0; second < 10; second++) {
+      clock.nowMs += 1000;
+      for (let i = 0; i < requestsPerSecond; i++) side.upload.request(1000 + second * 100 + i, 2000);
+    }
+    assert.deepEqual(side.violations, []);
+    for (let id = 0; id <= requestsPerSecond; id++) side.upload.request(5000 + id, 2000);
+    assert.match(side.violations[0] ?? '', /requests\/s/);
+    side.upload.destroy();
+  });
+
+  it(`serves one segment to one peer at most ${DEFAULT_UPLOAD_LIMITS.maxServesPerSegment} times; then answers absent`, () => {
+    const clock = { nowMs: 0 };
+    const side = uploads(clock);
+    for (let id = 1; id <= 6; id++) {
+      clock.nowMs += 1000;
+      side.upload.request(id, 7);
+    }
+    assert.deepEqual(side.headers(), [1, 2, 3]);
+    assert.deepEqual(side.absent(), [4, 5, 6]);
+    assert.deepEqual(side.violations, []);
+    side.upload.destroy();
+  });
+
+  it('shares a capped upload equally between a peer with many requests queued and one with one at a time', () => {
+    const clock = { nowMs: 0 };
+    const limiter = new UploadLimiter(256 * 1024, 0);
+    const pacer = limiter.pacer(() => clock.nowMs);
+    const greedy = uploads(clock, pacer);
+    const honest = uploads(clock, pacer);
+    for (let id = 1; id <= DEFAULT_UPLOAD_LIMITS.maxQueuedRequests; id++) greedy.upload.request(id, id);
+    let honestId = 1;
+    honest.upload.request(honestId, 500);
+    for (let step = 0; step < 200; step++) {
+      clock.nowMs += 50;
+      mock.timers.tick(50);
+      // The honest peer asks for its next segment as soon as one is whole.
+      if ((honest.dataBytes.get(honestId) ?? 0) === SEGMENT_BYTES) honest.upload.request(++honestId, 500 + honestId);
+    }
+    const sum = (bytes: Map<number, number>): number => [...bytes.values()].reduce((a, b) => a + b, 0);
+    const honestBytes = sum(honest.dataBytes);
+    const greedyBytes = sum(greedy.dataBytes);
+    // 10 s at 256 KiB/s plus one second of burst.
+    assert.ok(honestBytes + greedyBytes <= 11 * 256 * 1024 + 64 * 1024);
+    assert.ok(honestBytes >= 0.45 * (honestBytes + greedyBytes), `honest ${honestBytes} B vs greedy ${greedyBytes} B`);
+    greedy.upload.destroy();
+    honest.upload.destroy();
+  });
+
+  it('sends nothing after destroy, and gives back what it had booked', () => {
+    const clock = { nowMs: 0 };
+    const limiter = new UploadLimiter(64 * 1024, 0);
+    const side = uploads(clock, limiter.pacer(() => clock.nowMs));
+    side.upload.request(1, 1);
+    const sent = side.dataBytes.get(1) ?? 0;
+    assert.ok(sent > 0 && sent < SEGMENT_BYTES);
+    side.upload.destroy();
+    clock.nowMs += 10_000;
+    mock.timers.tick(10_000);
+    assert.equal(side.dataBytes.get(1), sent);
+    // A full second of burst is available again once the booked chunk came back.
+    assert.equal(limiter.reserve(64 * 1024, clock.nowMs), 0);
+  });
+});

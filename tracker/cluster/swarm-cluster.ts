@@ -1,0 +1,32 @@
+// The port through which the socket-free core shares its swarms with other tracker nodes. Without
+// one (the default) a tracker is a single process with every swarm in memory; the Redis adapter
+// (redis-swarm-cluster.ts) implements it for a cluster. Calls are fire-and-forget: the core never
+// waits on another node, and a cluster that is down leaves local serving as it was.
+import type { AnswerRequest, Offer, SwarmCounts } from '../protocol.ts';
+
+export interface SwarmCluster {
+  /**
+   * How many of `wanted` offers should go to peers on other nodes, given `localOthers` peers of
+   * the swarm here. 0 when the swarm is known to live on this node only: then no Redis hop is
+   * on the relay path.
+   */
+  remoteShare(infoHash: string, localOthers: number, wanted: number, random: () => number): number;
+  /** A local peer announced: refresh its membership; `remoteOffers` go to random peers on other nodes. */
+  announced(infoHash: string, peerId: string, seeder: boolean, remoteOffers: readonly Offer[]): void;
+  /** A local peer left its swarm (stopped, disconnected or expired); `swarmEmpty` when none is left here. */
+  left(infoHash: string, peerId: string, swarmEmpty: boolean): void;
+  /** Swarm counts over every node, when known; otherwise `local`. */
+  counts(infoHash: string, local: SwarmCounts): SwarmCounts;
+  /** An answer to a peer that is not here: true when it is on its way to the peer's node. */
+  relayAnswer(request: AnswerRequest): boolean;
+}
+
+/** What the cluster adapter needs from the core: deliver what other nodes relay, and list local peers. */
+export interface ClusterDelivery {
+  /** An offer from a peer on another node to a local peer; false when that peer is not here. */
+  deliverOffer(infoHash: string, toPeerId: string, fromPeerId: string, offer: Offer): boolean;
+  /** An answer from a peer on another node to a local peer; false when that peer is not here. */
+  deliverAnswer(request: AnswerRequest): boolean;
+  /** Every local peer, to add them again after the cluster store lost them (a Redis restart). */
+  localPeers(): Iterable<{ readonly infoHash: string; readonly peerId: string; readonly seeder: boolean }>;
+}
