@@ -1,57 +1,129 @@
 // `npm run demo`: the sample stream on a local origin, a tracker, and the demo page.
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startTracker } from '../tracker/server.ts';
-import { startOriginServer } from './origin-server.ts';
+import { startTracker, type RunningTracker } from '../tracker/server.ts';
+import { startOriginServer, type OriginServer } from './origin-server.ts';
+import { buildPageBundle, type PageBundle } from './page-bundle.ts';
+import { listenProblem, stopOnSignalsAndOrphaning } from './process-lifetime.ts';
 
 const HELP = `Usage: npm run demo -- [--host 127.0.0.1] [--port 8080] [--tracker-port 8081]
 
 Serves the embedded sample stream (VOD and simulated live) and the demo page on --port,
-and runs a peercdn tracker on --tracker-port. Open the printed URL in two or more tabs or
-browsers: the later viewers get segments from the earlier ones over WebRTC.`;
+and runs a peercdn tracker on --tracker-port (0 = any free port). Open the printed URL, then
+"Open another viewer": the later viewers get segments from the earlier ones over WebRTC.
+Ctrl-C (SIGINT), SIGTERM or SIGHUP stops everything.`;
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string', default: '8080' },
-      'tracker-port': { type: 'string', default: '8081' },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return;
+interface Options {
+  readonly host: string;
+  readonly port: number;
+  readonly trackerPort: number;
+}
+
+function parseOptions(): Options | 'help' | string {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: '8080' },
+        'tracker-port': { type: 'string', default: '8081' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    return `demo: ${(error as Error).message} (see --help)`;
   }
+  if (values.help) return 'help';
   const port = Number(values.port);
   const trackerPort = Number(values['tracker-port']);
   for (const [name, value] of [['--port', port], ['--tracker-port', trackerPort]] as const) {
-    if (!Number.isInteger(value) || value < 0 || value > 65535) {
-      console.error(`demo: ${name} must be a port number (0-65535)`);
-      process.exitCode = 2;
-      return;
-    }
+    if (!Number.isInteger(value) || value < 0 || value > 65535) return `demo: ${name} must be a port number (0-65535)`;
   }
+  return { host: values.host, port, trackerPort };
+}
+
+interface Running {
+  bundle?: PageBundle;
+  origin?: OriginServer;
+  tracker?: RunningTracker;
+}
+
+// Each part is recorded in `running` as soon as it exists, so a stop at any moment closes it.
+async function start({ host, port, trackerPort }: Options, running: Running): Promise<{ page: URL; origin: OriginServer; tracker: RunningTracker }> {
+  const bundle = await buildPageBundle();
+  running.bundle = bundle;
   const origin = await startOriginServer({
-    host: values.host,
+    host,
     port,
     staticRoutes: {
+      '/app/': bundle.dir,
       '/demo/': `${REPO}demo`,
       '/dist/': `${REPO}dist`,
       '/vendor/hls.js/': `${REPO}node_modules/hls.js/dist`,
     },
-  });
-  const tracker = await startTracker({ host: values.host, port: trackerPort });
+  }).catch((error: unknown) => Promise.reject(oneLine(error, 'origin', host, port)));
+  running.origin = origin;
+  const tracker = await startTracker({ host, port: trackerPort, logLevel: 'warn' }).catch((error: unknown) =>
+    Promise.reject(oneLine(error, 'tracker', host, trackerPort)),
+  );
+  running.tracker = tracker;
   const page = new URL('/demo/index.html', origin.url);
   page.searchParams.set('tracker', tracker.url);
-  console.log(`peercdn demo\n  page:    ${page.href}\n  origin:  ${origin.url} (byte counts at ${origin.url}/counts)\n  tracker: ${tracker.url}\nOpen the page in several tabs; Ctrl-C stops.`);
-  const stop = (): void => {
-    void Promise.all([origin.close(), tracker.close()]).then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  return { page, origin, tracker };
+}
+
+async function stopAll(running: Running): Promise<void> {
+  await Promise.all([running.origin?.close(), running.tracker?.close()]);
+  running.bundle?.remove();
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  if (options === 'help') {
+    console.log(HELP);
+    return;
+  }
+  if (typeof options === 'string') {
+    console.error(options);
+    process.exitCode = 2;
+    return;
+  }
+  const running: Running = {};
+  // From here on a signal (or npm going away) stops everything, even while still starting.
+  stopOnSignalsAndOrphaning(() => {
+    void stopAll(running).then(() => process.exit(0));
+  });
+  let started;
+  try {
+    started = await start(options, running);
+  } catch (error) {
+    await stopAll(running);
+    if (!(error instanceof StartupProblem)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+  const { page, origin, tracker } = started;
+  const scriptTagPage = new URL(`script-tag.html${page.search}`, page);
+  console.log(
+    [
+      'peercdn demo',
+      `  page:       ${page.href}`,
+      `  script tag: ${scriptTagPage.href} (the README's lines alone)`,
+      `  origin:     ${origin.url} (byte counts at ${origin.url}/counts)`,
+      `  tracker:    ${tracker.url}`,
+      'Open the page, then "Open another viewer"; Ctrl-C stops.',
+    ].join('\n'),
+  );
+}
+
+/** A startup failure the user can fix, said in one line. */
+class StartupProblem extends Error {}
+
+function oneLine(error: unknown, what: string, host: string, port: number): unknown {
+  const problem = listenProblem(error, what, host, port);
+  return problem === null ? error : new StartupProblem(problem);
 }
 
 await main();

@@ -39,6 +39,7 @@ export const SETTING_SOURCES: { readonly [K in keyof TrackerConfig]: SettingSour
   fleetTopSwarms: { flag: 'fleet-top-swarms', env: 'PEERCDN_TRACKER_FLEET_TOP_SWARMS', kind: 'number', help: 'swarms with fleet metrics of their own (most viewers); the rest as swarm="other"' },
   redisUrl: { flag: 'redis', env: 'PEERCDN_TRACKER_REDIS_URL', kind: 'string', help: 'cluster mode: redis:// URL of the Redis 7 shared by all tracker nodes; unset = one process' },
   clusterHeartbeatMs: { flag: 'cluster-heartbeat', env: 'PEERCDN_TRACKER_CLUSTER_HEARTBEAT_MS', kind: 'number', help: 'cluster mode: ms between node lease renewals; 3 missed = node dead, its peers leave' },
+  workers: { flag: 'workers', env: 'PEERCDN_TRACKER_WORKERS', kind: 'number', help: 'tracker processes on this machine sharing the port (needs --redis)' },
 };
 
 /** The `parseArgs` options of every setting's flag (all read as strings). */

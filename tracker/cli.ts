@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // `peercdn-tracker`: the WebSocket tracker as a process. Logs one JSON object per line
 // (bench/tracker-load.ts reads the `url` of the `listening` line).
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { settingFlags, settingsFromSources, settingsHelp } from './cli-settings.ts';
 import { TrackerConfigError, resolveTrackerConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { startTracker } from './server.ts';
+import { reportListening, runWorkers } from './workers.ts';
 
 const HELP = `Usage: peercdn-tracker [options]
 
@@ -50,6 +52,17 @@ async function main(): Promise<void> {
   }
   const config = resolveTrackerConfig(settingsFromSources(values, process.env, fromFile));
   const logger = createLogger({ level: config.logLevel });
+  const fields = {
+    allowedOrigins: config.allowedOrigins.length,
+    allowedInfoHashes: config.allowedInfoHashes.length,
+    swarmTokens: config.swarmTokenSecret !== '',
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+    cluster: config.redisUrl !== '',
+  };
+  if (config.workers > 1 && cluster.isPrimary) {
+    await runWorkers(config.workers, logger, fields);
+    return;
+  }
   const tracker = await startTracker(config, { logger });
   const stop = (signal: string): void => {
     logger.info('stopping', { signal });
@@ -58,13 +71,8 @@ async function main(): Promise<void> {
   // Handlers first: whoever reads the URL below may signal at once. A second signal kills.
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
-  logger.info('listening', {
-    url: tracker.url,
-    allowedOrigins: config.allowedOrigins.length,
-    allowedInfoHashes: config.allowedInfoHashes.length,
-    swarmTokens: config.swarmTokenSecret !== '',
-    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
-  });
+  if (cluster.isWorker) reportListening(tracker.url);
+  else logger.info('listening', { url: tracker.url, ...fields });
 }
 
 main().catch((error: unknown) => {

@@ -57,6 +57,8 @@ export interface TrackerConfig {
   readonly redisUrl: string;
   /** Cluster mode: how often a node renews its lease; a node silent for 3 of these is dead and its peers leave. */
   readonly clusterHeartbeatMs: number;
+  /** Tracker processes on this machine sharing the port (Node's cluster module); more than 1 needs `redisUrl`. */
+  readonly workers: number;
 }
 
 export const DEFAULT_TRACKER_CONFIG: TrackerConfig = Object.freeze({
@@ -90,6 +92,7 @@ export const DEFAULT_TRACKER_CONFIG: TrackerConfig = Object.freeze({
   fleetTopSwarms: 20,
   redisUrl: '',
   clusterHeartbeatMs: 1000,
+  workers: 1,
 });
 
 const integerIn =
@@ -141,6 +144,7 @@ const CHECKS: { readonly [K in keyof TrackerConfig]: (value: unknown) => string 
   fleetTopSwarms: integerIn(1, 1000),
   redisUrl: (value) => (value === '' || (typeof value === 'string' && isRedisUrl(value)) ? null : 'must be empty (no cluster) or a redis:// or rediss:// URL'),
   clusterHeartbeatMs: integerIn(100, 60_000),
+  workers: integerIn(1, 256),
 };
 
 function isRedisUrl(text: string): boolean {
@@ -181,6 +185,10 @@ export function resolveTrackerConfig(partial: Readonly<Record<string, unknown>> 
   // A peer announcing on time must never look silent.
   if (config.peerTimeoutMs <= config.announceIntervalSeconds * 1000) {
     throw new TrackerConfigError('peerTimeoutMs', `setting "peerTimeoutMs" (${config.peerTimeoutMs}) must be longer than announceIntervalSeconds (${config.announceIntervalSeconds} s)`);
+  }
+  // Workers without Redis would each hold a separate part of every swarm: peers would not meet.
+  if (config.workers > 1 && config.redisUrl === '') {
+    throw new TrackerConfigError('workers', `setting "workers" (${config.workers}) needs redisUrl: workers share swarms through Redis`);
   }
   return Object.freeze(config);
 }

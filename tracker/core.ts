@@ -1,7 +1,8 @@
 // The tracker's state machine: no sockets, no timers. The socket adapter feeds it frames and
 // disconnects and calls sweep() on a timer; tests drive it with fake connections and a fake clock.
-import type { SwarmGate, SwarmRefusalReason } from './access.ts';
+import type { SwarmGate } from './access.ts';
 import type { ClusterDelivery, SwarmCluster } from './cluster/swarm-cluster.ts';
+import { createCounters, topSwarms, type RejectReason, type TrackerCounters, type TrackerSnapshot, type TrackerStats } from './core-counters.ts';
 import { ExpiryQueue } from './expiry-queue.ts';
 import { SILENT_LOGGER, type Logger } from './log.ts';
 import {
@@ -15,7 +16,6 @@ import {
   type AnswerRequest,
   type Offer,
   type ParseLimits,
-  type ProtocolErrorCode,
   type SwarmCounts,
   type TrackerRequest,
 } from './protocol.ts';
@@ -56,63 +56,7 @@ export interface TrackerCoreOptions extends ParseLimits {
   readonly cluster?: SwarmCluster;
 }
 
-/** Why a message was answered with a failure instead of being served. */
-export type RejectReason = ProtocolErrorCode | SwarmRefusalReason | 'peers-per-connection' | 'rate-limited' | 'peer-id-taken';
-
-export interface TrackerCounters {
-  /** Announces accepted, whatever their event (answers not included). */
-  announces: number;
-  announcesStarted: number;
-  announcesCompleted: number;
-  announcesStopped: number;
-  answers: number;
-  scrapes: number;
-  offersRelayed: number;
-  answersRelayed: number;
-  /** Answers whose sender or target is not a member of the swarm on that connection. */
-  answersUndeliverable: number;
-  /** Answers for an offer never relayed to their sender, or already answered (forged or replayed). */
-  answersUnrelayed: number;
-  /** Answers for an offer relayed longer ago than RELAYED_OFFER_TTL_MS. */
-  answersExpired: number;
-  /** Offers of benched connections, not relayed. */
-  offersWithheld: number;
-  /** Re-announces during probation, which start it again with the peer not offered. */
-  probationRestarts: number;
-  rejectedMessages: number;
-  /** rejectedMessages by reason; a reason appears once it has happened. */
-  rejectedByReason: Partial<Record<RejectReason, number>>;
-  expiredPeers: number;
-}
-
-export interface SwarmSummary {
-  readonly infoHash: string;
-  readonly peers: number;
-  readonly seeders: number;
-}
-
-/** Counters and sizes, cheap to take (what /metrics reads on each scrape). */
-export interface TrackerSnapshot extends Readonly<Omit<TrackerCounters, 'rejectedByReason'>> {
-  readonly rejectedByReason: Readonly<Partial<Record<RejectReason, number>>>;
-  readonly swarms: number;
-  readonly peers: number;
-  /** Connections that hold at least one peer. */
-  readonly connections: number;
-  /** Peers on probation or benched, offered only when too few others are. */
-  readonly peersHeldBack: number;
-  /** Connections on the bench for their announce rate. */
-  readonly connectionsBenched: number;
-  /** Times a connection was benched. */
-  readonly benchings: number;
-  /** Relayed offers forgotten because one connection held too many. */
-  readonly relayedOffersEvicted: number;
-}
-
-export interface TrackerStats extends TrackerSnapshot {
-  readonly topSwarms: readonly SwarmSummary[];
-}
-
-const TOP_SWARMS = 10;
+export type { RejectReason, SwarmSummary, TrackerCounters, TrackerSnapshot, TrackerStats } from './core-counters.ts';
 
 export class TrackerCore implements ClusterDelivery {
   readonly #options: TrackerCoreOptions;
@@ -124,24 +68,8 @@ export class TrackerCore implements ClusterDelivery {
    */
   readonly #peersByConnection = new Map<TrackerConnection, SwarmPeer | Set<SwarmPeer>>();
   readonly #expiry = new ExpiryQueue<SwarmPeer>();
-  readonly #counters: TrackerCounters = {
-    announces: 0,
-    announcesStarted: 0,
-    announcesCompleted: 0,
-    announcesStopped: 0,
-    answers: 0,
-    scrapes: 0,
-    offersRelayed: 0,
-    answersRelayed: 0,
-    answersUndeliverable: 0,
-    answersUnrelayed: 0,
-    answersExpired: 0,
-    offersWithheld: 0,
-    probationRestarts: 0,
-    rejectedMessages: 0,
-    rejectedByReason: {},
-    expiredPeers: 0,
-  };
+  readonly #counters: TrackerCounters = createCounters();
+
   readonly #logger: Logger;
   /** Offer targets of the announce being handled, reused: no array per announce. */
   readonly #targets: SwarmPeer[] = [];
@@ -243,7 +171,7 @@ export class TrackerCore implements ClusterDelivery {
   }
 
   stats(): TrackerStats {
-    return { ...this.snapshot(), topSwarms: this.#topSwarms() };
+    return { ...this.snapshot(), topSwarms: topSwarms(this.#swarms.values()) };
   }
 
   #announce(request: AnnounceRequest, connection: TrackerConnection): void {
@@ -441,18 +369,5 @@ export class TrackerCore implements ClusterDelivery {
     // Empty swarms go at once (bittorrent-tracker keeps them until a slow cleanup).
     if (swarm.size === 0) this.#swarms.delete(peer.infoHash);
     this.#cluster?.left(peer.infoHash, peer.peerId, swarm.size === 0);
-  }
-
-  /** The largest swarms in O(swarms × TOP_SWARMS), without sorting them all. */
-  #topSwarms(): SwarmSummary[] {
-    const top: TrackerSwarm[] = [];
-    for (const swarm of this.#swarms.values()) {
-      if (top.length === TOP_SWARMS && (top[TOP_SWARMS - 1] as TrackerSwarm).size >= swarm.size) continue;
-      let at = Math.min(top.length, TOP_SWARMS - 1);
-      while (at > 0 && (top[at - 1] as TrackerSwarm).size < swarm.size) at -= 1;
-      top.splice(at, 0, swarm);
-      if (top.length > TOP_SWARMS) top.pop();
-    }
-    return top.map((swarm) => ({ infoHash: swarm.infoHash, peers: swarm.size, seeders: swarm.seeders }));
   }
 }

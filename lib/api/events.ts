@@ -79,7 +79,7 @@ export interface PeerCDNStats {
   readonly bannedPeers: number;
   /** Connections refused because the peer was banned (it came back under the same id). */
   readonly bannedPeerRefusals: number;
-  /** Open peer connections, all swarms together. */
+  /** Distinct remote viewers connected in any swarm (a peer met in two renditions counts once). */
   readonly connectedPeers: number;
   /** Swarms joined (one per rendition played). */
   readonly swarms: number;
@@ -87,18 +87,36 @@ export interface PeerCDNStats {
   readonly cacheBytes: number;
 }
 
-/** One connected peer, as `PeerCDN.peers()` reports it. */
+/** One remote viewer this viewer is connected to, in one swarm or several, as `PeerCDN.peers()` reports it. */
 export interface PeerInfo {
-  /** The swarm (rendition) of this connection. */
-  readonly swarmId: string;
   /** The remote viewer's peer id. */
   readonly peerId: string;
+  /** Segment bytes received from this peer so far over all swarms, transfers in progress included. */
+  readonly receivedBytes: number;
+  /** Segment bytes sent to this peer so far over all swarms. */
+  readonly sentBytes: number;
+  /** Downloads from this peer in progress, all swarms together. */
+  readonly activeDownloads: number;
+  /** Time since the oldest open connection to this peer. */
+  readonly connectedForMs: number;
+  /** One entry per swarm (rendition) in which the two viewers are connected. */
+  readonly swarms: readonly PeerSwarmInfo[];
+}
+
+/** A peer's connection in one swarm (rendition). */
+export interface PeerSwarmInfo {
+  /** The swarm (rendition) of this connection. */
+  readonly swarmId: string;
   /** Segments the peer announced it can serve. */
   readonly segmentsAvailable: number;
   /** The sequence number the peer most recently announced or requested; null before any. */
   readonly latestSequenceNumber: number | null;
   /** Downloads from this peer in progress. */
   readonly activeDownloads: number;
-  /** Segment bytes received from this peer so far, transfers in progress included. */
+  /** Segment bytes received from this peer in this swarm, transfers in progress included. */
   readonly receivedBytes: number;
+  /** Segment bytes sent to this peer in this swarm. */
+  readonly sentBytes: number;
+  /** Time since this connection opened. */
+  readonly connectedForMs: number;
 }

@@ -4,6 +4,7 @@ import type { PeerCDNEvents, PeerCDNStats, PeerInfo, SegmentSource } from '../ap
 import { TypedEmitter } from '../api/typed-emitter.ts';
 import type { PeerLink } from '../peer/peer-link.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
+import { summarizePeers } from './peer-summary.ts';
 import { decideSource, type SourceDecision } from '../policy/source-decision.ts';
 import { createPeerId } from '../shared/swarm-id.ts';
 import { PeerRecords } from '../swarm/peer-records.ts';
@@ -289,16 +290,17 @@ export class Engine {
     this.events.emit('error', error);
   }
 
+  /** One entry per distinct remote viewer, however many swarms (renditions) we share with it. */
   peers(): PeerInfo[] {
-    return [...this.#swarms.values()].flatMap((swarm) => swarm.peerInfos());
+    return summarizePeers([...this.#swarms.values()].flatMap((swarm) => swarm.peerInfos()));
   }
 
   stats(): PeerCDNStats {
-    let connectedPeers = 0;
-    for (const swarm of this.#swarms.values()) connectedPeers += swarm.peerCount;
+    const peerIds = new Set<string>();
+    for (const swarm of this.#swarms.values()) for (const [peerId] of swarm.peerInfos()) peerIds.add(peerId);
     return {
       ...this.#counters,
-      connectedPeers,
+      connectedPeers: peerIds.size,
       bannedPeers: this.#peerRecords.bannedCount,
       bannedPeerRefusals: this.#peerRecords.refusals,
       swarms: this.#swarms.size,

@@ -1,5 +1,5 @@
 import { P2PError } from '../api/errors.ts';
-import type { PeerInfo } from '../api/events.ts';
+import type { PeerSwarmInfo } from '../api/events.ts';
 import type { PeerUsefulness } from '../policy/peer-choice.ts';
 import type { PeerView } from '../policy/source-decision.ts';
 import { PeerDownloads } from './peer-downloads.ts';
@@ -142,14 +142,15 @@ export class PeerLink {
     };
   }
 
-  info(swarmId: string): PeerInfo {
+  info(swarmId: string): PeerSwarmInfo {
     return {
       swarmId,
-      peerId: this.remotePeerId,
       segmentsAvailable: this.#have.size,
       latestSequenceNumber: this.#latestSequenceNumber,
       activeDownloads: this.downloads.pace().activeDownloads,
       receivedBytes: this.downloads.receivedBytes,
+      sentBytes: this.#uploads.sentBytes,
+      connectedForMs: this.#options.nowMs() - this.#connectedAtMs,
     };
   }
 

@@ -3,7 +3,7 @@ import { choosePeerToReplace } from '../policy/peer-choice.ts';
 import { PeerLink } from '../peer/peer-link.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
 import { wireIdToHex } from '../shared/swarm-id.ts';
-import type { PeerInfo } from '../api/events.ts';
+import type { PeerSwarmInfo } from '../api/events.ts';
 import type { PeerView } from '../policy/source-decision.ts';
 import type { PeerRecords } from './peer-records.ts';
 import type { SignalledPeer, TrackerClient, TrackerClientFactory, TrackerUpdate } from './tracker-client.ts';
@@ -110,8 +110,9 @@ export class Swarm {
     return views;
   }
 
-  peerInfos(): PeerInfo[] {
-    return [...this.#links.values()].map((link) => link.info(this.swarmId));
+  /** Each connected peer's id and its connection in this swarm. */
+  peerInfos(): (readonly [peerId: string, info: PeerSwarmInfo])[] {
+    return [...this.#links.values()].map((link) => [link.remotePeerId, link.info(this.swarmId)] as const);
   }
 
   link(peerId: string): PeerLink | undefined {

@@ -108,7 +108,7 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     await a.load(4);
     await Promise.all([b.load(4), c.load(4)]);
     // Bounded wait until every viewer has heard that both others are at segment 4.
-    for (let i = 0; i < 500 && ![a, b, c].every((v) => v.peercdn.peers().filter((p) => p.latestSequenceNumber === 4).length === 2); i++) {
+    for (let i = 0; i < 500 && ![a, b, c].every((v) => v.peercdn.peers().filter((p) => p.swarms.some((s) => s.latestSequenceNumber === 4)).length === 2); i++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     // ...then all three want segment 5 at the same moment.
@@ -157,7 +157,7 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     // The receiver learns from the origin that this stream is MPEG-TS.
     await receiver.load(2);
     await seeder.load(7);
-    const seederAt7 = () => receiver.peercdn.peers().some((p) => p.peerId === seeder.peercdn.peerId && p.latestSequenceNumber === 7);
+    const seederAt7 = () => receiver.peercdn.peers().some((p) => p.peerId === seeder.peercdn.peerId && p.swarms.some((s) => s.latestSequenceNumber === 7));
     for (let i = 0; i < 500 && !seederAt7(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.ok(seederAt7(), 'the receiver never heard that the seeder has segment 7');
 

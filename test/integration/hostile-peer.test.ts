@@ -54,7 +54,7 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
   };
   /** Wait until the viewer heard every listed peer's availability (they claim every segment). */
   const hearsFrom = (v: NodeViewer, peerIds: string[], claimed = 30) =>
-    until(() => peerIds.every((id) => v.peercdn.peers().some((p) => p.peerId === id && p.segmentsAvailable === claimed)), `hello from ${peerIds.join(', ')}`);
+    until(() => peerIds.every((id) => v.peercdn.peers().some((p) => p.peerId === id && p.swarms[0]?.segmentsAvailable === claimed)), `hello from ${peerIds.join(', ')}`);
   const bansOf = (v: NodeViewer): string[] => {
     const bans: string[] = [];
     v.peercdn.on('peer-banned', (event) => bans.push(event.peerId));
@@ -104,7 +104,7 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
     assert.deepEqual(Buffer.from((await honest.load(5)).data), Buffer.from(corruptSegment(original(5)!, 'garbage-payload', 6)));
     assert.deepEqual(Buffer.from((await honest.load(6)).data), fixture(6));
     // Announcements travel in order on one channel: once segment 6's is in, 5 was not announced.
-    const announcedByHonest = () => other.peercdn.peers().find((p) => p.peerId === honest.peercdn.peerId)?.segmentsAvailable ?? -1;
+    const announcedByHonest = () => other.peercdn.peers().find((p) => p.peerId === honest.peercdn.peerId)?.swarms[0]?.segmentsAvailable ?? -1;
     await until(() => announcedByHonest() >= 2, 'segments 3 and 6 announced');
     assert.equal(announcedByHonest(), 2, 'the unverified segment 5 was announced');
     // hls.js fails to parse it: the sender is banned, and hls.js's retry loads it over HTTP.
@@ -117,7 +117,7 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
     const otherBans = bansOf(other);
     assert.deepEqual(Buffer.from((await other.load(5)).data), fixture(5));
     assert.equal(other.peercdn.stats().p2pBytes, fixture(5).byteLength, 'from the honest viewer');
-    const announcedByOther = () => honest.peercdn.peers().find((p) => p.peerId === other.peercdn.peerId)?.segmentsAvailable ?? -1;
+    const announcedByOther = () => honest.peercdn.peers().find((p) => p.peerId === other.peercdn.peerId)?.swarms[0]?.segmentsAvailable ?? -1;
     assert.equal(announcedByOther(), 0);
     other.player.emit('hlsFragBuffered', { frag: other.fragment(5) });
     await until(() => announcedByOther() === 1, 'announced after FRAG_BUFFERED');

@@ -3,11 +3,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import Client from 'bittorrent-tracker/client';
+import MemoryChunkStore from 'memory-chunk-store';
+import type WebTorrent from 'webtorrent';
+import type { Torrent } from 'webtorrent';
 import { WebSocket } from 'ws';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { wireId } from '../helpers/fake-connection.ts';
 import { jsonInbox } from '../helpers/json-inbox.ts';
+import { LOOPBACK_CONFIG } from '../helpers/peer-pair.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
+import { destroyWebTorrent, nextEvent, pseudoRandomBytes, startWebTorrent } from '../helpers/webtorrent-node.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const HASH = wireId('cluster-swarm');
@@ -35,6 +41,9 @@ describe('tracker cluster on a real Redis', function () {
   const trackers: RunningTracker[] = [];
   const sockets: WebSocket[] = [];
   const children: ChildProcess[] = [];
+  const webtorrents: WebTorrent[] = [];
+  const trackerClients: InstanceType<typeof Client>[] = [];
+  const signalledPeers: { destroy(): void }[] = [];
 
   const node = async (): Promise<RunningTracker> => {
     const tracker = await startTracker({ ...CLUSTER_SETTINGS, redisUrl: redis.url });
@@ -64,6 +73,10 @@ describe('tracker cluster on a real Redis', function () {
     await redis.stop();
   });
   afterEach(async () => {
+    // Live WebRTC peers keep the process alive: every one is destroyed.
+    for (const signalled of signalledPeers.splice(0)) signalled.destroy();
+    for (const client of trackerClients.splice(0)) client.destroy();
+    await Promise.all(webtorrents.splice(0).map(destroyWebTorrent));
     for (const socket of sockets.splice(0)) socket.terminate();
     await Promise.all(trackers.splice(0).map((tracker) => tracker.close()));
     for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -146,5 +159,68 @@ describe('tracker cluster on a real Redis', function () {
     await bob.next();
     const received = await Promise.race(inboxes.map(async (client) => client.next()));
     assert.equal(received['offer_id'], offer.offer_id);
+  });
+  it("bittorrent-tracker clients on different nodes find each other, and webtorrent moves a torrent from a seeder on one node to a downloader on the other", async () => {
+    const [a, b] = [await node(), await node()];
+    // Two bittorrent-tracker clients, one per node: each gets a WebRTC connection to the other.
+    const infoHash = Buffer.from(wireId('client-swarm'), 'latin1').toString('hex');
+    const clients = ['alice', 'bob'].map((name, i) => {
+      const peerId = Buffer.from(wireId(`-PC0001-${name}`), 'latin1').toString('hex');
+      const client = new Client({ infoHash, peerId, announce: [(i === 0 ? a : b).url], port: 6881, rtcConfig: LOOPBACK_CONFIG });
+      trackerClients.push(client);
+      client.on('error', ((error: Error) => assert.fail(error)) as never);
+      return client;
+    });
+    const connected = clients.map(
+      (client) =>
+        new Promise<void>((resolve) =>
+          client.on('peer', ((signalled: { destroy(): void; once(event: 'connect', listener: () => void): void }) => {
+            signalledPeers.push(signalled);
+            signalled.once('connect', resolve);
+          }) as never),
+        ),
+    );
+    (clients[0] as InstanceType<typeof Client>).start();
+    await until(() => (a.stats().cluster?.topSwarms.length ?? 0) === 1, 'the first client in Redis');
+    (clients[1] as InstanceType<typeof Client>).start();
+    await Promise.all(connected);
+
+    // webtorrent: seeder announces to node a, downloader to node b.
+    const content = pseudoRandomBytes(128 * 1024, 0xc1);
+    const seeder = await startWebTorrent();
+    webtorrents.push(seeder);
+    const seeded = await new Promise<Torrent>((resolve) => seeder.seed(Buffer.from(content), { name: 'cluster.bin', announce: [a.url], store: MemoryChunkStore }, resolve));
+    await until(() => a.stats().swarms === 2, 'the seeder to announce on node a');
+    const downloader = await startWebTorrent();
+    webtorrents.push(downloader);
+    const downloading = downloader.add(seeded.magnetURI, { announce: [b.url], store: MemoryChunkStore });
+    await nextEvent(downloading, 'done');
+    const [file] = downloading.files;
+    assert.ok(file !== undefined);
+    assert.ok(Buffer.from(await file.arrayBuffer()).equals(Buffer.from(content)), 'the bytes crossed nodes intact');
+    assert.ok((a.stats().cluster?.relayedIn ?? 0) >= 1 && (b.stats().cluster?.relayedIn ?? 0) >= 1, 'offers and answers crossed nodes both ways');
+  });
+  it('--workers 2 runs two tracker processes on one port that share swarms, and SIGTERM stops them all', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tracker/cli.ts', '--host', '127.0.0.1', '--port', '0', '--workers', '2', '--redis', redis.url, '--announce-rate', '1000', '--announce-burst', '1000'], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
+    const listening = JSON.parse(String((await lines.next()).value)) as { url: string; workers: number };
+    assert.equal(listening.workers, 2);
+    const statsUrl = `${listening.url.replace('ws://', 'http://')}/stats.json`;
+    const nodeIds = new Set<string>();
+    for (let i = 0; i < 6; i++) nodeIds.add(String(((await (await fetch(statsUrl)).json()) as { cluster: { nodeId: string } }).cluster.nodeId));
+    assert.equal(nodeIds.size, 2, 'connections are spread over two processes');
+    // Whichever worker each socket lands on, the swarm is one.
+    const alice = await peer(listening.url, 'alice');
+    const bob = await peer(listening.url, 'bob');
+    alice.announce();
+    await alice.next();
+    await announceUntilCount(bob, 2);
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    assert.deepEqual(await exited, [0, null]);
   });
 });

@@ -4,49 +4,15 @@ import MemoryChunkStore from 'memory-chunk-store';
 import WebTorrent, { type Torrent } from 'webtorrent';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { LOOPBACK_CONFIG } from '../helpers/peer-pair.ts';
+import { destroyWebTorrent, nextEvent, pseudoRandomBytes, startWebTorrent } from '../helpers/webtorrent-node.ts';
 
 const CONTENT_BYTES = 256 * 1024;
 const FILE_NAME = 'pseudo-random.bin';
-
-/** Seeded pseudo-random bytes (mulberry32), so every run transfers the same torrent. */
-function pseudoRandomBytes(length: number, seed: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  let state = seed >>> 0;
-  for (let i = 0; i < length; i += 4) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    new DataView(bytes.buffer).setUint32(i, (t ^ (t >>> 14)) >>> 0);
-  }
-  return bytes;
-}
 
 interface SignalledPeer {
   destroy(): void;
 }
 type TrackerClient = InstanceType<typeof Client>;
-
-/** The parts of webtorrent's private state the test closes: it has no option to skip its TCP listener. */
-interface ClientInternals {
-  _connPool?: { tcpServer?: { close(): void } | null } | null;
-}
-
-/**
- * Every way webtorrent finds peers other than a tracker is off, so the clients can only meet through
- * ours; its trackers get the loopback-only ICE configuration (bittorrent-tracker passes `rtcConfig` to
- * simple-peer, and node-datachannel reads `bindAddress` from it).
- */
-const WEBRTC_VIA_TRACKER_ONLY = {
-  dht: false,
-  lsd: false,
-  utPex: false,
-  utp: false,
-  natUpnp: false,
-  natPmp: false,
-  webSeeds: false,
-  tracker: { rtcConfig: LOOPBACK_CONFIG },
-} as const;
 
 /** Wait for something an event elsewhere (a tracker message, a peer's announce) will make true. */
 async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
@@ -56,17 +22,6 @@ async function until(condition: () => boolean, what: string, timeoutMs = 60_000)
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
-
-/** Destroy a client whose TCP listener the test closed (webtorrent then reports that it was not running). */
-const destroyWebTorrent = (client: WebTorrent): Promise<void> =>
-  new Promise((resolve, reject) =>
-    client.destroy((error) => {
-      if (error === undefined || error === null || (error as NodeJS.ErrnoException).code === 'ERR_SERVER_NOT_RUNNING') resolve();
-      else reject(error);
-    }),
-  );
-
-const nextEvent = (emitter: Torrent, name: string): Promise<void> => new Promise((resolve) => emitter.once(name, (() => resolve()) as never));
 
 /** 40 hex digits: webtorrent's and bittorrent-tracker's peer id format. */
 const peerIdHex = (name: string): string => Buffer.from(`-PC0001-${name}`.padEnd(20, '.').slice(0, 20), 'latin1').toString('hex');
@@ -86,13 +41,8 @@ describe('tracker with webtorrent clients in Node', function () {
   const signalledPeers: SignalledPeer[] = [];
 
   const makeWebTorrent = async (options: { tracker?: false; peerId?: string } = {}): Promise<WebTorrent> => {
-    const client = new WebTorrent({ ...WEBRTC_VIA_TRACKER_ONLY, ...options });
+    const client = await startWebTorrent(options);
     webtorrents.push(client);
-    client.on('error', ((error: Error) => assert.fail(error)) as never);
-    if (!client.listening) await new Promise((resolve) => client.once('listening', resolve as never));
-    // webtorrent always listens for TCP in Node. Nothing advertises that port (no DHT, LSD or PEX,
-    // and a WebSocket tracker carries no ports), and closing it leaves WebRTC as the only way in.
-    (client as unknown as ClientInternals)._connPool?.tcpServer?.close();
     return client;
   };
 

@@ -104,7 +104,7 @@ describe('Swarm: connection cap and useless peers', () => {
     assert.equal(third.destroyed, false);
     assert.deepEqual(closed, ['peer-1']);
     assert.deepEqual(
-      swarm.peerInfos().map((info) => info.peerId),
+      swarm.peerInfos().map(([peerId]) => peerId),
       ['peer-2', 'peer-3'],
     );
     swarm.destroy();
@@ -187,7 +187,7 @@ describe('Swarm: banned peers', () => {
     assert.deepEqual(closed, ['hostile-peer']);
     assert.equal(client.offer('hostile-peer').destroyed, true, 'the same id reconnecting is refused');
     assert.equal(records.get('hostile-peer').refusals, 1);
-    assert.deepEqual(swarm.peerInfos().map((info) => info.peerId), ['honest-peer']);
+    assert.deepEqual(swarm.peerInfos().map(([peerId]) => peerId), ['honest-peer']);
     // Another swarm of the same session (another rendition) shares the records.
     const other = makeSwarm(4, [], records);
     assert.equal(other.client.offer('hostile-peer').destroyed, true);

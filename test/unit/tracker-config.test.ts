@@ -67,4 +67,13 @@ describe('tracker config', () => {
       (error: unknown) => error instanceof TrackerConfigError && !error.message.includes('hunter2') && error.message.includes('7 characters'),
     );
   });
+  it('takes a redis:// URL for cluster mode without echoing it, and refuses workers without one', () => {
+    assert.equal(resolveTrackerConfig({ redisUrl: 'redis://:pw@10.0.0.5:6379/0', workers: 4 }).workers, 4);
+    assert.equal(DEFAULT_TRACKER_CONFIG.redisUrl, '', 'no Redis unless asked');
+    assert.throws(
+      () => resolveTrackerConfig({ redisUrl: 'http://user:s3cret@redis:6379' }),
+      (error: unknown) => error instanceof TrackerConfigError && error.key === 'redisUrl' && !error.message.includes('s3cret'),
+    );
+    assert.throws(() => resolveTrackerConfig({ workers: 2 }), (error: unknown) => error instanceof TrackerConfigError && error.key === 'workers' && /redisUrl/.test(error.message));
+  });
 });
