@@ -23,7 +23,7 @@ export interface HostilePeerOptions {
 }
 
 export interface HostilePeer {
-  /** Segments it started to send. */
+  /** Segments it was asked for and served (each once: the uploader looks a segment up more than once). */
   readonly served: number[];
   destroy(): void;
 }
@@ -45,7 +45,7 @@ export function startHostilePeer(options: HostilePeerOptions): HostilePeer {
     getSegment: (sequenceNumber) => {
       const original = options.original(sequenceNumber);
       if (original === undefined) return undefined;
-      served.push(sequenceNumber);
+      if (!served.includes(sequenceNumber)) served.push(sequenceNumber);
       return corruptSegment(original, options.mode, sequenceNumber + 1);
     },
     transferredBytes: () => ({ uploaded: 0, downloaded: 0 }),

@@ -100,7 +100,10 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
     // (so does a segment cut at a packet boundary): hls.js judges them. Until it has, the viewer
     // keeps the segment to itself.
     const garbler = hostile('-XX0002-garbagegarba', 'garbage-payload', { claimedSequenceNumbers: [5] });
-    await hearsFrom(honest, ['-XX0002-garbagegarba'], 1);
+    await hearsFrom(honest, ['-XX0002-garbagegarba'], 1).catch((error: unknown) => {
+      console.log(JSON.stringify(honest.peercdn.peers()), JSON.stringify(honest.peercdn.stats()));
+      throw error;
+    });
     assert.deepEqual(Buffer.from((await honest.load(5)).data), Buffer.from(corruptSegment(original(5)!, 'garbage-payload', 6)));
     assert.deepEqual(Buffer.from((await honest.load(6)).data), fixture(6));
     // Announcements travel in order on one channel: once segment 6's is in, 5 was not announced.
