@@ -71,8 +71,7 @@ function shimAliases(): Plugin {
 
 // Everything the browser needs in one file, hls.js excepted: no polyfills or `define` needed in
 // the consumer's bundler (bittorrent-tracker reads `process.browser`).
-// Exported for test builds of browser code (the hostile viewer of test/browser/).
-export const minifiedBrowserPlugins = (): Plugin[] => [
+const minifiedBrowserPlugins = (): Plugin[] => [
   replace({
     preventAssignment: true,
     values: { 'process.browser': 'true', 'process.env.NODE_ENV': '"production"' },

@@ -19,14 +19,14 @@ export interface BrowserFixture {
  * Register mocha hooks that start the stack and Chromium before the tests, close each test's
  * pages after it, and stop everything after the last; returns the fixture for use inside tests.
  */
-export function useBrowserFixture(extraRoutes: Readonly<Record<string, string>> = {}): () => BrowserFixture {
+export function useBrowserFixture(): () => BrowserFixture {
   let fixture: BrowserFixture | undefined;
   const pages = new Set<Page>();
   let stack: Stack | undefined;
   let chromium: LaunchedChromium | undefined;
 
   before(async () => {
-    stack = await startStack(extraRoutes);
+    stack = await startStack();
     chromium = await launchChromium();
     await chromium.allowWebRtc(stack.origin.url);
     const started = { stack, chromium };

@@ -17,9 +17,9 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** A local origin (with the sample stream, the test pages and `extraRoutes`) and a tracker, both on 127.0.0.1 port 0. */
-export async function startStack(extraRoutes: Readonly<Record<string, string>> = {}): Promise<Stack> {
-  const origin = await startOriginServer({ staticRoutes: { ...PAGE_ROUTES, ...extraRoutes } });
+/** A local origin (with the sample stream and the test pages) and a tracker, both on 127.0.0.1 port 0. */
+export async function startStack(): Promise<Stack> {
+  const origin = await startOriginServer({ staticRoutes: PAGE_ROUTES });
   const tracker = await startTracker({ host: '127.0.0.1', port: 0 });
   return {
     origin,
