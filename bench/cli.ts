@@ -8,6 +8,7 @@ Benchmarks:
   swarm      N headless-Chromium viewers, HTTP-only vs peercdn, offload counted at the origin
   tracker    K WebSocket peers announcing at rising rates against a tracker process
   transfer   one segment between two Node WebRTC peers: peercdn's protocol vs the raw data channel
+  beacon     fleet telemetry cost: beacon bytes per viewer per minute, tracker CPU per beacon
   size       browser bundle sizes against bench/size-budget.json (same as npm run size)
 
 Run \`npm run bench -- <benchmark> --help\` for a benchmark's options. Results go to bench/results/.
@@ -49,6 +50,15 @@ async function main(): Promise<void> {
     if (!Number.isInteger(repeat) || repeat < 1 || repeat > 50) throw new Error('--repeat must be an integer from 1 to 50');
     if (!inLoopbackNamespace()) reexecInLoopbackNamespace(fileURLToPath(import.meta.url), process.argv.slice(2));
     await runTransferBenchmark(repeat);
+    return;
+  }
+  if (benchmark === 'beacon') {
+    const { BEACON_HELP, runBeaconBenchmark } = await import('./beacon.ts');
+    if (args.includes('--help')) {
+      console.log(BEACON_HELP);
+      return;
+    }
+    await runBeaconBenchmark(args);
     return;
   }
   if (benchmark === 'tracker') {

@@ -106,11 +106,14 @@ async function main(): Promise<void> {
   }
   const { page, origin, tracker } = started;
   const scriptTagPage = new URL(`script-tag.html${page.search}`, page);
+  const fleetPage = new URL('/demo/fleet.html', origin.url);
+  fleetPage.searchParams.set('stats', `${tracker.url.replace(/^ws/, 'http')}/stats.json`);
   console.log(
     [
       'peercdn demo',
       `  page:       ${page.href}`,
       `  script tag: ${scriptTagPage.href} (the README's lines alone)`,
+      `  fleet:      ${fleetPage.href} (what viewers' beacons report to the tracker)`,
       `  origin:     ${origin.url} (byte counts at ${origin.url}/counts)`,
       `  tracker:    ${tracker.url}`,
       'Open the page, then "Open another viewer"; Ctrl-C stops.',

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { inLoopbackNamespace, reexecInLoopbackNamespace } from './loopback-namespace.mjs';
+import { preparePackedPlayer } from './pack-install.mjs';
 
 // No arguments: every test layer. Otherwise the given files (mocha's positional specs).
 const ALL_TESTS = ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/browser/**/*.test.ts'];
@@ -27,6 +28,11 @@ function ensureChromium() {
   process.exit(2);
 }
 
+// The pack test's npm install needs the registry, which the namespace cannot reach: done first.
+const packTestSelected = mochaArgs.some((spec) => spec.startsWith('test/browser/**') || spec.includes('pack.test'));
+if (packTestSelected && process.env.PEERCDN_IN_LOOPBACK_NAMESPACE !== '1') {
+  preparePackedPlayer(fileURLToPath(new URL('../', import.meta.url)));
+}
 if (!inLoopbackNamespace()) {
   ensureChromium();
   reexecInLoopbackNamespace(fileURLToPath(import.meta.url), mochaArgs);

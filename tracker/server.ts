@@ -8,6 +8,7 @@ import { AddressConnectionCap } from './address-cap.ts';
 import { ClientAddresses, type ClientAddressCounters } from './client-address.ts';
 import { resolveTrackerConfig, type TrackerConfig } from './config.ts';
 import { checkUpgrade, createConnectionCounters, writeRefusal, type ConnectionCounters, type ConnectionDropReason } from './connection-gate.ts';
+import { clusterMetricsText } from './cluster/cluster-metrics.ts';
 import { RedisSwarmCluster, type ClusterStats } from './cluster/redis-swarm-cluster.ts';
 import type { TrackerStats } from './core.ts';
 import { createTrackerCore } from './core-from-config.ts';
@@ -120,7 +121,7 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
     fleet: fleet.stats(),
     ...(cluster === null ? {} : { cluster: cluster.stats() }),
   });
-  const metrics = createTrackerMetrics(snapshot, fleet.metricsText);
+  const metrics = createTrackerMetrics(snapshot, cluster === null ? fleet.metricsText : () => fleet.metricsText() + clusterMetricsText(cluster.stats()));
   http.on('request', (request: IncomingMessage, response: ServerResponse) => (fleet.handles(request) ? fleet.serve(request, response) : serveHttp(request, response, stats, metrics, logger)));
   const drop = (reason: ConnectionDropReason, connectionId: number): void => {
     counters.droppedConnections[reason] += 1;

@@ -10,3 +10,11 @@ declare module '@thaunknown/simple-websocket' {
   }
   export default Socket;
 }
+
+// err-code and run-parallel ship no types; the stream-shim test compares them with their shims.
+declare module 'err-code' {
+  export default function errCode<E extends Error>(error: E, code: string): E & { code: string };
+}
+declare module 'run-parallel' {
+  export default function runParallel(tasks: ((done: (error?: Error | null) => void) => void)[], callback?: (error: Error | null) => void): void;
+}

@@ -104,7 +104,7 @@ export function addActivity(changes: readonly PeerChange[]): void {
     const item = document.createElement('li');
     item.className = `activity-${change.kind}`;
     const time = document.createElement('time');
-    time.textContent = new Date(performance.timeOrigin + change.atMs).toLocaleTimeString();
+    time.textContent = new Date(performance.timeOrigin + change.atMs).toLocaleTimeString([], { hour12: false });
     const dot = document.createElement('span');
     dot.className = 'dot';
     dot.style.background = `hsl(${peerHue(change.peerId)} 70% 60%)`;

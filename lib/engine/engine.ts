@@ -3,8 +3,8 @@ import { P2PError } from '../api/errors.ts';
 import type { PeerCDNEvents, PeerCDNStats, PeerInfo, SegmentSource } from '../api/events.ts';
 import { TypedEmitter } from '../api/typed-emitter.ts';
 import type { PeerLink } from '../peer/peer-link.ts';
+import { ReceiveBudget, segmentSizeBoundBytes } from '../peer/peer-limits.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
-import { summarizePeers } from './peer-summary.ts';
 import { decideSource, type SourceDecision } from '../policy/source-decision.ts';
 import { createPeerId } from '../shared/swarm-id.ts';
 import { PeerRecords } from '../swarm/peer-records.ts';
@@ -13,6 +13,7 @@ import type { TrackerClientFactory } from '../swarm/tracker-client.ts';
 import { AvailabilityWaiters } from './availability-waiters.ts';
 import type { FetchBytes } from './hash-manifest-store.ts';
 import { HttpPace } from './http-pace.ts';
+import { summarizePeers } from './peer-summary.ts';
 import { Playback } from './playback.ts';
 import { SegmentCache, type CachedSegment } from './segment-cache.ts';
 import { SegmentChecks } from './segment-checks.ts';
@@ -80,6 +81,9 @@ export class Engine {
   readonly unconfirmed = new UnconfirmedSegments();
   readonly #verifier: SegmentVerifier;
   readonly #uploadPacer: UploadPacer | null;
+  // Bounds on what peers may make us hold (peer-limits): declared sizes, partial downloads.
+  #largestSegmentBytes: number | null = null;
+  readonly #receiveBudget = new ReceiveBudget();
   readonly #dependencies: EngineDependencies;
   readonly #swarms = new Map<string, Swarm>();
   // Per-session records of remote peers (bans, strikes), shared by every swarm.
@@ -210,6 +214,7 @@ export class Engine {
     if (this.#destroyed) return;
     const bytes = data.byteLength;
     this.httpPace.segmentSeen(bytes);
+    this.#largestSegmentBytes = Math.max(this.#largestSegmentBytes ?? 0, bytes);
     if (source === 'http' && peerBytes === 0) this.segmentChecks.learnFromHttp(swarmId, data);
     if (source === 'http') {
       // A segment resumed over HTTP after a peer failed: its first `peerBytes` came from the peer.
@@ -362,6 +367,8 @@ export class Engine {
       },
       nowMs: this.#dependencies.nowMs,
       uploadPacer: this.#uploadPacer,
+      segmentSizeBoundBytes: () => segmentSizeBoundBytes(this.#largestSegmentBytes),
+      receiveBudget: this.#receiveBudget,
       onAvailabilityChanged: (id) => this.availability.notify(id),
       onPeerConnected: (id, peerId) => this.events.emit('peer-connected', { swarmId: id, peerId }),
       onPeerClosed: (id, peerId, error) => {

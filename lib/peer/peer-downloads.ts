@@ -1,5 +1,6 @@
 import { P2PError } from '../api/errors.ts';
 import { ewma } from '../policy/peer-choice.ts';
+import { MAX_DOWNLOADS_PER_PEER, MIN_SEGMENT_SIZE_BOUND_BYTES, ReceiveBuffer, type ReceiveBudget } from './peer-limits.ts';
 import type { DataFrame, PeerMessage } from './peer-protocol.ts';
 
 /** The first bytes of a segment a peer delivered before it failed. */
@@ -24,12 +25,29 @@ export interface PeerDownload {
   partial(): PartialSegment | null;
 }
 
+/** What the downloads of one link need from it. */
+export interface PeerDownloadsOptions {
+  readonly remotePeerId: string;
+  readonly nowMs: () => number;
+  readonly send: (message: PeerMessage) => void;
+  /** The peer delivered a whole segment (so it has it). */
+  readonly onDelivered: (sequenceNumber: number) => void;
+  /** The peer broke the protocol or a limit: the link closes with this error. */
+  readonly onFault: (error: P2PError) => void;
+  /** Largest segment size the peer may declare (peer-limits: from measured sizes, capped). */
+  readonly segmentSizeBoundBytes?: (() => number) | undefined;
+  /** The instance's byte budget for partial downloads. */
+  readonly receiveBudget: ReceiveBudget;
+}
+
 interface PendingDownload {
   readonly sequenceNumber: number;
   readonly requestedAtMs: number;
   /** When the response header (or `absent`) arrived; null before. */
   respondedAtMs: number | null;
-  buffer: Uint8Array | null;
+  /** Received bytes (null before the response header) and the size the header declared. */
+  received: ReceiveBuffer | null;
+  totalBytes: number;
   loadedBytes: number;
   readonly onProgress: (progress: PeerDownloadProgress) => void;
   readonly resolve: (data: ArrayBuffer) => void;
@@ -43,17 +61,12 @@ const MAX_REQUEST_ID = 0xffff_ffff;
 
 /**
  * The segments one link is downloading from its peer, by request id (unique per connection):
- * requests, response header and chunks in order, cancel, partial bytes for a resume, and the
+ * requests (at most `MAX_DOWNLOADS_PER_PEER` at once), response header within the size bound,
+ * chunks in order within the shared receive budget, cancel, partial bytes for a resume, and the
  * peer's smoothed RTT and throughput.
  */
 export class PeerDownloads {
-  readonly #remotePeerId: string;
-  readonly #nowMs: () => number;
-  readonly #send: (message: PeerMessage) => void;
-  // The peer delivered a whole segment (so it has it).
-  readonly #onDelivered: (sequenceNumber: number) => void;
-  // The peer broke the protocol: the link closes.
-  readonly #fail: (error: P2PError) => void;
+  readonly #options: PeerDownloadsOptions;
   readonly #pending = new Map<number, PendingDownload>();
   // Downloads that failed with bytes received, so the loader can resume them over HTTP (bounded).
   readonly #failed = new Map<number, PendingDownload>();
@@ -64,16 +77,8 @@ export class PeerDownloads {
   #rttMs: number | null = null;
   #throughputBytesPerSecond: number | null = null;
 
-  constructor(
-    remotePeerId: string, nowMs: () => number, send: (message: PeerMessage) => void,
-    onDelivered: (sequenceNumber: number) => void,
-    fail: (error: P2PError) => void,
-  ) {
-    this.#remotePeerId = remotePeerId;
-    this.#nowMs = nowMs;
-    this.#send = send;
-    this.#onDelivered = onDelivered;
-    this.#fail = fail;
+  constructor(options: PeerDownloadsOptions) {
+    this.#options = options;
   }
 
   get receivedBytes(): number {
@@ -87,24 +92,30 @@ export class PeerDownloads {
 
   /** Request a segment; `cancel()` on the returned handle stops it and rejects the promise. */
   start(sequenceNumber: number, onProgress: (progress: PeerDownloadProgress) => void): PeerDownload {
+    const { remotePeerId } = this.#options;
     const requestId = this.#takeRequestId();
     const promise = new Promise<ArrayBuffer>((resolve, reject) => {
       if (this.#closed) {
-        reject(new P2PError('peer-error', `peer ${this.#remotePeerId} is closed`));
+        reject(new P2PError('peer-error', `peer ${remotePeerId} is closed`));
         return;
       }
-      const requestedAtMs = this.#nowMs();
+      if (this.#pending.size >= MAX_DOWNLOADS_PER_PEER) {
+        reject(new P2PError('peer-error', `already ${MAX_DOWNLOADS_PER_PEER} downloads from peer ${remotePeerId}`));
+        return;
+      }
+      const requestedAtMs = this.#options.nowMs();
       this.#pending.set(requestId, {
         sequenceNumber,
         requestedAtMs,
         respondedAtMs: null,
-        buffer: null,
+        received: null,
+        totalBytes: 0,
         loadedBytes: 0,
         onProgress,
         resolve,
         reject,
       });
-      this.#send({ type: 'request', requestId, sequenceNumber });
+      this.#options.send({ type: 'request', requestId, sequenceNumber });
     });
     const cancel = (tooSlow = false): void => {
       const pending = this.#pending.get(requestId);
@@ -113,26 +124,32 @@ export class PeerDownloads {
       // A transfer given up for its pace says how fast this peer is; one cancelled for a seek does not.
       if (tooSlow) this.#sampleThroughput(pending);
       this.#keepFailed(requestId, pending);
-      this.#send({ type: 'cancel', requestId });
+      this.#options.send({ type: 'cancel', requestId });
       pending.reject(new P2PError('peer-timeout', `download of ${sequenceNumber} cancelled`));
     };
     const partial = (): PartialSegment | null => {
       const pending = this.#pending.get(requestId) ?? this.#failed.get(requestId);
-      if (pending === undefined || pending.buffer === null || pending.loadedBytes === 0) return null;
-      return { bytes: pending.buffer.subarray(0, pending.loadedBytes), totalBytes: pending.buffer.byteLength };
+      if (pending === undefined || pending.received === null || pending.loadedBytes === 0) return null;
+      return { bytes: pending.received.bytes(), totalBytes: pending.totalBytes };
     };
     return { promise, cancel, partial };
   }
 
-  /** The peer's response header (a mismatched one fails the link). */
+  /** The peer's response header (a mismatched one, or one above the size bound, is a violation). */
   onResponse(requestId: number, sequenceNumber: number, byteLength: number): void {
     const pending = this.#pending.get(requestId);
     if (pending === undefined) return; // cancelled by us; its data frames are ignored too
-    if (pending.buffer !== null || pending.sequenceNumber !== sequenceNumber) {
-      this.#fail(new P2PError('peer-protocol', `peer ${this.#remotePeerId} sent a mismatched response`));
+    if (pending.received !== null || pending.sequenceNumber !== sequenceNumber) {
+      this.#fault(`peer ${this.#options.remotePeerId} sent a mismatched response`);
       return;
     }
-    pending.buffer = new Uint8Array(byteLength);
+    const boundBytes = this.#options.segmentSizeBoundBytes?.() ?? MIN_SEGMENT_SIZE_BOUND_BYTES;
+    if (byteLength > boundBytes) {
+      this.#fault(`peer ${this.#options.remotePeerId}: declared a segment of ${byteLength} bytes (bound ${boundBytes})`);
+      return;
+    }
+    pending.received = new ReceiveBuffer();
+    pending.totalBytes = byteLength;
     this.#noteResponse(pending);
     this.#maybeFinish(requestId, pending);
   }
@@ -143,23 +160,33 @@ export class PeerDownloads {
     if (pending === undefined) return;
     this.#noteResponse(pending);
     this.#pending.delete(requestId);
-    pending.reject(new P2PError('peer-error', `peer ${this.#remotePeerId} does not have ${sequenceNumber}`));
+    this.#options.receiveBudget.release(pending.loadedBytes);
+    pending.reject(new P2PError('peer-error', `peer ${this.#options.remotePeerId} does not have ${sequenceNumber}`));
   }
 
-  /** One chunk of a response (one out of order or beyond the announced length fails the link). */
+  /** One chunk of a response (one out of order or beyond the declared length is a violation). */
   onData(frame: DataFrame): void {
     const pending = this.#pending.get(frame.requestId);
     if (pending === undefined) return; // a download we cancelled: late frames are expected
-    const { buffer } = pending;
+    const { received } = pending;
     // Data channels are reliable and ordered, so chunks must arrive back to back.
-    if (buffer === null || frame.byteOffset !== pending.loadedBytes || frame.byteOffset + frame.payload.byteLength > buffer.byteLength) {
-      this.#fail(new P2PError('peer-protocol', `peer ${this.#remotePeerId} sent an out-of-order or oversized chunk`));
+    if (received === null || frame.byteOffset !== pending.loadedBytes || frame.byteOffset + frame.payload.byteLength > pending.totalBytes) {
+      this.#fault(`peer ${this.#options.remotePeerId} sent an out-of-order or oversized chunk`);
       return;
     }
-    buffer.set(frame.payload, frame.byteOffset);
+    const budget = this.#options.receiveBudget;
+    if (!budget.reserve(frame.payload.byteLength)) {
+      // Every partial download together has used the instance's budget: this one ends (HTTP takes over).
+      this.#pending.delete(frame.requestId);
+      budget.release(pending.loadedBytes);
+      this.#options.send({ type: 'cancel', requestId: frame.requestId });
+      pending.reject(new P2PError('peer-error', `partial downloads hold the whole receive budget; ${pending.sequenceNumber} comes over HTTP`));
+      return;
+    }
+    received.append(frame.payload);
     pending.loadedBytes += frame.payload.byteLength;
     this.#receivedBytes += frame.payload.byteLength;
-    pending.onProgress({ loadedBytes: pending.loadedBytes, totalBytes: buffer.byteLength });
+    pending.onProgress({ loadedBytes: pending.loadedBytes, totalBytes: pending.totalBytes });
     this.#maybeFinish(frame.requestId, pending);
   }
 
@@ -172,6 +199,12 @@ export class PeerDownloads {
       pending.reject(error);
     }
     this.#pending.clear();
+    // Partials stay readable for an HTTP resume, but no longer count against the shared budget.
+    for (const failed of this.#failed.values()) this.#options.receiveBudget.release(failed.loadedBytes);
+  }
+
+  #fault(message: string): void {
+    this.#options.onFault(new P2PError('peer-protocol', message));
   }
 
   // Ids are unique per connection: after wrapping around, skip any still in flight.
@@ -185,26 +218,34 @@ export class PeerDownloads {
   #keepFailed(requestId: number, pending: PendingDownload): void {
     if (pending.loadedBytes === 0) return;
     this.#failed.set(requestId, pending);
-    if (this.#failed.size > MAX_FAILED_KEPT) this.#failed.delete(this.#failed.keys().next().value as number);
+    if (this.#failed.size > MAX_FAILED_KEPT) {
+      const oldest = this.#failed.keys().next().value as number;
+      this.#options.receiveBudget.release((this.#failed.get(oldest) as PendingDownload).loadedBytes);
+      this.#failed.delete(oldest);
+    }
   }
 
   #noteResponse(pending: PendingDownload): void {
-    const nowMs = this.#nowMs();
+    const nowMs = this.#options.nowMs();
     pending.respondedAtMs = nowMs;
     this.#rttMs = ewma(this.#rttMs, nowMs - pending.requestedAtMs);
   }
 
   #maybeFinish(requestId: number, pending: PendingDownload): void {
-    if (pending.buffer === null || pending.loadedBytes !== pending.buffer.byteLength) return;
+    if (pending.received === null || pending.loadedBytes !== pending.totalBytes) return;
     this.#pending.delete(requestId);
-    this.#onDelivered(pending.sequenceNumber);
+    this.#options.receiveBudget.release(pending.loadedBytes);
+    this.#options.onDelivered(pending.sequenceNumber);
     this.#sampleThroughput(pending);
-    pending.resolve(pending.buffer.buffer as ArrayBuffer);
+    const bytes = pending.received.bytes();
+    pending.resolve(
+      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer),
+    );
   }
 
   #sampleThroughput(pending: PendingDownload): void {
     const startMs = pending.respondedAtMs ?? pending.requestedAtMs;
-    const elapsedMs = Math.max(this.#nowMs() - startMs, MIN_THROUGHPUT_SAMPLE_MS);
+    const elapsedMs = Math.max(this.#options.nowMs() - startMs, MIN_THROUGHPUT_SAMPLE_MS);
     if (pending.loadedBytes > 0) {
       this.#throughputBytesPerSecond = ewma(this.#throughputBytesPerSecond, (pending.loadedBytes * 1000) / elapsedMs);
     }

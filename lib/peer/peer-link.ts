@@ -3,6 +3,13 @@ import type { PeerSwarmInfo } from '../api/events.ts';
 import type { PeerUsefulness } from '../policy/peer-choice.ts';
 import type { PeerView } from '../policy/source-decision.ts';
 import { PeerDownloads } from './peer-downloads.ts';
+import {
+  CONTROL_MESSAGE_BURST,
+  CONTROL_MESSAGES_PER_SECOND,
+  MAX_REMOTE_AVAILABILITY_ENTRIES,
+  ReceiveBudget,
+} from './peer-limits.ts';
+import { TokenBucket } from './token-bucket.ts';
 import { PeerUploads, type UploadPacer } from './peer-uploads.ts';
 import {
   availabilityMessages,
@@ -39,6 +46,10 @@ export interface PeerLinkOptions {
   readonly uploadPacer?: UploadPacer | undefined;
   readonly onAvailabilityChanged: (link: PeerLink) => void;
   readonly onClosed: (link: PeerLink, error: P2PError | null) => void;
+  /** Largest segment size the peer may declare (peer-limits: from measured sizes, capped). */
+  readonly segmentSizeBoundBytes?: () => number;
+  /** The instance's byte budget for partial downloads; a link of its own when absent. */
+  readonly receiveBudget?: ReceiveBudget;
 }
 
 // A peer's "loading" claim is trusted this long; then we stop waiting for it.
@@ -67,19 +78,23 @@ export class PeerLink {
   #latestSequenceNumber: number | null = null;
   #latestAtMs = 0;
   #introduced = false;
+  readonly #controlRate: TokenBucket;
 
   constructor(options: PeerLinkOptions) {
     this.#options = options;
     this.remotePeerId = options.remotePeerId;
     this.#connectedAtMs = options.nowMs();
+    this.#controlRate = new TokenBucket(CONTROL_MESSAGES_PER_SECOND, CONTROL_MESSAGE_BURST, this.#connectedAtMs);
     const { peer } = options;
-    this.downloads = new PeerDownloads(
-      options.remotePeerId,
-      options.nowMs,
-      (message) => this.#send(message),
-      (sequenceNumber) => this.#have.add(sequenceNumber),
-      (error) => this.#close(error),
-    );
+    this.downloads = new PeerDownloads({
+      remotePeerId: options.remotePeerId,
+      nowMs: options.nowMs,
+      send: (message) => this.#send(message),
+      onDelivered: (sequenceNumber) => this.#addAvailable([sequenceNumber]),
+      onFault: (error) => this.#close(error),
+      segmentSizeBoundBytes: options.segmentSizeBoundBytes,
+      receiveBudget: options.receiveBudget ?? new ReceiveBudget(),
+    });
     this.#uploads = new PeerUploads({
       getSegment: options.getSegment,
       onUploaded: options.onUploaded,
@@ -96,7 +111,9 @@ export class PeerLink {
     peer.on('error', (error) =>
       this.#close(new P2PError('peer-error', `peer ${this.remotePeerId}: ${error.message}`, { cause: error })),
     );
-    for (const message of availabilityMessages(PROTOCOL_VERSION, options.initialHave)) this.#send(message);
+    // The newest segments first, and no more than a peer keeps of ours.
+    const initialHave = options.initialHave.slice(-MAX_REMOTE_AVAILABILITY_ENTRIES).reverse();
+    for (const message of availabilityMessages(PROTOCOL_VERSION, initialHave)) this.#send(message);
   }
 
   get closed(): boolean {
@@ -214,6 +231,10 @@ export class PeerLink {
       return;
     }
     const parsed = parseFrame(data);
+    if (parsed.kind === 'control' && !this.#controlRate.take(1, this.#options.nowMs())) {
+      this.#violation(`more than ${CONTROL_MESSAGES_PER_SECOND} control messages/s (burst ${CONTROL_MESSAGE_BURST})`);
+      return;
+    }
     if (parsed.kind === 'invalid') {
       this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId}: ${parsed.reason}`));
     } else if (parsed.kind === 'data') {
@@ -230,16 +251,14 @@ export class PeerLink {
           this.#close(new P2PError('peer-protocol', `peer ${this.remotePeerId} speaks version ${message.version}`));
           return;
         }
-        for (const sn of message.have) this.#have.add(sn);
+        this.#addAvailable(message.have);
         this.#introduced = true;
         this.#options.onAvailabilityChanged(this);
         return;
       case 'have':
-        for (const sn of message.sequenceNumbers) {
-          this.#have.add(sn);
-          this.#loading.delete(sn);
-          this.#noteActivity(sn);
-        }
+        this.#addAvailable(message.sequenceNumbers);
+        for (const sn of message.sequenceNumbers) this.#loading.delete(sn);
+        if (message.sequenceNumbers.length > 0) this.#noteActivity(message.sequenceNumbers[message.sequenceNumbers.length - 1] as number);
         this.#options.onAvailabilityChanged(this);
         return;
       case 'loading':
@@ -276,6 +295,15 @@ export class PeerLink {
     for (const sn of this.#have) if (!held.has(sn)) return true;
     for (const sn of this.#loading.keys()) if (!held.has(sn)) return true;
     return false;
+  }
+
+  // Add announced segments up to the per-peer bound; beyond it they are ignored (an honest peer
+  // with a larger cache announces its newest first; a flood is cut off by the message rate limit).
+  #addAvailable(sequenceNumbers: readonly number[]): void {
+    for (const sn of sequenceNumbers) {
+      if (this.#have.size >= MAX_REMOTE_AVAILABILITY_ENTRIES) return;
+      this.#have.add(sn);
+    }
   }
 
   // The peer announced or asked for this segment: it is at that part of the stream.

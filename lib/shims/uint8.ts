@@ -2,39 +2,27 @@
 // simple-peer and simple-websocket import. uint8-util's browser build calls
 // `Uint8Array.prototype.toHex` (Chrome 140+, Firefox 133+, Safari 18.2+): on older browsers that
 // the library supports, every tracker socket and peer constructor threw. Plain loops here.
-const HEX = '0123456789abcdef';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Lowercase hex of bytes. */
 export function arr2hex(bytes: Uint8Array): string {
-  let hex = '';
-  for (const byte of bytes) hex += HEX[byte >> 4]! + HEX[byte & 15]!;
-  return hex;
+  return Array.from(bytes, (byte) => (byte < 16 ? '0' : '') + byte.toString(16)).join('');
 }
 
 /** Bytes of a hex string (pairs of hex digits). */
 export function hex2arr(hex: string): Uint8Array {
-  const bytes = new Uint8Array(hex.length >> 1);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return bytes;
+  return Uint8Array.from(hex.match(/../g) ?? [], (pair) => parseInt(pair, 16));
 }
 
-/** A string of one character per byte (latin-1) from hex. */
+/** A string of one character per byte (latin-1) from hex (ids: 20 bytes). */
 export function hex2bin(hex: string): string {
-  let binary = '';
-  for (let i = 0; i + 1 < hex.length; i += 2) binary += String.fromCharCode(parseInt(hex.slice(i, i + 2), 16));
-  return binary;
+  return String.fromCharCode(...hex2arr(hex));
 }
 
 /** Hex of a string's character codes (one byte each). */
 export function bin2hex(binary: string): string {
-  let hex = '';
-  for (let i = 0; i < binary.length; i++) {
-    const code = binary.charCodeAt(i) & 0xff;
-    hex += HEX[code >> 4]! + HEX[code & 15]!;
-  }
-  return hex;
+  return arr2hex(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
 }
 
 /** UTF-8 bytes of a string. */

@@ -1,6 +1,7 @@
 import { P2PError } from '../api/errors.ts';
 import { choosePeerToReplace } from '../policy/peer-choice.ts';
 import { PeerLink } from '../peer/peer-link.ts';
+import type { ReceiveBudget } from '../peer/peer-limits.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
 import { wireIdToHex } from '../shared/swarm-id.ts';
 import type { PeerSwarmInfo } from '../api/events.ts';
@@ -28,6 +29,10 @@ export interface SwarmOptions {
   readonly nowMs: () => number;
   /** Paces uploads under the upload cap; null without one. */
   readonly uploadPacer: UploadPacer | null;
+  /** Largest segment size a peer may declare (peer-limits). */
+  readonly segmentSizeBoundBytes: () => number;
+  /** The instance's byte budget for partial downloads. */
+  readonly receiveBudget: ReceiveBudget;
   /** A peer's availability changed (have, lost, loading): waiting loaders decide again. */
   readonly onAvailabilityChanged: (swarmId: string) => void;
   readonly onPeerConnected: (swarmId: string, remotePeerId: string) => void;
@@ -213,6 +218,8 @@ export class Swarm {
       onUploaded: this.#options.onUploaded,
       nowMs: this.#options.nowMs,
       uploadPacer: this.#options.uploadPacer ?? undefined,
+      segmentSizeBoundBytes: this.#options.segmentSizeBoundBytes,
+      receiveBudget: this.#options.receiveBudget,
       onAvailabilityChanged: () => this.#options.onAvailabilityChanged(this.swarmId),
       onClosed: (closed, error) => {
         if (this.#links.get(closed.remotePeerId) === closed) this.#links.delete(closed.remotePeerId);

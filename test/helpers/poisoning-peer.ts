@@ -3,6 +3,7 @@
 // (so it can come back under the same id after a ban).
 import { swarmIdOfPlaylist } from '../../lib/hls/fragment-swarm.ts';
 import type { UploadPacer } from '../../lib/peer/peer-uploads.ts';
+import { ReceiveBudget, segmentSizeBoundBytes } from '../../lib/peer/peer-limits.ts';
 import { PeerRecords } from '../../lib/swarm/peer-records.ts';
 import { Swarm } from '../../lib/swarm/swarm.ts';
 import type { TrackerClientFactory } from '../../lib/swarm/tracker-client.ts';
@@ -41,6 +42,8 @@ export function startHostilePeer(options: HostilePeerOptions): HostilePeer {
     connectTimeoutMs: 20_000,
     createTrackerClient: options.createTrackerClient,
     peerRecords: new PeerRecords(() => performance.now()),
+    segmentSizeBoundBytes: () => segmentSizeBoundBytes(null),
+    receiveBudget: new ReceiveBudget(),
     heldSequenceNumbers: () => options.claimedSequenceNumbers,
     getSegment: (sequenceNumber) => {
       const original = options.original(sequenceNumber);

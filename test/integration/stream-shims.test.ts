@@ -16,6 +16,10 @@ import OriginalSocket from '@thaunknown/simple-websocket';
 import { Duplex as ShimDuplex } from '../../lib/shims/duplex.ts';
 import { EventEmitter as ShimEventEmitter } from '../../lib/shims/event-emitter.ts';
 import * as uint8Shim from '../../lib/shims/uint8.ts';
+import errCodeShim from '../../lib/shims/err-code.ts';
+import runParallelShim from '../../lib/shims/run-parallel.ts';
+import errCodeOriginal from 'err-code';
+import runParallelOriginal from 'run-parallel';
 import { LOOPBACK_CONFIG } from '../helpers/peer-pair.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -160,6 +164,46 @@ describe('stream shims against the packages they replace', () => {
     assert.deepEqual(uint8Shim.text2arr(text), new Uint8Array(uint8Util.text2arr(text)));
     assert.equal(uint8Shim.arr2text(uint8Util.text2arr(text)), uint8Util.arr2text(uint8Util.text2arr(text)));
   });
+
+  for (const [name, errCode] of [
+    ['err-code', errCodeOriginal],
+    ['shim', errCodeShim],
+  ] as const) {
+    it(`${name}: errCode gives an Error or a DOMException (read-only inherited code) its own code`, () => {
+      const error = errCode(new Error('plain'), 'ERR_PLAIN');
+      assert.equal(error.code, 'ERR_PLAIN');
+      const domException = errCode(new DOMException('from RTCPeerConnection', 'OperationError'), 'ERR_CREATE_OFFER');
+      assert.equal(domException.code, 'ERR_CREATE_OFFER');
+      assert.equal(domException.message, 'from RTCPeerConnection');
+    });
+  }
+
+  for (const [name, runParallel] of [
+    ['run-parallel', runParallelOriginal],
+    ['shim', runParallelShim],
+  ] as const) {
+    it(`${name}: calls back once, after every task or at the first error, and never during the call itself`, async () => {
+      const finishers: (() => void)[] = [];
+      let calls = 0;
+      const allDone = new Promise<unknown>((resolve) =>
+        runParallel(
+          [0, 1, 2].map(() => (done: (error?: Error | null) => void) => finishers.push(() => done(null))),
+          (error: unknown) => {
+            calls += 1;
+            resolve(error);
+          },
+        ),
+      );
+      assert.equal(calls, 0);
+      for (const finish of finishers) finish();
+      assert.equal(await allDone, null);
+      const failed = await new Promise<unknown>((resolve) => runParallel([(done: (error?: Error) => void) => done(new Error('first')), () => undefined], resolve));
+      assert.match(String(failed), /first/);
+      const empty = await new Promise<unknown>((resolve) => runParallel([], resolve));
+      assert.equal(empty, null);
+      assert.equal(calls, 1);
+    });
+  }
 
   describe('simple-peer and simple-websocket rebuilt on the shims', () => {
     const buildDir = `${REPO}.tmp/stream-shims-${process.pid}`;

@@ -17,8 +17,12 @@ import { destroyWebTorrent, nextEvent, pseudoRandomBytes, startWebTorrent } from
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const HASH = wireId('cluster-swarm');
-/** Fast node death for tests: a node silent for 3 × 200 ms is dead. */
-const CLUSTER_SETTINGS = { host: '127.0.0.1', port: 0, clusterHeartbeatMs: 200, announceRatePerSecond: 1000, announceBurst: 1000, logLevel: 'off' } as const;
+/**
+ * Fast node death for tests: a node silent for 3 × 200 ms is dead. No probation for new peers: the
+ * tests re-announce to read cluster-wide counts, which probation would treat as restless.
+ */
+const CLUSTER_SETTINGS = { host: '127.0.0.1', port: 0, clusterHeartbeatMs: 200, announceRatePerSecond: 1000, announceBurst: 1000, newPeerProbationMs: 0, logLevel: 'off' } as const;
+const CLI_FLAGS = ['--cluster-heartbeat', '200', '--announce-rate', '1000', '--announce-burst', '1000', '--new-peer-probation', '0'];
 
 interface Peer {
   readonly socket: WebSocket;
@@ -27,7 +31,7 @@ interface Peer {
 }
 
 /** Wait for a condition that events elsewhere (another node, Redis) will make true; bounded. */
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
@@ -36,7 +40,8 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
 }
 
 describe('tracker cluster on a real Redis', function () {
-  this.timeout(60_000);
+  // Liveness guard only: a tracker CLI under tsx takes 5-15 s to start on a loaded 2-core machine.
+  this.timeout(120_000);
   let redis: RedisServer;
   const trackers: RunningTracker[] = [];
   const sockets: WebSocket[] = [];
@@ -100,6 +105,10 @@ describe('tracker cluster on a real Redis', function () {
     assert.ok(cluster !== undefined && cluster.redisConnected);
     assert.deepEqual(cluster.topSwarms.find((swarm) => swarm.infoHash === HASH), { infoHash: HASH, peers: 2, seeders: 0 });
     assert.equal(a.stats().cluster?.relayedOut, 1, 'the answer went back over Redis');
+    const metrics = await (await fetch(`${b.url.replace('ws://', 'http://')}/metrics`)).text();
+    assert.match(metrics, /^peercdn_tracker_cluster_redis_connected 1$/m);
+    assert.match(metrics, new RegExp(`^peercdn_tracker_cluster_swarm_peers\\{info_hash="${Buffer.from(HASH).toString('hex')}"\\} 2$`, 'm'));
+    assert.match(metrics, /^peercdn_tracker_cluster_relayed_in_total 1$/m);
   });
 
   it('keeps offers on the node when the whole swarm is there: nothing is published', async () => {
@@ -114,7 +123,7 @@ describe('tracker cluster on a real Redis', function () {
   });
   it('a node that dies without a goodbye loses its peers within the lease, and the other node keeps serving', async () => {
     const b = await node();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tracker/cli.ts', '--host', '127.0.0.1', '--port', '0', '--redis', redis.url, '--cluster-heartbeat', '200', '--announce-rate', '1000', '--announce-burst', '1000'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tracker/cli.ts', '--host', '127.0.0.1', '--port', '0', '--redis', redis.url, ...CLI_FLAGS], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -201,7 +210,7 @@ describe('tracker cluster on a real Redis', function () {
     assert.ok((a.stats().cluster?.relayedIn ?? 0) >= 1 && (b.stats().cluster?.relayedIn ?? 0) >= 1, 'offers and answers crossed nodes both ways');
   });
   it('--workers 2 runs two tracker processes on one port that share swarms, and SIGTERM stops them all', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tracker/cli.ts', '--host', '127.0.0.1', '--port', '0', '--workers', '2', '--redis', redis.url, '--announce-rate', '1000', '--announce-burst', '1000'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tracker/cli.ts', '--host', '127.0.0.1', '--port', '0', '--workers', '2', '--redis', redis.url, ...CLI_FLAGS], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import type { P2PError } from '../../lib/api/errors.ts';
 import { PeerLink } from '../../lib/peer/peer-link.ts';
 import type { UploadPacer } from '../../lib/peer/peer-uploads.ts';
-import { encodeControl, MAX_CHUNK_BYTES, MAX_LIST_LENGTH } from '../../lib/peer/peer-protocol.ts';
+import { encodeControl, encodeData, MAX_CHUNK_BYTES, MAX_LIST_LENGTH } from '../../lib/peer/peer-protocol.ts';
+import { CONTROL_MESSAGE_BURST, MAX_REMOTE_AVAILABILITY_ENTRIES, MIN_SEGMENT_SIZE_BOUND_BYTES, ReceiveBudget } from '../../lib/peer/peer-limits.ts';
 import { FakeDataChannel } from '../helpers/fake-data-channel.ts';
 
 interface Side {
@@ -15,7 +16,7 @@ function linkedPair(
   clock: { nowMs: number },
   segments: ReadonlyMap<number, ArrayBuffer> = new Map(),
   initialHave: readonly number[] = [...segments.keys()],
-  extra: { readonly uploadPacer?: UploadPacer } = {},
+  extra: { readonly uploadPacer?: UploadPacer; readonly receiveBudget?: ReceiveBudget } = {},
 ): [Side, Side] {
   const [channelA, channelB] = FakeDataChannel.pair();
   const side = (name: string, channel: FakeDataChannel, have: readonly number[]): Side => {
@@ -155,12 +156,74 @@ describe('PeerLink', () => {
 
   it('announces an initial map longer than one message as hello plus have, and the remote learns all of it', () => {
     const clock = { nowMs: 0 };
-    const have = Array.from({ length: 2 * MAX_LIST_LENGTH + 3 }, (_, i) => 1_000_000_000 + i);
+    const have = Array.from({ length: MAX_LIST_LENGTH + 3 }, (_, i) => 1_000_000_000 + i);
     const [a, b] = linkedPair(clock, new Map(), have);
-    assert.equal(a.channel.inbox.length, 3);
+    assert.equal(a.channel.inbox.length, 2);
     a.channel.deliverAll();
     assert.equal(a.closedWith, undefined);
     assert.ok(have.every((sn) => a.link.has(sn)));
+    a.link.destroy();
+    b.link.destroy();
+  });
+
+  it(`announces at most the ${MAX_REMOTE_AVAILABILITY_ENTRIES} newest segments, and remembers at most that many of a peer`, () => {
+    const clock = { nowMs: 0 };
+    const have = Array.from({ length: 3 * MAX_REMOTE_AVAILABILITY_ENTRIES }, (_, i) => i);
+    const [a, b] = linkedPair(clock, new Map(), have);
+    a.channel.deliverAll();
+    assert.equal(a.link.info('s').segmentsAvailable, MAX_REMOTE_AVAILABILITY_ENTRIES);
+    assert.ok(a.link.has(have.length - 1) && !a.link.has(0), 'the newest are announced');
+    // A flood of `have` messages beyond the bound is not remembered.
+    for (let start = 0; start < 10 * MAX_LIST_LENGTH; start += MAX_LIST_LENGTH) {
+      b.channel.inbox.length = 0;
+      a.channel.inbox.push(encodeControl({ type: 'have', sequenceNumbers: Array.from({ length: MAX_LIST_LENGTH }, (_, i) => 1e9 + start + i) }));
+      a.channel.deliverOne();
+    }
+    assert.equal(a.link.info('s').segmentsAvailable, MAX_REMOTE_AVAILABILITY_ENTRIES);
+    a.link.destroy();
+    b.link.destroy();
+  });
+
+  it('disconnects a peer that floods control messages, with the reason', () => {
+    const clock = { nowMs: 0 };
+    const [a, b] = linkedPair(clock);
+    a.channel.deliverAll();
+    for (let i = 0; i < CONTROL_MESSAGE_BURST + 1 && !a.link.closed; i++) {
+      a.channel.inbox.push(encodeControl({ type: 'lost', sequenceNumbers: [i] }));
+      a.channel.deliverOne();
+    }
+    assert.equal(a.link.closed, true);
+    assert.equal(a.closedWith?.code, 'peer-protocol');
+    assert.match(a.closedWith?.message ?? '', /control messages\/s/);
+    b.link.destroy();
+  });
+
+  it('disconnects a peer that declares a segment larger than the bound, holding nothing for it', async () => {
+    const clock = { nowMs: 0 };
+    const [a, b] = linkedPair(clock);
+    a.channel.deliverAll();
+    const download = a.link.downloads.start(1, () => undefined);
+    a.channel.inbox.push(encodeControl({ type: 'response', requestId: 1, sequenceNumber: 1, byteLength: MIN_SEGMENT_SIZE_BOUND_BYTES + 1 }));
+    a.channel.deliverOne();
+    await assert.rejects(download.promise);
+    assert.equal(a.closedWith?.code, 'peer-protocol');
+    assert.match(a.closedWith?.message ?? '', /declared a segment/);
+    b.link.destroy();
+  });
+
+  it('grows a download with the bytes received, not the size declared, and gives up one that exceeds the shared budget', async () => {
+    const clock = { nowMs: 0 };
+    const budget = new ReceiveBudget(3 * MAX_CHUNK_BYTES);
+    const [a, b] = linkedPair(clock, new Map(), [], { receiveBudget: budget });
+    a.channel.deliverAll();
+    const download = a.link.downloads.start(1, () => undefined);
+    a.channel.inbox.push(encodeControl({ type: 'response', requestId: 1, sequenceNumber: 1, byteLength: 8 * MAX_CHUNK_BYTES }));
+    for (let i = 0; i < 4; i++) a.channel.inbox.push(encodeData(1, i * MAX_CHUNK_BYTES, new Uint8Array(MAX_CHUNK_BYTES)));
+    a.channel.deliverAll();
+    await assert.rejects(download.promise, /receive budget/);
+    assert.equal(a.link.closed, false, 'a full budget is not the peer\'s fault');
+    assert.equal(budget.usedBytes, 0, 'the given-up download gave its bytes back');
+    assert.equal(download.partial(), null, 'nothing is kept of it');
     a.link.destroy();
     b.link.destroy();
   });

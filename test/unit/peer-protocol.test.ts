@@ -307,4 +307,47 @@ describe('peer protocol', () => {
     assert.equal(parseFrame(Uint8Array.of(KIND_CONTROL, 0xff, 0xfe)).kind, 'invalid');
     assert.equal(parseFrame(Uint8Array.of(KIND_CONTROL, 0x7b)).kind, 'invalid');
   });
+
+  it('rejects every list longer than the limit and every declared length beyond the cap, over 10,000 hostile messages', () => {
+    const hugeNumber = fc.oneof(
+      fc.constantFrom(0, 1, MAX_SEGMENT_BYTES, MAX_SEGMENT_BYTES + 1, 0xffff_ffff, 2 ** 32, 2 ** 53, Number.MAX_SAFE_INTEGER, 1e308, -1),
+      fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    );
+    // Mostly short lists, and one in ten at or beyond the limit (up to 20,000 entries).
+    const listLength = fc.oneof(
+      { arbitrary: fc.nat(64), weight: 9 },
+      { arbitrary: fc.constantFrom(MAX_LIST_LENGTH - 1, MAX_LIST_LENGTH, MAX_LIST_LENGTH + 1, 3 * MAX_LIST_LENGTH, 20_000), weight: 1 },
+    );
+    const hostile = fc.oneof(
+      fc.record({ type: fc.constantFrom('have', 'lost', 'loading'), length: listLength, value: hugeNumber }).map(
+        ({ type, length, value }) => ({ type, sequenceNumbers: Array.from({ length }, (_, i) => (value + i) % Number.MAX_SAFE_INTEGER) }),
+      ),
+      fc.record({ length: listLength, value: hugeNumber }).map(({ length, value }) => ({
+        type: 'hello',
+        version: PROTOCOL_VERSION,
+        have: Array.from({ length }, () => value),
+      })),
+      fc.record({ requestId: hugeNumber, sequenceNumber: hugeNumber, byteLength: hugeNumber }).map((fields) => ({ type: 'response', ...fields })),
+    );
+    let accepted = 0;
+    fc.assert(
+      fc.property(hostile, (json) => {
+        const text = new TextEncoder().encode(JSON.stringify(json));
+        const bytes = new Uint8Array(text.byteLength + 1);
+        bytes[0] = KIND_CONTROL;
+        bytes.set(text, 1);
+        const parsed = parseFrame(bytes);
+        assertWellFormed(parsed);
+        if (parsed.kind !== 'control') return;
+        accepted++;
+        const { message: m } = parsed;
+        if (m.type === 'hello') assert.ok(m.have.length <= MAX_LIST_LENGTH);
+        if (m.type === 'have' || m.type === 'lost' || m.type === 'loading') assert.ok(m.sequenceNumbers.length <= MAX_LIST_LENGTH);
+        if (m.type === 'response') assert.ok(m.byteLength <= MAX_SEGMENT_BYTES);
+        assert.ok(bytes.byteLength <= MAX_MESSAGE_BYTES);
+      }),
+      { numRuns: 10_000, seed: 12 },
+    );
+    assert.ok(accepted > 0, 'some hostile messages were still well-formed');
+  });
 });

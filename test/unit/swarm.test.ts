@@ -4,6 +4,7 @@ import { USELESS_AFTER_MS } from '../../lib/policy/peer-choice.ts';
 import { encodeControl, PROTOCOL_VERSION } from '../../lib/peer/peer-protocol.ts';
 import { PeerRecords } from '../../lib/swarm/peer-records.ts';
 import { Swarm } from '../../lib/swarm/swarm.ts';
+import { MIN_SEGMENT_SIZE_BOUND_BYTES, ReceiveBudget } from '../../lib/peer/peer-limits.ts';
 import type { AnnounceParameters, SignalledPeer, TrackerClient, TrackerClientOptions, TrackerUpdate } from '../../lib/swarm/tracker-client.ts';
 import { FakeDataChannel } from '../helpers/fake-data-channel.ts';
 
@@ -62,6 +63,8 @@ function makeSwarm(maxPeers: number, held: readonly number[] = [], peerRecords =
     onUploaded: () => undefined,
     nowMs: () => clock.nowMs,
     uploadPacer: null,
+    segmentSizeBoundBytes: () => MIN_SEGMENT_SIZE_BOUND_BYTES,
+    receiveBudget: new ReceiveBudget(),
     onAvailabilityChanged: () => {
       availabilityChanges.count += 1;
     },

@@ -1,0 +1,84 @@
+// Limits on what one remote peer can make this viewer hold or do (js-libp2p's resource manager
+// makes the same point: every limit explicit, named, documented). The README's "Limits on peers"
+// table lists them; a peer that breaks one is disconnected with the reason (peer-closed event,
+// error code `peer-protocol`).
+
+/** A declared segment size is refused above this many times the largest segment seen so far. */
+export const SEGMENT_SIZE_BOUND_FACTOR = 4;
+/** The bound before any segment was measured (and its floor): room for high-bitrate renditions. */
+export const MIN_SEGMENT_SIZE_BOUND_BYTES = 8 * 1024 * 1024;
+/** Absolute cap on a declared segment size, whatever was measured. */
+export const MAX_SEGMENT_SIZE_BOUND_BYTES = 32 * 1024 * 1024;
+/** Segment numbers remembered per peer (its `have` set); more are ignored. */
+export const MAX_REMOTE_AVAILABILITY_ENTRIES = 4096;
+/** Control messages per second from one peer, and the burst above it; more is a flood. */
+export const CONTROL_MESSAGES_PER_SECOND = 50;
+export const CONTROL_MESSAGE_BURST = 200;
+/** Downloads this viewer runs from one peer at once (an honest uploader serves one at a time). */
+export const MAX_DOWNLOADS_PER_PEER = 4;
+/** Bytes held by all unfinished or failed-and-kept peer downloads of one instance together. */
+export const RECEIVE_BUDGET_BYTES = 16 * 1024 * 1024;
+
+/** The largest size a peer may declare for a segment, from the largest segment seen (null: none yet). */
+export function segmentSizeBoundBytes(largestSeenBytes: number | null): number {
+  const measured = largestSeenBytes === null ? 0 : largestSeenBytes * SEGMENT_SIZE_BOUND_FACTOR;
+  return Math.min(MAX_SEGMENT_SIZE_BOUND_BYTES, Math.max(MIN_SEGMENT_SIZE_BOUND_BYTES, measured));
+}
+
+/** One byte budget shared by every partial peer download of an instance. */
+export class ReceiveBudget {
+  readonly #limitBytes: number;
+  #usedBytes = 0;
+
+  constructor(limitBytes: number = RECEIVE_BUDGET_BYTES) {
+    this.#limitBytes = limitBytes;
+  }
+
+  get usedBytes(): number {
+    return this.#usedBytes;
+  }
+
+  /** Take `bytes` from the budget; false (nothing taken) when that would exceed it. */
+  reserve(bytes: number): boolean {
+    if (this.#usedBytes + bytes > this.#limitBytes) return false;
+    this.#usedBytes += bytes;
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.#usedBytes = Math.max(0, this.#usedBytes - bytes);
+  }
+}
+
+/**
+ * The bytes of one download as they arrive: memory grows with what was received, never with what
+ * the peer declared (a header claiming 32 MiB followed by silence costs nothing).
+ */
+export class ReceiveBuffer {
+  readonly #chunks: Uint8Array[] = [];
+  #byteLength = 0;
+
+  get byteLength(): number {
+    return this.#byteLength;
+  }
+
+  append(payload: Uint8Array): void {
+    // A copy: the payload is a view of the whole data-channel message.
+    this.#chunks.push(payload.slice());
+    this.#byteLength += payload.byteLength;
+  }
+
+  /** The received bytes as one array (joined once; later calls reuse it). */
+  bytes(): Uint8Array {
+    if (this.#chunks.length === 1) return this.#chunks[0] as Uint8Array;
+    const joined = new Uint8Array(this.#byteLength);
+    let offset = 0;
+    for (const chunk of this.#chunks) {
+      joined.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    this.#chunks.length = 0;
+    if (joined.byteLength > 0) this.#chunks.push(joined);
+    return joined;
+  }
+}

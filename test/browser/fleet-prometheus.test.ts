@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { dashboardQueries } from '../helpers/grafana-dashboard.ts';
+import { useBrowserFixture } from '../helpers/browser-fixture.ts';
+import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus.ts';
+import { stopViewerPage, waitPlayed } from '../helpers/viewer-page.ts';
+
+// Liveness guard for waits (not a speed assertion): a broken build fails here instead of hanging.
+const WAIT_GUARD_MS = 60_000;
+const POLL_MS = 250;
+
+interface FleetStats {
+  readonly beacons: number;
+  readonly viewers: number;
+  readonly bytes: { http: number; peer: number; cache: number };
+}
+
+/** Poll `read` until `done` holds for its value, within the guard; returns that value. */
+async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + WAIT_GUARD_MS;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${WAIT_GUARD_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+describe('fleet telemetry from Chromium viewers, scraped by a real Prometheus', function () {
+  this.timeout(300_000);
+  const fixture = useBrowserFixture();
+  let prometheus: RunningPrometheus | undefined;
+  after(async () => {
+    await prometheus?.close();
+  });
+
+  it("gives an offload ratio in PromQL within 1 percentage point of the origin's own byte count, and every dashboard query runs", async () => {
+    const { stack } = fixture();
+    const trackerHttp = stack.trackerUrl.replace('ws://', 'http://');
+    prometheus = await startPrometheus([new URL(trackerHttp).host]);
+    const extraQuery = { beacon: `${trackerHttp}/beacon` };
+    const pageA = await fixture().openViewer({ mode: 'vod', viewerId: 'fleet-A', extraQuery });
+    await waitPlayed(pageA, 4);
+    const pageB = await fixture().openViewer({ mode: 'vod', viewerId: 'fleet-B', extraQuery });
+    await waitPlayed(pageB, 16);
+    await waitPlayed(pageA, 16);
+    // stop(): hls.js stops its loads, then peercdn.destroy() sends each viewer's final beacon.
+    const a = await stopViewerPage(pageA);
+    const b = await stopViewerPage(pageB);
+
+    const fleet = await until(
+      'viewers at the tracker after the final beacons',
+      async () => ((await (await fetch(`${trackerHttp}/stats.json`)).json()) as { fleet: FleetStats }).fleet,
+      (stats) => stats.viewers === 0 && stats.beacons > 0,
+    );
+    const query = prometheus.query;
+    await until('Prometheus scraping the final state', () => query('sum(peercdn_fleet_beacons_total)'), (beacons) => beacons === fleet.beacons);
+    const promOffload = await query('sum(peercdn_fleet_bytes_total{source="peer"}) / sum(peercdn_fleet_bytes_total{source=~"peer|http"})');
+
+    // The origin's truth: what it served these two viewers, against the bytes of the segments
+    // they played (what plain hls.js would have fetched from it).
+    const counts = stack.origin.counts();
+    const originBytes = (counts.byViewer['fleet-A']?.segmentBytes ?? 0) + (counts.byViewer['fleet-B']?.segmentBytes ?? 0);
+    const playedBytes = [...a.segments, ...b.segments].filter((segment) => segment.source !== 'cache').reduce((sum, segment) => sum + segment.byteLength, 0);
+    const originOffload = 1 - originBytes / playedBytes;
+    console.log(
+      `      PromQL offload ${((promOffload ?? Number.NaN) * 100).toFixed(2)}%, origin ${(originOffload * 100).toFixed(2)}% ` +
+        `(origin ${originBytes} B of ${playedBytes} B played; beacons ${fleet.bytes.http} http + ${fleet.bytes.peer} peer; ${fleet.beacons} beacons)`,
+    );
+    assert.ok(promOffload !== null, 'no offload from Prometheus');
+    assert.ok(originOffload > 0.2, `the second viewer got little from the first (origin offload ${originOffload})`);
+    assert.ok(Math.abs(promOffload - originOffload) <= 0.01, `PromQL ${promOffload} vs origin ${originOffload}`);
+    assert.equal(await query('sum(peercdn_fleet_startup_seconds_count)'), 2, 'one startup per viewer');
+    assert.equal(await query('sum(peercdn_fleet_swarm_viewers)'), 0);
+
+    // Every dashboard query is valid PromQL over the series this tracker exports.
+    for (const { panel, expr } of dashboardQueries()) await assert.doesNotReject(query(expr), `dashboard panel "${panel}"`);
+  });
+});
