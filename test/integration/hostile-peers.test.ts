@@ -1,12 +1,31 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { PeerClosedEvent } from '../../lib/api/events.ts';
+import { MAX_LIST_LENGTH, MAX_SEGMENT_BYTES } from '../../lib/peer/peer-protocol.ts';
 import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { hello, HostilePeer } from '../helpers/hostile-peer.ts';
 import { connectedPeers, startNodeViewer, whenAvailability, type NodeViewer } from '../helpers/node-viewer.ts';
 
 const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+/** JS heap plus ArrayBuffers after a full collection: what the viewer holds, not garbage. */
+const heldBytes = (): number => {
+  gc();
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
+};
+// What the honest viewer may grow by whatever a hostile peer sends (the bench's goal is 50 MB).
+const HEAP_GROWTH_LIMIT_BYTES = 32 * 1024 * 1024;
+const closedEvents = (viewer: NodeViewer): PeerClosedEvent[] => {
+  const events: PeerClosedEvent[] = [];
+  viewer.engine.events.on('peer-closed', (event) => events.push(event));
+  return events;
+};
 const fixture = (sequenceNumber: number): Buffer => readFileSync(`${SAMPLE}180p/seg_${String(sequenceNumber).padStart(3, '0')}.ts`);
 
 describe('an honest viewer among hostile peers (Node WebRTC, real tracker and origin)', function () {
@@ -56,5 +75,50 @@ describe('an honest viewer among hostile peers (Node WebRTC, real tracker and or
     assert.deepEqual(Buffer.from(data), whole);
     assert.equal(honest.engine.stats().p2pBytes, 1000, 'the first 1,000 bytes came from the peer');
     assert.notEqual(honest.engine.httpPace.throughput, null, 'the Range resume was measured');
+  });
+
+  it('plays every segment before its deadline, with bounded memory, while peers declare 64 MiB segments and flood availability', async () => {
+    const honest = viewer();
+    const closed = closedEvents(honest);
+    // Claims every segment, then answers each request with a 64-MiB header and one byte.
+    const liar = hostile(honest.swarmId, {
+      onConnect: (channel) => channel.send(hello(Array.from({ length: 100 }, (_, i) => i))),
+      onMessage: (message, channel) => {
+        if (message.type !== 'request') return;
+        channel.send({ type: 'response', requestId: message.requestId, sequenceNumber: message.sequenceNumber, byteLength: MAX_SEGMENT_BYTES });
+        channel.sendData(message.requestId, 0, new Uint8Array(1));
+      },
+    });
+    // Announces 2,048 new segments per message, 400 messages in a row.
+    const flooder = hostile(honest.swarmId, {
+      onConnect: (channel) => {
+        channel.send(hello([]));
+        for (let i = 0; i < 400 && channel.open; i++) {
+          channel.send({ type: 'have', sequenceNumbers: Array.from({ length: MAX_LIST_LENGTH }, (_, k) => 1_000_000 + i * MAX_LIST_LENGTH + k) });
+        }
+      },
+    });
+    // The flooder is gone as soon as it floods; the liar stays until it is asked for a segment.
+    await Promise.all([
+      new Promise<void>((resolve) => honest.engine.events.on('peer-closed', (event) => event.peerId === flooder.peerId && resolve())),
+      whenAvailability(honest, () => honest.engine.decide(honest.swarmId, 0, 0, 0).kind === 'peer' && liar.peerId !== ''),
+    ]);
+    const before = heldBytes();
+    // A simulated player: starts once segment 0 is in, then plays in real time.
+    const deadlineMisses: number[] = [];
+    let playStartMs = 0;
+    for (let sn = 0; sn < 6; sn++) {
+      const { data } = await honest.load(sn);
+      assert.deepEqual(Buffer.from(data), fixture(sn));
+      if (sn === 0) playStartMs = performance.now();
+      else if (performance.now() > playStartMs + sn * 2000) deadlineMisses.push(sn);
+      honest.media.currentTime = (performance.now() - playStartMs) / 1000;
+    }
+    const growth = heldBytes() - before;
+    assert.deepEqual(deadlineMisses, []);
+    assert.ok(growth < HEAP_GROWTH_LIMIT_BYTES, `held ${(growth / 1e6).toFixed(1)} MB more`);
+    const reasons = closed.map((event) => `${event.error?.code}: ${event.error?.message}`);
+    assert.ok(reasons.some((r) => /peer-protocol: .*declared a segment of 67108864 bytes/.test(r)), reasons.join('; '));
+    assert.ok(reasons.some((r) => new RegExp(`peer-protocol: peer ${flooder.peerId}: more than .* control messages`).test(r)), reasons.join('; '));
   });
 });
