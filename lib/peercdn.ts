@@ -12,18 +12,37 @@ import { P2PError } from './api/errors.ts';
 // hls.js's `Events.LEVEL_LOADING` by value: hls.js is only a type import here (a peer dependency
 // that the bundles do not contain).
 const LEVEL_LOADING = 'hlsLevelLoading' as Events.LEVEL_LOADING;
+const FRAG_BUFFERED = 'hlsFragBuffered' as Events.FRAG_BUFFERED;
+const ERROR = 'hlsError' as Events.ERROR;
 
 /** What `attach()` is told when hls.js starts loading a rendition's playlist. */
 export type LevelLoadingListener = (event: string, data: Pick<LevelLoadingData, 'url' | 'level'>) => void;
+
+/** The fields of an hls.js fragment (`Fragment`) that name its segment. */
+export interface PlayerFragment {
+  readonly sn: number | 'initSegment';
+  readonly level: number;
+  readonly type: string;
+  readonly baseurl: string;
+}
+
+/** What `attach()` is told when hls.js appended a fragment (an unverified peer segment may be shared now). */
+export type FragBufferedListener = (event: string, data: { readonly frag: PlayerFragment }) => void;
+/** What `attach()` reads of hls.js's errors: parse and append errors blame an unverified peer segment's sender. */
+export type PlayerErrorListener = (event: string, data: { readonly details: string; readonly frag?: PlayerFragment | undefined }) => void;
 
 /** The part of an hls.js instance that `attach()` uses: an `Hls` from hls.js fits as it is. */
 export interface AttachableHls {
   /** The media element hls.js plays into (`hls.media`); null before `attachMedia()`. */
   readonly media: HTMLMediaElement | null;
-  /** Subscribe to `Hls.Events.LEVEL_LOADING`. */
+  /** Subscribe to `Hls.Events.LEVEL_LOADING`, `FRAG_BUFFERED` and `ERROR`. */
   on?(event: Events.LEVEL_LOADING, listener: LevelLoadingListener): void;
-  /** Unsubscribe from `Hls.Events.LEVEL_LOADING`. */
+  on?(event: Events.FRAG_BUFFERED, listener: FragBufferedListener): void;
+  on?(event: Events.ERROR, listener: PlayerErrorListener): void;
+  /** Unsubscribe from them. */
   off?(event: Events.LEVEL_LOADING, listener: LevelLoadingListener): void;
+  off?(event: Events.FRAG_BUFFERED, listener: FragBufferedListener): void;
+  off?(event: Events.ERROR, listener: PlayerErrorListener): void;
 }
 
 /** The part of hls.js's config that peercdn provides: spread it into `new Hls({...})`. */
@@ -31,6 +50,9 @@ export interface PeerCDNHlsConfig {
   /** hls.js's fragment loader slot: peers first, then hls.js's own loader over HTTP. */
   readonly fLoader: FragmentLoaderConstructor;
 }
+
+// hls.js error details (ErrorDetails) meaning it could not parse or append a fragment's bytes.
+const PLAYER_SEGMENT_ERRORS = new Set(['fragParsingError', 'bufferAppendError', 'fragDecryptError']);
 
 /** Options that are not settings: injected implementations (a WebRTC stack for Node, randomness). */
 export interface PeerCDNDependencies {
@@ -108,13 +130,45 @@ export class PeerCDN {
     this.#beacons?.watch(hls);
     // Join a rendition's swarm as soon as hls.js asks for its playlist, so peers are connected
     // by the time the first segments are wanted.
+    const engine = this.#engine;
     const onLevelLoading: LevelLoadingListener = (_event, data) => {
-      const swarmId = swarmIdOfPlaylist(data.url, 'main', data.level, this.config.swarmId);
-      this.#engine.joinSwarm(swarmId);
+      engine.joinSwarm(swarmIdOfPlaylist(data.url, 'main', data.level, this.config.swarmId));
+      engine.segmentChecks.prefetch(data.url);
       this.#beacons?.watch(hls); // the media element is usually attached by now
     };
-    hls.on?.(LEVEL_LOADING, onLevelLoading);
-    this.#detach = () => hls.off?.(LEVEL_LOADING, onLevelLoading);
+    const segmentOf = (frag: PlayerFragment) =>
+      typeof frag.sn === 'number' ? { swarmId: swarmIdOfPlaylist(frag.baseurl, frag.type, frag.level, this.config.swarmId), sn: frag.sn } : null;
+    const onFragBuffered: FragBufferedListener = (_event, data) => {
+      const segment = segmentOf(data.frag);
+      if (segment !== null) engine.segmentBuffered(segment.swarmId, segment.sn);
+    };
+    // hls.js's parse (transmux/demux) and append errors of one fragment.
+    const onError: PlayerErrorListener = (_event, data) => {
+      if (!PLAYER_SEGMENT_ERRORS.has(data.details) || data.frag === undefined) return;
+      const segment = segmentOf(data.frag);
+      if (segment !== null) engine.segmentFailedInPlayer(segment.swarmId, segment.sn, data.details);
+    };
+    // A throw in the peer path (a broken runtime) must never reach hls.js: P2P goes off instead.
+    const guard =
+      <D>(handler: (event: string, data: D) => void) =>
+      (event: string, data: D): void => {
+        try {
+          handler(event, data);
+        } catch (error) {
+          engine.disableP2P(error);
+        }
+      };
+    const levelLoading = guard(onLevelLoading);
+    const fragBuffered = guard(onFragBuffered);
+    const error = guard(onError);
+    hls.on?.(LEVEL_LOADING, levelLoading);
+    hls.on?.(FRAG_BUFFERED, fragBuffered);
+    hls.on?.(ERROR, error);
+    this.#detach = () => {
+      hls.off?.(LEVEL_LOADING, levelLoading);
+      hls.off?.(FRAG_BUFFERED, fragBuffered);
+      hls.off?.(ERROR, error);
+    };
     return this;
   }
 

@@ -54,6 +54,15 @@ export interface PeerCDNConfig {
    */
   readonly validateSegment: SegmentValidator | null;
   /**
+   * Where the hash manifest (SHA-256 of every segment, written by `peercdn hash`) is: a URL,
+   * relative to each media playlist, for one manifest covering every rendition; null looks beside
+   * each media playlist (`index.m3u8` → `index.hashes.json`). A segment from a peer whose hash does
+   * not match is dropped, comes over HTTP, and that peer is banned for the session.
+   */
+  readonly segmentHashesUrl: string | null;
+  /** Take segments from peers only when a hash manifest can vouch for them (otherwise HTTP only). */
+  readonly requireSegmentHashes: boolean;
+  /**
    * Where to send fleet telemetry beacons (e.g. the tracker's `https://tracker.example.com/beacon`,
    * with `?token=` swarm tokens if it requires them); null sends none. Byte counts, stalls and
    * startup only: no personal data.
@@ -83,6 +92,8 @@ export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
   uploadEnabled: 'auto',
   uploadMaxBytesPerSecond: null,
   validateSegment: null,
+  segmentHashesUrl: null,
+  requireSegmentHashes: false,
   beaconUrl: null,
   beaconIntervalSeconds: 30,
   beaconSampleRate: 1,
@@ -135,6 +146,11 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
     typeof value === 'number' && value >= 4 && value <= 600 ? null : 'must be a number of seconds from 4 to 600',
   uploadEnabled: (value) => (typeof value === 'boolean' || value === 'auto' ? null : "must be true, false or 'auto'"),
   validateSegment: (value) => (value === null || typeof value === 'function' ? null : 'must be null or a function'),
+  segmentHashesUrl: (value) =>
+    value === null || (typeof value === 'string' && value.length > 0 && value.length <= 2048 && !/\s/.test(value))
+      ? null
+      : 'must be null or a URL of at most 2048 characters',
+  requireSegmentHashes: (value) => (typeof value === 'boolean' ? null : 'must be true or false'),
   beaconUrl: (value) => (value === null || (typeof value === 'string' && /^https?:\/\/[^\s/]+/.test(value)) ? null : 'must be null or an http(s) URL'),
   beaconIntervalSeconds: integerIn(1, 3600),
   beaconSampleRate: (value) => (typeof value === 'number' && value >= 0 && value <= 1 ? null : 'must be a number from 0 to 1'),

@@ -7,6 +7,7 @@ export type P2PErrorCode =
   | 'peer-timeout'
   | 'peer-protocol'
   | 'segment-corrupt'
+  | 'segment-unverifiable'
   | 'listener-error'
   | 'p2p-unavailable'
   | 'destroyed';

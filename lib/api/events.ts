@@ -71,6 +71,14 @@ export interface PeerCDNStats {
   readonly segmentsFromCache: number;
   /** Peer downloads that failed or timed out and were retried over HTTP. */
   readonly peerFallbacks: number;
+  /** Segments (partly) from peers whose SHA-256 matched the hash manifest. */
+  readonly segmentsVerified: number;
+  /** Segments from peers rejected as corrupt (a failed check, or hls.js failed on an unverified one); each banned its sender. */
+  readonly segmentsRejected: number;
+  /** Peers banned for the session. */
+  readonly bannedPeers: number;
+  /** Connections refused because the peer was banned (it came back under the same id). */
+  readonly bannedPeerRefusals: number;
   /** Distinct remote viewers connected in any swarm (a peer met in two renditions counts once). */
   readonly connectedPeers: number;
   /** Swarms joined (one per rendition played). */

@@ -11,11 +11,14 @@ import { PeerRecords } from '../swarm/peer-records.ts';
 import { Swarm } from '../swarm/swarm.ts';
 import type { TrackerClientFactory } from '../swarm/tracker-client.ts';
 import { AvailabilityWaiters } from './availability-waiters.ts';
+import type { FetchBytes } from './hash-manifest-store.ts';
 import { HttpPace } from './http-pace.ts';
 import { summarizePeers } from './peer-summary.ts';
 import { Playback } from './playback.ts';
 import { SegmentCache, type CachedSegment } from './segment-cache.ts';
 import { SegmentChecks } from './segment-checks.ts';
+import { fetchManifestBytes, SegmentVerifier, webCryptoSha256 } from './segment-verifier.ts';
+import { UnconfirmedSegments } from './unconfirmed-segments.ts';
 import { onCellularOrSaveData, UploadLimiter } from './upload-limiter.ts';
 
 /** Injected dependencies of the engine (tests replace them). */
@@ -25,6 +28,8 @@ export interface EngineDependencies {
   readonly nowMs: () => number;
   /** False where the browser has no WebRTC: then everything comes over HTTP. Default true. */
   readonly webRtcAvailable?: boolean;
+  /** GET of a hash manifest; default `fetch` without the HTTP cache. */
+  readonly fetchBytes?: FetchBytes;
 }
 
 /** A segment handed to hls.js, as the loader reports it to the engine. */
@@ -39,6 +44,11 @@ export interface SegmentLoad {
   readonly peerBytes?: number;
   /** Media time at which the segment starts playing. */
   readonly startSeconds: number;
+  /**
+   * For bytes from a peer (`source` 'peer', or 'http' with `peerBytes`): whether a hash manifest
+   * vouched for them. Unverified ones are announced and uploaded only after hls.js appended them.
+   */
+  readonly verified?: boolean;
 }
 
 // Segments that started at least this long before the playhead are evicted first.
@@ -67,6 +77,9 @@ export class Engine {
   readonly segmentChecks: SegmentChecks;
   /** Loaders waiting for a swarm's availability to change. */
   readonly availability = new AvailabilityWaiters();
+  /** Peer segments no hash vouched for, until hls.js appended them; segments to refetch over HTTP. */
+  readonly unconfirmed = new UnconfirmedSegments();
+  readonly #verifier: SegmentVerifier;
   readonly #uploadPacer: UploadPacer | null;
   // Bounds on what peers may make us hold (peer-limits): declared sizes, partial downloads.
   #largestSegmentBytes: number | null = null;
@@ -84,6 +97,8 @@ export class Engine {
     segmentsFromPeers: 0,
     segmentsFromCache: 0,
     peerFallbacks: 0,
+    segmentsVerified: 0,
+    segmentsRejected: 0,
   };
   #destroyed = false;
   // Set when something in the peer-to-peer path threw (a missing or broken runtime API): from
@@ -109,7 +124,14 @@ export class Engine {
         this.events.emit('error', new P2PError('listener-error', `a '${String(event)}' listener threw`, { cause: error })),
       );
     });
-    this.segmentChecks = new SegmentChecks(config.validateSegment);
+    this.#verifier = new SegmentVerifier({
+      manifestUrl: config.segmentHashesUrl,
+      fetchBytes: dependencies.fetchBytes ?? fetchManifestBytes,
+      nowMs: dependencies.nowMs,
+      delay: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      sha256: webCryptoSha256(),
+    });
+    this.segmentChecks = new SegmentChecks(config.validateSegment, this.#verifier, config.requireSegmentHashes);
     this.cache = new SegmentCache(
       config.cacheMaxBytes,
       (segment) => this.#onEvicted(segment),
@@ -188,7 +210,7 @@ export class Engine {
 
   /** Record a segment handed to hls.js, keep it for peers and tell them. */
   segmentLoaded(load: SegmentLoad): void {
-    const { source, swarmId, sequenceNumber, data, durationMs, peerId, peerBytes = 0, startSeconds } = load;
+    const { source, swarmId, sequenceNumber, data, durationMs, peerId, peerBytes = 0, startSeconds, verified = false } = load;
     if (this.#destroyed) return;
     const bytes = data.byteLength;
     this.httpPace.segmentSeen(bytes);
@@ -211,9 +233,38 @@ export class Engine {
       // Keep a copy: hls.js transfers the buffer it receives to its transmux worker, detaching it.
       const copy = data.slice(0);
       const stored = this.cache.put({ swarmId, sequenceNumber, data: copy, downloadMs: durationMs, startSeconds });
-      if (stored && isNew && this.uploading) this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
+      const fromPeer = source === 'peer' || peerBytes > 0;
+      if (fromPeer && verified) this.#counters.segmentsVerified += 1;
+      if (stored && fromPeer && !verified && peerId !== null) {
+        // Announced only once hls.js appended it (segmentBuffered).
+        this.unconfirmed.add(swarmId, sequenceNumber, peerId);
+      } else if (stored && isNew && this.uploading) {
+        this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
+      }
     }
-    this.events.emit('segment-loaded', { source, swarmId, sequenceNumber, byteLength: bytes, durationMs, peerId });
+    // A resumed segment is reported as HTTP: it came from the origin in the end.
+    const reportedPeerId = source === 'peer' ? peerId : null;
+    this.events.emit('segment-loaded', { source, swarmId, sequenceNumber, byteLength: bytes, durationMs, peerId: reportedPeerId });
+  }
+
+  /** hls.js appended a segment (FRAG_BUFFERED): an unverified peer segment may now be announced and uploaded. */
+  segmentBuffered(swarmId: string, sequenceNumber: number): void {
+    if (this.#destroyed || !this.unconfirmed.confirm(swarmId, sequenceNumber)) return;
+    if (this.uploading && this.cache.has(swarmId, sequenceNumber)) this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
+  }
+
+  /**
+   * hls.js could not parse or append a segment. If it was an unverified peer segment: drop it (it
+   * was never announced), ban the peer that sent it, and load it over HTTP when hls.js retries.
+   */
+  segmentFailedInPlayer(swarmId: string, sequenceNumber: number, details: string): void {
+    if (this.#destroyed) return;
+    const peerId = this.unconfirmed.reject(swarmId, sequenceNumber);
+    if (peerId === null) return;
+    this.cache.remove(swarmId, sequenceNumber);
+    const error = new P2PError('segment-corrupt', `hls.js failed on segment ${sequenceNumber} from peer ${peerId} (${details}); it comes over HTTP`);
+    this.banPeer(swarmId, peerId, error);
+    this.events.emit('error', error);
   }
 
   /** Count bytes that came over HTTP without a cacheable segment (byte ranges, init segments, loads cut short). */
@@ -227,6 +278,7 @@ export class Engine {
    */
   banPeer(swarmId: string, peerId: string, error: P2PError): void {
     if (this.#destroyed) return;
+    this.#counters.segmentsRejected += 1;
     const isNew = this.#peerRecords.ban(peerId, error.message);
     for (const swarm of this.#swarms.values()) swarm.ban(peerId, error);
     if (isNew) this.events.emit('peer-banned', { swarmId, peerId, reason: error.message });
@@ -254,6 +306,8 @@ export class Engine {
     return {
       ...this.#counters,
       connectedPeers: peerIds.size,
+      bannedPeers: this.#peerRecords.bannedCount,
+      bannedPeerRefusals: this.#peerRecords.refusals,
       swarms: this.#swarms.size,
       cacheBytes: this.cache.byteLength,
     };
@@ -265,6 +319,8 @@ export class Engine {
     for (const swarm of this.#swarms.values()) swarm.destroy();
     this.#swarms.clear();
     this.#peerRecords.clear();
+    this.#verifier.destroy();
+    this.unconfirmed.clear();
     this.cache.clear();
     this.availability.clear();
     this.playback.follow(null);
@@ -297,8 +353,11 @@ export class Engine {
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       createTrackerClient: this.#dependencies.createTrackerClient,
       peerRecords: this.#peerRecords,
-      heldSequenceNumbers: () => (this.uploading ? this.cache.sequenceNumbers(swarmId) : []),
-      getSegment: (sequenceNumber) => (this.uploading ? this.cache.get(swarmId, sequenceNumber)?.data : undefined),
+      // Unverified peer segments stay private until hls.js appended them.
+      heldSequenceNumbers: () =>
+        this.uploading ? this.cache.sequenceNumbers(swarmId).filter((n) => !this.unconfirmed.has(swarmId, n)) : [],
+      getSegment: (sequenceNumber) =>
+        this.uploading && !this.unconfirmed.has(swarmId, sequenceNumber) ? this.cache.get(swarmId, sequenceNumber)?.data : undefined,
       transferredBytes: () => ({
         uploaded: this.#counters.uploadedBytes,
         downloaded: this.#counters.p2pBytes + this.#counters.httpBytes,

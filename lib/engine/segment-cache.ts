@@ -98,6 +98,16 @@ export class SegmentCache {
     return fallback;
   }
 
+  /** Drop a segment without telling the owner (it was never announced); returns whether it was held. */
+  remove(swarmId: string, sequenceNumber: number): boolean {
+    const key = cacheKey(swarmId, sequenceNumber);
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return false;
+    this.#entries.delete(key);
+    this.#bytes -= entry.data.byteLength;
+    return true;
+  }
+
   clear(): void {
     this.#entries.clear();
     this.#bytes = 0;

@@ -1,33 +1,77 @@
 import type { SegmentValidator } from '../api/config.ts';
-import { looksLikeMpegTs, mpegTsProblem } from '../policy/segment-check.ts';
+import { formatOf, segmentStructureProblem, type SegmentFormat } from '../policy/segment-check.ts';
+import type { SegmentVerifier } from './segment-verifier.ts';
 
-/** The checks a segment from a peer must pass: MPEG-TS structure once HTTP showed the swarm is TS, then `validateSegment`. */
+/** The verdict on a segment that (partly) came from a peer. */
+export type SegmentVerdict =
+  /** It may go to hls.js; `verified` when a hash manifest vouched for it (else announce it only after hls.js appended it). */
+  | { readonly kind: 'pass'; readonly verified: boolean }
+  /** The sender is to blame: ban it, load the segment over HTTP. */
+  | { readonly kind: 'corrupt'; readonly problem: string }
+  /** It cannot be vouched for (manifest lags or is unreadable, or hashes are required): HTTP, blame nobody. */
+  | { readonly kind: 'unverifiable'; readonly reason: string };
+
+/** Where a segment sits, for the hash lookup. */
+export interface CheckedSegment {
+  readonly swarmId: string;
+  readonly sequenceNumber: number;
+  readonly url: string;
+  readonly playlistUrl: string;
+}
+
+/**
+ * The checks a segment from a peer must pass, in order: container structure (MPEG-TS or fMP4,
+ * from the first segment; the stream's format once HTTP segments showed it), the hash manifest
+ * (WebCrypto SHA-256), then `validateSegment`. Without a manifest the segment passes unverified
+ * (see unconfirmed-segments.ts), unless `requireSegmentHashes`.
+ */
 export class SegmentChecks {
   readonly #validate: SegmentValidator | null;
-  // Swarms whose HTTP segments are MPEG-TS: segments from their peers must be too.
-  readonly #mpegTsSwarms = new Set<string>();
+  readonly #verifier: SegmentVerifier;
+  readonly #requireHashes: boolean;
+  // The container of each swarm's HTTP segments.
+  readonly #formats = new Map<string, SegmentFormat>();
 
-  constructor(validate: SegmentValidator | null) {
+  constructor(validate: SegmentValidator | null, verifier: SegmentVerifier, requireHashes: boolean) {
     this.#validate = validate;
+    this.#verifier = verifier;
+    this.#requireHashes = requireHashes;
   }
 
   /** Learn the swarm's container from a whole segment that came over HTTP. */
   learnFromHttp(swarmId: string, data: ArrayBuffer): void {
-    if (looksLikeMpegTs(new Uint8Array(data))) this.#mpegTsSwarms.add(swarmId);
+    const format = formatOf(new Uint8Array(data));
+    if (format !== null) this.#formats.set(swarmId, format);
   }
 
-  /** What is wrong with a segment that (partly) came from a peer, or null when it passes every check. */
-  async problem(swarmId: string, sequenceNumber: number, data: ArrayBuffer, url: string): Promise<string | null> {
-    if (this.#mpegTsSwarms.has(swarmId)) {
-      const problem = mpegTsProblem(new Uint8Array(data));
-      if (problem !== null) return problem;
-    }
+  /** Load the playlist's hash manifest ahead of the first check. */
+  prefetch(playlistUrl: string): void {
+    this.#verifier.prefetch(playlistUrl);
+  }
+
+  /** Whether peers may serve this playlist's segments (with `requireSegmentHashes`: only once its manifest is loaded). */
+  peersMayServe(playlistUrl: string): boolean {
+    if (!this.#requireHashes) return true;
+    this.#verifier.prefetch(playlistUrl);
+    return this.#verifier.canVerify(playlistUrl);
+  }
+
+  async check(segment: CheckedSegment, data: ArrayBuffer): Promise<SegmentVerdict> {
+    const problem = segmentStructureProblem(new Uint8Array(data), this.#formats.get(segment.swarmId) ?? null);
+    if (problem !== null) return { kind: 'corrupt', problem };
+    const hash = await this.#verifier.verify({ playlistUrl: segment.playlistUrl, url: segment.url, range: null }, data);
+    if (hash.kind === 'mismatch') return { kind: 'corrupt', problem: `SHA-256 ${hash.actual} instead of ${hash.expected}` };
+    if (hash.kind === 'unverifiable') return hash;
+    if (hash.kind === 'no-manifest' && this.#requireHashes) return { kind: 'unverifiable', reason: 'no hash manifest, and requireSegmentHashes is set' };
     const validate = this.#validate;
-    if (validate === null) return null;
-    try {
-      return (await validate(data, { url, swarmId, sequenceNumber })) ? null : 'rejected by validateSegment';
-    } catch (error) {
-      return `validateSegment failed: ${error instanceof Error ? error.message : String(error)}`;
+    if (validate !== null) {
+      const { swarmId, sequenceNumber, url } = segment;
+      try {
+        if (!(await validate(data, { url, swarmId, sequenceNumber }))) return { kind: 'corrupt', problem: 'rejected by validateSegment' };
+      } catch (error) {
+        return { kind: 'corrupt', problem: `validateSegment failed: ${error instanceof Error ? error.message : String(error)}` };
+      }
     }
+    return { kind: 'pass', verified: hash.kind === 'verified' };
   }
 }

@@ -140,6 +140,12 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     this.#stopStep();
     const engine = this.#engine;
     const { swarmId, sequenceNumber } = request.segment;
+    // hls.js failed on this segment from a peer, or hashes are required and not (yet) at hand: HTTP.
+    if (engine.unconfirmed.takeHttpOnly(swarmId, sequenceNumber) || !engine.segmentChecks.peersMayServe(request.context.frag.baseurl)) {
+      engine.announceLoading(swarmId, sequenceNumber);
+      this.#loadHttp(request);
+      return;
+    }
     const waitedMs = performance.now() - request.startedAtMs;
     const decision = engine.decide(swarmId, sequenceNumber, request.context.frag.start, waitedMs);
     if (decision.kind === 'wait') {
@@ -176,12 +182,15 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     const engine = this.#engine;
     const { segment } = request;
     if (outcome.kind === 'delivered') {
-      const { data, timings } = outcome;
+      const { data, timings, verified } = outcome;
       this.#succeed(request, data, reportPeerTransfer(timings, engine.httpPace.throughput));
       const durationMs = timings.endMs - timings.startMs;
-      engine.segmentLoaded({ ...segment, source: 'peer', data, durationMs, peerId: attempt.peerId, startSeconds: request.context.frag.start });
+      const { peerId } = attempt;
+      engine.segmentLoaded({ ...segment, source: 'peer', data, durationMs, peerId, verified, startSeconds: request.context.frag.start });
     } else if (outcome.kind === 'corrupt') {
       this.#rejectPeerSegment(request, attempt.peerId, outcome.problem);
+    } else if (outcome.kind === 'unverifiable') {
+      this.#refuseUnverifiable(request, attempt.peerId, outcome.reason);
     } else {
       engine.peerFallback(outcome.error);
       engine.announceLoading(segment.swarmId, segment.sequenceNumber);
@@ -216,12 +225,16 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     } else if (outcome.kind === 'corrupt') {
       engine.httpBytesLoaded(outcome.restBytes);
       this.#rejectPeerSegment(request, peerId, outcome.problem);
+    } else if (outcome.kind === 'unverifiable') {
+      engine.httpBytesLoaded(outcome.restBytes);
+      this.#refuseUnverifiable(request, peerId, outcome.reason);
     } else {
       this.#finished = true;
       const { context, callbacks } = request;
-      const { data, peerBytes, durationMs, stats, networkDetails } = outcome;
-      // ABR sees the HTTP transfer of the rest: its own timing and byte count.
-      engine.segmentLoaded({ ...request.segment, source: 'http', data, durationMs, peerId: null, peerBytes, startSeconds: context.frag.start });
+      const { data, peerBytes, durationMs, stats, networkDetails, verified } = outcome;
+      // ABR sees the HTTP transfer of the rest: its own timing and byte count. The segment's
+      // first bytes came from `peerId`: it answers for them until verified or appended.
+      engine.segmentLoaded({ ...request.segment, source: 'http', data, durationMs, peerId, verified, peerBytes, startSeconds: context.frag.start });
       callbacks.onSuccess({ url: context.url, data }, stats, context, networkDetails);
     }
   }
@@ -233,6 +246,16 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     const error = new P2PError('segment-corrupt', `peer ${peerId} sent segment ${sequenceNumber} corrupt (${problem}); it is dropped and the segment comes over HTTP`);
     engine.banPeer(swarmId, peerId, error);
     engine.peerFallback(error);
+    engine.announceLoading(swarmId, sequenceNumber);
+    this.#loadHttp(request);
+  }
+
+  // Nothing could vouch for a peer's segment (a lagging or unreadable manifest, or hashes required
+  // and missing): its bytes are dropped and it comes over HTTP; the peer is not to blame.
+  #refuseUnverifiable(request: PeerLoadRequest, peerId: string, reason: string): void {
+    const engine = this.#engine;
+    const { swarmId, sequenceNumber } = request.segment;
+    engine.peerFallback(new P2PError('segment-unverifiable', `segment ${sequenceNumber} from peer ${peerId} cannot be verified (${reason}); it comes over HTTP`));
     engine.announceLoading(swarmId, sequenceNumber);
     this.#loadHttp(request);
   }

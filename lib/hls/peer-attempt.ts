@@ -9,12 +9,14 @@ import type { PeerLoadRequest } from './load-request.ts';
 
 /** How a peer attempt ended (reported once, never after `stop()`). */
 export type PeerAttemptOutcome =
-  /** The whole segment arrived and passed the checks; `timings` as measured here. */
-  | { readonly kind: 'delivered'; readonly data: ArrayBuffer; readonly timings: TransferTimings }
+  /** The whole segment arrived and passed the checks (`verified`: by hash); `timings` as measured here. */
+  | { readonly kind: 'delivered'; readonly data: ArrayBuffer; readonly timings: TransferTimings; readonly verified: boolean }
   /** The peer failed, was too slow or timed out; `resumeFrom` holds its first bytes when a Range request can fetch the rest. */
   | { readonly kind: 'fell-back'; readonly error: P2PError; readonly resumeFrom: PartialSegment | null }
   /** The peer delivered a segment that failed a check (`problem` says which). */
-  | { readonly kind: 'corrupt'; readonly problem: string };
+  | { readonly kind: 'corrupt'; readonly problem: string }
+  /** Nothing can vouch for the segment (see SegmentVerdict): load it over HTTP, blame nobody. */
+  | { readonly kind: 'unverifiable'; readonly reason: string };
 
 // A running peer transfer's pace is compared with the playhead at least this often.
 const DEADLINE_CHECK_MS = 250;
@@ -104,17 +106,17 @@ export class PeerAttempt {
   async #onDelivered(data: ArrayBuffer): Promise<void> {
     if (this.#settled) return;
     const endMs = performance.now();
-    const { swarmId, sequenceNumber } = this.#request.segment;
-    const problem = await this.#engine.segmentChecks.problem(swarmId, sequenceNumber, data, this.#request.context.url);
+    const { context, segment } = this.#request;
+    const verdict = await this.#engine.segmentChecks.check({ ...segment, url: context.url, playlistUrl: context.frag.baseurl }, data);
     // A timeout may have moved the segment to HTTP while the check ran.
     if (this.#settled) return;
     this.#settle();
-    if (problem !== null) {
-      this.#onOutcome({ kind: 'corrupt', problem });
+    if (verdict.kind !== 'pass') {
+      this.#onOutcome(verdict);
       return;
     }
     const timings = { startMs: this.#startMs, firstByteMs: this.#firstByteMs || endMs, endMs, bytes: data.byteLength };
-    this.#onOutcome({ kind: 'delivered', data, timings });
+    this.#onOutcome({ kind: 'delivered', data, timings, verified: verdict.verified });
   }
 
   #fallBack(error: P2PError, tooSlow = false): void {

@@ -5,10 +5,11 @@ import type { PeerLoadRequest } from './load-request.ts';
 
 /** How a Range resume ended (reported once, never after `stop()`); errors, timeouts and aborts go straight to hls.js. */
 export type RangeResumeOutcome =
-  /** The rest arrived and the whole segment passed the checks; `stats` are the range request's. */
+  /** The rest arrived and the whole segment passed the checks (`verified`: by hash); `stats` are the range request's. */
   | {
       readonly kind: 'resumed';
       readonly data: ArrayBuffer;
+      readonly verified: boolean;
       /** Bytes of `data` that came from the peer. */
       readonly peerBytes: number;
       readonly durationMs: number;
@@ -18,7 +19,9 @@ export type RangeResumeOutcome =
   /** The origin did not honour the range; it still sent `receivedBytes`. Load the whole segment. */
   | { readonly kind: 'range-ignored'; readonly receivedBytes: number }
   /** The peer's bytes plus the origin's rest failed a check (`problem`); the rest cost `restBytes`. */
-  | { readonly kind: 'corrupt'; readonly problem: string; readonly restBytes: number };
+  | { readonly kind: 'corrupt'; readonly problem: string; readonly restBytes: number }
+  /** Nothing can vouch for the joined segment: load it whole over HTTP, blame nobody. */
+  | { readonly kind: 'unverifiable'; readonly reason: string; readonly restBytes: number };
 
 /**
  * The peer delivered the first bytes (`partial`), then failed or was too slow: fetch only the rest
@@ -44,10 +47,10 @@ export class RangeResume {
       const whole = new Uint8Array(partial.totalBytes);
       whole.set(partial.bytes, 0);
       whole.set(new Uint8Array(rest), received);
-      const problem = await engine.segmentChecks.problem(segment.swarmId, segment.sequenceNumber, whole.buffer, context.url);
+      const verdict = await engine.segmentChecks.check({ ...segment, url: context.url, playlistUrl: context.frag.baseurl }, whole.buffer);
       if (this.#stopped) return;
-      if (problem !== null) onOutcome({ kind: 'corrupt', problem, restBytes: rest.byteLength });
-      else onOutcome({ kind: 'resumed', data: whole.buffer, peerBytes: received, durationMs: performance.now() - startMs, stats, networkDetails });
+      if (verdict.kind !== 'pass') onOutcome({ ...verdict, restBytes: rest.byteLength });
+      else onOutcome({ kind: 'resumed', data: whole.buffer, verified: verdict.verified, peerBytes: received, durationMs: performance.now() - startMs, stats, networkDetails });
     };
     // hls.js hears of its own context, not of the range asked for.
     http.load({ ...context, rangeStart: received, rangeEnd: partial.totalBytes }, config, {

@@ -14,6 +14,8 @@ export interface PeerRecord {
   ban: PeerBan | null;
   /** Misbehaviours counted so far (see `strike`). */
   strikes: number;
+  /** Connections refused because the peer is banned. */
+  refusals: number;
 }
 
 // Records are small, but peer ids are chosen by strangers: bound how many we keep. A record that
@@ -24,6 +26,7 @@ const MAX_RECORDS = 4096;
 export class PeerRecords {
   readonly #records = new Map<string, PeerRecord>();
   readonly #nowMs: () => number;
+  #refusals = 0;
 
   constructor(nowMs: () => number) {
     this.#nowMs = nowMs;
@@ -33,7 +36,7 @@ export class PeerRecords {
   get(peerId: string): PeerRecord {
     let record = this.#records.get(peerId);
     if (record === undefined) {
-      record = { peerId, ban: null, strikes: 0 };
+      record = { peerId, ban: null, strikes: 0, refusals: 0 };
       this.#records.set(peerId, record);
       this.#trim();
     }
@@ -42,6 +45,20 @@ export class PeerRecords {
 
   isBanned(peerId: string): boolean {
     return this.#records.get(peerId)?.ban != null;
+  }
+
+  /** Whether a connection from this peer must be refused (it is banned); counts the refusal. */
+  refuse(peerId: string): boolean {
+    const record = this.#records.get(peerId);
+    if (record?.ban == null) return false;
+    record.refusals += 1;
+    this.#refusals += 1;
+    return true;
+  }
+
+  /** Connections refused from banned peers in this session. */
+  get refusals(): number {
+    return this.#refusals;
   }
 
   /** Ban a peer for the rest of the session; returns false when it already was. */

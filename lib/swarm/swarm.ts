@@ -169,7 +169,7 @@ export class Swarm {
 
   #onSignalledPeer(peer: SignalledPeer): void {
     // The tracker tells the remote id before the connection exists: refuse a banned one at once.
-    if (this.#destroyed || this.#options.peerRecords.isBanned(hexToText(peer.id ?? ''))) {
+    if (this.#destroyed || this.#options.peerRecords.refuse(hexToText(peer.id ?? ''))) {
       destroyQuietly(peer);
       return;
     }
@@ -204,7 +204,7 @@ export class Swarm {
 
   #onConnected(peer: SignalledPeer): void {
     const remotePeerId = hexToText(peer.id ?? '');
-    const banned = this.#options.peerRecords.isBanned(remotePeerId);
+    const banned = this.#options.peerRecords.refuse(remotePeerId);
     if (this.#destroyed || remotePeerId === '' || banned || this.#links.has(remotePeerId)) {
       // Both viewers may offer to each other at once; one connection per pair is enough.
       destroyQuietly(peer);

@@ -10,6 +10,7 @@ import type { TrackerClientFactory } from '../../lib/swarm/tracker-client.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { CorruptingHttpLoader, httpRequests, NodeHttpLoader } from '../helpers/node-http-loader.ts';
 import { LOOPBACK_CONFIG } from '../helpers/peer-pair.ts';
+import { fakePlayer } from '../helpers/fake-player.ts';
 
 const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
 const base = createBittorrentTrackerClientFactory();
@@ -61,7 +62,7 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
   ): Viewer {
     const peercdn = new PeerCDN({ trackerUrls: [tracker.url], iceServers: [], ...config }, { createTrackerClient: loopbackClients });
     // Join the rendition's swarm the way `attach(hls)` does when hls.js loads the playlist.
-    peercdn.attach({ media, on: (_event, listener) => listener('hlsLevelLoading', { url: playlistUrl(), level: 0 }) });
+    peercdn.attach(fakePlayer(media, playlistUrl()));
     const Loader = peercdn.hlsConfig().fLoader;
     const load = (sequenceNumber: number) =>
       new Promise<{ data: ArrayBuffer; stats: LoaderStats }>((resolve, reject) => {

@@ -6,6 +6,7 @@ import type { P2PError } from '../../lib/api/errors.ts';
 import { PeerCDN } from '../../lib/peercdn.ts';
 import type { TrackerClient, TrackerClientFactory } from '../../lib/swarm/tracker-client.ts';
 import { NodeHttpLoader } from '../helpers/node-http-loader.ts';
+import { fakePlayer } from '../helpers/fake-player.ts';
 
 const SEGMENT_0 = readFileSync(new URL('../../fixtures/sample/180p/seg_000.ts', import.meta.url));
 const LOADER_CONFIG = {
@@ -106,10 +107,7 @@ describe('a runtime that breaks the peer-to-peer path', () => {
       },
     );
     peercdn.on('error', (error) => errors.push(error));
-    peercdn.attach({
-      media: null,
-      on: (_event, listener) => listener('hlsLevelLoading', { url: `${origin.url}/vod/180p/index.m3u8`, level: 0 }),
-    });
+    peercdn.attach(fakePlayer(null, `${origin.url}/vod/180p/index.m3u8`));
     assert.deepEqual(
       errors.map((error) => error.code),
       ['p2p-unavailable'],

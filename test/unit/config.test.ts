@@ -39,6 +39,9 @@ describe('resolveConfig', () => {
     rejects({ startupPeerWaitMs: 10_001 }, 'startupPeerWaitMs');
     rejects({ startupPeerWaitMs: 1.5 }, 'startupPeerWaitMs');
     rejects({ validateSegment: 'sha256' }, 'validateSegment');
+    rejects({ segmentHashesUrl: '' }, 'segmentHashesUrl');
+    rejects({ segmentHashesUrl: 'a b.json' }, 'segmentHashesUrl');
+    rejects({ requireSegmentHashes: 'yes' }, 'requireSegmentHashes');
     rejects({ uploadEnabled: 'yes' }, 'uploadEnabled');
     rejects({ uploadMaxBytesPerSecond: 100 }, 'uploadMaxBytesPerSecond');
     rejects({ httpWindowSeconds: 1 }, 'httpWindowSeconds');

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { PeerCDN } from '../../lib/peercdn.ts';
+import { fakePlayer } from '../helpers/fake-player.ts';
 
 describe('PeerCDN where the runtime has no WebRTC', () => {
   it('joins no swarm and opens no tracker connection, so every segment goes to HTTP', () => {
     assert.equal(typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection, 'undefined');
     const peercdn = new PeerCDN({ trackerUrls: ['ws://127.0.0.1:9'] });
-    peercdn.attach({
-      media: null,
-      on: (_event, listener) => listener('hlsLevelLoading', { url: 'http://127.0.0.1:9/vod/180p/index.m3u8', level: 0 }),
-    });
+    peercdn.attach(fakePlayer(null, 'http://127.0.0.1:9/vod/180p/index.m3u8'));
     assert.equal(peercdn.stats().swarms, 0);
     assert.deepEqual(peercdn.peers(), []);
     peercdn.destroy();
@@ -25,10 +23,7 @@ describe('PeerCDN where the runtime has no WebRTC', () => {
         },
       },
     );
-    peercdn.attach({
-      media: null,
-      on: (_event, listener) => listener('hlsLevelLoading', { url: 'http://127.0.0.1:9/vod/180p/index.m3u8', level: 0 }),
-    });
+    peercdn.attach(fakePlayer(null, 'http://127.0.0.1:9/vod/180p/index.m3u8'));
     assert.equal(peercdn.stats().swarms, 1);
     assert.equal(clients, 1);
     peercdn.destroy();

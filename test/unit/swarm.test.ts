@@ -189,6 +189,7 @@ describe('Swarm: banned peers', () => {
     assert.equal(hostile.destroyed, true);
     assert.deepEqual(closed, ['hostile-peer']);
     assert.equal(client.offer('hostile-peer').destroyed, true, 'the same id reconnecting is refused');
+    assert.equal(records.get('hostile-peer').refusals, 1);
     assert.deepEqual(swarm.peerInfos().map(([peerId]) => peerId), ['honest-peer']);
     // Another swarm of the same session (another rendition) shares the records.
     const other = makeSwarm(4, [], records);
