@@ -14,8 +14,11 @@ const REPO = fileURLToPath(new URL('./', import.meta.url));
 // keeps its own runtime dependencies (and Node built-ins) as imports.
 const isHls = (id: string): boolean => id === 'hls.js' || id.startsWith('hls.js/');
 const TRACKER_DEPENDENCIES = Object.keys(
-  (JSON.parse(readFileSync(new URL('./tracker/package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> })
-    .dependencies,
+  (
+    JSON.parse(readFileSync(new URL('./tracker/package.json', import.meta.url), 'utf8')) as {
+      dependencies: Record<string, string>;
+    }
+  ).dependencies,
 );
 const isTrackerDependency = (id: string): boolean =>
   id.startsWith('node:') || TRACKER_DEPENDENCIES.some((name) => id === name || id.startsWith(`${name}/`));
@@ -108,7 +111,14 @@ const config: RollupOptions[] = [
     plugins: minifiedBrowserPlugins(),
     output: [
       { file: 'dist/peercdn.mjs', format: 'es', sourcemap: true },
-      { file: 'dist/peercdn.umd.js', format: 'umd', name: 'PeerCDN', exports: 'named', sourcemap: true, globals: { 'hls.js': 'Hls' } },
+      {
+        file: 'dist/peercdn.umd.js',
+        format: 'umd',
+        name: 'PeerCDN',
+        exports: 'named',
+        sourcemap: true,
+        globals: { 'hls.js': 'Hls' },
+      },
     ],
   },
   // The tracker package (tracker/): `npx peercdn-tracker` and the site backend's imports.

@@ -36,7 +36,9 @@ function typicalBeacon(viewer: number, sequence: number): Beacon {
     uploadedBytes: 1_234_567,
     connectedPeers: 7,
     final: false,
-    swarms: [{ swarm: SWARMS[viewer % SWARMS.length] as string, httpBytes: 412_345, peerBytes: 1_312_345, cacheBytes: 0 }],
+    swarms: [
+      { swarm: SWARMS[viewer % SWARMS.length] as string, httpBytes: 412_345, peerBytes: 1_312_345, cacheBytes: 0 },
+    ],
   };
 }
 
@@ -57,7 +59,11 @@ async function requestBytes(body: string): Promise<number> {
   await once(server, 'listening');
   const { port } = server.address() as { port: number };
   const measured = once(server, 'measured');
-  await fetch(`http://127.0.0.1:${port}/beacon`, { method: 'POST', body, headers: { 'Content-Type': 'text/plain;charset=UTF-8', Origin: 'https://video.example.com' } });
+  await fetch(`http://127.0.0.1:${port}/beacon`, {
+    method: 'POST',
+    body,
+    headers: { 'Content-Type': 'text/plain;charset=UTF-8', Origin: 'https://video.example.com' },
+  });
   const [bytes] = (await measured) as [number];
   server.close();
   return bytes;
@@ -66,7 +72,8 @@ async function requestBytes(body: string): Promise<number> {
 function option(args: readonly string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
   const value = i === -1 ? fallback : Number(args[i + 1]);
-  if (!Number.isInteger(value) || value < 1 || value > 1_000_000) throw new Error(`--${name} must be an integer from 1 to 1000000`);
+  if (!Number.isInteger(value) || value < 1 || value > 1_000_000)
+    throw new Error(`--${name} must be an integer from 1 to 1000000`);
   return value;
 }
 
@@ -78,7 +85,11 @@ export async function runBeaconBenchmark(args: readonly string[]): Promise<void>
   const bodyBytes = Buffer.byteLength(body);
   const httpBytes = await requestBytes(body);
 
-  const tracker = spawn(process.execPath, ['--import', 'tsx', `${REPO}tracker/cli.ts`, '--host', '127.0.0.1', '--port', '0', '--beacon-rate', '0'], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  const tracker = spawn(
+    process.execPath,
+    ['--import', 'tsx', `${REPO}tracker/cli.ts`, '--host', '127.0.0.1', '--port', '0', '--beacon-rate', '0'],
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   try {
     let output = '';
     const url = await new Promise<string>((resolve, reject) => {
@@ -96,7 +107,10 @@ export async function runBeaconBenchmark(args: readonly string[]): Promise<void>
       const worker = async (): Promise<void> => {
         while (next < viewers) {
           const viewer = next++;
-          const response = await fetch(`${url}/beacon`, { method: 'POST', body: encodeBeacon(typicalBeacon(viewer, round)) });
+          const response = await fetch(`${url}/beacon`, {
+            method: 'POST',
+            body: encodeBeacon(typicalBeacon(viewer, round)),
+          });
           statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
           await response.arrayBuffer();
         }
@@ -129,7 +143,8 @@ export async function runBeaconBenchmark(args: readonly string[]): Promise<void>
       statuses: Object.fromEntries(statuses),
       trackerCpuSeconds: after.cpuSeconds - before.cpuSeconds,
       trackerCpuMicrosecondsPerBeacon: ((after.cpuSeconds - before.cpuSeconds) * 1e6) / beacons,
-      trackerSystemCpuShare: (after.systemCpuSeconds - before.systemCpuSeconds) / Math.max(1e-9, after.cpuSeconds - before.cpuSeconds),
+      trackerSystemCpuShare:
+        (after.systemCpuSeconds - before.systemCpuSeconds) / Math.max(1e-9, after.cpuSeconds - before.cpuSeconds),
       beaconsPerSecond: beacons / wallSeconds,
       trackerRssBytes: after.rssBytes,
       fleetViewers: stats.fleet.viewers,
@@ -138,7 +153,10 @@ export async function runBeaconBenchmark(args: readonly string[]): Promise<void>
     };
     console.log(JSON.stringify(result, null, 2));
     mkdirSync(`${REPO}bench/results`, { recursive: true });
-    writeFileSync(`${REPO}bench/results/beacon-v${viewers}-${result.date.replace(/[:.]/g, '-')}.json`, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(
+      `${REPO}bench/results/beacon-v${viewers}-${result.date.replace(/[:.]/g, '-')}.json`,
+      `${JSON.stringify(result, null, 2)}\n`,
+    );
   } finally {
     tracker.kill('SIGTERM');
     if (tracker.exitCode === null) await once(tracker, 'exit');

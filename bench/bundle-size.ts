@@ -32,11 +32,19 @@ function measure(name: string, file: string, budget: Budget): Measured {
   const data = readFileSync(file);
   const gzipBytes = gzipSync(data, { level: 9 }).byteLength;
   const maxGzipBytes = budget[name]?.maxGzipBytes ?? null;
-  return { name, bytes: data.byteLength, gzipBytes, maxGzipBytes, withinBudget: maxGzipBytes === null || gzipBytes <= maxGzipBytes };
+  return {
+    name,
+    bytes: data.byteLength,
+    gzipBytes,
+    maxGzipBytes,
+    withinBudget: maxGzipBytes === null || gzipBytes <= maxGzipBytes,
+  };
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+  });
   if (values.help) {
     console.log(HELP);
     return;
@@ -61,8 +69,13 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(sizes, null, 2));
   } else {
     for (const size of sizes) {
-      const limit = size.maxGzipBytes === null ? '' : ` (budget ${(size.maxGzipBytes / 1024).toFixed(1)} KiB: ${size.withinBudget ? 'ok' : 'OVER'})`;
-      console.log(`${size.name}: ${(size.bytes / 1024).toFixed(1)} KiB, gzip ${(size.gzipBytes / 1024).toFixed(2)} KiB${limit}`);
+      const limit =
+        size.maxGzipBytes === null
+          ? ''
+          : ` (budget ${(size.maxGzipBytes / 1024).toFixed(1)} KiB: ${size.withinBudget ? 'ok' : 'OVER'})`;
+      console.log(
+        `${size.name}: ${(size.bytes / 1024).toFixed(1)} KiB, gzip ${(size.gzipBytes / 1024).toFixed(2)} KiB${limit}`,
+      );
     }
   }
   if (sizes.some((size) => !size.withinBudget)) process.exitCode = 1;

@@ -47,7 +47,8 @@ async function main(): Promise<void> {
     }
     const repeatIndex = args.indexOf('--repeat');
     const repeat = repeatIndex === -1 ? 5 : Number(args[repeatIndex + 1]);
-    if (!Number.isInteger(repeat) || repeat < 1 || repeat > 50) throw new Error('--repeat must be an integer from 1 to 50');
+    if (!Number.isInteger(repeat) || repeat < 1 || repeat > 50)
+      throw new Error('--repeat must be an integer from 1 to 50');
     if (!inLoopbackNamespace()) reexecInLoopbackNamespace(fileURLToPath(import.meta.url), process.argv.slice(2));
     await runTransferBenchmark(repeat);
     return;
@@ -63,7 +64,8 @@ async function main(): Promise<void> {
   }
   if (benchmark === 'tracker') {
     const { runTrackerLoad } = await import('./tracker-load.ts');
-    if (!args.includes('--help') && !inLoopbackNamespace()) reexecInLoopbackNamespace(fileURLToPath(import.meta.url), process.argv.slice(2));
+    if (!args.includes('--help') && !inLoopbackNamespace())
+      reexecInLoopbackNamespace(fileURLToPath(import.meta.url), process.argv.slice(2));
     await runTrackerLoad(args);
     return;
   }

@@ -29,7 +29,17 @@ export async function buildConsumer(bundler: BundlerName, options: ConsumerBuild
   const alias = options.alias ?? {};
   if (bundler === 'esbuild') {
     const esbuild = await import('esbuild');
-    await esbuild.build({ entryPoints: [options.entryFile], bundle: true, minify: true, format: 'esm', platform: 'browser', external, alias: { ...alias }, outfile: outFile, logLevel: 'error' });
+    await esbuild.build({
+      entryPoints: [options.entryFile],
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'browser',
+      external,
+      alias: { ...alias },
+      outfile: outFile,
+      logLevel: 'error',
+    });
   } else if (bundler === 'vite') {
     const vite = await import('vite');
     await vite.build({
@@ -57,13 +67,19 @@ export async function buildConsumer(bundler: BundlerName, options: ConsumerBuild
     });
     const stats = await promisify(compiler.run.bind(compiler))();
     await promisify(compiler.close.bind(compiler))();
-    if (stats === undefined || stats.hasErrors()) throw new Error(`webpack: ${stats?.toString('errors-only') ?? 'no stats'}`);
+    if (stats === undefined || stats.hasErrors())
+      throw new Error(`webpack: ${stats?.toString('errors-only') ?? 'no stats'}`);
   } else {
     const { rollup } = await import('rollup');
     const { nodeResolve } = await import('@rollup/plugin-node-resolve');
     const { default: terser } = await import('@rollup/plugin-terser');
     const aliasPlugin: Plugin = { name: 'alias', resolveId: (source) => alias[source] ?? null };
-    const bundle = await rollup({ input: options.entryFile, external, plugins: [aliasPlugin, nodeResolve({ browser: true }), terser()], logLevel: 'silent' });
+    const bundle = await rollup({
+      input: options.entryFile,
+      external,
+      plugins: [aliasPlugin, nodeResolve({ browser: true }), terser()],
+      logLevel: 'silent',
+    });
     await bundle.write({ file: outFile, format: 'es' });
     await bundle.close();
   }

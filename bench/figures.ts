@@ -26,7 +26,8 @@ export interface Agreement {
 
 /** Whether the library's HTTP byte counter agrees with the origin's within a tolerance (default 1%). */
 export function countersAgree(originBytes: number, libraryHttpBytes: number, tolerance = 0.01): Agreement {
-  if (originBytes === 0) return { agree: libraryHttpBytes === 0, relativeDifference: libraryHttpBytes === 0 ? 0 : Infinity };
+  if (originBytes === 0)
+    return { agree: libraryHttpBytes === 0, relativeDifference: libraryHttpBytes === 0 ? 0 : Infinity };
   const relativeDifference = Math.abs(libraryHttpBytes - originBytes) / originBytes;
   return { agree: relativeDifference <= tolerance, relativeDifference };
 }
@@ -60,7 +61,9 @@ export function median(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError('median of an empty list');
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /** The p-th percentile (0–100) by nearest rank. */

@@ -56,5 +56,10 @@ export function processTreeUsage(rootPid: number): ProcessUsageDetail {
     }
     stack.push(...(children.get(pid) ?? []));
   }
-  return { cpuSeconds: cpuTicks / CLOCK_TICKS_PER_SECOND, systemCpuSeconds: systemTicks / CLOCK_TICKS_PER_SECOND, rssBytes: rssPages * PAGE_BYTES, processes };
+  return {
+    cpuSeconds: cpuTicks / CLOCK_TICKS_PER_SECOND,
+    systemCpuSeconds: systemTicks / CLOCK_TICKS_PER_SECOND,
+    rssBytes: rssPages * PAGE_BYTES,
+    processes,
+  };
 }

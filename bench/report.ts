@@ -3,7 +3,15 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 interface SwarmResultFile {
   readonly date: string;
-  readonly options: { viewers: number; mode: string; staggerSeconds: number; durationSeconds: number; level: number; churnEvents: number; startupPeerWaitMs?: number };
+  readonly options: {
+    viewers: number;
+    mode: string;
+    staggerSeconds: number;
+    durationSeconds: number;
+    level: number;
+    churnEvents: number;
+    startupPeerWaitMs?: number;
+  };
   readonly offload: number;
   readonly offloadLimit: number;
   readonly fractionOfLimit: number;
@@ -32,7 +40,9 @@ function label(r: SwarmResultFile): string {
 /** The newest result per configuration, oldest configuration first. */
 export function latestResults(dir: string): SwarmResultFile[] {
   const byLabel = new Map<string, SwarmResultFile>();
-  for (const file of readdirSync(dir).filter((f) => f.startsWith('swarm-') && f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.startsWith('swarm-') && f.endsWith('.json'))
+    .sort()) {
     const result = JSON.parse(readFileSync(`${dir}/${file}`, 'utf8')) as SwarmResultFile;
     byLabel.set(label(result), result);
   }
@@ -50,7 +60,9 @@ export function summaryMarkdown(results: readonly SwarmResultFile[]): string {
       r.peercdn.originCopiesPerSegment.max.toFixed(2),
       `${r.httpOnly.stalls} / ${r.peercdn.stalls}`,
       `${r.httpOnly.startupMs?.median.toFixed(0) ?? 'n/a'} / ${r.peercdn.startupMs?.median.toFixed(0) ?? 'n/a'}`,
-      r.counterAgreement.agree ? `yes (${percent(r.counterAgreement.relativeDifference)})` : `NO (${percent(r.counterAgreement.relativeDifference)})`,
+      r.counterAgreement.agree
+        ? `yes (${percent(r.counterAgreement.relativeDifference)})`
+        : `NO (${percent(r.counterAgreement.relativeDifference)})`,
       `${r.httpOnly.fatalErrors.length + r.peercdn.fatalErrors.length}`,
       r.peercdn.cpuStarved || r.httpOnly.cpuStarved ? 'yes' : 'no',
       r.date.slice(0, 16),

@@ -66,7 +66,10 @@ export async function runSwarm(options: SwarmRunOptions, signal: AbortSignal): P
   const usageAtStart = chromiums.map((c) => processTreeUsage(c.browser.process()?.pid ?? -1));
   try {
     for (const chromium of chromiums) await chromium.allowWebRtc(origin.url);
-    const pages = new Map<string, { page: Page; joinedAtSeconds: number; leftEarly: boolean; final?: ViewerSnapshot }>();
+    const pages = new Map<
+      string,
+      { page: Page; joinedAtSeconds: number; leftEarly: boolean; final?: ViewerSnapshot }
+    >();
     const startedMs = Date.now();
     let nextViewer = 0;
     const open = async (): Promise<void> => {
@@ -86,8 +89,9 @@ export async function runSwarm(options: SwarmRunOptions, signal: AbortSignal): P
     };
     const totalSeconds = (options.viewers - 1) * options.staggerSeconds + options.durationSeconds;
     // Churn: viewers leave (and a new one joins at once) at seeded times after everyone joined.
-    const churnAtSeconds = Array.from({ length: options.churnEvents }, () =>
-      (options.viewers - 1) * options.staggerSeconds + options.random() * options.durationSeconds * 0.6,
+    const churnAtSeconds = Array.from(
+      { length: options.churnEvents },
+      () => (options.viewers - 1) * options.staggerSeconds + options.random() * options.durationSeconds * 0.6,
     ).sort((a, b) => a - b);
     for (let i = 0; i < options.viewers; i++) {
       if (signal.aborted) throw new Error('aborted');
@@ -107,7 +111,8 @@ export async function runSwarm(options: SwarmRunOptions, signal: AbortSignal): P
     }
     const remainingMs = startedMs + totalSeconds * 1000 - Date.now();
     if (remainingMs > 0) await sleep(remainingMs);
-    for (const entry of pages.values()) if (entry.final === undefined) entry.final = await stopViewerPage<ViewerSnapshot>(entry.page);
+    for (const entry of pages.values())
+      if (entry.final === undefined) entry.final = await stopViewerPage<ViewerSnapshot>(entry.page);
     await sleep(SETTLE_MS);
     const counts = origin.counts();
     const browserUsage = chromiums.map((c, i) => {

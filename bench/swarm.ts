@@ -53,7 +53,8 @@ export function parseSwarmArgs(args: string[]): SwarmOptions | 'help' {
   if (values.help) return 'help';
   const integer = (name: string, text: string, min: number, max: number): number => {
     const value = Number(text);
-    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} must be an integer from ${min} to ${max}`);
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new Error(`--${name} must be an integer from ${min} to ${max}`);
     return value;
   };
   if (values.mode !== 'vod' && values.mode !== 'live') throw new Error('--mode must be vod or live');
@@ -77,8 +78,13 @@ function fixtureSegmentSizes(): (path: string) => number | undefined {
   const sampleDir = `${REPO}fixtures/sample`;
   for (const rendition of readdirSync(sampleDir)) {
     if (!statSync(`${sampleDir}/${rendition}`).isDirectory()) continue;
-    const files = readdirSync(`${sampleDir}/${rendition}`).filter((f) => f.endsWith('.ts')).sort();
-    sizes.set(rendition, files.map((f) => statSync(`${sampleDir}/${rendition}/${f}`).size));
+    const files = readdirSync(`${sampleDir}/${rendition}`)
+      .filter((f) => f.endsWith('.ts'))
+      .sort();
+    sizes.set(
+      rendition,
+      files.map((f) => statSync(`${sampleDir}/${rendition}/${f}`).size),
+    );
   }
   return (path) => {
     const match = /^\/(vod|live)\/([^/]+)\/seg_(\d+)\.ts$/.exec(path);
@@ -133,7 +139,9 @@ export async function runSwarmBenchmark(options: SwarmOptions, signal: AbortSign
     startupPeerWaitMs: options.startupPeerWaitMs,
     browsers: options.browsers,
   };
-  console.log(`swarm: ${options.viewers} viewers, ${options.mode}, stagger ${options.staggerSeconds} s, duration ${options.durationSeconds} s`);
+  console.log(
+    `swarm: ${options.viewers} viewers, ${options.mode}, stagger ${options.staggerSeconds} s, duration ${options.durationSeconds} s`,
+  );
   console.log('swarm: run 1/2, HTTP only (plain hls.js)');
   const baseline = await runSwarm({ ...common, p2p: false, random: seededRandom(options.seed) }, signal);
   console.log('swarm: run 2/2, peercdn');

@@ -38,7 +38,11 @@ function ourCore(peers: number, sink: Sink, random: () => number): CoreUnderTest
     nowMs: () => performance.now(),
     random,
   });
-  const connections: TrackerConnection[] = Array.from({ length: peers }, (_, id) => ({ id, send: () => sink(id), close: () => undefined }));
+  const connections: TrackerConnection[] = Array.from({ length: peers }, (_, id) => ({
+    id,
+    send: () => sink(id),
+    close: () => undefined,
+  }));
   return { deliver: (peer, frame) => core.handle(frame, connections[peer] as TrackerConnection), asynchronous: false };
 }
 
@@ -65,7 +69,12 @@ function referenceCore(peers: number, sink: Sink): CoreUnderTest {
  * Join `swarmPeers` peers to one swarm, then time `announces` announces of random members, each
  * with 5 offers whose receivers answer at once. Bounded: the caller caps sizes and counts.
  */
-export async function measureCore(kind: 'peercdn' | 'reference', swarmPeers: number, announces: number, seed: number): Promise<CoreSizeResult> {
+export async function measureCore(
+  kind: 'peercdn' | 'reference',
+  swarmPeers: number,
+  announces: number,
+  seed: number,
+): Promise<CoreSizeResult> {
   const random = seededRandom(seed);
   const infoHash = wireId('swarm', 0);
   const peerIds = Array.from({ length: swarmPeers }, (_, n) => wireId('p', n));
@@ -81,7 +90,10 @@ export async function measureCore(kind: 'peercdn' | 'reference', swarmPeers: num
       uploaded: 0,
       downloaded: 0,
       left: 1,
-      offers: Array.from({ length: offers }, (_, i) => ({ offer_id: wireId(`o${i}`, serial), offer: { type: 'offer', sdp: SDP } })),
+      offers: Array.from({ length: offers }, (_, i) => ({
+        offer_id: wireId(`o${i}`, serial),
+        offer: { type: 'offer', sdp: SDP },
+      })),
     });
   // For an asynchronous core the time includes one event-loop turn; its cost alone is subtracted.
   let turnMs = 0;
@@ -112,7 +124,14 @@ export async function measureCore(kind: 'peercdn' | 'reference', swarmPeers: num
     // The first send is the announcer's own reply; then the offers, in offer order.
     const targets = receivers.slice(1);
     const answers = targets.map((target, i) =>
-      JSON.stringify({ action: 'announce', info_hash: infoHash, peer_id: peerIds[target], to_peer_id: peerIds[peer], offer_id: wireId(`o${i}`, n), answer: { type: 'answer', sdp: SDP } }),
+      JSON.stringify({
+        action: 'announce',
+        info_hash: infoHash,
+        peer_id: peerIds[target],
+        to_peer_id: peerIds[peer],
+        offer_id: wireId(`o${i}`, n),
+        answer: { type: 'answer', sdp: SDP },
+      }),
     );
     const answered = performance.now();
     targets.forEach((target, i) => core.deliver(target, answers[i] as string));
@@ -123,5 +142,10 @@ export async function measureCore(kind: 'peercdn' | 'reference', swarmPeers: num
       relayed += targets.length;
     }
   }
-  return { swarmPeers, announces, coreMsPerAnnounce: coreMs / announces, offersRelayedPerAnnounce: relayed / announces };
+  return {
+    swarmPeers,
+    announces,
+    coreMsPerAnnounce: coreMs / announces,
+    offersRelayedPerAnnounce: relayed / announces,
+  };
 }

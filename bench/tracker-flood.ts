@@ -61,7 +61,14 @@ interface FloodTracker {
   snapshot(): TrackerSnapshot | null;
 }
 
-function peercdnTracker(config: TrackerConfig, sockets: number, honestPeers: number, clock: { nowMs: number }, receive: (socket: number, frame: string) => void, random: () => number): FloodTracker {
+function peercdnTracker(
+  config: TrackerConfig,
+  sockets: number,
+  honestPeers: number,
+  clock: { nowMs: number },
+  receive: (socket: number, frame: string) => void,
+  random: () => number,
+): FloodTracker {
   const core = createTrackerCore(config, { nowMs: () => clock.nowMs, random });
   const connections: TrackerConnection[] = Array.from({ length: sockets }, (_, id) => ({
     id,
@@ -69,10 +76,18 @@ function peercdnTracker(config: TrackerConfig, sockets: number, honestPeers: num
     send: (frame: OutgoingFrame) => receive(id, typeof frame === 'string' ? frame : frame.join('')),
     close: () => undefined,
   }));
-  return { deliver: (socket, frame) => core.handle(frame, connections[socket] as TrackerConnection), settle: () => Promise.resolve(), snapshot: () => core.snapshot() };
+  return {
+    deliver: (socket, frame) => core.handle(frame, connections[socket] as TrackerConnection),
+    settle: () => Promise.resolve(),
+    snapshot: () => core.snapshot(),
+  };
 }
 
-function referenceTracker(sockets: number, honestPeers: number, receive: (socket: number, frame: string) => void): FloodTracker {
+function referenceTracker(
+  sockets: number,
+  honestPeers: number,
+  receive: (socket: number, frame: string) => void,
+): FloodTracker {
   const server = new Server({ udp: false, http: false, ws: false, stats: false, trustProxy: false });
   server.on('warning', () => undefined);
   const fakeSockets = Array.from({ length: sockets }, (_, id) => {
@@ -89,11 +104,18 @@ function referenceTracker(sockets: number, honestPeers: number, receive: (socket
     return socket;
   });
   // bittorrent-tracker finds swarms through process.nextTick: its work ends a turn later.
-  return { deliver: (socket, frame) => fakeSockets[socket]?.emit('message', frame), settle: () => new Promise((resolve) => setImmediate(resolve)), snapshot: () => null };
+  return {
+    deliver: (socket, frame) => fakeSockets[socket]?.emit('message', frame),
+    settle: () => new Promise((resolve) => setImmediate(resolve)),
+    snapshot: () => null,
+  };
 }
 
 /** Run the flood; `config` only for peercdn (null runs bittorrent-tracker's server). */
-export async function simulateFlood(options: FloodOptions, config: TrackerConfig | null = DEFAULT_TRACKER_CONFIG): Promise<FloodResult> {
+export async function simulateFlood(
+  options: FloodOptions,
+  config: TrackerConfig | null = DEFAULT_TRACKER_CONFIG,
+): Promise<FloodResult> {
   const sockets = options.honestPeers + options.floodSockets;
   const isHonest = (socket: number): boolean => socket < options.honestPeers;
   const peerIds = Array.from({ length: sockets }, (_, n) => wireId(isHonest(n) ? 'honest' : 'flood', n));
@@ -109,10 +131,17 @@ export async function simulateFlood(options: FloodOptions, config: TrackerConfig
       if (isHonest(socket)) counts.honestOffersToHonest += 1;
       else counts.honestOffersToFlood += 1;
     }
-    if (isHonest(socket) || options.floodAnswers) pendingAnswers.push([socket, answerFrame(INFO_HASH, peerIds[socket] as string, message.peer_id, message.offer_id)]);
+    if (isHonest(socket) || options.floodAnswers)
+      pendingAnswers.push([
+        socket,
+        answerFrame(INFO_HASH, peerIds[socket] as string, message.peer_id, message.offer_id),
+      ]);
   };
   const random = seededRandom(options.seed);
-  const tracker = config === null ? referenceTracker(sockets, options.honestPeers, receive) : peercdnTracker(config, sockets, options.honestPeers, clock, receive, random);
+  const tracker =
+    config === null
+      ? referenceTracker(sockets, options.honestPeers, receive)
+      : peercdnTracker(config, sockets, options.honestPeers, clock, receive, random);
   let serial = 0;
   const announce = async (socket: number): Promise<void> => {
     tracker.deliver(socket, announceFrame(INFO_HASH, peerIds[socket] as string, serial++));

@@ -17,10 +17,20 @@ export function announceFrame(infoHash: string, peerId: string, serial: number):
     uploaded: 0,
     downloaded: 0,
     left: 1,
-    offers: Array.from({ length: OFFERS_PER_ANNOUNCE }, (_, i) => ({ offer_id: wireId(`o${i}`, serial), offer: { type: 'offer', sdp: SDP } })),
+    offers: Array.from({ length: OFFERS_PER_ANNOUNCE }, (_, i) => ({
+      offer_id: wireId(`o${i}`, serial),
+      offer: { type: 'offer', sdp: SDP },
+    })),
   });
 }
 
 export function answerFrame(infoHash: string, peerId: string, toPeerId: unknown, offerId: unknown): string {
-  return JSON.stringify({ action: 'announce', info_hash: infoHash, peer_id: peerId, to_peer_id: toPeerId, offer_id: offerId, answer: { type: 'answer', sdp: SDP } });
+  return JSON.stringify({
+    action: 'announce',
+    info_hash: infoHash,
+    peer_id: peerId,
+    to_peer_id: toPeerId,
+    offer_id: offerId,
+    answer: { type: 'answer', sdp: SDP },
+  });
 }

@@ -32,9 +32,17 @@ export class TrackerProcess {
     this.url = url;
   }
 
-  static async start(kind: TrackerKind, cpuProfileDir: string | null, nodeFlags: readonly string[]): Promise<TrackerProcess> {
+  static async start(
+    kind: TrackerKind,
+    cpuProfileDir: string | null,
+    nodeFlags: readonly string[],
+  ): Promise<TrackerProcess> {
     const profile = cpuProfileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`];
-    const child = spawn(process.execPath, ['--expose-gc', ...profile, ...nodeFlags, '--import', 'tsx', `${REPO}bench/tracker-process.ts`, kind], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], cwd: REPO });
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', ...profile, ...nodeFlags, '--import', 'tsx', `${REPO}bench/tracker-process.ts`, kind],
+      { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], cwd: REPO },
+    );
     children.add(child);
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     const url = await new Promise<string>((resolve, reject) => {
@@ -108,7 +116,11 @@ export class Worker {
   readonly child: ChildProcess;
   #pending: ((reply: WorkerReply) => void) | null = null;
   constructor() {
-    this.child = fork(`${REPO}bench/tracker-load-worker.ts`, [], { execArgv: ['--import', 'tsx'], cwd: REPO, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = fork(`${REPO}bench/tracker-load-worker.ts`, [], {
+      execArgv: ['--import', 'tsx'],
+      cwd: REPO,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     children.add(this.child);
     this.child.on('message', (reply: WorkerReply) => this.#pending?.(reply));
   }

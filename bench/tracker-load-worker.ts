@@ -19,7 +19,13 @@ export type WorkerCommand =
 
 export type WorkerReply =
   | { readonly type: 'joined'; readonly connected: number; readonly failed: number; readonly answered: number }
-  | { readonly type: 'phase-done'; readonly latenciesMs: number[]; readonly sent: number; readonly skipped: number; readonly loopDelayMs: { readonly p99: number; readonly max: number } }
+  | {
+      readonly type: 'phase-done';
+      readonly latenciesMs: number[];
+      readonly sent: number;
+      readonly skipped: number;
+      readonly loopDelayMs: { readonly p99: number; readonly max: number };
+    }
   | { readonly type: 'left' };
 
 interface LoadPeer {
@@ -73,7 +79,9 @@ async function join(url: string, specs: readonly WorkerPeerSpec[]): Promise<Work
   let failed = 0;
   const started = performance.now();
   for (let start = 0; start < specs.length; start += JOIN_BATCH) {
-    const batch = specs.slice(start, start + JOIN_BATCH).map((spec) => ({ spec, socket: null, sentAtMs: null }) as LoadPeer);
+    const batch = specs
+      .slice(start, start + JOIN_BATCH)
+      .map((spec) => ({ spec, socket: null, sentAtMs: null }) as LoadPeer);
     const opened = await Promise.all(batch.map((peer) => connect(url, peer)));
     batch.forEach((peer, i) => {
       if (opened[i] !== true) {
@@ -113,7 +121,13 @@ async function phase(ratePerSecond: number, seconds: number, seed: number): Prom
   await sleep(1000); // replies still in flight
   for (const peer of peers) peer.sentAtMs = null;
   loopDelay.disable();
-  return { type: 'phase-done', latenciesMs: latencies, sent, skipped, loopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 } };
+  return {
+    type: 'phase-done',
+    latenciesMs: latencies,
+    sent,
+    skipped,
+    loopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
+  };
 }
 
 function leave(): void {

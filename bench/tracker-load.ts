@@ -66,9 +66,15 @@ interface Phase {
 }
 
 /** Join specs, dealt round-robin to the workers. */
-async function joinAll(workers: Worker[], url: string, specs: WorkerPeerSpec[]): Promise<{ connected: number; failed: number; answered: number }> {
+async function joinAll(
+  workers: Worker[],
+  url: string,
+  specs: WorkerPeerSpec[],
+): Promise<{ connected: number; failed: number; answered: number }> {
   const shares = workers.map((_, w) => specs.filter((__, i) => i % workers.length === w));
-  const replies = await Promise.all(workers.map((worker, w) => worker.run({ type: 'join', url, peers: shares[w] ?? [] }, 180_000)));
+  const replies = await Promise.all(
+    workers.map((worker, w) => worker.run({ type: 'join', url, peers: shares[w] ?? [] }, 180_000)),
+  );
   const total = { connected: 0, failed: 0, answered: 0 };
   for (const reply of replies) {
     if (reply.type !== 'joined') continue;
@@ -94,22 +100,42 @@ async function idleCpuMsPerSecond(tracker: TrackerProcess, seconds: number): Pro
   return ((tracker.cpu().total - before) * 1000) / seconds;
 }
 
-async function runPhase(workers: Worker[], tracker: TrackerProcess, rate: number, seconds: number, seed: number, idleMsPerSecond: number): Promise<Phase> {
+async function runPhase(
+  workers: Worker[],
+  tracker: TrackerProcess,
+  rate: number,
+  seconds: number,
+  seed: number,
+  idleMsPerSecond: number,
+): Promise<Phase> {
   const started = performance.now();
-  const generatorCpu = (): number => workers.reduce((sum, worker) => sum + processTreeUsage(worker.child.pid ?? -1).cpuSeconds, 0);
+  const generatorCpu = (): number =>
+    workers.reduce((sum, worker) => sum + processTreeUsage(worker.child.pid ?? -1).cpuSeconds, 0);
   const generatorBefore = generatorCpu();
   const machineBefore = machineBusySeconds();
   await tracker.loopDelay(); // resets it
   const before = tracker.cpu();
-  const replies = await Promise.all(workers.map((worker, w) => worker.run({ type: 'phase', ratePerSecond: rate / workers.length, seconds, seed: seed * 100 + w }, (seconds + 30) * 1000)));
+  const replies = await Promise.all(
+    workers.map((worker, w) =>
+      worker.run(
+        { type: 'phase', ratePerSecond: rate / workers.length, seconds, seed: seed * 100 + w },
+        (seconds + 30) * 1000,
+      ),
+    ),
+  );
   const after = tracker.cpu();
   const cpu = after.total - before.total;
   const elapsedSeconds = (performance.now() - started) / 1000;
   const generatorCores = (generatorCpu() - generatorBefore) / elapsedSeconds;
   // Cores busy outside this benchmark (another job on the machine makes every figure worse).
-  const otherCores = Math.max(0, (machineBusySeconds() - machineBefore) / elapsedSeconds - generatorCores - cpu / elapsedSeconds);
+  const otherCores = Math.max(
+    0,
+    (machineBusySeconds() - machineBefore) / elapsedSeconds - generatorCores - cpu / elapsedSeconds,
+  );
   const trackerLoopDelay = await tracker.loopDelay();
-  const generatorLoopDelayMaxMs = Math.max(...replies.map((reply) => (reply.type === 'phase-done' ? reply.loopDelayMs.max : 0)));
+  const generatorLoopDelayMaxMs = Math.max(
+    ...replies.map((reply) => (reply.type === 'phase-done' ? reply.loopDelayMs.max : 0)),
+  );
   const latencies: number[] = [];
   let skipped = 0;
   for (const reply of replies) {
@@ -122,10 +148,14 @@ async function runPhase(workers: Worker[], tracker: TrackerProcess, rate: number
     targetAnnouncesPerSecond: rate,
     achievedAnnouncesPerSecond: answered / seconds,
     skippedBecauseBehind: skipped,
-    latencyMs: answered === 0 ? null : { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies) },
+    latencyMs:
+      answered === 0
+        ? null
+        : { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies) },
     trackerCpuMsPerAnnounce: answered === 0 ? null : (cpu * 1000) / answered,
     trackerSystemCpuShare: cpu === 0 ? null : (after.system - before.system) / cpu,
-    trackerCpuMsPerAnnounceAboveIdle: answered === 0 ? null : Math.max(0, cpu * 1000 - idleMsPerSecond * elapsedSeconds) / answered,
+    trackerCpuMsPerAnnounceAboveIdle:
+      answered === 0 ? null : Math.max(0, cpu * 1000 - idleMsPerSecond * elapsedSeconds) / answered,
     trackerCores: cpu / elapsedSeconds,
     generatorCores,
     otherCores,
@@ -163,8 +193,16 @@ async function loadRun(kind: TrackerKind, options: LoadOptions): Promise<Record<
     // Warm-up: 1,000 peers join, announce at 500/s for 3 s and leave, so the idle baseline already
     // holds the code the JIT optimises under load; what the heap holds after everyone left beyond
     // it is then state (leaked peers or swarms), not compiled code.
-    await joinAll(workers, tracker.url, Array.from({ length: 1000 }, (_, n) => ({ peerId: wireId('warm', n), infoHash: wireId('warmup', n % 2) })));
-    await Promise.all(workers.map((worker, w) => worker.run({ type: 'phase', ratePerSecond: 500 / workers.length, seconds: 3, seed: w }, 60_000)));
+    await joinAll(
+      workers,
+      tracker.url,
+      Array.from({ length: 1000 }, (_, n) => ({ peerId: wireId('warm', n), infoHash: wireId('warmup', n % 2) })),
+    );
+    await Promise.all(
+      workers.map((worker, w) =>
+        worker.run({ type: 'phase', ratePerSecond: 500 / workers.length, seconds: 3, seed: w }, 60_000),
+      ),
+    );
     await Promise.all(workers.map((worker) => worker.run({ type: 'leave' }, 30_000)));
     const idle = await tracker.memoryWhenEmpty();
     const joinStarted = performance.now();
@@ -173,14 +211,19 @@ async function loadRun(kind: TrackerKind, options: LoadOptions): Promise<Record<
     await sleep(1000);
     const afterJoin = await tracker.memory();
     const largestSwarm = specs.filter((spec) => spec.infoHash === wireId('swarm', 0)).length;
-    console.log(`  joined ${joined.connected} (failed ${joined.failed}, largest swarm ~${largestSwarm}) at ${(joined.connected / joinSeconds).toFixed(0)}/s; RSS ${((afterJoin.rssBytes - idle.rssBytes) / joined.connected / 1024).toFixed(1)} KiB/peer`);
+    console.log(
+      `  joined ${joined.connected} (failed ${joined.failed}, largest swarm ~${largestSwarm}) at ${(joined.connected / joinSeconds).toFixed(0)}/s; RSS ${((afterJoin.rssBytes - idle.rssBytes) / joined.connected / 1024).toFixed(1)} KiB/peer`,
+    );
     const idleCpu = await idleCpuMsPerSecond(tracker, 5);
     console.log(`  tracker CPU with ${joined.connected} idle peers: ${idleCpu.toFixed(0)} ms/s`);
     const phases: Phase[] = [];
-    for (const [i, rate] of options.rates.entries()) phases.push(await runPhase(workers, tracker, rate, options.phaseSeconds, options.seed + i, idleCpu));
+    for (const [i, rate] of options.rates.entries())
+      phases.push(await runPhase(workers, tracker, rate, options.phaseSeconds, options.seed + i, idleCpu));
     await Promise.all(workers.map((worker) => worker.run({ type: 'leave' }, 30_000)));
     const left = await tracker.memoryWhenEmpty();
-    console.log(`  heap ${(idle.heapUsedBytes / 1e6).toFixed(1)} MB idle → ${(afterJoin.heapUsedBytes / 1e6).toFixed(1)} MB joined → ${(left.heapUsedBytes / 1e6).toFixed(1)} MB after all left`);
+    console.log(
+      `  heap ${(idle.heapUsedBytes / 1e6).toFixed(1)} MB idle → ${(afterJoin.heapUsedBytes / 1e6).toFixed(1)} MB joined → ${(left.heapUsedBytes / 1e6).toFixed(1)} MB after all left`,
+    );
     return {
       tracker: kind,
       peersConnected: joined.connected,
@@ -203,7 +246,15 @@ async function loadRun(kind: TrackerKind, options: LoadOptions): Promise<Record<
   }
 }
 
-async function sweepRun(kind: TrackerKind, sizes: readonly number[], rate: number, phaseSeconds: number, workerCount: number, seed: number, trackerFlags: readonly string[]): Promise<Record<string, unknown>> {
+async function sweepRun(
+  kind: TrackerKind,
+  sizes: readonly number[],
+  rate: number,
+  phaseSeconds: number,
+  workerCount: number,
+  seed: number,
+  trackerFlags: readonly string[],
+): Promise<Record<string, unknown>> {
   console.log(`${kind}: sweep, one swarm of ${sizes.join(' → ')} peers at ${rate} announces/s`);
   const tracker = await TrackerProcess.start(kind, null, trackerFlags);
   const workers = Array.from({ length: workerCount }, () => new Worker());
@@ -211,7 +262,10 @@ async function sweepRun(kind: TrackerKind, sizes: readonly number[], rate: numbe
   try {
     let joinedSoFar = 0;
     for (const size of sizes) {
-      const specs = Array.from({ length: size - joinedSoFar }, (_, i) => ({ peerId: wireId('p', joinedSoFar + i), infoHash: wireId('swarm', 0) }));
+      const specs = Array.from({ length: size - joinedSoFar }, (_, i) => ({
+        peerId: wireId('p', joinedSoFar + i),
+        infoHash: wireId('swarm', 0),
+      }));
       const joined = await joinAll(workers, tracker.url, specs);
       joinedSoFar += joined.connected;
       const idleCpu = await idleCpuMsPerSecond(tracker, 3);
@@ -227,14 +281,21 @@ async function sweepRun(kind: TrackerKind, sizes: readonly number[], rate: numbe
   return { tracker: kind, ratePerSecond: rate, phaseSeconds, points };
 }
 
-async function coreRun(kind: TrackerKind, sizes: readonly number[], announces: number, seed: number): Promise<Record<string, unknown>> {
+async function coreRun(
+  kind: TrackerKind,
+  sizes: readonly number[],
+  announces: number,
+  seed: number,
+): Promise<Record<string, unknown>> {
   console.log(`${kind}: core only`);
   // Warm the JIT first, or the first size pays for compilation.
   await measureCore(kind, sizes[0] ?? 100, Math.min(announces, 10_000), seed + 1);
   const points = [];
   for (const size of sizes) {
     const point = await measureCore(kind, size, announces, seed);
-    console.log(`  swarm of ${size}: ${point.coreMsPerAnnounce.toFixed(4)} ms/announce (${point.offersRelayedPerAnnounce.toFixed(1)} offers relayed)`);
+    console.log(
+      `  swarm of ${size}: ${point.coreMsPerAnnounce.toFixed(4)} ms/announce (${point.offersRelayedPerAnnounce.toFixed(1)} offers relayed)`,
+    );
     points.push(point);
   }
   return { tracker: kind, points };
@@ -242,12 +303,21 @@ async function coreRun(kind: TrackerKind, sizes: readonly number[], announces: n
 
 async function floodRun(kind: TrackerKind, seed: number): Promise<Record<string, unknown>> {
   const result = await simulateFlood({ ...ISSUE_FLOOD, seed }, kind === 'peercdn' ? DEFAULT_TRACKER_CONFIG : null);
-  const started = await simulateFlood({ ...ISSUE_FLOOD, seed, swarmAgeMs: 0 }, kind === 'peercdn' ? DEFAULT_TRACKER_CONFIG : null);
-  console.log(`${kind}: flood, honest offers reaching honest peers ${(result.honestShare * 100).toFixed(1)}% (${result.honestOffersToHonest} of ${result.honestOffersSent}; ${result.honestOffersToFlood} to the flood); flood starting with the swarm: ${(started.honestShare * 100).toFixed(1)}%`);
+  const started = await simulateFlood(
+    { ...ISSUE_FLOOD, seed, swarmAgeMs: 0 },
+    kind === 'peercdn' ? DEFAULT_TRACKER_CONFIG : null,
+  );
+  console.log(
+    `${kind}: flood, honest offers reaching honest peers ${(result.honestShare * 100).toFixed(1)}% (${result.honestOffersToHonest} of ${result.honestOffersSent}; ${result.honestOffersToFlood} to the flood); flood starting with the swarm: ${(started.honestShare * 100).toFixed(1)}%`,
+  );
   return { tracker: kind, ...result, floodStartingWithSwarm: started };
 }
 
-const numberList = (text: string): number[] => text.split(',').map(Number).filter((n) => Number.isFinite(n) && n > 0);
+const numberList = (text: string): number[] =>
+  text
+    .split(',')
+    .map(Number)
+    .filter((n) => Number.isFinite(n) && n > 0);
 
 export async function runTrackerLoad(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -274,7 +344,8 @@ export async function runTrackerLoad(args: string[]): Promise<void> {
     console.log(TRACKER_LOAD_HELP);
     return;
   }
-  const kinds: TrackerKind[] = values.tracker === 'both' ? ['peercdn', 'reference'] : values.tracker === 'reference' ? ['reference'] : ['peercdn'];
+  const kinds: TrackerKind[] =
+    values.tracker === 'both' ? ['peercdn', 'reference'] : values.tracker === 'reference' ? ['reference'] : ['peercdn'];
   const rates = numberList(values.rates).filter((rate) => rate <= 20_000);
   const phaseSeconds = Math.min(120, Math.max(1, Number(values['phase-seconds'])));
   const workers = Math.min(8, Math.max(1, Math.floor(Number(values.workers))));
@@ -326,7 +397,8 @@ export async function runTrackerLoad(args: string[]): Promise<void> {
   }
   const date = new Date().toISOString();
   mkdirSync(`${REPO}bench/results`, { recursive: true });
-  const peers = mode === 'load' ? `-k${String(options['peers'])}` : mode === 'sweep' ? `-max${String(sizes.at(-1))}` : '';
+  const peers =
+    mode === 'load' ? `-k${String(options['peers'])}` : mode === 'sweep' ? `-max${String(sizes.at(-1))}` : '';
   const file = `${REPO}bench/results/tracker-${mode}${peers}-${date.replace(/[:.]/g, '-')}.json`;
   writeFileSync(file, `${JSON.stringify({ kind: `tracker-${mode}`, date, options, results }, null, 2)}\n`);
   console.log(`written: ${file}`);

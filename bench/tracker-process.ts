@@ -12,7 +12,13 @@ async function listen(): Promise<{ url: string; sockets: () => number; close: ()
   if (kind === 'peercdn') {
     const { startTracker } = await import('../tracker/server.ts');
     // The bench drives each peer far above a browser's announce rate (one per 2 minutes).
-    const tracker = await startTracker({ host: '127.0.0.1', port: 0, logLevel: 'warn', announceRatePerSecond: 1000, announceBurst: 1000 });
+    const tracker = await startTracker({
+      host: '127.0.0.1',
+      port: 0,
+      logLevel: 'warn',
+      announceRatePerSecond: 1000,
+      announceBurst: 1000,
+    });
     return { url: tracker.url, sockets: () => tracker.stats().sockets, close: () => tracker.close() };
   }
   if (kind !== 'reference') throw new Error(`unknown tracker ${String(kind)}`);
@@ -28,7 +34,11 @@ async function listen(): Promise<{ url: string; sockets: () => number; close: ()
   // Its WebSocketServer keeps no client list; the HTTP server counts every open TCP socket (a
   // private field, read here to add no per-socket listener to the process being measured).
   const http = server.http as unknown as { _connections: number };
-  return { url: `ws://127.0.0.1:${address.port}`, sockets: () => http._connections, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `ws://127.0.0.1:${address.port}`,
+    sockets: () => http._connections,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 function memory(): { heapUsedBytes: number; rssBytes: number; openSockets: number } {

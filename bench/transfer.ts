@@ -42,7 +42,13 @@ async function rawTransferMs(sender: SimplePeer, receiver: SimplePeer, bytes: nu
 
 async function protocolTransferMs(sender: SimplePeer, receiver: SimplePeer, bytes: number): Promise<number> {
   const segment = new Uint8Array(bytes).fill(7).buffer;
-  const common = { initialHave: [1], onUploaded: () => undefined, nowMs: () => performance.now(), onAvailabilityChanged: () => undefined, onClosed: () => undefined };
+  const common = {
+    initialHave: [1],
+    onUploaded: () => undefined,
+    nowMs: () => performance.now(),
+    onAvailabilityChanged: () => undefined,
+    onClosed: () => undefined,
+  };
   const server = new PeerLink({ ...common, remotePeerId: 'receiver', peer: sender, getSegment: () => segment });
   const client = new PeerLink({ ...common, remotePeerId: 'sender', peer: receiver, getSegment: () => undefined });
   const started = performance.now();
@@ -73,8 +79,17 @@ export async function runTransferBenchmark(repeat: number): Promise<void> {
     }
     const rawMs = median(raw);
     const protocolMs = median(protocol);
-    rows.push({ bytes, rawMs, protocolMs, ratio: protocolMs / rawMs, rawMBps: bytes / 1e6 / (rawMs / 1000), protocolMBps: bytes / 1e6 / (protocolMs / 1000) });
-    console.log(`${(bytes / 1024).toFixed(0)} KiB: raw ${rawMs.toFixed(1)} ms (${(bytes / 1e6 / (rawMs / 1000)).toFixed(1)} MB/s), protocol ${protocolMs.toFixed(1)} ms (${(bytes / 1e6 / (protocolMs / 1000)).toFixed(1)} MB/s), ratio ${(protocolMs / rawMs).toFixed(2)}`);
+    rows.push({
+      bytes,
+      rawMs,
+      protocolMs,
+      ratio: protocolMs / rawMs,
+      rawMBps: bytes / 1e6 / (rawMs / 1000),
+      protocolMBps: bytes / 1e6 / (protocolMs / 1000),
+    });
+    console.log(
+      `${(bytes / 1024).toFixed(0)} KiB: raw ${rawMs.toFixed(1)} ms (${(bytes / 1e6 / (rawMs / 1000)).toFixed(1)} MB/s), protocol ${protocolMs.toFixed(1)} ms (${(bytes / 1e6 / (protocolMs / 1000)).toFixed(1)} MB/s), ratio ${(protocolMs / rawMs).toFixed(2)}`,
+    );
   }
   mkdirSync(`${REPO}bench/results`, { recursive: true });
   const date = new Date().toISOString();

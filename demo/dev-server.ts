@@ -38,7 +38,10 @@ function parseOptions(): Options | 'help' | string {
   if (values.help) return 'help';
   const port = Number(values.port);
   const trackerPort = Number(values['tracker-port']);
-  for (const [name, value] of [['--port', port], ['--tracker-port', trackerPort]] as const) {
+  for (const [name, value] of [
+    ['--port', port],
+    ['--tracker-port', trackerPort],
+  ] as const) {
     if (!Number.isInteger(value) || value < 0 || value > 65535) return `demo: ${name} must be a port number (0-65535)`;
   }
   return { host: values.host, port, trackerPort };
@@ -51,7 +54,10 @@ interface Running {
 }
 
 // Each part is recorded in `running` as soon as it exists, so a stop at any moment closes it.
-async function start({ host, port, trackerPort }: Options, running: Running): Promise<{ page: URL; origin: OriginServer; tracker: RunningTracker }> {
+async function start(
+  { host, port, trackerPort }: Options,
+  running: Running,
+): Promise<{ page: URL; origin: OriginServer; tracker: RunningTracker }> {
   const bundle = await buildPageBundle();
   running.bundle = bundle;
   const origin = await startOriginServer({

@@ -17,7 +17,8 @@ export function parseVodPlaylist(text: string): VodPlaylist {
 }
 
 // Whole milliseconds, so that 2.000000 s segments advance exactly every 2000 ms.
-const durationsMs = (playlist: VodPlaylist): number[] => playlist.segmentDurationsSeconds.map((s) => Math.round(s * 1000));
+const durationsMs = (playlist: VodPlaylist): number[] =>
+  playlist.segmentDurationsSeconds.map((s) => Math.round(s * 1000));
 
 /**
  * Media sequence number of the first segment in the window `elapsedMs` after the stream started:
@@ -70,7 +71,12 @@ export function livePlaylist(playlist: VodPlaylist, elapsedMs: number, windowSeg
  * Whether live segment `sequence` may be served at `elapsedMs`: anything in the window or up to
  * two windows behind it (a player or peer working from an older playlist), nothing not yet listed.
  */
-export function liveSegmentAvailable(playlist: VodPlaylist, elapsedMs: number, windowSegments: number, sequence: number): boolean {
+export function liveSegmentAvailable(
+  playlist: VodPlaylist,
+  elapsedMs: number,
+  windowSegments: number,
+  sequence: number,
+): boolean {
   const first = firstSequenceAt(playlist, elapsedMs);
   return sequence >= 0 && sequence >= first - 2 * windowSegments && sequence < first + windowSegments;
 }

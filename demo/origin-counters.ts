@@ -38,7 +38,8 @@ const emptyCounts = (): MutableCounts => ({
 export function countKeyOf(req: IncomingMessage, kind: CountKey['kind']): CountKey {
   const url = new URL(req.url ?? '/', 'http://origin');
   const header = req.headers['x-viewer-id'];
-  const viewer = (typeof header === 'string' && header !== '' ? header : null) ?? url.searchParams.get('viewer') ?? 'anonymous';
+  const viewer =
+    (typeof header === 'string' && header !== '' ? header : null) ?? url.searchParams.get('viewer') ?? 'anonymous';
   return { path: url.pathname, viewer, kind };
 }
 

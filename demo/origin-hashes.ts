@@ -2,7 +2,12 @@
 // convention, index.m3u8 → index.hashes.json): the VOD playlist's segments, and for simulated
 // live the segments the origin serves at that moment (the window and two windows behind it).
 import { createHash } from 'node:crypto';
-import { HASH_MANIFEST_FORMAT, HASH_MANIFEST_VERSION, type HashManifest, type SegmentHash } from '../lib/shared/hash-manifest.ts';
+import {
+  HASH_MANIFEST_FORMAT,
+  HASH_MANIFEST_VERSION,
+  type HashManifest,
+  type SegmentHash,
+} from '../lib/shared/hash-manifest.ts';
 import { firstSequenceAt, type VodPlaylist } from './live-playlist.ts';
 
 /** SHA-256 hex of each segment, in playlist order. */
@@ -39,7 +44,11 @@ export function liveHashManifest(
 ): string {
   const first = firstSequenceAt(playlist, elapsedMs);
   const segments: SegmentHash[] = [];
-  for (let sequence = Math.max(0, first - 2 * windowSegments); sequence < first + windowSegments - lagSegments; sequence++) {
+  for (
+    let sequence = Math.max(0, first - 2 * windowSegments);
+    sequence < first + windowSegments - lagSegments;
+    sequence++
+  ) {
     segments.push({ uri: `seg_${sequence}.ts`, sha256: hashes[sequence % hashes.length] as string });
   }
   return manifestText(true, segments);

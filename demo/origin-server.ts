@@ -76,7 +76,14 @@ function loadSample(sampleDir: string): { master: string; renditions: Map<string
     const segments = files.map((file) => readFileSync(join(dir, file)));
     const segmentsByName = new Map(files.map((file, i) => [file, segments[i] as Buffer]));
     const hashes = segmentHashes(segments);
-    renditions.set(name, { playlistText, playlist: parseVodPlaylist(playlistText), segments, segmentsByName, fileNames: files, hashes });
+    renditions.set(name, {
+      playlistText,
+      playlist: parseVodPlaylist(playlistText),
+      segments,
+      segmentsByName,
+      fileNames: files,
+      hashes,
+    });
   }
   return { master, renditions };
 }
@@ -87,7 +94,8 @@ function validate(options: OriginServerOptions): void {
     throw new RangeError(`origin: liveWindowSegments must be a positive integer, got ${window}`);
   }
   for (const prefix of Object.keys(options.staticRoutes ?? {})) {
-    if (!prefix.startsWith('/') || !prefix.endsWith('/')) throw new RangeError(`origin: staticRoutes key ${prefix} must start and end with '/'`);
+    if (!prefix.startsWith('/') || !prefix.endsWith('/'))
+      throw new RangeError(`origin: staticRoutes key ${prefix} must start and end with '/'`);
   }
 }
 
@@ -109,13 +117,21 @@ export async function startOriginServer(options: OriginServerOptions = {}): Prom
   // Real paths, so that a symlink inside a route cannot lead out of it either. A directory that
   // does not exist yet (dist/ before a build) simply serves nothing until it does.
   const realDir = (dir: string): string => (existsSync(dir) ? realpathSync(dir) : resolve(dir));
-  const staticRoutes = Object.entries(options.staticRoutes ?? {}).map(([prefix, dir]) => [prefix, realDir(dir)] as const);
+  const staticRoutes = Object.entries(options.staticRoutes ?? {}).map(
+    ([prefix, dir]) => [prefix, realDir(dir)] as const,
+  );
   const counters = new OriginCounters();
 
   // Counted: each 200/206 answer to a GET on media and static routes, and its body bytes (headers
   // excluded) as origin-counters describes. Not counted: HEAD, errors (400, 404, 405, 416),
   // preflights, /counts and /health: they carry no content a viewer could have had from a peer.
-  const send = (req: IncomingMessage, res: ServerResponse, body: Buffer | string, type: string, kind: CountKey['kind']): void => {
+  const send = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer | string,
+    type: string,
+    kind: CountKey['kind'],
+  ): void => {
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
     let status = 200;
     let payload = bytes;
@@ -141,7 +157,9 @@ export async function startOriginServer(options: OriginServerOptions = {}): Prom
   };
 
   const serveMedia = (req: IncomingMessage, res: ServerResponse, path: string): boolean => {
-    const match = /^\/(vod|live)\/(?:master\.m3u8|([^/]+)\/(index\.m3u8|index\.hashes\.json|seg_(\d+)\.ts))$/.exec(path);
+    const match = /^\/(vod|live)\/(?:master\.m3u8|([^/]+)\/(index\.m3u8|index\.hashes\.json|seg_(\d+)\.ts))$/.exec(
+      path,
+    );
     if (match === null) return false;
     const [, mode, name, file, sequenceText] = match;
     if (name === undefined) {
@@ -152,7 +170,8 @@ export async function startOriginServer(options: OriginServerOptions = {}): Prom
     if (rendition === undefined || file === undefined) return false;
     const elapsedMs = nowMs() - startedMs;
     if (file === 'index.m3u8') {
-      const text = mode === 'vod' ? rendition.playlistText : livePlaylist(rendition.playlist, elapsedMs, windowSegments);
+      const text =
+        mode === 'vod' ? rendition.playlistText : livePlaylist(rendition.playlist, elapsedMs, windowSegments);
       send(req, res, text, PLAYLIST_TYPE, 'playlist');
       return true;
     }
@@ -161,7 +180,13 @@ export async function startOriginServer(options: OriginServerOptions = {}): Prom
       const text =
         mode === 'vod'
           ? vodHashManifest(rendition.fileNames, rendition.hashes)
-          : liveHashManifest(rendition.playlist, rendition.hashes, elapsedMs, windowSegments, options.hashManifestLagSegments ?? 0);
+          : liveHashManifest(
+              rendition.playlist,
+              rendition.hashes,
+              elapsedMs,
+              windowSegments,
+              options.hashManifestLagSegments ?? 0,
+            );
       send(req, res, text, 'application/json', 'playlist');
       return true;
     }
@@ -204,11 +229,13 @@ export async function startOriginServer(options: OriginServerOptions = {}): Prom
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Accept-Ranges');
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, {
-        'Access-Control-Allow-Methods': 'GET, HEAD, POST, OPTIONS',
-        'Access-Control-Allow-Headers': 'Range, X-Viewer-Id, Content-Type',
-        'Access-Control-Max-Age': '600',
-      }).end();
+      res
+        .writeHead(204, {
+          'Access-Control-Allow-Methods': 'GET, HEAD, POST, OPTIONS',
+          'Access-Control-Allow-Headers': 'Range, X-Viewer-Id, Content-Type',
+          'Access-Control-Max-Age': '600',
+        })
+        .end();
       return;
     }
     let path: string;
@@ -224,7 +251,9 @@ export async function startOriginServer(options: OriginServerOptions = {}): Prom
       return;
     }
     if (path === '/counts') {
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(counters.snapshot()));
+      res
+        .writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' })
+        .end(JSON.stringify(counters.snapshot()));
       return;
     }
     if (path === '/counts/reset') {

@@ -7,8 +7,10 @@ export function listenProblem(error: unknown, what: string, host: string, port: 
   if (code === 'EADDRINUSE') {
     return `demo: ${what === 'tracker' ? 'tracker port' : 'port'} ${port} on ${host} is already in use (another demo running?); choose another with ${what === 'tracker' ? '--tracker-port' : '--port'} <n> (0 = any free port)`;
   }
-  if (code === 'EACCES') return `demo: not allowed to listen on ${host}:${port} for the ${what}; choose a port above 1023`;
-  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `demo: cannot listen on ${host}: no such local address (--host)`;
+  if (code === 'EACCES')
+    return `demo: not allowed to listen on ${host}:${port} for the ${what}; choose a port above 1023`;
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+    return `demo: cannot listen on ${host}: no such local address (--host)`;
   return null;
 }
 

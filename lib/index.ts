@@ -3,9 +3,31 @@
  * `hlsConfig()` into `new Hls({...})` and `attach(hls)`.
  * @module peercdn
  */
-export { PeerCDN, type AttachableHls, type LevelLoadingListener, type PeerCDNDependencies, type PeerCDNHlsConfig } from './peercdn.ts';
-export { DEFAULT_CONFIG, resolveConfig, type PeerCDNConfig, type SegmentInfo, type SegmentValidator } from './api/config.ts';
+export {
+  PeerCDN,
+  type AttachableHls,
+  type LevelLoadingListener,
+  type PeerCDNDependencies,
+  type PeerCDNHlsConfig,
+} from './peercdn.ts';
+export {
+  DEFAULT_CONFIG,
+  resolveConfig,
+  type PeerCDNConfig,
+  type SegmentInfo,
+  type SegmentValidator,
+} from './api/config.ts';
 export { P2PError, type P2PErrorCode } from './api/errors.ts';
-export type { PeerCDNEvents, PeerCDNStats, SegmentLoadedEvent, SegmentSource, PeerEvent, PeerClosedEvent, PeerBannedEvent, PeerInfo, PeerSwarmInfo } from './api/events.ts';
+export type {
+  PeerCDNEvents,
+  PeerCDNStats,
+  SegmentLoadedEvent,
+  SegmentSource,
+  PeerEvent,
+  PeerClosedEvent,
+  PeerBannedEvent,
+  PeerInfo,
+  PeerSwarmInfo,
+} from './api/events.ts';
 export { deriveSwarmId, wireIdToHex } from './shared/swarm-id.ts';
 export { startBeacons, type BeaconPlayhead, type BeaconTransport } from './engine/beacon-reporter.ts';

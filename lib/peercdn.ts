@@ -29,7 +29,10 @@ export interface PlayerFragment {
 /** What `attach()` is told when hls.js appended a fragment (an unverified peer segment may be shared now). */
 export type FragBufferedListener = (event: string, data: { readonly frag: PlayerFragment }) => void;
 /** What `attach()` reads of hls.js's errors: parse and append errors blame an unverified peer segment's sender. */
-export type PlayerErrorListener = (event: string, data: { readonly details: string; readonly frag?: PlayerFragment | undefined }) => void;
+export type PlayerErrorListener = (
+  event: string,
+  data: { readonly details: string; readonly frag?: PlayerFragment | undefined },
+) => void;
 
 /** The part of an hls.js instance that `attach()` uses: an `Hls` from hls.js fits as it is. */
 export interface AttachableHls {
@@ -108,11 +111,12 @@ export class PeerCDN {
     if (this.config.beaconUrl !== null && dependencies.startBeacons === undefined) {
       throw new P2PError('config-invalid', 'peercdn config: "beaconUrl" needs startBeacons');
     }
-    this.#beacons = dependencies.startBeacons?.(this.config, this.#engine.events, () => this.#engine.stats(), {
-      random: dependencies.random ?? Math.random,
-      nowMs: () => performance.now(),
-      transport: dependencies.sendBeacon,
-    }) ?? null;
+    this.#beacons =
+      dependencies.startBeacons?.(this.config, this.#engine.events, () => this.#engine.stats(), {
+        random: dependencies.random ?? Math.random,
+        nowMs: () => performance.now(),
+        transport: dependencies.sendBeacon,
+      }) ?? null;
   }
 
   /** The hls.js config to spread into `new Hls({...})`: a fragment loader that uses peers. */
@@ -137,7 +141,9 @@ export class PeerCDN {
       this.#beacons?.watch(hls); // the media element is usually attached by now
     };
     const segmentOf = (frag: PlayerFragment) =>
-      typeof frag.sn === 'number' ? { swarmId: swarmIdOfPlaylist(frag.baseurl, frag.type, frag.level, this.config.swarmId), sn: frag.sn } : null;
+      typeof frag.sn === 'number'
+        ? { swarmId: swarmIdOfPlaylist(frag.baseurl, frag.type, frag.level, this.config.swarmId), sn: frag.sn }
+        : null;
     const onFragBuffered: FragBufferedListener = (_event, data) => {
       const segment = segmentOf(data.frag);
       if (segment !== null) engine.segmentBuffered(segment.swarmId, segment.sn);

@@ -22,10 +22,14 @@ export function reexecInLoopbackNamespace(script, args) {
   for (const flags of isRoot ? [['-n'], ['-rn']] : [['-rn']]) {
     const probe = spawnSync('unshare', [...flags, '--', 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore' });
     if (probe.error !== undefined || probe.status !== 0) continue;
-    const result = spawnSync('unshare', [...flags, '--', 'sh', '-c', setup, process.execPath, ...process.execArgv, script, ...args], {
-      stdio: 'inherit',
-      env,
-    });
+    const result = spawnSync(
+      'unshare',
+      [...flags, '--', 'sh', '-c', setup, process.execPath, ...process.execArgv, script, ...args],
+      {
+        stdio: 'inherit',
+        env,
+      },
+    );
     process.exit(result.status ?? 1);
   }
   console.error(

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 /** Where the packed player project is prepared. */
 export const PACK_DIR_NAME = '.tmp/pack-player';
 
-const versionOf = (repo, name) => JSON.parse(readFileSync(join(repo, 'node_modules', name, 'package.json'), 'utf8')).version;
+const versionOf = (repo, name) =>
+  JSON.parse(readFileSync(join(repo, 'node_modules', name, 'package.json'), 'utf8')).version;
 
 /**
  * `npm pack` the root package and the tracker workspace (dist/ must be built: `npm test` builds
@@ -21,10 +22,14 @@ export function preparePackedPlayer(repo) {
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(player, { recursive: true });
   const packed = JSON.parse(
-    execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', workDir, '--workspaces', '--include-workspace-root'], {
-      cwd: repo,
-      encoding: 'utf8',
-    }),
+    execFileSync(
+      'npm',
+      ['pack', '--ignore-scripts', '--json', '--pack-destination', workDir, '--workspaces', '--include-workspace-root'],
+      {
+        cwd: repo,
+        encoding: 'utf8',
+      },
+    ),
   ).map((pack) => ({ file: join(workDir, pack.filename), files: pack.files.map((file) => file.path) }));
   writeFileSync(join(player, 'package.json'), JSON.stringify({ name: 'player', private: true, type: 'module' }));
   const started = Date.now();

@@ -24,7 +24,9 @@ function ensureChromium() {
     const result = spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env });
     if (result.status === 0) return;
   }
-  console.error('peercdn tests: no Chromium found. Install it (apt-get install -y chromium) or set PUPPETEER_EXECUTABLE_PATH.');
+  console.error(
+    'peercdn tests: no Chromium found. Install it (apt-get install -y chromium) or set PUPPETEER_EXECUTABLE_PATH.',
+  );
   process.exit(2);
 }
 

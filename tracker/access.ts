@@ -7,7 +7,13 @@ import { MAX_SWARM_TOKEN_CHARS, infoHashToWireId, verifySwarmToken } from './tok
 export const MAX_TOKENS_PER_CONNECTION = 32;
 
 /** Why an announce or scrape was refused a swarm. */
-export const SWARM_REFUSAL_REASONS = ['swarm-not-allowed', 'token-missing', 'token-invalid', 'token-wrong-swarm', 'token-expired'] as const;
+export const SWARM_REFUSAL_REASONS = [
+  'swarm-not-allowed',
+  'token-missing',
+  'token-invalid',
+  'token-wrong-swarm',
+  'token-expired',
+] as const;
 export type SwarmRefusalReason = (typeof SWARM_REFUSAL_REASONS)[number];
 
 export interface SwarmRefusal {
@@ -42,13 +48,21 @@ function parseOriginPattern(text: string): OriginPattern | null {
     return null;
   }
   // Only a bare origin: no path, query, credentials, and written as browsers write it.
-  if (url.origin === 'null' || url.origin !== (wildcard ? text.replace('*.', 'wildcard.') : text).toLowerCase()) return null;
-  return { scheme: url.protocol, host: wildcard ? url.hostname.slice('wildcard'.length) : url.hostname, wildcard, port: url.port };
+  if (url.origin === 'null' || url.origin !== (wildcard ? text.replace('*.', 'wildcard.') : text).toLowerCase())
+    return null;
+  return {
+    scheme: url.protocol,
+    host: wildcard ? url.hostname.slice('wildcard'.length) : url.hostname,
+    wildcard,
+    port: url.port,
+  };
 }
 
 /** Why an allowlist entry is not an origin, or null if it is one. */
 export function checkOriginPattern(text: string): string | null {
-  return parseOriginPattern(text) === null ? 'must be an origin like https://example.com or https://*.example.com (no path, no trailing slash)' : null;
+  return parseOriginPattern(text) === null
+    ? 'must be an origin like https://example.com or https://*.example.com (no path, no trailing slash)'
+    : null;
 }
 
 /** Browser origins allowed to open a WebSocket; an empty list allows every origin. */
@@ -62,7 +76,9 @@ export class OriginAllowlist {
       if (pattern === null) throw new RangeError(`not an origin: ${JSON.stringify(text)}`);
       return pattern;
     });
-    this.#exact = new Set(parsed.filter((p) => !p.wildcard).map((p) => `${p.scheme}//${p.host}${p.port === '' ? '' : `:${p.port}`}`));
+    this.#exact = new Set(
+      parsed.filter((p) => !p.wildcard).map((p) => `${p.scheme}//${p.host}${p.port === '' ? '' : `:${p.port}`}`),
+    );
     this.#wildcards = parsed.filter((p) => p.wildcard);
   }
 
@@ -86,7 +102,13 @@ export class OriginAllowlist {
     } catch {
       return false;
     }
-    return this.#wildcards.some((p) => url.protocol === p.scheme && url.port === p.port && url.hostname.endsWith(p.host) && url.hostname.length > p.host.length);
+    return this.#wildcards.some(
+      (p) =>
+        url.protocol === p.scheme &&
+        url.port === p.port &&
+        url.hostname.endsWith(p.host) &&
+        url.hostname.length > p.host.length,
+    );
   }
 }
 
@@ -143,7 +165,9 @@ export class SwarmAccess implements SwarmGate {
   /** Read and verify the `token` parameters of the connection's request URL, once per connection. */
   register(connection: TrackerConnection, requestUrl: string): void {
     if (this.#secret === '') return;
-    const query = requestUrl.includes('?') ? new URLSearchParams(requestUrl.slice(requestUrl.indexOf('?') + 1)) : new URLSearchParams();
+    const query = requestUrl.includes('?')
+      ? new URLSearchParams(requestUrl.slice(requestUrl.indexOf('?') + 1))
+      : new URLSearchParams();
     const expiresAtSeconds = new Map<string, number>();
     let invalidTokens = 0;
     for (const token of query.getAll('token').slice(0, MAX_TOKENS_PER_CONNECTION)) {
@@ -160,14 +184,22 @@ export class SwarmAccess implements SwarmGate {
 
   admit(infoHash: string, connection: TrackerConnection): SwarmRefusal | null {
     if (this.open || this.#allowed.has(infoHash)) return null;
-    if (this.#secret === '') return { reason: 'swarm-not-allowed', message: 'this tracker does not serve that info_hash' };
+    if (this.#secret === '')
+      return { reason: 'swarm-not-allowed', message: 'this tracker does not serve that info_hash' };
     const grants = this.#grants.get(connection) ?? NO_GRANTS;
     const expiry = grants.expiresAtSeconds.get(infoHash);
     if (expiry !== undefined) {
-      return expiry * 1000 > this.#nowUnixMs() ? null : { reason: 'token-expired', message: 'swarm token expired: reconnect with a fresh token' };
+      return expiry * 1000 > this.#nowUnixMs()
+        ? null
+        : { reason: 'token-expired', message: 'swarm token expired: reconnect with a fresh token' };
     }
-    if (grants.invalidTokens > 0) return { reason: 'token-invalid', message: 'swarm token invalid (malformed or wrongly signed)' };
-    if (grants.expiresAtSeconds.size === 0) return { reason: 'token-missing', message: 'swarm token required: connect with ?token=<token> in the tracker URL' };
+    if (grants.invalidTokens > 0)
+      return { reason: 'token-invalid', message: 'swarm token invalid (malformed or wrongly signed)' };
+    if (grants.expiresAtSeconds.size === 0)
+      return {
+        reason: 'token-missing',
+        message: 'swarm token required: connect with ?token=<token> in the tracker URL',
+      };
     return { reason: 'token-wrong-swarm', message: 'no swarm token for this info_hash' };
   }
 }

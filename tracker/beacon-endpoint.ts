@@ -36,7 +36,10 @@ const NO_SOCKET = (): void => undefined;
 
 /** Serves `POST /beacon`; counts what it refused, by reason. */
 export class BeaconEndpoint {
-  readonly rejected = Object.fromEntries(BEACON_REJECT_REASONS.map((reason) => [reason, 0])) as Record<BeaconRejectReason, number>;
+  readonly rejected = Object.fromEntries(BEACON_REJECT_REASONS.map((reason) => [reason, 0])) as Record<
+    BeaconRejectReason,
+    number
+  >;
   readonly #options: BeaconEndpointOptions;
 
   constructor(options: BeaconEndpointOptions) {
@@ -80,7 +83,8 @@ export class BeaconEndpoint {
       // The gate remembers tokens per connection; a beacon is its own short-lived "connection".
       const connection: TrackerConnection = { id: 0, send: NO_SOCKET, close: NO_SOCKET };
       swarmAccess.register(connection, request.url ?? '/');
-      if (beacon.swarms.some(({ swarm }) => swarmAccess.admit(swarm, connection) !== null)) return this.#refuse(response, 'swarm-refused');
+      if (beacon.swarms.some(({ swarm }) => swarmAccess.admit(swarm, connection) !== null))
+        return this.#refuse(response, 'swarm-refused');
     }
     if (!aggregator.ingest(beacon)) return this.#refuse(response, 'replay');
     response.writeHead(204, { 'Cache-Control': 'no-store' }).end();
@@ -90,6 +94,8 @@ export class BeaconEndpoint {
     this.rejected[reason] += 1;
     if (response.headersSent) return;
     // Close the connection after a refusal: the rest of a refused body is not read.
-    response.writeHead(BEACON_REJECT_STATUS[reason], { 'Content-Type': 'text/plain', Connection: 'close', ...headers }).end(`${reason}\n`);
+    response
+      .writeHead(BEACON_REJECT_STATUS[reason], { 'Content-Type': 'text/plain', Connection: 'close', ...headers })
+      .end(`${reason}\n`);
   }
 }

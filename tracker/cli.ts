@@ -47,7 +47,8 @@ async function main(): Promise<void> {
   let fromFile: Record<string, unknown> = {};
   if (typeof values.config === 'string') {
     const parsed: unknown = JSON.parse(readFileSync(values.config, 'utf8'));
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TrackerConfigError('config', `${values.config} must hold a JSON object`);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new TrackerConfigError('config', `${values.config} must hold a JSON object`);
     fromFile = parsed as Record<string, unknown>;
   }
   const config = resolveTrackerConfig(settingsFromSources(values, process.env, fromFile));

@@ -98,12 +98,16 @@ export const DEFAULT_TRACKER_CONFIG: TrackerConfig = Object.freeze({
 const integerIn =
   (min: number, max: number) =>
   (value: unknown): string | null =>
-    typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? null : `must be an integer from ${min} to ${max}`;
+    typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
+      ? null
+      : `must be an integer from ${min} to ${max}`;
 
 const numberIn =
   (min: number, max: number) =>
   (value: unknown): string | null =>
-    typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max ? null : `must be a number from ${min} to ${max}`;
+    typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max
+      ? null
+      : `must be a number from ${min} to ${max}`;
 
 /** An array whose entries all pass `check`; the problem names the first bad entry's index. */
 const listOf =
@@ -129,9 +133,13 @@ const CHECKS: { readonly [K in keyof TrackerConfig]: (value: unknown) => string 
   maxPeersPerConnection: integerIn(1, 10_000),
   maxNumwant: integerIn(0, 50),
   allowedOrigins: listOf(checkOriginPattern),
-  allowedInfoHashes: listOf((entry) => (infoHashToWireId(entry) === null ? 'must be 40 hex characters or a 20-character wire id' : null)),
+  allowedInfoHashes: listOf((entry) =>
+    infoHashToWireId(entry) === null ? 'must be 40 hex characters or a 20-character wire id' : null,
+  ),
   swarmTokenSecret: (value) =>
-    value === '' || (typeof value === 'string' && value.length >= MIN_SWARM_TOKEN_SECRET_CHARS) ? null : `must be empty (tokens off) or a string of at least ${MIN_SWARM_TOKEN_SECRET_CHARS} characters`,
+    value === '' || (typeof value === 'string' && value.length >= MIN_SWARM_TOKEN_SECRET_CHARS)
+      ? null
+      : `must be empty (tokens off) or a string of at least ${MIN_SWARM_TOKEN_SECRET_CHARS} characters`,
   maxConnectionsPerAddress: integerIn(0, 1_000_000),
   trustedProxies: listOf(checkProxyEntry),
   announceRatePerSecond: numberIn(0.001, 10_000),
@@ -142,7 +150,10 @@ const CHECKS: { readonly [K in keyof TrackerConfig]: (value: unknown) => string 
   beaconRatePerSecond: numberIn(0, 100_000),
   beaconBurst: integerIn(1, 100_000),
   fleetTopSwarms: integerIn(1, 1000),
-  redisUrl: (value) => (value === '' || (typeof value === 'string' && isRedisUrl(value)) ? null : 'must be empty (no cluster) or a redis:// or rediss:// URL'),
+  redisUrl: (value) =>
+    value === '' || (typeof value === 'string' && isRedisUrl(value))
+      ? null
+      : 'must be empty (no cluster) or a redis:// or rediss:// URL',
   clusterHeartbeatMs: integerIn(100, 60_000),
   workers: integerIn(1, 256),
 };
@@ -177,18 +188,27 @@ export function resolveTrackerConfig(partial: Readonly<Record<string, unknown>> 
     }
     const problem = CHECKS[key as keyof TrackerConfig](value);
     // The secret is never echoed into logs or error output.
-    const shown = key === 'swarmTokenSecret' || key === 'redisUrl' ? `${typeof value === 'string' ? `${value.length} characters` : typeof value}` : JSON.stringify(value);
+    const shown =
+      key === 'swarmTokenSecret' || key === 'redisUrl'
+        ? `${typeof value === 'string' ? `${value.length} characters` : typeof value}`
+        : JSON.stringify(value);
     if (problem !== null) throw new TrackerConfigError(key, `setting "${key}" ${problem}, got ${shown}`);
     merged[key] = Array.isArray(value) ? Object.freeze([...(value as unknown[])]) : value;
   }
   const config = merged as unknown as TrackerConfig;
   // A peer announcing on time must never look silent.
   if (config.peerTimeoutMs <= config.announceIntervalSeconds * 1000) {
-    throw new TrackerConfigError('peerTimeoutMs', `setting "peerTimeoutMs" (${config.peerTimeoutMs}) must be longer than announceIntervalSeconds (${config.announceIntervalSeconds} s)`);
+    throw new TrackerConfigError(
+      'peerTimeoutMs',
+      `setting "peerTimeoutMs" (${config.peerTimeoutMs}) must be longer than announceIntervalSeconds (${config.announceIntervalSeconds} s)`,
+    );
   }
   // Workers without Redis would each hold a separate part of every swarm: peers would not meet.
   if (config.workers > 1 && config.redisUrl === '') {
-    throw new TrackerConfigError('workers', `setting "workers" (${config.workers}) needs redisUrl: workers share swarms through Redis`);
+    throw new TrackerConfigError(
+      'workers',
+      `setting "workers" (${config.workers}) needs redisUrl: workers share swarms through Redis`,
+    );
   }
   return Object.freeze(config);
 }

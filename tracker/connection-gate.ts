@@ -10,7 +10,13 @@ export const CONNECTION_REJECT_REASONS = ['origin-not-allowed', 'too-many-connec
 export type ConnectionRejectReason = (typeof CONNECTION_REJECT_REASONS)[number];
 
 /** Open WebSockets the tracker closes or terminates. */
-export const CONNECTION_DROP_REASONS = ['binary-frame', 'message-too-large', 'invalid-frame', 'slow-reader', 'heartbeat-timeout'] as const;
+export const CONNECTION_DROP_REASONS = [
+  'binary-frame',
+  'message-too-large',
+  'invalid-frame',
+  'slow-reader',
+  'heartbeat-timeout',
+] as const;
 export type ConnectionDropReason = (typeof CONNECTION_DROP_REASONS)[number];
 
 export interface ConnectionCounters {
@@ -19,8 +25,14 @@ export interface ConnectionCounters {
 }
 
 export const createConnectionCounters = (): ConnectionCounters => ({
-  rejectedConnections: Object.fromEntries(CONNECTION_REJECT_REASONS.map((reason) => [reason, 0])) as Record<ConnectionRejectReason, number>,
-  droppedConnections: Object.fromEntries(CONNECTION_DROP_REASONS.map((reason) => [reason, 0])) as Record<ConnectionDropReason, number>,
+  rejectedConnections: Object.fromEntries(CONNECTION_REJECT_REASONS.map((reason) => [reason, 0])) as Record<
+    ConnectionRejectReason,
+    number
+  >,
+  droppedConnections: Object.fromEntries(CONNECTION_DROP_REASONS.map((reason) => [reason, 0])) as Record<
+    ConnectionDropReason,
+    number
+  >,
 });
 
 export interface UpgradeRefusal {
@@ -30,9 +42,16 @@ export interface UpgradeRefusal {
 }
 
 /** Decide an upgrade from its Origin header and remote address; null lets it through. */
-export function checkUpgrade(request: IncomingMessage, address: string, origins: OriginAllowlist, cap: AddressConnectionCap): UpgradeRefusal | null {
-  if (!origins.allows(request.headers.origin)) return { reason: 'origin-not-allowed', status: 403, message: 'origin not allowed' };
-  if (!cap.admits(address)) return { reason: 'too-many-connections', status: 429, message: 'too many connections from this address' };
+export function checkUpgrade(
+  request: IncomingMessage,
+  address: string,
+  origins: OriginAllowlist,
+  cap: AddressConnectionCap,
+): UpgradeRefusal | null {
+  if (!origins.allows(request.headers.origin))
+    return { reason: 'origin-not-allowed', status: 403, message: 'origin not allowed' };
+  if (!cap.admits(address))
+    return { reason: 'too-many-connections', status: 429, message: 'too many connections from this address' };
   return null;
 }
 

@@ -5,7 +5,12 @@ import type { ProtocolErrorCode } from './protocol.ts';
 import type { TrackerSwarm } from './swarm.ts';
 
 /** Why a message was answered with a failure instead of being served. */
-export type RejectReason = ProtocolErrorCode | SwarmRefusalReason | 'peers-per-connection' | 'rate-limited' | 'peer-id-taken';
+export type RejectReason =
+  | ProtocolErrorCode
+  | SwarmRefusalReason
+  | 'peers-per-connection'
+  | 'rate-limited'
+  | 'peer-id-taken';
 
 export interface TrackerCounters {
   /** Announces accepted, whatever their event (answers not included). */

@@ -29,7 +29,11 @@ export function createTrackerCore(config: TrackerConfig, dependencies: CoreDepen
     nowMs,
     random: dependencies.random,
     ...(dependencies.swarmGate === undefined ? {} : { swarmGate: dependencies.swarmGate }),
-    rateLimiter: new ConnectionRateLimiter({ ratePerSecond: config.announceRatePerSecond, burst: config.announceBurst, nowMs }),
+    rateLimiter: new ConnectionRateLimiter({
+      ratePerSecond: config.announceRatePerSecond,
+      burst: config.announceBurst,
+      nowMs,
+    }),
     newPeerProbationMs: config.newPeerProbationMs,
     rateBenchMs: config.rateBenchMs,
     ...(dependencies.logger === undefined ? {} : { logger: dependencies.logger }),

@@ -2,7 +2,14 @@
 // disconnects and calls sweep() on a timer; tests drive it with fake connections and a fake clock.
 import type { SwarmGate } from './access.ts';
 import type { ClusterDelivery, SwarmCluster } from './cluster/swarm-cluster.ts';
-import { createCounters, topSwarms, type RejectReason, type TrackerCounters, type TrackerSnapshot, type TrackerStats } from './core-counters.ts';
+import {
+  createCounters,
+  topSwarms,
+  type RejectReason,
+  type TrackerCounters,
+  type TrackerSnapshot,
+  type TrackerStats,
+} from './core-counters.ts';
 import { ExpiryQueue } from './expiry-queue.ts';
 import { SILENT_LOGGER, type Logger } from './log.ts';
 import {
@@ -129,7 +136,11 @@ export class TrackerCore implements ClusterDelivery {
     const target = this.#swarms.get(infoHash)?.get(toPeerId);
     if (target === undefined) return false;
     // The answer to it is relayed back like one to a local offer: once, within the offer's life.
-    this.#relayedOffers.record(target.connection, relayedOfferKey(infoHash, fromPeerId, offer.offerId), this.#options.nowMs());
+    this.#relayedOffers.record(
+      target.connection,
+      relayedOfferKey(infoHash, fromPeerId, offer.offerId),
+      this.#options.nowMs(),
+    );
     target.connection.send(encodeRelayedOffer(infoHash, fromPeerId, offer));
     this.#counters.offersRelayed += 1;
     return true;
@@ -193,14 +204,26 @@ export class TrackerCore implements ClusterDelivery {
     // holds it (until it closes, sends "stopped", or the peer expires): moving it to the newcomer
     // would hand the victim's offers to whoever copied its id from a relayed offer.
     if (existing !== undefined && existing.connection !== connection) {
-      this.#reject(connection, { message: 'peer_id is in use by another connection', action: 'announce', infoHash }, 'peer-id-taken');
+      this.#reject(
+        connection,
+        { message: 'peer_id is in use by another connection', action: 'announce', infoHash },
+        'peer-id-taken',
+      );
       return;
     }
     const held = this.#peersByConnection.get(connection);
     const joining = existing === undefined;
     const heldCount = held === undefined ? 0 : held instanceof Set ? held.size : 1;
     if (joining && heldCount >= this.#options.maxPeersPerConnection) {
-      this.#reject(connection, { message: `at most ${this.#options.maxPeersPerConnection} peers per connection`, action: 'announce', infoHash }, 'peers-per-connection');
+      this.#reject(
+        connection,
+        {
+          message: `at most ${this.#options.maxPeersPerConnection} peers per connection`,
+          action: 'announce',
+          infoHash,
+        },
+        'peers-per-connection',
+      );
       return;
     }
     // Checked when a peer joins on this connection, not on every re-announce (see SwarmAccess).
@@ -216,10 +239,24 @@ export class TrackerCore implements ClusterDelivery {
     const swarm = this.#swarms.get(infoHash) ?? this.#createSwarm(infoHash);
     let peer = existing;
     if (peer === undefined) {
-      peer = { infoHash, peerId, connection, lastAnnounceMs: 0, seeder: false, slot: -1, probationEndsMs: nowMs + this.#probationMs, benched: bench === 'benched', restless: false };
+      peer = {
+        infoHash,
+        peerId,
+        connection,
+        lastAnnounceMs: 0,
+        seeder: false,
+        slot: -1,
+        probationEndsMs: nowMs + this.#probationMs,
+        benched: bench === 'benched',
+        restless: false,
+      };
       swarm.add(peer, nowMs);
       this.#hold(connection, peer);
-    } else if (nowMs < peer.probationEndsMs && nowMs - peer.lastAnnounceMs < RESTLESS_REANNOUNCE_MS && event !== 'completed') {
+    } else if (
+      nowMs < peer.probationEndsMs &&
+      nowMs - peer.lastAnnounceMs < RESTLESS_REANNOUNCE_MS &&
+      event !== 'completed'
+    ) {
       // Announcing again within a second while still new is what floods do, not browsers (one per interval).
       swarm.restartProbation(peer, nowMs + this.#probationMs, nowMs);
       this.#counters.probationRestarts += 1;
@@ -250,7 +287,13 @@ export class TrackerCore implements ClusterDelivery {
     }
     this.#counters.offersRelayed += targets.length;
     // Offers no local peer took (too few here) go to other nodes too.
-    if (cluster !== null) cluster.announced(infoHash, peerId, peer.seeder, targets.length < wanted ? request.offers.slice(targets.length, wanted) : []);
+    if (cluster !== null)
+      cluster.announced(
+        infoHash,
+        peerId,
+        peer.seeder,
+        targets.length < wanted ? request.offers.slice(targets.length, wanted) : [],
+      );
     targets.length = 0;
   }
 
@@ -259,7 +302,8 @@ export class TrackerCore implements ClusterDelivery {
     const held = this.#peersByConnection.get(connection);
     if (held === undefined) return;
     const nowMs = this.#options.nowMs();
-    for (const peer of held instanceof Set ? held : [held]) this.#swarms.get(peer.infoHash)?.setBenched(peer, benched, nowMs);
+    for (const peer of held instanceof Set ? held : [held])
+      this.#swarms.get(peer.infoHash)?.setBenched(peer, benched, nowMs);
   }
 
   #answer(request: AnswerRequest, connection: TrackerConnection): void {
@@ -269,12 +313,21 @@ export class TrackerCore implements ClusterDelivery {
     const sender = swarm?.get(request.peerId);
     const target = swarm?.get(request.toPeerId);
     // In a cluster the target may be on another node (the offer came from there).
-    if (sender === undefined || sender.connection !== connection || target === sender || (target === undefined && this.#cluster === null)) {
+    if (
+      sender === undefined ||
+      sender.connection !== connection ||
+      target === sender ||
+      (target === undefined && this.#cluster === null)
+    ) {
       this.#counters.answersUndeliverable += 1;
       return;
     }
     // Only for an offer of `target` this connection was sent, and only once.
-    const unrelayed = this.#relayedOffers.take(connection, relayedOfferKey(request.infoHash, request.toPeerId, request.offerId), this.#options.nowMs());
+    const unrelayed = this.#relayedOffers.take(
+      connection,
+      relayedOfferKey(request.infoHash, request.toPeerId, request.offerId),
+      this.#options.nowMs(),
+    );
     if (unrelayed !== null) {
       if (unrelayed === 'expired') this.#counters.answersExpired += 1;
       else this.#counters.answersUnrelayed += 1;
@@ -315,7 +368,13 @@ export class TrackerCore implements ClusterDelivery {
     this.#counters.rejectedMessages += 1;
     const byReason = this.#counters.rejectedByReason;
     byReason[reason] = (byReason[reason] ?? 0) + 1;
-    if (this.#logger.enabled('debug')) this.#logger.debug('message rejected', { reason, failure: error.message, connection: connection.id, address: connection.address });
+    if (this.#logger.enabled('debug'))
+      this.#logger.debug('message rejected', {
+        reason,
+        failure: error.message,
+        connection: connection.id,
+        address: connection.address,
+      });
     connection.send(encodeFailure(error));
   }
 
@@ -332,7 +391,11 @@ export class TrackerCore implements ClusterDelivery {
 
   #counts(infoHash: string): SwarmCounts {
     const swarm = this.#swarms.get(infoHash);
-    const local = { complete: swarm?.seeders ?? 0, incomplete: swarm?.leechers ?? 0, downloaded: swarm?.downloaded ?? 0 };
+    const local = {
+      complete: swarm?.seeders ?? 0,
+      incomplete: swarm?.leechers ?? 0,
+      downloaded: swarm?.downloaded ?? 0,
+    };
     return this.#cluster === null ? local : this.#cluster.counts(infoHash, local);
   }
 

@@ -108,7 +108,8 @@ class Histogram {
 }
 
 const zeroBytes = (): SourceBytes => ({ http: 0, peer: 0, cache: 0 });
-const offload = (bytes: SourceBytes): number | null => (bytes.peer + bytes.http === 0 ? null : bytes.peer / (bytes.peer + bytes.http));
+const offload = (bytes: SourceBytes): number | null =>
+  bytes.peer + bytes.http === 0 ? null : bytes.peer / (bytes.peer + bytes.http);
 
 /** Sums beacons; `ingest` per beacon, `snapshot` per scrape. */
 export class FleetAggregator {
@@ -138,7 +139,16 @@ export class FleetAggregator {
     let session = this.#sessions.get(beacon.session);
     if (session !== undefined && beacon.sequence <= session.sequence) return false;
     if (session === undefined && this.#sessions.size < this.#options.maxSessions && !beacon.final) {
-      session = { expiresAtMs: 0, sequence: -1, swarms: [], level: null, region: null, library: '', connectedPeers: 0, startupSeen: false };
+      session = {
+        expiresAtMs: 0,
+        sequence: -1,
+        swarms: [],
+        level: null,
+        region: null,
+        library: '',
+        connectedPeers: 0,
+        startupSeen: false,
+      };
       this.#sessions.set(beacon.session, session);
     }
     this.#beacons += 1;
@@ -167,7 +177,8 @@ export class FleetAggregator {
         this.#sessions.delete(beacon.session);
       } else {
         session.sequence = beacon.sequence;
-        session.expiresAtMs = nowMs + Math.max(MIN_VIEWER_TIMEOUT_MS, beacon.intervalSeconds * 1000 * VIEWER_TIMEOUT_INTERVALS);
+        session.expiresAtMs =
+          nowMs + Math.max(MIN_VIEWER_TIMEOUT_MS, beacon.intervalSeconds * 1000 * VIEWER_TIMEOUT_INTERVALS);
         session.swarms = beacon.swarms.map((swarm) => swarm.swarm);
         session.level = beacon.level;
         session.region = beacon.region;
@@ -191,11 +202,21 @@ export class FleetAggregator {
       if (session.region !== null) regions.set(session.region, (regions.get(session.region) ?? 0) + 1);
       libraries.set(session.library, (libraries.get(session.library) ?? 0) + 1);
     }
-    const swarms: FleetSwarmSnapshot[] = [...this.#topSwarms].map(([swarm, bytes]) => ({ swarm, viewers: this.#viewersBySwarm.get(swarm) ?? 0, bytes: { ...bytes }, offloadRatio: offload(bytes) }));
+    const swarms: FleetSwarmSnapshot[] = [...this.#topSwarms].map(([swarm, bytes]) => ({
+      swarm,
+      viewers: this.#viewersBySwarm.get(swarm) ?? 0,
+      bytes: { ...bytes },
+      offloadRatio: offload(bytes),
+    }));
     swarms.sort((a, b) => b.viewers - a.viewers || (a.swarm < b.swarm ? -1 : 1));
     let otherViewers = 0;
     for (const [swarm, viewers] of this.#viewersBySwarm) if (!this.#topSwarms.has(swarm)) otherViewers += viewers;
-    swarms.push({ swarm: OTHER_SWARM, viewers: otherViewers, bytes: { ...this.#other }, offloadRatio: offload(this.#other) });
+    swarms.push({
+      swarm: OTHER_SWARM,
+      viewers: otherViewers,
+      bytes: { ...this.#other },
+      offloadRatio: offload(this.#other),
+    });
     return {
       beacons: this.#beacons,
       viewers: this.#sessions.size,

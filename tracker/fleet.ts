@@ -41,17 +41,27 @@ export interface FleetDependencies {
 }
 
 export function createFleet(config: TrackerConfig, dependencies: FleetDependencies): Fleet {
-  const aggregator = new FleetAggregator({ topSwarms: config.fleetTopSwarms, maxSessions: MAX_SESSIONS, nowMs: dependencies.nowMs });
+  const aggregator = new FleetAggregator({
+    topSwarms: config.fleetTopSwarms,
+    maxSessions: MAX_SESSIONS,
+    nowMs: dependencies.nowMs,
+  });
   const endpoint = new BeaconEndpoint({
     origins: new OriginAllowlist(config.allowedOrigins),
     swarmAccess: new SwarmAccess({ ...config, nowUnixMs: () => dependencies.nowUnixMs() - BEACON_TOKEN_GRACE_MS }),
-    rateLimiter: new AddressRateLimiter({ ratePerSecond: config.beaconRatePerSecond, burst: config.beaconBurst, maxAddresses: MAX_RATE_ADDRESSES, nowMs: dependencies.nowMs }),
+    rateLimiter: new AddressRateLimiter({
+      ratePerSecond: config.beaconRatePerSecond,
+      burst: config.beaconBurst,
+      maxAddresses: MAX_RATE_ADDRESSES,
+      nowMs: dependencies.nowMs,
+    }),
     aggregator,
     logger: dependencies.logger,
   });
   const stats = (): FleetStats => ({ ...aggregator.snapshot(), rejectedBeacons: { ...endpoint.rejected } });
   return {
-    handles: (request) => request.url !== undefined && (request.url === BEACON_PATH || request.url.startsWith(`${BEACON_PATH}?`)),
+    handles: (request) =>
+      request.url !== undefined && (request.url === BEACON_PATH || request.url.startsWith(`${BEACON_PATH}?`)),
     serve: (request, response) => endpoint.serve(request, response),
     stats,
     metricsText: () => renderFleetMetrics(stats()),

@@ -49,7 +49,8 @@ export const SILENT_LOGGER: Logger = createLogger({ level: 'off', write: () => u
 
 /** Errors become their message and code (JSON.stringify would print `{}`); bigints become strings. */
 function jsonSafe(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message, ...('code' in value ? { code: value.code } : {}) };
+  if (value instanceof Error)
+    return { name: value.name, message: value.message, ...('code' in value ? { code: value.code } : {}) };
   if (typeof value === 'bigint') return value.toString();
   return value;
 }

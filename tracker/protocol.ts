@@ -64,7 +64,14 @@ export type TrackerRequest = AnnounceRequest | AnswerRequest | ScrapeRequest;
 export type OutgoingFrame = string | readonly string[];
 
 /** Every reason a frame can fail to parse (metrics list them all, including those still at 0). */
-export const PROTOCOL_ERROR_CODES = ['message-too-large', 'not-json', 'not-an-object', 'unknown-action', 'invalid-field', 'too-many-offers'] as const;
+export const PROTOCOL_ERROR_CODES = [
+  'message-too-large',
+  'not-json',
+  'not-an-object',
+  'unknown-action',
+  'invalid-field',
+  'too-many-offers',
+] as const;
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];
 
 /** Why a frame was rejected, and what the failure reply must carry for the client to match it. */
@@ -77,14 +84,19 @@ export interface ProtocolError {
   readonly infoHash: string | null;
 }
 
-export type ParseResult = { readonly ok: true; readonly request: TrackerRequest } | { readonly ok: false; readonly error: ProtocolError };
+export type ParseResult =
+  | { readonly ok: true; readonly request: TrackerRequest }
+  | { readonly ok: false; readonly error: ProtocolError };
 
 export interface ParseLimits {
   readonly maxMessageBytes: number;
   readonly maxOffersPerAnnounce: number;
 }
 
-export const DEFAULT_PARSE_LIMITS: ParseLimits = Object.freeze({ maxMessageBytes: MAX_MESSAGE_BYTES, maxOffersPerAnnounce: MAX_OFFERS_PER_ANNOUNCE });
+export const DEFAULT_PARSE_LIMITS: ParseLimits = Object.freeze({
+  maxMessageBytes: MAX_MESSAGE_BYTES,
+  maxOffersPerAnnounce: MAX_OFFERS_PER_ANNOUNCE,
+});
 
 // bittorrent-tracker's client sends ids as 20-character binary (latin-1) strings, ours as 20
 // printable characters: both are 20 JS characters, whatever their UTF-8 length.
@@ -114,7 +126,12 @@ function exceedsBytes(text: string, maxBytes: number): boolean {
  * Reads a description from an already parsed frame. `text` is that frame and `scan` the frame
  * position to look for the sdp's literal from (see sdpLiteral).
  */
-function parseDescription<T extends 'offer' | 'answer'>(value: unknown, type: T, text: string, scan: ScanPosition): SessionDescription<T> | null {
+function parseDescription<T extends 'offer' | 'answer'>(
+  value: unknown,
+  type: T,
+  text: string,
+  scan: ScanPosition,
+): SessionDescription<T> | null {
   if (typeof value !== 'object' || value === null) return null;
   const { type: actual, sdp } = value as { type?: unknown; sdp?: unknown };
   if (actual !== type || typeof sdp !== 'string' || sdp.length === 0 || sdp.length > MAX_SDP_CHARS) return null;
@@ -178,7 +195,12 @@ function canonicalLiteralEnd(text: string, from: number, value: string): number 
       at += 2;
     } else if (escaped === 0x75) {
       // \u00xx, only for a control without a short escape (JSON.stringify writes the rest raw).
-      if (expected >= 0x20 || SHORT_ESCAPES.has(expected) || text.slice(at + 2, at + 6) !== `00${HEX_DIGITS[expected >> 4]}${HEX_DIGITS[expected & 15]}`) return -1;
+      if (
+        expected >= 0x20 ||
+        SHORT_ESCAPES.has(expected) ||
+        text.slice(at + 2, at + 6) !== `00${HEX_DIGITS[expected >> 4]}${HEX_DIGITS[expected & 15]}`
+      )
+        return -1;
       at += 6;
     } else {
       if (SHORT_ESCAPES.get(expected) !== escaped) return -1;
@@ -199,10 +221,12 @@ export function parseRequest(text: string, limits: ParseLimits = DEFAULT_PARSE_L
   } catch {
     return fail('not-json', null, 'message is not JSON', 'announce', null);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return fail('not-an-object', null, 'message is not a JSON object', 'announce', null);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    return fail('not-an-object', null, 'message is not a JSON object', 'announce', null);
   const m = json as Record<string, unknown>;
   if (m['action'] === 'scrape') return parseScrape(m);
-  if (m['action'] !== 'announce') return fail('unknown-action', 'action', `unknown action ${String(JSON.stringify(m['action']))}`, 'announce', null);
+  if (m['action'] !== 'announce')
+    return fail('unknown-action', 'action', `unknown action ${String(JSON.stringify(m['action']))}`, 'announce', null);
   return parseAnnounce(m, limits, text);
 }
 
@@ -216,7 +240,8 @@ function parseAnnounce(m: Record<string, unknown>, limits: ParseLimits, text: st
   const scan: ScanPosition = { at: 0 };
   if (m['answer'] !== undefined) {
     const answer = parseDescription(m['answer'], 'answer', text, scan);
-    if (answer === null) return invalid(infoHash, 'answer', `{type: "answer", sdp} with 1 to ${MAX_SDP_CHARS} characters of SDP`);
+    if (answer === null)
+      return invalid(infoHash, 'answer', `{type: "answer", sdp} with 1 to ${MAX_SDP_CHARS} characters of SDP`);
     const toPeerId = m['to_peer_id'];
     if (!isWireId(toPeerId)) return invalid(infoHash, 'to_peer_id', ID_RULE);
     const offerId = m['offer_id'];
@@ -234,7 +259,13 @@ function parseAnnounce(m: Record<string, unknown>, limits: ParseLimits, text: st
   const rawOffers = m['offers'] ?? [];
   if (!Array.isArray(rawOffers)) return invalid(infoHash, 'offers', 'an array');
   if (rawOffers.length > limits.maxOffersPerAnnounce) {
-    return fail('too-many-offers', 'offers', `at most ${limits.maxOffersPerAnnounce} offers per announce, got ${rawOffers.length}`, 'announce', infoHash);
+    return fail(
+      'too-many-offers',
+      'offers',
+      `at most ${limits.maxOffersPerAnnounce} offers per announce, got ${rawOffers.length}`,
+      'announce',
+      infoHash,
+    );
   }
   const offers: Offer[] = [];
   for (let i = 0; i < rawOffers.length; i++) {
@@ -243,10 +274,26 @@ function parseAnnounce(m: Record<string, unknown>, limits: ParseLimits, text: st
     const offerId = entry['offer_id'];
     if (!isWireId(offerId)) return invalid(infoHash, `offers[${i}].offer_id`, ID_RULE);
     const offer = parseDescription(entry['offer'], 'offer', text, scan);
-    if (offer === null) return invalid(infoHash, `offers[${i}].offer`, `{type: "offer", sdp} with 1 to ${MAX_SDP_CHARS} characters of SDP`);
+    if (offer === null)
+      return invalid(
+        infoHash,
+        `offers[${i}].offer`,
+        `{type: "offer", sdp} with 1 to ${MAX_SDP_CHARS} characters of SDP`,
+      );
     offers.push({ offerId, offer });
   }
-  return { ok: true, request: { type: 'announce', infoHash, peerId, event, numwant: numwant === null ? null : Math.floor(numwant), left, offers } };
+  return {
+    ok: true,
+    request: {
+      type: 'announce',
+      infoHash,
+      peerId,
+      event,
+      numwant: numwant === null ? null : Math.floor(numwant),
+      left,
+      offers,
+    },
+  };
 }
 
 function parseScrape(m: Record<string, unknown>): ParseResult {
@@ -254,15 +301,28 @@ function parseScrape(m: Record<string, unknown>): ParseResult {
   const list = typeof raw === 'string' ? [raw] : raw;
   // No "scrape everything": listing every swarm costs O(swarms) and tells strangers what is watched.
   if (!Array.isArray(list) || list.length === 0 || list.length > MAX_SCRAPE_HASHES || !list.every(isWireId)) {
-    return fail('invalid-field', 'info_hash', `scrape info_hash must be 1 to ${MAX_SCRAPE_HASHES} strings of ${WIRE_ID_LENGTH} characters`, 'scrape', null);
+    return fail(
+      'invalid-field',
+      'info_hash',
+      `scrape info_hash must be 1 to ${MAX_SCRAPE_HASHES} strings of ${WIRE_ID_LENGTH} characters`,
+      'scrape',
+      null,
+    );
   }
   return { ok: true, request: { type: 'scrape', infoHashes: list } };
 }
 
 // Module functions, not closures made per frame: a frame should allocate only what it carries.
-const invalid = (infoHash: string, field: string, rule: string): ParseResult => fail('invalid-field', field, `${field} must be ${rule}`, 'announce', infoHash);
+const invalid = (infoHash: string, field: string, rule: string): ParseResult =>
+  fail('invalid-field', field, `${field} must be ${rule}`, 'announce', infoHash);
 
-const fail = (code: ProtocolErrorCode, field: string | null, message: string, action: 'announce' | 'scrape', infoHash: string | null): ParseResult => ({
+const fail = (
+  code: ProtocolErrorCode,
+  field: string | null,
+  message: string,
+  action: 'announce' | 'scrape',
+  infoHash: string | null,
+): ParseResult => ({
   ok: false,
   error: { code, field, message, action, infoHash },
 });
@@ -294,21 +354,34 @@ const RELAYED_OFFER_HEAD = '{"action":"announce","offer":{"type":"offer","sdp":'
 const RELAYED_ANSWER_HEAD = '{"action":"announce","answer":{"type":"answer","sdp":';
 
 export function encodeRelayedOffer(infoHash: string, fromPeerId: string, offer: Offer): readonly string[] {
-  return [RELAYED_OFFER_HEAD, offer.offer.sdpJson, `},"offer_id":${json(offer.offerId)},"peer_id":${json(fromPeerId)},"info_hash":${json(infoHash)}}`];
+  return [
+    RELAYED_OFFER_HEAD,
+    offer.offer.sdpJson,
+    `},"offer_id":${json(offer.offerId)},"peer_id":${json(fromPeerId)},"info_hash":${json(infoHash)}}`,
+  ];
 }
 
 export function encodeRelayedAnswer(request: AnswerRequest): readonly string[] {
-  return [RELAYED_ANSWER_HEAD, request.answer.sdpJson, `},"offer_id":${json(request.offerId)},"peer_id":${json(request.peerId)},"info_hash":${json(request.infoHash)}}`];
+  return [
+    RELAYED_ANSWER_HEAD,
+    request.answer.sdpJson,
+    `},"offer_id":${json(request.offerId)},"peer_id":${json(request.peerId)},"info_hash":${json(request.infoHash)}}`,
+  ];
 }
 
 /** Scrape reply; the client reads `files`, keyed by the info hashes exactly as it sent them. */
 export function encodeScrapeReply(files: ReadonlyMap<string, SwarmCounts>, intervalSeconds: number): string {
   const out: Record<string, SwarmCounts> = {};
-  for (const [infoHash, counts] of files) out[infoHash] = { complete: counts.complete, incomplete: counts.incomplete, downloaded: counts.downloaded };
+  for (const [infoHash, counts] of files)
+    out[infoHash] = { complete: counts.complete, incomplete: counts.incomplete, downloaded: counts.downloaded };
   return JSON.stringify({ action: 'scrape', files: out, flags: { min_request_interval: intervalSeconds } });
 }
 
 /** Failure reply; the client shows it as a 'warning' only when info_hash is one of its own. */
 export function encodeFailure(error: Pick<ProtocolError, 'message' | 'action' | 'infoHash'>): string {
-  return JSON.stringify({ action: error.action, 'failure reason': error.message, ...(error.infoHash === null ? {} : { info_hash: error.infoHash }) });
+  return JSON.stringify({
+    action: error.action,
+    'failure reason': error.message,
+    ...(error.infoHash === null ? {} : { info_hash: error.infoHash }),
+  });
 }

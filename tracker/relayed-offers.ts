@@ -27,7 +27,8 @@ export interface RelayedOffersOptions {
  * The key of one relayed offer: swarm, offering peer and offer id. Wire ids are 20 characters
  * each (the parser checks), so plain concatenation cannot make two triples collide.
  */
-export const relayedOfferKey = (infoHash: string, fromPeerId: string, offerId: string): string => infoHash + fromPeerId + offerId;
+export const relayedOfferKey = (infoHash: string, fromPeerId: string, offerId: string): string =>
+  infoHash + fromPeerId + offerId;
 
 /** Per-connection memory of relayed offers: Maps in relay order (oldest first), made on first use and dropped when empty. */
 export class RelayedOffers {

@@ -7,7 +7,13 @@ import { OriginAllowlist, SwarmAccess } from './access.ts';
 import { AddressConnectionCap } from './address-cap.ts';
 import { ClientAddresses, type ClientAddressCounters } from './client-address.ts';
 import { resolveTrackerConfig, type TrackerConfig } from './config.ts';
-import { checkUpgrade, createConnectionCounters, writeRefusal, type ConnectionCounters, type ConnectionDropReason } from './connection-gate.ts';
+import {
+  checkUpgrade,
+  createConnectionCounters,
+  writeRefusal,
+  type ConnectionCounters,
+  type ConnectionDropReason,
+} from './connection-gate.ts';
 import { clusterMetricsText } from './cluster/cluster-metrics.ts';
 import { RedisSwarmCluster, type ClusterStats } from './cluster/redis-swarm-cluster.ts';
 import type { TrackerStats } from './core.ts';
@@ -69,7 +75,10 @@ const connectionOf = (socket: Socket): SocketConnection => (socket as TrackedSoc
  * console.log(tracker.url); // ws://127.0.0.1:41234
  * await tracker.close();
  */
-export async function startTracker(settings: Partial<TrackerConfig> = {}, dependencies: TrackerDependencies = {}): Promise<RunningTracker> {
+export async function startTracker(
+  settings: Partial<TrackerConfig> = {},
+  dependencies: TrackerDependencies = {},
+): Promise<RunningTracker> {
   const config = resolveTrackerConfig({ ...settings });
   const logger = dependencies.logger ?? createLogger({ level: config.logLevel });
   const nowMs = dependencies.nowMs ?? (() => performance.now());
@@ -111,7 +120,12 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
   http.on('error', dependencies.onServerError ?? ((error) => logger.error('server error', { error })));
   // Open WebSockets (the heartbeat keeps its own set, in the order they opened).
   const connections = new Set<SocketConnection>();
-  const snapshot = (): TrackerMetricsSnapshot => ({ ...core.snapshot(), ...copyCounters(counters), sockets: connections.size, proxied: { ...clientAddresses.counters } });
+  const snapshot = (): TrackerMetricsSnapshot => ({
+    ...core.snapshot(),
+    ...copyCounters(counters),
+    sockets: connections.size,
+    proxied: { ...clientAddresses.counters },
+  });
   const fleet = createFleet(config, { nowMs, nowUnixMs: dependencies.nowUnixMs ?? Date.now, logger });
   const stats = (): TrackerServerStats => ({
     ...core.stats(),
@@ -121,8 +135,13 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
     fleet: fleet.stats(),
     ...(cluster === null ? {} : { cluster: cluster.stats() }),
   });
-  const metrics = createTrackerMetrics(snapshot, cluster === null ? fleet.metricsText : () => fleet.metricsText() + clusterMetricsText(cluster.stats()));
-  http.on('request', (request: IncomingMessage, response: ServerResponse) => (fleet.handles(request) ? fleet.serve(request, response) : serveHttp(request, response, stats, metrics, logger)));
+  const metrics = createTrackerMetrics(
+    snapshot,
+    cluster === null ? fleet.metricsText : () => fleet.metricsText() + clusterMetricsText(cluster.stats()),
+  );
+  http.on('request', (request: IncomingMessage, response: ServerResponse) =>
+    fleet.handles(request) ? fleet.serve(request, response) : serveHttp(request, response, stats, metrics, logger),
+  );
   const drop = (reason: ConnectionDropReason, connectionId: number): void => {
     counters.droppedConnections[reason] += 1;
     if (logger.enabled('debug')) logger.debug('connection dropped', { reason, connection: connectionId });
@@ -162,7 +181,13 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
     const refusal = checkUpgrade(request, address, origins, addressCap);
     if (refusal !== null) {
       counters.rejectedConnections[refusal.reason] += 1;
-      if (logger.enabled('debug')) logger.debug('connection refused', { reason: refusal.reason, status: refusal.status, address, origin: request.headers.origin });
+      if (logger.enabled('debug'))
+        logger.debug('connection refused', {
+          reason: refusal.reason,
+          status: refusal.status,
+          address,
+          origin: request.headers.origin,
+        });
       writeRefusal(tcp, refusal);
       return;
     }
@@ -186,7 +211,8 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
     connections.add(connection);
     heartbeat.add(connection);
     swarmAccess.register(connection, request.url ?? '/');
-    if (logger.enabled('debug')) logger.debug('connection opened', { connection: connection.id, address, origin: request.headers.origin });
+    if (logger.enabled('debug'))
+      logger.debug('connection opened', { connection: connection.id, address, origin: request.headers.origin });
     socket.on('data', onData);
     socket.on('error', onError);
     socket.on('timeout', onTimeout);
@@ -233,10 +259,19 @@ export async function startTracker(settings: Partial<TrackerConfig> = {}, depend
 }
 
 function copyCounters(counters: ConnectionCounters): ConnectionCounters {
-  return { rejectedConnections: { ...counters.rejectedConnections }, droppedConnections: { ...counters.droppedConnections } };
+  return {
+    rejectedConnections: { ...counters.rejectedConnections },
+    droppedConnections: { ...counters.droppedConnections },
+  };
 }
 
-function serveHttp(request: IncomingMessage, response: ServerResponse, stats: () => TrackerServerStats, metrics: TrackerMetrics, logger: Logger): void {
+function serveHttp(
+  request: IncomingMessage,
+  response: ServerResponse,
+  stats: () => TrackerServerStats,
+  metrics: TrackerMetrics,
+  logger: Logger,
+): void {
   const path = new URL(request.url ?? '/', 'http://tracker').pathname;
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('method not allowed');
@@ -244,7 +279,13 @@ function serveHttp(request: IncomingMessage, response: ServerResponse, stats: ()
     response.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' }).end('ok');
   } else if (path === '/stats.json') {
     // Readable from any page (the demo's fleet page, a status page): it holds no secrets.
-    response.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Access-Control-Allow-Origin': '*' }).end(JSON.stringify(stats()));
+    response
+      .writeHead(200, {
+        'Content-Type': 'application/json',
+        'Cache-Control': 'no-store',
+        'Access-Control-Allow-Origin': '*',
+      })
+      .end(JSON.stringify(stats()));
   } else if (path === '/metrics') {
     metrics.render().then(
       (text) => response.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }).end(text),

@@ -40,7 +40,18 @@ export function textFrameHeader(payloadBytes: number): string {
   if (payloadBytes < 126) return String.fromCharCode(0x81, payloadBytes);
   if (payloadBytes < 0x10000) return String.fromCharCode(0x81, 126, payloadBytes >>> 8, payloadBytes & 0xff);
   // 64-bit length; frames are far below 2^32 bytes (maxMessageBytes and the SDP limit bound them).
-  return String.fromCharCode(0x81, 127, 0, 0, 0, 0, payloadBytes >>> 24, (payloadBytes >>> 16) & 0xff, (payloadBytes >>> 8) & 0xff, payloadBytes & 0xff);
+  return String.fromCharCode(
+    0x81,
+    127,
+    0,
+    0,
+    0,
+    0,
+    payloadBytes >>> 24,
+    (payloadBytes >>> 16) & 0xff,
+    (payloadBytes >>> 8) & 0xff,
+    payloadBytes & 0xff,
+  );
 }
 
 /** What every connection of one server shares: one object, referenced by each connection. */

@@ -22,7 +22,9 @@ export interface SwarmTokenClaims {
   readonly expiresAtSeconds: number;
 }
 
-export type SwarmTokenCheck = { readonly ok: true; readonly claims: SwarmTokenClaims } | { readonly ok: false; readonly reason: 'malformed' | 'bad-signature' };
+export type SwarmTokenCheck =
+  | { readonly ok: true; readonly claims: SwarmTokenClaims }
+  | { readonly ok: false; readonly reason: 'malformed' | 'bad-signature' };
 
 export interface MintSwarmTokenOptions {
   readonly secret: string;
@@ -39,7 +41,8 @@ export interface MintSwarmTokenOptions {
  * const trackerUrl = `wss://tracker.example.com/?token=${token}`;
  */
 export function mintSwarmToken(options: MintSwarmTokenOptions): string {
-  if (options.secret.length < MIN_SWARM_TOKEN_SECRET_CHARS) throw new RangeError(`secret must have at least ${MIN_SWARM_TOKEN_SECRET_CHARS} characters`);
+  if (options.secret.length < MIN_SWARM_TOKEN_SECRET_CHARS)
+    throw new RangeError(`secret must have at least ${MIN_SWARM_TOKEN_SECRET_CHARS} characters`);
   const hex = infoHashToHex(options.infoHash);
   if (hex === null) throw new RangeError('infoHash must be 40 hex characters or a 20-character wire id');
   if (!Number.isInteger(options.expiresAtSeconds) || options.expiresAtSeconds < 0 || options.expiresAtSeconds >= 1e12) {
@@ -56,8 +59,12 @@ export function verifySwarmToken(token: string, secret: string): SwarmTokenCheck
   const [, hex = '', expiry = '', signature = ''] = match;
   const expected = sign(secret, `${VERSION}.${hex}.${expiry}`);
   const actual = Buffer.from(signature, 'base64url');
-  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return { ok: false, reason: 'bad-signature' };
-  return { ok: true, claims: { infoHash: Buffer.from(hex, 'hex').toString('latin1'), expiresAtSeconds: Number(expiry) } };
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected))
+    return { ok: false, reason: 'bad-signature' };
+  return {
+    ok: true,
+    claims: { infoHash: Buffer.from(hex, 'hex').toString('latin1'), expiresAtSeconds: Number(expiry) },
+  };
 }
 
 /** 40 lowercase hex characters for an info hash given as hex or as a wire id; null if it is neither. */

@@ -11,7 +11,10 @@ export interface WorkerReady {
 }
 
 const isWorkerReady = (message: unknown): message is WorkerReady =>
-  typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'tracker-listening' && typeof (message as { url?: unknown }).url === 'string';
+  typeof message === 'object' &&
+  message !== null &&
+  (message as { type?: unknown }).type === 'tracker-listening' &&
+  typeof (message as { url?: unknown }).url === 'string';
 
 /** Primary: fork `count` workers; logs `listening` (with the URL) once all of them listen; resolves when all have exited after SIGTERM/SIGINT. */
 export function runWorkers(count: number, logger: Logger, fields: Readonly<Record<string, unknown>>): Promise<void> {

@@ -111,15 +111,19 @@ export class WebSocketFrameReader {
       headerBytes = 14;
       if (available < headerBytes) return this.#need(headerBytes);
       const high = data.readUInt32BE(offset + 2);
-      if (high >= 0x80000000) return this.#fail(CLOSE_CODE.protocolError, 'payload length with the most significant bit set');
+      if (high >= 0x80000000)
+        return this.#fail(CLOSE_CODE.protocolError, 'payload length with the most significant bit set');
       if (high !== 0) return this.#tooBig();
       payloadBytes = data.readUInt32BE(offset + 6);
     }
-    if (isControl && payloadBytes > MAX_CONTROL_PAYLOAD_BYTES) return this.#fail(CLOSE_CODE.protocolError, 'control frame over 125 bytes');
+    if (isControl && payloadBytes > MAX_CONTROL_PAYLOAD_BYTES)
+      return this.#fail(CLOSE_CODE.protocolError, 'control frame over 125 bytes');
     if (!isControl) {
       if (opcode === OPCODE.continuation) {
-        if (this.#messageOpcode === -1) return this.#fail(CLOSE_CODE.protocolError, 'continuation frame without a message');
-      } else if (this.#messageOpcode !== -1) return this.#fail(CLOSE_CODE.protocolError, 'new message before the previous one ended');
+        if (this.#messageOpcode === -1)
+          return this.#fail(CLOSE_CODE.protocolError, 'continuation frame without a message');
+      } else if (this.#messageOpcode !== -1)
+        return this.#fail(CLOSE_CODE.protocolError, 'new message before the previous one ended');
       // Checked at the header, so an oversized frame is never buffered.
       if (this.#messageBytes + payloadBytes > this.#maxMessageBytes) return this.#tooBig();
     }

@@ -28,13 +28,16 @@ export const MAX_CONTROL_PAYLOAD_BYTES = 125;
  * libraries and applications).
  */
 export function isValidCloseCode(code: number): boolean {
-  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+  return (
+    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999)
+  );
 }
 
 /** An unmasked, final control frame; `payload` must be at most 125 bytes. */
 export function controlFrame(opcode: number, payload: Buffer | null): Buffer {
   const payloadBytes = payload === null ? 0 : payload.length;
-  if (payloadBytes > MAX_CONTROL_PAYLOAD_BYTES) throw new RangeError(`control frame payload of ${payloadBytes} bytes (at most ${MAX_CONTROL_PAYLOAD_BYTES})`);
+  if (payloadBytes > MAX_CONTROL_PAYLOAD_BYTES)
+    throw new RangeError(`control frame payload of ${payloadBytes} bytes (at most ${MAX_CONTROL_PAYLOAD_BYTES})`);
   const frame = Buffer.allocUnsafe(2 + payloadBytes);
   frame[0] = 0x80 | opcode;
   frame[1] = payloadBytes;
@@ -46,7 +49,8 @@ export function controlFrame(opcode: number, payload: Buffer | null): Buffer {
 export function closeFrame(code: number | null, reason: string): Buffer {
   if (code === null) return controlFrame(OPCODE.close, null);
   let reasonBytes = Buffer.from(reason, 'utf8');
-  if (reasonBytes.length > MAX_CONTROL_PAYLOAD_BYTES - 2) reasonBytes = Buffer.from(cutUtf8(reasonBytes, MAX_CONTROL_PAYLOAD_BYTES - 2));
+  if (reasonBytes.length > MAX_CONTROL_PAYLOAD_BYTES - 2)
+    reasonBytes = Buffer.from(cutUtf8(reasonBytes, MAX_CONTROL_PAYLOAD_BYTES - 2));
   const payload = Buffer.allocUnsafe(2 + reasonBytes.length);
   payload.writeUInt16BE(code, 0);
   reasonBytes.copy(payload, 2);

@@ -13,29 +13,44 @@ const TOKEN_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Sec-WebSocket-Accept for a client's Sec-WebSocket-Key. */
 export function acceptKey(key: string): string {
-  return createHash('sha1').update(key + HANDSHAKE_GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + HANDSHAKE_GUID)
+    .digest('base64');
 }
 
 export type HandshakeResult =
   | { readonly ok: true; readonly key: string; readonly protocol: string | null }
-  | { readonly ok: false; readonly status: 400 | 405; readonly message: string; readonly headers?: Readonly<Record<string, string>> };
+  | {
+      readonly ok: false;
+      readonly status: 400 | 405;
+      readonly message: string;
+      readonly headers?: Readonly<Record<string, string>>;
+    };
 
 /** Check an upgrade request as ws did: GET, `Upgrade: websocket`, a valid key, version 13 (or 8). */
 export function checkHandshake(request: IncomingMessage): HandshakeResult {
   if (request.method !== 'GET') return { ok: false, status: 405, message: 'Invalid HTTP method' };
   const upgrade = request.headers.upgrade;
-  if (upgrade === undefined || upgrade.toLowerCase() !== 'websocket') return { ok: false, status: 400, message: 'Invalid Upgrade header' };
+  if (upgrade === undefined || upgrade.toLowerCase() !== 'websocket')
+    return { ok: false, status: 400, message: 'Invalid Upgrade header' };
   const key = request.headers['sec-websocket-key'];
-  if (typeof key !== 'string' || !KEY_PATTERN.test(key)) return { ok: false, status: 400, message: 'Missing or invalid Sec-WebSocket-Key header' };
+  if (typeof key !== 'string' || !KEY_PATTERN.test(key))
+    return { ok: false, status: 400, message: 'Missing or invalid Sec-WebSocket-Key header' };
   const version = Number(request.headers['sec-websocket-version']);
   if (version !== 13 && version !== 8) {
-    return { ok: false, status: 400, message: 'Missing or invalid Sec-WebSocket-Version header', headers: { 'Sec-WebSocket-Version': '13, 8' } };
+    return {
+      ok: false,
+      status: 400,
+      message: 'Missing or invalid Sec-WebSocket-Version header',
+      headers: { 'Sec-WebSocket-Version': '13, 8' },
+    };
   }
   const offered = request.headers['sec-websocket-protocol'];
   let protocol: string | null = null;
   if (offered !== undefined) {
     const names = offered.split(',').map((name) => name.trim());
-    if (!names.every((name) => TOKEN_PATTERN.test(name))) return { ok: false, status: 400, message: 'Invalid Sec-WebSocket-Protocol header' };
+    if (!names.every((name) => TOKEN_PATTERN.test(name)))
+      return { ok: false, status: 400, message: 'Invalid Sec-WebSocket-Protocol header' };
     // A browser that offered subprotocols fails the connection unless one is chosen: take the first.
     protocol = names[0] ?? null;
   }

@@ -16,5 +16,8 @@ declare module 'err-code' {
   export default function errCode<E extends Error>(error: E, code: string): E & { code: string };
 }
 declare module 'run-parallel' {
-  export default function runParallel(tasks: ((done: (error?: Error | null) => void) => void)[], callback?: (error: Error | null) => void): void;
+  export default function runParallel(
+    tasks: ((done: (error?: Error | null) => void) => void)[],
+    callback?: (error: Error | null) => void,
+  ): void;
 }

@@ -19,7 +19,9 @@ function pageSettings(): { stream: string; source: string; trackerUrl: string } 
   if (url !== null && url !== '') return { stream: 'url', source: url, trackerUrl };
   // `mode` is the older name of `stream` (README links used it).
   const stream = params.get('stream') ?? params.get('mode') ?? 'vod';
-  return SAMPLE_STREAMS[stream] === undefined ? { stream: 'vod', source: SAMPLE_STREAMS['vod'] as string, trackerUrl } : { stream, source: SAMPLE_STREAMS[stream] as string, trackerUrl };
+  return SAMPLE_STREAMS[stream] === undefined
+    ? { stream: 'vod', source: SAMPLE_STREAMS['vod'] as string, trackerUrl }
+    : { stream, source: SAMPLE_STREAMS[stream] as string, trackerUrl };
 }
 
 /** This page's URL with another stream (the tracker stays). */
@@ -81,7 +83,12 @@ function main(): void {
   const tick = (): void => {
     const nowMs = performance.now();
     const stats = viewer.p2p.stats();
-    history.add({ atMs: nowMs, httpBytes: stats.httpBytes, p2pBytes: stats.p2pBytes, uploadedBytes: stats.uploadedBytes });
+    history.add({
+      atMs: nowMs,
+      httpBytes: stats.httpBytes,
+      p2pBytes: stats.p2pBytes,
+      uploadedBytes: stats.uploadedBytes,
+    });
     const rates = history.rates(RATE_WINDOW_MS);
     const latest = rates.at(-1);
     renderTiles({

@@ -45,7 +45,11 @@ export class PeerRows {
       let tracked = this.#tracked.get(peer.peerId);
       if (tracked === undefined || tracked.row.state === 'left') {
         changes.push({ peerId: peer.peerId, kind: 'joined', atMs: nowMs });
-        tracked = { row: { ...rowOf(peer, 'joined'), receiveBytesPerSecond: 0, sendBytesPerSecond: 0 }, stateSinceMs: nowMs, points: [] };
+        tracked = {
+          row: { ...rowOf(peer, 'joined'), receiveBytesPerSecond: 0, sendBytesPerSecond: 0 },
+          stateSinceMs: nowMs,
+          points: [],
+        };
         this.#tracked.set(peer.peerId, tracked);
       }
       const points = tracked.points;
@@ -54,7 +58,8 @@ export class PeerRows {
       const oldest = points[0] as (typeof points)[number];
       const seconds = (nowMs - oldest.atMs) / 1000;
       const rate = (now: number, then: number): number => (seconds > 0 ? Math.max(0, now - then) / seconds : 0);
-      const state = tracked.row.state === 'joined' && nowMs - tracked.stateSinceMs < JOINED_HIGHLIGHT_MS ? 'joined' : 'connected';
+      const state =
+        tracked.row.state === 'joined' && nowMs - tracked.stateSinceMs < JOINED_HIGHLIGHT_MS ? 'joined' : 'connected';
       tracked.row = {
         ...rowOf(peer, state),
         receiveBytesPerSecond: rate(peer.receivedBytes, oldest.receivedBytes),

@@ -64,33 +64,45 @@ export function renderChart(svg: SVGSVGElement, data: ChartData): void {
     if (series.kind === 'area') base = tops;
     maxValue = Math.max(maxValue, ...tops);
   }
-  const unit = data.binaryUnits === true && maxValue > 0 ? 1024 ** Math.max(0, Math.floor(Math.log(maxValue) / Math.log(1024))) : 1;
+  const unit =
+    data.binaryUnits === true && maxValue > 0
+      ? 1024 ** Math.max(0, Math.floor(Math.log(maxValue) / Math.log(1024)))
+      : 1;
   const step = niceStep(maxValue / unit, Y_TICKS) * unit;
   const top = Math.max(step, Math.ceil(maxValue / step) * step);
-  const x = (second: number): number => PAD.left + ((second - firstSecond) / Math.max(1, lastSecond - firstSecond)) * plotWidth;
+  const x = (second: number): number =>
+    PAD.left + ((second - firstSecond) / Math.max(1, lastSecond - firstSecond)) * plotWidth;
   const y = (value: number): number => PAD.top + plotHeight - (value / top) * plotHeight;
 
   for (let value = 0; value <= top + step / 2; value += step) {
     svg.append(element('line', { class: 'grid', x1: PAD.left, x2: width - PAD.right, y1: y(value), y2: y(value) }));
-    svg.append(text(data.formatValue(value), { class: 'tick', x: PAD.left - 8, y: y(value) + 4, 'text-anchor': 'end' }));
+    svg.append(
+      text(data.formatValue(value), { class: 'tick', x: PAD.left - 8, y: y(value) + 4, 'text-anchor': 'end' }),
+    );
   }
   const xStep = X_STEPS_SECONDS.find((candidate) => (lastSecond - firstSecond) / candidate <= 6) ?? 7200;
   for (let second = Math.ceil(firstSecond / xStep) * xStep; second <= lastSecond; second += xStep) {
-    svg.append(text(data.formatSeconds(second), { class: 'tick', x: x(second), y: height - 6, 'text-anchor': 'middle' }));
+    svg.append(
+      text(data.formatSeconds(second), { class: 'tick', x: x(second), y: height - 6, 'text-anchor': 'middle' }),
+    );
   }
   if (count < 2) return;
-  const points = (values: readonly number[]): string[] => seconds.map((second, index) => `${x(second).toFixed(1)},${y(values[index] ?? 0).toFixed(1)}`);
+  const points = (values: readonly number[]): string[] =>
+    seconds.map((second, index) => `${x(second).toFixed(1)},${y(values[index] ?? 0).toFixed(1)}`);
   const areas = stacked.filter(({ series }) => series.kind === 'area');
   for (const { series, tops, bottoms } of areas) {
     const floor = points(bottoms).reverse();
-    svg.append(element('path', { class: `area ${series.className}`, d: `M${points(tops).join('L')}L${floor.join('L')}Z` }));
+    svg.append(
+      element('path', { class: `area ${series.className}`, d: `M${points(tops).join('L')}L${floor.join('L')}Z` }),
+    );
   }
   // Edges from the top of the stack down: where an upper area is empty, the lower edge shows.
   for (const { series, tops } of [...areas].reverse()) {
     svg.append(element('path', { class: `edge ${series.className}`, d: `M${points(tops).join('L')}` }));
   }
   for (const { series, tops } of stacked) {
-    if (series.kind === 'line') svg.append(element('path', { class: `line ${series.className}`, d: `M${points(tops).join('L')}` }));
+    if (series.kind === 'line')
+      svg.append(element('path', { class: `line ${series.className}`, d: `M${points(tops).join('L')}` }));
   }
 }
 

@@ -45,7 +45,12 @@ export class Viewer {
     const index = this.#hls.currentLevel >= 0 ? this.#hls.currentLevel : this.#hls.loadLevel;
     const level = levels[index];
     if (level === undefined) return null;
-    return { height: level.height, bitsPerSecond: level.bitrate, automatic: this.#hls.autoLevelEnabled, count: levels.length };
+    return {
+      height: level.height,
+      bitsPerSecond: level.bitrate,
+      automatic: this.#hls.autoLevelEnabled,
+      count: levels.length,
+    };
   }
 
   /** Seconds buffered ahead of the playhead. */

@@ -36,17 +36,49 @@ export interface TileFigures {
 
 export function renderTiles(figures: TileFigures): void {
   const { stats } = figures;
-  setTile('offload-now', formatShare(figures.offloadNow), figures.offloadNow === null ? `nothing loaded in ${figures.offloadNowWindowSeconds} s` : `of bytes in the last ${figures.offloadNowWindowSeconds} s came from peers`);
+  setTile(
+    'offload-now',
+    formatShare(figures.offloadNow),
+    figures.offloadNow === null
+      ? `nothing loaded in ${figures.offloadNowWindowSeconds} s`
+      : `of bytes in the last ${figures.offloadNowWindowSeconds} s came from peers`,
+  );
   setTile('offload-total', formatShare(figures.offloadSinceStart), 'of all bytes received, since this page opened');
-  setTile('p2p', formatBytes(stats.p2pBytes), `${stats.segmentsFromPeers} segments · ${formatRate(figures.p2pBytesPerSecond)}`, stats.p2pBytes);
-  setTile('http', formatBytes(stats.httpBytes), `${stats.segmentsFromHttp} segments · ${formatRate(figures.httpBytesPerSecond)}`, stats.httpBytes);
-  setTile('uploaded', formatBytes(stats.uploadedBytes), `to other viewers · ${formatRate(figures.uploadedBytesPerSecond)}`, stats.uploadedBytes);
-  setTile('peers', String(stats.connectedPeers), stats.peerFallbacks > 0 ? `${stats.peerFallbacks} peer loads fell back to HTTP` : 'other viewers connected', stats.connectedPeers);
+  setTile(
+    'p2p',
+    formatBytes(stats.p2pBytes),
+    `${stats.segmentsFromPeers} segments · ${formatRate(figures.p2pBytesPerSecond)}`,
+    stats.p2pBytes,
+  );
+  setTile(
+    'http',
+    formatBytes(stats.httpBytes),
+    `${stats.segmentsFromHttp} segments · ${formatRate(figures.httpBytesPerSecond)}`,
+    stats.httpBytes,
+  );
+  setTile(
+    'uploaded',
+    formatBytes(stats.uploadedBytes),
+    `to other viewers · ${formatRate(figures.uploadedBytesPerSecond)}`,
+    stats.uploadedBytes,
+  );
+  setTile(
+    'peers',
+    String(stats.connectedPeers),
+    stats.peerFallbacks > 0 ? `${stats.peerFallbacks} peer loads fell back to HTTP` : 'other viewers connected',
+    stats.connectedPeers,
+  );
 }
 
-export function renderPlayerFacts(rendition: Rendition | null, bufferSeconds: number, targetBufferSeconds: number): void {
+export function renderPlayerFacts(
+  rendition: Rendition | null,
+  bufferSeconds: number,
+  targetBufferSeconds: number,
+): void {
   byId('rendition', HTMLElement).textContent =
-    rendition === null ? 'loading…' : `${rendition.height}p · ${Math.round(rendition.bitsPerSecond / 1000)} kb/s${rendition.automatic ? ` · auto (${rendition.count} renditions)` : ''}`;
+    rendition === null
+      ? 'loading…'
+      : `${rendition.height}p · ${Math.round(rendition.bitsPerSecond / 1000)} kb/s${rendition.automatic ? ` · auto (${rendition.count} renditions)` : ''}`;
   byId('buffer-text', HTMLElement).textContent = `${bufferSeconds.toFixed(1)} s ahead`;
   const share = Math.min(1, bufferSeconds / Math.max(1, targetBufferSeconds));
   byId('buffer-fill', HTMLElement).style.width = `${(share * 100).toFixed(1)}%`;
@@ -54,14 +86,17 @@ export function renderPlayerFacts(rendition: Rendition | null, bufferSeconds: nu
 
 export function renderPeerRows(rows: readonly PeerRow[]): void {
   const body = byId('peer-rows', HTMLElement);
-  const existing = new Map([...body.querySelectorAll<HTMLTableRowElement>('tr[data-peer]')].map((row) => [row.dataset['peer'] ?? '', row]));
+  const existing = new Map(
+    [...body.querySelectorAll<HTMLTableRowElement>('tr[data-peer]')].map((row) => [row.dataset['peer'] ?? '', row]),
+  );
   for (const row of rows) {
     let tr = existing.get(row.peerId);
     existing.delete(row.peerId);
     if (tr === undefined) {
       tr = document.createElement('tr');
       tr.dataset['peer'] = row.peerId;
-      tr.innerHTML = '<td class="peer-id"><span class="dot"></span><code></code></td><td class="num received"></td><td class="num sent"></td><td class="num down"></td><td class="num up"></td><td class="num since"></td><td class="num renditions"></td>';
+      tr.innerHTML =
+        '<td class="peer-id"><span class="dot"></span><code></code></td><td class="num received"></td><td class="num sent"></td><td class="num down"></td><td class="num up"></td><td class="num since"></td><td class="num renditions"></td>';
       const dot = tr.querySelector<HTMLElement>('.dot');
       if (dot !== null) dot.style.background = `hsl(${peerHue(row.peerId)} 70% 60%)`;
       const code = tr.querySelector('code');
@@ -92,7 +127,12 @@ export function addSegmentBlock(event: SegmentLoadedEvent): void {
   const strip = byId('segments', HTMLElement);
   const block = document.createElement('span');
   block.className = `segment from-${event.source}`;
-  const from = event.source === 'peer' && event.peerId !== null ? `peer ${shortPeerId(event.peerId)}` : event.source === 'http' ? 'HTTP' : 'cache';
+  const from =
+    event.source === 'peer' && event.peerId !== null
+      ? `peer ${shortPeerId(event.peerId)}`
+      : event.source === 'http'
+        ? 'HTTP'
+        : 'cache';
   block.title = `segment ${event.sequenceNumber} · ${formatBytes(event.byteLength)} from ${from} in ${Math.round(event.durationMs)} ms`;
   strip.append(block);
   while (strip.childElementCount > MAX_SEGMENT_BLOCKS) strip.firstElementChild?.remove();

@@ -126,8 +126,7 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
       (server) =>
         typeof server === 'object' &&
         server !== null &&
-        (typeof (server as { urls?: unknown }).urls === 'string' ||
-          Array.isArray((server as { urls?: unknown }).urls)),
+        (typeof (server as { urls?: unknown }).urls === 'string' || Array.isArray((server as { urls?: unknown }).urls)),
     )
       ? null
       : 'must be an array of RTCIceServer objects with `urls`',
@@ -151,10 +150,17 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
       ? null
       : 'must be null or a URL of at most 2048 characters',
   requireSegmentHashes: (value) => (typeof value === 'boolean' ? null : 'must be true or false'),
-  beaconUrl: (value) => (value === null || (typeof value === 'string' && /^https?:\/\/[^\s/]+/.test(value)) ? null : 'must be null or an http(s) URL'),
+  beaconUrl: (value) =>
+    value === null || (typeof value === 'string' && /^https?:\/\/[^\s/]+/.test(value))
+      ? null
+      : 'must be null or an http(s) URL',
   beaconIntervalSeconds: integerIn(1, 3600),
-  beaconSampleRate: (value) => (typeof value === 'number' && value >= 0 && value <= 1 ? null : 'must be a number from 0 to 1'),
-  beaconRegion: (value) => (value === null || (typeof value === 'string' && /^[\w.-]{1,32}$/.test(value)) ? null : 'must be null or 1-32 of [\\w.-]'),
+  beaconSampleRate: (value) =>
+    typeof value === 'number' && value >= 0 && value <= 1 ? null : 'must be a number from 0 to 1',
+  beaconRegion: (value) =>
+    value === null || (typeof value === 'string' && /^[\w.-]{1,32}$/.test(value))
+      ? null
+      : 'must be null or 1-32 of [\\w.-]',
   uploadMaxBytesPerSecond: (value) =>
     value === null || isInteger(value, 16 * 1024)
       ? null

@@ -30,7 +30,8 @@ export interface BeaconDependencies {
 const sendBeacon: BeaconTransport = (url, body) => {
   // sendBeacon survives page unload; a text body is text/plain, so no CORS preflight either way
   // (the tracker sends no CORS headers: the fetch resolves as an error after delivering, ignored).
-  if (globalThis.navigator?.sendBeacon?.(url, body) !== true) fetch(url, { method: 'POST', body, keepalive: true }).catch(() => undefined);
+  if (globalThis.navigator?.sendBeacon?.(url, body) !== true)
+    fetch(url, { method: 'POST', body, keepalive: true }).catch(() => undefined);
 };
 
 type Listen = 'addEventListener' | 'removeEventListener';
@@ -61,7 +62,12 @@ export class BeaconReporter {
   #startedAtMs: number | null = null;
   #startupMs: number | null = null;
 
-  constructor(config: PeerCDNConfig, events: TypedEmitter<PeerCDNEvents>, stats: () => PeerCDNStats, dependencies: BeaconDependencies) {
+  constructor(
+    config: PeerCDNConfig,
+    events: TypedEmitter<PeerCDNEvents>,
+    stats: () => PeerCDNStats,
+    dependencies: BeaconDependencies,
+  ) {
     this.#config = config;
     this.#events = events;
     this.#stats = stats;
@@ -117,7 +123,14 @@ export class BeaconReporter {
         swarms:
           this.#swarm === null
             ? []
-            : [{ swarm: this.#swarm, httpBytes: stats.httpBytes - was.httpBytes, peerBytes: stats.p2pBytes - was.p2pBytes, cacheBytes: stats.cacheHitBytes - was.cacheHitBytes }],
+            : [
+                {
+                  swarm: this.#swarm,
+                  httpBytes: stats.httpBytes - was.httpBytes,
+                  peerBytes: stats.p2pBytes - was.p2pBytes,
+                  cacheBytes: stats.cacheHitBytes - was.cacheHitBytes,
+                },
+              ],
       }),
     );
     this.#stallsMs = [];
@@ -175,6 +188,13 @@ export class BeaconReporter {
 }
 
 /** The beacons of one instance, or null when beacons are off (no URL) or this viewer is not sampled. */
-export function startBeacons(config: PeerCDNConfig, events: TypedEmitter<PeerCDNEvents>, stats: () => PeerCDNStats, dependencies: BeaconDependencies): BeaconReporter | null {
-  return config.beaconUrl === null || dependencies.random() >= config.beaconSampleRate ? null : new BeaconReporter(config, events, stats, dependencies);
+export function startBeacons(
+  config: PeerCDNConfig,
+  events: TypedEmitter<PeerCDNEvents>,
+  stats: () => PeerCDNStats,
+  dependencies: BeaconDependencies,
+): BeaconReporter | null {
+  return config.beaconUrl === null || dependencies.random() >= config.beaconSampleRate
+    ? null
+    : new BeaconReporter(config, events, stats, dependencies);
 }

@@ -121,7 +121,10 @@ export class Engine {
       // re-emitting `error` to it would throw again and again (a frozen tab), so that is dropped.
       if (event === 'error') return;
       queueMicrotask(() =>
-        this.events.emit('error', new P2PError('listener-error', `a '${String(event)}' listener threw`, { cause: error })),
+        this.events.emit(
+          'error',
+          new P2PError('listener-error', `a '${String(event)}' listener threw`, { cause: error }),
+        ),
       );
     });
     this.#verifier = new SegmentVerifier({
@@ -210,7 +213,17 @@ export class Engine {
 
   /** Record a segment handed to hls.js, keep it for peers and tell them. */
   segmentLoaded(load: SegmentLoad): void {
-    const { source, swarmId, sequenceNumber, data, durationMs, peerId, peerBytes = 0, startSeconds, verified = false } = load;
+    const {
+      source,
+      swarmId,
+      sequenceNumber,
+      data,
+      durationMs,
+      peerId,
+      peerBytes = 0,
+      startSeconds,
+      verified = false,
+    } = load;
     if (this.#destroyed) return;
     const bytes = data.byteLength;
     this.httpPace.segmentSeen(bytes);
@@ -244,13 +257,21 @@ export class Engine {
     }
     // A resumed segment is reported as HTTP: it came from the origin in the end.
     const reportedPeerId = source === 'peer' ? peerId : null;
-    this.events.emit('segment-loaded', { source, swarmId, sequenceNumber, byteLength: bytes, durationMs, peerId: reportedPeerId });
+    this.events.emit('segment-loaded', {
+      source,
+      swarmId,
+      sequenceNumber,
+      byteLength: bytes,
+      durationMs,
+      peerId: reportedPeerId,
+    });
   }
 
   /** hls.js appended a segment (FRAG_BUFFERED): an unverified peer segment may now be announced and uploaded. */
   segmentBuffered(swarmId: string, sequenceNumber: number): void {
     if (this.#destroyed || !this.unconfirmed.confirm(swarmId, sequenceNumber)) return;
-    if (this.uploading && this.cache.has(swarmId, sequenceNumber)) this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
+    if (this.uploading && this.cache.has(swarmId, sequenceNumber))
+      this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
   }
 
   /**
@@ -262,7 +283,10 @@ export class Engine {
     const peerId = this.unconfirmed.reject(swarmId, sequenceNumber);
     if (peerId === null) return;
     this.cache.remove(swarmId, sequenceNumber);
-    const error = new P2PError('segment-corrupt', `hls.js failed on segment ${sequenceNumber} from peer ${peerId} (${details}); it comes over HTTP`);
+    const error = new P2PError(
+      'segment-corrupt',
+      `hls.js failed on segment ${sequenceNumber} from peer ${peerId} (${details}); it comes over HTTP`,
+    );
     this.banPeer(swarmId, peerId, error);
     this.events.emit('error', error);
   }
@@ -357,7 +381,9 @@ export class Engine {
       heldSequenceNumbers: () =>
         this.uploading ? this.cache.sequenceNumbers(swarmId).filter((n) => !this.unconfirmed.has(swarmId, n)) : [],
       getSegment: (sequenceNumber) =>
-        this.uploading && !this.unconfirmed.has(swarmId, sequenceNumber) ? this.cache.get(swarmId, sequenceNumber)?.data : undefined,
+        this.uploading && !this.unconfirmed.has(swarmId, sequenceNumber)
+          ? this.cache.get(swarmId, sequenceNumber)?.data
+          : undefined,
       transferredBytes: () => ({
         uploaded: this.#counters.uploadedBytes,
         downloaded: this.#counters.p2pBytes + this.#counters.httpBytes,

@@ -60,16 +60,22 @@ export class SegmentChecks {
     const problem = segmentStructureProblem(new Uint8Array(data), this.#formats.get(segment.swarmId) ?? null);
     if (problem !== null) return { kind: 'corrupt', problem };
     const hash = await this.#verifier.verify({ playlistUrl: segment.playlistUrl, url: segment.url, range: null }, data);
-    if (hash.kind === 'mismatch') return { kind: 'corrupt', problem: `SHA-256 ${hash.actual} instead of ${hash.expected}` };
+    if (hash.kind === 'mismatch')
+      return { kind: 'corrupt', problem: `SHA-256 ${hash.actual} instead of ${hash.expected}` };
     if (hash.kind === 'unverifiable') return hash;
-    if (hash.kind === 'no-manifest' && this.#requireHashes) return { kind: 'unverifiable', reason: 'no hash manifest, and requireSegmentHashes is set' };
+    if (hash.kind === 'no-manifest' && this.#requireHashes)
+      return { kind: 'unverifiable', reason: 'no hash manifest, and requireSegmentHashes is set' };
     const validate = this.#validate;
     if (validate !== null) {
       const { swarmId, sequenceNumber, url } = segment;
       try {
-        if (!(await validate(data, { url, swarmId, sequenceNumber }))) return { kind: 'corrupt', problem: 'rejected by validateSegment' };
+        if (!(await validate(data, { url, swarmId, sequenceNumber })))
+          return { kind: 'corrupt', problem: 'rejected by validateSegment' };
       } catch (error) {
-        return { kind: 'corrupt', problem: `validateSegment failed: ${error instanceof Error ? error.message : String(error)}` };
+        return {
+          kind: 'corrupt',
+          problem: `validateSegment failed: ${error instanceof Error ? error.message : String(error)}`,
+        };
       }
     }
     return { kind: 'pass', verified: hash.kind === 'verified' };

@@ -80,7 +80,11 @@ export class SegmentVerifier {
   async verify(location: SegmentLocation, data: ArrayBuffer): Promise<HashVerdict> {
     const sha256 = this.#options.sha256;
     if (sha256 === null) return { kind: 'no-manifest' };
-    const expected = await this.#store.expected(this.manifestUrlFor(location.playlistUrl), location.url, location.range);
+    const expected = await this.#store.expected(
+      this.manifestUrlFor(location.playlistUrl),
+      location.url,
+      location.range,
+    );
     if (expected.kind === 'no-manifest') return expected;
     if (expected.kind === 'unlisted') return { kind: 'unverifiable', reason: expected.reason };
     const actual = toHex(await sha256(data));

@@ -76,7 +76,14 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     if (cached !== undefined) {
       // hls.js transfers the buffer to its transmux worker (detaching it): hand it a copy.
       this.#succeed(request, cached.data.slice(0), reportCacheHit(cached.downloadMs, performance.now()));
-      engine.segmentLoaded({ ...segment, source: 'cache', data: cached.data, durationMs: cached.downloadMs, peerId: null, startSeconds: context.frag.start });
+      engine.segmentLoaded({
+        ...segment,
+        source: 'cache',
+        data: cached.data,
+        durationMs: cached.downloadMs,
+        peerId: null,
+        startSeconds: context.frag.start,
+      });
       return;
     }
     this.#chooseOrFallBack(request);
@@ -141,7 +148,10 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     const engine = this.#engine;
     const { swarmId, sequenceNumber } = request.segment;
     // hls.js failed on this segment from a peer, or hashes are required and not (yet) at hand: HTTP.
-    if (engine.unconfirmed.takeHttpOnly(swarmId, sequenceNumber) || !engine.segmentChecks.peersMayServe(request.context.frag.baseurl)) {
+    if (
+      engine.unconfirmed.takeHttpOnly(swarmId, sequenceNumber) ||
+      !engine.segmentChecks.peersMayServe(request.context.frag.baseurl)
+    ) {
       engine.announceLoading(swarmId, sequenceNumber);
       this.#loadHttp(request);
       return;
@@ -186,7 +196,15 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
       this.#succeed(request, data, reportPeerTransfer(timings, engine.httpPace.throughput));
       const durationMs = timings.endMs - timings.startMs;
       const { peerId } = attempt;
-      engine.segmentLoaded({ ...segment, source: 'peer', data, durationMs, peerId, verified, startSeconds: request.context.frag.start });
+      engine.segmentLoaded({
+        ...segment,
+        source: 'peer',
+        data,
+        durationMs,
+        peerId,
+        verified,
+        startSeconds: request.context.frag.start,
+      });
     } else if (outcome.kind === 'corrupt') {
       this.#rejectPeerSegment(request, attempt.peerId, outcome.problem);
     } else if (outcome.kind === 'unverifiable') {
@@ -208,12 +226,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     this.#step = resume;
   }
 
-  #onResumeOutcome(
-    request: PeerLoadRequest,
-    peerId: string,
-    resume: RangeResume,
-    outcome: RangeResumeOutcome,
-  ): void {
+  #onResumeOutcome(request: PeerLoadRequest, peerId: string, resume: RangeResume, outcome: RangeResumeOutcome): void {
     if (this.#step !== resume) return;
     this.#step = null;
     const engine = this.#engine;
@@ -234,7 +247,16 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
       const { data, peerBytes, durationMs, stats, networkDetails, verified } = outcome;
       // ABR sees the HTTP transfer of the rest: its own timing and byte count. The segment's
       // first bytes came from `peerId`: it answers for them until verified or appended.
-      engine.segmentLoaded({ ...request.segment, source: 'http', data, durationMs, peerId, verified, peerBytes, startSeconds: context.frag.start });
+      engine.segmentLoaded({
+        ...request.segment,
+        source: 'http',
+        data,
+        durationMs,
+        peerId,
+        verified,
+        peerBytes,
+        startSeconds: context.frag.start,
+      });
       callbacks.onSuccess({ url: context.url, data }, stats, context, networkDetails);
     }
   }
@@ -243,7 +265,10 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   #rejectPeerSegment(request: PeerLoadRequest, peerId: string, problem: string): void {
     const engine = this.#engine;
     const { swarmId, sequenceNumber } = request.segment;
-    const error = new P2PError('segment-corrupt', `peer ${peerId} sent segment ${sequenceNumber} corrupt (${problem}); it is dropped and the segment comes over HTTP`);
+    const error = new P2PError(
+      'segment-corrupt',
+      `peer ${peerId} sent segment ${sequenceNumber} corrupt (${problem}); it is dropped and the segment comes over HTTP`,
+    );
     engine.banPeer(swarmId, peerId, error);
     engine.peerFallback(error);
     engine.announceLoading(swarmId, sequenceNumber);
@@ -255,7 +280,12 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   #refuseUnverifiable(request: PeerLoadRequest, peerId: string, reason: string): void {
     const engine = this.#engine;
     const { swarmId, sequenceNumber } = request.segment;
-    engine.peerFallback(new P2PError('segment-unverifiable', `segment ${sequenceNumber} from peer ${peerId} cannot be verified (${reason}); it comes over HTTP`));
+    engine.peerFallback(
+      new P2PError(
+        'segment-unverifiable',
+        `segment ${sequenceNumber} from peer ${peerId} cannot be verified (${reason}); it comes over HTTP`,
+      ),
+    );
     engine.announceLoading(swarmId, sequenceNumber);
     this.#loadHttp(request);
   }
@@ -282,11 +312,24 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
         this.#finished = true;
         const { data } = response;
         const { loading } = stats;
-        engine.httpPace.measured({ startMs: loading.start, firstByteMs: loading.first, endMs: loading.end, bytes: stats.loaded });
+        engine.httpPace.measured({
+          startMs: loading.start,
+          firstByteMs: loading.first,
+          endMs: loading.end,
+          bytes: stats.loaded,
+        });
         if (data instanceof ArrayBuffer) {
           const sequenceNumber = ctx.frag.sn;
           if (swarmId !== null && typeof sequenceNumber === 'number' && !engine.destroyed) {
-            engine.segmentLoaded({ source: 'http', swarmId, sequenceNumber, data, durationMs: performance.now() - startMs, peerId: null, startSeconds: ctx.frag.start });
+            engine.segmentLoaded({
+              source: 'http',
+              swarmId,
+              sequenceNumber,
+              data,
+              durationMs: performance.now() - startMs,
+              peerId: null,
+              startSeconds: ctx.frag.start,
+            });
           } else {
             engine.httpBytesLoaded(data.byteLength);
           }
@@ -308,14 +351,16 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     stats.chunkCount = Math.max(stats.chunkCount, 1);
     // hls.js expects callbacks asynchronously, as a network loader would call them.
     queueMicrotask(() => {
-      if (this.#request === request) request.callbacks.onSuccess({ url: request.context.url, data }, stats, request.context, null);
+      if (this.#request === request)
+        request.callbacks.onSuccess({ url: request.context.url, data }, stats, request.context, null);
     });
   }
 
   // An HTTP load stopped midway (seek, switch, teardown) still cost the origin what arrived:
   // count it, so the library's HTTP bytes match what the origin served.
   #countUnfinishedHttp(): void {
-    if (!this.#finished && this.#http !== null && this.stats.loaded > 0) this.#engine.httpBytesLoaded(this.stats.loaded);
+    if (!this.#finished && this.#http !== null && this.stats.loaded > 0)
+      this.#engine.httpBytesLoaded(this.stats.loaded);
   }
 
   #stopStep(): void {

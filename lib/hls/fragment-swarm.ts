@@ -11,7 +11,12 @@ export function swarmIdOf(context: FragmentLoaderContext, configuredSwarmId: str
 }
 
 /** One swarm per rendition: the media playlist URL names it, or the configured stream id + level. */
-export function swarmIdOfPlaylist(playlistUrl: string, type: string, level: number, configuredSwarmId: string | null): string {
+export function swarmIdOfPlaylist(
+  playlistUrl: string,
+  type: string,
+  level: number,
+  configuredSwarmId: string | null,
+): string {
   return configuredSwarmId === null
     ? deriveSwarmId(stripUrlQuery(playlistUrl), type)
     : deriveSwarmId(configuredSwarmId, `${type}/${level}`);

@@ -10,7 +10,12 @@ import type { PeerLoadRequest } from './load-request.ts';
 /** How a peer attempt ended (reported once, never after `stop()`). */
 export type PeerAttemptOutcome =
   /** The whole segment arrived and passed the checks (`verified`: by hash); `timings` as measured here. */
-  | { readonly kind: 'delivered'; readonly data: ArrayBuffer; readonly timings: TransferTimings; readonly verified: boolean }
+  | {
+      readonly kind: 'delivered';
+      readonly data: ArrayBuffer;
+      readonly timings: TransferTimings;
+      readonly verified: boolean;
+    }
   /** The peer failed, was too slow or timed out; `resumeFrom` holds its first bytes when a Range request can fetch the rest. */
   | { readonly kind: 'fell-back'; readonly error: P2PError; readonly resumeFrom: PartialSegment | null }
   /** The peer delivered a segment that failed a check (`problem` says which). */
@@ -66,11 +71,19 @@ export class PeerAttempt {
     this.#timers = [
       setTimeout(() => {
         if (this.#firstByteMs === 0) {
-          this.#fallBack(new P2PError('peer-timeout', `peer ${peerId} sent no bytes of ${sequenceNumber} in ${firstByteTimeoutMs} ms`));
+          this.#fallBack(
+            new P2PError(
+              'peer-timeout',
+              `peer ${peerId} sent no bytes of ${sequenceNumber} in ${firstByteTimeoutMs} ms`,
+            ),
+          );
         }
       }, firstByteTimeoutMs),
       setTimeout(
-        () => this.#fallBack(new P2PError('peer-timeout', `peer ${peerId} did not deliver ${sequenceNumber} in ${loadTimeoutMs} ms`)),
+        () =>
+          this.#fallBack(
+            new P2PError('peer-timeout', `peer ${peerId} did not deliver ${sequenceNumber} in ${loadTimeoutMs} ms`),
+          ),
         loadTimeoutMs,
       ),
       // A slow peer's chunks are far apart: check on a timer as well as on every chunk.
@@ -80,7 +93,9 @@ export class PeerAttempt {
       (data) => this.#onDelivered(data),
       (error: unknown) =>
         this.#fallBack(
-          error instanceof P2PError ? error : new P2PError('peer-error', `peer download of ${sequenceNumber} failed`, { cause: error }),
+          error instanceof P2PError
+            ? error
+            : new P2PError('peer-error', `peer download of ${sequenceNumber} failed`, { cause: error }),
         ),
     );
   }
@@ -97,7 +112,13 @@ export class PeerAttempt {
     if (latest === null) return;
     const secondsUntilNeeded = this.#engine.playback.secondsUntil(this.#request.context.frag.start);
     const transfer = { elapsedMs: performance.now() - this.#startMs, ...latest };
-    if (peerMissesDeadline(transfer, secondsUntilNeeded === null ? null : secondsUntilNeeded * 1000, this.#engine.httpPace.throughput)) {
+    if (
+      peerMissesDeadline(
+        transfer,
+        secondsUntilNeeded === null ? null : secondsUntilNeeded * 1000,
+        this.#engine.httpPace.throughput,
+      )
+    ) {
       const message = `peer ${this.peerId} would deliver ${this.#request.segment.sequenceNumber} too late; the rest comes over HTTP`;
       this.#fallBack(new P2PError('peer-timeout', message), true);
     }
@@ -107,7 +128,10 @@ export class PeerAttempt {
     if (this.#settled) return;
     const endMs = performance.now();
     const { context, segment } = this.#request;
-    const verdict = await this.#engine.segmentChecks.check({ ...segment, url: context.url, playlistUrl: context.frag.baseurl }, data);
+    const verdict = await this.#engine.segmentChecks.check(
+      { ...segment, url: context.url, playlistUrl: context.frag.baseurl },
+      data,
+    );
     // A timeout may have moved the segment to HTTP while the check ran.
     if (this.#settled) return;
     this.#settle();

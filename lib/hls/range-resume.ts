@@ -43,14 +43,30 @@ export class RangeResume {
     const { context, config, callbacks, segment } = request;
     const startMs = performance.now();
     const received = partial.bytes.byteLength;
-    const join = async (rest: ArrayBuffer, stats: LoaderStats, networkDetails: NullableNetworkDetails): Promise<void> => {
+    const join = async (
+      rest: ArrayBuffer,
+      stats: LoaderStats,
+      networkDetails: NullableNetworkDetails,
+    ): Promise<void> => {
       const whole = new Uint8Array(partial.totalBytes);
       whole.set(partial.bytes, 0);
       whole.set(new Uint8Array(rest), received);
-      const verdict = await engine.segmentChecks.check({ ...segment, url: context.url, playlistUrl: context.frag.baseurl }, whole.buffer);
+      const verdict = await engine.segmentChecks.check(
+        { ...segment, url: context.url, playlistUrl: context.frag.baseurl },
+        whole.buffer,
+      );
       if (this.#stopped) return;
       if (verdict.kind !== 'pass') onOutcome({ ...verdict, restBytes: rest.byteLength });
-      else onOutcome({ kind: 'resumed', data: whole.buffer, verified: verdict.verified, peerBytes: received, durationMs: performance.now() - startMs, stats, networkDetails });
+      else
+        onOutcome({
+          kind: 'resumed',
+          data: whole.buffer,
+          verified: verdict.verified,
+          peerBytes: received,
+          durationMs: performance.now() - startMs,
+          stats,
+          networkDetails,
+        });
     };
     // hls.js hears of its own context, not of the range asked for.
     http.load({ ...context, rangeStart: received, rangeEnd: partial.totalBytes }, config, {
@@ -58,7 +74,12 @@ export class RangeResume {
         // Every HTTP load measures HTTP's pace: a viewer whose HTTP loads are all Range resumes
         // would otherwise never know it, and "peer too late" could never fire.
         const { loading } = stats;
-        engine.httpPace.measured({ startMs: loading.start, firstByteMs: loading.first, endMs: loading.end, bytes: stats.loaded });
+        engine.httpPace.measured({
+          startMs: loading.start,
+          firstByteMs: loading.first,
+          endMs: loading.end,
+          bytes: stats.loaded,
+        });
         const rest = response.data;
         if (rest instanceof ArrayBuffer && rest.byteLength === partial.totalBytes - received) {
           void join(rest, stats, networkDetails);

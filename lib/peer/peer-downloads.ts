@@ -1,6 +1,11 @@
 import { P2PError } from '../api/errors.ts';
 import { ewma } from '../policy/peer-choice.ts';
-import { MAX_DOWNLOADS_PER_PEER, MIN_SEGMENT_SIZE_BOUND_BYTES, ReceiveBuffer, type ReceiveBudget } from './peer-limits.ts';
+import {
+  MAX_DOWNLOADS_PER_PEER,
+  MIN_SEGMENT_SIZE_BOUND_BYTES,
+  ReceiveBuffer,
+  type ReceiveBudget,
+} from './peer-limits.ts';
 import type { DataFrame, PeerMessage } from './peer-protocol.ts';
 
 /** The first bytes of a segment a peer delivered before it failed. */
@@ -86,8 +91,16 @@ export class PeerDownloads {
   }
 
   /** Running downloads and the peer's smoothed RTT and throughput (null until measured), for choosing a peer. */
-  pace(): { readonly activeDownloads: number; readonly rttMs: number | null; readonly throughputBytesPerSecond: number | null } {
-    return { activeDownloads: this.#pending.size, rttMs: this.#rttMs, throughputBytesPerSecond: this.#throughputBytesPerSecond };
+  pace(): {
+    readonly activeDownloads: number;
+    readonly rttMs: number | null;
+    readonly throughputBytesPerSecond: number | null;
+  } {
+    return {
+      activeDownloads: this.#pending.size,
+      rttMs: this.#rttMs,
+      throughputBytesPerSecond: this.#throughputBytesPerSecond,
+    };
   }
 
   /** Request a segment; `cancel()` on the returned handle stops it and rejects the promise. */
@@ -145,7 +158,9 @@ export class PeerDownloads {
     }
     const boundBytes = this.#options.segmentSizeBoundBytes?.() ?? MIN_SEGMENT_SIZE_BOUND_BYTES;
     if (byteLength > boundBytes) {
-      this.#fault(`peer ${this.#options.remotePeerId}: declared a segment of ${byteLength} bytes (bound ${boundBytes})`);
+      this.#fault(
+        `peer ${this.#options.remotePeerId}: declared a segment of ${byteLength} bytes (bound ${boundBytes})`,
+      );
       return;
     }
     pending.received = new ReceiveBuffer();
@@ -170,7 +185,11 @@ export class PeerDownloads {
     if (pending === undefined) return; // a download we cancelled: late frames are expected
     const { received } = pending;
     // Data channels are reliable and ordered, so chunks must arrive back to back.
-    if (received === null || frame.byteOffset !== pending.loadedBytes || frame.byteOffset + frame.payload.byteLength > pending.totalBytes) {
+    if (
+      received === null ||
+      frame.byteOffset !== pending.loadedBytes ||
+      frame.byteOffset + frame.payload.byteLength > pending.totalBytes
+    ) {
       this.#fault(`peer ${this.#options.remotePeerId} sent an out-of-order or oversized chunk`);
       return;
     }
@@ -180,7 +199,12 @@ export class PeerDownloads {
       this.#pending.delete(frame.requestId);
       budget.release(pending.loadedBytes);
       this.#options.send({ type: 'cancel', requestId: frame.requestId });
-      pending.reject(new P2PError('peer-error', `partial downloads hold the whole receive budget; ${pending.sequenceNumber} comes over HTTP`));
+      pending.reject(
+        new P2PError(
+          'peer-error',
+          `partial downloads hold the whole receive budget; ${pending.sequenceNumber} comes over HTTP`,
+        ),
+      );
       return;
     }
     received.append(frame.payload);
@@ -239,7 +263,9 @@ export class PeerDownloads {
     this.#sampleThroughput(pending);
     const bytes = pending.received.bytes();
     pending.resolve(
-      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer),
+      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+        ? (bytes.buffer as ArrayBuffer)
+        : (bytes.slice().buffer as ArrayBuffer),
     );
   }
 

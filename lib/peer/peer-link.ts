@@ -142,7 +142,10 @@ export class PeerLink {
       peerId: this.remotePeerId,
       has: this.#have.has(sequenceNumber),
       loading: loadingSinceMs !== undefined && nowMs - loadingSinceMs < LOADING_CLAIM_MS,
-      nearby: latest !== null && Math.abs(latest - sequenceNumber) <= NEARBY_SEGMENTS && nowMs - this.#latestAtMs < NEARBY_FRESH_MS,
+      nearby:
+        latest !== null &&
+        Math.abs(latest - sequenceNumber) <= NEARBY_SEGMENTS &&
+        nowMs - this.#latestAtMs < NEARBY_FRESH_MS,
       ...this.downloads.pace(),
     };
   }
@@ -258,7 +261,8 @@ export class PeerLink {
       case 'have':
         this.#addAvailable(message.sequenceNumbers);
         for (const sn of message.sequenceNumbers) this.#loading.delete(sn);
-        if (message.sequenceNumbers.length > 0) this.#noteActivity(message.sequenceNumbers[message.sequenceNumbers.length - 1] as number);
+        if (message.sequenceNumbers.length > 0)
+          this.#noteActivity(message.sequenceNumbers[message.sequenceNumbers.length - 1] as number);
         this.#options.onAvailabilityChanged(this);
         return;
       case 'loading':
@@ -311,5 +315,4 @@ export class PeerLink {
     this.#latestSequenceNumber = sequenceNumber;
     this.#latestAtMs = this.#options.nowMs();
   }
-
 }

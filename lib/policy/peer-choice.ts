@@ -51,7 +51,10 @@ export function expectedDeliveryMs(
   expectedBytes: number = EXPECTED_SEGMENT_BYTES,
 ): number {
   const rttMs = peer.rttMs ?? prior.rttMs;
-  const throughput = Math.max(peer.throughputBytesPerSecond ?? prior.throughputBytesPerSecond, MIN_THROUGHPUT_BYTES_PER_SECOND);
+  const throughput = Math.max(
+    peer.throughputBytesPerSecond ?? prior.throughputBytesPerSecond,
+    MIN_THROUGHPUT_BYTES_PER_SECOND,
+  );
   return rttMs + (expectedBytes * (peer.activeDownloads + 1) * 1000) / throughput;
 }
 
@@ -116,7 +119,8 @@ export function choosePeerToReplace(
 ): string | null {
   let chosen: PeerUsefulness | null = null;
   for (const peer of peers) {
-    if (isUseless(peer, uselessAfterMs) && (chosen === null || peer.connectedForMs > chosen.connectedForMs)) chosen = peer;
+    if (isUseless(peer, uselessAfterMs) && (chosen === null || peer.connectedForMs > chosen.connectedForMs))
+      chosen = peer;
   }
   return chosen?.peerId ?? null;
 }
@@ -126,5 +130,7 @@ function median(values: readonly (number | null | undefined)[]): number | null {
   if (known.length === 0) return null;
   known.sort((a, b) => a - b);
   const middle = known.length >> 1;
-  return known.length % 2 === 1 ? (known[middle] as number) : ((known[middle - 1] as number) + (known[middle] as number)) / 2;
+  return known.length % 2 === 1
+    ? (known[middle] as number)
+    : ((known[middle - 1] as number) + (known[middle] as number)) / 2;
 }

@@ -90,7 +90,8 @@ export function segmentStructureProblem(bytes: Uint8Array, knownFormat: SegmentF
   const problem = mpegTsProblem(bytes);
   if (problem !== null) return problem;
   for (let offset = 0; offset < bytes.byteLength; offset += TS_PACKET_BYTES) {
-    if (((bytes[offset + 1] ?? 0) & TS_TRANSPORT_ERROR_BIT) !== 0) return `packet at byte ${offset} is marked as damaged`;
+    if (((bytes[offset + 1] ?? 0) & TS_TRANSPORT_ERROR_BIT) !== 0)
+      return `packet at byte ${offset} is marked as damaged`;
   }
   return null;
 }

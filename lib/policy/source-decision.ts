@@ -131,8 +131,12 @@ function whereFrom(
   httpWindowSeconds: number,
 ): { readonly kind: 'peer'; readonly peerId: string } | WaitReason | 'http' {
   const expectedBytes = situation.expectedSegmentBytes ?? EXPECTED_SEGMENT_BYTES;
-  const best = choosePeer(peers.filter((peer) => peer.has), expectedBytes);
-  if (best !== undefined) return peerTooLate(best, situation, expectedBytes) ? 'http' : { kind: 'peer', peerId: best.peerId };
+  const best = choosePeer(
+    peers.filter((peer) => peer.has),
+    expectedBytes,
+  );
+  if (best !== undefined)
+    return peerTooLate(best, situation, expectedBytes) ? 'http' : { kind: 'peer', peerId: best.peerId };
   if (situation.secondsUntilNeeded !== null && situation.secondsUntilNeeded > httpWindowSeconds) {
     return 'prefetch';
   }

@@ -43,9 +43,11 @@ const MIN_TRANSFER_MS = 1;
 export function reportPeerTransfer(measured: TransferTimings, http: HttpThroughput | null): ReportedTimings {
   const measuredMs = measured.endMs - measured.startMs;
   const measuredFirstMs = Math.min(measuredMs, Math.max(0, measured.firstByteMs - measured.startMs));
-  if (http === null) return { startMs: measured.startMs, firstMs: measured.startMs + measuredFirstMs, endMs: measured.endMs };
+  if (http === null)
+    return { startMs: measured.startMs, firstMs: measured.startMs + measuredFirstMs, endMs: measured.endMs };
   const httpMs = http.firstByteMs + measured.bytes / http.bytesPerMs;
-  if (measuredMs <= httpMs) return { startMs: measured.startMs, firstMs: measured.startMs + measuredFirstMs, endMs: measured.endMs };
+  if (measuredMs <= httpMs)
+    return { startMs: measured.startMs, firstMs: measured.startMs + measuredFirstMs, endMs: measured.endMs };
   // Shift the start, not the end: hls.js measures up to its own parsing.end, which comes after
   // the real end, so only a later start shortens what it samples.
   const startMs = measured.endMs - httpMs;
@@ -62,7 +64,8 @@ export function reportCacheHit(originalTransferMs: number, nowMs: number): Repor
 export function updateHttpThroughput(previous: HttpThroughput | null, sample: TransferTimings): HttpThroughput | null {
   if (sample.bytes <= 0 || sample.endMs < sample.startMs) return previous;
   const firstByteMs = Math.max(0, Math.min(sample.firstByteMs, sample.endMs) - sample.startMs);
-  const bytesPerMs = sample.bytes / Math.max(MIN_TRANSFER_MS, sample.endMs - Math.max(sample.startMs, sample.firstByteMs));
+  const bytesPerMs =
+    sample.bytes / Math.max(MIN_TRANSFER_MS, sample.endMs - Math.max(sample.startMs, sample.firstByteMs));
   if (previous === null) return { bytesPerMs, firstByteMs };
   return {
     bytesPerMs: previous.bytesPerMs + EWMA_WEIGHT * (bytesPerMs - previous.bytesPerMs),

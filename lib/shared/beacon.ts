@@ -65,14 +65,31 @@ export const encodeBeacon = (beacon: Beacon): string => JSON.stringify(beacon);
 /** Why a beacon was refused. */
 export type BeaconProblem = { readonly problem: string };
 
-const KEYS = ['version', 'session', 'sequence', 'intervalSeconds', 'library', 'region', 'level', 'startupMs', 'stallsMs', 'peerFallbacks', 'integrityFailures', 'uploadedBytes', 'connectedPeers', 'final', 'swarms'] as const;
+const KEYS = [
+  'version',
+  'session',
+  'sequence',
+  'intervalSeconds',
+  'library',
+  'region',
+  'level',
+  'startupMs',
+  'stallsMs',
+  'peerFallbacks',
+  'integrityFailures',
+  'uploadedBytes',
+  'connectedPeers',
+  'final',
+  'swarms',
+] as const;
 const SWARM_KEYS = ['swarm', 'httpBytes', 'peerBytes', 'cacheBytes'] as const;
 const SESSION = /^[0-9A-Za-z]{8,32}$/;
 const LIBRARY = /^[0-9A-Za-z.+-]{1,32}$/;
 const REGION = /^[0-9A-Za-z_.-]{1,32}$/;
 const SWARM_ID = /^[\x21-\x7e]{20}$/;
 
-const isIntegerIn = (value: unknown, max: number): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max;
+const isIntegerIn = (value: unknown, max: number): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max;
 
 function hasExactly(value: unknown, keys: readonly string[]): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -84,7 +101,11 @@ function parseSwarm(value: unknown): BeaconSwarm | string {
   if (!hasExactly(value, SWARM_KEYS)) return `each swarm must have exactly ${SWARM_KEYS.join(', ')}`;
   const { swarm, httpBytes, peerBytes, cacheBytes } = value;
   if (typeof swarm !== 'string' || !SWARM_ID.test(swarm)) return 'swarm must be 20 printable ASCII characters';
-  for (const [name, bytes] of [['httpBytes', httpBytes], ['peerBytes', peerBytes], ['cacheBytes', cacheBytes]] as const) {
+  for (const [name, bytes] of [
+    ['httpBytes', httpBytes],
+    ['peerBytes', peerBytes],
+    ['cacheBytes', cacheBytes],
+  ] as const) {
     if (!isIntegerIn(bytes, MAX_BEACON_INTERVAL_BYTES)) return `${name} must be an integer from 0 to 2^40`;
   }
   return { swarm, httpBytes: httpBytes as number, peerBytes: peerBytes as number, cacheBytes: cacheBytes as number };
@@ -105,25 +126,37 @@ export function parseBeacon(text: string): Beacon | BeaconProblem {
   if (!hasExactly(value, KEYS)) return { problem: `must be an object with exactly ${KEYS.join(', ')}` };
   const v = value;
   if (v['version'] !== BEACON_VERSION) return { problem: `version must be ${BEACON_VERSION}` };
-  if (typeof v['session'] !== 'string' || !SESSION.test(v['session'])) return { problem: 'session must be 8-32 of [0-9A-Za-z]' };
+  if (typeof v['session'] !== 'string' || !SESSION.test(v['session']))
+    return { problem: 'session must be 8-32 of [0-9A-Za-z]' };
   if (!isIntegerIn(v['sequence'], MAX_BEACON_COUNT)) return { problem: 'sequence must be an integer from 0 to 2^31' };
   const interval = v['intervalSeconds'];
-  if (!isIntegerIn(interval, MAX_BEACON_INTERVAL_SECONDS) || interval < MIN_BEACON_INTERVAL_SECONDS) return { problem: 'intervalSeconds must be an integer from 1 to 3600' };
-  if (typeof v['library'] !== 'string' || !LIBRARY.test(v['library'])) return { problem: 'library must be 1-32 of [0-9A-Za-z.+-]' };
-  if (v['region'] !== null && (typeof v['region'] !== 'string' || !REGION.test(v['region']))) return { problem: 'region must be null or 1-32 of [0-9A-Za-z_.-]' };
-  if (v['level'] !== null && !isIntegerIn(v['level'], 255)) return { problem: 'level must be null or an integer from 0 to 255' };
-  if (v['startupMs'] !== null && !isIntegerIn(v['startupMs'], MAX_BEACON_COUNT)) return { problem: 'startupMs must be null or an integer from 0 to 2^31' };
+  if (!isIntegerIn(interval, MAX_BEACON_INTERVAL_SECONDS) || interval < MIN_BEACON_INTERVAL_SECONDS)
+    return { problem: 'intervalSeconds must be an integer from 1 to 3600' };
+  if (typeof v['library'] !== 'string' || !LIBRARY.test(v['library']))
+    return { problem: 'library must be 1-32 of [0-9A-Za-z.+-]' };
+  if (v['region'] !== null && (typeof v['region'] !== 'string' || !REGION.test(v['region'])))
+    return { problem: 'region must be null or 1-32 of [0-9A-Za-z_.-]' };
+  if (v['level'] !== null && !isIntegerIn(v['level'], 255))
+    return { problem: 'level must be null or an integer from 0 to 255' };
+  if (v['startupMs'] !== null && !isIntegerIn(v['startupMs'], MAX_BEACON_COUNT))
+    return { problem: 'startupMs must be null or an integer from 0 to 2^31' };
   const stalls = v['stallsMs'];
-  if (!Array.isArray(stalls) || stalls.length > MAX_BEACON_STALLS || !stalls.every((ms) => isIntegerIn(ms, MAX_BEACON_COUNT))) {
+  if (
+    !Array.isArray(stalls) ||
+    stalls.length > MAX_BEACON_STALLS ||
+    !stalls.every((ms) => isIntegerIn(ms, MAX_BEACON_COUNT))
+  ) {
     return { problem: `stallsMs must be at most ${MAX_BEACON_STALLS} integers from 0 to 2^31` };
   }
   for (const key of ['peerFallbacks', 'integrityFailures', 'connectedPeers'] as const) {
     if (!isIntegerIn(v[key], MAX_BEACON_COUNT)) return { problem: `${key} must be an integer from 0 to 2^31` };
   }
-  if (!isIntegerIn(v['uploadedBytes'], MAX_BEACON_INTERVAL_BYTES)) return { problem: 'uploadedBytes must be an integer from 0 to 2^40' };
+  if (!isIntegerIn(v['uploadedBytes'], MAX_BEACON_INTERVAL_BYTES))
+    return { problem: 'uploadedBytes must be an integer from 0 to 2^40' };
   if (typeof v['final'] !== 'boolean') return { problem: 'final must be a boolean' };
   const rawSwarms = v['swarms'];
-  if (!Array.isArray(rawSwarms) || rawSwarms.length > MAX_BEACON_SWARMS) return { problem: `swarms must be an array of at most ${MAX_BEACON_SWARMS}` };
+  if (!Array.isArray(rawSwarms) || rawSwarms.length > MAX_BEACON_SWARMS)
+    return { problem: `swarms must be an array of at most ${MAX_BEACON_SWARMS}` };
   const swarms: BeaconSwarm[] = [];
   for (const raw of rawSwarms) {
     const swarm = parseSwarm(raw);

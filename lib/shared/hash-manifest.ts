@@ -48,7 +48,9 @@ export interface HashManifest {
 }
 
 /** A parsed manifest, or why the text is not one. */
-export type HashManifestResult = { readonly ok: true; readonly manifest: HashManifest } | { readonly ok: false; readonly reason: string };
+export type HashManifestResult =
+  | { readonly ok: true; readonly manifest: HashManifest }
+  | { readonly ok: false; readonly reason: string };
 
 class ManifestError extends Error {}
 
@@ -56,7 +58,12 @@ const fail = (reason: string): never => {
   throw new ManifestError(reason);
 };
 
-function object(value: unknown, where: string, keys: readonly string[], optional: readonly string[] = []): Record<string, unknown> {
+function object(
+  value: unknown,
+  where: string,
+  keys: readonly string[],
+  optional: readonly string[] = [],
+): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`${where} must be an object`);
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
@@ -74,14 +81,20 @@ function array(value: unknown, where: string, max: number): readonly unknown[] {
 }
 
 function uri(value: unknown, where: string): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_URI_CHARS || /[\s\u0000-\u001f]/.test(value)) {
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > MAX_URI_CHARS ||
+    /[\s\u0000-\u001f]/.test(value)
+  ) {
     fail(`${where} must be a URI of 1 to ${MAX_URI_CHARS} characters without spaces`);
   }
   return value as string;
 }
 
 function byteCount(value: unknown, where: string, min: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) fail(`${where} must be an integer of at least ${min}`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min)
+    fail(`${where} must be an integer of at least ${min}`);
   return value as number;
 }
 
@@ -94,7 +107,10 @@ function segmentHash(value: unknown, where: string): SegmentHash {
   const range = object(record['range'], `${where}.range`, ['offset', 'length']);
   return {
     ...entry,
-    range: { offset: byteCount(range['offset'], `${where}.range.offset`, 0), length: byteCount(range['length'], `${where}.range.length`, 1) },
+    range: {
+      offset: byteCount(range['offset'], `${where}.range.offset`, 0),
+      length: byteCount(range['length'], `${where}.range.length`, 1),
+    },
   };
 }
 
@@ -102,7 +118,9 @@ function rendition(value: unknown, where: string): RenditionHashes {
   const record = object(value, where, ['playlist', 'live', 'segments', 'initSegments']);
   if (typeof record['live'] !== 'boolean') fail(`${where}.live must be true or false`);
   const entries = (key: string): SegmentHash[] =>
-    array(record[key], `${where}.${key}`, MAX_ENTRIES_PER_RENDITION).map((item, i) => segmentHash(item, `${where}.${key}[${i}]`));
+    array(record[key], `${where}.${key}`, MAX_ENTRIES_PER_RENDITION).map((item, i) =>
+      segmentHash(item, `${where}.${key}[${i}]`),
+    );
   return {
     playlist: uri(record['playlist'], `${where}.playlist`),
     live: record['live'] as boolean,
@@ -114,7 +132,8 @@ function rendition(value: unknown, where: string): RenditionHashes {
 /** Parse a hash manifest (text or bytes from the network), rejecting anything not exactly version 1. */
 export function parseHashManifest(input: string | ArrayBuffer): HashManifestResult {
   const size = typeof input === 'string' ? input.length : input.byteLength;
-  if (size > MAX_HASH_MANIFEST_BYTES) return { ok: false, reason: `manifest of ${size} bytes exceeds ${MAX_HASH_MANIFEST_BYTES}` };
+  if (size > MAX_HASH_MANIFEST_BYTES)
+    return { ok: false, reason: `manifest of ${size} bytes exceeds ${MAX_HASH_MANIFEST_BYTES}` };
   let json: unknown;
   try {
     json = JSON.parse(typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: true }).decode(input));
@@ -124,8 +143,13 @@ export function parseHashManifest(input: string | ArrayBuffer): HashManifestResu
   try {
     const record = object(json, 'manifest', ['format', 'version', 'renditions']);
     if (record['format'] !== HASH_MANIFEST_FORMAT) fail(`manifest.format must be "${HASH_MANIFEST_FORMAT}"`);
-    if (record['version'] !== HASH_MANIFEST_VERSION) fail(`manifest.version ${JSON.stringify(record['version'])} is not supported (expected ${HASH_MANIFEST_VERSION})`);
-    const renditions = array(record['renditions'], 'manifest.renditions', MAX_RENDITIONS).map((item, i) => rendition(item, `manifest.renditions[${i}]`));
+    if (record['version'] !== HASH_MANIFEST_VERSION)
+      fail(
+        `manifest.version ${JSON.stringify(record['version'])} is not supported (expected ${HASH_MANIFEST_VERSION})`,
+      );
+    const renditions = array(record['renditions'], 'manifest.renditions', MAX_RENDITIONS).map((item, i) =>
+      rendition(item, `manifest.renditions[${i}]`),
+    );
     return { ok: true, manifest: { format: HASH_MANIFEST_FORMAT, version: HASH_MANIFEST_VERSION, renditions } };
   } catch (error) {
     if (error instanceof ManifestError) return { ok: false, reason: error.message };

@@ -9,7 +9,6 @@ const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 const PROTOCOL_TAG = 'peercdn/v1';
 const PEER_ID_PREFIX = '-PC0001-';
 
-
 /**
  * The 20 printable characters naming the swarm of one rendition of one stream.
  * Printable ids survive every tracker's text handling (raw binary SHA-1 strings do not).

@@ -140,7 +140,8 @@ export class Duplex extends EventEmitter {
   }
 
   #flush(): void {
-    while (this.#kept.length > 0 && this.listenerCount('data') > 0 && !this.#closing) this.emit('data', this.#kept.shift());
+    while (this.#kept.length > 0 && this.listenerCount('data') > 0 && !this.#closing)
+      this.emit('data', this.#kept.shift());
     if (!this._readableState.ended || this.#kept.length > 0 || this.#endEmitted || this.#closing) return;
     this.#endEmitted = true;
     this.emit('end');

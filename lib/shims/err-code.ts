@@ -4,5 +4,7 @@
 
 /** Gives `error` an own `code` property and returns it. */
 export default function errCode<E extends Error>(error: E, code: string): E & { code: string } {
-  return Object.defineProperty(error, 'code', { value: code, enumerable: true, configurable: true }) as E & { code: string };
+  return Object.defineProperty(error, 'code', { value: code, enumerable: true, configurable: true }) as E & {
+    code: string;
+  };
 }

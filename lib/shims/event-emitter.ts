@@ -65,7 +65,8 @@ export class EventEmitter {
   emit(event: string | symbol, ...args: unknown[]): boolean {
     const list = this.#listeners.get(event);
     if (list === undefined) {
-      if (event === 'error') throw args[0] instanceof Error ? args[0] : new Error(`Unhandled error: ${String(args[0])}`);
+      if (event === 'error')
+        throw args[0] instanceof Error ? args[0] : new Error(`Unhandled error: ${String(args[0])}`);
       return false;
     }
     // A copy: listeners may remove themselves (once) or others while being called.

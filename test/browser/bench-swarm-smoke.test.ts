@@ -14,15 +14,49 @@ describe('swarm benchmark (smoke)', function () {
 
   it('runs two viewers for a few seconds and writes a result with every figure', async () => {
     const file = await runSwarmBenchmark(
-      { viewers: 2, mode: 'vod', staggerSeconds: 1, durationSeconds: 4, level: 0, churnEvents: 0, startupPeerWaitMs: 0, browsers: 1, seed: 1, outDir },
+      {
+        viewers: 2,
+        mode: 'vod',
+        staggerSeconds: 1,
+        durationSeconds: 4,
+        level: 0,
+        churnEvents: 0,
+        startupPeerWaitMs: 0,
+        browsers: 1,
+        seed: 1,
+        outDir,
+      },
       new AbortController().signal,
     );
     const result = JSON.parse(readFileSync(file, 'utf8')) as Record<string, any>;
-    for (const key of ['offload', 'offloadLimit', 'fractionOfLimit', 'counterAgreement', 'httpOnly', 'peercdn', 'viewers', 'options', 'machine']) {
+    for (const key of [
+      'offload',
+      'offloadLimit',
+      'fractionOfLimit',
+      'counterAgreement',
+      'httpOnly',
+      'peercdn',
+      'viewers',
+      'options',
+      'machine',
+    ]) {
       assert.ok(key in result, key);
     }
     for (const run of [result['httpOnly'], result['peercdn']]) {
-      for (const key of ['originSegmentBytes', 'library', 'originCopiesPerSegment', 'startupMs', 'stalls', 'stallMs', 'droppedFrames', 'fatalErrors', 'peersConnectedAtEnd', 'browserCpuSeconds', 'browserRssBytes', 'cpuStarved']) {
+      for (const key of [
+        'originSegmentBytes',
+        'library',
+        'originCopiesPerSegment',
+        'startupMs',
+        'stalls',
+        'stallMs',
+        'droppedFrames',
+        'fatalErrors',
+        'peersConnectedAtEnd',
+        'browserCpuSeconds',
+        'browserRssBytes',
+        'cpuStarved',
+      ]) {
         assert.ok(key in run, key);
       }
       assert.ok(run.originSegmentBytes > 0, 'the origin counter did not move');

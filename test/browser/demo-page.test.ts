@@ -26,7 +26,10 @@ function readPage(page: Page): Promise<PageReading> {
   // No named functions inside: tsx's keepNames would wrap them in a helper the page lacks.
   return page.evaluate(() => {
     const tiles = Object.fromEntries(
-      [...document.querySelectorAll<HTMLElement>('[data-tile]')].map((tile) => [tile.dataset['tile'], Number(tile.dataset['number'] ?? 0)]),
+      [...document.querySelectorAll<HTMLElement>('[data-tile]')].map((tile) => [
+        tile.dataset['tile'],
+        Number(tile.dataset['number'] ?? 0),
+      ]),
     );
     const chart = document.getElementById('chart-received') as SVGSVGElement | null;
     const area = chart?.querySelector('path.area.series-peers');
@@ -83,7 +86,10 @@ describe('the demo page (npm run demo) with two viewers', function () {
   it("shows the second viewer's bytes from its peer, the peer in the table, and a chart that grew; saves a screenshot", async () => {
     const first = await openViewer();
     // The first viewer plays alone for a few seconds, so it has segments to share.
-    await first.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) >= 4, { timeout: WAIT_GUARD_MS, polling: 250 });
+    await first.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) >= 4, {
+      timeout: WAIT_GUARD_MS,
+      polling: 250,
+    });
     const second = await openViewer();
     await second.waitForFunction(
       () => Number(document.querySelector<HTMLElement>('[data-tile="p2p"]')?.dataset['number'] ?? 0) > 0,
@@ -96,20 +102,28 @@ describe('the demo page (npm run demo) with two viewers', function () {
       { timeout: WAIT_GUARD_MS, polling: 250 },
       before.chartPoints,
     );
-    await second.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) >= 8, { timeout: WAIT_GUARD_MS, polling: 250 });
+    await second.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) >= 8, {
+      timeout: WAIT_GUARD_MS,
+      polling: 250,
+    });
     const after = await readPage(second);
     const firstReading = await readPage(first);
     mkdirSync(OUTPUT_DIR, { recursive: true });
     await second.screenshot({ path: `${OUTPUT_DIR}demo-second-viewer.png`, fullPage: true });
     await first.screenshot({ path: `${OUTPUT_DIR}demo-first-viewer.png`, fullPage: true });
     console.log(`      screenshots: ${OUTPUT_DIR}demo-second-viewer.png, demo-first-viewer.png`);
-    console.log(`      second viewer: ${after.p2pText} from peers, peers ${JSON.stringify(after.peerRows)}; first uploaded ${firstReading.uploadedBytes} B`);
+    console.log(
+      `      second viewer: ${after.p2pText} from peers, peers ${JSON.stringify(after.peerRows)}; first uploaded ${firstReading.uploadedBytes} B`,
+    );
 
     assert.ok(after.p2pBytes > 0 && !/^0 B$/.test(after.p2pText), `"from peers" shows ${after.p2pText}`);
     assert.equal(after.peersTile, 1, 'the peer tile counts one peer (one viewer, whatever the renditions)');
     assert.equal(after.peerRows.length, 1, 'one row per peer');
     assert.ok((after.peerRows[0]?.receivedBytes ?? 0) > 0, 'the peer row shows no received bytes');
-    assert.ok(after.chartPoints > before.chartPoints, `the chart did not grow: ${before.chartPoints} → ${after.chartPoints} points`);
+    assert.ok(
+      after.chartPoints > before.chartPoints,
+      `the chart did not grow: ${before.chartPoints} → ${after.chartPoints} points`,
+    );
     assert.ok(after.peerAreaHeightPx > 0, 'the chart draws no "from peers" area');
     assert.ok(firstReading.uploadedBytes > 0, 'the first viewer shows nothing uploaded');
     assert.equal(firstReading.peerRows.length, 1);
@@ -117,7 +131,10 @@ describe('the demo page (npm run demo) with two viewers', function () {
 
   it("demo/script-tag.html (hls.js's dist file, the script-tag bundle, the README's lines) gets segments from a demo viewer", async () => {
     const first = await openViewer();
-    await first.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) >= 4, { timeout: WAIT_GUARD_MS, polling: 250 });
+    await first.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) >= 4, {
+      timeout: WAIT_GUARD_MS,
+      polling: 250,
+    });
     const plain = await openViewer('script-tag.html');
     await plain.waitForFunction(
       () => {
@@ -126,7 +143,13 @@ describe('the demo page (npm run demo) with two viewers', function () {
       },
       { timeout: WAIT_GUARD_MS, polling: 250 },
     );
-    const stats = await plain.evaluate(() => JSON.parse(document.getElementById('stats')?.textContent ?? '{}') as { p2pBytes: number; connectedPeers: number });
+    const stats = await plain.evaluate(
+      () =>
+        JSON.parse(document.getElementById('stats')?.textContent ?? '{}') as {
+          p2pBytes: number;
+          connectedPeers: number;
+        },
+    );
     assert.ok(stats.p2pBytes > 0);
     assert.equal(stats.connectedPeers, 1);
   });

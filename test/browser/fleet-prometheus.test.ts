@@ -53,14 +53,23 @@ describe('fleet telemetry from Chromium viewers, scraped by a real Prometheus', 
       (stats) => stats.viewers === 0 && stats.beacons > 0,
     );
     const query = prometheus.query;
-    await until('Prometheus scraping the final state', () => query('sum(peercdn_fleet_beacons_total)'), (beacons) => beacons === fleet.beacons);
-    const promOffload = await query('sum(peercdn_fleet_bytes_total{source="peer"}) / sum(peercdn_fleet_bytes_total{source=~"peer|http"})');
+    await until(
+      'Prometheus scraping the final state',
+      () => query('sum(peercdn_fleet_beacons_total)'),
+      (beacons) => beacons === fleet.beacons,
+    );
+    const promOffload = await query(
+      'sum(peercdn_fleet_bytes_total{source="peer"}) / sum(peercdn_fleet_bytes_total{source=~"peer|http"})',
+    );
 
     // The origin's truth: what it served these two viewers, against the bytes of the segments
     // they played (what plain hls.js would have fetched from it).
     const counts = stack.origin.counts();
-    const originBytes = (counts.byViewer['fleet-A']?.segmentBytes ?? 0) + (counts.byViewer['fleet-B']?.segmentBytes ?? 0);
-    const playedBytes = [...a.segments, ...b.segments].filter((segment) => segment.source !== 'cache').reduce((sum, segment) => sum + segment.byteLength, 0);
+    const originBytes =
+      (counts.byViewer['fleet-A']?.segmentBytes ?? 0) + (counts.byViewer['fleet-B']?.segmentBytes ?? 0);
+    const playedBytes = [...a.segments, ...b.segments]
+      .filter((segment) => segment.source !== 'cache')
+      .reduce((sum, segment) => sum + segment.byteLength, 0);
     const originOffload = 1 - originBytes / playedBytes;
     console.log(
       `      PromQL offload ${((promOffload ?? Number.NaN) * 100).toFixed(2)}%, origin ${(originOffload * 100).toFixed(2)}% ` +
@@ -73,6 +82,7 @@ describe('fleet telemetry from Chromium viewers, scraped by a real Prometheus', 
     assert.equal(await query('sum(peercdn_fleet_swarm_viewers)'), 0);
 
     // Every dashboard query is valid PromQL over the series this tracker exports.
-    for (const { panel, expr } of dashboardQueries()) await assert.doesNotReject(query(expr), `dashboard panel "${panel}"`);
+    for (const { panel, expr } of dashboardQueries())
+      await assert.doesNotReject(query(expr), `dashboard panel "${panel}"`);
   });
 });

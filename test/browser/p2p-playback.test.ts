@@ -36,12 +36,18 @@ describe('viewers sharing segments in headless Chromium', function () {
           `      sources (H http, p peer, c cache): A ${sourceLine(a)} B ${sourceLine(b)}`,
       );
 
-      for (const [name, snapshot] of [['A', a], ['B', b]] as const) {
+      for (const [name, snapshot] of [
+        ['A', a],
+        ['B', b],
+      ] as const) {
         assert.deepEqual(snapshot.fatalErrors, [], `viewer ${name} had fatal errors`);
         assert.equal(snapshot.stalls, 0, `viewer ${name} stalled`);
         assert.ok(snapshot.playedSeconds >= 16, `viewer ${name} played ${snapshot.playedSeconds} s`);
       }
-      assert.ok(b.segments.some((segment) => segment.source === 'peer'), 'viewer B got no segment from a peer');
+      assert.ok(
+        b.segments.some((segment) => segment.source === 'peer'),
+        'viewer B got no segment from a peer',
+      );
       assert.ok((b.stats?.p2pBytes ?? 0) > 0);
       assert.ok((a.stats?.uploadedBytes ?? 0) > 0, 'viewer A uploaded nothing');
       assert.ok(originA > 0, 'the origin served viewer A nothing');
@@ -58,7 +64,9 @@ describe('viewers sharing segments in headless Chromium', function () {
     };
     const played = (page: Page, seconds: number) =>
       page.waitForFunction(
-        (target: number) => (window as unknown as { peerStats(): { currentTimeSeconds: number } }).peerStats().currentTimeSeconds >= target,
+        (target: number) =>
+          (window as unknown as { peerStats(): { currentTimeSeconds: number } }).peerStats().currentTimeSeconds >=
+          target,
         { timeout: WAIT_GUARD_MS, polling: 250 },
         seconds,
       );
@@ -66,7 +74,9 @@ describe('viewers sharing segments in headless Chromium', function () {
     await played(first, 3);
     const second = await open();
     await played(second, 6);
-    const stats = await second.evaluate(() => (window as unknown as { peerStats(): { p2pBytes: number; connectedPeers: number } }).peerStats());
+    const stats = await second.evaluate(() =>
+      (window as unknown as { peerStats(): { p2pBytes: number; connectedPeers: number } }).peerStats(),
+    );
     assert.ok(stats.connectedPeers >= 1, 'the second page connected to no peer');
     assert.ok(stats.p2pBytes > 0, 'the second page got no bytes from a peer');
   });

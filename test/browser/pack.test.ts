@@ -57,10 +57,18 @@ function inspectTree(nodeModules: string): InstalledTree {
       tree.bytes += statSync(path).size;
       if (entry.name.endsWith('.node') || entry.name === 'binding.gyp') tree.nativeFiles.push(path);
       if (entry.name !== 'package.json' || !dir.includes('node_modules')) continue;
-      const manifest = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; scripts?: Record<string, string>; gypfile?: boolean };
+      const manifest = JSON.parse(readFileSync(path, 'utf8')) as {
+        name?: string;
+        scripts?: Record<string, string>;
+        gypfile?: boolean;
+      };
       // Only a package's own manifest (a folder directly under node_modules or a scope).
       const parent = dir.slice(0, dir.lastIndexOf('/'));
-      if (manifest.name === undefined || !(parent.endsWith('node_modules') || parent.split('/').at(-2) === 'node_modules')) continue;
+      if (
+        manifest.name === undefined ||
+        !(parent.endsWith('node_modules') || parent.split('/').at(-2) === 'node_modules')
+      )
+        continue;
       tree.packages.push(manifest.name);
       for (const script of ['preinstall', 'install', 'postinstall']) {
         if (manifest.scripts?.[script] !== undefined) tree.installScripts.push(`${manifest.name}: ${script}`);
@@ -93,9 +101,17 @@ describe('the packed packages in a new player project', function () {
     consumer = join(workDir, 'player');
     outDir = join(consumer, 'dist');
     mkdirSync(join(consumer, 'src'), { recursive: true });
-    assert.ok(existsSync(join(workDir, 'packed.json')), 'run through `node test/run.mjs` (npm test), which packs and installs first');
-    const { packed, installMs } = JSON.parse(readFileSync(join(workDir, 'packed.json'), 'utf8')) as { packed: { file: string; files: string[] }[]; installMs: number };
-    console.log(`      packed: ${packed.map((pack) => `${pack.file.split('/').at(-1)} (${pack.files.length} files)`).join(', ')}; npm install ${(installMs / 1000).toFixed(1)} s`);
+    assert.ok(
+      existsSync(join(workDir, 'packed.json')),
+      'run through `node test/run.mjs` (npm test), which packs and installs first',
+    );
+    const { packed, installMs } = JSON.parse(readFileSync(join(workDir, 'packed.json'), 'utf8')) as {
+      packed: { file: string; files: string[] }[];
+      installMs: number;
+    };
+    console.log(
+      `      packed: ${packed.map((pack) => `${pack.file.split('/').at(-1)} (${pack.files.length} files)`).join(', ')}; npm install ${(installMs / 1000).toFixed(1)} s`,
+    );
   });
 
   after(async () => {
@@ -106,26 +122,44 @@ describe('the packed packages in a new player project', function () {
 
   it('installs no native module and runs no install script', () => {
     const tree = inspectTree(join(consumer, 'node_modules'));
-    console.log(`      installed: ${tree.packages.length} packages, ${(tree.bytes / 1e6).toFixed(1)} MB: ${[...new Set(tree.packages)].sort().join(', ')}`);
+    console.log(
+      `      installed: ${tree.packages.length} packages, ${(tree.bytes / 1e6).toFixed(1)} MB: ${[...new Set(tree.packages)].sort().join(', ')}`,
+    );
     assert.deepEqual(tree.nativeFiles, []);
     assert.deepEqual(tree.installScripts, []);
     // The browser library pulls nothing of the tracker's.
-    const peercdnManifest = JSON.parse(readFileSync(join(consumer, 'node_modules/peercdn/package.json'), 'utf8')) as { dependencies?: object };
+    const peercdnManifest = JSON.parse(readFileSync(join(consumer, 'node_modules/peercdn/package.json'), 'utf8')) as {
+      dependencies?: object;
+    };
     assert.equal(peercdnManifest.dependencies, undefined);
   });
 
   it("typechecks the README's TypeScript examples under strict against the installed packages", () => {
     const examples = readmeTypeScriptExamples();
     assert.ok(examples.length >= 2, 'the npm example and the swarm token example');
-    examples.forEach((code, index) => writeFileSync(join(consumer, 'src', `readme-${index}.ts`), `${code}\nexport {};\n`));
+    examples.forEach((code, index) =>
+      writeFileSync(join(consumer, 'src', `readme-${index}.ts`), `${code}\nexport {};\n`),
+    );
     writeFileSync(
       join(consumer, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { strict: true, target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', lib: ['ES2022', 'DOM'], types: ['node'], noEmit: true, skipLibCheck: false },
+        compilerOptions: {
+          strict: true,
+          target: 'ES2022',
+          module: 'ESNext',
+          moduleResolution: 'Bundler',
+          lib: ['ES2022', 'DOM'],
+          types: ['node'],
+          noEmit: true,
+          skipLibCheck: false,
+        },
         include: ['src/*.ts'],
       }),
     );
-    execFileSync(process.execPath, [`${REPO}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.json'], { cwd: consumer, stdio: 'inherit' });
+    execFileSync(process.execPath, [`${REPO}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.json'], {
+      cwd: consumer,
+      stdio: 'inherit',
+    });
   });
 
   it('imports both packages in plain Node without a native addon, and both commands run', () => {
@@ -136,7 +170,9 @@ describe('the packed packages in a new player project', function () {
       const token = mintSwarmToken({ secret: 'a secret of sixteen+', infoHash: deriveSwarmId('talk', 'main/0'), expiresAtSeconds: 2000000000 });
       const addons = process.report.getReport().sharedObjects.filter((file) => file.endsWith('.node'));
       console.log(JSON.stringify({ addons, token }));`;
-    const result = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: consumer, encoding: 'utf8' })) as { addons: string[]; token: string };
+    const result = JSON.parse(
+      execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: consumer, encoding: 'utf8' }),
+    ) as { addons: string[]; token: string };
     assert.deepEqual(result.addons, []);
     assert.match(result.token, /^v1\.[0-9a-f]{40}\.2000000000\.[A-Za-z0-9_-]{43}$/);
     const help = execFileSync(join(consumer, 'node_modules/.bin/peercdn-tracker'), ['--help'], { encoding: 'utf8' });
@@ -149,8 +185,15 @@ describe('the packed packages in a new player project', function () {
     writeFileSync(join(consumer, 'src', 'main.js'), PLAYER_ENTRY);
     const sizes: string[] = [];
     for (const bundler of BUNDLERS) {
-      const file = await buildConsumer(bundler, { entryFile: join(consumer, 'src', 'main.js'), outDir, bundleHls: true });
-      writeFileSync(join(outDir, bundler, 'index.html'), '<!doctype html><meta charset="utf-8"><video muted autoplay playsinline></video><script type="module" src="main.js"></script>\n');
+      const file = await buildConsumer(bundler, {
+        entryFile: join(consumer, 'src', 'main.js'),
+        outDir,
+        bundleHls: true,
+      });
+      writeFileSync(
+        join(outDir, bundler, 'index.html'),
+        '<!doctype html><meta charset="utf-8"><video muted autoplay playsinline></video><script type="module" src="main.js"></script>\n',
+      );
       sizes.push(`${bundler} ${(gzipSync(readFileSync(file), { level: 9 }).byteLength / 1024).toFixed(1)} KiB`);
     }
     console.log(`      player builds with hls.js, gzip: ${sizes.join(', ')}`);
@@ -168,22 +211,41 @@ describe('the packed packages in a new player project', function () {
       return page;
     };
     const first = await open('vite');
-    await first.waitForFunction(() => ((window as unknown as { viewer?: { snapshot(): { playedSeconds: number } } }).viewer?.snapshot().playedSeconds ?? 0) >= 4, {
-      timeout: 120_000,
-      polling: 250,
-    });
+    await first.waitForFunction(
+      () =>
+        ((window as unknown as { viewer?: { snapshot(): { playedSeconds: number } } }).viewer?.snapshot()
+          .playedSeconds ?? 0) >= 4,
+      {
+        timeout: 120_000,
+        polling: 250,
+      },
+    );
     const second = await open('webpack');
     await second.waitForFunction(
       () => {
-        const snapshot = (window as unknown as { viewer?: { snapshot(): { p2pBytes: number; fatalErrors: string[] } } }).viewer?.snapshot();
+        const snapshot = (
+          window as unknown as { viewer?: { snapshot(): { p2pBytes: number; fatalErrors: string[] } } }
+        ).viewer?.snapshot();
         return snapshot !== undefined && (snapshot.p2pBytes > 0 || snapshot.fatalErrors.length > 0);
       },
       { timeout: 120_000, polling: 250 },
     );
-    const read = (page: Page): Promise<{ p2pBytes: number; httpBytes: number; playedSeconds: number; fatalErrors: string[] }> =>
-      page.evaluate(() => (window as unknown as { viewer: { snapshot(): { p2pBytes: number; httpBytes: number; playedSeconds: number; fatalErrors: string[] } } }).viewer.snapshot());
+    const read = (
+      page: Page,
+    ): Promise<{ p2pBytes: number; httpBytes: number; playedSeconds: number; fatalErrors: string[] }> =>
+      page.evaluate(() =>
+        (
+          window as unknown as {
+            viewer: {
+              snapshot(): { p2pBytes: number; httpBytes: number; playedSeconds: number; fatalErrors: string[] };
+            };
+          }
+        ).viewer.snapshot(),
+      );
     const [a, b] = [await read(first), await read(second)];
-    console.log(`      vite viewer: http ${a.httpBytes} B, played ${a.playedSeconds.toFixed(1)} s; webpack viewer: p2p ${b.p2pBytes} B, http ${b.httpBytes} B`);
+    console.log(
+      `      vite viewer: http ${a.httpBytes} B, played ${a.playedSeconds.toFixed(1)} s; webpack viewer: p2p ${b.p2pBytes} B, http ${b.httpBytes} B`,
+    );
     assert.deepEqual([a.fatalErrors, b.fatalErrors], [[], []]);
     assert.ok(b.p2pBytes > 0);
     assert.ok(existsSync(join(outDir, 'esbuild', 'main.js')) && existsSync(join(outDir, 'rollup', 'main.js')));

@@ -53,7 +53,10 @@ describe('a slow peer, on the two-rendition sample', function () {
     // if peercdn reported the peer's pace as the network's.
     assert.ok(peerBitsPerSecond * ABR_FACTOR < TOP_LEVEL_BITRATE, `the peer was not slow: ${peerBitsPerSecond} b/s`);
     assert.ok(b.levelsSwitched.length > 0, 'hls.js reported no rendition');
-    assert.ok(b.levelsSwitched.every((level) => level === TOP_LEVEL), `ABR left the top rendition: ${JSON.stringify(b.levelsSwitched)}`);
+    assert.ok(
+      b.levelsSwitched.every((level) => level === TOP_LEVEL),
+      `ABR left the top rendition: ${JSON.stringify(b.levelsSwitched)}`,
+    );
     assert.ok(b.bandwidthEstimate * ABR_FACTOR >= TOP_LEVEL_BITRATE, `estimate ${b.bandwidthEstimate} b/s`);
   });
 
@@ -72,13 +75,13 @@ describe('a slow peer, on the two-rendition sample', function () {
     const lateErrors = b.errors.filter((error) => error.includes('too late'));
     console.log(
       `      p2p ${b.stats?.p2pBytes} B, http ${b.stats?.httpBytes} B, fallbacks ${b.stats?.peerFallbacks}, ` +
-        `late-peer fallbacks ${lateErrors.length}; ${sourceLine(b)}\n      ${b.errors.slice(0, 4).join("\n      ")}`,
+        `late-peer fallbacks ${lateErrors.length}; ${sourceLine(b)}\n      ${b.errors.slice(0, 4).join('\n      ')}`,
     );
 
     assert.deepEqual(b.fatalErrors, []);
     assert.equal(b.stalls, 0, 'the viewer stalled');
     assert.ok(b.playedSeconds >= 14);
     assert.ok(lateErrors.length >= 1, 'no peer transfer was moved to HTTP for its deadline');
-    assert.ok((b.stats?.p2pBytes ?? 0) > 0, 'the peer\'s first bytes were not kept');
+    assert.ok((b.stats?.p2pBytes ?? 0) > 0, "the peer's first bytes were not kept");
   });
 });

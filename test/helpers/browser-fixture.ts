@@ -37,7 +37,13 @@ export function useBrowserFixture(): () => BrowserFixture {
     fixture = {
       ...started,
       openViewer: async (options) =>
-        track(await openViewerPage(started.chromium.browser, { ...options, originUrl: started.stack.origin.url, trackerUrl: started.stack.trackerUrl })),
+        track(
+          await openViewerPage(started.chromium.browser, {
+            ...options,
+            originUrl: started.stack.origin.url,
+            trackerUrl: started.stack.trackerUrl,
+          }),
+        ),
       newPage: async () => track(await newViewerPage(started.chromium.browser)),
       forget: (page) => pages.delete(page),
     };

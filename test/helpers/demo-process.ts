@@ -27,7 +27,11 @@ export function startDemo(command: DemoCommand, extraArgs: readonly string[] = [
   const child =
     command === 'npm run demo'
       ? spawn('npm', ['run', 'demo', '--', ...args], { cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(process.execPath, ['--import', 'tsx', 'demo/dev-server.ts', ...args], { cwd: REPO, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      : spawn(process.execPath, ['--import', 'tsx', 'demo/dev-server.ts', ...args], {
+          cwd: REPO,
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   let text = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
@@ -54,6 +58,8 @@ export function startDemo(command: DemoCommand, extraArgs: readonly string[] = [
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    void exited.then(({ code, signal }) => fail(`exited (code ${code}, signal ${signal}) before printing its page URL`));
+    void exited.then(({ code, signal }) =>
+      fail(`exited (code ${code}, signal ${signal}) before printing its page URL`),
+    );
   });
 }

@@ -24,4 +24,7 @@ export class FakeConnection implements TrackerConnection {
 /** A 20-character wire id from a short name. */
 export const wireId = (name: string): string => name.padEnd(20, '_').slice(0, 20);
 
-export const offer = (n: number) => ({ offer_id: wireId(`offer${n}`), offer: { type: 'offer', sdp: `v=0 offer ${n}` } });
+export const offer = (n: number) => ({
+  offer_id: wireId(`offer${n}`),
+  offer: { type: 'offer', sdp: `v=0 offer ${n}` },
+});

@@ -1,6 +1,11 @@
 // The part of an hls.js instance `PeerCDN.attach` reads, driven by the test: its media element
 // and the events it follows (emitted by the test as hls.js would).
-import type { AttachableHls, FragBufferedListener, LevelLoadingListener, PlayerErrorListener } from '../../lib/peercdn.ts';
+import type {
+  AttachableHls,
+  FragBufferedListener,
+  LevelLoadingListener,
+  PlayerErrorListener,
+} from '../../lib/peercdn.ts';
 
 interface EventData {
   hlsLevelLoading: Parameters<LevelLoadingListener>[1];
@@ -23,7 +28,8 @@ export function fakePlayer(media: HTMLMediaElement | null = null, levelUrl?: str
     set.add(listener);
     listeners.set(event, set);
     // hls.js loads the level playlist right after attach: announce it to the new listener.
-    if (event === 'hlsLevelLoading' && levelUrl !== undefined) (listener as LevelLoadingListener)(event, { url: levelUrl, level: 0 });
+    if (event === 'hlsLevelLoading' && levelUrl !== undefined)
+      (listener as LevelLoadingListener)(event, { url: levelUrl, level: 0 });
   };
   const off = (event: string, listener: Listener): void => {
     listeners.get(event)?.delete(listener);
@@ -33,7 +39,8 @@ export function fakePlayer(media: HTMLMediaElement | null = null, levelUrl?: str
     on: on as FakePlayer['on'],
     off: off as FakePlayer['off'],
     emit(event, data) {
-      for (const listener of listeners.get(event) ?? []) (listener as (event: string, data: unknown) => void)(event, data);
+      for (const listener of listeners.get(event) ?? [])
+        (listener as (event: string, data: unknown) => void)(event, data);
     },
     get listenerCount() {
       let count = 0;

@@ -1,4 +1,10 @@
-import { encodeControl, encodeData, parseFrame, PROTOCOL_VERSION, type PeerMessage } from '../../lib/peer/peer-protocol.ts';
+import {
+  encodeControl,
+  encodeData,
+  parseFrame,
+  PROTOCOL_VERSION,
+  type PeerMessage,
+} from '../../lib/peer/peer-protocol.ts';
 import { createPeerId, wireIdToHex } from '../../lib/shared/swarm-id.ts';
 import type { SignalledPeer, TrackerClient } from '../../lib/swarm/tracker-client.ts';
 import { loopbackTrackerClients } from './node-viewer.ts';
@@ -104,7 +110,8 @@ export class HostilePeer {
         if (typeof data === 'string') return;
         const parsed = parseFrame(data);
         if (parsed.kind === 'control') this.#behaviour.onMessage?.(parsed.message, channel);
-        else if (parsed.kind === 'data') this.#behaviour.onData?.(parsed.frame.requestId, parsed.frame.payload.byteLength, channel);
+        else if (parsed.kind === 'data')
+          this.#behaviour.onData?.(parsed.frame.requestId, parsed.frame.payload.byteLength, channel);
       });
       this.#behaviour.onConnect?.(channel);
     });

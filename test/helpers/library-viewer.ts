@@ -41,9 +41,16 @@ export interface NodeViewer {
 }
 
 /** A viewer of `${originUrl}/vod/180p/` on `trackerUrl`; the caller destroys `peercdn`. */
-export function startNodeViewer(originUrl: string, trackerUrl: string, config: Partial<PeerCDNConfig> = {}): NodeViewer {
+export function startNodeViewer(
+  originUrl: string,
+  trackerUrl: string,
+  config: Partial<PeerCDNConfig> = {},
+): NodeViewer {
   const playlistUrl = `${originUrl}/vod/180p/index.m3u8`;
-  const peercdn = new PeerCDN({ trackerUrls: [trackerUrl], iceServers: [], ...config }, { createTrackerClient: loopbackClients });
+  const peercdn = new PeerCDN(
+    { trackerUrls: [trackerUrl], iceServers: [], ...config },
+    { createTrackerClient: loopbackClients },
+  );
   const player = fakePlayer(null, playlistUrl);
   peercdn.attach(player);
   const Loader = peercdn.hlsConfig().fLoader;

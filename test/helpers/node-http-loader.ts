@@ -15,7 +15,11 @@ export class NodeHttpLoader implements Loader<FragmentLoaderContext> {
 
   constructor(_config: unknown) {}
 
-  load(context: FragmentLoaderContext, _config: LoaderConfiguration, callbacks: LoaderCallbacks<FragmentLoaderContext>): void {
+  load(
+    context: FragmentLoaderContext,
+    _config: LoaderConfiguration,
+    callbacks: LoaderCallbacks<FragmentLoaderContext>,
+  ): void {
     if (this.stats.loading.start !== 0) throw new Error('Loader can only be used once.');
     this.context = context;
     const stats = this.stats;
@@ -52,14 +56,18 @@ export class NodeHttpLoader implements Loader<FragmentLoaderContext> {
 
 /** NodeHttpLoader whose segments arrive damaged: one packet's MPEG-TS sync byte overwritten. */
 export class CorruptingHttpLoader extends NodeHttpLoader {
-  override load(context: FragmentLoaderContext, config: LoaderConfiguration, callbacks: LoaderCallbacks<FragmentLoaderContext>): void {
+  override load(
+    context: FragmentLoaderContext,
+    config: LoaderConfiguration,
+    callbacks: LoaderCallbacks<FragmentLoaderContext>,
+  ): void {
     super.load(context, config, {
       ...callbacks,
       onSuccess: (response, stats, ctx, details) => {
-        if (response.data instanceof ArrayBuffer && response.data.byteLength > 188 * 4) new Uint8Array(response.data)[188 * 3] = 0;
+        if (response.data instanceof ArrayBuffer && response.data.byteLength > 188 * 4)
+          new Uint8Array(response.data)[188 * 3] = 0;
         callbacks.onSuccess(response, stats, ctx, details);
       },
     });
   }
 }
-

@@ -79,7 +79,14 @@ export function startNodeViewer(
         rangeStart: 0,
         rangeEnd: 0,
         part: null,
-        frag: { sn: sequenceNumber, level: 0, type: 'main', baseurl: playlistUrl, start: sequenceNumber * SEGMENT_SECONDS, duration: SEGMENT_SECONDS },
+        frag: {
+          sn: sequenceNumber,
+          level: 0,
+          type: 'main',
+          baseurl: playlistUrl,
+          start: sequenceNumber * SEGMENT_SECONDS,
+          duration: SEGMENT_SECONDS,
+        },
       } as unknown as FragmentLoaderContext;
       loader.load(context, LOADER_CONFIG, {
         onSuccess: (response, stats) => resolve({ data: response.data as ArrayBuffer, stats }),

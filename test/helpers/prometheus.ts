@@ -32,10 +32,17 @@ async function freePort(): Promise<number> {
 export async function startPrometheus(targets: readonly string[]): Promise<RunningPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'peercdn-prometheus-'));
   const config = join(dir, 'prometheus.yml');
-  writeFileSync(config, `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: peercdn-tracker\n    static_configs:\n      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]\n`);
+  writeFileSync(
+    config,
+    `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: peercdn-tracker\n    static_configs:\n      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]\n`,
+  );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(process.env['PROMETHEUS_PATH'] ?? 'prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(
+    process.env['PROMETHEUS_PATH'] ?? 'prometheus',
+    [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
   child.stderr?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
   const exited = once(child, 'exit');
@@ -49,7 +56,10 @@ export async function startPrometheus(targets: readonly string[]): Promise<Runni
   const deadline = Date.now() + READY_GUARD_MS;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`prometheus exited (${child.exitCode}): ${log}`);
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       await close();
@@ -62,7 +72,11 @@ export async function startPrometheus(targets: readonly string[]): Promise<Runni
     close,
     query: async (promql) => {
       const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
-      const body = (await response.json()) as { status: string; error?: string; data?: { result: { value: [number, string] }[] } };
+      const body = (await response.json()) as {
+        status: string;
+        error?: string;
+        data?: { result: { value: [number, string] }[] };
+      };
       if (body.status !== 'success') throw new Error(`PromQL ${promql}: ${body.error ?? response.status}`);
       const first = body.data?.result[0];
       return first === undefined ? null : Number(first.value[1]);

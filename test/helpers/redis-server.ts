@@ -20,7 +20,9 @@ export class RedisServer {
   static async start(): Promise<RedisServer> {
     const found = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
     if (found.error !== undefined || found.status !== 0) {
-      throw new Error('redis-server is not installed: the cluster tests need it (apt-get install -y redis-server; .ci/run installs it)');
+      throw new Error(
+        'redis-server is not installed: the cluster tests need it (apt-get install -y redis-server; .ci/run installs it)',
+      );
     }
     const server = new RedisServer(await freePort());
     await server.restart();
@@ -30,7 +32,22 @@ export class RedisServer {
   /** Start (again) on the same port, empty; resolves once it accepts connections. */
   async restart(): Promise<void> {
     await this.stop();
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--protected-mode',
+        'no',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     this.#process = child;
     let output = '';
     await new Promise<void>((resolve, reject) => {

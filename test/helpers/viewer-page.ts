@@ -7,12 +7,24 @@ export interface ViewerSnapshot {
   readonly stalls: number;
   readonly fatalErrors: string[];
   readonly playedSeconds: number;
-  readonly segments: { source: string; sequenceNumber: number; byteLength: number; swarmId: string; durationMs: number }[];
+  readonly segments: {
+    source: string;
+    sequenceNumber: number;
+    byteLength: number;
+    swarmId: string;
+    durationMs: number;
+  }[];
   /** Renditions hls.js switched to, in order. */
   readonly levelsSwitched: number[];
   /** hls.js's bandwidth estimate, bits per second. */
   readonly bandwidthEstimate: number;
-  readonly stats: { httpBytes: number; p2pBytes: number; uploadedBytes: number; connectedPeers: number; peerFallbacks: number } | null;
+  readonly stats: {
+    httpBytes: number;
+    p2pBytes: number;
+    uploadedBytes: number;
+    connectedPeers: number;
+    peerFallbacks: number;
+  } | null;
   /** peercdn `error` events, as "code: message". */
   readonly errors: string[];
 }
@@ -67,7 +79,9 @@ export async function waitPlayed(page: Page, seconds: number): Promise<void> {
 
 /** One line of segment sources for a log: sequence number, then H (http), p (peer) or c (cache). */
 export function sourceLine(snapshot: ViewerSnapshot): string {
-  return snapshot.segments.map((segment) => `${segment.sequenceNumber}${segment.source === 'http' ? 'H' : segment.source[0]}`).join(' ');
+  return snapshot.segments
+    .map((segment) => `${segment.sequenceNumber}${segment.source === 'http' ? 'H' : segment.source[0]}`)
+    .join(' ');
 }
 
 /**

@@ -54,9 +54,11 @@ export async function startWebTorrent(options: { tracker?: false; peerId?: strin
 export const destroyWebTorrent = (client: WebTorrent): Promise<void> =>
   new Promise((resolve, reject) =>
     client.destroy((error) => {
-      if (error === undefined || error === null || (error as NodeJS.ErrnoException).code === 'ERR_SERVER_NOT_RUNNING') resolve();
+      if (error === undefined || error === null || (error as NodeJS.ErrnoException).code === 'ERR_SERVER_NOT_RUNNING')
+        resolve();
       else reject(error);
     }),
   );
 
-export const nextEvent = (emitter: Torrent, name: string): Promise<void> => new Promise((resolve) => emitter.once(name, (() => resolve()) as never));
+export const nextEvent = (emitter: Torrent, name: string): Promise<void> =>
+  new Promise((resolve) => emitter.once(name, (() => resolve()) as never));

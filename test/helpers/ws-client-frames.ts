@@ -16,7 +16,8 @@ export interface ClientFrame {
 const RFC_MASK = [0x37, 0xfa, 0x21, 0x3d] as const;
 
 export function clientFrame(frame: ClientFrame): Buffer {
-  const payload = typeof frame.payload === 'string' ? Buffer.from(frame.payload, 'utf8') : (frame.payload ?? Buffer.alloc(0));
+  const payload =
+    typeof frame.payload === 'string' ? Buffer.from(frame.payload, 'utf8') : (frame.payload ?? Buffer.alloc(0));
   const mask = frame.mask === undefined ? RFC_MASK : frame.mask;
   const form = frame.lengthForm ?? (payload.length < 126 ? 7 : payload.length < 0x10000 ? 16 : 64);
   const lengthBytes = form === 7 ? 0 : form === 16 ? 2 : 8;

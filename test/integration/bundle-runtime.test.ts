@@ -57,7 +57,10 @@ describe('the built bundles outside a browser', () => {
         },
       });
       vm.runInContext(readFileSync(`${REPO}dist/peercdn.umd.js`, 'utf8'), context, { filename: 'peercdn.umd.js' });
-      assert.equal(vm.runInContext('typeof process + typeof Buffer + typeof require + typeof WebSocket', context), 'undefinedundefinedundefinedundefined');
+      assert.equal(
+        vm.runInContext('typeof process + typeof Buffer + typeof require + typeof WebSocket', context),
+        'undefinedundefinedundefinedundefined',
+      );
       const { PeerCDN } = (context as { PeerCDN: { PeerCDN: typeof PeerCDNClass } }).PeerCDN;
 
       const errors: P2PError[] = [];
@@ -69,7 +72,9 @@ describe('the built bundles outside a browser', () => {
         });
       });
       const FragmentLoader = peercdn.hlsConfig().fLoader;
-      const loader = new FragmentLoader({ loader: NodeHttpLoader } as unknown as HlsConfig) as Loader<FragmentLoaderContext>;
+      const loader = new FragmentLoader({
+        loader: NodeHttpLoader,
+      } as unknown as HlsConfig) as Loader<FragmentLoaderContext>;
       const data = await new Promise<ArrayBuffer>((resolve, reject) => {
         loader.load(
           {
@@ -78,7 +83,14 @@ describe('the built bundles outside a browser', () => {
             rangeStart: 0,
             rangeEnd: 0,
             part: null,
-            frag: { sn: 0, level: 0, type: 'main', baseurl: `${origin.url}/vod/180p/index.m3u8`, start: 0, duration: 2 },
+            frag: {
+              sn: 0,
+              level: 0,
+              type: 'main',
+              baseurl: `${origin.url}/vod/180p/index.m3u8`,
+              start: 0,
+              duration: 2,
+            },
           } as unknown as FragmentLoaderContext,
           LOADER_CONFIG,
           {
@@ -93,7 +105,8 @@ describe('the built bundles outside a browser', () => {
 
       assert.deepEqual(Buffer.from(data), readFileSync(`${REPO}fixtures/sample/180p/seg_000.ts`));
       assert.ok(errors.length > 0);
-      for (const error of errors) assert.match(`${error.code}: ${error.message}`, /^tracker-(warning|error): .*WebSocket/);
+      for (const error of errors)
+        assert.match(`${error.code}: ${error.message}`, /^tracker-(warning|error): .*WebSocket/);
       assert.equal(peercdn.stats().p2pBytes, 0);
     });
   });

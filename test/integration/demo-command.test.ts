@@ -34,14 +34,21 @@ async function stopsEverything(stop: (demo: DemoProcess) => void): Promise<void>
   const demo = await startDemo('npm run demo');
   const pid = demo.child.pid as number;
   const tree = processTree(pid);
-  assert.ok(tree.some((entry) => entry.command.includes('demo/dev-server.ts')), `no dev server below npm:\n${tree.map((e) => `${e.pid} ${e.command}`).join('\n')}`);
+  assert.ok(
+    tree.some((entry) => entry.command.includes('demo/dev-server.ts')),
+    `no dev server below npm:\n${tree.map((e) => `${e.pid} ${e.command}`).join('\n')}`,
+  );
   const originPort = Number(demo.pageUrl.port);
   const trackerPort = Number(new URL(demo.pageUrl.searchParams.get('tracker') ?? '').port);
   stop(demo);
   await demo.exited;
   const survivors = await waitAllGone(tree);
   if (survivors.length > 0) for (const entry of survivors) process.kill(entry.pid, 'SIGKILL');
-  assert.deepEqual(survivors.map((entry) => `${entry.pid} ${entry.command}`), [], 'processes left running');
+  assert.deepEqual(
+    survivors.map((entry) => `${entry.pid} ${entry.command}`),
+    [],
+    'processes left running',
+  );
   assert.equal(await refused(originPort), true, 'the origin port still accepts connections');
   assert.equal(await refused(trackerPort), true, 'the tracker port still accepts connections');
 }
@@ -73,7 +80,11 @@ describe('demo dev server: a busy port', function () {
   for (const flag of ['--port', '--tracker-port']) {
     it(`says so in one line and exits 1 when ${flag} is taken`, async () => {
       const other = flag === '--port' ? '--tracker-port' : '--port';
-      const child = spawn(process.execPath, ['--import', 'tsx', 'demo/dev-server.ts', flag, String(busyPort), other, '0'], { cwd: REPO });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'demo/dev-server.ts', flag, String(busyPort), other, '0'],
+        { cwd: REPO },
+      );
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

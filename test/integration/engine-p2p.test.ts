@@ -60,7 +60,10 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     media: HTMLMediaElement | null = null,
     httpLoader: typeof NodeHttpLoader = NodeHttpLoader,
   ): Viewer {
-    const peercdn = new PeerCDN({ trackerUrls: [tracker.url], iceServers: [], ...config }, { createTrackerClient: loopbackClients });
+    const peercdn = new PeerCDN(
+      { trackerUrls: [tracker.url], iceServers: [], ...config },
+      { createTrackerClient: loopbackClients },
+    );
     // Join the rendition's swarm the way `attach(hls)` does when hls.js loads the playlist.
     peercdn.attach(fakePlayer(media, playlistUrl()));
     const Loader = peercdn.hlsConfig().fLoader;
@@ -74,7 +77,14 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
           rangeStart: 0,
           rangeEnd: 0,
           part: null,
-          frag: { sn: sequenceNumber, level: 0, type: 'main', baseurl: playlistUrl(), start: sequenceNumber * 2, duration: 2 },
+          frag: {
+            sn: sequenceNumber,
+            level: 0,
+            type: 'main',
+            baseurl: playlistUrl(),
+            start: sequenceNumber * 2,
+            duration: 2,
+          },
         } as unknown as FragmentLoaderContext;
         loader.load(context, LOADER_CONFIG, {
           onSuccess: (response, stats) => resolve({ data: response.data as ArrayBuffer, stats }),
@@ -99,7 +109,8 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
       check();
     });
 
-  const fixture = (sequenceNumber: number): Buffer => readFileSync(`${SAMPLE}180p/seg_${String(sequenceNumber).padStart(3, '0')}.ts`);
+  const fixture = (sequenceNumber: number): Buffer =>
+    readFileSync(`${SAMPLE}180p/seg_${String(sequenceNumber).padStart(3, '0')}.ts`);
 
   it('serves a segment that three viewers want from the origin once', async () => {
     const [a, b, c] = [makeViewer(), makeViewer(), makeViewer()] as [Viewer, Viewer, Viewer];
@@ -108,7 +119,14 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     await a.load(4);
     await Promise.all([b.load(4), c.load(4)]);
     // Bounded wait until every viewer has heard that both others are at segment 4.
-    for (let i = 0; i < 500 && ![a, b, c].every((v) => v.peercdn.peers().filter((p) => p.swarms.some((s) => s.latestSequenceNumber === 4)).length === 2); i++) {
+    for (
+      let i = 0;
+      i < 500 &&
+      ![a, b, c].every(
+        (v) => v.peercdn.peers().filter((p) => p.swarms.some((s) => s.latestSequenceNumber === 4)).length === 2,
+      );
+      i++
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     // ...then all three want segment 5 at the same moment.
@@ -132,7 +150,8 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     await seeder.load(9);
     const loading = receiver.load(9);
     // Bounded wait until the receiver holds the first bytes from the seeder, then the seeder leaves.
-    const fromSeeder = () => receiver.peercdn.peers().find((p) => p.peerId === seeder.peercdn.peerId)?.receivedBytes ?? 0;
+    const fromSeeder = () =>
+      receiver.peercdn.peers().find((p) => p.peerId === seeder.peercdn.peerId)?.receivedBytes ?? 0;
     for (let i = 0; i < 1000 && fromSeeder() === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.ok(fromSeeder() > 0, 'the seeder never started sending');
     seeder.peercdn.destroy();
@@ -157,7 +176,10 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     // The receiver learns from the origin that this stream is MPEG-TS.
     await receiver.load(2);
     await seeder.load(7);
-    const seederAt7 = () => receiver.peercdn.peers().some((p) => p.peerId === seeder.peercdn.peerId && p.swarms.some((s) => s.latestSequenceNumber === 7));
+    const seederAt7 = () =>
+      receiver.peercdn
+        .peers()
+        .some((p) => p.peerId === seeder.peercdn.peerId && p.swarms.some((s) => s.latestSequenceNumber === 7));
     for (let i = 0; i < 500 && !seederAt7(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.ok(seederAt7(), 'the receiver never heard that the seeder has segment 7');
 
@@ -166,7 +188,14 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     assert.deepEqual(errors, ['segment-corrupt']);
     assert.equal(receiver.peercdn.stats().p2pBytes, 0, 'no corrupt byte is counted as delivered');
     assert.equal(receiver.peercdn.stats().peerFallbacks, 1);
-    assert.ok(!receiver.peercdn.peers().some((p) => p.peerId === seeder.peercdn.peerId), 'the corrupt peer is still connected');
-    assert.equal(origin.counts().byPath['/vod/180p/seg_007.ts'], 2 * fixture(7).byteLength, 'once for the seeder, once for the receiver');
+    assert.ok(
+      !receiver.peercdn.peers().some((p) => p.peerId === seeder.peercdn.peerId),
+      'the corrupt peer is still connected',
+    );
+    assert.equal(
+      origin.counts().byPath['/vod/180p/seg_007.ts'],
+      2 * fixture(7).byteLength,
+      'once for the seeder, once for the receiver',
+    );
   });
 });

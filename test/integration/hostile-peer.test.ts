@@ -38,7 +38,11 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
     viewers.push(started);
     return started;
   };
-  const hostile = (peerId: string, mode: CorruptionMode, extra: Partial<Parameters<typeof startHostilePeer>[0]> = {}): HostilePeer => {
+  const hostile = (
+    peerId: string,
+    mode: CorruptionMode,
+    extra: Partial<Parameters<typeof startHostilePeer>[0]> = {},
+  ): HostilePeer => {
     const started = startHostilePeer({
       peerId,
       mode,
@@ -54,7 +58,13 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
   };
   /** Wait until the viewer heard every listed peer's availability (they claim every segment). */
   const hearsFrom = (v: NodeViewer, peerIds: string[], claimed = 30) =>
-    until(() => peerIds.every((id) => v.peercdn.peers().some((p) => p.peerId === id && p.swarms[0]?.segmentsAvailable === claimed)), `hello from ${peerIds.join(', ')}`);
+    until(
+      () =>
+        peerIds.every((id) =>
+          v.peercdn.peers().some((p) => p.peerId === id && p.swarms[0]?.segmentsAvailable === claimed),
+        ),
+      `hello from ${peerIds.join(', ')}`,
+    );
   const bansOf = (v: NodeViewer): string[] => {
     const bans: string[] = [];
     v.peercdn.on('peer-banned', (event) => bans.push(event.peerId));
@@ -87,7 +97,8 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
     const honest = viewer();
     const other = viewer();
     const bans = bansOf(honest);
-    const connected = (a: NodeViewer, b: NodeViewer) => () => a.peercdn.peers().some((p) => p.peerId === b.peercdn.peerId);
+    const connected = (a: NodeViewer, b: NodeViewer) => () =>
+      a.peercdn.peers().some((p) => p.peerId === b.peercdn.peerId);
     await until(connected(honest, other), 'the honest viewers connected');
     await until(connected(other, honest), 'the honest viewers connected');
     const noise = hostile('-XX0002-randomrandom', 'random');
@@ -104,10 +115,14 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
       console.log(JSON.stringify(honest.peercdn.peers()), JSON.stringify(honest.peercdn.stats()));
       throw error;
     });
-    assert.deepEqual(Buffer.from((await honest.load(5)).data), Buffer.from(corruptSegment(original(5)!, 'garbage-payload', 6)));
+    assert.deepEqual(
+      Buffer.from((await honest.load(5)).data),
+      Buffer.from(corruptSegment(original(5)!, 'garbage-payload', 6)),
+    );
     assert.deepEqual(Buffer.from((await honest.load(6)).data), fixture(6));
     // Announcements travel in order on one channel: once segment 6's is in, 5 was not announced.
-    const announcedByHonest = () => other.peercdn.peers().find((p) => p.peerId === honest.peercdn.peerId)?.swarms[0]?.segmentsAvailable ?? -1;
+    const announcedByHonest = () =>
+      other.peercdn.peers().find((p) => p.peerId === honest.peercdn.peerId)?.swarms[0]?.segmentsAvailable ?? -1;
     await until(() => announcedByHonest() >= 2, 'segments 3 and 6 announced');
     assert.equal(announcedByHonest(), 2, 'the unverified segment 5 was announced');
     // hls.js fails to parse it: the sender is banned, and hls.js's retry loads it over HTTP.
@@ -120,7 +135,8 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
     const otherBans = bansOf(other);
     assert.deepEqual(Buffer.from((await other.load(5)).data), fixture(5));
     assert.equal(other.peercdn.stats().p2pBytes, fixture(5).byteLength, 'from the honest viewer');
-    const announcedByOther = () => honest.peercdn.peers().find((p) => p.peerId === other.peercdn.peerId)?.swarms[0]?.segmentsAvailable ?? -1;
+    const announcedByOther = () =>
+      honest.peercdn.peers().find((p) => p.peerId === other.peercdn.peerId)?.swarms[0]?.segmentsAvailable ?? -1;
     assert.equal(announcedByOther(), 0);
     other.player.emit('hlsFragBuffered', { frag: other.fragment(5) });
     await until(() => announcedByOther() === 1, 'announced after FRAG_BUFFERED');
@@ -140,8 +156,16 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
     assert.deepEqual(Buffer.from(data), fixture(7));
     assert.deepEqual(bans, ['-XX0003-prefixprefix']);
     const resume = httpRequests.find((r) => r.url.endsWith('/vod/180p/seg_007.ts') && r.range !== null);
-    assert.equal(resume?.range, `bytes=${16 * 1024}-${fixture(7).byteLength - 1}`, 'the rest was fetched with a Range request');
-    assert.equal(origin.counts().byPath['/vod/180p/seg_007.ts'], fixture(7).byteLength - 16 * 1024 + fixture(7).byteLength, 'then the whole segment');
+    assert.equal(
+      resume?.range,
+      `bytes=${16 * 1024}-${fixture(7).byteLength - 1}`,
+      'the rest was fetched with a Range request',
+    );
+    assert.equal(
+      origin.counts().byPath['/vod/180p/seg_007.ts'],
+      fixture(7).byteLength - 16 * 1024 + fixture(7).byteLength,
+      'then the whole segment',
+    );
     assert.equal(honest.peercdn.stats().segmentsRejected, 1);
   });
 

@@ -26,7 +26,8 @@ const closedEvents = (viewer: NodeViewer): PeerClosedEvent[] => {
   viewer.engine.events.on('peer-closed', (event) => events.push(event));
   return events;
 };
-const fixture = (sequenceNumber: number): Buffer => readFileSync(`${SAMPLE}180p/seg_${String(sequenceNumber).padStart(3, '0')}.ts`);
+const fixture = (sequenceNumber: number): Buffer =>
+  readFileSync(`${SAMPLE}180p/seg_${String(sequenceNumber).padStart(3, '0')}.ts`);
 
 describe('an honest viewer among hostile peers (Node WebRTC, real tracker and origin)', function () {
   this.timeout(120_000);
@@ -64,7 +65,12 @@ describe('an honest viewer among hostile peers (Node WebRTC, real tracker and or
       onConnect: (channel) => channel.send(hello([3])),
       onMessage: (message, channel) => {
         if (message.type !== 'request') return;
-        channel.send({ type: 'response', requestId: message.requestId, sequenceNumber: 3, byteLength: whole.byteLength });
+        channel.send({
+          type: 'response',
+          requestId: message.requestId,
+          sequenceNumber: 3,
+          byteLength: whole.byteLength,
+        });
         channel.sendData(message.requestId, 0, whole.subarray(0, 1000));
       },
     });
@@ -85,7 +91,12 @@ describe('an honest viewer among hostile peers (Node WebRTC, real tracker and or
       onConnect: (channel) => channel.send(hello(Array.from({ length: 100 }, (_, i) => i))),
       onMessage: (message, channel) => {
         if (message.type !== 'request') return;
-        channel.send({ type: 'response', requestId: message.requestId, sequenceNumber: message.sequenceNumber, byteLength: MAX_SEGMENT_BYTES });
+        channel.send({
+          type: 'response',
+          requestId: message.requestId,
+          sequenceNumber: message.sequenceNumber,
+          byteLength: MAX_SEGMENT_BYTES,
+        });
         channel.sendData(message.requestId, 0, new Uint8Array(1));
       },
     });
@@ -94,14 +105,22 @@ describe('an honest viewer among hostile peers (Node WebRTC, real tracker and or
       onConnect: (channel) => {
         channel.send(hello([]));
         for (let i = 0; i < 400 && channel.open; i++) {
-          channel.send({ type: 'have', sequenceNumbers: Array.from({ length: MAX_LIST_LENGTH }, (_, k) => 1_000_000 + i * MAX_LIST_LENGTH + k) });
+          channel.send({
+            type: 'have',
+            sequenceNumbers: Array.from({ length: MAX_LIST_LENGTH }, (_, k) => 1_000_000 + i * MAX_LIST_LENGTH + k),
+          });
         }
       },
     });
     // The flooder is gone as soon as it floods; the liar stays until it is asked for a segment.
     await Promise.all([
-      new Promise<void>((resolve) => honest.engine.events.on('peer-closed', (event) => event.peerId === flooder.peerId && resolve())),
-      whenAvailability(honest, () => honest.engine.decide(honest.swarmId, 0, 0, 0).kind === 'peer' && liar.peerId !== ''),
+      new Promise<void>((resolve) =>
+        honest.engine.events.on('peer-closed', (event) => event.peerId === flooder.peerId && resolve()),
+      ),
+      whenAvailability(
+        honest,
+        () => honest.engine.decide(honest.swarmId, 0, 0, 0).kind === 'peer' && liar.peerId !== '',
+      ),
     ]);
     const before = heldBytes();
     // A simulated player: starts once segment 0 is in, then plays in real time.
@@ -118,7 +137,13 @@ describe('an honest viewer among hostile peers (Node WebRTC, real tracker and or
     assert.deepEqual(deadlineMisses, []);
     assert.ok(growth < HEAP_GROWTH_LIMIT_BYTES, `held ${(growth / 1e6).toFixed(1)} MB more`);
     const reasons = closed.map((event) => `${event.error?.code}: ${event.error?.message}`);
-    assert.ok(reasons.some((r) => /peer-protocol: .*declared a segment of 67108864 bytes/.test(r)), reasons.join('; '));
-    assert.ok(reasons.some((r) => new RegExp(`peer-protocol: peer ${flooder.peerId}: more than .* control messages`).test(r)), reasons.join('; '));
+    assert.ok(
+      reasons.some((r) => /peer-protocol: .*declared a segment of 67108864 bytes/.test(r)),
+      reasons.join('; '),
+    );
+    assert.ok(
+      reasons.some((r) => new RegExp(`peer-protocol: peer ${flooder.peerId}: more than .* control messages`).test(r)),
+      reasons.join('; '),
+    );
   });
 });

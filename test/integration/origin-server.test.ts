@@ -44,7 +44,8 @@ describe('origin server', () => {
   afterEach(() => origin.close());
 
   const get = (path: string, init: RequestInit = {}): Promise<Response> => fetch(`${origin.url}${path}`, init);
-  const bytesOf = async (path: string, init: RequestInit = {}): Promise<Buffer> => Buffer.from(await (await get(path, init)).arrayBuffer());
+  const bytesOf = async (path: string, init: RequestInit = {}): Promise<Buffer> =>
+    Buffer.from(await (await get(path, init)).arrayBuffer());
 
   it('serves the VOD master and media playlists as they are in the fixture', async () => {
     const master = await get('/vod/master.m3u8');
@@ -52,8 +53,16 @@ describe('origin server', () => {
     const masterText = await master.text();
     assert.equal(masterText, fixture('master.m3u8').toString());
     for (const rendition of ['180p', '240p']) {
-      assert.match(masterText, new RegExp(`BANDWIDTH=\\d+,RESOLUTION=\\d+x\\d+,CODECS="avc1\\.[0-9a-f]{6},mp4a\\.40\\.2"\\n${rendition}/index\\.m3u8`));
-      assert.equal(await (await get(`/vod/${rendition}/index.m3u8`)).text(), fixture(`${rendition}/index.m3u8`).toString());
+      assert.match(
+        masterText,
+        new RegExp(
+          `BANDWIDTH=\\d+,RESOLUTION=\\d+x\\d+,CODECS="avc1\\.[0-9a-f]{6},mp4a\\.40\\.2"\\n${rendition}/index\\.m3u8`,
+        ),
+      );
+      assert.equal(
+        await (await get(`/vod/${rendition}/index.m3u8`)).text(),
+        fixture(`${rendition}/index.m3u8`).toString(),
+      );
     }
   });
 
@@ -70,7 +79,11 @@ describe('origin server', () => {
   it('answers the three Range forms with 206 and the right bytes, and 416 when unsatisfiable', async () => {
     const file = fixture('240p/seg_001.ts');
     const size = file.byteLength;
-    for (const [header, start, end] of [['bytes=100-199', 100, 199], [`bytes=${size - 10}-`, size - 10, size - 1], ['bytes=-50', size - 50, size - 1]] as const) {
+    for (const [header, start, end] of [
+      ['bytes=100-199', 100, 199],
+      [`bytes=${size - 10}-`, size - 10, size - 1],
+      ['bytes=-50', size - 50, size - 1],
+    ] as const) {
       const partial = await get('/vod/240p/seg_001.ts', { headers: { Range: header } });
       assert.equal(partial.status, 206, header);
       assert.equal(partial.headers.get('content-range'), `bytes ${start}-${end}/${size}`);
@@ -120,7 +133,15 @@ describe('origin server', () => {
     assert.equal(origin.counts().totalBytes, segment.byteLength);
     const reset = await get('/counts/reset', { method: 'POST' });
     assert.equal(reset.status, 204);
-    assert.deepEqual(origin.counts(), { totalBytes: 0, segmentBytes: 0, playlistBytes: 0, requests: 0, segmentRequests: 0, byPath: {}, byViewer: {} });
+    assert.deepEqual(origin.counts(), {
+      totalBytes: 0,
+      segmentBytes: 0,
+      playlistBytes: 0,
+      requests: 0,
+      segmentRequests: 0,
+      byPath: {},
+      byViewer: {},
+    });
     await bytesOf('/vod/180p/seg_000.ts');
     origin.resetCounts();
     assert.equal(origin.counts().totalBytes, 0);
@@ -142,26 +163,44 @@ describe('origin server', () => {
     // The server learns of the abort asynchronously; wait for its correction (bounded by mocha's timeout).
     while (origin.counts().totalBytes === LARGE_FILE_BYTES) await new Promise((resolve) => setImmediate(resolve));
     const counted = origin.counts().totalBytes;
-    assert.ok(counted >= receivedBytes && counted < LARGE_FILE_BYTES, `counted ${counted} of ${LARGE_FILE_BYTES}, received ${receivedBytes}`);
+    assert.ok(
+      counted >= receivedBytes && counted < LARGE_FILE_BYTES,
+      `counted ${counted} of ${LARGE_FILE_BYTES}, received ${receivedBytes}`,
+    );
     assert.equal(origin.counts().requests, 1);
   }).timeout(10_000);
 
   it('answers CORS preflights with 204 and sets CORS headers on every response', async () => {
-    const preflight = await get('/vod/180p/seg_000.ts', { method: 'OPTIONS', headers: { Origin: 'http://elsewhere', 'Access-Control-Request-Headers': 'range,x-viewer-id' } });
+    const preflight = await get('/vod/180p/seg_000.ts', {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://elsewhere', 'Access-Control-Request-Headers': 'range,x-viewer-id' },
+    });
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers.get('access-control-allow-origin'), '*');
     assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /\bRange\b.*\bX-Viewer-Id\b/);
     for (const path of ['/vod/master.m3u8', '/nope', '/counts']) {
       const response = await get(path);
       assert.equal(response.headers.get('access-control-allow-origin'), '*', path);
-      assert.equal(response.headers.get('access-control-expose-headers'), 'Content-Length, Content-Range, Accept-Ranges');
+      assert.equal(
+        response.headers.get('access-control-expose-headers'),
+        'Content-Length, Content-Range, Accept-Ranges',
+      );
       await response.arrayBuffer();
     }
     assert.equal(origin.counts().requests, 1);
   });
 
   it('answers 404 for unknown paths and segments, 405 for other methods, and ok on /health', async () => {
-    for (const path of ['/nope', '/vod/999p/index.m3u8', '/vod/180p/seg_030.ts', '/vod/180p/seg_3.ts', '/vod/180p/other.ts', '/vod/', '/pages/missing.html', '/pages/']) {
+    for (const path of [
+      '/nope',
+      '/vod/999p/index.m3u8',
+      '/vod/180p/seg_030.ts',
+      '/vod/180p/seg_3.ts',
+      '/vod/180p/other.ts',
+      '/vod/',
+      '/pages/missing.html',
+      '/pages/',
+    ]) {
       const response = await get(path);
       assert.equal(response.status, 404, path);
       await response.arrayBuffer();
@@ -203,7 +242,10 @@ describe('origin server', () => {
     assert.equal(await (await get('/live/master.m3u8')).text(), fixture('master.m3u8').toString());
     const first = await (await get('/live/180p/index.m3u8')).text();
     assert.match(first, /#EXT-X-MEDIA-SEQUENCE:0\n/);
-    assert.deepEqual([...first.matchAll(/^seg_(\d+)\.ts$/gm)].map((m) => Number(m[1])), [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      [...first.matchAll(/^seg_(\d+)\.ts$/gm)].map((m) => Number(m[1])),
+      [0, 1, 2, 3, 4, 5],
+    );
     assert.doesNotMatch(first, /ENDLIST|PLAYLIST-TYPE/);
     clockMs += 1999;
     assert.match(await (await get('/live/180p/index.m3u8')).text(), /#EXT-X-MEDIA-SEQUENCE:0\n/);
@@ -218,7 +260,12 @@ describe('origin server', () => {
     const last = await get('/live/180p/seg_37.ts', { headers: { Range: 'bytes=0-9' } });
     assert.equal(last.status, 206);
     assert.deepEqual(Buffer.from(await last.arrayBuffer()), fixture('180p/seg_007.ts').subarray(0, 10));
-    for (const path of ['/live/180p/seg_19.ts', '/live/180p/seg_38.ts', '/live/180p/seg_033.ts', '/live/180p/seg_99999999999999999999.ts']) {
+    for (const path of [
+      '/live/180p/seg_19.ts',
+      '/live/180p/seg_38.ts',
+      '/live/180p/seg_033.ts',
+      '/live/180p/seg_99999999999999999999.ts',
+    ]) {
       const response = await get(path);
       assert.equal(response.status, 404, path);
       await response.arrayBuffer();
@@ -242,8 +289,12 @@ describe('origin server', () => {
     clockMs += 64_000; // the window is [32, 38); the origin serves from 20
     const live = await manifestOf('/live/180p/index.hashes.json');
     assert.equal(live.live, true);
-    assert.deepEqual(live.segments.map((s) => s.uri), Array.from({ length: 18 }, (_, i) => `seg_${20 + i}.ts`));
-    for (const entry of live.segments) assert.equal(entry.sha256, sha256(await bytesOf(`/live/180p/${entry.uri}`)), entry.uri);
+    assert.deepEqual(
+      live.segments.map((s) => s.uri),
+      Array.from({ length: 18 }, (_, i) => `seg_${20 + i}.ts`),
+    );
+    for (const entry of live.segments)
+      assert.equal(entry.sha256, sha256(await bytesOf(`/live/180p/${entry.uri}`)), entry.uri);
   });
 
   it('serves no manifests when told not to, and live manifests that lag when told to', async () => {
@@ -253,7 +304,12 @@ describe('origin server', () => {
       assert.equal((await fetch(`${without.url}/vod/180p/index.hashes.json`)).status, 404);
       const text = await (await fetch(`${lagging.url}/live/180p/index.hashes.json`)).text();
       const parsed = parseHashManifest(text);
-      assert.deepEqual(parsed.ok && parsed.manifest.renditions[0]!.segments.map((s) => s.uri), ['seg_0.ts', 'seg_1.ts', 'seg_2.ts', 'seg_3.ts']);
+      assert.deepEqual(parsed.ok && parsed.manifest.renditions[0]!.segments.map((s) => s.uri), [
+        'seg_0.ts',
+        'seg_1.ts',
+        'seg_2.ts',
+        'seg_3.ts',
+      ]);
     } finally {
       await Promise.all([without.close(), lagging.close()]);
     }

@@ -43,7 +43,9 @@ function failingClients(): { name: string; factory: TrackerClientFactory; destro
 
 function loadSegment(peercdn: PeerCDN, origin: OriginServer, sequenceNumber: number): Promise<ArrayBuffer> {
   const FragmentLoader = peercdn.hlsConfig().fLoader;
-  const loader = new FragmentLoader({ loader: NodeHttpLoader } as unknown as HlsConfig) as Loader<FragmentLoaderContext>;
+  const loader = new FragmentLoader({
+    loader: NodeHttpLoader,
+  } as unknown as HlsConfig) as Loader<FragmentLoaderContext>;
   const name = `seg_${String(sequenceNumber).padStart(3, '0')}.ts`;
   const context = {
     url: `${origin.url}/vod/180p/${name}`,
@@ -51,7 +53,14 @@ function loadSegment(peercdn: PeerCDN, origin: OriginServer, sequenceNumber: num
     rangeStart: 0,
     rangeEnd: 0,
     part: null,
-    frag: { sn: sequenceNumber, level: 0, type: 'main', baseurl: `${origin.url}/vod/180p/index.m3u8`, start: sequenceNumber * 2, duration: 2 },
+    frag: {
+      sn: sequenceNumber,
+      level: 0,
+      type: 'main',
+      baseurl: `${origin.url}/vod/180p/index.m3u8`,
+      start: sequenceNumber * 2,
+      duration: 2,
+    },
   } as unknown as FragmentLoaderContext;
   return new Promise((resolve, reject) => {
     loader.load(context, LOADER_CONFIG, {

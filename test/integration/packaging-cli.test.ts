@@ -13,7 +13,10 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(REPO, 'dist/cli/peercdn.js'); // built by `npm test` (npm run build)
 const SAMPLE = join(REPO, 'fixtures/sample');
 
-function peercdn(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+function peercdn(
+  args: string[],
+  env: Record<string, string> = {},
+): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -27,7 +30,12 @@ function readManifest(path: string): HashManifest {
 /** `sha256sum` of each file, by absolute path: the reference the manifest must equal. */
 function sha256sum(files: string[]): Map<string, string> {
   const out = execFileSync('sha256sum', files, { encoding: 'utf8' });
-  return new Map(out.trim().split('\n').map((line) => [resolve(line.slice(66)), line.slice(0, 64)] as const));
+  return new Map(
+    out
+      .trim()
+      .split('\n')
+      .map((line) => [resolve(line.slice(66)), line.slice(0, 64)] as const),
+  );
 }
 
 /** Every entry's hash equals sha256sum of the file it names (whole-file entries). */
@@ -60,7 +68,10 @@ describe('peercdn hash', function () {
     for (const name of ['180p', '240p']) {
       const manifest = join(dir, 'sample', name, 'index.hashes.json');
       assert.equal(assertHashesMatchFiles(manifest, false), 30);
-      assert.deepEqual(readManifest(manifest).renditions.map((r) => [r.playlist, r.live]), [['index.m3u8', false]]);
+      assert.deepEqual(
+        readManifest(manifest).renditions.map((r) => [r.playlist, r.live]),
+        [['index.m3u8', false]],
+      );
     }
     assert.equal(peercdn(['hash', join(dir, 'sample')]).stdout, '', 'an unchanged manifest is not rewritten');
   });
@@ -70,7 +81,10 @@ describe('peercdn hash', function () {
     const out = join(dir, 'sample', 'hashes.json');
     assert.equal(peercdn(['hash', join(dir, 'sample', 'master.m3u8'), '--out', out]).status, 0);
     const manifest = readManifest(out);
-    assert.deepEqual(manifest.renditions.map((r) => r.playlist), ['180p/index.m3u8', '240p/index.m3u8']);
+    assert.deepEqual(
+      manifest.renditions.map((r) => r.playlist),
+      ['180p/index.m3u8', '240p/index.m3u8'],
+    );
     assert.equal(manifest.renditions[1]?.segments[0]?.uri, '240p/seg_000.ts');
     assert.equal(assertHashesMatchFiles(out, false), 60);
   });
@@ -88,10 +102,13 @@ describe('peercdn hash', function () {
       ['#EXTM3U', '#EXT-X-TARGETDURATION:2', `#EXT-X-MEDIA-SEQUENCE:${first}`]
         .concat(Array.from({ length: count }, (_, i) => [`#EXTINF:2.0,`, segment(first + i)]).flat())
         .join('\n') + '\n';
-    const publish = (n: number): void => cpSync(join(SAMPLE, '180p', `seg_${String(n).padStart(3, '0')}.ts`), join(dir, segment(n)));
+    const publish = (n: number): void =>
+      cpSync(join(SAMPLE, '180p', `seg_${String(n).padStart(3, '0')}.ts`), join(dir, segment(n)));
     [0, 1].forEach(publish);
     writeFileSync(join(dir, 'index.m3u8'), playlist(0, 2));
-    const child: ChildProcess = spawn(process.execPath, [CLI, 'hash', join(dir, 'index.m3u8'), '--watch'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child: ChildProcess = spawn(process.execPath, [CLI, 'hash', join(dir, 'index.m3u8'), '--watch'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
       const nextWrite = async (): Promise<void> => {
@@ -103,13 +120,19 @@ describe('peercdn hash', function () {
       };
       await nextWrite();
       const manifestPath = join(dir, 'index.hashes.json');
-      assert.deepEqual(readManifest(manifestPath).renditions[0]?.segments.map((s) => s.uri), [segment(0), segment(1)]);
+      assert.deepEqual(
+        readManifest(manifestPath).renditions[0]?.segments.map((s) => s.uri),
+        [segment(0), segment(1)],
+      );
       assert.equal(readManifest(manifestPath).renditions[0]?.live, true);
       // The window moves on: segment 2 appears, segment 0 leaves the playlist (its file stays).
       publish(2);
       writeFileSync(join(dir, 'index.m3u8'), playlist(1, 2));
       await nextWrite();
-      assert.deepEqual(readManifest(manifestPath).renditions[0]?.segments.map((s) => s.uri), [segment(0), segment(1), segment(2)]);
+      assert.deepEqual(
+        readManifest(manifestPath).renditions[0]?.segments.map((s) => s.uri),
+        [segment(0), segment(1), segment(2)],
+      );
       assert.equal(assertHashesMatchFiles(manifestPath, false), 3);
     } finally {
       child.kill('SIGTERM');
@@ -127,8 +150,25 @@ describe('peercdn package', function () {
     clip = join(dir, 'clip.mp4');
     // A short generated clip: 6 s, 320x240 at 30 fps, with a tone.
     execFileSync('ffmpeg', [
-      '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30:duration=6',
-      '-f', 'lavfi', '-i', 'sine=frequency=440:duration=6', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-shortest', clip,
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=30:duration=6',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:duration=6',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-c:a',
+      'aac',
+      '-shortest',
+      clip,
     ]);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -144,7 +184,10 @@ describe('peercdn package', function () {
       assert.match(master, /RESOLUTION=192x144/);
       for (const name of ['240p', '144p']) {
         const playlist = readFileSync(join(out, name, 'index.m3u8'), 'utf8');
-        assert.deepEqual([...playlist.matchAll(/^#EXTINF:([\d.]+),/gm)].map((m) => Number(m[1])), [2, 2, 2]);
+        assert.deepEqual(
+          [...playlist.matchAll(/^#EXTINF:([\d.]+),/gm)].map((m) => Number(m[1])),
+          [2, 2, 2],
+        );
         assert.equal(/^seg_000\.(\w+)$/m.exec(playlist)?.[1], fmp4 ? 'm4s' : 'ts');
         assert.equal(assertHashesMatchFiles(join(out, name, 'index.hashes.json'), fmp4), fmp4 ? 4 : 3);
         // What ffmpeg made passes the structural check peers' segments must pass.

@@ -33,9 +33,26 @@ describe('upload backpressure on a real simple-peer data channel (node-datachann
       maxQueuedBytes = Math.max(maxQueuedBytes, uploaderPeer.bufferSize);
       send(data);
     };
-    const common = { nowMs: () => performance.now(), onUploaded: () => undefined, onAvailabilityChanged: () => undefined, onClosed: () => undefined };
-    const uploader = new PeerLink({ ...common, remotePeerId: 'downloader', peer: uploaderPeer, initialHave: [1], getSegment: (sn) => (sn === 1 ? segment : undefined) });
-    const downloader = new PeerLink({ ...common, remotePeerId: 'uploader', peer: downloaderPeer, initialHave: [], getSegment: () => undefined });
+    const common = {
+      nowMs: () => performance.now(),
+      onUploaded: () => undefined,
+      onAvailabilityChanged: () => undefined,
+      onClosed: () => undefined,
+    };
+    const uploader = new PeerLink({
+      ...common,
+      remotePeerId: 'downloader',
+      peer: uploaderPeer,
+      initialHave: [1],
+      getSegment: (sn) => (sn === 1 ? segment : undefined),
+    });
+    const downloader = new PeerLink({
+      ...common,
+      remotePeerId: 'uploader',
+      peer: downloaderPeer,
+      initialHave: [],
+      getSegment: () => undefined,
+    });
     try {
       const data = await downloader.downloads.start(1, () => undefined).promise;
       assert.equal(data.byteLength, segment.byteLength);

@@ -97,21 +97,41 @@ describe('segment verification against the origin’s hash manifests (WebCrypto)
 
   it('reports no manifest when the origin has none, and reads a configured manifest URL instead of the convention', async () => {
     const without = await setup({ hashManifests: false });
-    const location = { playlistUrl: `${without.origin.url}/vod/180p/index.m3u8`, url: `${without.origin.url}/vod/180p/seg_001.ts`, range: null };
+    const location = {
+      playlistUrl: `${without.origin.url}/vod/180p/index.m3u8`,
+      url: `${without.origin.url}/vod/180p/seg_001.ts`,
+      range: null,
+    };
     assert.deepEqual(await without.verifier.verify(location, segmentBytes('180p/seg_001.ts')), { kind: 'no-manifest' });
     assert.equal(without.verifier.canVerify(location.playlistUrl), false);
     // A manifest for the whole stream elsewhere: the 240p manifest's entries are 240p segments.
     const configured = await setup({}, '../240p/index.hashes.json');
-    const at240 = { playlistUrl: `${configured.origin.url}/vod/180p/index.m3u8`, url: `${configured.origin.url}/vod/240p/seg_001.ts`, range: null };
+    const at240 = {
+      playlistUrl: `${configured.origin.url}/vod/180p/index.m3u8`,
+      url: `${configured.origin.url}/vod/240p/seg_001.ts`,
+      range: null,
+    };
     assert.deepEqual(await configured.verifier.verify(at240, segmentBytes('240p/seg_001.ts')), { kind: 'verified' });
   });
 
   it('cannot check anything without WebCrypto and says so instead of passing bytes', async () => {
     const { origin } = await setup();
-    const verifier = new SegmentVerifier({ manifestUrl: null, fetchBytes: fetchManifestBytes, nowMs: () => 0, delay: async () => undefined, sha256: null });
+    const verifier = new SegmentVerifier({
+      manifestUrl: null,
+      fetchBytes: fetchManifestBytes,
+      nowMs: () => 0,
+      delay: async () => undefined,
+      sha256: null,
+    });
     verifiers.push(verifier);
-    const location = { playlistUrl: `${origin.url}/vod/180p/index.m3u8`, url: `${origin.url}/vod/180p/seg_001.ts`, range: null };
-    assert.deepEqual(await verifier.verify(location, flipped(segmentBytes('180p/seg_001.ts'), 0)), { kind: 'no-manifest' });
+    const location = {
+      playlistUrl: `${origin.url}/vod/180p/index.m3u8`,
+      url: `${origin.url}/vod/180p/seg_001.ts`,
+      range: null,
+    };
+    assert.deepEqual(await verifier.verify(location, flipped(segmentBytes('180p/seg_001.ts'), 0)), {
+      kind: 'no-manifest',
+    });
     assert.equal(verifier.canVerify(location.playlistUrl), false);
   });
 
@@ -129,7 +149,11 @@ describe('segment verification against the origin’s hash manifests (WebCrypto)
             live: false,
             segments: [
               { uri: 'all.ts', range: { offset: 0, length: 188 * 100 }, sha256: sha(whole.subarray(0, 188 * 100)) },
-              { uri: 'all.ts', range: { offset: 188 * 100, length: 188 * 50 }, sha256: sha(whole.subarray(188 * 100, 188 * 150)) },
+              {
+                uri: 'all.ts',
+                range: { offset: 188 * 100, length: 188 * 50 },
+                sha256: sha(whole.subarray(188 * 100, 188 * 150)),
+              },
             ],
             initSegments: [],
           },
@@ -138,13 +162,25 @@ describe('segment verification against the origin’s hash manifests (WebCrypto)
       writeFileSync(join(dir, 'index.hashes.json'), JSON.stringify(manifest));
       writeFileSync(join(dir, 'broken.hashes.json'), JSON.stringify({ ...manifest, version: 9 }));
       const { origin, verifier } = await setup({ staticRoutes: { '/ranges/': dir } });
-      const second = { playlistUrl: `${origin.url}/ranges/index.m3u8`, url: `${origin.url}/ranges/all.ts`, range: { offset: 188 * 100, length: 188 * 50 } };
-      const bytes = (from: number, to: number): ArrayBuffer => whole.buffer.slice(whole.byteOffset + from, whole.byteOffset + to);
+      const second = {
+        playlistUrl: `${origin.url}/ranges/index.m3u8`,
+        url: `${origin.url}/ranges/all.ts`,
+        range: { offset: 188 * 100, length: 188 * 50 },
+      };
+      const bytes = (from: number, to: number): ArrayBuffer =>
+        whole.buffer.slice(whole.byteOffset + from, whole.byteOffset + to);
       assert.deepEqual(await verifier.verify(second, bytes(188 * 100, 188 * 150)), { kind: 'verified' });
-      assert.equal((await verifier.verify(second, bytes(0, 188 * 50))).kind, 'mismatch', 'the first range’s bytes are not the second’s');
+      assert.equal(
+        (await verifier.verify(second, bytes(0, 188 * 50))).kind,
+        'mismatch',
+        'the first range’s bytes are not the second’s',
+      );
       const other = { ...second, range: { offset: 0, length: 188 * 50 } };
       assert.equal((await verifier.verify(other, bytes(0, 188 * 50))).kind, 'unverifiable', 'an unlisted range');
-      const broken = await verifier.verify({ ...second, playlistUrl: `${origin.url}/ranges/broken.m3u8` }, bytes(188 * 100, 188 * 150));
+      const broken = await verifier.verify(
+        { ...second, playlistUrl: `${origin.url}/ranges/broken.m3u8` },
+        bytes(188 * 100, 188 * 150),
+      );
       assert.equal(broken.kind, 'unverifiable');
       assert.match(broken.kind === 'unverifiable' ? broken.reason : '', /version 9 is not supported/);
     } finally {

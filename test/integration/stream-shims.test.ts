@@ -36,7 +36,10 @@ const DUPLEXES: [string, AnyDuplex][] = [
 ];
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- every emitter shape of the libraries under test
-const once = (emitter: { once(event: string, listener: (...args: any[]) => void): unknown }, event: string): Promise<unknown[]> =>
+const once = (
+  emitter: { once(event: string, listener: (...args: any[]) => void): unknown },
+  event: string,
+): Promise<unknown[]> =>
   new Promise((resolve) => emitter.once(event, ((...args: unknown[]) => resolve(args)) as never));
 
 describe('stream shims against the packages they replace', () => {
@@ -197,7 +200,9 @@ describe('stream shims against the packages they replace', () => {
       assert.equal(calls, 0);
       for (const finish of finishers) finish();
       assert.equal(await allDone, null);
-      const failed = await new Promise<unknown>((resolve) => runParallel([(done: (error?: Error) => void) => done(new Error('first')), () => undefined], resolve));
+      const failed = await new Promise<unknown>((resolve) =>
+        runParallel([(done: (error?: Error) => void) => done(new Error('first')), () => undefined], resolve),
+      );
       assert.match(String(failed), /first/);
       const empty = await new Promise<unknown>((resolve) => runParallel([], resolve));
       assert.equal(empty, null);
@@ -215,7 +220,8 @@ describe('stream shims against the packages they replace', () => {
       // Same aliases as rollup.config.ts; webrtc-polyfill and ws stay Node's (a browser has its own).
       await esbuild.build({
         stdin: {
-          contents: "export { default as Peer } from '@thaunknown/simple-peer/lite.js'; export { default as Socket } from '@thaunknown/simple-websocket';",
+          contents:
+            "export { default as Peer } from '@thaunknown/simple-peer/lite.js'; export { default as Socket } from '@thaunknown/simple-websocket';",
           resolveDir: REPO,
         },
         bundle: true,
@@ -232,7 +238,10 @@ describe('stream shims against the packages they replace', () => {
         },
         logLevel: 'error',
       });
-      const built = (await import(`${buildDir}/libraries.mjs`)) as { Peer: typeof OriginalPeer; Socket: typeof OriginalSocket };
+      const built = (await import(`${buildDir}/libraries.mjs`)) as {
+        Peer: typeof OriginalPeer;
+        Socket: typeof OriginalSocket;
+      };
       ShimPeer = built.Peer;
       ShimSocket = built.Socket;
     });
@@ -286,7 +295,9 @@ describe('stream shims against the packages they replace', () => {
       it(`${variant}: a WebSocket client connects, sends and receives text, and closes when the server goes away`, async () => {
         const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
         await once(server, 'listening');
-        server.on('connection', (socket) => socket.on('message', (message) => socket.send(`echo:${message.toString()}`)));
+        server.on('connection', (socket) =>
+          socket.on('message', (message) => socket.send(`echo:${message.toString()}`)),
+        );
         const Socket = variant === 'shim' ? ShimSocket : OriginalSocket;
         const socket = new Socket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
         await once(socket, 'connect');

@@ -23,7 +23,10 @@ describe('tracker access control and limits', function () {
   this.timeout(30_000);
   const trackers: RunningTracker[] = [];
   const sockets: WebSocket[] = [];
-  const start = async (settings: Parameters<typeof startTracker>[0], nowUnixMs = () => NOW_SECONDS * 1000): Promise<RunningTracker> => {
+  const start = async (
+    settings: Parameters<typeof startTracker>[0],
+    nowUnixMs = () => NOW_SECONDS * 1000,
+  ): Promise<RunningTracker> => {
     const tracker = await startTracker({ host: '127.0.0.1', port: 0, logLevel: 'off', ...settings }, { nowUnixMs });
     trackers.push(tracker);
     return tracker;
@@ -59,8 +62,14 @@ describe('tracker access control and limits', function () {
 
   it('refuses a browser Origin not on the allowlist with HTTP 403 and accepts a listed one', async () => {
     const tracker = await start({ allowedOrigins: ['http://video.example.test', 'http://*.cdn.example.test'] });
-    assert.deepEqual(await connect(tracker.url, 'http://evil.example.test'), { status: 403, body: 'origin not allowed\n' });
-    assert.deepEqual(await connect(tracker.url, 'http://video.example.test.evil.test'), { status: 403, body: 'origin not allowed\n' });
+    assert.deepEqual(await connect(tracker.url, 'http://evil.example.test'), {
+      status: 403,
+      body: 'origin not allowed\n',
+    });
+    assert.deepEqual(await connect(tracker.url, 'http://video.example.test.evil.test'), {
+      status: 403,
+      body: 'origin not allowed\n',
+    });
     const allowed = await opened(tracker.url, 'http://video.example.test');
     assert.equal((await announce(allowed, 'a'))['incomplete'], 1);
     await opened(tracker.url, 'http://edge1.cdn.example.test');
@@ -74,24 +83,47 @@ describe('tracker access control and limits', function () {
     const expired = mintSwarmToken({ secret: SECRET, infoHash: SWARM, expiresAtSeconds: NOW_SECONDS - 1 });
 
     const member = await opened(`${tracker.url}/?token=${valid}`);
-    assert.deepEqual(await announce(member, 'a'), { action: 'announce', interval: 120, info_hash: SWARM, complete: 0, incomplete: 1 });
-    assert.deepEqual(await announce(member, 'a', OTHER), { action: 'announce', 'failure reason': 'no swarm token for this info_hash', info_hash: OTHER });
+    assert.deepEqual(await announce(member, 'a'), {
+      action: 'announce',
+      interval: 120,
+      info_hash: SWARM,
+      complete: 0,
+      incomplete: 1,
+    });
+    assert.deepEqual(await announce(member, 'a', OTHER), {
+      action: 'announce',
+      'failure reason': 'no swarm token for this info_hash',
+      info_hash: OTHER,
+    });
 
     const late = await opened(`${tracker.url}/?token=${expired}`);
-    assert.deepEqual(await announce(late, 'b'), { action: 'announce', 'failure reason': 'swarm token expired: reconnect with a fresh token', info_hash: SWARM });
+    assert.deepEqual(await announce(late, 'b'), {
+      action: 'announce',
+      'failure reason': 'swarm token expired: reconnect with a fresh token',
+      info_hash: SWARM,
+    });
     const without = await opened(tracker.url);
     assert.match(String((await announce(without, 'c'))['failure reason']), /swarm token required/);
     const forged = await opened(`${tracker.url}/?token=${valid.slice(0, -2)}AA`);
     assert.match(String((await announce(forged, 'd'))['failure reason']), /swarm token invalid/);
 
-    assert.deepEqual([tracker.stats().peers, tracker.stats().rejectedByReason], [1, { 'token-wrong-swarm': 1, 'token-expired': 1, 'token-missing': 1, 'token-invalid': 1 }]);
+    assert.deepEqual(
+      [tracker.stats().peers, tracker.stats().rejectedByReason],
+      [1, { 'token-wrong-swarm': 1, 'token-expired': 1, 'token-missing': 1, 'token-invalid': 1 }],
+    );
   });
 
   it("works with bittorrent-tracker's client, which keeps the token in its announce URL", async () => {
     const tracker = await start({ swarmTokenSecret: SECRET });
     const token = mintSwarmToken({ secret: SECRET, infoHash: SWARM, expiresAtSeconds: NOW_SECONDS + 3600 });
     const makeClient = (infoHash: string): InstanceType<typeof Client> =>
-      new Client({ infoHash: hex(infoHash), peerId: hex(wireId('bt-client')), announce: [`${tracker.url}/?token=${token}`], port: 6881, getAnnounceOpts: () => ({ numwant: 0 }) });
+      new Client({
+        infoHash: hex(infoHash),
+        peerId: hex(wireId('bt-client')),
+        announce: [`${tracker.url}/?token=${token}`],
+        port: 6881,
+        getAnnounceOpts: () => ({ numwant: 0 }),
+      });
     const admitted = makeClient(SWARM);
     const refused = makeClient(OTHER);
     try {
@@ -127,7 +159,11 @@ describe('tracker access control and limits', function () {
     const client = await opened(tracker.url);
     assert.equal((await announce(client, 'a'))['failure reason'], undefined);
     assert.equal((await announce(client, 'a'))['failure reason'], undefined);
-    assert.deepEqual(await announce(client, 'a'), { action: 'announce', 'failure reason': 'too many announces: slow down', info_hash: SWARM });
+    assert.deepEqual(await announce(client, 'a'), {
+      action: 'announce',
+      'failure reason': 'too many announces: slow down',
+      info_hash: SWARM,
+    });
     assert.equal(client.socket.readyState, WebSocket.OPEN);
     const other = await opened(tracker.url);
     assert.equal((await announce(other, 'b'))['incomplete'], 2, 'other connections are not affected');

@@ -36,7 +36,10 @@ interface Reply {
 }
 
 /** A raw HTTP request, so the test controls headers, chunking and what is sent after a refusal. */
-function send(tracker: RunningTracker, options: { method?: string; path?: string; body?: string; headers?: Record<string, string>; chunked?: boolean }): Promise<Reply> {
+function send(
+  tracker: RunningTracker,
+  options: { method?: string; path?: string; body?: string; headers?: Record<string, string>; chunked?: boolean },
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const body = options.body ?? '';
     const req = httpRequest(
@@ -45,7 +48,11 @@ function send(tracker: RunningTracker, options: { method?: string; path?: string
         port: tracker.port,
         method: options.method ?? 'POST',
         path: options.path ?? '/beacon',
-        headers: { 'Content-Type': 'text/plain;charset=UTF-8', ...(options.chunked === true ? {} : { 'Content-Length': Buffer.byteLength(body) }), ...options.headers },
+        headers: {
+          'Content-Type': 'text/plain;charset=UTF-8',
+          ...(options.chunked === true ? {} : { 'Content-Length': Buffer.byteLength(body) }),
+          ...options.headers,
+        },
       },
       (res) => {
         let text = '';
@@ -55,7 +62,9 @@ function send(tracker: RunningTracker, options: { method?: string; path?: string
       },
     );
     // A refused oversized body may be cut off while it is still being written.
-    req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error),
+    );
     req.end(body);
   });
 }
@@ -72,8 +81,22 @@ describe('tracker POST /beacon', function () {
   it('aggregates an accepted beacon into /stats.json and the peercdn_fleet_* series', async () => {
     tracker = await startTracker({ host: '127.0.0.1', port: 0, logLevel: 'off' });
     assert.equal((await send(tracker, { body: encodeBeacon(beacon('sessionA1', 0)) })).status, 204);
-    assert.equal((await send(tracker, { body: encodeBeacon(beacon('sessionB1', 0, { swarms: [{ swarm: SWARM, httpBytes: 1000, peerBytes: 5000, cacheBytes: 10 }], stallsMs: [1500] })) })).status, 204);
-    const stats = (await (await fetch(`${httpUrl(tracker)}/stats.json`)).json()) as { fleet: { viewers: number; offloadRatio: number; bytes: Record<string, number>; regions: Record<string, number> } };
+    assert.equal(
+      (
+        await send(tracker, {
+          body: encodeBeacon(
+            beacon('sessionB1', 0, {
+              swarms: [{ swarm: SWARM, httpBytes: 1000, peerBytes: 5000, cacheBytes: 10 }],
+              stallsMs: [1500],
+            }),
+          ),
+        })
+      ).status,
+      204,
+    );
+    const stats = (await (await fetch(`${httpUrl(tracker)}/stats.json`)).json()) as {
+      fleet: { viewers: number; offloadRatio: number; bytes: Record<string, number>; regions: Record<string, number> };
+    };
     assert.equal(stats.fleet.viewers, 2);
     assert.deepEqual(stats.fleet.bytes, { http: 4000, peer: 6000, cache: 10 });
     assert.equal(stats.fleet.offloadRatio, 0.6);
@@ -102,30 +125,53 @@ describe('tracker POST /beacon', function () {
   });
 
   it('refuses wrong methods, bad bodies, oversized and chunked-oversized bodies, replays and foreign Origins, and counts each reason', async () => {
-    tracker = await startTracker({ host: '127.0.0.1', port: 0, logLevel: 'off', allowedOrigins: ['https://video.example.test'] });
+    tracker = await startTracker({
+      host: '127.0.0.1',
+      port: 0,
+      logLevel: 'off',
+      allowedOrigins: ['https://video.example.test'],
+    });
     const ok = encodeBeacon(beacon('sessionC1', 0));
     const cases: [string, Promise<Reply>, number][] = [];
     cases.push(['GET', send(tracker, { method: 'GET' }), 405]);
     cases.push(['not JSON', send(tracker, { body: '{"version":1,' }), 400]);
-    cases.push(['an extra key', send(tracker, { body: JSON.stringify({ ...beacon('sessionC2', 0), ip: '203.0.113.1' }) }), 400]);
+    cases.push([
+      'an extra key',
+      send(tracker, { body: JSON.stringify({ ...beacon('sessionC2', 0), ip: '203.0.113.1' }) }),
+      400,
+    ]);
     cases.push(['a declared length over the cap', send(tracker, { body: 'x'.repeat(MAX_BEACON_BYTES + 1) }), 413]);
     cases.push(['a chunked body over the cap', send(tracker, { body: 'x'.repeat(64 * 1024), chunked: true }), 413]);
     cases.push(['a foreign Origin', send(tracker, { body: ok, headers: { Origin: 'https://elsewhere.test' } }), 403]);
     for (const [name, reply, status] of cases) assert.equal((await reply).status, status, name);
     assert.equal((await send(tracker, { body: ok, headers: { Origin: 'https://video.example.test' } })).status, 204);
     assert.equal((await send(tracker, { body: ok })).status, 409, 'a replay');
-    const { fleet } = (await (await fetch(`${httpUrl(tracker)}/stats.json`)).json()) as { fleet: { beacons: number; rejectedBeacons: Record<string, number> } };
+    const { fleet } = (await (await fetch(`${httpUrl(tracker)}/stats.json`)).json()) as {
+      fleet: { beacons: number; rejectedBeacons: Record<string, number> };
+    };
     assert.equal(fleet.beacons, 1);
-    assert.deepEqual(fleet.rejectedBeacons, { 'method-not-allowed': 1, 'origin-not-allowed': 1, 'rate-limited': 0, 'too-large': 2, invalid: 2, 'swarm-refused': 0, replay: 1 });
+    assert.deepEqual(fleet.rejectedBeacons, {
+      'method-not-allowed': 1,
+      'origin-not-allowed': 1,
+      'rate-limited': 0,
+      'too-large': 2,
+      invalid: 2,
+      'swarm-refused': 0,
+      replay: 1,
+    });
     const text = await (await fetch(`${httpUrl(tracker)}/metrics`)).text();
     assert.equal(seriesValue(text, 'peercdn_fleet_rejected_beacons_total{reason="too-large"}'), 2);
   });
 
   it('limits beacons per address to the burst, then to the rate', async () => {
     let nowMs = 0;
-    tracker = await startTracker({ host: '127.0.0.1', port: 0, logLevel: 'off', beaconRatePerSecond: 1, beaconBurst: 3 }, { nowMs: () => nowMs });
+    tracker = await startTracker(
+      { host: '127.0.0.1', port: 0, logLevel: 'off', beaconRatePerSecond: 1, beaconBurst: 3 },
+      { nowMs: () => nowMs },
+    );
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await send(tracker, { body: encodeBeacon(beacon('sessionD1', i)) })).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await send(tracker, { body: encodeBeacon(beacon('sessionD1', i)) })).status);
     assert.deepEqual(statuses, [204, 204, 204, 429]);
     nowMs += 1000;
     assert.equal((await send(tracker, { body: encodeBeacon(beacon('sessionD1', 4)) })).status, 204);
@@ -134,18 +180,61 @@ describe('tracker POST /beacon', function () {
 
   it('with swarm tokens, takes only beacons whose URL carries a token for every swarm they report (expired up to the grace)', async () => {
     let nowUnixMs = Date.UTC(2026, 0, 1);
-    tracker = await startTracker({ host: '127.0.0.1', port: 0, logLevel: 'off', swarmTokenSecret: SECRET }, { nowUnixMs: () => nowUnixMs });
+    tracker = await startTracker(
+      { host: '127.0.0.1', port: 0, logLevel: 'off', swarmTokenSecret: SECRET },
+      { nowUnixMs: () => nowUnixMs },
+    );
     const token = mintSwarmToken({ secret: SECRET, infoHash: SWARM, expiresAtSeconds: nowUnixMs / 1000 + 600 });
-    const other = mintSwarmToken({ secret: SECRET, infoHash: wireId('another-swarm'), expiresAtSeconds: nowUnixMs / 1000 + 600 });
-    const forged = mintSwarmToken({ secret: 'not-the-secret-at-all', infoHash: SWARM, expiresAtSeconds: nowUnixMs / 1000 + 600 });
+    const other = mintSwarmToken({
+      secret: SECRET,
+      infoHash: wireId('another-swarm'),
+      expiresAtSeconds: nowUnixMs / 1000 + 600,
+    });
+    const forged = mintSwarmToken({
+      secret: 'not-the-secret-at-all',
+      infoHash: SWARM,
+      expiresAtSeconds: nowUnixMs / 1000 + 600,
+    });
     assert.equal((await send(tracker, { body: encodeBeacon(beacon('sessionE1', 0)) })).status, 403, 'no token');
-    assert.equal((await send(tracker, { path: `/beacon?token=${other}`, body: encodeBeacon(beacon('sessionE1', 0)) })).status, 403, 'a token for another swarm');
-    assert.equal((await send(tracker, { path: `/beacon?token=${forged}`, body: encodeBeacon(beacon('sessionE1', 0)) })).status, 403, 'a wrongly signed token');
-    assert.equal((await send(tracker, { path: `/beacon?token=${other}&token=${token}`, body: encodeBeacon(beacon('sessionE1', 0)) })).status, 204);
+    assert.equal(
+      (await send(tracker, { path: `/beacon?token=${other}`, body: encodeBeacon(beacon('sessionE1', 0)) })).status,
+      403,
+      'a token for another swarm',
+    );
+    assert.equal(
+      (await send(tracker, { path: `/beacon?token=${forged}`, body: encodeBeacon(beacon('sessionE1', 0)) })).status,
+      403,
+      'a wrongly signed token',
+    );
+    assert.equal(
+      (
+        await send(tracker, {
+          path: `/beacon?token=${other}&token=${token}`,
+          body: encodeBeacon(beacon('sessionE1', 0)),
+        })
+      ).status,
+      204,
+    );
     nowUnixMs += 5 * 3_600_000; // expired 5 h ago: within the 6 h grace
-    assert.equal((await send(tracker, { path: `/beacon?token=${token}`, body: encodeBeacon(beacon('sessionE1', 1)) })).status, 204);
+    assert.equal(
+      (await send(tracker, { path: `/beacon?token=${token}`, body: encodeBeacon(beacon('sessionE1', 1)) })).status,
+      204,
+    );
     nowUnixMs += 2 * 3_600_000;
-    assert.equal((await send(tracker, { path: `/beacon?token=${token}`, body: encodeBeacon(beacon('sessionE1', 2)) })).status, 403, 'past the grace');
-    assert.equal((await send(tracker, { path: `/beacon?token=${token}`, body: encodeBeacon(beacon('sessionE1', 3, { swarms: [] })) })).status, 204, 'a beacon naming no swarm needs no token');
+    assert.equal(
+      (await send(tracker, { path: `/beacon?token=${token}`, body: encodeBeacon(beacon('sessionE1', 2)) })).status,
+      403,
+      'past the grace',
+    );
+    assert.equal(
+      (
+        await send(tracker, {
+          path: `/beacon?token=${token}`,
+          body: encodeBeacon(beacon('sessionE1', 3, { swarms: [] })),
+        })
+      ).status,
+      204,
+      'a beacon naming no swarm needs no token',
+    );
   });
 });

@@ -39,7 +39,8 @@ describe('peercdn-tracker command', function () {
   this.timeout(30_000);
   const children: ChildProcess[] = [];
   afterEach(() => {
-    for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const child of children.splice(0))
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
 
   it('prints its URL, serves, and exits 0 on SIGTERM', async () => {
@@ -94,11 +95,19 @@ describe('peercdn-tracker command', function () {
     const directory = mkdtempSync(join(tmpdir(), 'peercdn-tracker-cli-'));
     try {
       const file = join(directory, 'tracker.json');
-      writeFileSync(file, JSON.stringify({ swarmTokenSecret: 'from-a-file-0123456789', allowedOrigins: ['http://ignored.test'] }));
-      const { child, lines } = runCli(['--host', '127.0.0.1', '--port', '0', '--config', file], { PEERCDN_TRACKER_ALLOWED_ORIGINS: 'http://video.test' });
+      writeFileSync(
+        file,
+        JSON.stringify({ swarmTokenSecret: 'from-a-file-0123456789', allowedOrigins: ['http://ignored.test'] }),
+      );
+      const { child, lines } = runCli(['--host', '127.0.0.1', '--port', '0', '--config', file], {
+        PEERCDN_TRACKER_ALLOWED_ORIGINS: 'http://video.test',
+      });
       children.push(child);
       const listening = JSON.parse(String((await lines.next()).value)) as Record<string, unknown>;
-      assert.deepEqual([listening['level'], listening['message'], listening['swarmTokens'], listening['allowedOrigins']], ['info', 'listening', true, 1]);
+      assert.deepEqual(
+        [listening['level'], listening['message'], listening['swarmTokens'], listening['allowedOrigins']],
+        ['info', 'listening', true, 1],
+      );
       assert.match(String(listening['time']), /^\d{4}-\d\d-\d\dT/);
       assert.ok(!JSON.stringify(listening).includes('from-a-file'), 'the secret is never logged');
       const refused = new WebSocket(String(listening['url']), { origin: 'http://ignored.test' });

@@ -21,8 +21,25 @@ const HASH = wireId('cluster-swarm');
  * Fast node death for tests: a node silent for 3 × 200 ms is dead. No probation for new peers: the
  * tests re-announce to read cluster-wide counts, which probation would treat as restless.
  */
-const CLUSTER_SETTINGS = { host: '127.0.0.1', port: 0, clusterHeartbeatMs: 200, announceRatePerSecond: 1000, announceBurst: 1000, newPeerProbationMs: 0, logLevel: 'off' } as const;
-const CLI_FLAGS = ['--cluster-heartbeat', '200', '--announce-rate', '1000', '--announce-burst', '1000', '--new-peer-probation', '0'];
+const CLUSTER_SETTINGS = {
+  host: '127.0.0.1',
+  port: 0,
+  clusterHeartbeatMs: 200,
+  announceRatePerSecond: 1000,
+  announceBurst: 1000,
+  newPeerProbationMs: 0,
+  logLevel: 'off',
+} as const;
+const CLI_FLAGS = [
+  '--cluster-heartbeat',
+  '200',
+  '--announce-rate',
+  '1000',
+  '--announce-burst',
+  '1000',
+  '--new-peer-probation',
+  '0',
+];
 
 interface Peer {
   readonly socket: WebSocket;
@@ -60,7 +77,14 @@ describe('tracker cluster on a real Redis', function () {
     sockets.push(socket);
     const next = jsonInbox(socket);
     await once(socket, 'open');
-    return { socket, next, announce: (extra = {}) => socket.send(JSON.stringify({ action: 'announce', info_hash: HASH, peer_id: wireId(name), numwant: 5, ...extra })) };
+    return {
+      socket,
+      next,
+      announce: (extra = {}) =>
+        socket.send(
+          JSON.stringify({ action: 'announce', info_hash: HASH, peer_id: wireId(name), numwant: 5, ...extra }),
+        ),
+    };
   };
   /** Announce until the reply counts `peers` in the swarm (counts over nodes lag one announce). */
   const announceUntilCount = async (client: Peer, peers: number): Promise<void> => {
@@ -84,7 +108,8 @@ describe('tracker cluster on a real Redis', function () {
     await Promise.all(webtorrents.splice(0).map(destroyWebTorrent));
     for (const socket of sockets.splice(0)) socket.terminate();
     await Promise.all(trackers.splice(0).map((tracker) => tracker.close()));
-    for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const child of children.splice(0))
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
 
   it('relays an offer from a peer on one node to a peer on the other, and the answer back', async () => {
@@ -97,17 +122,44 @@ describe('tracker cluster on a real Redis', function () {
     bob.announce({ offers: [offer] });
     await bob.next();
     const relayed = await alice.next();
-    assert.deepEqual(relayed, { action: 'announce', offer: offer.offer, offer_id: offer.offer_id, peer_id: wireId('bob'), info_hash: HASH });
-    alice.socket.send(JSON.stringify({ action: 'announce', info_hash: HASH, peer_id: wireId('alice'), to_peer_id: wireId('bob'), offer_id: offer.offer_id, answer: { type: 'answer', sdp: 'v=0 from alice on node a' } }));
-    assert.deepEqual(await bob.next(), { action: 'announce', answer: { type: 'answer', sdp: 'v=0 from alice on node a' }, offer_id: offer.offer_id, peer_id: wireId('alice'), info_hash: HASH });
+    assert.deepEqual(relayed, {
+      action: 'announce',
+      offer: offer.offer,
+      offer_id: offer.offer_id,
+      peer_id: wireId('bob'),
+      info_hash: HASH,
+    });
+    alice.socket.send(
+      JSON.stringify({
+        action: 'announce',
+        info_hash: HASH,
+        peer_id: wireId('alice'),
+        to_peer_id: wireId('bob'),
+        offer_id: offer.offer_id,
+        answer: { type: 'answer', sdp: 'v=0 from alice on node a' },
+      }),
+    );
+    assert.deepEqual(await bob.next(), {
+      action: 'announce',
+      answer: { type: 'answer', sdp: 'v=0 from alice on node a' },
+      offer_id: offer.offer_id,
+      peer_id: wireId('alice'),
+      info_hash: HASH,
+    });
     await announceUntilCount(bob, 2);
     const cluster = b.stats().cluster;
     assert.ok(cluster !== undefined && cluster.redisConnected);
-    assert.deepEqual(cluster.topSwarms.find((swarm) => swarm.infoHash === HASH), { infoHash: HASH, peers: 2, seeders: 0 });
+    assert.deepEqual(
+      cluster.topSwarms.find((swarm) => swarm.infoHash === HASH),
+      { infoHash: HASH, peers: 2, seeders: 0 },
+    );
     assert.equal(a.stats().cluster?.relayedOut, 1, 'the answer went back over Redis');
     const metrics = await (await fetch(`${b.url.replace('ws://', 'http://')}/metrics`)).text();
     assert.match(metrics, /^peercdn_tracker_cluster_redis_connected 1$/m);
-    assert.match(metrics, new RegExp(`^peercdn_tracker_cluster_swarm_peers\\{info_hash="${Buffer.from(HASH).toString('hex')}"\\} 2$`, 'm'));
+    assert.match(
+      metrics,
+      new RegExp(`^peercdn_tracker_cluster_swarm_peers\\{info_hash="${Buffer.from(HASH).toString('hex')}"\\} 2$`, 'm'),
+    );
     assert.match(metrics, /^peercdn_tracker_cluster_relayed_in_total 1$/m);
   });
 
@@ -123,10 +175,14 @@ describe('tracker cluster on a real Redis', function () {
   });
   it('a node that dies without a goodbye loses its peers within the lease, and the other node keeps serving', async () => {
     const b = await node();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tracker/cli.ts', '--host', '127.0.0.1', '--port', '0', '--redis', redis.url, ...CLI_FLAGS], {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'tracker/cli.ts', '--host', '127.0.0.1', '--port', '0', '--redis', redis.url, ...CLI_FLAGS],
+      {
+        cwd: REPO,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     children.push(child);
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
     const listening = JSON.parse(String((await lines.next()).value)) as { url: string };
@@ -159,7 +215,10 @@ describe('tracker cluster on a real Redis', function () {
     const carol = await peer(a.url, 'carol');
     carol.announce();
     assert.equal((await carol.next())['info_hash'], HASH);
-    await until(() => a.stats().cluster?.redisConnected === true && b.stats().cluster?.redisConnected === true, 'both nodes back on Redis');
+    await until(
+      () => a.stats().cluster?.redisConnected === true && b.stats().cluster?.redisConnected === true,
+      'both nodes back on Redis',
+    );
     // alice and carol (node a) and bob (node b) are in Redis again without announcing.
     await announceUntilCount(bob, 3);
     const offer = { offer_id: wireId('offer-4'), offer: { type: 'offer', sdp: 'v=0 after the restart' } };
@@ -169,13 +228,19 @@ describe('tracker cluster on a real Redis', function () {
     const received = await Promise.race(inboxes.map(async (client) => client.next()));
     assert.equal(received['offer_id'], offer.offer_id);
   });
-  it("bittorrent-tracker clients on different nodes find each other, and webtorrent moves a torrent from a seeder on one node to a downloader on the other", async () => {
+  it('bittorrent-tracker clients on different nodes find each other, and webtorrent moves a torrent from a seeder on one node to a downloader on the other', async () => {
     const [a, b] = [await node(), await node()];
     // Two bittorrent-tracker clients, one per node: each gets a WebRTC connection to the other.
     const infoHash = Buffer.from(wireId('client-swarm'), 'latin1').toString('hex');
     const clients = ['alice', 'bob'].map((name, i) => {
       const peerId = Buffer.from(wireId(`-PC0001-${name}`), 'latin1').toString('hex');
-      const client = new Client({ infoHash, peerId, announce: [(i === 0 ? a : b).url], port: 6881, rtcConfig: LOOPBACK_CONFIG });
+      const client = new Client({
+        infoHash,
+        peerId,
+        announce: [(i === 0 ? a : b).url],
+        port: 6881,
+        rtcConfig: LOOPBACK_CONFIG,
+      });
       trackerClients.push(client);
       client.on('error', ((error: Error) => assert.fail(error)) as never);
       return client;
@@ -198,7 +263,9 @@ describe('tracker cluster on a real Redis', function () {
     const content = pseudoRandomBytes(128 * 1024, 0xc1);
     const seeder = await startWebTorrent();
     webtorrents.push(seeder);
-    const seeded = await new Promise<Torrent>((resolve) => seeder.seed(Buffer.from(content), { name: 'cluster.bin', announce: [a.url], store: MemoryChunkStore }, resolve));
+    const seeded = await new Promise<Torrent>((resolve) =>
+      seeder.seed(Buffer.from(content), { name: 'cluster.bin', announce: [a.url], store: MemoryChunkStore }, resolve),
+    );
     await until(() => a.stats().swarms === 2, 'the seeder to announce on node a');
     const downloader = await startWebTorrent();
     webtorrents.push(downloader);
@@ -207,20 +274,41 @@ describe('tracker cluster on a real Redis', function () {
     const [file] = downloading.files;
     assert.ok(file !== undefined);
     assert.ok(Buffer.from(await file.arrayBuffer()).equals(Buffer.from(content)), 'the bytes crossed nodes intact');
-    assert.ok((a.stats().cluster?.relayedIn ?? 0) >= 1 && (b.stats().cluster?.relayedIn ?? 0) >= 1, 'offers and answers crossed nodes both ways');
+    assert.ok(
+      (a.stats().cluster?.relayedIn ?? 0) >= 1 && (b.stats().cluster?.relayedIn ?? 0) >= 1,
+      'offers and answers crossed nodes both ways',
+    );
   });
   it('--workers 2 runs two tracker processes on one port that share swarms, and SIGTERM stops them all', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tracker/cli.ts', '--host', '127.0.0.1', '--port', '0', '--workers', '2', '--redis', redis.url, ...CLI_FLAGS], {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'tracker/cli.ts',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--workers',
+        '2',
+        '--redis',
+        redis.url,
+        ...CLI_FLAGS,
+      ],
+      {
+        cwd: REPO,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     children.push(child);
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
     const listening = JSON.parse(String((await lines.next()).value)) as { url: string; workers: number };
     assert.equal(listening.workers, 2);
     const statsUrl = `${listening.url.replace('ws://', 'http://')}/stats.json`;
     const nodeIds = new Set<string>();
-    for (let i = 0; i < 6; i++) nodeIds.add(String(((await (await fetch(statsUrl)).json()) as { cluster: { nodeId: string } }).cluster.nodeId));
+    for (let i = 0; i < 6; i++)
+      nodeIds.add(String(((await (await fetch(statsUrl)).json()) as { cluster: { nodeId: string } }).cluster.nodeId));
     assert.equal(nodeIds.size, 2, 'connections are spread over two processes');
     // Whichever worker each socket lands on, the swarm is one.
     const alice = await peer(listening.url, 'alice');

@@ -21,11 +21,19 @@ describe('tracker /metrics endpoint', function () {
     const socket = new WebSocket(tracker.url, { perMessageDeflate: false });
     sockets.push(socket);
     await once(socket, 'open');
-    return { socket, next: async () => JSON.parse(String((await once(socket, 'message'))[0])) as Record<string, unknown> };
+    return {
+      socket,
+      next: async () => JSON.parse(String((await once(socket, 'message'))[0])) as Record<string, unknown>,
+    };
   };
 
   beforeEach(async () => {
-    tracker = await startTracker({ host: '127.0.0.1', port: 0, logLevel: 'off', allowedOrigins: ['http://video.example.test'] });
+    tracker = await startTracker({
+      host: '127.0.0.1',
+      port: 0,
+      logLevel: 'off',
+      allowedOrigins: ['http://video.example.test'],
+    });
   });
   afterEach(async () => {
     for (const socket of sockets.splice(0)) socket.terminate();
@@ -46,18 +54,43 @@ describe('tracker /metrics endpoint', function () {
     }
     assert.equal(seriesValue(before, 'peercdn_tracker_announces_total{event="started"}'), 0);
     assert.equal(seriesValue(before, 'peercdn_tracker_rejected_messages_total{reason="not-json"}'), 0);
-    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_used_bytes',
+    ]) {
       assert.match(before, new RegExp(`^${name} `, 'm'), name);
     }
 
     const a = await open();
     const b = await open();
-    a.socket.send(JSON.stringify({ action: 'announce', info_hash: SWARM, peer_id: wireId('a'), event: 'started', numwant: 0 }));
+    a.socket.send(
+      JSON.stringify({ action: 'announce', info_hash: SWARM, peer_id: wireId('a'), event: 'started', numwant: 0 }),
+    );
     await a.next();
-    b.socket.send(JSON.stringify({ action: 'announce', info_hash: SWARM, peer_id: wireId('b'), event: 'started', numwant: 1, offers: [offer(1)] }));
+    b.socket.send(
+      JSON.stringify({
+        action: 'announce',
+        info_hash: SWARM,
+        peer_id: wireId('b'),
+        event: 'started',
+        numwant: 1,
+        offers: [offer(1)],
+      }),
+    );
     await b.next();
     await a.next(); // the relayed offer
-    a.socket.send(JSON.stringify({ action: 'announce', info_hash: SWARM, peer_id: wireId('a'), to_peer_id: wireId('b'), offer_id: wireId('offer1'), answer: { type: 'answer', sdp: 'v=0' } }));
+    a.socket.send(
+      JSON.stringify({
+        action: 'announce',
+        info_hash: SWARM,
+        peer_id: wireId('a'),
+        to_peer_id: wireId('b'),
+        offer_id: wireId('offer1'),
+        answer: { type: 'answer', sdp: 'v=0' },
+      }),
+    );
     await b.next(); // the relayed answer
     a.socket.send('not json');
     await a.next();
@@ -86,7 +119,10 @@ describe('tracker /metrics endpoint', function () {
     const a = await open();
     a.socket.send(JSON.stringify({ action: 'announce', info_hash: SWARM, peer_id: wireId('a') }));
     await a.next();
-    const stats = (await (await fetch(`${tracker.url.replace('ws://', 'http://')}/stats.json`)).json()) as { peers: number; rejectedConnections: Record<string, number> };
+    const stats = (await (await fetch(`${tracker.url.replace('ws://', 'http://')}/stats.json`)).json()) as {
+      peers: number;
+      rejectedConnections: Record<string, number>;
+    };
     assert.equal(stats.peers, seriesValue(await scrape(), 'peercdn_tracker_peers'));
     assert.deepEqual(stats.rejectedConnections, { 'origin-not-allowed': 0, 'too-many-connections': 0 });
     assert.equal((await fetch(`${tracker.url.replace('ws://', 'http://')}/metrics`, { method: 'HEAD' })).status, 200);

@@ -40,7 +40,8 @@ async function until(condition: () => boolean, what: string, timeoutMs = 2000): 
   }
 }
 
-const nextEvent = <T>(client: TrackerClient, event: string): Promise<T> => new Promise((resolve) => client.on(event, ((value: T) => resolve(value)) as never));
+const nextEvent = <T>(client: TrackerClient, event: string): Promise<T> =>
+  new Promise((resolve) => client.on(event, ((value: T) => resolve(value)) as never));
 
 describe('tracker server', function () {
   this.timeout(60_000);
@@ -69,8 +70,16 @@ describe('tracker server', function () {
     const a = await open();
     const b = await open();
     a.socket.send(JSON.stringify({ action: 'announce', info_hash: HASH, peer_id: wireId('a'), numwant: 5 }));
-    assert.deepEqual(await a.next(), { action: 'announce', interval: 120, info_hash: HASH, complete: 0, incomplete: 1 });
-    b.socket.send(JSON.stringify({ action: 'announce', info_hash: HASH, peer_id: wireId('b'), numwant: 5, offers: [offer(1)] }));
+    assert.deepEqual(await a.next(), {
+      action: 'announce',
+      interval: 120,
+      info_hash: HASH,
+      complete: 0,
+      incomplete: 1,
+    });
+    b.socket.send(
+      JSON.stringify({ action: 'announce', info_hash: HASH, peer_id: wireId('b'), numwant: 5, offers: [offer(1)] }),
+    );
     assert.equal((await b.next())['incomplete'], 2);
     const relayed = await a.next();
     assert.equal(relayed['peer_id'], wireId('b'));
@@ -135,7 +144,18 @@ describe('tracker server', function () {
     a.socket.send(JSON.stringify({ action: 'announce', info_hash: HASH, peer_id: wireId('a') }));
     await a.next();
     const stats = (await (await fetch(`${base}/stats.json`)).json()) as Record<string, unknown>;
-    for (const key of ['swarms', 'peers', 'connections', 'sockets', 'announces', 'offersRelayed', 'answersRelayed', 'rejectedMessages', 'expiredPeers', 'topSwarms']) {
+    for (const key of [
+      'swarms',
+      'peers',
+      'connections',
+      'sockets',
+      'announces',
+      'offersRelayed',
+      'answersRelayed',
+      'rejectedMessages',
+      'expiredPeers',
+      'topSwarms',
+    ]) {
       assert.ok(key in stats, key);
     }
     assert.deepEqual([stats['swarms'], stats['peers'], stats['sockets']], [1, 1, 1]);
@@ -204,7 +224,10 @@ describe('tracker server', function () {
       // It announced with offers (5 by default); with nobody else in the swarm none were relayed.
       assert.equal(tracker.stats().offersRelayed, 0);
 
-      const scraped = nextEvent<{ infoHash: string; complete: number; incomplete: number; downloaded: number }>(client, 'scrape');
+      const scraped = nextEvent<{ infoHash: string; complete: number; incomplete: number; downloaded: number }>(
+        client,
+        'scrape',
+      );
       // (lib's declaration of the client omits scrape(), which lib does not use.)
       (client as unknown as { scrape(): void }).scrape();
       const scrape = await scraped;
@@ -230,9 +253,13 @@ describe('tracker server', function () {
       const secondPeer = nextEvent<SignalledPeer>(second, 'peer');
       second.start();
       const [answerer, offerer] = await Promise.all([firstPeer, secondPeer]);
-      await Promise.all([answerer, offerer].map((peer) => new Promise<void>((resolve) => peer.once('connect', resolve))));
+      await Promise.all(
+        [answerer, offerer].map((peer) => new Promise<void>((resolve) => peer.once('connect', resolve))),
+      );
       const connectMs = performance.now() - started;
-      const received = new Promise<string>((resolve) => offerer.on('data', (data) => resolve(Buffer.from(data).toString())));
+      const received = new Promise<string>((resolve) =>
+        offerer.on('data', (data) => resolve(Buffer.from(data).toString())),
+      );
       answerer.send('hello over WebRTC');
       assert.equal(await received, 'hello over WebRTC');
       assert.ok(tracker.stats().answersRelayed >= 1);

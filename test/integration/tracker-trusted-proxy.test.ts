@@ -27,7 +27,13 @@ describe('tracker behind a trusted proxy (X-Forwarded-For)', function () {
   });
 
   it('caps connections per forwarded client address when the proxy is trusted, and per TCP address otherwise', async () => {
-    const trusting = await startTracker({ host: '127.0.0.1', port: 0, logLevel: 'off', maxConnectionsPerAddress: 1, trustedProxies: ['127.0.0.1'] });
+    const trusting = await startTracker({
+      host: '127.0.0.1',
+      port: 0,
+      logLevel: 'off',
+      maxConnectionsPerAddress: 1,
+      trustedProxies: ['127.0.0.1'],
+    });
     trackers.push(trusting);
     assert.equal(await connect(trusting.url, '198.51.100.1'), 'open');
     assert.equal(await connect(trusting.url, '198.51.100.2'), 'open', 'another viewer behind the same proxy');

@@ -70,7 +70,10 @@ class RawSocket {
     await this.#until(() => length() !== -1);
     const total = length();
     const headerBytes = ((this.#bytes[1] as number) & 0x7f) < 126 ? 2 : 4;
-    const frame = { opcode: (this.#bytes[0] as number) & 0x0f, payload: Buffer.from(this.#bytes.subarray(headerBytes, total)) };
+    const frame = {
+      opcode: (this.#bytes[0] as number) & 0x0f,
+      payload: Buffer.from(this.#bytes.subarray(headerBytes, total)),
+    };
     this.#bytes = this.#bytes.subarray(total);
     return frame;
   }
@@ -84,7 +87,14 @@ class RawSocket {
 }
 
 function upgradeRequest(port: number, headers: Record<string, string> = {}): string {
-  const all = { Host: `127.0.0.1:${port}`, Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Key': KEY, 'Sec-WebSocket-Version': '13', ...headers };
+  const all = {
+    Host: `127.0.0.1:${port}`,
+    Upgrade: 'websocket',
+    Connection: 'Upgrade',
+    'Sec-WebSocket-Key': KEY,
+    'Sec-WebSocket-Version': '13',
+    ...headers,
+  };
   return `GET /announce HTTP/1.1\r\n${Object.entries(all)
     .filter(([, value]) => value !== '')
     .map(([name, value]) => `${name}: ${value}\r\n`)
@@ -124,7 +134,12 @@ describe('tracker WebSocket layer over raw TCP (RFC 6455)', function () {
   it('answers the handshake with the Sec-WebSocket-Accept of RFC 6455 section 1.3, and reads a frame sent in the same packet', async () => {
     assert.equal(acceptKey(KEY), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
     const announce = JSON.stringify({ action: 'announce', info_hash: wireId('raw'), peer_id: wireId('raw-peer') });
-    const client = await open(Buffer.concat([Buffer.from(upgradeRequest(tracker.port)), clientFrame({ opcode: OPCODE.text, payload: announce })]));
+    const client = await open(
+      Buffer.concat([
+        Buffer.from(upgradeRequest(tracker.port)),
+        clientFrame({ opcode: OPCODE.text, payload: announce }),
+      ]),
+    );
     const head = await client.response();
     assert.match(head, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
     assert.match(head, /\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n/);
@@ -134,7 +149,12 @@ describe('tracker WebSocket layer over raw TCP (RFC 6455)', function () {
   });
 
   it('refuses handshakes without a valid key, version or Upgrade header with HTTP 400, and other methods with 405', async () => {
-    const badHeaders: Record<string, string>[] = [{ 'Sec-WebSocket-Key': '' }, { 'Sec-WebSocket-Key': 'short' }, { 'Sec-WebSocket-Version': '12' }, { Upgrade: 'h2c' }];
+    const badHeaders: Record<string, string>[] = [
+      { 'Sec-WebSocket-Key': '' },
+      { 'Sec-WebSocket-Key': 'short' },
+      { 'Sec-WebSocket-Version': '12' },
+      { Upgrade: 'h2c' },
+    ];
     for (const headers of badHeaders) {
       const client = await open(upgradeRequest(tracker.port, headers));
       assert.match(await client.response(), /^HTTP\/1\.1 400 /, JSON.stringify(headers));
@@ -164,9 +184,22 @@ describe('tracker WebSocket layer over raw TCP (RFC 6455)', function () {
 
   for (const [name, frame, code, reason] of [
     ['an unmasked frame', clientFrame({ opcode: OPCODE.text, payload: '{}', mask: null }), 1002, 'invalid-frame'],
-    ['invalid UTF-8', clientFrame({ opcode: OPCODE.text, payload: Buffer.from([0x7b, 0xff, 0x7d]) }), 1007, 'invalid-frame'],
+    [
+      'invalid UTF-8',
+      clientFrame({ opcode: OPCODE.text, payload: Buffer.from([0x7b, 0xff, 0x7d]) }),
+      1007,
+      'invalid-frame',
+    ],
     ['a fragmented ping', clientFrame({ opcode: OPCODE.ping, fin: false }), 1002, 'invalid-frame'],
-    ['a message over maxMessageBytes in fragments', Buffer.concat([clientFrame({ opcode: OPCODE.text, payload: 'a'.repeat(1500), fin: false }), clientFrame({ opcode: OPCODE.continuation, payload: 'a'.repeat(600) })]), 1009, 'message-too-large'],
+    [
+      'a message over maxMessageBytes in fragments',
+      Buffer.concat([
+        clientFrame({ opcode: OPCODE.text, payload: 'a'.repeat(1500), fin: false }),
+        clientFrame({ opcode: OPCODE.continuation, payload: 'a'.repeat(600) }),
+      ]),
+      1009,
+      'message-too-large',
+    ],
   ] as const) {
     it(`closes on ${name} with ${code}, counted as ${reason}, and forgets the socket`, async () => {
       const client = await open(upgradeRequest(tracker.port));

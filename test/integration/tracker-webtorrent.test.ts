@@ -24,7 +24,8 @@ async function until(condition: () => boolean, what: string, timeoutMs = 60_000)
 }
 
 /** 40 hex digits: webtorrent's and bittorrent-tracker's peer id format. */
-const peerIdHex = (name: string): string => Buffer.from(`-PC0001-${name}`.padEnd(20, '.').slice(0, 20), 'latin1').toString('hex');
+const peerIdHex = (name: string): string =>
+  Buffer.from(`-PC0001-${name}`.padEnd(20, '.').slice(0, 20), 'latin1').toString('hex');
 
 /** The tracker keys swarms by the wire form of info_hash: 20 bytes as a latin1 string. */
 const wireInfoHash = (hex: string): string => Buffer.from(hex, 'hex').toString('latin1');
@@ -47,7 +48,9 @@ describe('tracker with webtorrent clients in Node', function () {
   };
 
   const seed = async (client: WebTorrent): Promise<Torrent> => {
-    const torrent = await new Promise<Torrent>((resolve) => client.seed(content, { name: FILE_NAME, announce: [tracker.url], store: MemoryChunkStore }, resolve));
+    const torrent = await new Promise<Torrent>((resolve) =>
+      client.seed(content, { name: FILE_NAME, announce: [tracker.url], store: MemoryChunkStore }, resolve),
+    );
     // Only our tracker: with no `announce`, create-torrent would add its list of public trackers.
     assert.deepEqual(torrent.announce, [tracker.url]);
     return torrent;
@@ -102,7 +105,10 @@ describe('tracker with webtorrent clients in Node', function () {
     // (Not `sockets`: bittorrent-tracker's client shares one WebSocket per tracker URL within a process.)
     const stats = tracker.stats();
     assert.deepEqual([stats.swarms, stats.peers], [1, 2]);
-    assert.ok(stats.offersRelayed >= 1 && stats.answersRelayed >= 1, 'the connection was signalled through the tracker');
+    assert.ok(
+      stats.offersRelayed >= 1 && stats.answersRelayed >= 1,
+      'the connection was signalled through the tracker',
+    );
   });
 
   it("bittorrent-tracker's client meets a webtorrent seeder through our tracker, and that connection carries the torrent", async () => {
@@ -118,7 +124,13 @@ describe('tracker with webtorrent clients in Node', function () {
     const downloading = downloader.add(seeded.infoHash, { store: MemoryChunkStore });
     await nextEvent(downloading, 'infoHash');
 
-    const oracle = new Client({ infoHash: seeded.infoHash, peerId, announce: [tracker.url], port: 6881, rtcConfig: LOOPBACK_CONFIG });
+    const oracle = new Client({
+      infoHash: seeded.infoHash,
+      peerId,
+      announce: [tracker.url],
+      port: 6881,
+      rtcConfig: LOOPBACK_CONFIG,
+    });
     trackerClients.push(oracle);
     oracle.on('error', ((error: Error) => assert.fail(error)) as never);
     oracle.on('peer', ((peer: SignalledPeer) => {
@@ -133,6 +145,9 @@ describe('tracker with webtorrent clients in Node', function () {
     assert.equal(downloading.wires[0]?.peerId, seeder.peerId);
     const stats = tracker.stats();
     assert.deepEqual([stats.swarms, stats.peers], [1, 2]);
-    assert.ok(stats.offersRelayed >= 1 && stats.answersRelayed >= 1, 'the connection was signalled through the tracker');
+    assert.ok(
+      stats.offersRelayed >= 1 && stats.answersRelayed >= 1,
+      'the connection was signalled through the tracker',
+    );
   });
 });

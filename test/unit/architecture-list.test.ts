@@ -41,7 +41,12 @@ function listedEntries(markdown: string): string[] {
 
 // `*` stands for any characters within one path segment.
 const globToRegExp = (glob: string): RegExp =>
-  new RegExp(`^${glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`);
+  new RegExp(
+    `^${glob
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('[^/]*')}$`,
+  );
 
 describe('ARCHITECTURE.md file list', () => {
   const entries = listedEntries(readFileSync(join(REPO, 'ARCHITECTURE.md'), 'utf8'));

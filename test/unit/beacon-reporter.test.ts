@@ -19,17 +19,40 @@ describe('viewer beacons (library side)', () => {
   let nowMs = 0;
   let engine: Engine;
   let sent: Beacon[];
-  const loaded = (source: 'http' | 'peer' | 'cache', swarmId: string, sequenceNumber: number, bytes: number, peerBytes = 0): void =>
-    engine.segmentLoaded({ source, swarmId, sequenceNumber, data: new ArrayBuffer(bytes), durationMs: 100, peerId: source === 'peer' ? 'p' : null, startSeconds: sequenceNumber * 2, peerBytes });
+  const loaded = (
+    source: 'http' | 'peer' | 'cache',
+    swarmId: string,
+    sequenceNumber: number,
+    bytes: number,
+    peerBytes = 0,
+  ): void =>
+    engine.segmentLoaded({
+      source,
+      swarmId,
+      sequenceNumber,
+      data: new ArrayBuffer(bytes),
+      durationMs: 100,
+      peerId: source === 'peer' ? 'p' : null,
+      startSeconds: sequenceNumber * 2,
+      peerBytes,
+    });
   const reporter = (settings: Record<string, unknown> = {}): BeaconReporter => {
-    const config = resolveConfig({ beaconUrl: 'http://127.0.0.1:9/beacon', beaconIntervalSeconds: 3600, beaconRegion: 'eu-1', ...settings });
+    const config = resolveConfig({
+      beaconUrl: 'http://127.0.0.1:9/beacon',
+      beaconIntervalSeconds: 3600,
+      beaconRegion: 'eu-1',
+      ...settings,
+    });
     return new BeaconReporter(config, engine.events, () => engine.stats(), {
       random: () => 0.123456789,
       nowMs: () => nowMs,
       transport: (url, body) => {
         assert.equal(url, 'http://127.0.0.1:9/beacon');
         const beacon = parseBeacon(body);
-        assert.ok(!isBeaconProblem(beacon), `the tracker's validator refuses the library's beacon: ${JSON.stringify(beacon)} ${body}`);
+        assert.ok(
+          !isBeaconProblem(beacon),
+          `the tracker's validator refuses the library's beacon: ${JSON.stringify(beacon)} ${body}`,
+        );
         sent.push(beacon);
       },
     });
@@ -37,7 +60,11 @@ describe('viewer beacons (library side)', () => {
   beforeEach(() => {
     nowMs = 1000;
     sent = [];
-    engine = new Engine(resolveConfig({}), { createTrackerClient: () => assert.fail('no tracker in this test'), random: () => 0.5, nowMs: () => nowMs });
+    engine = new Engine(resolveConfig({}), {
+      createTrackerClient: () => assert.fail('no tracker in this test'),
+      random: () => 0.5,
+      nowMs: () => nowMs,
+    });
   });
   afterEach(() => engine.destroy());
 
@@ -55,14 +82,32 @@ describe('viewer beacons (library side)', () => {
     beacons.send(false);
     beacons.destroy();
     assert.equal(sent.length, 4);
-    const sum = (key: 'httpBytes' | 'peerBytes' | 'cacheBytes'): number => sent.flatMap((b) => b.swarms).reduce((total, swarm) => total + swarm[key], 0);
+    const sum = (key: 'httpBytes' | 'peerBytes' | 'cacheBytes'): number =>
+      sent.flatMap((b) => b.swarms).reduce((total, swarm) => total + swarm[key], 0);
     const stats = engine.stats();
-    assert.deepEqual([sum('httpBytes'), sum('peerBytes'), sum('cacheBytes')], [stats.httpBytes, stats.p2pBytes, stats.cacheHitBytes]);
+    assert.deepEqual(
+      [sum('httpBytes'), sum('peerBytes'), sum('cacheBytes')],
+      [stats.httpBytes, stats.p2pBytes, stats.cacheHitBytes],
+    );
     assert.deepEqual(sent[0]?.swarms, []);
-    assert.deepEqual(sent[1]?.swarms, [{ swarm: S2, httpBytes: 50 + 1000 + 300 + 77, peerBytes: 800 + 200, cacheBytes: 1000 }]);
+    assert.deepEqual(sent[1]?.swarms, [
+      { swarm: S2, httpBytes: 50 + 1000 + 300 + 77, peerBytes: 800 + 200, cacheBytes: 1000 },
+    ]);
     assert.deepEqual(sent[2]?.swarms, [{ swarm: S2, httpBytes: 0, peerBytes: 300, cacheBytes: 0 }]);
-    assert.deepEqual(sent[3]?.swarms, [{ swarm: S2, httpBytes: 0, peerBytes: 0, cacheBytes: 0 }], 'the current swarm is listed while nothing moves');
-    assert.deepEqual(sent.map((b) => [b.sequence, b.final]), [[0, false], [1, false], [2, false], [3, true]]);
+    assert.deepEqual(
+      sent[3]?.swarms,
+      [{ swarm: S2, httpBytes: 0, peerBytes: 0, cacheBytes: 0 }],
+      'the current swarm is listed while nothing moves',
+    );
+    assert.deepEqual(
+      sent.map((b) => [b.sequence, b.final]),
+      [
+        [0, false],
+        [1, false],
+        [2, false],
+        [3, true],
+      ],
+    );
     assert.deepEqual(new Set(sent.map((b) => b.session)).size, 1);
     assert.equal(sent[0]?.region, 'eu-1');
     assert.equal(sent[0]?.library, LIBRARY_VERSION);
@@ -91,10 +136,13 @@ describe('viewer beacons (library side)', () => {
     media.dispatchEvent(new Event('waiting'));
     nowMs += 300;
     beacons.destroy(); // a stall still going on ends with the final beacon
-    assert.deepEqual(sent.map((b) => [b.startupMs, b.stallsMs, b.peerFallbacks, b.integrityFailures, b.level]), [
-      [850, [1200], 2, 1, 1],
-      [850, [300], 0, 0, 1],
-    ]);
+    assert.deepEqual(
+      sent.map((b) => [b.startupMs, b.stallsMs, b.peerFallbacks, b.integrityFailures, b.level]),
+      [
+        [850, [1200], 2, 1, 1],
+        [850, [300], 0, 0, 1],
+      ],
+    );
     media.dispatchEvent(new Event('waiting'));
     assert.equal(sent.length, 2, 'media listeners are removed');
   });
@@ -104,7 +152,11 @@ describe('viewer beacons (library side)', () => {
     assert.equal(startBeacons(resolveConfig({}), engine.events, stats, { random: () => 0, nowMs: () => 0 }), null);
     const sampled = resolveConfig({ beaconUrl: 'https://tracker.example/beacon', beaconSampleRate: 0.25 });
     assert.equal(startBeacons(sampled, engine.events, stats, { random: () => 0.3, nowMs: () => 0 }), null);
-    const chosen = startBeacons(sampled, engine.events, stats, { random: () => 0.2, nowMs: () => 0, transport: () => undefined });
+    const chosen = startBeacons(sampled, engine.events, stats, {
+      random: () => 0.2,
+      nowMs: () => 0,
+      transport: () => undefined,
+    });
     assert.ok(chosen !== null);
     chosen.destroy();
   });
@@ -112,16 +164,27 @@ describe('viewer beacons (library side)', () => {
   it('sends the final beacon when a PeerCDN instance is destroyed, needs startBeacons passed in, and validates the beacon settings', () => {
     const bodies: string[] = [];
     assert.throws(() => new PeerCDN({ beaconUrl: 'http://127.0.0.1:9/beacon' }), /"beaconUrl" needs startBeacons/);
-    const peercdn = new PeerCDN({ beaconUrl: 'http://127.0.0.1:9/beacon' }, { startBeacons, sendBeacon: (_url, body) => bodies.push(body) });
+    const peercdn = new PeerCDN(
+      { beaconUrl: 'http://127.0.0.1:9/beacon' },
+      { startBeacons, sendBeacon: (_url, body) => bodies.push(body) },
+    );
     peercdn.destroy();
     assert.equal(bodies.length, 1);
     assert.equal((parseBeacon(bodies[0] as string) as Beacon).final, true);
-    for (const [key, value] of [['beaconUrl', 'ws://x'], ['beaconIntervalSeconds', 0], ['beaconSampleRate', 1.5], ['beaconRegion', 'eu west']] as const) {
+    for (const [key, value] of [
+      ['beaconUrl', 'ws://x'],
+      ['beaconIntervalSeconds', 0],
+      ['beaconSampleRate', 1.5],
+      ['beaconRegion', 'eu west'],
+    ] as const) {
       assert.throws(() => resolveConfig({ [key]: value }), new RegExp(`"${key}"`), key);
     }
   });
 
   it('reports the version package.json declares', () => {
-    assert.equal(LIBRARY_VERSION, (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version);
+    assert.equal(
+      LIBRARY_VERSION,
+      (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version,
+    );
   });
 });

@@ -13,7 +13,8 @@ import {
 } from '../../lib/shared/beacon.ts';
 
 const ALNUM = [...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'];
-const word = (chars: string[], minLength: number, maxLength: number): fc.Arbitrary<string> => fc.array(fc.constantFrom(...chars), { minLength, maxLength }).map((list) => list.join(''));
+const word = (chars: string[], minLength: number, maxLength: number): fc.Arbitrary<string> =>
+  fc.array(fc.constantFrom(...chars), { minLength, maxLength }).map((list) => list.join(''));
 const bytes = fc.integer({ min: 0, max: MAX_BEACON_INTERVAL_BYTES });
 const count = fc.integer({ min: 0, max: 2 ** 31 });
 const swarmId = word([...'!#$%&()*+,-./0123456789:;<=>?@ABCZabcz[]^_`{|}~"\\'], 20, 20);
@@ -34,7 +35,10 @@ const beaconArbitrary: fc.Arbitrary<Beacon> = fc
     uploadedBytes: bytes,
     connectedPeers: count,
     final: fc.boolean(),
-    swarms: fc.uniqueArray(fc.record({ swarm: swarmId, httpBytes: bytes, peerBytes: bytes, cacheBytes: bytes }), { maxLength: MAX_BEACON_SWARMS, selector: (swarm) => swarm.swarm }),
+    swarms: fc.uniqueArray(fc.record({ swarm: swarmId, httpBytes: bytes, peerBytes: bytes, cacheBytes: bytes }), {
+      maxLength: MAX_BEACON_SWARMS,
+      selector: (swarm) => swarm.swarm,
+    }),
   })
   .map((b) => ({
     version: BEACON_VERSION,
@@ -51,7 +55,12 @@ const beaconArbitrary: fc.Arbitrary<Beacon> = fc
     uploadedBytes: b.uploadedBytes,
     connectedPeers: b.connectedPeers,
     final: b.final,
-    swarms: b.swarms.map((s) => ({ swarm: s.swarm, httpBytes: s.httpBytes, peerBytes: s.peerBytes, cacheBytes: s.cacheBytes })),
+    swarms: b.swarms.map((s) => ({
+      swarm: s.swarm,
+      httpBytes: s.httpBytes,
+      peerBytes: s.peerBytes,
+      cacheBytes: s.cacheBytes,
+    })),
   }));
 
 /** A value that is wrong for every field of a beacon (wrong type or out of every range). */
@@ -80,35 +89,51 @@ describe('viewer beacon encoding and validation', () => {
 
   it('refuses a beacon with any one key missing, any unknown key added, or any one field out of range', () => {
     fc.assert(
-      fc.property(beaconArbitrary, fc.nat(), invalidValue, fc.constantFrom('missing', 'extra', 'invalid', 'invalid-swarm-field'), (beacon, pick, bad, kind) => {
-        const object = JSON.parse(encodeBeacon(beacon)) as Record<string, unknown>;
-        const keys = Object.keys(object);
-        const key = keys[pick % keys.length] as string;
-        if (kind === 'missing') delete object[key];
-        else if (kind === 'extra') object['ip'] = '203.0.113.7';
-        else if (kind === 'invalid') {
-          // null is valid for region, level and startupMs, booleans only for final: skip those pairs.
-          if (key === 'version' && bad === 2) return;
-          object[key] = bad;
-        } else {
-          const swarms = object['swarms'] as Record<string, unknown>[];
-          const swarm = swarms[pick % Math.max(1, swarms.length)];
-          if (swarm === undefined) return;
-          const swarmKeys = Object.keys(swarm);
-          swarm[swarmKeys[pick % swarmKeys.length] as string] = bad;
-        }
-        assert.ok(isBeaconProblem(parseBeacon(JSON.stringify(object))), `accepted with ${kind} ${key}: ${JSON.stringify(object)}`);
-      }),
+      fc.property(
+        beaconArbitrary,
+        fc.nat(),
+        invalidValue,
+        fc.constantFrom('missing', 'extra', 'invalid', 'invalid-swarm-field'),
+        (beacon, pick, bad, kind) => {
+          const object = JSON.parse(encodeBeacon(beacon)) as Record<string, unknown>;
+          const keys = Object.keys(object);
+          const key = keys[pick % keys.length] as string;
+          if (kind === 'missing') delete object[key];
+          else if (kind === 'extra') object['ip'] = '203.0.113.7';
+          else if (kind === 'invalid') {
+            // null is valid for region, level and startupMs, booleans only for final: skip those pairs.
+            if (key === 'version' && bad === 2) return;
+            object[key] = bad;
+          } else {
+            const swarms = object['swarms'] as Record<string, unknown>[];
+            const swarm = swarms[pick % Math.max(1, swarms.length)];
+            if (swarm === undefined) return;
+            const swarmKeys = Object.keys(swarm);
+            swarm[swarmKeys[pick % swarmKeys.length] as string] = bad;
+          }
+          assert.ok(
+            isBeaconProblem(parseBeacon(JSON.stringify(object))),
+            `accepted with ${kind} ${key}: ${JSON.stringify(object)}`,
+          );
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   it('never throws on arbitrary text or JSON, and whatever it accepts re-encodes to the same beacon', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.json({ maxDepth: 4 }), beaconArbitrary.map((b) => encodeBeacon(b).slice(0, -3))), (text) => {
-        const result = parseBeacon(text);
-        if (!isBeaconProblem(result)) assert.deepEqual(parseBeacon(encodeBeacon(result)), result);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 300 }),
+          fc.json({ maxDepth: 4 }),
+          beaconArbitrary.map((b) => encodeBeacon(b).slice(0, -3)),
+        ),
+        (text) => {
+          const result = parseBeacon(text);
+          if (!isBeaconProblem(result)) assert.deepEqual(parseBeacon(encodeBeacon(result)), result);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -118,13 +143,20 @@ describe('viewer beacon encoding and validation', () => {
     const swarm = { swarm: 'ABCDEFGHIJKLMNOPQRST', httpBytes: 1, peerBytes: 2, cacheBytes: 3 };
     const cases: Record<string, unknown> = {
       'a repeated swarm': { ...base, swarms: [swarm, swarm] },
-      'too many swarms': { ...base, swarms: Array.from({ length: MAX_BEACON_SWARMS + 1 }, (_, i) => ({ ...swarm, swarm: `ABCDEFGHIJKLMNOPQR${String(i).padStart(2, '0')}` })) },
+      'too many swarms': {
+        ...base,
+        swarms: Array.from({ length: MAX_BEACON_SWARMS + 1 }, (_, i) => ({
+          ...swarm,
+          swarm: `ABCDEFGHIJKLMNOPQR${String(i).padStart(2, '0')}`,
+        })),
+      },
       'too many stalls': { ...base, stallsMs: new Array<number>(MAX_BEACON_STALLS + 1).fill(1) },
       'version 2': { ...base, version: 2 },
       'a level of 256': { ...base, level: 256 },
       'a session with a space': { ...base, session: 'abcd efgh' },
     };
-    for (const [name, value] of Object.entries(cases)) assert.ok(isBeaconProblem(parseBeacon(JSON.stringify(value))), name);
+    for (const [name, value] of Object.entries(cases))
+      assert.ok(isBeaconProblem(parseBeacon(JSON.stringify(value))), name);
     const padded = ' '.repeat(MAX_BEACON_BYTES) + encodeBeacon({ ...base, swarms: [] });
     assert.doesNotThrow(() => JSON.parse(padded), 'the padded body is valid JSON');
     assert.deepEqual(parseBeacon(padded), { problem: `larger than ${MAX_BEACON_BYTES} bytes` });

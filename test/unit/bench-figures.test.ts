@@ -41,7 +41,10 @@ describe('benchmark figures', () => {
     const sizes: Record<string, number> = { '/a.ts': 100, '/b.ts': 200, '/c.ts': 50 };
     const figures = originCopiesPerSegment({ '/a.ts': 100, '/b.ts': 500, '/c.ts': 0, '/x.m3u8': 10 }, (p) => sizes[p]);
     assert.deepEqual(figures, { mean: 1.75, max: 2.5, segments: 2 });
-    assert.deepEqual(originCopiesPerSegment({}, () => 1), { mean: 0, max: 0, segments: 0 });
+    assert.deepEqual(
+      originCopiesPerSegment({}, () => 1),
+      { mean: 0, max: 0, segments: 0 },
+    );
   });
 
   it('computes medians and nearest-rank percentiles', () => {

@@ -5,11 +5,31 @@ import { History } from '../../demo/page/history.ts';
 import { PeerRows } from '../../demo/page/peer-rows.ts';
 import { niceStep } from '../../demo/page/svg-chart.ts';
 
-const sample = (atMs: number, httpBytes: number, p2pBytes: number, uploadedBytes = 0) => ({ atMs, httpBytes, p2pBytes, uploadedBytes });
+const sample = (atMs: number, httpBytes: number, p2pBytes: number, uploadedBytes = 0) => ({
+  atMs,
+  httpBytes,
+  p2pBytes,
+  uploadedBytes,
+});
 
 function peer(peerId: string, receivedBytes: number, sentBytes: number, renditions = 1): PeerInfo {
-  const swarm = { swarmId: 's', segmentsAvailable: 0, latestSequenceNumber: null, activeDownloads: 0, receivedBytes, sentBytes, connectedForMs: 0 };
-  return { peerId, receivedBytes, sentBytes, activeDownloads: 0, connectedForMs: 0, swarms: new Array(renditions).fill(swarm) };
+  const swarm = {
+    swarmId: 's',
+    segmentsAvailable: 0,
+    latestSequenceNumber: null,
+    activeDownloads: 0,
+    receivedBytes,
+    sentBytes,
+    connectedForMs: 0,
+  };
+  return {
+    peerId,
+    receivedBytes,
+    sentBytes,
+    activeDownloads: 0,
+    connectedForMs: 0,
+    swarms: new Array(renditions).fill(swarm),
+  };
 }
 
 describe('demo page: offload and rates from the sampled counters', () => {
@@ -30,7 +50,12 @@ describe('demo page: offload and rates from the sampled counters', () => {
     for (let second = 0; second <= 4; second++) history.add(sample(second * 1000, second * 100, 0, second * 50));
     const rates = history.rates(2_000);
     assert.deepEqual(rates[0], { atMs: 0, httpBytesPerSecond: 0, p2pBytesPerSecond: 0, uploadedBytesPerSecond: 0 });
-    assert.deepEqual(rates[4], { atMs: 4000, httpBytesPerSecond: 100, p2pBytesPerSecond: 0, uploadedBytesPerSecond: 50 });
+    assert.deepEqual(rates[4], {
+      atMs: 4000,
+      httpBytesPerSecond: 100,
+      p2pBytesPerSecond: 0,
+      uploadedBytesPerSecond: 50,
+    });
   });
 
   it('stays within its bound by thinning older samples, keeping the newest and the first', () => {
@@ -40,7 +65,10 @@ describe('demo page: offload and rates from the sampled counters', () => {
     assert.equal(history.samples[0]?.atMs, 0);
     assert.equal(history.samples.at(-1)?.atMs, 99_000);
     const times = history.samples.map((s) => s.atMs);
-    assert.deepEqual(times, [...times].sort((a, b) => a - b));
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => a - b),
+    );
   });
 
   it('ignores a sample that is not newer than the last', () => {

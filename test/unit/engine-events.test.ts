@@ -6,7 +6,11 @@ import type { TrackerClient } from '../../lib/swarm/tracker-client.ts';
 
 const silentTracker = (): TrackerClient => ({ on: () => undefined, start: () => undefined, destroy: () => undefined });
 const newEngine = (): Engine =>
-  new Engine(resolveConfig({ trackerUrls: ['ws://tracker.invalid'] }), { createTrackerClient: silentTracker, random: () => 0.5, nowMs: () => 0 });
+  new Engine(resolveConfig({ trackerUrls: ['ws://tracker.invalid'] }), {
+    createTrackerClient: silentTracker,
+    random: () => 0.5,
+    nowMs: () => 0,
+  });
 // Lets every queued microtask run (a re-emit loop would keep queueing them).
 const macrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -32,9 +36,20 @@ describe('engine events when listeners throw', () => {
       throw new Error('listener bug');
     });
     engine.events.on('error', (error) => errors.push(error));
-    engine.segmentLoaded({ source: 'http', swarmId: 's', sequenceNumber: 1, data: new ArrayBuffer(8), durationMs: 1, peerId: null, startSeconds: 0 });
+    engine.segmentLoaded({
+      source: 'http',
+      swarmId: 's',
+      sequenceNumber: 1,
+      data: new ArrayBuffer(8),
+      durationMs: 1,
+      peerId: null,
+      startSeconds: 0,
+    });
     await macrotask();
-    assert.deepEqual(errors.map((error) => error.code), ['listener-error']);
+    assert.deepEqual(
+      errors.map((error) => error.code),
+      ['listener-error'],
+    );
     engine.destroy();
   });
 });

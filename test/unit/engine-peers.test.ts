@@ -24,7 +24,11 @@ class OfferingTrackerClient implements TrackerClient {
 }
 
 /** An engine whose tracker clients are kept by swarm id (info hash hex). */
-function engineWithTrackers(random: number): { engine: Engine; clients: Map<string, OfferingTrackerClient>; clock: { nowMs: number } } {
+function engineWithTrackers(random: number): {
+  engine: Engine;
+  clients: Map<string, OfferingTrackerClient>;
+  clock: { nowMs: number };
+} {
   const clients = new Map<string, OfferingTrackerClient>();
   const clock = { nowMs: 0 };
   const engine = new Engine(resolveConfig({ trackerUrls: ['ws://tracker.invalid'], uploadEnabled: true }), {
@@ -41,7 +45,11 @@ function engineWithTrackers(random: number): { engine: Engine; clients: Map<stri
 }
 
 /** Connect two engines in one swarm over an in-memory channel pair; returns the pair. */
-function connect(a: ReturnType<typeof engineWithTrackers>, b: ReturnType<typeof engineWithTrackers>, swarmId: string): FakeDataChannel {
+function connect(
+  a: ReturnType<typeof engineWithTrackers>,
+  b: ReturnType<typeof engineWithTrackers>,
+  swarmId: string,
+): FakeDataChannel {
   a.engine.joinSwarm(swarmId);
   b.engine.joinSwarm(swarmId);
   const [atA, atB] = FakeDataChannel.pair();
@@ -58,7 +66,15 @@ describe('engine peers: one per remote viewer, not per rendition', () => {
     const local = engineWithTrackers(0.1);
     const remote = engineWithTrackers(0.9);
     const segment = new Uint8Array(150_000).fill(0x47).buffer;
-    remote.engine.segmentLoaded({ source: 'http', swarmId: SWARM_240P, sequenceNumber: 3, data: segment, durationMs: 100, peerId: null, startSeconds: 6 });
+    remote.engine.segmentLoaded({
+      source: 'http',
+      swarmId: SWARM_240P,
+      sequenceNumber: 3,
+      data: segment,
+      durationMs: 100,
+      peerId: null,
+      startSeconds: 6,
+    });
     const channel180 = connect(local, remote, SWARM_180P);
     const channel240 = connect(local, remote, SWARM_240P);
     local.clock.nowMs += 1_000;
@@ -77,10 +93,13 @@ describe('engine peers: one per remote viewer, not per rendition', () => {
     assert.equal(peer?.receivedBytes, segment.byteLength);
     assert.equal(peer?.sentBytes, 0);
     assert.equal(peer?.connectedForMs, 1_000);
-    assert.deepEqual(peer?.swarms.map((swarm) => [swarm.swarmId, swarm.receivedBytes]), [
-      [SWARM_180P, 0],
-      [SWARM_240P, segment.byteLength],
-    ]);
+    assert.deepEqual(
+      peer?.swarms.map((swarm) => [swarm.swarmId, swarm.receivedBytes]),
+      [
+        [SWARM_180P, 0],
+        [SWARM_240P, segment.byteLength],
+      ],
+    );
     const [uploader] = remote.engine.peers();
     assert.equal(uploader?.sentBytes, segment.byteLength);
     assert.equal(remote.engine.stats().connectedPeers, 1);
@@ -88,7 +107,10 @@ describe('engine peers: one per remote viewer, not per rendition', () => {
     // The peer leaves one rendition: still one peer; it leaves the other: none.
     channel180.destroy();
     assert.equal(local.engine.stats().connectedPeers, 1);
-    assert.deepEqual(local.engine.peers()[0]?.swarms.map((swarm) => swarm.swarmId), [SWARM_240P]);
+    assert.deepEqual(
+      local.engine.peers()[0]?.swarms.map((swarm) => swarm.swarmId),
+      [SWARM_240P],
+    );
     channel240.destroy();
     assert.equal(local.engine.stats().connectedPeers, 0);
     assert.deepEqual(local.engine.peers(), []);

@@ -4,7 +4,12 @@ import { FleetAggregator, OTHER_SWARM } from '../../tracker/fleet-aggregator.ts'
 
 const swarmId = (name: string): string => name.padEnd(20, '.');
 
-function beacon(session: string, sequence: number, swarms: readonly BeaconSwarm[], extra: Partial<Beacon> = {}): Beacon {
+function beacon(
+  session: string,
+  sequence: number,
+  swarms: readonly BeaconSwarm[],
+  extra: Partial<Beacon> = {},
+): Beacon {
   return {
     version: BEACON_VERSION,
     session: session.padStart(8, '0'),
@@ -24,11 +29,17 @@ function beacon(session: string, sequence: number, swarms: readonly BeaconSwarm[
     ...extra,
   };
 }
-const bytesIn = (name: string, httpBytes: number, peerBytes: number, cacheBytes = 0): BeaconSwarm => ({ swarm: swarmId(name), httpBytes, peerBytes, cacheBytes });
+const bytesIn = (name: string, httpBytes: number, peerBytes: number, cacheBytes = 0): BeaconSwarm => ({
+  swarm: swarmId(name),
+  httpBytes,
+  peerBytes,
+  cacheBytes,
+});
 
 describe('fleet aggregation of viewer beacons', () => {
   let nowMs = 0;
-  const aggregator = (topSwarms = 3, maxSessions = 1000): FleetAggregator => new FleetAggregator({ topSwarms, maxSessions, nowMs: () => nowMs });
+  const aggregator = (topSwarms = 3, maxSessions = 1000): FleetAggregator =>
+    new FleetAggregator({ topSwarms, maxSessions, nowMs: () => nowMs });
   beforeEach(() => {
     nowMs = 1_000_000;
   });
@@ -43,7 +54,12 @@ describe('fleet aggregation of viewer beacons', () => {
     assert.equal(snapshot.viewers, 2);
     assert.equal(snapshot.connectedPeers, 3);
     assert.deepEqual(snapshot.levels, { 0: 1, 1: 1 });
-    assert.deepEqual(snapshot.swarms[0], { swarm: swarmId('s1'), viewers: 2, bytes: { http: 400, peer: 600, cache: 5 }, offloadRatio: 0.6 });
+    assert.deepEqual(snapshot.swarms[0], {
+      swarm: swarmId('s1'),
+      viewers: 2,
+      bytes: { http: 400, peer: 600, cache: 5 },
+      offloadRatio: 0.6,
+    });
 
     nowMs += 25_000; // a's and b's 10 s interval: still within 3 intervals
     fleet.ingest(beacon('a', 1, [bytesIn('s1', 0, 100)]));
@@ -85,11 +101,22 @@ describe('fleet aggregation of viewer beacons', () => {
     const fleet = aggregator(2, 10_000);
     // Three swarms with 3, 2 and 1 viewers; the first two beacons take the two free places.
     let session = 0;
-    for (const [name, viewers] of [['big', 3], ['mid', 2], ['small', 1]] as const) {
+    for (const [name, viewers] of [
+      ['big', 3],
+      ['mid', 2],
+      ['small', 1],
+    ] as const) {
       for (let i = 0; i < viewers; i++) fleet.ingest(beacon(`v${session++}`, 0, [bytesIn(name, 10, 10)]));
     }
     let snapshot = fleet.snapshot();
-    assert.deepEqual(snapshot.swarms.map((s) => [s.swarm, s.viewers]), [[swarmId('big'), 3], [swarmId('mid'), 2], [OTHER_SWARM, 1]]);
+    assert.deepEqual(
+      snapshot.swarms.map((s) => [s.swarm, s.viewers]),
+      [
+        [swarmId('big'), 3],
+        [swarmId('mid'), 2],
+        [OTHER_SWARM, 1],
+      ],
+    );
     assert.deepEqual(snapshot.swarms[2]?.bytes, { http: 10, peer: 10, cache: 0 });
 
     // Thousands of distinct swarms from forged beacons still make K + 1 series.
@@ -104,7 +131,14 @@ describe('fleet aggregation of viewer beacons', () => {
     for (let i = 0; i < 4; i++) fleet.ingest(beacon(`late${i}`, 0, [bytesIn('small', 1, 1)]));
     for (let i = 0; i < 3; i++) fleet.ingest(beacon(`v${i}`, 1, [bytesIn('big', 1, 1)]));
     snapshot = fleet.snapshot();
-    assert.deepEqual(snapshot.swarms.map((s) => [s.swarm, s.viewers]), [[swarmId('small'), 4], [swarmId('big'), 3], [OTHER_SWARM, 0]]);
+    assert.deepEqual(
+      snapshot.swarms.map((s) => [s.swarm, s.viewers]),
+      [
+        [swarmId('small'), 4],
+        [swarmId('big'), 3],
+        [OTHER_SWARM, 0],
+      ],
+    );
   });
 
   it('bounds the sessions it remembers: beyond maxSessions bytes still count but viewers do not', () => {
@@ -118,7 +152,8 @@ describe('fleet aggregation of viewer beacons', () => {
 
   it('lists current viewers by region and library version, most first and at most ten of each', () => {
     const fleet = aggregator();
-    for (let i = 0; i < 12; i++) fleet.ingest(beacon(`r${i}`, 0, [], { region: `region-${i % 11}`, library: i < 9 ? '0.1.0' : '0.2.0' }));
+    for (let i = 0; i < 12; i++)
+      fleet.ingest(beacon(`r${i}`, 0, [], { region: `region-${i % 11}`, library: i < 9 ? '0.1.0' : '0.2.0' }));
     const snapshot = fleet.snapshot();
     assert.equal(Object.keys(snapshot.regions).length, 10);
     assert.equal(snapshot.regions['region-0'], 2);

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { mock } from 'node:test';
-import type { FragmentLoaderContext, HlsConfig, Loader, LoaderCallbacks, LoaderConfiguration, LoaderContext } from 'hls.js';
+import type {
+  FragmentLoaderContext,
+  HlsConfig,
+  Loader,
+  LoaderCallbacks,
+  LoaderConfiguration,
+  LoaderContext,
+} from 'hls.js';
 import { resolveConfig } from '../../lib/api/config.ts';
 import { Engine } from '../../lib/engine/engine.ts';
 import { createFragmentLoaderClass } from '../../lib/hls/fragment-loader.ts';
@@ -32,7 +39,9 @@ function setup(startSeconds: number) {
   const media = { readyState: 4, currentTime: 0, playbackRate: 1 };
   engine.playback.follow({ media: media as unknown as HTMLMediaElement });
   const FragmentLoader = createFragmentLoaderClass(engine);
-  const loader = new FragmentLoader({ loader: RecordingHttpLoader } as unknown as HlsConfig) as Loader<FragmentLoaderContext>;
+  const loader = new FragmentLoader({
+    loader: RecordingHttpLoader,
+  } as unknown as HlsConfig) as Loader<FragmentLoaderContext>;
   const calls: string[] = [];
   const callbacks: LoaderCallbacks<FragmentLoaderContext> = {
     onSuccess: () => calls.push('success'),
@@ -46,7 +55,14 @@ function setup(startSeconds: number) {
     rangeStart: 0,
     rangeEnd: 0,
     part: null,
-    frag: { sn: startSeconds / 2, level: 0, type: 'main', baseurl: 'http://origin.invalid/vod/180p/index.m3u8', start: startSeconds, duration: 2 },
+    frag: {
+      sn: startSeconds / 2,
+      level: 0,
+      type: 'main',
+      baseurl: 'http://origin.invalid/vod/180p/index.m3u8',
+      start: startSeconds,
+      duration: 2,
+    },
   } as unknown as FragmentLoaderContext;
   return { engine, media, loader, calls, httpLoads, load: () => loader.load(context, LOADER_CONFIG, callbacks) };
 }
@@ -67,9 +83,27 @@ describe('fragment loader: what a seek or rendition switch cancels', () => {
   });
 
   const cases = [
-    { name: 'never asks the origin for a segment whose wait for peers was aborted, and reports only the abort', startSeconds: 2, stop: 'abort', playheadSeconds: 1, expectedCalls: ['abort'] },
-    { name: 'never asks the origin for a far-ahead prefetch that was aborted, even once its time comes', startSeconds: 30, stop: 'abort', playheadSeconds: 29, expectedCalls: ['abort'] },
-    { name: 'stops waiting when hls.js destroys the loader, with no callback at all', startSeconds: 2, stop: 'destroy', playheadSeconds: 1, expectedCalls: [] },
+    {
+      name: 'never asks the origin for a segment whose wait for peers was aborted, and reports only the abort',
+      startSeconds: 2,
+      stop: 'abort',
+      playheadSeconds: 1,
+      expectedCalls: ['abort'],
+    },
+    {
+      name: 'never asks the origin for a far-ahead prefetch that was aborted, even once its time comes',
+      startSeconds: 30,
+      stop: 'abort',
+      playheadSeconds: 29,
+      expectedCalls: ['abort'],
+    },
+    {
+      name: 'stops waiting when hls.js destroys the loader, with no callback at all',
+      startSeconds: 2,
+      stop: 'destroy',
+      playheadSeconds: 1,
+      expectedCalls: [],
+    },
   ] as const;
   for (const { name, startSeconds, stop, playheadSeconds, expectedCalls } of cases) {
     it(name, () => {

@@ -32,13 +32,29 @@ describe('hash manifest: strict parsing of untrusted text', () => {
     ['a future version', (m) => ({ ...m, version: 2 }), /version 2 is not supported/],
     ['an unknown top-level field', (m) => ({ ...m, extra: 1 }), /unknown field "extra"/],
     ['a missing field', ({ renditions: _r, ...m }) => m, /lacks "renditions"/],
-    ['an uppercase hash', (m) => ((m.renditions[0]!.segments[0] as { sha256: string }).sha256 = HEX.toUpperCase(), m), /sha256/],
-    ['a short hash', (m) => ((m.renditions[0]!.segments[0] as { sha256: string }).sha256 = 'ab', m), /sha256/],
-    ['a negative range offset', (m) => (((m.renditions[0]!.segments[1] as { range: { offset: number } }).range.offset = -1), m), /range.offset/],
-    ['an empty range', (m) => (((m.renditions[0]!.segments[1] as { range: { length: number } }).range.length = 0), m), /range.length/],
-    ['a URI with a space', (m) => ((m.renditions[0]!.segments[0] as { uri: string }).uri = 'a b.ts', m), /URI/],
-    ['live that is not a boolean', (m) => ((m.renditions[0] as { live: unknown }).live = 'yes', m), /live/],
-    ['segments that are not an array', (m) => ((m.renditions[0] as { segments: unknown }).segments = {}, m), /segments must be an array/],
+    [
+      'an uppercase hash',
+      (m) => (((m.renditions[0]!.segments[0] as { sha256: string }).sha256 = HEX.toUpperCase()), m),
+      /sha256/,
+    ],
+    ['a short hash', (m) => (((m.renditions[0]!.segments[0] as { sha256: string }).sha256 = 'ab'), m), /sha256/],
+    [
+      'a negative range offset',
+      (m) => (((m.renditions[0]!.segments[1] as { range: { offset: number } }).range.offset = -1), m),
+      /range.offset/,
+    ],
+    [
+      'an empty range',
+      (m) => (((m.renditions[0]!.segments[1] as { range: { length: number } }).range.length = 0), m),
+      /range.length/,
+    ],
+    ['a URI with a space', (m) => (((m.renditions[0]!.segments[0] as { uri: string }).uri = 'a b.ts'), m), /URI/],
+    ['live that is not a boolean', (m) => (((m.renditions[0] as { live: unknown }).live = 'yes'), m), /live/],
+    [
+      'segments that are not an array',
+      (m) => (((m.renditions[0] as { segments: unknown }).segments = {}), m),
+      /segments must be an array/,
+    ],
   ];
   for (const [name, breakIt, reason] of broken) {
     it(`rejects ${name}, naming the problem`, () => {
@@ -58,8 +74,14 @@ describe('hash manifest: strict parsing of untrusted text', () => {
 
 describe('hash manifest: where it sits by convention', () => {
   it('replaces the playlist extension and keeps the query (signed URLs)', () => {
-    assert.equal(hashManifestUrlBeside('https://cdn.example/s/180p/index.m3u8'), 'https://cdn.example/s/180p/index.hashes.json');
-    assert.equal(hashManifestUrlBeside('https://cdn.example/s/index.m3u8?token=x#frag'), 'https://cdn.example/s/index.hashes.json?token=x');
+    assert.equal(
+      hashManifestUrlBeside('https://cdn.example/s/180p/index.m3u8'),
+      'https://cdn.example/s/180p/index.hashes.json',
+    );
+    assert.equal(
+      hashManifestUrlBeside('https://cdn.example/s/index.m3u8?token=x#frag'),
+      'https://cdn.example/s/index.hashes.json?token=x',
+    );
     assert.equal(hashManifestUrlBeside('https://cdn.example/s/playlist'), 'https://cdn.example/s/playlist.hashes.json');
   });
 });

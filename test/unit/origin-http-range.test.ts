@@ -33,7 +33,19 @@ describe('HTTP Range header parsing', () => {
   });
 
   it('ignores absent, malformed, reversed and multi-range headers, so the whole body is sent', () => {
-    for (const header of [undefined, '', 'bytes=', 'bytes=-', 'bytes=a-b', 'bytes=1.5-2', 'items=0-1', 'bytes 0-1', 'bytes=0-1,5-6', 'bytes=9-2', 'bytes=--1']) {
+    for (const header of [
+      undefined,
+      '',
+      'bytes=',
+      'bytes=-',
+      'bytes=a-b',
+      'bytes=1.5-2',
+      'items=0-1',
+      'bytes 0-1',
+      'bytes=0-1,5-6',
+      'bytes=9-2',
+      'bytes=--1',
+    ]) {
       assert.deepEqual(parseRange(header, 100), { kind: 'none' }, String(header));
     }
   });

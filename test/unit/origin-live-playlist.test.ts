@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { firstSequenceAt, livePlaylist, liveSegmentAvailable, parseVodPlaylist, type VodPlaylist } from '../../demo/live-playlist.ts';
+import {
+  firstSequenceAt,
+  livePlaylist,
+  liveSegmentAvailable,
+  parseVodPlaylist,
+  type VodPlaylist,
+} from '../../demo/live-playlist.ts';
 
 const vod = (durationsSeconds: readonly number[], targetSeconds = 2): VodPlaylist =>
   parseVodPlaylist(
@@ -9,7 +15,10 @@ const vod = (durationsSeconds: readonly number[], targetSeconds = 2): VodPlaylis
       '#EXT-X-VERSION:6',
       `#EXT-X-TARGETDURATION:${targetSeconds}`,
       '#EXT-X-PLAYLIST-TYPE:VOD',
-      ...durationsSeconds.flatMap((seconds, i) => [`#EXTINF:${seconds.toFixed(6)},`, `seg_${String(i).padStart(3, '0')}.ts`]),
+      ...durationsSeconds.flatMap((seconds, i) => [
+        `#EXTINF:${seconds.toFixed(6)},`,
+        `seg_${String(i).padStart(3, '0')}.ts`,
+      ]),
       '#EXT-X-ENDLIST',
     ].join('\n'),
   );
@@ -49,7 +58,11 @@ describe('simulated live playlist', () => {
   it('holds exactly the window size of segments, whatever the window', () => {
     for (const windowSegments of [1, 3, 6, 12]) {
       for (const elapsedMs of [0, 3_000, 9_999, 61_000]) {
-        assert.equal(sequences(livePlaylist(FIVE, elapsedMs, windowSegments)).length, windowSegments, `${windowSegments} at ${elapsedMs} ms`);
+        assert.equal(
+          sequences(livePlaylist(FIVE, elapsedMs, windowSegments)).length,
+          windowSegments,
+          `${windowSegments} at ${elapsedMs} ms`,
+        );
         assert.equal((livePlaylist(FIVE, elapsedMs, windowSegments).match(/^#EXTINF:/gm) ?? []).length, windowSegments);
       }
     }
@@ -75,16 +88,31 @@ describe('simulated live playlist', () => {
 
   it('follows each segment’s own duration when they differ', () => {
     const uneven = vod([2, 3, 1], 3);
-    assert.deepEqual([0, 1_999, 2_000, 4_999, 5_000, 5_999, 6_000, 8_000].map((ms) => firstSequenceAt(uneven, ms)), [0, 0, 1, 1, 2, 2, 3, 4]);
-    assert.match(livePlaylist(uneven, 0, 3), /#EXTINF:2\.000000,\nseg_0\.ts\n#EXTINF:3\.000000,\nseg_1\.ts\n#EXTINF:1\.000000,\nseg_2\.ts/);
+    assert.deepEqual(
+      [0, 1_999, 2_000, 4_999, 5_000, 5_999, 6_000, 8_000].map((ms) => firstSequenceAt(uneven, ms)),
+      [0, 0, 1, 1, 2, 2, 3, 4],
+    );
+    assert.match(
+      livePlaylist(uneven, 0, 3),
+      /#EXTINF:2\.000000,\nseg_0\.ts\n#EXTINF:3\.000000,\nseg_1\.ts\n#EXTINF:1\.000000,\nseg_2\.ts/,
+    );
     assert.equal(tag(livePlaylist(uneven, 0, 3), 'EXT-X-TARGETDURATION'), 3);
   });
 
   it('lists each segment with the duration of the VOD segment it repeats', () => {
     const uneven = vod([2, 3, 1], 3);
     const text = livePlaylist(uneven, 12_000, 5);
-    const durations = [...text.matchAll(/^#EXTINF:([\d.]+),\nseg_(\d+)\.ts$/gm)].map((m) => [Number(m[2]), Number(m[1])]);
-    assert.deepEqual(durations, [[6, 2], [7, 3], [8, 1], [9, 2], [10, 3]]);
+    const durations = [...text.matchAll(/^#EXTINF:([\d.]+),\nseg_(\d+)\.ts$/gm)].map((m) => [
+      Number(m[2]),
+      Number(m[1]),
+    ]);
+    assert.deepEqual(durations, [
+      [6, 2],
+      [7, 3],
+      [8, 1],
+      [9, 2],
+      [10, 3],
+    ]);
   });
 
   it('puts a discontinuity before the segment where the loop wraps', () => {

@@ -26,7 +26,10 @@ describe('choosePeer', () => {
     { name: 'chooses nobody among no candidates', candidates: [], expected: undefined },
     {
       name: 'prefers the peer with the higher measured throughput',
-      candidates: [candidate('slow', { throughputBytesPerSecond: 1 * MB }), candidate('fast', { throughputBytesPerSecond: 5 * MB })],
+      candidates: [
+        candidate('slow', { throughputBytesPerSecond: 1 * MB }),
+        candidate('fast', { throughputBytesPerSecond: 5 * MB }),
+      ],
       expected: 'fast',
     },
     {
@@ -91,7 +94,10 @@ describe('choosePeer', () => {
     },
     {
       name: 'treats a measured throughput of zero as very slow, not as a division by zero',
-      candidates: [candidate('stalled', { throughputBytesPerSecond: 0 }), candidate('other', { throughputBytesPerSecond: 1000 })],
+      candidates: [
+        candidate('stalled', { throughputBytesPerSecond: 0 }),
+        candidate('other', { throughputBytesPerSecond: 1000 }),
+      ],
       expected: 'other',
     },
   ];
@@ -108,8 +114,18 @@ describe('choosePeer', () => {
 describe('expectedDeliveryMs and the neutral prior', () => {
   it('adds RTT to the transfer time shared with running downloads', () => {
     const prior = { rttMs: 0, throughputBytesPerSecond: 1 };
-    assert.equal(expectedDeliveryMs(candidate('a', { rttMs: 30, throughputBytesPerSecond: 1 * MB }), prior, 1 * MB), 1030);
-    assert.equal(expectedDeliveryMs(candidate('a', { rttMs: 30, throughputBytesPerSecond: 1 * MB, activeDownloads: 1 }), prior, 1 * MB), 2030);
+    assert.equal(
+      expectedDeliveryMs(candidate('a', { rttMs: 30, throughputBytesPerSecond: 1 * MB }), prior, 1 * MB),
+      1030,
+    );
+    assert.equal(
+      expectedDeliveryMs(
+        candidate('a', { rttMs: 30, throughputBytesPerSecond: 1 * MB, activeDownloads: 1 }),
+        prior,
+        1 * MB,
+      ),
+      2030,
+    );
     assert.ok(EXPECTED_SEGMENT_BYTES > 0);
   });
 
@@ -132,7 +148,8 @@ describe('ewma', () => {
     { name: 'ignores a non-finite sample', previous: 100, sample: Infinity, expected: 100 },
     { name: 'ignores a negative sample', previous: null, sample: -5, expected: null },
   ];
-  for (const { name, previous, sample, expected } of cases) it(name, () => assert.equal(ewma(previous, sample), expected));
+  for (const { name, previous, sample, expected } of cases)
+    it(name, () => assert.equal(ewma(previous, sample), expected));
 });
 
 describe('choosePeerToReplace', () => {
@@ -147,19 +164,35 @@ describe('choosePeerToReplace', () => {
   });
   const cases: { name: string; peers: PeerUsefulness[]; expected: string | null }[] = [
     { name: 'replaces nobody when there are no peers', peers: [], expected: null },
-    { name: 'replaces a peer connected a while that never delivered and has nothing we want', peers: [useless('a')], expected: 'a' },
+    {
+      name: 'replaces a peer connected a while that never delivered and has nothing we want',
+      peers: [useless('a')],
+      expected: 'a',
+    },
     {
       name: 'gives a new peer time to prove useful',
       peers: [useless('a', { connectedForMs: USELESS_AFTER_MS - 1 })],
       expected: null,
     },
     { name: 'keeps a peer that delivered bytes once', peers: [useless('a', { receivedBytes: 1 })], expected: null },
-    { name: 'keeps a peer that has or fetches segments we lack', peers: [useless('a', { offersWanted: true })], expected: null },
+    {
+      name: 'keeps a peer that has or fetches segments we lack',
+      peers: [useless('a', { offersWanted: true })],
+      expected: null,
+    },
     { name: 'keeps a peer we are downloading from', peers: [useless('a', { activeDownloads: 1 })], expected: null },
-    { name: 'keeps a peer we upload to (useful to the swarm)', peers: [useless('a', { sentBytes: 1000 })], expected: null },
+    {
+      name: 'keeps a peer we upload to (useful to the swarm)',
+      peers: [useless('a', { sentBytes: 1000 })],
+      expected: null,
+    },
     {
       name: 'replaces the longest-useless of several',
-      peers: [useless('a', { connectedForMs: 40_000 }), useless('b', { connectedForMs: 90_000 }), useless('c', { receivedBytes: 5, connectedForMs: 120_000 })],
+      peers: [
+        useless('a', { connectedForMs: 40_000 }),
+        useless('b', { connectedForMs: 90_000 }),
+        useless('c', { receivedBytes: 5, connectedForMs: 120_000 }),
+      ],
       expected: 'b',
     },
   ];

@@ -10,17 +10,83 @@ const SLOW_HTTP: HttpThroughput = { bytesPerMs: 10, firstByteMs: 50 };
 describe('peerMissesDeadline', () => {
   // 40 000 of 140 000 bytes in 1000 ms: 40 bytes/ms, 2500 ms to go at that pace.
   const slowPeer = { elapsedMs: 1000, loadedBytes: 40_000, totalBytes: 140_000 };
-  const cases: { name: string; progress: typeof slowPeer; msUntilNeeded: number | null; http: HttpThroughput | null; expected: boolean }[] = [
-    { name: 'keeps a peer that finishes well before the segment plays', progress: slowPeer, msUntilNeeded: 10_000, http: FAST_HTTP, expected: false },
-    { name: 'moves to HTTP when the peer finishes after the segment plays and HTTP is faster', progress: slowPeer, msUntilNeeded: 2000, http: FAST_HTTP, expected: true },
-    { name: 'moves to HTTP when the peer finishes inside the last-second margin', progress: slowPeer, msUntilNeeded: 3200, http: FAST_HTTP, expected: true },
-    { name: 'keeps a late peer when HTTP, as measured, would be later still', progress: slowPeer, msUntilNeeded: 2000, http: SLOW_HTTP, expected: false },
-    { name: 'moves a late peer to HTTP when HTTP was never measured', progress: slowPeer, msUntilNeeded: 2000, http: null, expected: true },
-    { name: 'keeps the peer when the playhead is unknown', progress: slowPeer, msUntilNeeded: null, http: FAST_HTTP, expected: false },
-    { name: 'does not judge a pace measured over less than 200 ms', progress: { ...slowPeer, elapsedMs: 150 }, msUntilNeeded: 0, http: FAST_HTTP, expected: false },
-    { name: 'does not judge a transfer with no bytes yet (the first-byte timeout does)', progress: { ...slowPeer, loadedBytes: 0 }, msUntilNeeded: 0, http: FAST_HTTP, expected: false },
-    { name: 'does not stop a transfer that is complete', progress: { ...slowPeer, loadedBytes: 140_000 }, msUntilNeeded: 0, http: FAST_HTTP, expected: false },
-    { name: 'moves to HTTP when the segment is already due', progress: slowPeer, msUntilNeeded: -500, http: FAST_HTTP, expected: true },
+  const cases: {
+    name: string;
+    progress: typeof slowPeer;
+    msUntilNeeded: number | null;
+    http: HttpThroughput | null;
+    expected: boolean;
+  }[] = [
+    {
+      name: 'keeps a peer that finishes well before the segment plays',
+      progress: slowPeer,
+      msUntilNeeded: 10_000,
+      http: FAST_HTTP,
+      expected: false,
+    },
+    {
+      name: 'moves to HTTP when the peer finishes after the segment plays and HTTP is faster',
+      progress: slowPeer,
+      msUntilNeeded: 2000,
+      http: FAST_HTTP,
+      expected: true,
+    },
+    {
+      name: 'moves to HTTP when the peer finishes inside the last-second margin',
+      progress: slowPeer,
+      msUntilNeeded: 3200,
+      http: FAST_HTTP,
+      expected: true,
+    },
+    {
+      name: 'keeps a late peer when HTTP, as measured, would be later still',
+      progress: slowPeer,
+      msUntilNeeded: 2000,
+      http: SLOW_HTTP,
+      expected: false,
+    },
+    {
+      name: 'moves a late peer to HTTP when HTTP was never measured',
+      progress: slowPeer,
+      msUntilNeeded: 2000,
+      http: null,
+      expected: true,
+    },
+    {
+      name: 'keeps the peer when the playhead is unknown',
+      progress: slowPeer,
+      msUntilNeeded: null,
+      http: FAST_HTTP,
+      expected: false,
+    },
+    {
+      name: 'does not judge a pace measured over less than 200 ms',
+      progress: { ...slowPeer, elapsedMs: 150 },
+      msUntilNeeded: 0,
+      http: FAST_HTTP,
+      expected: false,
+    },
+    {
+      name: 'does not judge a transfer with no bytes yet (the first-byte timeout does)',
+      progress: { ...slowPeer, loadedBytes: 0 },
+      msUntilNeeded: 0,
+      http: FAST_HTTP,
+      expected: false,
+    },
+    {
+      name: 'does not stop a transfer that is complete',
+      progress: { ...slowPeer, loadedBytes: 140_000 },
+      msUntilNeeded: 0,
+      http: FAST_HTTP,
+      expected: false,
+    },
+    {
+      name: 'moves to HTTP when the segment is already due',
+      progress: slowPeer,
+      msUntilNeeded: -500,
+      http: FAST_HTTP,
+      expected: true,
+    },
   ];
   for (const { name, progress, msUntilNeeded, http, expected } of cases) {
     it(name, () => {

@@ -3,7 +3,12 @@ import type { P2PError } from '../../lib/api/errors.ts';
 import { PeerLink } from '../../lib/peer/peer-link.ts';
 import type { UploadPacer } from '../../lib/peer/peer-uploads.ts';
 import { encodeControl, encodeData, MAX_CHUNK_BYTES, MAX_LIST_LENGTH } from '../../lib/peer/peer-protocol.ts';
-import { CONTROL_MESSAGE_BURST, MAX_REMOTE_AVAILABILITY_ENTRIES, MIN_SEGMENT_SIZE_BOUND_BYTES, ReceiveBudget } from '../../lib/peer/peer-limits.ts';
+import {
+  CONTROL_MESSAGE_BURST,
+  MAX_REMOTE_AVAILABILITY_ENTRIES,
+  MIN_SEGMENT_SIZE_BOUND_BYTES,
+  ReceiveBudget,
+} from '../../lib/peer/peer-limits.ts';
 import { FakeDataChannel } from '../helpers/fake-data-channel.ts';
 
 interface Side {
@@ -76,7 +81,7 @@ describe('PeerLink', () => {
     b.link.destroy();
   });
 
-  it('takes the pace of a transfer given up as too slow as the peer\'s throughput, but not of one cancelled otherwise', async () => {
+  it("takes the pace of a transfer given up as too slow as the peer's throughput, but not of one cancelled otherwise", async () => {
     const clock = { nowMs: 1_000 };
     const segment = new Uint8Array(3 * MAX_CHUNK_BYTES).fill(7).buffer;
     const [a, b] = linkedPair(clock, new Map([[5, segment]]));
@@ -107,7 +112,9 @@ describe('PeerLink', () => {
   it('sends data in chunks of the configured size, all of it arriving intact', async () => {
     const clock = { nowMs: 0 };
     const segment = new Uint8Array(10_000).map((_, i) => i % 251).buffer;
-    const [a, b] = linkedPair(clock, new Map([[5, segment]]), [5], { uploadPacer: { chunkBytes: 4096, delayMs: () => 0, refund: () => undefined } });
+    const [a, b] = linkedPair(clock, new Map([[5, segment]]), [5], {
+      uploadPacer: { chunkBytes: 4096, delayMs: () => 0, refund: () => undefined },
+    });
     a.channel.deliverAll();
     const chunks: number[] = [];
     let previous = 0;
@@ -129,7 +136,9 @@ describe('PeerLink', () => {
     a.channel.deliverAll();
     b.channel.inbox.length = 0;
     const downloads = [1, 1, 1].map(() => a.link.downloads.start(1, () => undefined));
-    const ids = b.channel.inbox.map((bytes) => JSON.parse(new TextDecoder().decode(bytes.subarray(1))).requestId as number);
+    const ids = b.channel.inbox.map(
+      (bytes) => JSON.parse(new TextDecoder().decode(bytes.subarray(1))).requestId as number,
+    );
     assert.equal(new Set(ids).size, 3);
     for (const download of downloads) {
       download.cancel();
@@ -176,7 +185,12 @@ describe('PeerLink', () => {
     // A flood of `have` messages beyond the bound is not remembered.
     for (let start = 0; start < 10 * MAX_LIST_LENGTH; start += MAX_LIST_LENGTH) {
       b.channel.inbox.length = 0;
-      a.channel.inbox.push(encodeControl({ type: 'have', sequenceNumbers: Array.from({ length: MAX_LIST_LENGTH }, (_, i) => 1e9 + start + i) }));
+      a.channel.inbox.push(
+        encodeControl({
+          type: 'have',
+          sequenceNumbers: Array.from({ length: MAX_LIST_LENGTH }, (_, i) => 1e9 + start + i),
+        }),
+      );
       a.channel.deliverOne();
     }
     assert.equal(a.link.info('s').segmentsAvailable, MAX_REMOTE_AVAILABILITY_ENTRIES);
@@ -203,7 +217,14 @@ describe('PeerLink', () => {
     const [a, b] = linkedPair(clock);
     a.channel.deliverAll();
     const download = a.link.downloads.start(1, () => undefined);
-    a.channel.inbox.push(encodeControl({ type: 'response', requestId: 1, sequenceNumber: 1, byteLength: MIN_SEGMENT_SIZE_BOUND_BYTES + 1 }));
+    a.channel.inbox.push(
+      encodeControl({
+        type: 'response',
+        requestId: 1,
+        sequenceNumber: 1,
+        byteLength: MIN_SEGMENT_SIZE_BOUND_BYTES + 1,
+      }),
+    );
     a.channel.deliverOne();
     await assert.rejects(download.promise);
     assert.equal(a.closedWith?.code, 'peer-protocol');
@@ -217,11 +238,14 @@ describe('PeerLink', () => {
     const [a, b] = linkedPair(clock, new Map(), [], { receiveBudget: budget });
     a.channel.deliverAll();
     const download = a.link.downloads.start(1, () => undefined);
-    a.channel.inbox.push(encodeControl({ type: 'response', requestId: 1, sequenceNumber: 1, byteLength: 8 * MAX_CHUNK_BYTES }));
-    for (let i = 0; i < 4; i++) a.channel.inbox.push(encodeData(1, i * MAX_CHUNK_BYTES, new Uint8Array(MAX_CHUNK_BYTES)));
+    a.channel.inbox.push(
+      encodeControl({ type: 'response', requestId: 1, sequenceNumber: 1, byteLength: 8 * MAX_CHUNK_BYTES }),
+    );
+    for (let i = 0; i < 4; i++)
+      a.channel.inbox.push(encodeData(1, i * MAX_CHUNK_BYTES, new Uint8Array(MAX_CHUNK_BYTES)));
     a.channel.deliverAll();
     await assert.rejects(download.promise, /receive budget/);
-    assert.equal(a.link.closed, false, 'a full budget is not the peer\'s fault');
+    assert.equal(a.link.closed, false, "a full budget is not the peer's fault");
     assert.equal(budget.usedBytes, 0, 'the given-up download gave its bytes back');
     assert.equal(download.partial(), null, 'nothing is kept of it');
     a.link.destroy();

@@ -23,7 +23,8 @@ const uint32 = fc.integer({ min: 0, max: 0xffff_ffff });
 const sequenceList = fc.array(sequenceNumber, { maxLength: 50 });
 
 // fast-check records have a null prototype; the parser returns plain objects.
-const plain = <T extends object>(arbitrary: fc.Arbitrary<T>): fc.Arbitrary<T> => arbitrary.map((value) => ({ ...value }));
+const plain = <T extends object>(arbitrary: fc.Arbitrary<T>): fc.Arbitrary<T> =>
+  arbitrary.map((value) => ({ ...value }));
 
 const messageOf: { [K in PeerMessage['type']]: fc.Arbitrary<Extract<PeerMessage, { type: K }>> } = {
   hello: plain(fc.record({ type: fc.constant('hello' as const), version: uint32, have: sequenceList })),
@@ -42,9 +43,13 @@ const messageOf: { [K in PeerMessage['type']]: fc.Arbitrary<Extract<PeerMessage,
   ),
   cancel: plain(fc.record({ type: fc.constant('cancel' as const), requestId: uint32 })),
 };
-const message: fc.Arbitrary<PeerMessage> = fc.oneof(...MESSAGE_TYPES.map((type) => messageOf[type] as fc.Arbitrary<PeerMessage>));
+const message: fc.Arbitrary<PeerMessage> = fc.oneof(
+  ...MESSAGE_TYPES.map((type) => messageOf[type] as fc.Arbitrary<PeerMessage>),
+);
 const chunk = fc.uint8Array({ minLength: 1, maxLength: 2048 });
-const dataFrame = fc.tuple(uint32, uint32, chunk).map(([requestId, byteOffset, payload]) => encodeData(requestId, byteOffset, payload));
+const dataFrame = fc
+  .tuple(uint32, uint32, chunk)
+  .map(([requestId, byteOffset, payload]) => encodeData(requestId, byteOffset, payload));
 const validFrame = fc.oneof(message.map(encodeControl), dataFrame);
 
 const isUint32 = (value: number): boolean => Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff;
@@ -220,7 +225,9 @@ describe('peer protocol', () => {
       fc.uint8Array({ maxLength: 256 }),
       fc.uint8Array({ maxLength: 256 }).map((tail) => Uint8Array.of(KIND_CONTROL, ...tail)),
       fc.uint8Array({ maxLength: 256 }).map((tail) => Uint8Array.of(KIND_DATA, ...tail)),
-      fc.string({ unit: 'binary', maxLength: 200 }).map((text) => Uint8Array.of(KIND_CONTROL, ...new TextEncoder().encode(text))),
+      fc
+        .string({ unit: 'binary', maxLength: 200 })
+        .map((text) => Uint8Array.of(KIND_CONTROL, ...new TextEncoder().encode(text))),
     );
     fc.assert(
       fc.property(bytes, (b) => assertWellFormed(parseFrame(b))),
@@ -243,7 +250,8 @@ describe('peer protocol', () => {
         if (m.kind === 'flip' && at < bytes.byteLength) bytes[at] = (bytes[at] as number) ^ (1 << (m.bit ?? 0));
         else if (m.kind === 'set' && at < bytes.byteLength) bytes[at] = m.byte ?? 0;
         else if (m.kind === 'truncate') bytes = bytes.slice(0, at);
-        else if (m.kind === 'insert') bytes = Uint8Array.of(...bytes.subarray(0, at), m.byte ?? 0, ...bytes.subarray(at));
+        else if (m.kind === 'insert')
+          bytes = Uint8Array.of(...bytes.subarray(0, at), m.byte ?? 0, ...bytes.subarray(at));
       }
       return bytes;
     };
@@ -310,24 +318,49 @@ describe('peer protocol', () => {
 
   it('rejects every list longer than the limit and every declared length beyond the cap, over 10,000 hostile messages', () => {
     const hugeNumber = fc.oneof(
-      fc.constantFrom(0, 1, MAX_SEGMENT_BYTES, MAX_SEGMENT_BYTES + 1, 0xffff_ffff, 2 ** 32, 2 ** 53, Number.MAX_SAFE_INTEGER, 1e308, -1),
+      fc.constantFrom(
+        0,
+        1,
+        MAX_SEGMENT_BYTES,
+        MAX_SEGMENT_BYTES + 1,
+        0xffff_ffff,
+        2 ** 32,
+        2 ** 53,
+        Number.MAX_SAFE_INTEGER,
+        1e308,
+        -1,
+      ),
       fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
     );
     // Mostly short lists, and one in ten at or beyond the limit (up to 20,000 entries).
     const listLength = fc.oneof(
       { arbitrary: fc.nat(64), weight: 9 },
-      { arbitrary: fc.constantFrom(MAX_LIST_LENGTH - 1, MAX_LIST_LENGTH, MAX_LIST_LENGTH + 1, 3 * MAX_LIST_LENGTH, 20_000), weight: 1 },
+      {
+        arbitrary: fc.constantFrom(
+          MAX_LIST_LENGTH - 1,
+          MAX_LIST_LENGTH,
+          MAX_LIST_LENGTH + 1,
+          3 * MAX_LIST_LENGTH,
+          20_000,
+        ),
+        weight: 1,
+      },
     );
     const hostile = fc.oneof(
-      fc.record({ type: fc.constantFrom('have', 'lost', 'loading'), length: listLength, value: hugeNumber }).map(
-        ({ type, length, value }) => ({ type, sequenceNumbers: Array.from({ length }, (_, i) => (value + i) % Number.MAX_SAFE_INTEGER) }),
-      ),
+      fc
+        .record({ type: fc.constantFrom('have', 'lost', 'loading'), length: listLength, value: hugeNumber })
+        .map(({ type, length, value }) => ({
+          type,
+          sequenceNumbers: Array.from({ length }, (_, i) => (value + i) % Number.MAX_SAFE_INTEGER),
+        })),
       fc.record({ length: listLength, value: hugeNumber }).map(({ length, value }) => ({
         type: 'hello',
         version: PROTOCOL_VERSION,
         have: Array.from({ length }, () => value),
       })),
-      fc.record({ requestId: hugeNumber, sequenceNumber: hugeNumber, byteLength: hugeNumber }).map((fields) => ({ type: 'response', ...fields })),
+      fc
+        .record({ requestId: hugeNumber, sequenceNumber: hugeNumber, byteLength: hugeNumber })
+        .map((fields) => ({ type: 'response', ...fields })),
     );
     let accepted = 0;
     fc.assert(
@@ -342,7 +375,8 @@ describe('peer protocol', () => {
         accepted++;
         const { message: m } = parsed;
         if (m.type === 'hello') assert.ok(m.have.length <= MAX_LIST_LENGTH);
-        if (m.type === 'have' || m.type === 'lost' || m.type === 'loading') assert.ok(m.sequenceNumbers.length <= MAX_LIST_LENGTH);
+        if (m.type === 'have' || m.type === 'lost' || m.type === 'loading')
+          assert.ok(m.sequenceNumbers.length <= MAX_LIST_LENGTH);
         if (m.type === 'response') assert.ok(m.byteLength <= MAX_SEGMENT_BYTES);
         assert.ok(bytes.byteLength <= MAX_MESSAGE_BYTES);
       }),

@@ -12,7 +12,12 @@ describe('PeerRecords: what a session remembers about peers', () => {
     assert.equal(records.isBanned('peer-a'), true);
     assert.equal(records.refuse('peer-a'), true);
     assert.equal(records.refuse('peer-b'), false, 'an unbanned peer is not refused');
-    assert.deepEqual(records.get('peer-a'), { peerId: 'peer-a', ban: { reason: 'sent a corrupt segment', atMs: 1234 }, strikes: 2, refusals: 1 });
+    assert.deepEqual(records.get('peer-a'), {
+      peerId: 'peer-a',
+      ban: { reason: 'sent a corrupt segment', atMs: 1234 },
+      strikes: 2,
+      refusals: 1,
+    });
     assert.equal(records.refusals, 1);
     assert.equal(records.isBanned('peer-b'), false);
     assert.equal(records.bannedCount, 1);

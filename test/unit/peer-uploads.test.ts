@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { mock } from 'node:test';
 import { UploadLimiter } from '../../lib/engine/upload-limiter.ts';
 import { parseFrame, type PeerMessage } from '../../lib/peer/peer-protocol.ts';
-import { DEFAULT_UPLOAD_LIMITS, PeerUploads, UPLOAD_HIGH_WATER_BYTES, type UploadPacer } from '../../lib/peer/peer-uploads.ts';
+import {
+  DEFAULT_UPLOAD_LIMITS,
+  PeerUploads,
+  UPLOAD_HIGH_WATER_BYTES,
+  type UploadPacer,
+} from '../../lib/peer/peer-uploads.ts';
 
 const SEGMENT_BYTES = 256 * 1024;
 
@@ -20,15 +25,21 @@ function uploads(clock: { nowMs: number }, pacer?: UploadPacer) {
     sendBytes: (bytes) => {
       const parsed = parseFrame(bytes);
       assert.equal(parsed.kind, 'data');
-      if (parsed.kind === 'data') dataBytes.set(parsed.frame.requestId, (dataBytes.get(parsed.frame.requestId) ?? 0) + parsed.frame.payload.byteLength);
+      if (parsed.kind === 'data')
+        dataBytes.set(
+          parsed.frame.requestId,
+          (dataBytes.get(parsed.frame.requestId) ?? 0) + parsed.frame.payload.byteLength,
+        );
     },
     bufferedBytes: () => channel.bufferedBytes,
     closed: () => channel.closed,
     nowMs: () => clock.nowMs,
     onViolation: (reason) => violations.push(reason),
   });
-  const headers = (): number[] => messages.filter((m) => m.type === 'response').map((m) => (m as { requestId: number }).requestId);
-  const absent = (): number[] => messages.filter((m) => m.type === 'absent').map((m) => (m as { requestId: number }).requestId);
+  const headers = (): number[] =>
+    messages.filter((m) => m.type === 'response').map((m) => (m as { requestId: number }).requestId);
+  const absent = (): number[] =>
+    messages.filter((m) => m.type === 'absent').map((m) => (m as { requestId: number }).requestId);
   return { upload, messages, dataBytes, violations, channel, headers, absent };
 }
 
@@ -119,7 +130,10 @@ describe('PeerUploads: what one peer may ask of our uplink', () => {
   it('sends nothing after destroy, and gives back what it had booked', () => {
     const clock = { nowMs: 0 };
     const limiter = new UploadLimiter(64 * 1024, 0);
-    const side = uploads(clock, limiter.pacer(() => clock.nowMs));
+    const side = uploads(
+      clock,
+      limiter.pacer(() => clock.nowMs),
+    );
     side.upload.request(1, 1);
     const sent = side.dataBytes.get(1) ?? 0;
     assert.ok(sent > 0 && sent < SEGMENT_BYTES);

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
-import { isMultivariantPlaylist, mediaPlaylistEntries, mediaPlaylistUris } from '../../tracker/packaging/playlist-entries.ts';
+import {
+  isMultivariantPlaylist,
+  mediaPlaylistEntries,
+  mediaPlaylistUris,
+} from '../../tracker/packaging/playlist-entries.ts';
 
 describe('playlist entries for hash manifests', () => {
   it('lists variant streams and alternate renditions of a multivariant playlist once each', () => {

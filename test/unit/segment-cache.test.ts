@@ -60,7 +60,11 @@ describe('SegmentCache', () => {
   it('evicts segments the owner is done with (behind the playhead) before less recently used ones', () => {
     const evicted: number[] = [];
     const playheadSeconds = 9;
-    const cache = new SegmentCache(3 * MiB, (s) => evicted.push(s.sequenceNumber), (s) => s.startSeconds + 2 <= playheadSeconds);
+    const cache = new SegmentCache(
+      3 * MiB,
+      (s) => evicted.push(s.sequenceNumber),
+      (s) => s.startSeconds + 2 <= playheadSeconds,
+    );
     cache.put(segment(6, MiB)); // starts at 12 s: ahead
     cache.put(segment(1, MiB)); // starts at 2 s: behind
     cache.put(segment(7, MiB)); // ahead
@@ -72,7 +76,11 @@ describe('SegmentCache', () => {
 
   it('never evicts the segment it is storing', () => {
     const evicted: number[] = [];
-    const cache = new SegmentCache(2 * MiB, (s) => evicted.push(s.sequenceNumber), () => true);
+    const cache = new SegmentCache(
+      2 * MiB,
+      (s) => evicted.push(s.sequenceNumber),
+      () => true,
+    );
     cache.put(segment(1, MiB));
     cache.put(segment(2, MiB));
     cache.put(segment(3, MiB));

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { fmp4Problem, formatOf, looksLikeMpegTs, mpegTsProblem, segmentStructureProblem, TS_PACKET_BYTES } from '../../lib/policy/segment-check.ts';
+import {
+  fmp4Problem,
+  formatOf,
+  looksLikeMpegTs,
+  mpegTsProblem,
+  segmentStructureProblem,
+  TS_PACKET_BYTES,
+} from '../../lib/policy/segment-check.ts';
 
 const segment = (): Uint8Array =>
   new Uint8Array(readFileSync(fileURLToPath(new URL('../../fixtures/sample/180p/seg_000.ts', import.meta.url))));
@@ -49,7 +56,12 @@ const concat = (...parts: Uint8Array[]): Uint8Array => {
   }
   return out;
 };
-const fmp4Segment = (): Uint8Array => concat(box('styp', new Uint8Array(8)), box('moof', box('mfhd', new Uint8Array(8))), box('mdat', new Uint8Array(1000).fill(7)));
+const fmp4Segment = (): Uint8Array =>
+  concat(
+    box('styp', new Uint8Array(8)),
+    box('moof', box('mfhd', new Uint8Array(8))),
+    box('mdat', new Uint8Array(1000).fill(7)),
+  );
 
 describe('structural checks from the first segment (no HTTP segment needed)', () => {
   it('passes well-formed MPEG-TS and fMP4 segments and tells their formats apart', () => {
@@ -75,7 +87,10 @@ describe('structural checks from the first segment (no HTTP segment needed)', ()
     const lying = whole.slice(0);
     new DataView(lying.buffer).setUint32(0, 4);
     assert.match(fmp4Problem(lying) ?? '', /box styp at byte 0 claims 4 bytes/);
-    assert.equal(fmp4Problem(concat(box('styp'), box('mdat', new Uint8Array(10)))), 'no moof box followed by an mdat box');
+    assert.equal(
+      fmp4Problem(concat(box('styp'), box('mdat', new Uint8Array(10)))),
+      'no moof box followed by an mdat box',
+    );
     assert.match(fmp4Problem(concat(whole, new Uint8Array(5))) ?? '', /5 stray bytes/);
     const unprintable = whole.slice(0);
     unprintable[4] = 0x01;

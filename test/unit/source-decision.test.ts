@@ -49,7 +49,9 @@ interface Case {
 
 function runTable(cases: readonly Case[]): void {
   for (const { name, peers, sn = 10, situation: overrides, settings, expected } of cases) {
-    it(name, () => assert.deepEqual(decideSource('self', sn, peers, situation(overrides), { ...SETTINGS, ...settings }), expected));
+    it(name, () =>
+      assert.deepEqual(decideSource('self', sn, peers, situation(overrides), { ...SETTINGS, ...settings }), expected),
+    );
   }
 }
 
@@ -66,7 +68,11 @@ describe('decideSource: where from', () => {
       peers: [peer('a', { has: true, activeDownloads: 2 }), peer('b', { has: true }), peer('c')],
       expected: { kind: 'peer', peerId: 'b' },
     },
-    { name: 'waits for a peer that is fetching the segment over HTTP', peers: [peer('a', { loading: true }), peer('b')], expected: seederWait(1500) },
+    {
+      name: 'waits for a peer that is fetching the segment over HTTP',
+      peers: [peer('a', { loading: true }), peer('b')],
+      expected: seederWait(1500),
+    },
     { name: 'goes to HTTP when no peer is at this part of the stream', peers: [peer('a'), peer('b')], expected: HTTP },
     {
       name: 'fetches over HTTP when this viewer is the designated seeder among nearby peers',
@@ -101,17 +107,47 @@ describe('decideSource: where from', () => {
 
 describe('decideSource with a known playhead (HTTP window 12 s)', () => {
   runTable([
-    { name: 'takes a far-ahead segment from a peer that has it', peers: [peer('a', { has: true })], situation: { secondsUntilNeeded: 40 }, expected: { kind: 'peer', peerId: 'a' } },
-    { name: 'never sends a far-ahead segment to the origin, even alone', peers: [], situation: { secondsUntilNeeded: 12.5 }, expected: prefetchWait(500) },
-    { name: 'never sends a far-ahead segment to the origin while a nearby peer could seed it', peers: [peer('a', { nearby: true })], situation: { secondsUntilNeeded: 30 }, expected: prefetchWait(1000) },
-    { name: 'uses HTTP for a segment inside the window when nobody can seed it', peers: [], situation: { secondsUntilNeeded: 11.9 }, expected: HTTP },
+    {
+      name: 'takes a far-ahead segment from a peer that has it',
+      peers: [peer('a', { has: true })],
+      situation: { secondsUntilNeeded: 40 },
+      expected: { kind: 'peer', peerId: 'a' },
+    },
+    {
+      name: 'never sends a far-ahead segment to the origin, even alone',
+      peers: [],
+      situation: { secondsUntilNeeded: 12.5 },
+      expected: prefetchWait(500),
+    },
+    {
+      name: 'never sends a far-ahead segment to the origin while a nearby peer could seed it',
+      peers: [peer('a', { nearby: true })],
+      situation: { secondsUntilNeeded: 30 },
+      expected: prefetchWait(1000),
+    },
+    {
+      name: 'uses HTTP for a segment inside the window when nobody can seed it',
+      peers: [],
+      situation: { secondsUntilNeeded: 11.9 },
+      expected: HTTP,
+    },
   ]);
 });
 
 describe('decideSource while the swarm warms up', () => {
   runTable([
-    { name: 'waits for the first peers instead of going to the origin', peers: [], situation: { secondsUntilNeeded: 6, warmingUp: true }, expected: firstPeersWait(4500) },
-    { name: 'stops waiting once a peer is connected and nobody near can seed', peers: [peer('a')], situation: { secondsUntilNeeded: 6, warmingUp: true }, expected: HTTP },
+    {
+      name: 'waits for the first peers instead of going to the origin',
+      peers: [],
+      situation: { secondsUntilNeeded: 6, warmingUp: true },
+      expected: firstPeersWait(4500),
+    },
+    {
+      name: 'stops waiting once a peer is connected and nobody near can seed',
+      peers: [peer('a')],
+      situation: { secondsUntilNeeded: 6, warmingUp: true },
+      expected: HTTP,
+    },
   ]);
 });
 
@@ -122,21 +158,99 @@ describe('decideSource: how long to wait', () => {
   const loadingPeer = [peer('a', { loading: true })];
   runTable([
     { name: 'a seeder: seederWaitMs when the playhead is unknown', peers: loadingPeer, expected: seederWait(1500) },
-    { name: 'a seeder: what is left of seederWaitMs', peers: loadingPeer, situation: { waitedMs: 1000 }, expected: seederWait(500) },
-    { name: 'a seeder: HTTP once seederWaitMs is used up', peers: loadingPeer, situation: { waitedMs: 1500 }, expected: HTTP },
-    { name: 'a seeder: until 4 s before the segment plays, when that is longer', peers: loadingPeer, situation: { secondsUntilNeeded: 10, waitedMs: 5000 }, expected: seederWait(6000) },
-    { name: 'a seeder: seederWaitMs when that is longer than the time to 4 s before it plays', peers: loadingPeer, situation: { secondsUntilNeeded: 4.5 }, expected: seederWait(1500) },
-    { name: 'a seeder: HTTP when both bounds have passed', peers: loadingPeer, situation: { secondsUntilNeeded: 2, waitedMs: 2000 }, expected: HTTP },
-    { name: 'a seeder before playback starts: at least what is left of startupPeerWaitMs', peers: loadingPeer, situation: { secondsUntilNeeded: 2, waitedMs: 2000, startingUp: true }, settings: { startupPeerWaitMs: 3000 }, expected: seederWait(1000) },
-    { name: 'a seeder once playback runs: startupPeerWaitMs no longer counts', peers: loadingPeer, situation: { secondsUntilNeeded: 2, waitedMs: 2000 }, settings: { startupPeerWaitMs: 3000 }, expected: HTTP },
-    { name: 'the first peers: until 1.5 s before the segment plays', peers: [], situation: { warmingUp: true, secondsUntilNeeded: 6, waitedMs: 3000 }, expected: firstPeersWait(4500) },
-    { name: 'the first peers: seederWaitMs does not apply', peers: [], situation: { warmingUp: true, secondsUntilNeeded: 2 }, expected: firstPeersWait(500) },
-    { name: 'the first peers: HTTP when the segment is needed within 1.5 s', peers: [], situation: { warmingUp: true, secondsUntilNeeded: 1.5 }, expected: HTTP },
-    { name: 'the first peers: HTTP when the playhead is unknown', peers: [], situation: { warmingUp: true }, expected: HTTP },
-    { name: 'the first peers before playback starts: what is left of startupPeerWaitMs', peers: [], situation: { warmingUp: true, secondsUntilNeeded: 0, startingUp: true, waitedMs: 500 }, settings: { startupPeerWaitMs: 2000 }, expected: firstPeersWait(1500) },
-    { name: 'a prefetch: re-checks the playhead every second', peers: [], situation: { secondsUntilNeeded: 30, waitedMs: 60_000 }, expected: prefetchWait(1000) },
-    { name: 'a prefetch: wakes when the segment enters the HTTP window', peers: [], situation: { secondsUntilNeeded: 12.25 }, expected: prefetchWait(250) },
-    { name: 'a prefetch: waits at least 50 ms', peers: [], situation: { secondsUntilNeeded: 12.01 }, expected: prefetchWait(50) },
+    {
+      name: 'a seeder: what is left of seederWaitMs',
+      peers: loadingPeer,
+      situation: { waitedMs: 1000 },
+      expected: seederWait(500),
+    },
+    {
+      name: 'a seeder: HTTP once seederWaitMs is used up',
+      peers: loadingPeer,
+      situation: { waitedMs: 1500 },
+      expected: HTTP,
+    },
+    {
+      name: 'a seeder: until 4 s before the segment plays, when that is longer',
+      peers: loadingPeer,
+      situation: { secondsUntilNeeded: 10, waitedMs: 5000 },
+      expected: seederWait(6000),
+    },
+    {
+      name: 'a seeder: seederWaitMs when that is longer than the time to 4 s before it plays',
+      peers: loadingPeer,
+      situation: { secondsUntilNeeded: 4.5 },
+      expected: seederWait(1500),
+    },
+    {
+      name: 'a seeder: HTTP when both bounds have passed',
+      peers: loadingPeer,
+      situation: { secondsUntilNeeded: 2, waitedMs: 2000 },
+      expected: HTTP,
+    },
+    {
+      name: 'a seeder before playback starts: at least what is left of startupPeerWaitMs',
+      peers: loadingPeer,
+      situation: { secondsUntilNeeded: 2, waitedMs: 2000, startingUp: true },
+      settings: { startupPeerWaitMs: 3000 },
+      expected: seederWait(1000),
+    },
+    {
+      name: 'a seeder once playback runs: startupPeerWaitMs no longer counts',
+      peers: loadingPeer,
+      situation: { secondsUntilNeeded: 2, waitedMs: 2000 },
+      settings: { startupPeerWaitMs: 3000 },
+      expected: HTTP,
+    },
+    {
+      name: 'the first peers: until 1.5 s before the segment plays',
+      peers: [],
+      situation: { warmingUp: true, secondsUntilNeeded: 6, waitedMs: 3000 },
+      expected: firstPeersWait(4500),
+    },
+    {
+      name: 'the first peers: seederWaitMs does not apply',
+      peers: [],
+      situation: { warmingUp: true, secondsUntilNeeded: 2 },
+      expected: firstPeersWait(500),
+    },
+    {
+      name: 'the first peers: HTTP when the segment is needed within 1.5 s',
+      peers: [],
+      situation: { warmingUp: true, secondsUntilNeeded: 1.5 },
+      expected: HTTP,
+    },
+    {
+      name: 'the first peers: HTTP when the playhead is unknown',
+      peers: [],
+      situation: { warmingUp: true },
+      expected: HTTP,
+    },
+    {
+      name: 'the first peers before playback starts: what is left of startupPeerWaitMs',
+      peers: [],
+      situation: { warmingUp: true, secondsUntilNeeded: 0, startingUp: true, waitedMs: 500 },
+      settings: { startupPeerWaitMs: 2000 },
+      expected: firstPeersWait(1500),
+    },
+    {
+      name: 'a prefetch: re-checks the playhead every second',
+      peers: [],
+      situation: { secondsUntilNeeded: 30, waitedMs: 60_000 },
+      expected: prefetchWait(1000),
+    },
+    {
+      name: 'a prefetch: wakes when the segment enters the HTTP window',
+      peers: [],
+      situation: { secondsUntilNeeded: 12.25 },
+      expected: prefetchWait(250),
+    },
+    {
+      name: 'a prefetch: waits at least 50 ms',
+      peers: [],
+      situation: { secondsUntilNeeded: 12.01 },
+      expected: prefetchWait(50),
+    },
   ]);
 });
 
@@ -148,12 +262,47 @@ describe('decideSource for a segment needed soon', () => {
   // 1 000 000 bytes/s: 120 ms for the segment.
   const fast = peer('fast', { has: true, rttMs: 20, throughputBytesPerSecond: 1_000_000 });
   runTable([
-    { name: 'uses HTTP when the only peer that has it would deliver it late and HTTP in time', peers: [slow], situation: soon, expected: HTTP },
-    { name: 'uses a peer that delivers in time even when HTTP would be faster still', peers: [fast], situation: { ...soon, httpDeliveryMs: 10 }, expected: { kind: 'peer', peerId: 'fast' } },
-    { name: 'prefers the peer in time over the late one', peers: [slow, fast], situation: soon, expected: { kind: 'peer', peerId: 'fast' } },
-    { name: 'keeps a late peer when HTTP, as measured, would be later still', peers: [slow], situation: { ...soon, httpDeliveryMs: 60_000 }, expected: { kind: 'peer', peerId: 'slow' } },
-    { name: 'gives a peer whose pace is not measured its chance', peers: [peer('new', { has: true })], situation: soon, expected: { kind: 'peer', peerId: 'new' } },
-    { name: 'takes a slow peer for a segment not needed soon', peers: [slow], situation: { ...soon, secondsUntilNeeded: 10 }, expected: { kind: 'peer', peerId: 'slow' } },
-    { name: 'takes the peer when HTTP was never measured', peers: [slow], situation: { ...soon, httpDeliveryMs: null }, expected: { kind: 'peer', peerId: 'slow' } },
+    {
+      name: 'uses HTTP when the only peer that has it would deliver it late and HTTP in time',
+      peers: [slow],
+      situation: soon,
+      expected: HTTP,
+    },
+    {
+      name: 'uses a peer that delivers in time even when HTTP would be faster still',
+      peers: [fast],
+      situation: { ...soon, httpDeliveryMs: 10 },
+      expected: { kind: 'peer', peerId: 'fast' },
+    },
+    {
+      name: 'prefers the peer in time over the late one',
+      peers: [slow, fast],
+      situation: soon,
+      expected: { kind: 'peer', peerId: 'fast' },
+    },
+    {
+      name: 'keeps a late peer when HTTP, as measured, would be later still',
+      peers: [slow],
+      situation: { ...soon, httpDeliveryMs: 60_000 },
+      expected: { kind: 'peer', peerId: 'slow' },
+    },
+    {
+      name: 'gives a peer whose pace is not measured its chance',
+      peers: [peer('new', { has: true })],
+      situation: soon,
+      expected: { kind: 'peer', peerId: 'new' },
+    },
+    {
+      name: 'takes a slow peer for a segment not needed soon',
+      peers: [slow],
+      situation: { ...soon, secondsUntilNeeded: 10 },
+      expected: { kind: 'peer', peerId: 'slow' },
+    },
+    {
+      name: 'takes the peer when HTTP was never measured',
+      peers: [slow],
+      situation: { ...soon, httpDeliveryMs: null },
+      expected: { kind: 'peer', peerId: 'slow' },
+    },
   ]);
 });

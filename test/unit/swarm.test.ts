@@ -5,7 +5,13 @@ import { encodeControl, PROTOCOL_VERSION } from '../../lib/peer/peer-protocol.ts
 import { PeerRecords } from '../../lib/swarm/peer-records.ts';
 import { Swarm } from '../../lib/swarm/swarm.ts';
 import { MIN_SEGMENT_SIZE_BOUND_BYTES, ReceiveBudget } from '../../lib/peer/peer-limits.ts';
-import type { AnnounceParameters, SignalledPeer, TrackerClient, TrackerClientOptions, TrackerUpdate } from '../../lib/swarm/tracker-client.ts';
+import type {
+  AnnounceParameters,
+  SignalledPeer,
+  TrackerClient,
+  TrackerClientOptions,
+  TrackerUpdate,
+} from '../../lib/swarm/tracker-client.ts';
 import { FakeDataChannel } from '../helpers/fake-data-channel.ts';
 
 const SWARM_ID = 'swarm-id-of-20-chars';
@@ -190,7 +196,10 @@ describe('Swarm: banned peers', () => {
     assert.deepEqual(closed, ['hostile-peer']);
     assert.equal(client.offer('hostile-peer').destroyed, true, 'the same id reconnecting is refused');
     assert.equal(records.get('hostile-peer').refusals, 1);
-    assert.deepEqual(swarm.peerInfos().map(([peerId]) => peerId), ['honest-peer']);
+    assert.deepEqual(
+      swarm.peerInfos().map(([peerId]) => peerId),
+      ['honest-peer'],
+    );
     // Another swarm of the same session (another rendition) shares the records.
     const other = makeSwarm(4, [], records);
     assert.equal(other.client.offer('hostile-peer').destroyed, true);

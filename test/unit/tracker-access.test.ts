@@ -43,8 +43,17 @@ describe('origin allowlist', () => {
   });
 
   it('accepts only bare origins as entries', () => {
-    for (const good of ['https://example.com', 'http://127.0.0.1:8080', 'https://*.example.com']) assert.equal(checkOriginPattern(good), null, good);
-    for (const bad of ['https://example.com/', 'https://example.com/path', 'example.com', '*', 'https://user@example.com', 'https://example.com:443', '']) {
+    for (const good of ['https://example.com', 'http://127.0.0.1:8080', 'https://*.example.com'])
+      assert.equal(checkOriginPattern(good), null, good);
+    for (const bad of [
+      'https://example.com/',
+      'https://example.com/path',
+      'example.com',
+      '*',
+      'https://user@example.com',
+      'https://example.com:443',
+      '',
+    ]) {
       assert.match(String(checkOriginPattern(bad)), /must be an origin/, bad);
     }
   });
@@ -52,8 +61,10 @@ describe('origin allowlist', () => {
 
 describe('swarm access', () => {
   const clock = { nowUnixMs: NOW_SECONDS * 1000 };
-  const access = (allowedInfoHashes: string[], swarmTokenSecret: string): SwarmAccess => new SwarmAccess({ allowedInfoHashes, swarmTokenSecret, nowUnixMs: () => clock.nowUnixMs });
-  const token = (infoHash: string, expiresAtSeconds = NOW_SECONDS + 60): string => mintSwarmToken({ secret: SECRET, infoHash, expiresAtSeconds });
+  const access = (allowedInfoHashes: string[], swarmTokenSecret: string): SwarmAccess =>
+    new SwarmAccess({ allowedInfoHashes, swarmTokenSecret, nowUnixMs: () => clock.nowUnixMs });
+  const token = (infoHash: string, expiresAtSeconds = NOW_SECONDS + 60): string =>
+    mintSwarmToken({ secret: SECRET, infoHash, expiresAtSeconds });
   const connect = (gate: SwarmAccess, url: string): FakeConnection => {
     const connection = new FakeConnection();
     gate.register(connection, url);
@@ -82,18 +93,35 @@ describe('swarm access', () => {
     const connection = connect(gate, `/?token=${token(PAID_SWARM)}`);
     assert.equal(gate.admit(PAID_SWARM, connection), null);
     clock.nowUnixMs = (NOW_SECONDS + 60) * 1000;
-    assert.deepEqual(gate.admit(PAID_SWARM, connection), { reason: 'token-expired', message: 'swarm token expired: reconnect with a fresh token' });
+    assert.deepEqual(gate.admit(PAID_SWARM, connection), {
+      reason: 'token-expired',
+      message: 'swarm token expired: reconnect with a fresh token',
+    });
   });
 
   it('names what is wrong: no token, a token for another swarm, a forged token', () => {
     const gate = access([], SECRET);
     assert.equal(gate.admit(PAID_SWARM, connect(gate, '/'))?.reason, 'token-missing');
-    assert.equal(gate.admit(PAID_SWARM, new FakeConnection())?.reason, 'token-missing', 'a connection never registered');
-    assert.equal(gate.admit(PAID_SWARM, connect(gate, `/announce?token=${token(OTHER_SWARM)}`))?.reason, 'token-wrong-swarm');
-    const forged = token(OTHER_SWARM).replace(Buffer.from(OTHER_SWARM, 'latin1').toString('hex'), Buffer.from(PAID_SWARM, 'latin1').toString('hex'));
+    assert.equal(
+      gate.admit(PAID_SWARM, new FakeConnection())?.reason,
+      'token-missing',
+      'a connection never registered',
+    );
+    assert.equal(
+      gate.admit(PAID_SWARM, connect(gate, `/announce?token=${token(OTHER_SWARM)}`))?.reason,
+      'token-wrong-swarm',
+    );
+    const forged = token(OTHER_SWARM).replace(
+      Buffer.from(OTHER_SWARM, 'latin1').toString('hex'),
+      Buffer.from(PAID_SWARM, 'latin1').toString('hex'),
+    );
     assert.equal(gate.admit(PAID_SWARM, connect(gate, `/?token=${forged}`))?.reason, 'token-invalid');
     assert.equal(gate.admit(PAID_SWARM, connect(gate, '/?token=nonsense'))?.reason, 'token-invalid');
-    const otherSecret = mintSwarmToken({ secret: 'some-other-secret-value', infoHash: PAID_SWARM, expiresAtSeconds: NOW_SECONDS + 60 });
+    const otherSecret = mintSwarmToken({
+      secret: 'some-other-secret-value',
+      infoHash: PAID_SWARM,
+      expiresAtSeconds: NOW_SECONDS + 60,
+    });
     assert.equal(gate.admit(PAID_SWARM, connect(gate, `/?token=${otherSecret}`))?.reason, 'token-invalid');
   });
 

@@ -15,10 +15,18 @@ describe('tracker command-line settings', () => {
   it('reads comma-separated lists, numbers and strings, and treats empty text as unset', () => {
     const settings = settingsFromSources(
       { 'allowed-origins': 'https://a.example, https://*.b.example,', host: '' },
-      { PEERCDN_TRACKER_ALLOWED_INFO_HASHES: '', PEERCDN_TRACKER_ANNOUNCE_RATE_PER_SECOND: '0.5', PEERCDN_TRACKER_SWARM_TOKEN_SECRET: 'from-the-environment' },
+      {
+        PEERCDN_TRACKER_ALLOWED_INFO_HASHES: '',
+        PEERCDN_TRACKER_ANNOUNCE_RATE_PER_SECOND: '0.5',
+        PEERCDN_TRACKER_SWARM_TOKEN_SECRET: 'from-the-environment',
+      },
       {},
     );
-    assert.deepEqual(settings, { allowedOrigins: ['https://a.example', 'https://*.b.example'], announceRatePerSecond: 0.5, swarmTokenSecret: 'from-the-environment' });
+    assert.deepEqual(settings, {
+      allowedOrigins: ['https://a.example', 'https://*.b.example'],
+      announceRatePerSecond: 0.5,
+      swarmTokenSecret: 'from-the-environment',
+    });
     assert.deepEqual(resolveTrackerConfig(settings).allowedOrigins, ['https://a.example', 'https://*.b.example']);
   });
 

@@ -7,15 +7,27 @@ describe('tracker client address behind trusted proxies', () => {
     const none = new ClientAddresses([]);
     assert.equal(none.resolve('203.0.113.9', '198.51.100.1'), '203.0.113.9');
     const trusting = new ClientAddresses(['10.0.0.0/8', 'fd00::1']);
-    assert.equal(trusting.resolve('203.0.113.9', '198.51.100.1'), '203.0.113.9', 'a client cannot pick its own address');
+    assert.equal(
+      trusting.resolve('203.0.113.9', '198.51.100.1'),
+      '203.0.113.9',
+      'a client cannot pick its own address',
+    );
     assert.deepEqual(trusting.counters, { forwarded: 0, forwardedInvalid: 0 });
   });
 
   it('takes the rightmost hop that is not a trusted proxy, whatever the client wrote to its left', () => {
     const trusting = new ClientAddresses(['10.0.0.0/8', 'fd00::1']);
     assert.equal(trusting.resolve('10.1.2.3', '198.51.100.1'), '198.51.100.1');
-    assert.equal(trusting.resolve('fd00::1', '1.2.3.4, 2001:db8::7, 10.9.9.9'), '2001:db8::7', 'forged first entry and an inner proxy skipped');
-    assert.equal(trusting.resolve('::ffff:10.0.0.5', ['198.51.100.2', '10.0.0.6']), '198.51.100.2', 'IPv4-mapped proxy, header sent twice');
+    assert.equal(
+      trusting.resolve('fd00::1', '1.2.3.4, 2001:db8::7, 10.9.9.9'),
+      '2001:db8::7',
+      'forged first entry and an inner proxy skipped',
+    );
+    assert.equal(
+      trusting.resolve('::ffff:10.0.0.5', ['198.51.100.2', '10.0.0.6']),
+      '198.51.100.2',
+      'IPv4-mapped proxy, header sent twice',
+    );
     assert.deepEqual(trusting.counters, { forwarded: 3, forwardedInvalid: 0 });
   });
 
@@ -23,7 +35,11 @@ describe('tracker client address behind trusted proxies', () => {
     const trusting = new ClientAddresses(['10.0.0.1']);
     assert.equal(trusting.resolve('10.0.0.1', undefined), '10.0.0.1');
     assert.equal(trusting.resolve('10.0.0.1', 'unknown'), '10.0.0.1');
-    assert.equal(trusting.resolve('10.0.0.1', 'evil, 198.51.100.3'), '198.51.100.3', 'a bad entry left of the client does not matter');
+    assert.equal(
+      trusting.resolve('10.0.0.1', 'evil, 198.51.100.3'),
+      '198.51.100.3',
+      'a bad entry left of the client does not matter',
+    );
     assert.deepEqual(trusting.counters, { forwarded: 1, forwardedInvalid: 2 });
   });
 
@@ -32,6 +48,9 @@ describe('tracker client address behind trusted proxies', () => {
     assert.equal(checkProxyEntry('fd00::/8'), null);
     assert.notEqual(checkProxyEntry('10.0.0.0/33'), null);
     assert.notEqual(checkProxyEntry('proxy.local'), null);
-    assert.throws(() => resolveTrackerConfig({ trustedProxies: ['10.0.0.1', 'lb'] }), /trustedProxies.*entry 1 \("lb"\)/);
+    assert.throws(
+      () => resolveTrackerConfig({ trustedProxies: ['10.0.0.1', 'lb'] }),
+      /trustedProxies.*entry 1 \("lb"\)/,
+    );
   });
 });

@@ -37,7 +37,8 @@ describe('tracker config', () => {
     for (const [settings, key] of cases) {
       assert.throws(
         () => resolveTrackerConfig(settings),
-        (error: unknown) => error instanceof TrackerConfigError && error.key === key && error.message.includes(`"${key}"`),
+        (error: unknown) =>
+          error instanceof TrackerConfigError && error.key === key && error.message.includes(`"${key}"`),
         JSON.stringify(settings),
       );
     }
@@ -64,7 +65,10 @@ describe('tracker config', () => {
   it('never repeats the token secret in its error message', () => {
     assert.throws(
       () => resolveTrackerConfig({ swarmTokenSecret: 'hunter2' }),
-      (error: unknown) => error instanceof TrackerConfigError && !error.message.includes('hunter2') && error.message.includes('7 characters'),
+      (error: unknown) =>
+        error instanceof TrackerConfigError &&
+        !error.message.includes('hunter2') &&
+        error.message.includes('7 characters'),
     );
   });
   it('takes a redis:// URL for cluster mode without echoing it, and refuses workers without one', () => {
@@ -72,8 +76,13 @@ describe('tracker config', () => {
     assert.equal(DEFAULT_TRACKER_CONFIG.redisUrl, '', 'no Redis unless asked');
     assert.throws(
       () => resolveTrackerConfig({ redisUrl: 'http://user:s3cret@redis:6379' }),
-      (error: unknown) => error instanceof TrackerConfigError && error.key === 'redisUrl' && !error.message.includes('s3cret'),
+      (error: unknown) =>
+        error instanceof TrackerConfigError && error.key === 'redisUrl' && !error.message.includes('s3cret'),
     );
-    assert.throws(() => resolveTrackerConfig({ workers: 2 }), (error: unknown) => error instanceof TrackerConfigError && error.key === 'workers' && /redisUrl/.test(error.message));
+    assert.throws(
+      () => resolveTrackerConfig({ workers: 2 }),
+      (error: unknown) =>
+        error instanceof TrackerConfigError && error.key === 'workers' && /redisUrl/.test(error.message),
+    );
   });
 });

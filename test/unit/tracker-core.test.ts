@@ -8,15 +8,36 @@ const HASH = wireId('swarm-a');
 const TIMEOUT_MS = DEFAULT_TRACKER_CONFIG.peerTimeoutMs;
 
 function makeCore(clock = { nowMs: 0 }, overrides: Partial<TrackerCoreOptions> = {}): TrackerCore {
-  return new TrackerCore({ ...DEFAULT_TRACKER_CONFIG, nowMs: () => clock.nowMs, random: seededRandom(3), ...overrides });
+  return new TrackerCore({
+    ...DEFAULT_TRACKER_CONFIG,
+    nowMs: () => clock.nowMs,
+    random: seededRandom(3),
+    ...overrides,
+  });
 }
 
-function announce(core: TrackerCore, connection: FakeConnection, peer: string, extra: Record<string, unknown> = {}, infoHash = HASH): void {
-  core.handle(JSON.stringify({ action: 'announce', info_hash: infoHash, peer_id: wireId(peer), numwant: 5, ...extra }), connection);
+function announce(
+  core: TrackerCore,
+  connection: FakeConnection,
+  peer: string,
+  extra: Record<string, unknown> = {},
+  infoHash = HASH,
+): void {
+  core.handle(
+    JSON.stringify({ action: 'announce', info_hash: infoHash, peer_id: wireId(peer), numwant: 5, ...extra }),
+    connection,
+  );
 }
 
 function answer(from: string, to: string, offerId = wireId('offer1')) {
-  return { action: 'announce', info_hash: HASH, peer_id: wireId(from), to_peer_id: wireId(to), offer_id: offerId, answer: { type: 'answer', sdp: 'v=0 answer' } };
+  return {
+    action: 'announce',
+    info_hash: HASH,
+    peer_id: wireId(from),
+    to_peer_id: wireId(to),
+    offer_id: offerId,
+    answer: { type: 'answer', sdp: 'v=0 answer' },
+  };
 }
 
 /** `count` peers, each on its own connection, with their replies cleared. */
@@ -99,7 +120,15 @@ describe('tracker core', () => {
     a.take();
     b.take();
     core.handle(JSON.stringify(answer('b', 'a')), b);
-    assert.deepEqual(a.take(), [{ action: 'announce', answer: { type: 'answer', sdp: 'v=0 answer' }, offer_id: wireId('offer1'), peer_id: wireId('b'), info_hash: HASH }]);
+    assert.deepEqual(a.take(), [
+      {
+        action: 'announce',
+        answer: { type: 'answer', sdp: 'v=0 answer' },
+        offer_id: wireId('offer1'),
+        peer_id: wireId('b'),
+        info_hash: HASH,
+      },
+    ]);
     assert.deepEqual(b.take(), [], 'no reply to the answerer');
     assert.equal(core.stats().answersRelayed, 1);
   });
@@ -170,7 +199,6 @@ describe('tracker core', () => {
     assert.deepEqual([core.stats().peers, core.stats().swarms, core.stats().connections], [0, 0, 0]);
   });
 
-
   it('refuses more peer ids per connection than maxPeersPerConnection', () => {
     const core = makeCore({ nowMs: 0 }, { maxPeersPerConnection: 2 });
     const a = new FakeConnection();
@@ -233,7 +261,11 @@ describe('tracker core', () => {
     assert.deepEqual([stats.announces, stats.announcesStarted, stats.announcesCompleted], [6, 2, 2]);
     const asker = new FakeConnection();
     core.handle(JSON.stringify({ action: 'scrape', info_hash: HASH }), asker);
-    assert.deepEqual((asker.take()[0]?.['files'] as Record<string, unknown>)[HASH], { complete: 1, incomplete: 1, downloaded: 1 }, 'a repeated "completed" counts once');
+    assert.deepEqual(
+      (asker.take()[0]?.['files'] as Record<string, unknown>)[HASH],
+      { complete: 1, incomplete: 1, downloaded: 1 },
+      'a repeated "completed" counts once',
+    );
   });
 
   it('answers malformed messages with a failure reason and counts them', () => {
@@ -241,7 +273,10 @@ describe('tracker core', () => {
     const a = new FakeConnection();
     core.handle('{not json', a);
     core.handle(JSON.stringify({ action: 'announce', info_hash: 'short', peer_id: wireId('a') }), a);
-    core.handle(JSON.stringify({ action: 'announce', info_hash: HASH, peer_id: wireId('a'), offers: [{ offer_id: 'x' }] }), a);
+    core.handle(
+      JSON.stringify({ action: 'announce', info_hash: HASH, peer_id: wireId('a'), offers: [{ offer_id: 'x' }] }),
+      a,
+    );
     core.handle(JSON.stringify({ action: 'connect' }), a);
     const replies = a.take();
     assert.equal(replies.length, 4);
@@ -263,7 +298,10 @@ describe('tracker core', () => {
     assert.deepEqual(asker.take(), [
       {
         action: 'scrape',
-        files: { [HASH]: { complete: 1, incomplete: 1, downloaded: 0 }, [wireId('unknown')]: { complete: 0, incomplete: 0, downloaded: 0 } },
+        files: {
+          [HASH]: { complete: 1, incomplete: 1, downloaded: 0 },
+          [wireId('unknown')]: { complete: 0, incomplete: 0, downloaded: 0 },
+        },
         flags: { min_request_interval: 120 },
       },
     ]);
@@ -273,7 +311,8 @@ describe('tracker core', () => {
   it('lists the ten largest swarms, largest first', () => {
     const core = makeCore();
     for (let swarm = 0; swarm < 15; swarm++) {
-      for (let peer = 0; peer < ((swarm * 7) % 15) + 1; peer++) announce(core, new FakeConnection(), `p${peer}`, {}, wireId(`s${swarm}`));
+      for (let peer = 0; peer < ((swarm * 7) % 15) + 1; peer++)
+        announce(core, new FakeConnection(), `p${peer}`, {}, wireId(`s${swarm}`));
     }
     const sizes = core.stats().topSwarms.map((swarm) => swarm.peers);
     assert.deepEqual(sizes, [15, 14, 13, 12, 11, 10, 9, 8, 7, 6]);

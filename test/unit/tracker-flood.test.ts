@@ -16,7 +16,11 @@ describe('tracker under an announce flood (real frames, fake clock)', () => {
   });
 
   it('without probation and bench the same flood takes most honest offers (the defences are what holds)', async () => {
-    const result = await simulateFlood(ISSUE_FLOOD, { ...DEFAULT_TRACKER_CONFIG, newPeerProbationMs: 0, rateBenchMs: 0 });
+    const result = await simulateFlood(ISSUE_FLOOD, {
+      ...DEFAULT_TRACKER_CONFIG,
+      newPeerProbationMs: 0,
+      rateBenchMs: 0,
+    });
     assert.ok(result.honestShare < 0.3, `honest share ${result.honestShare}`);
   });
 

@@ -19,7 +19,11 @@ class FakeTarget implements HeartbeatTarget {
 }
 
 /** Run the heartbeat on a fake clock for `durationMs`, delivering pongs when they are due. */
-function run(targets: FakeTarget[], durationMs: number, options: { churn?: (nowMs: number, heartbeat: Heartbeat<FakeTarget>) => void } = {}): Heartbeat<FakeTarget> {
+function run(
+  targets: FakeTarget[],
+  durationMs: number,
+  options: { churn?: (nowMs: number, heartbeat: Heartbeat<FakeTarget>) => void } = {},
+): Heartbeat<FakeTarget> {
   const heartbeat = new Heartbeat<FakeTarget>({
     periodMs: PERIOD_MS,
     sliceMs: SLICE_MS,
@@ -30,7 +34,8 @@ function run(targets: FakeTarget[], durationMs: number, options: { churn?: (nowM
   for (const target of targets) heartbeat.add(target);
   for (let nowMs = 0; nowMs <= durationMs; nowMs += SLICE_MS) {
     for (const target of targets) {
-      if (target.pingSentMs >= 0 && target.pongDelayMs !== null && nowMs >= target.pingSentMs + target.pongDelayMs) Heartbeat.pong(target);
+      if (target.pingSentMs >= 0 && target.pongDelayMs !== null && nowMs >= target.pingSentMs + target.pongDelayMs)
+        Heartbeat.pong(target);
     }
     options.churn?.(nowMs, heartbeat);
     heartbeat.tick(nowMs);
@@ -46,8 +51,12 @@ describe('tracker heartbeat', () => {
       const targets = Array.from({ length: sockets }, () => new FakeTarget());
       run(targets, 10 * PERIOD_MS);
       for (const target of targets) {
-        assert.ok(target.pingsAtMs.length >= 10 && target.pingsAtMs.length <= 11, `${target.pingsAtMs.length} pings in 10 periods`);
-        for (const gap of gaps(target.pingsAtMs)) assert.ok(gap >= PERIOD_MS - SLICE_MS && gap <= PERIOD_MS + SLICE_MS, `gap ${gap} ms`);
+        assert.ok(
+          target.pingsAtMs.length >= 10 && target.pingsAtMs.length <= 11,
+          `${target.pingsAtMs.length} pings in 10 periods`,
+        );
+        for (const gap of gaps(target.pingsAtMs))
+          assert.ok(gap >= PERIOD_MS - SLICE_MS && gap <= PERIOD_MS + SLICE_MS, `gap ${gap} ms`);
       }
     });
   }
@@ -65,13 +74,20 @@ describe('tracker heartbeat', () => {
     assert.equal(stalled.dead, false);
     assert.ok(others.every((target) => !target.dead));
     assert.equal(silent.dead, true);
-    assert.ok(silentDroppedAtMs > 0 && silentDroppedAtMs <= 2 * PERIOD_MS + SLICE_MS, `dropped at ${silentDroppedAtMs} ms`);
+    assert.ok(
+      silentDroppedAtMs > 0 && silentDroppedAtMs <= 2 * PERIOD_MS + SLICE_MS,
+      `dropped at ${silentDroppedAtMs} ms`,
+    );
     assert.equal(heartbeat.size, 4, 'the dead socket is no longer pinged');
   });
 
   it('spreads a round over the period instead of one burst', () => {
     const targets = Array.from({ length: 1200 }, () => new FakeTarget());
-    const heartbeat = new Heartbeat<FakeTarget>({ periodMs: PERIOD_MS, sliceMs: SLICE_MS, onDead: () => assert.fail('nobody dies') });
+    const heartbeat = new Heartbeat<FakeTarget>({
+      periodMs: PERIOD_MS,
+      sliceMs: SLICE_MS,
+      onDead: () => assert.fail('nobody dies'),
+    });
     for (const target of targets) heartbeat.add(target);
     let pinged = 0;
     let mostInOneSlice = 0;
@@ -93,8 +109,12 @@ describe('tracker heartbeat', () => {
         if (nowMs === PERIOD_MS) for (const target of targets.slice(0, 50)) heartbeat.delete(target);
       },
     });
-    assert.ok(targets.slice(50).every((target) => !target.dead), 'slow but alive sockets survive');
-    for (const target of targets.slice(50)) for (const gap of gaps(target.pingsAtMs)) assert.ok(gap >= PERIOD_MS / 2, `gap ${gap} ms`);
+    assert.ok(
+      targets.slice(50).every((target) => !target.dead),
+      'slow but alive sockets survive',
+    );
+    for (const target of targets.slice(50))
+      for (const gap of gaps(target.pingsAtMs)) assert.ok(gap >= PERIOD_MS / 2, `gap ${gap} ms`);
   });
 
   it('pings nothing after destroy()', () => {

@@ -19,10 +19,21 @@ interface Clocks {
 }
 
 function makeCore(clocks: Clocks, overrides: Partial<TrackerCoreOptions> = {}): TrackerCore {
-  return new TrackerCore({ ...DEFAULT_TRACKER_CONFIG, nowMs: () => clocks.nowMs, random: seededRandom(5), ...overrides });
+  return new TrackerCore({
+    ...DEFAULT_TRACKER_CONFIG,
+    nowMs: () => clocks.nowMs,
+    random: seededRandom(5),
+    ...overrides,
+  });
 }
 
-function announce(core: TrackerCore, connection: FakeConnection, peer: string, extra: Record<string, unknown> = {}, infoHash = SWARM): void {
+function announce(
+  core: TrackerCore,
+  connection: FakeConnection,
+  peer: string,
+  extra: Record<string, unknown> = {},
+  infoHash = SWARM,
+): void {
   core.handle(JSON.stringify({ action: 'announce', info_hash: infoHash, peer_id: wireId(peer), ...extra }), connection);
 }
 
@@ -33,7 +44,9 @@ describe('tracker core limits', () => {
   });
 
   it('answers announces beyond the rate with a failure for that swarm, counted by reason, and serves again after refill', () => {
-    const core = makeCore(clocks, { rateLimiter: new ConnectionRateLimiter({ ratePerSecond: 1, burst: 3, nowMs: () => clocks.nowMs }) });
+    const core = makeCore(clocks, {
+      rateLimiter: new ConnectionRateLimiter({ ratePerSecond: 1, burst: 3, nowMs: () => clocks.nowMs }),
+    });
     const a = new FakeConnection();
     for (let i = 0; i < 3; i++) announce(core, a, 'a');
     assert.ok(a.take().every((m) => m['failure reason'] === undefined));
@@ -52,11 +65,13 @@ describe('tracker core limits', () => {
     assert.equal(a.take()[0]?.['failure reason'], undefined);
   });
 
-  it('does not rate-limit answers, which follow other peers\' offers', () => {
+  it("does not rate-limit answers, which follow other peers' offers", () => {
     const a = new FakeConnection();
     // Only a's budget is tight: one announce, then nothing for 1,000 s.
     const limiter = new ConnectionRateLimiter({ ratePerSecond: 0.001, burst: 1, nowMs: () => clocks.nowMs });
-    const core = makeCore(clocks, { rateLimiter: { take: (connection) => connection !== a || limiter.take(connection) } });
+    const core = makeCore(clocks, {
+      rateLimiter: { take: (connection) => connection !== a || limiter.take(connection) },
+    });
     announce(core, a, 'a');
     const offerers = Array.from({ length: 3 }, () => new FakeConnection());
     // Each offerer joins and sends its offer while a is the only other member, then leaves.
@@ -69,7 +84,17 @@ describe('tracker core limits', () => {
     announce(core, a, 'a');
     assert.equal(a.take()[0]?.['failure reason'], 'too many announces: slow down', 'a is over its rate');
     for (const [i] of offerers.entries()) {
-      core.handle(JSON.stringify({ action: 'announce', info_hash: SWARM, peer_id: wireId('a'), to_peer_id: wireId(`o${i}`), offer_id: wireId(`offer${i}`), answer: { type: 'answer', sdp: 'v=0' } }), a);
+      core.handle(
+        JSON.stringify({
+          action: 'announce',
+          info_hash: SWARM,
+          peer_id: wireId('a'),
+          to_peer_id: wireId(`o${i}`),
+          offer_id: wireId(`offer${i}`),
+          answer: { type: 'answer', sdp: 'v=0' },
+        }),
+        a,
+      );
     }
     assert.equal(core.stats().answersRelayed, 3);
   });
@@ -91,13 +116,19 @@ describe('tracker core limits', () => {
     const core = makeCore(clocks, { maxOffersPerAnnounce: 2 });
     const a = new FakeConnection();
     announce(core, a, 'a', { offers: [1, 2, 3].map(offer) });
-    assert.deepEqual(a.take(), [{ action: 'announce', 'failure reason': 'at most 2 offers per announce, got 3', info_hash: SWARM }]);
+    assert.deepEqual(a.take(), [
+      { action: 'announce', 'failure reason': 'at most 2 offers per announce, got 3', info_hash: SWARM },
+    ]);
     assert.deepEqual(core.stats().rejectedByReason, { 'too-many-offers': 1 });
     assert.equal(core.stats().peers, 0);
   });
 
   it('refuses swarms without a valid token, with the reason in the failure, and lets a member re-announce after its token expired', () => {
-    const access = new SwarmAccess({ allowedInfoHashes: [], swarmTokenSecret: SECRET, nowUnixMs: () => clocks.nowUnixMs });
+    const access = new SwarmAccess({
+      allowedInfoHashes: [],
+      swarmTokenSecret: SECRET,
+      nowUnixMs: () => clocks.nowUnixMs,
+    });
     const core = makeCore(clocks, { swarmGate: access });
     const token = mintSwarmToken({ secret: SECRET, infoHash: SWARM, expiresAtSeconds: START_SECONDS + 60 });
     const member = new FakeConnection();
@@ -106,13 +137,19 @@ describe('tracker core limits', () => {
     assert.equal(member.take()[0]?.['incomplete'], 1);
 
     announce(core, member, 'a2', {}, OTHER);
-    assert.deepEqual(member.take(), [{ action: 'announce', 'failure reason': 'no swarm token for this info_hash', info_hash: OTHER }]);
+    assert.deepEqual(member.take(), [
+      { action: 'announce', 'failure reason': 'no swarm token for this info_hash', info_hash: OTHER },
+    ]);
     const stranger = new FakeConnection();
     access.register(stranger, '/');
     announce(core, stranger, 'b');
     assert.match(String(stranger.take()[0]?.['failure reason']), /swarm token required/);
     core.handle(JSON.stringify({ action: 'scrape', info_hash: [SWARM] }), stranger);
-    assert.deepEqual(stranger.take()[0], { action: 'scrape', 'failure reason': 'swarm token required: connect with ?token=<token> in the tracker URL', info_hash: SWARM });
+    assert.deepEqual(stranger.take()[0], {
+      action: 'scrape',
+      'failure reason': 'swarm token required: connect with ?token=<token> in the tracker URL',
+      info_hash: SWARM,
+    });
 
     clocks.nowUnixMs = (START_SECONDS + 61) * 1000;
     announce(core, member, 'a');
@@ -135,6 +172,12 @@ describe('tracker core limits', () => {
     verbose.handle('not json', a);
     announce(verbose, a, 'a');
     assert.equal(lines.length, 1, 'accepted announces are not logged');
-    assert.deepEqual(JSON.parse(lines[0] as string), { ...JSON.parse(lines[0] as string), level: 'debug', message: 'message rejected', reason: 'not-json', connection: a.id });
+    assert.deepEqual(JSON.parse(lines[0] as string), {
+      ...JSON.parse(lines[0] as string),
+      level: 'debug',
+      message: 'message rejected',
+      reason: 'not-json',
+      connection: a.id,
+    });
   });
 });

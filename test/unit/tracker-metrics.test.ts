@@ -19,14 +19,38 @@ describe('tracker metrics', () => {
 
     const before = await metrics.render();
     assert.equal(seriesValue(before, 'peercdn_tracker_peers'), 0);
-    assert.equal(seriesValue(before, 'peercdn_tracker_rejected_messages_total{reason="rate-limited"}'), 0, 'reasons exist before they happen');
+    assert.equal(
+      seriesValue(before, 'peercdn_tracker_rejected_messages_total{reason="rate-limited"}'),
+      0,
+      'reasons exist before they happen',
+    );
 
     const a = new FakeConnection();
     const b = new FakeConnection();
     core.handle(JSON.stringify({ action: 'announce', info_hash: SWARM, peer_id: wireId('a'), event: 'started' }), a);
     core.handle(JSON.stringify({ action: 'announce', info_hash: SWARM, peer_id: wireId('b'), offers: [offer(1)] }), b);
-    core.handle(JSON.stringify({ action: 'announce', info_hash: SWARM, peer_id: wireId('a'), to_peer_id: wireId('b'), offer_id: wireId('offer1'), answer: { type: 'answer', sdp: 'v=0' } }), a);
-    core.handle(JSON.stringify({ action: 'announce', info_hash: SWARM, peer_id: wireId('a'), to_peer_id: wireId('b'), offer_id: wireId('offer1'), answer: { type: 'answer', sdp: 'v=0' } }), a);
+    core.handle(
+      JSON.stringify({
+        action: 'announce',
+        info_hash: SWARM,
+        peer_id: wireId('a'),
+        to_peer_id: wireId('b'),
+        offer_id: wireId('offer1'),
+        answer: { type: 'answer', sdp: 'v=0' },
+      }),
+      a,
+    );
+    core.handle(
+      JSON.stringify({
+        action: 'announce',
+        info_hash: SWARM,
+        peer_id: wireId('a'),
+        to_peer_id: wireId('b'),
+        offer_id: wireId('offer1'),
+        answer: { type: 'answer', sdp: 'v=0' },
+      }),
+      a,
+    );
     core.handle(JSON.stringify({ action: 'announce', info_hash: SWARM, peer_id: wireId('a') }), b);
     core.handle('not json', a);
     counters.rejectedConnections['origin-not-allowed'] += 2;
@@ -65,11 +89,19 @@ describe('tracker metrics', () => {
     assert.match(after, /^nodejs_heap_size_used_bytes /m);
 
     const again = await metrics.render();
-    assert.equal(seriesValue(again, 'peercdn_tracker_offers_relayed_total'), 1, 'a second scrape reports the same total, not double');
+    assert.equal(
+      seriesValue(again, 'peercdn_tracker_offers_relayed_total'),
+      1,
+      'a second scrape reports the same total, not double',
+    );
   });
 
-  it('registers nothing in prom-client\'s global registry, so two trackers in one process do not clash', async () => {
-    const snapshot = (): TrackerMetricsSnapshot => ({ ...new TrackerCore({ ...DEFAULT_TRACKER_CONFIG, nowMs: () => 0, random: () => 0 }).snapshot(), ...createConnectionCounters(), sockets: 0 });
+  it("registers nothing in prom-client's global registry, so two trackers in one process do not clash", async () => {
+    const snapshot = (): TrackerMetricsSnapshot => ({
+      ...new TrackerCore({ ...DEFAULT_TRACKER_CONFIG, nowMs: () => 0, random: () => 0 }).snapshot(),
+      ...createConnectionCounters(),
+      sockets: 0,
+    });
     const first = createTrackerMetrics(snapshot);
     const second = createTrackerMetrics(snapshot);
     assert.equal(seriesValue(await first.render(), 'peercdn_tracker_sockets'), 0);

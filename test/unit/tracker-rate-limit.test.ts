@@ -7,13 +7,20 @@ describe('per-connection rate limiter', () => {
     const clock = { nowMs: 0 };
     const limiter = new ConnectionRateLimiter({ ratePerSecond: 2, burst: 3, nowMs: () => clock.nowMs });
     const a = new FakeConnection();
-    assert.deepEqual([1, 2, 3, 4].map(() => limiter.take(a)), [true, true, true, false]);
+    assert.deepEqual(
+      [1, 2, 3, 4].map(() => limiter.take(a)),
+      [true, true, true, false],
+    );
     clock.nowMs += 499;
     assert.equal(limiter.take(a), false, 'not yet one token back');
     clock.nowMs += 1;
     assert.deepEqual([limiter.take(a), limiter.take(a)], [true, false]);
     clock.nowMs += 60_000;
-    assert.deepEqual([1, 2, 3, 4].map(() => limiter.take(a)), [true, true, true, false], 'idle time refills only up to the burst');
+    assert.deepEqual(
+      [1, 2, 3, 4].map(() => limiter.take(a)),
+      [true, true, true, false],
+      'idle time refills only up to the burst',
+    );
   });
 
   it('keeps one bucket per connection', () => {

@@ -26,12 +26,41 @@ type Step =
 
 const conn = fc.nat(CONNECTIONS - 1);
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('announce' as const), conn, peer: fc.nat(PEER_IDS.length - 1), hash: fc.nat(1), offers: fc.array(fc.nat(2), { maxLength: 3 }), event: fc.constantFrom('started', 'update', 'update', 'stopped') }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('answer-received' as const), conn, pick: fc.nat(), as: fc.nat(1) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('forged-answer' as const), conn, from: fc.nat(PEER_IDS.length - 1), to: fc.nat(PEER_IDS.length - 1), hash: fc.nat(1), offer: fc.nat(2) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('announce' as const),
+      conn,
+      peer: fc.nat(PEER_IDS.length - 1),
+      hash: fc.nat(1),
+      offers: fc.array(fc.nat(2), { maxLength: 3 }),
+      event: fc.constantFrom('started', 'update', 'update', 'stopped'),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant('answer-received' as const), conn, pick: fc.nat(), as: fc.nat(1) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('forged-answer' as const),
+      conn,
+      from: fc.nat(PEER_IDS.length - 1),
+      to: fc.nat(PEER_IDS.length - 1),
+      hash: fc.nat(1),
+      offer: fc.nat(2),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('replay' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('disconnect' as const), conn }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('clock' as const), advanceMs: fc.constantFrom(1000, RELAYED_OFFER_TTL_MS + 1, TIMEOUT_MS + 1) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('clock' as const),
+      advanceMs: fc.constantFrom(1000, RELAYED_OFFER_TTL_MS + 1, TIMEOUT_MS + 1),
+    }),
+  },
 );
 
 interface RelayedOffer {
@@ -49,7 +78,12 @@ describe('tracker core under generated input: peer id ownership and answer relay
     fc.assert(
       fc.property(fc.array(step, { minLength: 20, maxLength: 60 }), (steps) => {
         const clock = { nowMs: 0 };
-        const core = new TrackerCore({ ...DEFAULT_TRACKER_CONFIG, maxPeersPerConnection: 3, nowMs: () => clock.nowMs, random: seededRandom(4) });
+        const core = new TrackerCore({
+          ...DEFAULT_TRACKER_CONFIG,
+          maxPeersPerConnection: 3,
+          nowMs: () => clock.nowMs,
+          random: seededRandom(4),
+        });
         const connections = Array.from({ length: CONNECTIONS }, () => new FakeConnection());
         // Model: who holds each (hash, peer id), and when it last announced.
         const owners = new Map<string, { connection: FakeConnection; lastMs: number }>();
@@ -58,19 +92,46 @@ describe('tracker core under generated input: peer id ownership and answer relay
         const ownerOf = (hash: string, peerId: string) => owners.get(hash + peerId)?.connection;
 
         /** Read every frame the core sent since the last step and check it against the model. */
-        const observe = (sender: FakeConnection, answer: { hash: string; from: string; to: string; offerId: string } | null): void => {
+        const observe = (
+          sender: FakeConnection,
+          answer: { hash: string; from: string; to: string; offerId: string } | null,
+        ): void => {
           for (const receiver of connections) {
             for (const message of receiver.take()) {
               if (message['offer'] !== undefined) {
                 const from = String(message['peer_id']);
                 const hash = String(message['info_hash']);
                 assert.equal(ownerOf(hash, from), sender, 'an offer comes from the holder of its peer id');
-                relayed.push({ to: receiver, hash, from, offerId: String(message['offer_id']), atMs: clock.nowMs, answered: false });
+                relayed.push({
+                  to: receiver,
+                  hash,
+                  from,
+                  offerId: String(message['offer_id']),
+                  atMs: clock.nowMs,
+                  answered: false,
+                });
               } else if (message['answer'] !== undefined) {
-                assert.ok(answer !== null && message['peer_id'] === answer.from && message['offer_id'] === answer.offerId);
-                assert.equal(ownerOf(answer.hash, answer.to), receiver, 'the answer reaches the holder of the offering peer id');
-                const offer = relayed.find((o) => !o.answered && o.to === sender && o.hash === answer.hash && o.from === answer.to && o.offerId === answer.offerId && clock.nowMs - o.atMs <= RELAYED_OFFER_TTL_MS);
-                assert.ok(offer !== undefined, 'an answer is relayed only for an offer relayed to its sender, unanswered and fresh');
+                assert.ok(
+                  answer !== null && message['peer_id'] === answer.from && message['offer_id'] === answer.offerId,
+                );
+                assert.equal(
+                  ownerOf(answer.hash, answer.to),
+                  receiver,
+                  'the answer reaches the holder of the offering peer id',
+                );
+                const offer = relayed.find(
+                  (o) =>
+                    !o.answered &&
+                    o.to === sender &&
+                    o.hash === answer.hash &&
+                    o.from === answer.to &&
+                    o.offerId === answer.offerId &&
+                    clock.nowMs - o.atMs <= RELAYED_OFFER_TTL_MS,
+                );
+                assert.ok(
+                  offer !== undefined,
+                  'an answer is relayed only for an offer relayed to its sender, unanswered and fresh',
+                );
                 offer.answered = true;
                 seen.answersRelayed += 1;
               }
@@ -82,9 +143,22 @@ describe('tracker core under generated input: peer id ownership and answer relay
           if (s.kind === 'announce') {
             const connection = connections[s.conn] as FakeConnection;
             const [hash, peerId] = [HASHES[s.hash] as string, PEER_IDS[s.peer] as string];
-            const offers = s.offers.map((n, i) => ({ offer_id: OFFER_IDS[n], offer: { type: 'offer', sdp: `v=0 ${i}` } }));
+            const offers = s.offers.map((n, i) => ({
+              offer_id: OFFER_IDS[n],
+              offer: { type: 'offer', sdp: `v=0 ${i}` },
+            }));
             const holder = ownerOf(hash, peerId);
-            core.handle(JSON.stringify({ action: 'announce', info_hash: hash, peer_id: peerId, event: s.event, numwant: 3, offers }), connection);
+            core.handle(
+              JSON.stringify({
+                action: 'announce',
+                info_hash: hash,
+                peer_id: peerId,
+                event: s.event,
+                numwant: 3,
+                offers,
+              }),
+              connection,
+            );
             const reply = connection.sent.find((m) => m['interval'] !== undefined || m['failure reason'] !== undefined);
             if (holder !== undefined && holder !== connection && s.event !== 'stopped') {
               assert.equal(reply?.['failure reason'], 'peer_id is in use by another connection');
@@ -109,17 +183,41 @@ describe('tracker core under generated input: peer id ownership and answer relay
               // Answer as one of the peer ids this connection holds in that swarm (if any).
               const held = PEER_IDS.filter((p) => ownerOf(offer.hash, p) === sender);
               const as = held[s.as % Math.max(1, held.length)] ?? (PEER_IDS[0] as string);
-              frame = JSON.stringify({ action: 'announce', info_hash: offer.hash, peer_id: as, to_peer_id: offer.from, offer_id: offer.offerId, answer: { type: 'answer', sdp: 'v=0 a' } });
+              frame = JSON.stringify({
+                action: 'announce',
+                info_hash: offer.hash,
+                peer_id: as,
+                to_peer_id: offer.from,
+                offer_id: offer.offerId,
+                answer: { type: 'answer', sdp: 'v=0 a' },
+              });
             } else {
               sender = connections[s.conn] as FakeConnection;
-              frame = JSON.stringify({ action: 'announce', info_hash: HASHES[s.hash], peer_id: PEER_IDS[s.from], to_peer_id: PEER_IDS[s.to], offer_id: OFFER_IDS[s.offer], answer: { type: 'answer', sdp: 'v=0 f' } });
+              frame = JSON.stringify({
+                action: 'announce',
+                info_hash: HASHES[s.hash],
+                peer_id: PEER_IDS[s.from],
+                to_peer_id: PEER_IDS[s.to],
+                offer_id: OFFER_IDS[s.offer],
+                answer: { type: 'answer', sdp: 'v=0 f' },
+              });
             }
-            const parsed = JSON.parse(frame) as { info_hash: string; peer_id: string; to_peer_id: string; offer_id: string };
+            const parsed = JSON.parse(frame) as {
+              info_hash: string;
+              peer_id: string;
+              to_peer_id: string;
+              offer_id: string;
+            };
             const before = core.stats().answersRelayed;
             core.handle(frame, sender);
             answersSent.push([sender, frame]);
             if (core.stats().answersRelayed === before) seen.answersDropped += 1;
-            observe(sender, { hash: parsed.info_hash, from: parsed.peer_id, to: parsed.to_peer_id, offerId: parsed.offer_id });
+            observe(sender, {
+              hash: parsed.info_hash,
+              from: parsed.peer_id,
+              to: parsed.to_peer_id,
+              offerId: parsed.offer_id,
+            });
           } else if (s.kind === 'disconnect') {
             const gone = connections[s.conn] as FakeConnection;
             core.disconnect(gone);

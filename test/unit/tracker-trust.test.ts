@@ -4,7 +4,11 @@ import { DEFAULT_TRACKER_CONFIG } from '../../tracker/config.ts';
 import { NEW_PEER_PROBATION_MS, TrackerCore, type TrackerCoreOptions } from '../../tracker/core.ts';
 import { ConnectionRateLimiter } from '../../tracker/rate-limit.ts';
 import { RATE_BENCH_MS } from '../../tracker/rate-bench.ts';
-import { MAX_RELAYED_OFFERS_PER_CONNECTION, RELAYED_OFFER_TTL_MS, RelayedOffers } from '../../tracker/relayed-offers.ts';
+import {
+  MAX_RELAYED_OFFERS_PER_CONNECTION,
+  RELAYED_OFFER_TTL_MS,
+  RelayedOffers,
+} from '../../tracker/relayed-offers.ts';
 import { FakeConnection, offer, wireId } from '../helpers/fake-connection.ts';
 
 const HASH = wireId('trust-swarm');
@@ -16,17 +20,39 @@ function makeCore(clock: { nowMs: number }, overrides: Partial<TrackerCoreOption
     nowMs,
     random: seededRandom(17),
     // The default announce rate limit, as startTracker builds it.
-    rateLimiter: new ConnectionRateLimiter({ ratePerSecond: DEFAULT_TRACKER_CONFIG.announceRatePerSecond, burst: DEFAULT_TRACKER_CONFIG.announceBurst, nowMs }),
+    rateLimiter: new ConnectionRateLimiter({
+      ratePerSecond: DEFAULT_TRACKER_CONFIG.announceRatePerSecond,
+      burst: DEFAULT_TRACKER_CONFIG.announceBurst,
+      nowMs,
+    }),
     ...overrides,
   });
 }
 
-function announce(core: TrackerCore, connection: FakeConnection, peer: string, extra: Record<string, unknown> = {}): void {
-  core.handle(JSON.stringify({ action: 'announce', info_hash: HASH, peer_id: wireId(peer), numwant: 5, ...extra }), connection);
+function announce(
+  core: TrackerCore,
+  connection: FakeConnection,
+  peer: string,
+  extra: Record<string, unknown> = {},
+): void {
+  core.handle(
+    JSON.stringify({ action: 'announce', info_hash: HASH, peer_id: wireId(peer), numwant: 5, ...extra }),
+    connection,
+  );
 }
 
 function answer(core: TrackerCore, connection: FakeConnection, from: string, to: string, offerId: string): void {
-  core.handle(JSON.stringify({ action: 'announce', info_hash: HASH, peer_id: wireId(from), to_peer_id: wireId(to), offer_id: offerId, answer: { type: 'answer', sdp: 'v=0 answer' } }), connection);
+  core.handle(
+    JSON.stringify({
+      action: 'announce',
+      info_hash: HASH,
+      peer_id: wireId(from),
+      to_peer_id: wireId(to),
+      offer_id: offerId,
+      answer: { type: 'answer', sdp: 'v=0 answer' },
+    }),
+    connection,
+  );
 }
 
 const offersIn = (messages: Record<string, unknown>[]) => messages.filter((m) => m['offer'] !== undefined);
@@ -43,7 +69,11 @@ describe('tracker trust: peer ids', () => {
     announce(core, attacker, 'victim');
     announce(core, attacker, 'victim', { event: 'stopped' });
     const [refusal] = attacker.take();
-    assert.deepEqual(refusal, { action: 'announce', 'failure reason': 'peer_id is in use by another connection', info_hash: HASH });
+    assert.deepEqual(refusal, {
+      action: 'announce',
+      'failure reason': 'peer_id is in use by another connection',
+      info_hash: HASH,
+    });
     assert.equal(core.stats().rejectedByReason['peer-id-taken'], 1);
     assert.equal(core.stats().peers, 1, '"stopped" from the attacker does not remove the victim either');
     announce(core, new FakeConnection(), 'offerer', { offers: [offer(1)] });
@@ -61,7 +91,9 @@ describe('tracker trust: peer ids', () => {
     assert.match(String(fresh.take()[0]?.['failure reason']), /in use/, 'refused while the old socket is open');
     core.disconnect(old); // its close event (or a missed heartbeat) ends the old socket
     announce(core, fresh, 'viewer');
-    assert.deepEqual(fresh.take(), [{ action: 'announce', interval: 120, info_hash: HASH, complete: 0, incomplete: 1 }]);
+    assert.deepEqual(fresh.take(), [
+      { action: 'announce', interval: 120, info_hash: HASH, complete: 0, incomplete: 1 },
+    ]);
     announce(core, new FakeConnection(), 'offerer', { offers: [offer(1)] });
     assert.equal(offersIn(fresh.take()).length, 1, 'offers now reach the new socket');
 
@@ -95,7 +127,11 @@ describe('tracker trust: answers', () => {
     answer(core, a, 'a', 'o', offerId);
     answer(core, a, 'a', 'o', offerId);
     assert.equal(answersIn(o.take()).length, 1);
-    assert.deepEqual([core.stats().answersRelayed, core.stats().answersUnrelayed], [1, 1], 'the replay is dropped and counted');
+    assert.deepEqual(
+      [core.stats().answersRelayed, core.stats().answersUnrelayed],
+      [1, 1],
+      'the replay is dropped and counted',
+    );
   });
 
   it('drops answers for offers never relayed to the sender: made-up ids, another offerer, another connection', () => {
@@ -150,11 +186,13 @@ describe('tracker trust: introductions', () => {
     const newcomer = new FakeConnection();
     announce(core, newcomer, 'new', { offers: [1, 2, 3].map(offer) });
     assert.equal(established.flatMap((c) => offersIn(c.take())).length, 3, 'its own offers go out at once');
-    for (let i = 0; i < 20; i++) announce(core, established[i % 6] as FakeConnection, `e${i % 6}`, { offers: [offer(i)], numwant: 1 });
+    for (let i = 0; i < 20; i++)
+      announce(core, established[i % 6] as FakeConnection, `e${i % 6}`, { offers: [offer(i)], numwant: 1 });
     assert.deepEqual(offersIn(newcomer.take()), [], 'while on probation it is not offered');
     assert.equal(core.stats().peersHeldBack, 1);
     clock.nowMs = 2 * NEW_PEER_PROBATION_MS;
-    for (let i = 0; i < 40; i++) announce(core, established[i % 6] as FakeConnection, `e${i % 6}`, { offers: [offer(i)], numwant: 1 });
+    for (let i = 0; i < 40; i++)
+      announce(core, established[i % 6] as FakeConnection, `e${i % 6}`, { offers: [offer(i)], numwant: 1 });
     assert.ok(offersIn(newcomer.take()).length > 0, 'after probation it is');
     assert.equal(core.stats().peersHeldBack, 0);
   });
@@ -179,7 +217,8 @@ describe('tracker trust: introductions', () => {
     for (let i = 0; i <= DEFAULT_TRACKER_CONFIG.announceBurst; i++) announce(core, flooder, 'flood');
     assert.deepEqual([core.stats().connectionsBenched, core.stats().benchings, core.stats().peersHeldBack], [1, 1, 1]);
     flooder.take();
-    for (let i = 0; i < 30; i++) announce(core, honest[i % 3] as FakeConnection, `h${i % 3}`, { offers: [offer(i)], numwant: 1 });
+    for (let i = 0; i < 30; i++)
+      announce(core, honest[i % 3] as FakeConnection, `h${i % 3}`, { offers: [offer(i)], numwant: 1 });
     assert.deepEqual(offersIn(flooder.take()), [], 'a benched peer gets no offers');
     for (const connection of honest) connection.take();
     clock.nowMs += 5_000; // one token back: an announce is accepted, but its offers are withheld

@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
-import { reportCacheHit, reportPeerTransfer, updateHttpThroughput, type HttpThroughput } from '../../lib/policy/transfer-timing.ts';
+import {
+  reportCacheHit,
+  reportPeerTransfer,
+  updateHttpThroughput,
+  type HttpThroughput,
+} from '../../lib/policy/transfer-timing.ts';
 
 // 100 KB in 100 ms after a 20 ms first byte: 1000 bytes/ms.
 const HTTP: HttpThroughput = { bytesPerMs: 1000, firstByteMs: 20 };
@@ -27,7 +32,7 @@ describe('stats reported to hls.js ABR', () => {
         expected: { startMs: 3880, firstMs: 3900, endMs: 4000 },
       },
       {
-        name: 'keeps a slow peer\'s first byte when it came sooner than HTTP\'s',
+        name: "keeps a slow peer's first byte when it came sooner than HTTP's",
         measured: { startMs: 0, firstByteMs: 5, endMs: 1000, bytes: 200_000 },
         http: HTTP,
         expected: { startMs: 780, firstMs: 785, endMs: 1000 },
@@ -47,11 +52,19 @@ describe('stats reported to hls.js ABR', () => {
     it('never reports a sample faster than both the peer and HTTP were', () => {
       for (const bytes of [1000, 90_000, 1_000_000]) {
         for (const durationMs of [1, 50, 500, 5000]) {
-          const measured = { startMs: 100, firstByteMs: 100 + Math.min(10, durationMs), endMs: 100 + durationMs, bytes };
+          const measured = {
+            startMs: 100,
+            firstByteMs: 100 + Math.min(10, durationMs),
+            endMs: 100 + durationMs,
+            bytes,
+          };
           const reported = reportPeerTransfer(measured, HTTP);
           const reportedMs = reported.endMs - reported.startMs;
           const httpMs = HTTP.firstByteMs + bytes / HTTP.bytesPerMs;
-          assert.ok(reportedMs >= Math.min(durationMs, httpMs) - 1e-9, `${bytes} B in ${durationMs} ms reported as ${reportedMs} ms`);
+          assert.ok(
+            reportedMs >= Math.min(durationMs, httpMs) - 1e-9,
+            `${bytes} B in ${durationMs} ms reported as ${reportedMs} ms`,
+          );
           assert.ok(reportedMs <= durationMs + 1e-9);
           assert.ok(reported.startMs <= reported.firstMs && reported.firstMs <= reported.endMs);
         }

@@ -4,7 +4,9 @@ import { sweepUnansweredOffers, UNANSWERED_OFFER_MS } from '../../lib/swarm/bitt
 /** An offer as bittorrent-tracker's WebSocket tracker keeps it, with its own 50-s timer. */
 function offer(): { trackerTimeout: ReturnType<typeof setTimeout> | null; destroyed: boolean; destroy(): void } {
   const entry = {
-    trackerTimeout: setTimeout(() => assert.fail('the 50-s timer should have been cleared'), 50_000) as ReturnType<typeof setTimeout> | null,
+    trackerTimeout: setTimeout(() => assert.fail('the 50-s timer should have been cleared'), 50_000) as ReturnType<
+      typeof setTimeout
+    > | null,
     destroyed: false,
     destroy() {
       entry.destroyed = true;
@@ -31,7 +33,16 @@ describe('sweepUnansweredOffers', () => {
 
   it('leaves alone what is not shaped like the client it knows', () => {
     const seen = new WeakMap<object, number>();
-    const cases: unknown[] = [undefined, null, {}, [null], [{}], [{ peers: null }], [{ peers: { x: 1 } }], [{ peers: { x: {} } }]];
+    const cases: unknown[] = [
+      undefined,
+      null,
+      {},
+      [null],
+      [{}],
+      [{ peers: null }],
+      [{ peers: { x: 1 } }],
+      [{ peers: { x: {} } }],
+    ];
     for (const trackers of cases) {
       assert.equal(sweepUnansweredOffers(trackers, seen, 0), 0);
       assert.equal(sweepUnansweredOffers(trackers, seen, 10 * UNANSWERED_OFFER_MS), 0);

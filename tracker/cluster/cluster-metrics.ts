@@ -19,12 +19,24 @@ export function clusterMetricsText(stats: ClusterStats): string {
   const series = (name: string, type: 'gauge' | 'counter', help: string, samples: readonly string[]): void => {
     lines.push(`# HELP ${PREFIX}${name} ${help}`, `# TYPE ${PREFIX}${name} ${type}`, ...samples);
   };
-  series('redis_connected', 'gauge', '1 while this node is connected to Redis', [`${PREFIX}redis_connected ${stats.redisConnected ? 1 : 0}`]);
-  series('live_nodes', 'gauge', 'tracker nodes holding a lease in Redis (at the last heartbeat)', [`${PREFIX}live_nodes ${stats.liveNodes}`]);
+  series('redis_connected', 'gauge', '1 while this node is connected to Redis', [
+    `${PREFIX}redis_connected ${stats.redisConnected ? 1 : 0}`,
+  ]);
+  series('live_nodes', 'gauge', 'tracker nodes holding a lease in Redis (at the last heartbeat)', [
+    `${PREFIX}live_nodes ${stats.liveNodes}`,
+  ]);
   for (const [key, name, help] of COUNTERS) series(name, 'counter', help, [`${PREFIX}${name} ${Number(stats[key])}`]);
   const swarmSamples = (value: 'peers' | 'seeders'): string[] =>
-    stats.topSwarms.map((swarm) => `${PREFIX}swarm_${value}{info_hash="${Buffer.from(swarm.infoHash, 'utf8').toString('hex')}"} ${swarm[value]}`);
+    stats.topSwarms.map(
+      (swarm) =>
+        `${PREFIX}swarm_${value}{info_hash="${Buffer.from(swarm.infoHash, 'utf8').toString('hex')}"} ${swarm[value]}`,
+    );
   series('swarm_peers', 'gauge', 'peers over every node in the largest swarms this node serves', swarmSamples('peers'));
-  series('swarm_seeders', 'gauge', 'seeders over every node in the largest swarms this node serves', swarmSamples('seeders'));
+  series(
+    'swarm_seeders',
+    'gauge',
+    'seeders over every node in the largest swarms this node serves',
+    swarmSamples('seeders'),
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -32,10 +32,14 @@ export const encodeNodeMessage = (message: NodeMessage): string => JSON.stringif
 /** A batch as it goes on the channel: the encoded messages as one JSON array. */
 export const encodeNodeBatch = (encoded: readonly string[]): string => `[${encoded.join(',')}]`;
 
-const isId = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_CHARS;
+const isId = (value: unknown): value is string =>
+  typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_CHARS;
 
 /** The valid messages of a batch (invalid ones are counted, not thrown). */
-export function parseNodeBatch(text: string, maxSdpChars: number): { readonly messages: NodeMessage[]; readonly invalid: number } {
+export function parseNodeBatch(
+  text: string,
+  maxSdpChars: number,
+): { readonly messages: NodeMessage[]; readonly invalid: number } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -60,6 +64,7 @@ function parseNodeMessage(item: unknown, maxSdpChars: number): NodeMessage | nul
   if (!isId(infoHash) || !isId(toPeerId) || !isId(peerId) || !isId(offerId)) return null;
   if (typeof sdp !== 'string' || sdp.length > maxSdpChars) return null;
   if (type === 'answer') return { type, infoHash, toPeerId, peerId, offerId, sdp };
-  if (type === 'offer' && isId(fields['node'])) return { type, infoHash, toPeerId, peerId, node: fields['node'], offerId, sdp };
+  if (type === 'offer' && isId(fields['node']))
+    return { type, infoHash, toPeerId, peerId, node: fields['node'], offerId, sdp };
   return null;
 }

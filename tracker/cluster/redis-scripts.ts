@@ -9,7 +9,11 @@
 
 /** The hash-tag part of a swarm's keys: the info hash in hex (ids may hold `{`, `}` or any latin-1). */
 export const swarmKey = (infoHash: string): string => Buffer.from(infoHash, 'utf8').toString('hex');
-export const swarmKeys = (key: string): [string, string, string] => [`pc:{${key}}:peers`, `pc:{${key}}:nodes`, `pc:{${key}}:seeders`];
+export const swarmKeys = (key: string): [string, string, string] => [
+  `pc:{${key}}:peers`,
+  `pc:{${key}}:nodes`,
+  `pc:{${key}}:seeders`,
+];
 export const NODES_KEY = 'pc:nodes';
 export const nodeSwarmsKey = (nodeId: string): string => `pc:node:${nodeId}:swarms`;
 export const reapLockKey = (nodeId: string): string => `pc:reap:${nodeId}`;

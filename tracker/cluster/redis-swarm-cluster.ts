@@ -87,14 +87,25 @@ export class RedisSwarmCluster implements SwarmCluster {
   #closed = false;
   #heartbeat: NodeJS.Timeout | null = null;
   #liveNodes = 0;
-  readonly #stats = { relayedOut: 0, relayedIn: 0, undeliverable: 0, invalidNodeMessages: 0, redisErrors: 0, reapedPeers: 0 };
+  readonly #stats = {
+    relayedOut: 0,
+    relayedIn: 0,
+    undeliverable: 0,
+    invalidNodeMessages: 0,
+    redisErrors: 0,
+    reapedPeers: 0,
+  };
   readonly #flush = (): void => this.#flushOutbox();
 
   private constructor(options: RedisClusterOptions) {
     this.#options = options;
     this.nodeId = options.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
     // No offline queue: while Redis is away a command fails at once instead of piling up.
-    this.#client = createClient({ url: options.url, disableOfflineQueue: true, socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000) } });
+    this.#client = createClient({
+      url: options.url,
+      disableOfflineQueue: true,
+      socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000) },
+    });
     this.#subscriber = this.#client.duplicate();
   }
 
@@ -127,7 +138,15 @@ export class RedisSwarmCluster implements SwarmCluster {
     this.#register(key);
     const nowMs = this.#options.nowUnixMs();
     const expiresAtMs = nowMs + this.#options.peerTimeoutMs;
-    const args = [String(nowMs), String(expiresAtMs), peerId, this.nodeId, seeder ? '1' : '0', String(remoteOffers.length), String(this.#options.peerTimeoutMs * 2)];
+    const args = [
+      String(nowMs),
+      String(expiresAtMs),
+      peerId,
+      this.nodeId,
+      seeder ? '1' : '0',
+      String(remoteOffers.length),
+      String(this.#options.peerTimeoutMs * 2),
+    ];
     this.#script(ANNOUNCE_SCRIPT, swarmKeys(key), args).then(
       (reply) => this.#onAnnounced(infoHash, peerId, remoteOffers, reply),
       (error: unknown) => this.#failed(error),
@@ -139,7 +158,8 @@ export class RedisSwarmCluster implements SwarmCluster {
     if (!this.#ready) return;
     const key = swarmKey(infoHash);
     this.#script(LEAVE_SCRIPT, swarmKeys(key), [peerId, this.nodeId]).catch((error: unknown) => this.#failed(error));
-    if (swarmEmpty && this.#registered.delete(key)) this.#client.sRem(nodeSwarmsKey(this.nodeId), key).catch((error: unknown) => this.#failed(error));
+    if (swarmEmpty && this.#registered.delete(key))
+      this.#client.sRem(nodeSwarmsKey(this.nodeId), key).catch((error: unknown) => this.#failed(error));
   }
 
   counts(infoHash: string, local: SwarmCounts): SwarmCounts {
@@ -152,7 +172,14 @@ export class RedisSwarmCluster implements SwarmCluster {
   relayAnswer(request: AnswerRequest): boolean {
     const node = this.#routes.nodeOf(request.infoHash, request.toPeerId, this.#options.nowUnixMs());
     if (node === null || !this.#ready) return false;
-    this.#send(node, { type: 'answer', infoHash: request.infoHash, toPeerId: request.toPeerId, peerId: request.peerId, offerId: request.offerId, sdp: request.answer.sdp });
+    this.#send(node, {
+      type: 'answer',
+      infoHash: request.infoHash,
+      toPeerId: request.toPeerId,
+      peerId: request.peerId,
+      offerId: request.offerId,
+      sdp: request.answer.sdp,
+    });
     return true;
   }
 
@@ -190,7 +217,8 @@ export class RedisSwarmCluster implements SwarmCluster {
     for (const client of [this.#client, this.#subscriber]) {
       client.on('error', (error: Error) => {
         this.#stats.redisErrors += 1;
-        if (this.#ready && client === this.#client) logger.warn('redis connection lost; serving local peers only', { error: error.message, node: this.nodeId });
+        if (this.#ready && client === this.#client)
+          logger.warn('redis connection lost; serving local peers only', { error: error.message, node: this.nodeId });
         if (client === this.#client) this.#ready = false;
       });
     }
@@ -224,7 +252,15 @@ export class RedisSwarmCluster implements SwarmCluster {
       const offer = remoteOffers[i] as Offer;
       const toPeerId = String(reply[2 + 2 * i]);
       const node = String(reply[3 + 2 * i]);
-      this.#send(node, { type: 'offer', infoHash, toPeerId, peerId, node: this.nodeId, offerId: offer.offerId, sdp: offer.offer.sdp });
+      this.#send(node, {
+        type: 'offer',
+        infoHash,
+        toPeerId,
+        peerId,
+        node: this.nodeId,
+        offerId: offer.offerId,
+        sdp: offer.offer.sdp,
+      });
     }
   }
 
@@ -242,7 +278,9 @@ export class RedisSwarmCluster implements SwarmCluster {
     this.#outbox = new Map();
     if (!this.#ready) return;
     for (const [node, messages] of outbox) {
-      this.#client.sPublish(relayChannel(node), encodeNodeBatch(messages)).catch((error: unknown) => this.#failed(error));
+      this.#client
+        .sPublish(relayChannel(node), encodeNodeBatch(messages))
+        .catch((error: unknown) => this.#failed(error));
     }
   }
 
@@ -257,7 +295,10 @@ export class RedisSwarmCluster implements SwarmCluster {
       const sdpJson = JSON.stringify(message.sdp);
       let delivered: boolean;
       if (message.type === 'offer') {
-        delivered = delivery.deliverOffer(message.infoHash, message.toPeerId, message.peerId, { offerId: message.offerId, offer: { type: 'offer', sdp: message.sdp, sdpJson } });
+        delivered = delivery.deliverOffer(message.infoHash, message.toPeerId, message.peerId, {
+          offerId: message.offerId,
+          offer: { type: 'offer', sdp: message.sdp, sdpJson },
+        });
         if (delivered) this.#routes.remember(message.infoHash, message.peerId, message.node, nowMs);
       } else {
         delivered = delivery.deliverAnswer({
@@ -281,7 +322,10 @@ export class RedisSwarmCluster implements SwarmCluster {
       for (const node of dead) {
         if (node === this.nodeId) continue;
         // One survivor reaps each dead node.
-        const claimed = await this.#client.set(reapLockKey(node), this.nodeId, { condition: 'NX', expiration: { type: 'PX', value: REAP_LOCK_MS } });
+        const claimed = await this.#client.set(reapLockKey(node), this.nodeId, {
+          condition: 'NX',
+          expiration: { type: 'PX', value: REAP_LOCK_MS },
+        });
         if (claimed !== 'OK') continue;
         const reaped = await this.#reap(node);
         this.#options.logger.info('dead tracker node reaped', { node, peers: reaped, by: this.nodeId });
@@ -343,6 +387,9 @@ export class RedisSwarmCluster implements SwarmCluster {
 
   #failed(error: unknown): void {
     this.#stats.redisErrors += 1;
-    if (this.#options.logger.enabled('debug')) this.#options.logger.debug('redis command failed', { error: error instanceof Error ? error.message : String(error) });
+    if (this.#options.logger.enabled('debug'))
+      this.#options.logger.debug('redis command failed', {
+        error: error instanceof Error ? error.message : String(error),
+      });
   }
 }

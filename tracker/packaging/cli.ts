@@ -22,9 +22,16 @@ async function main(argv: readonly string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command === 'hash') {
-    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, watch: { type: 'boolean' } } });
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { out: { type: 'string' }, watch: { type: 'boolean' } },
+    });
     if (positionals.length !== 1) throw new Error('peercdn hash takes one playlist or directory');
-    const writer = new HashWriter({ input: positionals[0] as string, ...(values.out === undefined ? {} : { out: values.out }) });
+    const writer = new HashWriter({
+      input: positionals[0] as string,
+      ...(values.out === undefined ? {} : { out: values.out }),
+    });
     if (values.watch !== true) {
       for (const path of writer.run()) console.log(`wrote ${path}`);
       return 0;
@@ -43,7 +50,11 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (command === 'package') {
-    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { fmp4: { type: 'boolean' } } });
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { fmp4: { type: 'boolean' } },
+    });
     if (positionals.length !== 2) throw new Error('peercdn package takes an input video and an output directory');
     const [input, outDir] = positionals as [string, string];
     const result = await packageVideo({ input, outDir, fmp4: values.fmp4 === true }, process.stderr);

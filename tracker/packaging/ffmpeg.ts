@@ -34,9 +34,21 @@ export interface VideoProbe {
 
 /** Probe a video file with ffprobe; throws naming the file when it has no video stream. */
 export function probeVideo(tools: FfmpegTools, input: string): VideoProbe {
-  const result = spawnSync(tools.ffprobe, ['-v', 'error', '-show_entries', 'format=duration:stream=codec_type,width,height,avg_frame_rate', '-of', 'json', input], {
-    encoding: 'utf8',
-  });
+  const result = spawnSync(
+    tools.ffprobe,
+    [
+      '-v',
+      'error',
+      '-show_entries',
+      'format=duration:stream=codec_type,width,height,avg_frame_rate',
+      '-of',
+      'json',
+      input,
+    ],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (result.status !== 0) throw new Error(`ffprobe cannot read ${input}: ${result.stderr.trim()}`);
   const probe = JSON.parse(result.stdout) as {
     format?: { duration?: string };
@@ -45,7 +57,10 @@ export function probeVideo(tools: FfmpegTools, input: string): VideoProbe {
   const video = probe.streams?.find((stream) => stream.codec_type === 'video');
   if (video?.width === undefined || video.height === undefined) throw new Error(`${input} has no video stream`);
   const [numerator, denominator] = (video.avg_frame_rate ?? '30/1').split('/').map(Number);
-  const fps = numerator !== undefined && denominator !== undefined && denominator > 0 && numerator > 0 ? numerator / denominator : 30;
+  const fps =
+    numerator !== undefined && denominator !== undefined && denominator > 0 && numerator > 0
+      ? numerator / denominator
+      : 30;
   return {
     durationSeconds: Number(probe.format?.duration ?? 0),
     width: video.width,
@@ -56,11 +71,19 @@ export function probeVideo(tools: FfmpegTools, input: string): VideoProbe {
 }
 
 /** Run ffmpeg with `-progress pipe:1`; `onProgress` hears the seconds of output written so far. */
-export function runFfmpeg(tools: FfmpegTools, args: readonly string[], onProgress: (seconds: number) => void): Promise<void> {
+export function runFfmpeg(
+  tools: FfmpegTools,
+  args: readonly string[],
+  onProgress: (seconds: number) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tools.ffmpeg, ['-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      tools.ffmpeg,
+      ['-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', ...args],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     let pending = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -75,7 +98,11 @@ export function runFfmpeg(tools: FfmpegTools, args: readonly string[], onProgres
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-4000);
     });
-    child.once('error', (error) => reject(new Error(`cannot run ${tools.ffmpeg}: ${error.message}. ${MISSING_FFMPEG_HELP}`)));
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg failed (exit ${code}): ${stderr.trim()}`))));
+    child.once('error', (error) =>
+      reject(new Error(`cannot run ${tools.ffmpeg}: ${error.message}. ${MISSING_FFMPEG_HELP}`)),
+    );
+    child.once('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`ffmpeg failed (exit ${code}): ${stderr.trim()}`)),
+    );
   });
 }

@@ -2,7 +2,16 @@
 // By default one manifest beside each media playlist (the name the library looks for by
 // convention); with --out one manifest for every rendition. --watch rewrites them whenever a
 // playlist changes (a live folder), keeping recent entries that left the playlist.
-import { existsSync, readdirSync, readFileSync, renameSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  watch,
+  writeFileSync,
+  type FSWatcher,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
   HASH_MANIFEST_FORMAT,
@@ -38,7 +47,8 @@ export function findMediaPlaylists(input: string): string[] {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const child = join(dir, entry.name);
       if (entry.isDirectory() && depth < MAX_SEARCH_DEPTH) search(child, depth + 1);
-      else if (entry.isFile() && entry.name.endsWith('.m3u8') && !isMultivariantPlaylist(readFileSync(child, 'utf8'))) found.push(child);
+      else if (entry.isFile() && entry.name.endsWith('.m3u8') && !isMultivariantPlaylist(readFileSync(child, 'utf8')))
+        found.push(child);
     }
   };
   search(path, 0);
@@ -63,11 +73,16 @@ function writeAtomically(path: string, text: string): boolean {
 
 // A live rendition keeps entries that just left its playlist (a viewer may hold an older
 // playlist), as many as the playlist lists, while their files exist.
-function withRecentEntries(current: RenditionHashes, previous: RenditionHashes | undefined, manifestDir: string): RenditionHashes {
+function withRecentEntries(
+  current: RenditionHashes,
+  previous: RenditionHashes | undefined,
+  manifestDir: string,
+): RenditionHashes {
   if (!current.live || previous === undefined) return current;
   const listed = new Set(current.segments.map((segment) => `${segment.uri}@${segment.range?.offset ?? ''}`));
   const departed = previous.segments.filter(
-    (segment) => !listed.has(`${segment.uri}@${segment.range?.offset ?? ''}`) && existsSync(resolve(manifestDir, segment.uri)),
+    (segment) =>
+      !listed.has(`${segment.uri}@${segment.range?.offset ?? ''}`) && existsSync(resolve(manifestDir, segment.uri)),
   );
   return { ...current, segments: [...departed.slice(-current.segments.length), ...current.segments] };
 }
@@ -87,7 +102,11 @@ export class HashWriter {
     const playlists = findMediaPlaylists(this.#options.input);
     const written: string[] = [];
     const rendition = (playlist: string, manifestDir: string): RenditionHashes => {
-      const entry = withRecentEntries(hashRendition(playlist, manifestDir, this.#memo), this.#previous.get(playlist), manifestDir);
+      const entry = withRecentEntries(
+        hashRendition(playlist, manifestDir, this.#memo),
+        this.#previous.get(playlist),
+        manifestDir,
+      );
       this.#previous.set(playlist, entry);
       return entry;
     };
@@ -99,7 +118,8 @@ export class HashWriter {
     }
     for (const playlist of playlists) {
       const out = join(dirname(playlist), hashManifestNameFor(basename(playlist)));
-      if (writeAtomically(out, `${JSON.stringify(manifestOf([rendition(playlist, dirname(playlist))]))}\n`)) written.push(out);
+      if (writeAtomically(out, `${JSON.stringify(manifestOf([rendition(playlist, dirname(playlist))]))}\n`))
+        written.push(out);
     }
     return written;
   }
@@ -114,7 +134,11 @@ export class HashWriter {
 const WATCH_SETTLE_MS = 50;
 
 /** Keep the manifests current until `stop()`; `onWrite` hears each write, `onError` each failure. */
-export function watchAndHash(writer: HashWriter, onWrite: (paths: string[]) => void, onError: (error: Error) => void): { stop(): void } {
+export function watchAndHash(
+  writer: HashWriter,
+  onWrite: (paths: string[]) => void,
+  onError: (error: Error) => void,
+): { stop(): void } {
   let timer: ReturnType<typeof setTimeout> | null = null;
   const rehash = (): void => {
     timer = null;

@@ -19,7 +19,9 @@ export class HashMemo {
     const key = `${path}\n${stats.size}\n${stats.mtimeMs}\n${range?.offset ?? ''}\n${range?.length ?? ''}`;
     const known = this.#hashes.get(key);
     if (known !== undefined) return known;
-    const hex = createHash('sha256').update(readBytes(path, range, stats.size)).digest('hex');
+    const hex = createHash('sha256')
+      .update(readBytes(path, range, stats.size))
+      .digest('hex');
     this.#hashes.set(key, hex);
     if (this.#hashes.size > MAX_REMEMBERED_HASHES) {
       const oldest = this.#hashes.keys().next();

@@ -43,7 +43,11 @@ export interface PackageOptions {
 }
 
 /** ffmpeg's arguments for the whole package (one run encodes every rendition). */
-export function ffmpegArguments(options: PackageOptions, probe: VideoProbe, renditions: readonly Rendition[]): string[] {
+export function ffmpegArguments(
+  options: PackageOptions,
+  probe: VideoProbe,
+  renditions: readonly Rendition[],
+): string[] {
   const gop = Math.max(1, Math.round(probe.framesPerSecond * SEGMENT_SECONDS));
   const outDir = resolve(options.outDir);
   const split = renditions.map((_, i) => `[s${i}]`).join('');
@@ -55,34 +59,61 @@ export function ffmpegArguments(options: PackageOptions, probe: VideoProbe, rend
   args.push('-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0');
   args.push('-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`);
   renditions.forEach((rendition, i) => {
-    args.push(`-b:v:${i}`, `${rendition.videoKbps}k`, `-maxrate:v:${i}`, `${Math.round(rendition.videoKbps * 1.1)}k`, `-bufsize:v:${i}`, `${rendition.videoKbps * 2}k`);
+    args.push(
+      `-b:v:${i}`,
+      `${rendition.videoKbps}k`,
+      `-maxrate:v:${i}`,
+      `${Math.round(rendition.videoKbps * 1.1)}k`,
+      `-bufsize:v:${i}`,
+      `${rendition.videoKbps * 2}k`,
+    );
   });
   if (probe.hasAudio) args.push('-c:a', 'aac', '-b:a', '96k', '-ac', '2');
   const extension = options.fmp4 ? 'm4s' : 'ts';
-  args.push('-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_playlist_type', 'vod', '-hls_flags', 'independent_segments');
+  args.push(
+    '-f',
+    'hls',
+    '-hls_time',
+    String(SEGMENT_SECONDS),
+    '-hls_playlist_type',
+    'vod',
+    '-hls_flags',
+    'independent_segments',
+  );
   args.push('-hls_segment_type', options.fmp4 ? 'fmp4' : 'mpegts');
   if (options.fmp4) args.push('-hls_fmp4_init_filename', 'init.mp4');
   args.push('-hls_segment_filename', join(outDir, '%v', `seg_%03d.${extension}`));
   args.push('-master_pl_name', 'master.m3u8');
-  const streams = renditions.map((rendition, i) => (probe.hasAudio ? `v:${i},a:${i},name:${rendition.name}` : `v:${i},name:${rendition.name}`));
+  const streams = renditions.map((rendition, i) =>
+    probe.hasAudio ? `v:${i},a:${i},name:${rendition.name}` : `v:${i},name:${rendition.name}`,
+  );
   args.push('-var_stream_map', streams.join(' '));
   args.push(join(outDir, '%v', 'index.m3u8'));
   return args;
 }
 
 /** Package a video into `outDir`: renditions, master.m3u8, and a hash manifest beside each media playlist. */
-export async function packageVideo(options: PackageOptions, progressOut: ProgressOutput): Promise<{ renditions: Rendition[]; manifests: string[] }> {
+export async function packageVideo(
+  options: PackageOptions,
+  progressOut: ProgressOutput,
+): Promise<{ renditions: Rendition[]; manifests: string[] }> {
   const tools = findFfmpeg();
   if (!existsSync(options.input)) throw new Error(`${options.input}: no such file`);
   const outDir = resolve(options.outDir);
-  if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new Error(`${options.outDir} is not empty: choose a new or empty directory`);
+  if (existsSync(outDir) && readdirSync(outDir).length > 0)
+    throw new Error(`${options.outDir} is not empty: choose a new or empty directory`);
   const probe = probeVideo(tools, options.input);
   const renditions = chooseRenditions(probe.height);
   for (const rendition of renditions) mkdirSync(join(outDir, rendition.name), { recursive: true });
-  const bar = new ProgressBar(progressOut, `packaging ${renditions.map((r) => r.name).join(', ')}${options.fmp4 ? ' (fMP4)' : ''}`);
+  const bar = new ProgressBar(
+    progressOut,
+    `packaging ${renditions.map((r) => r.name).join(', ')}${options.fmp4 ? ' (fMP4)' : ''}`,
+  );
   bar.update(0, probe.durationSeconds);
   try {
-    await runFfmpeg(tools, ffmpegArguments(options, probe, renditions), (seconds) => bar.update(seconds, probe.durationSeconds));
+    await runFfmpeg(tools, ffmpegArguments(options, probe, renditions), (seconds) =>
+      bar.update(seconds, probe.durationSeconds),
+    );
     bar.update(probe.durationSeconds, probe.durationSeconds);
   } finally {
     bar.finish();
