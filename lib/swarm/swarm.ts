@@ -47,6 +47,8 @@ export class Swarm {
   readonly #options: SwarmOptions;
   readonly #client: TrackerClient;
   readonly #links = new Map<string, PeerLink>();
+  // Who offered each kept connection (remote peer id -> offerer's peer id), for the duplicate rule.
+  readonly #offerers = new Map<string, string>();
   readonly #connecting = new Set<SignalledPeer>();
   // Other viewers by each tracker's latest answer, by tracker URL.
   readonly #othersByTracker = new Map<string, number>();
@@ -205,10 +207,22 @@ export class Swarm {
   #onConnected(peer: SignalledPeer): void {
     const remotePeerId = hexToText(peer.id ?? '');
     const banned = this.#options.peerRecords.refuse(remotePeerId);
-    if (this.#destroyed || remotePeerId === '' || banned || this.#links.has(remotePeerId)) {
-      // Both viewers may offer to each other at once; one connection per pair is enough.
+    if (this.#destroyed || remotePeerId === '' || banned) {
       destroyQuietly(peer);
       return;
+    }
+    // Both viewers may offer to each other at once; one connection per pair is enough. Both sides
+    // keep the one offered by the lower peer id: keeping whichever connected first here could keep
+    // a different one on each side, and each then closes the other's, leaving the pair unlinked.
+    const offerer = peer.initiator === true ? this.#options.peerId : remotePeerId;
+    const existing = this.#links.get(remotePeerId);
+    if (existing !== undefined) {
+      const preferred = this.#options.peerId < remotePeerId ? this.#options.peerId : remotePeerId;
+      if (offerer !== preferred || this.#offerers.get(remotePeerId) === preferred) {
+        destroyQuietly(peer);
+        return;
+      }
+      existing.destroy();
     }
     const link = new PeerLink({
       remotePeerId,
@@ -222,11 +236,15 @@ export class Swarm {
       receiveBudget: this.#options.receiveBudget,
       onAvailabilityChanged: () => this.#options.onAvailabilityChanged(this.swarmId),
       onClosed: (closed, error) => {
-        if (this.#links.get(closed.remotePeerId) === closed) this.#links.delete(closed.remotePeerId);
+        if (this.#links.get(closed.remotePeerId) === closed) {
+          this.#links.delete(closed.remotePeerId);
+          this.#offerers.delete(closed.remotePeerId);
+        }
         this.#options.onPeerClosed(this.swarmId, closed.remotePeerId, error);
       },
     });
     this.#links.set(remotePeerId, link);
+    this.#offerers.set(remotePeerId, offerer);
     this.#options.onPeerConnected(this.swarmId, remotePeerId);
   }
 }

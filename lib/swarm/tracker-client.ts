@@ -4,6 +4,8 @@ import type { DataChannelPeer } from '../peer/peer-link.ts';
 export interface SignalledPeer extends DataChannelPeer {
   /** Remote peer id in hex, set by bittorrent-tracker's client. */
   id?: string;
+  /** Whether this side made the offer (simple-peer's flag). */
+  readonly initiator?: boolean;
   readonly destroyed: boolean;
   once(event: 'connect', listener: () => void): unknown;
   once(event: 'close', listener: () => void): unknown;
