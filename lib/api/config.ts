@@ -192,7 +192,7 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
     value.every(isOriginSetting) &&
     (value.length === 0 || value.some((origin: OriginSetting) => origin.weight !== 0))
       ? null
-      : 'must be at most 16 of { baseUrl: an http(s) URL ending in "/", weight?: an integer 0-1000 }, a weight above 0 among them',
+      : 'must be 0-16 { baseUrl: http(s) URL ending in /, weight?: integer 0-1000 }, a weight above 0',
   uploadMaxBytesPerSecond: (value) =>
     value === null || isInteger(value, 16 * 1024)
       ? null
