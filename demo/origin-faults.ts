@@ -11,6 +11,8 @@ export interface OriginFaultSettings {
   readonly errorStatus?: number;
   /** Delay before every media answer, in ms (a slow or far origin). */
   readonly addedLatencyMs?: number;
+  /** Inject only into segment answers (playlists and manifests served normally). */
+  readonly segmentsOnly?: boolean;
 }
 
 /** What the origin does with one media request. */
@@ -33,7 +35,7 @@ export class OriginFaults {
       throw new RangeError(`origin faults: errorStatus must be a 5xx status, got ${errorStatus}`);
     if (!(addedLatencyMs >= 0 && addedLatencyMs <= 600_000))
       throw new RangeError(`origin faults: addedLatencyMs must be 0-600000, got ${addedLatencyMs}`);
-    this.#settings = { errorRate, errorStatus, addedLatencyMs };
+    this.#settings = { ...settings, errorRate, errorStatus, addedLatencyMs };
     this.#requests = 0;
   }
 
@@ -42,9 +44,10 @@ export class OriginFaults {
     return this.#failed;
   }
 
-  /** The verdict for the next media request. */
-  next(): FaultVerdict {
-    const { errorRate = 0, errorStatus = 503, addedLatencyMs = 0 } = this.#settings;
+  /** The verdict for the next media request (`segment`: whether it asks for a segment). */
+  next(segment: boolean): FaultVerdict {
+    const { errorRate = 0, errorStatus = 503, addedLatencyMs = 0, segmentsOnly = false } = this.#settings;
+    if (segmentsOnly && !segment) return { kind: 'serve', delayMs: 0 };
     const n = this.#requests++;
     if (Math.floor((n + 1) * errorRate) > Math.floor(n * errorRate)) {
       this.#failed += 1;

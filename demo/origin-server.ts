@@ -288,7 +288,7 @@ export async function startOriginServer(options: OriginServerOptions = {}): Prom
       answer();
       return;
     }
-    const verdict = faults.next();
+    const verdict = faults.next(/\.ts$/.test(path));
     if (verdict.kind === 'fail') {
       res
         .writeHead(verdict.status, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' })

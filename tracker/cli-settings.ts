@@ -94,6 +94,12 @@ export const SETTING_SOURCES: { readonly [K in keyof TrackerConfig]: SettingSour
     kind: 'list',
     help: 'comma-separated proxy addresses or CIDR blocks whose X-Forwarded-For names the client',
   },
+  regionPrefixes: {
+    flag: 'region-prefixes',
+    env: 'PEERCDN_TRACKER_REGION_PREFIXES',
+    kind: 'list',
+    help: 'comma-separated <CIDR>=<region> (10.1.0.0/16=eu-west): the region of clients without a ?region= hint',
+  },
   announceRatePerSecond: {
     flag: 'announce-rate',
     env: 'PEERCDN_TRACKER_ANNOUNCE_RATE_PER_SECOND',

@@ -1,5 +1,6 @@
 // Settings of a tracker process: frozen defaults, partial overrides, validation naming the key.
 import { checkOriginPattern } from './access.ts';
+import { checkRegionPrefix } from './region.ts';
 import { checkProxyEntry } from './client-address.ts';
 import { NEW_PEER_PROBATION_MS } from './core.ts';
 import { LOG_LEVELS, type LogLevel } from './log.ts';
@@ -37,6 +38,11 @@ export interface TrackerConfig {
   readonly maxConnectionsPerAddress: number;
   /** Load balancers / reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For gives the client's address; empty: never read. */
   readonly trustedProxies: readonly string[];
+  /**
+   * Regions by client address, `<CIDR block>=<region>` (first match wins), for clients that send
+   * no `?region=` hint; peers of one region are introduced to each other first.
+   */
+  readonly regionPrefixes: readonly string[];
   /** Sustained announces (and scrapes) per second one connection may send. */
   readonly announceRatePerSecond: number;
   /** Announces one connection may send back to back before the rate applies. */
@@ -80,6 +86,7 @@ export const DEFAULT_TRACKER_CONFIG: TrackerConfig = Object.freeze({
   // Off by default: behind a reverse proxy every connection comes from the proxy's address.
   maxConnectionsPerAddress: 0,
   trustedProxies: Object.freeze([]),
+  regionPrefixes: Object.freeze([]),
   // A client announces every announceIntervalSeconds per swarm; a burst covers a page joining several swarms at once.
   announceRatePerSecond: 1,
   announceBurst: 20,
@@ -145,6 +152,7 @@ const CHECKS: { readonly [K in keyof TrackerConfig]: (value: unknown) => string 
       : `must be empty (tokens off) or a string of at least ${MIN_SWARM_TOKEN_SECRET_CHARS} characters`,
   maxConnectionsPerAddress: integerIn(0, 1_000_000),
   trustedProxies: listOf(checkProxyEntry),
+  regionPrefixes: listOf(checkRegionPrefix),
   announceRatePerSecond: numberIn(0.001, 10_000),
   announceBurst: integerIn(1, 10_000),
   newPeerProbationMs: integerIn(0, 600_000),

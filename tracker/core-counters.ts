@@ -21,6 +21,8 @@ export interface TrackerCounters {
   answers: number;
   scrapes: number;
   offersRelayed: number;
+  /** Offers relayed from a peer with a region to a peer of the same region. */
+  offersRelayedSameRegion: number;
   answersRelayed: number;
   /** Answers whose sender or target is not a member of the swarm on that connection. */
   answersUndeliverable: number;
@@ -74,6 +76,7 @@ export function createCounters(): TrackerCounters {
     answers: 0,
     scrapes: 0,
     offersRelayed: 0,
+    offersRelayedSameRegion: 0,
     answersRelayed: 0,
     answersUndeliverable: 0,
     answersUnrelayed: 0,

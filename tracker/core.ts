@@ -246,6 +246,7 @@ export class TrackerCore implements ClusterDelivery {
         lastAnnounceMs: 0,
         seeder: false,
         slot: -1,
+        region: connection.region ?? null,
         probationEndsMs: nowMs + this.#probationMs,
         benched: bench === 'benched',
         restless: false,
@@ -282,6 +283,7 @@ export class TrackerCore implements ClusterDelivery {
     for (let i = 0; i < targets.length; i++) {
       const offer = request.offers[i] as AnnounceRequest['offers'][number];
       const target = targets[i] as SwarmPeer;
+      if (peer.region != null && target.region === peer.region) this.#counters.offersRelayedSameRegion += 1;
       this.#relayedOffers.record(target.connection, relayedOfferKey(infoHash, peerId, offer.offerId), nowMs);
       target.connection.send(encodeRelayedOffer(infoHash, peerId, offer));
     }

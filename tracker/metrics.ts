@@ -109,6 +109,11 @@ export function createTrackerMetrics(
     },
   );
   counter('offers_relayed_total', 'Offers relayed to other peers.', (s) => s.offersRelayed);
+  counter(
+    'offers_relayed_same_region_total',
+    'Offers relayed between peers of the same region (region hint or address prefix).',
+    (s) => s.offersRelayedSameRegion,
+  );
   counter('answers_relayed_total', 'Answers relayed back to offering peers.', (s) => s.answersRelayed);
   counter(
     'answers_undeliverable_total',

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { OriginAllowlist, SwarmAccess } from './access.ts';
 import { AddressConnectionCap } from './address-cap.ts';
+import { RegionResolver } from './region.ts';
 import { ClientAddresses, type ClientAddressCounters } from './client-address.ts';
 import { resolveTrackerConfig, type TrackerConfig } from './config.ts';
 import {
@@ -85,6 +86,7 @@ export async function startTracker(
   const swarmAccess = new SwarmAccess({ ...config, nowUnixMs: dependencies.nowUnixMs ?? Date.now });
   const origins = new OriginAllowlist(config.allowedOrigins);
   const addressCap = new AddressConnectionCap(config.maxConnectionsPerAddress);
+  const regions = new RegionResolver(config.regionPrefixes);
   const clientAddresses = new ClientAddresses(config.trustedProxies);
   const counters = createConnectionCounters();
   // Cluster mode: swarms shared with other nodes through Redis (startup fails if Redis is not there).
@@ -208,6 +210,7 @@ export async function startTracker(
     socket.write(handshakeResponse(handshake.key, handshake.protocol));
     addressCap.acquire(address);
     const connection = new SocketConnection(nextConnectionId++, address, socket, hub);
+    connection.region = regions.resolve(request.url ?? '/', address);
     (socket as TrackedSocket)[CONNECTION] = connection;
     connections.add(connection);
     heartbeat.add(connection);

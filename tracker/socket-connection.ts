@@ -72,6 +72,8 @@ type State = 'open' | 'closing' | 'closed';
 export class SocketConnection implements TrackerConnection, FrameHandler, HeartbeatTarget {
   readonly id: number;
   readonly address: string;
+  /** The client's region (region.ts), set once at the upgrade. */
+  region: string | null = null;
   /** The TCP socket from the HTTP upgrade, corked while frames are batched. */
   readonly #tcp: Socket;
   readonly #hub: ConnectionHub;

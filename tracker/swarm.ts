@@ -7,6 +7,8 @@ export interface TrackerConnection {
   readonly id: number;
   /** Remote address, for logs and (later) per-address limits. */
   readonly address?: string;
+  /** The client's region (its `?region=` hint, or from its address prefix); peers of one region meet first. */
+  readonly region?: string | null;
   send(frame: OutgoingFrame): void;
   close(code: number, reason: string): void;
 }
@@ -20,6 +22,9 @@ export interface SwarmPeer {
   seeder: boolean;
   /** Index in its swarm's member array, kept by TrackerSwarm (-1 before it joins). */
   slot: number;
+  /** Its region (from its connection), or null; index in the swarm's list of that region's members. */
+  region?: string | null;
+  regionSlot?: number;
   /** Until then the peer is on probation: offered only when too few others are introduced (see TrackerSwarm.promote). */
   probationEndsMs: number;
   /** Its connection went over the announce rate: never handed offers until it calms down. */
@@ -49,6 +54,8 @@ export class TrackerSwarm {
   #introduced = 0;
   #drawable = 0;
   readonly #byPeerId = new Map<string, SwarmPeer>();
+  /** Members by region (dense arrays, swap-remove; `regionSlot` is the index), for same-region introductions. */
+  readonly #regions = new Map<string, SwarmPeer[]>();
   /** Peers on probation in join order, which is also the order their probation ends (it lasts the same for all). */
   readonly #onProbation = new Set<SwarmPeer>();
   /** When the first peer on probation is due; Infinity when none is. */
@@ -97,6 +104,12 @@ export class TrackerSwarm {
     this.#byPeerId.set(peer.peerId, peer);
     peer.slot = this.#peers.length;
     this.#peers.push(peer);
+    if (peer.region != null) {
+      const members = this.#regions.get(peer.region) ?? [];
+      if (members.length === 0) this.#regions.set(peer.region, members);
+      peer.regionSlot = members.length;
+      members.push(peer);
+    }
     this.#totals.heldBack += 1; // past the split until #place says otherwise
     if (peer.seeder) this.#seeders += 1;
     if (peer.probationEndsMs > nowMs) {
@@ -181,6 +194,15 @@ export class TrackerSwarm {
     this.#onProbation.delete(peer);
     this.#byPeerId.delete(peer.peerId);
     peer.slot = -1;
+    const members = peer.region == null ? undefined : this.#regions.get(peer.region);
+    if (members !== undefined) {
+      const last = members.pop() as SwarmPeer;
+      if (last !== peer) {
+        last.regionSlot = peer.regionSlot ?? 0;
+        members[last.regionSlot] = last;
+      }
+      if (members.length === 0) this.#regions.delete(peer.region as string);
+    }
     if (peer.seeder) this.#seeders -= 1;
     return true;
   }
@@ -188,19 +210,51 @@ export class TrackerSwarm {
   /**
    * Up to `count` distinct random members other than `exclude`, in O(count) whatever the swarm's
    * size: a partial Fisher–Yates shuffle over the member array (member order carries no meaning).
-   * Introduced peers first; only when they are too few, peers on probation; benched peers never.
+   * Introduced peers of `exclude`'s region first, then introduced peers of any region; only when
+   * they are too few, peers on probation; benched peers never.
    * Written into `into` (emptied first) when given, so a caller can reuse one array.
    */
   randomOthers(count: number, exclude: SwarmPeer | null, random: () => number, into: SwarmPeer[] = []): SwarmPeer[] {
     const picked = into;
     picked.length = 0;
     const excluded = exclude !== null && this.#holds(exclude) ? exclude : null;
+    const local = excluded?.region == null ? undefined : this.#regions.get(excluded.region);
+    if (local !== undefined && local.length > 1) {
+      this.#drawLocal(local, count, excluded as SwarmPeer, random, picked);
+      if (picked.length === count) return picked;
+      // The rest from everyone, without repeating a peer already picked.
+      const chosen = new Set(picked);
+      const rest = this.randomOthers(count + picked.length + 1, null, random, []);
+      for (const peer of rest) if (picked.length < count && peer !== excluded && !chosen.has(peer)) picked.push(peer);
+      return picked;
+    }
     this.#draw(0, this.#introduced, count, excluded?.slot ?? -1, random, picked);
     if (picked.length < count && this.#introduced < this.#drawable) {
       // The first draw moves the excluded peer only within its own range: read its slot again.
       this.#draw(this.#introduced, this.#drawable, count, excluded?.slot ?? -1, random, picked);
     }
     return picked;
+  }
+
+  /**
+   * Up to `count` introduced members of one region's list other than `exclude`: a partial shuffle
+   * of the list that skips members not introduced, bounded to a few draws per pick so a region
+   * full of held-back peers costs O(count) too.
+   */
+  #drawLocal(members: SwarmPeer[], count: number, exclude: SwarmPeer, random: () => number, picked: SwarmPeer[]): void {
+    let end = members.length;
+    for (let draws = 0; picked.length < count && end > 0 && draws < 4 * count + 8; draws++) {
+      const slot = Math.min(end - 1, Math.floor(random() * end));
+      const peer = members[slot] as SwarmPeer;
+      // Swap to the end of the unshuffled part (regionSlot follows).
+      const last = members[end - 1] as SwarmPeer;
+      members[slot] = last;
+      last.regionSlot = slot;
+      members[end - 1] = peer;
+      peer.regionSlot = end - 1;
+      end -= 1;
+      if (peer !== exclude && peer.slot < this.#introduced) picked.push(peer);
+    }
   }
 
   /** Draw from slots [from, to) into `picked` until it holds `count`. */

@@ -75,7 +75,7 @@ export class Origins {
     const counters = this.#counters[index]!;
     counters.bytes += bytes;
     counters.latencyMs = counters.latencyMs === null ? firstByteMs : counters.latencyMs * 0.7 + firstByteMs * 0.3;
-    const { origin, slow } = afterTransfer(this.#health, index, bytes / Math.max(durationMs, 1), this.#nowMs());
+    const { origin, slow } = afterTransfer(this.#health, index, bytes, durationMs, this.#nowMs());
     this.#set(index, origin, slow ? 'slow' : 'recovered');
   }
 

@@ -21,8 +21,10 @@ export const ORIGIN_BACKOFF_MS = 2000;
 export const ORIGIN_MAX_BACKOFF_MS = 60_000;
 /** An origin whose throughput is below this share of the best other origin's is taken out as slow... */
 export const SLOW_ORIGIN_RATIO = 0.25;
-/** ...once both averages hold this many transfers (one transfer's pace is noise: a new connection, a hiccup). */
+/** ...once both averages hold this many transfers (one transfer's pace is noise: a new connection, a hiccup)... */
 export const SLOW_ORIGIN_MIN_SAMPLES = 3;
+/** ...and only for a transfer that took this long (fast enough is fast enough, whatever the ratio). */
+export const SLOW_ORIGIN_MIN_MS = 500;
 /** Segments needed within this many seconds are urgent: a late request for one is hedged. */
 export const HEDGE_URGENT_SECONDS = 8;
 /** Earliest hedge, and the hedge delay while HTTP's pace is unmeasured. */
@@ -59,17 +61,19 @@ export function afterFailure(origin: OriginHealth, nowMs: number): OriginHealth 
 }
 
 /**
- * After a transfer at `bytesPerMs`: back in rotation, unless its average is far below the best
- * other origin's (then out, as a failure). Averages start afresh after a failure, so a recovered
+ * After a transfer of `bytes` in `durationMs`: back in rotation, unless it took long and the
+ * origin's average is far below the best other origin's (then out, as a failure). Averages start afresh after a failure, so a recovered
  * origin is judged on what it does now.
  */
 export function afterTransfer(
   origins: readonly OriginHealth[],
   index: number,
-  bytesPerMs: number,
+  bytes: number,
+  durationMs: number,
   nowMs: number,
 ): { readonly origin: OriginHealth; readonly slow: boolean } {
   const origin = origins[index]!;
+  const bytesPerMs = bytes / Math.max(durationMs, 1);
   const fresh = origin.failures > 0 || origin.bytesPerMs === null;
   const measured = fresh ? bytesPerMs : origin.bytesPerMs + 0.3 * (bytesPerMs - origin.bytesPerMs);
   const samples = fresh ? 1 : origin.samples + 1;
@@ -77,7 +81,8 @@ export function afterTransfer(
     other.samples >= SLOW_ORIGIN_MIN_SAMPLES ? (other.bytesPerMs ?? 0) : 0;
   const best = Math.max(0, ...origins.map((other, i) => (i === index ? 0 : judged(other))));
   const updated = { ...origin, bytesPerMs: measured, samples };
-  const slow = samples >= SLOW_ORIGIN_MIN_SAMPLES && measured < SLOW_ORIGIN_RATIO * best;
+  const slow =
+    samples >= SLOW_ORIGIN_MIN_SAMPLES && durationMs >= SLOW_ORIGIN_MIN_MS && measured < SLOW_ORIGIN_RATIO * best;
   return slow
     ? { origin: { ...afterFailure(updated, nowMs), bytesPerMs: null, samples: 0 }, slow }
     : { origin: { ...updated, failures: 0 }, slow };

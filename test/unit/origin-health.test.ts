@@ -7,6 +7,7 @@ import {
   HEDGE_UNMEASURED_MS,
   ORIGIN_BACKOFF_MS,
   ORIGIN_MAX_BACKOFF_MS,
+  SLOW_ORIGIN_MIN_MS,
   SLOW_ORIGIN_MIN_SAMPLES,
   originIndexOf,
   pickOrigin,
@@ -88,22 +89,25 @@ describe('origin health policy', () => {
     const fast = origin({ bytesPerMs: 1000, samples: SLOW_ORIGIN_MIN_SAMPLES });
     const slowOne = origin({ bytesPerMs: 100, samples: SLOW_ORIGIN_MIN_SAMPLES - 1 });
     // 100 B/ms against 1000 on the third transfer: slow (below a quarter), out for the first back-off.
-    const slow = afterTransfer([fast, slowOne], 1, 100, 0);
+    const slow = afterTransfer([fast, slowOne], 1, 100 * 1000, 1000, 0);
     assert.deepEqual(
       [slow.slow, slow.origin.downUntilMs, slow.origin.failures, slow.origin.samples],
       [true, ORIGIN_BACKOFF_MS, 1, 0],
     );
     // One slow transfer is not enough to judge (a new connection, a hiccup).
-    assert.equal(afterTransfer([fast, origin()], 1, 1, 0).slow, false);
+    assert.equal(afterTransfer([fast, origin()], 1, 1 * 1000, 1000, 0).slow, false);
     // Nor is a best origin with too few transfers of its own.
-    assert.equal(afterTransfer([{ ...fast, samples: 1 }, slowOne], 1, 100, 0).slow, false);
+    assert.equal(afterTransfer([{ ...fast, samples: 1 }, slowOne], 1, 100 * 1000, 1000, 0).slow, false);
+    // A transfer under SLOW_ORIGIN_MIN_MS is fast enough, whatever the ratio.
+    assert.equal(afterTransfer([fast, slowOne], 1, 100 * 400, SLOW_ORIGIN_MIN_MS - 100, 0).slow, false);
     // Within a quarter of the best: in rotation.
-    assert.equal(afterTransfer([fast, { ...slowOne, bytesPerMs: 400 }], 1, 400, 0).slow, false);
+    assert.equal(afterTransfer([fast, { ...slowOne, bytesPerMs: 400 }], 1, 400 * 1000, 1000, 0).slow, false);
     // After failures the first good transfer starts a new average (not smoothed with the old one).
     const recovered = afterTransfer(
       [fast, origin({ bytesPerMs: 10, samples: 5, failures: 2, downUntilMs: 10 })],
       1,
-      900,
+      900 * 1000,
+      1000,
       20,
     );
     assert.deepEqual(
@@ -111,7 +115,10 @@ describe('origin health policy', () => {
       [false, 900, 1, 0],
     );
     // In rotation, transfers are smoothed.
-    assert.equal(afterTransfer([fast, origin({ bytesPerMs: 1000, samples: 1 })], 1, 2000, 0).origin.bytesPerMs, 1300);
+    assert.equal(
+      afterTransfer([fast, origin({ bytesPerMs: 1000, samples: 1 })], 1, 2000 * 1000, 1000, 0).origin.bytesPerMs,
+      1300,
+    );
   });
 
   it('hedges only urgent segments, at twice the expected delivery time, within half the time left', () => {
