@@ -30,6 +30,8 @@ export interface OriginServerOptions {
   readonly hashManifests?: boolean;
   /** Live manifests leave out the newest this many segments (a manifest lagging the playlist); default 0. */
   readonly hashManifestLagSegments?: number;
+  /** When the simulated live stream started, on `nowMs`'s clock (default: now); origins given the same serve the same window. */
+  readonly liveEpochMs?: number;
   /** Faults injected into media answers from the start (see `setFaults`). */
   readonly faults?: OriginFaultSettings;
 }
@@ -39,6 +41,8 @@ export interface OriginServer {
   /** `http://host:port`, without a trailing slash. */
   readonly url: string;
   readonly port: number;
+  /** When its simulated live stream started (pass it to a second origin as `liveEpochMs`). */
+  readonly liveEpochMs: number;
   counts(): OriginByteCounts;
   resetCounts(): void;
   /** Inject faults into media answers from now on (`{}`: none): a share of 5xx answers, added latency. */
@@ -124,7 +128,7 @@ export async function startOriginServer(options: OriginServerOptions = {}): Prom
   const sampleDir = options.sampleDir ?? fileURLToPath(new URL('../fixtures/sample/', import.meta.url));
   const windowSegments = options.liveWindowSegments ?? 6;
   const nowMs = options.nowMs ?? Date.now;
-  const startedMs = nowMs();
+  const startedMs = options.liveEpochMs ?? nowMs();
   const { master, renditions } = loadSample(sampleDir);
   // Real paths, so that a symlink inside a route cannot lead out of it either. A directory that
   // does not exist yet (dist/ before a build) simply serves nothing until it does.
@@ -329,6 +333,7 @@ export async function startOriginServer(options: OriginServerOptions = {}): Prom
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
+    liveEpochMs: startedMs,
     counts: () => counters.snapshot(),
     resetCounts: () => counters.reset(),
     setFaults: (settings) => faults.set(settings),

@@ -79,6 +79,15 @@ export class Origins {
     this.#set(index, origin, slow ? 'slow' : 'recovered');
   }
 
+  /**
+   * How long the fastest measured origin takes for `bytes` (its average pace, first byte included);
+   * null before any measure. The viewer's overall HTTP pace would include the slow origin's transfers.
+   */
+  expectedMs(bytes: number | null): number | null {
+    const best = Math.max(0, ...this.#health.map((origin) => origin.bytesPerMs ?? 0));
+    return bytes === null || best === 0 ? null : bytes / best;
+  }
+
   /** Bytes a request received before it was cut short (a hedge's loser). */
   counted(index: number, bytes: number): void {
     this.#counters[index]!.bytes += bytes;

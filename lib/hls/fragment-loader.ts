@@ -339,6 +339,8 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
             });
           } else {
             engine.httpBytesLoaded(data.byteLength);
+            // HTTP only: still the typical segment size (the origins' hedge delay reads it).
+            if (typeof sequenceNumber === 'number') engine.httpPace.segmentSeen(data.byteLength);
           }
         }
         callbacks.onSuccess(response, stats, ctx, networkDetails);

@@ -33,7 +33,7 @@ export function useOrigins(engine: Engine): OriginRouting {
   return {
     fragmentHttpLoader: (hlsConfig) =>
       new OriginLoader<FragmentLoaderContext>(engine, origins, hlsConfig, ({ frag }) =>
-        hedgeDelayMs(httpPace.deliveryMs(), playback.secondsUntil(frag.start), playback.startingUp),
+        hedgeDelayMs(origins.expectedMs(httpPace.segmentBytes), playback.secondsUntil(frag.start), playback.startingUp),
       ),
     playlistLoader: class PeerCDNPlaylistLoader extends OriginLoader<PlaylistLoaderContext> {
       constructor(hlsConfig: HlsConfig) {

@@ -90,8 +90,8 @@ export function afterTransfer(
 
 /**
  * How long an HTTP request may run before a second one goes to another origin: only for a segment
- * needed soon (or before playback starts); twice HTTP's expected delivery time, at most half the
- * time left. Null: do not hedge.
+ * needed soon (or before playback starts); twice the expected delivery time (the fastest origin's),
+ * at most half the time left. Null: do not hedge.
  */
 export function hedgeDelayMs(
   expectedDeliveryMs: number | null,

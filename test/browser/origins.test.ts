@@ -23,7 +23,8 @@ describe('several origins, in Chromium with hls.js', function () {
   const fixture = useBrowserFixture();
   let b: OriginServer;
   before(async () => {
-    b = await startOriginServer();
+    // The same live window as A's.
+    b = await startOriginServer({ liveEpochMs: fixture().stack.origin.liveEpochMs });
   });
   afterEach(async () => {
     const a = fixture().stack.origin;

@@ -39,8 +39,8 @@ class ScriptedLoader {
   progress(bytes: number): void {
     this.stats.loaded = bytes;
   }
-  succeed(bytes: number): void {
-    Object.assign(this.stats, { loaded: bytes, total: bytes, loading: { start: 0, first: 10, end: 20 } });
+  succeed(bytes: number, durationMs = 20): void {
+    Object.assign(this.stats, { loaded: bytes, total: bytes, loading: { start: 0, first: 10, end: durationMs } });
     this.callbacks?.onSuccess({ url: this.url, data: new ArrayBuffer(bytes) }, this.stats, this.context!, null);
   }
   fail(code: number): void {
@@ -63,28 +63,39 @@ function setup(secondsAhead: number) {
     { createTrackerClient: () => assert.fail('no tracker'), random: () => 0.5, nowMs: () => 0 },
   );
   engine.playback.follow({ media: { readyState: 4, currentTime: 0, playbackRate: 1 } as unknown as HTMLMediaElement });
-  // HTTP pace known: 100 ms to first byte, a 100 KB segment at 1000 B/ms → 200 ms expected.
-  engine.httpPace.measured({ startMs: 0, firstByteMs: 100, endMs: 200, bytes: 100_000 });
-  engine.httpPace.segmentSeen(100_000);
   const routing = useOrigins(engine);
   const Loader = createFragmentLoaderClass(engine, routing.fragmentHttpLoader);
-  const loader = new Loader({ loader: ScriptedLoader } as unknown as HlsConfig) as Loader<FragmentLoaderContext>;
   const calls: string[] = [];
-  const context = {
-    url: 'http://a.test/vod/180p/seg_001.ts',
+  const load = (sn: number, start: number): Loader<FragmentLoaderContext> => {
+    const loader = new Loader({ loader: ScriptedLoader } as unknown as HlsConfig) as Loader<FragmentLoaderContext>;
+    loader.load(contextOf(sn, start), LOADER_CONFIG, {
+      onSuccess: (response) => calls.push(`success ${(response.data as ArrayBuffer).byteLength} ${response.url}`),
+      onError: (error) => calls.push(`error ${error.code}`),
+      onTimeout: () => calls.push('timeout'),
+      onAbort: () => calls.push('abort'),
+    });
+    return loader;
+  };
+  // A first segment, far ahead (not hedged), measures origin A: 100 KB in 500 ms → a 100 KB
+  // segment is expected in 500 ms, so a request is late after 1000 ms.
+  load(0, 30);
+  ScriptedLoader.made[0]?.succeed(100_000, 500);
+  mock.timers.tick(0);
+  calls.length = 0;
+  ScriptedLoader.made = [];
+  const loader = load(1, secondsAhead);
+  return { engine, routing, loader, calls };
+}
+
+function contextOf(sn: number, start: number): FragmentLoaderContext {
+  return {
+    url: `http://a.test/vod/180p/seg_00${sn}.ts`,
     responseType: 'arraybuffer',
     rangeStart: 0,
     rangeEnd: 0,
     part: null,
-    frag: { sn: 1, level: 0, type: 'main', baseurl: 'http://a.test/vod/180p/index.m3u8', start: secondsAhead },
+    frag: { sn, level: 0, type: 'main', baseurl: 'http://a.test/vod/180p/index.m3u8', start },
   } as unknown as FragmentLoaderContext;
-  loader.load(context, LOADER_CONFIG, {
-    onSuccess: (response) => calls.push(`success ${(response.data as ArrayBuffer).byteLength} ${response.url}`),
-    onError: (error) => calls.push(`error ${error.code}`),
-    onTimeout: () => calls.push('timeout'),
-    onAbort: () => calls.push('abort'),
-  });
-  return { engine, routing, loader, calls };
 }
 
 describe('origin loader on a fake clock: hedged requests', () => {
@@ -94,29 +105,30 @@ describe('origin loader on a fake clock: hedged requests', () => {
   it('sends a hedge to the other origin when an urgent request runs past twice the expected time; the first response wins, the other is aborted and its bytes counted', () => {
     const { engine, routing, calls } = setup(4);
     const [first] = ScriptedLoader.made;
-    assert.equal(first?.url, 'http://a.test/vod/180p/seg_001.ts');
-    mock.timers.tick(399);
-    assert.equal(ScriptedLoader.made.length, 1, 'not hedged before twice the expected 200 ms');
+    // By weight, B's turn (A served the first segment); the playlist's URLs are under A.
+    assert.equal(first?.url, 'http://b.test/vod/180p/seg_001.ts');
+    mock.timers.tick(999);
+    assert.equal(ScriptedLoader.made.length, 1, 'not hedged before twice the expected 500 ms');
     mock.timers.tick(1);
     const [, hedge] = ScriptedLoader.made;
-    assert.equal(hedge?.url, 'http://b.test/vod/180p/seg_001.ts');
+    assert.equal(hedge?.url, 'http://a.test/vod/180p/seg_001.ts');
     first?.progress(30_000);
     hedge?.succeed(100_000);
     assert.deepEqual([first?.destroyed, hedge?.destroyed], [true, false], 'the slower request is stopped');
     assert.deepEqual(
       routing.info().map(({ bytes }) => bytes),
-      [30_000, 100_000],
+      [200_000, 30_000],
     );
     mock.timers.tick(0); // hls.js's callbacks
     // hls.js hears of one success, under the URL it asked for.
     assert.deepEqual(calls, ['success 100000 http://a.test/vod/180p/seg_001.ts']);
-    assert.equal(engine.stats().httpBytes, 130_000, 'the aborted request still cost the origin');
+    assert.equal(engine.stats().httpBytes, 230_000, 'the aborted request still cost the origin');
     engine.destroy();
   });
 
   it('keeps the first request when it wins the race, and stops the hedge', () => {
     const { engine, calls } = setup(4);
-    mock.timers.tick(400);
+    mock.timers.tick(1000);
     const [first, hedge] = ScriptedLoader.made;
     first?.succeed(100_000);
     assert.deepEqual([first?.destroyed, hedge?.destroyed], [false, true]);
@@ -133,7 +145,7 @@ describe('origin loader on a fake clock: hedged requests', () => {
 
   it('waits for the hedge when the first request fails while it runs, and reports no error', () => {
     const { engine, calls } = setup(4);
-    mock.timers.tick(400);
+    mock.timers.tick(1000);
     const [first, hedge] = ScriptedLoader.made;
     first?.fail(503);
     assert.equal(ScriptedLoader.made.length, 2, 'no third request while the hedge runs');
@@ -152,7 +164,7 @@ describe('origin loader on a fake clock: hedged requests', () => {
 
   it('after hls.js aborts, reports the abort once and stops both requests; nothing fires after destroy', () => {
     const { engine, loader, calls } = setup(4);
-    mock.timers.tick(400);
+    mock.timers.tick(1000);
     loader.abort();
     assert.deepEqual(
       ScriptedLoader.made.map((made) => made.destroyed),
