@@ -1,7 +1,8 @@
 // One swarm run: N headless-Chromium viewers of the sample stream against a fresh origin (and a
 // tracker when P2P is on), joins staggered, optional churn; returns what was measured.
 import type { Browser, Page } from 'puppeteer-core';
-import { startOriginServer, type OriginByteCounts } from '../demo/origin-server.ts';
+import { sumCounts } from '../demo/origin-counters.ts';
+import { startOriginServer, type OriginByteCounts, type OriginServer } from '../demo/origin-server.ts';
 import { launchChromium, newViewerPage } from '../test/helpers/chromium.ts';
 import { stopViewerPage } from '../test/helpers/viewer-page.ts';
 import { PAGE_ROUTES } from '../test/helpers/stack.ts';
@@ -21,7 +22,16 @@ export interface SwarmRunOptions {
   readonly startupPeerWaitMs: number;
   readonly random: () => number;
   readonly browsers: number;
+  /** Origins serving the stream (peercdn's `origins`, equal weights); the first also serves the pages. */
+  readonly origins?: number;
+  /** Seconds after the start at which the last origin fails: 5xx for 6 s, then stopped for 6 s, then back; null for never. */
+  readonly originFaultAtSeconds?: number | null;
+  /** Regions the viewers are spread over in turn (`?region=` on the tracker URL); 1 = no region hints. */
+  readonly regions?: number;
 }
+
+// The fault sequence of --origin-fault-at: answers 5xx, then refuses connections, then recovers.
+const FAULT_PHASE_MS = 6000;
 
 /** What one viewer page reported (see test/browser/pages/viewer.html). */
 export interface ViewerSnapshot {
@@ -32,6 +42,9 @@ export interface ViewerSnapshot {
   readonly playedSeconds: number;
   readonly droppedFrames: number;
   readonly peerEvents: { type: string }[];
+  /** This viewer's peer id, and the bytes it received from each connected peer at the end. */
+  readonly peerId?: string | null;
+  readonly peers?: { peerId: string; receivedBytes: number }[];
   readonly stats: {
     readonly httpBytes: number;
     readonly p2pBytes: number;
@@ -50,7 +63,10 @@ export interface ViewerResult extends ViewerSnapshot {
 
 export interface SwarmRunResult {
   readonly viewers: ViewerResult[];
+  /** All origins together. */
   readonly origin: OriginByteCounts;
+  /** Segment bytes each origin served. */
+  readonly originSegmentBytes: number[];
   readonly wallSeconds: number;
   readonly browserUsage: ProcessUsage[];
 }
@@ -61,6 +77,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** Run one configuration; every server and browser it starts is stopped before it returns or throws. */
 export async function runSwarm(options: SwarmRunOptions, signal: AbortSignal): Promise<SwarmRunResult> {
   const origin = await startOriginServer({ staticRoutes: PAGE_ROUTES });
+  const origins: OriginServer[] = [origin];
+  while (origins.length < (options.origins ?? 1))
+    origins.push(await startOriginServer({ liveEpochMs: origin.liveEpochMs }));
+  const faultTimers: ReturnType<typeof setTimeout>[] = [];
   const tracker = options.p2p ? await startTracker({ host: '127.0.0.1', port: 0 }) : null;
   const chromiums = await Promise.all(Array.from({ length: options.browsers }, () => launchChromium()));
   const usageAtStart = chromiums.map((c) => processTreeUsage(c.browser.process()?.pid ?? -1));
@@ -71,6 +91,22 @@ export async function runSwarm(options: SwarmRunOptions, signal: AbortSignal): P
       { page: Page; joinedAtSeconds: number; leftEarly: boolean; final?: ViewerSnapshot }
     >();
     const startedMs = Date.now();
+    const failing = origins[origins.length - 1] as OriginServer;
+    const faultAtSeconds = options.originFaultAtSeconds ?? null;
+    if (faultAtSeconds !== null && origins.length > 1) {
+      const atMs = faultAtSeconds * 1000;
+      faultTimers.push(
+        setTimeout(() => failing.setFaults({ errorRate: 1 }), atMs),
+        setTimeout(() => void failing.stop(), atMs + FAULT_PHASE_MS),
+        setTimeout(
+          () => {
+            failing.setFaults({});
+            void failing.resume();
+          },
+          atMs + 2 * FAULT_PHASE_MS,
+        ),
+      );
+    }
     let nextViewer = 0;
     const open = async (): Promise<void> => {
       const index = nextViewer++;
@@ -78,9 +114,12 @@ export async function runSwarm(options: SwarmRunOptions, signal: AbortSignal): P
       const browser = (chromiums[index % chromiums.length] as { browser: Browser }).browser;
       const page = await newViewerPage(browser);
       pages.set(viewerId, { page, joinedAtSeconds: (Date.now() - startedMs) / 1000, leftEarly: false });
+      const regions = options.regions ?? 1;
+      const region = regions > 1 ? `r${index % regions}` : null;
       const query = new URLSearchParams({
         src: `/${options.mode}/master.m3u8`,
-        tracker: tracker?.url ?? '',
+        tracker: tracker === null ? '' : region === null ? tracker.url : `${tracker.url}/?region=${region}`,
+        ...(origins.length > 1 ? { origins: origins.map((o) => `${o.url}/`).join(',') } : {}),
         viewer: viewerId,
         level: String(options.level),
         ...(options.startupPeerWaitMs > 0 ? { startupWait: String(options.startupPeerWaitMs) } : {}),
@@ -114,7 +153,7 @@ export async function runSwarm(options: SwarmRunOptions, signal: AbortSignal): P
     for (const entry of pages.values())
       if (entry.final === undefined) entry.final = await stopViewerPage<ViewerSnapshot>(entry.page);
     await sleep(SETTLE_MS);
-    const counts = origin.counts();
+    const counts = sumCounts(origins.map((o) => o.counts()));
     const browserUsage = chromiums.map((c, i) => {
       const now = processTreeUsage(c.browser.process()?.pid ?? -1);
       const before = usageAtStart[i] as ProcessUsage;
@@ -127,9 +166,16 @@ export async function runSwarm(options: SwarmRunOptions, signal: AbortSignal): P
       leftEarly: entry.leftEarly,
       originSegmentBytes: counts.byViewer[viewerId]?.segmentBytes ?? 0,
     }));
-    return { viewers, origin: counts, wallSeconds: (Date.now() - startedMs) / 1000, browserUsage };
+    return {
+      viewers,
+      origin: counts,
+      originSegmentBytes: origins.map((o) => o.counts().segmentBytes),
+      wallSeconds: (Date.now() - startedMs) / 1000,
+      browserUsage,
+    };
   } finally {
+    for (const timer of faultTimers) clearTimeout(timer);
     await Promise.all(chromiums.map((c) => c.close()));
-    await Promise.all([origin.close(), tracker?.close()]);
+    await Promise.all([...origins.map((o) => o.close()), tracker?.close()]);
   }
 }

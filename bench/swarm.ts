@@ -21,6 +21,9 @@ plain hls.js (HTTP only), once through peercdn; reports origin-counted offload a
   --churn K            K times a random viewer leaves and a new one joins (default 0)
   --startup-wait-ms W  peercdn startupPeerWaitMs: startup segments wait up to W ms for peers (default 0)
   --browsers B         Chromium processes to spread viewers over (default 1)
+  --origins O          origins serving the stream, 1-2 (peercdn spreads its HTTP over them; default 1)
+  --origin-fault-at S  the last origin fails S seconds into each run: 5xx for 6 s, stopped 6 s, then back
+  --regions R          viewers spread over R regions in turn (?region= on the tracker URL; default 1)
   --seed X             seed for churn choices (default 1)
   --out DIR            results folder (default bench/results)
   --help`;
@@ -45,6 +48,9 @@ export function parseSwarmArgs(args: string[]): SwarmOptions | 'help' {
       churn: { type: 'string', default: '0' },
       'startup-wait-ms': { type: 'string', default: '0' },
       browsers: { type: 'string', default: '1' },
+      origins: { type: 'string', default: '1' },
+      'origin-fault-at': { type: 'string' },
+      regions: { type: 'string', default: '1' },
       seed: { type: 'string', default: '1' },
       out: { type: 'string', default: `${REPO}bench/results` },
       help: { type: 'boolean', default: false },
@@ -67,6 +73,10 @@ export function parseSwarmArgs(args: string[]): SwarmOptions | 'help' {
     churnEvents: integer('churn', values.churn, 0, 50),
     startupPeerWaitMs: integer('startup-wait-ms', values['startup-wait-ms'], 0, 10_000),
     browsers: integer('browsers', values.browsers, 1, 4),
+    origins: integer('origins', values.origins, 1, 2),
+    originFaultAtSeconds:
+      values['origin-fault-at'] === undefined ? null : integer('origin-fault-at', values['origin-fault-at'], 0, 600),
+    regions: integer('regions', values.regions, 1, 4),
     seed: integer('seed', values.seed, 0, 2 ** 31),
     outDir: values.out,
   };
@@ -95,6 +105,25 @@ function fixtureSegmentSizes(): (path: string) => number | undefined {
   };
 }
 
+// Share of peer bytes (as each receiver counted them per sender) that came from a sender of the
+// receiver's own region; viewers are given regions in turn (viewer-i: region i mod R). Null with one region.
+function sameRegionShare(run: SwarmRunResult, regions: number): number | null {
+  if (regions < 2) return null;
+  const regionOf = new Map<string, number>();
+  for (const viewer of run.viewers)
+    if (viewer.peerId != null) regionOf.set(viewer.peerId, Number(viewer.viewerId.split('-')[1]) % regions);
+  let same = 0;
+  let total = 0;
+  for (const viewer of run.viewers) {
+    const own = viewer.peerId == null ? undefined : regionOf.get(viewer.peerId);
+    for (const peer of viewer.peers ?? []) {
+      total += peer.receivedBytes;
+      if (own !== undefined && regionOf.get(peer.peerId) === own) same += peer.receivedBytes;
+    }
+  }
+  return total === 0 ? null : same / total;
+}
+
 function summarize(run: SwarmRunResult, segmentSize: (path: string) => number | undefined, wallCores: number) {
   const startups = run.viewers.map((v) => v.firstPlayingMs).filter((ms): ms is number => ms !== null);
   const cpuSeconds = run.browserUsage.reduce((sum, u) => sum + u.cpuSeconds, 0);
@@ -102,6 +131,7 @@ function summarize(run: SwarmRunResult, segmentSize: (path: string) => number | 
   const cpuFraction = cpuSeconds / run.wallSeconds / wallCores;
   return {
     originSegmentBytes: run.origin.segmentBytes,
+    segmentBytesByOrigin: run.originSegmentBytes,
     originSegmentRequests: run.origin.segmentRequests,
     library: {
       httpBytes: libraryHttpBytes,
@@ -138,6 +168,9 @@ export async function runSwarmBenchmark(options: SwarmOptions, signal: AbortSign
     churnEvents: options.churnEvents,
     startupPeerWaitMs: options.startupPeerWaitMs,
     browsers: options.browsers,
+    origins: options.origins,
+    originFaultAtSeconds: options.originFaultAtSeconds,
+    regions: options.regions,
   };
   console.log(
     `swarm: ${options.viewers} viewers, ${options.mode}, stagger ${options.staggerSeconds} s, duration ${options.durationSeconds} s`,
@@ -158,6 +191,7 @@ export async function runSwarmBenchmark(options: SwarmOptions, signal: AbortSign
     options: { ...common, seed: options.seed },
     machine: { cores, node: process.version },
     offload: offloadValue,
+    sameRegionPeerByteShare: sameRegionShare(peers, options.regions ?? 1),
     offloadLimit: offloadLimit(options.viewers),
     fractionOfLimit: fractionOfLimit(offloadValue, options.viewers),
     counterAgreement: agreement,
@@ -173,8 +207,13 @@ export async function runSwarmBenchmark(options: SwarmOptions, signal: AbortSign
   const percent = (x: number): string => `${(100 * x).toFixed(1)}%`;
   console.log(
     [
-      `origin segment bytes: HTTP-only ${baselineSummary.originSegmentBytes}, peercdn ${peerSummary.originSegmentBytes}`,
+      `origin segment bytes: HTTP-only ${baselineSummary.originSegmentBytes}, peercdn ${peerSummary.originSegmentBytes} (by origin ${peerSummary.segmentBytesByOrigin.join(' / ')})`,
       `offload ${percent(offloadValue)} of limit ${percent(result.offloadLimit)} = ${percent(result.fractionOfLimit)} of the limit`,
+      ...(result.sameRegionPeerByteShare === null
+        ? []
+        : [
+            `peer bytes from same-region peers: ${percent(result.sameRegionPeerByteShare)} (at the end, connected peers only)`,
+          ]),
       `origin copies per segment: mean ${peerSummary.originCopiesPerSegment.mean.toFixed(2)}, max ${peerSummary.originCopiesPerSegment.max.toFixed(2)}`,
       `library http bytes ${peerSummary.library.httpBytes} vs origin ${peerSummary.originSegmentBytes}: ${agreement.agree ? 'agree' : 'DISAGREE'} (${percent(agreement.relativeDifference)})`,
       `startup median/max ms: HTTP-only ${fmt(baselineSummary.startupMs)}, peercdn ${fmt(peerSummary.startupMs)}`,

@@ -113,3 +113,22 @@ export function writeBody(res: ServerResponse, body: Buffer, onUnsent: (unsentBy
   };
   pump();
 }
+
+/** The counts of several origins serving one stream, added up (per path and per viewer too). */
+export function sumCounts(all: readonly OriginByteCounts[]): OriginByteCounts {
+  const sum = emptyCounts();
+  for (const counts of all) {
+    sum.totalBytes += counts.totalBytes;
+    sum.segmentBytes += counts.segmentBytes;
+    sum.playlistBytes += counts.playlistBytes;
+    sum.requests += counts.requests;
+    sum.segmentRequests += counts.segmentRequests;
+    for (const [path, bytes] of Object.entries(counts.byPath)) sum.byPath[path] = (sum.byPath[path] ?? 0) + bytes;
+    for (const [viewer, { segmentBytes, segmentRequests }] of Object.entries(counts.byViewer)) {
+      const entry = (sum.byViewer[viewer] ??= { segmentBytes: 0, segmentRequests: 0 });
+      entry.segmentBytes += segmentBytes;
+      entry.segmentRequests += segmentRequests;
+    }
+  }
+  return sum;
+}
