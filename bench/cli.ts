@@ -7,6 +7,7 @@ const HELP = `Usage: npm run bench -- <benchmark> [options]
 Benchmarks:
   swarm      N headless-Chromium viewers, HTTP-only vs peercdn, offload counted at the origin
   tracker    K WebSocket peers announcing at rising rates against a tracker process
+  cluster    one tracker process vs two + Redis: peers held, announce p99, cross-node offer relay
   transfer   one segment between two Node WebRTC peers: peercdn's protocol vs the raw data channel
   beacon     fleet telemetry cost: beacon bytes per viewer per minute, tracker CPU per beacon
   size       browser bundle sizes against bench/size-budget.json (same as npm run size)
@@ -67,6 +68,13 @@ async function main(): Promise<void> {
     if (!args.includes('--help') && !inLoopbackNamespace())
       reexecInLoopbackNamespace(fileURLToPath(import.meta.url), process.argv.slice(2));
     await runTrackerLoad(args);
+    return;
+  }
+  if (benchmark === 'cluster') {
+    const { runClusterLoad } = await import('./tracker-cluster-load.ts');
+    if (!args.includes('--help') && !inLoopbackNamespace())
+      reexecInLoopbackNamespace(fileURLToPath(import.meta.url), process.argv.slice(2));
+    await runClusterLoad(args);
     return;
   }
   if (benchmark === 'size') {
