@@ -33,6 +33,14 @@ export interface Phase {
   /** Event-loop delay: how long a tracker, or the slowest load worker, stalled at worst. */
   readonly trackerLoopDelayMs: { readonly p99: number; readonly max: number };
   readonly generatorLoopDelayMaxMs: number;
+  /** Fleet beacons sent alongside the announces (POST /beacon), when asked for. */
+  readonly beacons?: {
+    readonly targetPerSecond: number;
+    readonly achievedPerSecond: number;
+    readonly skipped: number;
+    readonly statuses: Readonly<Record<string, number>>;
+    readonly latencyMs: Percentiles | null;
+  };
   /** Offer sent → offer received by its target, by whether both peers are on the same tracker node (stamped offers only). */
   readonly offerLatencyMs?: { readonly sameNode: Percentiles | null; readonly crossNode: Percentiles | null };
 }
@@ -52,6 +60,8 @@ export interface PhaseOptions {
   readonly idleMsPerSecond: number;
   /** Offers carry their send time and node, and receivers report offer latencies. */
   readonly stampOffers?: boolean;
+  /** Viewers 0..viewers-1 beacon to the first tracker, perSecond in all (spread over the workers). */
+  readonly beacons?: { readonly perSecond: number; readonly viewers: number };
 }
 
 /** Join specs, dealt round-robin to the workers; `node` tags the peers for offer latencies. */
@@ -130,6 +140,17 @@ export async function runPhase(
           seconds,
           seed: options.seed * 100 + w,
           stampOffers: options.stampOffers ?? false,
+          ...(options.beacons === undefined
+            ? {}
+            : {
+                beacons: {
+                  perSecond: options.beacons.perSecond / workers.length,
+                  viewers: Array.from(
+                    { length: Math.ceil((options.beacons.viewers - w) / workers.length) },
+                    (_, i) => w + i * workers.length,
+                  ),
+                },
+              }),
         },
         (seconds + 30) * 1000,
       ),
@@ -157,8 +178,19 @@ export async function runPhase(
   const sameNode: number[] = [];
   const crossNode: number[] = [];
   let skipped = 0;
+  const beaconLatencies: number[] = [];
+  const beaconStatuses: Record<string, number> = {};
+  let beaconsSent = 0;
+  let beaconsSkipped = 0;
   for (const reply of replies) {
     if (reply.type !== 'phase-done') continue;
+    if (reply.beacons !== null) {
+      beaconsSent += reply.beacons.sent;
+      beaconsSkipped += reply.beacons.skipped;
+      for (const latency of reply.beacons.latenciesMs) beaconLatencies.push(latency);
+      for (const [status, count] of Object.entries(reply.beacons.statuses))
+        beaconStatuses[status] = (beaconStatuses[status] ?? 0) + count;
+    }
     for (const latency of reply.latenciesMs) latencies.push(latency);
     for (const latency of reply.offerLatenciesMs.sameNode) sameNode.push(latency);
     for (const latency of reply.offerLatenciesMs.crossNode) crossNode.push(latency);
@@ -181,6 +213,17 @@ export async function runPhase(
     otherCores,
     trackerLoopDelayMs,
     generatorLoopDelayMaxMs,
+    ...(options.beacons === undefined
+      ? {}
+      : {
+          beacons: {
+            targetPerSecond: options.beacons.perSecond,
+            achievedPerSecond: beaconsSent / seconds,
+            skipped: beaconsSkipped,
+            statuses: beaconStatuses,
+            latencyMs: percentiles(beaconLatencies),
+          },
+        }),
     ...(options.stampOffers === true
       ? { offerLatencyMs: { sameNode: percentiles(sameNode), crossNode: percentiles(crossNode) } }
       : {}),
@@ -188,5 +231,9 @@ export async function runPhase(
   console.log(
     `  ${rate}/s: achieved ${phase.achievedAnnouncesPerSecond.toFixed(0)}/s, p50 ${phase.latencyMs?.p50.toFixed(1)} ms, p99 ${phase.latencyMs?.p99.toFixed(1)} ms, CPU ${phase.trackerCpuMsPerAnnounce?.toFixed(3)} ms/announce (${((phase.trackerSystemCpuShare ?? 0) * 100).toFixed(0)}% kernel; ${phase.trackerCpuMsPerAnnounceAboveIdle?.toFixed(3)} above idle${phase.helperCpuMsPerAnnounce === null ? '' : `; Redis ${phase.helperCpuMsPerAnnounce.toFixed(3)}`}); cores: tracker ${phase.trackerCores.toFixed(2)}, generator ${phase.generatorCores.toFixed(2)}, other ${phase.otherCores.toFixed(2)}; loop delay max: tracker ${phase.trackerLoopDelayMs.max.toFixed(0)} ms, generator ${phase.generatorLoopDelayMaxMs.toFixed(0)} ms`,
   );
+  if (phase.beacons !== undefined)
+    console.log(
+      `    beacons: ${phase.beacons.achievedPerSecond.toFixed(0)}/s of ${phase.beacons.targetPerSecond.toFixed(0)}/s (skipped ${phase.beacons.skipped}), statuses ${JSON.stringify(phase.beacons.statuses)}, p50 ${phase.beacons.latencyMs?.p50.toFixed(1)} ms, p99 ${phase.beacons.latencyMs?.p99.toFixed(1)} ms`,
+    );
   return phase;
 }

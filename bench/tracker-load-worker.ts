@@ -5,6 +5,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { seededRandom } from './seeded-random.ts';
+import { BeaconLoad, type BeaconLoadResult } from './tracker-load-beacons.ts';
 import { announceFrame, answerFrame, readOfferStamp } from './tracker-load-frames.ts';
 
 export interface WorkerPeerSpec {
@@ -21,6 +22,8 @@ export type WorkerCommand =
       readonly seed: number;
       /** Offers carry their send time and the sender's node, and receivers time them. */
       readonly stampOffers: boolean;
+      /** Fleet beacons (POST /beacon to the first tracker) sent alongside, from these viewer numbers. */
+      readonly beacons?: { readonly perSecond: number; readonly viewers: readonly number[] };
     }
   | { readonly type: 'leave' };
 
@@ -31,6 +34,7 @@ export type WorkerReply =
       readonly latenciesMs: number[];
       /** Offer sent → received, split by whether sender and receiver are on the same tracker node. */
       readonly offerLatenciesMs: { readonly sameNode: number[]; readonly crossNode: number[] };
+      readonly beacons: BeaconLoadResult | null;
       readonly sent: number;
       readonly skipped: number;
       readonly loopDelayMs: { readonly p99: number; readonly max: number };
@@ -51,6 +55,8 @@ const HANDSHAKE_TIMEOUT_MS = 30_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const peers: LoadPeer[] = [];
+/** The tracker of the first join: where beacons go. */
+let firstUrl: string | null = null;
 let latencies: number[] = [];
 let offerLatencies = { sameNode: [] as number[], crossNode: [] as number[] };
 let stampOffers = false;
@@ -102,6 +108,7 @@ function connect(url: string, peer: LoadPeer): Promise<boolean> {
 }
 
 async function join(url: string, node: number, specs: readonly WorkerPeerSpec[]): Promise<WorkerReply> {
+  firstUrl ??= url;
   latencies = [];
   let connected = 0;
   let failed = 0;
@@ -125,7 +132,17 @@ async function join(url: string, node: number, specs: readonly WorkerPeerSpec[])
   return { type: 'joined', connected, failed, answered: latencies.length };
 }
 
-async function phase(ratePerSecond: number, seconds: number, seed: number, stamp: boolean): Promise<WorkerReply> {
+async function phase(
+  ratePerSecond: number,
+  seconds: number,
+  seed: number,
+  stamp: boolean,
+  beaconOptions: { readonly perSecond: number; readonly viewers: readonly number[] } | undefined,
+): Promise<WorkerReply> {
+  const beacons =
+    beaconOptions === undefined || firstUrl === null
+      ? null
+      : new BeaconLoad(firstUrl, beaconOptions.viewers, beaconOptions.perSecond);
   const random = seededRandom(seed);
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
@@ -146,9 +163,11 @@ async function phase(ratePerSecond: number, seconds: number, seed: number, stamp
       }
       announce(peer);
     }
+    beacons?.tick((performance.now() - started) / 1000);
     await sleep(2);
   }
   await sleep(1000); // replies still in flight
+  const beaconResult = beacons === null ? null : await beacons.finish(10_000);
   for (const peer of peers) peer.sentAtMs = null;
   loopDelay.disable();
   stampOffers = false;
@@ -156,6 +175,7 @@ async function phase(ratePerSecond: number, seconds: number, seed: number, stamp
     type: 'phase-done',
     latenciesMs: latencies,
     offerLatenciesMs: offerLatencies,
+    beacons: beaconResult,
     sent,
     skipped,
     loopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
@@ -173,7 +193,7 @@ process.on('message', (command: WorkerCommand) => {
   };
   if (command.type === 'join') reply(join(command.url, command.node, command.peers));
   else if (command.type === 'phase')
-    reply(phase(command.ratePerSecond, command.seconds, command.seed, command.stampOffers));
+    reply(phase(command.ratePerSecond, command.seconds, command.seed, command.stampOffers, command.beacons));
   else {
     leave();
     reply({ type: 'left' });

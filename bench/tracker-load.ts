@@ -38,6 +38,9 @@ load (default)  K WebSocket peers over M swarms (the first holds --huge-fraction
   --phase-seconds S  seconds per rate (default 10, at most 120)
   --workers W        load-generator processes (default 2)
   --core-announces N announces timed per size in --core mode (default 20000)
+  --beacon-viewers V load mode: V viewers also POST /beacon every --beacon-interval seconds during
+                     each announce phase (issue 12: 10,000 viewers every 30 s; default 0 = none)
+  --beacon-interval S  seconds between one viewer's beacons (default 30)
   --tracker-flags=F  Node/V8 flags for the tracker process, space separated, after "=" (e.g.
                      --tracker-flags="--max-semi-space-size=32 --trace-gc"; default none)
   --cpu-prof-dir D   write a CPU profile of the tracker process to D
@@ -55,6 +58,9 @@ interface LoadOptions {
   readonly seed: number;
   readonly cpuProfileDir: string | null;
   readonly trackerFlags: readonly string[];
+  /** Viewers beaconing during the phases, and their interval. */
+  readonly beaconViewers: number;
+  readonly beaconIntervalSeconds: number;
 }
 
 async function loadRun(kind: TrackerKind, options: LoadOptions): Promise<Record<string, unknown>> {
@@ -102,7 +108,20 @@ async function loadRun(kind: TrackerKind, options: LoadOptions): Promise<Record<
         await runPhase(
           workers,
           { trackers: [tracker] },
-          { rate, seconds: options.phaseSeconds, seed: options.seed + i, idleMsPerSecond: idleCpu },
+          {
+            rate,
+            seconds: options.phaseSeconds,
+            seed: options.seed + i,
+            idleMsPerSecond: idleCpu,
+            ...(options.beaconViewers === 0
+              ? {}
+              : {
+                  beacons: {
+                    viewers: options.beaconViewers,
+                    perSecond: options.beaconViewers / options.beaconIntervalSeconds,
+                  },
+                }),
+          },
         ),
       );
     await Promise.all(workers.map((worker) => worker.run({ type: 'leave' }, 30_000)));
@@ -226,6 +245,8 @@ export async function runTrackerLoad(args: string[]): Promise<void> {
       'core-announces': { type: 'string', default: '20000' },
       'cpu-prof-dir': { type: 'string' },
       'tracker-flags': { type: 'string', default: '' },
+      'beacon-viewers': { type: 'string', default: '0' },
+      'beacon-interval': { type: 'string', default: '30' },
       seed: { type: 'string', default: '1' },
       help: { type: 'boolean', default: false },
     },
@@ -277,6 +298,8 @@ export async function runTrackerLoad(args: string[]): Promise<void> {
           seed,
           cpuProfileDir: values['cpu-prof-dir'] ?? null,
           trackerFlags,
+          beaconViewers: Math.min(100_000, Math.max(0, Math.floor(Number(values['beacon-viewers'])))),
+          beaconIntervalSeconds: Math.min(600, Math.max(1, Number(values['beacon-interval']))),
         };
         Object.assign(options, load);
         results.push(await loadRun(kind, load));
@@ -288,7 +311,11 @@ export async function runTrackerLoad(args: string[]): Promise<void> {
   const date = new Date().toISOString();
   mkdirSync(`${REPO}bench/results`, { recursive: true });
   const peers =
-    mode === 'load' ? `-k${String(options['peers'])}` : mode === 'sweep' ? `-max${String(sizes.at(-1))}` : '';
+    mode === 'load'
+      ? `-k${String(options['peers'])}${options['beaconViewers'] === 0 ? '' : `-beacons${String(options['beaconViewers'])}`}`
+      : mode === 'sweep'
+        ? `-max${String(sizes.at(-1))}`
+        : '';
   const file = `${REPO}bench/results/tracker-${mode}${peers}-${date.replace(/[:.]/g, '-')}.json`;
   writeFileSync(file, `${JSON.stringify({ kind: `tracker-${mode}`, date, options, results }, null, 2)}\n`);
   console.log(`written: ${file}`);

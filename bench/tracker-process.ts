@@ -20,6 +20,8 @@ async function listen(): Promise<{ url: string; sockets: () => number; close: ()
       logLevel: 'warn',
       announceRatePerSecond: 1000,
       announceBurst: 1000,
+      // Every simulated viewer's beacons come from 127.0.0.1 (--beacon-viewers).
+      beaconRatePerSecond: 0,
       redisUrl,
     });
     return { url: tracker.url, sockets: () => tracker.stats().sockets, close: () => tracker.close() };
