@@ -33,7 +33,7 @@ export interface PeerClosedEvent extends PeerEvent {
   readonly error: P2PError | null;
 }
 
-/** A peer banned for the rest of the session (it sent a bad segment); its id is refused from then on. */
+/** A peer banned for the rest of the session (it sent a bad segment, or broke too many promises); its id is refused from then on. */
 export interface PeerBannedEvent extends PeerEvent {
   /** What the peer did. */
   readonly reason: string;
@@ -79,6 +79,8 @@ export interface PeerCDNStats {
   readonly bannedPeers: number;
   /** Connections refused because the peer was banned (it came back under the same id). */
   readonly bannedPeerRefusals: number;
+  /** Promises peers broke (timeouts, too-slow transfers, `have`/`loading` claims not kept); enough from one peer ignore, then ban it. */
+  readonly peerStrikes: number;
   /** Distinct remote viewers connected in any swarm (a peer met in two renditions counts once). */
   readonly connectedPeers: number;
   /** Swarms joined (one per rendition played). */

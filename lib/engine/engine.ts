@@ -172,7 +172,12 @@ export class Engine {
       httpDeliveryMs: this.httpPace.deliveryMs(),
       expectedSegmentBytes: this.httpPace.segmentBytes,
     };
-    return decideSource(this.peerId, sequenceNumber, swarm.views(sequenceNumber), situation, this.config);
+    const views = swarm.views(sequenceNumber);
+    const decision = decideSource(this.peerId, sequenceNumber, views, situation, this.config);
+    // The wait for peers that said they were fetching it ran out: each broke its `loading` claim.
+    if (decision.kind === 'http' && waitedMs > 0)
+      for (const view of views) if (view.loading) swarm.strike(view.peerId, 'unkept-claim');
+    return decision;
   }
 
   /** A connected peer's link, to download from it or drop it; null when it is gone (or P2P is off). */
@@ -297,12 +302,12 @@ export class Engine {
   }
 
   /**
-   * Ban a peer that sent a bad segment for the rest of the session: its connections in every
-   * swarm close, and the swarms refuse the id when it comes back.
+   * Ban a peer for the rest of the session — it sent a bad segment (`corrupt`), or broke too many
+   * promises: its connections in every swarm close, and the swarms refuse the id when it comes back.
    */
-  banPeer(swarmId: string, peerId: string, error: P2PError): void {
+  banPeer(swarmId: string, peerId: string, error: P2PError, corrupt = true): void {
     if (this.#destroyed) return;
-    this.#counters.segmentsRejected += 1;
+    if (corrupt) this.#counters.segmentsRejected += 1;
     const isNew = this.#peerRecords.ban(peerId, error.message);
     for (const swarm of this.#swarms.values()) swarm.ban(peerId, error);
     if (isNew) this.events.emit('peer-banned', { swarmId, peerId, reason: error.message });
@@ -332,6 +337,7 @@ export class Engine {
       connectedPeers: peerIds.size,
       bannedPeers: this.#peerRecords.bannedCount,
       bannedPeerRefusals: this.#peerRecords.refusals,
+      peerStrikes: this.#peerRecords.strikeCount,
       swarms: this.#swarms.size,
       cacheBytes: this.cache.byteLength,
     };
@@ -400,6 +406,7 @@ export class Engine {
       onPeerClosed: (id, peerId, error) => {
         if (!this.#destroyed) this.events.emit('peer-closed', { swarmId: id, peerId, error });
       },
+      onStruckOut: (id, peerId, error) => this.banPeer(id, peerId, error, false),
       onError: (error) => this.events.emit('error', error),
     });
   }

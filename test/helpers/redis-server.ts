@@ -71,7 +71,8 @@ export class RedisServer {
   }
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port nothing listens on (free when this resolves). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
