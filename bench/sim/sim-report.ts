@@ -14,7 +14,7 @@ export function simLabel(figures: SimFigures): string {
   const o = figures.options;
   const config = Object.keys(o.config).length === 0 ? '' : ` ${JSON.stringify(o.config)}`;
   const network = o.network === 'loopback' ? ' loopback' : ` unreachable ${percent(o.unreachableShare, 0)}`;
-  return `${o.mode} N=${o.viewers} ${o.minutes} min${network} churn ${percent(o.churnPerMinute, 0)}/min seed ${o.seed}${config}`;
+  return `${o.mode} N=${o.viewers} ${Number(o.minutes.toFixed(2))} min${network} churn ${percent(o.churnPerMinute, 0)}/min seed ${o.seed}${config}`;
 }
 
 /** The newest result per configuration, in file-name order. */

@@ -112,12 +112,21 @@ export async function runSimulation(
     sessions.forEach((session, node) => {
       network.addNode(node, session.link);
       clock.at(session.joinAtMs, () => {
-        const viewer = new SimViewer({ node, seed: (options.seed * 1_000_003 + node) >>> 0, stream, origin, tracker: tracker as SimTracker, config });
+        const viewer = new SimViewer({
+          node,
+          seed: (options.seed * 1_000_003 + node) >>> 0,
+          stream,
+          origin,
+          tracker: tracker as SimTracker,
+          config,
+        });
         viewer.engine.events.on('segment-loaded', (event) =>
           demand.set(event.sequenceNumber, (demand.get(event.sequenceNumber) ?? 0) + 1),
         );
         if (process.env['SIM_DEBUG'] !== undefined)
-          viewer.engine.events.on('error', (error) => console.error(`${clock.nowMs.toFixed(0)} v${node} ${error.code} ${error.message}`));
+          viewer.engine.events.on('error', (error) =>
+            console.error(`${clock.nowMs.toFixed(0)} v${node} ${error.code} ${error.message}`),
+          );
         viewers.set(node, viewer);
       });
       if (session.leaveAtMs < durationMs)

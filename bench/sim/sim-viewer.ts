@@ -47,17 +47,14 @@ export class SimViewer {
     this.node = node;
     this.#joinedAtMs = performance.now();
     const random = seededRandom(setup.seed);
-    this.engine = new Engine(
-      resolveConfig({ trackerUrls: ['wss://tracker.sim'], iceServers: [], ...setup.config }),
-      {
-        createTrackerClient: tracker.clientsFor(node, random),
-        random,
-        nowMs: () => performance.now(),
-        // The origin publishes no hash manifest: peer segments are checked by structure and
-        // announced once the player buffered them (the library's default path without hashes).
-        fetchBytes: () => NO_MANIFEST,
-      },
-    );
+    this.engine = new Engine(resolveConfig({ trackerUrls: ['wss://tracker.sim'], iceServers: [], ...setup.config }), {
+      createTrackerClient: tracker.clientsFor(node, random),
+      random,
+      nowMs: () => performance.now(),
+      // The origin publishes no hash manifest: peer segments are checked by structure and
+      // announced once the player buffered them (the library's default path without hashes).
+      fetchBytes: () => NO_MANIFEST,
+    });
     const swarmId = swarmIdOfPlaylist(stream.playlistUrl, 'main', 0, null);
     this.player = new SimPlayer({
       stream,

@@ -190,8 +190,7 @@ export class VirtualClock {
       const left = 2 * index + 1;
       if (left >= length) break;
       const right = left + 1;
-      const child =
-        right < length && earlier(heap[right] as QueuedEvent, heap[left] as QueuedEvent) ? right : left;
+      const child = right < length && earlier(heap[right] as QueuedEvent, heap[left] as QueuedEvent) ? right : left;
       if (!earlier(heap[child] as QueuedEvent, last)) break;
       heap[index] = heap[child] as QueuedEvent;
       index = child;

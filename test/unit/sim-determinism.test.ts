@@ -26,8 +26,14 @@ describe('swarm simulator', () => {
     const raw = await runSimulation({ ...OPTIONS, churnPerMinute: 0, network: 'loopback', unreachableShare: 0 });
     const figures = simFigures(raw);
     assert.equal(raw.viewers.length, 6);
-    assert.ok(raw.viewers.some((viewer) => viewer.segmentsFromPeers > 0), 'no segment came from a peer');
-    assert.ok(raw.viewers.some((viewer) => viewer.uploadedBytes > 0), 'nobody uploaded');
+    assert.ok(
+      raw.viewers.some((viewer) => viewer.segmentsFromPeers > 0),
+      'no segment came from a peer',
+    );
+    assert.ok(
+      raw.viewers.some((viewer) => viewer.uploadedBytes > 0),
+      'nobody uploaded',
+    );
     assert.ok(figures.originCopiesPerSegment.mean < 3, `copies ${figures.originCopiesPerSegment.mean}`);
     assert.ok(figures.offload > 0.3, `offload ${figures.offload}`);
     assert.equal(figures.deadlineMisses, 0);

@@ -91,7 +91,9 @@ describe('simulator network model', () => {
     // 64 KiB modelled at byteScale 8 = 8192 real bytes per piece: 8192 + 8192 + 3616, then the control frame.
     const parsed = frames.map((frame) => parseFrame(frame));
     assert.deepEqual(
-      parsed.map((p) => (p.kind === 'data' ? [p.frame.requestId, p.frame.byteOffset, p.frame.payload.byteLength] : p.kind)),
+      parsed.map((p) =>
+        p.kind === 'data' ? [p.frame.requestId, p.frame.byteOffset, p.frame.payload.byteLength] : p.kind,
+      ),
       [[9, 100, 8192], [9, 8292, 8192], [9, 16484, 3616], 'control'],
     );
   });
