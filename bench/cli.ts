@@ -9,6 +9,7 @@ Benchmarks:
   tracker    K WebSocket peers announcing at rising rates against a tracker process
   cluster    one tracker process vs two + Redis: peers held, announce p99, cross-node offer relay
   transfer   one segment between two Node WebRTC peers: peercdn's protocol vs the raw data channel
+  sim        N simulated viewers on virtual time: the real engine, tracker core, modelled network
   beacon     fleet telemetry cost: beacon bytes per viewer per minute, tracker CPU per beacon
   size       browser bundle sizes against bench/size-budget.json (same as npm run size)
 
@@ -52,6 +53,17 @@ async function main(): Promise<void> {
       throw new Error('--repeat must be an integer from 1 to 50');
     if (!inLoopbackNamespace()) reexecInLoopbackNamespace(fileURLToPath(import.meta.url), process.argv.slice(2));
     await runTransferBenchmark(repeat);
+    return;
+  }
+  if (benchmark === 'sim') {
+    // No sockets at all: nothing to isolate in a network namespace.
+    const { parseSimArgs, runSimBenchmark, SIM_HELP } = await import('./sim/sim.ts');
+    const parsed = parseSimArgs(args);
+    if (parsed === 'help') {
+      console.log(SIM_HELP);
+      return;
+    }
+    await runSimBenchmark(parsed.options, parsed.write);
     return;
   }
   if (benchmark === 'beacon') {
