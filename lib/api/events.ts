@@ -39,6 +39,36 @@ export interface PeerBannedEvent extends PeerEvent {
   readonly reason: string;
 }
 
+/** An origin (see the `origins` setting) left rotation or came back. */
+export interface OriginStateEvent {
+  /** The origin's `baseUrl`. */
+  readonly baseUrl: string;
+  /** Whether it is in rotation now. */
+  readonly up: boolean;
+  /** Why: a failed request (`error`: HTTP error or refused; `timeout`), far slower than the others (`slow`), or a good transfer (`recovered`). */
+  readonly reason: 'error' | 'timeout' | 'slow' | 'recovered';
+  /** When down: how long until it is probed again. */
+  readonly retryInMs: number;
+}
+
+/** One configured origin, as `PeerCDN.origins()` reports it. */
+export interface OriginInfo {
+  /** The origin's `baseUrl`. */
+  readonly baseUrl: string;
+  /** Its configured weight. */
+  readonly weight: number;
+  /** Whether it is in rotation (not backing off). */
+  readonly up: boolean;
+  /** Bytes it delivered (segments and playlists, hedges' losers and failed requests included). */
+  readonly bytes: number;
+  /** Requests sent to it. */
+  readonly requests: number;
+  /** Requests that failed (HTTP error, refused connection, timeout). */
+  readonly errors: number;
+  /** Smoothed time to first byte of its transfers; null before one. */
+  readonly latencyMs: number | null;
+}
+
 /** Every event a PeerCDN instance emits, by name. */
 export interface PeerCDNEvents {
   /** A segment was handed to hls.js. */
@@ -49,6 +79,8 @@ export interface PeerCDNEvents {
   'peer-closed': PeerClosedEvent;
   /** A peer was banned for the session. */
   'peer-banned': PeerBannedEvent;
+  /** An origin left rotation or came back (`origins` setting). */
+  'origin-state': OriginStateEvent;
   /** A peer or tracker failure; playback continues over HTTP. */
   error: P2PError;
 }

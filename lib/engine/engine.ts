@@ -73,6 +73,8 @@ export class Engine {
   /** Where playback is; `attach(hls)` makes it follow the player. */
   readonly playback = new Playback();
   readonly httpPace = new HttpPace();
+  /** The `baseUrl` of each configured origin (viewers on any of them share swarms). */
+  readonly originBaseUrls: readonly string[];
   /** Checks of every segment that (partly) came from a peer. */
   readonly segmentChecks: SegmentChecks;
   /** Loaders waiting for a swarm's availability to change. */
@@ -127,6 +129,7 @@ export class Engine {
         ),
       );
     });
+    this.originBaseUrls = config.origins.map((origin) => origin.baseUrl);
     this.#verifier = new SegmentVerifier({
       manifestUrl: config.segmentHashesUrl,
       fetchBytes: dependencies.fetchBytes ?? fetchManifestBytes,
@@ -140,6 +143,11 @@ export class Engine {
       (segment) => this.#onEvicted(segment),
       (segment) => this.playback.isBehind(segment.startSeconds, BEHIND_PLAYHEAD_KEEP_SECONDS),
     );
+  }
+
+  /** The engine's clock (ms). */
+  get nowMs(): () => number {
+    return this.#dependencies.nowMs;
   }
 
   get destroyed(): boolean {

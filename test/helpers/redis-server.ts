@@ -12,6 +12,11 @@ export class RedisServer {
     this.port = port;
   }
 
+  /** The running server's process id (benchmarks read its CPU); null when stopped. */
+  get pid(): number | null {
+    return this.#process?.pid ?? null;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
