@@ -79,9 +79,7 @@ async function join(url: string, specs: readonly WorkerPeerSpec[]): Promise<Work
   let failed = 0;
   const started = performance.now();
   for (let start = 0; start < specs.length; start += JOIN_BATCH) {
-    const batch = specs
-      .slice(start, start + JOIN_BATCH)
-      .map((spec) => ({ spec, socket: null, sentAtMs: null }) as LoadPeer);
+    const batch = specs.slice(start, start + JOIN_BATCH).map((spec) => ({ spec, socket: null, sentAtMs: null }));
     const opened = await Promise.all(batch.map((peer) => connect(url, peer)));
     batch.forEach((peer, i) => {
       if (opened[i] !== true) {

@@ -137,7 +137,7 @@ export async function startTracker(
   });
   const metrics = createTrackerMetrics(
     snapshot,
-    cluster === null ? fleet.metricsText : () => fleet.metricsText() + clusterMetricsText(cluster.stats()),
+    cluster === null ? () => fleet.metricsText() : () => fleet.metricsText() + clusterMetricsText(cluster.stats()),
   );
   http.on('request', (request: IncomingMessage, response: ServerResponse) =>
     fleet.handles(request) ? fleet.serve(request, response) : serveHttp(request, response, stats, metrics, logger),
@@ -201,6 +201,8 @@ export async function startTracker(
       tcp.destroy();
       return;
     }
+    // Node's 'upgrade' event hands over the request's own net.Socket, typed as a Duplex.
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
     const socket = tcp as Socket;
     socket.setTimeout(0);
     socket.setNoDelay(true);

@@ -13,8 +13,6 @@ export class NodeHttpLoader implements Loader<FragmentLoaderContext> {
   stats: LoaderStats = newStats();
   #controller = new AbortController();
 
-  constructor(_config: unknown) {}
-
   load(
     context: FragmentLoaderContext,
     _config: LoaderConfiguration,

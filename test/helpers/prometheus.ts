@@ -10,7 +10,7 @@ import { join } from 'node:path';
 export interface RunningPrometheus {
   readonly url: string;
   /** An instant PromQL query; the first sample's value, or null for an empty result. Throws on a query error. */
-  query(promql: string): Promise<number | null>;
+  query: (promql: string) => Promise<number | null>;
   close(): Promise<void>;
 }
 

@@ -41,7 +41,7 @@ async function until(condition: () => boolean, what: string, timeoutMs = 2000): 
 }
 
 const nextEvent = <T>(client: TrackerClient, event: string): Promise<T> =>
-  new Promise((resolve) => client.on(event, ((value: T) => resolve(value)) as never));
+  new Promise((resolve) => client.on(event, (value: T) => resolve(value)));
 
 describe('tracker server', function () {
   this.timeout(60_000);
@@ -205,8 +205,8 @@ describe('tracker server', function () {
         rtcConfig: LOOPBACK_CONFIG,
         ...(announceOptions === undefined ? {} : { getAnnounceOpts: () => announceOptions }),
       });
-      client.on('error', ((error: Error) => assert.fail(error)) as never);
-      client.on('peer', ((peer: SignalledPeer) => peers.push(peer)) as never);
+      client.on('error', (error: Error) => assert.fail(error));
+      client.on('peer', (peer: SignalledPeer) => peers.push(peer));
       clients.push(client);
       return client;
     };

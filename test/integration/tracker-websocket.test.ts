@@ -145,7 +145,7 @@ describe('tracker WebSocket layer over raw TCP (RFC 6455)', function () {
     assert.match(head, /\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n/);
     const reply = await client.frame();
     assert.equal(reply.opcode, OPCODE.text);
-    assert.equal(JSON.parse(reply.payload.toString('utf8')).info_hash, wireId('raw'));
+    assert.equal((JSON.parse(reply.payload.toString('utf8')) as { info_hash: string }).info_hash, wireId('raw'));
   });
 
   it('refuses handshakes without a valid key, version or Upgrade header with HTTP 400, and other methods with 405', async () => {

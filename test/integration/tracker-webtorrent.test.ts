@@ -132,11 +132,11 @@ describe('tracker with webtorrent clients in Node', function () {
       rtcConfig: LOOPBACK_CONFIG,
     });
     trackerClients.push(oracle);
-    oracle.on('error', ((error: Error) => assert.fail(error)) as never);
-    oracle.on('peer', ((peer: SignalledPeer) => {
+    oracle.on('error', (error: Error) => assert.fail(error));
+    oracle.on('peer', (peer: SignalledPeer) => {
       signalledPeers.push(peer);
       downloading.addPeer(peer);
-    }) as never);
+    });
     oracle.start();
     await nextEvent(downloading, 'done');
 
