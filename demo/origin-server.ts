@@ -8,9 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { parseRange } from './http-range.ts';
 import { liveSegmentAvailable, livePlaylist, parseVodPlaylist, type VodPlaylist } from './live-playlist.ts';
 import { liveHashManifest, segmentHashes, vodHashManifest } from './origin-hashes.ts';
+import { OriginFaults, type OriginFaultSettings } from './origin-faults.ts';
 import { countKeyOf, OriginCounters, writeBody, type CountKey, type OriginByteCounts } from './origin-counters.ts';
 
 export type { OriginByteCounts } from './origin-counters.ts';
+export type { OriginFaultSettings } from './origin-faults.ts';
 
 /** Where the origin listens, what it serves, and its clock. */
 export interface OriginServerOptions {
@@ -28,6 +30,8 @@ export interface OriginServerOptions {
   readonly hashManifests?: boolean;
   /** Live manifests leave out the newest this many segments (a manifest lagging the playlist); default 0. */
   readonly hashManifestLagSegments?: number;
+  /** Faults injected into media answers from the start (see `setFaults`). */
+  readonly faults?: OriginFaultSettings;
 }
 
 /** A running origin. */
@@ -37,6 +41,14 @@ export interface OriginServer {
   readonly port: number;
   counts(): OriginByteCounts;
   resetCounts(): void;
+  /** Inject faults into media answers from now on (`{}`: none): a share of 5xx answers, added latency. */
+  setFaults(faults: OriginFaultSettings): void;
+  /** Media requests answered with an injected error so far. */
+  readonly failedRequests: number;
+  /** Stop listening and drop every connection, as a crashed origin (connections refused) until `resume()`. */
+  stop(): Promise<void>;
+  /** Listen again on the same port after `stop()`. */
+  resume(): Promise<void>;
   /** Stops listening, closes idle and active connections, resolves when done. */
   close(): Promise<void>;
 }
@@ -121,6 +133,9 @@ export async function startOriginServer(options: OriginServerOptions = {}): Prom
     ([prefix, dir]) => [prefix, realDir(dir)] as const,
   );
   const counters = new OriginCounters();
+  const faults = new OriginFaults();
+  faults.set(options.faults ?? {});
+  const delays = new Set<ReturnType<typeof setTimeout>>();
 
   // Counted: each 200/206 answer to a GET on media and static routes, and its body bytes (headers
   // excluded) as origin-counters describes. Not counted: HEAD, errors (400, 404, 405, 416),
@@ -265,17 +280,50 @@ export async function startOriginServer(options: OriginServerOptions = {}): Prom
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' }).end('ok');
       return;
     }
-    if (serveMedia(req, res, path) || serveStatic(req, res, path)) return;
-    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+    const answer = (): void => {
+      if (serveMedia(req, res, path) || serveStatic(req, res, path)) return;
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+    };
+    if (!/^\/(vod|live)\//.test(path)) {
+      answer();
+      return;
+    }
+    const verdict = faults.next();
+    if (verdict.kind === 'fail') {
+      res
+        .writeHead(verdict.status, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' })
+        .end('injected fault');
+    } else if (verdict.delayMs === 0) {
+      answer();
+    } else {
+      const timer = setTimeout(() => {
+        delays.delete(timer);
+        if (!res.destroyed) answer();
+      }, verdict.delayMs);
+      delays.add(timer);
+    }
   });
   server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolveListen();
+  const listen = (port: number): Promise<void> =>
+    new Promise<void>((resolveListen, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolveListen();
+      });
     });
-  });
+  const stopListening = (): Promise<void> =>
+    new Promise<void>((resolveClose) => {
+      for (const timer of delays) clearTimeout(timer);
+      delays.clear();
+      if (!server.listening) {
+        resolveClose();
+        return;
+      }
+      server.close(() => resolveClose());
+      server.closeAllConnections();
+    });
+  await listen(options.port ?? 0);
   const { port } = server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
   return {
@@ -283,10 +331,12 @@ export async function startOriginServer(options: OriginServerOptions = {}): Prom
     port,
     counts: () => counters.snapshot(),
     resetCounts: () => counters.reset(),
-    close: () =>
-      (closing ??= new Promise<void>((resolveClose) => {
-        server.close(() => resolveClose());
-        server.closeAllConnections();
-      })),
+    setFaults: (settings) => faults.set(settings),
+    get failedRequests() {
+      return faults.failedRequests;
+    },
+    stop: stopListening,
+    resume: () => (closing === undefined && !server.listening ? listen(port) : Promise.resolve()),
+    close: () => (closing ??= stopListening()),
   };
 }

@@ -14,6 +14,7 @@ export {
   DEFAULT_CONFIG,
   resolveConfig,
   type PeerCDNConfig,
+  type OriginSetting,
   type SegmentInfo,
   type SegmentValidator,
 } from './api/config.ts';
@@ -28,6 +29,9 @@ export type {
   PeerBannedEvent,
   PeerInfo,
   PeerSwarmInfo,
+  OriginInfo,
+  OriginStateEvent,
 } from './api/events.ts';
 export { deriveSwarmId, wireIdToHex } from './shared/swarm-id.ts';
 export { startBeacons, type BeaconPlayhead, type BeaconTransport } from './engine/beacon-reporter.ts';
+export { useOrigins, type OriginRouting } from './hls/origin-routing.ts';

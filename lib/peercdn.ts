@@ -1,9 +1,10 @@
-import type { Events, FragmentLoaderConstructor, LevelLoadingData } from 'hls.js';
+import type { Events, FragmentLoaderConstructor, LevelLoadingData, PlaylistLoaderConstructor } from 'hls.js';
 import { createBittorrentTrackerClientFactory } from './swarm/bittorrent-tracker-client.ts';
 import { resolveConfig, type PeerCDNConfig } from './api/config.ts';
 import { Engine } from './engine/engine.ts';
-import type { PeerCDNEvents, PeerCDNStats, PeerInfo } from './api/events.ts';
+import type { OriginInfo, PeerCDNEvents, PeerCDNStats, PeerInfo } from './api/events.ts';
 import { createFragmentLoaderClass } from './hls/fragment-loader.ts';
+import type { OriginRouting, useOrigins } from './hls/origin-routing.ts';
 import { swarmIdOfPlaylist } from './hls/fragment-swarm.ts';
 import type { TrackerClientFactory } from './swarm/tracker-client.ts';
 import type { BeaconReporter, BeaconTransport, startBeacons } from './engine/beacon-reporter.ts';
@@ -54,6 +55,8 @@ export interface AttachableHls {
 export interface PeerCDNHlsConfig {
   /** hls.js's fragment loader slot: peers first, then hls.js's own loader over HTTP. */
   readonly fLoader: FragmentLoaderConstructor;
+  /** hls.js's playlist loader slot, only with `origins`: playlists over the configured origins. */
+  readonly pLoader?: PlaylistLoaderConstructor;
 }
 
 // hls.js error details (ErrorDetails) meaning it could not parse or append a fragment's bytes.
@@ -77,6 +80,11 @@ export interface PeerCDNDependencies {
   readonly startBeacons?: typeof startBeacons;
   /** How beacons are sent (default: navigator.sendBeacon, else fetch keepalive). */
   readonly sendBeacon?: BeaconTransport;
+  /**
+   * Multi-origin HTTP: pass `useOrigins` (exported by peercdn) to use the `origins` setting.
+   * Bundles that do not import it carry none of its code.
+   */
+  readonly useOrigins?: typeof useOrigins;
 }
 
 /**
@@ -96,6 +104,7 @@ export class PeerCDN {
   readonly #engine: Engine;
   readonly #fragmentLoader: FragmentLoaderConstructor;
   readonly #beacons: BeaconReporter | null;
+  readonly #origins: OriginRouting | null;
   #detach: (() => void) | null = null;
 
   constructor(config: Partial<PeerCDNConfig> = {}, dependencies: PeerCDNDependencies = {}) {
@@ -109,7 +118,11 @@ export class PeerCDN {
         dependencies.createTrackerClient !== undefined ||
         typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection === 'function',
     });
-    this.#fragmentLoader = createFragmentLoaderClass(this.#engine);
+    if (this.config.origins.length > 0 && dependencies.useOrigins === undefined) {
+      throw new P2PError('config-invalid', 'peercdn config: "origins" needs useOrigins');
+    }
+    this.#origins = this.config.origins.length > 0 ? (dependencies.useOrigins?.(this.#engine) ?? null) : null;
+    this.#fragmentLoader = createFragmentLoaderClass(this.#engine, this.#origins?.fragmentHttpLoader ?? null);
     if (this.config.beaconUrl !== null && dependencies.startBeacons === undefined) {
       throw new P2PError('config-invalid', 'peercdn config: "beaconUrl" needs startBeacons');
     }
@@ -123,7 +136,10 @@ export class PeerCDN {
 
   /** The hls.js config to spread into `new Hls({...})`: a fragment loader that uses peers. */
   hlsConfig(): PeerCDNHlsConfig {
-    return { fLoader: this.#fragmentLoader };
+    const origins = this.#origins;
+    return origins === null
+      ? { fLoader: this.#fragmentLoader }
+      : { fLoader: this.#fragmentLoader, pLoader: origins.playlistLoader };
   }
 
   /**
@@ -138,13 +154,16 @@ export class PeerCDN {
     // by the time the first segments are wanted.
     const engine = this.#engine;
     const onLevelLoading: LevelLoadingListener = (_event, data) => {
-      engine.joinSwarm(swarmIdOfPlaylist(data.url, 'main', data.level, this.config.swarmId));
+      engine.joinSwarm(swarmIdOfPlaylist(data.url, 'main', data.level, this.config.swarmId, engine.originBaseUrls));
       engine.segmentChecks.prefetch(data.url);
       this.#beacons?.watch(hls); // the media element is usually attached by now
     };
     const segmentOf = (frag: PlayerFragment) =>
       typeof frag.sn === 'number'
-        ? { swarmId: swarmIdOfPlaylist(frag.baseurl, frag.type, frag.level, this.config.swarmId), sn: frag.sn }
+        ? {
+            swarmId: swarmIdOfPlaylist(frag.baseurl, frag.type, frag.level, this.config.swarmId, engine.originBaseUrls),
+            sn: frag.sn,
+          }
         : null;
     const onFragBuffered: FragBufferedListener = (_event, data) => {
       const segment = segmentOf(data.frag);
@@ -193,6 +212,11 @@ export class PeerCDN {
   /** The connected peers of every swarm and what they announced. */
   peers(): PeerInfo[] {
     return this.#engine.peers();
+  }
+
+  /** The configured origins (`origins` setting): state, bytes, requests, errors, latency. */
+  origins(): OriginInfo[] {
+    return this.#origins?.info() ?? [];
   }
 
   /** Listen to an event (see {@link PeerCDNEvents}); a listener that throws is reported as `error`. */

@@ -148,6 +148,12 @@ export const SETTING_SOURCES: { readonly [K in keyof TrackerConfig]: SettingSour
     kind: 'string',
     help: 'cluster mode: redis:// URL of the Redis 7 shared by all tracker nodes; unset = one process',
   },
+  redisConnectTimeoutMs: {
+    flag: 'redis-connect-timeout',
+    env: 'PEERCDN_TRACKER_REDIS_CONNECT_TIMEOUT_MS',
+    kind: 'number',
+    help: 'cluster mode: ms Redis has to answer at start-up, else exit code 3; later losses are retried',
+  },
   clusterHeartbeatMs: {
     flag: 'cluster-heartbeat',
     env: 'PEERCDN_TRACKER_CLUSTER_HEARTBEAT_MS',

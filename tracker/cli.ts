@@ -5,10 +5,11 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { settingFlags, settingsFromSources, settingsHelp } from './cli-settings.ts';
+import { ClusterError } from './cluster/redis-link.ts';
 import { TrackerConfigError, resolveTrackerConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { startTracker } from './server.ts';
-import { reportListening, runWorkers } from './workers.ts';
+import { EXIT_CODE, reportListening, runWorkers } from './workers.ts';
 
 const HELP = `Usage: peercdn-tracker [options]
 
@@ -30,7 +31,10 @@ An expired token no longer lets a peer join; peers already in the swarm stay.
 
 Node flags: for a live event (hundreds of announces per second) give V8 a larger young
 generation, NODE_OPTIONS=--max-semi-space-size=32 peercdn-tracker: about half as many
-scavenges and fewer slow replies, for 10-30 MB more RSS (measured: bench/README.md).`;
+scavenges and fewer slow replies, for 10-30 MB more RSS (measured: bench/README.md).
+
+Exit codes: 0 stopped by SIGTERM/SIGINT, 2 bad settings or start-up failure, 3 cluster mode:
+Redis did not answer within --redis-connect-timeout (nothing was served).`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -61,7 +65,7 @@ async function main(): Promise<void> {
     cluster: config.redisUrl !== '',
   };
   if (config.workers > 1 && cluster.isPrimary) {
-    await runWorkers(config.workers, logger, fields);
+    process.exitCode = await runWorkers(config.workers, logger, fields);
     return;
   }
   const tracker = await startTracker(config, { logger });
@@ -78,5 +82,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(`peercdn-tracker: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 2;
+  process.exitCode = error instanceof ClusterError ? EXIT_CODE.redisUnreachable : EXIT_CODE.startFailed;
+  // A worker's IPC channel to the primary would keep it alive: the primary waits for this exit.
+  if (cluster.isWorker) process.exit();
 });

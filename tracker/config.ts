@@ -55,6 +55,8 @@ export interface TrackerConfig {
   readonly fleetTopSwarms: number;
   /** Cluster mode: `redis://` or `rediss://` URL of the Redis 7 that nodes share swarms through; empty keeps one process with swarms in memory. */
   readonly redisUrl: string;
+  /** Cluster mode: start-up fails (exit code 3) when Redis does not answer within this long; once running, a lost Redis is retried forever. */
+  readonly redisConnectTimeoutMs: number;
   /** Cluster mode: how often a node renews its lease; a node silent for 3 of these is dead and its peers leave. */
   readonly clusterHeartbeatMs: number;
   /** Tracker processes on this machine sharing the port (Node's cluster module); more than 1 needs `redisUrl`. */
@@ -91,6 +93,7 @@ export const DEFAULT_TRACKER_CONFIG: TrackerConfig = Object.freeze({
   beaconBurst: 100,
   fleetTopSwarms: 20,
   redisUrl: '',
+  redisConnectTimeoutMs: 10_000,
   clusterHeartbeatMs: 1000,
   workers: 1,
 });
@@ -154,6 +157,7 @@ const CHECKS: { readonly [K in keyof TrackerConfig]: (value: unknown) => string 
     value === '' || (typeof value === 'string' && isRedisUrl(value))
       ? null
       : 'must be empty (no cluster) or a redis:// or rediss:// URL',
+  redisConnectTimeoutMs: integerIn(100, 600_000),
   clusterHeartbeatMs: integerIn(100, 60_000),
   workers: integerIn(1, 256),
 };

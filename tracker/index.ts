@@ -14,3 +14,4 @@ export {
 export { deriveSwarmId, wireIdToHex, WIRE_ID_LENGTH } from '../lib/shared/swarm-id.ts';
 export { startTracker, type RunningTracker, type TrackerDependencies, type TrackerServerStats } from './server.ts';
 export { DEFAULT_TRACKER_CONFIG, TrackerConfigError, resolveTrackerConfig, type TrackerConfig } from './config.ts';
+export { ClusterError } from './cluster/redis-link.ts';

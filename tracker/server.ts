@@ -93,6 +93,7 @@ export async function startTracker(
       ? null
       : await RedisSwarmCluster.start({
           url: config.redisUrl,
+          connectTimeoutMs: config.redisConnectTimeoutMs,
           peerTimeoutMs: config.peerTimeoutMs,
           maxSdpChars: config.maxMessageBytes,
           nodeHeartbeatMs: config.clusterHeartbeatMs,

@@ -10,16 +10,24 @@ export interface WorkerReady {
   readonly url: string;
 }
 
+/** Exit codes of a tracker process (and of the primary, which passes a worker's start-up failure on). */
+export const EXIT_CODE = Object.freeze({ stopped: 0, startFailed: 2, redisUnreachable: 3 });
+
 const isWorkerReady = (message: unknown): message is WorkerReady =>
   typeof message === 'object' &&
   message !== null &&
   (message as { type?: unknown }).type === 'tracker-listening' &&
   typeof (message as { url?: unknown }).url === 'string';
 
-/** Primary: fork `count` workers; logs `listening` (with the URL) once all of them listen; resolves when all have exited after SIGTERM/SIGINT. */
-export function runWorkers(count: number, logger: Logger, fields: Readonly<Record<string, unknown>>): Promise<void> {
+/**
+ * Primary: fork `count` workers; logs `listening` (with the URL) once all of them listen; resolves
+ * with the exit code once all have exited: 0 after SIGTERM/SIGINT, or a worker's code when one
+ * could not start (restarting it would fail the same way, e.g. Redis unreachable).
+ */
+export function runWorkers(count: number, logger: Logger, fields: Readonly<Record<string, unknown>>): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
+    let exitCode: number = EXIT_CODE.stopped;
     let announced = false;
     const ready = new Set<number>();
     const fork = (): Worker => {
@@ -35,9 +43,16 @@ export function runWorkers(count: number, logger: Logger, fields: Readonly<Recor
       return worker;
     };
     cluster.on('exit', (worker, code, signal) => {
-      ready.delete(worker.id);
+      const hadListened = ready.delete(worker.id) || announced;
       if (stopping) {
-        if (Object.keys(cluster.workers ?? {}).length === 0) resolve();
+        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(exitCode);
+        return;
+      }
+      if (!hadListened && signal === null && code !== 0) {
+        logger.error('tracker worker could not start; stopping', { pid: worker.process.pid, code });
+        exitCode = code;
+        stop('start-failure');
+        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(exitCode);
         return;
       }
       // A crashed worker's peers are reaped by the cluster; a new worker takes new connections.

@@ -16,6 +16,14 @@ export interface SegmentInfo {
  */
 export type SegmentValidator = (data: ArrayBuffer, segment: SegmentInfo) => boolean | Promise<boolean>;
 
+/** One origin (CDN, mirror) of the stream: same paths under another base URL. */
+export interface OriginSetting {
+  /** Base URL ending in `/`; a URL under one origin's base is fetched as the same path under another's. */
+  readonly baseUrl: string;
+  /** Share of HTTP requests (default 1); 0 = used only while every weighted origin is down. */
+  readonly weight?: number;
+}
+
 /** Settings of a PeerCDN instance; pass any subset to `new PeerCDN({...})`. */
 export interface PeerCDNConfig {
   /** WebSocket tracker URLs (`ws://` or `wss://`); empty disables P2P (HTTP only). */
@@ -72,6 +80,11 @@ export interface PeerCDNConfig {
   readonly beaconIntervalSeconds: number;
   /** Share of viewers (0 to 1) that send beacons, decided once per instance. */
   readonly beaconSampleRate: number;
+  /**
+   * Origins serving the same paths (the playlist's among them): HTTP requests spread by weight over
+   * those in rotation, fail over at once, and late urgent segments are hedged. Empty: as hls.js fetches.
+   */
+  readonly origins: readonly OriginSetting[];
   /** A region hint reported in beacons (1-32 of `[0-9A-Za-z_.-]`), or null. */
   readonly beaconRegion: string | null;
 }
@@ -98,6 +111,7 @@ export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
   beaconIntervalSeconds: 30,
   beaconSampleRate: 1,
   beaconRegion: null,
+  origins: Object.freeze([]) as readonly OriginSetting[],
 });
 
 type Check = (value: unknown) => string | null;
@@ -109,6 +123,17 @@ const integerIn =
   (min: number, max: number): Check =>
   (value) =>
     isInteger(value, min, max) ? null : `must be an integer from ${min} to ${max}`;
+
+const isOriginSetting = (origin: unknown): boolean => {
+  if (typeof origin !== 'object' || origin === null) return false;
+  const { baseUrl, weight, ...rest } = origin as Record<string, unknown>;
+  return (
+    Object.keys(rest).length === 0 &&
+    typeof baseUrl === 'string' &&
+    /^https?:\/\/[^\s/]+\/(\S*\/)?$/.test(baseUrl) &&
+    (weight === undefined || isInteger(weight, 0, 1000))
+  );
+};
 
 const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
   trackerUrls: (value) => {
@@ -161,6 +186,13 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
     value === null || (typeof value === 'string' && /^[\w.-]{1,32}$/.test(value))
       ? null
       : 'must be null or 1-32 of [\\w.-]',
+  origins: (value) =>
+    Array.isArray(value) &&
+    value.length <= 16 &&
+    value.every(isOriginSetting) &&
+    (value.length === 0 || value.some((origin: OriginSetting) => origin.weight !== 0))
+      ? null
+      : 'must be 0-16 { baseUrl: http(s) URL ending in /, weight?: integer 0-1000 }, a weight above 0',
   uploadMaxBytesPerSecond: (value) =>
     value === null || isInteger(value, 16 * 1024)
       ? null

@@ -6,6 +6,7 @@ export type P2PErrorCode =
   | 'peer-error'
   | 'peer-timeout'
   | 'peer-protocol'
+  | 'peer-unreliable'
   | 'segment-corrupt'
   | 'segment-unverifiable'
   | 'listener-error'

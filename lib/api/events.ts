@@ -33,10 +33,40 @@ export interface PeerClosedEvent extends PeerEvent {
   readonly error: P2PError | null;
 }
 
-/** A peer banned for the rest of the session (it sent a bad segment); its id is refused from then on. */
+/** A peer banned for the rest of the session (it sent a bad segment, or broke too many promises); its id is refused from then on. */
 export interface PeerBannedEvent extends PeerEvent {
   /** What the peer did. */
   readonly reason: string;
+}
+
+/** An origin (see the `origins` setting) left rotation or came back. */
+export interface OriginStateEvent {
+  /** The origin's `baseUrl`. */
+  readonly baseUrl: string;
+  /** Whether it is in rotation now. */
+  readonly up: boolean;
+  /** Why: a failed request (`error`: HTTP error or refused; `timeout`), far slower than the others (`slow`), or a good transfer (`recovered`). */
+  readonly reason: 'error' | 'timeout' | 'slow' | 'recovered';
+  /** When down: how long until it is probed again. */
+  readonly retryInMs: number;
+}
+
+/** One configured origin, as `PeerCDN.origins()` reports it. */
+export interface OriginInfo {
+  /** The origin's `baseUrl`. */
+  readonly baseUrl: string;
+  /** Its configured weight. */
+  readonly weight: number;
+  /** Whether it is in rotation (not backing off). */
+  readonly up: boolean;
+  /** Bytes it delivered (segments and playlists, hedges' losers and failed requests included). */
+  readonly bytes: number;
+  /** Requests sent to it. */
+  readonly requests: number;
+  /** Requests that failed (HTTP error, refused connection, timeout). */
+  readonly errors: number;
+  /** Smoothed time to first byte of its transfers; null before one. */
+  readonly latencyMs: number | null;
 }
 
 /** Every event a PeerCDN instance emits, by name. */
@@ -49,6 +79,8 @@ export interface PeerCDNEvents {
   'peer-closed': PeerClosedEvent;
   /** A peer was banned for the session. */
   'peer-banned': PeerBannedEvent;
+  /** An origin left rotation or came back (`origins` setting). */
+  'origin-state': OriginStateEvent;
   /** A peer or tracker failure; playback continues over HTTP. */
   error: P2PError;
 }
@@ -79,6 +111,8 @@ export interface PeerCDNStats {
   readonly bannedPeers: number;
   /** Connections refused because the peer was banned (it came back under the same id). */
   readonly bannedPeerRefusals: number;
+  /** Promises peers broke (timeouts, too-slow transfers, `have`/`loading` claims not kept); enough from one peer ignore, then ban it. */
+  readonly peerStrikes: number;
   /** Distinct remote viewers connected in any swarm (a peer met in two renditions counts once). */
   readonly connectedPeers: number;
   /** Swarms joined (one per rendition played). */

@@ -73,6 +73,8 @@ export class Engine {
   /** Where playback is; `attach(hls)` makes it follow the player. */
   readonly playback = new Playback();
   readonly httpPace = new HttpPace();
+  /** The `baseUrl` of each configured origin (viewers on any of them share swarms). */
+  readonly originBaseUrls: readonly string[];
   /** Checks of every segment that (partly) came from a peer. */
   readonly segmentChecks: SegmentChecks;
   /** Loaders waiting for a swarm's availability to change. */
@@ -124,6 +126,7 @@ export class Engine {
         this.events.emit('error', new P2PError('listener-error', `a '${event}' listener threw`, { cause: error })),
       );
     });
+    this.originBaseUrls = config.origins.map((origin) => origin.baseUrl);
     this.#verifier = new SegmentVerifier({
       manifestUrl: config.segmentHashesUrl,
       fetchBytes: dependencies.fetchBytes ?? fetchManifestBytes,
@@ -137,6 +140,11 @@ export class Engine {
       (segment) => this.#onEvicted(segment),
       (segment) => this.playback.isBehind(segment.startSeconds, BEHIND_PLAYHEAD_KEEP_SECONDS),
     );
+  }
+
+  /** The engine's clock (ms). */
+  get nowMs(): () => number {
+    return this.#dependencies.nowMs;
   }
 
   get destroyed(): boolean {
@@ -169,7 +177,12 @@ export class Engine {
       httpDeliveryMs: this.httpPace.deliveryMs(),
       expectedSegmentBytes: this.httpPace.segmentBytes,
     };
-    return decideSource(this.peerId, sequenceNumber, swarm.views(sequenceNumber), situation, this.config);
+    const views = swarm.views(sequenceNumber);
+    const decision = decideSource(this.peerId, sequenceNumber, views, situation, this.config);
+    // The wait for peers that said they were fetching it ran out: each broke its `loading` claim.
+    if (decision.kind === 'http' && waitedMs > 0)
+      for (const view of views) if (view.loading) swarm.strike(view.peerId, 'unkept-claim');
+    return decision;
   }
 
   /** A connected peer's link, to download from it or drop it; null when it is gone (or P2P is off). */
@@ -294,12 +307,12 @@ export class Engine {
   }
 
   /**
-   * Ban a peer that sent a bad segment for the rest of the session: its connections in every
-   * swarm close, and the swarms refuse the id when it comes back.
+   * Ban a peer for the rest of the session — it sent a bad segment (`corrupt`), or broke too many
+   * promises: its connections in every swarm close, and the swarms refuse the id when it comes back.
    */
-  banPeer(swarmId: string, peerId: string, error: P2PError): void {
+  banPeer(swarmId: string, peerId: string, error: P2PError, corrupt = true): void {
     if (this.#destroyed) return;
-    this.#counters.segmentsRejected += 1;
+    if (corrupt) this.#counters.segmentsRejected += 1;
     const isNew = this.#peerRecords.ban(peerId, error.message);
     for (const swarm of this.#swarms.values()) swarm.ban(peerId, error);
     if (isNew) this.events.emit('peer-banned', { swarmId, peerId, reason: error.message });
@@ -329,6 +342,7 @@ export class Engine {
       connectedPeers: peerIds.size,
       bannedPeers: this.#peerRecords.bannedCount,
       bannedPeerRefusals: this.#peerRecords.refusals,
+      peerStrikes: this.#peerRecords.strikeCount,
       swarms: this.#swarms.size,
       cacheBytes: this.cache.byteLength,
     };
@@ -397,6 +411,7 @@ export class Engine {
       onPeerClosed: (id, peerId, error) => {
         if (!this.#destroyed) this.events.emit('peer-closed', { swarmId: id, peerId, error });
       },
+      onStruckOut: (id, peerId, error) => this.banPeer(id, peerId, error, false),
       onError: (error) => this.events.emit('error', error),
     });
   }

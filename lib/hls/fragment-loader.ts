@@ -20,6 +20,9 @@ import type { LoadRequest, PeerLoadRequest } from './load-request.ts';
 
 type FragmentCallbacks = LoaderCallbacks<FragmentLoaderContext>;
 
+/** Makes the HTTP loader of a fragment in place of hls.js's own (origin-routing's, with `origins`). */
+export type HttpLoaderFactory = (hlsConfig: HlsConfig) => Loader<FragmentLoaderContext>;
+
 /** What a load is doing while it is neither idle nor in hls.js's HTTP loader alone. */
 interface Step {
   stop(): void;
@@ -40,20 +43,22 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   stats: LoaderStats = newStats();
   readonly #engine: Engine;
   readonly #hlsConfig: HlsConfig;
+  readonly #httpLoader: HttpLoaderFactory | null;
   #request: LoadRequest | null = null;
   #step: Step | null = null;
   #http: Loader<FragmentLoaderContext> | null = null;
   #finished = false;
 
-  constructor(engine: Engine, hlsConfig: HlsConfig) {
+  constructor(engine: Engine, hlsConfig: HlsConfig, httpLoader: HttpLoaderFactory | null = null) {
     this.#engine = engine;
     this.#hlsConfig = hlsConfig;
+    this.#httpLoader = httpLoader;
   }
 
   load(context: FragmentLoaderContext, config: LoaderConfiguration, callbacks: FragmentCallbacks): void {
     const engine = this.#engine;
     this.context = context;
-    const swarmId = engine.p2pEnabled ? swarmIdOf(context, engine.config.swarmId) : null;
+    const swarmId = engine.p2pEnabled ? swarmIdOf(context, engine.config.swarmId, engine.originBaseUrls) : null;
     const sequenceNumber = context.frag.sn;
     const id = swarmId === null || typeof sequenceNumber !== 'number' ? null : { swarmId, sequenceNumber };
     const request: LoadRequest = { context, config, callbacks, segment: id, startedAtMs: performance.now() };
@@ -290,11 +295,13 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     this.#loadHttp(request);
   }
 
-  // hls.js's own default loader; it fills our stats object, which hls.js holds (frag.stats).
+  // hls.js's own default loader (over the configured origins, if any); it fills our stats object,
+  // which hls.js holds (frag.stats).
   #newHttpLoader(): Loader<FragmentLoaderContext> {
     resetStats(this.stats);
-    const HttpLoader = this.#hlsConfig.loader;
-    const http = new HttpLoader(this.#hlsConfig) as Loader<FragmentLoaderContext>;
+    const http =
+      this.#httpLoader?.(this.#hlsConfig) ??
+      (new this.#hlsConfig.loader(this.#hlsConfig) as Loader<FragmentLoaderContext>);
     http.stats = this.stats;
     this.#http = http;
     return http;
@@ -369,11 +376,14 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   }
 }
 
-/** Build the `fLoader` class hls.js instantiates per fragment, bound to one engine. */
-export function createFragmentLoaderClass(engine: Engine): FragmentLoaderConstructor {
+/** Build the `fLoader` class hls.js instantiates per fragment, bound to one engine (and HTTP loader factory). */
+export function createFragmentLoaderClass(
+  engine: Engine,
+  httpLoader: HttpLoaderFactory | null = null,
+): FragmentLoaderConstructor {
   return class PeerCDNFragmentLoader extends FragmentLoader {
     constructor(hlsConfig: HlsConfig) {
-      super(engine, hlsConfig);
+      super(engine, hlsConfig, httpLoader);
     }
   };
 }

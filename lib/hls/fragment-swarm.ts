@@ -2,22 +2,32 @@ import type { FragmentLoaderContext } from 'hls.js';
 import { deriveSwarmId, stripUrlQuery } from '../shared/swarm-id.ts';
 
 /** The swarm a fragment belongs to, or null when it is not shared (init segments, byte ranges, LL-HLS parts). */
-export function swarmIdOf(context: FragmentLoaderContext, configuredSwarmId: string | null): string | null {
+export function swarmIdOf(
+  context: FragmentLoaderContext,
+  configuredSwarmId: string | null,
+  originBaseUrls: readonly string[] = [],
+): string | null {
   const { frag } = context;
   // hls.js sends rangeStart = rangeEnd = 0 for a whole segment; anything else is a byte range.
   const byteRange = (context.rangeStart ?? 0) !== 0 || (context.rangeEnd ?? 0) !== 0;
   if (typeof frag.sn !== 'number' || byteRange || context.part !== null) return null;
-  return swarmIdOfPlaylist(frag.baseurl, frag.type, frag.level, configuredSwarmId);
+  return swarmIdOfPlaylist(frag.baseurl, frag.type, frag.level, configuredSwarmId, originBaseUrls);
 }
 
-/** One swarm per rendition: the media playlist URL names it, or the configured stream id + level. */
+/**
+ * One swarm per rendition: the media playlist URL names it (under the first configured origin when
+ * it lies under any of them, so viewers on different origins share one swarm), or the configured
+ * stream id + level.
+ */
 export function swarmIdOfPlaylist(
   playlistUrl: string,
   type: string,
   level: number,
   configuredSwarmId: string | null,
+  originBaseUrls: readonly string[] = [],
 ): string {
-  return configuredSwarmId === null
-    ? deriveSwarmId(stripUrlQuery(playlistUrl), type)
-    : deriveSwarmId(configuredSwarmId, `${type}/${level}`);
+  if (configuredSwarmId !== null) return deriveSwarmId(configuredSwarmId, `${type}/${level}`);
+  const base = originBaseUrls.find((url) => playlistUrl.startsWith(url));
+  const url = base === undefined ? playlistUrl : originBaseUrls[0] + playlistUrl.slice(base.length);
+  return deriveSwarmId(stripUrlQuery(url), type);
 }

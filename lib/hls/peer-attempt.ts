@@ -76,6 +76,7 @@ export class PeerAttempt {
               'peer-timeout',
               `peer ${peerId} sent no bytes of ${sequenceNumber} in ${firstByteTimeoutMs} ms`,
             ),
+            'timeout',
           );
         }
       }, firstByteTimeoutMs),
@@ -83,6 +84,7 @@ export class PeerAttempt {
         () =>
           this.#fallBack(
             new P2PError('peer-timeout', `peer ${peerId} did not deliver ${sequenceNumber} in ${loadTimeoutMs} ms`),
+            'timeout',
           ),
         loadTimeoutMs,
       ),
@@ -120,7 +122,7 @@ export class PeerAttempt {
       )
     ) {
       const message = `peer ${this.peerId} would deliver ${this.#request.segment.sequenceNumber} too late; the rest comes over HTTP`;
-      this.#fallBack(new P2PError('peer-timeout', message), true);
+      this.#fallBack(new P2PError('peer-timeout', message), 'too-slow');
     }
   }
 
@@ -144,10 +146,12 @@ export class PeerAttempt {
     this.#onOutcome({ kind: 'delivered', data, timings, verified: verdict.verified });
   }
 
-  #fallBack(error: P2PError, tooSlow = false): void {
+  // A timeout or a late transfer is a broken promise (`strike`); a failed link or `absent` is
+  // struck where it is seen (peer-downloads).
+  #fallBack(error: P2PError, strike?: 'timeout' | 'too-slow'): void {
     if (this.#settled) return;
     this.#settle();
-    this.#download.cancel(tooSlow);
+    this.#download.cancel(strike);
     const partial = this.#download.partial();
     const resumeFrom = partial !== null && partial.bytes.byteLength < partial.totalBytes ? partial : null;
     this.#onOutcome({ kind: 'fell-back', error, resumeFrom });

@@ -1,5 +1,6 @@
 import { P2PError } from '../api/errors.ts';
 import { ewma } from '../policy/peer-choice.ts';
+import type { StrikeKind } from '../policy/peer-strikes.ts';
 import {
   MAX_DOWNLOADS_PER_PEER,
   MIN_SEGMENT_SIZE_BOUND_BYTES,
@@ -24,8 +25,12 @@ export interface PeerDownloadProgress {
 export interface PeerDownload {
   /** The segment; rejects with a `P2PError` when the peer fails, says it is absent, or on `cancel()`. */
   readonly promise: Promise<ArrayBuffer>;
-  /** Stop the download; `tooSlow` records its pace so far as the peer's measured throughput. */
-  cancel(tooSlow?: boolean): void;
+  /**
+   * Stop the download. With a `strike` (the peer timed out, or was too slow for the playhead) its
+   * pace so far — none, for a silent peer — becomes the peer's measured throughput, and the broken
+   * promise counts against the peer.
+   */
+  cancel(strike?: Exclude<StrikeKind, 'unkept-claim'>): void;
   /** Bytes received before a failure or cancel, for an HTTP Range resume; null when none. */
   partial(): PartialSegment | null;
 }
@@ -39,6 +44,8 @@ export interface PeerDownloadsOptions {
   readonly onDelivered: (sequenceNumber: number) => void;
   /** The peer broke the protocol or a limit: the link closes with this error. */
   readonly onFault: (error: P2PError) => void;
+  /** The peer broke a promise (timed out, too slow, `absent` for a segment it claimed). */
+  readonly onStrike?: ((kind: StrikeKind) => void) | undefined;
   /** Largest segment size the peer may declare (peer-limits: from measured sizes, capped). */
   readonly segmentSizeBoundBytes?: (() => number) | undefined;
   /** The instance's byte budget for partial downloads. */
@@ -130,12 +137,16 @@ export class PeerDownloads {
       });
       this.#options.send({ type: 'request', requestId, sequenceNumber });
     });
-    const cancel = (tooSlow = false): void => {
+    const cancel = (strike?: Exclude<StrikeKind, 'unkept-claim'>): void => {
       const pending = this.#pending.get(requestId);
       if (pending === undefined) return;
       this.#pending.delete(requestId);
-      // A transfer given up for its pace says how fast this peer is; one cancelled for a seek does not.
-      if (tooSlow) this.#sampleThroughput(pending);
+      // A transfer given up for its pace says how fast this peer is (a silent one: 0 B/s); one
+      // cancelled for a seek does not.
+      if (strike !== undefined) {
+        this.#sampleThroughput(pending, true);
+        this.#options.onStrike?.(strike);
+      }
       this.#keepFailed(requestId, pending);
       this.#options.send({ type: 'cancel', requestId });
       pending.reject(new P2PError('peer-timeout', `download of ${sequenceNumber} cancelled`));
@@ -176,6 +187,8 @@ export class PeerDownloads {
     this.#noteResponse(pending);
     this.#pending.delete(requestId);
     this.#options.receiveBudget.release(pending.loadedBytes);
+    // We asked because it claimed the segment: an unkept claim.
+    this.#options.onStrike?.('unkept-claim');
     pending.reject(new P2PError('peer-error', `peer ${this.#options.remotePeerId} does not have ${sequenceNumber}`));
   }
 
@@ -269,10 +282,10 @@ export class PeerDownloads {
     );
   }
 
-  #sampleThroughput(pending: PendingDownload): void {
+  #sampleThroughput(pending: PendingDownload, givenUp = false): void {
     const startMs = pending.respondedAtMs ?? pending.requestedAtMs;
     const elapsedMs = Math.max(this.#options.nowMs() - startMs, MIN_THROUGHPUT_SAMPLE_MS);
-    if (pending.loadedBytes > 0) {
+    if (pending.loadedBytes > 0 || givenUp) {
       this.#throughputBytesPerSecond = ewma(this.#throughputBytesPerSecond, (pending.loadedBytes * 1000) / elapsedMs);
     }
   }

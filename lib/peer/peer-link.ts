@@ -1,6 +1,7 @@
 import { P2PError } from '../api/errors.ts';
 import type { PeerSwarmInfo } from '../api/events.ts';
 import type { PeerUsefulness } from '../policy/peer-choice.ts';
+import type { StrikeKind } from '../policy/peer-strikes.ts';
 import type { PeerView } from '../policy/source-decision.ts';
 import { PeerDownloads } from './peer-downloads.ts';
 import {
@@ -46,6 +47,8 @@ export interface PeerLinkOptions {
   readonly uploadPacer?: UploadPacer | undefined;
   readonly onAvailabilityChanged: (link: PeerLink) => void;
   readonly onClosed: (link: PeerLink, error: P2PError | null) => void;
+  /** The peer broke a promise (a timeout, a too-slow transfer, `absent` for a segment it claimed). */
+  readonly onStrike?: (link: PeerLink, kind: StrikeKind) => void;
   /** Largest segment size the peer may declare (peer-limits: from measured sizes, capped). */
   readonly segmentSizeBoundBytes?: () => number;
   /** The instance's byte budget for partial downloads; a link of its own when absent. */
@@ -92,6 +95,7 @@ export class PeerLink {
       send: (message) => this.#send(message),
       onDelivered: (sequenceNumber) => this.#addAvailable([sequenceNumber]),
       onFault: (error) => this.#close(error),
+      onStrike: (kind) => options.onStrike?.(this, kind),
       segmentSizeBoundBytes: options.segmentSizeBoundBytes,
       receiveBudget: options.receiveBudget ?? new ReceiveBudget(),
     });

@@ -68,6 +68,8 @@ const SEEDER_MARGIN_SECONDS = 4;
 // they deliver in a fraction of a segment's duration, so a smaller margin keeps startup segments
 // off the origin.
 const FIRST_PEERS_MARGIN_SECONDS = 1.5;
+// HTTP delivery time assumed for the wait rule before this viewer measured its own.
+const UNMEASURED_HTTP_DELIVERY_MS = 500;
 
 /**
  * Where to get a segment that is not cached, and how long to wait before HTTP, so that normally
@@ -103,9 +105,11 @@ export function decideSource(
 /**
  * How long a load may still wait, by reason. A seeder is waited for at least `seederWaitMs`, and
  * longer while the segment is not needed soon (keeping a margin for the transfer itself); the first
- * peers only while the segment is not needed soon; before playback starts, either wait lasts at
- * least `startupPeerWaitMs` (the user trades startup time for peers). A prefetch re-checks the
- * playhead every second, or when the segment enters the HTTP window if that is sooner.
+ * peers only while the segment is not needed soon. Either wait must leave time for HTTP after it:
+ * time left ≥ HTTP delivery (measured, else 500 ms) + the deadline margin, even if that cuts
+ * `seederWaitMs` short. Before playback starts, either wait lasts at least `startupPeerWaitMs` (the
+ * user trades startup time for peers). A prefetch re-checks the playhead every second, or when the
+ * segment enters the HTTP window if that is sooner.
  */
 export function waitLengthMs(reason: WaitReason, situation: Situation, settings: DecisionSettings): number {
   const { secondsUntilNeeded, waitedMs } = situation;
@@ -119,8 +123,12 @@ export function waitLengthMs(reason: WaitReason, situation: Situation, settings:
     reason === 'seeder'
       ? Math.max(settings.seederWaitMs - waitedMs, msBefore(SEEDER_MARGIN_SECONDS))
       : msBefore(FIRST_PEERS_MARGIN_SECONDS);
+  const latestMs =
+    secondsUntilNeeded === null
+      ? Infinity
+      : secondsUntilNeeded * 1000 - (situation.httpDeliveryMs ?? UNMEASURED_HTTP_DELIVERY_MS) - DEADLINE_MARGIN_MS;
   const startupMs = situation.startingUp ? settings.startupPeerWaitMs - waitedMs : 0;
-  return Math.max(startupMs, forReasonMs);
+  return Math.max(startupMs, Math.min(forReasonMs, latestMs));
 }
 
 function whereFrom(

@@ -1,6 +1,8 @@
 // What this session remembers about each remote peer, by peer id, across its connections and
 // swarms: a peer banned for a bad segment stays banned when it reconnects with the same id, and
-// strikes (protocol or bounds violations) add up over reconnects instead of starting clean.
+// strikes (broken promises: timeouts, unkept claims, too-slow transfers) add up over reconnects
+// instead of starting clean; their cost is policy/peer-strikes.
+import { addStrike, isIgnored, NO_STRIKES, type StrikeState } from '../policy/peer-strikes.ts';
 
 /** Why a peer was banned, for events and logs. */
 export interface PeerBan {
@@ -12,8 +14,8 @@ export interface PeerBan {
 export interface PeerRecord {
   readonly peerId: string;
   ban: PeerBan | null;
-  /** Misbehaviours counted so far (see `strike`). */
-  strikes: number;
+  /** Broken promises so far, net of those forgiven (see `strike`), and the back-off they earned. */
+  strikes: StrikeState;
   /** Connections refused because the peer is banned. */
   refusals: number;
 }
@@ -27,6 +29,7 @@ export class PeerRecords {
   readonly #records = new Map<string, PeerRecord>();
   readonly #nowMs: () => number;
   #refusals = 0;
+  #strikes = 0;
 
   constructor(nowMs: () => number) {
     this.#nowMs = nowMs;
@@ -36,7 +39,7 @@ export class PeerRecords {
   get(peerId: string): PeerRecord {
     let record = this.#records.get(peerId);
     if (record === undefined) {
-      record = { peerId, ban: null, strikes: 0, refusals: 0 };
+      record = { peerId, ban: null, strikes: NO_STRIKES, refusals: 0 };
       this.#records.set(peerId, record);
       this.#trim();
     }
@@ -69,11 +72,24 @@ export class PeerRecords {
     return true;
   }
 
-  /** Count one misbehaviour; returns the peer's strikes so far. */
-  strike(peerId: string): number {
+  /** Count one broken promise; returns the peer's strikes so far and whether it is now to be banned. */
+  strike(peerId: string): { readonly strikes: number; readonly ban: boolean } {
     const record = this.get(peerId);
-    record.strikes += 1;
-    return record.strikes;
+    const { ban, ...state } = addStrike(record.strikes, this.#nowMs());
+    record.strikes = state;
+    this.#strikes += 1;
+    return { strikes: state.strikes, ban };
+  }
+
+  /** Whether a peer is in a strike back-off: not to be downloaded from (or waited for) now. */
+  isIgnored(peerId: string): boolean {
+    const record = this.#records.get(peerId);
+    return record !== undefined && isIgnored(record.strikes, this.#nowMs());
+  }
+
+  /** Strikes counted in this session, all peers together. */
+  get strikeCount(): number {
+    return this.#strikes;
   }
 
   get bannedCount(): number {

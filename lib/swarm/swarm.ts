@@ -5,6 +5,7 @@ import type { ReceiveBudget } from '../peer/peer-limits.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
 import { wireIdToHex } from '../shared/swarm-id.ts';
 import type { PeerSwarmInfo } from '../api/events.ts';
+import type { StrikeKind } from '../policy/peer-strikes.ts';
 import type { PeerView } from '../policy/source-decision.ts';
 import type { PeerRecords } from './peer-records.ts';
 import type { SignalledPeer, TrackerClient, TrackerClientFactory, TrackerUpdate } from './tracker-client.ts';
@@ -37,6 +38,8 @@ export interface SwarmOptions {
   readonly onAvailabilityChanged: (swarmId: string) => void;
   readonly onPeerConnected: (swarmId: string, remotePeerId: string) => void;
   readonly onPeerClosed: (swarmId: string, remotePeerId: string, error: P2PError | null) => void;
+  /** A peer broke enough promises to be banned (policy/peer-strikes): ban it in every swarm. */
+  readonly onStruckOut: (swarmId: string, remotePeerId: string, error: P2PError) => void;
   readonly onError: (error: P2PError) => void;
 }
 
@@ -108,13 +111,31 @@ export class Swarm {
     return Math.max(...this.#othersByTracker.values());
   }
 
-  /** What every connected peer that has told its availability offers for this segment. */
+  /** What every connected peer that has told its availability, and is not in a strike back-off, offers for this segment. */
   views(sequenceNumber: number): PeerView[] {
     // A peer whose `hello` has not arrived yet is not a peer without segments: leave it out
     // until it speaks (its hello triggers a new decision).
     const views: PeerView[] = [];
-    for (const link of this.#links.values()) if (link.introduced) views.push(link.view(sequenceNumber));
+    for (const link of this.#links.values())
+      if (link.introduced && !this.#options.peerRecords.isIgnored(link.remotePeerId))
+        views.push(link.view(sequenceNumber));
     return views;
+  }
+
+  /**
+   * A peer broke a promise (`kind`): it counts in the session's records, kept across reconnects;
+   * enough strikes and it is ignored for downloads a while, then dropped and banned.
+   */
+  strike(peerId: string, kind: StrikeKind): void {
+    const { strikes, ban } = this.#options.peerRecords.strike(peerId);
+    if (ban)
+      this.#options.onStruckOut(
+        this.swarmId,
+        peerId,
+        new P2PError('peer-unreliable', `peer ${peerId} broke ${strikes} promises (last: ${kind}); banned`),
+      );
+    // Loads waiting on it decide again (without it, if it is now ignored).
+    else this.#options.onAvailabilityChanged(this.swarmId);
   }
 
   /** Each connected peer's id and its connection in this swarm. */
@@ -235,6 +256,7 @@ export class Swarm {
       segmentSizeBoundBytes: this.#options.segmentSizeBoundBytes,
       receiveBudget: this.#options.receiveBudget,
       onAvailabilityChanged: () => this.#options.onAvailabilityChanged(this.swarmId),
+      onStrike: (struck, kind) => this.strike(struck.remotePeerId, kind),
       onClosed: (closed, error) => {
         if (this.#links.get(closed.remotePeerId) === closed) {
           this.#links.delete(closed.remotePeerId);

@@ -58,6 +58,7 @@ export function startHostilePeer(options: HostilePeerOptions): HostilePeer {
     onAvailabilityChanged: () => undefined,
     onPeerConnected: () => undefined,
     onPeerClosed: () => undefined,
+    onStruckOut: () => undefined,
     onError: () => undefined,
   });
   return { served, destroy: () => swarm.destroy() };

@@ -12,6 +12,11 @@ export class RedisServer {
     this.port = port;
   }
 
+  /** The running server's process id (benchmarks read its CPU); null when stopped. */
+  get pid(): number | null {
+    return this.#process?.pid ?? null;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
@@ -71,7 +76,8 @@ export class RedisServer {
   }
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port nothing listens on (free when this resolves). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -48,6 +48,20 @@ describe('resolveConfig', () => {
     rejects({ swarmId: '' }, 'swarmId');
   });
 
+  it('takes origins with weights, and rejects bad ones naming the key', () => {
+    const origins = [{ baseUrl: 'https://a.example/live/', weight: 3 }, { baseUrl: 'http://127.0.0.1:8081/' }];
+    assert.deepEqual(resolveConfig({ origins }).origins, origins);
+    assert.deepEqual(resolveConfig({ origins: [] }).origins, []);
+    rejects({ origins: [{ baseUrl: 'https://a.example/live' }] }, 'origins'); // no trailing slash
+    rejects({ origins: [{ baseUrl: 'ftp://a.example/' }] }, 'origins');
+    rejects({ origins: [{ url: 'https://a.example/' }] }, 'origins');
+    rejects({ origins: [{ baseUrl: 'https://a.example/', weight: -1 }] }, 'origins');
+    rejects({ origins: [{ baseUrl: 'https://a.example/', weight: 1.5 }] }, 'origins');
+    rejects({ origins: [{ baseUrl: 'https://a.example/', weight: 0 }] }, 'origins'); // nobody to use
+    rejects({ origins: Array(17).fill({ baseUrl: 'https://a.example/' }) }, 'origins');
+    rejects({ origins: 'https://a.example/' }, 'origins');
+  });
+
   it('rejects a load timeout shorter than the first-byte timeout', () => {
     rejects({ peerFirstByteTimeoutMs: 3000, peerLoadTimeoutMs: 2000 }, 'peerLoadTimeoutMs');
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { P2PError } from '../../lib/api/errors.ts';
-import { PeerLink } from '../../lib/peer/peer-link.ts';
+import { PeerLink, type PeerLinkOptions } from '../../lib/peer/peer-link.ts';
 import type { UploadPacer } from '../../lib/peer/peer-uploads.ts';
 import { encodeControl, encodeData, MAX_CHUNK_BYTES, MAX_LIST_LENGTH } from '../../lib/peer/peer-protocol.ts';
 import {
@@ -21,7 +21,11 @@ function linkedPair(
   clock: { nowMs: number },
   segments: ReadonlyMap<number, ArrayBuffer> = new Map(),
   initialHave: readonly number[] = [...segments.keys()],
-  extra: { readonly uploadPacer?: UploadPacer; readonly receiveBudget?: ReceiveBudget } = {},
+  extra: {
+    readonly uploadPacer?: UploadPacer;
+    readonly receiveBudget?: ReceiveBudget;
+    readonly onStrike?: PeerLinkOptions['onStrike'];
+  } = {},
 ): [Side, Side] {
   const [channelA, channelB] = FakeDataChannel.pair();
   const side = (name: string, channel: FakeDataChannel, have: readonly number[]): Side => {
@@ -102,9 +106,31 @@ describe('PeerLink', () => {
     a.channel.deliverAll(); // late frames of the cancelled transfer
     const slow = a.link.downloads.start(5, () => undefined);
     receiveHeaderAndOneChunk();
-    slow.cancel(true);
+    slow.cancel('too-slow');
     await assert.rejects(slow.promise);
     assert.equal(a.link.view(5).throughputBytesPerSecond, (MAX_CHUNK_BYTES * 1000) / 500);
+    a.link.destroy();
+    b.link.destroy();
+  });
+
+  it('measures a peer that timed out without sending a byte as 0 B/s, and counts each broken promise', async () => {
+    const clock = { nowMs: 1_000 };
+    const strikes: string[] = [];
+    const [a, b] = linkedPair(clock, new Map(), [], { onStrike: (_link, kind) => strikes.push(kind) });
+    a.channel.deliverAll();
+    const silent = a.link.downloads.start(5, () => undefined);
+    clock.nowMs += 1_500;
+    silent.cancel('timeout');
+    await assert.rejects(silent.promise);
+    assert.equal(a.link.view(5).throughputBytesPerSecond, 0);
+    // Asked for a segment it does not hold: b answers `absent`, an unkept claim.
+    const absent = a.link.downloads.start(6, () => undefined);
+    a.channel.deliverAll();
+    await assert.rejects(absent.promise, /does not have 6/);
+    const seek = a.link.downloads.start(7, () => undefined);
+    seek.cancel();
+    await assert.rejects(seek.promise);
+    assert.deepEqual(strikes, ['timeout', 'unkept-claim'], 'a cancel for a seek is no strike');
     a.link.destroy();
     b.link.destroy();
   });

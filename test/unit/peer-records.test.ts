@@ -5,8 +5,8 @@ describe('PeerRecords: what a session remembers about peers', () => {
   it('keeps a ban and strikes for a peer id across lookups', () => {
     const records = new PeerRecords(() => 1234);
     assert.equal(records.isBanned('peer-a'), false);
-    assert.equal(records.strike('peer-a'), 1);
-    assert.equal(records.strike('peer-a'), 2);
+    assert.deepEqual(records.strike('peer-a'), { strikes: 1, ban: false });
+    assert.deepEqual(records.strike('peer-a'), { strikes: 2, ban: false });
     assert.equal(records.ban('peer-a', 'sent a corrupt segment'), true);
     assert.equal(records.ban('peer-a', 'again'), false, 'a second ban is not new');
     assert.equal(records.isBanned('peer-a'), true);
@@ -15,7 +15,7 @@ describe('PeerRecords: what a session remembers about peers', () => {
     assert.deepEqual(records.get('peer-a'), {
       peerId: 'peer-a',
       ban: { reason: 'sent a corrupt segment', atMs: 1234 },
-      strikes: 2,
+      strikes: { strikes: 2, lastStrikeAtMs: 1234, ignoredUntilMs: 0 },
       refusals: 1,
     });
     assert.equal(records.refusals, 1);
@@ -28,7 +28,24 @@ describe('PeerRecords: what a session remembers about peers', () => {
     records.ban('banned-first', 'bad');
     for (let i = 0; i < 5000; i++) records.strike(`peer-${i}`);
     assert.equal(records.isBanned('banned-first'), true);
-    assert.equal(records.get('peer-4999').strikes, 1);
-    assert.equal(records.get('peer-0').strikes, 0, 'the oldest unbanned record was dropped');
+    assert.equal(records.get('peer-4999').strikes.strikes, 1);
+    assert.equal(records.get('peer-0').strikes.strikes, 0, 'the oldest unbanned record was dropped');
+  });
+
+  it('ignores a peer during its strike back-off and keeps its strikes when it reconnects', () => {
+    let nowMs = 0;
+    const records = new PeerRecords(() => nowMs);
+    records.strike('staller');
+    records.strike('staller');
+    assert.equal(records.isIgnored('staller'), false);
+    assert.deepEqual(records.strike('staller'), { strikes: 3, ban: false });
+    assert.equal(records.isIgnored('staller'), true);
+    assert.equal(records.isIgnored('someone-else'), false);
+    nowMs = 10_000;
+    assert.equal(records.isIgnored('staller'), false, 'the back-off ended');
+    records.strike('staller');
+    records.strike('staller');
+    assert.deepEqual(records.strike('staller'), { strikes: 6, ban: true });
+    assert.equal(records.strikeCount, 6);
   });
 });

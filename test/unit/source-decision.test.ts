@@ -203,6 +203,43 @@ describe('decideSource: how long to wait', () => {
       expected: HTTP,
     },
     {
+      name: 'the wait rule: seederWaitMs is cut short so that HTTP, at its measured pace, plus 1 s margin still fits',
+      peers: loadingPeer,
+      situation: { secondsUntilNeeded: 2.5, httpDeliveryMs: 800 },
+      expected: seederWait(700),
+    },
+    {
+      name: 'the wait rule: HTTP at once when HTTP delivery and the margin need all the time left',
+      peers: loadingPeer,
+      situation: { secondsUntilNeeded: 1.5, httpDeliveryMs: 600 },
+      expected: HTTP,
+    },
+    {
+      name: 'the wait rule: HTTP not measured yet counts as 500 ms',
+      peers: loadingPeer,
+      situation: { secondsUntilNeeded: 2 },
+      expected: seederWait(500),
+    },
+    {
+      name: 'the wait rule: a slow origin also shortens the wait until 4 s before the segment plays',
+      peers: loadingPeer,
+      situation: { secondsUntilNeeded: 10, httpDeliveryMs: 4000 },
+      expected: seederWait(5000),
+    },
+    {
+      name: 'the wait rule: the first peers are waited for only while HTTP would still be in time',
+      peers: [],
+      situation: { warmingUp: true, secondsUntilNeeded: 6, httpDeliveryMs: 2000 },
+      expected: firstPeersWait(3000),
+    },
+    {
+      name: 'the wait rule does not cut startupPeerWaitMs (startup time traded for peers on purpose)',
+      peers: loadingPeer,
+      situation: { secondsUntilNeeded: 1, startingUp: true, httpDeliveryMs: 2000 },
+      settings: { startupPeerWaitMs: 3000 },
+      expected: seederWait(3000),
+    },
+    {
       name: 'the first peers: until 1.5 s before the segment plays',
       peers: [],
       situation: { warmingUp: true, secondsUntilNeeded: 6, waitedMs: 3000 },

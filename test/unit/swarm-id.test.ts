@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { swarmIdOfPlaylist } from '../../lib/hls/fragment-swarm.ts';
 import { createPeerId, deriveSwarmId, stripUrlQuery, WIRE_ID_LENGTH, wireIdToHex } from '../../lib/shared/swarm-id.ts';
 
 describe('swarm ids', () => {
@@ -38,5 +39,15 @@ describe('swarm ids', () => {
   it('hex-encodes a printable id as bittorrent-tracker expects', () => {
     assert.equal(wireIdToHex('AZ'), '415a');
     assert.equal(wireIdToHex(deriveSwarmId('s', 'm')).length, 40);
+  });
+
+  it('puts viewers of one stream on different configured origins in one swarm, and no one else', () => {
+    const bases = ['https://cdn-a.example/s/', 'https://cdn-b.example/mirror/'];
+    const onA = swarmIdOfPlaylist('https://cdn-a.example/s/180p/index.m3u8?token=1', 'main', 0, null, bases);
+    const onB = swarmIdOfPlaylist('https://cdn-b.example/mirror/180p/index.m3u8', 'main', 0, null, bases);
+    assert.equal(onA, onB);
+    assert.equal(onA, swarmIdOfPlaylist('https://cdn-a.example/s/180p/index.m3u8', 'main', 0, null));
+    assert.notEqual(onA, swarmIdOfPlaylist('https://cdn-b.example/mirror/240p/index.m3u8', 'main', 1, null, bases));
+    assert.notEqual(onA, swarmIdOfPlaylist('https://other.example/s/180p/index.m3u8', 'main', 0, null, bases));
   });
 });

@@ -50,6 +50,7 @@ function makeSwarm(maxPeers: number, held: readonly number[] = [], peerRecords =
   let announce: (() => AnnounceParameters) | null = null;
   const closed: string[] = [];
   const availabilityChanges = { count: 0 };
+  const struckOut: string[] = [];
   const swarm = new Swarm({
     swarmId: SWARM_ID,
     peerId: 'local-peer-id-20-chr',
@@ -76,10 +77,14 @@ function makeSwarm(maxPeers: number, held: readonly number[] = [], peerRecords =
     },
     onPeerConnected: () => undefined,
     onPeerClosed: (_swarmId, remotePeerId) => closed.push(remotePeerId),
+    onStruckOut: (_swarmId, remotePeerId, error) => {
+      struckOut.push(remotePeerId);
+      swarm.ban(remotePeerId, error);
+    },
     onError: (error) => assert.fail(error),
   });
   const numwant = (): number => (announce as unknown as () => AnnounceParameters)().numwant;
-  return { swarm, client, clock, closed, numwant, availabilityChanges, peerRecords };
+  return { swarm, client, clock, closed, numwant, availabilityChanges, peerRecords, struckOut };
 }
 
 /** The remote end of a link announces segments (as its hello). */
@@ -206,5 +211,49 @@ describe('Swarm: banned peers', () => {
     assert.equal(other.client.offer('honest-peer').destroyed, false);
     swarm.destroy();
     other.swarm.destroy();
+  });
+});
+
+describe('Swarm: strikes for broken promises', () => {
+  // The peer claims segment 5, we ask for it, it answers `absent`: an unkept claim.
+  const unkeptClaim = (swarm: Swarm, local: FakeDataChannel, requestId: number): void => {
+    const download = swarm.link('liar-peer-id-20-chr')?.downloads.start(5, () => undefined);
+    download?.promise.catch(() => undefined);
+    local.remote?.send(encodeControl({ type: 'absent', requestId, sequenceNumber: 5 }));
+    local.deliverAll();
+  };
+
+  it('ignores a peer after three broken promises, keeps that across its reconnect, and bans it at six', () => {
+    const records = new PeerRecords(() => clock.nowMs);
+    const { swarm, client, clock, struckOut, closed } = makeSwarm(4, [], records);
+    let local = client.offer('liar-peer-id-20-chr');
+    remoteAnnounces(local, [5]);
+    for (let requestId = 1; requestId <= 3; requestId++) {
+      assert.deepEqual(
+        swarm.views(5).map((view) => view.peerId),
+        ['liar-peer-id-20-chr'],
+      );
+      remoteAnnounces(local, [5]);
+      unkeptClaim(swarm, local, requestId);
+      clock.nowMs += 100;
+    }
+    assert.deepEqual(swarm.views(5), [], 'ignored for downloads during its back-off');
+    assert.equal(swarm.peerCount, 1, 'still connected (it may download from us)');
+    // It reconnects under the same id: the strikes and the back-off are still there.
+    local.destroy();
+    local = client.offer('liar-peer-id-20-chr');
+    remoteAnnounces(local, [5]);
+    assert.deepEqual(swarm.views(5), []);
+    for (let requestId = 1; requestId <= 3; requestId++) {
+      clock.nowMs = records.get('liar-peer-id-20-chr').strikes.ignoredUntilMs;
+      assert.equal(swarm.views(5).length, 1, 'chosen again after the back-off');
+      remoteAnnounces(local, [5]);
+      unkeptClaim(swarm, local, requestId);
+    }
+    assert.deepEqual(struckOut, ['liar-peer-id-20-chr']);
+    assert.equal(local.destroyed, true, 'dropped');
+    assert.deepEqual(closed, ['liar-peer-id-20-chr', 'liar-peer-id-20-chr']);
+    assert.equal(client.offer('liar-peer-id-20-chr').destroyed, true, 'and refused when it comes back');
+    swarm.destroy();
   });
 });

@@ -12,7 +12,7 @@ import {
   parseRequest,
   type ProtocolErrorCode,
 } from '../../tracker/protocol.ts';
-import { textFrameHeader } from '../../tracker/socket-connection.ts';
+import { textFrameHeaderBytes, writeTextFrameHeader } from '../../tracker/socket-connection.ts';
 import { FakeConnection, offer, wireId } from '../helpers/fake-connection.ts';
 
 const HASH = wireId('swarm');
@@ -473,7 +473,10 @@ describe('tracker text frame header', () => {
         readOnly: false,
         rsv1: false,
       });
-      assert.deepEqual(Buffer.from(textFrameHeader(length), 'latin1'), header, `${length} bytes`);
+      const written = Buffer.alloc(textFrameHeaderBytes(length) + 1, 0xee);
+      const end = writeTextFrameHeader(written, 1, length);
+      assert.equal(end, written.length, `${length} bytes: the returned offset is just past the header`);
+      assert.deepEqual(written.subarray(1), header, `${length} bytes`);
     }
   });
 });

@@ -10,6 +10,8 @@ const COUNTERS: readonly (readonly [keyof ClusterStats, string, string])[] = [
   ['undeliverable', 'undeliverable_total', 'relayed messages whose peer was no longer on this node'],
   ['invalidNodeMessages', 'invalid_node_messages_total', 'malformed messages on this node channel'],
   ['redisErrors', 'redis_errors_total', 'failed Redis commands and connection errors'],
+  ['redisConnectionLosses', 'redis_connection_losses_total', 'times the Redis link went down while running'],
+  ['redisReconnectAttempts', 'redis_reconnect_attempts_total', 'attempts to reconnect to Redis'],
   ['reapedPeers', 'reaped_peers_total', 'peers of dead (or closing) nodes this node removed from Redis'],
 ];
 

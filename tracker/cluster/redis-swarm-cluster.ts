@@ -3,30 +3,21 @@
 // batched per node per event-loop turn; a node lease refreshed every second, dead nodes' peers
 // reaped by a survivor; after a Redis restart, local peers are added again. While Redis is
 // unreachable nothing waits on it: commands fail at once and local serving goes on.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { createClient } from 'redis';
 import type { Logger } from '../log.ts';
 import type { AnswerRequest, Offer, SwarmCounts } from '../protocol.ts';
 import { encodeNodeBatch, encodeNodeMessage, parseNodeBatch, type NodeMessage } from './node-messages.ts';
-import {
-  ANNOUNCE_SCRIPT,
-  LEAVE_SCRIPT,
-  NODES_KEY,
-  REAP_SCRIPT,
-  nodeSwarmsKey,
-  reapLockKey,
-  relayChannel,
-  swarmKey,
-  swarmKeys,
-} from './redis-scripts.ts';
+import { ANNOUNCE_SCRIPT, LEAVE_SCRIPT, nodeSwarmsKey, relayChannel, swarmKey, swarmKeys } from './redis-scripts.ts';
+import { reapDeadNodes, reapNode, renewLease } from './node-leases.ts';
+import { RedisLink, type RedisClient, type RedisLinkState } from './redis-link.ts';
 import { RemoteRoutes } from './remote-routes.ts';
 import type { ClusterDelivery, SwarmCluster } from './swarm-cluster.ts';
 
-type RedisClient = ReturnType<typeof createClient>;
-
 export interface RedisClusterOptions {
   readonly url: string;
+  /** Start-up fails (ClusterError `redis-unreachable`) when Redis is not up within this long. */
+  readonly connectTimeoutMs: number;
   /** A peer not refreshed for this long leaves the swarm in Redis too. */
   readonly peerTimeoutMs: number;
   /** Longest SDP accepted from another node. */
@@ -42,6 +33,10 @@ export interface RedisClusterOptions {
 export interface ClusterStats {
   readonly nodeId: string;
   readonly redisConnected: boolean;
+  readonly redisLinkState: RedisLinkState;
+  /** Times the Redis link went down while running. */
+  readonly redisConnectionLosses: number;
+  readonly redisReconnectAttempts: number;
   readonly liveNodes: number;
   readonly relayedOut: number;
   readonly relayedIn: number;
@@ -62,29 +57,20 @@ interface ClusterCounts {
 const ROUTE_TTL_MS = 60_000;
 const MAX_ROUTES = 200_000;
 const LEASES_UNTIL_DEAD = 3;
-const REAP_LOCK_MS = 30_000;
 const TOP_SWARMS = 10;
-const SCRIPT_SHAS = new Map<string, string>();
-const sha1 = (text: string): string => {
-  let sha = SCRIPT_SHAS.get(text);
-  if (sha === undefined) SCRIPT_SHAS.set(text, (sha = createHash('sha1').update(text).digest('hex')));
-  return sha;
-};
 
 export class RedisSwarmCluster implements SwarmCluster {
   readonly nodeId: string;
   readonly #options: RedisClusterOptions;
-  readonly #client: RedisClient;
-  readonly #subscriber: RedisClient;
+  #link: RedisLink | null = null;
   readonly #routes = new RemoteRoutes(MAX_ROUTES, ROUTE_TTL_MS);
   readonly #counts = new Map<string, ClusterCounts>();
   /** Swarms (hex keys) registered under this node in Redis, so a reaper can find our peers. */
   readonly #registered = new Set<string>();
   #outbox = new Map<string, string[]>();
   #delivery: ClusterDelivery | null = null;
-  #ready = false;
-  #everReady = false;
   #closed = false;
+  #closing: Promise<void> | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
   #liveNodes = 0;
   readonly #stats = {
@@ -100,20 +86,47 @@ export class RedisSwarmCluster implements SwarmCluster {
   private constructor(options: RedisClusterOptions) {
     this.#options = options;
     this.nodeId = options.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
-    // No offline queue: while Redis is away a command fails at once instead of piling up.
-    this.#client = createClient({
-      url: options.url,
-      disableOfflineQueue: true,
-      socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000) },
-    });
-    this.#subscriber = this.#client.duplicate();
   }
 
-  /** Connect both Redis connections and subscribe to this node's channel; rejects if Redis is not there at startup. */
+  /**
+   * Connect to Redis, subscribe to this node's channel and take the node lease.
+   * @throws ClusterError `redis-unreachable` when Redis is not there within `connectTimeoutMs`.
+   */
   static async start(options: RedisClusterOptions): Promise<RedisSwarmCluster> {
     const cluster = new RedisSwarmCluster(options);
-    await cluster.#connect();
+    cluster.#link = await RedisLink.start(
+      {
+        url: options.url,
+        connectTimeoutMs: options.connectTimeoutMs,
+        logger: options.logger,
+        nodeId: cluster.nodeId,
+        onUp: (again) => {
+          // After Redis lost everything (a restart): lease, swarm registrations and local peers again.
+          if (again) void cluster.#readd();
+        },
+      },
+      (subscriber) =>
+        subscriber.sSubscribe(relayChannel(cluster.nodeId), (message: string) => cluster.#receive(message)),
+    );
+    try {
+      await cluster.#renewLease();
+    } catch (error) {
+      cluster.#link.destroy();
+      throw error;
+    }
+    cluster.#heartbeat = setInterval(() => void cluster.#tick(), options.nodeHeartbeatMs);
+    cluster.#heartbeat.unref();
     return cluster;
+  }
+
+  /** Commands can be sent: the link is up and the node is not closing. */
+  get #ready(): boolean {
+    return !this.#closed && this.#link?.up === true;
+  }
+
+  get #client(): RedisClient {
+    if (this.#link === null) throw new Error('RedisSwarmCluster used before start()');
+    return this.#link.client;
   }
 
   /** The core that receives what other nodes relay; set once, right after the core is built. */
@@ -133,7 +146,12 @@ export class RedisSwarmCluster implements SwarmCluster {
   }
 
   announced(infoHash: string, peerId: string, seeder: boolean, remoteOffers: readonly Offer[]): void {
-    if (!this.#ready) return;
+    void this.#refresh(infoHash, peerId, seeder, remoteOffers);
+  }
+
+  /** Add or refresh a peer in Redis and send its remote offers; settles once Redis answered, never rejects. */
+  #refresh(infoHash: string, peerId: string, seeder: boolean, remoteOffers: readonly Offer[]): Promise<void> {
+    if (!this.#ready) return Promise.resolve();
     const key = swarmKey(infoHash);
     this.#register(key);
     const nowMs = this.#options.nowUnixMs();
@@ -147,7 +165,7 @@ export class RedisSwarmCluster implements SwarmCluster {
       String(remoteOffers.length),
       String(this.#options.peerTimeoutMs * 2),
     ];
-    this.#script(ANNOUNCE_SCRIPT, swarmKeys(key), args).then(
+    return this.#script(ANNOUNCE_SCRIPT, swarmKeys(key), args).then(
       (reply) => this.#onAnnounced(infoHash, peerId, remoteOffers, reply),
       (error: unknown) => this.#failed(error),
     );
@@ -185,58 +203,38 @@ export class RedisSwarmCluster implements SwarmCluster {
 
   stats(): ClusterStats {
     const top = [...this.#counts].sort((a, b) => b[1].peers - a[1].peers).slice(0, TOP_SWARMS);
+    const link = this.#link?.stats();
     return {
       nodeId: this.nodeId,
       redisConnected: this.#ready,
+      redisLinkState: link?.state ?? 'connecting',
+      redisConnectionLosses: link?.losses ?? 0,
+      redisReconnectAttempts: link?.reconnectAttempts ?? 0,
       liveNodes: this.#liveNodes,
       ...this.#stats,
+      redisErrors: this.#stats.redisErrors + (link?.connectionErrors ?? 0),
       topSwarms: top.map(([infoHash, counts]) => ({ infoHash, peers: counts.peers, seeders: counts.seeders })),
     };
   }
 
   /** Take this node's peers out of Redis, give up the lease, disconnect. Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
     if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
     if (this.#ready) {
       try {
-        await this.#reap(this.nodeId);
+        if (this.#link !== null) this.#stats.reapedPeers += await reapNode(this.#link, this.nodeId);
       } catch (error) {
         this.#failed(error);
       }
     }
-    this.#ready = false;
+    this.#closed = true;
     this.#routes.clear();
-    this.#subscriber.destroy();
-    this.#client.destroy();
-  }
-
-  async #connect(): Promise<void> {
-    const logger = this.#options.logger;
-    for (const client of [this.#client, this.#subscriber]) {
-      client.on('error', (error: Error) => {
-        this.#stats.redisErrors += 1;
-        if (this.#ready && client === this.#client)
-          logger.warn('redis connection lost; serving local peers only', { error: error.message, node: this.nodeId });
-        if (client === this.#client) this.#ready = false;
-      });
-    }
-    this.#client.on('ready', () => {
-      if (this.#closed) return;
-      this.#ready = true;
-      if (this.#everReady) {
-        logger.info('redis back; adding local peers again', { node: this.nodeId });
-        void this.#readd();
-      }
-      this.#everReady = true;
-    });
-    await this.#client.connect();
-    await this.#subscriber.connect();
-    await this.#subscriber.sSubscribe(relayChannel(this.nodeId), (message: string) => this.#receive(message));
-    await this.#renewLease();
-    this.#heartbeat = setInterval(() => void this.#tick(), this.#options.nodeHeartbeatMs);
-    this.#heartbeat.unref();
+    this.#link?.destroy();
   }
 
   #onAnnounced(infoHash: string, peerId: string, remoteOffers: readonly Offer[], reply: unknown): void {
@@ -315,41 +313,26 @@ export class RedisSwarmCluster implements SwarmCluster {
   }
 
   async #tick(): Promise<void> {
-    if (!this.#ready || this.#closed) return;
+    const link = this.#link;
+    if (!this.#ready || link === null) return;
     try {
       await this.#renewLease();
-      const dead = await this.#client.zRangeByScore(NODES_KEY, '-inf', this.#options.nowUnixMs());
-      for (const node of dead) {
-        if (node === this.nodeId) continue;
-        // One survivor reaps each dead node.
-        const claimed = await this.#client.set(reapLockKey(node), this.nodeId, {
-          condition: 'NX',
-          expiration: { type: 'PX', value: REAP_LOCK_MS },
-        });
-        if (claimed !== 'OK') continue;
-        const reaped = await this.#reap(node);
-        this.#options.logger.info('dead tracker node reaped', { node, peers: reaped, by: this.nodeId });
-      }
-      this.#liveNodes = await this.#client.zCard(NODES_KEY);
+      const swept = await reapDeadNodes(link, this.nodeId, this.#options.nowUnixMs(), this.#options.logger);
+      this.#stats.reapedPeers += swept.reapedPeers;
+      this.#liveNodes = swept.liveNodes;
     } catch (error) {
       this.#failed(error);
     }
   }
 
-  async #renewLease(): Promise<void> {
-    const leaseMs = this.#options.nodeHeartbeatMs * LEASES_UNTIL_DEAD;
-    await this.#client.zAdd(NODES_KEY, { score: this.#options.nowUnixMs() + leaseMs, value: this.nodeId });
-  }
-
-  /** Every peer of `node` leaves every swarm it registered; the node leaves the registry. */
-  async #reap(node: string): Promise<number> {
-    const swarms = await this.#client.sMembers(nodeSwarmsKey(node));
-    let reaped = 0;
-    for (const key of swarms) reaped += Number(await this.#script(REAP_SCRIPT, swarmKeys(key), [node]));
-    await this.#client.del(nodeSwarmsKey(node));
-    await this.#client.zRem(NODES_KEY, node);
-    this.#stats.reapedPeers += reaped;
-    return reaped;
+  #renewLease(): Promise<void> {
+    if (this.#link === null) return Promise.reject(new Error('RedisSwarmCluster used before start()'));
+    return renewLease(
+      this.#link,
+      this.nodeId,
+      this.#options.nodeHeartbeatMs * LEASES_UNTIL_DEAD,
+      this.#options.nowUnixMs(),
+    );
   }
 
   /** After Redis lost everything (a restart): lease, swarm registrations and every local peer again. */
@@ -359,7 +342,11 @@ export class RedisSwarmCluster implements SwarmCluster {
     this.#registered.clear();
     try {
       await this.#renewLease();
-      for (const peer of delivery.localPeers()) this.announced(peer.infoHash, peer.peerId, peer.seeder, []);
+      const refreshed: Promise<void>[] = [];
+      for (const peer of delivery.localPeers())
+        refreshed.push(this.#refresh(peer.infoHash, peer.peerId, peer.seeder, []));
+      await Promise.all(refreshed);
+      this.#options.logger.info('local peers added to redis again', { node: this.nodeId, peers: refreshed.length });
     } catch (error) {
       this.#failed(error);
     }
@@ -374,15 +361,9 @@ export class RedisSwarmCluster implements SwarmCluster {
     });
   }
 
-  /** EVALSHA, loading the script once per Redis (again after a restart: NOSCRIPT). */
-  async #script(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    const evalArgs = [String(keys.length), ...keys, ...args];
-    try {
-      return await this.#client.sendCommand(['EVALSHA', sha1(source), ...evalArgs]);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return await this.#client.sendCommand(['EVAL', source, ...evalArgs]);
-    }
+  #script(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    if (this.#link === null) return Promise.reject(new Error('RedisSwarmCluster used before start()'));
+    return this.#link.script(source, keys, args);
   }
 
   #failed(error: unknown): void {

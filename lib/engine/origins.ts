@@ -1,0 +1,110 @@
+import type { OriginSetting } from '../api/config.ts';
+import type { OriginInfo, OriginStateEvent } from '../api/events.ts';
+import {
+  afterFailure,
+  afterTransfer,
+  originIndexOf,
+  pickOrigin,
+  rebaseUrl,
+  type OriginHealth,
+} from '../policy/origin-health.ts';
+
+interface OriginCounters {
+  bytes: number;
+  requests: number;
+  errors: number;
+  latencyMs: number | null;
+}
+
+/**
+ * The configured origins of one instance: their health (origin-health's rules), the choice of
+ * origin per HTTP request, URL rewriting, per-origin counters and `origin-state` events.
+ */
+export class Origins {
+  readonly baseUrls: readonly string[];
+  #health: OriginHealth[];
+  readonly #counters: OriginCounters[];
+  readonly #down: boolean[];
+  readonly #nowMs: () => number;
+  readonly #onState: (event: OriginStateEvent) => void;
+
+  constructor(settings: readonly OriginSetting[], nowMs: () => number, onState: (event: OriginStateEvent) => void) {
+    this.baseUrls = settings.map((origin) => origin.baseUrl);
+    this.#health = settings.map(({ weight = 1 }) => ({
+      weight,
+      downUntilMs: 0,
+      failures: 0,
+      bytesPerMs: null,
+      samples: 0,
+      credit: 0,
+    }));
+    this.#counters = settings.map(() => ({ bytes: 0, requests: 0, errors: 0, latencyMs: null }));
+    this.#down = settings.map(() => false);
+    this.#nowMs = nowMs;
+    this.#onState = onState;
+  }
+
+  /** The origin `url` lies under; -1 when under none (then it is fetched as it is). */
+  indexOf(url: string): number {
+    return originIndexOf(url, this.baseUrls);
+  }
+
+  /** `url` under origin `from`, moved to origin `to`. */
+  url(url: string, from: number, to: number): string {
+    return rebaseUrl(url, this.baseUrls, from, to);
+  }
+
+  /** The origin for the next request (not one of `excluded`); null when every origin was tried. */
+  pick(excluded: readonly number[]): number | null {
+    const picked = pickOrigin(this.#health, this.#nowMs(), excluded);
+    if (picked === null) return null;
+    this.#health = this.#health.map((origin, i) => ({ ...origin, credit: picked.credits[i]! }));
+    this.#counters[picked.index]!.requests += 1;
+    return picked.index;
+  }
+
+  /** A request to origin `index` failed (HTTP error, refused, timeout): out of rotation for a while. */
+  failed(index: number, reason: 'error' | 'timeout', bytes: number): void {
+    this.#counters[index]!.errors += 1;
+    this.#counters[index]!.bytes += bytes;
+    this.#set(index, afterFailure(this.#health[index]!, this.#nowMs()), reason);
+  }
+
+  /** A transfer from origin `index` completed; a far slower origin than the others is taken out. */
+  transferred(index: number, bytes: number, firstByteMs: number, durationMs: number): void {
+    const counters = this.#counters[index]!;
+    counters.bytes += bytes;
+    counters.latencyMs = counters.latencyMs === null ? firstByteMs : counters.latencyMs * 0.7 + firstByteMs * 0.3;
+    const { origin, slow } = afterTransfer(this.#health, index, bytes / Math.max(durationMs, 1), this.#nowMs());
+    this.#set(index, origin, slow ? 'slow' : 'recovered');
+  }
+
+  /** Bytes a request received before it was cut short (a hedge's loser). */
+  counted(index: number, bytes: number): void {
+    this.#counters[index]!.bytes += bytes;
+  }
+
+  /** Each origin's state and counters. */
+  info(): OriginInfo[] {
+    const nowMs = this.#nowMs();
+    return this.baseUrls.map((baseUrl, i) => ({
+      baseUrl,
+      weight: this.#health[i]!.weight,
+      up: this.#health[i]!.downUntilMs <= nowMs,
+      ...this.#counters[i]!,
+    }));
+  }
+
+  #set(index: number, origin: OriginHealth, reason: OriginStateEvent['reason']): void {
+    this.#health[index] = origin;
+    const down = origin.failures > 0;
+    if (down === this.#down[index]) return;
+    this.#down[index] = down;
+    this.#onState({
+      baseUrl: this.baseUrls[index]!,
+      up: !down,
+      reason,
+      retryInMs: down ? origin.downUntilMs - this.#nowMs() : 0,
+    });
+  }
+}

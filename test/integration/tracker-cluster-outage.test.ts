@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { WebSocket } from 'ws';
+import { ClusterError } from '../../tracker/cluster/redis-link.ts';
+import { createLogger, type LogFields, type Logger } from '../../tracker/log.ts';
+import { startTracker, type RunningTracker } from '../../tracker/server.ts';
+import { wireId } from '../helpers/fake-connection.ts';
+import { jsonInbox } from '../helpers/json-inbox.ts';
+import { RedisServer, freePort } from '../helpers/redis-server.ts';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const HASH = wireId('outage-swarm');
+const SETTINGS = {
+  host: '127.0.0.1',
+  port: 0,
+  clusterHeartbeatMs: 200,
+  announceRatePerSecond: 1000,
+  announceBurst: 1000,
+  newPeerProbationMs: 0,
+  logLevel: 'info',
+} as const;
+
+/** A logger whose lines a test can wait for: `next(message)` resolves with the fields of the next such line. */
+function recordingLogger(): { logger: Logger; next(message: string): Promise<LogFields> } {
+  const seen: Record<string, unknown>[] = [];
+  const waiters: { message: string; resolve: (fields: LogFields) => void }[] = [];
+  const logger = createLogger({
+    level: 'info',
+    write: (line) => {
+      const fields = JSON.parse(line) as Record<string, unknown>;
+      const waiter = waiters.find((candidate) => candidate.message === fields['message']);
+      if (waiter === undefined) seen.push(fields);
+      else {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(fields);
+      }
+    },
+  });
+  return {
+    logger,
+    next: (message) => {
+      const index = seen.findIndex((fields) => fields['message'] === message);
+      if (index !== -1) return Promise.resolve(seen.splice(index, 1)[0] as LogFields);
+      return new Promise((resolve) => waiters.push({ message, resolve }));
+    },
+  };
+}
+
+async function metricValue(tracker: RunningTracker, series: string): Promise<number> {
+  const text = await (await fetch(`${tracker.url.replace('ws://', 'http://')}/metrics`)).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  assert.ok(line !== undefined, `${series} is exported`);
+  return Number(line.slice(series.length + 1));
+}
+
+describe('tracker cluster when Redis is unreachable', function () {
+  // Liveness guard only: the CLI under tsx takes 5-15 s to start on a loaded machine.
+  this.timeout(120_000);
+  let redis: RedisServer | null = null;
+  const trackers: RunningTracker[] = [];
+  const sockets: WebSocket[] = [];
+
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.terminate();
+    await Promise.all(trackers.splice(0).map((tracker) => tracker.close()));
+    await redis?.stop();
+    redis = null;
+  });
+
+  const peer = async (tracker: RunningTracker, name: string) => {
+    const socket = new WebSocket(tracker.url, { perMessageDeflate: false });
+    sockets.push(socket);
+    const next = jsonInbox(socket);
+    await once(socket, 'open');
+    const announce = (extra: Record<string, unknown> = {}): void =>
+      socket.send(JSON.stringify({ action: 'announce', info_hash: HASH, peer_id: wireId(name), numwant: 5, ...extra }));
+    /** Announce until the reply counts `peers` over all nodes (cluster counts lag one announce). */
+    const announceUntilCount = async (peers: number): Promise<void> => {
+      for (let attempt = 0; attempt < 200; attempt++) {
+        announce();
+        const reply = await next();
+        if (Number(reply['incomplete']) + Number(reply['complete']) === peers) return;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      assert.fail(`the swarm never counted ${peers} peers`);
+    };
+    return { next, announce, announceUntilCount };
+  };
+
+  it('refuses to start with a ClusterError naming the URL, without the password, when Redis does not answer in time', async () => {
+    const url = `redis://:hunter2@127.0.0.1:${await freePort()}`;
+    await assert.rejects(
+      startTracker({ ...SETTINGS, logLevel: 'off', redisUrl: url, redisConnectTimeoutMs: 300 }),
+      (error: unknown) => {
+        assert.ok(error instanceof ClusterError);
+        assert.equal(error.code, 'redis-unreachable');
+        assert.match(error.message, /127\.0\.0\.1/);
+        assert.match(error.message, /redisConnectTimeoutMs/);
+        assert.doesNotMatch(error.message, /hunter2/);
+        return true;
+      },
+    );
+  });
+
+  it('the command exits with code 3 and says why when Redis is not there at start-up', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'tracker/cli.ts',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--redis',
+        `redis://127.0.0.1:${await freePort()}`,
+        '--redis-connect-timeout',
+        '300',
+      ],
+      { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 3);
+    assert.match(stderr, /Redis at redis:\/\/127\.0\.0\.1:\d+ did not answer within 300 ms/);
+  });
+
+  it('while Redis is down each node keeps relaying between its own peers and reports the link down; when Redis is back the swarm is whole again', async () => {
+    redis = await RedisServer.start();
+    const logs = [recordingLogger(), recordingLogger()];
+    const [a, b] = await Promise.all(
+      logs.map((log) => startTracker({ ...SETTINGS, redisUrl: redis?.url ?? '' }, { logger: log.logger })),
+    );
+    assert.ok(a !== undefined && b !== undefined);
+    trackers.push(a, b);
+    const alice = await peer(a, 'alice');
+    const bob = await peer(b, 'bob');
+    alice.announce();
+    await alice.next();
+    await bob.announceUntilCount(2);
+
+    await redis.stop();
+    await Promise.all(logs.map((log) => log.next('redis connection lost; serving local peers only')));
+    assert.equal(await metricValue(a, 'peercdn_tracker_cluster_redis_connected'), 0);
+    assert.equal(await metricValue(a, 'peercdn_tracker_cluster_redis_connection_losses_total'), 1);
+    assert.equal(a.stats().cluster?.redisLinkState, 'down');
+
+    // Node a serves on from memory: a new peer gets its reply and its offer reaches alice.
+    const carol = await peer(a, 'carol');
+    const offer = { offer_id: wireId('offer-outage'), offer: { type: 'offer', sdp: 'v=0 while redis is down' } };
+    carol.announce({ offers: [offer] });
+    assert.equal((await carol.next())['info_hash'], HASH);
+    assert.equal((await alice.next())['offer_id'], offer.offer_id);
+
+    await redis.restart();
+    await Promise.all(logs.map((log) => log.next('redis connection back; adding local peers again')));
+    const readded = await Promise.all(logs.map((log) => log.next('local peers added to redis again')));
+    assert.deepEqual(
+      readded.map((fields) => fields['peers']),
+      [2, 1],
+      'node a re-added alice and carol, node b bob',
+    );
+    assert.equal(await metricValue(b, 'peercdn_tracker_cluster_redis_connected'), 1);
+    assert.ok((await metricValue(b, 'peercdn_tracker_cluster_redis_reconnect_attempts_total')) >= 1);
+    await bob.announceUntilCount(3);
+    // And offers cross nodes again.
+    const crossing = { offer_id: wireId('offer-after'), offer: { type: 'offer', sdp: 'v=0 after the outage' } };
+    bob.announce({ offers: [crossing], numwant: 1 });
+    await bob.next();
+    const received = await Promise.race([alice.next(), carol.next()]);
+    assert.equal(received['offer_id'], crossing.offer_id);
+  });
+});
