@@ -111,7 +111,7 @@ export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
   beaconIntervalSeconds: 30,
   beaconSampleRate: 1,
   beaconRegion: null,
-  origins: Object.freeze([]) as readonly OriginSetting[],
+  origins: Object.freeze([]),
 });
 
 type Check = (value: unknown) => string | null;
