@@ -118,7 +118,17 @@ export async function runHostileBenchmark(args: readonly string[]): Promise<void
     if (hostileCase.kind !== 'baseline' && !hostileCase.name.includes(filter)) continue;
     const label = `${hostileCase.name}${hostileCase.hashManifests ? '' : ' (no manifest)'}`;
     console.log(`hostile: ${label}...`);
-    const result = await runCase(hostileCase, segments, baselineMs);
+    // A connection over Node WebRTC on a busy machine sometimes never forms (each side gives up
+    // after 20 s and re-announces only minutes later): such a case is set up again, twice at most.
+    let result: CaseResult | null = null;
+    for (let attempt = 1; result === null; attempt++) {
+      try {
+        result = await runCase(hostileCase, segments, baselineMs);
+      } catch (error) {
+        if (attempt === 3) throw error;
+        console.log(`  attempt ${attempt} failed (${error instanceof Error ? error.message : String(error)}); again`);
+      }
+    }
     if (hostileCase.kind === 'baseline') baselineMs = result.loadMs;
     results.push(result);
     console.log(
