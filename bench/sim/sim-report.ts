@@ -14,7 +14,8 @@ export function simLabel(figures: SimFigures): string {
   const o = figures.options;
   const config = Object.keys(o.config).length === 0 ? '' : ` ${JSON.stringify(o.config)}`;
   const network = o.network === 'loopback' ? ' loopback' : ` unreachable ${percent(o.unreachableShare, 0)}`;
-  return `${o.mode} N=${o.viewers} ${Number(o.minutes.toFixed(2))} min${network} churn ${percent(o.churnPerMinute, 0)}/min seed ${o.seed}${config}`;
+  const sync = o.mode === 'live' && (o.liveSyncSegments ?? 3) !== 3 ? ` live-sync ${o.liveSyncSegments}` : '';
+  return `${o.mode}${sync} N=${o.viewers} ${Number(o.minutes.toFixed(2))} min${network} churn ${percent(o.churnPerMinute, 0)}/min seed ${o.seed}${config}`;
 }
 
 /** The newest result per configuration, in file-name order. */
@@ -42,7 +43,7 @@ export function simSummaryMarkdown(results: readonly SimResultFile[]): string {
       f.startupMs === null ? 'n/a' : `${f.startupMs.median.toFixed(0)} / ${f.startupMs.p95.toFixed(0)}`,
       `${percent(f.upload.top10PercentShare, 0)} / ${percent(f.upload.idleShare, 0)}`,
       f.trackerMessagesPerViewerMinute.toFixed(2),
-      `${f.wallSeconds.toFixed(0)} s`,
+      `${f.wallSeconds.toFixed(0)} s / ${(f.cpuSeconds as number | undefined)?.toFixed(0) ?? '?'} s`,
       date.slice(0, 16),
     ].join(' | '),
   );
@@ -55,7 +56,7 @@ export function simSummaryMarkdown(results: readonly SimResultFile[]): string {
     'buffered (stalls), and their share of buffered segments. Startup median / p95 (ms). Upload: share of',
     'peer bytes sent by the top 10% of uploaders / share of viewers that uploaded nothing.',
     '',
-    '| configuration | mean viewers | copies mean | copies max | origin share | offload (limit) | deadline misses | startup ms | upload top 10% / idle | tracker msgs per viewer-min | wall | date |',
+    '| configuration | mean viewers | copies mean | copies max | origin share | offload (limit) | deadline misses | startup ms | upload top 10% / idle | tracker msgs per viewer-min | wall / CPU | date |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map((row) => `| ${row} |`),
     '',

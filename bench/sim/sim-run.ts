@@ -23,6 +23,8 @@ export interface SimOptions {
   /** The initial N join within this many seconds (a flash crowd). */
   readonly joinSeconds: number;
   readonly bitrateKbps: number;
+  /** Live: the player starts this many segments behind the newest (hls.js liveSyncDurationCount). */
+  readonly liveSyncSegments: number;
   /** 'internet' draws each viewer's link; 'loopback' models the browser bench's one machine. */
   readonly network: 'internet' | 'loopback';
   /** Library settings for every viewer (beyond the simulator's scaled cache size). */
@@ -38,6 +40,7 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   churnPerMinute: 0.1,
   joinSeconds: 30,
   bitrateKbps: 1000,
+  liveSyncSegments: 3,
   network: 'internet',
   config: {},
 };
@@ -53,7 +56,11 @@ export interface SimRawResult {
   /** Viewers that buffered each sequence number. */
   readonly demandBySegment: [number, number][];
   readonly trackerFrames: number;
+  /** Connected peers of every viewer present, sampled at the end of each simulated minute. */
+  readonly connectedPeersByMinute: number[][];
   readonly wallMs: number;
+  /** CPU time of this process during the run (user + system). */
+  readonly cpuMs: number;
   readonly events: number;
 }
 
@@ -71,6 +78,7 @@ export async function runSimulation(
   onProgress: (virtualMs: number, viewers: number) => void = () => undefined,
 ): Promise<SimRawResult> {
   const startedAt = process.hrtime.bigint();
+  const cpuAtStart = process.cpuUsage();
   const drain = realDrain();
   const clock = new VirtualClock();
   clock.install(EPOCH_MS);
@@ -89,6 +97,7 @@ export async function runSimulation(
     const demand = new Map<number, number>();
     const stream: StreamModel = {
       live: options.mode === 'live',
+      liveSyncSegments: options.liveSyncSegments,
       segmentCount: Math.ceil(durationMs / (SEGMENT_SECONDS * 1000)),
       newestSegment: (nowMs) => Math.floor((nowMs + LIVE_HEAD_START_MS) / (SEGMENT_SECONDS * 1000)) - 1,
       playlistUrl: 'https://origin.sim/stream/index.m3u8',
@@ -136,8 +145,12 @@ export async function runSimulation(
           if (viewer !== undefined) figures.push(viewer.leave());
         });
     });
+    const connectedPeersByMinute: number[][] = [];
     for (let minute = 1; minute <= options.minutes; minute++)
-      clock.at(minute * 60_000, () => onProgress(clock.nowMs, viewers.size));
+      clock.at(minute * 60_000, () => {
+        connectedPeersByMinute.push([...viewers.values()].map((viewer) => viewer.engine.stats().connectedPeers));
+        onProgress(clock.nowMs, viewers.size);
+      });
     await clock.run(durationMs, drain);
     for (const viewer of viewers.values()) figures.push(viewer.leave());
     viewers.clear();
@@ -152,7 +165,9 @@ export async function runSimulation(
       originBytesBySegment: [...origin.bytesBySegment].sort((a, b) => a[0] - b[0]),
       demandBySegment: [...demand].sort((a, b) => a[0] - b[0]),
       trackerFrames,
+      connectedPeersByMinute,
       wallMs: Number(process.hrtime.bigint() - startedAt) / 1e6,
+      cpuMs: (process.cpuUsage(cpuAtStart).user + process.cpuUsage(cpuAtStart).system) / 1000,
       events: clock.eventsRun,
     };
   } finally {
