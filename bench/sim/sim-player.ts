@@ -201,6 +201,8 @@ export class SimPlayer {
       this.#playFromMedia = this.#bufferEndSeconds;
       this.#stalledSinceMs = performance.now();
       this.figures.stalls += 1;
+      if (process.env['SIM_DEBUG'] !== undefined)
+        console.error(`${performance.now().toFixed(0)} stall at segment ${this.#nextSn} (loading: ${this.#loader !== null})`);
     }, untilEndMs);
   }
 

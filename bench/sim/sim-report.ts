@@ -15,7 +15,9 @@ export function simLabel(figures: SimFigures): string {
   const config = Object.keys(o.config).length === 0 ? '' : ` ${JSON.stringify(o.config)}`;
   const network = o.network === 'loopback' ? ' loopback' : ` unreachable ${percent(o.unreachableShare, 0)}`;
   const sync = o.mode === 'live' && (o.liveSyncSegments ?? 3) !== 3 ? ` live-sync ${o.liveSyncSegments}` : '';
-  return `${o.mode}${sync} N=${o.viewers} ${Number(o.minutes.toFixed(2))} min${network} churn ${percent(o.churnPerMinute, 0)}/min seed ${o.seed}${config}`;
+  const upload = (o.uploadMedianBitrates ?? 2) !== 2 ? ` upload ${o.uploadMedianBitrates}×` : '';
+  const refill = (o.refillSeconds ?? null) === null ? '' : ` refill ${o.refillSeconds}s`;
+  return `${o.mode}${sync}${upload}${refill} N=${o.viewers} ${Number(o.minutes.toFixed(2))} min${network} churn ${percent(o.churnPerMinute, 0)}/min seed ${o.seed}${config}`;
 }
 
 /** The newest result per configuration, in file-name order. */

@@ -6,7 +6,7 @@ import { seededRandom } from '../seeded-random.ts';
 import { SimNetwork } from './sim-network.ts';
 import { SimOrigin, segmentTemplate, segmentUrl } from './sim-origin.ts';
 import { SEGMENT_SECONDS, type StreamModel } from './sim-player.ts';
-import { schedule } from './sim-population.ts';
+import { schedule, UPLOAD_MEDIAN_BITRATES } from './sim-population.ts';
 import { SimTracker } from './sim-tracker.ts';
 import { SimViewer, type ViewerFigures } from './sim-viewer.ts';
 import { realDrain, VirtualClock } from './virtual-clock.ts';
@@ -25,6 +25,10 @@ export interface SimOptions {
   readonly bitrateKbps: number;
   /** Live: the player starts this many segments behind the newest (hls.js liveSyncDurationCount). */
   readonly liveSyncSegments: number;
+  /** Median upload capacity of the drawn links, in bitrates. */
+  readonly uploadMedianBitrates: number;
+  /** What-if: re-announce after this many seconds while peer slots are free (null: the tracker's interval). */
+  readonly refillSeconds: number | null;
   /** 'internet' draws each viewer's link; 'loopback' models the browser bench's one machine. */
   readonly network: 'internet' | 'loopback';
   /** Library settings for every viewer (beyond the simulator's scaled cache size). */
@@ -41,6 +45,8 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   joinSeconds: 30,
   bitrateKbps: 1000,
   liveSyncSegments: 3,
+  uploadMedianBitrates: UPLOAD_MEDIAN_BITRATES,
+  refillSeconds: null,
   network: 'internet',
   config: {},
 };
@@ -91,7 +97,7 @@ export async function runSimulation(
     const bitrateBytesPerMs = options.bitrateKbps / 8;
     const byteScale = (bitrateBytesPerMs * SEGMENT_SECONDS * 1000) / segment.byteLength;
     const network = new SimNetwork({ seed: options.seed, unreachableShare: options.unreachableShare });
-    tracker = new SimTracker({ clock, network, byteScale }, seededRandom(options.seed ^ 0x5eed));
+    tracker = new SimTracker({ clock, network, byteScale }, seededRandom(options.seed ^ 0x5eed), options.refillSeconds);
     const origin = new SimOrigin({ network, byteScale, segment });
     const durationMs = options.minutes * 60_000;
     const demand = new Map<number, number>();
@@ -115,6 +121,7 @@ export async function runSimulation(
         joinWindowMs: options.joinSeconds * 1000,
         churnPerMinute: options.churnPerMinute,
         network: options.network,
+        uploadMedianBitrates: options.uploadMedianBitrates,
       },
       random,
     );
