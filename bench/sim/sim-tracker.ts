@@ -38,7 +38,9 @@ const hexToText = (hex: string): string => {
   return out;
 };
 const textToHex = (text: string): string =>
-  [...text].map((c) => c.charCodeAt(0).toString(16).padStart(2, '0')).join('');
+  Array.from(text)
+    .map((c) => c.charCodeAt(0).toString(16).padStart(2, '0'))
+    .join('');
 
 /** The tracker every simulated viewer announces to, and the message counts per viewer. */
 export class SimTracker {

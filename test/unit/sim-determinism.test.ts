@@ -41,11 +41,13 @@ describe('swarm simulator', () => {
   });
 
   it('puts the process clock back after a run', async () => {
+    /* eslint-disable @typescript-eslint/unbound-method -- the functions are compared, never called */
     const saved = [globalThis.setTimeout, globalThis.clearTimeout, globalThis.setInterval, Date.now, performance.now];
     await runSimulation({ ...OPTIONS, minutes: 0.2 });
     assert.deepEqual(
       [globalThis.setTimeout, globalThis.clearTimeout, globalThis.setInterval, Date.now, performance.now],
       saved,
     );
+    /* eslint-enable @typescript-eslint/unbound-method */
   });
 });
