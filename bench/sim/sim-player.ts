@@ -202,7 +202,9 @@ export class SimPlayer {
       this.#stalledSinceMs = performance.now();
       this.figures.stalls += 1;
       if (process.env['SIM_DEBUG'] !== undefined)
-        console.error(`${performance.now().toFixed(0)} stall at segment ${this.#nextSn} (loading: ${this.#loader !== null})`);
+        console.error(
+          `${performance.now().toFixed(0)} stall at segment ${this.#nextSn} (loading: ${this.#loader !== null})`,
+        );
     }, untilEndMs);
   }
 

@@ -85,7 +85,10 @@ export function schedule(options: PopulationOptions, random: () => number): Sess
     while (joinAtMs < options.durationMs) {
       const lifetimeMs = ratePerMs > 0 ? -Math.log(Math.max(random(), Number.EPSILON)) / ratePerMs : Infinity;
       const leaveAtMs = joinAtMs + lifetimeMs;
-      const link = options.network === 'loopback' ? LOOPBACK_LINK : drawLink(random, options.bitrateBytesPerMs, options.uploadMedianBitrates);
+      const link =
+        options.network === 'loopback'
+          ? LOOPBACK_LINK
+          : drawLink(random, options.bitrateBytesPerMs, options.uploadMedianBitrates);
       sessions.push({ joinAtMs, leaveAtMs, link });
       joinAtMs = leaveAtMs + random() * REPLACEMENT_DELAY_MS;
     }

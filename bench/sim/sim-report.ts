@@ -2,6 +2,7 @@
 // configuration (the files `npm run bench -- sim` writes).
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { SimFigures } from './sim-figures.ts';
+import { DEFAULT_SIM_OPTIONS } from './sim-run.ts';
 
 export interface SimResultFile {
   readonly date: string;
@@ -14,9 +15,9 @@ export function simLabel(figures: SimFigures): string {
   const o = figures.options;
   const config = Object.keys(o.config).length === 0 ? '' : ` ${JSON.stringify(o.config)}`;
   const network = o.network === 'loopback' ? ' loopback' : ` unreachable ${percent(o.unreachableShare, 0)}`;
-  const sync = o.mode === 'live' && (o.liveSyncSegments ?? 3) !== 3 ? ` live-sync ${o.liveSyncSegments}` : '';
-  const upload = (o.uploadMedianBitrates ?? 2) !== 2 ? ` upload ${o.uploadMedianBitrates}×` : '';
-  const refill = (o.refillSeconds ?? null) === null ? '' : ` refill ${o.refillSeconds}s`;
+  const sync = o.mode === 'live' && o.liveSyncSegments !== 3 ? ` live-sync ${o.liveSyncSegments}` : '';
+  const upload = o.uploadMedianBitrates !== 2 ? ` upload ${o.uploadMedianBitrates}×` : '';
+  const refill = o.refillSeconds === null ? '' : ` refill ${o.refillSeconds}s`;
   return `${o.mode}${sync}${upload}${refill} N=${o.viewers} ${Number(o.minutes.toFixed(2))} min${network} churn ${percent(o.churnPerMinute, 0)}/min seed ${o.seed}${config}`;
 }
 
@@ -26,8 +27,10 @@ export function latestSimResults(dir: string): SimResultFile[] {
   for (const file of readdirSync(dir)
     .filter((f) => f.startsWith('sim-') && f.endsWith('.json'))
     .sort()) {
-    const result = JSON.parse(readFileSync(`${dir}/${file}`, 'utf8')) as SimResultFile;
-    byLabel.set(simLabel(result.figures), result);
+    const read = JSON.parse(readFileSync(`${dir}/${file}`, 'utf8')) as SimResultFile;
+    // Results written before an option existed lack it: the default applied then.
+    const figures = { ...read.figures, options: { ...DEFAULT_SIM_OPTIONS, ...read.figures.options } };
+    byLabel.set(simLabel(figures), { ...read, figures });
   }
   return [...byLabel.values()];
 }
