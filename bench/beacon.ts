@@ -20,7 +20,7 @@ const INTERVAL_SECONDS = 30;
 const SWARMS = ['ABCDEFGHIJKLMNOPQRS1', 'ABCDEFGHIJKLMNOPQRS2', 'ABCDEFGHIJKLMNOPQRS3', 'ABCDEFGHIJKLMNOPQRS4'];
 
 /** A beacon as a viewer sends it mid-session: one swarm, 30 s of 450 kb/s video, most from peers. */
-function typicalBeacon(viewer: number, sequence: number): Beacon {
+export function typicalBeacon(viewer: number, sequence: number): Beacon {
   return {
     version: BEACON_VERSION,
     session: `v${viewer.toString(36).padStart(7, '0')}x${Math.floor(viewer * 7919).toString(36)}`.slice(0, 32),

@@ -7,7 +7,10 @@ const HELP = `Usage: npm run bench -- <benchmark> [options]
 Benchmarks:
   swarm      N headless-Chromium viewers, HTTP-only vs peercdn, offload counted at the origin
   tracker    K WebSocket peers announcing at rising rates against a tracker process
+  cluster    one tracker process vs two + Redis: peers held, announce p99, cross-node offer relay
   transfer   one segment between two Node WebRTC peers: peercdn's protocol vs the raw data channel
+  sim        N simulated viewers on virtual time: the real engine, tracker core, modelled network
+  hostile    honest Node viewers (real WebRTC) against poisoning and misbehaving peers; verification cost
   beacon     fleet telemetry cost: beacon bytes per viewer per minute, tracker CPU per beacon
   size       browser bundle sizes against bench/size-budget.json (same as npm run size)
 
@@ -53,6 +56,17 @@ async function main(): Promise<void> {
     await runTransferBenchmark(repeat);
     return;
   }
+  if (benchmark === 'sim') {
+    // No sockets at all: nothing to isolate in a network namespace.
+    const { parseSimArgs, runSimBenchmark, SIM_HELP } = await import('./sim/sim.ts');
+    const parsed = parseSimArgs(args);
+    if (parsed === 'help') {
+      console.log(SIM_HELP);
+      return;
+    }
+    await runSimBenchmark(parsed.options, parsed.write);
+    return;
+  }
   if (benchmark === 'beacon') {
     const { BEACON_HELP, runBeaconBenchmark } = await import('./beacon.ts');
     if (args.includes('--help')) {
@@ -68,6 +82,24 @@ async function main(): Promise<void> {
       reexecInLoopbackNamespace(fileURLToPath(import.meta.url), process.argv.slice(2));
     await runTrackerLoad(args);
     return;
+  }
+  if (benchmark === 'cluster') {
+    const { runClusterLoad } = await import('./tracker-cluster-load.ts');
+    if (!args.includes('--help') && !inLoopbackNamespace())
+      reexecInLoopbackNamespace(fileURLToPath(import.meta.url), process.argv.slice(2));
+    await runClusterLoad(args);
+    return;
+  }
+  if (benchmark === 'hostile') {
+    const { HOSTILE_HELP, runHostileBenchmark } = await import('./hostile.ts');
+    if (args.includes('--help')) {
+      console.log(HOSTILE_HELP);
+      return;
+    }
+    if (!inLoopbackNamespace()) reexecInLoopbackNamespace(fileURLToPath(import.meta.url), process.argv.slice(2));
+    await runHostileBenchmark(args);
+    // Node WebRTC keeps a few handles after every peer is destroyed (environment notes).
+    process.exit(process.exitCode ?? 0);
   }
   if (benchmark === 'size') {
     await import('./bundle-size.ts');

@@ -36,11 +36,22 @@ export class TrackerProcess {
     kind: TrackerKind,
     cpuProfileDir: string | null,
     nodeFlags: readonly string[],
+    /** peercdn only: cluster mode through this Redis. */
+    redisUrl = '',
   ): Promise<TrackerProcess> {
     const profile = cpuProfileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`];
     const child = spawn(
       process.execPath,
-      ['--expose-gc', ...profile, ...nodeFlags, '--import', 'tsx', `${REPO}bench/tracker-process.ts`, kind],
+      [
+        '--expose-gc',
+        ...profile,
+        ...nodeFlags,
+        '--import',
+        'tsx',
+        `${REPO}bench/tracker-process.ts`,
+        kind,
+        ...(redisUrl === '' ? [] : [redisUrl]),
+      ],
       { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], cwd: REPO },
     );
     children.add(child);
@@ -107,6 +118,7 @@ export class TrackerProcess {
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGTERM');
     await Promise.race([exited, sleep(5000)]);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the child may have exited meanwhile
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
     children.delete(this.child);
   }

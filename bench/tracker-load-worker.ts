@@ -5,7 +5,8 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { seededRandom } from './seeded-random.ts';
-import { announceFrame, answerFrame } from './tracker-load-frames.ts';
+import { BeaconLoad, type BeaconLoadResult } from './tracker-load-beacons.ts';
+import { announceFrame, answerFrame, readOfferStamp } from './tracker-load-frames.ts';
 
 export interface WorkerPeerSpec {
   readonly peerId: string;
@@ -13,8 +14,17 @@ export interface WorkerPeerSpec {
 }
 
 export type WorkerCommand =
-  | { readonly type: 'join'; readonly url: string; readonly peers: readonly WorkerPeerSpec[] }
-  | { readonly type: 'phase'; readonly ratePerSecond: number; readonly seconds: number; readonly seed: number }
+  | { readonly type: 'join'; readonly url: string; readonly node: number; readonly peers: readonly WorkerPeerSpec[] }
+  | {
+      readonly type: 'phase';
+      readonly ratePerSecond: number;
+      readonly seconds: number;
+      readonly seed: number;
+      /** Offers carry their send time and the sender's node, and receivers time them. */
+      readonly stampOffers: boolean;
+      /** Fleet beacons (POST /beacon to the first tracker) sent alongside, from these viewer numbers. */
+      readonly beacons?: { readonly perSecond: number; readonly viewers: readonly number[] };
+    }
   | { readonly type: 'leave' };
 
 export type WorkerReply =
@@ -22,6 +32,9 @@ export type WorkerReply =
   | {
       readonly type: 'phase-done';
       readonly latenciesMs: number[];
+      /** Offer sent → received, split by whether sender and receiver are on the same tracker node. */
+      readonly offerLatenciesMs: { readonly sameNode: number[]; readonly crossNode: number[] };
+      readonly beacons: BeaconLoadResult | null;
       readonly sent: number;
       readonly skipped: number;
       readonly loopDelayMs: { readonly p99: number; readonly max: number };
@@ -30,17 +43,26 @@ export type WorkerReply =
 
 interface LoadPeer {
   readonly spec: WorkerPeerSpec;
+  /** Which tracker node (URL) this peer is connected to. */
+  readonly node: number;
   socket: WebSocket | null;
   sentAtMs: number | null;
 }
 
 const JOIN_BATCH = 200;
 const JOIN_TIMEOUT_MS = 120_000;
+const HANDSHAKE_TIMEOUT_MS = 30_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const peers: LoadPeer[] = [];
+/** The tracker of the first join: where beacons go. */
+let firstUrl: string | null = null;
 let latencies: number[] = [];
+let offerLatencies = { sameNode: [] as number[], crossNode: [] as number[] };
+let stampOffers = false;
 let serial = 0;
+/** Wall-clock ms with sub-ms precision, comparable between the load processes on this machine. */
+const wallMs = (): number => performance.timeOrigin + performance.now();
 
 function send(peer: LoadPeer, frame: string): void {
   if (peer.socket?.readyState === WebSocket.OPEN) peer.socket.send(frame);
@@ -48,12 +70,23 @@ function send(peer: LoadPeer, frame: string): void {
 
 function announce(peer: LoadPeer): void {
   peer.sentAtMs = performance.now();
-  send(peer, announceFrame(peer.spec.infoHash, peer.spec.peerId, serial++));
+  send(
+    peer,
+    announceFrame(
+      peer.spec.infoHash,
+      peer.spec.peerId,
+      serial++,
+      stampOffers ? { sentMs: wallMs(), node: peer.node } : null,
+    ),
+  );
 }
 
 function onMessage(peer: LoadPeer, data: unknown): void {
   const message = JSON.parse(String(data)) as Record<string, unknown>;
   if (message['offer'] !== undefined) {
+    const stamp = stampOffers ? readOfferStamp(message['offer']) : null;
+    if (stamp !== null)
+      (stamp.node === peer.node ? offerLatencies.sameNode : offerLatencies.crossNode).push(wallMs() - stamp.sentMs);
     send(peer, answerFrame(peer.spec.infoHash, peer.spec.peerId, message['peer_id'], message['offer_id']));
   } else if (message['interval'] !== undefined && peer.sentAtMs !== null) {
     latencies.push(performance.now() - peer.sentAtMs);
@@ -63,7 +96,8 @@ function onMessage(peer: LoadPeer, data: unknown): void {
 
 function connect(url: string, peer: LoadPeer): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = new WebSocket(url, { perMessageDeflate: false });
+    // A tracker out of file descriptors may leave a connection unanswered: count it as failed.
+    const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
     socket.on('message', (data) => onMessage(peer, data));
     socket.once('open', () => {
       peer.socket = socket;
@@ -73,15 +107,14 @@ function connect(url: string, peer: LoadPeer): Promise<boolean> {
   });
 }
 
-async function join(url: string, specs: readonly WorkerPeerSpec[]): Promise<WorkerReply> {
+async function join(url: string, node: number, specs: readonly WorkerPeerSpec[]): Promise<WorkerReply> {
+  firstUrl ??= url;
   latencies = [];
   let connected = 0;
   let failed = 0;
   const started = performance.now();
   for (let start = 0; start < specs.length; start += JOIN_BATCH) {
-    const batch = specs
-      .slice(start, start + JOIN_BATCH)
-      .map((spec) => ({ spec, socket: null, sentAtMs: null }) as LoadPeer);
+    const batch = specs.slice(start, start + JOIN_BATCH).map((spec) => ({ spec, node, socket: null, sentAtMs: null }));
     const opened = await Promise.all(batch.map((peer) => connect(url, peer)));
     batch.forEach((peer, i) => {
       if (opened[i] !== true) {
@@ -97,11 +130,23 @@ async function join(url: string, specs: readonly WorkerPeerSpec[]): Promise<Work
   return { type: 'joined', connected, failed, answered: latencies.length };
 }
 
-async function phase(ratePerSecond: number, seconds: number, seed: number): Promise<WorkerReply> {
+async function phase(
+  ratePerSecond: number,
+  seconds: number,
+  seed: number,
+  stamp: boolean,
+  beaconOptions: { readonly perSecond: number; readonly viewers: readonly number[] } | undefined,
+): Promise<WorkerReply> {
+  const beacons =
+    beaconOptions === undefined || firstUrl === null
+      ? null
+      : new BeaconLoad(firstUrl, beaconOptions.viewers, beaconOptions.perSecond);
   const random = seededRandom(seed);
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   latencies = [];
+  offerLatencies = { sameNode: [], crossNode: [] };
+  stampOffers = stamp;
   const started = performance.now();
   let sent = 0;
   let skipped = 0;
@@ -116,14 +161,19 @@ async function phase(ratePerSecond: number, seconds: number, seed: number): Prom
       }
       announce(peer);
     }
+    beacons?.tick((performance.now() - started) / 1000);
     await sleep(2);
   }
   await sleep(1000); // replies still in flight
+  const beaconResult = beacons === null ? null : await beacons.finish(10_000);
   for (const peer of peers) peer.sentAtMs = null;
   loopDelay.disable();
+  stampOffers = false;
   return {
     type: 'phase-done',
     latenciesMs: latencies,
+    offerLatenciesMs: offerLatencies,
+    beacons: beaconResult,
     sent,
     skipped,
     loopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
@@ -139,8 +189,9 @@ process.on('message', (command: WorkerCommand) => {
   const reply = (result: WorkerReply | Promise<WorkerReply>): void => {
     void Promise.resolve(result).then((value) => process.send?.(value));
   };
-  if (command.type === 'join') reply(join(command.url, command.peers));
-  else if (command.type === 'phase') reply(phase(command.ratePerSecond, command.seconds, command.seed));
+  if (command.type === 'join') reply(join(command.url, command.node, command.peers));
+  else if (command.type === 'phase')
+    reply(phase(command.ratePerSecond, command.seconds, command.seed, command.stampOffers, command.beacons));
   else {
     leave();
     reply({ type: 'left' });

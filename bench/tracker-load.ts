@@ -1,16 +1,15 @@
 // `npm run bench -- tracker`: WebTorrent-protocol load against peercdn-tracker and bittorrent-tracker's
 // server, side by side. The tracker runs as one process; the peers live in worker processes
 // (tracker-load-worker.ts); this file only coordinates, measures the tracker process and writes results.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_TRACKER_CONFIG } from '../tracker/config.ts';
-import { percentile } from './figures.ts';
-import { processTreeUsage } from './process-usage.ts';
 import { seededRandom } from './seeded-random.ts';
 import { measureCore } from './tracker-core-bench.ts';
 import { ISSUE_FLOOD, simulateFlood } from './tracker-flood.ts';
 import { wireId } from './tracker-load-frames.ts';
+import { idleCpuMsPerSecond, joinAll, runPhase, type Phase } from './tracker-load-phase.ts';
 import { sleep, stopChildren, TrackerProcess, Worker, type TrackerKind } from './tracker-load-processes.ts';
 import type { WorkerPeerSpec } from './tracker-load-worker.ts';
 
@@ -39,6 +38,9 @@ load (default)  K WebSocket peers over M swarms (the first holds --huge-fraction
   --phase-seconds S  seconds per rate (default 10, at most 120)
   --workers W        load-generator processes (default 2)
   --core-announces N announces timed per size in --core mode (default 20000)
+  --beacon-viewers V load mode: V viewers also POST /beacon every --beacon-interval seconds during
+                     each announce phase (issue 12: 10,000 viewers every 30 s; default 0 = none)
+  --beacon-interval S  seconds between one viewer's beacons (default 30)
   --tracker-flags=F  Node/V8 flags for the tracker process, space separated, after "=" (e.g.
                      --tracker-flags="--max-semi-space-size=32 --trace-gc"; default none)
   --cpu-prof-dir D   write a CPU profile of the tracker process to D
@@ -46,128 +48,6 @@ load (default)  K WebSocket peers over M swarms (the first holds --huge-fraction
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const MAX_PEERS = 19_900;
-interface Phase {
-  readonly targetAnnouncesPerSecond: number;
-  readonly achievedAnnouncesPerSecond: number;
-  readonly skippedBecauseBehind: number;
-  readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number } | null;
-  readonly trackerCpuMsPerAnnounce: number | null;
-  /** Share of that CPU spent in the kernel. */
-  readonly trackerSystemCpuShare: number | null;
-  /** CPU per announce after subtracting the CPU the tracker spends with no announces (heartbeat, timers). */
-  readonly trackerCpuMsPerAnnounceAboveIdle: number | null;
-  /** CPU cores busy in the tracker and in the load workers during the phase (the machine has 2). */
-  readonly trackerCores: number;
-  readonly generatorCores: number;
-  readonly otherCores: number;
-  /** Event-loop delay: how long the tracker, or the slowest load worker, stalled at worst. */
-  readonly trackerLoopDelayMs: { readonly p99: number; readonly max: number };
-  readonly generatorLoopDelayMaxMs: number;
-}
-
-/** Join specs, dealt round-robin to the workers. */
-async function joinAll(
-  workers: Worker[],
-  url: string,
-  specs: WorkerPeerSpec[],
-): Promise<{ connected: number; failed: number; answered: number }> {
-  const shares = workers.map((_, w) => specs.filter((__, i) => i % workers.length === w));
-  const replies = await Promise.all(
-    workers.map((worker, w) => worker.run({ type: 'join', url, peers: shares[w] ?? [] }, 180_000)),
-  );
-  const total = { connected: 0, failed: 0, answered: 0 };
-  for (const reply of replies) {
-    if (reply.type !== 'joined') continue;
-    total.connected += reply.connected;
-    total.failed += reply.failed;
-    total.answered += reply.answered;
-  }
-  return total;
-}
-
-/** CPU seconds the whole machine (all cores) has spent busy, from /proc/stat. */
-function machineBusySeconds(): number {
-  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
-  const busyTicks = fields.reduce((sum, ticks, i) => (i === 3 || i === 4 || i > 7 ? sum : sum + ticks), 0);
-  return busyTicks / 100;
-}
-
-/** Tracker CPU per second with peers connected and no announces. */
-async function idleCpuMsPerSecond(tracker: TrackerProcess, seconds: number): Promise<number> {
-  const before = tracker.cpu().total;
-  await sleep(seconds * 1000);
-  return ((tracker.cpu().total - before) * 1000) / seconds;
-}
-
-async function runPhase(
-  workers: Worker[],
-  tracker: TrackerProcess,
-  rate: number,
-  seconds: number,
-  seed: number,
-  idleMsPerSecond: number,
-): Promise<Phase> {
-  const started = performance.now();
-  const generatorCpu = (): number =>
-    workers.reduce((sum, worker) => sum + processTreeUsage(worker.child.pid ?? -1).cpuSeconds, 0);
-  const generatorBefore = generatorCpu();
-  const machineBefore = machineBusySeconds();
-  await tracker.loopDelay(); // resets it
-  const before = tracker.cpu();
-  const replies = await Promise.all(
-    workers.map((worker, w) =>
-      worker.run(
-        { type: 'phase', ratePerSecond: rate / workers.length, seconds, seed: seed * 100 + w },
-        (seconds + 30) * 1000,
-      ),
-    ),
-  );
-  const after = tracker.cpu();
-  const cpu = after.total - before.total;
-  const elapsedSeconds = (performance.now() - started) / 1000;
-  const generatorCores = (generatorCpu() - generatorBefore) / elapsedSeconds;
-  // Cores busy outside this benchmark (another job on the machine makes every figure worse).
-  const otherCores = Math.max(
-    0,
-    (machineBusySeconds() - machineBefore) / elapsedSeconds - generatorCores - cpu / elapsedSeconds,
-  );
-  const trackerLoopDelay = await tracker.loopDelay();
-  const generatorLoopDelayMaxMs = Math.max(
-    ...replies.map((reply) => (reply.type === 'phase-done' ? reply.loopDelayMs.max : 0)),
-  );
-  const latencies: number[] = [];
-  let skipped = 0;
-  for (const reply of replies) {
-    if (reply.type !== 'phase-done') continue;
-    for (const latency of reply.latenciesMs) latencies.push(latency);
-    skipped += reply.skipped;
-  }
-  const answered = latencies.length;
-  const phase: Phase = {
-    targetAnnouncesPerSecond: rate,
-    achievedAnnouncesPerSecond: answered / seconds,
-    skippedBecauseBehind: skipped,
-    latencyMs:
-      answered === 0
-        ? null
-        : { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies) },
-    trackerCpuMsPerAnnounce: answered === 0 ? null : (cpu * 1000) / answered,
-    trackerSystemCpuShare: cpu === 0 ? null : (after.system - before.system) / cpu,
-    trackerCpuMsPerAnnounceAboveIdle:
-      answered === 0 ? null : Math.max(0, cpu * 1000 - idleMsPerSecond * elapsedSeconds) / answered,
-    trackerCores: cpu / elapsedSeconds,
-    generatorCores,
-    otherCores,
-    trackerLoopDelayMs: trackerLoopDelay,
-    generatorLoopDelayMaxMs,
-  };
-  console.log(
-    `  ${rate}/s: achieved ${phase.achievedAnnouncesPerSecond.toFixed(0)}/s, p50 ${phase.latencyMs?.p50.toFixed(1)} ms, p99 ${phase.latencyMs?.p99.toFixed(1)} ms, CPU ${phase.trackerCpuMsPerAnnounce?.toFixed(3)} ms/announce (${((phase.trackerSystemCpuShare ?? 0) * 100).toFixed(0)}% kernel; ${phase.trackerCpuMsPerAnnounceAboveIdle?.toFixed(3)} above idle); cores: tracker ${phase.trackerCores.toFixed(2)}, generator ${phase.generatorCores.toFixed(2)}, other ${phase.otherCores.toFixed(2)}; loop delay max: tracker ${phase.trackerLoopDelayMs.max.toFixed(0)} ms, generator ${phase.generatorLoopDelayMaxMs.toFixed(0)} ms`,
-  );
-  return phase;
-}
-
 interface LoadOptions {
   readonly peers: number;
   readonly swarms: number;
@@ -178,6 +58,9 @@ interface LoadOptions {
   readonly seed: number;
   readonly cpuProfileDir: string | null;
   readonly trackerFlags: readonly string[];
+  /** Viewers beaconing during the phases, and their interval. */
+  readonly beaconViewers: number;
+  readonly beaconIntervalSeconds: number;
 }
 
 async function loadRun(kind: TrackerKind, options: LoadOptions): Promise<Record<string, unknown>> {
@@ -200,7 +83,10 @@ async function loadRun(kind: TrackerKind, options: LoadOptions): Promise<Record<
     );
     await Promise.all(
       workers.map((worker, w) =>
-        worker.run({ type: 'phase', ratePerSecond: 500 / workers.length, seconds: 3, seed: w }, 60_000),
+        worker.run(
+          { type: 'phase', ratePerSecond: 500 / workers.length, seconds: 3, seed: w, stampOffers: false },
+          60_000,
+        ),
       ),
     );
     await Promise.all(workers.map((worker) => worker.run({ type: 'leave' }, 30_000)));
@@ -214,11 +100,30 @@ async function loadRun(kind: TrackerKind, options: LoadOptions): Promise<Record<
     console.log(
       `  joined ${joined.connected} (failed ${joined.failed}, largest swarm ~${largestSwarm}) at ${(joined.connected / joinSeconds).toFixed(0)}/s; RSS ${((afterJoin.rssBytes - idle.rssBytes) / joined.connected / 1024).toFixed(1)} KiB/peer`,
     );
-    const idleCpu = await idleCpuMsPerSecond(tracker, 5);
+    const idleCpu = await idleCpuMsPerSecond([tracker], 5);
     console.log(`  tracker CPU with ${joined.connected} idle peers: ${idleCpu.toFixed(0)} ms/s`);
     const phases: Phase[] = [];
     for (const [i, rate] of options.rates.entries())
-      phases.push(await runPhase(workers, tracker, rate, options.phaseSeconds, options.seed + i, idleCpu));
+      phases.push(
+        await runPhase(
+          workers,
+          { trackers: [tracker] },
+          {
+            rate,
+            seconds: options.phaseSeconds,
+            seed: options.seed + i,
+            idleMsPerSecond: idleCpu,
+            ...(options.beaconViewers === 0
+              ? {}
+              : {
+                  beacons: {
+                    viewers: options.beaconViewers,
+                    perSecond: options.beaconViewers / options.beaconIntervalSeconds,
+                  },
+                }),
+          },
+        ),
+      );
     await Promise.all(workers.map((worker) => worker.run({ type: 'leave' }, 30_000)));
     const left = await tracker.memoryWhenEmpty();
     console.log(
@@ -268,9 +173,13 @@ async function sweepRun(
       }));
       const joined = await joinAll(workers, tracker.url, specs);
       joinedSoFar += joined.connected;
-      const idleCpu = await idleCpuMsPerSecond(tracker, 3);
+      const idleCpu = await idleCpuMsPerSecond([tracker], 3);
       console.log(` swarm of ${joinedSoFar} (idle CPU ${idleCpu.toFixed(0)} ms/s):`);
-      const phase = await runPhase(workers, tracker, rate, phaseSeconds, seed, idleCpu);
+      const phase = await runPhase(
+        workers,
+        { trackers: [tracker] },
+        { rate, seconds: phaseSeconds, seed, idleMsPerSecond: idleCpu },
+      );
       points.push({ swarmPeers: joinedSoFar, idleCpuMsPerSecond: idleCpu, ...phase });
     }
     await Promise.all(workers.map((worker) => worker.run({ type: 'leave' }, 30_000)));
@@ -336,6 +245,8 @@ export async function runTrackerLoad(args: string[]): Promise<void> {
       'core-announces': { type: 'string', default: '20000' },
       'cpu-prof-dir': { type: 'string' },
       'tracker-flags': { type: 'string', default: '' },
+      'beacon-viewers': { type: 'string', default: '0' },
+      'beacon-interval': { type: 'string', default: '30' },
       seed: { type: 'string', default: '1' },
       help: { type: 'boolean', default: false },
     },
@@ -387,6 +298,8 @@ export async function runTrackerLoad(args: string[]): Promise<void> {
           seed,
           cpuProfileDir: values['cpu-prof-dir'] ?? null,
           trackerFlags,
+          beaconViewers: Math.min(100_000, Math.max(0, Math.floor(Number(values['beacon-viewers'])))),
+          beaconIntervalSeconds: Math.min(600, Math.max(1, Number(values['beacon-interval']))),
         };
         Object.assign(options, load);
         results.push(await loadRun(kind, load));
@@ -398,7 +311,11 @@ export async function runTrackerLoad(args: string[]): Promise<void> {
   const date = new Date().toISOString();
   mkdirSync(`${REPO}bench/results`, { recursive: true });
   const peers =
-    mode === 'load' ? `-k${String(options['peers'])}` : mode === 'sweep' ? `-max${String(sizes.at(-1))}` : '';
+    mode === 'load'
+      ? `-k${String(options['peers'])}${options['beaconViewers'] === 0 ? '' : `-beacons${String(options['beaconViewers'])}`}`
+      : mode === 'sweep'
+        ? `-max${String(sizes.at(-1))}`
+        : '';
   const file = `${REPO}bench/results/tracker-${mode}${peers}-${date.replace(/[:.]/g, '-')}.json`;
   writeFileSync(file, `${JSON.stringify({ kind: `tracker-${mode}`, date, options, results }, null, 2)}\n`);
   console.log(`written: ${file}`);

@@ -1,9 +1,11 @@
 // The tracker under load as its own process, peercdn's or bittorrent-tracker's, started the same
-// way for both: `node --expose-gc --import tsx bench/tracker-process.ts peercdn|reference`.
+// way for both: `node --expose-gc --import tsx bench/tracker-process.ts peercdn|reference [redis URL]`.
 // Prints `{"url": ...}` once listening; on the IPC message `memory` it collects garbage and
 // replies with heap and RSS, so "heap after everyone left" is measured alike for both.
 
 const kind = process.argv[2];
+/** Cluster mode: the Redis URL the tracker shares swarms through (bench/tracker-cluster-load.ts). */
+const redisUrl = process.argv[3] ?? '';
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
@@ -18,6 +20,9 @@ async function listen(): Promise<{ url: string; sockets: () => number; close: ()
       logLevel: 'warn',
       announceRatePerSecond: 1000,
       announceBurst: 1000,
+      // Every simulated viewer's beacons come from 127.0.0.1 (--beacon-viewers).
+      beaconRatePerSecond: 0,
+      redisUrl,
     });
     return { url: tracker.url, sockets: () => tracker.stats().sockets, close: () => tracker.close() };
   }

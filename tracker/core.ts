@@ -10,6 +10,8 @@ import {
   type TrackerSnapshot,
   type TrackerStats,
 } from './core-counters.ts';
+import { ConnectionPeers } from './connection-peers.ts';
+import { NEW_PEER_PROBATION_MS, RESTLESS_REANNOUNCE_MS, type TrackerCoreOptions } from './core-options.ts';
 import { ExpiryQueue } from './expiry-queue.ts';
 import { SILENT_LOGGER, type Logger } from './log.ts';
 import {
@@ -22,7 +24,6 @@ import {
   type AnnounceRequest,
   type AnswerRequest,
   type Offer,
-  type ParseLimits,
   type SwarmCounts,
   type TrackerRequest,
 } from './protocol.ts';
@@ -30,50 +31,13 @@ import { RateBench } from './rate-bench.ts';
 import { RelayedOffers, relayedOfferKey } from './relayed-offers.ts';
 import { TrackerSwarm, type SwarmPeer, type SwarmTotals, type TrackerConnection } from './swarm.ts';
 
-/** Default of `newPeerProbationMs`: long enough that a flooding connection is benched before it is introduced. */
-export const NEW_PEER_PROBATION_MS = 10_000;
-/** A new peer announcing again sooner than this after its last announce starts its probation again, not offered meanwhile. */
-export const RESTLESS_REANNOUNCE_MS = 1000;
-
-export interface TrackerCoreOptions extends ParseLimits {
-  /** Told to clients: seconds between their announces. */
-  readonly announceIntervalSeconds: number;
-  /** A peer that has not announced for this long is dropped by sweep(). */
-  readonly peerTimeoutMs: number;
-  /** Most peer ids one connection may hold over all swarms. */
-  readonly maxPeersPerConnection: number;
-  /** Most offers relayed per announce, whatever numwant asks for. */
-  readonly maxNumwant: number;
-  readonly nowMs: () => number;
-  readonly random: () => number;
-  /** Which swarms a connection may join; none means all. */
-  readonly swarmGate?: SwarmGate;
-  /** Per-connection budget of announces and scrapes; none means unlimited. */
-  readonly rateLimiter?: { take(connection: TrackerConnection): boolean };
-  /**
-   * A new peer gets no offers for this long unless too few others can take them (it makes its own
-   * offers at once); default NEW_PEER_PROBATION_MS, 0 turns it off.
-   */
-  readonly newPeerProbationMs?: number;
-  /** A connection refused for its announce rate is benched this long after its last refusal; default RATE_BENCH_MS, 0 turns it off. */
-  readonly rateBenchMs?: number;
-  /** Rejections are logged at debug only (they are per message). */
-  readonly logger?: Logger;
-  /** Swarms shared with other tracker nodes; none means this process holds every swarm alone. */
-  readonly cluster?: SwarmCluster;
-}
-
+export { NEW_PEER_PROBATION_MS, RESTLESS_REANNOUNCE_MS, type TrackerCoreOptions } from './core-options.ts';
 export type { RejectReason, SwarmSummary, TrackerCounters, TrackerSnapshot, TrackerStats } from './core-counters.ts';
 
 export class TrackerCore implements ClusterDelivery {
   readonly #options: TrackerCoreOptions;
   readonly #swarms = new Map<string, TrackerSwarm>();
-  /**
-   * The peers each connection holds, so a disconnect leaves every swarm in O(its peers). Nearly
-   * every connection holds one peer: it is stored as itself, and a Set only from the second on
-   * (a Set per connection would cost ~200 bytes × 20,000 sockets).
-   */
-  readonly #peersByConnection = new Map<TrackerConnection, SwarmPeer | Set<SwarmPeer>>();
+  readonly #connectionPeers = new ConnectionPeers();
   readonly #expiry = new ExpiryQueue<SwarmPeer>();
   readonly #counters: TrackerCounters = createCounters();
 
@@ -126,10 +90,7 @@ export class TrackerCore implements ClusterDelivery {
   disconnect(connection: TrackerConnection): void {
     this.#relayedOffers.forget(connection);
     this.#bench.forget(connection);
-    const held = this.#peersByConnection.get(connection);
-    if (held === undefined) return;
-    if (held instanceof Set) for (const peer of [...held]) this.#leave(peer);
-    else this.#leave(held);
+    for (const peer of this.#connectionPeers.of(connection)) this.#leave(peer);
   }
 
   deliverOffer(infoHash: string, toPeerId: string, fromPeerId: string, offer: Offer): boolean {
@@ -173,7 +134,7 @@ export class TrackerCore implements ClusterDelivery {
       rejectedByReason: { ...this.#counters.rejectedByReason },
       swarms: this.#swarms.size,
       peers: this.#expiry.size,
-      connections: this.#peersByConnection.size,
+      connections: this.#connectionPeers.size,
       peersHeldBack: this.#swarmTotals.heldBack,
       connectionsBenched: this.#bench.size,
       benchings: this.#bench.benchings,
@@ -185,74 +146,100 @@ export class TrackerCore implements ClusterDelivery {
     return { ...this.snapshot(), topSwarms: topSwarms(this.#swarms.values()) };
   }
 
+  /** An announce, in steps: budget, stop, admission, join or refresh, reply, offers. */
   #announce(request: AnnounceRequest, connection: TrackerConnection): void {
     const { infoHash, peerId, event } = request;
-    if (this.#options.rateLimiter?.take(connection) === false) {
-      if (this.#bench.bench(connection, this.#options.nowMs())) this.#setBenched(connection, true);
-      this.#rejectRateLimited(connection, 'announce', infoHash);
-      return;
-    }
+    if (!this.#takeBudget(connection, 'announce', infoHash)) return;
     const existing = this.#swarms.get(infoHash)?.get(peerId);
     if (event === 'stopped') {
-      this.#count(event);
-      // Only the connection holding a peer id may stop it.
-      if (existing !== undefined && existing.connection === connection) this.#leave(existing);
-      connection.send(encodeAnnounceReply(infoHash, this.#options.announceIntervalSeconds, this.#counts(infoHash)));
+      this.#stop(request, existing, connection);
       return;
     }
-    // A peer id belongs to the connection that announced it first, for as long as that connection
-    // holds it (until it closes, sends "stopped", or the peer expires): moving it to the newcomer
-    // would hand the victim's offers to whoever copied its id from a relayed offer.
-    if (existing !== undefined && existing.connection !== connection) {
-      this.#reject(
-        connection,
-        { message: 'peer_id is in use by another connection', action: 'announce', infoHash },
-        'peer-id-taken',
-      );
-      return;
-    }
-    const held = this.#peersByConnection.get(connection);
-    const joining = existing === undefined;
-    const heldCount = held === undefined ? 0 : held instanceof Set ? held.size : 1;
-    if (joining && heldCount >= this.#options.maxPeersPerConnection) {
-      this.#reject(
-        connection,
-        {
-          message: `at most ${this.#options.maxPeersPerConnection} peers per connection`,
-          action: 'announce',
-          infoHash,
-        },
-        'peers-per-connection',
-      );
-      return;
-    }
-    // Checked when a peer joins on this connection, not on every re-announce (see SwarmAccess).
-    const refusal = joining ? (this.#swarmGate?.admit(infoHash, connection) ?? null) : null;
-    if (refusal !== null) {
-      this.#reject(connection, { message: refusal.message, action: 'announce', infoHash }, refusal.reason);
-      return;
-    }
+    if (!this.#admit(request, existing, connection)) return;
     this.#count(event);
     const nowMs = this.#options.nowMs();
     const bench = this.#bench.status(connection, nowMs);
     if (bench === 'released') this.#setBenched(connection, false);
     const swarm = this.#swarms.get(infoHash) ?? this.#createSwarm(infoHash);
+    const peer = this.#joinOrRefresh(request, swarm, existing, connection, bench === 'benched', nowMs);
+    connection.send(encodeAnnounceReply(infoHash, this.#options.announceIntervalSeconds, this.#counts(infoHash)));
+    const wanted = Math.min(request.offers.length, request.numwant ?? request.offers.length, this.#options.maxNumwant);
+    if (bench === 'benched') {
+      this.#counters.offersWithheld += wanted;
+      this.#cluster?.announced(infoHash, peerId, peer.seeder, []);
+      return;
+    }
+    this.#relayOffers(request, swarm, peer, wanted, nowMs);
+  }
+
+  /** Announces and scrapes spend the connection's rate budget; over it, the connection is benched and refused. */
+  #takeBudget(connection: TrackerConnection, action: 'announce' | 'scrape', infoHash: string | null): boolean {
+    if (this.#options.rateLimiter?.take(connection) !== false) return true;
+    if (this.#bench.bench(connection, this.#options.nowMs())) this.#setBenched(connection, true);
+    this.#reject(connection, { message: 'too many announces: slow down', action, infoHash }, 'rate-limited');
+    return false;
+  }
+
+  #stop(request: AnnounceRequest, existing: SwarmPeer | undefined, connection: TrackerConnection): void {
+    this.#count(request.event);
+    // Only the connection holding a peer id may stop it.
+    if (existing !== undefined && existing.connection === connection) this.#leave(existing);
+    connection.send(
+      encodeAnnounceReply(request.infoHash, this.#options.announceIntervalSeconds, this.#counts(request.infoHash)),
+    );
+  }
+
+  /** Whether this connection may announce this peer id here; refuses (and says why) otherwise. */
+  #admit(request: AnnounceRequest, existing: SwarmPeer | undefined, connection: TrackerConnection): boolean {
+    const { infoHash } = request;
+    // A peer id belongs to the connection that announced it first, for as long as that connection
+    // holds it (until it closes, sends "stopped", or the peer expires): moving it to the newcomer
+    // would hand the victim's offers to whoever copied its id from a relayed offer.
+    if (existing !== undefined) {
+      if (existing.connection === connection) return true;
+      const message = 'peer_id is in use by another connection';
+      this.#reject(connection, { message, action: 'announce', infoHash }, 'peer-id-taken');
+      return false;
+    }
+    const maxPeers = this.#options.maxPeersPerConnection;
+    if (this.#connectionPeers.count(connection) >= maxPeers) {
+      const message = `at most ${maxPeers} peers per connection`;
+      this.#reject(connection, { message, action: 'announce', infoHash }, 'peers-per-connection');
+      return false;
+    }
+    // Checked when a peer joins on this connection, not on every re-announce (see SwarmAccess).
+    const refusal = this.#swarmGate?.admit(infoHash, connection) ?? null;
+    if (refusal === null) return true;
+    this.#reject(connection, { message: refusal.message, action: 'announce', infoHash }, refusal.reason);
+    return false;
+  }
+
+  /** A new peer joins the swarm (on probation); a known one is refreshed (a restless newcomer's probation restarts). */
+  #joinOrRefresh(
+    request: AnnounceRequest,
+    swarm: TrackerSwarm,
+    existing: SwarmPeer | undefined,
+    connection: TrackerConnection,
+    benched: boolean,
+    nowMs: number,
+  ): SwarmPeer {
+    const { event } = request;
     let peer = existing;
     if (peer === undefined) {
       peer = {
-        infoHash,
-        peerId,
+        infoHash: request.infoHash,
+        peerId: request.peerId,
         connection,
         lastAnnounceMs: 0,
         seeder: false,
         slot: -1,
         region: connection.region ?? null,
         probationEndsMs: nowMs + this.#probationMs,
-        benched: bench === 'benched',
+        benched,
         restless: false,
       };
       swarm.add(peer, nowMs);
-      this.#hold(connection, peer);
+      this.#connectionPeers.hold(connection, peer);
     } else if (
       nowMs < peer.probationEndsMs &&
       nowMs - peer.lastAnnounceMs < RESTLESS_REANNOUNCE_MS &&
@@ -267,14 +254,12 @@ export class TrackerCore implements ClusterDelivery {
     if (event === 'completed' && !peer.seeder) swarm.downloaded += 1;
     // Like bittorrent-tracker: `completed` or left=0 makes a seeder; no `left` keeps the state.
     swarm.setSeeder(peer, event === 'completed' || (request.left === null ? peer.seeder : request.left === 0));
+    return peer;
+  }
 
-    connection.send(encodeAnnounceReply(infoHash, this.#options.announceIntervalSeconds, this.#counts(infoHash)));
-    const wanted = Math.min(request.offers.length, request.numwant ?? request.offers.length, this.#options.maxNumwant);
-    if (bench === 'benched') {
-      this.#counters.offersWithheld += wanted;
-      this.#cluster?.announced(infoHash, peerId, peer.seeder, []);
-      return;
-    }
+  /** `wanted` offers to random others: local peers first-hand, a share (or what no local peer took) to other nodes. */
+  #relayOffers(request: AnnounceRequest, swarm: TrackerSwarm, peer: SwarmPeer, wanted: number, nowMs: number): void {
+    const { infoHash, peerId } = request;
     swarm.promote(nowMs);
     const cluster = this.#cluster;
     // In a cluster, a share of the offers goes to peers on other nodes (none while the swarm is only here).
@@ -301,10 +286,8 @@ export class TrackerCore implements ClusterDelivery {
 
   /** Bench or release every peer a connection holds. */
   #setBenched(connection: TrackerConnection, benched: boolean): void {
-    const held = this.#peersByConnection.get(connection);
-    if (held === undefined) return;
     const nowMs = this.#options.nowMs();
-    for (const peer of held instanceof Set ? held : [held])
+    for (const peer of this.#connectionPeers.of(connection))
       this.#swarms.get(peer.infoHash)?.setBenched(peer, benched, nowMs);
   }
 
@@ -345,11 +328,7 @@ export class TrackerCore implements ClusterDelivery {
   }
 
   #scrape(infoHashes: readonly string[], connection: TrackerConnection): void {
-    if (this.#options.rateLimiter?.take(connection) === false) {
-      if (this.#bench.bench(connection, this.#options.nowMs())) this.#setBenched(connection, true);
-      this.#rejectRateLimited(connection, 'scrape', null);
-      return;
-    }
+    if (!this.#takeBudget(connection, 'scrape', null)) return;
     // Counts of a swarm tell who watches what: only for swarms this connection may join.
     const gate = this.#swarmGate;
     if (gate !== null) {
@@ -380,10 +359,6 @@ export class TrackerCore implements ClusterDelivery {
     connection.send(encodeFailure(error));
   }
 
-  #rejectRateLimited(connection: TrackerConnection, action: 'announce' | 'scrape', infoHash: string | null): void {
-    this.#reject(connection, { message: 'too many announces: slow down', action, infoHash }, 'rate-limited');
-  }
-
   #count(event: AnnounceRequest['event']): void {
     this.#counters.announces += 1;
     if (event === 'started') this.#counters.announcesStarted += 1;
@@ -407,26 +382,9 @@ export class TrackerCore implements ClusterDelivery {
     return swarm;
   }
 
-  #hold(connection: TrackerConnection, peer: SwarmPeer): void {
-    const held = this.#peersByConnection.get(connection);
-    if (held === undefined) this.#peersByConnection.set(connection, peer);
-    else if (held instanceof Set) held.add(peer);
-    else if (held !== peer) this.#peersByConnection.set(connection, new Set([held, peer]));
-  }
-
-  #release(peer: SwarmPeer): void {
-    const held = this.#peersByConnection.get(peer.connection);
-    if (held === peer) {
-      this.#peersByConnection.delete(peer.connection);
-    } else if (held instanceof Set) {
-      held.delete(peer);
-      if (held.size === 1) this.#peersByConnection.set(peer.connection, held.values().next().value as SwarmPeer);
-    }
-  }
-
   /** The one way out of a swarm: stopped, disconnect and expiry all end here. */
   #leave(peer: SwarmPeer): void {
-    this.#release(peer);
+    this.#connectionPeers.release(peer);
     this.#expiry.delete(peer);
     const swarm = this.#swarms.get(peer.infoHash);
     if (swarm === undefined) return;

@@ -42,60 +42,47 @@ function getProcessRegistry(): Registry {
   return processRegistry;
 }
 
-/**
- * A private registry (never prom-client's global one) whose series read `read()` once per scrape;
- * `extraText` adds series written elsewhere (the fleet's) in exposition format.
- */
-export function createTrackerMetrics(
-  read: () => TrackerMetricsSnapshot,
-  extraText: () => string = () => '',
-): TrackerMetrics {
-  const registry = new Registry();
-  let current: TrackerMetricsSnapshot = read();
-  const gauge = (name: string, help: string, value: (s: TrackerMetricsSnapshot) => number): void => {
-    new Gauge({
-      name: PREFIX + name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(value(current));
-      },
-    });
-  };
-  const counter = (name: string, help: string, value: (s: TrackerMetricsSnapshot) => number): void => {
-    new Counter({
-      name: PREFIX + name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(value(current));
-      },
-    });
-  };
-  const labelled = <L extends string>(
-    name: string,
-    help: string,
-    label: string,
-    keys: readonly L[],
-    value: (s: TrackerMetricsSnapshot, key: L) => number,
-  ): void => {
-    new Counter({
-      name: PREFIX + name,
-      help,
-      labelNames: [label],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const key of keys) this.inc({ [label]: key }, value(current, key));
-      },
-    });
-  };
+type Value = (s: TrackerMetricsSnapshot) => number;
+type SeriesDefinition =
+  | { readonly kind: 'gauge'; readonly name: string; readonly help: string; readonly value: Value }
+  | { readonly kind: 'counter'; readonly name: string; readonly help: string; readonly value: Value }
+  | {
+      readonly kind: 'labelled';
+      readonly name: string;
+      readonly help: string;
+      readonly label: string;
+      readonly keys: readonly string[];
+      readonly value: (s: TrackerMetricsSnapshot, key: string) => number;
+    };
 
-  gauge('sockets', 'Open WebSocket connections, including those that never announced.', (s) => s.sockets);
-  gauge('connections', 'Connections holding at least one peer.', (s) => s.connections);
-  gauge('peers', 'Peers in all swarms.', (s) => s.peers);
-  gauge('swarms', 'Swarms with at least one peer.', (s) => s.swarms);
+const gauge = (name: string, help: string, value: Value): SeriesDefinition => ({ kind: 'gauge', name, help, value });
+const counter = (name: string, help: string, value: Value): SeriesDefinition => ({
+  kind: 'counter',
+  name,
+  help,
+  value,
+});
+const labelled = <L extends string>(
+  name: string,
+  help: string,
+  label: string,
+  keys: readonly L[],
+  value: (s: TrackerMetricsSnapshot, key: L) => number,
+): SeriesDefinition => ({
+  kind: 'labelled',
+  name,
+  help,
+  label,
+  keys,
+  value: (s, key) => value(s, key as L),
+});
+
+/** The tracker's series, in exposition order; each reads the snapshot taken for the scrape. */
+const SERIES: readonly SeriesDefinition[] = [
+  gauge('sockets', 'Open WebSocket connections, including those that never announced.', (s) => s.sockets),
+  gauge('connections', 'Connections holding at least one peer.', (s) => s.connections),
+  gauge('peers', 'Peers in all swarms.', (s) => s.peers),
+  gauge('swarms', 'Swarms with at least one peer.', (s) => s.swarms),
   labelled(
     'announces_total',
     'Announces accepted, by event (answers not included).',
@@ -107,85 +94,135 @@ export function createTrackerMetrics(
       if (event === 'stopped') return s.announcesStopped;
       return s.announces - s.announcesStarted - s.announcesCompleted - s.announcesStopped;
     },
-  );
-  counter('offers_relayed_total', 'Offers relayed to other peers.', (s) => s.offersRelayed);
+  ),
+  counter('offers_relayed_total', 'Offers relayed to other peers.', (s) => s.offersRelayed),
   counter(
     'offers_relayed_same_region_total',
     'Offers relayed between peers of the same region (region hint or address prefix).',
     (s) => s.offersRelayedSameRegion,
-  );
-  counter('answers_relayed_total', 'Answers relayed back to offering peers.', (s) => s.answersRelayed);
+  ),
+  counter('answers_relayed_total', 'Answers relayed back to offering peers.', (s) => s.answersRelayed),
   counter(
     'answers_undeliverable_total',
     'Answers whose sender or target was not in the swarm.',
     (s) => s.answersUndeliverable,
-  );
+  ),
   counter(
     'answers_unrelayed_total',
     'Answers dropped: no offer of their target was relayed to their sender, or it was already answered (forged or replayed).',
     (s) => s.answersUnrelayed,
-  );
-  counter('answers_expired_total', 'Answers dropped: the offer was relayed too long ago.', (s) => s.answersExpired);
+  ),
+  counter('answers_expired_total', 'Answers dropped: the offer was relayed too long ago.', (s) => s.answersExpired),
   counter(
     'relayed_offers_evicted_total',
     'Relayed offers forgotten because one connection held too many.',
     (s) => s.relayedOffersEvicted,
-  );
+  ),
   counter(
     'offers_withheld_total',
     'Offers of benched connections (over the announce rate), not relayed.',
     (s) => s.offersWithheld,
-  );
+  ),
   counter(
     'probation_restarts_total',
     "Re-announces during a new peer's probation: it starts again and the peer is not offered meanwhile.",
     (s) => s.probationRestarts,
-  );
-  counter('benchings_total', 'Times a connection was benched for its announce rate.', (s) => s.benchings);
+  ),
+  counter('benchings_total', 'Times a connection was benched for its announce rate.', (s) => s.benchings),
   gauge(
     'connections_benched',
     'Connections benched for their announce rate: no offers to them, none relayed from them.',
     (s) => s.connectionsBenched,
-  );
+  ),
   gauge(
     'peers_held_back',
     'Peers on probation or benched: offered only when too few others are.',
     (s) => s.peersHeldBack,
-  );
+  ),
   counter(
     'forwarded_connections_total',
     'Connections from a trusted proxy whose client address came from X-Forwarded-For.',
     (s) => s.proxied?.forwarded ?? 0,
-  );
+  ),
   counter(
     'forwarded_invalid_total',
     'Requests from a trusted proxy without a usable X-Forwarded-For (the proxy address was used).',
     (s) => s.proxied?.forwardedInvalid ?? 0,
-  );
-  counter('scrapes_total', 'Scrapes answered.', (s) => s.scrapes);
-  counter('expired_peers_total', 'Peers dropped for not announcing within the peer timeout.', (s) => s.expiredPeers);
+  ),
+  counter('scrapes_total', 'Scrapes answered.', (s) => s.scrapes),
+  counter('expired_peers_total', 'Peers dropped for not announcing within the peer timeout.', (s) => s.expiredPeers),
   labelled(
     'rejected_messages_total',
     'Messages answered with a failure reason, by reason.',
     'reason',
     MESSAGE_REJECT_REASONS,
     (s, reason) => s.rejectedByReason[reason] ?? 0,
-  );
+  ),
   labelled(
     'rejected_connections_total',
     'WebSocket upgrades refused with an HTTP status, by reason.',
     'reason',
     CONNECTION_REJECT_REASONS,
     (s, reason) => s.rejectedConnections[reason],
-  );
+  ),
   labelled(
     'dropped_connections_total',
     'WebSockets closed or terminated by the tracker, by reason.',
     'reason',
     CONNECTION_DROP_REASONS,
     (s, reason) => s.droppedConnections[reason],
-  );
+  ),
+];
 
+/** A prom-client metric in `registry` that copies its value from `snapshot()` whenever a scrape collects. */
+function register(registry: Registry, series: SeriesDefinition, snapshot: () => TrackerMetricsSnapshot): void {
+  const name = PREFIX + series.name;
+  const { help } = series;
+  if (series.kind === 'gauge') {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(series.value(snapshot()));
+      },
+    });
+  } else if (series.kind === 'counter') {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(series.value(snapshot()));
+      },
+    });
+  } else {
+    const { label, keys, value } = series;
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const key of keys) this.inc({ [label]: key }, value(snapshot(), key));
+      },
+    });
+  }
+}
+
+/**
+ * A private registry (never prom-client's global one) whose series read `read()` once per scrape;
+ * `extraText` adds series written elsewhere (the fleet's, the cluster's) in exposition format.
+ */
+export function createTrackerMetrics(
+  read: () => TrackerMetricsSnapshot,
+  extraText: () => string = () => '',
+): TrackerMetrics {
+  const registry = new Registry();
+  let current: TrackerMetricsSnapshot = read();
+  for (const series of SERIES) register(registry, series, () => current);
   const processMetrics = getProcessRegistry();
   return {
     contentType: registry.contentType,

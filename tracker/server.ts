@@ -1,6 +1,6 @@
 // The one adapter between sockets and the tracker core: WebSockets and HTTP endpoints on one port.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { OriginAllowlist, SwarmAccess } from './access.ts';
@@ -8,23 +8,15 @@ import { AddressConnectionCap } from './address-cap.ts';
 import { RegionResolver } from './region.ts';
 import { ClientAddresses, type ClientAddressCounters } from './client-address.ts';
 import { resolveTrackerConfig, type TrackerConfig } from './config.ts';
-import {
-  checkUpgrade,
-  createConnectionCounters,
-  writeRefusal,
-  type ConnectionCounters,
-  type ConnectionDropReason,
-} from './connection-gate.ts';
+import { createConnectionCounters, type ConnectionCounters } from './connection-gate.ts';
 import { clusterMetricsText } from './cluster/cluster-metrics.ts';
 import { RedisSwarmCluster, type ClusterStats } from './cluster/redis-swarm-cluster.ts';
 import type { TrackerStats } from './core.ts';
 import { createTrackerCore } from './core-from-config.ts';
 import { createFleet, type FleetStats } from './fleet.ts';
-import { Heartbeat } from './heartbeat.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createTrackerMetrics, type TrackerMetrics, type TrackerMetricsSnapshot } from './metrics.ts';
-import { SocketConnection, TurnWriteBatcher, type ConnectionHub } from './socket-connection.ts';
-import { checkHandshake, handshakeResponse, writeHandshakeFailure } from './ws-handshake.ts';
+import { WebSocketUpgrades } from './websocket-upgrades.ts';
 
 export interface TrackerServerStats extends TrackerStats, ConnectionCounters {
   /** Open WebSockets, including those that never announced. */
@@ -59,16 +51,6 @@ export interface TrackerDependencies {
 }
 
 /**
- * Pings go out in slices, one every this many ms, so that each socket is pinged once per
- * heartbeatMs without a burst of 20,000 pings stalling every announce behind it (heartbeat.ts).
- */
-const HEARTBEAT_SLICE_MS = 250;
-/** Each TCP socket's connection, as a property: the shared listeners below find it from `this`. */
-const CONNECTION = Symbol('connection');
-type TrackedSocket = Socket & { [CONNECTION]: SocketConnection };
-const connectionOf = (socket: Socket): SocketConnection => (socket as TrackedSocket)[CONNECTION];
-
-/**
  * Start a tracker: WebSocket signalling plus `GET /health`, `GET /stats.json` and `GET /metrics` on one port.
  * Settings are validated by `resolveTrackerConfig`; a bad one rejects, naming the key.
  * @example
@@ -83,25 +65,11 @@ export async function startTracker(
   const config = resolveTrackerConfig({ ...settings });
   const logger = dependencies.logger ?? createLogger({ level: config.logLevel });
   const nowMs = dependencies.nowMs ?? (() => performance.now());
-  const swarmAccess = new SwarmAccess({ ...config, nowUnixMs: dependencies.nowUnixMs ?? Date.now });
-  const origins = new OriginAllowlist(config.allowedOrigins);
-  const addressCap = new AddressConnectionCap(config.maxConnectionsPerAddress);
-  const regions = new RegionResolver(config.regionPrefixes);
+  const nowUnixMs = dependencies.nowUnixMs ?? Date.now;
+  const swarmAccess = new SwarmAccess({ ...config, nowUnixMs });
   const clientAddresses = new ClientAddresses(config.trustedProxies);
   const counters = createConnectionCounters();
-  // Cluster mode: swarms shared with other nodes through Redis (startup fails if Redis is not there).
-  const cluster =
-    config.redisUrl === ''
-      ? null
-      : await RedisSwarmCluster.start({
-          url: config.redisUrl,
-          connectTimeoutMs: config.redisConnectTimeoutMs,
-          peerTimeoutMs: config.peerTimeoutMs,
-          maxSdpChars: config.maxMessageBytes,
-          nodeHeartbeatMs: config.clusterHeartbeatMs,
-          nowUnixMs: dependencies.nowUnixMs ?? Date.now,
-          logger,
-        });
+  const cluster = await startCluster(config, nowUnixMs, logger);
   const core = createTrackerCore(config, {
     nowMs,
     random: dependencies.random ?? Math.random,
@@ -111,130 +79,49 @@ export async function startTracker(
   });
   cluster?.bind(core);
   const http = createServer();
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(config.port, config.host, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
+  try {
+    await listen(http, config);
+  } catch (error) {
+    await cluster?.close();
+    throw error;
+  }
   // Errors after startup (an accept failing with EMFILE under load): with no listener they would
   // throw and take down every swarm.
   http.on('error', dependencies.onServerError ?? ((error) => logger.error('server error', { error })));
-  // Open WebSockets (the heartbeat keeps its own set, in the order they opened).
-  const connections = new Set<SocketConnection>();
-  const snapshot = (): TrackerMetricsSnapshot => ({
-    ...core.snapshot(),
-    ...copyCounters(counters),
-    sockets: connections.size,
-    proxied: { ...clientAddresses.counters },
+  const upgrades = new WebSocketUpgrades({
+    ...config,
+    core,
+    origins: new OriginAllowlist(config.allowedOrigins),
+    addressCap: new AddressConnectionCap(config.maxConnectionsPerAddress),
+    regions: new RegionResolver(config.regionPrefixes),
+    clientAddresses,
+    swarmAccess,
+    counters,
+    logger,
+    nowMs,
   });
-  const fleet = createFleet(config, { nowMs, nowUnixMs: dependencies.nowUnixMs ?? Date.now, logger });
+  http.on('upgrade', (request: IncomingMessage, tcp: Duplex, head: Buffer) => upgrades.upgrade(request, tcp, head));
+  const fleet = createFleet(config, { nowMs, nowUnixMs, logger });
   const stats = (): TrackerServerStats => ({
     ...core.stats(),
     ...copyCounters(counters),
-    sockets: connections.size,
+    sockets: upgrades.size,
     proxied: { ...clientAddresses.counters },
     fleet: fleet.stats(),
     ...(cluster === null ? {} : { cluster: cluster.stats() }),
   });
   const metrics = createTrackerMetrics(
-    snapshot,
-    cluster === null ? fleet.metricsText : () => fleet.metricsText() + clusterMetricsText(cluster.stats()),
+    (): TrackerMetricsSnapshot => ({
+      ...core.snapshot(),
+      ...copyCounters(counters),
+      sockets: upgrades.size,
+      proxied: { ...clientAddresses.counters },
+    }),
+    cluster === null ? () => fleet.metricsText() : () => fleet.metricsText() + clusterMetricsText(cluster.stats()),
   );
   http.on('request', (request: IncomingMessage, response: ServerResponse) =>
     fleet.handles(request) ? fleet.serve(request, response) : serveHttp(request, response, stats, metrics, logger),
   );
-  const drop = (reason: ConnectionDropReason, connectionId: number): void => {
-    counters.droppedConnections[reason] += 1;
-    if (logger.enabled('debug')) logger.debug('connection dropped', { reason, connection: connectionId });
-  };
-  const hub: ConnectionHub = {
-    batcher: new TurnWriteBatcher(),
-    maxMessageBytes: config.maxMessageBytes,
-    message: (connection, text) => core.handle(text, connection),
-    drop,
-  };
-  let nextConnectionId = 1;
-  let closing: Promise<void> | null = null;
-
-  // One set of listeners for all TCP sockets (`this` is the socket): no closures per connection.
-  function onData(this: Socket, chunk: Buffer): void {
-    connectionOf(this).receive(chunk);
-  }
-  // Resets and write errors: 'close' follows and cleans up.
-  function onError(): void {}
-  // Only armed once a close handshake started: the peer did not finish it.
-  function onTimeout(this: Socket): void {
-    this.destroy();
-  }
-  function onClose(this: Socket): void {
-    const connection = connectionOf(this);
-    connection.socketClosed();
-    connections.delete(connection);
-    heartbeat.delete(connection);
-    addressCap.release(connection.address);
-    core.disconnect(connection);
-    if (logger.enabled('debug')) logger.debug('connection closed', { connection: connection.id });
-  }
-
-  http.on('upgrade', (request: IncomingMessage, tcp: Duplex, head: Buffer) => {
-    // Behind a trusted proxy, the client's own address (per-address caps, logs).
-    const address = clientAddresses.resolve(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for']);
-    const refusal = checkUpgrade(request, address, origins, addressCap);
-    if (refusal !== null) {
-      counters.rejectedConnections[refusal.reason] += 1;
-      if (logger.enabled('debug'))
-        logger.debug('connection refused', {
-          reason: refusal.reason,
-          status: refusal.status,
-          address,
-          origin: request.headers.origin,
-        });
-      writeRefusal(tcp, refusal);
-      return;
-    }
-    const handshake = checkHandshake(request);
-    if (!handshake.ok) {
-      writeHandshakeFailure(tcp, handshake);
-      return;
-    }
-    // A client that already sent FIN or reset gets nothing.
-    if (!tcp.readable || !tcp.writable || closing !== null) {
-      tcp.destroy();
-      return;
-    }
-    const socket = tcp as Socket;
-    socket.setTimeout(0);
-    socket.setNoDelay(true);
-    socket.write(handshakeResponse(handshake.key, handshake.protocol));
-    addressCap.acquire(address);
-    const connection = new SocketConnection(nextConnectionId++, address, socket, hub);
-    connection.region = regions.resolve(request.url ?? '/', address);
-    (socket as TrackedSocket)[CONNECTION] = connection;
-    connections.add(connection);
-    heartbeat.add(connection);
-    swarmAccess.register(connection, request.url ?? '/');
-    if (logger.enabled('debug'))
-      logger.debug('connection opened', { connection: connection.id, address, origin: request.headers.origin });
-    socket.on('data', onData);
-    socket.on('error', onError);
-    socket.on('timeout', onTimeout);
-    socket.on('close', onClose);
-    if (head.length > 0) connection.receive(head);
-    socket.resume();
-  });
-
-  // A client that vanished without a close frame is only noticed by a missed pong.
-  const heartbeat = new Heartbeat<SocketConnection>({
-    periodMs: config.heartbeatMs,
-    sliceMs: Math.min(config.heartbeatMs, HEARTBEAT_SLICE_MS),
-    onDead: (connection) => {
-      drop('heartbeat-timeout', connection.id);
-      connection.terminate();
-    },
-  });
-  const heartbeatTimer = setInterval(() => heartbeat.tick(nowMs()), Math.min(config.heartbeatMs, HEARTBEAT_SLICE_MS));
   const sweeper = setInterval(() => {
     const expired = core.sweep();
     if (expired > 0 && logger.enabled('debug')) logger.debug('silent peers expired', { expired });
@@ -242,6 +129,7 @@ export async function startTracker(
 
   const { port } = http.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let closing: Promise<void> | null = null;
   return {
     url: `ws://${host}:${port}`,
     port,
@@ -249,10 +137,8 @@ export async function startTracker(
     stats,
     close: () => {
       closing ??= new Promise<void>((resolve) => {
-        clearInterval(heartbeatTimer);
-        heartbeat.destroy();
         clearInterval(sweeper);
-        for (const connection of connections) connection.terminate();
+        upgrades.close();
         const stopCluster = cluster === null ? Promise.resolve() : cluster.close();
         http.close(() => void stopCluster.then(resolve));
         http.closeAllConnections();
@@ -260,6 +146,34 @@ export async function startTracker(
       return closing;
     },
   };
+}
+
+/** Cluster mode: swarms shared with other nodes through Redis; rejects (ClusterError) when Redis is not there in time. */
+function startCluster(
+  config: TrackerConfig,
+  nowUnixMs: () => number,
+  logger: Logger,
+): Promise<RedisSwarmCluster | null> {
+  if (config.redisUrl === '') return Promise.resolve(null);
+  return RedisSwarmCluster.start({
+    url: config.redisUrl,
+    connectTimeoutMs: config.redisConnectTimeoutMs,
+    peerTimeoutMs: config.peerTimeoutMs,
+    maxSdpChars: config.maxMessageBytes,
+    nodeHeartbeatMs: config.clusterHeartbeatMs,
+    nowUnixMs,
+    logger,
+  });
+}
+
+function listen(http: Server, config: TrackerConfig): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, config.host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 function copyCounters(counters: ConnectionCounters): ConnectionCounters {

@@ -1,6 +1,7 @@
 // One WebSocket as the core sees it, and the write batching shared by all of them. Built for
 // ~20,000 sockets in one process: a connection is one object with methods on its prototype (no
-// per-socket closures), and frames for one socket within one event-loop turn leave in one write.
+// per-socket closures), and frames for one socket within one event-loop turn leave in one write
+// of one Buffer.
 import type { Socket } from 'node:net';
 import type { ConnectionDropReason } from './connection-gate.ts';
 import type { HeartbeatTarget } from './heartbeat.ts';
@@ -13,45 +14,48 @@ import { CLOSE_CODE, OPCODE, PING_FRAME, closeFrame, controlFrame } from './ws-f
 export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 /**
- * Writing each frame at once would be one system call per message. This corks a socket
- * at its first frame in a turn and uncorks every corked socket in setImmediate, after the turn's
- * I/O callbacks, so that all frames a socket got in the turn go out in one writev.
+ * Writing each frame at once would be one system call per message, and corking the socket still
+ * costs a stream entry per piece and a writev that encodes each piece. Instead a connection queues
+ * its frames, and this flushes every connection that queued something in setImmediate, after the
+ * turn's I/O callbacks: each socket gets its turn's frames encoded into one Buffer, one write.
  */
 export class TurnWriteBatcher {
-  #corked: SocketConnection[] = [];
+  #queued: SocketConnection[] = [];
   readonly #flush = (): void => {
-    const corked = this.#corked;
-    this.#corked = [];
-    for (const connection of corked) connection.uncork();
+    const queued = this.#queued;
+    this.#queued = [];
+    for (const connection of queued) connection.flush();
   };
 
-  /** Called before a frame is written; corks the socket for the rest of this turn. */
+  /** Called when a connection queues its first frame of the turn. */
   hold(connection: SocketConnection): void {
-    if (this.#corked.length === 0) setImmediate(this.#flush);
-    this.#corked.push(connection);
+    if (this.#queued.length === 0) setImmediate(this.#flush);
+    this.#queued.push(connection);
   }
 }
 
-/**
- * The header of an unmasked, final text frame (RFC 6455 section 5.2) carrying `payloadBytes`, as
- * a latin-1 string: one small string instead of a Buffer view.
- */
-export function textFrameHeader(payloadBytes: number): string {
-  if (payloadBytes < 126) return String.fromCharCode(0x81, payloadBytes);
-  if (payloadBytes < 0x10000) return String.fromCharCode(0x81, 126, payloadBytes >>> 8, payloadBytes & 0xff);
+/** Bytes of a text frame header (RFC 6455 section 5.2) for a payload of `payloadBytes`. */
+export function textFrameHeaderBytes(payloadBytes: number): number {
+  return payloadBytes < 126 ? 2 : payloadBytes < 0x10000 ? 4 : 10;
+}
+
+/** Writes the header of an unmasked, final text frame into `target` at `offset`; returns the offset after it. */
+export function writeTextFrameHeader(target: Buffer, offset: number, payloadBytes: number): number {
+  target[offset] = 0x81;
+  if (payloadBytes < 126) {
+    target[offset + 1] = payloadBytes;
+    return offset + 2;
+  }
+  if (payloadBytes < 0x10000) {
+    target[offset + 1] = 126;
+    target.writeUInt16BE(payloadBytes, offset + 2);
+    return offset + 4;
+  }
   // 64-bit length; frames are far below 2^32 bytes (maxMessageBytes and the SDP limit bound them).
-  return String.fromCharCode(
-    0x81,
-    127,
-    0,
-    0,
-    0,
-    0,
-    payloadBytes >>> 24,
-    (payloadBytes >>> 16) & 0xff,
-    (payloadBytes >>> 8) & 0xff,
-    payloadBytes & 0xff,
-  );
+  target[offset + 1] = 127;
+  target.writeUInt32BE(0, offset + 2);
+  target.writeUInt32BE(payloadBytes, offset + 6);
+  return offset + 10;
 }
 
 /** What every connection of one server shares: one object, referenced by each connection. */
@@ -74,12 +78,15 @@ export class SocketConnection implements TrackerConnection, FrameHandler, Heartb
   readonly address: string;
   /** The client's region (region.ts), set once at the upgrade. */
   region: string | null = null;
-  /** The TCP socket from the HTTP upgrade, corked while frames are batched. */
   readonly #tcp: Socket;
   readonly #hub: ConnectionHub;
   readonly #reader: WebSocketFrameReader;
   #state: State = 'open';
-  #corked = false;
+  /** Frames (text, or whole control frames) waiting for this turn's flush, with each text frame's payload bytes. */
+  #queue: (OutgoingFrame | Buffer)[] | null = null;
+  #payloadBytes: number[] = [];
+  /** Bytes the queue will take on the wire, headers included. */
+  #queuedBytes = 0;
   /** When the outstanding ping was sent, -1 when none is (kept by heartbeat.ts). */
   pingSentMs = -1;
 
@@ -96,37 +103,29 @@ export class SocketConnection implements TrackerConnection, FrameHandler, Heartb
     this.#reader.push(chunk);
   }
 
-  /** Writes the frame's header and text straight to the corked TCP socket: no Buffer is built for a frame in pieces. */
+  /** Queues a text frame for this turn's write; its pieces are encoded only then, straight into the socket's one Buffer. */
   send(frame: OutgoingFrame): void {
     if (this.#state !== 'open') return;
     // A client that stops reading would otherwise make the tracker buffer its offers forever.
-    const tcp = this.#tcp;
-    if (tcp.writableLength > MAX_BUFFERED_BYTES) {
+    if (this.#tcp.writableLength + this.#queuedBytes > MAX_BUFFERED_BYTES) {
       this.#hub.drop('slow-reader', this.id);
       this.terminate();
       return;
     }
-    this.#cork();
-    if (typeof frame === 'string') {
-      tcp.write(textFrameHeader(Buffer.byteLength(frame)), 'latin1');
-      tcp.write(frame);
-      return;
-    }
     let payloadBytes = 0;
-    for (const piece of frame) payloadBytes += Buffer.byteLength(piece);
-    tcp.write(textFrameHeader(payloadBytes), 'latin1');
-    for (const piece of frame) tcp.write(piece);
+    if (typeof frame === 'string') payloadBytes = Buffer.byteLength(frame);
+    else for (const piece of frame) payloadBytes += Buffer.byteLength(piece);
+    this.#enqueue(frame, payloadBytes, textFrameHeaderBytes(payloadBytes) + payloadBytes);
   }
 
   ping(): void {
-    if (this.#state !== 'open') return;
-    this.#cork();
-    this.#tcp.write(PING_FRAME);
+    if (this.#state === 'open') this.#enqueue(PING_FRAME, 0, PING_FRAME.length);
   }
 
   /** Start the closing handshake: send a close frame, end our side, destroy if the peer lingers. */
   close(code: number, reason: string): void {
     if (this.#state !== 'open') return;
+    this.flush();
     this.#state = 'closing';
     this.#tcp.write(closeFrame(code, reason));
     this.#end();
@@ -135,6 +134,7 @@ export class SocketConnection implements TrackerConnection, FrameHandler, Heartb
   /** Destroy the TCP socket without a close frame. Idempotent. */
   terminate(): void {
     this.#state = 'closed';
+    this.#dropQueue();
     this.#reader.destroy();
     this.#tcp.destroy();
   }
@@ -142,13 +142,30 @@ export class SocketConnection implements TrackerConnection, FrameHandler, Heartb
   /** The TCP socket closed: nothing more is read or written. */
   socketClosed(): void {
     this.#state = 'closed';
+    this.#dropQueue();
     this.#reader.destroy();
   }
 
-  uncork(): void {
-    if (!this.#corked) return;
-    this.#corked = false;
-    this.#tcp.uncork();
+  /** Write everything queued as one Buffer (TurnWriteBatcher calls this once per turn). */
+  flush(): void {
+    const queue = this.#queue;
+    if (queue === null) return;
+    const lengths = this.#payloadBytes;
+    const buffer = Buffer.allocUnsafe(this.#queuedBytes);
+    this.#dropQueue();
+    if (this.#state !== 'open') return;
+    let offset = 0;
+    for (let i = 0; i < queue.length; i++) {
+      const frame = queue[i] as OutgoingFrame | Buffer;
+      if (Buffer.isBuffer(frame)) {
+        offset += frame.copy(buffer, offset);
+        continue;
+      }
+      offset = writeTextFrameHeader(buffer, offset, lengths[i] ?? 0);
+      if (typeof frame === 'string') offset += buffer.write(frame, offset);
+      else for (const piece of frame) offset += buffer.write(piece, offset);
+    }
+    this.#tcp.write(buffer);
   }
 
   onText(text: string): void {
@@ -162,8 +179,8 @@ export class SocketConnection implements TrackerConnection, FrameHandler, Heartb
 
   onPing(payload: Buffer): void {
     if (this.#state !== 'open') return;
-    this.#cork();
-    this.#tcp.write(controlFrame(OPCODE.pong, payload));
+    const pong = controlFrame(OPCODE.pong, payload);
+    this.#enqueue(pong, 0, pong.length);
   }
 
   onPong(): void {
@@ -173,6 +190,7 @@ export class SocketConnection implements TrackerConnection, FrameHandler, Heartb
   /** The peer's close frame: echo its code (RFC 6455 section 5.5.1) unless we sent ours, then end the TCP connection. */
   onClose(code: number): void {
     if (this.#state === 'open') {
+      this.flush();
       this.#state = 'closing';
       this.#tcp.write(closeFrame(code === CLOSE_CODE.noStatus ? null : code, ''));
     }
@@ -184,16 +202,26 @@ export class SocketConnection implements TrackerConnection, FrameHandler, Heartb
     this.close(error.code, error.reason);
   }
 
-  #end(): void {
-    // end() flushes a corked socket; the server's 'timeout' listener destroys a peer that never closes.
-    this.#tcp.setTimeout(CLOSE_TIMEOUT_MS);
-    this.#tcp.end();
+  #enqueue(frame: OutgoingFrame | Buffer, payloadBytes: number, wireBytes: number): void {
+    if (this.#queue === null) {
+      this.#queue = [];
+      this.#hub.batcher.hold(this);
+    }
+    this.#queue.push(frame);
+    this.#payloadBytes.push(payloadBytes);
+    this.#queuedBytes += wireBytes;
   }
 
-  #cork(): void {
-    if (this.#corked) return;
-    this.#corked = true;
-    this.#tcp.cork();
-    this.#hub.batcher.hold(this);
+  #dropQueue(): void {
+    if (this.#queue === null) return;
+    this.#queue = null;
+    this.#payloadBytes = [];
+    this.#queuedBytes = 0;
+  }
+
+  #end(): void {
+    // The server's 'timeout' listener destroys a peer that never finishes closing.
+    this.#tcp.setTimeout(CLOSE_TIMEOUT_MS);
+    this.#tcp.end();
   }
 }

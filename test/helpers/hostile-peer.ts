@@ -5,9 +5,21 @@ import {
   PROTOCOL_VERSION,
   type PeerMessage,
 } from '../../lib/peer/peer-protocol.ts';
+import { swarmIdOfPlaylist } from '../../lib/hls/fragment-swarm.ts';
+import { ReceiveBudget, segmentSizeBoundBytes } from '../../lib/peer/peer-limits.ts';
+import type { UploadPacer } from '../../lib/peer/peer-uploads.ts';
 import { createPeerId, wireIdToHex } from '../../lib/shared/swarm-id.ts';
+import { PeerRecords } from '../../lib/swarm/peer-records.ts';
+import { Swarm } from '../../lib/swarm/swarm.ts';
 import type { SignalledPeer, TrackerClient } from '../../lib/swarm/tracker-client.ts';
+import { corruptSegment, type CorruptionMode } from './corrupt-segment.ts';
 import { loopbackTrackerClients } from './node-viewer.ts';
+
+// Modified viewers for tests and the hostile bench, joining a swarm through the real tracker over
+// real WebRTC (node-datachannel on 127.0.0.1): `HostilePeer` speaks our wire protocol frame by
+// frame as a behaviour says (liars, stallers, floods); `startPoisoningPeer` runs the library's own
+// Swarm, claiming segments and serving them corrupted, under a peer id it chooses (so it can come
+// back under the same id after a ban).
 
 /** One connected data channel of the hostile peer, speaking our wire protocol. */
 export interface WireChannel {
@@ -31,14 +43,16 @@ export interface HostileBehaviour {
  * and then does what its behaviour says. Every timer it starts is cleared on destroy().
  */
 export class HostilePeer {
-  readonly peerId = createPeerId(Math.random);
+  readonly peerId: string;
   readonly #client: TrackerClient;
   readonly #peers = new Set<SignalledPeer>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   readonly #behaviour: HostileBehaviour;
   #destroyed = false;
 
-  constructor(trackerUrl: string, swarmId: string, behaviour: HostileBehaviour) {
+  /** `peerId`: a new random one, or the id of an earlier hostile peer coming back. */
+  constructor(trackerUrl: string, swarmId: string, behaviour: HostileBehaviour, peerId = createPeerId(Math.random)) {
+    this.peerId = peerId;
     this.#behaviour = behaviour;
     this.#client = loopbackTrackerClients({
       infoHashHex: wireIdToHex(swarmId),
@@ -120,3 +134,57 @@ export class HostilePeer {
 
 /** The hello a hostile peer opens with: our protocol version and the segments it claims. */
 export const hello = (have: readonly number[]): PeerMessage => ({ type: 'hello', version: PROTOCOL_VERSION, have });
+
+export interface PoisoningPeerOptions {
+  readonly peerId: string;
+  readonly trackerUrl: string;
+  /** The media playlist whose swarm it joins (level 0, as hls.js names the first rendition). */
+  readonly playlistUrl: string;
+  /** The origin's bytes of a segment, which it corrupts before serving. */
+  readonly original: (sequenceNumber: number) => ArrayBuffer | undefined;
+  readonly mode: CorruptionMode;
+  readonly claimedSequenceNumbers: readonly number[];
+  /** Paces its uploads (e.g. to be slow enough for the receiver to resume over HTTP). */
+  readonly uploadPacer?: UploadPacer;
+}
+
+export interface PoisoningPeer {
+  /** Segments it was asked for and served (each once: the uploader looks a segment up more than once). */
+  readonly served: number[];
+  destroy(): void;
+}
+
+/** Join the swarm and serve corrupted segments to whoever asks. */
+export function startPoisoningPeer(options: PoisoningPeerOptions): PoisoningPeer {
+  const served: number[] = [];
+  const swarm = new Swarm({
+    swarmId: swarmIdOfPlaylist(options.playlistUrl, 'main', 0, null),
+    peerId: options.peerId,
+    trackerUrls: [options.trackerUrl],
+    iceServers: [],
+    maxPeers: 20,
+    offersPerAnnounce: 5,
+    connectTimeoutMs: 20_000,
+    createTrackerClient: loopbackTrackerClients,
+    peerRecords: new PeerRecords(() => performance.now()),
+    segmentSizeBoundBytes: () => segmentSizeBoundBytes(null),
+    receiveBudget: new ReceiveBudget(),
+    heldSequenceNumbers: () => options.claimedSequenceNumbers,
+    getSegment: (sequenceNumber) => {
+      const original = options.original(sequenceNumber);
+      if (original === undefined) return undefined;
+      if (!served.includes(sequenceNumber)) served.push(sequenceNumber);
+      return corruptSegment(original, options.mode, sequenceNumber + 1);
+    },
+    transferredBytes: () => ({ uploaded: 0, downloaded: 0 }),
+    onUploaded: () => undefined,
+    nowMs: () => performance.now(),
+    uploadPacer: options.uploadPacer ?? null,
+    onAvailabilityChanged: () => undefined,
+    onPeerConnected: () => undefined,
+    onPeerClosed: () => undefined,
+    onStruckOut: () => undefined,
+    onError: () => undefined,
+  });
+  return { served, destroy: () => swarm.destroy() };
+}

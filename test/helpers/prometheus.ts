@@ -1,31 +1,15 @@
 // A real Prometheus (Debian's `prometheus` package) for tests: its own config and storage in a
 // temp dir, a free loopback port, a short scrape interval; close() stops it and removes the dir.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, startProgram, stopProgram } from './system-process.ts';
 
 export interface RunningPrometheus {
   readonly url: string;
   /** An instant PromQL query; the first sample's value, or null for an empty result. Throws on a query error. */
-  query(promql: string): Promise<number | null>;
+  query: (promql: string) => Promise<number | null>;
   close(): Promise<void>;
-}
-
-// Liveness guard for waits (not a speed assertion).
-const READY_GUARD_MS = 60_000;
-const POLL_MS = 200;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** Start Prometheus scraping `targets` (host:port) every second. */
@@ -38,35 +22,18 @@ export async function startPrometheus(targets: readonly string[]): Promise<Runni
   );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(
+  const child = await startProgram(
     process.env['PROMETHEUS_PATH'] ?? 'prometheus',
     [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  child.stderr?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
-  const exited = once(child, 'exit');
+    { stream: 'stderr', readyLine: 'Server is ready to receive web requests.' },
+  ).catch((error: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
   const close = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await stopProgram(child, 'SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + READY_GUARD_MS;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited (${child.exitCode}): ${log}`);
-    const ready = await fetch(`${url}/-/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (Date.now() > deadline) {
-      await close();
-      throw new Error(`prometheus not ready after ${READY_GUARD_MS} ms: ${log}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
   return {
     url,
     close,

@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { corruptSegment, type CorruptionMode } from '../helpers/corrupt-segment.ts';
-import { startHostilePeer, type HostilePeer } from '../helpers/poisoning-peer.ts';
+import { startPoisoningPeer, type PoisoningPeer } from '../helpers/hostile-peer.ts';
 import { httpRequests } from '../helpers/node-http-loader.ts';
-import { loopbackClients, startNodeViewer, until, type NodeViewer } from '../helpers/library-viewer.ts';
+import { startPlayerViewer, until, type PlayerViewer } from '../helpers/node-viewer.ts';
 
 const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
 const fixture = (n: number): Buffer => readFileSync(`${SAMPLE}180p/seg_${String(n).padStart(3, '0')}.ts`);
@@ -20,8 +20,8 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
   this.timeout(120_000);
   let origin: OriginServer;
   let tracker: RunningTracker;
-  const viewers: NodeViewer[] = [];
-  const hostiles: HostilePeer[] = [];
+  const viewers: PlayerViewer[] = [];
+  const hostiles: PoisoningPeer[] = [];
 
   const startOrigin = async (hashManifests: boolean) => {
     origin = await startOriginServer({ hashManifests });
@@ -33,22 +33,21 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
     await Promise.all([origin.close(), tracker.close()]);
   });
 
-  const viewer = (config = {}): NodeViewer => {
-    const started = startNodeViewer(origin.url, tracker.url, config);
+  const viewer = (config = {}): PlayerViewer => {
+    const started = startPlayerViewer(tracker.url, origin.url, config);
     viewers.push(started);
     return started;
   };
   const hostile = (
     peerId: string,
     mode: CorruptionMode,
-    extra: Partial<Parameters<typeof startHostilePeer>[0]> = {},
-  ): HostilePeer => {
-    const started = startHostilePeer({
+    extra: Partial<Parameters<typeof startPoisoningPeer>[0]> = {},
+  ): PoisoningPeer => {
+    const started = startPoisoningPeer({
       peerId,
       mode,
       trackerUrl: tracker.url,
       playlistUrl: `${origin.url}/vod/180p/index.m3u8`,
-      createTrackerClient: loopbackClients,
       original,
       claimedSequenceNumbers: ALL_SEGMENTS,
       ...extra,
@@ -57,7 +56,7 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
     return started;
   };
   /** Wait until the viewer heard every listed peer's availability (they claim every segment). */
-  const hearsFrom = (v: NodeViewer, peerIds: string[], claimed = 30) =>
+  const hearsFrom = (v: PlayerViewer, peerIds: string[], claimed = 30) =>
     until(
       () =>
         peerIds.every((id) =>
@@ -65,7 +64,7 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
         ),
       `hello from ${peerIds.join(', ')}`,
     );
-  const bansOf = (v: NodeViewer): string[] => {
+  const bansOf = (v: PlayerViewer): string[] => {
     const bans: string[] = [];
     v.peercdn.on('peer-banned', (event) => bans.push(event.peerId));
     return bans;
@@ -97,7 +96,7 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
     const honest = viewer();
     const other = viewer();
     const bans = bansOf(honest);
-    const connected = (a: NodeViewer, b: NodeViewer) => () =>
+    const connected = (a: PlayerViewer, b: PlayerViewer) => () =>
       a.peercdn.peers().some((p) => p.peerId === b.peercdn.peerId);
     await until(connected(honest, other), 'the honest viewers connected');
     await until(connected(other, honest), 'the honest viewers connected');

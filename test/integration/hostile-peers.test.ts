@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { PeerClosedEvent } from '../../lib/api/events.ts';
-import { MAX_LIST_LENGTH, MAX_SEGMENT_BYTES } from '../../lib/peer/peer-protocol.ts';
 import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
+import { haveFlood, hugeLength } from '../helpers/hostile-behaviours.ts';
 import { hello, HostilePeer } from '../helpers/hostile-peer.ts';
 import { connectedPeers, startNodeViewer, whenAvailability, type NodeViewer } from '../helpers/node-viewer.ts';
 
@@ -87,31 +87,9 @@ describe('an honest viewer among hostile peers (Node WebRTC, real tracker and or
     const honest = viewer();
     const closed = closedEvents(honest);
     // Claims every segment, then answers each request with a 64-MiB header and one byte.
-    const liar = hostile(honest.swarmId, {
-      onConnect: (channel) => channel.send(hello(Array.from({ length: 100 }, (_, i) => i))),
-      onMessage: (message, channel) => {
-        if (message.type !== 'request') return;
-        channel.send({
-          type: 'response',
-          requestId: message.requestId,
-          sequenceNumber: message.sequenceNumber,
-          byteLength: MAX_SEGMENT_BYTES,
-        });
-        channel.sendData(message.requestId, 0, new Uint8Array(1));
-      },
-    });
+    const liar = hostile(honest.swarmId, hugeLength(Array.from({ length: 100 }, (_, i) => i)));
     // Announces 2,048 new segments per message, 400 messages in a row.
-    const flooder = hostile(honest.swarmId, {
-      onConnect: (channel) => {
-        channel.send(hello([]));
-        for (let i = 0; i < 400 && channel.open; i++) {
-          channel.send({
-            type: 'have',
-            sequenceNumbers: Array.from({ length: MAX_LIST_LENGTH }, (_, k) => 1_000_000 + i * MAX_LIST_LENGTH + k),
-          });
-        }
-      },
-    });
+    const flooder = hostile(honest.swarmId, haveFlood(400));
     // The flooder is gone as soon as it floods; the liar stays until it is asked for a segment.
     await Promise.all([
       new Promise<void>((resolve) =>

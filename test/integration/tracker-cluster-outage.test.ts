@@ -8,7 +8,8 @@ import { createLogger, type LogFields, type Logger } from '../../tracker/log.ts'
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { wireId } from '../helpers/fake-connection.ts';
 import { jsonInbox } from '../helpers/json-inbox.ts';
-import { RedisServer, freePort } from '../helpers/redis-server.ts';
+import { RedisServer } from '../helpers/redis-server.ts';
+import { freePort } from '../helpers/system-process.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const HASH = wireId('outage-swarm');

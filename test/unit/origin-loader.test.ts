@@ -67,7 +67,7 @@ function setup(secondsAhead: number) {
   const Loader = createFragmentLoaderClass(engine, routing.fragmentHttpLoader);
   const calls: string[] = [];
   const load = (sn: number, start: number): Loader<FragmentLoaderContext> => {
-    const loader = new Loader({ loader: ScriptedLoader } as unknown as HlsConfig) as Loader<FragmentLoaderContext>;
+    const loader = new Loader({ loader: ScriptedLoader } as unknown as HlsConfig);
     loader.load(contextOf(sn, start), LOADER_CONFIG, {
       onSuccess: (response) => calls.push(`success ${(response.data as ArrayBuffer).byteLength} ${response.url}`),
       onError: (error) => calls.push(`error ${error.code}`),

@@ -1,0 +1,172 @@
+// A modelled WebRTC data channel between two simulated viewers, shaped as the simple-peer instance
+// bittorrent-tracker's client hands the library (`SignalledPeer`). Each direction is one ordered
+// queue: a message is serialized at the fair-share rate of the sender's uplink and the receiver's
+// downlink (sim-network), then arrives half a round trip later. Data frames are cut into pieces of
+// at most 64 KiB of modelled bytes (valid data frames at consecutive offsets), so the receiver sees
+// the first bytes of a segment before the last, as over SCTP.
+import { encodeData } from '../../lib/peer/peer-protocol.ts';
+import type { SignalledPeer } from '../../lib/swarm/tracker-client.ts';
+import type { VirtualClock } from './virtual-clock.ts';
+import { FLOW_THRESHOLD_MODELLED_BYTES, PIECE_MODELLED_BYTES, type SimNetwork } from './sim-network.ts';
+
+type Listener = (...args: never[]) => void;
+
+const DATA_KIND = encodeData(0, 0, new Uint8Array(1))[0];
+const DATA_HEADER_BYTES = 9;
+
+/** What the channels of one simulation share: clock, network, and modelled bytes per real byte. */
+export interface ChannelContext {
+  readonly clock: VirtualClock;
+  readonly network: SimNetwork;
+  /** Segment payload bytes stand for this many modelled bytes each (control frames count as they are). */
+  readonly byteScale: number;
+}
+
+interface Piece {
+  readonly bytes: Uint8Array;
+  readonly modelledBytes: number;
+}
+
+/** One end of a modelled data channel. */
+export class SimChannelEnd implements SignalledPeer {
+  /** The remote peer id in hex, as bittorrent-tracker's client sets it. */
+  id?: string;
+  connected = false;
+  destroyed = false;
+  /** Real bytes queued and not yet serialized (simple-peer's name). */
+  bufferSize = 0;
+  remote: SimChannelEnd | null = null;
+  readonly initiator: boolean;
+  readonly node: number;
+  readonly #context: ChannelContext;
+  readonly #queue: Piece[] = [];
+  #sending: Piece | null = null;
+  #counted = false;
+  readonly #listeners = new Map<string, { listener: Listener; once: boolean }[]>();
+
+  constructor(context: ChannelContext, node: number, initiator: boolean) {
+    this.#context = context;
+    this.node = node;
+    this.initiator = initiator;
+  }
+
+  /** Pair two ends and connect them after the handshake, unless the pair cannot reach each other. */
+  static connect(context: ChannelContext, offerer: SimChannelEnd, answerer: SimChannelEnd): void {
+    offerer.remote = answerer;
+    answerer.remote = offerer;
+    const { network, clock } = context;
+    if (!network.reachable(offerer.node, answerer.node)) return; // ICE fails: the swarm's timeout drops it
+    // ICE connectivity checks, DTLS and SCTP handshakes: about three round trips.
+    clock.after(3 * network.rttMs(offerer.node, answerer.node), () => {
+      if (offerer.destroyed || answerer.destroyed) return;
+      offerer.connected = answerer.connected = true;
+      offerer.emit('connect');
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a 'connect' listener may destroy it
+      if (!answerer.destroyed) answerer.emit('connect');
+    });
+  }
+
+  send(data: Uint8Array): void {
+    if (!this.connected) throw new Error('data channel is not open');
+    const { byteScale } = this.#context;
+    if (data[0] !== DATA_KIND || data.byteLength <= DATA_HEADER_BYTES) {
+      this.#enqueue({ bytes: data, modelledBytes: data.byteLength });
+    } else {
+      const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      const requestId = view.getUint32(1);
+      const offset = view.getUint32(5);
+      const payload = data.subarray(DATA_HEADER_BYTES);
+      const pieceBytes = Math.max(1, Math.floor(PIECE_MODELLED_BYTES / byteScale));
+      for (let start = 0; start < payload.byteLength; start += pieceBytes) {
+        const part = payload.subarray(start, Math.min(start + pieceBytes, payload.byteLength));
+        this.#enqueue({
+          bytes: encodeData(requestId, offset + start, part),
+          modelledBytes: part.byteLength * byteScale + DATA_HEADER_BYTES,
+        });
+      }
+    }
+    this.#pump();
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    const wasConnected = this.connected;
+    this.connected = false;
+    this.#queue.length = 0;
+    this.bufferSize = 0;
+    this.#endFlow();
+    this.#sending = null;
+    this.emit('close');
+    const remote = this.remote;
+    // The other side learns of the close half a round trip later (SCTP abort / DTLS close).
+    if (remote !== null && wasConnected) {
+      this.#context.clock.after(this.#context.network.rttMs(this.node, remote.node) / 2, () => remote.destroy());
+    }
+  }
+
+  emit(event: string, ...args: unknown[]): void {
+    const entries = this.#listeners.get(event);
+    if (entries === undefined) return;
+    if (entries.some((entry) => entry.once))
+      this.#listeners.set(
+        event,
+        entries.filter((entry) => !entry.once),
+      );
+    for (const { listener } of entries) (listener as (...values: unknown[]) => void)(...args);
+  }
+
+  on(event: string, listener: Listener): this {
+    this.#add(event, listener, false);
+    return this;
+  }
+
+  once(event: string, listener: Listener): this {
+    this.#add(event, listener, true);
+    return this;
+  }
+
+  removeAllListeners(event?: string): this {
+    if (event === undefined) this.#listeners.clear();
+    else this.#listeners.delete(event);
+    return this;
+  }
+
+  #add(event: string, listener: Listener, once: boolean): void {
+    const entries = this.#listeners.get(event) ?? [];
+    entries.push({ listener, once });
+    this.#listeners.set(event, entries);
+  }
+
+  #enqueue(piece: Piece): void {
+    this.#queue.push(piece);
+    this.bufferSize += piece.bytes.byteLength;
+  }
+
+  // Serialize the next queued piece, if the channel is idle.
+  #pump(): void {
+    const remote = this.remote;
+    if (this.#sending !== null || remote === null || this.destroyed) return;
+    const piece = this.#queue.shift();
+    if (piece === undefined) return;
+    const { clock, network } = this.#context;
+    this.#sending = piece;
+    this.#counted = piece.modelledBytes >= FLOW_THRESHOLD_MODELLED_BYTES;
+    const rate = network.begin(this.node, remote.node, this.#counted);
+    clock.after(piece.modelledBytes / rate, () => {
+      if (this.#sending !== piece) return; // destroyed meanwhile
+      this.#endFlow();
+      this.#sending = null;
+      this.bufferSize -= piece.bytes.byteLength;
+      clock.after(network.rttMs(this.node, remote.node) / 2, () => {
+        if (remote.connected && !remote.destroyed) remote.emit('data', piece.bytes);
+      });
+      this.#pump();
+    });
+  }
+
+  #endFlow(): void {
+    if (this.#counted && this.remote !== null) this.#context.network.end(this.node, this.remote.node);
+    this.#counted = false;
+  }
+}

@@ -1,0 +1,147 @@
+// The modelled HTTP origin (a CDN edge): every segment exists at a URL, a request costs the viewer's
+// origin round trip before the first byte, and the bytes arrive at the viewer's fair share of its
+// downlink (in pieces, so peer transfers and HTTP share it). It counts what it serves per segment:
+// the ground truth for offload and copies per segment. Hands hls.js-shaped loaders to the library.
+import type { FragmentLoaderContext, Loader, LoaderCallbacks, LoaderConfiguration, LoaderStats } from 'hls.js';
+import { newStats } from '../../lib/hls/loader-stats.ts';
+import { ORIGIN_NODE, PIECE_MODELLED_BYTES, type SimNetwork } from './sim-network.ts';
+
+const TS_PACKET_BYTES = 188;
+
+/** A media segment of `packets` MPEG-TS packets: sync bytes in place, as the library's checks want. */
+export function segmentTemplate(packets: number): Uint8Array {
+  const bytes = new Uint8Array(packets * TS_PACKET_BYTES);
+  for (let offset = 0; offset < bytes.byteLength; offset += TS_PACKET_BYTES) bytes[offset] = 0x47;
+  return bytes;
+}
+
+export function segmentUrl(sequenceNumber: number): string {
+  return `https://origin.sim/stream/seg-${sequenceNumber}.ts`;
+}
+
+const URL_PATTERN = /\/seg-(\d+)\.ts$/;
+
+export interface OriginOptions {
+  readonly network: SimNetwork;
+  readonly byteScale: number;
+  readonly segment: Uint8Array;
+}
+
+/** The origin and its counters. */
+export class SimOrigin {
+  /** Real bytes served per sequence number (whole and partial responses). */
+  readonly bytesBySegment = new Map<number, number>();
+  readonly bytesByNode = new Map<number, number>();
+  requests = 0;
+  readonly options: OriginOptions;
+
+  constructor(options: OriginOptions) {
+    this.options = options;
+  }
+
+  get totalBytes(): number {
+    let total = 0;
+    for (const bytes of this.bytesBySegment.values()) total += bytes;
+    return total;
+  }
+
+  served(node: number, sequenceNumber: number, bytes: number): void {
+    this.bytesBySegment.set(sequenceNumber, (this.bytesBySegment.get(sequenceNumber) ?? 0) + bytes);
+    this.bytesByNode.set(node, (this.bytesByNode.get(node) ?? 0) + bytes);
+  }
+
+  /** hls.js's `loader` class for one viewer (hls.js builds one instance per request). */
+  loaderClass(node: number): new (config: unknown) => Loader<FragmentLoaderContext> {
+    return simHttpLoaderClass(this, node);
+  }
+}
+
+/** One HTTP request of one viewer, shaped as hls.js's loader. */
+function simHttpLoaderClass(origin: SimOrigin, node: number): new (config: unknown) => Loader<FragmentLoaderContext> {
+  return class SimHttpLoader extends HttpTransfer {
+    constructor(_config: unknown) {
+      super(origin, node);
+    }
+  };
+}
+
+class HttpTransfer implements Loader<FragmentLoaderContext> {
+  context: FragmentLoaderContext | null = null;
+  stats: LoaderStats = newStats();
+  readonly #origin: SimOrigin;
+  readonly #node: number;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #inFlow = false;
+  #deliveredBytes = 0;
+  #sequenceNumber = -1;
+  #done = false;
+
+  constructor(origin: SimOrigin, node: number) {
+    this.#origin = origin;
+    this.#node = node;
+  }
+
+  load(
+    context: FragmentLoaderContext,
+    _config: LoaderConfiguration,
+    callbacks: LoaderCallbacks<FragmentLoaderContext>,
+  ): void {
+    const { network, byteScale, segment } = this.#origin.options;
+    this.context = context;
+    const stats = this.stats;
+    stats.loading.start = performance.now();
+    this.#origin.requests += 1;
+    const match = URL_PATTERN.exec(context.url);
+    if (match === null) {
+      this.#timer = setTimeout(() => callbacks.onError({ code: 404, text: 'Not Found' }, context, null, stats), 1);
+      return;
+    }
+    this.#sequenceNumber = Number(match[1]);
+    const start = context.rangeStart ?? 0;
+    const end = context.rangeEnd !== undefined && context.rangeEnd > 0 ? context.rangeEnd : segment.byteLength;
+    const total = Math.max(0, Math.min(end, segment.byteLength) - start);
+    const pieceBytes = Math.max(1, Math.floor(PIECE_MODELLED_BYTES / byteScale));
+    const next = (): void => {
+      if (this.#done) return;
+      if (this.#deliveredBytes >= total) {
+        this.#done = true;
+        stats.loading.end = performance.now();
+        stats.loaded = stats.total = total;
+        this.#origin.served(this.#node, this.#sequenceNumber, total);
+        const data = segment.slice(start, start + total).buffer;
+        callbacks.onSuccess({ url: context.url, data, code: 200 }, stats, context, null);
+        return;
+      }
+      const bytes = Math.min(pieceBytes, total - this.#deliveredBytes);
+      const rate = network.begin(ORIGIN_NODE, this.#node, true);
+      this.#inFlow = true;
+      this.#timer = setTimeout(
+        () => {
+          network.end(ORIGIN_NODE, this.#node);
+          this.#inFlow = false;
+          this.#deliveredBytes += bytes;
+          if (stats.loading.first === 0) stats.loading.first = performance.now();
+          stats.loaded = this.#deliveredBytes;
+          next();
+        },
+        (bytes * byteScale) / rate,
+      );
+    };
+    this.#timer = setTimeout(next, network.link(this.#node).originRttMs);
+  }
+
+  abort(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.stats.aborted = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    if (this.#inFlow) this.#origin.options.network.end(ORIGIN_NODE, this.#node);
+    this.#inFlow = false;
+    // What already left the origin was served, whether or not the viewer used it.
+    if (this.#deliveredBytes > 0) this.#origin.served(this.#node, this.#sequenceNumber, this.#deliveredBytes);
+  }
+
+  destroy(): void {
+    this.abort();
+  }
+}

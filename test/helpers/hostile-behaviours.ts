@@ -1,0 +1,111 @@
+// What hostile peers do on the wire, as behaviours for `HostilePeer` (tests and the hostile bench).
+// Each keeps within the limits that would get it disconnected at once, so that what it costs its
+// neighbours is its broken promises and its share of their uploads.
+import { MAX_LIST_LENGTH, MAX_SEGMENT_BYTES } from '../../lib/peer/peer-protocol.ts';
+import { hello, type HostileBehaviour, type HostilePeer, type WireChannel } from './hostile-peer.ts';
+
+/** Claims to hold every listed segment, accepts every request and never sends a byte. */
+export function staller(claimed: readonly number[]): HostileBehaviour {
+  return { onConnect: (channel) => channel.send(hello(claimed)) };
+}
+
+/**
+ * Says it is fetching every listed segment over HTTP (`loading`, repeated every second so the
+ * claims stay fresh) and never announces or serves one.
+ */
+export function loadingLiar(peer: () => HostilePeer, claimed: readonly number[]): HostileBehaviour {
+  return {
+    onConnect: (channel) => {
+      channel.send(hello([]));
+      const claim = (): void => {
+        if (channel.open) channel.send({ type: 'loading', sequenceNumbers: [...claimed] });
+      };
+      claim();
+      peer().every(1000, claim);
+    },
+  };
+}
+
+/** Answers every request with a header declaring `byteLength` bytes, then one byte. */
+export function hugeLength(claimed: readonly number[], byteLength = MAX_SEGMENT_BYTES): HostileBehaviour {
+  return {
+    onConnect: (channel) => channel.send(hello(claimed)),
+    onMessage: (message, channel) => {
+      if (message.type !== 'request') return;
+      channel.send({
+        type: 'response',
+        requestId: message.requestId,
+        sequenceNumber: message.sequenceNumber,
+        byteLength,
+      });
+      channel.sendData(message.requestId, 0, new Uint8Array(1));
+    },
+  };
+}
+
+/** Announces `messages` × 2,048 new segments in a row (2,048,000 entries with the default). */
+export function haveFlood(messages = 1000): HostileBehaviour {
+  return {
+    onConnect: (channel) => {
+      channel.send(hello([]));
+      for (let i = 0; i < messages && channel.open; i++) {
+        channel.send({
+          type: 'have',
+          sequenceNumbers: Array.from({ length: MAX_LIST_LENGTH }, (_, k) => 1_000_000 + i * MAX_LIST_LENGTH + k),
+        });
+      }
+    },
+  };
+}
+
+/** What a request flood received. */
+export interface FloodReceipt {
+  requests: number;
+  receivedBytes: number;
+}
+
+/**
+ * Keeps `inFlight` requests running at every peer (the most an uploader queues), cycling over
+ * `wanted` segments, at most `requestsPerSecond`: as much of each peer's upload as it can take
+ * without breaking a limit.
+ */
+export function requestFlood(
+  peer: () => HostilePeer,
+  wanted: readonly number[],
+  receipt: FloodReceipt,
+  inFlight = 8,
+  requestsPerSecond = 8,
+): HostileBehaviour {
+  const running = new Map<WireChannel, Map<number, number>>(); // requestId → bytes still to come
+  let nextRequestId = 1;
+  let nextIndex = 0;
+  const top = (channel: WireChannel): void => {
+    const requests = running.get(channel);
+    if (requests === undefined || !channel.open || requests.size >= inFlight || wanted.length === 0) return;
+    const requestId = nextRequestId++;
+    requests.set(requestId, Infinity);
+    receipt.requests += 1;
+    channel.send({ type: 'request', requestId, sequenceNumber: wanted[nextIndex++ % wanted.length] as number });
+  };
+  const done = (channel: WireChannel, requestId: number): void => {
+    running.get(channel)?.delete(requestId);
+  };
+  return {
+    onConnect: (channel) => {
+      channel.send(hello([]));
+      running.set(channel, new Map());
+      peer().every(Math.ceil(1000 / requestsPerSecond), () => top(channel));
+    },
+    onMessage: (message, channel) => {
+      if (message.type === 'response') running.get(channel)?.set(message.requestId, message.byteLength);
+      else if (message.type === 'absent') done(channel, message.requestId);
+    },
+    onData: (requestId, bytes, channel) => {
+      receipt.receivedBytes += bytes;
+      const requests = running.get(channel);
+      const left = (requests?.get(requestId) ?? 0) - bytes;
+      if (left <= 0) done(channel, requestId);
+      else requests?.set(requestId, left);
+    },
+  };
+}

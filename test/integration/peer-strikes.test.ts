@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { PeerClosedEvent } from '../../lib/api/events.ts';
+import { BAN_AFTER_STRIKES, IGNORE_AFTER_STRIKES, IGNORE_BASE_MS } from '../../lib/policy/peer-strikes.ts';
+import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
+import { startTracker, type RunningTracker } from '../../tracker/server.ts';
+import { loadingLiar, requestFlood, staller, type FloodReceipt } from '../helpers/hostile-behaviours.ts';
+import { HostilePeer, type HostileBehaviour } from '../helpers/hostile-peer.ts';
+import { connectedPeers, startNodeViewer, until, whenAvailability, type NodeViewer } from '../helpers/node-viewer.ts';
+
+const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
+const fixture = (n: number): Buffer => readFileSync(`${SAMPLE}180p/seg_${String(n).padStart(3, '0')}.ts`);
+const ALL_SEGMENTS = Array.from({ length: 30 }, (_, i) => i);
+
+describe('broken promises cost the peer (Node WebRTC, real tracker and origin)', function () {
+  this.timeout(120_000);
+  let origin: OriginServer;
+  let tracker: RunningTracker;
+  const cleanup: { destroy(): void }[] = [];
+
+  before(async () => {
+    origin = await startOriginServer();
+    tracker = await startTracker({ host: '127.0.0.1', port: 0 });
+  });
+  afterEach(() => {
+    for (const item of cleanup.splice(0)) item.destroy();
+  });
+  after(async () => {
+    await Promise.all([origin.close(), tracker.close()]);
+  });
+
+  const viewer = (...args: Parameters<typeof startNodeViewer> extends [unknown, unknown, ...infer R] ? R : never) => {
+    const started = startNodeViewer(tracker.url, origin.url, ...args);
+    cleanup.push(started);
+    return started;
+  };
+  const hostile = (swarmId: string, behaviour: (peer: () => HostilePeer) => HostileBehaviour, peerId?: string) => {
+    const peer: HostilePeer = new HostilePeer(
+      tracker.url,
+      swarmId,
+      behaviour(() => peer),
+      peerId,
+    );
+    cleanup.push(peer);
+    return peer;
+  };
+  /** The viewer is connected to `peerId` and heard its hello (ignored or not); a connection takes ~10 s here. */
+  const hears = (v: NodeViewer, peerId: string, claimed: number) =>
+    whenAvailability(
+      v,
+      () => v.engine.peers().some((p) => p.peerId === peerId && (p.swarms[0]?.segmentsAvailable ?? 0) >= claimed),
+      60_000,
+    );
+  // The tracker lets an id back in once the socket that held it is gone.
+  const trackerForgot = (peersLeft: number) =>
+    until(() => tracker.stats().peers <= peersLeft, 'the tracker dropped the old connection');
+  const closedOrGone = (v: NodeViewer, peerId: string) =>
+    new Promise<void>((resolve) => v.engine.events.on('peer-closed', (event) => event.peerId === peerId && resolve()));
+  const closedWith = (v: NodeViewer, peerId: string) =>
+    new Promise<PeerClosedEvent>((resolve) =>
+      v.engine.events.on('peer-closed', (event) => event.peerId === peerId && event.error !== null && resolve(event)),
+    );
+
+  it('a staller that reconnects under the same id costs at most three waits, then is not chosen during its back-off', async () => {
+    const honest = viewer();
+    let current = hostile(honest.swarmId, () => staller(ALL_SEGMENTS));
+    const id = current.peerId;
+    for (let sn = 1; sn <= IGNORE_AFTER_STRIKES; sn++) {
+      await hears(honest, id, ALL_SEGMENTS.length);
+      assert.deepEqual(honest.engine.decide(honest.swarmId, sn, sn * 2, 0), { kind: 'peer', peerId: id });
+      assert.deepEqual(Buffer.from((await honest.load(sn)).data), fixture(sn), `segment ${sn} over HTTP`);
+      if (sn === IGNORE_AFTER_STRIKES) break;
+      // A new connection is a new link with nothing measured: only the session's strikes remember it.
+      const gone = closedOrGone(honest, id);
+      current.destroy();
+      await gone;
+      await trackerForgot(1);
+      current = hostile(honest.swarmId, () => staller(ALL_SEGMENTS), id);
+    }
+    const stats = honest.engine.stats();
+    assert.equal(stats.peerStrikes, IGNORE_AFTER_STRIKES);
+    assert.equal(stats.peerFallbacks, IGNORE_AFTER_STRIKES, 'one wait lost per strike');
+    for (let sn = IGNORE_AFTER_STRIKES + 1; sn <= 6; sn++) {
+      assert.notEqual(honest.engine.decide(honest.swarmId, sn, sn * 2, 0).kind, 'peer');
+      assert.deepEqual(Buffer.from((await honest.load(sn)).data), fixture(sn));
+    }
+    assert.equal(honest.engine.stats().peerFallbacks, IGNORE_AFTER_STRIKES, 'no wait lost once it is ignored');
+    assert.ok(
+      honest.engine.peers().some((p) => p.peerId === id),
+      'still connected: it may download from us',
+    );
+  });
+
+  it('a loading-liar (says it fetches every segment, never delivers one) is ignored after three waits, then dropped and banned', async () => {
+    const clock = { offsetMs: 0 };
+    const honest = viewer({ seederWaitMs: 300 }, undefined, clock);
+    const closed = (id: string) => closedWith(honest, id);
+    const liar = hostile(honest.swarmId, (peer) => loadingLiar(peer, ALL_SEGMENTS));
+    const dropped = closed(liar.peerId);
+    const bans: string[] = [];
+    honest.engine.events.on('peer-banned', (event) => bans.push(event.peerId));
+    await connectedPeers(honest.engine, 1);
+    await whenAvailability(honest, () => honest.engine.decide(honest.swarmId, 1, 2, 0).kind === 'wait');
+    const waitsForLiar = (sn: number): boolean => {
+      const decision = honest.engine.decide(honest.swarmId, sn, sn * 2, 0);
+      return decision.kind === 'wait' && decision.reason === 'seeder';
+    };
+    let sn = 1;
+    for (let strike = 1; strike <= BAN_AFTER_STRIKES; strike++, sn++) {
+      // The player is 2 s before segment sn. Each wait for the liar's claim runs out; HTTP delivers.
+      honest.media.currentTime = sn * 2 - 2;
+      assert.ok(waitsForLiar(sn), `trusted before strike ${strike}`);
+      assert.deepEqual(Buffer.from((await honest.load(sn)).data), fixture(sn));
+      assert.equal(honest.engine.stats().peerStrikes, strike);
+      if (strike >= IGNORE_AFTER_STRIKES && strike < BAN_AFTER_STRIKES) {
+        // In its back-off its claims are not waited for; then it is trusted again, and strikes again.
+        assert.equal(waitsForLiar(sn + 1), false, `ignored after strike ${strike}`);
+        clock.offsetMs += IGNORE_BASE_MS * 2 ** (strike - IGNORE_AFTER_STRIKES);
+        await whenAvailability(honest, () => waitsForLiar(sn + 1));
+      }
+    }
+    const event = await dropped;
+    assert.equal(event.error?.code, 'peer-unreliable');
+    assert.deepEqual(bans, [liar.peerId]);
+    assert.equal(honest.engine.stats().bannedPeers, 1);
+    assert.equal(honest.engine.stats().segmentsRejected, 0, 'no segment was corrupt');
+    // Back under the same id: refused.
+    liar.destroy();
+    await trackerForgot(1);
+    hostile(honest.swarmId, (peer) => loadingLiar(peer, ALL_SEGMENTS), liar.peerId);
+    await until(() => honest.engine.stats().bannedPeerRefusals > 0, 'the banned id refused');
+  });
+
+  it('a request flood with the most requests in flight does not take an honest neighbour’s share of a capped upload', async () => {
+    const seeder = viewer({ uploadMaxBytesPerSecond: 400_000 });
+    // 30 segments, each served to one peer at most 3 times: 90 requests keep the flood going ~20 s.
+    const wanted = ALL_SEGMENTS;
+    for (const sn of wanted) {
+      seeder.media.currentTime = sn * 2;
+      await seeder.load(sn);
+    }
+    seeder.media.currentTime = 0;
+    const receipt: FloodReceipt = { requests: 0, receivedBytes: 0 };
+    const flood = hostile(seeder.swarmId, (peer) => requestFlood(peer, wanted, receipt));
+    await connectedPeers(seeder.engine, 1);
+    await until(() => receipt.receivedBytes > 100_000, 'the flood is being served');
+    const neighbour = viewer();
+    await whenAvailability(neighbour, () => neighbour.engine.decide(neighbour.swarmId, 1, 2, 0).kind === 'peer');
+    const floodBytesBefore = receipt.receivedBytes;
+    for (let sn = 1; sn <= 6; sn++) assert.deepEqual(Buffer.from((await neighbour.load(sn)).data), fixture(sn));
+    assert.ok(receipt.receivedBytes > floodBytesBefore, 'the flood was served meanwhile');
+    const stats = neighbour.engine.stats();
+    assert.ok(stats.segmentsFromPeers >= 5, `${stats.segmentsFromPeers} of 6 segments from the seeder`);
+    assert.ok(
+      seeder.engine.peers().some((p) => p.peerId === flood.peerId),
+      'the flood kept within the limits (else it was simply disconnected)',
+    );
+  });
+});
