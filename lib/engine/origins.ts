@@ -9,6 +9,9 @@ import {
   type OriginHealth,
 } from '../policy/origin-health.ts';
 
+/** What a request fetches: segments and playlists take turns by weight separately (sharing one rotation, a live stream's playlist refresh and segment could lock into always going to different origins). */
+export type OriginRequestKind = 'segment' | 'playlist';
+
 interface OriginCounters {
   bytes: number;
   requests: number;
@@ -25,6 +28,7 @@ export class Origins {
   #health: OriginHealth[];
   readonly #counters: OriginCounters[];
   readonly #down: boolean[];
+  readonly #credits: Record<OriginRequestKind, number[]>;
   readonly #nowMs: () => number;
   readonly #onState: (event: OriginStateEvent) => void;
 
@@ -40,6 +44,7 @@ export class Origins {
     }));
     this.#counters = settings.map(() => ({ bytes: 0, requests: 0, errors: 0, latencyMs: null }));
     this.#down = settings.map(() => false);
+    this.#credits = { segment: settings.map(() => 0), playlist: settings.map(() => 0) };
     this.#nowMs = nowMs;
     this.#onState = onState;
   }
@@ -54,11 +59,13 @@ export class Origins {
     return rebaseUrl(url, this.baseUrls, from, to);
   }
 
-  /** The origin for the next request (not one of `excluded`); null when every origin was tried. */
-  pick(excluded: readonly number[]): number | null {
-    const picked = pickOrigin(this.#health, this.#nowMs(), excluded);
+  /** The origin for the next request of this kind (not one of `excluded`); null when every origin was tried. */
+  pick(excluded: readonly number[], kind: OriginRequestKind): number | null {
+    const credits = this.#credits[kind];
+    const turns = this.#health.map((origin, i) => ({ ...origin, credit: credits[i]! }));
+    const picked = pickOrigin(turns, this.#nowMs(), excluded);
     if (picked === null) return null;
-    this.#health = this.#health.map((origin, i) => ({ ...origin, credit: picked.credits[i]! }));
+    this.#credits[kind] = picked.credits;
     this.#counters[picked.index]!.requests += 1;
     return picked.index;
   }

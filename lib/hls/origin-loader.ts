@@ -1,6 +1,6 @@
 import type { HlsConfig, Loader, LoaderCallbacks, LoaderConfiguration, LoaderContext, LoaderStats } from 'hls.js';
 import type { Engine } from '../engine/engine.ts';
-import type { Origins } from '../engine/origins.ts';
+import type { OriginRequestKind, Origins } from '../engine/origins.ts';
 import { newStats, resetStats } from './loader-stats.ts';
 
 interface Attempt<C extends LoaderContext> {
@@ -21,6 +21,7 @@ export class OriginLoader<C extends LoaderContext> implements Loader<C> {
   stats: LoaderStats = newStats();
   readonly #engine: Engine;
   readonly #origins: Origins;
+  readonly #kind: OriginRequestKind;
   readonly #hlsConfig: HlsConfig;
   readonly #hedgeAfterMs: (context: C) => number | null;
   #request: {
@@ -37,11 +38,13 @@ export class OriginLoader<C extends LoaderContext> implements Loader<C> {
   constructor(
     engine: Engine,
     origins: Origins,
+    kind: OriginRequestKind,
     hlsConfig: HlsConfig,
     hedgeAfterMs: (context: C) => number | null = () => null,
   ) {
     this.#engine = engine;
     this.#origins = origins;
+    this.#kind = kind;
     this.#hlsConfig = hlsConfig;
     this.#hedgeAfterMs = hedgeAfterMs;
   }
@@ -50,11 +53,11 @@ export class OriginLoader<C extends LoaderContext> implements Loader<C> {
     this.context = context;
     const home = this.#origins.indexOf(context.url);
     this.#request = { config, callbacks, home };
-    this.#start(home === -1 ? -1 : (this.#origins.pick(this.#tried) ?? -1), this.stats);
+    this.#start(home === -1 ? -1 : (this.#origins.pick(this.#tried, this.#kind) ?? -1), this.stats);
     const hedgeMs = home === -1 ? null : this.#hedgeAfterMs(context);
     if (hedgeMs === null) return;
     this.#timer = setTimeout(() => {
-      const origin = this.#attempts.length === 1 ? this.#origins.pick(this.#tried) : null;
+      const origin = this.#attempts.length === 1 ? this.#origins.pick(this.#tried, this.#kind) : null;
       if (origin !== null) this.#start(origin, newStats());
     }, hedgeMs);
   }
@@ -121,7 +124,7 @@ export class OriginLoader<C extends LoaderContext> implements Loader<C> {
     const { origin, loader } = attempt;
     if (origin !== -1) this.#origins.failed(origin, reason, loader.stats.loaded);
     if (this.#attempts.length > 0) return;
-    const next = origin === -1 ? null : this.#origins.pick(this.#tried);
+    const next = origin === -1 ? null : this.#origins.pick(this.#tried, this.#kind);
     if (next === null) {
       this.#done = true;
       clearTimeout(this.#timer);

@@ -32,12 +32,12 @@ export function useOrigins(engine: Engine): OriginRouting {
   const { playback, httpPace } = engine;
   return {
     fragmentHttpLoader: (hlsConfig) =>
-      new OriginLoader<FragmentLoaderContext>(engine, origins, hlsConfig, ({ frag }) =>
+      new OriginLoader<FragmentLoaderContext>(engine, origins, 'segment', hlsConfig, ({ frag }) =>
         hedgeDelayMs(origins.expectedMs(httpPace.segmentBytes), playback.secondsUntil(frag.start), playback.startingUp),
       ),
     playlistLoader: class PeerCDNPlaylistLoader extends OriginLoader<PlaylistLoaderContext> {
       constructor(hlsConfig: HlsConfig) {
-        super(engine, origins, hlsConfig);
+        super(engine, origins, 'playlist', hlsConfig);
       }
     },
     info: () => origins.info(),
