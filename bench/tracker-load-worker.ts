@@ -57,6 +57,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const peers: LoadPeer[] = [];
 /** The tracker of the first join: where beacons go. */
 let firstUrl: string | null = null;
+/** Beacon sequence numbers go on rising from phase to phase (the tracker refuses replays). */
+let beaconSequence = 0;
 let latencies: number[] = [];
 let offerLatencies = { sameNode: [] as number[], crossNode: [] as number[] };
 let stampOffers = false;
@@ -142,7 +144,7 @@ async function phase(
   const beacons =
     beaconOptions === undefined || firstUrl === null
       ? null
-      : new BeaconLoad(firstUrl, beaconOptions.viewers, beaconOptions.perSecond);
+      : new BeaconLoad(firstUrl, beaconOptions.viewers, beaconOptions.perSecond, beaconSequence);
   const random = seededRandom(seed);
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
@@ -168,6 +170,7 @@ async function phase(
   }
   await sleep(1000); // replies still in flight
   const beaconResult = beacons === null ? null : await beacons.finish(10_000);
+  if (beacons !== null) beaconSequence = beacons.nextSequence;
   for (const peer of peers) peer.sentAtMs = null;
   loopDelay.disable();
   stampOffers = false;
