@@ -51,7 +51,7 @@ export async function buildConsumer(bundler: BundlerName, options: ConsumerBuild
         outDir,
         emptyOutDir: true,
         modulePreload: false,
-        rollupOptions: { input: options.entryFile, external, output: { entryFileNames: 'main.js', format: 'es' } },
+        rolldownOptions: { input: options.entryFile, external, output: { entryFileNames: 'main.js', format: 'es' } },
       },
     });
   } else if (bundler === 'webpack') {

@@ -118,6 +118,7 @@ export class TrackerProcess {
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGTERM');
     await Promise.race([exited, sleep(5000)]);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the child may have exited meanwhile
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
     children.delete(this.child);
   }

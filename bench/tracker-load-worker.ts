@@ -119,9 +119,7 @@ async function join(url: string, node: number, specs: readonly WorkerPeerSpec[])
   let failed = 0;
   const started = performance.now();
   for (let start = 0; start < specs.length; start += JOIN_BATCH) {
-    const batch = specs
-      .slice(start, start + JOIN_BATCH)
-      .map((spec) => ({ spec, node, socket: null, sentAtMs: null }) as LoadPeer);
+    const batch = specs.slice(start, start + JOIN_BATCH).map((spec) => ({ spec, node, socket: null, sentAtMs: null }));
     const opened = await Promise.all(batch.map((peer) => connect(url, peer)));
     batch.forEach((peer, i) => {
       if (opened[i] !== true) {

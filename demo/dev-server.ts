@@ -21,7 +21,8 @@ interface Options {
   readonly trackerPort: number;
 }
 
-function parseOptions(): Options | 'help' | string {
+/** The options, `help`, or the one-line problem with the command line. */
+function parseOptions(): Options | 'help' | { problem: string } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -33,7 +34,7 @@ function parseOptions(): Options | 'help' | string {
       },
     }));
   } catch (error) {
-    return `demo: ${(error as Error).message} (see --help)`;
+    return { problem: `demo: ${(error as Error).message} (see --help)` };
   }
   if (values.help) return 'help';
   const port = Number(values.port);
@@ -42,7 +43,8 @@ function parseOptions(): Options | 'help' | string {
     ['--port', port],
     ['--tracker-port', trackerPort],
   ] as const) {
-    if (!Number.isInteger(value) || value < 0 || value > 65535) return `demo: ${name} must be a port number (0-65535)`;
+    if (!Number.isInteger(value) || value < 0 || value > 65535)
+      return { problem: `demo: ${name} must be a port number (0-65535)` };
   }
   return { host: values.host, port, trackerPort };
 }
@@ -91,8 +93,8 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  if (typeof options === 'string') {
-    console.error(options);
+  if ('problem' in options) {
+    console.error(options.problem);
     process.exitCode = 2;
     return;
   }
@@ -130,9 +132,10 @@ async function main(): Promise<void> {
 /** A startup failure the user can fix, said in one line. */
 class StartupProblem extends Error {}
 
-function oneLine(error: unknown, what: string, host: string, port: number): unknown {
+function oneLine(error: unknown, what: string, host: string, port: number): Error {
   const problem = listenProblem(error, what, host, port);
-  return problem === null ? error : new StartupProblem(problem);
+  if (problem !== null) return new StartupProblem(problem);
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 await main();

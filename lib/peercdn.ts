@@ -12,9 +12,11 @@ import { P2PError } from './api/errors.ts';
 
 // hls.js's `Events.LEVEL_LOADING` by value: hls.js is only a type import here (a peer dependency
 // that the bundles do not contain).
+/* eslint-disable @typescript-eslint/no-unsafe-enum-assignment -- the enum's values, without importing it */
 const LEVEL_LOADING = 'hlsLevelLoading' as Events.LEVEL_LOADING;
 const FRAG_BUFFERED = 'hlsFragBuffered' as Events.FRAG_BUFFERED;
 const ERROR = 'hlsError' as Events.ERROR;
+/* eslint-enable @typescript-eslint/no-unsafe-enum-assignment */
 
 /** What `attach()` is told when hls.js starts loading a rendition's playlist. */
 export type LevelLoadingListener = (event: string, data: Pick<LevelLoadingData, 'url' | 'level'>) => void;

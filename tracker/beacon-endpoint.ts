@@ -48,11 +48,23 @@ export class BeaconEndpoint {
 
   serve(request: IncomingMessage, response: ServerResponse): void {
     const { origins, rateLimiter } = this.#options;
-    if (request.method !== 'POST') return this.#refuse(response, 'method-not-allowed', { Allow: 'POST' });
-    if (!origins.allows(request.headers.origin)) return this.#refuse(response, 'origin-not-allowed');
-    if (!rateLimiter.take(request.socket.remoteAddress ?? '')) return this.#refuse(response, 'rate-limited');
+    if (request.method !== 'POST') {
+      this.#refuse(response, 'method-not-allowed', { Allow: 'POST' });
+      return;
+    }
+    if (!origins.allows(request.headers.origin)) {
+      this.#refuse(response, 'origin-not-allowed');
+      return;
+    }
+    if (!rateLimiter.take(request.socket.remoteAddress ?? '')) {
+      this.#refuse(response, 'rate-limited');
+      return;
+    }
     const declared = Number(request.headers['content-length'] ?? 0);
-    if (declared > MAX_BEACON_BYTES) return this.#refuse(response, 'too-large');
+    if (declared > MAX_BEACON_BYTES) {
+      this.#refuse(response, 'too-large');
+      return;
+    }
     const chunks: Buffer[] = [];
     let bytes = 0;
     request.on('data', (chunk: Buffer) => {
@@ -77,16 +89,22 @@ export class BeaconEndpoint {
     const beacon = parseBeacon(body);
     if (isBeaconProblem(beacon)) {
       if (logger.enabled('debug')) logger.debug('beacon refused', { reason: 'invalid', problem: beacon.problem });
-      return this.#refuse(response, 'invalid');
+      this.#refuse(response, 'invalid');
+      return;
     }
     if (!swarmAccess.open) {
       // The gate remembers tokens per connection; a beacon is its own short-lived "connection".
       const connection: TrackerConnection = { id: 0, send: NO_SOCKET, close: NO_SOCKET };
       swarmAccess.register(connection, request.url ?? '/');
-      if (beacon.swarms.some(({ swarm }) => swarmAccess.admit(swarm, connection) !== null))
-        return this.#refuse(response, 'swarm-refused');
+      if (beacon.swarms.some(({ swarm }) => swarmAccess.admit(swarm, connection) !== null)) {
+        this.#refuse(response, 'swarm-refused');
+        return;
+      }
     }
-    if (!aggregator.ingest(beacon)) return this.#refuse(response, 'replay');
+    if (!aggregator.ingest(beacon)) {
+      this.#refuse(response, 'replay');
+      return;
+    }
     response.writeHead(204, { 'Cache-Control': 'no-store' }).end();
   }
 

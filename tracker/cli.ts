@@ -44,7 +44,7 @@ async function main(): Promise<void> {
       help: { type: 'boolean', default: false },
     },
   });
-  if (values.help === true) {
+  if (values.help) {
     console.log(HELP);
     return;
   }

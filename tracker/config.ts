@@ -194,7 +194,9 @@ export function resolveTrackerConfig(partial: Readonly<Record<string, unknown>> 
     // The secret is never echoed into logs or error output.
     const shown =
       key === 'swarmTokenSecret' || key === 'redisUrl'
-        ? `${typeof value === 'string' ? `${value.length} characters` : typeof value}`
+        ? typeof value === 'string'
+          ? `${value.length} characters`
+          : typeof value
         : JSON.stringify(value);
     if (problem !== null) throw new TrackerConfigError(key, `setting "${key}" ${problem}, got ${shown}`);
     merged[key] = Array.isArray(value) ? Object.freeze([...(value as unknown[])]) : value;

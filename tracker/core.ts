@@ -24,7 +24,6 @@ import {
   type AnnounceRequest,
   type AnswerRequest,
   type Offer,
-  type ParseLimits,
   type SwarmCounts,
   type TrackerRequest,
 } from './protocol.ts';

@@ -226,6 +226,8 @@ export function parseRequest(text: string, limits: ParseLimits = DEFAULT_PARSE_L
   const m = json as Record<string, unknown>;
   if (m['action'] === 'scrape') return parseScrape(m);
   if (m['action'] !== 'announce')
+    // JSON.stringify(undefined) is undefined at run time whatever its type says: String() keeps it printable.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion
     return fail('unknown-action', 'action', `unknown action ${String(JSON.stringify(m['action']))}`, 'announce', null);
   return parseAnnounce(m, limits, text);
 }

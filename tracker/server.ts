@@ -115,7 +115,7 @@ export async function startTracker(
       sockets: upgrades.size,
       proxied: { ...clientAddresses.counters },
     }),
-    cluster === null ? fleet.metricsText : () => fleet.metricsText() + clusterMetricsText(cluster.stats()),
+    cluster === null ? () => fleet.metricsText() : () => fleet.metricsText() + clusterMetricsText(cluster.stats()),
   );
   http.on('request', (request: IncomingMessage, response: ServerResponse) =>
     fleet.handles(request) ? fleet.serve(request, response) : serveHttp(request, response, stats, metrics, logger),

@@ -80,7 +80,8 @@ export class WebSocketUpgrades {
       () => this.#heartbeat.tick(options.nowMs()),
       Math.min(options.heartbeatMs, HEARTBEAT_SLICE_MS),
     );
-    const upgrades = this;
+    const connections = this.#connections;
+    const heartbeat = this.#heartbeat;
     // One set of listeners for all TCP sockets (`this` is the socket): no closures per connection.
     this.#listeners = {
       data(this: Socket, chunk: Buffer): void {
@@ -95,8 +96,8 @@ export class WebSocketUpgrades {
       close(this: Socket): void {
         const connection = connectionOf(this);
         connection.socketClosed();
-        upgrades.#connections.delete(connection);
-        upgrades.#heartbeat.delete(connection);
+        connections.delete(connection);
+        heartbeat.delete(connection);
         options.addressCap.release(connection.address);
         core.disconnect(connection);
         if (logger.enabled('debug')) logger.debug('connection closed', { connection: connection.id });
@@ -137,6 +138,8 @@ export class WebSocketUpgrades {
       tcp.destroy();
       return;
     }
+    // Node's 'upgrade' event hands over the request's own net.Socket, typed as a Duplex.
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
     const socket = tcp as Socket;
     socket.setTimeout(0);
     socket.setNoDelay(true);

@@ -48,6 +48,8 @@ export function runWorkers(count: number, logger: Logger, fields: Readonly<Recor
         if (Object.keys(cluster.workers ?? {}).length === 0) resolve(exitCode);
         return;
       }
+      // Node's types say string, but a worker that exits by itself has a null signal.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (!hadListened && signal === null && code !== 0) {
         logger.error('tracker worker could not start; stopping', { pid: worker.process.pid, code });
         exitCode = code;

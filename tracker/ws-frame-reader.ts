@@ -66,6 +66,7 @@ export class WebSocketFrameReader {
     }
     const end = data.length;
     let offset = 0;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- #frame() may stop the reader
     while (offset < end && !this.#stopped) {
       const consumed = this.#frame(data, offset, end);
       if (consumed === 0) {

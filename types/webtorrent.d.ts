@@ -43,6 +43,7 @@ declare module 'webtorrent' {
     addPeer(peer: unknown): boolean;
     on(event: string, listener: (...args: never[]) => void): this;
     once(event: string, listener: (...args: never[]) => void): this;
+    off(event: string, listener: (...args: never[]) => void): this;
   }
   export default class WebTorrent {
     constructor(options?: WebTorrentOptions);

@@ -61,6 +61,7 @@ export class SimChannelEnd implements SignalledPeer {
       if (offerer.destroyed || answerer.destroyed) return;
       offerer.connected = answerer.connected = true;
       offerer.emit('connect');
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a 'connect' listener may destroy it
       if (!answerer.destroyed) answerer.emit('connect');
     });
   }

@@ -52,16 +52,19 @@ export class SimOrigin {
 
   /** hls.js's `loader` class for one viewer (hls.js builds one instance per request). */
   loaderClass(node: number): new (config: unknown) => Loader<FragmentLoaderContext> {
-    const origin = this;
-    return class SimHttpLoader extends HttpTransfer {
-      constructor(_config: unknown) {
-        super(origin, node);
-      }
-    };
+    return simHttpLoaderClass(this, node);
   }
 }
 
 /** One HTTP request of one viewer, shaped as hls.js's loader. */
+function simHttpLoaderClass(origin: SimOrigin, node: number): new (config: unknown) => Loader<FragmentLoaderContext> {
+  return class SimHttpLoader extends HttpTransfer {
+    constructor(_config: unknown) {
+      super(origin, node);
+    }
+  };
+}
+
 class HttpTransfer implements Loader<FragmentLoaderContext> {
   context: FragmentLoaderContext | null = null;
   stats: LoaderStats = newStats();

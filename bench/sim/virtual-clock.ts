@@ -143,6 +143,8 @@ export class VirtualClock {
     };
     const g = globalThis as unknown as Record<string, unknown>;
     g.setTimeout = (callback: Callback, delayMs?: number, ...args: unknown[]) =>
+      // tsc needs the assertion to spread the arguments (typescript-eslint's type view disagrees).
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
       this.setTimeout(args.length === 0 ? callback : () => (callback as (...a: unknown[]) => void)(...args), delayMs);
     g.setInterval = (callback: Callback, periodMs?: number) => this.setInterval(callback, periodMs);
     g.clearTimeout = (timer: unknown) => this.clearTimer(timer);

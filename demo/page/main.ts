@@ -21,7 +21,7 @@ function pageSettings(): { stream: string; source: string; trackerUrl: string } 
   const stream = params.get('stream') ?? params.get('mode') ?? 'vod';
   return SAMPLE_STREAMS[stream] === undefined
     ? { stream: 'vod', source: SAMPLE_STREAMS['vod'] as string, trackerUrl }
-    : { stream, source: SAMPLE_STREAMS[stream] as string, trackerUrl };
+    : { stream, source: SAMPLE_STREAMS[stream], trackerUrl };
 }
 
 /** This page's URL with another stream (the tracker stays). */

@@ -91,8 +91,8 @@ export interface PeerCDNConfig {
 
 /** The defaults every setting falls back to. */
 export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
-  trackerUrls: Object.freeze([]) as readonly string[],
-  iceServers: Object.freeze([{ urls: 'stun:stun.l.google.com:19302' }]) as readonly RTCIceServer[],
+  trackerUrls: Object.freeze([]),
+  iceServers: Object.freeze([{ urls: 'stun:stun.l.google.com:19302' }]),
   swarmId: null,
   cacheMaxBytes: 64 * 1024 * 1024,
   maxPeersPerSwarm: 12,
@@ -111,7 +111,7 @@ export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
   beaconIntervalSeconds: 30,
   beaconSampleRate: 1,
   beaconRegion: null,
-  origins: Object.freeze([]) as readonly OriginSetting[],
+  origins: Object.freeze([]),
 });
 
 type Check = (value: unknown) => string | null;

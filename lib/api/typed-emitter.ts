@@ -21,12 +21,12 @@ export class TypedEmitter<EventMap extends object> {
       set = new Set();
       this.#listeners.set(event, set);
     }
-    set.add(listener as Listener<never>);
+    set.add(listener);
     return this;
   }
 
   off<K extends keyof EventMap>(event: K, listener: Listener<EventMap[K]>): this {
-    this.#listeners.get(event)?.delete(listener as Listener<never>);
+    this.#listeners.get(event)?.delete(listener);
     return this;
   }
 

@@ -27,10 +27,15 @@ export interface BeaconDependencies {
   readonly transport?: BeaconTransport | undefined;
 }
 
+/** The browser globals beacons use, absent where the library also runs: Node (SSR, tests), workers. */
+const runtime = globalThis as Partial<
+  Pick<typeof globalThis, 'document' | 'addEventListener' | 'removeEventListener'> & { navigator: Partial<Navigator> }
+>;
+
 const sendBeacon: BeaconTransport = (url, body) => {
   // sendBeacon survives page unload; a text body is text/plain, so no CORS preflight either way
   // (the tracker sends no CORS headers: the fetch resolves as an error after delivering, ignored).
-  if (globalThis.navigator?.sendBeacon?.(url, body) !== true)
+  if (!runtime.navigator?.sendBeacon?.(url, body))
     fetch(url, { method: 'POST', body, keepalive: true }).catch(() => undefined);
 };
 
@@ -149,8 +154,8 @@ export class BeaconReporter {
   #listen(method: Listen): void {
     this.#media?.[method]('playing', this.#onPlaying);
     this.#media?.[method]('waiting', this.#onWaiting);
-    globalThis[method]?.('pagehide', this.#onHide);
-    globalThis.document?.[method]('visibilitychange', this.#onHide);
+    runtime[method]?.('pagehide', this.#onHide);
+    runtime.document?.[method]('visibilitychange', this.#onHide);
   }
 
   readonly #onSegment = (event: PeerCDNEvents['segment-loaded']): void => {
@@ -175,7 +180,7 @@ export class BeaconReporter {
   // A page that is hidden may never run again (mobile browsers discard it): report now. Leaving
   // it (pagehide, also into the back/forward cache) ends the viewer unless it comes back.
   readonly #onHide = (event: Event): void => {
-    if (globalThis.document?.visibilityState === 'hidden') this.send(event.type === 'pagehide');
+    if (runtime.document?.visibilityState === 'hidden') this.send(event.type === 'pagehide');
   };
 
   #endStall(): void {

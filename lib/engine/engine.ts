@@ -123,10 +123,7 @@ export class Engine {
       // re-emitting `error` to it would throw again and again (a frozen tab), so that is dropped.
       if (event === 'error') return;
       queueMicrotask(() =>
-        this.events.emit(
-          'error',
-          new P2PError('listener-error', `a '${String(event)}' listener threw`, { cause: error }),
-        ),
+        this.events.emit('error', new P2PError('listener-error', `a '${event}' listener threw`, { cause: error })),
       );
     });
     this.originBaseUrls = config.origins.map((origin) => origin.baseUrl);

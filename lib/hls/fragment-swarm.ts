@@ -28,6 +28,6 @@ export function swarmIdOfPlaylist(
 ): string {
   if (configuredSwarmId !== null) return deriveSwarmId(configuredSwarmId, `${type}/${level}`);
   const base = originBaseUrls.find((url) => playlistUrl.startsWith(url));
-  const url = base === undefined ? playlistUrl : originBaseUrls[0] + playlistUrl.slice(base.length);
+  const url = base === undefined ? playlistUrl : originBaseUrls[0]! + playlistUrl.slice(base.length);
   return deriveSwarmId(stripUrlQuery(url), type);
 }

@@ -14,7 +14,7 @@ import { OriginLoader } from './origin-loader.ts';
 /** What `useOrigins` gives the facade: HTTP loaders over the configured origins, and their state. */
 export interface OriginRouting {
   /** The HTTP loader the fragment loader uses in place of hls.js's own (failover and hedging). */
-  fragmentHttpLoader(hlsConfig: HlsConfig): Loader<FragmentLoaderContext>;
+  fragmentHttpLoader: (hlsConfig: HlsConfig) => Loader<FragmentLoaderContext>;
   /** hls.js's `pLoader`: playlists over the origins (failover, no hedging). */
   readonly playlistLoader: PlaylistLoaderConstructor;
   /** Each origin's state and counters. */

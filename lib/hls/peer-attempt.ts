@@ -135,6 +135,7 @@ export class PeerAttempt {
       data,
     );
     // A timeout may have moved the segment to HTTP while the check ran.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by a timer during the await
     if (this.#settled) return;
     this.#settle();
     if (verdict.kind !== 'pass') {

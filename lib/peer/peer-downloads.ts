@@ -278,7 +278,7 @@ export class PeerDownloads {
     pending.resolve(
       bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
         ? (bytes.buffer as ArrayBuffer)
-        : (bytes.slice().buffer as ArrayBuffer),
+        : bytes.slice().buffer,
     );
   }
 

@@ -85,6 +85,7 @@ function uri(value: unknown, where: string): string {
     typeof value !== 'string' ||
     value.length === 0 ||
     value.length > MAX_URI_CHARS ||
+    // eslint-disable-next-line no-control-regex -- control characters are what this rejects
     /[\s\u0000-\u001f]/.test(value)
   ) {
     fail(`${where} must be a URI of 1 to ${MAX_URI_CHARS} characters without spaces`);

@@ -22,7 +22,7 @@ export function deriveSwarmId(streamId: string, renditionKey: string): string {
   for (let seed = 0; out.length < WIRE_ID_LENGTH; seed++) {
     let hash = hash32(input, Math.imul(seed + 1, 0x9e3779b9));
     for (let i = 0; i < 4 && out.length < WIRE_ID_LENGTH; i++) {
-      out += ALPHABET[hash % ALPHABET.length];
+      out += ALPHABET.charAt(hash % ALPHABET.length);
       hash = Math.floor(hash / ALPHABET.length);
     }
   }
@@ -32,7 +32,7 @@ export function deriveSwarmId(streamId: string, renditionKey: string): string {
 /** A new random peer id: a client prefix and printable random characters. */
 export function createPeerId(random: () => number): string {
   let out = PEER_ID_PREFIX;
-  while (out.length < WIRE_ID_LENGTH) out += ALPHABET[Math.floor(random() * ALPHABET.length)];
+  while (out.length < WIRE_ID_LENGTH) out += ALPHABET.charAt(Math.floor(random() * ALPHABET.length));
   return out;
 }
 

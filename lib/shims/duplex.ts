@@ -111,8 +111,14 @@ export class Duplex extends EventEmitter {
     const ownWrite = (this as { _write?: (chunk: unknown, callback: Callback) => void })._write;
     const done: Callback = (error) => {
       if (this.#closing) return;
-      if (error) return this.destroy(error);
-      if (this.#writeQueue.length > 0) return this.#writeNext();
+      if (error) {
+        this.destroy(error);
+        return;
+      }
+      if (this.#writeQueue.length > 0) {
+        this.#writeNext();
+        return;
+      }
       this.#writing = false;
       if (this.#needDrain) {
         this.#needDrain = false;
@@ -127,7 +133,10 @@ export class Duplex extends EventEmitter {
   #final(): void {
     const ownFinal = (this as { _final?: (callback: Callback) => void })._final;
     const done: Callback = (error) => {
-      if (error) return this.destroy(error);
+      if (error) {
+        this.destroy(error);
+        return;
+      }
       queueMicrotask(() => {
         if (this.#closing) return;
         this.#finished = true;

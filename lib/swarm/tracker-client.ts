@@ -7,8 +7,7 @@ export interface SignalledPeer extends DataChannelPeer {
   /** Whether this side made the offer (simple-peer's flag). */
   readonly initiator?: boolean;
   readonly destroyed: boolean;
-  once(event: 'connect', listener: () => void): unknown;
-  once(event: 'close', listener: () => void): unknown;
+  once(event: 'connect' | 'close', listener: () => void): unknown;
   once(event: 'error', listener: (error: Error) => void): unknown;
 }
 

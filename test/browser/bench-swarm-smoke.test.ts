@@ -28,7 +28,12 @@ describe('swarm benchmark (smoke)', function () {
       },
       new AbortController().signal,
     );
-    const result = JSON.parse(readFileSync(file, 'utf8')) as Record<string, any>;
+    // The keys are checked below; these are the ones read as values.
+    const result = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> & {
+      httpOnly: { originSegmentBytes: number };
+      peercdn: { originSegmentBytes: number };
+      viewers: { peercdn: unknown[] };
+    };
     for (const key of [
       'offload',
       'offloadLimit',
@@ -42,7 +47,7 @@ describe('swarm benchmark (smoke)', function () {
     ]) {
       assert.ok(key in result, key);
     }
-    for (const run of [result['httpOnly'], result['peercdn']]) {
+    for (const run of [result.httpOnly, result.peercdn]) {
       for (const key of [
         'originSegmentBytes',
         'library',
@@ -62,7 +67,7 @@ describe('swarm benchmark (smoke)', function () {
       assert.ok(run.originSegmentBytes > 0, 'the origin counter did not move');
     }
     assert.equal(result['offloadLimit'], 0.5);
-    assert.equal(result['viewers'].peercdn.length, 2);
+    assert.equal(result.viewers.peercdn.length, 2);
     assert.ok(readdirSync(outDir).includes('summary.md'));
     assert.ok(readdirSync(outDir).includes('offload.svg'));
   });

@@ -26,8 +26,8 @@ function readPage(page: Page): Promise<PageReading> {
   // No named functions inside: tsx's keepNames would wrap them in a helper the page lacks.
   return page.evaluate(() => {
     const tiles = Object.fromEntries(
-      [...document.querySelectorAll<HTMLElement>('[data-tile]')].map((tile) => [
-        tile.dataset['tile'],
+      [...document.querySelectorAll<HTMLElement>('[data-tile]')].map((tile): [string, number] => [
+        tile.dataset['tile'] ?? '',
         Number(tile.dataset['number'] ?? 0),
       ]),
     );

@@ -52,7 +52,7 @@ describe('fleet telemetry from Chromium viewers, scraped by a real Prometheus', 
       async () => ((await (await fetch(`${trackerHttp}/stats.json`)).json()) as { fleet: FleetStats }).fleet,
       (stats) => stats.viewers === 0 && stats.beacons > 0,
     );
-    const query = prometheus.query;
+    const { query } = prometheus;
     await until(
       'Prometheus scraping the final state',
       () => query('sum(peercdn_fleet_beacons_total)'),

@@ -52,6 +52,8 @@ export async function launchChromium(): Promise<LaunchedChromium> {
   });
   return {
     browser,
+    // Deprecated for setPermission, but this is the grant measured to let WebRTC gather loopback candidates.
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
     allowWebRtc: (origin) => browser.defaultBrowserContext().overridePermissions(origin, ['camera', 'microphone']),
     close: async () => {
       await browser.close().catch(() => undefined);

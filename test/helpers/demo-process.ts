@@ -52,12 +52,12 @@ export function startDemo(command: DemoCommand, extraArgs: readonly string[] = [
       if (match?.[1] === undefined || settled) return;
       settled = true;
       clearTimeout(guard);
-      child.stdout?.off('data', onData);
-      child.stdout?.on('data', (more: Buffer) => (text += more.toString()));
+      child.stdout.off('data', onData);
+      child.stdout.on('data', (more: Buffer) => (text += more.toString()));
       resolve({ child, pageUrl: new URL(match[1]), output: () => text, exited });
     };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
     void exited.then(({ code, signal }) =>
       fail(`exited (code ${code}, signal ${signal}) before printing its page URL`),
     );

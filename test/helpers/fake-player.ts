@@ -36,8 +36,8 @@ export function fakePlayer(media: HTMLMediaElement | null = null, levelUrl?: str
   };
   return {
     media,
-    on: on as FakePlayer['on'],
-    off: off as FakePlayer['off'],
+    on: on,
+    off: off,
     emit(event, data) {
       for (const listener of listeners.get(event) ?? [])
         (listener as (event: string, data: unknown) => void)(event, data);

@@ -8,7 +8,8 @@ export function jsonInbox(socket: WebSocket): () => Promise<Record<string, unkno
   const inbox: Record<string, unknown>[] = [];
   const waiters: ((message: Record<string, unknown>) => void)[] = [];
   socket.on('message', (data) => {
-    const message = JSON.parse(String(data)) as Record<string, unknown>;
+    // Text frames: ws hands them over as one Buffer.
+    const message = JSON.parse((data as Buffer).toString('utf8')) as Record<string, unknown>;
     const waiter = waiters.shift();
     if (waiter === undefined) inbox.push(message);
     else waiter(message);

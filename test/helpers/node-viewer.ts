@@ -36,10 +36,6 @@ export const loopbackTrackerClients: TrackerClientFactory = (options) =>
 
 export const LOADER_CONFIG = {
   loadPolicy: { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 30_000, timeoutRetry: null, errorRetry: null },
-  maxRetry: 0,
-  timeout: 0,
-  retryDelay: 0,
-  maxRetryDelay: 0,
 } as LoaderConfiguration;
 
 /** A stand-in for the media element hls.js plays into: the playhead a test moves. */

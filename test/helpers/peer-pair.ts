@@ -12,11 +12,11 @@ export type SimplePeer = InstanceType<typeof Peer>;
 export async function connectedPeerPair(): Promise<[SimplePeer, SimplePeer]> {
   const a = new Peer({ initiator: true, trickle: true, config: LOOPBACK_CONFIG });
   const b = new Peer({ trickle: true, config: LOOPBACK_CONFIG });
-  a.on('signal', ((data: unknown) => b.signal(data)) as never);
-  b.on('signal', ((data: unknown) => a.signal(data)) as never);
+  a.on('signal', (data: unknown) => b.signal(data));
+  b.on('signal', (data: unknown) => a.signal(data));
   const connected = (peer: SimplePeer): Promise<void> =>
     new Promise((resolve, reject) => {
-      peer.once('connect', resolve as never);
+      peer.once('connect', resolve);
       peer.once('error', reject as never);
     });
   await Promise.all([connected(a), connected(b)]);

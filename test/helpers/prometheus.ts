@@ -8,7 +8,7 @@ import { freePort, startProgram, stopProgram } from './system-process.ts';
 export interface RunningPrometheus {
   readonly url: string;
   /** An instant PromQL query; the first sample's value, or null for an empty result. Throws on a query error. */
-  query(promql: string): Promise<number | null>;
+  query: (promql: string) => Promise<number | null>;
   close(): Promise<void>;
 }
 

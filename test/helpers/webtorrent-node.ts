@@ -42,8 +42,8 @@ export const WEBRTC_VIA_TRACKER_ONLY = {
 /** A started client whose TCP listener is closed, so WebRTC through a tracker is the only way in. */
 export async function startWebTorrent(options: { tracker?: false; peerId?: string } = {}): Promise<WebTorrent> {
   const client = new WebTorrent({ ...WEBRTC_VIA_TRACKER_ONLY, ...options });
-  client.on('error', ((error: Error) => assert.fail(error)) as never);
-  if (!client.listening) await new Promise((resolve) => client.once('listening', resolve as never));
+  client.on('error', (error: Error) => assert.fail(error));
+  if (!client.listening) await new Promise((resolve) => client.once('listening', resolve));
   // webtorrent always listens for TCP in Node. Nothing advertises that port (no DHT, LSD or PEX,
   // and a WebSocket tracker carries no ports), and closing it leaves WebRTC as the only way in.
   (client as unknown as ClientInternals)._connPool?.tcpServer?.close();
@@ -61,4 +61,4 @@ export const destroyWebTorrent = (client: WebTorrent): Promise<void> =>
   );
 
 export const nextEvent = (emitter: Torrent, name: string): Promise<void> =>
-  new Promise((resolve) => emitter.once(name, (() => resolve()) as never));
+  new Promise((resolve) => emitter.once(name, () => resolve()));

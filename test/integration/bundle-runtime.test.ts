@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
-import type { FragmentLoaderContext, HlsConfig, Loader, LoaderConfiguration } from 'hls.js';
+import type { FragmentLoaderContext, HlsConfig, LoaderConfiguration } from 'hls.js';
 import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
 import type { PeerCDN as PeerCDNClass, P2PError } from '../../lib/index.ts';
 import { NodeHttpLoader } from '../helpers/node-http-loader.ts';
@@ -50,10 +50,8 @@ describe('the built bundles outside a browser', () => {
         TextEncoder,
         TextDecoder,
         // Present (so the library tries peers) but refusing, as with WebRTC disabled by a policy.
-        RTCPeerConnection: class {
-          constructor() {
-            throw new Error('WebRTC is disabled');
-          }
+        RTCPeerConnection: function RTCPeerConnection() {
+          throw new Error('WebRTC is disabled');
         },
       });
       vm.runInContext(readFileSync(`${REPO}dist/peercdn.umd.js`, 'utf8'), context, { filename: 'peercdn.umd.js' });
@@ -74,7 +72,7 @@ describe('the built bundles outside a browser', () => {
       const FragmentLoader = peercdn.hlsConfig().fLoader;
       const loader = new FragmentLoader({
         loader: NodeHttpLoader,
-      } as unknown as HlsConfig) as Loader<FragmentLoaderContext>;
+      } as unknown as HlsConfig);
       const data = await new Promise<ArrayBuffer>((resolve, reject) => {
         loader.load(
           {

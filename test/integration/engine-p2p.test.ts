@@ -27,10 +27,6 @@ const loopbackClients: TrackerClientFactory = (options) =>
 
 const LOADER_CONFIG = {
   loadPolicy: { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 30_000, timeoutRetry: null, errorRetry: null },
-  maxRetry: 0,
-  timeout: 0,
-  retryDelay: 0,
-  maxRetryDelay: 0,
 } as LoaderConfiguration;
 
 interface Viewer {

@@ -1,12 +1,5 @@
 import assert from 'node:assert/strict';
-import type {
-  FragmentLoaderContext,
-  HlsConfig,
-  Loader,
-  LoaderCallbacks,
-  LoaderConfiguration,
-  LoaderStats,
-} from 'hls.js';
+import type { FragmentLoaderContext, HlsConfig, LoaderCallbacks, LoaderConfiguration, LoaderStats } from 'hls.js';
 import { resolveConfig, type OriginSetting } from '../../lib/api/config.ts';
 import type { OriginStateEvent } from '../../lib/api/events.ts';
 import { Engine } from '../../lib/engine/engine.ts';
@@ -85,7 +78,7 @@ describe('origins: failover, weights and hedging with real HTTP origins on 127.0
 
   // One hls.js fragment load of segment `sn` (its URL on origin A, as the playlist says) to its end.
   function load(Loader: ReturnType<typeof createFragmentLoaderClass>, sn: number): Promise<Outcome> {
-    const loader = new Loader({ loader: RecordingLoader } as unknown as HlsConfig) as Loader<FragmentLoaderContext>;
+    const loader = new Loader({ loader: RecordingLoader } as unknown as HlsConfig);
     const name = `seg_${String(sn).padStart(3, '0')}.ts`;
     const context = {
       url: `${a.url}/vod/180p/${name}`,

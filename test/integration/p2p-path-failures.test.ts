@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { FragmentLoaderContext, HlsConfig, Loader, LoaderConfiguration } from 'hls.js';
+import type { FragmentLoaderContext, HlsConfig, LoaderConfiguration } from 'hls.js';
 import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
 import type { P2PError } from '../../lib/api/errors.ts';
 import { PeerCDN } from '../../lib/peercdn.ts';
@@ -45,7 +45,7 @@ function loadSegment(peercdn: PeerCDN, origin: OriginServer, sequenceNumber: num
   const FragmentLoader = peercdn.hlsConfig().fLoader;
   const loader = new FragmentLoader({
     loader: NodeHttpLoader,
-  } as unknown as HlsConfig) as Loader<FragmentLoaderContext>;
+  } as unknown as HlsConfig);
   const name = `seg_${String(sequenceNumber).padStart(3, '0')}.ts`;
   const context = {
     url: `${origin.url}/vod/180p/${name}`,

@@ -113,9 +113,9 @@ describe('peercdn hash', function () {
       const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
       const nextWrite = async (): Promise<void> => {
         for (;;) {
-          const { value, done } = await lines.next();
-          assert.notEqual(done, true, 'the watcher exited');
-          if (String(value).startsWith('wrote ')) return;
+          const line = await lines.next();
+          if (line.done === true) assert.fail('the watcher exited');
+          if (line.value.startsWith('wrote ')) return;
         }
       };
       await nextWrite();

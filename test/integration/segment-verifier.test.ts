@@ -39,9 +39,10 @@ describe('segment verification against the origin’s hash manifests (WebCrypto)
       fetchBytes: fetchManifestBytes,
       nowMs: () => clockMs,
       // The wait between re-reads of a lagging manifest: the origin's live window moves meanwhile.
-      delay: async (ms) => {
+      delay: (ms) => {
         delays.push(ms);
         clockMs += 2000;
+        return Promise.resolve();
       },
       sha256: webCryptoSha256(),
     });
@@ -120,7 +121,7 @@ describe('segment verification against the origin’s hash manifests (WebCrypto)
       manifestUrl: null,
       fetchBytes: fetchManifestBytes,
       nowMs: () => 0,
-      delay: async () => undefined,
+      delay: () => Promise.resolve(),
       sha256: null,
     });
     verifiers.push(verifier);

@@ -127,8 +127,8 @@ describe('tracker access control and limits', function () {
     const admitted = makeClient(SWARM);
     const refused = makeClient(OTHER);
     try {
-      const update = new Promise<{ incomplete: number }>((resolve) => admitted.on('update', resolve as never));
-      const warning = new Promise<Error>((resolve) => refused.on('warning', resolve as never));
+      const update = new Promise<{ incomplete: number }>((resolve) => admitted.on('update', resolve));
+      const warning = new Promise<Error>((resolve) => refused.on('warning', resolve));
       admitted.start();
       refused.start();
       assert.equal((await update).incomplete, 1);

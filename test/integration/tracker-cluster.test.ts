@@ -242,16 +242,16 @@ describe('tracker cluster on a real Redis', function () {
         rtcConfig: LOOPBACK_CONFIG,
       });
       trackerClients.push(client);
-      client.on('error', ((error: Error) => assert.fail(error)) as never);
+      client.on('error', (error: Error) => assert.fail(error));
       return client;
     });
     const connected = clients.map(
       (client) =>
         new Promise<void>((resolve) =>
-          client.on('peer', ((signalled: { destroy(): void; once(event: 'connect', listener: () => void): void }) => {
+          client.on('peer', (signalled: { destroy(): void; once(event: 'connect', listener: () => void): void }) => {
             signalledPeers.push(signalled);
             signalled.once('connect', resolve);
-          }) as never),
+          }),
         ),
     );
     (clients[0] as InstanceType<typeof Client>).start();
@@ -308,7 +308,7 @@ describe('tracker cluster on a real Redis', function () {
     const statsUrl = `${listening.url.replace('ws://', 'http://')}/stats.json`;
     const nodeIds = new Set<string>();
     for (let i = 0; i < 6; i++)
-      nodeIds.add(String(((await (await fetch(statsUrl)).json()) as { cluster: { nodeId: string } }).cluster.nodeId));
+      nodeIds.add(((await (await fetch(statsUrl)).json()) as { cluster: { nodeId: string } }).cluster.nodeId);
     assert.equal(nodeIds.size, 2, 'connections are spread over two processes');
     // Whichever worker each socket lands on, the swarm is one.
     const alice = await peer(listening.url, 'alice');

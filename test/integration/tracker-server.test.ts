@@ -6,6 +6,7 @@ import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { LOOPBACK_CONFIG } from '../helpers/peer-pair.ts';
 import { offer, wireId } from '../helpers/fake-connection.ts';
 import { jsonInbox } from '../helpers/json-inbox.ts';
+import { eventLogger, waitFor } from '../helpers/wait-for.ts';
 
 const HASH = wireId('integration-swarm');
 const hex = (id: string): string => Buffer.from(id, 'latin1').toString('hex');
@@ -31,17 +32,8 @@ async function openSocket(url: string, options: { autoPong?: boolean } = {}): Pr
   return { socket, next };
 }
 
-/** Wait for the tracker to notice something a socket event already told the client. */
-async function until(condition: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 const nextEvent = <T>(client: TrackerClient, event: string): Promise<T> =>
-  new Promise((resolve) => client.on(event, ((value: T) => resolve(value)) as never));
+  new Promise((resolve) => client.on(event, (value: T) => resolve(value)));
 
 describe('tracker server', function () {
   this.timeout(60_000);
@@ -53,8 +45,13 @@ describe('tracker server', function () {
     return client;
   };
 
+  // The tracker's debug lines ('connection closed', ...) wake waits for what it does after a client sees it.
+  let trackerLog: ReturnType<typeof eventLogger>['log'];
+
   beforeEach(async () => {
-    tracker = await startTracker({ host: '127.0.0.1', port: 0 });
+    const { logger, log } = eventLogger();
+    trackerLog = log;
+    tracker = await startTracker({ host: '127.0.0.1', port: 0 }, { logger });
   });
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0)) cleanup();
@@ -111,7 +108,12 @@ describe('tracker server', function () {
     a.socket.send('x'.repeat(tracker.config.maxMessageBytes + 1));
     const [code] = (await once(a.socket, 'close')) as [number];
     assert.equal(code, 1009);
-    await until(() => tracker.stats().peers === 0 && tracker.stats().sockets === 0, 'the tracker to drop the socket');
+    await waitFor(
+      trackerLog,
+      ['line'],
+      () => tracker.stats().peers === 0 && tracker.stats().sockets === 0,
+      'the tracker to drop the socket',
+    );
     assert.equal(tracker.stats().droppedConnections['message-too-large'], 1);
   });
 
@@ -131,7 +133,7 @@ describe('tracker server', function () {
     await a.next();
     assert.deepEqual([tracker.stats().peers, tracker.stats().swarms], [2, 2]);
     a.socket.close();
-    await until(() => tracker.stats().swarms === 0, 'the swarms to empty');
+    await waitFor(trackerLog, ['line'], () => tracker.stats().swarms === 0, 'the swarms to empty');
     assert.equal(tracker.stats().peers, 0);
   });
 
@@ -205,8 +207,8 @@ describe('tracker server', function () {
         rtcConfig: LOOPBACK_CONFIG,
         ...(announceOptions === undefined ? {} : { getAnnounceOpts: () => announceOptions }),
       });
-      client.on('error', ((error: Error) => assert.fail(error)) as never);
-      client.on('peer', ((peer: SignalledPeer) => peers.push(peer)) as never);
+      client.on('error', (error: Error) => assert.fail(error));
+      client.on('peer', (peer: SignalledPeer) => peers.push(peer));
       clients.push(client);
       return client;
     };

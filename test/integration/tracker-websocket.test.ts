@@ -5,6 +5,7 @@ import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { acceptKey } from '../../tracker/ws-handshake.ts';
 import { OPCODE } from '../../tracker/ws-frames.ts';
 import { wireId } from '../helpers/fake-connection.ts';
+import { eventLogger, waitFor } from '../helpers/wait-for.ts';
 import { clientFrame } from '../helpers/ws-client-frames.ts';
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
@@ -101,15 +102,6 @@ function upgradeRequest(port: number, headers: Record<string, string> = {}): str
     .join('')}\r\n`;
 }
 
-/** The tracker notices a close a moment after the client does: poll its stats (bounded). */
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 describe('tracker WebSocket layer over raw TCP (RFC 6455)', function () {
   this.timeout(20_000);
   let tracker: RunningTracker;
@@ -123,8 +115,15 @@ describe('tracker WebSocket layer over raw TCP (RFC 6455)', function () {
     return raw;
   };
 
+  // The tracker notices a close a moment after the client does: its 'connection closed' line wakes the wait.
+  let trackerLog: ReturnType<typeof eventLogger>['log'];
+  const forgotten = (): Promise<void> =>
+    waitFor(trackerLog, ['line'], () => tracker.stats().sockets === 0, 'the tracker to forget the socket');
+
   beforeEach(async () => {
-    tracker = await startTracker({ host: '127.0.0.1', port: 0, maxMessageBytes: 2048 });
+    const { logger, log } = eventLogger();
+    trackerLog = log;
+    tracker = await startTracker({ host: '127.0.0.1', port: 0, maxMessageBytes: 2048 }, { logger });
   });
   afterEach(async () => {
     for (const socket of sockets.splice(0)) socket.destroy();
@@ -145,7 +144,7 @@ describe('tracker WebSocket layer over raw TCP (RFC 6455)', function () {
     assert.match(head, /\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n/);
     const reply = await client.frame();
     assert.equal(reply.opcode, OPCODE.text);
-    assert.equal(JSON.parse(reply.payload.toString('utf8')).info_hash, wireId('raw'));
+    assert.equal((JSON.parse(reply.payload.toString('utf8')) as { info_hash: string }).info_hash, wireId('raw'));
   });
 
   it('refuses handshakes without a valid key, version or Upgrade header with HTTP 400, and other methods with 405', async () => {
@@ -179,7 +178,7 @@ describe('tracker WebSocket layer over raw TCP (RFC 6455)', function () {
     const close = await client.frame();
     assert.deepEqual([close.opcode, close.payload.readUInt16BE(0)], [OPCODE.close, 4000]);
     await client.closed();
-    await until(() => tracker.stats().sockets === 0, 'the tracker to forget the socket');
+    await forgotten();
   });
 
   for (const [name, frame, code, reason] of [
@@ -209,7 +208,7 @@ describe('tracker WebSocket layer over raw TCP (RFC 6455)', function () {
       assert.deepEqual([close.opcode, close.payload.readUInt16BE(0)], [OPCODE.close, code]);
       await client.closed();
       assert.equal(tracker.stats().droppedConnections[reason], 1);
-      await until(() => tracker.stats().sockets === 0, 'the tracker to forget the socket');
+      await forgotten();
     });
   }
 
@@ -221,6 +220,6 @@ describe('tracker WebSocket layer over raw TCP (RFC 6455)', function () {
     assert.equal(close.payload.readUInt16BE(0), 1003);
     await client.closed();
     assert.equal(tracker.stats().droppedConnections['binary-frame'], 1);
-    await until(() => tracker.stats().sockets === 0, 'the tracker to forget the socket');
+    await forgotten();
   });
 });

@@ -4,6 +4,7 @@ import MemoryChunkStore from 'memory-chunk-store';
 import WebTorrent, { type Torrent } from 'webtorrent';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { LOOPBACK_CONFIG } from '../helpers/peer-pair.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { destroyWebTorrent, nextEvent, pseudoRandomBytes, startWebTorrent } from '../helpers/webtorrent-node.ts';
 
 const CONTENT_BYTES = 256 * 1024;
@@ -13,15 +14,6 @@ interface SignalledPeer {
   destroy(): void;
 }
 type TrackerClient = InstanceType<typeof Client>;
-
-/** Wait for something an event elsewhere (a tracker message, a peer's announce) will make true. */
-async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** 40 hex digits: webtorrent's and bittorrent-tracker's peer id format. */
 const peerIdHex = (name: string): string =>
@@ -90,7 +82,8 @@ describe('tracker with webtorrent clients in Node', function () {
   it('a webtorrent seeder and a webtorrent downloader meet only through our tracker and transfer the torrent', async () => {
     const seeder = await makeWebTorrent();
     const seeded = await seed(seeder);
-    await until(() => swarmOf(seeded)?.peers === 1, 'the seeder to announce');
+    // The torrent's 'trackerAnnounce' is the tracker's reply: the announce has been handled.
+    await waitFor(seeded, ['trackerAnnounce'], () => swarmOf(seeded)?.peers === 1, 'the seeder to announce');
     assert.equal(swarmOf(seeded)?.seeders, 1);
 
     const downloader = await makeWebTorrent();
@@ -101,7 +94,12 @@ describe('tracker with webtorrent clients in Node', function () {
     await assertSameBytes(downloading);
     assertOnlyLoopbackWebRtcWires(seeded, downloading);
     // The downloader's 'completed' announce makes it a seeder too.
-    await until(() => swarmOf(seeded)?.seeders === 2, 'the downloader to announce completion');
+    await waitFor(
+      downloading,
+      ['trackerAnnounce'],
+      () => swarmOf(seeded)?.seeders === 2,
+      'the downloader to announce completion',
+    );
     // (Not `sockets`: bittorrent-tracker's client shares one WebSocket per tracker URL within a process.)
     const stats = tracker.stats();
     assert.deepEqual([stats.swarms, stats.peers], [1, 2]);
@@ -114,7 +112,8 @@ describe('tracker with webtorrent clients in Node', function () {
   it("bittorrent-tracker's client meets a webtorrent seeder through our tracker, and that connection carries the torrent", async () => {
     const seeder = await makeWebTorrent();
     const seeded = await seed(seeder);
-    await until(() => swarmOf(seeded)?.peers === 1, 'the seeder to announce');
+    // The torrent's 'trackerAnnounce' is the tracker's reply: the announce has been handled.
+    await waitFor(seeded, ['trackerAnnounce'], () => swarmOf(seeded)?.peers === 1, 'the seeder to announce');
 
     // The oracle finds peers and signals them; a webtorrent with no trackers of its own speaks
     // BitTorrent over the connections it hands over. They share a peer id: the seeder learns the
@@ -132,11 +131,11 @@ describe('tracker with webtorrent clients in Node', function () {
       rtcConfig: LOOPBACK_CONFIG,
     });
     trackerClients.push(oracle);
-    oracle.on('error', ((error: Error) => assert.fail(error)) as never);
-    oracle.on('peer', ((peer: SignalledPeer) => {
+    oracle.on('error', (error: Error) => assert.fail(error));
+    oracle.on('peer', (peer: SignalledPeer) => {
       signalledPeers.push(peer);
       downloading.addPeer(peer);
-    }) as never);
+    });
     oracle.start();
     await nextEvent(downloading, 'done');
 

@@ -1,13 +1,6 @@
 import assert from 'node:assert/strict';
 import { mock } from 'node:test';
-import type {
-  FragmentLoaderContext,
-  HlsConfig,
-  Loader,
-  LoaderCallbacks,
-  LoaderConfiguration,
-  LoaderContext,
-} from 'hls.js';
+import type { FragmentLoaderContext, HlsConfig, LoaderCallbacks, LoaderConfiguration, LoaderContext } from 'hls.js';
 import { resolveConfig } from '../../lib/api/config.ts';
 import { Engine } from '../../lib/engine/engine.ts';
 import { createFragmentLoaderClass } from '../../lib/hls/fragment-loader.ts';
@@ -41,7 +34,7 @@ function setup(startSeconds: number) {
   const FragmentLoader = createFragmentLoaderClass(engine);
   const loader = new FragmentLoader({
     loader: RecordingHttpLoader,
-  } as unknown as HlsConfig) as Loader<FragmentLoaderContext>;
+  } as unknown as HlsConfig);
   const calls: string[] = [];
   const callbacks: LoaderCallbacks<FragmentLoaderContext> = {
     onSuccess: () => calls.push('success'),

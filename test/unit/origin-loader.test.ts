@@ -3,7 +3,6 @@ import { mock } from 'node:test';
 import type {
   FragmentLoaderContext,
   HlsConfig,
-  Loader,
   LoaderCallbacks,
   LoaderConfiguration,
   LoaderContext,
@@ -68,7 +67,7 @@ function setup(secondsAhead: number) {
   engine.httpPace.segmentSeen(100_000);
   const routing = useOrigins(engine);
   const Loader = createFragmentLoaderClass(engine, routing.fragmentHttpLoader);
-  const loader = new Loader({ loader: ScriptedLoader } as unknown as HlsConfig) as Loader<FragmentLoaderContext>;
+  const loader = new Loader({ loader: ScriptedLoader } as unknown as HlsConfig);
   const calls: string[] = [];
   const context = {
     url: 'http://a.test/vod/180p/seg_001.ts',

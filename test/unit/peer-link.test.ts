@@ -163,7 +163,7 @@ describe('PeerLink', () => {
     b.channel.inbox.length = 0;
     const downloads = [1, 1, 1].map(() => a.link.downloads.start(1, () => undefined));
     const ids = b.channel.inbox.map(
-      (bytes) => JSON.parse(new TextDecoder().decode(bytes.subarray(1))).requestId as number,
+      (bytes) => (JSON.parse(new TextDecoder().decode(bytes.subarray(1))) as { requestId: number }).requestId,
     );
     assert.equal(new Set(ids).size, 3);
     for (const download of downloads) {

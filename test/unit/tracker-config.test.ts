@@ -28,7 +28,7 @@ describe('tracker config', () => {
       [{ allowedOrigins: [42] }, 'allowedOrigins'],
       [{ allowedInfoHashes: ['not-a-hash'] }, 'allowedInfoHashes'],
       [{ swarmTokenSecret: 'too-short' }, 'swarmTokenSecret'],
-      [{ swarmTokenSecret: 12_345_678_901_234_567 }, 'swarmTokenSecret'],
+      [{ swarmTokenSecret: 12_345_678_901_234_568 }, 'swarmTokenSecret'],
       [{ maxConnectionsPerAddress: -1 }, 'maxConnectionsPerAddress'],
       [{ announceRatePerSecond: 0 }, 'announceRatePerSecond'],
       [{ announceBurst: 0.5 }, 'announceBurst'],

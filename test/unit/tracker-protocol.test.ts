@@ -109,7 +109,7 @@ describe('tracker protocol parsing', () => {
       ['no action', { info_hash: HASH }, 'unknown-action', 'action'],
       ['short info_hash', { ...base, info_hash: 'abc' }, 'invalid-field', 'info_hash'],
       ['21-character info_hash', { ...base, info_hash: `${HASH}x` }, 'invalid-field', 'info_hash'],
-      ['numeric peer_id', { ...base, peer_id: 12345678901234567890 }, 'invalid-field', 'peer_id'],
+      ['numeric peer_id', { ...base, peer_id: 12345678901234567000 }, 'invalid-field', 'peer_id'],
       ['unknown event', { ...base, event: 'dancing' }, 'invalid-field', 'event'],
       ['an event named like an Object.prototype member', { ...base, event: 'toString' }, 'invalid-field', 'event'],
       ['event __proto__', { ...base, event: '__proto__' }, 'invalid-field', 'event'],
@@ -248,7 +248,7 @@ describe('tracker frame encoding', () => {
   const writeString = (text: string, style: number): string => {
     if (style === 0) return JSON.stringify(text);
     let out = '"';
-    for (const [i, char] of [...text].entries()) {
+    for (const [i, char] of Array.from(text).entries()) {
       const escapeIt = style === 1 || (style === 2 && i % 2 === 0) || char === '"' || char === '\\' || char < ' ';
       if (char === '/' && style === 3) out += '\\/';
       else if (!escapeIt) out += char;

@@ -182,7 +182,7 @@ describe('tracker core under generated input: peer id ownership and answer relay
               const offer = mine[s.pick % mine.length] as RelayedOffer;
               // Answer as one of the peer ids this connection holds in that swarm (if any).
               const held = PEER_IDS.filter((p) => ownerOf(offer.hash, p) === sender);
-              const as = held[s.as % Math.max(1, held.length)] ?? (PEER_IDS[0] as string);
+              const as = held[s.as % Math.max(1, held.length)] ?? PEER_IDS[0];
               frame = JSON.stringify({
                 action: 'announce',
                 info_hash: offer.hash,

@@ -151,7 +151,7 @@ export function watchAndHash(
   };
   const watchers: FSWatcher[] = writer.directories().map((dir) =>
     watch(dir, (_event, name) => {
-      if (name === null || !String(name).endsWith('.m3u8')) return;
+      if (name === null || !name.endsWith('.m3u8')) return;
       if (timer === null) timer = setTimeout(rehash, WATCH_SETTLE_MS);
     }),
   );
