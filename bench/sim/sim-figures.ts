@@ -33,7 +33,10 @@ export interface SimFigures {
     readonly ratioP90: number;
   };
   readonly trackerMessagesPerViewerMinute: number;
+  /** Median connected peers per viewer at the end of each simulated minute. */
+  readonly connectedPeersMedianByMinute: number[];
   readonly wallSeconds: number;
+  readonly cpuSeconds: number;
   readonly events: number;
 }
 
@@ -88,7 +91,11 @@ export function simFigures(raw: SimRawResult): SimFigures {
       ratioP90: ratios.length === 0 ? 0 : percentile(ratios, 90),
     },
     trackerMessagesPerViewerMinute: viewerMinutes === 0 ? 0 : raw.trackerFrames / viewerMinutes,
+    connectedPeersMedianByMinute: raw.connectedPeersByMinute.map((counts) =>
+      counts.length === 0 ? 0 : median(counts),
+    ),
     wallSeconds: raw.wallMs / 1000,
+    cpuSeconds: raw.cpuMs / 1000,
     events: raw.events,
   };
 }

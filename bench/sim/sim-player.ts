@@ -7,9 +7,8 @@ import type { FragmentLoaderContext, HlsConfig, Loader, LoaderConfiguration } fr
 
 export const SEGMENT_SECONDS = 2;
 const SEGMENT_MS = SEGMENT_SECONDS * 1000;
-// hls.js defaults: maxBufferLength, liveSyncDurationCount, fragLoadPolicy's error retry delay.
+// hls.js defaults: maxBufferLength, fragLoadPolicy's error retry delay.
 const MAX_BUFFER_SECONDS = 30;
-const LIVE_SYNC_SEGMENTS = 3;
 const ERROR_RETRY_MS = 1000;
 const LOADER_CONFIG = {
   loadPolicy: {
@@ -27,6 +26,8 @@ const LOADER_CONFIG = {
 /** The stream every viewer watches. */
 export interface StreamModel {
   readonly live: boolean;
+  /** Live: start this many segments behind the newest (hls.js liveSyncDurationCount, default 3). */
+  readonly liveSyncSegments: number;
   /** VOD: number of segments. Live: ignored. */
   readonly segmentCount: number;
   /** Live: the newest segment published at a virtual time (-1 before the first). */
@@ -105,7 +106,7 @@ export class SimPlayer {
     const { stream } = this.#options;
     if (stream.live) {
       this.#knownNewest = stream.newestSegment(performance.now());
-      this.#startSn = Math.max(0, this.#knownNewest - (LIVE_SYNC_SEGMENTS - 1));
+      this.#startSn = Math.max(0, this.#knownNewest - (stream.liveSyncSegments - 1));
       // hls.js reloads a live playlist every target duration.
       const refresh = (): void => {
         this.#knownNewest = stream.newestSegment(performance.now());
@@ -200,6 +201,10 @@ export class SimPlayer {
       this.#playFromMedia = this.#bufferEndSeconds;
       this.#stalledSinceMs = performance.now();
       this.figures.stalls += 1;
+      if (process.env['SIM_DEBUG'] !== undefined)
+        console.error(
+          `${performance.now().toFixed(0)} stall at segment ${this.#nextSn} (loading: ${this.#loader !== null})`,
+        );
     }, untilEndMs);
   }
 

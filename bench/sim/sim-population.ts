@@ -15,6 +15,8 @@ export interface PopulationOptions {
   readonly churnPerMinute: number;
   /** 'internet': drawn links; 'loopback': the browser bench's machine (fast links, no latency). */
   readonly network: 'internet' | 'loopback';
+  /** Median upload capacity in bitrates (default 2). */
+  readonly uploadMedianBitrates: number;
 }
 
 /** One viewing session: when it joins and leaves (Infinity: stays to the end); its index is its node. */
@@ -25,7 +27,7 @@ export interface Session {
 }
 
 // Log-normal spreads: upload speeds of home lines span more than an order of magnitude.
-const UPLOAD_MEDIAN_BITRATES = 2;
+export const UPLOAD_MEDIAN_BITRATES = 2;
 const UPLOAD_SIGMA = 0.9;
 const DOWNLOAD_MEDIAN_BITRATES = 8;
 const DOWNLOAD_SIGMA = 0.7;
@@ -54,9 +56,13 @@ export function logNormal(random: () => number, median: number, sigma: number): 
 }
 
 /** One viewer's access link. */
-export function drawLink(random: () => number, bitrateBytesPerMs: number): AccessLink {
+export function drawLink(
+  random: () => number,
+  bitrateBytesPerMs: number,
+  uploadMedianBitrates = UPLOAD_MEDIAN_BITRATES,
+): AccessLink {
   return {
-    uploadBytesPerMs: logNormal(random, UPLOAD_MEDIAN_BITRATES * bitrateBytesPerMs, UPLOAD_SIGMA),
+    uploadBytesPerMs: logNormal(random, uploadMedianBitrates * bitrateBytesPerMs, UPLOAD_SIGMA),
     downloadBytesPerMs: Math.max(
       DOWNLOAD_FLOOR_BITRATES * bitrateBytesPerMs,
       logNormal(random, DOWNLOAD_MEDIAN_BITRATES * bitrateBytesPerMs, DOWNLOAD_SIGMA),
@@ -79,7 +85,10 @@ export function schedule(options: PopulationOptions, random: () => number): Sess
     while (joinAtMs < options.durationMs) {
       const lifetimeMs = ratePerMs > 0 ? -Math.log(Math.max(random(), Number.EPSILON)) / ratePerMs : Infinity;
       const leaveAtMs = joinAtMs + lifetimeMs;
-      const link = options.network === 'loopback' ? LOOPBACK_LINK : drawLink(random, options.bitrateBytesPerMs);
+      const link =
+        options.network === 'loopback'
+          ? LOOPBACK_LINK
+          : drawLink(random, options.bitrateBytesPerMs, options.uploadMedianBitrates);
       sessions.push({ joinAtMs, leaveAtMs, link });
       joinAtMs = leaveAtMs + random() * REPLACEMENT_DELAY_MS;
     }

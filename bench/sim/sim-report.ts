@@ -2,6 +2,7 @@
 // configuration (the files `npm run bench -- sim` writes).
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { SimFigures } from './sim-figures.ts';
+import { DEFAULT_SIM_OPTIONS } from './sim-run.ts';
 
 export interface SimResultFile {
   readonly date: string;
@@ -14,7 +15,10 @@ export function simLabel(figures: SimFigures): string {
   const o = figures.options;
   const config = Object.keys(o.config).length === 0 ? '' : ` ${JSON.stringify(o.config)}`;
   const network = o.network === 'loopback' ? ' loopback' : ` unreachable ${percent(o.unreachableShare, 0)}`;
-  return `${o.mode} N=${o.viewers} ${Number(o.minutes.toFixed(2))} min${network} churn ${percent(o.churnPerMinute, 0)}/min seed ${o.seed}${config}`;
+  const sync = o.mode === 'live' && o.liveSyncSegments !== 3 ? ` live-sync ${o.liveSyncSegments}` : '';
+  const upload = o.uploadMedianBitrates !== 2 ? ` upload ${o.uploadMedianBitrates}×` : '';
+  const refill = o.refillSeconds === null ? '' : ` refill ${o.refillSeconds}s`;
+  return `${o.mode}${sync}${upload}${refill} N=${o.viewers} ${Number(o.minutes.toFixed(2))} min${network} churn ${percent(o.churnPerMinute, 0)}/min seed ${o.seed}${config}`;
 }
 
 /** The newest result per configuration, in file-name order. */
@@ -23,8 +27,10 @@ export function latestSimResults(dir: string): SimResultFile[] {
   for (const file of readdirSync(dir)
     .filter((f) => f.startsWith('sim-') && f.endsWith('.json'))
     .sort()) {
-    const result = JSON.parse(readFileSync(`${dir}/${file}`, 'utf8')) as SimResultFile;
-    byLabel.set(simLabel(result.figures), result);
+    const read = JSON.parse(readFileSync(`${dir}/${file}`, 'utf8')) as SimResultFile;
+    // Results written before an option existed lack it: the default applied then.
+    const figures = { ...read.figures, options: { ...DEFAULT_SIM_OPTIONS, ...read.figures.options } };
+    byLabel.set(simLabel(figures), { ...read, figures });
   }
   return [...byLabel.values()];
 }
@@ -42,7 +48,7 @@ export function simSummaryMarkdown(results: readonly SimResultFile[]): string {
       f.startupMs === null ? 'n/a' : `${f.startupMs.median.toFixed(0)} / ${f.startupMs.p95.toFixed(0)}`,
       `${percent(f.upload.top10PercentShare, 0)} / ${percent(f.upload.idleShare, 0)}`,
       f.trackerMessagesPerViewerMinute.toFixed(2),
-      `${f.wallSeconds.toFixed(0)} s`,
+      `${f.wallSeconds.toFixed(0)} s / ${(f.cpuSeconds as number | undefined)?.toFixed(0) ?? '?'} s`,
       date.slice(0, 16),
     ].join(' | '),
   );
@@ -55,7 +61,7 @@ export function simSummaryMarkdown(results: readonly SimResultFile[]): string {
     'buffered (stalls), and their share of buffered segments. Startup median / p95 (ms). Upload: share of',
     'peer bytes sent by the top 10% of uploaders / share of viewers that uploaded nothing.',
     '',
-    '| configuration | mean viewers | copies mean | copies max | origin share | offload (limit) | deadline misses | startup ms | upload top 10% / idle | tracker msgs per viewer-min | wall | date |',
+    '| configuration | mean viewers | copies mean | copies max | origin share | offload (limit) | deadline misses | startup ms | upload top 10% / idle | tracker msgs per viewer-min | wall / CPU | date |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map((row) => `| ${row} |`),
     '',

@@ -6,7 +6,7 @@ import { seededRandom } from '../seeded-random.ts';
 import { SimNetwork } from './sim-network.ts';
 import { SimOrigin, segmentTemplate, segmentUrl } from './sim-origin.ts';
 import { SEGMENT_SECONDS, type StreamModel } from './sim-player.ts';
-import { schedule } from './sim-population.ts';
+import { schedule, UPLOAD_MEDIAN_BITRATES } from './sim-population.ts';
 import { SimTracker } from './sim-tracker.ts';
 import { SimViewer, type ViewerFigures } from './sim-viewer.ts';
 import { realDrain, VirtualClock } from './virtual-clock.ts';
@@ -23,6 +23,12 @@ export interface SimOptions {
   /** The initial N join within this many seconds (a flash crowd). */
   readonly joinSeconds: number;
   readonly bitrateKbps: number;
+  /** Live: the player starts this many segments behind the newest (hls.js liveSyncDurationCount). */
+  readonly liveSyncSegments: number;
+  /** Median upload capacity of the drawn links, in bitrates. */
+  readonly uploadMedianBitrates: number;
+  /** What-if: re-announce after this many seconds while peer slots are free (null: the tracker's interval). */
+  readonly refillSeconds: number | null;
   /** 'internet' draws each viewer's link; 'loopback' models the browser bench's one machine. */
   readonly network: 'internet' | 'loopback';
   /** Library settings for every viewer (beyond the simulator's scaled cache size). */
@@ -38,6 +44,9 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   churnPerMinute: 0.1,
   joinSeconds: 30,
   bitrateKbps: 1000,
+  liveSyncSegments: 3,
+  uploadMedianBitrates: UPLOAD_MEDIAN_BITRATES,
+  refillSeconds: null,
   network: 'internet',
   config: {},
 };
@@ -53,7 +62,11 @@ export interface SimRawResult {
   /** Viewers that buffered each sequence number. */
   readonly demandBySegment: [number, number][];
   readonly trackerFrames: number;
+  /** Connected peers of every viewer present, sampled at the end of each simulated minute. */
+  readonly connectedPeersByMinute: number[][];
   readonly wallMs: number;
+  /** CPU time of this process during the run (user + system). */
+  readonly cpuMs: number;
   readonly events: number;
 }
 
@@ -71,6 +84,7 @@ export async function runSimulation(
   onProgress: (virtualMs: number, viewers: number) => void = () => undefined,
 ): Promise<SimRawResult> {
   const startedAt = process.hrtime.bigint();
+  const cpuAtStart = process.cpuUsage();
   const drain = realDrain();
   const clock = new VirtualClock();
   clock.install(EPOCH_MS);
@@ -83,12 +97,13 @@ export async function runSimulation(
     const bitrateBytesPerMs = options.bitrateKbps / 8;
     const byteScale = (bitrateBytesPerMs * SEGMENT_SECONDS * 1000) / segment.byteLength;
     const network = new SimNetwork({ seed: options.seed, unreachableShare: options.unreachableShare });
-    tracker = new SimTracker({ clock, network, byteScale }, seededRandom(options.seed ^ 0x5eed));
+    tracker = new SimTracker({ clock, network, byteScale }, seededRandom(options.seed ^ 0x5eed), options.refillSeconds);
     const origin = new SimOrigin({ network, byteScale, segment });
     const durationMs = options.minutes * 60_000;
     const demand = new Map<number, number>();
     const stream: StreamModel = {
       live: options.mode === 'live',
+      liveSyncSegments: options.liveSyncSegments,
       segmentCount: Math.ceil(durationMs / (SEGMENT_SECONDS * 1000)),
       newestSegment: (nowMs) => Math.floor((nowMs + LIVE_HEAD_START_MS) / (SEGMENT_SECONDS * 1000)) - 1,
       playlistUrl: 'https://origin.sim/stream/index.m3u8',
@@ -106,6 +121,7 @@ export async function runSimulation(
         joinWindowMs: options.joinSeconds * 1000,
         churnPerMinute: options.churnPerMinute,
         network: options.network,
+        uploadMedianBitrates: options.uploadMedianBitrates,
       },
       random,
     );
@@ -136,8 +152,12 @@ export async function runSimulation(
           if (viewer !== undefined) figures.push(viewer.leave());
         });
     });
+    const connectedPeersByMinute: number[][] = [];
     for (let minute = 1; minute <= options.minutes; minute++)
-      clock.at(minute * 60_000, () => onProgress(clock.nowMs, viewers.size));
+      clock.at(minute * 60_000, () => {
+        connectedPeersByMinute.push([...viewers.values()].map((viewer) => viewer.engine.stats().connectedPeers));
+        onProgress(clock.nowMs, viewers.size);
+      });
     await clock.run(durationMs, drain);
     for (const viewer of viewers.values()) figures.push(viewer.leave());
     viewers.clear();
@@ -152,7 +172,9 @@ export async function runSimulation(
       originBytesBySegment: [...origin.bytesBySegment].sort((a, b) => a[0] - b[0]),
       demandBySegment: [...demand].sort((a, b) => a[0] - b[0]),
       trackerFrames,
+      connectedPeersByMinute,
       wallMs: Number(process.hrtime.bigint() - startedAt) / 1e6,
+      cpuMs: (process.cpuUsage(cpuAtStart).user + process.cpuUsage(cpuAtStart).system) / 1000,
       events: clock.eventsRun,
     };
   } finally {

@@ -54,8 +54,15 @@ export class SimTracker {
   #nextConnectionId = 1;
   readonly #sweep: ReturnType<typeof setInterval>;
 
-  constructor(channels: ChannelContext, random: () => number) {
+  /**
+   * What-if: a client with free peer slots announces again after this many seconds instead of the
+   * tracker's interval (null: as bittorrent-tracker's client, the tracker's interval).
+   */
+  readonly refillSeconds: number | null;
+
+  constructor(channels: ChannelContext, random: () => number, refillSeconds: number | null = null) {
     this.channels = channels;
+    this.refillSeconds = refillSeconds;
     this.core = createTrackerCore(DEFAULT_TRACKER_CONFIG, { nowMs: () => channels.clock.nowMs, random });
     this.#sweep = setInterval(() => this.core.sweep(), SWEEP_MS);
   }
@@ -185,7 +192,10 @@ class SimTrackerClient implements TrackerClient, TrackerConnection {
   #onFrame(message: Record<string, unknown>): void {
     if (typeof message['interval'] === 'number') {
       if (this.#announceTimer !== null) clearTimeout(this.#announceTimer);
-      this.#announceTimer = setTimeout(() => this.#announce(), message['interval'] * 1000);
+      const refill = this.#tracker.refillSeconds;
+      const wantsPeers = refill !== null && this.#options.getAnnounceParameters().numwant > 0;
+      const seconds = wantsPeers ? Math.min(refill, message['interval']) : message['interval'];
+      this.#announceTimer = setTimeout(() => this.#announce(), seconds * 1000);
     }
     if (typeof message['complete'] === 'number' && typeof message['incomplete'] === 'number') {
       const update: TrackerUpdate = {

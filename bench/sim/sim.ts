@@ -21,6 +21,9 @@ a modelled network, player and origin (bench/README.md). Same seed, same numbers
   --churn X            share of the audience replaced per minute (default ${DEFAULT_SIM_OPTIONS.churnPerMinute})
   --join-seconds T     the first N viewers join within T seconds (default ${DEFAULT_SIM_OPTIONS.joinSeconds})
   --bitrate-kbps R     stream bitrate (default ${DEFAULT_SIM_OPTIONS.bitrateKbps})
+  --live-sync N        live: start N segments behind the newest (hls.js liveSyncDurationCount; default 3)
+  --upload-median U    median upload capacity in bitrates (default ${DEFAULT_SIM_OPTIONS.uploadMedianBitrates})
+  --refill-seconds T   what-if: a viewer with free peer slots announces again after T s (default: the tracker's 120 s)
   --network internet|loopback   drawn access links, or the browser bench's one machine (default internet)
   --config JSON        library settings for every viewer, e.g. '{"maxPeersPerSwarm":20}'
   --no-write           print the figures only`;
@@ -51,6 +54,9 @@ export function parseSimArgs(args: readonly string[]): { options: SimOptions; wr
     else if (flag === '--churn') options.churnPerMinute = numberArg(flag, value, 0, 1);
     else if (flag === '--join-seconds') options.joinSeconds = numberArg(flag, value, 0, 36_000);
     else if (flag === '--bitrate-kbps') options.bitrateKbps = numberArg(flag, value, 50, 50_000);
+    else if (flag === '--live-sync') options.liveSyncSegments = Math.round(numberArg(flag, value, 1, 100));
+    else if (flag === '--upload-median') options.uploadMedianBitrates = numberArg(flag, value, 0.1, 1000);
+    else if (flag === '--refill-seconds') options.refillSeconds = numberArg(flag, value, 1, 3600);
     else if (flag === '--mode' && (value === 'live' || value === 'vod')) options.mode = value;
     else if (flag === '--network' && (value === 'internet' || value === 'loopback')) options.network = value;
     else if (flag === '--config') options.config = JSON.parse(value ?? '{}') as Partial<PeerCDNConfig>;
@@ -70,7 +76,8 @@ export function formatFigures(f: SimFigures): string {
     `  startup ms: ${f.startupMs === null ? 'n/a' : `median ${f.startupMs.median.toFixed(0)}, p95 ${f.startupMs.p95.toFixed(0)}, max ${f.startupMs.max.toFixed(0)}`}; peer fallbacks ${f.peerFallbacks}`,
     `  upload: top 10% carry ${pct(f.upload.top10PercentShare, 1)}, top 1% ${pct(f.upload.top1PercentShare, 1)}, idle ${pct(f.upload.idleShare, 1)}; uploaded/watched median ${f.upload.ratioMedian.toFixed(2)}, p90 ${f.upload.ratioP90.toFixed(2)}`,
     `  tracker messages per viewer-minute ${f.trackerMessagesPerViewerMinute.toFixed(2)}`,
-    `  wall ${f.wallSeconds.toFixed(1)} s, ${f.events} events`,
+    `  connected peers per viewer (median, each minute): ${f.connectedPeersMedianByMinute.join(' ')}`,
+    `  wall ${f.wallSeconds.toFixed(1)} s, CPU ${f.cpuSeconds.toFixed(1)} s, ${f.events} events`,
   ].join('\n');
 }
 
