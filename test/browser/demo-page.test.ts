@@ -134,11 +134,11 @@ describe('the demo page (npm run demo) with two viewers', function () {
     const fleet = await (chromium as LaunchedChromium).browser.newPage();
     pages.push(fleet);
     await fleet.goto(fleetUrl);
+    // No named functions inside (see readPage).
     await fleet.waitForFunction(
-      () => {
-        const text = (id: string): string => document.getElementById(id)?.textContent ?? '';
-        return Number(text('viewers')) >= 2 && !['–', '0 B'].includes(text('peer'));
-      },
+      () =>
+        Number(document.getElementById('viewers')?.textContent ?? 0) >= 2 &&
+        !['–', '0 B', ''].includes(document.getElementById('peer')?.textContent ?? ''),
       { timeout: WAIT_GUARD_MS, polling: 250 },
     );
     const fleetReading = await fleet.evaluate(() =>
