@@ -1,35 +1,20 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { FragmentLoaderContext, HlsConfig, LoaderConfiguration, LoaderStats } from 'hls.js';
+import type { LoaderStats } from 'hls.js';
 import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
-import { createBittorrentTrackerClientFactory } from '../../lib/swarm/bittorrent-tracker-client.ts';
 import type { PeerCDNConfig } from '../../lib/api/config.ts';
 import { PeerCDN } from '../../lib/peercdn.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { CorruptingHttpLoader, httpRequests, NodeHttpLoader } from '../helpers/node-http-loader.ts';
-import { LOOPBACK_CONFIG } from '../helpers/peer-pair.ts';
+import { loadFragment, loopbackTrackerClients } from '../helpers/node-viewer.ts';
 import { fakePlayer } from '../helpers/fake-player.ts';
 import { observedTrackerClients, waitFor } from '../helpers/wait-for.ts';
 
 const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
-const base = createBittorrentTrackerClientFactory();
-// Node WebRTC (node-datachannel) bound to 127.0.0.1, the only interface of the test namespace.
-// bittorrent-tracker's client shares one socket per tracker URL within a process; a distinct URL
-// per viewer keeps each on its own socket, as separate browsers would be.
-let socketCount = 0;
-// Every peer message a viewer handles is a `message` event on `wire`: waits re-check then.
-const { factory: loopbackClients, wire } = observedTrackerClients((options) =>
-  base({
-    ...options,
-    announceUrls: options.announceUrls.map((url) => `${url}/viewer-${++socketCount}`),
-    rtcConfig: { ...options.rtcConfig, ...LOOPBACK_CONFIG },
-  }),
-);
-
-const LOADER_CONFIG = {
-  loadPolicy: { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 30_000, timeoutRetry: null, errorRetry: null },
-} as LoaderConfiguration;
+// Node WebRTC on 127.0.0.1 (one tracker socket per viewer); every peer message a viewer handles
+// is a `message` event on `wire`: waits re-check then.
+const { factory: viewerClients, wire } = observedTrackerClients(loopbackTrackerClients);
 
 interface Viewer {
   readonly peercdn: PeerCDN;
@@ -60,36 +45,12 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
   ): Viewer {
     const peercdn = new PeerCDN(
       { trackerUrls: [tracker.url], iceServers: [], ...config },
-      { createTrackerClient: loopbackClients },
+      { createTrackerClient: viewerClients },
     );
     // Join the rendition's swarm the way `attach(hls)` does when hls.js loads the playlist.
     peercdn.attach(fakePlayer(media, playlistUrl()));
     const Loader = peercdn.hlsConfig().fLoader;
-    const load = (sequenceNumber: number) =>
-      new Promise<{ data: ArrayBuffer; stats: LoaderStats }>((resolve, reject) => {
-        const loader = new Loader({ loader: httpLoader } as unknown as HlsConfig);
-        const context = {
-          type: 'media-fragment',
-          url: `${origin.url}/vod/180p/seg_${String(sequenceNumber).padStart(3, '0')}.ts`,
-          responseType: 'arraybuffer',
-          rangeStart: 0,
-          rangeEnd: 0,
-          part: null,
-          frag: {
-            sn: sequenceNumber,
-            level: 0,
-            type: 'main',
-            baseurl: playlistUrl(),
-            start: sequenceNumber * 2,
-            duration: 2,
-          },
-        } as unknown as FragmentLoaderContext;
-        loader.load(context, LOADER_CONFIG, {
-          onSuccess: (response, stats) => resolve({ data: response.data as ArrayBuffer, stats }),
-          onError: (error) => reject(new Error(`load failed: ${error.code} ${error.text}`)),
-          onTimeout: () => reject(new Error('load timed out')),
-        });
-      });
+    const load = (sequenceNumber: number) => loadFragment(Loader, origin.url, sequenceNumber, httpLoader);
     const viewer = { peercdn, load };
     viewers.push(viewer);
     return viewer;
