@@ -100,7 +100,7 @@ export function hostileMarkdown(report: {
 }): string {
   const rows = report.results.map(
     (r) =>
-      `| ${r.name} | ${r.hashManifests ? 'yes' : 'no'} | ${r.deliveredCorrupt} | ${r.segmentsFromPeers} | ${r.extraOriginBytes} | ${(r.heapGrowthBytes / 1e6).toFixed(1)} | ${Math.round(r.timeLostMs)} | ${r.deadlineMisses} | ${r.bannedPeers} | ${r.peerStrikes} | ${r.note} |`,
+      `| ${r.name} | ${r.hashManifests ? 'yes' : 'no'} | ${r.deliveredCorrupt} | ${r.segmentsFromPeers} | ${r.extraOriginBytes} | ${(r.heapGrowthBytes / 1e6).toFixed(1)} | ${Math.round(r.loadMs)} | ${Math.round(r.timeLostMs)} | ${r.deadlineMisses} | ${r.bannedPeers} | ${r.peerStrikes} | ${r.note} |`,
   );
   return [
     `# Hostile bench (${report.date})`,
@@ -108,8 +108,8 @@ export function hostileMarkdown(report: {
     `\`npm run bench -- hostile\`: one honest library viewer (Node, real WebRTC, real tracker and origin) plays ${report.segments} segments with a real-time simulated player while hostile peers are in its swarm.`,
     "Corrupt = segments handed to the player that differ from the origin's bytes; extra origin = origin bytes beyond those the viewer did not get from peers; heap = JS heap + ArrayBuffers after GC, whole process (hostile peers included); time lost = load time beyond the baseline case.",
     '',
-    '| case | manifest | corrupt delivered | from peers | extra origin B | heap MB | time lost ms | deadline misses | banned | strikes | note |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| case | manifest | corrupt delivered | from peers | extra origin B | heap MB | load ms | time lost ms | deadline misses | banned | strikes | note |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
     `WebCrypto SHA-256 of a 2-MB segment (${DIGESTS} digests): ${JSON.stringify(report.webCrypto)}`,
