@@ -10,6 +10,7 @@ Benchmarks:
   cluster    one tracker process vs two + Redis: peers held, announce p99, cross-node offer relay
   transfer   one segment between two Node WebRTC peers: peercdn's protocol vs the raw data channel
   sim        N simulated viewers on virtual time: the real engine, tracker core, modelled network
+  hostile    honest Node viewers (real WebRTC) against poisoning and misbehaving peers; verification cost
   beacon     fleet telemetry cost: beacon bytes per viewer per minute, tracker CPU per beacon
   size       browser bundle sizes against bench/size-budget.json (same as npm run size)
 
@@ -88,6 +89,17 @@ async function main(): Promise<void> {
       reexecInLoopbackNamespace(fileURLToPath(import.meta.url), process.argv.slice(2));
     await runClusterLoad(args);
     return;
+  }
+  if (benchmark === 'hostile') {
+    const { HOSTILE_HELP, runHostileBenchmark } = await import('./hostile.ts');
+    if (args.includes('--help')) {
+      console.log(HOSTILE_HELP);
+      return;
+    }
+    if (!inLoopbackNamespace()) reexecInLoopbackNamespace(fileURLToPath(import.meta.url), process.argv.slice(2));
+    await runHostileBenchmark(args);
+    // Node WebRTC keeps a few handles after every peer is destroyed (environment notes).
+    process.exit(process.exitCode ?? 0);
   }
   if (benchmark === 'size') {
     await import('./bundle-size.ts');

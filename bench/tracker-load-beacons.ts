@@ -19,17 +19,25 @@ export class BeaconLoad {
   readonly #url: string;
   readonly #viewers: readonly number[];
   readonly #ratePerSecond: number;
+  /** The tracker refuses a session's beacon whose sequence is not above its last (replay): each phase continues the count. */
+  readonly #firstSequence: number;
   #sent = 0;
   #skipped = 0;
   #inFlight = 0;
   readonly #statuses = new Map<number, number>();
   readonly #latenciesMs: number[] = [];
 
-  /** `trackerUrl` is the tracker's ws:// URL; `viewers` are this worker's viewer numbers, beaconing in turn. */
-  constructor(trackerUrl: string, viewers: readonly number[], ratePerSecond: number) {
+  /** `trackerUrl` is the tracker's ws:// URL; `viewers` are this worker's viewer numbers, beaconing in turn from `firstSequence`. */
+  constructor(trackerUrl: string, viewers: readonly number[], ratePerSecond: number, firstSequence: number) {
     this.#url = `${trackerUrl.replace(/^ws/, 'http')}/beacon`;
     this.#viewers = viewers;
     this.#ratePerSecond = ratePerSecond;
+    this.#firstSequence = firstSequence;
+  }
+
+  /** The first sequence number a later phase may use. */
+  get nextSequence(): number {
+    return this.#firstSequence + Math.ceil(this.#sent / Math.max(1, this.#viewers.length)) + 1;
   }
 
   /** Send the beacons due `elapsedSeconds` into the phase. */
@@ -43,7 +51,7 @@ export class BeaconLoad {
       const turn = this.#sent;
       const viewer = this.#viewers[turn % this.#viewers.length] as number;
       this.#sent += 1;
-      void this.#post(viewer, Math.floor(turn / this.#viewers.length));
+      void this.#post(viewer, this.#firstSequence + Math.floor(turn / this.#viewers.length));
     }
   }
 

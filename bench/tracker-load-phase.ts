@@ -50,6 +50,8 @@ export interface PhaseTargets {
   readonly trackers: readonly TrackerProcess[];
   /** Process ids of helpers whose CPU is reported apart (redis-server). */
   readonly helperPids?: readonly number[];
+  /** A load worker with no peers that sends the beacons, so they never delay the announce workers. */
+  readonly beaconWorker?: Worker;
 }
 
 export interface PhaseOptions {
@@ -60,7 +62,7 @@ export interface PhaseOptions {
   readonly idleMsPerSecond: number;
   /** Offers carry their send time and node, and receivers report offer latencies. */
   readonly stampOffers?: boolean;
-  /** Viewers 0..viewers-1 beacon to the first tracker, perSecond in all (spread over the workers). */
+  /** Viewers 0..viewers-1 beacon to the first tracker, perSecond in all, from the targets' beacon worker. */
   readonly beacons?: { readonly perSecond: number; readonly viewers: number };
 }
 
@@ -122,8 +124,9 @@ export async function runPhase(
 ): Promise<Phase> {
   const { rate, seconds } = options;
   const started = performance.now();
+  const generators = targets.beaconWorker === undefined ? workers : [...workers, targets.beaconWorker];
   const generatorCpu = (): number =>
-    workers.reduce((sum, worker) => sum + processTreeUsage(worker.child.pid ?? -1).cpuSeconds, 0);
+    generators.reduce((sum, worker) => sum + processTreeUsage(worker.child.pid ?? -1).cpuSeconds, 0);
   const helperCpu = (): number =>
     (targets.helperPids ?? []).reduce((sum, pid) => sum + processTreeUsage(pid).cpuSeconds, 0);
   const generatorBefore = generatorCpu();
@@ -131,8 +134,10 @@ export async function runPhase(
   const machineBefore = machineBusySeconds();
   await Promise.all(targets.trackers.map((tracker) => tracker.loopDelay())); // resets them
   const before = trackersCpu(targets.trackers);
-  const replies = await Promise.all(
-    workers.map((worker, w) =>
+  const beaconWorker = options.beacons === undefined ? undefined : targets.beaconWorker;
+  const beaconUrl = targets.trackers[0]?.url;
+  const replies = await Promise.all([
+    ...workers.map((worker, w) =>
       worker.run(
         {
           type: 'phase',
@@ -140,22 +145,30 @@ export async function runPhase(
           seconds,
           seed: options.seed * 100 + w,
           stampOffers: options.stampOffers ?? false,
-          ...(options.beacons === undefined
-            ? {}
-            : {
-                beacons: {
-                  perSecond: options.beacons.perSecond / workers.length,
-                  viewers: Array.from(
-                    { length: Math.ceil((options.beacons.viewers - w) / workers.length) },
-                    (_, i) => w + i * workers.length,
-                  ),
-                },
-              }),
         },
         (seconds + 30) * 1000,
       ),
     ),
-  );
+    ...(beaconWorker === undefined || options.beacons === undefined || beaconUrl === undefined
+      ? []
+      : [
+          beaconWorker.run(
+            {
+              type: 'phase',
+              ratePerSecond: 0,
+              seconds,
+              seed: options.seed,
+              stampOffers: false,
+              beacons: {
+                url: beaconUrl,
+                perSecond: options.beacons.perSecond,
+                viewers: Array.from({ length: options.beacons.viewers }, (_, viewer) => viewer),
+              },
+            },
+            (seconds + 30) * 1000,
+          ),
+        ]),
+  ]);
   const after = trackersCpu(targets.trackers);
   const cpu = after.total - before.total;
   const helperSeconds = helperCpu() - helperBefore;

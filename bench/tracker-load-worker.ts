@@ -22,8 +22,8 @@ export type WorkerCommand =
       readonly seed: number;
       /** Offers carry their send time and the sender's node, and receivers time them. */
       readonly stampOffers: boolean;
-      /** Fleet beacons (POST /beacon to the first tracker) sent alongside, from these viewer numbers. */
-      readonly beacons?: { readonly perSecond: number; readonly viewers: readonly number[] };
+      /** Fleet beacons (POST /beacon to this tracker's ws:// URL) sent alongside, from these viewer numbers. */
+      readonly beacons?: BeaconOptions;
     }
   | { readonly type: 'leave' };
 
@@ -41,6 +41,12 @@ export type WorkerReply =
     }
   | { readonly type: 'left' };
 
+interface BeaconOptions {
+  readonly url: string;
+  readonly perSecond: number;
+  readonly viewers: readonly number[];
+}
+
 interface LoadPeer {
   readonly spec: WorkerPeerSpec;
   /** Which tracker node (URL) this peer is connected to. */
@@ -55,8 +61,8 @@ const HANDSHAKE_TIMEOUT_MS = 30_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const peers: LoadPeer[] = [];
-/** The tracker of the first join: where beacons go. */
-let firstUrl: string | null = null;
+/** Beacon sequence numbers go on rising from phase to phase (the tracker refuses replays). */
+let beaconSequence = 0;
 let latencies: number[] = [];
 let offerLatencies = { sameNode: [] as number[], crossNode: [] as number[] };
 let stampOffers = false;
@@ -108,7 +114,6 @@ function connect(url: string, peer: LoadPeer): Promise<boolean> {
 }
 
 async function join(url: string, node: number, specs: readonly WorkerPeerSpec[]): Promise<WorkerReply> {
-  firstUrl ??= url;
   latencies = [];
   let connected = 0;
   let failed = 0;
@@ -135,12 +140,12 @@ async function phase(
   seconds: number,
   seed: number,
   stamp: boolean,
-  beaconOptions: { readonly perSecond: number; readonly viewers: readonly number[] } | undefined,
+  beaconOptions: BeaconOptions | undefined,
 ): Promise<WorkerReply> {
   const beacons =
-    beaconOptions === undefined || firstUrl === null
+    beaconOptions === undefined
       ? null
-      : new BeaconLoad(firstUrl, beaconOptions.viewers, beaconOptions.perSecond);
+      : new BeaconLoad(beaconOptions.url, beaconOptions.viewers, beaconOptions.perSecond, beaconSequence);
   const random = seededRandom(seed);
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
@@ -150,8 +155,9 @@ async function phase(
   const started = performance.now();
   let sent = 0;
   let skipped = 0;
-  while (performance.now() - started < seconds * 1000 && peers.length > 0) {
-    const due = Math.floor(((performance.now() - started) / 1000) * ratePerSecond) - sent;
+  // A worker with no peers only sends beacons (the benchmark keeps them apart from the announces).
+  while (performance.now() - started < seconds * 1000 && (peers.length > 0 || beacons !== null)) {
+    const due = peers.length === 0 ? 0 : Math.floor(((performance.now() - started) / 1000) * ratePerSecond) - sent;
     for (let i = 0; i < due; i++) {
       const peer = peers[Math.floor(random() * peers.length)] as LoadPeer;
       sent += 1;
@@ -166,6 +172,7 @@ async function phase(
   }
   await sleep(1000); // replies still in flight
   const beaconResult = beacons === null ? null : await beacons.finish(10_000);
+  if (beacons !== null) beaconSequence = beacons.nextSequence;
   for (const peer of peers) peer.sentAtMs = null;
   loopDelay.disable();
   stampOffers = false;

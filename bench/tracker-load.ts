@@ -72,6 +72,8 @@ async function loadRun(kind: TrackerKind, options: LoadOptions): Promise<Record<
   });
   const tracker = await TrackerProcess.start(kind, options.cpuProfileDir, options.trackerFlags);
   const workers = Array.from({ length: options.workers }, () => new Worker());
+  // Beacons come from a worker of their own: its fetches never delay the announces being timed.
+  const beaconWorker = options.beaconViewers === 0 ? undefined : new Worker();
   try {
     // Warm-up: 1,000 peers join, announce at 500/s for 3 s and leave, so the idle baseline already
     // holds the code the JIT optimises under load; what the heap holds after everyone left beyond
@@ -107,7 +109,7 @@ async function loadRun(kind: TrackerKind, options: LoadOptions): Promise<Record<
       phases.push(
         await runPhase(
           workers,
-          { trackers: [tracker] },
+          { trackers: [tracker], ...(beaconWorker === undefined ? {} : { beaconWorker }) },
           {
             rate,
             seconds: options.phaseSeconds,
@@ -147,6 +149,7 @@ async function loadRun(kind: TrackerKind, options: LoadOptions): Promise<Record<
     };
   } finally {
     for (const worker of workers) worker.stop();
+    beaconWorker?.stop();
     await tracker.stop();
   }
 }

@@ -1,5 +1,6 @@
-// One player: hls.js with peercdn, as a site would set them up (the README's lines), plus what
-// the page shows about it: rendition, buffer, and the source of every segment.
+// One player: hls.js with peercdn, as a site would set them up (the README's lines, with fleet
+// beacons to the demo tracker), plus what the page shows about it: rendition, buffer, and the
+// source of every segment.
 import type { PeerCDN as PeerCDNInstance, SegmentLoadedEvent } from '../../lib/index.ts';
 
 export interface Rendition {
@@ -19,6 +20,14 @@ export interface ViewerOptions {
   readonly onFatalError: (message: string) => void;
 }
 
+// Beacons every 5 s (the default is 30 s) so the fleet page moves while you watch.
+const DEMO_BEACON_INTERVAL_SECONDS = 5;
+
+/** The tracker's `POST /beacon` on the same host and port as its WebSocket URL. */
+export function beaconUrlOf(trackerUrl: string): string {
+  return new URL('/beacon', trackerUrl.replace(/^ws/, 'http')).href;
+}
+
 export class Viewer {
   readonly p2p: PeerCDNInstance;
   readonly #hls: InstanceType<typeof Hls>;
@@ -27,7 +36,16 @@ export class Viewer {
   constructor(options: ViewerOptions) {
     this.#video = options.video;
     // No STUN: the demo's viewers are on this machine (and tests run without a network).
-    this.p2p = new PeerCDN.PeerCDN({ trackerUrls: [options.trackerUrl], iceServers: [] });
+    // Beacons to the tracker's /beacon: what the fleet page (demo/fleet.html) shows.
+    this.p2p = new PeerCDN.PeerCDN(
+      {
+        trackerUrls: [options.trackerUrl],
+        iceServers: [],
+        beaconUrl: beaconUrlOf(options.trackerUrl),
+        beaconIntervalSeconds: DEMO_BEACON_INTERVAL_SECONDS,
+      },
+      { startBeacons: PeerCDN.startBeacons },
+    );
     this.#hls = new Hls({ ...this.p2p.hlsConfig() });
     this.p2p.attach(this.#hls);
     this.p2p.on('segment-loaded', options.onSegment);

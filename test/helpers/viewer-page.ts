@@ -24,9 +24,14 @@ export interface ViewerSnapshot {
     uploadedBytes: number;
     connectedPeers: number;
     peerFallbacks: number;
+    segmentsRejected: number;
   } | null;
   /** peercdn `error` events, as "code: message". */
   readonly errors: string[];
+  /** Peer ids this viewer banned (`peer-banned`). */
+  readonly bans: string[];
+  /** With `recordHashes`: the SHA-256 (hex) of every fragment handed to hls.js, by URL. */
+  readonly delivered: { url: string; sha256: string }[];
 }
 
 // Liveness guard for waits (not a speed assertion): a broken build fails here instead of hanging.

@@ -1,6 +1,7 @@
 // Waiting on events instead of sleeping: a condition re-checked each time something it depends on
-// happens, and a tracker logger whose every line is such an event.
+// happens; a tracker logger whose every line is such an event; and viewers' peer messages as events.
 import { EventEmitter } from 'node:events';
+import type { TrackerClientFactory } from '../../lib/swarm/tracker-client.ts';
 import { createLogger, type Logger } from '../../tracker/log.ts';
 
 /** Anything with Node-style `on`/`off` (EventEmitter, ws, simple-peer, bittorrent-tracker's client). */
@@ -55,4 +56,22 @@ export function eventLogger(): { logger: Logger; log: EventEmitter & Emitter } {
     write: (line) => log.emit('line', JSON.parse(line) as Record<string, unknown>),
   });
   return { logger, log };
+}
+
+/**
+ * `factory`'s tracker clients, with every message a viewer receives from a peer reported as a
+ * `message` event on `wire` once the viewer has handled it (a turn later): what a viewer knows
+ * about its peers (availability, bytes received) changes only then.
+ */
+export function observedTrackerClients(factory: TrackerClientFactory): {
+  factory: TrackerClientFactory;
+  wire: EventEmitter & Emitter;
+} {
+  const wire = new EventEmitter();
+  const observed: TrackerClientFactory = (options) => {
+    const client = factory(options);
+    client.on('peer', (peer) => peer.on('data', () => setImmediate(() => wire.emit('message'))));
+    return client;
+  };
+  return { factory: observed, wire };
 }

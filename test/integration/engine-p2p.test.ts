@@ -1,33 +1,20 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { FragmentLoaderContext, HlsConfig, LoaderConfiguration, LoaderStats } from 'hls.js';
+import type { LoaderStats } from 'hls.js';
 import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
-import { createBittorrentTrackerClientFactory } from '../../lib/swarm/bittorrent-tracker-client.ts';
 import type { PeerCDNConfig } from '../../lib/api/config.ts';
 import { PeerCDN } from '../../lib/peercdn.ts';
-import type { TrackerClientFactory } from '../../lib/swarm/tracker-client.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { CorruptingHttpLoader, httpRequests, NodeHttpLoader } from '../helpers/node-http-loader.ts';
-import { LOOPBACK_CONFIG } from '../helpers/peer-pair.ts';
+import { loadFragment, loopbackTrackerClients } from '../helpers/node-viewer.ts';
 import { fakePlayer } from '../helpers/fake-player.ts';
+import { observedTrackerClients, waitFor } from '../helpers/wait-for.ts';
 
 const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
-const base = createBittorrentTrackerClientFactory();
-// Node WebRTC (node-datachannel) bound to 127.0.0.1, the only interface of the test namespace.
-// bittorrent-tracker's client shares one socket per tracker URL within a process; a distinct URL
-// per viewer keeps each on its own socket, as separate browsers would be.
-let socketCount = 0;
-const loopbackClients: TrackerClientFactory = (options) =>
-  base({
-    ...options,
-    announceUrls: options.announceUrls.map((url) => `${url}/viewer-${++socketCount}`),
-    rtcConfig: { ...options.rtcConfig, ...LOOPBACK_CONFIG },
-  });
-
-const LOADER_CONFIG = {
-  loadPolicy: { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 30_000, timeoutRetry: null, errorRetry: null },
-} as LoaderConfiguration;
+// Node WebRTC on 127.0.0.1 (one tracker socket per viewer); every peer message a viewer handles
+// is a `message` event on `wire`: waits re-check then.
+const { factory: viewerClients, wire } = observedTrackerClients(loopbackTrackerClients);
 
 interface Viewer {
   readonly peercdn: PeerCDN;
@@ -58,36 +45,12 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
   ): Viewer {
     const peercdn = new PeerCDN(
       { trackerUrls: [tracker.url], iceServers: [], ...config },
-      { createTrackerClient: loopbackClients },
+      { createTrackerClient: viewerClients },
     );
     // Join the rendition's swarm the way `attach(hls)` does when hls.js loads the playlist.
     peercdn.attach(fakePlayer(media, playlistUrl()));
     const Loader = peercdn.hlsConfig().fLoader;
-    const load = (sequenceNumber: number) =>
-      new Promise<{ data: ArrayBuffer; stats: LoaderStats }>((resolve, reject) => {
-        const loader = new Loader({ loader: httpLoader } as unknown as HlsConfig);
-        const context = {
-          type: 'media-fragment',
-          url: `${origin.url}/vod/180p/seg_${String(sequenceNumber).padStart(3, '0')}.ts`,
-          responseType: 'arraybuffer',
-          rangeStart: 0,
-          rangeEnd: 0,
-          part: null,
-          frag: {
-            sn: sequenceNumber,
-            level: 0,
-            type: 'main',
-            baseurl: playlistUrl(),
-            start: sequenceNumber * 2,
-            duration: 2,
-          },
-        } as unknown as FragmentLoaderContext;
-        loader.load(context, LOADER_CONFIG, {
-          onSuccess: (response, stats) => resolve({ data: response.data as ArrayBuffer, stats }),
-          onError: (error) => reject(new Error(`load failed: ${error.code} ${error.text}`)),
-          onTimeout: () => reject(new Error('load timed out')),
-        });
-      });
+    const load = (sequenceNumber: number) => loadFragment(Loader, origin.url, sequenceNumber, httpLoader);
     const viewer = { peercdn, load };
     viewers.push(viewer);
     return viewer;
@@ -114,17 +77,16 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     // Everyone announces activity at segment 4 (one origin fetch, two peer transfers)...
     await a.load(4);
     await Promise.all([b.load(4), c.load(4)]);
-    // Bounded wait until every viewer has heard that both others are at segment 4.
-    for (
-      let i = 0;
-      i < 500 &&
-      ![a, b, c].every(
-        (v) => v.peercdn.peers().filter((p) => p.swarms.some((s) => s.latestSequenceNumber === 4)).length === 2,
-      );
-      i++
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    // Wait until every viewer has heard that both others are at segment 4.
+    await waitFor(
+      wire,
+      ['message'],
+      () =>
+        [a, b, c].every(
+          (v) => v.peercdn.peers().filter((p) => p.swarms.some((s) => s.latestSequenceNumber === 4)).length === 2,
+        ),
+      'every viewer to hear that both others are at segment 4',
+    );
     // ...then all three want segment 5 at the same moment.
     const results = await Promise.all([a.load(5), b.load(5), c.load(5)]);
     for (const { data } of results) assert.deepEqual(Buffer.from(data), fixture(5));
@@ -145,11 +107,10 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     await Promise.all([connectedTo(seeder, 1), connectedTo(receiver, 1)]);
     await seeder.load(9);
     const loading = receiver.load(9);
-    // Bounded wait until the receiver holds the first bytes from the seeder, then the seeder leaves.
+    // Wait until the receiver holds the first bytes from the seeder, then the seeder leaves.
     const fromSeeder = () =>
       receiver.peercdn.peers().find((p) => p.peerId === seeder.peercdn.peerId)?.receivedBytes ?? 0;
-    for (let i = 0; i < 1000 && fromSeeder() === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.ok(fromSeeder() > 0, 'the seeder never started sending');
+    await waitFor(wire, ['message'], () => fromSeeder() > 0, 'the seeder to start sending');
     seeder.peercdn.destroy();
     const { data } = await loading;
     const expected = fixture(9);
@@ -176,8 +137,7 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
       receiver.peercdn
         .peers()
         .some((p) => p.peerId === seeder.peercdn.peerId && p.swarms.some((s) => s.latestSequenceNumber === 7));
-    for (let i = 0; i < 500 && !seederAt7(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.ok(seederAt7(), 'the receiver never heard that the seeder has segment 7');
+    await waitFor(wire, ['message'], seederAt7, 'the receiver to hear that the seeder has segment 7');
 
     const { data } = await receiver.load(7);
     assert.deepEqual(Buffer.from(data), fixture(7));

@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { FragmentLoaderContext, HlsConfig, LoaderConfiguration } from 'hls.js';
 import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
 import type { P2PError } from '../../lib/api/errors.ts';
 import { PeerCDN } from '../../lib/peercdn.ts';
 import type { TrackerClient, TrackerClientFactory } from '../../lib/swarm/tracker-client.ts';
-import { NodeHttpLoader } from '../helpers/node-http-loader.ts';
+import { loadFragment } from '../helpers/node-viewer.ts';
 import { fakePlayer } from '../helpers/fake-player.ts';
 
 const SEGMENT_0 = readFileSync(new URL('../../fixtures/sample/180p/seg_000.ts', import.meta.url));
-const LOADER_CONFIG = {
-  loadPolicy: { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 30_000, timeoutRetry: null, errorRetry: null },
-} as unknown as LoaderConfiguration;
-
 /** Tracker clients that fail where a broken runtime makes bittorrent-tracker's client fail. */
 function failingClients(): { name: string; factory: TrackerClientFactory; destroyed: () => number }[] {
   let destroyedCount = 0;
@@ -41,34 +36,9 @@ function failingClients(): { name: string; factory: TrackerClientFactory; destro
   ];
 }
 
-function loadSegment(peercdn: PeerCDN, origin: OriginServer, sequenceNumber: number): Promise<ArrayBuffer> {
-  const FragmentLoader = peercdn.hlsConfig().fLoader;
-  const loader = new FragmentLoader({
-    loader: NodeHttpLoader,
-  } as unknown as HlsConfig);
-  const name = `seg_${String(sequenceNumber).padStart(3, '0')}.ts`;
-  const context = {
-    url: `${origin.url}/vod/180p/${name}`,
-    responseType: 'arraybuffer',
-    rangeStart: 0,
-    rangeEnd: 0,
-    part: null,
-    frag: {
-      sn: sequenceNumber,
-      level: 0,
-      type: 'main',
-      baseurl: `${origin.url}/vod/180p/index.m3u8`,
-      start: sequenceNumber * 2,
-      duration: 2,
-    },
-  } as unknown as FragmentLoaderContext;
-  return new Promise((resolve, reject) => {
-    loader.load(context, LOADER_CONFIG, {
-      onSuccess: (response) => resolve(response.data as ArrayBuffer),
-      onError: (error) => reject(new Error(`onError ${error.code} ${error.text}`)),
-      onTimeout: () => reject(new Error('onTimeout')),
-    });
-  });
+/** Segment n through the instance's fragment loader, as hls.js loads it (the Node viewers' helper). */
+async function loadSegment(peercdn: PeerCDN, origin: OriginServer, sequenceNumber: number): Promise<ArrayBuffer> {
+  return (await loadFragment(peercdn.hlsConfig().fLoader, origin.url, sequenceNumber)).data;
 }
 
 describe('a runtime that breaks the peer-to-peer path', () => {
