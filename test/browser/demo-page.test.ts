@@ -83,7 +83,7 @@ describe('the demo page (npm run demo) with two viewers', function () {
     return page;
   };
 
-  it("shows the second viewer's bytes from its peer, the peer in the table, and a chart that grew; saves a screenshot", async () => {
+  it("shows the second viewer's bytes from its peer, the peer in the table, and a chart that grew, and both viewers on the fleet page; saves screenshots", async () => {
     const first = await openViewer();
     // The first viewer plays alone for a few seconds, so it has segments to share.
     await first.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) >= 4, {
@@ -127,6 +127,25 @@ describe('the demo page (npm run demo) with two viewers', function () {
     assert.ok(after.peerAreaHeightPx > 0, 'the chart draws no "from peers" area');
     assert.ok(firstReading.uploadedBytes > 0, 'the first viewer shows nothing uploaded');
     assert.equal(firstReading.peerRows.length, 1);
+
+    // Both players send beacons to the demo tracker: the fleet page it prints shows them.
+    const fleetUrl = /fleet:\s+(\S+)/.exec((demo as DemoProcess).output())?.[1];
+    assert.ok(fleetUrl !== undefined, 'the demo printed no fleet page URL');
+    const fleet = await (chromium as LaunchedChromium).browser.newPage();
+    pages.push(fleet);
+    await fleet.goto(fleetUrl);
+    // No named functions inside (see readPage).
+    await fleet.waitForFunction(
+      () =>
+        Number(document.getElementById('viewers')?.textContent ?? 0) >= 2 &&
+        !['–', '0 B', ''].includes(document.getElementById('peer')?.textContent ?? ''),
+      { timeout: WAIT_GUARD_MS, polling: 250 },
+    );
+    const fleetReading = await fleet.evaluate(() =>
+      ['viewers', 'offload', 'peer', 'http'].map((id) => document.getElementById(id)?.textContent ?? ''),
+    );
+    await fleet.screenshot({ path: `${OUTPUT_DIR}demo-fleet.png`, fullPage: true });
+    console.log(`      fleet page: viewers, offload, from peers, from HTTP = ${fleetReading.join(', ')}`);
   });
 
   it("demo/script-tag.html (hls.js's dist file, the script-tag bundle, the README's lines) gets segments from a demo viewer", async () => {
