@@ -146,7 +146,12 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
     await connectedPeers(seeder.engine, 1);
     await until(() => receipt.receivedBytes > 100_000, 'the flood is being served');
     const neighbour = viewer();
-    await whenAvailability(neighbour, () => neighbour.engine.decide(neighbour.swarmId, 1, 2, 0).kind === 'peer');
+    // A connection takes ~10 s here and longer on a busy machine: the same bound as `hears`.
+    await whenAvailability(
+      neighbour,
+      () => neighbour.engine.decide(neighbour.swarmId, 1, 2, 0).kind === 'peer',
+      60_000,
+    );
     const floodBytesBefore = receipt.receivedBytes;
     for (let sn = 1; sn <= 6; sn++) assert.deepEqual(Buffer.from((await neighbour.load(sn)).data), fixture(sn));
     assert.ok(receipt.receivedBytes > floodBytesBefore, 'the flood was served meanwhile');
