@@ -4,12 +4,11 @@
 // downlink (sim-network), then arrives half a round trip later. Data frames are cut into pieces of
 // at most 64 KiB of modelled bytes (valid data frames at consecutive offsets), so the receiver sees
 // the first bytes of a segment before the last, as over SCTP.
+import { EventEmitter } from 'node:events';
 import { encodeData } from '../../lib/peer/peer-protocol.ts';
 import type { SignalledPeer } from '../../lib/swarm/tracker-client.ts';
 import type { VirtualClock } from './virtual-clock.ts';
 import { FLOW_THRESHOLD_MODELLED_BYTES, PIECE_MODELLED_BYTES, type SimNetwork } from './sim-network.ts';
-
-type Listener = (...args: never[]) => void;
 
 const DATA_KIND = encodeData(0, 0, new Uint8Array(1))[0];
 const DATA_HEADER_BYTES = 9;
@@ -28,7 +27,7 @@ interface Piece {
 }
 
 /** One end of a modelled data channel. */
-export class SimChannelEnd implements SignalledPeer {
+export class SimChannelEnd extends EventEmitter implements SignalledPeer {
   /** The remote peer id in hex, as bittorrent-tracker's client sets it. */
   id?: string;
   connected = false;
@@ -42,9 +41,9 @@ export class SimChannelEnd implements SignalledPeer {
   readonly #queue: Piece[] = [];
   #sending: Piece | null = null;
   #counted = false;
-  readonly #listeners = new Map<string, { listener: Listener; once: boolean }[]>();
 
   constructor(context: ChannelContext, node: number, initiator: boolean) {
+    super();
     this.#context = context;
     this.node = node;
     this.initiator = initiator;
@@ -103,39 +102,6 @@ export class SimChannelEnd implements SignalledPeer {
     if (remote !== null && wasConnected) {
       this.#context.clock.after(this.#context.network.rttMs(this.node, remote.node) / 2, () => remote.destroy());
     }
-  }
-
-  emit(event: string, ...args: unknown[]): void {
-    const entries = this.#listeners.get(event);
-    if (entries === undefined) return;
-    if (entries.some((entry) => entry.once))
-      this.#listeners.set(
-        event,
-        entries.filter((entry) => !entry.once),
-      );
-    for (const { listener } of entries) (listener as (...values: unknown[]) => void)(...args);
-  }
-
-  on(event: string, listener: Listener): this {
-    this.#add(event, listener, false);
-    return this;
-  }
-
-  once(event: string, listener: Listener): this {
-    this.#add(event, listener, true);
-    return this;
-  }
-
-  removeAllListeners(event?: string): this {
-    if (event === undefined) this.#listeners.clear();
-    else this.#listeners.delete(event);
-    return this;
-  }
-
-  #add(event: string, listener: Listener, once: boolean): void {
-    const entries = this.#listeners.get(event) ?? [];
-    entries.push({ listener, once });
-    this.#listeners.set(event, entries);
   }
 
   #enqueue(piece: Piece): void {
