@@ -85,8 +85,12 @@ export interface PeerCDNConfig {
    * those in rotation, fail over at once, and late urgent segments are hedged. Empty: as hls.js fetches.
    */
   readonly origins: readonly OriginSetting[];
-  /** A region hint reported in beacons (1-32 of `[0-9A-Za-z_.-]`), or null. */
-  readonly beaconRegion: string | null;
+  /**
+   * This viewer's region or network hint (1-32 of `[0-9A-Za-z_.-]`, e.g. from the CDN's geo header),
+   * or null: sent to the trackers (`?region=`, peers of one region are introduced first), told to
+   * peers (`stats().p2pBytesByRegion`, `peers()`), reported in beacons.
+   */
+  readonly region: string | null;
 }
 
 /** The defaults every setting falls back to. */
@@ -110,9 +114,12 @@ export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
   beaconUrl: null,
   beaconIntervalSeconds: 30,
   beaconSampleRate: 1,
-  beaconRegion: null,
+  region: null,
   origins: Object.freeze([]),
 });
+
+/** What a region hint may be (the tracker's rule too): 1-32 of `[0-9A-Za-z_.-]`. */
+export const REGION_PATTERN = /^[\w.-]{1,32}$/;
 
 type Check = (value: unknown) => string | null;
 
@@ -182,8 +189,8 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
   beaconIntervalSeconds: integerIn(1, 3600),
   beaconSampleRate: (value) =>
     typeof value === 'number' && value >= 0 && value <= 1 ? null : 'must be a number from 0 to 1',
-  beaconRegion: (value) =>
-    value === null || (typeof value === 'string' && /^[\w.-]{1,32}$/.test(value))
+  region: (value) =>
+    value === null || (typeof value === 'string' && REGION_PATTERN.test(value))
       ? null
       : 'must be null or 1-32 of [\\w.-]',
   origins: (value) =>

@@ -90,6 +90,8 @@ export class Engine {
   readonly #swarms = new Map<string, Swarm>();
   // Per-session records of remote peers (bans, strikes), shared by every swarm.
   readonly #peerRecords: PeerRecords;
+  // Keys are peer-supplied hints: no prototype, so "__proto__" or "constructor" is just a key.
+  readonly #p2pBytesByRegion = Object.create(null) as Record<string, number>;
   #counters = {
     httpBytes: 0,
     p2pBytes: 0,
@@ -239,6 +241,11 @@ export class Engine {
     this.httpPace.segmentSeen(bytes);
     this.#largestSegmentBytes = Math.max(this.#largestSegmentBytes ?? 0, bytes);
     if (source === 'http' && peerBytes === 0) this.segmentChecks.learnFromHttp(swarmId, data);
+    // A peer id comes with a peer's segment or an HTTP resume of one (its first `peerBytes`).
+    if (peerId !== null) {
+      const region = this.#swarms.get(swarmId)?.link(peerId)?.region ?? '';
+      this.#p2pBytesByRegion[region] = (this.#p2pBytesByRegion[region] ?? 0) + (source === 'peer' ? bytes : peerBytes);
+    }
     if (source === 'http') {
       // A segment resumed over HTTP after a peer failed: its first `peerBytes` came from the peer.
       this.#counters.httpBytes += bytes - peerBytes;
@@ -339,6 +346,7 @@ export class Engine {
     for (const swarm of this.#swarms.values()) for (const [peerId] of swarm.peerInfos()) peerIds.add(peerId);
     return {
       ...this.#counters,
+      p2pBytesByRegion: { ...this.#p2pBytesByRegion },
       connectedPeers: peerIds.size,
       bannedPeers: this.#peerRecords.bannedCount,
       bannedPeerRefusals: this.#peerRecords.refusals,
@@ -381,7 +389,11 @@ export class Engine {
     return new Swarm({
       swarmId,
       peerId: this.peerId,
-      trackerUrls: config.trackerUrls,
+      // The tracker reads the region hint from its URL (bittorrent-tracker's client cannot add announce fields).
+      trackerUrls: config.trackerUrls.map((url) =>
+        config.region === null ? url : `${url}${url.includes('?') ? '&' : '?'}region=${config.region}`,
+      ),
+      region: config.region,
       iceServers: config.iceServers,
       maxPeers: config.maxPeersPerSwarm,
       offersPerAnnounce: config.offersPerAnnounce,

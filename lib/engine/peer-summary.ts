@@ -22,6 +22,15 @@ export function summarizePeers(connections: Iterable<readonly [peerId: string, i
       activeDownloads += swarm.activeDownloads;
       connectedForMs = Math.max(connectedForMs, swarm.connectedForMs);
     }
-    return { peerId, receivedBytes, sentBytes, activeDownloads, connectedForMs, swarms };
+    // The hint of its first connection (a peer could tell each swarm another: a hint, nothing more).
+    return {
+      peerId,
+      region: (swarms[0] as PeerSwarmInfo).region,
+      receivedBytes,
+      sentBytes,
+      activeDownloads,
+      connectedForMs,
+      swarms,
+    };
   });
 }
