@@ -65,6 +65,8 @@ const SHIMS: Record<string, string> = {
   'uint8-util': 'lib/shims/uint8.ts',
   'err-code': 'lib/shims/err-code.ts',
   'run-parallel': 'lib/shims/run-parallel.ts',
+  // bittorrent-tracker's tracker socket: its own small socket instead of a Duplex stream.
+  '@thaunknown/simple-websocket': 'lib/shims/tracker-socket.ts',
 };
 
 function shimAliases(): Plugin {
