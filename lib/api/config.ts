@@ -88,7 +88,7 @@ export interface PeerCDNConfig {
   /**
    * This viewer's region or network hint (1-32 of `[0-9A-Za-z_.-]`, e.g. from the CDN's geo header),
    * or null: sent to the trackers (`?region=`, peers of one region are introduced first), told to
-   * peers (`stats().p2pBytesByRegion`, `peers()`), reported in beacons.
+   * peers (`stats().p2pBytesByRegion`), reported in beacons.
    */
   readonly region: string | null;
 }
@@ -118,8 +118,8 @@ export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
   origins: Object.freeze([]),
 });
 
-/** What a region hint may be (the tracker's rule too): 1-32 of `[0-9A-Za-z_.-]`. */
-export const REGION_PATTERN = /^[\w.-]{1,32}$/;
+/** Whether `value` is a region hint (the tracker's rule too): 1-32 of `[0-9A-Za-z_.-]`. */
+export const isRegion = (value: unknown): value is string => typeof value === 'string' && /^[\w.-]{1,32}$/.test(value);
 
 type Check = (value: unknown) => string | null;
 
@@ -189,17 +189,14 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
   beaconIntervalSeconds: integerIn(1, 3600),
   beaconSampleRate: (value) =>
     typeof value === 'number' && value >= 0 && value <= 1 ? null : 'must be a number from 0 to 1',
-  region: (value) =>
-    value === null || (typeof value === 'string' && REGION_PATTERN.test(value))
-      ? null
-      : 'must be null or 1-32 of [\\w.-]',
+  region: (value) => (value === null || isRegion(value) ? null : 'must be null or 1-32 of [\\w.-]'),
   origins: (value) =>
     Array.isArray(value) &&
     value.length <= 16 &&
     value.every(isOriginSetting) &&
     (value.length === 0 || value.some((origin: OriginSetting) => origin.weight !== 0))
       ? null
-      : 'must be 0-16 { baseUrl: http(s) URL ending in /, weight?: integer 0-1000 }, a weight above 0',
+      : 'must be 0-16 { baseUrl: http(s) URL ending in /, weight?: 0-1000 }, one weight > 0',
   uploadMaxBytesPerSecond: (value) =>
     value === null || isInteger(value, 16 * 1024)
       ? null

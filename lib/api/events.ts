@@ -127,8 +127,6 @@ export interface PeerCDNStats {
 export interface PeerInfo {
   /** The remote viewer's peer id. */
   readonly peerId: string;
-  /** The region hint the peer told (its `region` setting), null for none; a hint, not verified. */
-  readonly region: string | null;
   /** Segment bytes received from this peer so far over all swarms, transfers in progress included. */
   readonly receivedBytes: number;
   /** Segment bytes sent to this peer so far over all swarms. */
@@ -145,8 +143,6 @@ export interface PeerInfo {
 export interface PeerSwarmInfo {
   /** The swarm (rendition) of this connection. */
   readonly swarmId: string;
-  /** The region hint the peer told (its `region` setting), null for none; a hint, not verified. */
-  readonly region: string | null;
   /** Segments the peer announced it can serve. */
   readonly segmentsAvailable: number;
   /** The sequence number the peer most recently announced or requested; null before any. */

@@ -243,7 +243,7 @@ export class Engine {
     if (source === 'http' && peerBytes === 0) this.segmentChecks.learnFromHttp(swarmId, data);
     // A peer id comes with a peer's segment or an HTTP resume of one (its first `peerBytes`).
     if (peerId !== null) {
-      const region = this.#swarms.get(swarmId)?.link(peerId)?.region ?? '';
+      const region = this.peerLink(swarmId, peerId)?.region ?? '';
       this.#p2pBytesByRegion[region] = (this.#p2pBytesByRegion[region] ?? 0) + (source === 'peer' ? bytes : peerBytes);
     }
     if (source === 'http') {
@@ -390,8 +390,9 @@ export class Engine {
       swarmId,
       peerId: this.peerId,
       // The tracker reads the region hint from its URL (bittorrent-tracker's client cannot add announce fields).
+      // (`ws://t/?token=x` → `ws://t/?region=r&token=x`; `ws://t` → `ws://t?region=r&`)
       trackerUrls: config.trackerUrls.map((url) =>
-        config.region === null ? url : `${url}${url.includes('?') ? '&' : '?'}region=${config.region}`,
+        config.region === null ? url : url.replace(/\?|$/, `?region=${config.region}&`),
       ),
       region: config.region,
       iceServers: config.iceServers,

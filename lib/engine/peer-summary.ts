@@ -22,15 +22,6 @@ export function summarizePeers(connections: Iterable<readonly [peerId: string, i
       activeDownloads += swarm.activeDownloads;
       connectedForMs = Math.max(connectedForMs, swarm.connectedForMs);
     }
-    // The hint of its first connection (a peer could tell each swarm another: a hint, nothing more).
-    return {
-      peerId,
-      region: (swarms[0] as PeerSwarmInfo).region,
-      receivedBytes,
-      sentBytes,
-      activeDownloads,
-      connectedForMs,
-      swarms,
-    };
+    return { peerId, receivedBytes, sentBytes, activeDownloads, connectedForMs, swarms };
   });
 }

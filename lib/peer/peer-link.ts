@@ -173,7 +173,6 @@ export class PeerLink {
   info(swarmId: string): PeerSwarmInfo {
     return {
       swarmId,
-      region: this.region,
       segmentsAvailable: this.#have.size,
       latestSequenceNumber: this.#latestSequenceNumber,
       activeDownloads: this.downloads.pace().activeDownloads,
@@ -264,7 +263,8 @@ export class PeerLink {
           return;
         }
         this.#addAvailable(message.have);
-        this.region = message.region ?? null;
+        // parseFrame gives every hello a region: a valid hint or null.
+        this.region = message.region as string | null;
         this.#introduced = true;
         this.#options.onAvailabilityChanged(this);
         return;

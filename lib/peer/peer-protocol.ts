@@ -2,7 +2,7 @@
 // so segment bytes can never be read as control and vice versa.
 //   0x01 CONTROL: UTF-8 JSON of a PeerMessage
 //   0x02 DATA:    requestId (u32 BE) · byteOffset (u32 BE) · payload bytes
-import { REGION_PATTERN } from '../api/config.ts';
+import { isRegion } from '../api/config.ts';
 
 /** Protocol version carried in `hello`; peers with another version are dropped. */
 export const PROTOCOL_VERSION = 1;
@@ -85,11 +85,7 @@ export function encodeData(requestId: number, byteOffset: number, payload: Uint8
 }
 
 /** The initial availability map as `hello` plus as many `have` messages as its length needs. */
-export function availabilityMessages(
-  version: number,
-  have: readonly number[],
-  region: string | null = null,
-): PeerMessage[] {
+export function availabilityMessages(version: number, have: readonly number[], region?: string | null): PeerMessage[] {
   const messages: PeerMessage[] = [{ type: 'hello', version, have: have.slice(0, MAX_LIST_LENGTH), region }];
   for (let start = MAX_LIST_LENGTH; start < have.length; start += MAX_LIST_LENGTH) {
     messages.push({ type: 'have', sequenceNumbers: have.slice(start, start + MAX_LIST_LENGTH) });
@@ -147,8 +143,7 @@ function parseControl(json: unknown): ParsedFrame {
       const { version, have, region = null } = record;
       if (!isUint32(version)) return invalid('hello.version is not a number');
       if (!isSequenceList(have)) return invalid('hello.have is not a list of sequence numbers');
-      if (region !== null && !(typeof region === 'string' && REGION_PATTERN.test(region)))
-        return invalid('hello.region is invalid');
+      if (region !== null && !isRegion(region)) return invalid('hello.region is invalid');
       return control({ type: 'hello', version, have, region });
     }
     case 'have':

@@ -121,9 +121,6 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
       fromB.p2pBytes,
     );
     assert.equal(fromB.p2pBytes, fixture(13).byteLength);
-    const regionOf = new Map(a.peercdn.peers().map((peer) => [peer.peerId, peer.region]));
-    assert.equal(regionOf.get(b.peercdn.peerId), 'eu-west');
-    assert.equal(regionOf.get(c.peercdn.peerId), 'us-east.2');
     // The tracker read the hint from the URL: the offer between a and b went to the same region.
     const metrics = await (await fetch(`${tracker.url.replace('ws://', 'http://')}/metrics`)).text();
     assert.ok((seriesValue(metrics, 'peercdn_tracker_offers_relayed_same_region_total') ?? 0) >= 1, metrics);

@@ -15,7 +15,6 @@ const sample = (atMs: number, httpBytes: number, p2pBytes: number, uploadedBytes
 function peer(peerId: string, receivedBytes: number, sentBytes: number, renditions = 1): PeerInfo {
   const swarm = {
     swarmId: 's',
-    region: null,
     segmentsAvailable: 0,
     latestSequenceNumber: null,
     activeDownloads: 0,
@@ -25,7 +24,6 @@ function peer(peerId: string, receivedBytes: number, sentBytes: number, renditio
   };
   return {
     peerId,
-    region: null,
     receivedBytes,
     sentBytes,
     activeDownloads: 0,
