@@ -74,7 +74,7 @@ const SHIMS: Record<string, string> = {
 // and React Native (a callback API and `goog*` stats: the bundles need ES2022, Chrome 94+), and
 // bittorrent-tracker's debug calls, whose logger is off (lib/shims/debug.ts) but whose renamed
 // `debug` escapes terser's pure_funcs: marked pure, so their message strings go; the tracker
-// client's scrape. ~0.4 KiB gzip.
+// client's scrape. ~0.55 KiB gzip.
 // simple-peer still connects in Chromium: test/browser/p2p-playback.test.ts, pack.test.ts.
 const SIMPLE_PEER = '@thaunknown/simple-peer/lite.js';
 const TRACKER_CLIENT = 'bittorrent-tracker/client.js';
