@@ -33,6 +33,8 @@ export interface SimOptions {
   readonly network: 'internet' | 'loopback';
   /** Library settings for every viewer (beyond the simulator's scaled cache size). */
   readonly config: Partial<PeerCDNConfig>;
+  /** Names the library build in the results (e.g. `previous defaults`); '' for the current one. */
+  readonly tag: string;
 }
 
 export const DEFAULT_SIM_OPTIONS: SimOptions = {
@@ -49,6 +51,7 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   refillSeconds: null,
   network: 'internet',
   config: {},
+  tag: '',
 };
 
 /** What a run counted, before any figure is derived (sim-figures). */
