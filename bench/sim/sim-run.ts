@@ -91,6 +91,10 @@ export async function runSimulation(
   const drain = realDrain();
   const clock = new VirtualClock();
   clock.install(EPOCH_MS);
+  // The library builds an Error for every fallback and cancelled download; nobody reads their
+  // stacks here, and capturing them was a visible share of a run.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   const viewers = new Map<number, SimViewer>();
   const figures: ViewerFigures[] = [];
   let tracker: SimTracker | null = null;
@@ -184,5 +188,6 @@ export async function runSimulation(
     for (const viewer of viewers.values()) viewer.leave();
     tracker?.destroy();
     clock.uninstall();
+    Error.stackTraceLimit = stackTraceLimit;
   }
 }

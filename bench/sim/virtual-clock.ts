@@ -12,6 +12,8 @@ interface QueuedEvent {
   readonly sequence: number;
   readonly callback: Callback;
   cancelled: boolean;
+  /** The setTimeout id it fires for (forgotten when it runs); 0 for other events. */
+  timerId: number;
 }
 
 /** What setTimeout/setInterval return under the virtual clock (enough of Node's Timeout for the library). */
@@ -76,13 +78,9 @@ export class VirtualClock {
 
   setTimeout(callback: Callback, delayMs = 0): VirtualTimer {
     const id = this.#nextTimerId++;
-    this.#timers.set(
-      id,
-      this.#push(this.#nowMs + nodeDelayMs(delayMs), () => {
-        this.#timers.delete(id);
-        callback();
-      }),
-    );
+    const event = this.#push(this.#nowMs + nodeDelayMs(delayMs), callback);
+    event.timerId = id;
+    this.#timers.set(id, event);
     return new VirtualTimer(id);
   }
 
@@ -124,6 +122,7 @@ export class VirtualClock {
         if (next.cancelled) continue;
         this.#nowMs = next.atMs;
         this.#eventsRun++;
+        if (next.timerId !== 0) this.#timers.delete(next.timerId);
         next.callback();
       }
       await drain();
@@ -170,7 +169,7 @@ export class VirtualClock {
   }
 
   #push(atMs: number, callback: Callback): QueuedEvent {
-    const event: QueuedEvent = { atMs, sequence: this.#sequence++, callback, cancelled: false };
+    const event: QueuedEvent = { atMs, sequence: this.#sequence++, callback, cancelled: false, timerId: 0 };
     const heap = this.#heap;
     let index = heap.push(event) - 1;
     while (index > 0) {
