@@ -65,6 +65,8 @@ const SHIMS: Record<string, string> = {
   'uint8-util': 'lib/shims/uint8.ts',
   'err-code': 'lib/shims/err-code.ts',
   'run-parallel': 'lib/shims/run-parallel.ts',
+  // bittorrent-tracker's tracker socket: its own small socket instead of a Duplex stream.
+  '@thaunknown/simple-websocket': 'lib/shims/tracker-socket.ts',
 };
 
 function shimAliases(): Plugin {
@@ -93,6 +95,11 @@ const minifiedBrowserPlugins = (): Plugin[] => [
   terser({
     ecma: 2020,
     compress: { passes: 3, pure_getters: true, pure_funcs: ['debug', 'Debug', 'this._debug', 'self._debug'] },
+    // The bundled libraries' private members are `_`-prefixed (simple-peer's `_pc`, `_channel`,
+    // the tracker client's `_trackers`...; ours are `#private`): one-letter names in the bundle,
+    // about 0.4 KiB gzip. Nothing outside the bundle reads them, and the JSON the libraries
+    // exchange has no `_` keys. Checked in Chromium by the pack and p2p-playback browser tests.
+    mangle: { properties: { regex: /^_/, reserved: ['__proto__'] } },
     format: { comments: false },
   }),
 ];
