@@ -124,7 +124,7 @@ export class PeerAttempt {
     ) {
       const message = `peer ${this.peerId} would deliver ${this.#request.segment.sequenceNumber} too late`;
       // A silent peer is busy, not failing: measured (0 B/s), not struck.
-      this.#fallBack(new P2PError('peer-timeout', message), this.#firstByteMs > 0 ? 'too-slow' : null);
+      this.#fallBack(new P2PError('peer-timeout', message), this.#firstByteMs ? 'too-slow' : null);
     }
   }
 
