@@ -113,6 +113,7 @@ export class PeerAttempt {
 
   #checkDeadline(): void {
     const engine = this.#engine;
+    if (!this.#firstByteMs && !engine.config.silentPeerFallback) return;
     const secondsUntilNeeded = engine.playback.secondsUntil(this.#request.context.frag.start);
     const transfer = { elapsedMs: performance.now() - this.#startMs, ...this.#latest };
     if (
