@@ -336,6 +336,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
               durationMs: performance.now() - startMs,
               peerId: null,
               startSeconds: ctx.frag.start,
+              mediaSeconds: ctx.frag.duration,
             });
           } else {
             engine.httpBytesLoaded(data.byteLength);

@@ -95,3 +95,50 @@ export function segmentStructureProblem(bytes: Uint8Array, knownFormat: SegmentF
   }
   return null;
 }
+
+// PES timestamps tick at 90 kHz and wrap at 2^33 (ISO/IEC 13818-1 §2.4.3.7).
+const PTS_HZ = 90_000;
+const PTS_WRAP = 2 ** 33;
+
+/**
+ * Seconds between the earliest and the latest PES timestamp (PTS) of an MPEG-TS segment, across its
+ * elementary streams, or null when no packet starts a PES with one. Handles the 33-bit wrap.
+ */
+export function mpegTsTimestampSpanSeconds(bytes: Uint8Array): number | null {
+  let first: number | null = null;
+  let low = 0;
+  let high = 0;
+  for (let packet = 0; packet + TS_PACKET_BYTES <= bytes.byteLength; packet += TS_PACKET_BYTES) {
+    const flags = bytes[packet + 3] ?? 0;
+    // A payload that starts a PES (payload_unit_start_indicator), after any adaptation field.
+    if (((bytes[packet + 1] ?? 0) & 0x40) === 0 || (flags & 0x10) === 0) continue;
+    const at = packet + 4 + ((flags & 0x20) === 0 ? 0 : 1 + (bytes[packet + 4] ?? 0));
+    if (at + 14 > packet + TS_PACKET_BYTES) continue;
+    const pes = (i: number): number => bytes[at + i] ?? 0;
+    if (pes(0) !== 0 || pes(1) !== 0 || pes(2) !== 1 || (pes(7) & 0x80) === 0) continue;
+    const pts =
+      ((pes(9) >> 1) & 7) * 2 ** 30 + pes(10) * 2 ** 22 + (pes(11) >> 1) * 2 ** 15 + pes(12) * 128 + (pes(13) >> 1);
+    first ??= pts;
+    let since = pts - first;
+    if (since > PTS_WRAP / 2) since -= PTS_WRAP;
+    else if (since < -PTS_WRAP / 2) since += PTS_WRAP;
+    low = Math.min(low, since);
+    high = Math.max(high, since);
+  }
+  return first === null ? null : (high - low) / PTS_HZ;
+}
+
+/**
+ * What is wrong with the media time an MPEG-TS segment covers, or null: its timestamps must span the
+ * playlist's duration for it, less a quarter (at least half a second) for the last frames. Catches
+ * a segment cut short at a packet boundary and packets whose payload is noise, which the container
+ * check cannot see. Other formats pass (fMP4 truncation shows in its box sizes).
+ */
+export function mediaTimeProblem(bytes: Uint8Array, mediaSeconds: number): string | null {
+  if (formatOf(bytes) !== 'mpegts') return null;
+  const span = mpegTsTimestampSpanSeconds(bytes);
+  if (span === null) return 'no PES timestamps';
+  return span + Math.max(0.5, mediaSeconds / 4) < mediaSeconds
+    ? `timestamps span ${span.toFixed(2)} s of a ${mediaSeconds} s segment`
+    : null;
+}

@@ -5,10 +5,13 @@ import {
   fmp4Problem,
   formatOf,
   looksLikeMpegTs,
+  mediaTimeProblem,
+  mpegTsTimestampSpanSeconds,
   mpegTsProblem,
   segmentStructureProblem,
   TS_PACKET_BYTES,
 } from '../../lib/policy/segment-check.ts';
+import { segmentTemplate, writePesStart } from '../../bench/sim/sim-origin.ts';
 
 const segment = (): Uint8Array =>
   new Uint8Array(readFileSync(fileURLToPath(new URL('../../fixtures/sample/180p/seg_000.ts', import.meta.url))));
@@ -95,5 +98,52 @@ describe('structural checks from the first segment (no HTTP segment needed)', ()
     const unprintable = whole.slice(0);
     unprintable[4] = 0x01;
     assert.match(fmp4Problem(unprintable) ?? '', /no printable type/);
+  });
+});
+
+describe('media time: the timestamps of a TS segment cover its playlist duration', () => {
+  it('passes every segment of the sample (2-s EXTINF, timestamps over 1.97 s)', () => {
+    for (const n of [0, 1, 14, 29]) {
+      const bytes = new Uint8Array(
+        readFileSync(
+          fileURLToPath(new URL(`../../fixtures/sample/240p/seg_${String(n).padStart(3, '0')}.ts`, import.meta.url)),
+        ),
+      );
+      const span = mpegTsTimestampSpanSeconds(bytes) ?? 0;
+      assert.ok(span > 1.9 && span < 2, `segment ${n}: ${span} s`);
+      assert.equal(mediaTimeProblem(bytes, 2), null);
+    }
+  });
+
+  it('rejects a segment cut after half its packets, and packets whose payload is noise', () => {
+    const bytes = segment();
+    const half = bytes.subarray(0, Math.floor(bytes.byteLength / TS_PACKET_BYTES / 2) * TS_PACKET_BYTES);
+    assert.equal(mpegTsProblem(half), null, 'the container check cannot see it');
+    assert.match(mediaTimeProblem(half, 2) ?? '', /^timestamps span 1\.05 s of a 2 s segment$/);
+    const noise = bytes.slice(0);
+    let state = 7;
+    for (let at = 0; at < noise.byteLength; at++) {
+      if (at % TS_PACKET_BYTES < 4) continue;
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      noise[at] = state >> 23;
+    }
+    assert.equal(segmentStructureProblem(noise, 'mpegts'), null, 'the container check cannot see it');
+    assert.equal(mediaTimeProblem(noise, 2), 'no PES timestamps');
+  });
+
+  it('allows the last frames a quarter of the duration (at least 0.5 s), and measures across the 33-bit wrap', () => {
+    const template = segmentTemplate(20, 2);
+    assert.equal(mediaTimeProblem(template, 2), null);
+    assert.equal(mediaTimeProblem(template, 2.5), null, '1.96 s of 2.5 s is within 0.625 s');
+    assert.match(mediaTimeProblem(template, 2.7) ?? '', /timestamps span 1\.96 s of a 2\.7 s segment/);
+    assert.equal(mediaTimeProblem(template, 0.3), null, 'longer than the playlist says is fine');
+    const wrapped = segmentTemplate(20, 2);
+    writePesStart(wrapped, 0, 2 ** 33 - 45_000);
+    writePesStart(wrapped, 19 * TS_PACKET_BYTES, 45_000);
+    assert.equal(mpegTsTimestampSpanSeconds(wrapped), 1);
+  });
+
+  it('leaves fMP4 to its box check', () => {
+    assert.equal(mediaTimeProblem(fmp4Segment(), 2), null);
   });
 });
