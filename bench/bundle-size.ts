@@ -6,14 +6,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { breakdown } from './bundle-breakdown.ts';
 import { BUNDLERS, buildConsumer } from './consumer-builds.ts';
 
-const HELP = `Usage: npm run size [-- --json]
+const HELP = `Usage: npm run size [-- --json] [-- --breakdown]
 
 Prints the size (bytes on disk and gzip -9) of each browser bundle in dist/ and of
 bench/consumer-entry.js (the README's npm example) built for production by esbuild, Vite,
 webpack 5 and rollup with hls.js left out, and fails (exit 1) when one exceeds its budget
-in bench/size-budget.json. Run \`npm run build\` first.`;
+in bench/size-budget.json. Run \`npm run build\` first. --breakdown also prints where the bytes of
+dist/peercdn.mjs come from (by lib/ file and bundled package, from its source map).`;
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const DIST_FILES = ['dist/peercdn.umd.js', 'dist/peercdn.mjs'];
@@ -43,7 +45,11 @@ function measure(name: string, file: string, budget: Budget): Measured {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+    options: {
+      json: { type: 'boolean', default: false },
+      breakdown: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
   });
   if (values.help) {
     console.log(HELP);
@@ -77,6 +83,13 @@ async function main(): Promise<void> {
         `${size.name}: ${(size.bytes / 1024).toFixed(1)} KiB, gzip ${(size.gzipBytes / 1024).toFixed(2)} KiB${limit}`,
       );
     }
+  }
+  if (values.breakdown) {
+    console.log('\ndist/peercdn.mjs by source: minified bytes, gzip alone, share of the gzip size');
+    for (const row of breakdown(`${REPO}dist/peercdn.mjs`))
+      console.log(
+        `${String(row.bytes).padStart(7)} ${String(row.gzipBytesAlone).padStart(6)} ${String(row.gzipBytesShare).padStart(6)}  ${row.group}`,
+      );
   }
   if (sizes.some((size) => !size.withinBudget)) process.exitCode = 1;
 }

@@ -4,7 +4,7 @@ import type { Browser, Page } from 'puppeteer-core';
 import { sumCounts } from '../demo/origin-counters.ts';
 import { startOriginServer, type OriginByteCounts, type OriginServer } from '../demo/origin-server.ts';
 import { launchChromium, newViewerPage } from '../test/helpers/chromium.ts';
-import { stopViewerPage } from '../test/helpers/viewer-page.ts';
+import { assertViewerStarted, stopViewerPage } from '../test/helpers/viewer-page.ts';
 import { PAGE_ROUTES } from '../test/helpers/stack.ts';
 import { startTracker } from '../tracker/server.ts';
 import { processTreeUsage, type ProcessUsage } from './process-usage.ts';
@@ -125,6 +125,8 @@ export async function runSwarm(options: SwarmRunOptions, signal: AbortSignal): P
         ...(options.startupPeerWaitMs > 0 ? { startupWait: String(options.startupPeerWaitMs) } : {}),
       });
       await page.goto(`${origin.url}/pages/viewer.html?${query.toString()}`);
+      // A page that failed to start (stale bundle, bad setting) stops the run now, saying why.
+      await assertViewerStarted(page, viewerId);
     };
     const totalSeconds = (options.viewers - 1) * options.staggerSeconds + options.durationSeconds;
     // Churn: viewers leave (and a new one joins at once) at seeded times after everyone joined.

@@ -16,6 +16,7 @@ declare module '@thaunknown/simple-peer/lite.js' {
     destroy(error?: Error): void;
     on(event: string, listener: (...args: never[]) => void): this;
     once(event: string, listener: (...args: never[]) => void): this;
+    off(event: string, listener: (...args: never[]) => void): this;
     removeAllListeners(event?: string): this;
   }
   export default Peer;

@@ -1,4 +1,4 @@
-// @thaunknown/simple-websocket ships no types; this declares the part the stream-shim test uses.
+// @thaunknown/simple-websocket ships no types; this declares the part test/integration/tracker-socket-shim.test.ts uses.
 declare module '@thaunknown/simple-websocket' {
   class Socket {
     constructor(url: string);

@@ -18,7 +18,8 @@ export function simLabel(figures: SimFigures): string {
   const sync = o.mode === 'live' && o.liveSyncSegments !== 3 ? ` live-sync ${o.liveSyncSegments}` : '';
   const upload = o.uploadMedianBitrates !== 2 ? ` upload ${o.uploadMedianBitrates}×` : '';
   const refill = o.refillSeconds === null ? '' : ` refill ${o.refillSeconds}s`;
-  return `${o.mode}${sync}${upload}${refill} N=${o.viewers} ${Number(o.minutes.toFixed(2))} min${network} churn ${percent(o.churnPerMinute, 0)}/min seed ${o.seed}${config}`;
+  const tag = o.tag === '' ? '' : `[${o.tag}] `;
+  return `${tag}${o.mode}${sync}${upload}${refill} N=${o.viewers} ${Number(o.minutes.toFixed(2))} min${network} churn ${percent(o.churnPerMinute, 0)}/min seed ${o.seed}${config}`;
 }
 
 /** The newest result per configuration, in file-name order. */

@@ -33,6 +33,8 @@ export interface SimOptions {
   readonly network: 'internet' | 'loopback';
   /** Library settings for every viewer (beyond the simulator's scaled cache size). */
   readonly config: Partial<PeerCDNConfig>;
+  /** Names the library build in the results (e.g. `previous defaults`); '' for the current one. */
+  readonly tag: string;
 }
 
 export const DEFAULT_SIM_OPTIONS: SimOptions = {
@@ -49,6 +51,7 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   refillSeconds: null,
   network: 'internet',
   config: {},
+  tag: '',
 };
 
 /** What a run counted, before any figure is derived (sim-figures). */
@@ -88,6 +91,10 @@ export async function runSimulation(
   const drain = realDrain();
   const clock = new VirtualClock();
   clock.install(EPOCH_MS);
+  // The library builds an Error for every fallback and cancelled download; nobody reads their
+  // stacks here, and capturing them was a visible share of a run.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   const viewers = new Map<number, SimViewer>();
   const figures: ViewerFigures[] = [];
   let tracker: SimTracker | null = null;
@@ -181,5 +188,6 @@ export async function runSimulation(
     for (const viewer of viewers.values()) viewer.leave();
     tracker?.destroy();
     clock.uninstall();
+    Error.stackTraceLimit = stackTraceLimit;
   }
 }

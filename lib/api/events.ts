@@ -45,8 +45,8 @@ export interface OriginStateEvent {
   readonly baseUrl: string;
   /** Whether it is in rotation now. */
   readonly up: boolean;
-  /** Why: a failed request (`error`: HTTP error or refused; `timeout`), far slower than the others (`slow`), or a good transfer (`recovered`). */
-  readonly reason: 'error' | 'timeout' | 'slow' | 'recovered';
+  /** Why: a failed request (`error`: HTTP error or refused; `timeout`), 404s for several requests in a row (`not-found`), far slower than the others (`slow`), or a good transfer (`recovered`). */
+  readonly reason: 'error' | 'timeout' | 'not-found' | 'slow' | 'recovered';
   /** When down: how long until it is probed again. */
   readonly retryInMs: number;
 }

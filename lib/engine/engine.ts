@@ -18,6 +18,7 @@ import { Playback } from './playback.ts';
 import { SegmentCache, type CachedSegment } from './segment-cache.ts';
 import { SegmentChecks } from './segment-checks.ts';
 import { fetchManifestBytes, SegmentVerifier, webCryptoSha256 } from './segment-verifier.ts';
+import { countSegment, newTransferCounters } from './transfer-counters.ts';
 import { UnconfirmedSegments } from './unconfirmed-segments.ts';
 import { onCellularOrSaveData, UploadLimiter } from './upload-limiter.ts';
 
@@ -92,18 +93,7 @@ export class Engine {
   readonly #swarms = new Map<string, Swarm>();
   // Per-session records of remote peers (bans, strikes), shared by every swarm.
   readonly #peerRecords: PeerRecords;
-  #counters = {
-    httpBytes: 0,
-    p2pBytes: 0,
-    uploadedBytes: 0,
-    cacheHitBytes: 0,
-    segmentsFromHttp: 0,
-    segmentsFromPeers: 0,
-    segmentsFromCache: 0,
-    peerFallbacks: 0,
-    segmentsVerified: 0,
-    segmentsRejected: 0,
-  };
+  readonly #counters = newTransferCounters();
   #destroyed = false;
   // Set when something in the peer-to-peer path threw (a missing or broken runtime API): from
   // then on everything comes over HTTP.
@@ -242,18 +232,7 @@ export class Engine {
     this.httpPace.segmentSeen(bytes);
     this.#largestSegmentBytes = Math.max(this.#largestSegmentBytes ?? 0, bytes);
     if (source === 'http' && peerBytes === 0) this.segmentChecks.learnFromHttp(swarmId, data, mediaSeconds);
-    if (source === 'http') {
-      // A segment resumed over HTTP after a peer failed: its first `peerBytes` came from the peer.
-      this.#counters.httpBytes += bytes - peerBytes;
-      this.#counters.p2pBytes += peerBytes;
-      this.#counters.segmentsFromHttp += 1;
-    } else if (source === 'peer') {
-      this.#counters.p2pBytes += bytes;
-      this.#counters.segmentsFromPeers += 1;
-    } else {
-      this.#counters.cacheHitBytes += bytes;
-      this.#counters.segmentsFromCache += 1;
-    }
+    countSegment(this.#counters, source, bytes, peerBytes);
     if (source !== 'cache') {
       const isNew = !this.cache.has(swarmId, sequenceNumber);
       // Keep a copy: hls.js transfers the buffer it receives to its transmux worker, detaching it.
@@ -338,11 +317,9 @@ export class Engine {
   }
 
   stats(): PeerCDNStats {
-    const peerIds = new Set<string>();
-    for (const swarm of this.#swarms.values()) for (const [peerId] of swarm.peerInfos()) peerIds.add(peerId);
     return {
       ...this.#counters,
-      connectedPeers: peerIds.size,
+      connectedPeers: this.peers().length,
       bannedPeers: this.#peerRecords.bannedCount,
       bannedPeerRefusals: this.#peerRecords.refusals,
       peerStrikes: this.#peerRecords.strikeCount,

@@ -2,6 +2,7 @@ import type { OriginSetting } from '../api/config.ts';
 import type { OriginInfo, OriginStateEvent } from '../api/events.ts';
 import {
   afterFailure,
+  afterNotFound,
   afterTransfer,
   originIndexOf,
   pickOrigin,
@@ -41,6 +42,7 @@ export class Origins {
       bytesPerMs: null,
       samples: 0,
       credit: 0,
+      notFound: 0,
     }));
     this.#counters = settings.map(() => ({ bytes: 0, requests: 0, errors: 0, latencyMs: null }));
     this.#down = settings.map(() => false);
@@ -70,11 +72,16 @@ export class Origins {
     return picked.index;
   }
 
-  /** A request to origin `index` failed (HTTP error, refused, timeout): out of rotation for a while. */
-  failed(index: number, reason: 'error' | 'timeout', bytes: number): void {
+  /**
+   * A request to origin `index` failed (HTTP error, refused, timeout): out of rotation for a while;
+   * a 404 (`not-found`) only when it repeats over several requests (origin-health's `afterNotFound`).
+   */
+  failed(index: number, reason: 'error' | 'timeout' | 'not-found', bytes: number): void {
     this.#counters[index]!.errors += 1;
     this.#counters[index]!.bytes += bytes;
-    this.#set(index, afterFailure(this.#health[index]!, this.#nowMs()), reason);
+    const health = this.#health[index]!;
+    const nowMs = this.#nowMs();
+    this.#set(index, reason === 'not-found' ? afterNotFound(health, nowMs) : afterFailure(health, nowMs), reason);
   }
 
   /** A transfer from origin `index` completed; a far slower origin than the others is taken out. */

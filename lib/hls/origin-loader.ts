@@ -108,8 +108,11 @@ export class OriginLoader<C extends LoaderContext> implements Loader<C> {
       onProgress: (loaded, _context, data, details) => {
         if (loaded === this.stats) callbacks.onProgress?.(loaded, context, data, details);
       },
+      // A 404 goes on to the next origin too, but marks this one down only when it repeats.
       onError: (error, _context, details) =>
-        this.#failed(attempt, 'error', () => callbacks.onError(error, context, details, this.stats)),
+        this.#failed(attempt, error.code === 404 ? 'not-found' : 'error', () =>
+          callbacks.onError(error, context, details, this.stats),
+        ),
       onTimeout: (_stats, _context, details) =>
         this.#failed(attempt, 'timeout', () => callbacks.onTimeout(this.stats, context, details)),
       onAbort: () => undefined,
@@ -118,7 +121,7 @@ export class OriginLoader<C extends LoaderContext> implements Loader<C> {
 
   // An attempt failed: its origin backs off; unless another attempt (a hedge) still runs, the next
   // origin not yet tried gets the request at once; with none left, hls.js hears the failure.
-  #failed(attempt: Attempt<C>, reason: 'error' | 'timeout', report: () => void): void {
+  #failed(attempt: Attempt<C>, reason: 'error' | 'timeout' | 'not-found', report: () => void): void {
     if (this.#done) return;
     this.#attempts = this.#attempts.filter((other) => other !== attempt);
     const { origin, loader } = attempt;

@@ -14,6 +14,8 @@ export interface OriginHealth {
   readonly samples: number;
   /** Smooth weighted round robin credit. */
   readonly credit: number;
+  /** Requests in a row answered 404 since its last good transfer (see `afterNotFound`). */
+  readonly notFound: number;
 }
 
 /** First back-off of a failing origin; it doubles with each further failure up to the maximum. */
@@ -25,6 +27,8 @@ export const SLOW_ORIGIN_RATIO = 0.25;
 export const SLOW_ORIGIN_MIN_SAMPLES = 3;
 /** ...and only for a transfer that took this long (fast enough is fast enough, whatever the ratio). */
 export const SLOW_ORIGIN_MIN_MS = 500;
+/** 404s for this many requests in a row, no good transfer between, and a 404 counts as the origin's failure. */
+export const NOT_FOUND_LIMIT = 3;
 /** Segments needed within this many seconds are urgent: a late request for one is hedged. */
 export const HEDGE_URGENT_SECONDS = 8;
 /** Earliest hedge, and the hedge delay while HTTP's pace is unmeasured. */
@@ -61,6 +65,16 @@ export function afterFailure(origin: OriginHealth, nowMs: number): OriginHealth 
 }
 
 /**
+ * After a 404: the request goes on to the next origin, but one 404 is no sign of a broken origin
+ * (a live segment not published yet, on any origin). Only `NOT_FOUND_LIMIT` requests in a row
+ * answered 404 there (content missing on that origin) count as a failure.
+ */
+export function afterNotFound(origin: OriginHealth, nowMs: number): OriginHealth {
+  const notFound = origin.notFound + 1;
+  return notFound < NOT_FOUND_LIMIT ? { ...origin, notFound } : { ...afterFailure(origin, nowMs), notFound: 0 };
+}
+
+/**
  * After a transfer of `bytes` in `durationMs`: back in rotation, unless it took long and the
  * origin's average is far below the best other origin's (then out, as a failure). Averages start afresh after a failure, so a recovered
  * origin is judged on what it does now.
@@ -85,7 +99,7 @@ export function afterTransfer(
     samples >= SLOW_ORIGIN_MIN_SAMPLES && durationMs >= SLOW_ORIGIN_MIN_MS && measured < SLOW_ORIGIN_RATIO * best;
   return slow
     ? { origin: { ...afterFailure(updated, nowMs), bytesPerMs: null, samples: 0 }, slow }
-    : { origin: { ...updated, failures: 0 }, slow };
+    : { origin: { ...updated, failures: 0, notFound: 0 }, slow };
 }
 
 /**

@@ -18,6 +18,10 @@ export const EXPECTED_SEGMENT_BYTES = 512 * 1024;
 const DEFAULT_RTT_MS = 50;
 const DEFAULT_THROUGHPUT_BYTES_PER_SECOND = 1_000_000;
 const MIN_THROUGHPUT_BYTES_PER_SECOND = 1;
+// An unmeasured peer is assumed this much nearer than the prior, so that it wins a tie and gets
+// measured: with one measured peer the prior is that peer's own pace, and a faster newcomer would
+// otherwise never be tried (sequential downloads tie, and ties go to the earlier candidate).
+const UNMEASURED_EDGE_MS = 1;
 /** Weight of a new sample in the smoothed RTT and throughput of a peer. */
 export const EWMA_WEIGHT = 0.3;
 
@@ -50,7 +54,7 @@ export function expectedDeliveryMs(
   prior: PeerPrior,
   expectedBytes: number = EXPECTED_SEGMENT_BYTES,
 ): number {
-  const rttMs = peer.rttMs ?? prior.rttMs;
+  const rttMs = peer.rttMs ?? prior.rttMs - UNMEASURED_EDGE_MS;
   const throughput = Math.max(
     peer.throughputBytesPerSecond ?? prior.throughputBytesPerSecond,
     MIN_THROUGHPUT_BYTES_PER_SECOND,
@@ -60,8 +64,8 @@ export function expectedDeliveryMs(
 
 /**
  * The peer expected to deliver the segment soonest, among peers that have it. Unmeasured peers
- * get the candidates' median as a prior, so a new peer is tried as soon as a measured one is
- * slower or busier. Ties go to the earlier candidate.
+ * get the candidates' median as a prior (a hair nearer), so a new peer is tried as soon as a
+ * measured one is no faster or is busier. Ties go to the earlier candidate.
  * @example choosePeer(views.filter((view) => view.has))?.peerId
  */
 export function choosePeer<T extends PeerCandidate>(

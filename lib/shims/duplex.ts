@@ -1,7 +1,8 @@
-// Bundle alias for `streamx`: the Duplex stream that @thaunknown/simple-peer and
-// @thaunknown/simple-websocket extend, reduced to what they use (~1 KiB instead of streamx, b4a,
-// fast-fifo and text-decoder: ~30 KiB minified). Their own code (signalling, channels, sockets)
-// is unchanged. Behaviour kept (test/unit/stream-shims.test.ts runs both libraries on it):
+// Bundle alias for `streamx`: the Duplex stream that @thaunknown/simple-peer extends (as does
+// @thaunknown/simple-websocket, replaced in the bundles by tracker-socket.ts), reduced to what
+// they use (~1 KiB instead of streamx, b4a, fast-fifo and text-decoder: ~30 KiB minified).
+// simple-peer's own code (signalling, channels) is unchanged. Behaviour kept
+// (test/integration/stream-shims.test.ts runs simple-peer on it):
 // - data: `push(chunk)` emits `data`; chunks pushed while nobody listens are kept until a `data`
 //   listener is added (a peer's first message can arrive before the library listens).
 // - backpressure: `write()` hands one chunk at a time to `_write`, returns false while one is

@@ -1,8 +1,8 @@
 // Bundle alias for `ws` (which @thaunknown/simple-websocket imports for Node and maps to nothing
 // in browsers, then reads the global `WebSocket` when the module loads: a ReferenceError on
 // import in Node 20, e.g. server-side rendering). This constructor reads the runtime's WebSocket
-// only when a socket is opened; where there is none, simple-websocket reports the error on the
-// socket and the library stays on HTTP. simple-websocket passes `ws` options as a second
+// only when a socket is opened; where there is none, the socket (tracker-socket.ts in the bundles)
+// reports the error and the library stays on HTTP. simple-websocket passes `ws` options as a second
 // argument: the browser's second argument is subprotocols, so it is not forwarded.
 interface WebSocketConstructor {
   new (url: string): WebSocket;

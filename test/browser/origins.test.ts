@@ -46,6 +46,14 @@ describe('several origins, in Chromium with hls.js', function () {
   };
   const segmentBytes = (origin: OriginServer): number => origin.counts().segmentBytes;
 
+  it('reports a viewer page that could not start with its page error (not a missing viewer at the end)', async () => {
+    // peercdn refuses the setting in its constructor: the page script stops before `window.viewer`.
+    await assert.rejects(
+      fixture().openViewer({ mode: 'live', viewerId: 'broken', level: 0, extraQuery: { origins: 'ftp://a.test/' } }),
+      /broken: the viewer page did not start \(.*config-invalid|broken: the viewer page did not start \(.*"origins"/,
+    );
+  });
+
   it('plays without a stall while one origin fails (5xx, then stopped), and uses it again once it recovers', async () => {
     const a = fixture().stack.origin;
     const page = await open('failover');

@@ -30,7 +30,8 @@ let socketCount = 0;
 export const loopbackTrackerClients: TrackerClientFactory = (options) =>
   base({
     ...options,
-    announceUrls: options.announceUrls.map((url) => `${url}/client-${++socketCount}`),
+    // The path goes before a query (`?region=` from the `region` setting).
+    announceUrls: options.announceUrls.map((url) => url.replace(/(\?|$)/, `/client-${++socketCount}$1`)),
     rtcConfig: { ...options.rtcConfig, ...LOOPBACK_CONFIG },
   });
 
@@ -66,11 +67,12 @@ export function startNodeViewer(
   config: Partial<PeerCDNConfig> = {},
   httpLoader: typeof NodeHttpLoader = NodeHttpLoader,
   clock: { offsetMs: number } = { offsetMs: 0 },
+  trackerClients: TrackerClientFactory = loopbackTrackerClients,
 ): NodeViewer {
   // The engine's clock (peer records, claims, rate limits) runs `clock.offsetMs` ahead of real
   // time: a test skips a back-off by moving it, while transfers and timeouts stay real.
   const engine = new Engine(resolveConfig({ trackerUrls: [trackerUrl], iceServers: [], ...config }), {
-    createTrackerClient: loopbackTrackerClients,
+    createTrackerClient: trackerClients,
     random: Math.random,
     nowMs: () => performance.now() + clock.offsetMs,
   });

@@ -59,8 +59,32 @@ export async function openViewerPage(browser: Browser, options: ViewerOptions): 
     level: String(options.level ?? 0),
     ...options.extraQuery,
   });
-  await page.goto(`${options.originUrl}/pages/viewer.html?${query.toString()}`);
+  try {
+    await page.goto(`${options.originUrl}/pages/viewer.html?${query.toString()}`);
+    await assertViewerStarted(page, options.viewerId);
+  } catch (error) {
+    await page.close().catch(() => undefined);
+    throw error;
+  }
   return page;
+}
+
+/** Why a viewer page did not start: its page errors (or none recorded); null once `window.viewer` exists. */
+function startFailure(page: Page): Promise<string | null> {
+  return page.evaluate(() => {
+    const w = window as unknown as { viewer?: unknown; pageErrors?: string[] };
+    if (w.viewer !== undefined) return null;
+    return w.pageErrors === undefined || w.pageErrors.length === 0 ? 'no page error recorded' : w.pageErrors.join('; ');
+  });
+}
+
+/**
+ * After `page.goto` (the page's scripts have run): throw a clear error naming the viewer and the
+ * page's errors when test/browser/pages/viewer.html did not set up `window.viewer`.
+ */
+export async function assertViewerStarted(page: Page, viewerId: string): Promise<void> {
+  const failure = await startFailure(page);
+  if (failure !== null) throw new Error(`${viewerId}: the viewer page did not start (${failure}) at ${page.url()}`);
 }
 
 /** The page's current snapshot, without stopping it. */
@@ -93,6 +117,14 @@ export function sourceLine(snapshot: ViewerSnapshot): string {
  * Read the final snapshot of a test/browser/pages/viewer.html page and stop its player and
  * peercdn instance. `T` is the part of the snapshot the caller reads.
  */
-export function stopViewerPage<T = ViewerSnapshot>(page: Page): Promise<T> {
-  return page.evaluate(() => (window as unknown as { viewer: { stop(): unknown } }).viewer.stop()) as Promise<T>;
+export async function stopViewerPage<T = ViewerSnapshot>(page: Page): Promise<T> {
+  const stopped = await page.evaluate(() => {
+    const viewer = (window as unknown as { viewer?: { stop(): unknown } }).viewer;
+    return viewer === undefined ? undefined : { snapshot: viewer.stop() };
+  });
+  if (stopped === undefined) {
+    // The page lost its viewer after it started (navigated or reloaded): say so, with its errors.
+    throw new Error(`the viewer page has no viewer to stop (${await startFailure(page)}) at ${page.url()}`);
+  }
+  return stopped.snapshot as T;
 }

@@ -3,6 +3,11 @@ import { PeerLink } from '../../lib/peer/peer-link.ts';
 import { MAX_MESSAGE_BYTES } from '../../lib/peer/peer-protocol.ts';
 import { UPLOAD_HIGH_WATER_BYTES } from '../../lib/peer/peer-uploads.ts';
 import { connectedPeerPair, type SimplePeer } from '../helpers/peer-pair.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+// 6 MB written at once: far more than the SCTP send window takes without queueing.
+const QUEUED_MESSAGES = 100;
+const QUEUED_MESSAGE_BYTES = 60_000;
 
 // The link's backpressure must read the property the real @thaunknown/simple-peer object has
 // (`bufferSize`); a fake with a made-up property name let the uploads queue without bound.
@@ -19,8 +24,28 @@ describe('upload backpressure on a real simple-peer data channel (node-datachann
     const real = a as unknown as Record<string, unknown>;
     assert.equal(typeof real['bufferSize'], 'number');
     assert.equal(real['bufferedAmount'], undefined);
-    for (let i = 0; i < 100; i++) a.send(new Uint8Array(60_000));
-    assert.ok((real['bufferSize'] as number) > 0, 'bufferSize grows with what is queued');
+    let receivedBytes = 0;
+    b.on('data', (chunk: Uint8Array) => {
+      receivedBytes += chunk.byteLength;
+    });
+    // libdatachannel hands what the SCTP window takes straight to the transport and drains the
+    // rest from its own thread, so one read after the last write can already see an empty queue
+    // (it did once on a busy CI machine). Read it synchronously after every write instead: while
+    // the writes outrun the channel, the queue is seen.
+    let largestQueuedBytes = 0;
+    for (let i = 0; i < QUEUED_MESSAGES; i++) {
+      a.send(new Uint8Array(QUEUED_MESSAGE_BYTES));
+      largestQueuedBytes = Math.max(largestQueuedBytes, a.bufferSize);
+    }
+    assert.ok(largestQueuedBytes > 0, 'bufferSize grows with what is queued');
+    // ...and falls back to nothing once every byte reached the other side.
+    await waitFor(
+      b,
+      ['data'],
+      () => receivedBytes === QUEUED_MESSAGES * QUEUED_MESSAGE_BYTES,
+      'every queued byte arrives at the other peer',
+    );
+    assert.equal(a.bufferSize, 0, 'bufferSize is 0 once everything was delivered');
   });
 
   it('never lets more than the high-water mark plus one message wait in the send queue while uploading 8 MiB', async () => {

@@ -1,18 +1,15 @@
 // The small shims the browser bundles put in place of streamx, events and uint8-util
 // (lib/shims/, aliased in rollup.config.ts) against the packages they replace: the same contract
-// on the same inputs, then simple-peer and simple-websocket themselves rebuilt on the shims,
-// over real WebRTC (node-datachannel) and a real WebSocket server on 127.0.0.1.
+// on the same inputs, then simple-peer itself rebuilt on the shims, over real WebRTC
+// (node-datachannel). The tracker's socket shim: test/integration/tracker-socket-shim.test.ts.
 import assert from 'node:assert/strict';
 import { EventEmitter as NodeEventEmitter } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { Duplex as StreamxDuplex } from 'streamx';
 import * as uint8Util from 'uint8-util';
-import { WebSocketServer } from 'ws';
 import OriginalPeer from '@thaunknown/simple-peer/lite.js';
-import OriginalSocket from '@thaunknown/simple-websocket';
 import { Duplex as ShimDuplex } from '../../lib/shims/duplex.ts';
 import { EventEmitter as ShimEventEmitter } from '../../lib/shims/event-emitter.ts';
 import * as uint8Shim from '../../lib/shims/uint8.ts';
@@ -209,18 +206,16 @@ describe('stream shims against the packages they replace', () => {
     });
   }
 
-  describe('simple-peer and simple-websocket rebuilt on the shims', () => {
+  describe('simple-peer rebuilt on the shims', () => {
     const buildDir = `${REPO}.tmp/stream-shims-${process.pid}`;
     let ShimPeer: typeof OriginalPeer;
-    let ShimSocket: typeof OriginalSocket;
 
     before(async () => {
       mkdirSync(buildDir, { recursive: true });
       // Same aliases as rollup.config.ts; webrtc-polyfill and ws stay Node's (a browser has its own).
       await esbuild.build({
         stdin: {
-          contents:
-            "export { default as Peer } from '@thaunknown/simple-peer/lite.js'; export { default as Socket } from '@thaunknown/simple-websocket';",
+          contents: "export { default as Peer } from '@thaunknown/simple-peer/lite.js';",
           resolveDir: REPO,
         },
         bundle: true,
@@ -237,12 +232,8 @@ describe('stream shims against the packages they replace', () => {
         },
         logLevel: 'error',
       });
-      const built = (await import(`${buildDir}/libraries.mjs`)) as {
-        Peer: typeof OriginalPeer;
-        Socket: typeof OriginalSocket;
-      };
+      const built = (await import(`${buildDir}/libraries.mjs`)) as { Peer: typeof OriginalPeer };
       ShimPeer = built.Peer;
-      ShimSocket = built.Socket;
     });
     after(() => rmSync(buildDir, { recursive: true, force: true }));
 
@@ -287,27 +278,6 @@ describe('stream shims against the packages they replace', () => {
           assert.equal(b.destroyed, true);
         }
         b.destroy();
-      });
-    }
-
-    for (const variant of ['original', 'shim'] as const) {
-      it(`${variant}: a WebSocket client connects, sends and receives text, and closes when the server goes away`, async () => {
-        const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-        await once(server, 'listening');
-        server.on('connection', (socket) =>
-          socket.on('message', (message) => socket.send(`echo:${(message as Buffer).toString('utf8')}`)),
-        );
-        const Socket = variant === 'shim' ? ShimSocket : OriginalSocket;
-        const socket = new Socket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
-        await once(socket, 'connect');
-        socket.send('hello');
-        const [data] = (await once(socket, 'data')) as [Uint8Array | string];
-        assert.equal(typeof data === 'string' ? data : new TextDecoder().decode(data), 'echo:hello');
-        const closed = once(socket, 'close');
-        for (const client of server.clients) client.terminate();
-        await closed;
-        assert.equal(socket.destroyed, true);
-        await new Promise((resolve) => server.close(resolve));
       });
     }
   });

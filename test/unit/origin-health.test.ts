@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import {
   afterFailure,
+  afterNotFound,
   afterTransfer,
   hedgeDelayMs,
   HEDGE_MIN_MS,
   HEDGE_UNMEASURED_MS,
+  NOT_FOUND_LIMIT,
   ORIGIN_BACKOFF_MS,
   ORIGIN_MAX_BACKOFF_MS,
   SLOW_ORIGIN_MIN_MS,
@@ -22,6 +24,7 @@ const origin = (overrides: Partial<OriginHealth> = {}): OriginHealth => ({
   bytesPerMs: null,
   samples: 0,
   credit: 0,
+  notFound: 0,
   ...overrides,
 });
 
@@ -83,6 +86,23 @@ describe('origin health policy', () => {
       assert.equal(after.downUntilMs, 1000 + backoffMs, `after ${failures} failures`);
       assert.equal(after.failures, failures + 1);
     }
+  });
+
+  it('keeps an origin in rotation after a 404 (a live segment not published yet), and takes it out only when 404s repeat over requests', () => {
+    let state = origin({ bytesPerMs: 100, samples: 4 });
+    for (let i = 1; i < NOT_FOUND_LIMIT; i++) {
+      state = afterNotFound(state, 1000);
+      assert.deepEqual([state.notFound, state.failures, state.downUntilMs], [i, 0, 0], `after ${i} 404s`);
+      // Still picked: in rotation.
+      assert.equal(pickOrigin([state], 1000, [])?.index, 0);
+    }
+    const out = afterNotFound(state, 1000);
+    assert.deepEqual([out.failures, out.downUntilMs, out.notFound], [1, 1000 + ORIGIN_BACKOFF_MS, 0]);
+    assert.deepEqual(picks([out, origin()], 3, 1000), [1, 1, 1]);
+    // A good transfer between 404s starts the count again: 404s of separate live-edge races never add up.
+    const cleared = afterTransfer([afterNotFound(afterNotFound(origin(), 0), 0)], 0, 1000, 10, 0).origin;
+    assert.equal(cleared.notFound, 0);
+    assert.equal(afterNotFound(cleared, 0).failures, 0);
   });
 
   it('takes out an origin far slower than the best other one once both averages hold a few transfers', () => {

@@ -14,6 +14,7 @@ import { Engine } from '../../lib/engine/engine.ts';
 import { createFragmentLoaderClass } from '../../lib/hls/fragment-loader.ts';
 import { useOrigins } from '../../lib/hls/origin-routing.ts';
 import { newStats } from '../../lib/hls/loader-stats.ts';
+import { NOT_FOUND_LIMIT } from '../../lib/policy/origin-health.ts';
 
 const LOADER_CONFIG = {
   loadPolicy: { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 30_000, timeoutRetry: null, errorRetry: null },
@@ -159,6 +160,68 @@ describe('origin loader on a fake clock: hedged requests', () => {
     ScriptedLoader.made[0]?.fail(503);
     ScriptedLoader.made[1]?.fail(502);
     assert.deepEqual(calls, ['error 502']);
+    engine.destroy();
+  });
+
+  it('tries the other origin after a 404 but keeps the first in rotation; a segment missing on both is an error and takes neither out', () => {
+    const { engine, routing, calls } = setup(30);
+    const states: string[] = [];
+    engine.events.on('origin-state', (event) => states.push(`${event.baseUrl} ${event.reason}`));
+    // Segment 1 went to B (A's turn was segment 0): B answers 404, A serves it.
+    ScriptedLoader.made[0]?.fail(404);
+    assert.equal(ScriptedLoader.made[1]?.url, 'http://a.test/vod/180p/seg_001.ts');
+    ScriptedLoader.made[1]?.succeed(1000);
+    assert.deepEqual(calls, ['success 1000 http://a.test/vod/180p/seg_001.ts']);
+    assert.deepEqual(
+      routing.info().map((origin) => [origin.up, origin.errors]),
+      [
+        [true, 0],
+        [true, 1],
+      ],
+    );
+    // A live segment not published anywhere yet: 404 on both, hls.js hears it, both stay in.
+    calls.length = 0;
+    ScriptedLoader.made = [];
+    const Loader = createFragmentLoaderClass(engine, routing.fragmentHttpLoader);
+    new Loader({ loader: ScriptedLoader } as unknown as HlsConfig).load(contextOf(2, 30), LOADER_CONFIG, {
+      onSuccess: () => calls.push('success'),
+      onError: (error) => calls.push(`error ${error.code}`),
+      onTimeout: () => calls.push('timeout'),
+    });
+    ScriptedLoader.made[0]?.fail(404);
+    ScriptedLoader.made[1]?.fail(404);
+    assert.deepEqual(calls, ['error 404']);
+    assert.deepEqual(
+      routing.info().map((origin) => origin.up),
+      [true, true],
+    );
+    assert.deepEqual(states, []);
+    engine.destroy();
+  });
+
+  it('takes an origin out once 404s repeat over several segments while the other serves them', () => {
+    const { engine, routing } = setup(30);
+    let notFoundFromB = 0;
+    const states: string[] = [];
+    engine.events.on('origin-state', (event) =>
+      states.push(`${event.baseUrl} ${event.up} ${event.reason} after ${notFoundFromB} 404s`),
+    );
+    const Loader = createFragmentLoaderClass(engine, routing.fragmentHttpLoader);
+    const noop = { onSuccess: () => undefined, onError: () => undefined, onTimeout: () => undefined };
+    // B misses every segment; A has them. Each request is answered until one succeeds.
+    for (let sn = 1; sn < 12 && states.length === 0; sn++) {
+      if (sn > 1)
+        new Loader({ loader: ScriptedLoader } as unknown as HlsConfig).load(contextOf(sn, 30), LOADER_CONFIG, noop);
+      for (let pending = ScriptedLoader.made.find((made) => made.callbacks !== null); pending !== undefined; ) {
+        if (pending.url.startsWith('http://b.test/')) {
+          notFoundFromB += 1;
+          pending.fail(404);
+        } else pending.succeed(1000);
+        pending.callbacks = null;
+        pending = ScriptedLoader.made.find((made) => made.callbacks !== null);
+      }
+    }
+    assert.deepEqual(states, [`http://b.test/ false not-found after ${NOT_FOUND_LIMIT} 404s`]);
     engine.destroy();
   });
 

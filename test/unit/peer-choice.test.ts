@@ -93,6 +93,11 @@ describe('choosePeer', () => {
       expected: 'first',
     },
     {
+      name: 'tries an unmeasured peer once when the only measured one sets the prior (a tie): a faster newcomer gets measured',
+      candidates: [candidate('measured', { rttMs: 40, throughputBytesPerSecond: 2 * MB }), candidate('new')],
+      expected: 'new',
+    },
+    {
       name: 'treats a measured throughput of zero as very slow, not as a division by zero',
       candidates: [
         candidate('stalled', { throughputBytesPerSecond: 0 }),
