@@ -45,8 +45,6 @@ export interface SegmentLoad {
   readonly peerBytes?: number;
   /** Media time at which the segment starts playing. */
   readonly startSeconds: number;
-  /** How long it plays (the playlist's EXTINF), where the loader knows it. */
-  readonly mediaSeconds?: number;
   /**
    * For bytes from a peer (`source` 'peer', or 'http' with `peerBytes`): whether a hash manifest
    * vouched for them. Unverified ones are announced and uploaded only after hls.js appended them.
@@ -224,14 +222,12 @@ export class Engine {
       peerId,
       peerBytes = 0,
       startSeconds,
-      mediaSeconds,
       verified = false,
     } = load;
     if (this.#destroyed) return;
     const bytes = data.byteLength;
     this.httpPace.segmentSeen(bytes);
     this.#largestSegmentBytes = Math.max(this.#largestSegmentBytes ?? 0, bytes);
-    if (source === 'http' && peerBytes === 0) this.segmentChecks.learnFromHttp(swarmId, data, mediaSeconds);
     countSegment(this.#counters, source, bytes, peerBytes);
     if (source !== 'cache') {
       const isNew = !this.cache.has(swarmId, sequenceNumber);
