@@ -69,6 +69,56 @@ const SHIMS: Record<string, string> = {
   '@thaunknown/simple-websocket': 'lib/shims/tracker-socket.ts',
 };
 
+// Dead branches of the bundled libraries, cut at build time (each found exactly where expected,
+// or the build fails, so a changed library is noticed): simple-peer's getStats for Chrome < 58
+// and React Native (a callback API and `goog*` stats: the bundles need ES2022, Chrome 94+;
+// Chromium and node-datachannel both take the standard path), its unread peer addresses, and
+// bittorrent-tracker's debug calls, whose logger is off (lib/shims/debug.ts) but whose renamed
+// `debug` escapes terser's pure_funcs: marked pure, so their message strings go; the tracker
+// client's scrape. ~0.7 KiB gzip.
+// simple-peer still connects in Chromium: test/browser/p2p-playback.test.ts, pack.test.ts.
+const SIMPLE_PEER = '@thaunknown/simple-peer/lite.js';
+const TRACKER_CLIENT = 'bittorrent-tracker/client.js';
+const WEBSOCKET_TRACKER = 'bittorrent-tracker/lib/client/websocket-tracker.js';
+const LIBRARY_TRIMS: readonly { readonly file: string; readonly from: string | RegExp; readonly to: string }[] = [
+  { file: SIMPLE_PEER, from: 'if (this._pc.getStats.length === 0 || this._isReactNativeWebrtc) {', to: 'if (true) {' },
+  // Once the selected candidate pair is found, simple-peer copies its addresses and ports onto the
+  // peer (`remoteAddress`...), which nothing here reads: it only notes that the pair was found.
+  {
+    file: SIMPLE_PEER,
+    from: 'foundSelectedCandidatePair = true',
+    to: 'foundSelectedCandidatePair = true; return',
+  },
+  {
+    file: SIMPLE_PEER,
+    from: "(item.type === 'googCandidatePair' && item.googActiveConnection === 'true') ||",
+    to: 'false ||',
+  },
+  { file: 'bittorrent-tracker/', from: /^(\s*)debug\(/gm, to: '$1/*#__PURE__*/debug(' },
+  // Scrape (swarm counts on request) is never used: the static helper becomes an unused constant,
+  // the methods return at once, and a tracker's scrape reply is ignored instead of parsed.
+  { file: TRACKER_CLIENT, from: 'Client.scrape = (opts, cb) => {', to: 'const unusedScrape = (opts, cb) => {' },
+  { file: TRACKER_CLIENT, from: '  scrape (opts) {\n', to: '  scrape (opts) {\n    return\n' },
+  { file: WEBSOCKET_TRACKER, from: '  scrape (opts) {\n', to: '  scrape (opts) {\n    return\n' },
+  { file: WEBSOCKET_TRACKER, from: '  _onScrapeResponse (data) {\n', to: '  _onScrapeResponse (data) {\n    return\n' },
+];
+
+function libraryTrims(): Plugin {
+  return {
+    name: 'library-trims',
+    transform(code, id) {
+      let out = code;
+      for (const trim of LIBRARY_TRIMS) {
+        if (!id.includes(`/node_modules/${trim.file}`)) continue;
+        if (typeof trim.from === 'string' && !out.includes(trim.from))
+          this.error(`library-trims: "${trim.from}" is no longer in ${trim.file}; check the trim`);
+        out = out.replace(trim.from, trim.to);
+      }
+      return out === code ? null : { code: out, map: null };
+    },
+  };
+}
+
 function shimAliases(): Plugin {
   return {
     name: 'shim-aliases',
@@ -85,6 +135,7 @@ const minifiedBrowserPlugins = (): Plugin[] => [
   }),
   browserFalseMappings(),
   shimAliases(),
+  libraryTrims(),
   nodeResolve({ browser: true, preferBuiltins: false }),
   commonjs(),
   // ES2022 keeps class fields and #private members native (es2020 turned each into a WeakMap

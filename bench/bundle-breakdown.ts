@@ -85,14 +85,15 @@ export function breakdown(file: string): BreakdownRow[] {
     const end = marks[index + 1]?.[0] ?? code.length;
     add(source === -1 ? '(unmapped)' : groupOf(map.sources[source]), code.slice(start, end));
   });
-  const rows = [...pieces].map(([group, texts]) => {
+  const rows = [...pieces].flatMap(([group, texts]) => {
     const text = texts.join('');
-    return { group, bytes: text.length, gzipBytesAlone: gzipSync(text, { level: 9 }).byteLength };
+    return text.length === 0
+      ? []
+      : [{ group, bytes: text.length, gzipBytesAlone: gzipSync(text, { level: 9 }).byteLength }];
   });
   const total = gzipSync(code, { level: 9 }).byteLength;
   const aloneSum = rows.reduce((sum, row) => sum + row.gzipBytesAlone, 0);
   return rows
-    .filter((row) => row.bytes > 0)
     .map((row) => ({ ...row, gzipBytesShare: Math.round((row.gzipBytesAlone * total) / aloneSum) }))
     .sort((a, b) => b.bytes - a.bytes);
 }

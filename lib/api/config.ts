@@ -42,6 +42,11 @@ export interface PeerCDNConfig {
   readonly peerFirstByteTimeoutMs: number;
   /** A peer must deliver the whole segment within this time or the request goes to HTTP. */
   readonly peerLoadTimeoutMs: number;
+  /**
+   * Leave a peer that has sent nothing yet for HTTP as soon as HTTP would only just bring the
+   * segment in time, instead of waiting out `peerFirstByteTimeoutMs` (a busy uplink is not struck).
+   */
+  readonly silentPeerFallback: boolean;
   /** Longest wait for a peer that is fetching (or is designated to fetch) a segment, before using HTTP. */
   readonly seederWaitMs: number;
   /**
@@ -98,6 +103,7 @@ export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
   maxPeersPerSwarm: 12,
   offersPerAnnounce: 5,
   peerFirstByteTimeoutMs: 1500,
+  silentPeerFallback: false,
   peerLoadTimeoutMs: 4000,
   seederWaitMs: 1500,
   startupPeerWaitMs: 0,
@@ -175,6 +181,7 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
       ? null
       : 'must be null or a URL of at most 2048 characters',
   requireSegmentHashes: (value) => (typeof value === 'boolean' ? null : 'must be true or false'),
+  silentPeerFallback: (value) => (typeof value === 'boolean' ? null : 'must be true or false'),
   beaconUrl: (value) =>
     value === null || (typeof value === 'string' && /^https?:\/\/[^\s/]+/.test(value))
       ? null

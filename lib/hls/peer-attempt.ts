@@ -43,7 +43,8 @@ export class PeerAttempt {
   readonly #startMs: number;
   readonly #timers: ReturnType<typeof setTimeout>[];
   #firstByteMs = 0;
-  #latest: PeerDownloadProgress | null = null;
+  // Before the first byte: a typical segment (a silent peer is judged against HTTP bringing one).
+  #latest: PeerDownloadProgress;
   #settled = false;
 
   constructor(
@@ -56,6 +57,7 @@ export class PeerAttempt {
     this.#engine = engine;
     this.#request = request;
     this.#onOutcome = onOutcome;
+    this.#latest = { loadedBytes: 0, totalBytes: engine.httpPace.segmentBytes ?? 0 };
     const { sequenceNumber } = request.segment;
     const peerId = (this.peerId = link.remotePeerId);
     this.#download = link.downloads.start(sequenceNumber, (progress) => {
@@ -110,19 +112,20 @@ export class PeerAttempt {
   }
 
   #checkDeadline(): void {
-    const latest = this.#latest;
-    if (latest === null) return;
-    const secondsUntilNeeded = this.#engine.playback.secondsUntil(this.#request.context.frag.start);
-    const transfer = { elapsedMs: performance.now() - this.#startMs, ...latest };
+    const engine = this.#engine;
+    if (!this.#firstByteMs && !engine.config.silentPeerFallback) return;
+    const secondsUntilNeeded = engine.playback.secondsUntil(this.#request.context.frag.start);
+    const transfer = { elapsedMs: performance.now() - this.#startMs, ...this.#latest };
     if (
       peerMissesDeadline(
         transfer,
         secondsUntilNeeded === null ? null : secondsUntilNeeded * 1000,
-        this.#engine.httpPace.throughput,
+        engine.httpPace.throughput,
       )
     ) {
-      const message = `peer ${this.peerId} would deliver ${this.#request.segment.sequenceNumber} too late; the rest comes over HTTP`;
-      this.#fallBack(new P2PError('peer-timeout', message), 'too-slow');
+      const message = `peer ${this.peerId} would deliver ${this.#request.segment.sequenceNumber} too late`;
+      // A silent peer is busy, not failing: measured (0 B/s), not struck.
+      this.#fallBack(new P2PError('peer-timeout', message), this.#firstByteMs ? 'too-slow' : null);
     }
   }
 
@@ -148,7 +151,7 @@ export class PeerAttempt {
 
   // A timeout or a late transfer is a broken promise (`strike`); a failed link or `absent` is
   // struck where it is seen (peer-downloads).
-  #fallBack(error: P2PError, strike?: 'timeout' | 'too-slow'): void {
+  #fallBack(error: P2PError, strike?: 'timeout' | 'too-slow' | null): void {
     if (this.#settled) return;
     this.#settle();
     this.#download.cancel(strike);

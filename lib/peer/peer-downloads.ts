@@ -28,9 +28,9 @@ export interface PeerDownload {
   /**
    * Stop the download. With a `strike` (the peer timed out, or was too slow for the playhead) its
    * pace so far — none, for a silent peer — becomes the peer's measured throughput, and the broken
-   * promise counts against the peer.
+   * promise counts against the peer; `null` (silent, busy: HTTP takes over in time) is measured only.
    */
-  cancel(strike?: Exclude<StrikeKind, 'unkept-claim'>): void;
+  cancel(strike?: Exclude<StrikeKind, 'unkept-claim'> | null): void;
   /** Bytes received before a failure or cancel, for an HTTP Range resume; null when none. */
   partial(): PartialSegment | null;
 }
@@ -137,7 +137,7 @@ export class PeerDownloads {
       });
       this.#options.send({ type: 'request', requestId, sequenceNumber });
     });
-    const cancel = (strike?: Exclude<StrikeKind, 'unkept-claim'>): void => {
+    const cancel = (strike?: Exclude<StrikeKind, 'unkept-claim'> | null): void => {
       const pending = this.#pending.get(requestId);
       if (pending === undefined) return;
       this.#pending.delete(requestId);
@@ -145,7 +145,7 @@ export class PeerDownloads {
       // cancelled for a seek does not.
       if (strike !== undefined) {
         this.#sampleThroughput(pending, true);
-        this.#options.onStrike?.(strike);
+        if (strike) this.#options.onStrike?.(strike);
       }
       this.#keepFailed(requestId, pending);
       this.#options.send({ type: 'cancel', requestId });

@@ -35,6 +35,7 @@ describe('resolveConfig', () => {
     rejects({ maxPeersPerSwarm: 0 }, 'maxPeersPerSwarm');
     rejects({ offersPerAnnounce: 6 }, 'offersPerAnnounce');
     rejects({ peerFirstByteTimeoutMs: 1.5 }, 'peerFirstByteTimeoutMs');
+    rejects({ silentPeerFallback: 'yes' }, 'silentPeerFallback');
     rejects({ seederWaitMs: -1 }, 'seederWaitMs');
     rejects({ startupPeerWaitMs: 10_001 }, 'startupPeerWaitMs');
     rejects({ startupPeerWaitMs: 1.5 }, 'startupPeerWaitMs');

@@ -10,6 +10,7 @@ const SLOW_HTTP: HttpThroughput = { bytesPerMs: 10, firstByteMs: 50 };
 describe('peerMissesDeadline', () => {
   // 40 000 of 140 000 bytes in 1000 ms: 40 bytes/ms, 2500 ms to go at that pace.
   const slowPeer = { elapsedMs: 1000, loadedBytes: 40_000, totalBytes: 140_000 };
+  const silentPeer = { elapsedMs: 600, loadedBytes: 0, totalBytes: 140_000 };
   const cases: {
     name: string;
     progress: typeof slowPeer;
@@ -66,10 +67,47 @@ describe('peerMissesDeadline', () => {
       http: FAST_HTTP,
       expected: false,
     },
+    // A silent peer (no byte yet) is judged by HTTP bringing a typical segment (totalBytes):
+    // 140 000 bytes at FAST_HTTP take 50 + 140 ms, so HTTP needs 1190 ms with the 1-s margin.
     {
-      name: 'does not judge a transfer with no bytes yet (the first-byte timeout does)',
-      progress: { ...slowPeer, loadedBytes: 0 },
-      msUntilNeeded: 0,
+      name: 'keeps a silent peer while HTTP would still bring the segment in time',
+      progress: { ...silentPeer, elapsedMs: 100 },
+      msUntilNeeded: 1300,
+      http: FAST_HTTP,
+      expected: false,
+    },
+    {
+      name: 'leaves a silent peer once HTTP would only just bring the segment in time',
+      progress: silentPeer,
+      msUntilNeeded: 1150,
+      http: FAST_HTTP,
+      expected: true,
+    },
+    {
+      name: 'leaves a silent peer at once when the segment is already due',
+      progress: { ...silentPeer, elapsedMs: 0 },
+      msUntilNeeded: -100,
+      http: FAST_HTTP,
+      expected: true,
+    },
+    {
+      name: 'keeps a silent peer when HTTP was never measured and the segment is due in more than the margin',
+      progress: silentPeer,
+      msUntilNeeded: 1500,
+      http: null,
+      expected: false,
+    },
+    {
+      name: 'leaves a silent peer when HTTP was never measured and the segment is due within the margin',
+      progress: silentPeer,
+      msUntilNeeded: 900,
+      http: null,
+      expected: true,
+    },
+    {
+      name: 'keeps a silent peer when the playhead is unknown',
+      progress: silentPeer,
+      msUntilNeeded: null,
       http: FAST_HTTP,
       expected: false,
     },
