@@ -23,7 +23,7 @@ plain hls.js (HTTP only), once through peercdn; reports origin-counted offload a
   --browsers B         Chromium processes to spread viewers over (default 1)
   --origins O          origins serving the stream, 1-2 (peercdn spreads its HTTP over them; default 1)
   --origin-fault-at S  the last origin fails S seconds into each run: 5xx for 6 s, stopped 6 s, then back
-  --regions R          viewers spread over R regions in turn (peercdn's region setting, ?region= on the tracker URL; default 1)
+  --regions R          viewers spread over R regions in turn (peercdn's region setting; default 1)
   --cross-region-delay-ms D  every data-channel message between viewers of different regions leaves D ms late (default 0)
   --seed X             seed for churn choices (default 1)
   --out DIR            results folder (default bench/results)

@@ -1,7 +1,7 @@
 // `npm run demo`: the sample stream on a local origin, a tracker, and the demo page.
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { startTracker, type RunningTracker } from '../tracker/server.ts';
+import { parseCommandLine, portOption } from './command-line.ts';
 import { startOriginServer, type OriginServer } from './origin-server.ts';
 import { buildPageBundle, type PageBundle } from './page-bundle.ts';
 import { listenProblem, stopOnSignalsAndOrphaning } from './process-lifetime.ts';
@@ -23,30 +23,13 @@ interface Options {
 
 /** The options, `help`, or the one-line problem with the command line. */
 function parseOptions(): Options | 'help' | { problem: string } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        host: { type: 'string', default: '127.0.0.1' },
-        port: { type: 'string', default: '8080' },
-        'tracker-port': { type: 'string', default: '8081' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (error) {
-    return { problem: `demo: ${(error as Error).message} (see --help)` };
-  }
-  if (values.help) return 'help';
-  const port = Number(values.port);
-  const trackerPort = Number(values['tracker-port']);
-  for (const [name, value] of [
-    ['--port', port],
-    ['--tracker-port', trackerPort],
-  ] as const) {
-    if (!Number.isInteger(value) || value < 0 || value > 65535)
-      return { problem: `demo: ${name} must be a port number (0-65535)` };
-  }
-  return { host: values.host, port, trackerPort };
+  const options = parseCommandLine({
+    port: portOption('--port', 8080),
+    'tracker-port': portOption('--tracker-port', 8081),
+  });
+  if (options === 'help') return 'help';
+  if ('problem' in options) return { problem: `demo: ${options.problem}${options.unparsable ? ' (see --help)' : ''}` };
+  return { host: options.host, port: options.numbers.port, trackerPort: options.numbers['tracker-port'] };
 }
 
 interface Running {

@@ -92,8 +92,8 @@ export interface PeerCDNConfig {
   readonly origins: readonly OriginSetting[];
   /**
    * This viewer's region or network hint (1-32 of `[0-9A-Za-z_.-]`, e.g. from the CDN's geo header),
-   * or null: told to peers (`stats().p2pBytesByRegion`), reported in beacons. The tracker reads its
-   * own copy from the tracker URL (`?region=`), which the site sets to the same hint.
+   * or null: sent to the trackers (`?region=` on their URLs: peers of one region are introduced
+   * first), told to peers (`stats().p2pBytesByRegion`), reported in beacons.
    */
   readonly region: string | null;
 }

@@ -230,7 +230,6 @@ export class Engine {
     const bytes = data.byteLength;
     this.httpPace.segmentSeen(bytes);
     this.#largestSegmentBytes = Math.max(this.#largestSegmentBytes ?? 0, bytes);
-    if (source === 'http' && peerBytes === 0) this.segmentChecks.learnFromHttp(swarmId, data);
     // A peer id comes with a peer's segment or an HTTP resume of one (its first `peerBytes`).
     if (peerId !== null) {
       const region = this.peerLink(swarmId, peerId)?.region ?? '';
@@ -366,7 +365,11 @@ export class Engine {
     return new Swarm({
       swarmId,
       peerId: this.peerId,
-      trackerUrls: config.trackerUrls,
+      // The tracker reads the region hint from its URL (bittorrent-tracker's client cannot add announce
+      // fields): `ws://t/?token=x` → `ws://t/?region=r&token=x`, `ws://t` → `ws://t?region=r&`.
+      trackerUrls: config.trackerUrls.map((url) =>
+        config.region === null ? url : url.replace(/\?|$/, `?region=${config.region}&`),
+      ),
       region: config.region,
       iceServers: config.iceServers,
       maxPeers: config.maxPeersPerSwarm,

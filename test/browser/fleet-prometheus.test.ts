@@ -1,28 +1,19 @@
 import assert from 'node:assert/strict';
 import { dashboardQueries } from '../helpers/grafana-dashboard.ts';
 import { useBrowserFixture } from '../helpers/browser-fixture.ts';
+import { pollExternal } from '../helpers/poll-external.ts';
 import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus.ts';
 import { stopViewerPage, waitPlayed } from '../helpers/viewer-page.ts';
 
-// Liveness guard for waits (not a speed assertion): a broken build fails here instead of hanging.
-const WAIT_GUARD_MS = 60_000;
-const POLL_MS = 250;
+// The final beacons leave Chromium (another process) when its pages stop, and Prometheus scrapes
+// on its own schedule with no notification: both are re-read (pollExternal), at most 240 × 250 ms
+// as a liveness guard, not a speed assertion.
+const POLL = { intervalMs: 250, attempts: 240 };
 
 interface FleetStats {
   readonly beacons: number;
   readonly viewers: number;
   readonly bytes: { http: number; peer: number; cache: number };
-}
-
-/** Poll `read` until `done` holds for its value, within the guard; returns that value. */
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + WAIT_GUARD_MS;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${WAIT_GUARD_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
 }
 
 describe('fleet telemetry from Chromium viewers, scraped by a real Prometheus', function () {
@@ -47,16 +38,18 @@ describe('fleet telemetry from Chromium viewers, scraped by a real Prometheus', 
     const a = await stopViewerPage(pageA);
     const b = await stopViewerPage(pageB);
 
-    const fleet = await until(
+    const fleet = await pollExternal(
       'viewers at the tracker after the final beacons',
       async () => ((await (await fetch(`${trackerHttp}/stats.json`)).json()) as { fleet: FleetStats }).fleet,
       (stats) => stats.viewers === 0 && stats.beacons > 0,
+      POLL,
     );
     const { query } = prometheus;
-    await until(
+    await pollExternal(
       'Prometheus scraping the final state',
       () => query('sum(peercdn_fleet_beacons_total)'),
       (beacons) => beacons === fleet.beacons,
+      POLL,
     );
     const promOffload = await query(
       'sum(peercdn_fleet_bytes_total{source="peer"}) / sum(peercdn_fleet_bytes_total{source=~"peer|http"})',

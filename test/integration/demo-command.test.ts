@@ -3,19 +3,18 @@ import { createServer, connect, type Server } from 'node:net';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startDemo, type DemoProcess } from '../helpers/demo-process.ts';
+import { pollExternal } from '../helpers/poll-external.ts';
 import { isRunning, processTree, type ProcessEntry } from '../helpers/process-tree.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-// Liveness guard for processes that are not our children (no exit event): poll /proc until gone.
-const GONE_GUARD_MS = 15_000;
-const POLL_MS = 50;
-
+// Processes that are not our children have no exit event: /proc is re-read (pollExternal), at most
+// 300 × 50 ms as a liveness guard; what still runs after that is reported.
 async function waitAllGone(processes: readonly ProcessEntry[]): Promise<ProcessEntry[]> {
-  for (let waitedMs = 0; waitedMs < GONE_GUARD_MS; waitedMs += POLL_MS) {
-    if (!processes.some(isRunning)) return [];
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-  return processes.filter(isRunning);
+  const running = (): ProcessEntry[] => processes.filter(isRunning);
+  return pollExternal('the demo processes to end', running, (left) => left.length === 0, {
+    intervalMs: 50,
+    attempts: 300,
+  }).catch(running);
 }
 
 function refused(port: number): Promise<boolean> {
