@@ -94,6 +94,10 @@ const LIBRARY_TRIMS: readonly { readonly file: string; readonly from: string | R
     from: "(item.type === 'googCandidatePair' && item.googActiveConnection === 'true') ||",
     to: 'false ||',
   },
+  // A remote `transceiverRequest` (media only) calls addTransceiver, which the lite build lacks: a
+  // hostile answer relayed by a tracker that passes unknown keys would throw in the tracker
+  // client's message handler. Data-channel peers never add transceivers: the branch goes.
+  { file: SIMPLE_PEER, from: 'if (data.transceiverRequest && this.initiator) {', to: 'if (false) {' },
   { file: 'bittorrent-tracker/', from: /^(\s*)debug\(/gm, to: '$1/*#__PURE__*/debug(' },
   // Scrape (swarm counts on request) is never used: the static helper becomes an unused constant,
   // the methods return at once, and a tracker's scrape reply is ignored instead of parsed.

@@ -160,6 +160,12 @@ export const SETTING_SOURCES: { readonly [K in keyof TrackerConfig]: SettingSour
     kind: 'number',
     help: 'cluster mode: ms Redis has to answer at start-up, else exit code 3; later losses are retried',
   },
+  redisCommandTimeoutMs: {
+    flag: 'redis-command-timeout',
+    env: 'PEERCDN_TRACKER_REDIS_COMMAND_TIMEOUT_MS',
+    kind: 'number',
+    help: 'cluster mode: ms a PING to Redis may go unanswered before the link counts as lost and is reopened',
+  },
   clusterHeartbeatMs: {
     flag: 'cluster-heartbeat',
     env: 'PEERCDN_TRACKER_CLUSTER_HEARTBEAT_MS',

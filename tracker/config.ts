@@ -63,6 +63,8 @@ export interface TrackerConfig {
   readonly redisUrl: string;
   /** Cluster mode: start-up fails (exit code 3) when Redis does not answer within this long; once running, a lost Redis is retried forever. */
   readonly redisConnectTimeoutMs: number;
+  /** Cluster mode: a Redis that leaves a PING unanswered this long is taken as lost (a hung server or half-open connection): local peers only, connections recycled. */
+  readonly redisCommandTimeoutMs: number;
   /** Cluster mode: how often a node renews its lease; a node silent for 3 of these is dead and its peers leave. */
   readonly clusterHeartbeatMs: number;
   /** Tracker processes on this machine sharing the port (Node's cluster module); more than 1 needs `redisUrl`. */
@@ -101,6 +103,7 @@ export const DEFAULT_TRACKER_CONFIG: TrackerConfig = Object.freeze({
   fleetTopSwarms: 20,
   redisUrl: '',
   redisConnectTimeoutMs: 10_000,
+  redisCommandTimeoutMs: 2000,
   clusterHeartbeatMs: 1000,
   workers: 1,
 });
@@ -166,6 +169,7 @@ const CHECKS: { readonly [K in keyof TrackerConfig]: (value: unknown) => string 
       ? null
       : 'must be empty (no cluster) or a redis:// or rediss:// URL',
   redisConnectTimeoutMs: integerIn(100, 600_000),
+  redisCommandTimeoutMs: integerIn(50, 60_000),
   clusterHeartbeatMs: integerIn(100, 60_000),
   workers: integerIn(1, 256),
 };

@@ -158,6 +158,7 @@ function startCluster(
   return RedisSwarmCluster.start({
     url: config.redisUrl,
     connectTimeoutMs: config.redisConnectTimeoutMs,
+    commandTimeoutMs: config.redisCommandTimeoutMs,
     peerTimeoutMs: config.peerTimeoutMs,
     maxSdpChars: config.maxMessageBytes,
     nodeHeartbeatMs: config.clusterHeartbeatMs,

@@ -8,11 +8,31 @@ import { ORIGIN_NODE, PIECE_MODELLED_BYTES, type SimNetwork } from './sim-networ
 
 const TS_PACKET_BYTES = 188;
 
-/** A media segment of `packets` MPEG-TS packets: sync bytes in place, as the library's checks want. */
-export function segmentTemplate(packets: number): Uint8Array {
+/**
+ * A media segment of `packets` MPEG-TS packets as the library's checks want it: sync bytes in place,
+ * and a PES with a timestamp in the first and the last packet, one frame short of `mediaSeconds` apart.
+ */
+export function segmentTemplate(packets: number, mediaSeconds: number): Uint8Array {
   const bytes = new Uint8Array(packets * TS_PACKET_BYTES);
   for (let offset = 0; offset < bytes.byteLength; offset += TS_PACKET_BYTES) bytes[offset] = 0x47;
+  writePesStart(bytes, 0, 0);
+  writePesStart(bytes, (packets - 1) * TS_PACKET_BYTES, Math.round((mediaSeconds - 0.04) * 90_000));
   return bytes;
+}
+
+/** Make the packet at byte `packet` start a video PES whose header carries a 90-kHz PTS (ISO/IEC 13818-1 §2.4.3.6-7). */
+export function writePesStart(bytes: Uint8Array, packet: number, pts: number): void {
+  bytes.set([0x47, 0x41, 0x00, 0x10, 0, 0, 1, 0xe0, 0, 0, 0x80, 0x80, 5], packet);
+  bytes.set(
+    [
+      0x21 | (Math.floor(pts / 2 ** 30) << 1),
+      (pts >> 22) & 0xff,
+      (((pts >> 15) & 0x7f) << 1) | 1,
+      (pts >> 7) & 0xff,
+      ((pts & 0x7f) << 1) | 1,
+    ],
+    packet + 13,
+  );
 }
 
 export function segmentUrl(sequenceNumber: number): string {

@@ -100,7 +100,7 @@ export async function runSimulation(
   let tracker: SimTracker | null = null;
   try {
     const random = seededRandom(options.seed);
-    const segment = segmentTemplate(SEGMENT_PACKETS);
+    const segment = segmentTemplate(SEGMENT_PACKETS, SEGMENT_SECONDS);
     const bitrateBytesPerMs = options.bitrateKbps / 8;
     const byteScale = (bitrateBytesPerMs * SEGMENT_SECONDS * 1000) / segment.byteLength;
     const network = new SimNetwork({ seed: options.seed, unreachableShare: options.unreachableShare });

@@ -1,5 +1,5 @@
 import type { SegmentValidator } from '../api/config.ts';
-import { formatOf, segmentStructureProblem, type SegmentFormat } from '../policy/segment-check.ts';
+import { formatOf, mediaTimeProblem, segmentStructureProblem, type SegmentFormat } from '../policy/segment-check.ts';
 import type { SegmentVerifier } from './segment-verifier.ts';
 
 /** The verdict on a segment that (partly) came from a peer. */
@@ -17,13 +17,18 @@ export interface CheckedSegment {
   readonly sequenceNumber: number;
   readonly url: string;
   readonly playlistUrl: string;
+  /** How long it plays, from the playlist (EXTINF). */
+  readonly mediaSeconds: number;
 }
 
 /**
  * The checks a segment from a peer must pass, in order: container structure (MPEG-TS or fMP4,
  * from the first segment; the stream's format once HTTP segments showed it), the hash manifest
  * (WebCrypto SHA-256), then `validateSegment`. Without a manifest the segment passes unverified
- * (see unconfirmed-segments.ts), unless `requireSegmentHashes`.
+ * (see unconfirmed-segments.ts), unless `requireSegmentHashes`, and only if its timestamps cover
+ * its playlist duration — a check that blames the sender once the stream's own HTTP segments have
+ * passed it (before that a failure only sends the segment to HTTP; a stream whose HTTP segments
+ * fail it never gets it).
  */
 export class SegmentChecks {
   readonly #validate: SegmentValidator | null;
@@ -31,6 +36,8 @@ export class SegmentChecks {
   readonly #requireHashes: boolean;
   // The container of each swarm's HTTP segments.
   readonly #formats = new Map<string, SegmentFormat>();
+  // Per swarm: whether its HTTP segments pass the media-time check (absent until one arrived).
+  readonly #mediaTimeHolds = new Map<string, boolean>();
 
   constructor(validate: SegmentValidator | null, verifier: SegmentVerifier, requireHashes: boolean) {
     this.#validate = validate;
@@ -39,9 +46,12 @@ export class SegmentChecks {
   }
 
   /** Learn the swarm's container from a whole segment that came over HTTP. */
-  learnFromHttp(swarmId: string, data: ArrayBuffer): void {
-    const format = formatOf(new Uint8Array(data));
+  learnFromHttp(swarmId: string, data: ArrayBuffer, mediaSeconds: number | undefined): void {
+    const bytes = new Uint8Array(data);
+    const format = formatOf(bytes);
     if (format !== null) this.#formats.set(swarmId, format);
+    if (mediaSeconds !== undefined && this.#mediaTimeHolds.get(swarmId) !== false)
+      this.#mediaTimeHolds.set(swarmId, mediaTimeProblem(bytes, mediaSeconds) === null);
   }
 
   /** Load the playlist's hash manifest ahead of the first check. */
@@ -63,8 +73,14 @@ export class SegmentChecks {
     if (hash.kind === 'mismatch')
       return { kind: 'corrupt', problem: `SHA-256 ${hash.actual} instead of ${hash.expected}` };
     if (hash.kind === 'unverifiable') return hash;
-    if (hash.kind === 'no-manifest' && this.#requireHashes)
-      return { kind: 'unverifiable', reason: 'no hash manifest, and requireSegmentHashes is set' };
+    if (hash.kind === 'no-manifest') {
+      if (this.#requireHashes)
+        return { kind: 'unverifiable', reason: 'no hash manifest, and requireSegmentHashes is set' };
+      const holds = this.#mediaTimeHolds.get(segment.swarmId);
+      const late = holds === false ? null : mediaTimeProblem(new Uint8Array(data), segment.mediaSeconds);
+      if (late !== null)
+        return holds === true ? { kind: 'corrupt', problem: late } : { kind: 'unverifiable', reason: late };
+    }
     const validate = this.#validate;
     if (validate !== null) {
       const { swarmId, sequenceNumber, url } = segment;

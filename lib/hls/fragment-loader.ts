@@ -328,6 +328,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
         if (data instanceof ArrayBuffer) {
           const sequenceNumber = ctx.frag.sn;
           if (swarmId !== null && typeof sequenceNumber === 'number' && !engine.destroyed) {
+            engine.segmentChecks.learnFromHttp(swarmId, data, ctx.frag.duration);
             engine.segmentLoaded({
               source: 'http',
               swarmId,

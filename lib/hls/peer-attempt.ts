@@ -134,7 +134,7 @@ export class PeerAttempt {
     const endMs = performance.now();
     const { context, segment } = this.#request;
     const verdict = await this.#engine.segmentChecks.check(
-      { ...segment, url: context.url, playlistUrl: context.frag.baseurl },
+      { ...segment, url: context.url, playlistUrl: context.frag.baseurl, mediaSeconds: context.frag.duration },
       data,
     );
     // A timeout may have moved the segment to HTTP while the check ran.

@@ -52,7 +52,7 @@ export class RangeResume {
       whole.set(partial.bytes, 0);
       whole.set(new Uint8Array(rest), received);
       const verdict = await engine.segmentChecks.check(
-        { ...segment, url: context.url, playlistUrl: context.frag.baseurl },
+        { ...segment, url: context.url, playlistUrl: context.frag.baseurl, mediaSeconds: context.frag.duration },
         whole.buffer,
       );
       if (this.#stopped) return;

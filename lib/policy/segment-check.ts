@@ -4,6 +4,9 @@
 /** MPEG-TS: fixed 188-byte packets, each starting with the sync byte 0x47 (ISO/IEC 13818-1). */
 export const TS_PACKET_BYTES = 188;
 const TS_SYNC_BYTE = 0x47;
+// The transport_error_indicator bit (ISO/IEC 13818-1 §2.4.3.2): set only by a demodulator that
+// found an uncorrectable error; a packager never sets it, so a set bit means damaged bytes.
+const TS_TRANSPORT_ERROR_BIT = 0x80;
 
 /** Whether bytes have the shape of an MPEG-TS segment (used to learn a swarm's format from HTTP). */
 export function looksLikeMpegTs(bytes: Uint8Array): boolean {
@@ -12,21 +15,19 @@ export function looksLikeMpegTs(bytes: Uint8Array): boolean {
 
 /**
  * What is wrong with a segment that should be MPEG-TS, or null: a length that is not whole
- * packets, or a packet without its sync byte (truncation, bit flips, bytes from another file).
+ * packets, a packet without its sync byte (truncation, bit flips, bytes from another file), or one
+ * marked as damaged.
  */
 export function mpegTsProblem(bytes: Uint8Array): string | null {
   if (bytes.byteLength === 0 || bytes.byteLength % TS_PACKET_BYTES !== 0) {
-    return `${bytes.byteLength} bytes is not a whole number of ${TS_PACKET_BYTES}-byte packets`;
+    return `${bytes.byteLength} B: not whole ${TS_PACKET_BYTES}-byte packets`;
   }
   for (let offset = 0; offset < bytes.byteLength; offset += TS_PACKET_BYTES) {
-    if (bytes[offset] !== TS_SYNC_BYTE) return `packet at byte ${offset} has no sync byte`;
+    if (bytes[offset] !== TS_SYNC_BYTE) return `no sync byte at ${offset}`;
+    if (((bytes[offset + 1] ?? 0) & TS_TRANSPORT_ERROR_BIT) !== 0) return `damage flag at ${offset}`;
   }
   return null;
 }
-
-// The transport_error_indicator bit (ISO/IEC 13818-1 §2.4.3.2): set only by a demodulator that
-// found an uncorrectable error; a packager never sets it, so a set bit means damaged bytes.
-const TS_TRANSPORT_ERROR_BIT = 0x80;
 
 /** Whether bytes start like an ISO BMFF (fMP4/CMAF) media segment: a known first box. */
 export function looksLikeFmp4(bytes: Uint8Array): boolean {
@@ -49,22 +50,22 @@ export function fmp4Problem(bytes: Uint8Array): string | null {
   let sawMoof = false;
   let sawMdatAfterMoof = false;
   while (offset < bytes.byteLength) {
-    if (bytes.byteLength - offset < 8) return `${bytes.byteLength - offset} stray bytes at ${offset}`;
+    if (bytes.byteLength - offset < 8) return `stray bytes at ${offset}`;
     let size = view.getUint32(offset);
     const type = boxType(bytes, offset);
-    if (!/^[\x20-\x7e]{4}$/.test(type)) return `box at byte ${offset} has no printable type`;
+    if (!/^[\x20-\x7e]{4}$/.test(type)) return `bad box type at ${offset}`;
     if (size === 1) {
-      if (bytes.byteLength - offset < 16) return `box ${type} at byte ${offset} is cut short`;
+      if (bytes.byteLength - offset < 16) return `box ${type} cut at ${offset}`;
       size = Number(view.getBigUint64(offset + 8));
     } else if (size === 0) {
       size = bytes.byteLength - offset;
     }
-    if (size < 8 || offset + size > bytes.byteLength) return `box ${type} at byte ${offset} claims ${size} bytes`;
+    if (size < 8 || offset + size > bytes.byteLength) return `box ${type} at ${offset}: ${size} B`;
     if (type === 'moof') sawMoof = true;
     if (type === 'mdat' && sawMoof) sawMdatAfterMoof = true;
     offset += size;
   }
-  return sawMdatAfterMoof ? null : 'no moof box followed by an mdat box';
+  return sawMdatAfterMoof ? null : 'no moof then mdat';
 }
 
 /** The container formats the structural check knows. */
@@ -84,14 +85,55 @@ export function formatOf(bytes: Uint8Array): SegmentFormat | null {
  */
 export function segmentStructureProblem(bytes: Uint8Array, knownFormat: SegmentFormat | null): string | null {
   const format = formatOf(bytes);
-  if (format === null) return 'neither an MPEG-TS nor an fMP4 segment';
-  if (knownFormat !== null && format !== knownFormat) return `an ${format} segment in an ${knownFormat} stream`;
-  if (format === 'fmp4') return fmp4Problem(bytes);
-  const problem = mpegTsProblem(bytes);
-  if (problem !== null) return problem;
-  for (let offset = 0; offset < bytes.byteLength; offset += TS_PACKET_BYTES) {
-    if (((bytes[offset + 1] ?? 0) & TS_TRANSPORT_ERROR_BIT) !== 0)
-      return `packet at byte ${offset} is marked as damaged`;
+  if (format === null) return 'not TS or fMP4';
+  if (knownFormat !== null && format !== knownFormat) return `${format} in a ${knownFormat} stream`;
+  return format === 'fmp4' ? fmp4Problem(bytes) : mpegTsProblem(bytes);
+}
+
+// PES timestamps tick at 90 kHz and wrap at 2^33 (ISO/IEC 13818-1 §2.4.3.7).
+const PTS_HZ = 90_000;
+const PTS_WRAP = 2 ** 33;
+
+/**
+ * Seconds between the earliest and the latest PES timestamp (PTS) of an MPEG-TS segment, across its
+ * elementary streams, or null when no packet starts a PES with one. Handles the 33-bit wrap.
+ */
+export function mpegTsTimestampSpanSeconds(bytes: Uint8Array): number | null {
+  let first = -1;
+  let low = 0;
+  let high = 0;
+  for (let at = 0; at + TS_PACKET_BYTES <= bytes.byteLength; at += TS_PACKET_BYTES) {
+    const byte = (i: number): number => bytes[at + i] ?? 0;
+    // A payload that starts a PES (payload_unit_start_indicator), after any adaptation field.
+    const pes = 4 + ((byte(3) & 0x20) > 0 ? 1 + byte(4) : 0);
+    if ((byte(1) & 0x40) === 0 || (byte(3) & 0x10) === 0 || pes > 174) continue;
+    if (byte(pes) + byte(pes + 1) !== 0 || byte(pes + 2) !== 1 || byte(pes + 7) < 0x80) continue;
+    const pts =
+      ((byte(pes + 9) >> 1) & 7) * 2 ** 30 +
+      byte(pes + 10) * 2 ** 22 +
+      (byte(pes + 11) >> 1) * 2 ** 15 +
+      byte(pes + 12) * 128 +
+      (byte(pes + 13) >> 1);
+    if (first < 0) first = pts;
+    // Relative to the first, across the 33-bit wrap: within ±2^32 ticks.
+    const since = ((pts - first + PTS_WRAP * 1.5) % PTS_WRAP) - PTS_WRAP / 2;
+    low = Math.min(low, since);
+    high = Math.max(high, since);
   }
-  return null;
+  return first < 0 ? null : (high - low) / PTS_HZ;
+}
+
+/**
+ * What is wrong with the media time an MPEG-TS segment covers, or null: its timestamps must span the
+ * playlist's duration for it, less a quarter (at least half a second) for the last frames. Catches
+ * a segment cut short at a packet boundary and packets whose payload is noise, which the container
+ * check cannot see. Other formats pass (fMP4 truncation shows in its box sizes).
+ */
+export function mediaTimeProblem(bytes: Uint8Array, mediaSeconds: number): string | null {
+  if (formatOf(bytes) !== 'mpegts') return null;
+  const span = mpegTsTimestampSpanSeconds(bytes);
+  if (span === null) return 'no PES timestamps';
+  return span + Math.max(0.5, mediaSeconds / 4) < mediaSeconds
+    ? `PTS span ${span.toFixed(2)} s of ${mediaSeconds} s`
+    : null;
 }

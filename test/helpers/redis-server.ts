@@ -52,6 +52,16 @@ export class RedisServer {
     );
   }
 
+  /** Freeze the server (SIGSTOP): connections stay open, nothing is answered — a hung Redis. */
+  pause(): void {
+    this.#process?.kill('SIGSTOP');
+  }
+
+  /** Let a paused server run again (SIGCONT); it answers what queued up meanwhile. */
+  resume(): void {
+    this.#process?.kill('SIGCONT');
+  }
+
   /** Kill the server (SIGKILL: a crash, no goodbye to clients) and wait for it to exit. Idempotent. */
   async stop(): Promise<void> {
     const child = this.#process;

@@ -167,4 +167,46 @@ describe('tracker cluster when Redis is unreachable', function () {
     const received = await Promise.race([alice.next(), carol.next()]);
     assert.equal(received['offer_id'], crossing.offer_id);
   });
+
+  it('a Redis that stops answering but keeps the connection open (SIGSTOP) counts as lost within the command timeout; local relays go on; once it answers again the nodes add their peers back', async () => {
+    const server = await RedisServer.start();
+    redis = server;
+    const logs = [recordingLogger(), recordingLogger()];
+    const [a, b] = await Promise.all(
+      logs.map((log) =>
+        startTracker({ ...SETTINGS, redisUrl: server.url, redisCommandTimeoutMs: 300 }, { logger: log.logger }),
+      ),
+    );
+    assert.ok(a !== undefined && b !== undefined);
+    trackers.push(a, b);
+    const alice = await peer(a, 'alice');
+    const bob = await peer(b, 'bob');
+    alice.announce();
+    await alice.next();
+    await bob.announceUntilCount(2);
+
+    server.pause();
+    const lost = await Promise.all(logs.map((log) => log.next('redis connection lost; serving local peers only')));
+    assert.deepEqual(
+      lost.map((fields) => fields['error']),
+      ['no answer to PING within 300 ms', 'no answer to PING within 300 ms'],
+    );
+    assert.equal(await metricValue(a, 'peercdn_tracker_cluster_redis_connected'), 0);
+    assert.ok((await metricValue(a, 'peercdn_tracker_cluster_redis_unanswered_pings_total')) >= 1);
+    const carol = await peer(a, 'carol');
+    const offer = { offer_id: wireId('offer-hung'), offer: { type: 'offer', sdp: 'v=0 while redis hangs' } };
+    carol.announce({ offers: [offer] });
+    assert.equal((await carol.next())['info_hash'], HASH);
+    assert.equal((await alice.next())['offer_id'], offer.offer_id);
+
+    server.resume();
+    await Promise.all(logs.map((log) => log.next('redis connection back; adding local peers again')));
+    const readded = await Promise.all(logs.map((log) => log.next('local peers added to redis again')));
+    assert.deepEqual(
+      readded.map((fields) => fields['peers']),
+      [2, 1],
+    );
+    assert.equal(await metricValue(a, 'peercdn_tracker_cluster_redis_connected'), 1);
+    await bob.announceUntilCount(3);
+  });
 });

@@ -5,10 +5,13 @@ import {
   fmp4Problem,
   formatOf,
   looksLikeMpegTs,
+  mediaTimeProblem,
+  mpegTsTimestampSpanSeconds,
   mpegTsProblem,
   segmentStructureProblem,
   TS_PACKET_BYTES,
 } from '../../lib/policy/segment-check.ts';
+import { segmentTemplate, writePesStart } from '../../bench/sim/sim-origin.ts';
 
 const segment = (): Uint8Array =>
   new Uint8Array(readFileSync(fileURLToPath(new URL('../../fixtures/sample/180p/seg_000.ts', import.meta.url))));
@@ -23,13 +26,13 @@ describe('segment checks for what peers send', () => {
   it('finds a packet whose sync byte was overwritten', () => {
     const bytes = segment();
     bytes[TS_PACKET_BYTES * 7] = 0x00;
-    assert.equal(mpegTsProblem(bytes), `packet at byte ${TS_PACKET_BYTES * 7} has no sync byte`);
+    assert.equal(mpegTsProblem(bytes), `no sync byte at ${TS_PACKET_BYTES * 7}`);
   });
 
   it('finds a truncated segment', () => {
     const bytes = segment().subarray(0, TS_PACKET_BYTES * 10 + 5);
-    assert.match(mpegTsProblem(bytes) ?? '', /not a whole number of 188-byte packets/);
-    assert.match(mpegTsProblem(new Uint8Array(0)) ?? '', /not a whole number/);
+    assert.match(mpegTsProblem(bytes) ?? '', /^1885 B: not whole 188-byte packets$/);
+    assert.match(mpegTsProblem(new Uint8Array(0)) ?? '', /not whole/);
   });
 
   it('does not take other formats for MPEG-TS', () => {
@@ -74,26 +77,70 @@ describe('structural checks from the first segment (no HTTP segment needed)', ()
   it('rejects random bytes, a segment of the other format, and damage flagged in a TS packet header', () => {
     const random = new Uint8Array(188 * 20).map((_, i) => (i * 7919 + 13) % 251);
     random[0] = 0x12;
-    assert.equal(segmentStructureProblem(random, null), 'neither an MPEG-TS nor an fMP4 segment');
-    assert.equal(segmentStructureProblem(fmp4Segment(), 'mpegts'), 'an fmp4 segment in an mpegts stream');
+    assert.equal(segmentStructureProblem(random, null), 'not TS or fMP4');
+    assert.equal(segmentStructureProblem(fmp4Segment(), 'mpegts'), 'fmp4 in a mpegts stream');
     const damaged = segment();
     damaged[188 * 3 + 1] = (damaged[188 * 3 + 1] ?? 0) | 0x80;
-    assert.equal(segmentStructureProblem(damaged, 'mpegts'), `packet at byte ${188 * 3} is marked as damaged`);
+    assert.equal(segmentStructureProblem(damaged, 'mpegts'), `damage flag at ${188 * 3}`);
   });
 
   it('rejects an fMP4 segment cut short, with a box size that lies, or without moof then mdat', () => {
     const whole = fmp4Segment();
-    assert.match(fmp4Problem(whole.subarray(0, whole.byteLength - 10)) ?? '', /box mdat at byte \d+ claims 1008 bytes/);
+    assert.match(fmp4Problem(whole.subarray(0, whole.byteLength - 10)) ?? '', /box mdat at \d+: 1008 B/);
     const lying = whole.slice(0);
     new DataView(lying.buffer).setUint32(0, 4);
-    assert.match(fmp4Problem(lying) ?? '', /box styp at byte 0 claims 4 bytes/);
-    assert.equal(
-      fmp4Problem(concat(box('styp'), box('mdat', new Uint8Array(10)))),
-      'no moof box followed by an mdat box',
-    );
-    assert.match(fmp4Problem(concat(whole, new Uint8Array(5))) ?? '', /5 stray bytes/);
+    assert.match(fmp4Problem(lying) ?? '', /box styp at 0: 4 B/);
+    assert.equal(fmp4Problem(concat(box('styp'), box('mdat', new Uint8Array(10)))), 'no moof then mdat');
+    assert.match(fmp4Problem(concat(whole, new Uint8Array(5))) ?? '', /stray bytes at /);
     const unprintable = whole.slice(0);
     unprintable[4] = 0x01;
-    assert.match(fmp4Problem(unprintable) ?? '', /no printable type/);
+    assert.match(fmp4Problem(unprintable) ?? '', /bad box type at 0/);
+  });
+});
+
+describe('media time: the timestamps of a TS segment cover its playlist duration', () => {
+  it('passes every segment of the sample (2-s EXTINF, timestamps over 1.97 s)', () => {
+    for (const n of [0, 1, 14, 29]) {
+      const bytes = new Uint8Array(
+        readFileSync(
+          fileURLToPath(new URL(`../../fixtures/sample/240p/seg_${String(n).padStart(3, '0')}.ts`, import.meta.url)),
+        ),
+      );
+      const span = mpegTsTimestampSpanSeconds(bytes) ?? 0;
+      assert.ok(span > 1.9 && span < 2, `segment ${n}: ${span} s`);
+      assert.equal(mediaTimeProblem(bytes, 2), null);
+    }
+  });
+
+  it('rejects a segment cut after half its packets, and packets whose payload is noise', () => {
+    const bytes = segment();
+    const half = bytes.subarray(0, Math.floor(bytes.byteLength / TS_PACKET_BYTES / 2) * TS_PACKET_BYTES);
+    assert.equal(mpegTsProblem(half), null, 'the container check cannot see it');
+    assert.match(mediaTimeProblem(half, 2) ?? '', /^PTS span 1\.05 s of 2 s$/);
+    const noise = bytes.slice(0);
+    let state = 7;
+    for (let at = 0; at < noise.byteLength; at++) {
+      if (at % TS_PACKET_BYTES < 4) continue;
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      noise[at] = state >> 23;
+    }
+    assert.equal(segmentStructureProblem(noise, 'mpegts'), null, 'the container check cannot see it');
+    assert.equal(mediaTimeProblem(noise, 2), 'no PES timestamps');
+  });
+
+  it('allows the last frames a quarter of the duration (at least 0.5 s), and measures across the 33-bit wrap', () => {
+    const template = segmentTemplate(20, 2);
+    assert.equal(mediaTimeProblem(template, 2), null);
+    assert.equal(mediaTimeProblem(template, 2.5), null, '1.96 s of 2.5 s is within 0.625 s');
+    assert.match(mediaTimeProblem(template, 2.7) ?? '', /PTS span 1\.96 s of 2\.7 s/);
+    assert.equal(mediaTimeProblem(template, 0.3), null, 'longer than the playlist says is fine');
+    const wrapped = segmentTemplate(20, 2);
+    writePesStart(wrapped, 0, 2 ** 33 - 45_000);
+    writePesStart(wrapped, 19 * TS_PACKET_BYTES, 45_000);
+    assert.equal(mpegTsTimestampSpanSeconds(wrapped), 1);
+  });
+
+  it('leaves fMP4 to its box check', () => {
+    assert.equal(mediaTimeProblem(fmp4Segment(), 2), null);
   });
 });

@@ -12,6 +12,11 @@ const COUNTERS: readonly (readonly [keyof ClusterStats, string, string])[] = [
   ['redisErrors', 'redis_errors_total', 'failed Redis commands and connection errors'],
   ['redisConnectionLosses', 'redis_connection_losses_total', 'times the Redis link went down while running'],
   ['redisReconnectAttempts', 'redis_reconnect_attempts_total', 'attempts to reconnect to Redis'],
+  [
+    'redisUnansweredProbes',
+    'redis_unanswered_pings_total',
+    'PINGs Redis left unanswered for the command timeout (hung server or half-open connection)',
+  ],
   ['reapedPeers', 'reaped_peers_total', 'peers of dead (or closing) nodes this node removed from Redis'],
 ];
 

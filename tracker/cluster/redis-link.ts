@@ -3,7 +3,10 @@
 // else start() rejects with a ClusterError naming the URL, so a node never hangs silently on a
 // Redis that is not there. Once running, a lost link is retried forever with a capped back-off
 // (the node keeps serving its own peers meanwhile); every change of state is logged once, and a
-// reminder is logged while Redis stays away.
+// reminder is logged while Redis stays away. A Redis that keeps the connection open but stops
+// answering (a hung server, a half-open TCP connection after a failover) raises no error: node-redis
+// then waits for replies forever. So both connections are probed with PING every
+// `commandTimeoutMs`; no answer in that time counts as a loss, and the connections are recycled.
 import { createHash } from 'node:crypto';
 import { createClient } from 'redis';
 import type { Logger } from '../log.ts';
@@ -31,6 +34,8 @@ export interface RedisLinkOptions {
   readonly nodeId: string;
   /** The link came up; `again` after it had been down (Redis restarted or failed over). */
   readonly onUp: (again: boolean) => void;
+  /** A PING unanswered this long marks the link down. Default 2 s. */
+  readonly commandTimeoutMs?: number;
   /** While down, "still unreachable" is logged this often. Default 30 s. */
   readonly stillDownLogMs?: number;
 }
@@ -43,11 +48,31 @@ export interface RedisLinkStats {
   readonly reconnectAttempts: number;
   /** Connection errors reported by either connection. */
   readonly connectionErrors: number;
+  /** Times a PING went unanswered for `commandTimeoutMs` (each also counts as a loss). */
+  readonly unansweredProbes: number;
 }
 
 /** Longest wait between two reconnection attempts. */
 export const MAX_RECONNECT_DELAY_MS = 1000;
 const STILL_DOWN_LOG_MS = 30_000;
+export const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
+
+/**
+ * Whether `promise` settles (either way) within `ms`. The verdict "late" waits for the I/O phase
+ * after the timer (setImmediate), so an event loop that was blocked past `ms` still reads a reply
+ * that had arrived meanwhile before calling it late.
+ */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => setImmediate(() => resolve(false)), ms);
+  });
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
+  return Promise.race([settled, late]).finally(() => clearTimeout(timer));
+}
 const SCRIPT_SHAS = new Map<string, string>();
 const sha1 = (text: string): string => {
   let sha = SCRIPT_SHAS.get(text);
@@ -74,7 +99,11 @@ export class RedisLink {
   #downSinceMs = 0;
   #lastError: Error | null = null;
   #stillDownTimer: NodeJS.Timeout | null = null;
-  readonly #counts = { losses: 0, reconnectAttempts: 0, connectionErrors: 0 };
+  #probeTimer: NodeJS.Timeout | null = null;
+  #probing = false;
+  // While recycling, `ready` events do not bring the link up: only an answered PING does.
+  #recycling = false;
+  readonly #counts = { losses: 0, reconnectAttempts: 0, connectionErrors: 0, unansweredProbes: 0 };
 
   private constructor(options: RedisLinkOptions) {
     this.#options = options;
@@ -167,6 +196,7 @@ export class RedisLink {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#clearStillDown();
+    if (this.#probeTimer !== null) clearInterval(this.#probeTimer);
     for (const client of [this.client, this.subscriber]) {
       if (client.isOpen) client.destroy();
     }
@@ -183,6 +213,11 @@ export class RedisLink {
         timeoutMs: this.#options.connectTimeoutMs,
         error: error.message,
       });
+    this.#goDown(error);
+  }
+
+  /** An up link is lost: serve local peers only, and say so until it is back. */
+  #goDown(error: Error): void {
     if (this.#state !== 'up') return;
     this.#state = 'down';
     this.#counts.losses += 1;
@@ -202,9 +237,55 @@ export class RedisLink {
     this.#stillDownTimer.unref();
   }
 
+  get #commandTimeoutMs(): number {
+    return this.#options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  }
+
+  /** PING both connections; unanswered in time: down, and recycle them until Redis answers again. */
+  async #probe(): Promise<void> {
+    if (this.#probing || this.#state !== 'up') return;
+    this.#probing = true;
+    const ms = this.#commandTimeoutMs;
+    const answered = await settlesWithin(Promise.all([this.client.ping(), this.subscriber.ping()]), ms);
+    this.#probing = false;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- an error event may have changed it during the await
+    if (answered || this.#state !== 'up') return;
+    this.#counts.unansweredProbes += 1;
+    this.#lastError = new Error(`no answer to PING within ${ms} ms`);
+    this.#goDown(this.#lastError);
+    await this.#recycle();
+  }
+
+  /**
+   * Close both connections (their waiting commands fail) and open them again until a PING on each
+   * is answered in time. node-redis keeps the subscriber's channels across the new connection.
+   */
+  async #recycle(): Promise<void> {
+    const ms = this.#commandTimeoutMs;
+    this.#recycling = true;
+    for (let attempt = 0; this.#state === 'down'; attempt++) {
+      for (const client of [this.client, this.subscriber]) if (client.isOpen) client.destroy();
+      this.#counts.reconnectAttempts += 1;
+      const connected = (async () => {
+        await this.client.connect();
+        await this.subscriber.connect();
+        await Promise.all([this.client.ping(), this.subscriber.ping()]);
+        return true;
+      })().catch(() => false);
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- destroy() may run during the await
+      if ((await settlesWithin(connected, ms)) && (await connected) && this.#state === 'down') {
+        this.#recycling = false;
+        this.#onReady();
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, MAX_RECONNECT_DELAY_MS)));
+    }
+    this.#recycling = false;
+  }
+
   #onReady(): void {
     // Up again only when both connections are (start() sets the first up itself).
-    if (this.#state !== 'down' || !this.client.isReady || !this.subscriber.isReady) return;
+    if (this.#state !== 'down' || this.#recycling || !this.client.isReady || !this.subscriber.isReady) return;
     this.#clearStillDown();
     this.#options.logger.info('redis connection back; adding local peers again', {
       node: this.#options.nodeId,
@@ -215,6 +296,10 @@ export class RedisLink {
 
   #setUp(again: boolean): void {
     this.#state = 'up';
+    if (this.#probeTimer === null) {
+      this.#probeTimer = setInterval(() => void this.#probe(), this.#commandTimeoutMs);
+      this.#probeTimer.unref();
+    }
     this.#options.onUp(again);
   }
 

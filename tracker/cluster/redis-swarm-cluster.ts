@@ -18,6 +18,8 @@ export interface RedisClusterOptions {
   readonly url: string;
   /** Start-up fails (ClusterError `redis-unreachable`) when Redis is not up within this long. */
   readonly connectTimeoutMs: number;
+  /** A PING unanswered this long marks the Redis link down (default 2 s). */
+  readonly commandTimeoutMs?: number;
   /** A peer not refreshed for this long leaves the swarm in Redis too. */
   readonly peerTimeoutMs: number;
   /** Longest SDP accepted from another node. */
@@ -37,6 +39,7 @@ export interface ClusterStats {
   /** Times the Redis link went down while running. */
   readonly redisConnectionLosses: number;
   readonly redisReconnectAttempts: number;
+  readonly redisUnansweredProbes: number;
   readonly liveNodes: number;
   readonly relayedOut: number;
   readonly relayedIn: number;
@@ -98,6 +101,7 @@ export class RedisSwarmCluster implements SwarmCluster {
       {
         url: options.url,
         connectTimeoutMs: options.connectTimeoutMs,
+        ...(options.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: options.commandTimeoutMs }),
         logger: options.logger,
         nodeId: cluster.nodeId,
         onUp: (again) => {
@@ -210,6 +214,7 @@ export class RedisSwarmCluster implements SwarmCluster {
       redisLinkState: link?.state ?? 'connecting',
       redisConnectionLosses: link?.losses ?? 0,
       redisReconnectAttempts: link?.reconnectAttempts ?? 0,
+      redisUnansweredProbes: link?.unansweredProbes ?? 0,
       liveNodes: this.#liveNodes,
       ...this.#stats,
       redisErrors: this.#stats.redisErrors + (link?.connectionErrors ?? 0),
