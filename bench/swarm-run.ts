@@ -26,8 +26,10 @@ export interface SwarmRunOptions {
   readonly origins?: number;
   /** Seconds after the start at which the last origin fails: 5xx for 6 s, then stopped for 6 s, then back; null for never. */
   readonly originFaultAtSeconds?: number | null;
-  /** Regions the viewers are spread over in turn (`?region=` on the tracker URL); 1 = no region hints. */
+  /** Regions the viewers are spread over in turn (peercdn's `region` setting); 1 = no region hints. */
   readonly regions?: number;
+  /** Added to every data-channel message between viewers of different regions (the viewer page's crossRegionDelayMs). */
+  readonly crossRegionDelayMs?: number;
 }
 
 // The fault sequence of --origin-fault-at: answers 5xx, then refuses connections, then recovers.
@@ -48,6 +50,8 @@ export interface ViewerSnapshot {
   readonly stats: {
     readonly httpBytes: number;
     readonly p2pBytes: number;
+    /** Absent in results of releases before the region setting. */
+    readonly p2pBytesByRegion?: Readonly<Record<string, number>>;
     readonly uploadedBytes: number;
     readonly connectedPeers: number;
     readonly peerFallbacks: number;
@@ -118,7 +122,11 @@ export async function runSwarm(options: SwarmRunOptions, signal: AbortSignal): P
       const region = regions > 1 ? `r${index % regions}` : null;
       const query = new URLSearchParams({
         src: `/${options.mode}/master.m3u8`,
-        tracker: tracker === null ? '' : region === null ? tracker.url : `${tracker.url}/?region=${region}`,
+        tracker: tracker === null ? '' : tracker.url,
+        ...(region === null ? {} : { region }),
+        ...(region === null || !options.crossRegionDelayMs
+          ? {}
+          : { crossRegionDelayMs: String(options.crossRegionDelayMs) }),
         ...(origins.length > 1 ? { origins: origins.map((o) => `${o.url}/`).join(',') } : {}),
         viewer: viewerId,
         level: String(options.level),

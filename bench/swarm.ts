@@ -23,7 +23,8 @@ plain hls.js (HTTP only), once through peercdn; reports origin-counted offload a
   --browsers B         Chromium processes to spread viewers over (default 1)
   --origins O          origins serving the stream, 1-2 (peercdn spreads its HTTP over them; default 1)
   --origin-fault-at S  the last origin fails S seconds into each run: 5xx for 6 s, stopped 6 s, then back
-  --regions R          viewers spread over R regions in turn (?region= on the tracker URL; default 1)
+  --regions R          viewers spread over R regions in turn (peercdn's region setting; default 1)
+  --cross-region-delay-ms D  every data-channel message between viewers of different regions leaves D ms late (default 0)
   --seed X             seed for churn choices (default 1)
   --out DIR            results folder (default bench/results)
   --help`;
@@ -51,6 +52,7 @@ export function parseSwarmArgs(args: string[]): SwarmOptions | 'help' {
       origins: { type: 'string', default: '1' },
       'origin-fault-at': { type: 'string' },
       regions: { type: 'string', default: '1' },
+      'cross-region-delay-ms': { type: 'string', default: '0' },
       seed: { type: 'string', default: '1' },
       out: { type: 'string', default: `${REPO}bench/results` },
       help: { type: 'boolean', default: false },
@@ -77,6 +79,7 @@ export function parseSwarmArgs(args: string[]): SwarmOptions | 'help' {
     originFaultAtSeconds:
       values['origin-fault-at'] === undefined ? null : integer('origin-fault-at', values['origin-fault-at'], 0, 600),
     regions: integer('regions', values.regions, 1, 4),
+    crossRegionDelayMs: integer('cross-region-delay-ms', values['cross-region-delay-ms'], 0, 2000),
     seed: integer('seed', values.seed, 0, 2 ** 31),
     outDir: values.out,
   };
@@ -105,21 +108,17 @@ function fixtureSegmentSizes(): (path: string) => number | undefined {
   };
 }
 
-// Share of peer bytes (as each receiver counted them per sender) that came from a sender of the
-// receiver's own region; viewers are given regions in turn (viewer-i: region i mod R). Null with one region.
+// Share of peer bytes that came from a sender of the receiver's own region, over the whole run:
+// each viewer's `p2pBytesByRegion` (by the region its senders told); viewer-i has region `r<i mod R>`.
+// Null with one region.
 function sameRegionShare(run: SwarmRunResult, regions: number): number | null {
   if (regions < 2) return null;
-  const regionOf = new Map<string, number>();
-  for (const viewer of run.viewers)
-    if (viewer.peerId != null) regionOf.set(viewer.peerId, Number(viewer.viewerId.split('-')[1]) % regions);
   let same = 0;
   let total = 0;
   for (const viewer of run.viewers) {
-    const own = viewer.peerId == null ? undefined : regionOf.get(viewer.peerId);
-    for (const peer of viewer.peers ?? []) {
-      total += peer.receivedBytes;
-      if (own !== undefined && regionOf.get(peer.peerId) === own) same += peer.receivedBytes;
-    }
+    const own = `r${Number(viewer.viewerId.split('-')[1]) % regions}`;
+    total += viewer.stats?.p2pBytes ?? 0;
+    same += viewer.stats?.p2pBytesByRegion?.[own] ?? 0;
   }
   return total === 0 ? null : same / total;
 }
@@ -171,6 +170,7 @@ export async function runSwarmBenchmark(options: SwarmOptions, signal: AbortSign
     origins: options.origins,
     originFaultAtSeconds: options.originFaultAtSeconds,
     regions: options.regions,
+    crossRegionDelayMs: options.crossRegionDelayMs,
   };
   console.log(
     `swarm: ${options.viewers} viewers, ${options.mode}, stagger ${options.staggerSeconds} s, duration ${options.durationSeconds} s`,
@@ -211,9 +211,7 @@ export async function runSwarmBenchmark(options: SwarmOptions, signal: AbortSign
       `offload ${percent(offloadValue)} of limit ${percent(result.offloadLimit)} = ${percent(result.fractionOfLimit)} of the limit`,
       ...(result.sameRegionPeerByteShare === null
         ? []
-        : [
-            `peer bytes from same-region peers: ${percent(result.sameRegionPeerByteShare)} (at the end, connected peers only)`,
-          ]),
+        : [`peer bytes from same-region peers: ${percent(result.sameRegionPeerByteShare)}`]),
       `origin copies per segment: mean ${peerSummary.originCopiesPerSegment.mean.toFixed(2)}, max ${peerSummary.originCopiesPerSegment.max.toFixed(2)}`,
       `library http bytes ${peerSummary.library.httpBytes} vs origin ${peerSummary.originSegmentBytes}: ${agreement.agree ? 'agree' : 'DISAGREE'} (${percent(agreement.relativeDifference)})`,
       `startup median/max ms: HTTP-only ${fmt(baselineSummary.startupMs)}, peercdn ${fmt(peerSummary.startupMs)}`,

@@ -90,8 +90,12 @@ export interface PeerCDNConfig {
    * those in rotation, fail over at once, and late urgent segments are hedged. Empty: as hls.js fetches.
    */
   readonly origins: readonly OriginSetting[];
-  /** A region hint reported in beacons (1-32 of `[0-9A-Za-z_.-]`), or null. */
-  readonly beaconRegion: string | null;
+  /**
+   * This viewer's region or network hint (1-32 of `[0-9A-Za-z_.-]`, e.g. from the CDN's geo header),
+   * or null: sent to the trackers (`?region=` on their URLs: peers of one region are introduced
+   * first), told to peers (`stats().p2pBytesByRegion`), reported in beacons.
+   */
+  readonly region: string | null;
 }
 
 /** The defaults every setting falls back to. */
@@ -116,9 +120,12 @@ export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
   beaconUrl: null,
   beaconIntervalSeconds: 30,
   beaconSampleRate: 1,
-  beaconRegion: null,
+  region: null,
   origins: Object.freeze([]),
 });
+
+/** Whether `value` is a region hint (the tracker's rule too): 1-32 of `[0-9A-Za-z_.-]`. */
+export const isRegion = (value: unknown): value is string => typeof value === 'string' && /^[\w.-]{1,32}$/.test(value);
 
 type Check = (value: unknown) => string | null;
 
@@ -189,17 +196,14 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
   beaconIntervalSeconds: integerIn(1, 3600),
   beaconSampleRate: (value) =>
     typeof value === 'number' && value >= 0 && value <= 1 ? null : 'must be a number from 0 to 1',
-  beaconRegion: (value) =>
-    value === null || (typeof value === 'string' && /^[\w.-]{1,32}$/.test(value))
-      ? null
-      : 'must be null or 1-32 of [\\w.-]',
+  region: (value) => (value === null || isRegion(value) ? null : 'must be null or 1-32 of [\\w.-]'),
   origins: (value) =>
     Array.isArray(value) &&
     value.length <= 16 &&
     value.every(isOriginSetting) &&
     (value.length === 0 || value.some((origin: OriginSetting) => origin.weight !== 0))
       ? null
-      : 'must be 0-16 { baseUrl: http(s) URL ending in /, weight?: integer 0-1000 }, a weight above 0',
+      : 'must be 0-16 { baseUrl: http(s) URL ending in /, weight?: 0-1000 }, one weight > 0',
   uploadMaxBytesPerSecond: (value) =>
     value === null || isInteger(value, 16 * 1024)
       ? null

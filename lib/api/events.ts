@@ -91,6 +91,8 @@ export interface PeerCDNStats {
   readonly httpBytes: number;
   /** Segment bytes received from peers. */
   readonly p2pBytes: number;
+  /** `p2pBytes` by the sender's region hint (`''`: peers without one). */
+  readonly p2pBytesByRegion: Readonly<Record<string, number>>;
   /** Segment bytes sent to peers. */
   readonly uploadedBytes: number;
   /** Segment bytes handed to hls.js again from memory. */

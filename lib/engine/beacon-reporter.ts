@@ -116,7 +116,7 @@ export class BeaconReporter {
         sequence: this.#sequence++,
         intervalSeconds: this.#config.beaconIntervalSeconds,
         library: LIBRARY_VERSION,
-        region: this.#config.beaconRegion,
+        region: this.#config.region,
         level: level >= 0 ? level : null,
         startupMs: this.#startupMs,
         stallsMs: this.#stallsMs,

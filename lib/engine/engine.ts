@@ -91,6 +91,8 @@ export class Engine {
   readonly #swarms = new Map<string, Swarm>();
   // Per-session records of remote peers (bans, strikes), shared by every swarm.
   readonly #peerRecords: PeerRecords;
+  // Keys are peer-supplied hints: no prototype, so "__proto__" or "constructor" is just a key.
+  readonly #p2pBytesByRegion = Object.create(null) as Record<string, number>;
   readonly #counters = newTransferCounters();
   #destroyed = false;
   // Set when something in the peer-to-peer path threw (a missing or broken runtime API): from
@@ -228,6 +230,11 @@ export class Engine {
     const bytes = data.byteLength;
     this.httpPace.segmentSeen(bytes);
     this.#largestSegmentBytes = Math.max(this.#largestSegmentBytes ?? 0, bytes);
+    // A peer id comes with a peer's segment or an HTTP resume of one (its first `peerBytes`).
+    if (peerId !== null) {
+      const region = this.peerLink(swarmId, peerId)?.region ?? '';
+      this.#p2pBytesByRegion[region] = (this.#p2pBytesByRegion[region] ?? 0) + (source === 'peer' ? bytes : peerBytes);
+    }
     countSegment(this.#counters, source, bytes, peerBytes);
     if (source !== 'cache') {
       const isNew = !this.cache.has(swarmId, sequenceNumber);
@@ -315,6 +322,7 @@ export class Engine {
   stats(): PeerCDNStats {
     return {
       ...this.#counters,
+      p2pBytesByRegion: { ...this.#p2pBytesByRegion },
       connectedPeers: this.peers().length,
       bannedPeers: this.#peerRecords.bannedCount,
       bannedPeerRefusals: this.#peerRecords.refusals,
@@ -357,7 +365,12 @@ export class Engine {
     return new Swarm({
       swarmId,
       peerId: this.peerId,
-      trackerUrls: config.trackerUrls,
+      // The tracker reads the region hint from its URL (bittorrent-tracker's client cannot add announce
+      // fields): `ws://t/?token=x` → `ws://t/?region=r&token=x`, `ws://t` → `ws://t?region=r&`.
+      trackerUrls: config.trackerUrls.map((url) =>
+        config.region === null ? url : url.replace(/\?|$/, `?region=${config.region}&`),
+      ),
+      region: config.region,
       iceServers: config.iceServers,
       maxPeers: config.maxPeersPerSwarm,
       offersPerAnnounce: config.offersPerAnnounce,

@@ -28,7 +28,6 @@ export class Origins {
   readonly baseUrls: readonly string[];
   #health: OriginHealth[];
   readonly #counters: OriginCounters[];
-  readonly #down: boolean[];
   readonly #credits: Record<OriginRequestKind, number[]>;
   readonly #nowMs: () => number;
   readonly #onState: (event: OriginStateEvent) => void;
@@ -45,7 +44,6 @@ export class Origins {
       notFound: 0,
     }));
     this.#counters = settings.map(() => ({ bytes: 0, requests: 0, errors: 0, latencyMs: null }));
-    this.#down = settings.map(() => false);
     this.#credits = { segment: settings.map(() => 0), playlist: settings.map(() => 0) };
     this.#nowMs = nowMs;
     this.#onState = onState;
@@ -77,11 +75,14 @@ export class Origins {
    * a 404 (`not-found`) only when it repeats over several requests (origin-health's `afterNotFound`).
    */
   failed(index: number, reason: 'error' | 'timeout' | 'not-found', bytes: number): void {
-    this.#counters[index]!.errors += 1;
-    this.#counters[index]!.bytes += bytes;
-    const health = this.#health[index]!;
-    const nowMs = this.#nowMs();
-    this.#set(index, reason === 'not-found' ? afterNotFound(health, nowMs) : afterFailure(health, nowMs), reason);
+    const counters = this.#counters[index]!;
+    counters.errors += 1;
+    counters.bytes += bytes;
+    this.#set(
+      index,
+      (reason === 'not-found' ? afterNotFound : afterFailure)(this.#health[index]!, this.#nowMs()),
+      reason,
+    );
   }
 
   /** A transfer from origin `index` completed; a far slower origin than the others is taken out. */
@@ -119,10 +120,11 @@ export class Origins {
   }
 
   #set(index: number, origin: OriginHealth, reason: OriginStateEvent['reason']): void {
-    this.#health[index] = origin;
+    // Out of rotation while failures count: an event only when that changes.
     const down = origin.failures > 0;
-    if (down === this.#down[index]) return;
-    this.#down[index] = down;
+    const wasDown = this.#health[index]!.failures > 0;
+    this.#health[index] = origin;
+    if (down === wasDown) return;
     this.#onState({
       baseUrl: this.baseUrls[index]!,
       up: !down,

@@ -102,7 +102,7 @@ export class OriginLoader<C extends LoaderContext> implements Loader<C> {
         const { loading } = loaded;
         if (origin !== -1)
           this.#origins.transferred(origin, loaded.loaded, loading.first - loading.start, loading.end - loading.start);
-        if (loaded !== this.stats) Object.assign(this.stats, { ...loaded, retry: this.stats.retry });
+        this.#adopt(loaded);
         callbacks.onSuccess({ ...response, url: this.#back(response.url, origin, home) }, this.stats, context, details);
       },
       onProgress: (loaded, _context, data, details) => {
@@ -131,12 +131,17 @@ export class OriginLoader<C extends LoaderContext> implements Loader<C> {
     if (next === null) {
       this.#done = true;
       clearTimeout(this.#timer);
-      if (loader.stats !== this.stats) Object.assign(this.stats, { ...loader.stats, retry: this.stats.retry });
+      this.#adopt(loader.stats);
       report();
       return;
     }
     resetStats(this.stats);
     this.#start(next, this.stats);
+  }
+
+  // What hls.js reads is `this.stats`: a hedge's own stats are copied in (keeping hls.js's retry count).
+  #adopt(stats: LoaderStats): void {
+    if (stats !== this.stats) Object.assign(this.stats, { ...stats, retry: this.stats.retry });
   }
 
   // The first success wins: every other attempt is stopped; what it received still cost its origin.

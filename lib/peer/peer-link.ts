@@ -39,6 +39,8 @@ export interface PeerLinkOptions {
   readonly peer: DataChannelPeer;
   /** Segments this viewer can serve, for the initial `hello`. */
   readonly initialHave: readonly number[];
+  /** This viewer's region hint, told in `hello`; null for none. */
+  readonly region?: string | null;
   /** Look up a segment to upload; undefined when it is not held (or upload is off). */
   readonly getSegment: (sequenceNumber: number) => ArrayBuffer | undefined;
   readonly onUploaded: (bytes: number) => void;
@@ -69,6 +71,8 @@ const MAX_LOADING_CLAIMS = 256;
  */
 export class PeerLink {
   readonly remotePeerId: string;
+  /** The region hint the peer gave in its `hello` (validated, not verified); null for none or before it. */
+  region: string | null = null;
   /** Segments we are downloading from the peer: `downloads.start(sequenceNumber, onProgress)`. */
   readonly downloads: PeerDownloads;
   readonly #options: PeerLinkOptions;
@@ -117,7 +121,7 @@ export class PeerLink {
     );
     // The newest segments first, and no more than a peer keeps of ours.
     const initialHave = options.initialHave.slice(-MAX_REMOTE_AVAILABILITY_ENTRIES).reverse();
-    for (const message of availabilityMessages(PROTOCOL_VERSION, initialHave)) this.#send(message);
+    for (const message of availabilityMessages(PROTOCOL_VERSION, initialHave, options.region)) this.#send(message);
   }
 
   get closed(): boolean {
@@ -259,6 +263,8 @@ export class PeerLink {
           return;
         }
         this.#addAvailable(message.have);
+        // parseFrame gives every hello a region: a valid hint or null.
+        this.region = message.region as string | null;
         this.#introduced = true;
         this.#options.onAvailabilityChanged(this);
         return;

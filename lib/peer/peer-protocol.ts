@@ -2,6 +2,7 @@
 // so segment bytes can never be read as control and vice versa.
 //   0x01 CONTROL: UTF-8 JSON of a PeerMessage
 //   0x02 DATA:    requestId (u32 BE) · byteOffset (u32 BE) · payload bytes
+import { isRegion } from '../api/config.ts';
 
 /** Protocol version carried in `hello`; peers with another version are dropped. */
 export const PROTOCOL_VERSION = 1;
@@ -23,7 +24,13 @@ const KIND_CONTROL = 0x01;
 const KIND_DATA = 0x02;
 
 export type PeerMessage =
-  | { readonly type: 'hello'; readonly version: number; readonly have: readonly number[] }
+  /** `region`: the sender's region hint (config `region`), null for none (or absent: older peers); a hint, never trusted for more. */
+  | {
+      readonly type: 'hello';
+      readonly version: number;
+      readonly have: readonly number[];
+      readonly region?: string | null;
+    }
   | { readonly type: 'have'; readonly sequenceNumbers: readonly number[] }
   | { readonly type: 'lost'; readonly sequenceNumbers: readonly number[] }
   /** The sender started fetching these from HTTP; others may wait for its `have` instead. */
@@ -78,8 +85,8 @@ export function encodeData(requestId: number, byteOffset: number, payload: Uint8
 }
 
 /** The initial availability map as `hello` plus as many `have` messages as its length needs. */
-export function availabilityMessages(version: number, have: readonly number[]): PeerMessage[] {
-  const messages: PeerMessage[] = [{ type: 'hello', version, have: have.slice(0, MAX_LIST_LENGTH) }];
+export function availabilityMessages(version: number, have: readonly number[], region?: string | null): PeerMessage[] {
+  const messages: PeerMessage[] = [{ type: 'hello', version, have: have.slice(0, MAX_LIST_LENGTH), region }];
   for (let start = MAX_LIST_LENGTH; start < have.length; start += MAX_LIST_LENGTH) {
     messages.push({ type: 'have', sequenceNumbers: have.slice(start, start + MAX_LIST_LENGTH) });
   }
@@ -132,10 +139,13 @@ function parseControl(json: unknown): ParsedFrame {
   }
   const record = json as Record<string, unknown>;
   switch (record['type']) {
-    case 'hello':
-      if (!isUint32(record['version'])) return invalid('hello.version is not a number');
-      if (!isSequenceList(record['have'])) return invalid('hello.have is not a list of sequence numbers');
-      return control({ type: 'hello', version: record['version'], have: record['have'] });
+    case 'hello': {
+      const { version, have, region = null } = record;
+      if (!isUint32(version)) return invalid('hello.version is not a number');
+      if (!isSequenceList(have)) return invalid('hello.have is not a list of sequence numbers');
+      if (region !== null && !isRegion(region)) return invalid('hello.region is invalid');
+      return control({ type: 'hello', version, have, region });
+    }
     case 'have':
     case 'lost':
     case 'loading': {

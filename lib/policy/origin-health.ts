@@ -58,10 +58,10 @@ export function pickOrigin(
   return { index, credits };
 }
 
-/** After an error or timeout (or a transfer far too slow): out for a back-off that doubles each time. */
+/** After an error or timeout (or a transfer far too slow, or repeated 404s): out for a back-off that doubles each time. */
 export function afterFailure(origin: OriginHealth, nowMs: number): OriginHealth {
   const backoffMs = Math.min(ORIGIN_BACKOFF_MS * 2 ** origin.failures, ORIGIN_MAX_BACKOFF_MS);
-  return { ...origin, failures: origin.failures + 1, downUntilMs: nowMs + backoffMs };
+  return { ...origin, failures: origin.failures + 1, downUntilMs: nowMs + backoffMs, notFound: 0 };
 }
 
 /**
@@ -71,7 +71,7 @@ export function afterFailure(origin: OriginHealth, nowMs: number): OriginHealth 
  */
 export function afterNotFound(origin: OriginHealth, nowMs: number): OriginHealth {
   const notFound = origin.notFound + 1;
-  return notFound < NOT_FOUND_LIMIT ? { ...origin, notFound } : { ...afterFailure(origin, nowMs), notFound: 0 };
+  return notFound < NOT_FOUND_LIMIT ? { ...origin, notFound } : afterFailure(origin, nowMs);
 }
 
 /**

@@ -15,6 +15,8 @@ export interface SwarmOptions {
   readonly swarmId: string;
   readonly peerId: string;
   readonly trackerUrls: readonly string[];
+  /** This viewer's region hint (told to peers); none by default. */
+  readonly region?: string | null;
   readonly iceServers: readonly RTCIceServer[];
   readonly maxPeers: number;
   readonly offersPerAnnounce: number;
@@ -249,6 +251,7 @@ export class Swarm {
       remotePeerId,
       peer,
       initialHave: this.#options.heldSequenceNumbers(),
+      region: this.#options.region,
       getSegment: this.#options.getSegment,
       onUploaded: this.#options.onUploaded,
       nowMs: this.#options.nowMs,

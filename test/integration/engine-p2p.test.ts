@@ -9,6 +9,7 @@ import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { CorruptingHttpLoader, httpRequests, NodeHttpLoader } from '../helpers/node-http-loader.ts';
 import { loadFragment, loopbackTrackerClients } from '../helpers/node-viewer.ts';
 import { fakePlayer } from '../helpers/fake-player.ts';
+import { seriesValue } from '../helpers/prometheus-text.ts';
 import { observedTrackerClients, waitFor } from '../helpers/wait-for.ts';
 
 const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
@@ -95,6 +96,36 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     assert.equal(counts.byPath['/vod/180p/seg_005.ts'], fixture(5).byteLength, 'segment 5 left the origin once');
     const p2pBytes = [a, b, c].reduce((sum, v) => sum + v.peercdn.stats().p2pBytes, 0);
     assert.equal(p2pBytes, 2 * (fixture(4).byteLength + fixture(5).byteLength));
+  });
+
+  it("tells peers and the tracker its region: peer bytes are counted by the sender's region", async () => {
+    // A swarm of their own: the other tests' viewers stay out of it.
+    const swarmId = 'regions';
+    const inRegion = (region: string) => ({ region, swarmId });
+    const [a, b, c] = [
+      makeViewer(inRegion('eu-west')),
+      makeViewer(inRegion('eu-west')),
+      makeViewer(inRegion('us-east.2')),
+    ] as [Viewer, Viewer, Viewer];
+    await Promise.all([connectedTo(a, 2), connectedTo(b, 2), connectedTo(c, 2)]);
+    // Segments no other test loads (the origin's per-path counts are theirs).
+    await a.load(12);
+    await c.load(12); // from a: the only one holding it
+    await c.load(13);
+    await a.load(13); // from c
+    await b.load(13); // from a or c
+    assert.deepEqual({ ...a.peercdn.stats().p2pBytesByRegion }, { 'us-east.2': fixture(13).byteLength });
+    assert.deepEqual({ ...c.peercdn.stats().p2pBytesByRegion }, { 'eu-west': fixture(12).byteLength });
+    const fromB = b.peercdn.stats();
+    assert.equal(
+      Object.values(fromB.p2pBytesByRegion).reduce((x, y) => x + y, 0),
+      fromB.p2pBytes,
+    );
+    assert.equal(fromB.p2pBytes, fixture(13).byteLength);
+    // The tracker read the hint from the URL: the offer between a and b went to the same region.
+    const metrics = await (await fetch(`${tracker.url.replace('ws://', 'http://')}/metrics`)).text();
+    assert.ok((seriesValue(metrics, 'peercdn_tracker_offers_relayed_same_region_total') ?? 0) >= 1, metrics);
+    for (const viewer of [a, b, c]) viewer.peercdn.destroy();
   });
 
   it('finishes a transfer over HTTP with a Range request when the peer drops midway, with identical bytes', async () => {

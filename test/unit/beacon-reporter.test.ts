@@ -40,7 +40,7 @@ describe('viewer beacons (library side)', () => {
     const config = resolveConfig({
       beaconUrl: 'http://127.0.0.1:9/beacon',
       beaconIntervalSeconds: 3600,
-      beaconRegion: 'eu-1',
+      region: 'eu-1',
       ...settings,
     });
     return new BeaconReporter(config, engine.events, () => engine.stats(), {
@@ -175,7 +175,7 @@ describe('viewer beacons (library side)', () => {
       ['beaconUrl', 'ws://x'],
       ['beaconIntervalSeconds', 0],
       ['beaconSampleRate', 1.5],
-      ['beaconRegion', 'eu west'],
+      ['region', 'eu west'],
     ] as const) {
       assert.throws(() => resolveConfig({ [key]: value }), new RegExp(`"${key}"`), key);
     }

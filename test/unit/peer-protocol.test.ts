@@ -18,6 +18,7 @@ const KIND_CONTROL = 0x01;
 const KIND_DATA = 0x02;
 const MESSAGE_TYPES = ['hello', 'have', 'lost', 'loading', 'request', 'response', 'absent', 'cancel'] as const;
 
+const REGION = /^[0-9A-Za-z_.-]{1,32}$/;
 const sequenceNumber = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 const uint32 = fc.integer({ min: 0, max: 0xffff_ffff });
 const sequenceList = fc.array(sequenceNumber, { maxLength: 50 });
@@ -27,7 +28,14 @@ const plain = <T extends object>(arbitrary: fc.Arbitrary<T>): fc.Arbitrary<T> =>
   arbitrary.map((value) => ({ ...value }));
 
 const messageOf: { [K in PeerMessage['type']]: fc.Arbitrary<Extract<PeerMessage, { type: K }>> } = {
-  hello: plain(fc.record({ type: fc.constant('hello' as const), version: uint32, have: sequenceList })),
+  hello: plain(
+    fc.record({
+      type: fc.constant('hello' as const),
+      version: uint32,
+      have: sequenceList,
+      region: fc.option(fc.stringMatching(REGION)),
+    }),
+  ),
   have: plain(fc.record({ type: fc.constant('have' as const), sequenceNumbers: sequenceList })),
   lost: plain(fc.record({ type: fc.constant('lost' as const), sequenceNumbers: sequenceList })),
   loading: plain(fc.record({ type: fc.constant('loading' as const), sequenceNumbers: sequenceList })),
@@ -74,6 +82,7 @@ function assertWellFormed(parsed: ParsedFrame): void {
     case 'hello':
       assert.ok(isUint32(m.version));
       assert.ok(m.have.length <= MAX_LIST_LENGTH && m.have.every(isSequenceNumber));
+      assert.ok(m.region === null || (m.region !== undefined && REGION.test(m.region)));
       break;
     case 'have':
     case 'lost':
@@ -119,7 +128,7 @@ describe('peer protocol', () => {
   it('fits the longest availability lists of the largest sequence numbers in one message', () => {
     const longest = Array.from({ length: MAX_LIST_LENGTH }, () => Number.MAX_SAFE_INTEGER);
     const messages: PeerMessage[] = [
-      { type: 'hello', version: 0xffff_ffff, have: longest },
+      { type: 'hello', version: 0xffff_ffff, have: longest, region: 'r'.repeat(32) },
       { type: 'have', sequenceNumbers: longest },
       { type: 'lost', sequenceNumbers: longest },
       { type: 'loading', sequenceNumbers: longest },
@@ -139,7 +148,8 @@ describe('peer protocol', () => {
         const announced: number[] = [];
         for (const [index, m] of messages.entries()) {
           const parsed = parseFrame(encodeControl(m));
-          assert.deepEqual(parsed, { kind: 'control', message: m });
+          // A hello without a region parses with region null.
+          assert.deepEqual(parsed, { kind: 'control', message: m.type === 'hello' ? { ...m, region: null } : m });
           if (m.type === 'hello') {
             assert.equal(index, 0);
             announced.push(...m.have);
@@ -152,6 +162,24 @@ describe('peer protocol', () => {
       }),
       { numRuns: 40, seed: 3 },
     );
+  });
+
+  it("tells the sender's region hint in hello, null when it has none", () => {
+    const [withRegion] = availabilityMessages(PROTOCOL_VERSION, [4, 5], 'eu-west.2');
+    assert.deepEqual(parseFrame(encodeControl(withRegion as PeerMessage)), {
+      kind: 'control',
+      message: { type: 'hello', version: PROTOCOL_VERSION, have: [4, 5], region: 'eu-west.2' },
+    });
+    const [without] = availabilityMessages(PROTOCOL_VERSION, [4]);
+    assert.deepEqual(parseFrame(encodeControl(without as PeerMessage)), {
+      kind: 'control',
+      message: { type: 'hello', version: PROTOCOL_VERSION, have: [4], region: null },
+    });
+    // A peer of an earlier release sends no region: the same as none.
+    assert.deepEqual(parseFrame(controlFrame({ type: 'hello', version: 1, have: [] })), {
+      kind: 'control',
+      message: { type: 'hello', version: 1, have: [], region: null },
+    });
   });
 
   it('parses back every data frame it encodes', () => {
@@ -283,6 +311,13 @@ describe('peer protocol', () => {
       { type: 'nope' },
       { type: 'hello', version: 1 },
       { type: 'hello', version: '1', have: [] },
+      { type: 'hello', version: 1, have: [], region: '' },
+      { type: 'hello', version: 1, have: [], region: 'x'.repeat(33) },
+      { type: 'hello', version: 1, have: [], region: 'eu west' },
+      { type: 'hello', version: 1, have: [], region: 'eu\n' },
+      { type: 'hello', version: 1, have: [], region: 'é' },
+      { type: 'hello', version: 1, have: [], region: 7 },
+      { type: 'hello', version: 1, have: [], region: ['eu'] },
       { type: 'have', sequenceNumbers: [-1] },
       { type: 'have', sequenceNumbers: [1.5] },
       { type: 'have', sequenceNumbers: [2 ** 53] },
