@@ -1,30 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
-
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-
-interface Run {
-  readonly child: ChildProcess;
-  readonly lines: AsyncIterator<string>;
-}
-
-/** Run `peercdn-tracker` from source, as `npx tsx tracker/cli.ts` does. */
-function runCli(args: string[], env: Record<string, string> = {}): Run {
-  const { PEERCDN_TRACKER_HOST: _host, PEERCDN_TRACKER_PORT: _port, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'tracker/cli.ts', ...args], {
-    cwd: REPO,
-    env: { ...inherited, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return { child, lines: createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]() };
-}
+import { runTrackerCli } from '../helpers/tracker-cli.ts';
 
 async function output(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
   let stdout = '';
@@ -44,7 +25,7 @@ describe('peercdn-tracker command', function () {
   });
 
   it('prints its URL, serves, and exits 0 on SIGTERM', async () => {
-    const { child, lines } = runCli(['--host', '127.0.0.1', '--port', '0']);
+    const { child, lines } = runTrackerCli(['--host', '127.0.0.1', '--port', '0']);
     children.push(child);
     const listening = JSON.parse(String((await lines.next()).value)) as { message: string; url: string };
     assert.equal(listening.message, 'listening');
@@ -57,7 +38,7 @@ describe('peercdn-tracker command', function () {
   });
 
   it('takes host and port from the environment when no flag is given', async () => {
-    const { child, lines } = runCli([], { PEERCDN_TRACKER_HOST: '127.0.0.1', PEERCDN_TRACKER_PORT: '0' });
+    const { child, lines } = runTrackerCli([], { PEERCDN_TRACKER_HOST: '127.0.0.1', PEERCDN_TRACKER_PORT: '0' });
     children.push(child);
     const listening = JSON.parse(String((await lines.next()).value)) as { url: string };
     assert.match(listening.url, /^ws:\/\/127\.0\.0\.1:\d+$/);
@@ -67,7 +48,7 @@ describe('peercdn-tracker command', function () {
   });
 
   it('prints help and exits 0', async () => {
-    const { child } = runCli(['--help']);
+    const { child } = runTrackerCli(['--help']);
     children.push(child);
     const { code, stdout } = await output(child);
     assert.equal(code, 0);
@@ -76,7 +57,7 @@ describe('peercdn-tracker command', function () {
   });
 
   it('exits 2 with a message naming a bad setting', async () => {
-    const { child } = runCli(['--port', '99999']);
+    const { child } = runTrackerCli(['--port', '99999']);
     children.push(child);
     const { code, stderr } = await output(child);
     assert.equal(code, 2);
@@ -84,7 +65,7 @@ describe('peercdn-tracker command', function () {
   });
 
   it('exits 2 on an unknown flag', async () => {
-    const { child } = runCli(['--colour', 'blue']);
+    const { child } = runTrackerCli(['--colour', 'blue']);
     children.push(child);
     const { code, stderr } = await output(child);
     assert.equal(code, 2);
@@ -99,7 +80,7 @@ describe('peercdn-tracker command', function () {
         file,
         JSON.stringify({ swarmTokenSecret: 'from-a-file-0123456789', allowedOrigins: ['http://ignored.test'] }),
       );
-      const { child, lines } = runCli(['--host', '127.0.0.1', '--port', '0', '--config', file], {
+      const { child, lines } = runTrackerCli(['--host', '127.0.0.1', '--port', '0', '--config', file], {
         PEERCDN_TRACKER_ALLOWED_ORIGINS: 'http://video.test',
       });
       children.push(child);
@@ -124,7 +105,7 @@ describe('peercdn-tracker command', function () {
   });
 
   it('exits 2 naming allowedOrigins when an entry is not an origin', async () => {
-    const { child } = runCli(['--allowed-origins', 'https://ok.test,https://bad.test/path']);
+    const { child } = runTrackerCli(['--allowed-origins', 'https://ok.test,https://bad.test/path']);
     children.push(child);
     const { code, stderr } = await output(child);
     assert.equal(code, 2);

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { ClusterError } from '../../tracker/cluster/redis-link.ts';
 import { createLogger, type LogFields, type Logger } from '../../tracker/log.ts';
@@ -10,8 +9,8 @@ import { wireId } from '../helpers/fake-connection.ts';
 import { jsonInbox } from '../helpers/json-inbox.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
 import { freePort } from '../helpers/system-process.ts';
+import { runTrackerCli } from '../helpers/tracker-cli.ts';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const HASH = wireId('outage-swarm');
 const SETTINGS = {
   host: '127.0.0.1',
@@ -106,25 +105,18 @@ describe('tracker cluster when Redis is unreachable', function () {
   });
 
   it('the command exits with code 3 and says why when Redis is not there at start-up', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'tracker/cli.ts',
-        '--host',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--redis',
-        `redis://127.0.0.1:${await freePort()}`,
-        '--redis-connect-timeout',
-        '300',
-      ],
-      { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const { child } = runTrackerCli([
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--redis',
+      `redis://127.0.0.1:${await freePort()}`,
+      '--redis-connect-timeout',
+      '300',
+    ]);
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const [code] = (await once(child, 'exit')) as [number | null];
     assert.equal(code, 3);
     assert.match(stderr, /Redis at redis:\/\/127\.0\.0\.1:\d+ did not answer within 300 ms/);

@@ -1,21 +1,19 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import Client from 'bittorrent-tracker/client';
 import MemoryChunkStore from 'memory-chunk-store';
 import type WebTorrent from 'webtorrent';
 import type { Torrent } from 'webtorrent';
 import { WebSocket } from 'ws';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
+import { runTrackerCli } from '../helpers/tracker-cli.ts';
 import { wireId } from '../helpers/fake-connection.ts';
 import { jsonInbox } from '../helpers/json-inbox.ts';
 import { LOOPBACK_CONFIG } from '../helpers/peer-pair.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
 import { destroyWebTorrent, nextEvent, pseudoRandomBytes, startWebTorrent } from '../helpers/webtorrent-node.ts';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const HASH = wireId('cluster-swarm');
 /**
  * Fast node death for tests: a node silent for 3 × 200 ms is dead. No probation for new peers: the
@@ -175,16 +173,8 @@ describe('tracker cluster on a real Redis', function () {
   });
   it('a node that dies without a goodbye loses its peers within the lease, and the other node keeps serving', async () => {
     const b = await node();
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'tracker/cli.ts', '--host', '127.0.0.1', '--port', '0', '--redis', redis.url, ...CLI_FLAGS],
-      {
-        cwd: REPO,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const { child, lines } = runTrackerCli(['--host', '127.0.0.1', '--port', '0', '--redis', redis.url, ...CLI_FLAGS]);
     children.push(child);
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
     const listening = JSON.parse(String((await lines.next()).value)) as { url: string };
     const alice = await peer(listening.url, 'alice');
     const bob = await peer(b.url, 'bob');
@@ -280,29 +270,18 @@ describe('tracker cluster on a real Redis', function () {
     );
   });
   it('--workers 2 runs two tracker processes on one port that share swarms, and SIGTERM stops them all', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'tracker/cli.ts',
-        '--host',
-        '127.0.0.1',
-        '--port',
-        '0',
-        '--workers',
-        '2',
-        '--redis',
-        redis.url,
-        ...CLI_FLAGS,
-      ],
-      {
-        cwd: REPO,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const { child, lines } = runTrackerCli([
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--workers',
+      '2',
+      '--redis',
+      redis.url,
+      ...CLI_FLAGS,
+    ]);
     children.push(child);
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
     const listening = JSON.parse(String((await lines.next()).value)) as { url: string; workers: number };
     assert.equal(listening.workers, 2);
     const statsUrl = `${listening.url.replace('ws://', 'http://')}/stats.json`;
