@@ -1,6 +1,6 @@
 import type { PeerCDNConfig } from '../api/config.ts';
 import { P2PError } from '../api/errors.ts';
-import type { PeerCDNEvents, PeerCDNStats, PeerInfo, SegmentSource } from '../api/events.ts';
+import type { PeerCDNEvents, PeerCDNStats, PeerInfo } from '../api/events.ts';
 import { TypedEmitter } from '../api/typed-emitter.ts';
 import type { PeerLink } from '../peer/peer-link.ts';
 import { ReceiveBudget, segmentSizeBoundBytes } from '../peer/peer-limits.ts';
@@ -18,6 +18,7 @@ import { Playback } from './playback.ts';
 import { SegmentCache, type CachedSegment } from './segment-cache.ts';
 import { SegmentChecks } from './segment-checks.ts';
 import { fetchManifestBytes, SegmentVerifier, webCryptoSha256 } from './segment-verifier.ts';
+import type { SegmentLoad } from './segment-load.ts';
 import { countSegment, newTransferCounters } from './transfer-counters.ts';
 import { UnconfirmedSegments } from './unconfirmed-segments.ts';
 import { onCellularOrSaveData, UploadLimiter } from './upload-limiter.ts';
@@ -31,25 +32,6 @@ export interface EngineDependencies {
   readonly webRtcAvailable?: boolean;
   /** GET of a hash manifest; default `fetch` without the HTTP cache. */
   readonly fetchBytes?: FetchBytes;
-}
-
-/** A segment handed to hls.js, as the loader reports it to the engine. */
-export interface SegmentLoad {
-  readonly source: SegmentSource;
-  readonly swarmId: string;
-  readonly sequenceNumber: number;
-  readonly data: ArrayBuffer;
-  readonly durationMs: number;
-  readonly peerId: string | null;
-  /** Bytes of an HTTP-resumed segment that came from a peer first. */
-  readonly peerBytes?: number;
-  /** Media time at which the segment starts playing. */
-  readonly startSeconds: number;
-  /**
-   * For bytes from a peer (`source` 'peer', or 'http' with `peerBytes`): whether a hash manifest
-   * vouched for them. Unverified ones are announced and uploaded only after hls.js appended them.
-   */
-  readonly verified?: boolean;
 }
 
 // Segments that started at least this long before the playhead are evicted first.
@@ -91,8 +73,6 @@ export class Engine {
   readonly #swarms = new Map<string, Swarm>();
   // Per-session records of remote peers (bans, strikes), shared by every swarm.
   readonly #peerRecords: PeerRecords;
-  // Keys are peer-supplied hints: no prototype, so "__proto__" or "constructor" is just a key.
-  readonly #p2pBytesByRegion = Object.create(null) as Record<string, number>;
   readonly #counters = newTransferCounters();
   #destroyed = false;
   // Set when something in the peer-to-peer path threw (a missing or broken runtime API): from
@@ -231,11 +211,8 @@ export class Engine {
     this.httpPace.segmentSeen(bytes);
     this.#largestSegmentBytes = Math.max(this.#largestSegmentBytes ?? 0, bytes);
     // A peer id comes with a peer's segment or an HTTP resume of one (its first `peerBytes`).
-    if (peerId !== null) {
-      const region = this.peerLink(swarmId, peerId)?.region ?? '';
-      this.#p2pBytesByRegion[region] = (this.#p2pBytesByRegion[region] ?? 0) + (source === 'peer' ? bytes : peerBytes);
-    }
-    countSegment(this.#counters, source, bytes, peerBytes);
+    const region = peerId === null ? null : (this.peerLink(swarmId, peerId)?.region ?? '');
+    countSegment(this.#counters, source, bytes, peerBytes, region);
     if (source !== 'cache') {
       const isNew = !this.cache.has(swarmId, sequenceNumber);
       // Keep a copy: hls.js transfers the buffer it receives to its transmux worker, detaching it.
@@ -322,7 +299,7 @@ export class Engine {
   stats(): PeerCDNStats {
     return {
       ...this.#counters,
-      p2pBytesByRegion: { ...this.#p2pBytesByRegion },
+      p2pBytesByRegion: { ...this.#counters.p2pBytesByRegion },
       connectedPeers: this.peers().length,
       bannedPeers: this.#peerRecords.bannedCount,
       bannedPeerRefusals: this.#peerRecords.refusals,

@@ -13,7 +13,10 @@ type CountedKey =
   | 'segmentsRejected';
 
 /** The running counts of one instance behind `stats()`: bytes and segments by source, fallbacks, checks. */
-export type TransferCounters = { -readonly [Key in CountedKey]: PeerCDNStats[Key] };
+export type TransferCounters = { -readonly [Key in CountedKey]: PeerCDNStats[Key] } & {
+  /** Peer bytes by the sender's region ('' for none). Keys are peer-supplied: no prototype, so "__proto__" is just a key. */
+  readonly p2pBytesByRegion: Record<string, number>;
+};
 
 export function newTransferCounters(): TransferCounters {
   return {
@@ -27,19 +30,24 @@ export function newTransferCounters(): TransferCounters {
     peerFallbacks: 0,
     segmentsVerified: 0,
     segmentsRejected: 0,
+    p2pBytesByRegion: Object.create(null) as Record<string, number>,
   };
 }
 
 /**
  * Count a segment handed to hls.js by where its bytes came from. A segment resumed over HTTP
- * after a peer failed counts as one from HTTP whose first `peerBytes` came from the peer.
+ * after a peer failed counts as one from HTTP whose first `peerBytes` came from the peer. The
+ * peer's bytes also count under its region (`peerRegion`, null when no peer sent any).
  */
 export function countSegment(
   counters: TransferCounters,
   source: SegmentSource,
   bytes: number,
   peerBytes: number,
+  peerRegion: string | null = null,
 ): void {
+  const byRegion = counters.p2pBytesByRegion;
+  if (peerRegion !== null) byRegion[peerRegion] = (byRegion[peerRegion] ?? 0) + (source === 'peer' ? bytes : peerBytes);
   if (source === 'http') {
     counters.httpBytes += bytes - peerBytes;
     counters.p2pBytes += peerBytes;

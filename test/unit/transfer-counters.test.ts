@@ -3,7 +3,9 @@ import { countSegment, newTransferCounters } from '../../lib/engine/transfer-cou
 
 describe('transfer counters (the counting part of stats())', () => {
   it('start at zero', () => {
-    assert.ok(Object.values(newTransferCounters()).every((count) => count === 0));
+    const { p2pBytesByRegion, ...counts } = newTransferCounters();
+    assert.ok(Object.values(counts).every((count) => count === 0));
+    assert.deepEqual(Object.keys(p2pBytesByRegion), []);
   });
 
   it('count each segment under its source, bytes and segments', () => {
@@ -31,5 +33,15 @@ describe('transfer counters (the counting part of stats())', () => {
     assert.equal(counters.p2pBytes, 400);
     assert.equal(counters.segmentsFromHttp, 1);
     assert.equal(counters.segmentsFromPeers, 0);
+  });
+
+  it('count peer bytes under the sender region, a resumed segment only its first bytes; a hostile region name is just a key', () => {
+    const counters = newTransferCounters();
+    countSegment(counters, 'peer', 70, 0, 'eu');
+    countSegment(counters, 'http', 1000, 400, 'eu');
+    countSegment(counters, 'peer', 30, 0, '__proto__');
+    countSegment(counters, 'http', 500, 0);
+    assert.deepEqual({ ...counters.p2pBytesByRegion }, { eu: 470, ['__proto__']: 30 });
+    assert.equal(Object.getPrototypeOf(counters.p2pBytesByRegion), null);
   });
 });
