@@ -11,6 +11,7 @@ interface SwarmResultFile {
     level: number;
     churnEvents: number;
     startupPeerWaitMs?: number;
+    silentPeerFallback?: boolean;
   };
   readonly offload: number;
   readonly offloadLimit: number;
@@ -34,7 +35,7 @@ const percent = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
 function label(r: SwarmResultFile): string {
   const o = r.options;
-  return `${o.mode} N=${o.viewers} stagger ${o.staggerSeconds}s ${o.level < 0 ? 'abr' : `r${o.level}`}${o.churnEvents > 0 ? ` churn ${o.churnEvents}` : ''}${(o.startupPeerWaitMs ?? 0) > 0 ? ` startup-wait ${o.startupPeerWaitMs}ms` : ''}`;
+  return `${o.mode} N=${o.viewers} stagger ${o.staggerSeconds}s ${o.level < 0 ? 'abr' : `r${o.level}`}${o.churnEvents > 0 ? ` churn ${o.churnEvents}` : ''}${(o.startupPeerWaitMs ?? 0) > 0 ? ` startup-wait ${o.startupPeerWaitMs}ms` : ''}${o.silentPeerFallback === true ? ' silent-peer-fallback' : ''}`;
 }
 
 /** The newest result per configuration, oldest configuration first. */

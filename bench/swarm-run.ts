@@ -20,6 +20,8 @@ export interface SwarmRunOptions {
   readonly churnEvents: number;
   /** peercdn's `startupPeerWaitMs` (0 = its default: startup at HTTP speed). */
   readonly startupPeerWaitMs: number;
+  /** peercdn's `silentPeerFallback`. */
+  readonly silentPeerFallback?: boolean;
   readonly random: () => number;
   readonly browsers: number;
   /** Origins serving the stream (peercdn's `origins`, equal weights); the first also serves the pages. */
@@ -131,6 +133,7 @@ export async function runSwarm(options: SwarmRunOptions, signal: AbortSignal): P
         viewer: viewerId,
         level: String(options.level),
         ...(options.startupPeerWaitMs > 0 ? { startupWait: String(options.startupPeerWaitMs) } : {}),
+        ...(options.silentPeerFallback === true ? { silentPeerFallback: '1' } : {}),
       });
       await page.goto(`${origin.url}/pages/viewer.html?${query.toString()}`);
       // A page that failed to start (stale bundle, bad setting) stops the run now, saying why.

@@ -20,6 +20,7 @@ plain hls.js (HTTP only), once through peercdn; reports origin-counted offload a
   --rendition R        fixed rendition index, or "abr" (default 0)
   --churn K            K times a random viewer leaves and a new one joins (default 0)
   --startup-wait-ms W  peercdn startupPeerWaitMs: startup segments wait up to W ms for peers (default 0)
+  --silent-peer-fallback  peercdn silentPeerFallback on: a peer with no byte yet loses the segment to HTTP in time
   --browsers B         Chromium processes to spread viewers over (default 1)
   --origins O          origins serving the stream, 1-2 (peercdn spreads its HTTP over them; default 1)
   --origin-fault-at S  the last origin fails S seconds into each run: 5xx for 6 s, stopped 6 s, then back
@@ -48,6 +49,7 @@ export function parseSwarmArgs(args: string[]): SwarmOptions | 'help' {
       rendition: { type: 'string', default: '0' },
       churn: { type: 'string', default: '0' },
       'startup-wait-ms': { type: 'string', default: '0' },
+      'silent-peer-fallback': { type: 'boolean', default: false },
       browsers: { type: 'string', default: '1' },
       origins: { type: 'string', default: '1' },
       'origin-fault-at': { type: 'string' },
@@ -74,6 +76,7 @@ export function parseSwarmArgs(args: string[]): SwarmOptions | 'help' {
     level: values.rendition === 'abr' ? -1 : integer('rendition', values.rendition, 0, 1),
     churnEvents: integer('churn', values.churn, 0, 50),
     startupPeerWaitMs: integer('startup-wait-ms', values['startup-wait-ms'], 0, 10_000),
+    silentPeerFallback: values['silent-peer-fallback'],
     browsers: integer('browsers', values.browsers, 1, 4),
     origins: integer('origins', values.origins, 1, 2),
     originFaultAtSeconds:
@@ -166,6 +169,7 @@ export async function runSwarmBenchmark(options: SwarmOptions, signal: AbortSign
     level: options.level,
     churnEvents: options.churnEvents,
     startupPeerWaitMs: options.startupPeerWaitMs,
+    silentPeerFallback: options.silentPeerFallback,
     browsers: options.browsers,
     origins: options.origins,
     originFaultAtSeconds: options.originFaultAtSeconds,

@@ -107,7 +107,7 @@ export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
   maxPeersPerSwarm: 12,
   offersPerAnnounce: 5,
   peerFirstByteTimeoutMs: 1500,
-  silentPeerFallback: false,
+  silentPeerFallback: true,
   peerLoadTimeoutMs: 4000,
   seederWaitMs: 1500,
   startupPeerWaitMs: 0,
