@@ -89,6 +89,22 @@ describe('tracker cluster when Redis is unreachable', function () {
     return { next, announce, announceUntilCount };
   };
 
+  /** Two nodes on one Redis, alice on a and bob on b, once bob's replies count both. */
+  const twoNodes = async (server: RedisServer, extra: { redisCommandTimeoutMs?: number }) => {
+    const logs = [recordingLogger(), recordingLogger()];
+    const [a, b] = await Promise.all(
+      logs.map((log) => startTracker({ ...SETTINGS, ...extra, redisUrl: server.url }, { logger: log.logger })),
+    );
+    assert.ok(a !== undefined && b !== undefined);
+    trackers.push(a, b);
+    const alice = await peer(a, 'alice');
+    const bob = await peer(b, 'bob');
+    alice.announce();
+    await alice.next();
+    await bob.announceUntilCount(2);
+    return { logs, a, b, alice, bob };
+  };
+
   it('refuses to start with a ClusterError naming the URL, without the password, when Redis does not answer in time', async () => {
     const url = `redis://:hunter2@127.0.0.1:${await freePort()}`;
     await assert.rejects(
@@ -124,17 +140,7 @@ describe('tracker cluster when Redis is unreachable', function () {
 
   it('while Redis is down each node keeps relaying between its own peers and reports the link down; when Redis is back the swarm is whole again', async () => {
     redis = await RedisServer.start();
-    const logs = [recordingLogger(), recordingLogger()];
-    const [a, b] = await Promise.all(
-      logs.map((log) => startTracker({ ...SETTINGS, redisUrl: redis?.url ?? '' }, { logger: log.logger })),
-    );
-    assert.ok(a !== undefined && b !== undefined);
-    trackers.push(a, b);
-    const alice = await peer(a, 'alice');
-    const bob = await peer(b, 'bob');
-    alice.announce();
-    await alice.next();
-    await bob.announceUntilCount(2);
+    const { logs, a, b, alice, bob } = await twoNodes(redis, {});
 
     await redis.stop();
     await Promise.all(logs.map((log) => log.next('redis connection lost; serving local peers only')));
@@ -171,19 +177,7 @@ describe('tracker cluster when Redis is unreachable', function () {
   it('a Redis that stops answering but keeps the connection open (SIGSTOP) counts as lost within the command timeout; local relays go on; once it answers again the nodes add their peers back', async () => {
     const server = await RedisServer.start();
     redis = server;
-    const logs = [recordingLogger(), recordingLogger()];
-    const [a, b] = await Promise.all(
-      logs.map((log) =>
-        startTracker({ ...SETTINGS, redisUrl: server.url, redisCommandTimeoutMs: 300 }, { logger: log.logger }),
-      ),
-    );
-    assert.ok(a !== undefined && b !== undefined);
-    trackers.push(a, b);
-    const alice = await peer(a, 'alice');
-    const bob = await peer(b, 'bob');
-    alice.announce();
-    await alice.next();
-    await bob.announceUntilCount(2);
+    const { logs, a, alice, bob } = await twoNodes(server, { redisCommandTimeoutMs: 300 });
 
     server.pause();
     const lost = await Promise.all(logs.map((log) => log.next('redis connection lost; serving local peers only')));
