@@ -5,8 +5,7 @@
 // real gzip size (gzip shares context across groups, so the scaled figure is the fair share).
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-
-const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+import { decode } from '@jridgewell/sourcemap-codec';
 
 /** One group's bytes in a bundle. */
 export interface BreakdownRow {
@@ -16,47 +15,12 @@ export interface BreakdownRow {
   readonly gzipBytesShare: number;
 }
 
-/** The generated offset of every mapping start and the source index it points at. */
-function decodeMappings(mappings: string, lineStarts: readonly number[]): [number, number][] {
-  const marks: [number, number][] = [];
-  let line = 0;
-  let column = 0;
-  let source = 0;
-  let field = 0;
-  let value = 0;
-  let shift = 0;
-  const segment: number[] = [];
-  const endSegment = (): void => {
-    if (segment.length === 0) return;
-    column += segment[0] ?? 0;
-    if (segment.length >= 4) {
-      source += segment[1] ?? 0;
-      marks.push([(lineStarts[line] ?? 0) + column, source]);
-    } else marks.push([(lineStarts[line] ?? 0) + column, -1]);
-    segment.length = 0;
-    field = 0;
-  };
-  for (const char of mappings) {
-    if (char === ';' || char === ',') {
-      endSegment();
-      if (char === ';') {
-        line++;
-        column = 0;
-      }
-      continue;
-    }
-    const digit = BASE64.indexOf(char);
-    value += (digit & 31) << shift;
-    if (digit & 32) {
-      shift += 5;
-      continue;
-    }
-    segment[field++] = value & 1 ? -(value >>> 1) : value >>> 1;
-    value = 0;
-    shift = 0;
-  }
-  endSegment();
-  return marks.sort((a, b) => a[0] - b[0]);
+/** The generated offset of every mapping start and the source index it points at (-1: none). */
+function mappingStarts(mappings: string, lineStarts: readonly number[]): [number, number][] {
+  const marks = decode(mappings).flatMap((segments, line) =>
+    segments.map(([column, source]): [number, number] => [(lineStarts[line] ?? 0) + column, source ?? -1]),
+  );
+  return marks.sort((x, y) => x[0] - y[0]);
 }
 
 /** `lib/engine/engine.ts`, or the package name for a file under node_modules. */
@@ -73,7 +37,7 @@ export function breakdown(file: string): BreakdownRow[] {
   const map = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[]; mappings: string };
   const lineStarts = [0];
   for (let index = code.indexOf('\n'); index !== -1; index = code.indexOf('\n', index + 1)) lineStarts.push(index + 1);
-  const marks = decodeMappings(map.mappings, lineStarts);
+  const marks = mappingStarts(map.mappings, lineStarts);
   const pieces = new Map<string, string[]>();
   const add = (group: string, text: string): void => {
     const list = pieces.get(group);
