@@ -116,6 +116,9 @@ describe('tracker cluster on a real Redis', function () {
     const bob = await peer(b.url, 'bob');
     alice.announce();
     await alice.next();
+    // Alice reaches Redis after her reply (the Lua call is asynchronous): wait until node b counts
+    // her, so bob's offer has someone on the other node to go to.
+    await announceUntilCount(bob, 2);
     const offer = { offer_id: wireId('offer-1'), offer: { type: 'offer', sdp: 'v=0 from bob on node b' } };
     bob.announce({ offers: [offer] });
     await bob.next();
