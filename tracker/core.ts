@@ -11,7 +11,12 @@ import {
   type TrackerStats,
 } from './core-counters.ts';
 import { ConnectionPeers } from './connection-peers.ts';
-import { NEW_PEER_PROBATION_MS, RESTLESS_REANNOUNCE_MS, type TrackerCoreOptions } from './core-options.ts';
+import {
+  NEW_PEER_PROBATION_MS,
+  QUICK_REANNOUNCES_ALLOWED,
+  RESTLESS_REANNOUNCE_MS,
+  type TrackerCoreOptions,
+} from './core-options.ts';
 import { ExpiryQueue } from './expiry-queue.ts';
 import { SILENT_LOGGER, type Logger } from './log.ts';
 import {
@@ -31,7 +36,12 @@ import { RateBench } from './rate-bench.ts';
 import { RelayedOffers, relayedOfferKey } from './relayed-offers.ts';
 import { TrackerSwarm, type SwarmPeer, type SwarmTotals, type TrackerConnection } from './swarm.ts';
 
-export { NEW_PEER_PROBATION_MS, RESTLESS_REANNOUNCE_MS, type TrackerCoreOptions } from './core-options.ts';
+export {
+  NEW_PEER_PROBATION_MS,
+  QUICK_REANNOUNCES_ALLOWED,
+  RESTLESS_REANNOUNCE_MS,
+  type TrackerCoreOptions,
+} from './core-options.ts';
 export type { RejectReason, SwarmSummary, TrackerCounters, TrackerSnapshot, TrackerStats } from './core-counters.ts';
 
 export class TrackerCore implements ClusterDelivery {
@@ -237,6 +247,7 @@ export class TrackerCore implements ClusterDelivery {
         probationEndsMs: nowMs + this.#probationMs,
         benched,
         restless: false,
+        quickReannounces: 0,
       };
       swarm.add(peer, nowMs);
       this.#connectionPeers.hold(connection, peer);
@@ -245,9 +256,13 @@ export class TrackerCore implements ClusterDelivery {
       nowMs - peer.lastAnnounceMs < RESTLESS_REANNOUNCE_MS &&
       event !== 'completed'
     ) {
-      // Announcing again within a second while still new is what floods do, not browsers (one per interval).
-      swarm.restartProbation(peer, nowMs + this.#probationMs, nowMs);
-      this.#counters.probationRestarts += 1;
+      // Announcing again and again within a second while still new is what floods do, not browsers
+      // (one per interval, or two at once as WebTorrent's seeder does).
+      peer.quickReannounces += 1;
+      if (peer.quickReannounces > QUICK_REANNOUNCES_ALLOWED) {
+        swarm.restartProbation(peer, nowMs + this.#probationMs, nowMs);
+        this.#counters.probationRestarts += 1;
+      }
     }
     peer.lastAnnounceMs = nowMs;
     this.#expiry.touch(peer, nowMs);

@@ -34,6 +34,8 @@ export interface SwarmPeer {
    * interval, a flooding one many times a second): not offered until a quiet probation has passed.
    */
   restless: boolean;
+  /** Re-announces within RESTLESS_REANNOUNCE_MS of the one before, during its probation. */
+  quickReannounces: number;
 }
 
 /** Sizes kept across all swarms of a tracker. */

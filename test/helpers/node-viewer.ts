@@ -18,7 +18,7 @@ import { createBittorrentTrackerClientFactory } from '../../lib/swarm/bittorrent
 import type { TrackerClientFactory } from '../../lib/swarm/tracker-client.ts';
 import { fakePlayer, type FakePlayer } from './fake-player.ts';
 import { NodeHttpLoader } from './node-http-loader.ts';
-import { LOOPBACK_CONFIG } from './peer-pair.ts';
+import { LOOPBACK_CONFIG } from './node-webrtc.ts';
 
 const base = createBittorrentTrackerClientFactory();
 let socketCount = 0;

@@ -1,10 +1,6 @@
 import Peer from '@thaunknown/simple-peer/lite.js';
 
-/**
- * node-datachannel (behind webrtc-polyfill) passes unknown RTCConfiguration keys to libdatachannel:
- * `bindAddress` keeps ICE on 127.0.0.1, the only interface of the tests' network namespace.
- */
-export const LOOPBACK_CONFIG = { iceServers: [], bindAddress: '127.0.0.1' } as RTCConfiguration;
+import { LOOPBACK_CONFIG } from './node-webrtc.ts';
 
 export type SimplePeer = InstanceType<typeof Peer>;
 

@@ -2,7 +2,7 @@
 // the tracker under test (no DHT, LSD, PEX, uTP, web seeds, and its TCP listener closed).
 import assert from 'node:assert/strict';
 import WebTorrent, { type Torrent } from 'webtorrent';
-import { LOOPBACK_CONFIG } from './peer-pair.ts';
+import { LOOPBACK_CONFIG } from './node-webrtc.ts';
 
 /** Seeded pseudo-random bytes (mulberry32), so every run transfers the same torrent. */
 export function pseudoRandomBytes(length: number, seed: number): Uint8Array {

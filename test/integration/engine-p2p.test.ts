@@ -32,8 +32,12 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     origin = await startOriginServer();
     tracker = await startTracker({ host: '127.0.0.1', port: 0 });
   });
-  after(async () => {
+  // Each test's viewers leave with it, and each test has a swarm of its own: a viewer from an
+  // earlier test must never be the peer a later test's viewer connects to.
+  afterEach(() => {
     for (const viewer of viewers.splice(0)) viewer.peercdn.destroy();
+  });
+  after(async () => {
     await Promise.all([origin.close(), tracker.close()]);
   });
 
@@ -57,24 +61,45 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     return viewer;
   }
 
-  const connectedTo = (viewer: Viewer, count: number): Promise<void> =>
-    new Promise((resolve) => {
-      const check = (): void => {
-        if (viewer.peercdn.stats().connectedPeers >= count) {
-          viewer.peercdn.off('peer-connected', check);
-          resolve();
-        }
-      };
-      viewer.peercdn.on('peer-connected', check);
-      check();
+  /** Resolves once `viewer` is connected to every one of `others` (re-checked on peer-connected events). */
+  const linkedTo = (viewer: Viewer, ...others: Viewer[]): Promise<void> =>
+    waitFor(
+      viewer.peercdn,
+      ['peer-connected'],
+      () => {
+        const connected = new Set(viewer.peercdn.peers().map((p) => p.peerId));
+        return others.every((other) => connected.has(other.peercdn.peerId));
+      },
+      `${viewer.peercdn.peerId} to connect to ${others.map((other) => other.peercdn.peerId).join(', ')}`,
+    ).catch((error: unknown) => {
+      const connected = viewer.peercdn.peers().map((p) => p.peerId);
+      throw new Error(`${String(error)}; connected to: ${connected.join(', ') || 'nobody'}`);
     });
+  /** Resolves once `viewer` heard from `holder` that it has `sequenceNumber` (its latest). */
+  const hears = (viewer: Viewer, holder: Viewer, sequenceNumber: number): Promise<void> =>
+    waitFor(
+      wire,
+      ['message'],
+      () =>
+        viewer.peercdn
+          .peers()
+          .some(
+            (p) =>
+              p.peerId === holder.peercdn.peerId && p.swarms.some((s) => s.latestSequenceNumber === sequenceNumber),
+          ),
+      `a viewer to hear that its peer has segment ${sequenceNumber}`,
+    );
+  /** Every viewer connected to every other. */
+  const allLinked = (...group: Viewer[]): Promise<unknown> =>
+    Promise.all(group.map((viewer) => linkedTo(viewer, ...group.filter((other) => other !== viewer))));
 
   const fixture = (sequenceNumber: number): Buffer =>
     readFileSync(`${SAMPLE}180p/seg_${String(sequenceNumber).padStart(3, '0')}.ts`);
 
   it('serves a segment that three viewers want from the origin once', async () => {
-    const [a, b, c] = [makeViewer(), makeViewer(), makeViewer()] as [Viewer, Viewer, Viewer];
-    await Promise.all([connectedTo(a, 2), connectedTo(b, 2), connectedTo(c, 2)]);
+    const shared = { swarmId: 'three-viewers' };
+    const [a, b, c] = [makeViewer(shared), makeViewer(shared), makeViewer(shared)] as [Viewer, Viewer, Viewer];
+    await allLinked(a, b, c);
     // Everyone announces activity at segment 4 (one origin fetch, two peer transfers)...
     await a.load(4);
     await Promise.all([b.load(4), c.load(4)]);
@@ -99,7 +124,6 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
   });
 
   it("tells peers and the tracker its region: peer bytes are counted by the sender's region", async () => {
-    // A swarm of their own: the other tests' viewers stay out of it.
     const swarmId = 'regions';
     const inRegion = (region: string) => ({ region, swarmId });
     const [a, b, c] = [
@@ -107,12 +131,15 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
       makeViewer(inRegion('eu-west')),
       makeViewer(inRegion('us-east.2')),
     ] as [Viewer, Viewer, Viewer];
-    await Promise.all([connectedTo(a, 2), connectedTo(b, 2), connectedTo(c, 2)]);
+    await allLinked(a, b, c);
     // Segments no other test loads (the origin's per-path counts are theirs).
     await a.load(12);
+    await hears(c, a, 12);
     await c.load(12); // from a: the only one holding it
     await c.load(13);
+    await hears(a, c, 13);
     await a.load(13); // from c
+    await hears(b, a, 13);
     await b.load(13); // from a or c
     assert.deepEqual({ ...a.peercdn.stats().p2pBytesByRegion }, { 'us-east.2': fixture(13).byteLength });
     assert.deepEqual({ ...c.peercdn.stats().p2pBytesByRegion }, { 'eu-west': fixture(12).byteLength });
@@ -125,17 +152,17 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     // The tracker read the hint from the URL: the offer between a and b went to the same region.
     const metrics = await (await fetch(`${tracker.url.replace('ws://', 'http://')}/metrics`)).text();
     assert.ok((seriesValue(metrics, 'peercdn_tracker_offers_relayed_same_region_total') ?? 0) >= 1, metrics);
-    for (const viewer of [a, b, c]) viewer.peercdn.destroy();
   });
 
   it('finishes a transfer over HTTP with a Range request when the peer drops midway, with identical bytes', async () => {
     // The seeder uploads slowly, so the transfer is still running when it leaves.
-    const seeder = makeViewer({ uploadMaxBytesPerSecond: 16 * 1024 });
+    const swarmId = 'range-resume';
+    const seeder = makeViewer({ swarmId, uploadMaxBytesPerSecond: 16 * 1024 });
     // A dropped data channel may only show as silence: the load deadline then triggers the resume.
     // Its playhead is at 0 s, so segment 9 (18 s) is beyond the HTTP window: it waits for a peer.
     const playhead = { readyState: 4, currentTime: 0, playbackRate: 1 } as HTMLMediaElement;
-    const receiver = makeViewer({ peerLoadTimeoutMs: 8000, peerFirstByteTimeoutMs: 6000 }, playhead);
-    await Promise.all([connectedTo(seeder, 1), connectedTo(receiver, 1)]);
+    const receiver = makeViewer({ swarmId, peerLoadTimeoutMs: 8000, peerFirstByteTimeoutMs: 6000 }, playhead);
+    await allLinked(seeder, receiver);
     await seeder.load(9);
     const loading = receiver.load(9);
     // Wait until the receiver holds the first bytes from the seeder, then the seeder leaves.
@@ -156,19 +183,16 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
 
   it('drops a peer that sends a corrupt segment and plays the segment from HTTP, intact', async () => {
     // The seeder's copy was damaged on its way in (its HTTP loader overwrites a packet's sync byte).
-    const seeder = makeViewer({}, null, CorruptingHttpLoader);
-    const receiver = makeViewer();
+    const swarmId = 'corrupt-seeder';
+    const seeder = makeViewer({ swarmId }, null, CorruptingHttpLoader);
+    const receiver = makeViewer({ swarmId });
     const errors: string[] = [];
     receiver.peercdn.on('error', (error) => errors.push(error.code));
-    await Promise.all([connectedTo(seeder, 1), connectedTo(receiver, 1)]);
+    await allLinked(seeder, receiver);
     // The receiver learns from the origin that this stream is MPEG-TS.
     await receiver.load(2);
     await seeder.load(7);
-    const seederAt7 = () =>
-      receiver.peercdn
-        .peers()
-        .some((p) => p.peerId === seeder.peercdn.peerId && p.swarms.some((s) => s.latestSequenceNumber === 7));
-    await waitFor(wire, ['message'], seederAt7, 'the receiver to hear that the seeder has segment 7');
+    await hears(receiver, seeder, 7);
 
     const { data } = await receiver.load(7);
     assert.deepEqual(Buffer.from(data), fixture(7));

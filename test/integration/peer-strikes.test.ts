@@ -101,11 +101,12 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
     const bans: string[] = [];
     honest.engine.events.on('peer-banned', (event) => bans.push(event.peerId));
     await connectedPeers(honest.engine, 1);
-    await whenAvailability(honest, () => honest.engine.decide(honest.swarmId, 1, 2, 0).kind === 'wait');
     const waitsForLiar = (sn: number): boolean => {
       const decision = honest.engine.decide(honest.swarmId, sn, sn * 2, 0);
       return decision.kind === 'wait' && decision.reason === 'seeder';
     };
+    // Its claims arrive with its hello (until then a new swarm waits for its first peers' hellos).
+    await whenAvailability(honest, () => waitsForLiar(1));
     let sn = 1;
     for (let strike = 1; strike <= BAN_AFTER_STRIKES; strike++, sn++) {
       // The player is 2 s before segment sn. Each wait for the liar's claim runs out; HTTP delivers.

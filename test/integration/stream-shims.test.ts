@@ -17,7 +17,7 @@ import errCodeShim from '../../lib/shims/err-code.ts';
 import runParallelShim from '../../lib/shims/run-parallel.ts';
 import errCodeOriginal from 'err-code';
 import runParallelOriginal from 'run-parallel';
-import { LOOPBACK_CONFIG } from '../helpers/peer-pair.ts';
+import { LOOPBACK_CONFIG } from '../helpers/node-webrtc.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 type AnyDuplex = new (options?: { allowHalfOpen?: boolean }) => NodeEventEmitter & {

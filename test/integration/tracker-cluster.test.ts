@@ -10,7 +10,7 @@ import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { runTrackerCli } from '../helpers/tracker-cli.ts';
 import { wireId } from '../helpers/fake-connection.ts';
 import { jsonInbox } from '../helpers/json-inbox.ts';
-import { LOOPBACK_CONFIG } from '../helpers/peer-pair.ts';
+import { LOOPBACK_CONFIG } from '../helpers/node-webrtc.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
 import { destroyWebTorrent, nextEvent, pseudoRandomBytes, startWebTorrent } from '../helpers/webtorrent-node.ts';
 

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import Client from 'bittorrent-tracker/client';
 import { WebSocket } from 'ws';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
-import { LOOPBACK_CONFIG } from '../helpers/peer-pair.ts';
+import { LOOPBACK_CONFIG } from '../helpers/node-webrtc.ts';
 import { offer, wireId } from '../helpers/fake-connection.ts';
 import { jsonInbox } from '../helpers/json-inbox.ts';
 import { eventLogger, waitFor } from '../helpers/wait-for.ts';

@@ -3,7 +3,7 @@ import Client from 'bittorrent-tracker/client';
 import MemoryChunkStore from 'memory-chunk-store';
 import WebTorrent, { type Torrent } from 'webtorrent';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
-import { LOOPBACK_CONFIG } from '../helpers/peer-pair.ts';
+import { LOOPBACK_CONFIG } from '../helpers/node-webrtc.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { destroyWebTorrent, nextEvent, pseudoRandomBytes, startWebTorrent } from '../helpers/webtorrent-node.ts';
 

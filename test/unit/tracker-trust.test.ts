@@ -231,25 +231,33 @@ describe('tracker trust: introductions', () => {
     assert.deepEqual([core.stats().connectionsBenched, core.stats().peersHeldBack], [0, 0]);
   });
 
-  it('offers no peer that announced again within a second while on probation, even as a fallback, until a quiet probation passed', () => {
+  it('offers no peer that announced again and again within a second while on probation, even as a fallback, until a quiet probation passed', () => {
     const clock = { nowMs: 0 };
     const core = makeCore(clock);
     const calm = new FakeConnection();
+    const twice = new FakeConnection();
     const restless = new FakeConnection();
     announce(core, calm, 'calm');
+    announce(core, twice, 'twice');
+    announce(core, restless, 'restless');
+    clock.nowMs = 300;
+    // One quick re-announce is what an honest client may send (WebTorrent's seeder: `completed`,
+    // then `started` with its offers); a second one is not.
+    announce(core, twice, 'twice');
     announce(core, restless, 'restless');
     clock.nowMs = 500;
     announce(core, restless, 'restless');
     clock.nowMs = 2500;
     announce(core, calm, 'calm'); // two seconds later: an ordinary re-announce
-    for (const connection of [calm, restless]) connection.take();
+    for (const connection of [calm, twice, restless]) connection.take();
     const offerer = new FakeConnection();
-    announce(core, offerer, 'offerer', { offers: [offer(1), offer(2)] });
+    announce(core, offerer, 'offerer', { offers: [offer(1), offer(2), offer(3)] });
     assert.equal(offersIn(calm.take()).length, 1, 'the calm newcomer is offered as a fallback');
+    assert.equal(offersIn(twice.take()).length, 1, 'so is the one that announced twice at once');
     assert.deepEqual(offersIn(restless.take()), []);
     assert.equal(core.stats().probationRestarts, 1);
     clock.nowMs = 500 + NEW_PEER_PROBATION_MS;
-    announce(core, offerer, 'offerer', { offers: [offer(3), offer(4)] });
+    announce(core, offerer, 'offerer', { offers: [offer(4), offer(5), offer(6)] });
     assert.equal(offersIn(restless.take()).length, 1, 'offered again once its restarted probation ended');
   });
 });
