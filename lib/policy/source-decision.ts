@@ -52,6 +52,8 @@ export interface Situation {
   readonly startingUp: boolean;
   /** The swarm was joined moments ago and the tracker has not said that nobody else is here. */
   readonly warmingUp: boolean;
+  /** The tracker said other viewers are in the swarm (false before its first answer). */
+  readonly othersHere: boolean;
   /** How long HTTP would take for a segment, at this viewer's measured HTTP pace; null when unmeasured. */
   readonly httpDeliveryMs: number | null;
   /** Typical segment size of this swarm, for comparing peers with HTTP; null when none was loaded yet. */
@@ -68,6 +70,12 @@ const SEEDER_MARGIN_SECONDS = 4;
 // they deliver in a fraction of a segment's duration, so a smaller margin keeps startup segments
 // off the origin.
 const FIRST_PEERS_MARGIN_SECONDS = 1.5;
+// Before playback starts, a segment needed at once still waits this long (from its load's start)
+// for peers once the tracker said others are here: a late joiner asks for its first segment
+// 100-300 ms after joining, and its first peer (answer relayed, channel open, availability told)
+// follows 150-300 ms later on the browser bench; HTTP after it would copy a segment the swarm
+// already has. Before the tracker's answer nothing waits, so a lone viewer never pays for it.
+const STARTUP_PEERS_MS = 400;
 // HTTP delivery time assumed for the wait rule before this viewer measured its own.
 const UNMEASURED_HTTP_DELIVERY_MS = 500;
 
@@ -108,8 +116,9 @@ export function decideSource(
  * peers only while the segment is not needed soon. Either wait must leave time for HTTP after it:
  * time left ≥ HTTP delivery (measured, else 500 ms) + the deadline margin, even if that cuts
  * `seederWaitMs` short. Before playback starts, either wait lasts at least `startupPeerWaitMs` (the
- * user trades startup time for peers). A prefetch re-checks the playhead every second, or when the
- * segment enters the HTTP window if that is sooner.
+ * user trades startup time for peers), and at least 400 ms from the load's start once the tracker
+ * said others are here (a late joiner's first segment: its peers have it). A prefetch re-checks the
+ * playhead every second, or when the segment enters the HTTP window if that is sooner.
  */
 export function waitLengthMs(reason: WaitReason, situation: Situation, settings: DecisionSettings): number {
   const { secondsUntilNeeded, waitedMs } = situation;
@@ -127,7 +136,9 @@ export function waitLengthMs(reason: WaitReason, situation: Situation, settings:
     secondsUntilNeeded === null
       ? Infinity
       : secondsUntilNeeded * 1000 - (situation.httpDeliveryMs ?? UNMEASURED_HTTP_DELIVERY_MS) - DEADLINE_MARGIN_MS;
-  const startupMs = situation.startingUp ? settings.startupPeerWaitMs - waitedMs : 0;
+  const startupMs = situation.startingUp
+    ? Math.max(settings.startupPeerWaitMs, situation.othersHere ? STARTUP_PEERS_MS : 0) - waitedMs
+    : 0;
   return Math.max(startupMs, Math.min(forReasonMs, latestMs));
 }
 

@@ -23,6 +23,7 @@ const BASE: Situation = {
   waitedMs: 0,
   startingUp: false,
   warmingUp: false,
+  othersHere: false,
   httpDeliveryMs: null,
   expectedSegmentBytes: null,
 };
@@ -152,7 +153,8 @@ describe('decideSource while the swarm warms up', () => {
 });
 
 // The wait length, by reason: a seeder at least `seederWaitMs` and until 4 s before the segment
-// plays; the first peers until 1.5 s before; before playback starts, at least `startupPeerWaitMs`;
+// plays; the first peers until 1.5 s before; before playback starts, at least `startupPeerWaitMs`
+// (at least 400 ms once the tracker said others are here);
 // a prefetch re-checks every second or when the segment enters the HTTP window (at least 50 ms).
 describe('decideSource: how long to wait', () => {
   const loadingPeer = [peer('a', { loading: true })];
@@ -269,6 +271,42 @@ describe('decideSource: how long to wait', () => {
       situation: { warmingUp: true, secondsUntilNeeded: 0, startingUp: true, waitedMs: 500 },
       settings: { startupPeerWaitMs: 2000 },
       expected: firstPeersWait(1500),
+    },
+    {
+      name: 'the first peers before playback starts: a segment needed at once waits 400 ms from its load’s start once the tracker said others are here',
+      peers: [],
+      situation: { warmingUp: true, othersHere: true, secondsUntilNeeded: 0, startingUp: true, waitedMs: 100 },
+      expected: firstPeersWait(300),
+    },
+    {
+      name: 'the first peers before playback starts: HTTP once the 400 ms are over',
+      peers: [],
+      situation: { warmingUp: true, othersHere: true, secondsUntilNeeded: 0, startingUp: true, waitedMs: 400 },
+      expected: HTTP,
+    },
+    {
+      name: 'the first peers before playback starts: no wait before the tracker’s answer (a lone viewer never waits)',
+      peers: [],
+      situation: { warmingUp: true, secondsUntilNeeded: 0, startingUp: true },
+      expected: HTTP,
+    },
+    {
+      name: 'the first peers before playback starts: no wait once the tracker said nobody else is here',
+      peers: [],
+      situation: { warmingUp: false, secondsUntilNeeded: 0, startingUp: true },
+      expected: HTTP,
+    },
+    {
+      name: 'a seeder before playback starts: also waited for 400 ms once the tracker said others are here',
+      peers: loadingPeer,
+      situation: { othersHere: true, secondsUntilNeeded: 0, startingUp: true, waitedMs: 150 },
+      expected: seederWait(250),
+    },
+    {
+      name: 'a seeder before playback starts: not before the tracker’s answer',
+      peers: loadingPeer,
+      situation: { secondsUntilNeeded: 0, startingUp: true },
+      expected: HTTP,
     },
     {
       name: 'a prefetch: re-checks the playhead every second',
