@@ -111,6 +111,8 @@ const LIBRARY_TRIMS: readonly { readonly file: string; readonly from: string | R
   // Events nobody listens to (neither bittorrent-tracker's client nor lib/): their emits go.
   { file: SIMPLE_PEER, from: "this.emit('iceStateChange', iceConnectionState, iceGatheringState)", to: '' },
   { file: SIMPLE_PEER, from: "this.emit('signalingStateChange', this._pc.signalingState)", to: '' },
+  { file: SIMPLE_PEER, from: "this.emit('negotiated')", to: '' },
+  { file: SIMPLE_PEER, from: "this.emit('iceTimeout')", to: '' },
   { file: 'bittorrent-tracker/', from: /^(\s*)debug\(/gm, to: '$1/*#__PURE__*/debug(' },
   // Scrape (swarm counts on request) is never used: the static helper becomes an unused constant,
   // the methods return at once, and a tracker's scrape reply is ignored instead of parsed.
