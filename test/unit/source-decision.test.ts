@@ -343,3 +343,61 @@ describe('decideSource for a segment needed soon', () => {
     },
   ]);
 });
+
+describe('decideSource across regions: one copy per region crosses, near peers relay it', () => {
+  const nearPeerWait = (waitMs: number): SourceDecision => ({ kind: 'wait', reason: 'near-peer', waitMs });
+  const far = peer('far', { has: true, farRegion: true, rttMs: 200, throughputBytesPerSecond: 2_000_000 });
+  const mateFirst = sequenceWhereLowest('mate', ['self', 'mate', 'far']);
+  const selfFirst = sequenceWhereLowest('self', ['self', 'mate', 'far']);
+  const mate = peer('mate', { nearby: true });
+  runTable([
+    {
+      name: 'waits for a peer of our region at this part of the stream that ranks before us to fetch it from afar',
+      peers: [far, mate],
+      sn: mateFirst,
+      situation: { secondsUntilNeeded: 30 },
+      expected: nearPeerWait(1000),
+    },
+    {
+      name: 'fetches it from afar itself when it ranks first in its region',
+      peers: [far, mate],
+      sn: selfFirst,
+      situation: { secondsUntilNeeded: 30 },
+      expected: { kind: 'peer', peerId: 'far' },
+    },
+    {
+      name: 'waits at most until 10 s before the segment plays',
+      peers: [far, mate],
+      sn: mateFirst,
+      situation: { secondsUntilNeeded: 10.5 },
+      expected: nearPeerWait(500),
+    },
+    {
+      name: 'takes the far peer when the segment plays within 10 s',
+      peers: [far, mate],
+      sn: mateFirst,
+      situation: { secondsUntilNeeded: 9 },
+      expected: { kind: 'peer', peerId: 'far' },
+    },
+    {
+      name: 'takes the far peer when no peer of our region is at this part of the stream',
+      peers: [far, peer('mate')],
+      sn: mateFirst,
+      situation: { secondsUntilNeeded: 30 },
+      expected: { kind: 'peer', peerId: 'far' },
+    },
+    {
+      name: 'takes a near peer that has it at once',
+      peers: [far, peer('mate', { has: true, nearby: true }), peer('other', { nearby: true })],
+      situation: { secondsUntilNeeded: 30 },
+      expected: { kind: 'peer', peerId: 'mate' },
+    },
+    {
+      name: 'does not wait without region hints (no peer is far)',
+      peers: [peer('far', { has: true }), mate],
+      sn: mateFirst,
+      situation: { secondsUntilNeeded: 30 },
+      expected: { kind: 'peer', peerId: 'far' },
+    },
+  ]);
+});
