@@ -98,6 +98,21 @@ const LIBRARY_TRIMS: readonly { readonly file: string; readonly from: string | R
   // hostile answer relayed by a tracker that passes unknown keys would throw in the tracker
   // client's message handler. Data-channel peers never add transceivers: the branch goes.
   { file: SIMPLE_PEER, from: 'if (data.transceiverRequest && this.initiator) {', to: 'if (false) {' },
+  // With no ICE servers configured only host candidates exist, gathered at once; without trickle
+  // (bittorrent-tracker's way) simple-peer still waits for the end of gathering, which Chromium
+  // signals ~120 ms later idle and several hundred ms later on a busy machine, on both sides of
+  // every connection. Then an offer or answer goes 40 ms after the first candidate instead (neither
+  // client passes its own iceCompleteTimeout).
+  {
+    file: SIMPLE_PEER,
+    from: 'this.iceCompleteTimeout = opts.iceCompleteTimeout || ICECOMPLETE_TIMEOUT',
+    to: 'this.iceCompleteTimeout = this.config.iceServers[0] ? ICECOMPLETE_TIMEOUT : 40',
+  },
+  // Events nobody listens to (neither bittorrent-tracker's client nor lib/): their emits go.
+  { file: SIMPLE_PEER, from: "this.emit('iceStateChange', iceConnectionState, iceGatheringState)", to: '' },
+  { file: SIMPLE_PEER, from: "this.emit('signalingStateChange', this._pc.signalingState)", to: '' },
+  { file: SIMPLE_PEER, from: "this.emit('negotiated')", to: '' },
+  { file: SIMPLE_PEER, from: "this.emit('iceTimeout')", to: '' },
   { file: 'bittorrent-tracker/', from: /^(\s*)debug\(/gm, to: '$1/*#__PURE__*/debug(' },
   // Scrape (swarm counts on request) is never used: the static helper becomes an unused constant,
   // the methods return at once, and a tracker's scrape reply is ignored instead of parsed.

@@ -45,7 +45,10 @@ export interface ViewerSnapshot {
   readonly fatalErrors: string[];
   readonly playedSeconds: number;
   readonly droppedFrames: number;
-  readonly peerEvents: { type: string }[];
+  /** Absent in results before 2026-11-30 18:30: `atMs` (ms from page load) on events, `startupMarks` (hls.js events by the same clock). */
+  readonly peerEvents: { type: string; atMs?: number }[];
+  readonly segments?: { source: string; sequenceNumber: number; swarmId: string }[];
+  readonly startupMarks?: Record<string, number>;
   /** This viewer's peer id, and the bytes it received from each connected peer at the end. */
   readonly peerId?: string | null;
   readonly peers?: { peerId: string; receivedBytes: number }[];

@@ -4,6 +4,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { countersAgree, fractionOfLimit, median, offload, offloadLimit, originCopiesPerSegment } from './figures.ts';
+import { originCopyCauses } from './origin-copy-causes.ts';
 import { writeReport } from './report.ts';
 import { seededRandom } from './seeded-random.ts';
 import { runSwarm, type SwarmRunOptions, type SwarmRunResult } from './swarm-run.ts';
@@ -145,6 +146,8 @@ function summarize(run: SwarmRunResult, segmentSize: (path: string) => number | 
       Object.fromEntries(Object.entries(run.origin.byPath).filter(([p]) => p.endsWith('.ts'))),
       segmentSize,
     ),
+    // From the viewers' own records: which HTTP loads were extra copies, and when joiners met their first peer.
+    originCopyCauses: originCopyCauses(run.viewers),
     startupMs: startups.length === 0 ? null : { median: median(startups), max: Math.max(...startups) },
     viewersThatNeverPlayed: run.viewers.length - startups.length,
     stalls: run.viewers.reduce((sum, v) => sum + v.stalls, 0),
@@ -217,6 +220,7 @@ export async function runSwarmBenchmark(options: SwarmOptions, signal: AbortSign
         ? []
         : [`peer bytes from same-region peers: ${percent(result.sameRegionPeerByteShare)}`]),
       `origin copies per segment: mean ${peerSummary.originCopiesPerSegment.mean.toFixed(2)}, max ${peerSummary.originCopiesPerSegment.max.toFixed(2)}`,
+      `extra origin loads (viewers' records): ${peerSummary.originCopyCauses.extraHttpLoads}, of which first segments ${peerSummary.originCopyCauses.firstSegment}, later ${peerSummary.originCopyCauses.later}`,
       `library http bytes ${peerSummary.library.httpBytes} vs origin ${peerSummary.originSegmentBytes}: ${agreement.agree ? 'agree' : 'DISAGREE'} (${percent(agreement.relativeDifference)})`,
       `startup median/max ms: HTTP-only ${fmt(baselineSummary.startupMs)}, peercdn ${fmt(peerSummary.startupMs)}`,
       `stalls: HTTP-only ${baselineSummary.stalls} (${baselineSummary.stallMs.toFixed(0)} ms), peercdn ${peerSummary.stalls} (${peerSummary.stallMs.toFixed(0)} ms)`,

@@ -106,6 +106,7 @@ export class BeaconEndpoint {
       return;
     }
     response.writeHead(204, { 'Cache-Control': 'no-store' }).end();
+    if (logger.enabled('debug')) logger.debug('beacon accepted', { final: beacon.final });
   }
 
   #refuse(response: ServerResponse, reason: BeaconRejectReason, headers: Record<string, string> = {}): void {

@@ -154,6 +154,7 @@ export class PeerLink {
         latest !== null &&
         Math.abs(latest - sequenceNumber) <= NEARBY_SEGMENTS &&
         nowMs - this.#latestAtMs < NEARBY_FRESH_MS,
+      farRegion: !!this.region && !!this.#options.region && this.region !== this.#options.region,
       ...this.downloads.pace(),
     };
   }

@@ -9,6 +9,8 @@ export interface PeerCandidate {
   readonly rttMs?: number | null;
   /** Smoothed bytes per second of past downloads from this peer; null until measured. */
   readonly throughputBytesPerSecond?: number | null;
+  /** The peer told a region hint other than ours (unverified: a prior until its RTT is measured). */
+  readonly farRegion?: boolean;
 }
 
 /** Segment size peers are compared at when the real size is not known yet (2 s at ~2 Mb/s). */
@@ -18,10 +20,13 @@ export const EXPECTED_SEGMENT_BYTES = 512 * 1024;
 const DEFAULT_RTT_MS = 50;
 const DEFAULT_THROUGHPUT_BYTES_PER_SECOND = 1_000_000;
 const MIN_THROUGHPUT_BYTES_PER_SECOND = 1;
-// An unmeasured peer is assumed this much nearer than the prior, so that it wins a tie and gets
-// measured: with one measured peer the prior is that peer's own pace, and a faster newcomer would
-// otherwise never be tried (sequential downloads tie, and ties go to the earlier candidate).
+// An unmeasured peer is assumed this much nearer than the best measured one, so that it wins a
+// tie and gets measured once (ties go to the earlier candidate).
 const UNMEASURED_EDGE_MS = 1;
+// An unmeasured peer of another region is assumed this much further than the prior: the round trip
+// between regions, so it is not tried while a near peer delivers (issue 15: with the median prior,
+// a near newcomer lost to far peers whose bursty transfers measured fast, and was never tried).
+export const FAR_REGION_PRIOR_MS = 100;
 /** Weight of a new sample in the smoothed RTT and throughput of a peer. */
 export const EWMA_WEIGHT = 0.3;
 
@@ -31,17 +36,22 @@ export function ewma(previous: number | null, sample: number, weight = EWMA_WEIG
   return previous === null ? sample : previous + weight * (sample - previous);
 }
 
-/** What an unmeasured peer is assumed to offer: the median of the measured candidates (neutral). */
+/** What an unmeasured peer is assumed to offer: the best RTT and throughput measured among the candidates. */
 export interface PeerPrior {
   readonly rttMs: number;
   readonly throughputBytesPerSecond: number;
 }
 
-export function neutralPrior(candidates: readonly PeerCandidate[]): PeerPrior {
+export function peerPrior(candidates: readonly PeerCandidate[]): PeerPrior {
+  let rttMs = Infinity;
+  let throughputBytesPerSecond = 0;
+  for (const peer of candidates) {
+    rttMs = Math.min(rttMs, peer.rttMs ?? Infinity);
+    throughputBytesPerSecond = Math.max(throughputBytesPerSecond, peer.throughputBytesPerSecond ?? 0);
+  }
   return {
-    rttMs: median(candidates.map((peer) => peer.rttMs)) ?? DEFAULT_RTT_MS,
-    throughputBytesPerSecond:
-      median(candidates.map((peer) => peer.throughputBytesPerSecond)) ?? DEFAULT_THROUGHPUT_BYTES_PER_SECOND,
+    rttMs: rttMs < Infinity ? rttMs : DEFAULT_RTT_MS,
+    throughputBytesPerSecond: throughputBytesPerSecond || DEFAULT_THROUGHPUT_BYTES_PER_SECOND,
   };
 }
 
@@ -54,7 +64,7 @@ export function expectedDeliveryMs(
   prior: PeerPrior,
   expectedBytes: number = EXPECTED_SEGMENT_BYTES,
 ): number {
-  const rttMs = peer.rttMs ?? prior.rttMs - UNMEASURED_EDGE_MS;
+  const rttMs = peer.rttMs ?? prior.rttMs - UNMEASURED_EDGE_MS + (peer.farRegion ? FAR_REGION_PRIOR_MS : 0);
   const throughput = Math.max(
     peer.throughputBytesPerSecond ?? prior.throughputBytesPerSecond,
     MIN_THROUGHPUT_BYTES_PER_SECOND,
@@ -64,15 +74,16 @@ export function expectedDeliveryMs(
 
 /**
  * The peer expected to deliver the segment soonest, among peers that have it. Unmeasured peers
- * get the candidates' median as a prior (a hair nearer), so a new peer is tried as soon as a
- * measured one is no faster or is busier. Ties go to the earlier candidate.
+ * get the best measured RTT and throughput as a prior (a hair nearer), so a new peer is tried
+ * once, unless it told another region (then the prior is a cross-region round trip further).
+ * Ties go to the earlier candidate.
  * @example choosePeer(views.filter((view) => view.has))?.peerId
  */
 export function choosePeer<T extends PeerCandidate>(
   candidates: readonly T[],
   expectedBytes: number = EXPECTED_SEGMENT_BYTES,
 ): T | undefined {
-  const prior = neutralPrior(candidates);
+  const prior = peerPrior(candidates);
   let best: T | undefined;
   let bestMs = Infinity;
   for (const peer of candidates) {
@@ -127,14 +138,4 @@ export function choosePeerToReplace(
       chosen = peer;
   }
   return chosen?.peerId ?? null;
-}
-
-function median(values: readonly (number | null | undefined)[]): number | null {
-  const known = values.filter((value): value is number => typeof value === 'number' && Number.isFinite(value));
-  if (known.length === 0) return null;
-  known.sort((a, b) => a - b);
-  const middle = known.length >> 1;
-  return known.length % 2 === 1
-    ? (known[middle] as number)
-    : ((known[middle - 1] as number) + (known[middle] as number)) / 2;
 }

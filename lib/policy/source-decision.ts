@@ -1,4 +1,4 @@
-import { choosePeer, EXPECTED_SEGMENT_BYTES, expectedDeliveryMs, neutralPrior } from './peer-choice.ts';
+import { choosePeer, EXPECTED_SEGMENT_BYTES, expectedDeliveryMs, peerPrior } from './peer-choice.ts';
 import { DEADLINE_MARGIN_MS } from './peer-deadline.ts';
 import { hash32 } from '../shared/hash.ts';
 
@@ -15,6 +15,8 @@ export interface PeerView {
   readonly rttMs?: number | null;
   /** Smoothed bytes per second of past downloads from this peer; null or absent until measured. */
   readonly throughputBytesPerSecond?: number | null;
+  /** The peer told a region hint other than ours. */
+  readonly farRegion?: boolean;
 }
 
 /** Why a load waits instead of going to HTTP now. */
@@ -24,7 +26,9 @@ export type WaitReason =
   /** The swarm was joined moments ago and no peer is connected yet. */
   | 'first-peers'
   /** Too far ahead of the playhead for the origin: only a peer may deliver it, until it is near. */
-  | 'prefetch';
+  | 'prefetch'
+  /** Only peers of other regions have it and it is not needed soon: a peer of ours at this part of the stream fetches it first. */
+  | 'near-peer';
 
 export type SourceDecision =
   | { readonly kind: 'peer'; readonly peerId: string }
@@ -52,6 +56,8 @@ export interface Situation {
   readonly startingUp: boolean;
   /** The swarm was joined moments ago and the tracker has not said that nobody else is here. */
   readonly warmingUp: boolean;
+  /** The tracker said other viewers are in the swarm (false before its first answer). */
+  readonly othersHere: boolean;
   /** How long HTTP would take for a segment, at this viewer's measured HTTP pace; null when unmeasured. */
   readonly httpDeliveryMs: number | null;
   /** Typical segment size of this swarm, for comparing peers with HTTP; null when none was loaded yet. */
@@ -68,6 +74,14 @@ const SEEDER_MARGIN_SECONDS = 4;
 // they deliver in a fraction of a segment's duration, so a smaller margin keeps startup segments
 // off the origin.
 const FIRST_PEERS_MARGIN_SECONDS = 1.5;
+// Before playback starts, a segment needed at once still waits this long (from its load's start)
+// for peers once the tracker said others are here: a late joiner asks for its first segment
+// 100-300 ms after joining, and its first peer (answer relayed, channel open, availability told)
+// follows 150-300 ms later on the browser bench; HTTP after it would copy a segment the swarm
+// already has. Before the tracker's answer nothing waits, so a lone viewer never pays for it.
+const STARTUP_PEERS_MS = 400;
+// A segment only far peers have waits for a near one to fetch it until this long before it plays.
+const NEAR_PEER_MARGIN_SECONDS = 10;
 // HTTP delivery time assumed for the wait rule before this viewer measured its own.
 const UNMEASURED_HTTP_DELIVERY_MS = 500;
 
@@ -75,8 +89,10 @@ const UNMEASURED_HTTP_DELIVERY_MS = 500;
  * Where to get a segment that is not cached, and how long to wait before HTTP, so that normally
  * one viewer of a swarm fetches it from the origin and the others get it from peers:
  * 1. a connected peer has it → the one expected to deliver soonest (`choosePeer`: measured
- *    throughput and RTT, slowed by its running downloads; unmeasured peers get a neutral prior);
- *    but a segment needed soon goes to HTTP when that peer, at its measured pace, would deliver
+ *    throughput and RTT, slowed by its running downloads; unmeasured peers get a prior);
+ *    but while only peers of other regions have it and it is not needed soon, and one of our
+ *    region at this part of the stream lacks it and ranks before us, wait for that one to relay it
+ *    (one cross-region copy per region); a segment needed soon goes to HTTP when that peer, at its measured pace, would deliver
  *    it late and HTTP, at its measured pace, sooner (urgent → fastest source in time);
  * 2. a segment further ahead of the playhead than the HTTP window is only taken from peers: wait
  *    (re-checking the playhead) until it is near;
@@ -108,13 +124,17 @@ export function decideSource(
  * peers only while the segment is not needed soon. Either wait must leave time for HTTP after it:
  * time left ≥ HTTP delivery (measured, else 500 ms) + the deadline margin, even if that cuts
  * `seederWaitMs` short. Before playback starts, either wait lasts at least `startupPeerWaitMs` (the
- * user trades startup time for peers). A prefetch re-checks the playhead every second, or when the
- * segment enters the HTTP window if that is sooner.
+ * user trades startup time for peers), and at least 400 ms from the load's start once the tracker
+ * said others are here (a late joiner's first segment: its peers have it). A prefetch re-checks the
+ * playhead every second, or when the segment enters the HTTP window if that is sooner; a near-peer
+ * wait likewise, until 10 s before the segment plays.
  */
 export function waitLengthMs(reason: WaitReason, situation: Situation, settings: DecisionSettings): number {
   const { secondsUntilNeeded, waitedMs } = situation;
-  if (reason === 'prefetch') {
-    const untilWindowMs = ((secondsUntilNeeded ?? 0) - settings.httpWindowSeconds) * 1000;
+  if (reason === 'prefetch' || reason === 'near-peer') {
+    const untilWindowMs =
+      ((secondsUntilNeeded ?? 0) - (reason === 'prefetch' ? settings.httpWindowSeconds : NEAR_PEER_MARGIN_SECONDS)) *
+      1000;
     return Math.max(PREFETCH_MIN_RECHECK_MS, Math.min(untilWindowMs, PREFETCH_RECHECK_MS));
   }
   const msBefore = (marginSeconds: number): number =>
@@ -127,7 +147,9 @@ export function waitLengthMs(reason: WaitReason, situation: Situation, settings:
     secondsUntilNeeded === null
       ? Infinity
       : secondsUntilNeeded * 1000 - (situation.httpDeliveryMs ?? UNMEASURED_HTTP_DELIVERY_MS) - DEADLINE_MARGIN_MS;
-  const startupMs = situation.startingUp ? settings.startupPeerWaitMs - waitedMs : 0;
+  const startupMs = situation.startingUp
+    ? Math.max(settings.startupPeerWaitMs, situation.othersHere ? STARTUP_PEERS_MS : 0) - waitedMs
+    : 0;
   return Math.max(startupMs, Math.min(forReasonMs, latestMs));
 }
 
@@ -143,6 +165,15 @@ function whereFrom(
     peers.filter((peer) => peer.has),
     expectedBytes,
   );
+  // Peers whose seeder rank for this segment comes before ours (designated before us).
+  const ranksBefore = (peer: PeerView): boolean =>
+    seederRank(peer.peerId, sequenceNumber) < seederRank(selfPeerId, sequenceNumber);
+  if (
+    best?.farRegion &&
+    (situation.secondsUntilNeeded ?? 0) > NEAR_PEER_MARGIN_SECONDS &&
+    peers.some((peer) => !peer.farRegion && peer.nearby && !peer.has && ranksBefore(peer))
+  )
+    return 'near-peer';
   if (best !== undefined)
     return peerTooLate(best, situation, expectedBytes) ? 'http' : { kind: 'peer', peerId: best.peerId };
   if (situation.secondsUntilNeeded !== null && situation.secondsUntilNeeded > httpWindowSeconds) {
@@ -152,11 +183,7 @@ function whereFrom(
   // A new viewer usually connects to peers within a second or two: do not fetch from the origin
   // what they may well have, unless it is needed soon (the wait is bounded by the deadline).
   if (situation.warmingUp && peers.length === 0) return 'first-peers';
-  const nearby = peers.filter((peer) => peer.nearby);
-  if (nearby.length === 0) return 'http';
-  const selfRank = seederRank(selfPeerId, sequenceNumber);
-  const someoneBetter = nearby.some((peer) => seederRank(peer.peerId, sequenceNumber) < selfRank);
-  return someoneBetter ? 'seeder' : 'http';
+  return peers.some((peer) => peer.nearby && ranksBefore(peer)) ? 'seeder' : 'http';
 }
 
 // Only a peer whose pace was measured is judged; an unmeasured one gets its chance (the loader
@@ -165,7 +192,7 @@ function peerTooLate(peer: PeerView, situation: Situation, expectedBytes: number
   const { secondsUntilNeeded, httpDeliveryMs } = situation;
   if (secondsUntilNeeded === null || httpDeliveryMs === null) return false;
   if (peer.throughputBytesPerSecond === undefined || peer.throughputBytesPerSecond === null) return false;
-  const peerMs = expectedDeliveryMs(peer, neutralPrior([peer]), expectedBytes);
+  const peerMs = expectedDeliveryMs(peer, peerPrior([peer]), expectedBytes);
   return peerMs > secondsUntilNeeded * 1000 - DEADLINE_MARGIN_MS && httpDeliveryMs < peerMs;
 }
 

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
 import { launchChromium, type LaunchedChromium } from '../helpers/chromium.ts';
 import { startDemo, type DemoProcess } from '../helpers/demo-process.ts';
+import { waitForDom, waitVideoTime } from '../helpers/page-waits.ts';
 
 const OUTPUT_DIR = fileURLToPath(new URL('../../test-output/', import.meta.url));
 // Liveness guard for waits (not a speed assertion): a broken page fails here instead of hanging.
@@ -86,26 +87,24 @@ describe('the demo page (npm run demo) with two viewers', function () {
   it("shows the second viewer's bytes from its peer, the peer in the table, and a chart that grew, and both viewers on the fleet page; saves screenshots", async () => {
     const first = await openViewer();
     // The first viewer plays alone for a few seconds, so it has segments to share.
-    await first.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) >= 4, {
-      timeout: WAIT_GUARD_MS,
-      polling: 250,
-    });
+    await waitVideoTime(first, 4, WAIT_GUARD_MS);
     const second = await openViewer();
-    await second.waitForFunction(
+    await waitForDom(
+      second,
+      'bytes from peers on the p2p tile',
+      WAIT_GUARD_MS,
       () => Number(document.querySelector<HTMLElement>('[data-tile="p2p"]')?.dataset['number'] ?? 0) > 0,
-      { timeout: WAIT_GUARD_MS, polling: 250 },
     );
     const before = await readPage(second);
     // A few more samples: the chart gets points and the peer area stays drawn.
-    await second.waitForFunction(
+    await waitForDom(
+      second,
+      'three more chart points',
+      WAIT_GUARD_MS,
       (points: number) => Number(document.getElementById('chart-received')?.dataset['points'] ?? 0) >= points + 3,
-      { timeout: WAIT_GUARD_MS, polling: 250 },
       before.chartPoints,
     );
-    await second.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) >= 8, {
-      timeout: WAIT_GUARD_MS,
-      polling: 250,
-    });
+    await waitVideoTime(second, 8, WAIT_GUARD_MS);
     const after = await readPage(second);
     const firstReading = await readPage(first);
     mkdirSync(OUTPUT_DIR, { recursive: true });
@@ -135,11 +134,13 @@ describe('the demo page (npm run demo) with two viewers', function () {
     pages.push(fleet);
     await fleet.goto(fleetUrl);
     // No named functions inside (see readPage).
-    await fleet.waitForFunction(
+    await waitForDom(
+      fleet,
+      'two viewers and bytes from peers on the fleet page',
+      WAIT_GUARD_MS,
       () =>
         Number(document.getElementById('viewers')?.textContent ?? 0) >= 2 &&
         !['–', '0 B', ''].includes(document.getElementById('peer')?.textContent ?? ''),
-      { timeout: WAIT_GUARD_MS, polling: 250 },
     );
     const fleetReading = await fleet.evaluate(() =>
       ['viewers', 'offload', 'peer', 'http'].map((id) => document.getElementById(id)?.textContent ?? ''),
@@ -150,18 +151,12 @@ describe('the demo page (npm run demo) with two viewers', function () {
 
   it("demo/script-tag.html (hls.js's dist file, the script-tag bundle, the README's lines) gets segments from a demo viewer", async () => {
     const first = await openViewer();
-    await first.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) >= 4, {
-      timeout: WAIT_GUARD_MS,
-      polling: 250,
-    });
+    await waitVideoTime(first, 4, WAIT_GUARD_MS);
     const plain = await openViewer('script-tag.html');
-    await plain.waitForFunction(
-      () => {
-        const text = document.getElementById('stats')?.textContent ?? '';
-        return text !== '' && (JSON.parse(text) as { p2pBytes: number }).p2pBytes > 0;
-      },
-      { timeout: WAIT_GUARD_MS, polling: 250 },
-    );
+    await waitForDom(plain, 'bytes from peers in the stats of the script-tag page', WAIT_GUARD_MS, () => {
+      const text = document.getElementById('stats')?.textContent ?? '';
+      return text !== '' && (JSON.parse(text) as { p2pBytes: number }).p2pBytes > 0;
+    });
     const stats = await plain.evaluate(
       () =>
         JSON.parse(document.getElementById('stats')?.textContent ?? '{}') as {

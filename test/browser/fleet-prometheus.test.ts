@@ -4,11 +4,12 @@ import { useBrowserFixture } from '../helpers/browser-fixture.ts';
 import { pollExternal } from '../helpers/poll-external.ts';
 import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus.ts';
 import { stopViewerPage, waitPlayed } from '../helpers/viewer-page.ts';
+import { eventLogger, waitFor } from '../helpers/wait-for.ts';
 
-// The final beacons leave Chromium (another process) when its pages stop, and Prometheus scrapes
-// on its own schedule with no notification: both are re-read (pollExternal), at most 240 × 250 ms
-// as a liveness guard, not a speed assertion.
+// Prometheus scrapes on its own schedule with no notification: its answer is re-read
+// (pollExternal), at most 240 × 250 ms as a liveness guard, not a speed assertion.
 const POLL = { intervalMs: 250, attempts: 240 };
+const BEACON_GUARD_MS = 60_000;
 
 interface FleetStats {
   readonly beacons: number;
@@ -18,7 +19,9 @@ interface FleetStats {
 
 describe('fleet telemetry from Chromium viewers, scraped by a real Prometheus', function () {
   this.timeout(300_000);
-  const fixture = useBrowserFixture();
+  // The tracker's debug lines as events: it logs each beacon it took in.
+  const trackerLog = eventLogger('debug');
+  const fixture = useBrowserFixture({ trackerLogger: trackerLog.logger });
   let prometheus: RunningPrometheus | undefined;
   after(async () => {
     await prometheus?.close();
@@ -38,12 +41,15 @@ describe('fleet telemetry from Chromium viewers, scraped by a real Prometheus', 
     const a = await stopViewerPage(pageA);
     const b = await stopViewerPage(pageB);
 
-    const fleet = await pollExternal(
-      'viewers at the tracker after the final beacons',
-      async () => ((await (await fetch(`${trackerHttp}/stats.json`)).json()) as { fleet: FleetStats }).fleet,
-      (stats) => stats.viewers === 0 && stats.beacons > 0,
-      POLL,
+    const fleetNow = (): FleetStats => stack.tracker.stats().fleet;
+    await waitFor(
+      trackerLog.log,
+      ['line'],
+      () => fleetNow().viewers === 0 && fleetNow().beacons > 0,
+      'the final beacons at the tracker',
+      BEACON_GUARD_MS,
     );
+    const fleet = ((await (await fetch(`${trackerHttp}/stats.json`)).json()) as { fleet: FleetStats }).fleet;
     const { query } = prometheus;
     await pollExternal(
       'Prometheus scraping the final state',

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Page } from 'puppeteer-core';
 import { useBrowserFixture } from '../helpers/browser-fixture.ts';
+import { waitVideoTime } from '../helpers/page-waits.ts';
 import { sourceLine, stopViewerPage, waitPlayed } from '../helpers/viewer-page.ts';
 
 // Liveness guard for waits (not a speed assertion): a broken build fails here instead of hanging.
@@ -62,14 +63,7 @@ describe('viewers sharing segments in headless Chromium', function () {
       await page.goto(`${stack.origin.url}/pages/plain.html?tracker=${encodeURIComponent(stack.trackerUrl)}`);
       return page;
     };
-    const played = (page: Page, seconds: number) =>
-      page.waitForFunction(
-        (target: number) =>
-          (window as unknown as { peerStats(): { currentTimeSeconds: number } }).peerStats().currentTimeSeconds >=
-          target,
-        { timeout: WAIT_GUARD_MS, polling: 250 },
-        seconds,
-      );
+    const played = (page: Page, seconds: number) => waitVideoTime(page, seconds, WAIT_GUARD_MS);
     const first = await open();
     await played(first, 3);
     const second = await open();

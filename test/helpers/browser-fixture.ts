@@ -1,4 +1,5 @@
 import type { Page } from 'puppeteer-core';
+import type { Logger } from '../../tracker/log.ts';
 import { launchChromium, newViewerPage, type LaunchedChromium } from './chromium.ts';
 import { startStack, type Stack } from './stack.ts';
 import { openViewerPage, type ViewerOptions } from './viewer-page.ts';
@@ -19,14 +20,14 @@ export interface BrowserFixture {
  * Register mocha hooks that start the stack and Chromium before the tests, close each test's
  * pages after it, and stop everything after the last; returns the fixture for use inside tests.
  */
-export function useBrowserFixture(): () => BrowserFixture {
+export function useBrowserFixture(options: { readonly trackerLogger?: Logger } = {}): () => BrowserFixture {
   let fixture: BrowserFixture | undefined;
   const pages = new Set<Page>();
   let stack: Stack | undefined;
   let chromium: LaunchedChromium | undefined;
 
   before(async () => {
-    stack = await startStack();
+    stack = await startStack(options.trackerLogger);
     chromium = await launchChromium();
     await chromium.allowWebRtc(stack.origin.url);
     const started = { stack, chromium };

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
-import { startTracker } from '../../tracker/server.ts';
+import type { Logger } from '../../tracker/log.ts';
+import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -14,16 +15,24 @@ export const PAGE_ROUTES: Record<string, string> = {
 export interface Stack {
   readonly origin: OriginServer;
   readonly trackerUrl: string;
+  readonly tracker: RunningTracker;
   close(): Promise<void>;
 }
 
-/** A local origin (with the sample stream and the test pages) and a tracker, both on 127.0.0.1 port 0. */
-export async function startStack(): Promise<Stack> {
+/**
+ * A local origin (with the sample stream and the test pages) and a tracker, both on 127.0.0.1 port 0;
+ * the tracker logs to `trackerLogger` when given (a test waits on its lines).
+ */
+export async function startStack(trackerLogger?: Logger): Promise<Stack> {
   const origin = await startOriginServer({ staticRoutes: PAGE_ROUTES });
-  const tracker = await startTracker({ host: '127.0.0.1', port: 0 });
+  const tracker = await startTracker(
+    { host: '127.0.0.1', port: 0 },
+    trackerLogger === undefined ? {} : { logger: trackerLogger },
+  );
   return {
     origin,
     trackerUrl: tracker.url,
+    tracker,
     close: async () => {
       await Promise.all([origin.close(), tracker.close()]);
     },

@@ -2,7 +2,7 @@
 // happens; a tracker logger whose every line is such an event; and viewers' peer messages as events.
 import { EventEmitter } from 'node:events';
 import type { TrackerClientFactory } from '../../lib/swarm/tracker-client.ts';
-import { createLogger, type Logger } from '../../tracker/log.ts';
+import { createLogger, type Logger, type LogLevel } from '../../tracker/log.ts';
 
 /** Anything with Node-style `on`/`off` (EventEmitter, ws, simple-peer, bittorrent-tracker's client). */
 export interface Emitter {
@@ -48,11 +48,26 @@ export function waitFor(
   });
 }
 
-/** A tracker logger at `debug` whose lines are `line` events (parsed), for `waitFor(log, ['line'], ...)`. */
-export function eventLogger(): { logger: Logger; log: EventEmitter & Emitter } {
+/**
+ * `promise`, or a rejection naming `what` if `guardMs` passes first: for a single awaited event (a
+ * reply, a connection) that a lost message would otherwise leave pending until mocha's timeout.
+ */
+export function guarded<T>(promise: Promise<T>, what: string, guardMs = 20_000): Promise<T> {
+  let guard: ReturnType<typeof setTimeout> | undefined;
+  const gaveUp = new Promise<never>((_resolve, reject) => {
+    guard = setTimeout(() => reject(new Error(`gave up waiting (${guardMs} ms): ${what}`)), guardMs);
+  });
+  return Promise.race([promise, gaveUp]).finally(() => clearTimeout(guard));
+}
+
+/**
+ * A tracker logger at `level` (default `debug`) whose lines are `line` events (parsed), for
+ * `waitFor(log, ['line'], ...)`.
+ */
+export function eventLogger(level: LogLevel = 'debug'): { logger: Logger; log: EventEmitter & Emitter } {
   const log = new EventEmitter();
   const logger = createLogger({
-    level: 'debug',
+    level,
     write: (line) => log.emit('line', JSON.parse(line) as Record<string, unknown>),
   });
   return { logger, log };
@@ -61,7 +76,9 @@ export function eventLogger(): { logger: Logger; log: EventEmitter & Emitter } {
 /**
  * `factory`'s tracker clients, with every message a viewer receives from a peer reported as a
  * `message` event on `wire` once the viewer has handled it (a turn later): what a viewer knows
- * about its peers (availability, bytes received) changes only then.
+ * about its peers (availability, bytes received) changes only then. Likewise a `peer` event once
+ * the viewer has handled a peer the tracker introduced, its connection, or its close (a refusal of
+ * a banned id happens then).
  */
 export function observedTrackerClients(factory: TrackerClientFactory): {
   factory: TrackerClientFactory;
@@ -70,7 +87,15 @@ export function observedTrackerClients(factory: TrackerClientFactory): {
   const wire = new EventEmitter();
   const observed: TrackerClientFactory = (options) => {
     const client = factory(options);
-    client.on('peer', (peer) => peer.on('data', () => setImmediate(() => wire.emit('message'))));
+    client.on('peer', (peer) => {
+      const handled = (): void => {
+        setImmediate(() => wire.emit('peer'));
+      };
+      handled();
+      peer.once('connect', handled);
+      peer.once('close', handled);
+      peer.on('data', () => setImmediate(() => wire.emit('message')));
+    });
     return client;
   };
   return { factory: observed, wire };

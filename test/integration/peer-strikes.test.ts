@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { PeerClosedEvent } from '../../lib/api/events.ts';
@@ -7,21 +8,32 @@ import { startOriginServer, type OriginServer } from '../../demo/origin-server.t
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { loadingLiar, requestFlood, staller, type FloodReceipt } from '../helpers/hostile-behaviours.ts';
 import { HostilePeer, type HostileBehaviour } from '../helpers/hostile-peer.ts';
-import { connectedPeers, startNodeViewer, until, whenAvailability, type NodeViewer } from '../helpers/node-viewer.ts';
+import {
+  connectedPeers,
+  loopbackTrackerClients,
+  startNodeViewer,
+  whenAvailability,
+  type NodeViewer,
+} from '../helpers/node-viewer.ts';
+import { eventLogger, guarded, observedTrackerClients, waitFor } from '../helpers/wait-for.ts';
 
 const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
 const fixture = (n: number): Buffer => readFileSync(`${SAMPLE}180p/seg_${String(n).padStart(3, '0')}.ts`);
 const ALL_SEGMENTS = Array.from({ length: 30 }, (_, i) => i);
+// Liveness guard for a connection or a close (a connection takes ~10 s here, longer on a busy machine).
+const CONNECT_GUARD_MS = 60_000;
 
 describe('broken promises cost the peer (Node WebRTC, real tracker and origin)', function () {
   this.timeout(120_000);
   let origin: OriginServer;
   let tracker: RunningTracker;
+  // The tracker's debug lines as events: it logs each connection it closed once it forgot its peer.
+  const trackerLog = eventLogger('debug');
   const cleanup: { destroy(): void }[] = [];
 
   before(async () => {
     origin = await startOriginServer();
-    tracker = await startTracker({ host: '127.0.0.1', port: 0 });
+    tracker = await startTracker({ host: '127.0.0.1', port: 0 }, { logger: trackerLog.logger });
   });
   afterEach(() => {
     for (const item of cleanup.splice(0)) item.destroy();
@@ -54,7 +66,13 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
     );
   // The tracker lets an id back in once the socket that held it is gone.
   const trackerForgot = (peersLeft: number) =>
-    until(() => tracker.stats().peers <= peersLeft, 'the tracker dropped the old connection');
+    waitFor(
+      trackerLog.log,
+      ['line'],
+      () => tracker.stats().peers <= peersLeft,
+      'the tracker dropped the old connection',
+      CONNECT_GUARD_MS,
+    );
   const closedOrGone = (v: NodeViewer, peerId: string) =>
     new Promise<void>((resolve) => v.engine.events.on('peer-closed', (event) => event.peerId === peerId && resolve()));
   const closedWith = (v: NodeViewer, peerId: string) =>
@@ -74,7 +92,7 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
       // A new connection is a new link with nothing measured: only the session's strikes remember it.
       const gone = closedOrGone(honest, id);
       current.destroy();
-      await gone;
+      await guarded(gone, 'the staller closed on the viewer', CONNECT_GUARD_MS);
       await trackerForgot(1);
       current = hostile(honest.swarmId, () => staller(ALL_SEGMENTS), id);
     }
@@ -94,7 +112,9 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
 
   it('a loading-liar (says it fetches every segment, never delivers one) is ignored after three waits, then dropped and banned', async () => {
     const clock = { offsetMs: 0 };
-    const honest = viewer({ seederWaitMs: 300 }, undefined, clock);
+    // Its tracker client's peers as events: a banned id coming back is refused when it is introduced.
+    const { factory, wire } = observedTrackerClients(loopbackTrackerClients);
+    const honest = viewer({ seederWaitMs: 300 }, undefined, clock, factory);
     const closed = (id: string) => closedWith(honest, id);
     const liar = hostile(honest.swarmId, (peer) => loadingLiar(peer, ALL_SEGMENTS));
     const dropped = closed(liar.peerId);
@@ -121,7 +141,7 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
         await whenAvailability(honest, () => waitsForLiar(sn + 1));
       }
     }
-    const event = await dropped;
+    const event = await guarded(dropped, 'the liar dropped', CONNECT_GUARD_MS);
     assert.equal(event.error?.code, 'peer-unreliable');
     assert.deepEqual(bans, [liar.peerId]);
     assert.equal(honest.engine.stats().bannedPeers, 1);
@@ -130,7 +150,13 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
     liar.destroy();
     await trackerForgot(1);
     hostile(honest.swarmId, (peer) => loadingLiar(peer, ALL_SEGMENTS), liar.peerId);
-    await until(() => honest.engine.stats().bannedPeerRefusals > 0, 'the banned id refused');
+    await waitFor(
+      wire,
+      ['peer'],
+      () => honest.engine.stats().bannedPeerRefusals > 0,
+      'the banned id refused',
+      CONNECT_GUARD_MS,
+    );
   });
 
   it('a request flood with the most requests in flight does not take an honest neighbour’s share of a capped upload', async () => {
@@ -143,9 +169,26 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
     }
     seeder.media.currentTime = 0;
     const receipt: FloodReceipt = { requests: 0, receivedBytes: 0 };
-    const flood = hostile(seeder.swarmId, (peer) => requestFlood(peer, wanted, receipt));
-    await connectedPeers(seeder.engine, 1);
-    await until(() => receipt.receivedBytes > 100_000, 'the flood is being served');
+    // Every data frame the flood receives, as an event.
+    const floodData = new EventEmitter();
+    const flood = hostile(seeder.swarmId, (peer) => {
+      const behaviour = requestFlood(peer, wanted, receipt);
+      return {
+        ...behaviour,
+        onData: (requestId, bytes, channel) => {
+          behaviour.onData?.(requestId, bytes, channel);
+          floodData.emit('data');
+        },
+      };
+    });
+    await guarded(connectedPeers(seeder.engine, 1), 'the flood connected', CONNECT_GUARD_MS);
+    await waitFor(
+      floodData,
+      ['data'],
+      () => receipt.receivedBytes > 100_000,
+      'the flood is being served',
+      CONNECT_GUARD_MS,
+    );
     const neighbour = viewer();
     // A connection takes ~10 s here and longer on a busy machine: the same bound as `hears`.
     await whenAvailability(

@@ -7,9 +7,11 @@ import { createLogger, type LogFields, type Logger } from '../../tracker/log.ts'
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { wireId } from '../helpers/fake-connection.ts';
 import { jsonInbox } from '../helpers/json-inbox.ts';
+import { pollExternal } from '../helpers/poll-external.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
 import { freePort } from '../helpers/system-process.ts';
 import { runTrackerCli } from '../helpers/tracker-cli.ts';
+import { guarded } from '../helpers/wait-for.ts';
 
 const HASH = wireId('outage-swarm');
 const SETTINGS = {
@@ -21,6 +23,9 @@ const SETTINGS = {
   newPeerProbationMs: 0,
   logLevel: 'info',
 } as const;
+// Liveness guards: a log line or a relayed message; the command's exit (tsx start-up is 5-15 s here).
+const LINE_GUARD_MS = 30_000;
+const EXIT_GUARD_MS = 60_000;
 
 /** A logger whose lines a test can wait for: `next(message)` resolves with the fields of the next such line. */
 function recordingLogger(): { logger: Logger; next(message: string): Promise<LogFields> } {
@@ -43,7 +48,11 @@ function recordingLogger(): { logger: Logger; next(message: string): Promise<Log
     next: (message) => {
       const index = seen.findIndex((fields) => fields['message'] === message);
       if (index !== -1) return Promise.resolve(seen.splice(index, 1)[0] as LogFields);
-      return new Promise((resolve) => waiters.push({ message, resolve }));
+      return guarded(
+        new Promise((resolve) => waiters.push({ message, resolve })),
+        `the log line "${message}"`,
+        LINE_GUARD_MS,
+      );
     },
   };
 }
@@ -72,21 +81,26 @@ describe('tracker cluster when Redis is unreachable', function () {
   const peer = async (tracker: RunningTracker, name: string) => {
     const socket = new WebSocket(tracker.url, { perMessageDeflate: false });
     sockets.push(socket);
-    const next = jsonInbox(socket);
+    const inbox = jsonInbox(socket);
+    const next = () => guarded(inbox(), `a message to ${name}`, LINE_GUARD_MS);
     await once(socket, 'open');
     const announce = (extra: Record<string, unknown> = {}): void =>
       socket.send(JSON.stringify({ action: 'announce', info_hash: HASH, peer_id: wireId(name), numwant: 5, ...extra }));
     /** Announce until the reply counts `peers` over all nodes (cluster counts lag one announce). */
+    // Polled: the count includes other nodes' peers, which this process learns only from Redis.
     const announceUntilCount = async (peers: number): Promise<void> => {
-      for (let attempt = 0; attempt < 200; attempt++) {
-        announce();
-        const reply = await next();
-        if (Number(reply['incomplete']) + Number(reply['complete']) === peers) return;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      assert.fail(`the swarm never counted ${peers} peers`);
+      await pollExternal(
+        `the swarm to count ${peers} peers`,
+        async () => {
+          announce();
+          const reply = await next();
+          return Number(reply['incomplete']) + Number(reply['complete']);
+        },
+        (counted) => counted === peers,
+        { intervalMs: 20, attempts: 500 },
+      );
     };
-    return { next, announce, announceUntilCount };
+    return { inbox, next, announce, announceUntilCount };
   };
 
   /** Two nodes on one Redis, alice on a and bob on b, once bob's replies count both. */
@@ -133,7 +147,7 @@ describe('tracker cluster when Redis is unreachable', function () {
     ]);
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const [code] = (await guarded(once(child, 'exit'), 'the command to exit', EXIT_GUARD_MS)) as [number | null];
     assert.equal(code, 3);
     assert.match(stderr, /Redis at redis:\/\/127\.0\.0\.1:\d+ did not answer within 300 ms/);
   });
@@ -170,7 +184,11 @@ describe('tracker cluster when Redis is unreachable', function () {
     const crossing = { offer_id: wireId('offer-after'), offer: { type: 'offer', sdp: 'v=0 after the outage' } };
     bob.announce({ offers: [crossing], numwant: 1 });
     await bob.next();
-    const received = await Promise.race([alice.next(), carol.next()]);
+    const received = await guarded(
+      Promise.race([alice.inbox(), carol.inbox()]),
+      'the offer relayed to alice or carol',
+      LINE_GUARD_MS,
+    );
     assert.equal(received['offer_id'], crossing.offer_id);
   });
 

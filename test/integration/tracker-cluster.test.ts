@@ -11,7 +11,9 @@ import { runTrackerCli } from '../helpers/tracker-cli.ts';
 import { wireId } from '../helpers/fake-connection.ts';
 import { jsonInbox } from '../helpers/json-inbox.ts';
 import { LOOPBACK_CONFIG } from '../helpers/node-webrtc.ts';
+import { pollExternal } from '../helpers/poll-external.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
+import { eventLogger, guarded, waitFor } from '../helpers/wait-for.ts';
 import { destroyWebTorrent, nextEvent, pseudoRandomBytes, startWebTorrent } from '../helpers/webtorrent-node.ts';
 
 const HASH = wireId('cluster-swarm');
@@ -45,14 +47,13 @@ interface Peer {
   announce(extra?: Record<string, unknown>): void;
 }
 
-/** Wait for a condition that events elsewhere (another node, Redis) will make true; bounded. */
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+// What a node knows of the swarm's peers on other nodes it reads from Redis (on an announce, when a
+// Redis call returns): no event in this process says another node's write landed. Such counts are
+// re-read (pollExternal), at most 600 reads 50 ms apart: a liveness guard well inside mocha's.
+const REDIS_COUNTS = { intervalMs: 50, attempts: 600 };
+// Liveness guards for single events (a relayed message, a WebRTC connection, a CLI's first line).
+const MESSAGE_GUARD_MS = 20_000;
+const CONNECT_GUARD_MS = 60_000;
 
 describe('tracker cluster on a real Redis', function () {
   // Liveness guard only: a tracker CLI under tsx takes 5-15 s to start on a loaded 2-core machine.
@@ -64,9 +65,14 @@ describe('tracker cluster on a real Redis', function () {
   const webtorrents: WebTorrent[] = [];
   const trackerClients: InstanceType<typeof Client>[] = [];
   const signalledPeers: { destroy(): void }[] = [];
+  // The in-process nodes' info lines as events: a node back on Redis logs that it added its peers again.
+  let nodeLog = eventLogger('info');
+  beforeEach(() => {
+    nodeLog = eventLogger('info');
+  });
 
   const node = async (): Promise<RunningTracker> => {
-    const tracker = await startTracker({ ...CLUSTER_SETTINGS, redisUrl: redis.url });
+    const tracker = await startTracker({ ...CLUSTER_SETTINGS, redisUrl: redis.url }, { logger: nodeLog.logger });
     trackers.push(tracker);
     return tracker;
   };
@@ -86,12 +92,23 @@ describe('tracker cluster on a real Redis', function () {
   };
   /** Announce until the reply counts `peers` in the swarm (counts over nodes lag one announce). */
   const announceUntilCount = async (client: Peer, peers: number): Promise<void> => {
-    await until(async () => {
-      client.announce();
-      const reply = await client.next();
-      return Number(reply['incomplete']) + Number(reply['complete']) === peers;
-    }, `a swarm of ${peers} across nodes`);
+    // Polled: the count includes other nodes' peers, which this process learns only from Redis.
+    await pollExternal(
+      `a swarm of ${peers} across nodes`,
+      async () => {
+        client.announce();
+        const reply = await guarded(client.next(), 'the reply to an announce', MESSAGE_GUARD_MS);
+        return Number(reply['incomplete']) + Number(reply['complete']);
+      },
+      (counted) => counted === peers,
+      REDIS_COUNTS,
+    );
   };
+  /** The tracker command's first stdout line: `listening`, with its URL. */
+  const listeningLine = async (lines: AsyncIterator<string>) =>
+    JSON.parse(
+      String((await guarded(lines.next(), 'the tracker command to print its URL', CONNECT_GUARD_MS)).value),
+    ) as { url: string; workers?: number };
 
   before(async () => {
     redis = await RedisServer.start();
@@ -122,7 +139,7 @@ describe('tracker cluster on a real Redis', function () {
     const offer = { offer_id: wireId('offer-1'), offer: { type: 'offer', sdp: 'v=0 from bob on node b' } };
     bob.announce({ offers: [offer] });
     await bob.next();
-    const relayed = await alice.next();
+    const relayed = await guarded(alice.next(), "bob's offer relayed to alice on node a", MESSAGE_GUARD_MS);
     assert.deepEqual(relayed, {
       action: 'announce',
       offer: offer.offer,
@@ -140,7 +157,7 @@ describe('tracker cluster on a real Redis', function () {
         answer: { type: 'answer', sdp: 'v=0 from alice on node a' },
       }),
     );
-    assert.deepEqual(await bob.next(), {
+    assert.deepEqual(await guarded(bob.next(), "alice's answer relayed to bob on node b", MESSAGE_GUARD_MS), {
       action: 'announce',
       answer: { type: 'answer', sdp: 'v=0 from alice on node a' },
       offer_id: offer.offer_id,
@@ -178,7 +195,7 @@ describe('tracker cluster on a real Redis', function () {
     const b = await node();
     const { child, lines } = runTrackerCli(['--host', '127.0.0.1', '--port', '0', '--redis', redis.url, ...CLI_FLAGS]);
     children.push(child);
-    const listening = JSON.parse(String((await lines.next()).value)) as { url: string };
+    const listening = await listeningLine(lines);
     const alice = await peer(listening.url, 'alice');
     const bob = await peer(b.url, 'bob');
     alice.announce();
@@ -193,7 +210,10 @@ describe('tracker cluster on a real Redis', function () {
     const dave = await peer(b.url, 'dave');
     dave.announce({ offers: [{ offer_id: wireId('offer-3'), offer: { type: 'offer', sdp: 'v=0 after the crash' } }] });
     await dave.next();
-    assert.equal((await bob.next())['offer_id'], wireId('offer-3'));
+    assert.equal(
+      (await guarded(bob.next(), "dave's offer relayed to bob", MESSAGE_GUARD_MS))['offer_id'],
+      wireId('offer-3'),
+    );
   });
 
   it('survives a Redis restart: both nodes keep serving local peers, then rebuild the shared swarm', async () => {
@@ -207,10 +227,17 @@ describe('tracker cluster on a real Redis', function () {
     // Served from memory while Redis is empty or away: a local announce always gets its reply.
     const carol = await peer(a.url, 'carol');
     carol.announce();
-    assert.equal((await carol.next())['info_hash'], HASH);
-    await until(
+    assert.equal(
+      (await guarded(carol.next(), 'the reply to carol while Redis restarts', MESSAGE_GUARD_MS))['info_hash'],
+      HASH,
+    );
+    // Each node logs once it is back on Redis and again once it has added its peers there.
+    await waitFor(
+      nodeLog.log,
+      ['line'],
       () => a.stats().cluster?.redisConnected === true && b.stats().cluster?.redisConnected === true,
       'both nodes back on Redis',
+      CONNECT_GUARD_MS,
     );
     // alice and carol (node a) and bob (node b) are in Redis again without announcing.
     await announceUntilCount(bob, 3);
@@ -218,7 +245,11 @@ describe('tracker cluster on a real Redis', function () {
     const inboxes = [alice, carol];
     bob.announce({ offers: [offer], numwant: 1 });
     await bob.next();
-    const received = await Promise.race(inboxes.map(async (client) => client.next()));
+    const received = await guarded(
+      Promise.race(inboxes.map(async (client) => client.next())),
+      "bob's offer relayed to alice or carol",
+      MESSAGE_GUARD_MS,
+    );
     assert.equal(received['offer_id'], offer.offer_id);
   });
   it('bittorrent-tracker clients on different nodes find each other, and webtorrent moves a torrent from a seeder on one node to a downloader on the other', async () => {
@@ -248,9 +279,15 @@ describe('tracker cluster on a real Redis', function () {
         ),
     );
     (clients[0] as InstanceType<typeof Client>).start();
-    await until(() => (a.stats().cluster?.topSwarms.length ?? 0) === 1, 'the first client in Redis');
+    // Polled: node a's count of the swarm comes back from Redis after the announce's reply, with no event.
+    await pollExternal(
+      'the first client in Redis',
+      () => a.stats().cluster?.topSwarms.length ?? 0,
+      (swarms) => swarms === 1,
+      REDIS_COUNTS,
+    );
     (clients[1] as InstanceType<typeof Client>).start();
-    await Promise.all(connected);
+    await guarded(Promise.all(connected), 'the two clients connected over WebRTC', CONNECT_GUARD_MS);
 
     // webtorrent: seeder announces to node a, downloader to node b.
     const content = pseudoRandomBytes(128 * 1024, 0xc1);
@@ -259,11 +296,12 @@ describe('tracker cluster on a real Redis', function () {
     const seeded = await new Promise<Torrent>((resolve) =>
       seeder.seed(Buffer.from(content), { name: 'cluster.bin', announce: [a.url], store: MemoryChunkStore }, resolve),
     );
-    await until(() => a.stats().swarms === 2, 'the seeder to announce on node a');
+    // Node a counts the swarm before it replies; the reply is the torrent's `trackerAnnounce`.
+    await waitFor(seeded, ['trackerAnnounce'], () => a.stats().swarms === 2, 'the seeder to announce on node a');
     const downloader = await startWebTorrent();
     webtorrents.push(downloader);
     const downloading = downloader.add(seeded.magnetURI, { announce: [b.url], store: MemoryChunkStore });
-    await nextEvent(downloading, 'done');
+    await guarded(nextEvent(downloading, 'done'), 'the torrent downloaded across nodes', CONNECT_GUARD_MS);
     const [file] = downloading.files;
     assert.ok(file !== undefined);
     assert.ok(Buffer.from(await file.arrayBuffer()).equals(Buffer.from(content)), 'the bytes crossed nodes intact');
@@ -285,7 +323,7 @@ describe('tracker cluster on a real Redis', function () {
       ...CLI_FLAGS,
     ]);
     children.push(child);
-    const listening = JSON.parse(String((await lines.next()).value)) as { url: string; workers: number };
+    const listening = await listeningLine(lines);
     assert.equal(listening.workers, 2);
     const statsUrl = `${listening.url.replace('ws://', 'http://')}/stats.json`;
     const nodeIds = new Set<string>();

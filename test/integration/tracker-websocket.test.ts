@@ -5,10 +5,11 @@ import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { acceptKey } from '../../tracker/ws-handshake.ts';
 import { OPCODE } from '../../tracker/ws-frames.ts';
 import { wireId } from '../helpers/fake-connection.ts';
-import { eventLogger, waitFor } from '../helpers/wait-for.ts';
+import { eventLogger, guarded, waitFor } from '../helpers/wait-for.ts';
 import { clientFrame } from '../helpers/ws-client-frames.ts';
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+const RAW_GUARD_MS = 20_000;
 
 interface ServerFrame {
   readonly opcode: number;
@@ -44,15 +45,20 @@ class RawSocket {
     for (const waiter of this.#waiters.splice(0)) waiter();
   }
 
-  async #until(ready: () => boolean): Promise<void> {
+  /** Re-checked on every chunk or end; the guard (per wait for bytes) only keeps a lost answer from hanging. */
+  async #until(ready: () => boolean, what: string): Promise<void> {
     while (!ready()) {
-      if (this.ended) assert.fail('socket ended first');
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      if (this.ended) assert.fail(`socket ended before ${what}`);
+      await guarded(
+        new Promise<void>((resolve) => this.#waiters.push(resolve)),
+        `${what} from the tracker`,
+        RAW_GUARD_MS,
+      );
     }
   }
 
   async response(): Promise<string> {
-    await this.#until(() => this.#bytes.includes('\r\n\r\n'));
+    await this.#until(() => this.#bytes.includes('\r\n\r\n'), 'the HTTP response head');
     const end = this.#bytes.indexOf('\r\n\r\n') + 4;
     const head = this.#bytes.subarray(0, end).toString('latin1');
     this.#bytes = this.#bytes.subarray(end);
@@ -68,7 +74,7 @@ class RawSocket {
       const long = this.#bytes.readUInt16BE(2);
       return this.#bytes.length >= 4 + long ? 4 + long : -1;
     };
-    await this.#until(() => length() !== -1);
+    await this.#until(() => length() !== -1, 'a whole frame');
     const total = length();
     const headerBytes = ((this.#bytes[1] as number) & 0x7f) < 126 ? 2 : 4;
     const frame = {

@@ -4,9 +4,10 @@ import {
   choosePeerToReplace,
   ewma,
   EXPECTED_SEGMENT_BYTES,
+  FAR_REGION_PRIOR_MS,
   expectedDeliveryMs,
   isUseless,
-  neutralPrior,
+  peerPrior,
   USELESS_AFTER_MS,
   type PeerCandidate,
   type PeerUsefulness,
@@ -70,7 +71,7 @@ describe('choosePeer', () => {
       expected: 'b',
     },
     {
-      name: 'tries an unmeasured peer when the measured one is below the median',
+      name: 'tries an unmeasured peer: it is assumed a hair better than the best measured one',
       candidates: [
         candidate('slow', { throughputBytesPerSecond: 1 * MB, rttMs: 50 }),
         candidate('new'),
@@ -79,13 +80,52 @@ describe('choosePeer', () => {
       expected: 'new',
     },
     {
-      name: 'keeps a clearly faster measured peer over an unmeasured one',
+      name: 'tries an unmeasured peer once even beside a faster measured one, so it gets measured',
       candidates: [
-        candidate('new'),
         candidate('fast', { throughputBytesPerSecond: 8 * MB, rttMs: 30 }),
+        candidate('new'),
         candidate('slow', { throughputBytesPerSecond: 1 * MB, rttMs: 30 }),
       ],
-      expected: 'fast',
+      expected: 'new',
+    },
+    {
+      name: 'tries an unmeasured near peer before far ones whose bursty transfers measured fast (issue 15 bench trace)',
+      candidates: [
+        candidate('far-1', { rttMs: 213, throughputBytesPerSecond: 2.8 * MB, farRegion: true }),
+        candidate('far-2', { rttMs: 206, throughputBytesPerSecond: 7 * MB, farRegion: true }),
+        candidate('near'),
+        candidate('far-new', { farRegion: true }),
+      ],
+      expected: 'near',
+    },
+    {
+      name: 'does not try an unmeasured peer of another region while a measured near one delivers',
+      candidates: [
+        candidate('far-new', { farRegion: true }),
+        candidate('near', { rttMs: 20, throughputBytesPerSecond: 3 * MB }),
+      ],
+      expected: 'near',
+    },
+    {
+      name: 'prefers a near peer among unmeasured ones',
+      candidates: [candidate('far', { farRegion: true }), candidate('near')],
+      expected: 'near',
+    },
+    {
+      name: 'still tries a far peer when the near one is busy enough to be slower than a cross-region round trip',
+      candidates: [
+        candidate('near-busy', { rttMs: 20, throughputBytesPerSecond: 1 * MB, activeDownloads: 3 }),
+        candidate('far-new', { farRegion: true }),
+      ],
+      expected: 'far-new',
+    },
+    {
+      name: 'takes a measured far peer that delivers sooner: the region is only a prior',
+      candidates: [
+        candidate('near-slow', { rttMs: 40, throughputBytesPerSecond: 0.5 * MB }),
+        candidate('far-fast', { rttMs: 60, throughputBytesPerSecond: 8 * MB, farRegion: true }),
+      ],
+      expected: 'far-fast',
     },
     {
       name: 'breaks ties in favour of the earlier candidate',
@@ -116,7 +156,7 @@ describe('choosePeer', () => {
   });
 });
 
-describe('expectedDeliveryMs and the neutral prior', () => {
+describe('expectedDeliveryMs and the prior', () => {
   it('adds RTT to the transfer time shared with running downloads', () => {
     const prior = { rttMs: 0, throughputBytesPerSecond: 1 };
     assert.equal(
@@ -134,15 +174,29 @@ describe('expectedDeliveryMs and the neutral prior', () => {
     assert.ok(EXPECTED_SEGMENT_BYTES > 0);
   });
 
-  it('takes the median of the measured candidates, ignoring unmeasured ones', () => {
-    const prior = neutralPrior([
+  it('takes the best RTT and the best throughput measured among the candidates, ignoring unmeasured ones', () => {
+    const prior = peerPrior([
       candidate('a', { rttMs: 10, throughputBytesPerSecond: 1 * MB }),
       candidate('b'),
       candidate('c', { rttMs: 30, throughputBytesPerSecond: 3 * MB }),
       candidate('d', { rttMs: 100, throughputBytesPerSecond: 2 * MB }),
     ]);
-    assert.deepEqual(prior, { rttMs: 30, throughputBytesPerSecond: 2 * MB });
-    assert.deepEqual(neutralPrior([candidate('a', { rttMs: 10 }), candidate('b', { rttMs: 20 })]).rttMs, 15);
+    assert.deepEqual(prior, { rttMs: 10, throughputBytesPerSecond: 3 * MB });
+    assert.deepEqual(peerPrior([candidate('a'), candidate('b')]), peerPrior([]));
+  });
+
+  it('assumes an unmeasured peer of another region a cross-region round trip further than a near one', () => {
+    const prior = { rttMs: 20, throughputBytesPerSecond: 1 * MB };
+    assert.equal(
+      expectedDeliveryMs(candidate('far', { farRegion: true }), prior, 1 * MB) -
+        expectedDeliveryMs(candidate('near'), prior, 1 * MB),
+      FAR_REGION_PRIOR_MS,
+    );
+    // Once measured, the measurement alone counts.
+    assert.equal(
+      expectedDeliveryMs(candidate('far', { farRegion: true, rttMs: 20 }), prior, 1 * MB),
+      expectedDeliveryMs(candidate('near', { rttMs: 20 }), prior, 1 * MB),
+    );
   });
 });
 

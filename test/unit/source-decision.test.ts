@@ -23,6 +23,7 @@ const BASE: Situation = {
   waitedMs: 0,
   startingUp: false,
   warmingUp: false,
+  othersHere: false,
   httpDeliveryMs: null,
   expectedSegmentBytes: null,
 };
@@ -152,7 +153,8 @@ describe('decideSource while the swarm warms up', () => {
 });
 
 // The wait length, by reason: a seeder at least `seederWaitMs` and until 4 s before the segment
-// plays; the first peers until 1.5 s before; before playback starts, at least `startupPeerWaitMs`;
+// plays; the first peers until 1.5 s before; before playback starts, at least `startupPeerWaitMs`
+// (at least 400 ms once the tracker said others are here);
 // a prefetch re-checks every second or when the segment enters the HTTP window (at least 50 ms).
 describe('decideSource: how long to wait', () => {
   const loadingPeer = [peer('a', { loading: true })];
@@ -271,6 +273,42 @@ describe('decideSource: how long to wait', () => {
       expected: firstPeersWait(1500),
     },
     {
+      name: 'the first peers before playback starts: a segment needed at once waits 400 ms from its load’s start once the tracker said others are here',
+      peers: [],
+      situation: { warmingUp: true, othersHere: true, secondsUntilNeeded: 0, startingUp: true, waitedMs: 100 },
+      expected: firstPeersWait(300),
+    },
+    {
+      name: 'the first peers before playback starts: HTTP once the 400 ms are over',
+      peers: [],
+      situation: { warmingUp: true, othersHere: true, secondsUntilNeeded: 0, startingUp: true, waitedMs: 400 },
+      expected: HTTP,
+    },
+    {
+      name: 'the first peers before playback starts: no wait before the tracker’s answer (a lone viewer never waits)',
+      peers: [],
+      situation: { warmingUp: true, secondsUntilNeeded: 0, startingUp: true },
+      expected: HTTP,
+    },
+    {
+      name: 'the first peers before playback starts: no wait once the tracker said nobody else is here',
+      peers: [],
+      situation: { warmingUp: false, secondsUntilNeeded: 0, startingUp: true },
+      expected: HTTP,
+    },
+    {
+      name: 'a seeder before playback starts: also waited for 400 ms once the tracker said others are here',
+      peers: loadingPeer,
+      situation: { othersHere: true, secondsUntilNeeded: 0, startingUp: true, waitedMs: 150 },
+      expected: seederWait(250),
+    },
+    {
+      name: 'a seeder before playback starts: not before the tracker’s answer',
+      peers: loadingPeer,
+      situation: { secondsUntilNeeded: 0, startingUp: true },
+      expected: HTTP,
+    },
+    {
       name: 'a prefetch: re-checks the playhead every second',
       peers: [],
       situation: { secondsUntilNeeded: 30, waitedMs: 60_000 },
@@ -340,6 +378,64 @@ describe('decideSource for a segment needed soon', () => {
       peers: [slow],
       situation: { ...soon, httpDeliveryMs: null },
       expected: { kind: 'peer', peerId: 'slow' },
+    },
+  ]);
+});
+
+describe('decideSource across regions: one copy per region crosses, near peers relay it', () => {
+  const nearPeerWait = (waitMs: number): SourceDecision => ({ kind: 'wait', reason: 'near-peer', waitMs });
+  const far = peer('far', { has: true, farRegion: true, rttMs: 200, throughputBytesPerSecond: 2_000_000 });
+  const mateFirst = sequenceWhereLowest('mate', ['self', 'mate', 'far']);
+  const selfFirst = sequenceWhereLowest('self', ['self', 'mate', 'far']);
+  const mate = peer('mate', { nearby: true });
+  runTable([
+    {
+      name: 'waits for a peer of our region at this part of the stream that ranks before us to fetch it from afar',
+      peers: [far, mate],
+      sn: mateFirst,
+      situation: { secondsUntilNeeded: 30 },
+      expected: nearPeerWait(1000),
+    },
+    {
+      name: 'fetches it from afar itself when it ranks first in its region',
+      peers: [far, mate],
+      sn: selfFirst,
+      situation: { secondsUntilNeeded: 30 },
+      expected: { kind: 'peer', peerId: 'far' },
+    },
+    {
+      name: 'waits at most until 10 s before the segment plays',
+      peers: [far, mate],
+      sn: mateFirst,
+      situation: { secondsUntilNeeded: 10.5 },
+      expected: nearPeerWait(500),
+    },
+    {
+      name: 'takes the far peer when the segment plays within 10 s',
+      peers: [far, mate],
+      sn: mateFirst,
+      situation: { secondsUntilNeeded: 9 },
+      expected: { kind: 'peer', peerId: 'far' },
+    },
+    {
+      name: 'takes the far peer when no peer of our region is at this part of the stream',
+      peers: [far, peer('mate')],
+      sn: mateFirst,
+      situation: { secondsUntilNeeded: 30 },
+      expected: { kind: 'peer', peerId: 'far' },
+    },
+    {
+      name: 'takes a near peer that has it at once',
+      peers: [far, peer('mate', { has: true, nearby: true }), peer('other', { nearby: true })],
+      situation: { secondsUntilNeeded: 30 },
+      expected: { kind: 'peer', peerId: 'mate' },
+    },
+    {
+      name: 'does not wait without region hints (no peer is far)',
+      peers: [peer('far', { has: true }), mate],
+      sn: mateFirst,
+      situation: { secondsUntilNeeded: 30 },
+      expected: { kind: 'peer', peerId: 'far' },
     },
   ]);
 });
