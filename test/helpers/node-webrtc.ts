@@ -21,15 +21,14 @@ interface PolyfilledConnection extends EventTarget {
   onicecandidate: ((event: { candidate: null }) => void) | null;
 }
 
-const ended = new WeakSet<object>();
+const ended = new WeakSet();
 const prototype = RTCPeerConnection.prototype as unknown as PolyfilledConnection;
-const dispatch = EventTarget.prototype.dispatchEvent;
 
 Object.defineProperty(prototype, 'dispatchEvent', {
   configurable: true,
   writable: true,
   value: function dispatchEvent(this: PolyfilledConnection, event: Event): boolean {
-    const result = dispatch.call(this, event);
+    const result = EventTarget.prototype.dispatchEvent.call(this, event);
     if (event.type === 'icegatheringstatechange' && this.iceGatheringState === 'complete' && !ended.has(this)) {
       ended.add(this);
       // Straight to the handler simple-peer sets: the polyfill's own listener would record the null
