@@ -150,11 +150,9 @@ export function startPlayerViewer(
   originUrl: string,
   config: Partial<PeerCDNConfig> = {},
   media: SimulatedMedia | null = null,
+  createTrackerClient: TrackerClientFactory = loopbackTrackerClients,
 ): PlayerViewer {
-  const peercdn = new PeerCDN(
-    { trackerUrls: [trackerUrl], iceServers: [], ...config },
-    { createTrackerClient: loopbackTrackerClients },
-  );
+  const peercdn = new PeerCDN({ trackerUrls: [trackerUrl], iceServers: [], ...config }, { createTrackerClient });
   const player = fakePlayer(media as unknown as HTMLMediaElement | null, `${originUrl}/vod/180p/index.m3u8`);
   peercdn.attach(player);
   const Loader = peercdn.hlsConfig().fLoader;
@@ -196,7 +194,10 @@ export function whenAvailability(viewer: NodeViewer, ready: () => boolean, timeo
   });
 }
 
-/** Resolve when `check()` holds, re-checked every 20 ms, at most `attempts` times. */
+/**
+ * Resolve when `check()` holds, re-checked every 20 ms, at most `attempts` times. For benchmarks'
+ * hostile runs only: tests wait on events (`waitFor` with `observedTrackerClients`).
+ */
 export async function until(check: () => boolean, what: string, attempts = 3000): Promise<void> {
   for (let i = 0; i < attempts; i++) {
     if (check()) return;

@@ -13,9 +13,13 @@ export interface ViewerSnapshot {
     byteLength: number;
     swarmId: string;
     durationMs: number;
+    /** When it was loaded, ms after the page loaded. */
+    atMs: number;
   }[];
   /** Renditions hls.js switched to, in order. */
   readonly levelsSwitched: number[];
+  /** When each of `levelsSwitched` happened, ms after the page loaded (the clock of `segments[].atMs`). */
+  readonly levelsSwitchedAtMs: number[];
   /** hls.js's bandwidth estimate, bits per second. */
   readonly bandwidthEstimate: number;
   readonly stats: {

@@ -8,6 +8,7 @@ import { PeerCDN } from '../../lib/peercdn.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { CorruptingHttpLoader, httpRequests, NodeHttpLoader } from '../helpers/node-http-loader.ts';
 import { loadFragment, loopbackTrackerClients } from '../helpers/node-viewer.ts';
+import { CONNECTION_GUARD_MS } from '../helpers/node-webrtc.ts';
 import { fakePlayer } from '../helpers/fake-player.ts';
 import { seriesValue } from '../helpers/prometheus-text.ts';
 import { observedTrackerClients, waitFor } from '../helpers/wait-for.ts';
@@ -71,6 +72,7 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
         return others.every((other) => connected.has(other.peercdn.peerId));
       },
       `${viewer.peercdn.peerId} to connect to ${others.map((other) => other.peercdn.peerId).join(', ')}`,
+      CONNECTION_GUARD_MS,
     ).catch((error: unknown) => {
       const connected = viewer.peercdn.peers().map((p) => p.peerId);
       throw new Error(`${String(error)}; connected to: ${connected.join(', ') || 'nobody'}`);
@@ -102,6 +104,7 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     await allLinked(a, b, c);
     // Everyone announces activity at segment 4 (one origin fetch, two peer transfers)...
     await a.load(4);
+    await Promise.all([hears(b, a, 4), hears(c, a, 4)]);
     await Promise.all([b.load(4), c.load(4)]);
     // Wait until every viewer has heard that both others are at segment 4.
     await waitFor(

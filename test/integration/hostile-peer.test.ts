@@ -6,7 +6,9 @@ import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { corruptSegment, type CorruptionMode } from '../helpers/corrupt-segment.ts';
 import { startPoisoningPeer, type PoisoningPeer } from '../helpers/hostile-peer.ts';
 import { httpRequests } from '../helpers/node-http-loader.ts';
-import { startPlayerViewer, until, type PlayerViewer } from '../helpers/node-viewer.ts';
+import { loopbackTrackerClients, startPlayerViewer, type PlayerViewer } from '../helpers/node-viewer.ts';
+import { CONNECTION_GUARD_MS } from '../helpers/node-webrtc.ts';
+import { observedTrackerClients, waitFor } from '../helpers/wait-for.ts';
 
 const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
 const fixture = (n: number): Buffer => readFileSync(`${SAMPLE}180p/seg_${String(n).padStart(3, '0')}.ts`);
@@ -18,6 +20,11 @@ const ALL_SEGMENTS = Array.from({ length: 30 }, (_, i) => i);
 
 describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)', function () {
   this.timeout(120_000);
+  // Every peer a viewer is signalled, connects or loses, and every message it handles, is an event
+  // on `wire`: what a viewer knows about its peers changes only then.
+  const { factory: viewerClients, wire } = observedTrackerClients(loopbackTrackerClients);
+  const seen = (check: () => boolean, what: string): Promise<void> =>
+    waitFor(wire, ['message', 'peer'], check, what, CONNECTION_GUARD_MS);
   let origin: OriginServer;
   let tracker: RunningTracker;
   const viewers: PlayerViewer[] = [];
@@ -34,7 +41,7 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
   });
 
   const viewer = (config = {}): PlayerViewer => {
-    const started = startPlayerViewer(tracker.url, origin.url, config);
+    const started = startPlayerViewer(tracker.url, origin.url, config, null, viewerClients);
     viewers.push(started);
     return started;
   };
@@ -57,7 +64,7 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
   };
   /** Wait until the viewer heard every listed peer's availability (they claim every segment). */
   const hearsFrom = (v: PlayerViewer, peerIds: string[], claimed = 30) =>
-    until(
+    seen(
       () =>
         peerIds.every((id) =>
           v.peercdn.peers().some((p) => p.peerId === id && p.swarms[0]?.segmentsAvailable === claimed),
@@ -98,8 +105,8 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
     const bans = bansOf(honest);
     const connected = (a: PlayerViewer, b: PlayerViewer) => () =>
       a.peercdn.peers().some((p) => p.peerId === b.peercdn.peerId);
-    await until(connected(honest, other), 'the honest viewers connected');
-    await until(connected(other, honest), 'the honest viewers connected');
+    await seen(connected(honest, other), 'the honest viewers connected');
+    await seen(connected(other, honest), 'the honest viewers connected');
     const noise = hostile('-XX0002-randomrandom', 'random');
     await hearsFrom(honest, ['-XX0002-randomrandom']);
     // No HTTP segment yet: the structural check alone rejects it.
@@ -122,14 +129,14 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
     // Announcements travel in order on one channel: once segment 6's is in, 5 was not announced.
     const announcedByHonest = () =>
       other.peercdn.peers().find((p) => p.peerId === honest.peercdn.peerId)?.swarms[0]?.segmentsAvailable ?? -1;
-    await until(() => announcedByHonest() >= 3, 'segments 3, 4 and 6 announced');
+    await seen(() => announcedByHonest() >= 3, 'segments 3, 4 and 6 announced');
     assert.equal(announcedByHonest(), 3, 'the unverified segment 5 was announced');
     // hls.js fails to parse it: the sender is banned, and hls.js's retry loads it over HTTP.
     honest.player.emit('hlsError', { details: 'fragParsingError', frag: honest.fragment(5) });
     assert.deepEqual(bans.slice(2), ['-XX0002-flipflipflip']);
     assert.deepEqual(Buffer.from((await honest.load(5)).data), fixture(5));
     assert.deepEqual(flipper.served, [5], 'not asked again');
-    await until(() => announcedByHonest() === 4, 'the refetched segment announced');
+    await seen(() => announcedByHonest() === 4, 'the refetched segment announced');
     // The honest viewer relays it; the receiver, too, shares it only after its player appended it.
     const otherBans = bansOf(other);
     assert.deepEqual(Buffer.from((await other.load(5)).data), fixture(5));
@@ -138,7 +145,7 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
       honest.peercdn.peers().find((p) => p.peerId === other.peercdn.peerId)?.swarms[0]?.segmentsAvailable ?? -1;
     assert.equal(announcedByOther(), 0);
     other.player.emit('hlsFragBuffered', { frag: other.fragment(5) });
-    await until(() => announcedByOther() === 1, 'announced after FRAG_BUFFERED');
+    await seen(() => announcedByOther() === 1, 'announced after FRAG_BUFFERED');
     assert.deepEqual(otherBans, [], 'the honest relay is not banned');
   });
 
@@ -179,7 +186,7 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
     first.destroy();
     // Back at once under the same id, on a new tracker socket and connection.
     hostile(id, 'flip');
-    await until(() => honest.peercdn.stats().bannedPeerRefusals > 0, 'a refused connection from the banned id');
+    await seen(() => honest.peercdn.stats().bannedPeerRefusals > 0, 'a refused connection from the banned id');
     const newcomer = hostile('-XX0004-newcomernewc', 'flip');
     await hearsFrom(honest, ['-XX0004-newcomernewc']);
     assert.ok(!honest.peercdn.peers().some((p) => p.peerId === id), 'the banned id is not connected');

@@ -126,7 +126,7 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
       return decision.kind === 'wait' && decision.reason === 'seeder';
     };
     // Its claims arrive with its hello (until then a new swarm waits for its first peers' hellos).
-    await whenAvailability(honest, () => waitsForLiar(1));
+    await whenAvailability(honest, () => waitsForLiar(1), CONNECT_GUARD_MS);
     let sn = 1;
     for (let strike = 1; strike <= BAN_AFTER_STRIKES; strike++, sn++) {
       // The player is 2 s before segment sn. Each wait for the liar's claim runs out; HTTP delivers.
