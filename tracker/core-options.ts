@@ -7,14 +7,6 @@ import type { TrackerConnection } from './swarm.ts';
 
 /** Default of `newPeerProbationMs`: long enough that a flooding connection is benched before it is introduced. */
 export const NEW_PEER_PROBATION_MS = 10_000;
-/** A new peer announcing again sooner than this after its last announce is re-announcing quickly. */
-export const RESTLESS_REANNOUNCE_MS = 1000;
-/**
- * Quick re-announces a new peer may make before its probation starts again (not offered meanwhile).
- * One: an honest client may send two announces at once — WebTorrent seeding a finished torrent sends
- * `completed` and then `started` with its offers — while a flood sends many.
- */
-export const QUICK_REANNOUNCES_ALLOWED = 1;
 
 export interface TrackerCoreOptions extends ParseLimits {
   /** Told to clients: seconds between their announces. */

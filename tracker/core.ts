@@ -11,12 +11,7 @@ import {
   type TrackerStats,
 } from './core-counters.ts';
 import { ConnectionPeers } from './connection-peers.ts';
-import {
-  NEW_PEER_PROBATION_MS,
-  QUICK_REANNOUNCES_ALLOWED,
-  RESTLESS_REANNOUNCE_MS,
-  type TrackerCoreOptions,
-} from './core-options.ts';
+import { NEW_PEER_PROBATION_MS, type TrackerCoreOptions } from './core-options.ts';
 import { ExpiryQueue } from './expiry-queue.ts';
 import { SILENT_LOGGER, type Logger } from './log.ts';
 import {
@@ -32,16 +27,12 @@ import {
   type SwarmCounts,
   type TrackerRequest,
 } from './protocol.ts';
+import { reannounceRestartsProbation } from './probation.ts';
 import { RateBench } from './rate-bench.ts';
 import { RelayedOffers, relayedOfferKey } from './relayed-offers.ts';
 import { TrackerSwarm, type SwarmPeer, type SwarmTotals, type TrackerConnection } from './swarm.ts';
 
-export {
-  NEW_PEER_PROBATION_MS,
-  QUICK_REANNOUNCES_ALLOWED,
-  RESTLESS_REANNOUNCE_MS,
-  type TrackerCoreOptions,
-} from './core-options.ts';
+export { NEW_PEER_PROBATION_MS, type TrackerCoreOptions } from './core-options.ts';
 export type { RejectReason, SwarmSummary, TrackerCounters, TrackerSnapshot, TrackerStats } from './core-counters.ts';
 
 export class TrackerCore implements ClusterDelivery {
@@ -251,18 +242,10 @@ export class TrackerCore implements ClusterDelivery {
       };
       swarm.add(peer, nowMs);
       this.#connectionPeers.hold(connection, peer);
-    } else if (
-      nowMs < peer.probationEndsMs &&
-      nowMs - peer.lastAnnounceMs < RESTLESS_REANNOUNCE_MS &&
-      event !== 'completed'
-    ) {
-      // Announcing again and again within a second while still new is what floods do, not browsers
-      // (one per interval, or two at once as WebTorrent's seeder does).
-      peer.quickReannounces += 1;
-      if (peer.quickReannounces > QUICK_REANNOUNCES_ALLOWED) {
-        swarm.restartProbation(peer, nowMs + this.#probationMs, nowMs);
-        this.#counters.probationRestarts += 1;
-      }
+    } else if (reannounceRestartsProbation(peer, event, nowMs)) {
+      // Announcing again and again within a second while still new is what floods do, not browsers.
+      swarm.restartProbation(peer, nowMs + this.#probationMs, nowMs);
+      this.#counters.probationRestarts += 1;
     }
     peer.lastAnnounceMs = nowMs;
     this.#expiry.touch(peer, nowMs);
