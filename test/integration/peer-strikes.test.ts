@@ -15,13 +15,12 @@ import {
   whenAvailability,
   type NodeViewer,
 } from '../helpers/node-viewer.ts';
+import { CONNECTION_GUARD_MS } from '../helpers/node-webrtc.ts';
 import { eventLogger, guarded, observedTrackerClients, waitFor } from '../helpers/wait-for.ts';
 
 const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
 const fixture = (n: number): Buffer => readFileSync(`${SAMPLE}180p/seg_${String(n).padStart(3, '0')}.ts`);
 const ALL_SEGMENTS = Array.from({ length: 30 }, (_, i) => i);
-// Liveness guard for a connection or a close (a connection takes ~10 s here, longer on a busy machine).
-const CONNECT_GUARD_MS = 60_000;
 
 describe('broken promises cost the peer (Node WebRTC, real tracker and origin)', function () {
   this.timeout(120_000);
@@ -62,7 +61,7 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
     whenAvailability(
       v,
       () => v.engine.peers().some((p) => p.peerId === peerId && (p.swarms[0]?.segmentsAvailable ?? 0) >= claimed),
-      60_000,
+      CONNECTION_GUARD_MS,
     );
   // The tracker lets an id back in once the socket that held it is gone.
   const trackerForgot = (peersLeft: number) =>
@@ -71,7 +70,7 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
       ['line'],
       () => tracker.stats().peers <= peersLeft,
       'the tracker dropped the old connection',
-      CONNECT_GUARD_MS,
+      CONNECTION_GUARD_MS,
     );
   const closedOrGone = (v: NodeViewer, peerId: string) =>
     new Promise<void>((resolve) => v.engine.events.on('peer-closed', (event) => event.peerId === peerId && resolve()));
@@ -92,7 +91,7 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
       // A new connection is a new link with nothing measured: only the session's strikes remember it.
       const gone = closedOrGone(honest, id);
       current.destroy();
-      await guarded(gone, 'the staller closed on the viewer', CONNECT_GUARD_MS);
+      await guarded(gone, 'the staller closed on the viewer', CONNECTION_GUARD_MS);
       await trackerForgot(1);
       current = hostile(honest.swarmId, () => staller(ALL_SEGMENTS), id);
     }
@@ -126,7 +125,7 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
       return decision.kind === 'wait' && decision.reason === 'seeder';
     };
     // Its claims arrive with its hello (until then a new swarm waits for its first peers' hellos).
-    await whenAvailability(honest, () => waitsForLiar(1), CONNECT_GUARD_MS);
+    await whenAvailability(honest, () => waitsForLiar(1), CONNECTION_GUARD_MS);
     let sn = 1;
     for (let strike = 1; strike <= BAN_AFTER_STRIKES; strike++, sn++) {
       // The player is 2 s before segment sn. Each wait for the liar's claim runs out; HTTP delivers.
@@ -141,7 +140,7 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
         await whenAvailability(honest, () => waitsForLiar(sn + 1));
       }
     }
-    const event = await guarded(dropped, 'the liar dropped', CONNECT_GUARD_MS);
+    const event = await guarded(dropped, 'the liar dropped', CONNECTION_GUARD_MS);
     assert.equal(event.error?.code, 'peer-unreliable');
     assert.deepEqual(bans, [liar.peerId]);
     assert.equal(honest.engine.stats().bannedPeers, 1);
@@ -155,7 +154,7 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
       ['peer'],
       () => honest.engine.stats().bannedPeerRefusals > 0,
       'the banned id refused',
-      CONNECT_GUARD_MS,
+      CONNECTION_GUARD_MS,
     );
   });
 
@@ -181,20 +180,20 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
         },
       };
     });
-    await guarded(connectedPeers(seeder.engine, 1), 'the flood connected', CONNECT_GUARD_MS);
+    await guarded(connectedPeers(seeder.engine, 1), 'the flood connected', CONNECTION_GUARD_MS);
     await waitFor(
       floodData,
       ['data'],
       () => receipt.receivedBytes > 100_000,
       'the flood is being served',
-      CONNECT_GUARD_MS,
+      CONNECTION_GUARD_MS,
     );
     const neighbour = viewer();
     // A connection takes ~10 s here and longer on a busy machine: the same bound as `hears`.
     await whenAvailability(
       neighbour,
       () => neighbour.engine.decide(neighbour.swarmId, 1, 2, 0).kind === 'peer',
-      60_000,
+      CONNECTION_GUARD_MS,
     );
     const floodBytesBefore = receipt.receivedBytes;
     for (let sn = 1; sn <= 6; sn++) assert.deepEqual(Buffer.from((await neighbour.load(sn)).data), fixture(sn));
