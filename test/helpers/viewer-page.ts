@@ -30,6 +30,7 @@ export interface ViewerSnapshot {
     connectedPeers: number;
     peerFallbacks: number;
     segmentsRejected: number;
+    segmentsVerified: number;
   } | null;
   /** peercdn `error` events, as "code: message". */
   readonly errors: string[];
