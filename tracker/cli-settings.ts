@@ -154,6 +154,18 @@ export const SETTING_SOURCES: { readonly [K in keyof TrackerConfig]: SettingSour
     kind: 'string',
     help: 'cluster mode: redis:// URL of the Redis 7 shared by all tracker nodes; unset = one process',
   },
+  redisSentinels: {
+    flag: 'redis-sentinel',
+    env: 'PEERCDN_TRACKER_REDIS_SENTINELS',
+    kind: 'list',
+    help: 'cluster mode through Redis Sentinel: comma-separated host:port of sentinels (instead of --redis)',
+  },
+  redisSentinelName: {
+    flag: 'redis-sentinel-name',
+    env: 'PEERCDN_TRACKER_REDIS_SENTINEL_NAME',
+    kind: 'string',
+    help: 'cluster mode through Redis Sentinel: the master name the sentinels monitor',
+  },
   redisConnectTimeoutMs: {
     flag: 'redis-connect-timeout',
     env: 'PEERCDN_TRACKER_REDIS_CONNECT_TIMEOUT_MS',
