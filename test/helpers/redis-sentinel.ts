@@ -145,6 +145,11 @@ export class RedisSentinelGroup {
     if (this.#master !== null) await stopProgram(this.#master.child);
   }
 
+  /** Freeze the master (SIGSTOP): its connections stay open, nothing is answered — a hung master. stop() kills it. */
+  pauseMaster(): void {
+    this.#master?.child.kill('SIGSTOP');
+  }
+
   /** Resolves once the sentinel has switched the group to the promoted replica. */
   failedOver(): Promise<void> {
     if (this.#sentinel === null) return Promise.reject(new Error('the sentinel group is not running'));

@@ -80,14 +80,19 @@ export function openRedisConnections(
   return new SentinelConnections(endpoint, options, events);
 }
 
-function clientOptions(options: RedisConnectionOptions) {
+/**
+ * Options of every node-redis client here. `alive`: false once the client was destroyed or
+ * replaced; it then stops reconnecting, so a client that a race left open (destroyed while
+ * connecting) cannot keep the process alive retrying a Redis that is gone.
+ */
+function clientOptions(options: RedisConnectionOptions, alive: () => boolean) {
   return {
     // No offline queue: while Redis is away a command fails at once instead of piling up.
     disableOfflineQueue: true,
     ...(options.maxQueuedCommands === undefined ? {} : { commandsQueueMaxLength: options.maxQueuedCommands }),
     socket: {
       connectTimeout: Math.min(options.connectTimeoutMs, 5000),
-      reconnectStrategy: options.reconnectDelayMs,
+      reconnectStrategy: (retries: number): number | false => (alive() ? options.reconnectDelayMs(retries) : false),
     },
   };
 }
@@ -95,9 +100,10 @@ function clientOptions(options: RedisConnectionOptions) {
 class UrlConnections implements RedisConnections {
   readonly #client: RedisClient;
   readonly #subscriber: RedisClient;
+  #live = false;
 
   constructor(url: string, options: RedisConnectionOptions, events: RedisConnectionEvents) {
-    this.#client = createClient({ url, ...clientOptions(options) });
+    this.#client = createClient({ url, ...clientOptions(options, () => this.#live) });
     this.#subscriber = this.#client.duplicate();
     for (const client of [this.#client, this.#subscriber]) {
       client.on('error', events.onError);
@@ -111,6 +117,7 @@ class UrlConnections implements RedisConnections {
   }
 
   async connect(): Promise<void> {
+    this.#live = true;
     await this.#client.connect();
     await this.#subscriber.connect();
   }
@@ -129,6 +136,7 @@ class UrlConnections implements RedisConnections {
   }
 
   destroy(): void {
+    this.#live = false;
     for (const client of [this.#client, this.#subscriber]) if (client.isOpen) client.destroy();
   }
 }
@@ -139,6 +147,8 @@ class SentinelConnections implements RedisConnections {
   readonly #events: RedisConnectionEvents;
   readonly #channels = new Map<string, (message: string) => void>();
   #group: SentinelGroup | null = null;
+  #connecting: Promise<unknown> | null = null;
+  #generation: symbol | null = null;
 
   constructor(
     endpoint: Extract<RedisEndpoint, { kind: 'sentinel' }>,
@@ -157,11 +167,14 @@ class SentinelConnections implements RedisConnections {
   /** A new group client each time: it asks the sentinels which node is master now. */
   async connect(): Promise<void> {
     this.destroy();
+    const generation = Symbol('sentinel group');
+    this.#generation = generation;
+    const alive = (): boolean => this.#generation === generation;
     const group: SentinelGroup = createSentinel({
       name: this.#endpoint.masterName,
       sentinelRootNodes: this.#endpoint.sentinels.map(({ host, port }) => ({ host, port })),
-      nodeClientOptions: clientOptions(this.#options),
-      sentinelClientOptions: clientOptions(this.#options),
+      nodeClientOptions: clientOptions(this.#options, alive),
+      sentinelClientOptions: clientOptions(this.#options, alive),
       // Master errors come as `error` events too, so a dying master marks the link down at once.
       passthroughClientErrorEvents: true,
       masterPoolSize: 1,
@@ -178,7 +191,9 @@ class SentinelConnections implements RedisConnections {
     group.on('ready', () => {
       if (current()) this.#events.onReady();
     });
-    await group.connect();
+    const connecting = group.connect();
+    this.#connecting = connecting;
+    await connecting;
     for (const [channel, listener] of this.#channels) await group.sSubscribe(channel, listener);
   }
 
@@ -198,8 +213,16 @@ class SentinelConnections implements RedisConnections {
 
   destroy(): void {
     const group = this.#group;
+    const connecting = this.#connecting;
     this.#group = null;
-    if (group !== null) void group.destroy().catch(() => undefined);
+    this.#connecting = null;
+    this.#generation = null;
+    if (group === null) return;
+    const destroy = (): Promise<void> => group.destroy().catch(() => undefined);
+    void destroy();
+    // A group destroyed while connecting (a recycle that timed out) can still open a master client
+    // afterwards, which would then reconnect forever: destroy it again once its connect settled.
+    void connecting?.then(destroy, destroy);
   }
 }
 
@@ -226,6 +249,8 @@ class ClusterConnections implements RedisConnections {
   readonly #events: RedisConnectionEvents;
   readonly #channels = new Map<string, (message: string) => void>();
   #client: ClusterClient | null = null;
+  #connecting: Promise<unknown> | null = null;
+  #generation: symbol | null = null;
 
   constructor(
     endpoint: Extract<RedisEndpoint, { kind: 'cluster' }>,
@@ -244,9 +269,12 @@ class ClusterConnections implements RedisConnections {
   /** A new cluster client each time: it reads the slot map afresh from the seed nodes. */
   async connect(): Promise<void> {
     this.destroy();
+    const generation = Symbol('cluster client');
+    this.#generation = generation;
+    const alive = (): boolean => this.#generation === generation;
     const client: ClusterClient = createCluster({
       rootNodes: this.#endpoint.nodes.map(({ host, port }) => ({ socket: { host, port } })),
-      defaults: clientOptions(this.#options),
+      defaults: clientOptions(this.#options, alive),
     });
     this.#client = client;
     // A replaced client's late events are not about the link any more.
@@ -262,7 +290,9 @@ class ClusterConnections implements RedisConnections {
     client.on('node-ready', () => {
       if (current()) this.#events.onReady();
     });
-    await client.connect();
+    const connecting = client.connect();
+    this.#connecting = connecting;
+    await connecting;
     for (const [channel, listener] of this.#channels) await client.sSubscribe(channel, listener);
   }
 
@@ -285,7 +315,16 @@ class ClusterConnections implements RedisConnections {
 
   destroy(): void {
     const client = this.#client;
+    const connecting = this.#connecting;
     this.#client = null;
-    if (client?.isOpen === true) client.destroy();
+    this.#connecting = null;
+    this.#generation = null;
+    if (client === null) return;
+    const destroy = (): void => {
+      if (client.isOpen) client.destroy();
+    };
+    destroy();
+    // As for a sentinel group: one destroyed while connecting is destroyed again once that settled.
+    void connecting?.then(destroy, destroy);
   }
 }
