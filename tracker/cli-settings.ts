@@ -166,6 +166,12 @@ export const SETTING_SOURCES: { readonly [K in keyof TrackerConfig]: SettingSour
     kind: 'number',
     help: 'cluster mode: ms a PING to Redis may go unanswered before the link counts as lost and is reopened',
   },
+  redisMaxPendingCommands: {
+    flag: 'redis-max-pending',
+    env: 'PEERCDN_TRACKER_REDIS_MAX_PENDING',
+    kind: 'number',
+    help: 'cluster mode: Redis commands waiting for an answer at most; more are shed (peers served from memory)',
+  },
   clusterHeartbeatMs: {
     flag: 'cluster-heartbeat',
     env: 'PEERCDN_TRACKER_CLUSTER_HEARTBEAT_MS',

@@ -65,6 +65,8 @@ export interface TrackerConfig {
   readonly redisConnectTimeoutMs: number;
   /** Cluster mode: a Redis that leaves a PING unanswered this long is taken as lost (a hung server or half-open connection): local peers only, connections recycled. */
   readonly redisCommandTimeoutMs: number;
+  /** Cluster mode: Redis commands for announces, leaves and relays waiting for an answer at most; past it they are shed (a slow or hung Redis) and those peers are served from memory. */
+  readonly redisMaxPendingCommands: number;
   /** Cluster mode: how often a node renews its lease; a node silent for 3 of these is dead and its peers leave. */
   readonly clusterHeartbeatMs: number;
   /** Tracker processes on this machine sharing the port (Node's cluster module); more than 1 needs `redisUrl`. */
@@ -104,6 +106,8 @@ export const DEFAULT_TRACKER_CONFIG: TrackerConfig = Object.freeze({
   redisUrl: '',
   redisConnectTimeoutMs: 10_000,
   redisCommandTimeoutMs: 2000,
+  // 10 s of announces at 1,000/s: a healthy Redis keeps a handful waiting.
+  redisMaxPendingCommands: 10_000,
   clusterHeartbeatMs: 1000,
   workers: 1,
 });
@@ -170,6 +174,7 @@ const CHECKS: { readonly [K in keyof TrackerConfig]: (value: unknown) => string 
       : 'must be empty (no cluster) or a redis:// or rediss:// URL',
   redisConnectTimeoutMs: integerIn(100, 600_000),
   redisCommandTimeoutMs: integerIn(50, 60_000),
+  redisMaxPendingCommands: integerIn(10, 1_000_000),
   clusterHeartbeatMs: integerIn(100, 60_000),
   workers: integerIn(1, 256),
 };

@@ -159,6 +159,7 @@ function startCluster(
     url: config.redisUrl,
     connectTimeoutMs: config.redisConnectTimeoutMs,
     commandTimeoutMs: config.redisCommandTimeoutMs,
+    maxPendingCommands: config.redisMaxPendingCommands,
     peerTimeoutMs: config.peerTimeoutMs,
     maxSdpChars: config.maxMessageBytes,
     nodeHeartbeatMs: config.clusterHeartbeatMs,

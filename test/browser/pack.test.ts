@@ -14,7 +14,11 @@ import { PACK_DIR_NAME } from '../pack-install.mjs';
 import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { launchChromium, newViewerPage, type LaunchedChromium } from '../helpers/chromium.ts';
+import { waitVideoTime } from '../helpers/page-waits.ts';
+import { guarded } from '../helpers/wait-for.ts';
 
+// Liveness guard of a wait on a player page (playback, a peer segment): not a speed bound.
+const PAGE_GUARD_MS = 120_000;
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 // The player: the README's example, with the tracker and stream from the page's query, and what
@@ -27,13 +31,21 @@ const peercdn = new PeerCDN({ trackerUrls: [query.get('tracker')], iceServers: [
 const hls = new Hls({ ...peercdn.hlsConfig() });
 peercdn.attach(hls);
 const fatalErrors = [];
+// Settles on the first segment from a peer, or on the first fatal error (which the test asserts on).
+let peerSegmentOrFatal;
+const firstPeerSegment = new Promise((resolve) => (peerSegmentOrFatal = resolve));
+peercdn.on('segment-loaded', (event) => {
+  if (event.source === 'peer') peerSegmentOrFatal();
+});
 hls.on(Hls.Events.ERROR, (_event, data) => {
-  if (data.fatal) fatalErrors.push(data.details);
+  if (!data.fatal) return;
+  fatalErrors.push(data.details);
+  peerSegmentOrFatal();
 });
 hls.loadSource(query.get('src'));
 const video = document.querySelector('video');
 hls.attachMedia(video);
-window.viewer = { snapshot: () => ({ ...peercdn.stats(), playedSeconds: video.currentTime, fatalErrors }) };
+window.viewer = { firstPeerSegment, snapshot: () => ({ ...peercdn.stats(), playedSeconds: video.currentTime, fatalErrors }) };
 `;
 
 interface InstalledTree {
@@ -211,24 +223,14 @@ describe('the packed packages in a new player project', function () {
       return page;
     };
     const first = await open('vite');
-    await first.waitForFunction(
-      () =>
-        ((window as unknown as { viewer?: { snapshot(): { playedSeconds: number } } }).viewer?.snapshot()
-          .playedSeconds ?? 0) >= 4,
-      {
-        timeout: 120_000,
-        polling: 250,
-      },
-    );
+    await waitVideoTime(first, 4, PAGE_GUARD_MS);
     const second = await open('webpack');
-    await second.waitForFunction(
-      () => {
-        const snapshot = (
-          window as unknown as { viewer?: { snapshot(): { p2pBytes: number; fatalErrors: string[] } } }
-        ).viewer?.snapshot();
-        return snapshot !== undefined && (snapshot.p2pBytes > 0 || snapshot.fatalErrors.length > 0);
-      },
-      { timeout: 120_000, polling: 250 },
+    await guarded(
+      second.evaluate(
+        () => (window as unknown as { viewer: { firstPeerSegment: Promise<void> } }).viewer.firstPeerSegment,
+      ),
+      'the second viewer to load a segment from a peer (or fail)',
+      PAGE_GUARD_MS,
     );
     const read = (
       page: Page,

@@ -1,6 +1,8 @@
 // A real redis-server on a free loopback port, started and stopped by a test. No persistence:
 // a restart is an empty Redis, as after a crash of a cache-only deployment.
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { pollExternal } from './poll-external.ts';
 import { freePort, requireProgram, startProgram, stopProgram } from './system-process.ts';
 
 export class RedisServer {
@@ -52,9 +54,21 @@ export class RedisServer {
     );
   }
 
-  /** Freeze the server (SIGSTOP): connections stay open, nothing is answered — a hung Redis. */
-  pause(): void {
+  /**
+   * Freeze the server (SIGSTOP): connections stay open, nothing is answered — a hung Redis.
+   * Resolves once the kernel reports it stopped, so nothing sent afterwards is answered before resume().
+   */
+  async pause(): Promise<void> {
+    const pid = this.#process?.pid;
+    if (pid === undefined) return;
     this.#process?.kill('SIGSTOP');
+    // Polled: a child's stop has no event in Node; /proc/PID/stat's third field is its state (T: stopped).
+    await pollExternal(
+      `redis-server ${pid} to be stopped`,
+      () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0],
+      (state) => state === 'T',
+      { intervalMs: 10, attempts: 1000 },
+    );
   }
 
   /** Let a paused server run again (SIGCONT); it answers what queued up meanwhile. */

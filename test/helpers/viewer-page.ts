@@ -1,5 +1,6 @@
 import type { Browser, Page } from 'puppeteer-core';
 import { newViewerPage } from './chromium.ts';
+import { guarded } from './wait-for.ts';
 
 /** What test/browser/pages/viewer.html reports about its player (the fields tests read). */
 export interface ViewerSnapshot {
@@ -29,6 +30,7 @@ export interface ViewerSnapshot {
     connectedPeers: number;
     peerFallbacks: number;
     segmentsRejected: number;
+    segmentsVerified: number;
   } | null;
   /** peercdn `error` events, as "code: message". */
   readonly errors: string[];
@@ -96,17 +98,19 @@ export function viewerSnapshot(page: Page): Promise<ViewerSnapshot> {
   return page.evaluate(() => (window as unknown as { viewer: { snapshot(): ViewerSnapshot } }).viewer.snapshot());
 }
 
-/** Resolve once the viewer played `seconds` (or hit a fatal error, which the caller asserts on). */
+/**
+ * Resolve once the viewer played `seconds` (or hit a fatal error, which the caller asserts on): the
+ * page settles it on the `timeupdate` that reaches the target, no polling.
+ */
 export async function waitPlayed(page: Page, seconds: number): Promise<void> {
-  await page.waitForFunction(
-    (target: number) => {
-      const viewer = (window as unknown as { viewer?: { snapshot(): ViewerSnapshot } }).viewer;
-      if (viewer === undefined) return false;
-      const snapshot = viewer.snapshot();
-      return snapshot.playedSeconds >= target || snapshot.fatalErrors.length > 0;
-    },
-    { timeout: WAIT_GUARD_MS, polling: 250 },
-    seconds,
+  await guarded(
+    page.evaluate((target: number) => {
+      const viewer = (window as unknown as { viewer?: { whenPlayed(seconds: number): Promise<void> } }).viewer;
+      if (viewer === undefined) throw new Error('the viewer page has no viewer (it did not start)');
+      return viewer.whenPlayed(target);
+    }, seconds),
+    `${page.url()} to play ${String(seconds)} s`,
+    WAIT_GUARD_MS,
   );
 }
 

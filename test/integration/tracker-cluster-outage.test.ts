@@ -104,7 +104,10 @@ describe('tracker cluster when Redis is unreachable', function () {
   };
 
   /** Two nodes on one Redis, alice on a and bob on b, once bob's replies count both. */
-  const twoNodes = async (server: RedisServer, extra: { redisCommandTimeoutMs?: number }) => {
+  const twoNodes = async (
+    server: RedisServer,
+    extra: { redisCommandTimeoutMs?: number; redisMaxPendingCommands?: number },
+  ) => {
     const logs = [recordingLogger(), recordingLogger()];
     const [a, b] = await Promise.all(
       logs.map((log) => startTracker({ ...SETTINGS, ...extra, redisUrl: server.url }, { logger: log.logger })),
@@ -197,7 +200,7 @@ describe('tracker cluster when Redis is unreachable', function () {
     redis = server;
     const { logs, a, alice, bob } = await twoNodes(server, { redisCommandTimeoutMs: 300 });
 
-    server.pause();
+    await server.pause();
     const lost = await Promise.all(logs.map((log) => log.next('redis connection lost; serving local peers only')));
     assert.deepEqual(
       lost.map((fields) => fields['error']),
@@ -220,5 +223,35 @@ describe('tracker cluster when Redis is unreachable', function () {
     );
     assert.equal(await metricValue(a, 'peercdn_tracker_cluster_redis_connected'), 1);
     await bob.announceUntilCount(3);
+  });
+
+  it('before a hung Redis is noticed, commands waiting on it stay within redisMaxPendingCommands (the rest shed and counted) and every announce is answered from memory; they drain once it answers', async () => {
+    const server = await RedisServer.start();
+    redis = server;
+    // A command timeout this long keeps the probe from calling the link lost during the test: what
+    // is under test is the time before it does.
+    const { a, alice, bob } = await twoNodes(server, { redisCommandTimeoutMs: 60_000, redisMaxPendingCommands: 20 });
+
+    await server.pause();
+    const announces = 60;
+    for (let i = 0; i < announces; i++) alice.announce();
+    for (let i = 0; i < announces; i++) assert.equal((await alice.next())['info_hash'], HASH);
+    const hung = a.stats().cluster;
+    assert.equal(hung?.redisLinkState, 'up', 'the probe has not judged yet');
+    assert.equal(hung.redisPendingCommands, 20);
+    assert.equal(hung.redisCommandsShed, announces - 20);
+    assert.equal(await metricValue(a, 'peercdn_tracker_cluster_redis_pending_commands'), 20);
+    assert.equal(await metricValue(a, 'peercdn_tracker_cluster_redis_commands_shed_total'), announces - 20);
+
+    server.resume();
+    // Polled: the waiting commands drain as Redis answers them; the node has no event for that.
+    await pollExternal(
+      'the commands waiting on Redis to be answered',
+      () => a.stats().cluster?.redisPendingCommands,
+      (pending) => pending === 0,
+      { intervalMs: 20, attempts: 1500 },
+    );
+    assert.equal(a.stats().cluster?.redisConnectionLosses, 0);
+    await bob.announceUntilCount(2);
   });
 });

@@ -1,6 +1,6 @@
 // The cluster's series for `GET /metrics`, in Prometheus text format (added after the tracker's own,
 // as the fleet's are): this node's Redis link and relays, and cluster-wide sizes of its largest swarms.
-import type { ClusterStats } from './redis-swarm-cluster.ts';
+import type { ClusterStats } from './redis-cluster-options.ts';
 
 const PREFIX = 'peercdn_tracker_cluster_';
 
@@ -17,6 +17,11 @@ const COUNTERS: readonly (readonly [keyof ClusterStats, string, string])[] = [
     'redis_unanswered_pings_total',
     'PINGs Redis left unanswered for the command timeout (hung server or half-open connection)',
   ],
+  [
+    'redisCommandsShed',
+    'redis_commands_shed_total',
+    'Redis commands not sent because redisMaxPendingCommands were waiting (slow or hung Redis)',
+  ],
   ['reapedPeers', 'reaped_peers_total', 'peers of dead (or closing) nodes this node removed from Redis'],
 ];
 
@@ -28,6 +33,9 @@ export function clusterMetricsText(stats: ClusterStats): string {
   };
   series('redis_connected', 'gauge', '1 while this node is connected to Redis', [
     `${PREFIX}redis_connected ${stats.redisConnected ? 1 : 0}`,
+  ]);
+  series('redis_pending_commands', 'gauge', 'Redis commands for announces, leaves and relays awaiting an answer', [
+    `${PREFIX}redis_pending_commands ${stats.redisPendingCommands}`,
   ]);
   series('live_nodes', 'gauge', 'tracker nodes holding a lease in Redis (at the last heartbeat)', [
     `${PREFIX}live_nodes ${stats.liveNodes}`,

@@ -36,6 +36,8 @@ export interface RedisLinkOptions {
   readonly onUp: (again: boolean) => void;
   /** A PING unanswered this long marks the link down. Default 2 s. */
   readonly commandTimeoutMs?: number;
+  /** node-redis's own bound on each connection's queue (commands to write and awaiting a reply); more fail at once. */
+  readonly maxQueuedCommands?: number;
   /** While down, "still unreachable" is logged this often. Default 30 s. */
   readonly stillDownLogMs?: number;
 }
@@ -111,6 +113,7 @@ export class RedisLink {
     this.client = createClient({
       url: options.url,
       disableOfflineQueue: true,
+      ...(options.maxQueuedCommands === undefined ? {} : { commandsQueueMaxLength: options.maxQueuedCommands }),
       socket: {
         connectTimeout: Math.min(options.connectTimeoutMs, 5000),
         reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY_MS),

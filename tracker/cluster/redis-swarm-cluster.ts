@@ -5,51 +5,15 @@
 // unreachable nothing waits on it: commands fail at once and local serving goes on.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Logger } from '../log.ts';
 import type { AnswerRequest, Offer, SwarmCounts } from '../protocol.ts';
 import { encodeNodeBatch, encodeNodeMessage, parseNodeBatch, type NodeMessage } from './node-messages.ts';
 import { ANNOUNCE_SCRIPT, LEAVE_SCRIPT, nodeSwarmsKey, relayChannel, swarmKey, swarmKeys } from './redis-scripts.ts';
 import { reapDeadNodes, reapNode, renewLease } from './node-leases.ts';
-import { RedisLink, type RedisClient, type RedisLinkState } from './redis-link.ts';
+import { PendingCommands, forEachBounded } from './pending-commands.ts';
+import { RedisLink, type RedisClient } from './redis-link.ts';
 import { RemoteRoutes } from './remote-routes.ts';
 import type { ClusterDelivery, SwarmCluster } from './swarm-cluster.ts';
-
-export interface RedisClusterOptions {
-  readonly url: string;
-  /** Start-up fails (ClusterError `redis-unreachable`) when Redis is not up within this long. */
-  readonly connectTimeoutMs: number;
-  /** A PING unanswered this long marks the Redis link down (default 2 s). */
-  readonly commandTimeoutMs?: number;
-  /** A peer not refreshed for this long leaves the swarm in Redis too. */
-  readonly peerTimeoutMs: number;
-  /** Longest SDP accepted from another node. */
-  readonly maxSdpChars: number;
-  /** How often the node renews its lease; a node silent for 3 leases is dead. */
-  readonly nodeHeartbeatMs: number;
-  readonly nowUnixMs: () => number;
-  readonly logger: Logger;
-  /** Default: host name, process id and random hex. */
-  readonly nodeId?: string;
-}
-
-export interface ClusterStats {
-  readonly nodeId: string;
-  readonly redisConnected: boolean;
-  readonly redisLinkState: RedisLinkState;
-  /** Times the Redis link went down while running. */
-  readonly redisConnectionLosses: number;
-  readonly redisReconnectAttempts: number;
-  readonly redisUnansweredProbes: number;
-  readonly liveNodes: number;
-  readonly relayedOut: number;
-  readonly relayedIn: number;
-  readonly undeliverable: number;
-  readonly invalidNodeMessages: number;
-  readonly redisErrors: number;
-  readonly reapedPeers: number;
-  /** Cluster-wide sizes of the largest swarms this node serves. */
-  readonly topSwarms: readonly { readonly infoHash: string; readonly peers: number; readonly seeders: number }[];
-}
+import type { ClusterStats, RedisClusterOptions } from './redis-cluster-options.ts';
 
 interface ClusterCounts {
   peers: number;
@@ -60,7 +24,14 @@ interface ClusterCounts {
 const ROUTE_TTL_MS = 60_000;
 const MAX_ROUTES = 200_000;
 const LEASES_UNTIL_DEAD = 3;
+/** Commands outside the bound at most: one heartbeat's lease and reaping, one PING per connection. */
+const MAX_UNGATED_COMMANDS = 64;
 const TOP_SWARMS = 10;
+export const DEFAULT_MAX_PENDING_COMMANDS = 10_000;
+/** Local peers re-added to Redis at once after an outage. */
+const READD_CONCURRENCY = 256;
+
+export type { ClusterStats, RedisClusterOptions } from './redis-cluster-options.ts';
 
 export class RedisSwarmCluster implements SwarmCluster {
   readonly nodeId: string;
@@ -75,6 +46,9 @@ export class RedisSwarmCluster implements SwarmCluster {
   #closed = false;
   #closing: Promise<void> | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
+  // A heartbeat waiting on a hung Redis is not joined by the next ones.
+  #ticking = false;
+  readonly #pending: PendingCommands;
   #liveNodes = 0;
   readonly #stats = {
     relayedOut: 0,
@@ -88,6 +62,7 @@ export class RedisSwarmCluster implements SwarmCluster {
 
   private constructor(options: RedisClusterOptions) {
     this.#options = options;
+    this.#pending = new PendingCommands(options.maxPendingCommands ?? DEFAULT_MAX_PENDING_COMMANDS);
     this.nodeId = options.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   }
 
@@ -102,6 +77,9 @@ export class RedisSwarmCluster implements SwarmCluster {
         url: options.url,
         connectTimeoutMs: options.connectTimeoutMs,
         ...(options.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: options.commandTimeoutMs }),
+        // node-redis's own queue bound, a backstop above ours: re-adds, leases and PINGs fit.
+        maxQueuedCommands:
+          (options.maxPendingCommands ?? DEFAULT_MAX_PENDING_COMMANDS) + READD_CONCURRENCY + MAX_UNGATED_COMMANDS,
         logger: options.logger,
         nodeId: cluster.nodeId,
         onUp: (again) => {
@@ -150,11 +128,20 @@ export class RedisSwarmCluster implements SwarmCluster {
   }
 
   announced(infoHash: string, peerId: string, seeder: boolean, remoteOffers: readonly Offer[]): void {
-    void this.#refresh(infoHash, peerId, seeder, remoteOffers);
+    void this.#refresh(infoHash, peerId, seeder, remoteOffers, true);
   }
 
-  /** Add or refresh a peer in Redis and send its remote offers; settles once Redis answered, never rejects. */
-  #refresh(infoHash: string, peerId: string, seeder: boolean, remoteOffers: readonly Offer[]): Promise<void> {
+  /**
+   * Add or refresh a peer in Redis and send its remote offers; settles once Redis answered, never
+   * rejects. `gated`: shed when too many commands wait (announces); re-adds have their own bound.
+   */
+  #refresh(
+    infoHash: string,
+    peerId: string,
+    seeder: boolean,
+    remoteOffers: readonly Offer[],
+    gated: boolean,
+  ): Promise<void> {
     if (!this.#ready) return Promise.resolve();
     const key = swarmKey(infoHash);
     this.#register(key);
@@ -169,7 +156,10 @@ export class RedisSwarmCluster implements SwarmCluster {
       String(remoteOffers.length),
       String(this.#options.peerTimeoutMs * 2),
     ];
-    return this.#script(ANNOUNCE_SCRIPT, swarmKeys(key), args).then(
+    const send = (): Promise<unknown> => this.#script(ANNOUNCE_SCRIPT, swarmKeys(key), args);
+    const sent = gated ? this.#pending.run(send) : send();
+    if (sent === null) return Promise.resolve();
+    return sent.then(
       (reply) => this.#onAnnounced(infoHash, peerId, remoteOffers, reply),
       (error: unknown) => this.#failed(error),
     );
@@ -179,9 +169,13 @@ export class RedisSwarmCluster implements SwarmCluster {
     if (swarmEmpty) this.#counts.delete(infoHash);
     if (!this.#ready) return;
     const key = swarmKey(infoHash);
-    this.#script(LEAVE_SCRIPT, swarmKeys(key), [peerId, this.nodeId]).catch((error: unknown) => this.#failed(error));
+    this.#pending
+      .run(() => this.#script(LEAVE_SCRIPT, swarmKeys(key), [peerId, this.nodeId]))
+      ?.catch((error: unknown) => this.#failed(error));
     if (swarmEmpty && this.#registered.delete(key))
-      this.#client.sRem(nodeSwarmsKey(this.nodeId), key).catch((error: unknown) => this.#failed(error));
+      this.#pending
+        .run(() => this.#client.sRem(nodeSwarmsKey(this.nodeId), key))
+        ?.catch((error: unknown) => this.#failed(error));
   }
 
   counts(infoHash: string, local: SwarmCounts): SwarmCounts {
@@ -215,6 +209,8 @@ export class RedisSwarmCluster implements SwarmCluster {
       redisConnectionLosses: link?.losses ?? 0,
       redisReconnectAttempts: link?.reconnectAttempts ?? 0,
       redisUnansweredProbes: link?.unansweredProbes ?? 0,
+      redisPendingCommands: this.#pending.pending,
+      redisCommandsShed: this.#pending.shed,
       liveNodes: this.#liveNodes,
       ...this.#stats,
       redisErrors: this.#stats.redisErrors + (link?.connectionErrors ?? 0),
@@ -281,9 +277,9 @@ export class RedisSwarmCluster implements SwarmCluster {
     this.#outbox = new Map();
     if (!this.#ready) return;
     for (const [node, messages] of outbox) {
-      this.#client
-        .sPublish(relayChannel(node), encodeNodeBatch(messages))
-        .catch((error: unknown) => this.#failed(error));
+      this.#pending
+        .run(() => this.#client.sPublish(relayChannel(node), encodeNodeBatch(messages)))
+        ?.catch((error: unknown) => this.#failed(error));
     }
   }
 
@@ -319,7 +315,8 @@ export class RedisSwarmCluster implements SwarmCluster {
 
   async #tick(): Promise<void> {
     const link = this.#link;
-    if (!this.#ready || link === null) return;
+    if (!this.#ready || link === null || this.#ticking) return;
+    this.#ticking = true;
     try {
       await this.#renewLease();
       const swept = await reapDeadNodes(link, this.nodeId, this.#options.nowUnixMs(), this.#options.logger);
@@ -327,6 +324,8 @@ export class RedisSwarmCluster implements SwarmCluster {
       this.#liveNodes = swept.liveNodes;
     } catch (error) {
       this.#failed(error);
+    } finally {
+      this.#ticking = false;
     }
   }
 
@@ -347,11 +346,10 @@ export class RedisSwarmCluster implements SwarmCluster {
     this.#registered.clear();
     try {
       await this.#renewLease();
-      const refreshed: Promise<void>[] = [];
-      for (const peer of delivery.localPeers())
-        refreshed.push(this.#refresh(peer.infoHash, peer.peerId, peer.seeder, []));
-      await Promise.all(refreshed);
-      this.#options.logger.info('local peers added to redis again', { node: this.nodeId, peers: refreshed.length });
+      const peers = await forEachBounded(delivery.localPeers(), READD_CONCURRENCY, (peer) =>
+        this.#refresh(peer.infoHash, peer.peerId, peer.seeder, [], false),
+      );
+      this.#options.logger.info('local peers added to redis again', { node: this.nodeId, peers });
     } catch (error) {
       this.#failed(error);
     }
@@ -360,10 +358,14 @@ export class RedisSwarmCluster implements SwarmCluster {
   #register(key: string): void {
     if (this.#registered.has(key)) return;
     this.#registered.add(key);
-    this.#client.sAdd(nodeSwarmsKey(this.nodeId), key).catch((error: unknown) => {
-      this.#registered.delete(key);
-      this.#failed(error);
-    });
+    const sent = this.#pending.run(() => this.#client.sAdd(nodeSwarmsKey(this.nodeId), key));
+    // Shed or failed: registered again with the swarm's next announce.
+    if (sent === null) this.#registered.delete(key);
+    else
+      sent.catch((error: unknown) => {
+        this.#registered.delete(key);
+        this.#failed(error);
+      });
   }
 
   #script(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {

@@ -1,0 +1,47 @@
+// The settings of a tracker node in cluster mode (RedisSwarmCluster) and what it reports about
+// itself (`/stats.json` `cluster`, the `peercdn_tracker_cluster_*` series).
+import type { Logger } from '../log.ts';
+import type { RedisLinkState } from './redis-link.ts';
+
+export interface RedisClusterOptions {
+  readonly url: string;
+  /** Start-up fails (ClusterError `redis-unreachable`) when Redis is not up within this long. */
+  readonly connectTimeoutMs: number;
+  /** A PING unanswered this long marks the Redis link down (default 2 s). */
+  readonly commandTimeoutMs?: number;
+  /** Commands for announces, leaves and relays waiting on Redis at most; more are shed (default 10,000). */
+  readonly maxPendingCommands?: number;
+  /** A peer not refreshed for this long leaves the swarm in Redis too. */
+  readonly peerTimeoutMs: number;
+  /** Longest SDP accepted from another node. */
+  readonly maxSdpChars: number;
+  /** How often the node renews its lease; a node silent for 3 leases is dead. */
+  readonly nodeHeartbeatMs: number;
+  readonly nowUnixMs: () => number;
+  readonly logger: Logger;
+  /** Default: host name, process id and random hex. */
+  readonly nodeId?: string;
+}
+
+export interface ClusterStats {
+  readonly nodeId: string;
+  readonly redisConnected: boolean;
+  readonly redisLinkState: RedisLinkState;
+  /** Times the Redis link went down while running. */
+  readonly redisConnectionLosses: number;
+  readonly redisReconnectAttempts: number;
+  readonly redisUnansweredProbes: number;
+  /** Commands for announces, leaves and relays sent to Redis and not yet answered. */
+  readonly redisPendingCommands: number;
+  /** Such commands not sent because `maxPendingCommands` were waiting (a slow or hung Redis). */
+  readonly redisCommandsShed: number;
+  readonly liveNodes: number;
+  readonly relayedOut: number;
+  readonly relayedIn: number;
+  readonly undeliverable: number;
+  readonly invalidNodeMessages: number;
+  readonly redisErrors: number;
+  readonly reapedPeers: number;
+  /** Cluster-wide sizes of the largest swarms this node serves. */
+  readonly topSwarms: readonly { readonly infoHash: string; readonly peers: number; readonly seeders: number }[];
+}
