@@ -157,6 +157,26 @@ const LIBRARY_TRIMS: readonly { readonly file: string; readonly from: string | R
     from: /Peer\.config = \{\s*iceServers: \[\s*\{\s*urls: \[[^\]]*\]\s*\}\s*\],\s*sdpSemantics/,
     to: 'Peer.config = {\n  sdpSemantics',
   },
+  // Nothing calls a peer's write() (bittorrent-tracker's client and lib/ use send(); lib/shims/duplex.ts
+  // has no write()), so simple-peer's write path goes: `_write`, the chunk written before connect,
+  // and the backpressure callback's wake-ups (the bufferedamountlow handler, a 150-ms poll).
+  { file: SIMPLE_PEER, from: /\n {2}_write \(chunk, cb\) \{[\s\S]*?\r?\n {2}\}(?=\r?\n)/, to: '' },
+  { file: SIMPLE_PEER, from: /\n {2}_onInterval \(\) \{[\s\S]*?\r?\n {2}\}(?=\r?\n)/, to: '' },
+  { file: SIMPLE_PEER, from: /\n {2}_onChannelBufferedAmountLow \(\) \{[\s\S]*?\r?\n {2}\}(?=\r?\n)/, to: '' },
+  {
+    file: SIMPLE_PEER,
+    from: /this\._channel\.onbufferedamountlow = \(\) => \{\s*this\._onChannelBufferedAmountLow\(\)\s*\}/,
+    to: '',
+  },
+  { file: SIMPLE_PEER, from: /if \(this\._chunk\) \{[\s\S]*?cb\(null\)\s*\}/, to: '' },
+  {
+    file: SIMPLE_PEER,
+    from: /if \(typeof this\._channel\.bufferedAmountLowThreshold !== 'number'\) \{\s*this\._interval = unrefInterval\(\(\) => this\._onInterval\(\), 150\)\s*\}/,
+    to: '',
+  },
+  // bittorrent-tracker's client builds every peer with `trickle: false`: candidates are never
+  // signalled one by one (they travel in the offer or answer).
+  { file: SIMPLE_PEER, from: 'if (event.candidate && this.trickle) {', to: 'if (false) {' },
   // Only the initiator renegotiates: a non-initiator's one negotiate request (at construction) is
   // discarded, so its branch that asks the initiator to renegotiate never runs.
   {
