@@ -255,11 +255,33 @@ function libraryTrims(): Plugin {
         const found = typeof trim.from === 'string' ? out.includes(trim.from) : out.search(trim.from) !== -1;
         if (!found && (typeof trim.from === 'string' || trim.file.endsWith('.js')))
           this.error(`library-trims: "${String(trim.from)}" is no longer in ${trim.file}; check the trim`);
-        out = out.replace(trim.from, trim.to);
+        // `$1`... in `to` name the match's groups (as in String.prototype.replace).
+        out = out.replace(trim.from, (matched: string, ...groups: unknown[]) =>
+          keepPositions(
+            matched,
+            trim.to.replace(
+              /\$(\d)/g,
+              (_, index: string) => (groups as (string | undefined)[])[Number(index) - 1] ?? '',
+            ),
+          ),
+        );
       }
+      // Positions after each trim are unchanged (keepPositions), so the file's source map still holds.
       return out === code ? null : { code: out, map: null };
     },
   };
+}
+
+// `replacement` padded with the removed text's line breaks and spaces so that everything after it
+// keeps its line and column: the source maps (and `npm run size -- --breakdown`) stay right.
+function keepPositions(removed: string, replacement: string): string {
+  const removedLines = removed.split('\n');
+  const replacementLines = replacement.split('\n');
+  const extraLines = removedLines.length - replacementLines.length;
+  if (extraLines < 0) return replacement;
+  const endColumn = (removedLines.at(-1) ?? '').length;
+  const lastColumn = extraLines > 0 ? 0 : (replacementLines.at(-1) ?? '').length;
+  return replacement + '\n'.repeat(extraLines) + ' '.repeat(Math.max(0, endColumn - lastColumn));
 }
 
 function shimAliases(): Plugin {
