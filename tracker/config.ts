@@ -65,6 +65,8 @@ export interface TrackerConfig {
   readonly redisSentinels: readonly string[];
   /** The master name the sentinels monitor (`sentinel monitor NAME …`); needed with `redisSentinels`. */
   readonly redisSentinelName: string;
+  /** Cluster mode on a Redis Cluster instead of `redisUrl`: `host:port` of one or more of its nodes (the slot map is read from them). */
+  readonly redisClusterNodes: readonly string[];
   /** Cluster mode: start-up fails (exit code 3) when Redis does not answer within this long; once running, a lost Redis is retried forever. */
   readonly redisConnectTimeoutMs: number;
   /** Cluster mode: a Redis that leaves a PING unanswered this long is taken as lost (a hung server or half-open connection): local peers only, connections recycled. */
@@ -110,6 +112,7 @@ export const DEFAULT_TRACKER_CONFIG: TrackerConfig = Object.freeze({
   redisUrl: '',
   redisSentinels: Object.freeze([]),
   redisSentinelName: '',
+  redisClusterNodes: Object.freeze([]),
   redisConnectTimeoutMs: 10_000,
   redisCommandTimeoutMs: 2000,
   // 10 s of announces at 1,000/s: a healthy Redis keeps a handful waiting.
@@ -183,6 +186,7 @@ const CHECKS: { readonly [K in keyof TrackerConfig]: (value: unknown) => string 
     typeof value === 'string' && /^[\w.-]{0,64}$/.test(value)
       ? null
       : 'must be up to 64 letters, digits, "_", "." or "-"',
+  redisClusterNodes: listOf((entry) => (parseHostPort(entry) === null ? 'must be host:port' : null)),
   redisConnectTimeoutMs: integerIn(100, 600_000),
   redisCommandTimeoutMs: integerIn(50, 60_000),
   redisMaxPendingCommands: integerIn(10, 1_000_000),
@@ -200,7 +204,7 @@ export function parseHostPort(text: string): { readonly host: string; readonly p
 
 /** Whether the tracker runs as one node of a cluster (through a Redis URL or a Sentinel group). */
 export function isClusterMode(config: TrackerConfig): boolean {
-  return config.redisUrl !== '' || config.redisSentinels.length > 0;
+  return config.redisUrl !== '' || config.redisSentinels.length > 0 || config.redisClusterNodes.length > 0;
 }
 
 function isRedisUrl(text: string): boolean {
@@ -250,10 +254,15 @@ export function resolveTrackerConfig(partial: Readonly<Record<string, unknown>> 
       `setting "peerTimeoutMs" (${config.peerTimeoutMs}) must be longer than announceIntervalSeconds (${config.announceIntervalSeconds} s)`,
     );
   }
-  if (config.redisSentinels.length > 0 && config.redisUrl !== '')
+  const redisSources = [
+    config.redisUrl !== '' ? 'redisUrl' : null,
+    config.redisSentinels.length > 0 ? 'redisSentinels' : null,
+    config.redisClusterNodes.length > 0 ? 'redisClusterNodes' : null,
+  ].flatMap((source) => source ?? []);
+  if (redisSources.length > 1)
     throw new TrackerConfigError(
-      'redisSentinels',
-      'setting "redisSentinels" and "redisUrl" exclude each other: use one',
+      redisSources[1] ?? 'redisUrl',
+      `settings ${redisSources.map((source) => `"${source}"`).join(' and ')} exclude each other: use one`,
     );
   if (config.redisSentinels.length > 0 && config.redisSentinelName === '')
     throw new TrackerConfigError('redisSentinelName', 'setting "redisSentinelName" is needed with redisSentinels');
@@ -261,7 +270,7 @@ export function resolveTrackerConfig(partial: Readonly<Record<string, unknown>> 
   if (config.workers > 1 && !isClusterMode(config)) {
     throw new TrackerConfigError(
       'workers',
-      `setting "workers" (${config.workers}) needs redisUrl or redisSentinels: workers share swarms through Redis`,
+      `setting "workers" (${config.workers}) needs redisUrl, redisSentinels or redisClusterNodes: workers share swarms through Redis`,
     );
   }
   return Object.freeze(config);

@@ -156,11 +156,14 @@ function startCluster(
 ): Promise<RedisSwarmCluster | null> {
   if (!isClusterMode(config)) return Promise.resolve(null);
   const sentinels = config.redisSentinels.flatMap((entry) => parseHostPort(entry) ?? []);
+  const nodes = config.redisClusterNodes.flatMap((entry) => parseHostPort(entry) ?? []);
   return RedisSwarmCluster.start({
     endpoint:
       sentinels.length > 0
         ? { kind: 'sentinel', sentinels, masterName: config.redisSentinelName }
-        : { kind: 'url', url: config.redisUrl },
+        : nodes.length > 0
+          ? { kind: 'cluster', nodes }
+          : { kind: 'url', url: config.redisUrl },
     connectTimeoutMs: config.redisConnectTimeoutMs,
     commandTimeoutMs: config.redisCommandTimeoutMs,
     maxPendingCommands: config.redisMaxPendingCommands,

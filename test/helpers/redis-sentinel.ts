@@ -12,7 +12,7 @@ import { freePort, requireProgram, stopProgram } from './system-process.ts';
 const LINE_GUARD_MS = 60_000;
 
 /** A program whose stdout lines can be awaited, past or future. */
-class WatchedProgram {
+export class WatchedProgram {
   readonly child: ChildProcess;
   #output = '';
   readonly #waiters: { text: string; resolve: () => void }[] = [];
@@ -48,7 +48,7 @@ class WatchedProgram {
 }
 
 // Replication writes an RDB file even with `--save ''`: each server gets a directory of its own.
-const SERVER_ARGS = [
+export const SERVER_ARGS = [
   '--bind',
   '127.0.0.1',
   '--save',

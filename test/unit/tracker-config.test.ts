@@ -113,6 +113,15 @@ describe('tracker config', () => {
       'redisSentinels',
       /exclude each other/,
     );
+    assert.deepEqual(resolveTrackerConfig({ redisClusterNodes: ['10.0.0.8:7000'] }).redisClusterNodes, [
+      '10.0.0.8:7000',
+    ]);
+    refused(
+      { redisClusterNodes: ['10.0.0.8:7000'], redisUrl: 'redis://10.0.0.5:6379' },
+      'redisClusterNodes',
+      /"redisUrl" and "redisClusterNodes" exclude each other/,
+    );
+    refused({ redisClusterNodes: ['10.0.0.8'] }, 'redisClusterNodes', /host:port/);
     refused({ redisSentinelName: 'bad name' }, 'redisSentinelName', /letters, digits/);
   });
 });

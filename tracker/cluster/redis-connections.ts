@@ -1,9 +1,11 @@
 // What a node's Redis link talks to: one Redis at a URL (two node-redis clients: commands, and
-// sharded pub/sub), or the master of a Sentinel-managed group (node-redis's createSentinel, which
+// sharded pub/sub), the master of a Sentinel-managed group (node-redis's createSentinel, which
 // asks the sentinels for the master, keeps a pub/sub connection of its own and follows a failover
-// to the promoted replica). Both give the link the same small surface: raw commands, a PING of
-// every connection it relies on, a subscription that survives reconnection, and events.
-import { createClient, createSentinel } from 'redis';
+// to the promoted replica), or a Redis Cluster (createCluster: each command goes to the master of
+// its key's slot; a swarm's keys share one hash tag, so each Lua call stays in one slot; the node
+// channel is subscribed on the shard that owns it). All give the link the same small surface: raw
+// commands, a PING, a subscription that survives reconnection, and events.
+import { createClient, createCluster, createSentinel } from 'redis';
 
 export type RedisClient = ReturnType<typeof createClient>;
 /** The part of node-redis's sentinel client used here. */
@@ -23,7 +25,8 @@ export type RedisEndpoint =
       readonly kind: 'sentinel';
       readonly sentinels: readonly { readonly host: string; readonly port: number }[];
       readonly masterName: string;
-    };
+    }
+  | { readonly kind: 'cluster'; readonly nodes: readonly { readonly host: string; readonly port: number }[] };
 
 export interface RedisConnectionEvents {
   readonly onError: (error: Error) => void;
@@ -54,6 +57,8 @@ export interface RedisConnections {
 
 /** The URL without its password, or the sentinel group, for logs and error messages. */
 export function describeRedisEndpoint(endpoint: RedisEndpoint): string {
+  if (endpoint.kind === 'cluster')
+    return `Redis Cluster via ${endpoint.nodes.map((node) => `${node.host}:${node.port}`).join(',')}`;
   if (endpoint.kind === 'sentinel')
     return `sentinel master "${endpoint.masterName}" via ${endpoint.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`;
   try {
@@ -70,9 +75,9 @@ export function openRedisConnections(
   options: RedisConnectionOptions,
   events: RedisConnectionEvents,
 ): RedisConnections {
-  return endpoint.kind === 'url'
-    ? new UrlConnections(endpoint.url, options, events)
-    : new SentinelConnections(endpoint, options, events);
+  if (endpoint.kind === 'url') return new UrlConnections(endpoint.url, options, events);
+  if (endpoint.kind === 'cluster') return new ClusterConnections(endpoint, options, events);
+  return new SentinelConnections(endpoint, options, events);
 }
 
 function clientOptions(options: RedisConnectionOptions) {
@@ -195,5 +200,92 @@ class SentinelConnections implements RedisConnections {
     const group = this.#group;
     this.#group = null;
     if (group !== null) void group.destroy().catch(() => undefined);
+  }
+}
+
+/** The part of node-redis's cluster client used here. */
+interface ClusterClient {
+  readonly isReady: boolean;
+  readonly isOpen: boolean;
+  on(event: 'node-error' | 'node-reconnecting' | 'node-ready' | 'error', listener: (error?: unknown) => void): unknown;
+  connect(): Promise<unknown>;
+  destroy(): void;
+  sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
+  sSubscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
+}
+
+/** The key a command is routed by: EVAL/EVALSHA name it after the key count, the others first. */
+function routingKey(args: readonly string[]): string | undefined {
+  const name = args[0]?.toUpperCase();
+  return name === 'EVALSHA' || name === 'EVAL' ? args[3] : args[1];
+}
+
+class ClusterConnections implements RedisConnections {
+  readonly #endpoint: Extract<RedisEndpoint, { kind: 'cluster' }>;
+  readonly #options: RedisConnectionOptions;
+  readonly #events: RedisConnectionEvents;
+  readonly #channels = new Map<string, (message: string) => void>();
+  #client: ClusterClient | null = null;
+
+  constructor(
+    endpoint: Extract<RedisEndpoint, { kind: 'cluster' }>,
+    options: RedisConnectionOptions,
+    events: RedisConnectionEvents,
+  ) {
+    this.#endpoint = endpoint;
+    this.#options = options;
+    this.#events = events;
+  }
+
+  get ready(): boolean {
+    return this.#client?.isReady === true;
+  }
+
+  /** A new cluster client each time: it reads the slot map afresh from the seed nodes. */
+  async connect(): Promise<void> {
+    this.destroy();
+    const client: ClusterClient = createCluster({
+      rootNodes: this.#endpoint.nodes.map(({ host, port }) => ({ socket: { host, port } })),
+      defaults: clientOptions(this.#options),
+    });
+    this.#client = client;
+    // A replaced client's late events are not about the link any more.
+    const current = (): boolean => this.#client === client;
+    const onError = (error: unknown): void => {
+      if (current()) this.#events.onError(error instanceof Error ? error : new Error(String(error)));
+    };
+    client.on('node-error', onError);
+    client.on('error', onError);
+    client.on('node-reconnecting', () => {
+      if (current()) this.#events.onReconnecting();
+    });
+    client.on('node-ready', () => {
+      if (current()) this.#events.onReady();
+    });
+    await client.connect();
+    for (const [channel, listener] of this.#channels) await client.sSubscribe(channel, listener);
+  }
+
+  command(args: readonly string[]): Promise<unknown> {
+    if (this.#client === null) return Promise.reject(new Error('cluster client not connected'));
+    return this.#client.sendCommand(routingKey(args), false, [...args]);
+  }
+
+  ping(): Promise<unknown> {
+    if (this.#client === null) return Promise.reject(new Error('cluster client not connected'));
+    // One node, any: a shard that hangs alone shows as its commands waiting (bounded) and shed.
+    return this.#client.sendCommand(undefined, true, ['PING']);
+  }
+
+  async subscribe(channel: string, listener: (message: string) => void): Promise<void> {
+    // node-redis keeps sharded subscriptions across reconnection and slot moves.
+    this.#channels.set(channel, listener);
+    await this.#client?.sSubscribe(channel, listener);
+  }
+
+  destroy(): void {
+    const client = this.#client;
+    this.#client = null;
+    if (client?.isOpen === true) client.destroy();
   }
 }
