@@ -8,6 +8,7 @@ import esbuild from 'rollup-plugin-esbuild';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MANGLED_PROPERTIES } from './mangled-properties.ts';
 
 const REPO = fileURLToPath(new URL('./', import.meta.url));
 // hls.js is the one import left in the browser bundles (a peer dependency); the tracker package
@@ -212,6 +213,22 @@ const LIBRARY_TRIMS: readonly { readonly file: string; readonly from: string | R
     from: /export const parseUrl = str => \{[\s\S]*?\n\}\n/,
     to: 'export const parseUrl = str => new URL(str)\n',
   },
+  // lib/ passes hex strings for the ids and an array of URLs (swarm/bittorrent-tracker-client.ts).
+  {
+    file: TRACKER_CLIENT,
+    from: /typeof opts\.peerId === 'string'\s*\? opts\.peerId\s*: arr2hex\(opts\.peerId\)/,
+    to: 'opts.peerId',
+  },
+  {
+    file: TRACKER_CLIENT,
+    from: /typeof opts\.infoHash === 'string'\s*\? opts\.infoHash\.toLowerCase\(\)\s*: arr2hex\(opts\.infoHash\)/,
+    to: 'opts.infoHash.toLowerCase()',
+  },
+  {
+    file: TRACKER_CLIENT,
+    from: /typeof opts\.announce === 'string'\s*\? \[opts\.announce\]\s*: opts\.announce == null \? \[\] : opts\.announce/,
+    to: 'opts.announce',
+  },
   {
     file: TRACKER_CLIENT,
     from: /^ {4}if \(!opts\.(peerId|infoHash|announce)\) throw new Error\('Option `\w+` is required'\)$/gm,
@@ -314,8 +331,11 @@ const minifiedBrowserPlugins = (): Plugin[] => [
     // The bundled libraries' private members are `_`-prefixed (simple-peer's `_pc`, `_channel`,
     // the tracker client's `_trackers`...; ours are `#private`): one-letter names in the bundle,
     // about 0.4 KiB gzip. Nothing outside the bundle reads them, and the JSON the libraries
-    // exchange has no `_` keys. Checked in Chromium by the pack and p2p-playback browser tests.
-    mangle: { properties: { regex: /^_/, reserved: ['__proto__'] } },
+    // exchange has no `_` keys. So are the internal property names of lib/ in mangled-properties.ts
+    // (another ~0.4 KiB). Checked in Chromium by the pack, p2p-playback and other browser tests.
+    mangle: {
+      properties: { regex: new RegExp(`^(?:_|(?:${MANGLED_PROPERTIES.join('|')})$)`), reserved: ['__proto__'] },
+    },
     format: { comments: false },
   }),
 ];
