@@ -47,7 +47,12 @@ export function recordingLogger(): { logger: Logger; next(message: string): Prom
  * terminate. `next()` is its next message, `announceUntilCount(n)` re-announces until the reply
  * counts n peers over all nodes.
  */
-export async function clusterPeer(tracker: RunningTracker, name: string, infoHash: string, sockets: WebSocket[]) {
+export async function clusterPeer(
+  tracker: Pick<RunningTracker, 'url'>,
+  name: string,
+  infoHash: string,
+  sockets: WebSocket[],
+) {
   const socket = new WebSocket(tracker.url, { perMessageDeflate: false });
   sockets.push(socket);
   const inbox = jsonInbox(socket);

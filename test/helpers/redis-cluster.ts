@@ -3,34 +3,18 @@
 // (redis-tools, installed with redis-server); ready once every node logged that the cluster is ok.
 // For a failover, one replica can be added to the master of a key's slot, and that master killed:
 // the replica is promoted once the other masters agree it failed (`nodeTimeoutMs`). Stopped by the test.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { redisCli } from './redis-cli.ts';
 import { SERVER_ARGS } from './redis-sentinel.ts';
 import { freePort, requireProgram, stopProgram, WatchedProgram } from './system-process.ts';
-import { guarded } from './wait-for.ts';
 
 const MASTERS = 3;
-/** Liveness guard for one redis-cli call. */
-const CLI_GUARD_MS = 60_000;
 
 export interface RedisClusterGroupOptions {
   /** `cluster-node-timeout`: how long a silent master takes to be called failed (Redis' default: 15 s). */
   readonly nodeTimeoutMs?: number;
-}
-
-/** Runs redis-cli; resolves with its stdout, rejects with its output when it fails. */
-async function redisCli(args: readonly string[]): Promise<string> {
-  const cli = spawn('redis-cli', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  cli.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await guarded(once(cli, 'exit'), `redis-cli ${args.join(' ')}`, CLI_GUARD_MS)) as [number | null];
-  if (code !== 0) throw new Error(`redis-cli ${args.join(' ')} failed (${code}): ${(stdout + stderr).slice(-2000)}`);
-  return stdout;
 }
 
 export class RedisClusterGroup {

@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { WebSocket } from 'ws';
 import { ClusterError } from '../../tracker/cluster/redis-link.ts';
+import { swarmKey } from '../../tracker/cluster/redis-scripts.ts';
 import { clusterPeer, recordingLogger } from '../helpers/cluster-peer.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { wireId } from '../helpers/fake-connection.ts';
 import { pollExternal } from '../helpers/poll-external.ts';
+import { redisLines } from '../helpers/redis-cli.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
-import { freePort } from '../helpers/system-process.ts';
+import { freePort, stopProgram } from '../helpers/system-process.ts';
 import { runTrackerCli } from '../helpers/tracker-cli.ts';
 import { guarded } from '../helpers/wait-for.ts';
 
@@ -39,15 +42,17 @@ describe('tracker cluster when Redis is unreachable', function () {
   let redis: RedisServer | null = null;
   const trackers: RunningTracker[] = [];
   const sockets: WebSocket[] = [];
+  const children: ChildProcess[] = [];
 
   afterEach(async () => {
+    await Promise.all(children.splice(0).map((child) => stopProgram(child)));
     for (const socket of sockets.splice(0)) socket.terminate();
     await Promise.all(trackers.splice(0).map((tracker) => tracker.close()));
     await redis?.stop();
     redis = null;
   });
 
-  const peer = (tracker: RunningTracker, name: string) => clusterPeer(tracker, name, HASH, sockets);
+  const peer = (tracker: Pick<RunningTracker, 'url'>, name: string) => clusterPeer(tracker, name, HASH, sockets);
 
   /** Two nodes on one Redis, alice on a and bob on b, once bob's replies count both. */
   const twoNodes = async (
@@ -198,6 +203,91 @@ describe('tracker cluster when Redis is unreachable', function () {
       { intervalMs: 20, attempts: 1500 },
     );
     assert.equal(a.stats().cluster?.redisConnectionLosses, 0);
+    await bob.announceUntilCount(2);
+  });
+
+  it('after an outage a node reaps no other node for its grace (3 leases + 2 command timeouts): a node killed while Redis hung has its peers taken out of every swarm only then, and the live nodes keep theirs', async () => {
+    const server = await RedisServer.start();
+    redis = server;
+    // One log for both in-process nodes: link lines name their node, the reaping line its reaper.
+    const log = recordingLogger();
+    const commandTimeoutMs = 300;
+    const [a, b] = await Promise.all(
+      [0, 1].map(() =>
+        startTracker(
+          { ...SETTINGS, redisCommandTimeoutMs: commandTimeoutMs, redisUrl: server.url },
+          { logger: log.logger },
+        ),
+      ),
+    );
+    assert.ok(a !== undefined && b !== undefined);
+    trackers.push(a, b);
+    // Node c, a real process to kill.
+    const { child, lines } = runTrackerCli([
+      ...[
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--redis',
+        server.url,
+        '--cluster-heartbeat',
+        String(SETTINGS.clusterHeartbeatMs),
+      ],
+      ...['--redis-command-timeout', String(commandTimeoutMs), '--announce-rate', '1000', '--announce-burst', '1000'],
+      ...['--new-peer-probation', '0'],
+    ]);
+    children.push(child);
+    const listening = JSON.parse(
+      String((await guarded(lines.next(), 'node c to print its URL', EXIT_GUARD_MS)).value),
+    ) as { url: string };
+    const c = { url: listening.url };
+    const statsUrl = `${listening.url.replace('ws://', 'http://')}/stats.json`;
+    const deadNode = ((await (await fetch(statsUrl)).json()) as { cluster: { nodeId: string } }).cluster.nodeId;
+    const other = wireId('outage-swarm-two');
+    // One swarm: alice (a), bob (b), carol (c); the other: dave (a), erin (c).
+    const alice = await peer(a, 'alice');
+    const bob = await peer(b, 'bob');
+    const carol = await peer(c, 'carol');
+    const dave = await clusterPeer(a, 'dave', other, sockets);
+    const erin = await clusterPeer(c, 'erin', other, sockets);
+    for (const client of [alice, carol, erin]) {
+      client.announce();
+      await client.next();
+    }
+    await bob.announceUntilCount(3);
+    await dave.announceUntilCount(2);
+
+    // Redis hangs; both nodes call it lost; node c dies meanwhile; Redis answers again.
+    await server.pause();
+    await log.next('redis connection lost; serving local peers only');
+    await log.next('redis connection lost; serving local peers only');
+    await stopProgram(child);
+    server.resume();
+    const back = [
+      await log.next('redis connection back; adding local peers again'),
+      await log.next('redis connection back; adding local peers again'),
+    ];
+    const reaping = await log.next('dead tracker node reaped');
+    assert.deepEqual(
+      { node: reaping['node'], peers: reaping['peers'] },
+      { node: deadNode, peers: 2 },
+      'carol and erin',
+    );
+    const reaperBack = back.find((fields) => fields['node'] === reaping['by']);
+    assert.ok(reaperBack !== undefined, 'the reaper is node a or b, and it was back on Redis before reaping');
+    const graceMs = 3 * SETTINGS.clusterHeartbeatMs + 2 * commandTimeoutMs;
+    assert.ok(
+      Date.parse(String(reaping['time'])) - Date.parse(String(reaperBack['time'])) >= graceMs,
+      `reaped at ${String(reaping['time'])}, not before ${graceMs} ms after the reaper was back at ${String(reaperBack['time'])}`,
+    );
+    // Only node c was reaped: each swarm holds the live nodes' peers, the registry the live nodes.
+    const members = async (infoHash: string) =>
+      (await redisLines(server.url, ['ZRANGE', `pc:{${swarmKey(infoHash)}}:peers`, '0', '-1'])).sort();
+    assert.deepEqual(await members(HASH), [wireId('alice'), wireId('bob')].sort());
+    assert.deepEqual(await members(other), [wireId('dave')]);
+    const liveNodes = [a.stats().cluster?.nodeId, b.stats().cluster?.nodeId].sort();
+    assert.deepEqual((await redisLines(server.url, ['ZRANGE', 'pc:nodes', '0', '-1'])).sort(), liveNodes);
     await bob.announceUntilCount(2);
   });
 });

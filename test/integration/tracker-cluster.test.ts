@@ -6,12 +6,14 @@ import MemoryChunkStore from 'memory-chunk-store';
 import type WebTorrent from 'webtorrent';
 import type { Torrent } from 'webtorrent';
 import { WebSocket } from 'ws';
+import { swarmKey } from '../../tracker/cluster/redis-scripts.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { runTrackerCli } from '../helpers/tracker-cli.ts';
 import { wireId } from '../helpers/fake-connection.ts';
 import { jsonInbox } from '../helpers/json-inbox.ts';
 import { LOOPBACK_CONFIG } from '../helpers/node-webrtc.ts';
 import { pollExternal } from '../helpers/poll-external.ts';
+import { redisLines } from '../helpers/redis-cli.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
 import { eventLogger, guarded, waitFor } from '../helpers/wait-for.ts';
 import { destroyWebTorrent, nextEvent, pseudoRandomBytes, startWebTorrent } from '../helpers/webtorrent-node.ts';
@@ -76,7 +78,7 @@ describe('tracker cluster on a real Redis', function () {
     trackers.push(tracker);
     return tracker;
   };
-  const peer = async (url: string, name: string): Promise<Peer> => {
+  const peer = async (url: string, name: string, infoHash = HASH): Promise<Peer> => {
     const socket = new WebSocket(url, { perMessageDeflate: false });
     sockets.push(socket);
     const next = jsonInbox(socket);
@@ -86,7 +88,7 @@ describe('tracker cluster on a real Redis', function () {
       next,
       announce: (extra = {}) =>
         socket.send(
-          JSON.stringify({ action: 'announce', info_hash: HASH, peer_id: wireId(name), numwant: 5, ...extra }),
+          JSON.stringify({ action: 'announce', info_hash: infoHash, peer_id: wireId(name), numwant: 5, ...extra }),
         ),
     };
   };
@@ -191,27 +193,67 @@ describe('tracker cluster on a real Redis', function () {
     assert.equal((await alice.next())['offer_id'], wireId('offer-2'));
     assert.equal(a.stats().cluster?.relayedOut, 0);
   });
-  it('a node that dies without a goodbye loses its peers within the lease, and the other node keeps serving', async () => {
+  it('a node killed without a goodbye has its peers taken out of every swarm by a survivor (and nothing else), and the survivor keeps serving', async () => {
     const b = await node();
     const { child, lines } = runTrackerCli(['--host', '127.0.0.1', '--port', '0', '--redis', redis.url, ...CLI_FLAGS]);
     children.push(child);
     const listening = await listeningLine(lines);
+    const statsUrl = `${listening.url.replace('ws://', 'http://')}/stats.json`;
+    const deadNode = ((await (await fetch(statsUrl)).json()) as { cluster: { nodeId: string } }).cluster.nodeId;
+    // Two swarms with peers on both nodes: alice and carol (the dying node) with bob in one, erin
+    // (the dying node) with dave in the other.
+    const other = wireId('cluster-swarm-two');
     const alice = await peer(listening.url, 'alice');
+    const carol = await peer(listening.url, 'carol');
+    const erin = await peer(listening.url, 'erin', other);
     const bob = await peer(b.url, 'bob');
-    alice.announce();
-    await alice.next();
-    await announceUntilCount(bob, 2);
+    const dave = await peer(b.url, 'dave', other);
+    for (const client of [alice, carol, erin]) {
+      client.announce();
+      await guarded(client.next(), 'the reply to an announce', MESSAGE_GUARD_MS);
+    }
+    await announceUntilCount(bob, 3);
+    await announceUntilCount(dave, 2);
+    const nodes = (infoHash: string) => redisLines(redis.url, ['HVALS', `pc:{${swarmKey(infoHash)}}:nodes`]);
+    assert.deepEqual((await nodes(other)).sort(), [b.stats().cluster?.nodeId, deadNode].sort());
+
+    // Registered before the kill: resolves with the fields of node b's reaping line.
+    const reaped = new Promise<Record<string, unknown>>((resolve) => {
+      const onLine = (fields: Record<string, unknown>): void => {
+        if (fields['message'] !== 'dead tracker node reaped') return;
+        nodeLog.log.off('line', onLine);
+        resolve(fields);
+      };
+      nodeLog.log.on('line', onLine);
+    });
     const exited = once(child, 'exit');
     child.kill('SIGKILL');
     await exited;
+    const reaping = await guarded(reaped, 'node b to reap the dead node', CONNECT_GUARD_MS);
+    assert.deepEqual(
+      { node: reaping['node'], peers: reaping['peers'] },
+      { node: deadNode, peers: 3 },
+      'alice, carol and erin',
+    );
+    // What the reap left in Redis: in each swarm only node b's peer.
+    for (const [infoHash, left] of [
+      [HASH, 'bob'],
+      [other, 'dave'],
+    ] as const) {
+      assert.deepEqual(await redisLines(redis.url, ['ZRANGE', `pc:{${swarmKey(infoHash)}}:peers`, '0', '-1']), [
+        wireId(left),
+      ]);
+      assert.deepEqual(await nodes(infoHash), [b.stats().cluster?.nodeId]);
+    }
+    assert.deepEqual(await redisLines(redis.url, ['ZSCORE', 'pc:nodes', deadNode]), []);
     await announceUntilCount(bob, 1);
-    assert.ok((b.stats().cluster?.reapedPeers ?? 0) >= 1, 'the survivor reaped the dead node');
+    assert.equal(b.stats().cluster?.reapedPeers, 3);
     // Node b still relays between its own peers.
-    const dave = await peer(b.url, 'dave');
-    dave.announce({ offers: [{ offer_id: wireId('offer-3'), offer: { type: 'offer', sdp: 'v=0 after the crash' } }] });
-    await dave.next();
+    const frank = await peer(b.url, 'frank');
+    frank.announce({ offers: [{ offer_id: wireId('offer-3'), offer: { type: 'offer', sdp: 'v=0 after the crash' } }] });
+    await frank.next();
     assert.equal(
-      (await guarded(bob.next(), "dave's offer relayed to bob", MESSAGE_GUARD_MS))['offer_id'],
+      (await guarded(bob.next(), "frank's offer relayed to bob", MESSAGE_GUARD_MS))['offer_id'],
       wireId('offer-3'),
     );
   });
