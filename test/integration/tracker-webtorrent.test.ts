@@ -3,7 +3,7 @@ import Client from 'bittorrent-tracker/client';
 import MemoryChunkStore from 'memory-chunk-store';
 import WebTorrent, { type Torrent } from 'webtorrent';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
-import { LOOPBACK_CONFIG } from '../helpers/node-webrtc.ts';
+import { CONNECTION_GUARD_MS, LOOPBACK_CONFIG } from '../helpers/node-webrtc.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { destroyWebTorrent, nextEvent, pseudoRandomBytes, startWebTorrent } from '../helpers/webtorrent-node.ts';
 
@@ -82,8 +82,17 @@ describe('tracker with webtorrent clients in Node', function () {
   it('a webtorrent seeder and a webtorrent downloader meet only through our tracker and transfer the torrent', async () => {
     const seeder = await makeWebTorrent();
     const seeded = await seed(seeder);
-    // The torrent's 'trackerAnnounce' is the tracker's reply: the announce has been handled.
-    await waitFor(seeded, ['trackerAnnounce'], () => swarmOf(seeded)?.peers === 1, 'the seeder to announce');
+    // The torrent's 'trackerAnnounce' is the tracker's reply: the announce has been handled. Both of
+    // the seeder's (`completed`, then `started` with offers): a downloader that came between could be
+    // offered to while its own offer was being answered, and webtorrent then destroys both
+    // connections as duplicates (see the cluster test's webtorrent case).
+    await waitFor(
+      seeded,
+      ['trackerAnnounce'],
+      () => swarmOf(seeded)?.peers === 1 && tracker.stats().announcesStarted === 1,
+      "the seeder's completed and started announces",
+      CONNECTION_GUARD_MS,
+    );
     assert.equal(swarmOf(seeded)?.seeders, 1);
 
     const downloader = await makeWebTorrent();
@@ -112,8 +121,17 @@ describe('tracker with webtorrent clients in Node', function () {
   it("bittorrent-tracker's client meets a webtorrent seeder through our tracker, and that connection carries the torrent", async () => {
     const seeder = await makeWebTorrent();
     const seeded = await seed(seeder);
-    // The torrent's 'trackerAnnounce' is the tracker's reply: the announce has been handled.
-    await waitFor(seeded, ['trackerAnnounce'], () => swarmOf(seeded)?.peers === 1, 'the seeder to announce');
+    // The torrent's 'trackerAnnounce' is the tracker's reply: the announce has been handled. Both of
+    // the seeder's (`completed`, then `started` with offers): a downloader that came between could be
+    // offered to while its own offer was being answered, and webtorrent then destroys both
+    // connections as duplicates (see the cluster test's webtorrent case).
+    await waitFor(
+      seeded,
+      ['trackerAnnounce'],
+      () => swarmOf(seeded)?.peers === 1 && tracker.stats().announcesStarted === 1,
+      "the seeder's completed and started announces",
+      CONNECTION_GUARD_MS,
+    );
 
     // The oracle finds peers and signals them; a webtorrent with no trackers of its own speaks
     // BitTorrent over the connections it hands over. They share a peer id: the seeder learns the
