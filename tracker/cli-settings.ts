@@ -154,6 +154,24 @@ export const SETTING_SOURCES: { readonly [K in keyof TrackerConfig]: SettingSour
     kind: 'string',
     help: 'cluster mode: redis:// URL of the Redis 7 shared by all tracker nodes; unset = one process',
   },
+  redisSentinels: {
+    flag: 'redis-sentinel',
+    env: 'PEERCDN_TRACKER_REDIS_SENTINELS',
+    kind: 'list',
+    help: 'cluster mode through Redis Sentinel: comma-separated host:port of sentinels (instead of --redis)',
+  },
+  redisSentinelName: {
+    flag: 'redis-sentinel-name',
+    env: 'PEERCDN_TRACKER_REDIS_SENTINEL_NAME',
+    kind: 'string',
+    help: 'cluster mode through Redis Sentinel: the master name the sentinels monitor',
+  },
+  redisClusterNodes: {
+    flag: 'redis-cluster',
+    env: 'PEERCDN_TRACKER_REDIS_CLUSTER_NODES',
+    kind: 'list',
+    help: 'cluster mode on a Redis Cluster: comma-separated host:port of some of its nodes (instead of --redis)',
+  },
   redisConnectTimeoutMs: {
     flag: 'redis-connect-timeout',
     env: 'PEERCDN_TRACKER_REDIS_CONNECT_TIMEOUT_MS',

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { settingFlags, settingsFromSources, settingsHelp } from './cli-settings.ts';
 import { ClusterError } from './cluster/redis-link.ts';
-import { TrackerConfigError, resolveTrackerConfig } from './config.ts';
+import { TrackerConfigError, isClusterMode, resolveTrackerConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { startTracker } from './server.ts';
 import { EXIT_CODE, reportListening, runWorkers } from './workers.ts';
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     allowedInfoHashes: config.allowedInfoHashes.length,
     swarmTokens: config.swarmTokenSecret !== '',
     maxConnectionsPerAddress: config.maxConnectionsPerAddress,
-    cluster: config.redisUrl !== '',
+    cluster: isClusterMode(config),
   };
   if (config.workers > 1 && cluster.isPrimary) {
     process.exitCode = await runWorkers(config.workers, logger, fields);

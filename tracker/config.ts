@@ -61,6 +61,12 @@ export interface TrackerConfig {
   readonly fleetTopSwarms: number;
   /** Cluster mode: `redis://` or `rediss://` URL of the Redis 7 that nodes share swarms through; empty keeps one process with swarms in memory. */
   readonly redisUrl: string;
+  /** Cluster mode through Redis Sentinel instead of `redisUrl`: `host:port` of one or more sentinels that monitor `redisSentinelName`. */
+  readonly redisSentinels: readonly string[];
+  /** The master name the sentinels monitor (`sentinel monitor NAME …`); needed with `redisSentinels`. */
+  readonly redisSentinelName: string;
+  /** Cluster mode on a Redis Cluster instead of `redisUrl`: `host:port` of one or more of its nodes (the slot map is read from them). */
+  readonly redisClusterNodes: readonly string[];
   /** Cluster mode: start-up fails (exit code 3) when Redis does not answer within this long; once running, a lost Redis is retried forever. */
   readonly redisConnectTimeoutMs: number;
   /** Cluster mode: a Redis that leaves a PING unanswered this long is taken as lost (a hung server or half-open connection): local peers only, connections recycled. */
@@ -104,6 +110,9 @@ export const DEFAULT_TRACKER_CONFIG: TrackerConfig = Object.freeze({
   beaconBurst: 100,
   fleetTopSwarms: 20,
   redisUrl: '',
+  redisSentinels: Object.freeze([]),
+  redisSentinelName: '',
+  redisClusterNodes: Object.freeze([]),
   redisConnectTimeoutMs: 10_000,
   redisCommandTimeoutMs: 2000,
   // 10 s of announces at 1,000/s: a healthy Redis keeps a handful waiting.
@@ -172,12 +181,31 @@ const CHECKS: { readonly [K in keyof TrackerConfig]: (value: unknown) => string 
     value === '' || (typeof value === 'string' && isRedisUrl(value))
       ? null
       : 'must be empty (no cluster) or a redis:// or rediss:// URL',
+  redisSentinels: listOf((entry) => (parseHostPort(entry) === null ? 'must be host:port' : null)),
+  redisSentinelName: (value) =>
+    typeof value === 'string' && /^[\w.-]{0,64}$/.test(value)
+      ? null
+      : 'must be up to 64 letters, digits, "_", "." or "-"',
+  redisClusterNodes: listOf((entry) => (parseHostPort(entry) === null ? 'must be host:port' : null)),
   redisConnectTimeoutMs: integerIn(100, 600_000),
   redisCommandTimeoutMs: integerIn(50, 60_000),
   redisMaxPendingCommands: integerIn(10, 1_000_000),
   clusterHeartbeatMs: integerIn(100, 60_000),
   workers: integerIn(1, 256),
 };
+
+/** `host:port` (an IPv6 host in brackets) with a port from 1 to 65535, or null. */
+export function parseHostPort(text: string): { readonly host: string; readonly port: number } | null {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[3]);
+  const host = match?.[1] ?? match?.[2];
+  return host === undefined || !Number.isInteger(port) || port < 1 || port > 65_535 ? null : { host, port };
+}
+
+/** Whether the tracker runs as one node of a cluster (through a Redis URL or a Sentinel group). */
+export function isClusterMode(config: TrackerConfig): boolean {
+  return config.redisUrl !== '' || config.redisSentinels.length > 0 || config.redisClusterNodes.length > 0;
+}
 
 function isRedisUrl(text: string): boolean {
   try {
@@ -226,11 +254,23 @@ export function resolveTrackerConfig(partial: Readonly<Record<string, unknown>> 
       `setting "peerTimeoutMs" (${config.peerTimeoutMs}) must be longer than announceIntervalSeconds (${config.announceIntervalSeconds} s)`,
     );
   }
+  const redisSources = [
+    config.redisUrl !== '' ? 'redisUrl' : null,
+    config.redisSentinels.length > 0 ? 'redisSentinels' : null,
+    config.redisClusterNodes.length > 0 ? 'redisClusterNodes' : null,
+  ].flatMap((source) => source ?? []);
+  if (redisSources.length > 1)
+    throw new TrackerConfigError(
+      redisSources[1] ?? 'redisUrl',
+      `settings ${redisSources.map((source) => `"${source}"`).join(' and ')} exclude each other: use one`,
+    );
+  if (config.redisSentinels.length > 0 && config.redisSentinelName === '')
+    throw new TrackerConfigError('redisSentinelName', 'setting "redisSentinelName" is needed with redisSentinels');
   // Workers without Redis would each hold a separate part of every swarm: peers would not meet.
-  if (config.workers > 1 && config.redisUrl === '') {
+  if (config.workers > 1 && !isClusterMode(config)) {
     throw new TrackerConfigError(
       'workers',
-      `setting "workers" (${config.workers}) needs redisUrl: workers share swarms through Redis`,
+      `setting "workers" (${config.workers}) needs redisUrl, redisSentinels or redisClusterNodes: workers share swarms through Redis`,
     );
   }
   return Object.freeze(config);

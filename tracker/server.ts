@@ -7,7 +7,7 @@ import { OriginAllowlist, SwarmAccess } from './access.ts';
 import { AddressConnectionCap } from './address-cap.ts';
 import { RegionResolver } from './region.ts';
 import { ClientAddresses, type ClientAddressCounters } from './client-address.ts';
-import { resolveTrackerConfig, type TrackerConfig } from './config.ts';
+import { isClusterMode, parseHostPort, resolveTrackerConfig, type TrackerConfig } from './config.ts';
 import { createConnectionCounters, type ConnectionCounters } from './connection-gate.ts';
 import { clusterMetricsText } from './cluster/cluster-metrics.ts';
 import { RedisSwarmCluster, type ClusterStats } from './cluster/redis-swarm-cluster.ts';
@@ -154,9 +154,16 @@ function startCluster(
   nowUnixMs: () => number,
   logger: Logger,
 ): Promise<RedisSwarmCluster | null> {
-  if (config.redisUrl === '') return Promise.resolve(null);
+  if (!isClusterMode(config)) return Promise.resolve(null);
+  const sentinels = config.redisSentinels.flatMap((entry) => parseHostPort(entry) ?? []);
+  const nodes = config.redisClusterNodes.flatMap((entry) => parseHostPort(entry) ?? []);
   return RedisSwarmCluster.start({
-    url: config.redisUrl,
+    endpoint:
+      sentinels.length > 0
+        ? { kind: 'sentinel', sentinels, masterName: config.redisSentinelName }
+        : nodes.length > 0
+          ? { kind: 'cluster', nodes }
+          : { kind: 'url', url: config.redisUrl },
     connectTimeoutMs: config.redisConnectTimeoutMs,
     commandTimeoutMs: config.redisCommandTimeoutMs,
     maxPendingCommands: config.redisMaxPendingCommands,

@@ -1,5 +1,5 @@
 // Bundle alias for the `events` package (Node's EventEmitter) as bittorrent-tracker's client and
-// @thaunknown/simple-peer use it: on/once/off, emit, listenerCount, removeAllListeners. An `error`
+// @thaunknown/simple-peer use it: on/once/removeListener, emit, listenerCount, removeAllListeners. An `error`
 // event without a listener throws, as Node's does, so no failure passes silently.
 type Listener = (...args: unknown[]) => void;
 type OnceWrapper = Listener & { listener: Listener };
@@ -13,10 +13,6 @@ export class EventEmitter {
     if (list === undefined) this.#listeners.set(event, [listener]);
     else list.push(listener);
     return this;
-  }
-
-  addListener(event: string | symbol, listener: Listener): this {
-    return this.on(event, listener);
   }
 
   once(event: string | symbol, listener: Listener): this {
@@ -43,10 +39,6 @@ export class EventEmitter {
     return this;
   }
 
-  off(event: string | symbol, listener: Listener): this {
-    return this.removeListener(event, listener);
-  }
-
   removeAllListeners(event?: string | symbol): this {
     if (event === undefined) this.#listeners.clear();
     else this.#listeners.delete(event);
@@ -55,11 +47,6 @@ export class EventEmitter {
 
   listenerCount(event: string | symbol): number {
     return this.#listeners.get(event)?.length ?? 0;
-  }
-
-  /** Node's default cap only warns; nothing to do here. */
-  setMaxListeners(): this {
-    return this;
   }
 
   emit(event: string | symbol, ...args: unknown[]): boolean {

@@ -3,10 +3,9 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { WebSocket } from 'ws';
 import { ClusterError } from '../../tracker/cluster/redis-link.ts';
-import { createLogger, type LogFields, type Logger } from '../../tracker/log.ts';
+import { clusterPeer, recordingLogger } from '../helpers/cluster-peer.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { wireId } from '../helpers/fake-connection.ts';
-import { jsonInbox } from '../helpers/json-inbox.ts';
 import { pollExternal } from '../helpers/poll-external.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
 import { freePort } from '../helpers/system-process.ts';
@@ -26,36 +25,6 @@ const SETTINGS = {
 // Liveness guards: a log line or a relayed message; the command's exit (tsx start-up is 5-15 s here).
 const LINE_GUARD_MS = 30_000;
 const EXIT_GUARD_MS = 60_000;
-
-/** A logger whose lines a test can wait for: `next(message)` resolves with the fields of the next such line. */
-function recordingLogger(): { logger: Logger; next(message: string): Promise<LogFields> } {
-  const seen: Record<string, unknown>[] = [];
-  const waiters: { message: string; resolve: (fields: LogFields) => void }[] = [];
-  const logger = createLogger({
-    level: 'info',
-    write: (line) => {
-      const fields = JSON.parse(line) as Record<string, unknown>;
-      const waiter = waiters.find((candidate) => candidate.message === fields['message']);
-      if (waiter === undefined) seen.push(fields);
-      else {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve(fields);
-      }
-    },
-  });
-  return {
-    logger,
-    next: (message) => {
-      const index = seen.findIndex((fields) => fields['message'] === message);
-      if (index !== -1) return Promise.resolve(seen.splice(index, 1)[0] as LogFields);
-      return guarded(
-        new Promise((resolve) => waiters.push({ message, resolve })),
-        `the log line "${message}"`,
-        LINE_GUARD_MS,
-      );
-    },
-  };
-}
 
 async function metricValue(tracker: RunningTracker, series: string): Promise<number> {
   const text = await (await fetch(`${tracker.url.replace('ws://', 'http://')}/metrics`)).text();
@@ -78,30 +47,7 @@ describe('tracker cluster when Redis is unreachable', function () {
     redis = null;
   });
 
-  const peer = async (tracker: RunningTracker, name: string) => {
-    const socket = new WebSocket(tracker.url, { perMessageDeflate: false });
-    sockets.push(socket);
-    const inbox = jsonInbox(socket);
-    const next = () => guarded(inbox(), `a message to ${name}`, LINE_GUARD_MS);
-    await once(socket, 'open');
-    const announce = (extra: Record<string, unknown> = {}): void =>
-      socket.send(JSON.stringify({ action: 'announce', info_hash: HASH, peer_id: wireId(name), numwant: 5, ...extra }));
-    /** Announce until the reply counts `peers` over all nodes (cluster counts lag one announce). */
-    // Polled: the count includes other nodes' peers, which this process learns only from Redis.
-    const announceUntilCount = async (peers: number): Promise<void> => {
-      await pollExternal(
-        `the swarm to count ${peers} peers`,
-        async () => {
-          announce();
-          const reply = await next();
-          return Number(reply['incomplete']) + Number(reply['complete']);
-        },
-        (counted) => counted === peers,
-        { intervalMs: 20, attempts: 500 },
-      );
-    };
-    return { inbox, next, announce, announceUntilCount };
-  };
+  const peer = (tracker: RunningTracker, name: string) => clusterPeer(tracker, name, HASH, sockets);
 
   /** Two nodes on one Redis, alice on a and bob on b, once bob's replies count both. */
   const twoNodes = async (

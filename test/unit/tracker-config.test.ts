@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
-import { DEFAULT_TRACKER_CONFIG, TrackerConfigError, resolveTrackerConfig } from '../../tracker/config.ts';
+import {
+  DEFAULT_TRACKER_CONFIG,
+  TrackerConfigError,
+  isClusterMode,
+  parseHostPort,
+  resolveTrackerConfig,
+} from '../../tracker/config.ts';
 
 describe('tracker config', () => {
   it('starts from frozen defaults and overrides only what is given', () => {
@@ -84,5 +90,38 @@ describe('tracker config', () => {
       (error: unknown) =>
         error instanceof TrackerConfigError && error.key === 'workers' && /redisUrl/.test(error.message),
     );
+  });
+  it('takes sentinels as host:port with the master name instead of a URL, and names what is wrong', () => {
+    const config = resolveTrackerConfig({
+      redisSentinels: ['10.0.0.7:26379', '[fd00::7]:26380', 'sentinel-3.internal:26379'],
+      redisSentinelName: 'peercdn',
+      workers: 2,
+    });
+    assert.equal(isClusterMode(config), true);
+    assert.equal(isClusterMode(DEFAULT_TRACKER_CONFIG), false);
+    assert.deepEqual(parseHostPort('[fd00::7]:26380'), { host: 'fd00::7', port: 26380 });
+    const refused = (settings: Record<string, unknown>, key: string, pattern: RegExp): void =>
+      assert.throws(
+        () => resolveTrackerConfig(settings),
+        (error: unknown) => error instanceof TrackerConfigError && error.key === key && pattern.test(error.message),
+      );
+    refused({ redisSentinels: ['10.0.0.7'], redisSentinelName: 'peercdn' }, 'redisSentinels', /entry 0 .*host:port/);
+    refused({ redisSentinels: ['10.0.0.7:70000'], redisSentinelName: 'peercdn' }, 'redisSentinels', /host:port/);
+    refused({ redisSentinels: ['10.0.0.7:26379'] }, 'redisSentinelName', /needed with redisSentinels/);
+    refused(
+      { redisSentinels: ['10.0.0.7:26379'], redisSentinelName: 'peercdn', redisUrl: 'redis://10.0.0.5:6379' },
+      'redisSentinels',
+      /exclude each other/,
+    );
+    assert.deepEqual(resolveTrackerConfig({ redisClusterNodes: ['10.0.0.8:7000'] }).redisClusterNodes, [
+      '10.0.0.8:7000',
+    ]);
+    refused(
+      { redisClusterNodes: ['10.0.0.8:7000'], redisUrl: 'redis://10.0.0.5:6379' },
+      'redisClusterNodes',
+      /"redisUrl" and "redisClusterNodes" exclude each other/,
+    );
+    refused({ redisClusterNodes: ['10.0.0.8'] }, 'redisClusterNodes', /host:port/);
+    refused({ redisSentinelName: 'bad name' }, 'redisSentinelName', /letters, digits/);
   });
 });

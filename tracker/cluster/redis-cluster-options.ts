@@ -1,10 +1,12 @@
 // The settings of a tracker node in cluster mode (RedisSwarmCluster) and what it reports about
 // itself (`/stats.json` `cluster`, the `peercdn_tracker_cluster_*` series).
 import type { Logger } from '../log.ts';
+import type { RedisEndpoint } from './redis-connections.ts';
 import type { RedisLinkState } from './redis-link.ts';
 
 export interface RedisClusterOptions {
-  readonly url: string;
+  /** One Redis by URL, or the master a Sentinel group names. */
+  readonly endpoint: RedisEndpoint;
   /** Start-up fails (ClusterError `redis-unreachable`) when Redis is not up within this long. */
   readonly connectTimeoutMs: number;
   /** A PING unanswered this long marks the Redis link down (default 2 s). */

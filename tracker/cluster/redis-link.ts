@@ -1,4 +1,5 @@
-// A tracker node's two Redis connections (commands, and sharded pub/sub) as one link with a state:
+// A tracker node's Redis connections (commands, and sharded pub/sub; to one Redis by URL or to the
+// master a Sentinel group names: redis-connections.ts) as one link with a state:
 // connecting → up ⇄ down → closed. At start-up the link is given `connectTimeoutMs` to come up,
 // else start() rejects with a ClusterError naming the URL, so a node never hangs silently on a
 // Redis that is not there. Once running, a lost link is retried forever with a capped back-off
@@ -7,11 +8,17 @@
 // answering (a hung server, a half-open TCP connection after a failover) raises no error: node-redis
 // then waits for replies forever. So both connections are probed with PING every
 // `commandTimeoutMs`; no answer in that time counts as a loss, and the connections are recycled.
+// While down, the same PING brings the link back up once answered (after a Sentinel failover the
+// group client reconnects to the new master by itself; a recycle asks the sentinels afresh).
 import { createHash } from 'node:crypto';
-import { createClient } from 'redis';
 import type { Logger } from '../log.ts';
+import {
+  describeRedisEndpoint,
+  openRedisConnections,
+  type RedisConnections,
+  type RedisEndpoint,
+} from './redis-connections.ts';
 
-export type RedisClient = ReturnType<typeof createClient>;
 export type RedisLinkState = 'connecting' | 'up' | 'down' | 'closed';
 
 /** Why a cluster node could not start; `cause` is Redis' last connection error. */
@@ -26,7 +33,7 @@ export class ClusterError extends Error {
 }
 
 export interface RedisLinkOptions {
-  readonly url: string;
+  readonly endpoint: RedisEndpoint;
   /** Start-up fails when both connections are not up within this long. */
   readonly connectTimeoutMs: number;
   readonly logger: Logger;
@@ -82,20 +89,8 @@ const sha1 = (text: string): string => {
   return sha;
 };
 
-/** The URL without its password, for logs and error messages. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparsable Redis URL)';
-  }
-}
-
 export class RedisLink {
-  readonly client: RedisClient;
-  readonly subscriber: RedisClient;
+  readonly #connections: RedisConnections;
   readonly #options: RedisLinkOptions;
   #state: RedisLinkState = 'connecting';
   #downSinceMs = 0;
@@ -109,33 +104,30 @@ export class RedisLink {
 
   private constructor(options: RedisLinkOptions) {
     this.#options = options;
-    // No offline queue: while Redis is away a command fails at once instead of piling up.
-    this.client = createClient({
-      url: options.url,
-      disableOfflineQueue: true,
-      ...(options.maxQueuedCommands === undefined ? {} : { commandsQueueMaxLength: options.maxQueuedCommands }),
-      socket: {
-        connectTimeout: Math.min(options.connectTimeoutMs, 5000),
-        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY_MS),
+    this.#connections = openRedisConnections(
+      options.endpoint,
+      {
+        connectTimeoutMs: options.connectTimeoutMs,
+        reconnectDelayMs: (retries: number) => Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY_MS),
+        ...(options.maxQueuedCommands === undefined ? {} : { maxQueuedCommands: options.maxQueuedCommands }),
       },
-    });
-    this.subscriber = this.client.duplicate();
-    for (const client of [this.client, this.subscriber]) {
-      client.on('error', (error: Error) => this.#onError(error));
-      client.on('reconnecting', () => {
-        this.#counts.reconnectAttempts += 1;
-      });
-      client.on('ready', () => this.#onReady());
-    }
+      {
+        onError: (error) => this.#onError(error),
+        onReconnecting: () => {
+          this.#counts.reconnectAttempts += 1;
+        },
+        onReady: () => this.#onReady(),
+      },
+    );
   }
 
   /**
-   * Connect both connections and run `subscribe` on the subscriber, within `connectTimeoutMs`.
-   * @throws ClusterError `redis-unreachable` when Redis did not answer in time (both connections closed).
+   * Connect, and subscribe `listener` to the sharded `channel`, within `connectTimeoutMs`.
+   * @throws ClusterError `redis-unreachable` when Redis did not answer in time (connections closed).
    */
   static async start(
     options: RedisLinkOptions,
-    subscribe: (subscriber: RedisClient) => Promise<void>,
+    subscription: { readonly channel: string; readonly listener: (message: string) => void },
   ): Promise<RedisLink> {
     const link = new RedisLink(options);
     let timer: NodeJS.Timeout | undefined;
@@ -143,9 +135,8 @@ export class RedisLink {
       timer = setTimeout(() => resolve('timeout'), options.connectTimeoutMs);
     });
     const connected = (async () => {
-      await link.client.connect();
-      await link.subscriber.connect();
-      await subscribe(link.subscriber);
+      await link.#connections.connect();
+      await link.#connections.subscribe(subscription.channel, subscription.listener);
       return 'up' as const;
     })();
     // Whatever happens to it after a timeout, the attempt must not become an unhandled rejection.
@@ -157,16 +148,20 @@ export class RedisLink {
         link.destroy();
         throw new ClusterError(
           'redis-unreachable',
-          `Redis at ${redactRedisUrl(options.url)} did not answer within ${options.connectTimeoutMs} ms (setting redisConnectTimeoutMs)${lastError === null ? '' : `: ${lastError.message}`}`,
+          `Redis at ${describeRedisEndpoint(options.endpoint)} did not answer within ${options.connectTimeoutMs} ms (setting redisConnectTimeoutMs)${lastError === null ? '' : `: ${lastError.message}`}`,
           { cause: lastError },
         );
       }
     } catch (error) {
       link.destroy();
       if (error instanceof ClusterError) throw error;
-      throw new ClusterError('redis-unreachable', `Redis at ${redactRedisUrl(options.url)} failed: ${String(error)}`, {
-        cause: error,
-      });
+      throw new ClusterError(
+        'redis-unreachable',
+        `Redis at ${describeRedisEndpoint(options.endpoint)} failed: ${String(error)}`,
+        {
+          cause: error,
+        },
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -183,14 +178,19 @@ export class RedisLink {
     return { state: this.#state, ...this.#counts };
   }
 
-  /** EVALSHA, loading the script once per Redis (again after a restart: NOSCRIPT). */
+  /** One raw command (`['ZADD', key, score, member]`); rejects at once while the link is down. */
+  command(args: readonly string[]): Promise<unknown> {
+    return this.#connections.command(args);
+  }
+
+  /** EVALSHA, loading the script once per Redis (again after a restart or failover: NOSCRIPT). */
   async script(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
     const evalArgs = [String(keys.length), ...keys, ...args];
     try {
-      return await this.client.sendCommand(['EVALSHA', sha1(source), ...evalArgs]);
+      return await this.#connections.command(['EVALSHA', sha1(source), ...evalArgs]);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return await this.client.sendCommand(['EVAL', source, ...evalArgs]);
+      return await this.#connections.command(['EVAL', source, ...evalArgs]);
     }
   }
 
@@ -200,9 +200,7 @@ export class RedisLink {
     this.#state = 'closed';
     this.#clearStillDown();
     if (this.#probeTimer !== null) clearInterval(this.#probeTimer);
-    for (const client of [this.client, this.subscriber]) {
-      if (client.isOpen) client.destroy();
-    }
+    this.#connections.destroy();
   }
 
   #onError(error: Error): void {
@@ -212,7 +210,7 @@ export class RedisLink {
     if (this.#state === 'connecting' && first)
       this.#options.logger.warn('redis not reachable yet; retrying', {
         node: this.#options.nodeId,
-        url: redactRedisUrl(this.#options.url),
+        redis: describeRedisEndpoint(this.#options.endpoint),
         timeoutMs: this.#options.connectTimeoutMs,
         error: error.message,
       });
@@ -244,14 +242,27 @@ export class RedisLink {
     return this.#options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   }
 
-  /** PING both connections; unanswered in time: down, and recycle them until Redis answers again. */
+  /**
+   * PING every connection. Up and unanswered in time: down, and recycle them until Redis answers
+   * again. Down (after an error) and answered: up again, whether or not a `ready` event said so.
+   */
   async #probe(): Promise<void> {
-    if (this.#probing || this.#state !== 'up') return;
+    if (this.#probing || this.#recycling || (this.#state !== 'up' && this.#state !== 'down')) return;
     this.#probing = true;
     const ms = this.#commandTimeoutMs;
-    const answered = await settlesWithin(Promise.all([this.client.ping(), this.subscriber.ping()]), ms);
+    const wasDown = this.#state === 'down';
+    const ping = this.#connections.ping().then(
+      () => true,
+      () => false,
+    );
+    // Up: a PING that fails at once is a connection error, which its own event reports.
+    const answered = await settlesWithin(ping, ms);
+    const succeeded = answered && (await ping);
     this.#probing = false;
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- an error event may have changed it during the await
+    if (wasDown) {
+      if (succeeded) this.#comeBack();
+      return;
+    }
     if (answered || this.#state !== 'up') return;
     this.#counts.unansweredProbes += 1;
     this.#lastError = new Error(`no answer to PING within ${ms} ms`);
@@ -260,25 +271,24 @@ export class RedisLink {
   }
 
   /**
-   * Close both connections (their waiting commands fail) and open them again until a PING on each
-   * is answered in time. node-redis keeps the subscriber's channels across the new connection.
+   * Close the connections (their waiting commands fail) and open them again until a PING on each
+   * is answered in time. The subscription is kept across the new connection.
    */
   async #recycle(): Promise<void> {
     const ms = this.#commandTimeoutMs;
     this.#recycling = true;
     for (let attempt = 0; this.#state === 'down'; attempt++) {
-      for (const client of [this.client, this.subscriber]) if (client.isOpen) client.destroy();
+      this.#connections.destroy();
       this.#counts.reconnectAttempts += 1;
       const connected = (async () => {
-        await this.client.connect();
-        await this.subscriber.connect();
-        await Promise.all([this.client.ping(), this.subscriber.ping()]);
+        await this.#connections.connect();
+        await this.#connections.ping();
         return true;
       })().catch(() => false);
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- destroy() may run during the await
       if ((await settlesWithin(connected, ms)) && (await connected) && this.#state === 'down') {
         this.#recycling = false;
-        this.#onReady();
+        this.#comeBack();
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, MAX_RECONNECT_DELAY_MS)));
@@ -288,7 +298,12 @@ export class RedisLink {
 
   #onReady(): void {
     // Up again only when both connections are (start() sets the first up itself).
-    if (this.#state !== 'down' || this.#recycling || !this.client.isReady || !this.subscriber.isReady) return;
+    if (this.#connections.ready) this.#comeBack();
+  }
+
+  /** Down, and Redis answers again on every connection. */
+  #comeBack(): void {
+    if (this.#state !== 'down' || this.#recycling) return;
     this.#clearStillDown();
     this.#options.logger.info('redis connection back; adding local peers again', {
       node: this.#options.nodeId,

@@ -10,7 +10,7 @@ import { encodeNodeBatch, encodeNodeMessage, parseNodeBatch, type NodeMessage } 
 import { ANNOUNCE_SCRIPT, LEAVE_SCRIPT, nodeSwarmsKey, relayChannel, swarmKey, swarmKeys } from './redis-scripts.ts';
 import { reapDeadNodes, reapNode, renewLease } from './node-leases.ts';
 import { PendingCommands, forEachBounded } from './pending-commands.ts';
-import { RedisLink, type RedisClient } from './redis-link.ts';
+import { DEFAULT_COMMAND_TIMEOUT_MS, RedisLink } from './redis-link.ts';
 import { RemoteRoutes } from './remote-routes.ts';
 import type { ClusterDelivery, SwarmCluster } from './swarm-cluster.ts';
 import type { ClusterStats, RedisClusterOptions } from './redis-cluster-options.ts';
@@ -48,6 +48,7 @@ export class RedisSwarmCluster implements SwarmCluster {
   #heartbeat: NodeJS.Timeout | null = null;
   // A heartbeat waiting on a hung Redis is not joined by the next ones.
   #ticking = false;
+  #reapAfterUnixMs = 0;
   readonly #pending: PendingCommands;
   #liveNodes = 0;
   readonly #stats = {
@@ -74,7 +75,7 @@ export class RedisSwarmCluster implements SwarmCluster {
     const cluster = new RedisSwarmCluster(options);
     cluster.#link = await RedisLink.start(
       {
-        url: options.url,
+        endpoint: options.endpoint,
         connectTimeoutMs: options.connectTimeoutMs,
         ...(options.commandTimeoutMs === undefined ? {} : { commandTimeoutMs: options.commandTimeoutMs }),
         // node-redis's own queue bound, a backstop above ours: re-adds, leases and PINGs fit.
@@ -84,11 +85,17 @@ export class RedisSwarmCluster implements SwarmCluster {
         nodeId: cluster.nodeId,
         onUp: (again) => {
           // After Redis lost everything (a restart): lease, swarm registrations and local peers again.
-          if (again) void cluster.#readd();
+          if (!again) return;
+          // Every node's lease ran on while Redis was away (a failover keeps them): leave the
+          // others time to come back before calling them dead, or their peers would be reaped.
+          cluster.#reapAfterUnixMs =
+            options.nowUnixMs() +
+            options.nodeHeartbeatMs * LEASES_UNTIL_DEAD +
+            2 * (options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
+          void cluster.#readd();
         },
       },
-      (subscriber) =>
-        subscriber.sSubscribe(relayChannel(cluster.nodeId), (message: string) => cluster.#receive(message)),
+      { channel: relayChannel(cluster.nodeId), listener: (message: string) => cluster.#receive(message) },
     );
     try {
       await cluster.#renewLease();
@@ -106,9 +113,9 @@ export class RedisSwarmCluster implements SwarmCluster {
     return !this.#closed && this.#link?.up === true;
   }
 
-  get #client(): RedisClient {
-    if (this.#link === null) throw new Error('RedisSwarmCluster used before start()');
-    return this.#link.client;
+  #command(args: readonly string[]): Promise<unknown> {
+    if (this.#link === null) return Promise.reject(new Error('RedisSwarmCluster used before start()'));
+    return this.#link.command(args);
   }
 
   /** The core that receives what other nodes relay; set once, right after the core is built. */
@@ -174,7 +181,7 @@ export class RedisSwarmCluster implements SwarmCluster {
       ?.catch((error: unknown) => this.#failed(error));
     if (swarmEmpty && this.#registered.delete(key))
       this.#pending
-        .run(() => this.#client.sRem(nodeSwarmsKey(this.nodeId), key))
+        .run(() => this.#command(['SREM', nodeSwarmsKey(this.nodeId), key]))
         ?.catch((error: unknown) => this.#failed(error));
   }
 
@@ -278,7 +285,7 @@ export class RedisSwarmCluster implements SwarmCluster {
     if (!this.#ready) return;
     for (const [node, messages] of outbox) {
       this.#pending
-        .run(() => this.#client.sPublish(relayChannel(node), encodeNodeBatch(messages)))
+        .run(() => this.#command(['SPUBLISH', relayChannel(node), encodeNodeBatch(messages)]))
         ?.catch((error: unknown) => this.#failed(error));
     }
   }
@@ -319,7 +326,8 @@ export class RedisSwarmCluster implements SwarmCluster {
     this.#ticking = true;
     try {
       await this.#renewLease();
-      const swept = await reapDeadNodes(link, this.nodeId, this.#options.nowUnixMs(), this.#options.logger);
+      const nowMs = this.#options.nowUnixMs();
+      const swept = await reapDeadNodes(link, this.nodeId, nowMs, nowMs >= this.#reapAfterUnixMs, this.#options.logger);
       this.#stats.reapedPeers += swept.reapedPeers;
       this.#liveNodes = swept.liveNodes;
     } catch (error) {
@@ -358,7 +366,7 @@ export class RedisSwarmCluster implements SwarmCluster {
   #register(key: string): void {
     if (this.#registered.has(key)) return;
     this.#registered.add(key);
-    const sent = this.#pending.run(() => this.#client.sAdd(nodeSwarmsKey(this.nodeId), key));
+    const sent = this.#pending.run(() => this.#command(['SADD', nodeSwarmsKey(this.nodeId), key]));
     // Shed or failed: registered again with the swarm's next announce.
     if (sent === null) this.#registered.delete(key);
     else
