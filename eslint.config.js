@@ -10,7 +10,14 @@ const TYPED_PARTS = [
   { files: ['lib/**/*.ts'], project: './tsconfig.lib.json' },
   { files: ['tracker/**/*.ts'], project: './tsconfig.tracker.json' },
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts', 'demo/**/*.ts', 'types/**/*.ts', 'rollup.config.ts'],
+    files: [
+      'test/**/*.ts',
+      'bench/**/*.ts',
+      'demo/**/*.ts',
+      'types/**/*.ts',
+      'rollup.config.ts',
+      'mangled-properties.ts',
+    ],
     project: './tsconfig.json',
   },
 ];

@@ -8,6 +8,7 @@ import esbuild from 'rollup-plugin-esbuild';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MANGLED_PROPERTIES } from './mangled-properties.ts';
 
 const REPO = fileURLToPath(new URL('./', import.meta.url));
 // hls.js is the one import left in the browser bundles (a peer dependency); the tracker package
@@ -157,6 +158,26 @@ const LIBRARY_TRIMS: readonly { readonly file: string; readonly from: string | R
     from: /Peer\.config = \{\s*iceServers: \[\s*\{\s*urls: \[[^\]]*\]\s*\}\s*\],\s*sdpSemantics/,
     to: 'Peer.config = {\n  sdpSemantics',
   },
+  // Nothing calls a peer's write() (bittorrent-tracker's client and lib/ use send(); lib/shims/duplex.ts
+  // has no write()), so simple-peer's write path goes: `_write`, the chunk written before connect,
+  // and the backpressure callback's wake-ups (the bufferedamountlow handler, a 150-ms poll).
+  { file: SIMPLE_PEER, from: /\n {2}_write \(chunk, cb\) \{[\s\S]*?\r?\n {2}\}(?=\r?\n)/, to: '' },
+  { file: SIMPLE_PEER, from: /\n {2}_onInterval \(\) \{[\s\S]*?\r?\n {2}\}(?=\r?\n)/, to: '' },
+  { file: SIMPLE_PEER, from: /\n {2}_onChannelBufferedAmountLow \(\) \{[\s\S]*?\r?\n {2}\}(?=\r?\n)/, to: '' },
+  {
+    file: SIMPLE_PEER,
+    from: /this\._channel\.onbufferedamountlow = \(\) => \{\s*this\._onChannelBufferedAmountLow\(\)\s*\}/,
+    to: '',
+  },
+  { file: SIMPLE_PEER, from: /if \(this\._chunk\) \{[\s\S]*?cb\(null\)\s*\}/, to: '' },
+  {
+    file: SIMPLE_PEER,
+    from: /if \(typeof this\._channel\.bufferedAmountLowThreshold !== 'number'\) \{\s*this\._interval = unrefInterval\(\(\) => this\._onInterval\(\), 150\)\s*\}/,
+    to: '',
+  },
+  // bittorrent-tracker's client builds every peer with `trickle: false`: candidates are never
+  // signalled one by one (they travel in the offer or answer).
+  { file: SIMPLE_PEER, from: 'if (event.candidate && this.trickle) {', to: 'if (false) {' },
   // Only the initiator renegotiates: a non-initiator's one negotiate request (at construction) is
   // discarded, so its branch that asks the initiator to renegotiate never runs.
   {
@@ -192,6 +213,22 @@ const LIBRARY_TRIMS: readonly { readonly file: string; readonly from: string | R
     file: 'bittorrent-tracker/lib/common.js',
     from: /export const parseUrl = str => \{[\s\S]*?\n\}\n/,
     to: 'export const parseUrl = str => new URL(str)\n',
+  },
+  // lib/ passes hex strings for the ids and an array of URLs (swarm/bittorrent-tracker-client.ts).
+  {
+    file: TRACKER_CLIENT,
+    from: /typeof opts\.peerId === 'string'\s*\? opts\.peerId\s*: arr2hex\(opts\.peerId\)/,
+    to: 'opts.peerId',
+  },
+  {
+    file: TRACKER_CLIENT,
+    from: /typeof opts\.infoHash === 'string'\s*\? opts\.infoHash\.toLowerCase\(\)\s*: arr2hex\(opts\.infoHash\)/,
+    to: 'opts.infoHash.toLowerCase()',
+  },
+  {
+    file: TRACKER_CLIENT,
+    from: /typeof opts\.announce === 'string'\s*\? \[opts\.announce\]\s*: opts\.announce == null \? \[\] : opts\.announce/,
+    to: 'opts.announce',
   },
   {
     file: TRACKER_CLIENT,
@@ -236,11 +273,33 @@ function libraryTrims(): Plugin {
         const found = typeof trim.from === 'string' ? out.includes(trim.from) : out.search(trim.from) !== -1;
         if (!found && (typeof trim.from === 'string' || trim.file.endsWith('.js')))
           this.error(`library-trims: "${String(trim.from)}" is no longer in ${trim.file}; check the trim`);
-        out = out.replace(trim.from, trim.to);
+        // `$1`... in `to` name the match's groups (as in String.prototype.replace).
+        out = out.replace(trim.from, (matched: string, ...groups: unknown[]) =>
+          keepPositions(
+            matched,
+            trim.to.replace(
+              /\$(\d)/g,
+              (_, index: string) => (groups as (string | undefined)[])[Number(index) - 1] ?? '',
+            ),
+          ),
+        );
       }
+      // Positions after each trim are unchanged (keepPositions), so the file's source map still holds.
       return out === code ? null : { code: out, map: null };
     },
   };
+}
+
+// `replacement` padded with the removed text's line breaks and spaces so that everything after it
+// keeps its line and column: the source maps (and `npm run size -- --breakdown`) stay right.
+function keepPositions(removed: string, replacement: string): string {
+  const removedLines = removed.split('\n');
+  const replacementLines = replacement.split('\n');
+  const extraLines = removedLines.length - replacementLines.length;
+  if (extraLines < 0) return replacement;
+  const endColumn = (removedLines.at(-1) ?? '').length;
+  const lastColumn = extraLines > 0 ? 0 : (replacementLines.at(-1) ?? '').length;
+  return replacement + '\n'.repeat(extraLines) + ' '.repeat(Math.max(0, endColumn - lastColumn));
 }
 
 function shimAliases(): Plugin {
@@ -273,8 +332,11 @@ const minifiedBrowserPlugins = (): Plugin[] => [
     // The bundled libraries' private members are `_`-prefixed (simple-peer's `_pc`, `_channel`,
     // the tracker client's `_trackers`...; ours are `#private`): one-letter names in the bundle,
     // about 0.4 KiB gzip. Nothing outside the bundle reads them, and the JSON the libraries
-    // exchange has no `_` keys. Checked in Chromium by the pack and p2p-playback browser tests.
-    mangle: { properties: { regex: /^_/, reserved: ['__proto__'] } },
+    // exchange has no `_` keys. So are the internal property names of lib/ in mangled-properties.ts
+    // (another ~0.4 KiB). Checked in Chromium by the pack, p2p-playback and other browser tests.
+    mangle: {
+      properties: { regex: new RegExp(`^(?:_|(?:${MANGLED_PROPERTIES.join('|')})$)`), reserved: ['__proto__'] },
+    },
     format: { comments: false },
   }),
 ];

@@ -57,14 +57,10 @@ async function main(): Promise<void> {
     return;
   }
   if (benchmark === 'sim') {
-    // No sockets at all: nothing to isolate in a network namespace.
-    const { parseSimArgs, runSimBenchmark, SIM_HELP } = await import('./sim/sim.ts');
-    const parsed = parseSimArgs(args);
-    if (parsed === 'help') {
-      console.log(SIM_HELP);
-      return;
-    }
-    await runSimBenchmark(parsed.options, parsed.write);
+    // No sockets at all: nothing to isolate in a network namespace. A child process of its own
+    // (bundled, tuned garbage collector: sim-launch.ts).
+    const { launchSim } = await import('./sim/sim-launch.ts');
+    process.exitCode = await launchSim(args);
     return;
   }
   if (benchmark === 'beacon') {

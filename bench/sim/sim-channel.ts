@@ -76,6 +76,12 @@ export class SimChannelEnd extends EventEmitter implements SignalledPeer {
       const offset = view.getUint32(5);
       const payload = data.subarray(DATA_HEADER_BYTES);
       const pieceBytes = Math.max(1, Math.floor(PIECE_MODELLED_BYTES / byteScale));
+      // A frame that is one piece goes as it is: the same bytes re-framed would be a copy per frame.
+      if (payload.byteLength <= pieceBytes) {
+        this.#enqueue({ bytes: data, modelledBytes: payload.byteLength * byteScale + DATA_HEADER_BYTES });
+        this.#pump();
+        return;
+      }
       for (let start = 0; start < payload.byteLength; start += pieceBytes) {
         const part = payload.subarray(start, Math.min(start + pieceBytes, payload.byteLength));
         this.#enqueue({

@@ -128,7 +128,13 @@ class HttpTransfer implements Loader<FragmentLoaderContext> {
         stats.loading.end = performance.now();
         stats.loaded = stats.total = total;
         this.#origin.served(this.#node, this.#sequenceNumber, total);
-        const data = segment.slice(start, start + total).buffer;
+        // A whole segment is the template's own buffer: nothing in the library or the modelled
+        // player writes to a response (the engine caches a copy), and a copy per response was a
+        // visible share of the garbage collector's work.
+        const data =
+          start === 0 && total === segment.byteLength && segment.byteOffset === 0 && segment.buffer.byteLength === total
+            ? segment.buffer
+            : segment.slice(start, start + total).buffer;
         callbacks.onSuccess({ url: context.url, data, code: 200 }, stats, context, null);
         return;
       }

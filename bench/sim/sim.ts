@@ -1,7 +1,6 @@
 // `npm run bench -- sim`: parse the options, run the simulator, write the JSON result and refresh
 // bench/results/sim-summary.md and sim-copies.svg.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { PeerCDNConfig } from '../../lib/api/config.ts';
 import { simFigures, type SimFigures } from './sim-figures.ts';
 import { simLabel, writeSimReport } from './sim-report.ts';
@@ -83,7 +82,7 @@ export function formatFigures(f: SimFigures): string {
   ].join('\n');
 }
 
-export async function runSimBenchmark(options: SimOptions, write: boolean): Promise<SimFigures> {
+export async function runSimBenchmark(options: SimOptions, write: boolean, resultsDir: string): Promise<SimFigures> {
   // Date.now is virtual during the run: wall time from the monotonic clock.
   const started = process.hrtime.bigint();
   const raw = await runSimulation(options, (virtualMs, viewers) =>
@@ -94,7 +93,7 @@ export async function runSimBenchmark(options: SimOptions, write: boolean): Prom
   const figures = simFigures(raw);
   console.log(formatFigures(figures));
   if (write) {
-    const dir = fileURLToPath(new URL('../results/', import.meta.url));
+    const dir = resultsDir.endsWith('/') ? resultsDir : `${resultsDir}/`;
     mkdirSync(dir, { recursive: true });
     const date = new Date().toISOString();
     const file = `${dir}sim-${options.mode}-n${options.viewers}-${date.replace(/[:.]/g, '-')}.json`;

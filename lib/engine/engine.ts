@@ -258,7 +258,7 @@ export class Engine {
     this.cache.remove(swarmId, sequenceNumber);
     const error = new P2PError(
       'segment-corrupt',
-      `hls.js failed on segment ${sequenceNumber} from peer ${peerId} (${details}); it comes over HTTP`,
+      `hls.js failed on segment ${sequenceNumber} from peer ${peerId} (${details})`,
     );
     this.banPeer(swarmId, peerId, error);
     this.events.emit('error', error);

@@ -270,10 +270,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   #rejectPeerSegment(request: PeerLoadRequest, peerId: string, problem: string): void {
     const engine = this.#engine;
     const { swarmId, sequenceNumber } = request.segment;
-    const error = new P2PError(
-      'segment-corrupt',
-      `peer ${peerId} sent segment ${sequenceNumber} corrupt (${problem}); it is dropped and the segment comes over HTTP`,
-    );
+    const error = new P2PError('segment-corrupt', `peer ${peerId} sent segment ${sequenceNumber} corrupt (${problem})`);
     engine.banPeer(swarmId, peerId, error);
     engine.peerFallback(error);
     engine.announceLoading(swarmId, sequenceNumber);
@@ -288,7 +285,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     engine.peerFallback(
       new P2PError(
         'segment-unverifiable',
-        `segment ${sequenceNumber} from peer ${peerId} cannot be verified (${reason}); it comes over HTTP`,
+        `segment ${sequenceNumber} from peer ${peerId} cannot be verified (${reason})`,
       ),
     );
     engine.announceLoading(swarmId, sequenceNumber);

@@ -215,7 +215,7 @@ export class PeerDownloads {
       pending.reject(
         new P2PError(
           'peer-error',
-          `partial downloads hold the whole receive budget; ${pending.sequenceNumber} comes over HTTP`,
+          `partial downloads hold the whole receive budget (segment ${pending.sequenceNumber})`,
         ),
       );
       return;

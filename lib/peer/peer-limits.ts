@@ -63,8 +63,9 @@ export class ReceiveBuffer {
   }
 
   append(payload: Uint8Array): void {
-    // A copy: the payload is a view of the whole data-channel message.
-    this.#chunks.push(payload.slice());
+    // Kept as the view it is: each data-channel message arrives in a buffer of its own, which
+    // holds only this chunk and a 9-byte header; a copy per chunk was a copy of every segment.
+    this.#chunks.push(payload);
     this.#byteLength += payload.byteLength;
   }
 

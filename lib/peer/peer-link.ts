@@ -28,7 +28,7 @@ export interface DataChannelPeer {
   send(data: Uint8Array): void;
   destroy(): void;
   on(event: 'data', listener: (data: Uint8Array | string) => void): unknown;
-  on(event: 'close', listener: () => void): unknown;
+  on(event: 'close' | 'end', listener: () => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   removeAllListeners(event?: string): unknown;
 }
@@ -116,6 +116,10 @@ export class PeerLink {
     });
     peer.on('data', (data) => this.#onData(data));
     peer.on('close', () => this.#close(null));
+    // The remote side closed the channel: simple-peer then ends its stream, but on streamx (not the
+    // bundles' Duplex) it never emits `close` for a teardown it started itself, so a peer that left
+    // stayed linked. `end` comes either way.
+    peer.on('end', () => this.#close(null));
     peer.on('error', (error) =>
       this.#close(new P2PError('peer-error', `peer ${this.remotePeerId}: ${error.message}`, { cause: error })),
     );
@@ -217,6 +221,7 @@ export class PeerLink {
     const { peer } = this.#options;
     peer.removeAllListeners('data');
     peer.removeAllListeners('close');
+    peer.removeAllListeners('end');
     peer.removeAllListeners('error');
     // simple-peer emits 'error' asynchronously during teardown; keep one listener so it is not thrown.
     peer.on('error', () => undefined);

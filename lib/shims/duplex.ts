@@ -5,8 +5,8 @@
 // (test/integration/stream-shims.test.ts runs simple-peer on it):
 // - data: `push(chunk)` emits `data`; chunks pushed while nobody listens are kept until a `data`
 //   listener is added (a peer's first message can arrive before the library listens).
-// - backpressure: `write()` hands one chunk at a time to `_write`, returns false while one is
-//   pending, and emits `drain` when the queue is empty again.
+// - no writable queue: nothing in the bundles calls `write()` (simple-peer's users call `send()`,
+//   and watch `bufferSize` for backpressure), so streamx's write/`_write`/`drain` path is left out.
 // - end: `push(null)` emits `end` after the kept data; `end()` runs `_final`, then `finish`.
 // - destroy: `destroy(err)` runs `_destroy(cb)` once; after cb, `destroyed` is true, `error`
 //   (with err) and `close` are emitted. When both sides ended without a destroy() call, the stream
@@ -32,9 +32,6 @@ export class Duplex extends EventEmitter {
   #kept: unknown[] = [];
   #endEmitted = false;
   #finished = false;
-  #writeQueue: unknown[] = [];
-  #writing = false;
-  #needDrain = false;
   #closing = false;
   #destroyed = false;
 
@@ -72,21 +69,11 @@ export class Duplex extends EventEmitter {
     return true;
   }
 
-  /** Writable side: queue a chunk for `_write`; false means wait for `drain`. */
-  write(chunk: unknown): boolean {
-    if (this.#closing || this._writableState.ended) return false;
-    this.#writeQueue.push(chunk);
-    if (!this.#writing) this.#writeNext();
-    const pending = this.#writing;
-    if (pending) this.#needDrain = true;
-    return !pending;
-  }
-
-  /** Ends the writable side once queued writes are done: `_final`, then `finish`. */
+  /** Ends the writable side: `_final`, then `finish`. */
   end(): this {
     if (this._writableState.ended || this.#closing) return this;
     this._writableState.ended = true;
-    if (!this.#writing) this.#final();
+    this.#final();
     return this;
   }
 
@@ -95,7 +82,6 @@ export class Duplex extends EventEmitter {
     if (this.#closing) return;
     this.#closing = true;
     this.#kept = [];
-    this.#writeQueue = [];
     const done = (): void => {
       this.#destroyed = true;
       if (error) this.emit('error', error);
@@ -104,31 +90,6 @@ export class Duplex extends EventEmitter {
     const ownDestroy = (this as { _destroy?: (callback: () => void) => void })._destroy;
     if (ownDestroy === undefined) queueMicrotask(done);
     else ownDestroy.call(this, done);
-  }
-
-  #writeNext(): void {
-    const chunk = this.#writeQueue.shift();
-    this.#writing = true;
-    const ownWrite = (this as { _write?: (chunk: unknown, callback: Callback) => void })._write;
-    const done: Callback = (error) => {
-      if (this.#closing) return;
-      if (error) {
-        this.destroy(error);
-        return;
-      }
-      if (this.#writeQueue.length > 0) {
-        this.#writeNext();
-        return;
-      }
-      this.#writing = false;
-      if (this.#needDrain) {
-        this.#needDrain = false;
-        this.emit('drain');
-      }
-      if (this._writableState.ended) this.#final();
-    };
-    if (ownWrite === undefined) done();
-    else ownWrite.call(this, chunk, done);
   }
 
   #final(): void {

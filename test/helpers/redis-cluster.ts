@@ -7,8 +7,8 @@ import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVER_ARGS, WatchedProgram } from './redis-sentinel.ts';
-import { freePort, requireProgram, stopProgram } from './system-process.ts';
+import { SERVER_ARGS } from './redis-sentinel.ts';
+import { freePort, requireProgram, stopProgram, WatchedProgram } from './system-process.ts';
 import { guarded } from './wait-for.ts';
 
 const MASTERS = 3;

@@ -2,50 +2,10 @@
 // (`redis-server --sentinel`, from the same Debian package as redis-server), each on a free
 // loopback port, started and stopped by the test. The sentinel calls the master down after 300 ms
 // of silence, so a failover after killMaster() takes a few seconds, not the default 30+.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, requireProgram, stopProgram } from './system-process.ts';
-
-/** Liveness guard for a log line (start-up, replica sync, failover). */
-const LINE_GUARD_MS = 60_000;
-
-/** A program whose stdout lines can be awaited, past or future. */
-export class WatchedProgram {
-  readonly child: ChildProcess;
-  #output = '';
-  readonly #waiters: { text: string; resolve: () => void }[] = [];
-
-  constructor(command: string, args: readonly string[]) {
-    this.child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    this.child.stdout?.on('data', (chunk: Buffer) => {
-      // Enough to find a line cut between chunks; lines already awaited need not be kept.
-      this.#output = (this.#output + chunk.toString()).slice(-64_000);
-      for (const waiter of [...this.#waiters])
-        if (this.#output.includes(waiter.text)) {
-          this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-          waiter.resolve();
-        }
-    });
-  }
-
-  /** Resolves once `text` appeared in the program's output (or already had); rejects if it exits first. */
-  line(text: string, what: string): Promise<void> {
-    if (this.#output.includes(text)) return Promise.resolve();
-    let guard: NodeJS.Timeout | undefined;
-    return new Promise<void>((resolve, reject) => {
-      this.#waiters.push({ text, resolve });
-      this.child.once('exit', (code, signal) =>
-        reject(new Error(`${what}: the program exited (${code ?? signal}): ${this.#output.slice(-2000)}`)),
-      );
-      guard = setTimeout(
-        () => reject(new Error(`gave up waiting (${LINE_GUARD_MS} ms): ${what}; output: ${this.#output.slice(-2000)}`)),
-        LINE_GUARD_MS,
-      );
-    }).finally(() => clearTimeout(guard));
-  }
-}
+import { freePort, requireProgram, stopProgram, WatchedProgram } from './system-process.ts';
 
 // Replication writes an RDB file even with `--save ''`: each server gets a directory of its own.
 export const SERVER_ARGS = [
@@ -143,6 +103,11 @@ export class RedisSentinelGroup {
   /** Kill the master (SIGKILL: a crash); resolves once it exited. */
   async killMaster(): Promise<void> {
     if (this.#master !== null) await stopProgram(this.#master.child);
+  }
+
+  /** Freeze the master (SIGSTOP): its connections stay open, nothing is answered — a hung master. stop() kills it. */
+  pauseMaster(): void {
+    this.#master?.child.kill('SIGSTOP');
   }
 
   /** Resolves once the sentinel has switched the group to the promoted replica. */

@@ -78,3 +78,42 @@ export async function stopProgram(child: ChildProcess, signal: NodeJS.Signals = 
   child.kill(signal);
   await exited;
 }
+
+/** Liveness guard for a log line (start-up, replica sync, failover). */
+const LINE_GUARD_MS = 60_000;
+
+/** A program whose stdout lines can be awaited, past or future. */
+export class WatchedProgram {
+  readonly child: ChildProcess;
+  #output = '';
+  readonly #waiters: { text: string; resolve: () => void }[] = [];
+
+  constructor(command: string, args: readonly string[]) {
+    this.child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    this.child.stdout?.on('data', (chunk: Buffer) => {
+      // Enough to find a line cut between chunks; lines already awaited need not be kept.
+      this.#output = (this.#output + chunk.toString()).slice(-64_000);
+      for (const waiter of [...this.#waiters])
+        if (this.#output.includes(waiter.text)) {
+          this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+          waiter.resolve();
+        }
+    });
+  }
+
+  /** Resolves once `text` appeared in the program's output (or already had); rejects if it exits first. */
+  line(text: string, what: string): Promise<void> {
+    if (this.#output.includes(text)) return Promise.resolve();
+    let guard: NodeJS.Timeout | undefined;
+    return new Promise<void>((resolve, reject) => {
+      this.#waiters.push({ text, resolve });
+      this.child.once('exit', (code, signal) =>
+        reject(new Error(`${what}: the program exited (${code ?? signal}): ${this.#output.slice(-2000)}`)),
+      );
+      guard = setTimeout(
+        () => reject(new Error(`gave up waiting (${LINE_GUARD_MS} ms): ${what}; output: ${this.#output.slice(-2000)}`)),
+        LINE_GUARD_MS,
+      );
+    }).finally(() => clearTimeout(guard));
+  }
+}

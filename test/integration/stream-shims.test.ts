@@ -22,7 +22,6 @@ import { LOOPBACK_CONFIG } from '../helpers/node-webrtc.ts';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 type AnyDuplex = new (options?: { allowHalfOpen?: boolean }) => NodeEventEmitter & {
   push(chunk: unknown): boolean;
-  write(chunk: unknown): boolean;
   end(): unknown;
   destroy(error?: Error): void;
   readonly destroyed: boolean;
@@ -49,29 +48,6 @@ describe('stream shims against the packages they replace', () => {
         stream.push(new Uint8Array([3]));
         await new Promise((resolve) => setImmediate(resolve));
         assert.deepEqual(received, [1, 2, 3]);
-      });
-
-      it('hands _write one chunk at a time, in order, and emits drain once the backlog is written', async () => {
-        const written: number[] = [];
-        const pending: (() => void)[] = [];
-        class Sink extends Duplex {
-          _write(chunk: Uint8Array, callback: () => void): void {
-            written.push(chunk.byteLength);
-            pending.push(callback);
-          }
-        }
-        const sink = new Sink();
-        // 64 KiB chunks: above streamx's high-water mark too, so both report backpressure.
-        assert.equal(sink.write(new Uint8Array(65_536)), false);
-        assert.equal(sink.write(new Uint8Array(65_537)), false);
-        const drained = once(sink, 'drain');
-        while (written.length < 2 || pending.length > 0) {
-          await new Promise((resolve) => setImmediate(resolve));
-          assert.ok(pending.length <= 1, 'never two writes in flight');
-          pending.shift()?.();
-        }
-        await drained;
-        assert.deepEqual(written, [65_536, 65_537]);
       });
 
       it('destroy(error) runs _destroy once, then emits error and close, and no data after it', async () => {

@@ -32,7 +32,8 @@ describe('tracker cluster on a Sentinel-managed Redis', function () {
     group = null;
   });
 
-  it('finds the master through the sentinel; when the master dies and the replica is promoted, both nodes follow it, add their peers back, and peers on different nodes still reach each other', async () => {
+  /** A Sentinel group and two nodes on it, alice on a and bob on b, once bob's replies count both. */
+  const twoNodes = async () => {
     const sentinelGroup = await RedisSentinelGroup.start();
     group = sentinelGroup;
     const logs = [recordingLogger(), recordingLogger()];
@@ -51,11 +52,17 @@ describe('tracker cluster on a Sentinel-managed Redis', function () {
     alice.announce();
     await alice.next();
     await bob.announceUntilCount(2);
+    return { sentinelGroup, logs, a, b, alice, bob };
+  };
 
-    const failedOver = sentinelGroup.failedOver();
-    await sentinelGroup.killMaster();
-    await Promise.all(logs.map((log) => log.next('redis connection lost; serving local peers only')));
-    await failedOver;
+  /** Both nodes back on the promoted replica, their peers re-added, and an offer and its answer crossing nodes through it. */
+  const backThroughNewMaster = async ({
+    logs,
+    a,
+    b,
+    alice,
+    bob,
+  }: Omit<Awaited<ReturnType<typeof twoNodes>>, 'sentinelGroup'>) => {
     await Promise.all(logs.map((log) => log.next('redis connection back; adding local peers again')));
     const readded = await Promise.all(logs.map((log) => log.next('local peers added to redis again')));
     assert.deepEqual(
@@ -85,5 +92,28 @@ describe('tracker cluster on a Sentinel-managed Redis', function () {
     assert.equal(answer['offer_id'], offer.offer_id);
     assert.equal(answer['peer_id'], wireId('alice'));
     assert.ok((a.stats().cluster?.relayedIn ?? 0) >= 1 && (b.stats().cluster?.relayedIn ?? 0) >= 1);
+  };
+
+  it('finds the master through the sentinel; when the master dies and the replica is promoted, both nodes follow it, add their peers back, and peers on different nodes still reach each other', async () => {
+    const { sentinelGroup, logs, a, b, alice, bob } = await twoNodes();
+
+    const failedOver = sentinelGroup.failedOver();
+    await sentinelGroup.killMaster();
+    await Promise.all(logs.map((log) => log.next('redis connection lost; serving local peers only')));
+    await failedOver;
+    await backThroughNewMaster({ logs, a, b, alice, bob });
+  });
+
+  it('a master that hangs (SIGSTOP) is taken as lost within the command timeout; once the sentinel promotes the replica, the nodes reconnect through the sentinel, add their peers back and relay across nodes again', async () => {
+    const { sentinelGroup, logs, a, b, alice, bob } = await twoNodes();
+    const failedOver = sentinelGroup.failedOver();
+    sentinelGroup.pauseMaster();
+    const lost = await Promise.all(logs.map((log) => log.next('redis connection lost; serving local peers only')));
+    assert.deepEqual(
+      lost.map((fields) => fields['error']),
+      ['no answer to PING within 300 ms', 'no answer to PING within 300 ms'],
+    );
+    await failedOver;
+    await backThroughNewMaster({ logs, a, b, alice, bob });
   });
 });

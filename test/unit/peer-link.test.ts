@@ -189,6 +189,17 @@ describe('PeerLink', () => {
     a.link.destroy();
   });
 
+  it('closes, without an error, when the peer ends its stream (the remote side closed the channel) and no close follows', () => {
+    const [a, b] = linkedPair({ nowMs: 0 });
+    // simple-peer on streamx: a channel closed by the other side ends the stream and emits no close.
+    a.channel.connected = false;
+    a.channel.emit('end');
+    assert.equal(a.link.closed, true);
+    assert.equal(a.closedWith, null);
+    assert.equal(a.channel.destroyed, true, 'the peer is destroyed with its link');
+    b.link.destroy();
+  });
+
   it('announces an initial map longer than one message as hello plus have, and the remote learns all of it', () => {
     const clock = { nowMs: 0 };
     const have = Array.from({ length: MAX_LIST_LENGTH + 3 }, (_, i) => 1_000_000_000 + i);

@@ -80,14 +80,19 @@ export function openRedisConnections(
   return new SentinelConnections(endpoint, options, events);
 }
 
-function clientOptions(options: RedisConnectionOptions) {
+/**
+ * Options of every node-redis client here. `alive`: false once the client was destroyed or
+ * replaced; it then stops reconnecting, so a client that a race left open (destroyed while
+ * connecting) cannot keep the process alive retrying a Redis that is gone.
+ */
+function clientOptions(options: RedisConnectionOptions, alive: () => boolean) {
   return {
     // No offline queue: while Redis is away a command fails at once instead of piling up.
     disableOfflineQueue: true,
     ...(options.maxQueuedCommands === undefined ? {} : { commandsQueueMaxLength: options.maxQueuedCommands }),
     socket: {
       connectTimeout: Math.min(options.connectTimeoutMs, 5000),
-      reconnectStrategy: options.reconnectDelayMs,
+      reconnectStrategy: (retries: number): number | false => (alive() ? options.reconnectDelayMs(retries) : false),
     },
   };
 }
@@ -95,9 +100,10 @@ function clientOptions(options: RedisConnectionOptions) {
 class UrlConnections implements RedisConnections {
   readonly #client: RedisClient;
   readonly #subscriber: RedisClient;
+  #live = false;
 
   constructor(url: string, options: RedisConnectionOptions, events: RedisConnectionEvents) {
-    this.#client = createClient({ url, ...clientOptions(options) });
+    this.#client = createClient({ url, ...clientOptions(options, () => this.#live) });
     this.#subscriber = this.#client.duplicate();
     for (const client of [this.#client, this.#subscriber]) {
       client.on('error', events.onError);
@@ -111,6 +117,7 @@ class UrlConnections implements RedisConnections {
   }
 
   async connect(): Promise<void> {
+    this.#live = true;
     await this.#client.connect();
     await this.#subscriber.connect();
   }
@@ -129,77 +136,144 @@ class UrlConnections implements RedisConnections {
   }
 
   destroy(): void {
+    this.#live = false;
     for (const client of [this.#client, this.#subscriber]) if (client.isOpen) client.destroy();
   }
 }
 
-class SentinelConnections implements RedisConnections {
-  readonly #endpoint: Extract<RedisEndpoint, { kind: 'sentinel' }>;
-  readonly #options: RedisConnectionOptions;
+/** What a replaced client's events are told to (ignored once it was replaced). */
+interface ClientEventHandlers {
+  readonly error: (error: unknown) => void;
+  readonly reconnecting: () => void;
+  readonly ready: () => void;
+}
+
+/** A client that sends commands and sharded subscriptions and tells its own connection state. */
+interface ReplaceableClient {
+  readonly isReady: boolean;
+  connect(): Promise<unknown>;
+  sSubscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
+}
+
+/**
+ * Connections through one node-redis client that follows the topology itself (a sentinel group,
+ * a cluster client) and is replaced whole on each connect(): a replaced client's late events are
+ * ignored, its subscriptions are made again on the new one, and one destroyed while connecting is
+ * destroyed again once that connect settled (else it could open a connection afterwards and
+ * reconnect forever).
+ */
+abstract class ReplacedClientConnections<C extends ReplaceableClient> implements RedisConnections {
+  protected readonly options: RedisConnectionOptions;
   readonly #events: RedisConnectionEvents;
   readonly #channels = new Map<string, (message: string) => void>();
-  #group: SentinelGroup | null = null;
+  protected client: C | null = null;
+  #connecting: Promise<unknown> | null = null;
+  #generation: symbol | null = null;
+
+  constructor(options: RedisConnectionOptions, events: RedisConnectionEvents) {
+    this.options = options;
+    this.#events = events;
+  }
+
+  get ready(): boolean {
+    return this.client?.isReady === true;
+  }
+
+  /** A new client (its reconnects stop once `alive()` is false) and its events, by node-redis name. */
+  protected abstract open(alive: () => boolean): {
+    readonly client: C;
+    readonly events: (on: ClientEventHandlers) => void;
+  };
+  protected abstract close(client: C): void;
+  abstract command(args: readonly string[]): Promise<unknown>;
+  abstract ping(): Promise<unknown>;
+
+  async connect(): Promise<void> {
+    this.destroy();
+    const generation = Symbol('redis client');
+    this.#generation = generation;
+    const { client, events } = this.open(() => this.#generation === generation);
+    this.client = client;
+    const current = (): boolean => this.client === client;
+    events({
+      error: (error) => {
+        if (current()) this.#events.onError(error instanceof Error ? error : new Error(String(error)));
+      },
+      reconnecting: () => {
+        if (current()) this.#events.onReconnecting();
+      },
+      ready: () => {
+        if (current()) this.#events.onReady();
+      },
+    });
+    const connecting = client.connect();
+    this.#connecting = connecting;
+    await connecting;
+    for (const [channel, listener] of this.#channels) await client.sSubscribe(channel, listener);
+  }
+
+  async subscribe(channel: string, listener: (message: string) => void): Promise<void> {
+    this.#channels.set(channel, listener);
+    await this.client?.sSubscribe(channel, listener);
+  }
+
+  destroy(): void {
+    const client = this.client;
+    const connecting = this.#connecting;
+    this.client = null;
+    this.#connecting = null;
+    this.#generation = null;
+    if (client === null) return;
+    const close = (): void => this.close(client);
+    close();
+    void connecting?.then(close, close);
+  }
+}
+
+class SentinelConnections extends ReplacedClientConnections<SentinelGroup> {
+  readonly #endpoint: Extract<RedisEndpoint, { kind: 'sentinel' }>;
 
   constructor(
     endpoint: Extract<RedisEndpoint, { kind: 'sentinel' }>,
     options: RedisConnectionOptions,
     events: RedisConnectionEvents,
   ) {
+    super(options, events);
     this.#endpoint = endpoint;
-    this.#options = options;
-    this.#events = events;
-  }
-
-  get ready(): boolean {
-    return this.#group?.isReady === true;
   }
 
   /** A new group client each time: it asks the sentinels which node is master now. */
-  async connect(): Promise<void> {
-    this.destroy();
+  protected open(alive: () => boolean): ReturnType<ReplacedClientConnections<SentinelGroup>['open']> {
     const group: SentinelGroup = createSentinel({
       name: this.#endpoint.masterName,
       sentinelRootNodes: this.#endpoint.sentinels.map(({ host, port }) => ({ host, port })),
-      nodeClientOptions: clientOptions(this.#options),
-      sentinelClientOptions: clientOptions(this.#options),
+      nodeClientOptions: clientOptions(this.options, alive),
+      sentinelClientOptions: clientOptions(this.options, alive),
       // Master errors come as `error` events too, so a dying master marks the link down at once.
       passthroughClientErrorEvents: true,
       masterPoolSize: 1,
     });
-    this.#group = group;
-    // A replaced group's late events are not about the link any more.
-    const current = (): boolean => this.#group === group;
-    group.on('error', (error: unknown) => {
-      if (current()) this.#events.onError(error instanceof Error ? error : new Error(String(error)));
-    });
-    group.on('reconnecting', () => {
-      if (current()) this.#events.onReconnecting();
-    });
-    group.on('ready', () => {
-      if (current()) this.#events.onReady();
-    });
-    await group.connect();
-    for (const [channel, listener] of this.#channels) await group.sSubscribe(channel, listener);
+    return {
+      client: group,
+      events: (on) => {
+        group.on('error', on.error);
+        group.on('reconnecting', on.reconnecting);
+        group.on('ready', on.ready);
+      },
+    };
+  }
+
+  protected close(group: SentinelGroup): void {
+    void group.destroy().catch(() => undefined);
   }
 
   command(args: readonly string[]): Promise<unknown> {
-    if (this.#group === null) return Promise.reject(new Error('sentinel group not connected'));
-    return this.#group.sendCommand(false, [...args]);
+    if (this.client === null) return Promise.reject(new Error('sentinel group not connected'));
+    return this.client.sendCommand(false, [...args]);
   }
 
   ping(): Promise<unknown> {
     return this.command(['PING']);
-  }
-
-  async subscribe(channel: string, listener: (message: string) => void): Promise<void> {
-    this.#channels.set(channel, listener);
-    await this.#group?.sSubscribe(channel, listener);
-  }
-
-  destroy(): void {
-    const group = this.#group;
-    this.#group = null;
-    if (group !== null) void group.destroy().catch(() => undefined);
   }
 }
 
@@ -220,72 +294,47 @@ function routingKey(args: readonly string[]): string | undefined {
   return name === 'EVALSHA' || name === 'EVAL' ? args[3] : args[1];
 }
 
-class ClusterConnections implements RedisConnections {
+class ClusterConnections extends ReplacedClientConnections<ClusterClient> {
   readonly #endpoint: Extract<RedisEndpoint, { kind: 'cluster' }>;
-  readonly #options: RedisConnectionOptions;
-  readonly #events: RedisConnectionEvents;
-  readonly #channels = new Map<string, (message: string) => void>();
-  #client: ClusterClient | null = null;
 
   constructor(
     endpoint: Extract<RedisEndpoint, { kind: 'cluster' }>,
     options: RedisConnectionOptions,
     events: RedisConnectionEvents,
   ) {
+    super(options, events);
     this.#endpoint = endpoint;
-    this.#options = options;
-    this.#events = events;
-  }
-
-  get ready(): boolean {
-    return this.#client?.isReady === true;
   }
 
   /** A new cluster client each time: it reads the slot map afresh from the seed nodes. */
-  async connect(): Promise<void> {
-    this.destroy();
+  protected open(alive: () => boolean): ReturnType<ReplacedClientConnections<ClusterClient>['open']> {
     const client: ClusterClient = createCluster({
       rootNodes: this.#endpoint.nodes.map(({ host, port }) => ({ socket: { host, port } })),
-      defaults: clientOptions(this.#options),
+      defaults: clientOptions(this.options, alive),
     });
-    this.#client = client;
-    // A replaced client's late events are not about the link any more.
-    const current = (): boolean => this.#client === client;
-    const onError = (error: unknown): void => {
-      if (current()) this.#events.onError(error instanceof Error ? error : new Error(String(error)));
+    return {
+      client,
+      events: (on) => {
+        client.on('node-error', on.error);
+        client.on('error', on.error);
+        client.on('node-reconnecting', on.reconnecting);
+        client.on('node-ready', on.ready);
+      },
     };
-    client.on('node-error', onError);
-    client.on('error', onError);
-    client.on('node-reconnecting', () => {
-      if (current()) this.#events.onReconnecting();
-    });
-    client.on('node-ready', () => {
-      if (current()) this.#events.onReady();
-    });
-    await client.connect();
-    for (const [channel, listener] of this.#channels) await client.sSubscribe(channel, listener);
+  }
+
+  protected close(client: ClusterClient): void {
+    if (client.isOpen) client.destroy();
   }
 
   command(args: readonly string[]): Promise<unknown> {
-    if (this.#client === null) return Promise.reject(new Error('cluster client not connected'));
-    return this.#client.sendCommand(routingKey(args), false, [...args]);
+    if (this.client === null) return Promise.reject(new Error('cluster client not connected'));
+    return this.client.sendCommand(routingKey(args), false, [...args]);
   }
 
   ping(): Promise<unknown> {
-    if (this.#client === null) return Promise.reject(new Error('cluster client not connected'));
+    if (this.client === null) return Promise.reject(new Error('cluster client not connected'));
     // One node, any: a shard that hangs alone shows as its commands waiting (bounded) and shed.
-    return this.#client.sendCommand(undefined, true, ['PING']);
-  }
-
-  async subscribe(channel: string, listener: (message: string) => void): Promise<void> {
-    // node-redis keeps sharded subscriptions across reconnection and slot moves.
-    this.#channels.set(channel, listener);
-    await this.#client?.sSubscribe(channel, listener);
-  }
-
-  destroy(): void {
-    const client = this.#client;
-    this.#client = null;
-    if (client?.isOpen === true) client.destroy();
+    return this.client.sendCommand(undefined, true, ['PING']);
   }
 }
