@@ -11,6 +11,7 @@ import {
   loadingLiar,
   requestFlood,
   staller,
+  trickler,
   type FloodReceipt,
 } from '../test/helpers/hostile-behaviours.ts';
 import { swarmIdOfPlaylist } from '../lib/hls/fragment-swarm.ts';
@@ -205,6 +206,7 @@ export function hostileCases(): HostileCase[] {
     ...poisoningCases(true),
     ...poisoningCases(false),
     misbehaving('staller (claims all, never sends)', () => staller(ALL_SEGMENTS), 30),
+    misbehaving('trickler (true headers, real bytes at 1 byte/s)', (peer) => trickler(peer, ALL_SEGMENTS, fixture), 30),
     misbehaving('loading-liar (claims it fetches all, never serves)', (peer) => loadingLiar(peer, ALL_SEGMENTS), 0),
     flood,
     misbehaving('2,048,000 have entries', () => haveFlood(1000), 0),

@@ -43,6 +43,51 @@ export function hugeLength(claimed: readonly number[], byteLength = MAX_SEGMENT_
   };
 }
 
+/**
+ * Claims every listed segment and answers each request honestly in everything but pace: the true
+ * header, then the segment's real bytes at `bytesPerSecond` (1 by default), all requests in turn.
+ * A peer that keeps its promise in form and breaks it in time.
+ */
+export function trickler(
+  peer: () => HostilePeer,
+  claimed: readonly number[],
+  segment: (sequenceNumber: number) => Uint8Array,
+  bytesPerSecond = 1,
+): HostileBehaviour {
+  // requestId → what is left to send on which channel; one byte (or `bytesPerSecond`) each second.
+  const sending = new Map<number, { channel: WireChannel; bytes: Uint8Array; sentBytes: number }>();
+  const tick = (): void => {
+    for (const [requestId, transfer] of sending) {
+      const { channel, bytes, sentBytes } = transfer;
+      if (!channel.open || sentBytes >= bytes.byteLength) {
+        sending.delete(requestId);
+        continue;
+      }
+      const chunk = bytes.subarray(sentBytes, sentBytes + bytesPerSecond);
+      channel.sendData(requestId, sentBytes, chunk);
+      transfer.sentBytes += chunk.byteLength;
+    }
+  };
+  return {
+    onConnect: (channel) => {
+      channel.send(hello(claimed));
+      peer().every(1000, tick);
+    },
+    onMessage: (message, channel) => {
+      if (message.type === 'cancel') sending.delete(message.requestId);
+      if (message.type !== 'request' || !claimed.includes(message.sequenceNumber)) return;
+      const bytes = segment(message.sequenceNumber);
+      channel.send({
+        type: 'response',
+        requestId: message.requestId,
+        sequenceNumber: message.sequenceNumber,
+        byteLength: bytes.byteLength,
+      });
+      sending.set(message.requestId, { channel, bytes, sentBytes: 0 });
+    },
+  };
+}
+
 /** Announces `messages` × 2,048 new segments in a row (2,048,000 entries with the default). */
 export function haveFlood(messages = 1000): HostileBehaviour {
   return {

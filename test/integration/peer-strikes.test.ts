@@ -6,7 +6,7 @@ import type { PeerClosedEvent } from '../../lib/api/events.ts';
 import { BAN_AFTER_STRIKES, IGNORE_AFTER_STRIKES, IGNORE_BASE_MS } from '../../lib/policy/peer-strikes.ts';
 import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
-import { loadingLiar, requestFlood, staller, type FloodReceipt } from '../helpers/hostile-behaviours.ts';
+import { loadingLiar, requestFlood, staller, trickler, type FloodReceipt } from '../helpers/hostile-behaviours.ts';
 import { HostilePeer, type HostileBehaviour } from '../helpers/hostile-peer.ts';
 import {
   connectedPeers,
@@ -107,6 +107,24 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
       honest.engine.peers().some((p) => p.peerId === id),
       'still connected: it may download from us',
     );
+  });
+
+  it('a trickler (true headers, real bytes at 1 byte/s) costs one wait, then is measured too slow to be chosen', async () => {
+    const honest = viewer();
+    const slow = hostile(honest.swarmId, (peer) => trickler(peer, ALL_SEGMENTS, fixture));
+    await hears(honest, slow.peerId, ALL_SEGMENTS.length);
+    assert.deepEqual(honest.engine.decide(honest.swarmId, 1, 2, 0), { kind: 'peer', peerId: slow.peerId });
+    // Its first bytes are the segment's own: the rest comes over HTTP (a Range resume or a refetch).
+    assert.deepEqual(Buffer.from((await honest.load(1)).data), fixture(1));
+    assert.equal(honest.engine.stats().peerFallbacks, 1);
+    assert.ok(honest.engine.stats().peerStrikes >= 1, 'the broken promise counted against it');
+    for (let sn = 2; sn <= 6; sn++) {
+      honest.media.currentTime = sn * 2 - 2;
+      assert.notEqual(honest.engine.decide(honest.swarmId, sn, sn * 2, 0).kind, 'peer', `segment ${sn}`);
+      assert.deepEqual(Buffer.from((await honest.load(sn)).data), fixture(sn));
+    }
+    assert.equal(honest.engine.stats().peerFallbacks, 1, 'no wait lost after the first');
+    assert.equal(honest.engine.stats().segmentsRejected, 0);
   });
 
   it('a loading-liar (says it fetches every segment, never delivers one) is ignored after three waits, then dropped and banned', async () => {
