@@ -46,13 +46,16 @@ export interface SwarmOptions {
 }
 
 /**
- * With others at the tracker but no peer connected or connecting, the swarm announces again after
- * this long (doubling per try up to the maximum, back to the start once a peer connects):
- * bittorrent-tracker's client would wait the tracker's whole interval (minutes) after a failed
- * connection, leaving this viewer on HTTP alone.
+ * With others at the tracker but fewer of them connected or connecting than it could have (up to
+ * `FEW_PEERS`), the swarm announces again after this long (doubling per try up to the maximum,
+ * back to the start once a peer connects): bittorrent-tracker's client would wait the tracker's
+ * whole interval (minutes) after a failed connection, leaving this viewer on HTTP alone, or in a
+ * small swarm without the one peer that holds what it needs.
  */
 export const LONELY_REANNOUNCE_MS = 15_000;
 const LONELY_REANNOUNCE_MAX_MS = 60_000;
+/** Peers below which a swarm asks the tracker again early; beyond it the tracker's interval does. */
+export const FEW_PEERS = 3;
 
 /** One swarm (one rendition of one stream): its tracker client and its connected peers. */
 export class Swarm {
@@ -189,17 +192,21 @@ export class Swarm {
     this.#client.destroy();
   }
 
-  // Called when this swarm may have become lonely (a tracker answer, a failed or closed connection):
-  // one timer; when it fires and nobody is connected or connecting while others are at the
-  // tracker, announce again for new offers.
+  // Called when this swarm may have too few peers (a tracker answer, a connection made, failed or
+  // closed): one timer; when it fires and fewer are connected or connecting than the tracker counts
+  // (up to FEW_PEERS), announce again for new offers.
   #whenLonely(): void {
-    if (this.#destroyed || this.#lonelyTimer !== null || this.#links.size > 0) return;
+    if (this.#destroyed || this.#lonelyTimer !== null || this.#links.size >= this.#peersWanted()) return;
     this.#lonelyTimer = setTimeout(() => {
       this.#lonelyTimer = null;
-      if (this.#destroyed || this.#links.size + this.#connecting.size > 0 || !this.othersAtTracker) return;
+      if (this.#destroyed || this.#links.size + this.#connecting.size >= this.#peersWanted()) return;
       this.#lonelyWaitMs = Math.min(2 * this.#lonelyWaitMs, LONELY_REANNOUNCE_MAX_MS);
       this.#client.reannounce?.();
     }, this.#lonelyWaitMs);
+  }
+
+  #peersWanted(): number {
+    return Math.min(this.othersAtTracker ?? 0, FEW_PEERS, this.#options.maxPeers);
   }
 
   // A connected peer that stayed useless (see `isUseless`), if any.
@@ -302,6 +309,7 @@ export class Swarm {
     if (this.#lonelyTimer !== null) clearTimeout(this.#lonelyTimer);
     this.#lonelyTimer = null;
     this.#lonelyWaitMs = LONELY_REANNOUNCE_MS;
+    this.#whenLonely();
     this.#options.onPeerConnected(this.swarmId, remotePeerId);
   }
 }

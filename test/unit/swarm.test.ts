@@ -4,7 +4,7 @@ import { P2PError } from '../../lib/api/errors.ts';
 import { USELESS_AFTER_MS } from '../../lib/policy/peer-choice.ts';
 import { encodeControl, PROTOCOL_VERSION } from '../../lib/peer/peer-protocol.ts';
 import { PeerRecords } from '../../lib/swarm/peer-records.ts';
-import { LONELY_REANNOUNCE_MS, Swarm } from '../../lib/swarm/swarm.ts';
+import { FEW_PEERS, LONELY_REANNOUNCE_MS, Swarm } from '../../lib/swarm/swarm.ts';
 import { MIN_SEGMENT_SIZE_BOUND_BYTES, ReceiveBudget } from '../../lib/peer/peer-limits.ts';
 import type {
   AnnounceParameters,
@@ -304,6 +304,26 @@ describe('Swarm: announcing again while alone', () => {
     assert.equal(client.reannounces, 0);
     mock.timers.tick(1);
     assert.equal(client.reannounces, 1);
+    swarm.destroy();
+  });
+
+  it('announces again while fewer peers are connected than the tracker counts (up to FEW_PEERS), not beyond', () => {
+    const { swarm, client } = makeSwarm(8);
+    client.update({ complete: 0, incomplete: 3 }); // two others
+    client.offer('peer-1');
+    // The other pair's connection never forms: one peer of two.
+    mock.timers.tick(LONELY_REANNOUNCE_MS);
+    assert.equal(client.reannounces, 1);
+    client.offer('peer-2');
+    mock.timers.tick(10 * LONELY_REANNOUNCE_MS);
+    assert.equal(client.reannounces, 1, 'both others connected');
+    // Many others at the tracker: FEW_PEERS connected are enough until the tracker's interval.
+    client.update({ complete: 10, incomplete: 10 });
+    mock.timers.tick(LONELY_REANNOUNCE_MS);
+    assert.equal(client.reannounces, 2, `two peers, fewer than ${FEW_PEERS}`);
+    client.offer('peer-3');
+    mock.timers.tick(10 * LONELY_REANNOUNCE_MS);
+    assert.equal(client.reannounces, 2);
     swarm.destroy();
   });
 
