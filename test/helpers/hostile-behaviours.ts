@@ -44,9 +44,9 @@ export function hugeLength(claimed: readonly number[], byteLength = MAX_SEGMENT_
 }
 
 /**
- * Claims every listed segment and answers each request honestly in everything but pace: the true
- * header, then the segment's real bytes at `bytesPerSecond` (1 by default), all requests in turn.
- * A peer that keeps its promise in form and breaks it in time.
+ * Claims every listed segment and answers each request honestly in everything but speed. It sends
+ * the true header, then the segment's real bytes at `bytesPerSecond` (1 by default), all requests
+ * in turn: a peer that keeps its promise in form and breaks it in time.
  */
 export function trickler(
   peer: () => HostilePeer,

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 
 import type { WebSocket } from 'ws';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
-import { clusterPeer } from '../helpers/cluster-peer.ts';
+import { swarmKeys, swarmKey } from '../../tracker/cluster/redis-scripts.ts';
+import { clusterPeer, recordingLogger } from '../helpers/cluster-peer.ts';
 import { wireId } from '../helpers/fake-connection.ts';
 import { RedisClusterGroup } from '../helpers/redis-cluster.ts';
+import { guarded } from '../helpers/wait-for.ts';
 
 const SETTINGS = {
   host: '127.0.0.1',
@@ -66,5 +68,76 @@ describe('tracker cluster on a Redis Cluster', function () {
       assert.equal(cluster.relayedIn, 3, 'three offers into a, three answers into b');
       assert.equal(cluster.redisErrors, 0);
     }
+  });
+
+  it("when the master holding a swarm's slot dies and its replica takes over, each node serves its own peers meanwhile, then adds them back and peers on different nodes reach each other again", async () => {
+    // A master is called failed after 1 s of silence: the replica's promotion takes seconds.
+    const redisCluster = await RedisClusterGroup.start({ nodeTimeoutMs: 1000 });
+    group = redisCluster;
+    const hash = wireId('failover-swarm');
+    const [peersKey] = swarmKeys(swarmKey(hash));
+    const replica = await redisCluster.addReplica(peersKey);
+    const logs = [recordingLogger(), recordingLogger()];
+    const [a, b] = await Promise.all(
+      logs.map((log) =>
+        startTracker(
+          { ...SETTINGS, logLevel: 'info', redisCommandTimeoutMs: 300, redisClusterNodes: redisCluster.nodes },
+          { logger: log.logger },
+        ),
+      ),
+    );
+    assert.ok(a !== undefined && b !== undefined);
+    trackers.push(a, b);
+    const alice = await clusterPeer(a, 'alice', hash, sockets);
+    const bob = await clusterPeer(b, 'bob', hash, sockets);
+    alice.announce();
+    await alice.next();
+    await bob.announceUntilCount(2);
+
+    const promoted = redisCluster.promoted(replica);
+    await redisCluster.killMasterOf(peersKey);
+    await Promise.all(logs.map((log) => log.next('redis connection lost; serving local peers only')));
+    // Node a serves on from memory: a new peer gets its reply and its offer reaches alice.
+    const carol = await clusterPeer(a, 'carol', hash, sockets);
+    const local = { offer_id: wireId('offer-during'), offer: { type: 'offer', sdp: 'v=0 during the failover' } };
+    carol.announce({ offers: [local] });
+    assert.equal((await carol.next())['info_hash'], hash);
+    assert.equal((await alice.next())['offer_id'], local.offer_id);
+
+    await promoted;
+    await Promise.all(logs.map((log) => log.next('redis connection back; adding local peers again')));
+    const readded = await Promise.all(logs.map((log) => log.next('local peers added to redis again')));
+    assert.deepEqual(
+      readded.map((fields) => fields['peers']),
+      [2, 1],
+      'node a re-added alice and carol, node b bob',
+    );
+    // alice, carol (node a) and bob (node b) are in the promoted replica's swarm without announcing.
+    await bob.announceUntilCount(3);
+    const crossing = { offer_id: wireId('offer-after'), offer: { type: 'offer', sdp: 'v=0 after the failover' } };
+    bob.announce({ offers: [crossing], numwant: 1 });
+    await bob.next();
+    const [name, received] = await guarded(
+      Promise.race(
+        (
+          [
+            ['alice', alice],
+            ['carol', carol],
+          ] as const
+        ).map(async ([who, peer]) => [who, await peer.inbox()] as const),
+      ),
+      "bob's offer relayed to alice or carol",
+      30_000,
+    );
+    assert.equal(received['offer_id'], crossing.offer_id);
+    const answering = name === 'alice' ? alice : carol;
+    answering.announce({
+      to_peer_id: wireId('bob'),
+      offer_id: crossing.offer_id,
+      answer: { type: 'answer', sdp: 'v=0 answer after the failover' },
+    });
+    const answer = await bob.next();
+    assert.equal(answer['offer_id'], crossing.offer_id);
+    assert.equal(answer['peer_id'], wireId(name));
   });
 });
