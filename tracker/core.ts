@@ -1,7 +1,7 @@
 // The tracker's state machine: no sockets, no timers. The socket adapter feeds it frames and
 // disconnects and calls sweep() on a timer; tests drive it with fake connections and a fake clock.
 import type { SwarmGate } from './access.ts';
-import type { ClusterDelivery, SwarmCluster } from './cluster/swarm-cluster.ts';
+import type { ClusterDelivery, LocalPeer, SwarmCluster } from './cluster/swarm-cluster.ts';
 import {
   createCounters,
   topSwarms,
@@ -116,7 +116,7 @@ export class TrackerCore implements ClusterDelivery {
     return true;
   }
 
-  *localPeers(): Iterable<{ readonly infoHash: string; readonly peerId: string; readonly seeder: boolean }> {
+  *localPeers(): Iterable<LocalPeer> {
     for (const swarm of this.#swarms.values()) yield* swarm.members();
   }
 
@@ -167,10 +167,10 @@ export class TrackerCore implements ClusterDelivery {
     const wanted = Math.min(request.offers.length, request.numwant ?? request.offers.length, this.#options.maxNumwant);
     if (bench === 'benched') {
       this.#counters.offersWithheld += wanted;
-      this.#cluster?.announced(infoHash, peerId, peer.seeder, []);
+      this.#cluster?.announced(infoHash, peerId, peer.seeder, [], peer.region ?? null);
       return;
     }
-    this.#relayOffers(request, swarm, peer, wanted, nowMs);
+    this.#relayOffers(request, swarm, peer, wanted, existing === undefined);
   }
 
   /** Announces and scrapes spend the connection's rate budget; over it, the connection is benched and refused. */
@@ -256,12 +256,15 @@ export class TrackerCore implements ClusterDelivery {
   }
 
   /** `wanted` offers to random others: local peers first-hand, a share (or what no local peer took) to other nodes. */
-  #relayOffers(request: AnnounceRequest, swarm: TrackerSwarm, peer: SwarmPeer, wanted: number, nowMs: number): void {
+  #relayOffers(request: AnnounceRequest, swarm: TrackerSwarm, peer: SwarmPeer, wanted: number, joined: boolean): void {
     const { infoHash, peerId } = request;
+    const nowMs = peer.lastAnnounceMs; // this announce's time
     swarm.promote(nowMs);
     const cluster = this.#cluster;
     // In a cluster, a share of the offers goes to peers on other nodes (none while the swarm is only here).
-    const remote = cluster === null ? 0 : cluster.remoteShare(infoHash, swarm.size - 1, wanted, this.#options.random);
+    const region = peer.region ?? null;
+    const local = { others: swarm.size - 1, region, sameRegion: Math.max(0, swarm.regionSize(region) - 1), joined };
+    const remote = cluster === null ? 0 : cluster.remoteShare(infoHash, local, wanted, this.#options.random);
     const targets = swarm.randomOthers(wanted - remote, peer, this.#options.random, this.#targets);
     for (let i = 0; i < targets.length; i++) {
       const offer = request.offers[i] as AnnounceRequest['offers'][number];
@@ -278,6 +281,7 @@ export class TrackerCore implements ClusterDelivery {
         peerId,
         peer.seeder,
         targets.length < wanted ? request.offers.slice(targets.length, wanted) : [],
+        region,
       );
     targets.length = 0;
   }

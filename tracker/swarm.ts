@@ -96,6 +96,11 @@ export class TrackerSwarm {
     return this.#peers.length - this.#introduced;
   }
 
+  /** Members of one region (held-back ones too); 0 for none. */
+  regionSize(region: string | null): number {
+    return region === null ? 0 : (this.#regions.get(region)?.length ?? 0);
+  }
+
   get(peerId: string): SwarmPeer | undefined {
     return this.#byPeerId.get(peerId);
   }

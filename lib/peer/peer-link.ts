@@ -158,9 +158,14 @@ export class PeerLink {
         latest !== null &&
         Math.abs(latest - sequenceNumber) <= NEARBY_SEGMENTS &&
         nowMs - this.#latestAtMs < NEARBY_FRESH_MS,
-      farRegion: !!this.region && !!this.#options.region && this.region !== this.#options.region,
+      farRegion: this.#farRegion(),
       ...this.downloads.pace(),
     };
+  }
+
+  /** The peer told a region hint other than ours. */
+  #farRegion(): boolean {
+    return !!this.region && !!this.#options.region && this.region !== this.#options.region;
   }
 
   /** What the swarm weighs when it looks for a peer to replace. */
@@ -170,8 +175,9 @@ export class PeerLink {
       connectedForMs: this.#options.nowMs() - this.#connectedAtMs,
       receivedBytes: this.downloads.receivedBytes,
       sentBytes: this.#uploads.sentBytes,
-      activeDownloads: this.downloads.pace().activeDownloads,
       offersWanted: this.#offersAnyBut(held),
+      farRegion: this.#farRegion(),
+      ...this.downloads.pace(),
     };
   }
 

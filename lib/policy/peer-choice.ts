@@ -107,6 +107,9 @@ export interface PeerUsefulness {
   readonly activeDownloads: number;
   /** The peer has, or is fetching, a segment we do not hold. */
   readonly offersWanted: boolean;
+  /** Measured round trip (null until measured) and region hint, as for `choosePeer`: far ones go first. */
+  readonly rttMs?: number | null;
+  readonly farRegion?: boolean;
 }
 
 /** A peer gets this long to prove useful before it may be replaced. */
@@ -127,14 +130,24 @@ export function isUseless(peer: PeerUsefulness, uselessAfterMs: number = USELESS
   );
 }
 
-/** The peer to drop for a new one when the connection cap is reached: the longest-useless, or null. */
+/** A peer's round trip as peer choice assumes it: measured, else the prior, a region further for another region. */
+const distanceMs = (peer: PeerUsefulness): number =>
+  peer.rttMs ?? DEFAULT_RTT_MS + (peer.farRegion ? FAR_REGION_PRIOR_MS : 0);
+
+/**
+ * The peer to drop for a new one when the connection cap is reached, among the useless: the
+ * farthest (issue 15: near peers are kept), then the longest-useless; null when none is useless.
+ */
 export function choosePeerToReplace(
   peers: readonly PeerUsefulness[],
   uselessAfterMs: number = USELESS_AFTER_MS,
 ): string | null {
   let chosen: PeerUsefulness | null = null;
   for (const peer of peers) {
-    if (isUseless(peer, uselessAfterMs) && (chosen === null || peer.connectedForMs > chosen.connectedForMs))
+    if (
+      isUseless(peer, uselessAfterMs) &&
+      (chosen === null || (distanceMs(peer) - distanceMs(chosen) || peer.connectedForMs - chosen.connectedForMs) > 0)
+    )
       chosen = peer;
   }
   return chosen?.peerId ?? null;

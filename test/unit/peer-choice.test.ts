@@ -254,6 +254,41 @@ describe('choosePeerToReplace', () => {
       ],
       expected: 'b',
     },
+    {
+      name: 'replaces a useless peer of another region before a useless one of ours, even a longer-useless one',
+      peers: [useless('near', { connectedForMs: 90_000 }), useless('far', { farRegion: true })],
+      expected: 'far',
+    },
+    {
+      name: 'replaces the useless peer with the longer measured round trip first',
+      peers: [useless('slow', { rttMs: 180 }), useless('quick', { rttMs: 8, connectedForMs: 90_000 })],
+      expected: 'slow',
+    },
+    {
+      name: 'keeps a useless peer measured near over an unmeasured one',
+      peers: [useless('measured', { rttMs: 8, connectedForMs: 90_000 }), useless('unmeasured')],
+      expected: 'unmeasured',
+    },
+    {
+      name: 'trusts a measured round trip over the region hint (a far hint measured near is kept)',
+      peers: [useless('hint', { farRegion: true, rttMs: 10 }), useless('slow-near', { rttMs: 200 })],
+      expected: 'slow-near',
+    },
+    {
+      name: 'takes the longest-useless among peers equally far',
+      peers: [useless('a', { farRegion: true }), useless('b', { farRegion: true, connectedForMs: 60_000 })],
+      expected: 'b',
+    },
+    {
+      name: 'never replaces a near useful peer for a far one: only useless peers are replaced',
+      peers: [useless('near-useful', { receivedBytes: 10 }), useless('far', { farRegion: true, rttMs: 300 })],
+      expected: 'far',
+    },
+    {
+      name: 'replaces a near useless peer when it is the only useless one',
+      peers: [useless('near'), useless('far-useful', { farRegion: true, sentBytes: 5 })],
+      expected: 'near',
+    },
   ];
   for (const { name, peers, expected } of cases) it(name, () => assert.equal(choosePeerToReplace(peers), expected));
 

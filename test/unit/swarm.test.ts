@@ -49,7 +49,12 @@ class FakeTrackerClient implements TrackerClient {
   }
 }
 
-function makeSwarm(maxPeers: number, held: readonly number[] = [], peerRecords = new PeerRecords(() => 0)) {
+function makeSwarm(
+  maxPeers: number,
+  held: readonly number[] = [],
+  peerRecords = new PeerRecords(() => 0),
+  region: string | null = null,
+) {
   const clock = { nowMs: 0 };
   const client = new FakeTrackerClient();
   let announce: (() => AnnounceParameters) | null = null;
@@ -62,6 +67,7 @@ function makeSwarm(maxPeers: number, held: readonly number[] = [], peerRecords =
     trackerUrls: ['ws://tracker.invalid'],
     iceServers: [],
     maxPeers,
+    region,
     offersPerAnnounce: 5,
     connectTimeoutMs: 1_000,
     createTrackerClient: (options: TrackerClientOptions) => {
@@ -92,9 +98,9 @@ function makeSwarm(maxPeers: number, held: readonly number[] = [], peerRecords =
   return { swarm, client, clock, closed, numwant, availabilityChanges, peerRecords, struckOut };
 }
 
-/** The remote end of a link announces segments (as its hello). */
-function remoteAnnounces(local: FakeDataChannel, have: number[]): void {
-  local.remote?.send(encodeControl({ type: 'hello', version: PROTOCOL_VERSION, have }));
+/** The remote end of a link announces segments (as its hello), and its region hint when given. */
+function remoteAnnounces(local: FakeDataChannel, have: number[], region?: string): void {
+  local.remote?.send(encodeControl({ type: 'hello', version: PROTOCOL_VERSION, have, region }));
   local.deliverOne();
 }
 
@@ -125,6 +131,21 @@ describe('Swarm: connection cap and useless peers', () => {
     assert.deepEqual(
       swarm.peerInfos().map(([peerId]) => peerId),
       ['peer-2', 'peer-3'],
+    );
+    swarm.destroy();
+  });
+
+  it('replaces a useless peer of another region before a longer-useless one of ours', () => {
+    const { swarm, client, clock, closed } = makeSwarm(2, [], undefined, 'eu');
+    remoteAnnounces(client.offer('near'), [], 'eu');
+    clock.nowMs += 10_000;
+    remoteAnnounces(client.offer('far'), [], 'us');
+    clock.nowMs += USELESS_AFTER_MS;
+    assert.equal(client.offer('newcomer').destroyed, false);
+    assert.deepEqual(closed, ['far']);
+    assert.deepEqual(
+      swarm.peerInfos().map(([peerId]) => peerId),
+      ['near', 'newcomer'],
     );
     swarm.destroy();
   });

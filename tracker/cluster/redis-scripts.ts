@@ -3,69 +3,103 @@
 //   pc:{<swarm>}:peers    sorted set: peer id → expiry (unix ms)
 //   pc:{<swarm>}:nodes    hash: peer id → node id
 //   pc:{<swarm>}:seeders  set of peer ids
+//   pc:{<swarm>}:regions  hash: peer id → region (peers that have one)
+//   pc:{<swarm>}:r:<region>  set of the region's peer ids (region names are [\w.-]{1,32}: no braces)
 //   pc:nodes              sorted set: node id → lease expiry (unix ms)
 //   pc:node:<id>:swarms   set of swarm keys (hex) where the node has peers
 //   pc:relay:<id>         sharded pub/sub channel of the node
+// The scripts name the region sets of peers that leave from the swarm's key prefix (KEYS[1] less
+// `peers`): they are not known before the script reads them, and share the swarm's hash tag.
 
 /** The hash-tag part of a swarm's keys: the info hash in hex (ids may hold `{`, `}` or any latin-1). */
 export const swarmKey = (infoHash: string): string => Buffer.from(infoHash, 'utf8').toString('hex');
-export const swarmKeys = (key: string): [string, string, string] => [
+export const swarmKeys = (key: string): [string, string, string, string] => [
   `pc:{${key}}:peers`,
   `pc:{${key}}:nodes`,
   `pc:{${key}}:seeders`,
+  `pc:{${key}}:regions`,
 ];
+/** The set of one region's peers in a swarm. */
+export const regionKey = (key: string, region: string): string => `pc:{${key}}:r:${region}`;
 export const NODES_KEY = 'pc:nodes';
 export const nodeSwarmsKey = (nodeId: string): string => `pc:node:${nodeId}:swarms`;
 export const reapLockKey = (nodeId: string): string => `pc:reap:${nodeId}`;
 export const relayChannel = (nodeId: string): string => `pc:relay:${nodeId}`;
 
+// Lua shared by the scripts: the swarm's key prefix, and taking peers out of their region sets.
+const REGION_HELPERS = `
+local base = string.sub(KEYS[1], 1, -6)
+local function unregion(peers)
+  local regions = redis.call('HMGET', KEYS[4], unpack(peers))
+  for i = 1, #peers do
+    if regions[i] then redis.call('SREM', base .. 'r:' .. regions[i], peers[i]) end
+  end
+  redis.call('HDEL', KEYS[4], unpack(peers))
+end
+`;
+
 /**
- * One call per announce: prune up to 64 expired peers, add or refresh the peer, pick up to `want`
- * random others on other nodes, and count. ARGV: now, expiresAt, peer, node, seeder (0/1), want,
- * key ttl ms. Returns [peers, seeders, peer1, node1, peer2, node2, ...].
+ * One call per announce: prune up to 64 expired peers, add or refresh the peer (and its region),
+ * pick up to `want` random others on other nodes — of the peer's region first, then any — and
+ * count. KEYS: swarmKeys, then the region's set when the peer has a region. ARGV: now, expiresAt,
+ * peer, node, seeder (0/1), want, key ttl ms, region ('' for none). Returns [peers, seeders,
+ * peers of the region, peer1, node1, peer2, node2, ...].
  */
-export const ANNOUNCE_SCRIPT = `
+export const ANNOUNCE_SCRIPT = `${REGION_HELPERS}
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 64)
 if #expired > 0 then
   redis.call('ZREM', KEYS[1], unpack(expired))
   redis.call('HDEL', KEYS[2], unpack(expired))
   redis.call('SREM', KEYS[3], unpack(expired))
+  unregion(expired)
 end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
-if ARGV[5] == '1' then redis.call('SADD', KEYS[3], ARGV[3]) else redis.call('SREM', KEYS[3], ARGV[3]) end
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[7]) end
-local result = { redis.call('ZCARD', KEYS[1]), redis.call('SCARD', KEYS[3]) }
+local peer, node, region = ARGV[3], ARGV[4], ARGV[8]
+redis.call('ZADD', KEYS[1], ARGV[2], peer)
+redis.call('HSET', KEYS[2], peer, node)
+if ARGV[5] == '1' then redis.call('SADD', KEYS[3], peer) else redis.call('SREM', KEYS[3], peer) end
+local before = redis.call('HGET', KEYS[4], peer)
+if before and before ~= region then unregion({ peer }) end
+if region ~= '' then
+  redis.call('HSET', KEYS[4], peer, region)
+  redis.call('SADD', KEYS[5], peer)
+end
+for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ARGV[7]) end
+local result = { redis.call('ZCARD', KEYS[1]), redis.call('SCARD', KEYS[3]), 0 }
+if region ~= '' then result[3] = redis.call('SCARD', KEYS[5]) end
 local want = tonumber(ARGV[6])
-if want > 0 then
-  local picks = redis.call('ZRANDMEMBER', KEYS[1], want * 2 + 2)
+local got, taken = 0, {}
+local function take(picks)
+  if #picks == 0 then return end
   local nodes = redis.call('HMGET', KEYS[2], unpack(picks))
-  local got = 0
   for i = 1, #picks do
-    local node = nodes[i]
-    if got < want and node and node ~= ARGV[4] then
+    local other = nodes[i]
+    if got < want and other and other ~= node and not taken[picks[i]] then
+      taken[picks[i]] = true
       result[#result + 1] = picks[i]
-      result[#result + 1] = node
+      result[#result + 1] = other
       got = got + 1
     end
   end
 end
+if want > 0 and region ~= '' then take(redis.call('SRANDMEMBER', KEYS[5], want * 2 + 2)) end
+if got < want then take(redis.call('ZRANDMEMBER', KEYS[1], want * 2 + 2)) end
 return result
 `;
 
 /** A peer leaves, unless it has meanwhile announced through another node. ARGV: peer, node. */
-export const LEAVE_SCRIPT = `
+export const LEAVE_SCRIPT = `${REGION_HELPERS}
 if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then
   redis.call('ZREM', KEYS[1], ARGV[1])
   redis.call('HDEL', KEYS[2], ARGV[1])
   redis.call('SREM', KEYS[3], ARGV[1])
+  unregion({ ARGV[1] })
   return 1
 end
 return 0
 `;
 
 /** Every peer of a (dead or closing) node leaves one swarm. ARGV: node. Returns how many left. */
-export const REAP_SCRIPT = `
+export const REAP_SCRIPT = `${REGION_HELPERS}
 local all = redis.call('HGETALL', KEYS[2])
 local gone = {}
 for i = 1, #all, 2 do
@@ -76,6 +110,7 @@ for i = 1, #gone, 500 do
   redis.call('ZREM', KEYS[1], unpack(chunk))
   redis.call('HDEL', KEYS[2], unpack(chunk))
   redis.call('SREM', KEYS[3], unpack(chunk))
+  unregion(chunk)
 end
 return #gone
 `;

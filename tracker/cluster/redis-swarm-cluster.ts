@@ -7,18 +7,22 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AnswerRequest, Offer, SwarmCounts } from '../protocol.ts';
 import { encodeNodeBatch, encodeNodeMessage, parseNodeBatch, type NodeMessage } from './node-messages.ts';
-import { ANNOUNCE_SCRIPT, LEAVE_SCRIPT, nodeSwarmsKey, relayChannel, swarmKey, swarmKeys } from './redis-scripts.ts';
+import {
+  ANNOUNCE_SCRIPT,
+  LEAVE_SCRIPT,
+  nodeSwarmsKey,
+  regionKey,
+  relayChannel,
+  swarmKey,
+  swarmKeys,
+} from './redis-scripts.ts';
 import { reapDeadNodes, reapNode, renewLease } from './node-leases.ts';
 import { PendingCommands, forEachBounded } from './pending-commands.ts';
 import { DEFAULT_COMMAND_TIMEOUT_MS, RedisLink } from './redis-link.ts';
+import { ClusterCounts } from './cluster-counts.ts';
 import { RemoteRoutes } from './remote-routes.ts';
-import type { ClusterDelivery, SwarmCluster } from './swarm-cluster.ts';
+import type { ClusterDelivery, LocalOthers, SwarmCluster } from './swarm-cluster.ts';
 import type { ClusterStats, RedisClusterOptions } from './redis-cluster-options.ts';
-
-interface ClusterCounts {
-  peers: number;
-  seeders: number;
-}
 
 /** Offers from another node are answered within the client's 50 s; a route outliving that is useless. */
 const ROUTE_TTL_MS = 60_000;
@@ -38,7 +42,7 @@ export class RedisSwarmCluster implements SwarmCluster {
   readonly #options: RedisClusterOptions;
   #link: RedisLink | null = null;
   readonly #routes = new RemoteRoutes(MAX_ROUTES, ROUTE_TTL_MS);
-  readonly #counts = new Map<string, ClusterCounts>();
+  readonly #counts = new ClusterCounts();
   /** Swarms (hex keys) registered under this node in Redis, so a reaper can find our peers. */
   readonly #registered = new Set<string>();
   #outbox = new Map<string, string[]>();
@@ -123,19 +127,18 @@ export class RedisSwarmCluster implements SwarmCluster {
     this.#delivery = delivery;
   }
 
-  remoteShare(infoHash: string, localOthers: number, wanted: number, random: () => number): number {
-    if (!this.#ready || wanted === 0) return 0;
-    const known = this.#counts.get(infoHash);
-    if (known === undefined) return 0;
-    const remoteOthers = known.peers - localOthers - 1;
-    if (remoteOthers <= 0) return 0;
-    // Each offer goes to a peer drawn from the whole swarm: the remote share is in proportion.
-    const expected = (wanted * remoteOthers) / (remoteOthers + localOthers);
-    return Math.min(wanted, Math.floor(expected + random()));
+  remoteShare(infoHash: string, local: LocalOthers, wanted: number, random: () => number): number {
+    return this.#ready ? this.#counts.remoteShare(infoHash, local, wanted, random) : 0;
   }
 
-  announced(infoHash: string, peerId: string, seeder: boolean, remoteOffers: readonly Offer[]): void {
-    void this.#refresh(infoHash, peerId, seeder, remoteOffers, true);
+  announced(
+    infoHash: string,
+    peerId: string,
+    seeder: boolean,
+    remoteOffers: readonly Offer[],
+    region: string | null,
+  ): void {
+    void this.#refresh(infoHash, peerId, seeder, remoteOffers, region, true);
   }
 
   /**
@@ -147,6 +150,7 @@ export class RedisSwarmCluster implements SwarmCluster {
     peerId: string,
     seeder: boolean,
     remoteOffers: readonly Offer[],
+    region: string | null,
     gated: boolean,
   ): Promise<void> {
     if (!this.#ready) return Promise.resolve();
@@ -162,18 +166,20 @@ export class RedisSwarmCluster implements SwarmCluster {
       seeder ? '1' : '0',
       String(remoteOffers.length),
       String(this.#options.peerTimeoutMs * 2),
+      region ?? '',
     ];
-    const send = (): Promise<unknown> => this.#script(ANNOUNCE_SCRIPT, swarmKeys(key), args);
+    const keys = region === null ? swarmKeys(key) : [...swarmKeys(key), regionKey(key, region)];
+    const send = (): Promise<unknown> => this.#script(ANNOUNCE_SCRIPT, keys, args);
     const sent = gated ? this.#pending.run(send) : send();
     if (sent === null) return Promise.resolve();
     return sent.then(
-      (reply) => this.#onAnnounced(infoHash, peerId, remoteOffers, reply),
+      (reply) => this.#onAnnounced(infoHash, peerId, region, remoteOffers, reply),
       (error: unknown) => this.#failed(error),
     );
   }
 
   left(infoHash: string, peerId: string, swarmEmpty: boolean): void {
-    if (swarmEmpty) this.#counts.delete(infoHash);
+    if (swarmEmpty) this.#counts.forget(infoHash);
     if (!this.#ready) return;
     const key = swarmKey(infoHash);
     this.#pending
@@ -186,10 +192,7 @@ export class RedisSwarmCluster implements SwarmCluster {
   }
 
   counts(infoHash: string, local: SwarmCounts): SwarmCounts {
-    const known = this.#counts.get(infoHash);
-    // The cached figure is one announce old: never report fewer peers than are here.
-    if (known === undefined || known.peers < local.complete + local.incomplete) return local;
-    return { complete: known.seeders, incomplete: known.peers - known.seeders, downloaded: local.downloaded };
+    return this.#counts.counts(infoHash, local);
   }
 
   relayAnswer(request: AnswerRequest): boolean {
@@ -207,7 +210,6 @@ export class RedisSwarmCluster implements SwarmCluster {
   }
 
   stats(): ClusterStats {
-    const top = [...this.#counts].sort((a, b) => b[1].peers - a[1].peers).slice(0, TOP_SWARMS);
     const link = this.#link?.stats();
     return {
       nodeId: this.nodeId,
@@ -221,7 +223,7 @@ export class RedisSwarmCluster implements SwarmCluster {
       liveNodes: this.#liveNodes,
       ...this.#stats,
       redisErrors: this.#stats.redisErrors + (link?.connectionErrors ?? 0),
-      topSwarms: top.map(([infoHash, counts]) => ({ infoHash, peers: counts.peers, seeders: counts.seeders })),
+      topSwarms: this.#counts.top(TOP_SWARMS),
     };
   }
 
@@ -245,19 +247,20 @@ export class RedisSwarmCluster implements SwarmCluster {
     this.#link?.destroy();
   }
 
-  #onAnnounced(infoHash: string, peerId: string, remoteOffers: readonly Offer[], reply: unknown): void {
-    if (!Array.isArray(reply) || reply.length < 2) return;
-    const [peers, seeders] = reply as [number, number];
-    const counts = this.#counts.get(infoHash);
-    if (counts === undefined) this.#counts.set(infoHash, { peers, seeders });
-    else {
-      counts.peers = peers;
-      counts.seeders = seeders;
-    }
-    for (let i = 0; i < remoteOffers.length && 2 + 2 * i + 1 < reply.length; i++) {
+  #onAnnounced(
+    infoHash: string,
+    peerId: string,
+    region: string | null,
+    remoteOffers: readonly Offer[],
+    reply: unknown,
+  ): void {
+    if (!Array.isArray(reply) || reply.length < 3) return;
+    const [peers, seeders, regionPeers] = reply as [number, number, number];
+    this.#counts.record(infoHash, region, peers, seeders, regionPeers);
+    for (let i = 0; i < remoteOffers.length && 3 + 2 * i + 1 < reply.length; i++) {
       const offer = remoteOffers[i] as Offer;
-      const toPeerId = String(reply[2 + 2 * i]);
-      const node = String(reply[3 + 2 * i]);
+      const toPeerId = String(reply[3 + 2 * i]);
+      const node = String(reply[4 + 2 * i]);
       this.#send(node, {
         type: 'offer',
         infoHash,
@@ -355,7 +358,7 @@ export class RedisSwarmCluster implements SwarmCluster {
     try {
       await this.#renewLease();
       const peers = await forEachBounded(delivery.localPeers(), READD_CONCURRENCY, (peer) =>
-        this.#refresh(peer.infoHash, peer.peerId, peer.seeder, [], false),
+        this.#refresh(peer.infoHash, peer.peerId, peer.seeder, [], peer.region ?? null, false),
       );
       this.#options.logger.info('local peers added to redis again', { node: this.nodeId, peers });
     } catch (error) {

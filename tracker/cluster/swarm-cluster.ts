@@ -4,15 +4,42 @@
 // waits on another node, and a cluster that is down leaves local serving as it was.
 import type { AnswerRequest, Offer, SwarmCounts } from '../protocol.ts';
 
+/** A peer on this node, as the cluster stores it. */
+export interface LocalPeer {
+  readonly infoHash: string;
+  readonly peerId: string;
+  readonly seeder: boolean;
+  readonly region?: string | null;
+}
+
+/** The swarm's other peers on this node, as an announcing peer sees them. */
+export interface LocalOthers {
+  readonly others: number;
+  /** The announcing peer's region (null: none), and how many of the others here share it. */
+  readonly region: string | null;
+  readonly sameRegion: number;
+  /** The peer joined with this announce: the cluster's counts (one announce old) do not hold it yet. */
+  readonly joined: boolean;
+}
+
 export interface SwarmCluster {
   /**
-   * How many of `wanted` offers should go to peers on other nodes, given `localOthers` peers of
-   * the swarm here. 0 when the swarm is known to live on this node only: then no Redis hop is
-   * on the relay path.
+   * How many of `wanted` offers should go to peers on other nodes, given the swarm's other peers
+   * here: same-region peers first wherever they are, then the rest. 0 when the swarm is known to
+   * live on this node only: then no Redis hop is on the relay path.
    */
-  remoteShare(infoHash: string, localOthers: number, wanted: number, random: () => number): number;
-  /** A local peer announced: refresh its membership; `remoteOffers` go to random peers on other nodes. */
-  announced(infoHash: string, peerId: string, seeder: boolean, remoteOffers: readonly Offer[]): void;
+  remoteShare(infoHash: string, local: LocalOthers, wanted: number, random: () => number): number;
+  /**
+   * A local peer announced: refresh its membership (and region); `remoteOffers` go to random peers
+   * on other nodes, of its region first.
+   */
+  announced(
+    infoHash: string,
+    peerId: string,
+    seeder: boolean,
+    remoteOffers: readonly Offer[],
+    region: string | null,
+  ): void;
   /** A local peer left its swarm (stopped, disconnected or expired); `swarmEmpty` when none is left here. */
   left(infoHash: string, peerId: string, swarmEmpty: boolean): void;
   /** Swarm counts over every node, when known; otherwise `local`. */
@@ -28,5 +55,5 @@ export interface ClusterDelivery {
   /** An answer from a peer on another node to a local peer; false when that peer is not here. */
   deliverAnswer(request: AnswerRequest): boolean;
   /** Every local peer, to add them again after the cluster store lost them (a Redis restart). */
-  localPeers(): Iterable<{ readonly infoHash: string; readonly peerId: string; readonly seeder: boolean }>;
+  localPeers(): Iterable<LocalPeer>;
 }

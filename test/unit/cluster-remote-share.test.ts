@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { seededRandom } from '../../bench/seeded-random.ts';
+import { remoteShare, type SwarmSpread } from '../../tracker/cluster/remote-share.ts';
+
+const spread = (localOthers: number, remoteOthers: number, localSameRegion = 0, remoteSameRegion = 0): SwarmSpread => ({
+  localOthers,
+  remoteOthers,
+  localSameRegion,
+  remoteSameRegion,
+});
+const at = (value: number) => () => value;
+
+describe('tracker cluster: how many offers go to peers on other nodes', () => {
+  const cases: { name: string; spread: SwarmSpread; wanted: number; low: number; high: number }[] = [
+    { name: 'none while no peer is elsewhere', spread: spread(5, 0, 2, 0), wanted: 4, low: 0, high: 0 },
+    { name: 'none when no offer is wanted', spread: spread(5, 5, 2, 2), wanted: 0, low: 0, high: 0 },
+    { name: 'in proportion when nobody has a region', spread: spread(6, 2), wanted: 4, low: 1, high: 1 },
+    { name: 'rounded either way around the proportion', spread: spread(3, 1), wanted: 2, low: 0, high: 1 },
+    {
+      name: 'all to the same-region peers elsewhere when none is here',
+      spread: spread(3, 4, 0, 3),
+      wanted: 3,
+      low: 3,
+      high: 3,
+    },
+    {
+      name: 'same-region peers here and there before any other',
+      spread: spread(4, 4, 1, 3),
+      wanted: 4,
+      low: 3,
+      high: 3,
+    },
+    { name: 'then the others, in proportion', spread: spread(4, 4, 1, 3), wanted: 5, low: 3, high: 4 },
+    { name: 'the rest elsewhere when the region is all here', spread: spread(2, 3, 2, 0), wanted: 3, low: 1, high: 1 },
+    {
+      name: 'stale counts bounded (a region count below zero)',
+      spread: spread(2, 2, 1, -1),
+      wanted: 2,
+      low: 0,
+      high: 1,
+    },
+    { name: 'stale counts bounded (fewer peers than here)', spread: spread(3, -1, 1, 0), wanted: 2, low: 0, high: 0 },
+  ];
+  for (const { name, spread: swarm, wanted, low, high } of cases) {
+    it(name, () => {
+      assert.equal(remoteShare(swarm, wanted, at(0)), low, 'random() = 0');
+      assert.equal(remoteShare(swarm, wanted, at(0.999)), high, 'random() just below 1');
+      // A bad injected source that returns 1 rounds up at most.
+      assert.equal(remoteShare(swarm, wanted, at(1)), high, 'random() = 1');
+    });
+  }
+
+  it('never asks for more same-region peers than either side has while they are enough, and is exact on average', () => {
+    const random = seededRandom(15);
+    for (let round = 0; round < 2000; round++) {
+      const localOthers = Math.floor(random() * 10);
+      const remoteOthers = Math.floor(random() * 10);
+      const localSame = Math.floor(random() * (localOthers + 1));
+      const remoteSame = Math.floor(random() * (remoteOthers + 1));
+      const wanted = 1 + Math.floor(random() * 6);
+      const swarm = spread(localOthers, remoteOthers, localSame, remoteSame);
+      const share = remoteShare(swarm, wanted, random);
+      assert.ok(share >= 0 && share <= wanted, `${share} of ${wanted}`);
+      if (wanted <= localSame + remoteSame) {
+        assert.ok(share <= remoteSame, `${share} remote of ${remoteSame} same-region there (${JSON.stringify(swarm)})`);
+        assert.ok(wanted - share <= localSame, `${wanted - share} local of ${localSame} same-region here`);
+      }
+    }
+    // On average the rest splits in proportion: 1 offer over 3 others here and 1 there is 0.25 there.
+    let sum = 0;
+    for (let draw = 0; draw < 4000; draw++) sum += remoteShare(spread(4, 4, 1, 3), 5, random) - 3;
+    assert.ok(Math.abs(sum / 4000 - 0.25) < 0.03, `mean ${sum / 4000}`);
+  });
+});

@@ -1,0 +1,73 @@
+// What a node knows of its swarms over every node: peers, seeders and peers per region, as the
+// announce script last read them (one announce old). Read synchronously by the core: how many
+// offers go to other nodes (remote-share.ts), and the counts in announce replies.
+import type { SwarmCounts } from '../protocol.ts';
+import { remoteShare } from './remote-share.ts';
+import type { LocalOthers } from './swarm-cluster.ts';
+
+interface Counts {
+  peers: number;
+  seeders: number;
+  /** Peers per region, as the last announce of one of its peers here read them. */
+  readonly regions: Map<string, number>;
+}
+
+/** Regions counted per swarm: a site has a handful; made-up `?region=` hints stop here. */
+const MAX_REGIONS_PER_SWARM = 32;
+
+export class ClusterCounts {
+  readonly #swarms = new Map<string, Counts>();
+
+  /** What an announce script replied for a peer of `region` (null: none): the swarm's and the region's peers. */
+  record(infoHash: string, region: string | null, peers: number, seeders: number, regionPeers: number): void {
+    let counts = this.#swarms.get(infoHash);
+    if (counts === undefined) {
+      counts = { peers, seeders, regions: new Map() };
+      this.#swarms.set(infoHash, counts);
+    } else {
+      counts.peers = peers;
+      counts.seeders = seeders;
+    }
+    if (region !== null && (counts.regions.has(region) || counts.regions.size < MAX_REGIONS_PER_SWARM))
+      counts.regions.set(region, regionPeers);
+  }
+
+  /** The swarm has no peer here any more. */
+  forget(infoHash: string): void {
+    this.#swarms.delete(infoHash);
+  }
+
+  /** How many of `wanted` offers go to other nodes; 0 while no peer elsewhere is known. */
+  remoteShare(infoHash: string, local: LocalOthers, wanted: number, random: () => number): number {
+    const known = this.#swarms.get(infoHash);
+    if (known === undefined) return 0;
+    // A region not counted here yet (its first peer on this node) is split like peers without one.
+    const regionPeers = local.region === null ? undefined : known.regions.get(local.region);
+    const self = local.joined ? 0 : 1;
+    return remoteShare(
+      {
+        localOthers: local.others,
+        remoteOthers: known.peers - local.others - self,
+        localSameRegion: regionPeers === undefined ? 0 : local.sameRegion,
+        remoteSameRegion: regionPeers === undefined ? 0 : regionPeers - local.sameRegion - self,
+      },
+      wanted,
+      random,
+    );
+  }
+
+  /** Counts over every node when known, else `local`; never fewer peers than are here. */
+  counts(infoHash: string, local: SwarmCounts): SwarmCounts {
+    const known = this.#swarms.get(infoHash);
+    if (known === undefined || known.peers < local.complete + local.incomplete) return local;
+    return { complete: known.seeders, incomplete: known.peers - known.seeders, downloaded: local.downloaded };
+  }
+
+  /** The `count` swarms with the most peers. */
+  top(count: number): { infoHash: string; peers: number; seeders: number }[] {
+    return [...this.#swarms]
+      .sort((a, b) => b[1].peers - a[1].peers)
+      .slice(0, count)
+      .map(([infoHash, counts]) => ({ infoHash, peers: counts.peers, seeders: counts.seeders }));
+  }
+}
