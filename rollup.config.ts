@@ -187,8 +187,9 @@ const LIBRARY_TRIMS: readonly { readonly file: string; readonly from: string | R
   },
   // bittorrent-tracker's client: only WebSocket trackers exist in the browser build (its HTTP and
   // UDP tracker files map to empty objects), announce URLs are strings, no proxy is passed
-  // (Node only), and lib/ calls only start() and destroy(): stop/complete/update/setInterval go
-  // (the trackers announce through their own setInterval and _defaultAnnounceOpts).
+  // (Node only), and lib/ calls only start(), update() (a swarm alone announcing again) and
+  // destroy(): stop/complete/setInterval go (the trackers announce through their own setInterval
+  // and _defaultAnnounceOpts).
   { file: TRACKER_CLIENT, from: "typeof HTTPTracker === 'function'", to: 'false' },
   { file: TRACKER_CLIENT, from: "typeof UDPTracker === 'function'", to: 'false' },
   { file: TRACKER_CLIENT, from: 'if (ArrayBuffer.isView(announceUrl)) announceUrl = arr2text(announceUrl)', to: '' },
@@ -196,8 +197,8 @@ const LIBRARY_TRIMS: readonly { readonly file: string; readonly from: string | R
   { file: TRACKER_CLIENT, from: /^ {4}this\._(port|userAgent|proxyOpts) = opts\.\w+$/gm, to: '' },
   {
     file: TRACKER_CLIENT,
-    from: /\n {2}stop \(opts\) \{[\s\S]*?\n {2}_announce \(opts\) \{/,
-    to: '\n  _announce (opts) {',
+    from: /\n {2}stop \(opts\) \{[\s\S]*?\n {2}update \(opts\) \{/,
+    to: '\n  update (opts) {',
   },
   {
     file: TRACKER_CLIENT,

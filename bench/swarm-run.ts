@@ -32,6 +32,8 @@ export interface SwarmRunOptions {
   readonly regions?: number;
   /** Added to every data-channel message between viewers of different regions (the viewer page's crossRegionDelayMs). */
   readonly crossRegionDelayMs?: number;
+  /** Whether the origins serve hash manifests beside the playlists (peers' segments verified); default true. */
+  readonly hashManifests?: boolean;
 }
 
 // The fault sequence of --origin-fault-at: answers 5xx, then refuses connections, then recovers.
@@ -85,10 +87,11 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /** Run one configuration; every server and browser it starts is stopped before it returns or throws. */
 export async function runSwarm(options: SwarmRunOptions, signal: AbortSignal): Promise<SwarmRunResult> {
-  const origin = await startOriginServer({ staticRoutes: PAGE_ROUTES });
+  const hashManifests = options.hashManifests ?? true;
+  const origin = await startOriginServer({ staticRoutes: PAGE_ROUTES, hashManifests });
   const origins: OriginServer[] = [origin];
   while (origins.length < (options.origins ?? 1))
-    origins.push(await startOriginServer({ liveEpochMs: origin.liveEpochMs }));
+    origins.push(await startOriginServer({ liveEpochMs: origin.liveEpochMs, hashManifests }));
   const faultTimers: ReturnType<typeof setTimeout>[] = [];
   const tracker = options.p2p ? await startTracker({ host: '127.0.0.1', port: 0 }) : null;
   const chromiums = await Promise.all(Array.from({ length: options.browsers }, () => launchChromium()));

@@ -27,6 +27,7 @@ plain hls.js (HTTP only), once through peercdn; reports origin-counted offload a
   --origin-fault-at S  the last origin fails S seconds into each run: 5xx for 6 s, stopped 6 s, then back
   --regions R          viewers spread over R regions in turn (peercdn's region setting; default 1)
   --cross-region-delay-ms D  every data-channel message between viewers of different regions leaves D ms late (default 0)
+  --without-hashes     the origin serves no hash manifests (peer segments then pass structural checks only)
   --seed X             seed for churn choices (default 1)
   --out DIR            results folder (default bench/results)
   --help`;
@@ -56,6 +57,7 @@ export function parseSwarmArgs(args: string[]): SwarmOptions | 'help' {
       'origin-fault-at': { type: 'string' },
       regions: { type: 'string', default: '1' },
       'cross-region-delay-ms': { type: 'string', default: '0' },
+      'without-hashes': { type: 'boolean', default: false },
       seed: { type: 'string', default: '1' },
       out: { type: 'string', default: `${REPO}bench/results` },
       help: { type: 'boolean', default: false },
@@ -84,6 +86,7 @@ export function parseSwarmArgs(args: string[]): SwarmOptions | 'help' {
       values['origin-fault-at'] === undefined ? null : integer('origin-fault-at', values['origin-fault-at'], 0, 600),
     regions: integer('regions', values.regions, 1, 4),
     crossRegionDelayMs: integer('cross-region-delay-ms', values['cross-region-delay-ms'], 0, 2000),
+    hashManifests: !values['without-hashes'],
     seed: integer('seed', values.seed, 0, 2 ** 31),
     outDir: values.out,
   };
@@ -178,6 +181,7 @@ export async function runSwarmBenchmark(options: SwarmOptions, signal: AbortSign
     originFaultAtSeconds: options.originFaultAtSeconds,
     regions: options.regions,
     crossRegionDelayMs: options.crossRegionDelayMs,
+    hashManifests: options.hashManifests,
   };
   console.log(
     `swarm: ${options.viewers} viewers, ${options.mode}, stagger ${options.staggerSeconds} s, duration ${options.durationSeconds} s`,

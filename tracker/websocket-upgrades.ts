@@ -55,6 +55,7 @@ export class WebSocketUpgrades {
   readonly #listeners: {
     readonly data: (this: Socket, chunk: Buffer) => void;
     readonly error: () => void;
+    readonly end: (this: Socket) => void;
     readonly timeout: (this: Socket) => void;
     readonly close: (this: Socket) => void;
   };
@@ -92,6 +93,12 @@ export class WebSocketUpgrades {
       },
       // Resets and write errors: 'close' follows and cleans up.
       error(): void {},
+      // The client ended TCP (without a WebSocket close: a proxy, a killed client; or right after
+      // its close frame): nothing more can come, so the connection ends now, not when the heartbeat
+      // misses it. end() sends what is already written first; 'close' follows.
+      end(this: Socket): void {
+        this.end();
+      },
       // Only armed once a close handshake started: the peer did not finish it.
       timeout(this: Socket): void {
         this.destroy();
@@ -159,6 +166,7 @@ export class WebSocketUpgrades {
     socket.on('data', this.#listeners.data);
     socket.on('error', this.#listeners.error);
     socket.on('timeout', this.#listeners.timeout);
+    socket.on('end', this.#listeners.end);
     socket.on('close', this.#listeners.close);
     if (head.length > 0) connection.receive(head);
     socket.resume();

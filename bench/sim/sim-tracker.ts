@@ -119,6 +119,11 @@ class SimTrackerClient implements TrackerClient, TrackerConnection {
     this.#toTracker(2 * this.#latencyMs(), () => this.#announce('started'));
   }
 
+  /** An announce outside the interval (a swarm alone while others are here), as bittorrent-tracker's `update()`. */
+  reannounce(): void {
+    this.#toTracker(0, () => this.#announce());
+  }
+
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;

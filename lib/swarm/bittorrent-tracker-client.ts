@@ -78,6 +78,9 @@ export function createBittorrentTrackerClientFactory(wrtc?: unknown): TrackerCli
           sweepUnansweredOffers((client as unknown as { _trackers?: unknown })._trackers, firstSeenMs, Date.now());
         }, OFFER_SWEEP_MS);
       },
+      reannounce() {
+        client.update();
+      },
       destroy() {
         if (sweepTimer !== null) clearInterval(sweepTimer);
         sweepTimer = null;

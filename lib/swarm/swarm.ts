@@ -45,6 +45,18 @@ export interface SwarmOptions {
   readonly onError: (error: P2PError) => void;
 }
 
+/**
+ * With others at the tracker but fewer of them connected or connecting than it could have (up to
+ * `FEW_PEERS`), the swarm announces again after this long (doubling per try up to the maximum,
+ * back to the start once a peer connects): bittorrent-tracker's client would wait the tracker's
+ * whole interval (minutes) after a failed connection, leaving this viewer on HTTP alone, or in a
+ * small swarm without the one peer that holds what it needs.
+ */
+export const LONELY_REANNOUNCE_MS = 15_000;
+const LONELY_REANNOUNCE_MAX_MS = 60_000;
+/** Peers below which a swarm asks the tracker again early; beyond it the tracker's interval does. */
+export const FEW_PEERS = 3;
+
 /** One swarm (one rendition of one stream): its tracker client and its connected peers. */
 export class Swarm {
   readonly swarmId: string;
@@ -57,6 +69,8 @@ export class Swarm {
   readonly #connecting = new Set<SignalledPeer>();
   // Other viewers by each tracker's latest answer, by tracker URL.
   readonly #othersByTracker = new Map<string, number>();
+  #lonelyTimer: ReturnType<typeof setTimeout> | null = null;
+  #lonelyWaitMs = LONELY_REANNOUNCE_MS;
   #destroyed = false;
 
   constructor(options: SwarmOptions) {
@@ -174,7 +188,25 @@ export class Swarm {
     this.#connecting.clear();
     for (const link of [...this.#links.values()]) link.destroy();
     this.#links.clear();
+    if (this.#lonelyTimer !== null) clearTimeout(this.#lonelyTimer);
     this.#client.destroy();
+  }
+
+  // Called when this swarm may have too few peers (a tracker answer, a connection made, failed or
+  // closed): one timer; when it fires and fewer are connected or connecting than the tracker counts
+  // (up to FEW_PEERS), announce again for new offers.
+  #whenLonely(): void {
+    if (this.#destroyed || this.#lonelyTimer !== null || this.#links.size >= this.#peersWanted()) return;
+    this.#lonelyTimer = setTimeout(() => {
+      this.#lonelyTimer = null;
+      if (this.#destroyed || this.#links.size + this.#connecting.size >= this.#peersWanted()) return;
+      this.#lonelyWaitMs = Math.min(2 * this.#lonelyWaitMs, LONELY_REANNOUNCE_MAX_MS);
+      this.#client.reannounce?.();
+    }, this.#lonelyWaitMs);
+  }
+
+  #peersWanted(): number {
+    return Math.min(this.othersAtTracker ?? 0, FEW_PEERS, this.#options.maxPeers);
   }
 
   // A connected peer that stayed useless (see `isUseless`), if any.
@@ -190,6 +222,7 @@ export class Swarm {
     this.#othersByTracker.set(update.announce ?? '', Math.max(0, complete + incomplete - 1));
     // Someone may be waiting for peers that, by this answer, do not exist.
     this.#options.onAvailabilityChanged(this.swarmId);
+    this.#whenLonely();
   }
 
   #onSignalledPeer(peer: SignalledPeer): void {
@@ -212,15 +245,16 @@ export class Swarm {
       clearTimeout(timer);
       this.#connecting.delete(peer);
     };
-    const timer = setTimeout(() => {
+    // An error or close before the connection came, or the connect timeout: alone again, perhaps.
+    const failed = (): void => {
+      const connecting = this.#connecting.has(peer);
       settle();
       destroyQuietly(peer);
-    }, this.#options.connectTimeoutMs);
-    peer.once('error', () => {
-      settle();
-      destroyQuietly(peer);
-    });
-    peer.once('close', settle);
+      if (connecting) this.#whenLonely();
+    };
+    const timer = setTimeout(failed, this.#options.connectTimeoutMs);
+    peer.once('error', failed);
+    peer.once('close', failed);
     peer.once('connect', () => {
       settle();
       this.#onConnected(peer);
@@ -264,12 +298,18 @@ export class Swarm {
         if (this.#links.get(closed.remotePeerId) === closed) {
           this.#links.delete(closed.remotePeerId);
           this.#offerers.delete(closed.remotePeerId);
+          this.#whenLonely();
         }
         this.#options.onPeerClosed(this.swarmId, closed.remotePeerId, error);
       },
     });
     this.#links.set(remotePeerId, link);
     this.#offerers.set(remotePeerId, offerer);
+    // Not alone: the next time it is, the first wait applies again.
+    if (this.#lonelyTimer !== null) clearTimeout(this.#lonelyTimer);
+    this.#lonelyTimer = null;
+    this.#lonelyWaitMs = LONELY_REANNOUNCE_MS;
+    this.#whenLonely();
     this.#options.onPeerConnected(this.swarmId, remotePeerId);
   }
 }

@@ -41,6 +41,8 @@ export interface TrackerClient {
   on(event: 'update', listener: (update: TrackerUpdate) => void): unknown;
   on(event: 'warning' | 'error', listener: (error: Error) => void): unknown;
   start(): void;
+  /** Announce again now (with offers), outside the tracker's interval; clients without it wait for the interval. */
+  reannounce?(): void;
   destroy(): void;
 }
 

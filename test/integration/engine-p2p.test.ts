@@ -5,6 +5,7 @@ import type { LoaderStats } from 'hls.js';
 import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
 import type { PeerCDNConfig } from '../../lib/api/config.ts';
 import { PeerCDN } from '../../lib/peercdn.ts';
+import type { TrackerClientFactory } from '../../lib/swarm/tracker-client.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { CorruptingHttpLoader, httpRequests, NodeHttpLoader } from '../helpers/node-http-loader.ts';
 import { loadFragment, loopbackTrackerClients } from '../helpers/node-viewer.ts';
@@ -48,11 +49,9 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     config: Partial<PeerCDNConfig> = {},
     media: HTMLMediaElement | null = null,
     httpLoader: typeof NodeHttpLoader = NodeHttpLoader,
+    createTrackerClient: TrackerClientFactory = viewerClients,
   ): Viewer {
-    const peercdn = new PeerCDN(
-      { trackerUrls: [tracker.url], iceServers: [], ...config },
-      { createTrackerClient: viewerClients },
-    );
+    const peercdn = new PeerCDN({ trackerUrls: [tracker.url], iceServers: [], ...config }, { createTrackerClient });
     // Join the rendition's swarm the way `attach(hls)` does when hls.js loads the playlist.
     peercdn.attach(fakePlayer(media, playlistUrl()));
     const Loader = peercdn.hlsConfig().fLoader;
@@ -182,6 +181,40 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     const resume = httpRequests.find((r) => r.url.endsWith('/seg_009.ts') && r.range !== null);
     assert.deepEqual(resume?.range, `bytes=${stats.p2pBytes}-${expected.byteLength - 1}`);
     assert.equal(stats.peerFallbacks, 1);
+  });
+
+  it('connects on a second try when the first connection fails: alone while the tracker counts others, it announces again', async () => {
+    const swarmId = 'second-try';
+    // The joiner's first connection attempt fails (as one whose ICE finds no path); both count their
+    // announces outside the tracker's interval (two minutes: none would come within this test).
+    let failed = false;
+    let reannounces = 0;
+    const counted =
+      (factory: TrackerClientFactory): TrackerClientFactory =>
+      (options) => {
+        const client = factory(options);
+        const reannounce = client.reannounce?.bind(client);
+        return Object.assign(client, {
+          reannounce: () => {
+            reannounces += 1;
+            reannounce?.();
+          },
+        });
+      };
+    const failingFirst: TrackerClientFactory = (options) => {
+      const client = viewerClients(options);
+      client.on('peer', (peer) => {
+        if (failed) return;
+        failed = true;
+        peer.destroy();
+      });
+      return client;
+    };
+    const first = makeViewer({ swarmId }, null, NodeHttpLoader, counted(viewerClients));
+    const joiner = makeViewer({ swarmId }, null, NodeHttpLoader, counted(failingFirst));
+    await allLinked(first, joiner);
+    assert.ok(failed, 'the first attempt was made to fail');
+    assert.ok(reannounces >= 1, 'linked without announcing again');
   });
 
   it('drops a peer that sends a corrupt segment and plays the segment from HTTP, intact', async () => {

@@ -218,6 +218,29 @@ describe('tracker WebSocket layer over raw TCP (RFC 6455)', function () {
     });
   }
 
+  it('forgets a client, and its peer, as soon as it ends TCP without a WebSocket close', async () => {
+    const announce = JSON.stringify({
+      action: 'announce',
+      info_hash: wireId('half-open'),
+      peer_id: wireId('half-open-peer'),
+      numwant: 0,
+    });
+    const client = await open(
+      Buffer.concat([
+        Buffer.from(upgradeRequest(tracker.port)),
+        clientFrame({ opcode: OPCODE.text, payload: announce }),
+      ]),
+    );
+    await client.response();
+    await client.frame();
+    assert.equal(tracker.stats().peers, 1);
+    client.socket.end();
+    // The liveness guard is shorter than mocha's timeout, so a tracker that keeps it open is named.
+    await guarded(client.closed(), 'the tracker to end the connection the client ended', RAW_GUARD_MS / 2);
+    await forgotten();
+    assert.equal(tracker.stats().peers, 0);
+  });
+
   it('closes on a binary frame with 1003 and ends its side of TCP; the connection is gone once the client ends too', async () => {
     const client = await open(upgradeRequest(tracker.port));
     await client.response();

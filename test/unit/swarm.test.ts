@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { mock } from 'node:test';
 import { P2PError } from '../../lib/api/errors.ts';
 import { USELESS_AFTER_MS } from '../../lib/policy/peer-choice.ts';
 import { encodeControl, PROTOCOL_VERSION } from '../../lib/peer/peer-protocol.ts';
 import { PeerRecords } from '../../lib/swarm/peer-records.ts';
-import { Swarm } from '../../lib/swarm/swarm.ts';
+import { FEW_PEERS, LONELY_REANNOUNCE_MS, Swarm } from '../../lib/swarm/swarm.ts';
 import { MIN_SEGMENT_SIZE_BOUND_BYTES, ReceiveBudget } from '../../lib/peer/peer-limits.ts';
 import type {
   AnnounceParameters,
@@ -21,6 +22,7 @@ class FakeTrackerClient implements TrackerClient {
   readonly #peerListeners: ((peer: SignalledPeer) => void)[] = [];
   readonly #updateListeners: ((update: TrackerUpdate) => void)[] = [];
   destroyed = false;
+  reannounces = 0;
   on(event: string, listener: (...args: never[]) => void): this {
     if (event === 'peer') this.#peerListeners.push(listener as (peer: SignalledPeer) => void);
     if (event === 'update') this.#updateListeners.push(listener as (update: TrackerUpdate) => void);
@@ -31,6 +33,9 @@ class FakeTrackerClient implements TrackerClient {
     for (const listener of this.#updateListeners) listener(update);
   }
   start(): void {}
+  reannounce(): void {
+    this.reannounces += 1;
+  }
   destroy(): void {
     this.destroyed = true;
   }
@@ -276,5 +281,86 @@ describe('Swarm: strikes for broken promises', () => {
     assert.deepEqual(closed, ['liar-peer-id-20-chr', 'liar-peer-id-20-chr']);
     assert.equal(client.offer('liar-peer-id-20-chr').destroyed, true, 'and refused when it comes back');
     swarm.destroy();
+  });
+});
+
+describe('Swarm: announcing again while alone', () => {
+  beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
+  afterEach(() => mock.timers.reset());
+
+  it('announces again when the tracker counts others but no connection came, backing off, and stops once a peer connects', () => {
+    const { swarm, client } = makeSwarm(4);
+    client.update({ complete: 0, incomplete: 2 });
+    mock.timers.tick(LONELY_REANNOUNCE_MS - 1);
+    assert.equal(client.reannounces, 0);
+    mock.timers.tick(1);
+    assert.equal(client.reannounces, 1);
+    // The tracker answers the re-announce; still nobody: the next try waits twice as long.
+    client.update({ complete: 0, incomplete: 2 });
+    mock.timers.tick(2 * LONELY_REANNOUNCE_MS - 1);
+    assert.equal(client.reannounces, 1);
+    mock.timers.tick(1);
+    assert.equal(client.reannounces, 2);
+    client.offer('peer-1');
+    client.update({ complete: 0, incomplete: 2 });
+    mock.timers.tick(10 * LONELY_REANNOUNCE_MS);
+    assert.equal(client.reannounces, 2, 'a connected swarm waits for the tracker interval');
+    swarm.destroy();
+  });
+
+  it('does not announce again when the tracker counts nobody else, or while a connection is being made', () => {
+    const { swarm, client } = makeSwarm(4);
+    client.update({ complete: 0, incomplete: 1 }); // only this viewer
+    mock.timers.tick(10 * LONELY_REANNOUNCE_MS);
+    assert.equal(client.reannounces, 0);
+    client.update({ complete: 1, incomplete: 1 });
+    // An answer arrives just before the wait is over; its connection is still being made then.
+    mock.timers.tick(LONELY_REANNOUNCE_MS - 500);
+    client.offer('peer-1', false);
+    mock.timers.tick(500);
+    assert.equal(client.reannounces, 0, 'a connection under way');
+    // It times out (connectTimeoutMs 1 s here): alone again, the swarm asks the tracker after the wait.
+    mock.timers.tick(1_000);
+    mock.timers.tick(LONELY_REANNOUNCE_MS - 1);
+    assert.equal(client.reannounces, 0);
+    mock.timers.tick(1);
+    assert.equal(client.reannounces, 1);
+    swarm.destroy();
+  });
+
+  it('announces again while fewer peers are connected than the tracker counts (up to FEW_PEERS), not beyond', () => {
+    const { swarm, client } = makeSwarm(8);
+    client.update({ complete: 0, incomplete: 3 }); // two others
+    client.offer('peer-1');
+    // The other pair's connection never forms: one peer of two.
+    mock.timers.tick(LONELY_REANNOUNCE_MS);
+    assert.equal(client.reannounces, 1);
+    client.offer('peer-2');
+    mock.timers.tick(10 * LONELY_REANNOUNCE_MS);
+    assert.equal(client.reannounces, 1, 'both others connected');
+    // Many others at the tracker: FEW_PEERS connected are enough until the tracker's interval.
+    client.update({ complete: 10, incomplete: 10 });
+    mock.timers.tick(LONELY_REANNOUNCE_MS);
+    assert.equal(client.reannounces, 2, `two peers, fewer than ${FEW_PEERS}`);
+    client.offer('peer-3');
+    mock.timers.tick(10 * LONELY_REANNOUNCE_MS);
+    assert.equal(client.reannounces, 2);
+    swarm.destroy();
+  });
+
+  it('announces again after its only peer left, from the first wait again, and never after destroy', () => {
+    const { swarm, client } = makeSwarm(4);
+    client.update({ complete: 1, incomplete: 1 });
+    mock.timers.tick(LONELY_REANNOUNCE_MS);
+    assert.equal(client.reannounces, 1);
+    const link = client.offer('peer-1');
+    link.destroy();
+    link.emit('close');
+    mock.timers.tick(LONELY_REANNOUNCE_MS);
+    assert.equal(client.reannounces, 2, 'the wait starts over once a peer had connected');
+    client.update({ complete: 1, incomplete: 1 });
+    swarm.destroy();
+    mock.timers.tick(10 * LONELY_REANNOUNCE_MS);
+    assert.equal(client.reannounces, 2);
   });
 });
