@@ -263,8 +263,7 @@ export class TrackerCore implements ClusterDelivery {
     const cluster = this.#cluster;
     // In a cluster, a share of the offers goes to peers on other nodes (none while the swarm is only here).
     const region = peer.region ?? null;
-    const local = { others: swarm.size - 1, region, sameRegion: Math.max(0, swarm.regionSize(region) - 1), joined };
-    const remote = cluster === null ? 0 : cluster.remoteShare(infoHash, local, wanted, this.#options.random);
+    const remote = cluster?.remoteShare(infoHash, swarm.othersFor(region, joined), wanted, this.#options.random) ?? 0;
     const targets = swarm.randomOthers(wanted - remote, peer, this.#options.random, this.#targets);
     for (let i = 0; i < targets.length; i++) {
       const offer = request.offers[i] as AnnounceRequest['offers'][number];

@@ -1,6 +1,7 @@
 // The peers of one info hash, stored for O(1) join/leave and O(k) random picks at any swarm size,
 // split into peers the tracker introduces (hands offers to) and peers it holds back for now.
 import type { OutgoingFrame } from './protocol.ts';
+import type { LocalOthers } from './cluster/swarm-cluster.ts';
 
 /** A connection as the core sees it: the socket adapter (or a test) implements it. */
 export interface TrackerConnection {
@@ -99,6 +100,11 @@ export class TrackerSwarm {
   /** Members of one region (held-back ones too); 0 for none. */
   regionSize(region: string | null): number {
     return region === null ? 0 : (this.#regions.get(region)?.length ?? 0);
+  }
+
+  /** The other members as an announcing peer of `region` sees them, for the cluster's split of offers. */
+  othersFor(region: string | null, joined: boolean): LocalOthers {
+    return { others: this.size - 1, region, sameRegion: Math.max(0, this.regionSize(region) - 1), joined };
   }
 
   get(peerId: string): SwarmPeer | undefined {
