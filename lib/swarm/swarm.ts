@@ -52,8 +52,8 @@ export interface SwarmOptions {
  * whole interval (minutes) after a failed connection, leaving this viewer on HTTP alone, or in a
  * small swarm without the one peer that holds what it needs.
  */
-export const LONELY_REANNOUNCE_MS = 15_000;
-const LONELY_REANNOUNCE_MAX_MS = 60_000;
+export const EARLY_REANNOUNCE_MS = 15_000;
+const EARLY_REANNOUNCE_MAX_MS = 60_000;
 /** Peers below which a swarm asks the tracker again early; beyond it the tracker's interval does. */
 export const FEW_PEERS = 3;
 
@@ -69,8 +69,8 @@ export class Swarm {
   readonly #connecting = new Set<SignalledPeer>();
   // Other viewers by each tracker's latest answer, by tracker URL.
   readonly #othersByTracker = new Map<string, number>();
-  #lonelyTimer: ReturnType<typeof setTimeout> | null = null;
-  #lonelyWaitMs = LONELY_REANNOUNCE_MS;
+  #earlyAnnounceTimer: ReturnType<typeof setTimeout> | null = null;
+  #earlyAnnounceWaitMs = EARLY_REANNOUNCE_MS;
   #destroyed = false;
 
   constructor(options: SwarmOptions) {
@@ -188,21 +188,21 @@ export class Swarm {
     this.#connecting.clear();
     for (const link of [...this.#links.values()]) link.destroy();
     this.#links.clear();
-    if (this.#lonelyTimer !== null) clearTimeout(this.#lonelyTimer);
+    if (this.#earlyAnnounceTimer !== null) clearTimeout(this.#earlyAnnounceTimer);
     this.#client.destroy();
   }
 
   // Called when this swarm may have too few peers (a tracker answer, a connection made, failed or
   // closed): one timer; when it fires and fewer are connected or connecting than the tracker counts
   // (up to FEW_PEERS), announce again for new offers.
-  #whenLonely(): void {
-    if (this.#destroyed || this.#lonelyTimer !== null || this.#links.size >= this.#peersWanted()) return;
-    this.#lonelyTimer = setTimeout(() => {
-      this.#lonelyTimer = null;
+  #whenShortOfPeers(): void {
+    if (this.#destroyed || this.#earlyAnnounceTimer !== null || this.#links.size >= this.#peersWanted()) return;
+    this.#earlyAnnounceTimer = setTimeout(() => {
+      this.#earlyAnnounceTimer = null;
       if (this.#destroyed || this.#links.size + this.#connecting.size >= this.#peersWanted()) return;
-      this.#lonelyWaitMs = Math.min(2 * this.#lonelyWaitMs, LONELY_REANNOUNCE_MAX_MS);
+      this.#earlyAnnounceWaitMs = Math.min(2 * this.#earlyAnnounceWaitMs, EARLY_REANNOUNCE_MAX_MS);
       this.#client.reannounce?.();
-    }, this.#lonelyWaitMs);
+    }, this.#earlyAnnounceWaitMs);
   }
 
   #peersWanted(): number {
@@ -222,7 +222,7 @@ export class Swarm {
     this.#othersByTracker.set(update.announce ?? '', Math.max(0, complete + incomplete - 1));
     // Someone may be waiting for peers that, by this answer, do not exist.
     this.#options.onAvailabilityChanged(this.swarmId);
-    this.#whenLonely();
+    this.#whenShortOfPeers();
   }
 
   #onSignalledPeer(peer: SignalledPeer): void {
@@ -245,12 +245,12 @@ export class Swarm {
       clearTimeout(timer);
       this.#connecting.delete(peer);
     };
-    // An error or close before the connection came, or the connect timeout: alone again, perhaps.
+    // An error or close before the connection came, or the connect timeout: short of peers, perhaps.
     const failed = (): void => {
       const connecting = this.#connecting.has(peer);
       settle();
       destroyQuietly(peer);
-      if (connecting) this.#whenLonely();
+      if (connecting) this.#whenShortOfPeers();
     };
     const timer = setTimeout(failed, this.#options.connectTimeoutMs);
     peer.once('error', failed);
@@ -298,18 +298,18 @@ export class Swarm {
         if (this.#links.get(closed.remotePeerId) === closed) {
           this.#links.delete(closed.remotePeerId);
           this.#offerers.delete(closed.remotePeerId);
-          this.#whenLonely();
+          this.#whenShortOfPeers();
         }
         this.#options.onPeerClosed(this.swarmId, closed.remotePeerId, error);
       },
     });
     this.#links.set(remotePeerId, link);
     this.#offerers.set(remotePeerId, offerer);
-    // Not alone: the next time it is, the first wait applies again.
-    if (this.#lonelyTimer !== null) clearTimeout(this.#lonelyTimer);
-    this.#lonelyTimer = null;
-    this.#lonelyWaitMs = LONELY_REANNOUNCE_MS;
-    this.#whenLonely();
+    // A peer came: the next early announce starts from the first wait again (if still short of peers).
+    if (this.#earlyAnnounceTimer !== null) clearTimeout(this.#earlyAnnounceTimer);
+    this.#earlyAnnounceTimer = null;
+    this.#earlyAnnounceWaitMs = EARLY_REANNOUNCE_MS;
+    this.#whenShortOfPeers();
     this.#options.onPeerConnected(this.swarmId, remotePeerId);
   }
 }

@@ -4,7 +4,7 @@ import { P2PError } from '../../lib/api/errors.ts';
 import { USELESS_AFTER_MS } from '../../lib/policy/peer-choice.ts';
 import { encodeControl, PROTOCOL_VERSION } from '../../lib/peer/peer-protocol.ts';
 import { PeerRecords } from '../../lib/swarm/peer-records.ts';
-import { FEW_PEERS, LONELY_REANNOUNCE_MS, Swarm } from '../../lib/swarm/swarm.ts';
+import { FEW_PEERS, EARLY_REANNOUNCE_MS, Swarm } from '../../lib/swarm/swarm.ts';
 import { MIN_SEGMENT_SIZE_BOUND_BYTES, ReceiveBudget } from '../../lib/peer/peer-limits.ts';
 import type {
   AnnounceParameters,
@@ -284,26 +284,26 @@ describe('Swarm: strikes for broken promises', () => {
   });
 });
 
-describe('Swarm: announcing again while alone', () => {
+describe('Swarm: announcing again while short of peers', () => {
   beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
   afterEach(() => mock.timers.reset());
 
   it('announces again when the tracker counts others but no connection came, backing off, and stops once a peer connects', () => {
     const { swarm, client } = makeSwarm(4);
     client.update({ complete: 0, incomplete: 2 });
-    mock.timers.tick(LONELY_REANNOUNCE_MS - 1);
+    mock.timers.tick(EARLY_REANNOUNCE_MS - 1);
     assert.equal(client.reannounces, 0);
     mock.timers.tick(1);
     assert.equal(client.reannounces, 1);
     // The tracker answers the re-announce; still nobody: the next try waits twice as long.
     client.update({ complete: 0, incomplete: 2 });
-    mock.timers.tick(2 * LONELY_REANNOUNCE_MS - 1);
+    mock.timers.tick(2 * EARLY_REANNOUNCE_MS - 1);
     assert.equal(client.reannounces, 1);
     mock.timers.tick(1);
     assert.equal(client.reannounces, 2);
     client.offer('peer-1');
     client.update({ complete: 0, incomplete: 2 });
-    mock.timers.tick(10 * LONELY_REANNOUNCE_MS);
+    mock.timers.tick(10 * EARLY_REANNOUNCE_MS);
     assert.equal(client.reannounces, 2, 'a connected swarm waits for the tracker interval');
     swarm.destroy();
   });
@@ -311,17 +311,17 @@ describe('Swarm: announcing again while alone', () => {
   it('does not announce again when the tracker counts nobody else, or while a connection is being made', () => {
     const { swarm, client } = makeSwarm(4);
     client.update({ complete: 0, incomplete: 1 }); // only this viewer
-    mock.timers.tick(10 * LONELY_REANNOUNCE_MS);
+    mock.timers.tick(10 * EARLY_REANNOUNCE_MS);
     assert.equal(client.reannounces, 0);
     client.update({ complete: 1, incomplete: 1 });
     // An answer arrives just before the wait is over; its connection is still being made then.
-    mock.timers.tick(LONELY_REANNOUNCE_MS - 500);
+    mock.timers.tick(EARLY_REANNOUNCE_MS - 500);
     client.offer('peer-1', false);
     mock.timers.tick(500);
     assert.equal(client.reannounces, 0, 'a connection under way');
     // It times out (connectTimeoutMs 1 s here): alone again, the swarm asks the tracker after the wait.
     mock.timers.tick(1_000);
-    mock.timers.tick(LONELY_REANNOUNCE_MS - 1);
+    mock.timers.tick(EARLY_REANNOUNCE_MS - 1);
     assert.equal(client.reannounces, 0);
     mock.timers.tick(1);
     assert.equal(client.reannounces, 1);
@@ -333,17 +333,17 @@ describe('Swarm: announcing again while alone', () => {
     client.update({ complete: 0, incomplete: 3 }); // two others
     client.offer('peer-1');
     // The other pair's connection never forms: one peer of two.
-    mock.timers.tick(LONELY_REANNOUNCE_MS);
+    mock.timers.tick(EARLY_REANNOUNCE_MS);
     assert.equal(client.reannounces, 1);
     client.offer('peer-2');
-    mock.timers.tick(10 * LONELY_REANNOUNCE_MS);
+    mock.timers.tick(10 * EARLY_REANNOUNCE_MS);
     assert.equal(client.reannounces, 1, 'both others connected');
     // Many others at the tracker: FEW_PEERS connected are enough until the tracker's interval.
     client.update({ complete: 10, incomplete: 10 });
-    mock.timers.tick(LONELY_REANNOUNCE_MS);
+    mock.timers.tick(EARLY_REANNOUNCE_MS);
     assert.equal(client.reannounces, 2, `two peers, fewer than ${FEW_PEERS}`);
     client.offer('peer-3');
-    mock.timers.tick(10 * LONELY_REANNOUNCE_MS);
+    mock.timers.tick(10 * EARLY_REANNOUNCE_MS);
     assert.equal(client.reannounces, 2);
     swarm.destroy();
   });
@@ -351,16 +351,16 @@ describe('Swarm: announcing again while alone', () => {
   it('announces again after its only peer left, from the first wait again, and never after destroy', () => {
     const { swarm, client } = makeSwarm(4);
     client.update({ complete: 1, incomplete: 1 });
-    mock.timers.tick(LONELY_REANNOUNCE_MS);
+    mock.timers.tick(EARLY_REANNOUNCE_MS);
     assert.equal(client.reannounces, 1);
     const link = client.offer('peer-1');
     link.destroy();
     link.emit('close');
-    mock.timers.tick(LONELY_REANNOUNCE_MS);
+    mock.timers.tick(EARLY_REANNOUNCE_MS);
     assert.equal(client.reannounces, 2, 'the wait starts over once a peer had connected');
     client.update({ complete: 1, incomplete: 1 });
     swarm.destroy();
-    mock.timers.tick(10 * LONELY_REANNOUNCE_MS);
+    mock.timers.tick(10 * EARLY_REANNOUNCE_MS);
     assert.equal(client.reannounces, 2);
   });
 });
