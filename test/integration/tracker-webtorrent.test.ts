@@ -51,6 +51,18 @@ describe('tracker with webtorrent clients in Node', function () {
   const swarmOf = (torrent: Torrent): { peers: number; seeders: number } | undefined =>
     tracker.stats().topSwarms.find((swarm) => swarm.infoHash === wireInfoHash(torrent.infoHash));
 
+  // The torrent's 'trackerAnnounce' is the tracker's reply: the announce has been handled. Both of
+  // the seeder's (`completed`, then `started` with offers): a downloader that came between could be
+  // offered to while its own offer was being answered, and webtorrent then destroys both
+  // connections as duplicates (see the cluster test's webtorrent case).
+  const seederAnnounced = (seeded: Torrent): Promise<void> =>
+    waitFor(
+      seeded,
+      ['trackerAnnounce'],
+      () => swarmOf(seeded)?.peers === 1 && tracker.stats().announcesStarted === 1,
+      "the seeder's completed and started announces",
+      CONNECTION_GUARD_MS,
+    );
   const assertSameBytes = async (torrent: Torrent): Promise<void> => {
     const [file] = torrent.files;
     assert.ok(file !== undefined, 'the torrent has its file');
@@ -82,17 +94,7 @@ describe('tracker with webtorrent clients in Node', function () {
   it('a webtorrent seeder and a webtorrent downloader meet only through our tracker and transfer the torrent', async () => {
     const seeder = await makeWebTorrent();
     const seeded = await seed(seeder);
-    // The torrent's 'trackerAnnounce' is the tracker's reply: the announce has been handled. Both of
-    // the seeder's (`completed`, then `started` with offers): a downloader that came between could be
-    // offered to while its own offer was being answered, and webtorrent then destroys both
-    // connections as duplicates (see the cluster test's webtorrent case).
-    await waitFor(
-      seeded,
-      ['trackerAnnounce'],
-      () => swarmOf(seeded)?.peers === 1 && tracker.stats().announcesStarted === 1,
-      "the seeder's completed and started announces",
-      CONNECTION_GUARD_MS,
-    );
+    await seederAnnounced(seeded);
     assert.equal(swarmOf(seeded)?.seeders, 1);
 
     const downloader = await makeWebTorrent();
@@ -121,17 +123,7 @@ describe('tracker with webtorrent clients in Node', function () {
   it("bittorrent-tracker's client meets a webtorrent seeder through our tracker, and that connection carries the torrent", async () => {
     const seeder = await makeWebTorrent();
     const seeded = await seed(seeder);
-    // The torrent's 'trackerAnnounce' is the tracker's reply: the announce has been handled. Both of
-    // the seeder's (`completed`, then `started` with offers): a downloader that came between could be
-    // offered to while its own offer was being answered, and webtorrent then destroys both
-    // connections as duplicates (see the cluster test's webtorrent case).
-    await waitFor(
-      seeded,
-      ['trackerAnnounce'],
-      () => swarmOf(seeded)?.peers === 1 && tracker.stats().announcesStarted === 1,
-      "the seeder's completed and started announces",
-      CONNECTION_GUARD_MS,
-    );
+    await seederAnnounced(seeded);
 
     // The oracle finds peers and signals them; a webtorrent with no trackers of its own speaks
     // BitTorrent over the connections it hands over. They share a peer id: the seeder learns the
