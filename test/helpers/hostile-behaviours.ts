@@ -68,10 +68,13 @@ export function trickler(
       transfer.sentBytes += chunk.byteLength;
     }
   };
+  let ticking = false;
   return {
     onConnect: (channel) => {
       channel.send(hello(claimed));
-      peer().every(1000, tick);
+      // One clock for every connection: each transfer gets `bytesPerSecond`, however many are open.
+      if (!ticking) peer().every(1000, tick);
+      ticking = true;
     },
     onMessage: (message, channel) => {
       if (message.type === 'cancel') sending.delete(message.requestId);
