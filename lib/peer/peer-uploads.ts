@@ -1,4 +1,5 @@
 import { encodeData, MAX_CHUNK_BYTES, type PeerMessage } from './peer-protocol.ts';
+import { SendQueueLimit, uploadChunkBytes } from './send-queue-limit.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 /** Paces uploads under a bandwidth cap (the engine's UploadLimiter behind it). */
@@ -48,11 +49,6 @@ export interface PeerUploadsOptions {
   readonly limits?: UploadLimits | undefined;
 }
 
-/**
- * Above this many queued bytes on the data channel we wait before sending more: Chrome closes a
- * channel whose send queue overflows (simple-peer's send() ignores backpressure).
- */
-export const UPLOAD_HIGH_WATER_BYTES = 1024 * 1024;
 const BACKPRESSURE_POLL_MS = 5;
 // Segments whose serve count is remembered per link (oldest forgotten first).
 const MAX_TRACKED_SEGMENTS = 256;
@@ -84,6 +80,7 @@ export class PeerUploads {
   readonly #queue: UploadRequest[] = [];
   readonly #requestRate: TokenBucket;
   readonly #serveCounts = new Map<number, number>();
+  readonly #sendQueue = new SendQueueLimit();
   #current: CurrentUpload | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #sentBytes = 0;
@@ -150,7 +147,7 @@ export class PeerUploads {
   }
 
   // The one drain loop of this link: sends until the queue is empty or something holds it back
-  // (the channel's send queue above the high-water mark, or the upload cap), then waits on one timer.
+  // (the channel's send queue at its limit, or the upload cap), then waits on one timer.
   #drain(): void {
     this.#timer = null;
     const { sendBytes, bufferedBytes, closed, pacer } = this.#options;
@@ -166,11 +163,15 @@ export class PeerUploads {
         this.#queue.shift();
         continue;
       }
-      if (bufferedBytes() > UPLOAD_HIGH_WATER_BYTES) {
+      const chunkBytes = Math.min(
+        uploadChunkBytes(bytes.byteLength, MAX_CHUNK_BYTES),
+        Math.max(1, pacer?.chunkBytes ?? MAX_CHUNK_BYTES),
+      );
+      const queuedBytes = bufferedBytes();
+      if (queuedBytes >= this.#sendQueue.limitBytes(queuedBytes, this.#options.nowMs(), chunkBytes)) {
         this.#wait(BACKPRESSURE_POLL_MS);
         return;
       }
-      const chunkBytes = Math.min(MAX_CHUNK_BYTES, Math.max(1, pacer?.chunkBytes ?? MAX_CHUNK_BYTES));
       const chunk = bytes.subarray(current.offsetBytes, Math.min(current.offsetBytes + chunkBytes, bytes.byteLength));
       if (current.bookedBytes === 0 && pacer !== undefined) {
         current.bookedBytes = chunk.byteLength;
@@ -180,7 +181,9 @@ export class PeerUploads {
           return;
         }
       }
-      sendBytes(encodeData(request.requestId, current.offsetBytes, chunk));
+      const frame = encodeData(request.requestId, current.offsetBytes, chunk);
+      sendBytes(frame);
+      this.#sendQueue.handed(frame.byteLength);
       current.bookedBytes = 0;
       current.offsetBytes += chunk.byteLength;
       this.#sentBytes += chunk.byteLength;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { PeerLink } from '../../lib/peer/peer-link.ts';
 import { MAX_MESSAGE_BYTES } from '../../lib/peer/peer-protocol.ts';
-import { UPLOAD_HIGH_WATER_BYTES } from '../../lib/peer/peer-uploads.ts';
+import { UPLOAD_HIGH_WATER_BYTES } from '../../lib/peer/send-queue-limit.ts';
 import { connectedPeerPair, type SimplePeer } from '../helpers/peer-pair.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 

@@ -52,7 +52,8 @@ function linkedPair(
 describe('PeerLink', () => {
   it('measures RTT from request to response header and throughput from header to last byte, on its clock', async () => {
     const clock = { nowMs: 1_000 };
-    const segment = new Uint8Array(3 * MAX_CHUNK_BYTES).fill(7).buffer;
+    // Large enough that a chunk is the largest message (a segment goes in about 16 chunks).
+    const segment = new Uint8Array(32 * MAX_CHUNK_BYTES).fill(7).buffer;
     const [a, b] = linkedPair(clock, new Map([[5, segment]]));
     a.channel.deliverAll();
     assert.deepEqual([a.link.view(5).rttMs, a.link.view(5).throughputBytesPerSecond], [null, null]);
@@ -87,7 +88,8 @@ describe('PeerLink', () => {
 
   it("takes the pace of a transfer given up as too slow as the peer's throughput, but not of one cancelled otherwise", async () => {
     const clock = { nowMs: 1_000 };
-    const segment = new Uint8Array(3 * MAX_CHUNK_BYTES).fill(7).buffer;
+    // Large enough that a chunk is the largest message (a segment goes in about 16 chunks).
+    const segment = new Uint8Array(32 * MAX_CHUNK_BYTES).fill(7).buffer;
     const [a, b] = linkedPair(clock, new Map([[5, segment]]));
     a.channel.deliverAll();
     const receiveHeaderAndOneChunk = (): void => {
@@ -137,7 +139,8 @@ describe('PeerLink', () => {
 
   it('sends data in chunks of the configured size, all of it arriving intact', async () => {
     const clock = { nowMs: 0 };
-    const segment = new Uint8Array(10_000).map((_, i) => i % 251).buffer;
+    // Large enough that the pacer's chunk is smaller than a sixteenth of the segment.
+    const segment = new Uint8Array(100_000).map((_, i) => i % 251).buffer;
     const [a, b] = linkedPair(clock, new Map([[5, segment]]), [5], {
       uploadPacer: { chunkBytes: 4096, delayMs: () => 0, refund: () => undefined },
     });
@@ -151,7 +154,7 @@ describe('PeerLink', () => {
     b.channel.deliverAll();
     a.channel.deliverAll();
     assert.deepEqual(new Uint8Array(await download.promise), new Uint8Array(segment));
-    assert.deepEqual(chunks, [4096, 4096, 1808]);
+    assert.deepEqual(chunks, [...Array<number>(24).fill(4096), 100_000 - 24 * 4096]);
     a.link.destroy();
     b.link.destroy();
   });

@@ -2,12 +2,8 @@ import assert from 'node:assert/strict';
 import { mock } from 'node:test';
 import { UploadLimiter } from '../../lib/engine/upload-limiter.ts';
 import { parseFrame, type PeerMessage } from '../../lib/peer/peer-protocol.ts';
-import {
-  DEFAULT_UPLOAD_LIMITS,
-  PeerUploads,
-  UPLOAD_HIGH_WATER_BYTES,
-  type UploadPacer,
-} from '../../lib/peer/peer-uploads.ts';
+import { DEFAULT_UPLOAD_LIMITS, PeerUploads, type UploadPacer } from '../../lib/peer/peer-uploads.ts';
+import { UPLOAD_HIGH_WATER_BYTES } from '../../lib/peer/send-queue-limit.ts';
 
 const SEGMENT_BYTES = 256 * 1024;
 
