@@ -43,6 +43,7 @@ export class PeerAttempt {
   readonly #startMs: number;
   readonly #timers: ReturnType<typeof setTimeout>[];
   #firstByteMs = 0;
+  #firstChunkBytes = 0;
   // Before the first byte: a typical segment (a silent peer is judged against HTTP bringing one).
   #latest: PeerDownloadProgress;
   #settled = false;
@@ -61,7 +62,10 @@ export class PeerAttempt {
     const { sequenceNumber } = request.segment;
     const peerId = (this.peerId = link.remotePeerId);
     this.#download = link.downloads.start(sequenceNumber, (progress) => {
-      if (this.#firstByteMs === 0) this.#firstByteMs = performance.now();
+      if (this.#firstByteMs === 0) {
+        this.#firstByteMs = performance.now();
+        this.#firstChunkBytes = progress.loadedBytes;
+      }
       stats.chunkCount += 1;
       this.#latest = progress;
       this.#checkDeadline();
@@ -115,7 +119,12 @@ export class PeerAttempt {
     const engine = this.#engine;
     if (!this.#firstByteMs && !engine.config.silentPeerFallback) return;
     const secondsUntilNeeded = engine.playback.secondsUntil(this.#request.context.frag.start);
-    const transfer = { elapsedMs: performance.now() - this.#startMs, ...this.#latest };
+    const transfer = {
+      elapsedMs: performance.now() - this.#startMs,
+      firstByteElapsedMs: this.#firstByteMs && this.#firstByteMs - this.#startMs,
+      firstChunkBytes: this.#firstChunkBytes,
+      ...this.#latest,
+    };
     if (
       peerMissesDeadline(
         transfer,

@@ -6,11 +6,14 @@ export interface PeerTransferProgress {
   readonly elapsedMs: number;
   readonly loadedBytes: number;
   readonly totalBytes: number;
+  /** When the first bytes came (ms since the request), and how many came with them (0: none yet). */
+  readonly firstByteElapsedMs: number;
+  readonly firstChunkBytes: number;
 }
 
 /** A segment should be whole this long before it plays (parsing, appending, a little slack). */
 export const DEADLINE_MARGIN_MS = 1000;
-// A pace measured over less than this is noise (one chunk, a scheduler hiccup).
+// A pace measured over less than this (after the first bytes) is noise (a chunk, a scheduler hiccup).
 const MIN_MEASURED_MS = 200;
 
 /**
@@ -26,13 +29,16 @@ export function peerMissesDeadline(
   msUntilNeeded: number | null,
   http: HttpThroughput | null,
 ): boolean {
-  const { elapsedMs, loadedBytes, totalBytes } = progress;
+  const { elapsedMs, loadedBytes, totalBytes, firstByteElapsedMs, firstChunkBytes } = progress;
   if (msUntilNeeded === null) return false;
   const budgetMs = msUntilNeeded - DEADLINE_MARGIN_MS;
   const remainingBytes = totalBytes - loadedBytes;
   const httpMs = http === null ? 0 : http.firstByteMs + remainingBytes / http.bytesPerMs;
   if (loadedBytes <= 0) return httpMs > budgetMs;
-  if (remainingBytes <= 0 || elapsedMs < MIN_MEASURED_MS) return false;
-  const peerRemainingMs = remainingBytes / (loadedBytes / elapsedMs);
+  // The pace from the first bytes on: the wait for them is the round trip and the peer's queue, not
+  // its pace (counted in, a far peer sending a segment in many chunks looked slow after the first).
+  const paceMs = elapsedMs - firstByteElapsedMs;
+  if (remainingBytes <= 0 || paceMs < MIN_MEASURED_MS) return false;
+  const peerRemainingMs = remainingBytes / ((loadedBytes - firstChunkBytes) / paceMs);
   return peerRemainingMs > budgetMs && httpMs < peerRemainingMs;
 }

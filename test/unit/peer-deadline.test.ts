@@ -9,8 +9,22 @@ const SLOW_HTTP: HttpThroughput = { bytesPerMs: 10, firstByteMs: 50 };
 
 describe('peerMissesDeadline', () => {
   // 40 000 of 140 000 bytes in 1000 ms: 40 bytes/ms, 2500 ms to go at that pace.
-  const slowPeer = { elapsedMs: 1000, loadedBytes: 40_000, totalBytes: 140_000 };
-  const silentPeer = { elapsedMs: 600, loadedBytes: 0, totalBytes: 140_000 };
+  const slowPeer = {
+    elapsedMs: 1000,
+    loadedBytes: 40_000,
+    totalBytes: 140_000,
+    firstByteElapsedMs: 0,
+    firstChunkBytes: 0,
+  };
+  const silentPeer = { elapsedMs: 600, loadedBytes: 0, totalBytes: 140_000, firstByteElapsedMs: 0, firstChunkBytes: 0 };
+  // A far peer: its first 8 750 bytes came after a 200-ms round trip, then 306 bytes/ms (228 ms to go).
+  const farPeer = {
+    elapsedMs: 400,
+    loadedBytes: 70_000,
+    totalBytes: 140_000,
+    firstByteElapsedMs: 200,
+    firstChunkBytes: 8_750,
+  };
   const cases: {
     name: string;
     progress: typeof slowPeer;
@@ -63,6 +77,27 @@ describe('peerMissesDeadline', () => {
     {
       name: 'does not judge a pace measured over less than 200 ms',
       progress: { ...slowPeer, elapsedMs: 150 },
+      msUntilNeeded: 0,
+      http: FAST_HTTP,
+      expected: false,
+    },
+    {
+      name: 'judges a far peer by its pace after the first bytes, not by the round trip before them',
+      progress: farPeer,
+      msUntilNeeded: 1350,
+      http: FAST_HTTP,
+      expected: false,
+    },
+    {
+      name: 'moves a far peer to HTTP when its pace after the first bytes is too slow',
+      progress: farPeer,
+      msUntilNeeded: 1200,
+      http: FAST_HTTP,
+      expected: true,
+    },
+    {
+      name: 'does not judge the pace until 200 ms after the first bytes',
+      progress: { ...farPeer, elapsedMs: 350, loadedBytes: 20_000 },
       msUntilNeeded: 0,
       http: FAST_HTTP,
       expected: false,
