@@ -31,7 +31,7 @@ export function uploadChunkBytes(segmentBytes: number, maxChunkBytes: number): n
 export class SendQueueLimit {
   #rateBytesPerMs: number | null = null;
   #lastBufferedBytes = 0;
-  #lastAtMs: number | null = null;
+  #lastAtMs = 0;
   #handedBytes = 0;
 
   /** Bytes were handed to the channel (they are queued until it sends them). */
@@ -40,22 +40,17 @@ export class SendQueueLimit {
   }
 
   /**
-   * At a check of the drain loop: learn from how much the channel sent since the last check, and
-   * return how many bytes may be queued now for chunks of `chunkBytes`.
+   * At a check of the drain loop: learn the channel's rate from what it sent since the last check,
+   * and return how many bytes may be queued now for chunks of `chunkBytes`.
    */
   limitBytes(bufferedBytes: number, nowMs: number, chunkBytes: number): number {
-    const lastAtMs = this.#lastAtMs;
-    if (lastAtMs !== null && nowMs > lastAtMs) {
-      const sentBytes = this.#lastBufferedBytes + this.#handedBytes - bufferedBytes;
-      const sampleBytesPerMs = Math.max(0, sentBytes) / (nowMs - lastAtMs);
+    // Only a channel busy from check to check shows its rate (one that ran dry sent all it had, and a
+    // queue that empties between checks is no limit on it).
+    if (this.#lastBufferedBytes > 0 && bufferedBytes > 0 && nowMs > this.#lastAtMs) {
+      const sampleBytesPerMs = (this.#lastBufferedBytes + this.#handedBytes - bufferedBytes) / (nowMs - this.#lastAtMs);
       const rate = this.#rateBytesPerMs;
-      if (this.#lastBufferedBytes > 0 && bufferedBytes > 0) {
-        // Busy from check to check: the sample is the channel's rate.
-        this.#rateBytesPerMs = rate === null ? sampleBytesPerMs : rate + (sampleBytesPerMs - rate) * RATE_SAMPLE_WEIGHT;
-      } else if (bufferedBytes === 0 && sentBytes > 0) {
-        // It ran dry (or was idle part of the time): the channel is at least this fast.
-        this.#rateBytesPerMs = Math.max(rate ?? 0, sampleBytesPerMs);
-      }
+      // Smoothed: a single short sample (a timer that fired late, a burst of acks) is noise.
+      this.#rateBytesPerMs = rate === null ? sampleBytesPerMs : rate + (sampleBytesPerMs - rate) * RATE_SAMPLE_WEIGHT;
     }
     this.#lastBufferedBytes = bufferedBytes;
     this.#lastAtMs = nowMs;

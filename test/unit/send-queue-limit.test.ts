@@ -52,12 +52,10 @@ describe('SendQueueLimit: bytes a link may leave queued on its data channel', ()
     assert.equal(limit.limitBytes(100_000, 10, CHUNK_BYTES), 5_000 * SEND_QUEUE_MS);
   });
 
-  it('takes a channel that ran dry as at least as fast as what it sent', () => {
+  it('learns nothing from a channel that ran dry between two checks', () => {
     const limit = new SendQueueLimit();
     limit.limitBytes(100_000, 0, CHUNK_BYTES);
-    assert.equal(limit.limitBytes(0, 20, CHUNK_BYTES), 5_000 * SEND_QUEUE_MS);
-    // A later idle stretch is no evidence of a slower channel.
-    assert.equal(limit.limitBytes(0, 10_000, CHUNK_BYTES), 5_000 * SEND_QUEUE_MS);
+    assert.equal(limit.limitBytes(0, 20, CHUNK_BYTES), 4 * CHUNK_BYTES);
   });
 });
 
