@@ -215,6 +215,26 @@ describe('tracker cluster on a real Redis', function () {
     assert.equal(a.stats().cluster?.undeliverable, 0);
   });
 
+  it("arms no timer per Redis command (node-redis 6 would: AbortSignal.timeout per command); a hung Redis is the PING probe's to catch", async () => {
+    const a = await node();
+    const alice = await peer(a.url, 'alice');
+    const timeout = AbortSignal.timeout.bind(AbortSignal);
+    let armed = 0;
+    AbortSignal.timeout = (ms: number) => {
+      armed += 1;
+      return timeout(ms);
+    };
+    try {
+      // Each announce is a Lua call; the second reply carries the count the first one's call read.
+      await announceUntilCount(alice, 1);
+      alice.announce();
+      await alice.next();
+    } finally {
+      AbortSignal.timeout = timeout;
+    }
+    assert.equal(armed, 0);
+  });
+
   it('keeps offers on the node when the whole swarm is there: nothing is published', async () => {
     const a = await node();
     const [alice, carol] = [await peer(a.url, 'alice'), await peer(a.url, 'carol')];
