@@ -14,7 +14,7 @@ const ELEMENTS = [
   { type: 'api', pattern: 'lib/api/**', partialMatch: false },
   { type: 'shared', pattern: 'lib/shared/**', partialMatch: false },
   { type: 'shims', pattern: 'lib/shims/**', partialMatch: false },
-  // The files directly in lib/: index.ts and peercdn.ts (the folders above matched first).
+  // The files directly in lib/: index.ts, script-tag.ts and peercdn.ts (the folders above matched first).
   { type: 'entry', pattern: 'lib', partialMatch: false },
   { type: 'tracker', pattern: 'tracker/**', partialMatch: false },
   { type: 'tooling', pattern: ['demo/**', 'bench/**', 'test/**', 'types/**'], partialMatch: false },

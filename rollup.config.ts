@@ -341,11 +341,23 @@ const minifiedBrowserPlugins = (): Plugin[] => [
   }),
 ];
 
+// A script-tag file: UMD, global `PeerCDN`, hls.js read from the global `Hls`.
+const SCRIPT_TAG_OUTPUT = {
+  format: 'umd',
+  name: 'PeerCDN',
+  exports: 'named',
+  sourcemap: true,
+  globals: { 'hls.js': 'Hls' },
+} as const;
+
 const config: RollupOptions[] = [
-  // The browser library, bundled once into two files with everything but hls.js:
+  // The browser library, bundled with everything but hls.js:
   // - dist/peercdn.mjs, ESM for `npm install` users, minified like the script tag (a consumer's
-  //   bundler gains little from re-minifying; the source map leads back to lib/);
-  // - dist/peercdn.umd.js for a plain <script> tag after hls.js's: global `PeerCDN`.
+  //   bundler gains little from re-minifying; the source map leads back to lib/); a player's build
+  //   keeps only what it imports (the optional startBeacons and useOrigins go unless used);
+  // - dist/peercdn.full.umd.js, the same for a plain <script> tag after hls.js's: global `PeerCDN`;
+  // - dist/peercdn.umd.js, the script tag most sites use: the same global without the optional
+  //   parts (lib/script-tag.ts), as a player's build without them has it.
   {
     input: 'lib/index.ts',
     external: isHls,
@@ -355,15 +367,15 @@ const config: RollupOptions[] = [
     plugins: minifiedBrowserPlugins(),
     output: [
       { file: 'dist/peercdn.mjs', format: 'es', sourcemap: true },
-      {
-        file: 'dist/peercdn.umd.js',
-        format: 'umd',
-        name: 'PeerCDN',
-        exports: 'named',
-        sourcemap: true,
-        globals: { 'hls.js': 'Hls' },
-      },
+      { file: 'dist/peercdn.full.umd.js', ...SCRIPT_TAG_OUTPUT },
     ],
+  },
+  {
+    input: 'lib/script-tag.ts',
+    external: isHls,
+    treeshake: { manualPureFunctions: ['debug', 'Debug'] },
+    plugins: minifiedBrowserPlugins(),
+    output: { file: 'dist/peercdn.umd.js', ...SCRIPT_TAG_OUTPUT },
   },
   // The tracker package (tracker/): `npx peercdn-tracker` and the site backend's imports.
   {

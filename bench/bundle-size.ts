@@ -18,7 +18,7 @@ in bench/size-budget.json. Run \`npm run build\` first. --breakdown also prints 
 dist/peercdn.mjs come from (by lib/ file and bundled package, from its source map).`;
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
-const DIST_FILES = ['dist/peercdn.umd.js', 'dist/peercdn.mjs'];
+const DIST_FILES = ['dist/peercdn.umd.js', 'dist/peercdn.full.umd.js', 'dist/peercdn.mjs'];
 
 interface Measured {
   readonly name: string;

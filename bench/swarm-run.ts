@@ -49,7 +49,14 @@ export interface ViewerSnapshot {
   readonly droppedFrames: number;
   /** Absent in results before 2026-11-30 18:30: `atMs` (ms from page load) on events, `startupMarks` (hls.js events by the same clock). */
   readonly peerEvents: { type: string; atMs?: number }[];
-  readonly segments?: { source: string; sequenceNumber: number; swarmId: string }[];
+  readonly segments?: {
+    source: string;
+    sequenceNumber: number;
+    swarmId: string;
+    byteLength?: number;
+    peerId?: string;
+    atMs?: number;
+  }[];
   readonly startupMarks?: Record<string, number>;
   /** This viewer's peer id, and the bytes it received from each connected peer at the end. */
   readonly peerId?: string | null;

@@ -4,6 +4,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { countersAgree, fractionOfLimit, median, offload, offloadLimit, originCopiesPerSegment } from './figures.ts';
+import { crossRegionBytes } from './cross-region-bytes.ts';
 import { originCopyCauses } from './origin-copy-causes.ts';
 import { writeReport } from './report.ts';
 import { seededRandom } from './seeded-random.ts';
@@ -115,6 +116,9 @@ function fixtureSegmentSizes(): (path: string) => number | undefined {
   };
 }
 
+// Viewer i has region `r<i mod R>` (swarm-run.ts).
+const regionOf = (viewerId: string, regions: number): string => `r${Number(viewerId.split('-')[1]) % regions}`;
+
 // Share of peer bytes that came from a sender of the receiver's own region, over the whole run:
 // each viewer's `p2pBytesByRegion` (by the region its senders told); viewer-i has region `r<i mod R>`.
 // Null with one region.
@@ -123,7 +127,7 @@ function sameRegionShare(run: SwarmRunResult, regions: number): number | null {
   let same = 0;
   let total = 0;
   for (const viewer of run.viewers) {
-    const own = `r${Number(viewer.viewerId.split('-')[1]) % regions}`;
+    const own = regionOf(viewer.viewerId, regions);
     total += viewer.stats?.p2pBytes ?? 0;
     same += viewer.stats?.p2pBytesByRegion?.[own] ?? 0;
   }
@@ -203,6 +207,10 @@ export async function runSwarmBenchmark(options: SwarmOptions, signal: AbortSign
     machine: { cores, node: process.version },
     offload: offloadValue,
     sameRegionPeerByteShare: sameRegionShare(peers, options.regions ?? 1),
+    crossRegionBytes:
+      (options.regions ?? 1) < 2
+        ? null
+        : crossRegionBytes(peers.viewers, (viewerId) => regionOf(viewerId, options.regions ?? 1)),
     offloadLimit: offloadLimit(options.viewers),
     fractionOfLimit: fractionOfLimit(offloadValue, options.viewers),
     counterAgreement: agreement,
@@ -223,6 +231,15 @@ export async function runSwarmBenchmark(options: SwarmOptions, signal: AbortSign
       ...(result.sameRegionPeerByteShare === null
         ? []
         : [`peer bytes from same-region peers: ${percent(result.sameRegionPeerByteShare)}`]),
+      ...(result.crossRegionBytes === null
+        ? []
+        : [
+            `cross-region peer bytes ${result.crossRegionBytes.farBytes}, of which repeat copies into a region ${result.crossRegionBytes.repeatCopyBytes}; by receiver <- sender: ${Object.entries(
+              result.crossRegionBytes.byReceiver,
+            )
+              .map(([receiver, senders]) => `${receiver} <- ${JSON.stringify(senders)}`)
+              .join(', ')}`,
+          ]),
       `origin copies per segment: mean ${peerSummary.originCopiesPerSegment.mean.toFixed(2)}, max ${peerSummary.originCopiesPerSegment.max.toFixed(2)}`,
       `extra origin loads (viewers' records): ${peerSummary.originCopyCauses.extraHttpLoads}, of which first segments ${peerSummary.originCopyCauses.firstSegment}, later ${peerSummary.originCopyCauses.later}`,
       `library http bytes ${peerSummary.library.httpBytes} vs origin ${peerSummary.originSegmentBytes}: ${agreement.agree ? 'agree' : 'DISAGREE'} (${percent(agreement.relativeDifference)})`,

@@ -119,12 +119,18 @@ export class PeerCDN {
         typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection === 'function',
     });
     if (this.config.origins.length > 0 && dependencies.useOrigins === undefined) {
-      throw new P2PError('config-invalid', 'peercdn config: "origins" needs useOrigins');
+      throw new P2PError(
+        'config-invalid',
+        'peercdn config: "origins" needs useOrigins (script tag: peercdn.full.umd.js)',
+      );
     }
     this.#origins = this.config.origins.length > 0 ? (dependencies.useOrigins?.(this.#engine) ?? null) : null;
     this.#fragmentLoader = createFragmentLoaderClass(this.#engine, this.#origins?.fragmentHttpLoader ?? null);
     if (this.config.beaconUrl !== null && dependencies.startBeacons === undefined) {
-      throw new P2PError('config-invalid', 'peercdn config: "beaconUrl" needs startBeacons');
+      throw new P2PError(
+        'config-invalid',
+        'peercdn config: "beaconUrl" needs startBeacons (script tag: peercdn.full.umd.js)',
+      );
     }
     this.#beacons =
       dependencies.startBeacons?.(this.config, this.#engine.events, () => this.#engine.stats(), {

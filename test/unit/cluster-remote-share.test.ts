@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { seededRandom } from '../../bench/seeded-random.ts';
+import { ClusterCounts } from '../../tracker/cluster/cluster-counts.ts';
 import { remoteShare, type SwarmSpread } from '../../tracker/cluster/remote-share.ts';
+import type { LocalOthers } from '../../tracker/cluster/swarm-cluster.ts';
 
 const spread = (localOthers: number, remoteOthers: number, localSameRegion = 0, remoteSameRegion = 0): SwarmSpread => ({
   localOthers,
@@ -70,5 +72,32 @@ describe('tracker cluster: how many offers go to peers on other nodes', () => {
     let sum = 0;
     for (let draw = 0; draw < 4000; draw++) sum += remoteShare(spread(4, 4, 1, 3), 5, random) - 3;
     assert.ok(Math.abs(sum / 4000 - 0.25) < 0.03, `mean ${sum / 4000}`);
+  });
+});
+
+describe('tracker cluster: the split from the counts a node last read', () => {
+  const here = (others: number, region: string | null, sameRegion: number): LocalOthers => ({
+    others,
+    region,
+    sameRegion,
+    joined: false,
+  });
+
+  it('sends the offers of a region’s first peer on this node to peers elsewhere, where its region-mates can only be', () => {
+    const counts = new ClusterCounts();
+    // 9 peers in the swarm: this one, 4 others here (none of region r1), 4 elsewhere; r1 not counted here yet.
+    counts.record('swarm', 'r0', 9, 0, 5);
+    assert.equal(counts.remoteShare('swarm', here(4, 'r1', 0), 4, at(0)), 4);
+    // No more remote offers than peers elsewhere; the rest here.
+    assert.equal(counts.remoteShare('swarm', here(4, 'r1', 0), 5, at(0)), 4);
+  });
+
+  it('splits by the counted region once a peer of it announced here, and in proportion without a region', () => {
+    const counts = new ClusterCounts();
+    counts.record('swarm', 'r1', 9, 0, 2);
+    // r1 has 2 peers: this one and one here, none elsewhere: 1 same-region offer here, the other 3 in proportion (3 here, 4 there).
+    assert.equal(counts.remoteShare('swarm', here(4, 'r1', 1), 4, at(0)), 1);
+    assert.equal(counts.remoteShare('swarm', here(4, 'r1', 1), 4, at(0.999)), 2);
+    assert.equal(counts.remoteShare('swarm', here(4, null, 0), 4, at(0)), 2);
   });
 });

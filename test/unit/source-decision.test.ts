@@ -397,10 +397,17 @@ describe('decideSource across regions: one copy per region crosses, near peers r
       expected: nearPeerWait(1000),
     },
     {
-      name: 'fetches it from afar itself when it ranks first in its region',
+      name: 'waits for a peer of our region at this part of the stream even when it ranks first itself (the first to need it relays it)',
       peers: [far, mate],
       sn: selfFirst,
       situation: { secondsUntilNeeded: 30 },
+      expected: nearPeerWait(1000),
+    },
+    {
+      name: 'fetches it from afar itself when it ranks first and the segment plays within 10 s',
+      peers: [far, mate],
+      sn: selfFirst,
+      situation: { secondsUntilNeeded: 9 },
       expected: { kind: 'peer', peerId: 'far' },
     },
     {

@@ -14,6 +14,7 @@ interface Counts {
 
 /** Regions counted per swarm: a site has a handful; made-up `?region=` hints stop here. */
 const MAX_REGIONS_PER_SWARM = 32;
+const NO_REGION = { localSameRegion: 0, remoteSameRegion: 0 };
 
 export class ClusterCounts {
   readonly #swarms = new Map<string, Counts>();
@@ -41,15 +42,20 @@ export class ClusterCounts {
   remoteShare(infoHash: string, local: LocalOthers, wanted: number, random: () => number): number {
     const known = this.#swarms.get(infoHash);
     if (known === undefined) return 0;
-    // A region not counted here yet (its first peer on this node) is split like peers without one.
-    const regionPeers = local.region === null ? undefined : known.regions.get(local.region);
     const self = local.joined ? 0 : 1;
+    const remoteOthers = known.peers - local.others - self;
+    if (local.region === null)
+      return remoteShare({ ...NO_REGION, localOthers: local.others, remoteOthers }, wanted, random);
+    // A region not counted here yet (its first peer on this node): any peer elsewhere may be of it,
+    // so the offers go there first (the script picks same-region ones first) rather than being split
+    // as for peers without a region, which left this peer's region-mates for its next announce.
+    const regionPeers = known.regions.get(local.region);
     return remoteShare(
       {
         localOthers: local.others,
-        remoteOthers: known.peers - local.others - self,
-        localSameRegion: regionPeers === undefined ? 0 : local.sameRegion,
-        remoteSameRegion: regionPeers === undefined ? 0 : regionPeers - local.sameRegion - self,
+        remoteOthers,
+        localSameRegion: local.sameRegion,
+        remoteSameRegion: regionPeers === undefined ? remoteOthers : regionPeers - local.sameRegion - self,
       },
       wanted,
       random,
