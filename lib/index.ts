@@ -6,6 +6,9 @@
 export {
   PeerCDN,
   type AttachableHls,
+  type FragBufferedListener,
+  type PlayerErrorListener,
+  type PlayerFragment,
   type LevelLoadingListener,
   type PeerCDNDependencies,
   type PeerCDNHlsConfig,

@@ -23,9 +23,13 @@ export type LevelLoadingListener = (event: string, data: Pick<LevelLoadingData, 
 
 /** The fields of an hls.js fragment (`Fragment`) that name its segment. */
 export interface PlayerFragment {
+  /** Media sequence number, or `'initSegment'`. */
   readonly sn: number | 'initSegment';
+  /** Rendition index. */
   readonly level: number;
+  /** Playlist type (`'main'`, `'audio'`, `'subtitle'`). */
   readonly type: string;
+  /** URL of the playlist the fragment is listed in. */
   readonly baseurl: string;
 }
 
@@ -41,13 +45,17 @@ export type PlayerErrorListener = (
 export interface AttachableHls {
   /** The media element hls.js plays into (`hls.media`); null before `attachMedia()`. */
   readonly media: HTMLMediaElement | null;
-  /** Subscribe to `Hls.Events.LEVEL_LOADING`, `FRAG_BUFFERED` and `ERROR`. */
+  /** Subscribe to `Hls.Events.LEVEL_LOADING`: the swarm is joined when a rendition's playlist loads. */
   on?(event: Events.LEVEL_LOADING, listener: LevelLoadingListener): void;
+  /** Subscribe to `Hls.Events.FRAG_BUFFERED`: a segment hls.js appended may be shared. */
   on?(event: Events.FRAG_BUFFERED, listener: FragBufferedListener): void;
+  /** Subscribe to `Hls.Events.ERROR`: a parse or append error blames the segment's sender. */
   on?(event: Events.ERROR, listener: PlayerErrorListener): void;
-  /** Unsubscribe from them. */
+  /** Unsubscribe from `Hls.Events.LEVEL_LOADING`. */
   off?(event: Events.LEVEL_LOADING, listener: LevelLoadingListener): void;
+  /** Unsubscribe from `Hls.Events.FRAG_BUFFERED`. */
   off?(event: Events.FRAG_BUFFERED, listener: FragBufferedListener): void;
+  /** Unsubscribe from `Hls.Events.ERROR`. */
   off?(event: Events.ERROR, listener: PlayerErrorListener): void;
 }
 

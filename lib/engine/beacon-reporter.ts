@@ -10,7 +10,9 @@ import { BEACON_VERSION, MAX_BEACON_STALLS, encodeBeacon } from '../shared/beaco
 
 /** What beacons read from hls.js: the media element (startup, stalls) and the rendition playing. */
 export interface BeaconPlayhead {
+  /** The media element hls.js plays into; null before `attachMedia()`. */
   readonly media: HTMLMediaElement | null;
+  /** hls.js's current rendition index (reported as the viewer's level). */
   readonly currentLevel?: number;
 }
 
