@@ -57,6 +57,26 @@ interface SideResult {
   readonly largestSwarmPeers: number;
   readonly idleCpuMsPerSecond: number;
   readonly phase: Phase;
+  /** Each node's relay counters after the phase (cluster side only): how many remote offers went early. */
+  readonly nodeRelays: readonly NodeRelays[];
+}
+
+interface NodeRelays {
+  readonly relayedOut: number;
+  readonly offersSentEarly: number;
+  readonly relayedIn: number;
+  readonly undeliverable: number;
+}
+
+/** A node's relay counters from its /stats.json (read once the phase is over). */
+async function nodeRelays(url: string): Promise<NodeRelays | null> {
+  const stats = (await (await fetch(`${url.replace(/^ws/, 'http')}/stats.json`)).json()) as {
+    cluster?: NodeRelays;
+  };
+  const cluster = stats.cluster;
+  if (cluster === undefined) return null;
+  const { relayedOut, offersSentEarly, relayedIn, undeliverable } = cluster;
+  return { relayedOut, offersSentEarly, relayedIn, undeliverable };
 }
 
 function peerSpecs(options: ClusterLoadOptions): WorkerPeerSpec[] {
@@ -113,6 +133,11 @@ async function runSide(
     console.log(
       `  offer relay p50/p99: same node ${offers?.sameNode?.p50.toFixed(1)} / ${offers?.sameNode?.p99.toFixed(1)} ms, across nodes ${offers?.crossNode?.p50.toFixed(1) ?? '-'} / ${offers?.crossNode?.p99.toFixed(1) ?? '-'} ms`,
     );
+    const relays = (await Promise.all(urls.map(nodeRelays))).filter((one) => one !== null);
+    if (relays.length > 0)
+      console.log(
+        `  remote offers sent early (in their announce's turn): ${relays.map((one) => `${one.offersSentEarly} of ${one.relayedOut} relayed out`).join(', ')}; undeliverable ${relays.map((one) => one.undeliverable).join(', ')}`,
+      );
     await Promise.all(workers.map((worker) => worker.run({ type: 'leave' }, 30_000)));
     return {
       side,
@@ -123,6 +148,7 @@ async function runSide(
       largestSwarmPeers,
       idleCpuMsPerSecond: idleCpu,
       phase,
+      nodeRelays: relays,
     };
   } finally {
     for (const worker of workers) worker.stop();

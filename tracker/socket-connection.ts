@@ -89,6 +89,8 @@ export class SocketConnection implements TrackerConnection, FrameHandler, Heartb
   #queuedBytes = 0;
   /** When the outstanding ping was sent, -1 when none is (kept by heartbeat.ts). */
   pingSentMs = -1;
+  /** The client sent bytes since the heartbeat's last visit (which clears it): no ping needed. */
+  heard = false;
 
   constructor(id: number, address: string, tcp: Socket, hub: ConnectionHub) {
     this.id = id;
@@ -100,6 +102,7 @@ export class SocketConnection implements TrackerConnection, FrameHandler, Heartb
 
   /** Bytes from the TCP socket (the chunk is unmasked in place). */
   receive(chunk: Buffer): void {
+    this.heard = true;
     this.#reader.push(chunk);
   }
 

@@ -275,6 +275,10 @@ export class PeerLink {
           return;
         }
         this.#addAvailable(message.have);
+        // Newest first (the sender's order): the peer is at that part of the stream, as after a
+        // `have` (issue 15: a peer met after its last `have` did not count as nearby, so a viewer
+        // of its region fetched from afar what it was about to relay).
+        if (message.have.length > 0) this.#noteActivity(message.have[0] as number);
         // parseFrame gives every hello a region: a valid hint or null.
         this.region = message.region as string | null;
         this.#introduced = true;

@@ -7,7 +7,7 @@ import type WebTorrent from 'webtorrent';
 import type { Torrent } from 'webtorrent';
 import { WebSocket } from 'ws';
 import { swarmKey } from '../../tracker/cluster/redis-scripts.ts';
-import { startTracker, type RunningTracker } from '../../tracker/server.ts';
+import { startTracker, type RunningTracker, type TrackerDependencies } from '../../tracker/server.ts';
 import { runTrackerCli } from '../helpers/tracker-cli.ts';
 import { wireId } from '../helpers/fake-connection.ts';
 import { jsonInbox } from '../helpers/json-inbox.ts';
@@ -73,8 +73,11 @@ describe('tracker cluster on a real Redis', function () {
     nodeLog = eventLogger('info');
   });
 
-  const node = async (): Promise<RunningTracker> => {
-    const tracker = await startTracker({ ...CLUSTER_SETTINGS, redisUrl: redis.url }, { logger: nodeLog.logger });
+  const node = async (dependencies: TrackerDependencies = {}): Promise<RunningTracker> => {
+    const tracker = await startTracker(
+      { ...CLUSTER_SETTINGS, redisUrl: redis.url },
+      { logger: nodeLog.logger, ...dependencies },
+    );
     trackers.push(tracker);
     return tracker;
   };
@@ -181,6 +184,55 @@ describe('tracker cluster on a real Redis', function () {
       new RegExp(`^peercdn_tracker_cluster_swarm_peers\\{info_hash="${Buffer.from(HASH).toString('hex')}"\\} 2$`, 'm'),
     );
     assert.match(metrics, /^peercdn_tracker_cluster_relayed_in_total 1$/m);
+  });
+
+  it("sends an offer for another node in its announce's own turn to a peer an earlier script picked and no offer took", async () => {
+    // One wall clock at 1/100 speed for both nodes (leases, expiries and picks alike): a kept pick
+    // stays young enough to use (remote-picks.ts) however slowly this machine runs the test.
+    const startMs = Date.now();
+    const nowUnixMs = (): number => startMs + (Date.now() - startMs) / 100;
+    const [a, b] = [await node({ nowUnixMs }), await node({ nowUnixMs })];
+    const onA = [await peer(a.url, 'alice'), await peer(a.url, 'dave')];
+    for (const one of onA) {
+      one.announce();
+      await one.next();
+    }
+    const bob = await peer(b.url, 'bob');
+    await announceUntilCount(bob, 3);
+    const offer = (n: number) => ({ offer_id: wireId(`early-${n}`), offer: { type: 'offer', sdp: `v=0 bob ${n}` } });
+    const arrivals = onA.map((one) => guarded(one.next(), 'an offer from bob', MESSAGE_GUARD_MS));
+    // The first offer waits for its script, which picks both peers on node a: one takes it, one is kept.
+    bob.announce({ offers: [offer(1)] });
+    await bob.next();
+    const first = await Promise.race(arrivals.map((arrival, index) => arrival.then(() => index)));
+    assert.equal((await arrivals[first])?.['offer_id'], wireId('early-1'));
+    assert.equal(b.stats().cluster?.offersSentEarly, 0);
+    // The second goes to the kept one at once.
+    bob.announce({ offers: [offer(2)] });
+    await bob.next();
+    assert.equal((await arrivals[1 - first])?.['offer_id'], wireId('early-2'));
+    assert.equal(b.stats().cluster?.offersSentEarly, 1);
+    assert.equal(a.stats().cluster?.undeliverable, 0);
+  });
+
+  it("arms no timer per Redis command (node-redis 6 would: AbortSignal.timeout per command); a hung Redis is the PING probe's to catch", async () => {
+    const a = await node();
+    const alice = await peer(a.url, 'alice');
+    const timeout = AbortSignal.timeout.bind(AbortSignal);
+    let armed = 0;
+    AbortSignal.timeout = (ms: number) => {
+      armed += 1;
+      return timeout(ms);
+    };
+    try {
+      // Each announce is a Lua call; the second reply carries the count the first one's call read.
+      await announceUntilCount(alice, 1);
+      alice.announce();
+      await alice.next();
+    } finally {
+      AbortSignal.timeout = timeout;
+    }
+    assert.equal(armed, 0);
   });
 
   it('keeps offers on the node when the whole swarm is there: nothing is published', async () => {

@@ -303,4 +303,19 @@ describe('PeerLink', () => {
     a.link.destroy();
     b.link.destroy();
   });
+
+  it('counts a peer as at the part of the stream of the newest segment its hello told, for 30 s', () => {
+    const clock = { nowMs: 0 };
+    const [a, b] = linkedPair(clock, new Map(), [10, 11, 12]);
+    assert.equal(a.link.view(15).nearby, false, 'before its hello');
+    a.channel.deliverAll();
+    assert.deepEqual(
+      [13, 15, 16, 8].map((sn) => a.link.view(sn).nearby),
+      [true, true, false, false],
+    );
+    clock.nowMs += 30_000;
+    assert.equal(a.link.view(13).nearby, false, 'told 30 s ago');
+    a.link.destroy();
+    b.link.destroy();
+  });
 });

@@ -8,6 +8,7 @@ const SLICE_MS = 250;
 /** A socket as the heartbeat sees it: records its pings; answers them after `pongDelayMs` (never when null). */
 class FakeTarget implements HeartbeatTarget {
   pingSentMs = -1;
+  heard = false;
   readonly pingsAtMs: number[] = [];
   dead = false;
 
@@ -115,6 +116,29 @@ describe('tracker heartbeat', () => {
     );
     for (const target of targets.slice(50))
       for (const gap of gaps(target.pingsAtMs)) assert.ok(gap >= PERIOD_MS / 2, `gap ${gap} ms`);
+  });
+
+  it('does not ping a socket that sent something since its last visit; once it falls silent it is pinged again, and dropped if it never answers', () => {
+    const chatty = new FakeTarget(null);
+    const quiet = new FakeTarget();
+    let silentFromMs = Infinity;
+    run([chatty, quiet], 6 * PERIOD_MS, {
+      churn: (nowMs) => {
+        // Chatty sends a frame every second for three periods, then nothing (and never pongs).
+        if (nowMs < 3 * PERIOD_MS && nowMs % 1000 === 0) chatty.heard = true;
+        if (nowMs >= 3 * PERIOD_MS && silentFromMs === Infinity) silentFromMs = nowMs;
+      },
+    });
+    assert.ok(
+      chatty.pingsAtMs.every((atMs) => atMs >= silentFromMs),
+      `pinged at ${chatty.pingsAtMs.join(', ')} ms while it spoke`,
+    );
+    assert.ok(chatty.pingsAtMs.length >= 1, 'pinged once silent');
+    assert.equal(chatty.dead, true, 'silent and not answering: dropped');
+    assert.ok(
+      quiet.pingsAtMs.length >= 5 && !quiet.dead,
+      'a quiet socket that answers is pinged every period and kept',
+    );
   });
 
   it('pings nothing after destroy()', () => {

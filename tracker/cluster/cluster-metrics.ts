@@ -6,6 +6,11 @@ const PREFIX = 'peercdn_tracker_cluster_';
 
 const COUNTERS: readonly (readonly [keyof ClusterStats, string, string])[] = [
   ['relayedOut', 'relayed_out_total', 'offers and answers sent to peers on other nodes'],
+  [
+    'offersSentEarly',
+    'offers_sent_early_total',
+    "offers to other nodes sent in their announce's turn, to peers an earlier announce script picked",
+  ],
   ['relayedIn', 'relayed_in_total', 'offers and answers other nodes sent to this one'],
   ['undeliverable', 'undeliverable_total', 'relayed messages whose peer was no longer on this node'],
   ['invalidNodeMessages', 'invalid_node_messages_total', 'malformed messages on this node channel'],

@@ -39,6 +39,8 @@ export interface ClusterStats {
   readonly redisCommandsShed: number;
   readonly liveNodes: number;
   readonly relayedOut: number;
+  /** Offers sent to other nodes in their announce's own turn, to peers an earlier script picked (remote-picks.ts). */
+  readonly offersSentEarly: number;
   readonly relayedIn: number;
   readonly undeliverable: number;
   readonly invalidNodeMessages: number;

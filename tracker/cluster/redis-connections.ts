@@ -89,6 +89,11 @@ function clientOptions(options: RedisConnectionOptions, alive: () => boolean) {
   return {
     // No offline queue: while Redis is away a command fails at once instead of piling up.
     disableOfflineQueue: true,
+    // No per-command timer: node-redis 6 otherwise arms AbortSignal.timeout(5 s) for every command
+    // (a timer, a signal and weak references that outlive the reply by seconds: at 1,000 announces/s
+    // thousands live at once, survive scavenges and are promoted). The link's PING probe catches a
+    // hung Redis within redisCommandTimeoutMs and recycles the connections, failing what waits.
+    commandOptions: { timeout: 0 },
     ...(options.maxQueuedCommands === undefined ? {} : { commandsQueueMaxLength: options.maxQueuedCommands }),
     socket: {
       connectTimeout: Math.min(options.connectTimeoutMs, 5000),

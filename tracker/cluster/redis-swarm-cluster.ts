@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AnswerRequest, Offer, SwarmCounts } from '../protocol.ts';
-import { encodeNodeBatch, encodeNodeMessage, parseNodeBatch, type NodeMessage } from './node-messages.ts';
+import { deliverNodeBatch } from './node-delivery.ts';
+import { encodeNodeBatch, encodeNodeMessage, type NodeMessage } from './node-messages.ts';
 import {
   ANNOUNCE_SCRIPT,
   LEAVE_SCRIPT,
@@ -20,6 +21,7 @@ import { reapDeadNodes, reapNode, renewLease } from './node-leases.ts';
 import { PendingCommands, forEachBounded } from './pending-commands.ts';
 import { DEFAULT_COMMAND_TIMEOUT_MS, RedisLink } from './redis-link.ts';
 import { ClusterCounts } from './cluster-counts.ts';
+import { RemotePicks, splitPicks, type RemotePeer } from './remote-picks.ts';
 import { RemoteRoutes } from './remote-routes.ts';
 import type { ClusterDelivery, LocalOthers, SwarmCluster } from './swarm-cluster.ts';
 import type { ClusterStats, RedisClusterOptions } from './redis-cluster-options.ts';
@@ -43,6 +45,7 @@ export class RedisSwarmCluster implements SwarmCluster {
   #link: RedisLink | null = null;
   readonly #routes = new RemoteRoutes(MAX_ROUTES, ROUTE_TTL_MS);
   readonly #counts = new ClusterCounts();
+  readonly #picks = new RemotePicks();
   /** Swarms (hex keys) registered under this node in Redis, so a reaper can find our peers. */
   readonly #registered = new Set<string>();
   #outbox = new Map<string, string[]>();
@@ -57,6 +60,7 @@ export class RedisSwarmCluster implements SwarmCluster {
   #liveNodes = 0;
   readonly #stats = {
     relayedOut: 0,
+    offersSentEarly: 0,
     relayedIn: 0,
     undeliverable: 0,
     invalidNodeMessages: 0,
@@ -138,12 +142,19 @@ export class RedisSwarmCluster implements SwarmCluster {
     remoteOffers: readonly Offer[],
     region: string | null,
   ): void {
-    void this.#refresh(infoHash, peerId, seeder, remoteOffers, region, true);
+    // Offers for other nodes leave in this turn to peers earlier replies picked (remote-picks.ts).
+    const early =
+      region === null && this.#ready ? this.#picks.take(infoHash, remoteOffers.length, this.#options.nowUnixMs()) : [];
+    early.forEach((to, i) => this.#sendOffer(infoHash, peerId, remoteOffers[i] as Offer, to));
+    this.#stats.offersSentEarly += early.length;
+    void this.#refresh(infoHash, peerId, seeder, remoteOffers, region, true, early);
   }
 
   /**
    * Add or refresh a peer in Redis and send its remote offers; settles once Redis answered, never
    * rejects. `gated`: shed when too many commands wait (announces); re-adds have their own bound.
+   * `early`: remote offers already sent to earlier picks; the script picks for the rest, and (peers
+   * without a region) as many again for later announces.
    */
   #refresh(
     infoHash: string,
@@ -152,6 +163,7 @@ export class RedisSwarmCluster implements SwarmCluster {
     remoteOffers: readonly Offer[],
     region: string | null,
     gated: boolean,
+    early: readonly RemotePeer[] = [],
   ): Promise<void> {
     if (!this.#ready) return Promise.resolve();
     const key = swarmKey(infoHash);
@@ -164,7 +176,7 @@ export class RedisSwarmCluster implements SwarmCluster {
       peerId,
       this.nodeId,
       seeder ? '1' : '0',
-      String(remoteOffers.length),
+      String(remoteOffers.length - early.length + (region === null ? remoteOffers.length : 0)),
       String(this.#options.peerTimeoutMs * 2),
       region ?? '',
     ];
@@ -173,13 +185,16 @@ export class RedisSwarmCluster implements SwarmCluster {
     const sent = gated ? this.#pending.run(send) : send();
     if (sent === null) return Promise.resolve();
     return sent.then(
-      (reply) => this.#onAnnounced(infoHash, peerId, region, remoteOffers, reply),
+      (reply) => this.#onAnnounced(infoHash, peerId, region, remoteOffers, reply, early),
       (error: unknown) => this.#failed(error),
     );
   }
 
   left(infoHash: string, peerId: string, swarmEmpty: boolean): void {
-    if (swarmEmpty) this.#counts.forget(infoHash);
+    if (swarmEmpty) {
+      this.#counts.forget(infoHash);
+      this.#picks.forget(infoHash);
+    }
     if (!this.#ready) return;
     const key = swarmKey(infoHash);
     this.#pending
@@ -244,33 +259,37 @@ export class RedisSwarmCluster implements SwarmCluster {
     }
     this.#closed = true;
     this.#routes.clear();
+    this.#picks.clear();
     this.#link?.destroy();
   }
 
+  /** The script's counts and picks: offers not sent early go to the picks, the rest are kept for later announces. */
   #onAnnounced(
     infoHash: string,
     peerId: string,
     region: string | null,
     remoteOffers: readonly Offer[],
     reply: unknown,
+    early: readonly RemotePeer[],
   ): void {
     if (!Array.isArray(reply) || reply.length < 3) return;
     const [peers, seeders, regionPeers] = reply as [number, number, number];
     this.#counts.record(infoHash, region, peers, seeders, regionPeers);
-    for (let i = 0; i < remoteOffers.length && 3 + 2 * i + 1 < reply.length; i++) {
-      const offer = remoteOffers[i] as Offer;
-      const toPeerId = String(reply[3 + 2 * i]);
-      const node = String(reply[4 + 2 * i]);
-      this.#send(node, {
-        type: 'offer',
-        infoHash,
-        toPeerId,
-        peerId,
-        node: this.nodeId,
-        offerId: offer.offerId,
-        sdp: offer.offer.sdp,
-      });
-    }
+    const { targets, spare } = splitPicks(reply, early, remoteOffers.length - early.length);
+    targets.forEach((to, i) => this.#sendOffer(infoHash, peerId, remoteOffers[early.length + i] as Offer, to));
+    if (region === null) this.#picks.store(infoHash, spare, this.#options.nowUnixMs());
+  }
+
+  #sendOffer(infoHash: string, peerId: string, offer: Offer, to: RemotePeer): void {
+    this.#send(to.node, {
+      type: 'offer',
+      infoHash,
+      toPeerId: to.peerId,
+      peerId,
+      node: this.nodeId,
+      offerId: offer.offerId,
+      sdp: offer.offer.sdp,
+    });
   }
 
   /** Queue a message for a node; every node's queue leaves as one SPUBLISH after this turn. */
@@ -296,31 +315,11 @@ export class RedisSwarmCluster implements SwarmCluster {
   #receive(text: string): void {
     const delivery = this.#delivery;
     if (delivery === null || this.#closed) return;
-    const { messages, invalid } = parseNodeBatch(text, this.#options.maxSdpChars);
-    this.#stats.invalidNodeMessages += invalid;
     const nowMs = this.#options.nowUnixMs();
-    for (const message of messages) {
-      this.#stats.relayedIn += 1;
-      const sdpJson = JSON.stringify(message.sdp);
-      let delivered: boolean;
-      if (message.type === 'offer') {
-        delivered = delivery.deliverOffer(message.infoHash, message.toPeerId, message.peerId, {
-          offerId: message.offerId,
-          offer: { type: 'offer', sdp: message.sdp, sdpJson },
-        });
-        if (delivered) this.#routes.remember(message.infoHash, message.peerId, message.node, nowMs);
-      } else {
-        delivered = delivery.deliverAnswer({
-          type: 'answer',
-          infoHash: message.infoHash,
-          peerId: message.peerId,
-          toPeerId: message.toPeerId,
-          offerId: message.offerId,
-          answer: { type: 'answer', sdp: message.sdp, sdpJson },
-        });
-      }
-      if (!delivered) this.#stats.undeliverable += 1;
-    }
+    const batch = deliverNodeBatch(text, delivery, this.#routes, this.#options.maxSdpChars, nowMs);
+    this.#stats.relayedIn += batch.relayedIn;
+    this.#stats.undeliverable += batch.undeliverable;
+    this.#stats.invalidNodeMessages += batch.invalid;
   }
 
   async #tick(): Promise<void> {
