@@ -68,11 +68,14 @@ interface NodeRelays {
   readonly undeliverable: number;
 }
 
-/** A node's relay counters from its /stats.json (read once the phase is over). */
+/**
+ * A cluster node's relay counters from its /stats.json (read once the phase is over; null if it
+ * does not answer within 10 s). Not asked of the single process: at its open-file limit it cannot
+ * accept the request.
+ */
 async function nodeRelays(url: string): Promise<NodeRelays | null> {
-  const stats = (await (await fetch(`${url.replace(/^ws/, 'http')}/stats.json`)).json()) as {
-    cluster?: NodeRelays;
-  };
+  const response = await fetch(`${url.replace(/^ws/, 'http')}/stats.json`, { signal: AbortSignal.timeout(10_000) });
+  const stats = (await response.json()) as { cluster?: NodeRelays };
   const cluster = stats.cluster;
   if (cluster === undefined) return null;
   const { relayedOut, offersSentEarly, relayedIn, undeliverable } = cluster;
@@ -133,7 +136,10 @@ async function runSide(
     console.log(
       `  offer relay p50/p99: same node ${offers?.sameNode?.p50.toFixed(1)} / ${offers?.sameNode?.p99.toFixed(1)} ms, across nodes ${offers?.crossNode?.p50.toFixed(1) ?? '-'} / ${offers?.crossNode?.p99.toFixed(1) ?? '-'} ms`,
     );
-    const relays = (await Promise.all(urls.map(nodeRelays))).filter((one) => one !== null);
+    const relays =
+      urls.length === 1
+        ? []
+        : (await Promise.all(urls.map((url) => nodeRelays(url).catch(() => null)))).filter((one) => one !== null);
     if (relays.length > 0)
       console.log(
         `  remote offers sent early (in their announce's turn): ${relays.map((one) => `${one.offersSentEarly} of ${one.relayedOut} relayed out`).join(', ')}; undeliverable ${relays.map((one) => one.undeliverable).join(', ')}`,
