@@ -81,7 +81,13 @@ const SHIMS: Record<string, string> = {
 const SIMPLE_PEER = '@thaunknown/simple-peer/lite.js';
 const TRACKER_CLIENT = 'bittorrent-tracker/client.js';
 const WEBSOCKET_TRACKER = 'bittorrent-tracker/lib/client/websocket-tracker.js';
-const LIBRARY_TRIMS: readonly { readonly file: string; readonly from: string | RegExp; readonly to: string }[] = [
+// `count`: how many times a global regex must match (each place the trimmed code is used).
+const LIBRARY_TRIMS: readonly {
+  readonly file: string;
+  readonly from: string | RegExp;
+  readonly to: string;
+  readonly count?: number;
+}[] = [
   { file: SIMPLE_PEER, from: 'if (this._pc.getStats.length === 0 || this._isReactNativeWebrtc) {', to: 'if (true) {' },
   // Once the selected candidate pair is found, simple-peer copies its addresses and ports onto the
   // peer (`remoteAddress`...), which nothing here reads: it only notes that the pair was found.
@@ -178,6 +184,22 @@ const LIBRARY_TRIMS: readonly { readonly file: string; readonly from: string | R
   // bittorrent-tracker's client builds every peer with `trickle: false`: candidates are never
   // signalled one by one (they travel in the offer or answer).
   { file: SIMPLE_PEER, from: 'if (event.candidate && this.trickle) {', to: 'if (false) {' },
+  // bittorrent-tracker's client builds every peer with `{ trickle: false, config, wrtc }` (and
+  // `initiator`), nothing else: no SDP transform, offer or answer options, or half trickle.
+  {
+    file: SIMPLE_PEER,
+    from: /^ {4}this\.(offerOptions|answerOptions|sdpTransform|allowHalfTrickle) = opts\..*$/gm,
+    to: '',
+    count: 4,
+  },
+  { file: SIMPLE_PEER, from: /\b(offer|answer)\.sdp = this\.sdpTransform\(\1\.sdp\)/g, to: '', count: 2 },
+  { file: SIMPLE_PEER, from: /create(Offer|Answer)\(this\.(offer|answer)Options\)/g, to: 'create$1()', count: 2 },
+  {
+    file: SIMPLE_PEER,
+    from: /!this\.trickle && !this\.allowHalfTrickle/g,
+    to: '!this.trickle',
+    count: 2,
+  },
   // Only the initiator renegotiates: a non-initiator's one negotiate request (at construction) is
   // discarded, so its branch that asks the initiator to renegotiate never runs.
   {
@@ -273,6 +295,14 @@ function libraryTrims(): Plugin {
         const found = typeof trim.from === 'string' ? out.includes(trim.from) : out.search(trim.from) !== -1;
         if (!found && (typeof trim.from === 'string' || trim.file.endsWith('.js')))
           this.error(`library-trims: "${String(trim.from)}" is no longer in ${trim.file}; check the trim`);
+        if (
+          trim.count !== undefined &&
+          typeof trim.from !== 'string' &&
+          [...out.matchAll(trim.from)].length !== trim.count
+        )
+          this.error(
+            `library-trims: "${String(trim.from)}" is not found ${trim.count} times in ${trim.file}; check the trim`,
+          );
         // `$1`... in `to` name the match's groups (as in String.prototype.replace).
         out = out.replace(trim.from, (matched: string, ...groups: unknown[]) =>
           keepPositions(
