@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
+import { MAX_CHUNK_BYTES } from '../../lib/peer/peer-protocol.ts';
+import { uploadChunkBytes } from '../../lib/peer/send-queue-limit.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { corruptSegment, type CorruptionMode } from '../helpers/corrupt-segment.ts';
 import { startPoisoningPeer, type PoisoningPeer } from '../helpers/hostile-peer.ts';
@@ -154,7 +156,9 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
     const honest = viewer({ peerFirstByteTimeoutMs: 1500, peerLoadTimeoutMs: 2500 });
     const bans = bansOf(honest);
     let chunks = 0;
-    // One 16 KiB chunk at once, then silence: the receiver's load deadline moves the rest to HTTP.
+    // One chunk at once (16 KiB, or a sixteenth of the segment if less), then silence: the
+    // receiver's load deadline moves the rest to HTTP.
+    const prefixBytes = Math.min(16 * 1024, uploadChunkBytes(fixture(7).byteLength, MAX_CHUNK_BYTES));
     const stalling = { chunkBytes: 16 * 1024, delayMs: () => (chunks++ === 0 ? 0 : 600_000), refund: () => undefined };
     hostile('-XX0003-prefixprefix', 'flip', { uploadPacer: stalling });
     await hearsFrom(honest, ['-XX0003-prefixprefix']);
@@ -164,12 +168,12 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
     const resume = httpRequests.find((r) => r.url.endsWith('/vod/180p/seg_007.ts') && r.range !== null);
     assert.equal(
       resume?.range,
-      `bytes=${16 * 1024}-${fixture(7).byteLength - 1}`,
+      `bytes=${prefixBytes}-${fixture(7).byteLength - 1}`,
       'the rest was fetched with a Range request',
     );
     assert.equal(
       origin.counts().byPath['/vod/180p/seg_007.ts'],
-      fixture(7).byteLength - 16 * 1024 + fixture(7).byteLength,
+      fixture(7).byteLength - prefixBytes + fixture(7).byteLength,
       'then the whole segment',
     );
     assert.equal(honest.peercdn.stats().segmentsRejected, 1);
