@@ -4,19 +4,22 @@
 // a repeat copy — a segment that had already crossed into the receiver's region. With one origin
 // copy per segment, one copy per segment has to cross into each region that did not fetch it.
 
+/** One segment a viewer page handed to hls.js (test/browser/pages/viewer.html's `segments`). */
+export interface ViewerSegmentRecord {
+  source: string;
+  sequenceNumber: number;
+  swarmId: string;
+  byteLength?: number;
+  peerId?: string;
+  atMs?: number;
+}
+
 /** What the breakdown reads of one viewer (test/browser/pages/viewer.html's snapshot and its join time). */
 export interface ViewerRegionRecord {
   readonly viewerId: string;
   readonly joinedAtSeconds: number;
   readonly peerId?: string | null;
-  readonly segments?: readonly {
-    source: string;
-    sequenceNumber: number;
-    swarmId: string;
-    byteLength?: number;
-    peerId?: string;
-    atMs?: number;
-  }[];
+  readonly segments?: readonly ViewerSegmentRecord[];
 }
 
 export interface CrossRegionBytes {

@@ -7,6 +7,7 @@ import { launchChromium, newViewerPage } from '../test/helpers/chromium.ts';
 import { assertViewerStarted, stopViewerPage } from '../test/helpers/viewer-page.ts';
 import { PAGE_ROUTES } from '../test/helpers/stack.ts';
 import { startTracker } from '../tracker/server.ts';
+import type { ViewerSegmentRecord } from './cross-region-bytes.ts';
 import { processTreeUsage, type ProcessUsage } from './process-usage.ts';
 
 export interface SwarmRunOptions {
@@ -49,14 +50,7 @@ export interface ViewerSnapshot {
   readonly droppedFrames: number;
   /** Absent in results before 2026-11-30 18:30: `atMs` (ms from page load) on events, `startupMarks` (hls.js events by the same clock). */
   readonly peerEvents: { type: string; atMs?: number }[];
-  readonly segments?: {
-    source: string;
-    sequenceNumber: number;
-    swarmId: string;
-    byteLength?: number;
-    peerId?: string;
-    atMs?: number;
-  }[];
+  readonly segments?: ViewerSegmentRecord[];
   readonly startupMarks?: Record<string, number>;
   /** This viewer's peer id, and the bytes it received from each connected peer at the end. */
   readonly peerId?: string | null;
