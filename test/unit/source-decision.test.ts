@@ -173,16 +173,24 @@ describe('decideSource: how long to wait', () => {
       expected: HTTP,
     },
     {
-      name: 'a seeder: until 4 s before the segment plays, when that is longer',
+      name: 'a seeder: until 2 s before the segment plays, when that is longer',
       peers: loadingPeer,
       situation: { secondsUntilNeeded: 10, waitedMs: 5000 },
-      expected: seederWait(6000),
+      expected: seederWait(8000),
     },
     {
-      name: 'a seeder: seederWaitMs when that is longer than the time to 4 s before it plays',
+      name: 'a seeder: seederWaitMs when that is longer than the time to 2 s before it plays',
       peers: loadingPeer,
-      situation: { secondsUntilNeeded: 4.5 },
+      situation: { secondsUntilNeeded: 3 },
       expected: seederWait(1500),
+    },
+    {
+      // At a live edge the designated seeder's player may ask up to a playlist refresh later than
+      // ours; cutting the wait at 4 s before play sent both to the origin (simulator, live N=4).
+      name: 'a seeder: with 2.5 s left after seederWaitMs, still until 2 s before it plays',
+      peers: loadingPeer,
+      situation: { secondsUntilNeeded: 2.5, waitedMs: 1500 },
+      expected: seederWait(500),
     },
     {
       name: 'a seeder: HTTP when both bounds have passed',
