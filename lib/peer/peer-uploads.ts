@@ -59,10 +59,11 @@ interface UploadRequest {
   cancelled: boolean;
 }
 
-/** The upload being sent: its bytes, how far it got, and bytes booked with the pacer but not sent. */
+/** The upload being sent: its bytes and chunk size, how far it got, and bytes booked with the pacer but not sent. */
 interface CurrentUpload {
   readonly request: UploadRequest;
   readonly bytes: Uint8Array;
+  readonly chunkBytes: number;
   offsetBytes: number;
   bookedBytes: number;
 }
@@ -154,7 +155,7 @@ export class PeerUploads {
     while (!this.#destroyed && !closed()) {
       const current = this.#current ?? this.#start();
       if (current === null) return;
-      const { request, bytes } = current;
+      const { request, bytes, chunkBytes } = current;
       if (request.cancelled || current.offsetBytes >= bytes.byteLength) {
         // Unsent bytes must not delay the next upload (a cancelled slow transfer would otherwise
         // make this peer miss the next request's first-byte deadline too).
@@ -163,10 +164,6 @@ export class PeerUploads {
         this.#queue.shift();
         continue;
       }
-      const chunkBytes = Math.min(
-        uploadChunkBytes(bytes.byteLength, MAX_CHUNK_BYTES),
-        Math.max(1, pacer?.chunkBytes ?? MAX_CHUNK_BYTES),
-      );
       const queuedBytes = bufferedBytes();
       if (queuedBytes >= this.#sendQueue.limitBytes(queuedBytes, this.#options.nowMs(), chunkBytes)) {
         this.#wait(BACKPRESSURE_POLL_MS);
@@ -204,7 +201,12 @@ export class PeerUploads {
       }
       this.#countServe(sequenceNumber);
       this.#options.send({ type: 'response', requestId, sequenceNumber, byteLength: data.byteLength });
-      this.#current = { request, bytes: new Uint8Array(data), offsetBytes: 0, bookedBytes: 0 };
+      // Chosen once per upload: a sixteenth of the segment, no more than the pacer's chunk.
+      const chunkBytes = Math.min(
+        uploadChunkBytes(data.byteLength, MAX_CHUNK_BYTES),
+        Math.max(1, this.#options.pacer?.chunkBytes ?? MAX_CHUNK_BYTES),
+      );
+      this.#current = { request, bytes: new Uint8Array(data), chunkBytes, offsetBytes: 0, bookedBytes: 0 };
       return this.#current;
     }
     return null;
