@@ -140,13 +140,13 @@ export class Engine {
     const secondsUntilNeeded = this.playback.secondsUntil(startSeconds);
     const swarm = this.p2pEnabled ? this.#swarm(swarmId) : null;
     if (swarm === null) return { kind: 'http' };
+    if (!this.playback.startingUp) swarm.releaseOffers();
     const situation = {
       secondsUntilNeeded,
       waitedMs,
       startingUp: this.playback.startingUp,
       // Warming up: just joined, and the tracker has not said that nobody else is here.
       warmingUp: this.#dependencies.nowMs() - swarm.createdAtMs < SWARM_WARMUP_MS && swarm.othersAtTracker !== 0,
-      othersHere: !!swarm.othersAtTracker,
       httpDeliveryMs: this.httpPace.deliveryMs(),
       expectedSegmentBytes: this.httpPace.segmentBytes,
     };
@@ -242,6 +242,7 @@ export class Engine {
 
   /** hls.js appended a segment (FRAG_BUFFERED): an unverified peer segment may now be announced and uploaded. */
   segmentBuffered(swarmId: string, sequenceNumber: number): void {
+    if (!this.#destroyed && !this.playback.startingUp) for (const swarm of this.#swarms.values()) swarm.releaseOffers();
     if (this.#destroyed || !this.unconfirmed.confirm(swarmId, sequenceNumber)) return;
     if (this.uploading && this.cache.has(swarmId, sequenceNumber))
       this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
@@ -380,6 +381,9 @@ export class Engine {
       },
       onStruckOut: (id, peerId, error) => this.banPeer(id, peerId, error, false),
       onError: (error) => this.events.emit('error', error),
+      // Offers wait until the first segment is appended: making them slows the player's startup
+      // (unless startup was told to wait for peers).
+      offersHeld: () => config.startupPeerWaitMs === 0 && this.playback.startingUp,
     });
   }
 

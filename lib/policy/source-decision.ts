@@ -56,8 +56,6 @@ export interface Situation {
   readonly startingUp: boolean;
   /** The swarm was joined moments ago and the tracker has not said that nobody else is here. */
   readonly warmingUp: boolean;
-  /** The tracker said other viewers are in the swarm (false before its first answer). */
-  readonly othersHere: boolean;
   /** How long HTTP would take for a segment, at this viewer's measured HTTP pace; null when unmeasured. */
   readonly httpDeliveryMs: number | null;
   /** Typical segment size of this swarm, for comparing peers with HTTP; null when none was loaded yet. */
@@ -77,12 +75,6 @@ const SEEDER_MARGIN_SECONDS = 2;
 // they deliver in a fraction of a segment's duration, so a smaller margin keeps startup segments
 // off the origin.
 const FIRST_PEERS_MARGIN_SECONDS = 1.5;
-// Before playback starts, a segment needed at once still waits this long (from its load's start)
-// for peers once the tracker said others are here: a late joiner asks for its first segment
-// 100-300 ms after joining, and its first peer (answer relayed, channel open, availability told)
-// follows 150-300 ms later on the browser bench; HTTP after it would copy a segment the swarm
-// already has. Before the tracker's answer nothing waits, so a lone viewer never pays for it.
-const STARTUP_PEERS_MS = 400;
 // A segment only far peers have waits for a near one to fetch it until this long before it plays.
 const NEAR_PEER_MARGIN_SECONDS = 10;
 // HTTP delivery time assumed for the wait rule before this viewer measured its own.
@@ -127,8 +119,8 @@ export function decideSource(
  * peers only while the segment is not needed soon. Either wait must leave time for HTTP after it:
  * time left ≥ HTTP delivery (measured, else 500 ms) + the deadline margin, even if that cuts
  * `seederWaitMs` short. Before playback starts, either wait lasts at least `startupPeerWaitMs` (the
- * user trades startup time for peers), and at least 400 ms from the load's start once the tracker
- * said others are here (a late joiner's first segment: its peers have it). A prefetch re-checks the
+ * user trades startup time for peers; by default a joiner makes no offers before its first segment
+ * is appended, so there is nobody to wait for). A prefetch re-checks the
  * playhead every second, or when the segment enters the HTTP window if that is sooner; a near-peer
  * wait likewise, until 10 s before the segment plays.
  */
@@ -150,9 +142,7 @@ export function waitLengthMs(reason: WaitReason, situation: Situation, settings:
     secondsUntilNeeded === null
       ? Infinity
       : secondsUntilNeeded * 1000 - (situation.httpDeliveryMs ?? UNMEASURED_HTTP_DELIVERY_MS) - DEADLINE_MARGIN_MS;
-  const startupMs = situation.startingUp
-    ? Math.max(settings.startupPeerWaitMs, situation.othersHere ? STARTUP_PEERS_MS : 0) - waitedMs
-    : 0;
+  const startupMs = situation.startingUp ? settings.startupPeerWaitMs - waitedMs : 0;
   return Math.max(startupMs, Math.min(forReasonMs, latestMs));
 }
 

@@ -43,6 +43,11 @@ export interface SwarmOptions {
   /** A peer broke enough promises to be banned (policy/peer-strikes): ban it in every swarm. */
   readonly onStruckOut: (swarmId: string, remotePeerId: string, error: P2PError) => void;
   readonly onError: (error: P2PError) => void;
+  /**
+   * While true, announces carry no offers (the tracker still answers with its count of others):
+   * making them competes with the player's startup. `releaseOffers()` sends the held ones.
+   */
+  readonly offersHeld?: () => boolean;
 }
 
 /**
@@ -71,6 +76,7 @@ export class Swarm {
   readonly #othersByTracker = new Map<string, number>();
   #earlyAnnounceTimer: ReturnType<typeof setTimeout> | null = null;
   #earlyAnnounceWaitMs = EARLY_REANNOUNCE_MS;
+  #offersWithheld = false;
   #destroyed = false;
 
   constructor(options: SwarmOptions) {
@@ -88,7 +94,11 @@ export class Swarm {
         // Every offer is an RTCPeerConnection until answered or timed out: at the cap, offer one
         // only when a useless peer could make room for it (bittorrent-tracker's WebSocket client
         // sends an announce with no offers when numwant is 0).
-        const wanted = free > 0 ? free : this.#replaceablePeer() === null ? 0 : 1;
+        let wanted = free > 0 ? free : this.#replaceablePeer() === null ? 0 : 1;
+        if (wanted > 0 && options.offersHeld?.() === true) {
+          this.#offersWithheld = true;
+          wanted = 0;
+        }
         return { numwant: Math.min(options.offersPerAnnounce, wanted), uploaded, downloaded, left: 1 };
       },
     });
@@ -125,6 +135,13 @@ export class Swarm {
   get othersAtTracker(): number | null {
     if (this.#othersByTracker.size === 0) return null;
     return Math.max(...this.#othersByTracker.values());
+  }
+
+  /** Announce again with the offers held back (`offersHeld`), if an announce went out without them. */
+  releaseOffers(): void {
+    if (!this.#offersWithheld || this.#destroyed) return;
+    this.#offersWithheld = false;
+    this.#client.reannounce?.();
   }
 
   /** What every connected peer that has told its availability, and is not in a strike back-off, offers for this segment. */

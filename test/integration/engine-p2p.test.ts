@@ -217,6 +217,52 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     assert.ok(reannounces >= 1, 'linked without announcing again');
   });
 
+  it('holds its offers until its first segment is appended: the tracker counts it meanwhile, then it connects', async () => {
+    const swarmId = 'startup-offers';
+    const metricsUrl = `${tracker.url.replace('ws://', 'http://')}/metrics`;
+    const offersRelayed = async (): Promise<number> =>
+      seriesValue(await (await fetch(metricsUrl)).text(), 'peercdn_tracker_offers_relayed_total') ?? 0;
+    // Resolves with the tracker's count of others in a viewer's swarm at its first answer.
+    const firstCount = (factory: TrackerClientFactory): { factory: TrackerClientFactory; others: Promise<number> } => {
+      let settle: (others: number) => void = () => undefined;
+      const others = new Promise<number>((resolve) => (settle = resolve));
+      return {
+        factory: (options) =>
+          factory(options).on('update', (update) =>
+            settle(update.complete + update.incomplete - 1),
+          ) as ReturnType<TrackerClientFactory>,
+        others,
+      };
+    };
+    const firstAnswer = firstCount(viewerClients);
+    const first = makeViewer({ swarmId }, null, NodeHttpLoader, firstAnswer.factory);
+    await firstAnswer.others;
+    const offersBefore = await offersRelayed();
+
+    // The joiner's player is starting up (nothing appended yet: readyState 0).
+    const media = { readyState: 0, currentTime: 0, playbackRate: 1 };
+    const player = fakePlayer(media as HTMLMediaElement, playlistUrl());
+    const joinerAnswer = firstCount(viewerClients);
+    const peercdn = new PeerCDN(
+      { trackerUrls: [tracker.url], iceServers: [], swarmId },
+      { createTrackerClient: joinerAnswer.factory },
+    );
+    const joiner: Viewer = {
+      peercdn,
+      load: (sequenceNumber) => loadFragment(peercdn.hlsConfig().fLoader, origin.url, sequenceNumber),
+    };
+    viewers.push(joiner);
+    peercdn.attach(player);
+    assert.equal(await joinerAnswer.others, 1, 'the tracker counted the first viewer in one round trip');
+    assert.equal(await offersRelayed(), offersBefore, 'no offer went out while the player was starting up');
+
+    // hls.js appended its first segment: the held offers go out and the two connect.
+    media.readyState = 4;
+    player.emit('hlsFragBuffered', { frag: { sn: 0, level: 0, type: 'main', baseurl: playlistUrl() } });
+    await allLinked(first, joiner);
+    assert.ok((await offersRelayed()) > offersBefore);
+  });
+
   it('drops a peer that sends a corrupt segment and plays the segment from HTTP, intact', async () => {
     // The seeder's copy was damaged on its way in (its HTTP loader overwrites a packet's sync byte).
     const swarmId = 'corrupt-seeder';

@@ -23,7 +23,6 @@ const BASE: Situation = {
   waitedMs: 0,
   startingUp: false,
   warmingUp: false,
-  othersHere: false,
   httpDeliveryMs: null,
   expectedSegmentBytes: null,
 };
@@ -281,19 +280,7 @@ describe('decideSource: how long to wait', () => {
       expected: firstPeersWait(1500),
     },
     {
-      name: 'the first peers before playback starts: a segment needed at once waits 400 ms from its load’s start once the tracker said others are here',
-      peers: [],
-      situation: { warmingUp: true, othersHere: true, secondsUntilNeeded: 0, startingUp: true, waitedMs: 100 },
-      expected: firstPeersWait(300),
-    },
-    {
-      name: 'the first peers before playback starts: HTTP once the 400 ms are over',
-      peers: [],
-      situation: { warmingUp: true, othersHere: true, secondsUntilNeeded: 0, startingUp: true, waitedMs: 400 },
-      expected: HTTP,
-    },
-    {
-      name: 'the first peers before playback starts: no wait before the tracker’s answer (a lone viewer never waits)',
+      name: 'the first peers before playback starts: no wait by default (startupPeerWaitMs 0)',
       peers: [],
       situation: { warmingUp: true, secondsUntilNeeded: 0, startingUp: true },
       expected: HTTP,
@@ -305,13 +292,7 @@ describe('decideSource: how long to wait', () => {
       expected: HTTP,
     },
     {
-      name: 'a seeder before playback starts: also waited for 400 ms once the tracker said others are here',
-      peers: loadingPeer,
-      situation: { othersHere: true, secondsUntilNeeded: 0, startingUp: true, waitedMs: 150 },
-      expected: seederWait(250),
-    },
-    {
-      name: 'a seeder before playback starts: not before the tracker’s answer',
+      name: 'a seeder before playback starts: no wait by default, even when needed at once',
       peers: loadingPeer,
       situation: { secondsUntilNeeded: 0, startingUp: true },
       expected: HTTP,

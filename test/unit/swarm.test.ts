@@ -54,6 +54,7 @@ function makeSwarm(
   held: readonly number[] = [],
   peerRecords = new PeerRecords(() => 0),
   region: string | null = null,
+  offersHeld?: () => boolean,
 ) {
   const clock = { nowMs: 0 };
   const client = new FakeTrackerClient();
@@ -93,6 +94,7 @@ function makeSwarm(
       swarm.ban(remotePeerId, error);
     },
     onError: (error) => assert.fail(error),
+    ...(offersHeld === undefined ? {} : { offersHeld }),
   });
   const numwant = (): number => (announce as unknown as () => AnnounceParameters)().numwant;
   return { swarm, client, clock, closed, numwant, availabilityChanges, peerRecords, struckOut };
@@ -213,6 +215,32 @@ describe('Swarm: what the tracker and peers have said', () => {
     const views = swarm.views(7);
     assert.equal(views.length, 1);
     assert.equal(views[0]?.has, true);
+  });
+});
+
+describe('Swarm: offers held back during startup', () => {
+  it('announces without offers while they are held, and once with them when released', () => {
+    const startup = { held: true };
+    const { swarm, client, numwant } = makeSwarm(4, [], undefined, null, () => startup.held);
+    assert.equal(numwant(), 0, 'the first announce asks only for the count');
+    swarm.releaseOffers();
+    assert.equal(client.reannounces, 1);
+    startup.held = false;
+    assert.equal(numwant(), 4, 'the announce that follows carries the offers');
+    swarm.releaseOffers();
+    assert.equal(client.reannounces, 1, 'nothing held: no further announce');
+  });
+
+  it('announces nothing extra when no offer was held back, or after destroy', () => {
+    const { swarm, client, numwant } = makeSwarm(4, [], undefined, null, () => false);
+    assert.equal(numwant(), 4);
+    swarm.releaseOffers();
+    assert.equal(client.reannounces, 0);
+    const held = makeSwarm(4, [], undefined, null, () => true);
+    assert.equal(held.numwant(), 0);
+    held.swarm.destroy();
+    held.swarm.releaseOffers();
+    assert.equal(held.client.reannounces, 0);
   });
 });
 
