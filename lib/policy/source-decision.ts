@@ -71,10 +71,6 @@ const PREFETCH_MIN_RECHECK_MS = 50;
 // a playlist refresh (a target duration) after ours: 4 s here sent both to the origin about every
 // third segment (simulator, live N=4: 1.375 copies per segment against the browser bench's 1.13).
 const SEEDER_MARGIN_SECONDS = 2;
-// Stop waiting for the first peers to connect this long before the segment plays: once connected
-// they deliver in a fraction of a segment's duration, so a smaller margin keeps startup segments
-// off the origin.
-const FIRST_PEERS_MARGIN_SECONDS = 1.5;
 // A segment only far peers have waits for a near one to fetch it until this long before it plays.
 const NEAR_PEER_MARGIN_SECONDS = 10;
 // HTTP delivery time assumed for the wait rule before this viewer measured its own.
@@ -116,7 +112,7 @@ export function decideSource(
 /**
  * How long a load may still wait, by reason. A seeder is waited for at least `seederWaitMs`, and
  * longer while the segment is not needed soon (keeping a margin for the transfer itself); the first
- * peers only while the segment is not needed soon. Either wait must leave time for HTTP after it:
+ * peers as long as that rule allows. Either wait must leave time for HTTP after it:
  * time left ≥ HTTP delivery (measured, else 500 ms) + the deadline margin, even if that cuts
  * `seederWaitMs` short. Before playback starts, either wait lasts at least `startupPeerWaitMs` (the
  * user trades startup time for peers; by default a joiner makes no offers before its first segment
@@ -134,10 +130,16 @@ export function waitLengthMs(reason: WaitReason, situation: Situation, settings:
   }
   const msBefore = (marginSeconds: number): number =>
     secondsUntilNeeded === null ? 0 : (secondsUntilNeeded - marginSeconds) * 1000;
+  // The first peers are waited for as long as HTTP after the wait would still be in time (latestMs):
+  // once connected they deliver in a fraction of a segment's duration, and a joiner's offers go out
+  // only once its first segment is appended, so its second segment, asked for then, needs the whole
+  // of it (2-s segments on the bench: the first peer came 150-830 ms after the first append).
   const forReasonMs =
     reason === 'seeder'
       ? Math.max(settings.seederWaitMs - waitedMs, msBefore(SEEDER_MARGIN_SECONDS))
-      : msBefore(FIRST_PEERS_MARGIN_SECONDS);
+      : secondsUntilNeeded === null
+        ? 0
+        : Infinity;
   const latestMs =
     secondsUntilNeeded === null
       ? Infinity

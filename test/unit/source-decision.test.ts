@@ -152,8 +152,8 @@ describe('decideSource while the swarm warms up', () => {
 });
 
 // The wait length, by reason: a seeder at least `seederWaitMs` and until 4 s before the segment
-// plays; the first peers until 1.5 s before; before playback starts, at least `startupPeerWaitMs`
-// (at least 400 ms once the tracker said others are here);
+// plays; the first peers while HTTP would still be in time; before playback starts, at least
+// `startupPeerWaitMs`;
 // a prefetch re-checks every second or when the segment enters the HTTP window (at least 50 ms).
 describe('decideSource: how long to wait', () => {
   const loadingPeer = [peer('a', { loading: true })];
@@ -249,7 +249,7 @@ describe('decideSource: how long to wait', () => {
       expected: seederWait(3000),
     },
     {
-      name: 'the first peers: until 1.5 s before the segment plays',
+      name: 'the first peers: until 1.5 s before the segment plays while HTTP is unmeasured (500 ms + the 1-s margin)',
       peers: [],
       situation: { warmingUp: true, secondsUntilNeeded: 6, waitedMs: 3000 },
       expected: firstPeersWait(4500),
@@ -259,6 +259,12 @@ describe('decideSource: how long to wait', () => {
       peers: [],
       situation: { warmingUp: true, secondsUntilNeeded: 2 },
       expected: firstPeersWait(500),
+    },
+    {
+      name: 'the first peers: as long as HTTP at the measured pace (+ the 1-s margin) would still be in time',
+      peers: [],
+      situation: { warmingUp: true, secondsUntilNeeded: 2, httpDeliveryMs: 100 },
+      expected: firstPeersWait(900),
     },
     {
       name: 'the first peers: HTTP when the segment is needed within 1.5 s',
