@@ -75,6 +75,8 @@ export class Engine {
   readonly #peerRecords: PeerRecords;
   readonly #counters = newTransferCounters();
   #destroyed = false;
+  // A segment was handed to the player: the held offers may go out (see offersHeld below).
+  #segmentDelivered = false;
   // Set when something in the peer-to-peer path threw (a missing or broken runtime API): from
   // then on everything comes over HTTP.
   #p2pFailure: P2PError | null = null;
@@ -140,7 +142,6 @@ export class Engine {
     const secondsUntilNeeded = this.playback.secondsUntil(startSeconds);
     const swarm = this.p2pEnabled ? this.#swarm(swarmId) : null;
     if (swarm === null) return { kind: 'http' };
-    if (!this.playback.startingUp) swarm.releaseOffers();
     const situation = {
       secondsUntilNeeded,
       waitedMs,
@@ -208,6 +209,10 @@ export class Engine {
       verified = false,
     } = load;
     if (this.#destroyed) return;
+    if (!this.#segmentDelivered) {
+      this.#segmentDelivered = true;
+      for (const swarm of this.#swarms.values()) swarm.releaseOffers();
+    }
     const bytes = data.byteLength;
     this.httpPace.segmentSeen(bytes);
     this.#largestSegmentBytes = Math.max(this.#largestSegmentBytes ?? 0, bytes);
@@ -242,7 +247,6 @@ export class Engine {
 
   /** hls.js appended a segment (FRAG_BUFFERED): an unverified peer segment may now be announced and uploaded. */
   segmentBuffered(swarmId: string, sequenceNumber: number): void {
-    if (!this.#destroyed && !this.playback.startingUp) for (const swarm of this.#swarms.values()) swarm.releaseOffers();
     if (this.#destroyed || !this.unconfirmed.confirm(swarmId, sequenceNumber)) return;
     if (this.uploading && this.cache.has(swarmId, sequenceNumber))
       this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
@@ -381,9 +385,9 @@ export class Engine {
       },
       onStruckOut: (id, peerId, error) => this.banPeer(id, peerId, error, false),
       onError: (error) => this.events.emit('error', error),
-      // Offers wait until the first segment is appended: making them slows the player's startup
-      // (unless startup was told to wait for peers).
-      offersHeld: () => config.startupPeerWaitMs === 0 && this.playback.startingUp,
+      // Offers wait until the first segment is loaded: making them while the playlists and the
+      // first segment load slows the player's startup (unless startup was told to wait for peers).
+      offersHeld: () => config.startupPeerWaitMs === 0 && !this.#segmentDelivered && this.playback.startingUp,
     });
   }
 
