@@ -99,31 +99,27 @@ function machineBusySeconds(): number {
   return busyTicks / 100;
 }
 
-const trackersSystemCalls = (trackers: readonly TrackerProcess[]): { reads: number; writes: number } => {
-  const sum = { reads: 0, writes: 0 };
+/** CPU seconds (total, system) and read/write system calls of the trackers, summed. */
+const trackersUsage = (
+  trackers: readonly TrackerProcess[],
+): { total: number; system: number; reads: number; writes: number } => {
+  const sum = { total: 0, system: 0, reads: 0, writes: 0 };
   for (const tracker of trackers) {
+    const cpu = tracker.cpu();
     const calls = tracker.systemCalls();
+    sum.total += cpu.total;
+    sum.system += cpu.system;
     sum.reads += calls.reads;
     sum.writes += calls.writes;
   }
   return sum;
 };
 
-const trackersCpu = (trackers: readonly TrackerProcess[]): { total: number; system: number } => {
-  const sum = { total: 0, system: 0 };
-  for (const tracker of trackers) {
-    const cpu = tracker.cpu();
-    sum.total += cpu.total;
-    sum.system += cpu.system;
-  }
-  return sum;
-};
-
 /** Trackers' CPU per second (summed) with peers connected and no announces. */
 export async function idleCpuMsPerSecond(trackers: readonly TrackerProcess[], seconds: number): Promise<number> {
-  const before = trackersCpu(trackers).total;
+  const before = trackersUsage(trackers).total;
   await sleep(seconds * 1000);
-  return ((trackersCpu(trackers).total - before) * 1000) / seconds;
+  return ((trackersUsage(trackers).total - before) * 1000) / seconds;
 }
 
 const percentiles = (values: readonly number[]): Percentiles | null =>
@@ -147,8 +143,7 @@ export async function runPhase(
   const helperBefore = helperCpu();
   const machineBefore = machineBusySeconds();
   await Promise.all(targets.trackers.map((tracker) => tracker.loopDelay())); // resets them
-  const before = trackersCpu(targets.trackers);
-  const callsBefore = trackersSystemCalls(targets.trackers);
+  const before = trackersUsage(targets.trackers);
   const beaconWorker = options.beacons === undefined ? undefined : targets.beaconWorker;
   const beaconUrl = targets.trackers[0]?.url;
   const replies = await Promise.all([
@@ -184,8 +179,7 @@ export async function runPhase(
           ),
         ]),
   ]);
-  const after = trackersCpu(targets.trackers);
-  const callsAfter = trackersSystemCalls(targets.trackers);
+  const after = trackersUsage(targets.trackers);
   const cpu = after.total - before.total;
   const helperSeconds = helperCpu() - helperBefore;
   const elapsedSeconds = (performance.now() - started) / 1000;
@@ -239,8 +233,8 @@ export async function runPhase(
       answered === 0
         ? null
         : {
-            reads: (callsAfter.reads - callsBefore.reads) / answered,
-            writes: (callsAfter.writes - callsBefore.writes) / answered,
+            reads: (after.reads - before.reads) / answered,
+            writes: (after.writes - before.writes) / answered,
           },
     offersRelayedPerAnnounce: answered === 0 ? null : offersReceived / answered,
     trackerCpuMsPerAnnounceAboveIdle:
