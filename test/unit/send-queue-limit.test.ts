@@ -52,6 +52,25 @@ describe('SendQueueLimit: bytes a link may leave queued on its data channel', ()
     assert.equal(limit.limitBytes(100_000, 10, CHUNK_BYTES), 5_000 * SEND_QUEUE_MS);
   });
 
+  it(`waits on a full queue until its excess drained at the measured rate, within 5 and ${SEND_QUEUE_MS} ms`, () => {
+    const measured = (bytesPerMs: number): SendQueueLimit => {
+      const limit = new SendQueueLimit();
+      limit.limitBytes(1_000_000, 0, CHUNK_BYTES);
+      limit.limitBytes(1_000_000 - bytesPerMs * 10, 10, CHUNK_BYTES);
+      return limit;
+    };
+    assert.equal(new SendQueueLimit().waitMs(100_000, 50_000), 5, 'unmeasured: the shortest wait');
+    const table = [
+      // rate (B/ms), queued, limit → wait
+      { bytesPerMs: 100, queuedBytes: 40_000, limitBytes: 32_768, waitMs: SEND_QUEUE_MS }, // 72 ms of excess: capped
+      { bytesPerMs: 1_000, queuedBytes: 60_000, limitBytes: 50_000, waitMs: 11 }, // (10,000 + 1) / 1,000
+      { bytesPerMs: 100_000, queuedBytes: 1_100_000, limitBytes: 1_048_576, waitMs: 5 }, // 0.5 ms: the floor
+    ];
+    for (const { bytesPerMs, queuedBytes, limitBytes, waitMs } of table) {
+      assert.equal(measured(bytesPerMs).waitMs(queuedBytes, limitBytes), waitMs, `${bytesPerMs} B/ms`);
+    }
+  });
+
   it('learns nothing from a channel that ran dry between two checks', () => {
     const limit = new SendQueueLimit();
     limit.limitBytes(100_000, 0, CHUNK_BYTES);
@@ -68,6 +87,7 @@ describe('PeerUploads over a channel that sends at a fixed rate', () => {
     const clock = { nowMs: 0 };
     const channel = { queuedBytes: 0 };
     const handedByRequest = new Map<number, number>();
+    const checks = { count: 0 };
     const upload = new PeerUploads({
       getSegment: () => new Uint8Array(segmentBytes).buffer,
       onUploaded: () => undefined,
@@ -80,7 +100,10 @@ describe('PeerUploads over a channel that sends at a fixed rate', () => {
           handedByRequest.set(requestId, (handedByRequest.get(requestId) ?? 0) + payload.byteLength);
         }
       },
-      bufferedBytes: () => channel.queuedBytes,
+      bufferedBytes: () => {
+        checks.count += 1;
+        return channel.queuedBytes;
+      },
       closed: () => false,
       nowMs: () => clock.nowMs,
       onViolation: (reason) => assert.fail(reason),
@@ -92,7 +115,7 @@ describe('PeerUploads over a channel that sends at a fixed rate', () => {
         mock.timers.tick(1);
       }
     };
-    return { upload, channel, handedByRequest, advance };
+    return { upload, channel, handedByRequest, advance, checks };
   }
 
   it('leaves little of a cancelled segment on a slow channel (it no longer queues the whole segment)', () => {
@@ -118,6 +141,18 @@ describe('PeerUploads over a channel that sends at a fixed rate', () => {
     const channelMs = (4 * segmentBytes) / 20_000;
     side.advance(Math.ceil(channelMs * 1.05));
     assert.deepEqual([...side.handedByRequest.values()], [segmentBytes, segmentBytes, segmentBytes, segmentBytes]);
+    side.upload.destroy();
+  });
+
+  it('keeps a slow channel busy while looking at it about once per chunk, not every 5 ms', () => {
+    const segmentBytes = 1024 * 1024;
+    const side = link(250, segmentBytes); // a 250 KB/s uplink: 4.2 s of channel time
+    side.upload.request(1, 1);
+    const channelMs = segmentBytes / 250;
+    side.advance(Math.ceil(channelMs * 1.05));
+    assert.equal(side.handedByRequest.get(1), segmentBytes);
+    // 16 chunks of 64 KiB, each 262 ms of channel time: waits of up to 50 ms, not 840 polls of 5 ms.
+    assert.ok(side.checks.count <= channelMs / 40, `${side.checks.count} checks of the queue`);
     side.upload.destroy();
   });
 });
