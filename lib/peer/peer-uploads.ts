@@ -166,7 +166,7 @@ export class PeerUploads {
       const queuedBytes = bufferedBytes();
       const limitBytes = this.#sendQueue.limitBytes(queuedBytes, this.#options.nowMs(), chunkBytes);
       if (queuedBytes >= limitBytes) {
-        this.#wait(this.#sendQueue.waitMs(queuedBytes, limitBytes));
+        this.#wait(this.#sendQueue.waitMs(queuedBytes, limitBytes, chunkBytes));
         return;
       }
       const chunk = bytes.subarray(current.offsetBytes, Math.min(current.offsetBytes + chunkBytes, bytes.byteLength));

@@ -64,13 +64,15 @@ export class SendQueueLimit {
 
   /**
    * How long the drain loop waits on a queue at or over `limitBytes` before it looks again: until the
-   * bytes over the limit have drained at the measured rate (the limit itself still keeps the channel
-   * busy for SEND_QUEUE_MS or two chunks meanwhile), at least MIN_WAIT_MS and at most SEND_QUEUE_MS.
-   * A slow uplink takes one look per chunk instead of one every MIN_WAIT_MS.
+   * excess and one chunk more have drained at the measured rate, so that the next chunk fits (a
+   * channel's queue shrinks a message at a time, not byte by byte). The limit of two chunks or more
+   * keeps the channel busy meanwhile. At least MIN_WAIT_MS, at most SEND_QUEUE_MS. A slow uplink's
+   * loop wakes about once per chunk instead of every MIN_WAIT_MS.
    */
-  waitMs(bufferedBytes: number, limitBytes: number): number {
+  waitMs(bufferedBytes: number, limitBytes: number, chunkBytes: number): number {
     const rate = this.#rateBytesPerMs;
     if (rate === null || rate <= 0) return MIN_WAIT_MS;
-    return Math.min(SEND_QUEUE_MS, Math.max(MIN_WAIT_MS, Math.ceil((bufferedBytes - limitBytes + 1) / rate)));
+    const drainMs = Math.ceil((bufferedBytes - limitBytes + chunkBytes) / rate);
+    return Math.min(SEND_QUEUE_MS, Math.max(MIN_WAIT_MS, drainMs));
   }
 }

@@ -52,22 +52,23 @@ describe('SendQueueLimit: bytes a link may leave queued on its data channel', ()
     assert.equal(limit.limitBytes(100_000, 10, CHUNK_BYTES), 5_000 * SEND_QUEUE_MS);
   });
 
-  it(`waits on a full queue until its excess drained at the measured rate, within 5 and ${SEND_QUEUE_MS} ms`, () => {
+  it(`waits on a full queue until its excess and one chunk drained at the measured rate, within 5 and ${SEND_QUEUE_MS} ms`, () => {
     const measured = (bytesPerMs: number): SendQueueLimit => {
       const limit = new SendQueueLimit();
       limit.limitBytes(1_000_000, 0, CHUNK_BYTES);
       limit.limitBytes(1_000_000 - bytesPerMs * 10, 10, CHUNK_BYTES);
       return limit;
     };
-    assert.equal(new SendQueueLimit().waitMs(100_000, 50_000), 5, 'unmeasured: the shortest wait');
+    assert.equal(new SendQueueLimit().waitMs(100_000, 50_000, CHUNK_BYTES), 5, 'unmeasured: the shortest wait');
     const table = [
       // rate (B/ms), queued, limit → wait
-      { bytesPerMs: 100, queuedBytes: 40_000, limitBytes: 32_768, waitMs: SEND_QUEUE_MS }, // 72 ms of excess: capped
-      { bytesPerMs: 1_000, queuedBytes: 60_000, limitBytes: 50_000, waitMs: 11 }, // (10,000 + 1) / 1,000
-      { bytesPerMs: 100_000, queuedBytes: 1_100_000, limitBytes: 1_048_576, waitMs: 5 }, // 0.5 ms: the floor
+      { bytesPerMs: 1_000, queuedBytes: 32_768, limitBytes: 32_768, waitMs: 17 }, // one chunk: 16,384 / 1,000
+      { bytesPerMs: 1_000, queuedBytes: 40_000, limitBytes: 32_768, waitMs: 24 }, // (7,232 + 16,384) / 1,000
+      { bytesPerMs: 100, queuedBytes: 32_768, limitBytes: 32_768, waitMs: SEND_QUEUE_MS }, // 164 ms: capped
+      { bytesPerMs: 100_000, queuedBytes: 1_048_576, limitBytes: 1_048_576, waitMs: 5 }, // 0.2 ms: the floor
     ];
     for (const { bytesPerMs, queuedBytes, limitBytes, waitMs } of table) {
-      assert.equal(measured(bytesPerMs).waitMs(queuedBytes, limitBytes), waitMs, `${bytesPerMs} B/ms`);
+      assert.equal(measured(bytesPerMs).waitMs(queuedBytes, limitBytes, CHUNK_BYTES), waitMs, `${bytesPerMs} B/ms`);
     }
   });
 
