@@ -76,7 +76,8 @@ function poisoning(name: string, mode: CorruptionMode, hashManifests: boolean, p
           original,
           mode,
           claimedSequenceNumbers: ALL_SEGMENTS,
-          // One 16-KiB chunk, then silence: the viewer finishes the segment with a Range request.
+          // One chunk, then silence: the viewer finishes the segment with a Range request. The chunk is the
+          // smaller of 16 KiB and the uploads' own (about a sixteenth of the segment, send-queue-limit.ts).
           ...(prefixOnly
             ? {
                 uploadPacer: { chunkBytes: 16 * 1024, delayMs: () => (chunks++ === 0 ? 0 : 600_000), refund: () => {} },

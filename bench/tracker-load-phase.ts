@@ -22,6 +22,10 @@ export interface Phase {
   readonly trackerCpuMsPerAnnounce: number | null;
   /** Share of that CPU spent in the kernel. */
   readonly trackerSystemCpuShare: number | null;
+  /** Read-like and write-like system calls of the tracker processes (summed) per announce (/proc/PID/io). */
+  readonly trackerSystemCallsPerAnnounce: { readonly reads: number; readonly writes: number } | null;
+  /** Offers the load peers received per answered announce (5 when every offer is relayed). */
+  readonly offersRelayedPerAnnounce: number | null;
   /** CPU per announce after subtracting the CPU the trackers spend with no announces (heartbeat, timers). */
   readonly trackerCpuMsPerAnnounceAboveIdle: number | null;
   /** CPU of the helper processes (Redis in the cluster mode) per announce; null without any. */
@@ -95,21 +99,27 @@ function machineBusySeconds(): number {
   return busyTicks / 100;
 }
 
-const trackersCpu = (trackers: readonly TrackerProcess[]): { total: number; system: number } => {
-  const sum = { total: 0, system: 0 };
+/** CPU seconds (total, system) and read/write system calls of the trackers, summed. */
+const trackersUsage = (
+  trackers: readonly TrackerProcess[],
+): { total: number; system: number; reads: number; writes: number } => {
+  const sum = { total: 0, system: 0, reads: 0, writes: 0 };
   for (const tracker of trackers) {
     const cpu = tracker.cpu();
+    const calls = tracker.systemCalls();
     sum.total += cpu.total;
     sum.system += cpu.system;
+    sum.reads += calls.reads;
+    sum.writes += calls.writes;
   }
   return sum;
 };
 
 /** Trackers' CPU per second (summed) with peers connected and no announces. */
 export async function idleCpuMsPerSecond(trackers: readonly TrackerProcess[], seconds: number): Promise<number> {
-  const before = trackersCpu(trackers).total;
+  const before = trackersUsage(trackers).total;
   await sleep(seconds * 1000);
-  return ((trackersCpu(trackers).total - before) * 1000) / seconds;
+  return ((trackersUsage(trackers).total - before) * 1000) / seconds;
 }
 
 const percentiles = (values: readonly number[]): Percentiles | null =>
@@ -133,7 +143,7 @@ export async function runPhase(
   const helperBefore = helperCpu();
   const machineBefore = machineBusySeconds();
   await Promise.all(targets.trackers.map((tracker) => tracker.loopDelay())); // resets them
-  const before = trackersCpu(targets.trackers);
+  const before = trackersUsage(targets.trackers);
   const beaconWorker = options.beacons === undefined ? undefined : targets.beaconWorker;
   const beaconUrl = targets.trackers[0]?.url;
   const replies = await Promise.all([
@@ -169,7 +179,7 @@ export async function runPhase(
           ),
         ]),
   ]);
-  const after = trackersCpu(targets.trackers);
+  const after = trackersUsage(targets.trackers);
   const cpu = after.total - before.total;
   const helperSeconds = helperCpu() - helperBefore;
   const elapsedSeconds = (performance.now() - started) / 1000;
@@ -191,6 +201,7 @@ export async function runPhase(
   const sameNode: number[] = [];
   const crossNode: number[] = [];
   let skipped = 0;
+  let offersReceived = 0;
   const beaconLatencies: number[] = [];
   const beaconStatuses: Record<string, number> = {};
   let beaconsSent = 0;
@@ -208,6 +219,7 @@ export async function runPhase(
     for (const latency of reply.offerLatenciesMs.sameNode) sameNode.push(latency);
     for (const latency of reply.offerLatenciesMs.crossNode) crossNode.push(latency);
     skipped += reply.skipped;
+    offersReceived += reply.offersReceived;
   }
   const answered = latencies.length;
   const phase: Phase = {
@@ -217,6 +229,14 @@ export async function runPhase(
     latencyMs: percentiles(latencies),
     trackerCpuMsPerAnnounce: answered === 0 ? null : (cpu * 1000) / answered,
     trackerSystemCpuShare: cpu === 0 ? null : (after.system - before.system) / cpu,
+    trackerSystemCallsPerAnnounce:
+      answered === 0
+        ? null
+        : {
+            reads: (after.reads - before.reads) / answered,
+            writes: (after.writes - before.writes) / answered,
+          },
+    offersRelayedPerAnnounce: answered === 0 ? null : offersReceived / answered,
     trackerCpuMsPerAnnounceAboveIdle:
       answered === 0 ? null : Math.max(0, cpu * 1000 - options.idleMsPerSecond * elapsedSeconds) / answered,
     helperCpuMsPerAnnounce:
@@ -242,7 +262,7 @@ export async function runPhase(
       : {}),
   };
   console.log(
-    `  ${rate}/s: achieved ${phase.achievedAnnouncesPerSecond.toFixed(0)}/s, p50 ${phase.latencyMs?.p50.toFixed(1)} ms, p99 ${phase.latencyMs?.p99.toFixed(1)} ms, CPU ${phase.trackerCpuMsPerAnnounce?.toFixed(3)} ms/announce (${((phase.trackerSystemCpuShare ?? 0) * 100).toFixed(0)}% kernel; ${phase.trackerCpuMsPerAnnounceAboveIdle?.toFixed(3)} above idle${phase.helperCpuMsPerAnnounce === null ? '' : `; Redis ${phase.helperCpuMsPerAnnounce.toFixed(3)}`}); cores: tracker ${phase.trackerCores.toFixed(2)}, generator ${phase.generatorCores.toFixed(2)}, other ${phase.otherCores.toFixed(2)}; loop delay max: tracker ${phase.trackerLoopDelayMs.max.toFixed(0)} ms, generator ${phase.generatorLoopDelayMaxMs.toFixed(0)} ms`,
+    `  ${rate}/s: achieved ${phase.achievedAnnouncesPerSecond.toFixed(0)}/s, ${phase.offersRelayedPerAnnounce?.toFixed(2)} offers relayed each, p50 ${phase.latencyMs?.p50.toFixed(1)} ms, p99 ${phase.latencyMs?.p99.toFixed(1)} ms, CPU ${phase.trackerCpuMsPerAnnounce?.toFixed(3)} ms/announce (${((phase.trackerSystemCpuShare ?? 0) * 100).toFixed(0)}% kernel; ${phase.trackerSystemCallsPerAnnounce?.reads.toFixed(2)} reads, ${phase.trackerSystemCallsPerAnnounce?.writes.toFixed(2)} writes; ${phase.trackerCpuMsPerAnnounceAboveIdle?.toFixed(3)} above idle${phase.helperCpuMsPerAnnounce === null ? '' : `; Redis ${phase.helperCpuMsPerAnnounce.toFixed(3)}`}); cores: tracker ${phase.trackerCores.toFixed(2)}, generator ${phase.generatorCores.toFixed(2)}, other ${phase.otherCores.toFixed(2)}; loop delay max: tracker ${phase.trackerLoopDelayMs.max.toFixed(0)} ms, generator ${phase.generatorLoopDelayMaxMs.toFixed(0)} ms`,
   );
   if (phase.beacons !== undefined)
     console.log(

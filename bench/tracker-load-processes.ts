@@ -1,6 +1,7 @@
 // The processes of the tracker load benchmark: the tracker under test (bench/tracker-process.ts)
 // and the load-generator workers (bench/tracker-load-worker.ts), each stopped on exit and Ctrl-C.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { processTreeUsage } from './process-usage.ts';
@@ -74,6 +75,17 @@ export class TrackerProcess {
   cpu(): { total: number; system: number } {
     const usage = processTreeUsage(this.child.pid ?? -1);
     return { total: usage.cpuSeconds, system: usage.systemCpuSeconds };
+  }
+
+  /** Read-like and write-like system calls the tracker process has made (/proc/PID/io: syscr, syscw). */
+  systemCalls(): { reads: number; writes: number } {
+    try {
+      const io = readFileSync(`/proc/${this.child.pid ?? -1}/io`, 'utf8');
+      const field = (name: string): number => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? NaN);
+      return { reads: field('syscr'), writes: field('syscw') };
+    } catch {
+      return { reads: NaN, writes: NaN };
+    }
   }
 
   /** Memory once the tracker has closed every socket (polled, bounded). */

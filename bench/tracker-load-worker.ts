@@ -37,6 +37,8 @@ export type WorkerReply =
       readonly beacons: BeaconLoadResult | null;
       readonly sent: number;
       readonly skipped: number;
+      /** Offers the peers received (each answered) during the phase. */
+      readonly offersReceived: number;
       readonly loopDelayMs: { readonly p99: number; readonly max: number };
     }
   | { readonly type: 'left' };
@@ -66,6 +68,7 @@ let beaconSequence = 0;
 let latencies: number[] = [];
 let offerLatencies = { sameNode: [] as number[], crossNode: [] as number[] };
 let stampOffers = false;
+let offersReceived = 0;
 let serial = 0;
 /** Wall-clock ms with sub-ms precision, comparable between the load processes on this machine. */
 const wallMs = (): number => performance.timeOrigin + performance.now();
@@ -90,6 +93,7 @@ function announce(peer: LoadPeer): void {
 function onMessage(peer: LoadPeer, data: unknown): void {
   const message = JSON.parse(String(data)) as Record<string, unknown>;
   if (message['offer'] !== undefined) {
+    offersReceived += 1;
     const stamp = stampOffers ? readOfferStamp(message['offer']) : null;
     if (stamp !== null)
       (stamp.node === peer.node ? offerLatencies.sameNode : offerLatencies.crossNode).push(wallMs() - stamp.sentMs);
@@ -151,6 +155,7 @@ async function phase(
   loopDelay.enable();
   latencies = [];
   offerLatencies = { sameNode: [], crossNode: [] };
+  offersReceived = 0;
   stampOffers = stamp;
   const started = performance.now();
   let sent = 0;
@@ -183,6 +188,7 @@ async function phase(
     beacons: beaconResult,
     sent,
     skipped,
+    offersReceived,
     loopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
   };
 }

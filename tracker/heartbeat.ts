@@ -1,8 +1,9 @@
 // WebSocket heartbeat without sockets or timers: the server calls tick() every slice, a test calls
 // it with a fake clock. Each target is pinged about once per period, spread over the period in
 // slices so that 20,000 pings never go out in one burst; a target whose ping stays unanswered
-// for half a period or more when its turn comes again is declared dead. A target that sent
-// anything since its last visit is alive by that alone and is not pinged: in a busy swarm most
+// for half a period or more when its turn comes again is declared dead. A target that completed a
+// frame since its last visit is alive by that alone and is not pinged (bytes of an unfinished frame
+// do not count: a client trickling one could never answer the ping): in a busy swarm most
 // sockets speak often (announces, answers), and each ping and pong was one more system call on
 // each side (a swarm of 10,000 took 333 of each per second at a 30 s period).
 //
@@ -14,7 +15,7 @@
 export interface HeartbeatTarget {
   /** When the unanswered ping was sent; -1 when none is outstanding. Set by the heartbeat, cleared by pong(). */
   pingSentMs: number;
-  /** Set by the target whenever the client sent something; the heartbeat clears it at each visit. */
+  /** Set by the target whenever the client completed a frame; the heartbeat clears it at each visit. */
   heard: boolean;
   ping(): void;
 }

@@ -89,7 +89,11 @@ export class SocketConnection implements TrackerConnection, FrameHandler, Heartb
   #queuedBytes = 0;
   /** When the outstanding ping was sent, -1 when none is (kept by heartbeat.ts). */
   pingSentMs = -1;
-  /** The client sent bytes since the heartbeat's last visit (which clears it): no ping needed. */
+  /**
+   * The client completed a frame since the heartbeat's last visit (which clears it): no ping needed.
+   * Bytes alone do not count: a client trickling one frame that never ends cannot answer a ping
+   * (a pong is a frame of its own), so it is pinged and dropped like a silent one.
+   */
   heard = false;
 
   constructor(id: number, address: string, tcp: Socket, hub: ConnectionHub) {
@@ -102,7 +106,6 @@ export class SocketConnection implements TrackerConnection, FrameHandler, Heartb
 
   /** Bytes from the TCP socket (the chunk is unmasked in place). */
   receive(chunk: Buffer): void {
-    this.heard = true;
     this.#reader.push(chunk);
   }
 
@@ -172,6 +175,7 @@ export class SocketConnection implements TrackerConnection, FrameHandler, Heartb
   }
 
   onText(text: string): void {
+    this.heard = true;
     if (this.#state === 'open') this.#hub.message(this, text);
   }
 
@@ -181,12 +185,14 @@ export class SocketConnection implements TrackerConnection, FrameHandler, Heartb
   }
 
   onPing(payload: Buffer): void {
+    this.heard = true;
     if (this.#state !== 'open') return;
     const pong = controlFrame(OPCODE.pong, payload);
     this.#enqueue(pong, 0, pong.length);
   }
 
   onPong(): void {
+    this.heard = true;
     this.pingSentMs = -1;
   }
 

@@ -23,6 +23,11 @@ type FragmentCallbacks = LoaderCallbacks<FragmentLoaderContext>;
 /** Makes the HTTP loader of a fragment in place of hls.js's own (origin-routing's, with `origins`). */
 export type HttpLoaderFactory = (hlsConfig: HlsConfig) => Loader<FragmentLoaderContext>;
 
+/** A peer's segment that failed a check, or that nothing could vouch for. */
+type DroppedSegment =
+  | { readonly kind: 'corrupt'; readonly problem: string }
+  | { readonly kind: 'unverifiable'; readonly reason: string };
+
 /** What a load is doing while it is neither idle nor in hls.js's HTTP loader alone. */
 interface Step {
   stop(): void;
@@ -157,8 +162,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
       engine.unconfirmed.takeHttpOnly(swarmId, sequenceNumber) ||
       !engine.segmentChecks.peersMayServe(request.context.frag.baseurl)
     ) {
-      engine.announceLoading(swarmId, sequenceNumber);
-      this.#loadHttp(request);
+      this.#toHttp(request);
       return;
     }
     const waitedMs = performance.now() - request.startedAtMs;
@@ -176,12 +180,8 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
       return;
     }
     const link = decision.kind === 'peer' ? engine.peerLink(swarmId, decision.peerId) : null;
-    if (link !== null) {
-      this.#loadFromPeer(request, link);
-      return;
-    }
-    engine.announceLoading(swarmId, sequenceNumber);
-    this.#loadHttp(request);
+    if (link === null) this.#toHttp(request);
+    else this.#loadFromPeer(request, link);
   }
 
   #loadFromPeer(request: PeerLoadRequest, link: PeerLink): void {
@@ -199,26 +199,24 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     if (outcome.kind === 'delivered') {
       const { data, timings, verified } = outcome;
       this.#succeed(request, data, reportPeerTransfer(timings, engine.httpPace.throughput));
-      const durationMs = timings.endMs - timings.startMs;
-      const { peerId } = attempt;
       engine.segmentLoaded({
         ...segment,
         source: 'peer',
         data,
-        durationMs,
-        peerId,
+        durationMs: timings.endMs - timings.startMs,
+        peerId: attempt.peerId,
         verified,
         startSeconds: request.context.frag.start,
       });
-    } else if (outcome.kind === 'corrupt') {
-      this.#rejectPeerSegment(request, attempt.peerId, outcome.problem);
-    } else if (outcome.kind === 'unverifiable') {
-      this.#refuseUnverifiable(request, attempt.peerId, outcome.reason);
+    } else if (outcome.kind !== 'fell-back') {
+      this.#dropPeerSegment(request, attempt.peerId, outcome);
     } else {
       engine.peerFallback(outcome.error);
-      engine.announceLoading(segment.swarmId, segment.sequenceNumber);
-      if (outcome.resumeFrom === null) this.#loadHttp(request);
-      else this.#resumeOverHttp(request, attempt.peerId, outcome.resumeFrom);
+      if (outcome.resumeFrom === null) this.#toHttp(request);
+      else {
+        engine.announceLoading(segment.swarmId, segment.sequenceNumber);
+        this.#resumeOverHttp(request, attempt.peerId, outcome.resumeFrom);
+      }
     }
   }
 
@@ -237,15 +235,12 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     const engine = this.#engine;
     if (outcome.kind === 'range-ignored') {
       // What the origin sent still counts, then the whole segment.
-      if (outcome.receivedBytes > 0) engine.httpBytesLoaded(outcome.receivedBytes);
+      engine.httpBytesLoaded(outcome.receivedBytes);
       this.#http?.destroy();
       this.#loadHttp(request);
-    } else if (outcome.kind === 'corrupt') {
+    } else if (outcome.kind !== 'resumed') {
       engine.httpBytesLoaded(outcome.restBytes);
-      this.#rejectPeerSegment(request, peerId, outcome.problem);
-    } else if (outcome.kind === 'unverifiable') {
-      engine.httpBytesLoaded(outcome.restBytes);
-      this.#refuseUnverifiable(request, peerId, outcome.reason);
+      this.#dropPeerSegment(request, peerId, outcome);
     } else {
       this.#finished = true;
       const { context, callbacks } = request;
@@ -266,29 +261,31 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     }
   }
 
-  // Ban the peer that sent a corrupt segment and load the whole segment over HTTP.
-  #rejectPeerSegment(request: PeerLoadRequest, peerId: string, problem: string): void {
+  // A peer's segment failed a check (its sender is banned), or nothing could vouch for it (a
+  // lagging or unreadable manifest, or hashes required and missing: nobody is blamed). Either way
+  // its bytes are dropped and the whole segment comes over HTTP.
+  #dropPeerSegment(request: PeerLoadRequest, peerId: string, verdict: DroppedSegment): void {
     const engine = this.#engine;
     const { swarmId, sequenceNumber } = request.segment;
-    const error = new P2PError('segment-corrupt', `peer ${peerId} sent segment ${sequenceNumber} corrupt (${problem})`);
-    engine.banPeer(swarmId, peerId, error);
+    let error: P2PError;
+    if (verdict.kind === 'corrupt') {
+      error = new P2PError(
+        'segment-corrupt',
+        `peer ${peerId} sent segment ${sequenceNumber} corrupt (${verdict.problem})`,
+      );
+      engine.banPeer(swarmId, peerId, error);
+    } else
+      error = new P2PError(
+        'segment-unverifiable',
+        `segment ${sequenceNumber} from peer ${peerId} cannot be verified (${verdict.reason})`,
+      );
     engine.peerFallback(error);
-    engine.announceLoading(swarmId, sequenceNumber);
-    this.#loadHttp(request);
+    this.#toHttp(request);
   }
 
-  // Nothing could vouch for a peer's segment (a lagging or unreadable manifest, or hashes required
-  // and missing): its bytes are dropped and it comes over HTTP; the peer is not to blame.
-  #refuseUnverifiable(request: PeerLoadRequest, peerId: string, reason: string): void {
-    const engine = this.#engine;
-    const { swarmId, sequenceNumber } = request.segment;
-    engine.peerFallback(
-      new P2PError(
-        'segment-unverifiable',
-        `segment ${sequenceNumber} from peer ${peerId} cannot be verified (${reason})`,
-      ),
-    );
-    engine.announceLoading(swarmId, sequenceNumber);
+  // The segment comes over HTTP: peers are told we are fetching it, so they wait for us.
+  #toHttp(request: PeerLoadRequest): void {
+    this.#engine.announceLoading(request.segment.swarmId, request.segment.sequenceNumber);
     this.#loadHttp(request);
   }
 

@@ -225,10 +225,7 @@ export class PeerLink {
     this.downloads.close(error ?? new P2PError('peer-error', `peer ${this.remotePeerId} closed`));
     this.#uploads.destroy();
     const { peer } = this.#options;
-    peer.removeAllListeners('data');
-    peer.removeAllListeners('close');
-    peer.removeAllListeners('end');
-    peer.removeAllListeners('error');
+    for (const event of ['data', 'close', 'end', 'error']) peer.removeAllListeners(event);
     // simple-peer emits 'error' asynchronously during teardown; keep one listener so it is not thrown.
     peer.on('error', () => undefined);
     peer.destroy();

@@ -154,24 +154,19 @@ function parseControl(json: unknown): ParsedFrame {
       return control({ type: record['type'], sequenceNumbers: list });
     }
     case 'request':
-    case 'absent': {
-      const { requestId, sequenceNumber } = record;
-      if (!isUint32(requestId)) return invalid(`${record['type']}.requestId is not a uint32`);
-      if (!isSequenceNumber(sequenceNumber)) return invalid(`${record['type']}.sequenceNumber is invalid`);
-      return control({ type: record['type'], requestId, sequenceNumber });
-    }
-    case 'response': {
-      const { requestId, sequenceNumber, byteLength } = record;
-      if (!isUint32(requestId)) return invalid('response.requestId is not a uint32');
-      if (!isSequenceNumber(sequenceNumber)) return invalid('response.sequenceNumber is invalid');
+    case 'absent':
+    case 'response':
+    case 'cancel': {
+      const { type, requestId, sequenceNumber, byteLength } = record;
+      if (!isUint32(requestId)) return invalid(`${type}.requestId is not a uint32`);
+      if (type === 'cancel') return control({ type, requestId });
+      if (!isSequenceNumber(sequenceNumber)) return invalid(`${type}.sequenceNumber is invalid`);
+      if (type !== 'response') return control({ type, requestId, sequenceNumber });
       if (!isUint32(byteLength) || byteLength > MAX_SEGMENT_BYTES) {
         return invalid('response.byteLength is out of range');
       }
-      return control({ type: 'response', requestId, sequenceNumber, byteLength });
+      return control({ type, requestId, sequenceNumber, byteLength });
     }
-    case 'cancel':
-      if (!isUint32(record['requestId'])) return invalid('cancel.requestId is not a uint32');
-      return control({ type: 'cancel', requestId: record['requestId'] });
     default:
       return invalid(`unknown control type ${JSON.stringify(record['type'])}`);
   }

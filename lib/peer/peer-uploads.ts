@@ -49,7 +49,6 @@ export interface PeerUploadsOptions {
   readonly limits?: UploadLimits | undefined;
 }
 
-const BACKPRESSURE_POLL_MS = 5;
 // Segments whose serve count is remembered per link (oldest forgotten first).
 const MAX_TRACKED_SEGMENTS = 256;
 
@@ -165,8 +164,9 @@ export class PeerUploads {
         continue;
       }
       const queuedBytes = bufferedBytes();
-      if (queuedBytes >= this.#sendQueue.limitBytes(queuedBytes, this.#options.nowMs(), chunkBytes)) {
-        this.#wait(BACKPRESSURE_POLL_MS);
+      const limitBytes = this.#sendQueue.limitBytes(queuedBytes, this.#options.nowMs(), chunkBytes);
+      if (queuedBytes >= limitBytes) {
+        this.#wait(this.#sendQueue.waitMs(queuedBytes, limitBytes, chunkBytes));
         return;
       }
       const chunk = bytes.subarray(current.offsetBytes, Math.min(current.offsetBytes + chunkBytes, bytes.byteLength));

@@ -13,6 +13,8 @@ const UNMEASURED_QUEUE_CHUNKS = 4;
 const MIN_QUEUE_CHUNKS = 2;
 // Weight of the newest drain-rate sample (the rest is the running average).
 const RATE_SAMPLE_WEIGHT = 0.3;
+// The drain loop's wait on a full queue: at least this long (and this long while the rate is unmeasured)...
+const MIN_WAIT_MS = 5;
 
 /** The chunk size for a segment: about a sixteenth of it, within [1, maxChunkBytes]. */
 export function uploadChunkBytes(segmentBytes: number, maxChunkBytes: number): number {
@@ -58,5 +60,19 @@ export class SendQueueLimit {
     const rate = this.#rateBytesPerMs;
     const wantedBytes = rate === null ? UNMEASURED_QUEUE_CHUNKS * chunkBytes : rate * SEND_QUEUE_MS;
     return Math.min(UPLOAD_HIGH_WATER_BYTES, Math.max(MIN_QUEUE_CHUNKS * chunkBytes, wantedBytes));
+  }
+
+  /**
+   * How long the drain loop waits on a queue at or over `limitBytes` before it looks again: until the
+   * excess and one chunk more have drained at the measured rate, so that the next chunk fits (a
+   * channel's queue shrinks a message at a time, not byte by byte). The limit of two chunks or more
+   * keeps the channel busy meanwhile. At least MIN_WAIT_MS, at most SEND_QUEUE_MS. A slow uplink's
+   * loop wakes about once per chunk instead of every MIN_WAIT_MS.
+   */
+  waitMs(bufferedBytes: number, limitBytes: number, chunkBytes: number): number {
+    const rate = this.#rateBytesPerMs;
+    if (rate === null || rate <= 0) return MIN_WAIT_MS;
+    const drainMs = Math.ceil((bufferedBytes - limitBytes + chunkBytes) / rate);
+    return Math.min(SEND_QUEUE_MS, Math.max(MIN_WAIT_MS, drainMs));
   }
 }

@@ -241,6 +241,39 @@ describe('tracker WebSocket layer over raw TCP (RFC 6455)', function () {
     assert.equal(tracker.stats().peers, 0);
   });
 
+  it('drops a client that trickles one frame byte by byte: bytes of an unfinished frame do not keep it alive', async () => {
+    const { logger, log } = eventLogger();
+    const quick = await startTracker({ host: '127.0.0.1', port: 0, heartbeatMs: 200 }, { logger });
+    const socket = connect(quick.port, '127.0.0.1');
+    sockets.push(socket);
+    // The attacker: a masked text frame declaring 1,000 payload bytes, its header at once, then one
+    // byte every 10 ms (at most all but the last: the frame never completes).
+    const frame = clientFrame({ opcode: OPCODE.text, payload: 'x'.repeat(1000) });
+    const headerBytes = 8; // 2 + 16-bit length + mask
+    let sentBytes = headerBytes;
+    let trickle: ReturnType<typeof setInterval> | undefined;
+    try {
+      await once(socket, 'connect');
+      const raw = new RawSocket(socket);
+      socket.write(upgradeRequest(quick.port));
+      await raw.response();
+      socket.write(frame.subarray(0, headerBytes));
+      trickle = setInterval(() => {
+        if (sentBytes < frame.length - 1 && !socket.destroyed) socket.write(frame.subarray(sentBytes, ++sentBytes));
+      }, 10);
+      await raw.closed();
+      // Before the fix the trickle kept the socket off the ping list until it stopped sending.
+      assert.ok(
+        sentBytes < frame.length - 1,
+        `dropped while still trickling (${sentBytes} of ${frame.length} bytes sent)`,
+      );
+      await waitFor(log, ['line'], () => quick.stats().sockets === 0, 'the tracker to forget the trickler');
+    } finally {
+      clearInterval(trickle);
+      await quick.close();
+    }
+  });
+
   it('closes on a binary frame with 1003 and ends its side of TCP; the connection is gone once the client ends too', async () => {
     const client = await open(upgradeRequest(tracker.port));
     await client.response();

@@ -52,6 +52,26 @@ describe('SendQueueLimit: bytes a link may leave queued on its data channel', ()
     assert.equal(limit.limitBytes(100_000, 10, CHUNK_BYTES), 5_000 * SEND_QUEUE_MS);
   });
 
+  it(`waits on a full queue until its excess and one chunk drained at the measured rate, within 5 and ${SEND_QUEUE_MS} ms`, () => {
+    const measured = (bytesPerMs: number): SendQueueLimit => {
+      const limit = new SendQueueLimit();
+      limit.limitBytes(1_000_000, 0, CHUNK_BYTES);
+      limit.limitBytes(1_000_000 - bytesPerMs * 10, 10, CHUNK_BYTES);
+      return limit;
+    };
+    assert.equal(new SendQueueLimit().waitMs(100_000, 50_000, CHUNK_BYTES), 5, 'unmeasured: the shortest wait');
+    const table = [
+      // rate (B/ms), queued, limit → wait
+      { bytesPerMs: 1_000, queuedBytes: 32_768, limitBytes: 32_768, waitMs: 17 }, // one chunk: 16,384 / 1,000
+      { bytesPerMs: 1_000, queuedBytes: 40_000, limitBytes: 32_768, waitMs: 24 }, // (7,232 + 16,384) / 1,000
+      { bytesPerMs: 100, queuedBytes: 32_768, limitBytes: 32_768, waitMs: SEND_QUEUE_MS }, // 164 ms: capped
+      { bytesPerMs: 100_000, queuedBytes: 1_048_576, limitBytes: 1_048_576, waitMs: 5 }, // 0.2 ms: the floor
+    ];
+    for (const { bytesPerMs, queuedBytes, limitBytes, waitMs } of table) {
+      assert.equal(measured(bytesPerMs).waitMs(queuedBytes, limitBytes, CHUNK_BYTES), waitMs, `${bytesPerMs} B/ms`);
+    }
+  });
+
   it('learns nothing from a channel that ran dry between two checks', () => {
     const limit = new SendQueueLimit();
     limit.limitBytes(100_000, 0, CHUNK_BYTES);
@@ -68,6 +88,7 @@ describe('PeerUploads over a channel that sends at a fixed rate', () => {
     const clock = { nowMs: 0 };
     const channel = { queuedBytes: 0 };
     const handedByRequest = new Map<number, number>();
+    const checks = { count: 0 };
     const upload = new PeerUploads({
       getSegment: () => new Uint8Array(segmentBytes).buffer,
       onUploaded: () => undefined,
@@ -80,7 +101,10 @@ describe('PeerUploads over a channel that sends at a fixed rate', () => {
           handedByRequest.set(requestId, (handedByRequest.get(requestId) ?? 0) + payload.byteLength);
         }
       },
-      bufferedBytes: () => channel.queuedBytes,
+      bufferedBytes: () => {
+        checks.count += 1;
+        return channel.queuedBytes;
+      },
       closed: () => false,
       nowMs: () => clock.nowMs,
       onViolation: (reason) => assert.fail(reason),
@@ -92,7 +116,7 @@ describe('PeerUploads over a channel that sends at a fixed rate', () => {
         mock.timers.tick(1);
       }
     };
-    return { upload, channel, handedByRequest, advance };
+    return { upload, channel, handedByRequest, advance, checks };
   }
 
   it('leaves little of a cancelled segment on a slow channel (it no longer queues the whole segment)', () => {
@@ -118,6 +142,18 @@ describe('PeerUploads over a channel that sends at a fixed rate', () => {
     const channelMs = (4 * segmentBytes) / 20_000;
     side.advance(Math.ceil(channelMs * 1.05));
     assert.deepEqual([...side.handedByRequest.values()], [segmentBytes, segmentBytes, segmentBytes, segmentBytes]);
+    side.upload.destroy();
+  });
+
+  it('keeps a slow channel busy while looking at it about once per chunk, not every 5 ms', () => {
+    const segmentBytes = 1024 * 1024;
+    const side = link(250, segmentBytes); // a 250 KB/s uplink: 4.2 s of channel time
+    side.upload.request(1, 1);
+    const channelMs = segmentBytes / 250;
+    side.advance(Math.ceil(channelMs * 1.05));
+    assert.equal(side.handedByRequest.get(1), segmentBytes);
+    // 16 chunks of 64 KiB, each 262 ms of channel time: waits of up to 50 ms, not 840 polls of 5 ms.
+    assert.ok(side.checks.count <= channelMs / 40, `${side.checks.count} checks of the queue`);
     side.upload.destroy();
   });
 });
