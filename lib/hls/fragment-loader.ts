@@ -68,6 +68,9 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     const id = swarmId === null || typeof sequenceNumber !== 'number' ? null : { swarmId, sequenceNumber };
     const request: LoadRequest = { context, config, callbacks, segment: id, startedAtMs: performance.now() };
     this.#request = request;
+    // As hls.js's own loaders do: its abandon rules time a load from here while a peer attempt or a
+    // wait for peers runs (left at 0, every check would see a load as old as the page).
+    this.stats.loading.start = request.startedAtMs;
     if (request.segment === null) {
       this.#loadHttp(request);
       return;

@@ -112,3 +112,19 @@ describe('fragment loader: what a seek or rendition switch cancels', () => {
     });
   }
 });
+
+describe('fragment loader: the stats hls.js reads while a load runs', () => {
+  it('dates a load from its start while it waits for peers, as hls.js loaders do (its abandon rules read it)', () => {
+    const { engine, loader, httpLoads, load } = setup(2);
+    const beforeMs = performance.now();
+    load();
+    const afterMs = performance.now();
+    assert.deepEqual(httpLoads, [], 'the load is waiting for the first peers');
+    assert.ok(
+      loader.stats.loading.start >= beforeMs && loader.stats.loading.start <= afterMs,
+      `loading.start ${loader.stats.loading.start}, load() ran between ${beforeMs} and ${afterMs}`,
+    );
+    assert.equal(loader.stats.loaded, 0);
+    engine.destroy();
+  });
+});
