@@ -41,9 +41,10 @@ describe('a slow peer, on the two-rendition sample', function () {
     const peerBytes = fromPeer.reduce((sum, segment) => sum + segment.byteLength, 0);
     const peerMs = fromPeer.reduce((sum, segment) => sum + segment.durationMs, 0);
     const peerBitsPerSecond = peerMs > 0 ? (peerBytes * 8000) / peerMs : 0;
-    const timeline = b.levelsSwitched
-      .map((level, i) => `level ${level} at ${Math.round(b.levelsSwitchedAtMs[i] ?? 0)} ms`)
-      .concat(`first peer segment at ${Math.round(Math.min(...fromPeer.map((segment) => segment.atMs)))} ms`)
+    const firstPeerAtMs = Math.min(...fromPeer.map((segment) => segment.atMs));
+    const timeline = b.fragmentsLoading
+      .map(({ sequenceNumber, level, atMs }) => `${sequenceNumber}@L${level} at ${Math.round(atMs)} ms`)
+      .concat(`first peer segment at ${Math.round(firstPeerAtMs)} ms`)
       .join(', ');
     console.log(
       `      peer pace ${Math.round(peerBitsPerSecond / 1000)} kb/s over ${fromPeer.length} segments; ` +
@@ -56,13 +57,17 @@ describe('a slow peer, on the two-rendition sample', function () {
     // The peer really was too slow for this rendition by B's own ABR rule, so the test would fail
     // if peercdn reported the peer's pace as the network's.
     assert.ok(peerBitsPerSecond * ABR_FACTOR < TOP_LEVEL_BITRATE, `the peer was not slow: ${peerBitsPerSecond} b/s`);
-    assert.ok(b.levelsSwitched.length > 0, 'hls.js reported no rendition');
-    // What hls.js chose once the peer's segments reached it. Before the first one only HTTP
-    // transfers (and this machine's speed at transmuxing them) fed its estimate: not peercdn's doing.
-    const firstPeerAtMs = Math.min(...fromPeer.map((segment) => segment.atMs));
-    const levelOnceFromPeer = b.levelsSwitched.filter((_, i) => (b.levelsSwitchedAtMs[i] ?? 0) > firstPeerAtMs);
+    // The renditions hls.js chose once the peer's segments reached it. Before the first one only
+    // HTTP transfers (and this machine's speed at transmuxing them) fed its estimate: not peercdn's
+    // doing. A fragment chosen then may still play after it, so this reads when hls.js chose each
+    // fragment (FRAG_LOADING), not when it played (LEVEL_SWITCHED).
+    const chosenOnceFromPeer = b.fragmentsLoading.filter(({ atMs }) => atMs > firstPeerAtMs);
     assert.ok(
-      levelOnceFromPeer.every((level) => level === TOP_LEVEL),
+      chosenOnceFromPeer.length >= 3,
+      `only ${chosenOnceFromPeer.length} fragments loaded after the first peer segment`,
+    );
+    assert.ok(
+      chosenOnceFromPeer.every(({ level }) => level === TOP_LEVEL),
       `ABR left the top rendition while the peer delivered: ${timeline}`,
     );
     assert.ok(b.bandwidthEstimate * ABR_FACTOR >= TOP_LEVEL_BITRATE, `estimate ${b.bandwidthEstimate} b/s`);

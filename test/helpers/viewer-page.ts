@@ -17,10 +17,8 @@ export interface ViewerSnapshot {
     /** When it was loaded, ms after the page loaded. */
     atMs: number;
   }[];
-  /** Renditions hls.js switched to, in order. */
-  readonly levelsSwitched: number[];
-  /** When each of `levelsSwitched` happened, ms after the page loaded (the clock of `segments[].atMs`). */
-  readonly levelsSwitchedAtMs: number[];
+  /** Every main-rendition fragment hls.js started to load (FRAG_LOADING): its rendition, when (ms after the page loaded, the clock of `segments[].atMs`). */
+  readonly fragmentsLoading: { sequenceNumber: number; level: number; atMs: number }[];
   /** hls.js's bandwidth estimate, bits per second. */
   readonly bandwidthEstimate: number;
   readonly stats: {
