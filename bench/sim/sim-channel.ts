@@ -41,6 +41,7 @@ export class SimChannelEnd extends EventEmitter implements SignalledPeer {
   readonly #queue: Piece[] = [];
   #sending: Piece | null = null;
   #counted = false;
+  #rateBytesPerMs = 0;
 
   constructor(context: ChannelContext, node: number, initiator: boolean) {
     super();
@@ -125,6 +126,7 @@ export class SimChannelEnd extends EventEmitter implements SignalledPeer {
     this.#sending = piece;
     this.#counted = piece.modelledBytes >= FLOW_THRESHOLD_MODELLED_BYTES;
     const rate = network.begin(this.node, remote.node, this.#counted);
+    this.#rateBytesPerMs = rate;
     clock.after(piece.modelledBytes / rate, () => {
       if (this.#sending !== piece) return; // destroyed meanwhile
       this.#endFlow();
@@ -138,7 +140,8 @@ export class SimChannelEnd extends EventEmitter implements SignalledPeer {
   }
 
   #endFlow(): void {
-    if (this.#counted && this.remote !== null) this.#context.network.end(this.node, this.remote.node);
+    if (this.#counted && this.remote !== null)
+      this.#context.network.end(this.node, this.remote.node, this.#rateBytesPerMs);
     this.#counted = false;
   }
 }

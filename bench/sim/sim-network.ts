@@ -1,8 +1,10 @@
 // The simulator's modelled network: each viewer's uplink and downlink capacity and access latency,
 // per-pair round-trip time, which pairs cannot reach each other (no relay), and fair sharing of
-// capacity between concurrent transfers (an uploader's uplink split evenly over its transfers, a
-// downloader's downlink likewise; a transfer gets the smaller of its two shares when it starts a
-// piece). Pieces are at most PIECE_MODELLED_BYTES, so shares follow the number of transfers closely.
+// capacity between concurrent transfers. A transfer gets, when it starts a piece, the smaller of its
+// shares of the sender's uplink and of the receiver's downlink; a share is the link split evenly over
+// its transfers, or what the others leave unused when more (a transfer held back by a slow sender
+// leaves the rest of the receiver's downlink to an HTTP response, as congestion control would).
+// Pieces are at most PIECE_MODELLED_BYTES, so shares follow the number of transfers closely.
 
 /** One viewer's access link, in modelled bytes per millisecond and milliseconds. */
 export interface AccessLink {
@@ -29,17 +31,28 @@ export function transferMs(bytes: number, bytesPerMs: number): number {
   return bytes / bytesPerMs;
 }
 
+/** Transfers running on one direction of a link: how many, and the sum of their rates. */
+export interface LinkLoad {
+  readonly flows: number;
+  readonly bytesPerMsInUse: number;
+}
+
+/** A new transfer's share of a link: an even split with the others, or what they leave, if more. */
+export function linkShareBytesPerMs(capacityBytesPerMs: number, load: LinkLoad): number {
+  return Math.max(capacityBytesPerMs / (load.flows + 1), capacityBytesPerMs - load.bytesPerMsInUse);
+}
+
 /**
- * A new transfer's rate: the smaller of its fair share of the sender's uplink (with `uploadFlows`
- * other transfers running there) and of the receiver's downlink (`downloadFlows` others).
+ * A new transfer's rate: the smaller of its share of the sender's uplink (with `upload` other
+ * transfers running there) and of the receiver's downlink (`download` others).
  */
 export function fairShareBytesPerMs(
   uploadBytesPerMs: number,
-  uploadFlows: number,
+  upload: LinkLoad,
   downloadBytesPerMs: number,
-  downloadFlows: number,
+  download: LinkLoad,
 ): number {
-  return Math.min(uploadBytesPerMs / (uploadFlows + 1), downloadBytesPerMs / (downloadFlows + 1));
+  return Math.min(linkShareBytesPerMs(uploadBytesPerMs, upload), linkShareBytesPerMs(downloadBytesPerMs, download));
 }
 
 /** Seeded 32-bit hash of two numbers (order-independent callers sort first). */
@@ -62,9 +75,12 @@ export function pairReachable(seed: number, a: number, b: number, unreachableSha
 
 interface NodeState {
   readonly link: AccessLink;
-  uploadFlows: number;
-  downloadFlows: number;
+  readonly upload: { flows: number; bytesPerMsInUse: number };
+  readonly download: { flows: number; bytesPerMsInUse: number };
 }
+
+// No transfers: an empty link.
+const IDLE: LinkLoad = { flows: 0, bytesPerMsInUse: 0 };
 
 export interface NetworkOptions {
   readonly seed: number;
@@ -82,7 +98,11 @@ export class SimNetwork {
   }
 
   addNode(node: number, link: AccessLink): void {
-    this.#nodes.set(node, { link, uploadFlows: 0, downloadFlows: 0 });
+    this.#nodes.set(node, {
+      link,
+      upload: { flows: 0, bytesPerMsInUse: 0 },
+      download: { flows: 0, bytesPerMsInUse: 0 },
+    });
   }
 
   removeNode(node: number): void {
@@ -105,32 +125,39 @@ export class SimNetwork {
   /** Running transfers on a node's uplink and downlink. */
   flows(node: number): { readonly upload: number; readonly download: number } {
     const state = this.#state(node);
-    return { upload: state.uploadFlows, download: state.downloadFlows };
+    return { upload: state.upload.flows, download: state.download.flows };
   }
 
-  /** Start a piece from `from` (ORIGIN_NODE for HTTP) to `to`: its rate; `end` must follow if `counted`. */
+  /**
+   * Start a piece from `from` (ORIGIN_NODE for HTTP) to `to`: its rate. When `counted`, it shares
+   * both links until `end(from, to, rate)` with the rate returned here.
+   */
   begin(from: number, to: number, counted: boolean): number {
     const receiver = this.#state(to);
     const sender = from === ORIGIN_NODE ? null : this.#state(from);
     const rate = fairShareBytesPerMs(
       sender === null ? Infinity : sender.link.uploadBytesPerMs,
-      sender === null ? 0 : sender.uploadFlows,
+      sender === null ? IDLE : sender.upload,
       receiver.link.downloadBytesPerMs,
-      receiver.downloadFlows,
+      receiver.download,
     );
     if (counted) {
-      receiver.downloadFlows += 1;
-      if (sender !== null) sender.uploadFlows += 1;
+      receiver.download.flows += 1;
+      receiver.download.bytesPerMsInUse += rate;
+      if (sender !== null) {
+        sender.upload.flows += 1;
+        sender.upload.bytesPerMsInUse += rate;
+      }
     }
     return rate;
   }
 
-  /** A counted piece ended (or was cut off); nodes that left are ignored. */
-  end(from: number, to: number): void {
+  /** A counted piece begun at `rateBytesPerMs` ended (or was cut off); nodes that left are ignored. */
+  end(from: number, to: number, rateBytesPerMs: number): void {
     const receiver = this.#nodes.get(to);
-    if (receiver !== undefined) receiver.downloadFlows = Math.max(0, receiver.downloadFlows - 1);
+    if (receiver !== undefined) release(receiver.download, rateBytesPerMs);
     const sender = from === ORIGIN_NODE ? undefined : this.#nodes.get(from);
-    if (sender !== undefined) sender.uploadFlows = Math.max(0, sender.uploadFlows - 1);
+    if (sender !== undefined) release(sender.upload, rateBytesPerMs);
   }
 
   #state(node: number): NodeState {
@@ -138,4 +165,10 @@ export class SimNetwork {
     if (state === undefined) throw new Error(`no node ${node} in the simulated network`);
     return state;
   }
+}
+
+// One transfer left a link: the last one leaves it exactly idle (no drift from float sums).
+function release(load: { flows: number; bytesPerMsInUse: number }, rateBytesPerMs: number): void {
+  load.flows = Math.max(0, load.flows - 1);
+  load.bytesPerMsInUse = load.flows === 0 ? 0 : Math.max(0, load.bytesPerMsInUse - rateBytesPerMs);
 }

@@ -92,6 +92,7 @@ class HttpTransfer implements Loader<FragmentLoaderContext> {
   readonly #node: number;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #inFlow = false;
+  #rateBytesPerMs = 0;
   #deliveredBytes = 0;
   #sequenceNumber = -1;
   #done = false;
@@ -141,9 +142,10 @@ class HttpTransfer implements Loader<FragmentLoaderContext> {
       const bytes = Math.min(pieceBytes, total - this.#deliveredBytes);
       const rate = network.begin(ORIGIN_NODE, this.#node, true);
       this.#inFlow = true;
+      this.#rateBytesPerMs = rate;
       this.#timer = setTimeout(
         () => {
-          network.end(ORIGIN_NODE, this.#node);
+          network.end(ORIGIN_NODE, this.#node, rate);
           this.#inFlow = false;
           this.#deliveredBytes += bytes;
           if (stats.loading.first === 0) stats.loading.first = performance.now();
@@ -161,7 +163,7 @@ class HttpTransfer implements Loader<FragmentLoaderContext> {
     this.#done = true;
     this.stats.aborted = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
-    if (this.#inFlow) this.#origin.options.network.end(ORIGIN_NODE, this.#node);
+    if (this.#inFlow) this.#origin.options.network.end(ORIGIN_NODE, this.#node, this.#rateBytesPerMs);
     this.#inFlow = false;
     // What already left the origin was served, whether or not the viewer used it.
     if (this.#deliveredBytes > 0) this.#origin.served(this.#node, this.#sequenceNumber, this.#deliveredBytes);

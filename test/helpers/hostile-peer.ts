@@ -75,6 +75,16 @@ export class HostilePeer {
     this.#timers.add(timer);
   }
 
+  /**
+   * Re-announce (new offers) every `intervalMs` while no connection is up, as a client that wants in
+   * would: one failed WebRTC attempt then costs one interval, not the tracker's announce interval.
+   */
+  reannounceWhileUnconnected(intervalMs: number): void {
+    this.every(intervalMs, () => {
+      if (![...this.#peers].some((peer) => peer.connected)) this.#client.reannounce?.();
+    });
+  }
+
   after(delayMs: number, run: () => void): void {
     const timer = setTimeout(() => {
       this.#timers.delete(timer);

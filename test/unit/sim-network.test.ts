@@ -3,6 +3,7 @@ import { encodeControl, encodeData, parseFrame } from '../../lib/peer/peer-proto
 import { SimChannelEnd, type ChannelContext } from '../../bench/sim/sim-channel.ts';
 import {
   fairShareBytesPerMs,
+  linkShareBytesPerMs,
   pairReachable,
   SimNetwork,
   transferMs,
@@ -42,10 +43,18 @@ describe('simulator network model', () => {
   it('takes bytes / rate to send, and shares a link fairly between transfers', () => {
     assert.equal(transferMs(250_000, 125), 2000);
     assert.equal(transferMs(1, 0), Infinity);
-    // Uplink 100 B/ms with two transfers running: this one gets a third; downlink is not the limit.
-    assert.equal(fairShareBytesPerMs(100, 2, 1000, 0), 100 / 3);
+    const idle = { flows: 0, bytesPerMsInUse: 0 };
+    // Uplink 100 B/ms with two transfers running it full: this one gets a third; downlink is not the limit.
+    assert.equal(fairShareBytesPerMs(100, { flows: 2, bytesPerMsInUse: 100 }, 1000, idle), 100 / 3);
     // The receiver's downlink is the smaller share.
-    assert.equal(fairShareBytesPerMs(1000, 0, 300, 2), 100);
+    assert.equal(fairShareBytesPerMs(1000, idle, 300, { flows: 2, bytesPerMsInUse: 300 }), 100);
+  });
+
+  it('leaves a transfer what a slow one beside it does not use (an HTTP response beside a trickling peer)', () => {
+    // Downlink 300 B/ms; one transfer held to 2 B/ms by its sender: the next one gets 298, not 150.
+    assert.equal(linkShareBytesPerMs(300, { flows: 1, bytesPerMsInUse: 2 }), 298);
+    // Two transfers using it all: an even third.
+    assert.equal(linkShareBytesPerMs(300, { flows: 2, bytesPerMsInUse: 300 }), 100);
   });
 
   it('makes about the configured share of pairs unreachable, the same both ways and for the same seed', () => {
