@@ -5,8 +5,9 @@ import { UPLOAD_HIGH_WATER_BYTES } from '../../lib/peer/send-queue-limit.ts';
 import { connectedPeerPair, type SimplePeer } from '../helpers/peer-pair.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
-// 6 MB written at once: far more than the SCTP send window takes without queueing.
-const QUEUED_MESSAGES = 100;
+// Written at once until some of it waits in the queue: more than libdatachannel's SCTP send buffer
+// (6 MB fitted into it once on a quiet machine, so the queue never showed), and a bound on the loop.
+const MAX_QUEUED_MESSAGES = 1000;
 const QUEUED_MESSAGE_BYTES = 60_000;
 
 // The link's backpressure must read the property the real @thaunknown/simple-peer object has
@@ -27,26 +28,22 @@ describe('upload backpressure on a real simple-peer data channel (node-datachann
     // libdatachannel hands what the SCTP window takes straight to the transport and drains the
     // rest from its own thread, so one read after the last write can already see an empty queue
     // (it did on busy CI machines, even read after every write). Read it after every write and at
-    // every message the other side receives: 6 MB take many turns to cross, and until the last of
-    // them arrives some of it is still queued on the sender.
+    // every message the other side receives: megabytes take many turns to cross, and until the last
+    // of them arrives some of it is still queued on the sender.
     let largestQueuedBytes = 0;
     let receivedBytes = 0;
+    let sentBytes = 0;
     b.on('data', (chunk: Uint8Array) => {
       receivedBytes += chunk.byteLength;
-      if (receivedBytes < QUEUED_MESSAGES * QUEUED_MESSAGE_BYTES)
-        largestQueuedBytes = Math.max(largestQueuedBytes, a.bufferSize);
+      if (receivedBytes < sentBytes) largestQueuedBytes = Math.max(largestQueuedBytes, a.bufferSize);
     });
-    for (let i = 0; i < QUEUED_MESSAGES; i++) {
+    for (let i = 0; i < MAX_QUEUED_MESSAGES && largestQueuedBytes === 0; i++) {
       a.send(new Uint8Array(QUEUED_MESSAGE_BYTES));
+      sentBytes += QUEUED_MESSAGE_BYTES;
       largestQueuedBytes = Math.max(largestQueuedBytes, a.bufferSize);
     }
     // ...and falls back to nothing once every byte reached the other side.
-    await waitFor(
-      b,
-      ['data'],
-      () => receivedBytes === QUEUED_MESSAGES * QUEUED_MESSAGE_BYTES,
-      'every queued byte arrives at the other peer',
-    );
+    await waitFor(b, ['data'], () => receivedBytes === sentBytes, 'every queued byte arrives at the other peer');
     assert.ok(largestQueuedBytes > 0, 'bufferSize grows with what is queued');
     assert.equal(a.bufferSize, 0, 'bufferSize is 0 once everything was delivered');
   });
