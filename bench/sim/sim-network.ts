@@ -33,12 +33,12 @@ export function transferMs(bytes: number, bytesPerMs: number): number {
 
 /** Transfers running on one direction of a link: how many, and the sum of their rates. */
 export interface LinkLoad {
-  readonly flows: number;
-  readonly bytesPerMsInUse: number;
+  flows: number;
+  bytesPerMsInUse: number;
 }
 
 /** A new transfer's share of a link: an even split with the others, or what they leave, if more. */
-export function linkShareBytesPerMs(capacityBytesPerMs: number, load: LinkLoad): number {
+export function linkShareBytesPerMs(capacityBytesPerMs: number, load: Readonly<LinkLoad>): number {
   return Math.max(capacityBytesPerMs / (load.flows + 1), capacityBytesPerMs - load.bytesPerMsInUse);
 }
 
@@ -48,9 +48,9 @@ export function linkShareBytesPerMs(capacityBytesPerMs: number, load: LinkLoad):
  */
 export function fairShareBytesPerMs(
   uploadBytesPerMs: number,
-  upload: LinkLoad,
+  upload: Readonly<LinkLoad>,
   downloadBytesPerMs: number,
-  download: LinkLoad,
+  download: Readonly<LinkLoad>,
 ): number {
   return Math.min(linkShareBytesPerMs(uploadBytesPerMs, upload), linkShareBytesPerMs(downloadBytesPerMs, download));
 }
@@ -75,12 +75,12 @@ export function pairReachable(seed: number, a: number, b: number, unreachableSha
 
 interface NodeState {
   readonly link: AccessLink;
-  readonly upload: { flows: number; bytesPerMsInUse: number };
-  readonly download: { flows: number; bytesPerMsInUse: number };
+  readonly upload: LinkLoad;
+  readonly download: LinkLoad;
 }
 
 // No transfers: an empty link.
-const IDLE: LinkLoad = { flows: 0, bytesPerMsInUse: 0 };
+const IDLE: Readonly<LinkLoad> = { flows: 0, bytesPerMsInUse: 0 };
 
 export interface NetworkOptions {
   readonly seed: number;
@@ -168,7 +168,7 @@ export class SimNetwork {
 }
 
 // One transfer left a link: the last one leaves it exactly idle (no drift from float sums).
-function release(load: { flows: number; bytesPerMsInUse: number }, rateBytesPerMs: number): void {
+function release(load: LinkLoad, rateBytesPerMs: number): void {
   load.flows = Math.max(0, load.flows - 1);
   load.bytesPerMsInUse = load.flows === 0 ? 0 : Math.max(0, load.bytesPerMsInUse - rateBytesPerMs);
 }

@@ -66,14 +66,12 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
     return peer;
   };
   /** The viewer is connected to `peerId` and heard its hello (ignored or not); a connection takes ~10 s here. */
-  const hears = (v: NodeViewer, peerId: string, claimed: number, guardMs = RECONNECT_GUARD_MS) =>
+  const hears = (v: NodeViewer, peerId: string, claimed: number) =>
     whenAvailability(
       v,
       () => v.engine.peers().some((p) => p.peerId === peerId && (p.swarms[0]?.segmentsAvailable ?? 0) >= claimed),
-      guardMs,
+      RECONNECT_GUARD_MS,
     );
-  const reconnectingStaller = (swarmId: string, peerId?: string) =>
-    hostile(swarmId, () => staller(ALL_SEGMENTS), peerId);
   // The tracker lets an id back in once the socket that held it is gone.
   const trackerForgot = (peersLeft: number) =>
     waitFor(
@@ -93,7 +91,7 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
   it('a staller that reconnects under the same id costs at most three waits, then is not chosen during its back-off', async function () {
     this.timeout(IGNORE_AFTER_STRIKES * (RECONNECT_GUARD_MS + 2 * CONNECTION_GUARD_MS));
     const honest = viewer();
-    let current = reconnectingStaller(honest.swarmId);
+    let current = hostile(honest.swarmId, () => staller(ALL_SEGMENTS));
     const id = current.peerId;
     for (let sn = 1; sn <= IGNORE_AFTER_STRIKES; sn++) {
       await hears(honest, id, ALL_SEGMENTS.length);
@@ -105,7 +103,7 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
       current.destroy();
       await guarded(gone, 'the staller closed on the viewer', CONNECTION_GUARD_MS);
       await trackerForgot(1);
-      current = reconnectingStaller(honest.swarmId, id);
+      current = hostile(honest.swarmId, () => staller(ALL_SEGMENTS), id);
     }
     const stats = honest.engine.stats();
     assert.equal(stats.peerStrikes, IGNORE_AFTER_STRIKES);
