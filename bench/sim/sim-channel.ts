@@ -42,6 +42,13 @@ export class SimChannelEnd extends EventEmitter implements SignalledPeer {
   #sending: Piece | null = null;
   #counted = false;
   #rateBytesPerMs = 0;
+  // Serialized pieces on their way to the remote end, in arrival order: one direction's pieces
+  // finish one after another and cross the same latency, so they arrive in the order they left.
+  readonly #inFlight: Uint8Array[] = [];
+  #halfRttMs: number | null = null;
+  // One callback each (a piece was serialized, a piece arrived) for all pieces: not two closures per piece.
+  readonly #sent = (): void => this.#onSent();
+  readonly #arrived = (): void => this.#onArrived();
 
   constructor(context: ChannelContext, node: number, initiator: boolean) {
     super();
@@ -107,7 +114,7 @@ export class SimChannelEnd extends EventEmitter implements SignalledPeer {
     const remote = this.remote;
     // The other side learns of the close half a round trip later (SCTP abort / DTLS close).
     if (remote !== null && wasConnected) {
-      this.#context.clock.after(this.#context.network.rttMs(this.node, remote.node) / 2, () => remote.destroy());
+      this.#context.clock.after(this.#halfRtt(remote), () => remote.destroy());
     }
   }
 
@@ -127,16 +134,31 @@ export class SimChannelEnd extends EventEmitter implements SignalledPeer {
     this.#counted = piece.modelledBytes >= FLOW_THRESHOLD_MODELLED_BYTES;
     const rate = network.begin(this.node, remote.node, this.#counted);
     this.#rateBytesPerMs = rate;
-    clock.after(piece.modelledBytes / rate, () => {
-      if (this.#sending !== piece) return; // destroyed meanwhile
-      this.#endFlow();
-      this.#sending = null;
-      this.bufferSize -= piece.bytes.byteLength;
-      clock.after(network.rttMs(this.node, remote.node) / 2, () => {
-        if (remote.connected && !remote.destroyed) remote.emit('data', piece.bytes);
-      });
-      this.#pump();
-    });
+    clock.after(piece.modelledBytes / rate, this.#sent);
+  }
+
+  // The piece being sent has left: it arrives half a round trip later; the next one starts.
+  #onSent(): void {
+    const piece = this.#sending;
+    const remote = this.remote;
+    if (piece === null || remote === null) return; // destroyed meanwhile
+    this.#endFlow();
+    this.#sending = null;
+    this.bufferSize -= piece.bytes.byteLength;
+    this.#inFlight.push(piece.bytes);
+    this.#context.clock.after(this.#halfRtt(remote), this.#arrived);
+    this.#pump();
+  }
+
+  #onArrived(): void {
+    const bytes = this.#inFlight.shift();
+    const remote = this.remote;
+    if (bytes !== undefined && remote !== null && remote.connected && !remote.destroyed) remote.emit('data', bytes);
+  }
+
+  #halfRtt(remote: SimChannelEnd): number {
+    this.#halfRttMs ??= this.#context.network.rttMs(this.node, remote.node) / 2;
+    return this.#halfRttMs;
   }
 
   #endFlow(): void {

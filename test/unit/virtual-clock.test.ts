@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { VirtualClock } from '../../bench/sim/virtual-clock.ts';
+import { sortEvents, VirtualClock, type Timed } from '../../bench/sim/virtual-clock.ts';
 import { seededRandom } from '../../bench/seeded-random.ts';
 
 // What one microtask drain looks like to the clock (the order of events is what is checked).
@@ -58,5 +58,20 @@ describe('virtual clock', () => {
     }, 1000);
     await clock.run(10_000, drain);
     assert.deepEqual(ticks, [1000, 2000, 3000]);
+  });
+
+  it('sorts the events of a millisecond as a reference sort does, at every size, with equal times and reused scratch', () => {
+    const random = seededRandom(11);
+    const scratch: Timed[] = [];
+    for (let length = 0; length <= 300; length += length < 40 ? 1 : 37) {
+      // Sequence numbers mostly ascending (as events are added), some out of place (moved in from far ahead).
+      const items: Timed[] = Array.from({ length }, (_, i) => ({
+        atMs: random() < 0.2 ? 0.5 : random(),
+        sequence: random() < 0.1 ? Math.floor(random() * 10_000) + 10_000 : i,
+      }));
+      const expected = [...items].sort((a, b) => a.atMs - b.atMs || a.sequence - b.sequence);
+      sortEvents(items, scratch);
+      assert.deepEqual(items, expected, `length ${length}`);
+    }
   });
 });
