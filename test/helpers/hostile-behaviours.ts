@@ -26,6 +26,27 @@ export function loadingLiar(peer: () => HostilePeer, claimed: readonly number[])
   };
 }
 
+/**
+ * Says it relays every listed segment while it arrives (`loading` with `relay`, repeated every
+ * second) and answers each request `absent`: a relay that never relays.
+ */
+export function relayLiar(peer: () => HostilePeer, claimed: readonly number[]): HostileBehaviour {
+  return {
+    onConnect: (channel) => {
+      channel.send(hello([]));
+      const claim = (): void => {
+        if (channel.open) channel.send({ type: 'loading', sequenceNumbers: [...claimed], relay: true });
+      };
+      claim();
+      peer().every(1000, claim);
+    },
+    onMessage: (message, channel) => {
+      if (message.type === 'request')
+        channel.send({ type: 'absent', requestId: message.requestId, sequenceNumber: message.sequenceNumber });
+    },
+  };
+}
+
 /** Answers every request with a header declaring `byteLength` bytes, then one byte. */
 export function hugeLength(claimed: readonly number[], byteLength = MAX_SEGMENT_BYTES): HostileBehaviour {
   return {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
 import type { PeerMessage } from '../../lib/peer/peer-protocol.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
+import { relayLiar } from '../helpers/hostile-behaviours.ts';
 import { hello, HostilePeer, type WireChannel } from '../helpers/hostile-peer.ts';
 import { connectedPeers, startNodeViewer, whenAvailability, type NodeViewer } from '../helpers/node-viewer.ts';
 
@@ -127,8 +128,17 @@ describe('relaying a segment while it arrives (Node WebRTC, real tracker and ori
     await Promise.all([origin.close(), originWithoutHashes.close(), tracker.close()]);
   });
 
-  const scripted = (swarmId: string, behaviour: ConstructorParameters<typeof HostilePeer>[2]): HostilePeer => {
-    const peer = new HostilePeer(tracker.url, swarmId, behaviour);
+  const scripted = (
+    swarmId: string,
+    behaviour:
+      | ConstructorParameters<typeof HostilePeer>[2]
+      | ((peer: () => HostilePeer) => ConstructorParameters<typeof HostilePeer>[2]),
+  ): HostilePeer => {
+    const peer: HostilePeer = new HostilePeer(
+      tracker.url,
+      swarmId,
+      typeof behaviour === 'function' ? behaviour(() => peer) : behaviour,
+    );
     cleanup.push(peer);
     peer.reannounceWhileUnconnected(REANNOUNCE_MS);
     return peer;
@@ -206,5 +216,31 @@ describe('relaying a segment while it arrives (Node WebRTC, real tracker and ori
     const { data } = await loaded;
     assert.deepEqual(Buffer.from(data), segment, 'the relay itself played it from the origin');
     assert.equal(relay.engine.stats().p2pBytes, 0);
+  });
+
+  it('a peer that says it relays every segment and never does is struck every second time, and every segment plays from HTTP', async () => {
+    const honest = startNodeViewer(tracker.url, origin.url);
+    cleanup.push(honest);
+    const liar = scripted(honest.swarmId, (peer) =>
+      relayLiar(
+        peer,
+        Array.from({ length: 30 }, (_, i) => i),
+      ),
+    );
+    await connectedPeers(honest.engine, 1);
+    const asksLiar = (sn: number): boolean => {
+      const decision = honest.engine.decide(honest.swarmId, sn, sn * 2, 0);
+      return decision.kind === 'peer' && decision.peerId === liar.peerId && decision.relay === true;
+    };
+    await whenAvailability(honest, () => asksLiar(1));
+    for (let sn = 1; sn <= 4; sn++) {
+      honest.media.currentTime = sn * 2 - 2;
+      assert.ok(asksLiar(sn), `the liar is asked for ${sn}`);
+      const { data } = await honest.load(sn);
+      assert.deepEqual(Buffer.from(data), readFileSync(`${SAMPLE}180p/seg_${String(sn).padStart(3, '0')}.ts`));
+      assert.equal(honest.engine.stats().peerStrikes, Math.floor(sn / 2), `strikes after ${sn} failed relays`);
+    }
+    assert.equal(honest.engine.stats().p2pBytes, 0);
+    assert.equal(honest.engine.stats().segmentsRejected, 0, 'nothing corrupt was taken');
   });
 });
