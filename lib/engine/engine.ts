@@ -5,6 +5,7 @@ import { TypedEmitter } from '../api/typed-emitter.ts';
 import type { PeerLink } from '../peer/peer-link.ts';
 import { ReceiveBudget, segmentSizeBoundBytes } from '../peer/peer-limits.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
+import type { RelaySource } from '../peer/relay-source.ts';
 import { decideSource, type SourceDecision } from '../policy/source-decision.ts';
 import { createPeerId } from '../shared/swarm-id.ts';
 import { PeerRecords } from '../swarm/peer-records.ts';
@@ -15,6 +16,7 @@ import type { FetchBytes } from './hash-manifest-store.ts';
 import { HttpPace } from './http-pace.ts';
 import { summarizePeers } from './peer-summary.ts';
 import { Playback } from './playback.ts';
+import { RelaySources } from './relay-sources.ts';
 import { SegmentCache, type CachedSegment } from './segment-cache.ts';
 import { SegmentChecks } from './segment-checks.ts';
 import { fetchManifestBytes, SegmentVerifier, webCryptoSha256 } from './segment-verifier.ts';
@@ -64,6 +66,8 @@ export class Engine {
   readonly availability = new AvailabilityWaiters();
   /** Peer segments no hash vouched for, until hls.js appended them; segments to refetch over HTTP. */
   readonly unconfirmed = new UnconfirmedSegments();
+  // Peer downloads relayed to other peers while they arrive, until confirmed.
+  readonly #relays: RelaySources;
   readonly #verifier: SegmentVerifier;
   readonly #uploadPacer: UploadPacer | null;
   // Bounds on what peers may make us hold (peer-limits): declared sizes, partial downloads.
@@ -86,6 +90,7 @@ export class Engine {
     this.#dependencies = dependencies;
     this.peerId = createPeerId(dependencies.random);
     this.#peerRecords = new PeerRecords(dependencies.nowMs);
+    this.#relays = new RelaySources(dependencies.nowMs);
     this.uploading =
       config.uploadEnabled === 'auto' ? !onCellularOrSaveData(globalThis.navigator) : config.uploadEnabled;
     this.#uploadPacer =
@@ -171,6 +176,19 @@ export class Engine {
     if (this.uploading) this.#swarms.get(swarmId)?.announceLoading(sequenceNumber);
   }
 
+  /**
+   * A peer download of a segment began (its header declared `totalBytes`): relay it to our peers
+   * while it arrives (RelaySource: the caller appends the chunks and fails it if the download or
+   * its checks fail; the engine confirms it once the segment passed them). Null when not uploading.
+   */
+  beginRelay(swarmId: string, sequenceNumber: number, totalBytes: number): RelaySource | null {
+    const swarm = this.uploading && this.p2pEnabled ? this.#swarms.get(swarmId) : undefined;
+    if (swarm === undefined) return null;
+    const source = this.#relays.begin(swarmId, sequenceNumber, totalBytes);
+    swarm.announceLoading(sequenceNumber, true);
+    return source;
+  }
+
   /** Make sure the swarm exists so peers are found before the first segment is needed. */
   joinSwarm(swarmId: string): void {
     if (this.p2pEnabled) this.#swarm(swarmId);
@@ -192,6 +210,7 @@ export class Engine {
       }
     }
     this.#swarms.clear();
+    this.#relays.clear();
     this.events.emit('error', this.#p2pFailure);
   }
 
@@ -227,11 +246,13 @@ export class Engine {
       const fromPeer = source === 'peer' || peerBytes > 0;
       if (fromPeer && verified) this.#counters.segmentsVerified += 1;
       if (stored && fromPeer && !verified && peerId !== null) {
-        // Announced only once hls.js appended it (segmentBuffered).
+        // Announced (and its relay confirmed) only once hls.js appended it (segmentBuffered).
         this.unconfirmed.add(swarmId, sequenceNumber, peerId);
       } else if (stored && isNew && this.uploading) {
         this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
       }
+      if (verified) this.#relays.confirm(swarmId, sequenceNumber);
+      else if (!stored || !fromPeer) this.#relays.fail(swarmId, sequenceNumber);
     }
     // A resumed segment is reported as HTTP: it came from the origin in the end.
     const reportedPeerId = source === 'peer' ? peerId : null;
@@ -248,6 +269,7 @@ export class Engine {
   /** hls.js appended a segment (FRAG_BUFFERED): an unverified peer segment may now be announced and uploaded. */
   segmentBuffered(swarmId: string, sequenceNumber: number): void {
     if (this.#destroyed || !this.unconfirmed.confirm(swarmId, sequenceNumber)) return;
+    this.#relays.confirm(swarmId, sequenceNumber);
     if (this.uploading && this.cache.has(swarmId, sequenceNumber))
       this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
   }
@@ -258,6 +280,7 @@ export class Engine {
    */
   segmentFailedInPlayer(swarmId: string, sequenceNumber: number, details: string): void {
     if (this.#destroyed) return;
+    this.#relays.fail(swarmId, sequenceNumber);
     const peerId = this.unconfirmed.reject(swarmId, sequenceNumber);
     if (peerId === null) return;
     this.cache.remove(swarmId, sequenceNumber);
@@ -323,6 +346,7 @@ export class Engine {
     this.#peerRecords.clear();
     this.#verifier.destroy();
     this.unconfirmed.clear();
+    this.#relays.clear();
     this.cache.clear();
     this.availability.clear();
     this.playback.follow(null);
@@ -367,6 +391,7 @@ export class Engine {
         this.uploading && !this.unconfirmed.has(swarmId, sequenceNumber)
           ? this.cache.get(swarmId, sequenceNumber)?.data
           : undefined,
+      getRelay: (sequenceNumber) => (this.uploading ? this.#relays.get(swarmId, sequenceNumber) : undefined),
       transferredBytes: () => ({
         uploaded: this.#counters.uploadedBytes,
         downloaded: this.#counters.p2pBytes + this.#counters.httpBytes,

@@ -10,6 +10,7 @@ import type {
 import { P2PError } from '../api/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { PartialSegment } from '../peer/peer-downloads.ts';
+import type { RelaySource } from '../peer/relay-source.ts';
 import type { PeerLink } from '../peer/peer-link.ts';
 import { reportCacheHit, reportPeerTransfer, type ReportedTimings } from '../policy/transfer-timing.ts';
 import { swarmIdOf } from './fragment-swarm.ts';
@@ -184,12 +185,17 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     }
     const link = decision.kind === 'peer' ? engine.peerLink(swarmId, decision.peerId) : null;
     if (link === null) this.#toHttp(request);
-    else this.#loadFromPeer(request, link);
+    else this.#loadFromPeer(request, link, decision.kind === 'peer' && decision.relay === true);
   }
 
-  #loadFromPeer(request: PeerLoadRequest, link: PeerLink): void {
-    const attempt: PeerAttempt = new PeerAttempt(this.#engine, request, link, this.stats, (outcome) =>
-      this.#onPeerOutcome(request, attempt, outcome),
+  #loadFromPeer(request: PeerLoadRequest, link: PeerLink, relayed: boolean): void {
+    const attempt: PeerAttempt = new PeerAttempt(
+      this.#engine,
+      request,
+      link,
+      this.stats,
+      (outcome) => this.#onPeerOutcome(request, attempt, outcome),
+      relayed,
     );
     this.#step = attempt;
   }
@@ -218,16 +224,21 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
       if (outcome.resumeFrom === null) this.#toHttp(request);
       else {
         engine.announceLoading(segment.swarmId, segment.sequenceNumber);
-        this.#resumeOverHttp(request, attempt.peerId, outcome.resumeFrom);
+        this.#resumeOverHttp(request, attempt.peerId, outcome.resumeFrom, outcome.relay);
       }
     }
   }
 
   // The rest of a segment a peer delivered in part, with an HTTP Range request.
-  #resumeOverHttp(request: PeerLoadRequest, peerId: string, partial: PartialSegment): void {
+  #resumeOverHttp(request: PeerLoadRequest, peerId: string, partial: PartialSegment, relay: RelaySource | null): void {
     const http = this.#newHttpLoader();
-    const resume: RangeResume = new RangeResume(this.#engine, request, http, partial, (outcome) =>
-      this.#onResumeOutcome(request, peerId, resume, outcome),
+    const resume: RangeResume = new RangeResume(
+      this.#engine,
+      request,
+      http,
+      partial,
+      (outcome) => this.#onResumeOutcome(request, peerId, resume, outcome),
+      relay,
     );
     this.#step = resume;
   }

@@ -3,6 +3,7 @@ import { P2PError } from '../api/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { PartialSegment, PeerDownload, PeerDownloadProgress } from '../peer/peer-downloads.ts';
 import type { PeerLink } from '../peer/peer-link.ts';
+import type { RelaySource } from '../peer/relay-source.ts';
 import { peerMissesDeadline } from '../policy/peer-deadline.ts';
 import type { TransferTimings } from '../policy/transfer-timing.ts';
 import type { PeerLoadRequest } from './load-request.ts';
@@ -16,8 +17,16 @@ export type PeerAttemptOutcome =
       readonly timings: TransferTimings;
       readonly verified: boolean;
     }
-  /** The peer failed, was too slow or timed out; `resumeFrom` holds its first bytes when a Range request can fetch the rest. */
-  | { readonly kind: 'fell-back'; readonly error: P2PError; readonly resumeFrom: PartialSegment | null }
+  /**
+   * The peer failed, was too slow or timed out; `resumeFrom` holds its first bytes when a Range
+   * request can fetch the rest, and `relay` the relay of them to our peers, which that resume goes on feeding.
+   */
+  | {
+      readonly kind: 'fell-back';
+      readonly error: P2PError;
+      readonly resumeFrom: PartialSegment | null;
+      readonly relay: RelaySource | null;
+    }
   /** The peer delivered a segment that failed a check (`problem` says which). */
   | { readonly kind: 'corrupt'; readonly problem: string }
   /** Nothing can vouch for the segment (see SegmentVerdict): load it over HTTP, blame nobody. */
@@ -42,6 +51,9 @@ export class PeerAttempt {
   readonly #download: PeerDownload;
   readonly #startMs: number;
   readonly #timers: ReturnType<typeof setTimeout>[];
+  readonly #relayed: boolean;
+  // Our peers get this download's bytes as they arrive (from its first chunk; null when not uploading).
+  #relay: RelaySource | null = null;
   #firstByteMs = 0;
   #firstChunkBytes = 0;
   // Before the first byte: a typical segment (a silent peer is judged against HTTP bringing one).
@@ -54,22 +66,30 @@ export class PeerAttempt {
     link: PeerLink,
     stats: LoaderStats,
     onOutcome: (outcome: PeerAttemptOutcome) => void,
+    relayed = false,
   ) {
     this.#engine = engine;
+    this.#relayed = relayed;
     this.#request = request;
     this.#onOutcome = onOutcome;
     this.#latest = { loadedBytes: 0, totalBytes: engine.httpPace.segmentBytes ?? 0 };
     const { sequenceNumber } = request.segment;
     const peerId = (this.peerId = link.remotePeerId);
-    this.#download = link.downloads.start(sequenceNumber, (progress) => {
-      if (this.#firstByteMs === 0) {
-        this.#firstByteMs = performance.now();
-        this.#firstChunkBytes = progress.loadedBytes;
-      }
-      stats.chunkCount += 1;
-      this.#latest = progress;
-      this.#checkDeadline();
-    });
+    this.#download = link.downloads.start(
+      sequenceNumber,
+      (progress) => {
+        if (this.#firstByteMs === 0) {
+          this.#firstByteMs = performance.now();
+          this.#firstChunkBytes = progress.loadedBytes;
+          this.#relay = engine.beginRelay(request.segment.swarmId, sequenceNumber, progress.totalBytes);
+        }
+        if (progress.chunk !== undefined) this.#relay?.append(progress.chunk);
+        stats.chunkCount += 1;
+        this.#latest = progress;
+        this.#checkDeadline();
+      },
+      relayed,
+    );
     this.#startMs = performance.now();
     const { loadPolicy } = request.config;
     const firstByteTimeoutMs = Math.min(engine.config.peerFirstByteTimeoutMs, loadPolicy.maxTimeToFirstByteMs);
@@ -113,6 +133,7 @@ export class PeerAttempt {
     if (this.#settled) return;
     this.#settle();
     this.#download.cancel();
+    this.#relay?.fail();
   }
 
   #checkDeadline(): void {
@@ -151,6 +172,7 @@ export class PeerAttempt {
     if (this.#settled) return;
     this.#settle();
     if (verdict.kind !== 'pass') {
+      this.#relay?.fail();
       this.#onOutcome(verdict);
       return;
     }
@@ -164,9 +186,13 @@ export class PeerAttempt {
     if (this.#settled) return;
     this.#settle();
     this.#download.cancel(strike);
-    const partial = this.#download.partial();
+    // A relay's bytes are vouched for only by its last one: no resume from them.
+    const partial = this.#relayed ? null : this.#download.partial();
     const resumeFrom = partial !== null && partial.bytes.byteLength < partial.totalBytes ? partial : null;
-    this.#onOutcome({ kind: 'fell-back', error, resumeFrom });
+    const relay =
+      resumeFrom !== null && this.#relay?.receivedBytes === resumeFrom.bytes.byteLength ? this.#relay : null;
+    if (relay === null) this.#relay?.fail();
+    this.#onOutcome({ kind: 'fell-back', error, resumeFrom, relay });
   }
 
   #settle(): void {

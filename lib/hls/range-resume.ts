@@ -1,6 +1,7 @@
 import type { FragmentLoaderContext, Loader, LoaderStats, NullableNetworkDetails } from 'hls.js';
 import type { Engine } from '../engine/engine.ts';
 import type { PartialSegment } from '../peer/peer-downloads.ts';
+import type { RelaySource } from '../peer/relay-source.ts';
 import type { PeerLoadRequest } from './load-request.ts';
 
 /** How a Range resume ended (reported once, never after `stop()`); errors, timeouts and aborts go straight to hls.js. */
@@ -27,11 +28,13 @@ export type RangeResumeOutcome =
  * The peer delivered the first bytes (`partial`), then failed or was too slow: fetch only the rest
  * with an HTTP Range request through hls.js's own loader (`http`, already filling the fragment
  * loader's stats), join it to the peer's bytes and check the whole (part of it came from an
- * untrusted peer). Starts in the constructor; `stop()` drops the outcome (the fragment loader
- * stops the HTTP loader itself).
+ * untrusted peer). A `relay` of the peer's bytes to our peers gets the rest once the whole passed
+ * the checks, and fails otherwise. Starts in the constructor; `stop()` drops the outcome (the
+ * fragment loader stops the HTTP loader itself).
  */
 export class RangeResume {
   #stopped = false;
+  readonly #relay: RelaySource | null;
 
   constructor(
     engine: Engine,
@@ -39,7 +42,9 @@ export class RangeResume {
     http: Loader<FragmentLoaderContext>,
     partial: PartialSegment,
     onOutcome: (outcome: RangeResumeOutcome) => void,
+    relay: RelaySource | null = null,
   ) {
+    this.#relay = relay;
     const { context, config, callbacks, segment } = request;
     const startMs = performance.now();
     const received = partial.bytes.byteLength;
@@ -56,8 +61,12 @@ export class RangeResume {
         whole.buffer,
       );
       if (this.#stopped) return;
-      if (verdict.kind !== 'pass') onOutcome({ ...verdict, restBytes: rest.byteLength });
-      else
+      if (verdict.kind !== 'pass') {
+        relay?.fail();
+        onOutcome({ ...verdict, restBytes: rest.byteLength });
+      } else {
+        // The engine confirms the relay once the segment is verified or appended.
+        relay?.append(new Uint8Array(rest));
         onOutcome({
           kind: 'resumed',
           data: whole.buffer,
@@ -67,6 +76,7 @@ export class RangeResume {
           stats,
           networkDetails,
         });
+      }
     };
     // hls.js hears of its own context, not of the range asked for.
     http.load({ ...context, rangeStart: received, rangeEnd: partial.totalBytes }, config, {
@@ -84,17 +94,28 @@ export class RangeResume {
         if (rest instanceof ArrayBuffer && rest.byteLength === partial.totalBytes - received) {
           void join(rest, stats, networkDetails);
         } else {
+          relay?.fail();
           onOutcome({ kind: 'range-ignored', receivedBytes: rest instanceof ArrayBuffer ? rest.byteLength : 0 });
         }
       },
-      onError: (error, _context, networkDetails, stats) => callbacks.onError(error, context, networkDetails, stats),
-      onTimeout: (stats, _context, networkDetails) => callbacks.onTimeout(stats, context, networkDetails),
-      onAbort: (stats, _context, networkDetails) => callbacks.onAbort?.(stats, context, networkDetails),
+      onError: (error, _context, networkDetails, stats) => {
+        relay?.fail();
+        callbacks.onError(error, context, networkDetails, stats);
+      },
+      onTimeout: (stats, _context, networkDetails) => {
+        relay?.fail();
+        callbacks.onTimeout(stats, context, networkDetails);
+      },
+      onAbort: (stats, _context, networkDetails) => {
+        relay?.fail();
+        callbacks.onAbort?.(stats, context, networkDetails);
+      },
     });
   }
 
-  /** Drop the outcome (abort, destroy). */
+  /** Drop the outcome (abort, destroy); a relay of the segment fails. */
   stop(): void {
     this.#stopped = true;
+    this.#relay?.fail();
   }
 }

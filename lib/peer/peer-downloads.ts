@@ -19,6 +19,8 @@ export interface PartialSegment {
 export interface PeerDownloadProgress {
   readonly loadedBytes: number;
   readonly totalBytes: number;
+  /** The chunk that just arrived (a view: copy it to keep it past the call, or keep the view unchanged). */
+  readonly chunk?: Uint8Array;
 }
 
 /** A running download of one segment from one peer. */
@@ -62,11 +64,17 @@ interface PendingDownload {
   totalBytes: number;
   loadedBytes: number;
   readonly onProgress: (progress: PeerDownloadProgress) => void;
+  /** Asked of a peer that relays the segment while it arrives (it said `loading` with `relay`). */
+  readonly relayed: boolean;
   readonly resolve: (data: ArrayBuffer) => void;
   readonly reject: (error: P2PError) => void;
 }
 
 const MAX_FAILED_KEPT = 4;
+// Relayed downloads the peer failed (`absent`: its own source failed, or it no longer relays it)
+// in a row before each counts as a broken promise: an honest relay fails now and then, one that
+// claims to relay and never does is struck out like any other liar.
+const RELAY_FAILURES_PER_STRIKE = 2;
 // Below this, a download's duration says more about timer resolution than about the peer.
 const MIN_THROUGHPUT_SAMPLE_MS = 10;
 const MAX_REQUEST_ID = 0xffff_ffff;
@@ -84,6 +92,7 @@ export class PeerDownloads {
   readonly #failed = new Map<number, PendingDownload>();
   #nextRequestId = 1;
   #receivedBytes = 0;
+  #relayFailures = 0;
   #closed = false;
   // Request → response header time and response throughput, smoothed; null until measured.
   #rttMs: number | null = null;
@@ -110,8 +119,12 @@ export class PeerDownloads {
     };
   }
 
-  /** Request a segment; `cancel()` on the returned handle stops it and rejects the promise. */
-  start(sequenceNumber: number, onProgress: (progress: PeerDownloadProgress) => void): PeerDownload {
+  /**
+   * Request a segment; `cancel()` on the returned handle stops it and rejects the promise.
+   * `relayed`: the peer said it is receiving it and relays it as it arrives (so an `absent`, even
+   * after the header, is its source failing: see onAbsent).
+   */
+  start(sequenceNumber: number, onProgress: (progress: PeerDownloadProgress) => void, relayed = false): PeerDownload {
     const { remotePeerId } = this.#options;
     const requestId = this.#takeRequestId();
     const promise = new Promise<ArrayBuffer>((resolve, reject) => {
@@ -132,6 +145,7 @@ export class PeerDownloads {
         totalBytes: 0,
         loadedBytes: 0,
         onProgress,
+        relayed,
         resolve,
         reject,
       });
@@ -180,16 +194,21 @@ export class PeerDownloads {
     this.#maybeFinish(requestId, pending);
   }
 
-  /** The peer does not have what we asked for. */
+  /**
+   * The peer does not have what we asked for — or, for a relayed download, its own source failed
+   * (also after the header: the bytes so far are dropped, never resumed, as nobody vouched for them).
+   */
   onAbsent(requestId: number, sequenceNumber: number): void {
     const pending = this.#pending.get(requestId);
     if (pending === undefined) return;
-    this.#noteResponse(pending);
+    if (pending.received === null) this.#noteResponse(pending);
     this.#pending.delete(requestId);
     this.#options.receiveBudget.release(pending.loadedBytes);
-    // We asked because it claimed the segment: an unkept claim.
-    this.#options.onStrike?.('unkept-claim');
-    pending.reject(new P2PError('peer-error', `peer ${this.#options.remotePeerId} does not have ${sequenceNumber}`));
+    // We asked because it claimed the segment: an unkept claim (for a relay, every second one in a row).
+    if (!pending.relayed || ++this.#relayFailures % RELAY_FAILURES_PER_STRIKE === 0)
+      this.#options.onStrike?.('unkept-claim');
+    const what = pending.relayed ? 'could not relay' : 'does not have';
+    pending.reject(new P2PError('peer-error', `peer ${this.#options.remotePeerId} ${what} ${sequenceNumber}`));
   }
 
   /** One chunk of a response (one out of order or beyond the declared length is a violation). */
@@ -223,7 +242,7 @@ export class PeerDownloads {
     received.append(frame.payload);
     pending.loadedBytes += frame.payload.byteLength;
     this.#receivedBytes += frame.payload.byteLength;
-    pending.onProgress({ loadedBytes: pending.loadedBytes, totalBytes: pending.totalBytes });
+    pending.onProgress({ loadedBytes: pending.loadedBytes, totalBytes: pending.totalBytes, chunk: frame.payload });
     this.#maybeFinish(frame.requestId, pending);
   }
 
@@ -272,6 +291,7 @@ export class PeerDownloads {
     if (pending.received === null || pending.loadedBytes !== pending.totalBytes) return;
     this.#pending.delete(requestId);
     this.#options.receiveBudget.release(pending.loadedBytes);
+    if (pending.relayed) this.#relayFailures = 0;
     this.#options.onDelivered(pending.sequenceNumber);
     this.#sampleThroughput(pending);
     const bytes = pending.received.bytes();

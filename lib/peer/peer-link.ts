@@ -12,6 +12,7 @@ import {
 } from './peer-limits.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { PeerUploads, type UploadPacer } from './peer-uploads.ts';
+import type { RelaySource } from './relay-source.ts';
 import {
   availabilityMessages,
   encodeControl,
@@ -43,6 +44,8 @@ export interface PeerLinkOptions {
   readonly region?: string | null;
   /** Look up a segment to upload; undefined when it is not held (or upload is off). */
   readonly getSegment: (sequenceNumber: number) => ArrayBuffer | undefined;
+  /** A segment we are receiving from another peer and relay while it arrives; undefined when none. */
+  readonly getRelay?: ((sequenceNumber: number) => RelaySource | undefined) | undefined;
   readonly onUploaded: (bytes: number) => void;
   readonly nowMs: () => number;
   /** Paces uploads under a bandwidth cap; none means as fast as the channel takes them. */
@@ -80,8 +83,9 @@ export class PeerLink {
   readonly #connectedAtMs: number;
   #closed = false;
   readonly #have = new Set<number>();
-  // Sequence number → when the peer said it is loading it.
+  // Sequence number → when the peer said it is loading it (over HTTP, or from a peer it relays).
   readonly #loading = new Map<number, number>();
+  readonly #relaying = new Map<number, number>();
   #latestSequenceNumber: number | null = null;
   #latestAtMs = 0;
   #introduced = false;
@@ -105,6 +109,7 @@ export class PeerLink {
     });
     this.#uploads = new PeerUploads({
       getSegment: options.getSegment,
+      getRelay: options.getRelay,
       onUploaded: options.onUploaded,
       pacer: options.uploadPacer,
       send: (message) => this.#send(message),
@@ -148,12 +153,13 @@ export class PeerLink {
    */
   view(sequenceNumber: number): PeerView {
     const nowMs = this.#options.nowMs();
-    const loadingSinceMs = this.#loading.get(sequenceNumber);
+    const fresh = (sinceMs: number | undefined): boolean => sinceMs !== undefined && nowMs - sinceMs < LOADING_CLAIM_MS;
     const latest = this.#latestSequenceNumber;
     return {
       peerId: this.remotePeerId,
       has: this.#have.has(sequenceNumber),
-      loading: loadingSinceMs !== undefined && nowMs - loadingSinceMs < LOADING_CLAIM_MS,
+      loading: fresh(this.#loading.get(sequenceNumber)),
+      relaying: fresh(this.#relaying.get(sequenceNumber)),
       nearby:
         latest !== null &&
         Math.abs(latest - sequenceNumber) <= NEARBY_SEGMENTS &&
@@ -193,8 +199,9 @@ export class PeerLink {
     };
   }
 
-  announceLoading(sequenceNumber: number): void {
-    this.#send({ type: 'loading', sequenceNumbers: [sequenceNumber] });
+  /** Tell the peer we are fetching a segment: over HTTP, or from a peer while relaying it (`relay`). */
+  announceLoading(sequenceNumber: number, relay = false): void {
+    this.#send({ type: 'loading', sequenceNumbers: [sequenceNumber], relay });
   }
 
   announceHave(sequenceNumber: number): void {
@@ -283,19 +290,25 @@ export class PeerLink {
         return;
       case 'have':
         this.#addAvailable(message.sequenceNumbers);
-        for (const sn of message.sequenceNumbers) this.#loading.delete(sn);
+        for (const sn of message.sequenceNumbers) {
+          this.#loading.delete(sn);
+          this.#relaying.delete(sn);
+        }
         if (message.sequenceNumbers.length > 0)
           this.#noteActivity(message.sequenceNumbers[message.sequenceNumbers.length - 1] as number);
         this.#options.onAvailabilityChanged(this);
         return;
-      case 'loading':
+      case 'loading': {
+        // A relay claim is a source to ask now; an HTTP fetch one to wait for.
+        const claims = message.relay ? this.#relaying : this.#loading;
         for (const sn of message.sequenceNumbers) {
-          if (this.#loading.size >= MAX_LOADING_CLAIMS) this.#loading.clear();
-          this.#loading.set(sn, this.#options.nowMs());
+          if (claims.size >= MAX_LOADING_CLAIMS) claims.clear();
+          claims.set(sn, this.#options.nowMs());
           this.#noteActivity(sn);
         }
         this.#options.onAvailabilityChanged(this);
         return;
+      }
       case 'lost':
         for (const sn of message.sequenceNumbers) this.#have.delete(sn);
         this.#options.onAvailabilityChanged(this);
@@ -309,6 +322,7 @@ export class PeerLink {
         return;
       case 'absent':
         this.#have.delete(message.sequenceNumber);
+        this.#relaying.delete(message.sequenceNumber);
         this.downloads.onAbsent(message.requestId, message.sequenceNumber);
         return;
       case 'response':
@@ -321,6 +335,7 @@ export class PeerLink {
   #offersAnyBut(held: ReadonlySet<number>): boolean {
     for (const sn of this.#have) if (!held.has(sn)) return true;
     for (const sn of this.#loading.keys()) if (!held.has(sn)) return true;
+    for (const sn of this.#relaying.keys()) if (!held.has(sn)) return true;
     return false;
   }
 

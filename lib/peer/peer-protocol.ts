@@ -33,8 +33,12 @@ export type PeerMessage =
     }
   | { readonly type: 'have'; readonly sequenceNumbers: readonly number[] }
   | { readonly type: 'lost'; readonly sequenceNumbers: readonly number[] }
-  /** The sender started fetching these from HTTP; others may wait for its `have` instead. */
-  | { readonly type: 'loading'; readonly sequenceNumbers: readonly number[] }
+  /**
+   * The sender started fetching these; others may wait for its `have` instead. With `relay` (absent
+   * from older peers, which then treat it as an HTTP fetch and wait) it is receiving them from a peer
+   * and serves them while they arrive, its last byte once it has checked the whole segment.
+   */
+  | { readonly type: 'loading'; readonly sequenceNumbers: readonly number[]; readonly relay?: boolean }
   | { readonly type: 'request'; readonly requestId: number; readonly sequenceNumber: number }
   | {
       readonly type: 'response';
@@ -149,9 +153,11 @@ function parseControl(json: unknown): ParsedFrame {
     case 'have':
     case 'lost':
     case 'loading': {
-      const list = record['sequenceNumbers'];
-      if (!isSequenceList(list)) return invalid(`${record['type']}.sequenceNumbers is not a list`);
-      return control({ type: record['type'], sequenceNumbers: list });
+      const { type, sequenceNumbers, relay = false } = record;
+      if (!isSequenceList(sequenceNumbers)) return invalid(`${type}.sequenceNumbers is not a list`);
+      if (type !== 'loading') return control({ type, sequenceNumbers });
+      if (typeof relay !== 'boolean') return invalid('loading.relay is not a boolean');
+      return control(relay ? { type, sequenceNumbers, relay } : { type, sequenceNumbers });
     }
     case 'request':
     case 'absent':

@@ -1,4 +1,5 @@
 import { encodeData, MAX_CHUNK_BYTES, type PeerMessage } from './peer-protocol.ts';
+import { RelaySource } from './relay-source.ts';
 import { SendQueueLimit, uploadChunkBytes } from './send-queue-limit.ts';
 import { TokenBucket } from './token-bucket.ts';
 
@@ -36,6 +37,8 @@ export const DEFAULT_UPLOAD_LIMITS: UploadLimits = {
 /** What the uploads of one link need from it. */
 export interface PeerUploadsOptions {
   readonly getSegment: (sequenceNumber: number) => ArrayBuffer | undefined;
+  /** A segment still arriving from another peer that may be relayed as it arrives (see RelaySource). */
+  readonly getRelay?: ((sequenceNumber: number) => RelaySource | undefined) | undefined;
   readonly onUploaded: (bytes: number) => void;
   readonly pacer?: UploadPacer | undefined;
   readonly send: (message: PeerMessage) => void;
@@ -58,10 +61,13 @@ interface UploadRequest {
   cancelled: boolean;
 }
 
-/** The upload being sent: its bytes and chunk size, how far it got, and bytes booked with the pacer but not sent. */
+/**
+ * The upload being sent: its source (a whole segment, or a relay still filling), chunk size, how
+ * far it got, and bytes booked with the pacer but not sent.
+ */
 interface CurrentUpload {
   readonly request: UploadRequest;
-  readonly bytes: Uint8Array;
+  readonly source: RelaySource;
   readonly chunkBytes: number;
   offsetBytes: number;
   bookedBytes: number;
@@ -70,7 +76,8 @@ interface CurrentUpload {
 /**
  * The segments one link sends to its peer. Requests queue (bounded, rate-limited) and one drain
  * loop per link serves them one at a time: header, framed chunks, data-channel backpressure,
- * pacing under the shared upload cap. It runs synchronously while nothing holds it back and
+ * pacing under the shared upload cap; a segment still arriving (a relay) is sent as its bytes come
+ * (the loop waits on its source) and answered `absent` if the relay fails. It runs synchronously while nothing holds it back and
  * otherwise waits on a single timer. One chunk booked at a time per link makes the cap's waits
  * interleave between links, so every requesting peer gets an equal share of it.
  */
@@ -83,6 +90,8 @@ export class PeerUploads {
   readonly #sendQueue = new SendQueueLimit();
   #current: CurrentUpload | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
+  // Set while the current upload waits for its relay source's next bytes: the unsubscribe.
+  #sourceWait: (() => void) | null = null;
   #sentBytes = 0;
   #destroyed = false;
 
@@ -106,8 +115,11 @@ export class PeerUploads {
     if (index < 0) return;
     const request = this.#queue[index] as UploadRequest;
     // The upload being sent stops at its next step (and gives back what it booked); others just leave.
-    if (this.#current?.request === request) request.cancelled = true;
-    else this.#queue.splice(index, 1);
+    if (this.#current?.request === request) {
+      request.cancelled = true;
+      // Waiting on a relay source: that step is now.
+      if (this.#sourceWait !== null) this.#drain();
+    } else this.#queue.splice(index, 1);
   }
 
   /** A request from the peer: queued, answered `absent`, or a violation that closes the link. */
@@ -127,12 +139,12 @@ export class PeerUploads {
       return;
     }
     const served = this.#serveCounts.get(sequenceNumber) ?? 0;
-    if (served >= limits.maxServesPerSegment || this.#options.getSegment(sequenceNumber) === undefined) {
+    if (served >= limits.maxServesPerSegment || this.#source(sequenceNumber) === undefined) {
       this.#options.send({ type: 'absent', requestId, sequenceNumber });
       return;
     }
     this.#queue.push({ requestId, sequenceNumber, cancelled: false });
-    if (this.#timer === null) this.#drain();
+    if (this.#timer === null && this.#sourceWait === null) this.#drain();
   }
 
   /** Stop: clear the timer, give back booked bytes, forget the queue. Idempotent. */
@@ -141,6 +153,8 @@ export class PeerUploads {
     this.#destroyed = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
+    this.#sourceWait?.();
+    this.#sourceWait = null;
     if (this.#current !== null) this.#options.pacer?.refund(this.#current.bookedBytes);
     this.#current = null;
     this.#queue.length = 0;
@@ -150,12 +164,17 @@ export class PeerUploads {
   // (the channel's send queue at its limit, or the upload cap), then waits on one timer.
   #drain(): void {
     this.#timer = null;
+    this.#sourceWait?.();
+    this.#sourceWait = null;
     const { sendBytes, bufferedBytes, closed, pacer } = this.#options;
     while (!this.#destroyed && !closed()) {
       const current = this.#current ?? this.#start();
       if (current === null) return;
-      const { request, bytes, chunkBytes } = current;
-      if (request.cancelled || current.offsetBytes >= bytes.byteLength) {
+      const { request, source, chunkBytes } = current;
+      if (request.cancelled || current.offsetBytes >= source.totalBytes || source.failed) {
+        // The relay's own transfer failed after our header: `absent` now says "my source failed".
+        if (source.failed && !request.cancelled)
+          this.#options.send({ type: 'absent', requestId: request.requestId, sequenceNumber: request.sequenceNumber });
         // Unsent bytes must not delay the next upload (a cancelled slow transfer would otherwise
         // make this peer miss the next request's first-byte deadline too).
         pacer?.refund(current.bookedBytes);
@@ -163,13 +182,20 @@ export class PeerUploads {
         this.#queue.shift();
         continue;
       }
+      if (current.offsetBytes >= source.sendableBytes) {
+        this.#sourceWait = source.onChange(() => {
+          this.#sourceWait = null;
+          if (this.#timer === null) this.#drain();
+        });
+        return;
+      }
       const queuedBytes = bufferedBytes();
       const limitBytes = this.#sendQueue.limitBytes(queuedBytes, this.#options.nowMs(), chunkBytes);
       if (queuedBytes >= limitBytes) {
         this.#wait(this.#sendQueue.waitMs(queuedBytes, limitBytes, chunkBytes));
         return;
       }
-      const chunk = bytes.subarray(current.offsetBytes, Math.min(current.offsetBytes + chunkBytes, bytes.byteLength));
+      const chunk = source.read(current.offsetBytes, chunkBytes);
       if (current.bookedBytes === 0 && pacer !== undefined) {
         current.bookedBytes = chunk.byteLength;
         const delayMs = pacer.delayMs(chunk.byteLength);
@@ -192,24 +218,39 @@ export class PeerUploads {
   #start(): CurrentUpload | null {
     for (let request = this.#queue[0]; request !== undefined; request = this.#queue[0]) {
       const { requestId, sequenceNumber } = request;
-      // Looked up when its turn comes: it may have been evicted while queued.
-      const data = this.#options.getSegment(sequenceNumber);
-      if (data === undefined) {
+      // Looked up when its turn comes: it may have been evicted (or its relay failed) while queued.
+      const source = this.#source(sequenceNumber);
+      if (source === undefined) {
         this.#options.send({ type: 'absent', requestId, sequenceNumber });
         this.#queue.shift();
         continue;
       }
+      const { totalBytes } = source;
       this.#countServe(sequenceNumber);
-      this.#options.send({ type: 'response', requestId, sequenceNumber, byteLength: data.byteLength });
-      // Chosen once per upload: a sixteenth of the segment, no more than the pacer's chunk.
-      const chunkBytes = Math.min(
-        uploadChunkBytes(data.byteLength, MAX_CHUNK_BYTES),
-        Math.max(1, this.#options.pacer?.chunkBytes ?? MAX_CHUNK_BYTES),
-      );
-      this.#current = { request, bytes: new Uint8Array(data), chunkBytes, offsetBytes: 0, bookedBytes: 0 };
+      this.#options.send({ type: 'response', requestId, sequenceNumber, byteLength: totalBytes });
+      this.#current = {
+        request,
+        source,
+        // Chosen once per upload: a sixteenth of the segment, no more than the pacer's chunk.
+        chunkBytes: Math.min(
+          uploadChunkBytes(totalBytes, MAX_CHUNK_BYTES),
+          Math.max(1, this.#options.pacer?.chunkBytes ?? MAX_CHUNK_BYTES),
+        ),
+        offsetBytes: 0,
+        bookedBytes: 0,
+      };
       return this.#current;
     }
     return null;
+  }
+
+  // What a request for this segment is served from: the segment held whole, or a relay of it as it
+  // arrives; undefined when neither (or the relay failed).
+  #source(sequenceNumber: number): RelaySource | undefined {
+    const data = this.#options.getSegment(sequenceNumber);
+    if (data !== undefined) return RelaySource.whole(new Uint8Array(data));
+    const relay = this.#options.getRelay?.(sequenceNumber);
+    return relay?.failed ? undefined : relay;
   }
 
   #wait(delayMs: number): void {

@@ -8,6 +8,8 @@ export interface PeerView {
   readonly has: boolean;
   /** The peer announced it is fetching this segment over HTTP. */
   readonly loading: boolean;
+  /** The peer announced it is receiving this segment from a peer and relays it as it arrives. */
+  readonly relaying?: boolean;
   /** The peer recently announced segments close to this one (it is at this part of the stream). */
   readonly nearby: boolean;
   readonly activeDownloads: number;
@@ -31,7 +33,8 @@ export type WaitReason =
   | 'near-peer';
 
 export type SourceDecision =
-  | { readonly kind: 'peer'; readonly peerId: string }
+  /** `relay`: the peer is still receiving it and relays it as it arrives (see RelaySource). */
+  | { readonly kind: 'peer'; readonly peerId: string; readonly relay?: boolean }
   /** Wait `waitMs` (or until a peer's availability changes), then decide again. */
   | { readonly kind: 'wait'; readonly reason: WaitReason; readonly waitMs: number }
   | { readonly kind: 'http' };
@@ -80,7 +83,8 @@ const UNMEASURED_HTTP_DELIVERY_MS = 500;
  * Where to get a segment that is not cached, and how long to wait before HTTP, so that normally
  * one viewer of a swarm fetches it from the origin and the others get it from peers:
  * 1. a connected peer has it → the one expected to deliver soonest (`choosePeer`: measured
- *    throughput and RTT, slowed by its running downloads; unmeasured peers get a prior);
+ *    throughput and RTT, slowed by its running downloads; unmeasured peers get a prior); within
+ *    the HTTP window, peers of our region relaying it while it arrives compete with them;
  *    but while only peers of other regions have it and it is not needed soon, and one of our
  *    region at this part of the stream lacks it, wait until 10 s before it plays: the first of them
  *    to need it relays it (one cross-region copy per region); a segment needed soon goes to HTTP when that peer, at its measured pace, would deliver
@@ -154,7 +158,7 @@ function whereFrom(
   peers: readonly PeerView[],
   situation: Situation,
   httpWindowSeconds: number,
-): { readonly kind: 'peer'; readonly peerId: string } | WaitReason | 'http' {
+): { readonly kind: 'peer'; readonly peerId: string; readonly relay?: boolean } | WaitReason | 'http' {
   const expectedBytes = situation.expectedSegmentBytes ?? EXPECTED_SEGMENT_BYTES;
   const best = choosePeer(
     peers.filter((peer) => peer.has),
@@ -172,8 +176,20 @@ function whereFrom(
     peers.some((peer) => !peer.farRegion && peer.nearby && !peer.has)
   )
     return 'near-peer';
-  if (best !== undefined)
-    return peerTooLate(best, situation, expectedBytes) ? 'http' : { kind: 'peer', peerId: best.peerId };
+  // Within the HTTP window, peers of our region that relay it while it arrives compete with those
+  // that have it whole (these first: a tie goes to a whole copy); beyond it a relay is not asked.
+  const relays = peers.filter((peer) => peer.relaying === true && !peer.has && !peer.farRegion);
+  const withinWindow = situation.secondsUntilNeeded === null || situation.secondsUntilNeeded <= httpWindowSeconds;
+  const chosen =
+    withinWindow && relays.length > 0
+      ? choosePeer([...peers.filter((peer) => peer.has), ...relays], expectedBytes)
+      : best;
+  if (chosen !== undefined)
+    return peerTooLate(chosen, situation, expectedBytes)
+      ? 'http'
+      : chosen.has
+        ? { kind: 'peer', peerId: chosen.peerId }
+        : { kind: 'peer', peerId: chosen.peerId, relay: true };
   if (situation.secondsUntilNeeded !== null && situation.secondsUntilNeeded > httpWindowSeconds) {
     return 'prefetch';
   }

@@ -3,6 +3,7 @@ import { choosePeerToReplace } from '../policy/peer-choice.ts';
 import { PeerLink } from '../peer/peer-link.ts';
 import type { ReceiveBudget } from '../peer/peer-limits.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
+import type { RelaySource } from '../peer/relay-source.ts';
 import { wireIdToHex } from '../shared/swarm-id.ts';
 import type { PeerSwarmInfo } from '../api/events.ts';
 import type { StrikeKind } from '../policy/peer-strikes.ts';
@@ -27,6 +28,8 @@ export interface SwarmOptions {
   /** Segments of this swarm held locally and allowed to be uploaded. */
   readonly heldSequenceNumbers: () => readonly number[];
   readonly getSegment: (sequenceNumber: number) => ArrayBuffer | undefined;
+  /** A segment of this swarm being received from a peer and relayed while it arrives. */
+  readonly getRelay?: (sequenceNumber: number) => RelaySource | undefined;
   readonly transferredBytes: () => { readonly uploaded: number; readonly downloaded: number };
   readonly onUploaded: (bytes: number) => void;
   readonly nowMs: () => number;
@@ -186,8 +189,9 @@ export class Swarm {
     this.#links.get(peerId)?.fail(error);
   }
 
-  announceLoading(sequenceNumber: number): void {
-    for (const link of this.#links.values()) link.announceLoading(sequenceNumber);
+  /** Tell every peer we are fetching a segment (`relay`: from a peer, relaying it as it arrives). */
+  announceLoading(sequenceNumber: number, relay = false): void {
+    for (const link of this.#links.values()) link.announceLoading(sequenceNumber, relay);
   }
 
   announceHave(sequenceNumber: number): void {
@@ -304,6 +308,7 @@ export class Swarm {
       initialHave: this.#options.heldSequenceNumbers(),
       region: this.#options.region,
       getSegment: this.#options.getSegment,
+      getRelay: this.#options.getRelay,
       onUploaded: this.#options.onUploaded,
       nowMs: this.#options.nowMs,
       uploadPacer: this.#options.uploadPacer ?? undefined,

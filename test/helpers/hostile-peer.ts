@@ -3,6 +3,7 @@ import {
   encodeData,
   parseFrame,
   PROTOCOL_VERSION,
+  type DataFrame,
   type PeerMessage,
 } from '../../lib/peer/peer-protocol.ts';
 import { swarmIdOfPlaylist } from '../../lib/hls/fragment-swarm.ts';
@@ -34,8 +35,8 @@ export interface WireChannel {
 export interface HostileBehaviour {
   onConnect?(channel: WireChannel): void;
   onMessage?(message: PeerMessage, channel: WireChannel): void;
-  /** Called for every data frame received (uploads from the honest side). */
-  onData?(requestId: number, bytes: number, channel: WireChannel): void;
+  /** Called for every data frame received (uploads from the honest side); `frame` for its offset and bytes. */
+  onData?(requestId: number, bytes: number, channel: WireChannel, frame: DataFrame): void;
 }
 
 /**
@@ -135,7 +136,7 @@ export class HostilePeer {
         const parsed = parseFrame(data);
         if (parsed.kind === 'control') this.#behaviour.onMessage?.(parsed.message, channel);
         else if (parsed.kind === 'data')
-          this.#behaviour.onData?.(parsed.frame.requestId, parsed.frame.payload.byteLength, channel);
+          this.#behaviour.onData?.(parsed.frame.requestId, parsed.frame.payload.byteLength, channel, parsed.frame);
       });
       this.#behaviour.onConnect?.(channel);
     });

@@ -202,8 +202,8 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
       const behaviour = requestFlood(peer, wanted, receipt);
       return {
         ...behaviour,
-        onData: (requestId, bytes, channel) => {
-          behaviour.onData?.(requestId, bytes, channel);
+        onData: (requestId, bytes, channel, frame) => {
+          behaviour.onData?.(requestId, bytes, channel, frame);
           floodData.emit('data');
         },
       };

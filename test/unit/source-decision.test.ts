@@ -73,6 +73,54 @@ describe('decideSource: where from', () => {
       peers: [peer('a', { loading: true }), peer('b')],
       expected: seederWait(1500),
     },
+    {
+      name: 'asks a peer that relays the segment while it arrives, rather than wait or go to HTTP',
+      peers: [
+        peer('a', { loading: true }),
+        peer('b', { relaying: true }),
+        peer('c', { relaying: true, activeDownloads: 1 }),
+      ],
+      expected: { kind: 'peer', peerId: 'b', relay: true },
+    },
+    {
+      name: 'asks a relay rather than a whole holder expected to deliver later (busy with our downloads)',
+      peers: [
+        peer('a', { has: true, activeDownloads: 2, throughputBytesPerSecond: 1e6, rttMs: 20 }),
+        peer('b', { relaying: true, throughputBytesPerSecond: 1e6, rttMs: 20 }),
+      ],
+      expected: { kind: 'peer', peerId: 'b', relay: true },
+    },
+    {
+      name: 'asks the whole holder when it is expected to deliver as soon as the relay',
+      peers: [
+        peer('b', { relaying: true, throughputBytesPerSecond: 1e6, rttMs: 20 }),
+        peer('a', { has: true, throughputBytesPerSecond: 1e6, rttMs: 20 }),
+      ],
+      expected: { kind: 'peer', peerId: 'a' },
+    },
+    {
+      name: 'does not ask a relay for a segment beyond the HTTP window (a whole copy is worth the wait)',
+      peers: [peer('a', { relaying: true }), peer('b', { has: true, activeDownloads: 3 })],
+      situation: { secondsUntilNeeded: 20 },
+      expected: { kind: 'peer', peerId: 'b' },
+    },
+    {
+      name: 'waits for a whole copy of a segment beyond the HTTP window that only a relay has',
+      peers: [peer('a', { relaying: true })],
+      situation: { secondsUntilNeeded: 20 },
+      expected: prefetchWait(1000),
+    },
+    {
+      name: 'does not ask a relay of another region (one copy per region crosses)',
+      peers: [peer('a', { relaying: true, farRegion: true })],
+      expected: HTTP,
+    },
+    {
+      name: 'leaves a relay measured too slow for the playhead for HTTP',
+      peers: [peer('a', { relaying: true, throughputBytesPerSecond: 10_000, rttMs: 50 })],
+      situation: { secondsUntilNeeded: 3, httpDeliveryMs: 300, expectedSegmentBytes: 1_000_000 },
+      expected: HTTP,
+    },
     { name: 'goes to HTTP when no peer is at this part of the stream', peers: [peer('a'), peer('b')], expected: HTTP },
     {
       name: 'fetches over HTTP when this viewer is the designated seeder among nearby peers',

@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
+import type { PeerMessage } from '../../lib/peer/peer-protocol.ts';
+import { startTracker, type RunningTracker } from '../../tracker/server.ts';
+import { hello, HostilePeer, type WireChannel } from '../helpers/hostile-peer.ts';
+import { connectedPeers, startNodeViewer, whenAvailability, type NodeViewer } from '../helpers/node-viewer.ts';
+
+// Cut-through relay over real WebRTC (node-datachannel), a real tracker and origin: an honest
+// viewer downloading a segment from one peer serves it to another while it arrives, holding back
+// its last byte until it has checked the whole segment. Both other peers are scripted (test
+// helpers speaking the wire protocol), so the test sees every frame in order.
+
+const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
+const SEQUENCE_NUMBER = 3;
+const segment = readFileSync(`${SAMPLE}180p/seg_${String(SEQUENCE_NUMBER).padStart(3, '0')}.ts`);
+const HALF_BYTES = Math.floor(segment.byteLength / 2 / 188) * 188;
+// A scripted peer offers again this often while it has no connection (one failed WebRTC attempt).
+const REANNOUNCE_MS = 25_000;
+
+/** A deferred: resolve it from a callback, await it in the test. */
+function signal<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
+/** The scripted source: claims the segment, sends its first half at once and the rest on `release()`. */
+function scriptedSource(failInstead = false) {
+  const halfSent = signal();
+  let pending: { channel: WireChannel; requestId: number } | null = null;
+  return {
+    halfSent: halfSent.promise,
+    behaviour: {
+      onConnect: (channel: WireChannel) => channel.send(hello([SEQUENCE_NUMBER])),
+      onMessage: (message: PeerMessage, channel: WireChannel) => {
+        if (message.type !== 'request' || message.sequenceNumber !== SEQUENCE_NUMBER || pending !== null) return;
+        const { requestId } = message;
+        channel.send({ type: 'response', requestId, sequenceNumber: SEQUENCE_NUMBER, byteLength: segment.byteLength });
+        for (let offset = 0; offset < HALF_BYTES; offset += 16 * 1024)
+          channel.sendData(requestId, offset, segment.subarray(offset, Math.min(offset + 16 * 1024, HALF_BYTES)));
+        pending = { channel, requestId };
+        halfSent.resolve();
+      },
+    },
+    /** The rest of the segment, or (failing) `absent`: the source gave up after the header. */
+    release(): void {
+      if (pending === null) return;
+      const { channel, requestId } = pending;
+      if (failInstead) channel.send({ type: 'absent', requestId, sequenceNumber: SEQUENCE_NUMBER });
+      else
+        for (let offset = HALF_BYTES; offset < segment.byteLength; offset += 16 * 1024)
+          channel.sendData(
+            requestId,
+            offset,
+            segment.subarray(offset, Math.min(offset + 16 * 1024, segment.byteLength)),
+          );
+    },
+  };
+}
+
+/** The scripted downstream: asks whoever says it relays the segment, and records what comes back. */
+function scriptedDownstream() {
+  const received = new Uint8Array(segment.byteLength);
+  const state = { header: null as PeerMessage | null, absent: false, bytes: 0, relayClaims: 0 };
+  const waiters = new Set<() => void>();
+  const changed = (): void => {
+    for (const wake of [...waiters]) wake();
+  };
+  const when = (ready: () => boolean): Promise<void> =>
+    new Promise((resolve) => {
+      const check = (): void => {
+        if (!ready()) return;
+        waiters.delete(check);
+        resolve();
+      };
+      waiters.add(check);
+      check();
+    });
+  return {
+    received,
+    state,
+    when,
+    behaviour: {
+      onConnect: (channel: WireChannel) => channel.send(hello([])),
+      onMessage: (message: PeerMessage, channel: WireChannel) => {
+        if (message.type === 'loading' && message.relay === true && message.sequenceNumbers.includes(SEQUENCE_NUMBER)) {
+          state.relayClaims += 1;
+          if (state.relayClaims === 1) channel.send({ type: 'request', requestId: 1, sequenceNumber: SEQUENCE_NUMBER });
+        } else if (message.type === 'response' && message.requestId === 1) state.header = message;
+        else if (message.type === 'absent' && message.requestId === 1) state.absent = true;
+        changed();
+      },
+      onData: (
+        requestId: number,
+        bytes: number,
+        _channel: WireChannel,
+        frame: { byteOffset: number; payload: Uint8Array },
+      ) => {
+        if (requestId !== 1) return;
+        received.set(frame.payload, frame.byteOffset);
+        state.bytes += bytes;
+        changed();
+      },
+    },
+  };
+}
+
+describe('relaying a segment while it arrives (Node WebRTC, real tracker and origin)', function () {
+  this.timeout(120_000);
+  let origin: OriginServer;
+  // The same stream without hash manifests: a relay vouches for a segment once hls.js appended it.
+  let originWithoutHashes: OriginServer;
+  let tracker: RunningTracker;
+  const cleanup: { destroy(): void }[] = [];
+
+  before(async () => {
+    origin = await startOriginServer();
+    originWithoutHashes = await startOriginServer({ hashManifests: false });
+    tracker = await startTracker({ host: '127.0.0.1', port: 0 });
+  });
+  afterEach(() => {
+    for (const item of cleanup.splice(0)) item.destroy();
+  });
+  after(async () => {
+    await Promise.all([origin.close(), originWithoutHashes.close(), tracker.close()]);
+  });
+
+  const scripted = (swarmId: string, behaviour: ConstructorParameters<typeof HostilePeer>[2]): HostilePeer => {
+    const peer = new HostilePeer(tracker.url, swarmId, behaviour);
+    cleanup.push(peer);
+    peer.reannounceWhileUnconnected(REANNOUNCE_MS);
+    return peer;
+  };
+
+  // The relay (an honest viewer) connected to the scripted source and the scripted downstream.
+  async function relayBetween(
+    source: ReturnType<typeof scriptedSource>,
+    originUrl = origin.url,
+  ): Promise<{
+    relay: NodeViewer;
+    downstream: ReturnType<typeof scriptedDownstream>;
+  }> {
+    const relay = startNodeViewer(tracker.url, originUrl, { peerLoadTimeoutMs: 60_000 });
+    cleanup.push(relay);
+    const downstream = scriptedDownstream();
+    scripted(relay.swarmId, source.behaviour);
+    scripted(relay.swarmId, downstream.behaviour);
+    await connectedPeers(relay.engine, 2);
+    await whenAvailability(relay, () => relay.engine.decide(relay.swarmId, SEQUENCE_NUMBER, 6, 0).kind === 'peer');
+    return { relay, downstream };
+  }
+
+  it('serves the bytes as they arrive, the last one once the relay verified the segment by its hash', async () => {
+    const source = scriptedSource();
+    const { relay, downstream } = await relayBetween(source);
+    const loaded = relay.load(SEQUENCE_NUMBER);
+    await source.halfSent;
+    // The source holds the rest back: whatever reaches the downstream now was relayed mid-transfer.
+    await downstream.when(() => downstream.state.bytes >= HALF_BYTES);
+    assert.deepEqual(downstream.state.header, {
+      type: 'response',
+      requestId: 1,
+      sequenceNumber: SEQUENCE_NUMBER,
+      byteLength: segment.byteLength,
+    });
+    assert.equal(downstream.state.bytes, HALF_BYTES, 'all the relay had so far, nothing more');
+    source.release();
+    const { data } = await loaded;
+    assert.deepEqual(Buffer.from(data), segment);
+    await downstream.when(() => downstream.state.bytes === segment.byteLength);
+    assert.deepEqual(Buffer.from(downstream.received), segment);
+    assert.equal(relay.engine.stats().segmentsVerified, 1);
+    assert.equal(relay.engine.stats().uploadedBytes, segment.byteLength);
+  });
+
+  it('without a hash manifest, holds the last byte until hls.js appended the segment', async () => {
+    const source = scriptedSource();
+    const { relay, downstream } = await relayBetween(source, originWithoutHashes.url);
+    const loaded = relay.load(SEQUENCE_NUMBER);
+    await source.halfSent;
+    await downstream.when(() => downstream.state.bytes >= HALF_BYTES);
+    assert.equal(downstream.state.bytes, HALF_BYTES);
+    source.release();
+    const { data } = await loaded;
+    assert.deepEqual(Buffer.from(data), segment);
+    await downstream.when(() => downstream.state.bytes === segment.byteLength - 1);
+    assert.equal(relay.engine.unconfirmed.has(relay.swarmId, SEQUENCE_NUMBER), true, 'not yet appended');
+    // What the player does once it appended the segment (FRAG_BUFFERED).
+    relay.engine.segmentBuffered(relay.swarmId, SEQUENCE_NUMBER);
+    await downstream.when(() => downstream.state.bytes === segment.byteLength);
+    assert.deepEqual(Buffer.from(downstream.received), segment);
+    assert.equal(downstream.state.absent, false);
+  });
+
+  it('answers `absent` after the header when its own source fails, and plays the segment from HTTP', async () => {
+    const source = scriptedSource(true);
+    const { relay, downstream } = await relayBetween(source);
+    const loaded = relay.load(SEQUENCE_NUMBER);
+    await source.halfSent;
+    await downstream.when(() => downstream.state.bytes >= HALF_BYTES);
+    source.release();
+    await downstream.when(() => downstream.state.absent);
+    assert.equal(downstream.state.bytes, HALF_BYTES, 'no byte after the failure');
+    const { data } = await loaded;
+    assert.deepEqual(Buffer.from(data), segment, 'the relay itself played it from the origin');
+    assert.equal(relay.engine.stats().p2pBytes, 0);
+  });
+});
