@@ -94,6 +94,7 @@ class HttpTransfer implements Loader<FragmentLoaderContext> {
   #inFlow = false;
   #rateBytesPerMs = 0;
   #deliveredBytes = 0;
+  #pieceBytes = 0;
   #sequenceNumber = -1;
   #done = false;
 
@@ -143,17 +144,17 @@ class HttpTransfer implements Loader<FragmentLoaderContext> {
       const rate = network.begin(ORIGIN_NODE, this.#node, true);
       this.#inFlow = true;
       this.#rateBytesPerMs = rate;
-      this.#timer = setTimeout(
-        () => {
-          network.end(ORIGIN_NODE, this.#node, rate);
-          this.#inFlow = false;
-          this.#deliveredBytes += bytes;
-          if (stats.loading.first === 0) stats.loading.first = performance.now();
-          stats.loaded = this.#deliveredBytes;
-          next();
-        },
-        (bytes * byteScale) / rate,
-      );
+      this.#pieceBytes = bytes;
+      this.#timer = setTimeout(pieceArrived, (bytes * byteScale) / rate);
+    };
+    // One callback for all pieces of this response (a closure per piece was garbage per piece).
+    const pieceArrived = (): void => {
+      network.end(ORIGIN_NODE, this.#node, this.#rateBytesPerMs);
+      this.#inFlow = false;
+      this.#deliveredBytes += this.#pieceBytes;
+      if (stats.loading.first === 0) stats.loading.first = performance.now();
+      stats.loaded = this.#deliveredBytes;
+      next();
     };
     this.#timer = setTimeout(next, network.link(this.#node).originRttMs);
   }

@@ -89,6 +89,15 @@ export function sortEvents<T extends Timed>(items: T[], scratch: T[]): void {
   if (from !== items) for (let i = 0; i < length; i++) items[i] = from[i] as T;
 }
 
+// setTimeout's extra arguments, bound in a closure of their own: a closure inside the installed
+// setTimeout would allocate its context on every call, arguments or not.
+const withArguments =
+  (callback: Callback, args: unknown[]): Callback =>
+  () =>
+    // tsc needs the assertion to spread the arguments (typescript-eslint's type view disagrees).
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+    (callback as (...a: unknown[]) => void)(...args);
+
 /** Binary min-heap operations on `T[]` ordered by `before`. */
 function heapPush<T>(heap: T[], item: T, before: (a: T, b: T) => boolean): void {
   let index = heap.push(item) - 1;
@@ -237,9 +246,7 @@ export class VirtualClock {
     };
     const g = globalThis as unknown as Record<string, unknown>;
     g.setTimeout = (callback: Callback, delayMs?: number, ...args: unknown[]) =>
-      // tsc needs the assertion to spread the arguments (typescript-eslint's type view disagrees).
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
-      this.setTimeout(args.length === 0 ? callback : () => (callback as (...a: unknown[]) => void)(...args), delayMs);
+      this.setTimeout(args.length === 0 ? callback : withArguments(callback, args), delayMs);
     g.setInterval = (callback: Callback, periodMs?: number) => this.setInterval(callback, periodMs);
     g.clearTimeout = (timer: unknown) => this.clearTimer(timer);
     g.clearInterval = (timer: unknown) => this.clearTimer(timer);
