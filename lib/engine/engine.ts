@@ -391,7 +391,8 @@ export class Engine {
         this.uploading && !this.unconfirmed.has(swarmId, sequenceNumber)
           ? this.cache.get(swarmId, sequenceNumber)?.data
           : undefined,
-      getRelay: (sequenceNumber) => (this.uploading ? this.#relays.get(swarmId, sequenceNumber) : undefined),
+      // Empty unless uploading (beginRelay).
+      getRelay: (sequenceNumber) => this.#relays.get(swarmId, sequenceNumber),
       transferredBytes: () => ({
         uploaded: this.#counters.uploadedBytes,
         downloaded: this.#counters.p2pBytes + this.#counters.httpBytes,

@@ -189,8 +189,8 @@ export class PeerAttempt {
     // A relay's bytes are vouched for only by its last one: no resume from them.
     const partial = this.#relayed ? null : this.#download.partial();
     const resumeFrom = partial !== null && partial.bytes.byteLength < partial.totalBytes ? partial : null;
-    const relay =
-      resumeFrom !== null && this.#relay?.receivedBytes === resumeFrom.bytes.byteLength ? this.#relay : null;
+    // The relay got every chunk the resume starts from: the resume goes on feeding it.
+    const relay = resumeFrom === null ? null : this.#relay;
     if (relay === null) this.#relay?.fail();
     this.#onOutcome({ kind: 'fell-back', error, resumeFrom, relay });
   }

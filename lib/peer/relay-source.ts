@@ -26,11 +26,6 @@ export class RelaySource {
     return source;
   }
 
-  /** Bytes received so far. */
-  get receivedBytes(): number {
-    return this.#receivedBytes;
-  }
-
   get failed(): boolean {
     return this.#state === 'failed';
   }

@@ -130,14 +130,12 @@ describe('relaying a segment while it arrives (Node WebRTC, real tracker and ori
 
   const scripted = (
     swarmId: string,
-    behaviour:
-      | ConstructorParameters<typeof HostilePeer>[2]
-      | ((peer: () => HostilePeer) => ConstructorParameters<typeof HostilePeer>[2]),
+    behaviour: (peer: () => HostilePeer) => ConstructorParameters<typeof HostilePeer>[2],
   ): HostilePeer => {
     const peer: HostilePeer = new HostilePeer(
       tracker.url,
       swarmId,
-      typeof behaviour === 'function' ? behaviour(() => peer) : behaviour,
+      behaviour(() => peer),
     );
     cleanup.push(peer);
     peer.reannounceWhileUnconnected(REANNOUNCE_MS);
@@ -155,8 +153,8 @@ describe('relaying a segment while it arrives (Node WebRTC, real tracker and ori
     const relay = startNodeViewer(tracker.url, originUrl, { peerLoadTimeoutMs: 60_000 });
     cleanup.push(relay);
     const downstream = scriptedDownstream();
-    scripted(relay.swarmId, source.behaviour);
-    scripted(relay.swarmId, downstream.behaviour);
+    scripted(relay.swarmId, () => source.behaviour);
+    scripted(relay.swarmId, () => downstream.behaviour);
     await connectedPeers(relay.engine, 2);
     await whenAvailability(relay, () => relay.engine.decide(relay.swarmId, SEQUENCE_NUMBER, 6, 0).kind === 'peer');
     return { relay, downstream };
