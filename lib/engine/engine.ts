@@ -16,13 +16,12 @@ import type { FetchBytes } from './hash-manifest-store.ts';
 import { HttpPace } from './http-pace.ts';
 import { summarizePeers } from './peer-summary.ts';
 import { Playback } from './playback.ts';
-import { RelaySources } from './relay-sources.ts';
 import { SegmentCache, type CachedSegment } from './segment-cache.ts';
+import { ServedSegments } from './served-segments.ts';
 import { SegmentChecks } from './segment-checks.ts';
 import { fetchManifestBytes, SegmentVerifier, webCryptoSha256 } from './segment-verifier.ts';
 import type { SegmentLoad } from './segment-load.ts';
 import { countSegment, newTransferCounters } from './transfer-counters.ts';
-import { UnconfirmedSegments } from './unconfirmed-segments.ts';
 import { onCellularOrSaveData, UploadLimiter } from './upload-limiter.ts';
 
 /** Injected dependencies of the engine (tests replace them). */
@@ -64,10 +63,8 @@ export class Engine {
   readonly segmentChecks: SegmentChecks;
   /** Loaders waiting for a swarm's availability to change. */
   readonly availability = new AvailabilityWaiters();
-  /** Peer segments no hash vouched for, until hls.js appended them; segments to refetch over HTTP. */
-  readonly unconfirmed = new UnconfirmedSegments();
-  // Peer downloads relayed to other peers while they arrive, until confirmed.
-  readonly #relays: RelaySources;
+  /** What peers may get from us: cached and relayed segments once they passed our checks. */
+  readonly served: ServedSegments;
   readonly #verifier: SegmentVerifier;
   readonly #uploadPacer: UploadPacer | null;
   // Bounds on what peers may make us hold (peer-limits): declared sizes, partial downloads.
@@ -90,7 +87,6 @@ export class Engine {
     this.#dependencies = dependencies;
     this.peerId = createPeerId(dependencies.random);
     this.#peerRecords = new PeerRecords(dependencies.nowMs);
-    this.#relays = new RelaySources(dependencies.nowMs);
     this.uploading =
       config.uploadEnabled === 'auto' ? !onCellularOrSaveData(globalThis.navigator) : config.uploadEnabled;
     this.#uploadPacer =
@@ -119,6 +115,7 @@ export class Engine {
       (segment) => this.#onEvicted(segment),
       (segment) => this.playback.isBehind(segment.startSeconds, BEHIND_PLAYHEAD_KEEP_SECONDS),
     );
+    this.served = new ServedSegments(this.cache, dependencies.nowMs);
   }
 
   /** The engine's clock (ms). */
@@ -184,9 +181,8 @@ export class Engine {
   beginRelay(swarmId: string, sequenceNumber: number, totalBytes: number): RelaySource | null {
     const swarm = this.uploading && this.p2pEnabled ? this.#swarms.get(swarmId) : undefined;
     if (swarm === undefined) return null;
-    const source = this.#relays.begin(swarmId, sequenceNumber, totalBytes);
     swarm.announceLoading(sequenceNumber, true);
-    return source;
+    return this.served.beginRelay(swarmId, sequenceNumber, totalBytes);
   }
 
   /** Make sure the swarm exists so peers are found before the first segment is needed. */
@@ -210,7 +206,7 @@ export class Engine {
       }
     }
     this.#swarms.clear();
-    this.#relays.clear();
+    this.served.stopRelays();
     this.events.emit('error', this.#p2pFailure);
   }
 
@@ -245,14 +241,8 @@ export class Engine {
       const stored = this.cache.put({ swarmId, sequenceNumber, data: copy, downloadMs: durationMs, startSeconds });
       const fromPeer = source === 'peer' || peerBytes > 0;
       if (fromPeer && verified) this.#counters.segmentsVerified += 1;
-      if (stored && fromPeer && !verified && peerId !== null) {
-        // Announced (and its relay confirmed) only once hls.js appended it (segmentBuffered).
-        this.unconfirmed.add(swarmId, sequenceNumber, peerId);
-      } else if (stored && isNew && this.uploading) {
-        this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
-      }
-      if (verified) this.#relays.confirm(swarmId, sequenceNumber);
-      else if (!stored || !fromPeer) this.#relays.fail(swarmId, sequenceNumber);
+      const announce = this.served.loaded({ swarmId, sequenceNumber, stored, isNew, fromPeer, verified, peerId });
+      if (announce && this.uploading) this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
     }
     // A resumed segment is reported as HTTP: it came from the origin in the end.
     const reportedPeerId = source === 'peer' ? peerId : null;
@@ -268,8 +258,7 @@ export class Engine {
 
   /** hls.js appended a segment (FRAG_BUFFERED): an unverified peer segment may now be announced and uploaded. */
   segmentBuffered(swarmId: string, sequenceNumber: number): void {
-    if (this.#destroyed || !this.unconfirmed.confirm(swarmId, sequenceNumber)) return;
-    this.#relays.confirm(swarmId, sequenceNumber);
+    if (this.#destroyed || !this.served.buffered(swarmId, sequenceNumber)) return;
     if (this.uploading && this.cache.has(swarmId, sequenceNumber))
       this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
   }
@@ -280,10 +269,8 @@ export class Engine {
    */
   segmentFailedInPlayer(swarmId: string, sequenceNumber: number, details: string): void {
     if (this.#destroyed) return;
-    this.#relays.fail(swarmId, sequenceNumber);
-    const peerId = this.unconfirmed.reject(swarmId, sequenceNumber);
+    const peerId = this.served.failedInPlayer(swarmId, sequenceNumber);
     if (peerId === null) return;
-    this.cache.remove(swarmId, sequenceNumber);
     const error = new P2PError(
       'segment-corrupt',
       `hls.js failed on segment ${sequenceNumber} from peer ${peerId} (${details})`,
@@ -345,8 +332,7 @@ export class Engine {
     this.#swarms.clear();
     this.#peerRecords.clear();
     this.#verifier.destroy();
-    this.unconfirmed.clear();
-    this.#relays.clear();
+    this.served.clear();
     this.cache.clear();
     this.availability.clear();
     this.playback.follow(null);
@@ -372,11 +358,7 @@ export class Engine {
     return new Swarm({
       swarmId,
       peerId: this.peerId,
-      // The tracker reads the region hint from its URL (bittorrent-tracker's client cannot add announce
-      // fields): `ws://t/?token=x` → `ws://t/?region=r&token=x`, `ws://t` → `ws://t?region=r&`.
-      trackerUrls: config.trackerUrls.map((url) =>
-        config.region === null ? url : url.replace(/\?|$/, `?region=${config.region}&`),
-      ),
+      trackerUrls: config.trackerUrls,
       region: config.region,
       iceServers: config.iceServers,
       maxPeers: config.maxPeersPerSwarm,
@@ -384,15 +366,10 @@ export class Engine {
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       createTrackerClient: this.#dependencies.createTrackerClient,
       peerRecords: this.#peerRecords,
-      // Unverified peer segments stay private until hls.js appended them.
-      heldSequenceNumbers: () =>
-        this.uploading ? this.cache.sequenceNumbers(swarmId).filter((n) => !this.unconfirmed.has(swarmId, n)) : [],
-      getSegment: (sequenceNumber) =>
-        this.uploading && !this.unconfirmed.has(swarmId, sequenceNumber)
-          ? this.cache.get(swarmId, sequenceNumber)?.data
-          : undefined,
+      heldSequenceNumbers: () => (this.uploading ? this.served.held(swarmId) : []),
+      getSegment: (sequenceNumber) => (this.uploading ? this.served.whole(swarmId, sequenceNumber) : undefined),
       // Empty unless uploading (beginRelay).
-      getRelay: (sequenceNumber) => this.#relays.get(swarmId, sequenceNumber),
+      getRelay: (sequenceNumber) => this.served.relay(swarmId, sequenceNumber),
       transferredBytes: () => ({
         uploaded: this.#counters.uploadedBytes,
         downloaded: this.#counters.p2pBytes + this.#counters.httpBytes,

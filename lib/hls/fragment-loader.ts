@@ -163,7 +163,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     const { swarmId, sequenceNumber } = request.segment;
     // hls.js failed on this segment from a peer, or hashes are required and not (yet) at hand: HTTP.
     if (
-      engine.unconfirmed.takeHttpOnly(swarmId, sequenceNumber) ||
+      engine.served.takeHttpOnly(swarmId, sequenceNumber) ||
       !engine.segmentChecks.peersMayServe(request.context.frag.baseurl)
     ) {
       this.#toHttp(request);

@@ -16,7 +16,7 @@ export interface SwarmOptions {
   readonly swarmId: string;
   readonly peerId: string;
   readonly trackerUrls: readonly string[];
-  /** This viewer's region hint (told to peers); none by default. */
+  /** This viewer's region hint (told to peers, and to the tracker in its URLs); none by default. */
   readonly region?: string | null;
   readonly iceServers: readonly RTCIceServer[];
   readonly maxPeers: number;
@@ -89,7 +89,7 @@ export class Swarm {
     this.#client = options.createTrackerClient({
       infoHashHex: wireIdToHex(options.swarmId),
       peerIdHex: wireIdToHex(options.peerId),
-      announceUrls: options.trackerUrls,
+      announceUrls: options.trackerUrls.map((url) => withRegionHint(url, options.region ?? null)),
       rtcConfig: { iceServers: [...options.iceServers] },
       getAnnounceParameters: () => {
         const { uploaded, downloaded } = options.transferredBytes();
@@ -346,4 +346,12 @@ function hexToText(hex: string): string {
   let out = '';
   for (let i = 0; i + 1 < hex.length; i += 2) out += String.fromCharCode(parseInt(hex.slice(i, i + 2), 16));
   return out;
+}
+
+/**
+ * The tracker reads the region hint from its URL (bittorrent-tracker's client cannot add announce
+ * fields): `ws://t/?token=x` → `ws://t/?region=r&token=x`, `ws://t` → `ws://t?region=r&`.
+ */
+function withRegionHint(url: string, region: string | null): string {
+  return region === null ? url : url.replace(/\?|$/, `?region=${region}&`);
 }

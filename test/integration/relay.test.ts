@@ -194,7 +194,7 @@ describe('relaying a segment while it arrives (Node WebRTC, real tracker and ori
     const { data } = await loaded;
     assert.deepEqual(Buffer.from(data), segment);
     await downstream.when(() => downstream.state.bytes === segment.byteLength - 1);
-    assert.equal(relay.engine.unconfirmed.has(relay.swarmId, SEQUENCE_NUMBER), true, 'not yet appended');
+    assert.equal(relay.engine.served.isUnconfirmed(relay.swarmId, SEQUENCE_NUMBER), true, 'not yet appended');
     // What the player does once it appended the segment (FRAG_BUFFERED).
     relay.engine.segmentBuffered(relay.swarmId, SEQUENCE_NUMBER);
     await downstream.when(() => downstream.state.bytes === segment.byteLength);

@@ -1,0 +1,110 @@
+import type { RelaySource } from '../peer/relay-source.ts';
+import { RelaySources } from './relay-sources.ts';
+import type { SegmentCache } from './segment-cache.ts';
+import { UnconfirmedSegments } from './unconfirmed-segments.ts';
+
+/** What became of a segment handed to hls.js, as `ServedSegments.loaded` weighs it. */
+export interface LoadedSegment {
+  readonly swarmId: string;
+  readonly sequenceNumber: number;
+  /** The cache took it. */
+  readonly stored: boolean;
+  /** The cache did not have it before. */
+  readonly isNew: boolean;
+  /** It came (partly) from a peer. */
+  readonly fromPeer: boolean;
+  /** A hash manifest vouched for it. */
+  readonly verified: boolean;
+  /** The peer it (partly) came from. */
+  readonly peerId: string | null;
+}
+
+/**
+ * What this viewer may serve its peers, and when: a segment from a peer is served whole, and its
+ * relay (served while it arrived) completes, only once it passed this viewer's checks — its hash,
+ * or (no hash manifest) hls.js appended it. Until then it is unconfirmed: kept for our own playback,
+ * neither announced nor uploaded. A segment hls.js fails on is dropped, blamed on its sender and
+ * loaded over HTTP next time.
+ */
+export class ServedSegments {
+  readonly #cache: SegmentCache;
+  readonly #unconfirmed = new UnconfirmedSegments();
+  // Peer downloads relayed to other peers while they arrive, until confirmed.
+  readonly #relays: RelaySources;
+
+  constructor(cache: SegmentCache, nowMs: () => number) {
+    this.#cache = cache;
+    this.#relays = new RelaySources(nowMs);
+  }
+
+  /** The sequence numbers of a swarm that peers may be told of (cached and confirmed). */
+  held(swarmId: string): number[] {
+    return this.#cache.sequenceNumbers(swarmId).filter((n) => !this.#unconfirmed.has(swarmId, n));
+  }
+
+  /** A whole segment peers may download, if cached and confirmed. */
+  whole(swarmId: string, sequenceNumber: number): ArrayBuffer | undefined {
+    return this.#unconfirmed.has(swarmId, sequenceNumber) ? undefined : this.#cache.get(swarmId, sequenceNumber)?.data;
+  }
+
+  /** A segment being relayed while it arrives. */
+  relay(swarmId: string, sequenceNumber: number): RelaySource | undefined {
+    return this.#relays.get(swarmId, sequenceNumber);
+  }
+
+  /** A peer download began with a header of `totalBytes`: relay it while it arrives. */
+  beginRelay(swarmId: string, sequenceNumber: number, totalBytes: number): RelaySource {
+    return this.#relays.begin(swarmId, sequenceNumber, totalBytes);
+  }
+
+  /** Awaiting hls.js's append before it may be served. */
+  isUnconfirmed(swarmId: string, sequenceNumber: number): boolean {
+    return this.#unconfirmed.has(swarmId, sequenceNumber);
+  }
+
+  /**
+   * A segment was handed to hls.js. Returns whether peers may be told of it now (`have`); a peer
+   * segment no hash vouched for waits for `buffered`.
+   */
+  loaded(segment: LoadedSegment): boolean {
+    const { swarmId, sequenceNumber, stored, fromPeer, verified, peerId } = segment;
+    const awaitsAppend = stored && fromPeer && !verified && peerId !== null;
+    if (awaitsAppend) this.#unconfirmed.add(swarmId, sequenceNumber, peerId);
+    if (verified) this.#relays.confirm(swarmId, sequenceNumber);
+    else if (!stored || !fromPeer) this.#relays.fail(swarmId, sequenceNumber);
+    return !awaitsAppend && stored && segment.isNew;
+  }
+
+  /** hls.js appended a segment. Returns whether it was unconfirmed (and may be announced now). */
+  buffered(swarmId: string, sequenceNumber: number): boolean {
+    if (!this.#unconfirmed.confirm(swarmId, sequenceNumber)) return false;
+    this.#relays.confirm(swarmId, sequenceNumber);
+    return true;
+  }
+
+  /**
+   * hls.js could not parse or append a segment: its relay fails; if it was an unconfirmed peer
+   * segment it leaves the cache, its next load uses HTTP, and the peer that sent it is returned.
+   */
+  failedInPlayer(swarmId: string, sequenceNumber: number): string | null {
+    this.#relays.fail(swarmId, sequenceNumber);
+    const peerId = this.#unconfirmed.reject(swarmId, sequenceNumber);
+    if (peerId !== null) this.#cache.remove(swarmId, sequenceNumber);
+    return peerId;
+  }
+
+  /** Whether the next load of this segment must use HTTP (asked once: the mark is then cleared). */
+  takeHttpOnly(swarmId: string, sequenceNumber: number): boolean {
+    return this.#unconfirmed.takeHttpOnly(swarmId, sequenceNumber);
+  }
+
+  /** Relays in progress end (their readers get `absent`). */
+  stopRelays(): void {
+    this.#relays.clear();
+  }
+
+  clear(): void {
+    this.#unconfirmed.clear();
+    this.#relays.clear();
+  }
+}
