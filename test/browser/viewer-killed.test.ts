@@ -10,6 +10,9 @@ const JOIN_AFTER_SECONDS = 2;
 const KILL_AFTER_SECONDS = 4;
 // ... and the survivors then play this much further.
 const PLAY_ON_SECONDS = 10;
+// VOD: hls.js buffers this far ahead at most. With its default (30 s) every survivor had the whole
+// 30-s sample buffered before the kill, so nothing was left to exchange after it (CI: 0 peer bytes).
+const VOD_MAX_BUFFER_SECONDS = 8;
 
 function loadedBytes(snapshot: ViewerSnapshot): number {
   return (snapshot.stats?.httpBytes ?? 0) + (snapshot.stats?.p2pBytes ?? 0);
@@ -26,7 +29,11 @@ describe('a swarm of four headless Chromium viewers losing one', function () {
       const ids = Array.from({ length: VIEWERS }, (_, index) => `${mode}-kill-${index}`);
       const viewers: Page[] = [];
       for (const viewerId of ids) {
-        const page = await fixture().openViewer({ mode, viewerId });
+        const page = await fixture().openViewer({
+          mode,
+          viewerId,
+          ...(mode === 'vod' ? { extraQuery: { maxBuffer: String(VOD_MAX_BUFFER_SECONDS) } } : {}),
+        });
         viewers.push(page);
         await waitPlayed(page, JOIN_AFTER_SECONDS);
       }
