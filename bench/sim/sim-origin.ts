@@ -45,6 +45,8 @@ export interface OriginOptions {
   readonly network: SimNetwork;
   readonly byteScale: number;
   readonly segment: Uint8Array;
+  /** Stream responses as hls.js's FetchLoader does when asked for progress: chunks, then an empty end. */
+  readonly streaming: boolean;
 }
 
 /** The origin and its counters. */
@@ -105,10 +107,13 @@ class HttpTransfer implements Loader<FragmentLoaderContext> {
 
   load(
     context: FragmentLoaderContext,
-    _config: LoaderConfiguration,
+    config: LoaderConfiguration,
     callbacks: LoaderCallbacks<FragmentLoaderContext>,
   ): void {
     const { network, byteScale, segment } = this.#origin.options;
+    // As hls.js's FetchLoader: progress asked for with a chunk size → the body streams.
+    const onProgress =
+      this.#origin.options.streaming && Number.isFinite(config.highWaterMark) ? callbacks.onProgress : undefined;
     this.context = context;
     const stats = this.stats;
     stats.loading.start = performance.now();
@@ -130,6 +135,10 @@ class HttpTransfer implements Loader<FragmentLoaderContext> {
         stats.loading.end = performance.now();
         stats.loaded = stats.total = total;
         this.#origin.served(this.#node, this.#sequenceNumber, total);
+        if (onProgress !== undefined) {
+          callbacks.onSuccess({ url: context.url, data: new ArrayBuffer(0), code: 200 }, stats, context, null);
+          return;
+        }
         // A whole segment is the template's own buffer: nothing in the library or the modelled
         // player writes to a response (the engine caches a copy), and a copy per response was a
         // visible share of the garbage collector's work.
@@ -154,6 +163,12 @@ class HttpTransfer implements Loader<FragmentLoaderContext> {
       this.#deliveredBytes += this.#pieceBytes;
       if (stats.loading.first === 0) stats.loading.first = performance.now();
       stats.loaded = this.#deliveredBytes;
+      if (onProgress !== undefined) {
+        stats.total = total;
+        const from = start + this.#deliveredBytes - this.#pieceBytes;
+        onProgress(stats, context, segment.slice(from, from + this.#pieceBytes).buffer, null);
+        if (this.#done) return;
+      }
       next();
     };
     this.#timer = setTimeout(next, network.link(this.#node).originRttMs);

@@ -21,6 +21,8 @@ const LOADER_CONFIG = {
   timeout: 0,
   retryDelay: 0,
   maxRetryDelay: 0,
+  // hls.js asks for media fragments in chunks of at least this size (MIN_CHUNK_SIZE).
+  highWaterMark: 16 * 1024,
 } as unknown as LoaderConfiguration;
 
 /** The stream every viewer watches. */

@@ -19,7 +19,9 @@ export function simLabel(figures: SimFigures): string {
   const upload = o.uploadMedianBitrates !== 2 ? ` upload ${o.uploadMedianBitrates}×` : '';
   const refill = o.refillSeconds === null ? '' : ` refill ${o.refillSeconds}s`;
   const tag = o.tag === '' ? '' : `[${o.tag}] `;
-  return `${tag}${o.mode}${sync}${upload}${refill} N=${o.viewers} ${Number(o.minutes.toFixed(2))} min${network} churn ${percent(o.churnPerMinute, 0)}/min seed ${o.seed}${config}`;
+  // Results written before the option existed used XHR.
+  const streaming = o.httpLoader === 'fetch' ? ' fetch' : '';
+  return `${tag}${o.mode}${sync}${upload}${refill}${streaming} N=${o.viewers} ${Number(o.minutes.toFixed(2))} min${network} churn ${percent(o.churnPerMinute, 0)}/min seed ${o.seed}${config}`;
 }
 
 /** The newest result per configuration, in file-name order. */

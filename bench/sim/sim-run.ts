@@ -31,6 +31,11 @@ export interface SimOptions {
   readonly refillSeconds: number | null;
   /** 'internet' draws each viewer's link; 'loopback' models the browser bench's one machine. */
   readonly network: 'internet' | 'loopback';
+  /**
+   * The player's HTTP loader: 'xhr' (hls.js's default) hands a segment over whole when it has
+   * arrived; 'fetch' (hls.js's FetchLoader, `progressive: true`) streams it as it arrives.
+   */
+  readonly httpLoader: 'xhr' | 'fetch';
   /** Library settings for every viewer (beyond the simulator's scaled cache size). */
   readonly config: Partial<PeerCDNConfig>;
   /** Names the library build in the results (e.g. `previous defaults`); '' for the current one. */
@@ -50,6 +55,7 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   uploadMedianBitrates: UPLOAD_MEDIAN_BITRATES,
   refillSeconds: null,
   network: 'internet',
+  httpLoader: 'xhr',
   config: {},
   tag: '',
 };
@@ -105,7 +111,7 @@ export async function runSimulation(
     const byteScale = (bitrateBytesPerMs * SEGMENT_SECONDS * 1000) / segment.byteLength;
     const network = new SimNetwork({ seed: options.seed, unreachableShare: options.unreachableShare });
     tracker = new SimTracker({ clock, network, byteScale }, seededRandom(options.seed ^ 0x5eed), options.refillSeconds);
-    const origin = new SimOrigin({ network, byteScale, segment });
+    const origin = new SimOrigin({ network, byteScale, segment, streaming: options.httpLoader === 'fetch' });
     const durationMs = options.minutes * 60_000;
     const demand = new Map<number, number>();
     const stream: StreamModel = {

@@ -24,6 +24,8 @@ a modelled network, player and origin (bench/README.md). Same seed, same numbers
   --upload-median U    median upload capacity in bitrates (default ${DEFAULT_SIM_OPTIONS.uploadMedianBitrates})
   --refill-seconds T   what-if: a viewer with free peer slots announces again after T s (default: the tracker's 120 s)
   --network internet|loopback   drawn access links, or the browser bench's one machine (default internet)
+  --http-loader xhr|fetch   the player's HTTP loader: hls.js's default XHR (whole segments), or its
+                       FetchLoader (progressive: true), streaming segments as they arrive (default xhr)
   --config JSON        library settings for every viewer, e.g. '{"maxPeersPerSwarm":20}'
   --tag TEXT           names the library build in the results, e.g. 'previous defaults' (run from that commit)
   --no-write           print the figures only`;
@@ -59,6 +61,7 @@ export function parseSimArgs(args: readonly string[]): { options: SimOptions; wr
     else if (flag === '--refill-seconds') options.refillSeconds = numberArg(flag, value, 1, 3600);
     else if (flag === '--mode' && (value === 'live' || value === 'vod')) options.mode = value;
     else if (flag === '--network' && (value === 'internet' || value === 'loopback')) options.network = value;
+    else if (flag === '--http-loader' && (value === 'xhr' || value === 'fetch')) options.httpLoader = value;
     else if (flag === '--tag' && value !== undefined) options.tag = value.slice(0, 60);
     else if (flag === '--config') options.config = JSON.parse(value ?? '{}') as Partial<PeerCDNConfig>;
     else throw new Error(`unknown or bad option ${flag ?? ''} ${value ?? ''}`);

@@ -14,6 +14,7 @@ import type { RelaySource } from '../peer/relay-source.ts';
 import type { PeerLink } from '../peer/peer-link.ts';
 import { reportCacheHit, reportPeerTransfer, type ReportedTimings } from '../policy/transfer-timing.ts';
 import { swarmIdOf } from './fragment-swarm.ts';
+import { HttpLoad } from './http-load.ts';
 import { newStats, resetStats } from './loader-stats.ts';
 import { PeerAttempt, type PeerAttemptOutcome } from './peer-attempt.ts';
 import { RangeResume, type RangeResumeOutcome } from './range-resume.ts';
@@ -53,6 +54,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   #request: LoadRequest | null = null;
   #step: Step | null = null;
   #http: Loader<FragmentLoaderContext> | null = null;
+  #httpLoad: HttpLoad | null = null;
   #finished = false;
 
   constructor(engine: Engine, hlsConfig: HlsConfig, httpLoader: HttpLoaderFactory | null = null) {
@@ -108,6 +110,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     this.#countUnfinishedHttp();
     this.#finished = true;
     this.#stopStep();
+    this.#httpLoad?.stop();
     if (this.#http !== null) {
       // hls.js's own loader reports its abort through the callbacks it holds.
       this.#http.abort();
@@ -122,6 +125,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     this.#countUnfinishedHttp();
     this.#finished = true;
     this.#stopStep();
+    this.#httpLoad?.stop();
     this.#http?.destroy();
     this.#http = null;
     this.#request = null;
@@ -271,6 +275,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
         peerBytes,
         startSeconds: context.frag.start,
       });
+      callbacks.onProgress?.(stats, context, data, networkDetails);
       callbacks.onSuccess({ url: context.url, data }, stats, context, networkDetails);
     }
   }
@@ -316,44 +321,9 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   }
 
   #loadHttp(request: LoadRequest): void {
-    const engine = this.#engine;
-    const { context, config, callbacks } = request;
-    const swarmId = request.segment?.swarmId ?? null;
     const http = this.#newHttpLoader();
-    const startMs = performance.now();
-    http.load(context, config, {
-      ...callbacks,
-      onSuccess: (response, stats, ctx, networkDetails) => {
-        this.#finished = true;
-        const { data } = response;
-        const { loading } = stats;
-        engine.httpPace.measured({
-          startMs: loading.start,
-          firstByteMs: loading.first,
-          endMs: loading.end,
-          bytes: stats.loaded,
-        });
-        if (data instanceof ArrayBuffer) {
-          const sequenceNumber = ctx.frag.sn;
-          if (swarmId !== null && typeof sequenceNumber === 'number' && !engine.destroyed) {
-            engine.segmentChecks.learnFromHttp(swarmId, data, ctx.frag.duration);
-            engine.segmentLoaded({
-              source: 'http',
-              swarmId,
-              sequenceNumber,
-              data,
-              durationMs: performance.now() - startMs,
-              peerId: null,
-              startSeconds: ctx.frag.start,
-            });
-          } else {
-            engine.httpBytesLoaded(data.byteLength);
-            // HTTP only: still the typical segment size (the origins' hedge delay reads it).
-            if (typeof sequenceNumber === 'number') engine.httpPace.segmentSeen(data.byteLength);
-          }
-        }
-        callbacks.onSuccess(response, stats, ctx, networkDetails);
-      },
+    this.#httpLoad = new HttpLoad(this.#engine, request, http, () => {
+      this.#finished = true;
     });
   }
 
@@ -369,8 +339,10 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     stats.chunkCount = Math.max(stats.chunkCount, 1);
     // hls.js expects callbacks asynchronously, as a network loader would call them.
     queueMicrotask(() => {
-      if (this.#request === request)
-        request.callbacks.onSuccess({ url: request.context.url, data }, stats, request.context, null);
+      if (this.#request !== request) return;
+      // hls.js in streaming mode (progressive) takes a fragment's bytes through onProgress only.
+      request.callbacks.onProgress?.(stats, request.context, data, null);
+      request.callbacks.onSuccess({ url: request.context.url, data }, stats, request.context, null);
     });
   }
 

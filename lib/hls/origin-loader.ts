@@ -32,6 +32,8 @@ export class OriginLoader<C extends LoaderContext> implements Loader<C> {
   #attempts: Attempt<C>[] = [];
   readonly #tried: number[] = [];
   #winner: Loader<C> | null = null;
+  // The attempt whose bytes hls.js is streaming (a streaming loader's progress): the only one left.
+  #streaming: Attempt<C> | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #done = false;
 
@@ -106,7 +108,11 @@ export class OriginLoader<C extends LoaderContext> implements Loader<C> {
         callbacks.onSuccess({ ...response, url: this.#back(response.url, origin, home) }, this.stats, context, details);
       },
       onProgress: (loaded, _context, data, details) => {
-        if (loaded === this.stats) callbacks.onProgress?.(loaded, context, data, details);
+        if (this.#done) return;
+        if (this.#streaming === null) this.#streamFrom(attempt);
+        if (this.#streaming !== attempt) return;
+        this.#adopt(loaded);
+        callbacks.onProgress?.(this.stats, context, data, details);
       },
       // A 404 goes on to the next origin too, but marks this one down only when it repeats.
       onError: (error, _context, details) =>
@@ -127,7 +133,8 @@ export class OriginLoader<C extends LoaderContext> implements Loader<C> {
     const { origin, loader } = attempt;
     if (origin !== -1) this.#origins.failed(origin, reason, loader.stats.loaded);
     if (this.#attempts.length > 0) return;
-    const next = origin === -1 ? null : this.#origins.pick(this.#tried, this.#kind);
+    // Bytes already streamed to hls.js cannot be taken back: hls.js retries the fragment itself.
+    const next = origin === -1 || this.#streaming !== null ? null : this.#origins.pick(this.#tried, this.#kind);
     if (next === null) {
       this.#done = true;
       clearTimeout(this.#timer);
@@ -147,13 +154,27 @@ export class OriginLoader<C extends LoaderContext> implements Loader<C> {
   // The first success wins: every other attempt is stopped; what it received still cost its origin.
   #win(winner: Attempt<C>): void {
     this.#winner = winner.loader;
-    for (const { origin, loader } of this.#attempts) {
-      if (loader === winner.loader) continue;
-      const bytes = loader.stats.loaded;
-      this.#engine.httpBytesLoaded(bytes);
-      if (origin !== -1) this.#origins.counted(origin, bytes);
-    }
+    this.#countOthers(winner);
     this.#stop();
+  }
+
+  // The first attempt to stream bytes is the one hls.js gets them from: no hedge runs beside it.
+  #streamFrom(attempt: Attempt<C>): void {
+    this.#streaming = attempt;
+    clearTimeout(this.#timer);
+    this.#countOthers(attempt);
+    for (const other of this.#attempts) if (other !== attempt) other.loader.destroy();
+    this.#attempts = [attempt];
+  }
+
+  // What the attempts beside `kept` received still cost their origins.
+  #countOthers(kept: Attempt<C>): void {
+    for (const other of this.#attempts) {
+      if (other === kept) continue;
+      const bytes = other.loader.stats.loaded;
+      this.#engine.httpBytesLoaded(bytes);
+      if (other.origin !== -1) this.#origins.counted(other.origin, bytes);
+    }
   }
 
   #stop(): void {

@@ -11,7 +11,12 @@ export const httpRequests: { url: string; range: string | null }[] = [];
 export class NodeHttpLoader implements Loader<FragmentLoaderContext> {
   context: FragmentLoaderContext | null = null;
   stats: LoaderStats = newStats();
-  #controller = new AbortController();
+  readonly #controller = new AbortController();
+
+  /** Aborts this loader's request. */
+  protected get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
 
   // hls.js constructs a loader with its config (subclasses in tests pass it on).
   // eslint-disable-next-line @typescript-eslint/no-useless-constructor
@@ -71,5 +76,53 @@ export class CorruptingHttpLoader extends NodeHttpLoader {
         callbacks.onSuccess(response, stats, ctx, details);
       },
     });
+  }
+}
+
+/**
+ * NodeHttpLoader that streams as hls.js's FetchLoader does when asked for progress: each chunk of
+ * the body through `onProgress` as it arrives (`stats.loaded` counting, `stats.total` from
+ * Content-Length), then success with an empty response. Without `onProgress`, the whole at the end.
+ */
+export class StreamingHttpLoader extends NodeHttpLoader {
+  override load(
+    context: FragmentLoaderContext,
+    config: LoaderConfiguration,
+    callbacks: LoaderCallbacks<FragmentLoaderContext>,
+  ): void {
+    const { onProgress } = callbacks;
+    if (onProgress === undefined) {
+      super.load(context, config, callbacks);
+      return;
+    }
+    this.context = context;
+    const stats = this.stats;
+    stats.loading.start = performance.now();
+    httpRequests.push({ url: context.url, range: null });
+    fetch(context.url, { signal: this.signal })
+      .then(async (response) => {
+        stats.loading.first = performance.now();
+        if (!response.ok || response.body === null) {
+          callbacks.onError({ code: response.status, text: response.statusText }, context, null, stats);
+          return;
+        }
+        stats.total = Number(response.headers.get('content-length') ?? 0);
+        const reader = response.body.getReader();
+        for (let read = await reader.read(); !read.done; read = await reader.read()) {
+          stats.loaded += read.value.byteLength;
+          onProgress(stats, context, read.value.slice().buffer, null);
+        }
+        stats.loading.end = performance.now();
+        callbacks.onSuccess(
+          { url: context.url, data: new ArrayBuffer(0), code: response.status },
+          stats,
+          context,
+          null,
+        );
+      })
+      .catch((error: unknown) => {
+        if (stats.aborted) return;
+        callbacks.onError({ code: 0, text: String(error) }, context, null, stats);
+      });
   }
 }

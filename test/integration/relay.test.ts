@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
 import type { PeerMessage } from '../../lib/peer/peer-protocol.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { relayLiar } from '../helpers/hostile-behaviours.ts';
 import { hello, HostilePeer, type WireChannel } from '../helpers/hostile-peer.ts';
+import { StreamingHttpLoader } from '../helpers/node-http-loader.ts';
 import { connectedPeers, startNodeViewer, whenAvailability, type NodeViewer } from '../helpers/node-viewer.ts';
 
 // Cut-through relay over real WebRTC (node-datachannel), a real tracker and origin: an honest
@@ -58,6 +61,48 @@ function scriptedSource(failInstead = false) {
             segment.subarray(offset, Math.min(offset + 16 * 1024, segment.byteLength)),
           );
     },
+  };
+}
+
+/**
+ * An origin in front of the real one whose segment SEQUENCE_NUMBER sends its first half at once
+ * (with its whole length declared) and the rest on `release()`, or cuts the connection instead.
+ */
+async function gatedOrigin(upstreamUrl: string) {
+  const halfSent = signal();
+  let held: ServerResponse | null = null;
+  let requests = 0;
+  const server = createServer((request, response) => {
+    const path = request.url ?? '/';
+    if (path.endsWith(`/seg_${String(SEQUENCE_NUMBER).padStart(3, '0')}.ts`)) {
+      requests += 1;
+      response.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': segment.byteLength });
+      response.write(segment.subarray(0, HALF_BYTES));
+      held = response;
+      halfSent.resolve();
+      return;
+    }
+    fetch(`${upstreamUrl}${path}`)
+      .then(async (upstream) => {
+        response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? '' });
+        response.end(Buffer.from(await upstream.arrayBuffer()));
+      })
+      .catch(() => response.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    halfSent: halfSent.promise,
+    requests: () => requests,
+    release(cut = false): void {
+      if (cut) held?.destroy();
+      else held?.end(segment.subarray(HALF_BYTES));
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -214,6 +259,56 @@ describe('relaying a segment while it arrives (Node WebRTC, real tracker and ori
     const { data } = await loaded;
     assert.deepEqual(Buffer.from(data), segment, 'the relay itself played it from the origin');
     assert.equal(relay.engine.stats().p2pBytes, 0);
+  });
+
+  // The relay fetches the segment from the origin with a streaming loader (hls.js's FetchLoader).
+  async function httpRelay(gated: Awaited<ReturnType<typeof gatedOrigin>>) {
+    const relay = startNodeViewer(tracker.url, gated.url, {}, StreamingHttpLoader);
+    cleanup.push(relay);
+    relay.media.currentTime = SEQUENCE_NUMBER * 2 - 2;
+    const downstream = scriptedDownstream();
+    scripted(relay.swarmId, () => downstream.behaviour);
+    await connectedPeers(relay.engine, 1);
+    return { relay, downstream };
+  }
+
+  it('relays an HTTP download as it streams in, the last byte once the download succeeded', async () => {
+    const gated = await gatedOrigin(origin.url);
+    cleanup.push({ destroy: () => void gated.close() });
+    const { relay, downstream } = await httpRelay(gated);
+    const loaded = relay.load(SEQUENCE_NUMBER);
+    await gated.halfSent;
+    // The origin holds the rest back: whatever reaches the downstream now was relayed mid-download.
+    await downstream.when(() => downstream.state.bytes >= HALF_BYTES);
+    assert.deepEqual(downstream.state.header, {
+      type: 'response',
+      requestId: 1,
+      sequenceNumber: SEQUENCE_NUMBER,
+      byteLength: segment.byteLength,
+    });
+    assert.equal(downstream.state.bytes, HALF_BYTES, 'all the relay had so far, nothing more');
+    gated.release();
+    const { data } = await loaded;
+    assert.deepEqual(Buffer.from(data), segment, 'the player gets the whole segment');
+    await downstream.when(() => downstream.state.bytes === segment.byteLength);
+    assert.deepEqual(Buffer.from(downstream.received), segment);
+    assert.equal(gated.requests(), 1, 'the origin served it once');
+    assert.equal(relay.engine.stats().uploadedBytes, segment.byteLength);
+    assert.equal(relay.engine.stats().httpBytes, segment.byteLength);
+  });
+
+  it('answers `absent` after the header when its HTTP download is cut', async () => {
+    const gated = await gatedOrigin(origin.url);
+    cleanup.push({ destroy: () => void gated.close() });
+    const { relay, downstream } = await httpRelay(gated);
+    const failed = assert.rejects(relay.load(SEQUENCE_NUMBER), /load failed/);
+    await gated.halfSent;
+    await downstream.when(() => downstream.state.bytes >= HALF_BYTES);
+    gated.release(true);
+    await downstream.when(() => downstream.state.absent);
+    assert.equal(downstream.state.bytes, HALF_BYTES, 'no byte after the failure');
+    await failed;
+    assert.equal(relay.engine.cache.has(relay.swarmId, SEQUENCE_NUMBER), false);
   });
 
   it('a peer that says it relays every segment and never does is struck every second time, and every segment plays from HTTP', async () => {

@@ -5,9 +5,9 @@ import { DEFAULT_SIM_OPTIONS, runSimulation, type SimOptions } from '../../bench
 // A small run of the real engine on virtual time: 6 viewers, one simulated minute, churn included.
 const OPTIONS: SimOptions = { ...DEFAULT_SIM_OPTIONS, viewers: 6, minutes: 1, churnPerMinute: 0.3, joinSeconds: 10 };
 
-// Everything a run counted except how long it took on this machine.
+// Everything a run counted except how long it took on this machine (and the options it was given).
 async function counted(options: SimOptions): Promise<unknown> {
-  const { wallMs: _wallMs, cpuMs: _cpuMs, ...raw } = await runSimulation(options);
+  const { wallMs: _wallMs, cpuMs: _cpuMs, options: _options, ...raw } = await runSimulation(options);
   return raw;
 }
 
@@ -16,6 +16,13 @@ describe('swarm simulator', () => {
     const first = await counted(OPTIONS);
     const second = await counted(OPTIONS);
     assert.deepEqual(second, first);
+  });
+
+  it('gives the same numbers for the same seed with streaming HTTP (FetchLoader-shaped), and other numbers than whole responses', async () => {
+    const streaming: SimOptions = { ...OPTIONS, httpLoader: 'fetch' };
+    const first = await counted(streaming);
+    assert.deepEqual(await counted(streaming), first);
+    assert.notDeepEqual(first, await counted(OPTIONS));
   });
 
   it('gives different numbers for another seed', async () => {
