@@ -37,8 +37,6 @@ export interface EngineDependencies {
 
 // Segments that started at least this long before the playhead are evicted first.
 const BEHIND_PLAYHEAD_KEEP_SECONDS = 10;
-// For this long after joining a swarm, segments not needed soon wait for the first peers.
-const SWARM_WARMUP_MS = 3000;
 // A signalled peer that does not connect within this time is dropped.
 const CONNECT_TIMEOUT_MS = 20_000;
 
@@ -137,10 +135,17 @@ export class Engine {
   }
 
   /**
-   * Where to get a segment that is not cached and how long to wait (see `decideSource`), from the
-   * swarm's peers, the playhead, this viewer's HTTP pace and how long this load has waited.
+   * Where to get a segment that is not cached and how long to wait (`decideSource`), from the swarm's
+   * peers, the playhead, this viewer's HTTP pace and how long this load has waited; `afterWait`: it
+   * just waited for peers, so an HTTP decision strikes each that said it was fetching the segment.
    */
-  decide(swarmId: string, sequenceNumber: number, startSeconds: number, waitedMs: number): SourceDecision {
+  decide(
+    swarmId: string,
+    sequenceNumber: number,
+    startSeconds: number,
+    waitedMs: number,
+    afterWait = false,
+  ): SourceDecision {
     const secondsUntilNeeded = this.playback.secondsUntil(startSeconds);
     const swarm = this.p2pEnabled ? this.#swarm(swarmId) : null;
     if (swarm === null) return { kind: 'http' };
@@ -148,15 +153,13 @@ export class Engine {
       secondsUntilNeeded,
       waitedMs,
       startingUp: this.playback.startingUp,
-      // Warming up: just joined, and the tracker has not said that nobody else is here.
-      warmingUp: this.#dependencies.nowMs() - swarm.createdAtMs < SWARM_WARMUP_MS && swarm.othersAtTracker !== 0,
+      warmingUp: swarm.warmingUp,
       httpDeliveryMs: this.httpPace.deliveryMs(),
       expectedSegmentBytes: this.httpPace.segmentBytes,
     };
     const views = swarm.views(sequenceNumber);
     const decision = decideSource(this.peerId, sequenceNumber, views, situation, this.config);
-    // The wait for peers that said they were fetching it ran out: each broke its `loading` claim.
-    if (decision.kind === 'http' && waitedMs > 0)
+    if (decision.kind === 'http' && afterWait)
       for (const view of views) if (view.loading) swarm.strike(view.peerId, 'unkept-claim');
     return decision;
   }
@@ -296,12 +299,7 @@ export class Engine {
     if (isNew) this.events.emit('peer-banned', { swarmId, peerId, reason: error.message });
   }
 
-  /** Whether a peer id is banned for this session. */
-  isBanned(peerId: string): boolean {
-    return this.#peerRecords.isBanned(peerId);
-  }
-
-  /** A peer transfer failed or was too slow and the segment comes over HTTP: count it, report it. */
+  /** A peer transfer failed or was too slow (then HTTP or, once, another peer): count it, report it. */
   peerFallback(error: P2PError): void {
     this.#counters.peerFallbacks += 1;
     this.events.emit('error', error);

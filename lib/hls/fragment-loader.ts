@@ -55,6 +55,8 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   #step: Step | null = null;
   #http: Loader<FragmentLoaderContext> | null = null;
   #httpLoad: HttpLoad | null = null;
+  // A peer transfer that failed without bytes to resume from gets one more decision, not HTTP at once.
+  #decidedAgain = false;
   #finished = false;
 
   constructor(engine: Engine, hlsConfig: HlsConfig, httpLoader: HttpLoaderFactory | null = null) {
@@ -140,9 +142,9 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     return this.#http?.getCacheAge?.() ?? null;
   }
 
-  #chooseOrFallBack(request: PeerLoadRequest): void {
+  #chooseOrFallBack(request: PeerLoadRequest, afterWait = false): void {
     try {
-      this.#choose(request);
+      this.#choose(request, afterWait);
     } catch (error) {
       this.#peerPathFailed(request, error);
     }
@@ -160,7 +162,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
 
   // Decide between peer, waiting, and HTTP; called again when a wait ends (its time ran out, or a
   // peer's availability changed).
-  #choose(request: PeerLoadRequest): void {
+  #choose(request: PeerLoadRequest, afterWait: boolean): void {
     if (this.#finished) return;
     this.#stopStep();
     const engine = this.#engine;
@@ -174,9 +176,9 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
       return;
     }
     const waitedMs = performance.now() - request.startedAtMs;
-    const decision = engine.decide(swarmId, sequenceNumber, request.context.frag.start, waitedMs);
+    const decision = engine.decide(swarmId, sequenceNumber, request.context.frag.start, waitedMs, afterWait);
     if (decision.kind === 'wait') {
-      const retry = (): void => this.#chooseOrFallBack(request);
+      const retry = (): void => this.#chooseOrFallBack(request, true);
       const unsubscribe = engine.availability.onNextChange(swarmId, retry);
       const timer = setTimeout(retry, decision.waitMs);
       this.#step = {
@@ -225,7 +227,12 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
       this.#dropPeerSegment(request, attempt.peerId, outcome);
     } else {
       engine.peerFallback(outcome.error);
-      if (outcome.resumeFrom === null) this.#toHttp(request);
+      // The peer did not have it, its relay failed or its link closed: another holder may (once;
+      // a peer too slow or too late leaves it to HTTP).
+      if (outcome.resumeFrom === null && !this.#decidedAgain && outcome.error.code !== 'peer-timeout') {
+        this.#decidedAgain = true;
+        this.#chooseOrFallBack(request);
+      } else if (outcome.resumeFrom === null) this.#toHttp(request);
       else {
         engine.announceLoading(segment.swarmId, segment.sequenceNumber);
         this.#resumeOverHttp(request, attempt.peerId, outcome.resumeFrom, outcome.relay);

@@ -64,11 +64,13 @@ export const EARLY_REANNOUNCE_MS = 15_000;
 const EARLY_REANNOUNCE_MAX_MS = 60_000;
 /** Peers below which a swarm asks the tracker again early; beyond it the tracker's interval does. */
 export const FEW_PEERS = 3;
+// For this long after joining a swarm, segments not needed soon wait for the first peers.
+const WARMUP_MS = 3000;
 
 /** One swarm (one rendition of one stream): its tracker client and its connected peers. */
 export class Swarm {
   readonly swarmId: string;
-  readonly createdAtMs: number;
+  readonly #createdAtMs: number;
   readonly #options: SwarmOptions;
   readonly #client: TrackerClient;
   readonly #links = new Map<string, PeerLink>();
@@ -85,7 +87,7 @@ export class Swarm {
   constructor(options: SwarmOptions) {
     this.#options = options;
     this.swarmId = options.swarmId;
-    this.createdAtMs = options.nowMs();
+    this.#createdAtMs = options.nowMs();
     this.#client = options.createTrackerClient({
       infoHashHex: wireIdToHex(options.swarmId),
       peerIdHex: wireIdToHex(options.peerId),
@@ -138,6 +140,11 @@ export class Swarm {
   get othersAtTracker(): number | null {
     if (this.#othersByTracker.size === 0) return null;
     return Math.max(...this.#othersByTracker.values());
+  }
+
+  /** Joined moments ago, and the tracker has not said that nobody else is here. */
+  get warmingUp(): boolean {
+    return this.#options.nowMs() - this.#createdAtMs < WARMUP_MS && this.othersAtTracker !== 0;
   }
 
   /** Announce again with the offers held back (`offersHeld`), if an announce went out without them. */

@@ -311,6 +311,59 @@ describe('relaying a segment while it arrives (Node WebRTC, real tracker and ori
     assert.equal(relay.engine.cache.has(relay.swarmId, SEQUENCE_NUMBER), false);
   });
 
+  it('a holder that answers `absent` is followed by another decision: another peer serves the segment, not the origin', async () => {
+    const viewer = startNodeViewer(tracker.url, origin.url);
+    cleanup.push(viewer);
+    viewer.media.currentTime = SEQUENCE_NUMBER * 2 - 2;
+    // The first holder claims the segment and answers `absent` once told to.
+    const asked = signal();
+    let answerAbsent = (): void => undefined;
+    scripted(viewer.swarmId, () => ({
+      onConnect: (channel: WireChannel) => channel.send(hello([SEQUENCE_NUMBER])),
+      onMessage: (message: PeerMessage, channel: WireChannel) => {
+        if (message.type !== 'request' || message.sequenceNumber !== SEQUENCE_NUMBER) return;
+        answerAbsent = () =>
+          channel.send({ type: 'absent', requestId: message.requestId, sequenceNumber: SEQUENCE_NUMBER });
+        asked.resolve();
+      },
+    }));
+    // The second says it has the segment only once the first was asked, and serves it whole. (The
+    // scripted peers also connect to each other: it tells every peer it is connected to.)
+    const channels: WireChannel[] = [];
+    const announce = (): void => {
+      for (const channel of channels) channel.send({ type: 'have', sequenceNumbers: [SEQUENCE_NUMBER] });
+    };
+    const honest = scripted(viewer.swarmId, () => ({
+      onConnect: (channel: WireChannel) => {
+        channel.send(hello([]));
+        channels.push(channel);
+      },
+      onMessage: (message: PeerMessage, channel: WireChannel) => {
+        if (message.type !== 'request' || message.sequenceNumber !== SEQUENCE_NUMBER) return;
+        const { requestId } = message;
+        channel.send({ type: 'response', requestId, sequenceNumber: SEQUENCE_NUMBER, byteLength: segment.byteLength });
+        for (let offset = 0; offset < segment.byteLength; offset += 16 * 1024)
+          channel.sendData(requestId, offset, segment.subarray(offset, offset + 16 * 1024));
+      },
+    }));
+    await connectedPeers(viewer.engine, 2);
+    await whenAvailability(viewer, () => viewer.engine.decide(viewer.swarmId, SEQUENCE_NUMBER, 6, 0).kind === 'peer');
+    const loaded = viewer.load(SEQUENCE_NUMBER);
+    await asked.promise;
+    announce();
+    await whenAvailability(
+      viewer,
+      () => viewer.engine.peerLink(viewer.swarmId, honest.peerId)?.view(SEQUENCE_NUMBER).has === true,
+    );
+    answerAbsent();
+    const { data } = await loaded;
+    assert.deepEqual(Buffer.from(data), segment);
+    const stats = viewer.engine.stats();
+    assert.equal(stats.p2pBytes, segment.byteLength, 'the whole segment came from the second peer');
+    assert.equal(stats.httpBytes, 0, 'nothing from the origin');
+    assert.equal(stats.peerFallbacks, 1, "the first holder's `absent`");
+  });
+
   it('a peer that says it relays every segment and never does is struck every second time, and every segment plays from HTTP', async () => {
     const honest = startNodeViewer(tracker.url, origin.url);
     cleanup.push(honest);
