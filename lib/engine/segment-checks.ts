@@ -25,7 +25,7 @@ export interface CheckedSegment {
  * The checks a segment from a peer must pass, in order: container structure (MPEG-TS or fMP4,
  * from the first segment; the stream's format once HTTP segments showed it), the hash manifest
  * (WebCrypto SHA-256), then `validateSegment`. Without a manifest the segment passes unverified
- * (see unconfirmed-segments.ts), unless `requireSegmentHashes`, and only if its timestamps cover
+ * (see served-segments.ts), unless `requireSegmentHashes`, and only if its timestamps cover
  * its playlist duration — a check that blames the sender once the stream's own HTTP segments have
  * passed it (before that a failure only sends the segment to HTTP; a stream whose HTTP segments
  * fail it never gets it).

@@ -1,7 +1,6 @@
 import type { RelaySource } from '../peer/relay-source.ts';
 import { RelaySources } from './relay-sources.ts';
 import type { SegmentCache } from './segment-cache.ts';
-import { UnconfirmedSegments } from './unconfirmed-segments.ts';
 
 /** What became of a segment handed to hls.js, as `ServedSegments.loaded` weighs it. */
 export interface LoadedSegment {
@@ -19,16 +18,25 @@ export interface LoadedSegment {
   readonly peerId: string | null;
 }
 
+// Bounds on what strangers can make us remember (a segment stays unconfirmed only briefly).
+const MAX_UNCONFIRMED = 512;
+const MAX_HTTP_ONLY = 512;
+
+const keyOf = (swarmId: string, sequenceNumber: number): string => `${swarmId}/${sequenceNumber}`;
+
 /**
  * What this viewer may serve its peers, and when: a segment from a peer is served whole, and its
  * relay (served while it arrived) completes, only once it passed this viewer's checks — its hash,
- * or (no hash manifest) hls.js appended it. Until then it is unconfirmed: kept for our own playback,
- * neither announced nor uploaded. A segment hls.js fails on is dropped, blamed on its sender and
- * loaded over HTTP next time.
+ * or (no hash manifest) hls.js appended it (FRAG_BUFFERED). Until then it is unconfirmed: kept for
+ * our own playback, neither announced nor uploaded. A segment hls.js fails on is dropped, blamed on
+ * the peer that sent it and loaded over HTTP next time. A viewer thus relays only what passed every
+ * check it could make, so an honest relay is never the one blamed for a hostile peer's bytes.
  */
 export class ServedSegments {
   readonly #cache: SegmentCache;
-  readonly #unconfirmed = new UnconfirmedSegments();
+  // The peer that sent each unconfirmed segment, by key; the keys to load over HTTP next time.
+  readonly #senders = new Map<string, string>();
+  readonly #httpOnly = new Set<string>();
   // Peer downloads relayed to other peers while they arrive, until confirmed.
   readonly #relays: RelaySources;
 
@@ -39,12 +47,12 @@ export class ServedSegments {
 
   /** The sequence numbers of a swarm that peers may be told of (cached and confirmed). */
   held(swarmId: string): number[] {
-    return this.#cache.sequenceNumbers(swarmId).filter((n) => !this.#unconfirmed.has(swarmId, n));
+    return this.#cache.sequenceNumbers(swarmId).filter((n) => !this.isUnconfirmed(swarmId, n));
   }
 
   /** A whole segment peers may download, if cached and confirmed. */
   whole(swarmId: string, sequenceNumber: number): ArrayBuffer | undefined {
-    return this.#unconfirmed.has(swarmId, sequenceNumber) ? undefined : this.#cache.get(swarmId, sequenceNumber)?.data;
+    return this.isUnconfirmed(swarmId, sequenceNumber) ? undefined : this.#cache.get(swarmId, sequenceNumber)?.data;
   }
 
   /** A segment being relayed while it arrives. */
@@ -59,7 +67,7 @@ export class ServedSegments {
 
   /** Awaiting hls.js's append before it may be served. */
   isUnconfirmed(swarmId: string, sequenceNumber: number): boolean {
-    return this.#unconfirmed.has(swarmId, sequenceNumber);
+    return this.#senders.has(keyOf(swarmId, sequenceNumber));
   }
 
   /**
@@ -69,7 +77,10 @@ export class ServedSegments {
   loaded(segment: LoadedSegment): boolean {
     const { swarmId, sequenceNumber, stored, fromPeer, verified, peerId } = segment;
     const awaitsAppend = stored && fromPeer && !verified && peerId !== null;
-    if (awaitsAppend) this.#unconfirmed.add(swarmId, sequenceNumber, peerId);
+    if (awaitsAppend) {
+      this.#senders.set(keyOf(swarmId, sequenceNumber), peerId);
+      trim(this.#senders, MAX_UNCONFIRMED);
+    }
     if (verified) this.#relays.confirm(swarmId, sequenceNumber);
     else if (!stored || !fromPeer) this.#relays.fail(swarmId, sequenceNumber);
     return !awaitsAppend && stored && segment.isNew;
@@ -77,7 +88,7 @@ export class ServedSegments {
 
   /** hls.js appended a segment. Returns whether it was unconfirmed (and may be announced now). */
   buffered(swarmId: string, sequenceNumber: number): boolean {
-    if (!this.#unconfirmed.confirm(swarmId, sequenceNumber)) return false;
+    if (!this.#senders.delete(keyOf(swarmId, sequenceNumber))) return false;
     this.#relays.confirm(swarmId, sequenceNumber);
     return true;
   }
@@ -88,14 +99,19 @@ export class ServedSegments {
    */
   failedInPlayer(swarmId: string, sequenceNumber: number): string | null {
     this.#relays.fail(swarmId, sequenceNumber);
-    const peerId = this.#unconfirmed.reject(swarmId, sequenceNumber);
-    if (peerId !== null) this.#cache.remove(swarmId, sequenceNumber);
+    const key = keyOf(swarmId, sequenceNumber);
+    const peerId = this.#senders.get(key);
+    if (peerId === undefined) return null;
+    this.#senders.delete(key);
+    this.#httpOnly.add(key);
+    trim(this.#httpOnly, MAX_HTTP_ONLY);
+    this.#cache.remove(swarmId, sequenceNumber);
     return peerId;
   }
 
   /** Whether the next load of this segment must use HTTP (asked once: the mark is then cleared). */
   takeHttpOnly(swarmId: string, sequenceNumber: number): boolean {
-    return this.#unconfirmed.takeHttpOnly(swarmId, sequenceNumber);
+    return this.#httpOnly.delete(keyOf(swarmId, sequenceNumber));
   }
 
   /** Relays in progress end (their readers get `absent`). */
@@ -104,7 +120,17 @@ export class ServedSegments {
   }
 
   clear(): void {
-    this.#unconfirmed.clear();
+    this.#senders.clear();
+    this.#httpOnly.clear();
     this.#relays.clear();
+  }
+}
+
+// Forget the oldest entries beyond `max` (insertion order).
+function trim(collection: Map<string, unknown> | Set<string>, max: number): void {
+  while (collection.size > max) {
+    const oldest = collection.keys().next();
+    if (oldest.done === true) return;
+    collection.delete(oldest.value);
   }
 }

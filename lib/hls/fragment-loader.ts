@@ -14,7 +14,8 @@ import type { RelaySource } from '../peer/relay-source.ts';
 import type { PeerLink } from '../peer/peer-link.ts';
 import { reportCacheHit, reportPeerTransfer, type ReportedTimings } from '../policy/transfer-timing.ts';
 import { swarmIdOf } from './fragment-swarm.ts';
-import { HttpLoad } from './http-load.ts';
+import type { HttpChunks } from './http-chunks.ts';
+import { loadOverHttp } from './http-load.ts';
 import { newStats, resetStats } from './loader-stats.ts';
 import { PeerAttempt, type PeerAttemptOutcome } from './peer-attempt.ts';
 import { RangeResume, type RangeResumeOutcome } from './range-resume.ts';
@@ -29,6 +30,9 @@ export type HttpLoaderFactory = (hlsConfig: HlsConfig) => Loader<FragmentLoaderC
 type DroppedSegment =
   | { readonly kind: 'corrupt'; readonly problem: string }
   | { readonly kind: 'unverifiable'; readonly reason: string };
+
+/** What a source decision follows: the load's start, a wait for peers, a failed peer transfer. */
+type ChoiceAfter = 'start' | 'wait' | 'failure';
 
 /** What a load is doing while it is neither idle nor in hls.js's HTTP loader alone. */
 interface Step {
@@ -54,7 +58,8 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   #request: LoadRequest | null = null;
   #step: Step | null = null;
   #http: Loader<FragmentLoaderContext> | null = null;
-  #httpLoad: HttpLoad | null = null;
+  // A segment's HTTP bytes as they arrive (relayed to peers meanwhile).
+  #httpChunks: HttpChunks | null = null;
   // A peer transfer that failed without bytes to resume from gets one more decision, not HTTP at once.
   #decidedAgain = false;
   #finished = false;
@@ -112,7 +117,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     this.#countUnfinishedHttp();
     this.#finished = true;
     this.#stopStep();
-    this.#httpLoad?.stop();
+    this.#httpChunks?.stop();
     if (this.#http !== null) {
       // hls.js's own loader reports its abort through the callbacks it holds.
       this.#http.abort();
@@ -127,7 +132,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     this.#countUnfinishedHttp();
     this.#finished = true;
     this.#stopStep();
-    this.#httpLoad?.stop();
+    this.#httpChunks?.stop();
     this.#http?.destroy();
     this.#http = null;
     this.#request = null;
@@ -142,9 +147,9 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     return this.#http?.getCacheAge?.() ?? null;
   }
 
-  #chooseOrFallBack(request: PeerLoadRequest, afterWait = false): void {
+  #chooseOrFallBack(request: PeerLoadRequest, after: ChoiceAfter = 'start'): void {
     try {
-      this.#choose(request, afterWait);
+      this.#choose(request, after);
     } catch (error) {
       this.#peerPathFailed(request, error);
     }
@@ -161,8 +166,9 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   }
 
   // Decide between peer, waiting, and HTTP; called again when a wait ends (its time ran out, or a
-  // peer's availability changed).
-  #choose(request: PeerLoadRequest, afterWait: boolean): void {
+  // peer's availability changed), and once after a failed peer transfer (then a peer or HTTP: the
+  // failure took time already).
+  #choose(request: PeerLoadRequest, after: ChoiceAfter): void {
     if (this.#finished) return;
     this.#stopStep();
     const engine = this.#engine;
@@ -176,9 +182,9 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
       return;
     }
     const waitedMs = performance.now() - request.startedAtMs;
-    const decision = engine.decide(swarmId, sequenceNumber, request.context.frag.start, waitedMs, afterWait);
-    if (decision.kind === 'wait') {
-      const retry = (): void => this.#chooseOrFallBack(request, true);
+    const decision = engine.decide(swarmId, sequenceNumber, request.context.frag.start, waitedMs, after === 'wait');
+    if (decision.kind === 'wait' && after !== 'failure') {
+      const retry = (): void => this.#chooseOrFallBack(request, 'wait');
       const unsubscribe = engine.availability.onNextChange(swarmId, retry);
       const timer = setTimeout(retry, decision.waitMs);
       this.#step = {
@@ -227,11 +233,12 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
       this.#dropPeerSegment(request, attempt.peerId, outcome);
     } else {
       engine.peerFallback(outcome.error);
-      // The peer did not have it, its relay failed or its link closed: another holder may (once;
-      // a peer too slow or too late leaves it to HTTP).
+      // The peer did not have it, its relay failed or its link closed: another peer that has it or
+      // relays it may serve it, else HTTP at once (once per load; a peer too slow or too late leaves it
+      // to HTTP).
       if (outcome.resumeFrom === null && !this.#decidedAgain && outcome.error.code !== 'peer-timeout') {
         this.#decidedAgain = true;
-        this.#chooseOrFallBack(request);
+        this.#chooseOrFallBack(request, 'failure');
       } else if (outcome.resumeFrom === null) this.#toHttp(request);
       else {
         engine.announceLoading(segment.swarmId, segment.sequenceNumber);
@@ -329,7 +336,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
 
   #loadHttp(request: LoadRequest): void {
     const http = this.#newHttpLoader();
-    this.#httpLoad = new HttpLoad(this.#engine, request, http, () => {
+    this.#httpChunks = loadOverHttp(this.#engine, request, http, () => {
       this.#finished = true;
     });
   }

@@ -7,89 +7,84 @@ import type { LoadRequest } from './load-request.ts';
  * One HTTP load of a fragment through hls.js's own loader (`http`, already filling the fragment
  * loader's stats): HTTP's pace is measured, a segment is handed to the engine (cached, announced,
  * counted), and hls.js hears the loader's own callbacks. A segment's bytes are followed as they
- * arrive (`HttpChunks`): a streaming loader's chunks are relayed to our peers meanwhile and joined
- * at its empty end. Starts in the constructor; `stop()` ends the relay (the fragment loader stops
- * the HTTP loader itself).
+ * arrive (the returned `HttpChunks`, null for what peers never carry): a streaming loader's chunks
+ * are relayed to our peers meanwhile and joined at its empty end; its `stop()` ends the relay when
+ * the fragment loader aborts (it stops the HTTP loader itself). `onSucceeded` runs first on success.
  */
-export class HttpLoad {
-  readonly #chunks: HttpChunks | null;
-
-  /** `onSucceeded` runs first when the load succeeds. */
-  constructor(engine: Engine, request: LoadRequest, http: Loader<FragmentLoaderContext>, onSucceeded: () => void) {
-    const { context, config, callbacks, segment } = request;
-    const startMs = performance.now();
-    const chunks =
-      segment === null
-        ? null
-        : new HttpChunks((totalBytes) => engine.beginRelay(segment.swarmId, segment.sequenceNumber, totalBytes));
-    this.#chunks = chunks;
-    const stopping =
-      <A extends unknown[]>(report: (...args: A) => void) =>
-      (...args: A): void => {
-        chunks?.stop();
-        report(...args);
-      };
-    http.load(context, config, {
-      ...callbacks,
-      // Asking for progress makes a streaming loader stream (its success then carries no data).
-      ...(chunks === null
-        ? {}
-        : {
-            onProgress: (stats, ctx, data, networkDetails) => {
-              if (data instanceof ArrayBuffer)
-                chunks.add(data, stats.loaded, stats.total, callbacks.onProgress !== undefined);
-              callbacks.onProgress?.(stats, ctx, data, networkDetails);
-            },
-          }),
-      onError: stopping(callbacks.onError),
-      onTimeout: stopping(callbacks.onTimeout),
-      ...(callbacks.onAbort === undefined ? {} : { onAbort: stopping(callbacks.onAbort) }),
-      onSuccess: (response, stats, ctx, networkDetails) => {
-        onSucceeded();
-        const data =
-          chunks !== null && response.data instanceof ArrayBuffer ? chunks.whole(response.data) : response.data;
-        chunks?.succeeded();
-        const { loading } = stats;
-        engine.httpPace.measured({
-          startMs: loading.start,
-          firstByteMs: loading.first,
-          endMs: loading.end,
-          bytes: stats.loaded,
-        });
-        if (data instanceof ArrayBuffer) {
-          const sequenceNumber = ctx.frag.sn;
-          if (segment !== null && typeof sequenceNumber === 'number' && data.byteLength > 0 && !engine.destroyed) {
-            engine.segmentChecks.learnFromHttp(segment.swarmId, data, ctx.frag.duration);
-            engine.segmentLoaded({
-              source: 'http',
-              swarmId: segment.swarmId,
-              sequenceNumber,
-              data,
-              durationMs: performance.now() - startMs,
-              peerId: null,
-              startSeconds: ctx.frag.start,
-            });
-          } else {
-            // hls.js's own streaming hands it the bytes as they came and ends with no data.
-            const bytes = data.byteLength || stats.loaded;
-            engine.httpBytesLoaded(bytes);
-            // HTTP only: still the typical segment size (the origins' hedge delay reads it).
-            if (typeof sequenceNumber === 'number') engine.httpPace.segmentSeen(bytes);
-          }
+export function loadOverHttp(
+  engine: Engine,
+  request: LoadRequest,
+  http: Loader<FragmentLoaderContext>,
+  onSucceeded: () => void,
+): HttpChunks | null {
+  const { context, config, callbacks, segment } = request;
+  const startMs = performance.now();
+  const chunks =
+    segment === null
+      ? null
+      : new HttpChunks((totalBytes) => engine.beginRelay(segment.swarmId, segment.sequenceNumber, totalBytes));
+  const stopping =
+    <A extends unknown[]>(report: (...args: A) => void) =>
+    (...args: A): void => {
+      chunks?.stop();
+      report(...args);
+    };
+  http.load(context, config, {
+    ...callbacks,
+    // Asking for progress makes a streaming loader stream (its success then carries no data).
+    ...(chunks === null
+      ? {}
+      : {
+          onProgress: (stats, ctx, data, networkDetails) => {
+            if (data instanceof ArrayBuffer)
+              chunks.add(data, stats.loaded, stats.total, callbacks.onProgress !== undefined);
+            callbacks.onProgress?.(stats, ctx, data, networkDetails);
+          },
+        }),
+    onError: stopping(callbacks.onError),
+    onTimeout: stopping(callbacks.onTimeout),
+    ...(callbacks.onAbort === undefined ? {} : { onAbort: stopping(callbacks.onAbort) }),
+    onSuccess: (response, stats, ctx, networkDetails) => {
+      onSucceeded();
+      const data =
+        chunks !== null && response.data instanceof ArrayBuffer ? chunks.whole(response.data) : response.data;
+      chunks?.succeeded();
+      const { loading } = stats;
+      engine.httpPace.measured({
+        startMs: loading.start,
+        firstByteMs: loading.first,
+        endMs: loading.end,
+        bytes: stats.loaded,
+      });
+      if (data instanceof ArrayBuffer) {
+        const sequenceNumber = ctx.frag.sn;
+        if (segment !== null && typeof sequenceNumber === 'number' && data.byteLength > 0 && !engine.destroyed) {
+          engine.segmentChecks.learnFromHttp(segment.swarmId, data, ctx.frag.duration);
+          engine.segmentLoaded({
+            source: 'http',
+            swarmId: segment.swarmId,
+            sequenceNumber,
+            data,
+            durationMs: performance.now() - startMs,
+            peerId: null,
+            startSeconds: ctx.frag.start,
+          });
+        } else {
+          // hls.js's own streaming hands it the bytes as they came and ends with no data.
+          const bytes = data.byteLength || stats.loaded;
+          engine.httpBytesLoaded(bytes);
+          // HTTP only: still the typical segment size (the origins' hedge delay reads it).
+          if (typeof sequenceNumber === 'number') engine.httpPace.segmentSeen(bytes);
         }
-        // hls.js took a streamed fragment through onProgress if it asked for it; else it wants it whole.
-        callbacks.onSuccess(
-          callbacks.onProgress === undefined ? { ...response, data } : response,
-          stats,
-          ctx,
-          networkDetails,
-        );
-      },
-    });
-  }
-
-  /** The load was aborted or dropped: a relay of its bytes fails. */
-  stop(): void {
-    this.#chunks?.stop();
-  }
+      }
+      // hls.js took a streamed fragment through onProgress if it asked for it; else it wants it whole.
+      callbacks.onSuccess(
+        callbacks.onProgress === undefined ? { ...response, data } : response,
+        stats,
+        ctx,
+        networkDetails,
+      );
+    },
+  });
+  return chunks;
 }
