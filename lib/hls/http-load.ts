@@ -2,6 +2,7 @@ import type { FragmentLoaderContext, Loader } from 'hls.js';
 import type { Engine } from '../engine/engine.ts';
 import { HttpChunks } from './http-chunks.ts';
 import type { LoadRequest } from './load-request.ts';
+import { paceSample } from './loader-stats.ts';
 
 /**
  * One HTTP load of a fragment through hls.js's own loader (`http`, already filling the fragment
@@ -49,13 +50,7 @@ export function loadOverHttp(
       const data =
         chunks !== null && response.data instanceof ArrayBuffer ? chunks.whole(response.data) : response.data;
       chunks?.succeeded();
-      const { loading } = stats;
-      engine.httpPace.measured({
-        startMs: loading.start,
-        firstByteMs: loading.first,
-        endMs: loading.end,
-        bytes: stats.loaded,
-      });
+      engine.httpPace.measured(paceSample(stats));
       if (data instanceof ArrayBuffer) {
         const sequenceNumber = ctx.frag.sn;
         if (segment !== null && typeof sequenceNumber === 'number' && data.byteLength > 0 && !engine.destroyed) {

@@ -22,3 +22,9 @@ export function newStats(): LoaderStats {
 export function resetStats(stats: LoaderStats): void {
   Object.assign(stats, newStats(), { retry: stats.retry });
 }
+
+/** What a finished HTTP load tells of HTTP's pace (`HttpPace.measured`). */
+export function paceSample(stats: LoaderStats): { startMs: number; firstByteMs: number; endMs: number; bytes: number } {
+  const { loading } = stats;
+  return { startMs: loading.start, firstByteMs: loading.first, endMs: loading.end, bytes: stats.loaded };
+}

@@ -3,6 +3,7 @@ import type { Engine } from '../engine/engine.ts';
 import type { PartialSegment } from '../peer/peer-downloads.ts';
 import type { RelaySource } from '../peer/relay-source.ts';
 import type { PeerLoadRequest } from './load-request.ts';
+import { paceSample } from './loader-stats.ts';
 
 /** How a Range resume ended (reported once, never after `stop()`); errors, timeouts and aborts go straight to hls.js. */
 export type RangeResumeOutcome =
@@ -83,13 +84,7 @@ export class RangeResume {
       onSuccess: (response, stats, _context, networkDetails) => {
         // Every HTTP load measures HTTP's pace: a viewer whose HTTP loads are all Range resumes
         // would otherwise never know it, and "peer too late" could never fire.
-        const { loading } = stats;
-        engine.httpPace.measured({
-          startMs: loading.start,
-          firstByteMs: loading.first,
-          endMs: loading.end,
-          bytes: stats.loaded,
-        });
+        engine.httpPace.measured(paceSample(stats));
         const rest = response.data;
         if (rest instanceof ArrayBuffer && rest.byteLength === partial.totalBytes - received) {
           void join(rest, stats, networkDetails);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { Page } from 'puppeteer-core';
 import { useBrowserFixture } from '../helpers/browser-fixture.ts';
 import { waitVideoTime } from '../helpers/page-waits.ts';
-import { sourceLine, stopViewerPage, waitPlayed } from '../helpers/viewer-page.ts';
+import { assertPlayedWithoutStall, sourceLine, stopViewerPage, waitPlayed } from '../helpers/viewer-page.ts';
 
 // Liveness guard for waits (not a speed assertion): a broken build fails here instead of hanging.
 const WAIT_GUARD_MS = 120_000;
@@ -36,14 +36,8 @@ describe('viewers sharing segments in headless Chromium', function () {
           `      sources (H http, p peer, c cache): A ${sourceLine(a)} B ${sourceLine(b)}`,
       );
 
-      for (const [name, snapshot] of [
-        ['A', a],
-        ['B', b],
-      ] as const) {
-        assert.deepEqual(snapshot.fatalErrors, [], `viewer ${name} had fatal errors`);
-        assert.equal(snapshot.stalls, 0, `viewer ${name} stalled`);
-        assert.ok(snapshot.playedSeconds >= 16, `viewer ${name} played ${snapshot.playedSeconds} s`);
-      }
+      assertPlayedWithoutStall(a, 'viewer A', 16);
+      assertPlayedWithoutStall(b, 'viewer B', 16);
       assert.ok(
         b.segments.some((segment) => segment.source === 'peer'),
         'viewer B got no segment from a peer',

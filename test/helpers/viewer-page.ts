@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { Browser, Page } from 'puppeteer-core';
 import { newViewerPage } from './chromium.ts';
 import { guarded } from './wait-for.ts';
@@ -133,4 +134,11 @@ export async function stopViewerPage<T = ViewerSnapshot>(page: Page): Promise<T>
     throw new Error(`the viewer page has no viewer to stop (${await startFailure(page)}) at ${page.url()}`);
   }
   return stopped.snapshot as T;
+}
+
+/** A viewer played at least `seconds` with no fatal error and no stall. */
+export function assertPlayedWithoutStall(snapshot: ViewerSnapshot, name: string, seconds: number): void {
+  assert.deepEqual(snapshot.fatalErrors, [], `${name} had fatal errors`);
+  assert.equal(snapshot.stalls, 0, `${name} stalled`);
+  assert.ok(snapshot.playedSeconds >= seconds, `${name} played ${snapshot.playedSeconds} s`);
 }

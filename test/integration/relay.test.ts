@@ -153,6 +153,18 @@ function scriptedDownstream() {
   };
 }
 
+/** The downstream got the header and the half its relay had so far, and nothing more. */
+async function receivedHalfMidTransfer(downstream: ReturnType<typeof scriptedDownstream>): Promise<void> {
+  await downstream.when(() => downstream.state.bytes >= HALF_BYTES);
+  assert.deepEqual(downstream.state.header, {
+    type: 'response',
+    requestId: 1,
+    sequenceNumber: SEQUENCE_NUMBER,
+    byteLength: segment.byteLength,
+  });
+  assert.equal(downstream.state.bytes, HALF_BYTES, 'all the relay had so far, nothing more');
+}
+
 describe('relaying a segment while it arrives (Node WebRTC, real tracker and origin)', function () {
   this.timeout(120_000);
   let origin: OriginServer;
@@ -211,14 +223,7 @@ describe('relaying a segment while it arrives (Node WebRTC, real tracker and ori
     const loaded = relay.load(SEQUENCE_NUMBER);
     await source.halfSent;
     // The source holds the rest back: whatever reaches the downstream now was relayed mid-transfer.
-    await downstream.when(() => downstream.state.bytes >= HALF_BYTES);
-    assert.deepEqual(downstream.state.header, {
-      type: 'response',
-      requestId: 1,
-      sequenceNumber: SEQUENCE_NUMBER,
-      byteLength: segment.byteLength,
-    });
-    assert.equal(downstream.state.bytes, HALF_BYTES, 'all the relay had so far, nothing more');
+    await receivedHalfMidTransfer(downstream);
     source.release();
     const { data } = await loaded;
     assert.deepEqual(Buffer.from(data), segment);
@@ -279,14 +284,7 @@ describe('relaying a segment while it arrives (Node WebRTC, real tracker and ori
     const loaded = relay.load(SEQUENCE_NUMBER);
     await gated.halfSent;
     // The origin holds the rest back: whatever reaches the downstream now was relayed mid-download.
-    await downstream.when(() => downstream.state.bytes >= HALF_BYTES);
-    assert.deepEqual(downstream.state.header, {
-      type: 'response',
-      requestId: 1,
-      sequenceNumber: SEQUENCE_NUMBER,
-      byteLength: segment.byteLength,
-    });
-    assert.equal(downstream.state.bytes, HALF_BYTES, 'all the relay had so far, nothing more');
+    await receivedHalfMidTransfer(downstream);
     gated.release();
     const { data } = await loaded;
     assert.deepEqual(Buffer.from(data), segment, 'the player gets the whole segment');
