@@ -2,6 +2,7 @@
 // policy/transfer-timing.ts.
 
 import type { LoaderStats } from 'hls.js';
+import type { TransferTimings } from '../policy/transfer-timing.ts';
 
 /** Empty hls.js loader stats. */
 export function newStats(): LoaderStats {
@@ -24,7 +25,7 @@ export function resetStats(stats: LoaderStats): void {
 }
 
 /** What a finished HTTP load tells of HTTP's pace (`HttpPace.measured`). */
-export function paceSample(stats: LoaderStats): { startMs: number; firstByteMs: number; endMs: number; bytes: number } {
+export function paceSample(stats: LoaderStats): TransferTimings {
   const { loading } = stats;
   return { startMs: loading.start, firstByteMs: loading.first, endMs: loading.end, bytes: stats.loaded };
 }

@@ -13,11 +13,6 @@ export class NodeHttpLoader implements Loader<FragmentLoaderContext> {
   stats: LoaderStats = newStats();
   readonly #controller = new AbortController();
 
-  /** Aborts this loader's request. */
-  protected get signal(): AbortSignal {
-    return this.#controller.signal;
-  }
-
   // hls.js constructs a loader with its config (subclasses in tests pass it on).
   // eslint-disable-next-line @typescript-eslint/no-useless-constructor
   constructor(_config?: unknown) {}
@@ -40,15 +35,25 @@ export class NodeHttpLoader implements Loader<FragmentLoaderContext> {
           callbacks.onError({ code: response.status, text: response.statusText }, context, null, stats);
           return;
         }
-        const data = await response.arrayBuffer();
+        const data = await this.body(response, context, callbacks);
         stats.loading.end = performance.now();
-        stats.loaded = stats.total = data.byteLength;
         callbacks.onSuccess({ url: context.url, data, code: response.status }, stats, context, null);
       })
       .catch((error: unknown) => {
         if (stats.aborted) return;
         callbacks.onError({ code: 0, text: String(error) }, context, null, stats);
       });
+  }
+
+  /** The response body as `onSuccess` hands it over (here: whole, counted in the stats). */
+  protected async body(
+    response: Response,
+    _context: FragmentLoaderContext,
+    _callbacks: LoaderCallbacks<FragmentLoaderContext>,
+  ): Promise<ArrayBuffer> {
+    const data = await response.arrayBuffer();
+    this.stats.loaded = this.stats.total = data.byteLength;
+    return data;
   }
 
   abort(): void {
@@ -85,44 +90,20 @@ export class CorruptingHttpLoader extends NodeHttpLoader {
  * Content-Length), then success with an empty response. Without `onProgress`, the whole at the end.
  */
 export class StreamingHttpLoader extends NodeHttpLoader {
-  override load(
+  protected override async body(
+    response: Response,
     context: FragmentLoaderContext,
-    config: LoaderConfiguration,
     callbacks: LoaderCallbacks<FragmentLoaderContext>,
-  ): void {
+  ): Promise<ArrayBuffer> {
     const { onProgress } = callbacks;
-    if (onProgress === undefined) {
-      super.load(context, config, callbacks);
-      return;
-    }
-    this.context = context;
+    if (onProgress === undefined || response.body === null) return super.body(response, context, callbacks);
     const stats = this.stats;
-    stats.loading.start = performance.now();
-    httpRequests.push({ url: context.url, range: null });
-    fetch(context.url, { signal: this.signal })
-      .then(async (response) => {
-        stats.loading.first = performance.now();
-        if (!response.ok || response.body === null) {
-          callbacks.onError({ code: response.status, text: response.statusText }, context, null, stats);
-          return;
-        }
-        stats.total = Number(response.headers.get('content-length') ?? 0);
-        const reader = response.body.getReader();
-        for (let read = await reader.read(); !read.done; read = await reader.read()) {
-          stats.loaded += read.value.byteLength;
-          onProgress(stats, context, read.value.slice().buffer, null);
-        }
-        stats.loading.end = performance.now();
-        callbacks.onSuccess(
-          { url: context.url, data: new ArrayBuffer(0), code: response.status },
-          stats,
-          context,
-          null,
-        );
-      })
-      .catch((error: unknown) => {
-        if (stats.aborted) return;
-        callbacks.onError({ code: 0, text: String(error) }, context, null, stats);
-      });
+    stats.total = Number(response.headers.get('content-length') ?? 0);
+    const reader = response.body.getReader();
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      stats.loaded += read.value.byteLength;
+      onProgress(stats, context, read.value.slice().buffer, null);
+    }
+    return new ArrayBuffer(0);
   }
 }
