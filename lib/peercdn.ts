@@ -4,6 +4,7 @@ import { resolveConfig, type PeerCDNConfig } from './api/config.ts';
 import { Engine } from './engine/engine.ts';
 import type { OriginInfo, PeerCDNEvents, PeerCDNStats, PeerInfo } from './api/events.ts';
 import { createFragmentLoaderClass } from './hls/fragment-loader.ts';
+import { canFetchSegments, FetchFragmentLoader } from './hls/fetch-loader.ts';
 import type { OriginRouting, useOrigins } from './hls/origin-routing.ts';
 import { swarmIdOfPlaylist } from './hls/fragment-swarm.ts';
 import type { TrackerClientFactory } from './swarm/tracker-client.ts';
@@ -57,6 +58,11 @@ export interface AttachableHls {
   off?(event: Events.FRAG_BUFFERED, listener: FragBufferedListener): void;
   /** Unsubscribe from `Hls.Events.ERROR`. */
   off?(event: Events.ERROR, listener: PlayerErrorListener): void;
+  /**
+   * hls.js's config (`hls.config`): with hls.js's default loader, and no `xhrSetup` or also a
+   * `fetchSetup`, segments stream over fetch (so peers get them while they arrive).
+   */
+  readonly config?: { readonly loader?: unknown; readonly xhrSetup?: unknown; readonly fetchSetup?: unknown };
 }
 
 /** The part of hls.js's config that peercdn provides: spread it into `new Hls({...})`. */
@@ -114,6 +120,8 @@ export class PeerCDN {
   readonly #beacons: BeaconReporter | null;
   readonly #origins: OriginRouting | null;
   #detach: (() => void) | null = null;
+  // Segments over fetch instead of hls.js's XHR loader (decided at `attach`).
+  #fetchSegments = false;
 
   constructor(config: Partial<PeerCDNConfig> = {}, dependencies: PeerCDNDependencies = {}) {
     this.config = resolveConfig(config);
@@ -133,7 +141,11 @@ export class PeerCDN {
       );
     }
     this.#origins = this.config.origins.length > 0 ? (dependencies.useOrigins?.(this.#engine) ?? null) : null;
-    this.#fragmentLoader = createFragmentLoaderClass(this.#engine, this.#origins?.fragmentHttpLoader ?? null);
+    this.#fragmentLoader = createFragmentLoaderClass(
+      this.#engine,
+      this.#origins?.fragmentHttpLoader ??
+        ((hlsConfig) => (this.#fetchSegments ? new FetchFragmentLoader(hlsConfig) : null)),
+    );
     if (this.config.beaconUrl !== null && dependencies.startBeacons === undefined) {
       throw new P2PError(
         'config-invalid',
@@ -163,6 +175,7 @@ export class PeerCDN {
   attach(hls: AttachableHls): this {
     this.#detach?.();
     this.#engine.playback.follow(hls);
+    this.#fetchSegments = canFetchSegments(hls);
     this.#beacons?.watch(hls);
     // Join a rendition's swarm as soon as hls.js asks for its playlist, so peers are connected
     // by the time the first segments are wanted.

@@ -23,8 +23,11 @@ import type { LoadRequest, PeerLoadRequest } from './load-request.ts';
 
 type FragmentCallbacks = LoaderCallbacks<FragmentLoaderContext>;
 
-/** Makes the HTTP loader of a fragment in place of hls.js's own (origin-routing's, with `origins`). */
-export type HttpLoaderFactory = (hlsConfig: HlsConfig) => Loader<FragmentLoaderContext>;
+/**
+ * Makes the HTTP loader of a fragment in place of hls.js's own: origin-routing's with `origins`,
+ * else fetch where it can stream (fetch-loader.ts); null leaves hls.js's own.
+ */
+export type HttpLoaderFactory = (hlsConfig: HlsConfig) => Loader<FragmentLoaderContext> | null;
 
 /** A peer's segment that failed a check, or that nothing could vouch for. */
 type DroppedSegment =
@@ -42,8 +45,8 @@ interface Step {
 /**
  * The `fLoader` class for hls.js: `createFragmentLoaderClass(engine)` binds it to one engine.
  * Each fragment: local cache, then a connected peer that has it (a `PeerAttempt`), or a wait for
- * one (bounded as `decideSource` says), then HTTP through hls.js's own default loader
- * (`config.loader`); a peer transfer that failed midway is finished by a `RangeResume`.
+ * one (bounded as `decideSource` says), then HTTP through the `HttpLoaderFactory`'s loader or
+ * hls.js's own (`config.loader`); a peer transfer that failed midway is finished by a `RangeResume`.
  *
  * Stats reported to hls.js (its ABR reads them) follow transfer-timing.ts: HTTP as hls.js measured
  * it; a peer transfer at its real pace, or at HTTP's measured pace when that is faster; a cache hit
@@ -322,7 +325,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     this.#loadHttp(request);
   }
 
-  // hls.js's own default loader (over the configured origins, if any); it fills our stats object,
+  // The HTTP loader (the factory's, else hls.js's own default loader); it fills our stats object,
   // which hls.js holds (frag.stats).
   #newHttpLoader(): Loader<FragmentLoaderContext> {
     resetStats(this.stats);

@@ -35,7 +35,8 @@ export class NodeHttpLoader implements Loader<FragmentLoaderContext> {
           callbacks.onError({ code: response.status, text: response.statusText }, context, null, stats);
           return;
         }
-        const data = await this.body(response, context, callbacks);
+        const data = await response.arrayBuffer();
+        stats.loaded = stats.total = data.byteLength;
         stats.loading.end = performance.now();
         callbacks.onSuccess({ url: context.url, data, code: response.status }, stats, context, null);
       })
@@ -43,17 +44,6 @@ export class NodeHttpLoader implements Loader<FragmentLoaderContext> {
         if (stats.aborted) return;
         callbacks.onError({ code: 0, text: String(error) }, context, null, stats);
       });
-  }
-
-  /** The response body as `onSuccess` hands it over (here: whole, counted in the stats). */
-  protected async body(
-    response: Response,
-    _context: FragmentLoaderContext,
-    _callbacks: LoaderCallbacks<FragmentLoaderContext>,
-  ): Promise<ArrayBuffer> {
-    const data = await response.arrayBuffer();
-    this.stats.loaded = this.stats.total = data.byteLength;
-    return data;
   }
 
   abort(): void {
@@ -81,29 +71,5 @@ export class CorruptingHttpLoader extends NodeHttpLoader {
         callbacks.onSuccess(response, stats, ctx, details);
       },
     });
-  }
-}
-
-/**
- * NodeHttpLoader that streams as hls.js's FetchLoader does when asked for progress: each chunk of
- * the body through `onProgress` as it arrives (`stats.loaded` counting, `stats.total` from
- * Content-Length), then success with an empty response. Without `onProgress`, the whole at the end.
- */
-export class StreamingHttpLoader extends NodeHttpLoader {
-  protected override async body(
-    response: Response,
-    context: FragmentLoaderContext,
-    callbacks: LoaderCallbacks<FragmentLoaderContext>,
-  ): Promise<ArrayBuffer> {
-    const { onProgress } = callbacks;
-    if (onProgress === undefined || response.body === null) return super.body(response, context, callbacks);
-    const stats = this.stats;
-    stats.total = Number(response.headers.get('content-length') ?? 0);
-    const reader = response.body.getReader();
-    for (let read = await reader.read(); !read.done; read = await reader.read()) {
-      stats.loaded += read.value.byteLength;
-      onProgress(stats, context, read.value.slice().buffer, null);
-    }
-    return new ArrayBuffer(0);
   }
 }

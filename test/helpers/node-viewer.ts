@@ -6,6 +6,7 @@ import type {
   FragmentLoaderConstructor,
   FragmentLoaderContext,
   HlsConfig,
+  Loader,
   LoaderConfiguration,
   LoaderStats,
 } from 'hls.js';
@@ -57,6 +58,9 @@ export interface NodeViewer {
 
 export const SEGMENT_SECONDS = 2;
 
+/** The HTTP loader a viewer's hls.js config names (`config.loader`). */
+export type HttpLoaderClass = new (hlsConfig: HlsConfig) => Loader<FragmentLoaderContext>;
+
 export function segmentUrl(originUrl: string, sequenceNumber: number): string {
   return `${originUrl}/vod/180p/seg_${String(sequenceNumber).padStart(3, '0')}.ts`;
 }
@@ -65,7 +69,7 @@ export function startNodeViewer(
   trackerUrl: string,
   originUrl: string,
   config: Partial<PeerCDNConfig> = {},
-  httpLoader: typeof NodeHttpLoader = NodeHttpLoader,
+  httpLoader: HttpLoaderClass = NodeHttpLoader,
   clock: { offsetMs: number } = { offsetMs: 0 },
   trackerClients: TrackerClientFactory = loopbackTrackerClients,
 ): NodeViewer {
@@ -109,7 +113,7 @@ export function loadFragment(
   Loader: FragmentLoaderConstructor,
   originUrl: string,
   sequenceNumber: number,
-  httpLoader: typeof NodeHttpLoader = NodeHttpLoader,
+  httpLoader: HttpLoaderClass = NodeHttpLoader,
 ): Promise<LoadedSegment> {
   return new Promise((resolve, reject) => {
     const loader = new Loader({ loader: httpLoader } as unknown as HlsConfig);

@@ -8,7 +8,7 @@ import type { PeerMessage } from '../../lib/peer/peer-protocol.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { relayLiar } from '../helpers/hostile-behaviours.ts';
 import { hello, HostilePeer, type WireChannel } from '../helpers/hostile-peer.ts';
-import { StreamingHttpLoader } from '../helpers/node-http-loader.ts';
+import { FetchFragmentLoader } from '../../lib/hls/fetch-loader.ts';
 import { connectedPeers, startNodeViewer, whenAvailability, type NodeViewer } from '../helpers/node-viewer.ts';
 
 // Cut-through relay over real WebRTC (node-datachannel), a real tracker and origin: an honest
@@ -266,9 +266,9 @@ describe('relaying a segment while it arrives (Node WebRTC, real tracker and ori
     assert.equal(relay.engine.stats().p2pBytes, 0);
   });
 
-  // The relay fetches the segment from the origin with a streaming loader (hls.js's FetchLoader).
+  // The relay fetches the segment from the origin with the fetch loader peercdn uses in browsers.
   async function httpRelay(gated: Awaited<ReturnType<typeof gatedOrigin>>) {
-    const relay = startNodeViewer(tracker.url, gated.url, {}, StreamingHttpLoader);
+    const relay = startNodeViewer(tracker.url, gated.url, {}, FetchFragmentLoader);
     cleanup.push(relay);
     relay.media.currentTime = SEQUENCE_NUMBER * 2 - 2;
     const downstream = scriptedDownstream();
