@@ -32,8 +32,9 @@ export interface SimOptions {
   /** 'internet' draws each viewer's link; 'loopback' models the browser bench's one machine. */
   readonly network: 'internet' | 'loopback';
   /**
-   * The player's HTTP loader: 'xhr' (hls.js's default) hands a segment over whole when it has
-   * arrived; 'fetch' (hls.js's FetchLoader, `progressive: true`) streams it as it arrives.
+   * How segments come over HTTP: 'fetch' streams them as they arrive (peercdn's fetch loader on
+   * hls.js's defaults, or hls.js's `progressive: true`); 'xhr' hands each over whole at the end
+   * (hls.js's XHR loader, kept where a site set `xhrSetup` alone or its own loader).
    */
   readonly httpLoader: 'xhr' | 'fetch';
   /** Library settings for every viewer (beyond the simulator's scaled cache size). */
@@ -55,7 +56,7 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   uploadMedianBitrates: UPLOAD_MEDIAN_BITRATES,
   refillSeconds: null,
   network: 'internet',
-  httpLoader: 'xhr',
+  httpLoader: 'fetch',
   config: {},
   tag: '',
 };

@@ -24,8 +24,9 @@ a modelled network, player and origin (bench/README.md). Same seed, same numbers
   --upload-median U    median upload capacity in bitrates (default ${DEFAULT_SIM_OPTIONS.uploadMedianBitrates})
   --refill-seconds T   what-if: a viewer with free peer slots announces again after T s (default: the tracker's 120 s)
   --network internet|loopback   drawn access links, or the browser bench's one machine (default internet)
-  --http-loader xhr|fetch   the player's HTTP loader: hls.js's default XHR (whole segments), or its
-                       FetchLoader (progressive: true), streaming segments as they arrive (default xhr)
+  --http-loader xhr|fetch   segments over HTTP: streamed as they arrive (fetch: peercdn's loader with
+                       hls.js's defaults, or hls.js's progressive mode; the default), or whole at the end
+                       (xhr: hls.js's XHR loader, where a site set xhrSetup alone or its own loader)
   --config JSON        library settings for every viewer, e.g. '{"maxPeersPerSwarm":20}'
   --tag TEXT           names the library build in the results, e.g. 'previous defaults' (run from that commit)
   --no-write           print the figures only`;
