@@ -3,7 +3,7 @@ import { P2PError } from '../api/errors.ts';
 import type { PeerCDNEvents, PeerCDNStats, PeerInfo } from '../api/events.ts';
 import { TypedEmitter } from '../api/typed-emitter.ts';
 import type { PeerLink } from '../peer/peer-link.ts';
-import { ReceiveBudget, segmentSizeBoundBytes } from '../peer/peer-limits.ts';
+import { ReceiveBudget, receiveBudgetBytes, segmentSizeBoundBytes } from '../peer/peer-limits.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
 import type { RelaySource } from '../peer/relay-source.ts';
 import { decideSource, type SourceDecision } from '../policy/source-decision.ts';
@@ -67,7 +67,7 @@ export class Engine {
   readonly #uploadPacer: UploadPacer | null;
   // Bounds on what peers may make us hold (peer-limits): declared sizes, partial downloads.
   #largestSegmentBytes: number | null = null;
-  readonly #receiveBudget = new ReceiveBudget();
+  readonly #receiveBudget = new ReceiveBudget(() => receiveBudgetBytes(this.#largestSegmentBytes));
   readonly #dependencies: EngineDependencies;
   readonly #swarms = new Map<string, Swarm>();
   // Per-session records of remote peers (bans, strikes), shared by every swarm.

@@ -16,7 +16,11 @@ export const CONTROL_MESSAGES_PER_SECOND = 50;
 export const CONTROL_MESSAGE_BURST = 200;
 /** Downloads this viewer runs from one peer at once (an honest uploader serves one at a time). */
 export const MAX_DOWNLOADS_PER_PEER = 4;
-/** Bytes held by all unfinished or failed-and-kept peer downloads of one instance together. */
+/**
+ * Bytes held by all unfinished or failed-and-kept peer downloads of one instance together, at
+ * least: twice the declared-size bound when that is more (`receiveBudgetBytes`), so the largest
+ * segment a peer may declare always fits, with room for another.
+ */
 export const RECEIVE_BUDGET_BYTES = 16 * 1024 * 1024;
 
 /** The largest size a peer may declare for a segment, from the largest segment seen (null: none yet). */
@@ -25,12 +29,18 @@ export function segmentSizeBoundBytes(largestSeenBytes: number | null): number {
   return Math.min(MAX_SEGMENT_SIZE_BOUND_BYTES, Math.max(MIN_SEGMENT_SIZE_BOUND_BYTES, measured));
 }
 
+/** The receive budget for the largest segment seen (null: none yet): 16 MiB, up to 64 MiB for large segments. */
+export function receiveBudgetBytes(largestSeenBytes: number | null): number {
+  return Math.max(RECEIVE_BUDGET_BYTES, 2 * segmentSizeBoundBytes(largestSeenBytes));
+}
+
 /** One byte budget shared by every partial peer download of an instance. */
 export class ReceiveBudget {
-  readonly #limitBytes: number;
+  readonly #limitBytes: () => number;
   #usedBytes = 0;
 
-  constructor(limitBytes: number = RECEIVE_BUDGET_BYTES) {
+  /** `limitBytes`: the budget, read at each reservation (it may grow with the stream's segments). */
+  constructor(limitBytes: () => number = () => RECEIVE_BUDGET_BYTES) {
     this.#limitBytes = limitBytes;
   }
 
@@ -40,7 +50,7 @@ export class ReceiveBudget {
 
   /** Take `bytes` from the budget; false (nothing taken) when that would exceed it. */
   reserve(bytes: number): boolean {
-    if (this.#usedBytes + bytes > this.#limitBytes) return false;
+    if (this.#usedBytes + bytes > this.#limitBytes()) return false;
     this.#usedBytes += bytes;
     return true;
   }

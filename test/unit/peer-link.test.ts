@@ -274,7 +274,7 @@ describe('PeerLink', () => {
 
   it('grows a download with the bytes received, not the size declared, and gives up one that exceeds the shared budget', async () => {
     const clock = { nowMs: 0 };
-    const budget = new ReceiveBudget(3 * MAX_CHUNK_BYTES);
+    const budget = new ReceiveBudget(() => 3 * MAX_CHUNK_BYTES);
     const [a, b] = linkedPair(clock, new Map(), [], { receiveBudget: budget });
     a.channel.deliverAll();
     const download = a.link.downloads.start(1, () => undefined);
