@@ -6,6 +6,7 @@
 export {
   PeerCDN,
   type AttachableHls,
+  type AttachableHlsConfig,
   type FragBufferedListener,
   type PlayerErrorListener,
   type PlayerFragment,

@@ -62,7 +62,17 @@ export interface AttachableHls {
    * hls.js's config (`hls.config`): with hls.js's default loader, and no `xhrSetup` or also a
    * `fetchSetup`, segments stream over fetch (so peers get them while they arrive).
    */
-  readonly config?: { readonly loader?: unknown; readonly xhrSetup?: unknown; readonly fetchSetup?: unknown };
+  readonly config?: AttachableHlsConfig;
+}
+
+/** What `attach()` reads of hls.js's config to choose how segments come over HTTP. */
+export interface AttachableHlsConfig {
+  /** hls.js's loader class (`config.loader`): segments go over fetch only with hls.js's default. */
+  readonly loader?: unknown;
+  /** A site's hook on each XHR: set alone, it keeps segments on XHR. */
+  readonly xhrSetup?: unknown;
+  /** A site's hook on each fetch request: honoured for segments over fetch. */
+  readonly fetchSetup?: unknown;
 }
 
 /** The part of hls.js's config that peercdn provides: spread it into `new Hls({...})`. */
