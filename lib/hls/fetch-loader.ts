@@ -6,6 +6,7 @@ import type {
   LoaderConfiguration,
   LoaderStats,
 } from 'hls.js';
+import { joinChunks } from './http-chunks.ts';
 import { newStats } from './loader-stats.ts';
 
 /**
@@ -27,6 +28,7 @@ export class FetchFragmentLoader implements Loader<FragmentLoaderContext> {
   #controller: AbortController | null = null;
   #response: Response | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #ended = false;
 
   constructor(hlsConfig: Pick<HlsConfig, 'fetchSetup'>) {
     this.#fetchSetup = hlsConfig.fetchSetup;
@@ -52,20 +54,28 @@ export class FetchFragmentLoader implements Loader<FragmentLoaderContext> {
       maxTimeToFirstByteMs > 0 && Number.isFinite(maxTimeToFirstByteMs) ? maxTimeToFirstByteMs : maxLoadTimeMs,
     );
     const fetchSetup = this.#fetchSetup;
-    // An error reaches hls.js once, unless the load was stopped first.
+    // Stopped (aborted, destroyed, timed out) or ended: nothing more is reported.
+    const over = (): boolean => this.#callbacks === null || stats.aborted || this.#ended;
     const fail = (code: number, text: string): void => {
       clearTimeout(this.#timer);
-      if (!stats.aborted) this.#callbacks?.onError({ code, text }, context, this.#response, stats);
+      if (over()) return;
+      this.#ended = true;
+      this.#callbacks?.onError({ code, text }, context, this.#response, stats);
     };
     // A fetchSetup that throws fails this load, as a failed request does.
     new Promise<Request>((resolve) => resolve(fetchSetup?.(context, init) ?? new Request(context.url, init)))
       .then((request) => fetch(request))
       .then(async (response) => {
+        const cancel = (): void => void response.body?.cancel().catch(() => undefined);
+        if (over()) {
+          cancel();
+          return;
+        }
         this.#response = response;
         const firstMs = Math.max(performance.now(), stats.loading.start);
         this.#bound(maxLoadTimeMs - (firstMs - stats.loading.start));
         if (!response.ok) {
-          void response.body?.cancel();
+          cancel();
           fail(response.status, response.statusText);
           return;
         }
@@ -73,31 +83,32 @@ export class FetchFragmentLoader implements Loader<FragmentLoaderContext> {
         // A 206's Content-Length is its range's.
         stats.total = Number(response.headers.get('content-length')) || stats.total;
         const onProgress = this.#callbacks?.onProgress;
-        let data = new ArrayBuffer(0);
-        if (onProgress === undefined || response.body === null) {
-          data = await response.arrayBuffer();
-          stats.loaded = data.byteLength;
-        } else {
-          const reader = response.body.getReader();
-          for (let read = await reader.read(); !read.done; read = await reader.read()) {
-            const chunk = read.value;
-            if (this.#callbacks === null || stats.aborted) return;
-            stats.loaded += chunk.byteLength;
-            // A chunk that is a view into a larger buffer is copied out.
-            if (chunk.byteLength > 0)
-              onProgress(
-                stats,
-                context,
-                chunk.byteLength === chunk.buffer.byteLength ? chunk.buffer : chunk.slice().buffer,
-                response,
-              );
+        // Read chunk by chunk either way, so `stats.loaded` follows the body (hls.js's ABR reads it
+        // during a load, and a stopped load's bytes are counted); without onProgress the chunks
+        // are joined at the end.
+        const parts: Uint8Array[] = [];
+        const reader = response.body?.getReader();
+        for (let read = await reader?.read(); read?.done === false; read = await reader?.read()) {
+          if (over()) {
+            void reader?.cancel().catch(() => undefined);
+            return;
           }
+          const chunk = read.value;
+          stats.loaded += chunk.byteLength;
+          // A chunk that is a view into a larger buffer is copied out.
+          const bytes = chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
+          if (bytes.byteLength === 0) continue;
+          if (onProgress === undefined) parts.push(bytes);
+          else this.#report(() => onProgress(stats, context, bytes.buffer, response));
         }
-        if (this.#callbacks === null || stats.aborted) return;
+        if (over()) return;
         clearTimeout(this.#timer);
         stats.loading.end = Math.max(performance.now(), stats.loading.first);
+        const data = onProgress === undefined ? joinChunks(parts, stats.loaded) : new ArrayBuffer(0);
         if (data.byteLength > 0) stats.total = data.byteLength;
-        this.#callbacks.onSuccess({ url: response.url, data, code: response.status }, stats, context, response);
+        this.#ended = true;
+        const { onSuccess } = this.#callbacks as LoaderCallbacks<FragmentLoaderContext>;
+        this.#report(() => onSuccess({ url: response.url, data, code: response.status }, stats, context, response));
       })
       .catch((error: unknown) => fail(0, String(error)));
   }
@@ -112,6 +123,8 @@ export class FetchFragmentLoader implements Loader<FragmentLoaderContext> {
     this.#stop();
     this.#callbacks = null;
     this.context = null;
+    this.#response = null;
+    this.#controller = null;
   }
 
   getResponseHeader(name: string): string | null {
@@ -129,6 +142,20 @@ export class FetchFragmentLoader implements Loader<FragmentLoaderContext> {
     }, ms);
   }
 
+  // A callback that throws is the caller's error, not this load's: the load stops (nothing more
+  // is reported) and the error is thrown on, outside the request's promise chain.
+  #report(callback: () => void): void {
+    try {
+      callback();
+    } catch (error) {
+      this.#ended = true;
+      this.#stop();
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+
   #stop(): void {
     clearTimeout(this.#timer);
     if (this.#controller !== null && this.stats.loading.end === 0) {
@@ -140,8 +167,8 @@ export class FetchFragmentLoader implements Loader<FragmentLoaderContext> {
 
 /**
  * Whether an hls.js instance's segments may go over `FetchFragmentLoader` without changing what the
- * site set up: hls.js's default loader (not a site's own, nor hls.js's streaming mode, which
- * fetches already); no `xhrSetup` (a site's hook on each request, e.g. credentials) unless a
+ * site set up: hls.js's own XHR loader (not a site's, even one installed as hls.js's default, nor
+ * hls.js's streaming mode, which fetches already); no `xhrSetup` (a site's hook on each request, e.g. credentials) unless a
  * `fetchSetup` says the same for fetch; and a runtime whose fetch streams.
  */
 export function canFetchSegments(hls: {
@@ -150,10 +177,13 @@ export function canFetchSegments(hls: {
   const { config } = hls;
   const defaults = (hls as { readonly constructor?: { readonly DefaultConfig?: { readonly loader?: unknown } } })
     .constructor?.DefaultConfig;
+  const loader = config?.loader;
   return (
-    config?.loader !== undefined &&
-    config.loader === defaults?.loader &&
-    (config.xhrSetup === undefined || config.fetchSetup !== undefined) &&
+    typeof loader === 'function' &&
+    loader === defaults?.loader &&
+    // hls.js's XhrLoader itself: a site's subclass or replacement does not own its XHR handler.
+    Object.hasOwn(loader.prototype as object, 'readystatechange') &&
+    (config?.xhrSetup === undefined || config.fetchSetup !== undefined) &&
     typeof fetch === 'function' &&
     typeof AbortController === 'function' &&
     typeof ReadableStream === 'function'

@@ -45,16 +45,7 @@ export class HttpChunks {
   whole(data: ArrayBuffer): ArrayBuffer {
     const parts = this.#parts;
     this.#parts = [];
-    if (data.byteLength > 0 || this.#bytes === 0) return data;
-    // Each part spans its own buffer (a chunk, or a copy of one).
-    if (parts.length === 1) return (parts[0] as Uint8Array).buffer as ArrayBuffer;
-    const joined = new Uint8Array(this.#bytes);
-    let offset = 0;
-    for (const part of parts) {
-      joined.set(part, offset);
-      offset += part.byteLength;
-    }
-    return joined.buffer;
+    return data.byteLength > 0 || this.#bytes === 0 ? data : joinChunks(parts, this.#bytes);
   }
 
   /** The load succeeded: the relay completes (if it got every byte; else it fails). */
@@ -68,4 +59,16 @@ export class HttpChunks {
     this.#relay?.fail();
     this.#parts = [];
   }
+}
+
+/** Chunks that each span their own buffer, as one buffer of `byteLength` (a lone chunk's own). */
+export function joinChunks(parts: readonly Uint8Array[], byteLength: number): ArrayBuffer {
+  if (parts.length === 1 && parts[0]?.byteLength === byteLength) return parts[0].buffer as ArrayBuffer;
+  const joined = new Uint8Array(byteLength);
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.byteLength;
+  }
+  return joined.buffer;
 }

@@ -240,6 +240,40 @@ describe('FetchFragmentLoader (segments over fetch, streaming)', function () {
     assert.equal(request.destroyed, true, 'the request was dropped');
   });
 
+  it('without onProgress, counts the body as it arrives; a load that stalls after its first byte times out at maxLoadTimeMs', async () => {
+    const { halfSent } = halfThenRest();
+    const loader = new FetchFragmentLoader({});
+    const cfg = config();
+    const { ended, calls } = load(loader, context(), null, {
+      ...cfg,
+      loadPolicy: { ...cfg.loadPolicy, maxLoadTimeMs: 1_000 },
+    });
+    await halfSent;
+    const outcome = await ended;
+    assert.equal(outcome.kind, 'timeout');
+    assert.equal(outcome.stats.loaded, HALF, 'the bytes that came before the stall are counted');
+    assert.deepEqual(calls, ['timeout']);
+  });
+
+  it('reports one outcome: no timeout fires after a success', async () => {
+    handler = (request, res) => {
+      if (request.url?.endsWith('never.ts')) return; // the probe below: never answered
+      res.end(BODY);
+    };
+    const cfg = config();
+    const short = { ...cfg, loadPolicy: { ...cfg.loadPolicy, maxTimeToFirstByteMs: 50, maxLoadTimeMs: 50 } };
+    const { ended, calls } = load(new FetchFragmentLoader({}), context(), new Received(), short);
+    assert.equal((await ended).kind, 'success');
+    // A probe whose own first-byte timeout (100 ms, started now) fires after the first load's
+    // would have: once it fired, the first load's timer had its chance.
+    const probe = load(new FetchFragmentLoader({}), context({ url: url.replace('seg_0.ts', 'never.ts') }), null, {
+      ...cfg,
+      loadPolicy: { ...cfg.loadPolicy, maxTimeToFirstByteMs: 100 },
+    });
+    assert.equal((await probe.ended).kind, 'timeout');
+    assert.deepEqual(calls, ['success']);
+  });
+
   it('abort() mid-body reports onAbort once and nothing after it; the request is dropped', async () => {
     const { halfSent, rest } = halfThenRest();
     const loader = new FetchFragmentLoader({});
@@ -294,6 +328,19 @@ describe('FetchFragmentLoader (segments over fetch, streaming)', function () {
         assert.equal(canFetchSegments(hls), true);
       } finally {
         hls.destroy();
+      }
+    });
+
+    it("is false for a site's loader installed as hls.js's default", () => {
+      const defaults = Hls.DefaultConfig;
+      Hls.DefaultConfig = { ...defaults, loader: OwnLoader };
+      const hls = new Hls();
+      try {
+        assert.equal(hls.config.loader, Hls.DefaultConfig.loader);
+        assert.equal(canFetchSegments(hls), false);
+      } finally {
+        hls.destroy();
+        Hls.DefaultConfig = defaults;
       }
     });
 
