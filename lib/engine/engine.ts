@@ -67,7 +67,9 @@ export class Engine {
   readonly #uploadPacer: UploadPacer | null;
   // Bounds on what peers may make us hold (peer-limits): declared sizes, partial downloads.
   #largestSegmentBytes: number | null = null;
-  readonly #receiveBudget = new ReceiveBudget(() => receiveBudgetBytes(this.#largestSegmentBytes));
+  // Only the origin's sizes may raise the budget (a peer's padded segment must not).
+  #largestOriginSegmentBytes: number | null = null;
+  readonly #receiveBudget = new ReceiveBudget(() => receiveBudgetBytes(this.#largestOriginSegmentBytes));
   readonly #dependencies: EngineDependencies;
   readonly #swarms = new Map<string, Swarm>();
   // Per-session records of remote peers (bans, strikes), shared by every swarm.
@@ -234,6 +236,8 @@ export class Engine {
     const bytes = data.byteLength;
     this.httpPace.segmentSeen(bytes);
     this.#largestSegmentBytes = Math.max(this.#largestSegmentBytes ?? 0, bytes);
+    if (source === 'http' && peerBytes === 0)
+      this.#largestOriginSegmentBytes = Math.max(this.#largestOriginSegmentBytes ?? 0, bytes);
     // A peer id comes with a peer's segment or an HTTP resume of one (its first `peerBytes`).
     const region = peerId === null ? null : (this.peerLink(swarmId, peerId)?.region ?? '');
     countSegment(this.#counters, source, bytes, peerBytes, region);

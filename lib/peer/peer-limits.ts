@@ -18,8 +18,8 @@ export const CONTROL_MESSAGE_BURST = 200;
 export const MAX_DOWNLOADS_PER_PEER = 4;
 /**
  * Bytes held by all unfinished or failed-and-kept peer downloads of one instance together, at
- * least: twice the declared-size bound when that is more (`receiveBudgetBytes`), so the largest
- * segment a peer may declare always fits, with room for another.
+ * least: twice the declared-size bound for the origin's largest segment when that is more
+ * (`receiveBudgetBytes`), so a segment as large as the stream's always fits, with room for another.
  */
 export const RECEIVE_BUDGET_BYTES = 16 * 1024 * 1024;
 
@@ -29,7 +29,7 @@ export function segmentSizeBoundBytes(largestSeenBytes: number | null): number {
   return Math.min(MAX_SEGMENT_SIZE_BOUND_BYTES, Math.max(MIN_SEGMENT_SIZE_BOUND_BYTES, measured));
 }
 
-/** The receive budget for the largest segment seen (null: none yet): 16 MiB, up to 64 MiB for large segments. */
+/** The receive budget for the origin's largest segment (null: none yet): 16 MiB, up to 64 MiB for large segments. */
 export function receiveBudgetBytes(largestSeenBytes: number | null): number {
   return Math.max(RECEIVE_BUDGET_BYTES, 2 * segmentSizeBoundBytes(largestSeenBytes));
 }
