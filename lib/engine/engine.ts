@@ -3,7 +3,7 @@ import { P2PError } from '../api/errors.ts';
 import type { PeerCDNEvents, PeerCDNStats, PeerInfo } from '../api/events.ts';
 import { TypedEmitter } from '../api/typed-emitter.ts';
 import type { PeerLink } from '../peer/peer-link.ts';
-import { ReceiveBudget, receiveBudgetBytes, segmentSizeBoundBytes } from '../peer/peer-limits.ts';
+import { SegmentSizeLimits } from '../peer/peer-limits.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
 import type { RelaySource } from '../peer/relay-source.ts';
 import { decideSource, type SourceDecision } from '../policy/source-decision.ts';
@@ -66,10 +66,7 @@ export class Engine {
   readonly #verifier: SegmentVerifier;
   readonly #uploadPacer: UploadPacer | null;
   // Bounds on what peers may make us hold (peer-limits): declared sizes, partial downloads.
-  #largestSegmentBytes: number | null = null;
-  // Only the origin's sizes may raise the budget (a peer's padded segment must not).
-  #largestOriginSegmentBytes: number | null = null;
-  readonly #receiveBudget = new ReceiveBudget(() => receiveBudgetBytes(this.#largestOriginSegmentBytes));
+  readonly #sizeLimits = new SegmentSizeLimits();
   readonly #dependencies: EngineDependencies;
   readonly #swarms = new Map<string, Swarm>();
   // Per-session records of remote peers (bans, strikes), shared by every swarm.
@@ -235,9 +232,7 @@ export class Engine {
     }
     const bytes = data.byteLength;
     this.httpPace.segmentSeen(bytes);
-    this.#largestSegmentBytes = Math.max(this.#largestSegmentBytes ?? 0, bytes);
-    if (source === 'http' && peerBytes === 0)
-      this.#largestOriginSegmentBytes = Math.max(this.#largestOriginSegmentBytes ?? 0, bytes);
+    this.#sizeLimits.seen(bytes, source === 'http' && peerBytes === 0);
     // A peer id comes with a peer's segment or an HTTP resume of one (its first `peerBytes`).
     const region = peerId === null ? null : (this.peerLink(swarmId, peerId)?.region ?? '');
     countSegment(this.#counters, source, bytes, peerBytes, region);
@@ -381,8 +376,8 @@ export class Engine {
       },
       nowMs: this.#dependencies.nowMs,
       uploadPacer: this.#uploadPacer,
-      segmentSizeBoundBytes: () => segmentSizeBoundBytes(this.#largestSegmentBytes),
-      receiveBudget: this.#receiveBudget,
+      segmentSizeBoundBytes: () => this.#sizeLimits.boundBytes(),
+      receiveBudget: this.#sizeLimits.receiveBudget,
       onAvailabilityChanged: (id) => this.availability.notify(id),
       onPeerConnected: (id, peerId) => this.events.emit('peer-connected', { swarmId: id, peerId }),
       onPeerClosed: (id, peerId, error) => {

@@ -61,6 +61,29 @@ export class ReceiveBudget {
 }
 
 /**
+ * What peers may declare and make this instance hold, from the segment sizes it has seen: the
+ * declared-size bound follows every segment, the receive budget only the origin's (a peer's padded
+ * segment must not raise it).
+ */
+export class SegmentSizeLimits {
+  #largestBytes: number | null = null;
+  #largestOriginBytes: number | null = null;
+  /** The budget shared by every partial peer download. */
+  readonly receiveBudget = new ReceiveBudget(() => receiveBudgetBytes(this.#largestOriginBytes));
+
+  /** A segment of `bytes` was loaded; `fromOrigin` when every byte came over HTTP. */
+  seen(bytes: number, fromOrigin: boolean): void {
+    this.#largestBytes = Math.max(this.#largestBytes ?? 0, bytes);
+    if (fromOrigin) this.#largestOriginBytes = Math.max(this.#largestOriginBytes ?? 0, bytes);
+  }
+
+  /** The largest size a peer may declare for a segment now. */
+  boundBytes(): number {
+    return segmentSizeBoundBytes(this.#largestBytes);
+  }
+}
+
+/**
  * The bytes of one download as they arrive: memory grows with what was received, never with what
  * the peer declared (a header claiming 32 MiB followed by silence costs nothing).
  */

@@ -4,6 +4,7 @@ import {
   RECEIVE_BUDGET_BYTES,
   ReceiveBudget,
   receiveBudgetBytes,
+  SegmentSizeLimits,
   segmentSizeBoundBytes,
 } from '../../lib/peer/peer-limits.ts';
 
@@ -35,5 +36,22 @@ describe('peer limits: the receive budget', () => {
     assert.equal(budget.usedBytes, 12);
     budget.release(12);
     assert.equal(budget.usedBytes, 0);
+  });
+});
+
+describe('peer limits: from the segment sizes seen', () => {
+  it("a peer's large segment raises the declared-size bound, not the receive budget; the origin's raises both", () => {
+    const limits = new SegmentSizeLimits();
+    assert.equal(limits.boundBytes(), segmentSizeBoundBytes(null));
+    // A padded 8-MiB segment from a peer (it passed the checks there are without a manifest).
+    limits.seen(8 * MiB, false);
+    assert.equal(limits.boundBytes(), MAX_SEGMENT_SIZE_BOUND_BYTES);
+    assert.equal(limits.receiveBudget.reserve(16 * MiB), true);
+    assert.equal(limits.receiveBudget.reserve(1), false, 'the budget stayed at 16 MiB');
+    limits.receiveBudget.release(16 * MiB);
+    // The origin serves segments that large: the budget follows.
+    limits.seen(8 * MiB, true);
+    assert.equal(limits.receiveBudget.reserve(2 * MAX_SEGMENT_SIZE_BOUND_BYTES), true);
+    assert.equal(limits.receiveBudget.reserve(1), false);
   });
 });
