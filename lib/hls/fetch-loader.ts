@@ -6,7 +6,7 @@ import type {
   LoaderConfiguration,
   LoaderStats,
 } from 'hls.js';
-import { joinChunks } from './http-chunks.ts';
+import { joinChunks } from '../peer/peer-limits.ts';
 import { newStats } from './loader-stats.ts';
 
 /**

@@ -1,3 +1,4 @@
+import { joinChunks } from '../peer/peer-limits.ts';
 import type { RelaySource } from '../peer/relay-source.ts';
 
 /**
@@ -59,16 +60,4 @@ export class HttpChunks {
     this.#relay?.fail();
     this.#parts = [];
   }
-}
-
-/** Chunks that each span their own buffer, as one buffer of `byteLength` (a lone chunk's own). */
-export function joinChunks(parts: readonly Uint8Array[], byteLength: number): ArrayBuffer {
-  if (parts.length === 1 && parts[0]?.byteLength === byteLength) return parts[0].buffer as ArrayBuffer;
-  const joined = new Uint8Array(byteLength);
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.byteLength;
-  }
-  return joined.buffer;
 }

@@ -1,12 +1,7 @@
 import { P2PError } from '../api/errors.ts';
 import { ewma } from '../policy/peer-choice.ts';
 import type { StrikeKind } from '../policy/peer-strikes.ts';
-import {
-  MAX_DOWNLOADS_PER_PEER,
-  MIN_SEGMENT_SIZE_BOUND_BYTES,
-  ReceiveBuffer,
-  type ReceiveBudget,
-} from './peer-limits.ts';
+import { MAX_DOWNLOADS_PER_PEER, joinChunks, MIN_SEGMENT_SIZE_BOUND_BYTES, type ReceiveBudget } from './peer-limits.ts';
 import type { DataFrame, PeerMessage } from './peer-protocol.ts';
 
 /** The first bytes of a segment a peer delivered before it failed. */
@@ -59,8 +54,8 @@ interface PendingDownload {
   readonly requestedAtMs: number;
   /** When the response header (or `absent`) arrived; null before. */
   respondedAtMs: number | null;
-  /** Received bytes (null before the response header) and the size the header declared. */
-  received: ReceiveBuffer | null;
+  /** Received chunks, kept as they arrive (null before the response header), and the size the header declared. */
+  received: Uint8Array[] | null;
   totalBytes: number;
   loadedBytes: number;
   readonly onProgress: (progress: PeerDownloadProgress) => void;
@@ -168,7 +163,10 @@ export class PeerDownloads {
     const partial = (): PartialSegment | null => {
       const pending = this.#pending.get(requestId) ?? this.#failed.get(requestId);
       if (pending === undefined || pending.received === null || pending.loadedBytes === 0) return null;
-      return { bytes: pending.received.bytes(), totalBytes: pending.totalBytes };
+      return {
+        bytes: new Uint8Array(joinChunks(pending.received, pending.loadedBytes)),
+        totalBytes: pending.totalBytes,
+      };
     };
     return { promise, cancel, partial };
   }
@@ -188,7 +186,7 @@ export class PeerDownloads {
       );
       return;
     }
-    pending.received = new ReceiveBuffer();
+    pending.received = [];
     pending.totalBytes = byteLength;
     this.#noteResponse(pending);
     this.#maybeFinish(requestId, pending);
@@ -239,7 +237,9 @@ export class PeerDownloads {
       );
       return;
     }
-    received.append(frame.payload);
+    // Kept as the view it is: each data-channel message arrives in a buffer of its own, which
+    // holds only this chunk and a 9-byte header; a copy per chunk was a copy of every segment.
+    received.push(frame.payload);
     pending.loadedBytes += frame.payload.byteLength;
     this.#receivedBytes += frame.payload.byteLength;
     pending.onProgress({ loadedBytes: pending.loadedBytes, totalBytes: pending.totalBytes, chunk: frame.payload });
@@ -294,12 +294,7 @@ export class PeerDownloads {
     if (pending.relayed) this.#relayFailures = 0;
     this.#options.onDelivered(pending.sequenceNumber);
     this.#sampleThroughput(pending);
-    const bytes = pending.received.bytes();
-    pending.resolve(
-      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-        ? (bytes.buffer as ArrayBuffer)
-        : bytes.slice().buffer,
-    );
+    pending.resolve(joinChunks(pending.received, pending.loadedBytes));
   }
 
   #sampleThroughput(pending: PendingDownload, givenUp = false): void {

@@ -84,35 +84,20 @@ export class SegmentSizeLimits {
 }
 
 /**
- * The bytes of one download as they arrive: memory grows with what was received, never with what
- * the peer declared (a header claiming 32 MiB followed by silence costs nothing).
+ * Received chunks as one buffer of `byteLength` (a lone chunk's own buffer when it spans all of
+ * it; else a copy). Chunks are kept as they arrive and joined once at the end, so memory grows with
+ * what was received, never with what a peer declared (a header claiming 32 MiB followed by silence
+ * costs nothing).
  */
-export class ReceiveBuffer {
-  readonly #chunks: Uint8Array[] = [];
-  #byteLength = 0;
-
-  get byteLength(): number {
-    return this.#byteLength;
+export function joinChunks(parts: readonly Uint8Array[], byteLength: number): ArrayBuffer {
+  const [first] = parts;
+  if (parts.length === 1 && first?.byteLength === byteLength && byteLength === first.buffer.byteLength)
+    return first.buffer as ArrayBuffer;
+  const joined = new Uint8Array(byteLength);
+  let offset = 0;
+  for (const part of parts) {
+    joined.set(part, offset);
+    offset += part.byteLength;
   }
-
-  append(payload: Uint8Array): void {
-    // Kept as the view it is: each data-channel message arrives in a buffer of its own, which
-    // holds only this chunk and a 9-byte header; a copy per chunk was a copy of every segment.
-    this.#chunks.push(payload);
-    this.#byteLength += payload.byteLength;
-  }
-
-  /** The received bytes as one array (joined once; later calls reuse it). */
-  bytes(): Uint8Array {
-    if (this.#chunks.length === 1) return this.#chunks[0] as Uint8Array;
-    const joined = new Uint8Array(this.#byteLength);
-    let offset = 0;
-    for (const chunk of this.#chunks) {
-      joined.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    this.#chunks.length = 0;
-    if (joined.byteLength > 0) this.#chunks.push(joined);
-    return joined;
-  }
+  return joined.buffer;
 }
