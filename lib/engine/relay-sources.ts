@@ -1,12 +1,11 @@
 import { RelaySource } from '../peer/relay-source.ts';
+import { segmentKey } from './segment-cache.ts';
 
 // Peer downloads relayed at once per instance (a viewer runs a few loaders at a time), and how long
 // one may wait for its confirmation (hls.js appends a segment moments after it arrives) before it
 // is given up: bounds on what a relay that never completes can hold.
 const MAX_RELAYS = 16;
 const MAX_UNCONFIRMED_MS = 30_000;
-
-const keyOf = (swarmId: string, sequenceNumber: number): string => `${swarmId}/${sequenceNumber}`;
 
 /**
  * The segments this viewer is receiving from peers and relays while they arrive, by swarm and
@@ -26,7 +25,7 @@ export class RelaySources {
     const nowMs = this.#nowMs();
     for (const [key, relay] of this.#relays)
       if (nowMs - relay.startedAtMs >= MAX_UNCONFIRMED_MS || this.#relays.size >= MAX_RELAYS) this.#drop(key);
-    const key = keyOf(swarmId, sequenceNumber);
+    const key = segmentKey(swarmId, sequenceNumber);
     this.#drop(key);
     const source = new RelaySource(totalBytes);
     this.#relays.set(key, { source, startedAtMs: nowMs });
@@ -34,19 +33,19 @@ export class RelaySources {
   }
 
   get(swarmId: string, sequenceNumber: number): RelaySource | undefined {
-    return this.#relays.get(keyOf(swarmId, sequenceNumber))?.source;
+    return this.#relays.get(segmentKey(swarmId, sequenceNumber))?.source;
   }
 
   /** The segment passed this viewer's checks (hash, or hls.js appended it): its last byte may go. */
   confirm(swarmId: string, sequenceNumber: number): void {
-    const key = keyOf(swarmId, sequenceNumber);
+    const key = segmentKey(swarmId, sequenceNumber);
     this.#relays.get(key)?.source.confirm();
     this.#relays.delete(key);
   }
 
   /** The segment failed (transfer, checks, player): readers send `absent`. */
   fail(swarmId: string, sequenceNumber: number): void {
-    this.#drop(keyOf(swarmId, sequenceNumber));
+    this.#drop(segmentKey(swarmId, sequenceNumber));
   }
 
   clear(): void {

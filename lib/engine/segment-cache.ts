@@ -41,12 +41,12 @@ export class SegmentCache {
   }
 
   has(swarmId: string, sequenceNumber: number): boolean {
-    return this.#entries.has(cacheKey(swarmId, sequenceNumber));
+    return this.#entries.has(segmentKey(swarmId, sequenceNumber));
   }
 
   /** The segment, marked as recently used; undefined when absent. */
   get(swarmId: string, sequenceNumber: number): CachedSegment | undefined {
-    const key = cacheKey(swarmId, sequenceNumber);
+    const key = segmentKey(swarmId, sequenceNumber);
     const entry = this.#entries.get(key);
     if (entry !== undefined) {
       this.#entries.delete(key);
@@ -68,7 +68,7 @@ export class SegmentCache {
   put(segment: CachedSegment): boolean {
     const size = segment.data.byteLength;
     if (size > this.#maxBytes) return false;
-    const key = cacheKey(segment.swarmId, segment.sequenceNumber);
+    const key = segmentKey(segment.swarmId, segment.sequenceNumber);
     const previous = this.#entries.get(key);
     if (previous !== undefined) {
       this.#entries.delete(key);
@@ -79,7 +79,7 @@ export class SegmentCache {
     while (this.#bytes > this.#maxBytes) {
       const victim = this.#victim(key);
       if (victim === undefined) break;
-      this.#entries.delete(cacheKey(victim.swarmId, victim.sequenceNumber));
+      this.#entries.delete(segmentKey(victim.swarmId, victim.sequenceNumber));
       this.#bytes -= victim.data.byteLength;
       this.#onEvict(victim);
     }
@@ -100,7 +100,7 @@ export class SegmentCache {
 
   /** Drop a segment without telling the owner (it was never announced); returns whether it was held. */
   remove(swarmId: string, sequenceNumber: number): boolean {
-    const key = cacheKey(swarmId, sequenceNumber);
+    const key = segmentKey(swarmId, sequenceNumber);
     const entry = this.#entries.get(key);
     if (entry === undefined) return false;
     this.#entries.delete(key);
@@ -114,6 +114,7 @@ export class SegmentCache {
   }
 }
 
-function cacheKey(swarmId: string, sequenceNumber: number): string {
+/** One segment's key in the engine's maps: its swarm and sequence number. */
+export function segmentKey(swarmId: string, sequenceNumber: number): string {
   return `${swarmId}/${sequenceNumber}`;
 }

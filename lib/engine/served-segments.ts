@@ -1,6 +1,6 @@
 import type { RelaySource } from '../peer/relay-source.ts';
 import { RelaySources } from './relay-sources.ts';
-import type { SegmentCache } from './segment-cache.ts';
+import { segmentKey, type SegmentCache } from './segment-cache.ts';
 
 /** What became of a segment handed to hls.js, as `ServedSegments.loaded` weighs it. */
 export interface LoadedSegment {
@@ -21,8 +21,6 @@ export interface LoadedSegment {
 // Bounds on what strangers can make us remember (a segment stays unconfirmed only briefly).
 const MAX_UNCONFIRMED = 512;
 const MAX_HTTP_ONLY = 512;
-
-const keyOf = (swarmId: string, sequenceNumber: number): string => `${swarmId}/${sequenceNumber}`;
 
 /**
  * What this viewer may serve its peers, and when: a segment from a peer is served whole, and its
@@ -67,7 +65,7 @@ export class ServedSegments {
 
   /** Awaiting hls.js's append before it may be served. */
   isUnconfirmed(swarmId: string, sequenceNumber: number): boolean {
-    return this.#senders.has(keyOf(swarmId, sequenceNumber));
+    return this.#senders.has(segmentKey(swarmId, sequenceNumber));
   }
 
   /**
@@ -78,7 +76,7 @@ export class ServedSegments {
     const { swarmId, sequenceNumber, stored, fromPeer, verified, peerId } = segment;
     const awaitsAppend = stored && fromPeer && !verified && peerId !== null;
     if (awaitsAppend) {
-      this.#senders.set(keyOf(swarmId, sequenceNumber), peerId);
+      this.#senders.set(segmentKey(swarmId, sequenceNumber), peerId);
       trim(this.#senders, MAX_UNCONFIRMED);
     }
     if (verified) this.#relays.confirm(swarmId, sequenceNumber);
@@ -88,7 +86,7 @@ export class ServedSegments {
 
   /** hls.js appended a segment. Returns whether it was unconfirmed (and may be announced now). */
   buffered(swarmId: string, sequenceNumber: number): boolean {
-    if (!this.#senders.delete(keyOf(swarmId, sequenceNumber))) return false;
+    if (!this.#senders.delete(segmentKey(swarmId, sequenceNumber))) return false;
     this.#relays.confirm(swarmId, sequenceNumber);
     return true;
   }
@@ -99,7 +97,7 @@ export class ServedSegments {
    */
   failedInPlayer(swarmId: string, sequenceNumber: number): string | null {
     this.#relays.fail(swarmId, sequenceNumber);
-    const key = keyOf(swarmId, sequenceNumber);
+    const key = segmentKey(swarmId, sequenceNumber);
     const peerId = this.#senders.get(key);
     if (peerId === undefined) return null;
     this.#senders.delete(key);
@@ -111,7 +109,7 @@ export class ServedSegments {
 
   /** Whether the next load of this segment must use HTTP (asked once: the mark is then cleared). */
   takeHttpOnly(swarmId: string, sequenceNumber: number): boolean {
-    return this.#httpOnly.delete(keyOf(swarmId, sequenceNumber));
+    return this.#httpOnly.delete(segmentKey(swarmId, sequenceNumber));
   }
 
   /** Relays in progress end (their readers get `absent`). */
