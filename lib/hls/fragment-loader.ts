@@ -6,14 +6,16 @@ import type {
   LoaderCallbacks,
   LoaderConfiguration,
   LoaderStats,
+  NullableNetworkDetails,
 } from 'hls.js';
 import { P2PError } from '../api/errors.ts';
 import type { Engine } from '../engine/engine.ts';
+import type { SegmentLoad } from '../engine/segment-load.ts';
 import type { PartialSegment } from '../peer/peer-downloads.ts';
 import type { RelaySource } from '../peer/relay-source.ts';
 import type { PeerLink } from '../peer/peer-link.ts';
 import { reportCacheHit, reportPeerTransfer, type ReportedTimings } from '../policy/transfer-timing.ts';
-import { swarmIdOf } from './fragment-swarm.ts';
+import { segmentIdOf } from './fragment-swarm.ts';
 import type { HttpChunks } from './http-chunks.ts';
 import { loadOverHttp } from './http-load.ts';
 import { newStats, resetStats } from './loader-stats.ts';
@@ -76,10 +78,8 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   load(context: FragmentLoaderContext, config: LoaderConfiguration, callbacks: FragmentCallbacks): void {
     const engine = this.#engine;
     this.context = context;
-    const swarmId = engine.p2pEnabled ? swarmIdOf(context, engine.config.swarmId, engine.originBaseUrls) : null;
-    const sequenceNumber = context.frag.sn;
-    const id = swarmId === null || typeof sequenceNumber !== 'number' ? null : { swarmId, sequenceNumber };
-    const request: LoadRequest = { context, config, callbacks, segment: id, startedAtMs: performance.now() };
+    const segment = engine.p2pEnabled ? segmentIdOf(context, engine.config.swarmId, engine.originBaseUrls) : null;
+    const request: LoadRequest = { context, config, callbacks, segment, startedAtMs: performance.now() };
     this.#request = request;
     // As hls.js's own loaders do: its abandon rules time a load from here while a peer attempt or a
     // wait for peers runs (left at 0, every check would see a load as old as the page).
@@ -88,13 +88,13 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
       this.#loadHttp(request);
       return;
     }
-    const { segment } = request;
+    const { segment: id } = request;
     // Anything that throws in the peer path (a missing or broken runtime API) ends as an `error`
     // event and this segment over HTTP, never as an exception hls.js sees.
     let cached: ReturnType<typeof engine.cache.get>;
     try {
-      engine.joinSwarm(segment.swarmId);
-      cached = engine.cache.get(segment.swarmId, segment.sequenceNumber);
+      engine.joinSwarm(id.swarmId);
+      cached = engine.cache.get(id.swarmId, id.sequenceNumber);
     } catch (error) {
       this.#peerPathFailed(request, error);
       return;
@@ -102,14 +102,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     if (cached !== undefined) {
       // hls.js transfers the buffer to its transmux worker (detaching it): hand it a copy.
       this.#succeed(request, cached.data.slice(0), reportCacheHit(cached.downloadMs, performance.now()));
-      engine.segmentLoaded({
-        ...segment,
-        source: 'cache',
-        data: cached.data,
-        durationMs: cached.downloadMs,
-        peerId: null,
-        startSeconds: context.frag.start,
-      });
+      this.#loaded(request, { source: 'cache', data: cached.data, durationMs: cached.downloadMs, peerId: null });
       return;
     }
     this.#chooseOrFallBack(request);
@@ -223,14 +216,12 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     if (outcome.kind === 'delivered') {
       const { data, timings, verified } = outcome;
       this.#succeed(request, data, reportPeerTransfer(timings, engine.httpPace.throughput));
-      engine.segmentLoaded({
-        ...segment,
+      this.#loaded(request, {
         source: 'peer',
         data,
         durationMs: timings.endMs - timings.startMs,
         peerId: attempt.peerId,
         verified,
-        startSeconds: request.context.frag.start,
       });
     } else if (outcome.kind !== 'fell-back') {
       this.#dropPeerSegment(request, attempt.peerId, outcome);
@@ -278,22 +269,11 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
       this.#dropPeerSegment(request, peerId, outcome);
     } else {
       this.#finished = true;
-      const { context, callbacks } = request;
       const { data, peerBytes, durationMs, stats, networkDetails, verified } = outcome;
       // ABR sees the HTTP transfer of the rest: its own timing and byte count. The segment's
       // first bytes came from `peerId`: it answers for them until verified or appended.
-      engine.segmentLoaded({
-        ...request.segment,
-        source: 'http',
-        data,
-        durationMs,
-        peerId,
-        verified,
-        peerBytes,
-        startSeconds: context.frag.start,
-      });
-      callbacks.onProgress?.(stats, context, data, networkDetails);
-      callbacks.onSuccess({ url: context.url, data }, stats, context, networkDetails);
+      this.#loaded(request, { source: 'http', data, durationMs, peerId, verified, peerBytes });
+      this.#deliver(request, data, stats, networkDetails);
     }
   }
 
@@ -356,11 +336,20 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     stats.chunkCount = Math.max(stats.chunkCount, 1);
     // hls.js expects callbacks asynchronously, as a network loader would call them.
     queueMicrotask(() => {
-      if (this.#request !== request) return;
-      // hls.js in streaming mode (progressive) takes a fragment's bytes through onProgress only.
-      request.callbacks.onProgress?.(stats, request.context, data, null);
-      request.callbacks.onSuccess({ url: request.context.url, data }, stats, request.context, null);
+      if (this.#request === request) this.#deliver(request, data, stats, null);
     });
+  }
+
+  // hls.js in streaming mode (progressive) takes a fragment's bytes through onProgress only.
+  #deliver(request: LoadRequest, data: ArrayBuffer, stats: LoaderStats, networkDetails: NullableNetworkDetails): void {
+    const { context, callbacks } = request;
+    callbacks.onProgress?.(stats, context, data, networkDetails);
+    callbacks.onSuccess({ url: context.url, data }, stats, context, networkDetails);
+  }
+
+  // Tell the engine of a segment handed to hls.js.
+  #loaded(request: PeerLoadRequest, load: Omit<SegmentLoad, 'swarmId' | 'sequenceNumber' | 'startSeconds'>): void {
+    this.#engine.segmentLoaded({ ...request.segment, startSeconds: request.context.frag.start, ...load });
   }
 
   // An HTTP load stopped midway (seek, switch, teardown) still cost the origin what arrived:

@@ -1,17 +1,23 @@
 import type { FragmentLoaderContext } from 'hls.js';
 import { deriveSwarmId, stripUrlQuery } from '../shared/swarm-id.ts';
+import type { SegmentId } from './load-request.ts';
 
-/** The swarm a fragment belongs to, or null when it is not shared (init segments, byte ranges, LL-HLS parts). */
-export function swarmIdOf(
+/**
+ * A fragment's identity among peers (its swarm and sequence number), or null when it is not shared
+ * (init segments, byte ranges, LL-HLS parts).
+ */
+export function segmentIdOf(
   context: FragmentLoaderContext,
   configuredSwarmId: string | null,
   originBaseUrls: readonly string[] = [],
-): string | null {
+): SegmentId | null {
   const { frag } = context;
+  const sequenceNumber = frag.sn;
   // hls.js sends rangeStart = rangeEnd = 0 for a whole segment; anything else is a byte range.
   const byteRange = (context.rangeStart ?? 0) !== 0 || (context.rangeEnd ?? 0) !== 0;
-  if (typeof frag.sn !== 'number' || byteRange || context.part !== null) return null;
-  return swarmIdOfPlaylist(frag.baseurl, frag.type, frag.level, configuredSwarmId, originBaseUrls);
+  if (typeof sequenceNumber !== 'number' || byteRange || context.part !== null) return null;
+  const swarmId = swarmIdOfPlaylist(frag.baseurl, frag.type, frag.level, configuredSwarmId, originBaseUrls);
+  return { swarmId, sequenceNumber };
 }
 
 /**

@@ -52,13 +52,11 @@ export function loadOverHttp(
       chunks?.succeeded();
       engine.httpPace.measured(paceSample(stats));
       if (data instanceof ArrayBuffer) {
-        const sequenceNumber = ctx.frag.sn;
-        if (segment !== null && typeof sequenceNumber === 'number' && data.byteLength > 0 && !engine.destroyed) {
+        if (segment !== null && data.byteLength > 0 && !engine.destroyed) {
           engine.segmentChecks.learnFromHttp(segment.swarmId, data, ctx.frag.duration);
           engine.segmentLoaded({
+            ...segment,
             source: 'http',
-            swarmId: segment.swarmId,
-            sequenceNumber,
             data,
             durationMs: performance.now() - startMs,
             peerId: null,
@@ -69,7 +67,7 @@ export function loadOverHttp(
           const bytes = data.byteLength || stats.loaded;
           engine.httpBytesLoaded(bytes);
           // HTTP only: still the typical segment size (the origins' hedge delay reads it).
-          if (typeof sequenceNumber === 'number') engine.httpPace.segmentSeen(bytes);
+          if (typeof ctx.frag.sn === 'number') engine.httpPace.segmentSeen(bytes);
         }
       }
       // hls.js took a streamed fragment through onProgress if it asked for it; else it wants it whole.
