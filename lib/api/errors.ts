@@ -24,3 +24,6 @@ export class P2PError extends Error {
     this.code = code;
   }
 }
+
+/** The message of something thrown (an Error's, else the value as text). */
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

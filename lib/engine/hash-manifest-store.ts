@@ -1,6 +1,7 @@
 // Hash manifests as the library reads them: fetched once per manifest URL (from the origin, but
 // parsed as untrusted text), indexed by absolute segment URL and byte range, and re-read briefly
 // when a live manifest lags the playlist.
+import { messageOf } from '../api/errors.ts';
 import { parseHashManifest, type ByteRange } from '../shared/hash-manifest.ts';
 import { stripUrlQuery } from '../shared/swarm-id.ts';
 
@@ -120,7 +121,7 @@ export class HashManifestStore {
     try {
       response = await this.#options.fetchBytes(manifestUrl);
     } catch (error) {
-      return failed(`${manifestUrl}: ${error instanceof Error ? error.message : String(error)}`);
+      return failed(`${manifestUrl}: ${messageOf(error)}`);
     }
     if (MISSING_STATUSES.has(response.status)) return { loadedAtMs, index: null, live: false, problem: null };
     if (response.status !== 200) return failed(`${manifestUrl}: HTTP ${response.status}`);

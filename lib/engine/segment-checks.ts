@@ -1,4 +1,5 @@
 import type { SegmentValidator } from '../api/config.ts';
+import { messageOf } from '../api/errors.ts';
 import { formatOf, mediaTimeProblem, segmentStructureProblem, type SegmentFormat } from '../policy/segment-check.ts';
 import type { SegmentVerifier } from './segment-verifier.ts';
 
@@ -90,7 +91,7 @@ export class SegmentChecks {
       } catch (error) {
         return {
           kind: 'corrupt',
-          problem: `validateSegment failed: ${error instanceof Error ? error.message : String(error)}`,
+          problem: `validateSegment failed: ${messageOf(error)}`,
         };
       }
     }
