@@ -147,7 +147,6 @@ export const MANGLED_PROPERTIES: readonly string[] = [
   'strikeCount',
   'strikes',
   'summarizePeers',
-  'swarmIdOf',
   'sweepUnansweredOffers',
   'takeHttpOnly',
   'throughputBytesPerSecond',

@@ -10,7 +10,7 @@ import type {
 } from 'hls.js';
 import { P2PError } from '../api/errors.ts';
 import type { Engine } from '../engine/engine.ts';
-import type { SegmentLoad } from '../engine/segment-load.ts';
+import type { SegmentDelivery } from '../engine/segment-load.ts';
 import type { PartialSegment } from '../peer/peer-downloads.ts';
 import type { RelaySource } from '../peer/relay-source.ts';
 import type { PeerLink } from '../peer/peer-link.ts';
@@ -348,7 +348,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   }
 
   // Tell the engine of a segment handed to hls.js.
-  #loaded(request: PeerLoadRequest, load: Omit<SegmentLoad, 'swarmId' | 'sequenceNumber' | 'startSeconds'>): void {
+  #loaded(request: PeerLoadRequest, load: SegmentDelivery): void {
     this.#engine.segmentLoaded({ ...request.segment, startSeconds: request.context.frag.start, ...load });
   }
 
