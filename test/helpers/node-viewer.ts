@@ -184,10 +184,17 @@ export function connectedPeers(engine: Engine, count: number): Promise<void> {
   });
 }
 
-/** Resolves once `ready()` holds, re-checked on every availability change of the swarm (bounded). */
+/**
+ * Resolves once `ready()` holds, re-checked on every availability change of the swarm (bounded).
+ * The error names the call site (its stack) and the peers connected then.
+ */
 export function whenAvailability(viewer: NodeViewer, ready: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const calledAt = new Error('availability never reached the expected state');
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('availability never reached the expected state')), timeoutMs);
+    const timer = setTimeout(() => {
+      calledAt.message += ` (connected peers then: ${viewer.engine.stats().connectedPeers})`;
+      reject(calledAt);
+    }, timeoutMs);
     const check = (): void => {
       if (ready()) {
         clearTimeout(timer);

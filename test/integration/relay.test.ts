@@ -326,14 +326,17 @@ describe('relaying a segment while it arrives (Node WebRTC, real tracker and ori
       },
     }));
     // The second says it has the segment only once the first was asked, and serves it whole. (The
-    // scripted peers also connect to each other: it tells every peer it is connected to.)
+    // scripted peers also connect to each other: it tells every peer it is connected to, and a
+    // connection that opens later — the viewer may replace one it made twice — hears it in the hello.)
     const channels: WireChannel[] = [];
+    let announced = false;
     const announce = (): void => {
+      announced = true;
       for (const channel of channels) channel.send({ type: 'have', sequenceNumbers: [SEQUENCE_NUMBER] });
     };
     const honest = scripted(viewer.swarmId, () => ({
       onConnect: (channel: WireChannel) => {
-        channel.send(hello([]));
+        channel.send(hello(announced ? [SEQUENCE_NUMBER] : []));
         channels.push(channel);
       },
       onMessage: (message: PeerMessage, channel: WireChannel) => {
