@@ -62,6 +62,11 @@ export interface PeerCDNConfig {
   /** Upper bound on upload bandwidth to peers, or null for none. */
   readonly uploadMaxBytesPerSecond: number | null;
   /**
+   * Uploads accepted at once drain within this many milliseconds at the uplink's measured rate; a
+   * request beyond is answered `busy` and the peer asks elsewhere. Null: every request is queued.
+   */
+  readonly uploadBacklogMs: number | null;
+  /**
    * Check of every segment a peer delivers, beyond the built-in one (MPEG-TS packet structure
    * when the stream's HTTP segments are MPEG-TS); null for none.
    */
@@ -114,6 +119,7 @@ export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
   httpWindowSeconds: 12,
   uploadEnabled: 'auto',
   uploadMaxBytesPerSecond: null,
+  uploadBacklogMs: 1500,
   validateSegment: null,
   segmentHashesUrl: null,
   requireSegmentHashes: false,
@@ -204,6 +210,8 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
     (value.length === 0 || value.some((origin: OriginSetting) => origin.weight !== 0))
       ? null
       : 'must be 0-16 { baseUrl: http(s) URL ending in /, weight?: 0-1000 }, one weight > 0',
+  uploadBacklogMs: (value) =>
+    value === null || isInteger(value, 100) ? null : 'must be null or an integer of at least 100 (milliseconds)',
   uploadMaxBytesPerSecond: (value) =>
     value === null || isInteger(value, 16 * 1024)
       ? null

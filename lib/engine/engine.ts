@@ -6,6 +6,7 @@ import type { PeerLink } from '../peer/peer-link.ts';
 import { SegmentSizeLimits } from '../peer/peer-limits.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
 import type { RelaySource } from '../peer/relay-source.ts';
+import { UplinkAdmission } from '../peer/uplink-admission.ts';
 import { decideSource, type SourceDecision } from '../policy/source-decision.ts';
 import { createPeerId } from '../shared/swarm-id.ts';
 import { PeerRecords } from '../swarm/peer-records.ts';
@@ -65,6 +66,7 @@ export class Engine {
   readonly served: ServedSegments;
   readonly #verifier: SegmentVerifier;
   readonly #uploadPacer: UploadPacer | null;
+  readonly #uplink: UplinkAdmission | null;
   // Bounds on what peers may make us hold (peer-limits): declared sizes, partial downloads.
   readonly #sizeLimits = new SegmentSizeLimits();
   readonly #dependencies: EngineDependencies;
@@ -90,6 +92,7 @@ export class Engine {
       config.uploadMaxBytesPerSecond === null
         ? null
         : new UploadLimiter(config.uploadMaxBytesPerSecond, dependencies.nowMs()).pacer(dependencies.nowMs);
+    this.#uplink = config.uploadBacklogMs === null ? null : new UplinkAdmission(config.uploadBacklogMs);
     this.events = new TypedEmitter<PeerCDNEvents>((error, event) => {
       // A listener that throws is reported once through `error`, except an `error` listener:
       // re-emitting `error` to it would throw again and again (a frozen tab), so that is dropped.
@@ -377,6 +380,7 @@ export class Engine {
       },
       nowMs: this.#dependencies.nowMs,
       uploadPacer: this.#uploadPacer,
+      uplink: this.#uplink,
       segmentSizeBoundBytes: () => this.#sizeLimits.boundBytes(),
       receiveBudget: this.#sizeLimits.receiveBudget,
       onAvailabilityChanged: (id) => this.availability.notify(id),

@@ -75,6 +75,7 @@ export class PeerAttempt {
     this.#latest = { loadedBytes: 0, totalBytes: engine.httpPace.segmentBytes ?? 0 };
     const { sequenceNumber } = request.segment;
     const peerId = (this.peerId = link.remotePeerId);
+    const secondsUntilNeeded = engine.playback.secondsUntil(request.context.frag.start);
     this.#download = link.downloads.start(
       sequenceNumber,
       (progress) => {
@@ -89,6 +90,7 @@ export class PeerAttempt {
         this.#checkDeadline();
       },
       relayed,
+      secondsUntilNeeded === null ? null : secondsUntilNeeded * 1000,
     );
     this.#startMs = performance.now();
     const { loadPolicy } = request.config;

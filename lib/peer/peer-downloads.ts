@@ -70,6 +70,8 @@ const MAX_FAILED_KEPT = 4;
 // in a row before each counts as a broken promise: an honest relay fails now and then, one that
 // claims to relay and never does is struck out like any other liar.
 const RELAY_FAILURES_PER_STRIKE = 2;
+// `neededInMs` sent in a request is at most this (an hour; a uint32 on the wire).
+const MAX_NEEDED_IN_MS = 3_600_000;
 // Below this, a download's duration says more about timer resolution than about the peer.
 const MIN_THROUGHPUT_SAMPLE_MS = 10;
 const MAX_REQUEST_ID = 0xffff_ffff;
@@ -117,9 +119,15 @@ export class PeerDownloads {
   /**
    * Request a segment; `cancel()` on the returned handle stops it and rejects the promise.
    * `relayed`: the peer said it is receiving it and relays it as it arrives (so an `absent`, even
-   * after the header, is its source failing: see onAbsent).
+   * after the header, is its source failing: see onAbsent). `neededInMs`: how soon playback needs
+   * it (null: unknown), told to the peer so its uplink can judge whether it would deliver in time.
    */
-  start(sequenceNumber: number, onProgress: (progress: PeerDownloadProgress) => void, relayed = false): PeerDownload {
+  start(
+    sequenceNumber: number,
+    onProgress: (progress: PeerDownloadProgress) => void,
+    relayed = false,
+    neededInMs: number | null = null,
+  ): PeerDownload {
     const { remotePeerId } = this.#options;
     const requestId = this.#takeRequestId();
     const promise = new Promise<ArrayBuffer>((resolve, reject) => {
@@ -144,7 +152,16 @@ export class PeerDownloads {
         resolve,
         reject,
       });
-      this.#options.send({ type: 'request', requestId, sequenceNumber });
+      this.#options.send(
+        neededInMs === null
+          ? { type: 'request', requestId, sequenceNumber }
+          : {
+              type: 'request',
+              requestId,
+              sequenceNumber,
+              neededInMs: Math.min(MAX_NEEDED_IN_MS, Math.max(0, Math.round(neededInMs))),
+            },
+      );
     });
     const cancel = (strike?: Exclude<StrikeKind, 'unkept-claim'> | null): void => {
       const pending = this.#pending.get(requestId);
@@ -195,18 +212,22 @@ export class PeerDownloads {
   /**
    * The peer does not have what we asked for — or, for a relayed download, its own source failed
    * (also after the header: the bytes so far are dropped, never resumed, as nobody vouched for them).
+   * `busy` before the header: it has it but its uplink is full, which breaks no promise.
+   * @returns whether it counted as `busy`.
    */
-  onAbsent(requestId: number, sequenceNumber: number): void {
+  onAbsent(requestId: number, sequenceNumber: number, busy = false): boolean {
     const pending = this.#pending.get(requestId);
-    if (pending === undefined) return;
+    if (pending === undefined) return false;
+    const refused = busy && pending.received === null;
     if (pending.received === null) this.#noteResponse(pending);
     this.#pending.delete(requestId);
     this.#options.receiveBudget.release(pending.loadedBytes);
     // We asked because it claimed the segment: an unkept claim (for a relay, every second one in a row).
-    if (!pending.relayed || ++this.#relayFailures % RELAY_FAILURES_PER_STRIKE === 0)
+    if (!refused && (!pending.relayed || ++this.#relayFailures % RELAY_FAILURES_PER_STRIKE === 0))
       this.#options.onStrike?.('unkept-claim');
-    const what = pending.relayed ? 'could not relay' : 'does not have';
+    const what = refused ? 'is too busy to send' : pending.relayed ? 'could not relay' : 'does not have';
     pending.reject(new P2PError('peer-error', `peer ${this.#options.remotePeerId} ${what} ${sequenceNumber}`));
+    return refused;
   }
 
   /** One chunk of a response (one out of order or beyond the declared length is a violation). */

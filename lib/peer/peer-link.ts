@@ -11,6 +11,7 @@ import {
   ReceiveBudget,
 } from './peer-limits.ts';
 import { TokenBucket } from './token-bucket.ts';
+import type { UplinkAdmission } from './uplink-admission.ts';
 import { PeerUploads, type UploadPacer } from './peer-uploads.ts';
 import type { RelaySource } from './relay-source.ts';
 import {
@@ -50,6 +51,8 @@ export interface PeerLinkOptions {
   readonly nowMs: () => number;
   /** Paces uploads under a bandwidth cap; none means as fast as the channel takes them. */
   readonly uploadPacer?: UploadPacer | undefined;
+  /** The uplink shared by all links (admits or refuses requests as `busy`); none admits all. */
+  readonly uplink?: UplinkAdmission | undefined;
   readonly onAvailabilityChanged: (link: PeerLink) => void;
   readonly onClosed: (link: PeerLink, error: P2PError | null) => void;
   /** The peer broke a promise (a timeout, a too-slow transfer, `absent` for a segment it claimed). */
@@ -65,6 +68,8 @@ const LOADING_CLAIM_MS = 10_000;
 // A peer whose latest announced segment is within this many of ours is at our part of the stream.
 const NEARBY_SEGMENTS = 3;
 const NEARBY_FRESH_MS = 30_000;
+// After a `busy` answer the peer is not asked (it counts as holding nothing) for this long.
+const BUSY_BACKOFF_MS = 1000;
 // Bounds memory a misbehaving peer can make us spend on its claims.
 const MAX_LOADING_CLAIMS = 256;
 
@@ -88,6 +93,8 @@ export class PeerLink {
   readonly #relaying = new Map<number, number>();
   #latestSequenceNumber: number | null = null;
   #latestAtMs = 0;
+  // Until when the peer's uplink is full (its last `busy` answer); 0 when it never was.
+  #busyUntilMs = 0;
   #introduced = false;
   readonly #controlRate: TokenBucket;
 
@@ -112,6 +119,7 @@ export class PeerLink {
       getRelay: options.getRelay,
       onUploaded: options.onUploaded,
       pacer: options.uploadPacer,
+      uplink: options.uplink,
       send: (message) => this.#send(message),
       sendBytes: (bytes) => this.#sendBytes(bytes),
       bufferedBytes: () => peer.bufferSize,
@@ -149,18 +157,21 @@ export class PeerLink {
   /**
    * What this peer offers for one segment, for the source decision: whether it has it, whether it
    * is fetching it over HTTP (a claim trusted for 10 s), whether it was lately at this part of the
-   * stream (a candidate seeder), and the pace of our downloads from it.
+   * stream (a candidate seeder), and the pace of our downloads from it. A peer that answered `busy`
+   * moments ago offers nothing (nor is it waited for) until its back-off ends.
    */
   view(sequenceNumber: number): PeerView {
     const nowMs = this.#options.nowMs();
     const fresh = (sinceMs: number | undefined): boolean => sinceMs !== undefined && nowMs - sinceMs < LOADING_CLAIM_MS;
     const latest = this.#latestSequenceNumber;
+    const free = nowMs >= this.#busyUntilMs;
     return {
       peerId: this.remotePeerId,
-      has: this.#have.has(sequenceNumber),
-      loading: fresh(this.#loading.get(sequenceNumber)),
-      relaying: fresh(this.#relaying.get(sequenceNumber)),
+      has: free && this.#have.has(sequenceNumber),
+      loading: free && fresh(this.#loading.get(sequenceNumber)),
+      relaying: free && fresh(this.#relaying.get(sequenceNumber)),
       nearby:
+        free &&
         latest !== null &&
         Math.abs(latest - sequenceNumber) <= NEARBY_SEGMENTS &&
         nowMs - this.#latestAtMs < NEARBY_FRESH_MS,
@@ -315,15 +326,19 @@ export class PeerLink {
         return;
       case 'request':
         this.#noteActivity(message.sequenceNumber);
-        this.#uploads.request(message.requestId, message.sequenceNumber);
+        this.#uploads.request(message.requestId, message.sequenceNumber, message.neededInMs);
         return;
       case 'cancel':
         this.#uploads.cancel(message.requestId);
         return;
       case 'absent':
+        if (this.downloads.onAbsent(message.requestId, message.sequenceNumber, message.busy)) {
+          // It still has the segment: it is left alone a while, then asked again.
+          this.#busyUntilMs = this.#options.nowMs() + BUSY_BACKOFF_MS;
+          return;
+        }
         this.#have.delete(message.sequenceNumber);
         this.#relaying.delete(message.sequenceNumber);
-        this.downloads.onAbsent(message.requestId, message.sequenceNumber);
         return;
       case 'response':
         this.downloads.onResponse(message.requestId, message.sequenceNumber, message.byteLength);

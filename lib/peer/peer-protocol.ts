@@ -39,14 +39,27 @@ export type PeerMessage =
    * and serves them while they arrive, its last byte once it has checked the whole segment.
    */
   | { readonly type: 'loading'; readonly sequenceNumbers: readonly number[]; readonly relay?: boolean }
-  | { readonly type: 'request'; readonly requestId: number; readonly sequenceNumber: number }
+  /**
+   * `neededInMs` (absent from older peers): how soon the sender's playback needs the segment, so a
+   * busy uplink can tell a prefetch it may queue from a segment it would deliver late.
+   */
+  | {
+      readonly type: 'request';
+      readonly requestId: number;
+      readonly sequenceNumber: number;
+      readonly neededInMs?: number;
+    }
   | {
       readonly type: 'response';
       readonly requestId: number;
       readonly sequenceNumber: number;
       readonly byteLength: number;
     }
-  | { readonly type: 'absent'; readonly requestId: number; readonly sequenceNumber: number }
+  /**
+   * The sender does not have the segment (or, after a `response`, its relay's source failed). With
+   * `busy` (absent from older peers) it has the segment but its uplink is full: ask elsewhere now.
+   */
+  | { readonly type: 'absent'; readonly requestId: number; readonly sequenceNumber: number; readonly busy?: boolean }
   | { readonly type: 'cancel'; readonly requestId: number };
 
 export interface DataFrame {
@@ -167,7 +180,17 @@ function parseControl(json: unknown): ParsedFrame {
       if (!isUint32(requestId)) return invalid(`${type}.requestId is not a uint32`);
       if (type === 'cancel') return control({ type, requestId });
       if (!isSequenceNumber(sequenceNumber)) return invalid(`${type}.sequenceNumber is invalid`);
-      if (type !== 'response') return control({ type, requestId, sequenceNumber });
+      if (type === 'request') {
+        const { neededInMs } = record;
+        if (neededInMs === undefined) return control({ type, requestId, sequenceNumber });
+        if (!isUint32(neededInMs)) return invalid('request.neededInMs is not a uint32');
+        return control({ type, requestId, sequenceNumber, neededInMs });
+      }
+      if (type === 'absent') {
+        const { busy = false } = record;
+        if (typeof busy !== 'boolean') return invalid('absent.busy is not a boolean');
+        return control(busy ? { type, requestId, sequenceNumber, busy } : { type, requestId, sequenceNumber });
+      }
       if (!isUint32(byteLength) || byteLength > MAX_SEGMENT_BYTES) {
         return invalid('response.byteLength is out of range');
       }

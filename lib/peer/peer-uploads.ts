@@ -2,6 +2,7 @@ import { encodeData, MAX_CHUNK_BYTES, type PeerMessage } from './peer-protocol.t
 import { RelaySource } from './relay-source.ts';
 import { SendQueueLimit, uploadChunkBytes } from './send-queue-limit.ts';
 import { TokenBucket } from './token-bucket.ts';
+import type { UplinkAdmission } from './uplink-admission.ts';
 
 /** Paces uploads under a bandwidth cap (the engine's UploadLimiter behind it). */
 export interface UploadPacer {
@@ -50,6 +51,8 @@ export interface PeerUploadsOptions {
   /** The peer broke a limit: the link closes with this reason. */
   readonly onViolation: (reason: string) => void;
   readonly limits?: UploadLimits | undefined;
+  /** The viewer's uplink shared by all links: a request it does not admit is answered `busy`. */
+  readonly uplink?: UplinkAdmission | undefined;
 }
 
 // Segments whose serve count is remembered per link (oldest forgotten first).
@@ -58,6 +61,8 @@ const MAX_TRACKED_SEGMENTS = 256;
 interface UploadRequest {
   readonly requestId: number;
   readonly sequenceNumber: number;
+  /** The segment's size when the request came (what it adds to the uplink's backlog). */
+  readonly bytes: number;
   cancelled: boolean;
 }
 
@@ -93,12 +98,30 @@ export class PeerUploads {
   // Set while the current upload waits for its relay source's next bytes: the unsubscribe.
   #sourceWait: (() => void) | null = null;
   #sentBytes = 0;
+  // Frame bytes handed to the channel (what it sent is this less what it still queues).
+  #handedBytes = 0;
   #destroyed = false;
 
   constructor(options: PeerUploadsOptions) {
     this.#options = options;
     this.#limits = options.limits ?? DEFAULT_UPLOAD_LIMITS;
     this.#requestRate = new TokenBucket(this.#limits.requestsPerSecond, this.#limits.requestBurst, options.nowMs());
+    options.uplink?.add(this);
+  }
+
+  /** Bytes of the accepted requests not yet handed to the channel (see UplinkAdmission). */
+  get backlogBytes(): number {
+    let bytes = -(this.#current?.offsetBytes ?? 0);
+    for (const request of this.#queue) bytes += request.bytes;
+    return bytes;
+  }
+
+  get drainedBytes(): number {
+    return this.#handedBytes - this.#options.bufferedBytes();
+  }
+
+  get queuedBytes(): number {
+    return this.#options.bufferedBytes();
   }
 
   get sentBytes(): number {
@@ -122,8 +145,12 @@ export class PeerUploads {
     } else this.#queue.splice(index, 1);
   }
 
-  /** A request from the peer: queued, answered `absent`, or a violation that closes the link. */
-  request(requestId: number, sequenceNumber: number): void {
+  /**
+   * A request from the peer: queued, answered `absent` (`busy` when our uplink has all it can
+   * deliver in time: `neededInMs` is the peer's word for how soon it plays), or a violation that
+   * closes the link.
+   */
+  request(requestId: number, sequenceNumber: number, neededInMs?: number): void {
     const limits = this.#limits;
     if (this.#destroyed) return;
     if (!this.#requestRate.take(1, this.#options.nowMs())) {
@@ -139,11 +166,17 @@ export class PeerUploads {
       return;
     }
     const served = this.#serveCounts.get(sequenceNumber) ?? 0;
-    if (served >= limits.maxServesPerSegment || this.#source(sequenceNumber) === undefined) {
+    const source = served < limits.maxServesPerSegment ? this.#source(sequenceNumber) : undefined;
+    if (source === undefined) {
       this.#options.send({ type: 'absent', requestId, sequenceNumber });
       return;
     }
-    this.#queue.push({ requestId, sequenceNumber, cancelled: false });
+    // Our uplink already has all it can deliver in time: the requester asks elsewhere now.
+    if (this.#options.uplink?.admits(source.totalBytes, this.#options.nowMs(), neededInMs) === false) {
+      this.#options.send({ type: 'absent', requestId, sequenceNumber, busy: true });
+      return;
+    }
+    this.#queue.push({ requestId, sequenceNumber, bytes: source.totalBytes, cancelled: false });
     if (this.#timer === null && this.#sourceWait === null) this.#drain();
   }
 
@@ -151,6 +184,7 @@ export class PeerUploads {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    this.#options.uplink?.delete(this);
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     this.#sourceWait?.();
@@ -190,6 +224,7 @@ export class PeerUploads {
         return;
       }
       const queuedBytes = bufferedBytes();
+      this.#options.uplink?.sample(this.#options.nowMs());
       const limitBytes = this.#sendQueue.limitBytes(queuedBytes, this.#options.nowMs(), chunkBytes);
       if (queuedBytes >= limitBytes) {
         this.#wait(this.#sendQueue.waitMs(queuedBytes, limitBytes, chunkBytes));
@@ -207,6 +242,7 @@ export class PeerUploads {
       const frame = encodeData(request.requestId, current.offsetBytes, chunk);
       sendBytes(frame);
       this.#sendQueue.handed(frame.byteLength);
+      this.#handedBytes += frame.byteLength;
       current.bookedBytes = 0;
       current.offsetBytes += chunk.byteLength;
       this.#sentBytes += chunk.byteLength;

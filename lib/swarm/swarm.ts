@@ -4,6 +4,7 @@ import { PeerLink } from '../peer/peer-link.ts';
 import type { ReceiveBudget } from '../peer/peer-limits.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
 import type { RelaySource } from '../peer/relay-source.ts';
+import type { UplinkAdmission } from '../peer/uplink-admission.ts';
 import { wireIdToHex } from '../shared/swarm-id.ts';
 import type { PeerSwarmInfo } from '../api/events.ts';
 import type { StrikeKind } from '../policy/peer-strikes.ts';
@@ -35,6 +36,8 @@ export interface SwarmOptions {
   readonly nowMs: () => number;
   /** Paces uploads under the upload cap; null without one. */
   readonly uploadPacer: UploadPacer | null;
+  /** The instance's uplink, shared by all links of all swarms; null admits every request. */
+  readonly uplink?: UplinkAdmission | null;
   /** Largest segment size a peer may declare (peer-limits). */
   readonly segmentSizeBoundBytes: () => number;
   /** The instance's byte budget for partial downloads. */
@@ -319,6 +322,7 @@ export class Swarm {
       onUploaded: this.#options.onUploaded,
       nowMs: this.#options.nowMs,
       uploadPacer: this.#options.uploadPacer ?? undefined,
+      uplink: this.#options.uplink ?? undefined,
       segmentSizeBoundBytes: this.#options.segmentSizeBoundBytes,
       receiveBudget: this.#options.receiveBudget,
       onAvailabilityChanged: () => this.#options.onAvailabilityChanged(this.swarmId),

@@ -365,6 +365,47 @@ describe('relaying a segment while it arrives (Node WebRTC, real tracker and ori
     assert.equal(stats.peerFallbacks, 1, "the first holder's `absent`");
   });
 
+  it('a holder whose uplink is full answers `busy`: no strike, and another holder serves the segment, not the origin', async () => {
+    const viewer = startNodeViewer(tracker.url, origin.url);
+    cleanup.push(viewer);
+    viewer.media.currentTime = SEQUENCE_NUMBER * 2 - 2;
+    // Two holders; whichever is asked first answers `busy`, the other serves the segment whole.
+    const requests: PeerMessage[] = [];
+    const holder = (): ConstructorParameters<typeof HostilePeer>[2] => ({
+      onConnect: (channel: WireChannel) => channel.send(hello([SEQUENCE_NUMBER])),
+      onMessage: (message: PeerMessage, channel: WireChannel) => {
+        if (message.type !== 'request' || message.sequenceNumber !== SEQUENCE_NUMBER) return;
+        requests.push(message);
+        const { requestId } = message;
+        if (requests.length === 1) {
+          channel.send({ type: 'absent', requestId, sequenceNumber: SEQUENCE_NUMBER, busy: true });
+          return;
+        }
+        channel.send({ type: 'response', requestId, sequenceNumber: SEQUENCE_NUMBER, byteLength: segment.byteLength });
+        for (let offset = 0; offset < segment.byteLength; offset += 16 * 1024)
+          channel.sendData(requestId, offset, segment.subarray(offset, offset + 16 * 1024));
+      },
+    });
+    scripted(viewer.swarmId, holder);
+    scripted(viewer.swarmId, holder);
+    await connectedPeers(viewer.engine, 2);
+    await whenAvailability(viewer, () =>
+      viewer.engine.peers().every((peer) => (peer.swarms[0]?.segmentsAvailable ?? 0) >= 1),
+    );
+    const { data } = await viewer.load(SEQUENCE_NUMBER);
+    assert.deepEqual(Buffer.from(data), segment);
+    assert.equal(requests.length, 2, 'the busy holder, then the other');
+    for (const request of requests)
+      assert.ok(
+        request.type === 'request' && typeof request.neededInMs === 'number',
+        'each request says how soon it is needed',
+      );
+    const stats = viewer.engine.stats();
+    assert.equal(stats.p2pBytes, segment.byteLength, 'the whole segment came from the second holder');
+    assert.equal(stats.httpBytes, 0, 'nothing from the origin');
+    assert.equal(stats.peerStrikes, 0, 'a full uplink breaks no promise');
+  });
+
   it('a peer that says it relays every segment and never does is struck every second time, and every segment plays from HTTP', async () => {
     const honest = startNodeViewer(tracker.url, origin.url);
     cleanup.push(honest);

@@ -45,6 +45,8 @@ describe('resolveConfig', () => {
     rejects({ requireSegmentHashes: 'yes' }, 'requireSegmentHashes');
     rejects({ uploadEnabled: 'yes' }, 'uploadEnabled');
     rejects({ uploadMaxBytesPerSecond: 100 }, 'uploadMaxBytesPerSecond');
+    rejects({ uploadBacklogMs: 99 }, 'uploadBacklogMs');
+    rejects({ uploadBacklogMs: 1500.5 }, 'uploadBacklogMs');
     rejects({ httpWindowSeconds: 1 }, 'httpWindowSeconds');
     rejects({ swarmId: '' }, 'swarmId');
   });

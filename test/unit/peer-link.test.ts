@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import type { P2PError } from '../../lib/api/errors.ts';
 import { PeerLink, type PeerLinkOptions } from '../../lib/peer/peer-link.ts';
 import type { UploadPacer } from '../../lib/peer/peer-uploads.ts';
-import { encodeControl, encodeData, MAX_CHUNK_BYTES, MAX_LIST_LENGTH } from '../../lib/peer/peer-protocol.ts';
+import {
+  encodeControl,
+  encodeData,
+  MAX_CHUNK_BYTES,
+  MAX_LIST_LENGTH,
+  parseFrame,
+} from '../../lib/peer/peer-protocol.ts';
 import {
   CONTROL_MESSAGE_BURST,
   MAX_REMOTE_AVAILABILITY_ENTRIES,
@@ -133,6 +139,39 @@ describe('PeerLink', () => {
     seek.cancel();
     await assert.rejects(seek.promise);
     assert.deepEqual(strikes, ['timeout', 'unkept-claim'], 'a cancel for a seek is no strike');
+    a.link.destroy();
+    b.link.destroy();
+  });
+
+  it('tells the peer how soon it needs a segment; a `busy` answer is no strike, and the peer is left alone for a second', async () => {
+    const clock = { nowMs: 1_000 };
+    const strikes: string[] = [];
+    const segment = new Uint8Array(1000).buffer;
+    const [a, b] = linkedPair(clock, new Map([[5, segment]]), [5], { onStrike: (_link, kind) => strikes.push(kind) });
+    a.channel.deliverAll();
+    assert.equal(a.link.view(5).has, true);
+    const download = a.link.downloads.start(5, () => undefined, false, 4000.4);
+    const request = parseFrame(b.channel.inbox.shift() ?? new Uint8Array());
+    assert.deepEqual(request, {
+      kind: 'control',
+      message: { type: 'request', requestId: 1, sequenceNumber: 5, neededInMs: 4000 },
+    });
+    a.channel.inbox.push(encodeControl({ type: 'absent', requestId: 1, sequenceNumber: 5, busy: true }));
+    a.channel.deliverOne();
+    await assert.rejects(download.promise, /peer b is too busy to send 5/);
+    assert.deepEqual(strikes, []);
+    const busy = a.link.view(5);
+    assert.deepEqual([busy.has, busy.loading, busy.nearby], [false, false, false], 'neither asked nor waited for');
+    clock.nowMs += 1_000;
+    assert.equal(a.link.view(5).has, true, 'it still has the segment');
+    // Without `busy` the same answer is an unkept claim, and the claim is forgotten.
+    const again = a.link.downloads.start(5, () => undefined);
+    b.channel.inbox.length = 0;
+    a.channel.inbox.push(encodeControl({ type: 'absent', requestId: 2, sequenceNumber: 5 }));
+    a.channel.deliverOne();
+    await assert.rejects(again.promise, /does not have 5/);
+    assert.deepEqual(strikes, ['unkept-claim']);
+    assert.equal(a.link.view(5).has, false);
     a.link.destroy();
     b.link.destroy();
   });

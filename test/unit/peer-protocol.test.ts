@@ -39,8 +39,19 @@ const messageOf: { [K in PeerMessage['type']]: fc.Arbitrary<Extract<PeerMessage,
   have: plain(fc.record({ type: fc.constant('have' as const), sequenceNumbers: sequenceList })),
   lost: plain(fc.record({ type: fc.constant('lost' as const), sequenceNumbers: sequenceList })),
   loading: plain(fc.record({ type: fc.constant('loading' as const), sequenceNumbers: sequenceList })),
-  request: plain(fc.record({ type: fc.constant('request' as const), requestId: uint32, sequenceNumber })),
-  absent: plain(fc.record({ type: fc.constant('absent' as const), requestId: uint32, sequenceNumber })),
+  request: plain(
+    fc.record(
+      { type: fc.constant('request' as const), requestId: uint32, sequenceNumber, neededInMs: uint32 },
+      { requiredKeys: ['type', 'requestId', 'sequenceNumber'] },
+    ),
+  ),
+  // `busy: false` is the same message as no `busy`: the parser hands on only `busy: true`.
+  absent: plain(
+    fc.record(
+      { type: fc.constant('absent' as const), requestId: uint32, sequenceNumber, busy: fc.constant(true) },
+      { requiredKeys: ['type', 'requestId', 'sequenceNumber'] },
+    ),
+  ),
   response: plain(
     fc.record({
       type: fc.constant('response' as const),
@@ -90,8 +101,12 @@ function assertWellFormed(parsed: ParsedFrame): void {
       assert.ok(m.sequenceNumbers.length <= MAX_LIST_LENGTH && m.sequenceNumbers.every(isSequenceNumber));
       break;
     case 'request':
+      assert.ok(isUint32(m.requestId) && isSequenceNumber(m.sequenceNumber));
+      assert.ok(m.neededInMs === undefined || isUint32(m.neededInMs));
+      break;
     case 'absent':
       assert.ok(isUint32(m.requestId) && isSequenceNumber(m.sequenceNumber));
+      assert.ok(m.busy === undefined || m.busy);
       break;
     case 'response':
       assert.ok(isUint32(m.requestId) && isSequenceNumber(m.sequenceNumber));
@@ -124,6 +139,25 @@ describe('peer protocol', () => {
       );
     });
   }
+
+  it("reads a request's neededInMs and a busy absent, and refuses them malformed, naming the field", () => {
+    assert.deepEqual(parseFrame(controlFrame({ type: 'request', requestId: 1, sequenceNumber: 2, neededInMs: 4000 })), {
+      kind: 'control',
+      message: { type: 'request', requestId: 1, sequenceNumber: 2, neededInMs: 4000 },
+    });
+    assert.deepEqual(parseFrame(controlFrame({ type: 'absent', requestId: 1, sequenceNumber: 2, busy: false })), {
+      kind: 'control',
+      message: { type: 'absent', requestId: 1, sequenceNumber: 2 },
+    });
+    for (const neededInMs of [-1, 1.5, 2 ** 32, '4000', null]) {
+      const parsed = parseFrame(controlFrame({ type: 'request', requestId: 1, sequenceNumber: 2, neededInMs }));
+      assert.deepEqual(parsed, { kind: 'invalid', reason: 'request.neededInMs is not a uint32' });
+    }
+    for (const busy of [1, 'yes', null]) {
+      const parsed = parseFrame(controlFrame({ type: 'absent', requestId: 1, sequenceNumber: 2, busy }));
+      assert.deepEqual(parsed, { kind: 'invalid', reason: 'absent.busy is not a boolean' });
+    }
+  });
 
   it('fits the longest availability lists of the largest sequence numbers in one message', () => {
     const longest = Array.from({ length: MAX_LIST_LENGTH }, () => Number.MAX_SAFE_INTEGER);

@@ -4,10 +4,11 @@ import { UploadLimiter } from '../../lib/engine/upload-limiter.ts';
 import { parseFrame, type PeerMessage } from '../../lib/peer/peer-protocol.ts';
 import { DEFAULT_UPLOAD_LIMITS, PeerUploads, type UploadPacer } from '../../lib/peer/peer-uploads.ts';
 import { UPLOAD_HIGH_WATER_BYTES } from '../../lib/peer/send-queue-limit.ts';
+import { UplinkAdmission } from '../../lib/peer/uplink-admission.ts';
 
 const SEGMENT_BYTES = 256 * 1024;
 
-function uploads(clock: { nowMs: number }, pacer?: UploadPacer) {
+function uploads(clock: { nowMs: number }, pacer?: UploadPacer, uplink?: UplinkAdmission) {
   const messages: PeerMessage[] = [];
   const dataBytes = new Map<number, number>();
   const violations: string[] = [];
@@ -31,6 +32,7 @@ function uploads(clock: { nowMs: number }, pacer?: UploadPacer) {
     closed: () => channel.closed,
     nowMs: () => clock.nowMs,
     onViolation: (reason) => violations.push(reason),
+    uplink,
   });
   const headers = (): number[] =>
     messages.filter((m) => m.type === 'response').map((m) => (m as { requestId: number }).requestId);
@@ -57,6 +59,35 @@ describe('PeerUploads: what one peer may ask of our uplink', () => {
     assert.deepEqual(side.headers(), [1, 2, 3]);
     assert.deepEqual([...side.dataBytes.values()], [SEGMENT_BYTES, SEGMENT_BYTES, SEGMENT_BYTES]);
     side.upload.destroy();
+  });
+
+  it('answers `busy` to a request our uplink, measured over all links, would not deliver within the budget, unless the requester needs it later', () => {
+    const clock = { nowMs: 0 };
+    const uplink = new UplinkAdmission(1500);
+    const serving = uploads(clock, undefined, uplink);
+    const asking = uploads(clock, undefined, uplink);
+    // The first peer's upload is accepted (the uplink is not measured yet) and waits on a full channel.
+    serving.channel.bufferedBytes = UPLOAD_HIGH_WATER_BYTES + 1;
+    serving.upload.request(1, 10);
+    assert.deepEqual(serving.headers(), [1]);
+    // In 250 ms the channel sends 25 kB while it stays busy: the uplink carries 100 B/ms.
+    clock.nowMs = 250;
+    serving.channel.bufferedBytes -= 25_000;
+    // A whole segment accepted and none of it handed over: another one would take 5.2 s.
+    asking.upload.request(1, 11);
+    assert.equal(uplink.uplinkBytesPerMs, 100);
+    assert.deepEqual(asking.messages, [{ type: 'absent', requestId: 1, sequenceNumber: 11, busy: true }]);
+    // A segment needed in 30 s may queue 7.5 s: accepted.
+    asking.upload.request(2, 12, 30_000);
+    assert.deepEqual(asking.headers(), [2]);
+    assert.deepEqual([...serving.violations, ...asking.violations], []);
+    serving.upload.destroy();
+    asking.upload.destroy();
+    // Destroyed links weigh nothing: a new link's request is accepted at once.
+    const next = uploads(clock, undefined, uplink);
+    next.upload.request(1, 13);
+    assert.deepEqual(next.headers(), [1]);
+    next.upload.destroy();
   });
 
   it('disconnects a peer with more requests in flight than the limit', () => {
