@@ -20,7 +20,7 @@ import type { HttpChunks } from './http-chunks.ts';
 import { loadOverHttp } from './http-load.ts';
 import { newStats, resetStats } from './loader-stats.ts';
 import { PeerAttempt, type PeerAttemptOutcome } from './peer-attempt.ts';
-import { RangeResume, type RangeResumeOutcome } from './range-resume.ts';
+import { resumeOverRange, type RangeResumeOutcome } from './range-resume.ts';
 import type { LoadRequest, PeerLoadRequest } from './load-request.ts';
 
 type FragmentCallbacks = LoaderCallbacks<FragmentLoaderContext>;
@@ -48,7 +48,7 @@ interface Step {
  * The `fLoader` class for hls.js: `createFragmentLoaderClass(engine)` binds it to one engine.
  * Each fragment: local cache, then a connected peer that has it (a `PeerAttempt`), or a wait for
  * one (bounded as `decideSource` says), then HTTP through the `HttpLoaderFactory`'s loader or
- * hls.js's own (`config.loader`); a peer transfer that failed midway is finished by a `RangeResume`.
+ * hls.js's own (`config.loader`); a peer transfer that failed midway is finished by `resumeOverRange`.
  *
  * Stats reported to hls.js (its ABR reads them) follow transfer-timing.ts: HTTP as hls.js measured
  * it; a peer transfer at its real pace, or at HTTP's measured pace when that is faster; a cache hit
@@ -244,7 +244,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   // The rest of a segment a peer delivered in part, with an HTTP Range request.
   #resumeOverHttp(request: PeerLoadRequest, peerId: string, partial: PartialSegment, relay: RelaySource | null): void {
     const http = this.#newHttpLoader();
-    const resume: RangeResume = new RangeResume(
+    const resume: Step = resumeOverRange(
       this.#engine,
       request,
       http,
@@ -255,7 +255,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     this.#step = resume;
   }
 
-  #onResumeOutcome(request: PeerLoadRequest, peerId: string, resume: RangeResume, outcome: RangeResumeOutcome): void {
+  #onResumeOutcome(request: PeerLoadRequest, peerId: string, resume: Step, outcome: RangeResumeOutcome): void {
     if (this.#step !== resume) return;
     this.#step = null;
     const engine = this.#engine;

@@ -30,87 +30,79 @@ export type RangeResumeOutcome =
  * with an HTTP Range request through hls.js's own loader (`http`, already filling the fragment
  * loader's stats), join it to the peer's bytes and check the whole (part of it came from an
  * untrusted peer). A `relay` of the peer's bytes to our peers gets the rest once the whole passed
- * the checks, and fails otherwise. Starts in the constructor; `stop()` drops the outcome (the
+ * the checks, and fails otherwise. Starts at once; the returned `stop()` drops the outcome (the
  * fragment loader stops the HTTP loader itself).
  */
-export class RangeResume {
-  #stopped = false;
-  readonly #relay: RelaySource | null;
-
-  constructor(
-    engine: Engine,
-    request: PeerLoadRequest,
-    http: Loader<FragmentLoaderContext>,
-    partial: PartialSegment,
-    onOutcome: (outcome: RangeResumeOutcome) => void,
-    relay: RelaySource | null = null,
-  ) {
-    this.#relay = relay;
-    const { context, config, callbacks, segment } = request;
-    const startMs = performance.now();
-    const received = partial.bytes.byteLength;
-    const join = async (
-      rest: ArrayBuffer,
-      stats: LoaderStats,
-      networkDetails: NullableNetworkDetails,
-    ): Promise<void> => {
-      const whole = new Uint8Array(partial.totalBytes);
-      whole.set(partial.bytes, 0);
-      whole.set(new Uint8Array(rest), received);
-      const verdict = await engine.segmentChecks.check(
-        { ...segment, url: context.url, playlistUrl: context.frag.baseurl, mediaSeconds: context.frag.duration },
-        whole.buffer,
-      );
-      if (this.#stopped) return;
-      if (verdict.kind !== 'pass') {
-        relay?.fail();
-        onOutcome({ ...verdict, restBytes: rest.byteLength });
+export function resumeOverRange(
+  engine: Engine,
+  request: PeerLoadRequest,
+  http: Loader<FragmentLoaderContext>,
+  partial: PartialSegment,
+  onOutcome: (outcome: RangeResumeOutcome) => void,
+  relay: RelaySource | null = null,
+): { stop(): void } {
+  let stopped = false;
+  const { context, config, callbacks, segment } = request;
+  const startMs = performance.now();
+  const received = partial.bytes.byteLength;
+  const join = async (rest: ArrayBuffer, stats: LoaderStats, networkDetails: NullableNetworkDetails): Promise<void> => {
+    const whole = new Uint8Array(partial.totalBytes);
+    whole.set(partial.bytes, 0);
+    whole.set(new Uint8Array(rest), received);
+    const verdict = await engine.segmentChecks.check(
+      { ...segment, url: context.url, playlistUrl: context.frag.baseurl, mediaSeconds: context.frag.duration },
+      whole.buffer,
+    );
+    if (stopped) return;
+    if (verdict.kind !== 'pass') {
+      relay?.fail();
+      onOutcome({ ...verdict, restBytes: rest.byteLength });
+    } else {
+      // The engine confirms the relay once the segment is verified or appended.
+      relay?.append(new Uint8Array(rest));
+      onOutcome({
+        kind: 'resumed',
+        data: whole.buffer,
+        verified: verdict.verified,
+        peerBytes: received,
+        durationMs: performance.now() - startMs,
+        stats,
+        networkDetails,
+      });
+    }
+  };
+  // hls.js hears of its own context, not of the range asked for.
+  http.load({ ...context, rangeStart: received, rangeEnd: partial.totalBytes }, config, {
+    onSuccess: (response, stats, _context, networkDetails) => {
+      // Every HTTP load measures HTTP's pace: a viewer whose HTTP loads are all Range resumes
+      // would otherwise never know it, and "peer too late" could never fire.
+      engine.httpPace.measured(paceSample(stats));
+      const rest = response.data;
+      if (rest instanceof ArrayBuffer && rest.byteLength === partial.totalBytes - received) {
+        void join(rest, stats, networkDetails);
       } else {
-        // The engine confirms the relay once the segment is verified or appended.
-        relay?.append(new Uint8Array(rest));
-        onOutcome({
-          kind: 'resumed',
-          data: whole.buffer,
-          verified: verdict.verified,
-          peerBytes: received,
-          durationMs: performance.now() - startMs,
-          stats,
-          networkDetails,
-        });
+        relay?.fail();
+        onOutcome({ kind: 'range-ignored', receivedBytes: rest instanceof ArrayBuffer ? rest.byteLength : 0 });
       }
-    };
-    // hls.js hears of its own context, not of the range asked for.
-    http.load({ ...context, rangeStart: received, rangeEnd: partial.totalBytes }, config, {
-      onSuccess: (response, stats, _context, networkDetails) => {
-        // Every HTTP load measures HTTP's pace: a viewer whose HTTP loads are all Range resumes
-        // would otherwise never know it, and "peer too late" could never fire.
-        engine.httpPace.measured(paceSample(stats));
-        const rest = response.data;
-        if (rest instanceof ArrayBuffer && rest.byteLength === partial.totalBytes - received) {
-          void join(rest, stats, networkDetails);
-        } else {
-          relay?.fail();
-          onOutcome({ kind: 'range-ignored', receivedBytes: rest instanceof ArrayBuffer ? rest.byteLength : 0 });
-        }
-      },
-      onError: (error, _context, networkDetails, stats) => {
-        relay?.fail();
-        callbacks.onError(error, context, networkDetails, stats);
-      },
-      onTimeout: (stats, _context, networkDetails) => {
-        relay?.fail();
-        callbacks.onTimeout(stats, context, networkDetails);
-      },
-      onAbort: (stats, _context, networkDetails) => {
-        relay?.fail();
-        callbacks.onAbort?.(stats, context, networkDetails);
-      },
-    });
-  }
-
-  /** Drop the outcome (abort, destroy); a relay of the segment fails. */
-  stop(): void {
-    this.#stopped = true;
-    this.#relay?.fail();
-  }
+    },
+    onError: (error, _context, networkDetails, stats) => {
+      relay?.fail();
+      callbacks.onError(error, context, networkDetails, stats);
+    },
+    onTimeout: (stats, _context, networkDetails) => {
+      relay?.fail();
+      callbacks.onTimeout(stats, context, networkDetails);
+    },
+    onAbort: (stats, _context, networkDetails) => {
+      relay?.fail();
+      callbacks.onAbort?.(stats, context, networkDetails);
+    },
+  });
+  // Drop the outcome (abort, destroy); a relay of the segment fails.
+  return {
+    stop: () => {
+      stopped = true;
+      relay?.fail();
+    },
+  };
 }
