@@ -115,6 +115,10 @@ export interface PeerCDNStats {
   readonly bannedPeerRefusals: number;
   /** Promises peers broke (timeouts, too-slow transfers, `have`/`loading` claims not kept); enough from one peer ignore, then ban it. */
   readonly peerStrikes: number;
+  /** This viewer's uplink as its uploads measured it (bytes/s); null until measured, or with `uploadBacklogMs: null`. */
+  readonly uplinkBytesPerSecond: number | null;
+  /** Peers' requests answered `busy`: the uploads already accepted filled the uplink (`uploadBacklogMs`). */
+  readonly busyAnswers: number;
   /** Distinct remote viewers connected in any swarm (a peer met in two renditions counts once). */
   readonly connectedPeers: number;
   /** Swarms joined (one per rendition played). */

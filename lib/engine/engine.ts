@@ -6,7 +6,7 @@ import type { PeerLink } from '../peer/peer-link.ts';
 import { SegmentSizeLimits } from '../peer/peer-limits.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
 import type { RelaySource } from '../peer/relay-source.ts';
-import { UplinkAdmission } from '../peer/uplink-admission.ts';
+import { uplinkAdmission, uplinkStats, type UplinkAdmission } from '../peer/uplink-admission.ts';
 import { decideSource, type SourceDecision } from '../policy/source-decision.ts';
 import { createPeerId } from '../shared/swarm-id.ts';
 import { PeerRecords } from '../swarm/peer-records.ts';
@@ -23,7 +23,7 @@ import { SegmentChecks } from './segment-checks.ts';
 import { fetchManifestBytes, SegmentVerifier, webCryptoSha256 } from './segment-verifier.ts';
 import type { SegmentLoad } from './segment-load.ts';
 import { countSegment, newTransferCounters } from './transfer-counters.ts';
-import { onCellularOrSaveData, UploadLimiter } from './upload-limiter.ts';
+import { onCellularOrSaveData, pacerForCap } from './upload-limiter.ts';
 
 /** Injected dependencies of the engine (tests replace them). */
 export interface EngineDependencies {
@@ -88,11 +88,8 @@ export class Engine {
     this.#peerRecords = new PeerRecords(dependencies.nowMs);
     this.uploading =
       config.uploadEnabled === 'auto' ? !onCellularOrSaveData(globalThis.navigator) : config.uploadEnabled;
-    this.#uploadPacer =
-      config.uploadMaxBytesPerSecond === null
-        ? null
-        : new UploadLimiter(config.uploadMaxBytesPerSecond, dependencies.nowMs()).pacer(dependencies.nowMs);
-    this.#uplink = config.uploadBacklogMs === null ? null : new UplinkAdmission(config.uploadBacklogMs);
+    this.#uploadPacer = pacerForCap(config.uploadMaxBytesPerSecond, dependencies.nowMs);
+    this.#uplink = uplinkAdmission(config.uploadBacklogMs, config.uploadMaxBytesPerSecond);
     this.events = new TypedEmitter<PeerCDNEvents>((error, event) => {
       // A listener that throws is reported once through `error`, except an `error` listener:
       // re-emitting `error` to it would throw again and again (a frozen tab), so that is dropped.
@@ -320,6 +317,7 @@ export class Engine {
       bannedPeers: this.#peerRecords.bannedCount,
       bannedPeerRefusals: this.#peerRecords.refusals,
       peerStrikes: this.#peerRecords.strikeCount,
+      ...uplinkStats(this.#uplink),
       swarms: this.#swarms.size,
       cacheBytes: this.cache.byteLength,
     };

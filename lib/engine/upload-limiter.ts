@@ -45,6 +45,11 @@ export class UploadLimiter {
   }
 }
 
+/** The pacer of uploads under a cap of `bytesPerSecond` (null: no cap, no pacer). */
+export function pacerForCap(bytesPerSecond: number | null, nowMs: () => number): UploadPacer | null {
+  return bytesPerSecond === null ? null : new UploadLimiter(bytesPerSecond, nowMs()).pacer(nowMs);
+}
+
 /** Whether the browser reports a metered or cellular connection (Network Information API). */
 export function onCellularOrSaveData(navigatorLike: unknown): boolean {
   const connection = (navigatorLike as { connection?: { type?: unknown; saveData?: unknown } } | undefined)?.connection;

@@ -93,8 +93,10 @@ export class PeerLink {
   readonly #relaying = new Map<number, number>();
   #latestSequenceNumber: number | null = null;
   #latestAtMs = 0;
-  // Until when the peer's uplink is full (its last `busy` answer); 0 when it never was.
+  // Until when the peer's uplink is full (its last `busy` answer); 0 when it never was. The timer
+  // tells the waiting loaders when that ends.
   #busyUntilMs = 0;
+  #busyTimer: ReturnType<typeof setTimeout> | null = null;
   #introduced = false;
   readonly #controlRate: TokenBucket;
 
@@ -158,7 +160,7 @@ export class PeerLink {
    * What this peer offers for one segment, for the source decision: whether it has it, whether it
    * is fetching it over HTTP (a claim trusted for 10 s), whether it was lately at this part of the
    * stream (a candidate seeder), and the pace of our downloads from it. A peer that answered `busy`
-   * moments ago offers nothing (nor is it waited for) until its back-off ends.
+   * moments ago is not asked until its back-off ends: it is `busy` for what it has.
    */
   view(sequenceNumber: number): PeerView {
     const nowMs = this.#options.nowMs();
@@ -176,6 +178,7 @@ export class PeerLink {
         Math.abs(latest - sequenceNumber) <= NEARBY_SEGMENTS &&
         nowMs - this.#latestAtMs < NEARBY_FRESH_MS,
       farRegion: this.#farRegion(),
+      busy: !free && this.#have.has(sequenceNumber),
       ...this.downloads.pace(),
     };
   }
@@ -240,6 +243,7 @@ export class PeerLink {
   #close(error: P2PError | null): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#busyTimer !== null) clearTimeout(this.#busyTimer);
     this.downloads.close(error ?? new P2PError('peer-error', `peer ${this.remotePeerId} closed`));
     this.#uploads.destroy();
     const { peer } = this.#options;
@@ -333,8 +337,13 @@ export class PeerLink {
         return;
       case 'absent':
         if (this.downloads.onAbsent(message.requestId, message.sequenceNumber, message.busy)) {
-          // It still has the segment: it is left alone a while, then asked again.
+          // It still has the segment: waited for a while (not asked), then asked again.
           this.#busyUntilMs = this.#options.nowMs() + BUSY_BACKOFF_MS;
+          if (this.#busyTimer !== null) clearTimeout(this.#busyTimer);
+          this.#busyTimer = setTimeout(() => {
+            this.#busyTimer = null;
+            this.#options.onAvailabilityChanged(this);
+          }, BUSY_BACKOFF_MS);
           return;
         }
         this.#have.delete(message.sequenceNumber);

@@ -11,8 +11,29 @@ export interface UploadBacklog {
 }
 
 // The uplink's rate is measured over windows at least this long in which some link always had bytes
-// queued on its channel (so the uplink never waited for us).
+// queued on its channel (so the uplink never waited for us)...
 const BUSY_WINDOW_MS = 250;
+// ...as seen by samples at most this far apart: a busy link's drain loop looks every 50 ms at most
+// (SEND_QUEUE_MS), and a longer gap may hide an idle uplink (a window spanning seconds without
+// uploads measured a browser's uplink at a few kB/s).
+const MAX_SAMPLE_GAP_MS = 100;
+
+/** The uplink admission of `uploadBacklogMs` and `uploadMaxBytesPerSecond`; null (admit all) without a backlog bound. */
+export function uplinkAdmission(backlogMs: number | null, capBytesPerSecond: number | null): UplinkAdmission | null {
+  return backlogMs === null ? null : new UplinkAdmission(backlogMs, capBytesPerSecond);
+}
+
+/** What `stats()` tells of the uplink (none: `uploadBacklogMs` is null). */
+export function uplinkStats(uplink: UplinkAdmission | null): {
+  readonly uplinkBytesPerSecond: number | null;
+  readonly busyAnswers: number;
+} {
+  const bytesPerMs = uplink?.uplinkBytesPerMs ?? null;
+  return {
+    uplinkBytesPerSecond: bytesPerMs === null ? null : Math.round(bytesPerMs * 1000),
+    busyAnswers: uplink?.refusedRequests ?? 0,
+  };
+}
 
 /**
  * One viewer's uplink shared by all its links. It measures the uplink's rate from the bytes all
@@ -26,16 +47,27 @@ export class UplinkAdmission {
   readonly #links = new Map<UploadBacklog, number>();
   readonly #estimate = new UplinkEstimate();
   readonly #budgetMs: number;
+  readonly #capBytesPerMs: number;
   // When the current busy window started; null while no channel has bytes queued.
   #windowStartMs: number | null = null;
+  #lastSampleMs = 0;
+  #refusedRequests = 0;
 
-  constructor(budgetMs: number = UPLOAD_BACKLOG_MS) {
+  /** `capBytesPerSecond`: the upload cap (`uploadMaxBytesPerSecond`), which the uplink never exceeds. */
+  constructor(budgetMs: number = UPLOAD_BACKLOG_MS, capBytesPerSecond: number | null = null) {
     this.#budgetMs = budgetMs;
+    this.#capBytesPerMs = capBytesPerSecond === null ? Infinity : capBytesPerSecond / 1000;
   }
 
-  /** The measured uplink rate, null until measured. */
+  /** The uplink's rate: as measured, at most the upload cap; null until measured without a cap. */
   get uplinkBytesPerMs(): number | null {
-    return this.#estimate.bytesPerMs;
+    const rate = Math.min(this.#estimate.bytesPerMs ?? Infinity, this.#capBytesPerMs);
+    return rate === Infinity ? null : rate;
+  }
+
+  /** Requests not admitted so far (answered `busy`). */
+  get refusedRequests(): number {
+    return this.#refusedRequests;
   }
 
   add(link: UploadBacklog): void {
@@ -50,7 +82,9 @@ export class UplinkAdmission {
   sample(nowMs: number): void {
     let queuedBytes = 0;
     for (const link of this.#links.keys()) queuedBytes += link.queuedBytes;
-    const startMs = this.#windowStartMs;
+    const gapMs = nowMs - this.#lastSampleMs;
+    this.#lastSampleMs = nowMs;
+    const startMs = gapMs > MAX_SAMPLE_GAP_MS ? null : this.#windowStartMs;
     if (queuedBytes <= 0) {
       this.#windowStartMs = null;
       return;
@@ -76,6 +110,8 @@ export class UplinkAdmission {
     let backlogBytes = 0;
     for (const link of this.#links.keys()) backlogBytes += Math.max(0, link.backlogBytes);
     const budgetMs = uploadBudgetMs(this.#budgetMs, neededInMs);
-    return admitsUpload(backlogBytes, requestBytes, this.#estimate.bytesPerMs, budgetMs);
+    const admitted = admitsUpload(backlogBytes, requestBytes, this.uplinkBytesPerMs, budgetMs);
+    if (!admitted) this.#refusedRequests += 1;
+    return admitted;
   }
 }

@@ -19,11 +19,19 @@ export interface PeerView {
   readonly throughputBytesPerSecond?: number | null;
   /** The peer told a region hint other than ours. */
   readonly farRegion?: boolean;
+  /**
+   * The peer has it but answered `busy` (its uplink was full) moments ago: not asked (`has` is false
+   * meanwhile), waited for like a seeder until its back-off ends, never struck for it.
+   */
+  readonly busy?: boolean;
 }
 
 /** Why a load waits instead of going to HTTP now. */
 export type WaitReason =
-  /** A peer is fetching it, or a peer at this part of the stream is its designated seeder. */
+  /**
+   * A peer is fetching it, or has it but its uplink is full for a moment, or a peer at this part of
+   * the stream is its designated seeder.
+   */
   | 'seeder'
   /** The swarm was joined moments ago and no peer is connected yet. */
   | 'first-peers'
@@ -91,8 +99,8 @@ const UNMEASURED_HTTP_DELIVERY_MS = 500;
  *    it late and HTTP, at its measured pace, sooner (urgent → fastest source in time);
  * 2. a segment further ahead of the playhead than the HTTP window is only taken from peers: wait
  *    (re-checking the playhead) until it is near;
- * 3. a peer is fetching it over HTTP, or the swarm is still warming up (just joined, no peers
- *    yet) → wait for it;
+ * 3. a peer is fetching it over HTTP, or has it but answered `busy` moments ago, or the swarm is
+ *    still warming up (just joined, no peers yet) → wait for it;
  * 4. among this viewer and the peers that are at this part of the stream, one is the designated
  *    seeder of this segment (lowest hash of peer id and sequence number, so the origin load
  *    spreads evenly and everyone agrees without talking): if it is us → HTTP now, else wait;
@@ -193,7 +201,7 @@ function whereFrom(
   if (situation.secondsUntilNeeded !== null && situation.secondsUntilNeeded > httpWindowSeconds) {
     return 'prefetch';
   }
-  if (peers.some((peer) => peer.loading)) return 'seeder';
+  if (peers.some((peer) => peer.loading || peer.busy === true)) return 'seeder';
   // A new viewer usually connects to peers within a second or two: do not fetch from the origin
   // what they may well have, unless it is needed soon (the wait is bounded by the deadline).
   if (situation.warmingUp && peers.length === 0) return 'first-peers';

@@ -406,6 +406,42 @@ describe('relaying a segment while it arrives (Node WebRTC, real tracker and ori
     assert.equal(stats.peerStrikes, 0, 'a full uplink breaks no promise');
   });
 
+  it('an uploader under a cap answers the second of two requests at once `busy`: its uplink would deliver it late', async () => {
+    // 16 KiB/s: the segment takes seconds to upload, more than the 1.5-s backlog allows twice.
+    const viewer = startNodeViewer(tracker.url, origin.url, { uploadMaxBytesPerSecond: 16_384 });
+    cleanup.push(viewer);
+    viewer.media.currentTime = SEQUENCE_NUMBER * 2 - 2;
+    await viewer.load(SEQUENCE_NUMBER);
+    // Two requesters ask for it at the same moment, once both heard that the viewer has it.
+    const answers: PeerMessage[] = [];
+    const answered = signal();
+    const heard = new Set<WireChannel>();
+    const requester = (): ConstructorParameters<typeof HostilePeer>[2] => ({
+      onConnect: (channel: WireChannel) => channel.send(hello([])),
+      onMessage: (message: PeerMessage, channel: WireChannel) => {
+        const claims = message.type === 'hello' ? message.have : message.type === 'have' ? message.sequenceNumbers : [];
+        if (claims.includes(SEQUENCE_NUMBER) && !heard.has(channel)) {
+          heard.add(channel);
+          if (heard.size === 2)
+            for (const each of heard) each.send({ type: 'request', requestId: 1, sequenceNumber: SEQUENCE_NUMBER });
+        }
+        if ((message.type === 'response' || message.type === 'absent') && message.requestId === 1) {
+          answers.push(message);
+          if (answers.length === 2) answered.resolve();
+        }
+      },
+    });
+    scripted(viewer.swarmId, requester);
+    scripted(viewer.swarmId, requester);
+    await answered.promise;
+    assert.deepEqual(answers.map((answer) => answer.type).sort(), ['absent', 'response'], 'one served, one refused');
+    const refusal = answers.find((answer) => answer.type === 'absent');
+    assert.equal(refusal?.type === 'absent' && refusal.busy, true, 'refused as busy, not as absent');
+    const stats = viewer.engine.stats();
+    assert.equal(stats.busyAnswers, 1);
+    assert.ok(stats.uplinkBytesPerSecond !== null && stats.uplinkBytesPerSecond <= 16_384, 'the cap bounds the uplink');
+  });
+
   it('a peer that says it relays every segment and never does is struck every second time, and every segment plays from HTTP', async () => {
     const honest = startNodeViewer(tracker.url, origin.url);
     cleanup.push(honest);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { mock } from 'node:test';
 import type { P2PError } from '../../lib/api/errors.ts';
 import { PeerLink, type PeerLinkOptions } from '../../lib/peer/peer-link.ts';
 import type { UploadPacer } from '../../lib/peer/peer-uploads.ts';
@@ -31,6 +32,7 @@ function linkedPair(
     readonly uploadPacer?: UploadPacer;
     readonly receiveBudget?: ReceiveBudget;
     readonly onStrike?: PeerLinkOptions['onStrike'];
+    readonly onAvailabilityChanged?: PeerLinkOptions['onAvailabilityChanged'];
   } = {},
 ): [Side, Side] {
   const [channelA, channelB] = FakeDataChannel.pair();
@@ -143,37 +145,55 @@ describe('PeerLink', () => {
     b.link.destroy();
   });
 
-  it('tells the peer how soon it needs a segment; a `busy` answer is no strike, and the peer is left alone for a second', async () => {
-    const clock = { nowMs: 1_000 };
-    const strikes: string[] = [];
-    const segment = new Uint8Array(1000).buffer;
-    const [a, b] = linkedPair(clock, new Map([[5, segment]]), [5], { onStrike: (_link, kind) => strikes.push(kind) });
-    a.channel.deliverAll();
-    assert.equal(a.link.view(5).has, true);
-    const download = a.link.downloads.start(5, () => undefined, false, 4000.4);
-    const request = parseFrame(b.channel.inbox.shift() ?? new Uint8Array());
-    assert.deepEqual(request, {
-      kind: 'control',
-      message: { type: 'request', requestId: 1, sequenceNumber: 5, neededInMs: 4000 },
-    });
-    a.channel.inbox.push(encodeControl({ type: 'absent', requestId: 1, sequenceNumber: 5, busy: true }));
-    a.channel.deliverOne();
-    await assert.rejects(download.promise, /peer b is too busy to send 5/);
-    assert.deepEqual(strikes, []);
-    const busy = a.link.view(5);
-    assert.deepEqual([busy.has, busy.loading, busy.nearby], [false, false, false], 'neither asked nor waited for');
-    clock.nowMs += 1_000;
-    assert.equal(a.link.view(5).has, true, 'it still has the segment');
-    // Without `busy` the same answer is an unkept claim, and the claim is forgotten.
-    const again = a.link.downloads.start(5, () => undefined);
-    b.channel.inbox.length = 0;
-    a.channel.inbox.push(encodeControl({ type: 'absent', requestId: 2, sequenceNumber: 5 }));
-    a.channel.deliverOne();
-    await assert.rejects(again.promise, /does not have 5/);
-    assert.deepEqual(strikes, ['unkept-claim']);
-    assert.equal(a.link.view(5).has, false);
-    a.link.destroy();
-    b.link.destroy();
+  it('tells the peer how soon it needs a segment; a `busy` answer is no strike, and the peer is waited for a second, then asked again', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const clock = { nowMs: 1_000 };
+      const strikes: string[] = [];
+      const segment = new Uint8Array(1000).buffer;
+      let changes = 0;
+      const [a, b] = linkedPair(clock, new Map([[5, segment]]), [5], {
+        onStrike: (_link, kind) => strikes.push(kind),
+        onAvailabilityChanged: () => (changes += 1),
+      });
+      a.channel.deliverAll();
+      assert.equal(a.link.view(5).has, true);
+      const download = a.link.downloads.start(5, () => undefined, false, 4000.4);
+      const request = parseFrame(b.channel.inbox.shift() ?? new Uint8Array());
+      assert.deepEqual(request, {
+        kind: 'control',
+        message: { type: 'request', requestId: 1, sequenceNumber: 5, neededInMs: 4000 },
+      });
+      a.channel.inbox.push(encodeControl({ type: 'absent', requestId: 1, sequenceNumber: 5, busy: true }));
+      a.channel.deliverOne();
+      await assert.rejects(download.promise, /peer b is too busy to send 5/);
+      assert.deepEqual(strikes, []);
+      const busy = a.link.view(5);
+      assert.deepEqual(
+        [busy.has, busy.busy, busy.loading],
+        [false, true, false],
+        'not asked, waited for, not a loading claim',
+      );
+      assert.equal(a.link.view(6).busy, false, 'only for what it has');
+      // When the back-off ends, the waiting loaders hear of it.
+      const before = changes;
+      mock.timers.tick(1_000);
+      clock.nowMs += 1_000;
+      assert.equal(changes, before + 1);
+      assert.deepEqual([a.link.view(5).has, a.link.view(5).busy], [true, false], 'it still has the segment');
+      // Without `busy` the same answer is an unkept claim, and the claim is forgotten.
+      const again = a.link.downloads.start(5, () => undefined);
+      b.channel.inbox.length = 0;
+      a.channel.inbox.push(encodeControl({ type: 'absent', requestId: 2, sequenceNumber: 5 }));
+      a.channel.deliverOne();
+      await assert.rejects(again.promise, /does not have 5/);
+      assert.deepEqual(strikes, ['unkept-claim']);
+      assert.equal(a.link.view(5).has, false);
+      a.link.destroy();
+      b.link.destroy();
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   it('sends data in chunks of the configured size, all of it arriving intact', async () => {

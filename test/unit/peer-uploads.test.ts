@@ -70,9 +70,13 @@ describe('PeerUploads: what one peer may ask of our uplink', () => {
     serving.channel.bufferedBytes = UPLOAD_HIGH_WATER_BYTES + 1;
     serving.upload.request(1, 10);
     assert.deepEqual(serving.headers(), [1]);
-    // In 250 ms the channel sends 25 kB while it stays busy: the uplink carries 100 B/ms.
-    clock.nowMs = 250;
-    serving.channel.bufferedBytes -= 25_000;
+    // In 250 ms the channel sends 25 kB while it stays busy (the drain loop looks every few ms): the
+    // uplink carries 100 B/ms.
+    for (let step = 0; step < 5; step++) {
+      clock.nowMs += 50;
+      serving.channel.bufferedBytes -= 5_000;
+      mock.timers.tick(50);
+    }
     // A whole segment accepted and none of it handed over: another one would take 5.2 s.
     asking.upload.request(1, 11);
     assert.equal(uplink.uplinkBytesPerMs, 100);

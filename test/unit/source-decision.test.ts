@@ -74,6 +74,22 @@ describe('decideSource: where from', () => {
       expected: seederWait(1500),
     },
     {
+      name: 'waits for a holder whose uplink was full moments ago (`busy`) when nobody else has it',
+      peers: [peer('a', { busy: true }), peer('b')],
+      expected: seederWait(1500),
+    },
+    {
+      name: 'asks another holder rather than wait for a busy one',
+      peers: [peer('a', { busy: true }), peer('b', { has: true })],
+      expected: { kind: 'peer', peerId: 'b' },
+    },
+    {
+      name: 'goes to HTTP when waiting for a busy holder would leave HTTP too little time',
+      peers: [peer('a', { busy: true })],
+      situation: { secondsUntilNeeded: 1.2, httpDeliveryMs: 500 },
+      expected: HTTP,
+    },
+    {
       name: 'asks a peer that relays the segment while it arrives, rather than wait or go to HTTP',
       peers: [
         peer('a', { loading: true }),

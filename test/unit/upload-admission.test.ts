@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { UplinkAdmission, type UploadBacklog } from '../../lib/peer/uplink-admission.ts';
+import { UplinkAdmission, uplinkAdmission, uplinkStats, type UploadBacklog } from '../../lib/peer/uplink-admission.ts';
 import { admitsUpload, UPLOAD_BACKLOG_MS, uploadBudgetMs, UplinkEstimate } from '../../lib/policy/upload-admission.ts';
 
 /** A link whose channel sends `rateBytesPerMs` while it has bytes queued, on the test's clock. */
@@ -93,6 +93,8 @@ describe('upload admission: what our uplink takes on at once', () => {
     // 310 kB accepted and not sent: 3.1 s at 100 B/ms, over the 1.5-s budget.
     assert.equal(admission.admits(50_000, 500), false);
     assert.equal(admission.admits(50_000, 500, 20_000), true, 'a prefetch needed in 20 s may queue (5 s)');
+    assert.deepEqual(uplinkStats(admission), { uplinkBytesPerSecond: 100_000, busyAnswers: 1 });
+    assert.deepEqual(uplinkStats(null), { uplinkBytesPerSecond: null, busyAnswers: 0 });
     // Once the backlog has drained to 100 kB, a 50-kB request fits (1.5 s).
     a.backlogBytes = 60_000;
     b.backlogBytes = 40_000;
@@ -102,20 +104,49 @@ describe('upload admission: what our uplink takes on at once', () => {
     assert.equal(admission.admits(10_000_000, 520), true, 'no link, no backlog');
   });
 
-  it('learns nothing from a window in which every channel ran dry', () => {
+  it('takes the upload cap as the uplink until a lower rate is measured', () => {
+    const capped = new UplinkAdmission(1500, 64_000);
+    assert.equal(capped.uplinkBytesPerMs, 64);
+    const link = new ModelLink(10);
+    capped.add(link);
+    link.backlogBytes = 100_000;
+    assert.equal(capped.admits(50_000, 0), false, '150 kB at 64 kB/s: 2.3 s');
+    link.hand(50_000);
+    for (let ms = 50; ms <= 300; ms += 50) {
+      link.run(50);
+      capped.sample(ms);
+    }
+    assert.equal(capped.uplinkBytesPerMs, 10, 'measured below the cap');
+    assert.equal(uplinkAdmission(null, 64_000), null, 'no backlog bound: every request admitted');
+  });
+
+  it('learns nothing from a window in which every channel ran dry, or that it did not watch closely', () => {
     const admission = new UplinkAdmission(1500);
     const link = new ModelLink(100);
     admission.add(link);
     link.backlogBytes = 100_000;
     link.hand(1000);
     admission.sample(0);
-    link.run(300); // the queue empties: the uplink waited for us
-    admission.sample(300);
+    link.run(50);
+    admission.sample(50);
+    link.run(50); // the queue empties: the uplink waited for us
+    admission.sample(100);
     link.hand(1000);
-    admission.sample(300);
+    for (let ms = 150; ms <= 400; ms += 50) admission.sample(ms); // queued, nothing sent: no rate
     assert.equal(admission.uplinkBytesPerMs, null);
-    link.run(5); // 500 B sent in the next 250 ms window, the queue never empty
-    admission.sample(550);
-    assert.equal(admission.uplinkBytesPerMs, 2);
+    const measured = new UplinkAdmission(1500);
+    const busy = new ModelLink(100);
+    measured.add(busy);
+    busy.backlogBytes = 100_000;
+    busy.hand(40_000);
+    measured.sample(0);
+    busy.run(20); // 2 kB in 2 s: the uplink idled most of that time
+    measured.sample(2000);
+    assert.equal(measured.uplinkBytesPerMs, null, 'one look, then one 2 s later: not watched');
+    for (let ms = 2050; ms <= 2300; ms += 50) {
+      busy.run(50);
+      measured.sample(ms);
+    }
+    assert.equal(measured.uplinkBytesPerMs, 100);
   });
 });
