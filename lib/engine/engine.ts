@@ -1,5 +1,5 @@
 import type { PeerCDNConfig } from '../api/config.ts';
-import { P2PError } from '../api/errors.ts';
+import { messageOf, P2PError } from '../api/errors.ts';
 import type { PeerCDNEvents, PeerCDNStats, PeerInfo } from '../api/events.ts';
 import { TypedEmitter } from '../api/typed-emitter.ts';
 import type { PeerLink } from '../peer/peer-link.ts';
@@ -165,7 +165,7 @@ export class Engine {
 
   /** A connected peer's link, to download from it or drop it; null when it is gone (or P2P is off). */
   peerLink(swarmId: string, peerId: string): PeerLink | null {
-    if (!this.p2pEnabled) return null;
+    // No swarms exist while P2P is off (disableP2P and destroy close them).
     const link = this.#swarms.get(swarmId)?.link(peerId);
     return link === undefined || link.closed ? null : link;
   }
@@ -181,7 +181,7 @@ export class Engine {
    * its checks fail; the engine confirms it once the segment passed them). Null when not uploading.
    */
   beginRelay(swarmId: string, sequenceNumber: number, totalBytes: number): RelaySource | null {
-    const swarm = this.uploading && this.p2pEnabled ? this.#swarms.get(swarmId) : undefined;
+    const swarm = this.uploading ? this.#swarms.get(swarmId) : undefined;
     if (swarm === undefined) return null;
     swarm.announceLoading(sequenceNumber, true);
     return this.served.beginRelay(swarmId, sequenceNumber, totalBytes);
@@ -198,8 +198,9 @@ export class Engine {
    */
   disableP2P(cause: unknown): void {
     if (this.#destroyed || this.#p2pFailure !== null) return;
-    const message = cause instanceof Error ? cause.message : String(cause);
-    this.#p2pFailure = new P2PError('p2p-unavailable', `peer-to-peer disabled, HTTP only: ${message}`, { cause });
+    this.#p2pFailure = new P2PError('p2p-unavailable', `peer-to-peer disabled, HTTP only: ${messageOf(cause)}`, {
+      cause,
+    });
     for (const swarm of this.#swarms.values()) {
       try {
         swarm.destroy();
