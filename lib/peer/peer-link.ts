@@ -68,8 +68,11 @@ const LOADING_CLAIM_MS = 10_000;
 // A peer whose latest announced segment is within this many of ours is at our part of the stream.
 const NEARBY_SEGMENTS = 3;
 const NEARBY_FRESH_MS = 30_000;
-// After a `busy` answer the peer is not asked (it counts as holding nothing) for this long.
+// After a `busy` answer the peer is not asked for this long (waited for, see `view`)...
 const BUSY_BACKOFF_MS = 1000;
+// ...unless it answered `busy` this many times in a row without delivering a segment: then it is not
+// waited for either (a peer that claims everything and is always busy would delay every load).
+const BUSY_ANSWERS_WAITED_FOR = 2;
 // Bounds memory a misbehaving peer can make us spend on its claims.
 const MAX_LOADING_CLAIMS = 256;
 
@@ -97,6 +100,8 @@ export class PeerLink {
   // tells the waiting loaders when that ends.
   #busyUntilMs = 0;
   #busyTimer: ReturnType<typeof setTimeout> | null = null;
+  // `busy` answers since the peer last delivered a segment.
+  #busyInARow = 0;
   #introduced = false;
   readonly #controlRate: TokenBucket;
 
@@ -110,7 +115,10 @@ export class PeerLink {
       remotePeerId: options.remotePeerId,
       nowMs: options.nowMs,
       send: (message) => this.#send(message),
-      onDelivered: (sequenceNumber) => this.#addAvailable([sequenceNumber]),
+      onDelivered: (sequenceNumber) => {
+        this.#busyInARow = 0;
+        this.#addAvailable([sequenceNumber]);
+      },
       onFault: (error) => this.#close(error),
       onStrike: (kind) => options.onStrike?.(this, kind),
       segmentSizeBoundBytes: options.segmentSizeBoundBytes,
@@ -178,7 +186,7 @@ export class PeerLink {
         Math.abs(latest - sequenceNumber) <= NEARBY_SEGMENTS &&
         nowMs - this.#latestAtMs < NEARBY_FRESH_MS,
       farRegion: this.#farRegion(),
-      busy: !free && this.#have.has(sequenceNumber),
+      busy: !free && this.#busyInARow <= BUSY_ANSWERS_WAITED_FOR && this.#have.has(sequenceNumber),
       ...this.downloads.pace(),
     };
   }
@@ -338,6 +346,7 @@ export class PeerLink {
       case 'absent':
         if (this.downloads.onAbsent(message.requestId, message.sequenceNumber, message.busy)) {
           // It still has the segment: waited for a while (not asked), then asked again.
+          this.#busyInARow += 1;
           this.#busyUntilMs = this.#options.nowMs() + BUSY_BACKOFF_MS;
           if (this.#busyTimer !== null) clearTimeout(this.#busyTimer);
           this.#busyTimer = setTimeout(() => {

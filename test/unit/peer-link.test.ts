@@ -196,6 +196,36 @@ describe('PeerLink', () => {
     }
   });
 
+  it('stops waiting for a peer that answered `busy` three times in a row, until it delivers again', async () => {
+    const clock = { nowMs: 1_000 };
+    const segment = new Uint8Array(1000).buffer;
+    const [a, b] = linkedPair(clock, new Map([[5, segment]]), [5]);
+    a.channel.deliverAll();
+    const busyAnswer = async (requestId: number): Promise<void> => {
+      const download = a.link.downloads.start(5, () => undefined);
+      b.channel.inbox.length = 0;
+      a.channel.inbox.push(encodeControl({ type: 'absent', requestId, sequenceNumber: 5, busy: true }));
+      a.channel.deliverOne();
+      await assert.rejects(download.promise, /too busy/);
+    };
+    const waitedFor: boolean[] = [];
+    for (let requestId = 1; requestId <= 3; requestId++) {
+      await busyAnswer(requestId);
+      waitedFor.push(a.link.view(5).busy === true);
+      clock.nowMs += 1_000;
+    }
+    assert.deepEqual(waitedFor, [true, true, false]);
+    assert.equal(a.link.view(5).has, true, 'asked again once the back-off ended');
+    // It delivers a segment: its next `busy` is waited for again.
+    const delivered = a.link.downloads.start(5, () => undefined);
+    a.channel.deliverAll();
+    await delivered.promise;
+    await busyAnswer(5);
+    assert.equal(a.link.view(5).busy, true);
+    a.link.destroy();
+    b.link.destroy();
+  });
+
   it('sends data in chunks of the configured size, all of it arriving intact', async () => {
     const clock = { nowMs: 0 };
     // Large enough that the pacer's chunk is smaller than a sixteenth of the segment.
