@@ -119,7 +119,7 @@ export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
   httpWindowSeconds: 12,
   uploadEnabled: 'auto',
   uploadMaxBytesPerSecond: null,
-  uploadBacklogMs: 1500,
+  uploadBacklogMs: 1000,
   validateSegment: null,
   segmentHashesUrl: null,
   requireSegmentHashes: false,

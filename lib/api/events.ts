@@ -115,7 +115,7 @@ export interface PeerCDNStats {
   readonly bannedPeerRefusals: number;
   /** Promises peers broke (timeouts, too-slow transfers, `have`/`loading` claims not kept); enough from one peer ignore, then ban it. */
   readonly peerStrikes: number;
-  /** This viewer's uplink as its uploads measured it (bytes/s); null until measured, or with `uploadBacklogMs: null`. */
+  /** This viewer's uplink as its uploads measured it, at most `uploadMaxBytesPerSecond` (bytes/s); null while neither is known, or with `uploadBacklogMs: null`. */
   readonly uplinkBytesPerSecond: number | null;
   /** Peers' requests answered `busy`: the uploads already accepted filled the uplink (`uploadBacklogMs`). */
   readonly busyAnswers: number;

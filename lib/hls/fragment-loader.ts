@@ -223,6 +223,10 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
         peerId: attempt.peerId,
         verified,
       });
+    } else if (outcome.kind === 'busy') {
+      // Its uplink is full: decide again, waits allowed (for it, woken when its back-off ends, or for
+      // another peer); no failure, so this load may still decide again once after one.
+      this.#chooseOrFallBack(request, 'start');
     } else if (outcome.kind !== 'fell-back') {
       this.#dropPeerSegment(request, attempt.peerId, outcome);
     } else {

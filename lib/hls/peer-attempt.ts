@@ -1,7 +1,12 @@
 import type { LoaderStats } from 'hls.js';
 import { P2PError } from '../api/errors.ts';
 import type { Engine } from '../engine/engine.ts';
-import type { PartialSegment, PeerDownload, PeerDownloadProgress } from '../peer/peer-downloads.ts';
+import {
+  PeerBusyError,
+  type PartialSegment,
+  type PeerDownload,
+  type PeerDownloadProgress,
+} from '../peer/peer-downloads.ts';
 import type { PeerLink } from '../peer/peer-link.ts';
 import type { RelaySource } from '../peer/relay-source.ts';
 import { peerMissesDeadline } from '../policy/peer-deadline.ts';
@@ -27,6 +32,8 @@ export type PeerAttemptOutcome =
       readonly resumeFrom: PartialSegment | null;
       readonly relay: RelaySource | null;
     }
+  /** The peer answered `busy` before any byte: it has the segment, its uplink is full (no failure). */
+  | { readonly kind: 'busy' }
   /** The peer delivered a segment that failed a check (`problem` says which). */
   | { readonly kind: 'corrupt'; readonly problem: string }
   /** Nothing can vouch for the segment (see SegmentVerdict): load it over HTTP, blame nobody. */
@@ -122,11 +129,13 @@ export class PeerAttempt {
     this.#download.promise.then(
       (data) => this.#onDelivered(data),
       (error: unknown) =>
-        this.#fallBack(
-          error instanceof P2PError
-            ? error
-            : new P2PError('peer-error', `peer download of ${sequenceNumber} failed`, { cause: error }),
-        ),
+        error instanceof PeerBusyError
+          ? this.#refused()
+          : this.#fallBack(
+              error instanceof P2PError
+                ? error
+                : new P2PError('peer-error', `peer download of ${sequenceNumber} failed`, { cause: error }),
+            ),
     );
   }
 
@@ -184,6 +193,13 @@ export class PeerAttempt {
 
   // A timeout or a late transfer is a broken promise (`strike`); a failed link or `absent` is
   // struck where it is seen (peer-downloads).
+  // `busy` before any byte: nothing to cancel, resume or relay.
+  #refused(): void {
+    if (this.#settled) return;
+    this.#settle();
+    this.#onOutcome({ kind: 'busy' });
+  }
+
   #fallBack(error: P2PError, strike?: 'timeout' | 'too-slow' | null): void {
     if (this.#settled) return;
     this.#settle();

@@ -70,6 +70,13 @@ const MAX_FAILED_KEPT = 4;
 // in a row before each counts as a broken promise: an honest relay fails now and then, one that
 // claims to relay and never does is struck out like any other liar.
 const RELAY_FAILURES_PER_STRIKE = 2;
+
+/** A download the peer refused with `busy` (its uplink was full): no failure of the peer, ask again later. */
+export class PeerBusyError extends P2PError {
+  constructor(message: string) {
+    super('peer-error', message);
+  }
+}
 // `neededInMs` sent in a request is at most this (an hour; a uint32 on the wire).
 const MAX_NEEDED_IN_MS = 3_600_000;
 // Below this, a download's duration says more about timer resolution than about the peer.
@@ -219,14 +226,19 @@ export class PeerDownloads {
     const pending = this.#pending.get(requestId);
     if (pending === undefined) return false;
     const refused = busy && pending.received === null;
-    if (pending.received === null) this.#noteResponse(pending);
+    // A refusal says nothing of the peer's pace: no RTT sample from it.
+    if (pending.received === null && !refused) this.#noteResponse(pending);
     this.#pending.delete(requestId);
     this.#options.receiveBudget.release(pending.loadedBytes);
     // We asked because it claimed the segment: an unkept claim (for a relay, every second one in a row).
     if (!refused && (!pending.relayed || ++this.#relayFailures % RELAY_FAILURES_PER_STRIKE === 0))
       this.#options.onStrike?.('unkept-claim');
-    const what = refused ? 'is too busy to send' : pending.relayed ? 'could not relay' : 'does not have';
-    pending.reject(new P2PError('peer-error', `peer ${this.#options.remotePeerId} ${what} ${sequenceNumber}`));
+    const { remotePeerId } = this.#options;
+    if (refused) pending.reject(new PeerBusyError(`peer ${remotePeerId} is too busy to send ${sequenceNumber}`));
+    else {
+      const what = pending.relayed ? 'could not relay' : 'does not have';
+      pending.reject(new P2PError('peer-error', `peer ${remotePeerId} ${what} ${sequenceNumber}`));
+    }
     return refused;
   }
 

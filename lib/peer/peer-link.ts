@@ -10,6 +10,7 @@ import {
   MAX_REMOTE_AVAILABILITY_ENTRIES,
   ReceiveBudget,
 } from './peer-limits.ts';
+import { BusyBackoff } from './busy-backoff.ts';
 import { TokenBucket } from './token-bucket.ts';
 import type { UplinkAdmission } from './uplink-admission.ts';
 import { PeerUploads, type UploadPacer } from './peer-uploads.ts';
@@ -68,11 +69,6 @@ const LOADING_CLAIM_MS = 10_000;
 // A peer whose latest announced segment is within this many of ours is at our part of the stream.
 const NEARBY_SEGMENTS = 3;
 const NEARBY_FRESH_MS = 30_000;
-// After a `busy` answer the peer is not asked for this long (waited for, see `view`)...
-const BUSY_BACKOFF_MS = 1000;
-// ...unless it answered `busy` this many times in a row without delivering a segment: then it is not
-// waited for either (a peer that claims everything and is always busy would delay every load).
-const BUSY_ANSWERS_WAITED_FOR = 2;
 // Bounds memory a misbehaving peer can make us spend on its claims.
 const MAX_LOADING_CLAIMS = 256;
 
@@ -96,12 +92,10 @@ export class PeerLink {
   readonly #relaying = new Map<number, number>();
   #latestSequenceNumber: number | null = null;
   #latestAtMs = 0;
-  // Until when the peer's uplink is full (its last `busy` answer); 0 when it never was. The timer
-  // tells the waiting loaders when that ends.
-  #busyUntilMs = 0;
-  #busyTimer: ReturnType<typeof setTimeout> | null = null;
-  // `busy` answers since the peer last delivered a segment.
-  #busyInARow = 0;
+  // The peer's `busy` answers: while it backs off it is not asked; its end wakes waiting loaders.
+  readonly #busy = new BusyBackoff(() => this.#options.onAvailabilityChanged(this));
+  // Frame bytes handed to the data channel (what it sent is this less what it still queues).
+  #sentFrameBytes = 0;
   #introduced = false;
   readonly #controlRate: TokenBucket;
 
@@ -116,7 +110,7 @@ export class PeerLink {
       nowMs: options.nowMs,
       send: (message) => this.#send(message),
       onDelivered: (sequenceNumber) => {
-        this.#busyInARow = 0;
+        this.#busy.delivered();
         this.#addAvailable([sequenceNumber]);
       },
       onFault: (error) => this.#close(error),
@@ -133,6 +127,7 @@ export class PeerLink {
       send: (message) => this.#send(message),
       sendBytes: (bytes) => this.#sendBytes(bytes),
       bufferedBytes: () => peer.bufferSize,
+      sentFrameBytes: () => this.#sentFrameBytes,
       closed: () => this.#closed,
       nowMs: options.nowMs,
       onViolation: (reason) => this.#violation(reason),
@@ -168,25 +163,25 @@ export class PeerLink {
    * What this peer offers for one segment, for the source decision: whether it has it, whether it
    * is fetching it over HTTP (a claim trusted for 10 s), whether it was lately at this part of the
    * stream (a candidate seeder), and the pace of our downloads from it. A peer that answered `busy`
-   * moments ago is not asked until its back-off ends: it is `busy` for what it has.
+   * moments ago is not asked until its back-off ends: it is `busy` for what it has (waited for, a
+   * few times in a row).
    */
   view(sequenceNumber: number): PeerView {
     const nowMs = this.#options.nowMs();
     const fresh = (sinceMs: number | undefined): boolean => sinceMs !== undefined && nowMs - sinceMs < LOADING_CLAIM_MS;
     const latest = this.#latestSequenceNumber;
-    const free = nowMs >= this.#busyUntilMs;
+    const asked = !this.#busy.backingOff;
     return {
       peerId: this.remotePeerId,
-      has: free && this.#have.has(sequenceNumber),
-      loading: free && fresh(this.#loading.get(sequenceNumber)),
-      relaying: free && fresh(this.#relaying.get(sequenceNumber)),
+      has: asked && this.#have.has(sequenceNumber),
+      loading: fresh(this.#loading.get(sequenceNumber)),
+      relaying: asked && fresh(this.#relaying.get(sequenceNumber)),
       nearby:
-        free &&
         latest !== null &&
         Math.abs(latest - sequenceNumber) <= NEARBY_SEGMENTS &&
         nowMs - this.#latestAtMs < NEARBY_FRESH_MS,
       farRegion: this.#farRegion(),
-      busy: !free && this.#busyInARow <= BUSY_ANSWERS_WAITED_FOR && this.#have.has(sequenceNumber),
+      busy: this.#busy.waitedFor && this.#have.has(sequenceNumber),
       ...this.downloads.pace(),
     };
   }
@@ -251,7 +246,7 @@ export class PeerLink {
   #close(error: P2PError | null): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#busyTimer !== null) clearTimeout(this.#busyTimer);
+    this.#busy.destroy();
     this.downloads.close(error ?? new P2PError('peer-error', `peer ${this.remotePeerId} closed`));
     this.#uploads.destroy();
     const { peer } = this.#options;
@@ -270,6 +265,7 @@ export class PeerLink {
     if (this.#closed || !this.#options.peer.connected) return;
     try {
       this.#options.peer.send(bytes);
+      this.#sentFrameBytes += bytes.byteLength;
     } catch (error) {
       this.#close(new P2PError('peer-error', `send to ${this.remotePeerId} failed`, { cause: error }));
     }
@@ -345,14 +341,8 @@ export class PeerLink {
         return;
       case 'absent':
         if (this.downloads.onAbsent(message.requestId, message.sequenceNumber, message.busy)) {
-          // It still has the segment: waited for a while (not asked), then asked again.
-          this.#busyInARow += 1;
-          this.#busyUntilMs = this.#options.nowMs() + BUSY_BACKOFF_MS;
-          if (this.#busyTimer !== null) clearTimeout(this.#busyTimer);
-          this.#busyTimer = setTimeout(() => {
-            this.#busyTimer = null;
-            this.#options.onAvailabilityChanged(this);
-          }, BUSY_BACKOFF_MS);
+          // It still has the segment: not asked for a while, then asked again.
+          this.#busy.refused();
           return;
         }
         this.#have.delete(message.sequenceNumber);

@@ -46,6 +46,8 @@ export interface PeerUploadsOptions {
   readonly sendBytes: (bytes: Uint8Array) => void;
   /** Bytes queued on the data channel and not yet sent (simple-peer's `bufferSize`). */
   readonly bufferedBytes: () => number;
+  /** Frame bytes the link handed to the data channel so far, control messages included. */
+  readonly sentFrameBytes?: () => number;
   readonly closed: () => boolean;
   readonly nowMs: () => number;
   /** The peer broke a limit: the link closes with this reason. */
@@ -98,8 +100,6 @@ export class PeerUploads {
   // Set while the current upload waits for its relay source's next bytes: the unsubscribe.
   #sourceWait: (() => void) | null = null;
   #sentBytes = 0;
-  // Frame bytes handed to the channel (what it sent is this less what it still queues).
-  #handedBytes = 0;
   #destroyed = false;
 
   constructor(options: PeerUploadsOptions) {
@@ -109,15 +109,25 @@ export class PeerUploads {
     options.uplink?.add(this);
   }
 
-  /** Bytes of the accepted requests not yet handed to the channel (see UplinkAdmission). */
+  /**
+   * Bytes of the accepted requests still to hand to the channel (see UplinkAdmission): the rest of
+   * the current upload — of a relay too, whose bytes all cross our uplink before its deadline (counting
+   * only those arrived admitted fan-out again: simulator, live N=200, +3 points of origin share) —
+   * and the queued requests; cancelled ones weigh nothing.
+   */
   get backlogBytes(): number {
-    let bytes = -(this.#current?.offsetBytes ?? 0);
-    for (const request of this.#queue) bytes += request.bytes;
+    let bytes = 0;
+    for (const request of this.#queue) {
+      const current = this.#current;
+      if (request.cancelled) continue;
+      bytes +=
+        current?.request === request ? Math.max(0, current.source.totalBytes - current.offsetBytes) : request.bytes;
+    }
     return bytes;
   }
 
   get drainedBytes(): number {
-    return this.#handedBytes - this.#options.bufferedBytes();
+    return (this.#options.sentFrameBytes?.() ?? 0) - this.#options.bufferedBytes();
   }
 
   get queuedBytes(): number {
@@ -172,7 +182,7 @@ export class PeerUploads {
       return;
     }
     // Our uplink already has all it can deliver in time: the requester asks elsewhere now.
-    if (this.#options.uplink?.admits(source.totalBytes, this.#options.nowMs(), neededInMs) === false) {
+    if (this.#options.uplink?.admits(this, source.totalBytes, this.#options.nowMs(), neededInMs) === false) {
       this.#options.send({ type: 'absent', requestId, sequenceNumber, busy: true });
       return;
     }
@@ -242,7 +252,6 @@ export class PeerUploads {
       const frame = encodeData(request.requestId, current.offsetBytes, chunk);
       sendBytes(frame);
       this.#sendQueue.handed(frame.byteLength);
-      this.#handedBytes += frame.byteLength;
       current.bookedBytes = 0;
       current.offsetBytes += chunk.byteLength;
       this.#sentBytes += chunk.byteLength;

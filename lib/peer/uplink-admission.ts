@@ -1,4 +1,4 @@
-import { admitsUpload, UPLOAD_BACKLOG_MS, uploadBudgetMs, UplinkEstimate } from '../policy/upload-admission.ts';
+import { admitsUpload, bytesUntilDone, uploadBudgetMs, UplinkEstimate } from '../policy/upload-admission.ts';
 
 /** What one link's uploads weigh on the uplink now. */
 export interface UploadBacklog {
@@ -37,10 +37,9 @@ export function uplinkStats(uplink: UplinkAdmission | null): {
 
 /**
  * One viewer's uplink shared by all its links. It measures the uplink's rate from the bytes all
- * links sent while some channel always had more queued (a link held back by its receiver's downlink
- * measures less than the uplink; never more), and admits a request while the uploads already
- * accepted on every link drain in time at that rate (see `admitsUpload`); the link answers the
- * others `busy`.
+ * links sent while some channel always had more queued (see UplinkEstimate), at most the upload
+ * cap, and admits a request while it would be through within the budget at that rate, the other
+ * links' uploads sharing the uplink (see `bytesUntilDone`); the link answers the others `busy`.
  */
 export class UplinkAdmission {
   // Each link and what it had sent at the start of the current busy window.
@@ -51,18 +50,18 @@ export class UplinkAdmission {
   // When the current busy window started; null while no channel has bytes queued.
   #windowStartMs: number | null = null;
   #lastSampleMs = 0;
+  #lastNowMs = 0;
   #refusedRequests = 0;
 
   /** `capBytesPerSecond`: the upload cap (`uploadMaxBytesPerSecond`), which the uplink never exceeds. */
-  constructor(budgetMs: number = UPLOAD_BACKLOG_MS, capBytesPerSecond: number | null = null) {
+  constructor(budgetMs: number, capBytesPerSecond: number | null = null) {
     this.#budgetMs = budgetMs;
     this.#capBytesPerMs = capBytesPerSecond === null ? Infinity : capBytesPerSecond / 1000;
   }
 
-  /** The uplink's rate: as measured, at most the upload cap; null until measured without a cap. */
+  /** The uplink's rate at the last look: as measured, at most the upload cap; null while neither is known. */
   get uplinkBytesPerMs(): number | null {
-    const rate = Math.min(this.#estimate.bytesPerMs ?? Infinity, this.#capBytesPerMs);
-    return rate === Infinity ? null : rate;
+    return this.#rateAt(this.#lastNowMs);
   }
 
   /** Requests not admitted so far (answered `busy`). */
@@ -70,16 +69,19 @@ export class UplinkAdmission {
     return this.#refusedRequests;
   }
 
+  /** A link whose uploads share the uplink (until `delete`). */
   add(link: UploadBacklog): void {
     this.#links.set(link, link.drainedBytes);
   }
 
+  /** A link closed: its uploads no longer weigh on the uplink. */
   delete(link: UploadBacklog): void {
     this.#links.delete(link);
   }
 
   /** Look at the links' channels (the drain loops call this as they send): learn the uplink's rate. */
   sample(nowMs: number): void {
+    this.#lastNowMs = nowMs;
     let queuedBytes = 0;
     for (const link of this.#links.keys()) queuedBytes += link.queuedBytes;
     const gapMs = nowMs - this.#lastSampleMs;
@@ -92,26 +94,42 @@ export class UplinkAdmission {
     if (startMs !== null && nowMs - startMs < BUSY_WINDOW_MS) return;
     // A window ends (its rate is learned) and the next one starts here.
     let sentBytes = 0;
+    let busyLinks = 0;
     for (const [link, atStartBytes] of this.#links) {
       const drainedBytes = link.drainedBytes;
-      sentBytes += drainedBytes - atStartBytes;
+      const linkSentBytes = drainedBytes - atStartBytes;
+      if (linkSentBytes > 0) {
+        sentBytes += linkSentBytes;
+        busyLinks += 1;
+      }
       this.#links.set(link, drainedBytes);
     }
-    if (startMs !== null) this.#estimate.sample(sentBytes / (nowMs - startMs), nowMs);
+    if (startMs !== null) this.#estimate.sample(sentBytes / (nowMs - startMs), nowMs, busyLinks);
     this.#windowStartMs = nowMs;
   }
 
   /**
-   * Whether a request of `requestBytes` fits beside the accepted uploads of every link, in the
-   * budget for a request needed in `neededInMs` (see `uploadBudgetMs`).
+   * Whether a request of `requestBytes` on `link` would be through in time beside the accepted
+   * uploads of every link: within the budget for a request needed in `neededInMs` (see `uploadBudgetMs`).
    */
-  admits(requestBytes: number, nowMs: number, neededInMs?: number): boolean {
+  admits(link: UploadBacklog, requestBytes: number, nowMs: number, neededInMs?: number): boolean {
     this.sample(nowMs);
-    let backlogBytes = 0;
-    for (const link of this.#links.keys()) backlogBytes += Math.max(0, link.backlogBytes);
+    let acceptedBytes = 0;
+    const others: number[] = [];
+    for (const each of this.#links.keys()) {
+      const bytes = Math.max(0, each.backlogBytes);
+      acceptedBytes += bytes;
+      if (each !== link) others.push(bytes);
+    }
+    const untilDoneBytes = bytesUntilDone(link.backlogBytes, requestBytes, others);
     const budgetMs = uploadBudgetMs(this.#budgetMs, neededInMs);
-    const admitted = admitsUpload(backlogBytes, requestBytes, this.uplinkBytesPerMs, budgetMs);
+    const admitted = admitsUpload(acceptedBytes, untilDoneBytes, this.#rateAt(nowMs), budgetMs);
     if (!admitted) this.#refusedRequests += 1;
     return admitted;
+  }
+
+  #rateAt(nowMs: number): number | null {
+    const rate = Math.min(this.#estimate.bytesPerMsAt(nowMs) ?? Infinity, this.#capBytesPerMs);
+    return rate === Infinity ? null : rate;
   }
 }

@@ -406,8 +406,46 @@ describe('relaying a segment while it arrives (Node WebRTC, real tracker and ori
     assert.equal(stats.peerStrikes, 0, 'a full uplink breaks no promise');
   });
 
+  it('a lone holder that answers `busy` is waited for and asked again once its back-off ends: no origin bytes, no fallback', async () => {
+    const viewer = startNodeViewer(tracker.url, origin.url);
+    cleanup.push(viewer);
+    // Needed in 10 s: time to wait out a one-second back-off.
+    viewer.media.currentTime = SEQUENCE_NUMBER * 2 - 10;
+    const requests: PeerMessage[] = [];
+    const holder = scripted(viewer.swarmId, () => ({
+      onConnect: (channel: WireChannel) => channel.send(hello([SEQUENCE_NUMBER])),
+      onMessage: (message: PeerMessage, channel: WireChannel) => {
+        if (message.type !== 'request' || message.sequenceNumber !== SEQUENCE_NUMBER) return;
+        requests.push(message);
+        const { requestId } = message;
+        if (requests.length === 1) {
+          channel.send({ type: 'absent', requestId, sequenceNumber: SEQUENCE_NUMBER, busy: true });
+          return;
+        }
+        channel.send({ type: 'response', requestId, sequenceNumber: SEQUENCE_NUMBER, byteLength: segment.byteLength });
+        for (let offset = 0; offset < segment.byteLength; offset += 16 * 1024)
+          channel.sendData(requestId, offset, segment.subarray(offset, offset + 16 * 1024));
+      },
+    }));
+    await connectedPeers(viewer.engine, 1);
+    await whenAvailability(
+      viewer,
+      () => viewer.engine.peerLink(viewer.swarmId, holder.peerId)?.view(SEQUENCE_NUMBER).has === true,
+    );
+    const { data } = await viewer.load(SEQUENCE_NUMBER);
+    assert.deepEqual(Buffer.from(data), segment);
+    assert.equal(requests.length, 2, 'asked, refused, asked again');
+    const stats = viewer.engine.stats();
+    assert.equal(stats.httpBytes, 0, 'nothing from the origin');
+    assert.equal(stats.p2pBytes, segment.byteLength);
+    assert.deepEqual([stats.peerFallbacks, stats.peerStrikes], [0, 0], 'a full uplink is no failure');
+  });
+
   it('an uploader under a cap answers the second of two requests at once `busy`: its uplink would deliver it late', async () => {
-    // 16 KiB/s: the segment takes seconds to upload, more than the 1.5-s backlog allows twice.
+    // 16 KiB/s: the segment (93 kB) takes seconds to upload, more than the 1.5-s budget allows for
+    // two at once. Whichever request comes first is admitted (nothing accepted yet); the pacer's
+    // one-second burst hands only its first 16 KiB over at once, so the rest is still accepted and
+    // unsent when the second request is judged (own 93 kB + the first's ~77 kB at 16 kB/s: ~10 s).
     const viewer = startNodeViewer(tracker.url, origin.url, { uploadMaxBytesPerSecond: 16_384 });
     cleanup.push(viewer);
     viewer.media.currentTime = SEQUENCE_NUMBER * 2 - 2;

@@ -196,34 +196,51 @@ describe('PeerLink', () => {
     }
   });
 
-  it('stops waiting for a peer that answered `busy` three times in a row, until it delivers again', async () => {
-    const clock = { nowMs: 1_000 };
-    const segment = new Uint8Array(1000).buffer;
-    const [a, b] = linkedPair(clock, new Map([[5, segment]]), [5]);
-    a.channel.deliverAll();
-    const busyAnswer = async (requestId: number): Promise<void> => {
-      const download = a.link.downloads.start(5, () => undefined);
-      b.channel.inbox.length = 0;
-      a.channel.inbox.push(encodeControl({ type: 'absent', requestId, sequenceNumber: 5, busy: true }));
-      a.channel.deliverOne();
-      await assert.rejects(download.promise, /too busy/);
-    };
-    const waitedFor: boolean[] = [];
-    for (let requestId = 1; requestId <= 3; requestId++) {
-      await busyAnswer(requestId);
-      waitedFor.push(a.link.view(5).busy === true);
-      clock.nowMs += 1_000;
+  it('backs off a peer that answers `busy` for 1, 2, 4 s, waits for it only twice in a row, and starts over once it delivers', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const clock = { nowMs: 1_000 };
+      const segment = new Uint8Array(1000).buffer;
+      let changes = 0;
+      const [a, b] = linkedPair(clock, new Map([[5, segment]]), [5], { onAvailabilityChanged: () => (changes += 1) });
+      a.channel.deliverAll();
+      const busyAnswer = async (requestId: number): Promise<void> => {
+        const download = a.link.downloads.start(5, () => undefined);
+        b.channel.inbox.length = 0;
+        a.channel.inbox.push(encodeControl({ type: 'absent', requestId, sequenceNumber: 5, busy: true }));
+        a.channel.deliverOne();
+        await assert.rejects(download.promise, /too busy/);
+      };
+      const seen: string[] = [];
+      for (const [requestId, backoffMs] of [
+        [1, 1000],
+        [2, 2000],
+        [3, 4000],
+      ] as const) {
+        await busyAnswer(requestId);
+        const waitedFor = a.link.view(5).busy === true;
+        mock.timers.tick(backoffMs - 1);
+        const stillOff = !a.link.view(5).has;
+        mock.timers.tick(1);
+        seen.push(`${waitedFor ? 'waited for' : 'not waited for'}, off ${stillOff ? backoffMs : 0} ms`);
+        assert.equal(a.link.view(5).has, true, 'asked again once the back-off ended');
+      }
+      assert.deepEqual(seen, ['waited for, off 1000 ms', 'waited for, off 2000 ms', 'not waited for, off 4000 ms']);
+      // It delivers a segment: its next `busy` is waited for again, for a second.
+      const delivered = a.link.downloads.start(5, () => undefined);
+      a.channel.deliverAll();
+      await delivered.promise;
+      await busyAnswer(5);
+      assert.equal(a.link.view(5).busy, true);
+      // Closing the link clears its back-off timer: nothing fires after.
+      const before = changes;
+      a.link.destroy();
+      b.link.destroy();
+      mock.timers.runAll();
+      assert.equal(changes, before);
+    } finally {
+      mock.timers.reset();
     }
-    assert.deepEqual(waitedFor, [true, true, false]);
-    assert.equal(a.link.view(5).has, true, 'asked again once the back-off ended');
-    // It delivers a segment: its next `busy` is waited for again.
-    const delivered = a.link.downloads.start(5, () => undefined);
-    a.channel.deliverAll();
-    await delivered.promise;
-    await busyAnswer(5);
-    assert.equal(a.link.view(5).busy, true);
-    a.link.destroy();
-    b.link.destroy();
   });
 
   it('sends data in chunks of the configured size, all of it arriving intact', async () => {

@@ -8,7 +8,12 @@ import { UplinkAdmission } from '../../lib/peer/uplink-admission.ts';
 
 const SEGMENT_BYTES = 256 * 1024;
 
-function uploads(clock: { nowMs: number }, pacer?: UploadPacer, uplink?: UplinkAdmission) {
+function uploads(
+  clock: { nowMs: number },
+  pacer?: UploadPacer,
+  uplink?: UplinkAdmission,
+  sentFrameBytes?: () => number,
+) {
   const messages: PeerMessage[] = [];
   const dataBytes = new Map<number, number>();
   const violations: string[] = [];
@@ -33,6 +38,7 @@ function uploads(clock: { nowMs: number }, pacer?: UploadPacer, uplink?: UplinkA
     nowMs: () => clock.nowMs,
     onViolation: (reason) => violations.push(reason),
     uplink,
+    sentFrameBytes,
   });
   const headers = (): number[] =>
     messages.filter((m) => m.type === 'response').map((m) => (m as { requestId: number }).requestId);
@@ -61,37 +67,45 @@ describe('PeerUploads: what one peer may ask of our uplink', () => {
     side.upload.destroy();
   });
 
-  it('answers `busy` to a request our uplink, measured over all links, would not deliver within the budget, unless the requester needs it later', () => {
+  it('answers `busy` to a request our uplink would not have through within the budget, unless the requester needs it later', () => {
     const clock = { nowMs: 0 };
-    const uplink = new UplinkAdmission(1500);
+    // An upload cap of 100 kB/s is the uplink until a rate is measured.
+    const uplink = new UplinkAdmission(1500, 100_000);
     const serving = uploads(clock, undefined, uplink);
     const asking = uploads(clock, undefined, uplink);
-    // The first peer's upload is accepted (the uplink is not measured yet) and waits on a full channel.
+    // The first peer's upload is accepted (nothing else is) and waits on a full channel.
     serving.channel.bufferedBytes = UPLOAD_HIGH_WATER_BYTES + 1;
     serving.upload.request(1, 10);
     assert.deepEqual(serving.headers(), [1]);
-    // In 250 ms the channel sends 25 kB while it stays busy (the drain loop looks every few ms): the
-    // uplink carries 100 B/ms.
-    for (let step = 0; step < 5; step++) {
-      clock.nowMs += 50;
-      serving.channel.bufferedBytes -= 5_000;
-      mock.timers.tick(50);
-    }
-    // A whole segment accepted and none of it handed over: another one would take 5.2 s.
+    assert.equal(serving.upload.backlogBytes, SEGMENT_BYTES, 'none of it handed to the channel');
+    // Another segment on another link shares the uplink with it: 2 × 256 KiB at 100 B/ms, 5.2 s.
     asking.upload.request(1, 11);
-    assert.equal(uplink.uplinkBytesPerMs, 100);
     assert.deepEqual(asking.messages, [{ type: 'absent', requestId: 1, sequenceNumber: 11, busy: true }]);
     // A segment needed in 30 s may queue 7.5 s: accepted.
     asking.upload.request(2, 12, 30_000);
     assert.deepEqual(asking.headers(), [2]);
+    assert.equal(uplink.refusedRequests, 1);
     assert.deepEqual([...serving.violations, ...asking.violations], []);
+    // A cancelled upload weighs nothing, and neither do destroyed links.
+    serving.upload.cancel(1);
+    assert.equal(serving.upload.backlogBytes, 0);
     serving.upload.destroy();
     asking.upload.destroy();
-    // Destroyed links weigh nothing: a new link's request is accepted at once.
     const next = uploads(clock, undefined, uplink);
     next.upload.request(1, 13);
     assert.deepEqual(next.headers(), [1]);
     next.upload.destroy();
+  });
+
+  it('counts as sent what the link handed to the channel less what the channel still queues', () => {
+    const clock = { nowMs: 0 };
+    let handedBytes = 0;
+    const side = uploads(clock, undefined, undefined, () => handedBytes);
+    handedBytes = 5000;
+    side.channel.bufferedBytes = 3000;
+    assert.equal(side.upload.drainedBytes, 2000);
+    assert.equal(side.upload.queuedBytes, 3000);
+    side.upload.destroy();
   });
 
   it('disconnects a peer with more requests in flight than the limit', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { UplinkAdmission, uplinkAdmission, uplinkStats, type UploadBacklog } from '../../lib/peer/uplink-admission.ts';
-import { admitsUpload, UPLOAD_BACKLOG_MS, uploadBudgetMs, UplinkEstimate } from '../../lib/policy/upload-admission.ts';
+import { admitsUpload, bytesUntilDone, uploadBudgetMs, UplinkEstimate } from '../../lib/policy/upload-admission.ts';
 
 /** A link whose channel sends `rateBytesPerMs` while it has bytes queued, on the test's clock. */
 class ModelLink implements UploadBacklog {
@@ -21,22 +21,34 @@ class ModelLink implements UploadBacklog {
 }
 
 describe('upload admission: what our uplink takes on at once', () => {
-  it('admits by backlog, request size and uplink rate against the budget', () => {
-    const cases: [backlog: number, request: number, uplink: number | null, budget: number, admitted: boolean][] = [
+  it('admits by the bytes sent until the request is through, the uplink rate and the budget', () => {
+    const cases: [accepted: number, untilDone: number, uplink: number | null, budget: number, admitted: boolean][] = [
       [0, 10_000_000, 1, 1500, true], // nothing accepted: one upload always runs
-      [1000, 1000, null, 1500, true], // the uplink not measured yet
-      [1000, 1000, 0, 1500, true], // no rate measured (0): as unmeasured
-      [100_000, 50_000, 100, 1500, true], // 1.5 s at 100 B/ms: just within
-      [100_000, 50_001, 100, 1500, false], // a byte beyond
-      [300_000, 100_000, 100, 4000, true], // a longer budget takes more
-      [300_000, 100_000, 100, 3999, false],
+      [1000, 2000, null, 1500, true], // the uplink not measured yet
+      [1000, 2000, 0, 1500, true], // no rate measured (0): as unmeasured
+      [100_000, 150_000, 100, 1500, true], // 1.5 s at 100 B/ms: just within
+      [100_000, 150_001, 100, 1500, false], // a byte beyond
+      [300_000, 400_000, 100, 4000, true], // a longer budget takes more
+      [300_000, 400_000, 100, 3999, false],
     ];
-    for (const [backlog, request, uplink, budget, admitted] of cases)
+    for (const [accepted, untilDone, uplink, budget, admitted] of cases)
       assert.equal(
-        admitsUpload(backlog, request, uplink, budget),
+        admitsUpload(accepted, untilDone, uplink, budget),
         admitted,
-        `${backlog} B + ${request} B at ${uplink} B/ms in ${budget} ms`,
+        `${untilDone} B at ${uplink} B/ms in ${budget} ms`,
       );
+  });
+
+  it('counts what the other links send meanwhile as the uplink is shared: at most as much as this one', () => {
+    const cases: [own: number, request: number, others: number[], bytes: number][] = [
+      [0, 100, [], 100],
+      [50, 100, [], 150], // the request waits behind its own link's queue
+      [0, 100, [30, 500], 100 + 30 + 100], // a short upload finishes, a long one sends as much as ours
+      [0, 100, [10_000_000], 200], // a greedy link's long queue delays us by our own size only
+      [-5, 100, [-1], 100], // nothing negative counts
+    ];
+    for (const [own, request, others, bytes] of cases)
+      assert.equal(bytesUntilDone(own, request, others), bytes, `${own} + ${request} beside ${others.join(', ')}`);
   });
 
   it("loosens the budget to a quarter of the requester's time, at most 10 s, never tightens it", () => {
@@ -50,37 +62,37 @@ describe('upload admission: what our uplink takes on at once', () => {
       [3_600_000, 10_000], // the requester's word is bounded
     ];
     for (const [neededInMs, budgetMs] of cases)
-      assert.equal(uploadBudgetMs(UPLOAD_BACKLOG_MS, neededInMs), budgetMs, `needed in ${neededInMs} ms`);
+      assert.equal(uploadBudgetMs(1500, neededInMs), budgetMs, `needed in ${neededInMs} ms`);
   });
 
-  it('estimates the uplink as the highest rate seen, forgetting it slowly, and ignores empty samples before any', () => {
+  it('estimates the uplink as the highest rate seen, decaying as it is read, first from two busy links', () => {
     const estimate = new UplinkEstimate();
-    estimate.sample(0, 0);
-    assert.equal(estimate.bytesPerMs, null);
-    estimate.sample(100, 1000);
-    assert.equal(estimate.bytesPerMs, 100);
-    estimate.sample(50, 1000); // a link alone held back by its receiver: the uplink is still 100
-    assert.equal(estimate.bytesPerMs, 100);
-    estimate.sample(10, 31_000); // 30 s later: e-fold (above the new sample)
-    assert.ok(Math.abs((estimate.bytesPerMs ?? 0) - 100 / Math.E) < 1e-9);
-    estimate.sample(200, 31_000);
-    assert.equal(estimate.bytesPerMs, 200);
-    estimate.sample(Number.NaN, 31_000);
-    assert.equal(estimate.bytesPerMs, 200);
+    estimate.sample(50, 0, 1);
+    assert.equal(estimate.bytesPerMsAt(0), null, 'one busy link may measure its receiver: not a first estimate');
+    estimate.sample(Number.NaN, 0, 2);
+    estimate.sample(0, 0, 2);
+    assert.equal(estimate.bytesPerMsAt(0), null);
+    estimate.sample(100, 1000, 2);
+    assert.equal(estimate.bytesPerMsAt(1000), 100);
+    estimate.sample(50, 1000, 1); // a link alone held back by its receiver: the uplink is still 100
+    assert.equal(estimate.bytesPerMsAt(1000), 100);
+    assert.ok(Math.abs((estimate.bytesPerMsAt(31_000) ?? 0) - 100 / Math.E) < 1e-9, '30 s later: e-fold');
+    estimate.sample(200, 31_000, 1); // ...and once there is an estimate, one link may raise it
+    assert.equal(estimate.bytesPerMsAt(31_000), 200);
   });
 
-  it('measures the uplink from what all links sent while a channel stayed busy, and refuses what would not drain in time', () => {
+  it('measures the uplink from what all links sent while a channel stayed busy, and refuses what would not be through in time', () => {
     const admission = new UplinkAdmission(1500);
     const a = new ModelLink(60);
     const b = new ModelLink(40);
     admission.add(a);
     admission.add(b);
-    // Both upload one 200 kB segment; together they send 100 B/ms.
+    // Both upload one 200-kB segment; together they send 100 B/ms.
     a.backlogBytes = 200_000;
     b.backlogBytes = 200_000;
     a.hand(20_000);
     b.hand(20_000);
-    assert.equal(admission.admits(100_000, 0), true, 'not measured yet');
+    assert.equal(admission.admits(a, 100_000, 0), true, 'not measured yet');
     assert.equal(admission.uplinkBytesPerMs, null);
     for (let ms = 10; ms <= 500; ms += 10) {
       a.run(10);
@@ -90,63 +102,77 @@ describe('upload admission: what our uplink takes on at once', () => {
       admission.sample(ms);
     }
     assert.ok(Math.abs((admission.uplinkBytesPerMs ?? 0) - 100) < 1, `uplink ${admission.uplinkBytesPerMs} B/ms`);
-    // 310 kB accepted and not sent: 3.1 s at 100 B/ms, over the 1.5-s budget.
-    assert.equal(admission.admits(50_000, 500), false);
-    assert.equal(admission.admits(50_000, 500, 20_000), true, 'a prefetch needed in 20 s may queue (5 s)');
-    assert.deepEqual(uplinkStats(admission), { uplinkBytesPerSecond: 100_000, busyAnswers: 1 });
-    assert.deepEqual(uplinkStats(null), { uplinkBytesPerSecond: null, busyAnswers: 0 });
-    // Once the backlog has drained to 100 kB, a 50-kB request fits (1.5 s).
-    a.backlogBytes = 60_000;
-    b.backlogBytes = 40_000;
-    assert.equal(admission.admits(50_000, 510), true);
+    // Left to hand over: a 150 kB, b 160 kB. A 50-kB request on a is through after 200 kB of a and
+    // 160 kB of b: 3.6 s at 100 B/ms, over the 1.5-s budget.
+    assert.equal(admission.admits(a, 50_000, 500), false);
+    assert.equal(admission.admits(a, 50_000, 500, 20_000), true, 'a prefetch needed in 20 s may queue (5 s)');
+    assert.equal(admission.refusedRequests, 1);
+    // A new link's 50-kB request: 50 kB of its own and 50 kB of each other link, 1.5 s.
+    const c = new ModelLink(10);
+    admission.add(c);
+    assert.equal(admission.admits(c, 50_000, 500), true, "others' long queues delay it by its own size only");
     admission.delete(a);
     admission.delete(b);
-    assert.equal(admission.admits(10_000_000, 520), true, 'no link, no backlog');
+    admission.delete(c);
+    assert.equal(admission.admits(c, 10_000_000, 520), true, 'no link, no backlog');
   });
 
   it('takes the upload cap as the uplink until a lower rate is measured', () => {
     const capped = new UplinkAdmission(1500, 64_000);
     assert.equal(capped.uplinkBytesPerMs, 64);
     const link = new ModelLink(10);
+    const other = new ModelLink(10);
     capped.add(link);
+    capped.add(other);
     link.backlogBytes = 100_000;
-    assert.equal(capped.admits(50_000, 0), false, '150 kB at 64 kB/s: 2.3 s');
+    assert.equal(capped.admits(link, 50_000, 0), false, '150 kB at 64 kB/s: 2.3 s');
     link.hand(50_000);
+    other.backlogBytes = 50_000;
+    other.hand(50_000);
     for (let ms = 50; ms <= 300; ms += 50) {
       link.run(50);
+      other.run(50);
       capped.sample(ms);
     }
-    assert.equal(capped.uplinkBytesPerMs, 10, 'measured below the cap');
+    assert.equal(capped.uplinkBytesPerMs, 20, 'measured below the cap');
+    assert.deepEqual(uplinkStats(capped), { uplinkBytesPerSecond: 20_000, busyAnswers: 1 });
+    assert.deepEqual(uplinkStats(null), { uplinkBytesPerSecond: null, busyAnswers: 0 });
     assert.equal(uplinkAdmission(null, 64_000), null, 'no backlog bound: every request admitted');
   });
 
   it('learns nothing from a window in which every channel ran dry, or that it did not watch closely', () => {
     const admission = new UplinkAdmission(1500);
-    const link = new ModelLink(100);
-    admission.add(link);
-    link.backlogBytes = 100_000;
-    link.hand(1000);
+    const a = new ModelLink(100);
+    const b = new ModelLink(100);
+    admission.add(a);
+    admission.add(b);
+    a.backlogBytes = 100_000;
+    b.backlogBytes = 100_000;
+    a.hand(1000);
+    b.hand(1000);
     admission.sample(0);
-    link.run(50);
+    a.run(50);
+    b.run(50);
     admission.sample(50);
-    link.run(50); // the queue empties: the uplink waited for us
+    a.run(50); // the queues empty: the uplink waited for us
+    b.run(50);
     admission.sample(100);
-    link.hand(1000);
+    a.hand(1000);
     for (let ms = 150; ms <= 400; ms += 50) admission.sample(ms); // queued, nothing sent: no rate
     assert.equal(admission.uplinkBytesPerMs, null);
-    const measured = new UplinkAdmission(1500);
-    const busy = new ModelLink(100);
-    measured.add(busy);
-    busy.backlogBytes = 100_000;
-    busy.hand(40_000);
-    measured.sample(0);
-    busy.run(20); // 2 kB in 2 s: the uplink idled most of that time
-    measured.sample(2000);
-    assert.equal(measured.uplinkBytesPerMs, null, 'one look, then one 2 s later: not watched');
-    for (let ms = 2050; ms <= 2300; ms += 50) {
-      busy.run(50);
-      measured.sample(ms);
+    // One look, then one 2 s later: what happened between (an idle uplink, perhaps) is not measured.
+    a.hand(40_000);
+    b.hand(40_000);
+    admission.sample(2000);
+    a.run(20);
+    b.run(20);
+    admission.sample(4000);
+    assert.equal(admission.uplinkBytesPerMs, null);
+    for (let ms = 4050; ms <= 4300; ms += 50) {
+      a.run(50);
+      b.run(50);
+      admission.sample(ms);
     }
-    assert.equal(measured.uplinkBytesPerMs, 100);
+    assert.ok(Math.abs((admission.uplinkBytesPerMs ?? 0) - 200) < 1, `uplink ${admission.uplinkBytesPerMs} B/ms`);
   });
 });
