@@ -62,8 +62,9 @@ export interface PeerCDNConfig {
   /** Upper bound on upload bandwidth to peers, or null for none. */
   readonly uploadMaxBytesPerSecond: number | null;
   /**
-   * Uploads accepted at once drain within this many milliseconds at the uplink's measured rate; a
-   * request beyond is answered `busy` and the peer asks elsewhere. Null: every request is queued.
+   * A peer's request is accepted if it would be through within this many milliseconds at the
+   * uplink's measured rate, beside the uploads already accepted; otherwise it is answered `busy` and
+   * the peer asks elsewhere or waits. Null: every request is queued.
    */
   readonly uploadBacklogMs: number | null;
   /**

@@ -191,8 +191,6 @@ export class PeerAttempt {
     this.#onOutcome({ kind: 'delivered', data, timings, verified: verdict.verified });
   }
 
-  // A timeout or a late transfer is a broken promise (`strike`); a failed link or `absent` is
-  // struck where it is seen (peer-downloads).
   // `busy` before any byte: nothing to cancel, resume or relay.
   #refused(): void {
     if (this.#settled) return;
@@ -200,6 +198,8 @@ export class PeerAttempt {
     this.#onOutcome({ kind: 'busy' });
   }
 
+  // A timeout or a late transfer is a broken promise (`strike`); a failed link or `absent` is
+  // struck where it is seen (peer-downloads).
   #fallBack(error: P2PError, strike?: 'timeout' | 'too-slow' | null): void {
     if (this.#settled) return;
     this.#settle();

@@ -234,8 +234,9 @@ export class PeerUploads {
         return;
       }
       const queuedBytes = bufferedBytes();
-      this.#options.uplink?.sample(this.#options.nowMs());
-      const limitBytes = this.#sendQueue.limitBytes(queuedBytes, this.#options.nowMs(), chunkBytes);
+      const nowMs = this.#options.nowMs();
+      this.#options.uplink?.sample(nowMs);
+      const limitBytes = this.#sendQueue.limitBytes(queuedBytes, nowMs, chunkBytes);
       if (queuedBytes >= limitBytes) {
         this.#wait(this.#sendQueue.waitMs(queuedBytes, limitBytes, chunkBytes));
         return;

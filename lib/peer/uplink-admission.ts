@@ -50,7 +50,6 @@ export class UplinkAdmission {
   // When the current busy window started; null while no channel has bytes queued.
   #windowStartMs: number | null = null;
   #lastSampleMs = 0;
-  #lastNowMs = 0;
   #refusedRequests = 0;
 
   /** `capBytesPerSecond`: the upload cap (`uploadMaxBytesPerSecond`), which the uplink never exceeds. */
@@ -61,7 +60,7 @@ export class UplinkAdmission {
 
   /** The uplink's rate at the last look: as measured, at most the upload cap; null while neither is known. */
   get uplinkBytesPerMs(): number | null {
-    return this.#rateAt(this.#lastNowMs);
+    return this.#rateAt(this.#lastSampleMs);
   }
 
   /** Requests not admitted so far (answered `busy`). */
@@ -81,7 +80,6 @@ export class UplinkAdmission {
 
   /** Look at the links' channels (the drain loops call this as they send): learn the uplink's rate. */
   sample(nowMs: number): void {
-    this.#lastNowMs = nowMs;
     let queuedBytes = 0;
     for (const link of this.#links.keys()) queuedBytes += link.queuedBytes;
     const gapMs = nowMs - this.#lastSampleMs;

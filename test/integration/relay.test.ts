@@ -30,6 +30,30 @@ function signal<T = void>(): { promise: Promise<T>; resolve: (value: T) => void 
   return { promise, resolve };
 }
 
+/** Answer `requestId` with the whole segment: its header, then 16-KiB chunks. */
+function serveWhole(channel: WireChannel, requestId: number): void {
+  channel.send({ type: 'response', requestId, sequenceNumber: SEQUENCE_NUMBER, byteLength: segment.byteLength });
+  for (let offset = 0; offset < segment.byteLength; offset += 16 * 1024)
+    channel.sendData(requestId, offset, segment.subarray(offset, offset + 16 * 1024));
+}
+
+/**
+ * A holder of the segment that records each request for it in `requests` (shared by the holders of
+ * a test): the first of them is answered `busy`, every later one served whole.
+ */
+function busyOnceHolder(requests: PeerMessage[]): ConstructorParameters<typeof HostilePeer>[2] {
+  return {
+    onConnect: (channel: WireChannel) => channel.send(hello([SEQUENCE_NUMBER])),
+    onMessage: (message: PeerMessage, channel: WireChannel) => {
+      if (message.type !== 'request' || message.sequenceNumber !== SEQUENCE_NUMBER) return;
+      requests.push(message);
+      if (requests.length === 1)
+        channel.send({ type: 'absent', requestId: message.requestId, sequenceNumber: SEQUENCE_NUMBER, busy: true });
+      else serveWhole(channel, message.requestId);
+    },
+  };
+}
+
 /** The scripted source: claims the segment, sends its first half at once and the rest on `release()`. */
 function scriptedSource(failInstead = false) {
   const halfSent = signal();
@@ -341,10 +365,7 @@ describe('relaying a segment while it arrives (Node WebRTC, real tracker and ori
       },
       onMessage: (message: PeerMessage, channel: WireChannel) => {
         if (message.type !== 'request' || message.sequenceNumber !== SEQUENCE_NUMBER) return;
-        const { requestId } = message;
-        channel.send({ type: 'response', requestId, sequenceNumber: SEQUENCE_NUMBER, byteLength: segment.byteLength });
-        for (let offset = 0; offset < segment.byteLength; offset += 16 * 1024)
-          channel.sendData(requestId, offset, segment.subarray(offset, offset + 16 * 1024));
+        serveWhole(channel, message.requestId);
       },
     }));
     await connectedPeers(viewer.engine, 2);
@@ -371,23 +392,8 @@ describe('relaying a segment while it arrives (Node WebRTC, real tracker and ori
     viewer.media.currentTime = SEQUENCE_NUMBER * 2 - 2;
     // Two holders; whichever is asked first answers `busy`, the other serves the segment whole.
     const requests: PeerMessage[] = [];
-    const holder = (): ConstructorParameters<typeof HostilePeer>[2] => ({
-      onConnect: (channel: WireChannel) => channel.send(hello([SEQUENCE_NUMBER])),
-      onMessage: (message: PeerMessage, channel: WireChannel) => {
-        if (message.type !== 'request' || message.sequenceNumber !== SEQUENCE_NUMBER) return;
-        requests.push(message);
-        const { requestId } = message;
-        if (requests.length === 1) {
-          channel.send({ type: 'absent', requestId, sequenceNumber: SEQUENCE_NUMBER, busy: true });
-          return;
-        }
-        channel.send({ type: 'response', requestId, sequenceNumber: SEQUENCE_NUMBER, byteLength: segment.byteLength });
-        for (let offset = 0; offset < segment.byteLength; offset += 16 * 1024)
-          channel.sendData(requestId, offset, segment.subarray(offset, offset + 16 * 1024));
-      },
-    });
-    scripted(viewer.swarmId, holder);
-    scripted(viewer.swarmId, holder);
+    scripted(viewer.swarmId, () => busyOnceHolder(requests));
+    scripted(viewer.swarmId, () => busyOnceHolder(requests));
     await connectedPeers(viewer.engine, 2);
     await whenAvailability(viewer, () =>
       viewer.engine.peers().every((peer) => (peer.swarms[0]?.segmentsAvailable ?? 0) >= 1),
@@ -412,21 +418,7 @@ describe('relaying a segment while it arrives (Node WebRTC, real tracker and ori
     // Needed in 10 s: time to wait out a one-second back-off.
     viewer.media.currentTime = SEQUENCE_NUMBER * 2 - 10;
     const requests: PeerMessage[] = [];
-    const holder = scripted(viewer.swarmId, () => ({
-      onConnect: (channel: WireChannel) => channel.send(hello([SEQUENCE_NUMBER])),
-      onMessage: (message: PeerMessage, channel: WireChannel) => {
-        if (message.type !== 'request' || message.sequenceNumber !== SEQUENCE_NUMBER) return;
-        requests.push(message);
-        const { requestId } = message;
-        if (requests.length === 1) {
-          channel.send({ type: 'absent', requestId, sequenceNumber: SEQUENCE_NUMBER, busy: true });
-          return;
-        }
-        channel.send({ type: 'response', requestId, sequenceNumber: SEQUENCE_NUMBER, byteLength: segment.byteLength });
-        for (let offset = 0; offset < segment.byteLength; offset += 16 * 1024)
-          channel.sendData(requestId, offset, segment.subarray(offset, offset + 16 * 1024));
-      },
-    }));
+    const holder = scripted(viewer.swarmId, () => busyOnceHolder(requests));
     await connectedPeers(viewer.engine, 1);
     await whenAvailability(
       viewer,

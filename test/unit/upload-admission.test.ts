@@ -20,6 +20,17 @@ class ModelLink implements UploadBacklog {
   }
 }
 
+/** Two links added to `admission`, each with `backlogBytes` accepted. */
+function twoLinks(admission: UplinkAdmission, rates: [number, number], backlogBytes: number): [ModelLink, ModelLink] {
+  const links = rates.map((rate) => {
+    const link = new ModelLink(rate);
+    link.backlogBytes = backlogBytes;
+    admission.add(link);
+    return link;
+  });
+  return links as [ModelLink, ModelLink];
+}
+
 describe('upload admission: what our uplink takes on at once', () => {
   it('admits by the bytes sent until the request is through, the uplink rate and the budget', () => {
     const cases: [accepted: number, untilDone: number, uplink: number | null, budget: number, admitted: boolean][] = [
@@ -83,13 +94,8 @@ describe('upload admission: what our uplink takes on at once', () => {
 
   it('measures the uplink from what all links sent while a channel stayed busy, and refuses what would not be through in time', () => {
     const admission = new UplinkAdmission(1500);
-    const a = new ModelLink(60);
-    const b = new ModelLink(40);
-    admission.add(a);
-    admission.add(b);
     // Both upload one 200-kB segment; together they send 100 B/ms.
-    a.backlogBytes = 200_000;
-    b.backlogBytes = 200_000;
+    const [a, b] = twoLinks(admission, [60, 40], 200_000);
     a.hand(20_000);
     b.hand(20_000);
     assert.equal(admission.admits(a, 100_000, 0), true, 'not measured yet');
@@ -142,12 +148,7 @@ describe('upload admission: what our uplink takes on at once', () => {
 
   it('learns nothing from a window in which every channel ran dry, or that it did not watch closely', () => {
     const admission = new UplinkAdmission(1500);
-    const a = new ModelLink(100);
-    const b = new ModelLink(100);
-    admission.add(a);
-    admission.add(b);
-    a.backlogBytes = 100_000;
-    b.backlogBytes = 100_000;
+    const [a, b] = twoLinks(admission, [100, 100], 100_000);
     a.hand(1000);
     b.hand(1000);
     admission.sample(0);
