@@ -8,6 +8,7 @@ import type { UploadPacer } from '../peer/peer-uploads.ts';
 import type { RelaySource } from '../peer/relay-source.ts';
 import { uplinkAdmission, uplinkStats, type UplinkAdmission } from '../peer/uplink-admission.ts';
 import { decideSource, type SourceDecision } from '../policy/source-decision.ts';
+import { uplinkClassOf } from '../policy/uplink-class.ts';
 import { createPeerId } from '../shared/swarm-id.ts';
 import { PeerRecords } from '../swarm/peer-records.ts';
 import { Swarm } from '../swarm/swarm.ts';
@@ -155,6 +156,7 @@ export class Engine {
       warmingUp: swarm.warmingUp,
       httpDeliveryMs: this.httpPace.deliveryMs(),
       expectedSegmentBytes: this.httpPace.segmentBytes,
+      uplinkClass: this.#uplinkClass(),
     };
     const views = swarm.views(sequenceNumber);
     const decision = decideSource(this.peerId, sequenceNumber, views, situation, this.config);
@@ -215,24 +217,15 @@ export class Engine {
 
   /** Record a segment handed to hls.js, keep it for peers and tell them. */
   segmentLoaded(load: SegmentLoad): void {
-    const {
-      source,
-      swarmId,
-      sequenceNumber,
-      data,
-      durationMs,
-      peerId,
-      peerBytes = 0,
-      startSeconds,
-      verified = false,
-    } = load;
+    const { source, swarmId, sequenceNumber, data, durationMs, peerId } = load;
+    const { peerBytes = 0, startSeconds, durationSeconds = 0, verified = false } = load;
     if (this.#destroyed) return;
     if (!this.#segmentDelivered) {
       this.#segmentDelivered = true;
       for (const swarm of this.#swarms.values()) swarm.releaseOffers();
     }
     const bytes = data.byteLength;
-    this.httpPace.segmentSeen(bytes);
+    this.httpPace.segmentSeen(bytes, durationSeconds);
     this.#sizeLimits.seen(bytes, source === 'http' && peerBytes === 0);
     // A peer id comes with a peer's segment or an HTTP resume of one (its first `peerBytes`).
     const region = peerId === null ? null : (this.peerLink(swarmId, peerId)?.region ?? '');
@@ -379,6 +372,7 @@ export class Engine {
       nowMs: this.#dependencies.nowMs,
       uploadPacer: this.#uploadPacer,
       uplink: this.#uplink,
+      uplinkClass: () => this.#uplinkClass(),
       segmentSizeBoundBytes: () => this.#sizeLimits.boundBytes(),
       receiveBudget: this.#sizeLimits.receiveBudget,
       onAvailabilityChanged: (id) => this.availability.notify(id),
@@ -393,6 +387,9 @@ export class Engine {
       offersHeld: () => config.startupPeerWaitMs === 0 && !this.#segmentDelivered && this.playback.startingUp,
     });
   }
+
+  // What peers are told of our uplink, and what our seeder rank weighs (policy/uplink-class.ts).
+  #uplinkClass = (): number => uplinkClassOf(this.#uplink?.uplinkBytesPerMs ?? null, this.httpPace.bitrateBytesPerMs);
 
   #onEvicted(segment: CachedSegment): void {
     if (this.uploading) this.#swarms.get(segment.swarmId)?.announceLost(segment.sequenceNumber);

@@ -5,6 +5,7 @@ import { updateHttpThroughput, type HttpThroughput, type TransferTimings } from 
 export class HttpPace {
   #throughput: HttpThroughput | null = null;
   #segmentBytes: number | null = null;
+  #bitrateBytesPerMs: number | null = null;
 
   /** What this viewer's HTTP segment loads achieved lately; null before the first one. */
   get throughput(): HttpThroughput | null {
@@ -21,9 +22,15 @@ export class HttpPace {
     this.#throughput = updateHttpThroughput(this.#throughput, timings);
   }
 
-  /** A segment of this size was loaded. */
-  segmentSeen(bytes: number): void {
+  /** Smoothed bytes per millisecond of media of the segments loaded (the stream's bitrate); null before the first one. */
+  get bitrateBytesPerMs(): number | null {
+    return this.#bitrateBytesPerMs;
+  }
+
+  /** A segment of this size and duration (seconds of media; 0 when unknown) was loaded. */
+  segmentSeen(bytes: number, durationSeconds: number): void {
     this.#segmentBytes = ewma(this.#segmentBytes, bytes);
+    if (durationSeconds > 0) this.#bitrateBytesPerMs = ewma(this.#bitrateBytesPerMs, bytes / (durationSeconds * 1000));
   }
 
   /** How long HTTP would take for a typical segment; null until both are measured. */

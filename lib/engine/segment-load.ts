@@ -21,4 +21,6 @@ export interface SegmentLoad extends SegmentDelivery {
   readonly sequenceNumber: number;
   /** Media time at which the segment starts playing. */
   readonly startSeconds: number;
+  /** Its duration in seconds of media (absent or 0 when unknown). */
+  readonly durationSeconds?: number;
 }

@@ -353,7 +353,8 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
 
   // Tell the engine of a segment handed to hls.js.
   #loaded(request: PeerLoadRequest, load: SegmentDelivery): void {
-    this.#engine.segmentLoaded({ ...request.segment, startSeconds: request.context.frag.start, ...load });
+    const { start, duration } = request.context.frag;
+    this.#engine.segmentLoaded({ ...request.segment, startSeconds: start, durationSeconds: duration, ...load });
   }
 
   // An HTTP load stopped midway (seek, switch, teardown) still cost the origin what arrived:

@@ -61,13 +61,14 @@ export function loadOverHttp(
             durationMs: performance.now() - startMs,
             peerId: null,
             startSeconds: ctx.frag.start,
+            durationSeconds: ctx.frag.duration,
           });
         } else {
           // hls.js's own streaming hands it the bytes as they came and ends with no data.
           const bytes = data.byteLength || stats.loaded;
           engine.httpBytesLoaded(bytes);
           // HTTP only: still the typical segment size (the origins' hedge delay reads it).
-          if (typeof ctx.frag.sn === 'number') engine.httpPace.segmentSeen(bytes);
+          if (typeof ctx.frag.sn === 'number') engine.httpPace.segmentSeen(bytes, ctx.frag.duration);
         }
       }
       // hls.js took a streamed fragment through onProgress if it asked for it; else it wants it whole.

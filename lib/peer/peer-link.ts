@@ -44,6 +44,8 @@ export interface PeerLinkOptions {
   readonly initialHave: readonly number[];
   /** This viewer's region hint, told in `hello`; null for none. */
   readonly region?: string | null;
+  /** This viewer's uplink class now (policy/uplink-class.ts), told in `hello` and `have`; 0 when absent. */
+  readonly uplinkClass?: () => number;
   /** Look up a segment to upload; undefined when it is not held (or upload is off). */
   readonly getSegment: (sequenceNumber: number) => ArrayBuffer | undefined;
   /** A segment we are receiving from another peer and relay while it arrives; undefined when none. */
@@ -80,6 +82,8 @@ export class PeerLink {
   readonly remotePeerId: string;
   /** The region hint the peer gave in its `hello` (validated, not verified); null for none or before it. */
   region: string | null = null;
+  /** The uplink class the peer told last (bounded by the parser; a claim that only ranks it as a seeder); 0 before. */
+  uplinkClass = 0;
   /** Segments we are downloading from the peer: `downloads.start(sequenceNumber, onProgress)`. */
   readonly downloads: PeerDownloads;
   readonly #options: PeerLinkOptions;
@@ -143,7 +147,8 @@ export class PeerLink {
     );
     // The newest segments first, and no more than a peer keeps of ours.
     const initialHave = options.initialHave.slice(-MAX_REMOTE_AVAILABILITY_ENTRIES).reverse();
-    for (const message of availabilityMessages(PROTOCOL_VERSION, initialHave, options.region)) this.#send(message);
+    for (const message of availabilityMessages(PROTOCOL_VERSION, initialHave, options.region, options.uplinkClass?.()))
+      this.#send(message);
   }
 
   get closed(): boolean {
@@ -182,6 +187,7 @@ export class PeerLink {
         nowMs - this.#latestAtMs < NEARBY_FRESH_MS,
       farRegion: this.#farRegion(),
       busy: this.#busy.waitedFor && this.#have.has(sequenceNumber),
+      uplinkClass: this.uplinkClass,
       ...this.downloads.pace(),
     };
   }
@@ -222,7 +228,8 @@ export class PeerLink {
   }
 
   announceHave(sequenceNumber: number): void {
-    this.#send({ type: 'have', sequenceNumbers: [sequenceNumber] });
+    const uplinkClass = this.#options.uplinkClass?.();
+    this.#send({ type: 'have', sequenceNumbers: [sequenceNumber], ...(uplinkClass ? { uplinkClass } : {}) });
   }
 
   announceLost(sequenceNumber: number): void {
@@ -304,10 +311,12 @@ export class PeerLink {
         if (message.have.length > 0) this.#noteActivity(message.have[0] as number);
         // parseFrame gives every hello a region: a valid hint or null.
         this.region = message.region as string | null;
+        this.uplinkClass = message.uplinkClass ?? 0;
         this.#introduced = true;
         this.#options.onAvailabilityChanged(this);
         return;
       case 'have':
+        this.uplinkClass = message.uplinkClass ?? 0;
         this.#addAvailable(message.sequenceNumbers);
         for (const sn of message.sequenceNumbers) {
           this.#loading.delete(sn);

@@ -3,6 +3,7 @@
 //   0x01 CONTROL: UTF-8 JSON of a PeerMessage
 //   0x02 DATA:    requestId (u32 BE) · byteOffset (u32 BE) · payload bytes
 import { isRegion } from '../api/config.ts';
+import { isUplinkClass } from '../policy/uplink-class.ts';
 
 /** Protocol version carried in `hello`; peers with another version are dropped. */
 export const PROTOCOL_VERSION = 1;
@@ -24,14 +25,19 @@ const KIND_CONTROL = 0x01;
 const KIND_DATA = 0x02;
 
 export type PeerMessage =
-  /** `region`: the sender's region hint (config `region`), null for none (or absent: older peers); a hint, never trusted for more. */
+  /**
+   * `region`: the sender's region hint (config `region`), null for none (or absent: older peers); a
+   * hint, never trusted for more. `uplinkClass` (here and in `have`; absent: 0): the sender's uplink class
+   * (policy/uplink-class.ts, 0 to 2): a higher one makes it the designated seeder of more segments.
+   */
   | {
       readonly type: 'hello';
       readonly version: number;
       readonly have: readonly number[];
       readonly region?: string | null;
+      readonly uplinkClass?: number;
     }
-  | { readonly type: 'have'; readonly sequenceNumbers: readonly number[] }
+  | { readonly type: 'have'; readonly sequenceNumbers: readonly number[]; readonly uplinkClass?: number }
   | { readonly type: 'lost'; readonly sequenceNumbers: readonly number[] }
   /**
    * The sender started fetching these; others may wait for its `have` instead. With `relay` (absent
@@ -102,10 +108,17 @@ export function encodeData(requestId: number, byteOffset: number, payload: Uint8
 }
 
 /** The initial availability map as `hello` plus as many `have` messages as its length needs. */
-export function availabilityMessages(version: number, have: readonly number[], region?: string | null): PeerMessage[] {
-  const messages: PeerMessage[] = [{ type: 'hello', version, have: have.slice(0, MAX_LIST_LENGTH), region }];
+export function availabilityMessages(
+  version: number,
+  have: readonly number[],
+  region?: string | null,
+  uplinkClass = 0,
+): PeerMessage[] {
+  // The uplink class in each (absent for 0): a `have` without one tells class 0.
+  const told = uplinkClass ? { uplinkClass } : {};
+  const messages: PeerMessage[] = [{ type: 'hello', version, have: have.slice(0, MAX_LIST_LENGTH), region, ...told }];
   for (let start = MAX_LIST_LENGTH; start < have.length; start += MAX_LIST_LENGTH) {
-    messages.push({ type: 'have', sequenceNumbers: have.slice(start, start + MAX_LIST_LENGTH) });
+    messages.push({ type: 'have', sequenceNumbers: have.slice(start, start + MAX_LIST_LENGTH), ...told });
   }
   return messages;
 }
@@ -157,18 +170,24 @@ function parseControl(json: unknown): ParsedFrame {
   const record = json as Record<string, unknown>;
   switch (record['type']) {
     case 'hello': {
-      const { version, have, region = null } = record;
+      const { version, have, region = null, uplinkClass = 0 } = record;
       if (!isUint32(version)) return invalid('hello.version is not a number');
       if (!isSequenceList(have)) return invalid('hello.have is not a list of sequence numbers');
       if (region !== null && !isRegion(region)) return invalid('hello.region is invalid');
-      return control({ type: 'hello', version, have, region });
+      if (!isUplinkClass(uplinkClass)) return invalid('hello.uplinkClass is invalid');
+      const hello = { type: 'hello', version, have, region } as const;
+      return control(uplinkClass ? { ...hello, uplinkClass } : hello);
     }
     case 'have':
     case 'lost':
     case 'loading': {
-      const { type, sequenceNumbers, relay = false } = record;
+      const { type, sequenceNumbers, relay = false, uplinkClass = 0 } = record;
       if (!isSequenceList(sequenceNumbers)) return invalid(`${type}.sequenceNumbers is not a list`);
-      if (type !== 'loading') return control({ type, sequenceNumbers });
+      if (type === 'have') {
+        if (!isUplinkClass(uplinkClass)) return invalid('have.uplinkClass is invalid');
+        return control(uplinkClass ? { type, sequenceNumbers, uplinkClass } : { type, sequenceNumbers });
+      }
+      if (type === 'lost') return control({ type, sequenceNumbers });
       if (typeof relay !== 'boolean') return invalid('loading.relay is not a boolean');
       return control(relay ? { type, sequenceNumbers, relay } : { type, sequenceNumbers });
     }

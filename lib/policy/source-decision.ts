@@ -24,6 +24,8 @@ export interface PeerView {
    * meanwhile), waited for like a seeder until its back-off ends, never struck for it.
    */
   readonly busy?: boolean;
+  /** The uplink class the peer told (`uplinkClassOf`, bounded by the parser); 0 or absent: unknown. */
+  readonly uplinkClass?: number;
 }
 
 /** Why a load waits instead of going to HTTP now. */
@@ -71,6 +73,8 @@ export interface Situation {
   readonly httpDeliveryMs: number | null;
   /** Typical segment size of this swarm, for comparing peers with HTTP; null when none was loaded yet. */
   readonly expectedSegmentBytes: number | null;
+  /** This viewer's uplink class, as told to its peers (0 or absent: unknown). */
+  readonly uplinkClass?: number;
 }
 
 // A prefetch that waits for peers re-checks the playhead at least this often (seeks, rate changes)...
@@ -102,8 +106,9 @@ const UNMEASURED_HTTP_DELIVERY_MS = 500;
  * 3. a peer is fetching it over HTTP, or has it but answered `busy` moments ago, or the swarm is
  *    still warming up (just joined, no peers yet) → wait for it;
  * 4. among this viewer and the peers that are at this part of the stream, one is the designated
- *    seeder of this segment (lowest hash of peer id and sequence number, so the origin load
- *    spreads evenly and everyone agrees without talking): if it is us → HTTP now, else wait;
+ *    seeder of this segment (lowest hash of peer id and sequence number, weighted by the uplink
+ *    class each told, so the origin load spreads and everyone agrees without talking): if it is
+ *    us → HTTP now, else wait;
  * 5. nobody near → HTTP.
  * A wait whose length (`waitLengthMs`) has run out is HTTP.
  */
@@ -174,7 +179,8 @@ function whereFrom(
   );
   // Peers whose seeder rank for this segment comes before ours (designated before us).
   const ranksBefore = (peer: PeerView): boolean =>
-    seederRank(peer.peerId, sequenceNumber) < seederRank(selfPeerId, sequenceNumber);
+    seederRank(peer.peerId, sequenceNumber, peer.uplinkClass) <
+    seederRank(selfPeerId, sequenceNumber, situation.uplinkClass);
   // Any near peer, not only one ranking before us: with ranks, a viewer that ranked first fetched it
   // from afar while the one needing it within 10 s did too (issue 15, swarm bench: 0.98 of 3.58 MB
   // of cross-region bytes were such second copies). Now the first whose margin runs out relays it.
@@ -218,7 +224,12 @@ function peerTooLate(peer: PeerView, situation: Situation, expectedBytes: number
   return peerMs > secondsUntilNeeded * 1000 - DEADLINE_MARGIN_MS && httpDeliveryMs < peerMs;
 }
 
-/** A stable pseudo-random rank of a peer for a segment that every viewer computes alike. */
-export function seederRank(peerId: string, sequenceNumber: number): number {
-  return hash32(`${peerId}/${sequenceNumber}`);
+/**
+ * A stable pseudo-random rank of a peer for a segment that every viewer computes alike (the lowest
+ * is the designated seeder), divided by 4 per uplink class the peer told (policy/uplink-class.ts):
+ * a viewer with twice the uplink passes a segment on to its neighbours in half the time, so it
+ * seeds more often (class 2: ~16× as often as class 0; bench README, "Seeders by uplink").
+ */
+export function seederRank(peerId: string, sequenceNumber: number, uplinkClass = 0): number {
+  return hash32(`${peerId}/${sequenceNumber}`) / 4 ** uplinkClass;
 }

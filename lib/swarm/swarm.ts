@@ -38,6 +38,8 @@ export interface SwarmOptions {
   readonly uploadPacer: UploadPacer | null;
   /** The instance's uplink, shared by all links of all swarms; null admits every request. */
   readonly uplink?: UplinkAdmission | null;
+  /** This viewer's uplink class now, told to peers (policy/uplink-class.ts); 0 when absent. */
+  readonly uplinkClass?: () => number;
   /** Largest segment size a peer may declare (peer-limits). */
   readonly segmentSizeBoundBytes: () => number;
   /** The instance's byte budget for partial downloads. */
@@ -323,6 +325,7 @@ export class Swarm {
       nowMs: this.#options.nowMs,
       uploadPacer: this.#options.uploadPacer ?? undefined,
       uplink: this.#options.uplink ?? undefined,
+      uplinkClass: this.#options.uplinkClass,
       segmentSizeBoundBytes: this.#options.segmentSizeBoundBytes,
       receiveBudget: this.#options.receiveBudget,
       onAvailabilityChanged: () => this.#options.onAvailabilityChanged(this.swarmId),

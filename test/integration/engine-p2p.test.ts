@@ -5,6 +5,7 @@ import type { LoaderStats } from 'hls.js';
 import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
 import type { PeerCDNConfig } from '../../lib/api/config.ts';
 import { PeerCDN } from '../../lib/peercdn.ts';
+import { seederRank } from '../../lib/policy/source-decision.ts';
 import type { TrackerClientFactory } from '../../lib/swarm/tracker-client.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { CorruptingHttpLoader, httpRequests, NodeHttpLoader } from '../helpers/node-http-loader.ts';
@@ -154,6 +155,35 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     // The tracker read the hint from the URL: the offer between a and b went to the same region.
     const metrics = await (await fetch(`${tracker.url.replace('ws://', 'http://')}/metrics`)).text();
     assert.ok((seriesValue(metrics, 'peercdn_tracker_offers_relayed_same_region_total') ?? 0) >= 1, metrics);
+  });
+
+  it('makes the viewer that tells a faster uplink the seeder of a segment that its id alone would leave to the other', async () => {
+    const swarmId = 'uplink-classes';
+    // a's upload cap bounds its uplink (8 MB/s, ~100× this rendition's bitrate: class 2, told in its
+    // `have`s once it knows the bitrate); b's uplink is unmeasured (class 0).
+    const a = makeViewer({ swarmId, uploadMaxBytesPerSecond: 8_000_000 });
+    const b = makeViewer({ swarmId });
+    await allLinked(a, b);
+    const [idA, idB] = [a.peercdn.peerId, b.peercdn.peerId];
+    // A segment that b would seed by ids alone, and a once its class counts.
+    const segments = [...Array(30).keys()].map((index) => index + 1);
+    const sn = segments.find(
+      (n) => seederRank(idB, n) < seederRank(idA, n) && seederRank(idA, n, 2) < seederRank(idB, n),
+    );
+    assert.ok(sn !== undefined, `no segment of the fixture for ids ${idA}, ${idB}`);
+    // Both at this part of the stream, each having heard the other's `have` (a's with its class).
+    await a.load(sn - 1);
+    await hears(b, a, sn - 1);
+    await b.load(sn - 1);
+    await hears(a, b, sn - 1);
+    const path = `/vod/180p/seg_${String(sn).padStart(3, '0')}.ts`;
+    const originBefore = origin.counts().byPath[path] ?? 0;
+    const [p2pA, p2pB] = [a.peercdn.stats().p2pBytes, b.peercdn.stats().p2pBytes];
+    const results = await Promise.all([a.load(sn), b.load(sn)]);
+    for (const { data } of results) assert.deepEqual(Buffer.from(data), fixture(sn));
+    assert.equal((origin.counts().byPath[path] ?? 0) - originBefore, fixture(sn).byteLength, 'one origin copy');
+    assert.equal(a.peercdn.stats().p2pBytes, p2pA, 'a fetched it from the origin');
+    assert.equal(b.peercdn.stats().p2pBytes - p2pB, fixture(sn).byteLength, 'b got it from a');
   });
 
   it('finishes a transfer over HTTP with a Range request when the peer drops midway, with identical bytes', async () => {

@@ -33,6 +33,7 @@ function linkedPair(
     readonly receiveBudget?: ReceiveBudget;
     readonly onStrike?: PeerLinkOptions['onStrike'];
     readonly onAvailabilityChanged?: PeerLinkOptions['onAvailabilityChanged'];
+    readonly uplinkClass?: PeerLinkOptions['uplinkClass'];
   } = {},
 ): [Side, Side] {
   const [channelA, channelB] = FakeDataChannel.pair();
@@ -424,6 +425,25 @@ describe('PeerLink', () => {
     );
     clock.nowMs += 30_000;
     assert.equal(a.link.view(13).nearby, false, 'told 30 s ago');
+    a.link.destroy();
+    b.link.destroy();
+  });
+
+  it("tells its uplink class in hello and in each have, and the peer's view carries the latest it told", () => {
+    const clock = { nowMs: 0 };
+    let told = 1;
+    const [a, b] = linkedPair(clock, new Map(), [3], { uplinkClass: () => told });
+    assert.equal(a.link.view(3).uplinkClass, 0, 'before its hello');
+    a.channel.deliverAll();
+    assert.equal(a.link.view(3).uplinkClass, 1);
+    told = 2;
+    b.link.announceHave(4);
+    a.channel.deliverAll();
+    assert.equal(a.link.view(4).uplinkClass, 2);
+    told = 0;
+    b.link.announceHave(5);
+    a.channel.deliverAll();
+    assert.equal(a.link.view(5).uplinkClass, 0);
     a.link.destroy();
     b.link.destroy();
   });

@@ -13,6 +13,7 @@ import {
   type ParsedFrame,
   type PeerMessage,
 } from '../../lib/peer/peer-protocol.ts';
+import { MAX_UPLINK_CLASS } from '../../lib/policy/uplink-class.ts';
 
 const KIND_CONTROL = 0x01;
 const KIND_DATA = 0x02;
@@ -29,14 +30,27 @@ const plain = <T extends object>(arbitrary: fc.Arbitrary<T>): fc.Arbitrary<T> =>
 
 const messageOf: { [K in PeerMessage['type']]: fc.Arbitrary<Extract<PeerMessage, { type: K }>> } = {
   hello: plain(
-    fc.record({
-      type: fc.constant('hello' as const),
-      version: uint32,
-      have: sequenceList,
-      region: fc.option(fc.stringMatching(REGION)),
-    }),
+    fc.record(
+      {
+        type: fc.constant('hello' as const),
+        version: uint32,
+        have: sequenceList,
+        region: fc.option(fc.stringMatching(REGION)),
+        uplinkClass: fc.integer({ min: 1, max: MAX_UPLINK_CLASS }),
+      },
+      { requiredKeys: ['type', 'version', 'have', 'region'] },
+    ),
   ),
-  have: plain(fc.record({ type: fc.constant('have' as const), sequenceNumbers: sequenceList })),
+  have: plain(
+    fc.record(
+      {
+        type: fc.constant('have' as const),
+        sequenceNumbers: sequenceList,
+        uplinkClass: fc.integer({ min: 1, max: MAX_UPLINK_CLASS }),
+      },
+      { requiredKeys: ['type', 'sequenceNumbers'] },
+    ),
+  ),
   lost: plain(fc.record({ type: fc.constant('lost' as const), sequenceNumbers: sequenceList })),
   loading: plain(fc.record({ type: fc.constant('loading' as const), sequenceNumbers: sequenceList })),
   request: plain(
@@ -94,8 +108,18 @@ function assertWellFormed(parsed: ParsedFrame): void {
       assert.ok(isUint32(m.version));
       assert.ok(m.have.length <= MAX_LIST_LENGTH && m.have.every(isSequenceNumber));
       assert.ok(m.region === null || (m.region !== undefined && REGION.test(m.region)));
+      assert.ok(
+        m.uplinkClass === undefined ||
+          (Number.isInteger(m.uplinkClass) && m.uplinkClass >= 1 && m.uplinkClass <= MAX_UPLINK_CLASS),
+      );
       break;
     case 'have':
+      assert.ok(
+        m.uplinkClass === undefined ||
+          (Number.isInteger(m.uplinkClass) && m.uplinkClass >= 1 && m.uplinkClass <= MAX_UPLINK_CLASS),
+      );
+      assert.ok(m.sequenceNumbers.length <= MAX_LIST_LENGTH && m.sequenceNumbers.every(isSequenceNumber));
+      break;
     case 'lost':
     case 'loading':
       assert.ok(m.sequenceNumbers.length <= MAX_LIST_LENGTH && m.sequenceNumbers.every(isSequenceNumber));
@@ -213,6 +237,23 @@ describe('peer protocol', () => {
     assert.deepEqual(parseFrame(controlFrame({ type: 'hello', version: 1, have: [] })), {
       kind: 'control',
       message: { type: 'hello', version: 1, have: [], region: null },
+    });
+  });
+
+  it("tells the sender's uplink class in hello and in every have, and nothing for class 0", () => {
+    const messages = availabilityMessages(PROTOCOL_VERSION, [...Array(MAX_LIST_LENGTH + 3).keys()], null, 2);
+    assert.equal(messages.length, 2);
+    for (const message of messages) {
+      const parsed = parseFrame(encodeControl(message));
+      assert.ok(parsed.kind === 'control' && 'uplinkClass' in parsed.message, JSON.stringify(parsed).slice(0, 80));
+      assert.equal(parsed.message.uplinkClass, 2);
+    }
+    const [plainHello] = availabilityMessages(PROTOCOL_VERSION, [4], null, 0);
+    assert.ok(!new TextDecoder().decode(encodeControl(plainHello as PeerMessage)).includes('uplink'));
+    // An explicit 0 (or a peer of an earlier release, which sends none) parses as no class.
+    assert.deepEqual(parseFrame(controlFrame({ type: 'have', sequenceNumbers: [3], uplinkClass: 0 })), {
+      kind: 'control',
+      message: { type: 'have', sequenceNumbers: [3] },
     });
   });
 
@@ -352,6 +393,11 @@ describe('peer protocol', () => {
       { type: 'hello', version: 1, have: [], region: 'é' },
       { type: 'hello', version: 1, have: [], region: 7 },
       { type: 'hello', version: 1, have: [], region: ['eu'] },
+      { type: 'hello', version: 1, have: [], uplinkClass: MAX_UPLINK_CLASS + 1 },
+      { type: 'hello', version: 1, have: [], uplinkClass: -1 },
+      { type: 'hello', version: 1, have: [], uplinkClass: null },
+      { type: 'have', sequenceNumbers: [1], uplinkClass: 1.5 },
+      { type: 'have', sequenceNumbers: [1], uplinkClass: '2' },
       { type: 'have', sequenceNumbers: [-1] },
       { type: 'have', sequenceNumbers: [1.5] },
       { type: 'have', sequenceNumbers: [2 ** 53] },

@@ -158,6 +158,16 @@ describe('decideSource: where from', () => {
     },
   ]);
 
+  it('weighs the uplink classes told: a peer of a higher class may rank before us where its id alone would not, and ours counts too', () => {
+    // A segment for which we rank before 'a' by id, by a margin that one class (÷4) may or may not undo.
+    let sn = 0;
+    while (!(seederRank('self', sn) < seederRank('a', sn) && seederRank('a', sn, 2) < seederRank('self', sn))) sn++;
+    const near = (uplinkClass: number): PeerView => peer('a', { nearby: true, uplinkClass });
+    assert.deepEqual(decideSource('self', sn, [near(0)], situation(), SETTINGS), HTTP);
+    assert.deepEqual(decideSource('self', sn, [near(2)], situation(), SETTINGS), seederWait(1500));
+    assert.deepEqual(decideSource('self', sn, [near(2)], situation({ uplinkClass: 2 }), SETTINGS), HTTP);
+  });
+
   it('spreads seeding across viewers: every viewer is designated for some segments', () => {
     const ids = ['-PC0001-aaaaaaaaaaaa', '-PC0001-bbbbbbbbbbbb', '-PC0001-cccccccccccc', '-PC0001-dddddddddddd'];
     const wins = new Map(ids.map((id) => [id, 0]));
