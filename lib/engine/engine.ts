@@ -154,7 +154,7 @@ export class Engine {
       startingUp: this.playback.startingUp,
       warmingUp: swarm.warmingUp,
       httpDeliveryMs: this.httpPace.deliveryMs(),
-      expectedSegmentBytes: this.httpPace.segmentBytes,
+      expectedSegmentBytes: this.httpPace.typicalSegmentBytes,
     };
     const views = swarm.views(sequenceNumber);
     const decision = decideSource(this.peerId, sequenceNumber, views, situation, this.config);
