@@ -18,9 +18,17 @@ const FROM_MARKER: Readonly<Record<string, string>> = {
   'lib/engine/upload-limiter.ts': 'export function onCellularOrSaveData(',
 };
 
-/** `file`'s text, from its marker on (FROM_MARKER) if it has one, which must be there. */
+// Block comments and whole-line comments (which name properties in backquotes) left out.
+const withoutComments = (source: string): string =>
+  source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+
+/**
+ * `file`'s text, from its marker on (FROM_MARKER) if it has one, which must be there; for lib/'s own
+ * sources without comments (a word in a doc comment, "ban it", is no property of anything).
+ */
 function textOf(file: string): string {
-  const text = readFileSync(join(REPO, file), 'utf8');
+  const source = readFileSync(join(REPO, file), 'utf8');
+  const text = file.startsWith('lib/') ? withoutComments(source) : source;
   const marker = FROM_MARKER[file];
   if (marker === undefined) return text;
   const at = text.indexOf(marker);
@@ -41,7 +49,10 @@ export function identifiersOf(files: readonly string[], pattern = /[A-Za-z_$][\w
 
 // In code that drives the bundle from outside, what matters is the properties it reads or sets
 // (`.name`, `name:`), not its own variables and words.
-const PROPERTY_NAMES = /\.([A-Za-z_$][\w$]*)|([A-Za-z_$][\w$]*)\??:/g;
+// (`...name` spreads a variable: not a property.)
+const PROPERTY_NAMES = /(?<!\.\.)\.([A-Za-z_$][\w$]*)|([A-Za-z_$][\w$]*)\??:/g;
+
+const NODE_VIEWERS = ['hostile-peer.ts', 'hostile-behaviours.ts', 'node-viewer.ts'];
 
 /** The files of each surface, by the surface's name. */
 export const OUTSIDE: Readonly<Record<string, readonly string[]>> = {
@@ -65,13 +76,10 @@ export const OUTSIDE: Readonly<Record<string, readonly string[]>> = {
   // (property names only: see PROPERTY_NAMES)
   'the browser tests and the pages that drive the bundle': [
     ...filesUnder('test/browser', (file) => file.endsWith('.ts') || file.endsWith('.html')),
-    // hostile-peer.ts and node-viewer.ts are left out: they run lib/ from source in Node (a
-    // modified viewer, a Node viewer), never the bundle, and meet the bundle only through the wire
-    // protocol.
-    ...filesUnder(
-      'test/helpers',
-      (file) => file.endsWith('.ts') && file !== 'hostile-peer.ts' && file !== 'node-viewer.ts',
-    ),
+    // hostile-peer.ts (with its behaviours, hostile-behaviours.ts) and node-viewer.ts are left out:
+    // they run lib/ from source in Node (a modified viewer, a Node viewer), never the bundle, and
+    // meet the bundle only through the wire protocol.
+    ...filesUnder('test/helpers', (file) => file.endsWith('.ts') && !NODE_VIEWERS.includes(file)),
     // The demo's pages and their script (demo/page/, which reaches the bundle as the `PeerCDN`
     // global of dist/peercdn.umd.js); its other files are the Node side (origin, tracker and dev
     // servers, their counters and command lines), which meets the bundle only over HTTP.
@@ -95,10 +103,6 @@ export function namesOn(surface: string): Set<string> {
       : undefined;
   return identifiersOf(OUTSIDE[surface] ?? [], pattern);
 }
-
-// Block comments and whole-line comments (which name properties in backquotes) left out.
-const withoutComments = (source: string): string =>
-  source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
 
 /** lib/'s sources (repository paths). */
 export const LIB_SOURCES: readonly string[] = filesUnder('lib', (file) => file.endsWith('.ts'));
