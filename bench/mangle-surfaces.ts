@@ -23,12 +23,14 @@ const withoutComments = (source: string): string =>
   source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
 
 /**
- * `file`'s text, from its marker on (FROM_MARKER) if it has one, which must be there; for lib/'s own
- * sources without comments (a word in a doc comment, "ban it", is no property of anything).
+ * `file`'s text, from its marker on (FROM_MARKER) if it has one, which must be there; lib/'s own
+ * sources and the declaration files (hls.js's, TypeScript's) without comments: a word in a doc
+ * comment ("ban it", "cancelled with clearNextTick") is no property of anything. (Neither has a
+ * string holding a comment mark; the bundled libraries' JavaScript is read whole.)
  */
 function textOf(file: string): string {
   const source = readFileSync(join(REPO, file), 'utf8');
-  const text = file.startsWith('lib/') ? withoutComments(source) : source;
+  const text = file.startsWith('lib/') || file.endsWith('.d.ts') ? withoutComments(source) : source;
   const marker = FROM_MARKER[file];
   if (marker === undefined) return text;
   const at = text.indexOf(marker);
