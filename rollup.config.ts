@@ -363,7 +363,7 @@ const minifiedBrowserPlugins = (): Plugin[] => [
     // the tracker client's `_trackers`...; ours are `#private`): one-letter names in the bundle,
     // about 0.4 KiB gzip. Nothing outside the bundle reads them, and the JSON the libraries
     // exchange has no `_` keys. So are the internal property names of lib/ in mangled-properties.ts
-    // (another ~0.4 KiB). Checked in Chromium by the pack, p2p-playback and other browser tests.
+    // (another ~0.8 KiB). Checked in Chromium by the pack, p2p-playback and other browser tests.
     mangle: {
       properties: { regex: new RegExp(`^(?:_|(?:${MANGLED_PROPERTIES.join('|')})$)`), reserved: ['__proto__'] },
     },

@@ -8,14 +8,17 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { breakdown } from './bundle-breakdown.ts';
 import { BUNDLERS, buildConsumer } from './consumer-builds.ts';
+import { unmangledNames } from './unmangled-names.ts';
 
-const HELP = `Usage: npm run size [-- --json] [-- --breakdown]
+const HELP = `Usage: npm run size [-- --json] [-- --breakdown] [-- --unmangled]
 
 Prints the size (bytes on disk and gzip -9) of each browser bundle in dist/ and of
 bench/consumer-entry.js (the README's npm example) built for production by esbuild, Vite,
 webpack 5 and rollup with hls.js left out, and fails (exit 1) when one exceeds its budget
 in bench/size-budget.json. Run \`npm run build\` first. --breakdown also prints where the bytes of
-dist/peercdn.mjs come from (by lib/ file and bundled package, from its source map).`;
+dist/peercdn.mjs come from (by lib/ file and bundled package, from its source map). --unmangled
+also lists lib/'s property names the bundles leave whole and what keeps each out of
+mangled-properties.ts ("free": nothing does).`;
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const DIST_FILES = ['dist/peercdn.umd.js', 'dist/peercdn.full.umd.js', 'dist/peercdn.mjs'];
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
     options: {
       json: { type: 'boolean', default: false },
       breakdown: { type: 'boolean', default: false },
+      unmangled: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -90,6 +94,11 @@ async function main(): Promise<void> {
       console.log(
         `${String(row.bytes).padStart(7)} ${String(row.gzipBytesAlone).padStart(6)} ${String(row.gzipBytesShare).padStart(6)}  ${row.group}`,
       );
+  }
+  if (values.unmangled) {
+    console.log('\nlib/ property names left whole in the bundles: times written, name, what keeps it whole');
+    for (const row of unmangledNames(DIST_FILES.map((file) => `${REPO}${file}`)))
+      console.log(`${String(row.occurrences).padStart(5)}  ${row.name}: ${row.blockedBy.join('; ') || 'free'}`);
   }
   if (sizes.some((size) => !size.withinBudget)) process.exitCode = 1;
 }

@@ -155,7 +155,7 @@ export class Engine {
       startingUp: this.playback.startingUp,
       warmingUp: swarm.warmingUp,
       httpDeliveryMs: this.httpPace.deliveryMs(),
-      expectedSegmentBytes: this.httpPace.segmentBytes,
+      expectedSegmentBytes: this.httpPace.typicalSegmentBytes,
       uplinkClass: this.#uplinkClass(),
     };
     const views = swarm.views(sequenceNumber);

@@ -17,7 +17,7 @@ export type ExpectedHash =
   | { readonly kind: 'unlisted'; readonly reason: string };
 
 interface ManifestState {
-  readonly loadedAtMs: number;
+  readonly fetchedAtMs: number;
   /** null: no manifest at that URL. */
   readonly index: ReadonlyMap<string, string> | null;
   readonly live: boolean;
@@ -80,7 +80,7 @@ export class HashManifestStore {
       if (!state.live || reread >= LAG_REREADS || this.#destroyed) {
         return { kind: 'unlisted', reason: `${manifestUrl} does not list ${key}` };
       }
-      const sinceLoadMs = this.#options.nowMs() - state.loadedAtMs;
+      const sinceLoadMs = this.#options.nowMs() - state.fetchedAtMs;
       if (sinceLoadMs < LAG_REREAD_INTERVAL_MS) await this.#options.delay(LAG_REREAD_INTERVAL_MS - sinceLoadMs);
       state = await this.#state(manifestUrl, true);
     }
@@ -98,7 +98,7 @@ export class HashManifestStore {
     const loading = this.#loading.get(manifestUrl);
     if (loading !== undefined) return loading;
     const state = this.#states.get(manifestUrl);
-    const ageMs = state === undefined ? Infinity : this.#options.nowMs() - state.loadedAtMs;
+    const ageMs = state === undefined ? Infinity : this.#options.nowMs() - state.fetchedAtMs;
     const stale =
       state === undefined ||
       (state.index === null && ageMs >= MISSING_RECHECK_MS) ||
@@ -115,15 +115,15 @@ export class HashManifestStore {
   }
 
   async #load(manifestUrl: string): Promise<ManifestState> {
-    const loadedAtMs = this.#options.nowMs();
-    const failed = (problem: string): ManifestState => ({ loadedAtMs, index: new Map(), live: false, problem });
+    const fetchedAtMs = this.#options.nowMs();
+    const failed = (problem: string): ManifestState => ({ fetchedAtMs, index: new Map(), live: false, problem });
     let response: { status: number; body: ArrayBuffer };
     try {
       response = await this.#options.fetchBytes(manifestUrl);
     } catch (error) {
       return failed(`${manifestUrl}: ${messageOf(error)}`);
     }
-    if (MISSING_STATUSES.has(response.status)) return { loadedAtMs, index: null, live: false, problem: null };
+    if (MISSING_STATUSES.has(response.status)) return { fetchedAtMs, index: null, live: false, problem: null };
     if (response.status !== 200) return failed(`${manifestUrl}: HTTP ${response.status}`);
     const parsed = parseHashManifest(response.body);
     if (!parsed.ok) return failed(`${manifestUrl}: ${parsed.reason}`);
@@ -141,6 +141,6 @@ export class HashManifestStore {
         index.set(segmentKey(url, entry.range ?? null), entry.sha256);
       }
     }
-    return { loadedAtMs, index, live, problem: null };
+    return { fetchedAtMs, index, live, problem: null };
   }
 }

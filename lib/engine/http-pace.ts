@@ -13,7 +13,7 @@ export class HttpPace {
   }
 
   /** Smoothed size of the segments loaded (any source); null before the first one. */
-  get segmentBytes(): number | null {
+  get typicalSegmentBytes(): number | null {
     return this.#segmentBytes;
   }
 

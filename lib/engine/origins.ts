@@ -60,7 +60,7 @@ export class Origins {
   }
 
   /** The origin for the next request of this kind (not one of `excluded`); null when every origin was tried. */
-  pick(excluded: readonly number[], kind: OriginRequestKind): number | null {
+  chooseOrigin(excluded: readonly number[], kind: OriginRequestKind): number | null {
     const credits = this.#credits[kind];
     const turns = this.#health.map((origin, i) => ({ ...origin, credit: credits[i]! }));
     const picked = pickOrigin(turns, this.#nowMs(), excluded);
@@ -86,7 +86,7 @@ export class Origins {
   }
 
   /** A transfer from origin `index` completed; a far slower origin than the others is taken out. */
-  transferred(index: number, bytes: number, firstByteMs: number, durationMs: number): void {
+  recordTransfer(index: number, bytes: number, firstByteMs: number, durationMs: number): void {
     const counters = this.#counters[index]!;
     counters.bytes += bytes;
     counters.latencyMs = counters.latencyMs === null ? firstByteMs : counters.latencyMs * 0.7 + firstByteMs * 0.3;

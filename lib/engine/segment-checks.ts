@@ -95,6 +95,6 @@ export class SegmentChecks {
         };
       }
     }
-    return { kind: 'pass', verified: hash.kind === 'verified' };
+    return { kind: 'pass', verified: hash.kind === 'match' };
   }
 }

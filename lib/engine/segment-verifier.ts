@@ -5,7 +5,8 @@ import { HashManifestStore, type FetchBytes } from './hash-manifest-store.ts';
 
 /** What the manifest says about a segment's bytes. */
 export type HashVerdict =
-  | { readonly kind: 'verified' }
+  /** The bytes are the origin's: their hash is the manifest's. */
+  | { readonly kind: 'match' }
   /** The bytes are not the origin's: whoever sent them is to blame. */
   | { readonly kind: 'mismatch'; readonly expected: string; readonly actual: string }
   /** No manifest for this playlist (or no WebCrypto): only the checks without hashes apply. */
@@ -88,7 +89,7 @@ export class SegmentVerifier {
     if (expected.kind === 'no-manifest') return expected;
     if (expected.kind === 'unlisted') return { kind: 'unverifiable', reason: expected.reason };
     const actual = toHex(await sha256(data));
-    return actual === expected.sha256 ? { kind: 'verified' } : { kind: 'mismatch', expected: expected.sha256, actual };
+    return actual === expected.sha256 ? { kind: 'match' } : { kind: 'mismatch', expected: expected.sha256, actual };
   }
 
   destroy(): void {

@@ -50,7 +50,7 @@ export class HttpChunks {
   }
 
   /** The load succeeded: the relay completes (if it got every byte; else it fails). */
-  succeeded(): void {
+  loadSucceeded(): void {
     this.#relay?.confirm();
     this.#relay?.fail();
   }

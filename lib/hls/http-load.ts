@@ -49,7 +49,7 @@ export function loadOverHttp(
       onSucceeded();
       const data =
         chunks !== null && response.data instanceof ArrayBuffer ? chunks.whole(response.data) : response.data;
-      chunks?.succeeded();
+      chunks?.loadSucceeded();
       engine.httpPace.measured(paceSample(stats));
       if (data instanceof ArrayBuffer) {
         if (segment !== null && data.byteLength > 0 && !engine.destroyed) {

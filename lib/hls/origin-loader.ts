@@ -27,7 +27,7 @@ export class OriginLoader<C extends LoaderContext> implements Loader<C> {
   #request: {
     readonly config: LoaderConfiguration;
     readonly callbacks: LoaderCallbacks<C>;
-    readonly home: number;
+    readonly homeIndex: number;
   } | null = null;
   #attempts: Attempt<C>[] = [];
   readonly #tried: number[] = [];
@@ -53,13 +53,13 @@ export class OriginLoader<C extends LoaderContext> implements Loader<C> {
 
   load(context: C, config: LoaderConfiguration, callbacks: LoaderCallbacks<C>): void {
     this.context = context;
-    const home = this.#origins.indexOf(context.url);
-    this.#request = { config, callbacks, home };
-    this.#start(home === -1 ? -1 : (this.#origins.pick(this.#tried, this.#kind) ?? -1), this.stats);
-    const hedgeMs = home === -1 ? null : this.#hedgeAfterMs(context);
+    const homeIndex = this.#origins.indexOf(context.url);
+    this.#request = { config, callbacks, homeIndex };
+    this.#start(homeIndex === -1 ? -1 : (this.#origins.chooseOrigin(this.#tried, this.#kind) ?? -1), this.stats);
+    const hedgeMs = homeIndex === -1 ? null : this.#hedgeAfterMs(context);
     if (hedgeMs === null) return;
     this.#timer = setTimeout(() => {
-      const origin = this.#attempts.length === 1 ? this.#origins.pick(this.#tried, this.#kind) : null;
+      const origin = this.#attempts.length === 1 ? this.#origins.chooseOrigin(this.#tried, this.#kind) : null;
       if (origin !== null) this.#start(origin, newStats());
     }, hedgeMs);
   }
@@ -91,21 +91,31 @@ export class OriginLoader<C extends LoaderContext> implements Loader<C> {
     const context = this.context;
     const request = this.#request;
     if (context === null || request === null) return;
-    const { config, callbacks, home } = request;
+    const { config, callbacks, homeIndex } = request;
     const loader = new this.#hlsConfig.loader(this.#hlsConfig) as Loader<C>;
     loader.stats = stats;
     const attempt = { origin, loader };
     this.#attempts.push(attempt);
     if (origin !== -1) this.#tried.push(origin);
-    const url = origin === -1 ? context.url : this.#origins.url(context.url, home, origin);
+    const url = origin === -1 ? context.url : this.#origins.url(context.url, homeIndex, origin);
     loader.load({ ...context, url }, config, {
       onSuccess: (response, loaded, _context, details) => {
         this.#win(attempt);
         const { loading } = loaded;
         if (origin !== -1)
-          this.#origins.transferred(origin, loaded.loaded, loading.first - loading.start, loading.end - loading.start);
+          this.#origins.recordTransfer(
+            origin,
+            loaded.loaded,
+            loading.first - loading.start,
+            loading.end - loading.start,
+          );
         this.#adopt(loaded);
-        callbacks.onSuccess({ ...response, url: this.#back(response.url, origin, home) }, this.stats, context, details);
+        callbacks.onSuccess(
+          { ...response, url: this.#back(response.url, origin, homeIndex) },
+          this.stats,
+          context,
+          details,
+        );
       },
       onProgress: (loaded, _context, data, details) => {
         if (this.#done) return;
@@ -134,7 +144,7 @@ export class OriginLoader<C extends LoaderContext> implements Loader<C> {
     if (origin !== -1) this.#origins.failed(origin, reason, loader.stats.loaded);
     if (this.#attempts.length > 0) return;
     // Bytes already streamed to hls.js cannot be taken back: hls.js retries the fragment itself.
-    const next = origin === -1 || this.#streaming !== null ? null : this.#origins.pick(this.#tried, this.#kind);
+    const next = origin === -1 || this.#streaming !== null ? null : this.#origins.chooseOrigin(this.#tried, this.#kind);
     if (next === null) {
       this.#done = true;
       clearTimeout(this.#timer);

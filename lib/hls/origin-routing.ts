@@ -33,7 +33,11 @@ export function useOrigins(engine: Engine): OriginRouting {
   return {
     fragmentHttpLoader: (hlsConfig) =>
       new OriginLoader<FragmentLoaderContext>(engine, origins, 'segment', hlsConfig, ({ frag }) =>
-        hedgeDelayMs(origins.expectedMs(httpPace.segmentBytes), playback.secondsUntil(frag.start), playback.startingUp),
+        hedgeDelayMs(
+          origins.expectedMs(httpPace.typicalSegmentBytes),
+          playback.secondsUntil(frag.start),
+          playback.startingUp,
+        ),
       ),
     playlistLoader: class PeerCDNPlaylistLoader extends OriginLoader<PlaylistLoaderContext> {
       constructor(hlsConfig: HlsConfig) {

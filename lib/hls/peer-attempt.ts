@@ -79,7 +79,7 @@ export class PeerAttempt {
     this.#relayed = relayed;
     this.#request = request;
     this.#onOutcome = onOutcome;
-    this.#latest = { loadedBytes: 0, totalBytes: engine.httpPace.segmentBytes ?? 0 };
+    this.#latest = { loadedBytes: 0, totalBytes: engine.httpPace.typicalSegmentBytes ?? 0 };
     const { sequenceNumber } = request.segment;
     const peerId = (this.peerId = link.remotePeerId);
     const secondsUntilNeeded = engine.playback.secondsUntil(request.context.frag.start);

@@ -117,12 +117,10 @@ export class Swarm {
     try {
       this.#client.on('peer', (peer) => this.#onSignalledPeer(peer));
       this.#client.on('update', (update) => this.#onTrackerUpdate(update));
-      this.#client.on('warning', (error) =>
-        options.onError(new P2PError('tracker-warning', `tracker: ${error.message}`, { cause: error })),
-      );
-      this.#client.on('error', (error) =>
-        options.onError(new P2PError('tracker-error', `tracker: ${error.message}`, { cause: error })),
-      );
+      for (const kind of ['warning', 'error'] as const)
+        this.#client.on(kind, (error) =>
+          options.onError(new P2PError(`tracker-${kind}`, `tracker: ${error.message}`, { cause: error })),
+        );
       this.#client.start();
     } catch (error) {
       try {

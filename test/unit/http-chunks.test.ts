@@ -26,7 +26,7 @@ describe('HttpChunks: a segment followed as its HTTP load streams in', () => {
     chunks.add(bufferOf(6, 4), 10, 10, false);
     assert.equal(relay.sendableBytes, 9, 'the last byte waits for the load to succeed');
     assert.deepEqual(new Uint8Array(chunks.whole(new ArrayBuffer(0))), bytesOf(10));
-    chunks.succeeded();
+    chunks.loadSucceeded();
     assert.equal(relay.sendableBytes, 10);
   });
 
@@ -46,7 +46,7 @@ describe('HttpChunks: a segment followed as its HTTP load streams in', () => {
     chunks.add(data, 10, 10, false);
     assert.equal(relays.length, 0);
     assert.equal(chunks.whole(data), data);
-    chunks.succeeded();
+    chunks.loadSucceeded();
   });
 
   it('starts over when a chunk does not continue the bytes so far (a retry elsewhere): the relay fails', () => {
@@ -56,7 +56,7 @@ describe('HttpChunks: a segment followed as its HTTP load streams in', () => {
     assert.equal(relays[0]?.failed, true);
     chunks.add(bufferOf(7, 3), 10, 10, false);
     assert.deepEqual(new Uint8Array(chunks.whole(new ArrayBuffer(0))), bytesOf(10));
-    chunks.succeeded();
+    chunks.loadSucceeded();
     assert.equal(relays[1]?.sendableBytes, 10);
   });
 
@@ -74,7 +74,7 @@ describe('HttpChunks: a segment followed as its HTTP load streams in', () => {
     assert.equal(stopped.relays[0]?.failed, true);
     const short = chunksWithRelays();
     short.chunks.add(bufferOf(4), 4, 10, false);
-    short.chunks.succeeded();
+    short.chunks.loadSucceeded();
     assert.equal(short.relays[0]?.failed, true);
   });
 
@@ -83,6 +83,6 @@ describe('HttpChunks: a segment followed as its HTTP load streams in', () => {
     chunks.add(bufferOf(4), 4, 10, false);
     chunks.add(bufferOf(6, 4), 10, 10, false);
     assert.deepEqual(new Uint8Array(chunks.whole(new ArrayBuffer(0))), bytesOf(10));
-    chunks.succeeded();
+    chunks.loadSucceeded();
   });
 });

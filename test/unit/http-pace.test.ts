@@ -7,7 +7,7 @@ describe('HttpPace', () => {
     assert.equal(pace.bitrateBytesPerMs, null);
     pace.segmentSeen(500_000, 0);
     assert.equal(pace.bitrateBytesPerMs, null, 'no duration, no bitrate');
-    assert.equal(pace.segmentBytes, 500_000);
+    assert.equal(pace.typicalSegmentBytes, 500_000);
     pace.segmentSeen(250_000, 2);
     assert.equal(pace.bitrateBytesPerMs, 125);
     pace.segmentSeen(750_000, 2);
