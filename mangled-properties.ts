@@ -23,6 +23,7 @@ export const MANGLED_PROPERTIES: readonly string[] = [
   'bannedCount',
   'baseUrls',
   'beginRelay',
+  'bitrateBytesPerMs',
   'bookedBytes',
   'boundBytes',
   'bufferedBytes',

@@ -8,7 +8,7 @@ import type { UploadPacer } from '../peer/peer-uploads.ts';
 import type { RelaySource } from '../peer/relay-source.ts';
 import { uplinkAdmission, uplinkStats, type UplinkAdmission } from '../peer/uplink-admission.ts';
 import { decideSource, type SourceDecision } from '../policy/source-decision.ts';
-import { uplinkClassOf } from '../policy/uplink-class.ts';
+import { uplinkClassOf } from '../policy/seeder-weight.ts';
 import { createPeerId } from '../shared/swarm-id.ts';
 import { PeerRecords } from '../swarm/peer-records.ts';
 import { Swarm } from '../swarm/swarm.ts';
@@ -388,7 +388,7 @@ export class Engine {
     });
   }
 
-  // What peers are told of our uplink, and what our seeder rank weighs (policy/uplink-class.ts).
+  // What peers are told of our uplink, and what our seeder rank weighs (policy/seeder-weight.ts).
   #uplinkClass = (): number => uplinkClassOf(this.#uplink?.uplinkBytesPerMs ?? null, this.httpPace.bitrateBytesPerMs);
 
   #onEvicted(segment: CachedSegment): void {

@@ -44,7 +44,7 @@ export interface PeerLinkOptions {
   readonly initialHave: readonly number[];
   /** This viewer's region hint, told in `hello`; null for none. */
   readonly region?: string | null;
-  /** This viewer's uplink class now (policy/uplink-class.ts), told in `hello` and `have`; 0 when absent. */
+  /** This viewer's uplink class now (policy/seeder-weight.ts), told in `hello` and `have`; 0 when absent. */
   readonly uplinkClass?: () => number;
   /** Look up a segment to upload; undefined when it is not held (or upload is off). */
   readonly getSegment: (sequenceNumber: number) => ArrayBuffer | undefined;

@@ -3,7 +3,7 @@
 //   0x01 CONTROL: UTF-8 JSON of a PeerMessage
 //   0x02 DATA:    requestId (u32 BE) · byteOffset (u32 BE) · payload bytes
 import { isRegion } from '../api/config.ts';
-import { isUplinkClass } from '../policy/uplink-class.ts';
+import { isUplinkClass } from '../policy/seeder-weight.ts';
 
 /** Protocol version carried in `hello`; peers with another version are dropped. */
 export const PROTOCOL_VERSION = 1;
@@ -28,7 +28,7 @@ export type PeerMessage =
   /**
    * `region`: the sender's region hint (config `region`), null for none (or absent: older peers); a
    * hint, never trusted for more. `uplinkClass` (here and in `have`; absent: 0): the sender's uplink class
-   * (policy/uplink-class.ts, 0 to 2): a higher one makes it the designated seeder of more segments.
+   * (policy/seeder-weight.ts, 0 to 2): a higher one makes it the designated seeder of more segments.
    */
   | {
       readonly type: 'hello';
@@ -47,7 +47,7 @@ export type PeerMessage =
   | { readonly type: 'loading'; readonly sequenceNumbers: readonly number[]; readonly relay?: boolean }
   /**
    * `neededInMs` (absent from older peers): how soon the sender's playback needs the segment, so a
-   * busy uplink can tell a prefetch it may queue from a segment it would deliver late.
+   * busy uplinkClass can tell a prefetch it may queue from a segment it would deliver late.
    */
   | {
       readonly type: 'request';
@@ -63,7 +63,7 @@ export type PeerMessage =
     }
   /**
    * The sender does not have the segment (or, after a `response`, its relay's source failed). With
-   * `busy` (absent from older peers) it has the segment but its uplink is full: ask elsewhere now.
+   * `busy` (absent from older peers) it has the segment but its uplinkClass is full: ask elsewhere now.
    */
   | { readonly type: 'absent'; readonly requestId: number; readonly sequenceNumber: number; readonly busy?: boolean }
   | { readonly type: 'cancel'; readonly requestId: number };
@@ -168,25 +168,24 @@ function parseControl(json: unknown): ParsedFrame {
     return invalid('control message is not an object');
   }
   const record = json as Record<string, unknown>;
+  // Told in `hello` and `have` (absent: 0), checked in any message.
+  const { uplinkClass = 0 } = record;
+  if (!isUplinkClass(uplinkClass)) return invalid('uplinkClass is invalid');
+  const told = uplinkClass ? { uplinkClass } : {};
   switch (record['type']) {
     case 'hello': {
-      const { version, have, region = null, uplinkClass = 0 } = record;
+      const { version, have, region = null } = record;
       if (!isUint32(version)) return invalid('hello.version is not a number');
       if (!isSequenceList(have)) return invalid('hello.have is not a list of sequence numbers');
       if (region !== null && !isRegion(region)) return invalid('hello.region is invalid');
-      if (!isUplinkClass(uplinkClass)) return invalid('hello.uplinkClass is invalid');
-      const hello = { type: 'hello', version, have, region } as const;
-      return control(uplinkClass ? { ...hello, uplinkClass } : hello);
+      return control({ type: 'hello', version, have, region, ...told });
     }
     case 'have':
     case 'lost':
     case 'loading': {
-      const { type, sequenceNumbers, relay = false, uplinkClass = 0 } = record;
+      const { type, sequenceNumbers, relay = false } = record;
       if (!isSequenceList(sequenceNumbers)) return invalid(`${type}.sequenceNumbers is not a list`);
-      if (type === 'have') {
-        if (!isUplinkClass(uplinkClass)) return invalid('have.uplinkClass is invalid');
-        return control(uplinkClass ? { type, sequenceNumbers, uplinkClass } : { type, sequenceNumbers });
-      }
+      if (type === 'have') return control({ type, sequenceNumbers, ...told });
       if (type === 'lost') return control({ type, sequenceNumbers });
       if (typeof relay !== 'boolean') return invalid('loading.relay is not a boolean');
       return control(relay ? { type, sequenceNumbers, relay } : { type, sequenceNumbers });

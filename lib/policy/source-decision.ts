@@ -226,7 +226,7 @@ function peerTooLate(peer: PeerView, situation: Situation, expectedBytes: number
 
 /**
  * A stable pseudo-random rank of a peer for a segment that every viewer computes alike (the lowest
- * is the designated seeder), divided by 4 per uplink class the peer told (policy/uplink-class.ts):
+ * is the designated seeder), divided by 4 per uplink class the peer told (policy/seeder-weight.ts):
  * a viewer with twice the uplink passes a segment on to its neighbours in half the time, so it
  * seeds more often (class 2: ~16× as often as class 0; bench README, "Seeders by uplink").
  */

@@ -38,7 +38,7 @@ export interface SwarmOptions {
   readonly uploadPacer: UploadPacer | null;
   /** The instance's uplink, shared by all links of all swarms; null admits every request. */
   readonly uplink?: UplinkAdmission | null;
-  /** This viewer's uplink class now, told to peers (policy/uplink-class.ts); 0 when absent. */
+  /** This viewer's uplink class now, told to peers (policy/seeder-weight.ts); 0 when absent. */
   readonly uplinkClass?: () => number;
   /** Largest segment size a peer may declare (peer-limits). */
   readonly segmentSizeBoundBytes: () => number;

@@ -13,7 +13,7 @@ import {
   type ParsedFrame,
   type PeerMessage,
 } from '../../lib/peer/peer-protocol.ts';
-import { MAX_UPLINK_CLASS } from '../../lib/policy/uplink-class.ts';
+import { MAX_UPLINK_CLASS } from '../../lib/policy/seeder-weight.ts';
 
 const KIND_CONTROL = 0x01;
 const KIND_DATA = 0x02;
@@ -249,7 +249,7 @@ describe('peer protocol', () => {
       assert.equal(parsed.message.uplinkClass, 2);
     }
     const [plainHello] = availabilityMessages(PROTOCOL_VERSION, [4], null, 0);
-    assert.ok(!new TextDecoder().decode(encodeControl(plainHello as PeerMessage)).includes('uplink'));
+    assert.ok(!new TextDecoder().decode(encodeControl(plainHello as PeerMessage)).includes('uplinkClass'));
     // An explicit 0 (or a peer of an earlier release, which sends none) parses as no class.
     assert.deepEqual(parseFrame(controlFrame({ type: 'have', sequenceNumbers: [3], uplinkClass: 0 })), {
       kind: 'control',

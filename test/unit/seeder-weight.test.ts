@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { isUplinkClass, MAX_UPLINK_CLASS, uplinkClassOf } from '../../lib/policy/uplink-class.ts';
+import { isUplinkClass, MAX_UPLINK_CLASS, uplinkClassOf } from '../../lib/policy/seeder-weight.ts';
 import { seederRank } from '../../lib/policy/source-decision.ts';
 
 describe('uplink class', () => {
