@@ -156,7 +156,7 @@ export class Engine {
       warmingUp: swarm.warmingUp,
       httpDeliveryMs: this.httpPace.deliveryMs(),
       expectedSegmentBytes: this.httpPace.typicalSegmentBytes,
-      uplinkClass: this.#uplinkClass(),
+      uplinkClass: this.#toldUplinkClass,
     };
     const views = swarm.views(sequenceNumber);
     const decision = decideSource(this.peerId, sequenceNumber, views, situation, this.config);
@@ -372,7 +372,7 @@ export class Engine {
       nowMs: this.#dependencies.nowMs,
       uploadPacer: this.#uploadPacer,
       uplink: this.#uplink,
-      uplinkClass: () => this.#uplinkClass(),
+      uplinkClass: this.#tellUplinkClass,
       segmentSizeBoundBytes: () => this.#sizeLimits.boundBytes(),
       receiveBudget: this.#sizeLimits.receiveBudget,
       onAvailabilityChanged: (id) => this.availability.notify(id),
@@ -388,8 +388,12 @@ export class Engine {
     });
   }
 
-  // What peers are told of our uplink, and what our seeder rank weighs (policy/seeder-weight.ts).
-  #uplinkClass = (): number => uplinkClassOf(this.#uplink?.uplinkBytesPerMs ?? null, this.httpPace.bitrateBytesPerMs);
+  // Our uplink class as last told to peers (what they rank us by, so ours too); 0 while not uploading.
+  #toldUplinkClass = 0;
+  #tellUplinkClass = (): number =>
+    (this.#toldUplinkClass = this.uploading
+      ? uplinkClassOf(this.#uplink?.uplinkBytesPerMs ?? null, this.httpPace.bitrateBytesPerMs)
+      : 0);
 
   #onEvicted(segment: CachedSegment): void {
     if (this.uploading) this.#swarms.get(segment.swarmId)?.announceLost(segment.sequenceNumber);

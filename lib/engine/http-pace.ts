@@ -1,7 +1,10 @@
 import { ewma } from '../policy/peer-choice.ts';
 import { updateHttpThroughput, type HttpThroughput, type TransferTimings } from '../policy/transfer-timing.ts';
 
-/** This viewer's HTTP pace and typical segment size, for comparing peers with HTTP and for ABR's stats. */
+/**
+ * This viewer's HTTP pace, typical segment size and the stream's bitrate, for comparing peers with
+ * HTTP, for ABR's stats and for the uplink class told to peers.
+ */
 export class HttpPace {
   #throughput: HttpThroughput | null = null;
   #segmentBytes: number | null = null;

@@ -68,7 +68,8 @@ export function loadOverHttp(
           const bytes = data.byteLength || stats.loaded;
           engine.httpBytesLoaded(bytes);
           // HTTP only: still the typical segment size (the origins' hedge delay reads it).
-          if (typeof ctx.frag.sn === 'number') engine.httpPace.segmentSeen(bytes, ctx.frag.duration);
+          if (typeof ctx.frag.sn === 'number')
+            engine.httpPace.segmentSeen(bytes, ctx.part === null ? ctx.frag.duration : 0);
         }
       }
       // hls.js took a streamed fragment through onProgress if it asked for it; else it wants it whole.

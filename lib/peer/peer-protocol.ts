@@ -3,7 +3,7 @@
 //   0x01 CONTROL: UTF-8 JSON of a PeerMessage
 //   0x02 DATA:    requestId (u32 BE) · byteOffset (u32 BE) · payload bytes
 import { isRegion } from '../api/config.ts';
-import { isUplinkClass } from '../policy/seeder-weight.ts';
+import { MAX_UPLINK_CLASS } from '../policy/seeder-weight.ts';
 
 /** Protocol version carried in `hello`; peers with another version are dropped. */
 export const PROTOCOL_VERSION = 1;
@@ -47,7 +47,7 @@ export type PeerMessage =
   | { readonly type: 'loading'; readonly sequenceNumbers: readonly number[]; readonly relay?: boolean }
   /**
    * `neededInMs` (absent from older peers): how soon the sender's playback needs the segment, so a
-   * busy uplinkClass can tell a prefetch it may queue from a segment it would deliver late.
+   * busy uplink can tell a prefetch it may queue from a segment it would deliver late.
    */
   | {
       readonly type: 'request';
@@ -63,7 +63,7 @@ export type PeerMessage =
     }
   /**
    * The sender does not have the segment (or, after a `response`, its relay's source failed). With
-   * `busy` (absent from older peers) it has the segment but its uplinkClass is full: ask elsewhere now.
+   * `busy` (absent from older peers) it has the segment but its uplink is full: ask elsewhere now.
    */
   | { readonly type: 'absent'; readonly requestId: number; readonly sequenceNumber: number; readonly busy?: boolean }
   | { readonly type: 'cancel'; readonly requestId: number };
@@ -168,10 +168,11 @@ function parseControl(json: unknown): ParsedFrame {
     return invalid('control message is not an object');
   }
   const record = json as Record<string, unknown>;
-  // Told in `hello` and `have` (absent: 0), checked in any message.
+  // Told in `hello` and `have` (absent: 0), an integer in any message; held to 0..MAX_UPLINK_CLASS
+  // (a later release may tell more classes: not a reason to drop its links).
   const { uplinkClass = 0 } = record;
-  if (!isUplinkClass(uplinkClass)) return invalid('uplinkClass is invalid');
-  const told = uplinkClass ? { uplinkClass } : {};
+  if (!Number.isInteger(uplinkClass)) return invalid('uplinkClass is not an integer');
+  const told = (uplinkClass as number) > 0 ? { uplinkClass: Math.min(uplinkClass as number, MAX_UPLINK_CLASS) } : {};
   switch (record['type']) {
     case 'hello': {
       const { version, have, region = null } = record;

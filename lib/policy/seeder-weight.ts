@@ -6,17 +6,13 @@
 export const MAX_UPLINK_CLASS = 2;
 
 /**
- * log2 of uplink / bitrate, rounded, from 0 to 2: 0 when either is unknown (an uplink is measured
- * only once it was full, see UplinkAdmission) or below ~1.4× the bitrate, 1 from ~1.4×, 2 from
- * ~2.8×. Only a fast uplink counts: ranking slow ones last as well did not help (bench README).
+ * log2 of uplink / bitrate, rounded, from 0 to 2: 0 when either is unknown or below ~1.4× the
+ * bitrate, 1 from ~1.4×, 2 from ~2.8×. The uplink is UplinkAdmission's: measured once it was full,
+ * at most the upload cap, and the cap itself while nothing was measured (what the site said this
+ * viewer may give). Only a fast uplink counts: ranking slow ones last did not help (bench README).
  */
 export function uplinkClassOf(uplinkBytesPerMs: number | null, bitrateBytesPerMs: number | null): number {
   if (uplinkBytesPerMs === null || bitrateBytesPerMs === null || !(bitrateBytesPerMs > 0)) return 0;
   const doublings = Math.round(Math.log2(uplinkBytesPerMs / bitrateBytesPerMs));
   return Math.min(MAX_UPLINK_CLASS, Math.max(0, doublings)) || 0;
-}
-
-/** A class as the wire carries it: an integer from 0 to MAX_UPLINK_CLASS. */
-export function isUplinkClass(value: unknown): value is number {
-  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_UPLINK_CLASS;
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { resolveConfig } from '../../lib/api/config.ts';
+import { resolveConfig, type PeerCDNConfig } from '../../lib/api/config.ts';
 import { Engine } from '../../lib/engine/engine.ts';
 import type { SignalledPeer, TrackerClient, TrackerClientOptions } from '../../lib/swarm/tracker-client.ts';
 import { FakeDataChannel } from '../helpers/fake-data-channel.ts';
@@ -24,14 +24,17 @@ class OfferingTrackerClient implements TrackerClient {
 }
 
 /** An engine whose tracker clients are kept by swarm id (info hash hex). */
-function engineWithTrackers(random: number): {
+function engineWithTrackers(
+  random: number,
+  config: Partial<PeerCDNConfig> = {},
+): {
   engine: Engine;
   clients: Map<string, OfferingTrackerClient>;
   clock: { nowMs: number };
 } {
   const clients = new Map<string, OfferingTrackerClient>();
   const clock = { nowMs: 0 };
-  const engine = new Engine(resolveConfig({ trackerUrls: ['ws://tracker.invalid'], uploadEnabled: true }), {
+  const engine = new Engine(resolveConfig({ trackerUrls: ['ws://tracker.invalid'], uploadEnabled: true, ...config }), {
     createTrackerClient: (options: TrackerClientOptions) => {
       const client = new OfferingTrackerClient();
       clients.set(options.infoHashHex, client);
@@ -131,4 +134,33 @@ describe('engine peers: one per remote viewer, not per rendition', () => {
     );
     for (const viewer of [local, first, second]) viewer.engine.destroy();
   });
+});
+
+describe('engine: the uplink class it tells its peers', () => {
+  for (const uploadEnabled of [true, false]) {
+    it(
+      uploadEnabled
+        ? 'tells the class of its upload cap (no uplink measured yet) once it knows the bitrate'
+        : 'tells class 0 while it does not upload, whatever its cap',
+      () => {
+        // 100 kB segments of 2 s: 50 B/ms; a cap of 8 MB/s is 160× that (class 2).
+        const capped = engineWithTrackers(0.1, { uploadEnabled, uploadMaxBytesPerSecond: 8_000_000 });
+        const other = engineWithTrackers(0.9);
+        capped.engine.segmentLoaded({
+          source: 'http',
+          swarmId: SWARM_180P,
+          sequenceNumber: 3,
+          data: new Uint8Array(100_000).fill(0x47).buffer,
+          durationMs: 100,
+          peerId: null,
+          startSeconds: 6,
+          durationSeconds: 2,
+        });
+        connect(other, capped, SWARM_180P);
+        assert.equal(other.engine.peerLink(SWARM_180P, capped.engine.peerId)?.uplinkClass, uploadEnabled ? 2 : 0);
+        capped.engine.destroy();
+        other.engine.destroy();
+      },
+    );
+  }
 });
