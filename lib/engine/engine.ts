@@ -391,9 +391,7 @@ export class Engine {
   // Our uplink class as last told to peers (what they rank us by, so ours too); 0 while not uploading.
   #toldUplinkClass = 0;
   #tellUplinkClass = (): number =>
-    (this.#toldUplinkClass = this.uploading
-      ? uplinkClassOf(this.#uplink?.uplinkBytesPerMs ?? null, this.httpPace.bitrateBytesPerMs)
-      : 0);
+    (this.#toldUplinkClass = uplinkClassOf(this.uploading ? this.#uplink : null, this.httpPace.bitrateBytesPerMs));
 
   #onEvicted(segment: CachedSegment): void {
     if (this.uploading) this.#swarms.get(segment.swarmId)?.announceLost(segment.sequenceNumber);

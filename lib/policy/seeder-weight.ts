@@ -11,7 +11,11 @@ export const MAX_UPLINK_CLASS = 2;
  * at most the upload cap, and the cap itself while nothing was measured (what the site said this
  * viewer may give). Only a fast uplink counts: ranking slow ones last did not help (bench README).
  */
-export function uplinkClassOf(uplinkBytesPerMs: number | null, bitrateBytesPerMs: number | null): number {
+export function uplinkClassOf(
+  uplink: { readonly uplinkBytesPerMs: number | null } | null | undefined,
+  bitrateBytesPerMs: number | null,
+): number {
+  const uplinkBytesPerMs = uplink?.uplinkBytesPerMs ?? null;
   if (uplinkBytesPerMs === null || bitrateBytesPerMs === null || !(bitrateBytesPerMs > 0)) return 0;
   const doublings = Math.round(Math.log2(uplinkBytesPerMs / bitrateBytesPerMs));
   return Math.min(MAX_UPLINK_CLASS, Math.max(0, doublings)) || 0;

@@ -19,7 +19,11 @@ describe('uplink class', () => {
       [Number.NaN, bitrateBytesPerMs, 0],
     ];
     for (const [uplink, bitrate, expected] of cases)
-      assert.equal(uplinkClassOf(uplink, bitrate), expected, `uplink ${uplink}, bitrate ${bitrate}`);
+      assert.equal(
+        uplinkClassOf({ uplinkBytesPerMs: uplink }, bitrate),
+        expected,
+        `uplink ${uplink}, bitrate ${bitrate}`,
+      );
   });
 
   it('ranks a viewer of class 1 before one of class 0, and one of class 2 before both, far more often than the reverse', () => {
