@@ -60,12 +60,12 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
     );
     cleanup.push(peer);
     // The viewer's tracker count predates a hostile that joins later, so only the hostile's own
-    // offers reach it; node-datachannel pairs sometimes never connect in the full suite: it offers
-    // again every HOSTILE_REANNOUNCE_MS while unconnected, as a client that wants in would.
+    // offers reach it; should one WebRTC attempt fail, it offers again every HOSTILE_REANNOUNCE_MS
+    // while unconnected, as a client that wants in would.
     peer.reannounceWhileUnconnected(HOSTILE_REANNOUNCE_MS);
     return peer;
   };
-  /** The viewer is connected to `peerId` and heard its hello (ignored or not); a connection takes ~10 s here. */
+  /** The viewer is connected to `peerId` and heard its hello (ignored or not). */
   const hears = (v: NodeViewer, peerId: string, claimed: number) =>
     whenAvailability(
       v,
@@ -217,7 +217,7 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
       CONNECTION_GUARD_MS,
     );
     const neighbour = viewer();
-    // A connection takes ~10 s here and longer on a busy machine: the same bound as `hears`.
+    // The neighbour's connection and the seeder's hello: a liveness guard as for any connection.
     await whenAvailability(
       neighbour,
       () => neighbour.engine.decide(neighbour.swarmId, 1, 2, 0).kind === 'peer',

@@ -265,9 +265,8 @@ describe('tracker server', function () {
       answerer.send('hello over WebRTC');
       assert.equal(await received, 'hello over WebRTC');
       assert.ok(tracker.stats().answersRelayed >= 1);
-      // Not a timing assertion: the figure is for whoever reads the output. bittorrent-tracker's client
-      // gathers ICE without trickle, and webrtc-polyfill never signals the end of gathering (no null
-      // candidate), so simple-peer waits its 5 s iceCompleteTimeout for the offer and for the answer.
+      // Not a timing assertion: the figure is for whoever reads the output (bittorrent-tracker's client
+      // signals without trickle: each side's SDP goes once its ICE gathering is complete).
       console.log(`      two clients introduced and connected over WebRTC in ${Math.round(connectMs)} ms`);
     });
   });

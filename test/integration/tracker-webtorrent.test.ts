@@ -23,8 +23,7 @@ const peerIdHex = (name: string): string =>
 const wireInfoHash = (hex: string): string => Buffer.from(hex, 'hex').toString('latin1');
 
 describe('tracker with webtorrent clients in Node', function () {
-  // Liveness guard only: bittorrent-tracker's client signals without trickle, and node-datachannel never
-  // reports the end of ICE gathering, so each side of each connection waits simple-peer's 5 s ICE timer.
+  // Liveness guard only.
   this.timeout(120_000);
 
   const content = pseudoRandomBytes(CONTENT_BYTES, 0x5eed);
