@@ -39,9 +39,16 @@ export interface HostileBehaviour {
   onData?(requestId: number, bytes: number, channel: WireChannel, frame: DataFrame): void;
 }
 
+// The live hostile peers' ids as the tracker client gives them (hex), each with how many hostile
+// peers use it (one comes back under the id of another). Hostile peers ignore one
+// another: only the viewers under test matter, and one hostile's flood reaching another would take
+// the event loop that the viewers share with them (a liar answering the viewer late, behind a flood).
+const hostileIdsHex = new Map<string, number>();
+
 /**
  * A modified viewer that joins a swarm through the real tracker over real WebRTC (node-datachannel)
- * and then does what its behaviour says. Every timer it starts is cleared on destroy().
+ * and then does what its behaviour says; it does not connect to other hostile peers. Every timer it
+ * starts is cleared on destroy().
  */
 export class HostilePeer {
   readonly peerId: string;
@@ -54,6 +61,8 @@ export class HostilePeer {
   /** `peerId`: a new random one, or the id of an earlier hostile peer coming back. */
   constructor(trackerUrl: string, swarmId: string, behaviour: HostileBehaviour, peerId = createPeerId(Math.random)) {
     this.peerId = peerId;
+    const idHex = wireIdToHex(peerId);
+    hostileIdsHex.set(idHex, (hostileIdsHex.get(idHex) ?? 0) + 1);
     this.#behaviour = behaviour;
     this.#client = loopbackTrackerClients({
       infoHashHex: wireIdToHex(swarmId),
@@ -97,6 +106,10 @@ export class HostilePeer {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    const idHex = wireIdToHex(this.peerId);
+    const users = (hostileIdsHex.get(idHex) ?? 1) - 1;
+    if (users > 0) hostileIdsHex.set(idHex, users);
+    else hostileIdsHex.delete(idHex);
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     for (const peer of this.#peers) {
@@ -109,7 +122,7 @@ export class HostilePeer {
   }
 
   #onPeer(peer: SignalledPeer): void {
-    if (this.#destroyed) {
+    if (this.#destroyed || hostileIdsHex.has(peer.id ?? '')) {
       peer.destroy();
       return;
     }
