@@ -7,7 +7,7 @@ import { SegmentSizeLimits } from '../peer/peer-limits.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
 import type { RelaySource } from '../peer/relay-source.ts';
 import { uplinkAdmission, uplinkStats, type UplinkAdmission } from '../peer/uplink-admission.ts';
-import { decideSource, type SourceDecision } from '../policy/source-decision.ts';
+import { decideSource, designatedSeeder, type SourceDecision } from '../policy/source-decision.ts';
 import { uplinkClassOf } from '../policy/seeder-weight.ts';
 import { createPeerId } from '../shared/swarm-id.ts';
 import { PeerRecords } from '../swarm/peer-records.ts';
@@ -161,7 +161,7 @@ export class Engine {
     const views = swarm.views(sequenceNumber);
     const decision = decideSource(this.peerId, sequenceNumber, views, situation, this.config);
     if (decision.kind === 'http' && afterWait)
-      for (const view of views) if (view.loading) swarm.strike(view.peerId, 'unkept-claim');
+      swarm.waitedInVain(views, designatedSeeder(this.peerId, sequenceNumber, views, situation.uplinkClass));
     return decision;
   }
 

@@ -184,6 +184,16 @@ export class Swarm {
     else this.#options.onAvailabilityChanged(this.swarmId);
   }
 
+  /**
+   * A load waited for peers and goes to HTTP: each peer that said it was fetching the segment broke
+   * that promise (a strike), and the designated seeder that did not start on it missed its turn.
+   */
+  waitedInVain(views: readonly PeerView[], designated: PeerView | undefined): void {
+    for (const view of views) if (view.loading) this.strike(view.peerId, 'unkept-claim');
+    if (designated && !designated.has && !designated.busy && !designated.loading && !designated.relaying)
+      this.#links.get(designated.peerId)?.missedDesignation();
+  }
+
   /** Each connected peer's id and its connection in this swarm. */
   peerInfos(): (readonly [peerId: string, info: PeerSwarmInfo])[] {
     return [...this.#links.values()].map((link) => [link.remotePeerId, link.info(this.swarmId)] as const);
