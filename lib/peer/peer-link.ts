@@ -2,6 +2,7 @@ import { P2PError } from '../api/errors.ts';
 import type { PeerSwarmInfo } from '../api/events.ts';
 import type { PeerUsefulness } from '../policy/peer-choice.ts';
 import type { StrikeKind } from '../policy/peer-strikes.ts';
+import { creditedUplinkClass } from '../policy/seeder-weight.ts';
 import type { PeerView } from '../policy/source-decision.ts';
 import { PeerDownloads } from './peer-downloads.ts';
 import {
@@ -94,6 +95,8 @@ export class PeerLink {
   // Sequence number → when the peer said it is loading it (over HTTP, or from a peer it relays).
   readonly #loading = new Map<number, number>();
   readonly #relaying = new Map<number, number>();
+  // Segments it was the designated seeder of and did not fetch, in a row (see creditedUplinkClass).
+  #designationMisses = 0;
   #latestSequenceNumber: number | null = null;
   #latestAtMs = 0;
   // The peer's `busy` answers: while it backs off it is not asked; its end wakes waiting loaders.
@@ -160,6 +163,11 @@ export class PeerLink {
     return this.#introduced;
   }
 
+  /** It was the designated seeder of a segment that we then had to fetch ourselves: it did not seed it. */
+  missedDesignation(): void {
+    this.#designationMisses += 1;
+  }
+
   has(sequenceNumber: number): boolean {
     return this.#have.has(sequenceNumber);
   }
@@ -187,7 +195,7 @@ export class PeerLink {
         nowMs - this.#latestAtMs < NEARBY_FRESH_MS,
       farRegion: this.#farRegion(),
       busy: this.#busy.waitedFor && this.#have.has(sequenceNumber),
-      uplinkClass: this.uplinkClass,
+      uplinkClass: creditedUplinkClass(this.uplinkClass, this.#designationMisses),
       ...this.downloads.pace(),
     };
   }
@@ -329,6 +337,8 @@ export class PeerLink {
       case 'loading': {
         // A relay claim is a source to ask now; an HTTP fetch one to wait for.
         const claims = message.relay ? this.#relaying : this.#loading;
+        // It fetches or relays segments: its class counts again (a false claim is struck when asked).
+        this.#designationMisses = 0;
         for (const sn of message.sequenceNumbers) {
           if (claims.size >= MAX_LOADING_CLAIMS) claims.clear();
           claims.set(sn, this.#options.nowMs());

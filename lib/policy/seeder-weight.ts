@@ -20,3 +20,18 @@ export function uplinkClassOf(
   const doublings = Math.round(Math.log2(uplinkBytesPerMs / bitrateBytesPerMs));
   return Math.min(MAX_UPLINK_CLASS, Math.max(0, doublings)) || 0;
 }
+
+/** Missed designations in a row after which a peer's told class no longer counts (see `creditedUplinkClass`). */
+export const MAX_DESIGNATION_MISSES = 2;
+
+/**
+ * The class a peer is ranked by: the one it told, until it was the designated seeder of segments
+ * we then had to fetch ourselves `MAX_DESIGNATION_MISSES` times in a row without it telling us it
+ * was loading any segment (over HTTP or as a relay) — then 0, ranked by its id alone, until it does.
+ * A class is a claim: one never kept would make its neighbours wait for it ~16× as often as for
+ * anyone else. An honest peer misses now and then (its player asks later, or it waits for a seeder
+ * we do not see), hence two in a row; a false `loading` claim is struck when the claim is relied on.
+ */
+export function creditedUplinkClass(toldClass: number, designationMisses: number): number {
+  return designationMisses >= MAX_DESIGNATION_MISSES ? 0 : toldClass;
+}

@@ -177,10 +177,6 @@ function whereFrom(
     peers.filter((peer) => peer.has),
     expectedBytes,
   );
-  // Peers whose seeder rank for this segment comes before ours (designated before us).
-  const ranksBefore = (peer: PeerView): boolean =>
-    seederRank(peer.peerId, sequenceNumber, peer.uplinkClass) <
-    seederRank(selfPeerId, sequenceNumber, situation.uplinkClass);
   // Any near peer, not only one ranking before us: with ranks, a viewer that ranked first fetched it
   // from afar while the one needing it within 10 s did too (issue 15, swarm bench: 0.98 of 3.58 MB
   // of cross-region bytes were such second copies). Now the first whose margin runs out relays it.
@@ -211,7 +207,26 @@ function whereFrom(
   // A new viewer usually connects to peers within a second or two: do not fetch from the origin
   // what they may well have, unless it is needed soon (the wait is bounded by the deadline).
   if (situation.warmingUp && peers.length === 0) return 'first-peers';
-  return peers.some((peer) => peer.nearby && ranksBefore(peer)) ? 'seeder' : 'http';
+  return designatedSeeder(selfPeerId, sequenceNumber, peers, situation.uplinkClass) ? 'seeder' : 'http';
+}
+
+/**
+ * The designated seeder of this segment among the peers at this part of the stream when it is not
+ * us: the lowest `seederRank` if it ranks before ours (`uplinkClass`: ours, as told), else undefined.
+ */
+export function designatedSeeder(
+  selfPeerId: string,
+  sequenceNumber: number,
+  peers: readonly PeerView[],
+  uplinkClass?: number,
+): PeerView | undefined {
+  let designated: PeerView | undefined;
+  let lowest = seederRank(selfPeerId, sequenceNumber, uplinkClass);
+  for (const peer of peers) {
+    const rank = peer.nearby ? seederRank(peer.peerId, sequenceNumber, peer.uplinkClass) : Infinity;
+    if (rank < lowest) [designated, lowest] = [peer, rank];
+  }
+  return designated;
 }
 
 // Only a peer whose pace was measured is judged; an unmeasured one gets its chance (the loader

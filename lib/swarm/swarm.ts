@@ -22,7 +22,8 @@ export interface SwarmOptions {
   readonly iceServers: readonly RTCIceServer[];
   readonly maxPeers: number;
   readonly offersPerAnnounce: number;
-  readonly connectTimeoutMs: number;
+  /** A signalled peer that does not connect within this time is dropped (default 20 s). */
+  readonly connectTimeoutMs?: number;
   readonly createTrackerClient: TrackerClientFactory;
   /** The session's records of remote peers: a banned peer id is refused whenever it connects. */
   readonly peerRecords: PeerRecords;
@@ -71,6 +72,7 @@ const EARLY_REANNOUNCE_MAX_MS = 60_000;
 export const FEW_PEERS = 3;
 // For this long after joining a swarm, segments not needed soon wait for the first peers.
 const WARMUP_MS = 3000;
+const CONNECT_TIMEOUT_MS = 20_000;
 
 /** One swarm (one rendition of one stream): its tracker client and its connected peers. */
 export class Swarm {
@@ -184,6 +186,16 @@ export class Swarm {
     else this.#options.onAvailabilityChanged(this.swarmId);
   }
 
+  /**
+   * A load waited for peers and goes to HTTP: each peer that said it was fetching the segment broke
+   * that promise (a strike), and the designated seeder that did not start on it missed its turn.
+   */
+  waitedInVain(views: readonly PeerView[], designated: PeerView | undefined): void {
+    for (const view of views) if (view.loading) this.strike(view.peerId, 'unkept-claim');
+    if (designated && !designated.has && !designated.busy && !designated.loading && !designated.relaying)
+      this.#links.get(designated.peerId)?.missedDesignation();
+  }
+
   /** Each connected peer's id and its connection in this swarm. */
   peerInfos(): (readonly [peerId: string, info: PeerSwarmInfo])[] {
     return [...this.#links.values()].map((link) => [link.remotePeerId, link.info(this.swarmId)] as const);
@@ -283,7 +295,7 @@ export class Swarm {
       destroyQuietly(peer);
       if (connecting) this.#whenShortOfPeers();
     };
-    const timer = setTimeout(failed, this.#options.connectTimeoutMs);
+    const timer = setTimeout(failed, this.#options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
     peer.once('error', failed);
     peer.once('close', failed);
     peer.once('connect', () => {

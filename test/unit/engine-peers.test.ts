@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { resolveConfig, type PeerCDNConfig } from '../../lib/api/config.ts';
 import { Engine } from '../../lib/engine/engine.ts';
+import { seederRank } from '../../lib/policy/source-decision.ts';
 import type { SignalledPeer, TrackerClient, TrackerClientOptions } from '../../lib/swarm/tracker-client.ts';
 import { FakeDataChannel } from '../helpers/fake-data-channel.ts';
 
@@ -163,4 +164,71 @@ describe('engine: the uplink class it tells its peers', () => {
       },
     );
   }
+});
+
+/**
+ * A viewer under an upload cap (class 2) holding one segment, connected to a class-0 viewer; the
+ * segments near it for which its class ranks it before the other while its id alone would not.
+ */
+function cappedAndOther(segmentsWanted: number): {
+  capped: ReturnType<typeof engineWithTrackers>;
+  other: ReturnType<typeof engineWithTrackers>;
+  channel: FakeDataChannel;
+  held: number;
+  segments: number[];
+} {
+  const capped = engineWithTrackers(0.1, { uploadMaxBytesPerSecond: 8_000_000 });
+  const other = engineWithTrackers(0.9);
+  const [cappedId, otherId] = [capped.engine.peerId, other.engine.peerId];
+  const classDecides = (sn: number): boolean =>
+    seederRank(otherId, sn) < seederRank(cappedId, sn) && seederRank(cappedId, sn, 2) < seederRank(otherId, sn);
+  const near = (at: number): number[] =>
+    [at - 3, at - 2, at - 1, at + 1, at + 2, at + 3].filter((sn) => sn >= 0 && classDecides(sn));
+  let held = 3;
+  while (near(held).length < segmentsWanted) held++;
+  capped.engine.segmentLoaded({
+    source: 'http',
+    swarmId: SWARM_180P,
+    sequenceNumber: held,
+    data: new Uint8Array(100_000).fill(0x47).buffer,
+    durationMs: 100,
+    peerId: null,
+    startSeconds: held * 2,
+    durationSeconds: 2,
+  });
+  const channel = connect(other, capped, SWARM_180P);
+  return { capped, other, channel, held, segments: near(held) };
+}
+
+describe('engine: a peer that tells a fast uplink and does not seed', () => {
+  const SEEDER_WAIT = { kind: 'wait', reason: 'seeder', waitMs: 1500 };
+  const WAITED_OUT_MS = 5000;
+
+  it('ranks it by its id alone after it missed two designations in a row, and by its class again once it fetches', () => {
+    const { capped, other, channel, held, segments } = cappedAndOther(3);
+    const [first, second, third] = segments as [number, number, number];
+    assert.equal(other.engine.peerLink(SWARM_180P, capped.engine.peerId)?.uplinkClass, 2);
+    // Two designations the capped viewer does not take up: we wait for it, then fetch ourselves.
+    for (const sn of [first, second]) {
+      assert.deepEqual(other.engine.decide(SWARM_180P, sn, sn * 2, 0), SEEDER_WAIT, `segment ${sn}`);
+      assert.deepEqual(other.engine.decide(SWARM_180P, sn, sn * 2, WAITED_OUT_MS, true), { kind: 'http' });
+    }
+    // Its class no longer counts: by ids we are the seeder of the third, at once.
+    assert.deepEqual(other.engine.decide(SWARM_180P, third, third * 2, 0), { kind: 'http' });
+    // It fetches a segment over HTTP (tells it is loading one): its class counts again.
+    capped.engine.announceLoading(SWARM_180P, held);
+    channel.deliverAll();
+    assert.deepEqual(other.engine.decide(SWARM_180P, third, third * 2, 0), SEEDER_WAIT);
+    capped.engine.destroy();
+    other.engine.destroy();
+  });
+
+  it('keeps its class after one missed designation', () => {
+    const { capped, other, segments } = cappedAndOther(2);
+    const [first, second] = segments as [number, number];
+    assert.deepEqual(other.engine.decide(SWARM_180P, first, first * 2, WAITED_OUT_MS, true), { kind: 'http' });
+    assert.deepEqual(other.engine.decide(SWARM_180P, second, second * 2, 0), SEEDER_WAIT);
+    capped.engine.destroy();
+    other.engine.destroy();
+  });
 });

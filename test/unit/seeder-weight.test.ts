@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
-import { MAX_UPLINK_CLASS, uplinkClassOf } from '../../lib/policy/seeder-weight.ts';
-import { seederRank } from '../../lib/policy/source-decision.ts';
+import {
+  creditedUplinkClass,
+  MAX_DESIGNATION_MISSES,
+  MAX_UPLINK_CLASS,
+  uplinkClassOf,
+} from '../../lib/policy/seeder-weight.ts';
+import { designatedSeeder, seederRank, type PeerView } from '../../lib/policy/source-decision.ts';
 
 describe('uplink class', () => {
   it('is log2 of uplink over bitrate, rounded, from 0 to 2; 0 when either is unknown', () => {
@@ -40,5 +45,59 @@ describe('uplink class', () => {
     const classZeroShare = 1 / 16 - 10 / 16 ** 2 + 64 / 3 / 16 ** 3;
     assert.ok(Math.abs((wins[0] ?? 0) / rounds - classZeroShare) < 0.01, `class 0 won ${wins[0]} of ${rounds}`);
     assert.ok((wins[2] ?? 0) > 3 * (wins[1] ?? 0) && (wins[1] ?? 0) > 3 * (wins[0] ?? 0), `wins ${wins.join(', ')}`);
+  });
+});
+
+describe('the class a peer is ranked by', () => {
+  it('is the class it told until it missed two designations in a row, then 0', () => {
+    assert.equal(MAX_DESIGNATION_MISSES, 2);
+    const cases: [told: number, misses: number, credited: number][] = [
+      [2, 0, 2],
+      [2, 1, 2],
+      [2, 2, 0],
+      [2, 5, 0],
+      [1, 1, 1],
+      [1, 2, 0],
+      [0, 0, 0],
+    ];
+    for (const [told, misses, credited] of cases)
+      assert.equal(creditedUplinkClass(told, misses), credited, `told ${told}, missed ${misses}`);
+  });
+});
+
+describe('the designated seeder among the peers', () => {
+  const view = (peerId: string, nearby: boolean, uplinkClass = 0): PeerView => ({
+    peerId,
+    has: false,
+    loading: false,
+    nearby,
+    activeDownloads: 0,
+    uplinkClass,
+  });
+
+  it('is the nearby peer of the lowest rank when it ranks before us, else none; peers not nearby do not count', () => {
+    const ids = ['self', 'a', 'b', 'c'];
+    for (let sn = 0; sn < 200; sn++) {
+      const lowest = ids.reduce((best, id) => (seederRank(id, sn) < seederRank(best, sn) ? id : best));
+      const peers = ['a', 'b', 'c'].map((id) => view(id, true));
+      assert.equal(designatedSeeder('self', sn, peers)?.peerId, lowest === 'self' ? undefined : lowest, `sn ${sn}`);
+      // The same peers, none at this part of the stream: we are the seeder.
+      assert.equal(
+        designatedSeeder(
+          'self',
+          sn,
+          ['a', 'b', 'c'].map((id) => view(id, false)),
+        ),
+        undefined,
+      );
+    }
+  });
+
+  it('weighs the classes told, ours too', () => {
+    let sn = 0;
+    while (!(seederRank('self', sn) < seederRank('a', sn) && seederRank('a', sn, 2) < seederRank('self', sn))) sn++;
+    assert.equal(designatedSeeder('self', sn, [view('a', true)]), undefined);
+    assert.equal(designatedSeeder('self', sn, [view('a', true, 2)])?.peerId, 'a');
+    assert.equal(designatedSeeder('self', sn, [view('a', true, 2)], 2), undefined);
   });
 });
