@@ -20,6 +20,13 @@ export async function connectedPeerPair(): Promise<[SimplePeer, SimplePeer]> {
       peer.once('connect', resolve);
       peer.once('error', reject as never);
     });
-  await Promise.all([connected(a), connected(b)]);
+  try {
+    await Promise.all([connected(a), connected(b)]);
+  } catch (error) {
+    // Peers left open keep the process alive: mocha (no --exit) would never end after this failure.
+    a.destroy();
+    b.destroy();
+    throw error;
+  }
   return [a, b];
 }
