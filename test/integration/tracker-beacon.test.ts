@@ -178,6 +178,29 @@ describe('tracker POST /beacon', function () {
     assert.equal((await send(tracker, { body: encodeBeacon(beacon('sessionD1', 5)) })).status, 429);
   });
 
+  it('behind a trusted proxy, limits beacons per forwarded client address, as WebSocket upgrades are', async () => {
+    tracker = await startTracker(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        logLevel: 'off',
+        beaconRatePerSecond: 1,
+        beaconBurst: 1,
+        trustedProxies: ['127.0.0.1'],
+      },
+      // A stopped clock: no token comes back between the beacons.
+      { nowMs: () => 0 },
+    );
+    const from = async (forwardedFor: string, session: string): Promise<number> =>
+      (await send(tracker, { headers: { 'X-Forwarded-For': forwardedFor }, body: encodeBeacon(beacon(session, 0)) }))
+        .status;
+    // Before, every beacon through the proxy shared the proxy's one bucket: the second viewer got 429.
+    assert.equal(await from('198.51.100.1', 'sessionP1'), 204);
+    assert.equal(await from('203.0.113.9, 198.51.100.2', 'sessionP2'), 204, 'another viewer behind the proxy');
+    assert.equal(await from('198.51.100.1', 'sessionP3'), 429, 'the first viewer again');
+    assert.equal(tracker.stats().fleet.rejectedBeacons['rate-limited'], 1);
+  });
+
   it('with swarm tokens, takes only beacons whose URL carries a token for every swarm they report (expired up to the grace)', async () => {
     let nowUnixMs = Date.UTC(2026, 0, 1);
     tracker = await startTracker(
