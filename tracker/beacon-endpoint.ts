@@ -100,7 +100,13 @@ export class BeaconEndpoint {
       // The gate remembers tokens per connection; a beacon is its own short-lived "connection".
       const connection: TrackerConnection = { id: 0, send: NO_SOCKET, close: NO_SOCKET };
       swarmAccess.register(connection, request.url ?? '/');
-      if (beacon.swarms.some(({ swarm }) => swarmAccess.admit(swarm, connection) !== null)) {
+      // A beacon proves at least one swarm: one that names none needs a valid token in its URL
+      // (a viewer not in a swarm yet has one), else anyone could set the fleet's gauges.
+      const refused =
+        beacon.swarms.length === 0
+          ? !swarmAccess.grantsAny(connection)
+          : beacon.swarms.some(({ swarm }) => swarmAccess.admit(swarm, connection) !== null);
+      if (refused) {
         this.#refuse(response, 'swarm-refused');
         return;
       }

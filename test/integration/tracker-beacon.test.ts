@@ -249,15 +249,31 @@ describe('tracker POST /beacon', function () {
       403,
       'past the grace',
     );
+    // Before, a beacon naming no swarm needed no token: a tokenless one set the fleet gauges at will.
+    const fresh = mintSwarmToken({ secret: SECRET, infoHash: SWARM, expiresAtSeconds: nowUnixMs / 1000 + 600 });
+    const noSwarm = (sequence: number): string =>
+      encodeBeacon(beacon('sessionE2', sequence, { swarms: [], connectedPeers: 2 ** 31 }));
+    assert.equal((await send(tracker, { body: noSwarm(0) })).status, 403, 'no swarm and no token');
+    assert.equal(
+      (await send(tracker, { path: `/beacon?token=${forged}`, body: noSwarm(1) })).status,
+      403,
+      'no swarm, a forged token',
+    );
+    assert.equal(
+      (await send(tracker, { path: `/beacon?token=${token}`, body: noSwarm(2) })).status,
+      403,
+      'no swarm, a token past the grace',
+    );
+    assert.equal(tracker.stats().fleet.connectedPeers, 1, 'the refused beacons changed nothing');
     assert.equal(
       (
         await send(tracker, {
-          path: `/beacon?token=${token}`,
-          body: encodeBeacon(beacon('sessionE1', 3, { swarms: [] })),
+          path: `/beacon?token=${fresh}`,
+          body: encodeBeacon(beacon('sessionE3', 0, { swarms: [] })),
         })
       ).status,
       204,
-      'a beacon naming no swarm needs no token',
+      'a viewer not in a swarm yet, with a valid token in its beacon URL',
     );
   });
 });
