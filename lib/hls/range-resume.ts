@@ -5,7 +5,7 @@ import type { RelaySource } from '../peer/relay-source.ts';
 import type { PeerLoadRequest } from './load-request.ts';
 import { paceSample } from './loader-stats.ts';
 
-/** How a Range resume ended (reported once, never after `stop()`); errors, timeouts and aborts go straight to hls.js. */
+/** How a Range resume ended (reported once, never after `stop()`); timeouts and aborts go straight to hls.js. */
 export type RangeResumeOutcome =
   /** The rest arrived and the whole segment passed the checks (`verified`: by hash); `stats` are the range request's. */
   | {
@@ -18,7 +18,10 @@ export type RangeResumeOutcome =
       readonly stats: LoaderStats;
       readonly networkDetails: NullableNetworkDetails;
     }
-  /** The origin did not honour the range; it still sent `receivedBytes`. Load the whole segment. */
+  /**
+   * The origin did not honour the range, or refused it (an error: the size the peer declared may
+   * be wrong, e.g. 416); it still sent `receivedBytes`. Load the whole segment.
+   */
   | { readonly kind: 'range-ignored'; readonly receivedBytes: number }
   /** The peer's bytes plus the origin's rest failed a check (`problem`); the rest cost `restBytes`. */
   | { readonly kind: 'corrupt'; readonly problem: string; readonly restBytes: number }
@@ -85,9 +88,11 @@ export function resumeOverRange(
         onOutcome({ kind: 'range-ignored', receivedBytes: rest instanceof ArrayBuffer ? rest.byteLength : 0 });
       }
     },
-    onError: (error, _context, networkDetails, stats) => {
+    // The range rests on the size the peer declared: an error for it is no error of the segment's.
+    // The whole segment over HTTP says whether the origin fails (then hls.js hears of that).
+    onError: (_error, _context, _networkDetails, stats) => {
       relay?.fail();
-      callbacks.onError(error, context, networkDetails, stats);
+      onOutcome({ kind: 'range-ignored', receivedBytes: stats.loaded });
     },
     onTimeout: (stats, _context, networkDetails) => {
       relay?.fail();

@@ -28,7 +28,10 @@ export interface PeerDownload {
    * promise counts against the peer; `null` (silent, busy: HTTP takes over in time) is measured only.
    */
   cancel(strike?: Exclude<StrikeKind, 'unkept-claim'> | null): void;
-  /** Bytes received before a failure or cancel, for an HTTP Range resume; null when none. */
+  /**
+   * Bytes received before a failure or a cancel given up for the peer's pace, for an HTTP Range
+   * resume; null when none. Once a failed download's bytes are taken they are no longer kept.
+   */
   partial(): PartialSegment | null;
 }
 
@@ -97,6 +100,8 @@ export class PeerDownloads {
   #nextRequestId = 1;
   #receivedBytes = 0;
   #relayFailures = 0;
+  // Bytes the peer may still send for downloads we cancelled (what each had left): frames in flight.
+  #lateBytesAllowed = 0;
   #closed = false;
   // Request → response header time and response throughput, smoothed; null until measured.
   #rttMs: number | null = null;
@@ -180,12 +185,22 @@ export class PeerDownloads {
         this.#sampleThroughput(pending, true);
         if (strike) this.#options.onStrike?.(strike);
       }
-      this.#keepFailed(requestId, pending);
+      // Kept for a Range resume only when given up for its pace (a seek or teardown resumes nothing)
+      // and not relayed (a relay's bytes are vouched for only by its last one).
+      if (strike !== undefined && !pending.relayed) this.#keepFailed(requestId, pending);
+      else this.#options.receiveBudget.release(pending.loadedBytes);
+      this.#allowLateBytes(pending);
       this.#options.send({ type: 'cancel', requestId });
       pending.reject(new P2PError('peer-timeout', `download of ${sequenceNumber} cancelled`));
     };
     const partial = (): PartialSegment | null => {
-      const pending = this.#pending.get(requestId) ?? this.#failed.get(requestId);
+      const failed = this.#failed.get(requestId);
+      const pending = this.#pending.get(requestId) ?? failed;
+      // Taken: the resume holds a copy; the budget (released already once the link closed) gets them back.
+      if (failed !== undefined) {
+        this.#failed.delete(requestId);
+        if (!this.#closed) this.#options.receiveBudget.release(failed.loadedBytes);
+      }
       if (pending === undefined || pending.received === null || pending.loadedBytes === 0) return null;
       return {
         bytes: new Uint8Array(joinChunks(pending.received, pending.loadedBytes)),
@@ -245,7 +260,13 @@ export class PeerDownloads {
   /** One chunk of a response (one out of order or beyond the declared length is a violation). */
   onData(frame: DataFrame): void {
     const pending = this.#pending.get(frame.requestId);
-    if (pending === undefined) return; // a download we cancelled: late frames are expected
+    if (pending === undefined) {
+      // A download we cancelled: its frames in flight are expected, up to what it had left to send.
+      // More, or data for no request at all, is a flood of our downlink.
+      this.#lateBytesAllowed -= frame.payload.byteLength;
+      if (this.#lateBytesAllowed < 0) this.#fault(`peer ${this.#options.remotePeerId} sent data for no request`);
+      return;
+    }
     const { received } = pending;
     // Data channels are reliable and ordered, so chunks must arrive back to back.
     if (
@@ -261,6 +282,7 @@ export class PeerDownloads {
       // Every partial download together has used the instance's budget: this one ends (HTTP takes over).
       this.#pending.delete(frame.requestId);
       budget.release(pending.loadedBytes);
+      this.#allowLateBytes(pending);
       this.#options.send({ type: 'cancel', requestId: frame.requestId });
       pending.reject(
         new P2PError(
@@ -302,6 +324,13 @@ export class PeerDownloads {
     while (this.#pending.has(requestId)) requestId = requestId >= MAX_REQUEST_ID ? 1 : requestId + 1;
     this.#nextRequestId = requestId >= MAX_REQUEST_ID ? 1 : requestId + 1;
     return requestId;
+  }
+
+  #allowLateBytes(pending: PendingDownload): void {
+    this.#lateBytesAllowed +=
+      pending.received === null
+        ? (this.#options.segmentSizeBoundBytes?.() ?? MIN_SEGMENT_SIZE_BOUND_BYTES)
+        : pending.totalBytes - pending.loadedBytes;
   }
 
   #keepFailed(requestId: number, pending: PendingDownload): void {

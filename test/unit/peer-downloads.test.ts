@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { PeerDownloads } from '../../lib/peer/peer-downloads.ts';
+import { ReceiveBudget } from '../../lib/peer/peer-limits.ts';
+import { P2PError } from '../../lib/api/errors.ts';
+import { MAX_CHUNK_BYTES, type PeerMessage } from '../../lib/peer/peer-protocol.ts';
+
+const SEGMENT_BYTES = 32 * MAX_CHUNK_BYTES; // ~2 MB
+const CHUNKS_BEFORE_CANCEL = 30;
+
+/** One link's downloads on a shared budget; `requestIds` lists the ids of its requests in order. */
+function downloadsOn(budget: ReceiveBudget): { downloads: PeerDownloads; requestIds: number[] } {
+  const requestIds: number[] = [];
+  const downloads = new PeerDownloads({
+    remotePeerId: 'peer',
+    nowMs: () => 0,
+    send: (message: PeerMessage) => {
+      if (message.type === 'request') requestIds.push(message.requestId);
+    },
+    onDelivered: () => undefined,
+    onFault: (error) => assert.fail(error.message),
+    receiveBudget: budget,
+  });
+  return { downloads, requestIds };
+}
+
+/** Start a download of `sn` and feed it `chunks` chunks of a SEGMENT_BYTES segment. */
+function partlyReceived(
+  link: ReturnType<typeof downloadsOn>,
+  sn: number,
+  chunks: number,
+): ReturnType<PeerDownloads['start']> {
+  const download = link.downloads.start(sn, () => undefined);
+  download.promise.catch(() => undefined);
+  const requestId = link.requestIds.at(-1) as number;
+  link.downloads.onResponse(requestId, sn, SEGMENT_BYTES);
+  for (let chunk = 0; chunk < chunks; chunk++)
+    link.downloads.onData({
+      requestId,
+      byteOffset: chunk * MAX_CHUNK_BYTES,
+      payload: new Uint8Array(MAX_CHUNK_BYTES),
+    });
+  return download;
+}
+
+describe('peer downloads and the shared receive budget', () => {
+  it('gives a slow download’s bytes back once a Range resume took them, so later downloads are not refused', async () => {
+    const budget = new ReceiveBudget();
+    // Two links, four slow transfers each, each given up for its pace and resumed over HTTP.
+    for (let peer = 0; peer < 2; peer++) {
+      const link = downloadsOn(budget);
+      for (let sn = 0; sn < 4; sn++) {
+        const download = partlyReceived(link, sn, CHUNKS_BEFORE_CANCEL);
+        download.cancel('too-slow');
+        assert.equal(download.partial()?.bytes.byteLength, CHUNKS_BEFORE_CANCEL * MAX_CHUNK_BYTES);
+        assert.equal(download.partial(), null, 'taken once');
+      }
+    }
+    assert.equal(budget.usedBytes, 0, 'nothing held with nothing running');
+    // A third link downloads a whole segment.
+    const data = await partlyReceived(downloadsOn(budget), 99, 32).promise;
+    assert.equal(data.byteLength, SEGMENT_BYTES);
+  });
+
+  it('holds nothing for a download cancelled by a seek or teardown (no resume follows)', () => {
+    const budget = new ReceiveBudget();
+    const download = partlyReceived(downloadsOn(budget), 1, CHUNKS_BEFORE_CANCEL);
+    assert.equal(budget.usedBytes, CHUNKS_BEFORE_CANCEL * MAX_CHUNK_BYTES, 'a running download holds its bytes');
+    download.cancel();
+    assert.equal(budget.usedBytes, 0);
+    assert.equal(download.partial(), null);
+  });
+
+  it('keeps a failed link’s partial for the resume without holding the budget', () => {
+    const budget = new ReceiveBudget();
+    const link = downloadsOn(budget);
+    const download = partlyReceived(link, 1, CHUNKS_BEFORE_CANCEL);
+    // Another link's running download holds 5 chunks meanwhile.
+    partlyReceived(downloadsOn(budget), 2, 5);
+    link.downloads.close(new P2PError('peer-error', 'closed'));
+    assert.equal(budget.usedBytes, 5 * MAX_CHUNK_BYTES);
+    assert.equal(download.partial()?.bytes.byteLength, CHUNKS_BEFORE_CANCEL * MAX_CHUNK_BYTES);
+    assert.equal(budget.usedBytes, 5 * MAX_CHUNK_BYTES, 'not given back twice');
+  });
+});
+
+describe('peer downloads: data frames for no running request', () => {
+  function faultingLink(): { link: ReturnType<typeof downloadsOn>; faults: string[] } {
+    const faults: string[] = [];
+    const requestIds: number[] = [];
+    const downloads = new PeerDownloads({
+      remotePeerId: 'peer',
+      nowMs: () => 0,
+      send: (message: PeerMessage) => {
+        if (message.type === 'request') requestIds.push(message.requestId);
+      },
+      onDelivered: () => undefined,
+      onFault: (error) => faults.push(error.message),
+      receiveBudget: new ReceiveBudget(),
+    });
+    return { link: { downloads, requestIds }, faults };
+  }
+
+  it('faults the link on data for a request never made', () => {
+    const { link, faults } = faultingLink();
+    link.downloads.onData({ requestId: 7, byteOffset: 0, payload: new Uint8Array(1000) });
+    assert.deepEqual(faults, ['peer peer sent data for no request']);
+  });
+
+  it('takes what a cancelled download had left in flight, and faults beyond it', () => {
+    const { link, faults } = faultingLink();
+    const download = partlyReceived(link, 1, CHUNKS_BEFORE_CANCEL);
+    const requestId = link.requestIds.at(-1) as number;
+    download.cancel();
+    const leftBytes = SEGMENT_BYTES - CHUNKS_BEFORE_CANCEL * MAX_CHUNK_BYTES;
+    for (let offset = 0; offset < leftBytes; offset += MAX_CHUNK_BYTES)
+      link.downloads.onData({
+        requestId,
+        byteOffset: CHUNKS_BEFORE_CANCEL * MAX_CHUNK_BYTES + offset,
+        payload: new Uint8Array(Math.min(MAX_CHUNK_BYTES, leftBytes - offset)),
+      });
+    assert.deepEqual(faults, [], 'the frames in flight at the cancel');
+    link.downloads.onData({ requestId, byteOffset: SEGMENT_BYTES, payload: new Uint8Array(1) });
+    assert.equal(faults.length, 1);
+  });
+});
