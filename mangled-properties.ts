@@ -99,6 +99,7 @@ export const MANGLED_PROPERTIES: readonly string[] = [
   'knownFormat',
   'lastStrikeAtMs',
   'learnFromHttp',
+  'leaveSwarms',
   'limitBytes',
   'limits',
   'loadSucceeded',

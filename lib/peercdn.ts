@@ -17,10 +17,14 @@ import { P2PError } from './api/errors.ts';
 const LEVEL_LOADING = 'hlsLevelLoading' as Events.LEVEL_LOADING;
 const FRAG_BUFFERED = 'hlsFragBuffered' as Events.FRAG_BUFFERED;
 const ERROR = 'hlsError' as Events.ERROR;
+const MANIFEST_LOADING = 'hlsManifestLoading' as Events.MANIFEST_LOADING;
 /* eslint-enable @typescript-eslint/no-unsafe-enum-assignment */
 
 /** What `attach()` is told when hls.js starts loading a rendition's playlist. */
 export type LevelLoadingListener = (event: string, data: Pick<LevelLoadingData, 'url' | 'level'>) => void;
+
+/** What `attach()` is told when hls.js starts loading a new stream (`loadSource()`). */
+export type ManifestLoadingListener = (event: string, data: { readonly url: string }) => void;
 
 /** The fields of an hls.js fragment (`Fragment`) that name its segment. */
 export interface PlayerFragment {
@@ -52,12 +56,16 @@ export interface AttachableHls {
   on?(event: Events.FRAG_BUFFERED, listener: FragBufferedListener): void;
   /** Subscribe to `Hls.Events.ERROR`: a parse or append error blames the segment's sender. */
   on?(event: Events.ERROR, listener: PlayerErrorListener): void;
+  /** Subscribe to `Hls.Events.MANIFEST_LOADING`: a new stream's loading leaves the old stream's swarms. */
+  on?(event: Events.MANIFEST_LOADING, listener: ManifestLoadingListener): void;
   /** Unsubscribe from `Hls.Events.LEVEL_LOADING`. */
   off?(event: Events.LEVEL_LOADING, listener: LevelLoadingListener): void;
   /** Unsubscribe from `Hls.Events.FRAG_BUFFERED`. */
   off?(event: Events.FRAG_BUFFERED, listener: FragBufferedListener): void;
   /** Unsubscribe from `Hls.Events.ERROR`. */
   off?(event: Events.ERROR, listener: PlayerErrorListener): void;
+  /** Unsubscribe from `Hls.Events.MANIFEST_LOADING`. */
+  off?(event: Events.MANIFEST_LOADING, listener: ManifestLoadingListener): void;
   /**
    * hls.js's config (`hls.config`): with hls.js's default loader, and no `xhrSetup` or also a
    * `fetchSetup`, segments stream over fetch (so peers get them while they arrive).
@@ -225,13 +233,18 @@ export class PeerCDN {
     const levelLoading = guard(onLevelLoading);
     const fragBuffered = guard(onFragBuffered);
     const error = guard(onError);
+    // A new stream on the same player (a channel change): the old stream's swarms close (their
+    // peers and tracker sockets); the new one's are joined as its playlists load.
+    const manifestLoading = guard(() => engine.leaveSwarms());
     hls.on?.(LEVEL_LOADING, levelLoading);
     hls.on?.(FRAG_BUFFERED, fragBuffered);
     hls.on?.(ERROR, error);
+    hls.on?.(MANIFEST_LOADING, manifestLoading);
     this.#detach = () => {
       hls.off?.(LEVEL_LOADING, levelLoading);
       hls.off?.(FRAG_BUFFERED, fragBuffered);
       hls.off?.(ERROR, error);
+      hls.off?.(MANIFEST_LOADING, manifestLoading);
     };
     return this;
   }

@@ -39,8 +39,6 @@ export interface EngineDependencies {
 
 // Segments that started at least this long before the playhead are evicted first.
 const BEHIND_PLAYHEAD_KEEP_SECONDS = 10;
-// A signalled peer that does not connect within this time is dropped.
-const CONNECT_TIMEOUT_MS = 20_000;
 
 /**
  * The state shared by all fragment loaders of one PeerCDN instance. Its parts are public and
@@ -203,16 +201,20 @@ export class Engine {
     this.#p2pFailure = new P2PError('p2p-unavailable', `peer-to-peer disabled, HTTP only: ${messageOf(cause)}`, {
       cause,
     });
-    for (const swarm of this.#swarms.values()) {
+    this.leaveSwarms();
+    this.served.stopRelays();
+    this.events.emit('error', this.#p2pFailure);
+  }
+
+  /** Close every swarm (a new stream: hls.js `loadSource()`); a rendition's is joined again when used. */
+  leaveSwarms(): void {
+    for (const swarm of this.#swarms.values())
       try {
         swarm.destroy();
       } catch {
-        // Already failing: what matters is that nothing of it is used again.
+        // Closing it failed (P2P may be failing already): nothing of it is used again either way.
       }
-    }
     this.#swarms.clear();
-    this.served.stopRelays();
-    this.events.emit('error', this.#p2pFailure);
   }
 
   /** Record a segment handed to hls.js, keep it for peers and tell them. */
@@ -320,8 +322,7 @@ export class Engine {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    for (const swarm of this.#swarms.values()) swarm.destroy();
-    this.#swarms.clear();
+    this.leaveSwarms();
     this.#peerRecords.clear();
     this.#verifier.destroy();
     this.served.clear();
@@ -355,7 +356,6 @@ export class Engine {
       iceServers: config.iceServers,
       maxPeers: config.maxPeersPerSwarm,
       offersPerAnnounce: config.offersPerAnnounce,
-      connectTimeoutMs: CONNECT_TIMEOUT_MS,
       createTrackerClient: this.#dependencies.createTrackerClient,
       peerRecords: this.#peerRecords,
       heldSequenceNumbers: () => (this.uploading ? this.served.held(swarmId) : []),

@@ -5,8 +5,14 @@ import { messageOf } from '../api/errors.ts';
 import { parseHashManifest, type ByteRange } from '../shared/hash-manifest.ts';
 import { stripUrlQuery } from '../shared/swarm-id.ts';
 
-/** A GET of a manifest: the status and body, or a thrown error on a network failure. */
-export type FetchBytes = (url: string) => Promise<{ readonly status: number; readonly body: ArrayBuffer }>;
+/**
+ * A GET of a manifest: the status and body, or a thrown error on a network failure. `signal` aborts
+ * when the store gives the request up (timeout, destroy); the store never waits for it beyond that.
+ */
+export type FetchBytes = (
+  url: string,
+  signal: AbortSignal,
+) => Promise<{ readonly status: number; readonly body: ArrayBuffer }>;
 
 /** What the store knows about a segment's hash. */
 export type ExpectedHash =
@@ -36,7 +42,12 @@ export const LAG_REREAD_INTERVAL_MS = 400;
 export const LAG_REREADS = 3;
 // A missing manifest or one that failed to load is looked for again after this long.
 const MISSING_RECHECK_MS = 60_000;
-const FAILED_RECHECK_MS = 5_000;
+export const FAILED_RECHECK_MS = 5_000;
+// A manifest request (answer and body) is given up after this long and counts as failed: a request
+// that stalls (a flaky network) would otherwise hold every check of its playlist, and a Range-resumed
+// load waiting on one would never end. A manifest is a few KiB: a network that plays video brings it
+// well within this.
+export const MANIFEST_FETCH_TIMEOUT_MS = 3_000;
 // Status codes that mean "there is no manifest" (S3 answers 403 for a missing key).
 const MISSING_STATUSES = new Set([403, 404, 410]);
 
@@ -46,11 +57,20 @@ export function segmentKey(url: string, range: ByteRange | null): string {
   return range === null ? base : `${base}#${range.offset}-${range.offset + range.length}`;
 }
 
+const failedState = (fetchedAtMs: number, problem: string): ManifestState => ({
+  fetchedAtMs,
+  index: new Map(),
+  live: false,
+  problem,
+});
+
 /** Fetches, indexes and caches hash manifests by URL. */
 export class HashManifestStore {
   readonly #options: HashManifestStoreOptions;
   readonly #states = new Map<string, ManifestState>();
   readonly #loading = new Map<string, Promise<ManifestState>>();
+  // Gives up each request under way (destroy).
+  readonly #cancels = new Set<(why?: string) => void>();
   #destroyed = false;
 
   constructor(options: HashManifestStoreOptions) {
@@ -90,6 +110,7 @@ export class HashManifestStore {
     this.#destroyed = true;
     this.#states.clear();
     this.#loading.clear();
+    for (const cancel of [...this.#cancels]) cancel();
   }
 
   // The current state, loading it when unknown, stale (missing/failed), or when `reload` asks and
@@ -114,12 +135,34 @@ export class HashManifestStore {
     return promise;
   }
 
-  async #load(manifestUrl: string): Promise<ManifestState> {
+  // Settles within MANIFEST_FETCH_TIMEOUT_MS whatever the request does (a fetch may ignore its
+  // signal); an answer after that is dropped, as the promise is settled by then.
+  #load(manifestUrl: string): Promise<ManifestState> {
+    const controller = new AbortController();
+    return new Promise((resolve) => {
+      const settle = (state: ManifestState): void => {
+        clearTimeout(timer);
+        this.#cancels.delete(cancel);
+        resolve(state);
+      };
+      const cancel = (why = 'destroyed'): void => {
+        controller.abort();
+        settle(failedState(this.#options.nowMs(), `${manifestUrl}: ${why}`));
+      };
+      const timer = setTimeout(() => {
+        cancel(`no answer within ${MANIFEST_FETCH_TIMEOUT_MS} ms`);
+      }, MANIFEST_FETCH_TIMEOUT_MS);
+      this.#cancels.add(cancel);
+      void this.#read(manifestUrl, controller.signal).then(settle);
+    });
+  }
+
+  async #read(manifestUrl: string, signal: AbortSignal): Promise<ManifestState> {
     const fetchedAtMs = this.#options.nowMs();
-    const failed = (problem: string): ManifestState => ({ fetchedAtMs, index: new Map(), live: false, problem });
+    const failed = (problem: string): ManifestState => failedState(fetchedAtMs, problem);
     let response: { status: number; body: ArrayBuffer };
     try {
-      response = await this.#options.fetchBytes(manifestUrl);
+      response = await this.#options.fetchBytes(manifestUrl, signal);
     } catch (error) {
       return failed(`${manifestUrl}: ${messageOf(error)}`);
     }

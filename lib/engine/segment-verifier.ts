@@ -45,9 +45,9 @@ export function webCryptoSha256(): Sha256 | null {
   return subtle === undefined ? null : (data) => subtle.digest('SHA-256', data);
 }
 
-/** `fetch` of a manifest, never from the HTTP cache (live manifests change). */
-export const fetchManifestBytes: FetchBytes = async (url) => {
-  const response = await fetch(url, { cache: 'no-store' });
+/** `fetch` of a manifest, never from the HTTP cache (live manifests change); `signal` aborts it. */
+export const fetchManifestBytes: FetchBytes = async (url, signal) => {
+  const response = await fetch(url, { cache: 'no-store', signal });
   return { status: response.status, body: response.status === 200 ? await response.arrayBuffer() : new ArrayBuffer(0) };
 };
 

@@ -22,7 +22,8 @@ export interface SwarmOptions {
   readonly iceServers: readonly RTCIceServer[];
   readonly maxPeers: number;
   readonly offersPerAnnounce: number;
-  readonly connectTimeoutMs: number;
+  /** A signalled peer that does not connect within this time is dropped (default 20 s). */
+  readonly connectTimeoutMs?: number;
   readonly createTrackerClient: TrackerClientFactory;
   /** The session's records of remote peers: a banned peer id is refused whenever it connects. */
   readonly peerRecords: PeerRecords;
@@ -71,6 +72,7 @@ const EARLY_REANNOUNCE_MAX_MS = 60_000;
 export const FEW_PEERS = 3;
 // For this long after joining a swarm, segments not needed soon wait for the first peers.
 const WARMUP_MS = 3000;
+const CONNECT_TIMEOUT_MS = 20_000;
 
 /** One swarm (one rendition of one stream): its tracker client and its connected peers. */
 export class Swarm {
@@ -293,7 +295,7 @@ export class Swarm {
       destroyQuietly(peer);
       if (connecting) this.#whenShortOfPeers();
     };
-    const timer = setTimeout(failed, this.#options.connectTimeoutMs);
+    const timer = setTimeout(failed, this.#options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
     peer.once('error', failed);
     peer.once('close', failed);
     peer.once('connect', () => {

@@ -4,6 +4,7 @@ import type {
   AttachableHls,
   FragBufferedListener,
   LevelLoadingListener,
+  ManifestLoadingListener,
   PlayerErrorListener,
 } from '../../lib/peercdn.ts';
 
@@ -11,6 +12,7 @@ interface EventData {
   hlsLevelLoading: Parameters<LevelLoadingListener>[1];
   hlsFragBuffered: Parameters<FragBufferedListener>[1];
   hlsError: Parameters<PlayerErrorListener>[1];
+  hlsManifestLoading: Parameters<ManifestLoadingListener>[1];
 }
 type Listener = (event: string, data: never) => void;
 
