@@ -1,7 +1,7 @@
 // The tracker core's plain counters and the shapes of its snapshot and stats (what /metrics and
 // /stats.json read), and the pick of the largest swarms.
 import type { SwarmRefusalReason } from './access.ts';
-import type { ProtocolErrorCode } from './protocol.ts';
+import type { AnnounceRequest, ProtocolErrorCode } from './protocol.ts';
 import type { TrackerSwarm } from './swarm.ts';
 
 /** Why a message was answered with a failure instead of being served. */
@@ -87,6 +87,14 @@ export function createCounters(): TrackerCounters {
     rejectedByReason: {},
     expiredPeers: 0,
   };
+}
+
+/** One accepted announce, by its event. */
+export function countAnnounce(counters: TrackerCounters, event: AnnounceRequest['event']): void {
+  counters.announces += 1;
+  if (event === 'started') counters.announcesStarted += 1;
+  else if (event === 'completed') counters.announcesCompleted += 1;
+  else if (event === 'stopped') counters.announcesStopped += 1;
 }
 
 const TOP_SWARMS = 10;

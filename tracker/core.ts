@@ -3,6 +3,7 @@
 import type { SwarmGate } from './access.ts';
 import type { ClusterDelivery, LocalPeer, SwarmCluster } from './cluster/swarm-cluster.ts';
 import {
+  countAnnounce,
   createCounters,
   topSwarms,
   type RejectReason,
@@ -34,6 +35,9 @@ import { TrackerSwarm, type SwarmPeer, type SwarmTotals, type TrackerConnection 
 
 export { NEW_PEER_PROBATION_MS, type TrackerCoreOptions } from './core-options.ts';
 export type { RejectReason, SwarmSummary, TrackerCounters, TrackerSnapshot, TrackerStats } from './core-counters.ts';
+
+/** Why an announce of a peer id another connection holds (on any node) is refused. */
+const PEER_ID_TAKEN = 'peer_id is in use by another connection';
 
 export class TrackerCore implements ClusterDelivery {
   readonly #options: TrackerCoreOptions;
@@ -116,6 +120,13 @@ export class TrackerCore implements ClusterDelivery {
     return true;
   }
 
+  refuseTaken(infoHash: string, peerId: string): void {
+    const peer = this.#swarms.get(infoHash)?.get(peerId);
+    if (peer === undefined) return;
+    this.#leave(peer);
+    this.#reject(peer.connection, { message: PEER_ID_TAKEN, action: 'announce', infoHash }, 'peer-id-taken');
+  }
+
   *localPeers(): Iterable<LocalPeer> {
     for (const swarm of this.#swarms.values()) yield* swarm.members();
   }
@@ -157,7 +168,7 @@ export class TrackerCore implements ClusterDelivery {
       return;
     }
     if (!this.#admit(request, existing, connection)) return;
-    this.#count(event);
+    countAnnounce(this.#counters, event);
     const nowMs = this.#options.nowMs();
     const bench = this.#bench.status(connection, nowMs);
     if (bench === 'released') this.#setBenched(connection, false);
@@ -182,7 +193,7 @@ export class TrackerCore implements ClusterDelivery {
   }
 
   #stop(request: AnnounceRequest, existing: SwarmPeer | undefined, connection: TrackerConnection): void {
-    this.#count(request.event);
+    countAnnounce(this.#counters, request.event);
     // Only the connection holding a peer id may stop it.
     if (existing !== undefined && existing.connection === connection) this.#leave(existing);
     connection.send(
@@ -198,8 +209,7 @@ export class TrackerCore implements ClusterDelivery {
     // would hand the victim's offers to whoever copied its id from a relayed offer.
     if (existing !== undefined) {
       if (existing.connection === connection) return true;
-      const message = 'peer_id is in use by another connection';
-      this.#reject(connection, { message, action: 'announce', infoHash }, 'peer-id-taken');
+      this.#reject(connection, { message: PEER_ID_TAKEN, action: 'announce', infoHash }, 'peer-id-taken');
       return false;
     }
     const maxPeers = this.#options.maxPeersPerConnection;
@@ -358,13 +368,6 @@ export class TrackerCore implements ClusterDelivery {
         address: connection.address,
       });
     connection.send(encodeFailure(error));
-  }
-
-  #count(event: AnnounceRequest['event']): void {
-    this.#counters.announces += 1;
-    if (event === 'started') this.#counters.announcesStarted += 1;
-    else if (event === 'completed') this.#counters.announcesCompleted += 1;
-    else if (event === 'stopped') this.#counters.announcesStopped += 1;
   }
 
   #counts(infoHash: string): SwarmCounts {

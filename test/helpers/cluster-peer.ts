@@ -9,6 +9,20 @@ import { jsonInbox } from './json-inbox.ts';
 import { pollExternal } from './poll-external.ts';
 import { guarded } from './wait-for.ts';
 
+/**
+ * A cluster node for tests: dead after 3 × 200 ms of silence; no probation (the tests re-announce to
+ * read cluster-wide counts, which probation would treat as restless). Add `redisUrl` or the like.
+ */
+export const CLUSTER_TEST_SETTINGS = {
+  host: '127.0.0.1',
+  port: 0,
+  clusterHeartbeatMs: 200,
+  announceRatePerSecond: 1000,
+  announceBurst: 1000,
+  newPeerProbationMs: 0,
+  logLevel: 'off',
+} as const;
+
 /** Liveness guard for a log line or a relayed message. */
 const LINE_GUARD_MS = 30_000;
 

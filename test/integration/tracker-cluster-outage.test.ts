@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { WebSocket } from 'ws';
 import { ClusterError } from '../../tracker/cluster/redis-link.ts';
 import { swarmKey } from '../../tracker/cluster/redis-scripts.ts';
-import { clusterPeer, recordingLogger } from '../helpers/cluster-peer.ts';
+import { CLUSTER_TEST_SETTINGS, clusterPeer, recordingLogger } from '../helpers/cluster-peer.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { wireId } from '../helpers/fake-connection.ts';
 import { pollExternal } from '../helpers/poll-external.ts';
@@ -16,15 +16,7 @@ import { runTrackerCli } from '../helpers/tracker-cli.ts';
 import { guarded } from '../helpers/wait-for.ts';
 
 const HASH = wireId('outage-swarm');
-const SETTINGS = {
-  host: '127.0.0.1',
-  port: 0,
-  clusterHeartbeatMs: 200,
-  announceRatePerSecond: 1000,
-  announceBurst: 1000,
-  newPeerProbationMs: 0,
-  logLevel: 'info',
-} as const;
+const SETTINGS = { ...CLUSTER_TEST_SETTINGS, logLevel: 'info' } as const;
 // Liveness guards: a log line or a relayed message; the command's exit (tsx start-up is 5-15 s here).
 const LINE_GUARD_MS = 30_000;
 const EXIT_GUARD_MS = 60_000;

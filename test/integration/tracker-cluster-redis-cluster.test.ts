@@ -3,20 +3,12 @@ import assert from 'node:assert/strict';
 import type { WebSocket } from 'ws';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { swarmKeys, swarmKey } from '../../tracker/cluster/redis-scripts.ts';
-import { clusterPeer, recordingLogger } from '../helpers/cluster-peer.ts';
+import { CLUSTER_TEST_SETTINGS, clusterPeer, recordingLogger } from '../helpers/cluster-peer.ts';
 import { wireId } from '../helpers/fake-connection.ts';
 import { RedisClusterGroup } from '../helpers/redis-cluster.ts';
 import { guarded } from '../helpers/wait-for.ts';
 
-const SETTINGS = {
-  host: '127.0.0.1',
-  port: 0,
-  clusterHeartbeatMs: 200,
-  announceRatePerSecond: 1000,
-  announceBurst: 1000,
-  newPeerProbationMs: 0,
-  logLevel: 'off',
-} as const;
+const SETTINGS = CLUSTER_TEST_SETTINGS;
 
 describe('tracker cluster on a Redis Cluster', function () {
   // Liveness guard only: three Redis nodes joined into a cluster and two trackers on a loaded machine.

@@ -8,18 +8,10 @@ import { pollExternal } from '../helpers/poll-external.ts';
 import { RedisClusterGroup } from '../helpers/redis-cluster.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
 import { guarded, waitFor } from '../helpers/wait-for.ts';
+import { CLUSTER_TEST_SETTINGS } from '../helpers/cluster-peer.ts';
 
 const HASH = wireId('cluster-regions');
-/** No probation: the tests re-announce to read cluster-wide counts, which probation would treat as restless. */
-const CLUSTER_SETTINGS = {
-  host: '127.0.0.1',
-  port: 0,
-  clusterHeartbeatMs: 200,
-  announceRatePerSecond: 1000,
-  announceBurst: 1000,
-  newPeerProbationMs: 0,
-  logLevel: 'off',
-} as const;
+const CLUSTER_SETTINGS = CLUSTER_TEST_SETTINGS;
 // What a node knows of other nodes' peers it reads from Redis with its own announces: no event here
 // says another node's write landed, so counts are re-read, at most 600 reads 50 ms apart (liveness).
 const REDIS_COUNTS = { intervalMs: 50, attempts: 600 };

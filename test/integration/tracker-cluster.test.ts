@@ -17,21 +17,10 @@ import { redisLines } from '../helpers/redis-cli.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
 import { eventLogger, guarded, waitFor } from '../helpers/wait-for.ts';
 import { destroyWebTorrent, nextEvent, pseudoRandomBytes, startWebTorrent } from '../helpers/webtorrent-node.ts';
+import { CLUSTER_TEST_SETTINGS } from '../helpers/cluster-peer.ts';
 
 const HASH = wireId('cluster-swarm');
-/**
- * Fast node death for tests: a node silent for 3 × 200 ms is dead. No probation for new peers: the
- * tests re-announce to read cluster-wide counts, which probation would treat as restless.
- */
-const CLUSTER_SETTINGS = {
-  host: '127.0.0.1',
-  port: 0,
-  clusterHeartbeatMs: 200,
-  announceRatePerSecond: 1000,
-  announceBurst: 1000,
-  newPeerProbationMs: 0,
-  logLevel: 'off',
-} as const;
+const CLUSTER_SETTINGS = CLUSTER_TEST_SETTINGS;
 const CLI_FLAGS = [
   '--cluster-heartbeat',
   '200',

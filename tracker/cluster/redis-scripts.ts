@@ -38,12 +38,16 @@ local function unregion(peers)
 end
 `;
 
+/** What the announce script returns when the peer id is held by an unexpired peer on another node. */
+export const PEER_ID_TAKEN = 'taken';
+
 /**
- * One call per announce: prune up to 64 expired peers, add or refresh the peer (and its region),
- * pick up to `want` random others on other nodes — of the peer's region first, then any — and
- * count. KEYS: swarmKeys, then the region's set when the peer has a region. ARGV: now, expiresAt,
- * peer, node, seeder (0/1), want, key ttl ms, region ('' for none). Returns [peers, seeders,
- * peers of the region, peer1, node1, peer2, node2, ...].
+ * One call per announce: prune up to 64 expired peers, refuse a peer id an unexpired peer of
+ * another node holds (returns PEER_ID_TAKEN), else add or refresh the peer (and its region), pick
+ * up to `want` random others on other nodes — of the peer's region first, then any — and count.
+ * KEYS: swarmKeys, then the region's set when the peer has a region. ARGV: now, expiresAt, peer,
+ * node, seeder (0/1), want, key ttl ms, region ('' for none). Returns [peers, seeders, peers of
+ * the region, peer1, node1, peer2, node2, ...].
  */
 export const ANNOUNCE_SCRIPT = `${REGION_HELPERS}
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 64)
@@ -54,6 +58,15 @@ if #expired > 0 then
   unregion(expired)
 end
 local peer, node, region = ARGV[3], ARGV[4], ARGV[8]
+-- A peer id belongs to the node whose peer announced it first, until that peer leaves or expires
+-- (its node dead: reaped within 3 leases), as on one node: otherwise whoever copied the id from a
+-- relayed offer would take the owner's offers (and its leave would take the owner out).
+-- The expiry, not the node lease: pc:nodes is in another slot of a Redis Cluster.
+local holder = redis.call('HGET', KEYS[2], peer)
+if holder and holder ~= node then
+  local expiry = redis.call('ZSCORE', KEYS[1], peer)
+  if expiry and tonumber(expiry) > tonumber(ARGV[1]) then return '${PEER_ID_TAKEN}' end
+end
 redis.call('ZADD', KEYS[1], ARGV[2], peer)
 redis.call('HSET', KEYS[2], peer, node)
 if ARGV[5] == '1' then redis.call('SADD', KEYS[3], peer) else redis.call('SREM', KEYS[3], peer) end
@@ -86,7 +99,7 @@ if got < want then take(redis.call('ZRANDMEMBER', KEYS[1], want * 2 + 2)) end
 return result
 `;
 
-/** A peer leaves, unless it has meanwhile announced through another node. ARGV: peer, node. */
+/** A peer leaves, unless its id is held through another node (it expired here and was taken there). ARGV: peer, node. */
 export const LEAVE_SCRIPT = `${REGION_HELPERS}
 if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then
   redis.call('ZREM', KEYS[1], ARGV[1])

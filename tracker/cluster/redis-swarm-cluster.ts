@@ -11,6 +11,7 @@ import { encodeNodeBatch, encodeNodeMessage, type NodeMessage } from './node-mes
 import {
   ANNOUNCE_SCRIPT,
   LEAVE_SCRIPT,
+  PEER_ID_TAKEN,
   nodeSwarmsKey,
   regionKey,
   relayChannel,
@@ -272,6 +273,10 @@ export class RedisSwarmCluster implements SwarmCluster {
     reply: unknown,
     early: readonly RemotePeer[],
   ): void {
+    if (reply === PEER_ID_TAKEN) {
+      this.#delivery?.refuseTaken(infoHash, peerId);
+      return;
+    }
     if (!Array.isArray(reply) || reply.length < 3) return;
     const [peers, seeders, regionPeers] = reply as [number, number, number];
     this.#counts.record(infoHash, region, peers, seeders, regionPeers);

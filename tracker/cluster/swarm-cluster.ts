@@ -54,6 +54,11 @@ export interface ClusterDelivery {
   deliverOffer(infoHash: string, toPeerId: string, fromPeerId: string, offer: Offer): boolean;
   /** An answer from a peer on another node to a local peer; false when that peer is not here. */
   deliverAnswer(request: AnswerRequest): boolean;
+  /**
+   * The cluster store found `peerId` held by a live peer on another node: the local peer holding it
+   * leaves and its connection is refused, as an announce of a held id is on one node.
+   */
+  refuseTaken(infoHash: string, peerId: string): void;
   /** Every local peer, to add them again after the cluster store lost them (a Redis restart). */
   localPeers(): Iterable<LocalPeer>;
 }

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import type { WebSocket } from 'ws';
+import { swarmKey } from '../../tracker/cluster/redis-scripts.ts';
+import { startTracker, type RunningTracker, type TrackerDependencies } from '../../tracker/server.ts';
+import { CLUSTER_TEST_SETTINGS, clusterPeer } from '../helpers/cluster-peer.ts';
+import { wireId } from '../helpers/fake-connection.ts';
+import { pollExternal } from '../helpers/poll-external.ts';
+import { redisLines } from '../helpers/redis-cli.ts';
+import { RedisServer } from '../helpers/redis-server.ts';
+
+const HASH = wireId('consistent-swarm');
+// What a node wrote to Redis has no event in this process: such state is re-read (pollExternal),
+// at most 600 reads 50 ms apart, a liveness guard.
+const REDIS_READS = { intervalMs: 50, attempts: 600 };
+
+describe('tracker cluster: who holds a peer id, and what Redis keeps, stay consistent across nodes', function () {
+  this.timeout(120_000);
+  let redis: RedisServer;
+  const trackers: RunningTracker[] = [];
+  const sockets: WebSocket[] = [];
+
+  const node = async (dependencies: TrackerDependencies = {}): Promise<RunningTracker> => {
+    const tracker = await startTracker({ ...CLUSTER_TEST_SETTINGS, redisUrl: redis.url }, dependencies);
+    trackers.push(tracker);
+    return tracker;
+  };
+  const peer = (tracker: RunningTracker, name: string, infoHash = HASH) =>
+    clusterPeer(tracker, name, infoHash, sockets);
+  const nodeIdOf = (tracker: RunningTracker): string => tracker.stats().cluster?.nodeId ?? '';
+  /** The node Redis maps a peer to in the swarm (none: []). */
+  const holderOf = (name: string, infoHash = HASH): Promise<string[]> =>
+    redisLines(redis.url, ['HGET', `pc:{${swarmKey(infoHash)}}:nodes`, wireId(name)]);
+  const untilHeldBy = (name: string, tracker: RunningTracker): Promise<string[]> =>
+    pollExternal(
+      `${name} held by ${nodeIdOf(tracker)} in Redis`,
+      () => holderOf(name),
+      (held) => held[0] === nodeIdOf(tracker),
+      REDIS_READS,
+    );
+
+  before(async () => {
+    redis = await RedisServer.start();
+  });
+  after(async () => {
+    await redis.stop();
+  });
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.terminate();
+    await Promise.all(trackers.splice(0).map((tracker) => tracker.close()));
+  });
+
+  it("refuses a peer id held on another node with the single-node error; offers to it reach its holder, and the refused one's leave takes nothing out", async () => {
+    const [a, b, c] = [await node(), await node(), await node()];
+    const victim = await peer(a, 'victim');
+    victim.announce({ numwant: 0 });
+    await victim.next();
+    await untilHeldBy('victim', a);
+    // On one node: a second connection announcing the id is refused.
+    const copycatOnA = await peer(a, 'victim');
+    copycatOnA.announce({ numwant: 0 });
+    const refusedOnA = await copycatOnA.next();
+    assert.equal(refusedOnA['failure reason'], 'peer_id is in use by another connection');
+    // On another node: served from memory first (the core never waits on Redis), then refused the
+    // same way once the announce script found the id held on node a.
+    const attacker = await peer(b, 'victim');
+    attacker.announce({ numwant: 0 });
+    await attacker.next();
+    assert.deepEqual(await attacker.next(), refusedOnA);
+    assert.equal(b.stats().peers, 0);
+    assert.equal(b.stats().rejectedByReason['peer-id-taken'], 1);
+    // A viewer on node c: its one offer goes to the victim on node a.
+    const viewer = await peer(c, 'viewer');
+    await viewer.announceUntilCount(2);
+    const offer = { offer_id: wireId('offer-to-victim'), offer: { type: 'offer', sdp: 'v=0 viewer' } };
+    viewer.announce({ numwant: 1, offers: [offer] });
+    await viewer.next();
+    const relayed = await victim.next();
+    assert.deepEqual([relayed['offer_id'], relayed['peer_id']], [offer.offer_id, wireId('viewer')]);
+    // Node b's leave of its refused peer, and its goodbye (which reaps its peers), were sent on its
+    // one command connection before close() resolves: the victim is still node a's.
+    await b.close();
+    assert.deepEqual(await holderOf('victim'), [nodeIdOf(a)]);
+    assert.equal((await redisLines(redis.url, ['ZSCORE', `pc:{${swarmKey(HASH)}}:peers`, wireId('victim')])).length, 1);
+  });
+});
