@@ -22,6 +22,7 @@ import { reapDeadNodes, reapNode, renewLease } from './node-leases.ts';
 import { PendingCommands, forEachBounded } from './pending-commands.ts';
 import { DEFAULT_COMMAND_TIMEOUT_MS, RedisLink } from './redis-link.ts';
 import { ClusterCounts } from './cluster-counts.ts';
+import { CoalescedRun } from './coalesced-run.ts';
 import { RemotePicks, splitPicks, type RemotePeer } from './remote-picks.ts';
 import { RemoteRoutes } from './remote-routes.ts';
 import type { ClusterDelivery, LocalOthers, SwarmCluster } from './swarm-cluster.ts';
@@ -56,6 +57,7 @@ export class RedisSwarmCluster implements SwarmCluster {
   #heartbeat: NodeJS.Timeout | null = null;
   // A heartbeat waiting on a hung Redis is not joined by the next ones.
   #ticking = false;
+  readonly #readd = new CoalescedRun(() => this.#readdAll());
   #reapAfterUnixMs = 0;
   readonly #pending: PendingCommands;
   #liveNodes = 0;
@@ -101,7 +103,7 @@ export class RedisSwarmCluster implements SwarmCluster {
             options.nowUnixMs() +
             options.nodeHeartbeatMs * LEASES_UNTIL_DEAD +
             2 * (options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
-          void cluster.#readd();
+          cluster.#readd.request();
         },
       },
       { channel: relayChannel(cluster.nodeId), listener: (message: string) => cluster.#receive(message) },
@@ -332,7 +334,11 @@ export class RedisSwarmCluster implements SwarmCluster {
     if (!this.#ready || link === null || this.#ticking) return;
     this.#ticking = true;
     try {
-      await this.#renewLease();
+      // A lease gone while the link stayed up: this node stalled past it and was reaped.
+      if (await this.#renewLease()) {
+        this.#options.logger.warn('node lease lapsed: adding local peers again', { node: this.nodeId });
+        this.#readd.request();
+      }
       const nowMs = this.#options.nowUnixMs();
       const swept = await reapDeadNodes(link, this.nodeId, nowMs, nowMs >= this.#reapAfterUnixMs, this.#options.logger);
       this.#stats.reapedPeers += swept.reapedPeers;
@@ -344,18 +350,14 @@ export class RedisSwarmCluster implements SwarmCluster {
     }
   }
 
-  #renewLease(): Promise<void> {
+  #renewLease(): Promise<boolean> {
     if (this.#link === null) return Promise.reject(new Error('RedisSwarmCluster used before start()'));
-    return renewLease(
-      this.#link,
-      this.nodeId,
-      this.#options.nodeHeartbeatMs * LEASES_UNTIL_DEAD,
-      this.#options.nowUnixMs(),
-    );
+    const leaseMs = this.#options.nodeHeartbeatMs * LEASES_UNTIL_DEAD;
+    return renewLease(this.#link, this.nodeId, leaseMs, this.#options.nowUnixMs());
   }
 
-  /** After Redis lost everything (a restart): lease, swarm registrations and every local peer again. */
-  async #readd(): Promise<void> {
+  /** After Redis lost this node (a restart, or reaped after a stall): lease, swarm registrations and every local peer again. */
+  async #readdAll(): Promise<void> {
     const delivery = this.#delivery;
     if (delivery === null) return;
     this.#registered.clear();
