@@ -3,6 +3,9 @@ import { messageOf } from '../api/errors.ts';
 import { formatOf, mediaTimeProblem, segmentStructureProblem, type SegmentFormat } from '../policy/segment-check.ts';
 import type { SegmentVerifier } from './segment-verifier.ts';
 
+/** A `validateSegment` that has not answered in this long vouches for nothing: the segment comes over HTTP. */
+export const VALIDATOR_TIMEOUT_MS = 5_000;
+
 /** The verdict on a segment that (partly) came from a peer. */
 export type SegmentVerdict =
   /** It may go to hls.js; `verified` when a hash manifest vouched for it (else announce it only after hls.js appended it). */
@@ -85,14 +88,24 @@ export class SegmentChecks {
     const validate = this.#validate;
     if (validate !== null) {
       const { swarmId, sequenceNumber, url } = segment;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const noAnswer = {};
       try {
-        if (!(await validate(data, { url, swarmId, sequenceNumber })))
-          return { kind: 'corrupt', problem: 'rejected by validateSegment' };
+        // A site's validator that never settles must not hold the load (a Range resume has no other timer).
+        const answer = await Promise.race([
+          validate(data, { url, swarmId, sequenceNumber }),
+          new Promise<object>((resolve) => (timer = setTimeout(resolve, VALIDATOR_TIMEOUT_MS, noAnswer))),
+        ]);
+        if (answer === noAnswer)
+          return { kind: 'unverifiable', reason: `validateSegment gave no answer in ${VALIDATOR_TIMEOUT_MS} ms` };
+        if (!answer) return { kind: 'corrupt', problem: 'rejected by validateSegment' };
       } catch (error) {
         return {
           kind: 'corrupt',
           problem: `validateSegment failed: ${messageOf(error)}`,
         };
+      } finally {
+        clearTimeout(timer);
       }
     }
     return { kind: 'pass', verified: hash.kind === 'match' };
