@@ -107,4 +107,22 @@ describe('tracker cluster: who holds a peer id, and what Redis keeps, stay consi
     await b.close();
     assert.deepEqual(await holderOf('bob'), []);
   });
+
+  it('keeps no cluster counts of a swarm whose last peer here left before Redis answered its announce', async () => {
+    const a = await node();
+    const viewer = await peer(a, 'viewer');
+    // Announce and stop back to back in 50 swarms: the core leaves each swarm before the script's
+    // reply arrives, which then must not count the swarm again (it was 4,964 of 5,000 swarms).
+    const swarms = Array.from({ length: 50 }, (_, i) => wireId(`brief-swarm-${i}`));
+    for (const infoHash of swarms) {
+      viewer.announce({ info_hash: infoHash, numwant: 0 });
+      viewer.announce({ info_hash: infoHash, numwant: 0, event: 'stopped' });
+    }
+    for (let i = 0; i < swarms.length * 2; i++) await viewer.next();
+    assert.equal(a.stats().swarms, 0);
+    // close() sends its goodbye on the command connection after every announce script: once it
+    // resolves, every reply has been handled.
+    await a.close();
+    assert.deepEqual(a.stats().cluster?.topSwarms, []);
+  });
 });

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AnswerRequest, Offer, SwarmCounts } from '../protocol.ts';
 import { deliverNodeBatch } from './node-delivery.ts';
-import { encodeNodeBatch, encodeNodeMessage, type NodeMessage } from './node-messages.ts';
+import type { NodeMessage } from './node-messages.ts';
+import { NodeOutbox } from './node-outbox.ts';
 import {
   ANNOUNCE_SCRIPT,
   LEAVE_SCRIPT,
@@ -50,7 +51,9 @@ export class RedisSwarmCluster implements SwarmCluster {
   readonly #picks = new RemotePicks();
   /** Swarms (hex keys) registered under this node in Redis, so a reaper can find our peers. */
   readonly #registered = new Set<string>();
-  #outbox = new Map<string, string[]>();
+  readonly #outbox = new NodeOutbox((node, batch) => this.#publish(node, batch));
+  /** Per swarm with peers here, a token its replies carry: one whose swarm emptied meanwhile is dropped. */
+  readonly #live = new Map<string, object>();
   #delivery: ClusterDelivery | null = null;
   #closed = false;
   #closing: Promise<void> | null = null;
@@ -70,7 +73,6 @@ export class RedisSwarmCluster implements SwarmCluster {
     redisErrors: 0,
     reapedPeers: 0,
   };
-  readonly #flush = (): void => this.#flushOutbox();
 
   private constructor(options: RedisClusterOptions) {
     this.#options = options;
@@ -171,6 +173,8 @@ export class RedisSwarmCluster implements SwarmCluster {
     if (!this.#ready) return Promise.resolve();
     const key = swarmKey(infoHash);
     this.#register(key);
+    let live = this.#live.get(infoHash);
+    if (live === undefined) this.#live.set(infoHash, (live = {}));
     const nowMs = this.#options.nowUnixMs();
     const expiresAtMs = nowMs + this.#options.peerTimeoutMs;
     const args = [
@@ -188,13 +192,16 @@ export class RedisSwarmCluster implements SwarmCluster {
     const sent = gated ? this.#pending.run(send) : send();
     if (sent === null) return Promise.resolve();
     return sent.then(
-      (reply) => this.#onAnnounced(infoHash, peerId, region, remoteOffers, reply, early),
+      (reply) => {
+        if (this.#live.get(infoHash) === live) this.#onAnnounced(infoHash, peerId, region, remoteOffers, reply, early);
+      },
       (error: unknown) => this.#failed(error),
     );
   }
 
   left(infoHash: string, peerId: string, swarmEmpty: boolean): void {
     if (swarmEmpty) {
+      this.#live.delete(infoHash);
       this.#counts.forget(infoHash);
       this.#picks.forget(infoHash);
     }
@@ -301,22 +308,15 @@ export class RedisSwarmCluster implements SwarmCluster {
 
   /** Queue a message for a node; every node's queue leaves as one SPUBLISH after this turn. */
   #send(node: string, message: NodeMessage): void {
-    if (this.#outbox.size === 0) setImmediate(this.#flush);
-    const queued = this.#outbox.get(node);
-    if (queued === undefined) this.#outbox.set(node, [encodeNodeMessage(message)]);
-    else queued.push(encodeNodeMessage(message));
+    this.#outbox.send(node, message);
     this.#stats.relayedOut += 1;
   }
 
-  #flushOutbox(): void {
-    const outbox = this.#outbox;
-    this.#outbox = new Map();
+  #publish(node: string, batch: string): void {
     if (!this.#ready) return;
-    for (const [node, messages] of outbox) {
-      this.#pending
-        .run(() => this.#command(['SPUBLISH', relayChannel(node), encodeNodeBatch(messages)]))
-        ?.catch((error: unknown) => this.#failed(error));
-    }
+    this.#pending
+      .run(() => this.#command(['SPUBLISH', relayChannel(node), batch]))
+      ?.catch((error: unknown) => this.#failed(error));
   }
 
   #receive(text: string): void {
