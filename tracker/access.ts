@@ -182,6 +182,14 @@ export class SwarmAccess implements SwarmGate {
     this.#grants.set(connection, { expiresAtSeconds, invalidTokens });
   }
 
+  /** Whether the connection's URL carried a valid token, for any swarm, that has not expired (beacons that name no swarm). */
+  grantsAny(connection: TrackerConnection): boolean {
+    const nowSeconds = this.#nowUnixMs() / 1000;
+    for (const expiry of (this.#grants.get(connection) ?? NO_GRANTS).expiresAtSeconds.values())
+      if (expiry > nowSeconds) return true;
+    return false;
+  }
+
   admit(infoHash: string, connection: TrackerConnection): SwarmRefusal | null {
     if (this.open || this.#allowed.has(infoHash)) return null;
     if (this.#secret === '')

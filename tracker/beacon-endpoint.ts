@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_BEACON_BYTES, isBeaconProblem, parseBeacon } from '../lib/shared/beacon.ts';
 import type { OriginAllowlist, SwarmAccess } from './access.ts';
 import type { AddressRateLimiter } from './address-rate-limit.ts';
+import type { ClientAddresses } from './client-address.ts';
 import type { FleetAggregator } from './fleet-aggregator.ts';
 import type { Logger } from './log.ts';
 import type { TrackerConnection } from './swarm.ts';
@@ -28,6 +29,8 @@ export interface BeaconEndpointOptions {
   /** Swarm access for beacons: which swarms a beacon may report, from the `token`s of its URL. */
   readonly swarmAccess: SwarmAccess;
   readonly rateLimiter: AddressRateLimiter;
+  /** The client's address behind trusted proxies, as for WebSocket upgrades: the rate is per viewer, not per proxy. */
+  readonly clientAddresses: ClientAddresses;
   readonly aggregator: FleetAggregator;
   readonly logger: Logger;
 }
@@ -47,7 +50,7 @@ export class BeaconEndpoint {
   }
 
   serve(request: IncomingMessage, response: ServerResponse): void {
-    const { origins, rateLimiter } = this.#options;
+    const { origins, rateLimiter, clientAddresses } = this.#options;
     if (request.method !== 'POST') {
       this.#refuse(response, 'method-not-allowed', { Allow: 'POST' });
       return;
@@ -56,7 +59,8 @@ export class BeaconEndpoint {
       this.#refuse(response, 'origin-not-allowed');
       return;
     }
-    if (!rateLimiter.take(request.socket.remoteAddress ?? '')) {
+    const address = clientAddresses.resolve(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for']);
+    if (!rateLimiter.take(address)) {
       this.#refuse(response, 'rate-limited');
       return;
     }
@@ -96,7 +100,13 @@ export class BeaconEndpoint {
       // The gate remembers tokens per connection; a beacon is its own short-lived "connection".
       const connection: TrackerConnection = { id: 0, send: NO_SOCKET, close: NO_SOCKET };
       swarmAccess.register(connection, request.url ?? '/');
-      if (beacon.swarms.some(({ swarm }) => swarmAccess.admit(swarm, connection) !== null)) {
+      // A beacon proves at least one swarm: one that names none needs a valid token in its URL
+      // (a viewer not in a swarm yet has one), else anyone could set the fleet's gauges.
+      const refused =
+        beacon.swarms.length === 0
+          ? !swarmAccess.grantsAny(connection)
+          : beacon.swarms.some(({ swarm }) => swarmAccess.admit(swarm, connection) !== null);
+      if (refused) {
         this.#refuse(response, 'swarm-refused');
         return;
       }

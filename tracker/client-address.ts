@@ -54,8 +54,8 @@ export class ClientAddresses {
     const hops = (header ?? '').split(',').slice(-32);
     let client = remoteAddress;
     for (let i = hops.length - 1; i >= 0; i--) {
-      const hop = (hops[i] as string).trim();
-      if (isIP(hop) === 0) break;
+      const hop = hopAddress(hops[i] as string);
+      if (hop === null) break;
       client = hop;
       if (!this.#isTrusted(hop)) break;
     }
@@ -68,4 +68,32 @@ export class ClientAddresses {
     const family = isIP(address);
     return family !== 0 && (this.#trusted as BlockList).check(address, family === 4 ? 'ipv4' : 'ipv6');
   }
+}
+
+const PORT = /^\d{1,5}$/;
+
+/**
+ * The address in one X-Forwarded-For entry: `198.51.100.7`, `2001:db8::7`, either with a port
+ * (`198.51.100.7:51234`, `[2001:db8::7]:443`), quoted, or as RFC 7239's `for=` parameter
+ * (`for="[2001:db8::7]:443";proto=https`), all of which proxies write; null for anything else.
+ */
+function hopAddress(entry: string): string | null {
+  let hop = entry.trim();
+  if (hop.includes('=')) {
+    const pair = hop.split(';').find((part) => /^\s*for=/i.test(part));
+    if (pair === undefined) return null;
+    hop = pair.slice(pair.indexOf('=') + 1).trim();
+  }
+  if (hop.length >= 2 && hop.startsWith('"') && hop.endsWith('"')) hop = hop.slice(1, -1);
+  if (hop.startsWith('[')) {
+    const end = hop.indexOf(']');
+    const rest = end === -1 ? '' : hop.slice(end + 1);
+    if (end === -1 || (rest !== '' && !(rest.startsWith(':') && PORT.test(rest.slice(1))))) return null;
+    const address = hop.slice(1, end);
+    return isIP(address) === 6 ? address : null;
+  }
+  if (isIP(hop) !== 0) return hop;
+  const colon = hop.lastIndexOf(':');
+  const address = hop.slice(0, colon);
+  return colon > 0 && PORT.test(hop.slice(colon + 1)) && isIP(address) === 4 ? address : null;
 }

@@ -1,7 +1,6 @@
 // Whether a WebSocket upgrade may proceed (browser Origin, connections per address), how a
 // refusal is answered, and the reasons the tracker refuses or drops connections.
 import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { OriginAllowlist } from './access.ts';
 import type { AddressConnectionCap } from './address-cap.ts';
 
@@ -57,12 +56,8 @@ export function checkUpgrade(
 
 const STATUS_TEXT: Readonly<Record<UpgradeRefusal['status'], string>> = { 403: 'Forbidden', 429: 'Too Many Requests' };
 
-/** Answer a refused upgrade with a plain HTTP response and close the TCP connection. */
-export function writeRefusal(socket: Duplex, refusal: UpgradeRefusal): void {
-  // A client that resets meanwhile must not raise an unhandled 'error'.
-  socket.on('error', () => undefined);
+/** The plain HTTP response that answers a refused upgrade (websocket-upgrades.ts writes it and closes the socket). */
+export function refusalResponse(refusal: UpgradeRefusal): string {
   const body = `${refusal.message}\n`;
-  socket.end(
-    `HTTP/1.1 ${refusal.status} ${STATUS_TEXT[refusal.status]}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
+  return `HTTP/1.1 ${refusal.status} ${STATUS_TEXT[refusal.status]}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }

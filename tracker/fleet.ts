@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OriginAllowlist, SwarmAccess } from './access.ts';
 import { AddressRateLimiter } from './address-rate-limit.ts';
 import { BEACON_PATH, BeaconEndpoint, type BeaconRejectReason } from './beacon-endpoint.ts';
+import { ClientAddresses } from './client-address.ts';
 import type { TrackerConfig } from './config.ts';
 import { FleetAggregator, type FleetSnapshot } from './fleet-aggregator.ts';
 import { renderFleetMetrics } from './fleet-metrics.ts';
@@ -55,6 +56,8 @@ export function createFleet(config: TrackerConfig, dependencies: FleetDependenci
       maxAddresses: MAX_RATE_ADDRESSES,
       nowMs: dependencies.nowMs,
     }),
+    // Its own instance: /metrics' forwarded counters count WebSocket connections only.
+    clientAddresses: new ClientAddresses(config.trustedProxies),
     aggregator,
     logger: dependencies.logger,
   });

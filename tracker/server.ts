@@ -199,8 +199,10 @@ function serveHttp(
   metrics: TrackerMetrics,
   logger: Logger,
 ): void {
-  const path = new URL(request.url ?? '/', 'http://tracker').pathname;
-  if (request.method !== 'GET' && request.method !== 'HEAD') {
+  const path = requestPath(request.url ?? '/');
+  if (path === null) {
+    response.writeHead(400, { 'Content-Type': 'text/plain', Connection: 'close' }).end('bad request target');
+  } else if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('method not allowed');
   } else if (path === '/health') {
     response.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' }).end('ok');
@@ -223,5 +225,17 @@ function serveHttp(
     );
   } else {
     response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+  }
+}
+
+/**
+ * The path of a request target, or null when it is no URL: Node's parser passes targets such as
+ * `//`, `//x:99999/` or `//%/`, on which `new URL` throws (uncaught, it ended the process).
+ */
+function requestPath(target: string): string | null {
+  try {
+    return new URL(target, 'http://tracker').pathname;
+  } catch {
+    return null;
   }
 }

@@ -87,6 +87,8 @@ export class SocketConnection implements TrackerConnection, FrameHandler, Heartb
   #payloadBytes: number[] = [];
   /** Bytes the queue will take on the wire, headers included. */
   #queuedBytes = 0;
+  /** Where the queue holds a pong, -1 when it holds none: a later ping's pong replaces it. */
+  #pongAt = -1;
   /** When the outstanding ping was sent, -1 when none is (kept by heartbeat.ts). */
   pingSentMs = -1;
   /**
@@ -111,13 +113,7 @@ export class SocketConnection implements TrackerConnection, FrameHandler, Heartb
 
   /** Queues a text frame for this turn's write; its pieces are encoded only then, straight into the socket's one Buffer. */
   send(frame: OutgoingFrame): void {
-    if (this.#state !== 'open') return;
-    // A client that stops reading would otherwise make the tracker buffer its offers forever.
-    if (this.#tcp.writableLength + this.#queuedBytes > MAX_BUFFERED_BYTES) {
-      this.#hub.drop('slow-reader', this.id);
-      this.terminate();
-      return;
-    }
+    if (this.#state !== 'open' || this.#droppedAsSlow()) return;
     let payloadBytes = 0;
     if (typeof frame === 'string') payloadBytes = Buffer.byteLength(frame);
     else for (const piece of frame) payloadBytes += Buffer.byteLength(piece);
@@ -125,7 +121,7 @@ export class SocketConnection implements TrackerConnection, FrameHandler, Heartb
   }
 
   ping(): void {
-    if (this.#state === 'open') this.#enqueue(PING_FRAME, 0, PING_FRAME.length);
+    if (this.#state === 'open' && !this.#droppedAsSlow()) this.#enqueue(PING_FRAME, 0, PING_FRAME.length);
   }
 
   /** Start the closing handshake: send a close frame, end our side, destroy if the peer lingers. */
@@ -186,8 +182,18 @@ export class SocketConnection implements TrackerConnection, FrameHandler, Heartb
 
   onPing(payload: Buffer): void {
     this.heard = true;
-    if (this.#state !== 'open') return;
+    if (this.#state !== 'open' || this.#droppedAsSlow()) return;
     const pong = controlFrame(OPCODE.pong, payload);
+    // RFC 6455 section 5.5.3: pings not answered yet may get one pong, for the most recent. A client
+    // that sends pings and never reads gets one pong per write, not one per ping (80 MiB of pings
+    // queued 89 MiB of pongs).
+    if (this.#queue !== null && this.#pongAt !== -1) {
+      const queued = this.#queue[this.#pongAt] as Buffer;
+      this.#queue[this.#pongAt] = pong;
+      this.#queuedBytes += pong.length - queued.length;
+      return;
+    }
+    this.#pongAt = this.#queue?.length ?? 0;
     this.#enqueue(pong, 0, pong.length);
   }
 
@@ -226,6 +232,18 @@ export class SocketConnection implements TrackerConnection, FrameHandler, Heartb
     this.#queue = null;
     this.#payloadBytes = [];
     this.#queuedBytes = 0;
+    this.#pongAt = -1;
+  }
+
+  /**
+   * A client that stops reading would otherwise make the tracker buffer its offers (and pongs)
+   * forever: every frame queued counts, and past MAX_BUFFERED_BYTES the connection is dropped.
+   */
+  #droppedAsSlow(): boolean {
+    if (this.#tcp.writableLength + this.#queuedBytes <= MAX_BUFFERED_BYTES) return false;
+    this.#hub.drop('slow-reader', this.id);
+    this.terminate();
+    return true;
   }
 
   #end(): void {

@@ -8,18 +8,30 @@ import type { OriginAllowlist, SwarmAccess } from './access.ts';
 import type { AddressConnectionCap } from './address-cap.ts';
 import type { ClientAddresses } from './client-address.ts';
 import type { RegionResolver } from './region.ts';
-import { checkUpgrade, writeRefusal, type ConnectionCounters, type ConnectionDropReason } from './connection-gate.ts';
+import {
+  checkUpgrade,
+  refusalResponse,
+  type ConnectionCounters,
+  type ConnectionDropReason,
+} from './connection-gate.ts';
 import { Heartbeat } from './heartbeat.ts';
 import type { Logger } from './log.ts';
 import { SocketConnection, TurnWriteBatcher, type ConnectionHub } from './socket-connection.ts';
 import type { TrackerConnection } from './swarm.ts';
-import { checkHandshake, handshakeResponse, writeHandshakeFailure } from './ws-handshake.ts';
+import { checkHandshake, handshakeFailureResponse, handshakeResponse } from './ws-handshake.ts';
 
 /**
  * Pings go out in slices, one every this many ms, so that each socket is pinged once per
  * heartbeatMs without a burst of 20,000 pings stalling every announce behind it (heartbeat.ts).
  */
 const HEARTBEAT_SLICE_MS = 250;
+/**
+ * A refused upgrade's socket is destroyed this long after its answer unless the client closed it
+ * first. Node's HTTP timeouts stop applying at the upgrade, so a client that kept its side open
+ * held the socket forever. Not at once: the client's unread bytes would turn our close into a
+ * reset that can discard the answer before the client reads it.
+ */
+export const REFUSED_SOCKET_LINGER_MS = 1_000;
 /** Each TCP socket's connection, as a property: the shared listeners find it from `this`. */
 const CONNECTION = Symbol('connection');
 type TrackedSocket = Socket & { [CONNECTION]: SocketConnection };
@@ -49,6 +61,8 @@ export class WebSocketUpgrades {
   readonly #options: WebSocketUpgradesOptions;
   /** Open WebSockets (the heartbeat keeps its own set, in the order they opened). */
   readonly #connections = new Set<SocketConnection>();
+  /** Refused upgrades answered and not yet closed: close() destroys them. */
+  readonly #refused = new Set<Duplex>();
   readonly #heartbeat: Heartbeat<SocketConnection>;
   readonly #heartbeatTimer: NodeJS.Timeout;
   readonly #hub: ConnectionHub;
@@ -135,12 +149,12 @@ export class WebSocketUpgrades {
           address,
           origin: request.headers.origin,
         });
-      writeRefusal(tcp, refusal);
+      this.#refuse(tcp, refusalResponse(refusal));
       return;
     }
     const handshake = checkHandshake(request);
     if (!handshake.ok) {
-      writeHandshakeFailure(tcp, handshake);
+      this.#refuse(tcp, handshakeFailureResponse(handshake));
       return;
     }
     // A client that already sent FIN or reset gets nothing.
@@ -179,6 +193,27 @@ export class WebSocketUpgrades {
     clearInterval(this.#heartbeatTimer);
     this.#heartbeat.destroy();
     for (const connection of this.#connections) connection.terminate();
+    for (const tcp of this.#refused) tcp.destroy();
+  }
+
+  /** Answer a refused upgrade, end our side, and destroy the socket once the client closes it or the linger ends. */
+  #refuse(tcp: Duplex, response: string): void {
+    // A client that resets meanwhile must not raise an unhandled 'error'.
+    tcp.on('error', () => undefined);
+    if (this.#closed) {
+      tcp.destroy();
+      return;
+    }
+    const linger = setTimeout(() => tcp.destroy(), REFUSED_SOCKET_LINGER_MS);
+    this.#refused.add(tcp);
+    tcp.on('close', () => {
+      clearTimeout(linger);
+      this.#refused.delete(tcp);
+      if (this.#options.logger.enabled('debug')) this.#options.logger.debug('refused connection closed');
+    });
+    // Read and discard whatever else the client sends while the answer goes out.
+    tcp.resume();
+    tcp.end(response);
   }
 
   #drop(reason: ConnectionDropReason, connectionId: number): void {

@@ -38,7 +38,11 @@ export class WebSocketFrameReader {
   #neededBytes = 0;
   /** Opcode of the fragmented message being assembled, or -1. */
   #messageOpcode = -1;
-  #fragments: Buffer[] = [];
+  /**
+   * The fragments so far, copied (a view would keep its whole socket chunk: 2,000 one-byte
+   * fragments in ~63 KB chunks held 72 MiB); grown by doubling, never past maxMessageBytes.
+   */
+  #message: Buffer = EMPTY;
   #messageBytes = 0;
   #stopped = false;
 
@@ -83,7 +87,7 @@ export class WebSocketFrameReader {
     this.#stopped = true;
     this.#pending = [];
     this.#pendingBytes = 0;
-    this.#fragments = [];
+    this.#message = EMPTY;
   }
 
   /** Parse one frame at `offset`; the bytes it used, or 0 (and #neededBytes set) when incomplete. */
@@ -143,15 +147,29 @@ export class WebSocketFrameReader {
       return;
     }
     if (opcode !== OPCODE.continuation) this.#messageOpcode = opcode;
-    this.#messageBytes += stop - start;
-    if (stop > start) this.#fragments.push(data.subarray(start, stop));
+    this.#append(data, start, stop);
     if (!fin) return;
-    const message = Buffer.concat(this.#fragments, this.#messageBytes);
+    const message = this.#message;
+    const messageBytes = this.#messageBytes;
     const messageOpcode = this.#messageOpcode;
-    this.#fragments = [];
+    this.#message = EMPTY;
     this.#messageBytes = 0;
     this.#messageOpcode = -1;
-    this.#deliver(messageOpcode, message, 0, message.length);
+    this.#deliver(messageOpcode, message, 0, messageBytes);
+  }
+
+  /** Copy a fragment's payload after the message so far (the header check keeps it within maxMessageBytes). */
+  #append(data: Buffer, start: number, stop: number): void {
+    const bytes = this.#messageBytes + stop - start;
+    if (bytes > this.#message.length) {
+      const grown = Buffer.allocUnsafeSlow(
+        Math.min(this.#maxMessageBytes, Math.max(bytes, 2 * this.#message.length, 256)),
+      );
+      this.#message.copy(grown, 0, 0, this.#messageBytes);
+      this.#message = grown;
+    }
+    data.copy(this.#message, this.#messageBytes, start, stop);
+    this.#messageBytes = bytes;
   }
 
   #deliver(opcode: number, data: Buffer, start: number, stop: number): void {

@@ -2,7 +2,6 @@
 // requests are valid, the 101 response with Sec-WebSocket-Accept, and the 4xx answer otherwise.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 
 /** RFC 6455 section 1.3: appended to the client's key before hashing. */
 const HANDSHAKE_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -65,12 +64,9 @@ export function handshakeResponse(key: string, protocol: string | null): string 
 
 const STATUS_TEXT = { 400: 'Bad Request', 405: 'Method Not Allowed' } as const;
 
-/** Answer an invalid handshake and close the TCP connection. */
-export function writeHandshakeFailure(socket: Duplex, failure: Extract<HandshakeResult, { ok: false }>): void {
-  socket.on('error', () => undefined);
+/** The 4xx response that answers an invalid handshake (websocket-upgrades.ts writes it and closes the socket). */
+export function handshakeFailureResponse(failure: Extract<HandshakeResult, { ok: false }>): string {
   let extra = '';
   for (const [name, value] of Object.entries(failure.headers ?? {})) extra += `${name}: ${value}\r\n`;
-  socket.end(
-    `HTTP/1.1 ${failure.status} ${STATUS_TEXT[failure.status]}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(failure.message)}\r\n${extra}\r\n${failure.message}`,
-  );
+  return `HTTP/1.1 ${failure.status} ${STATUS_TEXT[failure.status]}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(failure.message)}\r\n${extra}\r\n${failure.message}`;
 }

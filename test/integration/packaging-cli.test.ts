@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -94,6 +94,36 @@ describe('peercdn hash', function () {
     const run = peercdn(['hash', join(dir, 'notes.m3u8')]);
     assert.equal(run.status, 1);
     assert.match(run.stderr, /not an HLS playlist/);
+  });
+
+  // A master naming ../ read a file outside the folder (its text in the error line) and wrote a
+  // manifest beside it.
+  it('refuses playlists and segments outside the folder of the stream, with one line, writing nothing', () => {
+    const media = '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nseg.ts\n#EXT-X-ENDLIST\n';
+    for (const [folder, files] of [
+      ['stream', { 'master.m3u8': '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n../outside/index.m3u8\n' }],
+      ['inside', { 'a/index.m3u8': media.replace('seg.ts', '../../outside/seg.ts'), 'a/seg.ts': 'x' }],
+      ['escaped', { 'index.m3u8': media.replace('seg.ts', '%2e%2e/outside/seg.ts') }],
+    ] as const) {
+      for (const [name, text] of Object.entries({
+        ...files,
+        '../outside/index.m3u8': media,
+        '../outside/seg.ts': 's',
+      })) {
+        mkdirSync(dirname(join(dir, folder, name)), { recursive: true });
+        writeFileSync(join(dir, folder, name), text);
+      }
+      const input = folder === 'stream' ? join(dir, folder, 'master.m3u8') : join(dir, folder);
+      const run = peercdn(['hash', input]);
+      assert.equal(run.status, 1, folder);
+      assert.match(
+        run.stderr,
+        /^peercdn: .* is outside .*: only files inside the stream's folder are hashed\n$/,
+        folder,
+      );
+      assert.equal(run.stdout, '', folder);
+    }
+    assert.deepEqual(readdirSync(join(dir, 'outside')).sort(), ['index.m3u8', 'seg.ts']);
   });
 
   it('keeps a live folder’s manifest current with --watch, keeping segments that just left the playlist', async () => {

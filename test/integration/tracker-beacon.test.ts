@@ -178,6 +178,29 @@ describe('tracker POST /beacon', function () {
     assert.equal((await send(tracker, { body: encodeBeacon(beacon('sessionD1', 5)) })).status, 429);
   });
 
+  it('behind a trusted proxy, limits beacons per forwarded client address, as WebSocket upgrades are', async () => {
+    tracker = await startTracker(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        logLevel: 'off',
+        beaconRatePerSecond: 1,
+        beaconBurst: 1,
+        trustedProxies: ['127.0.0.1'],
+      },
+      // A stopped clock: no token comes back between the beacons.
+      { nowMs: () => 0 },
+    );
+    const from = async (forwardedFor: string, session: string): Promise<number> =>
+      (await send(tracker, { headers: { 'X-Forwarded-For': forwardedFor }, body: encodeBeacon(beacon(session, 0)) }))
+        .status;
+    // Before, every beacon through the proxy shared the proxy's one bucket: the second viewer got 429.
+    assert.equal(await from('198.51.100.1', 'sessionP1'), 204);
+    assert.equal(await from('203.0.113.9, 198.51.100.2', 'sessionP2'), 204, 'another viewer behind the proxy');
+    assert.equal(await from('198.51.100.1', 'sessionP3'), 429, 'the first viewer again');
+    assert.equal(tracker.stats().fleet.rejectedBeacons['rate-limited'], 1);
+  });
+
   it('with swarm tokens, takes only beacons whose URL carries a token for every swarm they report (expired up to the grace)', async () => {
     let nowUnixMs = Date.UTC(2026, 0, 1);
     tracker = await startTracker(
@@ -226,15 +249,31 @@ describe('tracker POST /beacon', function () {
       403,
       'past the grace',
     );
+    // Before, a beacon naming no swarm needed no token: a tokenless one set the fleet gauges at will.
+    const fresh = mintSwarmToken({ secret: SECRET, infoHash: SWARM, expiresAtSeconds: nowUnixMs / 1000 + 600 });
+    const noSwarm = (sequence: number): string =>
+      encodeBeacon(beacon('sessionE2', sequence, { swarms: [], connectedPeers: 2 ** 31 }));
+    assert.equal((await send(tracker, { body: noSwarm(0) })).status, 403, 'no swarm and no token');
+    assert.equal(
+      (await send(tracker, { path: `/beacon?token=${forged}`, body: noSwarm(1) })).status,
+      403,
+      'no swarm, a forged token',
+    );
+    assert.equal(
+      (await send(tracker, { path: `/beacon?token=${token}`, body: noSwarm(2) })).status,
+      403,
+      'no swarm, a token past the grace',
+    );
+    assert.equal(tracker.stats().fleet.connectedPeers, 1, 'the refused beacons changed nothing');
     assert.equal(
       (
         await send(tracker, {
-          path: `/beacon?token=${token}`,
-          body: encodeBeacon(beacon('sessionE1', 3, { swarms: [] })),
+          path: `/beacon?token=${fresh}`,
+          body: encodeBeacon(beacon('sessionE3', 0, { swarms: [] })),
         })
       ).status,
       204,
-      'a beacon naming no swarm needs no token',
+      'a viewer not in a swarm yet, with a valid token in its beacon URL',
     );
   });
 });

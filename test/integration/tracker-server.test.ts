@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import Client from 'bittorrent-tracker/client';
 import { WebSocket } from 'ws';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
@@ -163,6 +164,19 @@ describe('tracker server', function () {
     assert.deepEqual([stats['swarms'], stats['peers'], stats['sockets']], [1, 1, 1]);
     assert.equal((await fetch(`${base}/nope`)).status, 404);
     assert.equal((await fetch(`${base}/health`, { method: 'POST' })).status, 405);
+  });
+
+  it('answers a request target it cannot parse (//, //x:99999/, //%/) with 400 and keeps serving', async () => {
+    for (const target of ['//', '//x:99999/', '//%/', '//x:99999/health']) {
+      const socket = connect(tracker.port, '127.0.0.1');
+      cleanups.push(() => socket.destroy());
+      socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      await once(socket, 'end');
+      assert.match(Buffer.concat(chunks).toString('latin1'), /^HTTP\/1\.1 400 /, target);
+    }
+    assert.equal((await fetch(`${tracker.url.replace('ws://', 'http://')}/health`)).status, 200);
   });
 
   it('rejects bad settings at startup, naming the key', async () => {

@@ -25,6 +25,9 @@ class RawSocket {
 
   constructor(socket: Socket) {
     this.socket = socket;
+    // The tracker may destroy a socket the client still writes to (the trickle test): a reset then
+    // reaches the client, and its 'close' is what the tests wait for.
+    socket.on('error', () => undefined);
     socket.on('data', (chunk: Buffer) => this.#add(chunk));
     socket.on('end', () => {
       this.ended = true;
@@ -167,6 +170,40 @@ describe('tracker WebSocket layer over raw TCP (RFC 6455)', function () {
     const post = await open(upgradeRequest(tracker.port).replace('GET', 'POST'));
     assert.match(await post.response(), /^HTTP\/1\.1 405 /);
     assert.equal(tracker.stats().sockets, 0);
+  });
+
+  // After an upgrade Node's HTTP timeouts no longer apply: a refused client that kept its side open
+  // held the tracker's socket (and a file descriptor) for good, and close() waited on it.
+  it('closes refused upgrades (403, 429, 400) whose clients keep their side open, and close() does not wait on them', async () => {
+    const { logger, log } = eventLogger();
+    const strict = await startTracker(
+      { host: '127.0.0.1', port: 0, allowedOrigins: ['https://video.example.com'], maxConnectionsPerAddress: 1 },
+      { logger },
+    );
+    let closedRefusals = 0;
+    log.on('line', (line: Record<string, unknown>) => {
+      if (line['message'] === 'refused connection closed') closedRefusals += 1;
+    });
+    const holdOpen = async (request: string): Promise<string> => {
+      const socket = connect({ port: strict.port, host: '127.0.0.1', allowHalfOpen: true });
+      sockets.push(socket);
+      await once(socket, 'connect');
+      const raw = new RawSocket(socket);
+      socket.write(request);
+      return raw.response();
+    };
+    try {
+      const statuses = [(await holdOpen(upgradeRequest(strict.port, { 'Sec-WebSocket-Version': '12' }))).slice(0, 12)];
+      assert.match(await holdOpen(upgradeRequest(strict.port)), /^HTTP\/1\.1 101 /);
+      statuses.push((await holdOpen(upgradeRequest(strict.port, { Origin: 'https://evil.example' }))).slice(0, 12));
+      statuses.push((await holdOpen(upgradeRequest(strict.port))).slice(0, 12));
+      assert.deepEqual(statuses, ['HTTP/1.1 400', 'HTTP/1.1 403', 'HTTP/1.1 429']);
+      await waitFor(log, ['line'], () => closedRefusals === 3, 'the tracker to close the refused sockets');
+      const lingering = await holdOpen(upgradeRequest(strict.port, { Origin: 'https://evil.example' }));
+      assert.match(lingering, /^HTTP\/1\.1 403 /);
+    } finally {
+      await guarded(strict.close(), 'close() with a refused client still connected', RAW_GUARD_MS / 2);
+    }
   });
 
   it('echoes the first offered subprotocol, as ws did', async () => {

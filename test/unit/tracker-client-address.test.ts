@@ -43,6 +43,25 @@ describe('tracker client address behind trusted proxies', () => {
     assert.deepEqual(trusting.counters, { forwarded: 1, forwardedInvalid: 2 });
   });
 
+  // Proxies write ports, brackets and RFC 7239 forms too; these resolved to the proxy before.
+  it('reads entries with a port, a bracketed IPv6 address, quotes, or the for= form of RFC 7239', () => {
+    const trusting = new ClientAddresses(['10.0.0.0/8']);
+    const cases: [string, string][] = [
+      ['198.51.100.7:51234', '198.51.100.7'],
+      ['[2001:db8::7]:443', '2001:db8::7'],
+      ['[2001:db8::8]', '2001:db8::8'],
+      ['"198.51.100.9"', '198.51.100.9'],
+      ['for=198.51.100.10', '198.51.100.10'],
+      ['For="[2001:db8::9]:4711";proto=https', '2001:db8::9'],
+      ['proto=https;for=198.51.100.11:80', '198.51.100.11'],
+      ['198.51.100.12, 10.0.0.9:8080', '198.51.100.12'],
+    ];
+    for (const [header, client] of cases) assert.equal(trusting.resolve('10.0.0.2', header), client, header);
+    assert.deepEqual(trusting.counters, { forwarded: cases.length, forwardedInvalid: 0 });
+    for (const header of ['198.51.100.7:port', '[2001:db8::7', '[198.51.100.7]:80', 'for=_hidden', '2001:db8::7:99999'])
+      assert.equal(trusting.resolve('10.0.0.2', header), '10.0.0.2', header);
+  });
+
   it('checks trustedProxies entries at startup, naming the bad one', () => {
     assert.equal(checkProxyEntry('10.0.0.0/8'), null);
     assert.equal(checkProxyEntry('fd00::/8'), null);

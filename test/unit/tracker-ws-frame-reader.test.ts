@@ -82,6 +82,30 @@ describe('tracker WebSocket frame reader (RFC 6455)', () => {
     ]);
   });
 
+  // Each fragment was kept as a view of its socket chunk: 2,000 one-byte fragments, each in a
+  // ~63 KB chunk padded with pongs, held 72 MiB for a message of 2 KB under a 64 KiB cap.
+  it('copies the fragments of a message: the socket chunks they arrived in are neither kept nor read again', () => {
+    const handler = new RecordingHandler();
+    const reader = new WebSocketFrameReader(handler, MAX_MESSAGE_BYTES);
+    const padding = frames(...Array.from({ length: 100 }, () => ({ opcode: OPCODE.pong, payload: 'p'.repeat(125) })));
+    const pieces = ['{"a', '":', '1', '}'];
+    pieces.forEach((piece, index) => {
+      const fragment = clientFrame({
+        opcode: index === 0 ? OPCODE.text : OPCODE.continuation,
+        payload: piece,
+        fin: index === pieces.length - 1,
+      });
+      const chunk = Buffer.concat([fragment, padding]);
+      reader.push(chunk);
+      // The socket's memory reused for other bytes: a kept view would now read spaces.
+      chunk.fill(0x20);
+    });
+    assert.deepEqual(
+      handler.events.filter((event) => event.type !== 'pong'),
+      [{ type: 'text', text: '{"a":1}' }],
+    );
+  });
+
   it('closes with 1002 on a continuation without a message, a new message inside one, and fragmented or long control frames', () => {
     assert.deepEqual(read(clientFrame({ opcode: OPCODE.continuation, payload: 'x' })), [error(1002)]);
     assert.deepEqual(

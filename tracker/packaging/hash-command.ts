@@ -20,7 +20,7 @@ import {
   type HashManifest,
   type RenditionHashes,
 } from '../../lib/shared/hash-manifest.ts';
-import { HashMemo, hashRendition } from './hash-files.ts';
+import { HashMemo, hashRendition, insideFolder } from './hash-files.ts';
 import { isMultivariantPlaylist, mediaPlaylistUris } from './playlist-entries.ts';
 
 export interface HashOptions {
@@ -33,14 +33,27 @@ export interface HashOptions {
 // Directories searched below the input directory, at most this deep.
 const MAX_SEARCH_DEPTH = 4;
 
-/** The media playlists an input names: a media playlist itself, a master's variants, or every one in a directory. */
+/** The folder of the stream an input names: the directory given, or the playlist's own. */
+export function streamFolder(input: string): string {
+  const path = resolve(input);
+  return existsSync(path) && statSync(path).isFile() ? dirname(path) : path;
+}
+
+/**
+ * The media playlists an input names: a media playlist itself, a master's variants, or every one
+ * in a directory. A variant outside the stream's folder is refused (a master naming `../` would
+ * have read any file and written a manifest beside it).
+ */
 export function findMediaPlaylists(input: string): string[] {
   const path = resolve(input);
   if (!existsSync(path)) throw new Error(`${input}: no such file or directory`);
   if (statSync(path).isFile()) {
     const text = readFileSync(path, 'utf8');
     if (!text.startsWith('#EXTM3U')) throw new Error(`${input}: not an HLS playlist (no #EXTM3U)`);
-    return isMultivariantPlaylist(text) ? mediaPlaylistUris(text).map((uri) => resolve(dirname(path), uri)) : [path];
+    if (!isMultivariantPlaylist(text)) return [path];
+    return mediaPlaylistUris(text).map((uri) =>
+      insideFolder(dirname(path), resolve(dirname(path), uri), `${input}: ${uri}`),
+    );
   }
   const found: string[] = [];
   const search = (dir: string, depth: number): void => {
@@ -103,7 +116,7 @@ export class HashWriter {
     const written: string[] = [];
     const rendition = (playlist: string, manifestDir: string): RenditionHashes => {
       const entry = withRecentEntries(
-        hashRendition(playlist, manifestDir, this.#memo),
+        hashRendition(playlist, manifestDir, this.#memo, streamFolder(this.#options.input)),
         this.#previous.get(playlist),
         manifestDir,
       );

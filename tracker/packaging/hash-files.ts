@@ -51,21 +51,48 @@ function readBytes(path: string, range: PlaylistFile['range'], size: number): Bu
   return bytes;
 }
 
+/** The file path of a relative URI: query and fragment cut, percent-escapes decoded. */
+function decodedPath(uri: string): string {
+  const path = uri.replace(/[?#].*$/, '');
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    throw new Error(`cannot hash ${uri}: a malformed percent-escape`);
+  }
+}
+
 // A URI of the manifest: the path from the manifest's directory, with '/' separators.
 const uriFrom = (manifestDir: string, file: string): string => relative(manifestDir, file).split(sep).join('/');
 
 /**
- * The rendition entry of the media playlist at `playlistPath`, its URIs relative to `manifestDir`.
- * Throws on a URI that is not a local file path (an absolute URL cannot be hashed here).
+ * `path` if it is inside `folder`; else throws, naming the file as `what`: `peercdn hash` reads and
+ * writes only inside the stream's folder (a playlist naming `../` reached any file).
  */
-export function hashRendition(playlistPath: string, manifestDir: string, memo: HashMemo): RenditionHashes {
+export function insideFolder(folder: string, path: string, what: string): string {
+  const fromFolder = relative(folder, path);
+  if (fromFolder === '' || fromFolder === '..' || fromFolder.startsWith(`..${sep}`) || isAbsolute(fromFolder))
+    throw new Error(`${what} is outside ${folder}: only files inside the stream's folder are hashed`);
+  return path;
+}
+
+/**
+ * The rendition entry of the media playlist at `playlistPath`, its URIs relative to `manifestDir`.
+ * Throws on a URI that is not a local file path (an absolute URL cannot be hashed here) or that
+ * leads outside `folder` (the stream's).
+ */
+export function hashRendition(
+  playlistPath: string,
+  manifestDir: string,
+  memo: HashMemo,
+  folder: string,
+): RenditionHashes {
   const entries = mediaPlaylistEntries(readFileSync(playlistPath, 'utf8'));
   const playlistDir = dirname(playlistPath);
   const hash = (file: PlaylistFile): SegmentHash => {
     if (/^[a-z][a-z0-9+.-]*:/i.test(file.uri) || isAbsolute(file.uri)) {
       throw new Error(`${playlistPath}: cannot hash ${file.uri}: only paths relative to the playlist are hashed`);
     }
-    const path = resolve(playlistDir, decodeURIComponent(file.uri.replace(/[?#].*$/, '')));
+    const path = insideFolder(folder, resolve(playlistDir, decodedPath(file.uri)), `${playlistPath}: ${file.uri}`);
     const sha256 = memo.sha256Of(path, file.range);
     const uri = uriFrom(manifestDir, path);
     return file.range === undefined ? { uri, sha256 } : { uri, range: file.range, sha256 };
