@@ -12,6 +12,7 @@ Benchmarks:
   sim        N simulated viewers on virtual time: the real engine, tracker core, modelled network
   hostile    honest Node viewers (real WebRTC) against poisoning and misbehaving peers; verification cost
   beacon     fleet telemetry cost: beacon bytes per viewer per minute, tracker CPU per beacon
+  fleet      fleet snapshot cost (/stats.json, /metrics) with 100,000 sessions
   size       browser bundle sizes against bench/size-budget.json (same as npm run size)
 
 Run \`npm run bench -- <benchmark> --help\` for a benchmark's options. Results go to bench/results/.
@@ -70,6 +71,12 @@ async function main(): Promise<void> {
       return;
     }
     await runBeaconBenchmark(args);
+    return;
+  }
+  if (benchmark === 'fleet') {
+    const { FLEET_HELP, runFleetSnapshotBenchmark } = await import('./fleet-snapshot.ts');
+    if (args.includes('--help')) console.log(FLEET_HELP);
+    else runFleetSnapshotBenchmark(args);
     return;
   }
   if (benchmark === 'tracker') {

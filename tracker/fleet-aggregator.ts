@@ -15,6 +15,11 @@ const VIEWER_TIMEOUT_INTERVALS = 3;
 const MIN_VIEWER_TIMEOUT_MS = 10_000;
 /** How often the top K is recomputed and silent sessions forgotten, at the latest. */
 const REFRESH_MS = 5_000;
+/**
+ * How long a snapshot is served again. Taking one walks every session (100,000 at most): /stats.json
+ * and /metrics (which reads it once per series) cost one walk per period at most, whoever asks.
+ */
+const SNAPSHOT_MAX_AGE_MS = REFRESH_MS;
 /** Regions and library versions listed in the snapshot, most viewers first. */
 const TOP_LISTED = 10;
 
@@ -127,6 +132,8 @@ export class FleetAggregator {
   #integrityFailures = 0;
   #viewersBySwarm = new Map<string, number>();
   #refreshedAtMs = -Infinity;
+  #snapshot: FleetSnapshot | null = null;
+  #snapshotAtMs = -Infinity;
 
   constructor(options: FleetAggregatorOptions) {
     this.#options = options;
@@ -190,8 +197,18 @@ export class FleetAggregator {
     return true;
   }
 
+  /** What beacons told, as of at most SNAPSHOT_MAX_AGE_MS ago (5 s). */
   snapshot(): FleetSnapshot {
-    this.#refresh(this.#options.nowMs());
+    const nowMs = this.#options.nowMs();
+    if (this.#snapshot === null || nowMs - this.#snapshotAtMs >= SNAPSHOT_MAX_AGE_MS) {
+      this.#snapshot = this.#take(nowMs);
+      this.#snapshotAtMs = nowMs;
+    }
+    return this.#snapshot;
+  }
+
+  #take(nowMs: number): FleetSnapshot {
+    this.#refresh(nowMs);
     const levels: Record<string, number> = {};
     const regions = new Map<string, number>();
     const libraries = new Map<string, number>();
@@ -247,8 +264,7 @@ export class FleetAggregator {
       for (const swarm of session.swarms) viewers.set(swarm, (viewers.get(swarm) ?? 0) + 1);
     }
     this.#viewersBySwarm = viewers;
-    const ranked = [...viewers].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, this.#options.topSwarms);
-    const keep = new Set(ranked.map(([swarm]) => swarm));
+    const keep = new Set(mostFirst(viewers, this.#options.topSwarms).map(([swarm]) => swarm));
     // A swarm that left the top K stops being exported (its later bytes go to `other`); between
     // refreshes, a newcomer takes a free place at its first beacon (see ingest).
     for (const swarm of this.#topSwarms.keys()) if (!keep.has(swarm)) this.#topSwarms.delete(swarm);
@@ -257,5 +273,22 @@ export class FleetAggregator {
 }
 
 function topEntries(counts: ReadonlyMap<string, number>): Record<string, number> {
-  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, TOP_LISTED));
+  return Object.fromEntries(mostFirst(counts, TOP_LISTED));
+}
+
+const before = (a: readonly [string, number], b: readonly [string, number]): boolean =>
+  a[1] > b[1] || (a[1] === b[1] && a[0] < b[0]);
+
+/** The `count` entries with the largest values (ties: smaller key first), in O(entries × count) without sorting them all. */
+function mostFirst(counts: ReadonlyMap<string, number>, count: number): [string, number][] {
+  const top: [string, number][] = [];
+  if (count <= 0) return top;
+  for (const entry of counts) {
+    if (top.length === count && !before(entry, top[count - 1] as [string, number])) continue;
+    let at = Math.min(top.length, count - 1);
+    while (at > 0 && before(entry, top[at - 1] as [string, number])) at -= 1;
+    top.splice(at, 0, entry);
+    if (top.length > count) top.pop();
+  }
+  return top;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { WebSocket } from 'ws';
 import { swarmKey } from '../../tracker/cluster/redis-scripts.ts';
 import { startTracker, type RunningTracker, type TrackerDependencies } from '../../tracker/server.ts';
-import { CLUSTER_TEST_SETTINGS, clusterPeer } from '../helpers/cluster-peer.ts';
+import { CLUSTER_TEST_SETTINGS, clusterPeer, recordingLogger } from '../helpers/cluster-peer.ts';
 import { wireId } from '../helpers/fake-connection.ts';
 import { pollExternal } from '../helpers/poll-external.ts';
 import { redisLines } from '../helpers/redis-cli.ts';
@@ -81,5 +81,48 @@ describe('tracker cluster: who holds a peer id, and what Redis keeps, stay consi
     await b.close();
     assert.deepEqual(await holderOf('victim'), [nodeIdOf(a)]);
     assert.equal((await redisLines(redis.url, ['ZSCORE', `pc:{${swarmKey(HASH)}}:peers`, wireId('victim')])).length, 1);
+  });
+
+  it('a node reaped while still connected (its lease lapsed in a stall) finds its lease gone at its next renewal and adds its peers and swarm registrations again', async () => {
+    const [logA, logB] = [recordingLogger(), recordingLogger()];
+    // Node b's stall is modelled by its clock, the one mock allowed: while it runs behind, the
+    // leases b renews are already over as node a reads them, as if b had not renewed at all.
+    let behindMs = 0;
+    await node({ logger: logA.logger });
+    const b = await node({ logger: logB.logger, nowUnixMs: () => Date.now() - behindMs });
+    const bob = await peer(b, 'bob');
+    bob.announce({ numwant: 0 });
+    await bob.next();
+    await untilHeldBy('bob', b);
+    behindMs = 60_000;
+    const reaping = await logA.next('dead tracker node reaped');
+    // The stall ends; b's link never went down, so only its renewal can tell it was reaped.
+    behindMs = 0;
+    assert.deepEqual([reaping['node'], reaping['peers']], [nodeIdOf(b), 1]);
+    await logB.next('node lease lapsed: adding local peers again');
+    assert.equal((await logB.next('local peers added to redis again'))['peers'], 1);
+    assert.deepEqual(await holderOf('bob'), [nodeIdOf(b)]);
+    assert.deepEqual(await redisLines(redis.url, ['SMEMBERS', `pc:node:${nodeIdOf(b)}:swarms`]), [swarmKey(HASH)]);
+    // Registered again, b's peers are reaped again if it dies now.
+    await b.close();
+    assert.deepEqual(await holderOf('bob'), []);
+  });
+
+  it('keeps no cluster counts of a swarm whose last peer here left before Redis answered its announce', async () => {
+    const a = await node();
+    const viewer = await peer(a, 'viewer');
+    // Announce and stop back to back in 50 swarms: the core leaves each swarm before the script's
+    // reply arrives, which then must not count the swarm again (it was 4,964 of 5,000 swarms).
+    const swarms = Array.from({ length: 50 }, (_, i) => wireId(`brief-swarm-${i}`));
+    for (const infoHash of swarms) {
+      viewer.announce({ info_hash: infoHash, numwant: 0 });
+      viewer.announce({ info_hash: infoHash, numwant: 0, event: 'stopped' });
+    }
+    for (let i = 0; i < swarms.length * 2; i++) await viewer.next();
+    assert.equal(a.stats().swarms, 0);
+    // close() sends its goodbye on the command connection after every announce script: once it
+    // resolves, every reply has been handled.
+    await a.close();
+    assert.deepEqual(a.stats().cluster?.topSwarms, []);
   });
 });

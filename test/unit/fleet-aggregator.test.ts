@@ -78,6 +78,7 @@ describe('fleet aggregation of viewer beacons', () => {
     assert.equal(fleet.ingest(beacon('a', 2, [bytesIn('s1', 100, 0)])), false);
     assert.equal(fleet.snapshot().bytes.http, 100);
     assert.equal(fleet.ingest(beacon('a', 4, [bytesIn('s1', 50, 0)], { final: true })), true);
+    nowMs += 5_000; // the next snapshot
     const snapshot = fleet.snapshot();
     assert.equal(snapshot.viewers, 0);
     assert.equal(snapshot.bytes.http, 150);
@@ -121,13 +122,14 @@ describe('fleet aggregation of viewer beacons', () => {
 
     // Thousands of distinct swarms from forged beacons still make K + 1 series.
     for (let i = 0; i < 5000; i++) fleet.ingest(beacon(`f${i}`, 0, [bytesIn(`forged${i}`, 1, 0)]));
+    nowMs += 5_000; // the next snapshot
     snapshot = fleet.snapshot();
     assert.equal(snapshot.swarms.length, 3);
     assert.equal(snapshot.swarms.at(-1)?.swarm, OTHER_SWARM);
     assert.equal(snapshot.bytes.http, 60 + 5000);
 
     // The small swarm grows to 4 viewers while mid's go silent: small enters, mid leaves.
-    nowMs += 31_000;
+    nowMs += 26_000; // 31 s after mid's beacons
     for (let i = 0; i < 4; i++) fleet.ingest(beacon(`late${i}`, 0, [bytesIn('small', 1, 1)]));
     for (let i = 0; i < 3; i++) fleet.ingest(beacon(`v${i}`, 1, [bytesIn('big', 1, 1)]));
     snapshot = fleet.snapshot();
@@ -158,5 +160,20 @@ describe('fleet aggregation of viewer beacons', () => {
     assert.equal(Object.keys(snapshot.regions).length, 10);
     assert.equal(snapshot.regions['region-0'], 2);
     assert.deepEqual(snapshot.libraries, { '0.1.0': 9, '0.2.0': 3 });
+  });
+
+  it('takes a snapshot at most once per 5 s: scrapes within that get the same one, a later scrape shows what came in meanwhile', () => {
+    const fleet = aggregator();
+    fleet.ingest(beacon('a', 0, [bytesIn('s1', 100, 300)], { region: 'eu-west' }));
+    const first = fleet.snapshot();
+    fleet.ingest(beacon('b', 0, [bytesIn('s2', 100, 0)], { region: 'us-east' }));
+    nowMs += 4_999;
+    assert.equal(fleet.snapshot(), first, 'the same snapshot: no walk over the sessions');
+    assert.equal(first.viewers, 1);
+    nowMs += 1;
+    const next = fleet.snapshot();
+    assert.equal(next.viewers, 2);
+    assert.deepEqual(next.bytes, { http: 200, peer: 300, cache: 0 });
+    assert.deepEqual(next.regions, { 'eu-west': 1, 'us-east': 1 });
   });
 });

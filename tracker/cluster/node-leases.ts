@@ -8,9 +8,17 @@ import { NODES_KEY, REAP_SCRIPT, nodeSwarmsKey, reapLockKey, swarmKeys } from '.
 /** How long one survivor holds the right to reap a dead node. */
 const REAP_LOCK_MS = 30_000;
 
-/** Extend `nodeId`'s lease to `leaseMs` from now. */
-export async function renewLease(link: RedisLink, nodeId: string, leaseMs: number, nowUnixMs: number): Promise<void> {
-  await link.command(['ZADD', NODES_KEY, String(nowUnixMs + leaseMs), nodeId]);
+/**
+ * Extend `nodeId`'s lease to `leaseMs` from now. True when there was no lease to extend: it was
+ * reaped (this node stalled past it, its link up) or Redis lost it; either way its peers are gone.
+ */
+export async function renewLease(
+  link: RedisLink,
+  nodeId: string,
+  leaseMs: number,
+  nowUnixMs: number,
+): Promise<boolean> {
+  return Number(await link.command(['ZADD', NODES_KEY, String(nowUnixMs + leaseMs), nodeId])) === 1;
 }
 
 /** Every peer of `node` leaves every swarm it registered; the node leaves the registry. Returns the peers removed. */

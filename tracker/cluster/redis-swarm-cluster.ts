@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AnswerRequest, Offer, SwarmCounts } from '../protocol.ts';
 import { deliverNodeBatch } from './node-delivery.ts';
-import { encodeNodeBatch, encodeNodeMessage, type NodeMessage } from './node-messages.ts';
+import type { NodeMessage } from './node-messages.ts';
+import { NodeOutbox } from './node-outbox.ts';
 import {
   ANNOUNCE_SCRIPT,
   LEAVE_SCRIPT,
@@ -22,6 +23,7 @@ import { reapDeadNodes, reapNode, renewLease } from './node-leases.ts';
 import { PendingCommands, forEachBounded } from './pending-commands.ts';
 import { DEFAULT_COMMAND_TIMEOUT_MS, RedisLink } from './redis-link.ts';
 import { ClusterCounts } from './cluster-counts.ts';
+import { CoalescedRun } from './coalesced-run.ts';
 import { RemotePicks, splitPicks, type RemotePeer } from './remote-picks.ts';
 import { RemoteRoutes } from './remote-routes.ts';
 import type { ClusterDelivery, LocalOthers, SwarmCluster } from './swarm-cluster.ts';
@@ -49,13 +51,16 @@ export class RedisSwarmCluster implements SwarmCluster {
   readonly #picks = new RemotePicks();
   /** Swarms (hex keys) registered under this node in Redis, so a reaper can find our peers. */
   readonly #registered = new Set<string>();
-  #outbox = new Map<string, string[]>();
+  readonly #outbox = new NodeOutbox((node, batch) => this.#publish(node, batch));
+  /** Per swarm with peers here, a token its replies carry: one whose swarm emptied meanwhile is dropped. */
+  readonly #live = new Map<string, object>();
   #delivery: ClusterDelivery | null = null;
   #closed = false;
   #closing: Promise<void> | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
   // A heartbeat waiting on a hung Redis is not joined by the next ones.
   #ticking = false;
+  readonly #readd = new CoalescedRun(() => this.#readdAll());
   #reapAfterUnixMs = 0;
   readonly #pending: PendingCommands;
   #liveNodes = 0;
@@ -68,7 +73,6 @@ export class RedisSwarmCluster implements SwarmCluster {
     redisErrors: 0,
     reapedPeers: 0,
   };
-  readonly #flush = (): void => this.#flushOutbox();
 
   private constructor(options: RedisClusterOptions) {
     this.#options = options;
@@ -101,7 +105,7 @@ export class RedisSwarmCluster implements SwarmCluster {
             options.nowUnixMs() +
             options.nodeHeartbeatMs * LEASES_UNTIL_DEAD +
             2 * (options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
-          void cluster.#readd();
+          cluster.#readd.request();
         },
       },
       { channel: relayChannel(cluster.nodeId), listener: (message: string) => cluster.#receive(message) },
@@ -169,6 +173,8 @@ export class RedisSwarmCluster implements SwarmCluster {
     if (!this.#ready) return Promise.resolve();
     const key = swarmKey(infoHash);
     this.#register(key);
+    let live = this.#live.get(infoHash);
+    if (live === undefined) this.#live.set(infoHash, (live = {}));
     const nowMs = this.#options.nowUnixMs();
     const expiresAtMs = nowMs + this.#options.peerTimeoutMs;
     const args = [
@@ -186,13 +192,16 @@ export class RedisSwarmCluster implements SwarmCluster {
     const sent = gated ? this.#pending.run(send) : send();
     if (sent === null) return Promise.resolve();
     return sent.then(
-      (reply) => this.#onAnnounced(infoHash, peerId, region, remoteOffers, reply, early),
+      (reply) => {
+        if (this.#live.get(infoHash) === live) this.#onAnnounced(infoHash, peerId, region, remoteOffers, reply, early);
+      },
       (error: unknown) => this.#failed(error),
     );
   }
 
   left(infoHash: string, peerId: string, swarmEmpty: boolean): void {
     if (swarmEmpty) {
+      this.#live.delete(infoHash);
       this.#counts.forget(infoHash);
       this.#picks.forget(infoHash);
     }
@@ -299,22 +308,15 @@ export class RedisSwarmCluster implements SwarmCluster {
 
   /** Queue a message for a node; every node's queue leaves as one SPUBLISH after this turn. */
   #send(node: string, message: NodeMessage): void {
-    if (this.#outbox.size === 0) setImmediate(this.#flush);
-    const queued = this.#outbox.get(node);
-    if (queued === undefined) this.#outbox.set(node, [encodeNodeMessage(message)]);
-    else queued.push(encodeNodeMessage(message));
+    this.#outbox.send(node, message);
     this.#stats.relayedOut += 1;
   }
 
-  #flushOutbox(): void {
-    const outbox = this.#outbox;
-    this.#outbox = new Map();
+  #publish(node: string, batch: string): void {
     if (!this.#ready) return;
-    for (const [node, messages] of outbox) {
-      this.#pending
-        .run(() => this.#command(['SPUBLISH', relayChannel(node), encodeNodeBatch(messages)]))
-        ?.catch((error: unknown) => this.#failed(error));
-    }
+    this.#pending
+      .run(() => this.#command(['SPUBLISH', relayChannel(node), batch]))
+      ?.catch((error: unknown) => this.#failed(error));
   }
 
   #receive(text: string): void {
@@ -332,7 +334,11 @@ export class RedisSwarmCluster implements SwarmCluster {
     if (!this.#ready || link === null || this.#ticking) return;
     this.#ticking = true;
     try {
-      await this.#renewLease();
+      // A lease gone while the link stayed up: this node stalled past it and was reaped.
+      if (await this.#renewLease()) {
+        this.#options.logger.warn('node lease lapsed: adding local peers again', { node: this.nodeId });
+        this.#readd.request();
+      }
       const nowMs = this.#options.nowUnixMs();
       const swept = await reapDeadNodes(link, this.nodeId, nowMs, nowMs >= this.#reapAfterUnixMs, this.#options.logger);
       this.#stats.reapedPeers += swept.reapedPeers;
@@ -344,18 +350,14 @@ export class RedisSwarmCluster implements SwarmCluster {
     }
   }
 
-  #renewLease(): Promise<void> {
+  #renewLease(): Promise<boolean> {
     if (this.#link === null) return Promise.reject(new Error('RedisSwarmCluster used before start()'));
-    return renewLease(
-      this.#link,
-      this.nodeId,
-      this.#options.nodeHeartbeatMs * LEASES_UNTIL_DEAD,
-      this.#options.nowUnixMs(),
-    );
+    const leaseMs = this.#options.nodeHeartbeatMs * LEASES_UNTIL_DEAD;
+    return renewLease(this.#link, this.nodeId, leaseMs, this.#options.nowUnixMs());
   }
 
-  /** After Redis lost everything (a restart): lease, swarm registrations and every local peer again. */
-  async #readd(): Promise<void> {
+  /** After Redis lost this node (a restart, or reaped after a stall): lease, swarm registrations and every local peer again. */
+  async #readdAll(): Promise<void> {
     const delivery = this.#delivery;
     if (delivery === null) return;
     this.#registered.clear();
