@@ -11,6 +11,7 @@ export {
   type PlayerErrorListener,
   type PlayerFragment,
   type LevelLoadingListener,
+  type ManifestLoadingListener,
   type PeerCDNDependencies,
   type PeerCDNHlsConfig,
 } from './peercdn.ts';
