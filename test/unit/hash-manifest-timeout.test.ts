@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mock } from 'node:test';
-import type { FragmentLoaderContext, LoaderCallbacks, LoaderConfiguration, LoaderContext } from 'hls.js';
+import type { LoaderCallbacks, LoaderConfiguration, LoaderContext } from 'hls.js';
 import { resolveConfig } from '../../lib/api/config.ts';
 import { Engine } from '../../lib/engine/engine.ts';
 import {
@@ -18,6 +18,7 @@ import { SegmentChecks, type SegmentVerdict } from '../../lib/engine/segment-che
 import { fetchManifestBytes, SegmentVerifier, webCryptoSha256 } from '../../lib/engine/segment-verifier.ts';
 import { resumeOverRange, type RangeResumeOutcome } from '../../lib/hls/range-resume.ts';
 import type { TrackerClient } from '../../lib/swarm/tracker-client.ts';
+import { recordingCallbacks, segmentSevenRequest } from '../helpers/resume-request.ts';
 
 // A hash-manifest request that stalls (a flaky network) must not hold the checks of its playlist:
 // each request is given up after MANIFEST_FETCH_TIMEOUT_MS (fake clock), the segment is then
@@ -233,28 +234,11 @@ describe('hash manifest requests that stall end the checks waiting on them (fake
         return new Promise(() => undefined); // stalls, and ignores its signal
       },
     });
-    const hlsCalls: string[] = [];
-    const callbacks: LoaderCallbacks<FragmentLoaderContext> = {
-      onSuccess: () => hlsCalls.push('success'),
-      onError: () => hlsCalls.push('error'),
-      onTimeout: () => hlsCalls.push('timeout'),
-      onAbort: () => hlsCalls.push('abort'),
-    };
-    const context = {
-      url: 'http://origin.invalid/live/seg_7.ts',
-      responseType: 'arraybuffer',
-      rangeStart: 0,
-      rangeEnd: 0,
-      part: null,
-      frag: { sn: 7, level: 0, type: 'main', baseurl: 'http://origin.invalid/live/index.m3u8', start: 14, duration: 2 },
-    } as unknown as FragmentLoaderContext;
-    const config = {
-      loadPolicy: { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 30_000 },
-    } as unknown as LoaderConfiguration;
+    const { calls: hlsCalls, callbacks } = recordingCallbacks();
     const outcome = new Promise<RangeResumeOutcome>((resolve) => {
       resumeOverRange(
         engine,
-        { context, config, callbacks, segment: { swarmId: 's', sequenceNumber: 7 }, startedAtMs: 0 },
+        segmentSevenRequest(callbacks),
         new RangeLoader() as never,
         { bytes: whole.slice(0, 188 * 40), totalBytes: whole.byteLength },
         resolve,

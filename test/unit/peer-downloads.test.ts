@@ -8,7 +8,10 @@ const SEGMENT_BYTES = 32 * MAX_CHUNK_BYTES; // ~2 MB
 const CHUNKS_BEFORE_CANCEL = 30;
 
 /** One link's downloads on a shared budget; `requestIds` lists the ids of its requests in order. */
-function downloadsOn(budget: ReceiveBudget): { downloads: PeerDownloads; requestIds: number[] } {
+function downloadsOn(
+  budget: ReceiveBudget,
+  onFault: (error: P2PError) => void = (error) => assert.fail(error.message),
+): { downloads: PeerDownloads; requestIds: number[] } {
   const requestIds: number[] = [];
   const downloads = new PeerDownloads({
     remotePeerId: 'peer',
@@ -17,7 +20,7 @@ function downloadsOn(budget: ReceiveBudget): { downloads: PeerDownloads; request
       if (message.type === 'request') requestIds.push(message.requestId);
     },
     onDelivered: () => undefined,
-    onFault: (error) => assert.fail(error.message),
+    onFault,
     receiveBudget: budget,
   });
   return { downloads, requestIds };
@@ -86,18 +89,7 @@ describe('peer downloads and the shared receive budget', () => {
 describe('peer downloads: data frames for no running request', () => {
   function faultingLink(): { link: ReturnType<typeof downloadsOn>; faults: string[] } {
     const faults: string[] = [];
-    const requestIds: number[] = [];
-    const downloads = new PeerDownloads({
-      remotePeerId: 'peer',
-      nowMs: () => 0,
-      send: (message: PeerMessage) => {
-        if (message.type === 'request') requestIds.push(message.requestId);
-      },
-      onDelivered: () => undefined,
-      onFault: (error) => faults.push(error.message),
-      receiveBudget: new ReceiveBudget(),
-    });
-    return { link: { downloads, requestIds }, faults };
+    return { link: downloadsOn(new ReceiveBudget(), (error) => faults.push(error.message)), faults };
   }
 
   it('faults the link on data for a request never made', () => {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import type { FragmentLoaderContext, LoaderCallbacks, LoaderConfiguration, LoaderContext, LoaderStats } from 'hls.js';
+import type { LoaderCallbacks, LoaderConfiguration, LoaderContext, LoaderStats } from 'hls.js';
 import { resolveConfig } from '../../lib/api/config.ts';
 import { Engine } from '../../lib/engine/engine.ts';
 import { newStats } from '../../lib/hls/loader-stats.ts';
 import { resumeOverRange, type RangeResumeOutcome } from '../../lib/hls/range-resume.ts';
 import type { TrackerClient } from '../../lib/swarm/tracker-client.ts';
+import { recordingCallbacks, segmentSevenRequest } from '../helpers/resume-request.ts';
 
 const SEGMENT_BYTES = 1_000_000;
 
@@ -29,18 +30,6 @@ class SegmentOriginLoader {
   destroy(): void {}
 }
 
-const CONTEXT = {
-  url: 'http://origin.invalid/live/seg_7.ts',
-  responseType: 'arraybuffer',
-  rangeStart: 0,
-  rangeEnd: 0,
-  part: null,
-  frag: { sn: 7, level: 0, type: 'main', baseurl: 'http://origin.invalid/live/index.m3u8', start: 14, duration: 2 },
-} as unknown as FragmentLoaderContext;
-const CONFIG = {
-  loadPolicy: { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 30_000 },
-} as unknown as LoaderConfiguration;
-
 describe('Range resume of a peer’s partial segment', () => {
   it('refused by the origin for a size the peer declared wrong (416): the whole segment over HTTP, no error for hls.js', async () => {
     const silent = (): TrackerClient => ({ on: () => undefined, start: () => undefined, destroy: () => undefined });
@@ -49,18 +38,12 @@ describe('Range resume of a peer’s partial segment', () => {
       random: () => 0.5,
       nowMs: () => 0,
     });
-    const hlsCalls: string[] = [];
-    const callbacks: LoaderCallbacks<FragmentLoaderContext> = {
-      onSuccess: () => hlsCalls.push('success'),
-      onError: (error) => hlsCalls.push(`error ${error.code}`),
-      onTimeout: () => hlsCalls.push('timeout'),
-      onAbort: () => hlsCalls.push('abort'),
-    };
+    const { calls: hlsCalls, callbacks } = recordingCallbacks();
     const origin = new SegmentOriginLoader();
     const outcome = await new Promise<RangeResumeOutcome>((resolve) =>
       resumeOverRange(
         engine,
-        { context: CONTEXT, config: CONFIG, callbacks, segment: { swarmId: 's', sequenceNumber: 7 }, startedAtMs: 0 },
+        segmentSevenRequest(callbacks),
         origin as never,
         // The peer declared 8 MB and sent 1.2 MB before it stalled: more than the segment has.
         { bytes: new Uint8Array(1_200_000), totalBytes: 8_000_000 },
