@@ -45,9 +45,15 @@ const REDIS_COUNTS = { intervalMs: 50, attempts: 600 };
 // Liveness guards for single events (a relayed message, a WebRTC connection, a CLI's first line).
 const MESSAGE_GUARD_MS = 20_000;
 const CONNECT_GUARD_MS = 60_000;
-// The webtorrent download across nodes: offers again this often while not done, and is given this long.
-const REANNOUNCE_MS = 20_000;
+// The webtorrent download across nodes: offers again this often while not done (longer than webtorrent's
+// 25-s WebRTC connect timeout, so a stuck attempt is gone and the new offer is not ignored as a
+// duplicate of the same peer id), and is given this long.
+const REANNOUNCE_MS = 26_000;
 const DOWNLOAD_GUARD_MS = 150_000;
+// Tests that do not test leases or reaping run their nodes on the default 1-s heartbeat: with 200 ms, a
+// pause of 0.6 s in this process (a collection, a busy CI machine) lets each node reap the other, and
+// offers sent meanwhile reach nobody (seen with a forced 0.7-s stall).
+const STEADY_HEARTBEAT_MS = 1000;
 
 describe('tracker cluster on a real Redis', function () {
   // Liveness guard only: a tracker CLI under tsx takes 5-15 s to start on a loaded 2-core machine.
@@ -65,9 +71,12 @@ describe('tracker cluster on a real Redis', function () {
     nodeLog = eventLogger('info');
   });
 
-  const node = async (dependencies: TrackerDependencies = {}): Promise<RunningTracker> => {
+  const node = async (
+    dependencies: TrackerDependencies = {},
+    heartbeatMs: number = CLUSTER_SETTINGS.clusterHeartbeatMs,
+  ): Promise<RunningTracker> => {
     const tracker = await startTracker(
-      { ...CLUSTER_SETTINGS, redisUrl: redis.url },
+      { ...CLUSTER_SETTINGS, clusterHeartbeatMs: heartbeatMs, redisUrl: redis.url },
       { logger: nodeLog.logger, ...dependencies },
     );
     trackers.push(tracker);
@@ -339,7 +348,9 @@ describe('tracker cluster on a real Redis', function () {
     assert.equal(received['offer_id'], offer.offer_id);
   });
   it('bittorrent-tracker clients on different nodes find each other, and webtorrent moves a torrent from a seeder on one node to a downloader on the other', async () => {
-    const [a, b] = [await node(), await node()];
+    const [a, b] = [await node({}, STEADY_HEARTBEAT_MS), await node({}, STEADY_HEARTBEAT_MS)];
+    const lines: string[] = [];
+    nodeLog.log.on('line', (line: Record<string, unknown>) => lines.push(JSON.stringify(line)));
     // Two bittorrent-tracker clients, one per node: each gets a WebRTC connection to the other.
     const infoHash = Buffer.from(wireId('client-swarm'), 'latin1').toString('hex');
     const clients = ['alice', 'bob'].map((name, i) => {
@@ -407,6 +418,13 @@ describe('tracker cluster on a real Redis', function () {
     }, REANNOUNCE_MS);
     try {
       await guarded(nextEvent(downloading, 'done'), 'the torrent downloaded across nodes', DOWNLOAD_GUARD_MS);
+    } catch (error) {
+      // What each side knew when the guard ran out, for the CI log.
+      console.log('nodes:', JSON.stringify(a.stats().cluster), JSON.stringify(b.stats().cluster));
+      console.log('seeder wires', seeded.wires.length);
+      console.log('downloader wires', downloading.wires.length);
+      for (const line of lines) console.log(line);
+      throw error;
     } finally {
       clearInterval(reannounce);
     }
