@@ -13,6 +13,8 @@ export interface OriginFaultSettings {
   readonly addedLatencyMs?: number;
   /** Inject only into segment answers (playlists and manifests served normally). */
   readonly segmentsOnly?: boolean;
+  /** Answer every segment request whole (200), Range or not, as a server without Range support does. */
+  readonly ignoreRange?: boolean;
 }
 
 /** What the origin does with one media request. */
@@ -37,6 +39,11 @@ export class OriginFaults {
       throw new RangeError(`origin faults: addedLatencyMs must be 0-600000, got ${addedLatencyMs}`);
     this.#settings = { ...settings, errorRate, errorStatus, addedLatencyMs };
     this.#requests = 0;
+  }
+
+  /** Whether segment requests are answered whole whatever Range they ask for. */
+  get ignoresRange(): boolean {
+    return this.#settings.ignoreRange === true;
   }
 
   /** Media requests answered with an injected error since the origin started. */

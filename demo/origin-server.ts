@@ -155,8 +155,8 @@ export async function startOriginServer(options: OriginServerOptions = {}): Prom
     let status = 200;
     let payload = bytes;
     if (kind === 'segment') {
-      res.setHeader('Accept-Ranges', 'bytes');
-      const range = parseRange(req.headers.range, bytes.byteLength);
+      res.setHeader('Accept-Ranges', faults.ignoresRange ? 'none' : 'bytes');
+      const range = parseRange(faults.ignoresRange ? undefined : req.headers.range, bytes.byteLength);
       if (range.kind === 'unsatisfiable') {
         res.writeHead(416, { 'Content-Range': `bytes */${bytes.byteLength}`, 'Cache-Control': 'no-store' }).end();
         return;

@@ -268,6 +268,12 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
       engine.httpBytesLoaded(outcome.receivedBytes);
       this.#http?.destroy();
       this.#loadHttp(request);
+    } else if (outcome.kind === 'sent-whole') {
+      // The origin sent it all: an HTTP load of the segment, the peer's bytes dropped.
+      this.#finished = true;
+      const { data, durationMs, stats, networkDetails } = outcome;
+      this.#loaded(request, { source: 'http', data, durationMs, peerId: null });
+      this.#deliver(request, data, stats, networkDetails);
     } else if (outcome.kind !== 'resumed') {
       engine.httpBytesLoaded(outcome.restBytes);
       this.#dropPeerSegment(request, peerId, outcome);

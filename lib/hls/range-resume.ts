@@ -23,6 +23,17 @@ export type RangeResumeOutcome =
    * be wrong, e.g. 416); it still sent `receivedBytes`. Load the whole segment.
    */
   | { readonly kind: 'range-ignored'; readonly receivedBytes: number }
+  /**
+   * The origin ignored the range and sent the whole segment (HTTP 200, as a server without Range
+   * support does): the origin's bytes, used as they came; the peer's are dropped, nobody is blamed.
+   */
+  | {
+      readonly kind: 'sent-whole';
+      readonly data: ArrayBuffer;
+      readonly durationMs: number;
+      readonly stats: LoaderStats;
+      readonly networkDetails: NullableNetworkDetails;
+    }
   /** The peer's bytes plus the origin's rest failed a check (`problem`); the rest cost `restBytes`. */
   | { readonly kind: 'corrupt'; readonly problem: string; readonly restBytes: number }
   /** Nothing can vouch for the joined segment: load it whole over HTTP, blame nobody. */
@@ -81,7 +92,11 @@ export function resumeOverRange(
       // would otherwise never know it, and "peer too late" could never fire.
       engine.httpPace.measured(paceSample(stats));
       const rest = response.data;
-      if (rest instanceof ArrayBuffer && rest.byteLength === partial.totalBytes - received) {
+      if (response.code === 200 && rest instanceof ArrayBuffer && rest.byteLength > 0) {
+        relay?.fail();
+        engine.segmentChecks.learnFromHttp(segment.swarmId, rest, context.frag.duration);
+        onOutcome({ kind: 'sent-whole', data: rest, durationMs: performance.now() - startMs, stats, networkDetails });
+      } else if (rest instanceof ArrayBuffer && rest.byteLength === partial.totalBytes - received) {
         void join(rest, stats, networkDetails);
       } else {
         relay?.fail();

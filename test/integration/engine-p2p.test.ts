@@ -215,6 +215,39 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     assert.equal(stats.peerFallbacks, 1);
   });
 
+  it('takes the whole segment from an origin that ignores the Range of a resume (200), asking for it only once', async () => {
+    // As above, against an origin without Range support (python -m http.server, some proxies).
+    const swarmId = 'range-ignored';
+    const seeder = makeViewer({ swarmId, uploadMaxBytesPerSecond: 16 * 1024 });
+    const playhead = { readyState: 4, currentTime: 0, playbackRate: 1 } as HTMLMediaElement;
+    const receiver = makeViewer({ swarmId, peerLoadTimeoutMs: 8000, peerFirstByteTimeoutMs: 6000 }, playhead);
+    await allLinked(seeder, receiver);
+    await seeder.load(9);
+    const path = '/vod/180p/seg_009.ts';
+    const originBefore = origin.counts().byPath[path] ?? 0;
+    const requestsBefore = httpRequests.length;
+    origin.setFaults({ ignoreRange: true });
+    try {
+      const loading = receiver.load(9);
+      const fromSeeder = () =>
+        receiver.peercdn.peers().find((p) => p.peerId === seeder.peercdn.peerId)?.receivedBytes ?? 0;
+      await waitFor(wire, ['message'], () => fromSeeder() > 0, 'the seeder to start sending');
+      seeder.peercdn.destroy();
+      const { data } = await loading;
+      const expected = fixture(9);
+      assert.deepEqual(Buffer.from(data), expected);
+      const asked = httpRequests.slice(requestsBefore).filter((r) => r.url.endsWith(path));
+      assert.equal(asked.length, 1, 'one HTTP request for the segment: the resume, answered whole');
+      assert.ok(asked[0]?.range !== null, 'it asked for a range');
+      assert.equal((origin.counts().byPath[path] ?? 0) - originBefore, expected.byteLength, 'one origin copy');
+      const stats = receiver.peercdn.stats();
+      assert.equal(stats.httpBytes, expected.byteLength, 'the whole segment counted as HTTP bytes');
+      assert.equal(stats.peerFallbacks, 1);
+    } finally {
+      origin.setFaults({});
+    }
+  });
+
   it('connects on a second try when the first connection fails: alone while the tracker counts others, it announces again', async () => {
     const swarmId = 'second-try';
     // The joiner's first connection attempt fails (as one whose ICE finds no path); both count their
