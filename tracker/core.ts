@@ -245,6 +245,7 @@ export class TrackerCore implements ClusterDelivery {
         infoHash: request.infoHash,
         peerId: request.peerId,
         connection,
+        joinedMs: nowMs,
         lastAnnounceMs: 0,
         seeder: false,
         slot: -1,
@@ -322,11 +323,13 @@ export class TrackerCore implements ClusterDelivery {
       this.#counters.answersUndeliverable += 1;
       return;
     }
-    // Only for an offer of `target` this connection was sent, and only once.
+    // Only for an offer of `target` this connection was sent, and only once: not one of an
+    // earlier holder of its peer id (which travels in every offer it relayed).
     const unrelayed = this.#relayedOffers.take(
       connection,
       relayedOfferKey(request.infoHash, request.toPeerId, request.offerId),
       this.#options.nowMs(),
+      target?.joinedMs ?? -Infinity,
     );
     if (unrelayed !== null) {
       if (unrelayed === 'expired') this.#counters.answersExpired += 1;

@@ -19,6 +19,8 @@ export interface SwarmPeer {
   readonly infoHash: string;
   readonly peerId: string;
   connection: TrackerConnection;
+  /** When it joined: an answer to an offer relayed earlier was for an earlier holder of its peer id. */
+  readonly joinedMs: number;
   lastAnnounceMs: number;
   seeder: boolean;
   /** Index in its swarm's member array, kept by TrackerSwarm (-1 before it joins). */
