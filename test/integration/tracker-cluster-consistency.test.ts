@@ -83,6 +83,46 @@ describe('tracker cluster: who holds a peer id, and what Redis keeps, stay consi
     assert.equal((await redisLines(redis.url, ['ZSCORE', `pc:{${swarmKey(HASH)}}:peers`, wireId('victim')])).length, 1);
   });
 
+  it("never hands a peer an offer from its own peer id: a copycat of the id on another node sends its first offers to earlier picks, one of them the id's holder", async () => {
+    // One wall clock at 1/100 speed for both nodes, so that the kept pick is still young (remote-picks.ts).
+    const startMs = Date.now();
+    const nowUnixMs = (): number => startMs + (Date.now() - startMs) / 100;
+    const [a, b] = [await node({ nowUnixMs }), await node({ nowUnixMs })];
+    const onA = [await peer(a, 'alice'), await peer(a, 'dave')];
+    for (const one of onA) {
+      one.announce();
+      await one.next();
+    }
+    const bob = await peer(b, 'bob');
+    await bob.announceUntilCount(3);
+    const offer = (n: number) => ({ offer_id: wireId(`pick-${n}`), offer: { type: 'offer', sdp: `v=0 ${n}` } });
+    // Bob's script picks both peers on node a: one takes his offer, node b keeps the other.
+    const arrivals = onA.map((one) => one.next());
+    bob.announce({ numwant: 1, offers: [offer(1)] });
+    await bob.next();
+    const taker = await Promise.race(arrivals.map((arrival, index) => arrival.then(() => index)));
+    const kept = onA[1 - taker] as (typeof onA)[number];
+    const keptName = taker === 0 ? 'dave' : 'alice';
+    const relayedIn = a.stats().cluster?.relayedIn ?? 0;
+    // A copycat on node b announces the kept peer's id: its offers for other nodes leave in this
+    // turn, before the script finds the id held on node a; the kept pick is the kept peer itself.
+    const copycat = await peer(b, keptName);
+    copycat.announce({ numwant: 3, offers: [2, 3, 4].map(offer) });
+    await copycat.next();
+    assert.equal((await copycat.next())['failure reason'], 'peer_id is in use by another connection');
+    await pollExternal(
+      'node a to receive what node b sent it',
+      () => a.stats().cluster?.relayedIn ?? 0,
+      (count) => count > relayedIn,
+      REDIS_READS,
+    );
+    // Frames to one socket keep their order: an offer delivered to the kept peer comes before this reply
+    // (its next message since the race above).
+    kept.announce();
+    const first = await (arrivals[1 - taker] as Promise<Record<string, unknown>>);
+    assert.equal(first['offer'], undefined, `the kept peer was sent ${JSON.stringify(first)}`);
+  });
+
   it('a node reaped while still connected (its lease lapsed in a stall) finds its lease gone at its next renewal and adds its peers and swarm registrations again', async () => {
     const [logA, logB] = [recordingLogger(), recordingLogger()];
     // Node b's stall is modelled by its clock, the one mock allowed: while it runs behind, the
