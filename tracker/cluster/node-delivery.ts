@@ -33,7 +33,7 @@ export function deliverNodeBatch(
           offerId: message.offerId,
           offer: { type: 'offer', sdp: message.sdp, sdpJson },
         });
-      if (delivered) routes.remember(message.infoHash, message.peerId, message.node, nowMs);
+      if (delivered) routes.remember(message.infoHash, message.peerId, message.offerId, message.node, nowMs);
     } else {
       delivered = delivery.deliverAnswer({
         type: 'answer',
