@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   }
   let fromFile: Record<string, unknown> = {};
   if (typeof values.config === 'string') {
-    const parsed: unknown = JSON.parse(readFileSync(values.config, 'utf8'));
+    const parsed = parseConfigFile(values.config, readFileSync(values.config, 'utf8'));
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
       throw new TrackerConfigError('config', `${values.config} must hold a JSON object`);
     fromFile = parsed as Record<string, unknown>;
@@ -78,6 +78,19 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
   if (cluster.isWorker) reportListening(tracker.url);
   else logger.info('listening', { url: tracker.url, ...fields });
+}
+
+/** The file's JSON; a syntax error names the file and the position, never the text around it (a secret may be there). */
+function parseConfigFile(path: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const position = /position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
+    throw new TrackerConfigError(
+      'config',
+      `${path} is not valid JSON${position === undefined ? '' : ` (at character ${position})`}`,
+    );
+  }
 }
 
 main().catch((error: unknown) => {

@@ -193,12 +193,12 @@ export class TrackerCore implements ClusterDelivery {
   }
 
   #stop(request: AnnounceRequest, existing: SwarmPeer | undefined, connection: TrackerConnection): void {
-    countAnnounce(this.#counters, request.event);
-    // Only the connection holding a peer id may stop it.
+    const { infoHash } = request;
+    // Only the connection holding a peer id may stop it; the reply's counts go only where a scrape's would.
     if (existing !== undefined && existing.connection === connection) this.#leave(existing);
-    connection.send(
-      encodeAnnounceReply(request.infoHash, this.#options.announceIntervalSeconds, this.#counts(request.infoHash)),
-    );
+    else if (this.#gateRefuses(infoHash, connection, 'announce')) return;
+    countAnnounce(this.#counters, request.event);
+    connection.send(encodeAnnounceReply(infoHash, this.#options.announceIntervalSeconds, this.#counts(infoHash)));
   }
 
   /** Whether this connection may announce this peer id here; refuses (and says why) otherwise. */
@@ -219,10 +219,14 @@ export class TrackerCore implements ClusterDelivery {
       return false;
     }
     // Checked when a peer joins on this connection, not on every re-announce (see SwarmAccess).
+    return !this.#gateRefuses(infoHash, connection, 'announce');
+  }
+
+  /** Whether the swarm gate refuses this connection the swarm (then the refusal is sent). */
+  #gateRefuses(infoHash: string, connection: TrackerConnection, action: 'announce' | 'scrape'): boolean {
     const refusal = this.#swarmGate?.admit(infoHash, connection) ?? null;
-    if (refusal === null) return true;
-    this.#reject(connection, { message: refusal.message, action: 'announce', infoHash }, refusal.reason);
-    return false;
+    if (refusal !== null) this.#reject(connection, { message: refusal.message, action, infoHash }, refusal.reason);
+    return refusal !== null;
   }
 
   /** A new peer joins the swarm (on probation); a known one is refreshed (a restless newcomer's probation restarts). */
@@ -241,6 +245,7 @@ export class TrackerCore implements ClusterDelivery {
         infoHash: request.infoHash,
         peerId: request.peerId,
         connection,
+        joinedMs: nowMs,
         lastAnnounceMs: 0,
         seeder: false,
         slot: -1,
@@ -318,11 +323,13 @@ export class TrackerCore implements ClusterDelivery {
       this.#counters.answersUndeliverable += 1;
       return;
     }
-    // Only for an offer of `target` this connection was sent, and only once.
+    // Only for an offer of `target` this connection was sent, and only once: not one of an
+    // earlier holder of its peer id (which travels in every offer it relayed).
     const unrelayed = this.#relayedOffers.take(
       connection,
       relayedOfferKey(request.infoHash, request.toPeerId, request.offerId),
       this.#options.nowMs(),
+      target?.joinedMs ?? -Infinity,
     );
     if (unrelayed !== null) {
       if (unrelayed === 'expired') this.#counters.answersExpired += 1;
@@ -341,15 +348,7 @@ export class TrackerCore implements ClusterDelivery {
   #scrape(infoHashes: readonly string[], connection: TrackerConnection): void {
     if (!this.#takeBudget(connection, 'scrape', null)) return;
     // Counts of a swarm tell who watches what: only for swarms this connection may join.
-    const gate = this.#swarmGate;
-    if (gate !== null) {
-      for (const infoHash of infoHashes) {
-        const refusal = gate.admit(infoHash, connection);
-        if (refusal === null) continue;
-        this.#reject(connection, { message: refusal.message, action: 'scrape', infoHash }, refusal.reason);
-        return;
-      }
-    }
+    if (this.#swarmGate !== null && infoHashes.some((hash) => this.#gateRefuses(hash, connection, 'scrape'))) return;
     this.#counters.scrapes += 1;
     const files = new Map<string, SwarmCounts>();
     for (const infoHash of infoHashes) files.set(infoHash, this.#counts(infoHash));

@@ -63,13 +63,23 @@ export class RelayedOffers {
     }
   }
 
-  /** Consume the offer `key` for an answer from `connection`: null when it may be relayed, else why not. */
-  take(connection: TrackerConnection, key: string, nowMs: number): UnrelayedAnswerReason | null {
+  /**
+   * Consume the offer `key` for an answer from `connection`: null when it may be relayed, else why
+   * not. `offererJoinedMs`: when the peer now holding the offerer's id joined; an offer relayed
+   * before that came from an earlier holder, and its answer is not this one's.
+   */
+  take(
+    connection: TrackerConnection,
+    key: string,
+    nowMs: number,
+    offererJoinedMs = -Infinity,
+  ): UnrelayedAnswerReason | null {
     const offers = this.#byConnection.get(connection);
     const relayedAtMs = offers?.get(key);
     if (offers === undefined || relayedAtMs === undefined) return 'not-relayed';
     offers.delete(key);
     if (offers.size === 0) this.#byConnection.delete(connection);
+    if (relayedAtMs < offererJoinedMs) return 'not-relayed';
     return nowMs - relayedAtMs > this.#ttlMs ? 'expired' : null;
   }
 

@@ -19,6 +19,8 @@ export interface SwarmPeer {
   readonly infoHash: string;
   readonly peerId: string;
   connection: TrackerConnection;
+  /** When it joined: an answer to an offer relayed earlier was for an earlier holder of its peer id. */
+  readonly joinedMs: number;
   lastAnnounceMs: number;
   seeder: boolean;
   /** Index in its swarm's member array, kept by TrackerSwarm (-1 before it joins). */
@@ -87,9 +89,13 @@ export class TrackerSwarm {
     return this.#peers.length - this.#seeders;
   }
 
-  /** Every member, as the live array: read it, never change it. */
-  members(): readonly SwarmPeer[] {
-    return this.#peers;
+  /**
+   * Every member as of this call, each one only while it still is: a caller that awaits between
+   * members (the cluster's re-add) would otherwise walk the live array while announces reorder it
+   * (draws, promotions) and leaves shrink it, skipping some members and repeating others.
+   */
+  *members(): Generator<SwarmPeer, void, undefined> {
+    for (const peer of [...this.#peers]) if (this.#holds(peer)) yield peer;
   }
 
   /** Members on probation or benched: not handed offers while enough others are (benched ones never). */

@@ -104,6 +104,23 @@ describe('peercdn-tracker command', function () {
     }
   });
 
+  it('exits 2 naming a config file that is not JSON, echoing none of its text (a secret may be in it)', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'peercdn-tracker-cli-'));
+    try {
+      const file = join(directory, 'tracker.json');
+      // A secret left unquoted, as in a YAML file.
+      writeFileSync(file, '{"port": 8000, "swarmTokenSecret": s3cr3t-value-0123456789}');
+      const { child } = runTrackerCli(['--config', file]);
+      children.push(child);
+      const { code, stderr } = await output(child);
+      assert.equal(code, 2);
+      assert.ok(stderr.includes(file), stderr);
+      assert.doesNotMatch(stderr, /s3cr3t/);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
   it('exits 2 naming allowedOrigins when an entry is not an origin', async () => {
     const { child } = runTrackerCli(['--allowed-origins', 'https://ok.test,https://bad.test/path']);
     children.push(child);

@@ -9,6 +9,7 @@ import { redisLines } from '../helpers/redis-cli.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
 
 const HASH = wireId('consistent-swarm');
+type Msg = Record<string, unknown>;
 // What a node wrote to Redis has no event in this process: such state is re-read (pollExternal),
 // at most 600 reads 50 ms apart, a liveness guard.
 const REDIS_READS = { intervalMs: 50, attempts: 600 };
@@ -81,6 +82,102 @@ describe('tracker cluster: who holds a peer id, and what Redis keeps, stay consi
     await b.close();
     assert.deepEqual(await holderOf('victim'), [nodeIdOf(a)]);
     assert.equal((await redisLines(redis.url, ['ZSCORE', `pc:{${swarmKey(HASH)}}:peers`, wireId('victim')])).length, 1);
+  });
+
+  it("never hands a peer an offer from its own peer id: a copycat of the id on another node sends its first offers to earlier picks, one of them the id's holder", async () => {
+    // One wall clock at 1/100 speed for both nodes, so that the kept pick is still young (remote-picks.ts).
+    const startMs = Date.now();
+    const nowUnixMs = (): number => startMs + (Date.now() - startMs) / 100;
+    const [a, b] = [await node({ nowUnixMs }), await node({ nowUnixMs })];
+    const onA = [await peer(a, 'alice'), await peer(a, 'dave')];
+    for (const one of onA) {
+      one.announce();
+      await one.next();
+    }
+    const bob = await peer(b, 'bob');
+    await bob.announceUntilCount(3);
+    const offer = (n: number) => ({ offer_id: wireId(`pick-${n}`), offer: { type: 'offer', sdp: `v=0 ${n}` } });
+    // Bob's script picks both peers on node a: one takes his offer, node b keeps the other.
+    const arrivals = onA.map((one) => one.next());
+    bob.announce({ numwant: 1, offers: [offer(1)] });
+    await bob.next();
+    const taker = await Promise.race(arrivals.map((arrival, index) => arrival.then(() => index)));
+    const kept = onA[1 - taker] as (typeof onA)[number];
+    const keptName = taker === 0 ? 'dave' : 'alice';
+    const relayedIn = a.stats().cluster?.relayedIn ?? 0;
+    // A copycat on node b announces the kept peer's id: its offers for other nodes leave in this
+    // turn, before the script finds the id held on node a; the kept pick is the kept peer itself.
+    const copycat = await peer(b, keptName);
+    copycat.announce({ numwant: 3, offers: [2, 3, 4].map(offer) });
+    await copycat.next();
+    assert.equal((await copycat.next())['failure reason'], 'peer_id is in use by another connection');
+    await pollExternal(
+      'node a to receive what node b sent it',
+      () => a.stats().cluster?.relayedIn ?? 0,
+      (count) => count > relayedIn,
+      REDIS_READS,
+    );
+    // Frames to one socket keep their order: an offer delivered to the kept peer comes before this reply
+    // (its next message since the race above).
+    kept.announce();
+    const first = await (arrivals[1 - taker] as Promise<Record<string, unknown>>);
+    assert.equal(first['offer'], undefined, `the kept peer was sent ${JSON.stringify(first)}`);
+  });
+
+  it("routes the answers to a peer's offers to that peer's node, whatever a copycat of its id on another node sent meanwhile", async () => {
+    // One wall clock at 1/100 speed for every node, so that the kept pick is still young (remote-picks.ts).
+    const startMs = Date.now();
+    const nowUnixMs = (): number => startMs + (Date.now() - startMs) / 100;
+    const [a, b, c] = [await node({ nowUnixMs }), await node({ nowUnixMs }), await node({ nowUnixMs })];
+    const offer = (name: string) => ({ offer_id: wireId(name), offer: { type: 'offer', sdp: `v=0 ${name}` } });
+    const onC = [await peer(c, 'paul'), await peer(c, 'quinn')];
+    for (const one of onC) {
+      one.announce({ numwant: 0 });
+      await one.next();
+    }
+    const bob = await peer(b, 'bob');
+    await bob.announceUntilCount(3);
+    // Bob's script picks both peers on node c: one takes his offer, node b keeps the other.
+    const fromBob = onC.map((one) => one.next());
+    bob.announce({ numwant: 1, offers: [offer('bob')] });
+    await bob.next();
+    const taker = await Promise.race(fromBob.map((arrival, index) => arrival.then(() => index)));
+    const nextOnC = onC.map((one, index) => (index === taker ? one.next() : (fromBob[index] as Promise<Msg>)));
+    // The victim on node a offers to all three (its script picks every peer elsewhere).
+    const victim = await peer(a, 'victim');
+    await victim.announceUntilCount(4);
+    victim.announce({ numwant: 3, offers: ['v1', 'v2', 'v3'].map(offer) });
+    await victim.next();
+    const victimOffers = await Promise.all(nextOnC);
+    assert.deepEqual(
+      victimOffers.map((message) => message['peer_id']),
+      [wireId('victim'), wireId('victim')],
+    );
+    // A copycat of the victim's id on node b: its offers for other nodes leave at once, one to the kept pick on c.
+    const copycat = await peer(b, 'victim');
+    copycat.announce({ numwant: 2, offers: [offer('copy1'), offer('copy2')] });
+    await copycat.next();
+    assert.equal((await copycat.next())['failure reason'], 'peer_id is in use by another connection');
+    assert.equal((await (onC[1 - taker] as (typeof onC)[number]).next())['peer_id'], wireId('victim'));
+    // The taker answers the victim's real offer.
+    const [relayedInA, undeliverableB] = [a.stats().cluster?.relayedIn ?? 0, b.stats().cluster?.undeliverable ?? 0];
+    (onC[taker] as (typeof onC)[number]).announce({
+      to_peer_id: wireId('victim'),
+      offer_id: (victimOffers[taker] as Msg)['offer_id'],
+      answer: { type: 'answer', sdp: 'v=0 answer' },
+    });
+    await pollExternal(
+      'the answer to reach node a or node b',
+      () => [a.stats().cluster?.relayedIn ?? 0, b.stats().cluster?.undeliverable ?? 0],
+      ([inA = 0, lostB = 0]) => inA > relayedInA || lostB > undeliverableB,
+      REDIS_READS,
+    );
+    assert.equal(b.stats().cluster?.undeliverable, undeliverableB, "the answer went to the copycat's node");
+    const answer = await victim.next();
+    assert.deepEqual(
+      [answer['peer_id'], answer['offer_id']],
+      [wireId(taker === 0 ? 'paul' : 'quinn'), (victimOffers[taker] as Msg)['offer_id']],
+    );
   });
 
   it('a node reaped while still connected (its lease lapsed in a stall) finds its lease gone at its next renewal and adds its peers and swarm registrations again', async () => {

@@ -100,4 +100,19 @@ describe('tracker cluster: the split from the counts a node last read', () => {
     assert.equal(counts.remoteShare('swarm', here(4, 'r1', 1), 4, at(0.999)), 2);
     assert.equal(counts.remoteShare('swarm', here(4, null, 0), 4, at(0)), 2);
   });
+
+  it('lists the largest swarms, most peers first and ties in the order they were first counted, as a full sort would', () => {
+    const counts = new ClusterCounts();
+    const random = seededRandom(3);
+    const recorded = Array.from({ length: 2000 }, (_, i) => ({
+      infoHash: `swarm-${i}`,
+      peers: Math.floor(random() * 50),
+      seeders: i % 3,
+    }));
+    for (const { infoHash, peers, seeders } of recorded) counts.record(infoHash, null, peers, seeders, 0);
+    const sorted = [...recorded].sort((a, b) => b.peers - a.peers);
+    assert.deepEqual(counts.top(10), sorted.slice(0, 10));
+    assert.deepEqual(counts.top(300), sorted.slice(0, 300));
+    assert.deepEqual(counts.top(0), []);
+  });
 });

@@ -318,4 +318,23 @@ describe('tracker core', () => {
     assert.deepEqual(sizes, [15, 14, 13, 12, 11, 10, 9, 8, 7, 6]);
     assert.equal(core.stats().swarms, 15);
   });
+
+  it('lists every local peer once for a re-add, while announces reorder the swarm and peers leave meanwhile', () => {
+    const core = makeCore();
+    const connections = joinPeers(core, 40);
+    const listed: string[] = [];
+    // The cluster re-adds peers one Redis round trip at a time: the swarm goes on meanwhile.
+    let turn = 0;
+    for (const peer of core.localPeers()) {
+      listed.push(peer.peerId);
+      turn += 1;
+      announce(core, connections[turn % 30] as FakeConnection, `peer${turn % 30}`, {
+        offers: [1, 2, 3, 4, 5].map(offer),
+      });
+      if (turn === 5) core.disconnect(connections[35] as FakeConnection);
+    }
+    const expected = Array.from({ length: 40 }, (_, i) => wireId(`peer${i}`)).filter((id) => id !== wireId('peer35'));
+    assert.deepEqual([...listed].filter((id) => id !== wireId('peer35')).sort(), expected.sort());
+    assert.equal(new Set(listed).size, listed.length, 'none twice');
+  });
 });

@@ -162,6 +162,35 @@ describe('tracker core limits', () => {
     assert.deepEqual([core.stats().peers, core.stats().swarms], [1, 1]);
   });
 
+  it('tells a connection without a token the counts of a swarm neither by scrape nor by a "stopped" announce', () => {
+    const access = new SwarmAccess({
+      allowedInfoHashes: [],
+      swarmTokenSecret: SECRET,
+      nowUnixMs: () => clocks.nowUnixMs,
+    });
+    const core = makeCore(clocks, { swarmGate: access });
+    const token = mintSwarmToken({ secret: SECRET, infoHash: SWARM, expiresAtSeconds: START_SECONDS + 60 });
+    for (const name of ['a', 'b']) {
+      const member = new FakeConnection();
+      access.register(member, `/?token=${token}`);
+      announce(core, member, name);
+    }
+    const stranger = new FakeConnection();
+    access.register(stranger, '/');
+    announce(core, stranger, 'x', { event: 'stopped' });
+    assert.deepEqual(stranger.take(), [
+      {
+        action: 'announce',
+        'failure reason': 'swarm token required: connect with ?token=<token> in the tracker URL',
+        info_hash: SWARM,
+      },
+    ]);
+    // Nor by stopping a member's peer id (copied from a relayed offer): that member stays.
+    announce(core, stranger, 'a', { event: 'stopped' });
+    assert.equal(stranger.take()[0]?.['incomplete'], undefined);
+    assert.equal(core.stats().peers, 2);
+  });
+
   it('logs rejections at debug only', () => {
     const lines: string[] = [];
     const quiet = makeCore(clocks, { logger: createLogger({ level: 'info', write: (line) => lines.push(line) }) });

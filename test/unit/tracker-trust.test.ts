@@ -149,6 +149,19 @@ describe('tracker trust: answers', () => {
     assert.equal(answersIn(o.take()).length, 1, 'the real answer still goes through');
   });
 
+  it('drops an answer whose offerer left: a newcomer that took its peer id is not sent it', () => {
+    const { clock, core, a, o, offerId } = relayedPair();
+    core.disconnect(o);
+    clock.nowMs += 1000;
+    // Its peer id was in the relayed offer: anyone who was sent one can announce it once o is gone.
+    const taker = new FakeConnection();
+    announce(core, taker, 'o');
+    taker.take();
+    answer(core, a, 'a', 'o', offerId);
+    assert.deepEqual(answersIn(taker.take()), []);
+    assert.deepEqual([core.stats().answersRelayed, core.stats().answersUnrelayed], [0, 1]);
+  });
+
   it('drops an answer that comes after the relayed offer expired', () => {
     const { clock, core, a, o, offerId } = relayedPair();
     clock.nowMs += RELAYED_OFFER_TTL_MS + 1;

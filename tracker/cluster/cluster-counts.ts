@@ -69,11 +69,22 @@ export class ClusterCounts {
     return { complete: known.seeders, incomplete: known.peers - known.seeders, downloaded: local.downloaded };
   }
 
-  /** The `count` swarms with the most peers. */
+  /**
+   * The `count` swarms with the most peers (ties: first counted first), in O(swarms × count): every
+   * /stats.json and /metrics asks, and sorting every swarm (a client can open 100 per socket) took
+   * 0.5 s at 1,000,000.
+   */
   top(count: number): { infoHash: string; peers: number; seeders: number }[] {
-    return [...this.#swarms]
-      .sort((a, b) => b[1].peers - a[1].peers)
-      .slice(0, count)
-      .map(([infoHash, counts]) => ({ infoHash, peers: counts.peers, seeders: counts.seeders }));
+    const top: [string, Counts][] = [];
+    if (count <= 0) return [];
+    for (const entry of this.#swarms) {
+      const peers = entry[1].peers;
+      if (top.length === count && (top[count - 1] as [string, Counts])[1].peers >= peers) continue;
+      let at = Math.min(top.length, count - 1);
+      while (at > 0 && (top[at - 1] as [string, Counts])[1].peers < peers) at -= 1;
+      top.splice(at, 0, entry);
+      if (top.length > count) top.pop();
+    }
+    return top.map(([infoHash, counts]) => ({ infoHash, peers: counts.peers, seeders: counts.seeders }));
   }
 }

@@ -25,11 +25,15 @@ export function deliverNodeBatch(
     const sdpJson = JSON.stringify(message.sdp);
     let delivered: boolean;
     if (message.type === 'offer') {
-      delivered = delivery.deliverOffer(message.infoHash, message.toPeerId, message.peerId, {
-        offerId: message.offerId,
-        offer: { type: 'offer', sdp: message.sdp, sdpJson },
-      });
-      if (delivered) routes.remember(message.infoHash, message.peerId, message.node, nowMs);
+      // Never a peer's own id back to it: a copycat of that id on the other node sends its offers
+      // to earlier picks before its script refuses it, and the pick may be the id's real holder.
+      delivered =
+        message.peerId !== message.toPeerId &&
+        delivery.deliverOffer(message.infoHash, message.toPeerId, message.peerId, {
+          offerId: message.offerId,
+          offer: { type: 'offer', sdp: message.sdp, sdpJson },
+        });
+      if (delivered) routes.remember(message.infoHash, message.peerId, message.offerId, message.node, nowMs);
     } else {
       delivered = delivery.deliverAnswer({
         type: 'answer',

@@ -221,16 +221,10 @@ export class RedisSwarmCluster implements SwarmCluster {
   }
 
   relayAnswer(request: AnswerRequest): boolean {
-    const node = this.#routes.nodeOf(request.infoHash, request.toPeerId, this.#options.nowUnixMs());
+    const { infoHash, toPeerId, peerId, offerId } = request;
+    const node = this.#routes.nodeOf(infoHash, toPeerId, offerId, this.#options.nowUnixMs());
     if (node === null || !this.#ready) return false;
-    this.#send(node, {
-      type: 'answer',
-      infoHash: request.infoHash,
-      toPeerId: request.toPeerId,
-      peerId: request.peerId,
-      offerId: request.offerId,
-      sdp: request.answer.sdp,
-    });
+    this.#send(node, { type: 'answer', infoHash, toPeerId, peerId, offerId, sdp: request.answer.sdp });
     return true;
   }
 
