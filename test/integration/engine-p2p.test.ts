@@ -188,60 +188,57 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     assert.equal(b.peercdn.stats().p2pBytes - p2pB, fixture(sn).byteLength, 'b got it from a');
   });
 
-  it('finishes a transfer over HTTP with a Range request when the peer drops midway, with identical bytes', async () => {
-    // The seeder uploads slowly, so the transfer is still running when it leaves.
-    const swarmId = 'range-resume';
+  /**
+   * Segment 9 from a seeder that uploads slowly (the transfer is still running when it leaves) to a
+   * receiver that waits for it (its playhead at 0 s puts 18 s beyond the HTTP window); the seeder
+   * leaves once the receiver holds its first bytes. A dropped data channel may only show as
+   * silence: the load deadline then triggers the resume. `beforeLoad` runs once the seeder has it.
+   */
+  async function resumeAfterSeederLeft(swarmId: string, beforeLoad = (): void => undefined): Promise<Viewer> {
     const seeder = makeViewer({ swarmId, uploadMaxBytesPerSecond: 16 * 1024 });
-    // A dropped data channel may only show as silence: the load deadline then triggers the resume.
-    // Its playhead is at 0 s, so segment 9 (18 s) is beyond the HTTP window: it waits for a peer.
     const playhead = { readyState: 4, currentTime: 0, playbackRate: 1 } as HTMLMediaElement;
     const receiver = makeViewer({ swarmId, peerLoadTimeoutMs: 8000, peerFirstByteTimeoutMs: 6000 }, playhead);
     await allLinked(seeder, receiver);
     await seeder.load(9);
+    beforeLoad();
     const loading = receiver.load(9);
-    // Wait until the receiver holds the first bytes from the seeder, then the seeder leaves.
     const fromSeeder = () =>
       receiver.peercdn.peers().find((p) => p.peerId === seeder.peercdn.peerId)?.receivedBytes ?? 0;
     await waitFor(wire, ['message'], () => fromSeeder() > 0, 'the seeder to start sending');
     seeder.peercdn.destroy();
     const { data } = await loading;
-    const expected = fixture(9);
-    assert.deepEqual(Buffer.from(data), expected);
+    assert.deepEqual(Buffer.from(data), fixture(9));
+    return receiver;
+  }
+
+  it('finishes a transfer over HTTP with a Range request when the peer drops midway, with identical bytes', async () => {
+    const receiver = await resumeAfterSeederLeft('range-resume');
     const stats = receiver.peercdn.stats();
     assert.ok(stats.p2pBytes > 0, 'some bytes came from the peer');
-    assert.equal(stats.p2pBytes + stats.httpBytes, expected.byteLength);
+    assert.equal(stats.p2pBytes + stats.httpBytes, fixture(9).byteLength);
     const resume = httpRequests.find((r) => r.url.endsWith('/seg_009.ts') && r.range !== null);
-    assert.deepEqual(resume?.range, `bytes=${stats.p2pBytes}-${expected.byteLength - 1}`);
+    assert.deepEqual(resume?.range, `bytes=${stats.p2pBytes}-${fixture(9).byteLength - 1}`);
     assert.equal(stats.peerFallbacks, 1);
   });
 
   it('takes the whole segment from an origin that ignores the Range of a resume (200), asking for it only once', async () => {
-    // As above, against an origin without Range support (python -m http.server, some proxies).
-    const swarmId = 'range-ignored';
-    const seeder = makeViewer({ swarmId, uploadMaxBytesPerSecond: 16 * 1024 });
-    const playhead = { readyState: 4, currentTime: 0, playbackRate: 1 } as HTMLMediaElement;
-    const receiver = makeViewer({ swarmId, peerLoadTimeoutMs: 8000, peerFirstByteTimeoutMs: 6000 }, playhead);
-    await allLinked(seeder, receiver);
-    await seeder.load(9);
+    // An origin without Range support (python -m http.server, some proxies) answers the resume whole.
     const path = '/vod/180p/seg_009.ts';
-    const originBefore = origin.counts().byPath[path] ?? 0;
-    const requestsBefore = httpRequests.length;
-    origin.setFaults({ ignoreRange: true });
+    let originBefore = 0;
+    let requestsBefore = 0;
     try {
-      const loading = receiver.load(9);
-      const fromSeeder = () =>
-        receiver.peercdn.peers().find((p) => p.peerId === seeder.peercdn.peerId)?.receivedBytes ?? 0;
-      await waitFor(wire, ['message'], () => fromSeeder() > 0, 'the seeder to start sending');
-      seeder.peercdn.destroy();
-      const { data } = await loading;
-      const expected = fixture(9);
-      assert.deepEqual(Buffer.from(data), expected);
+      const receiver = await resumeAfterSeederLeft('range-ignored', () => {
+        originBefore = origin.counts().byPath[path] ?? 0;
+        requestsBefore = httpRequests.length;
+        origin.setFaults({ ignoreRange: true });
+      });
       const asked = httpRequests.slice(requestsBefore).filter((r) => r.url.endsWith(path));
       assert.equal(asked.length, 1, 'one HTTP request for the segment: the resume, answered whole');
       assert.ok(asked[0]?.range !== null, 'it asked for a range');
-      assert.equal((origin.counts().byPath[path] ?? 0) - originBefore, expected.byteLength, 'one origin copy');
+      const expectedBytes = fixture(9).byteLength;
+      assert.equal((origin.counts().byPath[path] ?? 0) - originBefore, expectedBytes, 'one origin copy');
       const stats = receiver.peercdn.stats();
-      assert.equal(stats.httpBytes, expected.byteLength, 'the whole segment counted as HTTP bytes');
+      assert.equal(stats.httpBytes, expectedBytes, 'the whole segment counted as HTTP bytes');
       assert.equal(stats.peerFallbacks, 1);
     } finally {
       origin.setFaults({});
