@@ -123,7 +123,8 @@ describe('tracker core limits', () => {
     assert.equal(core.stats().peers, 0);
   });
 
-  it('refuses swarms without a valid token, with the reason in the failure, and lets a member re-announce after its token expired', () => {
+  /** A core whose swarms need a token, and a token for SWARM valid for 60 s. */
+  const gatedCore = (): { access: SwarmAccess; core: ReturnType<typeof makeCore>; token: string } => {
     const access = new SwarmAccess({
       allowedInfoHashes: [],
       swarmTokenSecret: SECRET,
@@ -131,6 +132,11 @@ describe('tracker core limits', () => {
     });
     const core = makeCore(clocks, { swarmGate: access });
     const token = mintSwarmToken({ secret: SECRET, infoHash: SWARM, expiresAtSeconds: START_SECONDS + 60 });
+    return { access, core, token };
+  };
+
+  it('refuses swarms without a valid token, with the reason in the failure, and lets a member re-announce after its token expired', () => {
+    const { access, core, token } = gatedCore();
     const member = new FakeConnection();
     access.register(member, `/?token=${token}`);
     announce(core, member, 'a');
@@ -163,13 +169,7 @@ describe('tracker core limits', () => {
   });
 
   it('tells a connection without a token the counts of a swarm neither by scrape nor by a "stopped" announce', () => {
-    const access = new SwarmAccess({
-      allowedInfoHashes: [],
-      swarmTokenSecret: SECRET,
-      nowUnixMs: () => clocks.nowUnixMs,
-    });
-    const core = makeCore(clocks, { swarmGate: access });
-    const token = mintSwarmToken({ secret: SECRET, infoHash: SWARM, expiresAtSeconds: START_SECONDS + 60 });
+    const { access, core, token } = gatedCore();
     for (const name of ['a', 'b']) {
       const member = new FakeConnection();
       access.register(member, `/?token=${token}`);
