@@ -187,11 +187,12 @@ export class PeerDownloads {
       }
       // Kept for a Range resume only when given up for its pace (a seek or teardown resumes nothing)
       // and not relayed (a relay's bytes are vouched for only by its last one).
-      if (strike !== undefined && !pending.relayed) this.#keepFailed(requestId, pending);
-      else this.#options.receiveBudget.release(pending.loadedBytes);
-      this.#allowLateBytes(pending);
-      this.#options.send({ type: 'cancel', requestId });
-      pending.reject(new P2PError('peer-timeout', `download of ${sequenceNumber} cancelled`));
+      this.#end(
+        requestId,
+        pending,
+        strike !== undefined && !pending.relayed,
+        new P2PError('peer-timeout', `download of ${sequenceNumber} cancelled`),
+      );
     };
     const partial = (): PartialSegment | null => {
       const failed = this.#failed.get(requestId);
@@ -280,11 +281,10 @@ export class PeerDownloads {
     const budget = this.#options.receiveBudget;
     if (!budget.reserve(frame.payload.byteLength)) {
       // Every partial download together has used the instance's budget: this one ends (HTTP takes over).
-      this.#pending.delete(frame.requestId);
-      budget.release(pending.loadedBytes);
-      this.#allowLateBytes(pending);
-      this.#options.send({ type: 'cancel', requestId: frame.requestId });
-      pending.reject(
+      this.#end(
+        frame.requestId,
+        pending,
+        false,
         new P2PError(
           'peer-error',
           `partial downloads hold the whole receive budget (segment ${pending.sequenceNumber})`,
@@ -304,14 +304,15 @@ export class PeerDownloads {
   /** The link closed: every running download fails with `error` (keeping its bytes for a resume). */
   close(error: P2PError): void {
     if (this.#closed) return;
+    // Partials stay readable for an HTTP resume, but no longer count against the shared budget.
+    const budget = this.#options.receiveBudget;
+    for (const each of [...this.#failed.values(), ...this.#pending.values()]) budget.release(each.loadedBytes);
     this.#closed = true;
     for (const [requestId, pending] of this.#pending) {
       this.#keepFailed(requestId, pending);
       pending.reject(error);
     }
     this.#pending.clear();
-    // Partials stay readable for an HTTP resume, but no longer count against the shared budget.
-    for (const failed of this.#failed.values()) this.#options.receiveBudget.release(failed.loadedBytes);
   }
 
   #fault(message: string): void {
@@ -326,11 +327,19 @@ export class PeerDownloads {
     return requestId;
   }
 
-  #allowLateBytes(pending: PendingDownload): void {
+  // We end a running download: its bytes kept for a Range resume (`keep`), what the peer still
+  // sends of it allowed for, the peer told, the requester rejected with `error`. The budget gets
+  // the bytes back unless they are kept on an open link (a strike's ban may have closed it).
+  #end(requestId: number, pending: PendingDownload, keep: boolean, error: P2PError): void {
+    this.#pending.delete(requestId);
+    if (keep) this.#keepFailed(requestId, pending);
+    if (!keep || this.#closed) this.#options.receiveBudget.release(pending.loadedBytes);
     this.#lateBytesAllowed +=
       pending.received === null
         ? (this.#options.segmentSizeBoundBytes?.() ?? MIN_SEGMENT_SIZE_BOUND_BYTES)
         : pending.totalBytes - pending.loadedBytes;
+    this.#options.send({ type: 'cancel', requestId });
+    pending.reject(error);
   }
 
   #keepFailed(requestId: number, pending: PendingDownload): void {
@@ -338,7 +347,8 @@ export class PeerDownloads {
     this.#failed.set(requestId, pending);
     if (this.#failed.size > MAX_FAILED_KEPT) {
       const oldest = this.#failed.keys().next().value as number;
-      this.#options.receiveBudget.release((this.#failed.get(oldest) as PendingDownload).loadedBytes);
+      // A closed link's partials gave their bytes back already.
+      if (!this.#closed) this.#options.receiveBudget.release((this.#failed.get(oldest) as PendingDownload).loadedBytes);
       this.#failed.delete(oldest);
     }
   }

@@ -11,6 +11,7 @@ const CHUNKS_BEFORE_CANCEL = 30;
 function downloadsOn(
   budget: ReceiveBudget,
   onFault: (error: P2PError) => void = (error) => assert.fail(error.message),
+  onStrike?: () => void,
 ): { downloads: PeerDownloads; requestIds: number[] } {
   const requestIds: number[] = [];
   const downloads = new PeerDownloads({
@@ -21,6 +22,7 @@ function downloadsOn(
     },
     onDelivered: () => undefined,
     onFault,
+    onStrike,
     receiveBudget: budget,
   });
   return { downloads, requestIds };
@@ -71,6 +73,24 @@ describe('peer downloads and the shared receive budget', () => {
     download.cancel();
     assert.equal(budget.usedBytes, 0);
     assert.equal(download.partial(), null);
+  });
+
+  it('gives the budget back for a partial whose cancel struck its peer out (the ban closed the link)', () => {
+    const budget = new ReceiveBudget();
+    // The second strike bans the peer, which closes its connection at once, inside the cancel.
+    let strikes = 0;
+    const link: ReturnType<typeof downloadsOn> = downloadsOn(budget, undefined, () => {
+      if (++strikes === 2) link.downloads.close(new P2PError('peer-unreliable', 'banned'));
+    });
+    partlyReceived(link, 0, 2).cancel('too-slow');
+    // Three more downloads of the link run meanwhile: with them five partials, one over the four kept.
+    for (let sn = 2; sn <= 4; sn++) partlyReceived(link, sn, 1);
+    // Another link's running download holds 5 chunks: a count the ban must not touch.
+    partlyReceived(downloadsOn(budget), 9, 5);
+    const download = partlyReceived(link, 1, CHUNKS_BEFORE_CANCEL);
+    download.cancel('too-slow');
+    assert.equal(download.partial()?.bytes.byteLength, CHUNKS_BEFORE_CANCEL * MAX_CHUNK_BYTES, 'kept for the resume');
+    assert.equal(budget.usedBytes, 5 * MAX_CHUNK_BYTES, 'nothing held for the closed link, nothing given back twice');
   });
 
   it('keeps a failed link’s partial for the resume without holding the budget', () => {
