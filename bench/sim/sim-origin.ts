@@ -127,6 +127,8 @@ class HttpTransfer implements Loader<FragmentLoaderContext> {
     const start = context.rangeStart ?? 0;
     const end = context.rangeEnd !== undefined && context.rangeEnd > 0 ? context.rangeEnd : segment.byteLength;
     const total = Math.max(0, Math.min(end, segment.byteLength) - start);
+    // A server with Range support: 206 for a range, 200 for the whole segment.
+    const code = context.rangeEnd !== undefined && context.rangeEnd > 0 ? 206 : 200;
     const pieceBytes = Math.max(1, Math.floor(PIECE_MODELLED_BYTES / byteScale));
     const next = (): void => {
       if (this.#done) return;
@@ -136,7 +138,7 @@ class HttpTransfer implements Loader<FragmentLoaderContext> {
         stats.loaded = stats.total = total;
         this.#origin.served(this.#node, this.#sequenceNumber, total);
         if (onProgress !== undefined) {
-          callbacks.onSuccess({ url: context.url, data: new ArrayBuffer(0), code: 200 }, stats, context, null);
+          callbacks.onSuccess({ url: context.url, data: new ArrayBuffer(0), code }, stats, context, null);
           return;
         }
         // A whole segment is the template's own buffer: nothing in the library or the modelled
@@ -146,7 +148,7 @@ class HttpTransfer implements Loader<FragmentLoaderContext> {
           start === 0 && total === segment.byteLength && segment.byteOffset === 0 && segment.buffer.byteLength === total
             ? segment.buffer
             : segment.slice(start, start + total).buffer;
-        callbacks.onSuccess({ url: context.url, data, code: 200 }, stats, context, null);
+        callbacks.onSuccess({ url: context.url, data, code }, stats, context, null);
         return;
       }
       const bytes = Math.min(pieceBytes, total - this.#deliveredBytes);

@@ -92,12 +92,14 @@ export function resumeOverRange(
       // would otherwise never know it, and "peer too late" could never fire.
       engine.httpPace.measured(paceSample(stats));
       const rest = response.data;
-      if (response.code === 200 && rest instanceof ArrayBuffer && rest.byteLength > 0) {
+      // The rest as asked for (by its length: a custom loader may say 200 for a 206); the checks
+      // judge the joined whole.
+      if (rest instanceof ArrayBuffer && rest.byteLength === partial.totalBytes - received) {
+        void join(rest, stats, networkDetails);
+      } else if (response.code === 200 && rest instanceof ArrayBuffer && rest.byteLength > 0) {
         relay?.fail();
         engine.segmentChecks.learnFromHttp(segment.swarmId, rest, context.frag.duration);
         onOutcome({ kind: 'sent-whole', data: rest, durationMs: performance.now() - startMs, stats, networkDetails });
-      } else if (rest instanceof ArrayBuffer && rest.byteLength === partial.totalBytes - received) {
-        void join(rest, stats, networkDetails);
       } else {
         relay?.fail();
         onOutcome({ kind: 'range-ignored', receivedBytes: rest instanceof ArrayBuffer ? rest.byteLength : 0 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import type { LoaderCallbacks, LoaderConfiguration, LoaderContext, LoaderStats } from 'hls.js';
 import { resolveConfig } from '../../lib/api/config.ts';
 import { Engine } from '../../lib/engine/engine.ts';
@@ -30,7 +31,77 @@ class SegmentOriginLoader {
   destroy(): void {}
 }
 
+/** hls.js's loader in front of an origin serving `segment`, answering each Range with `code` (200: a custom loader that says 200 for a 206). */
+class RangeLoader {
+  stats: LoaderStats = newStats();
+  constructor(
+    readonly segment: Uint8Array,
+    readonly code: number,
+  ) {}
+  load(context: LoaderContext, _config: LoaderConfiguration, callbacks: LoaderCallbacks<LoaderContext>): void {
+    const body = this.segment.slice(context.rangeStart ?? 0, context.rangeEnd || this.segment.byteLength);
+    queueMicrotask(() => {
+      this.stats.loaded = body.byteLength;
+      callbacks.onSuccess({ url: context.url, data: body.buffer, code: this.code }, this.stats, context, null);
+    });
+  }
+  abort(): void {}
+  destroy(): void {}
+}
+
+const SEGMENT_SEVEN = new Uint8Array(readFileSync(new URL('../../fixtures/sample/180p/seg_007.ts', import.meta.url)));
+
 describe('Range resume of a peer’s partial segment', () => {
+  // Its hash manifest is refused at once (nothing listens on 127.0.0.1:9).
+  const newEngine = (): Engine =>
+    new Engine(
+      resolveConfig({ trackerUrls: ['ws://tracker.invalid'], segmentHashesUrl: 'http://127.0.0.1:9/h.json' }),
+      {
+        createTrackerClient: (): TrackerClient => ({
+          on: () => undefined,
+          start: () => undefined,
+          destroy: () => undefined,
+        }),
+        random: () => 0.5,
+        nowMs: () => 0,
+      },
+    );
+  const resume = (engine: Engine, loader: RangeLoader, receivedBytes: number): Promise<RangeResumeOutcome> =>
+    new Promise((resolve) =>
+      resumeOverRange(
+        engine,
+        segmentSevenRequest(recordingCallbacks().callbacks),
+        loader as never,
+        { bytes: SEGMENT_SEVEN.slice(0, receivedBytes), totalBytes: SEGMENT_SEVEN.byteLength },
+        resolve,
+      ),
+    );
+
+  it('joins the rest a loader reports as 200 when it is the rest asked for (to be checked), and takes a whole 200 answer as the segment', async () => {
+    const engine = newEngine();
+    const joined = await resume(engine, new RangeLoader(SEGMENT_SEVEN, 200), 188 * 100);
+    // Joined to the peer's bytes and checked (the manifest unreachable: unverifiable, the rest's cost told).
+    assert.deepEqual(
+      { kind: joined.kind, restBytes: 'restBytes' in joined ? joined.restBytes : null },
+      { kind: 'unverifiable', restBytes: SEGMENT_SEVEN.byteLength - 188 * 100 },
+    );
+    // An origin without Range support: the whole segment, 200.
+    const ignoring = new RangeLoader(SEGMENT_SEVEN, 200);
+    ignoring.load = (context, _config, callbacks) =>
+      queueMicrotask(() =>
+        callbacks.onSuccess(
+          { url: context.url, data: SEGMENT_SEVEN.slice().buffer, code: 200 },
+          ignoring.stats,
+          context,
+          null,
+        ),
+      );
+    const whole = await resume(engine, ignoring, 188 * 100);
+    engine.destroy();
+    assert.equal(whole.kind, 'sent-whole');
+    assert.ok(whole.kind === 'sent-whole' && Buffer.from(whole.data).equals(SEGMENT_SEVEN));
+  });
+
   it('refused by the origin for a size the peer declared wrong (416): the whole segment over HTTP, no error for hls.js', async () => {
     const silent = (): TrackerClient => ({ on: () => undefined, start: () => undefined, destroy: () => undefined });
     const engine = new Engine(resolveConfig({ trackerUrls: ['ws://tracker.invalid'] }), {
