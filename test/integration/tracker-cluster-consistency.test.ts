@@ -180,6 +180,50 @@ describe('tracker cluster: who holds a peer id, and what Redis keeps, stay consi
     );
   });
 
+  it("drops an answer from another node to an offer made before the current holder of the offerer's id joined", async () => {
+    const [a, c] = [await node(), await node()];
+    const paul = await peer(c, 'paul');
+    paul.announce({ numwant: 0 });
+    await paul.next();
+    // The victim on node a offers to paul on node c, then disconnects.
+    const victim = await peer(a, 'victim');
+    await victim.announceUntilCount(2);
+    const offer = { offer_id: wireId('offer-to-paul'), offer: { type: 'offer', sdp: 'v=0 victim' } };
+    victim.announce({ numwant: 1, offers: [offer] });
+    await victim.next();
+    const relayed = await paul.next();
+    assert.deepEqual([relayed['peer_id'], relayed['offer_id']], [wireId('victim'), offer.offer_id]);
+    const victimSocket = sockets.at(-1) as WebSocket;
+    victimSocket.terminate();
+    await pollExternal(
+      'node a to see the victim leave',
+      () => a.stats().peers,
+      (peers) => peers === 0,
+      REDIS_READS,
+    );
+    // A newcomer on node a announces the victim's id (copied from the offer), and paul answers the offer.
+    const copycat = await peer(a, 'victim');
+    copycat.announce({ numwant: 0 });
+    await copycat.next();
+    const relayedIn = a.stats().cluster?.relayedIn ?? 0;
+    paul.announce({
+      to_peer_id: wireId('victim'),
+      offer_id: offer.offer_id,
+      answer: { type: 'answer', sdp: 'v=0 paul' },
+    });
+    await pollExternal(
+      'node a to receive the answer',
+      () => a.stats().cluster?.relayedIn ?? 0,
+      (count) => count > relayedIn,
+      REDIS_READS,
+    );
+    assert.equal(a.stats().answersUnrelayed, 1);
+    // Frames to one socket keep their order: an answer delivered to the copycat comes before this reply.
+    copycat.announce({ numwant: 0 });
+    const next = await copycat.next();
+    assert.equal(next['answer'], undefined, `the copycat was sent ${JSON.stringify(next)}`);
+  });
+
   it('a node reaped while still connected (its lease lapsed in a stall) finds its lease gone at its next renewal and adds its peers and swarm registrations again', async () => {
     const [logA, logB] = [recordingLogger(), recordingLogger()];
     // Node b's stall is modelled by its clock, the one mock allowed: while it runs behind, the
