@@ -1,5 +1,5 @@
 // The one adapter between sockets and the tracker core: WebSockets and HTTP endpoints on one port.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
@@ -78,7 +78,7 @@ export async function startTracker(
     ...(cluster === null ? {} : { cluster }),
   });
   cluster?.bind(core);
-  const http = createServer();
+  const http = createServer(httpTimeouts(config.httpRequestTimeoutMs));
   try {
     await listen(http, config);
   } catch (error) {
@@ -173,6 +173,19 @@ function startCluster(
     nowUnixMs,
     logger,
   });
+}
+
+/**
+ * Node's HTTP timeouts for requests that must arrive whole within `timeoutMs`: headers and body
+ * alike. Node checks them every `connectionsCheckingInterval` (default 30 s), which would let a slow
+ * request live that much longer. They end at a WebSocket upgrade (Node frees the request's parser).
+ */
+function httpTimeouts(timeoutMs: number): ServerOptions {
+  return {
+    headersTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    connectionsCheckingInterval: Math.min(1000, Math.ceil(timeoutMs / 4)),
+  };
 }
 
 function listen(http: Server, config: TrackerConfig): Promise<void> {
