@@ -342,7 +342,10 @@ export class TrackerCore implements ClusterDelivery {
     this.#counters.scrapes += 1;
     const files = new Map<string, SwarmCounts>();
     for (const infoHash of infoHashes) files.set(infoHash, this.#counts(infoHash));
-    connection.send(encodeScrapeReply(files, this.#options.announceIntervalSeconds));
+    const reply = (): void => connection.send(encodeScrapeReply(files, this.#options.announceIntervalSeconds));
+    // In a cluster, swarms with no peer here are counted from the cluster store before the reply.
+    if (this.#cluster === null) reply();
+    else this.#cluster.scrape(files, reply);
   }
 
   #reject(connection: TrackerConnection, error: Parameters<typeof encodeFailure>[0], reason: RejectReason): void {

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import type { WebSocket } from 'ws';
+import { once } from 'node:events';
+import { WebSocket } from 'ws';
 import { swarmKey } from '../../tracker/cluster/redis-scripts.ts';
 import { startTracker, type RunningTracker, type TrackerDependencies } from '../../tracker/server.ts';
 import { CLUSTER_TEST_SETTINGS, clusterPeer, recordingLogger } from '../helpers/cluster-peer.ts';
 import { wireId } from '../helpers/fake-connection.ts';
+import { jsonInbox } from '../helpers/json-inbox.ts';
 import { pollExternal } from '../helpers/poll-external.ts';
 import { redisLines } from '../helpers/redis-cli.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
@@ -222,6 +224,29 @@ describe('tracker cluster: who holds a peer id, and what Redis keeps, stay consi
     copycat.announce({ numwant: 0 });
     const next = await copycat.next();
     assert.equal(next['answer'], undefined, `the copycat was sent ${JSON.stringify(next)}`);
+  });
+
+  it('answers a scrape on a node with no peer of the swarm with the counts over every node', async () => {
+    const [a, b] = [await node(), await node()];
+    const seeder = await peer(a, 'seeder');
+    seeder.announce({ numwant: 0, left: 0 });
+    await seeder.next();
+    const leecher = await peer(a, 'leecher');
+    leecher.announce({ numwant: 0, left: 100 });
+    await leecher.next();
+    await untilHeldBy('seeder', a);
+    await untilHeldBy('leecher', a);
+    const socket = new WebSocket(b.url, { perMessageDeflate: false });
+    sockets.push(socket);
+    const inbox = jsonInbox(socket);
+    await once(socket, 'open');
+    const nobody = wireId('nobody-swarm');
+    socket.send(JSON.stringify({ action: 'scrape', info_hash: [HASH, nobody] }));
+    const reply = await inbox();
+    assert.deepEqual(reply['files'], {
+      [HASH]: { complete: 1, incomplete: 1, downloaded: 0 },
+      [nobody]: { complete: 0, incomplete: 0, downloaded: 0 },
+    });
   });
 
   it('a node reaped while still connected (its lease lapsed in a stall) finds its lease gone at its next renewal and adds its peers and swarm registrations again', async () => {
