@@ -3,6 +3,7 @@
 // (bench/tracker-load.ts reads the `url` of the `listening` line).
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { settingFlags, settingsFromSources, settingsHelp } from './cli-settings.ts';
 import { ClusterError } from './cluster/redis-link.ts';
@@ -76,8 +77,10 @@ async function main(): Promise<void> {
   // Handlers first: whoever reads the URL below may signal at once. A second signal kills.
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
-  if (cluster.isWorker) reportListening(tracker.url);
-  else logger.info('listening', { url: tracker.url, ...fields });
+  // The cluster node id (random, shown in /stats.json) with the host and process it names, for operators.
+  const node = tracker.stats().cluster?.nodeId ?? null;
+  if (cluster.isWorker) reportListening(tracker.url, node);
+  else logger.info('listening', { url: tracker.url, ...fields, node, host: hostname(), pid: process.pid });
 }
 
 /** The file's JSON; a syntax error names the file and the position, never the text around it (a secret may be there). */

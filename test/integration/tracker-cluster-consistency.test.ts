@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { hostname } from 'node:os';
 import { WebSocket } from 'ws';
 import { swarmKey } from '../../tracker/cluster/redis-scripts.ts';
 import { startTracker, type RunningTracker, type TrackerDependencies } from '../../tracker/server.ts';
@@ -247,6 +248,16 @@ describe('tracker cluster: who holds a peer id, and what Redis keeps, stay consi
       [HASH]: { complete: 1, incomplete: 1, downloaded: 0 },
       [nobody]: { complete: 0, incomplete: 0, downloaded: 0 },
     });
+  });
+
+  it('names the node in /stats.json by a random id: neither its host name nor its process id', async () => {
+    const a = await node();
+    const stats = (await (await fetch(`${a.url.replace('ws://', 'http://')}/stats.json`)).json()) as {
+      cluster: { nodeId: string };
+    };
+    const { nodeId } = stats.cluster;
+    assert.match(nodeId, /^[0-9a-f]{16}$/);
+    assert.ok(!nodeId.includes(hostname()), `${nodeId} holds the host name`);
   });
 
   it('a node reaped while still connected (its lease lapsed in a stall) finds its lease gone at its next renewal and adds its peers and swarm registrations again', async () => {

@@ -4,7 +4,6 @@
 // reaped by a survivor; after a Redis restart, local peers are added again. While Redis is
 // unreachable nothing waits on it: commands fail at once and local serving goes on.
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { AnswerRequest, Offer, SwarmCounts } from '../protocol.ts';
 import { deliverNodeBatch } from './node-delivery.ts';
 import type { NodeMessage } from './node-messages.ts';
@@ -78,7 +77,7 @@ export class RedisSwarmCluster implements SwarmCluster {
   private constructor(options: RedisClusterOptions) {
     this.#options = options;
     this.#pending = new PendingCommands(options.maxPendingCommands ?? DEFAULT_MAX_PENDING_COMMANDS);
-    this.nodeId = options.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.nodeId = options.nodeId ?? randomBytes(8).toString('hex');
   }
 
   /**
