@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   }
   let fromFile: Record<string, unknown> = {};
   if (typeof values.config === 'string') {
-    const parsed = parseConfigFile(values.config, readFileSync(values.config, 'utf8'));
+    const parsed = parseConfigFile(values.config, readConfigFile(values.config));
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
       throw new TrackerConfigError('config', `${values.config} must hold a JSON object`);
     fromFile = parsed as Record<string, unknown>;
@@ -81,6 +81,17 @@ async function main(): Promise<void> {
   const node = tracker.stats().cluster?.nodeId ?? null;
   if (cluster.isWorker) reportListening(tracker.url, node);
   else logger.info('listening', { url: tracker.url, ...fields, node, host: hostname(), pid: process.pid });
+}
+
+/** The file's text; an error names the file (Node's own does not always: EISDIR for a directory). */
+function readConfigFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    // "EISDIR: illegal operation on a directory, read" → "EISDIR: illegal operation on a directory".
+    const reason = (error instanceof Error ? error.message : String(error)).split(',')[0];
+    throw new TrackerConfigError('config', `cannot read config file ${path}: ${reason}`);
+  }
 }
 
 /** The file's JSON; a syntax error names the file and the position, never the text around it (a secret may be there). */
