@@ -137,9 +137,9 @@ export class TrackerCore implements ClusterDelivery {
     for (const swarm of this.#swarms.values()) yield* swarm.members();
   }
 
-  /** Drop peers that have not announced for `peerTimeoutMs`; returns how many. */
-  sweep(): number {
-    const expired = this.#expiry.expired(this.#options.nowMs() - this.#options.peerTimeoutMs);
+  /** Drop peers that have not announced for `peerTimeoutMs` (at most `maxPeers`, oldest first); returns how many. */
+  sweep(maxPeers = Infinity): number {
+    const expired = this.#expiry.expired(this.#options.nowMs() - this.#options.peerTimeoutMs, maxPeers);
     for (const peer of expired) this.#leave(peer);
     this.#counters.expiredPeers += expired.length;
     return expired.length;

@@ -13,6 +13,7 @@ import { clusterMetricsText } from './cluster/cluster-metrics.ts';
 import { RedisSwarmCluster, type ClusterStats } from './cluster/redis-swarm-cluster.ts';
 import type { TrackerStats } from './core.ts';
 import { createTrackerCore } from './core-from-config.ts';
+import { ExpirySweep } from './expiry-sweep.ts';
 import { createFleet, type FleetStats } from './fleet.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createTrackerMetrics, type TrackerMetrics, type TrackerMetricsSnapshot } from './metrics.ts';
@@ -122,10 +123,13 @@ export async function startTracker(
   http.on('request', (request: IncomingMessage, response: ServerResponse) =>
     fleet.handles(request) ? fleet.serve(request, response) : serveHttp(request, response, stats, metrics, logger),
   );
-  const sweeper = setInterval(() => {
-    const expired = core.sweep();
-    if (expired > 0 && logger.enabled('debug')) logger.debug('silent peers expired', { expired });
-  }, config.sweepIntervalMs);
+  const sweeper = new ExpirySweep(
+    (maxPeers) => core.sweep(maxPeers),
+    config.sweepIntervalMs,
+    (expired) => {
+      if (expired > 0 && logger.enabled('debug')) logger.debug('silent peers expired', { expired });
+    },
+  );
 
   const { port } = http.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -137,7 +141,7 @@ export async function startTracker(
     stats,
     close: () => {
       closing ??= new Promise<void>((resolve) => {
-        clearInterval(sweeper);
+        sweeper.close();
         upgrades.close();
         const stopCluster = cluster === null ? Promise.resolve() : cluster.close();
         http.close(() => void stopCluster.then(resolve));
