@@ -47,4 +47,26 @@ describe('cluster scrape counts: swarms with no peer on this node', () => {
     const down = await scrape(scrapes, null, ['another-swarm'], SCRAPE_SIZE_TTL_MS);
     assert.deepEqual([down.get('another-swarm'), reads.length], [NONE, 2]);
   });
+
+  it('reads at most its reads per second; swarms beyond them answer the local counts', async () => {
+    let reads = 0;
+    const scrapes = new ScrapeCounts(
+      () => {
+        reads += 1;
+        return Promise.resolve([3, 1]);
+      },
+      () => undefined,
+      2,
+    );
+    const three = await scrape(scrapes, new ClusterCounts(), ['swarm-1', 'swarm-2', 'swarm-3'], 0);
+    assert.deepEqual(
+      [...three.values()].map((counts) => counts.incomplete),
+      [2, 2, 0],
+    );
+    assert.equal(reads, 2);
+    // Kept sizes cost no read; the next second reads again.
+    assert.equal((await scrape(scrapes, new ClusterCounts(), ['swarm-1', 'swarm-3'], 999)).get('swarm-3'), NONE);
+    const later = await scrape(scrapes, new ClusterCounts(), ['swarm-3'], 1000);
+    assert.deepEqual([later.get('swarm-3'), reads], [{ complete: 1, incomplete: 2, downloaded: 0 }, 3]);
+  });
 });

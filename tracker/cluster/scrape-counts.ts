@@ -10,6 +10,13 @@ import { COUNT_SCRIPT, swarmKey, swarmKeys } from './redis-scripts.ts';
 export const SCRAPE_SIZE_TTL_MS = 1000;
 /** Swarms whose read size is kept at once. */
 export const MAX_SCRAPE_SIZES = 10_000;
+/**
+ * Redis reads for scrapes per second and node, at most; beyond, a scrape answers the local counts
+ * (as before scrapes read Redis). One scrape may name 100 swarms, made up ones too: without a bound
+ * a few sockets within their announce rate would send Redis 100 times their announces' load, and
+ * fill the pending-command bound that announces share.
+ */
+export const MAX_SCRAPE_READS_PER_SECOND = 1000;
 
 export interface SwarmSize {
   readonly peers: number;
@@ -23,10 +30,14 @@ export class ScrapeCounts {
   readonly #run: RunScript;
   readonly #onError: (error: unknown) => void;
   readonly #kept = new Map<string, { readonly expiresAtMs: number; readonly size: Promise<SwarmSize | null> }>();
+  readonly #readsPerSecond: number;
+  #secondStartMs = -Infinity;
+  #readsThisSecond = 0;
 
-  constructor(run: RunScript, onError: (error: unknown) => void) {
+  constructor(run: RunScript, onError: (error: unknown) => void, readsPerSecond = MAX_SCRAPE_READS_PER_SECOND) {
     this.#run = run;
     this.#onError = onError;
+    this.#readsPerSecond = readsPerSecond;
   }
 
   /**
@@ -64,6 +75,12 @@ export class ScrapeCounts {
   #size(infoHash: string, nowUnixMs: number): Promise<SwarmSize | null> | null {
     const kept = this.#kept.get(infoHash);
     if (kept !== undefined && kept.expiresAtMs > nowUnixMs) return kept.size;
+    if (nowUnixMs - this.#secondStartMs >= 1000) {
+      this.#secondStartMs = nowUnixMs;
+      this.#readsThisSecond = 0;
+    }
+    if (this.#readsThisSecond >= this.#readsPerSecond) return null;
+    this.#readsThisSecond += 1;
     const sent = this.#run(COUNT_SCRIPT, swarmKeys(swarmKey(infoHash)), [String(nowUnixMs)]);
     if (sent === null) return null;
     const size = sent.then(swarmSizeOf, (error: unknown) => {
