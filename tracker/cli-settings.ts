@@ -40,6 +40,12 @@ export const SETTING_SOURCES: { readonly [K in keyof TrackerConfig]: SettingSour
     kind: 'number',
     help: 'ms between WebSocket pings; no pong by the next one drops the socket',
   },
+  httpRequestTimeoutMs: {
+    flag: 'http-request-timeout',
+    env: 'PEERCDN_TRACKER_HTTP_REQUEST_TIMEOUT_MS',
+    kind: 'number',
+    help: 'ms to receive a whole HTTP request (headers and body); slower ones get 408',
+  },
   maxMessageBytes: {
     flag: 'max-message-bytes',
     env: 'PEERCDN_TRACKER_MAX_MESSAGE_BYTES',

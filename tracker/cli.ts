@@ -3,6 +3,7 @@
 // (bench/tracker-load.ts reads the `url` of the `listening` line).
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { settingFlags, settingsFromSources, settingsHelp } from './cli-settings.ts';
 import { ClusterError } from './cluster/redis-link.ts';
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
   }
   let fromFile: Record<string, unknown> = {};
   if (typeof values.config === 'string') {
-    const parsed = parseConfigFile(values.config, readFileSync(values.config, 'utf8'));
+    const parsed = parseConfigFile(values.config, readConfigFile(values.config));
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
       throw new TrackerConfigError('config', `${values.config} must hold a JSON object`);
     fromFile = parsed as Record<string, unknown>;
@@ -76,8 +77,21 @@ async function main(): Promise<void> {
   // Handlers first: whoever reads the URL below may signal at once. A second signal kills.
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
-  if (cluster.isWorker) reportListening(tracker.url);
-  else logger.info('listening', { url: tracker.url, ...fields });
+  // The cluster node id (random, shown in /stats.json) with the host and process it names, for operators.
+  const node = tracker.stats().cluster?.nodeId ?? null;
+  if (cluster.isWorker) reportListening(tracker.url, node);
+  else logger.info('listening', { url: tracker.url, ...fields, node, host: hostname(), pid: process.pid });
+}
+
+/** The file's text; an error names the file (Node's own does not always: EISDIR for a directory). */
+function readConfigFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    // "EISDIR: illegal operation on a directory, read" → "EISDIR: illegal operation on a directory".
+    const reason = (error instanceof Error ? error.message : String(error)).split(',')[0];
+    throw new TrackerConfigError('config', `cannot read config file ${path}: ${reason}`);
+  }
 }
 
 /** The file's JSON; a syntax error names the file and the position, never the text around it (a secret may be there). */

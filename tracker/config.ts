@@ -21,6 +21,12 @@ export interface TrackerConfig {
   readonly sweepIntervalMs: number;
   /** WebSocket ping interval; a socket that has not answered the previous ping is terminated. */
   readonly heartbeatMs: number;
+  /**
+   * An HTTP request (headers and body: a beacon, /metrics, a WebSocket upgrade's headers) not fully
+   * received within this long is answered 408 and its socket closed, so slow clients cannot hold
+   * sockets open; a WebSocket is not affected once upgraded.
+   */
+  readonly httpRequestTimeoutMs: number;
   /** Largest frame accepted; bigger ones close the socket with 1009. */
   readonly maxMessageBytes: number;
   readonly maxOffersPerAnnounce: number;
@@ -86,6 +92,9 @@ export const DEFAULT_TRACKER_CONFIG: TrackerConfig = Object.freeze({
   peerTimeoutMs: 300_000,
   sweepIntervalMs: 30_000,
   heartbeatMs: 30_000,
+  // Every request here is tiny (a beacon ≤ 2 KB); Node's defaults (headers 60 s, request 300 s)
+  // let a client sending a byte every few seconds keep a socket for minutes.
+  httpRequestTimeoutMs: 10_000,
   maxMessageBytes: MAX_MESSAGE_BYTES,
   maxOffersPerAnnounce: MAX_OFFERS_PER_ANNOUNCE,
   maxPeersPerConnection: 100,
@@ -154,6 +163,7 @@ const CHECKS: { readonly [K in keyof TrackerConfig]: (value: unknown) => string 
   peerTimeoutMs: integerIn(10_000, 24 * 3_600_000),
   sweepIntervalMs: integerIn(100, 3_600_000),
   heartbeatMs: integerIn(100, 600_000),
+  httpRequestTimeoutMs: integerIn(100, 300_000),
   maxMessageBytes: integerIn(1024, 1024 * 1024),
   maxOffersPerAnnounce: integerIn(1, 50),
   maxPeersPerConnection: integerIn(1, 10_000),

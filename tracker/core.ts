@@ -31,7 +31,7 @@ import {
 import { reannounceRestartsProbation } from './probation.ts';
 import { RateBench } from './rate-bench.ts';
 import { RelayedOffers, relayedOfferKey } from './relayed-offers.ts';
-import { TrackerSwarm, type SwarmPeer, type SwarmTotals, type TrackerConnection } from './swarm.ts';
+import { newSwarmPeer, TrackerSwarm, type SwarmPeer, type SwarmTotals, type TrackerConnection } from './swarm.ts';
 
 export { NEW_PEER_PROBATION_MS, type TrackerCoreOptions } from './core-options.ts';
 export type { RejectReason, SwarmSummary, TrackerCounters, TrackerSnapshot, TrackerStats } from './core-counters.ts';
@@ -53,6 +53,8 @@ export class TrackerCore implements ClusterDelivery {
   readonly #swarmGate: SwarmGate | null;
   readonly #cluster: SwarmCluster | null;
   readonly #relayedOffers = new RelayedOffers();
+  /** Offers local peers sent to other nodes, by offerer's connection: answers from there are checked as local ones. */
+  readonly #offersSentAway = new RelayedOffers();
   readonly #bench: RateBench;
   readonly #probationMs: number;
   readonly #swarmTotals: SwarmTotals = { heldBack: 0 };
@@ -94,6 +96,7 @@ export class TrackerCore implements ClusterDelivery {
   /** The connection is gone: every peer it held leaves its swarm. Idempotent. */
   disconnect(connection: TrackerConnection): void {
     this.#relayedOffers.forget(connection);
+    this.#offersSentAway.forget(connection);
     this.#bench.forget(connection);
     for (const peer of this.#connectionPeers.of(connection)) this.#leave(peer);
   }
@@ -115,6 +118,9 @@ export class TrackerCore implements ClusterDelivery {
   deliverAnswer(request: AnswerRequest): boolean {
     const target = this.#swarms.get(request.infoHash)?.get(request.toPeerId);
     if (target === undefined) return false;
+    // Only for an offer this peer sent away, once: not one of an earlier holder of its id.
+    const key = relayedOfferKey(request.infoHash, request.toPeerId, request.offerId);
+    if (!this.#offerTaken(this.#offersSentAway, target.connection, key, target.joinedMs)) return false;
     target.connection.send(encodeRelayedAnswer(request));
     this.#counters.answersRelayed += 1;
     return true;
@@ -131,9 +137,9 @@ export class TrackerCore implements ClusterDelivery {
     for (const swarm of this.#swarms.values()) yield* swarm.members();
   }
 
-  /** Drop peers that have not announced for `peerTimeoutMs`; returns how many. */
-  sweep(): number {
-    const expired = this.#expiry.expired(this.#options.nowMs() - this.#options.peerTimeoutMs);
+  /** Drop peers that have not announced for `peerTimeoutMs` (at most `maxPeers`, oldest first); returns how many. */
+  sweep(maxPeers = Infinity): number {
+    const expired = this.#expiry.expired(this.#options.nowMs() - this.#options.peerTimeoutMs, maxPeers);
     for (const peer of expired) this.#leave(peer);
     this.#counters.expiredPeers += expired.length;
     return expired.length;
@@ -150,7 +156,7 @@ export class TrackerCore implements ClusterDelivery {
       peersHeldBack: this.#swarmTotals.heldBack,
       connectionsBenched: this.#bench.size,
       benchings: this.#bench.benchings,
-      relayedOffersEvicted: this.#relayedOffers.evicted,
+      relayedOffersEvicted: this.#relayedOffers.evicted + this.#offersSentAway.evicted,
     };
   }
 
@@ -241,20 +247,7 @@ export class TrackerCore implements ClusterDelivery {
     const { event } = request;
     let peer = existing;
     if (peer === undefined) {
-      peer = {
-        infoHash: request.infoHash,
-        peerId: request.peerId,
-        connection,
-        joinedMs: nowMs,
-        lastAnnounceMs: 0,
-        seeder: false,
-        slot: -1,
-        region: connection.region ?? null,
-        probationEndsMs: nowMs + this.#probationMs,
-        benched,
-        restless: false,
-        quickReannounces: 0,
-      };
+      peer = newSwarmPeer(request.infoHash, request.peerId, connection, nowMs, nowMs + this.#probationMs, benched);
       swarm.add(peer, nowMs);
       this.#connectionPeers.hold(connection, peer);
     } else if (reannounceRestartsProbation(peer, event, nowMs)) {
@@ -289,14 +282,12 @@ export class TrackerCore implements ClusterDelivery {
     }
     this.#counters.offersRelayed += targets.length;
     // Offers no local peer took (too few here) go to other nodes too.
-    if (cluster !== null)
-      cluster.announced(
-        infoHash,
-        peerId,
-        peer.seeder,
-        targets.length < wanted ? request.offers.slice(targets.length, wanted) : [],
-        region,
-      );
+    if (cluster !== null) {
+      const away = targets.length < wanted ? request.offers.slice(targets.length, wanted) : [];
+      for (const offer of away)
+        this.#offersSentAway.record(peer.connection, relayedOfferKey(infoHash, peerId, offer.offerId), nowMs);
+      cluster.announced(infoHash, peerId, peer.seeder, away, region);
+    }
     targets.length = 0;
   }
 
@@ -325,17 +316,8 @@ export class TrackerCore implements ClusterDelivery {
     }
     // Only for an offer of `target` this connection was sent, and only once: not one of an
     // earlier holder of its peer id (which travels in every offer it relayed).
-    const unrelayed = this.#relayedOffers.take(
-      connection,
-      relayedOfferKey(request.infoHash, request.toPeerId, request.offerId),
-      this.#options.nowMs(),
-      target?.joinedMs ?? -Infinity,
-    );
-    if (unrelayed !== null) {
-      if (unrelayed === 'expired') this.#counters.answersExpired += 1;
-      else this.#counters.answersUnrelayed += 1;
-      return;
-    }
+    const key = relayedOfferKey(request.infoHash, request.toPeerId, request.offerId);
+    if (!this.#offerTaken(this.#relayedOffers, connection, key, target?.joinedMs ?? -Infinity)) return;
     if (target === undefined) {
       if (this.#cluster?.relayAnswer(request) === true) this.#counters.answersRelayed += 1;
       else this.#counters.answersUndeliverable += 1;
@@ -345,6 +327,14 @@ export class TrackerCore implements ClusterDelivery {
     this.#counters.answersRelayed += 1;
   }
 
+  /** Whether an answer may go on: its offer is in `offers` for `connection` (then consumed); else counted why not. */
+  #offerTaken(offers: RelayedOffers, connection: TrackerConnection, key: string, offererJoinedMs: number): boolean {
+    const unrelayed = offers.take(connection, key, this.#options.nowMs(), offererJoinedMs);
+    if (unrelayed === 'expired') this.#counters.answersExpired += 1;
+    else if (unrelayed !== null) this.#counters.answersUnrelayed += 1;
+    return unrelayed === null;
+  }
+
   #scrape(infoHashes: readonly string[], connection: TrackerConnection): void {
     if (!this.#takeBudget(connection, 'scrape', null)) return;
     // Counts of a swarm tell who watches what: only for swarms this connection may join.
@@ -352,7 +342,10 @@ export class TrackerCore implements ClusterDelivery {
     this.#counters.scrapes += 1;
     const files = new Map<string, SwarmCounts>();
     for (const infoHash of infoHashes) files.set(infoHash, this.#counts(infoHash));
-    connection.send(encodeScrapeReply(files, this.#options.announceIntervalSeconds));
+    const reply = (): void => connection.send(encodeScrapeReply(files, this.#options.announceIntervalSeconds));
+    // In a cluster, swarms with no peer here are counted from the cluster store before the reply.
+    if (this.#cluster === null) reply();
+    else this.#cluster.scrape(files, reply);
   }
 
   #reject(connection: TrackerConnection, error: Parameters<typeof encodeFailure>[0], reason: RejectReason): void {

@@ -21,11 +21,11 @@ export class ExpiryQueue<T> {
     this.#touchedAtMs.delete(item);
   }
 
-  /** Items last touched before `beforeMs`, oldest first; they stay queued until deleted. */
-  expired(beforeMs: number): T[] {
+  /** Items last touched before `beforeMs`, oldest first, at most `maxItems`; they stay queued until deleted. */
+  expired(beforeMs: number, maxItems = Infinity): T[] {
     const out: T[] = [];
     for (const [item, touchedAtMs] of this.#touchedAtMs) {
-      if (touchedAtMs >= beforeMs) break;
+      if (touchedAtMs >= beforeMs || out.length >= maxItems) break;
       out.push(item);
     }
     return out;

@@ -1,5 +1,5 @@
 // The one adapter between sockets and the tracker core: WebSockets and HTTP endpoints on one port.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
@@ -13,6 +13,7 @@ import { clusterMetricsText } from './cluster/cluster-metrics.ts';
 import { RedisSwarmCluster, type ClusterStats } from './cluster/redis-swarm-cluster.ts';
 import type { TrackerStats } from './core.ts';
 import { createTrackerCore } from './core-from-config.ts';
+import { ExpirySweep } from './expiry-sweep.ts';
 import { createFleet, type FleetStats } from './fleet.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createTrackerMetrics, type TrackerMetrics, type TrackerMetricsSnapshot } from './metrics.ts';
@@ -78,7 +79,7 @@ export async function startTracker(
     ...(cluster === null ? {} : { cluster }),
   });
   cluster?.bind(core);
-  const http = createServer();
+  const http = createServer(httpTimeouts(config.httpRequestTimeoutMs));
   try {
     await listen(http, config);
   } catch (error) {
@@ -122,10 +123,13 @@ export async function startTracker(
   http.on('request', (request: IncomingMessage, response: ServerResponse) =>
     fleet.handles(request) ? fleet.serve(request, response) : serveHttp(request, response, stats, metrics, logger),
   );
-  const sweeper = setInterval(() => {
-    const expired = core.sweep();
-    if (expired > 0 && logger.enabled('debug')) logger.debug('silent peers expired', { expired });
-  }, config.sweepIntervalMs);
+  const sweeper = new ExpirySweep(
+    (maxPeers) => core.sweep(maxPeers),
+    config.sweepIntervalMs,
+    (expired) => {
+      if (expired > 0 && logger.enabled('debug')) logger.debug('silent peers expired', { expired });
+    },
+  );
 
   const { port } = http.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -137,7 +141,7 @@ export async function startTracker(
     stats,
     close: () => {
       closing ??= new Promise<void>((resolve) => {
-        clearInterval(sweeper);
+        sweeper.close();
         upgrades.close();
         const stopCluster = cluster === null ? Promise.resolve() : cluster.close();
         http.close(() => void stopCluster.then(resolve));
@@ -173,6 +177,19 @@ function startCluster(
     nowUnixMs,
     logger,
   });
+}
+
+/**
+ * Node's HTTP timeouts for requests that must arrive whole within `timeoutMs`: headers and body
+ * alike. Node checks them every `connectionsCheckingInterval` (default 30 s), which would let a slow
+ * request live that much longer. They end at a WebSocket upgrade (Node frees the request's parser).
+ */
+function httpTimeouts(timeoutMs: number): ServerOptions {
+  return {
+    headersTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    connectionsCheckingInterval: Math.min(1000, Math.ceil(timeoutMs / 4)),
+  };
 }
 
 function listen(http: Server, config: TrackerConfig): Promise<void> {

@@ -41,6 +41,32 @@ export interface SwarmPeer {
   quickReannounces: number;
 }
 
+/** A peer joining now on `connection` (not yet in its swarm), on probation until `probationEndsMs`. */
+export function newSwarmPeer(
+  infoHash: string,
+  peerId: string,
+  connection: TrackerConnection,
+  nowMs: number,
+  probationEndsMs: number,
+  benched: boolean,
+): SwarmPeer {
+  const region = connection.region ?? null;
+  return {
+    infoHash,
+    peerId,
+    connection,
+    joinedMs: nowMs,
+    lastAnnounceMs: 0,
+    seeder: false,
+    slot: -1,
+    region,
+    probationEndsMs,
+    benched,
+    restless: false,
+    quickReannounces: 0,
+  };
+}
+
 /** Sizes kept across all swarms of a tracker. */
 export interface SwarmTotals {
   heldBack: number;

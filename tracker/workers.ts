@@ -2,12 +2,15 @@
 // connection to one of them), sharing swarms through Redis, so one machine holds N times the
 // per-process socket limit. The primary only forks, restarts a worker that died, and stops them.
 import cluster, { type Worker } from 'node:cluster';
+import { hostname } from 'node:os';
 import type { Logger } from './log.ts';
 
 /** What a worker tells the primary once it listens. */
 export interface WorkerReady {
   readonly type: 'tracker-listening';
   readonly url: string;
+  /** Its cluster node id (null: not in a cluster). */
+  readonly node: string | null;
 }
 
 /** Exit codes of a tracker process (and of the primary, which passes a worker's start-up failure on). */
@@ -17,7 +20,8 @@ const isWorkerReady = (message: unknown): message is WorkerReady =>
   typeof message === 'object' &&
   message !== null &&
   (message as { type?: unknown }).type === 'tracker-listening' &&
-  typeof (message as { url?: unknown }).url === 'string';
+  typeof (message as { url?: unknown }).url === 'string' &&
+  (typeof (message as { node?: unknown }).node === 'string' || (message as { node?: unknown }).node === null);
 
 /**
  * Primary: fork `count` workers; logs `listening` (with the URL) once all of them listen; resolves
@@ -29,15 +33,19 @@ export function runWorkers(count: number, logger: Logger, fields: Readonly<Recor
     let stopping = false;
     let exitCode: number = EXIT_CODE.stopped;
     let announced = false;
-    const ready = new Set<number>();
+    // Each worker's cluster node id (random, shown in /stats.json) by process id, for operators.
+    const ready = new Map<number, { readonly pid: number | undefined; readonly node: string | null }>();
     const fork = (): Worker => {
       const worker = cluster.fork();
       worker.on('message', (message: unknown) => {
         if (!isWorkerReady(message)) return;
-        ready.add(worker.id);
-        if (!announced && ready.size >= count) {
+        const { pid } = worker.process;
+        ready.set(worker.id, { pid, node: message.node });
+        if (announced) logger.info('tracker worker listening', { pid, node: message.node });
+        else if (ready.size >= count) {
           announced = true;
-          logger.info('listening', { url: message.url, workers: count, ...fields });
+          const nodes = [...ready.values()];
+          logger.info('listening', { url: message.url, workers: count, ...fields, host: hostname(), nodes });
         }
       });
       return worker;
@@ -74,7 +82,7 @@ export function runWorkers(count: number, logger: Logger, fields: Readonly<Recor
 }
 
 /** Worker: tell the primary this worker listens (it logs `listening` for all). */
-export function reportListening(url: string): void {
-  const ready: WorkerReady = { type: 'tracker-listening', url };
+export function reportListening(url: string, node: string | null): void {
+  const ready: WorkerReady = { type: 'tracker-listening', url, node };
   process.send?.(ready);
 }

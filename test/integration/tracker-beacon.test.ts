@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import { WebSocket } from 'ws';
 import { BEACON_VERSION, encodeBeacon, MAX_BEACON_BYTES, type Beacon } from '../../lib/shared/beacon.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { mintSwarmToken } from '../../tracker/token.ts';
 import { wireId } from '../helpers/fake-connection.ts';
+import { jsonInbox } from '../helpers/json-inbox.ts';
 import { seriesValue } from '../helpers/prometheus-text.ts';
+import { guarded } from '../helpers/wait-for.ts';
 
 const SWARM = wireId('beacon-swarm');
 const SECRET = 'a-secret-of-at-least-16-chars';
@@ -275,5 +280,67 @@ describe('tracker POST /beacon', function () {
       204,
       'a viewer not in a swarm yet, with a valid token in its beacon URL',
     );
+  });
+});
+
+/**
+ * A raw socket that sends `head`, then one more byte of `trickle` every 20 ms (a slow-loris client),
+ * until the server closes it; resolves with what the server wrote. Guarded: a server that never
+ * closes it fails the test, naming `what`.
+ */
+function trickle(tracker: RunningTracker, head: string, trickleText: string, what: string): Promise<string> {
+  const socket = connect(tracker.port, '127.0.0.1');
+  let received = '';
+  let sent = 0;
+  socket.setEncoding('utf8');
+  socket.on('data', (text: string) => (received += text));
+  socket.on('error', () => undefined);
+  socket.write(head);
+  const dripping = setInterval(() => {
+    if (!socket.destroyed && !socket.writableEnded) socket.write(trickleText.charAt(sent++ % trickleText.length));
+  }, 20);
+  const closed = once(socket, 'close').then(() => received);
+  return guarded(closed, what, 10_000).finally(() => {
+    clearInterval(dripping);
+    socket.destroy();
+  });
+}
+
+describe('tracker HTTP requests that arrive too slowly', function () {
+  this.timeout(30_000);
+  let tracker: RunningTracker;
+  afterEach(async () => {
+    await tracker.close();
+  });
+
+  it('answers 408 and closes a beacon body or request headers sent a byte at a time, while WebSockets upgraded before live on', async () => {
+    tracker = await startTracker({ host: '127.0.0.1', port: 0, logLevel: 'off', httpRequestTimeoutMs: 200 });
+    const socket = new WebSocket(tracker.url, { perMessageDeflate: false });
+    const inbox = jsonInbox(socket);
+    await once(socket, 'open');
+    const announce = (): void =>
+      socket.send(JSON.stringify({ action: 'announce', info_hash: SWARM, peer_id: wireId('viewer'), numwant: 0 }));
+    announce();
+    assert.equal((await inbox())['interval'], 120);
+    const body = await trickle(
+      tracker,
+      'POST /beacon HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 2000\r\n\r\n{',
+      'x',
+      'the tracker to close a socket sending its beacon body a byte at a time',
+    );
+    assert.match(body, /^HTTP\/1\.1 408 /);
+    const headers = await trickle(
+      tracker,
+      'GET /health HTTP/1.1\r\n',
+      'X-Slow: yes\r\n',
+      'the tracker to close a socket sending its request headers a byte at a time',
+    );
+    assert.match(headers, /^HTTP\/1\.1 408 /);
+    assert.equal(tracker.stats().fleet.beacons, 0);
+    // The WebSocket opened before both slow requests started and outlived them: the HTTP timeouts end at the upgrade.
+    assert.equal(socket.readyState, WebSocket.OPEN);
+    announce();
+    assert.equal((await inbox())['interval'], 120);
+    socket.terminate();
   });
 });

@@ -121,6 +121,22 @@ describe('peercdn-tracker command', function () {
     }
   });
 
+  it('exits 2 naming a config file it cannot read (a directory, a missing file), with no stack trace', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'peercdn-tracker-cli-'));
+    try {
+      for (const path of [directory, join(directory, 'missing.json')]) {
+        const { child } = runTrackerCli(['--config', path]);
+        children.push(child);
+        const { code, stderr } = await output(child);
+        assert.equal(code, 2);
+        assert.equal(stderr.trim().split('\n').length, 1, stderr);
+        assert.ok(stderr.includes(`config file ${path}`), stderr);
+      }
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
   it('exits 2 naming allowedOrigins when an entry is not an origin', async () => {
     const { child } = runTrackerCli(['--allowed-origins', 'https://ok.test,https://bad.test/path']);
     children.push(child);

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import type { WebSocket } from 'ws';
+import { once } from 'node:events';
+import { hostname } from 'node:os';
+import { WebSocket } from 'ws';
 import { swarmKey } from '../../tracker/cluster/redis-scripts.ts';
 import { startTracker, type RunningTracker, type TrackerDependencies } from '../../tracker/server.ts';
 import { CLUSTER_TEST_SETTINGS, clusterPeer, recordingLogger } from '../helpers/cluster-peer.ts';
 import { wireId } from '../helpers/fake-connection.ts';
+import { jsonInbox } from '../helpers/json-inbox.ts';
 import { pollExternal } from '../helpers/poll-external.ts';
 import { redisLines } from '../helpers/redis-cli.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
@@ -178,6 +181,83 @@ describe('tracker cluster: who holds a peer id, and what Redis keeps, stay consi
       [answer['peer_id'], answer['offer_id']],
       [wireId(taker === 0 ? 'paul' : 'quinn'), (victimOffers[taker] as Msg)['offer_id']],
     );
+  });
+
+  it("drops an answer from another node to an offer made before the current holder of the offerer's id joined", async () => {
+    const [a, c] = [await node(), await node()];
+    const paul = await peer(c, 'paul');
+    paul.announce({ numwant: 0 });
+    await paul.next();
+    // The victim on node a offers to paul on node c, then disconnects.
+    const victim = await peer(a, 'victim');
+    await victim.announceUntilCount(2);
+    const offer = { offer_id: wireId('offer-to-paul'), offer: { type: 'offer', sdp: 'v=0 victim' } };
+    victim.announce({ numwant: 1, offers: [offer] });
+    await victim.next();
+    const relayed = await paul.next();
+    assert.deepEqual([relayed['peer_id'], relayed['offer_id']], [wireId('victim'), offer.offer_id]);
+    const victimSocket = sockets.at(-1) as WebSocket;
+    victimSocket.terminate();
+    await pollExternal(
+      'node a to see the victim leave',
+      () => a.stats().peers,
+      (peers) => peers === 0,
+      REDIS_READS,
+    );
+    // A newcomer on node a announces the victim's id (copied from the offer), and paul answers the offer.
+    const copycat = await peer(a, 'victim');
+    copycat.announce({ numwant: 0 });
+    await copycat.next();
+    const relayedIn = a.stats().cluster?.relayedIn ?? 0;
+    paul.announce({
+      to_peer_id: wireId('victim'),
+      offer_id: offer.offer_id,
+      answer: { type: 'answer', sdp: 'v=0 paul' },
+    });
+    await pollExternal(
+      'node a to receive the answer',
+      () => a.stats().cluster?.relayedIn ?? 0,
+      (count) => count > relayedIn,
+      REDIS_READS,
+    );
+    assert.equal(a.stats().answersUnrelayed, 1);
+    // Frames to one socket keep their order: an answer delivered to the copycat comes before this reply.
+    copycat.announce({ numwant: 0 });
+    const next = await copycat.next();
+    assert.equal(next['answer'], undefined, `the copycat was sent ${JSON.stringify(next)}`);
+  });
+
+  it('answers a scrape on a node with no peer of the swarm with the counts over every node', async () => {
+    const [a, b] = [await node(), await node()];
+    const seeder = await peer(a, 'seeder');
+    seeder.announce({ numwant: 0, left: 0 });
+    await seeder.next();
+    const leecher = await peer(a, 'leecher');
+    leecher.announce({ numwant: 0, left: 100 });
+    await leecher.next();
+    await untilHeldBy('seeder', a);
+    await untilHeldBy('leecher', a);
+    const socket = new WebSocket(b.url, { perMessageDeflate: false });
+    sockets.push(socket);
+    const inbox = jsonInbox(socket);
+    await once(socket, 'open');
+    const nobody = wireId('nobody-swarm');
+    socket.send(JSON.stringify({ action: 'scrape', info_hash: [HASH, nobody] }));
+    const reply = await inbox();
+    assert.deepEqual(reply['files'], {
+      [HASH]: { complete: 1, incomplete: 1, downloaded: 0 },
+      [nobody]: { complete: 0, incomplete: 0, downloaded: 0 },
+    });
+  });
+
+  it('names the node in /stats.json by a random id: neither its host name nor its process id', async () => {
+    const a = await node();
+    const stats = (await (await fetch(`${a.url.replace('ws://', 'http://')}/stats.json`)).json()) as {
+      cluster: { nodeId: string };
+    };
+    const { nodeId } = stats.cluster;
+    assert.match(nodeId, /^[0-9a-f]{16}$/);
+    assert.ok(!nodeId.includes(hostname()), `${nodeId} holds the host name`);
   });
 
   it('a node reaped while still connected (its lease lapsed in a stall) finds its lease gone at its next renewal and adds its peers and swarm registrations again', async () => {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-
-import type { WebSocket } from 'ws';
+import { once } from 'node:events';
+import { WebSocket } from 'ws';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { swarmKeys, swarmKey } from '../../tracker/cluster/redis-scripts.ts';
 import { CLUSTER_TEST_SETTINGS, clusterPeer, recordingLogger } from '../helpers/cluster-peer.ts';
 import { wireId } from '../helpers/fake-connection.ts';
+import { jsonInbox } from '../helpers/json-inbox.ts';
 import { RedisClusterGroup } from '../helpers/redis-cluster.ts';
 import { guarded } from '../helpers/wait-for.ts';
 
@@ -54,6 +55,18 @@ describe('tracker cluster on a Redis Cluster', function () {
       assert.equal(answer['offer_id'], offer.offer_id);
       assert.equal(answer['peer_id'], wireId(`alice-${name}`));
     }
+    // A third node with no peer of these swarms counts them from each swarm's slot for a scrape.
+    const c = await startTracker({ ...SETTINGS, redisClusterNodes: redisCluster.nodes });
+    trackers.push(c);
+    const scraper = new WebSocket(c.url, { perMessageDeflate: false });
+    sockets.push(scraper);
+    const inbox = jsonInbox(scraper);
+    await once(scraper, 'open');
+    const hashes = ['swarm-one', 'swarm-two', 'swarm-three'].map(wireId);
+    scraper.send(JSON.stringify({ action: 'scrape', info_hash: hashes }));
+    const counted = Object.fromEntries(hashes.map((hash) => [hash, { complete: 0, incomplete: 2, downloaded: 0 }]));
+    assert.deepEqual((await inbox())['files'], counted);
+    assert.equal(c.stats().cluster?.redisErrors, 0);
     for (const node of [a, b]) {
       const cluster = node.stats().cluster;
       assert.equal(cluster?.redisLinkState, 'up');

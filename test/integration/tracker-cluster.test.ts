@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { hostname } from 'node:os';
 import Client from 'bittorrent-tracker/client';
 import MemoryChunkStore from 'memory-chunk-store';
 import type WebTorrent from 'webtorrent';
@@ -114,7 +115,14 @@ describe('tracker cluster on a real Redis', function () {
   const listeningLine = async (lines: AsyncIterator<string>) =>
     JSON.parse(
       String((await guarded(lines.next(), 'the tracker command to print its URL', CONNECT_GUARD_MS)).value),
-    ) as { url: string; workers?: number };
+    ) as {
+      url: string;
+      workers?: number;
+      node?: string;
+      host?: string;
+      pid?: number;
+      nodes?: { pid: number; node: string }[];
+    };
 
   before(async () => {
     redis = await RedisServer.start();
@@ -253,6 +261,8 @@ describe('tracker cluster on a real Redis', function () {
     const listening = await listeningLine(lines);
     const statsUrl = `${listening.url.replace('ws://', 'http://')}/stats.json`;
     const deadNode = ((await (await fetch(statsUrl)).json()) as { cluster: { nodeId: string } }).cluster.nodeId;
+    // The random node id of /stats.json is paired with its host and process in the log line only.
+    assert.deepEqual([listening.node, listening.host, listening.pid], [deadNode, hostname(), child.pid]);
     // Two swarms with peers on both nodes: alice and carol (the dying node) with bob in one, erin
     // (the dying node) with dave in the other.
     const other = wireId('cluster-swarm-two');
@@ -456,6 +466,7 @@ describe('tracker cluster on a real Redis', function () {
     for (let i = 0; i < 6; i++)
       nodeIds.add(((await (await fetch(statsUrl)).json()) as { cluster: { nodeId: string } }).cluster.nodeId);
     assert.equal(nodeIds.size, 2, 'connections are spread over two processes');
+    assert.deepEqual(new Set(listening.nodes?.map((worker) => worker.node)), nodeIds);
     // Whichever worker each socket lands on, the swarm is one.
     const alice = await peer(listening.url, 'alice');
     const bob = await peer(listening.url, 'bob');

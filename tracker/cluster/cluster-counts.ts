@@ -14,6 +14,8 @@ interface Counts {
 
 /** Regions counted per swarm: a site has a handful; made-up `?region=` hints stop here. */
 const MAX_REGIONS_PER_SWARM = 32;
+/** Swarms in the cluster's stats and series. */
+const TOP_SWARMS = 10;
 const NO_REGION = { localSameRegion: 0, remoteSameRegion: 0 };
 
 export class ClusterCounts {
@@ -31,6 +33,11 @@ export class ClusterCounts {
     }
     if (region !== null && (counts.regions.has(region) || counts.regions.size < MAX_REGIONS_PER_SWARM))
       counts.regions.set(region, regionPeers);
+  }
+
+  /** Whether an announce here has told this swarm's counts over every node. */
+  knows(infoHash: string): boolean {
+    return this.#swarms.has(infoHash);
   }
 
   /** The swarm has no peer here any more. */
@@ -74,7 +81,7 @@ export class ClusterCounts {
    * /stats.json and /metrics asks, and sorting every swarm (a client can open 100 per socket) took
    * 0.5 s at 1,000,000.
    */
-  top(count: number): { infoHash: string; peers: number; seeders: number }[] {
+  top(count = TOP_SWARMS): { infoHash: string; peers: number; seeders: number }[] {
     const top: [string, Counts][] = [];
     if (count <= 0) return [];
     for (const entry of this.#swarms) {

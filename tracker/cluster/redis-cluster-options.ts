@@ -21,7 +21,10 @@ export interface RedisClusterOptions {
   readonly nodeHeartbeatMs: number;
   readonly nowUnixMs: () => number;
   readonly logger: Logger;
-  /** Default: host name, process id and random hex. */
+  /**
+   * Default: 16 random hex digits. /stats.json shows it to any origin, so it holds no host name or
+   * process id; the `listening` log line of `peercdn-tracker` pairs them with it.
+   */
   readonly nodeId?: string;
 }
 

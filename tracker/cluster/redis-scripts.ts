@@ -99,6 +99,14 @@ if got < want then take(redis.call('ZRANDMEMBER', KEYS[1], want * 2 + 2)) end
 return result
 `;
 
+/**
+ * A swarm's size for a scrape on a node with none of its peers: peers not expired at ARGV[1] (now,
+ * unix ms) and seeders. KEYS: swarmKeys. Returns [peers, seeders].
+ */
+export const COUNT_SCRIPT = `
+return { redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[1], '+inf'), redis.call('SCARD', KEYS[3]) }
+`;
+
 /** A peer leaves, unless its id is held through another node (it expired here and was taken there). ARGV: peer, node. */
 export const LEAVE_SCRIPT = `${REGION_HELPERS}
 if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then

@@ -4,7 +4,6 @@
 // reaped by a survivor; after a Redis restart, local peers are added again. While Redis is
 // unreachable nothing waits on it: commands fail at once and local serving goes on.
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { AnswerRequest, Offer, SwarmCounts } from '../protocol.ts';
 import { deliverNodeBatch } from './node-delivery.ts';
 import type { NodeMessage } from './node-messages.ts';
@@ -26,16 +25,13 @@ import { ClusterCounts } from './cluster-counts.ts';
 import { CoalescedRun } from './coalesced-run.ts';
 import { RemotePicks, splitPicks, type RemotePeer } from './remote-picks.ts';
 import { RemoteRoutes } from './remote-routes.ts';
+import { ScrapeCounts } from './scrape-counts.ts';
 import type { ClusterDelivery, LocalOthers, SwarmCluster } from './swarm-cluster.ts';
 import type { ClusterStats, RedisClusterOptions } from './redis-cluster-options.ts';
 
-/** Offers from another node are answered within the client's 50 s; a route outliving that is useless. */
-const ROUTE_TTL_MS = 60_000;
-const MAX_ROUTES = 200_000;
 const LEASES_UNTIL_DEAD = 3;
 /** Commands outside the bound at most: one heartbeat's lease and reaping, one PING per connection. */
 const MAX_UNGATED_COMMANDS = 64;
-const TOP_SWARMS = 10;
 export const DEFAULT_MAX_PENDING_COMMANDS = 10_000;
 /** Local peers re-added to Redis at once after an outage. */
 const READD_CONCURRENCY = 256;
@@ -46,8 +42,12 @@ export class RedisSwarmCluster implements SwarmCluster {
   readonly nodeId: string;
   readonly #options: RedisClusterOptions;
   #link: RedisLink | null = null;
-  readonly #routes = new RemoteRoutes(MAX_ROUTES, ROUTE_TTL_MS);
+  readonly #routes = new RemoteRoutes();
   readonly #counts = new ClusterCounts();
+  readonly #scrapeCounts = new ScrapeCounts(
+    (source, keys, args) => this.#pending.run(() => this.#script(source, keys, args)),
+    (error) => this.#failed(error),
+  );
   readonly #picks = new RemotePicks();
   /** Swarms (hex keys) registered under this node in Redis, so a reaper can find our peers. */
   readonly #registered = new Set<string>();
@@ -77,7 +77,7 @@ export class RedisSwarmCluster implements SwarmCluster {
   private constructor(options: RedisClusterOptions) {
     this.#options = options;
     this.#pending = new PendingCommands(options.maxPendingCommands ?? DEFAULT_MAX_PENDING_COMMANDS);
-    this.nodeId = options.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.nodeId = options.nodeId ?? randomBytes(8).toString('hex');
   }
 
   /**
@@ -127,8 +127,7 @@ export class RedisSwarmCluster implements SwarmCluster {
   }
 
   #command(args: readonly string[]): Promise<unknown> {
-    if (this.#link === null) return Promise.reject(new Error('RedisSwarmCluster used before start()'));
-    return this.#link.command(args);
+    return this.#link?.command(args) ?? Promise.reject(new Error('RedisSwarmCluster used before start()'));
   }
 
   /** The core that receives what other nodes relay; set once, right after the core is built. */
@@ -220,6 +219,10 @@ export class RedisSwarmCluster implements SwarmCluster {
     return this.#counts.counts(infoHash, local);
   }
 
+  scrape(files: Map<string, SwarmCounts>, reply: () => void): void {
+    this.#scrapeCounts.fill(files, this.#ready ? this.#counts : null, this.#options.nowUnixMs(), reply);
+  }
+
   relayAnswer(request: AnswerRequest): boolean {
     const { infoHash, toPeerId, peerId, offerId } = request;
     const node = this.#routes.nodeOf(infoHash, toPeerId, offerId, this.#options.nowUnixMs());
@@ -242,7 +245,7 @@ export class RedisSwarmCluster implements SwarmCluster {
       liveNodes: this.#liveNodes,
       ...this.#stats,
       redisErrors: this.#stats.redisErrors + (link?.connectionErrors ?? 0),
-      topSwarms: this.#counts.top(TOP_SWARMS),
+      topSwarms: this.#counts.top(),
     };
   }
 
@@ -264,6 +267,7 @@ export class RedisSwarmCluster implements SwarmCluster {
     this.#closed = true;
     this.#routes.clear();
     this.#picks.clear();
+    this.#scrapeCounts.clear();
     this.#link?.destroy();
   }
 
@@ -380,8 +384,7 @@ export class RedisSwarmCluster implements SwarmCluster {
   }
 
   #script(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    if (this.#link === null) return Promise.reject(new Error('RedisSwarmCluster used before start()'));
-    return this.#link.script(source, keys, args);
+    return this.#link?.script(source, keys, args) ?? Promise.reject(new Error('RedisSwarmCluster used before start()'));
   }
 
   #failed(error: unknown): void {

@@ -4,12 +4,16 @@
 // answers to every earlier offer of the real peer towards its own node. Bounded: oldest routes go
 // first, and a route expires with the offer it came with.
 
+/** Offers from another node are answered within the client's 50 s; a route outliving that is useless. */
+export const ROUTE_TTL_MS = 60_000;
+export const MAX_ROUTES = 200_000;
+
 export class RemoteRoutes {
   readonly #routes = new Map<string, { readonly node: string; readonly expiresAtMs: number }>();
   readonly #maxRoutes: number;
   readonly #ttlMs: number;
 
-  constructor(maxRoutes: number, ttlMs: number) {
+  constructor(maxRoutes = MAX_ROUTES, ttlMs = ROUTE_TTL_MS) {
     this.#maxRoutes = maxRoutes;
     this.#ttlMs = ttlMs;
   }

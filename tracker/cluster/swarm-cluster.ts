@@ -44,6 +44,11 @@ export interface SwarmCluster {
   left(infoHash: string, peerId: string, swarmEmpty: boolean): void;
   /** Swarm counts over every node, when known; otherwise `local`. */
   counts(infoHash: string, local: SwarmCounts): SwarmCounts;
+  /**
+   * A scrape's `files` (counts from `counts`): fill in from the cluster store the swarms with no
+   * known counts here, then call `reply` (at once when none needs reading).
+   */
+  scrape(files: Map<string, SwarmCounts>, reply: () => void): void;
   /** An answer to a peer that is not here: true when it is on its way to the peer's node. */
   relayAnswer(request: AnswerRequest): boolean;
 }
