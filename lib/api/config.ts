@@ -136,6 +136,16 @@ export const isRegion = (value: unknown): value is string => typeof value === 's
 
 type Check = (value: unknown) => string | null;
 
+// Resolved against each playlist later: one that does not resolve (a bad port or host) would make
+// every check of a peer's segment throw.
+const resolves = (url: string): boolean => {
+  try {
+    return new URL(url, 'http://a/') instanceof URL;
+  } catch {
+    return false;
+  }
+};
+
 const isInteger = (value: unknown, min: number, max = Infinity): boolean =>
   typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 
@@ -191,7 +201,8 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
   uploadEnabled: (value) => (typeof value === 'boolean' || value === 'auto' ? null : "must be true, false or 'auto'"),
   validateSegment: (value) => (value === null || typeof value === 'function' ? null : 'must be null or a function'),
   segmentHashesUrl: (value) =>
-    value === null || (typeof value === 'string' && value.length > 0 && value.length <= 2048 && !/\s/.test(value))
+    value === null ||
+    (typeof value === 'string' && value.length > 0 && value.length <= 2048 && !/\s/.test(value) && resolves(value))
       ? null
       : 'must be null or a URL of at most 2048 characters',
   requireSegmentHashes: (value) => (typeof value === 'boolean' ? null : 'must be true or false'),
