@@ -83,7 +83,8 @@ export class Swarm {
   readonly #links = new Map<string, PeerLink>();
   // Who offered each kept connection (remote peer id -> offerer's peer id), for the duplicate rule.
   readonly #offerers = new Map<string, string>();
-  readonly #connecting = new Set<SignalledPeer>();
+  // Signalled peers not connected yet, each with what ends its attempt.
+  readonly #connecting = new Map<SignalledPeer, () => void>();
   // Other viewers by each tracker's latest answer, by tracker URL.
   readonly #othersByTracker = new Map<string, number>();
   #earlyAnnounceTimer: ReturnType<typeof setTimeout> | null = null;
@@ -227,7 +228,7 @@ export class Swarm {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    for (const peer of this.#connecting) destroyQuietly(peer);
+    for (const peer of this.#connecting.keys()) destroyQuietly(peer);
     this.#connecting.clear();
     for (const link of [...this.#links.values()]) link.destroy();
     this.#links.clear();
@@ -274,6 +275,10 @@ export class Swarm {
       destroyQuietly(peer);
       return;
     }
+    // The same peer offers (or answers) again before its last attempt connected: the new attempt
+    // replaces it. Else offers that never connect (one peer's SDP, sent again and again) held a slot
+    // each for the connect timeout, and at the cap everyone else was refused.
+    for (const [other, end] of this.#connecting) if (other.id === peer.id && other.initiator === peer.initiator) end();
     if (this.#links.size + this.#connecting.size >= this.#options.maxPeers) {
       // At the cap a new peer on offer replaces one that stayed useless; otherwise it is refused.
       const replaced = this.#replaceablePeer();
@@ -283,7 +288,6 @@ export class Swarm {
       }
       replaced.destroy();
     }
-    this.#connecting.add(peer);
     const settle = (): void => {
       clearTimeout(timer);
       this.#connecting.delete(peer);
@@ -296,6 +300,7 @@ export class Swarm {
       if (connecting) this.#whenShortOfPeers();
     };
     const timer = setTimeout(failed, this.#options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
+    this.#connecting.set(peer, failed);
     peer.once('error', failed);
     peer.once('close', failed);
     peer.once('connect', () => {
