@@ -136,8 +136,8 @@ export const isRegion = (value: unknown): value is string => typeof value === 's
 
 type Check = (value: unknown) => string | null;
 
-// Resolved against each playlist later: one that does not resolve (a bad port or host) would make
-// every check of a peer's segment throw.
+// A URL that does not parse (a bad port or host) would throw where it is used: resolved against
+// each playlist (segmentHashesUrl: every check of a peer's segment), in sendBeacon (beaconUrl).
 const resolves = (url: string): boolean => {
   try {
     return new URL(url, 'http://a/') instanceof URL;
@@ -208,7 +208,7 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
   requireSegmentHashes: (value) => (typeof value === 'boolean' ? null : 'must be true or false'),
   silentPeerFallback: (value) => (typeof value === 'boolean' ? null : 'must be true or false'),
   beaconUrl: (value) =>
-    value === null || (typeof value === 'string' && /^https?:\/\/[^\s/]+/.test(value))
+    value === null || (typeof value === 'string' && /^https?:\/\/[^\s/]+/.test(value) && resolves(value))
       ? null
       : 'must be null or an http(s) URL',
   beaconIntervalSeconds: integerIn(1, 3600),
