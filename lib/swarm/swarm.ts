@@ -1,6 +1,7 @@
 import { P2PError } from '../api/errors.ts';
 import { choosePeerToReplace } from '../policy/peer-choice.ts';
 import { PeerLink } from '../peer/peer-link.ts';
+import { TokenBucket } from '../peer/token-bucket.ts';
 import type { ReceiveBudget } from '../peer/peer-limits.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
 import type { RelaySource } from '../peer/relay-source.ts';
@@ -73,6 +74,9 @@ export const FEW_PEERS = 3;
 // For this long after joining a swarm, segments not needed soon wait for the first peers.
 const WARMUP_MS = 3000;
 const CONNECT_TIMEOUT_MS = 20_000;
+// A round of offers (offersPerAnnounce to each tracker) refills over this long: a tracker answering
+// with a 1-ms announce interval (its client obeys any) made offers, RTCPeerConnections, each ms.
+const OFFER_ROUND_MS = 5_000;
 
 /** One swarm (one rendition of one stream): its tracker client and its connected peers. */
 export class Swarm {
@@ -91,11 +95,14 @@ export class Swarm {
   #earlyAnnounceWaitMs = EARLY_REANNOUNCE_MS;
   #offersWithheld = false;
   #destroyed = false;
+  readonly #offerBudget: TokenBucket;
 
   constructor(options: SwarmOptions) {
     this.#options = options;
     this.swarmId = options.swarmId;
     this.#createdAtMs = options.nowMs();
+    const round = options.offersPerAnnounce * options.trackerUrls.length;
+    this.#offerBudget = new TokenBucket((round * 1000) / OFFER_ROUND_MS, round, this.#createdAtMs);
     this.#client = options.createTrackerClient({
       infoHashHex: wireIdToHex(options.swarmId),
       peerIdHex: wireIdToHex(options.peerId),
@@ -112,7 +119,13 @@ export class Swarm {
           this.#offersWithheld = true;
           wanted = 0;
         }
-        return { numwant: Math.min(options.offersPerAnnounce, wanted), uploaded, downloaded, left: 1 };
+        const numwant = Math.min(options.offersPerAnnounce, wanted);
+        return {
+          numwant: this.#offerBudget.take(numwant, options.nowMs()) ? numwant : 0,
+          uploaded,
+          downloaded,
+          left: 1,
+        };
       },
     });
     // A client that throws while starting (a broken runtime) is closed before the error goes on
