@@ -154,6 +154,22 @@ const integerIn =
   (value) =>
     isInteger(value, min, max) ? null : `must be an integer from ${min} to ${max}`;
 
+// What RTCPeerConnection accepts (else it throws, and simple-peer destroys every offer and answer:
+// no P2P, and bittorrent-tracker's client never sends an announce whose offers never came).
+const isIceServer = (server: unknown): boolean => {
+  const { urls, username, credential } = (server ?? {}) as Record<string, unknown>;
+  const list = [urls].flat();
+  return (
+    list.length > 0 &&
+    list.every(
+      (url) =>
+        typeof url === 'string' &&
+        /^(stun|turn)s?:/.test(url) &&
+        (url[0] === 's' || (typeof username === 'string' && typeof credential === 'string')),
+    )
+  );
+};
+
 const isOriginSetting = (origin: unknown): boolean => {
   if (typeof origin !== 'object' || origin === null) return false;
   const { baseUrl, weight, ...rest } = origin as Record<string, unknown>;
@@ -176,15 +192,9 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
     return null;
   },
   iceServers: (value) =>
-    Array.isArray(value) &&
-    value.every(
-      (server) =>
-        typeof server === 'object' &&
-        server !== null &&
-        (typeof (server as { urls?: unknown }).urls === 'string' || Array.isArray((server as { urls?: unknown }).urls)),
-    )
+    Array.isArray(value) && value.every(isIceServer)
       ? null
-      : 'must be an array of RTCIceServer objects with `urls`',
+      : 'must be an array of RTCIceServer objects with `urls` (stun:, or turn: with credentials)',
   swarmId: (value) =>
     value === null || (typeof value === 'string' && value.length > 0 && value.length <= 1024)
       ? null
