@@ -136,6 +136,16 @@ export const isRegion = (value: unknown): value is string => typeof value === 's
 
 type Check = (value: unknown) => string | null;
 
+// A URL that does not parse (a bad port or host) would throw where it is used: resolved against
+// each playlist (segmentHashesUrl: every check of a peer's segment), in sendBeacon (beaconUrl).
+const resolves = (url: string): boolean => {
+  try {
+    return new URL(url, 'http://a/') instanceof URL;
+  } catch {
+    return false;
+  }
+};
+
 const isInteger = (value: unknown, min: number, max = Infinity): boolean =>
   typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 
@@ -143,6 +153,22 @@ const integerIn =
   (min: number, max: number): Check =>
   (value) =>
     isInteger(value, min, max) ? null : `must be an integer from ${min} to ${max}`;
+
+// What RTCPeerConnection accepts (else it throws, and simple-peer destroys every offer and answer:
+// no P2P, and bittorrent-tracker's client never sends an announce whose offers never came).
+const isIceServer = (server: unknown): boolean => {
+  const { urls, username, credential } = (server ?? {}) as Record<string, unknown>;
+  const list = [urls].flat();
+  return (
+    list.length > 0 &&
+    list.every(
+      (url) =>
+        typeof url === 'string' &&
+        /^(stun|turn)s?:/.test(url) &&
+        (url[0] === 's' || (typeof username === 'string' && typeof credential === 'string')),
+    )
+  );
+};
 
 const isOriginSetting = (origin: unknown): boolean => {
   if (typeof origin !== 'object' || origin === null) return false;
@@ -166,15 +192,9 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
     return null;
   },
   iceServers: (value) =>
-    Array.isArray(value) &&
-    value.every(
-      (server) =>
-        typeof server === 'object' &&
-        server !== null &&
-        (typeof (server as { urls?: unknown }).urls === 'string' || Array.isArray((server as { urls?: unknown }).urls)),
-    )
+    Array.isArray(value) && value.every(isIceServer)
       ? null
-      : 'must be an array of RTCIceServer objects with `urls`',
+      : 'must be an array of RTCIceServer objects with `urls` (stun:, or turn: with credentials)',
   swarmId: (value) =>
     value === null || (typeof value === 'string' && value.length > 0 && value.length <= 1024)
       ? null
@@ -191,13 +211,14 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
   uploadEnabled: (value) => (typeof value === 'boolean' || value === 'auto' ? null : "must be true, false or 'auto'"),
   validateSegment: (value) => (value === null || typeof value === 'function' ? null : 'must be null or a function'),
   segmentHashesUrl: (value) =>
-    value === null || (typeof value === 'string' && value.length > 0 && value.length <= 2048 && !/\s/.test(value))
+    value === null ||
+    (typeof value === 'string' && value.length > 0 && value.length <= 2048 && !/\s/.test(value) && resolves(value))
       ? null
       : 'must be null or a URL of at most 2048 characters',
   requireSegmentHashes: (value) => (typeof value === 'boolean' ? null : 'must be true or false'),
   silentPeerFallback: (value) => (typeof value === 'boolean' ? null : 'must be true or false'),
   beaconUrl: (value) =>
-    value === null || (typeof value === 'string' && /^https?:\/\/[^\s/]+/.test(value))
+    value === null || (typeof value === 'string' && /^https?:\/\/[^\s/]+/.test(value) && resolves(value))
       ? null
       : 'must be null or an http(s) URL',
   beaconIntervalSeconds: integerIn(1, 3600),

@@ -37,8 +37,13 @@ const runtime = globalThis as Partial<
 const sendBeacon: BeaconTransport = (url, body) => {
   // sendBeacon survives page unload; a text body is text/plain, so no CORS preflight either way
   // (the tracker sends no CORS headers: the fetch resolves as an error after delivering, ignored).
-  if (!runtime.navigator?.sendBeacon?.(url, body))
-    fetch(url, { method: 'POST', body, keepalive: true }).catch(() => undefined);
+  // It throws on a URL it refuses: never out of a timer, a page listener or destroy().
+  try {
+    if (runtime.navigator?.sendBeacon?.(url, body)) return;
+  } catch {
+    // fetch below (rejects, ignored)
+  }
+  fetch(url, { method: 'POST', body, keepalive: true }).catch(() => undefined);
 };
 
 type Listen = 'addEventListener' | 'removeEventListener';

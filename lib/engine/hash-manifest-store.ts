@@ -116,6 +116,8 @@ export class HashManifestStore {
   // The current state, loading it when unknown, stale (missing/failed), or when `reload` asks and
   // the last read is old enough. Concurrent callers share one request.
   #state(manifestUrl: string, reload: boolean): Promise<ManifestState> {
+    // Destroyed (during a lagging manifest's wait, or before a late prefetch): no request, no timer.
+    if (this.#destroyed) return Promise.resolve(failedState(this.#options.nowMs(), `${manifestUrl}: destroyed`));
     const loading = this.#loading.get(manifestUrl);
     if (loading !== undefined) return loading;
     const state = this.#states.get(manifestUrl);

@@ -1,7 +1,7 @@
 import type { SegmentValidator } from '../api/config.ts';
 import { messageOf } from '../api/errors.ts';
 import { formatOf, mediaTimeProblem, segmentStructureProblem, type SegmentFormat } from '../policy/segment-check.ts';
-import type { SegmentVerifier } from './segment-verifier.ts';
+import type { HashVerdict, SegmentVerifier } from './segment-verifier.ts';
 
 /** A `validateSegment` that has not answered in this long vouches for nothing: the segment comes over HTTP. */
 export const VALIDATOR_TIMEOUT_MS = 5_000;
@@ -73,7 +73,14 @@ export class SegmentChecks {
   async check(segment: CheckedSegment, data: ArrayBuffer): Promise<SegmentVerdict> {
     const problem = segmentStructureProblem(new Uint8Array(data), this.#formats.get(segment.swarmId) ?? null);
     if (problem !== null) return { kind: 'corrupt', problem };
-    const hash = await this.#verifier.verify({ playlistUrl: segment.playlistUrl, url: segment.url, range: null }, data);
+    let hash: HashVerdict;
+    try {
+      hash = await this.#verifier.verify({ playlistUrl: segment.playlistUrl, url: segment.url, range: null }, data);
+    } catch (error) {
+      // A manifest URL that does not resolve, a digest that fails: never a rejection (a Range resume
+      // awaits this with no timer behind it).
+      return { kind: 'unverifiable', reason: messageOf(error) };
+    }
     if (hash.kind === 'mismatch')
       return { kind: 'corrupt', problem: `SHA-256 ${hash.actual} instead of ${hash.expected}` };
     if (hash.kind === 'unverifiable') return hash;

@@ -67,9 +67,10 @@ export function loadOverHttp(
           // hls.js's own streaming hands it the bytes as they came and ends with no data.
           const bytes = data.byteLength || stats.loaded;
           engine.httpBytesLoaded(bytes);
-          // HTTP only: still the typical segment size (the origins' hedge delay reads it).
-          if (typeof ctx.frag.sn === 'number')
-            engine.httpPace.segmentSeen(bytes, ctx.part === null ? ctx.frag.duration : 0);
+          // HTTP only: still the typical segment size (the origins' hedge delay reads it). An LL-HLS
+          // part is not a segment: its size would make HTTP look fast enough to wait longer for peers.
+          if (typeof ctx.frag.sn === 'number' && ctx.part === null)
+            engine.httpPace.segmentSeen(bytes, ctx.frag.duration);
         }
       }
       // hls.js took a streamed fragment through onProgress if it asked for it; else it wants it whole.

@@ -165,7 +165,16 @@ export function parseHashManifest(input: string | ArrayBuffer): HashManifestResu
 export function hashManifestUrlBeside(playlistUrl: string): string {
   const cut = playlistUrl.search(/[?#]/);
   const path = cut === -1 ? playlistUrl : playlistUrl.slice(0, cut);
-  const query = cut === -1 ? '' : playlistUrl.slice(cut).replace(/#.*$/, '');
+  // LL-HLS delivery directives (`_HLS_msn`, `_HLS_part`, `_HLS_skip`, RFC 8216bis 6.2.5.1) change at
+  // every playlist reload: kept, each reload was another manifest URL, fetched and kept again.
+  const query =
+    cut === -1
+      ? ''
+      : playlistUrl
+          .slice(cut)
+          .replace(/#.*$/, '')
+          .replace(/[?&]_HLS_[^&]*/g, '')
+          .replace(/^&/, '?');
   const base = path.endsWith('.m3u8') ? path.slice(0, -'.m3u8'.length) : path;
   return `${base}.hashes.json${query}`;
 }

@@ -1,6 +1,7 @@
 import { P2PError } from '../api/errors.ts';
 import { choosePeerToReplace } from '../policy/peer-choice.ts';
 import { PeerLink } from '../peer/peer-link.ts';
+import { TokenBucket } from '../peer/token-bucket.ts';
 import type { ReceiveBudget } from '../peer/peer-limits.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
 import type { RelaySource } from '../peer/relay-source.ts';
@@ -73,6 +74,9 @@ export const FEW_PEERS = 3;
 // For this long after joining a swarm, segments not needed soon wait for the first peers.
 const WARMUP_MS = 3000;
 const CONNECT_TIMEOUT_MS = 20_000;
+// A round of offers (offersPerAnnounce to each tracker) refills over this long: a tracker answering
+// with a 1-ms announce interval (its client obeys any) made offers, RTCPeerConnections, each ms.
+const OFFER_ROUND_MS = 5_000;
 
 /** One swarm (one rendition of one stream): its tracker client and its connected peers. */
 export class Swarm {
@@ -83,18 +87,22 @@ export class Swarm {
   readonly #links = new Map<string, PeerLink>();
   // Who offered each kept connection (remote peer id -> offerer's peer id), for the duplicate rule.
   readonly #offerers = new Map<string, string>();
-  readonly #connecting = new Set<SignalledPeer>();
+  // Signalled peers not connected yet, each with what ends its attempt.
+  readonly #connecting = new Map<SignalledPeer, () => void>();
   // Other viewers by each tracker's latest answer, by tracker URL.
   readonly #othersByTracker = new Map<string, number>();
   #earlyAnnounceTimer: ReturnType<typeof setTimeout> | null = null;
   #earlyAnnounceWaitMs = EARLY_REANNOUNCE_MS;
   #offersWithheld = false;
   #destroyed = false;
+  readonly #offerBudget: TokenBucket;
 
   constructor(options: SwarmOptions) {
     this.#options = options;
     this.swarmId = options.swarmId;
     this.#createdAtMs = options.nowMs();
+    const round = options.offersPerAnnounce * options.trackerUrls.length;
+    this.#offerBudget = new TokenBucket((round * 1000) / OFFER_ROUND_MS, round, this.#createdAtMs);
     this.#client = options.createTrackerClient({
       infoHashHex: wireIdToHex(options.swarmId),
       peerIdHex: wireIdToHex(options.peerId),
@@ -111,7 +119,13 @@ export class Swarm {
           this.#offersWithheld = true;
           wanted = 0;
         }
-        return { numwant: Math.min(options.offersPerAnnounce, wanted), uploaded, downloaded, left: 1 };
+        const numwant = Math.min(options.offersPerAnnounce, wanted);
+        return {
+          numwant: this.#offerBudget.take(numwant, options.nowMs()) ? numwant : 0,
+          uploaded,
+          downloaded,
+          left: 1,
+        };
       },
     });
     // A client that throws while starting (a broken runtime) is closed before the error goes on
@@ -227,7 +241,7 @@ export class Swarm {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    for (const peer of this.#connecting) destroyQuietly(peer);
+    for (const peer of this.#connecting.keys()) destroyQuietly(peer);
     this.#connecting.clear();
     for (const link of [...this.#links.values()]) link.destroy();
     this.#links.clear();
@@ -274,6 +288,10 @@ export class Swarm {
       destroyQuietly(peer);
       return;
     }
+    // The same peer offers (or answers) again before its last attempt connected: the new attempt
+    // replaces it. Else offers that never connect (one peer's SDP, sent again and again) held a slot
+    // each for the connect timeout, and at the cap everyone else was refused.
+    for (const [other, end] of this.#connecting) if (other.id === peer.id && other.initiator === peer.initiator) end();
     if (this.#links.size + this.#connecting.size >= this.#options.maxPeers) {
       // At the cap a new peer on offer replaces one that stayed useless; otherwise it is refused.
       const replaced = this.#replaceablePeer();
@@ -283,7 +301,6 @@ export class Swarm {
       }
       replaced.destroy();
     }
-    this.#connecting.add(peer);
     const settle = (): void => {
       clearTimeout(timer);
       this.#connecting.delete(peer);
@@ -296,6 +313,7 @@ export class Swarm {
       if (connecting) this.#whenShortOfPeers();
     };
     const timer = setTimeout(failed, this.#options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
+    this.#connecting.set(peer, failed);
     peer.once('error', failed);
     peer.once('close', failed);
     peer.once('connect', () => {

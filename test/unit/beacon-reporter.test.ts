@@ -181,6 +181,37 @@ describe('viewer beacons (library side)', () => {
     }
   });
 
+  it('refuses a beacon URL the browser cannot parse: its sendBeacon would throw, in destroy() before the engine is torn down', () => {
+    for (const beaconUrl of ['https://tracker.test:99999/beacon', 'http://[::1/beacon', 'http://%zz/beacon'])
+      assert.throws(() => new PeerCDN({ beaconUrl }, { startBeacons }), /"beaconUrl"/, beaconUrl);
+  });
+
+  it('finishes destroy() when the browser refuses the beacon by throwing, sending it with fetch instead', async () => {
+    const runtime = globalThis as { navigator?: unknown; fetch: typeof fetch };
+    const realFetch = runtime.fetch;
+    const posted: string[] = [];
+    // Browsers' sendBeacon throws a TypeError on a URL it will not send to (W3C Beacon, step 1).
+    runtime.navigator = {
+      sendBeacon: () => {
+        throw new TypeError('The URL argument is ill-formed or unsupported.');
+      },
+    };
+    runtime.fetch = (url) => {
+      posted.push(url as string);
+      return Promise.reject(new TypeError('refused'));
+    };
+    try {
+      const peercdn = new PeerCDN({ beaconUrl: 'http://127.0.0.1:9/beacon' }, { startBeacons });
+      peercdn.destroy();
+      assert.deepEqual(posted, ['http://127.0.0.1:9/beacon']);
+      assert.equal(peercdn.stats().swarms, 0);
+      await new Promise((resolve) => setImmediate(resolve)); // the rejected fetch is handled
+    } finally {
+      delete runtime.navigator;
+      runtime.fetch = realFetch;
+    }
+  });
+
   it('reports the version package.json declares', () => {
     assert.equal(
       LIBRARY_VERSION,

@@ -65,6 +65,24 @@ describe('resolveConfig', () => {
     rejects({ origins: 'https://a.example/' }, 'origins');
   });
 
+  it('rejects ICE servers the browser would refuse (each offer and answer would then fail: no P2P, no announce with offers), naming the key', () => {
+    // RTCPeerConnection throws on a URL that is not stun:, stuns:, turn: or turns:, and on a TURN
+    // server without username and credential (W3C WebRTC, "set the configuration").
+    for (const iceServers of [
+      [{ urls: 'stun.l.google.com:19302' }],
+      [{ urls: ['stun:stun.example', 'https://turn.example'] }],
+      [{ urls: 'turn:turn.example' }],
+      [{ urls: 'turns:turn.example:443', username: 'u' }],
+      [{ urls: [42] }],
+    ])
+      rejects({ iceServers }, 'iceServers');
+    const accepted = [
+      { urls: 'stun:stun.example:3478' },
+      { urls: ['turn:turn.example?transport=tcp', 'turns:turn.example:443'], username: 'u', credential: 'c' },
+    ];
+    assert.deepEqual(resolveConfig({ iceServers: accepted }).iceServers, accepted);
+  });
+
   it('rejects a load timeout shorter than the first-byte timeout', () => {
     rejects({ peerFirstByteTimeoutMs: 3000, peerLoadTimeoutMs: 2000 }, 'peerLoadTimeoutMs');
   });

@@ -168,6 +168,26 @@ describe('Swarm: connection cap and useless peers', () => {
     swarm.destroy();
   });
 
+  it('keeps one connection attempt per peer id and direction: offers that never connect cannot fill every slot', () => {
+    const { swarm, client, numwant } = makeSwarm(4);
+    // One peer offers again and again (or a hostile one sends SDP it never follows up): each
+    // unanswered attempt held a slot for the connect timeout, and at the cap everyone else was refused.
+    const attempts = [1, 2, 3, 4].map(() => client.offer('restless-peer-20chr', false));
+    assert.deepEqual(
+      attempts.map((attempt) => attempt.destroyed),
+      [true, true, true, false],
+      'each new offer replaces the previous attempt',
+    );
+    assert.equal(numwant(), 3, 'one slot taken');
+    assert.equal(client.offer('honest-peer-id-20chr').destroyed, false);
+    assert.deepEqual(
+      swarm.peerInfos().map(([peerId]) => peerId),
+      ['honest-peer-id-20chr'],
+    );
+    swarm.destroy();
+    assert.equal(attempts[3]?.destroyed, true);
+  });
+
   it('shows measured RTT and throughput in its peer views (null until measured)', () => {
     const { swarm, client } = makeSwarm(2);
     const local = client.offer('peer-1');
