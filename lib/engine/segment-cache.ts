@@ -98,9 +98,8 @@ export class SegmentCache {
     return fallback;
   }
 
-  /** Drop a segment without telling the owner (it was never announced); returns whether it was held. */
-  remove(swarmId: string, sequenceNumber: number): boolean {
-    const key = segmentKey(swarmId, sequenceNumber);
+  /** Drop a segment (by its `segmentKey`) without telling the owner (it was never announced); returns whether it was held. */
+  remove(key: string): boolean {
     const entry = this.#entries.get(key);
     if (entry === undefined) return false;
     this.#entries.delete(key);

@@ -77,7 +77,8 @@ export class ServedSegments {
     const awaitsAppend = stored && fromPeer && !verified && peerId !== null;
     if (awaitsAppend) {
       this.#senders.set(segmentKey(swarmId, sequenceNumber), peerId);
-      trim(this.#senders, MAX_UNCONFIRMED);
+      // One no longer tracked leaves the cache: never confirmed, so never served or announced.
+      for (const key of trim(this.#senders, MAX_UNCONFIRMED)) this.#cache.remove(key);
     }
     if (verified) this.#relays.confirm(swarmId, sequenceNumber);
     else if (!stored || !fromPeer) this.#relays.fail(swarmId, sequenceNumber);
@@ -103,7 +104,7 @@ export class ServedSegments {
     this.#senders.delete(key);
     this.#httpOnly.add(key);
     trim(this.#httpOnly, MAX_HTTP_ONLY);
-    this.#cache.remove(swarmId, sequenceNumber);
+    this.#cache.remove(key);
     return peerId;
   }
 
@@ -124,11 +125,13 @@ export class ServedSegments {
   }
 }
 
-// Forget the oldest entries beyond `max` (insertion order).
-function trim(collection: Map<string, unknown> | Set<string>, max: number): void {
-  while (collection.size > max) {
-    const oldest = collection.keys().next();
-    if (oldest.done === true) return;
-    collection.delete(oldest.value);
+// Forget the oldest entries beyond `max` (insertion order); returns their keys.
+function trim(collection: Map<string, unknown> | Set<string>, max: number): string[] {
+  const forgotten: string[] = [];
+  for (const key of collection.keys()) {
+    if (collection.size <= max) break;
+    collection.delete(key);
+    forgotten.push(key);
   }
+  return forgotten;
 }

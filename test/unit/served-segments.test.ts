@@ -45,6 +45,16 @@ describe('ServedSegments: what peers may get from this viewer, and when', () => 
     assert.equal(load(cache, served, 1, {}), false, 'already announced');
   });
 
+  it('never serves an unconfirmed peer segment it stops tracking: beyond the bound it leaves the cache', () => {
+    const { cache, served } = setup();
+    // 513 peer segments hls.js has not appended yet (one more than are tracked).
+    for (let sn = 0; sn <= 512; sn++) load(cache, served, sn, { fromPeer: true, peerId: 'p' });
+    assert.equal(served.whole(SWARM, 0), undefined, 'the oldest is not served unchecked');
+    assert.ok(!served.held(SWARM).includes(0), 'nor announced');
+    assert.equal(cache.has(SWARM, 0), false, 'it left the cache');
+    assert.equal(served.isUnconfirmed(SWARM, 512), true);
+  });
+
   it('holds back an unverified peer segment until hls.js appended it, relay included', () => {
     const { cache, served } = setup();
     const relay = served.beginRelay(SWARM, 2, 10);
