@@ -74,6 +74,8 @@ const NEARBY_SEGMENTS = 3;
 const NEARBY_FRESH_MS = 30_000;
 // Bounds memory a misbehaving peer can make us spend on its claims.
 const MAX_LOADING_CLAIMS = 256;
+// A peer offering only segments further than this past our newest may be replaced when useless.
+const WANTED_AHEAD_SEGMENTS = 64;
 
 /**
  * One connected peer in one swarm: the data channel and the wire protocol, dispatching each
@@ -374,10 +376,14 @@ export class PeerLink {
   }
 
   // Whether the peer has or is loading a segment that is not in `held`.
+  // Whether the peer has, fetches or relays a segment we lack, up to WANTED_AHEAD_SEGMENTS past
+  // the newest we hold: a claim far beyond (segment 10^15) kept a peer that never sends anything.
   #offersAnyBut(held: ReadonlySet<number>): boolean {
-    for (const sn of this.#have) if (!held.has(sn)) return true;
-    for (const sn of this.#loading.keys()) if (!held.has(sn)) return true;
-    for (const sn of this.#relaying.keys()) if (!held.has(sn)) return true;
+    let newest = -1;
+    for (const sn of held) newest = Math.max(newest, sn);
+    const horizon = newest < 0 ? Infinity : newest + WANTED_AHEAD_SEGMENTS;
+    for (const claims of [this.#have, this.#loading.keys(), this.#relaying.keys()])
+      for (const sn of claims) if (sn <= horizon && !held.has(sn)) return true;
     return false;
   }
 

@@ -414,6 +414,19 @@ describe('PeerLink', () => {
     b.link.destroy();
   });
 
+  it('does not count segments far past the newest we hold as wanted (a claim of segment 10^15 is no reason to keep a peer)', () => {
+    const clock = { nowMs: 0 };
+    const [a, b] = linkedPair(clock, new Map(), [1e15]);
+    a.channel.deliverAll();
+    assert.equal(a.link.usefulness(new Set([1, 2])).offersWanted, false);
+    assert.equal(a.link.usefulness(new Set()).offersWanted, true, 'holding nothing yet, anything is wanted');
+    b.link.announceLoading(2 + 64);
+    a.channel.deliverAll();
+    assert.equal(a.link.usefulness(new Set([1, 2])).offersWanted, true, 'within 64 segments of our newest');
+    a.link.destroy();
+    b.link.destroy();
+  });
+
   it('counts a peer as at the part of the stream of the newest segment its hello told, for 30 s', () => {
     const clock = { nowMs: 0 };
     const [a, b] = linkedPair(clock, new Map(), [10, 11, 12]);

@@ -137,6 +137,19 @@ describe('Swarm: connection cap and useless peers', () => {
     swarm.destroy();
   });
 
+  it('replaces a peer that claims only segments far past ours and never sends: it holds no slot for good', () => {
+    const { swarm, client, clock, closed } = makeSwarm(1, [10, 11]);
+    remoteAnnounces(client.offer('squatter'), [1e15]);
+    clock.nowMs += USELESS_AFTER_MS;
+    client.offer('honest');
+    assert.deepEqual(closed, ['squatter']);
+    assert.deepEqual(
+      swarm.peerInfos().map(([peerId]) => peerId),
+      ['honest'],
+    );
+    swarm.destroy();
+  });
+
   it('replaces a useless peer of another region before a longer-useless one of ours', () => {
     const { swarm, client, clock, closed } = makeSwarm(2, [], undefined, 'eu');
     remoteAnnounces(client.offer('near'), [], 'eu');
