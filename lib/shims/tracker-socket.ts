@@ -4,7 +4,7 @@
 // - `new Socket({ url })`; `connected` once open; `send(text)` straight to the WebSocket;
 // - events: `connect` once open; `data` per message as bytes (the client decodes them as UTF-8);
 //   a failed connection or a WebSocket error: `error` (`Error connecting to <url>`), then `close`;
-//   the server closing: `close`;
+//   the server closing: `close`; a `data` listener that throws: `error` (that error), then `close`;
 // - `destroy(error?)` once: the WebSocket closed and its handlers detached, nothing after it but
 //   `error` (when given) and then `close`, in a microtask as streamx emits them.
 // Checked against the original in test/integration/stream-shims.test.ts.
@@ -45,10 +45,16 @@ export default class TrackerSocket extends EventEmitter {
     socket.onmessage = (event: MessageEvent<unknown>) => {
       if (this.destroyed) return;
       const { data } = event;
-      this.emit(
-        'data',
-        typeof data === 'string' ? new TextEncoder().encode(data) : new Uint8Array(data as ArrayBuffer),
-      );
+      try {
+        this.emit(
+          'data',
+          typeof data === 'string' ? new TextEncoder().encode(data) : new Uint8Array(data as ArrayBuffer),
+        );
+      } catch (error) {
+        // The tracker client throws on a frame it cannot read (JSON `null`): the socket ends with that
+        // error (the client reconnects later) instead of an uncaught one in the page.
+        this.destroy(error as Error);
+      }
     };
     socket.onclose = () => {
       this.destroy();

@@ -117,4 +117,21 @@ describe('the tracker socket shim against @thaunknown/simple-websocket', () => {
       await new Promise((resolve) => server.close(resolve));
     });
   }
+
+  it('shim: a frame its reader throws on (the tracker client reading JSON null) ends the socket with that error, thrown nowhere', async () => {
+    const { server, url } = await echoServer();
+    const socket = new TrackerSocket(url);
+    await once(socket, 'connect');
+    socket.on('data', () => {
+      throw new TypeError("Cannot read properties of null (reading 'action')");
+    });
+    const errored = once(socket, 'error');
+    const closed = once(socket, 'close');
+    socket.send('null');
+    const [error] = await errored;
+    await closed;
+    assert.match(String(error), /Cannot read properties of null/);
+    assert.equal(socket.destroyed, true);
+    await new Promise((resolve) => server.close(resolve));
+  });
 });
