@@ -3,7 +3,7 @@ import { dashboardQueries } from '../helpers/grafana-dashboard.ts';
 import { useBrowserFixture } from '../helpers/browser-fixture.ts';
 import { pollExternal } from '../helpers/poll-external.ts';
 import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus.ts';
-import { stopViewerPage, waitPlayed } from '../helpers/viewer-page.ts';
+import { stopViewerPage, waitAllLoaded, waitPlayed } from '../helpers/viewer-page.ts';
 import { eventLogger } from '../helpers/wait-for.ts';
 
 // Prometheus scrapes on its own schedule with no notification, and the tracker's fleet figures
@@ -31,12 +31,15 @@ describe('fleet telemetry from Chromium viewers, scraped by a real Prometheus', 
     const { stack } = fixture();
     const trackerHttp = stack.trackerUrl.replace('ws://', 'http://');
     prometheus = await startPrometheus([new URL(trackerHttp).host]);
-    const extraQuery = { beacon: `${trackerHttp}/beacon` };
+    // A buffer longer than the stream: each viewer loads it whole and is stopped with no load in
+    // flight (a load cut short cost the origin bytes the page may not have received).
+    const extraQuery = { beacon: `${trackerHttp}/beacon`, maxBuffer: '120' };
     const pageA = await fixture().openViewer({ mode: 'vod', viewerId: 'fleet-A', extraQuery });
     await waitPlayed(pageA, 4);
     const pageB = await fixture().openViewer({ mode: 'vod', viewerId: 'fleet-B', extraQuery });
     await waitPlayed(pageB, 16);
     await waitPlayed(pageA, 16);
+    await Promise.all([waitAllLoaded(pageA), waitAllLoaded(pageB)]);
     // stop(): hls.js stops its loads, then peercdn.destroy() sends each viewer's final beacon.
     const a = await stopViewerPage(pageA);
     const b = await stopViewerPage(pageB);

@@ -113,6 +113,19 @@ export async function waitPlayed(page: Page, seconds: number): Promise<void> {
   );
 }
 
+/** Resolve once a VOD viewer's hls.js buffered the last segment (or hit a fatal error): no load is left in flight. */
+export async function waitAllLoaded(page: Page): Promise<void> {
+  await guarded(
+    page.evaluate(() => {
+      const viewer = (window as unknown as { viewer?: { whenAllLoaded(): Promise<void> } }).viewer;
+      if (viewer === undefined) throw new Error('the viewer page has no viewer (it did not start)');
+      return viewer.whenAllLoaded();
+    }),
+    `${page.url()} to load the whole stream`,
+    WAIT_GUARD_MS,
+  );
+}
+
 /** One line of segment sources for a log: sequence number, then H (http), p (peer) or c (cache). */
 export function sourceLine(snapshot: ViewerSnapshot): string {
   return snapshot.segments
