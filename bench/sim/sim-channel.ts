@@ -46,6 +46,8 @@ export class SimChannelEnd extends EventEmitter implements SignalledPeer {
   // finish one after another and cross the same latency, so they arrive in the order they left.
   readonly #inFlight: Uint8Array[] = [];
   #halfRttMs: number | null = null;
+  // Real payload bytes of one piece (64 KiB modelled).
+  readonly #pieceBytes: number;
   // One callback each (a piece was serialized, a piece arrived) for all pieces: not two closures per piece.
   readonly #sent = (): void => this.#onSent();
   readonly #arrived = (): void => this.#onArrived();
@@ -53,6 +55,7 @@ export class SimChannelEnd extends EventEmitter implements SignalledPeer {
   constructor(context: ChannelContext, node: number, initiator: boolean) {
     super();
     this.#context = context;
+    this.#pieceBytes = Math.max(1, Math.floor(PIECE_MODELLED_BYTES / context.byteScale));
     this.node = node;
     this.initiator = initiator;
   }
@@ -79,17 +82,19 @@ export class SimChannelEnd extends EventEmitter implements SignalledPeer {
     if (data[0] !== DATA_KIND || data.byteLength <= DATA_HEADER_BYTES) {
       this.#enqueue({ bytes: data, modelledBytes: data.byteLength });
     } else {
+      const payloadBytes = data.byteLength - DATA_HEADER_BYTES;
+      // A frame that is one piece goes as it is: the same bytes re-framed would be a copy per frame
+      // (and its header is not read: a DataView per frame was garbage per frame).
+      if (payloadBytes <= this.#pieceBytes) {
+        this.#enqueue({ bytes: data, modelledBytes: payloadBytes * byteScale + DATA_HEADER_BYTES });
+        this.#pump();
+        return;
+      }
+      const pieceBytes = this.#pieceBytes;
       const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
       const requestId = view.getUint32(1);
       const offset = view.getUint32(5);
       const payload = data.subarray(DATA_HEADER_BYTES);
-      const pieceBytes = Math.max(1, Math.floor(PIECE_MODELLED_BYTES / byteScale));
-      // A frame that is one piece goes as it is: the same bytes re-framed would be a copy per frame.
-      if (payload.byteLength <= pieceBytes) {
-        this.#enqueue({ bytes: data, modelledBytes: payload.byteLength * byteScale + DATA_HEADER_BYTES });
-        this.#pump();
-        return;
-      }
       for (let start = 0; start < payload.byteLength; start += pieceBytes) {
         const part = payload.subarray(start, Math.min(start + pieceBytes, payload.byteLength));
         this.#enqueue({

@@ -40,6 +40,8 @@ export function segmentUrl(sequenceNumber: number): string {
 }
 
 const URL_PATTERN = /\/seg-(\d+)\.ts$/;
+// Distinct pieces kept (and the key's stride: a piece is shorter than this many bytes).
+const MAX_PIECE_KEYS = 65_536;
 
 export interface OriginOptions {
   readonly network: SimNetwork;
@@ -56,6 +58,8 @@ export class SimOrigin {
   readonly bytesByNode = new Map<number, number>();
   requests = 0;
   readonly options: OriginOptions;
+  // Streamed pieces by offset and length (Range resumes start anywhere: the count is bounded).
+  readonly #pieces = new Map<number, ArrayBuffer>();
 
   constructor(options: OriginOptions) {
     this.options = options;
@@ -65,6 +69,20 @@ export class SimOrigin {
     let total = 0;
     for (const bytes of this.bytesBySegment.values()) total += bytes;
     return total;
+  }
+
+  /**
+   * The template's bytes `from` to `from + bytes` for a streamed piece, one buffer per distinct
+   * piece shared by every response (as a whole segment is): a copy per piece was garbage per piece.
+   */
+  piece(from: number, bytes: number): ArrayBuffer {
+    const key = from * MAX_PIECE_KEYS + bytes;
+    let buffer = bytes < MAX_PIECE_KEYS ? this.#pieces.get(key) : undefined;
+    if (buffer === undefined) {
+      buffer = this.options.segment.slice(from, from + bytes).buffer;
+      if (bytes < MAX_PIECE_KEYS && this.#pieces.size < MAX_PIECE_KEYS) this.#pieces.set(key, buffer);
+    }
+    return buffer;
   }
 
   served(node: number, sequenceNumber: number, bytes: number): void {
@@ -168,7 +186,7 @@ class HttpTransfer implements Loader<FragmentLoaderContext> {
       if (onProgress !== undefined) {
         stats.total = total;
         const from = start + this.#deliveredBytes - this.#pieceBytes;
-        onProgress(stats, context, segment.slice(from, from + this.#pieceBytes).buffer, null);
+        onProgress(stats, context, this.#origin.piece(from, this.#pieceBytes), null);
         if (this.#done) return;
       }
       next();

@@ -80,12 +80,18 @@ export class UplinkAdmission {
 
   /** Look at the links' channels (the drain loops call this as they send): learn the uplink's rate. */
   sample(nowMs: number): void {
-    let queuedBytes = 0;
-    for (const link of this.#links.keys()) queuedBytes += link.queuedBytes;
+    // Whether some channel has bytes queued (the first one found tells: a count is never negative).
+    let queued = false;
+    for (const link of this.#links.keys()) {
+      if (link.queuedBytes > 0) {
+        queued = true;
+        break;
+      }
+    }
     const gapMs = nowMs - this.#lastSampleMs;
     this.#lastSampleMs = nowMs;
     const startMs = gapMs > MAX_SAMPLE_GAP_MS ? null : this.#windowStartMs;
-    if (queuedBytes <= 0) {
+    if (!queued) {
       this.#windowStartMs = null;
       return;
     }
