@@ -48,6 +48,9 @@ export const FAILED_RECHECK_MS = 5_000;
 // load waiting on one would never end. A manifest is a few KiB: a network that plays video brings it
 // well within this.
 export const MANIFEST_FETCH_TIMEOUT_MS = 3_000;
+// Manifests kept at once: a playlist URL whose token rotates at each reload names a new manifest
+// URL each time; the least recently loaded beyond this are forgotten (read again if asked for).
+export const MAX_MANIFESTS = 16;
 // Status codes that mean "there is no manifest" (S3 answers 403 for a missing key).
 const MISSING_STATUSES = new Set([403, 404, 410]);
 
@@ -130,7 +133,11 @@ export class HashManifestStore {
     if (!stale) return Promise.resolve(state);
     const promise = this.#load(manifestUrl).then((loaded) => {
       this.#loading.delete(manifestUrl);
-      if (!this.#destroyed) this.#states.set(manifestUrl, loaded);
+      if (!this.#destroyed) {
+        this.#states.delete(manifestUrl);
+        this.#states.set(manifestUrl, loaded);
+        if (this.#states.size > MAX_MANIFESTS) this.#states.delete(this.#states.keys().next().value as string);
+      }
       return loaded;
     });
     this.#loading.set(manifestUrl, promise);

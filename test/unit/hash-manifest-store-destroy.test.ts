@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { HashManifestStore, type FetchBytes } from '../../lib/engine/hash-manifest-store.ts';
+import { HashManifestStore, MAX_MANIFESTS, type FetchBytes } from '../../lib/engine/hash-manifest-store.ts';
 
 // destroy() ends the store: a check that was waiting between two reads of a lagging live manifest
 // must not fetch it again afterwards (nor leave the request's timeout timer behind).
@@ -52,5 +52,26 @@ describe('hash manifest store destroyed during a lagging-manifest wait', () => {
     assert.equal(result.kind, 'unlisted');
     await settle();
     assert.equal(requested.length, 1, 'no request after destroy()');
+  });
+});
+
+describe('hash manifest store under rotating playlist tokens', () => {
+  it(`keeps at most ${MAX_MANIFESTS} manifests: each token names a new manifest URL, the oldest are forgotten`, async () => {
+    const store = new HashManifestStore({
+      fetchBytes: () => Promise.resolve({ status: 200, body: lagging }),
+      nowMs: () => 0,
+      delay: () => Promise.resolve(),
+    });
+    const url = (token: number): string => `http://origin.test/live/index.hashes.json?token=${token}`;
+    for (let token = 0; token < 100; token += 1) {
+      store.prefetch(url(token));
+      await settle();
+    }
+    const kept = Array.from({ length: 100 }, (_, token) => token).filter((token) => store.present(url(token)));
+    assert.deepEqual(
+      kept,
+      Array.from({ length: MAX_MANIFESTS }, (_, i) => 100 - MAX_MANIFESTS + i),
+    );
+    store.destroy();
   });
 });
