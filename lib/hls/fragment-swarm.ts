@@ -1,4 +1,5 @@
 import type { FragmentLoaderContext } from 'hls.js';
+import type { CheckedSegment } from '../engine/segment-checks.ts';
 import { deriveSwarmId, stripUrlQuery } from '../shared/swarm-id.ts';
 import type { SegmentId } from './load-request.ts';
 
@@ -36,4 +37,18 @@ export function swarmIdOfPlaylist(
   const base = originBaseUrls.find((url) => playlistUrl.startsWith(url));
   const url = base === undefined ? playlistUrl : originBaseUrls[0]! + playlistUrl.slice(base.length);
   return deriveSwarmId(stripUrlQuery(url), type);
+}
+
+/** A shared fragment as the segment checks see it: where it sits, its EXTINF, whether it is ciphertext. */
+export function checkedSegmentOf(context: FragmentLoaderContext, segment: SegmentId): CheckedSegment {
+  const { frag } = context;
+  return {
+    ...segment,
+    url: context.url,
+    playlistUrl: frag.baseurl,
+    mediaSeconds: frag.duration,
+    // EXT-X-KEY AES-128, AES-256, AES-256-CTR (hls.js's isFullSegmentEncryption) encrypt the whole
+    // segment: hls.js loads it so and decrypts it after. SAMPLE-AES leaves the container readable.
+    ciphertext: frag.decryptdata?.method.startsWith('AES-') === true,
+  };
 }
