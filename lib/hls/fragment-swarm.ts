@@ -5,7 +5,7 @@ import type { SegmentId } from './load-request.ts';
 
 /**
  * A fragment's identity among peers (its swarm and sequence number), or null when it is not shared
- * (init segments, byte ranges, LL-HLS parts).
+ * (init segments, byte ranges, LL-HLS parts, subtitles).
  */
 export function segmentIdOf(
   context: FragmentLoaderContext,
@@ -16,7 +16,10 @@ export function segmentIdOf(
   const sequenceNumber = frag.sn;
   // hls.js sends rangeStart = rangeEnd = 0 for a whole segment; anything else is a byte range.
   const byteRange = (context.rangeStart ?? 0) !== 0 || (context.rangeEnd ?? 0) !== 0;
-  if (typeof sequenceNumber !== 'number' || byteRange || context.part !== null) return null;
+  // Subtitles (WebVTT, a few KB) would fail the segment checks, and hls.js never reports them
+  // buffered (no FRAG_BUFFERED), so a peer's copy could never be confirmed and served on.
+  if (typeof sequenceNumber !== 'number' || byteRange || context.part !== null || (frag.type as string) === 'subtitle')
+    return null;
   const swarmId = swarmIdOfPlaylist(frag.baseurl, frag.type, frag.level, configuredSwarmId, originBaseUrls);
   return { swarmId, sequenceNumber };
 }
