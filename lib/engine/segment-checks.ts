@@ -28,7 +28,7 @@ export interface CheckedSegment {
 }
 
 /**
- * The checks a segment from a peer must pass, in order: container structure (MPEG-TS or fMP4,
+ * The checks a segment from a peer must pass, in order: container structure (MPEG-TS, fMP4 or packed audio,
  * from the first segment; the stream's format once HTTP segments showed it; not for a segment
  * encrypted whole, whose ciphertext has no structure to read), the hash manifest
  * (WebCrypto SHA-256), then `validateSegment`. Without a manifest the segment passes unverified

@@ -68,6 +68,6 @@ describe('which fragments peers share', () => {
     assert.equal(shared(subtitles[0]), false);
     // Why: an honest peer's WebVTT segment would fail the structure check (a ban).
     const vtt = new TextEncoder().encode('WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:900000,LOCAL:00:00:00.000\n\n');
-    assert.equal(segmentStructureProblem(vtt, null), 'not TS or fMP4');
+    assert.equal(segmentStructureProblem(vtt, null), 'unknown format');
   });
 });
