@@ -52,8 +52,9 @@ export class SegmentChecks {
     this.#requireHashes = requireHashes;
   }
 
-  /** Learn the swarm's container from a whole segment that came over HTTP. */
-  learnFromHttp(swarmId: string, data: ArrayBuffer, mediaSeconds: number): void {
+  /** Learn the swarm's container from a whole segment that came over HTTP (ciphertext teaches nothing). */
+  learnFromHttp({ swarmId, mediaSeconds, ciphertext }: CheckedSegment, data: ArrayBuffer): void {
+    if (ciphertext) return;
     const bytes = new Uint8Array(data);
     const format = formatOf(bytes);
     if (format !== null) this.#formats.set(swarmId, format);

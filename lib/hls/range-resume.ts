@@ -96,7 +96,7 @@ export function resumeOverRange(
         void join(rest, stats, networkDetails);
       } else if (response.code === 200 && rest instanceof ArrayBuffer && rest.byteLength > 0) {
         relay?.fail();
-        engine.segmentChecks.learnFromHttp(segment.swarmId, rest, context.frag.duration);
+        engine.segmentChecks.learnFromHttp(checkedSegmentOf(context, segment), rest);
         onOutcome({ kind: 'sent-whole', data: rest, durationMs: performance.now() - startMs, stats, networkDetails });
       } else {
         relay?.fail();

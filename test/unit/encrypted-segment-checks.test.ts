@@ -21,10 +21,10 @@ const MAIN = 'main' as PlaylistLevelType;
 
 // The segment as an AES-128 packager writes it: AES-128-CBC with PKCS#7 padding, and with no IV
 // attribute the IV is the media sequence number as a 16-byte big-endian integer (RFC 8216 §5.2).
-function encryptedSegment(n: number): ArrayBuffer {
+function encryptedSegment(n: number, ivNumber = n): ArrayBuffer {
   const clear = readFileSync(new URL(`../../fixtures/sample/180p/seg_00${n}.ts`, import.meta.url));
   const iv = Buffer.alloc(16);
-  iv.writeUInt32BE(n, 12);
+  iv.writeUInt32BE(ivNumber, 12);
   const cipher = createCipheriv('aes-128-cbc', KEY, iv);
   const bytes = Buffer.concat([cipher.update(clear), cipher.final()]);
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
@@ -62,7 +62,7 @@ describe('segment checks of AES-128 encrypted segments (real sample segments, en
     const checks = checksWithManifest(null);
     // Encrypted segment 1 starts with no TS sync byte: the structure check alone would say "corrupt".
     assert.notEqual(new Uint8Array(encryptedSegment(1))[0], 0x47);
-    checks.learnFromHttp(at(0).swarmId, encryptedSegment(0), 2);
+    checks.learnFromHttp(at(0), encryptedSegment(0));
     for (const n of [1, 2, 3])
       assert.deepEqual(await checks.check(at(n), encryptedSegment(n)), { kind: 'pass', verified: false });
   });
@@ -85,6 +85,26 @@ describe('segment checks of AES-128 encrypted segments (real sample segments, en
     flipped[1000] = (flipped[1000] ?? 0) ^ 0xff;
     const verdict = await checks.check(at(2), flipped.buffer);
     assert.equal(verdict.kind, 'corrupt');
+  });
+
+  it('learn nothing from HTTP ciphertext, even ciphertext that starts like MPEG-TS: a clear fMP4 segment of the stream still passes', async () => {
+    // A stream mixing clear and encrypted segments (clear ads in encrypted content). About one
+    // ciphertext in 256 starts with the TS sync byte.
+    let iv = 0;
+    while (new Uint8Array(encryptedSegment(5, iv))[0] !== 0x47) iv += 1;
+    const checks = checksWithManifest(null);
+    checks.learnFromHttp(at(5), encryptedSegment(5, iv));
+    const box = (type: string, size: number): Uint8Array => {
+      const bytes = new Uint8Array(size);
+      new DataView(bytes.buffer).setUint32(0, size);
+      bytes.set(new TextEncoder().encode(type), 4);
+      return bytes;
+    };
+    const fmp4 = new Uint8Array([...box('styp', 16), ...box('moof', 24), ...box('mdat', 400)]);
+    assert.deepEqual(await checks.check({ ...at(6), ciphertext: false }, fmp4.buffer), {
+      kind: 'pass',
+      verified: false,
+    });
   });
 
   it('still rejects a clear segment’s damage: only encrypted segments skip the structure check', async () => {
