@@ -36,6 +36,7 @@ export const MANGLED_PROPERTIES: readonly string[] = [
   'choosePeer',
   'choosePeerToReplace',
   'chunkBytes',
+  'ciphertext',
   'configuredSwarmId',
   'connectTimeoutMs',
   'countSegment',

@@ -23,11 +23,14 @@ export interface CheckedSegment {
   readonly playlistUrl: string;
   /** How long it plays, from the playlist (EXTINF). */
   readonly mediaSeconds: number;
+  /** Encrypted whole (EXT-X-KEY AES-128 or AES-256; hls.js decrypts after loading): its bytes show no container. */
+  readonly ciphertext: boolean;
 }
 
 /**
- * The checks a segment from a peer must pass, in order: container structure (MPEG-TS or fMP4,
- * from the first segment; the stream's format once HTTP segments showed it), the hash manifest
+ * The checks a segment from a peer must pass, in order: container structure (MPEG-TS, fMP4 or packed audio,
+ * from the first segment; the stream's format once HTTP segments showed it; not for a segment
+ * encrypted whole, whose ciphertext has no structure to read), the hash manifest
  * (WebCrypto SHA-256), then `validateSegment`. Without a manifest the segment passes unverified
  * (see served-segments.ts), unless `requireSegmentHashes`, and only if its timestamps cover
  * its playlist duration — a check that blames the sender once the stream's own HTTP segments have
@@ -49,12 +52,13 @@ export class SegmentChecks {
     this.#requireHashes = requireHashes;
   }
 
-  /** Learn the swarm's container from a whole segment that came over HTTP. */
-  learnFromHttp(swarmId: string, data: ArrayBuffer, mediaSeconds: number | undefined): void {
+  /** Learn the swarm's container from a whole segment that came over HTTP (ciphertext teaches nothing). */
+  learnFromHttp({ swarmId, mediaSeconds, ciphertext }: CheckedSegment, data: ArrayBuffer): void {
+    if (ciphertext) return;
     const bytes = new Uint8Array(data);
     const format = formatOf(bytes);
     if (format !== null) this.#formats.set(swarmId, format);
-    if (mediaSeconds !== undefined && this.#mediaTimeHolds.get(swarmId) !== false)
+    if (this.#mediaTimeHolds.get(swarmId) !== false)
       this.#mediaTimeHolds.set(swarmId, mediaTimeProblem(bytes, mediaSeconds) === null);
   }
 
@@ -71,7 +75,11 @@ export class SegmentChecks {
   }
 
   async check(segment: CheckedSegment, data: ArrayBuffer): Promise<SegmentVerdict> {
-    const problem = segmentStructureProblem(new Uint8Array(data), this.#formats.get(segment.swarmId) ?? null);
+    // Ciphertext: the hash, `validateSegment` and hls.js's decryption and parsing judge it.
+    const bytes = new Uint8Array(data);
+    const problem = segment.ciphertext
+      ? null
+      : segmentStructureProblem(bytes, this.#formats.get(segment.swarmId) ?? null);
     if (problem !== null) return { kind: 'corrupt', problem };
     let hash: HashVerdict;
     try {
@@ -88,7 +96,7 @@ export class SegmentChecks {
       if (this.#requireHashes)
         return { kind: 'unverifiable', reason: 'no hash manifest, and requireSegmentHashes is set' };
       const holds = this.#mediaTimeHolds.get(segment.swarmId);
-      const late = holds === false ? null : mediaTimeProblem(new Uint8Array(data), segment.mediaSeconds);
+      const late = holds === false || segment.ciphertext ? null : mediaTimeProblem(bytes, segment.mediaSeconds);
       if (late !== null)
         return holds === true ? { kind: 'corrupt', problem: late } : { kind: 'unverifiable', reason: late };
     }

@@ -1,5 +1,6 @@
 import type { FragmentLoaderContext, Loader } from 'hls.js';
 import type { Engine } from '../engine/engine.ts';
+import { checkedSegmentOf } from './fragment-swarm.ts';
 import { HttpChunks } from './http-chunks.ts';
 import type { LoadRequest } from './load-request.ts';
 import { paceSample } from './loader-stats.ts';
@@ -53,7 +54,7 @@ export function loadOverHttp(
       engine.httpPace.measured(paceSample(stats));
       if (data instanceof ArrayBuffer) {
         if (segment !== null && data.byteLength > 0 && !engine.destroyed) {
-          engine.segmentChecks.learnFromHttp(segment.swarmId, data, ctx.frag.duration);
+          engine.segmentChecks.learnFromHttp(checkedSegmentOf(ctx, segment), data);
           engine.segmentLoaded({
             ...segment,
             source: 'http',

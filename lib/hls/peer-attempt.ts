@@ -11,6 +11,7 @@ import type { PeerLink } from '../peer/peer-link.ts';
 import type { RelaySource } from '../peer/relay-source.ts';
 import { peerMissesDeadline } from '../policy/peer-deadline.ts';
 import type { TransferTimings } from '../policy/transfer-timing.ts';
+import { checkedSegmentOf } from './fragment-swarm.ts';
 import type { PeerLoadRequest } from './load-request.ts';
 
 /** How a peer attempt ended (reported once, never after `stop()`). */
@@ -174,10 +175,7 @@ export class PeerAttempt {
     if (this.#settled) return;
     const endMs = performance.now();
     const { context, segment } = this.#request;
-    const verdict = await this.#engine.segmentChecks.check(
-      { ...segment, url: context.url, playlistUrl: context.frag.baseurl, mediaSeconds: context.frag.duration },
-      data,
-    );
+    const verdict = await this.#engine.segmentChecks.check(checkedSegmentOf(context, segment), data);
     // A timeout may have moved the segment to HTTP while the check ran.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by a timer during the await
     if (this.#settled) return;

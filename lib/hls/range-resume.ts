@@ -2,6 +2,7 @@ import type { FragmentLoaderContext, Loader, LoaderStats, NullableNetworkDetails
 import type { Engine } from '../engine/engine.ts';
 import type { PartialSegment } from '../peer/peer-downloads.ts';
 import type { RelaySource } from '../peer/relay-source.ts';
+import { checkedSegmentOf } from './fragment-swarm.ts';
 import type { PeerLoadRequest } from './load-request.ts';
 import { paceSample } from './loader-stats.ts';
 
@@ -63,10 +64,7 @@ export function resumeOverRange(
     const whole = new Uint8Array(partial.totalBytes);
     whole.set(partial.bytes, 0);
     whole.set(new Uint8Array(rest), received);
-    const verdict = await engine.segmentChecks.check(
-      { ...segment, url: context.url, playlistUrl: context.frag.baseurl, mediaSeconds: context.frag.duration },
-      whole.buffer,
-    );
+    const verdict = await engine.segmentChecks.check(checkedSegmentOf(context, segment), whole.buffer);
     if (stopped) return;
     if (verdict.kind !== 'pass') {
       relay?.fail();
@@ -98,7 +96,7 @@ export function resumeOverRange(
         void join(rest, stats, networkDetails);
       } else if (response.code === 200 && rest instanceof ArrayBuffer && rest.byteLength > 0) {
         relay?.fail();
-        engine.segmentChecks.learnFromHttp(segment.swarmId, rest, context.frag.duration);
+        engine.segmentChecks.learnFromHttp(checkedSegmentOf(context, segment), rest);
         onOutcome({ kind: 'sent-whole', data: rest, durationMs: performance.now() - startMs, stats, networkDetails });
       } else {
         relay?.fail();

@@ -1,5 +1,5 @@
 // Cheap structural checks of a segment received from a peer (the origin is trusted; peers are not):
-// MPEG-TS packets and fMP4 boxes. Pure functions of the bytes.
+// MPEG-TS packets, fMP4 boxes, packed audio. Pure functions of the bytes.
 
 /** MPEG-TS: fixed 188-byte packets, each starting with the sync byte 0x47 (ISO/IEC 13818-1). */
 export const TS_PACKET_BYTES = 188;
@@ -68,25 +68,51 @@ export function fmp4Problem(bytes: Uint8Array): string | null {
   return sawMdatAfterMoof ? null : 'no moof then mdat';
 }
 
-/** The container formats the structural check knows. */
-export type SegmentFormat = 'mpegts' | 'fmp4';
+// An ID3v2 tag header ("ID3").
+const startsId3 = (bytes: Uint8Array, offset: number): boolean =>
+  bytes[offset] === 0x49 && bytes[offset + 1] === 0x44 && bytes[offset + 2] === 0x33;
 
-/** The format a segment's first bytes claim, or null for neither. */
+/**
+ * What is wrong with a packed audio segment (RFC 8216 §3.4: an ID3 tag carrying its timestamp,
+ * then ADTS AAC, MP3, AC-3 or E-AC-3 frames), or null: no frame sync right after the ID3 tags
+ * (a cut tag, a size that lies, bytes from another file, random bytes).
+ */
+export function packedAudioProblem(bytes: Uint8Array): string | null {
+  let offset = 0;
+  // An ID3v2 tag: a 10-byte header ending in its size as four 7-bit bytes, a 10-byte footer if flagged.
+  while (startsId3(bytes, offset)) {
+    const size = bytes.subarray(offset + 6, offset + 10).reduce((sum, byte) => sum * 128 + byte, 0);
+    offset += size + (((bytes[offset + 5] ?? 0) & 0x10) > 0 ? 20 : 10);
+  }
+  const first = bytes[offset] ?? 0;
+  const second = bytes[offset + 1] ?? 0;
+  // MPEG audio (ADTS or MP3): 11 set sync bits; AC-3 and E-AC-3: the sync word 0x0B77.
+  const sync = (first === 0xff && second >= 0xe0) || (first === 0x0b && second === 0x77);
+  return sync ? null : `no audio frame sync at ${offset}`;
+}
+
+/** The container formats the structural check knows. */
+export type SegmentFormat = 'mpegts' | 'fmp4' | 'packed-audio';
+
+/** The format a segment's first bytes claim, or null for none. */
 export function formatOf(bytes: Uint8Array): SegmentFormat | null {
   if (bytes.byteLength > 0 && bytes[0] === TS_SYNC_BYTE) return 'mpegts';
+  // Packed audio starts with the ID3 tag of its timestamp.
+  if (startsId3(bytes, 0)) return 'packed-audio';
   return looksLikeFmp4(bytes) ? 'fmp4' : null;
 }
 
 /**
  * Structural check of a segment from a peer, from the very first segment: it must be a
- * well-formed MPEG-TS or fMP4 segment, and of the stream's format when that is known (learnt from
+ * well-formed MPEG-TS, fMP4 or packed audio segment, and of the stream's format when that is known (learnt from
  * HTTP segments). Catches random bytes, truncation and damage to the container; not a damaged
  * payload inside well-formed packets (hash manifests, or hls.js's own parsing, catch that).
  */
 export function segmentStructureProblem(bytes: Uint8Array, knownFormat: SegmentFormat | null): string | null {
   const format = formatOf(bytes);
-  if (format === null) return 'not TS or fMP4';
+  if (format === null) return 'unknown format';
   if (knownFormat !== null && format !== knownFormat) return `${format} in a ${knownFormat} stream`;
+  if (format === 'packed-audio') return packedAudioProblem(bytes);
   return format === 'fmp4' ? fmp4Problem(bytes) : mpegTsProblem(bytes);
 }
 

@@ -41,6 +41,7 @@ describe('segment checks without a hash manifest: the media-time floor (real ori
       url: `${origin?.url ?? ''}/vod/180p/seg_${String(n).padStart(3, '0')}.ts`,
       playlistUrl,
       mediaSeconds: 2,
+      ciphertext: false,
     });
     return { checks, at };
   }
@@ -50,7 +51,7 @@ describe('segment checks without a hash manifest: the media-time floor (real ori
     assert.deepEqual(await checks.check(at(3), sampleSegment(3)), { kind: 'pass', verified: false });
     const before = await checks.check(at(4), firstHalf(sampleSegment(4)));
     assert.deepEqual(before, { kind: 'unverifiable', reason: 'PTS span 1.00 s of 2 s' });
-    checks.learnFromHttp('swarm-180p', sampleSegment(4), 2);
+    checks.learnFromHttp(at(4), sampleSegment(4));
     const after = await checks.check(at(5), firstHalf(sampleSegment(5)));
     assert.equal(after.kind, 'corrupt');
     assert.deepEqual(await checks.check(at(5), sampleSegment(5)), { kind: 'pass', verified: false });
@@ -60,9 +61,9 @@ describe('segment checks without a hash manifest: the media-time floor (real ori
     const { checks, at } = await setup();
     // A stream whose playlist claims 4 s per segment while its segments hold 2 s.
     const short = new Uint8Array(segmentTemplate(40, 2)).buffer;
-    checks.learnFromHttp('swarm-180p', short, 4);
+    checks.learnFromHttp({ ...at(5), mediaSeconds: 4 }, short);
     assert.deepEqual(await checks.check({ ...at(6), mediaSeconds: 4 }, short), { kind: 'pass', verified: false });
-    checks.learnFromHttp('swarm-180p', sampleSegment(7), 2);
+    checks.learnFromHttp(at(7), sampleSegment(7));
     assert.deepEqual(await checks.check({ ...at(8), mediaSeconds: 4 }, short), { kind: 'pass', verified: false });
   });
 });

@@ -8,6 +8,7 @@ import {
   mediaTimeProblem,
   mpegTsTimestampSpanSeconds,
   mpegTsProblem,
+  packedAudioProblem,
   segmentStructureProblem,
   TS_PACKET_BYTES,
 } from '../../lib/policy/segment-check.ts';
@@ -77,7 +78,7 @@ describe('structural checks from the first segment (no HTTP segment needed)', ()
   it('rejects random bytes, a segment of the other format, and damage flagged in a TS packet header', () => {
     const random = new Uint8Array(188 * 20).map((_, i) => (i * 7919 + 13) % 251);
     random[0] = 0x12;
-    assert.equal(segmentStructureProblem(random, null), 'not TS or fMP4');
+    assert.equal(segmentStructureProblem(random, null), 'unknown format');
     assert.equal(segmentStructureProblem(fmp4Segment(), 'mpegts'), 'fmp4 in a mpegts stream');
     const damaged = segment();
     damaged[188 * 3 + 1] = (damaged[188 * 3 + 1] ?? 0) | 0x80;
@@ -142,5 +143,67 @@ describe('media time: the timestamps of a TS segment cover its playlist duration
 
   it('leaves fMP4 to its box check', () => {
     assert.equal(mediaTimeProblem(fmp4Segment(), 2), null);
+  });
+});
+
+// Packed audio (RFC 8216 §3.4), as packagers write audio-only renditions in TS streams (e.g. `.aac`
+// files): an ID3 tag holding the PRIV timestamp, then the ADTS frames. Built from the sample's own
+// AAC: the ADTS frames of a TS segment's audio PES.
+function adtsOfTsSegment(ts: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let audioPid = -1;
+  for (let at = 0; at + TS_PACKET_BYTES <= ts.byteLength; at += TS_PACKET_BYTES) {
+    const byte = (i: number): number => ts[at + i] ?? 0;
+    const pid = ((byte(1) & 0x1f) << 8) | byte(2);
+    const payloadStart = (byte(1) & 0x40) > 0;
+    let payload = 4 + ((byte(3) & 0x20) > 0 ? 1 + byte(4) : 0);
+    // The first PES with an MPEG audio stream id (0xC0-0xDF) names the audio PID.
+    if (payloadStart && byte(payload) + byte(payload + 1) === 0 && byte(payload + 2) === 1) {
+      const streamId = byte(payload + 3);
+      if (audioPid < 0 && streamId >= 0xc0 && streamId <= 0xdf) audioPid = pid;
+      if (pid === audioPid) payload += 9 + byte(payload + 8);
+    }
+    if (pid === audioPid && (byte(3) & 0x10) > 0) parts.push(ts.subarray(at + payload, at + TS_PACKET_BYTES));
+  }
+  return concat(...parts);
+}
+
+// ID3v2.4 with one PRIV frame "com.apple.streaming.transportStreamTimestamp" (an 8-byte 33-bit PTS).
+function id3Timestamp(pts: number): Uint8Array {
+  const owner = new TextEncoder().encode('com.apple.streaming.transportStreamTimestamp\0');
+  const frameBody = concat(
+    owner,
+    new Uint8Array([0, 0, 0, pts > 2 ** 32 ? 1 : 0, ...[24, 16, 8, 0].map((s) => (pts >>> s) & 0xff)]),
+  );
+  const synchsafe = (n: number): number[] => [21, 14, 7, 0].map((s) => (n >>> s) & 0x7f);
+  const frame = concat(
+    new TextEncoder().encode('PRIV'),
+    new Uint8Array([...synchsafe(frameBody.byteLength), 0, 0]),
+    frameBody,
+  );
+  return concat(new Uint8Array([0x49, 0x44, 0x33, 4, 0, 0, ...synchsafe(frame.byteLength)]), frame);
+}
+
+describe('packed audio (ID3 timestamp + ADTS frames of the sample’s AAC)', () => {
+  const packed = (): Uint8Array => concat(id3Timestamp(126_000), adtsOfTsSegment(segment()));
+
+  it('passes a packed audio segment from the first segment, and tells it from TS and fMP4', () => {
+    const bytes = packed();
+    assert.equal(bytes[id3Timestamp(0).byteLength], 0xff, 'ADTS sync right after the tag');
+    assert.ok(bytes.byteLength > 5_000);
+    assert.equal(formatOf(bytes), 'packed-audio');
+    assert.equal(segmentStructureProblem(bytes, null), null);
+    assert.equal(segmentStructureProblem(bytes, 'packed-audio'), null);
+    assert.equal(mediaTimeProblem(bytes, 2), null);
+  });
+
+  it('rejects a cut tag, bytes after the tag that are no audio frames, and other formats in a packed-audio stream', () => {
+    const bytes = packed();
+    assert.equal(packedAudioProblem(bytes.subarray(0, 20)), `no audio frame sync at ${id3Timestamp(0).byteLength}`);
+    assert.equal(packedAudioProblem(bytes.subarray(0, 8)), 'no audio frame sync at 10');
+    const noise = concat(id3Timestamp(0), new Uint8Array(2_000).fill(0x42));
+    assert.equal(segmentStructureProblem(noise, null), `no audio frame sync at ${id3Timestamp(0).byteLength}`);
+    assert.equal(segmentStructureProblem(segment(), 'packed-audio'), 'mpegts in a packed-audio stream');
+    assert.equal(segmentStructureProblem(bytes, 'mpegts'), 'packed-audio in a mpegts stream');
   });
 });
