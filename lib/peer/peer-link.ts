@@ -1,6 +1,6 @@
 import { P2PError } from '../api/errors.ts';
 import type { PeerSwarmInfo } from '../api/events.ts';
-import type { PeerUsefulness } from '../policy/peer-choice.ts';
+import { offersWanted, type PeerUsefulness } from '../policy/peer-choice.ts';
 import type { StrikeKind } from '../policy/peer-strikes.ts';
 import { creditedUplinkClass } from '../policy/seeder-weight.ts';
 import type { PeerView } from '../policy/source-decision.ts';
@@ -74,8 +74,6 @@ const NEARBY_SEGMENTS = 3;
 const NEARBY_FRESH_MS = 30_000;
 // Bounds memory a misbehaving peer can make us spend on its claims.
 const MAX_LOADING_CLAIMS = 256;
-// A peer offering only segments further than this past our newest may be replaced when useless.
-const WANTED_AHEAD_SEGMENTS = 64;
 
 /**
  * One connected peer in one swarm: the data channel and the wire protocol, dispatching each
@@ -151,7 +149,9 @@ export class PeerLink {
       this.#close(new P2PError('peer-error', `peer ${this.remotePeerId}: ${error.message}`, { cause: error })),
     );
     // The newest segments first, and no more than a peer keeps of ours.
-    const initialHave = options.initialHave.slice(-MAX_REMOTE_AVAILABILITY_ENTRIES).reverse();
+    // Newest first, by number (the receiver takes the first as where we are; the cache's order is
+    // by use: an old segment just uploaded came first).
+    const initialHave = [...options.initialHave].sort((a, b) => b - a).slice(0, MAX_REMOTE_AVAILABILITY_ENTRIES);
     for (const message of availabilityMessages(PROTOCOL_VERSION, initialHave, options.region, options.uplinkClass?.()))
       this.#send(message);
   }
@@ -214,7 +214,7 @@ export class PeerLink {
       connectedForMs: this.#options.nowMs() - this.#connectedAtMs,
       receivedBytes: this.downloads.receivedBytes,
       sentBytes: this.#uploads.sentBytes,
-      offersWanted: this.#offersAnyBut(held),
+      offersWanted: offersWanted([this.#have, this.#loading.keys(), this.#relaying.keys()], held),
       farRegion: this.#farRegion(),
       ...this.downloads.pace(),
     };
@@ -376,16 +376,6 @@ export class PeerLink {
   }
 
   // Whether the peer has or is loading a segment that is not in `held`.
-  // Whether the peer has, fetches or relays a segment we lack, up to WANTED_AHEAD_SEGMENTS past
-  // the newest we hold: a claim far beyond (segment 10^15) kept a peer that never sends anything.
-  #offersAnyBut(held: ReadonlySet<number>): boolean {
-    let newest = -1;
-    for (const sn of held) newest = Math.max(newest, sn);
-    const horizon = newest < 0 ? Infinity : newest + WANTED_AHEAD_SEGMENTS;
-    for (const claims of [this.#have, this.#loading.keys(), this.#relaying.keys()])
-      for (const sn of claims) if (sn <= horizon && !held.has(sn)) return true;
-    return false;
-  }
 
   // Add announced segments up to the per-peer bound; beyond it they are ignored (an honest peer
   // with a larger cache announces its newest first; a flood is cut off by the message rate limit).

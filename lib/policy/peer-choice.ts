@@ -112,6 +112,22 @@ export interface PeerUsefulness {
   readonly farRegion?: boolean;
 }
 
+// A peer offering only segments further than this past the newest we hold may be replaced when useless.
+const WANTED_AHEAD_SEGMENTS = 64;
+
+/**
+ * Whether a peer's claims (segments it has, fetches or relays) include one we lack, up to
+ * WANTED_AHEAD_SEGMENTS past the newest we hold: a claim far beyond (segment 10^15) is no reason to
+ * keep a peer that never sends anything. Holding nothing yet, every claim counts.
+ */
+export function offersWanted(claims: readonly Iterable<number>[], held: ReadonlySet<number>): boolean {
+  let newest = -1;
+  for (const sn of held) newest = Math.max(newest, sn);
+  const horizon = newest < 0 ? Infinity : newest + WANTED_AHEAD_SEGMENTS;
+  for (const claimed of claims) for (const sn of claimed) if (sn <= horizon && !held.has(sn)) return true;
+  return false;
+}
+
 /** A peer gets this long to prove useful before it may be replaced. */
 export const USELESS_AFTER_MS = 30_000;
 

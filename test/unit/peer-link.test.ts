@@ -414,6 +414,15 @@ describe('PeerLink', () => {
     b.link.destroy();
   });
 
+  it('says hello with its newest segment first, whatever order its cache holds them in', () => {
+    // The cache's order is by use: segment 2 was uploaded last.
+    const [a, b] = linkedPair({ nowMs: 0 }, new Map(), [5, 9, 2]);
+    a.channel.deliverAll();
+    assert.equal(a.link.info('s').latestSequenceNumber, 9);
+    a.link.destroy();
+    b.link.destroy();
+  });
+
   it('does not count segments far past the newest we hold as wanted (a claim of segment 10^15 is no reason to keep a peer)', () => {
     const clock = { nowMs: 0 };
     const [a, b] = linkedPair(clock, new Map(), [1e15]);
