@@ -14,7 +14,14 @@ import { startOriginServer, type OriginServer } from '../../demo/origin-server.t
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { launchChromium, type LaunchedChromium } from '../helpers/chromium.ts';
 import { PAGE_ROUTES } from '../helpers/stack.ts';
-import { openViewerPage, sourceLine, stopViewerPage, viewerSnapshot, waitPlayed } from '../helpers/viewer-page.ts';
+import {
+  assertHonestPlayback,
+  openViewerPage,
+  sourceLine,
+  stopViewerPage,
+  viewerSnapshot,
+  waitPlayed,
+} from '../helpers/viewer-page.ts';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/peercdn.js', import.meta.url)); // built by `npm test`
 const CLIP_SECONDS = 20; // 10 segments of 2 s per rendition
@@ -86,15 +93,7 @@ describe('a stream made by `peercdn package`, played with P2P in Chromium', func
           `sources A ${sourceLine(a)} | B ${sourceLine(b)}`,
       );
 
-      for (const [name, snapshot] of [
-        ['A', a],
-        ['B', b],
-      ] as const) {
-        assert.deepEqual(snapshot.fatalErrors, [], `${name} had fatal errors`);
-        assert.equal(snapshot.stalls, 0, `${name} stalled`);
-        assert.deepEqual(snapshot.bans, [], `${name} banned an honest peer`);
-        assert.equal(snapshot.stats?.segmentsRejected, 0, `${name} rejected a segment of an honest peer`);
-      }
+      assertHonestPlayback({ A: a, B: b });
       const fromPeers = b.segments.filter((segment) => segment.source === 'peer').length;
       assert.ok(fromPeers >= 1, `B took no segment from A: ${sourceLine(b)}`);
       // Every peer segment was checked against the manifest before hls.js saw it.

@@ -16,7 +16,14 @@ import { startOriginServer, type OriginServer } from '../../demo/origin-server.t
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
 import { launchChromium, type LaunchedChromium } from '../helpers/chromium.ts';
 import { PAGE_ROUTES } from '../helpers/stack.ts';
-import { openViewerPage, sourceLine, stopViewerPage, viewerSnapshot, waitPlayed } from '../helpers/viewer-page.ts';
+import {
+  assertHonestPlayback,
+  openViewerPage,
+  sourceLine,
+  stopViewerPage,
+  viewerSnapshot,
+  waitPlayed,
+} from '../helpers/viewer-page.ts';
 
 const CLIP_SECONDS = 20; // 10 segments of 2 s per rendition
 
@@ -113,17 +120,10 @@ describe('CMAF with a separate audio rendition, AES-128 segments and WebVTT subt
       `      B p2p ${b.stats?.p2pBytes} B, rejected ${b.stats?.segmentsRejected}; sources A ${sourceLine(a)} | B ${sourceLine(b)}`,
     );
 
-    for (const [name, snapshot] of [
-      ['A', a],
-      ['B', b],
-    ] as const) {
-      assert.deepEqual(snapshot.fatalErrors, [], `${name} had fatal errors`);
-      assert.equal(snapshot.stalls, 0, `${name} stalled`);
-      assert.deepEqual(snapshot.bans, [], `${name} banned an honest peer: ${snapshot.errors.join('; ')}`);
-      assert.equal(snapshot.stats?.segmentsRejected, 0, `${name} rejected a segment of an honest peer`);
-      // Shared segments are video and audio only: two swarms (subtitles load over HTTP).
+    assertHonestPlayback({ A: a, B: b });
+    // Shared segments are video and audio only: two swarms (subtitles load over HTTP).
+    for (const [name, snapshot] of Object.entries({ A: a, B: b }))
       assert.equal(new Set(snapshot.segments.map((segment) => segment.swarmId)).size, 2, `${name}'s swarms`);
-    }
     const peerSwarms = new Set(b.segments.filter((s) => s.source === 'peer').map((s) => s.swarmId));
     assert.equal(peerSwarms.size, 2, `B took video and audio segments from A: ${sourceLine(b)}`);
     delivered.forEach((fragments, i) => {

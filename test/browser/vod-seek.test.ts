@@ -7,7 +7,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
 import { useBrowserFixture } from '../helpers/browser-fixture.ts';
-import { sourceLine, stopViewerPage, viewerSnapshot, waitPlayed } from '../helpers/viewer-page.ts';
+import {
+  assertHonestPlayback,
+  sourceLine,
+  stopViewerPage,
+  viewerSnapshot,
+  waitPlayed,
+} from '../helpers/viewer-page.ts';
 
 const SAMPLE = fileURLToPath(new URL('../../fixtures/sample/', import.meta.url));
 
@@ -45,14 +51,7 @@ describe('seeking in VOD with P2P, in headless Chromium', function () {
     const b = await stopViewerPage(pageB);
     console.log(`      A ${sourceLine(a)} | B ${sourceLine(b)}`);
 
-    for (const [name, snapshot] of [
-      ['A', a],
-      ['B', b],
-    ] as const) {
-      assert.deepEqual(snapshot.fatalErrors, [], `${name} had fatal errors`);
-      assert.equal(snapshot.stalls, 0, `${name} stalled`);
-      assert.deepEqual(snapshot.bans, [], `${name} banned an honest peer`);
-    }
+    assertHonestPlayback({ A: a, B: b });
     assert.ok(
       b.segments.some((segment) => segment.source === 'peer'),
       `B took no segment from A: ${sourceLine(b)}`,

@@ -155,3 +155,13 @@ export function assertPlayedWithoutStall(snapshot: ViewerSnapshot, name: string,
   assert.equal(snapshot.stalls, 0, `${name} stalled`);
   assert.ok(snapshot.playedSeconds >= seconds, `${name} played ${snapshot.playedSeconds} s`);
 }
+
+/** Viewers among honest peers only: no fatal error, no stall, no ban, no peer segment rejected. */
+export function assertHonestPlayback(snapshots: Readonly<Record<string, ViewerSnapshot>>): void {
+  for (const [name, snapshot] of Object.entries(snapshots)) {
+    assert.deepEqual(snapshot.fatalErrors, [], `${name} had fatal errors`);
+    assert.equal(snapshot.stalls, 0, `${name} stalled`);
+    assert.deepEqual(snapshot.bans, [], `${name} banned an honest peer: ${snapshot.errors.join('; ')}`);
+    assert.equal(snapshot.stats?.segmentsRejected, 0, `${name} rejected a segment of an honest peer`);
+  }
+}
