@@ -10,13 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
-import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
-import { startTracker, type RunningTracker } from '../../tracker/server.ts';
-import { launchChromium, type LaunchedChromium } from '../helpers/chromium.ts';
-import { PAGE_ROUTES } from '../helpers/stack.ts';
+import { useBrowserFixture } from '../helpers/browser-fixture.ts';
 import {
   assertHonestPlayback,
-  openViewerPage,
   sourceLine,
   stopViewerPage,
   viewerSnapshot,
@@ -33,12 +29,8 @@ const FORMATS = [
 describe('a stream made by `peercdn package`, played with P2P in Chromium', function () {
   this.timeout(300_000);
   let dir = '';
-  let origin: OriginServer | undefined;
-  let tracker: RunningTracker | undefined;
-  let chromium: LaunchedChromium | undefined;
-  const pages: Page[] = [];
-
-  before(async () => {
+  // Registered before the fixture's hooks: the streams exist when their origin starts.
+  before(() => {
     dir = mkdtempSync(join(tmpdir(), 'peercdn-packaged-'));
     const clip = join(dir, 'clip.mp4');
     // A generated clip with moving pictures and a tone, encoded fast.
@@ -51,36 +43,21 @@ describe('a stream made by `peercdn package`, played with P2P in Chromium', func
     for (const format of FORMATS) {
       execFileSync(process.execPath, [CLI, 'package', clip, join(dir, format.dir), ...format.flags], { stdio: 'pipe' });
     }
-    origin = await startOriginServer({ staticRoutes: { ...PAGE_ROUTES, '/packaged/': dir } });
-    tracker = await startTracker({ host: '127.0.0.1', port: 0 });
-    chromium = await launchChromium();
-    await chromium.allowWebRtc(origin.url);
   });
-
-  afterEach(async () => {
-    for (const page of pages.splice(0)) await page.close().catch(() => undefined);
-  });
-
-  after(async () => {
-    await chromium?.close();
-    await Promise.all([origin?.close(), tracker?.close()]);
+  const fixture = useBrowserFixture({ staticRoutes: () => ({ '/packaged/': dir }) });
+  after(() => {
     rmSync(dir, { recursive: true, force: true });
   });
 
   for (const format of FORMATS) {
     it(`${format.name}: the second viewer's segments come from the first, verified against the package's hashes, byte-identical`, async () => {
-      const open = async (viewerId: string): Promise<Page> => {
-        const page = await openViewerPage(chromium!.browser, {
-          originUrl: origin!.url,
-          trackerUrl: tracker!.url,
+      const open = (viewerId: string): Promise<Page> =>
+        fixture().openViewer({
           mode: 'vod',
           viewerId,
           level: 0,
           extraQuery: { src: `/packaged/${format.dir}/master.m3u8`, recordHashes: '1' },
         });
-        pages.push(page);
-        return page;
-      };
       const first = await open(`${format.dir}-A`);
       await waitPlayed(first, 4);
       const second = await open(`${format.dir}-B`);

@@ -12,13 +12,9 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
-import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
-import { startTracker, type RunningTracker } from '../../tracker/server.ts';
-import { launchChromium, type LaunchedChromium } from '../helpers/chromium.ts';
-import { PAGE_ROUTES } from '../helpers/stack.ts';
+import { useBrowserFixture } from '../helpers/browser-fixture.ts';
 import {
   assertHonestPlayback,
-  openViewerPage,
   sourceLine,
   stopViewerPage,
   viewerSnapshot,
@@ -75,40 +71,24 @@ function makeStream(dir: string): void {
 describe('CMAF with a separate audio rendition, AES-128 segments and WebVTT subtitles, played with P2P in Chromium', function () {
   this.timeout(300_000);
   let dir = '';
-  let origin: OriginServer | undefined;
-  let tracker: RunningTracker | undefined;
-  let chromium: LaunchedChromium | undefined;
-  const pages: Page[] = [];
-
-  before(async () => {
+  // Registered before the fixture's hooks: the stream exists when its origin starts.
+  before(() => {
     dir = mkdtempSync(join(tmpdir(), 'peercdn-shapes-'));
     makeStream(dir);
-    origin = await startOriginServer({ staticRoutes: { ...PAGE_ROUTES, '/shapes/': dir } });
-    tracker = await startTracker({ host: '127.0.0.1', port: 0 });
-    chromium = await launchChromium();
-    await chromium.allowWebRtc(origin.url);
   });
-
-  after(async () => {
-    for (const page of pages.splice(0)) await page.close().catch(() => undefined);
-    await chromium?.close();
-    await Promise.all([origin?.close(), tracker?.close()]);
+  const fixture = useBrowserFixture({ staticRoutes: () => ({ '/shapes/': dir }) });
+  after(() => {
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('the second viewer takes encrypted video and audio segments from the first (two swarms), bans nobody, and plays the origin’s bytes', async () => {
-    const open = async (viewerId: string): Promise<Page> => {
-      const page = await openViewerPage(chromium!.browser, {
-        originUrl: origin!.url,
-        trackerUrl: tracker!.url,
+    const open = (viewerId: string): Promise<Page> =>
+      fixture().openViewer({
         mode: 'vod',
         viewerId,
         level: 0,
         extraQuery: { src: '/shapes/master.m3u8', recordHashes: '1' },
       });
-      pages.push(page);
-      return page;
-    };
     const first = await open('shapes-A');
     await waitPlayed(first, 4);
     const second = await open('shapes-B');

@@ -20,14 +20,20 @@ export interface BrowserFixture {
  * Register mocha hooks that start the stack and Chromium before the tests, close each test's
  * pages after it, and stop everything after the last; returns the fixture for use inside tests.
  */
-export function useBrowserFixture(options: { readonly trackerLogger?: Logger } = {}): () => BrowserFixture {
+export function useBrowserFixture(
+  options: {
+    readonly trackerLogger?: Logger;
+    /** More folders the origin serves (URL prefix → folder), read when the fixture starts. */
+    readonly staticRoutes?: () => Readonly<Record<string, string>>;
+  } = {},
+): () => BrowserFixture {
   let fixture: BrowserFixture | undefined;
   const pages = new Set<Page>();
   let stack: Stack | undefined;
   let chromium: LaunchedChromium | undefined;
 
   before(async () => {
-    stack = await startStack(options.trackerLogger);
+    stack = await startStack(options.trackerLogger, options.staticRoutes?.());
     chromium = await launchChromium();
     await chromium.allowWebRtc(stack.origin.url);
     const started = { stack, chromium };

@@ -23,8 +23,11 @@ export interface Stack {
  * A local origin (with the sample stream and the test pages) and a tracker, both on 127.0.0.1 port 0;
  * the tracker logs to `trackerLogger` when given (a test waits on its lines).
  */
-export async function startStack(trackerLogger?: Logger): Promise<Stack> {
-  const origin = await startOriginServer({ staticRoutes: PAGE_ROUTES });
+export async function startStack(
+  trackerLogger?: Logger,
+  staticRoutes: Readonly<Record<string, string>> = {},
+): Promise<Stack> {
+  const origin = await startOriginServer({ staticRoutes: { ...PAGE_ROUTES, ...staticRoutes } });
   const tracker = await startTracker(
     { host: '127.0.0.1', port: 0 },
     trackerLogger === undefined ? {} : { logger: trackerLogger },
