@@ -114,7 +114,7 @@ export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
   offersPerAnnounce: 5,
   peerFirstByteTimeoutMs: 1500,
   silentPeerFallback: true,
-  peerLoadTimeoutMs: 4000,
+  peerLoadTimeoutMs: 10_000,
   seederWaitMs: 1500,
   startupPeerWaitMs: 0,
   httpWindowSeconds: 12,

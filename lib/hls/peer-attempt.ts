@@ -9,7 +9,7 @@ import {
 } from '../peer/peer-downloads.ts';
 import type { PeerLink } from '../peer/peer-link.ts';
 import type { RelaySource } from '../peer/relay-source.ts';
-import { peerMissesDeadline } from '../policy/peer-deadline.ts';
+import { DEADLINE_CHECK_MS, peerMissesDeadline } from '../policy/peer-deadline.ts';
 import type { TransferTimings } from '../policy/transfer-timing.ts';
 import { checkedSegmentOf } from './fragment-swarm.ts';
 import type { PeerLoadRequest } from './load-request.ts';
@@ -39,9 +39,6 @@ export type PeerAttemptOutcome =
   | { readonly kind: 'corrupt'; readonly problem: string }
   /** Nothing can vouch for the segment (see SegmentVerdict): load it over HTTP, blame nobody. */
   | { readonly kind: 'unverifiable'; readonly reason: string };
-
-// A running peer transfer's pace is compared with the playhead at least this often.
-const DEADLINE_CHECK_MS = 250;
 
 /**
  * One download of one segment from one peer, owning its timers: first-byte and load timeouts

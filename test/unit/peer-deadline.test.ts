@@ -6,6 +6,8 @@ import { peerMissesDeadline } from '../../lib/policy/peer-deadline.ts';
 const FAST_HTTP: HttpThroughput = { bytesPerMs: 1000, firstByteMs: 50 };
 // HTTP measured at 10 bytes/ms: slower than the peers below.
 const SLOW_HTTP: HttpThroughput = { bytesPerMs: 10, firstByteMs: 50 };
+// HTTP measured at 100 bytes/ms: the slow peer's rest (100 000 bytes) in 1050 ms, faster than the peer.
+const MEDIUM_HTTP: HttpThroughput = { bytesPerMs: 100, firstByteMs: 50 };
 
 describe('peerMissesDeadline', () => {
   // 40 000 of 140 000 bytes in 1000 ms: 40 bytes/ms, 2500 ms to go at that pace.
@@ -39,17 +41,42 @@ describe('peerMissesDeadline', () => {
       http: FAST_HTTP,
       expected: false,
     },
+    // The slow peer's rest over FAST_HTTP: 150 ms (three times: 450), the whole segment 190 ms; with
+    // the 250-ms check interval a late transfer is cut once 700 ms of the budget are left.
     {
-      name: 'moves to HTTP when the peer finishes after the segment plays and HTTP is faster',
+      name: 'keeps a late peer while HTTP has more than three times its time for the rest',
       progress: slowPeer,
       msUntilNeeded: 2000,
+      http: FAST_HTTP,
+      expected: false,
+    },
+    {
+      name: 'moves a late peer to HTTP once HTTP is left three times its time for the rest',
+      progress: slowPeer,
+      msUntilNeeded: 1700,
       http: FAST_HTTP,
       expected: true,
     },
     {
-      name: 'moves to HTTP when the peer finishes inside the last-second margin',
+      name: 'moves to HTTP when the peer finishes inside the last-second margin and HTTP needs the time',
       progress: slowPeer,
       msUntilNeeded: 3200,
+      http: MEDIUM_HTTP,
+      expected: true,
+    },
+    {
+      name: 'keeps a peer finishing inside the last-second margin while fast HTTP has time to spare',
+      progress: slowPeer,
+      msUntilNeeded: 3200,
+      http: FAST_HTTP,
+      expected: false,
+    },
+    // 130 000 of 140 000 bytes in 10 s: 770 ms to go. HTTP's rest 60 ms (three times: 180), the whole
+    // segment 190 ms (an origin that ignores the range sends it all): cut with 440 ms left, not 430.
+    {
+      name: 'leaves HTTP its time for the whole segment when that is longer than three times the rest',
+      progress: { ...slowPeer, elapsedMs: 10_000, loadedBytes: 130_000 },
+      msUntilNeeded: 1435,
       http: FAST_HTTP,
       expected: true,
     },
