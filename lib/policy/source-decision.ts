@@ -99,8 +99,9 @@ const UNMEASURED_HTTP_DELIVERY_MS = 500;
  *    the HTTP window, peers of our region relaying it while it arrives compete with them;
  *    but while only peers of other regions have it and it is not needed soon, and one of our
  *    region at this part of the stream lacks it, wait until 10 s before it plays: the first of them
- *    to need it relays it (one cross-region copy per region); a segment needed soon goes to HTTP when that peer, at its measured pace, would deliver
- *    it late and HTTP, at its measured pace, sooner (urgent → fastest source in time);
+ *    to need it relays it (one cross-region copy per region); a segment within the HTTP window goes
+ *    to HTTP when that peer, at its measured pace, would deliver it late and HTTP, at its measured
+ *    pace, sooner (urgent → fastest source in time); beyond the window such a load waits (2.);
  * 2. a segment further ahead of the playhead than the HTTP window is only taken from peers: wait
  *    (re-checking the playhead) until it is near;
  * 3. a peer is fetching it over HTTP, or has it but answered `busy` moments ago, or the swarm is
@@ -194,15 +195,12 @@ function whereFrom(
     withinWindow && relays.length > 0
       ? choosePeer([...peers.filter((peer) => peer.has), ...relays], expectedBytes)
       : best;
-  if (chosen !== undefined)
-    return peerTooLate(chosen, situation, expectedBytes)
-      ? 'http'
-      : chosen.has
-        ? { kind: 'peer', peerId: chosen.peerId }
-        : { kind: 'peer', peerId: chosen.peerId, relay: true };
-  if (situation.secondsUntilNeeded !== null && situation.secondsUntilNeeded > httpWindowSeconds) {
-    return 'prefetch';
-  }
+  // A holder too slow for the deadline leaves it to HTTP, but not beyond the HTTP window: there it
+  // waits as any prefetch, for a faster holder or until the segment comes near.
+  if (chosen !== undefined && !peerTooLate(chosen, situation, expectedBytes))
+    return chosen.has ? { kind: 'peer', peerId: chosen.peerId } : { kind: 'peer', peerId: chosen.peerId, relay: true };
+  if (!withinWindow) return 'prefetch';
+  if (chosen !== undefined) return 'http';
   if (peers.some((peer) => peer.loading || peer.busy === true)) return 'seeder';
   // A new viewer usually connects to peers within a second or two: do not fetch from the origin
   // what they may well have, unless it is needed soon (the wait is bounded by the deadline).

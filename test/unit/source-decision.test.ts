@@ -448,6 +448,19 @@ describe('decideSource for a segment needed soon', () => {
       situation: { ...soon, httpDeliveryMs: null },
       expected: { kind: 'peer', peerId: 'slow' },
     },
+    // 5 000 bytes/s: 20 s for the segment, late even 14 s ahead.
+    {
+      name: 'uses HTTP for a peer too slow for a segment within the HTTP window',
+      peers: [peer('crawling', { has: true, rttMs: 20, throughputBytesPerSecond: 5_000 })],
+      situation: { ...soon, secondsUntilNeeded: 11 },
+      expected: HTTP,
+    },
+    {
+      name: 'waits beyond the HTTP window instead of leaving a peer too slow to HTTP',
+      peers: [peer('crawling', { has: true, rttMs: 20, throughputBytesPerSecond: 5_000 })],
+      situation: { ...soon, secondsUntilNeeded: 14 },
+      expected: prefetchWait(1000),
+    },
   ]);
 });
 
