@@ -91,7 +91,7 @@ export interface PeerCDNStats {
   readonly httpBytes: number;
   /** Segment bytes received from peers. */
   readonly p2pBytes: number;
-  /** `p2pBytes` by the sender's region hint (`''`: peers without one). */
+  /** `p2pBytes` by the sender's region hint (`''`: peers without one; after 32 regions, `'*'`: the rest). */
   readonly p2pBytesByRegion: Readonly<Record<string, number>>;
   /** Segment bytes sent to peers. */
   readonly uploadedBytes: number;

@@ -12,9 +12,16 @@ type CountedKey =
   | 'segmentsVerified'
   | 'segmentsRejected';
 
+/** Regions counted apart in `p2pBytesByRegion`; bytes of further ones count under `'*'` (no region name). */
+export const MAX_COUNTED_REGIONS = 32;
+
 /** The running counts of one instance behind `stats()`: bytes and segments by source, fallbacks, checks. */
 export type TransferCounters = { -readonly [Key in CountedKey]: PeerCDNStats[Key] } & {
-  /** Peer bytes by the sender's region ('' for none). Keys are peer-supplied: no prototype, so "__proto__" is just a key. */
+  /**
+   * Peer bytes by the sender's region ('' for none). Keys are peer-supplied: no prototype, so
+   * "__proto__" is just a key; at most MAX_COUNTED_REGIONS of them, then `'*'` (a peer may claim a
+   * new region on each connection: the map and each `stats()` copy stay bounded).
+   */
   readonly p2pBytesByRegion: Record<string, number>;
 };
 
@@ -47,7 +54,10 @@ export function countSegment(
   peerRegion: string | null = null,
 ): void {
   const byRegion = counters.p2pBytesByRegion;
-  if (peerRegion !== null) byRegion[peerRegion] = (byRegion[peerRegion] ?? 0) + (source === 'peer' ? bytes : peerBytes);
+  if (peerRegion !== null) {
+    const key = peerRegion in byRegion || Object.keys(byRegion).length < MAX_COUNTED_REGIONS ? peerRegion : '*';
+    byRegion[key] = (byRegion[key] ?? 0) + (source === 'peer' ? bytes : peerBytes);
+  }
   if (source === 'http') {
     counters.httpBytes += bytes - peerBytes;
     counters.p2pBytes += peerBytes;

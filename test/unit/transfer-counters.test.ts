@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { countSegment, newTransferCounters } from '../../lib/engine/transfer-counters.ts';
+import { countSegment, MAX_COUNTED_REGIONS, newTransferCounters } from '../../lib/engine/transfer-counters.ts';
 
 describe('transfer counters (the counting part of stats())', () => {
   it('start at zero', () => {
@@ -43,5 +43,21 @@ describe('transfer counters (the counting part of stats())', () => {
     countSegment(counters, 'http', 500, 0);
     assert.deepEqual({ ...counters.p2pBytesByRegion }, { eu: 470, ['__proto__']: 30 });
     assert.equal(Object.getPrototypeOf(counters.p2pBytesByRegion), null);
+  });
+
+  it('keep at most 32 regions apart: a peer telling a new region per connection adds no keys beyond them', () => {
+    const counters = newTransferCounters();
+    for (let i = 0; i < 1000; i++) countSegment(counters, 'peer', 10, 0, `region-${i}`);
+    countSegment(counters, 'peer', 5, 0, 'region-3');
+    const byRegion = counters.p2pBytesByRegion;
+    assert.equal(Object.keys(byRegion).length, MAX_COUNTED_REGIONS + 1);
+    assert.equal(MAX_COUNTED_REGIONS, 32);
+    assert.equal(byRegion['region-3'], 15, 'a region already counted keeps counting');
+    assert.equal(byRegion['*'], (1000 - MAX_COUNTED_REGIONS) * 10, 'the rest count under *');
+    assert.equal(
+      Object.values(byRegion).reduce((sum, bytes) => sum + bytes, 0),
+      counters.p2pBytes,
+      'every peer byte is counted once',
+    );
   });
 });
