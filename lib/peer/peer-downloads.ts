@@ -334,10 +334,13 @@ export class PeerDownloads {
     this.#pending.delete(requestId);
     if (keep) this.#keepFailed(requestId, pending);
     if (!keep || this.#closed) this.#options.receiveBudget.release(pending.loadedBytes);
-    this.#lateBytesAllowed +=
-      pending.received === null
-        ? (this.#options.segmentSizeBoundBytes?.() ?? MIN_SEGMENT_SIZE_BOUND_BYTES)
-        : pending.totalBytes - pending.loadedBytes;
+    // At most what a full set of downloads could still send: the allowance of cancels long past
+    // (honest frames in flight end within moments) would let a peer flood our downlink later.
+    const boundBytes = this.#options.segmentSizeBoundBytes?.() ?? MIN_SEGMENT_SIZE_BOUND_BYTES;
+    this.#lateBytesAllowed = Math.min(
+      MAX_DOWNLOADS_PER_PEER * boundBytes,
+      this.#lateBytesAllowed + (pending.received === null ? boundBytes : pending.totalBytes - pending.loadedBytes),
+    );
     this.#options.send({ type: 'cancel', requestId });
     pending.reject(error);
   }

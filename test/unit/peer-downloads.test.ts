@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { PeerDownloads } from '../../lib/peer/peer-downloads.ts';
-import { ReceiveBudget } from '../../lib/peer/peer-limits.ts';
+import { MAX_DOWNLOADS_PER_PEER, MIN_SEGMENT_SIZE_BOUND_BYTES, ReceiveBudget } from '../../lib/peer/peer-limits.ts';
 import { P2PError } from '../../lib/api/errors.ts';
 import { MAX_CHUNK_BYTES, type PeerMessage } from '../../lib/peer/peer-protocol.ts';
 
@@ -133,5 +133,25 @@ describe('peer downloads: data frames for no running request', () => {
     assert.deepEqual(faults, [], 'the frames in flight at the cancel');
     link.downloads.onData({ requestId, byteOffset: SEGMENT_BYTES, payload: new Uint8Array(1) });
     assert.equal(faults.length, 1);
+  });
+
+  it('allows no more late bytes than a full set of downloads could still send, however many were cancelled', () => {
+    const { link, faults } = faultingLink();
+    // 100 downloads cancelled before their headers: each could have sent up to the size bound.
+    for (let sn = 0; sn < 100; sn++) {
+      const download = link.downloads.start(sn, () => undefined);
+      download.promise.catch(() => undefined);
+      download.cancel();
+    }
+    const capBytes = MAX_DOWNLOADS_PER_PEER * MIN_SEGMENT_SIZE_BOUND_BYTES;
+    for (let offset = 0; offset < capBytes; offset += MAX_CHUNK_BYTES)
+      link.downloads.onData({
+        requestId: 1,
+        byteOffset: offset,
+        payload: new Uint8Array(Math.min(MAX_CHUNK_BYTES, capBytes - offset)),
+      });
+    assert.deepEqual(faults, [], 'up to the cap: frames in flight');
+    link.downloads.onData({ requestId: 1, byteOffset: capBytes, payload: new Uint8Array(MAX_CHUNK_BYTES) });
+    assert.equal(faults.length, 1, 'beyond it: a flood');
   });
 });
