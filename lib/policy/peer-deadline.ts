@@ -24,9 +24,9 @@ const MIN_MEASURED_MS = 200;
  * Whether to stop a peer transfer and fetch the rest over HTTP: the peer's pace so far would
  * finish the segment after the playhead needs it, HTTP (at this viewer's measured pace, or
  * unmeasured) would finish the rest sooner, and waiting for the next check would leave HTTP less
- * than twice its expected time for the rest (or its time for the whole segment, for an origin that
- * ignores the range). The peer's bytes until then are kept (the rest comes by Range), so a late
- * peer still gives what it can; unmeasured HTTP: at once. A peer slower than playback otherwise
+ * than three times its expected time for the rest (or its time for the whole segment, for an
+ * origin that ignores the range). The peer's bytes until then are kept (the rest comes by Range),
+ * so a late peer still gives what it can; unmeasured HTTP: at once. A peer slower than playback otherwise
  * drains the buffer one segment at a time until playback stalls. A peer that has sent nothing yet
  * (a busy uplink) is left once HTTP (as measured; unmeasured: instant) would only just bring
  * `totalBytes` (the typical segment size) in time: waiting out the first-byte timeout would make
