@@ -32,6 +32,8 @@ export interface TrackerCounters {
   answersExpired: number;
   /** Offers of benched connections, not relayed. */
   offersWithheld: number;
+  /** Offers of a peer new on this node (cluster) held until Redis answered, dropped: another node's peer holds its id. */
+  offersDroppedIdTaken: number;
   /** Re-announces during probation, which start it again with the peer not offered. */
   probationRestarts: number;
   rejectedMessages: number;
@@ -82,6 +84,7 @@ export function createCounters(): TrackerCounters {
     answersUnrelayed: 0,
     answersExpired: 0,
     offersWithheld: 0,
+    offersDroppedIdTaken: 0,
     probationRestarts: 0,
     rejectedMessages: 0,
     rejectedByReason: {},

@@ -14,6 +14,7 @@ import {
 import { ConnectionPeers } from './connection-peers.ts';
 import { NEW_PEER_PROBATION_MS, type TrackerCoreOptions } from './core-options.ts';
 import { ExpiryQueue } from './expiry-queue.ts';
+import { OfferRelay } from './offer-relay.ts';
 import { SILENT_LOGGER, type Logger } from './log.ts';
 import {
   encodeAnnounceReply,
@@ -47,8 +48,6 @@ export class TrackerCore implements ClusterDelivery {
   readonly #counters: TrackerCounters = createCounters();
 
   readonly #logger: Logger;
-  /** Offer targets of the announce being handled, reused: no array per announce. */
-  readonly #targets: SwarmPeer[] = [];
   /** Null when every swarm is open (pass no gate then: the announce path skips the check). */
   readonly #swarmGate: SwarmGate | null;
   readonly #cluster: SwarmCluster | null;
@@ -56,6 +55,7 @@ export class TrackerCore implements ClusterDelivery {
   /** Offers local peers sent to other nodes, by offerer's connection: answers from there are checked as local ones. */
   readonly #offersSentAway = new RelayedOffers();
   readonly #bench: RateBench;
+  readonly #offerRelay: OfferRelay;
   readonly #probationMs: number;
   readonly #swarmTotals: SwarmTotals = { heldBack: 0 };
 
@@ -66,6 +66,14 @@ export class TrackerCore implements ClusterDelivery {
     this.#cluster = options.cluster ?? null;
     this.#probationMs = options.newPeerProbationMs ?? NEW_PEER_PROBATION_MS;
     this.#bench = new RateBench(options.rateBenchMs);
+    this.#offerRelay = new OfferRelay({
+      cluster: this.#cluster,
+      counters: this.#counters,
+      relayedOffers: this.#relayedOffers,
+      offersSentAway: this.#offersSentAway,
+      random: options.random,
+      nowMs: options.nowMs,
+    });
   }
 
   /** Handle one untrusted text frame from a connection. Never throws on bad input. */
@@ -184,10 +192,10 @@ export class TrackerCore implements ClusterDelivery {
     const wanted = Math.min(request.offers.length, request.numwant ?? request.offers.length, this.#options.maxNumwant);
     if (bench === 'benched') {
       this.#counters.offersWithheld += wanted;
-      this.#cluster?.announced(infoHash, peerId, peer.seeder, [], peer.region ?? null);
+      this.#offerRelay.withheld(infoHash, peer, existing === undefined);
       return;
     }
-    this.#relayOffers(request, swarm, peer, wanted, existing === undefined);
+    this.#offerRelay.relay(request, swarm, peer, wanted, existing === undefined);
   }
 
   /** Announces and scrapes spend the connection's rate budget; over it, the connection is benched and refused. */
@@ -261,34 +269,6 @@ export class TrackerCore implements ClusterDelivery {
     // Like bittorrent-tracker: `completed` or left=0 makes a seeder; no `left` keeps the state.
     swarm.setSeeder(peer, event === 'completed' || (request.left === null ? peer.seeder : request.left === 0));
     return peer;
-  }
-
-  /** `wanted` offers to random others: local peers first-hand, a share (or what no local peer took) to other nodes. */
-  #relayOffers(request: AnnounceRequest, swarm: TrackerSwarm, peer: SwarmPeer, wanted: number, joined: boolean): void {
-    const { infoHash, peerId } = request;
-    const nowMs = peer.lastAnnounceMs; // this announce's time
-    swarm.promote(nowMs);
-    const cluster = this.#cluster;
-    // In a cluster, a share of the offers goes to peers on other nodes (none while the swarm is only here).
-    const region = peer.region ?? null;
-    const remote = cluster?.remoteShare(infoHash, swarm.othersFor(region, joined), wanted, this.#options.random) ?? 0;
-    const targets = swarm.randomOthers(wanted - remote, peer, this.#options.random, this.#targets);
-    for (let i = 0; i < targets.length; i++) {
-      const offer = request.offers[i] as AnnounceRequest['offers'][number];
-      const target = targets[i] as SwarmPeer;
-      if (peer.region != null && target.region === peer.region) this.#counters.offersRelayedSameRegion += 1;
-      this.#relayedOffers.record(target.connection, relayedOfferKey(infoHash, peerId, offer.offerId), nowMs);
-      target.connection.send(encodeRelayedOffer(infoHash, peerId, offer));
-    }
-    this.#counters.offersRelayed += targets.length;
-    // Offers no local peer took (too few here) go to other nodes too.
-    if (cluster !== null) {
-      const away = targets.length < wanted ? request.offers.slice(targets.length, wanted) : [];
-      for (const offer of away)
-        this.#offersSentAway.record(peer.connection, relayedOfferKey(infoHash, peerId, offer.offerId), nowMs);
-      cluster.announced(infoHash, peerId, peer.seeder, away, region);
-    }
-    targets.length = 0;
   }
 
   /** Bench or release every peer a connection holds. */

@@ -124,6 +124,11 @@ const SERIES: readonly SeriesDefinition[] = [
     (s) => s.offersWithheld,
   ),
   counter(
+    'offers_dropped_id_taken_total',
+    "Offers of a peer new on this node held until Redis answered its announce, dropped: another node's live peer holds its peer id.",
+    (s) => s.offersDroppedIdTaken,
+  ),
+  counter(
     'probation_restarts_total',
     "Re-announces during a new peer's probation: it starts again and the peer is not offered meanwhile.",
     (s) => s.probationRestarts,

@@ -107,19 +107,15 @@ describe('tracker cluster: who holds a peer id, and what Redis keeps, stay consi
     const taker = await Promise.race(arrivals.map((arrival, index) => arrival.then(() => index)));
     const kept = onA[1 - taker] as (typeof onA)[number];
     const keptName = taker === 0 ? 'dave' : 'alice';
-    const relayedIn = a.stats().cluster?.relayedIn ?? 0;
-    // A copycat on node b announces the kept peer's id: its offers for other nodes leave in this
-    // turn, before the script finds the id held on node a; the kept pick is the kept peer itself.
+    const relayedOut = b.stats().cluster?.relayedOut ?? 0;
+    // A copycat on node b announces the kept peer's id. Before, its offers for other nodes left in
+    // this turn to the kept pick, the kept peer itself (node-delivery.ts still drops an offer to a
+    // peer of its sender's id); now a peer new on node b waits for its script, which refuses it.
     const copycat = await peer(b, keptName);
     copycat.announce({ numwant: 3, offers: [2, 3, 4].map(offer) });
     await copycat.next();
     assert.equal((await copycat.next())['failure reason'], 'peer_id is in use by another connection');
-    await pollExternal(
-      'node a to receive what node b sent it',
-      () => a.stats().cluster?.relayedIn ?? 0,
-      (count) => count > relayedIn,
-      REDIS_READS,
-    );
+    assert.equal(b.stats().cluster?.relayedOut, relayedOut, "node b sent the copycat's offers away");
     // Frames to one socket keep their order: an offer delivered to the kept peer comes before this reply
     // (its next message since the race above).
     kept.announce();
@@ -156,12 +152,15 @@ describe('tracker cluster: who holds a peer id, and what Redis keeps, stay consi
       victimOffers.map((message) => message['peer_id']),
       [wireId('victim'), wireId('victim')],
     );
-    // A copycat of the victim's id on node b: its offers for other nodes leave at once, one to the kept pick on c.
+    // A copycat of the victim's id on node b. Its offers for other nodes left at once, one to the
+    // kept pick on c, whose delivery re-pointed the answer route before routes were per offer; now
+    // a peer new on node b waits for its script, which refuses it, and nothing leaves node b.
+    const relayedOutB = b.stats().cluster?.relayedOut ?? 0;
     const copycat = await peer(b, 'victim');
     copycat.announce({ numwant: 2, offers: [offer('copy1'), offer('copy2')] });
     await copycat.next();
     assert.equal((await copycat.next())['failure reason'], 'peer_id is in use by another connection');
-    assert.equal((await (onC[1 - taker] as (typeof onC)[number]).next())['peer_id'], wireId('victim'));
+    assert.equal(b.stats().cluster?.relayedOut, relayedOutB, "node b sent the copycat's offers away");
     // The taker answers the victim's real offer.
     const [relayedInA, undeliverableB] = [a.stats().cluster?.relayedIn ?? 0, b.stats().cluster?.undeliverable ?? 0];
     (onC[taker] as (typeof onC)[number]).announce({
@@ -181,6 +180,35 @@ describe('tracker cluster: who holds a peer id, and what Redis keeps, stay consi
       [answer['peer_id'], answer['offer_id']],
       [wireId(taker === 0 ? 'paul' : 'quinn'), (victimOffers[taker] as Msg)['offer_id']],
     );
+  });
+
+  it("delivers no offer of a copycat of a peer id held on another node to a peer on the copycat's node: the copycat's offers wait for its announce script, which refuses it", async () => {
+    const [a, b] = [await node(), await node()];
+    const victim = await peer(a, 'victim');
+    victim.announce({ numwant: 0 });
+    await victim.next();
+    await untilHeldBy('victim', a);
+    const bystander = await peer(b, 'bystander');
+    bystander.announce({ numwant: 0 });
+    await bystander.next();
+    // The copycat copied the victim's id (it travels in every relayed offer); the bystander is the
+    // only other peer on node b, so at least one of three offers is meant for it.
+    const copycat = await peer(b, 'victim');
+    const offers = [1, 2, 3].map((n) => ({ offer_id: wireId(`copy-${n}`), offer: { type: 'offer', sdp: `v=0 ${n}` } }));
+    copycat.announce({ numwant: 3, offers });
+    await copycat.next();
+    assert.equal((await copycat.next())['failure reason'], 'peer_id is in use by another connection');
+    // Frames to one socket keep their order: an offer delivered to the bystander comes before this reply.
+    bystander.announce({ numwant: 0 });
+    const next = await bystander.next();
+    assert.equal(next['offer'], undefined, `the bystander was sent ${JSON.stringify(next)}`);
+    assert.equal(b.stats().offersDroppedIdTaken, 3);
+    // A peer new on node b whose id nobody holds: its offers are delivered once its script answered.
+    const newcomer = await peer(b, 'newcomer');
+    newcomer.announce({ numwant: 3, offers: [4, 5, 6].map((n) => ({ ...offers[0], offer_id: wireId(`new-${n}`) })) });
+    await newcomer.next();
+    const relayed = await bystander.next();
+    assert.deepEqual([relayed['peer_id'], String(relayed['offer_id']).startsWith('new-')], [wireId('newcomer'), true]);
   });
 
   it("drops an answer from another node to an offer made before the current holder of the offerer's id joined", async () => {

@@ -21,6 +21,33 @@ export const swarmKeys = (key: string): [string, string, string, string] => [
 ];
 /** The set of one region's peers in a swarm. */
 export const regionKey = (key: string, region: string): string => `pc:{${key}}:r:${region}`;
+/**
+ * The keys and arguments of ANNOUNCE_SCRIPT for a peer of swarm `key`: its expiry `peerTimeoutMs`
+ * from now, `picks` peers of other nodes wanted, the swarm's keys kept twice the peer timeout.
+ */
+export function announceCall(
+  key: string,
+  peerId: string,
+  nodeId: string,
+  seeder: boolean,
+  picks: number,
+  region: string | null,
+  clock: { readonly nowUnixMs: () => number; readonly peerTimeoutMs: number },
+): { keys: string[]; args: string[] } {
+  const nowMs = clock.nowUnixMs();
+  const { peerTimeoutMs } = clock;
+  const args = [
+    String(nowMs),
+    String(nowMs + peerTimeoutMs),
+    peerId,
+    nodeId,
+    seeder ? '1' : '0',
+    String(picks),
+    String(peerTimeoutMs * 2),
+    region ?? '',
+  ];
+  return { keys: region === null ? swarmKeys(key) : [...swarmKeys(key), regionKey(key, region)], args };
+}
 export const NODES_KEY = 'pc:nodes';
 export const nodeSwarmsKey = (nodeId: string): string => `pc:node:${nodeId}:swarms`;
 export const reapLockKey = (nodeId: string): string => `pc:reap:${nodeId}`;

@@ -12,8 +12,8 @@ import {
   ANNOUNCE_SCRIPT,
   LEAVE_SCRIPT,
   PEER_ID_TAKEN,
+  announceCall,
   nodeSwarmsKey,
-  regionKey,
   relayChannel,
   swarmKey,
   swarmKeys,
@@ -26,7 +26,7 @@ import { CoalescedRun } from './coalesced-run.ts';
 import { RemotePicks, splitPicks, type RemotePeer } from './remote-picks.ts';
 import { RemoteRoutes } from './remote-routes.ts';
 import { ScrapeCounts } from './scrape-counts.ts';
-import type { ClusterDelivery, LocalOthers, SwarmCluster } from './swarm-cluster.ts';
+import type { ClaimOutcome, ClusterDelivery, LocalOthers, SwarmCluster } from './swarm-cluster.ts';
 import type { ClusterStats, RedisClusterOptions } from './redis-cluster-options.ts';
 
 const LEASES_UNTIL_DEAD = 3;
@@ -145,20 +145,23 @@ export class RedisSwarmCluster implements SwarmCluster {
     seeder: boolean,
     remoteOffers: readonly Offer[],
     region: string | null,
+    claimed?: (outcome: ClaimOutcome) => void,
   ): void {
-    // Offers for other nodes leave in this turn to peers earlier replies picked (remote-picks.ts).
-    const early =
-      region === null && this.#ready ? this.#picks.take(infoHash, remoteOffers.length, this.#options.nowUnixMs()) : [];
+    // Offers for other nodes leave in this turn to peers earlier replies picked (remote-picks.ts);
+    // a claim's wait for the script, which picks for all of them then.
+    const pickEarly = region === null && claimed === undefined && this.#ready;
+    const early = pickEarly ? this.#picks.take(infoHash, remoteOffers.length, this.#options.nowUnixMs()) : [];
     early.forEach((to, i) => this.#sendOffer(infoHash, peerId, remoteOffers[i] as Offer, to));
     this.#stats.offersSentEarly += early.length;
-    void this.#refresh(infoHash, peerId, seeder, remoteOffers, region, true, early);
+    void this.#refresh(infoHash, peerId, seeder, remoteOffers, region, true, early, claimed);
   }
 
   /**
    * Add or refresh a peer in Redis and send its remote offers; settles once Redis answered, never
    * rejects. `gated`: shed when too many commands wait (announces); re-adds have their own bound.
    * `early`: remote offers already sent to earlier picks; the script picks for the rest, and (peers
-   * without a region) as many again for later announces.
+   * without a region) as many again for later announces. `claimed`: told the outcome once (accepted
+   * when Redis is not asked or fails: the peer is served from memory).
    */
   #refresh(
     infoHash: string,
@@ -168,33 +171,28 @@ export class RedisSwarmCluster implements SwarmCluster {
     region: string | null,
     gated: boolean,
     early: readonly RemotePeer[] = [],
+    claimed?: (outcome: ClaimOutcome) => void,
   ): Promise<void> {
-    if (!this.#ready) return Promise.resolve();
+    const accept = (): void => claimed?.('accepted');
+    if (!this.#ready) return Promise.resolve().then(accept);
     const key = swarmKey(infoHash);
     this.#register(key);
     let live = this.#live.get(infoHash);
     if (live === undefined) this.#live.set(infoHash, (live = {}));
-    const nowMs = this.#options.nowUnixMs();
-    const expiresAtMs = nowMs + this.#options.peerTimeoutMs;
-    const args = [
-      String(nowMs),
-      String(expiresAtMs),
-      peerId,
-      this.nodeId,
-      seeder ? '1' : '0',
-      String(remoteOffers.length - early.length + (region === null ? remoteOffers.length : 0)),
-      String(this.#options.peerTimeoutMs * 2),
-      region ?? '',
-    ];
-    const keys = region === null ? swarmKeys(key) : [...swarmKeys(key), regionKey(key, region)];
+    const picks = remoteOffers.length - early.length + (region === null ? remoteOffers.length : 0);
+    const { keys, args } = announceCall(key, peerId, this.nodeId, seeder, picks, region, this.#options);
     const send = (): Promise<unknown> => this.#script(ANNOUNCE_SCRIPT, keys, args);
     const sent = gated ? this.#pending.run(send) : send();
-    if (sent === null) return Promise.resolve();
+    if (sent === null) return Promise.resolve().then(accept);
     return sent.then(
       (reply) => {
-        if (this.#live.get(infoHash) === live) this.#onAnnounced(infoHash, peerId, region, remoteOffers, reply, early);
+        if (this.#live.get(infoHash) !== live) accept();
+        else this.#onAnnounced(infoHash, peerId, region, remoteOffers, reply, early, claimed);
       },
-      (error: unknown) => this.#failed(error),
+      (error: unknown) => {
+        this.#failed(error);
+        accept();
+      },
     );
   }
 
@@ -279,11 +277,14 @@ export class RedisSwarmCluster implements SwarmCluster {
     remoteOffers: readonly Offer[],
     reply: unknown,
     early: readonly RemotePeer[],
+    claimed?: (outcome: ClaimOutcome) => void,
   ): void {
     if (reply === PEER_ID_TAKEN) {
+      claimed?.('taken');
       this.#delivery?.refuseTaken(infoHash, peerId);
       return;
     }
+    claimed?.('accepted');
     if (!Array.isArray(reply) || reply.length < 3) return;
     const [peers, seeders, regionPeers] = reply as [number, number, number];
     this.#counts.record(infoHash, region, peers, seeders, regionPeers);

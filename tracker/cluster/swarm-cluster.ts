@@ -1,7 +1,8 @@
 // The port through which the socket-free core shares its swarms with other tracker nodes. Without
 // one (the default) a tracker is a single process with every swarm in memory; the Redis adapter
 // (redis-swarm-cluster.ts) implements it for a cluster. Calls are fire-and-forget: the core never
-// waits on another node, and a cluster that is down leaves local serving as it was.
+// waits on another node (only a new peer's offers wait for the store to accept its id, and go at
+// once when it cannot be asked), and a cluster that is down leaves local serving as it was.
 import type { AnswerRequest, Offer, SwarmCounts } from '../protocol.ts';
 
 /** A peer on this node, as the cluster stores it. */
@@ -22,6 +23,12 @@ export interface LocalOthers {
   readonly joined: boolean;
 }
 
+/**
+ * How the cluster store answered a peer's claim of its id: `taken` when a live peer of another node
+ * holds it; `accepted` also when the store could not be asked (Redis down or commands shed).
+ */
+export type ClaimOutcome = 'accepted' | 'taken';
+
 export interface SwarmCluster {
   /**
    * How many of `wanted` offers should go to peers on other nodes, given the swarm's other peers
@@ -31,7 +38,9 @@ export interface SwarmCluster {
   remoteShare(infoHash: string, local: LocalOthers, wanted: number, random: () => number): number;
   /**
    * A local peer announced: refresh its membership (and region); `remoteOffers` go to random peers
-   * on other nodes, of its region first.
+   * on other nodes, of its region first. With `claimed` (a peer new on this node), the remote
+   * offers leave only once the store accepted its id, and `claimed` is called once with the outcome
+   * (before `refuseTaken` when taken; at once when the store cannot be asked).
    */
   announced(
     infoHash: string,
@@ -39,6 +48,7 @@ export interface SwarmCluster {
     seeder: boolean,
     remoteOffers: readonly Offer[],
     region: string | null,
+    claimed?: (outcome: ClaimOutcome) => void,
   ): void;
   /** A local peer left its swarm (stopped, disconnected or expired); `swarmEmpty` when none is left here. */
   left(infoHash: string, peerId: string, swarmEmpty: boolean): void;
