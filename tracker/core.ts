@@ -111,7 +111,7 @@ export class TrackerCore implements ClusterDelivery {
 
   deliverOffer(infoHash: string, toPeerId: string, fromPeerId: string, offer: Offer): boolean {
     const target = this.#swarms.get(infoHash)?.get(toPeerId);
-    if (target === undefined) return false;
+    if (target === undefined || this.#offerRelay.unconfirmed(target)) return false;
     // The answer to it is relayed back like one to a local offer: once, within the offer's life.
     this.#relayedOffers.record(
       target.connection,

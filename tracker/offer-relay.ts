@@ -36,6 +36,14 @@ export class OfferRelay {
     this.#parts = parts;
   }
 
+  /**
+   * Whether `peer` claims an id the store has not accepted yet: it gets no offer meanwhile (from
+   * here or another node), or a copycat of a victim's id could answer offers as the victim.
+   */
+  unconfirmed(peer: SwarmPeer): boolean {
+    return this.#unconfirmed.has(peer);
+  }
+
   /** `wanted` offers to random others: local peers first-hand, a share (or what no local peer took) to other nodes. */
   relay(request: AnnounceRequest, swarm: TrackerSwarm, peer: SwarmPeer, wanted: number, joined: boolean): void {
     const { infoHash, peerId } = request;
@@ -46,6 +54,10 @@ export class OfferRelay {
     const region = peer.region ?? null;
     const remote = cluster?.remoteShare(infoHash, swarm.othersFor(region, joined), wanted, random) ?? 0;
     const targets = swarm.randomOthers(wanted - remote, peer, random, this.#targets);
+    // Claimants not yet accepted are passed over (their offers go to other nodes, below).
+    let kept = 0;
+    for (const target of targets) if (!this.#unconfirmed.has(target)) targets[kept++] = target;
+    targets.length = kept;
     if (cluster === null) {
       this.#deliver(request, peer, targets, nowMs);
       targets.length = 0;

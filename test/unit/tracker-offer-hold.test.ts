@@ -105,6 +105,28 @@ describe('tracker core in a cluster: the offers of a peer new on this node wait 
     assert.equal(core.stats().peers, 1);
   });
 
+  it('gives a claimant no offer until its id is accepted: not from a peer here, not from another node', () => {
+    const { cluster, core, announce, bystander } = setUp();
+    const copycat = new FakeConnection();
+    announce(copycat, 'victim');
+    copycat.take();
+    // The bystander offers while the copycat's claim is pending: nobody here may take it.
+    announce(bystander, 'bystander', { offers: [offer(1)] });
+    assert.deepEqual(offersIn(copycat.take()), [], 'no offer from a peer here');
+    const fromAway = { offerId: offer(2).offer_id, offer: { type: 'offer' as const, sdp: 'v=0', sdpJson: '"v=0"' } };
+    assert.equal(
+      core.deliverOffer(HASH, wireId('victim'), wireId('remote'), fromAway),
+      false,
+      'none from another node',
+    );
+    assert.deepEqual(offersIn(copycat.take()), []);
+    cluster.claims.shift()?.answer('accepted');
+    // Accepted: it is a peer like any other.
+    announce(bystander, 'bystander', { offers: [offer(3)] });
+    assert.equal(offersIn(copycat.take()).length, 1);
+    assert.equal(core.deliverOffer(HASH, wireId('victim'), wireId('remote'), fromAway), true);
+  });
+
   it('delivers nothing when the claimant left before the store answered', () => {
     const { cluster, core, announce, bystander } = setUp();
     const brief = new FakeConnection();
