@@ -82,7 +82,8 @@ export class OfferRelay {
 
   /** A benched peer's announce: no offers, only its membership (a claim to confirm when it is new here). */
   withheld(infoHash: string, peer: SwarmPeer, joined: boolean): void {
-    if (joined) this.#unconfirmed.add(peer);
+    // A single tracker has no claim to confirm (the core refused a held id before this).
+    if (joined && this.#parts.cluster !== null) this.#unconfirmed.add(peer);
     const confirm = (outcome: ClaimOutcome): void => {
       if (outcome === 'accepted') this.#unconfirmed.delete(peer);
     };

@@ -244,6 +244,28 @@ describe('tracker trust: introductions', () => {
     assert.deepEqual([core.stats().connectionsBenched, core.stats().peersHeldBack], [0, 0]);
   });
 
+  it('offers a peer that joined a swarm while benched once its bench ended (a single tracker: no id claim to wait for)', () => {
+    const clock = { nowMs: 0 };
+    const core = makeCore(clock, { newPeerProbationMs: 0 });
+    const other = wireId('other-swarm');
+    const inOther = (connection: FakeConnection, peer: string, extra: Record<string, unknown> = {}): void =>
+      core.handle(
+        JSON.stringify({ action: 'announce', info_hash: other, peer_id: wireId(peer), numwant: 5, ...extra }),
+        connection,
+      );
+    const honest = new FakeConnection();
+    inOther(honest, 'h0');
+    const flooder = new FakeConnection();
+    for (let i = 0; i <= DEFAULT_TRACKER_CONFIG.announceBurst; i++) announce(core, flooder, 'flood');
+    clock.nowMs += 5_000; // one token back: its first announce in the other swarm is accepted while benched
+    inOther(flooder, 'flood');
+    clock.nowMs += RATE_BENCH_MS;
+    inOther(flooder, 'flood');
+    flooder.take();
+    inOther(honest, 'h0', { offers: [offer(1)], numwant: 1 });
+    assert.equal(offersIn(flooder.take()).length, 1, 'released: it gets offers again');
+  });
+
   it('offers no peer that announced again and again within a second while on probation, even as a fallback, until a quiet probation passed', () => {
     const clock = { nowMs: 0 };
     const core = makeCore(clock);
