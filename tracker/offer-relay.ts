@@ -54,15 +54,15 @@ export class OfferRelay {
     const region = peer.region ?? null;
     const remote = cluster?.remoteShare(infoHash, swarm.othersFor(region, joined), wanted, random) ?? 0;
     const targets = swarm.randomOthers(wanted - remote, peer, random, this.#targets);
-    // Claimants not yet accepted are passed over (their offers go to other nodes, below).
-    let kept = 0;
-    for (const target of targets) if (!this.#unconfirmed.has(target)) targets[kept++] = target;
-    targets.length = kept;
     if (cluster === null) {
       this.#deliver(request, peer, targets, nowMs);
       targets.length = 0;
       return;
     }
+    // Claimants not yet accepted (a cluster's only) are passed over: their offers go to other nodes, below.
+    let kept = 0;
+    for (const target of targets) if (!this.#unconfirmed.has(target)) targets[kept++] = target;
+    targets.length = kept;
     // Offers no local peer took (too few here) go to other nodes too.
     const away = targets.length < wanted ? request.offers.slice(targets.length, wanted) : [];
     for (const offer of away)
