@@ -9,6 +9,37 @@ import type { TrackerClient, TrackerClientFactory, TrackerClientOptions } from '
 export const UNANSWERED_OFFER_MS = 20_000;
 const OFFER_SWEEP_MS = 5_000;
 
+/**
+ * The announce interval a tracker may set, in ms. bittorrent-tracker's client announces every
+ * `interval` seconds a tracker answers, whatever it is: 0.001 (or a string, NaN: a 0-ms timer) made it
+ * announce about every millisecond, and a huge one overflows the browser's timer to the same. A
+ * tracker gets at least 10 s (bittorrent-tracker's own WebSocket default is 30 s, peercdn-tracker
+ * says 120 s) and at most an hour; an answer that is not a number leaves the client's default.
+ */
+export const MIN_ANNOUNCE_INTERVAL_MS = 10_000;
+export const MAX_ANNOUNCE_INTERVAL_MS = 3_600_000;
+
+/** A tracker's announce interval within [MIN_ANNOUNCE_INTERVAL_MS, MAX_ANNOUNCE_INTERVAL_MS]; undefined (the default) when not a number. */
+export function boundedAnnounceIntervalMs(intervalMs: unknown): number | undefined {
+  if (typeof intervalMs !== 'number' || Number.isNaN(intervalMs)) return undefined;
+  return Math.min(MAX_ANNOUNCE_INTERVAL_MS, Math.max(MIN_ANNOUNCE_INTERVAL_MS, intervalMs));
+}
+
+/**
+ * Bound the interval each of bittorrent-tracker's trackers (`client._trackers[i]`) sets from a
+ * tracker's answer (see `boundedAnnounceIntervalMs`). A tracker not shaped as expected is left alone.
+ */
+export function boundAnnounceIntervals(trackers: unknown): void {
+  for (const tracker of Array.isArray(trackers) ? (trackers as unknown[]) : []) {
+    if (typeof tracker !== 'object' || tracker === null) continue;
+    const own = tracker as { setInterval?: unknown };
+    const setInterval = own.setInterval;
+    if (typeof setInterval !== 'function') continue;
+    own.setInterval = (intervalMs: unknown): unknown =>
+      (setInterval as (ms: number | undefined) => unknown).call(own, boundedAnnounceIntervalMs(intervalMs));
+  }
+}
+
 /** An offer in bittorrent-tracker's WebSocket tracker table (`WebSocketTracker.peers`: offer id → peer). */
 interface PendingOffer {
   trackerTimeout?: unknown;
@@ -65,6 +96,7 @@ export function createBittorrentTrackerClientFactory(wrtc?: unknown): TrackerCli
       getAnnounceOpts: options.getAnnounceParameters,
       ...(wrtc === undefined ? {} : { wrtc }),
     });
+    boundAnnounceIntervals((client as unknown as { _trackers?: unknown })._trackers);
     const firstSeenMs = new WeakMap<object, number>();
     let sweepTimer: ReturnType<typeof setInterval> | null = null;
     return {

@@ -75,7 +75,8 @@ export const FEW_PEERS = 3;
 const WARMUP_MS = 3000;
 const CONNECT_TIMEOUT_MS = 20_000;
 // A round of offers (offersPerAnnounce to each tracker) refills over this long: a tracker answering
-// with a 1-ms announce interval (its client obeys any) made offers, RTCPeerConnections, each ms.
+// with a 1-ms announce interval made offers, RTCPeerConnections, each ms (the interval itself is
+// bounded too: bittorrent-tracker-client.ts).
 const OFFER_ROUND_MS = 5_000;
 
 /** One swarm (one rendition of one stream): its tracker client and its connected peers. */

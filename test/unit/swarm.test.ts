@@ -277,6 +277,20 @@ describe('Swarm: offers held back during startup', () => {
   });
 });
 
+describe('Swarm: offers per announce budgeted over time', () => {
+  it('makes one round of offers however often it announces, and the next once the round has refilled (5 s)', () => {
+    const { numwant, clock } = makeSwarm(12);
+    // A tracker that makes the client announce again and again (a hostile interval, early re-announces).
+    const offers = Array.from({ length: 20 }, () => numwant());
+    assert.deepEqual(offers, [5, ...Array<number>(19).fill(0)]);
+    clock.nowMs = 4_000;
+    assert.equal(numwant(), 0, 'four fifths of a round refilled: not yet a whole one');
+    clock.nowMs = 5_000;
+    assert.equal(numwant(), 5);
+    assert.equal(numwant(), 0);
+  });
+});
+
 describe('Swarm: banned peers', () => {
   it('closes a banned peer and refuses its id when it connects again, in this and in a later swarm', () => {
     const records = new PeerRecords(() => 0);
