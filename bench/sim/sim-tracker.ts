@@ -218,6 +218,8 @@ class SimTrackerClient implements TrackerClient, TrackerConnection {
   }
 
   #onOffer(offerId: string, fromPeerId: string): void {
+    // As bittorrent-tracker's client in lib/: an offer the swarm refuses makes no peer.
+    if (this.#options.acceptsOffer?.(fromPeerId) === false) return;
     const channels = this.#tracker.channels;
     const end = new SimChannelEnd(channels, this.#node, false);
     end.id = textToHex(fromPeerId);

@@ -40,6 +40,28 @@ export function boundAnnounceIntervals(trackers: unknown): void {
   }
 }
 
+/**
+ * Drop the remote offers `accepts` refuses from the answers each of bittorrent-tracker's trackers
+ * handles (`_onAnnounceResponse`), before the client creates a peer for them: the rest of such an
+ * answer (counts, interval) is handled as it came. The client creates an RTCPeerConnection for
+ * every relayed offer, and a swarm at its peer cap or facing a banned id could only destroy it again:
+ * a tracker relaying thousands of offers made thousands of connections. A tracker not shaped as
+ * expected is left alone.
+ */
+export function dropRefusedOffers(trackers: unknown, accepts: (remotePeerId: string) => boolean): void {
+  for (const tracker of Array.isArray(trackers) ? (trackers as unknown[]) : []) {
+    if (typeof tracker !== 'object' || tracker === null) continue;
+    const own = tracker as { _onAnnounceResponse?: unknown };
+    const handle = own._onAnnounceResponse;
+    if (typeof handle !== 'function') continue;
+    own._onAnnounceResponse = (data: { offer?: unknown; peer_id?: unknown } | null): unknown =>
+      (handle as (data: unknown) => unknown).call(
+        own,
+        data?.offer != null && !accepts(String(data.peer_id)) ? { ...data, offer: null } : data,
+      );
+  }
+}
+
 /** An offer in bittorrent-tracker's WebSocket tracker table (`WebSocketTracker.peers`: offer id → peer). */
 interface PendingOffer {
   trackerTimeout?: unknown;
@@ -96,7 +118,9 @@ export function createBittorrentTrackerClientFactory(wrtc?: unknown): TrackerCli
       getAnnounceOpts: options.getAnnounceParameters,
       ...(wrtc === undefined ? {} : { wrtc }),
     });
-    boundAnnounceIntervals((client as unknown as { _trackers?: unknown })._trackers);
+    const trackers = (client as unknown as { _trackers?: unknown })._trackers;
+    boundAnnounceIntervals(trackers);
+    if (options.acceptsOffer !== undefined) dropRefusedOffers(trackers, options.acceptsOffer);
     const firstSeenMs = new WeakMap<object, number>();
     let sweepTimer: ReturnType<typeof setInterval> | null = null;
     return {

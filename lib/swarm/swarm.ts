@@ -2,63 +2,14 @@ import { P2PError } from '../api/errors.ts';
 import { choosePeerToReplace } from '../policy/peer-choice.ts';
 import { PeerLink } from '../peer/peer-link.ts';
 import { TokenBucket } from '../peer/token-bucket.ts';
-import type { ReceiveBudget } from '../peer/peer-limits.ts';
-import type { UploadPacer } from '../peer/peer-uploads.ts';
-import type { RelaySource } from '../peer/relay-source.ts';
-import type { UplinkAdmission } from '../peer/uplink-admission.ts';
 import { wireIdToHex } from '../shared/swarm-id.ts';
 import type { PeerSwarmInfo } from '../api/events.ts';
 import type { StrikeKind } from '../policy/peer-strikes.ts';
 import type { PeerView } from '../policy/source-decision.ts';
-import type { PeerRecords } from './peer-records.ts';
-import type { SignalledPeer, TrackerClient, TrackerClientFactory, TrackerUpdate } from './tracker-client.ts';
+import type { SwarmOptions } from './swarm-options.ts';
+import type { SignalledPeer, TrackerClient, TrackerUpdate } from './tracker-client.ts';
 
-/** What a swarm needs from the engine. */
-export interface SwarmOptions {
-  readonly swarmId: string;
-  readonly peerId: string;
-  readonly trackerUrls: readonly string[];
-  /** This viewer's region hint (told to peers, and to the tracker in its URLs); none by default. */
-  readonly region?: string | null;
-  readonly iceServers: readonly RTCIceServer[];
-  readonly maxPeers: number;
-  readonly offersPerAnnounce: number;
-  /** A signalled peer that does not connect within this time is dropped (default 20 s). */
-  readonly connectTimeoutMs?: number;
-  readonly createTrackerClient: TrackerClientFactory;
-  /** The session's records of remote peers: a banned peer id is refused whenever it connects. */
-  readonly peerRecords: PeerRecords;
-  /** Segments of this swarm held locally and allowed to be uploaded. */
-  readonly heldSequenceNumbers: () => readonly number[];
-  readonly getSegment: (sequenceNumber: number) => ArrayBuffer | undefined;
-  /** A segment of this swarm being received from a peer and relayed while it arrives. */
-  readonly getRelay?: (sequenceNumber: number) => RelaySource | undefined;
-  readonly transferredBytes: () => { readonly uploaded: number; readonly downloaded: number };
-  readonly onUploaded: (bytes: number) => void;
-  readonly nowMs: () => number;
-  /** Paces uploads under the upload cap; null without one. */
-  readonly uploadPacer: UploadPacer | null;
-  /** The instance's uplink, shared by all links of all swarms; null admits every request. */
-  readonly uplink?: UplinkAdmission | null;
-  /** This viewer's uplink class now, told to peers (policy/seeder-weight.ts); 0 when absent. */
-  readonly uplinkClass?: () => number;
-  /** Largest segment size a peer may declare (peer-limits). */
-  readonly segmentSizeBoundBytes: () => number;
-  /** The instance's byte budget for partial downloads. */
-  readonly receiveBudget: ReceiveBudget;
-  /** A peer's availability changed (have, lost, loading): waiting loaders decide again. */
-  readonly onAvailabilityChanged: (swarmId: string) => void;
-  readonly onPeerConnected: (swarmId: string, remotePeerId: string) => void;
-  readonly onPeerClosed: (swarmId: string, remotePeerId: string, error: P2PError | null) => void;
-  /** A peer broke enough promises to be banned (policy/peer-strikes): ban it in every swarm. */
-  readonly onStruckOut: (swarmId: string, remotePeerId: string, error: P2PError) => void;
-  readonly onError: (error: P2PError) => void;
-  /**
-   * While true, announces carry no offers (the tracker still answers with its count of others):
-   * making them competes with the player's startup. `releaseOffers()` sends the held ones.
-   */
-  readonly offersHeld?: () => boolean;
-}
+export type { SwarmOptions } from './swarm-options.ts';
 
 /**
  * With others at the tracker but fewer of them connected or connecting than it could have (up to
@@ -78,6 +29,9 @@ const CONNECT_TIMEOUT_MS = 20_000;
 // with a 1-ms announce interval made offers, RTCPeerConnections, each ms (the interval itself is
 // bounded too: bittorrent-tracker-client.ts).
 const OFFER_ROUND_MS = 5_000;
+// Remote offers are accepted at most maxPeers per this long (a burst of maxPeers): a tracker relaying
+// the same peer's offer again and again (each replacing the last attempt) made a connection each.
+const INCOMING_OFFERS_ROUND_MS = 5_000;
 
 /** One swarm (one rendition of one stream): its tracker client and its connected peers. */
 export class Swarm {
@@ -97,6 +51,7 @@ export class Swarm {
   #offersWithheld = false;
   #destroyed = false;
   readonly #offerBudget: TokenBucket;
+  readonly #incomingOfferBudget: TokenBucket;
 
   constructor(options: SwarmOptions) {
     this.#options = options;
@@ -104,11 +59,17 @@ export class Swarm {
     this.#createdAtMs = options.nowMs();
     const round = options.offersPerAnnounce * options.trackerUrls.length;
     this.#offerBudget = new TokenBucket((round * 1000) / OFFER_ROUND_MS, round, this.#createdAtMs);
+    this.#incomingOfferBudget = new TokenBucket(
+      (options.maxPeers * 1000) / INCOMING_OFFERS_ROUND_MS,
+      options.maxPeers,
+      this.#createdAtMs,
+    );
     this.#client = options.createTrackerClient({
       infoHashHex: wireIdToHex(options.swarmId),
       peerIdHex: wireIdToHex(options.peerId),
       announceUrls: options.trackerUrls.map((url) => withRegionHint(url, options.region ?? null)),
       rtcConfig: { iceServers: [...options.iceServers] },
+      acceptsOffer: (remotePeerId) => this.#acceptsOffer(remotePeerId),
       getAnnounceParameters: () => {
         const { uploaded, downloaded } = options.transferredBytes();
         const free = options.maxPeers - this.#links.size - this.#connecting.size;
@@ -321,6 +282,17 @@ export class Swarm {
       settle();
       this.#onConnected(peer);
     });
+  }
+
+  // Whether a remote offer may cost a connection: not from a banned peer, within the budget of remote
+  // offers, and with a slot for it (a free one, one its own earlier attempt holds, or a useless peer
+  // to replace), as #onSignalledPeer would decide for the peer made from it.
+  #acceptsOffer(remotePeerId: string): boolean {
+    if (this.#destroyed || this.#options.peerRecords.refuse(remotePeerId)) return false;
+    let slot = this.#links.size + this.#connecting.size < this.#options.maxPeers;
+    for (const other of this.#connecting.keys())
+      slot ||= other.initiator !== true && hexToText(other.id ?? '') === remotePeerId;
+    return (slot || this.#replaceablePeer() !== null) && this.#incomingOfferBudget.take(1, this.#options.nowMs());
   }
 
   #onConnected(peer: SignalledPeer): void {

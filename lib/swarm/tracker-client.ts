@@ -25,6 +25,11 @@ export interface TrackerClientOptions {
   readonly announceUrls: readonly string[];
   readonly rtcConfig: RTCConfiguration;
   readonly getAnnounceParameters: () => AnnounceParameters;
+  /**
+   * Whether an offer relayed from this remote peer id (as text) may cost a connection now; the
+   * client drops one refused before creating its peer (an RTCPeerConnection). Absent: all may.
+   */
+  readonly acceptsOffer?: (offererId: string) => boolean;
 }
 
 /** A tracker's answer to an announce: swarm members, this viewer included. */

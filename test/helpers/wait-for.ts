@@ -86,7 +86,18 @@ export function observedTrackerClients(factory: TrackerClientFactory): {
 } {
   const wire = new EventEmitter();
   const observed: TrackerClientFactory = (options) => {
-    const client = factory(options);
+    const { acceptsOffer } = options;
+    const client = factory(
+      acceptsOffer === undefined
+        ? options
+        : {
+            ...options,
+            acceptsOffer: (offererId) => {
+              setImmediate(() => wire.emit('peer'));
+              return acceptsOffer(offererId);
+            },
+          },
+    );
     client.on('peer', (peer) => {
       const handled = (): void => {
         setImmediate(() => wire.emit('peer'));

@@ -6,6 +6,7 @@ import { MIN_SEGMENT_SIZE_BOUND_BYTES, ReceiveBudget } from '../../lib/peer/peer
 import { MAX_ANNOUNCE_INTERVAL_MS, MIN_ANNOUNCE_INTERVAL_MS } from '../../lib/swarm/bittorrent-tracker-client.ts';
 import { PeerRecords } from '../../lib/swarm/peer-records.ts';
 import { Swarm } from '../../lib/swarm/swarm.ts';
+import type { TrackerClientFactory } from '../../lib/swarm/tracker-client.ts';
 import { loopbackTrackerClients } from '../helpers/node-viewer.ts';
 import { CONNECTION_GUARD_MS } from '../helpers/node-webrtc.ts';
 
@@ -110,5 +111,97 @@ describe('a tracker that answers with a 1-ms (or absurd) announce interval (real
       timerDelaysMs,
       ANSWERS.map(({ keptMs }) => (keptMs === 'default' ? WEBSOCKET_DEFAULT_MS : keptMs)),
     );
+  });
+});
+
+// A tracker relays offers, and bittorrent-tracker's client makes a peer (an RTCPeerConnection) for
+// each before the swarm can say no: one relaying thousands made thousands of connections, though a
+// swarm takes at most maxPeers (and a banned peer, or one over the cap, is destroyed at once).
+describe('a tracker that relays a flood of offers (real bittorrent-tracker client, Node WebRTC)', function () {
+  this.timeout(120_000);
+  const MAX_PEERS = 12;
+  const FLOOD = 200;
+  let server: WebSocketServer;
+  let swarm: Swarm | undefined;
+  afterEach(async () => {
+    swarm?.destroy();
+    swarm = undefined;
+    for (const socket of server.clients) socket.terminate();
+    server.close();
+    await once(server, 'close');
+  });
+
+  // Sends `offers` (remote peer id per offer) after the first announce, then a count of 777: once the
+  // swarm has that count, the client has handled every offer. Returns how many peers the client made.
+  async function peersMadeFor(remotePeerIds: readonly string[]): Promise<number> {
+    server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    server.on('connection', (socket) => {
+      socket.once('message', (data) => {
+        const { info_hash } = JSON.parse((data as Buffer).toString('utf8')) as { info_hash: string };
+        remotePeerIds.forEach((peer_id, i) =>
+          socket.send(
+            JSON.stringify({
+              action: 'announce',
+              info_hash,
+              peer_id,
+              offer_id: `offer-${String(i).padStart(14, '0')}`,
+              offer: { type: 'offer', sdp: 'v=0 not a session' },
+            }),
+          ),
+        );
+        socket.send(JSON.stringify({ action: 'announce', info_hash, interval: 120, complete: 777, incomplete: 0 }));
+      });
+    });
+    let peersMade = 0;
+    const countingClients: TrackerClientFactory = (options) => {
+      const client = loopbackTrackerClients(options);
+      client.on('peer', () => peersMade++);
+      return client;
+    };
+    let onAvailabilityChanged = (): void => undefined;
+    const handled = new Promise<void>((resolve, reject) => {
+      const guard = setTimeout(() => reject(new Error('the last answer never came')), CONNECTION_GUARD_MS);
+      onAvailabilityChanged = () => {
+        if (swarm?.othersAtTracker !== 776) return;
+        clearTimeout(guard);
+        resolve();
+      };
+    });
+    swarm = new Swarm({
+      swarmId: 'swarm-id-of-20-chars',
+      peerId: 'local-peer-id-20-chr',
+      trackerUrls: [`ws://127.0.0.1:${port}`],
+      iceServers: [],
+      maxPeers: MAX_PEERS,
+      offersPerAnnounce: 0,
+      createTrackerClient: countingClients,
+      peerRecords: new PeerRecords(() => 0),
+      heldSequenceNumbers: () => [],
+      getSegment: () => undefined,
+      transferredBytes: () => ({ uploaded: 0, downloaded: 0 }),
+      onUploaded: () => undefined,
+      nowMs: () => 0,
+      uploadPacer: null,
+      segmentSizeBoundBytes: () => MIN_SEGMENT_SIZE_BOUND_BYTES,
+      receiveBudget: new ReceiveBudget(),
+      onAvailabilityChanged: () => onAvailabilityChanged(),
+      onPeerConnected: () => undefined,
+      onPeerClosed: () => undefined,
+      onStruckOut: () => undefined,
+      onError: () => undefined,
+    });
+    await handled;
+    return peersMade;
+  }
+
+  it(`makes a peer for at most maxPeers of ${FLOOD} offers from distinct peers`, async () => {
+    const ids = Array.from({ length: FLOOD }, (_, i) => `flood-peer-${String(i).padStart(9, '0')}`);
+    assert.equal(await peersMadeFor(ids), MAX_PEERS);
+  });
+
+  it(`makes a peer for at most maxPeers of ${FLOOD} offers from one peer (each would replace the last)`, async () => {
+    assert.equal(await peersMadeFor(Array<string>(FLOOD).fill('the-same-peer-again!')), MAX_PEERS);
   });
 });

@@ -59,6 +59,7 @@ function makeSwarm(
   const clock = { nowMs: 0 };
   const client = new FakeTrackerClient();
   let announce: (() => AnnounceParameters) | null = null;
+  let acceptsOffer: ((remotePeerId: string) => boolean) | undefined;
   const closed: string[] = [];
   const availabilityChanges = { count: 0 };
   const struckOut: string[] = [];
@@ -73,6 +74,7 @@ function makeSwarm(
     connectTimeoutMs: 1_000,
     createTrackerClient: (options: TrackerClientOptions) => {
       announce = options.getAnnounceParameters;
+      acceptsOffer = options.acceptsOffer;
       return client;
     },
     peerRecords,
@@ -97,7 +99,11 @@ function makeSwarm(
     ...(offersHeld === undefined ? {} : { offersHeld }),
   });
   const numwant = (): number => (announce as unknown as () => AnnounceParameters)().numwant;
-  return { swarm, client, clock, closed, numwant, availabilityChanges, peerRecords, struckOut };
+  const accepts = (remotePeerId: string): boolean => {
+    assert.ok(acceptsOffer, 'the swarm gives its tracker client an offer filter');
+    return acceptsOffer(remotePeerId);
+  };
+  return { swarm, client, clock, closed, numwant, accepts, availabilityChanges, peerRecords, struckOut };
 }
 
 /** The remote end of a link announces segments (as its hello), and its region hint when given. */
@@ -288,6 +294,40 @@ describe('Swarm: offers per announce budgeted over time', () => {
     clock.nowMs = 5_000;
     assert.equal(numwant(), 5);
     assert.equal(numwant(), 0);
+  });
+});
+
+describe('Swarm: remote offers admitted before a connection is made for them', () => {
+  it('admits offers while a slot is free, and at the cap only for a replaceable peer or one already connecting', () => {
+    const { accepts, client, clock } = makeSwarm(2, [5]);
+    assert.equal(accepts('peer-a-of-20-chars!!'), true);
+    client.offer('peer-a-of-20-chars!!');
+    assert.equal(accepts('peer-b-of-20-chars!!'), true);
+    client.offer('peer-b-of-20-chars!!', false);
+    clock.nowMs = 5_000; // the offer budget refilled
+    assert.equal(accepts('peer-c-of-20-chars!!'), false, 'at the cap: a, useful so far, and b connecting');
+    assert.equal(accepts('peer-b-of-20-chars!!'), true, "b's new offer replaces its attempt");
+    clock.nowMs = 5_000 + USELESS_AFTER_MS;
+    assert.equal(accepts('peer-c-of-20-chars!!'), true, 'a stayed useless: c may replace it');
+  });
+
+  it('refuses a banned peer (a refusal counted) and one after destroy', () => {
+    const { accepts, swarm, peerRecords } = makeSwarm(4);
+    peerRecords.ban('banned-peer-20-chars', 'sent a corrupt segment');
+    assert.equal(accepts('banned-peer-20-chars'), false);
+    assert.equal(peerRecords.refusals, 1);
+    swarm.destroy();
+    assert.equal(accepts('peer-a-of-20-chars!!'), false);
+  });
+
+  it('admits at most maxPeers offers per 5 s, whoever sends them', () => {
+    const { accepts, clock } = makeSwarm(4);
+    const admitted = Array.from({ length: 10 }, () => accepts('peer-a-of-20-chars!!'));
+    assert.deepEqual(admitted, [true, true, true, true, false, false, false, false, false, false]);
+    // (slots stay free: these offers made no peer here)
+    clock.nowMs = 1_250;
+    assert.equal(accepts('peer-a-of-20-chars!!'), true, 'one more per 5 s / maxPeers');
+    assert.equal(accepts('peer-a-of-20-chars!!'), false);
   });
 });
 
