@@ -4,7 +4,7 @@ import { P2PError } from '../../lib/api/errors.ts';
 import { USELESS_AFTER_MS } from '../../lib/policy/peer-choice.ts';
 import { encodeControl, PROTOCOL_VERSION } from '../../lib/peer/peer-protocol.ts';
 import { PeerRecords } from '../../lib/swarm/peer-records.ts';
-import { FEW_PEERS, EARLY_REANNOUNCE_MS, Swarm } from '../../lib/swarm/swarm.ts';
+import { earlyAnnouncePeers, EARLY_REANNOUNCE_MS, Swarm } from '../../lib/swarm/swarm.ts';
 import { MIN_SEGMENT_SIZE_BOUND_BYTES, ReceiveBudget } from '../../lib/peer/peer-limits.ts';
 import type {
   AnnounceParameters,
@@ -443,8 +443,9 @@ describe('Swarm: announcing again while short of peers', () => {
     swarm.destroy();
   });
 
-  it('announces again while fewer peers are connected than the tracker counts (up to FEW_PEERS), not beyond', () => {
+  it('announces again while fewer peers are connected than the tracker counts (up to half its cap), not beyond', () => {
     const { swarm, client } = makeSwarm(8);
+    assert.equal(earlyAnnouncePeers(8), 4);
     client.update({ complete: 0, incomplete: 3 }); // two others
     client.offer('peer-1');
     // The other pair's connection never forms: one peer of two.
@@ -453,13 +454,18 @@ describe('Swarm: announcing again while short of peers', () => {
     client.offer('peer-2');
     mock.timers.tick(10 * EARLY_REANNOUNCE_MS);
     assert.equal(client.reannounces, 1, 'both others connected');
-    // Many others at the tracker: FEW_PEERS connected are enough until the tracker's interval.
+    // Many others at the tracker: half the cap connected is enough until the tracker's interval.
     client.update({ complete: 10, incomplete: 10 });
     mock.timers.tick(EARLY_REANNOUNCE_MS);
-    assert.equal(client.reannounces, 2, `two peers, fewer than ${FEW_PEERS}`);
+    assert.equal(client.reannounces, 2, 'two peers, fewer than 4');
     client.offer('peer-3');
+    client.update({ complete: 10, incomplete: 10 });
+    mock.timers.tick(EARLY_REANNOUNCE_MS);
+    assert.equal(client.reannounces, 3, 'three peers, fewer than 4');
+    client.offer('peer-4');
+    client.update({ complete: 10, incomplete: 10 });
     mock.timers.tick(10 * EARLY_REANNOUNCE_MS);
-    assert.equal(client.reannounces, 2);
+    assert.equal(client.reannounces, 3);
     swarm.destroy();
   });
 
