@@ -45,19 +45,23 @@ export function boundAnnounceIntervals(trackers: unknown): void {
  * handles (`_onAnnounceResponse`), before the client creates a peer for them: the rest of such an
  * answer (counts, interval) is handled as it came. The client creates an RTCPeerConnection for
  * every relayed offer, and a swarm at its peer cap or facing a banned id could only destroy it again:
- * a tracker relaying thousands of offers made thousands of connections. A tracker not shaped as
- * expected is left alone.
+ * a tracker relaying thousands of offers made thousands of connections. Only offers for the
+ * tracker's own swarm are asked about: the clients of a page share one socket per tracker URL, and
+ * every client's trackers see every answer on it. A tracker not shaped as expected is left alone.
  */
 export function dropRefusedOffers(trackers: unknown, accepts: (remotePeerId: string) => boolean): void {
   for (const tracker of Array.isArray(trackers) ? (trackers as unknown[]) : []) {
     if (typeof tracker !== 'object' || tracker === null) continue;
-    const own = tracker as { _onAnnounceResponse?: unknown };
+    const own = tracker as { _onAnnounceResponse?: unknown; client?: { _infoHashBinary?: unknown } };
     const handle = own._onAnnounceResponse;
-    if (typeof handle !== 'function') continue;
-    own._onAnnounceResponse = (data: { offer?: unknown; peer_id?: unknown } | null): unknown =>
+    const infoHash = own.client?._infoHashBinary;
+    if (typeof handle !== 'function' || typeof infoHash !== 'string') continue;
+    own._onAnnounceResponse = (data: { offer?: unknown; peer_id?: unknown; info_hash?: unknown } | null): unknown =>
       (handle as (data: unknown) => unknown).call(
         own,
-        data?.offer != null && !accepts(String(data.peer_id)) ? { ...data, offer: null } : data,
+        data?.offer != null && data.info_hash === infoHash && !accepts(String(data.peer_id))
+          ? { ...data, offer: null }
+          : data,
       );
   }
 }

@@ -3,12 +3,16 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { MIN_SEGMENT_SIZE_BOUND_BYTES, ReceiveBudget } from '../../lib/peer/peer-limits.ts';
-import { MAX_ANNOUNCE_INTERVAL_MS, MIN_ANNOUNCE_INTERVAL_MS } from '../../lib/swarm/bittorrent-tracker-client.ts';
+import {
+  createBittorrentTrackerClientFactory,
+  MAX_ANNOUNCE_INTERVAL_MS,
+  MIN_ANNOUNCE_INTERVAL_MS,
+} from '../../lib/swarm/bittorrent-tracker-client.ts';
 import { PeerRecords } from '../../lib/swarm/peer-records.ts';
 import { Swarm } from '../../lib/swarm/swarm.ts';
 import type { TrackerClientFactory } from '../../lib/swarm/tracker-client.ts';
 import { loopbackTrackerClients } from '../helpers/node-viewer.ts';
-import { CONNECTION_GUARD_MS } from '../helpers/node-webrtc.ts';
+import { CONNECTION_GUARD_MS, LOOPBACK_CONFIG } from '../helpers/node-webrtc.ts';
 
 // A tracker is not to be trusted with this viewer's resources. bittorrent-tracker's client announces
 // every `interval` seconds the tracker answers, whatever it is: one that answers 0.001 (or a string
@@ -203,5 +207,94 @@ describe('a tracker that relays a flood of offers (real bittorrent-tracker clien
 
   it(`makes a peer for at most maxPeers of ${FLOOD} offers from one peer (each would replace the last)`, async () => {
     assert.equal(await peersMadeFor(Array<string>(FLOOD).fill('the-same-peer-again!')), MAX_PEERS);
+  });
+
+  it("spends a swarm's offer budget only on offers for that swarm (two swarms on one tracker socket)", async () => {
+    server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const url = `ws://127.0.0.1:${port}`;
+    // Both swarms announce on one socket (bittorrent-tracker's client shares it per URL): 200 offers
+    // for the first swarm, then 12 for the second; then each swarm's count.
+    const infoHashes: string[] = [];
+    server.on('connection', (socket) => {
+      socket.on('message', (data) => {
+        const { info_hash } = JSON.parse((data as Buffer).toString('utf8')) as { info_hash: string };
+        if (infoHashes.includes(info_hash) || infoHashes.push(info_hash) < 2) return;
+        const offer = (to: string, i: number): string =>
+          JSON.stringify({
+            action: 'announce',
+            info_hash: to,
+            peer_id: `flood-peer-${String(i).padStart(9, '0')}`,
+            offer_id: `offer-${String(i).padStart(14, '0')}`,
+            offer: { type: 'offer', sdp: 'v=0 not a session' },
+          });
+        const [first, second] = infoHashes as [string, string];
+        for (let i = 0; i < FLOOD; i++) socket.send(offer(first, i));
+        for (let i = 0; i < MAX_PEERS; i++) socket.send(offer(second, FLOOD + i));
+        for (const to of infoHashes)
+          socket.send(
+            JSON.stringify({ action: 'announce', info_hash: to, interval: 120, complete: 777, incomplete: 0 }),
+          );
+      });
+    });
+    const sharedSocket = createBittorrentTrackerClientFactory();
+    const made = new Map<string, number>();
+    let counted = 0;
+    let onCounted = (): void => undefined;
+    const handled = new Promise<void>((resolve, reject) => {
+      const guard = setTimeout(() => reject(new Error(`${counted} of 2 swarms heard the count`)), CONNECTION_GUARD_MS);
+      onCounted = () => {
+        if (++counted < 2) return;
+        clearTimeout(guard);
+        resolve();
+      };
+    });
+    const swarms = ['first-swarm-20-chars', 'second-swarm-20-chr'].map((swarmId) => {
+      made.set(swarmId, 0);
+      let heard = false;
+      const swarmOnSharedSocket: Swarm = new Swarm({
+        swarmId,
+        peerId: 'local-peer-id-20-chr',
+        trackerUrls: [url],
+        iceServers: [],
+        maxPeers: MAX_PEERS,
+        offersPerAnnounce: 0,
+        createTrackerClient: (options) => {
+          const client = sharedSocket({ ...options, rtcConfig: { ...options.rtcConfig, ...LOOPBACK_CONFIG } });
+          client.on('peer', () => made.set(swarmId, (made.get(swarmId) ?? 0) + 1));
+          return client;
+        },
+        peerRecords: new PeerRecords(() => 0),
+        heldSequenceNumbers: () => [],
+        getSegment: () => undefined,
+        transferredBytes: () => ({ uploaded: 0, downloaded: 0 }),
+        onUploaded: () => undefined,
+        nowMs: () => 0,
+        uploadPacer: null,
+        segmentSizeBoundBytes: () => MIN_SEGMENT_SIZE_BOUND_BYTES,
+        receiveBudget: new ReceiveBudget(),
+        onAvailabilityChanged: () => {
+          if (heard || swarmOnSharedSocket.othersAtTracker !== 776) return;
+          heard = true;
+          onCounted();
+        },
+        onPeerConnected: () => undefined,
+        onPeerClosed: () => undefined,
+        onStruckOut: () => undefined,
+        onError: () => undefined,
+      });
+      return swarmOnSharedSocket;
+    });
+    try {
+      await handled;
+      assert.equal(server.clients.size, 1, 'one socket for both swarms');
+      assert.deepEqual(Object.fromEntries(made), {
+        'first-swarm-20-chars': MAX_PEERS,
+        'second-swarm-20-chr': MAX_PEERS,
+      });
+    } finally {
+      for (const each of swarms) each.destroy();
+    }
   });
 });
