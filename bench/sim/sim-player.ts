@@ -5,8 +5,8 @@
 // engine FRAG_BUFFERED, and stalls when the playhead reaches the end of the buffer (a deadline miss).
 import type { FragmentLoaderContext, HlsConfig, Loader, LoaderConfiguration } from 'hls.js';
 
+/** The segment duration by default (the sample stream's). */
 export const SEGMENT_SECONDS = 2;
-const SEGMENT_MS = SEGMENT_SECONDS * 1000;
 // hls.js defaults: maxBufferLength, fragLoadPolicy's error retry delay.
 const MAX_BUFFER_SECONDS = 30;
 const ERROR_RETRY_MS = 1000;
@@ -28,6 +28,8 @@ const LOADER_CONFIG = {
 /** The stream every viewer watches. */
 export interface StreamModel {
   readonly live: boolean;
+  /** Every segment's duration (EXTINF), and a live playlist's refresh period. */
+  readonly segmentSeconds: number;
   /** Live: start this many segments behind the newest (hls.js liveSyncDurationCount, default 3). */
   readonly liveSyncSegments: number;
   /** VOD: number of segments. Live: ignored. */
@@ -82,7 +84,7 @@ export class SimPlayer {
   }
 
   get currentTime(): number {
-    if (this.readyState === 0) return this.#startSn * SEGMENT_SECONDS;
+    if (this.readyState === 0) return this.#startSn * this.#options.stream.segmentSeconds;
     if (this.#stalledSinceMs !== null) return this.#playFromMedia;
     const played = this.#playFromMedia + (performance.now() - this.#playFromMs) / 1000;
     return Math.min(played, this.#bufferEndSeconds);
@@ -101,7 +103,7 @@ export class SimPlayer {
   }
 
   get #bufferEndSeconds(): number {
-    return this.#nextSn * SEGMENT_SECONDS;
+    return this.#nextSn * this.#options.stream.segmentSeconds;
   }
 
   #start(): void {
@@ -113,9 +115,9 @@ export class SimPlayer {
       const refresh = (): void => {
         this.#knownNewest = stream.newestSegment(performance.now());
         this.#tryLoad();
-        this.#later(SEGMENT_MS, refresh);
+        this.#later(this.#options.stream.segmentSeconds * 1000, refresh);
       };
-      this.#later(SEGMENT_MS, refresh);
+      this.#later(this.#options.stream.segmentSeconds * 1000, refresh);
     } else {
       this.#knownNewest = stream.segmentCount - 1;
     }
@@ -147,8 +149,8 @@ export class SimPlayer {
         level: 0,
         type: 'main',
         baseurl: stream.playlistUrl,
-        start: sn * SEGMENT_SECONDS,
-        duration: SEGMENT_SECONDS,
+        start: sn * this.#options.stream.segmentSeconds,
+        duration: this.#options.stream.segmentSeconds,
       },
     } as unknown as FragmentLoaderContext;
     const retry = (): void => {
@@ -176,7 +178,7 @@ export class SimPlayer {
     if (this.readyState === 0) {
       // Playback starts with the first buffered segment.
       this.readyState = 4;
-      this.#playFromMedia = sn * SEGMENT_SECONDS;
+      this.#playFromMedia = sn * this.#options.stream.segmentSeconds;
       this.#playFromMs = now;
       this.figures.startupMs = now - this.#joinedAtMs;
     } else if (wasAtEnd) {

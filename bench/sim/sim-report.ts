@@ -13,9 +13,13 @@ const percent = (x: number, digits = 1): string => `${(100 * x).toFixed(digits)}
 
 export function simLabel(figures: SimFigures): string {
   const o = figures.options;
+  // Results written before the option existed have none: 2-s segments.
+  const segmentSeconds = (o as Partial<typeof o>).segmentSeconds ?? DEFAULT_SIM_OPTIONS.segmentSeconds;
   const config = Object.keys(o.config).length === 0 ? '' : ` ${JSON.stringify(o.config)}`;
   const network = o.network === 'loopback' ? ' loopback' : ` unreachable ${percent(o.unreachableShare, 0)}`;
-  const sync = o.mode === 'live' && o.liveSyncSegments !== 3 ? ` live-sync ${o.liveSyncSegments}` : '';
+  const sync =
+    (o.mode === 'live' && o.liveSyncSegments !== 3 ? ` live-sync ${o.liveSyncSegments}` : '') +
+    (segmentSeconds !== DEFAULT_SIM_OPTIONS.segmentSeconds ? ` ${segmentSeconds}-s segments` : '');
   const upload = o.uploadMedianBitrates !== 2 ? ` upload ${o.uploadMedianBitrates}×` : '';
   const refill = o.refillSeconds === null ? '' : ` refill ${o.refillSeconds}s`;
   const tag = o.tag === '' ? '' : `[${o.tag}] `;

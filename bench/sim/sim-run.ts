@@ -25,6 +25,8 @@ export interface SimOptions {
   readonly bitrateKbps: number;
   /** Live: the player starts this many segments behind the newest (hls.js liveSyncDurationCount). */
   readonly liveSyncSegments: number;
+  /** Every segment's duration in seconds. */
+  readonly segmentSeconds: number;
   /** Median upload capacity of the drawn links, in bitrates. */
   readonly uploadMedianBitrates: number;
   /** What-if: re-announce after this many seconds while peer slots are free (null: the tracker's interval). */
@@ -53,6 +55,7 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   joinSeconds: 30,
   bitrateKbps: 1000,
   liveSyncSegments: 3,
+  segmentSeconds: SEGMENT_SECONDS,
   uploadMedianBitrates: UPLOAD_MEDIAN_BITRATES,
   refillSeconds: null,
   network: 'internet',
@@ -107,9 +110,10 @@ export async function runSimulation(
   let tracker: SimTracker | null = null;
   try {
     const random = seededRandom(options.seed);
-    const segment = segmentTemplate(SEGMENT_PACKETS, SEGMENT_SECONDS);
+    const { segmentSeconds } = options;
+    const segment = segmentTemplate(SEGMENT_PACKETS, segmentSeconds);
     const bitrateBytesPerMs = options.bitrateKbps / 8;
-    const byteScale = (bitrateBytesPerMs * SEGMENT_SECONDS * 1000) / segment.byteLength;
+    const byteScale = (bitrateBytesPerMs * segmentSeconds * 1000) / segment.byteLength;
     const network = new SimNetwork({ seed: options.seed, unreachableShare: options.unreachableShare });
     tracker = new SimTracker({ clock, network, byteScale }, seededRandom(options.seed ^ 0x5eed), options.refillSeconds);
     const origin = new SimOrigin({ network, byteScale, segment, streaming: options.httpLoader === 'fetch' });
@@ -117,9 +121,10 @@ export async function runSimulation(
     const demand = new Map<number, number>();
     const stream: StreamModel = {
       live: options.mode === 'live',
+      segmentSeconds,
       liveSyncSegments: options.liveSyncSegments,
-      segmentCount: Math.ceil(durationMs / (SEGMENT_SECONDS * 1000)),
-      newestSegment: (nowMs) => Math.floor((nowMs + LIVE_HEAD_START_MS) / (SEGMENT_SECONDS * 1000)) - 1,
+      segmentCount: Math.ceil(durationMs / (segmentSeconds * 1000)),
+      newestSegment: (nowMs) => Math.floor((nowMs + LIVE_HEAD_START_MS) / (segmentSeconds * 1000)) - 1,
       playlistUrl: 'https://origin.sim/stream/index.m3u8',
       segmentUrl,
     };

@@ -21,6 +21,7 @@ a modelled network, player and origin (bench/README.md). Same seed, same numbers
   --join-seconds T     the first N viewers join within T seconds (default ${DEFAULT_SIM_OPTIONS.joinSeconds})
   --bitrate-kbps R     stream bitrate (default ${DEFAULT_SIM_OPTIONS.bitrateKbps})
   --live-sync N        live: start N segments behind the newest (hls.js liveSyncDurationCount; default 3)
+  --segment-seconds S  every segment's duration (default ${DEFAULT_SIM_OPTIONS.segmentSeconds}, the sample stream's; 6 is Apple's recommendation)
   --upload-median U    median upload capacity in bitrates (default ${DEFAULT_SIM_OPTIONS.uploadMedianBitrates})
   --refill-seconds T   what-if: a viewer with free peer slots announces again after T s (default: the tracker's 120 s)
   --network internet|loopback   drawn access links, or the browser bench's one machine (default internet)
@@ -58,6 +59,7 @@ export function parseSimArgs(args: readonly string[]): { options: SimOptions; wr
     else if (flag === '--join-seconds') options.joinSeconds = numberArg(flag, value, 0, 36_000);
     else if (flag === '--bitrate-kbps') options.bitrateKbps = numberArg(flag, value, 50, 50_000);
     else if (flag === '--live-sync') options.liveSyncSegments = Math.round(numberArg(flag, value, 1, 100));
+    else if (flag === '--segment-seconds') options.segmentSeconds = numberArg(flag, value, 1, 30);
     else if (flag === '--upload-median') options.uploadMedianBitrates = numberArg(flag, value, 0.1, 1000);
     else if (flag === '--refill-seconds') options.refillSeconds = numberArg(flag, value, 1, 3600);
     else if (flag === '--mode' && (value === 'live' || value === 'vod')) options.mode = value;
