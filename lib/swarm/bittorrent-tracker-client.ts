@@ -25,44 +25,39 @@ export function boundedAnnounceIntervalMs(intervalMs: unknown): number | undefin
   return Math.min(MAX_ANNOUNCE_INTERVAL_MS, Math.max(MIN_ANNOUNCE_INTERVAL_MS, intervalMs));
 }
 
-/**
- * Bound the interval each of bittorrent-tracker's trackers (`client._trackers[i]`) sets from a
- * tracker's answer (see `boundedAnnounceIntervalMs`). A tracker not shaped as expected is left alone.
- */
-export function boundAnnounceIntervals(trackers: unknown): void {
-  for (const tracker of Array.isArray(trackers) ? (trackers as unknown[]) : []) {
-    if (typeof tracker !== 'object' || tracker === null) continue;
-    const own = tracker as { setInterval?: unknown };
-    const setInterval = own.setInterval;
-    if (typeof setInterval !== 'function') continue;
-    own.setInterval = (intervalMs: unknown): unknown =>
-      (setInterval as (ms: number | undefined) => unknown).call(own, boundedAnnounceIntervalMs(intervalMs));
-  }
+/** What `guardTrackers` changes on each of bittorrent-tracker's trackers (`client._trackers[i]`). */
+interface GuardedTracker {
+  setInterval: (intervalMs: unknown) => unknown;
+  _onAnnounceResponse: (data: { offer?: unknown; peer_id?: unknown; info_hash?: unknown } | null) => unknown;
+  readonly client?: { readonly _infoHashBinary?: unknown };
 }
 
 /**
- * Drop the remote offers `accepts` refuses from the answers each of bittorrent-tracker's trackers
- * handles (`_onAnnounceResponse`), before the client creates a peer for them: the rest of such an
- * answer (counts, interval) is handled as it came. The client creates an RTCPeerConnection for
- * every relayed offer, and a swarm at its peer cap or facing a banned id could only destroy it again:
- * a tracker relaying thousands of offers made thousands of connections. Only offers for the
- * tracker's own swarm are asked about: the clients of a page share one socket per tracker URL, and
- * every client's trackers see every answer on it. A tracker not shaped as expected is left alone.
+ * Guard each of bittorrent-tracker's trackers against what a tracker answers:
+ * - the announce interval it sets is bounded (see `boundedAnnounceIntervalMs`);
+ * - the remote offers `accepts` refuses are dropped from the answers it handles, before the client
+ *   creates a peer for them (the rest of such an answer, counts and interval, is handled as it came).
+ *   The client creates an RTCPeerConnection for every relayed offer, and a swarm at its peer cap or
+ *   facing a banned id could only destroy it again: a tracker relaying thousands of offers made
+ *   thousands of connections. Only offers for the tracker's own swarm are asked about: the clients
+ *   of a page share one socket per tracker URL, and every client's trackers see every answer on it.
+ * A tracker not shaped as expected is left alone.
  */
-export function dropRefusedOffers(trackers: unknown, accepts: (remotePeerId: string) => boolean): void {
-  for (const tracker of Array.isArray(trackers) ? (trackers as unknown[]) : []) {
-    if (typeof tracker !== 'object' || tracker === null) continue;
-    const own = tracker as { _onAnnounceResponse?: unknown; client?: { _infoHashBinary?: unknown } };
-    const handle = own._onAnnounceResponse;
-    const infoHash = own.client?._infoHashBinary;
-    if (typeof handle !== 'function' || typeof infoHash !== 'string') continue;
-    own._onAnnounceResponse = (data: { offer?: unknown; peer_id?: unknown; info_hash?: unknown } | null): unknown =>
-      (handle as (data: unknown) => unknown).call(
-        own,
-        data?.offer != null && data.info_hash === infoHash && !accepts(String(data.peer_id))
-          ? { ...data, offer: null }
-          : data,
-      );
+export function guardTrackers(trackers: unknown, accepts?: (remotePeerId: string) => boolean): void {
+  for (const tracker of Array.isArray(trackers) ? (trackers as (Partial<GuardedTracker> | null)[]) : []) {
+    const { setInterval, _onAnnounceResponse: handle } = tracker ?? {};
+    const infoHash = tracker?.client?._infoHashBinary;
+    if (typeof setInterval === 'function')
+      (tracker as GuardedTracker).setInterval = (intervalMs) =>
+        setInterval.call(tracker, boundedAnnounceIntervalMs(intervalMs));
+    if (accepts && typeof handle === 'function' && typeof infoHash === 'string')
+      (tracker as GuardedTracker)._onAnnounceResponse = (data) =>
+        handle.call(
+          tracker,
+          data?.offer != null && data.info_hash === infoHash && !accepts(String(data.peer_id))
+            ? { ...data, offer: null }
+            : data,
+        );
   }
 }
 
@@ -122,9 +117,7 @@ export function createBittorrentTrackerClientFactory(wrtc?: unknown): TrackerCli
       getAnnounceOpts: options.getAnnounceParameters,
       ...(wrtc === undefined ? {} : { wrtc }),
     });
-    const trackers = (client as unknown as { _trackers?: unknown })._trackers;
-    boundAnnounceIntervals(trackers);
-    if (options.acceptsOffer !== undefined) dropRefusedOffers(trackers, options.acceptsOffer);
+    guardTrackers((client as unknown as { _trackers?: unknown })._trackers, options.acceptsOffer);
     const firstSeenMs = new WeakMap<object, number>();
     let sweepTimer: ReturnType<typeof setInterval> | null = null;
     return {
