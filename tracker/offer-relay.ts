@@ -59,16 +59,20 @@ export class OfferRelay {
       targets.length = 0;
       return;
     }
-    // Claimants not yet accepted (a cluster's only) are passed over: their offers go to other nodes, below.
+    if (joined) this.#unconfirmed.add(peer);
+    const pending = this.#unconfirmed.has(peer);
+    // Claimants not yet accepted (a cluster's only) are passed over: their offers go to other nodes,
+    // below. While this peer's own claim is pending its offers wait for the store's answer, which comes
+    // after its answers to every earlier claim (one ordered connection per swarm key): the targets
+    // are judged then (#claimed), so a peer that joined a moment before is not passed over.
     let kept = 0;
-    for (const target of targets) if (!this.#unconfirmed.has(target)) targets[kept++] = target;
+    for (const target of targets) if (pending || !this.#unconfirmed.has(target)) targets[kept++] = target;
     targets.length = kept;
     // Offers no local peer took (too few here) go to other nodes too.
     const away = targets.length < wanted ? request.offers.slice(targets.length, wanted) : [];
     for (const offer of away)
       this.#parts.offersSentAway.record(peer.connection, relayedOfferKey(infoHash, peerId, offer.offerId), nowMs);
-    if (joined) this.#unconfirmed.add(peer);
-    if (!this.#unconfirmed.has(peer)) {
+    if (!pending) {
       this.#deliver(request, peer, targets, nowMs);
       targets.length = 0;
       cluster.announced(infoHash, peerId, peer.seeder, away, region);
@@ -107,7 +111,7 @@ export class OfferRelay {
     this.#unconfirmed.delete(peer);
     // Gone meanwhile (closed, stopped, expired): nobody to connect to; so are targets that left.
     if (swarm.get(peer.peerId) !== peer) return;
-    const present = held.filter((target) => swarm.get(target.peerId) === target);
+    const present = held.filter((target) => swarm.get(target.peerId) === target && !this.#unconfirmed.has(target));
     this.#deliver(request, peer, present, this.#parts.nowMs());
   }
 

@@ -127,6 +127,42 @@ describe('tracker core in a cluster: the offers of a peer new on this node wait 
     assert.equal(core.deliverOffer(HASH, wireId('victim'), wireId('remote'), fromAway), true);
   });
 
+  it('judges a newcomer’s targets when its own claim is answered: one that joined a moment before is not passed over', () => {
+    const { cluster, announce } = setUp();
+    const first = new FakeConnection();
+    announce(first, 'first');
+    first.take();
+    // The second newcomer offers while the first one's claim is still pending; the store answers the
+    // claims in order (one ordered connection): the first one's, then the second one's.
+    const second = new FakeConnection();
+    // Two offers, two others here (the bystander and the first): one each.
+    announce(second, 'second', { offers: [offer(1), offer(2)] });
+    assert.deepEqual(
+      cluster.claims.map((claim) => claim.peerId),
+      [wireId('first'), wireId('second')],
+    );
+    for (const claim of cluster.claims.splice(0)) claim.answer('accepted');
+    assert.equal(offersIn(first.take()).length, 1, 'the first newcomer, accepted by then, gets an offer');
+  });
+
+  it('passes over a target whose claim is still pending when the offerer’s claim is answered', () => {
+    const { cluster, announce, bystander } = setUp();
+    const copycat = new FakeConnection();
+    announce(copycat, 'victim');
+    copycat.take();
+    const newcomer = new FakeConnection();
+    // Two offers, two others here (the bystander and the copycat): one each, were both accepted.
+    announce(newcomer, 'newcomer', { offers: [offer(1), offer(2)] });
+    // The newcomer's claim is answered first (a store that answered out of order): the copycat is
+    // still unconfirmed then and gets nothing.
+    const [copycatClaim, newcomerClaim] = cluster.claims.splice(0);
+    newcomerClaim?.answer('accepted');
+    assert.deepEqual(offersIn(copycat.take()), []);
+    assert.equal(offersIn(bystander.take()).length, 1, 'the bystander gets its offer');
+    copycatClaim?.answer('taken');
+    assert.deepEqual(offersIn(copycat.take()), []);
+  });
+
   it('delivers nothing when the claimant left before the store answered', () => {
     const { cluster, core, announce, bystander } = setUp();
     const brief = new FakeConnection();
