@@ -300,9 +300,10 @@ export class Swarm {
   // to replace), as #onSignalledPeer would decide for the peer made from it.
   #acceptsOffer(remotePeerId: string): boolean {
     if (this.#destroyed || this.#options.peerRecords.refuse(remotePeerId)) return false;
+    // Peers carry the hex id (#onSignalledPeer compares those too).
+    const idHex = wireIdToHex(remotePeerId);
     let slot = this.#links.size + this.#connecting.size < this.#options.maxPeers;
-    for (const other of this.#connecting.keys())
-      slot ||= other.initiator !== true && hexToText(other.id ?? '') === remotePeerId;
+    for (const other of this.#connecting.keys()) slot ||= other.initiator !== true && other.id === idHex;
     return (slot || this.#replaceablePeer() !== null) && this.#incomingOfferBudget.take(1, this.#options.nowMs());
   }
 
