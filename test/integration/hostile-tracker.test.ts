@@ -9,10 +9,38 @@ import {
   MIN_ANNOUNCE_INTERVAL_MS,
 } from '../../lib/swarm/bittorrent-tracker-client.ts';
 import { PeerRecords } from '../../lib/swarm/peer-records.ts';
-import { Swarm } from '../../lib/swarm/swarm.ts';
+import { Swarm, type SwarmOptions } from '../../lib/swarm/swarm.ts';
 import type { TrackerClientFactory } from '../../lib/swarm/tracker-client.ts';
 import { loopbackTrackerClients } from '../helpers/node-viewer.ts';
 import { CONNECTION_GUARD_MS, LOOPBACK_CONFIG } from '../helpers/node-webrtc.ts';
+
+/** A swarm on `trackerUrl` with no segments and a clock that stands still (no budget refills). */
+function swarmOn(
+  trackerUrl: string,
+  options: Pick<SwarmOptions, 'maxPeers' | 'offersPerAnnounce' | 'createTrackerClient' | 'onAvailabilityChanged'> &
+    Partial<Pick<SwarmOptions, 'swarmId'>>,
+): Swarm {
+  return new Swarm({
+    swarmId: 'swarm-id-of-20-chars',
+    peerId: 'local-peer-id-20-chr',
+    trackerUrls: [trackerUrl],
+    iceServers: [],
+    peerRecords: new PeerRecords(() => 0),
+    heldSequenceNumbers: () => [],
+    getSegment: () => undefined,
+    transferredBytes: () => ({ uploaded: 0, downloaded: 0 }),
+    onUploaded: () => undefined,
+    nowMs: () => 0,
+    uploadPacer: null,
+    segmentSizeBoundBytes: () => MIN_SEGMENT_SIZE_BOUND_BYTES,
+    receiveBudget: new ReceiveBudget(),
+    onPeerConnected: () => undefined,
+    onPeerClosed: () => undefined,
+    onStruckOut: () => undefined,
+    onError: () => undefined,
+    ...options,
+  });
+}
 
 // A tracker is not to be trusted with this viewer's resources. bittorrent-tracker's client announces
 // every `interval` seconds the tracker answers, whatever it is: one that answers 0.001 (or a string
@@ -86,28 +114,11 @@ describe('a tracker that answers with a 1-ms (or absurd) announce interval (real
         resolve();
       };
     });
-    swarm = new Swarm({
-      swarmId: 'swarm-id-of-20-chars',
-      peerId: 'local-peer-id-20-chr',
-      trackerUrls: [`ws://127.0.0.1:${port}`],
-      iceServers: [],
+    swarm = swarmOn(`ws://127.0.0.1:${port}`, {
       maxPeers: 12,
       offersPerAnnounce: 2,
       createTrackerClient: loopbackTrackerClients,
-      peerRecords: new PeerRecords(() => 0),
-      heldSequenceNumbers: () => [],
-      getSegment: () => undefined,
-      transferredBytes: () => ({ uploaded: 0, downloaded: 0 }),
-      onUploaded: () => undefined,
-      nowMs: () => 0,
-      uploadPacer: null,
-      segmentSizeBoundBytes: () => MIN_SEGMENT_SIZE_BOUND_BYTES,
-      receiveBudget: new ReceiveBudget(),
       onAvailabilityChanged: () => onAnswer(),
-      onPeerConnected: () => undefined,
-      onPeerClosed: () => undefined,
-      onStruckOut: () => undefined,
-      onError: () => undefined,
     });
     await handled;
     globalThis.setInterval = realSetInterval;
@@ -173,28 +184,11 @@ describe('a tracker that relays a flood of offers (real bittorrent-tracker clien
         resolve();
       };
     });
-    swarm = new Swarm({
-      swarmId: 'swarm-id-of-20-chars',
-      peerId: 'local-peer-id-20-chr',
-      trackerUrls: [`ws://127.0.0.1:${port}`],
-      iceServers: [],
+    swarm = swarmOn(`ws://127.0.0.1:${port}`, {
       maxPeers: MAX_PEERS,
       offersPerAnnounce: 0,
       createTrackerClient: countingClients,
-      peerRecords: new PeerRecords(() => 0),
-      heldSequenceNumbers: () => [],
-      getSegment: () => undefined,
-      transferredBytes: () => ({ uploaded: 0, downloaded: 0 }),
-      onUploaded: () => undefined,
-      nowMs: () => 0,
-      uploadPacer: null,
-      segmentSizeBoundBytes: () => MIN_SEGMENT_SIZE_BOUND_BYTES,
-      receiveBudget: new ReceiveBudget(),
       onAvailabilityChanged: () => onAvailabilityChanged(),
-      onPeerConnected: () => undefined,
-      onPeerClosed: () => undefined,
-      onStruckOut: () => undefined,
-      onError: () => undefined,
     });
     await handled;
     return peersMade;
@@ -253,11 +247,8 @@ describe('a tracker that relays a flood of offers (real bittorrent-tracker clien
     const swarms = ['first-swarm-20-chars', 'second-swarm-20-chr'].map((swarmId) => {
       made.set(swarmId, 0);
       let heard = false;
-      const swarmOnSharedSocket: Swarm = new Swarm({
+      const swarmOnSharedSocket: Swarm = swarmOn(url, {
         swarmId,
-        peerId: 'local-peer-id-20-chr',
-        trackerUrls: [url],
-        iceServers: [],
         maxPeers: MAX_PEERS,
         offersPerAnnounce: 0,
         createTrackerClient: (options) => {
@@ -265,24 +256,11 @@ describe('a tracker that relays a flood of offers (real bittorrent-tracker clien
           client.on('peer', () => made.set(swarmId, (made.get(swarmId) ?? 0) + 1));
           return client;
         },
-        peerRecords: new PeerRecords(() => 0),
-        heldSequenceNumbers: () => [],
-        getSegment: () => undefined,
-        transferredBytes: () => ({ uploaded: 0, downloaded: 0 }),
-        onUploaded: () => undefined,
-        nowMs: () => 0,
-        uploadPacer: null,
-        segmentSizeBoundBytes: () => MIN_SEGMENT_SIZE_BOUND_BYTES,
-        receiveBudget: new ReceiveBudget(),
         onAvailabilityChanged: () => {
           if (heard || swarmOnSharedSocket.othersAtTracker !== 776) return;
           heard = true;
           onCounted();
         },
-        onPeerConnected: () => undefined,
-        onPeerClosed: () => undefined,
-        onStruckOut: () => undefined,
-        onError: () => undefined,
       });
       return swarmOnSharedSocket;
     });
