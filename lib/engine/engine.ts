@@ -220,7 +220,7 @@ export class Engine {
   /** Record a segment handed to hls.js, keep it for peers and tell them. */
   segmentLoaded(load: SegmentLoad): void {
     const { source, swarmId, sequenceNumber, data, durationMs, peerId } = load;
-    const { peerBytes = 0, startSeconds, durationSeconds = 0, verified = false } = load;
+    const { peerBytes = 0, startSeconds, durationSeconds = 0, verified = false, peerVouched = true } = load;
     if (this.#destroyed) return;
     if (!this.#segmentDelivered) {
       this.#segmentDelivered = true;
@@ -239,7 +239,8 @@ export class Engine {
       const stored = this.cache.put({ swarmId, sequenceNumber, data: copy, downloadMs: durationMs, startSeconds });
       const fromPeer = source === 'peer' || peerBytes > 0;
       if (fromPeer && verified) this.#counters.segmentsVerified += 1;
-      const announce = this.served.loaded({ swarmId, sequenceNumber, stored, isNew, fromPeer, verified, peerId });
+      const sender = peerVouched ? peerId : null;
+      const announce = this.served.loaded({ swarmId, sequenceNumber, stored, isNew, fromPeer, verified, sender });
       if (announce && this.uploading) this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
     }
     // A resumed segment is reported as HTTP: it came from the origin in the end.

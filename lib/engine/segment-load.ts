@@ -13,6 +13,11 @@ export interface SegmentDelivery {
    * vouched for them. Unverified ones are announced and uploaded only after hls.js appended them.
    */
   readonly verified?: boolean;
+  /**
+   * False when the peer's bytes were a relay's, cut before its last byte vouched for them (then
+   * resumed over HTTP): should hls.js fail on the segment, nobody is blamed. True when absent.
+   */
+  readonly peerVouched?: boolean;
 }
 
 /** A segment handed to hls.js, as the loader reports it to the engine. */

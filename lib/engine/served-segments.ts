@@ -14,8 +14,11 @@ export interface LoadedSegment {
   readonly fromPeer: boolean;
   /** A hash manifest vouched for it. */
   readonly verified: boolean;
-  /** The peer it (partly) came from. */
-  readonly peerId: string | null;
+  /**
+   * The peer that answers for its bytes (blamed if hls.js fails on it); null for HTTP, or for a
+   * relay's bytes resumed over HTTP before the relay vouched for them (still held back until appended).
+   */
+  readonly sender: string | null;
 }
 
 // Bounds on what strangers can make us remember (a segment stays unconfirmed only briefly).
@@ -32,8 +35,8 @@ const MAX_HTTP_ONLY = 512;
  */
 export class ServedSegments {
   readonly #cache: SegmentCache;
-  // The peer that sent each unconfirmed segment, by key; the keys to load over HTTP next time.
-  readonly #senders = new Map<string, string>();
+  // The peer that answers for each unconfirmed segment (null: nobody), by key; the keys to load over HTTP next time.
+  readonly #senders = new Map<string, string | null>();
   readonly #httpOnly = new Set<string>();
   // Peer downloads relayed to other peers while they arrive, until confirmed.
   readonly #relays: RelaySources;
@@ -73,10 +76,10 @@ export class ServedSegments {
    * segment no hash vouched for waits for `buffered`.
    */
   loaded(segment: LoadedSegment): boolean {
-    const { swarmId, sequenceNumber, stored, fromPeer, verified, peerId } = segment;
-    const awaitsAppend = stored && fromPeer && !verified && peerId !== null;
+    const { swarmId, sequenceNumber, stored, fromPeer, verified, sender } = segment;
+    const awaitsAppend = stored && fromPeer && !verified;
     if (awaitsAppend) {
-      this.#senders.set(segmentKey(swarmId, sequenceNumber), peerId);
+      this.#senders.set(segmentKey(swarmId, sequenceNumber), sender);
       // One no longer tracked leaves the cache: never confirmed, so never served or announced.
       for (const key of trim(this.#senders, MAX_UNCONFIRMED)) this.#cache.remove(key);
     }
@@ -94,18 +97,19 @@ export class ServedSegments {
 
   /**
    * hls.js could not parse or append a segment: its relay fails; if it was an unconfirmed peer
-   * segment it leaves the cache, its next load uses HTTP, and the peer that sent it is returned.
+   * segment it leaves the cache, its next load uses HTTP, and the peer that answers for it is
+   * returned (null: none, as for a relay's bytes it had not vouched for).
    */
   failedInPlayer(swarmId: string, sequenceNumber: number): string | null {
     this.#relays.fail(swarmId, sequenceNumber);
     const key = segmentKey(swarmId, sequenceNumber);
-    const peerId = this.#senders.get(key);
-    if (peerId === undefined) return null;
+    if (!this.#senders.has(key)) return null;
+    const sender = this.#senders.get(key) ?? null;
     this.#senders.delete(key);
     this.#httpOnly.add(key);
     trim(this.#httpOnly, MAX_HTTP_ONLY);
     this.#cache.remove(key);
-    return peerId;
+    return sender;
   }
 
   /** Whether the next load of this segment must use HTTP (asked once: the mark is then cleared). */

@@ -279,10 +279,10 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
       this.#dropPeerSegment(request, peerId, outcome);
     } else {
       this.#finished = true;
-      const { data, peerBytes, durationMs, stats, networkDetails, verified } = outcome;
+      const { data, peerBytes, peerVouched, durationMs, stats, networkDetails, verified } = outcome;
       // ABR sees the HTTP transfer of the rest: its own timing and byte count. The segment's
-      // first bytes came from `peerId`: it answers for them until verified or appended.
-      this.#loaded(request, { source: 'http', data, durationMs, peerId, verified, peerBytes });
+      // first bytes came from `peerId`: it answers for them until verified or appended (if it vouched for them).
+      this.#loaded(request, { source: 'http', data, durationMs, peerId, verified, peerBytes, peerVouched });
       this.#deliver(request, data, stats, networkDetails);
     }
   }

@@ -56,7 +56,6 @@ export class PeerAttempt {
   readonly #download: PeerDownload;
   readonly #startMs: number;
   readonly #timers: ReturnType<typeof setTimeout>[];
-  readonly #relayed: boolean;
   // Our peers get this download's bytes as they arrive (from its first chunk; null when not uploading).
   #relay: RelaySource | null = null;
   #firstByteMs = 0;
@@ -74,7 +73,6 @@ export class PeerAttempt {
     relayed = false,
   ) {
     this.#engine = engine;
-    this.#relayed = relayed;
     this.#request = request;
     this.#onOutcome = onOutcome;
     this.#latest = { loadedBytes: 0, totalBytes: engine.httpPace.typicalSegmentBytes ?? 0 };
@@ -199,8 +197,8 @@ export class PeerAttempt {
     if (this.#settled) return;
     this.#settle();
     this.#download.cancel(strike);
-    // A relay's bytes are vouched for only by its last one: no resume from them.
-    const partial = this.#relayed ? null : this.#download.partial();
+    // A relay's bytes too (not vouched for: the joined segment's checks blame nobody for them).
+    const partial = this.#download.partial();
     const resumeFrom = partial !== null && partial.bytes.byteLength < partial.totalBytes ? partial : null;
     // The relay got every chunk the resume starts from: the resume goes on feeding it.
     const relay = resumeFrom === null ? null : this.#relay;

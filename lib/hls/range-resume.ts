@@ -15,6 +15,8 @@ export type RangeResumeOutcome =
       readonly verified: boolean;
       /** Bytes of `data` that came from the peer. */
       readonly peerBytes: number;
+      /** The peer answered for them (false: a relay's, cut before its last byte; see PartialSegment). */
+      readonly peerVouched: boolean;
       readonly durationMs: number;
       readonly stats: LoaderStats;
       readonly networkDetails: NullableNetworkDetails;
@@ -35,7 +37,10 @@ export type RangeResumeOutcome =
       readonly stats: LoaderStats;
       readonly networkDetails: NullableNetworkDetails;
     }
-  /** The peer's bytes plus the origin's rest failed a check (`problem`); the rest cost `restBytes`. */
+  /**
+   * The peer's bytes plus the origin's rest failed a check (`problem`); the rest cost `restBytes`.
+   * Only for bytes the peer vouched for: a relay's that fail are `unverifiable` (its source may be the forger).
+   */
   | { readonly kind: 'corrupt'; readonly problem: string; readonly restBytes: number }
   /** Nothing can vouch for the joined segment: load it whole over HTTP, blame nobody. */
   | { readonly kind: 'unverifiable'; readonly reason: string; readonly restBytes: number };
@@ -66,7 +71,11 @@ export function resumeOverRange(
     whole.set(new Uint8Array(rest), received);
     const verdict = await engine.segmentChecks.check(checkedSegmentOf(context, segment), whole.buffer);
     if (stopped) return;
-    if (verdict.kind !== 'pass') {
+    if (verdict.kind === 'corrupt' && !partial.vouched) {
+      relay?.fail();
+      const reason = `relayed bytes with the origin's rest failed a check: ${verdict.problem}`;
+      onOutcome({ kind: 'unverifiable', reason, restBytes: rest.byteLength });
+    } else if (verdict.kind !== 'pass') {
       relay?.fail();
       onOutcome({ ...verdict, restBytes: rest.byteLength });
     } else {
@@ -77,6 +86,7 @@ export function resumeOverRange(
         data: whole.buffer,
         verified: verdict.verified,
         peerBytes: received,
+        peerVouched: partial.vouched,
         durationMs: performance.now() - startMs,
         stats,
         networkDetails,

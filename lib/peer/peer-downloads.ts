@@ -8,6 +8,11 @@ import type { DataFrame, PeerMessage } from './peer-protocol.ts';
 export interface PartialSegment {
   readonly bytes: Uint8Array;
   readonly totalBytes: number;
+  /**
+   * The peer answers for these bytes (it had the segment whole); false for a relay's, which only its
+   * last byte vouches for: its source may have been hostile and not yet found out.
+   */
+  readonly vouched: boolean;
 }
 
 /** Progress of one download from a peer. */
@@ -185,12 +190,11 @@ export class PeerDownloads {
         this.#sampleThroughput(pending, true);
         if (strike) this.#options.onStrike?.(strike);
       }
-      // Kept for a Range resume only when given up for its pace (a seek or teardown resumes nothing)
-      // and not relayed (a relay's bytes are vouched for only by its last one).
+      // Kept for a Range resume only when given up for its pace (a seek or teardown resumes nothing).
       this.#end(
         requestId,
         pending,
-        strike !== undefined && !pending.relayed,
+        strike !== undefined,
         new P2PError('peer-timeout', `download of ${sequenceNumber} cancelled`),
       );
     };
@@ -206,6 +210,7 @@ export class PeerDownloads {
       return {
         bytes: new Uint8Array(joinChunks(pending.received, pending.loadedBytes)),
         totalBytes: pending.totalBytes,
+        vouched: !pending.relayed,
       };
     };
     return { promise, cancel, partial };
@@ -234,7 +239,7 @@ export class PeerDownloads {
 
   /**
    * The peer does not have what we asked for — or, for a relayed download, its own source failed
-   * (also after the header: the bytes so far are dropped, never resumed, as nobody vouched for them).
+   * (also after the header: the bytes so far are dropped, never resumed, as they may be its source's forgery).
    * `busy` before the header: it has it but its uplink is full, which breaks no promise.
    * @returns whether it counted as `busy`.
    */

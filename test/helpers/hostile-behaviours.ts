@@ -47,6 +47,37 @@ export function relayLiar(peer: () => HostilePeer, claimed: readonly number[]): 
   };
 }
 
+/**
+ * Says it relays every listed segment while it arrives (`loading` with `relay`, repeated every
+ * second) and answers each request with the true header and a first chunk of `forgedBytes` zeros,
+ * then nothing: a relay passing on a forgery too slowly to finish, so the receiver keeps the bytes
+ * and fetches the rest with a Range request (the relay never vouched for them with a last byte).
+ */
+export function forgingRelay(
+  peer: () => HostilePeer,
+  claimed: readonly number[],
+  segment: (sequenceNumber: number) => Uint8Array,
+  forgedBytes = 16 * 1024,
+): HostileBehaviour {
+  return {
+    onConnect: (channel) => {
+      channel.send(hello([]));
+      const claim = (): void => {
+        if (channel.open) channel.send({ type: 'loading', sequenceNumbers: [...claimed], relay: true });
+      };
+      claim();
+      peer().every(1000, claim);
+    },
+    onMessage: (message, channel) => {
+      if (message.type !== 'request' || !claimed.includes(message.sequenceNumber)) return;
+      const { byteLength } = segment(message.sequenceNumber);
+      const { requestId, sequenceNumber } = message;
+      channel.send({ type: 'response', requestId, sequenceNumber, byteLength });
+      channel.sendData(requestId, 0, new Uint8Array(Math.min(forgedBytes, byteLength - 1)));
+    },
+  };
+}
+
 /** Answers every request with a header declaring `byteLength` bytes, then one byte. */
 export function hugeLength(claimed: readonly number[], byteLength = MAX_SEGMENT_BYTES): HostileBehaviour {
   return {

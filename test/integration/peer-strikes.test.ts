@@ -1,13 +1,22 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { isDeepStrictEqual } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { PeerClosedEvent } from '../../lib/api/events.ts';
 import { BAN_AFTER_STRIKES, IGNORE_AFTER_STRIKES, IGNORE_BASE_MS } from '../../lib/policy/peer-strikes.ts';
 import { startOriginServer, type OriginServer } from '../../demo/origin-server.ts';
 import { startTracker, type RunningTracker } from '../../tracker/server.ts';
-import { loadingLiar, requestFlood, staller, trickler, type FloodReceipt } from '../helpers/hostile-behaviours.ts';
+import {
+  forgingRelay,
+  loadingLiar,
+  requestFlood,
+  staller,
+  trickler,
+  type FloodReceipt,
+} from '../helpers/hostile-behaviours.ts';
 import { HostilePeer, type HostileBehaviour } from '../helpers/hostile-peer.ts';
+import { httpRequests } from '../helpers/node-http-loader.ts';
 import {
   connectedPeers,
   loopbackTrackerClients,
@@ -135,6 +144,35 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
     }
     assert.equal(honest.engine.stats().peerFallbacks, 1, 'no wait lost after the first');
     assert.equal(honest.engine.stats().segmentsRejected, 0);
+  });
+
+  it('a relay passing on a forgery too slowly to finish: its bytes are resumed over a Range, fail the check and blame nobody; the segment comes whole over HTTP', async () => {
+    const honest = viewer();
+    const bans: string[] = [];
+    honest.engine.events.on('peer-banned', (event) => bans.push(event.peerId));
+    const forger = hostile(honest.swarmId, (peer) => forgingRelay(peer, ALL_SEGMENTS, fixture));
+    const relayed = { kind: 'peer', peerId: forger.peerId, relay: true };
+    // Its relay claims follow its hello.
+    await whenAvailability(
+      honest,
+      () => isDeepStrictEqual(honest.engine.decide(honest.swarmId, 1, 2, 0), relayed),
+      RECONNECT_GUARD_MS,
+    );
+    const asked = httpRequests.length;
+    assert.deepEqual(Buffer.from((await honest.load(1)).data), fixture(1));
+    assert.deepEqual(
+      httpRequests.slice(asked).map(({ url, range }) => `${url.slice(url.lastIndexOf('/') + 1)} ${range ?? 'whole'}`),
+      [`seg_001.ts bytes=${16 * 1024}-${fixture(1).byteLength - 1}`, 'seg_001.ts whole'],
+      'the rest after the relayed bytes, then (the joined segment failing its hash) the whole segment',
+    );
+    assert.deepEqual(bans, [], 'the relay never vouched for the bytes: not banned for them');
+    const stats = honest.engine.stats();
+    assert.equal(stats.segmentsRejected, 0);
+    assert.equal(stats.peerStrikes, 1, 'struck once, for its pace');
+    assert.ok(
+      honest.engine.peers().some((p) => p.peerId === forger.peerId),
+      'still connected',
+    );
   });
 
   it('a loading-liar (says it fetches every segment, never delivers one) is ignored after three waits, then dropped and banned', async () => {

@@ -242,7 +242,7 @@ describe('hash manifest requests that stall end the checks waiting on them (fake
         engine,
         segmentSevenRequest(callbacks),
         new RangeLoader() as never,
-        { bytes: whole.slice(0, 188 * 40), totalBytes: whole.byteLength },
+        { bytes: whole.slice(0, 188 * 40), totalBytes: whole.byteLength, vouched: true },
         resolve,
       );
     });

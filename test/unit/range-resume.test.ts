@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { LoaderCallbacks, LoaderConfiguration, LoaderContext, LoaderStats } from 'hls.js';
 import { resolveConfig } from '../../lib/api/config.ts';
 import { Engine } from '../../lib/engine/engine.ts';
@@ -66,16 +68,71 @@ describe('Range resume of a peer’s partial segment', () => {
         nowMs: () => 0,
       },
     );
-  const resume = (engine: Engine, loader: RangeLoader, receivedBytes: number): Promise<RangeResumeOutcome> =>
+  const resume = (
+    engine: Engine,
+    loader: RangeLoader,
+    receivedBytes: number,
+    peerBytes = SEGMENT_SEVEN.slice(0, receivedBytes),
+    vouched = true,
+  ): Promise<RangeResumeOutcome> =>
     new Promise((resolve) =>
       resumeOverRange(
         engine,
         segmentSevenRequest(recordingCallbacks().callbacks),
         loader as never,
-        { bytes: SEGMENT_SEVEN.slice(0, receivedBytes), totalBytes: SEGMENT_SEVEN.byteLength },
+        { bytes: peerBytes, totalBytes: SEGMENT_SEVEN.byteLength, vouched },
         resolve,
       ),
     );
+
+  it('blames a peer for its own corrupt bytes, but nobody for a relay’s bytes it had not vouched for yet', async () => {
+    const engine = newEngine();
+    // No MPEG-TS sync byte where the peer's bytes are: the joined segment fails the structure check.
+    const forged = new Uint8Array(188 * 40);
+    const own = await resume(engine, new RangeLoader(SEGMENT_SEVEN, 206), forged.byteLength, forged, true);
+    const relayed = await resume(engine, new RangeLoader(SEGMENT_SEVEN, 206), forged.byteLength, forged, false);
+    engine.destroy();
+    assert.equal(own.kind, 'corrupt');
+    assert.equal(relayed.kind, 'unverifiable');
+    assert.match(
+      relayed.kind === 'unverifiable' ? relayed.reason : '',
+      /^relayed bytes with the origin's rest failed a check: /,
+    );
+    assert.equal(relayed.kind === 'unverifiable' && relayed.restBytes, SEGMENT_SEVEN.byteLength - forged.byteLength);
+  });
+
+  it('tells whether the peer vouched for the bytes of a resumed segment', async () => {
+    // The stream has no manifest (its URL answers 404): segments pass unverified.
+    const server = createServer((_request, response) => response.writeHead(404).end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const config = resolveConfig({
+      trackerUrls: ['ws://tracker.invalid'],
+      segmentHashesUrl: `http://127.0.0.1:${port}/h.json`,
+    });
+    const engine = new Engine(config, {
+      createTrackerClient: (): TrackerClient => ({
+        on: () => undefined,
+        start: () => undefined,
+        destroy: () => undefined,
+      }),
+      random: () => 0.5,
+      nowMs: () => 0,
+    });
+    const outcomes = [
+      await resume(engine, new RangeLoader(SEGMENT_SEVEN, 206), 188 * 100, undefined, true),
+      await resume(engine, new RangeLoader(SEGMENT_SEVEN, 206), 188 * 100, undefined, false),
+    ];
+    engine.destroy();
+    await new Promise((resolve) => server.close(resolve));
+    assert.deepEqual(
+      outcomes.map((outcome) => (outcome.kind === 'resumed' ? [outcome.peerBytes, outcome.peerVouched] : outcome.kind)),
+      [
+        [188 * 100, true],
+        [188 * 100, false],
+      ],
+    );
+  });
 
   it('joins the rest a loader reports as 200 when it is the rest asked for (to be checked), and takes a whole 200 answer as the segment', async () => {
     const engine = newEngine();
@@ -117,7 +174,7 @@ describe('Range resume of a peer’s partial segment', () => {
         segmentSevenRequest(callbacks),
         origin as never,
         // The peer declared 8 MB and sent 1.2 MB before it stalled: more than the segment has.
-        { bytes: new Uint8Array(1_200_000), totalBytes: 8_000_000 },
+        { bytes: new Uint8Array(1_200_000), totalBytes: 8_000_000, vouched: true },
         resolve,
       ),
     );

@@ -247,6 +247,26 @@ describe('PeerDownloads from a relay', () => {
     assert.deepEqual(side.faults, []);
   });
 
+  it('a relay download given up for its pace keeps its bytes for a Range resume, marked as not vouched for', async () => {
+    const side = downloads();
+    const partials = [];
+    for (const relayed of [true, false]) {
+      const download = side.peer.start(5, () => undefined, relayed);
+      const id = side.requestId();
+      side.peer.onResponse(id, 5, 100);
+      side.peer.onData({ requestId: id, byteOffset: 0, payload: bytesOf(40) });
+      download.cancel('too-slow');
+      await assert.rejects(download.promise, /cancelled/);
+      const partial = download.partial();
+      partials.push(partial && { bytes: [...partial.bytes], totalBytes: partial.totalBytes, vouched: partial.vouched });
+    }
+    assert.deepEqual(partials, [
+      { bytes: [...bytesOf(40)], totalBytes: 100, vouched: false },
+      { bytes: [...bytesOf(40)], totalBytes: 100, vouched: true },
+    ]);
+    assert.deepEqual(side.strikes, ['too-slow', 'too-slow']);
+  });
+
   it('a delivered relay download resets the count; an `absent` for a segment the peer claimed to have is struck at once', async () => {
     const side = downloads();
     const failed = side.peer.start(5, () => undefined, true);

@@ -67,7 +67,7 @@ describe('a segment check that throws', () => {
         engine,
         segmentSevenRequest(callbacks),
         new RangeLoader() as never,
-        { bytes: WHOLE.slice(0, 188 * 40), totalBytes: WHOLE.byteLength },
+        { bytes: WHOLE.slice(0, 188 * 40), totalBytes: WHOLE.byteLength, vouched: true },
         resolve,
       );
     });

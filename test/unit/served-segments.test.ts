@@ -31,7 +31,7 @@ function load(
     isNew,
     fromPeer: false,
     verified: false,
-    peerId: null,
+    sender: null,
     ...from,
   });
 }
@@ -48,7 +48,7 @@ describe('ServedSegments: what peers may get from this viewer, and when', () => 
   it('never serves an unconfirmed peer segment it stops tracking: beyond the bound it leaves the cache', () => {
     const { cache, served } = setup();
     // 513 peer segments hls.js has not appended yet (one more than are tracked).
-    for (let sn = 0; sn <= 512; sn++) load(cache, served, sn, { fromPeer: true, peerId: 'p' });
+    for (let sn = 0; sn <= 512; sn++) load(cache, served, sn, { fromPeer: true, sender: 'p' });
     assert.equal(served.whole(SWARM, 0), undefined, 'the oldest is not served unchecked');
     assert.ok(!served.held(SWARM).includes(0), 'nor announced');
     assert.equal(cache.has(SWARM, 0), false, 'it left the cache');
@@ -59,7 +59,7 @@ describe('ServedSegments: what peers may get from this viewer, and when', () => 
     const { cache, served } = setup();
     const relay = served.beginRelay(SWARM, 2, 10);
     relay.append(new Uint8Array(10));
-    assert.equal(load(cache, served, 2, { fromPeer: true, peerId: 'p' }), false);
+    assert.equal(load(cache, served, 2, { fromPeer: true, sender: 'p' }), false);
     assert.equal(served.isUnconfirmed(SWARM, 2), true);
     assert.deepEqual(served.held(SWARM), []);
     assert.equal(served.whole(SWARM, 2), undefined);
@@ -74,7 +74,7 @@ describe('ServedSegments: what peers may get from this viewer, and when', () => 
     const { cache, served } = setup();
     const relay = served.beginRelay(SWARM, 3, 10);
     relay.append(new Uint8Array(10));
-    assert.equal(load(cache, served, 3, { fromPeer: true, peerId: 'p', verified: true }), true);
+    assert.equal(load(cache, served, 3, { fromPeer: true, sender: 'p', verified: true }), true);
     assert.equal(relay.sendableBytes, 10);
     assert.equal(served.relay(SWARM, 3), undefined, 'the cache serves it whole now');
   });
@@ -89,7 +89,7 @@ describe('ServedSegments: what peers may get from this viewer, and when', () => 
   it('drops a segment hls.js failed on, blames its sender and sends its next load to HTTP', () => {
     const { cache, served } = setup();
     const relay = served.beginRelay(SWARM, 5, 10);
-    load(cache, served, 5, { fromPeer: true, peerId: 'liar' });
+    load(cache, served, 5, { fromPeer: true, sender: 'liar' });
     assert.equal(served.failedInPlayer(SWARM, 5), 'liar');
     assert.equal(relay.failed, true);
     assert.equal(cache.has(SWARM, 5), false);
@@ -98,5 +98,14 @@ describe('ServedSegments: what peers may get from this viewer, and when', () => 
     load(cache, served, 6, {});
     assert.equal(served.failedInPlayer(SWARM, 6), null, 'an HTTP segment blames nobody');
     assert.equal(cache.has(SWARM, 6), true, 'and stays');
+  });
+
+  it('holds back a peer segment nobody answers for (a relay cut before vouching) like any unverified one, and blames nobody for it', () => {
+    const { cache, served } = setup();
+    assert.equal(load(cache, served, 7, { fromPeer: true, sender: null }), false, 'not announced before the append');
+    assert.equal(served.whole(SWARM, 7), undefined, 'not uploaded before the append');
+    assert.equal(served.failedInPlayer(SWARM, 7), null, 'nobody is blamed');
+    assert.equal(cache.has(SWARM, 7), false, 'dropped');
+    assert.equal(served.takeHttpOnly(SWARM, 7), true, 'its next load uses HTTP');
   });
 });
