@@ -132,8 +132,14 @@ describe('decideSource: where from', () => {
       expected: HTTP,
     },
     {
-      name: 'leaves a relay measured too slow for the playhead for HTTP',
+      name: 'asks a relay measured too slow for the playhead all the same (what it brings is kept for a Range resume)',
       peers: [peer('a', { relaying: true, throughputBytesPerSecond: 10_000, rttMs: 50 })],
+      situation: { secondsUntilNeeded: 3, httpDeliveryMs: 300, expectedSegmentBytes: 1_000_000 },
+      expected: { kind: 'peer', peerId: 'a', relay: true },
+    },
+    {
+      name: 'leaves a whole holder measured too slow for the playhead for HTTP',
+      peers: [peer('a', { has: true, throughputBytesPerSecond: 10_000, rttMs: 50 })],
       situation: { secondsUntilNeeded: 3, httpDeliveryMs: 300, expectedSegmentBytes: 1_000_000 },
       expected: HTTP,
     },
