@@ -4,7 +4,7 @@ import type { Browser, Page } from 'puppeteer-core';
 import { sumCounts } from '../demo/origin-counters.ts';
 import { startOriginServer, type OriginByteCounts, type OriginServer } from '../demo/origin-server.ts';
 import { launchChromium, newViewerPage } from '../test/helpers/chromium.ts';
-import { assertViewerStarted, stopViewerPage } from '../test/helpers/viewer-page.ts';
+import { assertViewerStarted, haltViewerPage, stopViewerPage } from '../test/helpers/viewer-page.ts';
 import { PAGE_ROUTES } from '../test/helpers/stack.ts';
 import { startTracker } from '../tracker/server.ts';
 import type { ViewerSegmentRecord } from './cross-region-bytes.ts';
@@ -170,8 +170,11 @@ export async function runSwarm(options: SwarmRunOptions, signal: AbortSignal): P
     }
     const remainingMs = startedMs + totalSeconds * 1000 - Date.now();
     if (remainingMs > 0) await sleep(remainingMs);
-    for (const entry of pages.values())
-      if (entry.final === undefined) entry.final = await stopViewerPage<ViewerSnapshot>(entry.page);
+    const running = [...pages.values()].filter((entry) => entry.final === undefined);
+    // Every viewer stops loading first: stopped one by one, the first would leave the others'
+    // transfers from them to the origin (the run's last segments, counted as origin copies).
+    await Promise.all(running.map((entry) => haltViewerPage(entry.page)));
+    for (const entry of running) entry.final = await stopViewerPage<ViewerSnapshot>(entry.page);
     await sleep(SETTLE_MS);
     const counts = sumCounts(origins.map((o) => o.counts()));
     const browserUsage = chromiums.map((c, i) => {

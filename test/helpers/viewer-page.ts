@@ -133,6 +133,11 @@ export function sourceLine(snapshot: ViewerSnapshot): string {
     .join(' ');
 }
 
+/** A test/browser/pages/viewer.html page's player stops loading (loads in flight are aborted); it goes on playing its buffer. */
+export async function haltViewerPage(page: Page): Promise<void> {
+  await page.evaluate(() => (window as unknown as { viewer?: { halt(): void } }).viewer?.halt());
+}
+
 /**
  * Read the final snapshot of a test/browser/pages/viewer.html page and stop its player and
  * peercdn instance. `T` is the part of the snapshot the caller reads.
