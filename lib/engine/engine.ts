@@ -9,6 +9,7 @@ import type { RelaySource } from '../peer/relay-source.ts';
 import { uplinkAdmission, uplinkStats, type UplinkAdmission } from '../peer/uplink-admission.ts';
 import { decideSource, designatedSeeder, type SourceDecision } from '../policy/source-decision.ts';
 import { uplinkClassOf } from '../policy/seeder-weight.ts';
+import type { StrikeKind } from '../policy/peer-strikes.ts';
 import { createPeerId } from '../shared/swarm-id.ts';
 import { PeerRecords } from '../swarm/peer-records.ts';
 import { Swarm } from '../swarm/swarm.ts';
@@ -293,6 +294,11 @@ export class Engine {
     const isNew = this.#peerRecords.ban(peerId, error.message);
     for (const swarm of this.#swarms.values()) swarm.ban(peerId, error);
     if (isNew) this.events.emit('peer-banned', { swarmId, peerId, reason: error.message });
+  }
+
+  /** A broken promise the loader saw (relayed bytes that failed a check), for the session's records. */
+  strikePeer(swarmId: string, peerId: string, kind: StrikeKind): void {
+    if (!this.#destroyed) this.#swarms.get(swarmId)?.strike(peerId, kind);
   }
 
   /** A peer transfer failed or was too slow (then HTTP or, once, another peer): count it, report it. */

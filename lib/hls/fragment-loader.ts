@@ -276,6 +276,8 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
       this.#deliver(request, data, stats, networkDetails);
     } else if (outcome.kind !== 'resumed') {
       engine.httpBytesLoaded(outcome.restBytes);
+      if (outcome.kind === 'unverifiable' && outcome.relayFault)
+        engine.strikePeer(request.segment.swarmId, peerId, 'bad-relay');
       this.#dropPeerSegment(request, peerId, outcome);
     } else {
       this.#finished = true;

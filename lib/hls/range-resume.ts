@@ -42,8 +42,12 @@ export type RangeResumeOutcome =
    * Only for bytes the peer vouched for: a relay's that fail are `unverifiable` (its source may be the forger).
    */
   | { readonly kind: 'corrupt'; readonly problem: string; readonly restBytes: number }
-  /** Nothing can vouch for the joined segment: load it whole over HTTP, blame nobody. */
-  | { readonly kind: 'unverifiable'; readonly reason: string; readonly restBytes: number };
+  /**
+   * Nothing can vouch for the joined segment: load it whole over HTTP, blame nobody. `relayFault`:
+   * a relay's unvouched bytes failed a check — a strike for the relay, not a ban (its source may be
+   * the forger).
+   */
+  | { readonly kind: 'unverifiable'; readonly reason: string; readonly restBytes: number; readonly relayFault?: true };
 
 /**
  * The peer delivered the first bytes (`partial`), then failed or was too slow: fetch only the rest
@@ -73,8 +77,8 @@ export function resumeOverRange(
     if (stopped) return;
     if (verdict.kind === 'corrupt' && !partial.vouched) {
       relay?.fail();
-      const reason = `relayed bytes with the origin's rest failed a check: ${verdict.problem}`;
-      onOutcome({ kind: 'unverifiable', reason, restBytes: rest.byteLength });
+      const reason = `unvouched relay bytes: ${verdict.problem}`;
+      onOutcome({ kind: 'unverifiable', reason, restBytes: rest.byteLength, relayFault: true });
     } else if (verdict.kind !== 'pass') {
       relay?.fail();
       onOutcome({ ...verdict, restBytes: rest.byteLength });

@@ -32,7 +32,7 @@ export interface PeerDownload {
    * pace so far — none, for a silent peer — becomes the peer's measured throughput, and the broken
    * promise counts against the peer; `null` (silent, busy: HTTP takes over in time) is measured only.
    */
-  cancel(strike?: Exclude<StrikeKind, 'unkept-claim'> | null): void;
+  cancel(strike?: Exclude<StrikeKind, 'unkept-claim' | 'bad-relay'> | null): void;
   /**
    * Bytes received before a failure or a cancel given up for the peer's pace, for an HTTP Range
    * resume; null when none. Once a failed download's bytes are taken they are no longer kept.
@@ -180,7 +180,7 @@ export class PeerDownloads {
             },
       );
     });
-    const cancel = (strike?: Exclude<StrikeKind, 'unkept-claim'> | null): void => {
+    const cancel = (strike?: Exclude<StrikeKind, 'unkept-claim' | 'bad-relay'> | null): void => {
       const pending = this.#pending.get(requestId);
       if (pending === undefined) return;
       this.#pending.delete(requestId);

@@ -1,8 +1,9 @@
 // What a broken promise costs a peer: a timeout, a `have` or `loading` claim it did not keep, a
-// transfer too slow for the playhead. Pure, so the schedule is tested as a table.
+// transfer too slow for the playhead, relayed bytes that failed a check before it vouched for them.
+// Pure, so the schedule is tested as a table.
 
 /** Which promise a peer broke. */
-export type StrikeKind = 'timeout' | 'too-slow' | 'unkept-claim';
+export type StrikeKind = 'timeout' | 'too-slow' | 'unkept-claim' | 'bad-relay';
 
 /** A peer's strike history as the session keeps it. */
 export interface StrikeState {

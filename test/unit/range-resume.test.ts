@@ -94,11 +94,9 @@ describe('Range resume of a peer’s partial segment', () => {
     engine.destroy();
     assert.equal(own.kind, 'corrupt');
     assert.equal(relayed.kind, 'unverifiable');
-    assert.match(
-      relayed.kind === 'unverifiable' ? relayed.reason : '',
-      /^relayed bytes with the origin's rest failed a check: /,
-    );
+    assert.match(relayed.kind === 'unverifiable' ? relayed.reason : '', /^unvouched relay bytes: /);
     assert.equal(relayed.kind === 'unverifiable' && relayed.restBytes, SEGMENT_SEVEN.byteLength - forged.byteLength);
+    assert.equal(relayed.kind === 'unverifiable' && relayed.relayFault, true, 'a strike for the relay');
   });
 
   it('tells whether the peer vouched for the bytes of a resumed segment', async () => {
