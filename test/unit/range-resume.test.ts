@@ -85,7 +85,7 @@ describe('Range resume of a peer’s partial segment', () => {
       ),
     );
 
-  it('blames a peer for its own corrupt bytes, but nobody for a relay’s bytes it had not vouched for yet', async () => {
+  it('bans a peer for its own corrupt bytes, but only strikes a relay for bytes it had not vouched for yet', async () => {
     const engine = newEngine();
     // No MPEG-TS sync byte where the peer's bytes are: the joined segment fails the structure check.
     const forged = new Uint8Array(188 * 40);
