@@ -1,7 +1,7 @@
 import type { PeerCDNConfig } from '../api/config.ts';
 import { messageOf, P2PError } from '../api/errors.ts';
 import type { PeerCDNEvents, PeerCDNStats, PeerInfo } from '../api/events.ts';
-import { TypedEmitter } from '../api/typed-emitter.ts';
+import type { TypedEmitter } from '../api/typed-emitter.ts';
 import type { PeerLink } from '../peer/peer-link.ts';
 import { SegmentSizeLimits } from '../peer/peer-limits.ts';
 import type { UploadPacer } from '../peer/peer-uploads.ts';
@@ -15,6 +15,7 @@ import { PeerRecords } from '../swarm/peer-records.ts';
 import { Swarm } from '../swarm/swarm.ts';
 import type { TrackerClientFactory } from '../swarm/tracker-client.ts';
 import { AvailabilityWaiters } from './availability-waiters.ts';
+import { newEngineEvents } from './engine-events.ts';
 import type { FetchBytes } from './hash-manifest-store.ts';
 import { HttpPace } from './http-pace.ts';
 import { summarizePeers } from './peer-summary.ts';
@@ -90,14 +91,7 @@ export class Engine {
       config.uploadEnabled === 'auto' ? !onCellularOrSaveData(globalThis.navigator) : config.uploadEnabled;
     this.#uploadPacer = pacerForCap(config.uploadMaxBytesPerSecond, dependencies.nowMs);
     this.#uplink = uplinkAdmission(config.uploadBacklogMs, config.uploadMaxBytesPerSecond);
-    this.events = new TypedEmitter<PeerCDNEvents>((error, event) => {
-      // A listener that throws is reported once through `error`, except an `error` listener:
-      // re-emitting `error` to it would throw again and again (a frozen tab), so that is dropped.
-      if (event === 'error') return;
-      queueMicrotask(() =>
-        this.events.emit('error', new P2PError('listener-error', `a '${event}' listener threw`, { cause: error })),
-      );
-    });
+    this.events = newEngineEvents();
     this.originBaseUrls = config.origins.map((origin) => origin.baseUrl);
     this.#verifier = new SegmentVerifier({
       manifestUrl: config.segmentHashesUrl,

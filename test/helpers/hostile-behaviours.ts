@@ -26,20 +26,26 @@ export function loadingLiar(peer: () => HostilePeer, claimed: readonly number[])
   };
 }
 
+// On connecting: an empty hello, then `loading` with `relay` for every listed segment, repeated
+// every second so the claims stay fresh.
+function claimsToRelay(peer: () => HostilePeer, claimed: readonly number[]): (channel: WireChannel) => void {
+  return (channel) => {
+    channel.send(hello([]));
+    const claim = (): void => {
+      if (channel.open) channel.send({ type: 'loading', sequenceNumbers: [...claimed], relay: true });
+    };
+    claim();
+    peer().every(1000, claim);
+  };
+}
+
 /**
  * Says it relays every listed segment while it arrives (`loading` with `relay`, repeated every
  * second) and answers each request `absent`: a relay that never relays.
  */
 export function relayLiar(peer: () => HostilePeer, claimed: readonly number[]): HostileBehaviour {
   return {
-    onConnect: (channel) => {
-      channel.send(hello([]));
-      const claim = (): void => {
-        if (channel.open) channel.send({ type: 'loading', sequenceNumbers: [...claimed], relay: true });
-      };
-      claim();
-      peer().every(1000, claim);
-    },
+    onConnect: claimsToRelay(peer, claimed),
     onMessage: (message, channel) => {
       if (message.type === 'request')
         channel.send({ type: 'absent', requestId: message.requestId, sequenceNumber: message.sequenceNumber });
@@ -60,14 +66,7 @@ export function forgingRelay(
   forgedBytes = 16 * 1024,
 ): HostileBehaviour {
   return {
-    onConnect: (channel) => {
-      channel.send(hello([]));
-      const claim = (): void => {
-        if (channel.open) channel.send({ type: 'loading', sequenceNumbers: [...claimed], relay: true });
-      };
-      claim();
-      peer().every(1000, claim);
-    },
+    onConnect: claimsToRelay(peer, claimed),
     onMessage: (message, channel) => {
       if (message.type !== 'request' || !claimed.includes(message.sequenceNumber)) return;
       const { byteLength } = segment(message.sequenceNumber);

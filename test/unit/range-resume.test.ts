@@ -54,20 +54,17 @@ class RangeLoader {
 const SEGMENT_SEVEN = new Uint8Array(readFileSync(new URL('../../fixtures/sample/180p/seg_007.ts', import.meta.url)));
 
 describe('Range resume of a peer’s partial segment', () => {
-  // Its hash manifest is refused at once (nothing listens on 127.0.0.1:9).
-  const newEngine = (): Engine =>
-    new Engine(
-      resolveConfig({ trackerUrls: ['ws://tracker.invalid'], segmentHashesUrl: 'http://127.0.0.1:9/h.json' }),
-      {
-        createTrackerClient: (): TrackerClient => ({
-          on: () => undefined,
-          start: () => undefined,
-          destroy: () => undefined,
-        }),
-        random: () => 0.5,
-        nowMs: () => 0,
-      },
-    );
+  // By default its hash manifest is refused at once (nothing listens on 127.0.0.1:9).
+  const newEngine = (segmentHashesUrl: string | null = 'http://127.0.0.1:9/h.json'): Engine =>
+    new Engine(resolveConfig({ trackerUrls: ['ws://tracker.invalid'], segmentHashesUrl }), {
+      createTrackerClient: (): TrackerClient => ({
+        on: () => undefined,
+        start: () => undefined,
+        destroy: () => undefined,
+      }),
+      random: () => 0.5,
+      nowMs: () => 0,
+    });
   const resume = (
     engine: Engine,
     loader: RangeLoader,
@@ -104,19 +101,7 @@ describe('Range resume of a peer’s partial segment', () => {
     const server = createServer((_request, response) => response.writeHead(404).end());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    const config = resolveConfig({
-      trackerUrls: ['ws://tracker.invalid'],
-      segmentHashesUrl: `http://127.0.0.1:${port}/h.json`,
-    });
-    const engine = new Engine(config, {
-      createTrackerClient: (): TrackerClient => ({
-        on: () => undefined,
-        start: () => undefined,
-        destroy: () => undefined,
-      }),
-      random: () => 0.5,
-      nowMs: () => 0,
-    });
+    const engine = newEngine(`http://127.0.0.1:${port}/h.json`);
     const outcomes = [
       await resume(engine, new RangeLoader(SEGMENT_SEVEN, 206), 188 * 100, undefined, true),
       await resume(engine, new RangeLoader(SEGMENT_SEVEN, 206), 188 * 100, undefined, false),
@@ -158,12 +143,7 @@ describe('Range resume of a peer’s partial segment', () => {
   });
 
   it('refused by the origin for a size the peer declared wrong (416): the whole segment over HTTP, no error for hls.js', async () => {
-    const silent = (): TrackerClient => ({ on: () => undefined, start: () => undefined, destroy: () => undefined });
-    const engine = new Engine(resolveConfig({ trackerUrls: ['ws://tracker.invalid'] }), {
-      createTrackerClient: silent,
-      random: () => 0.5,
-      nowMs: () => 0,
-    });
+    const engine = newEngine(null);
     const { calls: hlsCalls, callbacks } = recordingCallbacks();
     const origin = new SegmentOriginLoader();
     const outcome = await new Promise<RangeResumeOutcome>((resolve) =>
