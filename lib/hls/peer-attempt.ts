@@ -197,7 +197,7 @@ export class PeerAttempt {
     if (this.#settled) return;
     this.#settle();
     this.#download.cancel(strike);
-    // A relay's bytes too (not vouched for: the joined segment's checks blame nobody for them).
+    // A relay's bytes too (not vouched for: should the joined segment fail the checks, a strike, no ban).
     const partial = this.#download.partial();
     const resumeFrom = partial !== null && partial.bytes.byteLength < partial.totalBytes ? partial : null;
     // The relay got every chunk the resume starts from: the resume goes on feeding it.
