@@ -11,8 +11,6 @@ import type {
 import { P2PError } from '../api/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { SegmentDelivery } from '../engine/segment-load.ts';
-import type { PartialSegment } from '../peer/peer-downloads.ts';
-import type { RelaySource } from '../peer/relay-source.ts';
 import type { PeerLink } from '../peer/peer-link.ts';
 import { reportCacheHit, reportPeerTransfer, type ReportedTimings } from '../policy/transfer-timing.ts';
 import { segmentIdOf } from './fragment-swarm.ts';
@@ -20,6 +18,7 @@ import type { HttpChunks } from './http-chunks.ts';
 import { loadOverHttp } from './http-load.ts';
 import { newStats, resetStats } from './loader-stats.ts';
 import { PeerAttempt, type PeerAttemptOutcome } from './peer-attempt.ts';
+import { resumeHolder, type PeerResume } from './peer-resume.ts';
 import { resumeOverRange, type RangeResumeOutcome } from './range-resume.ts';
 import type { LoadRequest, PeerLoadRequest } from './load-request.ts';
 
@@ -67,6 +66,8 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   #httpChunks: HttpChunks | null = null;
   // A peer transfer that failed without bytes to resume from gets one more decision, not HTTP at once.
   #decidedAgain = false;
+  // A transfer cut midway went on from another peer (once per load).
+  #resumedFromPeer = false;
   #finished = false;
 
   constructor(engine: Engine, hlsConfig: HlsConfig, httpLoader: HttpLoaderFactory | null = null) {
@@ -196,7 +197,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     else this.#loadFromPeer(request, link, decision.kind === 'peer' && decision.relay === true);
   }
 
-  #loadFromPeer(request: PeerLoadRequest, link: PeerLink, relayed: boolean): void {
+  #loadFromPeer(request: PeerLoadRequest, link: PeerLink, relayed: boolean, resume: PeerResume | null = null): void {
     const attempt: PeerAttempt = new PeerAttempt(
       this.#engine,
       request,
@@ -204,6 +205,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
       this.stats,
       (outcome) => this.#onPeerOutcome(request, attempt, outcome),
       relayed,
+      resume,
     );
     this.#step = attempt;
   }
@@ -212,16 +214,17 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     if (this.#finished || this.#step !== attempt) return;
     this.#step = null;
     const engine = this.#engine;
-    const { segment } = request;
     if (outcome.kind === 'delivered') {
-      const { data, timings, verified } = outcome;
+      const { data, timings, verified, vouched } = outcome;
       this.#succeed(request, data, reportPeerTransfer(timings, engine.httpPace.throughput));
+      const durationMs = timings.endMs - timings.startMs;
       this.#loaded(request, {
         source: 'peer',
         data,
-        durationMs: timings.endMs - timings.startMs,
+        durationMs,
         peerId: attempt.peerId,
         verified,
+        peerVouched: vouched,
       });
     } else if (outcome.kind === 'busy') {
       // Its uplink is full: decide again, waits allowed (for it, woken when its back-off ends, or for
@@ -238,25 +241,31 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
         this.#decidedAgain = true;
         this.#chooseOrFallBack(request, 'failure');
       } else if (outcome.resumeFrom === null) this.#toHttp(request);
-      else {
-        engine.announceLoading(segment.swarmId, segment.sequenceNumber);
-        this.#resumeOverHttp(request, attempt.peerId, outcome.resumeFrom, outcome.relay);
-      }
+      else this.#resume(request, outcome.resumeFrom);
     }
   }
 
-  // The rest of a segment a peer delivered in part, with an HTTP Range request.
-  #resumeOverHttp(request: PeerLoadRequest, peerId: string, partial: PartialSegment, relay: RelaySource | null): void {
-    const http = this.#newHttpLoader();
-    const resume: Step = resumeOverRange(
-      this.#engine,
+  // The rest of a segment a peer delivered in part: from another peer that holds it (once per
+  // load), else with an HTTP Range request.
+  #resume(request: PeerLoadRequest, resume: PeerResume): void {
+    const engine = this.#engine;
+    const link = this.#resumedFromPeer ? null : resumeHolder(engine, request, resume.cutPeerId);
+    if (link !== null) {
+      this.#resumedFromPeer = true;
+      this.#loadFromPeer(request, link, false, resume);
+      return;
+    }
+    engine.announceLoading(request.segment.swarmId, request.segment.sequenceNumber);
+    const { partial, relay, cutPeerId } = resume;
+    const step: Step = resumeOverRange(
+      engine,
       request,
-      http,
+      this.#newHttpLoader(),
       partial,
-      (outcome) => this.#onResumeOutcome(request, peerId, resume, outcome),
+      (outcome) => this.#onResumeOutcome(request, cutPeerId, step, outcome),
       relay,
     );
-    this.#step = resume;
+    this.#step = step;
   }
 
   #onResumeOutcome(request: PeerLoadRequest, peerId: string, resume: Step, outcome: RangeResumeOutcome): void {

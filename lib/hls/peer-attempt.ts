@@ -1,43 +1,43 @@
 import type { LoaderStats } from 'hls.js';
 import { P2PError } from '../api/errors.ts';
 import type { Engine } from '../engine/engine.ts';
-import {
-  PeerBusyError,
-  type PartialSegment,
-  type PeerDownload,
-  type PeerDownloadProgress,
-} from '../peer/peer-downloads.ts';
+import { PeerBusyError, type PeerDownload, type PeerDownloadProgress } from '../peer/peer-downloads.ts';
 import type { PeerLink } from '../peer/peer-link.ts';
 import type { RelaySource } from '../peer/relay-source.ts';
 import { DEADLINE_CHECK_MS, peerMissesDeadline } from '../policy/peer-deadline.ts';
 import type { TransferTimings } from '../policy/transfer-timing.ts';
 import { checkedSegmentOf } from './fragment-swarm.ts';
 import type { PeerLoadRequest } from './load-request.ts';
+import type { PeerResume } from './peer-resume.ts';
 
 /** How a peer attempt ended (reported once, never after `stop()`). */
 export type PeerAttemptOutcome =
-  /** The whole segment arrived and passed the checks (`verified`: by hash); `timings` as measured here. */
+  /**
+   * The whole segment arrived and passed the checks (`verified`: by hash); `timings` as measured here
+   * (from the load's start when it went on from another peer's bytes: then `vouched` is false, as
+   * nobody answers for all of them).
+   */
   | {
       readonly kind: 'delivered';
       readonly data: ArrayBuffer;
       readonly timings: TransferTimings;
       readonly verified: boolean;
+      readonly vouched: boolean;
     }
   /**
-   * The peer failed, was too slow or timed out; `resumeFrom` holds its first bytes when a Range
-   * request can fetch the rest, and `relay` the relay of them to our peers, which that resume goes on feeding.
+   * The peer failed, was too slow or timed out; `resumeFrom` holds its first bytes when another
+   * peer or a Range request can fetch the rest (with the relay of them to our peers, which that
+   * resume goes on feeding).
    */
-  | {
-      readonly kind: 'fell-back';
-      readonly error: P2PError;
-      readonly resumeFrom: PartialSegment | null;
-      readonly relay: RelaySource | null;
-    }
+  | { readonly kind: 'fell-back'; readonly error: P2PError; readonly resumeFrom: PeerResume | null }
   /** The peer answered `busy` before any byte: it has the segment, its uplink is full (no failure). */
   | { readonly kind: 'busy' }
   /** The peer delivered a segment that failed a check (`problem` says which). */
   | { readonly kind: 'corrupt'; readonly problem: string }
-  /** Nothing can vouch for the segment (see SegmentVerdict): load it over HTTP, blame nobody. */
+  /**
+   * Nothing can vouch for the segment (see SegmentVerdict): load it over HTTP, blame nobody (joined
+   * from two peers' bytes, it failed a check: both were struck, either may be the forger).
+   */
   | { readonly kind: 'unverifiable'; readonly reason: string };
 
 /**
@@ -63,6 +63,7 @@ export class PeerAttempt {
   // Before the first byte: a typical segment (a silent peer is judged against HTTP bringing one).
   #latest: PeerDownloadProgress;
   #settled = false;
+  readonly #resume: PeerResume | null;
 
   constructor(
     engine: Engine,
@@ -71,11 +72,18 @@ export class PeerAttempt {
     stats: LoaderStats,
     onOutcome: (outcome: PeerAttemptOutcome) => void,
     relayed = false,
+    resume: PeerResume | null = null,
   ) {
     this.#engine = engine;
     this.#request = request;
     this.#onOutcome = onOutcome;
-    this.#latest = { loadedBytes: 0, totalBytes: engine.httpPace.typicalSegmentBytes ?? 0 };
+    this.#resume = resume;
+    // Going on from another peer's bytes, the rest is what HTTP would have to bring.
+    const { partial } = resume ?? {};
+    this.#latest = {
+      loadedBytes: 0,
+      totalBytes: partial ? partial.totalBytes - partial.bytes.byteLength : (engine.httpPace.typicalSegmentBytes ?? 0),
+    };
     const { sequenceNumber } = request.segment;
     const peerId = (this.peerId = link.remotePeerId);
     const secondsUntilNeeded = engine.playback.secondsUntil(request.context.frag.start);
@@ -85,7 +93,11 @@ export class PeerAttempt {
         if (this.#firstByteMs === 0) {
           this.#firstByteMs = performance.now();
           this.#firstChunkBytes = progress.loadedBytes;
-          this.#relay = engine.beginRelay(request.segment.swarmId, sequenceNumber, progress.totalBytes);
+          // Going on from another peer's bytes: their relay, if any (a new one would lack them).
+          this.#relay =
+            resume === null
+              ? engine.beginRelay(request.segment.swarmId, sequenceNumber, progress.totalBytes)
+              : resume.relay;
         }
         if (progress.chunk !== undefined) this.#relay?.append(progress.chunk);
         stats.chunkCount += 1;
@@ -94,6 +106,7 @@ export class PeerAttempt {
       },
       relayed,
       secondsUntilNeeded === null ? null : secondsUntilNeeded * 1000,
+      resume?.partial,
     );
     this.#startMs = performance.now();
     const { loadPolicy } = request.config;
@@ -140,7 +153,7 @@ export class PeerAttempt {
     if (this.#settled) return;
     this.#settle();
     this.#download.cancel();
-    this.#relay?.fail();
+    (this.#relay ?? this.#resume?.relay)?.fail();
   }
 
   #checkDeadline(): void {
@@ -177,18 +190,28 @@ export class PeerAttempt {
     this.#settle();
     if (verdict.kind !== 'pass') {
       this.#relay?.fail();
-      this.#onOutcome(verdict);
+      const resume = this.#resume;
+      if (verdict.kind !== 'corrupt' || resume === null) this.#onOutcome(verdict);
+      else {
+        // Bytes of two peers: which one forged them is unknown (a strike each, no ban).
+        for (const peerId of [resume.cutPeerId, this.peerId])
+          this.#engine.strikePeer(segment.swarmId, peerId, 'bad-relay');
+        this.#onOutcome({ kind: 'unverifiable', reason: `bytes of two peers: ${verdict.problem}` });
+      }
       return;
     }
-    const timings = { startMs: this.#startMs, firstByteMs: this.#firstByteMs || endMs, endMs, bytes: data.byteLength };
-    this.#onOutcome({ kind: 'delivered', data, timings, verified: verdict.verified });
+    const startMs = this.#resume === null ? this.#startMs : this.#request.startedAtMs;
+    const timings = { startMs, firstByteMs: this.#firstByteMs || endMs, endMs, bytes: data.byteLength };
+    this.#onOutcome({ kind: 'delivered', data, timings, verified: verdict.verified, vouched: this.#resume === null });
   }
 
-  // `busy` before any byte: nothing to cancel, resume or relay.
+  // `busy` before any byte: nothing to cancel, resume or relay — but the first peer's bytes, if any.
   #refused(): void {
-    if (this.#settled) return;
-    this.#settle();
-    this.#onOutcome({ kind: 'busy' });
+    if (this.#resume !== null) this.#fallBack(new P2PError('peer-error', `peer ${this.peerId} is busy`));
+    else if (!this.#settled) {
+      this.#settle();
+      this.#onOutcome({ kind: 'busy' });
+    }
   }
 
   // A timeout or a late transfer is a broken promise (`strike`); a failed link or `absent` is
@@ -197,13 +220,15 @@ export class PeerAttempt {
     if (this.#settled) return;
     this.#settle();
     this.#download.cancel(strike);
-    // A relay's bytes too (not vouched for: should the joined segment fail the checks, a strike, no ban).
-    const partial = this.#download.partial();
-    const resumeFrom = partial !== null && partial.bytes.byteLength < partial.totalBytes ? partial : null;
+    // A relay's bytes too (not vouched for: should the joined segment fail the checks, a strike, no
+    // ban); for an attempt that went on from another peer's bytes, those when it added none.
+    const partial = this.#download.partial() ?? this.#resume?.partial ?? null;
+    const resumable = partial !== null && partial.bytes.byteLength < partial.totalBytes;
     // The relay got every chunk the resume starts from: the resume goes on feeding it.
-    const relay = resumeFrom === null ? null : this.#relay;
-    if (relay === null) this.#relay?.fail();
-    this.#onOutcome({ kind: 'fell-back', error, resumeFrom, relay });
+    const relay = this.#relay ?? this.#resume?.relay ?? null;
+    if (!resumable) relay?.fail();
+    const resumeFrom = resumable ? { partial, relay, cutPeerId: this.peerId } : null;
+    this.#onOutcome({ kind: 'fell-back', error, resumeFrom });
   }
 
   #settle(): void {

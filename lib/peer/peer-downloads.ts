@@ -10,7 +10,7 @@ export interface PartialSegment {
   readonly totalBytes: number;
   /**
    * The peer answers for these bytes (it had the segment whole); false for a relay's, which only its
-   * last byte vouches for: its source may have been hostile and not yet found out.
+   * last byte vouches for (its source may be a forger not yet found out), and for two peers' bytes.
    */
   readonly vouched: boolean;
 }
@@ -66,6 +66,8 @@ interface PendingDownload {
   received: Uint8Array[] | null;
   totalBytes: number;
   loadedBytes: number;
+  /** Bytes another peer delivered first (the request asked for the rest), or null. */
+  readonly priorPart: PartialSegment | null;
   readonly onProgress: (progress: PeerDownloadProgress) => void;
   /** Asked of a peer that relays the segment while it arrives (it said `loading` with `relay`). */
   readonly relayed: boolean;
@@ -85,8 +87,7 @@ export class PeerBusyError extends P2PError {
     super('peer-error', message);
   }
 }
-// `neededInMs` sent in a request is at most this (an hour; a uint32 on the wire).
-const MAX_NEEDED_IN_MS = 3_600_000;
+const MAX_NEEDED_IN_MS = 3_600_000; // `neededInMs` sent in a request: at most an hour (a uint32 on the wire)
 // Below this, a download's duration says more about timer resolution than about the peer.
 const MIN_THROUGHPUT_SAMPLE_MS = 10;
 const MAX_REQUEST_ID = 0xffff_ffff;
@@ -138,12 +139,14 @@ export class PeerDownloads {
    * `relayed`: the peer said it is receiving it and relays it as it arrives (so an `absent`, even
    * after the header, is its source failing: see onAbsent). `neededInMs`: how soon playback needs
    * it (null: unknown), told to the peer so its uplink can judge whether it would deliver in time.
+   * `priorPart`: the first bytes, from another peer: only the rest is asked for (progress, partial and promise count them).
    */
   start(
     sequenceNumber: number,
     onProgress: (progress: PeerDownloadProgress) => void,
     relayed = false,
     neededInMs: number | null = null,
+    priorPart: PartialSegment | null = null,
   ): PeerDownload {
     const { remotePeerId } = this.#options;
     const requestId = this.#takeRequestId();
@@ -164,21 +167,19 @@ export class PeerDownloads {
         received: null,
         totalBytes: 0,
         loadedBytes: 0,
+        priorPart,
         onProgress,
         relayed,
         resolve,
         reject,
       });
-      this.#options.send(
-        neededInMs === null
-          ? { type: 'request', requestId, sequenceNumber }
-          : {
-              type: 'request',
-              requestId,
-              sequenceNumber,
-              neededInMs: Math.min(MAX_NEEDED_IN_MS, Math.max(0, Math.round(neededInMs))),
-            },
-      );
+      this.#options.send({
+        type: 'request',
+        requestId,
+        sequenceNumber,
+        ...(neededInMs === null ? {} : { neededInMs: Math.min(MAX_NEEDED_IN_MS, Math.max(0, Math.round(neededInMs))) }),
+        ...(priorPart === null ? {} : { fromByte: priorPart.bytes.byteLength }),
+      });
     });
     const cancel = (strike?: Exclude<StrikeKind, 'unkept-claim' | 'bad-relay'> | null): void => {
       const pending = this.#pending.get(requestId);
@@ -204,13 +205,13 @@ export class PeerDownloads {
       // Taken: the resume holds a copy; the budget (released already once the link closed) gets them back.
       if (failed !== undefined) {
         this.#failed.delete(requestId);
-        if (!this.#closed) this.#options.receiveBudget.release(failed.loadedBytes);
+        if (!this.#closed) this.#options.receiveBudget.release(ownBytes(failed));
       }
-      if (pending === undefined || pending.received === null || pending.loadedBytes === 0) return null;
+      if (pending === undefined || pending.received === null || ownBytes(pending) === 0) return null;
       return {
         bytes: new Uint8Array(joinChunks(pending.received, pending.loadedBytes)),
         totalBytes: pending.totalBytes,
-        vouched: !pending.relayed,
+        vouched: !pending.relayed && pending.priorPart === null,
       };
     };
     return { promise, cancel, partial };
@@ -231,7 +232,14 @@ export class PeerDownloads {
       );
       return;
     }
-    pending.received = [];
+    const { priorPart } = pending; // two peers disagreeing on the size: either may be wrong (no fault)
+    if (priorPart !== null && byteLength !== priorPart.totalBytes) {
+      const message = `peer ${this.#options.remotePeerId}: ${byteLength} bytes, another peer ${priorPart.totalBytes}`;
+      this.#end(requestId, pending, false, new P2PError('peer-error', message));
+      return;
+    }
+    pending.received = priorPart === null ? [] : [priorPart.bytes];
+    pending.loadedBytes = priorPart?.bytes.byteLength ?? 0;
     pending.totalBytes = byteLength;
     this.#noteResponse(pending);
     this.#maybeFinish(requestId, pending);
@@ -250,7 +258,7 @@ export class PeerDownloads {
     // A refusal says nothing of the peer's pace: no RTT sample from it.
     if (pending.received === null && !refused) this.#noteResponse(pending);
     this.#pending.delete(requestId);
-    this.#options.receiveBudget.release(pending.loadedBytes);
+    this.#options.receiveBudget.release(ownBytes(pending));
     // We asked because it claimed the segment: an unkept claim (for a relay, every second one in a row).
     if (!refused && (!pending.relayed || ++this.#relayFailures % RELAY_FAILURES_PER_STRIKE === 0))
       this.#options.onStrike?.('unkept-claim');
@@ -311,7 +319,7 @@ export class PeerDownloads {
     if (this.#closed) return;
     // Partials stay readable for an HTTP resume, but no longer count against the shared budget.
     const budget = this.#options.receiveBudget;
-    for (const each of [...this.#failed.values(), ...this.#pending.values()]) budget.release(each.loadedBytes);
+    for (const each of [...this.#failed.values(), ...this.#pending.values()]) budget.release(ownBytes(each));
     this.#closed = true;
     for (const [requestId, pending] of this.#pending) {
       this.#keepFailed(requestId, pending);
@@ -338,7 +346,7 @@ export class PeerDownloads {
   #end(requestId: number, pending: PendingDownload, keep: boolean, error: P2PError): void {
     this.#pending.delete(requestId);
     if (keep) this.#keepFailed(requestId, pending);
-    if (!keep || this.#closed) this.#options.receiveBudget.release(pending.loadedBytes);
+    if (!keep || this.#closed) this.#options.receiveBudget.release(ownBytes(pending));
     // At most what a full set of downloads could still send: the allowance of cancels long past
     // (honest frames in flight end within moments) would let a peer flood our downlink later.
     const boundBytes = this.#options.segmentSizeBoundBytes?.() ?? MIN_SEGMENT_SIZE_BOUND_BYTES;
@@ -351,12 +359,12 @@ export class PeerDownloads {
   }
 
   #keepFailed(requestId: number, pending: PendingDownload): void {
-    if (pending.loadedBytes === 0) return;
+    if (ownBytes(pending) === 0) return;
     this.#failed.set(requestId, pending);
     if (this.#failed.size > MAX_FAILED_KEPT) {
       const oldest = this.#failed.keys().next().value as number;
       // A closed link's partials gave their bytes back already.
-      if (!this.#closed) this.#options.receiveBudget.release((this.#failed.get(oldest) as PendingDownload).loadedBytes);
+      if (!this.#closed) this.#options.receiveBudget.release(ownBytes(this.#failed.get(oldest) as PendingDownload));
       this.#failed.delete(oldest);
     }
   }
@@ -370,7 +378,7 @@ export class PeerDownloads {
   #maybeFinish(requestId: number, pending: PendingDownload): void {
     if (pending.received === null || pending.loadedBytes !== pending.totalBytes) return;
     this.#pending.delete(requestId);
-    this.#options.receiveBudget.release(pending.loadedBytes);
+    this.#options.receiveBudget.release(ownBytes(pending));
     if (pending.relayed) this.#relayFailures = 0;
     this.#options.onDelivered(pending.sequenceNumber);
     this.#sampleThroughput(pending);
@@ -380,8 +388,13 @@ export class PeerDownloads {
   #sampleThroughput(pending: PendingDownload, givenUp = false): void {
     const startMs = pending.respondedAtMs ?? pending.requestedAtMs;
     const elapsedMs = Math.max(this.#options.nowMs() - startMs, MIN_THROUGHPUT_SAMPLE_MS);
-    if (pending.loadedBytes > 0 || givenUp) {
-      this.#throughputBytesPerSecond = ewma(this.#throughputBytesPerSecond, (pending.loadedBytes * 1000) / elapsedMs);
+    const bytes = ownBytes(pending);
+    if (bytes > 0 || givenUp) {
+      this.#throughputBytesPerSecond = ewma(this.#throughputBytesPerSecond, (bytes * 1000) / elapsedMs);
     }
   }
 }
+
+// The bytes this peer sent of a download (its prior part came from another: not ours to count or budget).
+const ownBytes = (pending: PendingDownload): number =>
+  pending.received === null ? 0 : pending.loadedBytes - (pending.priorPart?.bytes.byteLength ?? 0);

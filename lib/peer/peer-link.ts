@@ -355,7 +355,7 @@ export class PeerLink {
         return;
       case 'request':
         this.#noteActivity(message.sequenceNumber);
-        this.#uploads.request(message.requestId, message.sequenceNumber, message.neededInMs);
+        this.#uploads.request(message.requestId, message.sequenceNumber, message.neededInMs, message.fromByte);
         return;
       case 'cancel':
         this.#uploads.cancel(message.requestId);

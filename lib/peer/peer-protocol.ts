@@ -47,13 +47,16 @@ export type PeerMessage =
   | { readonly type: 'loading'; readonly sequenceNumbers: readonly number[]; readonly relay?: boolean }
   /**
    * `neededInMs` (absent from older peers): how soon the sender's playback needs the segment, so a
-   * busy uplink can tell a prefetch it may queue from a segment it would deliver late.
+   * busy uplink can tell a prefetch it may queue from a segment it would deliver late. `fromByte`
+   * (absent: 0): the sender has the segment's bytes before it from another peer; the response
+   * declares the whole size and its data frames start there.
    */
   | {
       readonly type: 'request';
       readonly requestId: number;
       readonly sequenceNumber: number;
       readonly neededInMs?: number;
+      readonly fromByte?: number;
     }
   | {
       readonly type: 'response';
@@ -199,10 +202,16 @@ function parseControl(json: unknown): ParsedFrame {
       if (type === 'cancel') return control({ type, requestId });
       if (!isSequenceNumber(sequenceNumber)) return invalid(`${type}.sequenceNumber is invalid`);
       if (type === 'request') {
-        const { neededInMs } = record;
-        if (neededInMs === undefined) return control({ type, requestId, sequenceNumber });
-        if (!isUint32(neededInMs)) return invalid('request.neededInMs is not a uint32');
-        return control({ type, requestId, sequenceNumber, neededInMs });
+        const { neededInMs, fromByte = 0 } = record;
+        if (neededInMs !== undefined && !isUint32(neededInMs)) return invalid('request.neededInMs is not a uint32');
+        if (!isUint32(fromByte) || fromByte >= MAX_SEGMENT_BYTES) return invalid('request.fromByte is out of range');
+        return control({
+          type,
+          requestId,
+          sequenceNumber,
+          ...(neededInMs === undefined ? {} : { neededInMs }),
+          ...(fromByte > 0 ? { fromByte } : {}),
+        });
       }
       if (type === 'absent') {
         const { busy = false } = record;

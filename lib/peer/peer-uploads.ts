@@ -63,7 +63,9 @@ const MAX_TRACKED_SEGMENTS = 256;
 interface UploadRequest {
   readonly requestId: number;
   readonly sequenceNumber: number;
-  /** The segment's size when the request came (what it adds to the uplink's backlog). */
+  /** The first byte to send (the requester has those before it from another peer). */
+  readonly fromByte: number;
+  /** What it adds to the uplink's backlog: the segment's size from `fromByte` when the request came. */
   readonly bytes: number;
   cancelled: boolean;
 }
@@ -157,10 +159,11 @@ export class PeerUploads {
 
   /**
    * A request from the peer: queued, answered `absent` (`busy` when our uplink has all it can
-   * deliver in time: `neededInMs` is the peer's word for how soon it plays), or a violation that
-   * closes the link.
+   * deliver in time: `neededInMs` is the peer's word for how soon it plays; also `absent` when
+   * `fromByte`, where the peer's bytes from another peer end, is not within the segment), or a
+   * violation that closes the link.
    */
-  request(requestId: number, sequenceNumber: number, neededInMs?: number): void {
+  request(requestId: number, sequenceNumber: number, neededInMs?: number, fromByte = 0): void {
     const limits = this.#limits;
     if (this.#destroyed) return;
     if (!this.#requestRate.take(1, this.#options.nowMs())) {
@@ -177,16 +180,17 @@ export class PeerUploads {
     }
     const served = this.#serveCounts.get(sequenceNumber) ?? 0;
     const source = served < limits.maxServesPerSegment ? this.#source(sequenceNumber) : undefined;
-    if (source === undefined) {
+    if (source === undefined || fromByte >= source.totalBytes) {
       this.#options.send({ type: 'absent', requestId, sequenceNumber });
       return;
     }
     // Our uplink already has all it can deliver in time: the requester asks elsewhere now.
-    if (this.#options.uplink?.admits(this, source.totalBytes, this.#options.nowMs(), neededInMs) === false) {
+    const bytes = source.totalBytes - fromByte;
+    if (this.#options.uplink?.admits(this, bytes, this.#options.nowMs(), neededInMs) === false) {
       this.#options.send({ type: 'absent', requestId, sequenceNumber, busy: true });
       return;
     }
-    this.#queue.push({ requestId, sequenceNumber, bytes: source.totalBytes, cancelled: false });
+    this.#queue.push({ requestId, sequenceNumber, fromByte, bytes, cancelled: false });
     if (this.#timer === null && this.#sourceWait === null) this.#drain();
   }
 
@@ -266,7 +270,7 @@ export class PeerUploads {
       const { requestId, sequenceNumber } = request;
       // Looked up when its turn comes: it may have been evicted (or its relay failed) while queued.
       const source = this.#source(sequenceNumber);
-      if (source === undefined) {
+      if (source === undefined || request.fromByte >= source.totalBytes) {
         this.#options.send({ type: 'absent', requestId, sequenceNumber });
         this.#queue.shift();
         continue;
@@ -282,7 +286,7 @@ export class PeerUploads {
           uploadChunkBytes(totalBytes, MAX_CHUNK_BYTES),
           Math.max(1, this.#options.pacer?.chunkBytes ?? MAX_CHUNK_BYTES),
         ),
-        offsetBytes: 0,
+        offsetBytes: request.fromByte,
         bookedBytes: 0,
       };
       return this.#current;

@@ -208,3 +208,59 @@ export function requestFlood(
     },
   };
 }
+
+/**
+ * Holds every listed segment and answers each request with the true header and the segment's first
+ * `sentBytes` bytes, then nothing: a peer whose uplink died mid-transfer (honest bytes, broken pace).
+ * `onRequest` hears of each request (a test's cue).
+ */
+export function stopsMidway(
+  claimed: readonly number[],
+  segment: (sequenceNumber: number) => Uint8Array,
+  onRequest: () => void = () => undefined,
+  sentBytes = 16 * 1024,
+): HostileBehaviour {
+  return {
+    onConnect: (channel) => channel.send(hello(claimed)),
+    onMessage: (message, channel) => {
+      if (message.type !== 'request' || !claimed.includes(message.sequenceNumber)) return;
+      onRequest();
+      const bytes = segment(message.sequenceNumber);
+      const { requestId, sequenceNumber } = message;
+      channel.send({ type: 'response', requestId, sequenceNumber, byteLength: bytes.byteLength });
+      channel.sendData(requestId, 0, bytes.subarray(0, Math.min(sentBytes, bytes.byteLength - 1)));
+    },
+  };
+}
+
+/**
+ * Serves whatever it is asked for from where the request's `fromByte` says (the true header, then the
+ * rest in 16-KiB chunks: the segment's bytes, or zeros when `forged`), and claims segments only when
+ * told to (`claim`); `asked` lists each request's `fromByte` (0 when absent).
+ */
+export function restServer(
+  segment: (sequenceNumber: number) => Uint8Array,
+  forged = false,
+): HostileBehaviour & { claim(sequenceNumbers: number[]): void; readonly asked: number[] } {
+  let open: WireChannel | null = null;
+  const asked: number[] = [];
+  return {
+    asked,
+    claim: (sequenceNumbers) => open?.send({ type: 'have', sequenceNumbers }),
+    onConnect: (channel) => {
+      open = channel;
+      channel.send(hello([]));
+    },
+    onMessage: (message, channel) => {
+      if (message.type !== 'request') return;
+      const { requestId, sequenceNumber, fromByte = 0 } = message;
+      asked.push(fromByte);
+      const bytes = segment(sequenceNumber);
+      channel.send({ type: 'response', requestId, sequenceNumber, byteLength: bytes.byteLength });
+      for (let offset = fromByte; offset < bytes.byteLength; offset += 16 * 1024) {
+        const chunk = bytes.subarray(offset, offset + 16 * 1024);
+        channel.sendData(requestId, offset, forged ? new Uint8Array(chunk.byteLength) : chunk);
+      }
+    },
+  };
+}

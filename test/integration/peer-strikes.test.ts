@@ -11,7 +11,9 @@ import {
   forgingRelay,
   loadingLiar,
   requestFlood,
+  restServer,
   staller,
+  stopsMidway,
   trickler,
   type FloodReceipt,
 } from '../helpers/hostile-behaviours.ts';
@@ -173,6 +175,53 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
       honest.engine.peers().some((p) => p.peerId === forger.peerId),
       'still connected',
     );
+  });
+
+  describe('a transfer cut midway goes on from another peer that has the segment', () => {
+    // The first holder sends 16 KiB and stops; the second claims the segment once the first was asked.
+    const cutThenRest = async (forged: boolean) => {
+      const honest = viewer();
+      const bans: string[] = [];
+      honest.engine.events.on('peer-banned', (event) => bans.push(event.peerId));
+      const server = restServer(fixture, forged);
+      const second = hostile(honest.swarmId, () => server);
+      const first = hostile(honest.swarmId, () => stopsMidway(ALL_SEGMENTS, fixture, () => server.claim([1])));
+      await hears(honest, first.peerId, ALL_SEGMENTS.length);
+      await whenAvailability(
+        honest,
+        () => honest.engine.peers().some((p) => p.peerId === second.peerId),
+        RECONNECT_GUARD_MS,
+      );
+      assert.deepEqual(honest.engine.decide(honest.swarmId, 1, 2, 0), { kind: 'peer', peerId: first.peerId });
+      const asked = httpRequests.length;
+      const data = Buffer.from((await honest.load(1)).data);
+      const http = httpRequests
+        .slice(asked)
+        .map(({ url, range }) => `${url.slice(url.lastIndexOf('/') + 1)} ${range ?? 'whole'}`);
+      return { honest, bans, data, http, asked: server.asked, first: first.peerId, second: second.peerId };
+    };
+
+    it('asks it for the rest only: the segment comes whole from the two peers, nothing from the origin', async () => {
+      const run = await cutThenRest(false);
+      assert.deepEqual(run.data, fixture(1));
+      assert.deepEqual(run.asked, [16 * 1024], 'the rest after the first peer’s bytes');
+      assert.deepEqual(run.http, [], 'no origin request for the segment');
+      const stats = run.honest.engine.stats();
+      assert.equal(stats.peerFallbacks, 1, 'the first peer’s cut');
+      assert.equal(stats.segmentsFromPeers, 1);
+      assert.deepEqual(run.bans, []);
+    });
+
+    it('a forged rest fails the check: both peers struck (either may be the forger), none banned, the segment whole over HTTP', async () => {
+      const run = await cutThenRest(true);
+      assert.deepEqual(run.data, fixture(1));
+      assert.deepEqual(run.asked, [16 * 1024]);
+      assert.deepEqual(run.http, ['seg_001.ts whole']);
+      assert.deepEqual(run.bans, []);
+      const stats = run.honest.engine.stats();
+      assert.equal(stats.segmentsRejected, 0);
+      assert.equal(stats.peerStrikes, 3, 'the first for its pace; both for bytes that failed the check');
+    });
   });
 
   it('a loading-liar (says it fetches every segment, never delivers one) is ignored after three waits, then dropped and banned', async () => {

@@ -155,3 +155,76 @@ describe('peer downloads: data frames for no running request', () => {
     assert.equal(faults.length, 1, 'beyond it: a flood');
   });
 });
+
+describe('peer downloads going on from another peer’s bytes', () => {
+  const PREFIX_BYTES = 3 * MAX_CHUNK_BYTES;
+  const prefix = { bytes: new Uint8Array(PREFIX_BYTES).fill(7), totalBytes: SEGMENT_BYTES, vouched: true };
+
+  function resumingLink(budget = new ReceiveBudget()) {
+    const sent: PeerMessage[] = [];
+    const faults: P2PError[] = [];
+    const downloads = new PeerDownloads({
+      remotePeerId: 'second',
+      nowMs: () => 0,
+      send: (message) => sent.push(message),
+      onDelivered: () => undefined,
+      onFault: (error) => faults.push(error),
+      receiveBudget: budget,
+    });
+    const download = downloads.start(5, () => undefined, false, null, prefix);
+    download.promise.catch(() => undefined);
+    return { downloads, download, sent, faults, budget };
+  }
+
+  it('asks for the rest only, and resolves with the whole segment, holding only its own bytes of the budget', async () => {
+    const { downloads, download, sent, budget } = resumingLink();
+    assert.deepEqual(sent, [{ type: 'request', requestId: 1, sequenceNumber: 5, fromByte: PREFIX_BYTES }]);
+    downloads.onResponse(1, 5, SEGMENT_BYTES);
+    downloads.onData({ requestId: 1, byteOffset: PREFIX_BYTES, payload: new Uint8Array(MAX_CHUNK_BYTES).fill(9) });
+    assert.equal(budget.usedBytes, MAX_CHUNK_BYTES, 'the first peer’s bytes are not this download’s');
+    for (let offset = PREFIX_BYTES + MAX_CHUNK_BYTES; offset < SEGMENT_BYTES; offset += MAX_CHUNK_BYTES)
+      downloads.onData({ requestId: 1, byteOffset: offset, payload: new Uint8Array(MAX_CHUNK_BYTES).fill(9) });
+    const whole = new Uint8Array(await download.promise);
+    assert.equal(whole.byteLength, SEGMENT_BYTES);
+    assert.equal(whole[PREFIX_BYTES - 1], 7);
+    assert.equal(whole[PREFIX_BYTES], 9);
+    assert.equal(budget.usedBytes, 0);
+    assert.equal(downloads.receivedBytes, SEGMENT_BYTES - PREFIX_BYTES);
+  });
+
+  it('faults a peer that sends the segment from its start instead of the rest', () => {
+    const { downloads, faults } = resumingLink();
+    downloads.onResponse(1, 5, SEGMENT_BYTES);
+    downloads.onData({ requestId: 1, byteOffset: 0, payload: new Uint8Array(MAX_CHUNK_BYTES) });
+    assert.equal(faults.length, 1);
+    assert.match(faults[0]?.message ?? '', /out-of-order/);
+  });
+
+  it('ends without a fault when the peer declares another size than the first (one of them is wrong)', async () => {
+    const { downloads, download, sent, faults } = resumingLink();
+    downloads.onResponse(1, 5, SEGMENT_BYTES + 1);
+    await assert.rejects(
+      download.promise,
+      (error: P2PError) => error.code === 'peer-error' && /another peer/.test(error.message),
+    );
+    assert.deepEqual(faults, []);
+    assert.deepEqual(sent.at(-1), { type: 'cancel', requestId: 1 });
+    assert.equal(download.partial(), null, 'nothing of its own to resume from');
+  });
+
+  it('keeps both peers’ bytes when cut for its pace, vouched for by nobody; none of its own: no partial', () => {
+    const cut = resumingLink();
+    cut.downloads.onResponse(1, 5, SEGMENT_BYTES);
+    cut.downloads.onData({ requestId: 1, byteOffset: PREFIX_BYTES, payload: new Uint8Array(MAX_CHUNK_BYTES) });
+    cut.download.cancel('too-slow');
+    const partial = cut.download.partial();
+    assert.equal(partial?.bytes.byteLength, PREFIX_BYTES + MAX_CHUNK_BYTES);
+    assert.equal(partial?.bytes[0], 7);
+    assert.equal(partial?.vouched, false);
+    assert.equal(cut.budget.usedBytes, 0);
+    const silent = resumingLink();
+    silent.downloads.onResponse(1, 5, SEGMENT_BYTES);
+    silent.download.cancel('too-slow');
+    assert.equal(silent.download.partial(), null);
+  });
+});

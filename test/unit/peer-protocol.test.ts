@@ -55,7 +55,13 @@ const messageOf: { [K in PeerMessage['type']]: fc.Arbitrary<Extract<PeerMessage,
   loading: plain(fc.record({ type: fc.constant('loading' as const), sequenceNumbers: sequenceList })),
   request: plain(
     fc.record(
-      { type: fc.constant('request' as const), requestId: uint32, sequenceNumber, neededInMs: uint32 },
+      {
+        type: fc.constant('request' as const),
+        requestId: uint32,
+        sequenceNumber,
+        neededInMs: uint32,
+        fromByte: fc.integer({ min: 1, max: MAX_SEGMENT_BYTES - 1 }),
+      },
       { requiredKeys: ['type', 'requestId', 'sequenceNumber'] },
     ),
   ),
@@ -127,6 +133,7 @@ function assertWellFormed(parsed: ParsedFrame): void {
     case 'request':
       assert.ok(isUint32(m.requestId) && isSequenceNumber(m.sequenceNumber));
       assert.ok(m.neededInMs === undefined || isUint32(m.neededInMs));
+      assert.ok(m.fromByte === undefined || (isUint32(m.fromByte) && m.fromByte > 0 && m.fromByte < MAX_SEGMENT_BYTES));
       break;
     case 'absent':
       assert.ok(isUint32(m.requestId) && isSequenceNumber(m.sequenceNumber));
@@ -180,6 +187,19 @@ describe('peer protocol', () => {
     for (const busy of [1, 'yes', null]) {
       const parsed = parseFrame(controlFrame({ type: 'absent', requestId: 1, sequenceNumber: 2, busy }));
       assert.deepEqual(parsed, { kind: 'invalid', reason: 'absent.busy is not a boolean' });
+    }
+  });
+
+  it("reads a request's fromByte (0 is the same as none), and refuses one outside a segment, naming the field", () => {
+    const request = { type: 'request', requestId: 1, sequenceNumber: 2 } as const;
+    assert.deepEqual(parseFrame(controlFrame({ ...request, fromByte: 65_000 })), {
+      kind: 'control',
+      message: { ...request, fromByte: 65_000 },
+    });
+    assert.deepEqual(parseFrame(controlFrame({ ...request, fromByte: 0 })), { kind: 'control', message: request });
+    for (const fromByte of [-1, 1.5, MAX_SEGMENT_BYTES, 2 ** 32, '100', null]) {
+      const parsed = parseFrame(controlFrame({ ...request, fromByte }));
+      assert.deepEqual(parsed, { kind: 'invalid', reason: 'request.fromByte is out of range' });
     }
   });
 

@@ -97,6 +97,39 @@ describe('PeerUploads: what one peer may ask of our uplink', () => {
     next.upload.destroy();
   });
 
+  it('serves a request with `fromByte` from there (the header declares the whole size), and one beyond the segment `absent`', () => {
+    const clock = { nowMs: 0 };
+    const side = uploads(clock);
+    const offsets: number[] = [];
+    const upload = new PeerUploads({
+      getSegment: (sn) =>
+        sn === 10 ? Uint8Array.from({ length: SEGMENT_BYTES }, (_, i) => i % 251).buffer : undefined,
+      onUploaded: () => undefined,
+      send: (message) => side.messages.push(message),
+      sendBytes: (bytes) => {
+        const parsed = parseFrame(bytes);
+        assert.ok(parsed.kind === 'data');
+        offsets.push(parsed.frame.byteOffset);
+        assert.equal(parsed.frame.payload[0], parsed.frame.byteOffset % 251, 'the bytes at that offset');
+      },
+      bufferedBytes: () => 0,
+      closed: () => false,
+      nowMs: () => clock.nowMs,
+      onViolation: (reason) => assert.fail(reason),
+    });
+    const fromByte = SEGMENT_BYTES - 10_000;
+    upload.request(1, 10, undefined, fromByte);
+    upload.request(2, 10, undefined, SEGMENT_BYTES);
+    mock.timers.tick(10);
+    assert.deepEqual(side.messages, [
+      { type: 'response', requestId: 1, sequenceNumber: 10, byteLength: SEGMENT_BYTES },
+      { type: 'absent', requestId: 2, sequenceNumber: 10 },
+    ]);
+    assert.equal(offsets[0], fromByte);
+    assert.equal(offsets.length, 1, 'the 10,000 bytes left fit one chunk');
+    upload.destroy();
+  });
+
   it('counts as sent what the link handed to the channel less what the channel still queues', () => {
     const clock = { nowMs: 0 };
     let handedBytes = 0;
