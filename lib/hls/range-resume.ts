@@ -22,8 +22,9 @@ export type RangeResumeOutcome =
       readonly networkDetails: NullableNetworkDetails;
     }
   /**
-   * The origin did not honour the range, or refused it (an error: the size the peer declared may
-   * be wrong, e.g. 416); it still sent `receivedBytes`. Load the whole segment.
+   * The origin did not honour the range (a 206 of another range, where its Content-Range can be
+   * read), or refused it (an error: the size the peer declared may be wrong, e.g. 416); it still
+   * sent `receivedBytes`. Load the whole segment (the peer is not blamed).
    */
   | { readonly kind: 'range-ignored'; readonly receivedBytes: number }
   /**
@@ -104,9 +105,11 @@ export function resumeOverRange(
       // would otherwise never know it, and "peer too late" could never fire.
       engine.httpPace.measured(paceSample(stats));
       const rest = response.data;
-      // The rest as asked for (by its length: a custom loader may say 200 for a 206); the checks
-      // judge the joined whole.
-      if (rest instanceof ArrayBuffer && rest.byteLength === partial.totalBytes - received) {
+      // The rest as asked for (by its length: a custom loader may say 200 for a 206; and by its
+      // Content-Range where readable: joined to the wrong bytes, an honest peer would be banned);
+      // the checks judge the joined whole.
+      const restAsAsked = (rangeFirstByte(networkDetails) ?? received) === received;
+      if (rest instanceof ArrayBuffer && rest.byteLength === partial.totalBytes - received && restAsAsked) {
         void join(rest, stats, networkDetails);
       } else if (response.code === 200 && rest instanceof ArrayBuffer && rest.byteLength > 0) {
         relay?.fail();
@@ -139,4 +142,17 @@ export function resumeOverRange(
       relay?.fail();
     },
   };
+}
+
+// The first byte an HTTP response says it carries (`Content-Range: bytes first-last/total`), where its
+// headers can be read — a fetch Response, an XHR (only the headers a cross-origin CDN exposes) —
+// else null.
+function rangeFirstByte(networkDetails: NullableNetworkDetails): number | null {
+  const details = networkDetails as { headers?: Headers; getAllResponseHeaders?: () => string } | null;
+  const header =
+    details?.headers?.get('content-range') ??
+    /^content-range:(.*)$/im.exec(details?.getAllResponseHeaders?.() ?? '')?.[1] ??
+    '';
+  const first = /bytes\s+(\d+)-/.exec(header)?.[1];
+  return first === undefined ? null : Number(first);
 }

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { LoaderCallbacks, LoaderConfiguration, LoaderContext, LoaderStats } from 'hls.js';
 import { resolveConfig } from '../../lib/api/config.ts';
 import { Engine } from '../../lib/engine/engine.ts';
+import { FetchFragmentLoader } from '../../lib/hls/fetch-loader.ts';
 import { newStats } from '../../lib/hls/loader-stats.ts';
 import { resumeOverRange, type RangeResumeOutcome } from '../../lib/hls/range-resume.ts';
 import type { TrackerClient } from '../../lib/swarm/tracker-client.ts';
@@ -115,6 +116,50 @@ describe('Range resume of a peer’s partial segment', () => {
         [188 * 100, false],
       ],
     );
+  });
+
+  it('takes a 206 whose Content-Range is another range than asked for as the range ignored (fetch, real server): nothing joined', async () => {
+    // A cache that answers every range with the segment's first bytes of that length, labelled truly.
+    let wrong = true;
+    const server = createServer((request, response) => {
+      if (request.url !== '/live/seg_7.ts') return void response.writeHead(404).end();
+      const [first = 0, last = 0] =
+        /bytes=(\d+)-(\d+)/
+          .exec(request.headers.range ?? '')
+          ?.slice(1)
+          .map(Number) ?? [];
+      const start = wrong ? 0 : first;
+      const end = start + last - first;
+      response.writeHead(206, {
+        'content-range': `bytes ${start}-${end}/${SEGMENT_SEVEN.byteLength}`,
+        'content-length': end - start + 1,
+      });
+      response.end(SEGMENT_SEVEN.subarray(start, end + 1));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    // The stream's manifest answers 404: a joined segment would pass unverified, wrong bytes and all.
+    const engine = newEngine(`http://127.0.0.1:${port}/h.json`);
+    const peerBytes = 188 * 100;
+    const resumeFrom = (): Promise<RangeResumeOutcome> =>
+      new Promise((resolve) => {
+        const request = segmentSevenRequest(recordingCallbacks().callbacks);
+        const context = { ...request.context, url: `http://127.0.0.1:${port}/live/seg_7.ts` };
+        const partial = {
+          bytes: SEGMENT_SEVEN.slice(0, peerBytes),
+          totalBytes: SEGMENT_SEVEN.byteLength,
+          vouched: true,
+        };
+        resumeOverRange(engine, { ...request, context }, new FetchFragmentLoader({}), partial, resolve);
+      });
+    const mislabelled = await resumeFrom();
+    wrong = false;
+    const honest = await resumeFrom();
+    engine.destroy();
+    await new Promise((resolve) => server.close(resolve));
+    assert.deepEqual(mislabelled, { kind: 'range-ignored', receivedBytes: SEGMENT_SEVEN.byteLength - peerBytes });
+    assert.equal(honest.kind, 'resumed');
+    assert.deepEqual(new Uint8Array(honest.kind === 'resumed' ? honest.data : new ArrayBuffer(0)), SEGMENT_SEVEN);
   });
 
   it('joins the rest a loader reports as 200 when it is the rest asked for (to be checked), and takes a whole 200 answer as the segment', async () => {
