@@ -221,13 +221,16 @@ export class PeerAttempt {
     this.#settle();
     this.#download.cancel(strike);
     // A relay's bytes too (not vouched for: should the joined segment fail the checks, a strike, no
-    // ban); for an attempt that went on from another peer's bytes, those when it added none.
-    const partial = this.#download.partial() ?? this.#resume?.partial ?? null;
+    // ban); for an attempt that went on from another peer's bytes and added none, those (and that
+    // peer answers for them: this one sent nothing).
+    const own = this.#download.partial();
+    const partial = own ?? this.#resume?.partial ?? null;
     const resumable = partial !== null && partial.bytes.byteLength < partial.totalBytes;
     // The relay got every chunk the resume starts from: the resume goes on feeding it.
     const relay = this.#relay ?? this.#resume?.relay ?? null;
     if (!resumable) relay?.fail();
-    const resumeFrom = resumable ? { partial, relay, cutPeerId: this.peerId } : null;
+    const cutPeerId = own === null ? (this.#resume?.cutPeerId ?? this.peerId) : this.peerId;
+    const resumeFrom = resumable ? { partial, relay, cutPeerId } : null;
     this.#onOutcome({ kind: 'fell-back', error, resumeFrom });
   }
 

@@ -211,13 +211,15 @@ export function requestFlood(
 
 /**
  * Holds every listed segment and answers each request with the true header and the segment's first
- * `sentBytes` bytes, then nothing: a peer whose uplink died mid-transfer (honest bytes, broken pace).
- * `onRequest` hears of each request (a test's cue).
+ * `sentBytes` bytes (zeros when `forged`), then nothing: a peer whose uplink died mid-transfer, or a
+ * forger that stops before its forgery could be checked whole. `onRequest` hears of each request (a
+ * test's cue).
  */
 export function stopsMidway(
   claimed: readonly number[],
   segment: (sequenceNumber: number) => Uint8Array,
   onRequest: () => void = () => undefined,
+  forged = false,
   sentBytes = 16 * 1024,
 ): HostileBehaviour {
   return {
@@ -228,19 +230,21 @@ export function stopsMidway(
       const bytes = segment(message.sequenceNumber);
       const { requestId, sequenceNumber } = message;
       channel.send({ type: 'response', requestId, sequenceNumber, byteLength: bytes.byteLength });
-      channel.sendData(requestId, 0, bytes.subarray(0, Math.min(sentBytes, bytes.byteLength - 1)));
+      const first = bytes.subarray(0, Math.min(sentBytes, bytes.byteLength - 1));
+      channel.sendData(requestId, 0, forged ? new Uint8Array(first.byteLength) : first);
     },
   };
 }
 
 /**
  * Serves whatever it is asked for from where the request's `fromByte` says (the true header, then the
- * rest in 16-KiB chunks: the segment's bytes, or zeros when `forged`), and claims segments only when
- * told to (`claim`); `asked` lists each request's `fromByte` (0 when absent).
+ * rest in 16-KiB chunks: the segment's bytes, or zeros when `answer` is 'forged'), or answers `busy`
+ * ('busy'); claims segments only when told to (`claim`); `asked` lists each request's `fromByte`
+ * (0 when absent).
  */
 export function restServer(
   segment: (sequenceNumber: number) => Uint8Array,
-  forged = false,
+  answer: 'rest' | 'forged' | 'busy' = 'rest',
 ): HostileBehaviour & { claim(sequenceNumbers: number[]): void; readonly asked: number[] } {
   let open: WireChannel | null = null;
   const asked: number[] = [];
@@ -255,11 +259,15 @@ export function restServer(
       if (message.type !== 'request') return;
       const { requestId, sequenceNumber, fromByte = 0 } = message;
       asked.push(fromByte);
+      if (answer === 'busy') {
+        channel.send({ type: 'absent', requestId, sequenceNumber, busy: true });
+        return;
+      }
       const bytes = segment(sequenceNumber);
       channel.send({ type: 'response', requestId, sequenceNumber, byteLength: bytes.byteLength });
       for (let offset = fromByte; offset < bytes.byteLength; offset += 16 * 1024) {
         const chunk = bytes.subarray(offset, offset + 16 * 1024);
-        channel.sendData(requestId, offset, forged ? new Uint8Array(chunk.byteLength) : chunk);
+        channel.sendData(requestId, offset, answer === 'forged' ? new Uint8Array(chunk.byteLength) : chunk);
       }
     },
   };

@@ -179,13 +179,15 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
 
   describe('a transfer cut midway goes on from another peer that has the segment', () => {
     // The first holder sends 16 KiB and stops; the second claims the segment once the first was asked.
-    const cutThenRest = async (forged: boolean) => {
+    const cutThenRest = async (answer: 'rest' | 'forged' | 'busy', forgedFirst = false) => {
       const honest = viewer();
       const bans: string[] = [];
       honest.engine.events.on('peer-banned', (event) => bans.push(event.peerId));
-      const server = restServer(fixture, forged);
+      const server = restServer(fixture, answer);
       const second = hostile(honest.swarmId, () => server);
-      const first = hostile(honest.swarmId, () => stopsMidway(ALL_SEGMENTS, fixture, () => server.claim([1])));
+      const first = hostile(honest.swarmId, () =>
+        stopsMidway(ALL_SEGMENTS, fixture, () => server.claim([1]), forgedFirst),
+      );
       await hears(honest, first.peerId, ALL_SEGMENTS.length);
       await whenAvailability(
         honest,
@@ -202,7 +204,7 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
     };
 
     it('asks it for the rest only: the segment comes whole from the two peers, nothing from the origin', async () => {
-      const run = await cutThenRest(false);
+      const run = await cutThenRest('rest');
       assert.deepEqual(run.data, fixture(1));
       assert.deepEqual(run.asked, [16 * 1024], 'the rest after the first peer’s bytes');
       assert.deepEqual(run.http, [], 'no origin request for the segment');
@@ -213,7 +215,7 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
     });
 
     it('a forged rest fails the check: both peers struck (either may be the forger), none banned, the segment whole over HTTP', async () => {
-      const run = await cutThenRest(true);
+      const run = await cutThenRest('forged');
       assert.deepEqual(run.data, fixture(1));
       assert.deepEqual(run.asked, [16 * 1024]);
       assert.deepEqual(run.http, ['seg_001.ts whole']);
@@ -221,6 +223,14 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
       const stats = run.honest.engine.stats();
       assert.equal(stats.segmentsRejected, 0);
       assert.equal(stats.peerStrikes, 3, 'the first for its pace; both for bytes that failed the check');
+    });
+
+    it('a second peer that answers `busy` leaves the first peer’s bytes to a Range request, and answers for none of them', async () => {
+      const run = await cutThenRest('busy', true);
+      assert.deepEqual(run.data, fixture(1));
+      assert.deepEqual(run.asked, [16 * 1024]);
+      assert.deepEqual(run.http, [`seg_001.ts bytes=${16 * 1024}-${fixture(1).byteLength - 1}`, 'seg_001.ts whole']);
+      assert.deepEqual(run.bans, [run.first], 'the forger that vouched for its bytes, not the busy one');
     });
   });
 
