@@ -40,12 +40,19 @@ class RangeLoader {
   constructor(
     readonly segment: Uint8Array,
     readonly code: number,
+    readonly networkDetails: unknown = null,
   ) {}
   load(context: LoaderContext, _config: LoaderConfiguration, callbacks: LoaderCallbacks<LoaderContext>): void {
     const body = this.segment.slice(context.rangeStart ?? 0, context.rangeEnd || this.segment.byteLength);
     queueMicrotask(() => {
       this.stats.loaded = body.byteLength;
-      callbacks.onSuccess({ url: context.url, data: body.buffer, code: this.code }, this.stats, context, null);
+      const { networkDetails } = this;
+      callbacks.onSuccess(
+        { url: context.url, data: body.buffer, code: this.code },
+        this.stats,
+        context,
+        networkDetails,
+      );
     });
   }
   abort(): void {}
@@ -160,6 +167,30 @@ describe('Range resume of a peer’s partial segment', () => {
     assert.deepEqual(mislabelled, { kind: 'range-ignored', receivedBytes: SEGMENT_SEVEN.byteLength - peerBytes });
     assert.equal(honest.kind, 'resumed');
     assert.deepEqual(new Uint8Array(honest.kind === 'resumed' ? honest.data : new ArrayBuffer(0)), SEGMENT_SEVEN);
+  });
+
+  it('reads network details of any shape a custom loader hands on as no Content-Range: the rest is joined and judged', async () => {
+    const throwing = {
+      get headers(): never {
+        throw new Error('no headers here');
+      },
+    };
+    const shapes = [
+      { headers: { 'content-range': 'bytes 0-9/10' } },
+      throwing,
+      { getAllResponseHeaders: () => 7 },
+      'text',
+    ];
+    // The manifest is unreachable: a joined segment is judged unverifiable, its rest's cost told.
+    const engine = newEngine();
+    const outcomes = [];
+    for (const shape of shapes) {
+      const outcome = await resume(engine, new RangeLoader(SEGMENT_SEVEN, 206, shape), 188 * 100);
+      outcomes.push({ kind: outcome.kind, restBytes: 'restBytes' in outcome ? outcome.restBytes : null });
+    }
+    engine.destroy();
+    const joined = { kind: 'unverifiable', restBytes: SEGMENT_SEVEN.byteLength - 188 * 100 };
+    assert.deepEqual(outcomes, [joined, joined, joined, joined]);
   });
 
   it('joins the rest a loader reports as 200 when it is the rest asked for (to be checked), and takes a whole 200 answer as the segment', async () => {
