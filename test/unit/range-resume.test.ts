@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LoaderCallbacks, LoaderConfiguration, LoaderContext, LoaderStats } from 'hls.js';
+import type { LoaderCallbacks, LoaderConfiguration, LoaderContext, LoaderStats, NullableNetworkDetails } from 'hls.js';
 import { resolveConfig } from '../../lib/api/config.ts';
 import { Engine } from '../../lib/engine/engine.ts';
 import { FetchFragmentLoader } from '../../lib/hls/fetch-loader.ts';
@@ -46,7 +46,8 @@ class RangeLoader {
     const body = this.segment.slice(context.rangeStart ?? 0, context.rangeEnd || this.segment.byteLength);
     queueMicrotask(() => {
       this.stats.loaded = body.byteLength;
-      const { networkDetails } = this;
+      // A custom loader may hand on anything as its network details.
+      const networkDetails = this.networkDetails as NullableNetworkDetails;
       callbacks.onSuccess(
         { url: context.url, data: body.buffer, code: this.code },
         this.stats,
