@@ -59,7 +59,7 @@ export class BeaconEndpoint {
       this.#refuse(response, 'origin-not-allowed');
       return;
     }
-    const address = clientAddresses.resolve(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for']);
+    const address = clientAddresses.resolveRequest(request.socket.remoteAddress, request.headers);
     if (!rateLimiter.take(address)) {
       this.#refuse(response, 'rate-limited');
       return;

@@ -98,7 +98,7 @@ export const SETTING_SOURCES: { readonly [K in keyof TrackerConfig]: SettingSour
     flag: 'trusted-proxies',
     env: 'PEERCDN_TRACKER_TRUSTED_PROXIES',
     kind: 'list',
-    help: 'comma-separated proxy addresses or CIDR blocks whose X-Forwarded-For names the client',
+    help: 'comma-separated proxy addresses or CIDR blocks whose X-Forwarded-For (or Forwarded) names the client',
   },
   regionPrefixes: {
     flag: 'region-prefixes',

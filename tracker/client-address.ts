@@ -1,7 +1,9 @@
 // The real client address of an HTTP request or WebSocket upgrade. Behind a load balancer or
 // reverse proxy every TCP connection comes from the proxy, so per-address limits would lump all
-// viewers together. X-Forwarded-For is believed only when the TCP peer is one of the configured
-// proxies, and only as far as its chain of configured proxies goes: anyone can send the header.
+// viewers together. X-Forwarded-For (or, from a proxy that writes only that, RFC 7239's Forwarded)
+// is believed only when the TCP peer is one of the configured proxies, and only as far as its chain
+// of configured proxies goes: anyone can send the header.
+import type { IncomingHttpHeaders } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 
 /** A trusted-proxy entry: an address (`10.0.0.7`, `fd00::1`) or a CIDR block (`10.0.0.0/8`, `fd00::/8`). */
@@ -16,9 +18,9 @@ export function checkProxyEntry(entry: string): string | null {
 
 /** Counted for /metrics. */
 export interface ClientAddressCounters {
-  /** Connections whose address came from X-Forwarded-For. */
+  /** Connections whose address came from X-Forwarded-For (or Forwarded). */
   forwarded: number;
-  /** Requests from a trusted proxy whose X-Forwarded-For was missing or held a non-address: the proxy's address is used. */
+  /** Requests from a trusted proxy whose X-Forwarded-For (or Forwarded) was missing or held a non-address: the proxy's address is used. */
   forwardedInvalid: number;
 }
 
@@ -62,6 +64,11 @@ export class ClientAddresses {
     if (client === remoteAddress) this.counters.forwardedInvalid += 1;
     else this.counters.forwarded += 1;
     return client;
+  }
+
+  /** `resolve` for a request: its X-Forwarded-For, or its Forwarded header when it has none. */
+  resolveRequest(remoteAddress: string | undefined, headers: IncomingHttpHeaders): string {
+    return this.resolve(remoteAddress ?? '', headers['x-forwarded-for'] ?? headers.forwarded);
   }
 
   #isTrusted(address: string): boolean {

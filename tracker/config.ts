@@ -42,7 +42,7 @@ export interface TrackerConfig {
   readonly swarmTokenSecret: string;
   /** Open WebSockets per remote address (IPv6: per /64); 0 means no cap. */
   readonly maxConnectionsPerAddress: number;
-  /** Load balancers / reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For gives the client's address; empty: never read. */
+  /** Load balancers / reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For (else Forwarded) gives the client's address; empty: never read. */
   readonly trustedProxies: readonly string[];
   /**
    * Regions by client address, `<CIDR block>=<region>` (first match wins), for clients that send

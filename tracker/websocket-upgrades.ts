@@ -138,7 +138,7 @@ export class WebSocketUpgrades {
   upgrade(request: IncomingMessage, tcp: Duplex, head: Buffer): void {
     const { clientAddresses, origins, addressCap, counters, logger } = this.#options;
     // Behind a trusted proxy, the client's own address (per-address caps, logs).
-    const address = clientAddresses.resolve(request.socket.remoteAddress ?? '', request.headers['x-forwarded-for']);
+    const address = clientAddresses.resolveRequest(request.socket.remoteAddress, request.headers);
     const refusal = checkUpgrade(request, address, origins, addressCap);
     if (refusal !== null) {
       counters.rejectedConnections[refusal.reason] += 1;

@@ -9,8 +9,8 @@ describe('tracker behind a trusted proxy (X-Forwarded-For)', function () {
   const trackers: RunningTracker[] = [];
   const sockets: WebSocket[] = [];
   /** Resolves with 'open' or the HTTP status that refused the upgrade. */
-  const connect = (url: string, forwardedFor: string): Promise<'open' | number> => {
-    const socket = new WebSocket(url, { perMessageDeflate: false, headers: { 'X-Forwarded-For': forwardedFor } });
+  const connect = (url: string, forwardedFor: string, header = 'X-Forwarded-For'): Promise<'open' | number> => {
+    const socket = new WebSocket(url, { perMessageDeflate: false, headers: { [header]: forwardedFor } });
     sockets.push(socket);
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve('open'));
@@ -46,5 +46,20 @@ describe('tracker behind a trusted proxy (X-Forwarded-For)', function () {
     trackers.push(plain);
     assert.equal(await connect(plain.url, '198.51.100.1'), 'open');
     assert.equal(await connect(plain.url, '198.51.100.2'), 429, 'an untrusted header changes nothing');
+  });
+
+  it('reads RFC 7239 Forwarded from a trusted proxy that writes no X-Forwarded-For', async () => {
+    const trusting = await startTracker({
+      host: '127.0.0.1',
+      port: 0,
+      logLevel: 'off',
+      maxConnectionsPerAddress: 1,
+      trustedProxies: ['127.0.0.1'],
+    });
+    trackers.push(trusting);
+    assert.equal(await connect(trusting.url, 'for=198.51.100.1;proto=https', 'Forwarded'), 'open');
+    assert.equal(await connect(trusting.url, 'for="[2001:db8::7]:443";proto=https', 'Forwarded'), 'open');
+    assert.equal(await connect(trusting.url, 'for=198.51.100.1', 'Forwarded'), 429, 'the same viewer twice');
+    assert.deepEqual(trusting.stats().proxied, { forwarded: 3, forwardedInvalid: 0 });
   });
 });
