@@ -200,7 +200,7 @@ describe('broken promises cost the peer (Node WebRTC, real tracker and origin)',
       const http = httpRequests
         .slice(asked)
         .map(({ url, range }) => `${url.slice(url.lastIndexOf('/') + 1)} ${range ?? 'whole'}`);
-      return { honest, bans, data, http, asked: server.asked, first: first.peerId, second: second.peerId };
+      return { honest, bans, data, http, asked: server.asked, first: first.peerId };
     };
 
     it('asks it for the rest only: the segment comes whole from the two peers, nothing from the origin', async () => {

@@ -21,20 +21,25 @@ describe('tracker behind a trusted proxy (X-Forwarded-For)', function () {
       socket.once('error', reject);
     });
   };
-  afterEach(async () => {
-    for (const socket of sockets.splice(0)) socket.terminate();
-    await Promise.all(trackers.splice(0).map((tracker) => tracker.close()));
-  });
-
-  it('caps connections per forwarded client address when the proxy is trusted, and per TCP address otherwise', async () => {
-    const trusting = await startTracker({
+  /** A tracker allowing one connection per client address, trusting the loopback proxy's headers. */
+  const trustingTracker = async (): Promise<RunningTracker> => {
+    const tracker = await startTracker({
       host: '127.0.0.1',
       port: 0,
       logLevel: 'off',
       maxConnectionsPerAddress: 1,
       trustedProxies: ['127.0.0.1'],
     });
-    trackers.push(trusting);
+    trackers.push(tracker);
+    return tracker;
+  };
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.terminate();
+    await Promise.all(trackers.splice(0).map((tracker) => tracker.close()));
+  });
+
+  it('caps connections per forwarded client address when the proxy is trusted, and per TCP address otherwise', async () => {
+    const trusting = await trustingTracker();
     assert.equal(await connect(trusting.url, '198.51.100.1'), 'open');
     assert.equal(await connect(trusting.url, '198.51.100.2'), 'open', 'another viewer behind the same proxy');
     assert.equal(await connect(trusting.url, '198.51.100.1'), 429, 'the same viewer twice');
@@ -49,14 +54,7 @@ describe('tracker behind a trusted proxy (X-Forwarded-For)', function () {
   });
 
   it('reads RFC 7239 Forwarded from a trusted proxy that writes no X-Forwarded-For', async () => {
-    const trusting = await startTracker({
-      host: '127.0.0.1',
-      port: 0,
-      logLevel: 'off',
-      maxConnectionsPerAddress: 1,
-      trustedProxies: ['127.0.0.1'],
-    });
-    trackers.push(trusting);
+    const trusting = await trustingTracker();
     assert.equal(await connect(trusting.url, 'for=198.51.100.1;proto=https', 'Forwarded'), 'open');
     assert.equal(await connect(trusting.url, 'for="[2001:db8::7]:443";proto=https', 'Forwarded'), 'open');
     assert.equal(await connect(trusting.url, 'for=198.51.100.1', 'Forwarded'), 429, 'the same viewer twice');
