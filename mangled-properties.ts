@@ -204,6 +204,7 @@ export const MANGLED_PROPERTIES: readonly string[] = [
   'startSeconds',
   'startedAtMs',
   'startingUp',
+  'streamUrl',
   'stopRelays',
   'stored',
   'strikeCount',

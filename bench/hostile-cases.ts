@@ -57,7 +57,7 @@ const hears = (viewer: PlayerViewer, peerId: string, claimed = 1): Promise<void>
     `hello from ${peerId}`,
   );
 // The swarm the viewer joined (attach() joins it when the player announces the level).
-const swarmOf = (viewer: PlayerViewer): string => swarmIdOfPlaylist(viewer.fragment(0).baseurl, 'main', 0, null);
+const swarmOf = (viewer: PlayerViewer): string => swarmIdOfPlaylist(viewer.fragment(0).baseurl, 'main', null);
 
 function poisoning(name: string, mode: CorruptionMode, hashManifests: boolean, prefixOnly = false): HostileCase {
   return {

@@ -21,7 +21,7 @@ const MANIFEST_LOADING = 'hlsManifestLoading' as Events.MANIFEST_LOADING;
 /* eslint-enable @typescript-eslint/no-unsafe-enum-assignment */
 
 /** What `attach()` is told when hls.js starts loading a rendition's playlist. */
-export type LevelLoadingListener = (event: string, data: Pick<LevelLoadingData, 'url' | 'level'>) => void;
+export type LevelLoadingListener = (event: string, data: Pick<LevelLoadingData, 'url'>) => void;
 
 /** What `attach()` is told when hls.js starts loading a new stream (`loadSource()`). */
 export type ManifestLoadingListener = (event: string, data: { readonly url: string }) => void;
@@ -30,8 +30,6 @@ export type ManifestLoadingListener = (event: string, data: { readonly url: stri
 export interface PlayerFragment {
   /** Media sequence number, or `'initSegment'`. */
   readonly sn: number | 'initSegment';
-  /** Rendition index. */
-  readonly level: number;
   /** Playlist type (`'main'`, `'audio'`, `'subtitle'`). */
   readonly type: string;
   /** URL of the playlist the fragment is listed in. */
@@ -50,6 +48,8 @@ export type PlayerErrorListener = (
 export interface AttachableHls {
   /** The media element hls.js plays into (`hls.media`); null before `attachMedia()`. */
   readonly media: HTMLMediaElement | null;
+  /** The stream's URL (`hls.url`, given to `loadSource()`): renditions are named relative to it. */
+  readonly url?: string | null;
   /** Subscribe to `Hls.Events.LEVEL_LOADING`: the swarm is joined when a rendition's playlist loads. */
   on?(event: Events.LEVEL_LOADING, listener: LevelLoadingListener): void;
   /** Subscribe to `Hls.Events.FRAG_BUFFERED`: a segment hls.js appended may be shared. */
@@ -199,14 +199,22 @@ export class PeerCDN {
     // by the time the first segments are wanted.
     const engine = this.#engine;
     const onLevelLoading: LevelLoadingListener = (_event, data) => {
-      engine.joinSwarm(swarmIdOfPlaylist(data.url, 'main', data.level, this.config.swarmId, engine.originBaseUrls));
+      engine.joinSwarm(
+        swarmIdOfPlaylist(data.url, 'main', this.config.swarmId, engine.originBaseUrls, engine.playback.streamUrl),
+      );
       engine.segmentChecks.prefetch(data.url);
       this.#beacons?.watch(hls); // the media element is usually attached by now
     };
     const segmentOf = (frag: PlayerFragment) =>
       typeof frag.sn === 'number'
         ? {
-            swarmId: swarmIdOfPlaylist(frag.baseurl, frag.type, frag.level, this.config.swarmId, engine.originBaseUrls),
+            swarmId: swarmIdOfPlaylist(
+              frag.baseurl,
+              frag.type,
+              this.config.swarmId,
+              engine.originBaseUrls,
+              engine.playback.streamUrl,
+            ),
             sn: frag.sn,
           }
         : null;

@@ -55,7 +55,7 @@ export class SimViewer {
       // announced once the player buffered them (the library's default path without hashes).
       fetchBytes: () => NO_MANIFEST,
     });
-    const swarmId = swarmIdOfPlaylist(stream.playlistUrl, 'main', 0, null);
+    const swarmId = swarmIdOfPlaylist(stream.playlistUrl, 'main', null);
     this.player = new SimPlayer({
       stream,
       fragmentLoader: createFragmentLoaderClass(this.engine),

@@ -1,6 +1,8 @@
 /** What the engine reads of the player: its media element (hls.js's `hls.media`), for the playhead. */
 export interface Playhead {
   readonly media: HTMLMediaElement | null;
+  /** The stream's URL (hls.js's `hls.url`), when known. */
+  readonly url?: string | null;
 }
 
 /** Where playback is (known only after `attach(hls)`): how soon a segment plays, whether it started. */
@@ -11,6 +13,11 @@ export class Playback {
   /** Follow this player's media element; null forgets it (then nothing is known). */
   follow(playhead: Playhead | null): void {
     this.#playhead = playhead;
+  }
+
+  /** The stream's URL (the master playlist's), null before `loadSource()` or without a player. */
+  get streamUrl(): string | null {
+    return this.#playhead?.url ?? null;
   }
 
   /** Whether playback has yet to start (false when the playhead is unknown). */

@@ -79,7 +79,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   load(context: FragmentLoaderContext, config: LoaderConfiguration, callbacks: FragmentCallbacks): void {
     const engine = this.#engine;
     this.context = context;
-    const segment = engine.p2pEnabled ? segmentIdOf(context, engine.config.swarmId, engine.originBaseUrls) : null;
+    const segment = engine.p2pEnabled ? segmentIdOf(context, engine) : null;
     const request: LoadRequest = { context, config, callbacks, segment, startedAtMs: performance.now() };
     this.#request = request;
     // As hls.js's own loaders do: its abandon rules time a load from here while a peer attempt or a

@@ -3,15 +3,18 @@ import type { CheckedSegment } from '../engine/segment-checks.ts';
 import { deriveSwarmId, stripUrlQuery } from '../shared/swarm-id.ts';
 import type { SegmentId } from './load-request.ts';
 
+/** What names a viewer's swarms (the engine has it): the configured stream id, origins, the stream's URL. */
+export interface SwarmNaming {
+  readonly config: { readonly swarmId: string | null };
+  readonly originBaseUrls: readonly string[];
+  readonly playback: { readonly streamUrl: string | null };
+}
+
 /**
  * A fragment's identity among peers (its swarm and sequence number), or null when it is not shared
  * (init segments, byte ranges, LL-HLS parts, subtitles).
  */
-export function segmentIdOf(
-  context: FragmentLoaderContext,
-  configuredSwarmId: string | null,
-  originBaseUrls: readonly string[] = [],
-): SegmentId | null {
+export function segmentIdOf(context: FragmentLoaderContext, naming: SwarmNaming): SegmentId | null {
   const { frag } = context;
   const sequenceNumber = frag.sn;
   // hls.js sends rangeStart = rangeEnd = 0 for a whole segment; anything else is a byte range.
@@ -20,26 +23,44 @@ export function segmentIdOf(
   // buffered (no FRAG_BUFFERED), so a peer's copy could never be confirmed and served on.
   if (typeof sequenceNumber !== 'number' || byteRange || context.part !== null || (frag.type as string) === 'subtitle')
     return null;
-  const swarmId = swarmIdOfPlaylist(frag.baseurl, frag.type, frag.level, configuredSwarmId, originBaseUrls);
+  const { config, originBaseUrls, playback } = naming;
+  const swarmId = swarmIdOfPlaylist(frag.baseurl, frag.type, config.swarmId, originBaseUrls, playback.streamUrl);
   return { swarmId, sequenceNumber };
 }
 
 /**
  * One swarm per rendition: the media playlist URL names it (under the first configured origin when
  * it lies under any of them, so viewers on different origins share one swarm), or the configured
- * stream id + level.
+ * stream id + the rendition's key (`renditionKey`; not hls.js's level index: hls.js drops the
+ * renditions whose codecs a browser cannot play and sorts the rest, so one index names different
+ * renditions in different browsers).
  */
 export function swarmIdOfPlaylist(
   playlistUrl: string,
   type: string,
-  level: number,
   configuredSwarmId: string | null,
   originBaseUrls: readonly string[] = [],
+  streamUrl: string | null = null,
 ): string {
-  if (configuredSwarmId !== null) return deriveSwarmId(configuredSwarmId, `${type}/${level}`);
+  if (configuredSwarmId !== null)
+    return deriveSwarmId(configuredSwarmId, `${type}/${renditionKey(playlistUrl, streamUrl)}`);
   const base = originBaseUrls.find((url) => playlistUrl.startsWith(url));
   const url = base === undefined ? playlistUrl : originBaseUrls[0]! + playlistUrl.slice(base.length);
   return deriveSwarmId(stripUrlQuery(url), type);
+}
+
+/**
+ * A rendition's name within its stream, the same for every viewer however its URLs are signed or
+ * served: the media playlist's path relative to the directory of the stream's URL (hls.js's
+ * `hls.url`, the master playlist), e.g. `720p/index.m3u8` — the URI a master playlist usually lists;
+ * when it lies elsewhere (or the stream URL is unknown), its absolute path. No query, no host.
+ */
+export function renditionKey(playlistUrl: string, streamUrl: string | null): string {
+  const playlist = stripUrlQuery(playlistUrl);
+  const directory = stripUrlQuery(streamUrl ?? '').replace(/[^/]*$/, '');
+  return directory && playlist.startsWith(directory)
+    ? playlist.slice(directory.length)
+    : playlist.replace(/^\w+:\/\/[^/]*/, '');
 }
 
 /** A shared fragment as the segment checks see it: where it sits, its EXTINF, whether it is ciphertext. */

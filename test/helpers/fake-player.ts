@@ -31,7 +31,7 @@ export function fakePlayer(media: HTMLMediaElement | null = null, levelUrl?: str
     listeners.set(event, set);
     // hls.js loads the level playlist right after attach: announce it to the new listener.
     if (event === 'hlsLevelLoading' && levelUrl !== undefined)
-      (listener as LevelLoadingListener)(event, { url: levelUrl, level: 0 });
+      (listener as LevelLoadingListener)(event, { url: levelUrl });
   };
   const off = (event: string, listener: Listener): void => {
     listeners.get(event)?.delete(listener);

@@ -182,7 +182,7 @@ export interface PoisoningPeer {
 export function startPoisoningPeer(options: PoisoningPeerOptions): PoisoningPeer {
   const served: number[] = [];
   const swarm = new Swarm({
-    swarmId: swarmIdOfPlaylist(options.playlistUrl, 'main', 0, null),
+    swarmId: swarmIdOfPlaylist(options.playlistUrl, 'main', null),
     peerId: options.peerId,
     trackerUrls: [options.trackerUrl],
     iceServers: [],

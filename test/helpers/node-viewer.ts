@@ -83,7 +83,7 @@ export function startNodeViewer(
   const media: SimulatedMedia = { readyState: 4, currentTime: 0, playbackRate: 1 };
   engine.playback.follow({ media: media as unknown as HTMLMediaElement });
   const playlistUrl = `${originUrl}/vod/180p/index.m3u8`;
-  const swarmId = swarmIdOfPlaylist(playlistUrl, 'main', 0, null);
+  const swarmId = swarmIdOfPlaylist(playlistUrl, 'main', null);
   engine.joinSwarm(swarmId);
   const Loader = createFragmentLoaderClass(engine);
   const load = (sequenceNumber: number): Promise<LoadedSegment> =>

@@ -43,12 +43,12 @@ describe('PeerCDN where the runtime has no WebRTC', () => {
     );
     const player = fakePlayer(null, 'http://127.0.0.1:9/channel-1/index.m3u8');
     peercdn.attach(player);
-    player.emit('hlsLevelLoading', { url: 'http://127.0.0.1:9/channel-1/720p.m3u8', level: 1 });
+    player.emit('hlsLevelLoading', { url: 'http://127.0.0.1:9/channel-1/720p.m3u8' });
     assert.equal(peercdn.stats().swarms, 2);
     player.emit('hlsManifestLoading', { url: 'http://127.0.0.1:9/channel-2/index.m3u8' });
     assert.equal(peercdn.stats().swarms, 0);
     assert.deepEqual(destroyed, [1, 2], 'both tracker clients closed');
-    player.emit('hlsLevelLoading', { url: 'http://127.0.0.1:9/channel-2/index.m3u8', level: 0 });
+    player.emit('hlsLevelLoading', { url: 'http://127.0.0.1:9/channel-2/index.m3u8' });
     assert.equal(peercdn.stats().swarms, 1);
     assert.equal(clients, 3);
     peercdn.destroy();

@@ -43,11 +43,11 @@ describe('swarm ids', () => {
 
   it('puts viewers of one stream on different configured origins in one swarm, and no one else', () => {
     const bases = ['https://cdn-a.example/s/', 'https://cdn-b.example/mirror/'];
-    const onA = swarmIdOfPlaylist('https://cdn-a.example/s/180p/index.m3u8?token=1', 'main', 0, null, bases);
-    const onB = swarmIdOfPlaylist('https://cdn-b.example/mirror/180p/index.m3u8', 'main', 0, null, bases);
+    const onA = swarmIdOfPlaylist('https://cdn-a.example/s/180p/index.m3u8?token=1', 'main', null, bases);
+    const onB = swarmIdOfPlaylist('https://cdn-b.example/mirror/180p/index.m3u8', 'main', null, bases);
     assert.equal(onA, onB);
-    assert.equal(onA, swarmIdOfPlaylist('https://cdn-a.example/s/180p/index.m3u8', 'main', 0, null));
-    assert.notEqual(onA, swarmIdOfPlaylist('https://cdn-b.example/mirror/240p/index.m3u8', 'main', 1, null, bases));
-    assert.notEqual(onA, swarmIdOfPlaylist('https://other.example/s/180p/index.m3u8', 'main', 0, null, bases));
+    assert.equal(onA, swarmIdOfPlaylist('https://cdn-a.example/s/180p/index.m3u8', 'main', null));
+    assert.notEqual(onA, swarmIdOfPlaylist('https://cdn-b.example/mirror/240p/index.m3u8', 'main', null, bases));
+    assert.notEqual(onA, swarmIdOfPlaylist('https://other.example/s/180p/index.m3u8', 'main', null, bases));
   });
 });
