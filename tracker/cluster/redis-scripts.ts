@@ -134,16 +134,22 @@ export const COUNT_SCRIPT = `
 return { redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[1], '+inf'), redis.call('SCARD', KEYS[3]) }
 `;
 
-/** A peer leaves, unless its id is held through another node (it expired here and was taken there). ARGV: peer, node. */
+/**
+ * Peers of one node leave one swarm, each unless its id is held through another node (it expired
+ * here and was taken there). ARGV: node, then the peers (LEAVE_CHUNK at most). Returns how many left.
+ */
 export const LEAVE_SCRIPT = `${REGION_HELPERS}
-if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then
-  redis.call('ZREM', KEYS[1], ARGV[1])
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  redis.call('SREM', KEYS[3], ARGV[1])
-  unregion({ ARGV[1] })
-  return 1
+local gone = {}
+for i = 2, #ARGV do
+  if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[1] then gone[#gone + 1] = ARGV[i] end
 end
-return 0
+if #gone > 0 then
+  redis.call('ZREM', KEYS[1], unpack(gone))
+  redis.call('HDEL', KEYS[2], unpack(gone))
+  redis.call('SREM', KEYS[3], unpack(gone))
+  unregion(gone)
+end
+return #gone
 `;
 
 /** Every peer of a (dead or closing) node leaves one swarm. ARGV: node. Returns how many left. */

@@ -22,6 +22,7 @@ import { reapDeadNodes, reapNode, renewLease } from './node-leases.ts';
 import { PendingCommands, forEachBounded } from './pending-commands.ts';
 import { DEFAULT_COMMAND_TIMEOUT_MS, RedisLink } from './redis-link.ts';
 import { ClusterCounts } from './cluster-counts.ts';
+import { LeaveBatches } from './leave-batches.ts';
 import { CoalescedRun } from './coalesced-run.ts';
 import { RemotePicks, splitPicks, type RemotePeer } from './remote-picks.ts';
 import { RemoteRoutes } from './remote-routes.ts';
@@ -51,7 +52,9 @@ export class RedisSwarmCluster implements SwarmCluster {
   readonly #picks = new RemotePicks();
   /** Swarms (hex keys) registered under this node in Redis, so a reaper can find our peers. */
   readonly #registered = new Set<string>();
-  readonly #outbox = new NodeOutbox((node, batch) => this.#publish(node, batch));
+  readonly #outbox = new NodeOutbox((node, batch) =>
+    this.#gated(() => this.#command(['SPUBLISH', relayChannel(node), batch])),
+  );
   /** Per swarm with peers here, a token its replies carry: one whose swarm emptied meanwhile is dropped. */
   readonly #live = new Map<string, object>();
   #delivery: ClusterDelivery | null = null;
@@ -63,6 +66,10 @@ export class RedisSwarmCluster implements SwarmCluster {
   readonly #readd = new CoalescedRun(() => this.#readdAll());
   #reapAfterUnixMs = 0;
   readonly #pending: PendingCommands;
+  readonly #leaves = new LeaveBatches(
+    (key, peerIds) => this.#gated(() => this.#script(LEAVE_SCRIPT, swarmKeys(key), [this.nodeId, ...peerIds])),
+    (key) => this.#gated(() => this.#command(['SREM', nodeSwarmsKey(this.nodeId), key])),
+  );
   #liveNodes = 0;
   readonly #stats = {
     relayedOut: 0,
@@ -176,6 +183,7 @@ export class RedisSwarmCluster implements SwarmCluster {
     const accept = (): void => claimed?.('accepted');
     if (!this.#ready) return Promise.resolve().then(accept);
     const key = swarmKey(infoHash);
+    this.#leaves.cancel(key, peerId);
     this.#register(key);
     let live = this.#live.get(infoHash);
     if (live === undefined) this.#live.set(infoHash, (live = {}));
@@ -204,13 +212,12 @@ export class RedisSwarmCluster implements SwarmCluster {
     }
     if (!this.#ready) return;
     const key = swarmKey(infoHash);
-    this.#pending
-      .run(() => this.#script(LEAVE_SCRIPT, swarmKeys(key), [peerId, this.nodeId]))
-      ?.catch((error: unknown) => this.#failed(error));
-    if (swarmEmpty && this.#registered.delete(key))
-      this.#pending
-        .run(() => this.#command(['SREM', nodeSwarmsKey(this.nodeId), key]))
-        ?.catch((error: unknown) => this.#failed(error));
+    this.#leaves.add(key, peerId, swarmEmpty && this.#registered.delete(key));
+  }
+
+  /** Send a command unless Redis is away or too many wait (then shed); a failure counts as the link's. */
+  #gated(send: () => Promise<unknown>): void {
+    if (this.#ready) this.#pending.run(send)?.catch((error: unknown) => this.#failed(error));
   }
 
   counts(infoHash: string, local: SwarmCounts): SwarmCounts {
@@ -255,6 +262,7 @@ export class RedisSwarmCluster implements SwarmCluster {
 
   async #shutdown(): Promise<void> {
     if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
+    this.#leaves.flush();
     if (this.#ready) {
       try {
         if (this.#link !== null) this.#stats.reapedPeers += await reapNode(this.#link, this.nodeId);
@@ -309,13 +317,6 @@ export class RedisSwarmCluster implements SwarmCluster {
   #send(node: string, message: NodeMessage): void {
     this.#outbox.send(node, message);
     this.#stats.relayedOut += 1;
-  }
-
-  #publish(node: string, batch: string): void {
-    if (!this.#ready) return;
-    this.#pending
-      .run(() => this.#command(['SPUBLISH', relayChannel(node), batch]))
-      ?.catch((error: unknown) => this.#failed(error));
   }
 
   #receive(text: string): void {
