@@ -64,6 +64,7 @@ describe('cluster scrape counts: swarms with no peer on this node', () => {
       [2, 2, 0],
     );
     assert.equal(reads, 2);
+    assert.equal(scrapes.capped, 1, 'the swarm left unread is counted');
     // Kept sizes cost no read; the next second reads again.
     assert.equal((await scrape(scrapes, new ClusterCounts(), ['swarm-1', 'swarm-3'], 999)).get('swarm-3'), NONE);
     const later = await scrape(scrapes, new ClusterCounts(), ['swarm-3'], 1000);

@@ -28,6 +28,11 @@ const COUNTERS: readonly (readonly [keyof ClusterStats, string, string])[] = [
     'Redis commands not sent because redisMaxPendingCommands were waiting (slow or hung Redis)',
   ],
   ['reapedPeers', 'reaped_peers_total', 'peers of dead (or closing) nodes this node removed from Redis'],
+  [
+    'scrapeReadsCapped',
+    'scrape_reads_capped_total',
+    'scraped swarms answered with local counts: the Redis reads for scrapes per second were spent',
+  ],
 ];
 
 /** Exposition text of one node's cluster series. */

@@ -49,6 +49,8 @@ export interface ClusterStats {
   readonly invalidNodeMessages: number;
   readonly redisErrors: number;
   readonly reapedPeers: number;
+  /** Scraped swarms answered with local counts because this node's Redis reads for scrapes per second were spent. */
+  readonly scrapeReadsCapped: number;
   /** Cluster-wide sizes of the largest swarms this node serves. */
   readonly topSwarms: readonly { readonly infoHash: string; readonly peers: number; readonly seeders: number }[];
 }

@@ -250,6 +250,7 @@ export class RedisSwarmCluster implements SwarmCluster {
       liveNodes: this.#liveNodes,
       ...this.#stats,
       redisErrors: this.#stats.redisErrors + (link?.connectionErrors ?? 0),
+      scrapeReadsCapped: this.#scrapeCounts.capped,
       topSwarms: this.#counts.top(),
     };
   }

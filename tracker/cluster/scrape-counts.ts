@@ -33,6 +33,7 @@ export class ScrapeCounts {
   readonly #readsPerSecond: number;
   #secondStartMs = -Infinity;
   #readsThisSecond = 0;
+  #capped = 0;
 
   constructor(run: RunScript, onError: (error: unknown) => void, readsPerSecond = MAX_SCRAPE_READS_PER_SECOND) {
     this.#run = run;
@@ -68,6 +69,11 @@ export class ScrapeCounts {
     else void Promise.all(reads).then(done);
   }
 
+  /** Swarms whose counts were not read because the reads per second were spent (their scrape answered local counts). */
+  get capped(): number {
+    return this.#capped;
+  }
+
   clear(): void {
     this.#kept.clear();
   }
@@ -79,7 +85,10 @@ export class ScrapeCounts {
       this.#secondStartMs = nowUnixMs;
       this.#readsThisSecond = 0;
     }
-    if (this.#readsThisSecond >= this.#readsPerSecond) return null;
+    if (this.#readsThisSecond >= this.#readsPerSecond) {
+      this.#capped += 1;
+      return null;
+    }
     this.#readsThisSecond += 1;
     const sent = this.#run(COUNT_SCRIPT, swarmKeys(swarmKey(infoHash)), [String(nowUnixMs)]);
     if (sent === null) return null;
