@@ -82,6 +82,14 @@ export interface PeerCDNConfig {
   /** Take segments from peers only when a hash manifest can vouch for them (otherwise HTTP only). */
   readonly requireSegmentHashes: boolean;
   /**
+   * Where no hash manifest vouches for a peer's segment, ask the origin for a small random window of
+   * it (an HTTP Range request of ~1/2048 of the segment, sent while the peer's bytes arrive) and
+   * compare before hls.js gets it: a peer that sends another segment or made-up bytes is caught and
+   * banned. Off by default: in the simulator it cost 1-2 points of origin share and a few deadline
+   * misses (bench/README.md); publishing hashes protects without it.
+   */
+  readonly originSpotChecks: boolean;
+  /**
    * Where to send fleet telemetry beacons (e.g. the tracker's `https://tracker.example.com/beacon`,
    * with `?token=` swarm tokens if it requires them); null sends none. Byte counts, stalls and
    * startup only: no personal data.
@@ -124,6 +132,7 @@ export const DEFAULT_CONFIG: PeerCDNConfig = Object.freeze({
   validateSegment: null,
   segmentHashesUrl: null,
   requireSegmentHashes: false,
+  originSpotChecks: false,
   beaconUrl: null,
   beaconIntervalSeconds: 30,
   beaconSampleRate: 1,
@@ -216,6 +225,7 @@ const CHECKS: { readonly [K in keyof PeerCDNConfig]: Check } = {
       ? null
       : 'must be null or a URL of at most 2048 characters',
   requireSegmentHashes: (value) => (typeof value === 'boolean' ? null : 'must be true or false'),
+  originSpotChecks: (value) => (typeof value === 'boolean' ? null : 'must be true or false'),
   silentPeerFallback: (value) => (typeof value === 'boolean' ? null : 'must be true or false'),
   beaconUrl: (value) =>
     value === null || (typeof value === 'string' && /^https?:\/\/[^\s/]+/.test(value) && resolves(value))

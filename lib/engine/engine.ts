@@ -70,7 +70,8 @@ export class Engine {
   readonly #uplink: UplinkAdmission | null;
   // Bounds on what peers may make us hold (peer-limits): declared sizes, partial downloads.
   readonly #sizeLimits = new SegmentSizeLimits();
-  readonly #dependencies: EngineDependencies;
+  /** The clock, randomness and runtime it was given (tests and the simulator fix them). */
+  readonly dependencies: EngineDependencies;
   readonly #swarms = new Map<string, Swarm>();
   // Per-session records of remote peers (bans, strikes), shared by every swarm.
   readonly #peerRecords: PeerRecords;
@@ -84,7 +85,7 @@ export class Engine {
 
   constructor(config: PeerCDNConfig, dependencies: EngineDependencies) {
     this.config = config;
-    this.#dependencies = dependencies;
+    this.dependencies = dependencies;
     this.peerId = createPeerId(dependencies.random);
     this.#peerRecords = new PeerRecords(dependencies.nowMs);
     this.uploading =
@@ -109,11 +110,6 @@ export class Engine {
     this.served = new ServedSegments(this.cache, dependencies.nowMs);
   }
 
-  /** The engine's clock (ms). */
-  get nowMs(): () => number {
-    return this.#dependencies.nowMs;
-  }
-
   get destroyed(): boolean {
     return this.#destroyed;
   }
@@ -123,7 +119,7 @@ export class Engine {
       !this.#destroyed &&
       this.#p2pFailure === null &&
       this.config.trackerUrls.length > 0 &&
-      this.#dependencies.webRtcAvailable !== false
+      this.dependencies.webRtcAvailable !== false
     );
   }
 
@@ -357,7 +353,7 @@ export class Engine {
       iceServers: config.iceServers,
       maxPeers: config.maxPeersPerSwarm,
       offersPerAnnounce: config.offersPerAnnounce,
-      createTrackerClient: this.#dependencies.createTrackerClient,
+      createTrackerClient: this.dependencies.createTrackerClient,
       peerRecords: this.#peerRecords,
       heldSequenceNumbers: () => (this.uploading ? this.served.held(swarmId) : []),
       getSegment: (sequenceNumber) => (this.uploading ? this.served.whole(swarmId, sequenceNumber) : undefined),
@@ -370,7 +366,7 @@ export class Engine {
       onUploaded: (bytes) => {
         this.#counters.uploadedBytes += bytes;
       },
-      nowMs: this.#dependencies.nowMs,
+      nowMs: this.dependencies.nowMs,
       uploadPacer: this.#uploadPacer,
       uplink: this.#uplink,
       uplinkClass: this.#tellUplinkClass,

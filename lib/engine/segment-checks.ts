@@ -67,6 +67,16 @@ export class SegmentChecks {
     this.#verifier.prefetch(playlistUrl);
   }
 
+  /** Whether this playlist's segments can be checked by hash right now (its manifest is loaded); never throws. */
+  hashesAt(playlistUrl: string): boolean {
+    try {
+      return this.#verifier.canVerify(playlistUrl);
+    } catch {
+      // A manifest URL that does not resolve: nothing can be checked by hash (`check` says why).
+      return false;
+    }
+  }
+
   /** Whether peers may serve this playlist's segments (with `requireSegmentHashes`: only once its manifest is loaded). */
   peersMayServe(playlistUrl: string): boolean {
     if (!this.#requireHashes) return true;

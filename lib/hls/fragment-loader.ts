@@ -80,11 +80,11 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     const engine = this.#engine;
     this.context = context;
     const segment = engine.p2pEnabled ? segmentIdOf(context, engine) : null;
-    const request: LoadRequest = { context, config, callbacks, segment, startedAtMs: performance.now() };
-    this.#request = request;
     // As hls.js's own loaders do: its abandon rules time a load from here while a peer attempt or a
     // wait for peers runs (left at 0, every check would see a load as old as the page).
-    this.stats.loading.start = request.startedAtMs;
+    const startedAtMs = (this.stats.loading.start = performance.now());
+    const request: LoadRequest = { context, config, callbacks, segment, startedAtMs, originLoader: this.#originLoader };
+    this.#request = request;
     if (request.segment === null) {
       this.#loadHttp(request);
       return;
@@ -162,9 +162,8 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     this.#loadHttp({ ...request, segment: null });
   }
 
-  // Decide between peer, waiting, and HTTP; called again when a wait ends (its time ran out, or a
-  // peer's availability changed), and once after a failed peer transfer (then a peer or HTTP: the
-  // failure took time already).
+  // Decide between peer, waiting, and HTTP; called again when a wait ends (its time ran out, or a peer's
+  // availability changed), and once after a failed peer transfer (then a peer or HTTP: it took time).
   #choose(request: PeerLoadRequest, after: ChoiceAfter): void {
     if (this.#finished) return;
     this.#stopStep();
@@ -234,9 +233,8 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
       this.#dropPeerSegment(request, attempt.peerId, outcome);
     } else {
       engine.peerFallback(outcome.error);
-      // The peer did not have it, its relay failed or its link closed: another peer that has it or
-      // relays it may serve it, else HTTP at once (once per load; a peer too slow or too late leaves it
-      // to HTTP).
+      // The peer did not have it, its relay failed or its link closed: another peer that has or relays
+      // it may serve it, else HTTP at once (once per load; a peer too slow or too late leaves it to HTTP).
       if (outcome.resumeFrom === null && !this.#decidedAgain && outcome.error.code !== 'peer-timeout') {
         this.#decidedAgain = true;
         this.#chooseOrFallBack(request, 'failure');
@@ -326,13 +324,15 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     this.#loadHttp(request);
   }
 
-  // The HTTP loader (the factory's, else hls.js's own default loader); it fills our stats object,
-  // which hls.js holds (frag.stats).
+  // An HTTP loader: the factory's, else hls.js's own default loader.
+  readonly #originLoader = (): Loader<FragmentLoaderContext> =>
+    this.#httpLoader?.(this.#hlsConfig) ??
+    (new this.#hlsConfig.loader(this.#hlsConfig) as Loader<FragmentLoaderContext>);
+
+  // The load's HTTP loader; it fills our stats object, which hls.js holds (frag.stats).
   #newHttpLoader(): Loader<FragmentLoaderContext> {
     resetStats(this.stats);
-    const http =
-      this.#httpLoader?.(this.#hlsConfig) ??
-      (new this.#hlsConfig.loader(this.#hlsConfig) as Loader<FragmentLoaderContext>);
+    const http = this.#originLoader();
     http.stats = this.stats;
     this.#http = http;
     return http;

@@ -1,4 +1,4 @@
-import type { FragmentLoaderContext, LoaderCallbacks, LoaderConfiguration } from 'hls.js';
+import type { FragmentLoaderContext, Loader, LoaderCallbacks, LoaderConfiguration } from 'hls.js';
 
 /** A segment's identity among peers: its swarm (rendition) and media sequence number. */
 export interface SegmentId {
@@ -14,6 +14,8 @@ interface Request<Segment extends SegmentId | null> {
   readonly segment: Segment;
   /** When the load started (`performance.now()`); the waits for peers are bounded from then. */
   readonly startedAtMs: number;
+  /** A new HTTP loader for this fragment's origin requests besides the load itself (spot checks). */
+  readonly originLoader: () => Loader<FragmentLoaderContext>;
 }
 
 /** A load that peers can serve (its segment is known). */

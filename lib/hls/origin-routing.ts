@@ -26,7 +26,7 @@ export interface OriginRouting {
  * (bundles that do not import it carry none of its code). Emits `origin-state` on the engine.
  */
 export function useOrigins(engine: Engine): OriginRouting {
-  const origins = new Origins(engine.config.origins, engine.nowMs, (event) =>
+  const origins = new Origins(engine.config.origins, engine.dependencies.nowMs, (event) =>
     engine.events.emit('origin-state', event),
   );
   const { playback, httpPace } = engine;

@@ -9,6 +9,7 @@ import type { TransferTimings } from '../policy/transfer-timing.ts';
 import { checkedSegmentOf } from './fragment-swarm.ts';
 import type { PeerLoadRequest } from './load-request.ts';
 import type { PeerResume } from './peer-resume.ts';
+import { spotCheck, type SpotCheck } from './spot-check.ts';
 
 /** How a peer attempt ended (reported once, never after `stop()`). */
 export type PeerAttemptOutcome =
@@ -64,6 +65,8 @@ export class PeerAttempt {
   #latest: PeerDownloadProgress;
   #settled = false;
   readonly #resume: PeerResume | null;
+  // The origin's sample of the bytes when no hash can vouch for them (spot-check.ts).
+  #spot: SpotCheck | null = null;
 
   constructor(
     engine: Engine,
@@ -93,6 +96,9 @@ export class PeerAttempt {
         if (this.#firstByteMs === 0) {
           this.#firstByteMs = performance.now();
           this.#firstChunkBytes = progress.loadedBytes;
+          // No hash to vouch for the bytes: the origin is asked for a sample of them meanwhile.
+          if (!engine.segmentChecks.hashesAt(request.context.frag.baseurl))
+            this.#spot = spotCheck(engine, request, progress.totalBytes);
           // Going on from another peer's bytes: their relay, if any (a new one would lack them).
           this.#relay =
             resume === null
@@ -183,10 +189,16 @@ export class PeerAttempt {
     if (this.#settled) return;
     const endMs = performance.now();
     const { context, segment } = this.#request;
-    const verdict = await this.#engine.segmentChecks.check(checkedSegmentOf(context, segment), data);
-    // A timeout may have moved the segment to HTTP while the check ran.
+    let verdict = await this.#engine.segmentChecks.check(checkedSegmentOf(context, segment), data);
+    // A timeout may have moved the segment to HTTP while a check ran.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by a timer during the await
     if (this.#settled) return;
+    if (verdict.kind === 'pass' && !verdict.verified && this.#spot !== null) {
+      const problem = await this.#spot.judge(data);
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by a timer during the await
+      if (this.#settled) return;
+      if (problem !== null) verdict = { kind: 'corrupt', problem };
+    }
     this.#settle();
     if (verdict.kind !== 'pass') {
       this.#relay?.fail();
@@ -236,6 +248,7 @@ export class PeerAttempt {
 
   #settle(): void {
     this.#settled = true;
+    this.#spot?.stop();
     // clearTimeout clears intervals too (one list of timer ids in browsers and Node).
     for (const timer of this.#timers) clearTimeout(timer);
   }

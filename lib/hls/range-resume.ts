@@ -5,6 +5,7 @@ import type { RelaySource } from '../peer/relay-source.ts';
 import { checkedSegmentOf } from './fragment-swarm.ts';
 import type { PeerLoadRequest } from './load-request.ts';
 import { paceSample } from './loader-stats.ts';
+import { spotCheck, type SpotCheck } from './spot-check.ts';
 
 /** How a Range resume ended (reported once, never after `stop()`); timeouts and aborts go straight to hls.js. */
 export type RangeResumeOutcome =
@@ -68,14 +69,25 @@ export function resumeOverRange(
 ): { stop(): void } {
   let stopped = false;
   const { context, config, callbacks, segment } = request;
+  // No hash to vouch for the peer's bytes: the origin is asked for a sample of them meanwhile.
+  const spot: SpotCheck | null = engine.segmentChecks.hashesAt(context.frag.baseurl)
+    ? null
+    : spotCheck(engine, request, partial.bytes.byteLength);
   const startMs = performance.now();
   const received = partial.bytes.byteLength;
   const join = async (rest: ArrayBuffer, stats: LoaderStats, networkDetails: NullableNetworkDetails): Promise<void> => {
     const whole = new Uint8Array(partial.totalBytes);
     whole.set(partial.bytes, 0);
     whole.set(new Uint8Array(rest), received);
-    const verdict = await engine.segmentChecks.check(checkedSegmentOf(context, segment), whole.buffer);
+    let verdict = await engine.segmentChecks.check(checkedSegmentOf(context, segment), whole.buffer);
     if (stopped) return;
+    if (verdict.kind === 'pass' && !verdict.verified && spot !== null) {
+      const problem = await spot.judge(whole.buffer);
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by stop() during the await
+      if (stopped) return;
+      if (problem !== null) verdict = { kind: 'corrupt', problem };
+    }
+    spot?.stop();
     if (verdict.kind === 'corrupt' && !partial.vouched) {
       relay?.fail();
       const reason = `unvouched relay bytes: ${verdict.problem}`;
@@ -112,10 +124,12 @@ export function resumeOverRange(
       if (rest instanceof ArrayBuffer && rest.byteLength === partial.totalBytes - received && restAsAsked) {
         void join(rest, stats, networkDetails);
       } else if (response.code === 200 && rest instanceof ArrayBuffer && rest.byteLength > 0) {
+        spot?.stop();
         relay?.fail();
         engine.segmentChecks.learnFromHttp(checkedSegmentOf(context, segment), rest);
         onOutcome({ kind: 'sent-whole', data: rest, durationMs: performance.now() - startMs, stats, networkDetails });
       } else {
+        spot?.stop();
         relay?.fail();
         onOutcome({ kind: 'range-ignored', receivedBytes: rest instanceof ArrayBuffer ? rest.byteLength : 0 });
       }
@@ -123,14 +137,17 @@ export function resumeOverRange(
     // The range rests on the size the peer declared: an error for it is no error of the segment's.
     // The whole segment over HTTP says whether the origin fails (then hls.js hears of that).
     onError: (_error, _context, _networkDetails, stats) => {
+      spot?.stop();
       relay?.fail();
       onOutcome({ kind: 'range-ignored', receivedBytes: stats.loaded });
     },
     onTimeout: (stats, _context, networkDetails) => {
+      spot?.stop();
       relay?.fail();
       callbacks.onTimeout(stats, context, networkDetails);
     },
     onAbort: (stats, _context, networkDetails) => {
+      spot?.stop();
       relay?.fail();
       callbacks.onAbort?.(stats, context, networkDetails);
     },
@@ -139,6 +156,7 @@ export function resumeOverRange(
   return {
     stop: () => {
       stopped = true;
+      spot?.stop();
       relay?.fail();
     },
   };
@@ -147,7 +165,7 @@ export function resumeOverRange(
 // The first byte an HTTP response says it carries (`Content-Range: bytes first-last/total`), where its
 // headers can be read — a fetch Response, an XHR (only the headers a cross-origin CDN exposes) —
 // else null (a custom loader may hand on anything, or nothing, as its network details).
-function rangeFirstByte(networkDetails: NullableNetworkDetails): number | null {
+export function rangeFirstByte(networkDetails: NullableNetworkDetails): number | null {
   let header: unknown = null;
   try {
     const details = networkDetails as { headers?: { get?: unknown }; getAllResponseHeaders?: unknown } | null;

@@ -8,7 +8,9 @@ export type CorruptionMode =
   /** Cut after half the packets (at a packet boundary). */
   | 'truncate'
   /** Noise of the same length. */
-  | 'random';
+  | 'random'
+  /** Unchanged: the forgery is in what is handed over (e.g. another segment's bytes for this one). */
+  | 'intact';
 
 export const CORRUPTION_MODES: readonly CorruptionMode[] = ['flip', 'garbage-payload', 'truncate', 'random'];
 const TS_PACKET_BYTES = 188;
@@ -45,6 +47,8 @@ export function corruptSegment(data: ArrayBuffer, mode: CorruptionMode, seed = 1
     case 'random':
       for (let at = 0; at < bytes.byteLength; at++) bytes[at] = next();
       bytes[0] = 0x00;
+      return bytes.buffer;
+    case 'intact':
       return bytes.buffer;
   }
 }

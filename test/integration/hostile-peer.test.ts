@@ -179,6 +179,31 @@ describe('a hostile peer speaking our wire protocol (Node WebRTC, real tracker)'
     assert.equal(honest.peercdn.stats().segmentsRejected, 1);
   });
 
+  it('without a manifest, a peer handing over another segment (valid packets, plausible timestamps) is caught by an origin spot check before the player, and banned; without spot checks it reaches the player', async () => {
+    await startOrigin(false);
+    const checking = viewer({ originSpotChecks: true });
+    const trusting = viewer();
+    const bans = [bansOf(checking), bansOf(trusting)];
+    // Segment 9's bytes as segment 8: the same length of whole packets, timestamps spanning its EXTINF.
+    const swapper = hostile('-XX0005-swapswapswap', 'intact', {
+      original: (n) => original(n + 1),
+      claimedSequenceNumbers: [8],
+    });
+    await hearsFrom(checking, ['-XX0005-swapswapswap'], 1);
+    await hearsFrom(trusting, ['-XX0005-swapswapswap'], 1);
+    const spotsBefore = httpRequests.filter((r) => r.url.endsWith('/vod/180p/seg_008.ts') && r.range !== null).length;
+    assert.deepEqual(Buffer.from((await checking.load(8)).data), fixture(8));
+    assert.deepEqual(bans[0], ['-XX0005-swapswapswap']);
+    const spots = httpRequests.filter((r) => r.url.endsWith('/vod/180p/seg_008.ts') && r.range !== null);
+    assert.equal(spots.length - spotsBefore, 1, 'one Range request for the sample');
+    const [first, last] = (spots.at(-1)?.range ?? '').replace('bytes=', '').split('-').map(Number);
+    assert.ok(last! - first! + 1 <= 1024, `a small window: ${spots.at(-1)?.range}`);
+    // The viewer without spot checks plays the forgery: every check it can make passes.
+    assert.deepEqual(Buffer.from((await trusting.load(8)).data), fixture(9));
+    assert.deepEqual(bans[1], []);
+    assert.deepEqual(swapper.served, [8]);
+  });
+
   it('a banned peer that reconnects with the same id is refused, while another id gets in', async () => {
     await startOrigin(true);
     const honest = viewer();
