@@ -2,7 +2,7 @@ import type { FragmentLoaderContext, Loader, LoaderConfiguration } from 'hls.js'
 import type { Engine } from '../engine/engine.ts';
 import { newStats } from './loader-stats.ts';
 import type { PeerLoadRequest } from './load-request.ts';
-import { rangeFirstByte } from './range-resume.ts';
+import { rangeFirstByte } from './content-range.ts';
 
 /** The longest the origin's answer to a spot check is waited for; none by then: the bytes go unchecked. */
 export const SPOT_CHECK_MAX_MS = 1500;
