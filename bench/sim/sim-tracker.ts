@@ -197,9 +197,10 @@ class SimTrackerClient implements TrackerClient, TrackerConnection {
   #onFrame(message: Record<string, unknown>): void {
     if (typeof message['interval'] === 'number') {
       if (this.#announceTimer !== null) clearTimeout(this.#announceTimer);
+      // Asking the swarm whether it wants peers would take offers from its budget: every viewer
+      // announces again (with offers only if it wants peers then).
       const refill = this.#tracker.refillSeconds;
-      const wantsPeers = refill !== null && this.#options.getAnnounceParameters().numwant > 0;
-      const seconds = wantsPeers ? Math.min(refill, message['interval']) : message['interval'];
+      const seconds = refill === null ? message['interval'] : Math.min(refill, message['interval']);
       this.#announceTimer = setTimeout(() => this.#announce(), seconds * 1000);
     }
     if (typeof message['complete'] === 'number' && typeof message['incomplete'] === 'number') {

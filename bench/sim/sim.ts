@@ -23,7 +23,7 @@ a modelled network, player and origin (bench/README.md). Same seed, same numbers
   --live-sync N        live: start N segments behind the newest (hls.js liveSyncDurationCount; default 3)
   --segment-seconds S  every segment's duration (default ${DEFAULT_SIM_OPTIONS.segmentSeconds}, the sample stream's; 6 is Apple's recommendation)
   --upload-median U    median upload capacity in bitrates (default ${DEFAULT_SIM_OPTIONS.uploadMedianBitrates})
-  --refill-seconds T   what-if: a viewer with free peer slots announces again after T s (default: the tracker's 120 s)
+  --refill-seconds T   what-if: viewers announce again after T s (offers only with free peer slots; default: the tracker's 120 s)
   --network internet|loopback   drawn access links, or the browser bench's one machine (default internet)
   --http-loader xhr|fetch   segments over HTTP: streamed as they arrive (fetch: peercdn's loader with
                        hls.js's defaults, or hls.js's progressive mode; the default), or whole at the end
