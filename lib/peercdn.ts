@@ -5,6 +5,7 @@ import { Engine } from './engine/engine.ts';
 import type { OriginInfo, PeerCDNEvents, PeerCDNStats, PeerInfo } from './api/events.ts';
 import { createFragmentLoaderClass } from './hls/fragment-loader.ts';
 import { canFetchSegments, FetchFragmentLoader } from './hls/fetch-loader.ts';
+import type { SpotCheckStarter } from './hls/spot-check.ts';
 import type { OriginRouting, useOrigins } from './hls/origin-routing.ts';
 import { swarmIdOfPlaylist } from './hls/fragment-swarm.ts';
 import type { TrackerClientFactory } from './swarm/tracker-client.ts';
@@ -117,6 +118,11 @@ export interface PeerCDNDependencies {
    * Bundles that do not import it carry none of its code.
    */
   readonly useOrigins?: typeof useOrigins;
+  /**
+   * Origin spot checks: pass `spotCheck` (exported by peercdn) to use the `originSpotChecks` setting.
+   * Bundles that do not import it carry none of its code.
+   */
+  readonly spotCheck?: SpotCheckStarter;
 }
 
 /**
@@ -159,10 +165,17 @@ export class PeerCDN {
       );
     }
     this.#origins = this.config.origins.length > 0 ? (dependencies.useOrigins?.(this.#engine) ?? null) : null;
+    if (this.config.originSpotChecks && dependencies.spotCheck === undefined) {
+      throw new P2PError(
+        'config-invalid',
+        'peercdn config: "originSpotChecks" needs spotCheck (script tag: peercdn.full.umd.js)',
+      );
+    }
     this.#fragmentLoader = createFragmentLoaderClass(
       this.#engine,
       this.#origins?.fragmentHttpLoader ??
         ((hlsConfig) => (this.#fetchSegments ? new FetchFragmentLoader(hlsConfig) : null)),
+      this.config.originSpotChecks ? (dependencies.spotCheck ?? null) : null,
     );
     if (this.config.beaconUrl !== null && dependencies.startBeacons === undefined) {
       throw new P2PError(

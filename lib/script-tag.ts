@@ -1,6 +1,6 @@
 /**
  * The script-tag file `dist/peercdn.umd.js` (global `PeerCDN`): everything of `peercdn` but the
- * optional parts `startBeacons` and `useOrigins`, which most sites do not use (2.3 KiB gzip).
+ * optional parts `startBeacons`, `useOrigins` and `spotCheck`, which most sites do not use (2.7 KiB gzip).
  * `dist/peercdn.full.umd.js` (built from lib/index.ts) has them too.
  * @module peercdn/script-tag
  */

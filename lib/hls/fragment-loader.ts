@@ -8,11 +8,11 @@ import type {
   LoaderStats,
   NullableNetworkDetails,
 } from 'hls.js';
-import { P2PError } from '../api/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { SegmentDelivery } from '../engine/segment-load.ts';
 import type { PeerLink } from '../peer/peer-link.ts';
 import { reportCacheHit, reportPeerTransfer, type ReportedTimings } from '../policy/transfer-timing.ts';
+import { reportDropped, type DroppedSegment } from './dropped-segment.ts';
 import { segmentIdOf } from './fragment-swarm.ts';
 import type { HttpChunks } from './http-chunks.ts';
 import { loadOverHttp } from './http-load.ts';
@@ -20,6 +20,7 @@ import { newStats, resetStats } from './loader-stats.ts';
 import { PeerAttempt, type PeerAttemptOutcome } from './peer-attempt.ts';
 import { resumeHolder, type PeerResume } from './peer-resume.ts';
 import { resumeOverRange, type RangeResumeOutcome } from './range-resume.ts';
+import type { SpotCheckStarter } from './spot-check.ts';
 import type { LoadRequest, PeerLoadRequest } from './load-request.ts';
 
 type FragmentCallbacks = LoaderCallbacks<FragmentLoaderContext>;
@@ -29,11 +30,6 @@ type FragmentCallbacks = LoaderCallbacks<FragmentLoaderContext>;
  * else fetch where it can stream (fetch-loader.ts); null leaves hls.js's own.
  */
 export type HttpLoaderFactory = (hlsConfig: HlsConfig) => Loader<FragmentLoaderContext> | null;
-
-/** A peer's segment that failed a check, or that nothing could vouch for. */
-type DroppedSegment =
-  | { readonly kind: 'corrupt'; readonly problem: string }
-  | { readonly kind: 'unverifiable'; readonly reason: string };
 
 /** What a source decision follows: the load's start, a wait for peers, a failed peer transfer. */
 type ChoiceAfter = 'start' | 'wait' | 'failure';
@@ -59,6 +55,7 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   readonly #engine: Engine;
   readonly #hlsConfig: HlsConfig;
   readonly #httpLoader: HttpLoaderFactory | null;
+  readonly #spotCheck: SpotCheckStarter | null;
   #request: LoadRequest | null = null;
   #step: Step | null = null;
   #http: Loader<FragmentLoaderContext> | null = null;
@@ -70,20 +67,27 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
   #resumedFromPeer = false;
   #finished = false;
 
-  constructor(engine: Engine, hlsConfig: HlsConfig, httpLoader: HttpLoaderFactory | null = null) {
+  constructor(
+    engine: Engine,
+    hlsConfig: HlsConfig,
+    httpLoader: HttpLoaderFactory | null = null,
+    spotCheck: SpotCheckStarter | null = null,
+  ) {
     this.#engine = engine;
     this.#hlsConfig = hlsConfig;
     this.#httpLoader = httpLoader;
+    this.#spotCheck = spotCheck;
   }
 
   load(context: FragmentLoaderContext, config: LoaderConfiguration, callbacks: FragmentCallbacks): void {
     const engine = this.#engine;
     this.context = context;
     const segment = engine.p2pEnabled ? segmentIdOf(context, engine) : null;
-    // As hls.js's own loaders do: its abandon rules time a load from here while a peer attempt or a
-    // wait for peers runs (left at 0, every check would see a load as old as the page).
+    // As hls.js's own loaders do: its abandon rules time a load from here while a peer attempt or a wait
+    // for peers runs (left at 0, every check would see a load as old as the page).
     const startedAtMs = (this.stats.loading.start = performance.now());
-    const request: LoadRequest = { context, config, callbacks, segment, startedAtMs, originLoader: this.#originLoader };
+    const [originLoader, spotCheck] = [this.#originLoader, this.#spotCheck];
+    const request: LoadRequest = { context, config, callbacks, segment, startedAtMs, originLoader, spotCheck };
     this.#request = request;
     if (request.segment === null) {
       this.#loadHttp(request);
@@ -296,25 +300,9 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     }
   }
 
-  // A peer's segment failed a check (its sender is banned), or nothing could vouch for it (a
-  // lagging or unreadable manifest, or hashes required and missing: nobody is blamed). Either way
-  // its bytes are dropped and the whole segment comes over HTTP.
+  // A peer's segment failed a check, or nothing could vouch for it: dropped, the whole over HTTP.
   #dropPeerSegment(request: PeerLoadRequest, peerId: string, verdict: DroppedSegment): void {
-    const engine = this.#engine;
-    const { swarmId, sequenceNumber } = request.segment;
-    let error: P2PError;
-    if (verdict.kind === 'corrupt') {
-      error = new P2PError(
-        'segment-corrupt',
-        `peer ${peerId} sent segment ${sequenceNumber} corrupt (${verdict.problem})`,
-      );
-      engine.banPeer(swarmId, peerId, error);
-    } else
-      error = new P2PError(
-        'segment-unverifiable',
-        `segment ${sequenceNumber} from peer ${peerId} cannot be verified (${verdict.reason})`,
-      );
-    engine.peerFallback(error);
+    reportDropped(this.#engine, request.segment, peerId, verdict);
     this.#toHttp(request);
   }
 
@@ -391,10 +379,11 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
 export function createFragmentLoaderClass(
   engine: Engine,
   httpLoader: HttpLoaderFactory | null = null,
+  spotCheck: SpotCheckStarter | null = null,
 ): FragmentLoaderConstructor {
   return class PeerCDNFragmentLoader extends FragmentLoader {
     constructor(hlsConfig: HlsConfig) {
-      super(engine, hlsConfig, httpLoader);
+      super(engine, hlsConfig, httpLoader, spotCheck);
     }
   };
 }

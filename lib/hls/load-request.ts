@@ -1,4 +1,5 @@
 import type { FragmentLoaderContext, Loader, LoaderCallbacks, LoaderConfiguration } from 'hls.js';
+import type { SpotCheckStarter } from './spot-check.ts';
 
 /** A segment's identity among peers: its swarm (rendition) and media sequence number. */
 export interface SegmentId {
@@ -16,6 +17,8 @@ interface Request<Segment extends SegmentId | null> {
   readonly startedAtMs: number;
   /** A new HTTP loader for this fragment's origin requests besides the load itself (spot checks). */
   readonly originLoader: () => Loader<FragmentLoaderContext>;
+  /** `spotCheck` when the page passed it (`new PeerCDN(config, { spotCheck })`), else null. */
+  readonly spotCheck: SpotCheckStarter | null;
 }
 
 /** A load that peers can serve (its segment is known). */

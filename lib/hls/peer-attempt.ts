@@ -9,7 +9,7 @@ import type { TransferTimings } from '../policy/transfer-timing.ts';
 import { checkedSegmentOf } from './fragment-swarm.ts';
 import type { PeerLoadRequest } from './load-request.ts';
 import type { PeerResume } from './peer-resume.ts';
-import { spotCheck, type SpotCheck } from './spot-check.ts';
+import type { SpotCheck } from './spot-check.ts';
 
 /** How a peer attempt ended (reported once, never after `stop()`). */
 export type PeerAttemptOutcome =
@@ -98,7 +98,7 @@ export class PeerAttempt {
           this.#firstChunkBytes = progress.loadedBytes;
           // No hash to vouch for the bytes: the origin is asked for a sample of them meanwhile.
           if (!engine.segmentChecks.hashesAt(request.context.frag.baseurl))
-            this.#spot = spotCheck(engine, request, progress.totalBytes);
+            this.#spot = request.spotCheck?.(engine, request, progress.totalBytes) ?? null;
           // Going on from another peer's bytes: their relay, if any (a new one would lack them).
           this.#relay =
             resume === null

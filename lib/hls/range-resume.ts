@@ -6,7 +6,7 @@ import { checkedSegmentOf } from './fragment-swarm.ts';
 import type { PeerLoadRequest } from './load-request.ts';
 import { rangeFirstByte } from './content-range.ts';
 import { paceSample } from './loader-stats.ts';
-import { spotCheck, type SpotCheck } from './spot-check.ts';
+import type { SpotCheck } from './spot-check.ts';
 
 /** How a Range resume ended (reported once, never after `stop()`); timeouts and aborts go straight to hls.js. */
 export type RangeResumeOutcome =
@@ -73,7 +73,7 @@ export function resumeOverRange(
   // No hash to vouch for the peer's bytes: the origin is asked for a sample of them meanwhile.
   const spot: SpotCheck | null = engine.segmentChecks.hashesAt(context.frag.baseurl)
     ? null
-    : spotCheck(engine, request, partial.bytes.byteLength);
+    : (request.spotCheck?.(engine, request, partial.bytes.byteLength) ?? null);
   const startMs = performance.now();
   const received = partial.bytes.byteLength;
   const join = async (rest: ArrayBuffer, stats: LoaderStats, networkDetails: NullableNetworkDetails): Promise<void> => {

@@ -23,6 +23,9 @@ export function spotWindowBytes(peerBytes: number): number {
   return Math.min(peerBytes, Math.max(16, Math.min(1024, Math.ceil(peerBytes / 2048))));
 }
 
+/** `spotCheck`'s shape: passed to `new PeerCDN(config, { spotCheck })`, it is only in builds that import it. */
+export type SpotCheckStarter = (engine: Engine, request: PeerLoadRequest, peerBytes: number) => SpotCheck | null;
+
 /** A spot check under way: the origin was asked for its window of the segment. */
 export interface SpotCheck {
   /** What is wrong with `data` (the segment as peers sent it), once the origin answered; null: it matches, or no answer. */

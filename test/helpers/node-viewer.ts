@@ -14,6 +14,7 @@ import { resolveConfig, type PeerCDNConfig } from '../../lib/api/config.ts';
 import { Engine } from '../../lib/engine/engine.ts';
 import { createFragmentLoaderClass } from '../../lib/hls/fragment-loader.ts';
 import { swarmIdOfPlaylist } from '../../lib/hls/fragment-swarm.ts';
+import { spotCheck } from '../../lib/hls/spot-check.ts';
 import { PeerCDN } from '../../lib/peercdn.ts';
 import { createBittorrentTrackerClientFactory } from '../../lib/swarm/bittorrent-tracker-client.ts';
 import type { TrackerClientFactory } from '../../lib/swarm/tracker-client.ts';
@@ -156,7 +157,10 @@ export function startPlayerViewer(
   media: SimulatedMedia | null = null,
   createTrackerClient: TrackerClientFactory = loopbackTrackerClients,
 ): PlayerViewer {
-  const peercdn = new PeerCDN({ trackerUrls: [trackerUrl], iceServers: [], ...config }, { createTrackerClient });
+  const peercdn = new PeerCDN(
+    { trackerUrls: [trackerUrl], iceServers: [], ...config },
+    { createTrackerClient, ...(config.originSpotChecks === true ? { spotCheck } : {}) },
+  );
   const player = fakePlayer(media as unknown as HTMLMediaElement | null, `${originUrl}/vod/180p/index.m3u8`);
   peercdn.attach(player);
   const Loader = peercdn.hlsConfig().fLoader;

@@ -50,5 +50,13 @@ export function segmentSevenRequest(
   const config = {
     loadPolicy: { maxTimeToFirstByteMs: 10_000, maxLoadTimeMs: 30_000 },
   } as unknown as LoaderConfiguration;
-  return { context, config, callbacks, segment: { swarmId: 's', sequenceNumber: 7 }, startedAtMs: 0, originLoader };
+  return {
+    context,
+    config,
+    callbacks,
+    segment: { swarmId: 's', sequenceNumber: 7 },
+    startedAtMs: 0,
+    originLoader,
+    spotCheck: null,
+  };
 }

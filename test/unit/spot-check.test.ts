@@ -6,6 +6,7 @@ import { resolveConfig } from '../../lib/api/config.ts';
 import { Engine } from '../../lib/engine/engine.ts';
 import { FetchFragmentLoader } from '../../lib/hls/fetch-loader.ts';
 import { spotCheck, spotWindowBytes } from '../../lib/hls/spot-check.ts';
+import { PeerCDN } from '../../lib/peercdn.ts';
 import type { TrackerClient } from '../../lib/swarm/tracker-client.ts';
 import { recordingCallbacks, segmentSevenRequest } from '../helpers/resume-request.ts';
 
@@ -110,6 +111,14 @@ describe('origin spot checks of peer bytes no hash vouches for', () => {
     assert.equal(await whole?.judge(forged), null, 'a 200 with the whole segment: unchecked');
     assert.equal(spotCheck(engine, requestTo(server.url), SEGMENT_SEVEN.byteLength), null, 'not asked again');
     assert.equal(server.asked.length, 1, 'one request: the one answered with the whole segment');
+  });
+
+  it('is an optional part: the setting without spotCheck passed in is refused, as bundles without it carry none of its code', () => {
+    assert.throws(
+      () => new PeerCDN({ trackerUrls: ['ws://127.0.0.1:9'], originSpotChecks: true }),
+      /"originSpotChecks" needs spotCheck/,
+    );
+    new PeerCDN({ trackerUrls: ['ws://127.0.0.1:9'], originSpotChecks: true }, { spotCheck }).destroy();
   });
 
   it('asks nothing when turned off (the default), or when the segment plays too soon to wait for the origin', () => {
