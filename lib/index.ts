@@ -40,4 +40,4 @@ export type {
 export { deriveSwarmId, wireIdToHex } from './shared/swarm-id.ts';
 export { startBeacons, type BeaconPlayhead, type BeaconTransport } from './engine/beacon-reporter.ts';
 export { useOrigins, type OriginRouting } from './hls/origin-routing.ts';
-export { spotCheck, spotWindowBytes, type SpotCheck, type SpotCheckStarter } from './hls/spot-check.ts';
+export { spotCheck, type SpotCheck, type SpotCheckStarter } from './hls/spot-check.ts';

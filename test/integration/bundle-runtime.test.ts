@@ -29,18 +29,19 @@ describe('the built bundles outside a browser', () => {
     assert.deepEqual(JSON.parse(output), { addons: [], webrtc: 'undefined' });
   });
 
-  it('the script-tag file has every export but the optional startBeacons and useOrigins; the full one has all', async () => {
+  it('the script-tag file has every export but the optional startBeacons, useOrigins and spotCheck; the full one has all', async () => {
     const globalOf = (file: string): string[] => {
       const context = vm.createContext({ queueMicrotask, setTimeout, clearTimeout, TextEncoder, TextDecoder });
       vm.runInContext(readFileSync(`${REPO}${file}`, 'utf8'), context, { filename: file });
       return Object.keys((context as { PeerCDN: object }).PeerCDN).sort();
     };
     const entry = Object.keys(await import('../../lib/index.ts')).sort();
-    assert.ok(entry.includes('startBeacons') && entry.includes('useOrigins'));
+    const optional = ['startBeacons', 'useOrigins', 'spotCheck'];
+    assert.ok(optional.every((name) => entry.includes(name)));
     assert.deepEqual(globalOf('dist/peercdn.full.umd.js'), entry);
     assert.deepEqual(
       globalOf('dist/peercdn.umd.js'),
-      entry.filter((name) => name !== 'startBeacons' && name !== 'useOrigins'),
+      entry.filter((name) => !optional.includes(name)),
     );
   });
 
