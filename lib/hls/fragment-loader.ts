@@ -86,8 +86,15 @@ export class FragmentLoader implements Loader<FragmentLoaderContext> {
     // As hls.js's own loaders do: its abandon rules time a load from here while a peer attempt or a wait
     // for peers runs (left at 0, every check would see a load as old as the page).
     const startedAtMs = (this.stats.loading.start = performance.now());
-    const [originLoader, spotCheck] = [this.#originLoader, this.#spotCheck];
-    const request: LoadRequest = { context, config, callbacks, segment, startedAtMs, originLoader, spotCheck };
+    const request: LoadRequest = {
+      context,
+      config,
+      callbacks,
+      segment,
+      startedAtMs,
+      originLoader: this.#originLoader,
+      spotCheck: this.#spotCheck,
+    };
     this.#request = request;
     if (request.segment === null) {
       this.#loadHttp(request);

@@ -96,9 +96,8 @@ export class PeerAttempt {
         if (this.#firstByteMs === 0) {
           this.#firstByteMs = performance.now();
           this.#firstChunkBytes = progress.loadedBytes;
-          // No hash to vouch for the bytes: the origin is asked for a sample of them meanwhile.
-          if (!engine.segmentChecks.hashesAt(request.context.frag.baseurl))
-            this.#spot = request.spotCheck?.(engine, request, progress.totalBytes) ?? null;
+          // Where no hash can vouch for the bytes, the origin is asked for a sample of them meanwhile.
+          this.#spot = request.spotCheck?.(engine, request, progress.totalBytes) ?? null;
           // Going on from another peer's bytes: their relay, if any (a new one would lack them).
           this.#relay =
             resume === null
@@ -193,11 +192,10 @@ export class PeerAttempt {
     // A timeout may have moved the segment to HTTP while a check ran.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by a timer during the await
     if (this.#settled) return;
-    if (verdict.kind === 'pass' && !verdict.verified && this.#spot !== null) {
-      const problem = await this.#spot.judge(data);
+    if (this.#spot !== null) {
+      verdict = await this.#spot.weigh(verdict, data);
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by a timer during the await
       if (this.#settled) return;
-      if (problem !== null) verdict = { kind: 'corrupt', problem };
     }
     this.#settle();
     if (verdict.kind !== 'pass') {

@@ -6,7 +6,6 @@ import { checkedSegmentOf } from './fragment-swarm.ts';
 import type { PeerLoadRequest } from './load-request.ts';
 import { rangeFirstByte } from './content-range.ts';
 import { paceSample } from './loader-stats.ts';
-import type { SpotCheck } from './spot-check.ts';
 
 /** How a Range resume ended (reported once, never after `stop()`); timeouts and aborts go straight to hls.js. */
 export type RangeResumeOutcome =
@@ -70,10 +69,13 @@ export function resumeOverRange(
 ): { stop(): void } {
   let stopped = false;
   const { context, config, callbacks, segment } = request;
-  // No hash to vouch for the peer's bytes: the origin is asked for a sample of them meanwhile.
-  const spot: SpotCheck | null = engine.segmentChecks.hashesAt(context.frag.baseurl)
-    ? null
-    : (request.spotCheck?.(engine, request, partial.bytes.byteLength) ?? null);
+  // Where no hash can vouch for the peer's bytes, the origin is asked for a sample of them meanwhile.
+  const spot = request.spotCheck?.(engine, request, partial.bytes.byteLength) ?? null;
+  // The outcome is no joined segment: the sample is not needed, the relay gets no rest.
+  const drop = (): void => {
+    spot?.stop();
+    relay?.fail();
+  };
   const startMs = performance.now();
   const received = partial.bytes.byteLength;
   const join = async (rest: ArrayBuffer, stats: LoaderStats, networkDetails: NullableNetworkDetails): Promise<void> => {
@@ -82,13 +84,11 @@ export function resumeOverRange(
     whole.set(new Uint8Array(rest), received);
     let verdict = await engine.segmentChecks.check(checkedSegmentOf(context, segment), whole.buffer);
     if (stopped) return;
-    if (verdict.kind === 'pass' && !verdict.verified && spot !== null) {
-      const problem = await spot.judge(whole.buffer);
+    if (spot !== null) {
+      verdict = await spot.weigh(verdict, whole.buffer);
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by stop() during the await
       if (stopped) return;
-      if (problem !== null) verdict = { kind: 'corrupt', problem };
     }
-    spot?.stop();
     if (verdict.kind === 'corrupt' && !partial.vouched) {
       relay?.fail();
       const reason = `unvouched relay bytes: ${verdict.problem}`;
@@ -125,31 +125,26 @@ export function resumeOverRange(
       if (rest instanceof ArrayBuffer && rest.byteLength === partial.totalBytes - received && restAsAsked) {
         void join(rest, stats, networkDetails);
       } else if (response.code === 200 && rest instanceof ArrayBuffer && rest.byteLength > 0) {
-        spot?.stop();
-        relay?.fail();
+        drop();
         engine.segmentChecks.learnFromHttp(checkedSegmentOf(context, segment), rest);
         onOutcome({ kind: 'sent-whole', data: rest, durationMs: performance.now() - startMs, stats, networkDetails });
       } else {
-        spot?.stop();
-        relay?.fail();
+        drop();
         onOutcome({ kind: 'range-ignored', receivedBytes: rest instanceof ArrayBuffer ? rest.byteLength : 0 });
       }
     },
     // The range rests on the size the peer declared: an error for it is no error of the segment's.
     // The whole segment over HTTP says whether the origin fails (then hls.js hears of that).
     onError: (_error, _context, _networkDetails, stats) => {
-      spot?.stop();
-      relay?.fail();
+      drop();
       onOutcome({ kind: 'range-ignored', receivedBytes: stats.loaded });
     },
     onTimeout: (stats, _context, networkDetails) => {
-      spot?.stop();
-      relay?.fail();
+      drop();
       callbacks.onTimeout(stats, context, networkDetails);
     },
     onAbort: (stats, _context, networkDetails) => {
-      spot?.stop();
-      relay?.fail();
+      drop();
       callbacks.onAbort?.(stats, context, networkDetails);
     },
   });
@@ -157,8 +152,7 @@ export function resumeOverRange(
   return {
     stop: () => {
       stopped = true;
-      spot?.stop();
-      relay?.fail();
+      drop();
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { FragmentLoaderContext, Loader, LoaderConfiguration } from 'hls.js';
 import type { Engine } from '../engine/engine.ts';
+import type { SegmentVerdict } from '../engine/segment-checks.ts';
 import { newStats } from './loader-stats.ts';
 import type { PeerLoadRequest } from './load-request.ts';
 import { rangeFirstByte } from './content-range.ts';
@@ -30,13 +31,18 @@ export type SpotCheckStarter = (engine: Engine, request: PeerLoadRequest, peerBy
 export interface SpotCheck {
   /** What is wrong with `data` (the segment as peers sent it), once the origin answered; null: it matches, or no answer. */
   judge(data: ArrayBuffer): Promise<string | null>;
+  /**
+   * The segment checks' `verdict` on `data` with the origin's sample weighed in: a pass that no hash
+   * vouched for becomes `corrupt` when the window differs; any other verdict stands (and the check stops).
+   */
+  weigh(verdict: SegmentVerdict, data: ArrayBuffer): Promise<SegmentVerdict>;
   /** Stop asking (the load ended otherwise). */
   stop(): void;
 }
 
 /**
- * Ask the origin for a random window of a segment's first `peerBytes` bytes — those peers send and
- * no hash manifest vouches for — through the site's own loader (`request.originLoader`: its
+ * Ask the origin for a random window of a segment's first `peerBytes` bytes — those peers send, when
+ * no hash manifest can vouch for them — through the site's own loader (`request.originLoader`: its
  * headers, signed URLs and origins apply), with an HTTP Range request sent while the peers' bytes
  * are still arriving; `judge` compares them. A peer that sends anything but the origin's bytes is
  * caught before hls.js gets them, unless it changed so few that the window misses them (a glitch,
@@ -51,6 +57,7 @@ export function spotCheck(engine: Engine, request: PeerLoadRequest, peerBytes: n
     secondsUntilNeeded === null ? Infinity : secondsUntilNeeded * 1000 - SPOT_CHECK_MARGIN_MS,
   );
   if (!engine.config.originSpotChecks || !(peerBytes > 0) || budgetMs <= 0 || rangeless.has(engine)) return null;
+  if (engine.segmentChecks.hashesAt(request.context.frag.baseurl)) return null;
   const windowBytes = spotWindowBytes(peerBytes);
   const offset = Math.floor(engine.dependencies.random() * (peerBytes - windowBytes + 1));
   let http: Loader<FragmentLoaderContext>;
@@ -104,18 +111,28 @@ export function spotCheck(engine: Engine, request: PeerLoadRequest, peerBytes: n
   } catch {
     settle(null);
   }
+  const judge = async (data: ArrayBuffer): Promise<string | null> => {
+    const origin = await window;
+    if (origin === null || offset + windowBytes > data.byteLength) return null;
+    const sent = new Uint8Array(data, offset, windowBytes);
+    return origin.some((byte, i) => byte !== sent[i])
+      ? `origin spot check: bytes ${offset}-${offset + windowBytes - 1} differ from the origin's`
+      : null;
+  };
+  const stop = (): void => {
+    if (!done) http.abort();
+    settle(null);
+  };
   return {
-    judge: async (data) => {
-      const origin = await window;
-      if (origin === null || offset + windowBytes > data.byteLength) return null;
-      const sent = new Uint8Array(data, offset, windowBytes);
-      return origin.some((byte, i) => byte !== sent[i])
-        ? `origin spot check: bytes ${offset}-${offset + windowBytes - 1} differ from the origin's`
-        : null;
+    judge,
+    weigh: async (verdict, data) => {
+      if (verdict.kind !== 'pass' || verdict.verified) {
+        stop();
+        return verdict;
+      }
+      const problem = await judge(data);
+      return problem === null ? verdict : { kind: 'corrupt', problem };
     },
-    stop: () => {
-      if (!done) http.abort();
-      settle(null);
-    },
+    stop,
   };
 }

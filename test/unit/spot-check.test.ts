@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolveConfig } from '../../lib/api/config.ts';
+import { DEFAULT_CONFIG, resolveConfig } from '../../lib/api/config.ts';
 import { Engine } from '../../lib/engine/engine.ts';
 import { FetchFragmentLoader } from '../../lib/hls/fetch-loader.ts';
 import { spotCheck, spotWindowBytes } from '../../lib/hls/spot-check.ts';
@@ -123,21 +123,12 @@ describe('origin spot checks of peer bytes no hash vouches for', () => {
 
   it('asks nothing when turned off (the default), or when the segment plays too soon to wait for the origin', () => {
     const request = requestTo('http://127.0.0.1:9/live/seg_7.ts');
-    const off = new Engine(resolveConfig({ trackerUrls: ['ws://tracker.invalid'] }), {
-      createTrackerClient: (): TrackerClient => ({
-        on: () => undefined,
-        start: () => undefined,
-        destroy: () => undefined,
-      }),
-      random: () => 0.5,
-      nowMs: () => 0,
-    });
+    const off = newEngine({ originSpotChecks: DEFAULT_CONFIG.originSpotChecks });
     assert.equal(spotCheck(off, request, SEGMENT_SEVEN.byteLength), null);
     const engine = newEngine();
     // Playing at 13.8 s: segment 7 (from 14 s) is needed in 0.2 s.
     engine.playback.follow({ media: { readyState: 4, currentTime: 13.8, playbackRate: 1 } as HTMLMediaElement });
     assert.equal(spotCheck(engine, request, SEGMENT_SEVEN.byteLength), null);
     assert.equal(spotCheck(engine, request, 0), null);
-    off.destroy();
   });
 });

@@ -53,7 +53,8 @@ export const nodeSwarmsKey = (nodeId: string): string => `pc:node:${nodeId}:swar
 export const reapLockKey = (nodeId: string): string => `pc:reap:${nodeId}`;
 export const relayChannel = (nodeId: string): string => `pc:relay:${nodeId}`;
 
-// Lua shared by the scripts: the swarm's key prefix, and taking peers out of their region sets.
+// Lua shared by the scripts: the swarm's key prefix, taking peers out of their region sets, and
+// taking peers (at most a few thousand: one unpack) out of the swarm.
 const REGION_HELPERS = `
 local base = string.sub(KEYS[1], 1, -6)
 local function unregion(peers)
@@ -62,6 +63,12 @@ local function unregion(peers)
     if regions[i] then redis.call('SREM', base .. 'r:' .. regions[i], peers[i]) end
   end
   redis.call('HDEL', KEYS[4], unpack(peers))
+end
+local function drop(peers)
+  redis.call('ZREM', KEYS[1], unpack(peers))
+  redis.call('HDEL', KEYS[2], unpack(peers))
+  redis.call('SREM', KEYS[3], unpack(peers))
+  unregion(peers)
 end
 `;
 
@@ -78,12 +85,7 @@ export const PEER_ID_TAKEN = 'taken';
  */
 export const ANNOUNCE_SCRIPT = `${REGION_HELPERS}
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 64)
-if #expired > 0 then
-  redis.call('ZREM', KEYS[1], unpack(expired))
-  redis.call('HDEL', KEYS[2], unpack(expired))
-  redis.call('SREM', KEYS[3], unpack(expired))
-  unregion(expired)
-end
+if #expired > 0 then drop(expired) end
 local peer, node, region = ARGV[3], ARGV[4], ARGV[8]
 -- A peer id belongs to the node whose peer announced it first, until that peer leaves or expires
 -- (its node dead: reaped within 3 leases), as on one node: otherwise whoever copied the id from a
@@ -143,12 +145,7 @@ local gone = {}
 for i = 2, #ARGV do
   if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[1] then gone[#gone + 1] = ARGV[i] end
 end
-if #gone > 0 then
-  redis.call('ZREM', KEYS[1], unpack(gone))
-  redis.call('HDEL', KEYS[2], unpack(gone))
-  redis.call('SREM', KEYS[3], unpack(gone))
-  unregion(gone)
-end
+if #gone > 0 then drop(gone) end
 return #gone
 `;
 
@@ -160,11 +157,7 @@ for i = 1, #all, 2 do
   if all[i + 1] == ARGV[1] then gone[#gone + 1] = all[i] end
 end
 for i = 1, #gone, 500 do
-  local chunk = { unpack(gone, i, math.min(i + 499, #gone)) }
-  redis.call('ZREM', KEYS[1], unpack(chunk))
-  redis.call('HDEL', KEYS[2], unpack(chunk))
-  redis.call('SREM', KEYS[3], unpack(chunk))
-  unregion(chunk)
+  drop({ unpack(gone, i, math.min(i + 499, #gone)) })
 end
 return #gone
 `;
