@@ -154,7 +154,8 @@ export async function startOriginServer(options: OriginServerOptions = {}): Prom
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
     let status = 200;
     let payload = bytes;
-    if (kind === 'segment') {
+    // Segments and static files (a stream of EXT-X-BYTERANGE segments in one file) answer Range.
+    if (kind === 'segment' || kind === 'other') {
       res.setHeader('Accept-Ranges', faults.ignoresRange ? 'none' : 'bytes');
       const range = parseRange(faults.ignoresRange ? undefined : req.headers.range, bytes.byteLength);
       if (range.kind === 'unsatisfiable') {

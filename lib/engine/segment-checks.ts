@@ -1,6 +1,7 @@
 import type { SegmentValidator } from '../api/config.ts';
 import { messageOf } from '../api/errors.ts';
 import { formatOf, mediaTimeProblem, segmentStructureProblem, type SegmentFormat } from '../policy/segment-check.ts';
+import type { ByteRange } from '../shared/hash-manifest.ts';
 import type { HashVerdict, SegmentVerifier } from './segment-verifier.ts';
 
 /** A `validateSegment` that has not answered in this long vouches for nothing: the segment comes over HTTP. */
@@ -20,6 +21,8 @@ export interface CheckedSegment {
   readonly swarmId: string;
   readonly sequenceNumber: number;
   readonly url: string;
+  /** Where it lies in its file (EXT-X-BYTERANGE), or null for a whole file. */
+  readonly range: ByteRange | null;
   readonly playlistUrl: string;
   /** How long it plays, from the playlist (EXTINF). */
   readonly mediaSeconds: number;
@@ -87,13 +90,20 @@ export class SegmentChecks {
   async check(segment: CheckedSegment, data: ArrayBuffer): Promise<SegmentVerdict> {
     // Ciphertext: the hash, `validateSegment` and hls.js's decryption and parsing judge it.
     const bytes = new Uint8Array(data);
-    const problem = segment.ciphertext
-      ? null
-      : segmentStructureProblem(bytes, this.#formats.get(segment.swarmId) ?? null);
+    // A byte-range segment's length is the playlist's, not the peer's word.
+    const problem =
+      segment.range !== null && segment.range.length !== bytes.byteLength
+        ? `${bytes.byteLength} B where the playlist's byte range has ${segment.range.length} B`
+        : segment.ciphertext
+          ? null
+          : segmentStructureProblem(bytes, this.#formats.get(segment.swarmId) ?? null);
     if (problem !== null) return { kind: 'corrupt', problem };
     let hash: HashVerdict;
     try {
-      hash = await this.#verifier.verify({ playlistUrl: segment.playlistUrl, url: segment.url, range: null }, data);
+      hash = await this.#verifier.verify(
+        { playlistUrl: segment.playlistUrl, url: segment.url, range: segment.range },
+        data,
+      );
     } catch (error) {
       // A manifest URL that does not resolve, a digest that fails: never a rejection (a Range resume
       // awaits this with no timer behind it).

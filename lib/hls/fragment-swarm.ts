@@ -1,5 +1,6 @@
 import type { FragmentLoaderContext } from 'hls.js';
 import type { CheckedSegment } from '../engine/segment-checks.ts';
+import type { ByteRange } from '../shared/hash-manifest.ts';
 import { deriveSwarmId, stripUrlQuery } from '../shared/swarm-id.ts';
 import type { SegmentId } from './load-request.ts';
 
@@ -12,17 +13,15 @@ export interface SwarmNaming {
 
 /**
  * A fragment's identity among peers (its swarm and sequence number), or null when it is not shared
- * (init segments, byte ranges, LL-HLS parts, subtitles).
+ * (init segments, LL-HLS parts, subtitles). An EXT-X-BYTERANGE segment is shared like a file of its
+ * own: its sequence number names it, its bytes are the range's (`fragmentRange`).
  */
 export function segmentIdOf(context: FragmentLoaderContext, naming: SwarmNaming): SegmentId | null {
   const { frag } = context;
   const sequenceNumber = frag.sn;
-  // hls.js sends rangeStart = rangeEnd = 0 for a whole segment; anything else is a byte range.
-  const byteRange = (context.rangeStart ?? 0) !== 0 || (context.rangeEnd ?? 0) !== 0;
   // Subtitles (WebVTT, a few KB) would fail the segment checks, and hls.js never reports them
   // buffered (no FRAG_BUFFERED), so a peer's copy could never be confirmed and served on.
-  if (typeof sequenceNumber !== 'number' || byteRange || context.part !== null || (frag.type as string) === 'subtitle')
-    return null;
+  if (typeof sequenceNumber !== 'number' || context.part !== null || (frag.type as string) === 'subtitle') return null;
   const { config, originBaseUrls, playback } = naming;
   const swarmId = swarmIdOfPlaylist(frag.baseurl, frag.type, config.swarmId, originBaseUrls, playback.streamUrl);
   return { swarmId, sequenceNumber };
@@ -69,10 +68,21 @@ export function checkedSegmentOf(context: FragmentLoaderContext, segment: Segmen
   return {
     ...segment,
     url: context.url,
+    range: fragmentRange(context),
     playlistUrl: frag.baseurl,
     mediaSeconds: frag.duration,
     // EXT-X-KEY AES-128, AES-256, AES-256-CTR (hls.js's isFullSegmentEncryption) encrypt the whole
     // segment: hls.js loads it so and decrypts it after. SAMPLE-AES leaves the container readable.
     ciphertext: frag.decryptdata?.method.startsWith('AES-') === true,
   };
+}
+
+/**
+ * Where an EXT-X-BYTERANGE segment lies in its file (hls.js's `rangeStart`, and `rangeEnd` exclusive),
+ * or null for a whole file (hls.js sends 0 and 0).
+ */
+export function fragmentRange(context: FragmentLoaderContext): ByteRange | null {
+  const offset = context.rangeStart ?? 0;
+  const end = context.rangeEnd ?? 0;
+  return end > offset ? { offset, length: end - offset } : null;
 }

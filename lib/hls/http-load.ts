@@ -1,6 +1,6 @@
 import type { FragmentLoaderContext, Loader } from 'hls.js';
 import type { Engine } from '../engine/engine.ts';
-import { checkedSegmentOf } from './fragment-swarm.ts';
+import { checkedSegmentOf, fragmentRange } from './fragment-swarm.ts';
 import { HttpChunks } from './http-chunks.ts';
 import type { LoadRequest } from './load-request.ts';
 import { paceSample } from './loader-stats.ts';
@@ -21,10 +21,16 @@ export function loadOverHttp(
 ): HttpChunks | null {
   const { context, config, callbacks, segment } = request;
   const startMs = performance.now();
+  // An origin that ignored an EXT-X-BYTERANGE segment's Range sends more (the file): not the
+  // segment as peers know it, so neither relayed nor cached (hls.js still gets what came).
+  const range = fragmentRange(context);
+  const asRanged = (bytes: number): boolean => range === null || bytes === range.length;
   const chunks =
     segment === null
       ? null
-      : new HttpChunks((totalBytes) => engine.beginRelay(segment.swarmId, segment.sequenceNumber, totalBytes));
+      : new HttpChunks((totalBytes) =>
+          asRanged(totalBytes) ? engine.beginRelay(segment.swarmId, segment.sequenceNumber, totalBytes) : null,
+        );
   const stopping =
     <A extends unknown[]>(report: (...args: A) => void) =>
     (...args: A): void => {
@@ -53,7 +59,7 @@ export function loadOverHttp(
       chunks?.loadSucceeded();
       engine.httpPace.measured(paceSample(stats));
       if (data instanceof ArrayBuffer) {
-        if (segment !== null && data.byteLength > 0 && !engine.destroyed) {
+        if (segment !== null && data.byteLength > 0 && asRanged(data.byteLength) && !engine.destroyed) {
           engine.segmentChecks.learnFromHttp(checkedSegmentOf(ctx, segment), data);
           engine.segmentLoaded({
             ...segment,

@@ -2,7 +2,7 @@ import type { FragmentLoaderContext, Loader, LoaderStats, NullableNetworkDetails
 import type { Engine } from '../engine/engine.ts';
 import type { PartialSegment } from '../peer/peer-downloads.ts';
 import type { RelaySource } from '../peer/relay-source.ts';
-import { checkedSegmentOf } from './fragment-swarm.ts';
+import { checkedSegmentOf, fragmentRange } from './fragment-swarm.ts';
 import type { PeerLoadRequest } from './load-request.ts';
 import { rangeFirstByte } from './content-range.ts';
 import { paceSample } from './loader-stats.ts';
@@ -78,6 +78,9 @@ export function resumeOverRange(
   };
   const startMs = performance.now();
   const received = partial.bytes.byteLength;
+  // An EXT-X-BYTERANGE segment starts `offset` bytes into its file; a 200 then is the whole file.
+  const range = fragmentRange(context);
+  const offset = range?.offset ?? 0;
   const join = async (rest: ArrayBuffer, stats: LoaderStats, networkDetails: NullableNetworkDetails): Promise<void> => {
     const whole = new Uint8Array(partial.totalBytes);
     whole.set(partial.bytes, 0);
@@ -112,7 +115,7 @@ export function resumeOverRange(
     }
   };
   // hls.js hears of its own context, not of the range asked for.
-  http.load({ ...context, rangeStart: received, rangeEnd: partial.totalBytes }, config, {
+  http.load({ ...context, rangeStart: offset + received, rangeEnd: offset + partial.totalBytes }, config, {
     onSuccess: (response, stats, _context, networkDetails) => {
       // Every HTTP load measures HTTP's pace: a viewer whose HTTP loads are all Range resumes
       // would otherwise never know it, and "peer too late" could never fire.
@@ -121,10 +124,10 @@ export function resumeOverRange(
       // The rest as asked for (by its length: a custom loader may say 200 for a 206; and by its
       // Content-Range where readable: joined to the wrong bytes, an honest peer would be banned);
       // the checks judge the joined whole.
-      const restAsAsked = (rangeFirstByte(networkDetails) ?? received) === received;
+      const restAsAsked = (rangeFirstByte(networkDetails) ?? offset + received) === offset + received;
       if (rest instanceof ArrayBuffer && rest.byteLength === partial.totalBytes - received && restAsAsked) {
         void join(rest, stats, networkDetails);
-      } else if (response.code === 200 && rest instanceof ArrayBuffer && rest.byteLength > 0) {
+      } else if (response.code === 200 && range === null && rest instanceof ArrayBuffer && rest.byteLength > 0) {
         drop();
         engine.segmentChecks.learnFromHttp(checkedSegmentOf(context, segment), rest);
         onOutcome({ kind: 'sent-whole', data: rest, durationMs: performance.now() - startMs, stats, networkDetails });

@@ -4,6 +4,7 @@ import type { SegmentVerdict } from '../engine/segment-checks.ts';
 import { newStats } from './loader-stats.ts';
 import type { PeerLoadRequest } from './load-request.ts';
 import { rangeFirstByte } from './content-range.ts';
+import { fragmentRange } from './fragment-swarm.ts';
 
 /** The longest the origin's answer to a spot check is waited for; none by then: the bytes go unchecked. */
 export const SPOT_CHECK_MAX_MS = 1500;
@@ -82,7 +83,13 @@ export function spotCheck(engine: Engine, request: PeerLoadRequest, peerBytes: n
   const { loadPolicy } = request.config;
   const limits = { maxTimeToFirstByteMs: budgetMs, maxLoadTimeMs: budgetMs, timeoutRetry: null, errorRetry: null };
   const config = { ...request.config, loadPolicy: { ...loadPolicy, ...limits } } as LoaderConfiguration;
-  const context: FragmentLoaderContext = { ...request.context, rangeStart: offset, rangeEnd: offset + windowBytes };
+  // Offsets in the segment; an EXT-X-BYTERANGE segment starts `base` bytes into its file.
+  const base = fragmentRange(request.context)?.offset ?? 0;
+  const context: FragmentLoaderContext = {
+    ...request.context,
+    rangeStart: base + offset,
+    rangeEnd: base + offset + windowBytes,
+  };
   // A loader that throws fails the spot check only: the load goes on unchecked.
   try {
     http.load(context, config, {
@@ -92,7 +99,7 @@ export function spotCheck(engine: Engine, request: PeerLoadRequest, peerBytes: n
         const asAsked =
           bytes instanceof ArrayBuffer &&
           bytes.byteLength === windowBytes &&
-          (rangeFirstByte(networkDetails) ?? offset) === offset;
+          (rangeFirstByte(networkDetails) ?? base + offset) === base + offset;
         // A 200 longer than the window: the origin ignores ranges (another answer proves nothing:
         // the size peers declared may be wrong).
         if (!asAsked && response.code === 200 && bytes instanceof ArrayBuffer && bytes.byteLength > windowBytes)

@@ -35,8 +35,11 @@ export interface ViewerSnapshot {
   readonly errors: string[];
   /** Peer ids this viewer banned (`peer-banned`). */
   readonly bans: string[];
-  /** With `recordHashes`: the SHA-256 (hex) of every fragment handed to hls.js, by URL. */
-  readonly delivered: { url: string; sha256: string }[];
+  /**
+   * With `recordHashes`: the SHA-256 (hex) of every fragment handed to hls.js, by URL and byte range
+   * (`rangeEnd` exclusive; 0 and 0 for a whole file).
+   */
+  readonly delivered: { url: string; rangeStart: number; rangeEnd: number; sha256: string }[];
 }
 
 // Liveness guard for waits (not a speed assertion): a broken build fails here instead of hanging.

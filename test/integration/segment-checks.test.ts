@@ -41,6 +41,7 @@ describe('segment checks without a hash manifest: the media-time floor (real ori
       url: `${origin?.url ?? ''}/vod/180p/seg_${String(n).padStart(3, '0')}.ts`,
       playlistUrl,
       mediaSeconds: 2,
+      range: null,
       ciphertext: false,
     });
     return { checks, at };

@@ -36,6 +36,7 @@ const at = (n: number) => ({
   url: `http://origin.test/enc/180p/seg_00${n}.ts`,
   playlistUrl: PLAYLIST,
   mediaSeconds: 2,
+  range: null,
   ciphertext: true,
 });
 
@@ -163,6 +164,7 @@ describe('which fragments are checked as ciphertext (playlists parsed by hls.js)
       url: 'http://origin.test/enc/180p/seg_007.ts',
       playlistUrl: PLAYLIST,
       mediaSeconds: 2,
+      range: null,
       ciphertext: true,
     });
   });

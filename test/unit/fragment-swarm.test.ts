@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { Fragment, FragmentLoaderContext, PlaylistLevelType } from 'hls.js';
 // The ESM build: the CommonJS one is a stub in Node (no MediaSource).
 import { M3U8Parser } from 'hls.js/dist/hls.mjs';
-import { renditionKey, segmentIdOf } from '../../lib/hls/fragment-swarm.ts';
+import { checkedSegmentOf, renditionKey, segmentIdOf } from '../../lib/hls/fragment-swarm.ts';
 import { deriveSwarmId } from '../../lib/shared/swarm-id.ts';
 import { segmentStructureProblem } from '../../lib/policy/segment-check.ts';
 
@@ -56,19 +56,44 @@ describe('which fragments peers share', () => {
     assert.notEqual(videoId?.swarmId, audioId?.swarmId);
   });
 
-  it('leaves init segments (EXT-X-MAP) and byte ranges (EXT-X-BYTERANGE, from offset 0 too) to HTTP', () => {
+  it('leaves init segments (EXT-X-MAP) to HTTP', () => {
     const [first] = fragmentsOf('main', 'v/index.m3u8', ['#EXT-X-MAP:URI="init.mp4"', '#EXTINF:2,', 'seg_0.m4s']);
     assert.equal(shared(first?.initSegment), false);
+    const [ranged] = fragmentsOf('main', 'v/index.m3u8', [
+      '#EXT-X-MAP:URI="all.mp4",BYTERANGE="720@0"',
+      '#EXTINF:2,',
+      '#EXT-X-BYTERANGE:1000@720',
+      'all.mp4',
+    ]);
+    assert.equal(shared(ranged?.initSegment), false);
+  });
+
+  it('shares byte-range segments (EXT-X-BYTERANGE, from offset 0 too) by sequence number, each checked as its range of the file', () => {
     const ranges = fragmentsOf('main', 'v/index.m3u8', [
       '#EXTINF:2,',
       '#EXT-X-BYTERANGE:1000@0',
       'all.ts',
       '#EXTINF:2,',
-      '#EXT-X-BYTERANGE:1000',
+      '#EXT-X-BYTERANGE:1504',
       'all.ts',
     ]);
-    assert.equal(shared(ranges[0]), false);
-    assert.equal(shared(ranges[1]), false);
+    const ids = ranges.map((frag) => segmentIdOf(contextOf(frag), naming()));
+    assert.deepEqual(
+      ids.map((id) => id?.sequenceNumber),
+      [0, 1],
+    );
+    assert.equal(ids[0]?.swarmId, ids[1]?.swarmId, 'one rendition, one swarm');
+    const checked = ranges.map((frag, i) => checkedSegmentOf(contextOf(frag), ids[i]!));
+    assert.deepEqual(
+      checked.map(({ url, range }) => ({ url, range })),
+      [
+        { url: `${BASE}v/all.ts`, range: { offset: 0, length: 1000 } },
+        { url: `${BASE}v/all.ts`, range: { offset: 1000, length: 1504 } },
+      ],
+    );
+    const [whole] = fragmentsOf('main', 'v/index.m3u8', ['#EXTINF:2,', 'seg_0.ts']);
+    const wholeId = segmentIdOf(contextOf(whole!), naming());
+    assert.equal(checkedSegmentOf(contextOf(whole!), wholeId!).range, null, 'a whole file has no range');
   });
 
   it('leaves subtitle fragments (WebVTT) to HTTP: the checks know no WebVTT, and hls.js never reports them buffered', () => {

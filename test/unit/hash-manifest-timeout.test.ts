@@ -93,6 +93,7 @@ function checksWith(fetchBytes: FetchBytes, clock: { ms: number }) {
     url: `http://origin.test/live/180p/${name}`,
     playlistUrl: 'http://origin.test/live/180p/index.m3u8',
     mediaSeconds: 2,
+    range: null,
     ciphertext: false,
   });
   return { verifier, checks, segment };
@@ -125,6 +126,7 @@ describe('hash manifest requests that stall end the checks waiting on them (fake
         url: `http://127.0.0.1:${port}/vod/180p/seg_004.ts`,
         playlistUrl: `http://127.0.0.1:${port}/vod/180p/index.m3u8`,
         mediaSeconds: 2,
+        range: null,
         ciphertext: false,
       };
       const verdict = watched(checks.check(at, SEGMENT));

@@ -16,6 +16,7 @@ const CHECKED = {
   url: 'http://origin.test/vod/180p/seg_004.ts',
   playlistUrl: 'http://origin.test/vod/180p/index.m3u8',
   mediaSeconds: 2,
+  range: null,
   ciphertext: false,
 };
 
