@@ -28,7 +28,7 @@ export function typicalBeacon(viewer: number, sequence: number): Beacon {
     intervalSeconds: INTERVAL_SECONDS,
     library: '0.1.0',
     region: null,
-    level: 1,
+    height: 360,
     startupMs: 1234,
     stallsMs: [],
     peerFallbacks: 0,

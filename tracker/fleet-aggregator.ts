@@ -63,10 +63,23 @@ export interface FleetSnapshot {
   readonly stallSeconds: HistogramSnapshot;
   /** The top K swarms by viewers, then `other`. */
   readonly swarms: readonly FleetSwarmSnapshot[];
-  /** Current viewers by rendition (hls.js level), region hint and library version (top 10 each). */
-  readonly levels: Readonly<Record<string, number>>;
+  /**
+   * Current viewers by rendition (`renditionLabel` of the height they told: one of 16 labels),
+   * region hint and library version (top 10 each).
+   */
+  readonly renditions: Readonly<Record<string, number>>;
   readonly regions: Readonly<Record<string, number>>;
   readonly libraries: Readonly<Record<string, number>>;
+}
+
+// The heights renditions are labelled by (metrics labels stay bounded whatever viewers tell).
+const COMMON_HEIGHTS = [144, 180, 240, 270, 288, 360, 432, 480, 540, 576, 720, 900, 1080, 1440, 2160, 4320];
+
+/** A rendition's label from the height a viewer told: the nearest common height, e.g. 404 → `432p`, 1088 → `1080p`. */
+export function renditionLabel(height: number): string {
+  let nearest = COMMON_HEIGHTS[0] as number;
+  for (const common of COMMON_HEIGHTS) if (Math.abs(common - height) < Math.abs(nearest - height)) nearest = common;
+  return `${nearest}p`;
 }
 
 export interface FleetAggregatorOptions {
@@ -81,7 +94,7 @@ interface Session {
   expiresAtMs: number;
   sequence: number;
   swarms: readonly string[];
-  level: number | null;
+  height: number | null;
   region: string | null;
   library: string;
   connectedPeers: number;
@@ -150,7 +163,7 @@ export class FleetAggregator {
         expiresAtMs: 0,
         sequence: -1,
         swarms: [],
-        level: null,
+        height: null,
         region: null,
         library: '',
         connectedPeers: 0,
@@ -187,7 +200,7 @@ export class FleetAggregator {
         session.expiresAtMs =
           nowMs + Math.max(MIN_VIEWER_TIMEOUT_MS, beacon.intervalSeconds * 1000 * VIEWER_TIMEOUT_INTERVALS);
         session.swarms = beacon.swarms.map((swarm) => swarm.swarm);
-        session.level = beacon.level;
+        session.height = beacon.height;
         session.region = beacon.region;
         session.library = beacon.library;
         session.connectedPeers = beacon.connectedPeers;
@@ -209,13 +222,16 @@ export class FleetAggregator {
 
   #take(nowMs: number): FleetSnapshot {
     this.#refresh(nowMs);
-    const levels: Record<string, number> = {};
+    const renditions: Record<string, number> = {};
     const regions = new Map<string, number>();
     const libraries = new Map<string, number>();
     let connectedPeers = 0;
     for (const session of this.#sessions.values()) {
       connectedPeers += session.connectedPeers;
-      if (session.level !== null) levels[session.level] = (levels[session.level] ?? 0) + 1;
+      if (session.height !== null) {
+        const label = renditionLabel(session.height);
+        renditions[label] = (renditions[label] ?? 0) + 1;
+      }
       if (session.region !== null) regions.set(session.region, (regions.get(session.region) ?? 0) + 1);
       libraries.set(session.library, (libraries.get(session.library) ?? 0) + 1);
     }
@@ -246,7 +262,7 @@ export class FleetAggregator {
       startupSeconds: this.#startup.snapshot(),
       stallSeconds: this.#stalls.snapshot(),
       swarms,
-      levels,
+      renditions,
       regions: topEntries(regions),
       libraries: topEntries(libraries),
     };

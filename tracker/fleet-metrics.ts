@@ -1,13 +1,11 @@
 // The `peercdn_fleet_*` series in Prometheus text format, written from one fleet snapshot per
 // scrape. Labels are bounded: `swarm` is one of the top K swarm ids or `other`, `source` one of
-// three, `level` 0-15 or `16+`, `reason` one of the beacon refusal reasons.
+// three, `rendition` one of 16 heights (`renditionLabel`), `reason` one of the beacon refusal reasons.
 import type { FleetStats } from './fleet.ts';
 import type { HistogramSnapshot, SourceBytes } from './fleet-aggregator.ts';
 
 const PREFIX = 'peercdn_fleet_';
 const SOURCES = ['http', 'peer', 'cache'] as const satisfies readonly (keyof SourceBytes)[];
-/** Renditions with a label of their own; higher ones share `16+`. */
-const LEVEL_LABELS = 16;
 
 type Sample = readonly [labels: Readonly<Record<string, string>>, value: number];
 
@@ -39,11 +37,6 @@ function histogram(name: string, help: string, snapshot: HistogramSnapshot): str
 
 /** Every fleet series; families exist (at 0 or NaN) before the first beacon. */
 export function renderFleetMetrics(stats: FleetStats): string {
-  const levels = new Map<string, number>();
-  for (const [level, viewers] of Object.entries(stats.levels)) {
-    const label = Number(level) < LEVEL_LABELS ? level : `${LEVEL_LABELS}+`;
-    levels.set(label, (levels.get(label) ?? 0) + viewers);
-  }
   return `${[
     family('beacons_total', 'counter', 'Beacons accepted from viewers.', [[{}, stats.beacons]]),
     family(
@@ -90,10 +83,10 @@ export function renderFleetMetrics(stats: FleetStats): string {
       stats.swarms.map((swarm) => [{ swarm: swarm.swarm }, swarm.offloadRatio ?? Number.NaN]),
     ),
     family(
-      'level_viewers',
+      'rendition_viewers',
       'gauge',
-      'Current viewers by rendition (hls.js level index; 16 and above as "16+").',
-      [...levels].map(([level, viewers]) => [{ level }, viewers]),
+      'Current viewers by the height of the rendition playing, rounded to the nearest common height (e.g. "720p").',
+      Object.entries(stats.renditions).map(([rendition, viewers]) => [{ rendition }, viewers]),
     ),
     family('peer_fallbacks_total', 'counter', 'Peer downloads that failed or timed out and were retried over HTTP.', [
       [{}, stats.peerFallbacks],

@@ -6,14 +6,16 @@
 import type { PeerCDNConfig } from '../api/config.ts';
 import type { PeerCDNEvents, PeerCDNStats } from '../api/events.ts';
 import type { TypedEmitter } from '../api/typed-emitter.ts';
-import { BEACON_VERSION, MAX_BEACON_STALLS, encodeBeacon } from '../shared/beacon.ts';
+import { BEACON_VERSION, MAX_BEACON_HEIGHT, MAX_BEACON_STALLS, encodeBeacon } from '../shared/beacon.ts';
 
 /** What beacons read from hls.js: the media element (startup, stalls) and the rendition playing. */
 export interface BeaconPlayhead {
   /** The media element hls.js plays into; null before `attachMedia()`. */
   readonly media: HTMLMediaElement | null;
-  /** hls.js's current rendition index (reported as the viewer's level). */
+  /** hls.js's current rendition index, into `levels`. */
   readonly currentLevel?: number;
+  /** hls.js's renditions; the height of the one playing is reported (0: the playlist gave none). */
+  readonly levels?: readonly { readonly height?: number }[];
 }
 
 /** peercdn's version, as beacons report it (a test keeps it equal to package.json's). */
@@ -113,8 +115,9 @@ export class BeaconReporter {
     // Before the first segment there is no swarm to report under: everything waits (all zeros).
     const was = this.#swarm === null ? stats : this.#reported;
     if (this.#swarm !== null) this.#reported = stats;
-    // hls.js says -1 before a level is chosen.
-    const level = this.#playhead?.currentLevel ?? -1;
+    // hls.js says -1 before a level is chosen (no such entry), and height 0 when RESOLUTION is absent.
+    const playhead = this.#playhead;
+    const height = playhead?.levels?.[playhead.currentLevel ?? -1]?.height;
     this.#transport(
       this.#config.beaconUrl as string,
       encodeBeacon({
@@ -124,7 +127,7 @@ export class BeaconReporter {
         intervalSeconds: this.#config.beaconIntervalSeconds,
         library: LIBRARY_VERSION,
         region: this.#config.region,
-        level: level >= 0 ? level : null,
+        height: height !== undefined && height > 0 ? Math.min(Math.round(height), MAX_BEACON_HEIGHT) : null,
         startupMs: this.#startupMs,
         stallsMs: this.#stallsMs,
         peerFallbacks: stats.peerFallbacks - was.peerFallbacks,

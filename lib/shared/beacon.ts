@@ -1,8 +1,8 @@
 // The viewer beacon: one compact JSON summary a viewer sends every few seconds, shared by the
 // library (which encodes it) and the tracker (which parses it, once, at its edge). Dependency-free.
 
-/** Wire format version; a receiver refuses any other. */
-export const BEACON_VERSION = 1;
+/** Wire format version; a receiver refuses any other (2: `height` replaced version 1's `level`). */
+export const BEACON_VERSION = 2;
 /** Largest beacon body accepted, in bytes (a full beacon of MAX_BEACON_SWARMS swarms is ~1 KB). */
 export const MAX_BEACON_BYTES = 2048;
 /** Most swarms one beacon reports (a viewer is in one swarm per rendition it played). */
@@ -16,6 +16,8 @@ export const MAX_BEACON_COUNT = 2 ** 31;
 /** Shortest and longest beacon interval a sender may announce, in seconds. */
 export const MIN_BEACON_INTERVAL_SECONDS = 1;
 export const MAX_BEACON_INTERVAL_SECONDS = 3600;
+/** Largest rendition height a beacon may tell, in pixels (16K). */
+export const MAX_BEACON_HEIGHT = 8640;
 
 /** One swarm's bytes handed to hls.js during the interval, by where they came from. */
 export interface BeaconSwarm {
@@ -28,7 +30,7 @@ export interface BeaconSwarm {
 
 /**
  * What one viewer reports about one interval. Counts are deltas since its previous beacon;
- * `startupMs`, `connectedPeers`, `level` are current values. No personal data: the session id
+ * `startupMs`, `connectedPeers`, `height` are current values. No personal data: the session id
  * is random per page session and not the peer id.
  */
 export interface Beacon {
@@ -43,8 +45,12 @@ export interface Beacon {
   readonly library: string;
   /** The site's region hint (at most 32 of [0-9A-Za-z_.-]), or null. */
   readonly region: string | null;
-  /** The rendition (hls.js level index) playing, or null before one is chosen. */
-  readonly level: number | null;
+  /**
+   * The height in pixels of the rendition playing (its RESOLUTION in the master playlist), or null
+   * before one is chosen or when the playlist gives none. Not hls.js's level index: hls.js drops the
+   * renditions a browser cannot play and sorts the rest, so one index names different renditions.
+   */
+  readonly height: number | null;
   /** Milliseconds from attach(hls) to first playback, once known; null before. */
   readonly startupMs: number | null;
   /** Durations of stalls that ended in the interval, in ms (playback waiting after it had started). */
@@ -72,7 +78,7 @@ const KEYS = [
   'intervalSeconds',
   'library',
   'region',
-  'level',
+  'height',
   'startupMs',
   'stallsMs',
   'peerFallbacks',
@@ -136,8 +142,8 @@ export function parseBeacon(text: string): Beacon | BeaconProblem {
     return { problem: 'library must be 1-32 of [0-9A-Za-z.+-]' };
   if (v['region'] !== null && (typeof v['region'] !== 'string' || !REGION.test(v['region'])))
     return { problem: 'region must be null or 1-32 of [0-9A-Za-z_.-]' };
-  if (v['level'] !== null && !isIntegerIn(v['level'], 255))
-    return { problem: 'level must be null or an integer from 0 to 255' };
+  if (v['height'] !== null && !isIntegerIn(v['height'], MAX_BEACON_HEIGHT))
+    return { problem: `height must be null or an integer from 0 to ${MAX_BEACON_HEIGHT}` };
   if (v['startupMs'] !== null && !isIntegerIn(v['startupMs'], MAX_BEACON_COUNT))
     return { problem: 'startupMs must be null or an integer from 0 to 2^31' };
   const stalls = v['stallsMs'];
@@ -171,7 +177,7 @@ export function parseBeacon(text: string): Beacon | BeaconProblem {
     intervalSeconds: interval,
     library: v['library'],
     region: v['region'],
-    level: v['level'],
+    height: v['height'],
     startupMs: v['startupMs'],
     stallsMs: stalls,
     peerFallbacks: v['peerFallbacks'] as number,

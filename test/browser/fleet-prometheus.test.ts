@@ -15,6 +15,7 @@ interface FleetStats {
   readonly beacons: number;
   readonly viewers: number;
   readonly bytes: { http: number; peer: number; cache: number };
+  readonly renditions: Readonly<Record<string, number>>;
 }
 
 describe('fleet telemetry from Chromium viewers, scraped by a real Prometheus', function () {
@@ -39,6 +40,13 @@ describe('fleet telemetry from Chromium viewers, scraped by a real Prometheus', 
     const pageB = await fixture().openViewer({ mode: 'vod', viewerId: 'fleet-B', extraQuery });
     await waitPlayed(pageB, 16);
     await waitPlayed(pageA, 16);
+    // Both play the sample's level 0 (RESOLUTION=320x180): counted by that height, from real hls.js.
+    await pollExternal(
+      'both viewers counted under their rendition',
+      () => stack.tracker.stats().fleet.renditions,
+      (renditions: FleetStats['renditions']) => renditions['180p'] === 2,
+      POLL,
+    );
     await Promise.all([waitAllLoaded(pageA), waitAllLoaded(pageB)]);
     // stop(): hls.js stops its loads, then peercdn.destroy() sends each viewer's final beacon.
     const a = await stopViewerPage(pageA);

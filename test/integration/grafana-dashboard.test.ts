@@ -20,7 +20,7 @@ describe('the Grafana dashboard in tracker/grafana/peercdn.json', function () {
         intervalSeconds: 30,
         library: '0.1.0',
         region: null,
-        level: 0,
+        height: 180,
         startupMs: 500,
         stallsMs: [200],
         peerFallbacks: 1,

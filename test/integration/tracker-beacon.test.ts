@@ -22,7 +22,7 @@ function beacon(session: string, sequence: number, extra: Partial<Beacon> = {}):
     intervalSeconds: 30,
     library: '0.1.0',
     region: 'eu-west',
-    level: 0,
+    height: 180,
     startupMs: 900,
     stallsMs: [],
     peerFallbacks: 0,
@@ -122,7 +122,7 @@ describe('tracker POST /beacon', function () {
       peercdn_fleet_stall_seconds_count: 1,
       'peercdn_fleet_stall_seconds_bucket{le="1"}': 0,
       'peercdn_fleet_stall_seconds_bucket{le="2"}': 1,
-      'peercdn_fleet_level_viewers{level="0"}': 2,
+      'peercdn_fleet_rendition_viewers{rendition="180p"}': 2,
     };
     for (const [series, value] of Object.entries(expected)) assert.equal(seriesValue(text, series), value, series);
     assert.match(text, /^# TYPE peercdn_fleet_startup_seconds histogram$/m);

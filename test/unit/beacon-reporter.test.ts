@@ -118,7 +118,9 @@ describe('viewer beacons (library side)', () => {
   it('counts startup once from attach, stalls that follow playback (not seeks), fallbacks and integrity failures per interval', () => {
     const beacons = reporter();
     const media = new FakeMedia();
-    beacons.watch({ media: media as unknown as HTMLMediaElement, currentLevel: 1 });
+    // hls.js's level 1 is this browser's 360p (another browser may number it differently).
+    const levels = [{ height: 180 }, { height: 360 }];
+    beacons.watch({ media: media as unknown as HTMLMediaElement, currentLevel: 1, levels });
     loaded('http', S1, 1, 1000);
     nowMs += 850;
     media.dispatchEvent(new Event('playing'));
@@ -137,14 +139,34 @@ describe('viewer beacons (library side)', () => {
     nowMs += 300;
     beacons.destroy(); // a stall still going on ends with the final beacon
     assert.deepEqual(
-      sent.map((b) => [b.startupMs, b.stallsMs, b.peerFallbacks, b.integrityFailures, b.level]),
+      sent.map((b) => [b.startupMs, b.stallsMs, b.peerFallbacks, b.integrityFailures, b.height]),
       [
-        [850, [1200], 2, 1, 1],
-        [850, [300], 0, 0, 1],
+        [850, [1200], 2, 1, 360],
+        [850, [300], 0, 0, 360],
       ],
     );
     media.dispatchEvent(new Event('waiting'));
     assert.equal(sent.length, 2, 'media listeners are removed');
+  });
+
+  it('tells the height of the rendition playing: none before hls.js chose one or when the playlist gives no RESOLUTION', () => {
+    const beacons = reporter();
+    const media = new FakeMedia() as unknown as HTMLMediaElement;
+    const told: (number | null)[] = [];
+    for (const playhead of [
+      { media, currentLevel: -1, levels: [{ height: 720 }] },
+      { media, currentLevel: 0, levels: [{ height: 0 }] },
+      { media, currentLevel: 0, levels: [{ height: 720 }] },
+      { media },
+    ]) {
+      beacons.watch(playhead);
+      beacons.send(false);
+      const last = sent.at(-1);
+      assert.ok(last !== undefined, 'a beacon went out');
+      told.push(last.height);
+    }
+    beacons.destroy();
+    assert.deepEqual(told, [null, null, 720, null]);
   });
 
   it('is off without a URL, and sends nothing from viewers outside the sample', () => {

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import {
   BEACON_VERSION,
   MAX_BEACON_BYTES,
+  MAX_BEACON_HEIGHT,
   MAX_BEACON_INTERVAL_BYTES,
   MAX_BEACON_STALLS,
   MAX_BEACON_SWARMS,
@@ -27,7 +28,7 @@ const beaconArbitrary: fc.Arbitrary<Beacon> = fc
     intervalSeconds: fc.integer({ min: 1, max: 3600 }),
     library: word([...ALNUM, '.', '+', '-'], 1, 32),
     region: fc.option(word([...ALNUM, '_', '.', '-'], 1, 32)),
-    level: fc.option(fc.integer({ min: 0, max: 255 })),
+    height: fc.option(fc.integer({ min: 0, max: MAX_BEACON_HEIGHT })),
     startupMs: fc.option(count),
     stallsMs: fc.array(count, { maxLength: MAX_BEACON_STALLS }),
     peerFallbacks: count,
@@ -47,7 +48,7 @@ const beaconArbitrary: fc.Arbitrary<Beacon> = fc
     intervalSeconds: b.intervalSeconds,
     library: b.library,
     region: b.region,
-    level: b.level,
+    height: b.height,
     startupMs: b.startupMs,
     stallsMs: [...b.stallsMs],
     peerFallbacks: b.peerFallbacks,
@@ -102,8 +103,8 @@ describe('viewer beacon encoding and validation', () => {
           if (kind === 'missing') delete object[key];
           else if (kind === 'extra') object['ip'] = '203.0.113.7';
           else if (kind === 'invalid') {
-            // null is valid for region, level and startupMs, booleans only for final: skip those pairs.
-            if (key === 'version' && bad === 2) return;
+            // null is valid for region, height and startupMs, booleans only for final: skip those pairs.
+            if (key === 'version' && bad === BEACON_VERSION) return;
             object[key] = bad;
           } else {
             const swarms = object['swarms'] as Record<string, unknown>[];
@@ -152,8 +153,14 @@ describe('viewer beacon encoding and validation', () => {
         })),
       },
       'too many stalls': { ...base, stallsMs: new Array<number>(MAX_BEACON_STALLS + 1).fill(1) },
-      'version 2': { ...base, version: 2 },
-      'a level of 256': { ...base, level: 256 },
+      'version 1 (it had `level`)': { ...base, version: 1 },
+      'version 3': { ...base, version: 3 },
+      'a height above 8640': { ...base, height: MAX_BEACON_HEIGHT + 1 },
+      'a fractional height': { ...base, height: 720.5 },
+      'a version 1 level instead of a height': {
+        ...Object.fromEntries(Object.entries(base).filter(([key]) => key !== 'height')),
+        level: 0,
+      },
       'a session with a space': { ...base, session: 'abcd efgh' },
     };
     for (const [name, value] of Object.entries(cases))

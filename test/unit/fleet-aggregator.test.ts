@@ -17,7 +17,7 @@ function beacon(
     intervalSeconds: 10,
     library: '0.1.0',
     region: null,
-    level: 0,
+    height: 720,
     startupMs: null,
     stallsMs: [],
     peerFallbacks: 0,
@@ -47,13 +47,14 @@ describe('fleet aggregation of viewer beacons', () => {
   it('sums bytes by source, computes offload, counts viewers, and forgets a viewer three intervals after its last beacon', () => {
     const fleet = aggregator();
     assert.equal(fleet.ingest(beacon('a', 0, [bytesIn('s1', 300, 100, 5)], { connectedPeers: 2 })), true);
-    assert.equal(fleet.ingest(beacon('b', 0, [bytesIn('s1', 100, 500)], { connectedPeers: 1, level: 1 })), true);
+    assert.equal(fleet.ingest(beacon('b', 0, [bytesIn('s1', 100, 500)], { connectedPeers: 1, height: 1088 })), true);
     let snapshot = fleet.snapshot();
     assert.deepEqual(snapshot.bytes, { http: 400, peer: 600, cache: 5 });
     assert.equal(snapshot.offloadRatio, 0.6);
     assert.equal(snapshot.viewers, 2);
     assert.equal(snapshot.connectedPeers, 3);
-    assert.deepEqual(snapshot.levels, { 0: 1, 1: 1 });
+    // 1088 px (a 1920x1088 encode) is labelled as the common height nearest it.
+    assert.deepEqual(snapshot.renditions, { '720p': 1, '1080p': 1 });
     assert.deepEqual(snapshot.swarms[0], {
       swarm: swarmId('s1'),
       viewers: 2,
