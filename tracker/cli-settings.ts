@@ -208,6 +208,18 @@ export const SETTING_SOURCES: { readonly [K in keyof TrackerConfig]: SettingSour
     kind: 'number',
     help: 'tracker processes on this machine sharing the port (needs --redis)',
   },
+  tlsCertFile: {
+    flag: 'tls-cert',
+    env: 'PEERCDN_TRACKER_TLS_CERT_FILE',
+    kind: 'string',
+    help: 'PEM certificate chain: serve https:// and wss:// (with --tls-key); re-read on SIGHUP',
+  },
+  tlsKeyFile: {
+    flag: 'tls-key',
+    env: 'PEERCDN_TRACKER_TLS_KEY_FILE',
+    kind: 'string',
+    help: 'PEM private key of --tls-cert',
+  },
 };
 
 /** The `parseArgs` options of every setting's flag (all read as strings). */

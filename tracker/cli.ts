@@ -34,6 +34,9 @@ Node flags: for a live event (hundreds of announces per second) give V8 a larger
 generation, NODE_OPTIONS=--max-semi-space-size=32 peercdn-tracker: about half as many
 scavenges and fewer slow replies, for 10-30 MB more RSS (measured: bench/README.md).
 
+TLS: --tls-cert and --tls-key (PEM files) serve https:// and wss:// on the port; SIGHUP re-reads
+them (a renewed certificate; open connections keep theirs, a bad file keeps the one in use).
+
 Exit codes: 0 stopped by SIGTERM/SIGINT, 2 bad settings or start-up failure, 3 cluster mode:
 Redis did not answer within --redis-connect-timeout (nothing was served).`;
 
@@ -66,7 +69,7 @@ async function main(): Promise<void> {
     cluster: isClusterMode(config),
   };
   if (config.workers > 1 && cluster.isPrimary) {
-    process.exitCode = await runWorkers(config.workers, logger, fields);
+    process.exitCode = await runWorkers(config.workers, logger, fields, config.tlsCertFile !== '');
     return;
   }
   const tracker = await startTracker(config, { logger });
@@ -77,6 +80,16 @@ async function main(): Promise<void> {
   // Handlers first: whoever reads the URL below may signal at once. A second signal kills.
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  // A renewed certificate: new connections get it, open ones keep theirs; a bad file keeps the old one.
+  if (config.tlsCertFile !== '')
+    process.on('SIGHUP', () => {
+      try {
+        tracker.reloadTls();
+        logger.info('tls certificate reloaded', { cert: config.tlsCertFile });
+      } catch (error) {
+        logger.error('tls certificate not reloaded; keeping the one in use', { error });
+      }
+    });
   // The cluster node id (random, shown in /stats.json) with the host and process it names, for operators.
   const node = tracker.stats().cluster?.nodeId ?? null;
   if (cluster.isWorker) reportListening(tracker.url, node);

@@ -83,6 +83,14 @@ export interface TrackerConfig {
   readonly clusterHeartbeatMs: number;
   /** Tracker processes on this machine sharing the port (Node's cluster module); more than 1 needs `redisUrl`. */
   readonly workers: number;
+  /**
+   * PEM certificate chain file: with `tlsKeyFile` the tracker serves HTTPS and `wss://` itself (pages
+   * served over HTTPS may only open `wss://`); empty: plain HTTP and `ws://` (e.g. behind a TLS proxy).
+   * Both files are read again on SIGHUP (a renewed certificate, no restart).
+   */
+  readonly tlsCertFile: string;
+  /** PEM private key file of `tlsCertFile`. */
+  readonly tlsKeyFile: string;
 }
 
 export const DEFAULT_TRACKER_CONFIG: TrackerConfig = Object.freeze({
@@ -128,6 +136,8 @@ export const DEFAULT_TRACKER_CONFIG: TrackerConfig = Object.freeze({
   redisMaxPendingCommands: 10_000,
   clusterHeartbeatMs: 1000,
   workers: 1,
+  tlsCertFile: '',
+  tlsKeyFile: '',
 });
 
 const integerIn =
@@ -202,6 +212,8 @@ const CHECKS: { readonly [K in keyof TrackerConfig]: (value: unknown) => string 
   redisMaxPendingCommands: integerIn(10, 1_000_000),
   clusterHeartbeatMs: integerIn(100, 60_000),
   workers: integerIn(1, 256),
+  tlsCertFile: (value) => (typeof value === 'string' ? null : 'must be a file path (empty: no TLS)'),
+  tlsKeyFile: (value) => (typeof value === 'string' ? null : 'must be a file path (empty: no TLS)'),
 };
 
 /** `host:port` (an IPv6 host in brackets) with a port from 1 to 65535, or null. */
@@ -276,6 +288,13 @@ export function resolveTrackerConfig(partial: Readonly<Record<string, unknown>> 
     );
   if (config.redisSentinels.length > 0 && config.redisSentinelName === '')
     throw new TrackerConfigError('redisSentinelName', 'setting "redisSentinelName" is needed with redisSentinels');
+  if ((config.tlsCertFile === '') !== (config.tlsKeyFile === '')) {
+    const missing = config.tlsCertFile === '' ? 'tlsCertFile' : 'tlsKeyFile';
+    throw new TrackerConfigError(
+      missing,
+      `setting "${missing}" is needed with ${missing === 'tlsCertFile' ? 'tlsKeyFile' : 'tlsCertFile'}: TLS takes both`,
+    );
+  }
   // Workers without Redis would each hold a separate part of every swarm: peers would not meet.
   if (config.workers > 1 && !isClusterMode(config)) {
     throw new TrackerConfigError(

@@ -1,5 +1,6 @@
 // The one adapter between sockets and the tracker core: WebSockets and HTTP endpoints on one port.
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
@@ -18,6 +19,7 @@ import { createFleet, type FleetStats } from './fleet.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createTrackerMetrics, type TrackerMetrics, type TrackerMetricsSnapshot } from './metrics.ts';
 import { WebSocketUpgrades } from './websocket-upgrades.ts';
+import { readTlsFiles } from './tls-files.ts';
 
 export interface TrackerServerStats extends TrackerStats, ConnectionCounters {
   /** Open WebSockets, including those that never announced. */
@@ -31,11 +33,17 @@ export interface TrackerServerStats extends TrackerStats, ConnectionCounters {
 }
 
 export interface RunningTracker {
-  /** `ws://host:port`, to give to clients. */
+  /** `ws://host:port` (`wss://` with TLS), to give to clients. */
   readonly url: string;
   readonly port: number;
   readonly config: TrackerConfig;
   stats(): TrackerServerStats;
+  /**
+   * With TLS: read the certificate and key files again and use them for new connections (a renewed
+   * certificate, no restart; the CLI calls it on SIGHUP). Throws TrackerConfigError, keeping the
+   * certificate in use, when they cannot be read or do not match; without TLS it does nothing.
+   */
+  reloadTls(): void;
   /** Terminate every socket, stop the timers, stop listening. Idempotent. */
   close(): Promise<void>;
 }
@@ -64,6 +72,8 @@ export async function startTracker(
   dependencies: TrackerDependencies = {},
 ): Promise<RunningTracker> {
   const config = resolveTrackerConfig({ ...settings });
+  // Read before anything starts: a bad file stops start-up, naming its setting.
+  const tls = readTlsFiles(config);
   const logger = dependencies.logger ?? createLogger({ level: config.logLevel });
   const nowMs = dependencies.nowMs ?? (() => performance.now());
   const nowUnixMs = dependencies.nowUnixMs ?? Date.now;
@@ -79,7 +89,9 @@ export async function startTracker(
     ...(cluster === null ? {} : { cluster }),
   });
   cluster?.bind(core);
-  const http = createServer(httpTimeouts(config.httpRequestTimeoutMs));
+  const serverOptions = httpTimeouts(config.httpRequestTimeoutMs);
+  const http: Server | HttpsServer =
+    tls === null ? createServer(serverOptions) : createHttpsServer({ ...serverOptions, ...tls });
   try {
     await listen(http, config);
   } catch (error) {
@@ -135,10 +147,15 @@ export async function startTracker(
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closing: Promise<void> | null = null;
   return {
-    url: `ws://${host}:${port}`,
+    url: `${tls === null ? 'ws' : 'wss'}://${host}:${port}`,
     port,
     config,
     stats,
+    reloadTls: () => {
+      if (!(http instanceof HttpsServer)) return;
+      const files = readTlsFiles(config);
+      if (files !== null) http.setSecureContext(files);
+    },
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         sweeper.close();
@@ -192,7 +209,7 @@ function httpTimeouts(timeoutMs: number): ServerOptions {
   };
 }
 
-function listen(http: Server, config: TrackerConfig): Promise<void> {
+function listen(http: Server | HttpsServer, config: TrackerConfig): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, config.host, () => {

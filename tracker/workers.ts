@@ -28,7 +28,12 @@ const isWorkerReady = (message: unknown): message is WorkerReady =>
  * with the exit code once all have exited: 0 after SIGTERM/SIGINT, or a worker's code when one
  * could not start (restarting it would fail the same way, e.g. Redis unreachable).
  */
-export function runWorkers(count: number, logger: Logger, fields: Readonly<Record<string, unknown>>): Promise<number> {
+export function runWorkers(
+  count: number,
+  logger: Logger,
+  fields: Readonly<Record<string, unknown>>,
+  tls = false,
+): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
     let exitCode: number = EXIT_CODE.stopped;
@@ -77,6 +82,11 @@ export function runWorkers(count: number, logger: Logger, fields: Readonly<Recor
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    // With TLS each worker reloads its certificate on a SIGHUP (cli.ts): passed on to them.
+    if (tls)
+      process.on('SIGHUP', () => {
+        for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGHUP');
+      });
     for (let i = 0; i < count; i++) fork();
   });
 }

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TLSSocket } from 'node:tls';
+import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { runTrackerCli } from '../helpers/tracker-cli.ts';
 
@@ -143,5 +146,49 @@ describe('peercdn-tracker command', function () {
     const { code, stderr } = await output(child);
     assert.equal(code, 2);
     assert.match(stderr, /"allowedOrigins" entry 1 \("https:\/\/bad.test\/path"\) must be an origin/);
+  });
+
+  it('serves wss:// with --tls-cert and --tls-key, and takes a renewed certificate on SIGHUP without a restart', async () => {
+    const fixtures = fileURLToPath(new URL('../../fixtures/tls/', import.meta.url));
+    const directory = mkdtempSync(join(tmpdir(), 'peercdn-tracker-tls-'));
+    const [cert, key] = [join(directory, 'tracker.crt'), join(directory, 'tracker.key')];
+    // The certificate the tracker shows to a new HTTPS connection that trusts only `ca` (an error if another).
+    const shown = (port: number, ca: string): Promise<string> =>
+      new Promise((resolve, reject) =>
+        get({ host: '127.0.0.1', port, path: '/health', ca: readFileSync(ca), agent: false }, (response) => {
+          response.resume();
+          const { socket } = response;
+          resolve(socket instanceof TLSSocket ? (socket.getPeerX509Certificate()?.subject ?? '') : '');
+        }).on('error', reject),
+      );
+    try {
+      copyFileSync(join(fixtures, 'tracker-a.crt'), cert);
+      copyFileSync(join(fixtures, 'tracker-a.key'), key);
+      const { child, lines } = runTrackerCli([
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--tls-cert',
+        cert,
+        '--tls-key',
+        key,
+      ]);
+      children.push(child);
+      const listening = JSON.parse(String((await lines.next()).value)) as { message: string; url: string };
+      assert.match(listening.url, /^wss:\/\/127\.0\.0\.1:\d+$/);
+      const port = Number(new URL(listening.url).port);
+      assert.equal(await shown(port, join(fixtures, 'tracker-a.crt')), 'CN=127.0.0.1 test a');
+      copyFileSync(join(fixtures, 'tracker-b.crt'), cert);
+      copyFileSync(join(fixtures, 'tracker-b.key'), key);
+      child.kill('SIGHUP');
+      assert.match(String((await lines.next()).value), /"message":"tls certificate reloaded"/);
+      assert.equal(await shown(port, join(fixtures, 'tracker-b.crt')), 'CN=127.0.0.1 test b');
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      assert.deepEqual(await exited, [0, null]);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
