@@ -14,8 +14,11 @@ export interface BeaconPlayhead {
   readonly media: HTMLMediaElement | null;
   /** hls.js's current rendition index, into `levels`. */
   readonly currentLevel?: number;
-  /** hls.js's renditions; the height of the one playing is reported (0: the playlist gave none). */
-  readonly levels?: readonly { readonly height?: number }[];
+  /** hls.js's renditions; the height of the one playing is reported. */
+  readonly levels?: readonly {
+    /** In pixels, from the master playlist's RESOLUTION; 0 when it gives none. */
+    readonly height?: number;
+  }[];
 }
 
 /** peercdn's version, as beacons report it (a test keeps it equal to package.json's). */
