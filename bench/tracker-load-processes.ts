@@ -10,7 +10,8 @@ import type { WorkerCommand, WorkerReply } from './tracker-load-worker.ts';
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-export type TrackerKind = 'peercdn' | 'reference';
+/** `peercdn-tls`: peercdn-tracker serving wss:// with the test certificate (fixtures/tls). */
+export type TrackerKind = 'peercdn' | 'peercdn-tls' | 'reference';
 
 export interface Memory {
   readonly heapUsedBytes: number;

@@ -30,7 +30,8 @@ load (default)  K WebSocket peers over M swarms (the first holds --huge-fraction
                 announcing 2,000 times/s for 10 s into a swarm of 20 honest peers that announce
                 every 2 s; the share of honest offers that reach honest peers.
 
-  --tracker peercdn|reference|both   (default both)
+  --tracker peercdn|reference|both|tls   (default both; tls: peercdn, then peercdn serving wss://
+                     with the test certificate, load and sweep modes)
   --peers K          connected peers in load mode (default 2000; at most 19,900: the open-file limit)
   --swarms M         swarms in load mode (default 10)
   --huge-fraction F  share of peers in the first swarm (default 0.5)
@@ -194,7 +195,7 @@ async function sweepRun(
 }
 
 async function coreRun(
-  kind: TrackerKind,
+  kind: 'peercdn' | 'reference',
   sizes: readonly number[],
   announces: number,
   seed: number,
@@ -259,7 +260,13 @@ export async function runTrackerLoad(args: string[]): Promise<void> {
     return;
   }
   const kinds: TrackerKind[] =
-    values.tracker === 'both' ? ['peercdn', 'reference'] : values.tracker === 'reference' ? ['reference'] : ['peercdn'];
+    values.tracker === 'both'
+      ? ['peercdn', 'reference']
+      : values.tracker === 'tls'
+        ? ['peercdn', 'peercdn-tls']
+        : values.tracker === 'reference'
+          ? ['reference']
+          : ['peercdn'];
   const rates = numberList(values.rates).filter((rate) => rate <= 20_000);
   const phaseSeconds = Math.min(120, Math.max(1, Number(values['phase-seconds'])));
   const workers = Math.min(8, Math.max(1, Math.floor(Number(values.workers))));
@@ -280,13 +287,15 @@ export async function runTrackerLoad(args: string[]): Promise<void> {
   const options: Record<string, unknown> = { mode, rates, phaseSeconds, workers, seed, trackerFlags };
   try {
     for (const kind of kinds) {
+      // TLS is in the sockets: the flood and core modes have none.
+      if (kind === 'peercdn-tls' && (mode === 'flood' || mode === 'core')) continue;
       if (mode === 'flood') {
         Object.assign(options, { flood: ISSUE_FLOOD });
         results.push(await floodRun(kind, seed));
       } else if (mode === 'core') {
         const announces = Math.min(200_000, Math.max(100, Number(values['core-announces'])));
         Object.assign(options, { sizes, announces });
-        results.push(await coreRun(kind, sizes, announces, seed));
+        if (kind !== 'peercdn-tls') results.push(await coreRun(kind, sizes, announces, seed));
       } else if (mode === 'sweep') {
         Object.assign(options, { sizes });
         results.push(await sweepRun(kind, sizes, rates[0] ?? 500, phaseSeconds, workers, seed, trackerFlags));

@@ -11,8 +11,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 async function listen(): Promise<{ url: string; sockets: () => number; close: () => Promise<void> }> {
   // Imported on demand, so neither tracker's code counts in the other's idle heap.
-  if (kind === 'peercdn') {
+  if (kind === 'peercdn' || kind === 'peercdn-tls') {
     const { startTracker } = await import('../tracker/server.ts');
+    // The test certificate (loopback only); the load workers accept it without a CA.
+    const tls = new URL('../fixtures/tls/', import.meta.url);
     // The bench drives each peer far above a browser's announce rate (one per 2 minutes).
     const tracker = await startTracker({
       host: '127.0.0.1',
@@ -27,6 +29,12 @@ async function listen(): Promise<{ url: string; sockets: () => number; close: ()
       // Every simulated viewer's beacons come from 127.0.0.1 (--beacon-viewers).
       beaconRatePerSecond: 0,
       redisUrl,
+      ...(kind === 'peercdn-tls'
+        ? {
+            tlsCertFile: new URL('tracker-a.crt', tls).pathname,
+            tlsKeyFile: new URL('tracker-a.key', tls).pathname,
+          }
+        : {}),
     });
     return { url: tracker.url, sockets: () => tracker.stats().sockets, close: () => tracker.close() };
   }
