@@ -214,7 +214,7 @@ async function coreRun(
   return { tracker: kind, points };
 }
 
-async function floodRun(kind: TrackerKind, seed: number): Promise<Record<string, unknown>> {
+async function floodRun(kind: 'peercdn' | 'reference', seed: number): Promise<Record<string, unknown>> {
   const result = await simulateFlood({ ...ISSUE_FLOOD, seed }, kind === 'peercdn' ? DEFAULT_TRACKER_CONFIG : null);
   const started = await simulateFlood(
     { ...ISSUE_FLOOD, seed, swarmAgeMs: 0 },
@@ -287,15 +287,17 @@ export async function runTrackerLoad(args: string[]): Promise<void> {
   const options: Record<string, unknown> = { mode, rates, phaseSeconds, workers, seed, trackerFlags };
   try {
     for (const kind of kinds) {
-      // TLS is in the sockets: the flood and core modes have none.
-      if (kind === 'peercdn-tls' && (mode === 'flood' || mode === 'core')) continue;
-      if (mode === 'flood') {
-        Object.assign(options, { flood: ISSUE_FLOOD });
-        results.push(await floodRun(kind, seed));
-      } else if (mode === 'core') {
-        const announces = Math.min(200_000, Math.max(100, Number(values['core-announces'])));
-        Object.assign(options, { sizes, announces });
-        if (kind !== 'peercdn-tls') results.push(await coreRun(kind, sizes, announces, seed));
+      if (mode === 'flood' || mode === 'core') {
+        // TLS is in the sockets: these modes have none.
+        if (kind === 'peercdn-tls') continue;
+        if (mode === 'flood') {
+          Object.assign(options, { flood: ISSUE_FLOOD });
+          results.push(await floodRun(kind, seed));
+        } else {
+          const announces = Math.min(200_000, Math.max(100, Number(values['core-announces'])));
+          Object.assign(options, { sizes, announces });
+          results.push(await coreRun(kind, sizes, announces, seed));
+        }
       } else if (mode === 'sweep') {
         Object.assign(options, { sizes });
         results.push(await sweepRun(kind, sizes, rates[0] ?? 500, phaseSeconds, workers, seed, trackerFlags));

@@ -1,6 +1,6 @@
 // The one adapter between sockets and the tracker core: WebSockets and HTTP endpoints on one port.
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
@@ -19,7 +19,7 @@ import { createFleet, type FleetStats } from './fleet.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createTrackerMetrics, type TrackerMetrics, type TrackerMetricsSnapshot } from './metrics.ts';
 import { WebSocketUpgrades } from './websocket-upgrades.ts';
-import { readTlsFiles } from './tls-files.ts';
+import { readTlsFiles, type TlsFiles } from './tls-files.ts';
 
 export interface TrackerServerStats extends TrackerStats, ConnectionCounters {
   /** Open WebSockets, including those that never announced. */
@@ -89,9 +89,7 @@ export async function startTracker(
     ...(cluster === null ? {} : { cluster }),
   });
   cluster?.bind(core);
-  const serverOptions = httpTimeouts(config.httpRequestTimeoutMs);
-  const http: Server | HttpsServer =
-    tls === null ? createServer(serverOptions) : createHttpsServer({ ...serverOptions, ...tls });
+  const { http, scheme, reloadTls } = httpServer(config, tls);
   try {
     await listen(http, config);
   } catch (error) {
@@ -147,15 +145,11 @@ export async function startTracker(
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closing: Promise<void> | null = null;
   return {
-    url: `${tls === null ? 'ws' : 'wss'}://${host}:${port}`,
+    url: `${scheme}://${host}:${port}`,
     port,
     config,
     stats,
-    reloadTls: () => {
-      if (!(http instanceof HttpsServer)) return;
-      const files = readTlsFiles(config);
-      if (files !== null) http.setSecureContext(files);
-    },
+    reloadTls,
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         sweeper.close();
@@ -206,6 +200,27 @@ function httpTimeouts(timeoutMs: number): ServerOptions {
     headersTimeout: timeoutMs,
     requestTimeout: timeoutMs,
     connectionsCheckingInterval: Math.min(1000, Math.ceil(timeoutMs / 4)),
+  };
+}
+
+/**
+ * The HTTP server (HTTPS with the certificate files read at start, `tls`), the WebSocket scheme its
+ * clients use, and the reload of those files for new connections (nothing to reload without TLS).
+ */
+function httpServer(
+  config: TrackerConfig,
+  tls: TlsFiles | null,
+): { readonly http: Server | HttpsServer; readonly scheme: 'ws' | 'wss'; readonly reloadTls: () => void } {
+  const options = httpTimeouts(config.httpRequestTimeoutMs);
+  if (tls === null) return { http: createServer(options), scheme: 'ws', reloadTls: () => undefined };
+  const https = createHttpsServer({ ...options, ...tls });
+  return {
+    http: https,
+    scheme: 'wss',
+    reloadTls: () => {
+      const files = readTlsFiles(config);
+      if (files !== null) https.setSecureContext(files);
+    },
   };
 }
 

@@ -91,12 +91,14 @@ export class SegmentChecks {
     // Ciphertext: the hash, `validateSegment` and hls.js's decryption and parsing judge it.
     const bytes = new Uint8Array(data);
     // A byte-range segment's length is the playlist's, not the peer's word.
-    const problem =
-      segment.range !== null && segment.range.length !== bytes.byteLength
-        ? `${bytes.byteLength} B where the playlist's byte range has ${segment.range.length} B`
-        : segment.ciphertext
-          ? null
-          : segmentStructureProblem(bytes, this.#formats.get(segment.swarmId) ?? null);
+    if (segment.range !== null && segment.range.length !== bytes.byteLength)
+      return {
+        kind: 'corrupt',
+        problem: `${bytes.byteLength} B where the playlist's byte range has ${segment.range.length} B`,
+      };
+    const problem = segment.ciphertext
+      ? null
+      : segmentStructureProblem(bytes, this.#formats.get(segment.swarmId) ?? null);
     if (problem !== null) return { kind: 'corrupt', problem };
     let hash: HashVerdict;
     try {
