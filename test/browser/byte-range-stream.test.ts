@@ -12,13 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
 import { useBrowserFixture } from '../helpers/browser-fixture.ts';
-import {
-  assertHonestPlayback,
-  sourceLine,
-  stopViewerPage,
-  viewerSnapshot,
-  waitPlayed,
-} from '../helpers/viewer-page.ts';
+import { assertHonestPlayback, playInTurn, sourceLine } from '../helpers/viewer-page.ts';
 
 const CLIP_SECONDS = 16; // 8 segments of 2 s, all in one file
 const CLI = fileURLToPath(new URL('../../dist/cli/peercdn.js', import.meta.url)); // built by `npm test`
@@ -60,12 +54,12 @@ for (const format of ['ts', 'fmp4'] as const) {
           level: 0,
           extraQuery: { src: '/ranged/index.m3u8', recordHashes: '1' },
         });
-      const first = await open('ranged-A');
-      await waitPlayed(first, 4);
-      const second = await open('ranged-B');
-      await waitPlayed(second, 10);
-      const delivered = await Promise.all([first, second].map(async (page) => (await viewerSnapshot(page)).delivered));
-      const [a, b] = [await stopViewerPage(first), await stopViewerPage(second)];
+      const { a, b, delivered } = await playInTurn(
+        () => open('ranged-A'),
+        () => open('ranged-B'),
+        4,
+        10,
+      );
       console.log(`      sources A ${sourceLine(a)} | B ${sourceLine(b)}`);
 
       assertHonestPlayback({ A: a, B: b });

@@ -12,13 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { useBrowserFixture } from '../helpers/browser-fixture.ts';
-import {
-  assertHonestPlayback,
-  sourceLine,
-  stopViewerPage,
-  viewerSnapshot,
-  waitPlayed,
-} from '../helpers/viewer-page.ts';
+import { assertHonestPlayback, playInTurn, sourceLine } from '../helpers/viewer-page.ts';
 
 const CLIP_SECONDS = 16; // 8 segments of 2 s per rendition
 
@@ -60,12 +54,12 @@ describe('renditions under a configured swarmId, in browsers that drop different
         level,
         extraQuery: { src: '/ladder/master.m3u8', swarmId: 'ladder-talk', recordHashes: '1', ...extra },
       });
-    const first = await open('ladder-A', 1);
-    await waitPlayed(first, 4);
-    const second = await open('ladder-B', 0, { unplayableCodec: baselineCodec });
-    await waitPlayed(second, 10);
-    const delivered = await Promise.all([first, second].map(async (page) => (await viewerSnapshot(page)).delivered));
-    const [a, b] = [await stopViewerPage(first), await stopViewerPage(second)];
+    const { a, b, delivered } = await playInTurn(
+      () => open('ladder-A', 1),
+      () => open('ladder-B', 0, { unplayableCodec: baselineCodec }),
+      4,
+      10,
+    );
     console.log(`      sources A ${sourceLine(a)} | B ${sourceLine(b)}`);
 
     assertHonestPlayback({ A: a, B: b });

@@ -13,13 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { useBrowserFixture } from '../helpers/browser-fixture.ts';
-import {
-  assertHonestPlayback,
-  sourceLine,
-  stopViewerPage,
-  viewerSnapshot,
-  waitPlayed,
-} from '../helpers/viewer-page.ts';
+import { assertHonestPlayback, playInTurn, sourceLine } from '../helpers/viewer-page.ts';
 
 const CLIP_SECONDS = 20; // 10 segments of 2 s per rendition
 
@@ -89,13 +83,12 @@ describe('CMAF with a separate audio rendition, AES-128 segments and WebVTT subt
         level: 0,
         extraQuery: { src: '/shapes/master.m3u8', recordHashes: '1' },
       });
-    const first = await open('shapes-A');
-    await waitPlayed(first, 4);
-    const second = await open('shapes-B');
-    await waitPlayed(second, 12);
-    // Hashes are recorded asynchronously: read them before stopping.
-    const delivered = await Promise.all([first, second].map(async (page) => (await viewerSnapshot(page)).delivered));
-    const [a, b] = [await stopViewerPage(first), await stopViewerPage(second)];
+    const { a, b, delivered } = await playInTurn(
+      () => open('shapes-A'),
+      () => open('shapes-B'),
+      4,
+      12,
+    );
     console.log(
       `      B p2p ${b.stats?.p2pBytes} B, rejected ${b.stats?.segmentsRejected}; sources A ${sourceLine(a)} | B ${sourceLine(b)}`,
     );

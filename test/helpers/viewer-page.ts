@@ -157,6 +157,25 @@ export async function stopViewerPage<T = ViewerSnapshot>(page: Page): Promise<T>
   return stopped.snapshot as T;
 }
 
+/**
+ * Two viewers in turn, as the P2P playback tests run them: the first plays `firstSeconds`, then the
+ * second opens and plays `secondSeconds`; what each handed to hls.js (with `recordHashes`; read
+ * before stopping, as the pages record hashes asynchronously), then both stopped.
+ */
+export async function playInTurn(
+  openFirst: () => Promise<Page>,
+  openSecond: () => Promise<Page>,
+  firstSeconds: number,
+  secondSeconds: number,
+): Promise<{ a: ViewerSnapshot; b: ViewerSnapshot; delivered: ViewerSnapshot['delivered'][] }> {
+  const first = await openFirst();
+  await waitPlayed(first, firstSeconds);
+  const second = await openSecond();
+  await waitPlayed(second, secondSeconds);
+  const delivered = await Promise.all([first, second].map(async (page) => (await viewerSnapshot(page)).delivered));
+  return { a: await stopViewerPage(first), b: await stopViewerPage(second), delivered };
+}
+
 /** A viewer played at least `seconds` with no fatal error and no stall. */
 export function assertPlayedWithoutStall(snapshot: ViewerSnapshot, name: string, seconds: number): void {
   assert.deepEqual(snapshot.fatalErrors, [], `${name} had fatal errors`);

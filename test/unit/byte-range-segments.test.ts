@@ -1,12 +1,9 @@
 // EXT-X-BYTERANGE segments from peers: the parts of a load that go back to the origin for some of a
 // segment's bytes (a Range resume's rest, a spot check's window) ask for them where the segment lies
 // in its file, and a peer's copy must be as long as the playlist's range says. A real HTTP server
-// serves one file holding sample segment 7 between other bytes, Range as HTTP servers do.
+// serves one file holding sample segment 7 between other bytes, Range as HTTP servers do (no hash manifest).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { resolveConfig } from '../../lib/api/config.ts';
 import { Engine } from '../../lib/engine/engine.ts';
 import { FetchFragmentLoader } from '../../lib/hls/fetch-loader.ts';
 import { loadOverHttp } from '../../lib/hls/http-load.ts';
@@ -14,8 +11,13 @@ import type { PeerLoadRequest } from '../../lib/hls/load-request.ts';
 import { resumeOverRange, type RangeResumeOutcome } from '../../lib/hls/range-resume.ts';
 import { spotCheck, spotWindowBytes } from '../../lib/hls/spot-check.ts';
 import { checkedSegmentOf } from '../../lib/hls/fragment-swarm.ts';
-import type { TrackerClient } from '../../lib/swarm/tracker-client.ts';
-import { recordingCallbacks, segmentSevenRequest } from '../helpers/resume-request.ts';
+import {
+  offlineEngine,
+  recordingCallbacks,
+  segmentSevenRequest,
+  startRangeOrigin,
+  type RangeOrigin,
+} from '../helpers/resume-request.ts';
 
 const SEGMENT_SEVEN = new Uint8Array(readFileSync(new URL('../../fixtures/sample/180p/seg_007.ts', import.meta.url)));
 // Segment 7 is the second range of all.ts, after 6 other segments' worth of packets.
@@ -25,47 +27,19 @@ FILE.fill(0x47);
 FILE.set(SEGMENT_SEVEN, OFFSET);
 const RANGE = { offset: OFFSET, length: SEGMENT_SEVEN.byteLength };
 
-/** The origin of all.ts: a Range answered 206 (`ranges.on`), else the whole file 200; no hash manifest (404). */
-async function startOrigin(): Promise<{ base: string; ranges: { on: boolean }; asked: string[]; server: Server }> {
-  const ranges = { on: true };
-  const asked: string[] = [];
-  const server = createServer((request, response) => {
-    if (request.url !== '/live/all.ts') return void response.writeHead(404).end();
-    asked.push(request.headers.range ?? 'whole');
-    const match = /^bytes=(\d+)-(\d+)$/.exec(request.headers.range ?? '');
-    if (!ranges.on || match === null) return void response.writeHead(200).end(FILE);
-    const [first, last] = [Number(match[1]), Math.min(Number(match[2]), FILE.byteLength - 1)];
-    response.writeHead(206, { 'content-range': `bytes ${first}-${last}/${FILE.byteLength}` });
-    response.end(FILE.subarray(first, last + 1));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { base: `http://127.0.0.1:${port}`, ranges, asked, server };
-}
-
 describe('byte-range (EXT-X-BYTERANGE) segments and the origin', () => {
-  let origin: Awaited<ReturnType<typeof startOrigin>>;
+  let origin: RangeOrigin;
   const engines: Engine[] = [];
   beforeEach(async () => {
-    origin = await startOrigin();
+    origin = await startRangeOrigin('/live/all.ts', FILE);
   });
   afterEach(async () => {
     for (const engine of engines.splice(0)) engine.destroy();
     await new Promise((resolve) => origin.server.close(resolve));
   });
+  // No hash manifest (the origin answers 404 for it): segments pass unverified.
   const newEngine = (config: object = {}): Engine => {
-    const engine = new Engine(
-      resolveConfig({ trackerUrls: ['ws://tracker.invalid'], segmentHashesUrl: `${origin.base}/h.json`, ...config }),
-      {
-        createTrackerClient: (): TrackerClient => ({
-          on: () => undefined,
-          start: () => undefined,
-          destroy: () => undefined,
-        }),
-        random: () => 0.5,
-        nowMs: () => 0,
-      },
-    );
+    const engine = offlineEngine({ segmentHashesUrl: `${origin.base}/h.json`, ...config });
     engines.push(engine);
     return engine;
   };

@@ -3,13 +3,11 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LoaderCallbacks, LoaderConfiguration, LoaderContext, LoaderStats, NullableNetworkDetails } from 'hls.js';
-import { resolveConfig } from '../../lib/api/config.ts';
 import { Engine } from '../../lib/engine/engine.ts';
 import { FetchFragmentLoader } from '../../lib/hls/fetch-loader.ts';
 import { newStats } from '../../lib/hls/loader-stats.ts';
 import { resumeOverRange, type RangeResumeOutcome } from '../../lib/hls/range-resume.ts';
-import type { TrackerClient } from '../../lib/swarm/tracker-client.ts';
-import { recordingCallbacks, segmentSevenRequest } from '../helpers/resume-request.ts';
+import { offlineEngine, recordingCallbacks, segmentSevenRequest } from '../helpers/resume-request.ts';
 
 const SEGMENT_BYTES = 1_000_000;
 
@@ -65,15 +63,7 @@ const SEGMENT_SEVEN = new Uint8Array(readFileSync(new URL('../../fixtures/sample
 describe('Range resume of a peer’s partial segment', () => {
   // By default its hash manifest is refused at once (nothing listens on 127.0.0.1:9).
   const newEngine = (segmentHashesUrl: string | null = 'http://127.0.0.1:9/h.json'): Engine =>
-    new Engine(resolveConfig({ trackerUrls: ['ws://tracker.invalid'], segmentHashesUrl }), {
-      createTrackerClient: (): TrackerClient => ({
-        on: () => undefined,
-        start: () => undefined,
-        destroy: () => undefined,
-      }),
-      random: () => 0.5,
-      nowMs: () => 0,
-    });
+    offlineEngine({ segmentHashesUrl });
   const resume = (
     engine: Engine,
     loader: RangeLoader,

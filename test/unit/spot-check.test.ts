@@ -1,34 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { DEFAULT_CONFIG, resolveConfig } from '../../lib/api/config.ts';
+import type { Server } from 'node:http';
+import { DEFAULT_CONFIG } from '../../lib/api/config.ts';
 import { Engine } from '../../lib/engine/engine.ts';
 import { FetchFragmentLoader } from '../../lib/hls/fetch-loader.ts';
 import { spotCheck, spotWindowBytes } from '../../lib/hls/spot-check.ts';
 import { PeerCDN } from '../../lib/peercdn.ts';
-import type { TrackerClient } from '../../lib/swarm/tracker-client.ts';
-import { recordingCallbacks, segmentSevenRequest } from '../helpers/resume-request.ts';
+import { offlineEngine, recordingCallbacks, segmentSevenRequest, startRangeOrigin } from '../helpers/resume-request.ts';
 
 const SEGMENT_SEVEN = new Uint8Array(readFileSync(new URL('../../fixtures/sample/180p/seg_007.ts', import.meta.url)));
-
-/** An origin serving segment 7 over real HTTP: Range requests answered 206, or (`ranges` false) the whole segment with 200. */
-async function startOrigin(): Promise<{ url: string; ranges: { on: boolean }; asked: string[]; server: Server }> {
-  const ranges = { on: true };
-  const asked: string[] = [];
-  const server = createServer((request, response) => {
-    if (request.url !== '/live/seg_7.ts') return void response.writeHead(404).end();
-    asked.push(request.headers.range ?? 'whole');
-    const match = /bytes=(\d+)-(\d+)/.exec(request.headers.range ?? '');
-    if (!ranges.on || match === null) return void response.writeHead(200).end(SEGMENT_SEVEN);
-    const [first, last] = [Number(match[1]), Number(match[2])];
-    response.writeHead(206, { 'content-range': `bytes ${first}-${last}/${SEGMENT_SEVEN.byteLength}` });
-    response.end(SEGMENT_SEVEN.subarray(first, last + 1));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/live/seg_7.ts`, ranges, asked, server };
-}
 
 describe('origin spot checks of peer bytes no hash vouches for', () => {
   const servers: Server[] = [];
@@ -39,23 +19,12 @@ describe('origin spot checks of peer bytes no hash vouches for', () => {
   });
   // Randomness fixed (the window's place), as every test's: `at` 0.5 puts it mid-segment.
   const newEngine = (config: object = {}, at = 0.5): Engine => {
-    const engine = new Engine(
-      resolveConfig({ trackerUrls: ['ws://tracker.invalid'], originSpotChecks: true, ...config }),
-      {
-        createTrackerClient: (): TrackerClient => ({
-          on: () => undefined,
-          start: () => undefined,
-          destroy: () => undefined,
-        }),
-        random: () => at,
-        nowMs: () => 0,
-      },
-    );
+    const engine = offlineEngine({ originSpotChecks: true, ...config }, at);
     engines.push(engine);
     return engine;
   };
   const origin = async () => {
-    const started = await startOrigin();
+    const started = await startRangeOrigin('/live/seg_7.ts', SEGMENT_SEVEN);
     servers.push(started.server);
     return started;
   };
