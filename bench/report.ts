@@ -12,6 +12,7 @@ interface SwarmResultFile {
     churnEvents: number;
     startupPeerWaitMs?: number;
     silentPeerFallback?: boolean;
+    mixed?: 'odd' | 'even' | null;
   };
   readonly offload: number;
   readonly offloadLimit: number;
@@ -35,7 +36,7 @@ const percent = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
 function label(r: SwarmResultFile): string {
   const o = r.options;
-  return `${o.mode} N=${o.viewers} stagger ${o.staggerSeconds}s ${o.level < 0 ? 'abr' : `r${o.level}`}${o.churnEvents > 0 ? ` churn ${o.churnEvents}` : ''}${(o.startupPeerWaitMs ?? 0) > 0 ? ` startup-wait ${o.startupPeerWaitMs}ms` : ''}${o.silentPeerFallback === true ? ' silent-peer-fallback' : ''}`;
+  return `${o.mode} N=${o.viewers} stagger ${o.staggerSeconds}s ${o.level < 0 ? 'abr' : `r${o.level}`}${o.churnEvents > 0 ? ` churn ${o.churnEvents}` : ''}${(o.startupPeerWaitMs ?? 0) > 0 ? ` startup-wait ${o.startupPeerWaitMs}ms` : ''}${o.silentPeerFallback === true ? ' silent-peer-fallback' : ''}${o.mixed ? ` mixed-${o.mixed}` : ''}`;
 }
 
 /** The newest result per configuration, oldest configuration first. */

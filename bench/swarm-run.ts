@@ -35,6 +35,16 @@ export interface SwarmRunOptions {
   readonly crossRegionDelayMs?: number;
   /** Whether the origins serve hash manifests beside the playlists (peers' segments verified); default true. */
   readonly hashManifests?: boolean;
+  /**
+   * In the P2P run, the viewers of odd or even index play with plain hls.js (no peercdn): startup
+   * compared within one run, beside the same swarm's uploads (see `plainViewer`); null: none.
+   */
+  readonly mixed?: 'odd' | 'even' | null;
+}
+
+/** Whether viewer `index` of a `mixed` run plays with plain hls.js. */
+export function plainViewer(index: number, mixed: 'odd' | 'even' | null | undefined): boolean {
+  return mixed === 'odd' ? index % 2 === 1 : mixed === 'even' ? index % 2 === 0 : false;
 }
 
 // The fault sequence of --origin-fault-at: answers 5xx, then refuses connections, then recovers.
@@ -131,7 +141,7 @@ export async function runSwarm(options: SwarmRunOptions, signal: AbortSignal): P
       const region = regions > 1 ? `r${index % regions}` : null;
       const query = new URLSearchParams({
         src: `/${options.mode}/master.m3u8`,
-        tracker: tracker === null ? '' : tracker.url,
+        tracker: tracker === null || plainViewer(index, options.mixed) ? '' : tracker.url,
         ...(region === null ? {} : { region }),
         ...(region === null || !options.crossRegionDelayMs
           ? {}

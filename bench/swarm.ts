@@ -8,7 +8,7 @@ import { crossRegionBytes } from './cross-region-bytes.ts';
 import { originCopyCauses } from './origin-copy-causes.ts';
 import { writeReport } from './report.ts';
 import { seededRandom } from './seeded-random.ts';
-import { runSwarm, type SwarmRunOptions, type SwarmRunResult } from './swarm-run.ts';
+import { plainViewer, runSwarm, type SwarmRunOptions, type SwarmRunResult } from './swarm-run.ts';
 
 export const SWARM_HELP = `Usage: npm run bench -- swarm [options]
 
@@ -29,6 +29,8 @@ plain hls.js (HTTP only), once through peercdn; reports origin-counted offload a
   --regions R          viewers spread over R regions in turn (peercdn's region setting; default 1)
   --cross-region-delay-ms D  every data-channel message between viewers of different regions leaves D ms late (default 0)
   --without-hashes     the origin serves no hash manifests (peer segments then pass structural checks only)
+  --mixed odd|even     in the peercdn run, the viewers of odd (even) index play with plain hls.js: startup
+                       of both compared within one run and swarm (offload figures then count their HTTP too)
   --seed X             seed for churn choices (default 1)
   --out DIR            results folder (default bench/results)
   --help`;
@@ -59,6 +61,7 @@ export function parseSwarmArgs(args: string[]): SwarmOptions | 'help' {
       regions: { type: 'string', default: '1' },
       'cross-region-delay-ms': { type: 'string', default: '0' },
       'without-hashes': { type: 'boolean', default: false },
+      mixed: { type: 'string' },
       seed: { type: 'string', default: '1' },
       out: { type: 'string', default: `${REPO}bench/results` },
       help: { type: 'boolean', default: false },
@@ -72,6 +75,8 @@ export function parseSwarmArgs(args: string[]): SwarmOptions | 'help' {
     return value;
   };
   if (values.mode !== 'vod' && values.mode !== 'live') throw new Error('--mode must be vod or live');
+  if (values.mixed !== undefined && values.mixed !== 'odd' && values.mixed !== 'even')
+    throw new Error('--mixed must be odd or even');
   return {
     viewers: integer('viewers', values.viewers, 1, 16),
     mode: values.mode,
@@ -88,6 +93,7 @@ export function parseSwarmArgs(args: string[]): SwarmOptions | 'help' {
     regions: integer('regions', values.regions, 1, 4),
     crossRegionDelayMs: integer('cross-region-delay-ms', values['cross-region-delay-ms'], 0, 2000),
     hashManifests: !values['without-hashes'],
+    mixed: values.mixed ?? null,
     seed: integer('seed', values.seed, 0, 2 ** 31),
     outDir: values.out,
   };
@@ -186,6 +192,7 @@ export async function runSwarmBenchmark(options: SwarmOptions, signal: AbortSign
     regions: options.regions,
     crossRegionDelayMs: options.crossRegionDelayMs,
     hashManifests: options.hashManifests,
+    mixed: options.mixed ?? null,
   };
   console.log(
     `swarm: ${options.viewers} viewers, ${options.mode}, stagger ${options.staggerSeconds} s, duration ${options.durationSeconds} s`,
@@ -217,6 +224,7 @@ export async function runSwarmBenchmark(options: SwarmOptions, signal: AbortSign
     httpOnly: baselineSummary,
     peercdn: peerSummary,
     viewers: { httpOnly: baseline.viewers, peercdn: peers.viewers },
+    mixedStartupMs: options.mixed ? mixedStartups(peers, options.mixed) : null,
   };
   mkdirSync(options.outDir, { recursive: true });
   const name = `swarm-${options.mode}-n${options.viewers}-${result.date.replace(/[:.]/g, '-')}.json`;
@@ -244,12 +252,33 @@ export async function runSwarmBenchmark(options: SwarmOptions, signal: AbortSign
       `extra origin loads (viewers' records): ${peerSummary.originCopyCauses.extraHttpLoads}, of which first segments ${peerSummary.originCopyCauses.firstSegment}, later ${peerSummary.originCopyCauses.later}`,
       `library http bytes ${peerSummary.library.httpBytes} vs origin ${peerSummary.originSegmentBytes}: ${agreement.agree ? 'agree' : 'DISAGREE'} (${percent(agreement.relativeDifference)})`,
       `startup median/max ms: HTTP-only ${fmt(baselineSummary.startupMs)}, peercdn ${fmt(peerSummary.startupMs)}`,
+      ...(result.mixedStartupMs === null
+        ? []
+        : [
+            `startup median/max ms within the peercdn run (viewer 0 left out): plain hls.js ${fmt(result.mixedStartupMs.plain)}, peercdn ${fmt(result.mixedStartupMs.peercdn)}`,
+          ]),
       `stalls: HTTP-only ${baselineSummary.stalls} (${baselineSummary.stallMs.toFixed(0)} ms), peercdn ${peerSummary.stalls} (${peerSummary.stallMs.toFixed(0)} ms)`,
       `fatal errors: ${baselineSummary.fatalErrors.length} / ${peerSummary.fatalErrors.length}; browser CPU ${percent(peerSummary.cpuFraction)} of the machine${peerSummary.cpuStarved ? ' (CPU-STARVED: numbers unreliable)' : ''}`,
       `written: ${file}`,
     ].join('\n'),
   );
   return file;
+}
+
+// Startup of the plain and the peercdn viewers of one mixed run. Viewer 0 is left out: the first page
+// of a fresh browser starts slower whichever it plays with.
+function mixedStartups(run: SwarmRunResult, mixed: 'odd' | 'even') {
+  const of = (plain: boolean) => {
+    const startups = run.viewers
+      .filter((v) => {
+        const index = Number(v.viewerId.split('-')[1]);
+        return index > 0 && plainViewer(index, mixed) === plain;
+      })
+      .map((v) => v.firstPlayingMs)
+      .filter((ms): ms is number => ms !== null);
+    return startups.length === 0 ? null : { median: median(startups), max: Math.max(...startups) };
+  };
+  return { plain: of(true), peercdn: of(false) };
 }
 
 function fmt(startup: { median: number; max: number } | null): string {
