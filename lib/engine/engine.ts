@@ -77,8 +77,8 @@ export class Engine {
   readonly #peerRecords: PeerRecords;
   readonly #counters = newTransferCounters();
   #destroyed = false;
-  // A segment was handed to the player: the held offers may go out (see offersHeld below).
-  #segmentDelivered = false;
+  // The player appended a segment (FRAG_BUFFERED): the held offers may go out (see offersHeld below).
+  #segmentAppended = false;
   // Set when something in the peer-to-peer path threw (a missing or broken runtime API): from
   // then on everything comes over HTTP.
   #p2pFailure: P2PError | null = null;
@@ -213,10 +213,6 @@ export class Engine {
     const { source, swarmId, sequenceNumber, data, durationMs, peerId } = load;
     const { peerBytes = 0, startSeconds, durationSeconds = 0, verified = false, peerVouched = true } = load;
     if (this.#destroyed) return;
-    if (!this.#segmentDelivered) {
-      this.#segmentDelivered = true;
-      for (const swarm of this.#swarms.values()) swarm.releaseOffers();
-    }
     const bytes = data.byteLength;
     this.httpPace.segmentSeen(bytes, durationSeconds);
     this.#sizeLimits.seen(bytes, source === 'http' && peerBytes === 0);
@@ -246,8 +242,15 @@ export class Engine {
     });
   }
 
-  /** hls.js appended a segment (FRAG_BUFFERED): an unverified peer segment may now be announced and uploaded. */
+  /**
+   * hls.js appended a segment (FRAG_BUFFERED): an unverified peer segment may now be announced and
+   * uploaded; the first one releases the offers held during startup.
+   */
   segmentBuffered(swarmId: string, sequenceNumber: number): void {
+    if (!this.#segmentAppended && !this.#destroyed) {
+      this.#segmentAppended = true;
+      for (const swarm of this.#swarms.values()) swarm.releaseOffers();
+    }
     if (this.#destroyed || !this.served.buffered(swarmId, sequenceNumber)) return;
     if (this.uploading && this.cache.has(swarmId, sequenceNumber))
       this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
@@ -379,9 +382,10 @@ export class Engine {
       },
       onStruckOut: (id, peerId, error) => this.banPeer(id, peerId, error, false),
       onError: (error) => this.events.emit('error', error),
-      // Offers wait until the first segment is loaded: making them while the playlists and the
-      // first segment load slows the player's startup (unless startup was told to wait for peers).
-      offersHeld: () => config.startupPeerWaitMs === 0 && !this.#segmentDelivered && this.playback.startingUp,
+      // Offers wait until the player appended its first segment: making them (an RTCPeerConnection
+      // each, ICE gathering) while the playlists and the first segment load, or while hls.js
+      // transmuxes and appends it, slows the player's startup (unless startup was told to wait for peers).
+      offersHeld: () => config.startupPeerWaitMs === 0 && !this.#segmentAppended && this.playback.startingUp,
     });
   }
 

@@ -136,7 +136,7 @@ export function decideSource(
  * time left ≥ HTTP delivery (measured, else 500 ms) + the deadline margin, even if that cuts
  * `seederWaitMs` short. Before playback starts, either wait lasts at least `startupPeerWaitMs` (the
  * user trades startup time for peers; by default a joiner makes no offers before its first segment
- * has loaded, so there is nobody to wait for). A prefetch re-checks the
+ * is appended, so there is nobody to wait for). A prefetch re-checks the
  * playhead every second, or when the segment enters the HTTP window if that is sooner; a near-peer
  * wait likewise, until 10 s before the segment plays.
  */
@@ -152,7 +152,7 @@ export function waitLengthMs(reason: WaitReason, situation: Situation, settings:
     secondsUntilNeeded === null ? 0 : (secondsUntilNeeded - marginSeconds) * 1000;
   // The first peers are waited for as long as HTTP after the wait would still be in time (latestMs):
   // once connected they deliver in a fraction of a segment's duration, and a joiner makes its offers
-  // only once its first segment has loaded, so its second segment may be asked for before the first
+  // only once its first segment is appended, so its second segment may be asked for before the first
   // peer is there (2-s segments on the bench: a cut at 1.5 s before it plays sent some to the origin).
   const forReasonMs =
     reason === 'seeder'

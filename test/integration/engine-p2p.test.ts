@@ -279,7 +279,7 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     assert.ok(reannounces >= 1, 'linked without announcing again');
   });
 
-  it('holds its offers until its first segment is loaded: the tracker counts it meanwhile, then it connects', async () => {
+  it('holds its offers until the player appended its first segment: the tracker counts it meanwhile, then it connects', async () => {
     const swarmId = 'startup-offers';
     const metricsUrl = `${tracker.url.replace('ws://', 'http://')}/metrics`;
     const offersRelayed = async (): Promise<number> =>
@@ -305,9 +305,21 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     const media = { readyState: 0, currentTime: 0, playbackRate: 1 };
     const player = fakePlayer(media as HTMLMediaElement, playlistUrl());
     const joinerAnswer = firstCount(viewerClients);
+    // How many offers the joiner's announces asked for (bittorrent-tracker's client reads its numwant
+    // before each announce).
+    let offersAskedFor = 0;
+    const countingOffers: TrackerClientFactory = (options) =>
+      joinerAnswer.factory({
+        ...options,
+        getAnnounceParameters: () => {
+          const parameters = options.getAnnounceParameters();
+          offersAskedFor += parameters.numwant;
+          return parameters;
+        },
+      });
     const peercdn = new PeerCDN(
       { trackerUrls: [tracker.url], iceServers: [], swarmId },
-      { createTrackerClient: joinerAnswer.factory },
+      { createTrackerClient: countingOffers },
     );
     const joiner: Viewer = {
       peercdn,
@@ -317,9 +329,16 @@ describe('engines sharing segments over Node WebRTC through the real tracker', f
     peercdn.attach(player);
     assert.equal(await joinerAnswer.others, 1, 'the tracker counted the first viewer in one round trip');
     assert.equal(await offersRelayed(), offersBefore, 'no offer went out while the player was starting up');
+    assert.equal(offersAskedFor, 0);
 
-    // Its first segment comes (over HTTP, at once): the held offers go out and the two connect.
+    // Its first segment comes (over HTTP, at once) and goes to the player, which transmuxes and
+    // appends it meanwhile: the offers still wait.
     await joiner.load(0);
+    assert.equal(offersAskedFor, 0, 'no offer asked for before the first segment was appended');
+
+    // hls.js appended it (FRAG_BUFFERED): the held offers go out at once and the two connect.
+    player.emit('hlsFragBuffered', { frag: { sn: 0, baseurl: playlistUrl(), type: 'main' } });
+    assert.ok(offersAskedFor > 0, 'the held offers are asked for as the first segment is appended');
     await allLinked(first, joiner);
     assert.ok((await offersRelayed()) > offersBefore);
   });
