@@ -1,5 +1,6 @@
 // Builds bench/results/summary.md and bench/results/offload.svg from the swarm results JSON files.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { MixedViewers } from './swarm-run.ts';
 
 interface SwarmResultFile {
   readonly date: string;
@@ -12,7 +13,7 @@ interface SwarmResultFile {
     churnEvents: number;
     startupPeerWaitMs?: number;
     silentPeerFallback?: boolean;
-    mixed?: 'odd' | 'even' | null;
+    mixed?: MixedViewers | null;
   };
   readonly offload: number;
   readonly offloadLimit: number;

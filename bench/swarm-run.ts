@@ -39,11 +39,17 @@ export interface SwarmRunOptions {
    * In the P2P run, the viewers of odd or even index play with plain hls.js (no peercdn): startup
    * compared within one run, beside the same swarm's uploads (see `plainViewer`); null: none.
    */
-  readonly mixed?: 'odd' | 'even' | null;
+  readonly mixed?: MixedViewers | null;
 }
 
+/** Which viewers of a mixed run play with plain hls.js, by index. */
+export type MixedViewers = 'odd' | 'even';
+
+/** A viewer's index from its id (`viewer-<index>`, as `runSwarm` names them). */
+export const viewerIndex = (viewerId: string): number => Number(viewerId.split('-')[1]);
+
 /** Whether viewer `index` of a `mixed` run plays with plain hls.js. */
-export function plainViewer(index: number, mixed: 'odd' | 'even' | null | undefined): boolean {
+export function plainViewer(index: number, mixed: MixedViewers | null | undefined): boolean {
   return mixed === 'odd' ? index % 2 === 1 : mixed === 'even' ? index % 2 === 0 : false;
 }
 

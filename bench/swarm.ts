@@ -8,7 +8,15 @@ import { crossRegionBytes } from './cross-region-bytes.ts';
 import { originCopyCauses } from './origin-copy-causes.ts';
 import { writeReport } from './report.ts';
 import { seededRandom } from './seeded-random.ts';
-import { plainViewer, runSwarm, type SwarmRunOptions, type SwarmRunResult } from './swarm-run.ts';
+import {
+  plainViewer,
+  runSwarm,
+  viewerIndex,
+  type MixedViewers,
+  type SwarmRunOptions,
+  type SwarmRunResult,
+  type ViewerResult,
+} from './swarm-run.ts';
 
 export const SWARM_HELP = `Usage: npm run bench -- swarm [options]
 
@@ -30,7 +38,7 @@ plain hls.js (HTTP only), once through peercdn; reports origin-counted offload a
   --cross-region-delay-ms D  every data-channel message between viewers of different regions leaves D ms late (default 0)
   --without-hashes     the origin serves no hash manifests (peer segments then pass structural checks only)
   --mixed odd|even     in the peercdn run, the viewers of odd (even) index play with plain hls.js: startup
-                       of both compared within one run and swarm (offload figures then count their HTTP too)
+                       of both compared within one run and swarm (offload and byte agreement then count their HTTP too)
   --seed X             seed for churn choices (default 1)
   --out DIR            results folder (default bench/results)
   --help`;
@@ -123,7 +131,7 @@ function fixtureSegmentSizes(): (path: string) => number | undefined {
 }
 
 // Viewer i has region `r<i mod R>` (swarm-run.ts).
-const regionOf = (viewerId: string, regions: number): string => `r${Number(viewerId.split('-')[1]) % regions}`;
+const regionOf = (viewerId: string, regions: number): string => `r${viewerIndex(viewerId) % regions}`;
 
 // Share of peer bytes that came from a sender of the receiver's own region, over the whole run:
 // each viewer's `p2pBytesByRegion` (by the region its senders told); viewer-i has region `r<i mod R>`.
@@ -140,8 +148,14 @@ function sameRegionShare(run: SwarmRunResult, regions: number): number | null {
   return total === 0 ? null : same / total;
 }
 
+// Page load to first `playing`, median and max over the viewers that played; null when none did.
+function startupFigures(viewers: readonly ViewerResult[]): { median: number; max: number } | null {
+  const startups = viewers.map((v) => v.firstPlayingMs).filter((ms): ms is number => ms !== null);
+  return startups.length === 0 ? null : { median: median(startups), max: Math.max(...startups) };
+}
+
 function summarize(run: SwarmRunResult, segmentSize: (path: string) => number | undefined, wallCores: number) {
-  const startups = run.viewers.map((v) => v.firstPlayingMs).filter((ms): ms is number => ms !== null);
+  const startupMs = startupFigures(run.viewers);
   const cpuSeconds = run.browserUsage.reduce((sum, u) => sum + u.cpuSeconds, 0);
   const libraryHttpBytes = run.viewers.reduce((sum, v) => sum + (v.stats?.httpBytes ?? 0), 0);
   const cpuFraction = cpuSeconds / run.wallSeconds / wallCores;
@@ -161,8 +175,8 @@ function summarize(run: SwarmRunResult, segmentSize: (path: string) => number | 
     ),
     // From the viewers' own records: which HTTP loads were extra copies, and when joiners met their first peer.
     originCopyCauses: originCopyCauses(run.viewers),
-    startupMs: startups.length === 0 ? null : { median: median(startups), max: Math.max(...startups) },
-    viewersThatNeverPlayed: run.viewers.length - startups.length,
+    startupMs,
+    viewersThatNeverPlayed: run.viewers.filter((v) => v.firstPlayingMs === null).length,
     stalls: run.viewers.reduce((sum, v) => sum + v.stalls, 0),
     stallMs: run.viewers.reduce((sum, v) => sum + v.stallMs, 0),
     droppedFrames: run.viewers.reduce((sum, v) => sum + v.droppedFrames, 0),
@@ -267,17 +281,11 @@ export async function runSwarmBenchmark(options: SwarmOptions, signal: AbortSign
 
 // Startup of the plain and the peercdn viewers of one mixed run. Viewer 0 is left out: the first page
 // of a fresh browser starts slower whichever it plays with.
-function mixedStartups(run: SwarmRunResult, mixed: 'odd' | 'even') {
-  const of = (plain: boolean) => {
-    const startups = run.viewers
-      .filter((v) => {
-        const index = Number(v.viewerId.split('-')[1]);
-        return index > 0 && plainViewer(index, mixed) === plain;
-      })
-      .map((v) => v.firstPlayingMs)
-      .filter((ms): ms is number => ms !== null);
-    return startups.length === 0 ? null : { median: median(startups), max: Math.max(...startups) };
-  };
+function mixedStartups(run: SwarmRunResult, mixed: MixedViewers) {
+  const of = (plain: boolean) =>
+    startupFigures(
+      run.viewers.filter((v) => viewerIndex(v.viewerId) > 0 && plainViewer(viewerIndex(v.viewerId), mixed) === plain),
+    );
   return { plain: of(true), peercdn: of(false) };
 }
 

@@ -247,11 +247,12 @@ export class Engine {
    * uploaded; the first one releases the offers held during startup.
    */
   segmentBuffered(swarmId: string, sequenceNumber: number): void {
-    if (!this.#segmentAppended && !this.#destroyed) {
+    if (this.#destroyed) return;
+    if (!this.#segmentAppended) {
       this.#segmentAppended = true;
       for (const swarm of this.#swarms.values()) swarm.releaseOffers();
     }
-    if (this.#destroyed || !this.served.buffered(swarmId, sequenceNumber)) return;
+    if (!this.served.buffered(swarmId, sequenceNumber)) return;
     if (this.uploading && this.cache.has(swarmId, sequenceNumber))
       this.#swarms.get(swarmId)?.announceHave(sequenceNumber);
   }
